@@ -1,0 +1,34 @@
+# Two commands for a fresh machine with Python 3.11+:
+#   make serve   install, migrate, load demo data, serve GraphiQL on http://127.0.0.1:8000/graphql
+#   make test    install and run the whole test suite (SQLite; PostgreSQL/Redis when configured)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+serve: install
+	DEBUG=true $(BIN)/python -m manage migrate
+	DEBUG=true $(BIN)/python -m manage seed-demo
+	DEBUG=true $(BIN)/python -m uvicorn app:app --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/graphql_vs_bare.py
+
+migrations: install
+	$(BIN)/python -m manage makemigrations
+
+.PHONY: install serve test bench migrations

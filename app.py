@@ -1,0 +1,109 @@
+"""The ASGI application: GraphQL (HTTP + WebSocket) at /graphql, /healthz, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from redis import asyncio as aioredis
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from tortoise import Tortoise
+from tortoise.connection import get_connection
+
+import settings
+from schema.context import Context
+from schema.schema import build_schema
+from services import access, events
+from subscriptions.hub import create_broadcast, set_broadcast
+
+log = logging.getLogger("app")
+
+
+class GraphQLApp(GraphQL):
+    """Strawberry's ASGI view with our context and bearer-token authentication."""
+
+    async def get_context(self, request: Request | WebSocket, response=None) -> Context:
+        context = Context(request=request, response=response)
+        if isinstance(request, Request):
+            await context.authenticate(request.headers.get("authorization"))
+        return context
+
+    async def on_ws_connect(self, context: Context):
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        token = params.get("authorization") or params.get("Authorization")
+        if not token and context.request is not None:
+            token = context.request.headers.get("authorization")
+        await context.authenticate(token)
+        return None
+
+
+async def healthz(request: Request) -> JSONResponse:
+    checks: dict[str, str] = {}
+    healthy = True
+    try:
+        await get_connection("default").execute_query("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # report, don't raise: this is what a load balancer polls
+        checks["database"], healthy = f"error: {exc.__class__.__name__}", False
+    redis_client = getattr(request.app.state, "redis", None)
+    if redis_client is None:
+        checks["redis"] = "not configured"
+    else:
+        try:
+            await redis_client.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"], healthy = f"error: {exc.__class__.__name__}", False
+    checks["status"] = "ok" if healthy else "unavailable"
+    return JSONResponse(checks, status_code=200 if healthy else 503)
+
+
+def create_app(*, debug: bool = settings.DEBUG, manage_database: bool = True) -> Starlette:
+    """`manage_database=False` when the caller (tests, benchmarks) already set up Tortoise."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            if manage_database:
+                await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
+                stack.push_async_callback(Tortoise.close_connections)
+                await access.sync_catalog()
+            broadcast = create_broadcast(settings.BROADCAST_URL, settings.SUBSCRIBER_QUEUE_SIZE)
+            await broadcast.connect()
+            stack.push_async_callback(broadcast.disconnect)
+            set_broadcast(broadcast)
+            events.set_publisher(broadcast.publish)
+            stack.callback(events.set_publisher, None)
+            stack.callback(set_broadcast, None)
+            app.state.broadcast = broadcast
+            app.state.redis = None
+            if settings.REDIS_URL:
+                app.state.redis = aioredis.Redis.from_url(settings.REDIS_URL)
+                stack.push_async_callback(app.state.redis.aclose)
+            yield
+
+    graphql = GraphQLApp(
+        build_schema(debug),
+        graphql_ide="graphiql" if debug else None,
+        keep_alive=True,
+        keep_alive_interval=settings.WS_KEEP_ALIVE_SECONDS,
+        allow_queries_via_get=False,
+    )
+    return Starlette(
+        debug=debug,
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+        ],
+        lifespan=lifespan,
+    )
+
+
+app = create_app()

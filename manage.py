@@ -1,0 +1,70 @@
+"""Project commands: `python -m manage migrate | makemigrations | check-migrations | seed-demo`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from tortoise import Tortoise
+from tortoise.migrations.api.migrate import migrate as run_migrations
+from tortoise.migrations.autodetector import MigrationAutodetector
+
+import settings
+
+
+async def migrate() -> None:
+    """Apply migrations, then sync the built-in roles and permissions (Procfile `release`)."""
+    from services.access import sync_catalog
+
+    await run_migrations(config=settings.TORTOISE_ORM)
+    await sync_catalog()
+    await Tortoise.close_connections()
+    print("migrated", settings.DATABASE_URL.split("@")[-1])
+
+
+async def pending_model_changes() -> list[str]:
+    """Names of migrations `makemigrations` would write: empty when models and migrations agree."""
+    await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
+    try:
+        writers = await MigrationAutodetector(Tortoise.apps, settings.TORTOISE_ORM["apps"]).changes()
+        return [w.name for w in writers]
+    finally:
+        await Tortoise.close_connections()
+
+
+async def seed_demo() -> None:
+    from services import demo
+
+    await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
+    try:
+        for line in await demo.seed():
+            print(line)
+    finally:
+        await Tortoise.close_connections()
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="manage")
+    parser.add_argument("command", choices=["migrate", "makemigrations", "check-migrations", "seed-demo"])
+    args = parser.parse_args(argv)
+    if args.command == "migrate":
+        asyncio.run(migrate())
+    elif args.command == "makemigrations":
+        from tortoise.cli import main as tortoise_main
+
+        sys.argv = ["tortoise", "makemigrations"]
+        tortoise_main()
+    elif args.command == "check-migrations":
+        pending = asyncio.run(pending_model_changes())
+        if pending:
+            print("models changed without a migration; run `python -m manage makemigrations`")
+            return 1
+        print("migrations match the models")
+    elif args.command == "seed-demo":
+        asyncio.run(seed_demo())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,218 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+import functools
+from json import dumps, loads
+from tortoise.fields.base import OnDelete
+from uuid import uuid4
+from tortoise import fields
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    initial = True
+
+    operations = [
+        ops.CreateModel(
+            name='JobRun',
+            fields=[
+                ('name', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=64)),
+                ('locked_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('locked_by', fields.CharField(default='', max_length=64)),
+                ('last_started_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('last_finished_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('last_result', fields.CharField(default='', max_length=256)),
+                ('runs', fields.IntField(default=0)),
+            ],
+            options={'table': 'job_run', 'app': 'models', 'pk_attr': 'name'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='JournalTransaction',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('kind', fields.CharField(max_length=32)),
+                ('idempotency_key', fields.CharField(null=True, unique=True, max_length=128)),
+                ('request_hash', fields.CharField(default='', max_length=64)),
+                ('reference_type', fields.CharField(default='', max_length=32)),
+                ('reference_id', fields.CharField(default='', max_length=64)),
+                ('memo', fields.CharField(default='', max_length=256)),
+                ('actor_id', fields.BigIntField(null=True)),
+                ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'ledger_transaction', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='LedgerAccount',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('owner_type', fields.CharField(max_length=16)),
+                ('owner_id', fields.BigIntField(default=0)),
+                ('purpose', fields.CharField(max_length=32)),
+                ('currency', fields.CharField(max_length=8)),
+                ('balance', fields.BigIntField(default=0)),
+                ('allow_negative', fields.BooleanField(default=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'ledger_account', 'app': 'models', 'unique_together': (('owner_type', 'owner_id', 'purpose', 'currency'),), 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='JournalEntry',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('transaction', fields.ForeignKeyField('models.JournalTransaction', source_field='transaction_id', db_constraint=True, to_field='id', related_name='entries', on_delete=OnDelete.RESTRICT)),
+                ('account', fields.ForeignKeyField('models.LedgerAccount', source_field='account_id', db_constraint=True, to_field='id', related_name='entries', on_delete=OnDelete.RESTRICT)),
+                ('amount', fields.BigIntField()),
+                ('balance_after', fields.BigIntField()),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'ledger_entry', 'app': 'models', 'indexes': [Index(fields=['account_id', 'id'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Permission',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('code', fields.CharField(unique=True, max_length=64)),
+                ('description', fields.CharField(default='', max_length=256)),
+            ],
+            options={'table': 'access_permission', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Role',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('code', fields.CharField(unique=True, max_length=32)),
+                ('name', fields.CharField(max_length=64)),
+                ('description', fields.CharField(default='', max_length=256)),
+                ('scope', fields.CharField(default='PLATFORM', max_length=16)),
+                ('permissions', fields.ManyToManyField('models.Permission', unique=True, db_constraint=True, through='access_role_permission', forward_key='permission_id', backward_key='access_role_id', related_name='roles', on_delete=OnDelete.CASCADE)),
+            ],
+            options={'table': 'access_role', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='SmsCode',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('phone', fields.CharField(db_index=True, max_length=20)),
+                ('ip', fields.CharField(default='', db_index=True, max_length=64)),
+                ('code_hash', fields.CharField(max_length=64)),
+                ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('attempts', fields.IntField(default=0)),
+                ('consumed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'account_sms_code', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A one-time sign-in code. Only an HMAC of the code is kept.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='User',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('phone', fields.CharField(null=True, unique=True, max_length=20)),
+                ('wechat_openid', fields.CharField(null=True, unique=True, max_length=64)),
+                ('wechat_unionid', fields.CharField(null=True, db_index=True, max_length=64)),
+                ('nickname', fields.CharField(default='', max_length=64)),
+                ('avatar_url', fields.CharField(default='', max_length=512)),
+                ('invite_code', fields.CharField(unique=True, max_length=12)),
+                ('upline', fields.ForeignKeyField('models.User', source_field='upline_id', null=True, db_constraint=True, to_field='id', related_name='downlines', on_delete=OnDelete.RESTRICT)),
+                ('upline_bound_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('is_active', fields.BooleanField(default=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'account_user', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Address',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='addresses', on_delete=OnDelete.CASCADE)),
+                ('recipient', fields.CharField(max_length=64)),
+                ('phone', fields.CharField(max_length=20)),
+                ('province_code', fields.CharField(default='', max_length=12)),
+                ('city_code', fields.CharField(default='', max_length=12)),
+                ('county_code', fields.CharField(default='', max_length=12)),
+                ('region_name', fields.CharField(default='', max_length=128)),
+                ('detail', fields.CharField(max_length=256)),
+                ('postal_code', fields.CharField(default='', max_length=12)),
+                ('is_default', fields.BooleanField(default=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'account_address', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Notification',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='notifications', on_delete=OnDelete.CASCADE)),
+                ('kind', fields.CharField(max_length=32)),
+                ('title', fields.CharField(max_length=128)),
+                ('body', fields.CharField(default='', max_length=1024)),
+                ('data', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('read_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'notification', 'app': 'models', 'indexes': [Index(fields=['user_id', 'id'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Session',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='sessions', on_delete=OnDelete.CASCADE)),
+                ('method', fields.CharField(max_length=16)),
+                ('ip', fields.CharField(default='', max_length=64)),
+                ('user_agent', fields.CharField(default='', max_length=256)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'account_session', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One signed-in device. Access tokens name their session, and revoking it ends them all.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='RefreshToken',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('session', fields.ForeignKeyField('models.Session', source_field='session_id', db_constraint=True, to_field='id', related_name='refresh_tokens', on_delete=OnDelete.CASCADE)),
+                ('token_hash', fields.CharField(unique=True, max_length=64)),
+                ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'account_refresh_token', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Opaque, single-use refresh token (stored as a SHA-256 digest).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='UplineChange',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='upline_changes', on_delete=OnDelete.CASCADE)),
+                ('old_upline_id', fields.BigIntField(null=True)),
+                ('new_upline_id', fields.BigIntField(null=True)),
+                ('actor_id', fields.BigIntField(null=True)),
+                ('source', fields.CharField(max_length=16)),
+                ('reason', fields.CharField(default='', max_length=256)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'account_upline_change', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Audit trail of referral bindings: the first binding and every admin rebinding.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='UserRole',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='role_grants', on_delete=OnDelete.CASCADE)),
+                ('role', fields.ForeignKeyField('models.Role', source_field='role_id', db_constraint=True, to_field='id', related_name='grants', on_delete=OnDelete.CASCADE)),
+                ('scope_id', fields.BigIntField(default=0)),
+                ('granted_by_id', fields.BigIntField(null=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'access_user_role', 'app': 'models', 'unique_together': (('user', 'role', 'scope_id'),), 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+    ]

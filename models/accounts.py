@@ -1,0 +1,107 @@
+"""Users, sign-in sessions, SMS codes, addresses and referral-binding audit."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class User(Model):
+    id = fields.BigIntField(primary_key=True)
+    # E.164, e.g. +8613800138000. Unique when present; WeChat-only users may have none yet.
+    phone = fields.CharField(max_length=20, null=True, unique=True)
+    wechat_openid = fields.CharField(max_length=64, null=True, unique=True)
+    wechat_unionid = fields.CharField(max_length=64, null=True, db_index=True)
+    nickname = fields.CharField(max_length=64, default="")
+    avatar_url = fields.CharField(max_length=512, default="")
+    invite_code = fields.CharField(max_length=12, unique=True)
+    upline = fields.ForeignKeyField(
+        "models.User", related_name="downlines", null=True, on_delete=fields.RESTRICT
+    )
+    upline_bound_at = fields.DatetimeField(null=True)
+    is_active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "account_user"
+
+
+class Session(Model):
+    """One signed-in device. Access tokens name their session, and revoking it ends them all."""
+
+    id = fields.UUIDField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="sessions", on_delete=fields.CASCADE)
+    method = fields.CharField(max_length=16)  # SMS / WECHAT
+    ip = fields.CharField(max_length=64, default="")
+    user_agent = fields.CharField(max_length=256, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "account_session"
+
+
+class RefreshToken(Model):
+    """Opaque, single-use refresh token (stored as a SHA-256 digest)."""
+
+    id = fields.BigIntField(primary_key=True)
+    session = fields.ForeignKeyField(
+        "models.Session", related_name="refresh_tokens", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "account_refresh_token"
+
+
+class SmsCode(Model):
+    """A one-time sign-in code. Only an HMAC of the code is kept."""
+
+    id = fields.BigIntField(primary_key=True)
+    phone = fields.CharField(max_length=20, db_index=True)
+    ip = fields.CharField(max_length=64, default="", db_index=True)
+    code_hash = fields.CharField(max_length=64)
+    expires_at = fields.DatetimeField()
+    attempts = fields.IntField(default=0)
+    consumed_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "account_sms_code"
+
+
+class Address(Model):
+    id = fields.BigIntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="addresses", on_delete=fields.CASCADE)
+    recipient = fields.CharField(max_length=64)
+    phone = fields.CharField(max_length=20)
+    # Administrative region codes (GB/T 2260), used later by regional agents and pickup.
+    province_code = fields.CharField(max_length=12, default="")
+    city_code = fields.CharField(max_length=12, default="")
+    county_code = fields.CharField(max_length=12, default="")
+    region_name = fields.CharField(max_length=128, default="")
+    detail = fields.CharField(max_length=256)
+    postal_code = fields.CharField(max_length=12, default="")
+    is_default = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "account_address"
+
+
+class UplineChange(Model):
+    """Audit trail of referral bindings: the first binding and every admin rebinding."""
+
+    id = fields.BigIntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="upline_changes", on_delete=fields.CASCADE)
+    old_upline_id = fields.BigIntField(null=True)
+    new_upline_id = fields.BigIntField(null=True)
+    actor_id = fields.BigIntField(null=True)  # null when the user bound themselves
+    source = fields.CharField(max_length=16)  # SIGNUP / LINK / ADMIN
+    reason = fields.CharField(max_length=256, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "account_upline_change"

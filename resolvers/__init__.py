@@ -1,0 +1,1 @@
+"""Resolvers, one module per domain: input -> service call -> payload. No business here."""

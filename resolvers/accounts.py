@@ -1,0 +1,146 @@
+"""Sign-in, tokens, profile, addresses and referral binding for the signed-in user."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from schema.errors import api_error
+from resolvers.common import login_required, mutate, parse_id, viewer
+from schema.types.accounts import (
+    Address,
+    AddressInput,
+    AddressPayload,
+    AuthPayload,
+    AuthTokens,
+    OkPayload,
+    RequestSmsCodePayload,
+    User,
+    UserPayload,
+)
+from services import auth, profile, referral
+
+
+def _signed_in(info: Info, result: auth.SignedIn) -> dict:
+    # The rest of this response is read as the user who just signed in.
+    info.context.sign_in_as(result.user, result.session_id)
+    return {
+        "user": User(model=result.user),
+        "is_new_user": result.is_new_user,
+        "tokens": AuthTokens(
+            access_token=result.access_token,
+            access_token_expires_at=result.access_token_expires_at,
+            refresh_token=result.refresh_token,
+            refresh_token_expires_at=result.refresh_token_expires_at,
+        ),
+    }
+
+
+def _address_data(data: AddressInput) -> profile.AddressData:
+    return profile.AddressData(
+        recipient=data.recipient, phone=data.phone, province_code=data.province_code,
+        city_code=data.city_code, county_code=data.county_code, region_name=data.region_name,
+        detail=data.detail, postal_code=data.postal_code, is_default=data.is_default,
+    )
+
+
+@strawberry.type
+class AccountQueries:
+    @strawberry.field(
+        description="The signed-in user; null without a token. A bad token is an error (TOKEN_EXPIRED: refresh)."
+    )
+    def me(self, info: Info) -> User | None:
+        if info.context.auth_error is not None:
+            raise api_error(info.context.auth_error)
+        return User(model=info.context.viewer) if info.context.viewer else None
+
+
+@strawberry.type
+class AccountMutations:
+    @strawberry.mutation(description="Send a one-time sign-in code by SMS. Rate-limited per phone and per network.")
+    async def request_sms_code(self, info: Info, phone: str) -> RequestSmsCodePayload:
+        async def run() -> dict:
+            sent = await auth.request_sms_code(phone, info.context.client)
+            return {"phone": sent.phone, "expires_in_seconds": sent.expires_in_seconds, "retry_after_seconds": sent.retry_after_seconds}
+
+        return await mutate(RequestSmsCodePayload, run)
+
+    @strawberry.mutation(
+        description="Sign in (or sign up) with a phone number and its SMS code. `inviteCode` binds a new user under its owner."
+    )
+    async def sign_in_with_sms(self, info: Info, phone: str, code: str, invite_code: str | None = None) -> AuthPayload:
+        async def run() -> dict:
+            return _signed_in(info, await auth.sign_in_with_sms(phone, code, invite_code, info.context.client))
+
+        return await mutate(AuthPayload, run)
+
+    @strawberry.mutation(description="Sign in (or sign up) with a WeChat mini-program `wx.login` code.")
+    async def sign_in_with_wechat(self, info: Info, code: str, invite_code: str | None = None) -> AuthPayload:
+        async def run() -> dict:
+            return _signed_in(info, await auth.sign_in_with_wechat(code, invite_code, info.context.client))
+
+        return await mutate(AuthPayload, run)
+
+    @strawberry.mutation(description="Exchange a refresh token for new tokens. The old refresh token stops working.")
+    async def refresh_token(self, info: Info, refresh_token: str) -> AuthPayload:
+        async def run() -> dict:
+            return _signed_in(info, await auth.refresh(refresh_token))
+
+        return await mutate(AuthPayload, run)
+
+    @strawberry.mutation(description="Sign out this session: its access and refresh tokens stop working.", extensions=login_required())
+    async def sign_out(self, info: Info) -> OkPayload:
+        await auth.revoke_session(info.context.session_id)
+        return OkPayload(ok=True)
+
+    @strawberry.mutation(description="Sign out every session of the signed-in user.", extensions=login_required())
+    async def sign_out_everywhere(self, info: Info) -> OkPayload:
+        await auth.revoke_all_sessions(viewer(info).id)
+        return OkPayload(ok=True)
+
+    @strawberry.mutation(description="Change nickname and/or avatar.", extensions=login_required())
+    async def update_profile(self, info: Info, nickname: str | None = None, avatar_url: str | None = None) -> UserPayload:
+        async def run() -> dict:
+            return {"user": User(model=await profile.update_profile(viewer(info), nickname, avatar_url))}
+
+        return await mutate(UserPayload, run)
+
+    @strawberry.mutation(
+        description="Bind the signed-in user under the owner of `inviteCode` (once; no self-binding, no cycles).",
+        extensions=login_required(),
+    )
+    async def bind_upline(self, info: Info, invite_code: str) -> UserPayload:
+        async def run() -> dict:
+            return {"user": User(model=await referral.bind_upline(viewer(info), invite_code, source="LINK"))}
+
+        return await mutate(UserPayload, run)
+
+    @strawberry.mutation(description="Add a shipping address. The first one becomes the default.", extensions=login_required())
+    async def create_address(self, info: Info, input: AddressInput) -> AddressPayload:
+        async def run() -> dict:
+            return {"address": Address.from_model(await profile.create_address(viewer(info), _address_data(input)))}
+
+        return await mutate(AddressPayload, run)
+
+    @strawberry.mutation(description="Change one of your addresses.", extensions=login_required())
+    async def update_address(self, info: Info, id: strawberry.ID, input: AddressInput) -> AddressPayload:
+        async def run() -> dict:
+            address = await profile.update_address(viewer(info), parse_id(id), _address_data(input))
+            return {"address": Address.from_model(address)}
+
+        return await mutate(AddressPayload, run)
+
+    @strawberry.mutation(description="Make one of your addresses the default.", extensions=login_required())
+    async def set_default_address(self, info: Info, id: strawberry.ID) -> AddressPayload:
+        async def run() -> dict:
+            return {"address": Address.from_model(await profile.set_default_address(viewer(info), parse_id(id)))}
+
+        return await mutate(AddressPayload, run)
+
+    @strawberry.mutation(description="Delete one of your addresses.", extensions=login_required())
+    async def delete_address(self, info: Info, id: strawberry.ID) -> AddressPayload:
+        async def run() -> dict:
+            await profile.delete_address(viewer(info), parse_id(id))
+            return {}
+
+        return await mutate(AddressPayload, run)

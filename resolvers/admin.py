@@ -1,0 +1,101 @@
+"""Platform administration: users, roles, referral rebinding, ledger reconciliation."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from models.access import Role as RoleModel
+from models.accounts import User as UserModel
+from models.ledger import LedgerAccount as LedgerAccountModel
+from resolvers.common import mutate, parse_id, query, requires, viewer
+from schema.pagination import Connection, to_connection
+from schema.types.access import Role, RoleGrantPayload
+from schema.types.accounts import User, UserPayload
+from schema.types.ledger import LedgerAccount, LedgerInvariantViolation
+from services import access, ledger, referral
+from services.errors import DomainError, ErrorCode
+from services.pagination import paginate
+from services.phones import normalize_phone
+
+
+@strawberry.type
+class AdminQueries:
+    @strawberry.field(description="All users, newest first; `search` matches a phone number, invite code or nickname.", extensions=requires("user.read"))
+    async def users(self, search: str | None = None, first: int = 20, after: str | None = None) -> Connection[User]:
+        qs = UserModel.all()
+        if search:
+            term = search.strip()
+            try:
+                qs = qs.filter(phone=normalize_phone(term))
+            except DomainError:  # not a phone number: try the other keys
+                qs = qs.filter(invite_code=term.upper()) if len(term) == 8 and term.isalnum() else qs.filter(nickname__icontains=term)
+        page = await query(paginate(qs, first, after))
+        return to_connection(page, lambda u: User(model=u))
+
+    @strawberry.field(description="One user by id.", extensions=requires("user.read"))
+    async def user(self, id: strawberry.ID) -> User | None:
+        try:
+            found = await UserModel.get_or_none(id=parse_id(id))
+        except DomainError:
+            return None
+        return User(model=found) if found else None
+
+    @strawberry.field(description="The role catalogue.", extensions=requires("user.read"))
+    async def roles(self) -> list[Role]:
+        return [Role.from_model(r) for r in await RoleModel.all().order_by("id").prefetch_related("permissions")]
+
+    @strawberry.field(description="Ledger accounts, newest first, optionally of one owner type or owner.", extensions=requires("ledger.read"))
+    async def ledger_accounts(
+        self, owner_type: str | None = None, owner_id: strawberry.ID | None = None, first: int = 20, after: str | None = None
+    ) -> Connection[LedgerAccount]:
+        qs = LedgerAccountModel.all()
+        if owner_type:
+            qs = qs.filter(owner_type=owner_type)
+        if owner_id is not None:
+            qs = qs.filter(owner_id=int(owner_id) if str(owner_id).isdigit() else -1)
+        page = await query(paginate(qs, first, after))
+        return to_connection(page, LedgerAccount.from_model)
+
+    @strawberry.field(description="Ledger invariants recomputed from the journal; empty while the books are sound.", extensions=requires("ledger.read"))
+    async def ledger_invariant_violations(self) -> list[LedgerInvariantViolation]:
+        return [LedgerInvariantViolation.from_service(v) for v in await ledger.check_invariants()]
+
+
+@strawberry.type
+class AdminMutations:
+    @strawberry.mutation(description="Grant a role (scopeId: the merchant or store for scoped roles, else omit).", extensions=requires("user.manage"))
+    async def grant_role(self, info: Info, user_id: strawberry.ID, role: str, scope_id: strawberry.ID | None = None) -> RoleGrantPayload:
+        async def run() -> dict:
+            scope = parse_id(scope_id, "scopeId") if scope_id is not None else 0
+            await access.grant_role(parse_id(user_id, "userId"), role, scope, actor_id=viewer(info).id)
+            return {"ok": True}
+
+        return await mutate(RoleGrantPayload, run)
+
+    @strawberry.mutation(description="Revoke a role.", extensions=requires("user.manage"))
+    async def revoke_role(self, user_id: strawberry.ID, role: str, scope_id: strawberry.ID | None = None) -> RoleGrantPayload:
+        async def run() -> dict:
+            scope = parse_id(scope_id, "scopeId") if scope_id is not None else 0
+            return {"ok": await access.revoke_role(parse_id(user_id, "userId"), role, scope) > 0}
+
+        return await mutate(RoleGrantPayload, run)
+
+    @strawberry.mutation(description="Move a user under another upline (audited; cycles refused).", extensions=requires("referral.rebind"))
+    async def rebind_upline(self, info: Info, user_id: strawberry.ID, invite_code: str, reason: str) -> UserPayload:
+        async def run() -> dict:
+            target = await UserModel.get_or_none(id=parse_id(user_id, "userId"))
+            if target is None:
+                raise DomainError(ErrorCode.NOT_FOUND, "No such user.", "userId")
+            user = await referral.bind_upline(target, invite_code, source="ADMIN", actor_id=viewer(info).id, reason=reason)
+            return {"user": User(model=user)}
+
+        return await mutate(UserPayload, run)
+
+    @strawberry.mutation(description="Remove a user's upline (audited).", extensions=requires("referral.rebind"))
+    async def unbind_upline(self, info: Info, user_id: strawberry.ID, reason: str) -> UserPayload:
+        async def run() -> dict:
+            user = await referral.unbind_upline(parse_id(user_id, "userId"), actor_id=viewer(info).id, reason=reason)
+            return {"user": User(model=user)}
+
+        return await mutate(UserPayload, run)

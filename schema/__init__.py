@@ -1,0 +1,1 @@
+"""The GraphQL face of the product: types, inputs, errors, permissions, context, schema."""

@@ -1,0 +1,62 @@
+"""Per-request context: who is asking (from the bearer token), their grants, loaders."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import HTTPConnection
+
+from loaders import Loaders
+from models.accounts import User
+from services import access, auth
+from services.errors import DomainError
+
+
+@dataclass
+class Context:
+    request: HTTPConnection | None = None
+    response: Any = None
+    connection_params: dict | None = None
+    viewer: User | None = None
+    session_id: uuid.UUID | None = None
+    auth_error: DomainError | None = None  # why a presented token was refused
+    loaders: Loaders = field(default_factory=Loaders)
+    _grants: access.Grants | None = None
+
+    @property
+    def client(self) -> auth.ClientInfo:
+        if self.request is None:
+            return auth.ClientInfo()
+        ip = self.request.client.host if self.request.client else ""
+        return auth.ClientInfo(ip=ip, user_agent=self.request.headers.get("user-agent", ""))
+
+    async def authenticate(self, authorization: str | None) -> None:
+        """Accepts 'Bearer <token>'; an absent header means anonymous."""
+        self.viewer, self.session_id, self.auth_error, self._grants = None, None, None, None
+        if not authorization:
+            return
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            token = authorization  # also accept the bare token (WebSocket connection params)
+        try:
+            self.viewer, session = await auth.authenticate(token.strip())
+            self.session_id = session.id
+        except DomainError as exc:
+            self.auth_error = exc
+
+    def sign_in_as(self, user: User, session_id: uuid.UUID) -> None:
+        self.viewer, self.session_id, self.auth_error, self._grants = user, session_id, None, None
+
+    async def grants(self) -> access.Grants:
+        if self._grants is None:
+            self._grants = await access.load_grants(self.viewer.id) if self.viewer else access.Grants()
+        return self._grants
+
+    # Strawberry's WebSocket handlers set connection params by item or attribute.
+    def __setitem__(self, key: str, value: Any) -> None:
+        setattr(self, key, value)
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)

@@ -1,0 +1,178 @@
+"""Users, addresses and sign-in results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from models import accounts as m
+from schema.errors import ApiError, UserError
+from services import access
+from services.errors import ErrorCode
+from services.phones import mask_phone
+
+
+@strawberry.type(description="A shipping address of the signed-in user.")
+class Address:
+    id: strawberry.ID = strawberry.field(description="Address id.")
+    recipient: str = strawberry.field(description="Who receives the parcel.")
+    phone: str = strawberry.field(description="Recipient's phone, E.164.")
+    province_code: str = strawberry.field(description="Six-digit province code (GB/T 2260).")
+    city_code: str = strawberry.field(description="Six-digit city code.")
+    county_code: str = strawberry.field(description="Six-digit county/district code.")
+    region_name: str = strawberry.field(description="Province, city and county as text, e.g. 浙江省 杭州市 西湖区.")
+    detail: str = strawberry.field(description="Street and house number.")
+    postal_code: str = strawberry.field(description="Postal code, may be empty.")
+    is_default: bool = strawberry.field(description="The address checkout proposes first. Exactly one is default.")
+
+    @classmethod
+    def from_model(cls, a: m.Address) -> "Address":
+        return cls(
+            id=strawberry.ID(str(a.id)), recipient=a.recipient, phone=a.phone,
+            province_code=a.province_code, city_code=a.city_code, county_code=a.county_code,
+            region_name=a.region_name, detail=a.detail, postal_code=a.postal_code, is_default=a.is_default,
+        )
+
+
+@strawberry.type(description="What anyone may see of another user, e.g. a referrer.")
+class PublicUser:
+    id: strawberry.ID = strawberry.field(description="User id.")
+    nickname: str = strawberry.field(description="Display name.")
+    avatar_url: str = strawberry.field(description="Avatar image URL, may be empty.")
+
+    @classmethod
+    def from_model(cls, u: m.User) -> "PublicUser":
+        return cls(id=strawberry.ID(str(u.id)), nickname=u.nickname, avatar_url=u.avatar_url)
+
+
+def _can_see_private(info: Info, user_id: int) -> bool:
+    viewer = info.context.viewer
+    return viewer is not None and viewer.id == user_id
+
+
+@strawberry.type(description="A user account: the signed-in user (`me`), or any user for administrators.")
+class User:
+    model: strawberry.Private[m.User]
+
+    @strawberry.field(description="User id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.model.id))
+
+    @strawberry.field(description="Display name.")
+    def nickname(self) -> str:
+        return self.model.nickname
+
+    @strawberry.field(description="Avatar image URL, may be empty.")
+    def avatar_url(self) -> str:
+        return self.model.avatar_url
+
+    @strawberry.field(description="Phone number: in full (E.164) to its owner, masked (138****8000) to others.")
+    def phone(self, info: Info) -> str | None:
+        if self.model.phone is None:
+            return None
+        return self.model.phone if _can_see_private(info, self.model.id) else mask_phone(self.model.phone)
+
+    @strawberry.field(description="Whether the account signed in through WeChat at least once.")
+    def has_wechat(self) -> bool:
+        return self.model.wechat_openid is not None
+
+    @strawberry.field(description="This user's invite code, for links and QR codes that bind new users under them.")
+    def invite_code(self) -> str:
+        return self.model.invite_code
+
+    @strawberry.field(description="The referrer (upline) this user is bound to, if any.")
+    async def upline(self, info: Info) -> PublicUser | None:
+        if self.model.upline_id is None:
+            return None
+        upline = await info.context.loaders.user.load(self.model.upline_id)
+        return PublicUser.from_model(upline) if upline else None
+
+    @strawberry.field(description="When the referrer was bound.")
+    def upline_bound_at(self) -> datetime | None:
+        return self.model.upline_bound_at
+
+    @strawberry.field(description="Whether the account may sign in.")
+    def is_active(self) -> bool:
+        return self.model.is_active
+
+    @strawberry.field(description="When the account was created.")
+    def created_at(self) -> datetime:
+        return self.model.created_at
+
+    @strawberry.field(description="Codes of the roles granted to this user (every user is also a customer).")
+    async def roles(self, info: Info) -> list[str]:
+        if _can_see_private(info, self.model.id):
+            grants = await info.context.grants()
+        else:
+            grants = await access.load_grants(self.model.id)
+        return sorted(grants.roles | {"customer"})
+
+    @strawberry.field(description="Platform permissions this user holds.")
+    async def permissions(self, info: Info) -> list[str]:
+        if _can_see_private(info, self.model.id):
+            return sorted((await info.context.grants()).platform)
+        return sorted((await access.load_grants(self.model.id)).platform)
+
+    @strawberry.field(description="Shipping addresses, default first. Visible to the owner and to support staff.")
+    async def addresses(self, info: Info) -> list[Address]:
+        if not _can_see_private(info, self.model.id) and not (await info.context.grants()).has("user.read"):
+            raise ApiError(ErrorCode.FORBIDDEN, "Only the owner sees these addresses.")
+        rows = await info.context.loaders.addresses_by_user.load(self.model.id)
+        return [Address.from_model(a) for a in rows]
+
+
+@strawberry.type(description="Result of a successful sign-in or token refresh.")
+class AuthTokens:
+    access_token: str = strawberry.field(description="Send as `Authorization: Bearer <token>` (HTTP) or `authorization` connection param (WebSocket).")
+    access_token_expires_at: datetime = strawberry.field(description="Refresh before this time.")
+    refresh_token: str = strawberry.field(description="Single use: each refresh returns a new one. Reusing an old one signs the session out.")
+    refresh_token_expires_at: datetime = strawberry.field(description="After this the user signs in again.")
+
+
+@strawberry.type(description="Outcome of signInWithSms, signInWithWechat and refreshToken.")
+class AuthPayload:
+    user: User | None = strawberry.field(default=None, description="The signed-in user.")
+    tokens: AuthTokens | None = strawberry.field(default=None, description="New tokens.")
+    is_new_user: bool = strawberry.field(default=False, description="True when this sign-in created the account.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; empty on success.")
+
+
+@strawberry.type(description="Outcome of requestSmsCode.")
+class RequestSmsCodePayload:
+    phone: str | None = strawberry.field(default=None, description="The number the code went to, normalised (E.164).")
+    expires_in_seconds: int | None = strawberry.field(default=None, description="How long the code stays valid.")
+    retry_after_seconds: int | None = strawberry.field(default=None, description="Wait this long before asking again.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; empty on success.")
+
+
+@strawberry.type(description="Outcome of a mutation that changes the user.")
+class UserPayload:
+    user: User | None = strawberry.field(default=None, description="The user after the change.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; empty on success.")
+
+
+@strawberry.type(description="Outcome of an address mutation.")
+class AddressPayload:
+    address: Address | None = strawberry.field(default=None, description="The address after the change (null after delete).")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; empty on success.")
+
+
+@strawberry.type(description="Outcome of a mutation that returns nothing but success.")
+class OkPayload:
+    ok: bool = strawberry.field(default=False, description="True when it took effect.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; empty on success.")
+
+
+@strawberry.input(description="A shipping address.")
+class AddressInput:
+    recipient: str = strawberry.field(description="Who receives the parcel (1-64 characters).")
+    phone: str = strawberry.field(description="Recipient's phone number.")
+    province_code: str = strawberry.field(description="Six-digit province code.")
+    city_code: str = strawberry.field(description="Six-digit city code, within the province.")
+    county_code: str = strawberry.field(description="Six-digit county code, within the city.")
+    region_name: str = strawberry.field(default="", description="Province, city and county as text.")
+    detail: str = strawberry.field(description="Street and house number (1-256 characters).")
+    postal_code: str = strawberry.field(default="", description="Postal code.")
+    is_default: bool = strawberry.field(default=False, description="Make this the default address.")

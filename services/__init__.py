@@ -1,0 +1,1 @@
+"""Business logic. Plain async functions over Tortoise models; never imports the API layer."""

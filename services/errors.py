@@ -1,0 +1,53 @@
+"""Domain errors with stable codes. The API turns them into `UserError`s or GraphQL errors."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class ErrorCode(str, Enum):
+    # generic
+    INVALID_INPUT = "INVALID_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    PAGE_SIZE_EXCEEDED = "PAGE_SIZE_EXCEEDED"
+    SLOW_CONSUMER = "SLOW_CONSUMER"
+    INVALID_CURSOR = "INVALID_CURSOR"
+    # accounts
+    INVALID_PHONE = "INVALID_PHONE"
+    RATE_LIMITED = "RATE_LIMITED"
+    CODE_INVALID = "CODE_INVALID"
+    CODE_EXPIRED = "CODE_EXPIRED"
+    CODE_ATTEMPTS_EXCEEDED = "CODE_ATTEMPTS_EXCEEDED"
+    WECHAT_CODE_INVALID = "WECHAT_CODE_INVALID"
+    TOKEN_INVALID = "TOKEN_INVALID"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+    TOKEN_REVOKED = "TOKEN_REVOKED"
+    ACCOUNT_DISABLED = "ACCOUNT_DISABLED"
+    # referral (ACC-4)
+    INVITE_CODE_INVALID = "INVITE_CODE_INVALID"
+    SELF_BINDING = "SELF_BINDING"
+    BINDING_CYCLE = "BINDING_CYCLE"
+    ALREADY_BOUND = "ALREADY_BOUND"
+    BINDING_NOT_ALLOWED = "BINDING_NOT_ALLOWED"
+    # access
+    ROLE_NOT_FOUND = "ROLE_NOT_FOUND"
+    # ledger
+    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
+    UNBALANCED_TRANSACTION = "UNBALANCED_TRANSACTION"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    INVALID_AMOUNT = "INVALID_AMOUNT"
+
+
+class DomainError(Exception):
+    """A business rule refused the operation. Nothing was changed."""
+
+    def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def __repr__(self) -> str:
+        return f"DomainError({self.code.value}, {self.message!r}, field={self.field!r})"

@@ -1,0 +1,278 @@
+"""Double-entry ledger core (FIN-1).
+
+- `post()` writes one journal transaction whose entries sum to zero per currency.
+- Balances change only inside `post()`, by a conditional `UPDATE ... RETURNING` that
+  refuses to take a non-negative account below zero: no read-modify-write, so concurrent
+  debits can never overdraw.
+- Accounts are updated in ascending id order, so concurrent transactions cannot deadlock.
+- An idempotency key makes a replay return the first transaction (same input) or fail with
+  IDEMPOTENCY_KEY_REUSED (other input); concurrent replays are settled by the unique index.
+- `check_invariants()` recomputes everything from the journal; tests call it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models.ledger import JournalEntry, JournalTransaction, LedgerAccount
+from services.errors import DomainError, ErrorCode
+from services.events import unit_of_work
+
+USER = "USER"
+MERCHANT = "MERCHANT"
+PLATFORM = "PLATFORM"
+OWNER_TYPES = (USER, MERCHANT, PLATFORM)
+
+
+class Purpose:
+    """Account purposes known so far; later features add theirs here."""
+
+    # user
+    WALLET = "WALLET"  # 零钱: withdrawable balance
+    FROZEN = "FROZEN"  # amounts held (withdrawal requests, reviews)
+    COMMISSION_PENDING = "COMMISSION_PENDING"
+    CONSIGNMENT_PENDING = "CONSIGNMENT_PENDING"
+    COINS = "COINS"
+    POINTS = "POINTS"
+    # merchant
+    MERCHANT_PENDING = "MERCHANT_PENDING"
+    MERCHANT_SETTLED = "MERCHANT_SETTLED"
+    # platform
+    GATEWAY_CLEARING = "GATEWAY_CLEARING"  # money entering through payment gateways
+    PAYOUT_CLEARING = "PAYOUT_CLEARING"  # money leaving through payout channels
+    FEE_REVENUE = "FEE_REVENUE"
+    COMMISSION_REVENUE = "COMMISSION_REVENUE"
+    PROMOTION_EXPENSE = "PROMOTION_EXPENSE"  # source of coins, points and rewards
+
+
+# Platform contra accounts stand for the outside world and may go negative.
+NEGATIVE_ALLOWED = {Purpose.GATEWAY_CLEARING, Purpose.PAYOUT_CLEARING, Purpose.PROMOTION_EXPENSE}
+
+MAX_AMOUNT = 10**15  # fen; far above any real movement, far below BIGINT
+
+
+@dataclass(frozen=True)
+class Posting:
+    account_id: int
+    amount: int  # signed fen: positive credits the account's balance, negative debits it
+
+
+@dataclass(frozen=True)
+class PostResult:
+    transaction: JournalTransaction
+    replayed: bool  # True when an earlier transaction with the same key was returned
+
+
+async def get_account(
+    owner_type: str, owner_id: int, purpose: str, currency: str = "CNY"
+) -> LedgerAccount:
+    """The account, created on first use (safe under concurrency)."""
+    if owner_type not in OWNER_TYPES:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"unknown owner type {owner_type}", "ownerType")
+    key = dict(owner_type=owner_type, owner_id=owner_id, purpose=purpose, currency=currency)
+    account = await LedgerAccount.get_or_none(**key)
+    if account is not None:
+        return account
+    try:
+        async with in_transaction():
+            return await LedgerAccount.create(
+                **key, allow_negative=owner_type == PLATFORM and purpose in NEGATIVE_ALLOWED
+            )
+    except IntegrityError:
+        return await LedgerAccount.get(**key)
+
+
+async def user_account(user_id: int, purpose: str, currency: str = "CNY") -> LedgerAccount:
+    return await get_account(USER, user_id, purpose, currency)
+
+
+async def platform_account(purpose: str, currency: str = "CNY") -> LedgerAccount:
+    return await get_account(PLATFORM, 0, purpose, currency)
+
+
+def _request_hash(kind: str, postings: list[Posting], reference: tuple[str, str]) -> str:
+    body = json.dumps(
+        [kind, sorted((p.account_id, p.amount) for p in postings), list(reference)],
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+async def _replay(key: str, request_hash: str) -> PostResult:
+    existing = await JournalTransaction.get(idempotency_key=key)
+    if existing.request_hash != request_hash:
+        raise DomainError(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            "This idempotency key was already used for a different operation.",
+            "idempotencyKey",
+        )
+    return PostResult(existing, replayed=True)
+
+
+async def _validate(postings: list[Posting]) -> None:
+    if len(postings) < 2:
+        raise DomainError(ErrorCode.UNBALANCED_TRANSACTION, "A transaction needs two entries or more.")
+    for p in postings:
+        if not isinstance(p.amount, int) or isinstance(p.amount, bool) or p.amount == 0:
+            raise DomainError(ErrorCode.INVALID_AMOUNT, "Amounts are non-zero integers (fen).")
+        if abs(p.amount) > MAX_AMOUNT:
+            raise DomainError(ErrorCode.INVALID_AMOUNT, "Amount out of range.")
+    ids = {p.account_id for p in postings}
+    currencies = dict(
+        await LedgerAccount.filter(id__in=ids).values_list("id", "currency")
+    )
+    if len(currencies) != len(ids):
+        raise DomainError(ErrorCode.NOT_FOUND, "Unknown ledger account.")
+    sums: dict[str, int] = defaultdict(int)
+    for p in postings:
+        sums[currencies[p.account_id]] += p.amount
+    if any(sums.values()):
+        raise DomainError(ErrorCode.UNBALANCED_TRANSACTION, "Entries must sum to zero per currency.")
+
+
+async def _apply(conn, account_id: int, amount: int) -> int:
+    """Conditionally move one account's balance; returns the new balance."""
+    if conn.capabilities.dialect == "postgres":
+        sql = (
+            "UPDATE ledger_account SET balance = balance + $1 "
+            "WHERE id = $2 AND (allow_negative OR balance + $1 >= 0) RETURNING balance"
+        )
+    else:
+        sql = (
+            "UPDATE ledger_account SET balance = balance + ?1 "
+            "WHERE id = ?2 AND (allow_negative OR balance + ?1 >= 0) RETURNING balance"
+        )
+    rows = await conn.execute_query_dict(sql, [amount, account_id])
+    if not rows:
+        raise DomainError(ErrorCode.INSUFFICIENT_FUNDS, "Insufficient balance.", "amount")
+    return int(rows[0]["balance"])
+
+
+async def post(
+    kind: str,
+    postings: list[Posting],
+    *,
+    idempotency_key: str | None = None,
+    reference_type: str = "",
+    reference_id: str = "",
+    memo: str = "",
+    actor_id: int | None = None,
+) -> PostResult:
+    """Write one balanced journal transaction and move the balances it names.
+
+    Runs in its own unit of work, or as a savepoint of the caller's, so a feature can move
+    money and change its own rows atomically.
+    """
+    request_hash = _request_hash(kind, postings, (reference_type, reference_id))
+    if idempotency_key is not None and await JournalTransaction.exists(idempotency_key=idempotency_key):
+        return await _replay(idempotency_key, request_hash)
+    await _validate(postings)
+    net: dict[int, int] = defaultdict(int)
+    for p in postings:
+        net[p.account_id] += p.amount
+    try:
+        async with unit_of_work() as conn:
+            # The transaction row goes first: a concurrent replay blocks on its unique key
+            # here, before touching any balance, and fails once this one commits.
+            tx = await JournalTransaction.create(
+                kind=kind,
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+                reference_type=reference_type,
+                reference_id=reference_id,
+                memo=memo[:256],
+                actor_id=actor_id,
+            )
+            final: dict[int, int] = {}
+            for account_id in sorted(net):
+                if net[account_id] != 0:
+                    final[account_id] = await _apply(conn, account_id, net[account_id])
+            running = {aid: final.get(aid, 0) - net[aid] for aid in net}
+            for aid in net:  # accounts whose net is zero: read their unchanged balance
+                if aid not in final:
+                    balances = await LedgerAccount.filter(id=aid).using_db(conn).values_list(
+                        "balance", flat=True
+                    )
+                    running[aid] = balances[0]
+            entries = []
+            for p in postings:
+                running[p.account_id] += p.amount
+                entries.append(
+                    JournalEntry(
+                        transaction_id=tx.id,
+                        account_id=p.account_id,
+                        amount=p.amount,
+                        balance_after=running[p.account_id],
+                    )
+                )
+            await JournalEntry.bulk_create(entries, using_db=conn)
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        return await _replay(idempotency_key, request_hash)
+    return PostResult(tx, replayed=False)
+
+
+async def transfer(
+    kind: str,
+    from_account: LedgerAccount,
+    to_account: LedgerAccount,
+    amount: int,
+    **kwargs,
+) -> PostResult:
+    """The common two-entry case."""
+    if not isinstance(amount, int) or amount <= 0:
+        raise DomainError(ErrorCode.INVALID_AMOUNT, "Amount must be a positive integer (fen).", "amount")
+    return await post(
+        kind,
+        [Posting(from_account.id, -amount), Posting(to_account.id, amount)],
+        **kwargs,
+    )
+
+
+INVARIANT_QUERIES = {
+    "transaction does not balance": """
+        SELECT e.transaction_id AS id, a.currency AS detail, SUM(e.amount) AS value
+        FROM ledger_entry e JOIN ledger_account a ON a.id = e.account_id
+        GROUP BY e.transaction_id, a.currency HAVING SUM(e.amount) <> 0""",
+    "transaction has fewer than two entries": """
+        SELECT t.id AS id, t.kind AS detail, COUNT(e.id) AS value
+        FROM ledger_transaction t LEFT JOIN ledger_entry e ON e.transaction_id = t.id
+        GROUP BY t.id, t.kind HAVING COUNT(e.id) < 2""",
+    "balance differs from the sum of entries": """
+        SELECT a.id AS id, a.purpose AS detail, a.balance - COALESCE(SUM(e.amount), 0) AS value
+        FROM ledger_account a LEFT JOIN ledger_entry e ON e.account_id = a.id
+        GROUP BY a.id, a.purpose, a.balance HAVING a.balance <> COALESCE(SUM(e.amount), 0)""",
+    "account below zero": """
+        SELECT a.id AS id, a.purpose AS detail, a.balance AS value
+        FROM ledger_account a WHERE a.balance < 0 AND NOT a.allow_negative""",
+    "last entry's balance differs from the account's": """
+        SELECT a.id AS id, a.purpose AS detail, e.balance_after AS value
+        FROM ledger_account a JOIN ledger_entry e ON e.id = (
+            SELECT MAX(e2.id) FROM ledger_entry e2 WHERE e2.account_id = a.id)
+        WHERE e.balance_after <> a.balance""",
+}
+
+
+@dataclass(frozen=True)
+class InvariantViolation:
+    rule: str
+    subject_id: int
+    detail: str
+    value: int
+
+
+async def check_invariants() -> list[InvariantViolation]:
+    """Recompute the ledger's invariants from the journal; an empty list means all hold."""
+    conn = JournalEntry._meta.db
+    problems: list[InvariantViolation] = []
+    for rule, sql in INVARIANT_QUERIES.items():
+        for row in await conn.execute_query_dict(sql):
+            problems.append(InvariantViolation(rule, int(row["id"]), str(row["detail"]), int(row["value"])))
+    return problems

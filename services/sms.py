@@ -1,0 +1,59 @@
+"""SMS sending behind one interface.
+
+Production: implement `SmsSender` for your provider (Aliyun SMS, Tencent Cloud SMS ...)
+and set SMS_SENDER=package.module:ClassName. Dev uses the console sender; tests the memory one.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import settings
+from services.plugins import load_plugin
+
+log = logging.getLogger("sms")
+
+
+class SmsSender(Protocol):
+    async def send_code(self, phone: str, code: str, ttl_seconds: int) -> None: ...
+
+
+class ConsoleSmsSender:
+    """Development: prints the code where the developer runs the server."""
+
+    async def send_code(self, phone: str, code: str, ttl_seconds: int) -> None:
+        line = f"[sms] sign-in code for {phone}: {code} (valid {ttl_seconds // 60} min)"
+        log.warning(line)
+        print(line, flush=True)
+
+
+@dataclass
+class MemorySmsSender:
+    """Tests: keeps what was sent."""
+
+    outbox: list[tuple[str, str]] = field(default_factory=list)
+
+    async def send_code(self, phone: str, code: str, ttl_seconds: int) -> None:
+        self.outbox.append((phone, code))
+
+    def last_code(self, phone: str) -> str | None:
+        return next((c for p, c in reversed(self.outbox) if p == phone), None)
+
+
+_sender: SmsSender | None = None
+
+
+def get_sender() -> SmsSender:
+    global _sender
+    if _sender is None:
+        _sender = load_plugin(
+            settings.SMS_SENDER, {"console": ConsoleSmsSender, "memory": MemorySmsSender}
+        )
+    return _sender
+
+
+def set_sender(sender: SmsSender | None) -> None:
+    global _sender
+    _sender = sender

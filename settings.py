@@ -1,0 +1,89 @@
+"""Configuration from the environment (12-factor), with embedded defaults for development.
+
+Every value can be set as an environment variable or in a `.env` file in the working
+directory. Defaults give a working development setup: a SQLite file and the in-memory
+broadcast backend.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.config import Config
+
+BASE_DIR = Path(__file__).resolve().parent
+config = Config(BASE_DIR / ".env" if (BASE_DIR / ".env").exists() else None)
+
+DEBUG: bool = config("DEBUG", cast=bool, default=False)
+DATABASE_URL: str = config("DATABASE_URL", default=f"sqlite://{BASE_DIR / 'data' / 'dev.sqlite3'}")
+REDIS_URL: str = config("REDIS_URL", default="")
+# Broadcast backend for subscriptions: memory:// in one process, Redis across processes.
+BROADCAST_URL: str = config("BROADCAST_URL", default=REDIS_URL or "memory://")
+SECRET_KEY: str = config("SECRET_KEY", default="dev-insecure-secret-key-change-me-in-production")
+
+CURRENCY: str = config("CURRENCY", default="CNY")
+
+# Tokens
+ACCESS_TOKEN_TTL_SECONDS: int = config("ACCESS_TOKEN_TTL_SECONDS", cast=int, default=15 * 60)
+REFRESH_TOKEN_TTL_SECONDS: int = config("REFRESH_TOKEN_TTL_SECONDS", cast=int, default=30 * 24 * 3600)
+
+# SMS sign-in codes
+SMS_CODE_TTL_SECONDS: int = config("SMS_CODE_TTL_SECONDS", cast=int, default=5 * 60)
+SMS_CODE_MAX_ATTEMPTS: int = config("SMS_CODE_MAX_ATTEMPTS", cast=int, default=5)
+SMS_PHONE_COOLDOWN_SECONDS: int = config("SMS_PHONE_COOLDOWN_SECONDS", cast=int, default=60)
+SMS_PHONE_DAILY_LIMIT: int = config("SMS_PHONE_DAILY_LIMIT", cast=int, default=10)
+SMS_IP_HOURLY_LIMIT: int = config("SMS_IP_HOURLY_LIMIT", cast=int, default=30)
+DEFAULT_PHONE_REGION: str = config("DEFAULT_PHONE_REGION", default="CN")
+# Pluggable integrations: "console" / "memory" or a dotted path "package.module:Class".
+SMS_SENDER: str = config("SMS_SENDER", default="console")
+WECHAT_ADAPTER: str = config("WECHAT_ADAPTER", default="fake")
+WECHAT_APP_ID: str = config("WECHAT_APP_ID", default="")
+WECHAT_APP_SECRET: str = config("WECHAT_APP_SECRET", default="")
+
+# Referral binding mode (ACC-4): SIGNUP, FIRST_ORDER or ADMIN_ONLY.
+REFERRAL_BINDING_MODE: str = config("REFERRAL_BINDING_MODE", default="SIGNUP")
+
+# GraphQL limits
+MAX_PAGE_SIZE: int = config("MAX_PAGE_SIZE", cast=int, default=100)
+MAX_QUERY_DEPTH: int = config("MAX_QUERY_DEPTH", cast=int, default=12)
+MAX_ALIASES: int = config("MAX_ALIASES", cast=int, default=30)
+MAX_TOKENS: int = config("MAX_TOKENS", cast=int, default=4000)
+
+# Realtime
+SUBSCRIBER_QUEUE_SIZE: int = config("SUBSCRIBER_QUEUE_SIZE", cast=int, default=100)
+WS_KEEP_ALIVE_SECONDS: float = config("WS_KEEP_ALIVE_SECONDS", cast=float, default=15.0)
+
+# Worker
+WORKER_TICK_SECONDS: float = config("WORKER_TICK_SECONDS", cast=float, default=30.0)
+
+MODEL_MODULES = [
+    "models.accounts",
+    "models.access",
+    "models.ledger",
+    "models.notifications",
+    "models.jobs",
+]
+
+
+def tortoise_config(db_url: str | None = None) -> dict:
+    url = db_url or DATABASE_URL
+    if url.startswith("sqlite://") and ":memory:" not in url:
+        Path(url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "connections": {"default": url},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+TORTOISE_ORM = tortoise_config()
+
+IS_POSTGRES = DATABASE_URL.startswith(("postgres://", "postgresql://", "asyncpg://"))
+IS_SQLITE = DATABASE_URL.startswith("sqlite://")

@@ -1,0 +1,120 @@
+"""The process's broadcaster, with bounded per-subscriber buffers.
+
+broadcaster's own `Broadcast` gives every subscriber an unbounded queue, so one slow
+WebSocket client could grow memory without limit. Here each subscriber gets a bounded
+queue; when it overflows the subscriber is dropped (its subscription ends with
+SLOW_CONSUMER; the client reconnects and refetches).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlparse
+
+from broadcaster import Broadcast, Event
+
+log = logging.getLogger(__name__)
+
+
+class SlowConsumer(Exception):
+    """The subscriber fell too far behind and was dropped."""
+
+
+class _BoundedQueue(asyncio.Queue):
+    overflowed = False
+
+
+class BoundedSubscriber:
+    def __init__(self, queue: _BoundedQueue) -> None:
+        self._queue = queue
+
+    def __aiter__(self) -> "BoundedSubscriber":
+        return self
+
+    async def __anext__(self) -> Event:
+        if self._queue.overflowed:
+            raise SlowConsumer()
+        return await self._queue.get()
+
+
+class BoundedBroadcast(Broadcast):
+    def __init__(self, url: str | None = None, *, backend: Any = None, queue_size: int = 100) -> None:
+        super().__init__(url, backend=backend)
+        self.queue_size = queue_size
+
+    async def _listener(self) -> None:
+        while True:
+            try:
+                event = await self._backend.next_published()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a backend hiccup must not end delivery for the process
+                log.exception("broadcast backend failed; continuing")
+                await asyncio.sleep(0.1)
+                continue
+            for queue in list(self._subscribers.get(event.channel, ())):
+                if queue.overflowed:
+                    continue
+                try:
+                    queue.put_nowait(event)
+                except asyncio.QueueFull:
+                    # Not blocked in get() (its queue is full): it sees the flag next read.
+                    queue.overflowed = True
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[BoundedSubscriber]:
+        queue = _BoundedQueue(maxsize=self.queue_size)
+        try:
+            if not self._subscribers.get(channel):
+                self._subscribers[channel] = {queue}
+                await self._backend.subscribe(channel)
+            else:
+                self._subscribers[channel].add(queue)
+            yield BoundedSubscriber(queue)
+        finally:
+            subscribers = self._subscribers.get(channel, set())
+            subscribers.discard(queue)
+            if not subscribers:
+                self._subscribers.pop(channel, None)
+                await self._backend.unsubscribe(channel)
+
+    def subscriber_count(self, channel: str) -> int:
+        return len(self._subscribers.get(channel, ()))
+
+
+def create_broadcast(url: str, queue_size: int) -> BoundedBroadcast:
+    if urlparse(url).scheme in ("redis", "rediss"):
+        from subscriptions.redis_backend import RedisPubSubBackend
+
+        return BoundedBroadcast(backend=RedisPubSubBackend(url), queue_size=queue_size)
+    return BoundedBroadcast(url, queue_size=queue_size)
+
+
+_broadcast: BoundedBroadcast | None = None
+
+
+def set_broadcast(broadcast: BoundedBroadcast | None) -> None:
+    global _broadcast
+    _broadcast = broadcast
+
+
+def get_broadcast() -> BoundedBroadcast:
+    if _broadcast is None:
+        raise RuntimeError("the broadcaster is not running (app lifespan not started)")
+    return _broadcast
+
+
+async def publish(channel: str, message: str) -> None:
+    await get_broadcast().publish(channel, message)
+
+
+async def listen(channel: str) -> AsyncIterator[dict]:
+    """Yield the JSON events published on `channel` (ids only; load fresh data from them)."""
+    async with get_broadcast().subscribe(channel) as subscriber:
+        async for event in subscriber:
+            yield json.loads(event.message)

@@ -1,0 +1,38 @@
+"""`myNotifications`: the signed-in user's notifications, live."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers.common import login_required, viewer
+from schema.errors import ApiError
+from schema.types.notifications import Notification
+from services import auth, notifications
+from services.errors import ErrorCode
+from services.events import user_channel
+from subscriptions.hub import SlowConsumer, listen
+
+
+@strawberry.type
+class NotificationSubscriptions:
+    @strawberry.subscription(
+        description="Each new notification of the signed-in user as it is sent. Only the owner can open it.",
+        extensions=login_required(),
+    )
+    async def my_notifications(self, info: Info) -> AsyncGenerator[Notification, None]:
+        user_id, session_id = viewer(info).id, info.context.session_id
+        try:
+            async for event in listen(user_channel(user_id)):
+                # Checked again for every event: signing out ends the stream.
+                if not await auth.session_is_live(session_id):
+                    raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
+                if event.get("type") != "notification":
+                    continue
+                note = await notifications.get_own(user_id, int(event["id"]))
+                if note is not None:
+                    yield Notification.from_model(note)
+        except SlowConsumer:
+            raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None

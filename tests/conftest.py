@@ -1,0 +1,78 @@
+"""Test setup: one database per session (SQLite file by default; PostgreSQL when
+DATABASE_URL is set), migrated with the real migrations, emptied before each test."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+# Settings are read at import: configure before anything imports them.
+_tmp = Path(tempfile.mkdtemp(prefix="socialmall-tests-"))
+os.environ.setdefault("DATABASE_URL", f"sqlite://{_tmp / 'test.sqlite3'}")
+os.environ["SMS_SENDER"] = "memory"
+os.environ["WECHAT_ADAPTER"] = "fake"
+os.environ["DEBUG"] = "false"
+os.environ.setdefault("SECRET_KEY", "test-secret-key-with-enough-length-for-hs256")
+if os.environ.get("REDIS_URL"):
+    os.environ.setdefault("BROADCAST_URL", os.environ["REDIS_URL"])
+
+import pytest  # noqa: E402
+import pytest_asyncio  # noqa: E402
+from tortoise import Tortoise  # noqa: E402
+from tortoise.contrib.test import truncate_all_models  # noqa: E402
+
+import settings  # noqa: E402
+from services import access, clock, events, sms  # noqa: E402
+from subscriptions.hub import create_broadcast, set_broadcast  # noqa: E402
+
+pytest_plugins = ["tests.helpers"]
+
+
+async def _reset_database() -> None:
+    if settings.IS_POSTGRES:
+        import asyncpg
+
+        url = settings.DATABASE_URL.replace("postgres://", "postgresql://", 1)
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        finally:
+            await conn.close()
+    else:
+        Path(settings.DATABASE_URL.removeprefix("sqlite://")).unlink(missing_ok=True)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session", autouse=True)
+async def database():
+    from tortoise.migrations.api.migrate import migrate
+
+    await _reset_database()
+    await migrate(config=settings.TORTOISE_ORM)
+    await Tortoise.close_connections()
+    await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
+    broadcast = create_broadcast(settings.BROADCAST_URL, settings.SUBSCRIBER_QUEUE_SIZE)
+    await broadcast.connect()
+    set_broadcast(broadcast)
+    events.set_publisher(broadcast.publish)
+    yield
+    events.set_publisher(None)
+    await broadcast.disconnect()
+    set_broadcast(None)
+    await Tortoise.close_connections()
+
+
+@pytest_asyncio.fixture(loop_scope="session", autouse=True)
+async def clean(database):
+    await truncate_all_models()
+    await access.sync_catalog()
+    clock.reset()
+    sms.set_sender(sms.MemorySmsSender())
+    yield
+    clock.reset()
+
+
+requires_postgres = pytest.mark.skipif(not settings.IS_POSTGRES, reason="needs PostgreSQL (DATABASE_URL)")
+requires_redis = pytest.mark.skipif(
+    not settings.BROADCAST_URL.startswith("redis"), reason="needs Redis (REDIS_URL)"
+)

@@ -1,0 +1,79 @@
+"""Factories and a GraphQL client for tests (loaded as a pytest plugin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest_asyncio
+
+from app import create_app
+from models.accounts import User
+from services import access, auth, referral, sms
+
+PHONE_SEQ = iter(range(10_000_000))
+
+
+def next_phone() -> str:
+    return f"+86139{next(PHONE_SEQ):08d}"
+
+
+class Api:
+    """Posts GraphQL to the app in-process, optionally with a bearer token."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def raw(self, query: str, variables: dict | None = None, token: str | None = None, headers: dict | None = None) -> dict:
+        hdrs = dict(headers or {})
+        if token:
+            hdrs["Authorization"] = f"Bearer {token}"
+        response = await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=hdrs)
+        return response.json()
+
+    async def __call__(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
+        """Returns `data`, failing the test on any GraphQL error."""
+        body = await self.raw(query, variables, token)
+        assert not body.get("errors"), body["errors"]
+        return body["data"]
+
+    async def error_code(self, query: str, variables: dict | None = None, token: str | None = None) -> str:
+        body = await self.raw(query, variables, token)
+        assert body.get("errors"), f"expected an error, got {body}"
+        return body["errors"][0]["extensions"]["code"]
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def app():
+    return create_app(debug=False, manage_database=False)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def api(app):
+    transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 5555))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield Api(client)
+
+
+async def make_user(nickname: str = "tester", *, phone: str | None = None, roles: tuple[str, ...] = (), upline: User | None = None) -> User:
+    user = await referral.create_user(phone=phone or next_phone(), nickname=nickname)
+    for role in roles:
+        await access.grant_role(user.id, role)
+    if upline is not None:
+        user = await referral.bind_upline(user, upline.invite_code, source="SIGNUP")
+    return user
+
+
+async def token_for(user: User) -> str:
+    signed = await auth.start_session(user, "SMS", auth.ClientInfo(), False)
+    return signed.access_token
+
+
+def outbox() -> sms.MemorySmsSender:
+    sender = sms.get_sender()
+    assert isinstance(sender, sms.MemorySmsSender)
+    return sender
+
+
+def data_or_errors(payload: dict[str, Any]) -> list[str]:
+    return [e["code"] for e in payload.get("errors") or []]

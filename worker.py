@@ -1,0 +1,53 @@
+"""The worker process (Procfile `worker`): runs due scheduled jobs in a loop.
+
+Several workers may run at once (on several hosts): jobs are claimed with a lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from tortoise import Tortoise
+
+import jobs.housekeeping  # noqa: F401  (registers its jobs)
+import settings
+from jobs.runner import run_due_jobs, worker_id
+from services import events
+from subscriptions.hub import create_broadcast
+
+log = logging.getLogger("worker")
+
+
+async def main(once: bool = False) -> None:
+    await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
+    broadcast = create_broadcast(settings.BROADCAST_URL, settings.SUBSCRIBER_QUEUE_SIZE)
+    await broadcast.connect()
+    events.set_publisher(broadcast.publish)  # jobs' events reach web processes through Redis
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    me = worker_id()
+    log.info("worker %s started; tick %.0fs", me, settings.WORKER_TICK_SECONDS)
+    try:
+        while not stop.is_set():
+            for name, summary in (await run_due_jobs(me)).items():
+                log.info("%s: %s", name, summary)
+            if once:
+                break
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=settings.WORKER_TICK_SECONDS)
+            except asyncio.TimeoutError:
+                pass
+    finally:
+        await broadcast.disconnect()
+        await Tortoise.close_connections()
+
+
+if __name__ == "__main__":
+    import sys
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    asyncio.run(main(once="--once" in sys.argv))
