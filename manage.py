@@ -1,4 +1,4 @@
-"""Project commands: `python -m manage migrate | makemigrations | check-migrations | seed-demo`."""
+"""Project commands: `python -m manage migrate | makemigrations | check-migrations | seed-demo | export-schema`."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ async def seed_demo() -> None:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="manage")
-    parser.add_argument("command", choices=["migrate", "makemigrations", "check-migrations", "seed-demo"])
+    parser.add_argument("command", choices=["migrate", "makemigrations", "check-migrations", "seed-demo", "export-schema"])
     args = parser.parse_args(argv)
     if args.command == "migrate":
         asyncio.run(migrate())
@@ -63,6 +63,11 @@ def main(argv: list[str]) -> int:
         print("migrations match the models")
     elif args.command == "seed-demo":
         asyncio.run(seed_demo())
+    elif args.command == "export-schema":
+        from schema.schema import schema
+
+        (settings.BASE_DIR / "schema.graphql").write_text(schema.as_str() + "\n", encoding="utf-8")
+        print("wrote schema.graphql")
     return 0
 
 

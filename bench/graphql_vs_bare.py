@@ -1,0 +1,443 @@
+"""Throughput of the GraphQL API against bare Starlette endpoints doing the same DB work.
+
+    .venv/bin/python bench/graphql_vs_bare.py            # SQLite in a temporary directory
+    DATABASE_URL=postgres://user@127.0.0.1:5432/bench .venv/bin/python bench/graphql_vs_bare.py
+                                                          # PostgreSQL: the `public` schema is DROPPED
+
+Not a test: it never fails on timing. It prints requests/second per case and ratios
+against the bare baseline measured in the same run, on the same server process.
+
+Cases (all authenticated with a bearer token, as the admin user):
+  a  bare   GET  /bare/users          100 users, newest first (same DB reads as b)
+  b  gql    POST /graphql             { users(first: 100) { nodes { id nickname avatarUrl inviteCode createdAt } } }
+  c  gql    POST /graphql             { me { id nickname } }
+  d  bare   GET  /bare/me             the token's user, id and nickname (same DB read as c)
+
+Target (issue): b/a >= 0.5.
+
+One uvicorn process (bench/bench_app.py: the real app + the bare routes) serves all cases;
+the load generator runs in its own process: `wrk` when installed, else an httpx/asyncio
+client (bench/graphql_vs_bare.py --worker). Server CPU per request is read from
+/proc/<pid>/stat, a measure that does not depend on the client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+USERS_QUERY = "{ users(first: 100) { nodes { id nickname avatarUrl inviteCode createdAt } } }"
+ME_QUERY = "{ me { id nickname } }"
+
+
+# --------------------------------------------------------------------------- cases
+
+
+@dataclass
+class Case:
+    key: str
+    label: str
+    method: str
+    path: str
+    body: str | None = None  # JSON for POST
+
+    def request_kwargs(self, token: str) -> dict:
+        headers = {"Authorization": f"Bearer {token}"}
+        if self.body is not None:
+            headers["Content-Type"] = "application/json"
+            return {"method": self.method, "url": self.path, "headers": headers, "content": self.body.encode()}
+        return {"method": self.method, "url": self.path, "headers": headers}
+
+
+CASES = [
+    Case("a", "bare  /bare/users (100 rows)", "GET", "/bare/users?first=100"),
+    Case("b", "gql   users(first: 100)", "POST", "/graphql", json.dumps({"query": USERS_QUERY})),
+    Case("c", "gql   me { id nickname }", "POST", "/graphql", json.dumps({"query": ME_QUERY})),
+    Case("d", "bare  /bare/me", "GET", "/bare/me"),
+]
+
+
+# --------------------------------------------------------------------------- environment
+
+
+def configure_environment(tmp: Path) -> dict[str, str]:
+    """Environment for this process and the server. Must run before `import settings`."""
+    os.environ.setdefault("DATABASE_URL", f"sqlite://{tmp / 'bench.sqlite3'}")
+    os.environ["SECRET_KEY"] = os.environ.get("SECRET_KEY") or "bench-secret-key-with-enough-length-for-hs256"
+    os.environ["DEBUG"] = "false"
+    os.environ["SMS_SENDER"] = "memory"
+    os.environ["WECHAT_ADAPTER"] = "fake"
+    os.environ["ACCESS_TOKEN_TTL_SECONDS"] = "86400"  # never expires during a run
+    # One process: the in-memory broadcast; no Redis round trips in /healthz or lifespan.
+    os.environ["REDIS_URL"] = ""
+    os.environ["BROADCAST_URL"] = "memory://"
+    return dict(os.environ)
+
+
+async def _reset_database(settings) -> None:
+    if settings.IS_POSTGRES:
+        import asyncpg
+
+        conn = await asyncpg.connect(settings.DATABASE_URL.replace("postgres://", "postgresql://", 1))
+        try:
+            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        finally:
+            await conn.close()
+    else:
+        Path(settings.DATABASE_URL.removeprefix("sqlite://")).unlink(missing_ok=True)
+
+
+async def prepare_database(extra_users: int) -> str:
+    """Migrate, seed the admin and `extra_users` users; return the admin's access token."""
+    sys.path.insert(0, str(ROOT))
+    from tortoise import Tortoise
+    from tortoise.migrations.api.migrate import migrate
+
+    import settings
+    from services import access, auth, referral
+
+    await _reset_database(settings)
+    await migrate(config=settings.TORTOISE_ORM)
+    await Tortoise.close_connections()
+    await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
+    try:
+        await access.sync_catalog()
+        admin = await referral.create_user(phone="+8613900000000", nickname="bench-admin")
+        await access.grant_role(admin.id, "admin")
+        for i in range(1, extra_users + 1):
+            await referral.create_user(
+                phone=f"+86139{i:08d}", nickname=f"用户{i:04d}", avatar_url=f"https://cdn.example.com/a/{i}.png"
+            )
+        signed = await auth.start_session(admin, "SMS", auth.ClientInfo(), False)
+        return signed.access_token
+    finally:
+        await Tortoise.close_connections()
+
+
+# --------------------------------------------------------------------------- server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(env: dict[str, str], port: int, log: Path, prefix: list[str]) -> subprocess.Popen:
+    cmd = [
+        *prefix,
+        sys.executable, "-m", "uvicorn", "bench.bench_app:app",
+        "--app-dir", str(ROOT), "--host", "127.0.0.1", "--port", str(port),
+        "--log-level", "warning", "--no-access-log", "--lifespan", "on",
+    ]
+    with open(log, "wb") as out:
+        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_ready(proc: subprocess.Popen, base: str, log: Path, timeout: float = 60.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"server not ready after {timeout} s:\n{log.read_text(errors='replace')}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)  # uvicorn: graceful shutdown, lifespan closes Tortoise
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """utime + stime of a process (Linux), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------- sanity
+
+
+def check_responses(base: str, token: str, expected_users: int) -> None:
+    """Every case answers 200 without errors, and each GraphQL/bare pair returns the same data."""
+    import httpx
+
+    bodies = {}
+    with httpx.Client(base_url=base, timeout=10.0) as client:
+        for case in CASES:
+            response = client.request(**case.request_kwargs(token))
+            body = response.json()
+            if response.status_code != 200 or body.get("errors"):
+                raise SystemExit(f"case {case.key} ({case.label}) failed: {response.status_code} {body}")
+            bodies[case.key] = body
+    nodes = bodies["b"]["data"]["users"]["nodes"]
+    if len(nodes) != expected_users:
+        raise SystemExit(f"expected {expected_users} users from GraphQL, got {len(nodes)}")
+    if bodies["a"] != bodies["b"]:
+        raise SystemExit("bare /bare/users and GraphQL users return different data")
+    if bodies["c"] != bodies["d"]:
+        raise SystemExit("bare /bare/me and GraphQL me return different data")
+
+
+# --------------------------------------------------------------------------- load generators
+
+
+@dataclass
+class Result:
+    requests: int
+    seconds: float
+    errors: int
+    latency_ms: float | None = None  # mean
+    server_cpu: float | None = None  # seconds of server CPU during the run
+    client_cpu: float | None = None  # seconds of load-generator CPU during the run
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def _lua_string(text: str) -> str:
+    level = "=" * 4
+    assert f"]{level}]" not in text
+    return f"[{level}[{text}]{level}]"
+
+
+def run_wrk(base: str, case: Case, token: str, seconds: float, connections: int, threads: int, tmp: Path) -> Result:
+    script = tmp / f"case_{case.key}.lua"
+    lines = [f'wrk.method = "{case.method}"', f'wrk.headers["Authorization"] = "Bearer {token}"']
+    if case.body is not None:
+        lines += ['wrk.headers["Content-Type"] = "application/json"', f"wrk.body = {_lua_string(case.body)}"]
+    script.write_text("\n".join(lines) + "\n")
+    cmd = [
+        "wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
+        "--latency", "-s", str(script), base + case.path,
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = proc.stdout.read().decode(errors="replace")
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"wrk failed:\n{out}")
+    total = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", out)
+    if not total:
+        raise SystemExit(f"cannot parse wrk output:\n{out}")
+    unit = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[total.group(3)]
+    errors = 0
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        errors += int(non2xx.group(1))
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if sock:
+        errors += sum(int(g) for g in sock.groups())
+    latency = None
+    lat = re.search(r"Latency\s+([\d.]+)(us|ms|s)", out)
+    if lat:
+        latency = float(lat.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[lat.group(2)]
+    return Result(
+        requests=int(total.group(1)), seconds=float(total.group(2)) * unit, errors=errors,
+        latency_ms=latency, client_cpu=usage.ru_utime + usage.ru_stime,
+    )
+
+
+def run_httpx(base: str, case: Case, token: str, seconds: float, connections: int) -> Result:
+    spec = {"base": base, "request": case.request_kwargs(token), "seconds": seconds, "connections": connections}
+    spec["request"].pop("content", None)
+    spec["body"] = case.body
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"httpx worker failed:\n{proc.stderr}")
+    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    return Result(
+        requests=data["requests"], seconds=data["seconds"], errors=data["errors"],
+        latency_ms=data["latency_ms"], client_cpu=data["cpu"],
+    )
+
+
+def worker_main(spec_json: str) -> None:
+    """Load generator process: `connections` concurrent clients for `seconds`."""
+    import httpx
+
+    spec = json.loads(spec_json)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+
+    async def main() -> dict:
+        limits = httpx.Limits(max_connections=spec["connections"], max_keepalive_connections=spec["connections"])
+        request = dict(spec["request"])
+        if spec["body"] is not None:
+            request["content"] = spec["body"].encode()
+        counts = {"requests": 0, "errors": 0, "latency": 0.0}
+        async with httpx.AsyncClient(base_url=spec["base"], limits=limits, timeout=30.0) as client:
+            deadline = time.perf_counter() + spec["seconds"]
+
+            async def one_client() -> None:
+                while time.perf_counter() < deadline:
+                    t0 = time.perf_counter()
+                    try:
+                        response = await client.request(**request)
+                        await response.aread()
+                        ok = response.status_code == 200
+                    except httpx.HTTPError:
+                        ok = False
+                    counts["latency"] += time.perf_counter() - t0
+                    counts["requests"] += 1
+                    counts["errors"] += 0 if ok else 1
+
+            start, cpu0 = time.perf_counter(), time.process_time()
+            await asyncio.gather(*(one_client() for _ in range(spec["connections"])))
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu0
+        n = counts["requests"]
+        return {
+            "requests": n, "errors": counts["errors"], "seconds": elapsed, "cpu": cpu,
+            "latency_ms": 1e3 * counts["latency"] / n if n else None,
+        }
+
+    print(json.dumps(asyncio.run(main())))
+
+
+# --------------------------------------------------------------------------- main
+
+
+def measure(args, base: str, token: str, server: subprocess.Popen, tmp: Path, case: Case, seconds: float) -> Result:
+    cpu0 = cpu_seconds(server.pid)
+    if args.client == "wrk":
+        result = run_wrk(base, case, token, seconds, args.connections, args.threads, tmp)
+    else:
+        result = run_httpx(base, case, token, seconds, args.connections)
+    cpu1 = cpu_seconds(server.pid)
+    if cpu0 is not None and cpu1 is not None:
+        result.server_cpu = cpu1 - cpu0
+    return result
+
+
+def fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds measured per case and round (default 5)")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per case and round (default 1)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds over all cases; the best round counts (default 2)")
+    parser.add_argument("--connections", type=int, default=20, help="concurrent clients (default 20)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
+    parser.add_argument("--client", choices=["auto", "wrk", "httpx"], default="auto", help="load generator (auto: wrk if installed)")
+    parser.add_argument("--users", type=int, default=100, help="users seeded besides the admin (default 100)")
+    parser.add_argument("--cases", default="abcd", help="which cases to run (default abcd)")
+    parser.add_argument("--server-prefix", default="", help="command prefix for the server, e.g. 'py-spy record -o p.svg --'")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker_main(args.worker)
+        return
+    if args.client == "auto":
+        args.client = "wrk" if shutil.which("wrk") else "httpx"
+
+    tmp = Path(tempfile.mkdtemp(prefix="socialmall-bench-"))
+    env = configure_environment(tmp)
+    token = asyncio.run(prepare_database(args.users))
+    import settings
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp / "server.log"
+    server = start_server(env, port, log, args.server_prefix.split())
+    try:
+        wait_ready(server, base, log)
+        server_pid = server.pid
+        check_responses(base, token, min(100, args.users + 1))
+        db = settings.DATABASE_URL.split("://", 1)[0] + "://" + settings.DATABASE_URL.split("@")[-1].split("://")[-1]
+        print(f"database   {db}")
+        print(f"server     uvicorn (1 process, pid {server_pid}) python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+        print(f"client     {args.client}, {args.connections} connections, {args.duration:g} s per case after "
+              f"{args.warmup:g} s warm-up, {args.rounds} round(s), best round counts")
+        print()
+        cases = [c for c in CASES if c.key in args.cases]
+        runs: dict[str, list[Result]] = {c.key: [] for c in cases}
+        for round_no in range(1, args.rounds + 1):
+            for case in cases:
+                if args.warmup > 0:
+                    measure(args, base, token, server, tmp, case, args.warmup)
+                result = measure(args, base, token, server, tmp, case, args.duration)
+                runs[case.key].append(result)
+                print(f"  round {round_no}  ({case.key}) {case.label:<32} {result.rps:9.1f} req/s"
+                      f"  errors {result.errors}", flush=True)
+        check_responses(base, token, min(100, args.users + 1))  # still authenticated and consistent
+    finally:
+        stop_server(server)
+
+    best = {key: max(results, key=lambda r: r.rps) for key, results in runs.items()}
+    print()
+    print(f"{'case':<38} {'req/s':>9} {'spread':>8} {'lat ms':>8} {'srv CPU':>8} {'srv ms/req':>10} {'cli CPU':>8}")
+    for case in cases:
+        r = best[case.key]
+        rates = [x.rps for x in runs[case.key]]
+        spread = (max(rates) - min(rates)) / max(rates) * 100 if len(rates) > 1 and max(rates) else 0.0
+        srv_util = r.server_cpu / r.seconds * 100 if r.server_cpu is not None else None
+        srv_ms = r.server_cpu / r.requests * 1e3 if r.server_cpu is not None and r.requests else None
+        cli_util = r.client_cpu / r.seconds * 100 if r.client_cpu is not None else None
+        print(f"({case.key}) {case.label:<34} {r.rps:9.1f} {spread:7.1f}% {fmt(r.latency_ms, '8.2f')} "
+              f"{fmt(srv_util, '7.0f')}% {fmt(srv_ms, '10.3f')} {fmt(cli_util, '7.0f')}%")
+    print()
+
+    def ratio(num: str, den: str, what: str, target: float | None = None) -> None:
+        if num in best and den in best and best[den].rps:
+            value = best[num].rps / best[den].rps
+            verdict = ""
+            if target is not None:
+                verdict = f"   target >= {target}: {'met' if value >= target else 'NOT met'}"
+            r_num, r_den = best[num], best[den]
+            cpu = ""
+            if r_num.server_cpu and r_den.server_cpu and r_num.requests and r_den.requests:
+                cpu_ratio = (r_den.server_cpu / r_den.requests) / (r_num.server_cpu / r_num.requests)
+                cpu = f"   (by server CPU per request: {cpu_ratio:.2f})"
+            print(f"ratio ({num})/({den}) {what:<28} {value:6.2f}{cpu}{verdict}")
+
+    ratio("b", "a", "GraphQL list / bare list", 0.5)
+    ratio("c", "d", "GraphQL me / bare me")
+    errors = sum(r.errors for results in runs.values() for r in results)
+    if errors:
+        print(f"\nwarning: {errors} failed requests (non-200 or socket errors) during the measurements")
+    if args.client == "httpx" and any((r.client_cpu or 0) > 0.9 * r.seconds for r in best.values()):
+        print("\nwarning: the httpx client used > 90% of a CPU: it may be the bottleneck (install wrk)")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

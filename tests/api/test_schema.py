@@ -1,0 +1,97 @@
+"""The schema is the product's face: committed, described, and guarded."""
+
+from pathlib import Path
+
+from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType
+
+from schema.schema import schema
+from tests.helpers import make_user, token_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_committed_schema_graphql_is_current():
+    committed = (ROOT / "schema.graphql").read_text(encoding="utf-8")
+    assert committed == schema.as_str() + "\n", "run `python -m manage export-schema` and commit schema.graphql"
+
+
+def test_every_type_field_and_argument_has_a_description():
+    missing = []
+    for name, gql_type in schema._schema.type_map.items():
+        if name.startswith("__") or name in ("String", "Int", "Float", "Boolean", "ID"):
+            continue
+        if isinstance(gql_type, (GraphQLObjectType, GraphQLInputObjectType, GraphQLEnumType)) and not gql_type.description:
+            if name not in ("Query", "Mutation", "Subscription"):
+                missing.append(name)
+        if isinstance(gql_type, (GraphQLObjectType, GraphQLInputObjectType)):
+            for field_name, field in gql_type.fields.items():
+                if not field.description:
+                    missing.append(f"{name}.{field_name}")
+    assert missing == []
+
+
+def test_money_is_never_a_float():
+    assert " Float" not in schema.as_str()
+
+
+async def test_query_deeper_than_the_limit_is_refused(api):
+    from schema.schema import settings
+
+    assert (await api.raw("{ me { upline { id } } }")).get("errors") is None
+    deep = "{ me " + "{ upline " * settings.MAX_QUERY_DEPTH + "{ id }" + " }" * settings.MAX_QUERY_DEPTH + " }"
+    body = await api.raw(deep)
+    assert any("exceeds maximum operation depth" in e["message"] for e in body["errors"])
+
+
+async def test_alias_limit(api):
+    from schema.schema import settings
+
+    query = "{ " + " ".join(f"a{i}: me {{ id }}" for i in range(settings.MAX_ALIASES + 1)) + " }"
+    body = await api.raw(query)
+    assert "errors" in body and "aliases" in body["errors"][0]["message"]
+
+
+async def test_token_limit(api):
+    from schema.schema import settings
+
+    query = "{ " + " ".join("__typename" for _ in range(settings.MAX_TOKENS)) + " }"
+    body = await api.raw(query)
+    assert "errors" in body and "token" in body["errors"][0]["message"].lower()
+
+
+async def test_introspection_is_disabled_outside_debug(api):
+    body = await api.raw("{ __schema { queryType { name } } }")
+    assert "errors" in body and "introspection" in body["errors"][0]["message"].lower()
+
+
+async def test_introspection_works_in_debug():
+    import httpx
+
+    from app import create_app
+
+    transport = httpx.ASGITransport(app=create_app(debug=True, manage_database=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        body = (await client.post("/graphql", json={"query": "{ __schema { queryType { name } } }"})).json()
+    assert body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+async def test_unexpected_errors_are_masked_outside_debug(api, monkeypatch):
+    from services import notifications
+
+    async def boom(*args, **kwargs):
+        raise RuntimeError("secret database detail")
+
+    monkeypatch.setattr(notifications, "mark_read", boom)
+    token = await token_for(await make_user())
+    body = await api.raw('mutation { markNotificationsRead(ids: ["1"]) { marked } }', token=token)
+    assert body["errors"][0]["message"] == "Unexpected error."
+    assert "secret" not in str(body)
+
+
+async def test_page_size_cap(api):
+    from schema.schema import settings
+
+    token = await token_for(await make_user())
+    code = await api.error_code("query($n: Int!) { myNotifications(first: $n) { nodes { id } } }", {"n": settings.MAX_PAGE_SIZE + 1}, token=token)
+    assert code == "PAGE_SIZE_EXCEEDED"
+    assert await api.error_code('{ myNotifications(after: "garbage") { nodes { id } } }', token=token) == "INVALID_CURSOR"
