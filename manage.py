@@ -18,8 +18,13 @@ async def migrate() -> None:
     from services.access import sync_catalog
 
     await run_migrations(config=settings.TORTOISE_ORM)
-    await sync_catalog()
     await Tortoise.close_connections()
+    # The migration run leaves Tortoise with historical model states: start afresh.
+    await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
+    try:
+        await sync_catalog()
+    finally:
+        await Tortoise.close_connections()
     print("migrated", settings.DATABASE_URL.split("@")[-1])
 
 
