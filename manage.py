@@ -13,6 +13,22 @@ from tortoise.migrations.autodetector import MigrationAutodetector
 import settings
 
 
+async def reset_database() -> None:
+    """Drop everything in the configured database (tests and benchmarks only)."""
+    if settings.IS_POSTGRES:
+        import asyncpg
+
+        conn = await asyncpg.connect(settings.DATABASE_URL.replace("postgres://", "postgresql://", 1))
+        try:
+            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        finally:
+            await conn.close()
+    elif settings.IS_SQLITE:
+        from pathlib import Path
+
+        Path(settings.DATABASE_URL.removeprefix("sqlite://")).unlink(missing_ok=True)
+
+
 async def migrate() -> None:
     """Apply migrations, then sync the built-in roles and permissions (Procfile `release`)."""
     from services.access import sync_catalog

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import settings
-from services.plugins import load_plugin
+from services.plugins import PluginSlot
 
 class SmsSender(Protocol):
     async def send_code(self, phone: str, code: str, ttl_seconds: int) -> None: ...
@@ -36,18 +36,8 @@ class MemorySmsSender:
         return next((c for p, c in reversed(self.outbox) if p == phone), None)
 
 
-_sender: SmsSender | None = None
-
-
-def get_sender() -> SmsSender:
-    global _sender
-    if _sender is None:
-        _sender = load_plugin(
-            settings.SMS_SENDER, {"console": ConsoleSmsSender, "memory": MemorySmsSender}
-        )
-    return _sender
-
-
-def set_sender(sender: SmsSender | None) -> None:
-    global _sender
-    _sender = sender
+_slot: PluginSlot[SmsSender] = PluginSlot(
+    lambda: settings.SMS_SENDER, {"console": ConsoleSmsSender, "memory": MemorySmsSender}
+)
+get_sender = _slot.get
+set_sender = _slot.set

@@ -14,7 +14,7 @@ import httpx
 
 import settings
 from services.errors import DomainError, ErrorCode
-from services.plugins import load_plugin
+from services.plugins import PluginSlot
 
 
 @dataclass(frozen=True)
@@ -61,13 +61,8 @@ class WeChatMiniProgramAdapter:
         return WeChatIdentity(openid=data["openid"], unionid=data.get("unionid"))
 
 
-_adapter: WeChatAdapter | None = None
-
-
-def get_adapter() -> WeChatAdapter:
-    global _adapter
-    if _adapter is None:
-        _adapter = load_plugin(
-            settings.WECHAT_ADAPTER, {"fake": FakeWeChatAdapter, "wechat": WeChatMiniProgramAdapter}
-        )
-    return _adapter
+_slot: PluginSlot[WeChatAdapter] = PluginSlot(
+    lambda: settings.WECHAT_ADAPTER, {"fake": FakeWeChatAdapter, "wechat": WeChatMiniProgramAdapter}
+)
+get_adapter = _slot.get
+set_adapter = _slot.set

@@ -23,31 +23,18 @@ from tortoise import Tortoise  # noqa: E402
 from tortoise.contrib.test import truncate_all_models  # noqa: E402
 
 import settings  # noqa: E402
+from manage import reset_database  # noqa: E402
 from services import access, clock, events, sms  # noqa: E402
 from subscriptions.hub import create_broadcast, set_broadcast  # noqa: E402
 
 pytest_plugins = ["tests.helpers"]
 
 
-async def _reset_database() -> None:
-    if settings.IS_POSTGRES:
-        import asyncpg
-
-        url = settings.DATABASE_URL.replace("postgres://", "postgresql://", 1)
-        conn = await asyncpg.connect(url)
-        try:
-            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-        finally:
-            await conn.close()
-    else:
-        Path(settings.DATABASE_URL.removeprefix("sqlite://")).unlink(missing_ok=True)
-
-
 @pytest_asyncio.fixture(scope="session", loop_scope="session", autouse=True)
 async def database():
     from tortoise.migrations.api.migrate import migrate
 
-    await _reset_database()
+    await reset_database()
     await migrate(config=settings.TORTOISE_ORM)
     await Tortoise.close_connections()
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
