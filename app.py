@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from redis import asyncio as aioredis
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -21,6 +20,7 @@ from schema.context import Context
 from schema.schema import build_schema
 from services import access, events
 from subscriptions.hub import create_broadcast, set_broadcast
+from subscriptions.redis_backend import redis_client
 
 log = logging.getLogger("app")
 
@@ -51,12 +51,12 @@ async def healthz(request: Request) -> JSONResponse:
         checks["database"] = "ok"
     except Exception as exc:  # report, don't raise: this is what a load balancer polls
         checks["database"], healthy = f"error: {exc.__class__.__name__}", False
-    redis_client = getattr(request.app.state, "redis", None)
-    if redis_client is None:
+    client = getattr(request.app.state, "redis", None)
+    if client is None:
         checks["redis"] = "not configured"
     else:
         try:
-            await redis_client.ping()
+            await client.ping()
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"], healthy = f"error: {exc.__class__.__name__}", False
@@ -84,7 +84,7 @@ def create_app(*, debug: bool = settings.DEBUG, manage_database: bool = True) ->
             app.state.broadcast = broadcast
             app.state.redis = None
             if settings.REDIS_URL:
-                app.state.redis = aioredis.Redis.from_url(settings.REDIS_URL)
+                app.state.redis = redis_client(settings.REDIS_URL)
                 stack.push_async_callback(app.state.redis.aclose)
             yield
 

@@ -16,6 +16,8 @@ from typing import Any
 from broadcaster import Event
 from broadcaster._backends.base import BroadcastBackend
 from redis import asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -24,6 +26,18 @@ log = logging.getLogger(__name__)
 # Always subscribed, so the pub/sub connection exists even before the first listener.
 KEEPALIVE_CHANNEL = "__socialmall_keepalive__"
 _CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError, ConnectionError)
+
+
+def redis_client(url: str) -> aioredis.Redis:
+    """A client that retries a command on a fresh connection when a pooled socket is dead
+    (after a Redis restart or an idle timeout), instead of failing that first command."""
+    return aioredis.Redis.from_url(
+        url,
+        health_check_interval=15,
+        socket_keepalive=True,
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), 3),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
 
 
 class RedisPubSubBackend(BroadcastBackend):
@@ -40,7 +54,7 @@ class RedisPubSubBackend(BroadcastBackend):
         self.reconnects = 0
 
     async def connect(self) -> None:
-        self._publisher = aioredis.Redis.from_url(self._url, health_check_interval=15)
+        self._publisher = redis_client(self._url)
         self._reader = asyncio.create_task(self._read_forever(), name="redis-pubsub-reader")
 
     async def disconnect(self) -> None:
@@ -71,11 +85,7 @@ class RedisPubSubBackend(BroadcastBackend):
 
     async def publish(self, channel: str, message: Any) -> None:
         assert self._publisher is not None, "connect() first"
-        try:
-            await self._publisher.publish(channel, message)
-        except _CONNECTION_ERRORS:
-            # One retry on a fresh connection: the pool may hold a socket Redis closed.
-            await self._publisher.publish(channel, message)
+        await self._publisher.publish(channel, message)
 
     async def next_published(self) -> Event:
         return await self._queue.get()
@@ -86,10 +96,18 @@ class RedisPubSubBackend(BroadcastBackend):
             client = aioredis.Redis.from_url(self._url, health_check_interval=15)
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(KEEPALIVE_CHANNEL, *self._channels)
+                channels = set(self._channels)
+                await pubsub.subscribe(KEEPALIVE_CHANNEL, *channels)
                 self._pubsub = pubsub
                 self.connected.set()
                 backoff = self._min_backoff
+                # subscribe()/unsubscribe() calls made while that SUBSCRIBE was in flight
+                # saw no connection and only updated self._channels: catch up, or those
+                # listeners would hear nothing until the next reconnect.
+                if missed := self._channels - channels:
+                    await pubsub.subscribe(*missed)
+                if gone := channels - self._channels:
+                    await pubsub.unsubscribe(*gone)
                 while True:
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                     if message is None or message.get("type") != "message":
