@@ -25,7 +25,7 @@ def _signed_in(info: Info, result: auth.SignedIn) -> dict:
     # The rest of this response is read as the user who just signed in.
     info.context.sign_in_as(result.user, result.session_id)
     return {
-        "user": User(model=result.user),
+        "user": result.user,
         "is_new_user": result.is_new_user,
         "tokens": AuthTokens(
             access_token=result.access_token,
@@ -52,7 +52,7 @@ class AccountQueries:
     def me(self, info: Info) -> User | None:
         if info.context.auth_error is not None:
             raise api_error(info.context.auth_error)
-        return User(model=info.context.viewer) if info.context.viewer else None
+        return info.context.viewer
 
 
 @strawberry.type
@@ -101,7 +101,7 @@ class AccountMutations:
     @strawberry.mutation(description="Change nickname and/or avatar.", extensions=login_required())
     async def update_profile(self, info: Info, nickname: str | None = None, avatar_url: str | None = None) -> UserPayload:
         async def run() -> dict:
-            return {"user": User(model=await profile.update_profile(viewer(info), nickname, avatar_url))}
+            return {"user": await profile.update_profile(viewer(info), nickname, avatar_url)}
 
         return await mutate(UserPayload, run)
 
@@ -111,7 +111,7 @@ class AccountMutations:
     )
     async def bind_upline(self, info: Info, invite_code: str) -> UserPayload:
         async def run() -> dict:
-            return {"user": User(model=await referral.bind_upline(viewer(info), invite_code, source="LINK"))}
+            return {"user": await referral.bind_upline(viewer(info), invite_code, source="LINK")}
 
         return await mutate(UserPayload, run)
 

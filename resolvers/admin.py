@@ -31,7 +31,7 @@ class AdminQueries:
             except DomainError:  # not a phone number: try the other keys
                 qs = qs.filter(invite_code=term.upper()) if len(term) == 8 and term.isalnum() else qs.filter(nickname__icontains=term)
         page = await query(paginate(qs, first, after))
-        return to_connection(page, lambda u: User(model=u))
+        return to_connection(page)
 
     @strawberry.field(description="One user by id.", extensions=requires("user.read"))
     async def user(self, id: strawberry.ID) -> User | None:
@@ -39,7 +39,7 @@ class AdminQueries:
             found = await UserModel.get_or_none(id=parse_id(id))
         except DomainError:
             return None
-        return User(model=found) if found else None
+        return found
 
     @strawberry.field(description="The role catalogue.", extensions=requires("user.read"))
     async def roles(self) -> list[Role]:
@@ -88,7 +88,7 @@ class AdminMutations:
             if target is None:
                 raise DomainError(ErrorCode.NOT_FOUND, "No such user.", "userId")
             user = await referral.bind_upline(target, invite_code, source="ADMIN", actor_id=viewer(info).id, reason=reason)
-            return {"user": User(model=user)}
+            return {"user": user}
 
         return await mutate(UserPayload, run)
 
@@ -96,6 +96,6 @@ class AdminMutations:
     async def unbind_upline(self, info: Info, user_id: strawberry.ID, reason: str) -> UserPayload:
         async def run() -> dict:
             user = await referral.unbind_upline(parse_id(user_id, "userId"), actor_id=viewer(info).id, reason=reason)
-            return {"user": User(model=user)}
+            return {"user": user}
 
         return await mutate(UserPayload, run)

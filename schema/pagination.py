@@ -28,16 +28,22 @@ class Edge(Generic[NodeT]):
 
 @strawberry.type(description="A page of a list. Ask with `first` (at most the page-size cap) and `after`.")
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]] = strawberry.field(description="Items with their cursors.")
     nodes: list[NodeT] = strawberry.field(description="The items alone.")
     page_info: PageInfo = strawberry.field(description="Paging state.")
+    cursors: strawberry.Private[list[str]]
+
+    @strawberry.field(description="Items with their cursors.")
+    def edges(self) -> list[Edge[NodeT]]:
+        # Built only when asked for: most clients read `nodes` and `pageInfo`.
+        return [Edge(cursor=c, node=n) for c, n in zip(self.cursors, self.nodes)]
 
 
-def to_connection(page: Page, convert: Callable) -> Connection:
-    nodes = [convert(item) for item in page.items]
+def to_connection(page: Page, convert: Callable | None = None) -> Connection:
+    """`convert` maps a row to its GraphQL object; omit it for types resolved from rows."""
+    nodes = [convert(item) for item in page.items] if convert else list(page.items)
     cursors = page.cursors
     return Connection(
-        edges=[Edge(cursor=c, node=n) for c, n in zip(cursors, nodes)],
+        cursors=cursors,
         nodes=nodes,
         page_info=PageInfo(
             has_next_page=page.has_next_page,

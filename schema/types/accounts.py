@@ -54,73 +54,56 @@ def _can_see_private(info: Info, user_id: int) -> bool:
 
 @strawberry.type(description="A user account: the signed-in user (`me`), or any user for administrators.")
 class User:
-    model: strawberry.Private[m.User]
+    """Resolved straight from `models.accounts.User` rows: plain fields are read by
+    attribute (no per-field resolver call), and `self` in the resolvers below is the row."""
 
-    @strawberry.field(description="User id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.model.id))
-
-    @strawberry.field(description="Display name.")
-    def nickname(self) -> str:
-        return self.model.nickname
-
-    @strawberry.field(description="Avatar image URL, may be empty.")
-    def avatar_url(self) -> str:
-        return self.model.avatar_url
+    id: strawberry.ID = strawberry.field(description="User id.")
+    nickname: str = strawberry.field(description="Display name.")
+    avatar_url: str = strawberry.field(description="Avatar image URL, may be empty.")
+    invite_code: str = strawberry.field(
+        description="This user's invite code, for links and QR codes that bind new users under them."
+    )
+    upline_bound_at: datetime | None = strawberry.field(description="When the referrer was bound.")
+    is_active: bool = strawberry.field(description="Whether the account may sign in.")
+    created_at: datetime = strawberry.field(description="When the account was created.")
 
     @strawberry.field(description="Phone number: in full (E.164) to its owner, masked (138****8000) to others.")
-    def phone(self, info: Info) -> str | None:
-        if self.model.phone is None:
+    def phone(self: m.User, info: Info) -> str | None:
+        if self.phone is None:
             return None
-        return self.model.phone if _can_see_private(info, self.model.id) else mask_phone(self.model.phone)
+        return self.phone if _can_see_private(info, self.id) else mask_phone(self.phone)
 
     @strawberry.field(description="Whether the account signed in through WeChat at least once.")
-    def has_wechat(self) -> bool:
-        return self.model.wechat_openid is not None
-
-    @strawberry.field(description="This user's invite code, for links and QR codes that bind new users under them.")
-    def invite_code(self) -> str:
-        return self.model.invite_code
+    def has_wechat(self: m.User) -> bool:
+        return self.wechat_openid is not None
 
     @strawberry.field(description="The referrer (upline) this user is bound to, if any.")
-    async def upline(self, info: Info) -> PublicUser | None:
-        if self.model.upline_id is None:
+    async def upline(self: m.User, info: Info) -> PublicUser | None:
+        if self.upline_id is None:
             return None
-        upline = await info.context.loaders.user.load(self.model.upline_id)
+        upline = await info.context.loaders.user.load(self.upline_id)
         return PublicUser.from_model(upline) if upline else None
 
-    @strawberry.field(description="When the referrer was bound.")
-    def upline_bound_at(self) -> datetime | None:
-        return self.model.upline_bound_at
-
-    @strawberry.field(description="Whether the account may sign in.")
-    def is_active(self) -> bool:
-        return self.model.is_active
-
-    @strawberry.field(description="When the account was created.")
-    def created_at(self) -> datetime:
-        return self.model.created_at
-
     @strawberry.field(description="Codes of the roles granted to this user (every user is also a customer).")
-    async def roles(self, info: Info) -> list[str]:
-        if _can_see_private(info, self.model.id):
-            grants = await info.context.grants()
-        else:
-            grants = await access.load_grants(self.model.id)
-        return sorted(grants.roles | {"customer"})
+    async def roles(self: m.User, info: Info) -> list[str]:
+        return sorted((await _grants_of(info, self.id)).roles | {"customer"})
 
     @strawberry.field(description="Platform permissions this user holds.")
-    async def permissions(self, info: Info) -> list[str]:
-        if _can_see_private(info, self.model.id):
-            return sorted((await info.context.grants()).platform)
-        return sorted((await access.load_grants(self.model.id)).platform)
+    async def permissions(self: m.User, info: Info) -> list[str]:
+        return sorted((await _grants_of(info, self.id)).platform)
 
     @strawberry.field(description="Shipping addresses, default first. Visible to the owner and to support staff.")
-    async def addresses(self, info: Info) -> list[Address]:
-        if not _can_see_private(info, self.model.id) and not (await info.context.grants()).has("user.read"):
+    async def addresses(self: m.User, info: Info) -> list[Address]:
+        if not _can_see_private(info, self.id) and not (await info.context.grants()).has("user.read"):
             raise ApiError(ErrorCode.FORBIDDEN, "Only the owner sees these addresses.")
-        rows = await info.context.loaders.addresses_by_user.load(self.model.id)
+        rows = await info.context.loaders.addresses_by_user.load(self.id)
         return [Address.from_model(a) for a in rows]
+
+
+async def _grants_of(info: Info, user_id: int) -> access.Grants:
+    if _can_see_private(info, user_id):
+        return await info.context.grants()
+    return await access.load_grants(user_id)
 
 
 @strawberry.type(description="Result of a successful sign-in or token refresh.")
