@@ -25,8 +25,28 @@ from subscriptions.redis_backend import redis_client
 log = logging.getLogger("app")
 
 
+# GraphiQL sends its headers pane on HTTP only. Browsers cannot set headers on a
+# WebSocket, so hand the same (persisted) headers to graphql-ws as connection params:
+# subscriptions in GraphiQL then authenticate like queries do.
+_GRAPHIQL_FETCHER = "        subscriptionUrl,\n      });"
+_GRAPHIQL_FETCHER_WITH_PARAMS = (
+    "        subscriptionUrl,\n"
+    "        wsConnectionParams: () => {\n"
+    "          try { return JSON.parse(localStorage.getItem('graphiql:headers') || '{}'); }\n"
+    "          catch (e) { return {}; }\n"
+    "        },\n      });"
+)
+
+
 class GraphQLApp(GraphQL):
     """Strawberry's ASGI view with our context and bearer-token authentication."""
+
+    @property
+    def graphql_ide_html(self) -> str:
+        html = super().graphql_ide_html
+        if _GRAPHIQL_FETCHER not in html:  # pinned Strawberry: a test notices if this moves
+            return html
+        return html.replace(_GRAPHIQL_FETCHER, _GRAPHIQL_FETCHER_WITH_PARAMS)
 
     async def get_context(self, request: Request | WebSocket, response=None) -> Context:
         context = Context(request=request, response=response)

@@ -95,3 +95,17 @@ async def test_page_size_cap(api):
     code = await api.error_code("query($n: Int!) { myNotifications(first: $n) { nodes { id } } }", {"n": settings.MAX_PAGE_SIZE + 1}, token=token)
     assert code == "PAGE_SIZE_EXCEEDED"
     assert await api.error_code('{ myNotifications(after: "garbage") { nodes { id } } }', token=token) == "INVALID_CURSOR"
+
+
+async def test_graphiql_in_debug_passes_its_headers_to_subscriptions():
+    import httpx
+
+    from app import create_app
+
+    transport = httpx.ASGITransport(app=create_app(debug=True, manage_database=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        page = await client.get("/graphql", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "wsConnectionParams" in page.text
+    transport = httpx.ASGITransport(app=create_app(debug=False, manage_database=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/graphql", headers={"Accept": "text/html"})).status_code != 200
