@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/graphql_vs_bare.py            # SQLite in a temporary directory
     DATABASE_URL=postgres://user@127.0.0.1:5432/bench .venv/bin/python bench/graphql_vs_bare.py
-                                                          # PostgreSQL: the `public` schema is DROPPED
+                                    # PostgreSQL: the `public` schema of that database is DROPPED
+                                    # (a sqlite:// DATABASE_URL is ignored: always a temporary file)
 
 Not a test: it never fails on timing. It prints requests/second per case and ratios
 against the bare baseline measured in the same run, on the same server process.
@@ -42,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 USERS_QUERY = "{ users(first: 100) { nodes { id nickname avatarUrl inviteCode createdAt } } }"
 ME_QUERY = "{ me { id nickname } }"
+POSTGRES_SCHEMES = ("postgres://", "postgresql://")
 
 
 # --------------------------------------------------------------------------- cases
@@ -76,7 +78,10 @@ CASES = [
 
 def configure_environment(tmp: Path) -> dict[str, str]:
     """Environment for this process and the server. Must run before `import settings`."""
-    os.environ.setdefault("DATABASE_URL", f"sqlite://{tmp / 'bench.sqlite3'}")
+    # PostgreSQL only when asked for (its `public` schema is dropped); anything else gets a
+    # throw-away SQLite file, so a developer's DATABASE_URL=sqlite://... is never deleted.
+    if not os.environ.get("DATABASE_URL", "").startswith(POSTGRES_SCHEMES):
+        os.environ["DATABASE_URL"] = f"sqlite://{tmp / 'bench.sqlite3'}"
     os.environ["SECRET_KEY"] = os.environ.get("SECRET_KEY") or "bench-secret-key-with-enough-length-for-hs256"
     os.environ["DEBUG"] = "false"
     os.environ["SMS_SENDER"] = "memory"
@@ -88,29 +93,17 @@ def configure_environment(tmp: Path) -> dict[str, str]:
     return dict(os.environ)
 
 
-async def _reset_database(settings) -> None:
-    if settings.IS_POSTGRES:
-        import asyncpg
-
-        conn = await asyncpg.connect(settings.DATABASE_URL.replace("postgres://", "postgresql://", 1))
-        try:
-            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-        finally:
-            await conn.close()
-    else:
-        Path(settings.DATABASE_URL.removeprefix("sqlite://")).unlink(missing_ok=True)
-
-
 async def prepare_database(extra_users: int) -> str:
     """Migrate, seed the admin and `extra_users` users; return the admin's access token."""
     sys.path.insert(0, str(ROOT))
     from tortoise import Tortoise
     from tortoise.migrations.api.migrate import migrate
 
-    import settings
+    import settings  # noqa: F401  (configured from the environment set above)
+    from manage import reset_database  # drops the `public` schema / deletes the SQLite file
     from services import access, auth, referral
 
-    await _reset_database(settings)
+    await reset_database()
     await migrate(config=settings.TORTOISE_ORM)
     await Tortoise.close_connections()
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
@@ -137,8 +130,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def pin_prefixes(enabled: bool) -> tuple[list[str], list[str]]:
+    """taskset prefixes (server, client): the server on the last CPU, the client on the others."""
+    cpus = os.cpu_count() or 1
+    if not enabled or cpus < 2 or not shutil.which("taskset"):
+        return [], []
+    return ["taskset", "-c", str(cpus - 1)], ["taskset", "-c", f"0-{cpus - 2}"]
+
+
 def start_server(env: dict[str, str], port: int, log: Path, prefix: list[str]) -> subprocess.Popen:
-    cmd = [
+    cmd = [  # taskset execs the command: the pid stays the server's
         *prefix,
         sys.executable, "-m", "uvicorn", "bench.bench_app:app",
         "--app-dir", str(ROOT), "--host", "127.0.0.1", "--port", str(port),
@@ -231,14 +232,16 @@ def _lua_string(text: str) -> str:
     return f"[{level}[{text}]{level}]"
 
 
-def run_wrk(base: str, case: Case, token: str, seconds: float, connections: int, threads: int, tmp: Path) -> Result:
+def run_wrk(
+    base: str, case: Case, token: str, seconds: float, connections: int, threads: int, tmp: Path, prefix: list[str]
+) -> Result:
     script = tmp / f"case_{case.key}.lua"
     lines = [f'wrk.method = "{case.method}"', f'wrk.headers["Authorization"] = "Bearer {token}"']
     if case.body is not None:
         lines += ['wrk.headers["Content-Type"] = "application/json"', f"wrk.body = {_lua_string(case.body)}"]
     script.write_text("\n".join(lines) + "\n")
     cmd = [
-        "wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
+        *prefix, "wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
         "--latency", "-s", str(script), base + case.path,
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -268,12 +271,12 @@ def run_wrk(base: str, case: Case, token: str, seconds: float, connections: int,
     )
 
 
-def run_httpx(base: str, case: Case, token: str, seconds: float, connections: int) -> Result:
+def run_httpx(base: str, case: Case, token: str, seconds: float, connections: int, prefix: list[str]) -> Result:
     spec = {"base": base, "request": case.request_kwargs(token), "seconds": seconds, "connections": connections}
     spec["request"].pop("content", None)
     spec["body"] = case.body
     proc = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
+        [*prefix, sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
         capture_output=True, text=True, cwd=ROOT,
     )
     if proc.returncode != 0:
@@ -337,9 +340,9 @@ def worker_main(spec_json: str) -> None:
 def measure(args, base: str, token: str, server: subprocess.Popen, tmp: Path, case: Case, seconds: float) -> Result:
     cpu0 = cpu_seconds(server.pid)
     if args.client == "wrk":
-        result = run_wrk(base, case, token, seconds, args.connections, args.threads, tmp)
+        result = run_wrk(base, case, token, seconds, args.connections, args.threads, tmp, args.client_prefix)
     else:
-        result = run_httpx(base, case, token, seconds, args.connections)
+        result = run_httpx(base, case, token, seconds, args.connections, args.client_prefix)
     cpu1 = cpu_seconds(server.pid)
     if cpu0 is not None and cpu1 is not None:
         result.server_cpu = cpu1 - cpu0
@@ -350,17 +353,31 @@ def fmt(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
+def total(results: list[Result]) -> Result:
+    """All rounds of one case as one run."""
+    lat = [r.latency_ms * r.requests for r in results if r.latency_ms is not None]
+    n = sum(r.requests for r in results)
+    srv = [r.server_cpu for r in results]
+    cli = [r.client_cpu for r in results]
+    return Result(
+        requests=n, seconds=sum(r.seconds for r in results), errors=sum(r.errors for r in results),
+        latency_ms=sum(lat) / n if lat and n else None,
+        server_cpu=None if None in srv else sum(srv), client_cpu=None if None in cli else sum(cli),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds measured per case and round (default 5)")
-    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per case and round (default 1)")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds over all cases; the best round counts (default 2)")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per case, once (default 1)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over all cases, interleaved (default 3)")
     parser.add_argument("--connections", type=int, default=20, help="concurrent clients (default 20)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
     parser.add_argument("--client", choices=["auto", "wrk", "httpx"], default="auto", help="load generator (auto: wrk if installed)")
     parser.add_argument("--users", type=int, default=100, help="users seeded besides the admin (default 100)")
     parser.add_argument("--cases", default="abcd", help="which cases to run (default abcd)")
-    parser.add_argument("--server-prefix", default="", help="command prefix for the server, e.g. 'py-spy record -o p.svg --'")
+    parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
+                        help="pin the server to the last CPU and the client to the others with taskset (default on)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -368,6 +385,7 @@ def main() -> None:
         return
     if args.client == "auto":
         args.client = "wrk" if shutil.which("wrk") else "httpx"
+    server_prefix, args.client_prefix = pin_prefixes(args.pin)
 
     tmp = Path(tempfile.mkdtemp(prefix="socialmall-bench-"))
     env = configure_environment(tmp)
@@ -377,64 +395,69 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp / "server.log"
-    server = start_server(env, port, log, args.server_prefix.split())
+    server = start_server(env, port, log, server_prefix)
+    cases = [c for c in CASES if c.key in args.cases]
+    runs: dict[str, list[Result]] = {c.key: [] for c in cases}
     try:
         wait_ready(server, base, log)
-        server_pid = server.pid
         check_responses(base, token, min(100, args.users + 1))
         db = settings.DATABASE_URL.split("://", 1)[0] + "://" + settings.DATABASE_URL.split("@")[-1].split("://")[-1]
         print(f"database   {db}")
-        print(f"server     uvicorn (1 process, pid {server_pid}) python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
-        print(f"client     {args.client}, {args.connections} connections, {args.duration:g} s per case after "
-              f"{args.warmup:g} s warm-up, {args.rounds} round(s), best round counts")
-        print()
-        cases = [c for c in CASES if c.key in args.cases]
-        runs: dict[str, list[Result]] = {c.key: [] for c in cases}
-        for round_no in range(1, args.rounds + 1):
+        pinned = f", pinned to CPU {server_prefix[-1]}" if server_prefix else ""
+        print(f"server     uvicorn, 1 process (pid {server.pid}{pinned}), python {sys.version.split()[0]}, "
+              f"{os.cpu_count()} CPUs")
+        print(f"client     {args.client}, {args.connections} connections; per case {args.warmup:g} s warm-up, then "
+              f"{args.rounds} x {args.duration:g} s, cases interleaved")
+        print(flush=True)
+        if args.warmup > 0:
             for case in cases:
-                if args.warmup > 0:
-                    measure(args, base, token, server, tmp, case, args.warmup)
+                measure(args, base, token, server, tmp, case, args.warmup)
+        for round_no in range(1, args.rounds + 1):
+            line = []
+            for case in cases:
                 result = measure(args, base, token, server, tmp, case, args.duration)
                 runs[case.key].append(result)
-                print(f"  round {round_no}  ({case.key}) {case.label:<32} {result.rps:9.1f} req/s"
-                      f"  errors {result.errors}", flush=True)
+                line.append(f"({case.key}) {result.rps:7.1f}")
+            print(f"  round {round_no}   req/s  " + "  ".join(line), flush=True)
         check_responses(base, token, min(100, args.users + 1))  # still authenticated and consistent
     finally:
         stop_server(server)
 
-    best = {key: max(results, key=lambda r: r.rps) for key, results in runs.items()}
+    totals = {key: total(results) for key, results in runs.items()}
     print()
-    print(f"{'case':<38} {'req/s':>9} {'spread':>8} {'lat ms':>8} {'srv CPU':>8} {'srv ms/req':>10} {'cli CPU':>8}")
+    print(f"{'case (all rounds)':<38} {'req/s':>9} {'spread':>7} {'lat ms':>7} {'srv CPU':>8} {'srv ms/req':>10} {'cli CPU':>8}")
     for case in cases:
-        r = best[case.key]
+        r = totals[case.key]
         rates = [x.rps for x in runs[case.key]]
         spread = (max(rates) - min(rates)) / max(rates) * 100 if len(rates) > 1 and max(rates) else 0.0
         srv_util = r.server_cpu / r.seconds * 100 if r.server_cpu is not None else None
         srv_ms = r.server_cpu / r.requests * 1e3 if r.server_cpu is not None and r.requests else None
         cli_util = r.client_cpu / r.seconds * 100 if r.client_cpu is not None else None
-        print(f"({case.key}) {case.label:<34} {r.rps:9.1f} {spread:7.1f}% {fmt(r.latency_ms, '8.2f')} "
+        print(f"({case.key}) {case.label:<34} {r.rps:9.1f} {spread:6.0f}% {fmt(r.latency_ms, '7.1f')} "
               f"{fmt(srv_util, '7.0f')}% {fmt(srv_ms, '10.3f')} {fmt(cli_util, '7.0f')}%")
     print()
 
     def ratio(num: str, den: str, what: str, target: float | None = None) -> None:
-        if num in best and den in best and best[den].rps:
-            value = best[num].rps / best[den].rps
-            verdict = ""
-            if target is not None:
-                verdict = f"   target >= {target}: {'met' if value >= target else 'NOT met'}"
-            r_num, r_den = best[num], best[den]
-            cpu = ""
-            if r_num.server_cpu and r_den.server_cpu and r_num.requests and r_den.requests:
-                cpu_ratio = (r_den.server_cpu / r_den.requests) / (r_num.server_cpu / r_num.requests)
-                cpu = f"   (by server CPU per request: {cpu_ratio:.2f})"
-            print(f"ratio ({num})/({den}) {what:<28} {value:6.2f}{cpu}{verdict}")
+        if num not in totals or den not in totals or not totals[den].rps:
+            return
+        value = totals[num].rps / totals[den].rps
+        per_round = [n.rps / d.rps for n, d in zip(runs[num], runs[den]) if d.rps]
+        text = f"ratio ({num})/({den}) {what:<25} {value:5.2f}"
+        if len(per_round) > 1:
+            text += f"   per round {min(per_round):.2f}..{max(per_round):.2f}, median {statistics.median(per_round):.2f}"
+        n, d = totals[num], totals[den]
+        if n.server_cpu and d.server_cpu and n.requests and d.requests:
+            text += f"   by server CPU/request {(d.server_cpu / d.requests) / (n.server_cpu / n.requests):.2f}"
+        if target is not None:
+            text += f"   target >= {target}: {'met' if value >= target else 'NOT met'}"
+        print(text)
 
     ratio("b", "a", "GraphQL list / bare list", 0.5)
     ratio("c", "d", "GraphQL me / bare me")
     errors = sum(r.errors for results in runs.values() for r in results)
     if errors:
         print(f"\nwarning: {errors} failed requests (non-200 or socket errors) during the measurements")
-    if args.client == "httpx" and any((r.client_cpu or 0) > 0.9 * r.seconds for r in best.values()):
+    if args.client == "httpx" and any((r.client_cpu or 0) > 0.9 * r.seconds for r in totals.values()):
         print("\nwarning: the httpx client used > 90% of a CPU: it may be the bottleneck (install wrk)")
     shutil.rmtree(tmp, ignore_errors=True)
 

@@ -68,11 +68,15 @@ async def sync_catalog() -> None:
             perm, _ = await Permission.update_or_create(code=code, defaults={"description": description})
             perms[code] = perm
         for code, spec in ROLES.items():
-            role, created = await Role.get_or_create(
+            role, _ = await Role.get_or_create(
                 code=code, defaults={"name": spec.name, "scope": spec.scope, "description": spec.description}
             )
-            if created:
-                await role.permissions.add(*[perms[p] for p in spec.permissions])
+            # Built-in roles gain permissions added to the catalogue; extra grants an admin
+            # gave a role are left alone.
+            have = set(await role.permissions.all().values_list("code", flat=True))
+            missing = [perms[p] for p in spec.permissions if p not in have]
+            if missing:
+                await role.permissions.add(*missing)
 
 
 @dataclass
