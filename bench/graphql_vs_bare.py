@@ -99,7 +99,7 @@ async def prepare_database(extra_users: int) -> str:
     from tortoise import Tortoise
     from tortoise.migrations.api.migrate import migrate
 
-    import settings  # noqa: F401  (configured from the environment set above)
+    import settings  # configured from the environment set above
     from manage import reset_database  # drops the `public` schema / deletes the SQLite file
     from services import access, auth, referral
 
@@ -132,10 +132,13 @@ def free_port() -> int:
 
 def pin_prefixes(enabled: bool) -> tuple[list[str], list[str]]:
     """taskset prefixes (server, client): the server on the last CPU, the client on the others."""
-    cpus = os.cpu_count() or 1
-    if not enabled or cpus < 2 or not shutil.which("taskset"):
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
         return [], []
-    return ["taskset", "-c", str(cpus - 1)], ["taskset", "-c", f"0-{cpus - 2}"]
+    if not enabled or len(cpus) < 2 or not shutil.which("taskset"):
+        return [], []
+    return ["taskset", "-c", str(cpus[-1])], ["taskset", "-c", ",".join(map(str, cpus[:-1]))]
 
 
 def start_server(env: dict[str, str], port: int, log: Path, prefix: list[str]) -> subprocess.Popen:

@@ -7,7 +7,9 @@ from functools import partial
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
@@ -16,7 +18,9 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
+from tortoise.models import Model
 
 import settings
 from resolvers.accounts import AccountMutations, AccountQueries
@@ -35,13 +39,18 @@ def should_mask(error: GraphQLError) -> bool:
 
 
 def extensions(debug: bool) -> list:
-    # Factories: Strawberry builds fresh extension instances per request; the parser and
-    # validation caches live at module level, so they are shared all the same.
+    # Factories: Strawberry builds fresh extension instances per request. The parser and
+    # validation caches live at module level, so they are shared all the same; the limit
+    # rules are built once here, because the validation cache is keyed by the rule classes
+    # (per-request limiter instances would make every request a cache miss).
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=settings.MAX_QUERY_DEPTH).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.MAX_ALIASES).validation_rules,
+    ]
     exts = [
         partial(ParserCache, maxsize=256),
         partial(ValidationCache, maxsize=256),
-        partial(QueryDepthLimiter, max_depth=settings.MAX_QUERY_DEPTH),
-        partial(MaxAliasesLimiter, max_alias_count=settings.MAX_ALIASES),
+        partial(AddValidationRules, limit_rules),
         partial(MaxTokensLimiter, max_token_count=settings.MAX_TOKENS),
     ]
     if not debug:
@@ -49,9 +58,26 @@ def extensions(debug: bool) -> list:
     return exts
 
 
+def _is_awaitable(value: object) -> bool:
+    # Tortoise rows define __await__ (awaiting one returns it). Types resolved straight from
+    # rows would otherwise make graphql-core complete every list item as a pending result,
+    # one asyncio task per row.
+    return optimized_is_awaitable(value) and not isinstance(value, Model)
+
+
+class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.is_awaitable = _is_awaitable
+
+
 def build_schema(debug: bool = settings.DEBUG) -> strawberry.Schema:
     return strawberry.Schema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions(debug)
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions(debug),
+        execution_context_class=ExecutionContext,
     )
 
 
