@@ -62,6 +62,9 @@ MODEL_MODULES = [
     "models.ledger",
     "models.notifications",
     "models.jobs",
+    "models.merchants",
+    "models.catalog",
+    "models.content",
 ]
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from models.access import Permission, Role, UserRole
 from models.accounts import User
+from models.merchants import Merchant, MerchantStaff, StoreStaff
 from services.errors import DomainError, ErrorCode
 from services.events import unit_of_work
 
@@ -22,18 +23,26 @@ PERMISSIONS: dict[str, str] = {
     "referral.rebind": "Change a user's upline (audited).",
     "ledger.read": "See ledger accounts, journal and invariant reports.",
     "notification.send": "Send a message to a user's inbox.",
+    "merchant.manage": "Review merchant applications, suspend merchants, act on any merchant's data.",
+    "catalog.manage": "Manage the category tree and home content (banners, recommendations).",
     # merchant back-office (granted per merchant)
     "merchant.products": "Manage the merchant's products and stock.",
     "merchant.orders": "Handle the merchant's orders and after-sales.",
     "merchant.finance": "See the merchant's statements and withdraw settled funds.",
-    "merchant.settings": "Change the merchant's settings and staff.",
+    "merchant.settings": "Change the merchant's settings, shipping template and stores.",
+    "merchant.staff": "Manage the merchant's staff and their permissions (the owner).",
     # offline store (granted per store)
     "store.pickup": "Verify pickup codes at the store.",
     # distribution
     "distribution.center": "Use the distributor centre.",
 }
 
-PLATFORM_ADMIN_PERMISSIONS = ["user.read", "user.manage", "referral.rebind", "ledger.read", "notification.send"]
+PLATFORM_ADMIN_PERMISSIONS = [
+    "user.read", "user.manage", "referral.rebind", "ledger.read", "notification.send",
+    "merchant.manage", "catalog.manage",
+]
+MERCHANT_PERMISSIONS = ["merchant.products", "merchant.orders", "merchant.finance", "merchant.settings"]
+OWNER_PERMISSIONS = [*MERCHANT_PERMISSIONS, "merchant.staff"]
 
 
 @dataclass(frozen=True)
@@ -47,13 +56,11 @@ class RoleSpec:
 ROLES: dict[str, RoleSpec] = {
     "customer": RoleSpec("Customer", "PLATFORM", [], "Every signed-in user."),
     "distributor": RoleSpec("Distributor", "PLATFORM", ["distribution.center"], "Earns commissions on referrals."),
-    "merchant_owner": RoleSpec(
-        "Merchant owner", "MERCHANT",
-        ["merchant.products", "merchant.orders", "merchant.finance", "merchant.settings"],
-        "Owner of a merchant; manages its staff.",
-    ),
-    "merchant_staff": RoleSpec("Merchant staff", "MERCHANT", [], "Staff of a merchant; permissions granted one by one."),
-    "store_staff": RoleSpec("Store staff", "STORE", ["store.pickup"], "Works at an offline store."),
+    # Merchant and store roles are not granted here: they follow from owning a merchant
+    # (Merchant.owner) and from MerchantStaff / StoreStaff rows, managed by the owner.
+    "merchant_owner": RoleSpec("Merchant owner", "MERCHANT", OWNER_PERMISSIONS, "Owner of a merchant; manages its staff."),
+    "merchant_staff": RoleSpec("Merchant staff", "MERCHANT", [], "Staff of a merchant; permissions granted one by one by the owner."),
+    "store_staff": RoleSpec("Store staff", "STORE", ["store.pickup"], "Works at an offline store: verifies pickups."),
     "admin": RoleSpec("Platform administrator", "PLATFORM", PLATFORM_ADMIN_PERMISSIONS, "All platform permissions."),
     "support": RoleSpec("Customer support", "PLATFORM", ["user.read", "notification.send"], "Reads accounts, messages users."),
     "finance": RoleSpec("Finance", "PLATFORM", ["ledger.read", "user.read"], "Reconciles money."),
@@ -92,17 +99,42 @@ class Grants:
             return permission in self.platform
         return permission in self.scoped.get(scope, set())
 
+    def merchant_ids(self, permission: str) -> list[int]:
+        """Merchants on which this user holds `permission`."""
+        return sorted(sid for (kind, sid), perms in self.scoped.items() if kind == "MERCHANT" and permission in perms)
+
+
+def require_merchant(grants: Grants, merchant_id: int, permission: str) -> None:
+    """Refuse unless the user holds `permission` for this merchant, or is a platform
+    administrator with merchant.manage (who may act on any merchant's data)."""
+    if grants.has(permission, ("MERCHANT", merchant_id)) or grants.has("merchant.manage"):
+        return
+    raise DomainError(ErrorCode.FORBIDDEN, f"This needs the {permission} permission for this merchant.")
+
+
+def require_store(grants: Grants, store_id: int, merchant_id: int) -> None:
+    """Store staff of this store, the merchant's owner/order staff, or a platform admin."""
+    if grants.has("store.pickup", ("STORE", store_id)):
+        return
+    require_merchant(grants, merchant_id, "merchant.orders")
+
 
 async def load_grants(user_id: int) -> Grants:
+
     grants = Grants()
-    rows = await UserRole.filter(user_id=user_id).select_related("role").prefetch_related("role__permissions")
+    rows = await UserRole.filter(user_id=user_id, scope_id=0).select_related("role").prefetch_related("role__permissions")
     for grant in rows:
         grants.roles.add(grant.role.code)
-        codes = {p.code for p in grant.role.permissions}
-        if grant.role.scope == "PLATFORM":
-            grants.platform |= codes
-        else:
-            grants.scoped.setdefault((grant.role.scope, grant.scope_id), set()).update(codes)
+        grants.platform |= {p.code for p in grant.role.permissions}
+    for merchant_id in await Merchant.filter(owner_id=user_id).values_list("id", flat=True):
+        grants.roles.add("merchant_owner")
+        grants.scoped[("MERCHANT", merchant_id)] = set(OWNER_PERMISSIONS)
+    for merchant_id, perms in await MerchantStaff.filter(user_id=user_id).values_list("merchant_id", "permissions"):
+        grants.roles.add("merchant_staff")
+        grants.scoped.setdefault(("MERCHANT", merchant_id), set()).update(p for p in perms if p in MERCHANT_PERMISSIONS)
+    for store_id in await StoreStaff.filter(user_id=user_id).values_list("store_id", flat=True):
+        grants.roles.add("store_staff")
+        grants.scoped[("STORE", store_id)] = {"store.pickup"}
     return grants
 
 
@@ -115,8 +147,12 @@ async def _role(code: str) -> Role:
 
 async def grant_role(user_id: int, role_code: str, scope_id: int = 0, *, actor_id: int | None = None) -> UserRole:
     role = await _role(role_code)
-    if (role.scope == "PLATFORM") != (scope_id == 0):
-        raise DomainError(ErrorCode.INVALID_INPUT, "This role needs a merchant or store scope." if scope_id == 0 else "This role is platform-wide; give no scope.", "scopeId")
+    if role.scope != "PLATFORM":
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "Merchant and store roles are managed by the merchant owner.", "role"
+        )
+    if scope_id != 0:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Platform roles take no scope.", "scopeId")
     if not await User.exists(id=user_id):
         raise DomainError(ErrorCode.NOT_FOUND, "No such user.", "userId")
     grant, _ = await UserRole.get_or_create(
