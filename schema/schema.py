@@ -25,11 +25,12 @@ from tortoise.models import Model
 import settings
 from resolvers.accounts import AccountMutations, AccountQueries
 from resolvers.admin import AdminMutations, AdminQueries
+from resolvers.content import ContentMutations, ContentQueries
 from resolvers.notifications import NotificationMutations, NotificationQueries
 from subscriptions.notifications import NotificationSubscriptions
 
-Query = merge_types("Query", (AccountQueries, NotificationQueries, AdminQueries))
-Mutation = merge_types("Mutation", (AccountMutations, NotificationMutations, AdminMutations))
+Query = merge_types("Query", (AccountQueries, NotificationQueries, AdminQueries, ContentQueries))
+Mutation = merge_types("Mutation", (AccountMutations, NotificationMutations, AdminMutations, ContentMutations))
 Subscription = merge_types("Subscription", (NotificationSubscriptions,))
 
 

@@ -1,5 +1,7 @@
 """Permission-matrix rows for the accounts, notifications and admin fields."""
 
+PUBLIC = {"me", "requestSmsCode", "signInWithSms", "signInWithWechat", "refreshToken"}
+
 OPERATIONS = {
     ("Query", "myNotifications"): "{ myNotifications { nodes { id } } }",
     ("Query", "users"): "{ users { nodes { id } } }",

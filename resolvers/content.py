@@ -1,0 +1,60 @@
+"""Home content: public banners and recommendations; admin editing (catalog.manage)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers.common import mutate, parse_id, requires
+from schema.types.content import Banner, BannerInput, BannerPayload, RecommendationsPayload
+from services import content
+
+
+def _data(data: BannerInput) -> content.BannerData:
+    return content.BannerData(**{k: getattr(data, k) for k in content.BannerData.__dataclass_fields__})
+
+
+@strawberry.type
+class ContentQueries:
+    @strawberry.field(description="Banners showing now in a placement (active and within schedule), in order.")
+    async def banners(self, placement: str = "HOME_TOP") -> list[Banner]:
+        return await content.live_banners(placement)
+
+    @strawberry.field(description="All banners, including scheduled and switched-off ones.", extensions=requires("catalog.manage"))
+    async def admin_banners(self, placement: str | None = None) -> list[Banner]:
+        return await content.all_banners(placement)
+
+
+@strawberry.type
+class ContentMutations:
+    @strawberry.mutation(description="Add a banner.", extensions=requires("catalog.manage"))
+    async def create_banner(self, input: BannerInput) -> BannerPayload:
+        async def run() -> dict:
+            return {"banner": await content.create_banner(_data(input))}
+
+        return await mutate(BannerPayload, run)
+
+    @strawberry.mutation(description="Change a banner.", extensions=requires("catalog.manage"))
+    async def update_banner(self, id: strawberry.ID, input: BannerInput) -> BannerPayload:
+        async def run() -> dict:
+            return {"banner": await content.update_banner(parse_id(id), _data(input))}
+
+        return await mutate(BannerPayload, run)
+
+    @strawberry.mutation(description="Delete a banner.", extensions=requires("catalog.manage"))
+    async def delete_banner(self, id: strawberry.ID) -> BannerPayload:
+        async def run() -> dict:
+            await content.delete_banner(parse_id(id))
+            return {}
+
+        return await mutate(BannerPayload, run)
+
+    @strawberry.mutation(
+        description="Set the recommended products or merchants of a placement, in display order (replaces the list).",
+        extensions=requires("catalog.manage"),
+    )
+    async def set_recommendations(self, placement: str, kind: str, target_ids: list[strawberry.ID]) -> RecommendationsPayload:
+        async def run() -> dict:
+            rows = await content.set_recommendations(placement, kind, [parse_id(t, "targetIds") for t in target_ids])
+            return {"target_ids": [strawberry.ID(str(r.target_id)) for r in rows]}
+
+        return await mutate(RecommendationsPayload, run)
