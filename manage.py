@@ -32,6 +32,7 @@ async def reset_database() -> None:
 async def migrate() -> None:
     """Apply migrations, then sync the built-in roles and permissions (Procfile `release`)."""
     from services.access import sync_catalog
+    from services.merchants import ensure_self_operated_merchant
 
     await run_migrations(config=settings.TORTOISE_ORM)
     await Tortoise.close_connections()
@@ -39,6 +40,7 @@ async def migrate() -> None:
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     try:
         await sync_catalog()
+        await ensure_self_operated_merchant()
     finally:
         await Tortoise.close_connections()
     print("migrated", settings.DATABASE_URL.split("@")[-1])

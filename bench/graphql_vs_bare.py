@@ -141,10 +141,12 @@ def pin_prefixes(enabled: bool) -> tuple[list[str], list[str]]:
     return ["taskset", "-c", str(cpus[-1])], ["taskset", "-c", ",".join(map(str, cpus[:-1]))]
 
 
-def start_server(env: dict[str, str], port: int, log: Path, prefix: list[str]) -> subprocess.Popen:
+def start_server(
+    env: dict[str, str], port: int, log: Path, prefix: list[str], app: str = "bench.bench_app:app"
+) -> subprocess.Popen:
     cmd = [  # taskset execs the command: the pid stays the server's
         *prefix,
-        sys.executable, "-m", "uvicorn", "bench.bench_app:app",
+        sys.executable, "-m", "uvicorn", app,
         "--app-dir", str(ROOT), "--host", "127.0.0.1", "--port", str(port),
         "--log-level", "warning", "--no-access-log", "--lifespan", "on",
     ]
@@ -369,63 +371,58 @@ def total(results: list[Result]) -> Result:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_common_arguments(parser: argparse.ArgumentParser, default_cases: str) -> None:
+    """Options shared by the benchmarks built on this harness."""
     parser.add_argument("--duration", type=float, default=5.0, help="seconds measured per case and round (default 5)")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per case, once (default 1)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds over all cases, interleaved (default 3)")
     parser.add_argument("--connections", type=int, default=20, help="concurrent clients (default 20)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
     parser.add_argument("--client", choices=["auto", "wrk", "httpx"], default="auto", help="load generator (auto: wrk if installed)")
-    parser.add_argument("--users", type=int, default=100, help="users seeded besides the admin (default 100)")
-    parser.add_argument("--cases", default="abcd", help="which cases to run (default abcd)")
+    parser.add_argument("--cases", default=default_cases, help=f"which cases to run (default {default_cases})")
     parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
                         help="pin the server to the last CPU and the client to the others with taskset (default on)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.worker:
-        worker_main(args.worker)
-        return
+
+
+def setup_client(args) -> list[str]:
+    """Resolve --client and the CPU pinning; returns the server's taskset prefix."""
     if args.client == "auto":
         args.client = "wrk" if shutil.which("wrk") else "httpx"
     server_prefix, args.client_prefix = pin_prefixes(args.pin)
+    return server_prefix
 
-    tmp = Path(tempfile.mkdtemp(prefix="socialmall-bench-"))
-    env = configure_environment(tmp)
-    token = asyncio.run(prepare_database(args.users))
+
+def print_header(args, server: subprocess.Popen, server_prefix: list[str]) -> None:
     import settings
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = tmp / "server.log"
-    server = start_server(env, port, log, server_prefix)
-    cases = [c for c in CASES if c.key in args.cases]
-    runs: dict[str, list[Result]] = {c.key: [] for c in cases}
-    try:
-        wait_ready(server, base, log)
-        check_responses(base, token, min(100, args.users + 1))
-        db = settings.DATABASE_URL.split("://", 1)[0] + "://" + settings.DATABASE_URL.split("@")[-1].split("://")[-1]
-        print(f"database   {db}")
-        pinned = f", pinned to CPU {server_prefix[-1]}" if server_prefix else ""
-        print(f"server     uvicorn, 1 process (pid {server.pid}{pinned}), python {sys.version.split()[0]}, "
-              f"{os.cpu_count()} CPUs")
-        print(f"client     {args.client}, {args.connections} connections; per case {args.warmup:g} s warm-up, then "
-              f"{args.rounds} x {args.duration:g} s, cases interleaved")
-        print(flush=True)
-        if args.warmup > 0:
-            for case in cases:
-                measure(args, base, token, server, tmp, case, args.warmup)
-        for round_no in range(1, args.rounds + 1):
-            line = []
-            for case in cases:
-                result = measure(args, base, token, server, tmp, case, args.duration)
-                runs[case.key].append(result)
-                line.append(f"({case.key}) {result.rps:7.1f}")
-            print(f"  round {round_no}   req/s  " + "  ".join(line), flush=True)
-        check_responses(base, token, min(100, args.users + 1))  # still authenticated and consistent
-    finally:
-        stop_server(server)
+    db = settings.DATABASE_URL.split("://", 1)[0] + "://" + settings.DATABASE_URL.split("@")[-1].split("://")[-1]
+    print(f"database   {db}")
+    pinned = f", pinned to CPU {server_prefix[-1]}" if server_prefix else ""
+    print(f"server     uvicorn, 1 process (pid {server.pid}{pinned}), python {sys.version.split()[0]}, "
+          f"{os.cpu_count()} CPUs")
+    print(f"client     {args.client}, {args.connections} connections; per case {args.warmup:g} s warm-up, then "
+          f"{args.rounds} x {args.duration:g} s, cases interleaved")
+    print(flush=True)
 
+
+def run_rounds(args, base: str, token: str, server: subprocess.Popen, tmp: Path, cases: list[Case]) -> dict[str, list[Result]]:
+    """Warm-up once per case, then `rounds` rounds with the cases interleaved."""
+    runs: dict[str, list[Result]] = {c.key: [] for c in cases}
+    if args.warmup > 0:
+        for case in cases:
+            measure(args, base, token, server, tmp, case, args.warmup)
+    for round_no in range(1, args.rounds + 1):
+        line = []
+        for case in cases:
+            result = measure(args, base, token, server, tmp, case, args.duration)
+            runs[case.key].append(result)
+            line.append(f"({case.key}) {result.rps:7.1f}")
+        print(f"  round {round_no}   req/s  " + "  ".join(line), flush=True)
+    return runs
+
+
+def print_results(cases: list[Case], runs: dict[str, list[Result]]) -> dict[str, Result]:
     totals = {key: total(results) for key, results in runs.items()}
     print()
     print(f"{'case (all rounds)':<38} {'req/s':>9} {'spread':>7} {'lat ms':>7} {'srv CPU':>8} {'srv ms/req':>10} {'cli CPU':>8}")
@@ -439,31 +436,68 @@ def main() -> None:
         print(f"({case.key}) {case.label:<34} {r.rps:9.1f} {spread:6.0f}% {fmt(r.latency_ms, '7.1f')} "
               f"{fmt(srv_util, '7.0f')}% {fmt(srv_ms, '10.3f')} {fmt(cli_util, '7.0f')}%")
     print()
+    return totals
 
-    def ratio(num: str, den: str, what: str, target: float | None = None) -> None:
-        if num not in totals or den not in totals or not totals[den].rps:
-            return
-        value = totals[num].rps / totals[den].rps
-        per_round = [n.rps / d.rps for n, d in zip(runs[num], runs[den]) if d.rps]
-        text = f"ratio ({num})/({den}) {what:<25} {value:5.2f}"
-        if len(per_round) > 1:
-            text += f"   per round {min(per_round):.2f}..{max(per_round):.2f}, median {statistics.median(per_round):.2f}"
-        n, d = totals[num], totals[den]
-        if n.server_cpu and d.server_cpu and n.requests and d.requests:
-            text += f"   by server CPU/request {(d.server_cpu / d.requests) / (n.server_cpu / n.requests):.2f}"
-        if target is not None:
-            text += f"   target >= {target}: {'met' if value >= target else 'NOT met'}"
-        print(text)
 
-    ratio("b", "a", "GraphQL list / bare list", 0.5)
-    ratio("c", "d", "GraphQL me / bare me")
+def print_ratio(
+    totals: dict[str, Result], runs: dict[str, list[Result]], num: str, den: str, what: str, target: float | None = None
+) -> None:
+    if num not in totals or den not in totals or not totals[den].rps:
+        return
+    value = totals[num].rps / totals[den].rps
+    per_round = [n.rps / d.rps for n, d in zip(runs[num], runs[den]) if d.rps]
+    text = f"ratio ({num})/({den}) {what:<25} {value:5.2f}"
+    if len(per_round) > 1:
+        text += f"   per round {min(per_round):.2f}..{max(per_round):.2f}, median {statistics.median(per_round):.2f}"
+    n, d = totals[num], totals[den]
+    if n.server_cpu and d.server_cpu and n.requests and d.requests:
+        text += f"   by server CPU/request {(d.server_cpu / d.requests) / (n.server_cpu / n.requests):.2f}"
+    if target is not None:
+        text += f"   target >= {target}: {'met' if value >= target else 'NOT met'}"
+    print(text)
+
+
+def print_warnings(args, runs: dict[str, list[Result]], totals: dict[str, Result]) -> None:
     errors = sum(r.errors for results in runs.values() for r in results)
     if errors:
         print(f"\nwarning: {errors} failed requests (non-200 or socket errors) during the measurements")
     if args.client == "httpx" and any((r.client_cpu or 0) > 0.9 * r.seconds for r in totals.values()):
         print("\nwarning: the httpx client used > 90% of a CPU: it may be the bottleneck (install wrk)")
-    shutil.rmtree(tmp, ignore_errors=True)
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_common_arguments(parser, "abcd")
+    parser.add_argument("--users", type=int, default=100, help="users seeded besides the admin (default 100)")
+    args = parser.parse_args()
+    if args.worker:
+        worker_main(args.worker)
+        return
+    server_prefix = setup_client(args)
+
+    tmp = Path(tempfile.mkdtemp(prefix="socialmall-bench-"))
+    env = configure_environment(tmp)
+    token = asyncio.run(prepare_database(args.users))
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp / "server.log"
+    server = start_server(env, port, log, server_prefix)
+    cases = [c for c in CASES if c.key in args.cases]
+    try:
+        wait_ready(server, base, log)
+        check_responses(base, token, min(100, args.users + 1))
+        print_header(args, server, server_prefix)
+        runs = run_rounds(args, base, token, server, tmp, cases)
+        check_responses(base, token, min(100, args.users + 1))  # still authenticated and consistent
+    finally:
+        stop_server(server)
+
+    totals = print_results(cases, runs)
+    print_ratio(totals, runs, "b", "a", "GraphQL list / bare list", 0.5)
+    print_ratio(totals, runs, "c", "d", "GraphQL me / bare me")
+    print_warnings(args, runs, totals)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 if __name__ == "__main__":
     main()

@@ -35,6 +35,11 @@ def user_channel(user_id: int) -> str:
     return f"user:{user_id}"
 
 
+def merchant_channel(merchant_id: int) -> str:
+    """Live events for a merchant's back-office (low stock, new orders)."""
+    return f"merchant:{merchant_id}"
+
+
 def admin_channel() -> str:
     return "admin"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -10,9 +9,9 @@ from models.accounts import Address, User
 from services.errors import DomainError, ErrorCode
 from services.events import unit_of_work
 from services.phones import normalize_phone
+from services.regions import validate_region_codes
 
 MAX_ADDRESSES = 30
-REGION_CODE = re.compile(r"^\d{6}$")
 
 
 async def update_profile(user: User, nickname: str | None, avatar_url: str | None) -> User:
@@ -52,11 +51,7 @@ def _clean(data: AddressData) -> dict:
     detail = data.detail.strip()
     if not 1 <= len(detail) <= 256:
         raise DomainError(ErrorCode.INVALID_INPUT, "The street address has 1 to 256 characters.", "detail")
-    for name in ("province_code", "city_code", "county_code"):
-        if not REGION_CODE.match(getattr(data, name)):
-            raise DomainError(ErrorCode.INVALID_INPUT, "Region codes have six digits.", _camel(name))
-    if not (data.province_code[:2] == data.city_code[:2] == data.county_code[:2]) or data.city_code[:4] != data.county_code[:4]:
-        raise DomainError(ErrorCode.INVALID_INPUT, "The county is not in that city and province.", "countyCode")
+    validate_region_codes(data.province_code, data.city_code, data.county_code)
     if len(data.postal_code) > 12 or len(data.region_name) > 128:
         raise DomainError(ErrorCode.INVALID_INPUT, "Postal code or region name is too long.", "postalCode")
     return {
@@ -69,11 +64,6 @@ def _clean(data: AddressData) -> dict:
         "detail": detail,
         "postal_code": data.postal_code.strip(),
     }
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.title() for p in rest)
 
 
 async def _own(user: User, address_id: int) -> Address:
