@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urlparse
 
 from tortoise.exceptions import IntegrityError
 
@@ -26,6 +25,7 @@ from models.merchants import Merchant
 from services import clock
 from services.access import Grants, require_merchant
 from services.errors import DomainError, ErrorCode
+from services.validation import http_url
 from services.events import emit, merchant_channel, unit_of_work
 
 PRODUCTS_PERMISSION = "merchant.products"
@@ -70,16 +70,6 @@ def _text(value: str, field: str, *, max_length: int, required: bool = False) ->
     return value
 
 
-def _url(value: str, field: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        return ""
-    parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or len(value) > 512:
-        raise DomainError(ErrorCode.INVALID_INPUT, "An http(s) URL is required.", field)
-    return value
-
-
 def _int(value: int, field: str, *, low: int, high: int, code: ErrorCode = ErrorCode.INVALID_INPUT) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise DomainError(code, f"Must be an integer from {low} to {high}.", field)
@@ -98,7 +88,7 @@ async def _category(category_id: int, field: str = "id") -> Category:
 
 async def create_category(name: str, parent_id: int | None = None, *, sort_order: int = 0, icon_url: str = "") -> Category:
     name = _text(name, "name", max_length=64, required=True)
-    icon_url = _url(icon_url, "iconUrl")
+    icon_url = http_url(icon_url, "iconUrl")
     _int(sort_order, "sortOrder", low=-(10**6), high=10**6)
     async with unit_of_work():
         parent = await _category(parent_id, "parentId") if parent_id is not None else None
@@ -260,7 +250,7 @@ def _clean_dimensions(dims: list[SpecDimensionData]) -> list[dict]:
 def _clean_product(data: ProductData) -> dict:
     if data.zone not in ZONES:
         raise DomainError(ErrorCode.INVALID_ZONE_SETTINGS, "Unknown zone.", "zone")
-    images = [_url(u, f"images[{i}]") for i, u in enumerate(data.images)]
+    images = [http_url(u, f"images[{i}]") for i, u in enumerate(data.images)]
     if len(images) > MAX_IMAGES or any(not u for u in images):
         raise DomainError(ErrorCode.INVALID_INPUT, f"1 to {MAX_IMAGES} image URLs, none empty.", "images")
     if len(data.attributes) > MAX_ATTRIBUTES:
@@ -389,7 +379,7 @@ def _clean_skus(skus: list[SkuData], dimensions: list[dict], zone: str) -> list[
                 "points_price": s.points_price,
                 "initial_stock": s.initial_stock,
                 "low_stock_threshold": s.low_stock_threshold,
-                "image_url": _url(s.image_url, f"{at}.imageUrl"),
+                "image_url": http_url(s.image_url, f"{at}.imageUrl"),
                 "is_active": bool(s.is_active),
             }
         )

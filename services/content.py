@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlparse
 
 from models.catalog import Product
 from models.content import Banner, Recommendation
@@ -14,6 +13,7 @@ from models.merchants import Merchant
 from services import clock
 from services.errors import DomainError, ErrorCode
 from services.events import unit_of_work
+from services.validation import http_url
 
 PLACEMENT = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
 TARGET_TYPES = ("PRODUCT", "MERCHANT", "CATEGORY", "URL")
@@ -34,12 +34,6 @@ class BannerData:
     is_active: bool = True
 
 
-def _check_url(url: str, field: str) -> None:
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or len(url) > 512:
-        raise DomainError(ErrorCode.INVALID_INPUT, "An http(s) URL is required.", field)
-
-
 def _check_placement(placement: str) -> str:
     if not PLACEMENT.match(placement):
         raise DomainError(ErrorCode.INVALID_INPUT, "Placements are upper-case codes like HOME_TOP.", "placement")
@@ -51,11 +45,11 @@ def _clean_banner(data: BannerData) -> dict:
     title = data.title.strip()
     if not 1 <= len(title) <= 64:
         raise DomainError(ErrorCode.INVALID_INPUT, "A title of 1 to 64 characters is required.", "title")
-    _check_url(data.image_url, "imageUrl")
+    http_url(data.image_url, "imageUrl", required=True)
     if data.target_type not in TARGET_TYPES:
         raise DomainError(ErrorCode.INVALID_INPUT, f"Target type is one of {', '.join(TARGET_TYPES)}.", "targetType")
     if data.target_type == "URL":
-        _check_url(data.target_value, "targetValue")
+        http_url(data.target_value, "targetValue", required=True)
     elif not data.target_value.isdigit():
         raise DomainError(ErrorCode.INVALID_INPUT, "The target is an id.", "targetValue")
     if data.starts_at and data.ends_at and data.starts_at >= data.ends_at:

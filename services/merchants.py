@@ -10,7 +10,6 @@ staff of one merchant can never touch another's data.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 from tortoise.exceptions import IntegrityError
 
@@ -20,6 +19,7 @@ from models.merchants import Merchant, MerchantCategoryRate, MerchantReview, Mer
 from services import clock, notifications, referral
 from services.access import MERCHANT_PERMISSIONS, OWNER_PERMISSIONS, Grants, require_merchant
 from services.errors import DomainError, ErrorCode
+from services.validation import http_url
 from services.events import unit_of_work
 from services.phones import normalize_phone
 
@@ -63,16 +63,6 @@ def _text(value: str, field: str, label: str, max_len: int, *, required: bool = 
     return value
 
 
-def _url(value: str, field: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        return ""
-    parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or len(value) > 512:
-        raise DomainError(ErrorCode.INVALID_INPUT, "This must be an http(s) URL of at most 512 characters.", field)
-    return value
-
-
 def _rate(rate_bp: int, field: str = "rateBp") -> int:
     if isinstance(rate_bp, bool) or not isinstance(rate_bp, int) or not 0 <= rate_bp <= MAX_RATE_BP:
         raise DomainError(ErrorCode.INVALID_RATE, "A rate is 0 to 10000 basis points (0 to 100 %).", field)
@@ -113,7 +103,7 @@ def _clean_application(data: Application) -> dict:
         "contact_name": _text(data.contact_name, "contactName", "The contact name", 64),
         "contact_phone": normalize_phone(data.contact_phone or "", "contactPhone"),
         "description": _text(data.description, "description", "The description", 1024, required=False),
-        "logo_url": _url(data.logo_url, "logoUrl"),
+        "logo_url": http_url(data.logo_url, "logoUrl"),
     }
 
 
@@ -293,7 +283,7 @@ def _clean_settings(data: SettingsChange) -> dict:
     if data.description is not None:
         changes["description"] = _text(data.description, "description", "The description", 1024, required=False)
     if data.logo_url is not None:
-        changes["logo_url"] = _url(data.logo_url, "logoUrl")
+        changes["logo_url"] = http_url(data.logo_url, "logoUrl")
     if data.contact_name is not None:
         changes["contact_name"] = _text(data.contact_name, "contactName", "The contact name", 64)
     if data.contact_phone is not None:
