@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from models.accounts import User
 from services import access, auth, referral
+from services.demo_catalog import seed_catalog
 
 DEMO_ADMIN_PHONE = "+8613800000000"
 DEMO_DISTRIBUTOR_PHONE = "+8613800000001"
 DEMO_CUSTOMER_PHONE = "+8613800000002"
+DEMO_TEA_OWNER_PHONE = "+8613800000003"
+DEMO_FASHION_OWNER_PHONE = "+8613800000004"
 
 
 async def _user(phone: str, nickname: str) -> User:
@@ -24,9 +27,12 @@ async def seed() -> list[str]:
     customer = await _user(DEMO_CUSTOMER_PHONE, "阿强 (customer)")
     if customer.upline_id is None:
         await referral.bind_upline(customer, distributor.invite_code, source="SIGNUP")
+    tea_owner = await _user(DEMO_TEA_OWNER_PHONE, "李老板 (tea merchant)")
+    fashion_owner = await _user(DEMO_FASHION_OWNER_PHONE, "陈老板 (fashion merchant)")
+    catalog_lines = await seed_catalog(admin, tea_owner, fashion_owner)
     lines = ["Demo users (sign in with requestSmsCode + signInWithSms; the code prints in this console):"]
-    for label, user in (("admin", admin), ("distributor", distributor), ("customer", customer)):
+    for label, user in (("admin", admin), ("distributor", distributor), ("customer", customer), ("merchant", tea_owner)):
         signed = await auth.start_session(user, "SMS", auth.ClientInfo(user_agent="demo-seed"), False)
         lines.append(f"  {label:12} {user.phone}  invite code {user.invite_code}")
         lines.append(f"  {'':12} ready-made header: {{\"Authorization\": \"Bearer {signed.access_token}\"}}")
-    return lines
+    return lines + catalog_lines

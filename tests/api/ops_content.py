@@ -2,7 +2,7 @@
 
 _BANNER = '{placement: "HOME_TOP", title: "t", imageUrl: "https://img.example.com/b.png", targetType: "URL", targetValue: "https://example.com"}'
 
-PUBLIC = {"banners"}
+PUBLIC = {"banners", "recommendedProducts", "recommendedMerchants"}
 
 OPERATIONS = {
     ("Query", "adminBanners"): "{ adminBanners { id } }",

@@ -117,3 +117,15 @@ async def test_recommended_rows_hide_what_is_not_on_sale():
     await content.set_recommendations("HOME", "MERCHANT", [suspended.id, active.id])
     assert [p.id for p in await content.recommended_products("HOME")] == [listed.id]
     assert [m.id for m in await content.recommended_merchants("HOME")] == [active.id]
+
+
+async def test_recommended_products_and_merchants_through_the_api(api):
+    owner = await make_user()
+    merchant = await Merchant.create(name="Open", owner_id=owner.id, status="ACTIVE")
+    category = await Category.create(name="Food")
+    first, second = await _product(merchant, category, "first"), await _product(merchant, category, "second")
+    token = await admin_token()
+    await api(SET, {"p": "HOME", "k": "PRODUCT", "ids": [str(second.id), str(first.id)]}, token=token)
+    await api(SET, {"p": "HOME", "k": "MERCHANT", "ids": [str(merchant.id)]}, token=token)
+    data = await api("{ recommendedProducts { title } recommendedMerchants { name } }")
+    assert data == {"recommendedProducts": [{"title": "second"}, {"title": "first"}], "recommendedMerchants": [{"name": "Open"}]}

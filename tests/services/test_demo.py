@@ -1,0 +1,20 @@
+"""The development server's demo data loads, is idempotent and holds the worked example."""
+
+from models.catalog import Product, Sku
+from models.merchants import Merchant, Store
+from services import demo
+
+
+async def test_demo_data_loads_twice_and_holds_the_worked_example():
+    await demo.seed()
+    await demo.seed()  # idempotent: `make serve` runs it on every start
+    assert await Merchant.filter(status="ACTIVE").count() == 3
+    assert await Merchant.filter(kind="SELF_OPERATED").count() == 1
+    assert len({s.city_code for s in await Store.all()}) == 2
+    zones = set(await Product.filter(status="LISTED").values_list("zone", flat=True))
+    assert zones == {"RETAIL", "MEMBER", "WHOLESALE", "GIFT_PACK", "POINTS", "NORMAL"}
+    retail = await Product.get(zone="RETAIL")
+    assert retail.vouchers_per_unit == 2
+    assert (await Sku.get(product_id=retail.id)).price == 220000
+    wholesale = await Sku.get(product__zone="WHOLESALE")
+    assert wholesale.wholesale_price == 44000 and retail.voucher_product_id == wholesale.product_id
