@@ -15,6 +15,7 @@ from strawberry.types import Info
 from models import catalog as m
 from schema.errors import UserError
 from schema.money import Money
+from schema.types.merchants import Merchant
 
 
 @strawberry.enum(description="The zone a product is sold in (CAT-2).")
@@ -77,13 +78,6 @@ class Category:
         if assembled is not None:
             return assembled
         return await info.context.loaders.child_categories.load(self.id)
-
-
-@strawberry.type(description="A merchant as the storefront shows it.")
-class StorefrontMerchant:
-    id: strawberry.ID = strawberry.field(description="Merchant id.")
-    name: str = strawberry.field(description="Shop name.")
-    logo_url: str = strawberry.field(description="Logo image URL, may be empty.")
 
 
 @strawberry.type(description="A descriptive attribute of a product, e.g. 产地: 云南.")
@@ -211,7 +205,7 @@ class Product:
         return found if found is not None else info.context.loaders.skus_by_product.load(self.id)
 
     @strawberry.field(description="The merchant selling it.")
-    def merchant(self: m.Product, info: Info) -> StorefrontMerchant:
+    def merchant(self: m.Product, info: Info) -> Merchant:
         found = getattr(self, "prefetched_merchant", None)
         return found if found is not None else info.context.loaders.merchant.load(self.merchant_id)
 
