@@ -3,64 +3,49 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable
 
 from strawberry.dataloader import DataLoader
 
 from models.accounts import Address, User
 from models.catalog import Category, Product, Sku
-from models.merchants import Merchant
+from models.merchants import Merchant, MerchantCategoryRate, MerchantReview, MerchantStaff, Store, StoreStaff
 
 
-def _by_id(rows: Iterable, keys: list[int]) -> list:
-    found = {row.id: row for row in rows}
-    return [found.get(k) for k in keys]
+def by_id(model) -> Callable[[list[int]], Awaitable[list]]:
+    """Rows of `model` by primary key (None where missing)."""
+
+    async def load(keys: list[int]) -> list:
+        found = {row.id: row for row in await model.filter(id__in=keys)}
+        return [found.get(k) for k in keys]
+
+    return load
 
 
-async def _load_users(keys: list[int]) -> list[User | None]:
-    return _by_id(await User.filter(id__in=keys), keys)
+def grouped(model, key: str, order: tuple[str, ...] = ("id",), **where) -> Callable[[list[int]], Awaitable[list[list]]]:
+    """Rows of `model` whose `key` is each given id, in `order`, optionally filtered by `where`."""
 
+    async def load(keys: list[int]) -> list[list]:
+        groups: dict[int, list] = defaultdict(list)
+        for row in await model.filter(**{f"{key}__in": keys}, **where).order_by(*order):
+            groups[getattr(row, key)].append(row)
+        return [groups[k] for k in keys]
 
-async def _load_addresses(user_ids: list[int]) -> list[list[Address]]:
-    grouped: dict[int, list[Address]] = defaultdict(list)
-    for address in await Address.filter(user_id__in=user_ids).order_by("-is_default", "-id"):
-        grouped[address.user_id].append(address)
-    return [grouped[k] for k in user_ids]
-
-
-async def _load_merchants(keys: list[int]) -> list[Merchant | None]:
-    return _by_id(await Merchant.filter(id__in=keys), keys)
-
-
-async def _load_categories(keys: list[int]) -> list[Category | None]:
-    return _by_id(await Category.filter(id__in=keys), keys)
-
-
-async def _load_products(keys: list[int]) -> list[Product | None]:
-    return _by_id(await Product.filter(id__in=keys), keys)
-
-
-async def _load_skus(product_ids: list[int]) -> list[list[Sku]]:
-    """Active SKUs of each product, in creation order."""
-    grouped: dict[int, list[Sku]] = defaultdict(list)
-    for sku in await Sku.filter(product_id__in=product_ids, is_active=True).order_by("id"):
-        grouped[sku.product_id].append(sku)
-    return [grouped[k] for k in product_ids]
-
-
-async def _load_child_categories(parent_ids: list[int]) -> list[list[Category]]:
-    grouped: dict[int, list[Category]] = defaultdict(list)
-    for category in await Category.filter(parent_id__in=parent_ids, is_active=True).order_by("sort_order", "id"):
-        grouped[category.parent_id].append(category)
-    return [grouped[k] for k in parent_ids]
+    return load
 
 
 class Loaders:
     def __init__(self) -> None:
-        self.user = DataLoader(load_fn=_load_users)
-        self.addresses_by_user = DataLoader(load_fn=_load_addresses)
-        self.merchant = DataLoader(load_fn=_load_merchants)
-        self.category = DataLoader(load_fn=_load_categories)
-        self.product = DataLoader(load_fn=_load_products)
-        self.skus_by_product = DataLoader(load_fn=_load_skus)
-        self.child_categories = DataLoader(load_fn=_load_child_categories)
+        self.user = DataLoader(load_fn=by_id(User))
+        self.addresses_by_user = DataLoader(load_fn=grouped(Address, "user_id", ("-is_default", "-id")))
+        self.merchant = DataLoader(load_fn=by_id(Merchant))
+        self.category = DataLoader(load_fn=by_id(Category))
+        self.product = DataLoader(load_fn=by_id(Product))
+        # active SKUs of each product, in creation order
+        self.skus_by_product = DataLoader(load_fn=grouped(Sku, "product_id", is_active=True))
+        self.child_categories = DataLoader(load_fn=grouped(Category, "parent_id", ("sort_order", "id"), is_active=True))
+        self.category_rates_by_merchant = DataLoader(load_fn=grouped(MerchantCategoryRate, "merchant_id", ("category_id",)))
+        self.staff_by_merchant = DataLoader(load_fn=grouped(MerchantStaff, "merchant_id"))
+        self.reviews_by_merchant = DataLoader(load_fn=grouped(MerchantReview, "merchant_id"))
+        self.stores_by_merchant = DataLoader(load_fn=grouped(Store, "merchant_id"))
+        self.staff_by_store = DataLoader(load_fn=grouped(StoreStaff, "store_id"))

@@ -6,13 +6,11 @@ parts of a merchant are checked field by field with the viewer's merchant grants
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from enum import Enum
 from typing import NewType
 
 import strawberry
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from models import merchants as m
@@ -59,30 +57,7 @@ class MerchantRole(str, Enum):
     STAFF = "STAFF"
 
 
-# --------------------------------------------------------------------------- per-request loaders
-
-
-def _loader(info: Info, name: str, load_fn) -> DataLoader:
-    """A DataLoader kept for the rest of this request (one query per relation per request)."""
-    cache = info.context.__dict__.setdefault("_merchant_loaders", {})
-    if name not in cache:
-        cache[name] = DataLoader(load_fn=load_fn)
-    return cache[name]
-
-
-def _grouped(model, key: str, order: tuple[str, ...] = ("id",)):
-    async def load(keys: list[int]) -> list[list]:
-        groups: dict[int, list] = defaultdict(list)
-        for row in await model.filter(**{f"{key}__in": keys}).order_by(*order):
-            groups[getattr(row, key)].append(row)
-        return [groups[k] for k in keys]
-
-    return load
-
-
-async def _load_merchants(keys: list[int]) -> list[m.Merchant | None]:
-    found = {row.id: row for row in await m.Merchant.filter(id__in=keys)}
-    return [found.get(k) for k in keys]
+# --------------------------------------------------------------------------- access
 
 
 async def _require(info: Info, merchant_id: int, permission: str, owner_id: int | None = None) -> None:
@@ -183,22 +158,22 @@ class ManagedMerchant:
     @strawberry.field(description="Per-category commission overrides. Needs merchant.finance.")
     async def category_rates(self: m.Merchant, info: Info) -> list[MerchantCategoryRate] | None:
         await _require(info, self.id, "merchant.finance", self.owner_id)
-        return await _loader(info, "category_rates", _grouped(m.MerchantCategoryRate, "merchant_id", ("category_id",))).load(self.id)
+        return await info.context.loaders.category_rates_by_merchant.load(self.id)
 
     @strawberry.field(description="Staff and their permissions. Needs merchant.staff (the owner).")
     async def staff(self: m.Merchant, info: Info) -> list[MerchantStaffMember] | None:
         await _require(info, self.id, "merchant.staff", self.owner_id)
-        return await _loader(info, "merchant_staff", _grouped(m.MerchantStaff, "merchant_id")).load(self.id)
+        return await info.context.loaders.staff_by_merchant.load(self.id)
 
     @strawberry.field(description="Review decisions, oldest first.")
     async def reviews(self: m.Merchant, info: Info) -> list[MerchantReview] | None:
         await _require(info, self.id, "merchant.settings", self.owner_id)
-        return await _loader(info, "merchant_reviews", _grouped(m.MerchantReview, "merchant_id")).load(self.id)
+        return await info.context.loaders.reviews_by_merchant.load(self.id)
 
     @strawberry.field(description="All the merchant's offline stores, active or not.")
     async def stores(self: m.Merchant, info: Info) -> list[Store] | None:
         await _require(info, self.id, "merchant.settings", self.owner_id)
-        return await _loader(info, "merchant_stores", _grouped(m.Store, "merchant_id")).load(self.id)
+        return await info.context.loaders.stores_by_merchant.load(self.id)
 
 
 @strawberry.type(description="A merchant the signed-in user owns or works for.")
@@ -251,7 +226,7 @@ class Store:
 
     @strawberry.field(description="The merchant running the store.")
     async def merchant(self: m.Store, info: Info) -> Merchant | None:
-        return await _loader(info, "merchants", _load_merchants).load(self.merchant_id)
+        return await info.context.loaders.merchant.load(self.merchant_id)
 
     @strawberry.field(description="Franchise invite code of the store (MEM-3). Needs merchant.settings for its merchant.")
     async def invite_code(self: m.Store, info: Info) -> str | None:
@@ -261,7 +236,7 @@ class Store:
     @strawberry.field(description="Store staff. Needs merchant.staff for its merchant.")
     async def staff(self: m.Store, info: Info) -> list[StoreStaffMember] | None:
         await _require(info, self.merchant_id, "merchant.staff")
-        return await _loader(info, "store_staff", _grouped(m.StoreStaff, "store_id")).load(self.id)
+        return await info.context.loaders.staff_by_store.load(self.id)
 
 
 @strawberry.type(description="A store found by `nearestStores`, with its distance from the search point.")
