@@ -6,7 +6,7 @@ from tortoise.models import Model
 
 class Merchant(Model):
     id = fields.BigIntField(primary_key=True)
-    name = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=64)
     kind = fields.CharField(max_length=16, default="THIRD_PARTY")  # SELF_OPERATED / THIRD_PARTY
     # PENDING (applied) -> ACTIVE | REJECTED; ACTIVE <-> SUSPENDED
     status = fields.CharField(max_length=16, default="PENDING", db_index=True)

@@ -107,19 +107,22 @@ def _clean_application(data: Application) -> dict:
     }
 
 
-async def _free_name_of_rejected(name: str) -> None:
-    """Names are held by pending, active and suspended merchants. A rejected application
-    keeps its row (and review history) but gives its name back, so it can be applied for
-    again: the rejected row is renamed `<name>#<id>`."""
-    for row in await Merchant.filter(name=name, status=REJECTED).select_for_update():
-        suffix = f"#{row.id}"
-        await Merchant.filter(id=row.id).update(name=row.name[: 64 - len(suffix)] + suffix)
+# The partial unique index of migration 0004 on lower(name) for merchants not REJECTED.
+NAME_INDEX = "merchant_name_live_uidx"
+
+
+def _is_name_clash(exc: IntegrityError) -> bool:
+    return NAME_INDEX in str(exc)
 
 
 async def apply(user: User, data: Application) -> Merchant:
     """A signed-in user applies to become a merchant: a PENDING merchant they own.
 
     One open (pending) application per user; a rejected applicant may apply again.
+    Names are unique, case-insensitively, among merchants that are not REJECTED: a
+    rejected application keeps its name and does not block it. The database's partial
+    unique index decides (no check-then-act), so of concurrent applications for one name
+    exactly one succeeds and the others get MERCHANT_NAME_TAKEN.
     """
     fields = _clean_application(data)
     async with unit_of_work():
@@ -127,13 +130,12 @@ async def apply(user: User, data: Application) -> Merchant:
         await User.filter(id=user.id).select_for_update().first()
         if await Merchant.exists(owner_id=user.id, status=PENDING):
             raise DomainError(ErrorCode.ALREADY_APPLIED, "You already have an application under review.")
-        if await Merchant.filter(name__iexact=fields["name"]).exclude(status=REJECTED).exists():
-            raise DomainError(ErrorCode.MERCHANT_NAME_TAKEN, "A merchant with this name exists.", "name")
-        await _free_name_of_rejected(fields["name"])
         try:
-            async with unit_of_work():
+            async with unit_of_work():  # a savepoint: the transaction survives a failed insert
                 return await Merchant.create(owner_id=user.id, kind=THIRD_PARTY, status=PENDING, **fields)
-        except IntegrityError:  # a concurrent application took the name first
+        except IntegrityError as exc:
+            if not _is_name_clash(exc):
+                raise
             raise DomainError(ErrorCode.MERCHANT_NAME_TAKEN, "A merchant with this name exists.", "name") from None
 
 

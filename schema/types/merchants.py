@@ -27,13 +27,18 @@ def _parse_degrees(value: object) -> float:
     return float(value)  # range and finiteness are checked by the service (INVALID_COORDINATES)
 
 
-Degrees = strawberry.scalar(
-    NewType("Degrees", float),
+# Annotate fields and arguments with `Degrees`; the schema maps it to its GraphQL scalar
+# through `StrawberryConfig(scalar_map=SCALAR_MAP)` (schema/schema.py).
+Degrees = NewType("Degrees", float)
+
+DEGREES_SCALAR = strawberry.scalar(
     name="Degrees",
     description="WGS-84 decimal degrees as a JSON number: latitude -90..90, longitude -180..180.",
     serialize=float,
     parse_value=_parse_degrees,
 )
+
+SCALAR_MAP = {Degrees: DEGREES_SCALAR}
 
 
 @strawberry.enum(description="Where a merchant is in its life: PENDING (applied, waiting for review), ACTIVE (trading), "

@@ -10,6 +10,8 @@ from models.notifications import Notification
 from services import merchants as merchant_service
 from services.access import MERCHANT_PERMISSIONS
 from services.errors import DomainError, ErrorCode
+import settings
+from tests.conftest import requires_postgres
 from tests.helpers import make_user, next_phone, token_for
 
 APPLICATION = {
@@ -174,8 +176,84 @@ async def test_a_rejected_applicant_may_apply_again_with_the_same_name(api):
     second = (await api(APPLY, {"a": APPLICATION}, token=token))["applyForMerchant"]
     assert second["errors"] == [] and second["merchant"]["status"] == "PENDING" and second["merchant"]["id"] != first_id
     old = await Merchant.get(id=int(first_id))
-    assert old.status == "REJECTED" and old.name == f"山野茶铺#{first_id}"  # keeps its history, gives the name back
+    assert old.status == "REJECTED" and old.name == "山野茶铺"  # keeps its name and history, blocks nobody
     assert await MerchantReview.filter(merchant_id=old.id).count() == 1
+
+
+async def test_after_a_rejection_anyone_may_take_the_name_and_the_rejected_merchant_keeps_it(api):
+    owner = await make_user()
+    owner_token = await token_for(owner)
+    first_id = (await api(APPLY, {"a": APPLICATION}, token=owner_token))["applyForMerchant"]["merchant"]["id"]
+    admin = await admin_token()
+    await api(REVIEW["REJECT"], {"id": first_id}, token=admin)
+    second = (await api(APPLY, {"a": {**APPLICATION, "name": " 山野茶铺 "}}, token=await token_for(await make_user())))["applyForMerchant"]
+    assert second["errors"] == [] and second["merchant"]["name"] == "山野茶铺"
+    # the rejected merchant still shows its real name, to its owner and to administrators
+    managed = await api("query($id: ID!) { managedMerchant(id: $id) { name status } }", {"id": first_id}, token=admin)
+    assert managed["managedMerchant"] == {"name": "山野茶铺", "status": "REJECTED"}
+    mine = (await api("{ myMerchants { status merchant { id name } } }", token=owner_token))["myMerchants"]
+    assert mine == [{"status": "REJECTED", "merchant": {"id": first_id, "name": "山野茶铺"}}]
+    # the new application holds the name now: a third one is refused, nothing written
+    third = (await api(APPLY, {"a": {**APPLICATION, "name": "山野茶铺"}}, token=await token_for(await make_user())))["applyForMerchant"]
+    assert third == {"merchant": None, "errors": [{"code": "MERCHANT_NAME_TAKEN", "field": "name"}]}
+    assert await Merchant.filter(name="山野茶铺").count() == 2
+
+
+@pytest.mark.parametrize("status", ["PENDING", "ACTIVE", "SUSPENDED", "REJECTED"])
+async def test_a_name_is_held_by_every_merchant_not_rejected(api, status):
+    await make_merchant(status=status, name="Tea House")
+    token = await token_for(await make_user())
+    result = (await api(APPLY, {"a": {**APPLICATION, "name": "TEA house"}}, token=token))["applyForMerchant"]
+    if status == "REJECTED":
+        assert result["errors"] == [] and result["merchant"]["name"] == "TEA house"
+    else:
+        assert result == {"merchant": None, "errors": [{"code": "MERCHANT_NAME_TAKEN", "field": "name"}]}
+        assert await Merchant.all().count() == 1
+
+
+async def test_the_partial_name_index_exists():
+    # Created by plain SQL in migration 0004: a later SQLite table rebuild would silently drop it.
+    from tortoise import Tortoise
+
+    conn = Tortoise.get_connection("default")
+    if settings.IS_POSTGRES:
+        _, rows = await conn.execute_query("SELECT indexdef AS sql FROM pg_indexes WHERE indexname = $1", [merchant_service.NAME_INDEX])
+    else:
+        _, rows = await conn.execute_query("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", [merchant_service.NAME_INDEX])
+    assert len(rows) == 1
+    sql = rows[0]["sql"].upper()
+    assert "UNIQUE" in sql and "LOWER" in sql and "REJECTED" in sql
+
+
+async def test_migration_0004_gives_renamed_rejected_merchants_their_names_back():
+    import importlib
+
+    from tortoise import Tortoise
+
+    migration = importlib.import_module("migrations.0004_merchant_name_partial_unique")
+    renamed = await make_merchant(status="REJECTED", name="老店")
+    await Merchant.filter(id=renamed.id).update(name=f"老店#{renamed.id}")
+    cut = await make_merchant(status="REJECTED", name="x")
+    await Merchant.filter(id=cut.id).update(name=("y" * 64)[: 64 - len(f"#{cut.id}")] + f"#{cut.id}")  # cut short: kept
+    live = await make_merchant(status="ACTIVE", name="新店#1")
+    await Tortoise.get_connection("default").execute_script(migration.FORWARD[0])
+    assert (await Merchant.get(id=renamed.id)).name == "老店"
+    assert (await Merchant.get(id=cut.id)).name.endswith(f"#{cut.id}")
+    assert (await Merchant.get(id=live.id)).name == "新店#1"
+
+
+@requires_postgres
+async def test_concurrent_applications_for_one_name_make_one_merchant(api):
+    import asyncio
+
+    tokens = [await token_for(await make_user()) for _ in range(8)]
+    results = await asyncio.gather(
+        *(api(APPLY, {"a": {**APPLICATION, "name": name}}, token=t) for t, name in zip(tokens, ["竹林小馆", "竹林小馆 ", "竹林小馆"] * 3))
+    )
+    outcomes = [r["applyForMerchant"]["errors"] for r in results]
+    assert outcomes.count([]) == 1
+    assert all(e == [{"code": "MERCHANT_NAME_TAKEN", "field": "name"}] for e in outcomes if e)
+    assert await Merchant.filter(name="竹林小馆").count() == 1
 
 
 async def test_a_failed_notification_rolls_the_decision_back(api, monkeypatch):
