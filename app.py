@@ -16,6 +16,7 @@ from tortoise import Tortoise
 from tortoise.connection import get_connection
 
 import settings
+from resolvers import payment_routes
 from schema.context import Context
 from schema.schema import build_schema
 from services import access, events
@@ -121,6 +122,7 @@ def create_app(*, debug: bool = settings.DEBUG, manage_database: bool = True) ->
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            *payment_routes.routes,
         ],
         lifespan=lifespan,
     )

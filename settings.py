@@ -53,6 +53,30 @@ MAX_TOKENS: int = config("MAX_TOKENS", cast=int, default=4000)
 SUBSCRIBER_QUEUE_SIZE: int = config("SUBSCRIBER_QUEUE_SIZE", cast=int, default=100)
 WS_KEEP_ALIVE_SECONDS: float = config("WS_KEEP_ALIVE_SECONDS", cast=float, default=15.0)
 
+# Orders (ORD-1..8)
+ORDER_PAY_TIMEOUT_MINUTES: int = config("ORDER_PAY_TIMEOUT_MINUTES", cast=int, default=30)
+# Auto-complete: N days after delivery or pickup; a shipment never marked delivered completes later.
+ORDER_AUTO_COMPLETE_DAYS: int = config("ORDER_AUTO_COMPLETE_DAYS", cast=int, default=7)
+ORDER_SHIPPED_AUTO_COMPLETE_DAYS: int = config("ORDER_SHIPPED_AUTO_COMPLETE_DAYS", cast=int, default=15)
+AFTER_SALES_WINDOW_DAYS: int = config("AFTER_SALES_WINDOW_DAYS", cast=int, default=7)
+CART_MAX_ITEMS: int = config("CART_MAX_ITEMS", cast=int, default=100)
+CART_SHARE_TTL_DAYS: int = config("CART_SHARE_TTL_DAYS", cast=int, default=7)
+# Payment gateway: "sandbox" (dev, tests) or "package.module:Class" (WeChat Pay, Alipay ...).
+PAYMENT_GATEWAY: str = config("PAYMENT_GATEWAY", default="sandbox")
+SANDBOX_GATEWAY_SECRET: str = config("SANDBOX_GATEWAY_SECRET", default="sandbox-" + SECRET_KEY)
+# Where gateways send callbacks; the sandbox delivers them in-process when unset.
+PUBLIC_BASE_URL: str = config("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# SMS / template messages: "log" (dev: logged and recorded), "memory" (tests) or "module:Class".
+MESSAGE_SENDER: str = config("MESSAGE_SENDER", default="log")
+
+# Consignment resale (CON-1..9)
+VOUCHER_TTL_DAYS: int = config("VOUCHER_TTL_DAYS", cast=int, default=30)
+CONSIGNMENT_FEE_BP: int = config("CONSIGNMENT_FEE_BP", cast=int, default=2000)  # 20 % of the retail price
+CONSIGNMENT_REWARD_KIND: str = config("CONSIGNMENT_REWARD_KIND", default="FIXED")  # FIXED (fen) or PERCENT (bp)
+CONSIGNMENT_REWARD_VALUE: int = config("CONSIGNMENT_REWARD_VALUE", cast=int, default=0)
+# A retail buyer's purchase first takes a unit consigned by the buyer's direct upline.
+CONSIGNMENT_REFERRER_PRIORITY: bool = config("CONSIGNMENT_REFERRER_PRIORITY", cast=bool, default=False)
+
 # Worker
 WORKER_TICK_SECONDS: float = config("WORKER_TICK_SECONDS", cast=float, default=30.0)
 
@@ -65,6 +89,9 @@ MODEL_MODULES = [
     "models.merchants",
     "models.catalog",
     "models.content",
+    "models.orders",
+    "models.consignment",
+    "models.grades",
 ]
 
 

@@ -10,6 +10,7 @@ from strawberry.dataloader import DataLoader
 from models.accounts import Address, User
 from models.catalog import Category, Product, Sku
 from models.merchants import Merchant, MerchantCategoryRate, MerchantReview, MerchantStaff, Store, StoreStaff
+from loaders.orders import OrderLoaders
 
 
 def by_id(model) -> Callable[[list[int]], Awaitable[list]]:
@@ -49,3 +50,4 @@ class Loaders:
         self.reviews_by_merchant = DataLoader(load_fn=grouped(MerchantReview, "merchant_id"))
         self.stores_by_merchant = DataLoader(load_fn=grouped(Store, "merchant_id"))
         self.staff_by_store = DataLoader(load_fn=grouped(StoreStaff, "store_id"))
+        self.orders = OrderLoaders()

@@ -18,6 +18,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 from tortoise.models import Model
@@ -25,16 +26,25 @@ from tortoise.models import Model
 import settings
 from resolvers.accounts import AccountMutations, AccountQueries
 from resolvers.admin import AdminMutations, AdminQueries
+from resolvers.after_sales import AfterSaleMutations, AfterSaleQueries
+from resolvers.cart import CartMutations, CartQueries
 from resolvers.catalog import CatalogMutations, CatalogQueries
+from resolvers.consignment import ConsignmentMutations, ConsignmentQueries
 from resolvers.content import ContentMutations, ContentQueries
+from resolvers.grades import GradeQueries
 from resolvers.merchants import MerchantMutations, MerchantQueries
 from resolvers.notifications import NotificationMutations, NotificationQueries
+from resolvers.orders import OrderMutations, OrderQueries
 from resolvers.stores import StoreMutations, StoreQueries
+from resolvers.wallet import WalletQueries
+from schema.types.merchants import SCALAR_MAP as MERCHANT_SCALARS
+from subscriptions.consignment import ConsignmentSubscriptions
 from subscriptions.notifications import NotificationSubscriptions
+from subscriptions.orders import OrderSubscriptions
 
-Query = merge_types("Query", (AccountQueries, NotificationQueries, AdminQueries, ContentQueries, MerchantQueries, StoreQueries, CatalogQueries))
-Mutation = merge_types("Mutation", (AccountMutations, NotificationMutations, AdminMutations, ContentMutations, MerchantMutations, StoreMutations, CatalogMutations))
-Subscription = merge_types("Subscription", (NotificationSubscriptions,))
+Query = merge_types("Query", (AccountQueries, NotificationQueries, AdminQueries, ContentQueries, MerchantQueries, StoreQueries, CatalogQueries, OrderQueries, CartQueries, AfterSaleQueries, ConsignmentQueries, WalletQueries, GradeQueries))
+Mutation = merge_types("Mutation", (AccountMutations, NotificationMutations, AdminMutations, ContentMutations, MerchantMutations, StoreMutations, CatalogMutations, OrderMutations, CartMutations, AfterSaleMutations, ConsignmentMutations))
+Subscription = merge_types("Subscription", (NotificationSubscriptions, OrderSubscriptions, ConsignmentSubscriptions))
 
 
 def should_mask(error: GraphQLError) -> bool:
@@ -82,6 +92,7 @@ def build_schema(debug: bool = settings.DEBUG) -> strawberry.Schema:
         subscription=Subscription,
         extensions=extensions(debug),
         execution_context_class=ExecutionContext,
+        config=StrawberryConfig(scalar_map={**MERCHANT_SCALARS}),
     )
 
 

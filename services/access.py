@@ -25,6 +25,8 @@ PERMISSIONS: dict[str, str] = {
     "notification.send": "Send a message to a user's inbox.",
     "merchant.manage": "Review merchant applications, suspend merchants, act on any merchant's data.",
     "catalog.manage": "Manage the category tree and home content (banners, recommendations).",
+    "order.manage": "See any order and handle any order's after-sales (customer support).",
+    "consignment.manage": "Set consignment fees and rewards, run snap-up sessions, see consignment statistics.",
     # merchant back-office (granted per merchant)
     "merchant.products": "Manage the merchant's products and stock.",
     "merchant.orders": "Handle the merchant's orders and after-sales.",
@@ -39,7 +41,7 @@ PERMISSIONS: dict[str, str] = {
 
 PLATFORM_ADMIN_PERMISSIONS = [
     "user.read", "user.manage", "referral.rebind", "ledger.read", "notification.send",
-    "merchant.manage", "catalog.manage",
+    "merchant.manage", "catalog.manage", "order.manage", "consignment.manage",
 ]
 MERCHANT_PERMISSIONS = ["merchant.products", "merchant.orders", "merchant.finance", "merchant.settings"]
 OWNER_PERMISSIONS = [*MERCHANT_PERMISSIONS, "merchant.staff"]
@@ -62,7 +64,7 @@ ROLES: dict[str, RoleSpec] = {
     "merchant_staff": RoleSpec("Merchant staff", "MERCHANT", [], "Staff of a merchant; permissions granted one by one by the owner."),
     "store_staff": RoleSpec("Store staff", "STORE", ["store.pickup"], "Works at an offline store: verifies pickups."),
     "admin": RoleSpec("Platform administrator", "PLATFORM", PLATFORM_ADMIN_PERMISSIONS, "All platform permissions."),
-    "support": RoleSpec("Customer support", "PLATFORM", ["user.read", "notification.send"], "Reads accounts, messages users."),
+    "support": RoleSpec("Customer support", "PLATFORM", ["user.read", "notification.send", "order.manage"], "Reads accounts and orders, messages users, handles after-sales."),
     "finance": RoleSpec("Finance", "PLATFORM", ["ledger.read", "user.read"], "Reconciles money."),
 }
 
@@ -110,6 +112,13 @@ def require_merchant(grants: Grants, merchant_id: int, permission: str) -> None:
     if grants.has(permission, ("MERCHANT", merchant_id)) or grants.has("merchant.manage"):
         return
     raise DomainError(ErrorCode.FORBIDDEN, f"This needs the {permission} permission for this merchant.")
+
+
+def require_order_staff(grants: Grants, merchant_id: int) -> None:
+    """Handle a merchant's orders: its staff with merchant.orders, or platform support."""
+    if grants.has("order.manage"):
+        return
+    require_merchant(grants, merchant_id, "merchant.orders")
 
 
 def require_store(grants: Grants, store_id: int, merchant_id: int) -> None:

@@ -45,6 +45,7 @@ class Purpose:
     MERCHANT_SETTLED = "MERCHANT_SETTLED"
     # platform
     GATEWAY_CLEARING = "GATEWAY_CLEARING"  # money entering through payment gateways
+    ORDER_CLEARING = "ORDER_CLEARING"  # a payment passes through here on its way to merchants
     PAYOUT_CLEARING = "PAYOUT_CLEARING"  # money leaving through payout channels
     FEE_REVENUE = "FEE_REVENUE"
     COMMISSION_REVENUE = "COMMISSION_REVENUE"

@@ -12,6 +12,8 @@ _tmp = Path(tempfile.mkdtemp(prefix="socialmall-tests-"))
 os.environ.setdefault("DATABASE_URL", f"sqlite://{_tmp / 'test.sqlite3'}")
 os.environ["SMS_SENDER"] = "memory"
 os.environ["WECHAT_ADAPTER"] = "fake"
+os.environ["MESSAGE_SENDER"] = "memory"
+os.environ["PAYMENT_GATEWAY"] = "sandbox"
 os.environ["DEBUG"] = "false"
 os.environ.setdefault("SECRET_KEY", "test-secret-key-with-enough-length-for-hs256")
 if os.environ.get("REDIS_URL"):
@@ -24,7 +26,7 @@ from tortoise.contrib.test import truncate_all_models  # noqa: E402
 
 import settings  # noqa: E402
 from manage import reset_database  # noqa: E402
-from services import access, clock, events, sms  # noqa: E402
+from services import access, clock, events, messages, sms  # noqa: E402
 from subscriptions.hub import create_broadcast, set_broadcast  # noqa: E402
 
 pytest_plugins = ["tests.helpers"]
@@ -55,6 +57,7 @@ async def clean(database):
     await access.sync_catalog()
     clock.reset()
     sms.set_sender(sms.MemorySmsSender())
+    messages.sender.set(None)  # a fresh MemorySender per test
     yield
     clock.reset()
 

@@ -18,3 +18,20 @@ async def test_demo_data_loads_twice_and_holds_the_worked_example():
     assert (await Sku.get(product_id=retail.id)).price == 220000
     wholesale = await Sku.get(product__zone="WHOLESALE")
     assert wholesale.wholesale_price == 44000 and retail.voucher_product_id == wholesale.product_id
+
+
+async def test_demo_customer_can_check_out_and_pay_from_the_wallet():
+    from models.accounts import Address, User
+    from services import checkout, ledger, payments
+
+    await demo.seed()
+    await demo.seed()
+    customer = await User.get(phone=demo.DEMO_CUSTOMER_PHONE)
+    wallet = await ledger.user_account(customer.id, ledger.Purpose.WALLET)
+    assert wallet.balance == demo.DEMO_WALLET_FEN  # credited once however often it is seeded
+    normal = await Sku.filter(product__zone="NORMAL", product__status="LISTED").first()
+    address = await Address.get(user_id=customer.id)
+    placed = await checkout.place_order(customer.id, checkout.CheckoutRequest(
+        idempotency_key="demo", items=(checkout.LineRequest(normal.id, 1),), address_id=address.id))
+    await payments.pay_with_wallet(customer.id, placed.payment.id)
+    assert await ledger.check_invariants() == []

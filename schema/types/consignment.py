@@ -1,0 +1,202 @@
+"""Consignment resale types (CON-1..9): vouchers, wholesale units and their queue,
+sales, policies, snap-up sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from models import consignment as m
+from schema.errors import UserError
+from schema.money import Money
+from schema.types.catalog import Product
+
+
+@strawberry.enum(description="A voucher's state: UNUSED, RESERVED (held by an unpaid wholesale order), USED, EXPIRED, "
+    "REVOKED (the retail purchase that granted it was refunded).")
+class VoucherStatus(Enum):
+    UNUSED = "UNUSED"
+    RESERVED = "RESERVED"
+    USED = "USED"
+    EXPIRED = "EXPIRED"
+    REVOKED = "REVOKED"
+
+
+@strawberry.enum(description="WHOLESALE (granted by the retail zone, model 1.0) or DISCOUNT (granted by the member zone, model 2.0).")
+class VoucherKind(Enum):
+    WHOLESALE = "WHOLESALE"
+    DISCOUNT = "DISCOUNT"
+
+
+@strawberry.enum(description="What became of a wholesale unit: HELD (undecided), PICKUP (kept, delivered with its order), "
+    "QUEUED (consigned, waiting in the queue), MATCHED (sold; proceeds frozen until the sale is final), "
+    "SETTLED (proceeds available in the wallet), REFUNDED (the wholesale purchase was refunded).")
+class UnitStatus(Enum):
+    HELD = "HELD"
+    PICKUP = "PICKUP"
+    QUEUED = "QUEUED"
+    MATCHED = "MATCHED"
+    SETTLED = "SETTLED"
+    REFUNDED = "REFUNDED"
+
+
+@strawberry.enum(description="How the consignment reward is set: FIXED fen per unit, or PERCENT of the sale price (basis points).")
+class RewardKind(Enum):
+    FIXED = "FIXED"
+    PERCENT = "PERCENT"
+
+
+@strawberry.enum(description="Outcome of taking part in a snap-up session.")
+class SnapUpResult(Enum):
+    WON = "WON"
+    LOST = "LOST"
+
+
+@strawberry.type(description="A wholesale voucher (批发券): the right to buy one wholesale unit at the wholesale price.")
+class Voucher:
+    id: strawberry.ID = strawberry.field(description="Voucher id.")
+    kind: VoucherKind = strawberry.field(description="Which model granted it.")
+    status: VoucherStatus = strawberry.field(description="Where it is in its life.")
+    expires_at: datetime = strawberry.field(description="Unusable after this.")
+    used_at: datetime | None = strawberry.field(description="When a paid wholesale order used it.")
+    created_at: datetime = strawberry.field(description="When it was granted.")
+
+    @strawberry.field(description="The wholesale product it is for; null: any wholesale product.")
+    async def product(self: m.Voucher, info: Info) -> Product | None:
+        return None if self.scope_product_id is None else await info.context.loaders.product.load(self.scope_product_id)
+
+
+@strawberry.type(description="One unit bought in the wholesale zone, and what became of it (CON-2..6).")
+class WholesaleUnit:
+    id: strawberry.ID = strawberry.field(description="Unit id.")
+    status: UnitStatus = strawberry.field(description="Held, kept, queued, sold or settled.")
+    consigned_at: datetime | None = strawberry.field(description="When it joined the queue.")
+    matched_at: datetime | None = strawberry.field(description="When it was sold.")
+    settled_at: datetime | None = strawberry.field(description="When its proceeds became available.")
+    created_at: datetime = strawberry.field(description="When it was bought.")
+
+    @strawberry.field(description="Wholesale price paid for it.")
+    def cost(self: m.WholesaleUnit) -> Money:
+        return Money.from_fen(self.cost)
+
+    @strawberry.field(description="The order line it was bought on.")
+    def order_line_id(self: m.WholesaleUnit) -> strawberry.ID:
+        return strawberry.ID(str(self.order_line_id))
+
+    @strawberry.field(description="The wholesale product.")
+    async def product(self: m.WholesaleUnit, info: Info) -> Product | None:
+        return await info.context.loaders.product.load(self.product_id)
+
+    @strawberry.field(description="Sale details once sold (MATCHED or SETTLED).")
+    async def sale(self: m.WholesaleUnit, info: Info) -> ConsignmentSale | None:
+        if self.status not in ("MATCHED", "SETTLED"):
+            return None
+        buyer = await info.context.loaders.user.load(self.buyer_id)
+        return ConsignmentSale(
+            buyer_nickname=_mask_name(buyer.nickname if buyer else ""), quantity=1,
+            sale_price=Money.from_fen(self.sale_price), fee=Money.from_fen(self.fee),
+            proceeds=Money.from_fen(self.sale_price - self.fee), reward=Money.from_fen(self.reward),
+            sold_at=self.matched_at, paid_out=self.status == "SETTLED",
+        )
+
+
+def _mask_name(name: str) -> str:
+    """阿强 -> 阿*, Alice -> A****: the seller sees that someone bought, not who."""
+    return (name[:1] + "*" * max(len(name) - 1, 1)) if name else "***"
+
+
+@strawberry.type(description="Who bought a consigned unit and what the seller gets (CON-6).")
+class ConsignmentSale:
+    buyer_nickname: str = strawberry.field(description="The retail buyer, masked.")
+    quantity: int = strawberry.field(description="Units in this sale (one unit per record).")
+    sale_price: Money = strawberry.field(description="Retail price the unit sold at.")
+    fee: Money = strawberry.field(description="Platform consignment fee.")
+    proceeds: Money = strawberry.field(description="Sale price minus fee, the seller's.")
+    reward: Money = strawberry.field(description="Consignment reward (挂售奖励) on top.")
+    sold_at: datetime = strawberry.field(description="When it sold.")
+    paid_out: bool = strawberry.field(description="False: frozen until the retail order is final; true: available in the wallet.")
+
+
+@strawberry.type(description="One of my queued units and its place in its product's queue.")
+class QueuePosition:
+    unit: WholesaleUnit = strawberry.field(description="The consigned unit.")
+    position: int = strawberry.field(description="1: the next retail sale takes it (referrer priority aside).")
+
+
+@strawberry.type(description="A live update of my place in one product's queue.")
+class QueuePositionsUpdate:
+    product_id: strawberry.ID = strawberry.field(description="The wholesale product whose queue this is.")
+    positions: list[QueuePosition] = strawberry.field(description="My units still queued, with their positions.")
+    sold_unit_ids: list[strawberry.ID] = strawberry.field(description="My units sold since the previous update.")
+
+
+@strawberry.type(description="Consignment fee and reward for one wholesale product (a platform setting otherwise).")
+class ConsignmentPolicy:
+    product_id: strawberry.ID = strawberry.field(description="The wholesale product.")
+    fee_bp: int = strawberry.field(description="Platform fee in basis points of the sale price (2000 = 20 %).")
+    reward_kind: RewardKind = strawberry.field(description="Fixed or percentage reward.")
+    reward_value: int = strawberry.field(description="Fen per unit (FIXED) or basis points (PERCENT).")
+
+
+@strawberry.type(description="A wholesale snap-up session (抢购, CON-7).")
+class SnapUpSession:
+    id: strawberry.ID = strawberry.field(description="Session id.")
+    starts_at: datetime = strawberry.field(description="Opens.")
+    ends_at: datetime = strawberry.field(description="Closes.")
+    units: int = strawberry.field(description="Units on offer.")
+    remaining: int = strawberry.field(description="Units not yet taken.")
+    consolation_coins: int = strawberry.field(description="Shopping coins for a voucher holder who misses out.")
+
+    @strawberry.field(description="The SKU on offer.")
+    def sku_id(self: m.SnapUpSession) -> strawberry.ID:
+        return strawberry.ID(str(self.sku_id))
+
+    @strawberry.field(description="The wholesale product.")
+    async def product(self: m.SnapUpSession, info: Info) -> Product | None:
+        return await info.context.loaders.product.load(self.product_id)
+
+
+@strawberry.type(description="My result in a snap-up session.")
+class SnapUpEntry:
+    result: SnapUpResult = strawberry.field(description="Won a unit, or missed out.")
+    coins: int = strawberry.field(description="Coins received for missing out.")
+
+    @strawberry.field(description="WON: the wholesale order to pay.")
+    def order_id(self: m.SnapUpEntry) -> strawberry.ID | None:
+        return None if self.order_id is None else strawberry.ID(str(self.order_id))
+
+
+@strawberry.input(description="A snap-up session to run.")
+class SnapUpSessionInput:
+    sku_id: strawberry.ID = strawberry.field(description="A SKU of a wholesale-zone product.")
+    starts_at: datetime = strawberry.field(description="Opens.")
+    ends_at: datetime = strawberry.field(description="Closes (after it opens, in the future).")
+    units: int = strawberry.field(description="Units on offer, at most the SKU's stock.")
+    consolation_coins: int = strawberry.field(default=0, description="Coins for each voucher holder who misses out.")
+
+
+@strawberry.type(description="Outcome of a wholesale-unit mutation.")
+class UnitsPayload:
+    units: list[WholesaleUnit] = strawberry.field(default_factory=list, description="The units as they are now.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; nothing changed.")
+
+
+@strawberry.type(description="Outcome of setting a consignment policy.")
+class ConsignmentPolicyPayload:
+    policy: ConsignmentPolicy | None = strawberry.field(default=None, description="The policy now in force.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; nothing changed.")
+
+
+@strawberry.type(description="Outcome of creating a snap-up session.")
+class SnapUpSessionPayload:
+    session: SnapUpSession | None = strawberry.field(default=None, description="The session.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; nothing changed.")
+
+
+@strawberry.type(description="Outcome of taking part in a snap-up session.")
+class SnapUpEntryPayload:
+    entry: SnapUpEntry | None = strawberry.field(default=None, description="My result.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why I could not take part; nothing changed.")

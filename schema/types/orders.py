@@ -1,0 +1,336 @@
+"""Orders, payments, shipping and refunds (ORD-2..7). Types resolve straight from rows;
+relations go through the per-request loaders (info.context.loaders.orders)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from models import orders as m
+from schema.errors import UserError
+from schema.money import Money
+from schema.types.accounts import PublicUser
+from schema.types.catalog import Product, Zone
+from schema.types.merchants import Merchant, Store
+
+
+@strawberry.enum(description="Where an order is (ORD-5). Express: PENDING_PAYMENT → PAID → SHIPPED → DELIVERED → COMPLETED. "
+    "Pickup: PAID → READY_FOR_PICKUP → PICKED_UP → COMPLETED. CANCELLED: never paid (by the buyer, or payment timed out). "
+    "CLOSED: every unit refunded before completion.")
+class OrderStatus(Enum):
+    PENDING_PAYMENT = "PENDING_PAYMENT"
+    PAID = "PAID"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    READY_FOR_PICKUP = "READY_FOR_PICKUP"
+    PICKED_UP = "PICKED_UP"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+    CLOSED = "CLOSED"
+
+
+@strawberry.enum(description="How the goods reach the buyer.")
+class DeliveryType(Enum):
+    EXPRESS = "EXPRESS"
+    PICKUP = "PICKUP"
+
+
+@strawberry.enum(description="A payment's state: UNPAID (waiting, until `expiresAt`), PAID, CLOSED (cancelled or timed out).")
+class PaymentStatus(Enum):
+    UNPAID = "UNPAID"
+    PAID = "PAID"
+    CLOSED = "CLOSED"
+
+
+@strawberry.enum(description="A carrier's tracking event kind.")
+class TrackingStatus(Enum):
+    IN_TRANSIT = "IN_TRANSIT"
+    OUT_FOR_DELIVERY = "OUT_FOR_DELIVERY"
+    DELIVERED = "DELIVERED"
+    EXCEPTION = "EXCEPTION"
+
+
+@strawberry.enum(description="A refund's state: PENDING (booked, the gateway has not confirmed yet) or SUCCEEDED.")
+class RefundStatus(Enum):
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
+
+
+def _money(fen: int) -> Money:
+    return Money.from_fen(fen)
+
+
+@strawberry.type(description="The address an express order ships to (a snapshot taken at checkout).")
+class ShippingAddress:
+    recipient: str = strawberry.field(description="Who receives the parcel.")
+    phone: str = strawberry.field(description="Recipient's phone, E.164.")
+    province_code: str = strawberry.field(description="Six-digit province code.")
+    city_code: str = strawberry.field(description="Six-digit city code.")
+    county_code: str = strawberry.field(description="Six-digit county/district code.")
+    region_name: str = strawberry.field(description="Province, city and county as text.")
+    detail: str = strawberry.field(description="Street and house number.")
+    postal_code: str = strawberry.field(description="Postal code, may be empty.")
+
+
+@strawberry.type(description="One product line of an order, as bought (title, spec and price are a snapshot).")
+class OrderLine:
+    id: strawberry.ID = strawberry.field(description="Line id (after-sales requests name it).")
+    title: str = strawberry.field(description="Product title when bought.")
+    spec_text: str = strawberry.field(description="The SKU's spec values when bought, e.g. 颜色:红 尺码:M.")
+    image_url: str = strawberry.field(description="Image when bought, may be empty.")
+    zone: Zone = strawberry.field(description="The product's zone when bought.")
+    quantity: int = strawberry.field(description="Units bought.")
+    requested_quantity: int = strawberry.field(description="Units under an open or finished after-sales request.")
+    refunded_quantity: int = strawberry.field(description="Units refunded.")
+
+    @strawberry.field(description="Price of one unit.")
+    def unit_price(self: m.OrderLine) -> Money:
+        return _money(self.unit_price)
+
+    @strawberry.field(description="Goods amount of the line.")
+    def amount(self: m.OrderLine) -> Money:
+        return _money(self.amount)
+
+    @strawberry.field(description="Refunded so far for this line.")
+    def refunded_amount(self: m.OrderLine) -> Money:
+        return _money(self.refunded_amount)
+
+    @strawberry.field(description="The SKU bought.")
+    def sku_id(self: m.OrderLine) -> strawberry.ID:
+        return strawberry.ID(str(self.sku_id))
+
+    @strawberry.field(description="The product now (may have changed since).")
+    async def product(self: m.OrderLine, info: Info) -> Product | None:
+        return await info.context.loaders.product.load(self.product_id)
+
+
+@strawberry.type(description="A carrier's tracking event (ORD-6).")
+class TrackingEvent:
+    status: TrackingStatus = strawberry.field(description="Kind of event.")
+    description: str = strawberry.field(description="What happened, as the carrier says it.")
+    location: str = strawberry.field(description="Where, may be empty.")
+    occurred_at: datetime = strawberry.field(description="When it happened.")
+
+
+@strawberry.type(description="How an express order was shipped, and its tracking (ORD-6).")
+class Shipment:
+    carrier: str = strawberry.field(description="Carrier name, e.g. 顺丰.")
+    tracking_no: str = strawberry.field(description="The carrier's tracking number.")
+
+    @strawberry.field(description="When it was shipped.")
+    def shipped_at(self: m.Shipment) -> datetime:
+        return self.created_at
+
+    @strawberry.field(description="Tracking events, oldest first.")
+    async def events(self: m.Shipment, info: Info) -> list[TrackingEvent]:
+        return await info.context.loaders.orders.events_by_shipment.load(self.id)
+
+
+@strawberry.type(description="One step of an order's history (audit trail).")
+class OrderStatusChange:
+    from_status: OrderStatus = strawberry.field(description="Status before.")
+    to_status: OrderStatus = strawberry.field(description="Status after.")
+    reason: str = strawberry.field(description="Why, may be empty.")
+
+    @strawberry.field(description="When.")
+    def at(self: m.OrderStatusChange) -> datetime:
+        return self.created_at
+
+    @strawberry.field(description="Who did it; null: the system (payment callback, worker).")
+    def actor_id(self: m.OrderStatusChange) -> strawberry.ID | None:
+        return None if self.actor_id is None else strawberry.ID(str(self.actor_id))
+
+
+@strawberry.type(description="Money given back to the buyer by the payment's own method.")
+class Refund:
+    id: strawberry.ID = strawberry.field(description="Refund id.")
+    refund_no: str = strawberry.field(description="Refund number (also the gateway's idempotency key).")
+    method: str = strawberry.field(description="WALLET, or the gateway's name (e.g. SANDBOX).")
+    status: RefundStatus = strawberry.field(description="Booked and pending at the gateway, or done.")
+    reason: str = strawberry.field(description="AFTER_SALE, LATE_PAYMENT (paid after cancel) or DUPLICATE_PAYMENT.")
+    created_at: datetime = strawberry.field(description="When it was booked.")
+    finished_at: datetime | None = strawberry.field(description="When the money was back.")
+
+    @strawberry.field(description="Amount refunded.")
+    def amount(self: m.Refund) -> Money:
+        return _money(self.amount)
+
+
+@strawberry.type(description="An order with one merchant (one checkout makes one per merchant, under one payment).")
+class Order:
+    id: strawberry.ID = strawberry.field(description="Order id.")
+    order_no: str = strawberry.field(description="Order number shown to people.")
+    status: OrderStatus = strawberry.field(description="Where the order is.")
+    delivery_type: DeliveryType = strawberry.field(description="Express or pickup at a store.")
+    note: str = strawberry.field(description="The buyer's note to the merchant.")
+    cancel_reason: str = strawberry.field(description="Why it was cancelled, if it was.")
+    created_at: datetime = strawberry.field(description="When it was placed.")
+    paid_at: datetime | None = strawberry.field(description="When it was paid.")
+    shipped_at: datetime | None = strawberry.field(description="When it was shipped.")
+    delivered_at: datetime | None = strawberry.field(description="When the carrier delivered it.")
+    ready_at: datetime | None = strawberry.field(description="When it became ready for pickup.")
+    picked_up_at: datetime | None = strawberry.field(description="When it was picked up.")
+    completed_at: datetime | None = strawberry.field(description="When it completed.")
+    closed_at: datetime | None = strawberry.field(description="When it was cancelled or closed.")
+    auto_complete_at: datetime | None = strawberry.field(description="When it completes by itself unless the buyer confirms first.")
+
+    @strawberry.field(description="Goods amount.")
+    def goods_amount(self: m.Order) -> Money:
+        return _money(self.goods_amount)
+
+    @strawberry.field(description="Shipping fee (zero for pickup, or above the merchant's free-shipping threshold).")
+    def shipping_fee(self: m.Order) -> Money:
+        return _money(self.shipping_fee)
+
+    @strawberry.field(description="What the buyer pays for this order.")
+    def pay_amount(self: m.Order) -> Money:
+        return _money(self.pay_amount)
+
+    @strawberry.field(description="Refunded so far; never more than `payAmount`.")
+    def refunded_amount(self: m.Order) -> Money:
+        return _money(self.refunded_amount)
+
+    @strawberry.field(description="The code the buyer shows at the store (pickup orders; only the buyer sees it).")
+    def pickup_code(self: m.Order, info: Info) -> str | None:
+        viewer = info.context.viewer
+        return self.pickup_code if viewer is not None and viewer.id == self.buyer_id else None
+
+    @strawberry.field(description="Where an express order ships to.")
+    def address(self: m.Order) -> ShippingAddress | None:
+        return ShippingAddress(**self.address) if self.address else None
+
+    @strawberry.field(description="The store a pickup order is collected at.")
+    async def store(self: m.Order, info: Info) -> Store | None:
+        return None if self.store_id is None else await info.context.loaders.orders.store.load(self.store_id)
+
+    @strawberry.field(description="The merchant.")
+    async def merchant(self: m.Order, info: Info) -> Merchant | None:
+        return await info.context.loaders.merchant.load(self.merchant_id)
+
+    @strawberry.field(description="The buyer (display name only).")
+    async def buyer(self: m.Order, info: Info) -> PublicUser | None:
+        user = await info.context.loaders.user.load(self.buyer_id)
+        return PublicUser.from_model(user) if user else None
+
+    @strawberry.field(description="What was bought.")
+    async def lines(self: m.Order, info: Info) -> list[OrderLine]:
+        return await info.context.loaders.orders.lines_by_order.load(self.id)
+
+    @strawberry.field(description="Shipping and tracking (express orders, once shipped).")
+    async def shipment(self: m.Order, info: Info) -> Shipment | None:
+        return await info.context.loaders.orders.shipment_by_order.load(self.id)
+
+    @strawberry.field(description="Every status change, oldest first.")
+    async def history(self: m.Order, info: Info) -> list[OrderStatusChange]:
+        return await info.context.loaders.orders.history_by_order.load(self.id)
+
+    @strawberry.field(description="Refunds of this order.")
+    async def refunds(self: m.Order, info: Info) -> list[Refund]:
+        return await info.context.loaders.orders.refunds_by_order.load(self.id)
+
+    @strawberry.field(description="The payment this order was (or is to be) paid under.")
+    async def payment(self: m.Order, info: Info) -> Payment:
+        return await info.context.loaders.orders.payment.load(self.payment_id)
+
+    @strawberry.field(description="After-sales requests on this order's lines, oldest first.")
+    async def after_sales(
+        self: m.Order, info: Info
+    ) -> list[Annotated["AfterSale", strawberry.lazy("schema.types.after_sales")]]:
+        return await info.context.loaders.orders.after_sales_by_order.load(self.id)
+
+
+@strawberry.type(description="One payment for one checkout, covering its orders (ORD-4).")
+class Payment:
+    id: strawberry.ID = strawberry.field(description="Payment id.")
+    payment_no: str = strawberry.field(description="Payment number (the gateway's out_trade_no).")
+    status: PaymentStatus = strawberry.field(description="Unpaid, paid or closed.")
+    method: str = strawberry.field(description="WALLET or a gateway (e.g. SANDBOX) once chosen; empty before.")
+    currency: str = strawberry.field(description="ISO 4217 currency.")
+    expires_at: datetime = strawberry.field(description="Unpaid orders are cancelled after this.")
+    paid_at: datetime | None = strawberry.field(description="When it was paid.")
+
+    @strawberry.field(description="Total to pay: goods and shipping of every order.")
+    def amount(self: m.Payment) -> Money:
+        return _money(self.amount)
+
+    @strawberry.field(description="Refunded so far over its orders.")
+    def refunded_amount(self: m.Payment) -> Money:
+        return _money(self.refunded_amount)
+
+    @strawberry.field(description="The orders it pays for, one per merchant.")
+    async def orders(self: m.Payment, info: Info) -> list[Order]:
+        return await info.context.loaders.orders.orders_by_payment.load(self.id)
+
+
+@strawberry.type(description="A charge opened at the payment gateway: the client pays it there.")
+class GatewayCharge:
+    trade_no: str = strawberry.field(description="The gateway's id of the charge.")
+    pay_url: str = strawberry.field(description="Page where the buyer pays (H5), if the gateway has one.")
+    client_params: str = strawberry.field(description="JSON object for the gateway's app / mini-program SDK.")
+
+    @classmethod
+    def from_charge(cls, charge) -> "GatewayCharge":
+        return cls(trade_no=charge.trade_no, pay_url=charge.pay_url, client_params=json.dumps(charge.client_params))
+
+
+# --------------------------------------------------------------------------- inputs and payloads
+
+
+@strawberry.input(description="A SKU and how many.")
+class OrderItemInput:
+    sku_id: strawberry.ID = strawberry.field(description="The SKU.")
+    quantity: int = strawberry.field(description="Units, at least 1.")
+
+
+@strawberry.input(description="Pick up this merchant's goods at one of its stores instead of express delivery.")
+class PickupChoiceInput:
+    merchant_id: strawberry.ID = strawberry.field(description="The merchant.")
+    store_id: strawberry.ID = strawberry.field(description="An open store of that merchant.")
+
+
+@strawberry.input(description="A checkout (ORD-2).")
+class PlaceOrderInput:
+    idempotency_key: str = strawberry.field(description="Client-made unique key (1-64 chars): a retry with the same key and input returns the same orders.")
+    items: list[OrderItemInput] | None = strawberry.field(default=None, description="What to buy (buy-now); omit to buy the cart's selected items.")
+    address_id: strawberry.ID | None = strawberry.field(default=None, description="Delivery address, needed unless every merchant is picked up.")
+    pickup_stores: list[PickupChoiceInput] = strawberry.field(default_factory=list, description="Merchants whose goods are picked up at a store.")
+    note: str = strawberry.field(default="", description="Note to the merchants, at most 256 characters.")
+    consign_wholesale_units: bool = strawberry.field(default=False, description="Consign the wholesale units bought as soon as they are paid (挂售); otherwise decide later in my wholesale units.")
+    invite_code: str = strawberry.field(default="", description="Invite code of the link the buyer came through (binds the referrer on the first order when the binding mode is FIRST_ORDER).")
+
+
+@strawberry.type(description="Outcome of placing an order.")
+class PlaceOrderPayload:
+    payment: Payment | None = strawberry.field(default=None, description="What to pay, when placed.")
+    orders: list[Order] = strawberry.field(default_factory=list, description="One order per merchant.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why nothing was placed.")
+
+
+@strawberry.type(description="Outcome of a payment mutation.")
+class PaymentPayload:
+    payment: Payment | None = strawberry.field(default=None, description="The payment.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; nothing changed.")
+
+
+@strawberry.type(description="Outcome of starting a gateway payment.")
+class StartPaymentPayload:
+    payment: Payment | None = strawberry.field(default=None, description="The payment.")
+    charge: GatewayCharge | None = strawberry.field(default=None, description="The charge to pay at the gateway.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; nothing changed.")
+
+
+@strawberry.type(description="Outcome of an order mutation.")
+class OrderPayload:
+    order: Order | None = strawberry.field(default=None, description="The order as it is now.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; nothing changed.")
+
+
+@strawberry.type(description="Outcome of cancelling: every order of the same checkout is cancelled together.")
+class CancelOrderPayload:
+    orders: list[Order] = strawberry.field(default_factory=list, description="The cancelled orders.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; nothing changed.")

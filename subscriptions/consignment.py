@@ -1,0 +1,125 @@
+"""Live consignment (CON-9): my queue positions as units sell, and my sales.
+
+Positions cost no database query per sale: each queue event carries the sequence key it
+concerns, and a subscriber moves its own units' positions by one when a unit ahead of
+them sold, left or came back to the head (services.consignment_math.position_after).
+The database is read when the subscription starts, and only for the subscriber's own
+units joining the queue later.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from models.consignment import WholesaleUnit as UnitRow
+from resolvers.common import login_required, parse_id, viewer
+from schema.errors import ApiError
+from schema.types.consignment import QueuePosition, QueuePositionsUpdate, WholesaleUnit
+from services import auth, consignment
+from services.consignment_math import position_after
+from services.errors import ErrorCode
+from services.events import user_channel
+from subscriptions.hub import SlowConsumer, get_broadcast, listen
+
+SESSION_CHECK_SECONDS = 30.0  # a signed-out session is noticed within this, without a query per event
+
+
+class _SessionGuard:
+    def __init__(self, session_id: str | None) -> None:
+        self.session_id, self.checked = session_id, time.monotonic()
+
+    async def check(self) -> None:
+        if time.monotonic() - self.checked < SESSION_CHECK_SECONDS:
+            return
+        self.checked = time.monotonic()
+        if not await auth.session_is_live(self.session_id):
+            raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
+
+
+def _update(product_id: int, mine: dict[int, tuple[UnitRow, int]], sold: list[int]) -> QueuePositionsUpdate:
+    ordered = sorted(mine.values(), key=lambda pair: pair[1])
+    return QueuePositionsUpdate(
+        product_id=strawberry.ID(str(product_id)),
+        positions=[QueuePosition(unit=unit, position=position) for unit, position in ordered],
+        sold_unit_ids=[strawberry.ID(str(i)) for i in sold],
+    )
+
+
+@strawberry.type
+class ConsignmentSubscriptions:
+    @strawberry.subscription(
+        description="My units in one wholesale product's queue with their positions: first the current state, then an "
+        "update each time a unit ahead of mine sells, leaves or returns, or one of mine is sold or joins.",
+        extensions=login_required(),
+    )
+    async def my_queue_positions(
+        self, info: Info, product_id: Annotated[strawberry.ID, strawberry.argument(description="The wholesale product.")]
+    ) -> AsyncGenerator[QueuePositionsUpdate, None]:
+        pid = parse_id(product_id, "productId")
+        user_id = viewer(info).id
+        guard = _SessionGuard(info.context.session_id)
+        try:
+            async for event in _positions(pid, user_id, guard):
+                yield event
+        except SlowConsumer:
+            raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None
+
+    @strawberry.subscription(description="Each of my consigned units the moment it is sold, with the sale details.", extensions=login_required())
+    async def my_consignment_sales(self, info: Info) -> AsyncGenerator[WholesaleUnit, None]:
+        user_id = viewer(info).id
+        guard = _SessionGuard(info.context.session_id)
+        try:
+            async for event in listen(user_channel(user_id)):
+                await guard.check()
+                if event.get("type") != "consignment_sold":
+                    continue
+                unit = await UnitRow.get_or_none(id=int(event["unitId"]), owner_id=user_id)
+                if unit is not None:
+                    yield unit
+        except SlowConsumer:
+            raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None
+
+
+async def _positions(pid: int, user_id: int, guard: _SessionGuard) -> AsyncGenerator[QueuePositionsUpdate, None]:
+    me = str(user_id)
+    # Subscribe first, then read the positions: an event in between is applied, not lost.
+    async with get_broadcast().subscribe(consignment.queue_channel(pid)) as subscriber:
+        mine = {unit.id: (unit, position) for unit, position in await consignment.positions(user_id, pid)}
+        yield _update(pid, mine, [])
+        async for raw in subscriber:
+            event = json.loads(raw.message)
+            await guard.check()
+            sold: list[int] = []
+            if event.get("type") == "queued":
+                if event.get("ownerId") != me:
+                    continue  # joined behind everyone: nobody's position changes
+                unit = await UnitRow.get_or_none(id=int(event["unitId"]))
+                if unit is None or unit.id in mine:
+                    continue
+                mine[unit.id] = (unit, int(event["length"]))
+            else:
+                changed = False
+                for unit_id, (unit, position) in list(mine.items()):
+                    moved = position_after(position, unit.queue_key, event)
+                    if moved is None:
+                        del mine[unit_id]
+                        if event.get("type") == "sold":
+                            sold.append(unit_id)
+                        changed = True
+                    elif moved != position:
+                        mine[unit_id] = (unit, moved)
+                        changed = True
+                if event.get("type") == "returned" and event.get("ownerId") == me:
+                    unit = await UnitRow.get_or_none(id=int(event["unitId"]))
+                    if unit is not None:
+                        mine[unit.id] = (unit, 1)
+                        changed = True
+                if not changed:
+                    continue
+            yield _update(pid, mine, sold)

@@ -1,0 +1,128 @@
+"""Live order events (ORD-8, RT-2): the buyer's order status changes, and a merchant's
+back-office feed (new orders, status changes, after-sales requests, low stock)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from models.catalog import Product as ProductRow, Sku as SkuRow
+from models.orders import Order as OrderRow
+from resolvers.common import login_required, parse_id, viewer
+from schema.errors import ApiError, api_error
+from schema.types.catalog import Product, Sku
+from schema.types.orders import Order, OrderStatus
+from services import access, auth
+from services.errors import DomainError, ErrorCode
+from services.events import merchant_channel, user_channel
+from subscriptions.hub import SlowConsumer, listen
+
+
+@strawberry.type(description="An order of the signed-in buyer changed status.")
+class OrderUpdate:
+    order: Order = strawberry.field(description="The order as it is now.")
+    from_status: OrderStatus = strawberry.field(description="Status before the change.")
+    status: OrderStatus = strawberry.field(description="Status after the change.")
+
+
+@strawberry.enum(description="What happened in a merchant's shop.")
+class MerchantEventKind(Enum):
+    NEW_ORDER = "NEW_ORDER"
+    ORDER_STATUS = "ORDER_STATUS"
+    AFTER_SALE_REQUESTED = "AFTER_SALE_REQUESTED"
+    LOW_STOCK = "LOW_STOCK"
+    PRODUCT_DELISTED = "PRODUCT_DELISTED"
+    PRODUCT_RELISTED = "PRODUCT_RELISTED"
+
+
+@strawberry.type(description="One event of a merchant's live feed; the fields that apply to its kind are set.")
+class MerchantEvent:
+    kind: MerchantEventKind = strawberry.field(description="What happened.")
+    order: Order | None = strawberry.field(default=None, description="The order (order and after-sales events).")
+    after_sale_id: strawberry.ID | None = strawberry.field(default=None, description="The after-sales request (AFTER_SALE_REQUESTED).")
+    sku: Sku | None = strawberry.field(default=None, description="The SKU running low (LOW_STOCK).")
+    product: Product | None = strawberry.field(default=None, description="The product (stock and listing events).")
+
+
+# event type on the merchant channel -> (kind, permission needed to see it)
+_MERCHANT_EVENTS = {
+    "new_order": (MerchantEventKind.NEW_ORDER, "merchant.orders"),
+    "order_status": (MerchantEventKind.ORDER_STATUS, "merchant.orders"),
+    "after_sale_requested": (MerchantEventKind.AFTER_SALE_REQUESTED, "merchant.orders"),
+    "low_stock": (MerchantEventKind.LOW_STOCK, "merchant.products"),
+    "product_delisted": (MerchantEventKind.PRODUCT_DELISTED, "merchant.products"),
+    "product_relisted": (MerchantEventKind.PRODUCT_RELISTED, "merchant.products"),
+}
+
+
+def _may_see(grants: access.Grants, merchant_id: int, permission: str) -> bool:
+    try:
+        if permission == "merchant.orders":
+            access.require_order_staff(grants, merchant_id)
+        else:
+            access.require_merchant(grants, merchant_id, permission)
+        return True
+    except DomainError:
+        return False
+
+
+async def _merchant_event(kind: MerchantEventKind, event: dict) -> MerchantEvent | None:
+    if "orderId" in event:
+        order = await OrderRow.get_or_none(id=int(event["orderId"]))
+        if order is None:
+            return None
+        return MerchantEvent(kind=kind, order=order, after_sale_id=event.get("afterSaleId"))
+    sku = await SkuRow.get_or_none(id=int(event["skuId"])) if "skuId" in event else None
+    product = await ProductRow.get_or_none(id=int(event["productId"])) if "productId" in event else None
+    return MerchantEvent(kind=kind, sku=sku, product=product)
+
+
+@strawberry.type
+class OrderSubscriptions:
+    @strawberry.subscription(description="Status changes of the signed-in buyer's orders, as they happen.", extensions=login_required())
+    async def my_order_updates(self, info: Info) -> AsyncGenerator[OrderUpdate, None]:
+        user_id, session_id = viewer(info).id, info.context.session_id
+        try:
+            async for event in listen(user_channel(user_id)):
+                if not await auth.session_is_live(session_id):
+                    raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
+                if event.get("type") != "order_status":
+                    continue
+                order = await OrderRow.get_or_none(id=int(event["orderId"]), buyer_id=user_id)
+                if order is not None:
+                    yield OrderUpdate(order=order, from_status=OrderStatus(event["from"]), status=OrderStatus(event["status"]))
+        except SlowConsumer:
+            raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None
+
+    @strawberry.subscription(
+        description="A merchant's live feed: new and changed orders and after-sales requests (merchant.orders), "
+        "low stock and automatic (de)listing (merchant.products). Only events the viewer may see are sent.",
+        extensions=login_required(),
+    )
+    async def merchant_events(
+        self, info: Info, merchant_id: Annotated[strawberry.ID, strawberry.argument(description="The merchant.")]
+    ) -> AsyncGenerator[MerchantEvent, None]:
+        mid = parse_id(merchant_id, "merchantId")
+        user_id, session_id = viewer(info).id, info.context.session_id
+        grants = await access.load_grants(user_id)
+        if not any(_may_see(grants, mid, perm) for perm in ("merchant.orders", "merchant.products")):
+            raise api_error(DomainError(ErrorCode.FORBIDDEN, "This needs merchant.orders or merchant.products for this merchant."))
+        try:
+            async for event in listen(merchant_channel(mid)):
+                if not await auth.session_is_live(session_id):
+                    raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
+                known = _MERCHANT_EVENTS.get(event.get("type", ""))
+                if known is None:
+                    continue
+                grants = await access.load_grants(user_id)  # staff rights may have been withdrawn
+                if not _may_see(grants, mid, known[1]):
+                    continue
+                found = await _merchant_event(known[0], event)
+                if found is not None:
+                    yield found
+        except SlowConsumer:
+            raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None
