@@ -12,12 +12,13 @@ The refund runs in ONE unit of work with the transition that causes it:
      so refunds of one order are serialised and "is every line refunded now?" is exact;
   3. the line's share is `pricing.refund_share` (cumulative floor: refunding every unit in
      any number of steps returns exactly the line's amount); the line's refunded totals move;
-  4. when this refund empties the order before it left the merchant (PAID / READY_FOR_PICKUP)
+  4. `order_hooks.line_refunded` (commissions, consignment …) runs before the money moves:
+     a consignment match hands its share back to the merchant's pending account first;
+  5. when this refund empties the order before it left the merchant (PAID / READY_FOR_PICKUP)
      the shipping fee goes back too, in the same `payments.book_refund` (ledger, order cap);
-  5. stock: returned goods come back (RETURN); a refund-only approved before the goods left
-     releases them (ORDER_RELEASE);
-  6. `order_hooks.line_refunded` (commissions, consignment …), then the order is closed when
-     every unit is refunded and it had not completed.
+  6. stock: returned goods come back (RETURN); a refund-only approved before the goods left
+     releases them (ORDER_RELEASE); the order is closed when every unit is refunded and it
+     had not completed.
 Anything raising rolls all of it back. Gateway refunds are sent after the commit.
 
 Lock order (PostgreSQL): after_sale -> orders (FOR NO KEY UPDATE, which does not block the
@@ -238,6 +239,9 @@ async def _refund(after_sale: AfterSale, conn, *, actor_id: int, returned: bool)
     everything = all(refunded >= bought for bought, refunded in lines)
     shipping = order.shipping_fee if everything and order.status in NOT_SHIPPED else 0
     amount = goods + shipping
+    # Reactions first (a consignment match hands its money back to the merchant's pending
+    # account; a hook may refuse), then the buyer's money leaves that account.
+    await order_hooks.line_refunded(order_hooks.LineRefund(order=order, line=line, quantity=quantity, amount=goods), conn)
     refund = None
     if amount > 0:
         refund = await payments.book_refund(order, amount, conn, after_sale_id=after_sale.id)
@@ -250,7 +254,6 @@ async def _refund(after_sale: AfterSale, conn, *, actor_id: int, returned: bool)
     elif order.status in NOT_SHIPPED:  # the goods never left: they are on sale again
         await stock.adjust_stock(line.sku_id, quantity, stock.ORDER_RELEASE, reference_type="AFTER_SALE",
                                  reference_id=str(after_sale.id), actor_id=actor_id)
-    await order_hooks.line_refunded(order_hooks.LineRefund(order=order, line=line, quantity=quantity, amount=goods), conn)
     if everything and order.status in order_states.TRANSITIONS["close"][0]:
         await order_states.transition(order, "close", conn=conn, actor_id=actor_id, reason="Every unit refunded")
     await messages.queue(after_sale.buyer_id, "AFTER_SALE_REFUNDED",
