@@ -11,9 +11,10 @@ import strawberry
 from strawberry.types import Info
 
 from models.catalog import Product as ProductRow, Sku as SkuRow
-from models.orders import Order as OrderRow
+from models.orders import AfterSale as AfterSaleRow, Order as OrderRow
 from resolvers.common import login_required, parse_id, viewer
 from schema.errors import ApiError, api_error
+from schema.types.after_sales import AfterSale
 from schema.types.catalog import Product, Sku
 from schema.types.orders import Order, OrderStatus
 from services import access, auth
@@ -43,7 +44,7 @@ class MerchantEventKind(Enum):
 class MerchantEvent:
     kind: MerchantEventKind = strawberry.field(description="What happened.")
     order: Order | None = strawberry.field(default=None, description="The order (order and after-sales events).")
-    after_sale_id: strawberry.ID | None = strawberry.field(default=None, description="The after-sales request (AFTER_SALE_REQUESTED).")
+    after_sale: AfterSale | None = strawberry.field(default=None, description="The after-sales request (AFTER_SALE_REQUESTED).")
     sku: Sku | None = strawberry.field(default=None, description="The SKU running low (LOW_STOCK).")
     product: Product | None = strawberry.field(default=None, description="The product (stock and listing events).")
 
@@ -75,7 +76,8 @@ async def _merchant_event(kind: MerchantEventKind, event: dict) -> MerchantEvent
         order = await OrderRow.get_or_none(id=int(event["orderId"]))
         if order is None:
             return None
-        return MerchantEvent(kind=kind, order=order, after_sale_id=event.get("afterSaleId"))
+        after_sale = await AfterSaleRow.get_or_none(id=int(event["afterSaleId"])) if "afterSaleId" in event else None
+        return MerchantEvent(kind=kind, order=order, after_sale=after_sale)
     sku = await SkuRow.get_or_none(id=int(event["skuId"])) if "skuId" in event else None
     product = await ProductRow.get_or_none(id=int(event["productId"])) if "productId" in event else None
     return MerchantEvent(kind=kind, sku=sku, product=product)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 
-from services import events, payments, stock
+from services import after_sales, events, payments, stock
 from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
 from tests.catalog_factories import make_staff
 from tests.helpers import make_user, token_for
 from tests.order_factories import make_buyer, make_shop, place
 
 MY_UPDATES = "subscription { myOrderUpdates { fromStatus status order { id status payAmount { amount } } } }"
-MERCHANT = 'subscription($m: ID!) { merchantEvents(merchantId: $m) { kind order { id status } sku { id stock } product { id } } }'
+MERCHANT = 'subscription($m: ID!) { merchantEvents(merchantId: $m) { kind order { id status } afterSale { id status quantity } sku { id stock } product { id } } }'
 
 
 async def subscribe(ws, query, variables=None):
@@ -57,6 +57,12 @@ async def test_merchant_feed_new_orders_and_low_stock_by_permission(app):
             assert event["order"]["id"] == str(placed.orders[0].id)
         assert sorted(kinds) == ["NEW_ORDER", "ORDER_STATUS"]
 
+        line = await placed.orders[0].lines.all().first()
+        request = await after_sales.request_after_sale(buyer.id, line.id, "REFUND_ONLY", 1, "不想要了")
+        event = (await c.recv())["payload"]["data"]["merchantEvents"]
+        assert event["kind"] == "AFTER_SALE_REQUESTED" and event["order"]["id"] == str(placed.orders[0].id)
+        assert event["afterSale"] == {"id": str(request.id), "status": "REQUESTED", "quantity": 1}
+
     products_staff = await make_staff(merchant, ["merchant.products"])
     client, connect = await open_ws(app, "graphql-transport-ws")
     async with client, connect as ws:
@@ -67,7 +73,7 @@ async def test_merchant_feed_new_orders_and_low_stock_by_permission(app):
         await stock.adjust_stock(sku.id, 10, stock.RESTOCK)
         await stock.adjust_stock(sku.id, -12, stock.ADJUST)  # 14 -> 2: crosses the threshold
         event = (await c.recv())["payload"]["data"]["merchantEvents"]
-        assert event == {"kind": "LOW_STOCK", "order": None, "sku": {"id": str(sku.id), "stock": 2}, "product": {"id": str(sku.product_id)}}
+        assert event == {"kind": "LOW_STOCK", "order": None, "afterSale": None, "sku": {"id": str(sku.id), "stock": 2}, "product": {"id": str(sku.product_id)}}
 
 
 async def test_merchant_feed_is_refused_to_outsiders(app):
