@@ -70,12 +70,21 @@ PUBLIC_BASE_URL: str = config("PUBLIC_BASE_URL", default="http://127.0.0.1:8000"
 MESSAGE_SENDER: str = config("MESSAGE_SENDER", default="log")
 
 # Consignment resale (CON-1..9)
+# Business day for reports: hours east of UTC (China Standard Time: 8, no daylight saving).
+BUSINESS_UTC_OFFSET_HOURS: int = config("BUSINESS_UTC_OFFSET_HOURS", cast=int, default=8)
 VOUCHER_TTL_DAYS: int = config("VOUCHER_TTL_DAYS", cast=int, default=30)
 CONSIGNMENT_FEE_BP: int = config("CONSIGNMENT_FEE_BP", cast=int, default=2000)  # 20 % of the retail price
 CONSIGNMENT_REWARD_KIND: str = config("CONSIGNMENT_REWARD_KIND", default="FIXED")  # FIXED (fen) or PERCENT (bp)
 CONSIGNMENT_REWARD_VALUE: int = config("CONSIGNMENT_REWARD_VALUE", cast=int, default=0)
 # A retail buyer's purchase first takes a unit consigned by the buyer's direct upline.
 CONSIGNMENT_REFERRER_PRIORITY: bool = config("CONSIGNMENT_REFERRER_PRIORITY", cast=bool, default=False)
+
+# Distribution (DIS-1..4): defaults of the settings an admin edits (`updateDistributionSettings`),
+# used until the first edit. Rules, level 1 first: FIXED:<fen per unit> or PERCENT:<basis points>.
+DISTRIBUTION_LEVELS: int = config("DISTRIBUTION_LEVELS", cast=int, default=3)
+DISTRIBUTION_RULES: str = config("DISTRIBUTION_RULES", default="PERCENT:0,PERCENT:0,PERCENT:0")
+DISTRIBUTION_SELF_PURCHASE: bool = config("DISTRIBUTION_SELF_PURCHASE", cast=bool, default=False)
+COMMISSION_FREEZE_DAYS: int = config("COMMISSION_FREEZE_DAYS", cast=int, default=AFTER_SALES_WINDOW_DAYS)
 
 # Worker
 WORKER_TICK_SECONDS: float = config("WORKER_TICK_SECONDS", cast=float, default=30.0)
@@ -92,6 +101,7 @@ MODEL_MODULES = [
     "models.orders",
     "models.consignment",
     "models.grades",
+    "models.distribution",
 ]
 
 

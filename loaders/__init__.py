@@ -11,6 +11,7 @@ from models.accounts import Address, User
 from models.catalog import Category, Product, Sku
 from models.merchants import Merchant, MerchantCategoryRate, MerchantReview, MerchantStaff, Store, StoreStaff
 from loaders.orders import OrderLoaders
+from loaders.distribution import DistributionLoaders
 
 
 def by_id(model) -> Callable[[list[int]], Awaitable[list]]:
@@ -35,6 +36,34 @@ def grouped(model, key: str, order: tuple[str, ...] = ("id",), **where) -> Calla
     return load
 
 
+async def load_all(loader: DataLoader, keys: list) -> list:
+    """What `await loader.load_many(keys)` returns, for a whole page at once: the keys the
+    loader does not hold yet go to its batch function in one call (one query), and the
+    results are primed into its cache, so later `load`s in the request reuse them. It skips
+    `load_many`'s future, batch entry and `gather` callback per key, which on a page of 50
+    rows cost more than the query's own rows."""
+    held: dict = {}
+    missing: list = []
+    for key in dict.fromkeys(keys):
+        future = loader.cache_map.get(key) if loader.cache else None
+        if future is not None and not future.cancelled():
+            held[key] = future
+        else:
+            missing.append(key)
+    if missing:
+        values = list(await loader.load_fn(missing))
+        if len(values) != len(missing):
+            raise ValueError(f"the batch function returned {len(values)} results for {len(missing)} keys")
+        for value in values:
+            if isinstance(value, BaseException):
+                raise value
+        found = dict(zip(missing, values))
+        loader.prime_many(found, force=True)  # missing keys only: absent or cancelled
+    else:
+        found = {}
+    return [found[key] if key in found else await held[key] for key in keys]
+
+
 class Loaders:
     def __init__(self) -> None:
         self.user = DataLoader(load_fn=by_id(User))
@@ -51,3 +80,4 @@ class Loaders:
         self.stores_by_merchant = DataLoader(load_fn=grouped(Store, "merchant_id"))
         self.staff_by_store = DataLoader(load_fn=grouped(StoreStaff, "store_id"))
         self.orders = OrderLoaders()
+        self.distribution = DistributionLoaders()

@@ -3,7 +3,8 @@ wholesale product, and snap-up sessions.
 
 A wholesale unit bought with a voucher is one `WholesaleUnit` row: held (undecided), for
 self-pickup, or consigned into its product's queue. Queue order is `queue_key`: the tail
-gets the next sequence number; a unit returned after a refund gets a key below the head.
+gets the next sequence number; a unit returned after a refund gets a key below every
+tail key, in its original order among returned units (services.consignment.returned_key).
 """
 
 from tortoise import fields
@@ -37,7 +38,7 @@ class ConsignmentQueue(Model):
     id = fields.BigIntField(primary_key=True)
     product = fields.OneToOneField("models.Product", related_name="consignment_queue", on_delete=fields.CASCADE)
     next_key = fields.BigIntField(default=1)  # the tail's next key
-    head_key = fields.BigIntField(default=1)  # below every key given so far (returned units go under it)
+    head_key = fields.BigIntField(default=1)  # the lowest key given so far (returned units' keys are below 1)
 
     class Meta:
         table = "consignment_queue"

@@ -37,11 +37,13 @@ PERMISSIONS: dict[str, str] = {
     "store.pickup": "Verify pickup codes at the store.",
     # distribution
     "distribution.center": "Use the distributor centre.",
+    "distribution.manage": "Set distribution levels, rates and the freeze period; reject commissions (risk review).",
 }
 
 PLATFORM_ADMIN_PERMISSIONS = [
     "user.read", "user.manage", "referral.rebind", "ledger.read", "notification.send",
     "merchant.manage", "catalog.manage", "order.manage", "consignment.manage",
+    "distribution.manage",
 ]
 MERCHANT_PERMISSIONS = ["merchant.products", "merchant.orders", "merchant.finance", "merchant.settings"]
 OWNER_PERMISSIONS = [*MERCHANT_PERMISSIONS, "merchant.staff"]

@@ -28,6 +28,7 @@ from models.merchants import Store
 from models.orders import CartItem, Order, OrderLine, Payment
 from services import clock, order_hooks, pricing, referral, stock
 from services import consignment_hooks  # noqa: F401  (registers the wholesale zone's voucher rule)
+from services import commissions  # noqa: F401  (registers the distribution reactions: commissions booked / reversed)
 from services.catalog import MAX_STOCK
 from services.errors import DomainError, ErrorCode
 from services.events import unit_of_work

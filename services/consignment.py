@@ -6,7 +6,8 @@ product's ConsignmentQueue row (`SELECT … FOR UPDATE` on PostgreSQL; SQLite se
 writers anyway). So matching is strictly first-in-first-out even with many server
 processes, a unit is never sold twice and never skipped. The lock is taken inside the
 retail payment's own transaction, after the order's product rows (the same order every
-time: no deadlocks).
+time: no deadlocks); a refund that reverses a match locks the merchant's MERCHANT_PENDING
+account first, as the payment did, then the queue.
 
 Money, at the match (one journal transaction): the retail merchant's MERCHANT_PENDING
 gives the unit's sale price: the seller's CONSIGNMENT_PENDING gets price − fee, the
@@ -31,8 +32,9 @@ from models.orders import Order, OrderLine
 from services import clock, ledger
 from services.catalog import sql
 from services.consignment_math import Policy, SaleSplit, split_sale, validate_policy
+from services.consignment_stats import stats_event
 from services.errors import DomainError, ErrorCode
-from services.events import emit, unit_of_work, user_channel
+from services.events import admin_channel, emit, unit_of_work, user_channel
 from services.ledger import MERCHANT, Posting, Purpose
 from services.order_hooks import LineRefund
 
@@ -77,6 +79,8 @@ async def create_units(order: Order, conn) -> None:
     """A wholesale order was paid: one unit per item bought; consigned at once when the
     buyer chose so at checkout."""
     lines = await OrderLine.filter(order_id=order.id, zone="WHOLESALE").using_db(conn)
+    if lines:
+        emit(admin_channel(), stats_event(wholesale_orders=1, sales=sum(ln.amount for ln in lines)))
     for line in lines:
         await WholesaleUnit.bulk_create(
             [WholesaleUnit(owner_id=order.buyer_id, product_id=line.product_id, order_line_id=line.id, cost=line.unit_price)
@@ -107,6 +111,7 @@ async def _consign(conn, owner_id: int, product_id: int, unit_ids: list[int]) ->
             raise DomainError(ErrorCode.NOT_CONSIGNABLE, "Only units not yet consigned or picked up can be consigned.", "unitIds")
         key += 1
     await ConsignmentQueue.filter(id=queue.id).using_db(conn).update(next_key=key)
+    emit(admin_channel(), stats_event(queued=len(unit_ids)))
     length = await _queue_length(conn, product_id)
     for offset, unit_id in enumerate(unit_ids):
         k = queue.next_key + offset
@@ -162,6 +167,7 @@ async def cancel_consignment(owner_id: int, unit_id: int) -> WholesaleUnit:
         if moved != 1:
             raise DomainError(ErrorCode.INVALID_TRANSITION, "Only a queued, unsold consignment can be cancelled.", "unitId")
         emit(queue_channel(unit.product_id), {"type": "left", "key": unit.queue_key, "unitId": str(unit.id)})
+        emit(admin_channel(), stats_event(queued=-1))
     return await WholesaleUnit.get(id=unit.id)
 
 
@@ -200,6 +206,7 @@ async def match_retail_order(order: Order, conn) -> list[Match]:
     lines = await OrderLine.filter(order_id=order.id, zone="RETAIL").using_db(conn).order_by("product_id", "id")
     if not lines:
         return []
+    emit(admin_channel(), stats_event(retail_orders=1, sales=sum(ln.amount for ln in lines)))
     targets = dict(
         await Product.filter(id__in=[ln.product_id for ln in lines], voucher_product_id__isnull=False)
         .using_db(conn).values_list("id", "voucher_product_id")
@@ -231,6 +238,7 @@ async def match_retail_order(order: Order, conn) -> list[Match]:
             matches.append(Match(unit.id, unit.owner_id, unit.queue_key, split))
             emit(queue_channel(wholesale_id), {"type": "sold", "key": unit.queue_key, "unitId": str(unit.id), "ownerId": str(unit.owner_id)})
             emit(user_channel(unit.owner_id), {"type": "consignment_sold", "unitId": str(unit.id)})
+            emit(admin_channel(), stats_event(queued=-1, sold=1, rewards_pending=split.reward))
     return matches
 
 
@@ -253,23 +261,42 @@ async def _book_match(unit: WholesaleUnit, line: OrderLine, split: SaleSplit, me
         )
 
 
+RETURNED_SHIFT = 1 << 62  # above any key a queue's tail will ever give; BIGINT holds key - shift
+
+
+def returned_key(key: int) -> int:
+    """The queue key of a unit coming back from a refunded sale: ahead of every unit never
+    sold (the tail gives keys from 1 up), and among units that came back, in their original
+    consignment order, however the refunds interleave (CON-3: none skipped). A unit that
+    had already come back once keeps its key."""
+    return key - RETURNED_SHIFT if key >= 1 else key
+
+
 async def unmatch_refunded(refund: LineRefund, conn) -> int:
     """A matched retail line was refunded (some units): reverse that many matches, most
-    recent first, and put those units back at the head of their queue."""
+    recent first, and put those units back at the head of their queue (`returned_key`)."""
     units = list(
         await WholesaleUnit.filter(matched_line_id=refund.line.id, status=MATCHED)
         .using_db(conn).order_by("-matched_at", "-id").limit(refund.quantity)
     )
+    if units and conn.capabilities.dialect == "postgres":
+        # The merchant's pending account before the queue: the order a retail payment takes
+        # them in (its ORDER_PAYMENT credits the account, then it matches under the queue
+        # lock). The other way round, a refund and a payment of this merchant deadlock.
+        pending = await ledger.get_account(MERCHANT, refund.order.merchant_id, Purpose.MERCHANT_PENDING)
+        await conn.execute_query(sql(conn, "SELECT id FROM ledger_account WHERE id = ? FOR NO KEY UPDATE"), [pending.id])
     for unit in units:
         queue = await _lock_queue(conn, unit.product_id)
-        head = queue.head_key - 1
+        head = returned_key(unit.queue_key)
         moved = await WholesaleUnit.filter(id=unit.id, status=MATCHED).using_db(conn).update(
             status=QUEUED, queue_key=head, matched_line_id=None, matched_order_id=None, buyer_id=None,
             sale_price=None, fee=None, reward=None, matched_at=None,
         )
         if moved != 1:
             continue
-        await ConsignmentQueue.filter(id=queue.id).using_db(conn).update(head_key=head)
+        if head < queue.head_key:
+            await ConsignmentQueue.filter(id=queue.id).using_db(conn).update(head_key=head)
+        position = await WholesaleUnit.filter(product_id=unit.product_id, status=QUEUED, queue_key__lt=head).using_db(conn).count() + 1
         merchant_pending = (await ledger.get_account(MERCHANT, refund.order.merchant_id, Purpose.MERCHANT_PENDING)).id
         seller = await _seller_pending(unit.owner_id)
         postings = [Posting(seller, -(unit.sale_price - unit.fee)), Posting(merchant_pending, unit.sale_price)]
@@ -281,8 +308,10 @@ async def unmatch_refunded(refund: LineRefund, conn) -> int:
             "CONSIGNMENT_SALE_REVERSED", [p for p in postings if p.amount],
             idempotency_key=f"consign-unmatch:{unit.id}:{refund.line.id}", reference_type="WHOLESALE_UNIT", reference_id=str(unit.id),
         )
-        emit(queue_channel(unit.product_id), {"type": "returned", "key": head, "unitId": str(unit.id), "ownerId": str(unit.owner_id)})
+        emit(queue_channel(unit.product_id), {"type": "returned", "key": head, "unitId": str(unit.id), "ownerId": str(unit.owner_id),
+                                              "position": position})
         emit(user_channel(unit.owner_id), {"type": "consignment_returned", "unitId": str(unit.id)})
+        emit(admin_channel(), stats_event(queued=1, sold=-1, rewards_pending=-(unit.reward or 0), at=unit.matched_at))
     return len(units)
 
 
@@ -312,6 +341,7 @@ async def settle_due(limit: int = 500) -> int:
                     reference_type="WHOLESALE_UNIT", reference_id=str(unit.id),
                 )
             emit(user_channel(unit.owner_id), {"type": "consignment_settled", "unitId": str(unit.id)})
+            emit(admin_channel(), stats_event(rewards_pending=-(unit.reward or 0)))
         done += 1
     return done
 

@@ -40,6 +40,9 @@ class Purpose:
     CONSIGNMENT_PENDING = "CONSIGNMENT_PENDING"
     COINS = "COINS"
     POINTS = "POINTS"
+    # Commission taken back after release that the wallet could not cover (services.commissions):
+    # the only user account that may go negative; -x means the user owes x. Never above zero.
+    COMMISSION_DEBT = "COMMISSION_DEBT"
     # merchant
     MERCHANT_PENDING = "MERCHANT_PENDING"
     MERCHANT_SETTLED = "MERCHANT_SETTLED"
@@ -54,6 +57,8 @@ class Purpose:
 
 # Platform contra accounts stand for the outside world and may go negative.
 NEGATIVE_ALLOWED = {Purpose.GATEWAY_CLEARING, Purpose.PAYOUT_CLEARING, Purpose.PROMOTION_EXPENSE}
+# User accounts that record what the user owes the platform (a negative balance).
+USER_NEGATIVE_ALLOWED = {Purpose.COMMISSION_DEBT}
 
 MAX_AMOUNT = 10**15  # fen; far above any real movement, far below BIGINT
 
@@ -83,7 +88,8 @@ async def get_account(
     try:
         async with in_transaction():
             return await LedgerAccount.create(
-                **key, allow_negative=owner_type == PLATFORM and purpose in NEGATIVE_ALLOWED
+                **key, allow_negative=(owner_type == PLATFORM and purpose in NEGATIVE_ALLOWED)
+                or (owner_type == USER and purpose in USER_NEGATIVE_ALLOWED),
             )
     except IntegrityError:
         return await LedgerAccount.get(**key)
@@ -258,6 +264,9 @@ INVARIANT_QUERIES = {
         FROM ledger_account a JOIN ledger_entry e ON e.id = (
             SELECT MAX(e2.id) FROM ledger_entry e2 WHERE e2.account_id = a.id)
         WHERE e.balance_after <> a.balance""",
+    "debt account above zero": """
+        SELECT a.id AS id, a.purpose AS detail, a.balance AS value
+        FROM ledger_account a WHERE a.purpose = 'COMMISSION_DEBT' AND a.balance > 0""",
 }
 
 

@@ -24,6 +24,7 @@ from models.catalog import Product, Sku
 from models.orders import GatewayNotification, Order, OrderLine, Payment, Refund
 from services import clock, ledger, messages, order_hooks, order_states, stock
 from services import consignment_hooks  # noqa: F401  (registers the consignment reactions)
+from services import commissions  # noqa: F401  (registers the distribution reactions: commissions booked / reversed)
 from services.catalog import sql
 from services.checkout import new_number
 from services.errors import DomainError, ErrorCode

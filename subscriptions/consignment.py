@@ -92,19 +92,18 @@ async def _positions(pid: int, user_id: int, guard: _SessionGuard) -> AsyncGener
     async with get_broadcast().subscribe(consignment.queue_channel(pid)) as subscriber:
         mine = {unit.id: (unit, position) for unit, position in await consignment.positions(user_id, pid)}
         yield _update(pid, mine, [])
+        sold: list[int] = []
+        changed = False  # since the last update sent
         async for raw in subscriber:
             event = json.loads(raw.message)
             await guard.check()
-            sold: list[int] = []
             if event.get("type") == "queued":
-                if event.get("ownerId") != me:
-                    continue  # joined behind everyone: nobody's position changes
-                unit = await UnitRow.get_or_none(id=int(event["unitId"]))
-                if unit is None or unit.id in mine:
-                    continue
-                mine[unit.id] = (unit, int(event["length"]))
+                # Someone else's unit joined behind everyone: nobody's position changes.
+                unit = await UnitRow.get_or_none(id=int(event["unitId"])) if event.get("ownerId") == me else None
+                if unit is not None and unit.id not in mine:
+                    mine[unit.id] = (unit, int(event["length"]))
+                    changed = True
             else:
-                changed = False
                 for unit_id, (unit, position) in list(mine.items()):
                     moved = position_after(position, unit.queue_key, event)
                     if moved is None:
@@ -117,9 +116,11 @@ async def _positions(pid: int, user_id: int, guard: _SessionGuard) -> AsyncGener
                         changed = True
                 if event.get("type") == "returned" and event.get("ownerId") == me:
                     unit = await UnitRow.get_or_none(id=int(event["unitId"]))
-                    if unit is not None:
-                        mine[unit.id] = (unit, 1)
+                    if unit is not None:  # back at the head, behind units that came back before it and were consigned earlier
+                        mine[unit.id] = (unit, int(event.get("position", 1)))
                         changed = True
-                if not changed:
-                    continue
-            yield _update(pid, mine, sold)
+            # More events already queued (this subscriber fell behind): apply them first and
+            # send one update for all, rather than one GraphQL execution and message per event.
+            if changed and not subscriber.backlog():
+                yield _update(pid, mine, sold)
+                sold, changed = [], False

@@ -14,31 +14,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
-import os
 import shutil
 import socket
 import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 from urllib.parse import urlparse
 
-import httpx
 import pytest
 import pytest_asyncio
 
 import settings
 from tests.conftest import requires_postgres, requires_redis
 from tests.helpers import make_user, token_for
+from tests.servers import Server, Servers, WsClient, redis, running_servers, wait_numsub, ws_client  # noqa: F401 (redis: fixture)
 
 pytestmark = [requires_postgres, requires_redis]
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 SEND = """mutation($u: ID!, $t: String!) {
   sendNotification(userId: $u, title: $t, body: "hello") { notification { id kind title } errors { code field } }
 }"""
@@ -50,122 +42,12 @@ TITLES = itertools.count(1)
 LATENCIES: dict[str, list[float]] = {}
 
 
-# --- servers -------------------------------------------------------------------------
+# --- servers (tests/servers.py) -------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _server_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=settings.DATABASE_URL,
-        REDIS_URL=settings.REDIS_URL,
-        BROADCAST_URL=settings.BROADCAST_URL,
-        SECRET_KEY=settings.SECRET_KEY,
-        DEBUG="false",
-        SMS_SENDER="memory",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-@dataclass
-class Server:
-    name: str
-    port: int
-    log_path: Path
-    process: subprocess.Popen
-    log_file: Any = field(repr=False, default=None)
-
-    @property
-    def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/graphql"
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError as exc:
-            return f"<no log: {exc}>"
-
-
-def _start_server(name: str, log_dir: Path) -> Server:
-    port = _free_port()
-    log_path = log_dir / f"{name}.log"
-    log_file = log_path.open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=PROJECT_DIR,
-        env=_server_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-    )
-    return Server(name, port, log_path, process, log_file)
-
-
-async def _wait_healthy(server: Server, timeout: float = 20.0) -> bool:
-    """True once /healthz answers 200; False if the process exited (e.g. port taken)."""
-    deadline = time.monotonic() + timeout
-    last = "no answer"
-    async with httpx.AsyncClient(timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if server.process.poll() is not None:
-                return False
-            try:
-                response = await client.get(f"{server.http_url}/healthz")
-                if response.status_code == 200:
-                    return True
-                last = f"{response.status_code} {response.text}"
-            except httpx.HTTPError as exc:
-                last = repr(exc)
-            await asyncio.sleep(0.1)
-    pytest.fail(f"{server.name} not healthy after {timeout}s ({last}):\n{server.log()}")
-
-
-async def _start_healthy_server(name: str, log_dir: Path, started: list[Server]) -> Server:
-    for attempt in range(3):  # another process may take the free port before uvicorn binds it
-        server = _start_server(f"{name}-{attempt}" if attempt else name, log_dir)
-        started.append(server)
-        if await _wait_healthy(server):
-            return server
-    pytest.fail(f"{name} exited with {server.process.returncode}:\n{server.log()}")
-
-
-async def _stop_server(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
-        try:
-            await asyncio.to_thread(server.process.wait, 5)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            await asyncio.to_thread(server.process.wait, 5)
-    server.log_file.close()
-
-
-@dataclass
-class Servers:
-    one: Server
-    two: Server
-    http: httpx.AsyncClient
-
-    def logs(self) -> str:
-        return "\n".join(f"----- {s.name} (port {s.port}) -----\n{s.log()}" for s in (self.one, self.two))
-
+class NotificationServers(Servers):
     async def send(self, server: Server, token: str, user_id: int, title: str) -> dict:
-        response = await self.http.post(
-            f"{server.http_url}/graphql",
-            json={"query": SEND, "variables": {"u": str(user_id), "t": title}},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        body = response.json()
+        body = await self.graphql(server, SEND, {"u": str(user_id), "t": title}, token)
         assert not body.get("errors"), body
         payload = body["data"]["sendNotification"]
         assert payload["errors"] == [], payload
@@ -174,17 +56,10 @@ class Servers:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def servers(database):
-    log_dir = Path(tempfile.mkdtemp(prefix="socialmall-servers-"))
-    started: list[Server] = []
     try:
-        async with asyncio.TaskGroup() as group:  # a failure cancels the other start-up
-            one = group.create_task(_start_healthy_server("server1", log_dir, started))
-            two = group.create_task(_start_healthy_server("server2", log_dir, started))
-        async with httpx.AsyncClient(timeout=5.0) as http:
-            yield Servers(one.result(), two.result(), http)
+        async with running_servers("server", cls=NotificationServers) as started:
+            yield started
     finally:
-        for server in started:
-            await _stop_server(server)
         if LATENCIES:
             print("\nlatencies (s):", {k: [round(v, 4) for v in vs] for k, vs in LATENCIES.items()})
 
@@ -197,104 +72,10 @@ async def print_server_logs_on_failure(request, servers):
         print(servers.logs())  # shown by pytest as "Captured stdout teardown"
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def redis():
-    from redis import asyncio as aioredis
-
-    client = aioredis.Redis.from_url(settings.REDIS_URL)
-    try:
-        yield client
-    finally:
-        await client.aclose()
-
-
-async def wait_numsub(redis, channel: str, count: int = 1, timeout: float = 10.0) -> None:
-    """Until `count` connections listen on `channel` in Redis."""
-    deadline = time.monotonic() + timeout
-    while True:
-        [(_, listening)] = await redis.pubsub_numsub(channel)
-        if listening >= count:
-            return
-        if time.monotonic() > deadline:
-            pytest.fail(f"{listening} subscribers to {channel} on Redis after {timeout}s, expected {count}")
-        await asyncio.sleep(0.02)
-
-
 async def wait_subscribed(redis, user_id: int, timeout: float = 10.0) -> None:
     """Until a server listens on the user's channel: the subscription is live, so an
     event published from now on reaches it (no server subscribes to it otherwise)."""
     await wait_numsub(redis, f"user:{user_id}", 1, timeout)
-
-
-# --- a minimal GraphQL-over-WebSocket client --------------------------------------------
-
-
-class WsClient:
-    """graphql-transport-ws or the legacy graphql-ws, on the `websockets` package.
-
-    A reader task timestamps every message on arrival, so latencies don't include the
-    time the test spends elsewhere.
-    """
-
-    def __init__(self, ws, protocol: str) -> None:
-        self.ws = ws
-        self.protocol = protocol
-        self.messages: asyncio.Queue[tuple[float, dict]] = asyncio.Queue()
-        self.reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        with contextlib.suppress(Exception):
-            async for raw in self.ws:
-                message = json.loads(raw)
-                if message.get("type") == "ping":  # graphql-transport-ws keep-alive
-                    await self.ws.send(json.dumps({"type": "pong"}))
-                    continue
-                if message.get("type") in ("pong", "ka"):
-                    continue
-                await self.messages.put((time.perf_counter(), message))
-        await self.messages.put((time.perf_counter(), {"type": "__closed__"}))
-
-    async def next(self, timeout: float) -> tuple[float, dict]:
-        return await asyncio.wait_for(self.messages.get(), timeout)
-
-    async def subscribe(self, query: str, op_id: str = "1") -> None:
-        kind = "subscribe" if self.protocol == "graphql-transport-ws" else "start"
-        await self.ws.send(json.dumps({"id": op_id, "type": kind, "payload": {"query": query}}))
-
-    async def next_notification(self, timeout: float, op_id: str = "1") -> tuple[float, dict]:
-        """(arrival time, the `myNotifications` object) of the next data message."""
-        at, message = await self.next(timeout)
-        data_type = "next" if self.protocol == "graphql-transport-ws" else "data"
-        assert message.get("type") == data_type and message.get("id") == op_id, message
-        assert not message["payload"].get("errors"), message
-        return at, message["payload"]["data"]["myNotifications"]
-
-    async def expect_silence(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-        assert self.messages.empty(), f"unexpected message: {self.messages.get_nowait()[1]}"
-
-    async def close(self) -> None:
-        await self.ws.close()
-        self.reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.reader
-
-
-@contextlib.asynccontextmanager
-async def ws_client(server: Server, protocol: str, token: str | None):
-    from websockets.asyncio.client import connect
-
-    async with connect(server.ws_url, subprotocols=[protocol], open_timeout=5) as ws:
-        assert ws.subprotocol == protocol
-        payload = {"authorization": f"Bearer {token}"} if token else {}
-        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
-        client = WsClient(ws, protocol)
-        try:
-            _, ack = await client.next(5)
-            assert ack["type"] == "connection_ack", ack
-            yield client
-        finally:
-            await client.close()
 
 
 # --- tests ---------------------------------------------------------------------------

@@ -1,0 +1,179 @@
+"""Three-level distribution types (DIS-1, DIS-2, DIS-4): settings, commissions, my totals,
+live commission events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from models import distribution as m
+from schema.errors import UserError
+from schema.money import Money
+from schema.types.consignment import _mask_name
+from services.distribution_math import Config
+
+
+@strawberry.enum(description="A commission's state: PENDING (frozen until the order completes and the freeze period "
+    "passes), AVAILABLE (in the wallet), REVERSED (every unit refunded), REJECTED (refused by risk review).")
+class CommissionStatus(Enum):
+    PENDING = "PENDING"
+    AVAILABLE = "AVAILABLE"
+    REVERSED = "REVERSED"
+    REJECTED = "REJECTED"
+
+
+@strawberry.enum(description="How a level's commission is computed: FIXED fen per unit bought, or PERCENT of the "
+    "commission base in basis points (1000 = 10 %).")
+class CommissionRuleKind(Enum):
+    FIXED = "FIXED"
+    PERCENT = "PERCENT"
+
+
+@strawberry.enum(description="What happened to one of my commissions: CREATED (booked, pending), AVAILABLE (released "
+    "to my wallet), REVERSED (a refund took back some or all of it), REJECTED (refused by risk review).")
+class CommissionEventKind(Enum):
+    CREATED = "CREATED"
+    AVAILABLE = "AVAILABLE"
+    REVERSED = "REVERSED"
+    REJECTED = "REJECTED"
+
+
+@strawberry.type(description="The rule paying one distribution level.")
+class LevelRule:
+    level: int = strawberry.field(description="Level, 1 (the buyer's referrer, or the buyer with self-purchase on) to 3.")
+    kind: CommissionRuleKind = strawberry.field(description="Fixed per unit or percentage of the base.")
+    value: int = strawberry.field(description="Fen per unit (FIXED) or basis points of the base (PERCENT).")
+
+
+@strawberry.type(description="A grade-specific rule: a beneficiary of this grade earns it at this level instead of the level's rule (DIS-6).")
+class GradeLevelRule:
+    grade: str = strawberry.field(description="Member grade, e.g. V2.")
+    level: int = strawberry.field(description="Level, 1 to 3.")
+    kind: CommissionRuleKind = strawberry.field(description="Fixed per unit or percentage of the base.")
+    value: int = strawberry.field(description="Fen per unit (FIXED) or basis points of the base (PERCENT).")
+
+
+@strawberry.type(description="The platform's distribution settings (DIS-1). A product's own rates (CAT-3) come first, then "
+    "the beneficiary's grade rule, then the level's rule; the levels together never exceed the base, the deepest level is cut first.")
+class DistributionSettings:
+    levels: int = strawberry.field(description="Levels paid, 1 to 3 (never more: compliance).")
+    rules: list[LevelRule] = strawberry.field(description="One rule per level, level 1 first.")
+    grade_rules: list[GradeLevelRule] = strawberry.field(description="Grade-specific rules.")
+    self_purchase: bool = strawberry.field(description="On: a buyer earns level 1 on their own purchases (their referrer level 2 …).")
+    freeze_days: int = strawberry.field(description="Days after an order completes before its commissions become available.")
+    updated_at: datetime | None = strawberry.field(description="Last saved; null while the defaults are in force.")
+
+    @classmethod
+    def from_view(cls, view) -> "DistributionSettings":
+        config: Config = view.config
+        return cls(
+            levels=config.levels,
+            rules=[LevelRule(level=i + 1, kind=CommissionRuleKind(r.kind), value=r.value) for i, r in enumerate(config.rules)],
+            grade_rules=[GradeLevelRule(grade=g, level=lv, kind=CommissionRuleKind(r.kind), value=r.value)
+                         for g, by in sorted(config.grade_rules.items()) for lv, r in sorted(by.items())],
+            self_purchase=config.self_purchase, freeze_days=config.freeze_days, updated_at=view.updated_at,
+        )
+
+
+@strawberry.type(description="What I earn at one level on one order line (DIS-4).")
+class Commission:
+    id: strawberry.ID = strawberry.field(description="Commission id.")
+    level: int = strawberry.field(description="My level for this purchase: 1 (direct) to 3.")
+    status: CommissionStatus = strawberry.field(description="Pending, available, reversed or rejected.")
+    created_at: datetime = strawberry.field(description="When it was booked (the order's payment).")
+
+    @strawberry.field(description="The commission base: the line's paid goods amount (after discounts, shipping excluded).")
+    def base(self: m.Commission) -> Money:
+        return Money.from_fen(self.base)
+
+    @strawberry.field(description="What was booked.")
+    def amount(self: m.Commission) -> Money:
+        return Money.from_fen(self.amount)
+
+    @strawberry.field(description="Taken back by refunds of the line (pro rata to the units refunded).")
+    def reversed(self: m.Commission) -> Money:
+        return Money.from_fen(self.reversed_amount)
+
+    @strawberry.field(description="Part of a reversal after release that my wallet could not cover: owed, repaid from my next commissions.")
+    def debt_recorded(self: m.Commission) -> Money:
+        return Money.from_fen(self.debt_amount)
+
+    @strawberry.field(description="Why risk review rejected it (REJECTED only).")
+    def reject_reason(self: m.Commission) -> str | None:
+        return self.reject_reason or None
+
+    @strawberry.field(description="When it became available in my wallet (AVAILABLE, or REVERSED after that).")
+    def available_at(self: m.Commission) -> datetime | None:
+        return self.available_at
+
+    @strawberry.field(description="PENDING: when the freeze ends, once the order has completed (null before). "
+                      "It becomes available at the next release run after that.")
+    async def releases_at(self: m.Commission, info: Info) -> datetime | None:
+        if self.status != "PENDING":
+            return None
+        return await info.context.loaders.distribution.release_at_by_order.load(self.order_id)
+
+    @strawberry.field(description="The order's number.")
+    async def order_no(self: m.Commission, info: Info) -> str:
+        order = await info.context.loaders.orders.order.load(self.order_id)
+        return order.order_no if order else ""
+
+    @strawberry.field(description="Who bought, masked (阿强 -> 阿*).")
+    async def buyer_nickname(self: m.Commission, info: Info) -> str:
+        buyer = await info.context.loaders.user.load(self.buyer_id)
+        return _mask_name(buyer.nickname if buyer else "")
+
+
+@strawberry.type(description="My commission totals (net of refunds).")
+class CommissionSummary:
+    pending: Money = strawberry.field(description="Booked, still frozen.")
+    available: Money = strawberry.field(description="Released to my wallet.")
+    reversed: Money = strawberry.field(description="Taken back by refunds.")
+    rejected: Money = strawberry.field(description="Refused by risk review.")
+    debt: Money = strawberry.field(description="Owed after refunds of released commissions my wallet could not cover.")
+
+
+@strawberry.type(description="A live change to one of my commissions.")
+class CommissionEvent:
+    kind: CommissionEventKind = strawberry.field(description="What happened.")
+    commission: Commission = strawberry.field(description="The commission as it is now.")
+    amount: Money | None = strawberry.field(description="REVERSED: what this refund took back; null otherwise.")
+
+
+@strawberry.input(description="The rule for one level.")
+class LevelRuleInput:
+    level: int = strawberry.field(description="Level, 1 to 3.")
+    kind: CommissionRuleKind = strawberry.field(description="Fixed per unit or percentage of the base.")
+    value: int = strawberry.field(description="Fen per unit (FIXED) or basis points (PERCENT, 0-10000), 0 or more.")
+
+
+@strawberry.input(description="A grade-specific rule for one level.")
+class GradeLevelRuleInput:
+    grade: str = strawberry.field(description="Member grade: V1, V2, V3 or AGENT.")
+    level: int = strawberry.field(description="Level, 1 to 3.")
+    kind: CommissionRuleKind = strawberry.field(description="Fixed per unit or percentage of the base.")
+    value: int = strawberry.field(description="Fen per unit (FIXED) or basis points (PERCENT, 0-10000), 0 or more.")
+
+
+@strawberry.input(description="The whole distribution settings (replaced as a whole; a refusal changes nothing).")
+class DistributionSettingsInput:
+    levels: int = strawberry.field(description="Levels paid, 1 to 3.")
+    rules: list[LevelRuleInput] = strawberry.field(description="Exactly one rule for each level 1..levels.")
+    self_purchase: bool = strawberry.field(description="Whether buyers earn level 1 on their own purchases.")
+    freeze_days: int = strawberry.field(description="Days after completion before commissions become available (0-365).")
+    grade_rules: list[GradeLevelRuleInput] = strawberry.field(default_factory=list, description="Grade-specific rules.")
+
+
+@strawberry.type(description="Outcome of saving the distribution settings.")
+class DistributionSettingsPayload:
+    settings: DistributionSettings | None = strawberry.field(default=None, description="The settings now in force.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; nothing changed.")
+
+
+@strawberry.type(description="Outcome of a commission review.")
+class CommissionPayload:
+    commission: Commission | None = strawberry.field(default=None, description="The commission as it is now.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; nothing changed.")

@@ -1,0 +1,438 @@
+"""Commissions of the three-level distribution (三级分销, DIS-1, DIS-2, DIS-4): booked when
+an order is paid, reversed pro rata when its lines are refunded, released to the wallet by
+the worker once the order has completed and the freeze period has passed, rejected by risk
+review. Every change of money is one ledger journal transaction (services.ledger).
+
+Who earns: the buyer's upline chain, as many levels as are on (at most three, RISK-1).
+Self-purchase off: the buyer's upline is level 1, its upline level 2 …; on: the buyer is
+level 1 of their own purchase and the upline level 2 … A disabled account at a level is
+skipped without moving the others up: nobody is paid at a level that is not theirs.
+
+Who pays (funding), decided per line at payment and kept on the commission, so that a
+reversal always gives the money back to where it came from:
+- goods of a THIRD-PARTY merchant: the merchant, from its MERCHANT_PENDING account (the
+  distribution cost is the merchant's, deducted from what it will be settled);
+- goods of the platform's SELF-OPERATED merchant: the platform's PROMOTION_EXPENSE budget.
+  A self-operated retail unit matched to a consigned unit has already handed its whole
+  price to the consignment seller and the platform's fee (services.consignment), so the
+  merchant's pending account cannot pay for it; the platform pays every self-operated
+  commission alike. A third-party line with units matched to consignments is paid by the
+  platform for the same reason.
+
+Money path:
+  paid       source -> beneficiary COMMISSION_PENDING       (one transaction per order)
+  released   COMMISSION_PENDING -> COMMISSION_DEBT (repays debt first) -> WALLET
+  reversed   while PENDING:   COMMISSION_PENDING -> source
+             once AVAILABLE:  WALLET -> source as far as the wallet covers it; the shortfall
+                              is recorded as debt: the user's COMMISSION_DEBT account goes
+                              negative by it (-x = owes x) and pays the source. The source
+                              always gets its full share back; nothing is lost silently. A
+                              debt is repaid first from the user's next commission released.
+  rejected   COMMISSION_PENDING -> source (what is left after refunds)
+
+Rounding (services.distribution_math): PERCENT shares round down; the levels together
+never exceed the line's paid goods amount (deepest level cut first); a refund of q of n
+units reverses each commission by the cumulative floor, so refunding every unit in any
+number of steps gives back exactly what was booked.
+
+Concurrency: a commission's status and reversed amount move only by conditional UPDATEs
+in the same unit of work as their journal entries. A refund locks the line's commission
+rows first (PostgreSQL), so the release job waits for it and then releases the rest; two
+workers releasing at once skip what the other took. A beneficiary's WALLET and
+COMMISSION_DEBT rows are locked (ascending ids) before their balances are read.
+Live events go to `user_channel(beneficiary)`: commission_created / _available /
+_reversed / _rejected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Subquery
+from tortoise.functions import Sum
+
+import settings
+from models.accounts import User
+from models.catalog import Product
+from models.consignment import WholesaleUnit
+from models.distribution import Commission, DistributionConfig, DistributionConfigChange
+from models.grades import UserGrade
+from models.ledger import LedgerAccount
+from models.merchants import Merchant
+from models.orders import Order, OrderLine
+from services import clock, ledger, order_hooks
+from services import consignment_hooks  # noqa: F401  (registers first: commissions see the consignment matches)
+from services.access import Grants
+from services.catalog import GIFT_GRADES, sql
+from services.distribution_math import Config, Rule, build_config, resolve_rules, reversal_share, split_line
+from services.errors import DomainError, ErrorCode
+from services.events import emit, unit_of_work, user_channel
+from services.ledger import MERCHANT, Posting, Purpose
+
+PENDING, AVAILABLE, REVERSED, REJECTED = "PENDING", "AVAILABLE", "REVERSED", "REJECTED"
+STATUSES = (PENDING, AVAILABLE, REVERSED, REJECTED)
+FUNDED_BY_MERCHANT, FUNDED_BY_PLATFORM = "MERCHANT", "PLATFORM"
+CONFIG_ID = 1
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def default_config() -> Config:
+    """The settings in force until an admin first edits them (settings.DISTRIBUTION_*)."""
+    rules = []
+    for level, text in enumerate(settings.DISTRIBUTION_RULES.split(","), start=1):
+        kind, _, value = text.strip().partition(":")
+        rules.append((level, kind.strip().upper(), int(value)))
+    levels = settings.DISTRIBUTION_LEVELS
+    return build_config(levels, rules[:levels], self_purchase=settings.DISTRIBUTION_SELF_PURCHASE,
+                        freeze_days=settings.COMMISSION_FREEZE_DAYS, grades=GIFT_GRADES)
+
+
+def _from_row(row: DistributionConfig) -> Config:
+    return Config(
+        levels=row.levels,
+        rules=tuple(Rule(r["kind"], int(r["value"])) for r in row.rules),
+        self_purchase=row.self_purchase,
+        freeze_days=row.freeze_days,
+        grade_rules={g: {int(lv): Rule(r["kind"], int(r["value"])) for lv, r in by.items()} for g, by in row.grade_rules.items()},
+    )
+
+
+def _to_values(config: Config) -> dict:
+    return {
+        "levels": config.levels,
+        "rules": [{"kind": r.kind, "value": r.value} for r in config.rules],
+        "grade_rules": {g: {str(lv): {"kind": r.kind, "value": r.value} for lv, r in sorted(by.items())}
+                        for g, by in sorted(config.grade_rules.items())},
+        "self_purchase": config.self_purchase,
+        "freeze_days": config.freeze_days,
+    }
+
+
+@dataclass(frozen=True)
+class SettingsView:
+    config: Config
+    updated_at: object = None  # datetime; None while the defaults are in force
+    updated_by_id: int | None = None
+
+
+async def current_settings(conn=None) -> SettingsView:
+    """What is in force: the row once an admin has saved settings, the defaults before
+    (reading never writes, so payments never race to create the row)."""
+    query = DistributionConfig.filter(id=CONFIG_ID)
+    row = await (query.using_db(conn) if conn else query).first()
+    if row is None:
+        return SettingsView(default_config())
+    return SettingsView(_from_row(row), row.updated_at, row.updated_by_id)
+
+
+async def current_config(conn=None) -> Config:
+    return (await current_settings(conn)).config
+
+
+def _require_manager(grants: Grants) -> None:
+    if not grants.has("distribution.manage"):
+        raise DomainError(ErrorCode.FORBIDDEN, "This needs the distribution.manage permission.")
+
+
+async def update_settings(
+    grants: Grants, actor_id: int, *, levels: int, rules: list[tuple[int, str, int]], self_purchase: bool,
+    freeze_days: int, grade_rules: list[tuple[str, int, str, int]] = (),
+) -> SettingsView:
+    """An admin replaces the distribution settings (validated as a whole: a refusal changes
+    nothing); the change is recorded in DistributionConfigChange. Commissions already booked
+    keep the terms they were booked with; the freeze period in force applies at release."""
+    _require_manager(grants)
+    config = build_config(levels, rules, self_purchase=self_purchase, freeze_days=freeze_days,
+                          grade_rules=grade_rules, grades=GIFT_GRADES)
+    values = _to_values(config)
+    async with unit_of_work() as conn:
+        if not await DistributionConfig.filter(id=CONFIG_ID).using_db(conn).exists():
+            try:  # the first save: the row starts as the defaults, so the audit shows them as "before"
+                async with unit_of_work() as inner:  # a savepoint: a concurrent first save may win
+                    await DistributionConfig.create(id=CONFIG_ID, **_to_values(default_config()), using_db=inner)
+            except IntegrityError:
+                pass
+        if conn.capabilities.dialect == "postgres":
+            await conn.execute_query(sql(conn, "SELECT id FROM distribution_config WHERE id = ? FOR UPDATE"), [CONFIG_ID])
+        before = _to_values(await current_config(conn))
+        await DistributionConfig.filter(id=CONFIG_ID).using_db(conn).update(
+            updated_by_id=actor_id, updated_at=clock.now(), **values
+        )
+        await DistributionConfigChange.create(actor_id=actor_id, before=before, after=values, using_db=conn)
+    return await current_settings()
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+async def _source_account(funded_by: str, merchant_id: int) -> int:
+    if funded_by == FUNDED_BY_PLATFORM:
+        return (await ledger.platform_account(Purpose.PROMOTION_EXPENSE)).id
+    return (await ledger.get_account(MERCHANT, merchant_id, Purpose.MERCHANT_PENDING)).id
+
+
+async def _pending_account(user_id: int) -> int:
+    return (await ledger.user_account(user_id, Purpose.COMMISSION_PENDING)).id
+
+
+async def _lock_wallet_and_debt(conn, user_id: int, *also: int) -> tuple[int, int, int, int]:
+    """(wallet id, wallet balance, debt id, debt balance), those rows (and `also`) locked in
+    ascending id order on PostgreSQL before the balances are read; SQLite serialises writers."""
+    wallet = (await ledger.user_account(user_id, Purpose.WALLET)).id
+    debt = (await ledger.user_account(user_id, Purpose.COMMISSION_DEBT)).id
+    if conn.capabilities.dialect == "postgres":
+        ids = sorted({wallet, debt, *also})
+        await conn.execute_query(
+            sql(conn, f"SELECT id FROM ledger_account WHERE id IN ({', '.join('?' * len(ids))}) ORDER BY id FOR UPDATE"), ids
+        )
+    balances = dict(await LedgerAccount.filter(id__in=[wallet, debt]).using_db(conn).values_list("id", "balance"))
+    return wallet, int(balances[wallet]), debt, int(balances[debt])
+
+
+# --------------------------------------------------------------------------- booking (order paid)
+
+
+async def _chain(buyer_id: int, config: Config, conn) -> list[tuple[int | None, str]]:
+    """The beneficiaries of a purchase, level 1 first: (user id, or None for a disabled
+    account whose level is skipped; grade)."""
+    ids: list[tuple[int, bool]] = []
+    if config.self_purchase:
+        rows = await User.filter(id=buyer_id).using_db(conn).values_list("upline_id", "is_active")
+        upline = rows[0][0] if rows else None
+        ids.append((buyer_id, bool(rows and rows[0][1])))
+    else:
+        rows = await User.filter(id=buyer_id).using_db(conn).values_list("upline_id", flat=True)
+        upline = rows[0] if rows else None
+    seen = {buyer_id}
+    while upline is not None and upline not in seen and len(ids) < config.levels:
+        seen.add(upline)  # bindings refuse cycles; this guard only keeps the walk finite
+        rows = await User.filter(id=upline).using_db(conn).values_list("upline_id", "is_active")
+        if not rows:
+            break
+        ids.append((upline, bool(rows[0][1])))
+        upline = rows[0][0]
+    grades = dict(await UserGrade.filter(user_id__in=[i for i, _ in ids]).using_db(conn).values_list("user_id", "grade"))
+    return [(uid if active else None, grades.get(uid, "")) for uid, active in ids]
+
+
+async def on_paid(order: Order, conn) -> list[Commission]:
+    """ON_PAID hook: book every level's commission on each line of the paid order, in one
+    journal transaction (source -> COMMISSION_PENDING), inside the payment's unit of work."""
+    config = await current_config(conn)
+    chain = await _chain(order.buyer_id, config, conn)
+    if not any(uid for uid, _ in chain):
+        return []
+    lines = await OrderLine.filter(order_id=order.id).using_db(conn).order_by("id")
+    products = {
+        p["id"]: p for p in await Product.filter(id__in={ln.product_id for ln in lines}).using_db(conn)
+        .values("id", "distribution_enabled", "distribution_rates")
+    }
+    kinds = await Merchant.filter(id=order.merchant_id).using_db(conn).values_list("kind", flat=True)
+    self_operated = bool(kinds) and kinds[0] == "SELF_OPERATED"
+    matched: set[int] = set()
+    if not self_operated:
+        matched = set(await WholesaleUnit.filter(matched_order_id=order.id).using_db(conn).values_list("matched_line_id", flat=True))
+    grades = [grade for _, grade in chain]
+    postings: list[Posting] = []
+    created: list[Commission] = []
+    for line in lines:
+        product = products.get(line.product_id) or {"distribution_enabled": False, "distribution_rates": {}}
+        rules = resolve_rules(config, grades, enabled=product["distribution_enabled"], product_rates=product["distribution_rates"])
+        base = line.amount - line.refunded_amount
+        amounts = split_line(base, line.quantity - line.refunded_quantity, rules)
+        funded_by = FUNDED_BY_PLATFORM if self_operated or line.id in matched else FUNDED_BY_MERCHANT
+        for level, ((beneficiary, _), amount) in enumerate(zip(chain, amounts), start=1):
+            if beneficiary is None or amount <= 0:
+                continue
+            commission = await Commission.create(
+                order_id=order.id, line_id=line.id, buyer_id=order.buyer_id, beneficiary_id=beneficiary, level=level,
+                base=base, amount=amount, funded_by=funded_by, merchant_id=order.merchant_id, using_db=conn,
+            )
+            created.append(commission)
+            postings += [Posting(await _source_account(funded_by, order.merchant_id), -amount),
+                         Posting(await _pending_account(beneficiary), amount)]
+    if postings:
+        await ledger.post(
+            "COMMISSION_BOOKED", postings, idempotency_key=f"commission:paid:{order.id}",
+            reference_type="ORDER", reference_id=str(order.id),
+        )
+    for commission in created:
+        emit(user_channel(commission.beneficiary_id), {"type": "commission_created", "commissionId": str(commission.id)})
+    return created
+
+
+# --------------------------------------------------------------------------- reversal (line refunded)
+
+
+async def on_line_refunded(refund: order_hooks.LineRefund, conn) -> int:
+    """ON_LINE_REFUNDED hook: reverse each live commission of the line pro rata (cumulative
+    floor), inside the refund's unit of work and before the buyer's money leaves the
+    merchant's pending account. Returns the fen reversed."""
+    line = refund.line
+    before = line.refunded_quantity - refund.quantity  # the refund already counted its units on the line
+    if conn.capabilities.dialect == "postgres":
+        await conn.execute_query(sql(conn, "SELECT id FROM commission WHERE line_id = ? ORDER BY id FOR UPDATE"), [line.id])
+    rows = await Commission.filter(line_id=line.id, status__in=[PENDING, AVAILABLE]).using_db(conn).order_by("id")
+    postings: list[Posting] = []
+    reversed_ids: list[tuple[int, int, int]] = []
+    total = 0
+    now = clock.now()
+    for c in rows:
+        share = min(reversal_share(c.amount, line.quantity, before, refund.quantity), c.amount - c.reversed_amount)
+        if share <= 0:
+            continue
+        debt = 0
+        source = await _source_account(c.funded_by, c.merchant_id)
+        if c.status == PENDING:
+            postings += [Posting(await _pending_account(c.beneficiary_id), -share), Posting(source, share)]
+        else:  # AVAILABLE: already in the wallet
+            wallet, wallet_balance, debt_account, _ = await _lock_wallet_and_debt(conn, c.beneficiary_id)
+            taken = sum(-p.amount for p in postings if p.account_id == wallet)  # an earlier commission of this refund
+            from_wallet = max(min(share, wallet_balance - taken), 0)
+            debt = share - from_wallet
+            if from_wallet:
+                postings.append(Posting(wallet, -from_wallet))
+            if debt:
+                postings.append(Posting(debt_account, -debt))
+            postings.append(Posting(source, share))
+        status = REVERSED if c.reversed_amount + share >= c.amount else c.status
+        moved = await Commission.filter(id=c.id, status=c.status, reversed_amount=c.reversed_amount).using_db(conn).update(
+            reversed_amount=F("reversed_amount") + share, debt_amount=F("debt_amount") + debt, status=status, updated_at=now,
+        )
+        if moved != 1:  # cannot happen under the row locks; refuse rather than reverse twice
+            raise DomainError(ErrorCode.INVALID_TRANSITION, "A commission of this line changed meanwhile; try again.", "status")
+        reversed_ids.append((c.id, c.beneficiary_id, share))
+        total += share
+    if postings:
+        await ledger.post(
+            "COMMISSION_REVERSED", postings, idempotency_key=f"commission:reverse:{line.id}:{line.refunded_quantity}",
+            reference_type="ORDER_LINE", reference_id=str(line.id),
+        )
+    for commission_id, beneficiary, share in reversed_ids:
+        emit(user_channel(beneficiary), {"type": "commission_reversed", "commissionId": str(commission_id), "amount": share})
+    return total
+
+
+# --------------------------------------------------------------------------- release (worker)
+
+
+async def release_due(limit: int = 500) -> int:
+    """Worker job: commissions still PENDING whose order completed at least the freeze
+    period ago become AVAILABLE: COMMISSION_PENDING -> WALLET (any commission debt of the
+    beneficiary is repaid first). Each commission moves by a conditional UPDATE in the same
+    unit of work as its journal entry, so two workers at once release each one once."""
+    config = await current_config()
+    cutoff = clock.now() - timedelta(days=config.freeze_days)
+    completed = Subquery(Order.filter(status="COMPLETED", completed_at__lte=cutoff).values("id"))
+    ids = await Commission.filter(status=PENDING, order_id__in=completed).order_by("id").limit(limit).values_list("id", flat=True)
+    done = 0
+    for commission_id in ids:
+        async with unit_of_work() as conn:
+            now = clock.now()
+            moved = await Commission.filter(id=commission_id, status=PENDING).using_db(conn).update(
+                status=AVAILABLE, available_at=now, updated_at=now
+            )
+            if moved != 1:
+                continue  # another worker released it, or it was reversed / rejected meanwhile
+            c = await Commission.get(id=commission_id).using_db(conn)  # fresh: a refund may have just reversed part
+            left = c.amount - c.reversed_amount
+            if left > 0:
+                pending = await _pending_account(c.beneficiary_id)
+                wallet, _, debt_account, debt_balance = await _lock_wallet_and_debt(conn, c.beneficiary_id, pending)
+                repay = min(max(-debt_balance, 0), left)
+                postings = [Posting(pending, -left)]
+                if repay:
+                    postings.append(Posting(debt_account, repay))
+                if left - repay:
+                    postings.append(Posting(wallet, left - repay))
+                await ledger.post(
+                    "COMMISSION_RELEASED", postings, idempotency_key=f"commission:release:{c.id}",
+                    reference_type="COMMISSION", reference_id=str(c.id),
+                )
+            emit(user_channel(c.beneficiary_id), {"type": "commission_available", "commissionId": str(c.id)})
+        done += 1
+    return done
+
+
+# --------------------------------------------------------------------------- risk review
+
+
+async def reject(grants: Grants, actor_id: int, commission_id: int, reason: str) -> Commission:
+    """Risk review refuses a PENDING commission: it becomes REJECTED with the reason, and
+    what is left of it goes back to its source. Admins only (distribution.manage)."""
+    _require_manager(grants)
+    reason = (reason or "").strip()
+    if not 1 <= len(reason) <= 256:
+        raise DomainError(ErrorCode.INVALID_INPUT, "A reason of 1 to 256 characters is required.", "reason")
+    commission = await Commission.get_or_none(id=commission_id)
+    if commission is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such commission.", "id")
+    async with unit_of_work() as conn:
+        if conn.capabilities.dialect == "postgres":
+            await conn.execute_query(sql(conn, "SELECT id FROM commission WHERE id = ? FOR UPDATE"), [commission_id])
+        c = await Commission.get(id=commission_id).using_db(conn)
+        if c.status != PENDING:
+            raise DomainError(ErrorCode.INVALID_TRANSITION, f"Only a pending commission can be rejected; this one is {c.status.lower()}.", "id")
+        moved = await Commission.filter(id=c.id, status=PENDING, reversed_amount=c.reversed_amount).using_db(conn).update(
+            status=REJECTED, reject_reason=reason, rejected_by_id=actor_id, updated_at=clock.now()
+        )
+        if moved != 1:
+            raise DomainError(ErrorCode.INVALID_TRANSITION, "This commission changed meanwhile; try again.", "id")
+        left = c.amount - c.reversed_amount
+        if left > 0:
+            await ledger.post(
+                "COMMISSION_REJECTED",
+                [Posting(await _pending_account(c.beneficiary_id), -left), Posting(await _source_account(c.funded_by, c.merchant_id), left)],
+                idempotency_key=f"commission:reject:{c.id}", reference_type="COMMISSION", reference_id=str(c.id),
+                memo=reason, actor_id=actor_id,
+            )
+        emit(user_channel(c.beneficiary_id), {"type": "commission_rejected", "commissionId": str(c.id)})
+    return await Commission.get(id=commission_id)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def my_commissions(user_id: int, status: str | None = None):
+    query = Commission.filter(beneficiary_id=user_id)
+    return query.filter(status=status) if status else query
+
+
+@dataclass(frozen=True)
+class Summary:
+    pending: int  # frozen: booked, not yet available (net of refunds)
+    available: int  # released to the wallet (net of refunds after release)
+    reversed: int  # taken back by refunds
+    rejected: int  # refused by risk review
+    debt: int  # owed after reversals the wallet could not cover (0 or more)
+
+
+async def summary(user_id: int) -> Summary:
+    rows = await (
+        Commission.filter(beneficiary_id=user_id).group_by("status")
+        .annotate(amount_sum=Sum("amount"), reversed_sum=Sum("reversed_amount")).values("status", "amount_sum", "reversed_sum")
+    )
+    net = {r["status"]: int(r["amount_sum"] or 0) - int(r["reversed_sum"] or 0) for r in rows}
+    reversed_total = sum(int(r["reversed_sum"] or 0) for r in rows)
+    debt = await LedgerAccount.filter(owner_type=ledger.USER, owner_id=user_id, purpose=Purpose.COMMISSION_DEBT).values_list("balance", flat=True)
+    return Summary(
+        pending=net.get(PENDING, 0), available=net.get(AVAILABLE, 0), reversed=reversed_total,
+        rejected=net.get(REJECTED, 0), debt=max(-int(debt[0]), 0) if debt else 0,
+    )
+
+
+async def release_times(order_ids: list[int]) -> list:
+    """For each order: when the freeze of its PENDING commissions ends (completed_at +
+    the freeze period in force), or None while the order has not completed. The release
+    job makes them available on its first run after that."""
+    days = (await current_config()).freeze_days
+    done = dict(await Order.filter(id__in=set(order_ids), status="COMPLETED").values_list("id", "completed_at"))
+    return [done[i] + timedelta(days=days) if done.get(i) else None for i in order_ids]
+
+
+order_hooks.ON_PAID.append(on_paid)
+order_hooks.ON_LINE_REFUNDED.append(on_line_refunded)

@@ -1,0 +1,106 @@
+"""Admin live consignment statistics (CON-9, RT-2).
+
+Choice: a snapshot, then deltas. The services emit a small `consignment_stats` event on
+the admin channel, inside the transaction that changes a counter (unit consigned, sold,
+returned to the queue after a refund, taken out of the queue, settled; retail or
+wholesale order paid), so it is published only if that commits. A subscription reads the
+counters once when it starts (`live_snapshot`, a few aggregate queries) and then applies
+each event in memory (`apply_event`): no database query per event, whatever the number of
+subscribers or the sales rate. It re-reads the snapshot only when the business day
+changes (today's figures start again from zero) and every RESYNC_SECONDS, which bounds the
+drift an event lost in transit (a Redis restart) or one committed while the snapshot was
+being read could cause. The session and the consignment.manage permission are checked
+when the subscription starts (FORBIDDEN otherwise) and again every PERMISSION_CHECK_SECONDS,
+not per event.
+
+(The alternative, recomputing at most once a second per process and fanning out, is exact
+without deltas but scans the day's orders every second while sales go on.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncGenerator
+from datetime import timedelta
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers.common import requires, viewer
+from schema.errors import ApiError
+from schema.types.consignment_stats import LiveConsignmentStats
+from services import access, auth, clock, consignment_stats as stats
+from services.errors import ErrorCode
+from services.events import admin_channel
+from subscriptions.hub import SlowConsumer, get_broadcast
+
+PERMISSION = "consignment.manage"
+PERMISSION_CHECK_SECONDS = 30.0
+RESYNC_SECONDS = 300.0
+
+
+class _AdminGuard:
+    """Re-checks the session and the permission at most every PERMISSION_CHECK_SECONDS."""
+
+    def __init__(self, user_id: int, session_id) -> None:
+        self.user_id, self.session_id, self.checked = user_id, session_id, time.monotonic()
+
+    async def check(self) -> None:
+        if time.monotonic() - self.checked < PERMISSION_CHECK_SECONDS:
+            return
+        self.checked = time.monotonic()
+        if not await auth.session_is_live(self.session_id):
+            raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
+        if not (await access.load_grants(self.user_id)).has(PERMISSION):
+            raise ApiError(ErrorCode.FORBIDDEN, f"This needs the {PERMISSION} permission.")
+
+
+def _seconds_to_next_day() -> float:
+    tomorrow = stats.day_start(stats.today() + timedelta(days=1))
+    return max((tomorrow - clock.now()).total_seconds(), 0.0) + 0.01
+
+
+async def live_counters(guard: _AdminGuard) -> AsyncGenerator[stats.LiveCounters, None]:
+    """The counters now, then each time they change."""
+    # Subscribe first, then read: an event committed after the read is applied, not lost.
+    async with get_broadcast().subscribe(admin_channel()) as subscriber:
+        counters = await stats.live_snapshot()
+        yield counters
+        events = aiter(subscriber)
+        resync_at = time.monotonic() + RESYNC_SECONDS
+        while True:
+            timeout = min(_seconds_to_next_day(), max(resync_at - time.monotonic(), 0.0))
+            try:
+                raw = await asyncio.wait_for(anext(events), timeout)
+            except TimeoutError:
+                raw = None
+            await guard.check()
+            if raw is None or stats.today() != counters.day:
+                fresh = await stats.live_snapshot()
+                resync_at = time.monotonic() + RESYNC_SECONDS
+                if fresh != counters:
+                    counters = fresh
+                    yield counters
+                continue
+            changed = stats.apply_event(counters, json.loads(raw.message))
+            if changed is not None:
+                counters = changed
+                yield counters
+
+
+@strawberry.type
+class ConsignmentStatsSubscriptions:
+    @strawberry.subscription(
+        description="Live consignment counters for administrators (consignment.manage): units in the queue now, units sold "
+        "and goods sold today, rewards pending. First the current values, then an update each time one changes.",
+        extensions=requires(PERMISSION),
+    )
+    async def admin_consignment_stats(self, info: Info) -> AsyncGenerator[LiveConsignmentStats, None]:
+        guard = _AdminGuard(viewer(info).id, info.context.session_id)
+        try:
+            async for counters in live_counters(guard):
+                yield LiveConsignmentStats.from_counters(counters)
+        except SlowConsumer:
+            raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None
