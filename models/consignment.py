@@ -72,14 +72,14 @@ class WholesaleUnit(Model):
     # HELD / PICKUP -> REFUNDED (the wholesale purchase was refunded)
     status = fields.CharField(max_length=16, default="HELD", db_index=True)
     queue_key = fields.BigIntField(null=True)
-    consigned_at = fields.DatetimeField(null=True)
+    consigned_at = fields.DatetimeField(null=True, db_index=True)  # statistics
     matched_line_id = fields.BigIntField(null=True, db_index=True)  # the retail line it was sold to
     matched_order_id = fields.BigIntField(null=True, db_index=True)
     buyer_id = fields.BigIntField(null=True)  # the retail buyer
     sale_price = fields.BigIntField(null=True)
     fee = fields.BigIntField(null=True)
     reward = fields.BigIntField(null=True)
-    matched_at = fields.DatetimeField(null=True)
+    matched_at = fields.DatetimeField(null=True, db_index=True)  # statistics
     settled_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

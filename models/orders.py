@@ -80,7 +80,7 @@ class Order(Model):
     refunded_amount = fields.BigIntField(default=0)
     currency = fields.CharField(max_length=8, default="CNY")
     note = fields.CharField(max_length=256, default="")
-    paid_at = fields.DatetimeField(null=True)
+    paid_at = fields.DatetimeField(null=True, db_index=True)  # statistics group by it
     shipped_at = fields.DatetimeField(null=True)
     delivered_at = fields.DatetimeField(null=True)
     ready_at = fields.DatetimeField(null=True)
