@@ -105,12 +105,32 @@ MODEL_MODULES = [
 ]
 
 
+async def _keep_session(connection) -> None:
+    """asyncpg pool `reset` hook: send nothing when a connection goes back to the pool.
+
+    asyncpg's default reset is one more round trip per release (`SELECT
+    pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;`): about ten per
+    place-and-pay order. This project leaves no session state behind: no LISTEN (live events
+    go through Redis / memory), no SET of session settings, only transaction-scoped advisory
+    locks (`pg_advisory_xact_lock`), no cursors outside transactions. The pool still rolls
+    back a transaction left open (`Connection._reset()` runs before this hook), so a
+    connection never goes back in a transaction.
+    """
+
+
 def tortoise_config(db_url: str | None = None) -> dict:
     url = db_url or DATABASE_URL
     if url.startswith("sqlite://") and ":memory:" not in url:
         Path(url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+    connection: str | dict = url
+    if url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        from tortoise.backends.base.config_generator import expand_db_url
+
+        connection = expand_db_url(url)
+        if connection["engine"] == "tortoise.backends.asyncpg":
+            connection["credentials"]["reset"] = _keep_session
     return {
-        "connections": {"default": url},
+        "connections": {"default": connection},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

@@ -142,13 +142,16 @@ def pin_prefixes(enabled: bool) -> tuple[list[str], list[str]]:
 
 
 def start_server(
-    env: dict[str, str], port: int, log: Path, prefix: list[str], app: str = "bench.bench_app:app"
+    env: dict[str, str], port: int, log: Path, prefix: list[str], app: str = "bench.bench_app:app", workers: int = 1
 ) -> subprocess.Popen:
+    """uvicorn; with workers > 1 the pid is uvicorn's supervisor, the workers its children
+    (cpu_seconds counts them too)."""
     cmd = [  # taskset execs the command: the pid stays the server's
         *prefix,
         sys.executable, "-m", "uvicorn", app,
         "--app-dir", str(ROOT), "--host", "127.0.0.1", "--port", str(port),
         "--log-level", "warning", "--no-access-log", "--lifespan", "on",
+        *(["--workers", str(workers)] if workers > 1 else []),
     ]
     with open(log, "wb") as out:
         return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -181,12 +184,17 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """utime + stime of a process (Linux), or None."""
+    """utime + stime of a process and its live children, e.g. uvicorn's workers (Linux), or None."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return None
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return own + sum(cpu_seconds(int(child)) or 0.0 for child in children)
 
 
 # --------------------------------------------------------------------------- sanity
@@ -399,7 +407,9 @@ def print_header(args, server: subprocess.Popen, server_prefix: list[str]) -> No
     db = settings.DATABASE_URL.split("://", 1)[0] + "://" + settings.DATABASE_URL.split("@")[-1].split("://")[-1]
     print(f"database   {db}")
     pinned = f", pinned to CPU {server_prefix[-1]}" if server_prefix else ""
-    print(f"server     uvicorn, 1 process (pid {server.pid}{pinned}), python {sys.version.split()[0]}, "
+    workers = getattr(args, "workers", 1)
+    processes = "1 process" if workers == 1 else f"{workers} worker processes"
+    print(f"server     uvicorn, {processes} (pid {server.pid}{pinned}), python {sys.version.split()[0]}, "
           f"{os.cpu_count()} CPUs")
     print(f"client     {args.client}, {args.connections} connections; per case {args.warmup:g} s warm-up, then "
           f"{args.rounds} x {args.duration:g} s, cases interleaved")

@@ -404,8 +404,11 @@ def main() -> None:
                         help="plain products, one merchant each, the clients spread over them (default 1: one hot product)")
     parser.add_argument("--pool", type=int, default=0,
                         help="the server's connection pool size (Tortoise maxsize; default: Tortoise's, 5)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="uvicorn worker processes, as deployed (Procfile: --workers); default 1")
     parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
-                        help="pin the server to the last CPU, the clients and pgbench to the others (default on)")
+                        help="pin the server to the last CPU (with --workers > 1: to all CPUs), the clients and "
+                             "pgbench to the others (default on)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -415,6 +418,8 @@ def main() -> None:
         raise SystemExit("PostgreSQL only: set DATABASE_URL=postgres://user@host:5432/<throw-away database>")
     keys = "".join(k for k in "abc" if k in (args.cases or MODES[args.mode]))
     server_prefix, client_prefix = pin_prefixes(args.pin)
+    if args.workers > 1 and server_prefix:  # several workers share every CPU; the clients keep theirs
+        server_prefix = ["taskset", "-c", ",".join(map(str, sorted(os.sched_getaffinity(0))))]
     client_cpus = len(client_prefix[-1].split(",")) if client_prefix else os.cpu_count() or 1
     jobs = args.pgbench_jobs or min(client_cpus, args.clients)
     measured = args.rounds * args.duration + args.warmup
@@ -437,7 +442,7 @@ def main() -> None:
     log = tmp / "server.log"
     if args.pool:
         env = {**env, "DATABASE_URL": env["DATABASE_URL"] + ("&" if "?" in env["DATABASE_URL"] else "?") + f"maxsize={args.pool}"}
-    server = start_server(env, port, log, server_prefix)
+    server = start_server(env, port, log, server_prefix, workers=args.workers)
     args.client, args.connections = "httpx", args.clients  # for print_header
     cases = [CASES[k] for k in keys]
     runs: dict[str, list[Result]] = {k: [] for k in keys}

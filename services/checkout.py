@@ -170,7 +170,6 @@ async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
         if address is None:
             raise DomainError(ErrorCode.NOT_FOUND, "No such address.", "addressId")
 
-    buyer = await User.get(id=buyer_id)
     is_member = False  # membership (MEM-1) plugs in here
     lines = [
         order_hooks.CheckoutLine(
@@ -216,15 +215,16 @@ async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
                                         [ln for ln in lines if ln.merchant_id == total.merchant_id], skus, request.note,
                                         request.consign_wholesale)
                 )
-            created = await OrderLine.filter(order_id__in=[o.id for o in orders]).using_db(conn).order_by("id")
-            await order_hooks.run_zone_rules(buyer_id, list(created), conn)
+            if any(line.zone in order_hooks.ZONE_RULES for line in lines):  # the rules need the rows (ids)
+                created = await OrderLine.filter(order_id__in=[o.id for o in orders]).using_db(conn).order_by("id")
+                await order_hooks.run_zone_rules(buyer_id, list(created), conn)
             if request.items is None:
                 await CartItem.filter(user_id=buyer_id, sku_id__in=[i.sku_id for i in items]).using_db(conn).delete()
     except IntegrityError:
         if await Payment.exists(buyer_id=buyer_id, idempotency_key=key):
             return await _replay(buyer_id, key, fingerprint)
         raise
-    await _bind_on_first_order(buyer, payment.id, request.invite_code)
+    await _bind_on_first_order(buyer_id, payment.id, request.invite_code)
     return Placed(payment, orders)
 
 
@@ -292,10 +292,13 @@ async def _create_order(conn, payment, buyer_id, total, store, address, lines, s
     return order
 
 
-async def _bind_on_first_order(buyer: User, payment_id: int, invite_code: str) -> None:
+async def _bind_on_first_order(buyer_id: int, payment_id: int, invite_code: str) -> None:
     """FIRST_ORDER binding mode (ACC-4): the first order through a link binds the upline.
     A bad or unusable code never fails the purchase itself."""
-    if not invite_code or settings.REFERRAL_BINDING_MODE != "FIRST_ORDER" or buyer.upline_id is not None:
+    if not invite_code or settings.REFERRAL_BINDING_MODE != "FIRST_ORDER":
+        return
+    buyer = await User.get(id=buyer_id)
+    if buyer.upline_id is not None:
         return
     if await Order.filter(buyer_id=buyer.id).exclude(payment_id=payment_id).exists():
         return  # not the first order

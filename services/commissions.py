@@ -61,7 +61,7 @@ from models.distribution import Commission, DistributionConfig, DistributionConf
 from models.grades import UserGrade
 from models.ledger import LedgerAccount
 from models.merchants import Merchant
-from models.orders import Order, OrderLine
+from models.orders import Order
 from services import clock, ledger, order_hooks
 from services import consignment_hooks  # noqa: F401  (registers first: commissions see the consignment matches)
 from services.access import Grants
@@ -215,7 +215,9 @@ async def _chain(buyer_id: int, config: Config, conn) -> list[tuple[int | None, 
             break
         ids.append((upline, bool(rows[0][1])))
         upline = rows[0][0]
-    grades = dict(await UserGrade.filter(user_id__in=[i for i, _ in ids]).using_db(conn).values_list("user_id", "grade"))
+    grades = {}
+    if ids:  # nobody to pay: skip the query (`user_id IN ()` matches nothing anyway)
+        grades = dict(await UserGrade.filter(user_id__in=[i for i, _ in ids]).using_db(conn).values_list("user_id", "grade"))
     return [(uid if active else None, grades.get(uid, "")) for uid, active in ids]
 
 
@@ -226,7 +228,7 @@ async def on_paid(order: Order, conn) -> list[Commission]:
     chain = await _chain(order.buyer_id, config, conn)
     if not any(uid for uid, _ in chain):
         return []
-    lines = await OrderLine.filter(order_id=order.id).using_db(conn).order_by("id")
+    lines = await order_hooks.paid_lines(order, conn)
     products = {
         p["id"]: p for p in await Product.filter(id__in={ln.product_id for ln in lines}).using_db(conn)
         .values("id", "distribution_enabled", "distribution_rates")

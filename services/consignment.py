@@ -29,7 +29,7 @@ from models.accounts import User
 from models.catalog import Product
 from models.consignment import ConsignmentPolicy, ConsignmentQueue, WholesaleUnit
 from models.orders import Order, OrderLine
-from services import clock, ledger
+from services import clock, ledger, order_hooks
 from services.catalog import sql
 from services.consignment_math import Policy, SaleSplit, split_sale, validate_policy
 from services.consignment_stats import stats_event
@@ -78,7 +78,7 @@ async def _queue_length(conn, product_id: int) -> int:
 async def create_units(order: Order, conn) -> None:
     """A wholesale order was paid: one unit per item bought; consigned at once when the
     buyer chose so at checkout."""
-    lines = await OrderLine.filter(order_id=order.id, zone="WHOLESALE").using_db(conn)
+    lines = await order_hooks.paid_lines(order, conn, ("WHOLESALE",))
     if lines:
         emit(admin_channel(), stats_event(wholesale_orders=1, sales=sum(ln.amount for ln in lines)))
     for line in lines:
@@ -203,7 +203,7 @@ async def match_retail_order(order: Order, conn) -> list[Match]:
     """A retail order was paid: each unit of its lines whose product names a wholesale
     product takes one queued unit of that product's queue, while any is queued; the rest
     is platform stock."""
-    lines = await OrderLine.filter(order_id=order.id, zone="RETAIL").using_db(conn).order_by("product_id", "id")
+    lines = sorted(await order_hooks.paid_lines(order, conn, ("RETAIL",)), key=lambda ln: (ln.product_id, ln.id))
     if not lines:
         return []
     emit(admin_channel(), stats_event(retail_orders=1, sales=sum(ln.amount for ln in lines)))

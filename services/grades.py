@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from models.catalog import Product
 from models.grades import GradeChange, UserGrade
-from models.orders import Order, OrderLine
+from models.orders import Order
+from services import order_hooks
 from services.catalog import GIFT_GRADES
 from services.events import emit, user_channel
 
@@ -36,7 +37,7 @@ async def set_grade(user_id: int, grade: str, *, source: str, reference_id: str 
 
 async def apply_gift_packs(order: Order, conn) -> None:
     """A paid order with a gift pack raises the buyer's grade to the pack's (never lowers it)."""
-    lines = await OrderLine.filter(order_id=order.id, zone="GIFT_PACK").using_db(conn)
+    lines = await order_hooks.paid_lines(order, conn, ("GIFT_PACK",))
     if not lines:
         return
     grades = dict(await Product.filter(id__in=[ln.product_id for ln in lines]).using_db(conn).values_list("id", "gift_grade"))

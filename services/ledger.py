@@ -6,7 +6,8 @@
   debits can never overdraw.
 - Accounts are updated in ascending id order, so concurrent transactions cannot deadlock.
 - An idempotency key makes a replay return the first transaction (same input) or fail with
-  IDEMPOTENCY_KEY_REUSED (other input); concurrent replays are settled by the unique index.
+  IDEMPOTENCY_KEY_REUSED (other input); replays, concurrent or not, are settled by the unique
+  index (the journal row is inserted first, in a savepoint, before anything else is written).
 - `check_invariants()` recomputes everything from the journal; tests call it.
 """
 
@@ -18,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models.ledger import JournalEntry, JournalTransaction, LedgerAccount
@@ -95,6 +97,24 @@ async def get_account(
         return await LedgerAccount.get(**key)
 
 
+AccountKey = tuple[str, int, str, str]  # (owner_type, owner_id, purpose, currency)
+
+
+async def account_ids(keys: list[AccountKey]) -> dict[AccountKey, int]:
+    """The ids of several accounts by key, read in one query; those missing are created
+    (get_account: safe under concurrency)."""
+    wanted = list(dict.fromkeys(keys))
+    condition = Q()
+    for owner_type, owner_id, purpose, currency in wanted:
+        condition |= Q(owner_type=owner_type, owner_id=owner_id, purpose=purpose, currency=currency)
+    rows = await LedgerAccount.filter(condition).values_list("owner_type", "owner_id", "purpose", "currency", "id")
+    found = {(t, o, p, c): aid for t, o, p, c, aid in rows}
+    for key in wanted:
+        if key not in found:
+            found[key] = (await get_account(*key)).id
+    return found
+
+
 async def user_account(user_id: int, purpose: str, currency: str = "CNY") -> LedgerAccount:
     return await get_account(USER, user_id, purpose, currency)
 
@@ -122,7 +142,7 @@ async def _replay(key: str, request_hash: str) -> PostResult:
     return PostResult(existing, replayed=True)
 
 
-async def _validate(postings: list[Posting]) -> None:
+def _check_amounts(postings: list[Posting]) -> None:
     if len(postings) < 2:
         raise DomainError(ErrorCode.UNBALANCED_TRANSACTION, "A transaction needs two entries or more.")
     for p in postings:
@@ -130,17 +150,23 @@ async def _validate(postings: list[Posting]) -> None:
             raise DomainError(ErrorCode.INVALID_AMOUNT, "Amounts are non-zero integers (fen).")
         if abs(p.amount) > MAX_AMOUNT:
             raise DomainError(ErrorCode.INVALID_AMOUNT, "Amount out of range.")
-    ids = {p.account_id for p in postings}
-    currencies = dict(
-        await LedgerAccount.filter(id__in=ids).values_list("id", "currency")
-    )
-    if len(currencies) != len(ids):
+
+
+async def _validate(postings: list[Posting], net: dict[int, int], conn) -> dict[int, int]:
+    """Check the postings (amounts, known accounts, zero sum per currency); returns the
+    balances of the accounts whose net is zero (read, not changed: their entries need
+    the balance they pass through). One query for both."""
+    _check_amounts(postings)
+    rows = await LedgerAccount.filter(id__in=list(net)).using_db(conn).values_list("id", "currency", "balance")
+    if len(rows) != len(net):
         raise DomainError(ErrorCode.NOT_FOUND, "Unknown ledger account.")
+    currencies = {aid: currency for aid, currency, _ in rows}
     sums: dict[str, int] = defaultdict(int)
     for p in postings:
         sums[currencies[p.account_id]] += p.amount
     if any(sums.values()):
         raise DomainError(ErrorCode.UNBALANCED_TRANSACTION, "Entries must sum to zero per currency.")
+    return {aid: int(balance) for aid, _, balance in rows if net[aid] == 0}
 
 
 async def _apply(conn, account_id: int, amount: int) -> int:
@@ -177,16 +203,16 @@ async def post(
     money and change its own rows atomically.
     """
     request_hash = _request_hash(kind, postings, (reference_type, reference_id))
-    if idempotency_key is not None and await JournalTransaction.exists(idempotency_key=idempotency_key):
-        return await _replay(idempotency_key, request_hash)
-    await _validate(postings)
     net: dict[int, int] = defaultdict(int)
     for p in postings:
         net[p.account_id] += p.amount
     try:
         async with unit_of_work() as conn:
-            # The transaction row goes first: a concurrent replay blocks on its unique key
-            # here, before touching any balance, and fails once this one commits.
+            # The transaction row goes first: its unique idempotency key settles replays (an
+            # earlier transaction with this key, committed or in this very transaction, makes
+            # the INSERT fail: replayed below, before any validation, as a pre-check would),
+            # and a concurrent replay blocks here, before touching any balance, and fails
+            # once this one commits. The savepoint (a nested unit of work) undoes the row.
             tx = await JournalTransaction.create(
                 kind=kind,
                 idempotency_key=idempotency_key,
@@ -195,18 +221,15 @@ async def post(
                 reference_id=reference_id,
                 memo=memo[:256],
                 actor_id=actor_id,
+                using_db=conn,
             )
+            unchanged = await _validate(postings, net, conn)
             final: dict[int, int] = {}
             for account_id in sorted(net):
                 if net[account_id] != 0:
                     final[account_id] = await _apply(conn, account_id, net[account_id])
             running = {aid: final.get(aid, 0) - net[aid] for aid in net}
-            for aid in net:  # accounts whose net is zero: read their unchanged balance
-                if aid not in final:
-                    balances = await LedgerAccount.filter(id=aid).using_db(conn).values_list(
-                        "balance", flat=True
-                    )
-                    running[aid] = balances[0]
+            running.update(unchanged)  # accounts whose net is zero: their unchanged balance
             entries = []
             for p in postings:
                 running[p.account_id] += p.amount

@@ -9,7 +9,7 @@ back as a whole, so money and reactions never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,9 +73,29 @@ async def run_zone_rules(buyer_id: int, lines: list[OrderLine], conn: Any) -> No
             await rule(buyer_id, zone_lines, conn)
 
 
-async def order_paid(order: Order, conn: Any) -> None:
-    for hook in ON_PAID:
-        await hook(order, conn)
+async def order_paid(order: Order, conn: Any, lines: list[OrderLine] | None = None) -> None:
+    """Run the ON_PAID hooks. `lines`: the order's lines, when the caller has just read them
+    in this transaction (the payment does); the hooks then take them from `paid_lines`
+    instead of each reading them again. They are the hooks' only while these run."""
+    if lines is not None:
+        order._paid_lines = sorted(lines, key=lambda ln: ln.id)
+    try:
+        for hook in ON_PAID:
+            await hook(order, conn)
+    finally:
+        if lines is not None:
+            del order._paid_lines
+
+
+async def paid_lines(order: Order, conn: Any, zones: Iterable[str] | None = None) -> list[OrderLine]:
+    """For ON_PAID hooks: the paid order's lines (in `zones`, if given), by id."""
+    lines = getattr(order, "_paid_lines", None)
+    if lines is None:
+        query = OrderLine.filter(order_id=order.id)
+        if zones is not None:
+            query = query.filter(zone__in=list(zones))
+        return list(await query.using_db(conn).order_by("id"))
+    return [ln for ln in lines if zones is None or ln.zone in zones]
 
 
 async def order_cancelled(order: Order, conn: Any) -> None:

@@ -30,7 +30,7 @@ from services.checkout import new_number
 from services.errors import DomainError, ErrorCode
 from services.events import emit, merchant_channel, unit_of_work
 from services.gateways import Charge, gateway
-from services.ledger import MERCHANT, Posting, Purpose
+from services.ledger import MERCHANT, PLATFORM, Posting, Purpose
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +66,14 @@ async def _settle(payment: Payment, method: str, trade_no: str, source_account_i
         raise DomainError(ErrorCode.PAYMENT_NOT_PAYABLE, "This payment is no longer payable.", "paymentId")
     payment.status, payment.method, payment.gateway_trade_no, payment.paid_at = PAID, method, trade_no, now
     orders = await Order.filter(payment_id=payment.id).using_db(conn).order_by("id")
-    clearing = (await ledger.platform_account(Purpose.ORDER_CLEARING)).id
+    clearing_key = (PLATFORM, 0, Purpose.ORDER_CLEARING, "CNY")
+    pending_keys = {o.merchant_id: (MERCHANT, o.merchant_id, Purpose.MERCHANT_PENDING, "CNY") for o in orders if o.pay_amount}
+    accounts = await ledger.account_ids([clearing_key, *pending_keys.values()])  # one query
+    clearing = accounts[clearing_key]
     postings = [Posting(source_account_id, -payment.amount), Posting(clearing, payment.amount)]
     for order in orders:
         if order.pay_amount:
-            postings += [Posting(clearing, -order.pay_amount), Posting(await _merchant_pending(order.merchant_id), order.pay_amount)]
+            postings += [Posting(clearing, -order.pay_amount), Posting(accounts[pending_keys[order.merchant_id]], order.pay_amount)]
     if payment.amount:
         await ledger.post(
             "ORDER_PAYMENT", postings, idempotency_key=f"payment:{payment.id}:paid",
@@ -82,7 +85,8 @@ async def _settle(payment: Payment, method: str, trade_no: str, source_account_i
         await Sku.filter(id=line.sku_id).using_db(conn).update(sales_count=F("sales_count") + line.quantity)
     for order in orders:
         await order_states.transition(order, "pay", conn=conn)
-        await order_hooks.order_paid(order, conn)
+        # The hooks take the order's lines from here rather than each reading them again.
+        await order_hooks.order_paid(order, conn, [ln for ln in lines if ln.order_id == order.id])
         emit(merchant_channel(order.merchant_id), {"type": "new_order", "orderId": str(order.id)})
         await messages.queue(order.buyer_id, "ORDER_PAID", {"orderNo": order.order_no, "amount": order.pay_amount}, conn)
         await messages.queue_for_merchant(order.merchant_id, "NEW_ORDER", {"orderNo": order.order_no}, conn)

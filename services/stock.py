@@ -69,13 +69,16 @@ async def adjust_stock(
     if reason not in REASONS:
         raise DomainError(ErrorCode.INVALID_INPUT, "Unknown stock movement reason.", "reason")
     async with unit_of_work() as conn:
+        # One statement finds the SKU's product and merchant and locks the product row
+        # (FOR UPDATE OF p: that row only; SQLite serialises writers anyway).
+        lock = " FOR UPDATE OF p" if conn.capabilities.dialect == "postgres" else ""
         rows = await conn.execute_query_dict(
             sql(
                 conn,
                 "SELECT s.product_id, p.merchant_id, m.low_stock_threshold AS merchant_threshold, "
                 "m.auto_delist_at_zero, m.status AS merchant_status "
                 "FROM sku s JOIN product p ON p.id = s.product_id JOIN merchant m ON m.id = p.merchant_id "
-                "WHERE s.id = ?",
+                "WHERE s.id = ?" + lock,
             ),
             [sku_id],
         )
@@ -83,8 +86,6 @@ async def adjust_stock(
             raise DomainError(ErrorCode.NOT_FOUND, "No such SKU.", "skuId")
         info = rows[0]
         product_id, merchant_id = info["product_id"], info["merchant_id"]
-        if conn.capabilities.dialect == "postgres":  # SQLite serialises writers anyway
-            await conn.execute_query(sql(conn, "SELECT id FROM product WHERE id = ? FOR UPDATE"), [product_id])
         updated = await conn.execute_query_dict(
             sql(
                 conn,

@@ -14,7 +14,7 @@ import settings
 from models.catalog import Product
 from models.consignment import Voucher
 from models.orders import Order, OrderLine
-from services import clock
+from services import clock, order_hooks
 from services.errors import DomainError, ErrorCode
 from services.events import emit, user_channel
 
@@ -24,7 +24,7 @@ GRANTING_ZONES = {"RETAIL": "WHOLESALE", "MEMBER": "DISCOUNT"}  # zone -> kind o
 
 async def issue_for_order(order: Order, conn) -> int:
     """Grant the vouchers a paid order's retail / member-zone lines carry."""
-    lines = await OrderLine.filter(order_id=order.id, zone__in=list(GRANTING_ZONES)).using_db(conn)
+    lines = await order_hooks.paid_lines(order, conn, GRANTING_ZONES)
     if not lines:
         return 0
     products = {
@@ -73,7 +73,7 @@ async def reserve(buyer_id: int, line: OrderLine, conn) -> None:
 async def use_for_order(order: Order, conn) -> None:
     """At payment: the reserved vouchers become used. VOUCHER_EXPIRED if one ran out while
     the order waited (the payment is refused; cancelling frees the order's stock)."""
-    line_ids = await OrderLine.filter(order_id=order.id, zone="WHOLESALE").using_db(conn).values_list("id", flat=True)
+    line_ids = [ln.id for ln in await order_hooks.paid_lines(order, conn, ("WHOLESALE",))]
     if not line_ids:
         return
     if await Voucher.filter(used_line_id__in=line_ids, status=RESERVED, expires_at__lte=clock.now()).using_db(conn).exists():
