@@ -10,8 +10,10 @@ from datetime import datetime
 from enum import Enum
 
 import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 from strawberry.types import Info
 
+from loaders import load_all
 from models import catalog as m
 from schema.errors import UserError
 from schema.money import Money
@@ -215,12 +217,29 @@ class Product:
         return found if found is not None else info.context.loaders.category.load(self.category_id)
 
 
-def _selected_names(selections, names: set[str]) -> set[str]:
-    for selection in selections:
-        name = getattr(selection, "name", None)
-        if name:
-            names.add(name)
-        _selected_names(getattr(selection, "selections", None) or [], names)
+def _selected_names(info: Info) -> set[str]:
+    """Names of all fields selected anywhere under the current field (fragments included),
+    read from the query's syntax tree: cheaper than converting `info.selected_fields`."""
+    raw = info._raw_info  # graphql-core's resolve info: field nodes and fragment definitions
+    names: set[str] = set()
+    seen_fragments: set[str] = set()
+    stack = [node.selection_set for node in raw.field_nodes]
+    while stack:
+        selection_set = stack.pop()
+        if selection_set is None:
+            continue
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                names.add(selection.name.value)
+                stack.append(selection.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                stack.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = raw.fragments.get(name)
+                if fragment is not None and name not in seen_fragments:
+                    seen_fragments.add(name)
+                    stack.append(fragment.selection_set)
     return names
 
 
@@ -229,19 +248,19 @@ async def prefetch_products(info: Info, rows: list[m.Product]) -> None:
     relation for the whole page, and attach them to the rows."""
     if not rows:
         return
-    wanted = _selected_names(info.selected_fields, set())
+    wanted = _selected_names(info)
     loaders = info.context.loaders
     if "skus" in wanted:
-        for row, skus in zip(rows, await loaders.skus_by_product.load_many([r.id for r in rows])):
+        for row, skus in zip(rows, await load_all(loaders.skus_by_product, [r.id for r in rows])):
             row.prefetched_skus = skus
     if "merchant" in wanted:
         ids = list(dict.fromkeys(r.merchant_id for r in rows))
-        found = dict(zip(ids, await loaders.merchant.load_many(ids)))
+        found = dict(zip(ids, await load_all(loaders.merchant, ids)))
         for row in rows:
             row.prefetched_merchant = found[row.merchant_id]
     if "category" in wanted:
         ids = list(dict.fromkeys(r.category_id for r in rows))
-        found = dict(zip(ids, await loaders.category.load_many(ids)))
+        found = dict(zip(ids, await load_all(loaders.category, ids)))
         for row in rows:
             row.prefetched_category = found[row.category_id]
 
