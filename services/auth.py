@@ -190,3 +190,9 @@ async def authenticate(access_token: str) -> tuple[User, Session]:
 
 async def session_is_live(session_id: uuid.UUID) -> bool:
     return await Session.exists(id=session_id, revoked_at=None, user__is_active=True)
+
+
+async def live_sessions(session_ids: list[uuid.UUID | None]) -> list[bool]:
+    """session_is_live for many sessions in one query (in the order given)."""
+    live = set(await Session.filter(id__in=[s for s in session_ids if s], revoked_at=None, user__is_active=True).values_list("id", flat=True))
+    return [session_id in live for session_id in session_ids]

@@ -41,6 +41,10 @@ class BoundedSubscriber:
             raise SlowConsumer()
         return await self._queue.get()
 
+    def backlog(self) -> int:
+        """Events received and not yet read."""
+        return self._queue.qsize()
+
 
 class BoundedBroadcast(Broadcast):
     def __init__(self, url: str | None = None, *, backend: Any = None, queue_size: int = 100) -> None:
