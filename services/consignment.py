@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import settings
+from tortoise import connections
 from tortoise.expressions import Subquery
 
 from models.accounts import User
@@ -355,16 +356,22 @@ def my_units(owner_id: int, statuses: list[str] | None = None):
 
 
 async def positions(owner_id: int, product_id: int | None = None) -> list[tuple[WholesaleUnit, int]]:
-    """The owner's queued units with their 1-based queue positions (one query per queue)."""
+    """The owner's queued units with their 1-based queue positions: per queue, one query
+    numbering the queue in the database (the (product, status, queue_key) index) that
+    returns only the owner's rows, not every key of a long queue."""
     query = WholesaleUnit.filter(owner_id=owner_id, status=QUEUED)
     if product_id is not None:
         query = query.filter(product_id=product_id)
     mine = await query.order_by("product_id", "queue_key")
+    conn = connections.get("default")
     result = []
     for pid in sorted({u.product_id for u in mine}):
-        keys = await WholesaleUnit.filter(product_id=pid, status=QUEUED).order_by("queue_key").values_list("queue_key", flat=True)
-        index = {k: i + 1 for i, k in enumerate(keys)}
-        result += [(u, index[u.queue_key]) for u in mine if u.product_id == pid]
+        rows = await conn.execute_query_dict(sql(conn, (
+            "SELECT id, pos FROM (SELECT id, owner_id, ROW_NUMBER() OVER (ORDER BY queue_key) AS pos "
+            "FROM wholesale_unit WHERE product_id = ? AND status = ?) q WHERE owner_id = ?"
+        )), [pid, QUEUED, owner_id])
+        index = {int(r["id"]): int(r["pos"]) for r in rows}
+        result += [(u, index[u.id]) for u in mine if u.product_id == pid and u.id in index]
     return result
 
 
