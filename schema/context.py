@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import HTTPConnection
@@ -22,8 +22,16 @@ class Context:
     viewer: User | None = None
     session_id: uuid.UUID | None = None
     auth_error: DomainError | None = None  # why a presented token was refused
-    loaders: Loaders = field(default_factory=Loaders)
     _grants: access.Grants | None = None
+    _loaders: Loaders | None = None
+
+    @property
+    def loaders(self) -> Loaders:
+        """Built on first use: a WebSocket connection keeps its context for its whole life,
+        and most subscriptions never load a relation (~12 KiB of DataLoaders each)."""
+        if self._loaders is None:
+            self._loaders = Loaders()
+        return self._loaders
 
     @property
     def client(self) -> auth.ClientInfo:
