@@ -110,7 +110,7 @@ class SnapUpEntry(Model):
     id = fields.BigIntField(primary_key=True)
     session = fields.ForeignKeyField("models.SnapUpSession", related_name="entries", on_delete=fields.CASCADE)
     user = fields.ForeignKeyField("models.User", related_name="snapup_entries", on_delete=fields.CASCADE)
-    result = fields.CharField(max_length=8)  # WON / LOST
+    result = fields.CharField(max_length=8)  # WON / LOST / FORFEIT (won, order cancelled)
     order_id = fields.BigIntField(null=True)  # WON: the wholesale order to pay
     coins = fields.BigIntField(default=0)  # LOST: coins granted
     created_at = fields.DatetimeField(auto_now_add=True)

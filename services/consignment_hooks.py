@@ -33,7 +33,10 @@ async def on_paid(order: Order, conn) -> None:
 
 
 async def on_cancelled(order: Order, conn) -> None:
+    from services import snapup  # snapup places orders through checkout, which imports this module
+
     await vouchers.release_for_order(order, conn)
+    await snapup.give_back(order, conn)
 
 
 async def on_line_refunded(refund: order_hooks.LineRefund, conn) -> None:

@@ -102,6 +102,18 @@ async def join(user_id: int, session_id: int, address_id: int | None = None) -> 
     return await SnapUpEntry.get(id=entry.id)
 
 
+async def give_back(order, conn) -> None:
+    """A won unit's order was cancelled (unpaid in time, or by the buyer): the unit goes
+    back to its session while the session is open, for the next holder to win. The entry
+    stays (FORFEIT): one try per holder and session."""
+    forfeited = await SnapUpEntry.filter(order_id=order.id, result="WON").using_db(conn).update(result="FORFEIT")
+    if forfeited:
+        entry = await SnapUpEntry.get(order_id=order.id).using_db(conn)
+        await SnapUpSession.filter(id=entry.session_id, ends_at__gt=clock.now()).using_db(conn).update(
+            remaining=F("remaining") + 1
+        )
+
+
 def open_sessions(product_id: int | None = None):
     query = SnapUpSession.filter(ends_at__gt=clock.now())
     return query.filter(product_id=product_id) if product_id else query

@@ -49,10 +49,12 @@ class RewardKind(Enum):
     PERCENT = "PERCENT"
 
 
-@strawberry.enum(description="Outcome of taking part in a snap-up session.")
+@strawberry.enum(description="Outcome of taking part in a snap-up session. FORFEIT: won, but the order was "
+                 "cancelled (unpaid in time): the unit went back to the session.")
 class SnapUpResult(Enum):
     WON = "WON"
     LOST = "LOST"
+    FORFEIT = "FORFEIT"
 
 
 @strawberry.type(description="A wholesale voucher (批发券): the right to buy one wholesale unit at the wholesale price.")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from models.consignment import SnapUpSession, Voucher
+from models.consignment import SnapUpEntry, SnapUpSession, Voucher
 from models.orders import Order
-from services import clock, ledger
+from services import clock, ledger, payments
 from services.ledger import Purpose
 from tests.catalog_factories import make_merchant, make_product, sku
 from tests.helpers import make_user, token_for
@@ -73,6 +73,29 @@ async def test_snap_up_session_winners_losers_and_refusals(api):
     assert closed["joinSnapUp"]["errors"] == [{"code": "SNAPUP_CLOSED"}]
     assert (await SnapUpSession.get(id=int(session_id))).remaining == 0
     assert await ledger.check_invariants() == []
+
+
+async def test_a_cancelled_win_gives_the_unit_back_to_the_open_session(api):
+    _, retail, wholesale = await make_consignment_pair()
+    admin = await token_for(await make_user(roles=("admin",)))
+    now = clock.now()
+    created = await api(SESSION, {"input": {"skuId": str(wholesale.id), "startsAt": now.isoformat(),
+                                            "endsAt": (now + timedelta(hours=1)).isoformat(), "units": 1}}, token=admin)
+    session_id = created["createSnapUpSession"]["session"]["id"]
+    (first, a1), (second, a2) = await make_buyer("first", wallet=100_000), await make_buyer("second", wallet=100_000)
+    for user, address in ((first, a1), (second, a2)):
+        await buy(api, await token_for(user), address, retail.id, 1)
+    won = await api(JOIN, {"s": session_id}, token=await token_for(first))
+    order = await Order.get(id=int(won["joinSnapUp"]["entry"]["orderId"]))
+    await payments.cancel_by_buyer(first.id, order.id, "changed my mind")
+    assert (await SnapUpSession.get(id=int(session_id))).remaining == 1
+    assert await Voucher.filter(owner_id=first.id, status="UNUSED").count() == 2  # both of its vouchers (2 per retail unit) free again
+    assert (await SnapUpEntry.get(user_id=first.id)).result == "FORFEIT"
+    again = await api(JOIN, {"s": session_id}, token=await token_for(first))
+    assert again["joinSnapUp"]["errors"] == [{"code": "SNAPUP_ALREADY_JOINED"}]  # one try per holder
+    second_try = await api(JOIN, {"s": session_id}, token=await token_for(second))
+    assert second_try["joinSnapUp"]["entry"]["result"] == "WON"
+    assert (await SnapUpSession.get(id=int(session_id))).remaining == 0
 
 
 async def test_snap_up_session_validation(api):
