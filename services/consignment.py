@@ -280,12 +280,14 @@ async def unmatch_refunded(refund: LineRefund, conn) -> int:
         await WholesaleUnit.filter(matched_line_id=refund.line.id, status=MATCHED)
         .using_db(conn).order_by("-matched_at", "-id").limit(refund.quantity)
     )
-    if units and conn.capabilities.dialect == "postgres":
+    if not units:
+        return 0
+    merchant_pending = (await ledger.get_account(MERCHANT, refund.order.merchant_id, Purpose.MERCHANT_PENDING)).id
+    if conn.capabilities.dialect == "postgres":
         # The merchant's pending account before the queue: the order a retail payment takes
         # them in (its ORDER_PAYMENT credits the account, then it matches under the queue
         # lock). The other way round, a refund and a payment of this merchant deadlock.
-        pending = await ledger.get_account(MERCHANT, refund.order.merchant_id, Purpose.MERCHANT_PENDING)
-        await conn.execute_query(sql(conn, "SELECT id FROM ledger_account WHERE id = ? FOR NO KEY UPDATE"), [pending.id])
+        await conn.execute_query(sql(conn, "SELECT id FROM ledger_account WHERE id = ? FOR NO KEY UPDATE"), [merchant_pending])
     for unit in units:
         queue = await _lock_queue(conn, unit.product_id)
         head = returned_key(unit.queue_key)
@@ -298,7 +300,6 @@ async def unmatch_refunded(refund: LineRefund, conn) -> int:
         if head < queue.head_key:
             await ConsignmentQueue.filter(id=queue.id).using_db(conn).update(head_key=head)
         position = await WholesaleUnit.filter(product_id=unit.product_id, status=QUEUED, queue_key__lt=head).using_db(conn).count() + 1
-        merchant_pending = (await ledger.get_account(MERCHANT, refund.order.merchant_id, Purpose.MERCHANT_PENDING)).id
         seller = await _seller_pending(unit.owner_id)
         postings = [Posting(seller, -(unit.sale_price - unit.fee)), Posting(merchant_pending, unit.sale_price)]
         if unit.fee:

@@ -9,65 +9,23 @@ units joining the queue later.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
-import uuid
 from collections.abc import AsyncGenerator
 from typing import Annotated
-from weakref import WeakKeyDictionary
 
 import strawberry
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from models.consignment import WholesaleUnit as UnitRow
 from resolvers.common import login_required, parse_id, viewer
 from schema.errors import ApiError
 from schema.types.consignment import QueuePosition, QueuePositionsUpdate, WholesaleUnit
-from services import auth, consignment
+from services import consignment
 from services.consignment_math import position_after
 from services.errors import ErrorCode
 from services.events import user_channel
 from subscriptions.hub import SlowConsumer, get_broadcast, listen
-
-SESSION_CHECK_SECONDS = 30.0  # a signed-out session is noticed within this, without a query per event
-
-
-_session_checks: WeakKeyDictionary[asyncio.AbstractEventLoop, DataLoader] = WeakKeyDictionary()
-
-
-def _session_is_live(session_id: uuid.UUID | None) -> asyncio.Future[bool]:
-    """Checks falling due together share one query. At the first sale after a quiet spell
-    every subscriber of that queue is due at once: a query each would line thousands up
-    behind the connection pool and hold back that sale's updates for all of them."""
-    loop = asyncio.get_running_loop()
-    loader = _session_checks.get(loop)
-    if loader is None:
-        loader = _session_checks[loop] = DataLoader(auth.live_sessions, cache=False, max_batch_size=500)
-    return loader.load(session_id)
-
-
-class _SessionGuard:
-    """Checks the session every SESSION_CHECK_SECONDS without holding up the events: a check
-    is started at an event and its answer read at a later one. Awaiting it on the spot would
-    stop this subscriber reading its queue for as long as the query takes to come back, which
-    on a busy server (thousands of subscribers waking per sale) is seconds: long enough to
-    overflow the queue and drop the subscriber as too slow."""
-
-    def __init__(self, session_id: uuid.UUID | None) -> None:
-        self.session_id, self.checked = session_id, time.monotonic()
-        self.pending: asyncio.Future[bool] | None = None
-
-    async def check(self) -> None:
-        if self.pending is not None and self.pending.done():
-            live, self.pending = self.pending.result(), None
-            if not live:
-                raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
-        if self.pending is None and time.monotonic() - self.checked >= SESSION_CHECK_SECONDS:
-            self.checked = time.monotonic()
-            self.pending = _session_is_live(self.session_id)
-
+from subscriptions.sessions import SessionGuard
 
 def _update(product_id: int, mine: dict[int, tuple[UnitRow, int]], sold: list[int]) -> QueuePositionsUpdate:
     ordered = sorted(mine.values(), key=lambda pair: pair[1])
@@ -90,7 +48,7 @@ class ConsignmentSubscriptions:
     ) -> AsyncGenerator[QueuePositionsUpdate, None]:
         pid = parse_id(product_id, "productId")
         user_id = viewer(info).id
-        guard = _SessionGuard(info.context.session_id)
+        guard = SessionGuard(info.context.session_id)
         try:
             async for event in _positions(pid, user_id, guard):
                 yield event
@@ -100,7 +58,7 @@ class ConsignmentSubscriptions:
     @strawberry.subscription(description="Each of my consigned units the moment it is sold, with the sale details.", extensions=login_required())
     async def my_consignment_sales(self, info: Info) -> AsyncGenerator[WholesaleUnit, None]:
         user_id = viewer(info).id
-        guard = _SessionGuard(info.context.session_id)
+        guard = SessionGuard(info.context.session_id)
         try:
             async for event in listen(user_channel(user_id)):
                 await guard.check()
@@ -113,7 +71,7 @@ class ConsignmentSubscriptions:
             raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None
 
 
-async def _positions(pid: int, user_id: int, guard: _SessionGuard) -> AsyncGenerator[QueuePositionsUpdate, None]:
+async def _positions(pid: int, user_id: int, guard: SessionGuard) -> AsyncGenerator[QueuePositionsUpdate, None]:
     me = str(user_id)
     # Subscribe first, then read the positions: an event in between is applied, not lost.
     async with get_broadcast().subscribe(consignment.queue_channel(pid)) as subscriber:

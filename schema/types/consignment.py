@@ -13,6 +13,7 @@ from models import consignment as m
 from schema.errors import UserError
 from schema.money import Money
 from schema.types.catalog import Product
+from services.masking import mask_name
 
 
 @strawberry.enum(description="A voucher's state: UNUSED, RESERVED (held by an unpaid wholesale order), USED, EXPIRED, "
@@ -98,16 +99,11 @@ class WholesaleUnit:
             return None
         buyer = await info.context.loaders.user.load(self.buyer_id)
         return ConsignmentSale(
-            buyer_nickname=_mask_name(buyer.nickname if buyer else ""), quantity=1,
+            buyer_nickname=mask_name(buyer.nickname if buyer else ""), quantity=1,
             sale_price=Money.from_fen(self.sale_price), fee=Money.from_fen(self.fee),
             proceeds=Money.from_fen(self.sale_price - self.fee), reward=Money.from_fen(self.reward),
             sold_at=self.matched_at, paid_out=self.status == "SETTLED",
         )
-
-
-def _mask_name(name: str) -> str:
-    """阿强 -> 阿*, Alice -> A****: the seller sees that someone bought, not who."""
-    return (name[:1] + "*" * max(len(name) - 1, 1)) if name else "***"
 
 
 @strawberry.type(description="Who bought a consigned unit and what the seller gets (CON-6).")

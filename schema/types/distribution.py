@@ -12,8 +12,8 @@ from strawberry.types import Info
 from models import distribution as m
 from schema.errors import UserError
 from schema.money import Money
-from schema.types.consignment import _mask_name
 from services.distribution_math import Config
+from services.masking import mask_name
 
 
 @strawberry.enum(description="A commission's state: PENDING (frozen until the order completes and the freeze period "
@@ -124,7 +124,7 @@ class Commission:
     @strawberry.field(description="Who bought, masked (阿强 -> 阿*).")
     async def buyer_nickname(self: m.Commission, info: Info) -> str:
         buyer = await info.context.loaders.user.load(self.buyer_id)
-        return _mask_name(buyer.nickname if buyer else "")
+        return mask_name(buyer.nickname if buyer else "")
 
 
 @strawberry.type(description="My commission totals (net of refunds).")

@@ -17,21 +17,16 @@ from schema.money import Money
 from schema.types.accounts import PublicUser
 from schema.types.catalog import Product, Zone
 from schema.types.merchants import Merchant, Store
+from services import order_states
 
 
-@strawberry.enum(description="Where an order is (ORD-5). Express: PENDING_PAYMENT → PAID → SHIPPED → DELIVERED → COMPLETED. "
+# The values are services.order_states.STATUSES: one list for the transition table and the API.
+OrderStatus = strawberry.enum(
+    Enum("OrderStatus", {status: status for status in order_states.STATUSES}),
+    description="Where an order is (ORD-5). Express: PENDING_PAYMENT → PAID → SHIPPED → DELIVERED → COMPLETED. "
     "Pickup: PAID → READY_FOR_PICKUP → PICKED_UP → COMPLETED. CANCELLED: never paid (by the buyer, or payment timed out). "
-    "CLOSED: every unit refunded before completion.")
-class OrderStatus(Enum):
-    PENDING_PAYMENT = "PENDING_PAYMENT"
-    PAID = "PAID"
-    SHIPPED = "SHIPPED"
-    DELIVERED = "DELIVERED"
-    READY_FOR_PICKUP = "READY_FOR_PICKUP"
-    PICKED_UP = "PICKED_UP"
-    COMPLETED = "COMPLETED"
-    CANCELLED = "CANCELLED"
-    CLOSED = "CLOSED"
+    "CLOSED: every unit refunded before completion.",
+)
 
 
 @strawberry.enum(description="How the goods reach the buyer.")

@@ -1,0 +1,51 @@
+"""Session checks for long-lived subscriptions that must not query per event."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from weakref import WeakKeyDictionary
+
+from strawberry.dataloader import DataLoader
+
+from schema.errors import ApiError
+from services import auth
+from services.errors import ErrorCode
+
+SESSION_CHECK_SECONDS = 30.0  # a signed-out session is noticed within this, without a query per event
+
+
+_session_checks: WeakKeyDictionary[asyncio.AbstractEventLoop, DataLoader] = WeakKeyDictionary()
+
+
+def _session_is_live(session_id: uuid.UUID | None) -> asyncio.Future[bool]:
+    """Checks falling due together share one query. At the first sale after a quiet spell
+    every subscriber of that queue is due at once: a query each would line thousands up
+    behind the connection pool and hold back that sale's updates for all of them."""
+    loop = asyncio.get_running_loop()
+    loader = _session_checks.get(loop)
+    if loader is None:
+        loader = _session_checks[loop] = DataLoader(auth.live_sessions, cache=False, max_batch_size=500)
+    return loader.load(session_id)
+
+
+class SessionGuard:
+    """Checks the session every SESSION_CHECK_SECONDS without holding up the events: a check
+    is started at an event and its answer read at a later one. Awaiting it on the spot would
+    stop this subscriber reading its queue for as long as the query takes to come back, which
+    on a busy server (thousands of subscribers waking per sale) is seconds: long enough to
+    overflow the queue and drop the subscriber as too slow."""
+
+    def __init__(self, session_id: uuid.UUID | None) -> None:
+        self.session_id, self.checked = session_id, time.monotonic()
+        self.pending: asyncio.Future[bool] | None = None
+
+    async def check(self) -> None:
+        if self.pending is not None and self.pending.done():
+            live, self.pending = self.pending.result(), None
+            if not live:
+                raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
+        if self.pending is None and time.monotonic() - self.checked >= SESSION_CHECK_SECONDS:
+            self.checked = time.monotonic()
+            self.pending = _session_is_live(self.session_id)
