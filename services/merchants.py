@@ -16,7 +16,7 @@ from tortoise.exceptions import IntegrityError
 from models.accounts import User
 from models.catalog import Category
 from models.merchants import Merchant, MerchantCategoryRate, MerchantReview, MerchantStaff
-from services import clock, notifications, referral
+from services import clock, notifications, referral, review_queues
 from services.access import MERCHANT_PERMISSIONS, OWNER_PERMISSIONS, Grants, require_merchant
 from services.errors import DomainError, ErrorCode
 from services.validation import http_url
@@ -115,6 +115,16 @@ def _is_name_clash(exc: IntegrityError) -> bool:
     return NAME_INDEX in str(exc)
 
 
+REVIEW_QUEUE = "MERCHANT_APPLICATIONS"
+
+
+async def pending_review_count() -> int:
+    return await Merchant.filter(status=PENDING).count()
+
+
+review_queues.register(REVIEW_QUEUE, "merchant.manage", "Merchant applications awaiting review.", pending_review_count)
+
+
 async def apply(user: User, data: Application) -> Merchant:
     """A signed-in user applies to become a merchant: a PENDING merchant they own.
 
@@ -132,7 +142,9 @@ async def apply(user: User, data: Application) -> Merchant:
             raise DomainError(ErrorCode.ALREADY_APPLIED, "You already have an application under review.")
         try:
             async with unit_of_work():  # a savepoint: the transaction survives a failed insert
-                return await Merchant.create(owner_id=user.id, kind=THIRD_PARTY, status=PENDING, **fields)
+                merchant = await Merchant.create(owner_id=user.id, kind=THIRD_PARTY, status=PENDING, **fields)
+                review_queues.changed(REVIEW_QUEUE)
+                return merchant
         except IntegrityError as exc:
             if not _is_name_clash(exc):
                 raise
@@ -172,6 +184,8 @@ async def review(actor_id: int, merchant_id: int, action: str, reason: str = "")
             merchant_id=merchant_id, action=action, from_status=merchant.status, to_status=to_status,
             actor_id=actor_id, reason=reason,
         )
+        if merchant.status == PENDING:
+            review_queues.changed(REVIEW_QUEUE)
         title, body = _NOTICES[action]
         await notifications.notify(
             merchant.owner_id, kind=f"MERCHANT_{action}", title=title,

@@ -10,7 +10,8 @@ subscribers or the sales rate. It re-reads the snapshot only when the business d
 changes (today's figures start again from zero) and every RESYNC_SECONDS, which bounds the
 drift an event lost in transit (a Redis restart) or one committed while the snapshot was
 being read could cause. The session and the consignment.manage permission are checked
-when the subscription starts (FORBIDDEN otherwise) and again every PERMISSION_CHECK_SECONDS,
+when the subscription starts (FORBIDDEN otherwise) and again every PERMISSION_CHECK_SECONDS
+(subscriptions.sessions.AdminGuard),
 not per event.
 
 (The alternative, recomputing at most once a second per process and fanning out, is exact
@@ -31,30 +32,14 @@ from strawberry.types import Info
 from resolvers.common import requires, viewer
 from schema.errors import ApiError
 from schema.types.consignment_stats import LiveConsignmentStats
-from services import access, auth, clock, consignment_stats as stats
+from services import clock, consignment_stats as stats
 from services.errors import ErrorCode
 from services.events import admin_channel
 from subscriptions.hub import SlowConsumer, get_broadcast
+from subscriptions.sessions import AdminGuard
 
 PERMISSION = "consignment.manage"
-PERMISSION_CHECK_SECONDS = 30.0
 RESYNC_SECONDS = 300.0
-
-
-class _AdminGuard:
-    """Re-checks the session and the permission at most every PERMISSION_CHECK_SECONDS."""
-
-    def __init__(self, user_id: int, session_id) -> None:
-        self.user_id, self.session_id, self.checked = user_id, session_id, time.monotonic()
-
-    async def check(self) -> None:
-        if time.monotonic() - self.checked < PERMISSION_CHECK_SECONDS:
-            return
-        self.checked = time.monotonic()
-        if not await auth.session_is_live(self.session_id):
-            raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
-        if not (await access.load_grants(self.user_id)).has(PERMISSION):
-            raise ApiError(ErrorCode.FORBIDDEN, f"This needs the {PERMISSION} permission.")
 
 
 def _seconds_to_next_day() -> float:
@@ -62,7 +47,7 @@ def _seconds_to_next_day() -> float:
     return max((tomorrow - clock.now()).total_seconds(), 0.0) + 0.01
 
 
-async def live_counters(guard: _AdminGuard) -> AsyncGenerator[stats.LiveCounters, None]:
+async def live_counters(guard: AdminGuard) -> AsyncGenerator[stats.LiveCounters, None]:
     """The counters now, then each time they change."""
     # Subscribe first, then read: an event committed after the read is applied, not lost.
     async with get_broadcast().subscribe(admin_channel()) as subscriber:
@@ -98,7 +83,7 @@ class ConsignmentStatsSubscriptions:
         extensions=requires(PERMISSION),
     )
     async def admin_consignment_stats(self, info: Info) -> AsyncGenerator[LiveConsignmentStats, None]:
-        guard = _AdminGuard(viewer(info).id, info.context.session_id)
+        guard = AdminGuard(viewer(info).id, info.context.session_id, PERMISSION)
         try:
             async for counters in live_counters(guard):
                 yield LiveConsignmentStats.from_counters(counters)

@@ -10,10 +10,11 @@ from weakref import WeakKeyDictionary
 from strawberry.dataloader import DataLoader
 
 from schema.errors import ApiError
-from services import auth
+from services import access, auth
 from services.errors import ErrorCode
 
 SESSION_CHECK_SECONDS = 30.0  # a signed-out session is noticed within this, without a query per event
+PERMISSION_CHECK_SECONDS = 30.0
 
 
 _session_checks: WeakKeyDictionary[asyncio.AbstractEventLoop, DataLoader] = WeakKeyDictionary()
@@ -49,3 +50,23 @@ class SessionGuard:
         if self.pending is None and time.monotonic() - self.checked >= SESSION_CHECK_SECONDS:
             self.checked = time.monotonic()
             self.pending = _session_is_live(self.session_id)
+
+
+class AdminGuard:
+    """For admin live views: re-checks the session and that the user still holds one of
+    `permissions` at most every PERMISSION_CHECK_SECONDS (admins are few; the check is
+    awaited, so a revoked session or role ends the subscription at its next event)."""
+
+    def __init__(self, user_id: int, session_id: uuid.UUID | None, *permissions: str) -> None:
+        self.user_id, self.session_id, self.permissions = user_id, session_id, permissions
+        self.checked = time.monotonic()
+
+    async def check(self) -> None:
+        if time.monotonic() - self.checked < PERMISSION_CHECK_SECONDS:
+            return
+        self.checked = time.monotonic()
+        if not await auth.session_is_live(self.session_id):
+            raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
+        grants = await access.load_grants(self.user_id)
+        if not any(grants.has(p) for p in self.permissions):
+            raise ApiError(ErrorCode.FORBIDDEN, f"This needs the {' or '.join(self.permissions)} permission.")

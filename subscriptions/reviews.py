@@ -1,0 +1,67 @@
+"""Live admin review counts (issue 7 "Live": admins' pending review counts).
+
+The counts are read when the subscription starts; afterwards a REVIEW_QUEUE_CHANGED event
+on the admin channel (sent after the commit that added or decided an item) makes it
+re-count the queues named by the events that arrived together (a burst of decisions costs
+one count per queue, not one per event). Counting is one indexed COUNT per queue; admins
+are few, so this is cheaper and exact compared with keeping deltas.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers.common import login_required, viewer
+from schema.errors import ApiError
+from schema.types.reviews import ReviewCounts
+from services import access, review_queues
+from services.errors import ErrorCode
+from services.events import admin_channel
+from subscriptions.hub import SlowConsumer, get_broadcast
+from subscriptions.sessions import AdminGuard
+
+
+@strawberry.type
+class ReviewSubscriptions:
+    @strawberry.subscription(
+        description="My review queues' pending counts: first the current counts, then new ones each time an item is "
+        "added to or decided in one of them (FORBIDDEN when I may work no queue).",
+        extensions=login_required(),
+    )
+    async def admin_review_counts(self, info: Info) -> AsyncGenerator[ReviewCounts, None]:
+        user_id = viewer(info).id
+        queues = review_queues.visible(await access.load_grants(user_id))
+        if not queues:
+            raise ApiError(ErrorCode.FORBIDDEN, "You may work no review queue.")
+        guard = AdminGuard(user_id, info.context.session_id, *{q.permission for q in queues})
+        names = {q.name for q in queues}
+        try:
+            # Subscribe first, then count: a change committed after the count is not lost.
+            async with get_broadcast().subscribe(admin_channel()) as subscriber:
+                counts = await review_queues.counts(queues)
+                yield ReviewCounts.build(queues, counts)
+                async for raw in subscriber:
+                    due = _queues_named(raw.message, names)
+                    while subscriber.backlog():  # coalesce what arrived together
+                        due |= _queues_named((await anext(subscriber)).message, names)
+                    if not due:
+                        continue
+                    await guard.check()
+                    fresh = {**counts, **await review_queues.counts([q for q in queues if q.name in due])}
+                    if fresh != counts:
+                        counts = fresh
+                        yield ReviewCounts.build(queues, counts)
+        except SlowConsumer:
+            raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None
+
+
+def _queues_named(message: str, names: set[str]) -> set[str]:
+    event = json.loads(message)
+    if event.get("type") != review_queues.EVENT_TYPE:
+        return set()
+    queue = event.get("queue")
+    return names if queue is None else ({queue} & names)
