@@ -36,6 +36,7 @@ from models.distributors import DistributorApplication, DistributorSettings, Dis
 from models.orders import Order
 from services import access, clock
 from services.access import Grants
+from services.catalog import sql
 from services.errors import DomainError, ErrorCode
 from services.events import admin_channel, emit, unit_of_work
 from services.money import fen_to_decimal_string
@@ -221,6 +222,9 @@ async def apply(user_id: int) -> DistributorApplication:
         if gaps:
             raise DomainError(ErrorCode.DISTRIBUTOR_THRESHOLD_NOT_MET, "Not yet: " + " and ".join(gaps) + ".")
         async with unit_of_work() as conn:
+            await _lock_user(conn, user_id)  # two racing applications: the second sees the role and stops
+            if await has_role(user_id, conn):
+                raise DomainError(ErrorCode.ALREADY_DISTRIBUTOR, "You are already a distributor.")
             application = await DistributorApplication.create(
                 user_id=user_id, mode=THRESHOLD, status=APPROVED, spent=have.spent, paid_orders=have.paid_orders,
                 reviewed_at=clock.now(), created_at=clock.now(), using_db=conn)
@@ -237,13 +241,22 @@ async def apply(user_id: int) -> DistributorApplication:
     return application
 
 
+async def _lock_user(conn, user_id: int) -> None:
+    if conn.capabilities.dialect == "postgres":
+        await conn.execute_query(sql(conn, "SELECT id FROM account_user WHERE id = ? FOR UPDATE"), [user_id])
+
+
 async def _grant(user_id: int, actor_id: int | None, conn) -> None:
     role_id = await _role_id(conn)
     if role_id is None:  # the catalogue is synced at start-up; be safe anyway
         await access.sync_catalog()
         role_id = await _role_id(conn)
     if not await UserRole.filter(user_id=user_id, role_id=role_id, scope_id=0).using_db(conn).exists():
-        await UserRole.create(user_id=user_id, role_id=role_id, scope_id=0, granted_by_id=actor_id, using_db=conn)
+        try:
+            async with unit_of_work() as inner:  # savepoint: an admin may grant the role at the same moment
+                await UserRole.create(user_id=user_id, role_id=role_id, scope_id=0, granted_by_id=actor_id, using_db=inner)
+        except IntegrityError:
+            pass  # granted meanwhile: the outcome is the same
 
 
 async def review(grants: Grants, actor_id: int, application_id: int, *, approve: bool, reason: str = "") -> DistributorApplication:

@@ -1,4 +1,25 @@
-"""GraphQL documents for becoming a distributor (DIS-3) and the distributor centre (DIS-5)."""
+"""GraphQL documents for becoming a distributor (DIS-3) and the distributor centre (DIS-5), and
+their permission-matrix rows: my status, applying and the centre are the signed-in user's own;
+settings and the review queue need distribution.manage."""
+
+PUBLIC: set[str] = set()
+
+OPERATIONS = {
+    ("Query", "distributorSettings"): "{ distributorSettings { mode } }",
+    ("Query", "myDistributorStatus"): "{ myDistributorStatus { mode isDistributor } }",
+    ("Query", "distributorApplications"): "{ distributorApplications { nodes { id } } }",
+    ("Query", "pendingDistributorApplications"): "{ pendingDistributorApplications }",
+    ("Query", "myTeamCounts"): "{ myTeamCounts { total } }",
+    ("Query", "myTeam"): "{ myTeam(level: 1) { nodes { maskedName } } }",
+    ("Query", "myDistributorPerformance"): '{ myDistributorPerformance(period: DAY, from: "2020-01-01", to: "2020-01-01") { period } }',
+    ("Query", "myPromotionStats"): '{ myPromotionStats(period: DAY, from: "2020-01-01", to: "2020-01-01") { period } }',
+    ("Query", "myInviteLink"): "{ myInviteLink { code } }",
+    ("Query", "distributorLeaderboard"): "{ distributorLeaderboard(by: COMMISSION, period: DAY) { start } }",
+    # THRESHOLD without a threshold is refused: the matrix changes nothing
+    ("Mutation", "updateDistributorSettings"): "mutation { updateDistributorSettings(input: {mode: THRESHOLD}) { errors { code } } }",
+    ("Mutation", "applyForDistributor"): "mutation { applyForDistributor { errors { code } } }",
+    ("Mutation", "reviewDistributorApplication"): 'mutation { reviewDistributorApplication(id: "999999", approve: true) { errors { code } } }',
+}
 
 SETTINGS = """mutation($i: DistributorSettingsInput!) { updateDistributorSettings(input: $i) {
   settings { mode minSpent { amount } minPaidOrders match updatedAt } errors { code field message } } }"""

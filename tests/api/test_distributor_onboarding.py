@@ -263,3 +263,17 @@ async def test_concurrent_reviews_decide_once(api):
     assert len(ok) == 1
     row = await DistributorApplication.get(id=int(app_id))
     assert await is_role_holder(user) == (row.status == "APPROVED")
+
+
+@requires_postgres
+async def test_concurrent_threshold_applications_grant_once(api):
+    merchant, _, [sku] = await make_shop(price=10_000, stock=50)
+    await set_mode(api, "THRESHOLD", orders=1)
+    user, address = await member("并发", wallet=100_000)
+    await buy(api, user, address, sku.id, 1)
+    token = await token_for(user)
+    results = await asyncio.gather(*(api(ops.APPLY, token=token) for _ in range(4)))
+    codes = sorted(e["code"] for r in results for e in r["applyForDistributor"]["errors"])
+    assert codes == ["ALREADY_DISTRIBUTOR"] * 3
+    assert await DistributorApplication.filter(status="APPROVED").count() == 1
+    assert await UserRole.filter(user_id=user.id, role__code="distributor").count() == 1
