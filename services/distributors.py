@@ -13,9 +13,9 @@ Becoming a distributor grants the `distributor` role (services.access; an admin 
 grant or revoke it directly).
 
 Who earns when the mode is not AUTO (`earning_ids`, used by services.commissions._chain):
-an upline without the distributor role earns nothing and their level is skipped — the
-platform keeps that share; the chain stays the upline chain (no compression: a level is
-never paid to someone who is not at that level).
+an upline without the distributor role earns nothing and their level is skipped — that
+share is never booked (it stays with whoever would have funded it). The chain stays the
+upline chain (no compression: a level is never paid to someone who is not at that level).
 
 The review queue: after every commit that changes the number of pending applications an
 event `{"type": "REVIEW_QUEUE_CHANGED", "queue": "DISTRIBUTOR_APPLICATIONS"}` goes to the
