@@ -93,6 +93,16 @@ DISTRIBUTION_RULES: str = config("DISTRIBUTION_RULES", default="PERCENT:0,PERCEN
 DISTRIBUTION_SELF_PURCHASE: bool = config("DISTRIBUTION_SELF_PURCHASE", cast=bool, default=False)
 COMMISSION_FREEZE_DAYS: int = config("COMMISSION_FREEZE_DAYS", cast=int, default=AFTER_SALES_WINDOW_DAYS)
 
+# Becoming a distributor (DIS-3): defaults until an admin edits them (`updateDistributorSettings`).
+# Mode AUTO (everyone earns), THRESHOLD (apply; accepted on paid spending / paid orders) or APPROVAL (admin review).
+DISTRIBUTOR_MODE: str = config("DISTRIBUTOR_MODE", default="AUTO")
+DISTRIBUTOR_MIN_SPENT: int = config("DISTRIBUTOR_MIN_SPENT", cast=int, default=0)  # THRESHOLD: fen of paid spending, 0 = none
+DISTRIBUTOR_MIN_PAID_ORDERS: int = config("DISTRIBUTOR_MIN_PAID_ORDERS", cast=int, default=0)  # THRESHOLD: paid orders, 0 = none
+DISTRIBUTOR_THRESHOLD_MATCH: str = config("DISTRIBUTOR_THRESHOLD_MATCH", default="ALL")  # both thresholds set: ALL or ANY
+# Distributor centre (DIS-5): where a tracking link (/r/{code}) sends the visitor; {code} is the invite code.
+STOREFRONT_SIGNUP_URL: str = config("STOREFRONT_SIGNUP_URL", default=PUBLIC_BASE_URL.rstrip("/") + "/signup?inviteCode={code}")
+LEADERBOARD_MAX: int = config("LEADERBOARD_MAX", cast=int, default=100)  # longest leaderboard a query may ask for
+
 # Worker
 WORKER_TICK_SECONDS: float = config("WORKER_TICK_SECONDS", cast=float, default=30.0)
 
@@ -109,6 +119,7 @@ MODEL_MODULES = [
     "models.consignment",
     "models.grades",
     "models.distribution",
+    "models.distributors",
 ]
 
 

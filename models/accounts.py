@@ -23,6 +23,7 @@ class User(Model):
 
     class Meta:
         table = "account_user"
+        indexes = (("upline_id", "upline_bound_at"),)  # team per level (DIS-5): one join per level on it
 
 
 class Session(Model):

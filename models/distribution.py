@@ -71,4 +71,5 @@ class Commission(Model):
     class Meta:
         table = "commission"
         unique_together = (("line", "beneficiary", "level"),)
-        indexes = (("beneficiary_id", "status"), ("status", "order_id"))
+        indexes = (("beneficiary_id", "status"), ("status", "order_id"),
+                   ("created_at", "beneficiary_id"))  # leaderboard by period (services.leaderboard)

@@ -51,6 +51,7 @@ from resolvers.consignment import ConsignmentMutations, ConsignmentQueries
 from resolvers.consignment_stats import ConsignmentStatsQueries
 from resolvers.content import ContentMutations, ContentQueries
 from resolvers.distribution import DistributionMutations, DistributionQueries
+from resolvers.distributor_centre import DistributorCentreMutations, DistributorCentreQueries
 from resolvers.grades import GradeQueries
 from resolvers.merchants import MerchantMutations, MerchantQueries
 from resolvers.notifications import NotificationMutations, NotificationQueries
@@ -66,8 +67,8 @@ from subscriptions.notifications import NotificationSubscriptions
 from subscriptions.orders import OrderSubscriptions
 from subscriptions.reviews import ReviewSubscriptions
 
-Query = merge_types("Query", (AccountQueries, NotificationQueries, AdminQueries, ContentQueries, MerchantQueries, StoreQueries, CatalogQueries, OrderQueries, CartQueries, AfterSaleQueries, ConsignmentQueries, WalletQueries, GradeQueries, ConsignmentStatsQueries, DistributionQueries, ReviewQueries))
-Mutation = merge_types("Mutation", (AccountMutations, NotificationMutations, AdminMutations, ContentMutations, MerchantMutations, StoreMutations, CatalogMutations, OrderMutations, CartMutations, AfterSaleMutations, ConsignmentMutations, DistributionMutations))
+Query = merge_types("Query", (AccountQueries, NotificationQueries, AdminQueries, ContentQueries, MerchantQueries, StoreQueries, CatalogQueries, OrderQueries, CartQueries, AfterSaleQueries, ConsignmentQueries, WalletQueries, GradeQueries, ConsignmentStatsQueries, DistributionQueries, ReviewQueries, DistributorCentreQueries))
+Mutation = merge_types("Mutation", (AccountMutations, NotificationMutations, AdminMutations, ContentMutations, MerchantMutations, StoreMutations, CatalogMutations, OrderMutations, CartMutations, AfterSaleMutations, ConsignmentMutations, DistributionMutations, DistributorCentreMutations))
 Subscription = merge_types("Subscription", (NotificationSubscriptions, OrderSubscriptions, ConsignmentSubscriptions, ConsignmentStatsSubscriptions, DistributionSubscriptions, ReviewSubscriptions))
 
 

@@ -6,7 +6,8 @@ review. Every change of money is one ledger journal transaction (services.ledger
 Who earns: the buyer's upline chain, as many levels as are on (at most three, RISK-1).
 Self-purchase off: the buyer's upline is level 1, its upline level 2 …; on: the buyer is
 level 1 of their own purchase and the upline level 2 … A disabled account at a level is
-skipped without moving the others up: nobody is paid at a level that is not theirs.
+skipped without moving the others up: nobody is paid at a level that is not theirs. So is
+a user who is not a distributor when the distributor mode is not AUTO (services.distributors).
 
 Who pays (funding), decided per line at payment and kept on the commission, so that a
 reversal always gives the money back to where it came from:
@@ -62,7 +63,7 @@ from models.grades import UserGrade
 from models.ledger import LedgerAccount
 from models.merchants import Merchant
 from models.orders import Order
-from services import clock, ledger, order_hooks
+from services import clock, distributors, ledger, order_hooks
 from services import consignment_hooks  # noqa: F401  (registers first: commissions see the consignment matches)
 from services.access import Grants
 from services.catalog import GIFT_GRADES, sql
@@ -218,6 +219,11 @@ async def _chain(buyer_id: int, config: Config, conn) -> list[tuple[int | None, 
     grades = {}
     if ids:  # nobody to pay: skip the query (`user_id IN ()` matches nothing anyway)
         grades = dict(await UserGrade.filter(user_id__in=[i for i, _ in ids]).using_db(conn).values_list("user_id", "grade"))
+        # DIS-3: unless the mode is AUTO, a level whose user is not a distributor is skipped
+        # like a disabled account (the platform keeps it); the chain is not compressed.
+        earning = await distributors.earning_ids([i for i, _ in ids], conn)
+        if earning is not None:
+            ids = [(uid, active and uid in earning) for uid, active in ids]
     return [(uid if active else None, grades.get(uid, "")) for uid, active in ids]
 
 

@@ -9,6 +9,7 @@ from tortoise.transactions import in_transaction
 
 import settings
 from models.accounts import UplineChange, User
+from models.distributors import InviteSignup
 from services import clock, notifications
 from services.errors import DomainError, ErrorCode
 from services.events import unit_of_work
@@ -97,6 +98,9 @@ async def bind_upline(
             source=source,
             reason=reason[:256],
         )
+        if source != "ADMIN":  # DIS-5 promotion statistics: who signed up through whose code
+            await InviteSignup.filter(user_id=user.id).delete()  # bound again after an admin unbinding: the latest counts
+            await InviteSignup.create(user_id=user.id, upline_id=upline.id, source=source, created_at=clock.now())
         await notifications.notify(
             upline.id,
             kind="NEW_TEAM_MEMBER",

@@ -1,0 +1,43 @@
+"""HTTP routes of the distributor centre (DIS-5), outside GraphQL: the tracking link that
+counts a visit and sends it on to sign-up, and the invite link's QR code images."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from services import distributor_centre as centre
+
+QR_CACHE = "public, max-age=86400"  # the image of a code never changes while the base URL does not
+
+
+def _client_ip(request: Request) -> str:
+    forwarded = request.headers.get("x-forwarded-for", "")
+    return forwarded.split(",")[0].strip() if forwarded else (request.client.host if request.client else "")
+
+
+async def track(request: Request) -> Response:
+    """GET /r/{code}: record the click (hashed IP + user agent) and 302 to the storefront's
+    sign-up with the code; an unknown code is 404 and records nothing."""
+    target = await centre.record_click(request.path_params["code"], _client_ip(request), request.headers.get("user-agent", ""))
+    if target is None:
+        return PlainTextResponse("No such invite code.", status_code=404)
+    return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})
+
+
+async def qr(request: Request) -> Response:
+    """GET /qr/invite/{code}.png or .svg: the QR code of the code's tracking link."""
+    ext = request.path_params["ext"]
+    owner = await centre.owner_of(request.path_params["code"]) if ext in ("png", "svg") else None
+    if owner is None:
+        return PlainTextResponse("No such invite code.", status_code=404)
+    if ext == "png":
+        return Response(centre.qr_png(owner.invite_code), media_type="image/png", headers={"Cache-Control": QR_CACHE})
+    return Response(centre.qr_svg(owner.invite_code), media_type="image/svg+xml", headers={"Cache-Control": QR_CACHE})
+
+
+routes = [
+    Route("/r/{code}", track, methods=["GET"]),
+    Route("/qr/invite/{code}.{ext:str}", qr, methods=["GET"]),
+]
