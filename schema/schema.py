@@ -57,16 +57,18 @@ from resolvers.notifications import NotificationMutations, NotificationQueries
 from resolvers.orders import OrderMutations, OrderQueries
 from resolvers.stores import StoreMutations, StoreQueries
 from resolvers.wallet import WalletQueries
+from resolvers.withdrawals import WithdrawalMutations, WithdrawalQueries
 from schema.types.merchants import SCALAR_MAP as MERCHANT_SCALARS
 from subscriptions.consignment import ConsignmentSubscriptions
 from subscriptions.consignment_stats import ConsignmentStatsSubscriptions
 from subscriptions.distribution import DistributionSubscriptions
 from subscriptions.notifications import NotificationSubscriptions
 from subscriptions.orders import OrderSubscriptions
+from subscriptions.withdrawals import WithdrawalSubscriptions
 
-Query = merge_types("Query", (AccountQueries, NotificationQueries, AdminQueries, ContentQueries, MerchantQueries, StoreQueries, CatalogQueries, OrderQueries, CartQueries, AfterSaleQueries, ConsignmentQueries, WalletQueries, GradeQueries, ConsignmentStatsQueries, DistributionQueries))
-Mutation = merge_types("Mutation", (AccountMutations, NotificationMutations, AdminMutations, ContentMutations, MerchantMutations, StoreMutations, CatalogMutations, OrderMutations, CartMutations, AfterSaleMutations, ConsignmentMutations, DistributionMutations))
-Subscription = merge_types("Subscription", (NotificationSubscriptions, OrderSubscriptions, ConsignmentSubscriptions, ConsignmentStatsSubscriptions, DistributionSubscriptions))
+Query = merge_types("Query", (AccountQueries, NotificationQueries, AdminQueries, ContentQueries, MerchantQueries, StoreQueries, CatalogQueries, OrderQueries, CartQueries, AfterSaleQueries, ConsignmentQueries, WalletQueries, GradeQueries, ConsignmentStatsQueries, DistributionQueries, WithdrawalQueries))
+Mutation = merge_types("Mutation", (AccountMutations, NotificationMutations, AdminMutations, ContentMutations, MerchantMutations, StoreMutations, CatalogMutations, OrderMutations, CartMutations, AfterSaleMutations, ConsignmentMutations, DistributionMutations, WithdrawalMutations))
+Subscription = merge_types("Subscription", (NotificationSubscriptions, OrderSubscriptions, ConsignmentSubscriptions, ConsignmentStatsSubscriptions, DistributionSubscriptions, WithdrawalSubscriptions))
 
 
 def should_mask(error: GraphQLError) -> bool:
