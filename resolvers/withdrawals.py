@@ -165,3 +165,15 @@ class WithdrawalMutations:
             return {"withdrawal": await withdrawals.mark_failed(await info.context.grants(), viewer(info).id, parse_id(id), reason)}
 
         return await mutate(WithdrawalPayload, run)
+
+    @strawberry.mutation(description="Development: the sandbox payout channel finishes an approved SANDBOX payout (success or "
+                         "failure) and sends its signed callback (withdrawal.manage).", extensions=requires("withdrawal.manage"))
+    async def sandbox_payout_result(
+        self, info: Info, id: IdArg,
+        succeeded: Annotated[bool, strawberry.argument(description="True: the transfer arrived; false: it failed.")],
+        reason: Annotated[str, strawberry.argument(description="Failure reason (failure only).")] = "",
+    ) -> WithdrawalPayload:
+        async def run() -> dict:
+            return {"withdrawal": await withdrawals.sandbox_result(await info.context.grants(), parse_id(id), succeeded, reason)}
+
+        return await mutate(WithdrawalPayload, run)

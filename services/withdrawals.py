@@ -476,6 +476,21 @@ async def handle_callback(channel_code: str, headers: dict[str, str], body: byte
     return recorded.outcome
 
 
+async def sandbox_result(grants: Grants, withdrawal_id: int, succeeded: bool, reason: str = "") -> Withdrawal:
+    """Development: play the bank of a SANDBOX payout; its signed callback is delivered
+    in-process (the real path is POST /payouts/notify/sandbox)."""
+    _require_manager(grants)
+    w = await _get(withdrawal_id)
+    if w.channel != payouts.SandboxChannel.code or not w.payout_no:
+        raise DomainError(ErrorCode.PAYOUT_CHANNEL_UNAVAILABLE, "Only an approved SANDBOX payout has a sandbox result.", "id")
+    sandbox = payouts.channel("sandbox")
+    if w.submitted_at is None:
+        await submit(w)
+    signed = await sandbox.simulate_result(w.payout_no, succeeded, (reason or "").strip()[:256] or "sandbox failure")
+    await handle_callback("sandbox", signed.headers, signed.body)
+    return await Withdrawal.get(id=w.id)
+
+
 # --------------------------------------------------------------------------- risk review (services/risk_hooks)
 
 

@@ -32,6 +32,8 @@ MERCHANT_LIST = f"""query($m: ID!, $status: WithdrawalStatus) {{ merchantWithdra
   nodes {{ {WITHDRAWAL_FIELDS} }} }} }}"""
 MERCHANT_FUNDS = """query($m: ID!) { merchantFunds(merchantId: $m) { settled { amount } frozen { amount } } }"""
 ADMIN_LIST = f"""query($status: WithdrawalStatus) {{ withdrawals(status: $status) {{ nodes {{ {WITHDRAWAL_FIELDS} }} }} }}"""
+SANDBOX_RESULT = f"""mutation($id: ID!, $ok: Boolean!, $reason: String) {{ sandboxPayoutResult(id: $id, succeeded: $ok, reason: $reason) {{
+  withdrawal {{ {WITHDRAWAL_FIELDS} }} errors {{ code field }} }} }}"""
 RULES = "{ withdrawalRules { minAmount { amount } feeBasisPoints minFee { amount } dailyCount dailyAmount { amount } } }"
 QUOTE = "query($a: Int!) { withdrawalQuote(amountFen: $a) { amount { amount } fee { amount } net { amount } } }"
 MY_EVENTS = f"subscription {{ myWithdrawalEvents {{ fromStatus status withdrawal {{ {WITHDRAWAL_FIELDS} }} }} }}"
@@ -55,6 +57,7 @@ OPERATIONS = {
     ("Mutation", "rejectWithdrawal"): 'mutation { rejectWithdrawal(id: "999999", reason: "x") { errors { code } } }',
     ("Mutation", "markWithdrawalPaid"): 'mutation { markWithdrawalPaid(id: "999999", transferReference: "x") { errors { code } } }',
     ("Mutation", "markWithdrawalFailed"): 'mutation { markWithdrawalFailed(id: "999999", reason: "x") { errors { code } } }',
+    ("Mutation", "sandboxPayoutResult"): 'mutation { sandboxPayoutResult(id: "999999", succeeded: true) { errors { code } } }',
     ("Subscription", "myWithdrawalEvents"): None,
     ("Subscription", "merchantWithdrawalEvents"): None,
 }

@@ -287,6 +287,22 @@ async def test_a_failed_payout_returns_the_money_and_a_late_success_is_ignored(a
     assert await ledger.check_invariants() == []
 
 
+async def test_sandbox_result_mutation_plays_the_bank_in_development(api):
+    user, w = await _approved_on_sandbox(api, 5_000)
+    admin = await finance_token()
+    done = await act(api, ops.SANDBOX_RESULT, admin, id=str(w.id), ok=True)
+    assert done["errors"] == [] and done["withdrawal"]["status"] == "PAID"
+    again = await act(api, ops.SANDBOX_RESULT, admin, id=str(w.id), ok=False)  # the bank already answered: nothing changes
+    assert again["errors"] == [] and again["withdrawal"]["status"] == "PAID"
+    assert await balances(ledger.USER, user.id) == (0, 0) and await platform() == (350, 4_650)
+    _, token = await customer(5_000)
+    manual = (await ask(api, token, 5_000))["withdrawal"]
+    await act(api, ops.APPROVE, admin, id=manual["id"], channel="MANUAL")
+    refused = await act(api, ops.SANDBOX_RESULT, admin, id=manual["id"], ok=True)
+    assert refused["errors"] == [{"code": "PAYOUT_CHANNEL_UNAVAILABLE", "field": "id"}]
+    assert await ledger.check_invariants() == []
+
+
 async def test_an_unknown_channel_is_refused(api):
     user, token = await customer(5_000)
     w = (await ask(api, token, 5_000))["withdrawal"]
