@@ -19,7 +19,8 @@ from jobs import distribution as distribution_jobs
 from models.ledger import JournalTransaction
 from models.withdrawals import Withdrawal, WithdrawalStatusChange
 from services import clock, ledger, payouts, risk_hooks, sensitive, withdrawals
-from services.events import admin_channel, user_channel
+from services.errors import DomainError
+from services.events import admin_channel, merchant_channel, user_channel
 from services.ledger import MERCHANT, Posting, Purpose
 from subscriptions.hub import listen
 from tests.api import ops_withdrawals as ops
@@ -359,8 +360,9 @@ async def test_risk_screening_holds_a_withdrawal_out_of_the_review_queue(api, mo
     assert (rejected.status, rejected.reject_reason) == ("REJECTED", "stolen account")
     assert await balances(ledger.USER, user.id) == (13_000, 7_000)
     assert await withdrawals.pending_review_count() == 2
-    with pytest.raises(Exception):  # a decision on something no longer held is refused
+    with pytest.raises(DomainError) as caught:  # a decision on something no longer held is refused
         await risk_hooks.REJECT["WITHDRAWAL"](int(held["id"]), 1, "too late", None)
+    assert caught.value.code.value == "INVALID_TRANSITION"
     assert await balances(ledger.USER, user.id) == (13_000, 7_000)
     assert await ledger.check_invariants() == []
 
@@ -542,8 +544,6 @@ async def test_merchant_staff_hear_the_merchants_withdrawals(app, api):
         await ws_client.init(finance)
         await ws.send_text(json.dumps({"id": "1", "type": "subscribe",
                                        "payload": {"query": ops.MERCHANT_EVENTS, "variables": {"m": str(merchant.id)}}}))
-        from services.events import merchant_channel
-
         await wait_for_listener(merchant_channel(merchant.id))
         asked = (await api(ops.REQUEST_MERCHANT, {"m": str(merchant.id), "input": bank(10_000)}, token=finance))
         w = asked["requestMerchantWithdrawal"]["withdrawal"]
