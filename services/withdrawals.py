@@ -51,6 +51,7 @@ from services.catalog import sql
 from services.errors import DomainError, ErrorCode
 from services.events import admin_channel, emit, merchant_channel, unit_of_work, user_channel
 from services.ledger import MERCHANT, USER, Posting, Purpose
+from services.masking import mask_name
 from services.payouts import Destination, PayoutRequest
 
 log = logging.getLogger(__name__)
@@ -148,8 +149,6 @@ def destination_of(w: Withdrawal) -> Destination:
 
 def masked_destination(w: Withdrawal) -> dict:
     d = destination_of(w)
-    from services.masking import mask_name
-
     account = sensitive.mask_bank_account(d.account_no) if d.kind == BANK else sensitive.mask_middle(d.account_no, 3, 3)
     return {"kind": d.kind, "bank_name": d.bank_name, "holder_name": mask_name(d.holder_name), "account": account}
 
