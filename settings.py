@@ -102,6 +102,16 @@ DISTRIBUTOR_THRESHOLD_MATCH: str = config("DISTRIBUTOR_THRESHOLD_MATCH", default
 # Distributor centre (DIS-5): where a tracking link (/r/{code}) sends the visitor; {code} is the invite code.
 STOREFRONT_SIGNUP_URL: str = config("STOREFRONT_SIGNUP_URL", default=PUBLIC_BASE_URL.rstrip("/") + "/signup?inviteCode={code}")
 LEADERBOARD_MAX: int = config("LEADERBOARD_MAX", cast=int, default=100)  # longest leaderboard a query may ask for
+# Withdrawals (FIN-3): amounts in fen; the fee is basis points of the amount, never below the minimum fee.
+WITHDRAWAL_MIN_AMOUNT: int = config("WITHDRAWAL_MIN_AMOUNT", cast=int, default=1000)  # smallest request (10 yuan)
+WITHDRAWAL_FEE_BP: int = config("WITHDRAWAL_FEE_BP", cast=int, default=700)  # 7 % service fee (flexible-employment tax)
+WITHDRAWAL_MIN_FEE: int = config("WITHDRAWAL_MIN_FEE", cast=int, default=100)  # fee floor (1 yuan)
+WITHDRAWAL_DAILY_COUNT: int = config("WITHDRAWAL_DAILY_COUNT", cast=int, default=3)  # requests per owner per business day
+WITHDRAWAL_DAILY_AMOUNT: int = config("WITHDRAWAL_DAILY_AMOUNT", cast=int, default=5_000_000)  # fen per owner per business day
+# Payout channel an approval uses unless the admin names one: "manual" (bank transfer recorded by
+# hand), "sandbox" (signed async callbacks at /payouts/notify/sandbox) or "package.module:Class".
+PAYOUT_CHANNEL: str = config("PAYOUT_CHANNEL", default="manual")
+SANDBOX_PAYOUT_SECRET: str = config("SANDBOX_PAYOUT_SECRET", default="sandbox-payout-" + SECRET_KEY)
 
 # Worker
 WORKER_TICK_SECONDS: float = config("WORKER_TICK_SECONDS", cast=float, default=30.0)
@@ -120,6 +130,7 @@ MODEL_MODULES = [
     "models.grades",
     "models.distribution",
     "models.distributors",
+    "models.withdrawals",
 ]
 
 

@@ -38,12 +38,14 @@ PERMISSIONS: dict[str, str] = {
     # distribution
     "distribution.center": "Use the distributor centre.",
     "distribution.manage": "Set distribution levels, rates and the freeze period; reject commissions (risk review).",
+    # withdrawals (FIN-3)
+    "withdrawal.manage": "Review withdrawals (approve, reject), record manual payouts, see every withdrawal.",
 }
 
 PLATFORM_ADMIN_PERMISSIONS = [
     "user.read", "user.manage", "referral.rebind", "ledger.read", "notification.send",
     "merchant.manage", "catalog.manage", "order.manage", "consignment.manage",
-    "distribution.manage",
+    "distribution.manage", "withdrawal.manage",
 ]
 MERCHANT_PERMISSIONS = ["merchant.products", "merchant.orders", "merchant.finance", "merchant.settings"]
 OWNER_PERMISSIONS = [*MERCHANT_PERMISSIONS, "merchant.staff"]
@@ -67,7 +69,7 @@ ROLES: dict[str, RoleSpec] = {
     "store_staff": RoleSpec("Store staff", "STORE", ["store.pickup"], "Works at an offline store: verifies pickups."),
     "admin": RoleSpec("Platform administrator", "PLATFORM", PLATFORM_ADMIN_PERMISSIONS, "All platform permissions."),
     "support": RoleSpec("Customer support", "PLATFORM", ["user.read", "notification.send", "order.manage"], "Reads accounts and orders, messages users, handles after-sales."),
-    "finance": RoleSpec("Finance", "PLATFORM", ["ledger.read", "user.read"], "Reconciles money."),
+    "finance": RoleSpec("Finance", "PLATFORM", ["ledger.read", "user.read", "withdrawal.manage"], "Reconciles money, reviews withdrawals."),
 }
 
 

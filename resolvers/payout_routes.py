@@ -1,0 +1,30 @@
+"""HTTP endpoint payout channels call back (not GraphQL): the asynchronous result of a
+transfer, at /payouts/notify/{channel} (channel code lower-cased, e.g. sandbox)."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from services import withdrawals
+from services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+async def notify(request: Request) -> Response:
+    """200 once the result is recorded (or was already); anything else makes the channel
+    deliver it again later (which is idempotent)."""
+    body = await request.body()
+    try:
+        outcome = await withdrawals.handle_callback(request.path_params["channel"], dict(request.headers), body)
+    except DomainError as exc:
+        log.warning("refused payout callback: %s", exc.code.value)
+        return JSONResponse({"code": "FAIL", "error": exc.code.value, "message": exc.message}, status_code=400)
+    return JSONResponse({"code": "SUCCESS", "outcome": outcome})
+
+
+routes = [Route("/payouts/notify/{channel}", notify, methods=["POST"])]
