@@ -109,6 +109,7 @@ MODEL_MODULES = [
     "models.consignment",
     "models.grades",
     "models.distribution",
+    "models.risk",
 ]
 
 

@@ -38,12 +38,14 @@ PERMISSIONS: dict[str, str] = {
     # distribution
     "distribution.center": "Use the distributor centre.",
     "distribution.manage": "Set distribution levels, rates and the freeze period; reject commissions (risk review).",
+    # risk control
+    "risk.manage": "Manage risk rules; review risk cases (release or reject what they hold).",
 }
 
 PLATFORM_ADMIN_PERMISSIONS = [
     "user.read", "user.manage", "referral.rebind", "ledger.read", "notification.send",
     "merchant.manage", "catalog.manage", "order.manage", "consignment.manage",
-    "distribution.manage",
+    "distribution.manage", "risk.manage",
 ]
 MERCHANT_PERMISSIONS = ["merchant.products", "merchant.orders", "merchant.finance", "merchant.settings"]
 OWNER_PERMISSIONS = [*MERCHANT_PERMISSIONS, "merchant.staff"]

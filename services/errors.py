@@ -92,6 +92,11 @@ class ErrorCode(str, Enum):
     # distribution (DIS-1..4, RISK-1)
     DISTRIBUTION_LEVELS_EXCEEDED = "DISTRIBUTION_LEVELS_EXCEEDED"
     COMMISSION_RATES_EXCEED_BASE = "COMMISSION_RATES_EXCEED_BASE"
+    # risk control (RISK-2)
+    RISK_CASE_DECIDED = "RISK_CASE_DECIDED"  # the case was already released or rejected
+    UNKNOWN_RISK_RULE_KIND = "UNKNOWN_RISK_RULE_KIND"
+    INVALID_RISK_PARAMS = "INVALID_RISK_PARAMS"  # a rule's parameters do not fit its kind
+    RISK_RULE_IN_USE = "RISK_RULE_IN_USE"  # a rule that opened cases is disabled, not deleted
 
 
 class DomainError(Exception):
