@@ -406,3 +406,20 @@ async def test_a_rule_with_cases_cannot_be_deleted_and_a_disabled_rule_does_not_
     _, sku = await shop_with_commission()
     await buy(api, buyer, address, sku.id)
     assert await risk.pending_review_count() == 0 and (await statuses(upline))[-1] == "PENDING"
+
+
+async def test_a_failing_rule_never_fails_the_payment(api, monkeypatch):
+    admin = await admin_token()
+    await configure(api, [("FIXED", 1000)], token=admin)
+    await add_rule(api, admin, "ORDER_VELOCITY", {"max_orders": 1})
+
+    async def broken(*args):
+        raise RuntimeError("a bug in a rule")
+
+    monkeypatch.setitem(risk.PAID_EVALUATORS, "ORDER_VELOCITY", broken)
+    merchant, sku = await shop_with_commission()
+    upline, _ = await person("上级")
+    buyer, address = await person("买家", upline=upline)
+    await buy(api, buyer, address, sku.id)  # paid: the evaluation failed open (logged), nothing held
+    assert await statuses(upline) == ["PENDING"] and await risk.pending_review_count() == 0
+    assert await ledger.check_invariants() == []
