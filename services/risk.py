@@ -351,6 +351,21 @@ async def _record(hit: Hit, order_id: int | None, conn) -> RiskCase | None:
     return case
 
 
+async def _record_all(hits: list[Hit], order_id: int | None, conn) -> None:
+    """Record the hits of one payment / refund: the open cases they join are locked first,
+    in id order, before any commission (the order a decision locks them in)."""
+    hits = [h for h in hits if h.commission_ids]
+    if not hits:
+        return
+    if conn.capabilities.dialect == "postgres":
+        keys = sorted({f"{h.rule.id}:{h.subject_user_id}" for h in hits})
+        await conn.execute_query(
+            sql(conn, f"SELECT id FROM risk_case WHERE open_key IN ({', '.join('?' * len(keys))}) ORDER BY id FOR UPDATE"), keys
+        )
+    for hit in hits:
+        await _record(hit, order_id, conn)
+
+
 async def _evaluate(conn, evaluate) -> None:
     """Run `evaluate(conn)` in a savepoint; a failure is logged and changes nothing (fail open)."""
     try:
@@ -370,9 +385,10 @@ async def on_paid(order: Order, conn) -> None:
         origin = await OrderOrigin.filter(order_id=order.id).using_db(inner).first()
         booked = list(await Commission.filter(order_id=order.id, status=commissions.PENDING).using_db(inner)
                       .values("id", "beneficiary_id"))
+        hits = []
         for rule in rules:
-            for hit in await PAID_EVALUATORS[rule.kind](rule, order, origin, booked, inner):
-                await _record(hit, order.id, inner)
+            hits += await PAID_EVALUATORS[rule.kind](rule, order, origin, booked, inner)
+        await _record_all(hits, order.id, inner)
 
     await _evaluate(conn, evaluate)
 
@@ -391,6 +407,7 @@ async def on_line_refunded(refund: order_hooks.LineRefund, conn) -> None:
         return
 
     async def evaluate(inner) -> None:
+        hits = []
         for rule in rules:
             since = now - timedelta(days=rule.params["window_days"])
             orders = await RiskSignal.filter(kind=rule.kind, user_id=buyer_id, created_at__gte=since).using_db(inner) \
@@ -399,7 +416,8 @@ async def on_line_refunded(refund: order_hooks.LineRefund, conn) -> None:
                 hit = Hit(rule, buyer_id, {"orderId": str(refund.order.id), "buyerId": str(buyer_id), "refunds": len(orders),
                                            "refundedOrderIds": sorted({str(o) for o in orders}), "windowDays": rule.params["window_days"]},
                           await _commission_ids(inner, buyer_id=buyer_id))
-                await _record(hit, refund.order.id, inner)
+                hits.append(hit)
+        await _record_all(hits, refund.order.id, inner)
 
     await _evaluate(conn, evaluate)
 
@@ -424,10 +442,15 @@ async def get_case(case_id: int) -> RiskCase:
 
 
 async def _lock_holds_of(conn, kind: str, subject_id: int) -> None:
+    """Before asking "does another open case hold it?": the item's hold rows, then (for a
+    commission) its row, which a new hit locks before adding its hold; so the answer counts
+    a hit committing meanwhile."""
     if conn.capabilities.dialect == "postgres":
         await conn.execute_query(
             sql(conn, "SELECT id FROM risk_hold WHERE subject_kind = ? AND subject_id = ? ORDER BY id FOR UPDATE"), [kind, subject_id]
         )
+        if kind == COMMISSION:
+            await conn.execute_query(sql(conn, "SELECT id FROM commission WHERE id = ? FOR UPDATE"), [subject_id])
 
 
 async def decide(grants: Grants, actor_id: int, case_id: int, release: bool, reason: str) -> RiskCase:
