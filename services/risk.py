@@ -287,9 +287,10 @@ async def _velocity(rule: RiskRule, order: Order, origin: OrderOrigin | None, bo
     limit = rule.params["max_orders"]
     hits = []
     if "BUYER" in rule.params["per"]:
-        ids = await Order.filter(buyer_id=order.buyer_id, paid_at__gte=since).using_db(conn).values_list("id", flat=True)
-        if len(ids) > limit:
-            hits.append(Hit(rule, order.buyer_id, {"orderId": str(order.id), "per": "BUYER", "paidOrders": len(ids),
+        paid = Order.filter(buyer_id=order.buyer_id, paid_at__gte=since).using_db(conn)
+        if (count := await paid.count()) > limit:
+            ids = await paid.values_list("id", flat=True)
+            hits.append(Hit(rule, order.buyer_id, {"orderId": str(order.id), "per": "BUYER", "paidOrders": count,
                                                    "windowMinutes": rule.params["window_minutes"]},
                             await _commission_ids(conn, order_id__in=list(ids))))
     if "UPLINE" in rule.params["per"]:
@@ -297,10 +298,11 @@ async def _velocity(rule: RiskRule, order: Order, origin: OrderOrigin | None, bo
         upline = uplines[0] if uplines else None
         if upline is not None:
             team = Subquery(User.filter(upline_id=upline).values("id"))
-            ids = await Order.filter(buyer_id__in=team, paid_at__gte=since).using_db(conn).values_list("id", flat=True)
-            if len(ids) > limit:
+            paid = Order.filter(buyer_id__in=team, paid_at__gte=since).using_db(conn)
+            if (count := await paid.count()) > limit:
+                ids = await paid.values_list("id", flat=True)
                 hits.append(Hit(rule, upline, {"orderId": str(order.id), "per": "UPLINE", "uplineId": str(upline),
-                                               "paidOrders": len(ids), "windowMinutes": rule.params["window_minutes"]},
+                                               "paidOrders": count, "windowMinutes": rule.params["window_minutes"]},
                                 await _commission_ids(conn, order_id__in=list(ids), beneficiary_id=upline)))
     return hits
 
