@@ -131,6 +131,7 @@ MODEL_MODULES = [
     "models.distribution",
     "models.distributors",
     "models.withdrawals",
+    "models.risk",
 ]
 
 

@@ -6,6 +6,9 @@ Commission states:
     PENDING -> REVERSED             every unit of the line refunded
     AVAILABLE -> REVERSED           every unit refunded after release (taken back from the wallet)
     PENDING -> REJECTED             refused by risk review (admin)
+    PENDING -> HELD                 a risk rule hit (services.risk): the release job skips it
+    HELD -> PENDING                 risk review released it (released when due, as before)
+    HELD -> REJECTED | REVERSED     risk review rejected it / every unit refunded meanwhile
 A partial refund keeps the state and grows `reversed_amount`.
 """
 
@@ -60,7 +63,7 @@ class Commission(Model):
     # Who pays: MERCHANT (the order's merchant, from its pending account) or PLATFORM (promotion budget)
     funded_by = fields.CharField(max_length=16)
     merchant_id = fields.BigIntField()  # the order's merchant (MERCHANT funding is taken from / returned to it)
-    # PENDING -> AVAILABLE | REVERSED | REJECTED; AVAILABLE -> REVERSED
+    # PENDING -> AVAILABLE | REVERSED | REJECTED | HELD; HELD -> PENDING | REVERSED | REJECTED; AVAILABLE -> REVERSED
     status = fields.CharField(max_length=16, default="PENDING", db_index=True)
     reject_reason = fields.CharField(max_length=256, default="")
     rejected_by_id = fields.BigIntField(null=True)

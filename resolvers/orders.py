@@ -23,7 +23,7 @@ from schema.types.orders import (
     StartPaymentPayload,
     TrackingStatus,
 )
-from services import checkout, orders, payments
+from services import checkout, orders, payments, risk
 from services.pagination import paginate
 
 ORDER_ID = "The order."
@@ -97,6 +97,8 @@ class OrderMutations:
     async def place_order(self, info: Info, input: Annotated[PlaceOrderInput, strawberry.argument(description="The checkout.")]) -> PlaceOrderPayload:
         async def run() -> dict:
             placed = await checkout.place_order(viewer(info).id, _checkout_request(input))
+            # RISK-2: where the orders came from (device id header, IP), after the checkout committed
+            await risk.record_origin(viewer(info).id, [o.id for o in placed.orders], info.context.device_id, info.context.client.ip)
             return {"payment": placed.payment, "orders": placed.orders}
 
         return await mutate(PlaceOrderPayload, run)

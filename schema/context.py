@@ -40,6 +40,13 @@ class Context:
         ip = self.request.client.host if self.request.client else ""
         return auth.ClientInfo(ip=ip, user_agent=self.request.headers.get("user-agent", ""))
 
+    @property
+    def device_id(self) -> str:
+        """The client's device id (`X-Device-Id` header; risk control records it per order)."""
+        if self.request is None:
+            return ""
+        return self.request.headers.get("x-device-id", "").strip()[:128]
+
     async def authenticate(self, authorization: str | None) -> None:
         """Accepts 'Bearer <token>'; an absent header means anonymous."""
         self.viewer, self.session_id, self.auth_error, self._grants = None, None, None, None

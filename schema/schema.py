@@ -57,6 +57,7 @@ from resolvers.merchants import MerchantMutations, MerchantQueries
 from resolvers.notifications import NotificationMutations, NotificationQueries
 from resolvers.orders import OrderMutations, OrderQueries
 from resolvers.reviews import ReviewQueries
+from resolvers.risk import RiskMutations, RiskQueries
 from resolvers.stores import StoreMutations, StoreQueries
 from resolvers.wallet import WalletQueries
 from resolvers.withdrawals import WithdrawalMutations, WithdrawalQueries
@@ -69,8 +70,8 @@ from subscriptions.orders import OrderSubscriptions
 from subscriptions.reviews import ReviewSubscriptions
 from subscriptions.withdrawals import WithdrawalSubscriptions
 
-Query = merge_types("Query", (AccountQueries, NotificationQueries, AdminQueries, ContentQueries, MerchantQueries, StoreQueries, CatalogQueries, OrderQueries, CartQueries, AfterSaleQueries, ConsignmentQueries, WalletQueries, GradeQueries, ConsignmentStatsQueries, DistributionQueries, ReviewQueries, DistributorCentreQueries, WithdrawalQueries))
-Mutation = merge_types("Mutation", (AccountMutations, NotificationMutations, AdminMutations, ContentMutations, MerchantMutations, StoreMutations, CatalogMutations, OrderMutations, CartMutations, AfterSaleMutations, ConsignmentMutations, DistributionMutations, DistributorCentreMutations, WithdrawalMutations))
+Query = merge_types("Query", (AccountQueries, NotificationQueries, AdminQueries, ContentQueries, MerchantQueries, StoreQueries, CatalogQueries, OrderQueries, CartQueries, AfterSaleQueries, ConsignmentQueries, WalletQueries, GradeQueries, ConsignmentStatsQueries, DistributionQueries, ReviewQueries, DistributorCentreQueries, WithdrawalQueries, RiskQueries))
+Mutation = merge_types("Mutation", (AccountMutations, NotificationMutations, AdminMutations, ContentMutations, MerchantMutations, StoreMutations, CatalogMutations, OrderMutations, CartMutations, AfterSaleMutations, ConsignmentMutations, DistributionMutations, DistributorCentreMutations, WithdrawalMutations, RiskMutations))
 Subscription = merge_types("Subscription", (NotificationSubscriptions, OrderSubscriptions, ConsignmentSubscriptions, ConsignmentStatsSubscriptions, DistributionSubscriptions, ReviewSubscriptions, WithdrawalSubscriptions))
 
 

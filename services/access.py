@@ -40,12 +40,14 @@ PERMISSIONS: dict[str, str] = {
     "distribution.manage": "Set distribution levels, rates and the freeze period; reject commissions (risk review).",
     # withdrawals (FIN-3)
     "withdrawal.manage": "Review withdrawals (approve, reject), record manual payouts, see every withdrawal.",
+    # risk control
+    "risk.manage": "Manage risk rules; review risk cases (release or reject what they hold).",
 }
 
 PLATFORM_ADMIN_PERMISSIONS = [
     "user.read", "user.manage", "referral.rebind", "ledger.read", "notification.send",
     "merchant.manage", "catalog.manage", "order.manage", "consignment.manage",
-    "distribution.manage", "withdrawal.manage",
+    "distribution.manage", "withdrawal.manage", "risk.manage",
 ]
 MERCHANT_PERMISSIONS = ["merchant.products", "merchant.orders", "merchant.finance", "merchant.settings"]
 OWNER_PERMISSIONS = [*MERCHANT_PERMISSIONS, "merchant.staff"]

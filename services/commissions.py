@@ -73,7 +73,8 @@ from services.events import emit, unit_of_work, user_channel
 from services.ledger import MERCHANT, Posting, Purpose
 
 PENDING, AVAILABLE, REVERSED, REJECTED = "PENDING", "AVAILABLE", "REVERSED", "REJECTED"
-STATUSES = (PENDING, AVAILABLE, REVERSED, REJECTED)
+HELD = "HELD"  # risk control holds a PENDING commission for review (see "risk holds" below)
+STATUSES = (PENDING, HELD, AVAILABLE, REVERSED, REJECTED)
 FUNDED_BY_MERCHANT, FUNDED_BY_PLATFORM = "MERCHANT", "PLATFORM"
 CONFIG_ID = 1
 
@@ -284,7 +285,7 @@ async def on_line_refunded(refund: order_hooks.LineRefund, conn) -> int:
     before = line.refunded_quantity - refund.quantity  # the refund already counted its units on the line
     if conn.capabilities.dialect == "postgres":
         await conn.execute_query(sql(conn, "SELECT id FROM commission WHERE line_id = ? ORDER BY id FOR UPDATE"), [line.id])
-    rows = await Commission.filter(line_id=line.id, status__in=[PENDING, AVAILABLE]).using_db(conn).order_by("id")
+    rows = await Commission.filter(line_id=line.id, status__in=[PENDING, HELD, AVAILABLE]).using_db(conn).order_by("id")
     postings: list[Posting] = []
     reversed_ids: list[tuple[int, int, int]] = []
     total = 0
@@ -295,7 +296,7 @@ async def on_line_refunded(refund: order_hooks.LineRefund, conn) -> int:
             continue
         debt = 0
         source = await _source_account(c.funded_by, c.merchant_id)
-        if c.status == PENDING:
+        if c.status in (PENDING, HELD):
             postings += [Posting(await _pending_account(c.beneficiary_id), -share), Posting(source, share)]
         else:  # AVAILABLE: already in the wallet
             wallet, wallet_balance, debt_account, _ = await _lock_wallet_and_debt(conn, c.beneficiary_id)
@@ -331,7 +332,8 @@ async def on_line_refunded(refund: order_hooks.LineRefund, conn) -> int:
 async def release_due(limit: int = 500) -> int:
     """Worker job: commissions still PENDING whose order completed at least the freeze
     period ago become AVAILABLE: COMMISSION_PENDING -> WALLET (any commission debt of the
-    beneficiary is repaid first). Each commission moves by a conditional UPDATE in the same
+    beneficiary is repaid first). HELD commissions are skipped (only PENDING is selected and
+    moved) until risk review releases them back to PENDING. Each commission moves by a conditional UPDATE in the same
     unit of work as its journal entry, so two workers at once release each one once."""
     config = await current_config()
     cutoff = clock.now() - timedelta(days=config.freeze_days)
@@ -370,8 +372,8 @@ async def release_due(limit: int = 500) -> int:
 
 
 async def reject(grants: Grants, actor_id: int, commission_id: int, reason: str) -> Commission:
-    """Risk review refuses a PENDING commission: it becomes REJECTED with the reason, and
-    what is left of it goes back to its source. Admins only (distribution.manage)."""
+    """Risk review refuses a PENDING (or HELD) commission: it becomes REJECTED with the
+    reason, and what is left of it goes back to its source. Admins only (distribution.manage)."""
     _require_manager(grants)
     reason = (reason or "").strip()
     if not 1 <= len(reason) <= 256:
@@ -380,26 +382,76 @@ async def reject(grants: Grants, actor_id: int, commission_id: int, reason: str)
     if commission is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such commission.", "id")
     async with unit_of_work() as conn:
-        if conn.capabilities.dialect == "postgres":
-            await conn.execute_query(sql(conn, "SELECT id FROM commission WHERE id = ? FOR UPDATE"), [commission_id])
-        c = await Commission.get(id=commission_id).using_db(conn)
-        if c.status != PENDING:
+        c = await _lock_commission(conn, commission_id)
+        if c.status not in (PENDING, HELD):
             raise DomainError(ErrorCode.INVALID_TRANSITION, f"Only a pending commission can be rejected; this one is {c.status.lower()}.", "id")
-        moved = await Commission.filter(id=c.id, status=PENDING, reversed_amount=c.reversed_amount).using_db(conn).update(
-            status=REJECTED, reject_reason=reason, rejected_by_id=actor_id, updated_at=clock.now()
-        )
-        if moved != 1:
-            raise DomainError(ErrorCode.INVALID_TRANSITION, "This commission changed meanwhile; try again.", "id")
-        left = c.amount - c.reversed_amount
-        if left > 0:
-            await ledger.post(
-                "COMMISSION_REJECTED",
-                [Posting(await _pending_account(c.beneficiary_id), -left), Posting(await _source_account(c.funded_by, c.merchant_id), left)],
-                idempotency_key=f"commission:reject:{c.id}", reference_type="COMMISSION", reference_id=str(c.id),
-                memo=reason, actor_id=actor_id,
-            )
-        emit(user_channel(c.beneficiary_id), {"type": "commission_rejected", "commissionId": str(c.id)})
+        await _reject_locked(conn, c, actor_id, reason)
     return await Commission.get(id=commission_id)
+
+
+async def _lock_commission(conn, commission_id: int) -> Commission:
+    if conn.capabilities.dialect == "postgres":
+        await conn.execute_query(sql(conn, "SELECT id FROM commission WHERE id = ? FOR UPDATE"), [commission_id])
+    return await Commission.get(id=commission_id).using_db(conn)
+
+
+async def _reject_locked(conn, c: Commission, actor_id: int | None, reason: str) -> None:
+    """`c` (locked, PENDING or HELD) becomes REJECTED; what is left goes back to its source."""
+    moved = await Commission.filter(id=c.id, status=c.status, reversed_amount=c.reversed_amount).using_db(conn).update(
+        status=REJECTED, reject_reason=reason[:256], rejected_by_id=actor_id, updated_at=clock.now()
+    )
+    if moved != 1:
+        raise DomainError(ErrorCode.INVALID_TRANSITION, "This commission changed meanwhile; try again.", "id")
+    left = c.amount - c.reversed_amount
+    if left > 0:
+        await ledger.post(
+            "COMMISSION_REJECTED",
+            [Posting(await _pending_account(c.beneficiary_id), -left), Posting(await _source_account(c.funded_by, c.merchant_id), left)],
+            idempotency_key=f"commission:reject:{c.id}", reference_type="COMMISSION", reference_id=str(c.id),
+            memo=reason, actor_id=actor_id,
+        )
+    emit(user_channel(c.beneficiary_id), {"type": "commission_rejected", "commissionId": str(c.id)})
+
+
+# --------------------------------------------------------------------------- risk holds (services.risk)
+# PENDING -> HELD when a risk rule hits; HELD -> PENDING when review releases it (then the
+# release job makes it available when due); HELD -> REJECTED through _reject_locked. A refund
+# reverses a HELD commission like a PENDING one. No money moves on hold / unhold: the amount
+# stays in COMMISSION_PENDING either way.
+
+
+async def _lock_ids(conn, ids: list[int]) -> None:
+    if ids and conn.capabilities.dialect == "postgres":
+        await conn.execute_query(
+            sql(conn, f"SELECT id FROM commission WHERE id IN ({', '.join('?' * len(ids))}) ORDER BY id FOR UPDATE"), ids
+        )
+
+
+async def hold(conn, commission_ids: list[int]) -> list[int]:
+    """Hold these commissions (inside the caller's unit of work): the PENDING ones become
+    HELD; ones already HELD stay so. Returns the ids now held (others were released,
+    reversed or rejected already and are left alone)."""
+    ids = sorted(set(commission_ids))
+    await _lock_ids(conn, ids)
+    held = sorted(await Commission.filter(id__in=ids, status__in=[PENDING, HELD]).using_db(conn).values_list("id", flat=True))
+    if held:
+        await Commission.filter(id__in=held, status__in=[PENDING, HELD]).using_db(conn).update(status=HELD, updated_at=clock.now())
+    return held
+
+
+async def unhold(conn, commission_id: int) -> bool:
+    """Put a HELD commission back to PENDING (released when due). False if it is not held."""
+    await _lock_ids(conn, [commission_id])
+    return await Commission.filter(id=commission_id, status=HELD).using_db(conn).update(status=PENDING, updated_at=clock.now()) == 1
+
+
+async def reject_held(conn, commission_id: int, actor_id: int | None, reason: str) -> bool:
+    """Reject a HELD commission (money back to its source). False if it is not held."""
+    c = await _lock_commission(conn, commission_id)
+    if c.status != HELD:
+        return False
+    await _reject_locked(conn, c, actor_id, reason)
+    return True
 
 
 # --------------------------------------------------------------------------- reading
@@ -412,7 +464,7 @@ def my_commissions(user_id: int, status: str | None = None):
 
 @dataclass(frozen=True)
 class Summary:
-    pending: int  # frozen: booked, not yet available (net of refunds)
+    pending: int  # frozen: booked, not yet available (net of refunds), held for risk review included
     available: int  # released to the wallet (net of refunds after release)
     reversed: int  # taken back by refunds
     rejected: int  # refused by risk review
@@ -428,7 +480,7 @@ async def summary(user_id: int) -> Summary:
     reversed_total = sum(int(r["reversed_sum"] or 0) for r in rows)
     debt = await LedgerAccount.filter(owner_type=ledger.USER, owner_id=user_id, purpose=Purpose.COMMISSION_DEBT).values_list("balance", flat=True)
     return Summary(
-        pending=net.get(PENDING, 0), available=net.get(AVAILABLE, 0), reversed=reversed_total,
+        pending=net.get(PENDING, 0) + net.get(HELD, 0), available=net.get(AVAILABLE, 0), reversed=reversed_total,
         rejected=net.get(REJECTED, 0), debt=max(-int(debt[0]), 0) if debt else 0,
     )
 
@@ -444,3 +496,5 @@ async def release_times(order_ids: list[int]) -> list:
 
 order_hooks.ON_PAID.append(on_paid)
 order_hooks.ON_LINE_REFUNDED.append(on_line_refunded)
+
+from services import risk  # noqa: E402,F401  (risk control registers its hooks after these: it sees the booked commissions)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models.accounts import Address, User
-from services import access, auth, ledger, referral
+from services import access, auth, ledger, referral, risk
 from services.demo_catalog import seed_catalog
 
 DEMO_ADMIN_PHONE = "+8613800000000"
@@ -31,6 +31,7 @@ async def seed() -> list[str]:
     fashion_owner = await _user(DEMO_FASHION_OWNER_PHONE, "陈老板 (fashion merchant)")
     catalog_lines = await seed_catalog(admin, tea_owner, fashion_owner)
     await _ready_to_shop(customer)
+    await risk.install_default_rules(None, admin.id)  # RISK-2: one rule of each kind (idempotent)
     lines = ["Demo users (sign in with requestSmsCode + signInWithSms; the code prints in this console):"]
     for label, user in (("admin", admin), ("distributor", distributor), ("customer", customer), ("merchant", tea_owner)):
         signed = await auth.start_session(user, "SMS", auth.ClientInfo(user_agent="demo-seed"), False)

@@ -104,6 +104,11 @@ class ErrorCode(str, Enum):
     COMMISSION_DEBT_OUTSTANDING = "COMMISSION_DEBT_OUTSTANDING"
     INVALID_DESTINATION = "INVALID_DESTINATION"
     PAYOUT_CHANNEL_UNAVAILABLE = "PAYOUT_CHANNEL_UNAVAILABLE"
+    # risk control (RISK-2)
+    RISK_CASE_DECIDED = "RISK_CASE_DECIDED"  # the case was already released or rejected
+    UNKNOWN_RISK_RULE_KIND = "UNKNOWN_RISK_RULE_KIND"
+    INVALID_RISK_PARAMS = "INVALID_RISK_PARAMS"  # a rule's parameters do not fit its kind
+    RISK_RULE_IN_USE = "RISK_RULE_IN_USE"  # a rule that opened cases is disabled, not deleted
 
 
 class DomainError(Exception):

@@ -17,9 +17,11 @@ from services.masking import mask_name
 
 
 @strawberry.enum(description="A commission's state: PENDING (frozen until the order completes and the freeze period "
-    "passes), AVAILABLE (in the wallet), REVERSED (every unit refunded), REJECTED (refused by risk review).")
+    "passes), HELD (held for risk review: not released until reviewed), AVAILABLE (in the wallet), REVERSED (every unit "
+    "refunded), REJECTED (refused by risk review).")
 class CommissionStatus(Enum):
     PENDING = "PENDING"
+    HELD = "HELD"
     AVAILABLE = "AVAILABLE"
     REVERSED = "REVERSED"
     REJECTED = "REJECTED"

@@ -1,0 +1,169 @@
+"""Risk control types (RISK-2): rules, review cases with their evidence and held items, audit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry.scalars import JSON
+
+from models import risk as m
+from schema.errors import UserError
+
+
+@strawberry.enum(description="What a risk rule looks for. SELF_PURCHASE: a commission beneficiary who looks like the buyer "
+    "(params signals: SAME_USER, DEVICE, PHONE, WECHAT, IP; lookback_days). DEVICE_CLUSTER: at least min_accounts accounts "
+    "under one upline ordering from one device id or IP (match) within window_minutes. ORDER_VELOCITY: more than max_orders "
+    "paid orders within window_minutes by one buyer or one upline's team (per: BUYER, UPLINE). REFUND_AFTER_COMMISSION: more "
+    "than max_refunds refunds of commissioned orders by one buyer within window_days.")
+class RiskRuleKind(Enum):
+    SELF_PURCHASE = "SELF_PURCHASE"
+    DEVICE_CLUSTER = "DEVICE_CLUSTER"
+    ORDER_VELOCITY = "ORDER_VELOCITY"
+    REFUND_AFTER_COMMISSION = "REFUND_AFTER_COMMISSION"
+
+
+@strawberry.enum(description="A review case's state: OPEN (waiting; its items are held), RELEASED (items back on their normal "
+    "path), REJECTED (items refused, money back to its source).")
+class RiskCaseStatus(Enum):
+    OPEN = "OPEN"
+    RELEASED = "RELEASED"
+    REJECTED = "REJECTED"
+
+
+@strawberry.type(description="A risk rule: its kind, parameters and whether it is evaluated.")
+class RiskRule:
+    id: strawberry.ID = strawberry.field(description="Rule id.")
+    kind: RiskRuleKind = strawberry.field(description="What the rule looks for.")
+    params: JSON = strawberry.field(description="Parameters, completed with the kind's defaults (see RiskRuleKind).")
+    enabled: bool = strawberry.field(description="Evaluated on payments / refunds when on.")
+    description: str = strawberry.field(description="What the rule is for, shown to reviewers.")
+    updated_at: datetime = strawberry.field(description="Last change.")
+
+
+@strawberry.type(description="One item a case holds, e.g. a commission or a withdrawal.")
+class RiskHeldItem:
+    @strawberry.field(description="COMMISSION, WITHDRAWAL …")
+    def kind(self: m.RiskHold) -> str:
+        return self.subject_kind
+
+    @strawberry.field(description="The held item's id.")
+    def item_id(self: m.RiskHold) -> strawberry.ID:
+        return strawberry.ID(str(self.subject_id))
+
+    @strawberry.field(description="HELD while the case is open; RELEASED or REJECTED by its decision; KEPT when released but "
+                      "still held by another open case.")
+    def outcome(self: m.RiskHold) -> str:
+        return self.outcome
+
+
+@strawberry.type(description="One time the case's rule hit, with what it saw.")
+class RiskHit:
+    @strawberry.field(description="The paid or refunded order that triggered it.")
+    def order_id(self: m.RiskHit) -> strawberry.ID | None:
+        return strawberry.ID(str(self.order_id)) if self.order_id else None
+
+    @strawberry.field(description="What the rule saw (ids, counts, matched signals; phones and device ids masked).")
+    def evidence(self: m.RiskHit) -> JSON:
+        return self.evidence
+
+    @strawberry.field(description="When.")
+    def created_at(self: m.RiskHit) -> datetime:
+        return self.created_at
+
+
+@strawberry.type(description="A review case: a rule hit on a user, what it holds, and the decision.")
+class RiskCase:
+    id: strawberry.ID = strawberry.field(description="Case id.")
+    kind: RiskRuleKind = strawberry.field(description="The rule's kind when the case opened.")
+    status: RiskCaseStatus = strawberry.field(description="Open, released or rejected.")
+    evidence: JSON = strawberry.field(description="What the rule saw when it opened the case.")
+    hit_count: int = strawberry.field(description="Times the rule hit while the case was open.")
+    decision_reason: str = strawberry.field(description="The reviewer's reason (empty while open).")
+    decided_at: datetime | None = strawberry.field(description="When it was decided.")
+    created_at: datetime = strawberry.field(description="When it opened.")
+
+    @strawberry.field(description="The rule that opened it.")
+    def rule_id(self: m.RiskCase) -> strawberry.ID:
+        return strawberry.ID(str(self.rule_id))
+
+    @strawberry.field(description="The user under review (their withdrawals wait while the case is open).")
+    def subject_user_id(self: m.RiskCase) -> strawberry.ID:
+        return strawberry.ID(str(self.subject_user_id))
+
+    @strawberry.field(description="Who decided it.")
+    def decided_by_id(self: m.RiskCase) -> strawberry.ID | None:
+        return strawberry.ID(str(self.decided_by_id)) if self.decided_by_id else None
+
+    @strawberry.field(description="What it holds (or held), by kind and id.")
+    async def held_items(self: m.RiskCase) -> list[RiskHeldItem]:
+        rows = getattr(self, "_holds", None)
+        return rows if rows is not None else list(await m.RiskHold.filter(case_id=self.id).order_by("id"))
+
+    @strawberry.field(description="Every hit, oldest first.")
+    async def hits(self: m.RiskCase) -> list[RiskHit]:
+        rows = getattr(self, "_hits", None)
+        return rows if rows is not None else list(await m.RiskHit.filter(case_id=self.id).order_by("id"))
+
+
+@strawberry.type(description="Who changed a risk rule or decided a case, when, and why.")
+class RiskAuditEntry:
+    id: strawberry.ID = strawberry.field(description="Entry id.")
+    action: str = strawberry.field(description="RULE_CREATED, RULE_UPDATED, RULE_DELETED, CASE_RELEASED, CASE_REJECTED.")
+    reason: str = strawberry.field(description="The reviewer's reason (decisions).")
+    before: JSON | None = strawberry.field(description="The rule or case before.")
+    after: JSON | None = strawberry.field(description="The rule or case after (decisions: each held item's outcome).")
+    created_at: datetime = strawberry.field(description="When.")
+
+    @strawberry.field(description="Who (null: the system).")
+    def actor_id(self: m.RiskAudit) -> strawberry.ID | None:
+        return strawberry.ID(str(self.actor_id)) if self.actor_id else None
+
+    @strawberry.field(description="The rule concerned.")
+    def rule_id(self: m.RiskAudit) -> strawberry.ID | None:
+        return strawberry.ID(str(self.rule_id)) if self.rule_id else None
+
+    @strawberry.field(description="The case concerned.")
+    def case_id(self: m.RiskAudit) -> strawberry.ID | None:
+        return strawberry.ID(str(self.case_id)) if self.case_id else None
+
+
+@strawberry.input(description="A new risk rule.")
+class CreateRiskRuleInput:
+    kind: RiskRuleKind = strawberry.field(description="What it looks for.")
+    params: JSON | None = strawberry.field(default=None, description="Parameters; missing ones take the kind's defaults.")
+    enabled: bool = strawberry.field(default=True, description="Evaluate it from now on.")
+    description: str = strawberry.field(default="", description="What it is for (the kind's default text when empty).")
+
+
+@strawberry.input(description="Changes to a risk rule; what is left out stays.")
+class UpdateRiskRuleInput:
+    id: strawberry.ID = strawberry.field(description="The rule.")
+    params: JSON | None = strawberry.field(default=None, description="New parameters (replace the old; missing ones take defaults).")
+    enabled: bool | None = strawberry.field(default=None, description="On or off.")
+    description: str | None = strawberry.field(default=None, description="New description.")
+
+
+@strawberry.type(description="Result of creating or changing a risk rule.")
+class RiskRulePayload:
+    rule: RiskRule | None = strawberry.field(default=None, description="The rule created or changed.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why nothing changed.")
+
+
+@strawberry.type(description="Result of installing the default rules.")
+class RiskRulesPayload:
+    rules: list[RiskRule] = strawberry.field(default_factory=list, description="Every rule, defaults included.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why nothing changed.")
+
+
+@strawberry.type(description="Result of deleting a risk rule.")
+class DeleteRiskRulePayload:
+    deleted_id: strawberry.ID | None = strawberry.field(default=None, description="The rule deleted.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why nothing changed.")
+
+
+@strawberry.type(description="Result of deciding a risk case.")
+class RiskCasePayload:
+    case: RiskCase | None = strawberry.field(default=None, description="The decided case.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why nothing changed.")
