@@ -93,6 +93,15 @@ DISTRIBUTION_RULES: str = config("DISTRIBUTION_RULES", default="PERCENT:0,PERCEN
 DISTRIBUTION_SELF_PURCHASE: bool = config("DISTRIBUTION_SELF_PURCHASE", cast=bool, default=False)
 COMMISSION_FREEZE_DAYS: int = config("COMMISSION_FREEZE_DAYS", cast=int, default=AFTER_SALES_WINDOW_DAYS)
 
+# Membership (MEM-1) and its RISK-1 switches: defaults of the settings an admin edits
+# (`updateMembershipSettings`), used until the first edit.
+MEMBERSHIP_PRICE: int = config("MEMBERSHIP_PRICE", cast=int, default=9900)  # fen per period
+MEMBERSHIP_DAYS: int = config("MEMBERSHIP_DAYS", cast=int, default=365)  # days per period
+MEMBER_REFERRAL_REWARD: int = config("MEMBER_REFERRAL_REWARD", cast=int, default=0)  # fen to the direct upline per sign-up; 0 = off
+GIFT_PACK_COMMISSION: bool = config("GIFT_PACK_COMMISSION", cast=bool, default=False)  # gift packs in the commission base
+# Grades (DIS-6): users re-evaluated per run of the grade job.
+GRADE_JOB_BATCH: int = config("GRADE_JOB_BATCH", cast=int, default=500)
+
 # Worker
 WORKER_TICK_SECONDS: float = config("WORKER_TICK_SECONDS", cast=float, default=30.0)
 
@@ -109,6 +118,7 @@ MODEL_MODULES = [
     "models.consignment",
     "models.grades",
     "models.distribution",
+    "models.membership",
 ]
 
 

@@ -38,12 +38,15 @@ PERMISSIONS: dict[str, str] = {
     # distribution
     "distribution.center": "Use the distributor centre.",
     "distribution.manage": "Set distribution levels, rates and the freeze period; reject commissions (risk review).",
+    # grades and membership (DIS-6, MEM-1, MEM-4)
+    "grades.manage": "Edit the grade ladder and its upgrade rules; set a user's grade (audited).",
+    "membership.manage": "Set the membership price and duration and the recruitment-fee rewards (RISK-1; audited).",
 }
 
 PLATFORM_ADMIN_PERMISSIONS = [
     "user.read", "user.manage", "referral.rebind", "ledger.read", "notification.send",
     "merchant.manage", "catalog.manage", "order.manage", "consignment.manage",
-    "distribution.manage",
+    "distribution.manage", "grades.manage", "membership.manage",
 ]
 MERCHANT_PERMISSIONS = ["merchant.products", "merchant.orders", "merchant.finance", "merchant.settings"]
 OWNER_PERMISSIONS = [*MERCHANT_PERMISSIONS, "merchant.staff"]

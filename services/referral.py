@@ -18,6 +18,10 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
 MODES = ("SIGNUP", "FIRST_ORDER", "ADMIN_ONLY")
 
+# Reactions to a new binding, run inside its transaction: (bound user id, conn). Grades
+# (DIS-6) register here: the uplines' team sizes grew.
+ON_BOUND: list = []
+
 
 def new_invite_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
@@ -97,6 +101,8 @@ async def bind_upline(
             source=source,
             reason=reason[:256],
         )
+        for hook in ON_BOUND:
+            await hook(user.id, conn)
         await notifications.notify(
             upline.id,
             kind="NEW_TEAM_MEMBER",
