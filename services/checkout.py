@@ -170,7 +170,8 @@ async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
         if address is None:
             raise DomainError(ErrorCode.NOT_FOUND, "No such address.", "addressId")
 
-    is_member = await membership.is_member(buyer_id)  # MEM-1: a valid membership buys at member prices
+    # MEM-1: a valid membership buys at member prices (asked only when one of the SKUs has one)
+    is_member = any(s.member_price is not None for s in skus.values()) and await membership.is_member(buyer_id)
     lines = [
         order_hooks.CheckoutLine(
             sku_id=item.sku_id, product_id=skus[item.sku_id].product_id, merchant_id=skus[item.sku_id].product.merchant_id,

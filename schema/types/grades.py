@@ -14,14 +14,6 @@ from schema.money import Money
 from services import grades as svc
 
 
-@strawberry.enum(description="What changed a grade: RULE (an upgrade rule held), GIFT_PACK (a gift pack was bought), "
-    "ADMIN (set by an administrator, with a reason).")
-class GradeChangeSource(Enum):
-    RULE = "RULE"
-    GIFT_PACK = "GIFT_PACK"
-    ADMIN = "ADMIN"
-
-
 @strawberry.enum(description="One threshold of an upgrade rule: OWN_SALES (my completed purchases, fen, net of refunds), "
     "TEAM_SALES (the same for my team, three levels down), DIRECT_MEMBERS (users bound directly under me), "
     "TEAM_MEMBERS (users within three levels under me).")
