@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Sum
 
 from models.accounts import User
@@ -404,30 +405,38 @@ async def on_team_member_added(user_id: int, conn) -> None:
         await evaluate(upline, conn)
 
 
-async def evaluate_batch(after_id: int = 0, limit: int = 500) -> tuple[int, int]:
-    """Worker job: evaluate the users with id > after_id, `limit` of them, each in its own
-    short transaction. Returns (users evaluated, upgrades). Safe on two workers at once:
-    an upgrade is a conditional UPDATE, the slower worker records nothing."""
-    if not await _any_rules(None):
-        return 0, 0
-    ids = await User.filter(id__gt=after_id, is_active=True).order_by("id").limit(limit).values_list("id", flat=True)
+def _candidates():
+    """Users a rule could raise: someone's upline (team rules) or a buyer of a completed
+    order (own-sales rules). Everybody else has nothing to count."""
+    uplines = Subquery(User.filter(upline_id__isnull=False).values("upline_id"))
+    buyers = Subquery(Order.filter(status="COMPLETED").values("buyer_id"))
+    return User.filter(Q(id__in=uplines) | Q(id__in=buyers), is_active=True)
+
+
+async def evaluate_batch(after_id: int = 0, limit: int = 500) -> tuple[int, int, int | None]:
+    """Worker job step: evaluate the next `limit` candidates with id > after_id, each in its
+    own short transaction. Returns (users evaluated, upgrades, last id or None when done).
+    Safe on two workers at once: an upgrade is a conditional UPDATE, the slower worker
+    records nothing."""
+    ids = await _candidates().filter(id__gt=after_id).order_by("id").limit(limit).values_list("id", flat=True)
     upgraded = 0
     for user_id in ids:
         async with unit_of_work() as conn:
             if await evaluate(user_id, conn):
                 upgraded += 1
-    return len(ids), upgraded
+    return len(ids), upgraded, (ids[-1] if len(ids) == limit else None)
 
 
 async def evaluate_all(batch: int = 500) -> tuple[int, int]:
+    """Every candidate, batch by batch (nothing to do while no grade has a rule)."""
+    if not await _any_rules(None):
+        return 0, 0
     seen = upgraded = 0
-    last = 0
-    while True:
-        ids = await User.filter(id__gt=last, is_active=True).order_by("id").limit(batch).values_list("id", flat=True)
-        if not ids:
-            return seen, upgraded
-        n, up = await evaluate_batch(last, batch)
-        seen, upgraded, last = seen + n, upgraded + up, ids[-1]
+    last: int | None = 0
+    while last is not None:
+        n, up, last = await evaluate_batch(last, batch)
+        seen, upgraded = seen + n, upgraded + up
+    return seen, upgraded
 
 
 # --------------------------------------------------------------------------- progress
