@@ -315,11 +315,17 @@ async def _sales(buyer_ids: list[int], conn) -> int:
     return sum(int(a or 0) - int(r or 0) for a, r in rows)
 
 
-async def metrics(user_id: int, conn=None) -> Metrics:
-    levels = await team_levels(user_id, conn)
+async def metrics(user_id: int, conn=None, needed: frozenset[str] | None = None) -> Metrics:
+    """The user's figures; `needed` (metric names): only those are counted, the others are 0."""
+    def wanted(name: str) -> bool:
+        return needed is None or name in needed
+
+    team_needed = any(wanted(n) for n in ("team_sales", "direct_members", "team_members"))
+    levels = await team_levels(user_id, conn) if team_needed else []
     team = [i for level in levels for i in level]
     return Metrics(
-        own_sales=await _sales([user_id], conn), team_sales=await _sales(team, conn),
+        own_sales=await _sales([user_id], conn) if wanted("own_sales") else 0,
+        team_sales=await _sales(team, conn) if wanted("team_sales") else 0,
         direct_members=len(levels[0]) if levels else 0, team_members=len(team),
     )
 
@@ -352,19 +358,21 @@ def holds(rule: GradeRule, m: Metrics) -> bool:
     return all(r.missing == 0 for r in requirements(rule, m))
 
 
-async def evaluate(user_id: int, conn) -> str | None:
+async def evaluate(user_id: int, conn, rules_by_grade: tuple[list[Grade], dict[int, list[GradeRule]]] | None = None) -> str | None:
     """Raise the user to the highest grade above theirs whose rule holds (inside `conn`).
-    Returns the new grade, or None when nothing changed."""
-    grades = await ladder(conn)
+    Returns the new grade, or None when nothing changed. `rules_by_grade`: the ladder and
+    its rules, when the caller (the job) has read them once for many users."""
+    grades, all_rules = rules_by_grade or (await ladder(conn), None)
     current = await grade_of(user_id, conn)
     rank = {g.code: g.rank for g in grades}
     above = [g for g in grades if g.rank > rank.get(current, 0)]
     if not above:
         return None
-    rules = await rules_of([g.id for g in above], conn)
+    rules = {g.id: all_rules.get(g.id, []) for g in above} if all_rules is not None else await rules_of([g.id for g in above], conn)
     if not any(rules.values()):
         return None
-    m = await metrics(user_id, conn)
+    needed = frozenset(attr for rs in rules.values() for r in rs for _, field, attr in REQUIREMENTS if getattr(r, field) is not None)
+    m = await metrics(user_id, conn, needed)
     for grade in sorted(above, key=lambda g: -g.rank):
         fired = next((r for r in rules[grade.id] if holds(r, m)), None)
         if fired is not None:
@@ -419,10 +427,12 @@ async def evaluate_batch(after_id: int = 0, limit: int = 500) -> tuple[int, int,
     Safe on two workers at once: an upgrade is a conditional UPDATE, the slower worker
     records nothing."""
     ids = await _candidates().filter(id__gt=after_id).order_by("id").limit(limit).values_list("id", flat=True)
+    grades = await ladder()
+    known = (grades, await rules_of([g.id for g in grades]))  # read once per batch
     upgraded = 0
     for user_id in ids:
         async with unit_of_work() as conn:
-            if await evaluate(user_id, conn):
+            if await evaluate(user_id, conn, known):
                 upgraded += 1
     return len(ids), upgraded, (ids[-1] if len(ids) == limit else None)
 
