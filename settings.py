@@ -112,6 +112,14 @@ WITHDRAWAL_DAILY_AMOUNT: int = config("WITHDRAWAL_DAILY_AMOUNT", cast=int, defau
 # hand), "sandbox" (signed async callbacks at /payouts/notify/sandbox) or "package.module:Class".
 PAYOUT_CHANNEL: str = config("PAYOUT_CHANNEL", default="manual")
 SANDBOX_PAYOUT_SECRET: str = config("SANDBOX_PAYOUT_SECRET", default="sandbox-payout-" + SECRET_KEY)
+# Membership (MEM-1) and its RISK-1 switches: defaults of the settings an admin edits
+# (`updateMembershipSettings`), used until the first edit.
+MEMBERSHIP_PRICE: int = config("MEMBERSHIP_PRICE", cast=int, default=9900)  # fen per period
+MEMBERSHIP_DAYS: int = config("MEMBERSHIP_DAYS", cast=int, default=365)  # days per period
+MEMBER_REFERRAL_REWARD: int = config("MEMBER_REFERRAL_REWARD", cast=int, default=0)  # fen to the direct upline per sign-up; 0 = off
+GIFT_PACK_COMMISSION: bool = config("GIFT_PACK_COMMISSION", cast=bool, default=False)  # gift packs in the commission base
+# Grades (DIS-6): users re-evaluated per run of the grade job.
+GRADE_JOB_BATCH: int = config("GRADE_JOB_BATCH", cast=int, default=500)
 
 # Worker
 WORKER_TICK_SECONDS: float = config("WORKER_TICK_SECONDS", cast=float, default=30.0)
@@ -132,6 +140,7 @@ MODEL_MODULES = [
     "models.distributors",
     "models.withdrawals",
     "models.risk",
+    "models.membership",
 ]
 
 

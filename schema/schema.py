@@ -53,6 +53,8 @@ from resolvers.content import ContentMutations, ContentQueries
 from resolvers.distribution import DistributionMutations, DistributionQueries
 from resolvers.distributor_centre import DistributorCentreMutations, DistributorCentreQueries
 from resolvers.grades import GradeQueries
+from resolvers.grades import GradeMutations, GradeQueries
+from resolvers.membership import MembershipMutations, MembershipQueries
 from resolvers.merchants import MerchantMutations, MerchantQueries
 from resolvers.notifications import NotificationMutations, NotificationQueries
 from resolvers.orders import OrderMutations, OrderQueries
@@ -70,8 +72,8 @@ from subscriptions.orders import OrderSubscriptions
 from subscriptions.reviews import ReviewSubscriptions
 from subscriptions.withdrawals import WithdrawalSubscriptions
 
-Query = merge_types("Query", (AccountQueries, NotificationQueries, AdminQueries, ContentQueries, MerchantQueries, StoreQueries, CatalogQueries, OrderQueries, CartQueries, AfterSaleQueries, ConsignmentQueries, WalletQueries, GradeQueries, ConsignmentStatsQueries, DistributionQueries, ReviewQueries, DistributorCentreQueries, WithdrawalQueries, RiskQueries))
-Mutation = merge_types("Mutation", (AccountMutations, NotificationMutations, AdminMutations, ContentMutations, MerchantMutations, StoreMutations, CatalogMutations, OrderMutations, CartMutations, AfterSaleMutations, ConsignmentMutations, DistributionMutations, DistributorCentreMutations, WithdrawalMutations, RiskMutations))
+Query = merge_types("Query", (AccountQueries, NotificationQueries, AdminQueries, ContentQueries, MerchantQueries, StoreQueries, CatalogQueries, OrderQueries, CartQueries, AfterSaleQueries, ConsignmentQueries, WalletQueries, GradeQueries, ConsignmentStatsQueries, DistributionQueries, ReviewQueries, DistributorCentreQueries, WithdrawalQueries, RiskQueries, MembershipQueries))
+Mutation = merge_types("Mutation", (AccountMutations, NotificationMutations, AdminMutations, ContentMutations, MerchantMutations, StoreMutations, CatalogMutations, OrderMutations, CartMutations, AfterSaleMutations, ConsignmentMutations, DistributionMutations, DistributorCentreMutations, WithdrawalMutations, RiskMutations, GradeMutations, MembershipMutations))
 Subscription = merge_types("Subscription", (NotificationSubscriptions, OrderSubscriptions, ConsignmentSubscriptions, ConsignmentStatsSubscriptions, DistributionSubscriptions, ReviewSubscriptions, WithdrawalSubscriptions))
 
 

@@ -42,12 +42,15 @@ PERMISSIONS: dict[str, str] = {
     "withdrawal.manage": "Review withdrawals (approve, reject), record manual payouts, see every withdrawal.",
     # risk control
     "risk.manage": "Manage risk rules; review risk cases (release or reject what they hold).",
+    # grades and membership (DIS-6, MEM-1, MEM-4)
+    "grades.manage": "Edit the grade ladder and its upgrade rules; set a user's grade (audited).",
+    "membership.manage": "Set the membership price and duration and the recruitment-fee rewards (RISK-1; audited).",
 }
 
 PLATFORM_ADMIN_PERMISSIONS = [
     "user.read", "user.manage", "referral.rebind", "ledger.read", "notification.send",
     "merchant.manage", "catalog.manage", "order.manage", "consignment.manage",
-    "distribution.manage", "withdrawal.manage", "risk.manage",
+    "distribution.manage", "withdrawal.manage", "risk.manage", "grades.manage", "membership.manage",
 ]
 MERCHANT_PERMISSIONS = ["merchant.products", "merchant.orders", "merchant.finance", "merchant.settings"]
 OWNER_PERMISSIONS = [*MERCHANT_PERMISSIONS, "merchant.staff"]

@@ -26,7 +26,7 @@ import settings
 from models.catalog import Sku
 from models.merchants import Merchant
 from models.orders import CartItem, CartShare
-from services import clock, pricing
+from services import clock, membership, pricing
 from services.catalog import MAX_STOCK
 from services.checkout import bought_quantities, sellable_problem
 from services.errors import DomainError, ErrorCode
@@ -137,8 +137,8 @@ def group_lines(lines: list[CartLine]) -> list[MerchantGroup]:
     return list(groups.values())
 
 
-def unit_price(sku: Sku) -> int:
-    return pricing.unit_price(sku.product.zone, sku.price, sku.wholesale_price, sku.member_price, False)  # membership: MEM-1
+def unit_price(sku: Sku, is_member: bool = False) -> int:
+    return pricing.unit_price(sku.product.zone, sku.price, sku.wholesale_price, sku.member_price, is_member)
 
 
 async def _bought(user_id: int, skus: Iterable[Sku]) -> dict[int, int]:
@@ -148,10 +148,12 @@ async def _bought(user_id: int, skus: Iterable[Sku]) -> dict[int, int]:
 
 
 async def view(user_id: int) -> CartView:
-    """The cart, newest items first, grouped by merchant, re-checked now. Two queries at
-    most (the items with SKU, product and merchant joined; units already bought)."""
+    """The cart, newest items first, grouped by merchant, re-checked now. Three queries at
+    most (the items with SKU, product and merchant joined; units already bought; membership, if a member price is set)."""
     rows = await CartItem.filter(user_id=user_id).select_related("sku__product__merchant").order_by("-id")
-    lines = [CartLine(r.id, r.sku, r.quantity, r.selected, unit_price(r.sku)) for r in rows]
+    # MEM-1: members see member prices (asked only when a member price could apply)
+    is_member = any(r.sku.member_price is not None for r in rows) and await membership.is_member(user_id)
+    lines = [CartLine(r.id, r.sku, r.quantity, r.selected, unit_price(r.sku, is_member)) for r in rows]
     line_problems(lines, await _bought(user_id, (line.sku for line in lines)), clock.now())
     return CartView(group_lines(lines))
 

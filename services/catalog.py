@@ -22,7 +22,7 @@ from tortoise.exceptions import IntegrityError
 
 from models.catalog import Category, Product, Sku
 from models.merchants import Merchant
-from services import clock
+from services import clock, grades
 from services.access import Grants, require_merchant
 from services.errors import DomainError, ErrorCode
 from services.validation import http_url
@@ -30,9 +30,9 @@ from services.events import emit, merchant_channel, unit_of_work
 
 PRODUCTS_PERMISSION = "merchant.products"
 
-ZONES = ("RETAIL", "MEMBER", "WHOLESALE", "GIFT_PACK", "POINTS", "NORMAL")
+ZONES = ("RETAIL", "MEMBER", "WHOLESALE", "GIFT_PACK", "POINTS", "NORMAL", "MEMBERSHIP")  # MEMBERSHIP: MEM-1
 VOUCHER_ZONES = ("RETAIL", "MEMBER")  # zones that grant wholesale vouchers (CAT-2, CON-1/CON-7)
-GIFT_GRADES = ("V1", "V2", "V3", "AGENT")
+MEMBER_PRICE_FOLD = (5000, 9500)  # MEM-1: a member price is 5 to 9.5 fold (50 %-95 %) of the price, basis points
 DISTRIBUTION_LEVELS = (1, 2, 3)  # compliance cap (RISK-1): never more than three levels
 
 MAX_PRICE = 10**9  # fen: 10 million yuan
@@ -313,8 +313,9 @@ async def _check_zone(values: dict, skus: list[SkuData] | None, product_id: int 
     if starts is not None and ends is not None and starts >= ends:
         raise bad("The activity must start before it ends.", "zoneEndsAt")
     if zone == "GIFT_PACK":
-        if values["gift_grade"] not in GIFT_GRADES:
-            raise bad(f"A gift pack names the grade it grants: one of {', '.join(GIFT_GRADES)}.", "giftGrade")
+        known = await grades.codes()  # the grade ladder is data (DIS-6)
+        if values["gift_grade"] not in known:
+            raise bad(f"A gift pack names the grade it grants: one of {', '.join(known)}.", "giftGrade")
     elif values["gift_grade"]:
         raise bad("Only GIFT_PACK products grant a grade.", "giftGrade")
     if zone == "WHOLESALE":
@@ -361,9 +362,13 @@ def _clean_skus(skus: list[SkuData], dimensions: list[dict], zone: str) -> list[
         keys.add(key)
         low_price = 0 if zone == "POINTS" else 1  # points-only goods may have no cash part
         price = _int(s.price, f"{at}.priceFen", low=low_price, high=MAX_PRICE, code=ErrorCode.INVALID_PRICE)
-        for name, value in (("memberPriceFen", s.member_price), ("wholesalePriceFen", s.wholesale_price)):
-            if value is not None:
-                _int(value, f"{at}.{name}", low=1, high=max(price, 1), code=ErrorCode.INVALID_PRICE)
+        if s.wholesale_price is not None:
+            _int(s.wholesale_price, f"{at}.wholesalePriceFen", low=1, high=max(price, 1), code=ErrorCode.INVALID_PRICE)
+        if s.member_price is not None:
+            low, high = -(-price * MEMBER_PRICE_FOLD[0] // 10_000), price * MEMBER_PRICE_FOLD[1] // 10_000
+            if zone == "MEMBERSHIP":
+                raise DomainError(ErrorCode.INVALID_PRICE, "A membership has no member price.", f"{at}.memberPriceFen")
+            _int(s.member_price, f"{at}.memberPriceFen", low=max(low, 1), high=max(high, 1), code=ErrorCode.INVALID_PRICE)
         _int(s.points_price, f"{at}.pointsPrice", low=0, high=MAX_PRICE, code=ErrorCode.INVALID_PRICE)
         _int(s.initial_stock, f"{at}.initialStock", low=0, high=MAX_STOCK, code=ErrorCode.INVALID_STOCK)
         if s.low_stock_threshold is not None:

@@ -26,7 +26,7 @@ from models.accounts import Address, User
 from models.catalog import Sku
 from models.merchants import Store
 from models.orders import CartItem, Order, OrderLine, Payment
-from services import clock, order_hooks, pricing, referral, stock
+from services import clock, membership, order_hooks, pricing, referral, stock
 from services import consignment_hooks  # noqa: F401  (registers the wholesale zone's voucher rule)
 from services import commissions  # noqa: F401  (registers the distribution reactions: commissions booked / reversed)
 from services.catalog import MAX_STOCK
@@ -170,7 +170,8 @@ async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
         if address is None:
             raise DomainError(ErrorCode.NOT_FOUND, "No such address.", "addressId")
 
-    is_member = False  # membership (MEM-1) plugs in here
+    # MEM-1: a valid membership buys at member prices (asked only when one of the SKUs has one)
+    is_member = any(s.member_price is not None for s in skus.values()) and await membership.is_member(buyer_id)
     lines = [
         order_hooks.CheckoutLine(
             sku_id=item.sku_id, product_id=skus[item.sku_id].product_id, merchant_id=skus[item.sku_id].product.merchant_id,

@@ -63,10 +63,10 @@ from models.grades import UserGrade
 from models.ledger import LedgerAccount
 from models.merchants import Merchant
 from models.orders import Order
-from services import clock, distributors, ledger, order_hooks
+from services import clock, distributors, grades as grade_ladder, ledger, membership, order_hooks
 from services import consignment_hooks  # noqa: F401  (registers first: commissions see the consignment matches)
 from services.access import Grants
-from services.catalog import GIFT_GRADES, sql
+from services.catalog import sql
 from services.distribution_math import Config, Rule, build_config, resolve_rules, reversal_share, split_line
 from services.errors import DomainError, ErrorCode
 from services.events import emit, unit_of_work, user_channel
@@ -90,7 +90,7 @@ def default_config() -> Config:
         rules.append((level, kind.strip().upper(), int(value)))
     levels = settings.DISTRIBUTION_LEVELS
     return build_config(levels, rules[:levels], self_purchase=settings.DISTRIBUTION_SELF_PURCHASE,
-                        freeze_days=settings.COMMISSION_FREEZE_DAYS, grades=GIFT_GRADES)
+                        freeze_days=settings.COMMISSION_FREEZE_DAYS)
 
 
 def _from_row(row: DistributionConfig) -> Config:
@@ -149,7 +149,7 @@ async def update_settings(
     keep the terms they were booked with; the freeze period in force applies at release."""
     _require_manager(grants)
     config = build_config(levels, rules, self_purchase=self_purchase, freeze_days=freeze_days,
-                          grade_rules=grade_rules, grades=GIFT_GRADES)
+                          grade_rules=grade_rules, grades=await grade_ladder.codes())
     values = _to_values(config)
     async with unit_of_work() as conn:
         if not await DistributionConfig.filter(id=CONFIG_ID).using_db(conn).exists():
@@ -228,6 +228,28 @@ async def _chain(buyer_id: int, config: Config, conn) -> list[tuple[int | None, 
     return [(uid if active else None, grades.get(uid, "")) for uid, active in ids]
 
 
+async def _member_referral_reward(order: Order, line, reward: int, conn) -> tuple[Commission, list[Posting]] | None:
+    """RISK-1, enabled by the membership settings: a fixed reward to the direct upline of a
+    member's first sign-up, booked like a level-1 commission (platform funded; reversed by a
+    refund of the membership line, released when the order completes)."""
+    rows = await User.filter(id=order.buyer_id).using_db(conn).values_list("upline_id", flat=True)
+    upline = rows[0] if rows else None
+    if upline is None or not await User.filter(id=upline, is_active=True).using_db(conn).exists():
+        return None
+    if not await membership.is_first_sign_up(order.buyer_id, line.id, conn):
+        return None
+    base = line.amount - line.refunded_amount
+    amount = min(reward, base)
+    if amount <= 0:
+        return None
+    commission = await Commission.create(
+        order_id=order.id, line_id=line.id, buyer_id=order.buyer_id, beneficiary_id=upline, level=1, base=base,
+        amount=amount, funded_by=FUNDED_BY_PLATFORM, merchant_id=order.merchant_id, using_db=conn,
+    )
+    return commission, [Posting(await _source_account(FUNDED_BY_PLATFORM, order.merchant_id), -amount),
+                        Posting(await _pending_account(upline), amount)]
+
+
 async def on_paid(order: Order, conn) -> list[Commission]:
     """ON_PAID hook: book every level's commission on each line of the paid order, in one
     journal transaction (source -> COMMISSION_PENDING), inside the payment's unit of work."""
@@ -248,7 +270,21 @@ async def on_paid(order: Order, conn) -> list[Commission]:
     grades = [grade for _, grade in chain]
     postings: list[Posting] = []
     created: list[Commission] = []
+    excluded = {membership.ZONE}  # RISK-1: no commission on recruitment-only fees ...
+    if any(ln.zone in (membership.ZONE, "GIFT_PACK") for ln in lines):
+        terms = await membership.current_terms(conn)
+        if not terms.gift_pack_commission:  # ... unless explicitly enabled
+            excluded.add("GIFT_PACK")
+        for line in lines:
+            if line.zone == membership.ZONE and terms.referral_reward > 0:
+                reward = await _member_referral_reward(order, line, terms.referral_reward, conn)
+                if reward is not None:
+                    commission, reward_postings = reward
+                    created.append(commission)
+                    postings += reward_postings
     for line in lines:
+        if line.zone in excluded:
+            continue
         product = products.get(line.product_id) or {"distribution_enabled": False, "distribution_rates": {}}
         rules = resolve_rules(config, grades, enabled=product["distribution_enabled"], product_rates=product["distribution_rates"])
         base = line.amount - line.refunded_amount

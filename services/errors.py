@@ -109,6 +109,13 @@ class ErrorCode(str, Enum):
     UNKNOWN_RISK_RULE_KIND = "UNKNOWN_RISK_RULE_KIND"
     INVALID_RISK_PARAMS = "INVALID_RISK_PARAMS"  # a rule's parameters do not fit its kind
     RISK_RULE_IN_USE = "RISK_RULE_IN_USE"  # a rule that opened cases is disabled, not deleted
+    # grades and membership (DIS-6, MEM-1, MEM-4)
+    UNKNOWN_GRADE = "UNKNOWN_GRADE"
+    DUPLICATE_GRADE_CODE = "DUPLICATE_GRADE_CODE"
+    DUPLICATE_GRADE_RANK = "DUPLICATE_GRADE_RANK"
+    GRADE_IN_USE = "GRADE_IN_USE"
+    INVALID_GRADE_RULE = "INVALID_GRADE_RULE"
+    MEMBERSHIP_PRICE_MISMATCH = "MEMBERSHIP_PRICE_MISMATCH"
 
 
 class DomainError(Exception):

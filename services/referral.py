@@ -19,6 +19,10 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
 MODES = ("SIGNUP", "FIRST_ORDER", "ADMIN_ONLY")
 
+# Reactions to a new binding, run inside its transaction: (bound user id, conn). Grades
+# (DIS-6) register here: the uplines' team sizes grew.
+ON_BOUND: list = []
+
 
 def new_invite_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
@@ -101,6 +105,8 @@ async def bind_upline(
         if source != "ADMIN":  # DIS-5 promotion statistics: who signed up through whose code
             await InviteSignup.filter(user_id=user.id).delete()  # bound again after an admin unbinding: the latest counts
             await InviteSignup.create(user_id=user.id, upline_id=upline.id, source=source, created_at=clock.now())
+        for hook in ON_BOUND:
+            await hook(user.id, conn)
         await notifications.notify(
             upline.id,
             kind="NEW_TEAM_MEMBER",

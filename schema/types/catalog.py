@@ -28,6 +28,8 @@ class Zone(Enum):
     GIFT_PACK = strawberry.enum_value("GIFT_PACK", description="Buying it upgrades the member grade.")
     POINTS = strawberry.enum_value("POINTS", description="Priced in points, or points plus cash.")
     NORMAL = strawberry.enum_value("NORMAL", description="Ordinary goods of a merchant.")
+    MEMBERSHIP = strawberry.enum_value("MEMBERSHIP", description="The paid partner membership (MEM-1): sold by the platform "
+        "at the membership settings' price; paying starts or extends the buyer's membership.")
 
 
 @strawberry.enum(description="Where a product is in its life.")
@@ -183,7 +185,7 @@ class Product:
     def voucher_product_id(self: m.Product) -> strawberry.ID | None:
         return None if self.voucher_product_id is None else strawberry.ID(str(self.voucher_product_id))
 
-    @strawberry.field(description="GIFT_PACK: the grade buying it grants (V1, V2, V3, AGENT).")
+    @strawberry.field(description="GIFT_PACK: the grade buying it grants (a code of the grade ladder, e.g. V1, V2, V3).")
     def gift_grade(self: m.Product) -> str | None:
         return self.gift_grade or None
 
@@ -335,7 +337,7 @@ class ProductInput:
     voucher_product_id: strawberry.ID | None = strawberry.field(default=None, description="RETAIL/MEMBER: the WHOLESALE product the vouchers are for; null: any.")
     zone_starts_at: datetime | None = strawberry.field(default=None, description="RETAIL: activity start (before the end).")
     zone_ends_at: datetime | None = strawberry.field(default=None, description="RETAIL: activity end.")
-    gift_grade: str | None = strawberry.field(default=None, description="GIFT_PACK (required): the grade it grants, V1, V2, V3 or AGENT.")
+    gift_grade: str | None = strawberry.field(default=None, description="GIFT_PACK (required): the grade it grants, a code of the grade ladder (grades), e.g. V1, V2, V3.")
     coins_granted: int = strawberry.field(default=0, description="Shopping coins granted per unit (0 or more).")
     points_granted: int = strawberry.field(default=0, description="Points granted per unit (0 or more).")
     distribution_enabled: bool = strawberry.field(default=True, description="Whether sales pay distribution commissions.")
