@@ -17,7 +17,7 @@ from tortoise import Tortoise
 from tortoise.connection import get_connection
 
 import settings
-from resolvers import payment_routes
+from resolvers import export_routes, payment_routes
 from schema.context import Context
 from schema.schema import build_schema
 from services import access, events
@@ -136,6 +136,7 @@ def create_app(*, debug: bool = settings.DEBUG, manage_database: bool = True) ->
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             *payment_routes.routes,
+            *export_routes.routes,
         ],
         lifespan=lifespan,
     )

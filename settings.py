@@ -93,6 +93,11 @@ DISTRIBUTION_RULES: str = config("DISTRIBUTION_RULES", default="PERCENT:0,PERCEN
 DISTRIBUTION_SELF_PURCHASE: bool = config("DISTRIBUTION_SELF_PURCHASE", cast=bool, default=False)
 COMMISSION_FREEZE_DAYS: int = config("COMMISSION_FREEZE_DAYS", cast=int, default=AFTER_SALES_WINDOW_DAYS)
 
+# Merchant settlement and finance reports (FIN-4, FIN-5)
+SETTLEMENT_PERIOD_DAYS: int = config("SETTLEMENT_PERIOD_DAYS", cast=int, default=7)  # merchant statement period, business days from Monday 2024-01-01
+SETTLEMENT_GRACE_MINUTES: int = config("SETTLEMENT_GRACE_MINUTES", cast=int, default=10)  # wait after a period ends before stating it
+CSV_EXPORT_CHUNK_ROWS: int = config("CSV_EXPORT_CHUNK_ROWS", cast=int, default=2000)  # rows read per keyset page by the CSV exports
+
 # Worker
 WORKER_TICK_SECONDS: float = config("WORKER_TICK_SECONDS", cast=float, default=30.0)
 
@@ -109,6 +114,7 @@ MODEL_MODULES = [
     "models.consignment",
     "models.grades",
     "models.distribution",
+    "models.settlement",
 ]
 
 

@@ -15,6 +15,7 @@ import jobs.housekeeping  # noqa: F401  (registers its jobs)
 import jobs.orders  # noqa: F401
 import jobs.consignment  # noqa: F401
 import jobs.distribution  # noqa: F401
+import jobs.settlement  # noqa: F401
 import settings
 from jobs.runner import run_due_jobs, worker_id
 from services import events

@@ -38,12 +38,15 @@ PERMISSIONS: dict[str, str] = {
     # distribution
     "distribution.center": "Use the distributor centre.",
     "distribution.manage": "Set distribution levels, rates and the freeze period; reject commissions (risk review).",
+    # settlement and finance reports (FIN-4, FIN-5)
+    "settlement.manage": "See every merchant's statements and approve them (books the merchant's settlement).",
+    "report.read": "See finance reports (platform revenue, commission ledger, totals) and export them and the journal as CSV.",
 }
 
 PLATFORM_ADMIN_PERMISSIONS = [
     "user.read", "user.manage", "referral.rebind", "ledger.read", "notification.send",
     "merchant.manage", "catalog.manage", "order.manage", "consignment.manage",
-    "distribution.manage",
+    "distribution.manage", "settlement.manage", "report.read",
 ]
 MERCHANT_PERMISSIONS = ["merchant.products", "merchant.orders", "merchant.finance", "merchant.settings"]
 OWNER_PERMISSIONS = [*MERCHANT_PERMISSIONS, "merchant.staff"]
@@ -67,7 +70,7 @@ ROLES: dict[str, RoleSpec] = {
     "store_staff": RoleSpec("Store staff", "STORE", ["store.pickup"], "Works at an offline store: verifies pickups."),
     "admin": RoleSpec("Platform administrator", "PLATFORM", PLATFORM_ADMIN_PERMISSIONS, "All platform permissions."),
     "support": RoleSpec("Customer support", "PLATFORM", ["user.read", "notification.send", "order.manage"], "Reads accounts and orders, messages users, handles after-sales."),
-    "finance": RoleSpec("Finance", "PLATFORM", ["ledger.read", "user.read"], "Reconciles money."),
+    "finance": RoleSpec("Finance", "PLATFORM", ["ledger.read", "user.read", "settlement.manage", "report.read"], "Reconciles money."),
 }
 
 

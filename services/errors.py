@@ -92,6 +92,8 @@ class ErrorCode(str, Enum):
     # distribution (DIS-1..4, RISK-1)
     DISTRIBUTION_LEVELS_EXCEEDED = "DISTRIBUTION_LEVELS_EXCEEDED"
     COMMISSION_RATES_EXCEED_BASE = "COMMISSION_RATES_EXCEED_BASE"
+    # merchant settlement and finance reports (FIN-4, FIN-5)
+    STATEMENT_NOT_APPROVABLE = "STATEMENT_NOT_APPROVABLE"
 
 
 class DomainError(Exception):
