@@ -357,7 +357,10 @@ async def _issue(merchant_id: int, account_id: int, after_id: int, start: date, 
 
 
 async def approve(grants: Grants, actor_id: int, statement_id: int) -> SettlementStatement:
-    """ISSUED -> APPROVED, booking the statement's money; approving again returns it as is."""
+    """ISSUED -> APPROVED, booking the money of this statement and of every earlier statement
+    of the merchant still ISSUED (settlement is cumulative: a statement carrying a late
+    refund nets against the earlier ones, which the refund already drained), in one journal
+    transaction. Approving again returns the statement as it is."""
     _require_manage(grants)
     statement = await SettlementStatement.get_or_none(id=statement_id)
     if statement is None:
@@ -369,18 +372,28 @@ async def approve(grants: Grants, actor_id: int, statement_id: int) -> Settlemen
             (MERCHANT, statement.merchant_id, Purpose.MERCHANT_SETTLED, "CNY")]
     accounts = await ledger.account_ids(keys)
     pending, revenue, settled = (accounts[k] for k in keys)
-    commission, net = statement.platform_commission, statement.net_payable
-    postings = [p for p in (Posting(pending, -(commission + net)), Posting(revenue, commission), Posting(settled, net)) if p.amount]
     now = clock.now()
     async with unit_of_work() as conn:
-        moved = await SettlementStatement.filter(id=statement.id, status=ISSUED).using_db(conn).update(
-            status=target, approved_by_id=actor_id, approved_at=now)
-        if moved != 1:  # another approval won meanwhile: it booked the money
+        candidates = await SettlementStatement.filter(
+            merchant_id=statement.merchant_id, status=ISSUED, period_start__lte=statement.period_start
+        ).using_db(conn).order_by("id")
+        moved: list[SettlementStatement] = []
+        for row in candidates:  # ascending ids: concurrent approvals lock in the same order
+            if await SettlementStatement.filter(id=row.id, status=ISSUED).using_db(conn).update(
+                status=target, approved_by_id=actor_id, approved_at=now
+            ) == 1:
+                moved.append(row)
+        if statement.id not in {row.id for row in moved}:  # another approval won meanwhile: it booked the money
             return await SettlementStatement.get(id=statement.id).using_db(conn)
+        commission = sum(row.platform_commission for row in moved)
+        net = sum(row.net_payable for row in moved)
+        postings = [p for p in (Posting(pending, -(commission + net)), Posting(revenue, commission), Posting(settled, net)) if p.amount]
         if len(postings) >= 2:
-            result = await ledger.post(APPROVAL_KIND, postings, idempotency_key=f"settlement:{statement.id}",
-                                       reference_type="SETTLEMENT_STATEMENT", reference_id=str(statement.id), actor_id=actor_id)
-            await SettlementStatement.filter(id=statement.id).using_db(conn).update(transaction_id=result.transaction.id)
+            result = await ledger.post(
+                APPROVAL_KIND, postings, idempotency_key=f"settlement:{statement.id}", reference_type="SETTLEMENT_STATEMENT",
+                reference_id=str(statement.id), actor_id=actor_id, memo=f"statements {','.join(str(r.id) for r in moved)}",
+            )
+            await SettlementStatement.filter(id__in=[r.id for r in moved]).using_db(conn).update(transaction_id=result.transaction.id)
     return await SettlementStatement.get(id=statement.id)
 
 
