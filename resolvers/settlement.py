@@ -35,8 +35,8 @@ async def _names(rows) -> dict[int, str]:
 @strawberry.type
 class SettlementQueries:
     @strawberry.field(description="Settlement statements, newest first: one merchant's (its staff with merchant.finance, or "
-                      "settlement.manage), or every merchant's when merchantId is omitted (settlement.manage). Another "
-                      "merchant's statements are FORBIDDEN.", extensions=login_required())
+                      "settlement.manage; another merchant's are FORBIDDEN); without merchantId, every merchant's for "
+                      "settlement.manage, else those of the merchants where I hold merchant.finance.", extensions=login_required())
     async def settlement_statements(
         self, info: Info,
         merchant_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this merchant's.")] = None,

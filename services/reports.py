@@ -135,7 +135,8 @@ def _sums_sql(dialect: str) -> str:
     return (
         f"SELECT {day} AS day, t.kind AS kind, a.owner_type AS owner_type, a.purpose AS purpose, SUM(e.amount) AS amount "
         "FROM ledger_transaction t JOIN ledger_entry e ON e.transaction_id = t.id JOIN ledger_account a ON a.id = e.account_id "
-        f"WHERE t.created_at >= ? AND t.created_at < ? AND (t.kind IN ({kinds}) OR t.kind LIKE 'WITHDRAWAL%') "
+        f"WHERE t.created_at >= ? AND t.created_at < ? AND (t.kind IN ({kinds}) OR t.kind LIKE 'WITHDRAWAL%' "
+        "OR (a.owner_type = 'PLATFORM' AND a.purpose IN ('FEE_REVENUE', 'COMMISSION_REVENUE'))) "
         f"GROUP BY {day}, t.kind, a.owner_type, a.purpose"
     )
 

@@ -27,8 +27,13 @@ line's n units gives back the cumulative floor share of it (services.distributio
 which is exactly the statement's change of the pending account minus the platform
 commission. Approval (ISSUED -> APPROVED, settlement.manage) books one journal transaction:
 MERCHANT_PENDING -> platform COMMISSION_REVENUE (the commission) and -> MERCHANT_SETTLED (the
-net; negative amounts move the other way). The status moves by a conditional UPDATE in the
-same unit of work as the journal, with an idempotency key: two approvals book once.
+net; negative amounts move the other way). Settlement is cumulative: approving a statement
+approves with it every earlier statement of the merchant still ISSUED, summed in the same
+transaction — a late refund drains the pending account before the statement that carries
+it, so the earlier statement alone may no longer be payable (INSUFFICIENT_FUNDS, nothing
+changes) while the two together are. Each statement's status moves by a conditional UPDATE
+(ascending ids) in the same unit of work as the journal, with an idempotency key: two
+approvals at once book once.
 
 Periods: SETTLEMENT_PERIOD_DAYS business days (UTC+8, services.consignment_stats), counted
 from Monday 2024-01-01 (7 days: Monday to Sunday). A period is closed once its end plus
@@ -48,7 +53,6 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 
 import settings
-from models.consignment import WholesaleUnit  # noqa: F401  (documented source of consignment moves)
 from models.distribution import Commission
 from models.merchants import Merchant
 from models.orders import Order, OrderLine, Refund
@@ -420,10 +424,13 @@ async def statement_for(grants: Grants, statement_id: int) -> SettlementStatemen
 
 def statements(grants: Grants, merchant_id: int | None, status: str | None):
     """Statements the viewer may read, newest first: one merchant's (its finance staff, or an
-    admin), or every merchant's (admins only)."""
+    admin: another merchant's is FORBIDDEN), or without a merchant, every merchant's for an
+    admin and those of the viewer's own merchants (merchant.finance) for anyone else."""
     if merchant_id is None:
-        _require_manage(grants)
-        qs = SettlementStatement.all()
+        if grants.has("settlement.manage"):
+            qs = SettlementStatement.all()
+        else:
+            qs = SettlementStatement.filter(merchant_id__in=grants.merchant_ids("merchant.finance"))
     else:
         if not can_read(grants, merchant_id):
             raise DomainError(ErrorCode.FORBIDDEN, "This needs the merchant.finance permission for this merchant.", "merchantId")

@@ -1,4 +1,16 @@
-"""GraphQL documents for settlement statements and finance reports (FIN-4, FIN-5)."""
+"""GraphQL documents for settlement statements and finance reports (FIN-4, FIN-5), and their
+permission-matrix rows: statements are read by their merchant's finance staff (signed in;
+the service checks the merchant), every merchant's by settlement.manage; approval needs
+settlement.manage, reports report.read."""
+
+PUBLIC: set[str] = set()
+
+OPERATIONS = {
+    ("Query", "settlementStatements"): "{ settlementStatements { nodes { id } } }",
+    ("Query", "settlementStatement"): '{ settlementStatement(id: "999999") { id } }',
+    ("Query", "financeReport"): '{ financeReport(kind: REVENUE, period: DAY, from: "2026-01-01", to: "2026-01-02") { columns } }',
+    ("Mutation", "approveSettlementStatement"): 'mutation { approveSettlementStatement(id: "999999") { errors { code } } }',
+}
 
 STATEMENT_FIELDS = """id merchantId merchantName periodStart periodEnd status entryCount paidGoods { amount } refunds { amount }
   commissionCharged { amount } commissionReturned { amount } platformCommission { amount } distributionBooked { amount }
