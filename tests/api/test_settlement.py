@@ -255,3 +255,24 @@ async def test_two_concurrent_approvals_book_once(api):
     from models.ledger import JournalTransaction
     assert await JournalTransaction.filter(kind=settlement.APPROVAL_KIND).count() == 1
     await no_violations()
+
+
+async def test_consignment_sales_are_stated_against_the_retail_orders(api):
+    # given the consignment example: the self-operated merchant sells 1 retail unit, 2 wholesale
+    # units and 2 more retail units matched to the consigned ones (22.00 × 2 handed to the seller)
+    from tests.api.test_consignment import scenario as consignment_scenario
+    await consignment_scenario(api, retail_price=220000, wholesale_price=44000, vouchers=2, fee_bp=2000, kept=0, consigned=2)
+    # when its statements are issued
+    await close_period()
+    assert await settlement.issue_due() >= 1
+    rows = await SettlementStatement.all()
+    # then (the self-operated merchant's rate is 0) paid 7,480.00, consignment 4,400.00, net 3,080.00
+    assert sum(r.paid_goods for r in rows) == 220000 + 2 * 44000 + 2 * 220000
+    assert sum(r.consignment for r in rows) == 2 * 220000
+    assert sum(r.net_payable for r in rows) == 308000
+    assert sum(r.platform_commission for r in rows) == 0
+    from models.settlement import SettlementLine
+    lines = await SettlementLine.filter(consignment__gt=0).order_by("order_id")
+    assert [ln.consignment for ln in lines] == [220000, 220000] and all(ln.order_id for ln in lines)
+    assert sum(r.net_payable for r in rows) == await balance(MERCHANT, rows[0].merchant_id, Purpose.MERCHANT_PENDING)
+    await no_violations()
