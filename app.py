@@ -17,7 +17,7 @@ from tortoise import Tortoise
 from tortoise.connection import get_connection
 
 import settings
-from resolvers import distributor_routes, payment_routes, payout_routes
+from resolvers import distributor_routes, export_routes, payment_routes, payout_routes
 from schema.context import Context
 from schema.schema import build_schema
 from services import access, events
@@ -138,6 +138,7 @@ def create_app(*, debug: bool = settings.DEBUG, manage_database: bool = True) ->
             *payment_routes.routes,
             *distributor_routes.routes,
             *payout_routes.routes,
+            *export_routes.routes,
         ],
         lifespan=lifespan,
     )

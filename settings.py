@@ -120,6 +120,10 @@ MEMBER_REFERRAL_REWARD: int = config("MEMBER_REFERRAL_REWARD", cast=int, default
 GIFT_PACK_COMMISSION: bool = config("GIFT_PACK_COMMISSION", cast=bool, default=False)  # gift packs in the commission base
 # Grades (DIS-6): users re-evaluated per run of the grade job.
 GRADE_JOB_BATCH: int = config("GRADE_JOB_BATCH", cast=int, default=500)
+# Merchant settlement and finance reports (FIN-4, FIN-5)
+SETTLEMENT_PERIOD_DAYS: int = config("SETTLEMENT_PERIOD_DAYS", cast=int, default=7)  # merchant statement period, business days from Monday 2024-01-01
+SETTLEMENT_GRACE_MINUTES: int = config("SETTLEMENT_GRACE_MINUTES", cast=int, default=10)  # wait after a period ends before stating it
+CSV_EXPORT_CHUNK_ROWS: int = config("CSV_EXPORT_CHUNK_ROWS", cast=int, default=2000)  # rows read per keyset page by the CSV exports
 
 # Worker
 WORKER_TICK_SECONDS: float = config("WORKER_TICK_SECONDS", cast=float, default=30.0)
@@ -141,6 +145,7 @@ MODEL_MODULES = [
     "models.withdrawals",
     "models.risk",
     "models.membership",
+    "models.settlement",
 ]
 
 

@@ -17,6 +17,7 @@ import jobs.consignment  # noqa: F401
 import jobs.distribution  # noqa: F401
 import jobs.withdrawals  # noqa: F401
 import jobs.grades  # noqa: F401
+import jobs.settlement  # noqa: F401
 import settings
 from jobs.runner import run_due_jobs, worker_id
 from services import events

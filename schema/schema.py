@@ -60,6 +60,7 @@ from resolvers.notifications import NotificationMutations, NotificationQueries
 from resolvers.orders import OrderMutations, OrderQueries
 from resolvers.reviews import ReviewQueries
 from resolvers.risk import RiskMutations, RiskQueries
+from resolvers.settlement import SettlementMutations, SettlementQueries
 from resolvers.stores import StoreMutations, StoreQueries
 from resolvers.wallet import WalletQueries
 from resolvers.withdrawals import WithdrawalMutations, WithdrawalQueries
@@ -72,8 +73,8 @@ from subscriptions.orders import OrderSubscriptions
 from subscriptions.reviews import ReviewSubscriptions
 from subscriptions.withdrawals import WithdrawalSubscriptions
 
-Query = merge_types("Query", (AccountQueries, NotificationQueries, AdminQueries, ContentQueries, MerchantQueries, StoreQueries, CatalogQueries, OrderQueries, CartQueries, AfterSaleQueries, ConsignmentQueries, WalletQueries, GradeQueries, ConsignmentStatsQueries, DistributionQueries, ReviewQueries, DistributorCentreQueries, WithdrawalQueries, RiskQueries, MembershipQueries))
-Mutation = merge_types("Mutation", (AccountMutations, NotificationMutations, AdminMutations, ContentMutations, MerchantMutations, StoreMutations, CatalogMutations, OrderMutations, CartMutations, AfterSaleMutations, ConsignmentMutations, DistributionMutations, DistributorCentreMutations, WithdrawalMutations, RiskMutations, GradeMutations, MembershipMutations))
+Query = merge_types("Query", (AccountQueries, NotificationQueries, AdminQueries, ContentQueries, MerchantQueries, StoreQueries, CatalogQueries, OrderQueries, CartQueries, AfterSaleQueries, ConsignmentQueries, WalletQueries, GradeQueries, ConsignmentStatsQueries, DistributionQueries, ReviewQueries, DistributorCentreQueries, WithdrawalQueries, RiskQueries, MembershipQueries, SettlementQueries))
+Mutation = merge_types("Mutation", (AccountMutations, NotificationMutations, AdminMutations, ContentMutations, MerchantMutations, StoreMutations, CatalogMutations, OrderMutations, CartMutations, AfterSaleMutations, ConsignmentMutations, DistributionMutations, DistributorCentreMutations, WithdrawalMutations, RiskMutations, GradeMutations, MembershipMutations, SettlementMutations))
 Subscription = merge_types("Subscription", (NotificationSubscriptions, OrderSubscriptions, ConsignmentSubscriptions, ConsignmentStatsSubscriptions, DistributionSubscriptions, ReviewSubscriptions, WithdrawalSubscriptions))
 
 

@@ -45,12 +45,16 @@ PERMISSIONS: dict[str, str] = {
     # grades and membership (DIS-6, MEM-1, MEM-4)
     "grades.manage": "Edit the grade ladder and its upgrade rules; set a user's grade (audited).",
     "membership.manage": "Set the membership price and duration and the recruitment-fee rewards (RISK-1; audited).",
+    # settlement and finance reports (FIN-4, FIN-5)
+    "settlement.manage": "See every merchant's statements and approve them (books the merchant's settlement).",
+    "report.read": "See finance reports (platform revenue, commission ledger, totals) and export them and the journal as CSV.",
 }
 
 PLATFORM_ADMIN_PERMISSIONS = [
     "user.read", "user.manage", "referral.rebind", "ledger.read", "notification.send",
     "merchant.manage", "catalog.manage", "order.manage", "consignment.manage",
     "distribution.manage", "withdrawal.manage", "risk.manage", "grades.manage", "membership.manage",
+    "settlement.manage", "report.read",
 ]
 MERCHANT_PERMISSIONS = ["merchant.products", "merchant.orders", "merchant.finance", "merchant.settings"]
 OWNER_PERMISSIONS = [*MERCHANT_PERMISSIONS, "merchant.staff"]
@@ -74,7 +78,8 @@ ROLES: dict[str, RoleSpec] = {
     "store_staff": RoleSpec("Store staff", "STORE", ["store.pickup"], "Works at an offline store: verifies pickups."),
     "admin": RoleSpec("Platform administrator", "PLATFORM", PLATFORM_ADMIN_PERMISSIONS, "All platform permissions."),
     "support": RoleSpec("Customer support", "PLATFORM", ["user.read", "notification.send", "order.manage"], "Reads accounts and orders, messages users, handles after-sales."),
-    "finance": RoleSpec("Finance", "PLATFORM", ["ledger.read", "user.read", "withdrawal.manage"], "Reconciles money, reviews withdrawals."),
+    "finance": RoleSpec("Finance", "PLATFORM", ["ledger.read", "user.read", "withdrawal.manage", "settlement.manage", "report.read"],
+                        "Reconciles money, reviews withdrawals, approves merchant statements, reads finance reports."),
 }
 
 

@@ -116,6 +116,8 @@ class ErrorCode(str, Enum):
     GRADE_IN_USE = "GRADE_IN_USE"
     INVALID_GRADE_RULE = "INVALID_GRADE_RULE"
     MEMBERSHIP_PRICE_MISMATCH = "MEMBERSHIP_PRICE_MISMATCH"
+    # merchant settlement and finance reports (FIN-4, FIN-5)
+    STATEMENT_NOT_APPROVABLE = "STATEMENT_NOT_APPROVABLE"
 
 
 class DomainError(Exception):

@@ -109,3 +109,22 @@ async def test_graphiql_in_debug_passes_its_headers_to_subscriptions():
     transport = httpx.ASGITransport(app=create_app(debug=False, manage_database=False))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         assert (await client.get("/graphql", headers={"Accept": "text/html"})).status_code != 200
+
+
+def test_no_two_python_types_share_a_graphql_name():
+    """Strawberry keeps one of two same-named types silently (a settlement StatementLine once
+    hid the wallet's): every GraphQL name must belong to one class."""
+    import importlib
+    import pkgutil
+
+    import schema.types as types_package
+
+    owners: dict[str, str] = {}
+    for module_info in pkgutil.iter_modules(types_package.__path__):
+        module = importlib.import_module(f"schema.types.{module_info.name}")
+        for obj in vars(module).values():
+            definition = getattr(obj, "__strawberry_definition__", None) or getattr(obj, "__strawberry_enum_definition__", None)
+            if definition is None or getattr(obj, "__module__", None) != module.__name__ or getattr(definition, "is_graphql_generic", False):
+                continue
+            where = f"{module.__name__}.{obj.__name__}"
+            assert owners.setdefault(definition.name, where) == where, f"{definition.name}: {owners[definition.name]} and {where}"
