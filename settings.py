@@ -93,6 +93,14 @@ DISTRIBUTION_RULES: str = config("DISTRIBUTION_RULES", default="PERCENT:0,PERCEN
 DISTRIBUTION_SELF_PURCHASE: bool = config("DISTRIBUTION_SELF_PURCHASE", cast=bool, default=False)
 COMMISSION_FREEZE_DAYS: int = config("COMMISSION_FREEZE_DAYS", cast=int, default=AFTER_SALES_WINDOW_DAYS)
 
+# Regional agents and franchise stores (MEM-2, MEM-3): defaults of the settings an admin edits
+# (`updatePartnerSettings`), used until the first edit. Rates in basis points of the goods amount.
+AGENT_RATE_PROVINCE_BP: int = config("AGENT_RATE_PROVINCE_BP", cast=int, default=100)  # province agent: 1 %
+AGENT_RATE_CITY_BP: int = config("AGENT_RATE_CITY_BP", cast=int, default=200)  # city agent: 2 %
+AGENT_RATE_COUNTY_BP: int = config("AGENT_RATE_COUNTY_BP", cast=int, default=300)  # county agent: 3 %
+STORE_SHARE_BP: int = config("STORE_SHARE_BP", cast=int, default=500)  # store share of its members' orders (300-2000)
+STORE_PICKUP_REWARD: int = config("STORE_PICKUP_REWARD", cast=int, default=200)  # fen per pickup a store handles
+
 # Worker
 WORKER_TICK_SECONDS: float = config("WORKER_TICK_SECONDS", cast=float, default=30.0)
 
@@ -109,6 +117,7 @@ MODEL_MODULES = [
     "models.consignment",
     "models.grades",
     "models.distribution",
+    "models.agents",
 ]
 
 

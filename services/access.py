@@ -38,12 +38,15 @@ PERMISSIONS: dict[str, str] = {
     # distribution
     "distribution.center": "Use the distributor centre.",
     "distribution.manage": "Set distribution levels, rates and the freeze period; reject commissions (risk review).",
+    # regional agents and franchise stores
+    "agent.manage": "Appoint and end regional agents; set agent rates, the store share and the pickup reward.",
+    "franchise.manage": "Name the franchisee of any store.",
 }
 
 PLATFORM_ADMIN_PERMISSIONS = [
     "user.read", "user.manage", "referral.rebind", "ledger.read", "notification.send",
     "merchant.manage", "catalog.manage", "order.manage", "consignment.manage",
-    "distribution.manage",
+    "distribution.manage", "agent.manage", "franchise.manage",
 ]
 MERCHANT_PERMISSIONS = ["merchant.products", "merchant.orders", "merchant.finance", "merchant.settings"]
 OWNER_PERMISSIONS = [*MERCHANT_PERMISSIONS, "merchant.staff"]

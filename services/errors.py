@@ -92,6 +92,11 @@ class ErrorCode(str, Enum):
     # distribution (DIS-1..4, RISK-1)
     DISTRIBUTION_LEVELS_EXCEEDED = "DISTRIBUTION_LEVELS_EXCEEDED"
     COMMISSION_RATES_EXCEED_BASE = "COMMISSION_RATES_EXCEED_BASE"
+    # regional agents and franchise stores (MEM-2, MEM-3)
+    REGION_UNKNOWN = "REGION_UNKNOWN"  # not a region code of that level
+    AGENT_REGION_TAKEN = "AGENT_REGION_TAKEN"  # the region already has a running agent
+    STORE_CODE_INVALID = "STORE_CODE_INVALID"  # no active store has this invite code
+    STORE_ALREADY_BOUND = "STORE_ALREADY_BOUND"  # the user is bound to a store already
 
 
 class DomainError(Exception):
