@@ -44,6 +44,7 @@ from tortoise.models import Model
 import settings
 from resolvers.accounts import AccountMutations, AccountQueries
 from resolvers.admin import AdminMutations, AdminQueries
+from resolvers.agents import AgentMutations, AgentQueries
 from resolvers.after_sales import AfterSaleMutations, AfterSaleQueries
 from resolvers.cart import CartMutations, CartQueries
 from resolvers.catalog import CatalogMutations, CatalogQueries
@@ -51,6 +52,7 @@ from resolvers.consignment import ConsignmentMutations, ConsignmentQueries
 from resolvers.consignment_stats import ConsignmentStatsQueries
 from resolvers.content import ContentMutations, ContentQueries
 from resolvers.distribution import DistributionMutations, DistributionQueries
+from resolvers.franchise import FranchiseMutations, FranchiseQueries
 from resolvers.grades import GradeQueries
 from resolvers.merchants import MerchantMutations, MerchantQueries
 from resolvers.notifications import NotificationMutations, NotificationQueries
@@ -64,8 +66,8 @@ from subscriptions.distribution import DistributionSubscriptions
 from subscriptions.notifications import NotificationSubscriptions
 from subscriptions.orders import OrderSubscriptions
 
-Query = merge_types("Query", (AccountQueries, NotificationQueries, AdminQueries, ContentQueries, MerchantQueries, StoreQueries, CatalogQueries, OrderQueries, CartQueries, AfterSaleQueries, ConsignmentQueries, WalletQueries, GradeQueries, ConsignmentStatsQueries, DistributionQueries))
-Mutation = merge_types("Mutation", (AccountMutations, NotificationMutations, AdminMutations, ContentMutations, MerchantMutations, StoreMutations, CatalogMutations, OrderMutations, CartMutations, AfterSaleMutations, ConsignmentMutations, DistributionMutations))
+Query = merge_types("Query", (AccountQueries, NotificationQueries, AdminQueries, ContentQueries, MerchantQueries, StoreQueries, CatalogQueries, OrderQueries, CartQueries, AfterSaleQueries, ConsignmentQueries, WalletQueries, GradeQueries, ConsignmentStatsQueries, DistributionQueries, AgentQueries, FranchiseQueries))
+Mutation = merge_types("Mutation", (AccountMutations, NotificationMutations, AdminMutations, ContentMutations, MerchantMutations, StoreMutations, CatalogMutations, OrderMutations, CartMutations, AfterSaleMutations, ConsignmentMutations, DistributionMutations, AgentMutations, FranchiseMutations))
 Subscription = merge_types("Subscription", (NotificationSubscriptions, OrderSubscriptions, ConsignmentSubscriptions, ConsignmentStatsSubscriptions, DistributionSubscriptions))
 
 

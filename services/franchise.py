@@ -24,7 +24,7 @@ from models.merchants import Store
 from models.orders import Order
 from services import commissions, order_hooks
 from services.access import Grants
-from services.agents import current_terms
+from services import agents  # the partner settings (imported lazily by use: the modules import each other)
 from services.commissions import KIND_STORE_PICKUP, KIND_STORE_SHARE, Claim
 from services.errors import DomainError, ErrorCode
 from services.events import unit_of_work
@@ -111,7 +111,7 @@ async def share_claims(order: Order, lines: list, conn) -> list[Claim]:
     franchisee = await _franchisee(stores[0], conn)
     if franchisee is None:
         return []
-    rate = (await current_terms(conn)).store_share_bp
+    rate = (await agents.current_terms(conn)).store_share_bp
     asks = {ln.id: (ln.amount - ln.refunded_amount) * rate // 10_000 for ln in lines}
     return [Claim(KIND_STORE_SHARE, 1, franchisee, asks, store_id=stores[0])]
 
@@ -122,7 +122,7 @@ async def on_picked_up(order: Order, conn) -> None:
     if order.store_id is None:
         return
     franchisee = await _franchisee(order.store_id, conn)
-    reward = (await current_terms(conn)).pickup_reward
+    reward = (await agents.current_terms(conn)).pickup_reward
     if franchisee is None or reward <= 0:
         return
     lines = await order_hooks.paid_lines(order, conn)
