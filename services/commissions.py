@@ -42,6 +42,11 @@ workers releasing at once skip what the other took. A beneficiary's WALLET and
 COMMISSION_DEBT rows are locked (ascending ids) before their balances are read.
 Live events go to `user_channel(beneficiary)`: commission_created / _available /
 _reversed / _rejected.
+
+Other kinds (Commission.kind): regional agents (AGENT) and franchise stores (STORE_SHARE,
+STORE_PICKUP) are booked by the same engine through claims (section "other kinds" at the
+end): same funding, states, reversal, release, rejection and events; capped together with
+the distribution so that a line's commissions never exceed its base.
 """
 
 from __future__ import annotations
