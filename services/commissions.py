@@ -521,22 +521,28 @@ async def book_claims(order: Order, lines: list, claims: list[Claim], conn, *, i
     taken = {row["line_id"]: int(row["a"] or 0) - int(row["r"] or 0) for row in live}
     headroom = {ln.id: ln.amount - ln.refunded_amount - taken.get(ln.id, 0) for ln in lines}
     funding = await _line_funding(order, conn)
+    booked = [(claim, line_id, amount) for claim, amounts in cap_claims(headroom, claims)
+              for line_id, amount in amounts.items() if amount > 0 and line_id in by_id]
+    if not booked:
+        return []
+    sources = {FUNDED_BY_MERCHANT: (MERCHANT, order.merchant_id, Purpose.MERCHANT_PENDING, "CNY"),
+               FUNDED_BY_PLATFORM: (ledger.PLATFORM, 0, Purpose.PROMOTION_EXPENSE, "CNY")}
+    keys = [sources[funding(line_id)] for _, line_id, _ in booked]
+    keys += [(ledger.USER, claim.beneficiary_id, Purpose.COMMISSION_PENDING, "CNY") for claim, _, _ in booked]
+    accounts = await ledger.account_ids(keys)  # one query once the accounts exist
     postings: list[Posting] = []
     created: list[Commission] = []
-    for claim, amounts in cap_claims(headroom, claims):
-        for line_id, amount in amounts.items():
-            line = by_id.get(line_id)
-            if line is None or amount <= 0:
-                continue
-            funded_by = funding(line_id)
-            created.append(await Commission.create(
-                order_id=order.id, line_id=line_id, buyer_id=order.buyer_id, beneficiary_id=claim.beneficiary_id,
-                kind=claim.kind, level=claim.level, base=line.amount - line.refunded_amount, amount=amount,
-                funded_by=funded_by, merchant_id=order.merchant_id, booked_refunded_quantity=line.refunded_quantity,
-                region_code=claim.region_code, store_id=claim.store_id, using_db=conn,
-            ))
-            postings += [Posting(await _source_account(funded_by, order.merchant_id), -amount),
-                         Posting(await _pending_account(claim.beneficiary_id), amount)]
+    for claim, line_id, amount in booked:
+        line = by_id[line_id]
+        funded_by = funding(line_id)
+        created.append(await Commission.create(
+            order_id=order.id, line_id=line_id, buyer_id=order.buyer_id, beneficiary_id=claim.beneficiary_id,
+            kind=claim.kind, level=claim.level, base=line.amount - line.refunded_amount, amount=amount,
+            funded_by=funded_by, merchant_id=order.merchant_id, booked_refunded_quantity=line.refunded_quantity,
+            region_code=claim.region_code, store_id=claim.store_id, using_db=conn,
+        ))
+        postings += [Posting(accounts[sources[funded_by]], -amount),
+                     Posting(accounts[(ledger.USER, claim.beneficiary_id, Purpose.COMMISSION_PENDING, "CNY")], amount)]
     if postings:
         await ledger.post("COMMISSION_BOOKED", postings, idempotency_key=idempotency_key,
                           reference_type="ORDER", reference_id=str(order.id))
