@@ -9,14 +9,14 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.migrations.constraints import UniqueConstraint
 
-
-
 class RemoveCommissionUnique(ops.RemoveConstraint):
     """Drop the old unique (line, beneficiary, level) of `commission` (a kind joins it).
 
     SQLite keeps that constraint inside CREATE TABLE, where no DROP INDEX reaches it (Tortoise
     tries one and fails): there the table is rebuilt from its own definition without the
-    clause, rows and indexes kept. PostgreSQL drops the constraint the ordinary way."""
+    clause, rows and indexes kept (statements on the migration's own connection, no
+    executescript: that would commit behind the migration's back). PostgreSQL drops the
+    constraint the ordinary way."""
 
     async def database_forward(self, app_label, old_state, new_state, state_editor=None):
         if not state_editor or state_editor.DIALECT != "sqlite" or state_editor.collect_sql:
@@ -31,12 +31,12 @@ class RemoveCommissionUnique(ops.RemoveConstraint):
         if found != 1:
             raise RuntimeError("commission: the old unique constraint was not found")
         new_create = new_create.replace('CREATE TABLE "commission"', 'CREATE TABLE "new__commission"', 1)
-        await client.execute_script(new_create)
-        await client.execute_script('INSERT INTO "new__commission" SELECT * FROM "commission"')
-        await client.execute_script('DROP TABLE "commission"')
-        await client.execute_script('ALTER TABLE "new__commission" RENAME TO "commission"')
+        await client.execute_query(new_create)
+        await client.execute_query('INSERT INTO "new__commission" SELECT * FROM "commission"')
+        await client.execute_query('DROP TABLE "commission"')
+        await client.execute_query('ALTER TABLE "new__commission" RENAME TO "commission"')
         for row in indexes:
-            await client.execute_script(row["sql"])
+            await client.execute_query(row["sql"])
 
 
 class Migration(migrations.Migration):
@@ -136,17 +136,17 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Commission',
             name='booked_refunded_quantity',
-            field=fields.IntField(default=0),
+            field=fields.IntField(default=0, db_default=0),
         ),
         ops.AddField(
             model_name='Commission',
             name='kind',
-            field=fields.CharField(default='DISTRIBUTION', max_length=16),
+            field=fields.CharField(default='DISTRIBUTION', db_default='DISTRIBUTION', max_length=16),
         ),
         ops.AddField(
             model_name='Commission',
             name='region_code',
-            field=fields.CharField(default='', max_length=12),
+            field=fields.CharField(default='', db_default='', max_length=12),
         ),
         ops.AddField(
             model_name='Commission',

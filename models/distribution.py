@@ -58,7 +58,8 @@ class Commission(Model):
     buyer = fields.ForeignKeyField("models.User", related_name="commissions_generated", on_delete=fields.RESTRICT)
     beneficiary = fields.ForeignKeyField("models.User", related_name="commissions", on_delete=fields.RESTRICT)
     # DISTRIBUTION / AGENT / STORE_SHARE / STORE_PICKUP (see the module doc)
-    kind = fields.CharField(max_length=16, default="DISTRIBUTION")
+    # db_default: the column is added to existing rows by the migration (they are all DISTRIBUTION)
+    kind = fields.CharField(max_length=16, default="DISTRIBUTION", db_default="DISTRIBUTION")
     level = fields.IntField()  # 1..3 (AGENT: 1 province, 2 city, 3 county; store kinds: 1)
     base = fields.BigIntField()  # the line's paid goods amount when booked (fen, shipping excluded)
     amount = fields.BigIntField()  # fen booked
@@ -69,8 +70,8 @@ class Commission(Model):
     merchant_id = fields.BigIntField()  # the order's merchant (MERCHANT funding is taken from / returned to it)
     # Units of the line already refunded when this was booked (a pickup reward may be booked
     # after a partial refund): the reversal shares the remaining units only. 0 at payment.
-    booked_refunded_quantity = fields.IntField(default=0)
-    region_code = fields.CharField(max_length=12, default="")  # AGENT: the agent's region
+    booked_refunded_quantity = fields.IntField(default=0, db_default=0)
+    region_code = fields.CharField(max_length=12, default="", db_default="")  # AGENT: the agent's region
     store_id = fields.BigIntField(null=True)  # STORE_SHARE / STORE_PICKUP: the store earning it
     # PENDING -> AVAILABLE | REVERSED | REJECTED; AVAILABLE -> REVERSED
     status = fields.CharField(max_length=16, default="PENDING", db_index=True)
