@@ -12,6 +12,11 @@ Both are commissions (services.commissions) with the franchisee as beneficiary: 
 refunds, released after completion + the freeze, capped with every other commission of the
 line (the store share after the agents, the pickup reward last). The terms live with the
 agent rates (services.agents: PartnerSettings).
+
+A pickup racing a refund of the same order: the pickup's state change (a conditional UPDATE
+of the order row) and the refund's order lock (FOR NO KEY UPDATE) exclude each other, so
+the reward is computed on the lines as the other left them, and `booked_refunded_quantity`
+records the units already refunded (PostgreSQL race test: tests/services/test_agent_races.py).
 """
 
 from __future__ import annotations
