@@ -124,6 +124,13 @@ GRADE_JOB_BATCH: int = config("GRADE_JOB_BATCH", cast=int, default=500)
 SETTLEMENT_PERIOD_DAYS: int = config("SETTLEMENT_PERIOD_DAYS", cast=int, default=7)  # merchant statement period, business days from Monday 2024-01-01
 SETTLEMENT_GRACE_MINUTES: int = config("SETTLEMENT_GRACE_MINUTES", cast=int, default=10)  # wait after a period ends before stating it
 CSV_EXPORT_CHUNK_ROWS: int = config("CSV_EXPORT_CHUNK_ROWS", cast=int, default=2000)  # rows read per keyset page by the CSV exports
+# Regional agents and franchise stores (MEM-2, MEM-3): defaults of the settings an admin edits
+# (`updatePartnerSettings`), used until the first edit. Rates in basis points of the goods amount.
+AGENT_RATE_PROVINCE_BP: int = config("AGENT_RATE_PROVINCE_BP", cast=int, default=100)  # province agent: 1 %
+AGENT_RATE_CITY_BP: int = config("AGENT_RATE_CITY_BP", cast=int, default=200)  # city agent: 2 %
+AGENT_RATE_COUNTY_BP: int = config("AGENT_RATE_COUNTY_BP", cast=int, default=300)  # county agent: 3 %
+STORE_SHARE_BP: int = config("STORE_SHARE_BP", cast=int, default=500)  # store share of its members' orders (300-2000)
+STORE_PICKUP_REWARD: int = config("STORE_PICKUP_REWARD", cast=int, default=200)  # fen per pickup a store handles
 
 # Worker
 WORKER_TICK_SECONDS: float = config("WORKER_TICK_SECONDS", cast=float, default=30.0)
@@ -146,6 +153,7 @@ MODEL_MODULES = [
     "models.risk",
     "models.membership",
     "models.settlement",
+    "models.agents",
 ]
 
 

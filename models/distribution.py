@@ -10,6 +10,11 @@ Commission states:
     HELD -> PENDING                 risk review released it (released when due, as before)
     HELD -> REJECTED | REVERSED     risk review rejected it / every unit refunded meanwhile
 A partial refund keeps the state and grows `reversed_amount`.
+
+Kinds (`Commission.kind`): DISTRIBUTION (the upline chain, level 1..3), AGENT (regional
+agents, MEM-2: level 1 province, 2 city, 3 county), STORE_SHARE (the franchisee of the
+buyer's store, MEM-3, level 1) and STORE_PICKUP (the franchisee of the store that handed
+the goods over, level 1). All kinds share the states and the money path.
 """
 
 from tortoise import fields
@@ -48,14 +53,17 @@ class DistributionConfigChange(Model):
 
 
 class Commission(Model):
-    """What one beneficiary earns at one level on one order line."""
+    """What one beneficiary earns at one level on one order line (of one kind)."""
 
     id = fields.BigIntField(primary_key=True)
     order = fields.ForeignKeyField("models.Order", related_name="commissions", on_delete=fields.RESTRICT)
     line = fields.ForeignKeyField("models.OrderLine", related_name="commissions", on_delete=fields.RESTRICT)
     buyer = fields.ForeignKeyField("models.User", related_name="commissions_generated", on_delete=fields.RESTRICT)
     beneficiary = fields.ForeignKeyField("models.User", related_name="commissions", on_delete=fields.RESTRICT)
-    level = fields.IntField()  # 1..3
+    # DISTRIBUTION / AGENT / STORE_SHARE / STORE_PICKUP (see the module doc)
+    # db_default: the column is added to existing rows by the migration (they are all DISTRIBUTION)
+    kind = fields.CharField(max_length=16, default="DISTRIBUTION", db_default="DISTRIBUTION")
+    level = fields.IntField()  # 1..3 (AGENT: 1 province, 2 city, 3 county; store kinds: 1)
     base = fields.BigIntField()  # the line's paid goods amount when booked (fen, shipping excluded)
     amount = fields.BigIntField()  # fen booked
     reversed_amount = fields.BigIntField(default=0)  # fen taken back by refunds (or the rejection)
@@ -63,6 +71,11 @@ class Commission(Model):
     # Who pays: MERCHANT (the order's merchant, from its pending account) or PLATFORM (promotion budget)
     funded_by = fields.CharField(max_length=16)
     merchant_id = fields.BigIntField()  # the order's merchant (MERCHANT funding is taken from / returned to it)
+    # Units of the line already refunded when this was booked (a pickup reward may be booked
+    # after a partial refund): the reversal shares the remaining units only. 0 at payment.
+    booked_refunded_quantity = fields.IntField(default=0, db_default=0)
+    region_code = fields.CharField(max_length=12, default="", db_default="")  # AGENT: the agent's region
+    store_id = fields.BigIntField(null=True)  # STORE_SHARE / STORE_PICKUP: the store earning it
     # PENDING -> AVAILABLE | REVERSED | REJECTED | HELD; HELD -> PENDING | REVERSED | REJECTED; AVAILABLE -> REVERSED
     status = fields.CharField(max_length=16, default="PENDING", db_index=True)
     reject_reason = fields.CharField(max_length=256, default="")
@@ -73,6 +86,6 @@ class Commission(Model):
 
     class Meta:
         table = "commission"
-        unique_together = (("line", "beneficiary", "level"),)
+        unique_together = (("line", "beneficiary", "level", "kind"),)
         indexes = (("beneficiary_id", "status"), ("status", "order_id"),
                    ("created_at", "beneficiary_id"))  # leaderboard by period (services.leaderboard)

@@ -48,13 +48,16 @@ PERMISSIONS: dict[str, str] = {
     # settlement and finance reports (FIN-4, FIN-5)
     "settlement.manage": "See every merchant's statements and approve them (books the merchant's settlement).",
     "report.read": "See finance reports (platform revenue, commission ledger, totals) and export them and the journal as CSV.",
+    # regional agents and franchise stores
+    "agent.manage": "Appoint and end regional agents; set agent rates, the store share and the pickup reward.",
+    "franchise.manage": "Name the franchisee of any store.",
 }
 
 PLATFORM_ADMIN_PERMISSIONS = [
     "user.read", "user.manage", "referral.rebind", "ledger.read", "notification.send",
     "merchant.manage", "catalog.manage", "order.manage", "consignment.manage",
     "distribution.manage", "withdrawal.manage", "risk.manage", "grades.manage", "membership.manage",
-    "settlement.manage", "report.read",
+    "settlement.manage", "report.read", "agent.manage", "franchise.manage",
 ]
 MERCHANT_PERMISSIONS = ["merchant.products", "merchant.orders", "merchant.finance", "merchant.settings"]
 OWNER_PERMISSIONS = [*MERCHANT_PERMISSIONS, "merchant.staff"]

@@ -43,10 +43,16 @@ workers releasing at once skip what the other took. A beneficiary's WALLET and
 COMMISSION_DEBT rows are locked (ascending ids) before their balances are read.
 Live events go to `user_channel(beneficiary)`: commission_created / _available /
 _reversed / _rejected.
+
+Other kinds (Commission.kind): regional agents (AGENT) and franchise stores (STORE_SHARE,
+STORE_PICKUP) are booked by the same engine through claims (section "other kinds" at the
+end): same funding, states, reversal, release, rejection and events; capped together with
+the distribution so that a line's commissions never exceed its base.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -327,7 +333,8 @@ async def on_line_refunded(refund: order_hooks.LineRefund, conn) -> int:
     total = 0
     now = clock.now()
     for c in rows:
-        share = min(reversal_share(c.amount, line.quantity, before, refund.quantity), c.amount - c.reversed_amount)
+        booked = c.booked_refunded_quantity  # 0 for every commission booked at payment
+        share = min(reversal_share(c.amount, line.quantity - booked, before - booked, refund.quantity), c.amount - c.reversed_amount)
         if share <= 0:
             continue
         debt = 0
@@ -530,7 +537,128 @@ async def release_times(order_ids: list[int]) -> list:
     return [done[i] + timedelta(days=days) if done.get(i) else None for i in order_ids]
 
 
+# --------------------------------------------------------------------------- other kinds: agents, franchise stores
+#
+# Regional agents (services.agents, MEM-2) and franchise stores (services.franchise, MEM-3)
+# earn through the same engine: they register claim providers here; at payment (after the
+# distribution booking above, which is unchanged) and when a pickup is verified, their
+# claims are capped and booked as Commission rows of their kind, so reversal, release,
+# rejection, myCommissions and the live events need nothing of their own.
+#
+# The cap: the live commissions of a line (every kind, net of reversals) never exceed the
+# line's base. Distribution is served first; then the claims in PRIORITY order (agents
+# province, city, county; the store share; the pickup reward), each taking at most what is
+# left of the line: when the rates ask for more, the store share and the deepest agent
+# level are cut first, and the distribution levels never.
+
+KIND_DISTRIBUTION, KIND_AGENT, KIND_STORE_SHARE, KIND_STORE_PICKUP = "DISTRIBUTION", "AGENT", "STORE_SHARE", "STORE_PICKUP"
+KINDS = (KIND_DISTRIBUTION, KIND_AGENT, KIND_STORE_SHARE, KIND_STORE_PICKUP)
+PRIORITY = {KIND_AGENT: 1, KIND_STORE_SHARE: 2, KIND_STORE_PICKUP: 3}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What one beneficiary asks on each line (fen, before the cap)."""
+
+    kind: str
+    level: int
+    beneficiary_id: int
+    asks: dict[int, int]  # line id -> fen
+    region_code: str = ""
+    store_id: int | None = None
+
+
+ClaimProvider = Callable[[Order, list, object], Awaitable[list[Claim]]]  # (order, its lines, conn)
+PAID_CLAIMS: list[ClaimProvider] = []  # asked when an order is paid
+
+
+def cap_claims(headroom: dict[int, int], claims: list[Claim]) -> list[tuple[Claim, dict[int, int]]]:
+    """Pure: serve the claims in PRIORITY order (then level), each taking on every line at
+    most what is left of the line's headroom; returns each claim with its capped amounts."""
+    left = dict(headroom)
+    out = []
+    for claim in sorted(claims, key=lambda c: (PRIORITY[c.kind], c.level)):
+        amounts = {}
+        for line_id, ask in sorted(claim.asks.items()):
+            amount = min(max(ask, 0), max(left.get(line_id, 0), 0))
+            amounts[line_id] = amount
+            left[line_id] = left.get(line_id, 0) - amount
+        out.append((claim, amounts))
+    return out
+
+
+async def _line_funding(order: Order, conn) -> Callable[[int], str]:
+    """Who pays for a line of this order (the distribution's rule, see the module doc)."""
+    kinds = await Merchant.filter(id=order.merchant_id).using_db(conn).values_list("kind", flat=True)
+    if kinds and kinds[0] == "SELF_OPERATED":
+        return lambda line_id: FUNDED_BY_PLATFORM
+    matched = set(await WholesaleUnit.filter(matched_order_id=order.id).using_db(conn).values_list("matched_line_id", flat=True))
+    return lambda line_id: FUNDED_BY_PLATFORM if line_id in matched else FUNDED_BY_MERCHANT
+
+
+async def book_claims(order: Order, lines: list, claims: list[Claim], conn, *, idempotency_key: str) -> list[Commission]:
+    """Cap and book `claims` on `lines` of `order` in one journal transaction (source ->
+    COMMISSION_PENDING), inside the caller's unit of work. The headroom of a line is its
+    paid goods amount (net of refunds) less its live commissions (net of reversals)."""
+    claims = [c for c in claims if any(a > 0 for a in c.asks.values())]
+    if not claims:
+        return []
+    by_id = {ln.id: ln for ln in lines}
+    if conn.capabilities.dialect == "postgres":  # refunds lock the same rows first: one order of locking
+        await conn.execute_query(
+            sql(conn, f"SELECT id FROM commission WHERE line_id IN ({', '.join('?' * len(by_id))}) ORDER BY id FOR UPDATE"), list(by_id)
+        )
+    live = await (
+        Commission.filter(line_id__in=list(by_id), status__in=[PENDING, AVAILABLE]).using_db(conn)
+        .group_by("line_id").annotate(a=Sum("amount"), r=Sum("reversed_amount")).values("line_id", "a", "r")
+    )
+    taken = {row["line_id"]: int(row["a"] or 0) - int(row["r"] or 0) for row in live}
+    headroom = {ln.id: ln.amount - ln.refunded_amount - taken.get(ln.id, 0) for ln in lines}
+    funding = await _line_funding(order, conn)
+    booked = [(claim, line_id, amount) for claim, amounts in cap_claims(headroom, claims)
+              for line_id, amount in amounts.items() if amount > 0 and line_id in by_id]
+    if not booked:
+        return []
+    sources = {FUNDED_BY_MERCHANT: (MERCHANT, order.merchant_id, Purpose.MERCHANT_PENDING, "CNY"),
+               FUNDED_BY_PLATFORM: (ledger.PLATFORM, 0, Purpose.PROMOTION_EXPENSE, "CNY")}
+    keys = [sources[funding(line_id)] for _, line_id, _ in booked]
+    keys += [(ledger.USER, claim.beneficiary_id, Purpose.COMMISSION_PENDING, "CNY") for claim, _, _ in booked]
+    accounts = await ledger.account_ids(keys)  # one query once the accounts exist
+    postings: list[Posting] = []
+    created: list[Commission] = []
+    for claim, line_id, amount in booked:
+        line = by_id[line_id]
+        funded_by = funding(line_id)
+        created.append(await Commission.create(
+            order_id=order.id, line_id=line_id, buyer_id=order.buyer_id, beneficiary_id=claim.beneficiary_id,
+            kind=claim.kind, level=claim.level, base=line.amount - line.refunded_amount, amount=amount,
+            funded_by=funded_by, merchant_id=order.merchant_id, booked_refunded_quantity=line.refunded_quantity,
+            region_code=claim.region_code, store_id=claim.store_id, using_db=conn,
+        ))
+        postings += [Posting(accounts[sources[funded_by]], -amount),
+                     Posting(accounts[(ledger.USER, claim.beneficiary_id, Purpose.COMMISSION_PENDING, "CNY")], amount)]
+    if postings:
+        await ledger.post("COMMISSION_BOOKED", postings, idempotency_key=idempotency_key,
+                          reference_type="ORDER", reference_id=str(order.id))
+    for commission in created:
+        emit(user_channel(commission.beneficiary_id), {"type": "commission_created", "commissionId": str(commission.id)})
+    return created
+
+
+async def on_paid_claims(order: Order, conn) -> list[Commission]:
+    """ON_PAID hook, after `on_paid`: the agents' and stores' claims on the paid order."""
+    if not PAID_CLAIMS:
+        return []
+    lines = await order_hooks.paid_lines(order, conn)
+    claims: list[Claim] = []
+    for provider in PAID_CLAIMS:
+        claims += await provider(order, lines, conn)
+    return await book_claims(order, lines, claims, conn, idempotency_key=f"commission:paid:claims:{order.id}")
+
+
 order_hooks.ON_PAID.append(on_paid)
+order_hooks.ON_PAID.append(on_paid_claims)
 order_hooks.ON_LINE_REFUNDED.append(on_line_refunded)
 
 from services import risk  # noqa: E402,F401  (risk control registers its hooks after these: it sees the booked commissions)
+from services import agents, franchise  # noqa: E402,F401  (register their claims; they import this module)

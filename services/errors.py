@@ -118,6 +118,11 @@ class ErrorCode(str, Enum):
     MEMBERSHIP_PRICE_MISMATCH = "MEMBERSHIP_PRICE_MISMATCH"
     # merchant settlement and finance reports (FIN-4, FIN-5)
     STATEMENT_NOT_APPROVABLE = "STATEMENT_NOT_APPROVABLE"
+    # regional agents and franchise stores (MEM-2, MEM-3)
+    REGION_UNKNOWN = "REGION_UNKNOWN"  # not a region code of that level
+    AGENT_REGION_TAKEN = "AGENT_REGION_TAKEN"  # the region already has a running agent
+    STORE_CODE_INVALID = "STORE_CODE_INVALID"  # no active store has this invite code
+    STORE_ALREADY_BOUND = "STORE_ALREADY_BOUND"  # the user is bound to a store already
 
 
 class DomainError(Exception):

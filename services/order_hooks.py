@@ -44,6 +44,7 @@ RefundHook = Callable[[LineRefund, Any], Awaitable[None]]
 ON_PAID: list[OrderHook] = []
 ON_CANCELLED: list[OrderHook] = []  # an unpaid order was cancelled (by the buyer or the time-out)
 ON_COMPLETED: list[OrderHook] = []
+ON_PICKED_UP: list[OrderHook] = []  # store staff verified the pickup code and handed the goods over
 ON_LINE_REFUNDED: list[RefundHook] = []
 
 
@@ -105,6 +106,11 @@ async def order_cancelled(order: Order, conn: Any) -> None:
 
 async def order_completed(order: Order, conn: Any) -> None:
     for hook in ON_COMPLETED:
+        await hook(order, conn)
+
+
+async def order_picked_up(order: Order, conn: Any) -> None:
+    for hook in ON_PICKED_UP:
         await hook(order, conn)
 
 

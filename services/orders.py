@@ -148,6 +148,7 @@ async def verify_pickup(grants: Grants, actor_id: int, store_id: int, code: str)
             order, "pick_up", conn=conn, actor_id=actor_id,
             auto_complete_at=clock.now() + timedelta(days=settings.ORDER_AUTO_COMPLETE_DAYS),
         )
+        await order_hooks.order_picked_up(order, conn)  # e.g. the franchise store's pickup reward
     return order
 
 

@@ -27,6 +27,16 @@ class CommissionStatus(Enum):
     REJECTED = "REJECTED"
 
 
+@strawberry.enum(description="What a commission is for: DISTRIBUTION (the buyer's referral chain, levels 1-3), AGENT "
+    "(regional agent, MEM-2: level 1 province, 2 city, 3 county), STORE_SHARE (my franchise store's share of its member's "
+    "order, MEM-3), STORE_PICKUP (my franchise store handed the order over).")
+class CommissionKind(Enum):
+    DISTRIBUTION = "DISTRIBUTION"
+    AGENT = "AGENT"
+    STORE_SHARE = "STORE_SHARE"
+    STORE_PICKUP = "STORE_PICKUP"
+
+
 @strawberry.enum(description="How a level's commission is computed: FIXED fen per unit bought, or PERCENT of the "
     "commission base in basis points (1000 = 10 %).")
 class CommissionRuleKind(Enum):
@@ -80,12 +90,21 @@ class DistributionSettings:
         )
 
 
-@strawberry.type(description="What I earn at one level on one order line (DIS-4).")
+@strawberry.type(description="What I earn at one level on one order line (DIS-4), as distributor, regional agent or franchise store.")
 class Commission:
     id: strawberry.ID = strawberry.field(description="Commission id.")
-    level: int = strawberry.field(description="My level for this purchase: 1 (direct) to 3.")
+    level: int = strawberry.field(description="My level for this purchase: 1 (direct) to 3; AGENT: 1 province, 2 city, "
+                                  "3 county; store kinds: 1.")
     status: CommissionStatus = strawberry.field(description="Pending, available, reversed or rejected.")
     created_at: datetime = strawberry.field(description="When it was booked (the order's payment).")
+
+    @strawberry.field(description="What it is for: distribution, regional agent, franchise store share or pickup reward.")
+    def kind(self: m.Commission) -> CommissionKind:
+        return CommissionKind(self.kind)
+
+    @strawberry.field(description="AGENT: the region I am agent of; null for other kinds.")
+    def region_code(self: m.Commission) -> str | None:
+        return self.region_code or None
 
     @strawberry.field(description="The commission base: the line's paid goods amount (after discounts, shipping excluded).")
     def base(self: m.Commission) -> Money:
