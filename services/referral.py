@@ -9,7 +9,7 @@ from tortoise.transactions import in_transaction
 
 import settings
 from models.accounts import UplineChange, User
-from services import clock, notifications
+from services import clock, notifications, sensitive
 from services.errors import DomainError, ErrorCode
 from services.events import unit_of_work
 
@@ -23,6 +23,14 @@ def new_invite_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
 
 
+def _identity_lookup(fields: dict) -> dict:
+    """The unique keys among create_user's fields (a phone is looked up by its blind index)."""
+    lookup = {"wechat_openid": fields["wechat_openid"]} if fields.get("wechat_openid") else {}
+    if fields.get("phone"):
+        lookup["phone_hash"] = sensitive.blind_index(fields["phone"])
+    return lookup
+
+
 async def create_user(**fields) -> User:
     """Create a user with a fresh unique invite code (retrying on the rare collision)."""
     for _ in range(5):
@@ -30,7 +38,7 @@ async def create_user(**fields) -> User:
             async with in_transaction():
                 return await User.create(invite_code=new_invite_code(), **fields)
         except IntegrityError:
-            if not await User.exists(**{k: v for k, v in fields.items() if k in ("phone", "wechat_openid") and v}):
+            if not await User.exists(**_identity_lookup(fields)):
                 continue
             raise
     raise RuntimeError("could not allocate an invite code")
