@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 import settings
@@ -135,6 +136,22 @@ async def sign_in_with_sms(raw_phone: str, code: str, invite_code: str | None, c
         await referral.find_by_invite_code(invite_code)  # a bad link must not burn the code
     await _consume_code(phone, code)
     return await _sign_up_or_in(lookup, {"phone": phone, "nickname": f"用户{phone[-4:]}"}, "SMS", invite_code, client)
+
+
+async def bind_phone(user: User, raw_phone: str, code: str) -> User:
+    """Give the signed-in user (e.g. WeChat-only) a phone, or change it, proven by an SMS code.
+    The code is checked first, so PHONE_TAKEN never tells a stranger who is registered."""
+    phone = normalize_phone(raw_phone)
+    await _consume_code(phone, code)
+    columns = sensitive.seal("phone", phone, hashed=True)
+    if await User.filter(phone_hash=columns["phone_hash"]).exclude(id=user.id).exists():
+        raise DomainError(ErrorCode.PHONE_TAKEN, "This phone number belongs to another account.", "phone")
+    try:
+        async with unit_of_work():
+            await User.filter(id=user.id).update(**columns)
+    except IntegrityError:  # a concurrent bind of the same number won the unique index
+        raise DomainError(ErrorCode.PHONE_TAKEN, "This phone number belongs to another account.", "phone") from None
+    return await User.get(id=user.id)
 
 
 async def sign_in_with_wechat(code: str, invite_code: str | None, client: ClientInfo) -> SignedIn:

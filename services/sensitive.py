@@ -61,8 +61,11 @@ def decrypt(token: str) -> str:
 
 
 def rotate(token: str) -> str:
-    """The same value encrypted under the current (first) key."""
-    return _ring().rotate(token.encode()).decode()
+    """The same value encrypted under the current (first) key (ValueError if no key matches)."""
+    try:
+        return _ring().rotate(token.encode()).decode()
+    except InvalidToken as exc:
+        raise ValueError("cannot rotate: no configured key matches (see DATA_KEYS)") from exc
 
 
 def blind_index(value: str) -> str:

@@ -20,7 +20,7 @@ from services.sensitive import mask_id_number
 class Address:
     id: strawberry.ID = strawberry.field(description="Address id.")
     recipient: str = strawberry.field(description="Who receives the parcel.")
-    phone: str = strawberry.field(description="Recipient's phone, E.164 (only the owner and support staff see addresses).")
+    phone: str = strawberry.field(description="Recipient's phone: E.164 to the owner, masked (138****8000) to support staff.")
     province_code: str = strawberry.field(description="Six-digit province code (GB/T 2260).")
     city_code: str = strawberry.field(description="Six-digit city code.")
     county_code: str = strawberry.field(description="Six-digit county/district code.")
@@ -30,9 +30,10 @@ class Address:
     is_default: bool = strawberry.field(description="The address checkout proposes first. Exactly one is default.")
 
     @classmethod
-    def from_model(cls, a: m.Address) -> "Address":
+    def from_model(cls, a: m.Address, *, owner: bool = True) -> "Address":
+        """`owner=False` (support staff reading someone's addresses) masks the phone."""
         return cls(
-            id=strawberry.ID(str(a.id)), recipient=a.recipient, phone=a.phone,
+            id=strawberry.ID(str(a.id)), recipient=a.recipient, phone=a.phone if owner else mask_phone(a.phone),
             province_code=a.province_code, city_code=a.city_code, county_code=a.county_code,
             region_name=a.region_name, detail=a.detail, postal_code=a.postal_code, is_default=a.is_default,
         )
@@ -126,7 +127,8 @@ class User:
         if not _can_see_private(info, self.id) and not (await info.context.grants()).has("user.read"):
             raise ApiError(ErrorCode.FORBIDDEN, "Only the owner sees these addresses.")
         rows = await info.context.loaders.addresses_by_user.load(self.id)
-        return [Address.from_model(a) for a in rows]
+        owner = _can_see_private(info, self.id)
+        return [Address.from_model(a, owner=owner) for a in rows]
 
 
 async def _grants_of(info: Info, user_id: int) -> access.Grants:
