@@ -10,6 +10,8 @@ environment when it runs: the values are encrypted under the current key.
 
 import json
 
+import settings
+
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
@@ -30,6 +32,22 @@ def _marks(client, count: int) -> list[str]:
     if client.capabilities.dialect == "postgres":
         return [f"${i}" for i in range(1, count + 1)]
     return ["?"] * count
+
+
+async def _sqlite_foreign_keys_off(apps, schema_editor) -> None:
+    # Removing a column makes SQLite rebuild the table (create, copy, DROP, rename); with
+    # foreign keys on, dropping account_user while addresses point at it fails. Only possible
+    # outside a transaction, hence `atomic` below is off on SQLite (PostgreSQL stays atomic).
+    if schema_editor.client.capabilities.dialect == "sqlite":
+        await schema_editor.client.execute_script("PRAGMA foreign_keys = OFF")
+
+
+async def _sqlite_foreign_keys_on(apps, schema_editor) -> None:
+    if schema_editor.client.capabilities.dialect == "sqlite":
+        await schema_editor.client.execute_script("PRAGMA foreign_keys = ON")
+        _, broken = await schema_editor.client.execute_query("PRAGMA foreign_key_check")
+        if broken:
+            raise RuntimeError(f"foreign keys broken by the table rebuilds: {broken[:5]}")
 
 
 async def _drop_pending_sms_codes(apps, schema_editor) -> None:
@@ -86,8 +104,10 @@ class Migration(migrations.Migration):
     dependencies = [('models', '0008_statistics_indexes')]
 
     initial = False
+    atomic = not settings.IS_SQLITE  # see _sqlite_foreign_keys_off
 
     operations = [
+        ops.RunPython(_sqlite_foreign_keys_off),
         ops.CreateModel(
             name='UserIdentity',
             fields=[
@@ -152,4 +172,5 @@ class Migration(migrations.Migration):
             ["CREATE UNIQUE INDEX IF NOT EXISTS merchant_name_live_uidx ON merchant (lower(name)) WHERE status <> 'REJECTED'"],
             [],
         ),
+        ops.RunPython(_sqlite_foreign_keys_on),
     ]
