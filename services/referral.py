@@ -23,7 +23,7 @@ def new_invite_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def _identity_lookup(fields: dict) -> dict:
+def _unique_keys(fields: dict) -> dict:
     """The unique keys among create_user's fields (a phone is looked up by its blind index)."""
     lookup = {"wechat_openid": fields["wechat_openid"]} if fields.get("wechat_openid") else {}
     if fields.get("phone"):
@@ -38,7 +38,7 @@ async def create_user(**fields) -> User:
             async with in_transaction():
                 return await User.create(invite_code=new_invite_code(), **fields)
         except IntegrityError:
-            if not await User.exists(**_identity_lookup(fields)):
+            if not await User.exists(**_unique_keys(fields)):
                 continue
             raise
     raise RuntimeError("could not allocate an invite code")
