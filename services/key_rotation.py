@@ -2,7 +2,7 @@
 
 Columns are found by the RISK-3 naming convention: every `*_cipher` field of every model
 Tortoise knows, so columns added by later features are covered without registering them.
-Rotation goes in primary-key batches; a value already under the current key is left alone
+Rotation goes in primary-key batches, one transaction per batch; a value already under the current key is left alone
 (a second run rotates nothing), and each row is rewritten by a conditional UPDATE on its old
 token, so a value the application rewrote meanwhile is not overwritten. A token no
 configured key opens is counted as failed and left as it is (the command then exits 1: do
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from tortoise import Tortoise
 from tortoise.fields.relational import RelationalField
 from tortoise.models import Model
+from tortoise.transactions import in_transaction
 
 from services import sensitive
 
@@ -58,6 +59,7 @@ async def rotate_column(model: type[Model], column: str, batch_size: int = 500) 
         if last is not None:
             qs = qs.filter(**{f"{pk}__gt": last})
         rows = await qs.order_by(pk).limit(batch_size).values_list(pk, column)
+        changes = []
         for key, token in rows:
             if not token:
                 continue
@@ -65,11 +67,13 @@ async def rotate_column(model: type[Model], column: str, batch_size: int = 500) 
             if sensitive.current_key_encrypted(token):
                 continue
             try:
-                fresh = sensitive.rotate(token)
+                changes.append((key, token, sensitive.rotate(token)))
             except ValueError:
                 report.failed += 1
-                continue
-            report.rotated += await model.filter(**{pk: key, column: token}).update(**{column: fresh})
+        if changes:
+            async with in_transaction(model._meta.default_connection):  # one commit per batch
+                for key, token, fresh in changes:
+                    report.rotated += await model.filter(**{pk: key, column: token}).update(**{column: fresh})
         if len(rows) < batch_size:
             return report
         last = rows[-1][0]
