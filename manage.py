@@ -1,4 +1,4 @@
-"""Project commands: `python -m manage migrate | makemigrations | check-migrations | seed-demo | export-schema`."""
+"""Project commands: `python -m manage migrate | makemigrations | check-migrations | seed-demo | export-schema | rotate-keys`."""
 
 from __future__ import annotations
 
@@ -67,9 +67,26 @@ async def seed_demo() -> None:
         await Tortoise.close_connections()
 
 
+async def rotate_keys(batch_size: int) -> int:
+    """Re-encrypt every `*_cipher` column under the first key of DATA_KEYS (services/key_rotation)."""
+    from services import key_rotation
+
+    await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
+    try:
+        reports = await key_rotation.rotate_all(batch_size)
+    finally:
+        await Tortoise.close_connections()
+    for report in reports:
+        print(report)
+    failed = sum(r.failed for r in reports)
+    print(f"rotated {sum(r.rotated for r in reports)} of {sum(r.scanned for r in reports)} values; {failed} undecryptable")
+    return 1 if failed else 0
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="manage")
-    parser.add_argument("command", choices=["migrate", "makemigrations", "check-migrations", "seed-demo", "export-schema"])
+    parser.add_argument("command", choices=["migrate", "makemigrations", "check-migrations", "seed-demo", "export-schema", "rotate-keys"])
+    parser.add_argument("--batch-size", type=int, default=500, help="rotate-keys: rows per batch")
     args = parser.parse_args(argv)
     if args.command == "migrate":
         asyncio.run(migrate())
@@ -91,6 +108,8 @@ def main(argv: list[str]) -> int:
 
         (settings.BASE_DIR / "schema.graphql").write_text(schema.as_str() + "\n", encoding="utf-8")
         print("wrote schema.graphql")
+    elif args.command == "rotate-keys":
+        return asyncio.run(rotate_keys(args.batch_size))
     return 0
 
 

@@ -3,11 +3,19 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from models.sealed import Sealed, SealedModel
 
-class User(Model):
+# Fernet tokens of short values (phones, ID numbers) are 100-140 characters.
+CIPHER_LENGTH = 255
+
+
+class User(SealedModel, Model):
     id = fields.BigIntField(primary_key=True)
-    # E.164, e.g. +8613800138000. Unique when present; WeChat-only users may have none yet.
-    phone = fields.CharField(max_length=20, null=True, unique=True)
+    # E.164, e.g. +8613800138000, encrypted; the blind index is unique when present
+    # (WeChat-only users may have no phone yet). `user.phone` decrypts.
+    phone_cipher = fields.CharField(max_length=CIPHER_LENGTH, null=True)
+    phone_hash = fields.CharField(max_length=64, null=True, unique=True)
+    phone = Sealed(hashed=True)
     wechat_openid = fields.CharField(max_length=64, null=True, unique=True)
     wechat_unionid = fields.CharField(max_length=64, null=True, db_index=True)
     nickname = fields.CharField(max_length=64, default="")
@@ -58,10 +66,11 @@ class RefreshToken(Model):
 
 
 class SmsCode(Model):
-    """A one-time sign-in code. Only an HMAC of the code is kept."""
+    """A one-time sign-in code. Only an HMAC of the code is kept, and only the blind index
+    of the phone (rate limits and sign-in look codes up by it; nothing reads the number back)."""
 
     id = fields.BigIntField(primary_key=True)
-    phone = fields.CharField(max_length=20, db_index=True)
+    phone_hash = fields.CharField(max_length=64, db_index=True)
     ip = fields.CharField(max_length=64, default="", db_index=True)
     code_hash = fields.CharField(max_length=64)
     expires_at = fields.DatetimeField()
@@ -73,11 +82,12 @@ class SmsCode(Model):
         table = "account_sms_code"
 
 
-class Address(Model):
+class Address(SealedModel, Model):
     id = fields.BigIntField(primary_key=True)
     user = fields.ForeignKeyField("models.User", related_name="addresses", on_delete=fields.CASCADE)
     recipient = fields.CharField(max_length=64)
-    phone = fields.CharField(max_length=20)
+    phone_cipher = fields.CharField(max_length=CIPHER_LENGTH, null=True)  # recipient's phone, E.164
+    phone = Sealed(empty="")
     # Administrative region codes (GB/T 2260), used later by regional agents and pickup.
     province_code = fields.CharField(max_length=12, default="")
     city_code = fields.CharField(max_length=12, default="")
@@ -106,3 +116,20 @@ class UplineChange(Model):
 
     class Meta:
         table = "account_upline_change"
+
+
+class UserIdentity(SealedModel, Model):
+    """Real-name verification (实名认证), needed before withdrawals (flexible-employment tax).
+    Once per user; one identity per person (the ID number's blind index is unique)."""
+
+    id = fields.BigIntField(primary_key=True)
+    user = fields.OneToOneField("models.User", related_name="identity", on_delete=fields.CASCADE)
+    real_name_cipher = fields.CharField(max_length=512)
+    real_name = Sealed()
+    id_number_cipher = fields.CharField(max_length=CIPHER_LENGTH)  # 18-character resident ID
+    id_number_hash = fields.CharField(max_length=64, unique=True)
+    id_number = Sealed(hashed=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "account_identity"

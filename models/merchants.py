@@ -3,8 +3,11 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from models.accounts import CIPHER_LENGTH
+from models.sealed import Sealed, SealedModel
 
-class Merchant(Model):
+
+class Merchant(SealedModel, Model):
     id = fields.BigIntField(primary_key=True)
     name = fields.CharField(max_length=64)
     kind = fields.CharField(max_length=16, default="THIRD_PARTY")  # SELF_OPERATED / THIRD_PARTY
@@ -14,7 +17,8 @@ class Merchant(Model):
     legal_name = fields.CharField(max_length=128, default="")
     business_license_no = fields.CharField(max_length=64, default="")
     contact_name = fields.CharField(max_length=64, default="")
-    contact_phone = fields.CharField(max_length=20, default="")
+    contact_phone_cipher = fields.CharField(max_length=CIPHER_LENGTH, null=True)  # E.164, encrypted
+    contact_phone = Sealed(empty="")
     description = fields.CharField(max_length=1024, default="")
     logo_url = fields.CharField(max_length=512, default="")
     # Platform commission (抽点) in basis points of goods amount: 500 = 5 %.
@@ -78,13 +82,14 @@ class MerchantCategoryRate(Model):
         unique_together = (("merchant", "category"),)
 
 
-class Store(Model):
+class Store(SealedModel, Model):
     """An offline store (门店) of a merchant: pickup point and O2O service location."""
 
     id = fields.BigIntField(primary_key=True)
     merchant = fields.ForeignKeyField("models.Merchant", related_name="stores", on_delete=fields.CASCADE)
     name = fields.CharField(max_length=64)
-    phone = fields.CharField(max_length=20, default="")
+    phone_cipher = fields.CharField(max_length=CIPHER_LENGTH, null=True)  # encrypted; NULL = none
+    phone = Sealed(empty="")
     province_code = fields.CharField(max_length=12, db_index=True)
     city_code = fields.CharField(max_length=12, db_index=True)
     county_code = fields.CharField(max_length=12, db_index=True)

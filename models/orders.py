@@ -9,6 +9,8 @@ services.order_states, by conditional UPDATEs.
 from tortoise import fields
 from tortoise.models import Model
 
+from models.sealed import Sealed, SealedModel
+
 
 class CartItem(Model):
     id = fields.BigIntField(primary_key=True)
@@ -63,7 +65,7 @@ class Payment(Model):
         unique_together = (("buyer", "idempotency_key"),)
 
 
-class Order(Model):
+class Order(SealedModel, Model):
     id = fields.BigIntField(primary_key=True)
     order_no = fields.CharField(max_length=32, unique=True)
     payment = fields.ForeignKeyField("models.Payment", related_name="orders", on_delete=fields.RESTRICT)
@@ -71,7 +73,9 @@ class Order(Model):
     merchant = fields.ForeignKeyField("models.Merchant", related_name="orders", on_delete=fields.RESTRICT)
     status = fields.CharField(max_length=24, default="PENDING_PAYMENT", db_index=True)
     delivery_type = fields.CharField(max_length=16)  # EXPRESS / PICKUP
-    address = fields.JSONField(null=True)  # snapshot of the buyer's address (EXPRESS)
+    address = fields.JSONField(null=True)  # snapshot of the buyer's address (EXPRESS), without the phone
+    address_phone_cipher = fields.CharField(max_length=255, null=True)  # the snapshot's phone, encrypted
+    address_phone = Sealed()
     store = fields.ForeignKeyField("models.Store", related_name="orders", null=True, on_delete=fields.RESTRICT)
     pickup_code = fields.CharField(max_length=12, null=True)
     goods_amount = fields.BigIntField()

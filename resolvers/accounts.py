@@ -74,6 +74,17 @@ class AccountMutations:
 
         return await mutate(AuthPayload, run)
 
+    @strawberry.mutation(
+        description="Bind (or change) the signed-in user's phone number, proven by an SMS code sent to it. "
+        "PHONE_TAKEN when another account has it.",
+        extensions=login_required(),
+    )
+    async def bind_phone(self, info: Info, phone: str, code: str) -> UserPayload:
+        async def run() -> dict:
+            return {"user": await auth.bind_phone(viewer(info), phone, code)}
+
+        return await mutate(UserPayload, run)
+
     @strawberry.mutation(description="Sign in (or sign up) with a WeChat mini-program `wx.login` code.")
     async def sign_in_with_wechat(self, info: Info, code: str, invite_code: str | None = None) -> AuthPayload:
         async def run() -> dict:

@@ -17,6 +17,7 @@ from services import access, ledger, referral
 from services.errors import DomainError, ErrorCode
 from services.pagination import paginate
 from services.phones import normalize_phone
+from services.sensitive import blind_index
 
 
 @strawberry.type
@@ -27,7 +28,7 @@ class AdminQueries:
         if search:
             term = search.strip()
             try:
-                qs = qs.filter(phone=normalize_phone(term))
+                qs = qs.filter(phone_hash=blind_index(normalize_phone(term)))
             except DomainError:  # not a phone number: try the other keys
                 qs = qs.filter(invite_code=term.upper()) if len(term) == 8 and term.isalnum() else qs.filter(nickname__icontains=term)
         page = await query(paginate(qs, first, after))

@@ -9,11 +9,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 import settings
 from models.accounts import RefreshToken, Session, SmsCode, User
-from services import clock, referral, sms, tokens, wechat
+from services import clock, referral, sensitive, sms, tokens, wechat
 from services.errors import DomainError, ErrorCode
 from services.events import unit_of_work
 from services.phones import normalize_phone
@@ -56,19 +57,20 @@ def _rate_limited(message: str, retry_after: int) -> DomainError:
 
 async def request_sms_code(raw_phone: str, client: ClientInfo) -> CodeSent:
     phone = normalize_phone(raw_phone)
+    phone_hash = sensitive.blind_index(phone)
     now = clock.now()
-    last = await SmsCode.filter(phone=phone).order_by("-id").first()
+    last = await SmsCode.filter(phone_hash=phone_hash).order_by("-id").first()
     cooldown = settings.SMS_PHONE_COOLDOWN_SECONDS
     if last is not None and (now - last.created_at).total_seconds() < cooldown:
         wait = cooldown - int((now - last.created_at).total_seconds())
         raise _rate_limited(f"Please wait {wait} s before asking for another code.", wait)
-    if await SmsCode.filter(phone=phone, created_at__gte=now - timedelta(days=1)).count() >= settings.SMS_PHONE_DAILY_LIMIT:
+    if await SmsCode.filter(phone_hash=phone_hash, created_at__gte=now - timedelta(days=1)).count() >= settings.SMS_PHONE_DAILY_LIMIT:
         raise _rate_limited("Too many codes for this phone today.", 3600)
     if client.ip and await SmsCode.filter(ip=client.ip, created_at__gte=now - timedelta(hours=1)).count() >= settings.SMS_IP_HOURLY_LIMIT:
         raise _rate_limited("Too many codes requested from this network.", 3600)
     code = f"{secrets.randbelow(10**6):06d}"
     await SmsCode.create(
-        phone=phone,
+        phone_hash=phone_hash,
         ip=client.ip,
         code_hash=_code_digest(phone, code),
         expires_at=now + timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
@@ -80,7 +82,7 @@ async def request_sms_code(raw_phone: str, client: ClientInfo) -> CodeSent:
 
 async def _consume_code(phone: str, code: str) -> None:
     now = clock.now()
-    row = await SmsCode.filter(phone=phone, consumed_at=None).order_by("-id").first()
+    row = await SmsCode.filter(phone_hash=sensitive.blind_index(phone), consumed_at=None).order_by("-id").first()
     if row is None:
         raise DomainError(ErrorCode.CODE_INVALID, "The code is wrong. Ask for a new one.", "code")
     if row.expires_at <= now:
@@ -129,12 +131,27 @@ async def _sign_up_or_in(lookup: dict, create: dict, method: str, invite_code: s
 
 async def sign_in_with_sms(raw_phone: str, code: str, invite_code: str | None, client: ClientInfo) -> SignedIn:
     phone = normalize_phone(raw_phone)
-    if invite_code and settings.REFERRAL_BINDING_MODE == "SIGNUP" and not await User.exists(phone=phone):
+    lookup = {"phone_hash": sensitive.blind_index(phone)}
+    if invite_code and settings.REFERRAL_BINDING_MODE == "SIGNUP" and not await User.exists(**lookup):
         await referral.find_by_invite_code(invite_code)  # a bad link must not burn the code
     await _consume_code(phone, code)
-    return await _sign_up_or_in(
-        {"phone": phone}, {"phone": phone, "nickname": f"用户{phone[-4:]}"}, "SMS", invite_code, client
-    )
+    return await _sign_up_or_in(lookup, {"phone": phone, "nickname": f"用户{phone[-4:]}"}, "SMS", invite_code, client)
+
+
+async def bind_phone(user: User, raw_phone: str, code: str) -> User:
+    """Give the signed-in user (e.g. WeChat-only) a phone, or change it, proven by an SMS code.
+    The code is checked first, so PHONE_TAKEN never tells a stranger who is registered."""
+    phone = normalize_phone(raw_phone)
+    await _consume_code(phone, code)
+    columns = sensitive.seal("phone", phone, hashed=True)
+    if await User.filter(phone_hash=columns["phone_hash"]).exclude(id=user.id).exists():
+        raise DomainError(ErrorCode.PHONE_TAKEN, "This phone number belongs to another account.", "phone")
+    try:
+        async with unit_of_work():
+            await User.filter(id=user.id).update(**columns)
+    except IntegrityError:  # a concurrent bind of the same number won the unique index
+        raise DomainError(ErrorCode.PHONE_TAKEN, "This phone number belongs to another account.", "phone") from None
+    return await User.get(id=user.id)
 
 
 async def sign_in_with_wechat(code: str, invite_code: str | None, client: ClientInfo) -> SignedIn:

@@ -109,7 +109,7 @@ async def _replay(buyer_id: int, key: str, fingerprint: str) -> Placed:
 
 def _address_snapshot(address: Address) -> dict:
     return {
-        "recipient": address.recipient, "phone": address.phone, "province_code": address.province_code,
+        "recipient": address.recipient, "province_code": address.province_code,
         "city_code": address.city_code, "county_code": address.county_code, "region_name": address.region_name,
         "detail": address.detail, "postal_code": address.postal_code,
     }
@@ -273,6 +273,7 @@ async def _create_order(conn, payment, buyer_id, total, store, address, lines, s
         delivery_type=PICKUP if store else EXPRESS, store_id=store.id if store else None,
         pickup_code=await _pickup_code(conn, store.id) if store else None,
         address=None if store else _address_snapshot(address),
+        address_phone=None if store else address.phone,
         goods_amount=total.goods_amount, shipping_fee=total.shipping_fee, pay_amount=total.total,
         currency=payment.currency, note=note, using_db=conn,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models.accounts import Address, User
-from services import access, auth, ledger, referral, risk
+from services import access, auth, ledger, referral, risk, sensitive
 from services.demo_catalog import seed_catalog
 
 DEMO_ADMIN_PHONE = "+8613800000000"
@@ -14,7 +14,7 @@ DEMO_FASHION_OWNER_PHONE = "+8613800000004"
 
 
 async def _user(phone: str, nickname: str) -> User:
-    user = await User.get_or_none(phone=phone)
+    user = await User.get_or_none(phone_hash=sensitive.blind_index(phone))
     return user or await referral.create_user(phone=phone, nickname=nickname)
 
 

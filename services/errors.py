@@ -123,6 +123,12 @@ class ErrorCode(str, Enum):
     AGENT_REGION_TAKEN = "AGENT_REGION_TAKEN"  # the region already has a running agent
     STORE_CODE_INVALID = "STORE_CODE_INVALID"  # no active store has this invite code
     STORE_ALREADY_BOUND = "STORE_ALREADY_BOUND"  # the user is bound to a store already
+    # sensitive data and real-name verification (RISK-3)
+    INVALID_ID_NUMBER = "INVALID_ID_NUMBER"
+    ID_NUMBER_TAKEN = "ID_NUMBER_TAKEN"
+    IDENTITY_ALREADY_SUBMITTED = "IDENTITY_ALREADY_SUBMITTED"
+    IDENTITY_REQUIRED = "IDENTITY_REQUIRED"
+    PHONE_TAKEN = "PHONE_TAKEN"
 
 
 class DomainError(Exception):

@@ -16,7 +16,7 @@ from tortoise.exceptions import IntegrityError
 from models.accounts import User
 from models.catalog import Category
 from models.merchants import Merchant, MerchantCategoryRate, MerchantReview, MerchantStaff
-from services import clock, notifications, referral, review_queues
+from services import clock, notifications, referral, review_queues, sensitive
 from services.access import MERCHANT_PERMISSIONS, OWNER_PERMISSIONS, Grants, require_merchant
 from services.errors import DomainError, ErrorCode
 from services.validation import http_url
@@ -101,7 +101,7 @@ def _clean_application(data: Application) -> dict:
         "legal_name": _text(data.legal_name, "legalName", "The legal name", 128),
         "business_license_no": _text(data.business_license_no, "businessLicenseNo", "The licence number", 64),
         "contact_name": _text(data.contact_name, "contactName", "The contact name", 64),
-        "contact_phone": normalize_phone(data.contact_phone or "", "contactPhone"),
+        **sensitive.seal("contact_phone", normalize_phone(data.contact_phone or "", "contactPhone")),
         "description": _text(data.description, "description", "The description", 1024, required=False),
         "logo_url": http_url(data.logo_url, "logoUrl"),
     }
@@ -204,7 +204,7 @@ async def ensure_self_operated_merchant() -> Merchant:
     try:
         async with unit_of_work():
             owner = await User.filter(
-                nickname=SYSTEM_USER_NICKNAME, phone=None, wechat_openid=None
+                nickname=SYSTEM_USER_NICKNAME, phone_hash=None, wechat_openid=None
             ).order_by("id").first()
             if owner is None:
                 owner = await referral.create_user(nickname=SYSTEM_USER_NICKNAME)
@@ -303,7 +303,7 @@ def _clean_settings(data: SettingsChange) -> dict:
     if data.contact_name is not None:
         changes["contact_name"] = _text(data.contact_name, "contactName", "The contact name", 64)
     if data.contact_phone is not None:
-        changes["contact_phone"] = normalize_phone(data.contact_phone, "contactPhone")
+        changes.update(sensitive.seal("contact_phone", normalize_phone(data.contact_phone, "contactPhone")))
     if data.shipping_fee is not None:
         changes["shipping_fee"] = _fen(data.shipping_fee, "shippingFeeFen")
     if data.free_shipping_threshold is not None:
@@ -399,7 +399,7 @@ async def find_user(user_id: int | None, phone: str | None) -> User:
         user = await User.get_or_none(id=user_id, is_active=True)
         field = "userId"
     else:
-        user = await User.get_or_none(phone=normalize_phone(phone), is_active=True)
+        user = await User.get_or_none(phone_hash=sensitive.blind_index(normalize_phone(phone)), is_active=True)
         field = "phone"
     if user is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such user.", field)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from models.accounts import Address, User
+from services import sensitive
 from services.errors import DomainError, ErrorCode
 from services.events import unit_of_work
 from services.phones import normalize_phone
@@ -56,7 +57,7 @@ def _clean(data: AddressData) -> dict:
         raise DomainError(ErrorCode.INVALID_INPUT, "Postal code or region name is too long.", "postalCode")
     return {
         "recipient": recipient,
-        "phone": normalize_phone(data.phone),
+        **sensitive.seal("phone", normalize_phone(data.phone)),  # encrypted at rest
         "province_code": data.province_code,
         "city_code": data.city_code,
         "county_code": data.county_code,

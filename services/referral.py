@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 import settings
 from models.accounts import UplineChange, User
 from models.distributors import InviteSignup
-from services import clock, notifications
+from services import clock, notifications, sensitive
 from services.errors import DomainError, ErrorCode
 from services.events import unit_of_work
 
@@ -28,6 +28,14 @@ def new_invite_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
 
 
+def _unique_keys(fields: dict) -> dict:
+    """The unique keys among create_user's fields (a phone is looked up by its blind index)."""
+    lookup = {"wechat_openid": fields["wechat_openid"]} if fields.get("wechat_openid") else {}
+    if fields.get("phone"):
+        lookup["phone_hash"] = sensitive.blind_index(fields["phone"])
+    return lookup
+
+
 async def create_user(**fields) -> User:
     """Create a user with a fresh unique invite code (retrying on the rare collision)."""
     for _ in range(5):
@@ -35,7 +43,7 @@ async def create_user(**fields) -> User:
             async with in_transaction():
                 return await User.create(invite_code=new_invite_code(), **fields)
         except IntegrityError:
-            if not await User.exists(**{k: v for k, v in fields.items() if k in ("phone", "wechat_openid") and v}):
+            if not await User.exists(**_unique_keys(fields)):
                 continue
             raise
     raise RuntimeError("could not allocate an invite code")

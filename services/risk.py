@@ -225,11 +225,11 @@ async def _self_purchase(rule: RiskRule, order: Order, origin: OrderOrigin | Non
     since = clock.now() - timedelta(days=rule.params["lookback_days"])
     users = {u.id: u for u in await User.filter(id__in={order.buyer_id, *by_beneficiary}).using_db(conn)}
     buyer = users[order.buyer_id]
-    buyer_phones = {_phone_key(buyer.phone), _phone_key((order.address or {}).get("phone"))} - {""}
+    buyer_phones = {_phone_key(buyer.phone), _phone_key(order.address_phone)} - {""}
     address_phones: dict[int, set[str]] = {}
-    if "PHONE" in signals:
-        for user_id, phone in await Address.filter(user_id__in=list(by_beneficiary)).using_db(conn).values_list("user_id", "phone"):
-            address_phones.setdefault(user_id, set()).add(_phone_key(phone))
+    if "PHONE" in signals:  # address phones are encrypted without a blind index: decrypt the beneficiaries' few
+        for address in await Address.filter(user_id__in=list(by_beneficiary)).using_db(conn):
+            address_phones.setdefault(address.user_id, set()).add(_phone_key(address.phone))
     hits = []
     for beneficiary, ids in sorted(by_beneficiary.items()):
         found: dict[str, object] = {}

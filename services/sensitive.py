@@ -27,9 +27,14 @@ def _derived_key(label: str) -> bytes:
 
 
 @lru_cache(maxsize=1)
-def _ring() -> MultiFernet:
+def _fernets() -> tuple[Fernet, ...]:
     keys = [k.strip() for k in settings.DATA_KEYS.split(",") if k.strip()] or [_derived_key("data-key").decode()]
-    return MultiFernet([Fernet(k) for k in keys])
+    return tuple(Fernet(k) for k in keys)
+
+
+@lru_cache(maxsize=1)
+def _ring() -> MultiFernet:
+    return MultiFernet(list(_fernets()))
 
 
 @lru_cache(maxsize=1)
@@ -39,6 +44,7 @@ def _hash_key() -> bytes:
 
 def reload_keys() -> None:
     """Forget the cached keys (tests and rotation change settings at run time)."""
+    _fernets.cache_clear()
     _ring.cache_clear()
     _hash_key.cache_clear()
 
@@ -55,8 +61,11 @@ def decrypt(token: str) -> str:
 
 
 def rotate(token: str) -> str:
-    """The same value encrypted under the current (first) key."""
-    return _ring().rotate(token.encode()).decode()
+    """The same value encrypted under the current (first) key (ValueError if no key matches)."""
+    try:
+        return _ring().rotate(token.encode()).decode()
+    except InvalidToken as exc:
+        raise ValueError("cannot rotate: no configured key matches (see DATA_KEYS)") from exc
 
 
 def blind_index(value: str) -> str:
@@ -79,3 +88,25 @@ def mask_id_number(value: str) -> str:
 def mask_bank_account(value: str) -> str:
     """**** 1234: the last four digits only."""
     return "**** " + value[-4:] if len(value) >= 4 else "****"
+
+
+def current_key_encrypted(token: str) -> bool:
+    """Whether the token is already under the current (first) key: rotation skips it."""
+    try:
+        _fernets()[0].decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
+
+
+def seal(name: str, value: str | None, *, hashed: bool = False) -> dict[str, str | None]:
+    """Keyword arguments for a model's `<name>_cipher` (and `<name>_hash`) columns.
+    An empty value stores NULL in both."""
+    values: dict[str, str | None] = {f"{name}_cipher": encrypt(value) if value else None}
+    if hashed:
+        values[f"{name}_hash"] = blind_index(value) if value else None
+    return values
+
+
+def reveal(token: str | None) -> str | None:
+    return decrypt(token) if token else None

@@ -15,7 +15,7 @@ from tortoise.expressions import Q
 
 from models.accounts import User
 from models.merchants import Store, StoreStaff
-from services import geo, referral
+from services import geo, referral, sensitive
 from services.access import Grants, require_merchant
 from services.errors import DomainError, ErrorCode
 from services.events import unit_of_work
@@ -121,7 +121,7 @@ def _clean(data: StoreData) -> dict:
     phone = (data.phone or "").strip()
     return {
         "name": name,
-        "phone": normalize_phone(phone) if phone else "",
+        **sensitive.seal("phone", normalize_phone(phone) if phone else None),  # encrypted at rest
         "province_code": data.province_code,
         "city_code": data.city_code,
         "county_code": data.county_code,

@@ -9,16 +9,18 @@ from strawberry.types import Info
 
 from models import accounts as m
 from schema.errors import ApiError, UserError
-from services import access
+from services import access, identity as identity_service
+from services.masking import mask_name
 from services.errors import ErrorCode
 from services.phones import mask_phone
+from services.sensitive import mask_id_number
 
 
 @strawberry.type(description="A shipping address of the signed-in user.")
 class Address:
     id: strawberry.ID = strawberry.field(description="Address id.")
     recipient: str = strawberry.field(description="Who receives the parcel.")
-    phone: str = strawberry.field(description="Recipient's phone, E.164.")
+    phone: str = strawberry.field(description="Recipient's phone: E.164 to the owner, masked (138****8000) to support staff.")
     province_code: str = strawberry.field(description="Six-digit province code (GB/T 2260).")
     city_code: str = strawberry.field(description="Six-digit city code.")
     county_code: str = strawberry.field(description="Six-digit county/district code.")
@@ -28,9 +30,10 @@ class Address:
     is_default: bool = strawberry.field(description="The address checkout proposes first. Exactly one is default.")
 
     @classmethod
-    def from_model(cls, a: m.Address) -> "Address":
+    def from_model(cls, a: m.Address, *, owner: bool = True) -> "Address":
+        """`owner=False` (support staff reading someone's addresses) masks the phone."""
         return cls(
-            id=strawberry.ID(str(a.id)), recipient=a.recipient, phone=a.phone,
+            id=strawberry.ID(str(a.id)), recipient=a.recipient, phone=a.phone if owner else mask_phone(a.phone),
             province_code=a.province_code, city_code=a.city_code, county_code=a.county_code,
             region_name=a.region_name, detail=a.detail, postal_code=a.postal_code, is_default=a.is_default,
         )
@@ -50,6 +53,27 @@ class PublicUser:
 def _can_see_private(info: Info, user_id: int) -> bool:
     viewer = info.context.viewer
     return viewer is not None and viewer.id == user_id
+
+
+@strawberry.type(description="A user's real-name verification (实名认证), needed before withdrawals.")
+class Identity:
+    """Resolved from `models.accounts.UserIdentity` rows."""
+
+    created_at: datetime = strawberry.field(description="When the identity was submitted.")
+
+    @strawberry.field(description="Legal name: in full to its owner, masked (张*) to others.")
+    def real_name(self: m.UserIdentity, info: Info) -> str:
+        return self.real_name if _can_see_private(info, self.user_id) else mask_name(self.real_name)
+
+    @strawberry.field(description="Resident ID number, always masked (110101********1234), to the owner too.")
+    def id_number(self: m.UserIdentity) -> str:
+        return mask_id_number(self.id_number)
+
+
+@strawberry.type(description="Outcome of submitIdentity.")
+class IdentityPayload:
+    identity: Identity | None = strawberry.field(default=None, description="The stored identity.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; empty on success.")
 
 
 @strawberry.type(description="A user account: the signed-in user (`me`), or any user for administrators.")
@@ -92,12 +116,19 @@ class User:
     async def permissions(self: m.User, info: Info) -> list[str]:
         return sorted((await _grants_of(info, self.id)).platform)
 
+    @strawberry.field(description="Real-name verification, null until submitted. Visible to the owner and to support staff (user.read), masked.")
+    async def identity(self: m.User, info: Info) -> Identity | None:
+        if not _can_see_private(info, self.id) and not (await info.context.grants()).has("user.read"):
+            raise ApiError(ErrorCode.FORBIDDEN, "Only the owner sees this identity.")
+        return await identity_service.get_identity(self.id)
+
     @strawberry.field(description="Shipping addresses, default first. Visible to the owner and to support staff.")
     async def addresses(self: m.User, info: Info) -> list[Address]:
         if not _can_see_private(info, self.id) and not (await info.context.grants()).has("user.read"):
             raise ApiError(ErrorCode.FORBIDDEN, "Only the owner sees these addresses.")
         rows = await info.context.loaders.addresses_by_user.load(self.id)
-        return [Address.from_model(a) for a in rows]
+        owner = _can_see_private(info, self.id)
+        return [Address.from_model(a, owner=owner) for a in rows]
 
 
 async def _grants_of(info: Info, user_id: int) -> access.Grants:

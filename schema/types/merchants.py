@@ -125,7 +125,9 @@ class ManagedMerchant:
     legal_name: str = strawberry.field(description="Registered company name.")
     business_license_no: str = strawberry.field(description="Business licence number.")
     contact_name: str = strawberry.field(description="Contact person.")
-    contact_phone: str = strawberry.field(description="Contact phone, E.164.")
+    contact_phone: str = strawberry.field(
+        description="Contact phone, E.164, in full: this type is only shown to the merchant's owner and settings staff and to merchant administrators. Encrypted at rest."
+    )
     description: str = strawberry.field(description="About the merchant.")
     logo_url: str = strawberry.field(description="Logo image URL.")
     reject_reason: str = strawberry.field(description="Why the application was last rejected; empty otherwise.")
@@ -214,7 +216,7 @@ class StoreStaffMember:
 class Store:
     id: strawberry.ID = strawberry.field(description="Store id.")
     name: str = strawberry.field(description="Store name.")
-    phone: str = strawberry.field(description="Store phone, E.164; may be empty.")
+    phone: str = strawberry.field(description="Store phone, E.164; may be empty. A published business line, so shown in full; encrypted at rest.")
     province_code: str = strawberry.field(description="Six-digit province code.")
     city_code: str = strawberry.field(description="Six-digit city code.")
     county_code: str = strawberry.field(description="Six-digit county/district code.")

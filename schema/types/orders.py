@@ -18,6 +18,7 @@ from schema.types.accounts import PublicUser
 from schema.types.catalog import Product, Zone
 from schema.types.merchants import Merchant, Store
 from services import order_states
+from services.phones import mask_phone
 
 
 # The values are services.order_states.STATUSES: one list for the transition table and the API.
@@ -60,10 +61,23 @@ def _money(fen: int) -> Money:
     return Money.from_fen(fen)
 
 
+async def _sees_delivery_phone(info: Info, order: m.Order) -> bool:
+    """RISK-3: the buyer, and the staff holding merchant.orders for the order's merchant (they
+    ship it and the carrier calls the number); platform staff and everyone else see it masked."""
+    viewer = info.context.viewer
+    if viewer is None:
+        return False
+    if viewer.id == order.buyer_id:
+        return True
+    return (await info.context.grants()).has("merchant.orders", ("MERCHANT", order.merchant_id))
+
+
 @strawberry.type(description="The address an express order ships to (a snapshot taken at checkout).")
 class ShippingAddress:
     recipient: str = strawberry.field(description="Who receives the parcel.")
-    phone: str = strawberry.field(description="Recipient's phone, E.164.")
+    phone: str = strawberry.field(
+        description="Recipient's phone: in full (E.164) to the buyer and to the merchant's order staff (who deliver), masked (138****8000) to everyone else."
+    )
     province_code: str = strawberry.field(description="Six-digit province code.")
     city_code: str = strawberry.field(description="Six-digit city code.")
     county_code: str = strawberry.field(description="Six-digit county/district code.")
@@ -196,8 +210,13 @@ class Order:
         return self.pickup_code if viewer is not None and viewer.id == self.buyer_id else None
 
     @strawberry.field(description="Where an express order ships to.")
-    def address(self: m.Order) -> ShippingAddress | None:
-        return ShippingAddress(**self.address) if self.address else None
+    async def address(self: m.Order, info: Info) -> ShippingAddress | None:
+        if not self.address:
+            return None
+        phone = self.address_phone or ""
+        if not await _sees_delivery_phone(info, self):
+            phone = mask_phone(phone)
+        return ShippingAddress(phone=phone, **{k: v for k, v in self.address.items() if k != "phone"})
 
     @strawberry.field(description="The store a pickup order is collected at.")
     async def store(self: m.Order, info: Info) -> Store | None:

@@ -3,6 +3,7 @@
 PUBLIC = {"me", "requestSmsCode", "signInWithSms", "signInWithWechat", "refreshToken"}
 
 OPERATIONS = {
+    ("Mutation", "bindPhone"): 'mutation { bindPhone(phone: "123", code: "000000") { errors { code } } }',  # invalid: changes nothing
     ("Query", "myNotifications"): "{ myNotifications { nodes { id } } }",
     ("Query", "users"): "{ users { nodes { id } } }",
     ("Query", "user"): '{ user(id: "1") { id } }',

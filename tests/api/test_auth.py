@@ -7,6 +7,7 @@ import pytest
 import settings
 from models.accounts import SmsCode, User
 from services import clock
+from services.sensitive import blind_index
 from tests.helpers import make_user, next_phone, outbox
 
 REQUEST = "mutation($p: String!) { requestSmsCode(phone: $p) { phone expiresInSeconds retryAfterSeconds errors { code field } } }"
@@ -47,7 +48,7 @@ async def test_second_sign_in_is_the_same_user(api):
 async def test_codes_are_stored_hashed(api):
     await api(REQUEST, {"p": "13800138002"})
     code = outbox().last_code("+8613800138002")
-    row = await SmsCode.get(phone="+8613800138002")
+    row = await SmsCode.get(phone_hash=blind_index("+8613800138002"))
     assert code not in row.code_hash and len(row.code_hash) == 64
 
 
@@ -61,7 +62,7 @@ async def test_wrong_code(api):
     result = (await api(SIGN_IN, {"p": phone, "c": "000000" if outbox().last_code(phone) != "000000" else "111111"}))["signInWithSms"]
     assert result["errors"] == [{"code": "CODE_INVALID", "field": "code"}]
     assert result["tokens"] is None
-    assert not await User.exists(phone=phone)
+    assert not await User.exists(phone_hash=blind_index(phone))
 
 
 async def test_expired_code(api):
@@ -70,7 +71,7 @@ async def test_expired_code(api):
     clock.advance(timedelta(seconds=settings.SMS_CODE_TTL_SECONDS + 1))
     result = (await api(SIGN_IN, {"p": phone, "c": outbox().last_code(phone)}))["signInWithSms"]
     assert [e["code"] for e in result["errors"]] == ["CODE_EXPIRED"]
-    assert not await User.exists(phone=phone)
+    assert not await User.exists(phone_hash=blind_index(phone))
 
 
 async def test_too_many_wrong_tries_burn_the_code(api):
@@ -111,7 +112,7 @@ async def test_rate_limit_per_phone_cooldown_and_daily(api):
     clock.advance(timedelta(seconds=settings.SMS_PHONE_COOLDOWN_SECONDS + 1))
     over = (await api(REQUEST, {"p": phone}))["requestSmsCode"]
     assert over["errors"][0]["code"] == "RATE_LIMITED"
-    assert await SmsCode.filter(phone=phone).count() == settings.SMS_PHONE_DAILY_LIMIT
+    assert await SmsCode.filter(phone_hash=blind_index(phone)).count() == settings.SMS_PHONE_DAILY_LIMIT
 
 
 async def test_rate_limit_per_ip(api):

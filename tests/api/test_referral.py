@@ -7,6 +7,7 @@ import pytest
 import settings
 from models.accounts import UplineChange, User
 from models.notifications import Notification
+from services.sensitive import blind_index
 from tests.conftest import requires_postgres
 from tests.helpers import make_user, next_phone, outbox, token_for
 
@@ -41,7 +42,7 @@ async def test_sign_up_with_unknown_invite_code_creates_nothing_and_keeps_the_co
     phone = next_phone()
     result = await sms_sign_in(api, phone, "NOSUCH99")
     assert result["errors"] == [{"code": "INVITE_CODE_INVALID"}]
-    assert not await User.exists(phone=phone)
+    assert not await User.exists(phone_hash=blind_index(phone))
     # the SMS code was not burnt: signing up without the bad link still works
     retry = (await api(SIGN_IN, {"p": phone, "c": outbox().last_code(phone), "i": None}))["signInWithSms"]
     assert retry["errors"] == []

@@ -3,6 +3,7 @@
 from models.catalog import Product, Sku
 from models.merchants import Merchant, Store
 from services import demo
+from services.sensitive import blind_index
 
 
 async def test_demo_data_loads_twice_and_holds_the_worked_example():
@@ -26,7 +27,7 @@ async def test_demo_customer_can_check_out_and_pay_from_the_wallet():
 
     await demo.seed()
     await demo.seed()
-    customer = await User.get(phone=demo.DEMO_CUSTOMER_PHONE)
+    customer = await User.get(phone_hash=blind_index(demo.DEMO_CUSTOMER_PHONE))
     wallet = await ledger.user_account(customer.id, ledger.Purpose.WALLET)
     assert wallet.balance == demo.DEMO_WALLET_FEN  # credited once however often it is seeded
     normal = await Sku.filter(product__zone="NORMAL", product__status="LISTED").first()
