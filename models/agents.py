@@ -8,6 +8,8 @@ pro-rata reversal, release, rejection and the live events are the distribution's
 from tortoise import fields
 from tortoise.models import Model
 
+from models.audit import SettingsChange
+
 
 class AgentAssignment(Model):
     """A user appointed agent of one region at one level (1 province, 2 city, 3 county).
@@ -88,14 +90,8 @@ class PartnerSettings(Model):
         table = "partner_settings"
 
 
-class PartnerSettingsChange(Model):
+class PartnerSettingsChange(SettingsChange):
     """Audit trail of the agent and franchise settings."""
-
-    id = fields.BigIntField(primary_key=True)
-    actor_id = fields.BigIntField(null=True)
-    before = fields.JSONField(default=dict)
-    after = fields.JSONField(default=dict)
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "partner_settings_change"

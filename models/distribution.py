@@ -20,6 +20,8 @@ the goods over, level 1). All kinds share the states and the money path.
 from tortoise import fields
 from tortoise.models import Model
 
+from models.audit import SettingsChange
+
 
 class DistributionConfig(Model):
     """The platform's distribution settings: one row (id 1), saved by an admin.
@@ -39,14 +41,8 @@ class DistributionConfig(Model):
         table = "distribution_config"
 
 
-class DistributionConfigChange(Model):
+class DistributionConfigChange(SettingsChange):
     """Audit trail of the distribution settings: who changed them, from what, to what."""
-
-    id = fields.BigIntField(primary_key=True)
-    actor_id = fields.BigIntField(null=True)
-    before = fields.JSONField(default=dict)
-    after = fields.JSONField(default=dict)
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "distribution_config_change"

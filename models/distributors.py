@@ -11,6 +11,8 @@ the audit of how it was obtained.
 from tortoise import fields
 from tortoise.models import Model
 
+from models.audit import SettingsChange
+
 
 class DistributorSettings(Model):
     """How a user becomes a distributor: one row (id 1), saved by an admin. Until the first
@@ -28,14 +30,8 @@ class DistributorSettings(Model):
         table = "distributor_settings"
 
 
-class DistributorSettingsChange(Model):
+class DistributorSettingsChange(SettingsChange):
     """Audit trail of the distributor settings."""
-
-    id = fields.BigIntField(primary_key=True)
-    actor_id = fields.BigIntField(null=True)
-    before = fields.JSONField(default=dict)
-    after = fields.JSONField(default=dict)
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "distributor_settings_change"

@@ -4,6 +4,8 @@ paid membership order line), and the admin settings with their audit trail."""
 from tortoise import fields
 from tortoise.models import Model
 
+from models.audit import SettingsChange
+
 
 class Membership(Model):
     """A user's membership: valid while status is ACTIVE and expires_at is in the future.
@@ -53,14 +55,8 @@ class MembershipConfig(Model):
         table = "membership_config"
 
 
-class MembershipConfigChange(Model):
+class MembershipConfigChange(SettingsChange):
     """Audit trail of the membership settings."""
-
-    id = fields.BigIntField(primary_key=True)
-    actor_id = fields.BigIntField(null=True)
-    before = fields.JSONField(default=dict)
-    after = fields.JSONField(default=dict)
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "membership_config_change"

@@ -11,7 +11,6 @@ import strawberry
 from graphql import (
     GraphQLBoolean,
     GraphQLError,
-    GraphQLField,
     GraphQLID,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -54,7 +53,6 @@ from resolvers.content import ContentMutations, ContentQueries
 from resolvers.distribution import DistributionMutations, DistributionQueries
 from resolvers.distributor_centre import DistributorCentreMutations, DistributorCentreQueries
 from resolvers.franchise import FranchiseMutations, FranchiseQueries
-from resolvers.grades import GradeQueries
 from resolvers.grades import GradeMutations, GradeQueries
 from resolvers.membership import MembershipMutations, MembershipQueries
 from resolvers.identity import IdentityMutations, IdentityQueries

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import json
+
 import httpx
+import pytest
 import pytest_asyncio
 
 from app import create_app
 from models.accounts import User
-from services import access, auth, referral, sms
+from services import access, auth, events, referral, sms
 
 PHONE_SEQ = iter(range(10_000_000))
 
@@ -77,3 +80,17 @@ def outbox() -> sms.MemorySmsSender:
 
 def data_or_errors(payload: dict[str, Any]) -> list[str]:
     return [e["code"] for e in payload.get("errors") or []]
+
+
+@pytest.fixture
+def published():
+    """The live events published during a test, as (channel, payload), instead of the broadcast."""
+    sent: list[tuple[str, dict]] = []
+
+    async def capture(channel: str, message: str) -> None:
+        sent.append((channel, json.loads(message)))
+
+    previous = events._publisher
+    events.set_publisher(capture)
+    yield sent
+    events.set_publisher(previous)

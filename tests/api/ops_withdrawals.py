@@ -37,7 +37,7 @@ SANDBOX_RESULT = f"""mutation($id: ID!, $ok: Boolean!, $reason: String) {{ sandb
 RULES = "{ withdrawalRules { minAmount { amount } feeBasisPoints minFee { amount } dailyCount dailyAmount { amount } } }"
 QUOTE = "query($a: Int!) { withdrawalQuote(amountFen: $a) { amount { amount } fee { amount } net { amount } } }"
 MY_EVENTS = f"subscription {{ myWithdrawalEvents {{ fromStatus status withdrawal {{ {WITHDRAWAL_FIELDS} }} }} }}"
-MERCHANT_EVENTS = f"subscription($m: ID!) {{ merchantWithdrawalEvents(merchantId: $m) {{ fromStatus status withdrawal {{ id status }} }} }}"
+MERCHANT_EVENTS = "subscription($m: ID!) { merchantWithdrawalEvents(merchantId: $m) { fromStatus status withdrawal { id status } } }"
 
 _INPUT = '{amountFen: 0, idempotencyKey: "k", destination: {kind: BANK, holderName: "张三", accountNo: "x"}}'  # refused: changes nothing
 

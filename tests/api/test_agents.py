@@ -23,7 +23,6 @@ from tests.api.test_distribution import (
     wallet,
 )
 from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
-from tests.catalog_factories import make_staff
 from tests.helpers import make_user, token_for
 from tests.order_factories import make_shop
 

@@ -7,32 +7,17 @@ chain is not compressed)."""
 from __future__ import annotations
 
 import asyncio
-import json
 
-import pytest
 
 from models.access import UserRole
 from models.distribution import Commission
 from models.distributors import DistributorApplication, DistributorSettingsChange
-from services import distributors, events, ledger
+from services import distributors, ledger
 from tests.api import ops_distributor_centre as ops
 from tests.api.test_distribution import buy, configure, member, merchant_pending
 from tests.conftest import requires_postgres
 from tests.helpers import make_user, token_for
 from tests.order_factories import make_shop
-
-
-@pytest.fixture
-def published():
-    sent: list[tuple[str, dict]] = []
-
-    async def capture(channel: str, message: str) -> None:
-        sent.append((channel, json.loads(message)))
-
-    previous = events._publisher
-    events.set_publisher(capture)
-    yield sent
-    events.set_publisher(previous)
 
 
 async def admin_token() -> str:

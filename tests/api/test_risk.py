@@ -5,7 +5,6 @@ and final; the withdrawal screen; rule administration with stable error codes.""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import timedelta
 
@@ -15,26 +14,13 @@ from jobs import distribution as distribution_jobs
 from models.accounts import Address
 from models.distribution import Commission
 from models.risk import OrderOrigin, RiskAudit, RiskCase, RiskHold, RiskRule
-from services import clock, events, ledger, payments, risk, risk_hooks
+from services import clock, ledger, payments, risk, risk_hooks
 from services.access import Grants
 from services.errors import DomainError, ErrorCode
 from tests.api import ops_risk as ops
 from tests.api.test_distribution import PAY, PLACE, admin_token, configure, finish, merchant_pending, mine, refund
 from tests.helpers import make_user, next_phone, token_for
 from tests.order_factories import fund_wallet, make_shop
-
-
-@pytest.fixture
-def published():
-    sent: list[tuple[str, dict]] = []
-
-    async def capture(channel: str, message: str) -> None:
-        sent.append((channel, json.loads(message)))
-
-    previous = events._publisher
-    events.set_publisher(capture)
-    yield sent
-    events.set_publisher(previous)
 
 
 # --------------------------------------------------------------------------- helpers

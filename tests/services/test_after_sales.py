@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 import settings
 from models.catalog import Sku, StockMovement
 from models.orders import AfterSale, Order, OrderLine, OutboundMessage, Refund, SandboxTrade
-from services import after_sales, clock, events, ledger, order_hooks, orders, payments
+from services import after_sales, clock, ledger, order_hooks, orders, payments
 from services.access import Grants
 from services.errors import DomainError, ErrorCode
 from services.gateways import gateway
@@ -65,19 +64,6 @@ async def code_of(awaitable) -> ErrorCode:
     with pytest.raises(DomainError) as caught:
         await awaitable
     return caught.value.code
-
-
-@pytest.fixture
-def published():
-    sent: list[tuple[str, dict]] = []
-
-    async def capture(channel: str, message: str) -> None:
-        sent.append((channel, json.loads(message)))
-
-    previous = events._publisher
-    events.set_publisher(capture)
-    yield sent
-    events.set_publisher(previous)
 
 
 # --------------------------------------------------------------------------- refund only

@@ -5,7 +5,6 @@ concurrency (PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 
@@ -15,19 +14,6 @@ from services.access import load_grants
 from services.errors import DomainError
 from tests.catalog_factories import make_merchant, make_product, make_staff, owner_grants, sku
 from tests.conftest import requires_postgres
-
-
-@pytest.fixture
-def published():
-    sent: list[tuple[str, dict]] = []
-
-    async def capture(channel: str, message: str) -> None:
-        sent.append((channel, json.loads(message)))
-
-    previous = events._publisher
-    events.set_publisher(capture)
-    yield sent
-    events.set_publisher(previous)
 
 
 async def _state(sku_id: int) -> tuple:
