@@ -10,7 +10,7 @@ import uuid
 
 import settings
 from models.ledger import JournalTransaction
-from models.withdrawals import Withdrawal
+from models.withdrawals import PayoutNotification, Withdrawal
 from services import ledger, payouts, withdrawals
 from services.access import Grants
 from services.errors import DomainError
@@ -92,7 +92,11 @@ async def test_twenty_repeated_payout_callbacks_pay_once():
     results = await asyncio.gather(*(withdrawals.handle_callback("sandbox", c.headers, c.body) for c in calls),
                                    return_exceptions=True)
     assert all(r in ("PAID", "IGNORED") for r in results), results
-    assert results[:10] == ["PAID"] * 10  # every repeat of the first notification answers its outcome
+    # every repeat of the first notification answers its one outcome; whichever notify id
+    # won the race is the one PAID (the first is not always first to commit)
+    assert len(set(results[:10])) == 1, results
+    assert sorted(set(results[:10]) | set(results[10:])) == ["IGNORED", "PAID"]
+    assert await PayoutNotification.filter(outcome="PAID").count() == 1
     assert await JournalTransaction.filter(kind="WITHDRAWAL_PAID").count() == 1
     assert (await Withdrawal.get(id=w.id)).status == "PAID"
     assert await _balances(user.id) == (0, 0)
