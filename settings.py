@@ -108,6 +108,7 @@ WITHDRAWAL_FEE_BP: int = config("WITHDRAWAL_FEE_BP", cast=int, default=700)  # 7
 WITHDRAWAL_MIN_FEE: int = config("WITHDRAWAL_MIN_FEE", cast=int, default=100)  # fee floor (1 yuan)
 WITHDRAWAL_DAILY_COUNT: int = config("WITHDRAWAL_DAILY_COUNT", cast=int, default=3)  # requests per owner per business day
 WITHDRAWAL_DAILY_AMOUNT: int = config("WITHDRAWAL_DAILY_AMOUNT", cast=int, default=5_000_000)  # fen per owner per business day
+WITHDRAWAL_REQUIRE_IDENTITY: bool = config("WITHDRAWAL_REQUIRE_IDENTITY", cast=bool, default=True)  # users verify their real name first; the payee name must match it
 # Payout channel an approval uses unless the admin names one: "manual" (bank transfer recorded by
 # hand), "sandbox" (signed async callbacks at /payouts/notify/sandbox) or "package.module:Class".
 PAYOUT_CHANNEL: str = config("PAYOUT_CHANNEL", default="manual")

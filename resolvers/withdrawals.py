@@ -98,7 +98,9 @@ class WithdrawalQueries:
 @strawberry.type
 class WithdrawalMutations:
     @strawberry.mutation(description="Withdraw from my wallet: the amount is frozen at once (never more than available) and "
-                         "waits for review; the fee is deducted from it.", extensions=login_required())
+                         "waits for review; the fee is deducted from it. When withdrawalRules.identityRequired: refused with "
+                         "IDENTITY_REQUIRED before submitIdentity, and with DESTINATION_NAME_MISMATCH unless the "
+                         "destination's holder name is the verified real name.", extensions=login_required())
     async def request_withdrawal(self, info: Info, input: Annotated[WithdrawalInput, strawberry.argument(description="The request.")]
                                  ) -> WithdrawalPayload:
         async def run() -> dict:

@@ -129,6 +129,8 @@ class ErrorCode(str, Enum):
     IDENTITY_ALREADY_SUBMITTED = "IDENTITY_ALREADY_SUBMITTED"
     IDENTITY_REQUIRED = "IDENTITY_REQUIRED"
     PHONE_TAKEN = "PHONE_TAKEN"
+    # withdrawals paid to the verified payee only (FIN-3 with RISK-3)
+    DESTINATION_NAME_MISMATCH = "DESTINATION_NAME_MISMATCH"  # the holder name is not the user's verified real name
 
 
 class DomainError(Exception):

@@ -25,6 +25,15 @@ withdraw), the daily count and amount limits (per owner and business day; REJECT
 FAILED requests do not count), freezes the money and asks risk control
 (`risk_hooks.screen_withdrawal`); a hold reason sends it to RISK_REVIEW.
 
+Real name (settings.WITHDRAWAL_REQUIRE_IDENTITY, on by default): the 7 % fee pays for
+flexible-employment tax handling, which reports the payee by legal identity, so a USER's
+request needs a submitted identity (services.identity; IDENTITY_REQUIRED otherwise) and the
+destination's holder name (bank account holder, or the real name a WeChat payout carries)
+must be that verified name, compared after trimming and collapsing inner whitespace
+(DESTINATION_NAME_MISMATCH otherwise): paying someone else's account would report income
+for a person who did not receive it. Both are checked before anything is written.
+Merchants are companies (their settlement account is checked at onboarding): not affected.
+
 Events after commit: `withdrawal_status` on the owner's channel (user:{id} or
 merchant:{id}); `REVIEW_QUEUE_CHANGED` on `admin` whenever the number of withdrawals
 awaiting review (PENDING_REVIEW) changes.
@@ -45,7 +54,7 @@ import settings
 from models.ledger import LedgerAccount
 from models.merchants import Merchant
 from models.withdrawals import PayoutNotification, Withdrawal, WithdrawalStatusChange
-from services import clock, ledger, payouts, review_queues, risk_hooks, sensitive
+from services import clock, identity, ledger, payouts, review_queues, risk_hooks, sensitive
 from services.access import Grants, require_merchant
 from services.catalog import sql
 from services.errors import DomainError, ErrorCode
@@ -265,6 +274,8 @@ async def request(
     existing = await Withdrawal.get_or_none(owner_type=owner_type, owner_id=owner_id, idempotency_key=key)
     if existing is not None:
         return _replayed(existing, request_hash)
+    if owner_type == USER:
+        await check_payee_identity(owner_id, dest)
     currency = settings.CURRENCY
     ids = await _accounts(owner_type, owner_id, currency)  # created outside the transaction if missing
     try:
@@ -306,6 +317,24 @@ async def request(
             raise
         return _replayed(existing, request_hash)
     return w
+
+
+def _same_name(a: str, b: str) -> bool:
+    return " ".join((a or "").split()) == " ".join((b or "").split())
+
+
+async def check_payee_identity(user_id: int, dest: Destination) -> None:
+    """When settings.WITHDRAWAL_REQUIRE_IDENTITY: the user's verified identity exists
+    (IDENTITY_REQUIRED) and the destination's holder is that person (DESTINATION_NAME_MISMATCH).
+    Reads only; raises before the request writes anything."""
+    if not settings.WITHDRAWAL_REQUIRE_IDENTITY:
+        return
+    verified = await identity.require_identity(user_id)
+    if not _same_name(dest.holder_name, verified.real_name):
+        field = "destination.holderName"
+        what = "account holder" if dest.kind == BANK else "real name on this WeChat account"
+        raise DomainError(ErrorCode.DESTINATION_NAME_MISMATCH,
+                          f"The {what} must be your verified real name; withdrawals are paid only to your own account.", field)
 
 
 def _replayed(existing: Withdrawal, request_hash: str) -> Withdrawal:

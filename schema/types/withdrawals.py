@@ -130,12 +130,16 @@ class WithdrawalRules:
     min_fee: Money = strawberry.field(description="The fee is never below this.")
     daily_count: int = strawberry.field(description="Requests per day (business day), rejected and failed ones not counted.")
     daily_amount: Money = strawberry.field(description="Total per day (business day), rejected and failed ones not counted.")
+    identity_required: bool = strawberry.field(description="Whether a user must verify their real name (submitIdentity) before "
+                                               "withdrawing, and be the destination's holder (bank account holder or WeChat real "
+                                               "name equal to the verified name). Merchant withdrawals are not affected.")
 
     @classmethod
     def current(cls) -> "WithdrawalRules":
         return cls(min_amount=Money.from_fen(settings.WITHDRAWAL_MIN_AMOUNT), fee_basis_points=settings.WITHDRAWAL_FEE_BP,
                    min_fee=Money.from_fen(settings.WITHDRAWAL_MIN_FEE), daily_count=settings.WITHDRAWAL_DAILY_COUNT,
-                   daily_amount=Money.from_fen(settings.WITHDRAWAL_DAILY_AMOUNT))
+                   daily_amount=Money.from_fen(settings.WITHDRAWAL_DAILY_AMOUNT),
+                   identity_required=settings.WITHDRAWAL_REQUIRE_IDENTITY)
 
 
 @strawberry.type(description="What a withdrawal of some amount would cost.")

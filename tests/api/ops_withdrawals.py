@@ -34,7 +34,7 @@ MERCHANT_FUNDS = """query($m: ID!) { merchantFunds(merchantId: $m) { settled { a
 ADMIN_LIST = f"""query($status: WithdrawalStatus) {{ withdrawals(status: $status) {{ nodes {{ {WITHDRAWAL_FIELDS} }} }} }}"""
 SANDBOX_RESULT = f"""mutation($id: ID!, $ok: Boolean!, $reason: String) {{ sandboxPayoutResult(id: $id, succeeded: $ok, reason: $reason) {{
   withdrawal {{ {WITHDRAWAL_FIELDS} }} errors {{ code field }} }} }}"""
-RULES = "{ withdrawalRules { minAmount { amount } feeBasisPoints minFee { amount } dailyCount dailyAmount { amount } } }"
+RULES = "{ withdrawalRules { minAmount { amount } feeBasisPoints minFee { amount } dailyCount dailyAmount { amount } identityRequired } }"
 QUOTE = "query($a: Int!) { withdrawalQuote(amountFen: $a) { amount { amount } fee { amount } net { amount } } }"
 MY_EVENTS = f"subscription {{ myWithdrawalEvents {{ fromStatus status withdrawal {{ {WITHDRAWAL_FIELDS} }} }} }}"
 MERCHANT_EVENTS = "subscription($m: ID!) { merchantWithdrawalEvents(merchantId: $m) { fromStatus status withdrawal { id status } } }"

@@ -27,7 +27,7 @@ from tests.api import ops_withdrawals as ops
 from tests.api.test_distribution import buy, configure, finish, member, refund
 from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
 from tests.catalog_factories import make_merchant, make_staff
-from tests.helpers import make_user, token_for
+from tests.helpers import make_user, resident_id, token_for, verify_identity
 from tests.order_factories import fund_wallet, make_consignment_pair, make_shop
 
 ACCOUNT = "6222 0212 3456 7890 1234"
@@ -67,8 +67,11 @@ async def callback(api, signed) -> tuple[int, dict]:
     return response.status_code, response.json()
 
 
-async def customer(wallet: int):
+async def customer(wallet: int, verified: bool = True):
+    """A user, verified as 张三 (the holder name `bank` uses) unless `verified` is False."""
     user = await make_user("张三")
+    if verified:
+        await verify_identity(user, "张三")
     if wallet:
         await fund_wallet(user, wallet)
     return user, await token_for(user)
@@ -131,7 +134,7 @@ async def test_rules_and_quote(api):
     _, token = await customer(0)
     rules = (await api(ops.RULES, token=token))["withdrawalRules"]
     assert rules == {"minAmount": {"amount": "10.00"}, "feeBasisPoints": 700, "minFee": {"amount": "1.00"}, "dailyCount": 3,
-                     "dailyAmount": {"amount": "50000.00"}}
+                     "dailyAmount": {"amount": "50000.00"}, "identityRequired": True}
     quote = (await api(ops.QUOTE, {"a": 1_000}, token=token))["withdrawalQuote"]
     assert quote == {"amount": {"amount": "10.00"}, "fee": {"amount": "1.00"}, "net": {"amount": "9.00"}}  # the minimum fee
     assert await api.error_code(ops.QUOTE, {"a": 999}, token=token) == "WITHDRAWAL_BELOW_MINIMUM"
@@ -224,6 +227,75 @@ async def test_someone_elses_withdrawal_is_not_found(api):
     body = await api.raw(ops.APPROVE, {"id": w["id"]}, token=other)
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert (await Withdrawal.get(id=int(w["id"]))).status == "PENDING_REVIEW"
+
+
+# --------------------------------------------------------------------------- real name (RISK-3)
+
+SUBMIT_IDENTITY = """mutation($n: String!, $i: String!) { submitIdentity(realName: $n, idNumber: $i) {
+  identity { realName } errors { code field } } }"""
+
+
+async def nothing_moved(user_id: int, wallet: int) -> None:
+    assert await balances(ledger.USER, user_id) == (wallet, 0)
+    assert await Withdrawal.filter(owner_id=user_id).count() == 0 and await WithdrawalStatusChange.all().count() == 0
+
+
+async def test_a_user_without_a_verified_identity_cannot_withdraw_until_they_submit_one(api):
+    user, token = await customer(10_000, verified=False)
+    journal = await JournalTransaction.all().count()
+    for data in (bank(5_000), {**bank(5_000), "destination": {"kind": "WECHAT", "holderName": "张三", "accountNo": "o_wx123456"}}):
+        refused = (await api(ops.REQUEST, {"input": data}, token=token))["requestWithdrawal"]
+        assert refused == {"withdrawal": None, "errors": [{"code": "IDENTITY_REQUIRED", "field": None}]}
+    await nothing_moved(user.id, 10_000)
+    assert await JournalTransaction.all().count() == journal  # no freeze posted
+
+    submitted = (await api(SUBMIT_IDENTITY, {"n": "张三", "i": resident_id()}, token=token))["submitIdentity"]
+    assert submitted["errors"] == []
+    asked = await ask(api, token, 5_000)
+    assert asked["errors"] == [] and asked["withdrawal"]["status"] == "PENDING_REVIEW"
+    assert await balances(ledger.USER, user.id) == (5_000, 5_000)
+    assert await ledger.check_invariants() == []
+
+
+async def test_the_destination_must_be_held_by_the_verified_person(api):
+    user, token = await customer(20_000)  # verified as 张三
+    journal = await JournalTransaction.all().count()
+    wechat = {"kind": "WECHAT", "accountNo": "o_wx123456"}
+    for data in (bank(5_000, holderName="李四"), bank(5_000, holderName="张 三"), bank(5_000, holderName="张三丰"),
+                 {**bank(5_000), "destination": {**wechat, "holderName": "李四"}}):
+        refused = (await api(ops.REQUEST, {"input": data}, token=token))["requestWithdrawal"]
+        assert refused == {"withdrawal": None, "errors": [{"code": "DESTINATION_NAME_MISMATCH", "field": "destination.holderName"}]}, data
+    await nothing_moved(user.id, 20_000)
+    assert await JournalTransaction.all().count() == journal
+
+    # compared after trimming; a WeChat payout under the verified name is fine too
+    assert (await ask(api, token, 5_000, holderName="  张三 "))["errors"] == []
+    to_wechat = (await api(ops.REQUEST, {"input": {**bank(5_000), "destination": {**wechat, "holderName": "张三"}}}, token=token))
+    assert to_wechat["requestWithdrawal"]["errors"] == []
+    assert await balances(ledger.USER, user.id) == (10_000, 10_000)
+    assert await ledger.check_invariants() == []
+
+
+async def test_with_the_requirement_off_any_user_and_holder_may_withdraw(api, monkeypatch):
+    monkeypatch.setattr(settings, "WITHDRAWAL_REQUIRE_IDENTITY", False)
+    user, token = await customer(10_000, verified=False)
+    assert (await api(ops.RULES, token=token))["withdrawalRules"]["identityRequired"] is False
+    assert (await ask(api, token, 5_000, holderName="李四"))["errors"] == []
+    assert await balances(ledger.USER, user.id) == (5_000, 5_000)
+    assert await ledger.check_invariants() == []
+
+
+async def test_merchant_withdrawals_need_no_personal_identity(api):
+    merchant = await make_merchant()
+    settled = await ledger.get_account(MERCHANT, merchant.id, Purpose.MERCHANT_SETTLED)
+    budget = await ledger.platform_account(Purpose.PROMOTION_EXPENSE)
+    await ledger.post("TEST_SETTLEMENT", [Posting(budget.id, -20_000), Posting(settled.id, 20_000)])
+    finance = await token_for(await make_staff(merchant, ["merchant.finance"]))  # no identity submitted
+    company = bank(10_000, holderName="杭州某某贸易有限公司")
+    asked = (await api(ops.REQUEST_MERCHANT, {"m": str(merchant.id), "input": company}, token=finance))["requestMerchantWithdrawal"]
+    assert asked["errors"] == [] and asked["withdrawal"]["owner"] == "MERCHANT"
+    assert await balances(MERCHANT, merchant.id) == (10_000, 10_000)
+    assert await ledger.check_invariants() == []
 
 
 # --------------------------------------------------------------------------- sandbox channel
@@ -415,6 +487,7 @@ async def test_statement_shows_every_movement_with_its_business_reason(api):
     merchant, retail, wholesale = await make_consignment_pair(retail_price=22_000, wholesale_price=4_400, vouchers=2)
     shop, _, [goods] = await make_shop(price=3_000, stock=10)
     u, u_address = await member("小U", wallet=100_000)
+    await verify_identity(u, "张三")
     token = await token_for(u)
     await buy(api, u, u_address, retail.id, 1)
     bought = await buy(api, u, u_address, wholesale.id, 1)
