@@ -129,6 +129,8 @@ class ErrorCode(str, Enum):
     IDENTITY_ALREADY_SUBMITTED = "IDENTITY_ALREADY_SUBMITTED"
     IDENTITY_REQUIRED = "IDENTITY_REQUIRED"
     PHONE_TAKEN = "PHONE_TAKEN"
+    # refunds after settlement: a merchant in debt to the platform (FIN-4)
+    MERCHANT_DEBT_OUTSTANDING = "MERCHANT_DEBT_OUTSTANDING"  # pending below zero: no withdrawal until netted
 
 
 class DomainError(Exception):
