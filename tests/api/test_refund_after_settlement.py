@@ -6,14 +6,15 @@ refunded units is given back by the next statement, as settlement's rule says.""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
 import settings
-from models.orders import Order, OrderLine
+from models.orders import Order, OrderLine, Refund
 from models.settlement import SettlementStatement
-from services import catalog, clock, ledger, payments, settlement
-from services.access import load_grants
+from services import after_sales, catalog, clock, ledger, payments, settlement
+from services.access import Grants, load_grants
 from services.errors import DomainError
 from services.events import unit_of_work
 from services.ledger import MERCHANT, PLATFORM, Purpose
@@ -22,7 +23,11 @@ from tests.api.test_distribution import APPROVE as APPROVE_AFTER_SALE
 from tests.api.test_distribution import PLACE, PAY, REQUEST, member
 from tests.api.test_withdrawals import bank
 from tests.catalog_factories import make_merchant, make_product, make_staff, sku
+from tests.conftest import requires_postgres
 from tests.helpers import make_user, token_for
+from tests.order_factories import make_buyer, make_shop, place
+
+MANAGER = Grants(platform={"order.manage"})
 
 
 async def balance(owner_type, owner_id, purpose) -> int:
@@ -169,4 +174,30 @@ async def test_refund_beyond_both_leaves_a_debt_netted_by_the_next_statement(api
     finance = await token_for(finance_user)  # fresh: the clock moved
     asked = (await api(wops.REQUEST_MERCHANT, {"m": mid, "input": bank(1000)}, token=finance))["requestMerchantWithdrawal"]
     assert asked["errors"] == [], asked
+    await no_violations()
+
+
+@requires_postgres
+async def test_concurrent_refunds_share_the_settled_money_exactly():
+    """PostgreSQL: refunds of one merchant at once each see what the others left (the
+    merchant's pending and settled rows are locked before the cover is computed)."""
+    merchant, _, [item] = await make_shop(price=10_000, stock=100)
+    requests = []
+    for i in range(4):
+        buyer, address = await make_buyer(f"买家{i}", wallet=100_000)
+        placed = await place(buyer, address, [(item.id, 1)])
+        await payments.pay_with_wallet(buyer.id, placed.payment.id)
+        line = await OrderLine.get(order_id=placed.orders[0].id)
+        requests.append(await after_sales.request_after_sale(buyer.id, line.id, "REFUND_ONLY", 1, "不想要了"))
+    # the four orders' money settled by hand (test transactions): pending 0, settled 150.00
+    pending = await ledger.get_account(MERCHANT, merchant.id, Purpose.MERCHANT_PENDING)
+    settled = await ledger.get_account(MERCHANT, merchant.id, Purpose.MERCHANT_SETTLED)
+    budget = await ledger.platform_account(Purpose.PROMOTION_EXPENSE)
+    await ledger.post("TEST_SETTLEMENT", [ledger.Posting(pending.id, -40_000), ledger.Posting(settled.id, 15_000),
+                                          ledger.Posting(budget.id, 25_000)])
+    # when the four refunds are approved at once
+    await asyncio.gather(*(after_sales.approve(MANAGER, 0, r.id) for r in requests))
+    # then all are booked: settled gave its 150.00 exactly, the other 250.00 is debt
+    assert await merchant_books(merchant.id) == (-25_000, 0)
+    assert await Refund.filter(order__merchant_id=merchant.id, status="SUCCEEDED").count() == 4
     await no_violations()
