@@ -131,6 +131,8 @@ class ErrorCode(str, Enum):
     PHONE_TAKEN = "PHONE_TAKEN"
     # withdrawals paid to the verified payee only (FIN-3 with RISK-3)
     DESTINATION_NAME_MISMATCH = "DESTINATION_NAME_MISMATCH"  # the holder name is not the user's verified real name
+    # refunds after settlement: a merchant in debt to the platform (FIN-4)
+    MERCHANT_DEBT_OUTSTANDING = "MERCHANT_DEBT_OUTSTANDING"  # pending below zero: no withdrawal until netted
 
 
 class DomainError(Exception):

@@ -46,6 +46,9 @@ class Purpose:
     # the only user account that may go negative; -x means the user owes x. Never above zero.
     COMMISSION_DEBT = "COMMISSION_DEBT"
     # merchant
+    # Money of paid orders not yet on an approved statement (services.settlement). May go
+    # negative: a refund larger than what it and MERCHANT_SETTLED hold leaves the rest as the
+    # merchant's debt to the platform, netted by the next statement (services.payments).
     MERCHANT_PENDING = "MERCHANT_PENDING"
     MERCHANT_SETTLED = "MERCHANT_SETTLED"
     # platform
@@ -61,6 +64,8 @@ class Purpose:
 NEGATIVE_ALLOWED = {Purpose.GATEWAY_CLEARING, Purpose.PAYOUT_CLEARING, Purpose.PROMOTION_EXPENSE}
 # User accounts that record what the user owes the platform (a negative balance).
 USER_NEGATIVE_ALLOWED = {Purpose.COMMISSION_DEBT}
+# Merchant accounts that may go negative: below zero means the merchant owes the platform.
+MERCHANT_NEGATIVE_ALLOWED = {Purpose.MERCHANT_PENDING}
 
 MAX_AMOUNT = 10**15  # fen; far above any real movement, far below BIGINT
 
@@ -91,7 +96,8 @@ async def get_account(
         async with in_transaction():
             return await LedgerAccount.create(
                 **key, allow_negative=(owner_type == PLATFORM and purpose in NEGATIVE_ALLOWED)
-                or (owner_type == USER and purpose in USER_NEGATIVE_ALLOWED),
+                or (owner_type == USER and purpose in USER_NEGATIVE_ALLOWED)
+                or (owner_type == MERCHANT and purpose in MERCHANT_NEGATIVE_ALLOWED),
             )
     except IntegrityError:
         return await LedgerAccount.get(**key)

@@ -4,6 +4,19 @@ Money path, each step one balanced journal transaction (services.ledger):
   pay:     buyer WALLET (or GATEWAY_CLEARING) -> platform ORDER_CLEARING -> each merchant's MERCHANT_PENDING
   refund:  merchant MERCHANT_PENDING -> ORDER_CLEARING -> buyer WALLET (or GATEWAY_CLEARING, money leaves)
 
+A refund is never refused for the merchant's lack of money (the buyer is owed it). Rule,
+for a refund of R when the merchant's MERCHANT_PENDING holds P and MERCHANT_SETTLED holds S
+(both locked first, in id order):
+  - min(R, P) comes from what pending holds;
+  - the rest, as far as S goes, is first moved back SETTLED -> PENDING ("MERCHANT_REFUND_COVER",
+    settled money not yet withdrawn; the statement shows it under `other`, already paid);
+  - anything left takes MERCHANT_PENDING below zero: the merchant's debt to the platform,
+    netted by the next statement's approval (services.settlement); while it is below zero
+    the merchant cannot withdraw (services.withdrawals, MERCHANT_DEBT_OUTSTANDING).
+The whole refund is always booked on MERCHANT_PENDING (ORDER_REFUND), so the statement
+that carries it counts it and gives back the platform commission of the refunded units
+by settlement's rule.
+
 A payment is marked paid by one conditional UPDATE (UNPAID -> PAID) in the same unit of
 work as the journal, the order transitions and the `order_paid` hooks; cancel is the
 same UPDATE (UNPAID -> CLOSED), so paying and cancelling can never both win.
@@ -21,6 +34,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from models.catalog import Product, Sku
+from models.ledger import LedgerAccount
 from models.orders import GatewayNotification, Order, OrderLine, Payment, Refund
 from services import clock, ledger, messages, order_hooks, order_states, stock
 from services import consignment_hooks  # noqa: F401  (registers the consignment reactions)
@@ -50,10 +64,6 @@ def _require_payable(payment: Payment) -> None:
         raise DomainError(ErrorCode.PAYMENT_NOT_PAYABLE, f"This payment is {payment.status.lower()}.", "paymentId")
     if payment.expires_at <= clock.now():
         raise DomainError(ErrorCode.PAYMENT_EXPIRED, "The time to pay has run out; the order is being cancelled.", "paymentId")
-
-
-async def _merchant_pending(merchant_id: int) -> int:
-    return (await ledger.get_account(MERCHANT, merchant_id, Purpose.MERCHANT_PENDING)).id
 
 
 async def _settle(payment: Payment, method: str, trade_no: str, source_account_id: int, conn) -> list[Order]:
@@ -252,13 +262,38 @@ async def book_refund(order: Order, amount: int, conn, *, after_sale_id: int | N
         target = (await ledger.user_account(order.buyer_id, Purpose.WALLET, payment.currency)).id
     else:
         target = (await ledger.platform_account(Purpose.GATEWAY_CLEARING, payment.currency)).id
+    pending = await _cover_from_settled(order.merchant_id, amount, refund.id, payment.currency, conn)
     await ledger.post(
         "ORDER_REFUND",
-        [Posting(await _merchant_pending(order.merchant_id), -amount), Posting(clearing, amount),
+        [Posting(pending, -amount), Posting(clearing, amount),
          Posting(clearing, -amount), Posting(target, amount)],
         idempotency_key=f"refund:{refund.id}", reference_type="REFUND", reference_id=str(refund.id),
     )
     return refund
+
+
+async def _cover_from_settled(merchant_id: int, amount: int, refund_id: int, currency: str, conn) -> int:
+    """Before a refund of `amount` leaves the merchant's pending account: lock the merchant's
+    pending and settled accounts (ascending ids, as ledger.post does), and move back from
+    MERCHANT_SETTLED what pending cannot cover, as far as settled holds it. Returns the
+    pending account's id. What neither covers stays as pending's negative balance (debt)."""
+    keys = [(MERCHANT, merchant_id, Purpose.MERCHANT_PENDING, currency), (MERCHANT, merchant_id, Purpose.MERCHANT_SETTLED, currency)]
+    ids = await ledger.account_ids(keys)
+    pending, settled = ids[keys[0]], ids[keys[1]]
+    if conn.capabilities.dialect == "postgres":
+        await conn.execute_query(
+            sql(conn, "SELECT id FROM ledger_account WHERE id IN (?, ?) ORDER BY id FOR NO KEY UPDATE"), sorted([pending, settled])
+        )
+    balances = dict(await LedgerAccount.filter(id__in=[pending, settled]).using_db(conn).values_list("id", "balance"))
+    short = amount - max(int(balances[pending]), 0)
+    cover = min(max(short, 0), max(int(balances[settled]), 0))
+    if cover:
+        await ledger.post(
+            "MERCHANT_REFUND_COVER", [Posting(settled, -cover), Posting(pending, cover)],
+            idempotency_key=f"refund:{refund_id}:cover", reference_type="REFUND", reference_id=str(refund_id),
+            memo="settled money taken back to cover a refund",
+        )
+    return pending
 
 
 async def execute_refund(refund_id: int) -> Refund:

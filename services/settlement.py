@@ -13,6 +13,8 @@ commission reversal) lands in the next statement. The kinds that touch that acco
   COMMISSION_REJECTED         +  their rejection by risk review (counted as reversed)
   CONSIGNMENT_SALE            -  a retail unit matched to a consigned unit hands its price on
   CONSIGNMENT_SALE_REVERSED   +  the match undone by a refund
+  MERCHANT_REFUND_COVER       +  settled money taken back to cover a refund (services.payments):
+                                 reported under `other` (negative: already paid by the merchant)
   SETTLEMENT_APPROVED         -  this module's own approval (never part of a statement)
 
 anything else is reported as `other`. The platform commission (抽点) is charged on the goods
@@ -31,7 +33,16 @@ net; negative amounts move the other way). Settlement is cumulative: approving a
 approves with it every earlier statement of the merchant still ISSUED, summed in the same
 transaction — a late refund drains the pending account before the statement that carries
 it, so the earlier statement alone may no longer be payable (INSUFFICIENT_FUNDS, nothing
-changes) while the two together are. Each statement's status moves by a conditional UPDATE
+changes) while the two together are.
+
+Merchant debt: MERCHANT_PENDING may be below zero (a refund neither pending nor settled
+could cover, services.payments). Approval settles the pending account down to what the
+entries after the approved statements need: the debt carried from before (pending's
+balance less the statements' change less those later entries, when negative) is taken off
+the amount paid to MERCHANT_SETTLED. A negative result takes from MERCHANT_SETTLED only
+what it holds; the rest stays on pending as debt for the next statement. Approval never
+takes pending lower than that debt (otherwise INSUFFICIENT_FUNDS: approve the later
+statement, cumulatively). Each statement's status moves by a conditional UPDATE
 (ascending ids) in the same unit of work as the journal, with an idempotency key: two
 approvals at once book once.
 
@@ -54,6 +65,7 @@ from tortoise.exceptions import IntegrityError
 
 import settings
 from models.distribution import Commission
+from models.ledger import LedgerAccount
 from models.merchants import Merchant
 from models.orders import Order, OrderLine, Refund
 from models.settlement import SettlementCharge, SettlementLine, SettlementStatement
@@ -390,7 +402,7 @@ async def approve(grants: Grants, actor_id: int, statement_id: int) -> Settlemen
         if statement.id not in {row.id for row in moved}:  # another approval won meanwhile: it booked the money
             return await SettlementStatement.get(id=statement.id).using_db(conn)
         commission = sum(row.platform_commission for row in moved)
-        net = sum(row.net_payable for row in moved)
+        net = await _to_settled(conn, moved, pending, revenue, settled, commission, sum(row.net_payable for row in moved))
         postings = [p for p in (Posting(pending, -(commission + net)), Posting(revenue, commission), Posting(settled, net)) if p.amount]
         if len(postings) >= 2:
             result = await ledger.post(
@@ -399,6 +411,35 @@ async def approve(grants: Grants, actor_id: int, statement_id: int) -> Settlemen
             )
             await SettlementStatement.filter(id__in=[r.id for r in moved]).using_db(conn).update(transaction_id=result.transaction.id)
     return await SettlementStatement.get(id=statement.id)
+
+
+_LATER_SQL = (
+    "SELECT COALESCE(SUM(e.amount), 0) AS total FROM ledger_entry e JOIN ledger_transaction t ON t.id = e.transaction_id "
+    "WHERE e.account_id = ? AND e.id > ? AND t.kind <> ?"
+)
+
+
+async def _to_settled(conn, moved: list[SettlementStatement], pending: int, revenue: int, settled: int,
+                      commission: int, net: int) -> int:
+    """What the approval pays to MERCHANT_SETTLED (negative: takes from it), netting the
+    merchant's debt (see the module's docstring). The three accounts are locked first, in
+    ascending ids (as ledger.post takes them), so refunds cannot move them meanwhile."""
+    if conn.capabilities.dialect == "postgres":
+        await conn.execute_query(
+            sql(conn, "SELECT id FROM ledger_account WHERE id IN (?, ?, ?) ORDER BY id FOR NO KEY UPDATE"),
+            sorted([pending, revenue, settled]),
+        )
+    balances = dict(await LedgerAccount.filter(id__in=[pending, settled]).using_db(conn).values_list("id", "balance"))
+    found = await conn.execute_query_dict(sql(conn, _LATER_SQL), [pending, max(r.last_entry_id for r in moved), APPROVAL_KIND])
+    later = int(found[0]["total"] or 0)
+    carried = min(0, int(balances[pending]) - later - (commission + net))  # debt left by earlier approvals
+    pay = max(net + carried, -max(int(balances[settled]), 0))
+    shortfall = max(0, -(net + carried) - max(int(balances[settled]), 0))
+    # Pending after the approval is the later entries' sum less the shortfall: refused when
+    # those later entries net below zero (approve the statement that carries them instead).
+    if int(balances[pending]) - (commission + pay) < -shortfall:
+        raise DomainError(ErrorCode.INSUFFICIENT_FUNDS, "Insufficient balance.", "amount")
+    return pay
 
 
 # --------------------------------------------------------------------------- reading

@@ -21,7 +21,8 @@ The source is the user's WALLET, or the merchant's MERCHANT_SETTLED.
 A request takes an idempotency key (unique per owner: same key + same input returns the
 first withdrawal; other input IDEMPOTENCY_KEY_REUSED). Under the owner's ledger rows,
 locked in id order, it checks commission debt (a user who owes commission cannot
-withdraw), the daily count and amount limits (per owner and business day; REJECTED and
+withdraw; a merchant whose MERCHANT_PENDING is below zero, i.e. owes refunds neither its
+pending nor its settled money covered, cannot either: MERCHANT_DEBT_OUTSTANDING), the daily count and amount limits (per owner and business day; REJECTED and
 FAILED requests do not count), freezes the money and asks risk control
 (`risk_hooks.screen_withdrawal`); a hold reason sends it to RISK_REVIEW.
 
@@ -174,7 +175,8 @@ def _source_purpose(owner_type: str) -> str:
 
 
 async def _accounts(owner_type: str, owner_id: int, currency: str) -> dict[str, int]:
-    purposes = [_source_purpose(owner_type), Purpose.FROZEN] + ([Purpose.COMMISSION_DEBT] if owner_type == USER else [])
+    purposes = [_source_purpose(owner_type), Purpose.FROZEN] + (
+        [Purpose.COMMISSION_DEBT] if owner_type == USER else [Purpose.MERCHANT_PENDING])
     keys = [(owner_type, owner_id, p, currency) for p in purposes]
     ids = await ledger.account_ids(keys)
     return {p: ids[k] for p, k in zip(purposes, keys)}
@@ -294,6 +296,12 @@ async def request(
                     raise DomainError(ErrorCode.COMMISSION_DEBT_OUTSTANDING,
                                       f"You owe {-debt[0]} fen of commission taken back by refunds; it is repaid from your next "
                                       "commissions before you can withdraw.", "amountFen")
+            else:
+                owed = await LedgerAccount.filter(id=ids[Purpose.MERCHANT_PENDING]).using_db(conn).values_list("balance", flat=True)
+                if owed and owed[0] < 0:  # a refund neither pending nor settled covered (services.payments)
+                    raise DomainError(ErrorCode.MERCHANT_DEBT_OUTSTANDING,
+                                      f"The merchant owes {-owed[0]} fen of refunds; it is netted by the next settlement "
+                                      "statement before the merchant can withdraw.", "amountFen")
             await _check_daily_limits(conn, w)
             await ledger.post(
                 "WITHDRAWAL_REQUESTED",
