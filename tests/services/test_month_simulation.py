@@ -48,7 +48,7 @@ from tests.helpers import make_user
 from tests.order_factories import fund_wallet, make_buyer, make_consignment_pair, place
 
 DAYS = 30
-SEED = 20261129
+SEED = int(os.environ.get("MONTH_SIM_SEED", "20261129"))  # other seeds: MONTH_SIM_SEED=<n>
 USERS = 7
 START_WALLET = 150_000  # fen each user starts with (from the promotion budget)
 VOUCHER_TTL_DAYS = 8  # shorter than the month, so the expiry job has vouchers to expire
@@ -392,6 +392,15 @@ async def test_a_month_of_trading_keeps_the_books_whole(monkeypatch):
     platform_commissions = sum(a - r for a, r in await Commission.filter(funded_by="PLATFORM").values_list("amount", "reversed_amount"))
     rewards = sum(await WholesaleUnit.filter(status__in=["MATCHED", "SETTLED"]).values_list("reward", flat=True))
     assert await _balance(Purpose.PROMOTION_EXPENSE) == -(sim.funded + platform_commissions + rewards)
+    # commissions not yet released sit in COMMISSION_PENDING; sold consigned units not yet
+    # settled in CONSIGNMENT_PENDING; approved statements less withdrawals in MERCHANT_SETTLED
+    unreleased = sum(a - r for a, r in await Commission.filter(status__in=["PENDING", "HELD"]).values_list("amount", "reversed_amount"))
+    assert sum(a["balance"] for a in accounts if a["purpose"] == Purpose.COMMISSION_PENDING) == unreleased
+    unsettled = sum(p - f + r for p, f, r in await WholesaleUnit.filter(status="MATCHED").values_list("sale_price", "fee", "reward"))
+    assert sum(a["balance"] for a in accounts if a["purpose"] == Purpose.CONSIGNMENT_PENDING) == unsettled
+    stated = sum(await SettlementStatement.filter(status="APPROVED").values_list("net_payable", flat=True))
+    withdrawn = sum(await Withdrawal.filter(owner_type=MERCHANT).exclude(status__in=["REJECTED", "FAILED"]).values_list("amount", flat=True))
+    assert sum(a["balance"] for a in accounts if a["purpose"] == Purpose.MERCHANT_SETTLED) == stated - withdrawn
     # what the users hold + what the merchants hold + the platform's revenue = money brought in
     users_and_merchants = sum(a["balance"] for a in accounts if a["owner_type"] in (ledger.USER, MERCHANT))
     platform_kept = sum(a["balance"] for a in accounts if a["owner_type"] == PLATFORM and a["purpose"] in (
