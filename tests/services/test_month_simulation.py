@@ -38,7 +38,7 @@ from models.ledger import LedgerAccount
 from models.orders import Order, OrderLine, Payment, Refund
 from models.settlement import SettlementStatement
 from models.withdrawals import Withdrawal
-from services import after_sales, clock, commissions, ledger, orders, payments, settlement, withdrawals
+from services import after_sales, clock, commissions, consignment, ledger, orders, payments, referral, settlement, withdrawals
 from services.access import Grants
 from services.errors import DomainError, ErrorCode
 from services.ledger import MERCHANT, PLATFORM, Purpose
@@ -114,8 +114,6 @@ async def _buy_wholesale(sim: Sim, buyer, address, wholesale_sku) -> None:
     placed = await place(buyer, address, [(wholesale_sku.id, quantity)], consign_wholesale=at_once)
     await _pay(sim, buyer, placed)
     if not at_once:
-        from services import consignment
-
         units = await WholesaleUnit.filter(owner_id=buyer.id, order_line__order_id=placed.orders[0].id).values_list("id", flat=True)
         await consignment.consign(buyer.id, list(units))
     sim.counts["wholesale checkouts"] += 1
@@ -302,8 +300,6 @@ async def test_a_month_of_trading_keeps_the_books_whole(monkeypatch):
     for i in range(USERS):
         user, address = await make_buyer(f"u{i}")
         if upline is not None:
-            from services import referral
-
             user = await referral.bind_upline(user, upline.invite_code, source="SIGNUP")
         await fund_wallet(user, START_WALLET)
         sim.funded += START_WALLET
