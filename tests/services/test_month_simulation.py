@@ -9,10 +9,9 @@ business totals recomputed from the simulation's own rows match the ledger.
 
 `pytest -s tests/services/test_month_simulation.py` prints the totals table.
 
-Known limitation kept out of the simulation on purpose: a refund of an order whose
-merchant's statement was already approved can fail with INSUFFICIENT_FUNDS (the pending
-account was drained by the approval; being fixed in services/payments.py), so refunds here
-only touch orders paid after their merchant's last approved statement.
+Refunds also reach orders whose merchant statement was already approved: the merchant's
+pending money covers them, then its settled money, else a debt the next statement nets
+(services/payments.py); MONTH_SIM_LATE_REFUNDS=0 leaves those refunds out.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from jobs import settlement as settlement_jobs
 from jobs import withdrawals as withdrawal_jobs
 from models.consignment import Voucher, WholesaleUnit
 from models.distribution import Commission
-from models.ledger import LedgerAccount
+from models.ledger import JournalEntry, LedgerAccount
 from models.orders import Order, OrderLine, Payment, Refund
 from models.settlement import SettlementStatement
 from models.withdrawals import Withdrawal
@@ -44,7 +43,7 @@ from services.errors import DomainError, ErrorCode
 from services.ledger import MERCHANT, PLATFORM, Purpose
 from services.payouts import Destination
 from tests.catalog_factories import make_merchant, make_product, sku
-from tests.helpers import make_user
+from tests.helpers import make_user, verify_identity
 from tests.order_factories import fund_wallet, make_buyer, make_consignment_pair, place
 
 DAYS = 30
@@ -52,9 +51,10 @@ SEED = int(os.environ.get("MONTH_SIM_SEED", "20261129"))  # other seeds: MONTH_S
 USERS = 7
 START_WALLET = 150_000  # fen each user starts with (from the promotion budget)
 VOUCHER_TTL_DAYS = 8  # shorter than the month, so the expiry job has vouchers to expire
-# Refunds of orders whose merchant statement was already approved are left out (see the module
-# notes); set MONTH_SIM_LATE_REFUNDS=1 to let them happen and reproduce the INSUFFICIENT_FUNDS.
-LATE_REFUNDS = os.environ.get("MONTH_SIM_LATE_REFUNDS") == "1"
+# Refunds of orders whose merchant statement was already approved happen too (the merchant's
+# pending, then settled money cover them, else a debt the next statement nets);
+# MONTH_SIM_LATE_REFUNDS=0 leaves them out.
+LATE_REFUNDS = os.environ.get("MONTH_SIM_LATE_REFUNDS", "1") == "1"
 
 STAFF = Grants(platform={"order.manage", "withdrawal.manage", "settlement.manage", "merchant.manage", "distribution.manage"})
 BANK = Destination("BANK", "招商银行", "张三", "6225880212345678")
@@ -299,6 +299,7 @@ async def test_a_month_of_trading_keeps_the_books_whole(monkeypatch):
     upline = None
     for i in range(USERS):
         user, address = await make_buyer(f"u{i}")
+        await verify_identity(user, BANK.holder_name)  # user withdrawals need the payee's real name (RISK-3 / FIN-3)
         if upline is not None:
             user = await referral.bind_upline(user, upline.invite_code, source="SIGNUP")
         await fund_wallet(user, START_WALLET)
@@ -396,7 +397,12 @@ async def test_a_month_of_trading_keeps_the_books_whole(monkeypatch):
     assert sum(a["balance"] for a in accounts if a["purpose"] == Purpose.CONSIGNMENT_PENDING) == unsettled
     stated = sum(await SettlementStatement.filter(status="APPROVED").values_list("net_payable", flat=True))
     withdrawn = sum(await Withdrawal.filter(owner_type=MERCHANT).exclude(status__in=["REJECTED", "FAILED"]).values_list("amount", flat=True))
-    assert sum(a["balance"] for a in accounts if a["purpose"] == Purpose.MERCHANT_SETTLED) == stated - withdrawn
+    settled_now = sum(a["balance"] for a in accounts if a["purpose"] == Purpose.MERCHANT_SETTLED)
+    pending_now = sum(a["balance"] for a in accounts if a["purpose"] == Purpose.MERCHANT_PENDING)
+    covers = sum(await JournalEntry.filter(account__purpose=Purpose.MERCHANT_SETTLED, transaction__kind="MERCHANT_REFUND_COVER").values_list("amount", flat=True))
+    # settled = approved nets − withdrawals, less what refunds took back from it (covers: negative),
+    # plus any debt an approval could not take (pending left below zero)
+    assert settled_now == stated - withdrawn + covers - min(pending_now, 0), (settled_now, stated, withdrawn, covers, pending_now)
     # what the users hold + what the merchants hold + the platform's revenue = money brought in
     users_and_merchants = sum(a["balance"] for a in accounts if a["owner_type"] in (ledger.USER, MERCHANT))
     platform_kept = sum(a["balance"] for a in accounts if a["owner_type"] == PLATFORM and a["purpose"] in (
