@@ -8,10 +8,11 @@ import settings
 
 from models.accounts import Address, User, UserIdentity
 from models.merchants import Store
-from services import clock, identity, sensitive
+from services import clock, identity, sensitive, withdrawals
 from services.identity import id_check_character
+from services.payouts import Destination
 from tests.helpers import make_user, outbox, token_for
-from tests.order_factories import make_buyer, make_shop, place
+from tests.order_factories import fund_wallet, make_buyer, make_shop, place
 
 REQUEST = "mutation($p: String!) { requestSmsCode(phone: $p) { phone errors { code field } } }"
 SIGN_IN = "mutation($p: String!, $c: String!) { signInWithSms(phone: $p, code: $c) { isNewUser user { id phone } tokens { accessToken } errors { code field } } }"
@@ -75,9 +76,12 @@ async def test_no_plain_phone_or_id_number_is_stored_anywhere(api):
     await place(user, await Address.get(id=int(address["address"]["id"])), [(skus[0].id, 1)])
     submitted = (await api(SUBMIT, {"n": "欧阳娜娜", "i": ID_A}, token=token))["submitIdentity"]
     assert submitted["errors"] == []
+    # and a withdrawal to a bank account in that name
+    await fund_wallet(user, 10_000)
+    await withdrawals.request_for_user(user.id, 5_000, Destination("BANK", "招商银行", "欧阳娜娜", "6222020200007654321"), "w-1")
 
-    # then no table holds a phone number, the ID number or the real name in the clear
-    secrets = ["13712345678", "13698765432", "13587654321", "13412345678", ID_A, "欧阳娜娜"]
+    # then no table holds a phone number, the ID number, the real name or the bank account in the clear
+    secrets = ["13712345678", "13698765432", "13587654321", "13412345678", ID_A, "欧阳娜娜", "6222020200007654321"]
     rows = await _all_rows()
     assert len(rows) > 10
     for table, text in rows:
