@@ -97,8 +97,9 @@ def _tune_gc() -> None:
     gc.set_threshold(7000, 20, 100)
 
 
-def create_app(*, debug: bool = settings.DEBUG, manage_database: bool = True) -> Starlette:
-    """`manage_database=False` when the caller (tests, benchmarks) already set up Tortoise."""
+def create_app(*, debug: bool = settings.DEBUG, manage_database: bool = True, fast_subscriptions: bool = True) -> Starlette:
+    """`manage_database=False` when the caller (tests, benchmarks) already set up Tortoise;
+    `fast_subscriptions=False` (tests) serves every subscription through GraphQL execution."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -123,7 +124,7 @@ def create_app(*, debug: bool = settings.DEBUG, manage_database: bool = True) ->
             yield
 
     graphql = GraphQLApp(
-        build_schema(debug),
+        build_schema(debug, fast_subscriptions=fast_subscriptions),
         graphql_ide="graphiql" if debug else None,
         keep_alive=True,
         keep_alive_interval=settings.WS_KEEP_ALIVE_SECONDS,

@@ -66,7 +66,8 @@ from resolvers.stores import StoreMutations, StoreQueries
 from resolvers.wallet import WalletQueries
 from resolvers.withdrawals import WithdrawalMutations, WithdrawalQueries
 from schema.types.merchants import SCALAR_MAP as MERCHANT_SCALARS
-from subscriptions.consignment import ConsignmentSubscriptions
+from schema.fast_subscriptions import Schema
+from subscriptions.consignment import ConsignmentSubscriptions, fast_my_queue_positions
 from subscriptions.consignment_stats import ConsignmentStatsSubscriptions
 from subscriptions.distribution import DistributionSubscriptions
 from subscriptions.notifications import NotificationSubscriptions
@@ -84,19 +85,22 @@ def should_mask(error: GraphQLError) -> bool:
     return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
 
 
-def extensions(debug: bool) -> list:
-    # Factories: Strawberry builds fresh extension instances per request. The parser and
-    # validation caches live at module level, so they are shared all the same; the limit
-    # rules are built once here, because the validation cache is keyed by the rule classes
-    # (per-request limiter instances would make every request a cache miss).
-    limit_rules = [
+def limit_rules() -> list:
+    return [
         *QueryDepthLimiter(max_depth=settings.MAX_QUERY_DEPTH).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.MAX_ALIASES).validation_rules,
     ]
+
+
+def extensions(debug: bool, rules: list) -> list:
+    # Factories: Strawberry builds fresh extension instances per request. The parser and
+    # validation caches live at module level, so they are shared all the same; the limit
+    # rules are built once per schema, because the validation cache is keyed by the rule
+    # classes (per-request limiter instances would make every request a cache miss).
     exts = [
         partial(ParserCache, maxsize=256),
         partial(ValidationCache, maxsize=256),
-        partial(AddValidationRules, limit_rules),
+        partial(AddValidationRules, rules),
         partial(MaxTokensLimiter, max_token_count=settings.MAX_TOKENS),
     ]
     if not debug:
@@ -358,14 +362,41 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return super().complete_value(return_type, field_details_list, info, path, result, position_context)
 
 
-def build_schema(debug: bool = settings.DEBUG) -> strawberry.Schema:
-    built = strawberry.Schema(
+def plain_reader(schema: strawberry.Schema, definition: StrawberryField):
+    """source -> value for a field read without GraphQL machinery (schema/fast_subscriptions.py):
+    an attribute, or a plain synchronous resolver that needs no `info`; else None."""
+    if definition.base_resolver is None:
+        return _attribute_getter(definition) if definition.is_basic_field else None
+    lean = _lean_resolver(schema, definition)
+    if lean is None or lean[1]:
+        return None
+    resolve = lean[0]
+    return lambda source: resolve(source, None)
+
+
+def _masked(error: GraphQLError) -> GraphQLError | None:
+    return MaskErrors(should_mask_error=should_mask).anonymise_error(error) if should_mask(error) else None
+
+
+# Subscription fields served by compiled projections (schema/fast_subscriptions.py): the
+# ones with many subscribers per event.
+FAST_SUBSCRIPTIONS = {"myQueuePositions": fast_my_queue_positions}
+
+
+def build_schema(debug: bool = settings.DEBUG, *, fast_subscriptions: bool = True) -> strawberry.Schema:
+    rules = limit_rules()
+    built = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=extensions(debug),
+        extensions=extensions(debug, rules),
         execution_context_class=ExecutionContext,
         config=StrawberryConfig(scalar_map={**MERCHANT_SCALARS}),
+        fast_subscriptions=FAST_SUBSCRIPTIONS if fast_subscriptions else None,
+        validation_rules=rules,
+        max_tokens=settings.MAX_TOKENS,
+        mask_error=None if debug else _masked,
+        plain_resolver=plain_reader,
     )
     install_fast_paths(built)
     return built

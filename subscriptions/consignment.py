@@ -9,7 +9,6 @@ units joining the queue later.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
@@ -22,9 +21,9 @@ from schema.errors import ApiError
 from schema.types.consignment import QueuePosition, QueuePositionsUpdate, WholesaleUnit
 from services import consignment
 from services.consignment_math import position_after
-from services.errors import ErrorCode
+from services.errors import DomainError, ErrorCode
 from services.events import user_channel
-from subscriptions.hub import SlowConsumer, get_broadcast, listen
+from subscriptions.hub import SlowConsumer, event_data, get_broadcast, listen
 from subscriptions.sessions import SessionGuard
 
 def _update(product_id: int, mine: dict[int, tuple[UnitRow, int]], sold: list[int]) -> QueuePositionsUpdate:
@@ -47,13 +46,8 @@ class ConsignmentSubscriptions:
         self, info: Info, product_id: Annotated[strawberry.ID, strawberry.argument(description="The wholesale product.")]
     ) -> AsyncGenerator[QueuePositionsUpdate, None]:
         pid = parse_id(product_id, "productId")
-        user_id = viewer(info).id
-        guard = SessionGuard(info.context.session_id)
-        try:
-            async for event in _positions(pid, user_id, guard):
-                yield event
-        except SlowConsumer:
-            raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None
+        async for update in _watch(pid, viewer(info).id, SessionGuard(info.context.session_id)):
+            yield update
 
     @strawberry.subscription(description="Each of my consigned units the moment it is sold, with the sale details.", extensions=login_required())
     async def my_consignment_sales(self, info: Info) -> AsyncGenerator[WholesaleUnit, None]:
@@ -71,6 +65,27 @@ class ConsignmentSubscriptions:
             raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None
 
 
+def fast_my_queue_positions(context, arguments: dict) -> AsyncGenerator[QueuePositionsUpdate, None] | None:
+    """myQueuePositions for schema/fast_subscriptions.py (thousands watch one queue). None
+    (nobody signed in, a malformed id) leaves the request to the resolver above, which
+    reports the error."""
+    if context.viewer is None:
+        return None
+    try:
+        pid = parse_id(arguments["productId"], "productId")
+    except DomainError:
+        return None
+    return _watch(pid, context.viewer.id, SessionGuard(context.session_id))
+
+
+async def _watch(pid: int, user_id: int, guard: SessionGuard) -> AsyncGenerator[QueuePositionsUpdate, None]:
+    try:
+        async for update in _positions(pid, user_id, guard):
+            yield update
+    except SlowConsumer:
+        raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None
+
+
 async def _positions(pid: int, user_id: int, guard: SessionGuard) -> AsyncGenerator[QueuePositionsUpdate, None]:
     me = str(user_id)
     # Subscribe first, then read the positions: an event in between is applied, not lost.
@@ -80,7 +95,7 @@ async def _positions(pid: int, user_id: int, guard: SessionGuard) -> AsyncGenera
         sold: list[int] = []
         changed = False  # since the last update sent
         async for raw in subscriber:
-            event = json.loads(raw.message)
+            event = event_data(raw)
             await guard.check()
             if event.get("type") == "queued":
                 # Someone else's unit joined behind everyone: nobody's position changes.

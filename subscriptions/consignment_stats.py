@@ -21,7 +21,6 @@ without deltas but scans the day's orders every second while sales go on.)
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncGenerator
 from datetime import timedelta
@@ -35,7 +34,7 @@ from schema.types.consignment_stats import LiveConsignmentStats
 from services import clock, consignment_stats as stats
 from services.errors import ErrorCode
 from services.events import admin_channel
-from subscriptions.hub import SlowConsumer, get_broadcast
+from subscriptions.hub import SlowConsumer, event_data, get_broadcast
 from subscriptions.sessions import AdminGuard
 
 PERMISSION = "consignment.manage"
@@ -69,7 +68,7 @@ async def live_counters(guard: AdminGuard) -> AsyncGenerator[stats.LiveCounters,
                     counters = fresh
                     yield counters
                 continue
-            changed = stats.apply_event(counters, json.loads(raw.message))
+            changed = stats.apply_event(counters, event_data(raw))
             if changed is not None:
                 counters = changed
                 yield counters

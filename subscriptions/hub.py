@@ -21,6 +21,26 @@ from broadcaster import Broadcast, Event
 log = logging.getLogger(__name__)
 
 
+class SharedEvent(Event):
+    """An event as every subscriber of its channel receives it: its JSON is parsed once,
+    not once per subscriber (thousands may watch one queue)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, channel: str, message: str) -> None:
+        super().__init__(channel, message)
+        self._data: dict | None = None
+
+
+def event_data(event: Event) -> dict:
+    """The event's JSON message, parsed (once, for a SharedEvent). Treat it as read-only."""
+    if not isinstance(event, SharedEvent):
+        return json.loads(event.message)
+    if event._data is None:
+        event._data = json.loads(event.message)
+    return event._data
+
+
 class SlowConsumer(Exception):
     """The subscriber fell too far behind and was dropped."""
 
@@ -54,7 +74,8 @@ class BoundedBroadcast(Broadcast):
     async def _listener(self) -> None:
         while True:
             try:
-                event = await self._backend.next_published()
+                published = await self._backend.next_published()
+                event = SharedEvent(published.channel, published.message)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a backend hiccup must not end delivery for the process
@@ -121,4 +142,4 @@ async def listen(channel: str) -> AsyncIterator[dict]:
     """Yield the JSON events published on `channel` (ids only; load fresh data from them)."""
     async with get_broadcast().subscribe(channel) as subscriber:
         async for event in subscriber:
-            yield json.loads(event.message)
+            yield event_data(event)

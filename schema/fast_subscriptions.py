@@ -1,0 +1,247 @@
+"""Subscription events without a GraphQL execution per event and subscriber.
+
+Each event of a subscription is normally a GraphQL execution of its selection set, with
+Strawberry's extension hooks around it, per subscriber: with 2,000 sellers watching one
+queue while 10 units a second sell, that machinery, not the positions, was most of the
+server's CPU and put p99 latency over a second (bench/queue_subscribers.py).
+
+For the subscription fields registered in `Schema(fast_subscriptions=...)`, a document
+whose selection is plain data is compiled once (per query text) into a projection that
+reads the same attributes, calls the same plain resolvers and applies the types' own
+output coercion: an event costs a dict, not an execution. Plain data: fields read from
+an attribute or by a synchronous resolver without arguments, `info` or field extensions;
+scalars, enums, lists and object types; aliases, `__typename`, fragments on the same type.
+
+Anything else takes Strawberry's normal path, which then reports every error exactly as
+before: a document that does not parse or validate (with the same limit rules), other
+fields or directives, duplicate response keys, and a start the field's fast entry declines
+(it returns None: e.g. nobody signed in, a malformed id). An error raised by the event
+source after the start is reported as the normal path does: one `next` with the error
+(masked unless it is one of our coded errors), then `complete`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import strawberry
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLList,
+    GraphQLObjectType,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType as CoreOperationType,
+    SelectionSetNode,
+    get_nullable_type,
+    get_operation_ast,
+    is_leaf_type,
+    is_non_null_type,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.execution import ExecutionResult
+from strawberry.types.field import StrawberryField
+from strawberry.types.graphql import OperationType
+
+# start(context, arguments) -> the event source (values of the field's type), or None to
+# leave this request to the normal path.
+FastStart = Callable[[Any, dict[str, Any]], AsyncIterator[Any] | None]
+
+
+class _Decline(Exception):
+    """The document is not for the fast path."""
+
+
+@dataclass(frozen=True)
+class _Plan:
+    operation: OperationDefinitionNode
+    node: FieldNode
+    field: GraphQLField
+    response_key: str
+    start: FastStart
+    project: Callable[[Any], Any]
+
+
+class Schema(strawberry.Schema):
+    """strawberry.Schema whose `stream` (graphql-transport-ws, SSE, multipart) serves the
+    registered subscription fields through compiled projections."""
+
+    def __init__(
+        self,
+        *args: Any,
+        fast_subscriptions: dict[str, FastStart] | None = None,
+        validation_rules: Iterable[Any] = (),
+        max_tokens: int | None = None,
+        mask_error: Callable[[GraphQLError], GraphQLError | None] | None = None,
+        plain_resolver: Callable[[strawberry.Schema, StrawberryField], Callable[[Any], Any] | None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._fast_starts = dict(fast_subscriptions or {})
+        self._fast_rules = (*specified_rules, *validation_rules)
+        self._fast_max_tokens = max_tokens
+        self._mask_error = mask_error
+        self._plain_resolver = plain_resolver
+        self._fast_plan = lru_cache(maxsize=256)(self._compile)
+
+    async def stream(  # type: ignore[override]
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ):
+        if self._fast_starts and query and (allowed_operation_types is None or OperationType.SUBSCRIPTION in allowed_operation_types):
+            source = self._start_fast(query, operation_name, variable_values, context_value)
+            if source is not None:
+                return source
+        return await super().stream(
+            query, variable_values, context_value, root_value, operation_name, operation_extensions, allowed_operation_types
+        )
+
+    def _start_fast(self, query: str, operation_name: str | None, variables: dict | None, context: Any):
+        plan = self._fast_plan(query, operation_name)
+        if plan is None:
+            return None
+        coerced = get_variable_values(self._schema, plan.operation.variable_definitions or (), variables or {})
+        if isinstance(coerced, list):  # variable errors: the normal path reports them
+            return None
+        try:
+            arguments = get_argument_values(plan.field, plan.node, coerced)
+        except GraphQLError:
+            return None
+        source = plan.start(context, arguments)
+        if source is None:
+            return None
+        return self._fast_results(plan, source)
+
+    async def _fast_results(self, plan: _Plan, source: AsyncIterator[Any]):
+        key, project = plan.response_key, plan.project
+        try:
+            async for value in source:
+                yield ExecutionResult(data={key: project(value)}, errors=None)
+        except Exception as exc:  # noqa: BLE001 - reported to the client, as the normal path does
+            error = exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
+            self.process_errors([error])
+            if self._mask_error is not None:
+                error = self._mask_error(error) or error
+            yield ExecutionResult(data=None, errors=[error])
+        finally:
+            aclose = getattr(source, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    def _compile(self, query: str, operation_name: str | None) -> _Plan | None:
+        try:
+            document = parse(query, max_tokens=self._fast_max_tokens)
+        except GraphQLError:
+            return None
+        operation = get_operation_ast(document, operation_name)
+        if operation is None or operation.operation is not CoreOperationType.SUBSCRIPTION:
+            return None
+        if validate(self._schema, document, self._fast_rules):
+            return None
+        roots = operation.selection_set.selections
+        if operation.directives or len(roots) != 1 or not isinstance(roots[0], FieldNode) or roots[0].directives:
+            return None
+        node = roots[0]
+        start = self._fast_starts.get(node.name.value)
+        subscription_type = self._schema.subscription_type
+        if start is None or subscription_type is None:
+            return None
+        field = subscription_type.fields[node.name.value]
+        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        try:
+            project = _Compiler(self, fragments, self._plain_resolver).complete(field.type, node.selection_set)
+        except _Decline:
+            return None
+        return _Plan(operation, node, field, node.alias.value if node.alias else node.name.value, start, project)
+
+
+class _Compiler:
+    def __init__(self, schema: strawberry.Schema, fragments: dict[str, FragmentDefinitionNode], plain_resolver) -> None:
+        self.schema, self.fragments, self.plain_resolver = schema, fragments, plain_resolver
+
+    def complete(self, type_: Any, selection_set: SelectionSetNode | None) -> Callable[[Any], Any]:
+        """value -> its result, as graphql-core's completion would make it."""
+        non_null, named = is_non_null_type(type_), get_nullable_type(type_)
+        if isinstance(named, GraphQLList):
+            item = self.complete(named.of_type, selection_set)
+            inner: Callable[[Any], Any] = lambda value: [item(v) for v in value]  # noqa: E731
+        elif is_leaf_type(named):
+            if selection_set is not None:
+                raise _Decline
+            inner = named.serialize
+        elif isinstance(named, GraphQLObjectType) and named.is_type_of is None and selection_set is not None:
+            inner = self.project(named, selection_set)
+        else:  # interfaces and unions: graphql-core resolves the type
+            raise _Decline
+
+        def complete(value: Any) -> Any:
+            if value is None:
+                if non_null:  # never from our own event values; a bug if it happens
+                    raise TypeError(f"Cannot return null for non-nullable {type_}.")
+                return None
+            return inner(value)
+
+        return complete
+
+    def project(self, type_: GraphQLObjectType, selection_set: SelectionSetNode) -> Callable[[Any], dict]:
+        readers: list[tuple[str, Callable[[Any], Any]]] = []
+        keys: set[str] = set()
+
+        def collect(selections) -> None:
+            for selection in selections:
+                if selection.directives:
+                    raise _Decline
+                if isinstance(selection, FieldNode):
+                    key = selection.alias.value if selection.alias else selection.name.value
+                    if key in keys:  # merging repeated fields is graphql-core's business
+                        raise _Decline
+                    keys.add(key)
+                    readers.append((key, self.field(type_, selection)))
+                    continue
+                if isinstance(selection, InlineFragmentNode):
+                    condition, inner = selection.type_condition, selection.selection_set
+                else:
+                    fragment = self.fragments[selection.name.value]
+                    if fragment.directives:
+                        raise _Decline
+                    condition, inner = fragment.type_condition, fragment.selection_set
+                if condition is not None and condition.name.value != type_.name:
+                    raise _Decline
+                collect(inner.selections)
+
+        collect(selection_set.selections)
+
+        def project(source: Any) -> dict:
+            return {key: read(source) for key, read in readers}
+
+        return project
+
+    def field(self, type_: GraphQLObjectType, node: FieldNode) -> Callable[[Any], Any]:
+        name = node.name.value
+        if name == "__typename":
+            return lambda source, typename=type_.name: typename
+        field = type_.fields[name]
+        definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        if node.arguments or field.args or not isinstance(definition, StrawberryField) or definition.extensions:
+            raise _Decline
+        read = self.plain_resolver(self.schema, definition) if self.plain_resolver is not None else None
+        if read is None:
+            raise _Decline
+        complete = self.complete(field.type, node.selection_set)
+        return lambda source: complete(read(source))
