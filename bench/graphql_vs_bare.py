@@ -142,7 +142,8 @@ def pin_prefixes(enabled: bool) -> tuple[list[str], list[str]]:
 
 
 def start_server(
-    env: dict[str, str], port: int, log: Path, prefix: list[str], app: str = "bench.bench_app:app", workers: int = 1
+    env: dict[str, str], port: int, log: Path, prefix: list[str], app: str = "bench.bench_app:app", workers: int = 1,
+    extra: tuple[str, ...] = (),
 ) -> subprocess.Popen:
     """uvicorn; with workers > 1 the pid is uvicorn's supervisor, the workers its children
     (cpu_seconds counts them too)."""
@@ -152,6 +153,7 @@ def start_server(
         "--app-dir", str(ROOT), "--host", "127.0.0.1", "--port", str(port),
         "--log-level", "warning", "--no-access-log", "--lifespan", "on",
         *(["--workers", str(workers)] if workers > 1 else []),
+        *extra,
     ]
     with open(log, "wb") as out:
         return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -753,6 +753,8 @@ def main() -> None:
                         "a later run with the same file sells from the remaining reserve instead of seeding again")
     parser.add_argument("--compression", action=argparse.BooleanOptionalAction, default=True,
                         help="clients offer permessage-deflate, as browsers do (default on)")
+    parser.add_argument("--server-deflate", action=argparse.BooleanOptionalAction, default=False,
+                        help="the server accepts permessage-deflate (default off, as the Procfile serves)")
     parser.add_argument("--timeline", type=float, default=5.0, help="seconds per line of the timeline (0: none; default 5)")
     parser.add_argument("--tracemalloc", type=int, default=0, metavar="FRAMES",
                         help="run the server under tracemalloc with this many frames and print the top allocations (slow)")
@@ -838,7 +840,9 @@ def run(args, tmp: Path, redis: bool, reserve: int, server_prefix: list[str], cl
     port = free_port()
     base, url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/graphql"
     log = tmp / "server.log"
-    server = start_server(env, port, log, server_prefix, app=SERVER_APP)
+    # As the Procfile serves: permessage-deflate only with --server-deflate.
+    deflate = ("--ws-per-message-deflate", "true" if args.server_deflate else "false")
+    server = start_server(env, port, log, server_prefix, app=SERVER_APP, extra=deflate)
     clients = sampler = None
     try:
         wait_ready(server, base, log)
@@ -851,7 +855,7 @@ def run(args, tmp: Path, redis: bool, reserve: int, server_prefix: list[str], cl
               + (", graphql-core per-event memo PATCHED (experiment)" if args.patch_graphql_memo else "")
               + (f", code overlay {args.code_overlay}" if args.code_overlay else ""))
         print(f"clients    {args.client_procs} process(es), websockets {_websockets_version()}, "
-              f"permessage-deflate {'offered' if args.compression else 'off'}; seller: {args.seller}, "
+              f"permessage-deflate {'offered' if args.compression else 'off'} by clients, {'accepted' if args.server_deflate else 'declined'} by the server; seller: {args.seller}, "
               f"{args.rate:g}/s for {args.duration:g} s", flush=True)
         mem_base = fetch_memory_top(base) if args.tracemalloc else None
         rss0 = rss_kib(server.pid)

@@ -125,9 +125,12 @@ def sellable_problem(sku: Sku, now) -> tuple[ErrorCode, str] | None:
     return None
 
 
-async def bought_quantities(buyer_id: int, product_ids: list[int], conn=None) -> dict[int, int]:
-    """Units of each product the buyer has ordered and not had cancelled or refunded."""
+async def bought_quantities(buyer_id: int, product_ids: list[int], conn=None, *, besides_payment: int | None = None) -> dict[int, int]:
+    """Units of each product the buyer has ordered and not had cancelled or refunded
+    (besides those of the payment being placed)."""
     query = OrderLine.filter(order__buyer_id=buyer_id, product_id__in=product_ids).exclude(order__status=CANCELLED)
+    if besides_payment is not None:
+        query = query.exclude(order__payment_id=besides_payment)
     if conn is not None:
         query = query.using_db(conn)
     rows = await query.group_by("product_id").annotate(
@@ -197,18 +200,6 @@ async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
                 currency=settings.CURRENCY, expires_at=now + timedelta(minutes=settings.ORDER_PAY_TIMEOUT_MINUTES),
                 idempotency_key=key, request_hash=fingerprint, using_db=conn,
             )
-            for line in sorted(lines, key=lambda ln: (ln.product_id, ln.sku_id)):
-                try:
-                    await stock.adjust_stock(
-                        line.sku_id, -line.quantity, stock.ORDER_RESERVE,
-                        reference_type="PAYMENT", reference_id=str(payment.id), actor_id=buyer_id,
-                    )
-                except DomainError as exc:
-                    if exc.code == ErrorCode.INSUFFICIENT_STOCK:
-                        title = skus[line.sku_id].product.title
-                        raise DomainError(ErrorCode.INSUFFICIENT_STOCK, f"Not enough {title} in stock.", "items") from None
-                    raise
-            await _check_limits(buyer_id, lines, skus, conn)
             orders = []
             for total in totals:
                 orders.append(
@@ -216,6 +207,11 @@ async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
                                         [ln for ln in lines if ln.merchant_id == total.merchant_id], skus, request.note,
                                         request.consign_wholesale)
                 )
+            # Stock after the order rows: reserving locks the product row, which every order
+            # of that product waits for, so it is held from here to the commit only. The
+            # purchase limit is checked under that lock (one buyer's concurrent checkouts).
+            await _reserve_stock(buyer_id, payment.id, lines, skus)
+            await _check_limits(buyer_id, payment.id, lines, skus, conn)
             if any(line.zone in order_hooks.ZONE_RULES for line in lines):  # the rules need the rows (ids)
                 created = await OrderLine.filter(order_id__in=[o.id for o in orders]).using_db(conn).order_by("id")
                 await order_hooks.run_zone_rules(buyer_id, list(created), conn)
@@ -227,6 +223,20 @@ async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
         raise
     await _bind_on_first_order(buyer_id, payment.id, request.invite_code)
     return Placed(payment, orders)
+
+
+async def _reserve_stock(buyer_id: int, payment_id: int, lines, skus: dict[int, Sku]) -> None:
+    for line in sorted(lines, key=lambda ln: (ln.product_id, ln.sku_id)):  # one lock order for all checkouts
+        try:
+            await stock.adjust_stock(
+                line.sku_id, -line.quantity, stock.ORDER_RESERVE,
+                reference_type="PAYMENT", reference_id=str(payment_id), actor_id=buyer_id,
+            )
+        except DomainError as exc:
+            if exc.code == ErrorCode.INSUFFICIENT_STOCK:
+                title = skus[line.sku_id].product.title
+                raise DomainError(ErrorCode.INSUFFICIENT_STOCK, f"Not enough {title} in stock.", "items") from None
+            raise
 
 
 async def _pickup_stores(requested: dict[int, int], merchant_ids: list[int]) -> dict[int, Store]:
@@ -241,14 +251,14 @@ async def _pickup_stores(requested: dict[int, int], merchant_ids: list[int]) -> 
     return stores
 
 
-async def _check_limits(buyer_id: int, lines, skus: dict[int, Sku], conn) -> None:
+async def _check_limits(buyer_id: int, payment_id: int, lines, skus: dict[int, Sku], conn) -> None:
     wanted: dict[int, int] = {}
     for line in lines:
         if skus[line.sku_id].product.purchase_limit:
             wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
     if not wanted:
         return
-    bought = await bought_quantities(buyer_id, list(wanted), conn)
+    bought = await bought_quantities(buyer_id, list(wanted), conn, besides_payment=payment_id)
     for product_id, qty in wanted.items():
         product = next(s.product for s in skus.values() if s.product_id == product_id)
         if bought.get(product_id, 0) + qty > product.purchase_limit:

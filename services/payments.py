@@ -84,22 +84,27 @@ async def _settle(payment: Payment, method: str, trade_no: str, source_account_i
     for order in orders:
         if order.pay_amount:
             postings += [Posting(clearing, -order.pay_amount), Posting(accounts[pending_keys[order.merchant_id]], order.pay_amount)]
+    lines = await OrderLine.filter(order__payment_id=payment.id).using_db(conn).order_by("product_id", "sku_id")
+    for order in orders:
+        await order_states.transition(order, "pay", conn=conn)
+        emit(merchant_channel(order.merchant_id), {"type": "new_order", "orderId": str(order.id)})
+        await messages.queue(order.buyer_id, "ORDER_PAID", {"orderNo": order.order_no, "amount": order.pay_amount}, conn)
+        await messages.queue_for_merchant(order.merchant_id, "NEW_ORDER", {"orderNo": order.order_no}, conn)
+    # Rows every payment to this merchant or of this product waits for come last, so they
+    # are held for as little of the transaction as possible: the merchant's pending account
+    # (the payment's posting, before the hooks that move money on from it), then the
+    # product and SKU rows (sales counts; ascending: checkout's lock order).
     if payment.amount:
         await ledger.post(
             "ORDER_PAYMENT", postings, idempotency_key=f"payment:{payment.id}:paid",
             reference_type="PAYMENT", reference_id=str(payment.id),
         )
-    lines = await OrderLine.filter(order__payment_id=payment.id).using_db(conn).order_by("product_id", "sku_id")
-    for line in lines:  # product ids ascending: the same lock order as checkout
-        await Product.filter(id=line.product_id).using_db(conn).update(sales_count=F("sales_count") + line.quantity)
-        await Sku.filter(id=line.sku_id).using_db(conn).update(sales_count=F("sales_count") + line.quantity)
     for order in orders:
-        await order_states.transition(order, "pay", conn=conn)
         # The hooks take the order's lines from here rather than each reading them again.
         await order_hooks.order_paid(order, conn, [ln for ln in lines if ln.order_id == order.id])
-        emit(merchant_channel(order.merchant_id), {"type": "new_order", "orderId": str(order.id)})
-        await messages.queue(order.buyer_id, "ORDER_PAID", {"orderNo": order.order_no, "amount": order.pay_amount}, conn)
-        await messages.queue_for_merchant(order.merchant_id, "NEW_ORDER", {"orderNo": order.order_no}, conn)
+    for line in lines:
+        await Product.filter(id=line.product_id).using_db(conn).update(sales_count=F("sales_count") + line.quantity)
+        await Sku.filter(id=line.sku_id).using_db(conn).update(sales_count=F("sales_count") + line.quantity)
     return orders
 
 

@@ -106,6 +106,11 @@ async def test_same_messages_as_graphql_execution_and_no_execution_per_event(app
         for _ in range(3):
             await _retail_sale(retail)
             messages.append(await _both([fast, normal]))
+    for _ in range(200):  # both connections closed: their hub subscriptions end too
+        if not consignment_subscribers(consignment.queue_channel(wholesale.product_id)):
+            break
+        await asyncio.sleep(0.01)
+    assert consignment_subscribers(consignment.queue_channel(wholesale.product_id)) == 0
     for fast_message, normal_message in messages:
         assert fast_message == normal_message
     data = [m[0]["payload"]["data"]["watch"] for m in messages]
