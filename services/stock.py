@@ -70,8 +70,11 @@ async def adjust_stock(
         raise DomainError(ErrorCode.INVALID_INPUT, "Unknown stock movement reason.", "reason")
     async with unit_of_work() as conn:
         # One statement finds the SKU's product and merchant and locks the product row
-        # (FOR UPDATE OF p: that row only; SQLite serialises writers anyway).
-        lock = " FOR UPDATE OF p" if conn.capabilities.dialect == "postgres" else ""
+        # (OF p: that row only; SQLite serialises writers anyway). NO KEY UPDATE, the lock an
+        # UPDATE of its non-key columns takes: a FOR UPDATE would also wait for the KEY SHARE
+        # locks that inserting order lines (foreign keys) take, and a checkout reserves stock
+        # after inserting its lines: two checkouts would deadlock on each other's.
+        lock = " FOR NO KEY UPDATE OF p" if conn.capabilities.dialect == "postgres" else ""
         rows = await conn.execute_query_dict(
             sql(
                 conn,
