@@ -755,6 +755,8 @@ def main() -> None:
                         help="clients offer permessage-deflate, as browsers do (default on)")
     parser.add_argument("--server-deflate", action=argparse.BooleanOptionalAction, default=False,
                         help="the server accepts permessage-deflate (default off, as the Procfile serves)")
+    parser.add_argument("--server-ws", default="auto", choices=["auto", "websockets", "websockets-sansio", "wsproto"],
+                        help="uvicorn's WebSocket implementation (--ws; default auto)")
     parser.add_argument("--timeline", type=float, default=5.0, help="seconds per line of the timeline (0: none; default 5)")
     parser.add_argument("--tracemalloc", type=int, default=0, metavar="FRAMES",
                         help="run the server under tracemalloc with this many frames and print the top allocations (slow)")
@@ -841,8 +843,8 @@ def run(args, tmp: Path, redis: bool, reserve: int, server_prefix: list[str], cl
     base, url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/graphql"
     log = tmp / "server.log"
     # As the Procfile serves: permessage-deflate only with --server-deflate.
-    deflate = ("--ws-per-message-deflate", "true" if args.server_deflate else "false")
-    server = start_server(env, port, log, server_prefix, app=SERVER_APP, extra=deflate)
+    extra = ("--ws-per-message-deflate", "true" if args.server_deflate else "false", "--ws", args.server_ws)
+    server = start_server(env, port, log, server_prefix, app=SERVER_APP, extra=extra)
     clients = sampler = None
     try:
         wait_ready(server, base, log)
@@ -855,7 +857,7 @@ def run(args, tmp: Path, redis: bool, reserve: int, server_prefix: list[str], cl
               + (", graphql-core per-event memo PATCHED (experiment)" if args.patch_graphql_memo else "")
               + (f", code overlay {args.code_overlay}" if args.code_overlay else ""))
         print(f"clients    {args.client_procs} process(es), websockets {_websockets_version()}, "
-              f"permessage-deflate {'offered' if args.compression else 'off'} by clients, {'accepted' if args.server_deflate else 'declined'} by the server; seller: {args.seller}, "
+              f"permessage-deflate {'offered' if args.compression else 'off'} by clients, {'accepted' if args.server_deflate else 'declined'} by the server (uvicorn --ws {args.server_ws}); seller: {args.seller}, "
               f"{args.rate:g}/s for {args.duration:g} s", flush=True)
         mem_base = fetch_memory_top(base) if args.tracemalloc else None
         rss0 = rss_kib(server.pid)

@@ -99,7 +99,9 @@ async def _positions(pid: int, user_id: int, guard: SessionGuard) -> AsyncGenera
             await guard.check()
             if event.get("type") == "queued":
                 # Someone else's unit joined behind everyone: nobody's position changes.
-                unit = await UnitRow.get_or_none(id=int(event["unitId"])) if event.get("ownerId") == me else None
+                # By owner and product too: a stray event (another deployment on the same Redis)
+                # must not put someone else's unit into my positions.
+                unit = await UnitRow.get_or_none(id=int(event["unitId"]), owner_id=user_id, product_id=pid) if event.get("ownerId") == me else None
                 if unit is not None and unit.id not in mine:
                     mine[unit.id] = (unit, int(event["length"]))
                     changed = True
@@ -115,7 +117,7 @@ async def _positions(pid: int, user_id: int, guard: SessionGuard) -> AsyncGenera
                         mine[unit_id] = (unit, moved)
                         changed = True
                 if event.get("type") == "returned" and event.get("ownerId") == me:
-                    unit = await UnitRow.get_or_none(id=int(event["unitId"]))
+                    unit = await UnitRow.get_or_none(id=int(event["unitId"]), owner_id=user_id, product_id=pid)
                     if unit is not None:  # back at the head, behind units that came back before it and were consigned earlier
                         mine[unit.id] = (unit, int(event.get("position", 1)))
                         changed = True
