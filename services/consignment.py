@@ -69,6 +69,16 @@ async def _lock_queue(conn, product_id: int) -> ConsignmentQueue:
     return await ConsignmentQueue.get(product_id=product_id).using_db(conn)
 
 
+async def _lock_queue_row(conn, product_id: int) -> None:
+    """_lock_queue without reading the row back: one statement once the row exists."""
+    if conn.capabilities.dialect != "postgres":  # SQLite serialises writers: make sure it exists
+        await _lock_queue(conn, product_id)
+        return
+    locked = await conn.execute_query_dict(sql(conn, "SELECT id FROM consignment_queue WHERE product_id = ? FOR UPDATE"), [product_id])
+    if not locked:
+        await _lock_queue(conn, product_id)
+
+
 async def _queue_length(conn, product_id: int) -> int:
     return await WholesaleUnit.filter(product_id=product_id, status=QUEUED).using_db(conn).count()
 
@@ -212,30 +222,35 @@ async def match_retail_order(order: Order, conn) -> list[Match]:
         await Product.filter(id__in=[ln.product_id for ln in lines], voucher_product_id__isnull=False)
         .using_db(conn).values_list("id", "voucher_product_id")
     )
+    if not targets:
+        return []
     buyer = await User.get(id=order.buyer_id).using_db(conn)
+    # Everything a sale reads that does not depend on the units picked is read before the
+    # queue row is locked: every retail payment of the product waits for that row, so from
+    # the lock to the commit there are only the pick, the units and the money.
+    policies = {wid: await policy_for(wid, conn) for wid in sorted(set(targets.values()))}
+    money = MatchAccounts.keys(order.merchant_id)
+    accounts = await ledger.account_ids(list(money))
     matches: list[Match] = []
-    merchant_pending = None
     for line in lines:
         wholesale_id = targets.get(line.product_id)
         if wholesale_id is None:
             continue
-        await _lock_queue(conn, wholesale_id)
+        await _lock_queue_row(conn, wholesale_id)
         units = await _pick(conn, wholesale_id, line.quantity, buyer.upline_id)
         if not units:
             continue
-        policy = await policy_for(wholesale_id, conn)
-        if merchant_pending is None:
-            merchant_pending = (await ledger.get_account(MERCHANT, order.merchant_id, Purpose.MERCHANT_PENDING)).id
+        sellers = await ledger.account_ids([_seller_key(u.owner_id) for u in units])  # one query
         now = clock.now()
         for unit in units:
-            split = split_sale(line.unit_price, policy)
+            split = split_sale(line.unit_price, policies[wholesale_id])
             taken = await WholesaleUnit.filter(id=unit.id, status=QUEUED).using_db(conn).update(
                 status=MATCHED, matched_line_id=line.id, matched_order_id=order.id, buyer_id=order.buyer_id,
                 sale_price=line.unit_price, fee=split.fee, reward=split.reward, matched_at=now,
             )
             if taken != 1:  # cannot happen under the queue lock; refuse rather than double-sell
                 raise DomainError(ErrorCode.INVALID_TRANSITION, "Queue changed during the sale.")
-            await _book_match(unit, line, split, merchant_pending)
+            await _book_match(unit, line, split, MatchAccounts(*(accounts[k] for k in money), sellers[_seller_key(unit.owner_id)]))
             matches.append(Match(unit.id, unit.owner_id, unit.queue_key, split))
             emit(queue_channel(wholesale_id), {"type": "sold", "key": unit.queue_key, "unitId": str(unit.id), "ownerId": str(unit.owner_id)})
             emit(user_channel(unit.owner_id), {"type": "consignment_sold", "unitId": str(unit.id)})
@@ -243,18 +258,39 @@ async def match_retail_order(order: Order, conn) -> list[Match]:
     return matches
 
 
+def _seller_key(owner_id: int) -> ledger.AccountKey:
+    return (ledger.USER, owner_id, Purpose.CONSIGNMENT_PENDING, "CNY")
+
+
+@dataclass(frozen=True)
+class MatchAccounts:
+    """The ledger accounts a sale moves money between."""
+
+    merchant_pending: int
+    fee_revenue: int
+    budget: int  # the consignment reward's source (promotion expense)
+    seller: int
+
+    @staticmethod
+    def keys(merchant_id: int) -> tuple[ledger.AccountKey, ...]:
+        """Keys of the first three, in field order."""
+        return (
+            (MERCHANT, merchant_id, Purpose.MERCHANT_PENDING, "CNY"),
+            (ledger.PLATFORM, 0, Purpose.FEE_REVENUE, "CNY"),
+            (ledger.PLATFORM, 0, Purpose.PROMOTION_EXPENSE, "CNY"),
+        )
+
+
 async def _seller_pending(owner_id: int) -> int:
     return (await ledger.user_account(owner_id, Purpose.CONSIGNMENT_PENDING)).id
 
 
-async def _book_match(unit: WholesaleUnit, line: OrderLine, split: SaleSplit, merchant_pending: int) -> None:
-    seller = await _seller_pending(unit.owner_id)
-    postings = [Posting(merchant_pending, -line.unit_price), Posting(seller, split.proceeds)]
+async def _book_match(unit: WholesaleUnit, line: OrderLine, split: SaleSplit, accounts: MatchAccounts) -> None:
+    postings = [Posting(accounts.merchant_pending, -line.unit_price), Posting(accounts.seller, split.proceeds)]
     if split.fee:
-        postings.append(Posting((await ledger.platform_account(Purpose.FEE_REVENUE)).id, split.fee))
+        postings.append(Posting(accounts.fee_revenue, split.fee))
     if split.reward:
-        budget = (await ledger.platform_account(Purpose.PROMOTION_EXPENSE)).id
-        postings += [Posting(budget, -split.reward), Posting(seller, split.reward)]
+        postings += [Posting(accounts.budget, -split.reward), Posting(accounts.seller, split.reward)]
     if any(p.amount for p in postings):
         await ledger.post(
             "CONSIGNMENT_SALE", [p for p in postings if p.amount], idempotency_key=f"consign-match:{unit.id}:{line.id}",

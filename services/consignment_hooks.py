@@ -28,8 +28,13 @@ async def on_paid(order: Order, conn) -> None:
     await vouchers.use_for_order(order, conn)
     await consignment.create_units(order, conn)
     await vouchers.issue_for_order(order, conn)
-    await consignment.match_retail_order(order, conn)
     await grades.apply_gift_packs(order, conn)  # model 2.0: a gift pack sets the grade
+
+
+async def on_paid_match(order: Order, conn) -> None:
+    """Retail units take the head of their queue: the queue row every retail payment of that
+    product waits for, so after the other paid hooks (ON_PAID_LAST)."""
+    await consignment.match_retail_order(order, conn)
 
 
 async def on_cancelled(order: Order, conn) -> None:
@@ -61,5 +66,6 @@ async def on_line_refunded(refund: order_hooks.LineRefund, conn) -> None:
 
 order_hooks.ZONE_RULES["WHOLESALE"] = reserve_vouchers
 order_hooks.ON_PAID.append(on_paid)
+order_hooks.ON_PAID_LAST.append(on_paid_match)
 order_hooks.ON_CANCELLED.append(on_cancelled)
 order_hooks.ON_LINE_REFUNDED.append(on_line_refunded)

@@ -42,6 +42,9 @@ OrderHook = Callable[[Order, Any], Awaitable[None]]  # (order, conn)
 RefundHook = Callable[[LineRefund, Any], Awaitable[None]]
 
 ON_PAID: list[OrderHook] = []
+# After every ON_PAID hook: hooks that lock a row many payments queue on (a product's
+# consignment queue), so that it is held from there to the commit only.
+ON_PAID_LAST: list[OrderHook] = []
 ON_CANCELLED: list[OrderHook] = []  # an unpaid order was cancelled (by the buyer or the time-out)
 ON_COMPLETED: list[OrderHook] = []
 ON_PICKED_UP: list[OrderHook] = []  # store staff verified the pickup code and handed the goods over
@@ -81,7 +84,7 @@ async def order_paid(order: Order, conn: Any, lines: list[OrderLine] | None = No
     if lines is not None:
         order._paid_lines = sorted(lines, key=lambda ln: ln.id)
     try:
-        for hook in ON_PAID:
+        for hook in (*ON_PAID, *ON_PAID_LAST):
             await hook(order, conn)
     finally:
         if lines is not None:
