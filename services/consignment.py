@@ -58,25 +58,23 @@ async def policy_for(product_id: int, conn=None) -> Policy:
 
 async def _lock_queue(conn, product_id: int) -> ConsignmentQueue:
     """The product's queue row, created on first use, locked for this transaction."""
-    queue = await ConsignmentQueue.filter(product_id=product_id).using_db(conn).first()
-    if queue is None:
-        await conn.execute_query(
-            sql(conn, "INSERT INTO consignment_queue (product_id, next_key, head_key) VALUES (?, 1, 1) ON CONFLICT (product_id) DO NOTHING"),
-            [product_id],
-        )
-    if conn.capabilities.dialect == "postgres":
-        await conn.execute_query(sql(conn, "SELECT id FROM consignment_queue WHERE product_id = ? FOR UPDATE"), [product_id])
+    await _lock_queue_row(conn, product_id)
     return await ConsignmentQueue.get(product_id=product_id).using_db(conn)
 
 
 async def _lock_queue_row(conn, product_id: int) -> None:
-    """_lock_queue without reading the row back: one statement once the row exists."""
-    if conn.capabilities.dialect != "postgres":  # SQLite serialises writers: make sure it exists
-        await _lock_queue(conn, product_id)
+    """_lock_queue without reading the row back: one statement once the row exists
+    (SQLite serialises writers: there it only makes sure the row exists)."""
+    postgres = conn.capabilities.dialect == "postgres"
+    lock = "SELECT id FROM consignment_queue WHERE product_id = ? FOR UPDATE"
+    if postgres and await conn.execute_query_dict(sql(conn, lock), [product_id]):
         return
-    locked = await conn.execute_query_dict(sql(conn, "SELECT id FROM consignment_queue WHERE product_id = ? FOR UPDATE"), [product_id])
-    if not locked:
-        await _lock_queue(conn, product_id)
+    await conn.execute_query(
+        sql(conn, "INSERT INTO consignment_queue (product_id, next_key, head_key) VALUES (?, 1, 1) ON CONFLICT (product_id) DO NOTHING"),
+        [product_id],
+    )
+    if postgres:
+        await conn.execute_query(sql(conn, lock), [product_id])
 
 
 async def _queue_length(conn, product_id: int) -> int:
