@@ -19,6 +19,9 @@ DATABASE_URL: str = config("DATABASE_URL", default=f"sqlite://{BASE_DIR / 'data'
 REDIS_URL: str = config("REDIS_URL", default="")
 # Broadcast backend for subscriptions: memory:// in one process, Redis across processes.
 BROADCAST_URL: str = config("BROADCAST_URL", default=REDIS_URL or "memory://")
+# Prefix of every pub/sub channel on Redis. Channels are global to a Redis server, whatever
+# the database number in the URL: deployments (or test runs) sharing one must differ here.
+BROADCAST_CHANNEL_PREFIX: str = config("BROADCAST_CHANNEL_PREFIX", default="")
 SECRET_KEY: str = config("SECRET_KEY", default="dev-insecure-secret-key-change-me-in-production")
 
 CURRENCY: str = config("CURRENCY", default="CNY")

@@ -18,6 +18,8 @@ from urllib.parse import urlparse
 
 from broadcaster import Broadcast, Event
 
+import settings
+
 log = logging.getLogger(__name__)
 
 
@@ -112,11 +114,13 @@ class BoundedBroadcast(Broadcast):
         return len(self._subscribers.get(channel, ()))
 
 
-def create_broadcast(url: str, queue_size: int) -> BoundedBroadcast:
+def create_broadcast(url: str, queue_size: int, channel_prefix: str | None = None) -> BoundedBroadcast:
+    """channel_prefix: settings.BROADCAST_CHANNEL_PREFIX unless given (Redis only)."""
     if urlparse(url).scheme in ("redis", "rediss"):
         from subscriptions.redis_backend import RedisPubSubBackend
 
-        return BoundedBroadcast(backend=RedisPubSubBackend(url), queue_size=queue_size)
+        prefix = settings.BROADCAST_CHANNEL_PREFIX if channel_prefix is None else channel_prefix
+        return BoundedBroadcast(backend=RedisPubSubBackend(url, prefix=prefix), queue_size=queue_size)
     return BoundedBroadcast(url, queue_size=queue_size)
 
 

@@ -41,8 +41,15 @@ def redis_client(url: str) -> aioredis.Redis:
 
 
 class RedisPubSubBackend(BroadcastBackend):
-    def __init__(self, url: str, *, min_backoff: float = 0.05, max_backoff: float = 2.0, queue_size: int = 10_000) -> None:
+    """`prefix` namespaces the channels on Redis (settings.BROADCAST_CHANNEL_PREFIX): the app
+    names them without it, Redis sees them with it, and a message on a channel outside the
+    prefix never reaches the app."""
+
+    def __init__(
+        self, url: str, *, prefix: str = "", min_backoff: float = 0.05, max_backoff: float = 2.0, queue_size: int = 10_000
+    ) -> None:
         self._url = url
+        self._prefix = prefix
         self._min_backoff = min_backoff
         self._max_backoff = max_backoff
         self._channels: set[str] = set()
@@ -71,7 +78,7 @@ class RedisPubSubBackend(BroadcastBackend):
         self._channels.add(channel)
         if self.connected.is_set():
             try:
-                await self._pubsub.subscribe(channel)
+                await self._pubsub.subscribe(self._prefix + channel)
             except _CONNECTION_ERRORS:
                 pass  # the reader reconnects and subscribes to every channel again
 
@@ -79,13 +86,16 @@ class RedisPubSubBackend(BroadcastBackend):
         self._channels.discard(channel)
         if self.connected.is_set():
             try:
-                await self._pubsub.unsubscribe(channel)
+                await self._pubsub.unsubscribe(self._prefix + channel)
             except _CONNECTION_ERRORS:
                 pass
 
     async def publish(self, channel: str, message: Any) -> None:
         assert self._publisher is not None, "connect() first"
-        await self._publisher.publish(channel, message)
+        await self._publisher.publish(self._prefix + channel, message)
+
+    def _named(self, channel: str) -> str:
+        return self._prefix + channel
 
     async def next_published(self) -> Event:
         return await self._queue.get()
@@ -97,7 +107,8 @@ class RedisPubSubBackend(BroadcastBackend):
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
                 channels = set(self._channels)
-                await pubsub.subscribe(KEEPALIVE_CHANNEL, *channels)
+                named = self._named
+                await pubsub.subscribe(named(KEEPALIVE_CHANNEL), *map(named, channels))
                 self._pubsub = pubsub
                 self.connected.set()
                 backoff = self._min_backoff
@@ -105,14 +116,17 @@ class RedisPubSubBackend(BroadcastBackend):
                 # saw no connection and only updated self._channels: catch up, or those
                 # listeners would hear nothing until the next reconnect.
                 if missed := self._channels - channels:
-                    await pubsub.subscribe(*missed)
+                    await pubsub.subscribe(*map(named, missed))
                 if gone := channels - self._channels:
-                    await pubsub.unsubscribe(*gone)
+                    await pubsub.unsubscribe(*map(named, gone))
                 while True:
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                     if message is None or message.get("type") != "message":
                         continue
                     channel = message["channel"].decode()
+                    if not channel.startswith(self._prefix):
+                        continue
+                    channel = channel[len(self._prefix):]
                     if channel == KEEPALIVE_CHANNEL:
                         continue
                     event = Event(channel=channel, message=message["data"].decode())

@@ -307,3 +307,35 @@ async def test_channel_subscribed_while_the_reader_resubscribes_is_not_lost(redi
         assert (event.channel, event.message) == (late, "hello")
     finally:
         await backend.disconnect()
+
+
+async def test_channel_prefixes_keep_deployments_sharing_a_redis_apart(redis):
+    """BROADCAST_CHANNEL_PREFIX: two deployments on one Redis, the same app channel name:
+    each hears only its own events; Redis sees the prefixed names; a message published
+    outside the prefix reaches neither."""
+    from subscriptions.redis_backend import RedisPubSubBackend
+
+    tag = uuid.uuid4().hex
+    channel = f"user:{tag}"
+    a = RedisPubSubBackend(settings.REDIS_URL, prefix=f"a-{tag}:")
+    b = RedisPubSubBackend(settings.REDIS_URL, prefix=f"b-{tag}:")
+    for backend in (a, b):
+        await backend.connect()
+    try:
+        for backend in (a, b):
+            await asyncio.wait_for(backend.connected.wait(), 5)
+            await backend.subscribe(channel)
+        await wait_numsub(redis, f"a-{tag}:{channel}", 1)
+        await wait_numsub(redis, f"b-{tag}:{channel}", 1)
+        await redis.publish(channel, "unprefixed")  # nobody's
+        await a.publish(channel, "for a")
+        event = await asyncio.wait_for(a.next_published(), 2)
+        assert (event.channel, event.message) == (channel, "for a")
+        await b.publish(channel, "for b")
+        event = await asyncio.wait_for(b.next_published(), 2)
+        assert (event.channel, event.message) == (channel, "for b")
+        await asyncio.sleep(0.2)
+        assert a._queue.empty() and b._queue.empty()
+    finally:
+        for backend in (a, b):
+            await backend.disconnect()
