@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from strawberry.dataloader import DataLoader
 
-from models.accounts import Address, User
+from models.accounts import Address, User, UserIdentity
 from models.catalog import Category, Product, Sku
 from models.merchants import Merchant, MerchantCategoryRate, MerchantReview, MerchantStaff, Store, StoreStaff
 from loaders.orders import OrderLoaders
@@ -19,6 +19,16 @@ def by_id(model) -> Callable[[list[int]], Awaitable[list]]:
 
     async def load(keys: list[int]) -> list:
         found = {row.id: row for row in await model.filter(id__in=keys)}
+        return [found.get(k) for k in keys]
+
+    return load
+
+
+def one_per(model, key: str) -> Callable[[list[int]], Awaitable[list]]:
+    """The single row of `model` whose `key` (a unique column) is each id (None where missing)."""
+
+    async def load(keys: list[int]) -> list:
+        found = {getattr(row, key): row for row in await model.filter(**{f"{key}__in": keys})}
         return [found.get(k) for k in keys]
 
     return load
@@ -68,6 +78,7 @@ class Loaders:
     def __init__(self) -> None:
         self.user = DataLoader(load_fn=by_id(User))
         self.addresses_by_user = DataLoader(load_fn=grouped(Address, "user_id", ("-is_default", "-id")))
+        self.identity_by_user = DataLoader(load_fn=one_per(UserIdentity, "user_id"))
         self.merchant = DataLoader(load_fn=by_id(Merchant))
         self.category = DataLoader(load_fn=by_id(Category))
         self.product = DataLoader(load_fn=by_id(Product))

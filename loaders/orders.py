@@ -8,19 +8,9 @@ from models.merchants import Store
 from models.orders import AfterSale, Order, OrderLine, OrderStatusChange, Payment, Refund, Shipment, TrackingEvent
 
 
-def _one_per(model, key: str):
-    """The single row of `model` whose `key` is each id (None where missing)."""
-
-    async def load(keys: list[int]) -> list:
-        found = {getattr(row, key): row for row in await model.filter(**{f"{key}__in": keys})}
-        return [found.get(k) for k in keys]
-
-    return load
-
-
 class OrderLoaders:
     def __init__(self) -> None:
-        from loaders import by_id, grouped  # the generic factories live in the package root
+        from loaders import by_id, grouped, one_per  # the generic factories live in the package root
 
         self.payment = DataLoader(load_fn=by_id(Payment))
         self.order = DataLoader(load_fn=by_id(Order))
@@ -31,5 +21,5 @@ class OrderLoaders:
         self.history_by_order = DataLoader(load_fn=grouped(OrderStatusChange, "order_id"))
         self.refunds_by_order = DataLoader(load_fn=grouped(Refund, "order_id"))
         self.after_sales_by_order = DataLoader(load_fn=grouped(AfterSale, "order_id"))
-        self.shipment_by_order = DataLoader(load_fn=_one_per(Shipment, "order_id"))
+        self.shipment_by_order = DataLoader(load_fn=one_per(Shipment, "order_id"))
         self.events_by_shipment = DataLoader(load_fn=grouped(TrackingEvent, "shipment_id", ("occurred_at", "id")))

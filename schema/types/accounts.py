@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from models import accounts as m
 from schema.errors import ApiError, UserError
-from services import access, identity as identity_service
+from services import access
 from services.masking import mask_name
 from services.errors import ErrorCode
 from services.phones import mask_phone
@@ -120,7 +120,7 @@ class User:
     async def identity(self: m.User, info: Info) -> Identity | None:
         if not _can_see_private(info, self.id) and not (await info.context.grants()).has("user.read"):
             raise ApiError(ErrorCode.FORBIDDEN, "Only the owner sees this identity.")
-        return await identity_service.get_identity(self.id)
+        return await info.context.loaders.identity_by_user.load(self.id)
 
     @strawberry.field(description="Shipping addresses, default first. Visible to the owner and to support staff.")
     async def addresses(self: m.User, info: Info) -> list[Address]:

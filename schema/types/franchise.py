@@ -12,7 +12,6 @@ from models import agents as m
 from schema.errors import UserError
 from schema.types.accounts import PublicUser
 from schema.types.merchants import Store
-from services import franchise
 
 
 @strawberry.type(description="A franchise store seen by its franchisee or the merchant: who earns for it, its invite code.")
@@ -38,8 +37,8 @@ class StoreFranchise:
         return store.invite_code if store else ""
 
     @strawberry.field(description="How many users are bound to the store.")
-    async def member_count(self: m.StoreFranchise) -> int:
-        return (await franchise.member_counts([self.store_id])).get(self.store_id, 0)
+    async def member_count(self: m.StoreFranchise, info: Info) -> int:
+        return await info.context.loaders.distribution.store_member_count.load(self.store_id)
 
 
 @strawberry.type(description="My binding to a franchise store (one store per user, for good).")

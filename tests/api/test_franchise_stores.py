@@ -196,3 +196,24 @@ async def test_every_commission_of_a_line_together_never_exceeds_its_base(api):
     assert amounts == {("DISTRIBUTION", 1): 9_000, ("AGENT", 1): 100, ("AGENT", 2): 200, ("AGENT", 3): 300, ("STORE_SHARE", 1): 400}
     assert sum(amounts.values()) == 10_000
     assert await ledger.check_invariants() == []
+
+
+async def test_my_stores_member_counts_cost_one_query_whatever_the_number_of_stores(api):
+    from tests.querycount import count_queries
+
+    merchant, _, store, franchisee = await franchise_store(api)
+    owner = await token_for(await merchant.owner)
+    token = await token_for(franchisee)
+    counts = []
+    for extra in range(3):
+        with count_queries() as counter:
+            stores = (await api(MY_STORES, token=token))["myFranchiseStores"]
+        assert len(stores) == 1 + extra
+        counts.append(counter.count)
+        more = await store_in(merchant, "330000", "330100", "330106")
+        named = (await api(FRANCHISEE, {"s": str(more.id), "u": str(franchisee.id)}, token=owner))["setStoreFranchisee"]
+        assert named["errors"] == []
+        assert (await bind(api, await make_user(f"会员{extra}"), more.invite_code))["errors"] == []
+    assert counts[0] == counts[1] == counts[2]
+    stores = (await api(MY_STORES, token=token))["myFranchiseStores"]
+    assert sorted(s["memberCount"] for s in stores) == [0, 1, 1, 1]

@@ -200,3 +200,20 @@ async def test_order_address_phone_in_full_to_buyer_and_merchant_staff_only(api)
     assert seen["address"] == {"recipient": "张三", "phone": "139****0000"}
     # the snapshot JSON itself holds no phone
     assert "phone" not in (await type(order).get(id=order.id)).address
+
+
+async def test_a_page_of_users_reads_their_identities_in_one_query(api):
+    from tests.helpers import verify_identity
+    from tests.querycount import count_queries
+
+    admin = await token_for(await make_user(roles=("support",)))
+    query = "{ users(first: 50) { nodes { id identity { realName } } } }"
+    counts = []
+    for n in (1, 4):
+        for i in range(n):
+            await verify_identity(await make_user(f"u{n}{i}"), "李四")
+        with count_queries() as counter:
+            nodes = (await api(query, token=admin))["users"]["nodes"]
+        counts.append(counter.count)
+        assert sum(1 for node in nodes if node["identity"] == {"realName": "李*"}) == {1: 1, 4: 5}[n]
+    assert counts[0] == counts[1]
