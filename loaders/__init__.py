@@ -14,16 +14,6 @@ from loaders.orders import OrderLoaders
 from loaders.distribution import DistributionLoaders
 
 
-def by_id(model) -> Callable[[list[int]], Awaitable[list]]:
-    """Rows of `model` by primary key (None where missing)."""
-
-    async def load(keys: list[int]) -> list:
-        found = {row.id: row for row in await model.filter(id__in=keys)}
-        return [found.get(k) for k in keys]
-
-    return load
-
-
 def one_per(model, key: str) -> Callable[[list[int]], Awaitable[list]]:
     """The single row of `model` whose `key` (a unique column) is each id (None where missing)."""
 
@@ -32,6 +22,11 @@ def one_per(model, key: str) -> Callable[[list[int]], Awaitable[list]]:
         return [found.get(k) for k in keys]
 
     return load
+
+
+def by_id(model) -> Callable[[list[int]], Awaitable[list]]:
+    """Rows of `model` by primary key (None where missing)."""
+    return one_per(model, "id")
 
 
 def grouped(model, key: str, order: tuple[str, ...] = ("id",), **where) -> Callable[[list[int]], Awaitable[list[list]]]:

@@ -9,10 +9,10 @@ are few, so this is cheaper and exact compared with keeping deltas.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncGenerator
 
 import strawberry
+from broadcaster import Event
 from strawberry.types import Info
 
 from resolvers.common import login_required, viewer
@@ -21,7 +21,7 @@ from schema.types.reviews import ReviewCounts
 from services import access, review_queues
 from services.errors import ErrorCode
 from services.events import admin_channel
-from subscriptions.hub import SlowConsumer, get_broadcast
+from subscriptions.hub import SlowConsumer, event_data, get_broadcast
 from subscriptions.sessions import AdminGuard
 
 
@@ -45,9 +45,9 @@ class ReviewSubscriptions:
                 counts = await review_queues.counts(queues)
                 yield ReviewCounts.build(queues, counts)
                 async for raw in subscriber:
-                    due = _queues_named(raw.message, names)
+                    due = _queues_named(raw, names)
                     while subscriber.backlog():  # coalesce what arrived together
-                        due |= _queues_named((await anext(subscriber)).message, names)
+                        due |= _queues_named(await anext(subscriber), names)
                     if not due:
                         continue
                     await guard.check()
@@ -59,8 +59,8 @@ class ReviewSubscriptions:
             raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None
 
 
-def _queues_named(message: str, names: set[str]) -> set[str]:
-    event = json.loads(message)
+def _queues_named(raw: Event, names: set[str]) -> set[str]:
+    event = event_data(raw)
     if event.get("type") != review_queues.EVENT_TYPE:
         return set()
     queue = event.get("queue")
