@@ -11,6 +11,7 @@ from tortoise.migrations.api.migrate import migrate as run_migrations
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 import settings
+from services import clock
 
 
 async def reset_database() -> None:
@@ -37,6 +38,7 @@ async def migrate() -> None:
     await run_migrations(config=settings.TORTOISE_ORM)
     await Tortoise.close_connections()
     # The migration run leaves Tortoise with historical model states: start afresh.
+    clock.drive_orm_timestamps()
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     try:
         await sync_catalog()
@@ -48,6 +50,7 @@ async def migrate() -> None:
 
 async def pending_model_changes() -> list[str]:
     """Names of migrations `makemigrations` would write: empty when models and migrations agree."""
+    clock.drive_orm_timestamps()
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     try:
         writers = await MigrationAutodetector(Tortoise.apps, settings.TORTOISE_ORM["apps"]).changes()
@@ -58,6 +61,8 @@ async def pending_model_changes() -> list[str]:
 
 async def seed_demo() -> None:
     from services import demo
+
+    clock.drive_orm_timestamps()
 
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     try:
@@ -70,6 +75,8 @@ async def seed_demo() -> None:
 async def rotate_keys(batch_size: int) -> int:
     """Re-encrypt every `*_cipher` column under the first key of DATA_KEYS (services/key_rotation)."""
     from services import key_rotation
+
+    clock.drive_orm_timestamps()
 
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     try:

@@ -20,13 +20,14 @@ import jobs.grades  # noqa: F401
 import jobs.settlement  # noqa: F401
 import settings
 from jobs.runner import run_due_jobs, worker_id
-from services import events
+from services import clock, events
 from subscriptions.hub import create_broadcast
 
 log = logging.getLogger("worker")
 
 
 async def main(once: bool = False) -> None:
+    clock.drive_orm_timestamps()
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     broadcast = create_broadcast(settings.BROADCAST_URL, settings.SUBSCRIBER_QUEUE_SIZE)
     await broadcast.connect()

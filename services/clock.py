@@ -1,14 +1,47 @@
-"""The one place services read the time, so tests can move it."""
+"""The one place services read the time, so tests can start it at a chosen instant and move it.
+
+In production the clock is the wall clock. With `CLOCK_START` set (tests, demos, and the
+servers a test starts) it reads that instant when the process starts and runs on from it in
+real time; `advance()` moves it forward and `reset()` takes it back to the start. The ORM's
+`auto_now` timestamps follow the same clock once `drive_orm_timestamps()` has run, so a row
+written after `advance()` is dated like everything else the services compare it with.
+"""
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import datetime, timedelta, timezone
 
-_offset = timedelta(0)
+_base = timedelta(0)  # the start instant minus the wall clock (zero without a start)
+_offset = timedelta(0)  # what advance() added since the last reset
+_start: datetime | None = None
+
+
+def _wall() -> datetime:
+    return datetime.fromtimestamp(time.time(), timezone.utc)
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc) + _offset
+    return _wall() + _base + _offset
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 instant; one without a zone is UTC."""
+    instant = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
+
+
+def start_at(instant: datetime | None) -> None:
+    """From now on the clock reads `instant` and runs on from it (None: the wall clock)."""
+    global _start, _base, _offset
+    _start = instant
+    _base = (instant - _wall()) if instant is not None else timedelta(0)
+    _offset = timedelta(0)
+
+
+def start() -> datetime | None:
+    return _start
 
 
 def advance(delta: timedelta) -> None:
@@ -18,5 +51,21 @@ def advance(delta: timedelta) -> None:
 
 
 def reset() -> None:
-    global _offset
-    _offset = timedelta(0)
+    """Back to the start instant (or the wall clock), as at the beginning of a test."""
+    start_at(_start)
+
+
+def drive_orm_timestamps() -> None:
+    """Make Tortoise's `auto_now` / `auto_now_add` read this clock (it calls
+    `tortoise.timezone.now()` at every save)."""
+    from tortoise import timezone as orm_timezone
+
+    def orm_now() -> datetime:
+        moment = now()
+        return moment if orm_timezone.get_use_tz() else moment.replace(tzinfo=None)
+
+    orm_timezone.now = orm_now
+
+
+if os.environ.get("CLOCK_START"):
+    start_at(parse_instant(os.environ["CLOCK_START"]))

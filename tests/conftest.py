@@ -1,5 +1,9 @@
 """Test setup: one database per session (SQLite file by default; PostgreSQL when
-DATABASE_URL is set), migrated with the real migrations, emptied before each test."""
+DATABASE_URL is set), migrated with the real migrations, emptied before each test.
+
+The service clock starts every test at a fixed instant, TEST_CLOCK_START (default below: a
+Wednesday, 10:00 business time), never at today's date; CI repeats the date-sensitive tests
+(marker `clock`) at a Sunday, a month's last day and New Year's Eve 23:30."""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ import tempfile
 from pathlib import Path
 
 # Settings are read at import: configure before anything imports them.
+DEFAULT_CLOCK_START = "2026-06-10T10:00:00+08:00"
+os.environ["CLOCK_START"] = os.environ.get("TEST_CLOCK_START") or DEFAULT_CLOCK_START
 _tmp = Path(tempfile.mkdtemp(prefix="socialmall-tests-"))
 os.environ.setdefault("DATABASE_URL", f"sqlite://{_tmp / 'test.sqlite3'}")
 os.environ["SMS_SENDER"] = "memory"
@@ -37,6 +43,7 @@ async def database():
     from tortoise.migrations.api.migrate import migrate
 
     await reset_database()
+    clock.drive_orm_timestamps()
     await migrate(config=settings.TORTOISE_ORM)
     await Tortoise.close_connections()
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)

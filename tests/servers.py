@@ -28,6 +28,7 @@ import pytest
 import pytest_asyncio
 
 import settings
+from services import clock
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -51,6 +52,8 @@ def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
         DEBUG="false",
         SMS_SENDER="memory",
         PYTHONUNBUFFERED="1",
+        # the server's clock reads what the test's reads now (start instant and advance())
+        CLOCK_START=clock.now().isoformat(),
     )
     env.update(extra or {})
     return env

@@ -34,9 +34,11 @@ async def extra_revenue(user_id: int) -> None:
     await ledger.post("WITHDRAWAL_PAID", [Posting(wallet, -10000), Posting(payout, 9700), Posting(fee, 300)])
 
 
-async def money_moved(api) -> tuple[str, str]:
+async def money_moved(api) -> tuple[str, str, str]:
     """The settlement scenario, its statement approved, plus the extra revenue; returns the
-    admin's token and the business day of the journal."""
+    admin's token, the business day the orders were paid and the day (a settlement period
+    later) the statement was approved and the extra revenue booked."""
+    first = business_day(clock.now()).isoformat()
     merchant, _, _ = await scenario(api)
     await close_period()
     await settlement.issue_due()
@@ -44,9 +46,8 @@ async def money_moved(api) -> tuple[str, str]:
     statement = (await api(STATEMENTS, {}, token=admin))["settlementStatements"]["nodes"][0]
     assert (await api(APPROVE, {"id": statement["id"]}, token=admin))["approveSettlementStatement"]["errors"] == []
     await extra_revenue((await make_user("seller")).id)
-    clock.reset()
     admin = await token_for(await make_user("finance", roles=("finance",)))
-    return admin, business_day(datetime.now(timezone.utc)).isoformat()
+    return admin, first, business_day(clock.now()).isoformat()
 
 
 def figures(items: list[dict]) -> dict[str, str]:
@@ -54,13 +55,16 @@ def figures(items: list[dict]) -> dict[str, str]:
 
 
 async def test_report_totals(api):
-    admin, day = await money_moved(api)
-    variables = {"p": "DAY", "from": day, "to": day}
+    admin, first, day = await money_moved(api)
+    variables = {"p": "DAY", "from": first, "to": day}
     revenue = (await api(REPORT, {**variables, "k": "REVENUE"}, token=admin))["financeReport"]
     assert figures(revenue["totals"]) == {"consignment_fees": "4.40", "merchant_commissions": "20.00", "withdrawal_fees": "3.00",
                                           "other": "0.00", "total": "27.40"}
-    assert [b["start"] for b in revenue["buckets"]] == [day]
-    assert figures(revenue["buckets"][0]["figures"]) == figures(revenue["totals"])
+    # one bucket per day of the range; the revenue is all booked on the statement's day
+    assert [b["start"] for b in revenue["buckets"]][-1] == day and len(revenue["buckets"]) > 1
+    booked = [b for b in revenue["buckets"] if figures(b["figures"])["total"] != "0.00"]
+    assert [b["start"] for b in booked] == [day]
+    assert figures(booked[0]["figures"]) == figures(revenue["totals"])
     commissions = (await api(REPORT, {**variables, "k": "COMMISSIONS"}, token=admin))["financeReport"]
     assert figures(commissions["totals"]) == {"booked": "40.00", "funded_by_merchants": "40.00", "funded_by_platform": "0.00",
                                               "reversed": "10.00", "rejected": "0.00", "released": "0.00"}
@@ -77,7 +81,7 @@ async def test_report_totals(api):
 
 async def test_future_period_and_non_admins_refused(api):
     admin = await token_for(await make_user("finance", roles=("finance",)))
-    today = business_day(datetime.now(timezone.utc))
+    today = business_day(clock.now())
     future = {"k": "REVENUE", "p": "DAY", "from": today.isoformat(), "to": (today + timedelta(days=1)).isoformat()}
     assert await api.error_code(REPORT, future, token=admin) == "INVALID_DATE_RANGE"
     someone = await token_for(await make_user("someone"))
@@ -92,9 +96,9 @@ def parse(text: str) -> list[list[str]]:
 
 
 async def test_journal_csv_streams_every_entry_once(api, monkeypatch):
-    admin, day = await money_moved(api)
+    admin, first, day = await money_moved(api)
     monkeypatch.setattr("settings.CSV_EXPORT_CHUNK_ROWS", 3)  # many keyset pages
-    response = await api.client.get("/exports/journal.csv", params={"from": day, "to": day}, headers={"Authorization": f"Bearer {admin}"})
+    response = await api.client.get("/exports/journal.csv", params={"from": first, "to": day}, headers={"Authorization": f"Bearer {admin}"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     rows = parse(response.text)
@@ -115,7 +119,7 @@ async def test_journal_csv_streams_every_entry_once(api, monkeypatch):
 
 
 async def test_report_csv(api):
-    admin, day = await money_moved(api)
+    admin, _, day = await money_moved(api)  # the revenue is all booked on the last day
     response = await api.client.get("/exports/reports/revenue.csv", params={"period": "DAY", "from": day, "to": day},
                                     headers={"Authorization": f"Bearer {admin}"})
     assert response.status_code == 200

@@ -550,7 +550,7 @@ async def test_statement_shows_every_movement_with_its_business_reason(api):
     assert [n["id"] for n in page1["nodes"] + page2["nodes"]] == [n["id"] for n in lines[:10]]
     assert page1["pageInfo"]["hasNextPage"]
     # a period
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     window = {"from": (now - timedelta(hours=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat(), "first": 100}
     assert len((await api(ops.STATEMENT, window, token=token))["myStatement"]["nodes"]) == len(lines)
     future = {"from": (now + timedelta(hours=1)).isoformat()}
