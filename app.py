@@ -17,10 +17,12 @@ from tortoise import Tortoise
 from tortoise.connection import get_connection
 
 import settings
+import wiring
 from resolvers import distributor_routes, export_routes, payment_routes, payout_routes
 from schema.context import Context
 from schema.schema import build_schema
-from services import access, clock, events
+from services.accounts import access
+from services.core import events
 from subscriptions.hub import create_broadcast, set_broadcast
 from subscriptions.redis_backend import redis_client
 
@@ -105,7 +107,7 @@ def create_app(*, debug: bool = settings.DEBUG, manage_database: bool = True, fa
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             if manage_database:
-                clock.drive_orm_timestamps()
+                wiring.install()
                 await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
                 stack.push_async_callback(Tortoise.close_connections)
                 await access.sync_catalog()

@@ -11,7 +11,7 @@ from tortoise.migrations.api.migrate import migrate as run_migrations
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 import settings
-from services import clock
+import wiring
 
 
 async def reset_database() -> None:
@@ -32,13 +32,13 @@ async def reset_database() -> None:
 
 async def migrate() -> None:
     """Apply migrations, then sync the built-in roles and permissions (Procfile `release`)."""
-    from services.access import sync_catalog
-    from services.merchants import ensure_self_operated_merchant
+    from services.accounts.access import sync_catalog
+    from services.merchants.merchants import ensure_self_operated_merchant
 
     await run_migrations(config=settings.TORTOISE_ORM)
     await Tortoise.close_connections()
     # The migration run leaves Tortoise with historical model states: start afresh.
-    clock.drive_orm_timestamps()
+    wiring.install()
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     try:
         await sync_catalog()
@@ -50,7 +50,7 @@ async def migrate() -> None:
 
 async def pending_model_changes() -> list[str]:
     """Names of migrations `makemigrations` would write: empty when models and migrations agree."""
-    clock.drive_orm_timestamps()
+    wiring.install()
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     try:
         writers = await MigrationAutodetector(Tortoise.apps, settings.TORTOISE_ORM["apps"]).changes()
@@ -60,9 +60,9 @@ async def pending_model_changes() -> list[str]:
 
 
 async def seed_demo() -> None:
-    from services import demo
+    from services.demo import seed as demo
 
-    clock.drive_orm_timestamps()
+    wiring.install()
 
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     try:
@@ -74,9 +74,9 @@ async def seed_demo() -> None:
 
 async def rotate_keys(batch_size: int) -> int:
     """Re-encrypt every `*_cipher` column under the first key of DATA_KEYS (services/key_rotation)."""
-    from services import key_rotation
+    from services.accounts import key_rotation
 
-    clock.drive_orm_timestamps()
+    wiring.install()
 
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     try:

@@ -26,7 +26,7 @@ SECRET_KEY: str = config("SECRET_KEY", default="dev-insecure-secret-key-change-m
 
 CURRENCY: str = config("CURRENCY", default="CNY")
 
-# Sensitive data at rest (RISK-3, services/sensitive.py). DATA_KEYS: comma-separated Fernet
+# Sensitive data at rest (RISK-3, services/core/sensitive.py). DATA_KEYS: comma-separated Fernet
 # keys, the first encrypts, all decrypt (rotation: put the new key first, run
 # `python -m manage rotate-keys`, then drop the old one). DATA_HASH_KEY keys the blind index
 # used to look values up. Both default to keys derived from SECRET_KEY (development only).

@@ -11,23 +11,17 @@ import signal
 
 from tortoise import Tortoise
 
-import jobs.housekeeping  # noqa: F401  (registers its jobs)
-import jobs.orders  # noqa: F401
-import jobs.consignment  # noqa: F401
-import jobs.distribution  # noqa: F401
-import jobs.withdrawals  # noqa: F401
-import jobs.grades  # noqa: F401
-import jobs.settlement  # noqa: F401
 import settings
+import wiring
 from jobs.runner import run_due_jobs, worker_id
-from services import clock, events
+from services.core import events
 from subscriptions.hub import create_broadcast
 
 log = logging.getLogger("worker")
 
 
 async def main(once: bool = False) -> None:
-    clock.drive_orm_timestamps()
+    wiring.install()
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     broadcast = create_broadcast(settings.BROADCAST_URL, settings.SUBSCRIBER_QUEUE_SIZE)
     await broadcast.connect()

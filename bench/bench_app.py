@@ -9,11 +9,11 @@ benchmark's database.
 The bare routes do the same database work as the GraphQL fields they are compared with,
 minus GraphQL:
 
-* /bare/users: bearer token -> services.auth.authenticate (1 query), the same
+* /bare/users: bearer token -> services.accounts.auth.authenticate (1 query), the same
   `user.read` permission check as `requires("user.read")` (access.load_grants), then the
-  same keyset page as the `users` resolver (services.pagination.paginate: newest first,
+  same keyset page as the `users` resolver (services.core.pagination.paginate: newest first,
   LIMIT first+1), returning id, nickname, avatarUrl, inviteCode, createdAt.
-* /bare/me: bearer token -> services.auth.authenticate, returning id and nickname.
+* /bare/me: bearer token -> services.accounts.auth.authenticate, returning id and nickname.
 
 Both shape their JSON like the GraphQL response ({"data": ...}) so the byte counts match.
 """
@@ -33,9 +33,10 @@ from starlette.responses import JSONResponse  # noqa: E402
 
 from app import create_app  # noqa: E402
 from models.accounts import User as UserModel  # noqa: E402
-from services import access, auth  # noqa: E402
-from services.errors import DomainError  # noqa: E402
-from services.pagination import paginate  # noqa: E402
+from services.accounts import access  # noqa: E402
+from services.accounts import auth
+from services.core.errors import DomainError  # noqa: E402
+from services.core.pagination import paginate  # noqa: E402
 
 
 def _token(request: Request) -> str | None:

@@ -101,11 +101,16 @@ async def prepare_database(extra_users: int) -> str:
 
     import settings  # configured from the environment set above
     from manage import reset_database  # drops the `public` schema / deletes the SQLite file
-    from services import access, auth, referral
+    from services.accounts import access
+    from services.accounts import auth
+    from services.accounts import referral
 
     await reset_database()
     await migrate(config=settings.TORTOISE_ORM)
     await Tortoise.close_connections()
+    import wiring
+
+    wiring.install()
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     try:
         await access.sync_catalog()

@@ -14,7 +14,7 @@ What it does, for each size (each in its own fresh SQLite file under a temporary
    client buffers the response), twice:
      a  timed, sampling the process RSS at every body chunk (RSS delta = max − before);
      b  under tracemalloc (slower; its peak is the Python heap allocated while streaming);
-3. baseline: the same keyset query pages (`services.csv_export.journal_pages`) written with
+3. baseline: the same keyset query pages (`services.finance.csv_export.journal_pages`) written with
    the csv module to /dev/null, no ASGI, no HTTP: the cost of reading and formatting alone.
 
 Prints per size: lines, seconds, lines/second (app and baseline), throughput ratio app /
@@ -130,7 +130,7 @@ async def stream(app, token: str, rss_samples: list[int] | None) -> tuple[int, i
 
 
 async def baseline() -> int:
-    from services.csv_export import journal_pages, journal_row
+    from services.finance.csv_export import journal_pages, journal_row
     lines = 0
     with open("/dev/null", "w", newline="") as sink:
         writer = csv.writer(sink)
@@ -145,10 +145,15 @@ async def run_size(size: int, workdir: Path) -> dict:
     from tortoise import Tortoise
 
     path = str(workdir / f"journal_{size}.sqlite3")
+    import wiring
+
+    wiring.install()
     await Tortoise.init(config=settings.tortoise_config(f"sqlite://{path}"), _enable_global_fallback=True)
     await Tortoise.generate_schemas()
     from app import create_app
-    from services import access, auth, referral
+    from services.accounts import access
+    from services.accounts import auth
+    from services.accounts import referral
 
     await access.sync_catalog()
     user = await referral.create_user(phone="+8613900000001", nickname="finance")
@@ -156,6 +161,9 @@ async def run_size(size: int, workdir: Path) -> dict:
     token = (await auth.start_session(user, "SMS", auth.ClientInfo(), False)).access_token
     await Tortoise.close_connections()
     insert_s = bulk_insert(path, size)
+    import wiring
+
+    wiring.install()
     await Tortoise.init(config=settings.tortoise_config(f"sqlite://{path}"), _enable_global_fallback=True)
     app = create_app(debug=False, manage_database=False)
     try:

@@ -13,7 +13,7 @@ What it does, in one run:
 2. COPYs 100,000 stores: 70 % clustered around 40 Chinese city centres, 28 % uniform over
    China (lat 18..53, lng 73..135), 2 % on both sides of the antimeridian (Fiji);
 3. times, for the same ~200 random points (radius 5 km, first 20):
-   a  services.stores.nearest_stores          (bbox prefilter on the index, exact in Python)
+   a  services.merchants.stores.nearest_stores          (bbox prefilter on the index, exact in Python)
    b  the nearestStores GraphQL query          (in-process, httpx ASGITransport)
    c  full scan, SQL: haversine over every row in PostgreSQL, no bbox
    d  full scan, Python: SELECT every active store, filter in Python (fewer points: slow)
@@ -115,11 +115,16 @@ async def main() -> int:
     import settings
     from manage import reset_database
     from models.merchants import Merchant, Store
-    from services import geo, referral, stores
+    from services.core import geo
+    from services.accounts import referral
+    from services.merchants import stores
 
     await reset_database()
     await migrate(config=settings.TORTOISE_ORM)
     await Tortoise.close_connections()
+    import wiring
+
+    wiring.install()
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     owner = await referral.create_user(nickname="bench owner")
     active = await Merchant.create(name="bench active", owner_id=owner.id, status="ACTIVE")

@@ -22,7 +22,7 @@ Figures: paid orders per second (b, c), transactions per second (a). Targets: (b
 Checked at the end: orders paid == orders counted by the clients, stock decreased by exactly
 the units placed, matched units == paid retail units and they are exactly the first N of the
 queue by queue_key, matched in key order (strict FIFO), and the ledger's invariants hold
-(services.ledger.check_invariants).
+(services.ledger.ledger.check_invariants).
 
 The harness (environment, database reset, server, pinning, report) is bench/graphql_vs_bare.py's;
 the load generator is this script's own (--worker), in its own process.
@@ -186,13 +186,16 @@ async def seed(buyers: int, sellers: int, queued: int, products: int = 1) -> See
     import settings
     from models.catalog import Sku
     from models.consignment import ConsignmentQueue, WholesaleUnit
-    from services import payments
-    from services.catalog import MAX_STOCK
+    from services.orders import payments
+    from services.catalog.limits import MAX_STOCK
     from tests import helpers
     from tests.order_factories import make_buyer, make_consignment_pair, make_shop, place
 
     # The factories number phones from +8613900000000, the bench admin's: start one later.
     helpers.PHONE_SEQ = iter(range(1, 10_000_000))
+    import wiring
+
+    wiring.install()
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     try:
         shops = [await make_shop(price=PLAIN_PRICE, stock=MAX_STOCK) for _ in range(products)]
@@ -337,10 +340,13 @@ async def verify(data: Seed, counted: dict[str, int], placed: dict[str, int]) ->
     from models.catalog import Sku
     from models.consignment import WholesaleUnit
     from models.orders import Order
-    from services import ledger
+    from services.ledger import ledger
 
     problems: list[str] = []
     buyer_ids = [b["user_id"] for b in data.buyers]
+    import wiring
+
+    wiring.install()
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     try:
         for key, merchant_ids, sku_ids, stock in (

@@ -29,8 +29,8 @@ Targets (issue): event-to-client latency p99 <= 250 ms; server memory <= 50 KiB 
    once every connection has its first update, and after `--settle` idle seconds (no forced GC).
 5. The seller makes `--rate` retail purchases per second for `--duration` seconds (open
    loop: sale i starts at t0 + i/rate), each taking the head of the queue. `--seller
-   service` (default with Redis): in this process through services.checkout and
-   services.payments, publishing to Redis like another server process would; `--seller
+   service` (default with Redis): in this process through services.orders.checkout and
+   services.orders.payments, publishing to Redis like another server process would; `--seller
    graphql` (needed with memory://): placeOrder + payWithWallet over HTTP to the server.
    A sale's commit time is stamped where its `sold` event is published, right after the
    commit; clients stamp each message as they read it (same clock, one machine).
@@ -91,8 +91,8 @@ RUN = uuid.uuid4().hex[:8]  # in the sales' idempotency keys: a kept database (-
 
 def install_stamper(stamps: dict[int, float]) -> None:
     """Record, per queue key, when its `sold` event is published: right after the commit
-    (services.events.unit_of_work publishes the events of a unit of work once it commits)."""
-    from services import events
+    (services.core.events.unit_of_work publishes the events of a unit of work once it commits)."""
+    from services.core import events
 
     original = events.publish_now
 
@@ -215,6 +215,11 @@ async def reserve_left(seeded: Seeded) -> int:
     import settings
     from models.consignment import WholesaleUnit
 
+    import wiring
+
+
+    wiring.install()
+
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     try:
         return await WholesaleUnit.filter(product_id=seeded.product_id, status="QUEUED", queue_key__lte=seeded.reserve).count()
@@ -228,11 +233,15 @@ async def seed(subscribers: int, reserve: int, concurrency: int) -> Seeded:
 
     import settings
     from models.consignment import WholesaleUnit
-    from services import auth, payments
+    from services.accounts import auth
+    from services.orders import payments
     from tests import helpers
     from tests.order_factories import make_buyer, make_consignment_pair, place
 
     next(helpers.PHONE_SEQ)  # the first test phone number is prepare_database's admin's
+    import wiring
+
+    wiring.install()
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     try:
         _, retail, wholesale = await make_consignment_pair(
@@ -481,8 +490,15 @@ async def sell_with_services(seeded: Seeded, broadcast_url: str, rate: float, du
     from tortoise import Tortoise
 
     import settings
-    from services import checkout, events, payments
+    from services.orders import checkout
+    from services.core import events
+    from services.orders import payments
     from subscriptions.hub import create_broadcast
+
+    import wiring
+
+
+    wiring.install()
 
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     broadcast = create_broadcast(broadcast_url, settings.SUBSCRIBER_QUEUE_SIZE)

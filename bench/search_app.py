@@ -2,7 +2,7 @@
 
 `/bare/search` does the database work of the GraphQL `searchProducts` query it is
 compared with, minus GraphQL: the bearer token is authenticated (as the GraphQL context
-does), then the same search SQL (services.search.search_products), one query for the
+does), then the same search SQL (services.catalog.search.search_products), one query for the
 page's active SKUs and one for their merchants (what the DataLoaders do), and JSON shaped
 like the GraphQL response.
 """
@@ -15,8 +15,8 @@ from starlette.responses import JSONResponse
 from bench.bench_app import _viewer, build as build_base
 from models.catalog import Sku
 from models.merchants import Merchant
-from services import search
-from services.money import fen_to_decimal_string
+from services.catalog import search
+from services.core.money import fen_to_decimal_string
 import settings
 
 CURRENCY = settings.CURRENCY

@@ -76,7 +76,13 @@ async def seed_catalog(products: int, merchants: int = 20) -> int:
     import settings
     from models.catalog import Category, Product, Sku
     from models.merchants import Merchant
-    from services import catalog, referral
+    from services.catalog import products as catalog
+    from services.accounts import referral
+
+    import wiring
+
+
+    wiring.install()
 
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     try:

@@ -3,10 +3,8 @@ settlement moves each unit by a conditional UPDATE, expiry is one set-based UPDA
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from jobs.runner import Job, register
-from services import consignment, vouchers
+from services.consignment import queue as consignment
+from services.consignment import vouchers
 
 
 async def settle_consignments() -> str:
@@ -15,7 +13,3 @@ async def settle_consignments() -> str:
 
 async def expire_vouchers() -> str:
     return f"expired {await vouchers.expire_due()} vouchers"
-
-
-register(Job("settle_consignments", every=timedelta(minutes=10), run=settle_consignments))
-register(Job("expire_vouchers", every=timedelta(hours=1), run=expire_vouchers))

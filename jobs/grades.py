@@ -5,11 +5,9 @@ expiry is one conditional UPDATE per batch."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import settings
-from jobs.runner import Job, register
-from services import grades, membership
+from services.distribution import grades
+from services.membership import membership
 
 
 async def evaluate_grades() -> str:
@@ -19,7 +17,3 @@ async def evaluate_grades() -> str:
 
 async def expire_memberships() -> str:
     return f"expired {await membership.expire_due()} memberships"
-
-
-register(Job("evaluate_grades", every=timedelta(hours=1), run=evaluate_grades, lease=timedelta(minutes=30)))
-register(Job("expire_memberships", every=timedelta(minutes=10), run=expire_memberships))

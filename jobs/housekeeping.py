@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from jobs.runner import Job, register
 from models.accounts import RefreshToken, SmsCode
-from services import clock
+from services.core import clock
 
 
 async def purge_stale_auth_rows() -> str:
@@ -15,6 +14,3 @@ async def purge_stale_auth_rows() -> str:
     codes = await SmsCode.filter(created_at__lt=now - timedelta(days=2)).delete()
     tokens = await RefreshToken.filter(expires_at__lt=now - timedelta(days=1)).delete()
     return f"purged {codes} sms codes, {tokens} refresh tokens"
-
-
-register(Job("purge_stale_auth_rows", every=timedelta(hours=1), run=purge_stale_auth_rows))

@@ -6,10 +6,9 @@ every row changes by a conditional UPDATE, so an overlapping run skips what is d
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from jobs.runner import Job, register
-from services import messages, orders, payments
+from services.orders import messages
+from services.orders import fulfilment as orders
+from services.orders import payments
 
 
 async def cancel_unpaid() -> str:
@@ -26,9 +25,3 @@ async def retry_refunds() -> str:
 
 async def send_messages() -> str:
     return f"sent {await messages.deliver_pending()} messages"
-
-
-register(Job("cancel_unpaid_orders", every=timedelta(minutes=1), run=cancel_unpaid))
-register(Job("auto_complete_orders", every=timedelta(minutes=10), run=complete_delivered))
-register(Job("retry_gateway_refunds", every=timedelta(minutes=5), run=retry_refunds))
-register(Job("send_order_messages", every=timedelta(seconds=10), run=send_messages))

@@ -19,7 +19,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
 from models.jobs import JobRun
-from services import clock
+from services.core import clock
 
 log = logging.getLogger("worker")
 

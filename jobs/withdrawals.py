@@ -4,14 +4,8 @@ idempotent per payout number and the hand-over is recorded by a conditional UPDA
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from jobs.runner import Job, register
-from services import withdrawals
+from services.finance import withdrawals
 
 
 async def submit_payouts() -> str:
     return f"handed {await withdrawals.submit_due()} payouts to their channel"
-
-
-register(Job("submit_payouts", every=timedelta(minutes=5), run=submit_payouts))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from strawberry.dataloader import DataLoader
 
-from services import commissions, franchise
+from services.distribution import commissions
+from services.distribution import franchise
 
 
 class DistributionLoaders:

@@ -1,6 +1,6 @@
 """Trigram index for storefront keyword search (CAT-4), PostgreSQL only.
 
-`services/search.py` matches keywords with `search_text ILIKE '%term%'`. A trigram GIN
+`services/catalog/search.py` matches keywords with `search_text ILIKE '%term%'`. A trigram GIN
 index (pg_trgm, `gin_trgm_ops`) serves such infix patterns, also for Chinese text, which
 `to_tsvector('simple', ...)` does not split into words. SQLite has no such index: there
 the same query scans, which is fine for development data.

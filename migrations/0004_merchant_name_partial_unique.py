@@ -6,7 +6,7 @@ unique constraint on `merchant.name` is dropped (the model field lost `unique=Tr
 partial unique index takes its place. It is on `lower(name)`: names compare
 case-insensitively ("Tea House" takes "tea house"), as the application service always
 checked. The index is what guarantees it, also for concurrent applications on PostgreSQL:
-`services.merchants.apply` turns its violation into MERCHANT_NAME_TAKEN.
+`services.merchants.merchants.apply` turns its violation into MERCHANT_NAME_TAKEN.
 
 Plain SQL that SQLite and PostgreSQL both run. The model cannot declare this index (Tortoise
 has no expression partial unique index on SQLite), so the autodetector does not know it:
@@ -20,7 +20,7 @@ Rows the old code renamed `<name>#<id>` when their name was reused get their nam
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
 
-NAME_INDEX = "merchant_name_live_uidx"  # services/merchants.py recognises violations by this name
+NAME_INDEX = "merchant_name_live_uidx"  # services/merchants/merchants.py recognises violations by this name
 
 FORWARD = [
     "UPDATE merchant SET name = substr(name, 1, length(name) - length('#' || id)) "

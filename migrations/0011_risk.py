@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'risk_rule', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One enabled-or-not rule: a kind (services.risk_rules.KINDS) and its parameters.'},
+            options={'table': 'risk_rule', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One enabled-or-not rule: a kind (services.risk.rules.KINDS) and its parameters.'},
             bases=['Model'],
         ),
         ops.CreateModel(

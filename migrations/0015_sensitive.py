@@ -55,7 +55,7 @@ async def _drop_pending_sms_codes(apps, schema_editor) -> None:
 
 
 async def encrypt_plain_phones(apps, schema_editor) -> None:
-    from services import sensitive  # the keys of the environment running the migration
+    from services.core import sensitive  # the keys of the environment running the migration
 
     client = schema_editor.client
     for table, plain, cipher, hashed in PHONE_COLUMNS:

@@ -1,6 +1,6 @@
 """Merchant debt after settlement: MERCHANT_PENDING accounts may go negative (a refund of
-an already-settled order that neither pending nor settled money covers; services.payments,
-services.ledger.MERCHANT_NEGATIVE_ALLOWED). New accounts are created that way; this marks
+an already-settled order that neither pending nor settled money covers; services.orders.payments,
+services.ledger.ledger.MERCHANT_NEGATIVE_ALLOWED). New accounts are created that way; this marks
 the existing ones. Data only."""
 
 from tortoise import migrations

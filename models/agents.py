@@ -1,7 +1,7 @@
 """Regional agents (区域代理, MEM-2) and franchise stores (加盟门店, MEM-3).
 
 What they earn is booked as `Commission` rows (models.distribution) of kind AGENT,
-STORE_SHARE or STORE_PICKUP by the commission engine (services.commissions), so booking,
+STORE_SHARE or STORE_PICKUP by the commission engine (services.distribution.commissions), so booking,
 pro-rata reversal, release, rejection and the live events are the distribution's own.
 """
 

@@ -4,7 +4,7 @@ wholesale product, and snap-up sessions.
 A wholesale unit bought with a voucher is one `WholesaleUnit` row: held (undecided), for
 self-pickup, or consigned into its product's queue. Queue order is `queue_key`: the tail
 gets the next sequence number; a unit returned after a refund gets a key below every
-tail key, in its original order among returned units (services.consignment.returned_key).
+tail key, in its original order among returned units (services.consignment.queue.returned_key).
 """
 
 from tortoise import fields

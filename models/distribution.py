@@ -6,7 +6,7 @@ Commission states:
     PENDING -> REVERSED             every unit of the line refunded
     AVAILABLE -> REVERSED           every unit refunded after release (taken back from the wallet)
     PENDING -> REJECTED             refused by risk review (admin)
-    PENDING -> HELD                 a risk rule hit (services.risk): the release job skips it
+    PENDING -> HELD                 a risk rule hit (services.risk.control): the release job skips it
     HELD -> PENDING                 risk review released it (released when due, as before)
     HELD -> REJECTED | REVERSED     risk review rejected it / every unit refunded meanwhile
 A partial refund keeps the state and grows `reversed_amount`.
@@ -84,4 +84,4 @@ class Commission(Model):
         table = "commission"
         unique_together = (("line", "beneficiary", "level", "kind"),)
         indexes = (("beneficiary_id", "status"), ("status", "order_id"),
-                   ("created_at", "beneficiary_id"))  # leaderboard by period (services.leaderboard)
+                   ("created_at", "beneficiary_id"))  # leaderboard by period (services.distribution.leaderboard)

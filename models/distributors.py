@@ -4,7 +4,7 @@ Distributor applications:
     PENDING -> APPROVED   an admin approved it (APPROVAL mode)
     PENDING -> REJECTED   an admin rejected it, with a reason (APPROVAL mode)
     (created APPROVED)    THRESHOLD mode, the applicant met the threshold
-Being a distributor is the `distributor` role (services.access); the application rows are
+Being a distributor is the `distributor` role (services.accounts.access); the application rows are
 the audit of how it was obtained.
 """
 

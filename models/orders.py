@@ -3,7 +3,7 @@
 One checkout makes one Payment covering one Order per merchant. Amounts are fen. Order
 lines keep a snapshot of what was bought (title, spec, price) so later catalog edits do
 not rewrite history. Status columns change only through the transition tables in
-services.order_states, by conditional UPDATEs.
+services.orders.states, by conditional UPDATEs.
 """
 
 from tortoise import fields

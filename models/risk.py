@@ -11,7 +11,7 @@ from tortoise.models import Model
 
 
 class RiskRule(Model):
-    """One enabled-or-not rule: a kind (services.risk_rules.KINDS) and its parameters."""
+    """One enabled-or-not rule: a kind (services.risk.rules.KINDS) and its parameters."""
 
     id = fields.BigIntField(primary_key=True)
     kind = fields.CharField(max_length=32)  # SELF_PURCHASE / DEVICE_CLUSTER / ORDER_VELOCITY / REFUND_AFTER_COMMISSION
@@ -108,7 +108,7 @@ class OrderOrigin(Model):
     buyer_id = fields.BigIntField(db_index=True)
     device_id = fields.CharField(max_length=128, default="")  # "" when the client sent none
     ip = fields.CharField(max_length=64, default="")
-    created_at = fields.DatetimeField()  # services.clock time (the rules' windows use it)
+    created_at = fields.DatetimeField()  # services.core.clock time (the rules' windows use it)
 
     class Meta:
         table = "risk_order_origin"
@@ -123,7 +123,7 @@ class RiskSignal(Model):
     kind = fields.CharField(max_length=32)
     user_id = fields.BigIntField()
     order_id = fields.BigIntField(null=True)
-    created_at = fields.DatetimeField()  # services.clock time (the rules' windows use it)
+    created_at = fields.DatetimeField()  # services.core.clock time (the rules' windows use it)
 
     class Meta:
         table = "risk_signal"

@@ -20,9 +20,30 @@ by `<name>_hash`, update with `**sensitive.seal(name, value, hashed=...)`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
-from services import sensitive
+
+class Cipher(Protocol):
+    """What the attribute needs of the encryption (services.core.sensitive, set by wiring.py:
+    models sit below the services and import none of them)."""
+
+    def decrypt(self, token: str) -> str: ...
+
+    def seal(self, name: str, value: str | None, *, hashed: bool = False) -> dict[str, str | None]: ...
+
+
+_cipher: Cipher | None = None
+
+
+def use_cipher(cipher: Cipher) -> None:
+    global _cipher
+    _cipher = cipher
+
+
+def _the_cipher() -> Cipher:
+    if _cipher is None:
+        raise RuntimeError("models.sealed has no cipher: call wiring.install() at start-up")
+    return _cipher
 
 
 class Sealed:
@@ -45,7 +66,7 @@ class Sealed:
         cache = obj.__dict__.setdefault("_sealed_plain", {})
         hit = cache.get(self.name)
         if hit is None or hit[0] != token:
-            hit = cache[self.name] = (token, sensitive.decrypt(token))
+            hit = cache[self.name] = (token, _the_cipher().decrypt(token))
         return hit[1]
 
     def __set__(self, obj: Any, value: str | None) -> None:
@@ -53,7 +74,7 @@ class Sealed:
             setattr(obj, column, stored)
 
     def columns(self, value: str | None) -> dict[str, str | None]:
-        return sensitive.seal(self.name, value, hashed=self.hashed)
+        return _the_cipher().seal(self.name, value, hashed=self.hashed)
 
 
 class SealedModel:

@@ -1,8 +1,8 @@
 """Withdrawals (FIN-3): a user's wallet (WALLET) or a merchant's settled funds
 (MERCHANT_SETTLED) paid out to a bank account or WeChat, after review.
 
-States and transitions live in services/withdrawals.py (TRANSITIONS). Destination details
-are encrypted at rest (services/sensitive.py): columns `<x>_cipher` hold Fernet tokens
+States and transitions live in services/finance/withdrawals.py (TRANSITIONS). Destination details
+are encrypted at rest (services/core/sensitive.py): columns `<x>_cipher` hold Fernet tokens
 (re-encrypted by the key-rotation command), `<x>_hash` the blind index for lookups (the
 same account number used by several owners, for risk control).
 """

@@ -18,7 +18,9 @@ from schema.types.accounts import (
     User,
     UserPayload,
 )
-from services import auth, profile, referral
+from services.accounts import auth
+from services.accounts import profile
+from services.accounts import referral
 
 
 def _signed_in(info: Info, result: auth.SignedIn) -> dict:

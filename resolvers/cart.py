@@ -17,7 +17,7 @@ from schema.types.cart import (
     SharedCart,
     prime_loaders,
 )
-from services import cart
+from services.orders import cart
 
 ITEM_ID = "The cart item."
 SHARE_CODE = "The share code (from the link)."

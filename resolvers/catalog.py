@@ -27,8 +27,10 @@ from schema.types.catalog import (
     Zone,
     prefetch_products,
 )
-from services import catalog, search, stock
-from services.pagination import paginate
+from services.catalog import products as catalog
+from services.catalog import search
+from services.catalog import stock
+from services.core.pagination import paginate
 
 
 def _product_data(data: ProductInput) -> catalog.ProductData:

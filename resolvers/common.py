@@ -11,7 +11,7 @@ from strawberry.types import Info
 from models.accounts import User
 from schema.errors import api_error, user_errors
 from schema.permissions import HasPermission, IsAuthenticated
-from services.errors import DomainError, ErrorCode
+from services.core.errors import DomainError, ErrorCode
 
 P = TypeVar("P")
 

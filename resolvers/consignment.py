@@ -24,9 +24,11 @@ from schema.types.consignment import (
     VoucherStatus,
     WholesaleUnit,
 )
-from services import consignment, snapup, vouchers
-from services.consignment_math import Policy
-from services.pagination import paginate
+from services.consignment import queue as consignment
+from services.consignment import snapup
+from services.consignment import vouchers
+from services.consignment.matching import Policy
+from services.core.pagination import paginate
 
 FIRST = "Page size."
 AFTER = "Cursor from the previous page."

@@ -9,7 +9,7 @@ import strawberry
 
 from resolvers.common import query, requires
 from schema.types.consignment_stats import ConsignmentStats, ConsignmentStatsBucket, StatsPeriod
-from services import consignment_stats
+from services.consignment import stats as consignment_stats
 
 
 @strawberry.type

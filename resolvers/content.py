@@ -8,7 +8,7 @@ from resolvers.common import mutate, parse_id, requires
 from schema.types.catalog import Product
 from schema.types.content import Banner, BannerInput, BannerPayload, RecommendationsPayload
 from schema.types.merchants import Merchant
-from services import content
+from services.catalog import content
 
 
 def _data(data: BannerInput) -> content.BannerData:

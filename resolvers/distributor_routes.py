@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from services import distributor_centre as centre
+from services.distribution import centre
 
 QR_CACHE = "public, max-age=86400"  # the image of a code never changes while the base URL does not
 

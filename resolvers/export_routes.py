@@ -6,7 +6,7 @@
 Authentication as the GraphQL endpoint: `Authorization: Bearer <access token>`; the
 `report.read` permission. Refusals are JSON with the same codes as the API:
 401 UNAUTHENTICATED (or TOKEN_EXPIRED …), 403 FORBIDDEN, 400 INVALID_INPUT / INVALID_DATE_RANGE.
-The body is a StreamingResponse over services.csv_export's async generator, which reads the
+The body is a StreamingResponse over services.finance.csv_export's async generator, which reads the
 database in keyset pages: never the whole result in memory.
 """
 
@@ -19,8 +19,9 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from schema.context import Context
-from services import csv_export, reports
-from services.errors import DomainError, ErrorCode
+from services.finance import csv_export
+from services.finance import reports
+from services.core.errors import DomainError, ErrorCode
 
 PERMISSION = "report.read"
 REPORT_NAMES = {"revenue": reports.REVENUE, "commissions": reports.COMMISSIONS, "activity": reports.ACTIVITY}

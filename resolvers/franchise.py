@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from resolvers.common import login_required, mutate, parse_id, viewer
 from schema.types.franchise import StoreFranchise, StoreFranchisePayload, StoreMembership, StoreMembershipPayload
-from services import franchise
+from services.distribution import franchise
 
 
 @strawberry.type

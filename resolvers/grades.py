@@ -22,8 +22,8 @@ from schema.types.grades import (
     MemberGrade,
     SetUserGradePayload,
 )
-from services import grades
-from services.pagination import paginate
+from services.distribution import grades
+from services.core.pagination import paginate
 
 
 async def _grade(grade) -> Grade:

@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from resolvers.common import login_required, mutate, viewer
 from schema.types.accounts import Identity, IdentityPayload
-from services import identity
+from services.accounts import identity
 
 
 @strawberry.type

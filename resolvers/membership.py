@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from resolvers.common import login_required, mutate, requires, viewer
 from schema.types.membership import MembershipSettings, MembershipSettingsInput, MembershipSettingsPayload, MyMembership
-from services import membership
+from services.membership import membership
 
 
 @strawberry.type

@@ -8,8 +8,8 @@ from strawberry.types import Info
 from resolvers.common import login_required, mutate, parse_id, query, requires, viewer
 from schema.pagination import Connection, to_connection
 from schema.types.notifications import MarkReadPayload, Notification, NotificationPayload
-from services import notifications
-from services.pagination import paginate
+from services.accounts import notifications
+from services.core.pagination import paginate
 
 
 @strawberry.type

@@ -23,8 +23,11 @@ from schema.types.orders import (
     StartPaymentPayload,
     TrackingStatus,
 )
-from services import checkout, orders, payments, risk
-from services.pagination import paginate
+from services.orders import checkout
+from services.orders import fulfilment as orders
+from services.orders import payments
+from services.risk import control as risk
+from services.core.pagination import paginate
 
 ORDER_ID = "The order."
 FIRST = "Page size."

@@ -11,11 +11,11 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from models.orders import SandboxTrade
-from services import payments
-from services.errors import DomainError
-from services.gateways import gateway
-from services.money import fen_to_decimal_string
-from services.sandbox_gateway import SandboxGateway
+from services.orders import payments
+from services.core.errors import DomainError
+from services.orders.gateways import gateway
+from services.core.money import fen_to_decimal_string
+from services.orders.sandbox_gateway import SandboxGateway
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,8 @@ from strawberry.types import Info
 
 from resolvers.common import login_required, viewer
 from schema.types.reviews import ReviewCounts
-from services import access, review_queues
+from services.accounts import access
+from services.accounts import review_queues
 
 
 @strawberry.type

@@ -18,8 +18,9 @@ from schema.types.settlement import (
     StatementPayload,
     StatementStatus,
 )
-from services import reports, settlement
-from services.pagination import paginate
+from services.finance import reports
+from services.finance import settlement
+from services.core.pagination import paginate
 
 
 def _statement(row, names: dict[int, str]) -> SettlementStatement:

@@ -9,7 +9,7 @@ from strawberry.types import Info
 from resolvers.common import login_required, mutate, parse_id, query
 from schema.types.accounts import OkPayload
 from schema.types.merchants import Degrees, NearbyStore, StoreInput, StorePayload, StoreStaffPayload
-from services import stores
+from services.merchants import stores
 
 
 def _store_data(data: StoreInput) -> stores.StoreData:

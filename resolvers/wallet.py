@@ -11,8 +11,8 @@ from strawberry.types import Info
 from resolvers.common import login_required, query, viewer
 from schema.pagination import Connection, to_connection
 from schema.types.wallet import StatementKind, StatementLine, Wallet
-from services import wallet
-from services.ledger import USER
+from services.ledger import wallet
+from services.ledger.ledger import USER
 
 
 @strawberry.type

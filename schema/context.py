@@ -10,8 +10,9 @@ from starlette.requests import HTTPConnection
 
 from loaders import Loaders
 from models.accounts import User
-from services import access, auth
-from services.errors import DomainError
+from services.accounts import access
+from services.accounts import auth
+from services.core.errors import DomainError
 
 
 @dataclass

@@ -9,8 +9,8 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 
-from services.errors import DomainError
-from services.errors import ErrorCode as _ErrorCode
+from services.core.errors import DomainError
+from services.core.errors import ErrorCode as _ErrorCode
 
 ErrorCode = strawberry.enum(
     _ErrorCode, description="Stable machine-readable error codes. Clients branch on these, never on messages."

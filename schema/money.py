@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 import settings
-from services.money import fen_to_decimal_string
+from services.core.money import fen_to_decimal_string
 
 
 @strawberry.type(description="An exact amount of money.")

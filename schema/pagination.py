@@ -7,7 +7,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-from services.pagination import Page
+from services.core.pagination import Page
 
 NodeT = TypeVar("NodeT")
 

@@ -10,7 +10,7 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from schema.errors import ApiError
-from services.errors import ErrorCode
+from services.core.errors import ErrorCode
 
 
 def _unauthenticated(info: Info) -> ApiError:
@@ -30,7 +30,7 @@ class IsAuthenticated(BasePermission):
 
 
 class HasPermission(BasePermission):
-    """A platform permission such as `user.read` (see services/access.py)."""
+    """A platform permission such as `user.read` (see services/accounts/access.py)."""
 
     message = "You do not have permission to do this."
 

@@ -2,7 +2,7 @@
 
 Positions cost no database query per sale: each queue event carries the sequence key it
 concerns, and a subscriber moves its own units' positions by one when a unit ahead of
-them sold, left or came back to the head (services.consignment_math.position_after).
+them sold, left or came back to the head (services.consignment.matching.position_after).
 The database is read when the subscription starts, and only for the subscriber's own
 units joining the queue later.
 """
@@ -19,10 +19,10 @@ from models.consignment import WholesaleUnit as UnitRow
 from resolvers.common import login_required, parse_id, viewer
 from schema.errors import ApiError
 from schema.types.consignment import QueuePosition, QueuePositionsUpdate, WholesaleUnit
-from services import consignment
-from services.consignment_math import position_after
-from services.errors import DomainError, ErrorCode
-from services.events import user_channel
+from services.consignment import queue as consignment
+from services.consignment.matching import position_after
+from services.core.errors import DomainError, ErrorCode
+from services.core.events import user_channel
 from subscriptions.hub import SlowConsumer, event_data, get_broadcast, listen
 from subscriptions.sessions import SessionGuard
 

@@ -31,9 +31,10 @@ from strawberry.types import Info
 from resolvers.common import requires, viewer
 from schema.errors import ApiError
 from schema.types.consignment_stats import LiveConsignmentStats
-from services import clock, consignment_stats as stats
-from services.errors import ErrorCode
-from services.events import admin_channel
+from services.core import clock
+from services.consignment import stats
+from services.core.errors import ErrorCode
+from services.core.events import admin_channel
 from subscriptions.hub import SlowConsumer, event_data, get_broadcast
 from subscriptions.sessions import AdminGuard
 

@@ -16,9 +16,9 @@ from resolvers.common import login_required, viewer
 from schema.errors import ApiError
 from schema.money import Money
 from schema.types.distribution import CommissionEvent, CommissionEventKind
-from services import auth
-from services.errors import ErrorCode
-from services.events import user_channel
+from services.accounts import auth
+from services.core.errors import ErrorCode
+from services.core.events import user_channel
 from subscriptions.hub import SlowConsumer, listen
 
 _KINDS = {

@@ -10,9 +10,10 @@ from strawberry.types import Info
 from resolvers.common import login_required, viewer
 from schema.errors import ApiError
 from schema.types.notifications import Notification
-from services import auth, notifications
-from services.errors import ErrorCode
-from services.events import user_channel
+from services.accounts import auth
+from services.accounts import notifications
+from services.core.errors import ErrorCode
+from services.core.events import user_channel
 from subscriptions.hub import SlowConsumer, listen
 
 

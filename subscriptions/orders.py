@@ -17,9 +17,10 @@ from schema.errors import ApiError, api_error
 from schema.types.after_sales import AfterSale
 from schema.types.catalog import Product, Sku
 from schema.types.orders import Order, OrderStatus
-from services import access, auth
-from services.errors import DomainError, ErrorCode
-from services.events import merchant_channel, user_channel
+from services.accounts import access
+from services.accounts import auth
+from services.core.errors import DomainError, ErrorCode
+from services.core.events import merchant_channel, user_channel
 from subscriptions.hub import SlowConsumer, listen
 
 

@@ -18,9 +18,10 @@ from strawberry.types import Info
 from resolvers.common import login_required, viewer
 from schema.errors import ApiError
 from schema.types.reviews import ReviewCounts
-from services import access, review_queues
-from services.errors import ErrorCode
-from services.events import admin_channel
+from services.accounts import access
+from services.accounts import review_queues
+from services.core.errors import ErrorCode
+from services.core.events import admin_channel
 from subscriptions.hub import SlowConsumer, event_data, get_broadcast
 from subscriptions.sessions import AdminGuard
 

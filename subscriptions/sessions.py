@@ -10,8 +10,9 @@ from weakref import WeakKeyDictionary
 from strawberry.dataloader import DataLoader
 
 from schema.errors import ApiError
-from services import access, auth
-from services.errors import ErrorCode
+from services.accounts import access
+from services.accounts import auth
+from services.core.errors import ErrorCode
 
 SESSION_CHECK_SECONDS = 30.0  # a signed-out session is noticed within this, without a query per event
 PERMISSION_CHECK_SECONDS = 30.0

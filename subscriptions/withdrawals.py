@@ -16,10 +16,11 @@ from models.withdrawals import Withdrawal as WithdrawalRow
 from resolvers.common import login_required, parse_id, viewer
 from schema.errors import ApiError, api_error
 from schema.types.withdrawals import WithdrawalEvent, WithdrawalStatus
-from services import access, auth
-from services.errors import DomainError, ErrorCode
-from services.events import merchant_channel, user_channel
-from services.ledger import MERCHANT, USER
+from services.accounts import access
+from services.accounts import auth
+from services.core.errors import DomainError, ErrorCode
+from services.core.events import merchant_channel, user_channel
+from services.ledger.ledger import MERCHANT, USER
 from subscriptions.hub import SlowConsumer, listen
 
 

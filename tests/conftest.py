@@ -31,8 +31,13 @@ from tortoise import Tortoise  # noqa: E402
 from tortoise.contrib.test import truncate_all_models  # noqa: E402
 
 import settings  # noqa: E402
+import wiring  # noqa: E402
 from manage import reset_database  # noqa: E402
-from services import access, clock, events, messages, sms  # noqa: E402
+from services.accounts import access  # noqa: E402
+from services.core import clock
+from services.core import events
+from services.orders import messages
+from services.accounts import sms
 from subscriptions.hub import create_broadcast, set_broadcast  # noqa: E402
 
 pytest_plugins = ["tests.helpers"]
@@ -43,7 +48,7 @@ async def database():
     from tortoise.migrations.api.migrate import migrate
 
     await reset_database()
-    clock.drive_orm_timestamps()
+    wiring.install()
     await migrate(config=settings.TORTOISE_ORM)
     await Tortoise.close_connections()
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)

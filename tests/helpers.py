@@ -13,7 +13,12 @@ import pytest_asyncio
 
 from app import create_app
 from models.accounts import User
-from services import access, auth, events, identity, referral, sms
+from services.accounts import access
+from services.accounts import auth
+from services.core import events
+from services.accounts import identity
+from services.accounts import referral
+from services.accounts import sms
 
 PHONE_SEQ = iter(range(10_000_000))
 

@@ -28,7 +28,7 @@ import pytest
 import pytest_asyncio
 
 import settings
-from services import clock
+from services.core import clock
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 

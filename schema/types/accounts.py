@@ -9,11 +9,11 @@ from strawberry.types import Info
 
 from models import accounts as m
 from schema.errors import ApiError, UserError
-from services import access
-from services.masking import mask_name
-from services.errors import ErrorCode
-from services.phones import mask_phone
-from services.sensitive import mask_id_number
+from services.accounts import access
+from services.core.masking import mask_name
+from services.core.errors import ErrorCode
+from services.core.phones import mask_phone
+from services.core.sensitive import mask_id_number
 
 
 @strawberry.type(description="A shipping address of the signed-in user.")

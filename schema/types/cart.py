@@ -1,4 +1,4 @@
-"""Cart types (ORD-1), resolved from services.cart's dataclasses (`self` is the dataclass).
+"""Cart types (ORD-1), resolved from services.orders.cart's dataclasses (`self` is the dataclass).
 
 The service reads a cart's items with their SKU, product and merchant in one joined query;
 `prime_loaders` hands those rows to the request's DataLoaders, so `product`, `merchant`
@@ -21,7 +21,7 @@ from schema.errors import UserError
 from schema.money import Money
 from schema.types.catalog import Product, Sku
 from schema.types.merchants import Merchant
-from services import cart as svc
+from services.orders import cart as svc
 
 
 def prime_loaders(info: Info, skus: Iterable[SkuRow]) -> None:

@@ -13,7 +13,7 @@ from models import consignment as m
 from schema.errors import UserError
 from schema.money import Money
 from schema.types.catalog import Product
-from services.masking import mask_name
+from services.core.masking import mask_name
 
 
 @strawberry.enum(description="A voucher's state: UNUSED, RESERVED (held by an unpaid wholesale order), USED, EXPIRED, "

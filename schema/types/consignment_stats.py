@@ -8,7 +8,7 @@ from enum import Enum
 import strawberry
 
 from schema.money import Money
-from services import consignment_stats as stats
+from services.consignment import stats
 
 
 @strawberry.enum(description="How a statistics range is cut: business days, ISO weeks (Monday first) or calendar months (UTC+8).")

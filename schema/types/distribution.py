@@ -12,8 +12,8 @@ from strawberry.types import Info
 from models import distribution as m
 from schema.errors import UserError
 from schema.money import Money
-from services.distribution_math import Config
-from services.masking import mask_name
+from services.distribution.commission_math import Config
+from services.core.masking import mask_name
 
 
 @strawberry.enum(description="A commission's state: PENDING (frozen until the order completes and the freeze period "

@@ -11,7 +11,7 @@ import strawberry
 from models import grades as m
 from schema.errors import UserError
 from schema.money import Money
-from services import grades as svc
+from services.distribution import grades as svc
 
 
 @strawberry.enum(description="One threshold of an upgrade rule: OWN_SALES (my completed purchases, fen, net of refunds), "

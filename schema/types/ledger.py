@@ -6,7 +6,7 @@ import strawberry
 
 from models import ledger as m
 from schema.money import Money
-from services.ledger import InvariantViolation
+from services.ledger.ledger import InvariantViolation
 
 
 @strawberry.type(description="A ledger account: one owner (user, merchant or platform) and one purpose.")

@@ -9,7 +9,7 @@ import strawberry
 
 from schema.errors import UserError
 from schema.money import Money
-from services import membership as svc
+from services.membership import membership as svc
 
 
 @strawberry.enum(description="A membership's state: ACTIVE (valid until its end), EXPIRED (ended), CANCELLED (refunded).")

@@ -17,8 +17,8 @@ from models import merchants as m
 from schema.errors import UserError, api_error
 from schema.money import Money
 from schema.types.accounts import PublicUser
-from services import access
-from services.errors import DomainError
+from services.accounts import access
+from services.core.errors import DomainError
 
 
 def _parse_degrees(value: object) -> float:

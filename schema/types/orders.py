@@ -17,11 +17,11 @@ from schema.money import Money
 from schema.types.accounts import PublicUser
 from schema.types.catalog import Product, Zone
 from schema.types.merchants import Merchant, Store
-from services import order_states
-from services.phones import mask_phone
+from services.orders import states as order_states
+from services.core.phones import mask_phone
 
 
-# The values are services.order_states.STATUSES: one list for the transition table and the API.
+# The values are services.orders.states.STATUSES: one list for the transition table and the API.
 OrderStatus = strawberry.enum(
     Enum("OrderStatus", {status: status for status in order_states.STATUSES}),
     description="Where an order is (ORD-5). Express: PENDING_PAYMENT → PAID → SHIPPED → DELIVERED → COMPLETED. "

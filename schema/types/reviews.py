@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from services import review_queues
+from services.accounts import review_queues
 
 
 @strawberry.type(description="One review queue and the number of items waiting in it.")

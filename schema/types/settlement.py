@@ -13,8 +13,8 @@ from schema.errors import UserError, api_error
 from schema.money import Money
 from schema.pagination import Connection, to_connection
 from schema.types.consignment_stats import StatsPeriod
-from services import settlement
-from services.errors import DomainError
+from services.finance import settlement
+from services.core.errors import DomainError
 
 
 @strawberry.enum(description="A statement's state: ISSUED (computed for a closed period, immutable), APPROVED (its money "

@@ -8,7 +8,7 @@ from enum import Enum
 import strawberry
 
 from schema.money import Money
-from services.wallet import StatementLine as Line
+from services.ledger.wallet import StatementLine as Line
 
 
 @strawberry.type(description="My balances, straight from the ledger.")

@@ -11,7 +11,7 @@ import settings
 from models import withdrawals as m
 from schema.errors import UserError
 from schema.money import Money
-from services import withdrawals as service
+from services.finance import withdrawals as service
 
 
 @strawberry.enum(description="A withdrawal's state. RISK_REVIEW: held by risk control; PENDING_REVIEW: waiting for an admin; "

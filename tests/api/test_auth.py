@@ -6,8 +6,8 @@ import pytest
 
 import settings
 from models.accounts import SmsCode, User
-from services import clock
-from services.sensitive import blind_index
+from services.core import clock
+from services.core.sensitive import blind_index
 from tests.helpers import make_user, next_phone, outbox
 
 REQUEST = "mutation($p: String!) { requestSmsCode(phone: $p) { phone expiresInSeconds retryAfterSeconds errors { code field } } }"

@@ -7,7 +7,7 @@ import pytest
 
 from models.catalog import Category, Product, Sku, StockMovement
 from models.merchants import Merchant
-from services import catalog
+from services.catalog import products as catalog
 from tests.catalog_factories import make_merchant, make_product, make_staff, sku
 from tests.helpers import make_user, token_for
 from tests.querycount import count_queries

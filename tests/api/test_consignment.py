@@ -11,8 +11,9 @@ import pytest
 import settings
 from jobs import consignment as consignment_jobs
 from models.consignment import Voucher, WholesaleUnit
-from services import clock, ledger
-from services.ledger import Purpose
+from services.core import clock
+from services.ledger import ledger
+from services.ledger.ledger import Purpose
 from tests.catalog_factories import make_staff
 from tests.helpers import make_user, token_for
 from tests.order_factories import make_buyer, make_consignment_pair

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 from models.consignment import WholesaleUnit
-from services import consignment, payments
+from services.consignment import queue as consignment
+from services.orders import payments
 from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
 from tests.helpers import token_for
 from tests.order_factories import make_buyer, make_consignment_pair, place
@@ -68,7 +69,7 @@ async def test_seller_hears_of_the_sale(app):
         c = WsClient(ws, "graphql-transport-ws")
         await c.init(await token_for(me))
         await ws.send_text(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SALES}}))
-        from services.events import user_channel
+        from services.core.events import user_channel
 
         await wait_for_listener(user_channel(me.id))
         await _retail_sale(retail)

@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from models.consignment import SnapUpEntry, SnapUpSession, Voucher
 from models.orders import Order
-from services import clock, ledger, payments
-from services.ledger import Purpose
+from services.core import clock
+from services.ledger import ledger
+from services.orders import payments
+from services.ledger.ledger import Purpose
 from tests.catalog_factories import make_merchant, make_product, sku
 from tests.helpers import make_user, token_for
 from tests.order_factories import make_buyer, make_consignment_pair

@@ -5,7 +5,7 @@ from datetime import timedelta
 from models.catalog import Category, Product
 from models.content import Banner, Recommendation
 from models.merchants import Merchant
-from services import clock
+from services.core import clock
 from tests.helpers import make_user, token_for
 
 CREATE = "mutation($b: BannerInput!) { createBanner(input: $b) { banner { id title } errors { code field } } }"
@@ -104,7 +104,7 @@ async def test_bad_recommendations_change_nothing(api):
 
 
 async def test_recommended_rows_hide_what_is_not_on_sale():
-    from services import content
+    from services.catalog import content
 
     owner = await make_user()
     active = await Merchant.create(name="Open", owner_id=owner.id, status="ACTIVE")

@@ -12,7 +12,8 @@ import asyncio
 from models.access import UserRole
 from models.distribution import Commission
 from models.distributors import DistributorApplication, DistributorSettingsChange
-from services import distributors, ledger
+from services.distribution import distributors
+from services.ledger import ledger
 from tests.api import ops_distributor_centre as ops
 from tests.api.test_distribution import buy, configure, member, merchant_pending
 from tests.conftest import requires_postgres

@@ -16,7 +16,8 @@ import pytest
 import schema.schema as schema_module
 from app import create_app
 from models.consignment import WholesaleUnit
-from services import auth, consignment
+from services.accounts import auth
+from services.consignment import queue as consignment
 from subscriptions import sessions
 from tests.api.test_consignment_live import _retail_sale, _sellers_with_units
 from tests.api.test_subscriptions import WsClient, open_ws

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from models.agents import StoreFranchise, StoreFranchiseChange, StoreMember
 from models.distribution import Commission
-from services import commissions, ledger
+from services.distribution import commissions
+from services.ledger import ledger
 from tests.api.test_agents import buy, earned, store_in
 from tests.api.test_distribution import admin_token, configure, member, merchant_pending, wallet
 from tests.catalog_factories import make_staff

@@ -10,8 +10,9 @@ import asyncio
 
 from jobs import grades as grade_jobs
 from models.grades import Grade, GradeChange, GradeRule, UserGrade
-from services import grades, ledger
-from services.events import unit_of_work
+from services.distribution import grades
+from services.ledger import ledger
+from services.core.events import unit_of_work
 from tests.api.test_distribution import admin_token, buy, configure, finish, member, mine
 from tests.helpers import make_user, token_for
 from tests.order_factories import make_shop
@@ -226,7 +227,7 @@ async def test_an_upgraded_users_downline_purchase_pays_the_grade_rate(api):
     a, _ = await member("阿A")
     b, b_address = await member("阿B", wallet=100_000)
     await buy(api, b, b_address, sku.id)  # nobody above B yet
-    from services import referral
+    from services.accounts import referral
 
     await referral.bind_upline(b, a.invite_code, source="ADMIN", actor_id=None, reason="test")
     assert await grade_of(a) == "GOLD"  # one direct member: the rule fired when B joined

@@ -13,7 +13,9 @@ from models.catalog import Product, Sku
 from models.distribution import Commission
 from models.membership import Membership, MembershipConfigChange
 from models.orders import Payment
-from services import catalog, clock, ledger
+from services.catalog import products as catalog
+from services.core import clock
+from services.ledger import ledger
 from tests.api.test_distribution import (
     PLACE, admin_token, buy, configure, member, merchant_pending, mine, promotion_budget, refund,
 )

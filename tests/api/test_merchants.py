@@ -7,9 +7,9 @@ from models.accounts import User
 from models.catalog import Category
 from models.merchants import Merchant, MerchantCategoryRate, MerchantReview, MerchantStaff, Store
 from models.notifications import Notification
-from services import merchants as merchant_service
-from services.access import MERCHANT_PERMISSIONS
-from services.errors import DomainError, ErrorCode
+from services.merchants import merchants as merchant_service
+from services.accounts.access import MERCHANT_PERMISSIONS
+from services.core.errors import DomainError, ErrorCode
 import settings
 from tests.conftest import requires_postgres
 from tests.helpers import make_user, next_phone, token_for
@@ -257,7 +257,7 @@ async def test_concurrent_applications_for_one_name_make_one_merchant(api):
 
 
 async def test_a_failed_notification_rolls_the_decision_back(api, monkeypatch):
-    from services import notifications
+    from services.accounts import notifications
 
     async def broken(*args, **kwargs):
         raise RuntimeError("inbox down")

@@ -1,5 +1,5 @@
 from models.notifications import Notification
-from services import notifications
+from services.accounts import notifications
 from tests.helpers import make_user, token_for
 
 INBOX = "query($after: String, $u: Boolean) { myNotifications(first: 2, after: $after, unreadOnly: $u) { nodes { id title read } pageInfo { hasNextPage endCursor } } }"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
-from services import after_sales, events, payments, stock
+from services.orders import after_sales
+from services.core import events
+from services.orders import payments
+from services.catalog import stock
 from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
 from tests.catalog_factories import make_staff
 from tests.helpers import make_user, token_for

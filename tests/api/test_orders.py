@@ -13,10 +13,13 @@ from jobs import orders as order_jobs
 from models.catalog import Product, Sku
 from models.merchants import StoreStaff
 from models.orders import GatewayNotification, Order, OutboundMessage, Payment, Refund, SandboxTrade
-from services import catalog, clock, ledger, messages
-from services.gateways import gateway
-from services.ledger import MERCHANT, Purpose
-from services.sandbox_gateway import sign
+from services.catalog import products as catalog
+from services.core import clock
+from services.ledger import ledger
+from services.orders import messages
+from services.orders.gateways import gateway
+from services.ledger.ledger import MERCHANT, Purpose
+from services.orders.sandbox_gateway import sign
 from tests.catalog_factories import make_staff
 from tests.helpers import make_user, token_for
 from tests.order_factories import make_buyer, make_shop, make_store
@@ -150,7 +153,7 @@ async def test_one_checkout_two_merchants_one_payment(api):
 
 async def test_checkout_from_the_cart_buys_selected_items_and_removes_them():
     from models.orders import CartItem
-    from services import checkout
+    from services.orders import checkout
 
     buyer, address = await make_buyer()
     _, _, (s1,) = await make_shop()
@@ -370,7 +373,7 @@ async def test_bad_checkouts_change_nothing(api):
 
 
 async def _owner_grants(merchant):
-    from services.access import load_grants
+    from services.accounts.access import load_grants
 
     return await load_grants(merchant.owner_id)
 

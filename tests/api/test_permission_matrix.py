@@ -9,7 +9,7 @@ from strawberry.permission import PermissionExtension
 
 from schema.permissions import HasPermission
 from schema.schema import schema
-from services.access import ROLES
+from services.accounts.access import ROLES
 from tests.api.ops import collect_operations, collect_public
 from tests.helpers import make_user, token_for
 

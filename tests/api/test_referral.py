@@ -7,7 +7,7 @@ import pytest
 import settings
 from models.accounts import UplineChange, User
 from models.notifications import Notification
-from services.sensitive import blind_index
+from services.core.sensitive import blind_index
 from tests.conftest import requires_postgres
 from tests.helpers import make_user, next_phone, outbox, token_for
 
@@ -114,8 +114,8 @@ async def test_admin_rebinding_is_audited_and_still_refuses_cycles(api):
 
 @requires_postgres
 async def test_racing_bindings_bind_once():
-    from services import referral
-    from services.errors import DomainError
+    from services.accounts import referral
+    from services.core.errors import DomainError
 
     uplines = [await make_user() for _ in range(8)]
     user = await make_user()
@@ -134,8 +134,8 @@ async def test_racing_bindings_bind_once():
 
 @requires_postgres
 async def test_racing_reciprocal_bindings_never_make_a_cycle():
-    from services import referral
-    from services.errors import DomainError
+    from services.accounts import referral
+    from services.core.errors import DomainError
 
     a, b = await make_user(), await make_user()
 

@@ -13,11 +13,16 @@ from datetime import timedelta
 import settings
 from models.orders import Order, OrderLine, Refund
 from models.settlement import SettlementStatement
-from services import after_sales, catalog, clock, ledger, payments, settlement
-from services.access import Grants, load_grants
-from services.errors import DomainError
-from services.events import unit_of_work
-from services.ledger import MERCHANT, PLATFORM, Purpose
+from services.orders import after_sales
+from services.catalog import products as catalog
+from services.core import clock
+from services.ledger import ledger
+from services.orders import payments
+from services.finance import settlement
+from services.accounts.access import Grants, load_grants
+from services.core.errors import DomainError
+from services.core.events import unit_of_work
+from services.ledger.ledger import MERCHANT, PLATFORM, Purpose
 from tests.api import ops_withdrawals as wops
 from tests.api.test_distribution import APPROVE as APPROVE_AFTER_SALE
 from tests.api.test_distribution import PLACE, PAY, REQUEST, member

@@ -9,9 +9,11 @@ import io
 from datetime import datetime, timedelta, timezone
 
 from models.ledger import JournalEntry
-from services import clock, ledger, settlement
-from services.consignment_stats import business_day
-from services.ledger import MERCHANT, Posting, Purpose
+from services.core import clock
+from services.ledger import ledger
+from services.finance import settlement
+from services.core.business_days import business_day
+from services.ledger.ledger import MERCHANT, Posting, Purpose
 from tests.api.ops_settlement import APPROVE, REPORT, STATEMENTS
 from tests.api.test_settlement import close_period, scenario
 from tests.catalog_factories import make_merchant

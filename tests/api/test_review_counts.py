@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from services import review_queues
-from services.events import admin_channel
+from services.accounts import review_queues
+from services.core.events import admin_channel
 from tests.api.test_merchants import APPLICATION, APPLY, REVIEW, admin_token
 from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
 from tests.helpers import make_user, token_for
@@ -65,6 +65,6 @@ async def test_the_live_counts_are_refused_to_users_with_no_queue(app):
 
 
 def test_every_registered_queue_names_a_known_permission():
-    from services.access import PERMISSIONS
+    from services.accounts.access import PERMISSIONS
 
     assert review_queues.QUEUES and all(q.permission in PERMISSIONS for q in review_queues.QUEUES.values())

@@ -14,9 +14,13 @@ from jobs import distribution as distribution_jobs
 from models.accounts import Address
 from models.distribution import Commission
 from models.risk import OrderOrigin, RiskAudit, RiskCase, RiskHold, RiskRule
-from services import clock, ledger, payments, risk, risk_hooks
-from services.access import Grants
-from services.errors import DomainError, ErrorCode
+from services.core import clock
+from services.ledger import ledger
+from services.orders import payments
+from services.risk import control as risk
+from services.risk import hooks as risk_hooks
+from services.accounts.access import Grants
+from services.core.errors import DomainError, ErrorCode
 from tests.api import ops_risk as ops
 from tests.api.test_distribution import PAY, PLACE, admin_token, configure, finish, merchant_pending, mine, refund
 from tests.helpers import make_user, next_phone, token_for
@@ -414,7 +418,7 @@ async def test_a_failing_rule_never_fails_the_payment(api, monkeypatch):
 async def test_evaluating_every_default_rule_costs_a_constant_number_of_queries_per_payment():
     """Measured: the queries a payment spends on risk control, with no rule and with the four
     defaults (nothing hits), for a buyer with a short and a longer history."""
-    from services import commissions as commissions_service
+    from services.distribution import commissions as commissions_service
     from tests.order_factories import place
     from tests.querycount import count_queries
 

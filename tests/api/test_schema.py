@@ -76,7 +76,7 @@ async def test_introspection_works_in_debug():
 
 
 async def test_unexpected_errors_are_masked_outside_debug(api, monkeypatch):
-    from services import notifications
+    from services.accounts import notifications
 
     async def boom(*args, **kwargs):
         raise RuntimeError("secret database detail")

@@ -8,8 +8,9 @@ from tortoise.transactions import in_transaction
 
 from models.catalog import Product
 from models.merchants import Merchant
-from services import catalog, search
-from services.catalog import sql
+from services.catalog import products as catalog
+from services.catalog import search
+from services.core.sql import sql
 from tests.catalog_factories import make_merchant, make_product, sku
 from tests.conftest import requires_postgres
 

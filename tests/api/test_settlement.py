@@ -13,9 +13,13 @@ import settings
 from jobs import settlement as settlement_jobs
 from models.orders import OrderLine
 from models.settlement import SettlementStatement
-from services import catalog, clock, ledger, merchants, settlement
-from services.access import load_grants
-from services.ledger import MERCHANT, Purpose
+from services.catalog import products as catalog
+from services.core import clock
+from services.ledger import ledger
+from services.merchants import merchants
+from services.finance import settlement
+from services.accounts.access import load_grants
+from services.ledger.ledger import MERCHANT, Purpose
 from tests.api.ops_settlement import APPROVE, STATEMENT, STATEMENTS
 from tests.api.test_distribution import APPROVE as APPROVE_AFTER_SALE
 from tests.api.test_distribution import PLACE, PAY, REQUEST, configure, member

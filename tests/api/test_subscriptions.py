@@ -9,8 +9,9 @@ import pytest
 from httpx_ws import aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 
-from services import events, notifications
-from services.errors import DomainError, ErrorCode
+from services.core import events
+from services.accounts import notifications
+from services.core.errors import DomainError, ErrorCode
 from subscriptions.hub import BoundedBroadcast, SlowConsumer, get_broadcast
 from tests.helpers import make_user, token_for
 
@@ -82,7 +83,7 @@ async def test_anonymous_subscription_is_refused(app, protocol):
 
 
 async def test_signing_out_ends_the_stream(app):
-    from services import auth
+    from services.accounts import auth
 
     alice = await make_user()
     signed = await auth.start_session(alice, "SMS", auth.ClientInfo(), False)

@@ -18,10 +18,15 @@ from jobs import consignment as consignment_jobs
 from jobs import distribution as distribution_jobs
 from models.ledger import JournalTransaction
 from models.withdrawals import Withdrawal, WithdrawalStatusChange
-from services import clock, ledger, payouts, risk_hooks, sensitive, withdrawals
-from services.errors import DomainError
-from services.events import admin_channel, merchant_channel, user_channel
-from services.ledger import MERCHANT, Posting, Purpose
+from services.core import clock
+from services.ledger import ledger
+from services.finance import payouts
+from services.risk import hooks as risk_hooks
+from services.core import sensitive
+from services.finance import withdrawals
+from services.core.errors import DomainError
+from services.core.events import admin_channel, merchant_channel, user_channel
+from services.ledger.ledger import MERCHANT, Posting, Purpose
 from subscriptions.hub import listen
 from tests.api import ops_withdrawals as ops
 from tests.api.test_distribution import buy, configure, finish, member, refund

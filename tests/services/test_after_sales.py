@@ -11,11 +11,16 @@ import pytest
 import settings
 from models.catalog import Sku, StockMovement
 from models.orders import AfterSale, Order, OrderLine, OutboundMessage, Refund, SandboxTrade
-from services import after_sales, clock, ledger, order_hooks, orders, payments
-from services.access import Grants
-from services.errors import DomainError, ErrorCode
-from services.gateways import gateway
-from services.ledger import MERCHANT, Purpose
+from services.orders import after_sales
+from services.core import clock
+from services.ledger import ledger
+from services.orders import hooks as order_hooks
+from services.orders import fulfilment as orders
+from services.orders import payments
+from services.accounts.access import Grants
+from services.core.errors import DomainError, ErrorCode
+from services.orders.gateways import gateway
+from services.ledger.ledger import MERCHANT, Purpose
 from tests.conftest import requires_postgres
 from tests.order_factories import make_buyer, make_shop, place
 
@@ -247,7 +252,7 @@ async def test_second_approval_refunds_nothing():
 
 async def test_review_needs_the_merchants_order_staff_or_support():
     from tests.catalog_factories import make_staff, owner_grants
-    from services.access import load_grants
+    from services.accounts.access import load_grants
 
     buyer, merchant, order, (line,), rows = await paid_order(quantity=2)
     other_merchant, _, _ = await make_shop()
@@ -325,11 +330,11 @@ async def test_a_failing_refund_hook_rolls_everything_back():
         assert (refund.quantity, refund.amount, refund.line.id) == (2, 2000, line.id)
         raise DomainError(ErrorCode.INVALID_TRANSITION, "a commission was already paid out")
 
-    order_hooks.ON_LINE_REFUNDED.append(refuse)
+    order_hooks.LINE_REFUNDED.add("test.refuse", refuse)
     try:
         assert await code_of(after_sales.approve(SUPPORT, 1, request.id)) == ErrorCode.INVALID_TRANSITION
     finally:
-        order_hooks.ON_LINE_REFUNDED.remove(refuse)
+        order_hooks.LINE_REFUNDED.remove("test.refuse")
     assert await snapshot(buyer, merchant, order, rows) == before
     assert await OutboundMessage.all().count() == messages_before
     assert (await AfterSale.get(id=request.id)).status == "REQUESTED"

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from models.catalog import Category, Product, Sku, StockMovement
-from services import catalog
-from services.access import Grants
-from services.catalog import ProductData, SpecDimensionData
-from services.errors import DomainError, ErrorCode
+from services.catalog import products as catalog
+from services.accounts.access import Grants
+from services.catalog.products import ProductData, SpecDimensionData
+from services.core.errors import DomainError, ErrorCode
 from tests.catalog_factories import make_merchant, make_product, make_staff, owner_grants, sku
-from services.access import load_grants
+from services.accounts.access import load_grants
 
 
 async def _code(awaitable) -> str:

@@ -6,9 +6,13 @@ from datetime import timedelta
 
 import settings
 from models.consignment import Voucher, WholesaleUnit
-from services import clock, consignment, ledger, orders, payments
-from services.access import Grants
-from services.ledger import MERCHANT, Purpose
+from services.core import clock
+from services.consignment import queue as consignment
+from services.ledger import ledger
+from services.orders import fulfilment as orders
+from services.orders import payments
+from services.accounts.access import Grants
+from services.ledger.ledger import MERCHANT, Purpose
 from tests.order_factories import make_buyer, make_consignment_pair, place
 
 SUPPORT = Grants(platform={"order.manage"})
@@ -67,8 +71,8 @@ async def test_worked_example_holds_to_the_fen():
 
 async def test_refund_of_a_matched_sale_puts_the_unit_back_at_the_head():
     from models.orders import OrderLine
-    from services import order_hooks
-    from services.events import unit_of_work
+    from services.orders import hooks as order_hooks
+    from services.core.events import unit_of_work
 
     _, retail, wholesale = await make_consignment_pair(retail_price=1000, wholesale_price=300, vouchers=3)
     seller, address = await make_buyer("seller", wallet=10_000)
@@ -83,7 +87,7 @@ async def test_refund_of_a_matched_sale_puts_the_unit_back_at_the_head():
     assert await balance(seller, Purpose.CONSIGNMENT_PENDING) == 2 * 800
     line = await OrderLine.get(order_id=sale.orders[0].id)
     async with unit_of_work() as conn:  # what after-sales does for a refund of 1 unit
-        await order_hooks.line_refunded(order_hooks.LineRefund(sale.orders[0], line, 1, 1000), conn)
+        await order_hooks.LINE_REFUNDED.run(order_hooks.LineRefund(sale.orders[0], line, 1, 1000), conn)
     back = await WholesaleUnit.get(id=units[1].id)  # the most recent match is reversed
     assert back.status == "QUEUED" and back.queue_key < units[2].queue_key
     assert await balance(seller, Purpose.CONSIGNMENT_PENDING) == 800
@@ -115,8 +119,8 @@ async def test_referrer_priority_takes_the_uplines_unit_first(monkeypatch):
 
 
 async def test_wholesale_needs_vouchers_and_cancel_gives_them_back():
-    from services import checkout
-    from services.errors import DomainError, ErrorCode
+    from services.orders import checkout
+    from services.core.errors import DomainError, ErrorCode
 
     _, retail, wholesale = await make_consignment_pair(vouchers=1)
     buyer, address = await make_buyer(wallet=10_000)

@@ -9,8 +9,8 @@ from jobs import runner
 from jobs.housekeeping import purge_stale_auth_rows
 from models.accounts import SmsCode
 from models.jobs import JobRun
-from services import clock
-from services.sensitive import blind_index
+from services.core import clock
+from services.core.sensitive import blind_index
 
 
 @pytest.fixture

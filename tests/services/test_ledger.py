@@ -5,9 +5,9 @@ import asyncio
 import pytest
 
 from models.ledger import JournalEntry, JournalTransaction, LedgerAccount
-from services import ledger
-from services.errors import DomainError, ErrorCode
-from services.ledger import Posting, Purpose
+from services.ledger import ledger
+from services.core.errors import DomainError, ErrorCode
+from services.ledger.ledger import Posting, Purpose
 from tests.conftest import requires_postgres
 from tests.helpers import make_user
 
@@ -90,7 +90,7 @@ async def test_idempotency_key_replay_returns_the_first_transaction():
 
 
 async def test_a_failed_post_inside_a_unit_of_work_rolls_back_with_it():
-    from services.events import unit_of_work
+    from services.core.events import unit_of_work
 
     user, wallet, clearing = await funded_wallet(100)
     revenue = await ledger.platform_account(Purpose.FEE_REVENUE)

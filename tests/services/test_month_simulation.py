@@ -2,7 +2,7 @@
 and through the sandbox gateway, wholesale units bought with vouchers and consigned,
 three-level commissions, partial refunds before and after commission release, user and
 merchant withdrawals approved / paid / rejected, settlement statements issued and approved),
-driven at the service level with a seeded random.Random while services.clock moves one day
+driven at the service level with a seeded random.Random while services.core.clock moves one day
 at a time and the worker jobs run each day. At the end every account equals the sum of its
 journal lines, every transaction balances, the books sum to zero per currency, and a few
 business totals recomputed from the simulation's own rows match the ledger.
@@ -11,7 +11,7 @@ business totals recomputed from the simulation's own rows match the ledger.
 
 Refunds also reach orders whose merchant statement was already approved: the merchant's
 pending money covers them, then its settled money, else a debt the next statement nets
-(services/payments.py); MONTH_SIM_LATE_REFUNDS=0 leaves those refunds out.
+(services/orders/payments.py); MONTH_SIM_LATE_REFUNDS=0 leaves those refunds out.
 """
 
 from __future__ import annotations
@@ -37,11 +37,20 @@ from models.ledger import JournalEntry, LedgerAccount
 from models.orders import Order, OrderLine, Payment, Refund
 from models.settlement import SettlementStatement
 from models.withdrawals import Withdrawal
-from services import after_sales, clock, commissions, consignment, ledger, orders, payments, referral, settlement, withdrawals
-from services.access import Grants
-from services.errors import DomainError, ErrorCode
-from services.ledger import MERCHANT, PLATFORM, Purpose
-from services.payouts import Destination
+from services.orders import after_sales
+from services.core import clock
+from services.distribution import commissions
+from services.consignment import queue as consignment
+from services.ledger import ledger
+from services.orders import fulfilment as orders
+from services.orders import payments
+from services.accounts import referral
+from services.finance import settlement
+from services.finance import withdrawals
+from services.accounts.access import Grants
+from services.core.errors import DomainError, ErrorCode
+from services.ledger.ledger import MERCHANT, PLATFORM, Purpose
+from services.finance.payouts import Destination
 from tests.catalog_factories import make_merchant, make_product, sku
 from tests.helpers import make_user, verify_identity
 from tests.order_factories import fund_wallet, make_buyer, make_consignment_pair, place
@@ -229,7 +238,7 @@ async def _approve_statements(sim: Sim) -> None:
             try:
                 await settlement.approve(STAFF, 0, statement.id)
             except DomainError as exc:
-                # By design (services/settlement.py): a refund booked after the statement was
+                # By design (services/finance/settlement.py): a refund booked after the statement was
                 # issued drained the pending account, so this statement alone is no longer
                 # payable; it is approved together with the next statement, which carries the
                 # refund. The refusal changes nothing.

@@ -31,10 +31,11 @@ from models.catalog import Product, Sku, StockMovement
 from models.ledger import JournalTransaction
 from models.merchants import Merchant
 from models.orders import GatewayNotification, Order, OrderLine, OrderStatusChange, Payment, Refund
-from services import ledger, payments
-from services.errors import DomainError, ErrorCode
-from services.gateways import gateway
-from services.ledger import MERCHANT, PLATFORM, Purpose
+from services.ledger import ledger
+from services.orders import payments
+from services.core.errors import DomainError, ErrorCode
+from services.orders.gateways import gateway
+from services.ledger.ledger import MERCHANT, PLATFORM, Purpose
 from tests.conftest import requires_postgres
 from tests.helpers import token_for
 from tests.order_factories import make_buyer, make_shop, place

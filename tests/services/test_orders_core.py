@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from models.catalog import Sku
 from models.orders import Order, Payment
-from services import ledger, orders, payments
-from services.errors import DomainError, ErrorCode
-from services.ledger import MERCHANT, Purpose
+from services.ledger import ledger
+from services.orders import fulfilment as orders
+from services.orders import payments
+from services.core.errors import DomainError, ErrorCode
+from services.ledger.ledger import MERCHANT, Purpose
 from tests.order_factories import make_buyer, make_shop, place
 
 
@@ -58,7 +60,7 @@ async def test_cancel_releases_stock_and_then_cannot_pay():
 
 
 async def test_sandbox_callback_pays_once():
-    from services.gateways import gateway
+    from services.orders.gateways import gateway
 
     buyer, address = await make_buyer()
     _, _, (s1,) = await make_shop(price=1000)
@@ -74,6 +76,6 @@ async def test_sandbox_callback_pays_once():
 
 
 async def _admin_grants():
-    from services.access import Grants
+    from services.accounts.access import Grants
 
     return Grants(platform={"order.manage"})

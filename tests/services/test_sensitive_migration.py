@@ -75,7 +75,7 @@ def _run(args: list[str], db: Path, keys: str) -> subprocess.CompletedProcess:
 
 
 def test_migration_encrypts_existing_phones_and_rotate_keys_moves_them(tmp_path, monkeypatch):
-    from services import sensitive
+    from services.core import sensitive
 
     key_a, key_b = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     db = tmp_path / "plain.sqlite3"

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 
 from models.accounts import User, UserIdentity
-from services import identity, sensitive
-from services.errors import DomainError
+from services.accounts import identity
+from services.core import sensitive
+from services.core.errors import DomainError
 from tests.conftest import requires_postgres
 from tests.helpers import make_user
 
@@ -54,7 +55,7 @@ async def test_one_account_submitting_twice_at_once():
 
 
 async def test_two_sign_ups_with_one_phone_make_one_user():
-    from services import referral
+    from services.accounts import referral
 
     for i in range(ROUNDS):
         phone = f"+86137555000{i:02d}"

@@ -9,9 +9,11 @@ import asyncio
 import pytest
 
 from models.catalog import Product, Sku, StockMovement
-from services import catalog, events, stock
-from services.access import load_grants
-from services.errors import DomainError
+from services.catalog import products as catalog
+from services.core import events
+from services.catalog import stock
+from services.accounts.access import load_grants
+from services.core.errors import DomainError
 from tests.catalog_factories import make_merchant, make_product, make_staff, owner_grants, sku
 from tests.conftest import requires_postgres
 

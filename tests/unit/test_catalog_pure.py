@@ -2,9 +2,10 @@
 
 import pytest
 
-from services import search
-from services.catalog import spec_key, sql
-from services.errors import DomainError
+from services.catalog import search
+from services.catalog.products import spec_key
+from services.core.sql import sql
+from services.core.errors import DomainError
 
 
 def test_spec_key_is_canonical():

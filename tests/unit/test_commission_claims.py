@@ -1,4 +1,4 @@
-"""The cap shared by every commission of a line (services.commissions.cap_claims), pure:
+"""The cap shared by every commission of a line (services.distribution.commissions.cap_claims), pure:
 claims are served agents province → city → county, then the store share, then the pickup
 reward, each taking at most what is left; the total never exceeds the headroom."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 
-from services.commissions import KIND_AGENT, KIND_STORE_PICKUP, KIND_STORE_SHARE, Claim, cap_claims
+from services.distribution.commissions import KIND_AGENT, KIND_STORE_PICKUP, KIND_STORE_SHARE, Claim, cap_claims
 
 
 def test_deepest_agent_and_stores_are_cut_first():

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from services.consignment_math import FIXED, PERCENT, Policy, position_after, split_sale, validate_policy
+from services.consignment.matching import FIXED, PERCENT, Policy, position_after, split_sale, validate_policy
 
 
 def test_worked_example_split():

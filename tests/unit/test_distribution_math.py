@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from services.distribution_math import (
+from services.distribution.commission_math import (
     BP,
     FIXED,
     PERCENT,
@@ -19,7 +19,7 @@ from services.distribution_math import (
     reversal_share,
     split_line,
 )
-from services.errors import DomainError
+from services.core.errors import DomainError
 
 GRADES = ("V1", "V2", "V3")
 

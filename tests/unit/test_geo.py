@@ -1,11 +1,11 @@
-"""services/geo.py: great-circle distance and the bounding-box prefilter, without a database."""
+"""services/core/geo.py: great-circle distance and the bounding-box prefilter, without a database."""
 
 import math
 import random
 
 import pytest
 
-from services.geo import EARTH_RADIUS_M, BoundingBox, bounding_box, haversine_m, valid_coordinates, within_radius
+from services.core.geo import EARTH_RADIUS_M, BoundingBox, bounding_box, haversine_m, valid_coordinates, within_radius
 
 
 def destination(lat: float, lng: float, bearing_deg: float, distance_m: float) -> tuple[float, float]:

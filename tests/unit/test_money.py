@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from services.money import allocate, decimal_string_to_fen, fen_to_decimal_string
+from services.core.money import allocate, decimal_string_to_fen, fen_to_decimal_string
 
 
 def test_allocate_parts_always_sum_to_the_whole():

@@ -1,9 +1,9 @@
-"""services.sensitive: encryption round trip, key rotation, blind index, masks."""
+"""services.core.sensitive: encryption round trip, key rotation, blind index, masks."""
 
 from cryptography.fernet import Fernet
 
 import settings
-from services import sensitive
+from services.core import sensitive
 
 
 def test_round_trip_and_no_plain_text():

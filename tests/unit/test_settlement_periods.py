@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from services import reports, settlement
-from services.reports import Sum
+from services.finance import reports
+from services.finance import settlement
+from services.finance.reports import Sum
 
 
 def test_weekly_periods_run_monday_to_sunday():

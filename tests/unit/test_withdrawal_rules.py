@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from services import withdrawals as w
-from services.errors import DomainError
-from services.payouts import Destination
+from services.finance import withdrawals as w
+from services.core.errors import DomainError
+from services.finance.payouts import Destination
 
 
 def test_fee_is_basis_points_rounded_down_never_below_the_minimum():

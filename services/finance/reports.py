@@ -1,0 +1,169 @@
+"""Finance reports for administrators (FIN-5): platform revenue, the commission ledger, and
+consignment / distribution totals, by business day, ISO week or month.
+
+Source of truth: the journal (services.ledger.ledger). One grouped query reads, per business day
+of the transaction, per transaction kind and per account (owner type, purpose), the sum of
+the entries of the kinds these reports know; each report is then a pure function of those
+sums (`revenue`, `commission_ledger`, `activity`), rolled up into the buckets of
+services.consignment.stats (same periods, same range rules: INVALID_DATE_RANGE for a range
+in the future, reversed or too long). The query filters on `ledger_transaction.created_at`
+(indexed); the day is computed by the database (`day_sql`).
+
+- Platform revenue: entries on the platform's FEE_REVENUE and COMMISSION_REVENUE accounts:
+  consignment fees (CONSIGNMENT_SALE, less CONSIGNMENT_SALE_REVERSED), merchant commissions
+  (SETTLEMENT_APPROVED: approved statements), withdrawal fees (kinds starting WITHDRAWAL),
+  anything else as `other`.
+- Commission ledger: booked (credited to beneficiaries' COMMISSION_PENDING), of which funded
+  by merchants (their MERCHANT_PENDING) and by the platform (PROMOTION_EXPENSE); reversed
+  and rejected (what went back to the source); released (left COMMISSION_PENDING for the
+  wallet).
+- Activity: consignment sales handed to sellers (retail price, net of reversals), fees,
+  rewards (from PROMOTION_EXPENSE, net), proceeds settled to sellers' wallets; commissions
+  booked, reversed + rejected, released; merchant settlements approved (to MERCHANT_SETTLED).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from tortoise import connections
+
+from services.core.sql import sql
+from services.core.business_days import buckets, check_range, day_sql, day_start
+
+REVENUE, COMMISSIONS, ACTIVITY = "REVENUE", "COMMISSIONS", "ACTIVITY"
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    REVENUE: ("consignment_fees", "merchant_commissions", "withdrawal_fees", "other", "total"),
+    COMMISSIONS: ("booked", "funded_by_merchants", "funded_by_platform", "reversed", "rejected", "released"),
+    ACTIVITY: ("consignment_sales", "consignment_fees", "consignment_rewards", "consignment_settled",
+               "commissions_booked", "commissions_reversed", "commissions_released", "merchant_settlements"),
+}
+
+KINDS = ("CONSIGNMENT_SALE", "CONSIGNMENT_SALE_REVERSED", "CONSIGNMENT_SETTLED", "SETTLEMENT_APPROVED",
+         "COMMISSION_BOOKED", "COMMISSION_REVERSED", "COMMISSION_RELEASED", "COMMISSION_REJECTED")
+
+
+@dataclass(frozen=True)
+class Sum:
+    """The sum of some entries of one day: kind of transaction, account owner type, purpose."""
+
+    kind: str
+    owner_type: str
+    purpose: str
+    amount: int
+
+
+def revenue(sums: list[Sum]) -> dict[str, int]:
+    out = dict.fromkeys(COLUMNS[REVENUE], 0)
+    for s in sums:
+        if s.owner_type != "PLATFORM" or s.purpose not in ("FEE_REVENUE", "COMMISSION_REVENUE"):
+            continue
+        if s.purpose == "FEE_REVENUE" and s.kind.startswith("CONSIGNMENT_SALE"):
+            out["consignment_fees"] += s.amount
+        elif s.purpose == "COMMISSION_REVENUE" and s.kind == "SETTLEMENT_APPROVED":
+            out["merchant_commissions"] += s.amount
+        elif s.purpose == "FEE_REVENUE" and s.kind.startswith("WITHDRAWAL"):
+            out["withdrawal_fees"] += s.amount
+        else:
+            out["other"] += s.amount
+        out["total"] += s.amount
+    return out
+
+
+def _is_source(s: Sum) -> tuple[bool, bool]:
+    return (s.owner_type == "MERCHANT" and s.purpose == "MERCHANT_PENDING",
+            s.owner_type == "PLATFORM" and s.purpose == "PROMOTION_EXPENSE")
+
+
+def commission_ledger(sums: list[Sum]) -> dict[str, int]:
+    out = dict.fromkeys(COLUMNS[COMMISSIONS], 0)
+    for s in sums:
+        merchant, platform = _is_source(s)
+        if s.kind == "COMMISSION_BOOKED":
+            if s.purpose == "COMMISSION_PENDING":
+                out["booked"] += s.amount
+            elif merchant:
+                out["funded_by_merchants"] -= s.amount
+            elif platform:
+                out["funded_by_platform"] -= s.amount
+        elif s.kind == "COMMISSION_REVERSED" and (merchant or platform):
+            out["reversed"] += s.amount
+        elif s.kind == "COMMISSION_REJECTED" and (merchant or platform):
+            out["rejected"] += s.amount
+        elif s.kind == "COMMISSION_RELEASED" and s.purpose == "COMMISSION_PENDING":
+            out["released"] -= s.amount
+    return out
+
+
+def activity(sums: list[Sum]) -> dict[str, int]:
+    out = dict.fromkeys(COLUMNS[ACTIVITY], 0)
+    ledger = commission_ledger(sums)
+    out["commissions_booked"] = ledger["booked"]
+    out["commissions_reversed"] = ledger["reversed"] + ledger["rejected"]
+    out["commissions_released"] = ledger["released"]
+    for s in sums:
+        if s.kind.startswith("CONSIGNMENT_SALE"):
+            if s.purpose == "MERCHANT_PENDING":
+                out["consignment_sales"] -= s.amount
+            elif s.purpose == "FEE_REVENUE":
+                out["consignment_fees"] += s.amount
+            elif s.purpose == "PROMOTION_EXPENSE":
+                out["consignment_rewards"] -= s.amount
+        elif s.kind == "CONSIGNMENT_SETTLED" and s.purpose == "CONSIGNMENT_PENDING":
+            out["consignment_settled"] -= s.amount
+        elif s.kind == "SETTLEMENT_APPROVED" and s.purpose == "MERCHANT_SETTLED":
+            out["merchant_settlements"] += s.amount
+    return out
+
+
+REPORTS = {REVENUE: revenue, COMMISSIONS: commission_ledger, ACTIVITY: activity}
+
+
+@dataclass(frozen=True)
+class Bucket:
+    first: date
+    last: date
+    figures: dict[str, int]
+
+
+def _sums_sql(dialect: str) -> str:
+    day = day_sql(dialect, "t.created_at")
+    kinds = ", ".join(f"'{k}'" for k in KINDS)
+    return (
+        f"SELECT {day} AS day, t.kind AS kind, a.owner_type AS owner_type, a.purpose AS purpose, SUM(e.amount) AS amount "
+        "FROM ledger_transaction t JOIN ledger_entry e ON e.transaction_id = t.id JOIN ledger_account a ON a.id = e.account_id "
+        f"WHERE t.created_at >= ? AND t.created_at < ? AND (t.kind IN ({kinds}) OR t.kind LIKE 'WITHDRAWAL%' "
+        "OR (a.owner_type = 'PLATFORM' AND a.purpose IN ('FEE_REVENUE', 'COMMISSION_REVENUE'))) "
+        f"GROUP BY {day}, t.kind, a.owner_type, a.purpose"
+    )
+
+
+def _day(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+async def daily_sums(first: date, last: date) -> dict[date, list[Sum]]:
+    conn = connections.get("default")
+    rows = await conn.execute_query_dict(
+        sql(conn, _sums_sql(conn.capabilities.dialect)), [day_start(first), day_start(last + timedelta(days=1))]
+    )
+    out: dict[date, list[Sum]] = defaultdict(list)
+    for r in rows:
+        out[_day(r["day"])].append(Sum(r["kind"], r["owner_type"], r["purpose"], int(r["amount"] or 0)))
+    return out
+
+
+async def report(kind: str, period: str, first: date, last: date) -> tuple[list[Bucket], dict[str, int]]:
+    """The report's buckets over [first, last] and its totals."""
+    check_range(period, first, last)
+    compute = REPORTS[kind]
+    days = await daily_sums(first, last)
+    out = []
+    for start, end in buckets(period, first, last):
+        sums = [s for d, items in days.items() if start <= d <= end for s in items]
+        out.append(Bucket(start, end, compute(sums)))
+    totals = compute([s for items in days.values() for s in items])
+    return out, totals

@@ -1,0 +1,324 @@
+"""After-sales (ORD-7): refund-only and return-and-refund requests, per line and partial,
+reviewed by the merchant's order staff or platform support, refunded by the payment's own
+method. States and transitions: services.orders.after_sale_states.
+
+Units: a request reserves its units on the order line by one conditional UPDATE
+(`requested_quantity + q <= quantity`), so two requests racing for the same units cannot
+both pass; rejecting or cancelling gives them back by a conditional decrement.
+
+The refund runs in ONE unit of work with the transition that causes it:
+  1. the request moves by a conditional UPDATE on its status (a double approval refunds once);
+  2. the order row, then the line row, are locked (PostgreSQL; SQLite serialises writers),
+     so refunds of one order are serialised and "is every line refunded now?" is exact;
+  3. the line's share is `pricing.refund_share` (cumulative floor: refunding every unit in
+     any number of steps returns exactly the line's amount); the line's refunded totals move;
+  4. `order_hooks.LINE_REFUNDED` (commissions, consignment …) runs before the money moves:
+     a consignment match hands its share back to the merchant's pending account first;
+  5. when this refund empties the order before it left the merchant (PAID / READY_FOR_PICKUP)
+     the shipping fee goes back too, in the same `payments.book_refund` (ledger, order cap);
+  6. stock: returned goods come back (RETURN); a refund-only approved before the goods left
+     releases them (ORDER_RELEASE); the order is closed when every unit is refunded and it
+     had not completed.
+Anything raising rolls all of it back. Gateway refunds are sent after the commit.
+
+Lock order (PostgreSQL): after_sale -> orders (FOR NO KEY UPDATE, which does not block the
+foreign-key checks of concurrent inserts) -> order_line -> payment -> ledger accounts
+(ascending) -> product -> sku: the same "accounts before product" order as payment, so
+refunds and payments of one merchant's goods cannot deadlock.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from tortoise.expressions import F
+
+import settings
+from models.merchants import Merchant
+from models.orders import AfterSale, Order, OrderLine, Refund
+from services.core import clock
+from services.orders import messages
+from services.orders import hooks as order_hooks
+from services.orders import states as order_states
+from services.orders import payments
+from services.orders import pricing
+from services.catalog import stock
+from services.orders import after_sale_states as states
+from services.accounts.access import Grants, require_order_staff
+from services.core.sql import sql
+from services.core.errors import DomainError, ErrorCode
+from services.core.events import emit, merchant_channel, unit_of_work, user_channel
+
+REQUESTABLE = frozenset({
+    order_states.PAID, order_states.READY_FOR_PICKUP, order_states.SHIPPED, order_states.DELIVERED,
+    order_states.PICKED_UP, order_states.COMPLETED,
+})
+NOT_SHIPPED = frozenset({order_states.PAID, order_states.READY_FOR_PICKUP})
+_TRACKING_NO = re.compile(r"^[A-Za-z0-9-]{4,64}$")
+
+
+def _not_found() -> DomainError:
+    return DomainError(ErrorCode.NOT_FOUND, "No such after-sales request.", "id")
+
+
+def _text(value: str, field: str, what: str, max_length: int = 256) -> str:
+    value = (value or "").strip()
+    if not 1 <= len(value) <= max_length:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"{what} of 1 to {max_length} characters is required.", field)
+    return value
+
+
+def check_requestable(order: Order, kind: str) -> None:
+    """Refuse (AFTER_SALE_NOT_ALLOWED) unless the order accepts this kind of request now."""
+    if order.status not in REQUESTABLE:
+        raise DomainError(
+            ErrorCode.AFTER_SALE_NOT_ALLOWED, f"An order that is {order.status.lower().replace('_', ' ')} takes no after-sales request.", "lineId"
+        )
+    if order.status == order_states.COMPLETED:
+        window = timedelta(days=settings.AFTER_SALES_WINDOW_DAYS)
+        if order.completed_at is None or clock.now() > order.completed_at + window:
+            raise DomainError(
+                ErrorCode.AFTER_SALE_NOT_ALLOWED,
+                f"After-sales requests are accepted for {settings.AFTER_SALES_WINDOW_DAYS} days after completion.", "lineId",
+            )
+    if kind == states.RETURN_REFUND and order.status not in order_states.GOODS_WITH_BUYER:
+        raise DomainError(
+            ErrorCode.AFTER_SALE_NOT_ALLOWED, "The goods have not reached the buyer yet: ask for a refund only.", "kind"
+        )
+
+
+# --------------------------------------------------------------------------- buyer
+
+
+async def request_after_sale(buyer_id: int, line_id: int, kind: str, quantity: int, reason: str) -> AfterSale:
+    """The buyer asks for `quantity` units of one of their order lines to be refunded
+    (REFUND_ONLY) or returned and refunded (RETURN_REFUND)."""
+    line = await OrderLine.get_or_none(id=line_id).select_related("order")
+    if line is None or line.order.buyer_id != buyer_id:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such order line.", "lineId")
+    if kind not in states.KINDS:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"Kind is one of {', '.join(states.KINDS)}.", "kind")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise DomainError(ErrorCode.INVALID_QUANTITY, "Ask for at least one unit.", "quantity")
+    reason = _text(reason, "reason", "A reason")
+    order = line.order
+    check_requestable(order, kind)
+    if quantity > line.quantity - line.requested_quantity:
+        raise DomainError(ErrorCode.AFTER_SALE_QUANTITY_EXCEEDED, _left(line), "quantity")
+    async with unit_of_work() as conn:
+        # The reservation: one conditional UPDATE, so concurrent requests cannot overshoot.
+        taken = await OrderLine.filter(id=line.id, requested_quantity__lte=line.quantity - quantity).using_db(conn).update(
+            requested_quantity=F("requested_quantity") + quantity
+        )
+        if taken != 1:
+            fresh = await OrderLine.get(id=line.id).using_db(conn)
+            raise DomainError(ErrorCode.AFTER_SALE_QUANTITY_EXCEEDED, _left(fresh), "quantity")
+        after_sale = await AfterSale.create(
+            order_id=order.id, line_id=line.id, buyer_id=buyer_id, merchant_id=order.merchant_id, kind=kind,
+            quantity=quantity, reason=reason, using_db=conn,
+        )
+        emit(merchant_channel(order.merchant_id),
+             {"type": "after_sale_requested", "afterSaleId": str(after_sale.id), "orderId": str(order.id)})
+        emit(user_channel(buyer_id), states.status_event(after_sale))
+        await messages.queue_for_merchant(
+            order.merchant_id, "AFTER_SALE_REQUESTED",
+            {"orderNo": order.order_no, "afterSaleId": after_sale.id, "kind": kind, "quantity": quantity}, conn,
+        )
+    return after_sale
+
+
+def _left(line: OrderLine) -> str:
+    left = line.quantity - line.requested_quantity
+    return f"Only {left} unit{'s' if left != 1 else ''} of this line can still be asked for." if left else (
+        "Every unit of this line is already under an after-sales request."
+    )
+
+
+async def _own(buyer_id: int, after_sale_id: int) -> AfterSale:
+    after_sale = await AfterSale.get_or_none(id=after_sale_id, buyer_id=buyer_id)
+    if after_sale is None:
+        raise _not_found()
+    return after_sale
+
+
+async def cancel(buyer_id: int, after_sale_id: int) -> AfterSale:
+    """The buyer withdraws a request that is not yet refunded or on its way back."""
+    after_sale = await _own(buyer_id, after_sale_id)
+    async with unit_of_work() as conn:
+        await states.transition(after_sale, "cancel", conn=conn)
+        await _release_units(after_sale, conn)
+    return after_sale
+
+
+async def submit_return_shipment(buyer_id: int, after_sale_id: int, carrier: str, tracking_no: str) -> AfterSale:
+    """The buyer has sent an approved return back: carrier and tracking number."""
+    after_sale = await _own(buyer_id, after_sale_id)
+    carrier = _text(carrier, "carrier", "A carrier name", 32)
+    tracking_no = (tracking_no or "").strip()
+    if not _TRACKING_NO.match(tracking_no):
+        raise DomainError(ErrorCode.INVALID_INPUT, "A tracking number is 4 to 64 letters, digits or dashes.", "trackingNo")
+    async with unit_of_work() as conn:
+        await states.transition(after_sale, "ship_return", conn=conn, return_carrier=carrier, return_tracking_no=tracking_no)
+        order_no = await _order_no(after_sale, conn)
+        await messages.queue_for_merchant(
+            after_sale.merchant_id, "AFTER_SALE_RETURN_SHIPPED",
+            {"orderNo": order_no, "afterSaleId": after_sale.id, "carrier": carrier, "trackingNo": tracking_no}, conn,
+        )
+    return after_sale
+
+
+# --------------------------------------------------------------------------- review
+
+
+async def _staff_after_sale(grants: Grants, after_sale_id: int) -> AfterSale:
+    after_sale = await AfterSale.get_or_none(id=after_sale_id)
+    if after_sale is None:
+        raise _not_found()
+    require_order_staff(grants, after_sale.merchant_id)
+    return after_sale
+
+
+async def approve(grants: Grants, actor_id: int, after_sale_id: int) -> AfterSale:
+    """Approve a request: a refund-only is refunded at once; a return-and-refund waits
+    for the goods (the buyer ships them back, the merchant confirms receipt)."""
+    after_sale = await _staff_after_sale(grants, after_sale_id)
+    now = clock.now()
+    refund = None
+    async with unit_of_work() as conn:
+        if after_sale.kind == states.REFUND_ONLY:
+            await states.transition(after_sale, "refund", conn=conn, reviewer_id=actor_id, reviewed_at=now)
+            refund = await _refund(after_sale, conn, actor_id=actor_id, returned=False)
+        else:
+            await states.transition(after_sale, "approve_return", conn=conn, reviewer_id=actor_id, reviewed_at=now)
+            await messages.queue(after_sale.buyer_id, "AFTER_SALE_APPROVED",
+                                 {"orderNo": await _order_no(after_sale, conn), "afterSaleId": after_sale.id}, conn)
+    await _send(refund)
+    return after_sale
+
+
+async def reject(grants: Grants, actor_id: int, after_sale_id: int, reason: str) -> AfterSale:
+    """Refuse a request, with the reason the buyer will see; its units are released."""
+    after_sale = await _staff_after_sale(grants, after_sale_id)
+    reason = _text(reason, "reason", "A reason")
+    async with unit_of_work() as conn:
+        await states.transition(after_sale, "reject", conn=conn, reject_reason=reason, reviewer_id=actor_id, reviewed_at=clock.now())
+        await _release_units(after_sale, conn)
+        await messages.queue(after_sale.buyer_id, "AFTER_SALE_REJECTED",
+                             {"orderNo": await _order_no(after_sale, conn), "afterSaleId": after_sale.id, "reason": reason}, conn)
+    return after_sale
+
+
+async def receive_return(grants: Grants, actor_id: int, after_sale_id: int) -> AfterSale:
+    """The merchant has the returned goods: stock comes back and the buyer is refunded."""
+    after_sale = await _staff_after_sale(grants, after_sale_id)
+    async with unit_of_work() as conn:
+        await states.transition(after_sale, "receive_return", conn=conn)
+        refund = await _refund(after_sale, conn, actor_id=actor_id, returned=True)
+    await _send(refund)
+    return after_sale
+
+
+# --------------------------------------------------------------------------- money and stock
+
+
+async def _refund(after_sale: AfterSale, conn, *, actor_id: int, returned: bool) -> Refund | None:
+    """Refund the request's units inside the caller's unit of work (see the module notes).
+    Returns the Refund booked, or None when the units' share is zero."""
+    if conn.capabilities.dialect == "postgres":  # SQLite serialises writers anyway
+        await conn.execute_query(sql(conn, "SELECT id FROM orders WHERE id = ? FOR NO KEY UPDATE"), [after_sale.order_id])
+        await conn.execute_query(sql(conn, "SELECT id FROM order_line WHERE id = ? FOR UPDATE"), [after_sale.line_id])
+    order = await Order.get(id=after_sale.order_id).using_db(conn)
+    line = await OrderLine.get(id=after_sale.line_id).using_db(conn)
+    quantity = after_sale.quantity
+    if line.refunded_quantity + quantity > line.quantity:  # cannot happen: units were reserved
+        raise DomainError(ErrorCode.AFTER_SALE_QUANTITY_EXCEEDED, "These units are already refunded.", "quantity")
+    goods = pricing.refund_share(line.amount, line.quantity, line.refunded_quantity, quantity)
+    moved = await OrderLine.filter(id=line.id, refunded_quantity=line.refunded_quantity).using_db(conn).update(
+        refunded_quantity=F("refunded_quantity") + quantity, refunded_amount=F("refunded_amount") + goods
+    )
+    if moved != 1:
+        raise DomainError(ErrorCode.INVALID_TRANSITION, "This line changed meanwhile; try again.", "status")
+    line.refunded_quantity += quantity
+    line.refunded_amount += goods
+    lines = await OrderLine.filter(order_id=order.id).using_db(conn).values_list("quantity", "refunded_quantity")
+    everything = all(refunded >= bought for bought, refunded in lines)
+    shipping = order.shipping_fee if everything and order.status in NOT_SHIPPED else 0
+    amount = goods + shipping
+    # Reactions first (a consignment match hands its money back to the merchant's pending
+    # account; a hook may refuse), then the buyer's money leaves that account.
+    await order_hooks.LINE_REFUNDED.run(order_hooks.LineRefund(order=order, line=line, quantity=quantity, amount=goods), conn)
+    refund = None
+    if amount > 0:
+        refund = await payments.book_refund(order, amount, conn, after_sale_id=after_sale.id)
+    now = clock.now()
+    await AfterSale.filter(id=after_sale.id).using_db(conn).update(amount=amount, refunded_at=now)
+    after_sale.amount, after_sale.refunded_at = amount, now
+    if returned:
+        await stock.adjust_stock(line.sku_id, quantity, stock.RETURN, reference_type="AFTER_SALE",
+                                 reference_id=str(after_sale.id), actor_id=actor_id)
+    elif order.status in NOT_SHIPPED:  # the goods never left: they are on sale again
+        await stock.adjust_stock(line.sku_id, quantity, stock.ORDER_RELEASE, reference_type="AFTER_SALE",
+                                 reference_id=str(after_sale.id), actor_id=actor_id)
+    if everything and order.status in order_states.TRANSITIONS["close"][0]:
+        await order_states.transition(order, "close", conn=conn, actor_id=actor_id, reason="Every unit refunded")
+    await messages.queue(after_sale.buyer_id, "AFTER_SALE_REFUNDED",
+                         {"orderNo": order.order_no, "afterSaleId": after_sale.id, "amount": amount}, conn)
+    return refund
+
+
+async def _send(refund: Refund | None) -> None:
+    """After the commit: gateway refunds go out now (the worker retries what fails)."""
+    if refund is not None and refund.method != payments.WALLET:
+        await payments.execute_refund(refund.id)
+
+
+async def _release_units(after_sale: AfterSale, conn) -> None:
+    released = await OrderLine.filter(id=after_sale.line_id, requested_quantity__gte=after_sale.quantity).using_db(conn).update(
+        requested_quantity=F("requested_quantity") - after_sale.quantity
+    )
+    if released != 1:  # cannot happen while every request reserved its units
+        raise DomainError(ErrorCode.INVALID_TRANSITION, "The line's reserved units do not match this request.", "status")
+
+
+async def _order_no(after_sale: AfterSale, conn) -> str:
+    return (await Order.filter(id=after_sale.order_id).using_db(conn).values_list("order_no", flat=True))[0]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+async def visible_after_sale(viewer_id: int, grants: Grants, after_sale_id: int) -> AfterSale:
+    """The request if the viewer is its buyer, handles its merchant's orders, or is
+    platform support; NOT_FOUND otherwise (existence is not leaked)."""
+    after_sale = await AfterSale.get_or_none(id=after_sale_id)
+    if after_sale is None:
+        raise _not_found()
+    if after_sale.buyer_id == viewer_id:
+        return after_sale
+    try:
+        require_order_staff(grants, after_sale.merchant_id)
+    except DomainError:
+        raise _not_found() from None
+    return after_sale
+
+
+def _status_filter(query, status: str | None):
+    if status is None:
+        return query
+    if status not in states.STATUSES:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"Status is one of {', '.join(states.STATUSES)}.", "status")
+    return query.filter(status=status)
+
+
+def my_after_sales(buyer_id: int, status: str | None = None):
+    """The buyer's requests: a queryset to paginate."""
+    return _status_filter(AfterSale.filter(buyer_id=buyer_id), status)
+
+
+async def merchant_after_sales(grants: Grants, merchant_id: int, status: str | None = None):
+    """A merchant's requests for its order staff (or platform support): a queryset to paginate."""
+    if not await Merchant.exists(id=merchant_id):
+        raise DomainError(ErrorCode.NOT_FOUND, "No such merchant.", "merchantId")
+    require_order_staff(grants, merchant_id)
+    return _status_filter(AfterSale.filter(merchant_id=merchant_id), status)

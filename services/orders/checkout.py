@@ -1,0 +1,323 @@
+"""Checkout (ORD-2, ORD-3): one call makes one Payment and one Order per merchant.
+
+Everything happens in one unit of work, in this order:
+1. the Payment row is inserted first: a concurrent request with the same idempotency key
+   blocks on its unique index and then replays this one;
+2. stock is reserved line by line (services.catalog.stock, conditional UPDATEs, products locked
+   in id order so concurrent checkouts cannot deadlock);
+3. purchase limits are counted after the product locks, so two racing checkouts of one
+   buyer cannot both slip under the limit.
+Any failure rolls everything back: no payment, no order, no stock taken.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.functions import Sum
+
+import settings
+from models.accounts import Address, User
+from models.catalog import Sku
+from models.merchants import Store
+from models.orders import CartItem, Order, OrderLine, Payment
+from services.core import clock
+from services.membership import membership
+from services.orders import hooks as order_hooks
+from services.orders import pricing
+from services.accounts import referral
+from services.catalog import stock
+from services.catalog.limits import MAX_STOCK
+from services.core.errors import DomainError, ErrorCode
+from services.core.events import unit_of_work
+from services.orders.states import CANCELLED, EXPRESS, PICKUP
+
+MAX_LINES = 50
+MAX_KEY_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    sku_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    idempotency_key: str
+    items: tuple[LineRequest, ...] | None = None  # None: the cart's selected items
+    address_id: int | None = None  # for merchants delivered by express
+    pickup_stores: dict[int, int] = field(default_factory=dict)  # merchant id -> store id
+    note: str = ""
+    invite_code: str = ""  # the link the buyer came through (FIRST_ORDER binding)
+    consign_wholesale: bool = False  # consign wholesale units as soon as they are paid (CON-2)
+
+    def fingerprint(self, items: list[LineRequest]) -> str:
+        body = json.dumps(
+            [sorted((i.sku_id, i.quantity) for i in items), self.address_id, sorted(self.pickup_stores.items()), self.note,
+             self.consign_wholesale],
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Placed:
+    payment: Payment
+    orders: list[Order]
+    replayed: bool = False
+
+
+def new_number(prefix: str = "") -> str:
+    """Time-ordered, unguessable order / payment numbers (22 digits)."""
+    return f"{prefix}{clock.now():%y%m%d%H%M%S}{secrets.randbelow(10**10):010d}"
+
+
+def _merge(items: list[LineRequest]) -> list[LineRequest]:
+    merged: dict[int, int] = {}
+    for item in items:
+        if not isinstance(item.quantity, int) or item.quantity <= 0 or item.quantity > MAX_STOCK:
+            raise DomainError(ErrorCode.INVALID_QUANTITY, "Quantities are whole numbers of at least 1.", "items")
+        merged[item.sku_id] = merged.get(item.sku_id, 0) + item.quantity
+    return [LineRequest(sku_id, qty) for sku_id, qty in merged.items()]
+
+
+async def _requested_items(buyer_id: int, request: CheckoutRequest) -> list[LineRequest]:
+    if request.items is None:
+        rows = await CartItem.filter(user_id=buyer_id, selected=True).order_by("id").values_list("sku_id", "quantity")
+        items = [LineRequest(sku_id, qty) for sku_id, qty in rows]
+    else:
+        items = list(request.items)
+    if not items:
+        raise DomainError(ErrorCode.CART_EMPTY, "Nothing to buy: select some items first.", "items")
+    if len(items) > MAX_LINES:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"At most {MAX_LINES} different items per checkout.", "items")
+    return _merge(items)
+
+
+async def _replay(buyer_id: int, key: str, fingerprint: str) -> Placed:
+    payment = await Payment.get(buyer_id=buyer_id, idempotency_key=key)
+    if payment.request_hash != fingerprint:
+        raise DomainError(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for a different checkout.", "idempotencyKey"
+        )
+    orders = await Order.filter(payment_id=payment.id).order_by("id")
+    return Placed(payment, orders, replayed=True)
+
+
+def _address_snapshot(address: Address) -> dict:
+    return {
+        "recipient": address.recipient, "province_code": address.province_code,
+        "city_code": address.city_code, "county_code": address.county_code, "region_name": address.region_name,
+        "detail": address.detail, "postal_code": address.postal_code,
+    }
+
+
+def sellable_problem(sku: Sku, now) -> tuple[ErrorCode, str] | None:
+    """Why a SKU cannot be bought right now, or None (shared with the cart's checks)."""
+    product = sku.product
+    if not sku.is_active or product.status != "LISTED" or product.merchant.status != "ACTIVE":
+        return ErrorCode.PRODUCT_UNAVAILABLE, f"{product.title} is not on sale."
+    if (product.zone_starts_at and now < product.zone_starts_at) or (product.zone_ends_at and now >= product.zone_ends_at):
+        return ErrorCode.ZONE_NOT_OPEN, f"{product.title} is not on sale at this time."
+    return None
+
+
+async def bought_quantities(buyer_id: int, product_ids: list[int], conn=None, *, besides_payment: int | None = None) -> dict[int, int]:
+    """Units of each product the buyer has ordered and not had cancelled or refunded
+    (besides those of the payment being placed)."""
+    query = OrderLine.filter(order__buyer_id=buyer_id, product_id__in=product_ids).exclude(order__status=CANCELLED)
+    if besides_payment is not None:
+        query = query.exclude(order__payment_id=besides_payment)
+    if conn is not None:
+        query = query.using_db(conn)
+    rows = await query.group_by("product_id").annotate(
+        q=Sum("quantity"), r=Sum("refunded_quantity")
+    ).values_list("product_id", "q", "r")
+    return {pid: int(q or 0) - int(r or 0) for pid, q, r in rows}
+
+
+async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
+    key = (request.idempotency_key or "").strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"An idempotency key of 1 to {MAX_KEY_LENGTH} characters is required.", "idempotencyKey")
+    if len(request.note) > 256:
+        raise DomainError(ErrorCode.INVALID_INPUT, "The note is at most 256 characters.", "note")
+    items = await _requested_items(buyer_id, request)
+    fingerprint = request.fingerprint(items)
+    if await Payment.exists(buyer_id=buyer_id, idempotency_key=key):
+        return await _replay(buyer_id, key, fingerprint)
+
+    now = clock.now()
+    skus = {
+        s.id: s
+        for s in await Sku.filter(id__in=[i.sku_id for i in items]).select_related("product", "product__merchant")
+    }
+    for item in items:
+        sku = skus.get(item.sku_id)
+        if sku is None:
+            raise DomainError(ErrorCode.NOT_FOUND, "No such SKU.", "items")
+        problem = sellable_problem(sku, now)
+        if problem:
+            raise DomainError(problem[0], problem[1], "items")
+
+    merchant_ids = list(dict.fromkeys(skus[i.sku_id].product.merchant_id for i in items))
+    stores = await _pickup_stores(request.pickup_stores, merchant_ids)
+    address = None
+    if any(mid not in stores for mid in merchant_ids):
+        if request.address_id is None:
+            raise DomainError(ErrorCode.ADDRESS_REQUIRED, "Choose a delivery address (or pickup stores).", "addressId")
+        address = await Address.get_or_none(id=request.address_id, user_id=buyer_id)
+        if address is None:
+            raise DomainError(ErrorCode.NOT_FOUND, "No such address.", "addressId")
+
+    # MEM-1: a valid membership buys at member prices (asked only when one of the SKUs has one)
+    is_member = any(s.member_price is not None for s in skus.values()) and await membership.is_member(buyer_id)
+    lines = [
+        order_hooks.CheckoutLine(
+            sku_id=item.sku_id, product_id=skus[item.sku_id].product_id, merchant_id=skus[item.sku_id].product.merchant_id,
+            zone=skus[item.sku_id].product.zone, quantity=item.quantity,
+            unit_price=pricing.unit_price(
+                skus[item.sku_id].product.zone, skus[item.sku_id].price, skus[item.sku_id].wholesale_price,
+                skus[item.sku_id].member_price, is_member,
+            ),
+        )
+        for item in items
+    ]
+    templates = {
+        mid: pricing.ShippingTemplate(m.shipping_fee, m.free_shipping_threshold)
+        for mid, m in {s.product.merchant_id: s.product.merchant for s in skus.values()}.items()
+    }
+    totals = pricing.merchant_totals(
+        [(line.merchant_id, line.unit_price * line.quantity) for line in lines], templates, frozenset(stores)
+    )
+    try:
+        async with unit_of_work() as conn:
+            payment = await Payment.create(
+                payment_no=new_number("P"), buyer_id=buyer_id, amount=sum(t.total for t in totals),
+                currency=settings.CURRENCY, expires_at=now + timedelta(minutes=settings.ORDER_PAY_TIMEOUT_MINUTES),
+                idempotency_key=key, request_hash=fingerprint, using_db=conn,
+            )
+            orders = []
+            for total in totals:
+                orders.append(
+                    await _create_order(conn, payment, buyer_id, total, stores.get(total.merchant_id), address,
+                                        [ln for ln in lines if ln.merchant_id == total.merchant_id], skus, request.note,
+                                        request.consign_wholesale)
+                )
+            # Stock after the order rows: reserving locks the product row, which every order
+            # of that product waits for, so it is held from here to the commit only. The
+            # purchase limit is checked under that lock (one buyer's concurrent checkouts).
+            await _reserve_stock(buyer_id, payment.id, lines, skus)
+            await _check_limits(buyer_id, payment.id, lines, skus, conn)
+            if any(order_hooks.ZONE_RULES.get(line.zone) for line in lines):  # the rules need the rows (ids)
+                created = await OrderLine.filter(order_id__in=[o.id for o in orders]).using_db(conn).order_by("id")
+                await order_hooks.run_zone_rules(buyer_id, list(created), conn)
+            if request.items is None:
+                await CartItem.filter(user_id=buyer_id, sku_id__in=[i.sku_id for i in items]).using_db(conn).delete()
+    except IntegrityError:
+        if await Payment.exists(buyer_id=buyer_id, idempotency_key=key):
+            return await _replay(buyer_id, key, fingerprint)
+        raise
+    await _bind_on_first_order(buyer_id, payment.id, request.invite_code)
+    return Placed(payment, orders)
+
+
+async def _reserve_stock(buyer_id: int, payment_id: int, lines, skus: dict[int, Sku]) -> None:
+    for line in sorted(lines, key=lambda ln: (ln.product_id, ln.sku_id)):  # one lock order for all checkouts
+        try:
+            await stock.adjust_stock(
+                line.sku_id, -line.quantity, stock.ORDER_RESERVE,
+                reference_type="PAYMENT", reference_id=str(payment_id), actor_id=buyer_id,
+            )
+        except DomainError as exc:
+            if exc.code == ErrorCode.INSUFFICIENT_STOCK:
+                title = skus[line.sku_id].product.title
+                raise DomainError(ErrorCode.INSUFFICIENT_STOCK, f"Not enough {title} in stock.", "items") from None
+            raise
+
+
+async def _pickup_stores(requested: dict[int, int], merchant_ids: list[int]) -> dict[int, Store]:
+    stores: dict[int, Store] = {}
+    for merchant_id, store_id in requested.items():
+        if merchant_id not in merchant_ids:
+            raise DomainError(ErrorCode.INVALID_STORE, "Pickup chosen for a merchant with nothing in this checkout.", "pickupStores")
+        store = await Store.get_or_none(id=store_id)
+        if store is None or store.merchant_id != merchant_id or not store.is_active:
+            raise DomainError(ErrorCode.INVALID_STORE, "Choose an open store of that merchant for pickup.", "pickupStores")
+        stores[merchant_id] = store
+    return stores
+
+
+async def _check_limits(buyer_id: int, payment_id: int, lines, skus: dict[int, Sku], conn) -> None:
+    wanted: dict[int, int] = {}
+    for line in lines:
+        if skus[line.sku_id].product.purchase_limit:
+            wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
+    if not wanted:
+        return
+    bought = await bought_quantities(buyer_id, list(wanted), conn, besides_payment=payment_id)
+    for product_id, qty in wanted.items():
+        product = next(s.product for s in skus.values() if s.product_id == product_id)
+        if bought.get(product_id, 0) + qty > product.purchase_limit:
+            raise DomainError(
+                ErrorCode.PURCHASE_LIMIT_EXCEEDED,
+                f"{product.title}: at most {product.purchase_limit} per customer "
+                f"(you already have {bought.get(product_id, 0)}).",
+                "items",
+            )
+
+
+async def _pickup_code(conn, store_id: int) -> str:
+    while True:
+        code = f"{secrets.randbelow(10**8):08d}"
+        if not await Order.filter(store_id=store_id, pickup_code=code).using_db(conn).exists():
+            return code
+
+
+async def _create_order(conn, payment, buyer_id, total, store, address, lines, skus, note, consign) -> Order:
+    order = await Order.create(
+        order_no=new_number(), payment_id=payment.id, buyer_id=buyer_id, merchant_id=total.merchant_id,
+        delivery_type=PICKUP if store else EXPRESS, store_id=store.id if store else None,
+        pickup_code=await _pickup_code(conn, store.id) if store else None,
+        address=None if store else _address_snapshot(address),
+        address_phone=None if store else address.phone,
+        goods_amount=total.goods_amount, shipping_fee=total.shipping_fee, pay_amount=total.total,
+        currency=payment.currency, note=note, using_db=conn,
+    )
+    await OrderLine.bulk_create(
+        [
+            OrderLine(
+                order_id=order.id, product_id=line.product_id, sku_id=line.sku_id,
+                title=skus[line.sku_id].product.title,
+                spec_text=" ".join(f"{k}:{v}" for k, v in skus[line.sku_id].spec_values.items())[:256],
+                image_url=skus[line.sku_id].image_url or skus[line.sku_id].product.main_image_url,
+                zone=line.zone, unit_price=line.unit_price, quantity=line.quantity,
+                amount=line.unit_price * line.quantity, consign_on_payment=consign and line.zone == "WHOLESALE",
+            )
+            for line in lines
+        ],
+        using_db=conn,
+    )
+    return order
+
+
+async def _bind_on_first_order(buyer_id: int, payment_id: int, invite_code: str) -> None:
+    """FIRST_ORDER binding mode (ACC-4): the first order through a link binds the upline.
+    A bad or unusable code never fails the purchase itself."""
+    if not invite_code or settings.REFERRAL_BINDING_MODE != "FIRST_ORDER":
+        return
+    buyer = await User.get(id=buyer_id)
+    if buyer.upline_id is not None:
+        return
+    if await Order.filter(buyer_id=buyer.id).exclude(payment_id=payment_id).exists():
+        return  # not the first order
+    try:
+        await referral.bind_upline(buyer, invite_code, source="FIRST_ORDER")
+    except DomainError:
+        pass

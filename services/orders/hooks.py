@@ -1,0 +1,97 @@
+"""The events of an order's life that other features react to, inside the order's own
+transaction: paid, cancelled (unpaid), completed, picked up, a line refunded; and the
+zone rules checked at checkout.
+
+Consignment (vouchers, units, queue matching), distribution (commissions, claims, grades),
+membership, risk control and franchise stores react here as named steps of these
+`Reactions`; `wiring.py` adds them in their order. The order code only announces the
+event (`PAID.run(PaidOrder(...), conn)`): it imports none of them. If a step raises, the
+payment / completion / refund is rolled back as a whole, so money and reactions never
+disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from models.orders import Order, OrderLine
+from services.core.errors import DomainError, ErrorCode
+from services.core.hooks import Reactions, Registry
+
+
+@dataclass(frozen=True)
+class CheckoutLine:
+    """What a zone rule sees of one line being bought."""
+
+    sku_id: int
+    product_id: int
+    merchant_id: int
+    zone: str
+    quantity: int
+    unit_price: int
+
+
+@dataclass(frozen=True)
+class PaidOrder:
+    """An order that has just been paid, with its lines as the payment read them (by id):
+    every step reads them from here instead of querying again."""
+
+    order: Order
+    lines: tuple[OrderLine, ...]
+
+    def lines_in(self, zones: Iterable[str] | None = None) -> list[OrderLine]:
+        wanted = None if zones is None else set(zones)
+        return [ln for ln in self.lines if wanted is None or ln.zone in wanted]
+
+
+@dataclass(frozen=True)
+class LineRefund:
+    order: Order
+    line: OrderLine
+    quantity: int
+    amount: int  # fen refunded for this line (shipping excluded)
+
+
+ZoneRule = Callable[[int, list[OrderLine], Any], Awaitable[None]]  # (buyer_id, the zone's new order lines, conn)
+
+PAID: Reactions[PaidOrder] = Reactions("order paid")
+CANCELLED: Reactions[Order] = Reactions("unpaid order cancelled")  # by the buyer, an admin or the time-out
+COMPLETED: Reactions[Order] = Reactions("order completed")
+PICKED_UP: Reactions[Order] = Reactions("order picked up")  # store staff verified the pickup code
+LINE_REFUNDED: Reactions[LineRefund] = Reactions("order line refunded")
+# zone -> the rule checked at checkout for that zone's lines, once the order lines exist
+# (inside the checkout's transaction: a refusal rolls everything back). A zone without a
+# rule in `ZONES_NOT_YET_AVAILABLE` is refused rather than sold at the wrong terms.
+ZONE_RULES: Registry[ZoneRule] = Registry("zone rule")
+ZONES_NOT_YET_AVAILABLE = ("POINTS",)
+
+ALL_REACTIONS = (PAID, CANCELLED, COMPLETED, PICKED_UP, LINE_REFUNDED)
+
+
+async def not_yet_available(buyer_id: int, lines: list[OrderLine], conn: Any) -> None:
+    zone = lines[0].zone
+    raise DomainError(
+        ErrorCode.ZONE_REQUIREMENT_NOT_MET,
+        f"Products of the {zone} zone cannot be bought yet: their zone's requirement is not available.",
+        "items",
+    )
+
+
+async def run_zone_rules(buyer_id: int, lines: list[OrderLine], conn: Any) -> None:
+    by_zone: dict[str, list[OrderLine]] = {}
+    for line in lines:
+        by_zone.setdefault(line.zone, []).append(line)
+    for zone, zone_lines in sorted(by_zone.items()):
+        rule = ZONE_RULES.get(zone)
+        if rule is not None:
+            await rule(buyer_id, zone_lines, conn)
+
+
+async def order_paid(order: Order, conn: Any, lines: list[OrderLine] | None = None) -> None:
+    """Run the PAID steps. `lines`: the order's lines, when the caller has just read them in
+    this transaction (the payment does); otherwise they are read here, once."""
+    if lines is None:
+        lines = list(await OrderLine.filter(order_id=order.id).using_db(conn))
+    await PAID.run(PaidOrder(order, tuple(sorted(lines, key=lambda ln: ln.id))), conn)

@@ -1,0 +1,174 @@
+"""The one place that connects the features: every same-transaction reaction in its order,
+the zone rules, claim providers, review queues, risk decisions, built-in adapters and
+scheduled jobs.
+
+The app, the worker, the management commands, the benchmarks and the tests call
+`install()` once at start-up; nothing registers itself when imported. To add a reaction,
+add one line to the list of its event, where it must run. The order is part of the
+behaviour: each list says why it is what it is.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from jobs import consignment as consignment_jobs
+from jobs import distribution as distribution_jobs
+from jobs import grades as grade_jobs
+from jobs import housekeeping as housekeeping_jobs
+from jobs import orders as order_jobs
+from jobs import settlement as settlement_jobs
+from jobs import withdrawals as withdrawal_jobs
+from jobs.runner import REGISTRY as JOBS
+from jobs.runner import Job
+from models import sealed
+from services.accounts import referral, review_queues
+from services.catalog import products
+from services.consignment import hooks as consignment
+from services.consignment import queue, vouchers
+from services.core import clock, sensitive
+from services.distribution import agents, commissions, distributors, franchise, grades
+from services.finance import withdrawals
+from services.membership import membership
+from services.merchants import merchants
+from services.orders import gateways, hooks
+from services.orders.sandbox_gateway import SandboxGateway
+from services.risk import control as risk
+from services.risk import hooks as risk_hooks
+
+# An order was paid (inside the payment's transaction, after the money moved).
+PAID = [
+    ("membership.extend", membership.on_paid),  # MEM-1: a membership line starts / extends the membership
+    ("consignment.use_vouchers", vouchers.use_for_order),  # CON-1: reserved vouchers become used
+    ("consignment.create_units", queue.create_units),  # CON-2: one wholesale unit per item, consigned if asked
+    ("consignment.grant_vouchers", vouchers.issue_for_order),  # CON-1/7: retail lines grant vouchers
+    ("distribution.gift_packs", grades.apply_gift_packs),  # MEM-4: a gift pack raises the grade
+    ("distribution.commissions", commissions.on_paid),  # DIS-2: three levels booked on the paid lines
+    ("distribution.claims", commissions.on_paid_claims),  # MEM-2/3: agents' and stores' claims, after the levels
+    ("risk.screen_payment", risk.on_paid),  # RISK-2: sees the commissions just booked, may hold them
+    # Last: locks the product's consignment queue row, which every retail payment of that
+    # product waits for, so it is held from here to the commit only.
+    ("consignment.match_queue", queue.match_retail_order),  # CON-3
+]
+
+# An unpaid order was cancelled (buyer, admin or payment time-out).
+CANCELLED = [
+    ("consignment.release_vouchers", consignment.on_cancelled),  # reserved vouchers and snap-up quota back
+]
+
+# An order was completed (receipt confirmed or auto-complete).
+COMPLETED = [
+    ("distribution.grades", grades.on_completed),  # DIS-6: own / team sales grew
+]
+
+# Store staff verified a pickup code and handed the goods over.
+PICKED_UP = [
+    ("distribution.franchise_pickup", franchise.on_picked_up),  # MEM-3: the store's pickup reward
+]
+
+# Units of an order line were refunded (before the money moves back).
+LINE_REFUNDED = [
+    ("membership.shorten", membership.on_line_refunded),
+    ("consignment.reverse", consignment.on_line_refunded),  # matches back to the queue, vouchers withdrawn
+    ("distribution.commissions", commissions.on_line_refunded),  # after consignment: sees the unmatched units
+    ("risk.screen_refund", risk.on_line_refunded),
+]
+
+# A user was bound under an upline.
+REFERRAL_BOUND = [
+    ("distribution.grades", grades.on_team_member_added),  # DIS-6: the uplines' team sizes grew
+]
+
+# Zone -> the rule its lines must pass at checkout (inside the checkout's transaction).
+ZONE_RULES = [
+    ("WHOLESALE", consignment.reserve_vouchers),  # CON-1: one voucher per unit
+    ("MEMBERSHIP", membership.check_lines),  # MEM-1: only the platform's membership SKU at its price
+    *((zone, hooks.not_yet_available) for zone in hooks.ZONES_NOT_YET_AVAILABLE),
+]
+
+# Who else asks a share of a paid order's lines, after the three distribution levels.
+CLAIM_PROVIDERS = [
+    agents.agent_claims,  # MEM-2: regional agents of the delivery region
+    franchise.share_claims,  # MEM-3: the franchise store of the buyer
+]
+
+# The admin review queues, in the order the live counter lists them.
+REVIEW_QUEUES = [distributors.REVIEW, risk.REVIEW, withdrawals.REVIEW, merchants.REVIEW]
+
+# Risk control (RISK-2): how a decided case hands each kind of held item back to its owner.
+RISK_DECISIONS = {
+    risk.COMMISSION: (risk.release_held_commission, risk.reject_held_commission),
+    "WITHDRAWAL": (withdrawals.release_held, withdrawals.reject_held),
+}
+WITHDRAWAL_SCREENS = [risk.screen_withdrawal]
+
+# What a lower layer needs from a higher one.
+PROVIDERS = [
+    (products.GRADE_CODES, grades.codes),  # catalog checks a gift pack's grade against the ladder (DIS-6)
+]
+
+# Built-in adapters, chosen by a setting's short name (production names "module:Class").
+ADAPTERS = [
+    (gateways.gateway, "sandbox", SandboxGateway),  # PAYMENT_GATEWAY=sandbox (development, tests)
+]
+
+# Scheduled jobs run by the worker (OPS-3).
+JOB_LIST = [
+    Job("purge_stale_auth_rows", every=timedelta(hours=1), run=housekeeping_jobs.purge_stale_auth_rows),
+    Job("cancel_unpaid_orders", every=timedelta(minutes=1), run=order_jobs.cancel_unpaid),
+    Job("auto_complete_orders", every=timedelta(minutes=10), run=order_jobs.complete_delivered),
+    Job("retry_gateway_refunds", every=timedelta(minutes=5), run=order_jobs.retry_refunds),
+    Job("send_order_messages", every=timedelta(seconds=10), run=order_jobs.send_messages),
+    Job("settle_consignments", every=timedelta(minutes=10), run=consignment_jobs.settle_consignments),
+    Job("expire_vouchers", every=timedelta(hours=1), run=consignment_jobs.expire_vouchers),
+    Job("release_commissions", every=timedelta(minutes=10), run=distribution_jobs.release_commissions),
+    Job("submit_payouts", every=timedelta(minutes=5), run=withdrawal_jobs.submit_payouts),
+    Job("evaluate_grades", every=timedelta(hours=1), run=grade_jobs.evaluate_grades, lease=timedelta(minutes=30)),
+    Job("expire_memberships", every=timedelta(minutes=10), run=grade_jobs.expire_memberships),
+    Job("issue_settlement_statements", every=timedelta(minutes=30), run=settlement_jobs.issue_statements),
+]
+
+_REACTIONS = [
+    (hooks.PAID, PAID),
+    (hooks.CANCELLED, CANCELLED),
+    (hooks.COMPLETED, COMPLETED),
+    (hooks.PICKED_UP, PICKED_UP),
+    (hooks.LINE_REFUNDED, LINE_REFUNDED),
+    (referral.BOUND, REFERRAL_BOUND),
+]
+
+
+def install() -> None:
+    """Register everything above (again from scratch: safe to call more than once)."""
+    clock.drive_orm_timestamps()
+    sealed.use_cipher(sensitive)  # RISK-3: sealed model attributes encrypt with the data keys
+    for provider, implementation in PROVIDERS:
+        provider.set(implementation)
+    for reactions, steps in _REACTIONS:
+        reactions.reset()
+        for name, run in steps:
+            reactions.add(name, run)
+        reactions.wired = True
+    hooks.ZONE_RULES.reset()
+    for zone, rule in ZONE_RULES:
+        hooks.ZONE_RULES.add(zone, rule)
+    commissions.PAID_CLAIMS[:] = CLAIM_PROVIDERS
+    review_queues.QUEUES.clear()
+    for queue_ in REVIEW_QUEUES:
+        review_queues.register(queue_)
+    risk_hooks.RELEASE.clear()
+    risk_hooks.REJECT.clear()
+    for kind, (release, reject) in RISK_DECISIONS.items():
+        risk_hooks.RELEASE[kind] = release
+        risk_hooks.REJECT[kind] = reject
+    risk_hooks.WITHDRAWAL_SCREENS[:] = WITHDRAWAL_SCREENS
+    for slot, name, cls in ADAPTERS:
+        slot.offer(name, cls)
+    JOBS.clear()
+    for job in JOB_LIST:
+        JOBS[job.name] = job
+
+
+def describe() -> dict[str, list[str]]:
+    """The installed order of every reaction (README, tests)."""
+    return {reactions.event: reactions.names() for reactions, _ in _REACTIONS}
