@@ -488,6 +488,7 @@ async def test_merchant_finance_staff_withdraw_settled_funds(api):
 async def test_statement_shows_every_movement_with_its_business_reason(api):
     """U pays orders, gets a refund, consigns a unit that sells, earns a commission on the
     buyer's purchase, and withdraws: every line is there, newest first, with its kind."""
+    began = clock.now()
     await configure(api, [("FIXED", 1_000)], freeze_days=0)
     merchant, retail, wholesale = await make_consignment_pair(retail_price=22_000, wholesale_price=4_400, vouchers=2)
     shop, _, [goods] = await make_shop(price=3_000, stock=10)
@@ -556,7 +557,7 @@ async def test_statement_shows_every_movement_with_its_business_reason(api):
     assert page1["pageInfo"]["hasNextPage"]
     # a period
     now = clock.now()
-    window = {"from": (now - timedelta(hours=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat(), "first": 100}
+    window = {"from": (began - timedelta(hours=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat(), "first": 100}
     assert len((await api(ops.STATEMENT, window, token=token))["myStatement"]["nodes"]) == len(lines)
     future = {"from": (now + timedelta(hours=1)).isoformat()}
     assert (await api(ops.STATEMENT, future, token=token))["myStatement"]["nodes"] == []
