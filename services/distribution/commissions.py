@@ -262,7 +262,7 @@ async def _member_referral_reward(order: Order, line, reward: int, conn) -> tupl
 
 
 async def on_paid(paid: PaidOrder, conn) -> list[Commission]:
-    """ON_PAID hook: book every level's commission on each line of the paid order, in one
+    """PAID step: book every level's commission on each line of the paid order, in one
     journal transaction (source -> COMMISSION_PENDING), inside the payment's unit of work."""
     order = paid.order
     config = await current_config(conn)
@@ -326,7 +326,7 @@ async def on_paid(paid: PaidOrder, conn) -> list[Commission]:
 
 
 async def on_line_refunded(refund: order_hooks.LineRefund, conn) -> int:
-    """ON_LINE_REFUNDED hook: reverse each live commission of the line pro rata (cumulative
+    """LINE_REFUNDED step: reverse each live commission of the line pro rata (cumulative
     floor), inside the refund's unit of work and before the buyer's money leaves the
     merchant's pending account. Returns the fen reversed."""
     line = refund.line
@@ -652,7 +652,7 @@ async def book_claims(order: Order, lines: list, claims: list[Claim], conn, *, i
 
 
 async def on_paid_claims(paid: PaidOrder, conn) -> list[Commission]:
-    """ON_PAID hook, after `on_paid`: the agents' and stores' claims on the paid order."""
+    """PAID step, after `on_paid`: the agents' and stores' claims on the paid order."""
     order = paid.order
     if not PAID_CLAIMS:
         return []

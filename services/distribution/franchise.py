@@ -26,9 +26,8 @@ from tortoise.exceptions import IntegrityError
 from models.accounts import User
 from models.agents import StoreFranchise, StoreFranchiseChange, StoreMember
 from models.merchants import Store
-from models.orders import Order
+from models.orders import Order, OrderLine
 from services.distribution import commissions
-from services.orders import hooks as order_hooks
 from services.accounts.access import Grants
 from services.distribution import agents  # the partner settings (imported lazily by use: the modules import each other)
 from services.distribution.commissions import KIND_STORE_PICKUP, KIND_STORE_SHARE, Claim
@@ -123,7 +122,7 @@ async def share_claims(order: Order, lines: list, conn) -> list[Claim]:
 
 
 async def on_picked_up(order: Order, conn) -> None:
-    """ON_PICKED_UP hook: the handing store's franchisee earns the pickup reward, spread
+    """PICKED_UP step: the handing store's franchisee earns the pickup reward, spread
     over the order's lines by what is left of them (net of refunds)."""
     if order.store_id is None:
         return
@@ -131,7 +130,7 @@ async def on_picked_up(order: Order, conn) -> None:
     reward = (await agents.current_terms(conn)).pickup_reward
     if franchisee is None or reward <= 0:
         return
-    lines = await order_hooks.paid_lines(order, conn)
+    lines = list(await OrderLine.filter(order_id=order.id).using_db(conn).order_by("id"))
     weights = [max(ln.amount - ln.refunded_amount, 0) for ln in lines]
     if not any(weights):
         return

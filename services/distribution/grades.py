@@ -399,7 +399,7 @@ async def _any_rules(conn) -> bool:
 
 
 async def on_completed(order: Order, conn) -> None:
-    """ON_COMPLETED hook: the buyer's own sales and its uplines' team sales grew."""
+    """COMPLETED step: the buyer's own sales and its uplines' team sales grew."""
     if not await _any_rules(conn):
         return
     for user_id in [order.buyer_id, *await _uplines(order.buyer_id, conn)]:

@@ -4,10 +4,10 @@ A membership is bought like any product: a MEMBERSHIP-zone product of the platfo
 SELF_OPERATED merchant whose SKU price is the membership price of the settings (saving the
 settings reprices those SKUs in the same transaction; the zone rule refuses a membership
 line at any other price or from another merchant, so nobody sells memberships cheaply).
-- paid (ON_PAID): each MEMBERSHIP line adds `days x quantity` to the buyer's membership:
+- paid (PAID): each MEMBERSHIP line adds `days x quantity` to the buyer's membership:
   from its expiry while still valid (renewal), else from now. One MembershipPeriod per
   line (unique line id: a replayed payment never adds twice).
-- refunded (ON_LINE_REFUNDED): the refunded units' days are taken off the expiry; a
+- refunded (LINE_REFUNDED): the refunded units' days are taken off the expiry; a
   membership left ending in the past is CANCELLED.
 - expiry: valid means ACTIVE and expires_at in the future (checked on every use); the
   worker marks ended memberships EXPIRED.
@@ -180,7 +180,7 @@ async def _lock(user_id: int, conn) -> Membership | None:
 
 
 async def on_paid(paid: PaidOrder, conn) -> None:
-    """ON_PAID hook: each paid MEMBERSHIP line starts or extends the buyer's membership."""
+    """PAID step: each paid MEMBERSHIP line starts or extends the buyer's membership."""
     order = paid.order
     lines = paid.lines_in((ZONE,))
     if not lines:
@@ -211,7 +211,7 @@ async def on_paid(paid: PaidOrder, conn) -> None:
 
 
 async def on_line_refunded(refund: LineRefund, conn) -> None:
-    """ON_LINE_REFUNDED hook: refunded membership units give their days back."""
+    """LINE_REFUNDED step: refunded membership units give their days back."""
     line = refund.line
     if line.zone != ZONE:
         return

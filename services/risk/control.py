@@ -387,7 +387,7 @@ async def _evaluate(conn, evaluate) -> None:
 
 
 async def on_paid(paid: PaidOrder, conn) -> None:
-    """ON_PAID hook (after the commission hook): evaluate the enabled payment rules."""
+    """PAID step (after the commission hook): evaluate the enabled payment rules."""
     order = paid.order
     rules = await _enabled_rules(conn, PAID_KINDS)
     if not rules:
@@ -406,7 +406,7 @@ async def on_paid(paid: PaidOrder, conn) -> None:
 
 
 async def on_line_refunded(refund: order_hooks.LineRefund, conn) -> None:
-    """ON_LINE_REFUNDED hook (after the commission reversal): a refund of a line whose
+    """LINE_REFUNDED step (after the commission reversal): a refund of a line whose
     commissions were booked is recorded, then the enabled refund rules are evaluated."""
     if not await Commission.filter(line_id=refund.line.id).using_db(conn).exists():
         return
