@@ -25,10 +25,20 @@ serve: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# ruff (lint + format check) and import-linter (layers, no cycles)
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
 bench: install
 	$(BIN)/python bench/graphql_vs_bare.py
 
 migrations: install
 	$(BIN)/python -m manage makemigrations
 
-.PHONY: install serve test bench migrations
+.PHONY: install serve test lint format bench migrations

@@ -40,7 +40,7 @@ async def main(once: bool = False) -> None:
                 break
             try:
                 await asyncio.wait_for(stop.wait(), timeout=settings.WORKER_TICK_SECONDS)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
     finally:
         await broadcast.disconnect()

@@ -28,15 +28,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from starlette.requests import Request  # noqa: E402
-from starlette.responses import JSONResponse  # noqa: E402
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
-from app import create_app  # noqa: E402
-from models.accounts import User as UserModel  # noqa: E402
-from services.accounts import access  # noqa: E402
-from services.accounts import auth
-from services.core.errors import DomainError  # noqa: E402
-from services.core.pagination import paginate  # noqa: E402
+from app import create_app
+from models.accounts import User as UserModel
+from services.accounts import (
+    access,
+    auth,
+)
+from services.core.errors import DomainError
+from services.core.pagination import paginate
 
 
 def _token(request: Request) -> str | None:

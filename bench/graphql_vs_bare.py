@@ -101,9 +101,7 @@ async def prepare_database(extra_users: int) -> str:
 
     import settings  # configured from the environment set above
     from manage import reset_database  # drops the `public` schema / deletes the SQLite file
-    from services.accounts import access
-    from services.accounts import auth
-    from services.accounts import referral
+    from services.accounts import access, auth, referral
 
     await reset_database()
     await migrate(config=settings.TORTOISE_ORM)

@@ -33,14 +33,14 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 ACCOUNTS = 200
-START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def rss_kib() -> int:
@@ -141,8 +141,9 @@ async def baseline() -> int:
 
 
 async def run_size(size: int, workdir: Path) -> dict:
-    import settings
     from tortoise import Tortoise
+
+    import settings
 
     path = str(workdir / f"journal_{size}.sqlite3")
     import wiring
@@ -151,9 +152,7 @@ async def run_size(size: int, workdir: Path) -> dict:
     await Tortoise.init(config=settings.tortoise_config(f"sqlite://{path}"), _enable_global_fallback=True)
     await Tortoise.generate_schemas()
     from app import create_app
-    from services.accounts import access
-    from services.accounts import auth
-    from services.accounts import referral
+    from services.accounts import access, auth, referral
 
     await access.sync_catalog()
     user = await referral.create_user(phone="+8613900000001", nickname="finance")

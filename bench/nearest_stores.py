@@ -24,14 +24,13 @@ What it does, in one run:
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import os
 import random
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +64,7 @@ def summary(label: str, samples: list[float]) -> str:
 
 def make_stores(rng: random.Random, active_id: int, suspended_id: int) -> list[tuple]:
     cities = [(rng.uniform(20, 46), rng.uniform(100, 125)) for _ in range(40)]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = []
     for i in range(STORES):
         roll = rng.random()
@@ -115,8 +114,8 @@ async def main() -> int:
     import settings
     from manage import reset_database
     from models.merchants import Merchant, Store
-    from services.core import geo
     from services.accounts import referral
+    from services.core import geo
     from services.merchants import stores
 
     await reset_database()

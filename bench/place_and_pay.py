@@ -49,7 +49,7 @@ from urllib.parse import unquote, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.graphql_vs_bare import (  # noqa: E402
+from bench.graphql_vs_bare import (
     POSTGRES_SCHEMES,
     Case,
     Result,
@@ -186,8 +186,8 @@ async def seed(buyers: int, sellers: int, queued: int, products: int = 1) -> See
     import settings
     from models.catalog import Sku
     from models.consignment import ConsignmentQueue, WholesaleUnit
-    from services.orders import payments
     from services.catalog.limits import MAX_STOCK
+    from services.orders import payments
     from tests import helpers
     from tests.order_factories import make_buyer, make_consignment_pair, make_shop, place
 

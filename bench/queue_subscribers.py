@@ -67,7 +67,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.graphql_vs_bare import (  # noqa: E402
+from bench.graphql_vs_bare import (
     configure_environment,
     cpu_seconds,
     free_port,
@@ -213,9 +213,8 @@ async def reserve_left(seeded: Seeded) -> int:
     from tortoise import Tortoise
 
     import settings
-    from models.consignment import WholesaleUnit
-
     import wiring
+    from models.consignment import WholesaleUnit
 
 
     wiring.install()
@@ -490,12 +489,10 @@ async def sell_with_services(seeded: Seeded, broadcast_url: str, rate: float, du
     from tortoise import Tortoise
 
     import settings
-    from services.orders import checkout
-    from services.core import events
-    from services.orders import payments
-    from subscriptions.hub import create_broadcast
-
     import wiring
+    from services.core import events
+    from services.orders import checkout, payments
+    from subscriptions.hub import create_broadcast
 
 
     wiring.install()

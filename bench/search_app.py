@@ -12,12 +12,13 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from bench.bench_app import _viewer, build as build_base
+import settings
+from bench.bench_app import _viewer
+from bench.bench_app import build as build_base
 from models.catalog import Sku
 from models.merchants import Merchant
 from services.catalog import search
 from services.core.money import fen_to_decimal_string
-import settings
 
 CURRENCY = settings.CURRENCY
 

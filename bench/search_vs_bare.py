@@ -34,7 +34,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.graphql_vs_bare import (  # noqa: E402
+from bench.graphql_vs_bare import (
     Case,
     add_common_arguments,
     configure_environment,
@@ -74,12 +74,11 @@ async def seed_catalog(products: int, merchants: int = 20) -> int:
     from tortoise import Tortoise
 
     import settings
+    import wiring
     from models.catalog import Category, Product, Sku
     from models.merchants import Merchant
-    from services.catalog import products as catalog
     from services.accounts import referral
-
-    import wiring
+    from services.catalog import products as catalog
 
 
     wiring.install()

@@ -6,9 +6,8 @@ every row changes by a conditional UPDATE, so an overlapping run skips what is d
 
 from __future__ import annotations
 
-from services.orders import messages
 from services.orders import fulfilment as orders
-from services.orders import payments
+from services.orders import messages, payments
 
 
 async def cancel_unpaid() -> str:

@@ -7,11 +7,11 @@ from collections.abc import Awaitable, Callable
 
 from strawberry.dataloader import DataLoader
 
+from loaders.distribution import DistributionLoaders
+from loaders.orders import OrderLoaders
 from models.accounts import Address, User, UserIdentity
 from models.catalog import Category, Product, Sku
 from models.merchants import Merchant, MerchantCategoryRate, MerchantReview, MerchantStaff, Store, StoreStaff
-from loaders.orders import OrderLoaders
-from loaders.distribution import DistributionLoaders
 
 
 def one_per(model, key: str) -> Callable[[list[int]], Awaitable[list]]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from strawberry.dataloader import DataLoader
 
-from services.distribution import commissions
-from services.distribution import franchise
+from services.distribution import commissions, franchise
 
 
 class DistributionLoaders:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from schema.errors import api_error
 from resolvers.common import login_required, mutate, parse_id, viewer
+from schema.errors import api_error
 from schema.types.accounts import (
     Address,
     AddressInput,
@@ -18,9 +18,7 @@ from schema.types.accounts import (
     User,
     UserPayload,
 )
-from services.accounts import auth
-from services.accounts import profile
-from services.accounts import referral
+from services.accounts import auth, profile, referral
 
 
 def _signed_in(info: Info, result: auth.SignedIn) -> dict:

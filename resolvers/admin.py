@@ -13,13 +13,12 @@ from schema.pagination import Connection, to_connection
 from schema.types.access import Role, RoleGrantPayload
 from schema.types.accounts import User, UserPayload
 from schema.types.ledger import LedgerAccount, LedgerInvariantViolation
-from services.accounts import access
-from services.ledger import ledger
-from services.accounts import referral
+from services.accounts import access, referral
 from services.core.errors import DomainError, ErrorCode
 from services.core.pagination import paginate
 from services.core.phones import normalize_phone
 from services.core.sensitive import blind_index
+from services.ledger import ledger
 
 
 @strawberry.type

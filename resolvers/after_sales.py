@@ -10,8 +10,8 @@ from strawberry.types import Info
 from resolvers.common import login_required, mutate, parse_id, query, viewer
 from schema.pagination import Connection, to_connection
 from schema.types.after_sales import AfterSale, AfterSaleKind, AfterSalePayload, AfterSaleStatus
-from services.orders import after_sales
 from services.core.pagination import paginate
+from services.orders import after_sales
 
 AFTER_SALE_ID = "The after-sales request."
 STATUS = "Only requests in this status."

@@ -18,8 +18,8 @@ from schema.types.agents import (
     PartnerSettingsInput,
     PartnerSettingsPayload,
 )
-from services.distribution import agents
 from services.core.pagination import paginate
+from services.distribution import agents
 
 
 @strawberry.type

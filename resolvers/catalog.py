@@ -28,8 +28,7 @@ from schema.types.catalog import (
     prefetch_products,
 )
 from services.catalog import products as catalog
-from services.catalog import search
-from services.catalog import stock
+from services.catalog import search, stock
 from services.core.pagination import paginate
 
 

@@ -25,8 +25,7 @@ from schema.types.consignment import (
     WholesaleUnit,
 )
 from services.consignment import queue as consignment
-from services.consignment import snapup
-from services.consignment import vouchers
+from services.consignment import snapup, vouchers
 from services.consignment.matching import Policy
 from services.core.pagination import paginate
 

@@ -19,8 +19,8 @@ from schema.types.distribution import (
     DistributionSettingsInput,
     DistributionSettingsPayload,
 )
-from services.distribution import commissions
 from services.core.pagination import paginate
+from services.distribution import commissions
 
 
 @strawberry.type

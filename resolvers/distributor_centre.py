@@ -33,10 +33,8 @@ from schema.types.distributor_centre import (
     TeamCounts,
     TeamMember,
 )
-from services.distribution import centre
-from services.distribution import distributors
-from services.distribution import leaderboard
 from services.core.pagination import paginate
+from services.distribution import centre, distributors, leaderboard
 
 PERIOD = Annotated[StatsPeriod, strawberry.argument(description="How to cut the range: DAY, WEEK or MONTH.")]
 FROM = Annotated[date, strawberry.argument(name="from", description="First day, inclusive (business days, UTC+8).")]

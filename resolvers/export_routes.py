@@ -19,9 +19,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from schema.context import Context
-from services.finance import csv_export
-from services.finance import reports
 from services.core.errors import DomainError, ErrorCode
+from services.finance import csv_export, reports
 
 PERMISSION = "report.read"
 REPORT_NAMES = {"revenue": reports.REVENUE, "commissions": reports.COMMISSIONS, "activity": reports.ACTIVITY}

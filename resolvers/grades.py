@@ -22,8 +22,8 @@ from schema.types.grades import (
     MemberGrade,
     SetUserGradePayload,
 )
-from services.distribution import grades
 from services.core.pagination import paginate
+from services.distribution import grades
 
 
 async def _grade(grade) -> Grade:

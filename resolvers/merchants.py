@@ -19,9 +19,9 @@ from schema.types.merchants import (
     MerchantStaffPayload,
     MerchantStatus,
 )
-from services.merchants import merchants
 from services.core.errors import DomainError
 from services.core.pagination import paginate
+from services.merchants import merchants
 
 
 def _id_or_none(value: strawberry.ID) -> int | None:

@@ -23,11 +23,10 @@ from schema.types.orders import (
     StartPaymentPayload,
     TrackingStatus,
 )
-from services.orders import checkout
-from services.orders import fulfilment as orders
-from services.orders import payments
-from services.risk import control as risk
 from services.core.pagination import paginate
+from services.orders import checkout, payments
+from services.orders import fulfilment as orders
+from services.risk import control as risk
 
 ORDER_ID = "The order."
 FIRST = "Page size."

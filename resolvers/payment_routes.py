@@ -11,10 +11,10 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from models.orders import SandboxTrade
-from services.orders import payments
 from services.core.errors import DomainError
-from services.orders.gateways import gateway
 from services.core.money import fen_to_decimal_string
+from services.orders import payments
+from services.orders.gateways import gateway
 from services.orders.sandbox_gateway import SandboxGateway
 
 log = logging.getLogger(__name__)

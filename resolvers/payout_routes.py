@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from services.finance import withdrawals
 from services.core.errors import DomainError
+from services.finance import withdrawals
 
 log = logging.getLogger(__name__)
 

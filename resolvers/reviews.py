@@ -7,8 +7,7 @@ from strawberry.types import Info
 
 from resolvers.common import login_required, viewer
 from schema.types.reviews import ReviewCounts
-from services.accounts import access
-from services.accounts import review_queues
+from services.accounts import access, review_queues
 
 
 @strawberry.type

@@ -23,8 +23,8 @@ from schema.types.risk import (
     RiskRulesPayload,
     UpdateRiskRuleInput,
 )
-from services.risk import control as risk
 from services.core.pagination import paginate
+from services.risk import control as risk
 
 MANAGE = "risk.manage"
 FIRST = "Page size."

@@ -18,9 +18,8 @@ from schema.types.settlement import (
     StatementPayload,
     StatementStatus,
 )
-from services.finance import reports
-from services.finance import settlement
 from services.core.pagination import paginate
+from services.finance import reports, settlement
 
 
 def _statement(row, names: dict[int, str]) -> SettlementStatement:

@@ -19,10 +19,10 @@ from schema.types.withdrawals import (
     WithdrawalRules,
     WithdrawalStatus,
 )
-from services.finance import withdrawals
-from services.ledger.ledger import USER
 from services.core.pagination import paginate
+from services.finance import withdrawals
 from services.finance.payouts import Destination
+from services.ledger.ledger import USER
 
 StatusArg = Annotated[WithdrawalStatus | None, strawberry.argument(description="Only withdrawals in this state.")]
 FirstArg = Annotated[int, strawberry.argument(description="Page size.")]

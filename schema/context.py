@@ -10,8 +10,7 @@ from starlette.requests import HTTPConnection
 
 from loaders import Loaders
 from models.accounts import User
-from services.accounts import access
-from services.accounts import auth
+from services.accounts import access, auth
 from services.core.errors import DomainError
 
 

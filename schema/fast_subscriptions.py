@@ -37,7 +37,6 @@ from graphql import (
     GraphQLObjectType,
     InlineFragmentNode,
     OperationDefinitionNode,
-    OperationType as CoreOperationType,
     SelectionSetNode,
     get_nullable_type,
     get_operation_ast,
@@ -46,6 +45,9 @@ from graphql import (
     parse,
     specified_rules,
     validate,
+)
+from graphql import (
+    OperationType as CoreOperationType,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -133,7 +135,7 @@ class Schema(strawberry.Schema):
         try:
             async for value in source:
                 yield ExecutionResult(data={key: project(value)}, errors=None)
-        except Exception as exc:  # noqa: BLE001 - reported to the client, as the normal path does
+        except Exception as exc:
             error = exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
             self.process_errors([error])
             if self._mask_error is not None:

@@ -14,5 +14,5 @@ class Money:
     currency: str = strawberry.field(description="ISO 4217 code, e.g. CNY; or COIN / POINT for virtual units.")
 
     @classmethod
-    def from_fen(cls, fen: int, currency: str | None = None) -> "Money":
+    def from_fen(cls, fen: int, currency: str | None = None) -> Money:
         return cls(amount=fen_to_decimal_string(fen), currency=currency or settings.CURRENCY)

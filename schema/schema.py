@@ -36,15 +36,15 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types.field import StrawberryField
 from strawberry.tools import merge_types
+from strawberry.types.field import StrawberryField
 from tortoise.models import Model
 
 import settings
 from resolvers.accounts import AccountMutations, AccountQueries
 from resolvers.admin import AdminMutations, AdminQueries
-from resolvers.agents import AgentMutations, AgentQueries
 from resolvers.after_sales import AfterSaleMutations, AfterSaleQueries
+from resolvers.agents import AgentMutations, AgentQueries
 from resolvers.cart import CartMutations, CartQueries
 from resolvers.catalog import CatalogMutations, CatalogQueries
 from resolvers.consignment import ConsignmentMutations, ConsignmentQueries
@@ -54,8 +54,8 @@ from resolvers.distribution import DistributionMutations, DistributionQueries
 from resolvers.distributor_centre import DistributorCentreMutations, DistributorCentreQueries
 from resolvers.franchise import FranchiseMutations, FranchiseQueries
 from resolvers.grades import GradeMutations, GradeQueries
-from resolvers.membership import MembershipMutations, MembershipQueries
 from resolvers.identity import IdentityMutations, IdentityQueries
+from resolvers.membership import MembershipMutations, MembershipQueries
 from resolvers.merchants import MerchantMutations, MerchantQueries
 from resolvers.notifications import NotificationMutations, NotificationQueries
 from resolvers.orders import OrderMutations, OrderQueries
@@ -65,8 +65,8 @@ from resolvers.settlement import SettlementMutations, SettlementQueries
 from resolvers.stores import StoreMutations, StoreQueries
 from resolvers.wallet import WalletQueries
 from resolvers.withdrawals import WithdrawalMutations, WithdrawalQueries
-from schema.types.merchants import SCALAR_MAP as MERCHANT_SCALARS
 from schema.fast_subscriptions import Schema
+from schema.types.merchants import SCALAR_MAP as MERCHANT_SCALARS
 from subscriptions.consignment import ConsignmentSubscriptions, fast_my_queue_positions
 from subscriptions.consignment_stats import ConsignmentStatsSubscriptions
 from subscriptions.distribution import DistributionSubscriptions
@@ -266,7 +266,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         elif value is None and nullable:
                             results[response_name] = None
                             continue
-                    except Exception:  # noqa: BLE001, S110 - the normal path below reports it
+                    except Exception:
                         pass
                     result = self.execute_field(
                         parent_type, source_value, field_details_list, Path(path, response_name, parent_type.name), position_context

@@ -26,6 +26,7 @@ from services.core.events import user_channel
 from subscriptions.hub import SlowConsumer, event_data, get_broadcast, listen
 from subscriptions.sessions import SessionGuard
 
+
 def _update(product_id: int, mine: dict[int, tuple[UnitRow, int]], sold: list[int]) -> QueuePositionsUpdate:
     ordered = sorted(mine.values(), key=lambda pair: pair[1])
     return QueuePositionsUpdate(

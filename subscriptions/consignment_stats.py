@@ -31,8 +31,8 @@ from strawberry.types import Info
 from resolvers.common import requires, viewer
 from schema.errors import ApiError
 from schema.types.consignment_stats import LiveConsignmentStats
-from services.core import clock
 from services.consignment import stats
+from services.core import clock
 from services.core.errors import ErrorCode
 from services.core.events import admin_channel
 from subscriptions.hub import SlowConsumer, event_data, get_broadcast

@@ -55,7 +55,7 @@ class BoundedSubscriber:
     def __init__(self, queue: _BoundedQueue) -> None:
         self._queue = queue
 
-    def __aiter__(self) -> "BoundedSubscriber":
+    def __aiter__(self) -> BoundedSubscriber:
         return self
 
     async def __anext__(self) -> Event:

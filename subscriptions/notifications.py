@@ -10,8 +10,7 @@ from strawberry.types import Info
 from resolvers.common import login_required, viewer
 from schema.errors import ApiError
 from schema.types.notifications import Notification
-from services.accounts import auth
-from services.accounts import notifications
+from services.accounts import auth, notifications
 from services.core.errors import ErrorCode
 from services.core.events import user_channel
 from subscriptions.hub import SlowConsumer, listen

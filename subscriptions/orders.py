@@ -10,15 +10,16 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from models.catalog import Product as ProductRow, Sku as SkuRow
-from models.orders import AfterSale as AfterSaleRow, Order as OrderRow
+from models.catalog import Product as ProductRow
+from models.catalog import Sku as SkuRow
+from models.orders import AfterSale as AfterSaleRow
+from models.orders import Order as OrderRow
 from resolvers.common import login_required, parse_id, viewer
 from schema.errors import ApiError, api_error
 from schema.types.after_sales import AfterSale
 from schema.types.catalog import Product, Sku
 from schema.types.orders import Order, OrderStatus
-from services.accounts import access
-from services.accounts import auth
+from services.accounts import access, auth
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import merchant_channel, user_channel
 from subscriptions.hub import SlowConsumer, listen

@@ -18,8 +18,7 @@ from strawberry.types import Info
 from resolvers.common import login_required, viewer
 from schema.errors import ApiError
 from schema.types.reviews import ReviewCounts
-from services.accounts import access
-from services.accounts import review_queues
+from services.accounts import access, review_queues
 from services.core.errors import ErrorCode
 from services.core.events import admin_channel
 from subscriptions.hub import SlowConsumer, event_data, get_broadcast

@@ -10,8 +10,7 @@ from weakref import WeakKeyDictionary
 from strawberry.dataloader import DataLoader
 
 from schema.errors import ApiError
-from services.accounts import access
-from services.accounts import auth
+from services.accounts import access, auth
 from services.core.errors import ErrorCode
 
 SESSION_CHECK_SECONDS = 30.0  # a signed-out session is noticed within this, without a query per event

@@ -16,8 +16,7 @@ from models.withdrawals import Withdrawal as WithdrawalRow
 from resolvers.common import login_required, parse_id, viewer
 from schema.errors import ApiError, api_error
 from schema.types.withdrawals import WithdrawalEvent, WithdrawalStatus
-from services.accounts import access
-from services.accounts import auth
+from services.accounts import access, auth
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import merchant_channel, user_channel
 from services.ledger.ledger import MERCHANT, USER

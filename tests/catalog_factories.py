@@ -6,8 +6,8 @@ import itertools
 
 from models.accounts import User
 from models.merchants import Merchant, MerchantStaff
-from services.catalog import products as catalog
 from services.accounts.access import Grants, load_grants
+from services.catalog import products as catalog
 from tests.helpers import make_user
 
 _SEQ = itertools.count(1)

@@ -25,20 +25,21 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-with-enough-length-for-hs25
 if os.environ.get("REDIS_URL"):
     os.environ.setdefault("BROADCAST_URL", os.environ["REDIS_URL"])
 
-import pytest  # noqa: E402
-import pytest_asyncio  # noqa: E402
-from tortoise import Tortoise  # noqa: E402
-from tortoise.contrib.test import truncate_all_models  # noqa: E402
+import pytest
+import pytest_asyncio
+from tortoise import Tortoise
+from tortoise.contrib.test import truncate_all_models
 
-import settings  # noqa: E402
-import wiring  # noqa: E402
-from manage import reset_database  # noqa: E402
-from services.accounts import access  # noqa: E402
-from services.core import clock
-from services.core import events
+import settings
+import wiring
+from manage import reset_database
+from services.accounts import (
+    access,
+    sms,
+)
+from services.core import clock, events
 from services.orders import messages
-from services.accounts import sms
-from subscriptions.hub import create_broadcast, set_broadcast  # noqa: E402
+from subscriptions.hub import create_broadcast, set_broadcast
 
 pytest_plugins = ["tests.helpers"]
 

@@ -13,12 +13,8 @@ import pytest_asyncio
 
 from app import create_app
 from models.accounts import User
-from services.accounts import access
-from services.accounts import auth
+from services.accounts import access, auth, identity, referral, sms
 from services.core import events
-from services.accounts import identity
-from services.accounts import referral
-from services.accounts import sms
 
 PHONE_SEQ = iter(range(10_000_000))
 

@@ -7,9 +7,9 @@ import uuid
 
 from models.accounts import Address, User
 from models.merchants import Merchant, Store
-from services.orders import checkout
 from services.ledger import ledger
 from services.ledger.ledger import Posting, Purpose
+from services.orders import checkout
 from tests.catalog_factories import make_merchant, make_product, sku
 from tests.helpers import make_user
 

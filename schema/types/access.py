@@ -17,7 +17,7 @@ class Role:
     permissions: list[str] = strawberry.field(description="Permission codes the role grants.")
 
     @classmethod
-    def from_model(cls, r: m.Role) -> "Role":
+    def from_model(cls, r: m.Role) -> Role:
         return cls(
             code=r.code, name=r.name, description=r.description, scope=r.scope,
             permissions=sorted(p.code for p in r.permissions),

@@ -10,8 +10,8 @@ from strawberry.types import Info
 from models import accounts as m
 from schema.errors import ApiError, UserError
 from services.accounts import access
-from services.core.masking import mask_name
 from services.core.errors import ErrorCode
+from services.core.masking import mask_name
 from services.core.phones import mask_phone
 from services.core.sensitive import mask_id_number
 
@@ -30,7 +30,7 @@ class Address:
     is_default: bool = strawberry.field(description="The address checkout proposes first. Exactly one is default.")
 
     @classmethod
-    def from_model(cls, a: m.Address, *, owner: bool = True) -> "Address":
+    def from_model(cls, a: m.Address, *, owner: bool = True) -> Address:
         """`owner=False` (support staff reading someone's addresses) masks the phone."""
         return cls(
             id=strawberry.ID(str(a.id)), recipient=a.recipient, phone=a.phone if owner else mask_phone(a.phone),
@@ -46,7 +46,7 @@ class PublicUser:
     avatar_url: str = strawberry.field(description="Avatar image URL, may be empty.")
 
     @classmethod
-    def from_model(cls, u: m.User) -> "PublicUser":
+    def from_model(cls, u: m.User) -> PublicUser:
         return cls(id=strawberry.ID(str(u.id)), nickname=u.nickname, avatar_url=u.avatar_url)
 
 

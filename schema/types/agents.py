@@ -56,7 +56,7 @@ class PartnerSettings:
     updated_at: datetime | None = strawberry.field(description="Last saved; null while the defaults are in force.")
 
     @classmethod
-    def from_view(cls, view) -> "PartnerSettings":
+    def from_view(cls, view) -> PartnerSettings:
         t = view.terms
         return cls(province_rate_bp=t.province_rate_bp, city_rate_bp=t.city_rate_bp, county_rate_bp=t.county_rate_bp,
                    store_share_bp=t.store_share_bp, pickup_reward=Money.from_fen(t.pickup_reward), updated_at=view.updated_at)

@@ -12,8 +12,8 @@ from strawberry.types import Info
 from models import distribution as m
 from schema.errors import UserError
 from schema.money import Money
-from services.distribution.commission_math import Config
 from services.core.masking import mask_name
+from services.distribution.commission_math import Config
 
 
 @strawberry.enum(description="A commission's state: PENDING (frozen until the order completes and the freeze period "
@@ -79,7 +79,7 @@ class DistributionSettings:
     updated_at: datetime | None = strawberry.field(description="Last saved; null while the defaults are in force.")
 
     @classmethod
-    def from_view(cls, view) -> "DistributionSettings":
+    def from_view(cls, view) -> DistributionSettings:
         config: Config = view.config
         return cls(
             levels=config.levels,

@@ -13,9 +13,8 @@ from models import distributors as m
 from schema.errors import UserError
 from schema.money import Money
 from schema.types.consignment_stats import StatsPeriod
-from services.distribution import centre
-from services.distribution import distributors
 from services.core.masking import mask_name
+from services.distribution import centre, distributors
 
 
 @strawberry.enum(description="How users become distributors: AUTO (everyone; every upline earns), THRESHOLD (apply; "

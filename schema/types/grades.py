@@ -38,7 +38,7 @@ class GradeRule:
     team_members_min: int | None = strawberry.field(description="At least this many users within three levels under me.")
 
     @classmethod
-    def of(cls, rule: m.GradeRule) -> "GradeRule":
+    def of(cls, rule: m.GradeRule) -> GradeRule:
         return cls(id=strawberry.ID(str(rule.id)), own_sales_min=_money(rule.own_sales_min),
                    team_sales_min=_money(rule.team_sales_min), direct_members_min=rule.direct_members_min,
                    team_members_min=rule.team_members_min)
@@ -54,7 +54,7 @@ class Grade:
     rules: list[GradeRule] = strawberry.field(description="Upgrade rules (empty: reached only by a gift pack or an admin).")
 
     @classmethod
-    def of(cls, grade: m.Grade, rules: list[m.GradeRule]) -> "Grade":
+    def of(cls, grade: m.Grade, rules: list[m.GradeRule]) -> Grade:
         return cls(id=strawberry.ID(str(grade.id)), code=grade.code, name=grade.name, rank=grade.rank,
                    description=grade.description, rules=[GradeRule.of(r) for r in rules])
 
@@ -87,7 +87,7 @@ class GradeRequirement:
     missing_count: int | None = strawberry.field(description="Team thresholds: members still missing (0 when met).")
 
     @classmethod
-    def of(cls, r: svc.Requirement) -> "GradeRequirement":
+    def of(cls, r: svc.Requirement) -> GradeRequirement:
         if r.kind.endswith("_SALES"):
             return cls(kind=GradeRequirementKind(r.kind), required_amount=Money.from_fen(r.required),
                        current_amount=Money.from_fen(r.current), missing_amount=Money.from_fen(r.missing),

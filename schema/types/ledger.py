@@ -19,7 +19,7 @@ class LedgerAccount:
     allow_negative: bool = strawberry.field(description="Only platform contra accounts may go below zero.")
 
     @classmethod
-    def from_model(cls, a: m.LedgerAccount) -> "LedgerAccount":
+    def from_model(cls, a: m.LedgerAccount) -> LedgerAccount:
         return cls(
             id=strawberry.ID(str(a.id)), owner_type=a.owner_type, owner_id=strawberry.ID(str(a.owner_id)),
             purpose=a.purpose, balance=Money.from_fen(a.balance, a.currency), allow_negative=a.allow_negative,
@@ -34,5 +34,5 @@ class LedgerInvariantViolation:
     value: int = strawberry.field(description="The offending figure, in minor units.")
 
     @classmethod
-    def from_service(cls, v: InvariantViolation) -> "LedgerInvariantViolation":
+    def from_service(cls, v: InvariantViolation) -> LedgerInvariantViolation:
         return cls(rule=v.rule, subject_id=strawberry.ID(str(v.subject_id)), detail=v.detail, value=v.value)

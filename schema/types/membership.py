@@ -29,7 +29,7 @@ class MyMembership:
     sku_id: strawberry.ID | None = strawberry.field(description="The membership SKU to buy (placeOrder); null: not on sale.")
 
     @classmethod
-    def of(cls, view: svc.MyMembership) -> "MyMembership":
+    def of(cls, view: svc.MyMembership) -> MyMembership:
         row = view.membership
         return cls(
             is_member=view.is_member, status=MembershipStatus(row.status) if row else None,
@@ -49,7 +49,7 @@ class MembershipSettings:
     updated_at: datetime | None = strawberry.field(description="Last saved; null while the defaults are in force.")
 
     @classmethod
-    def of(cls, terms: svc.Terms) -> "MembershipSettings":
+    def of(cls, terms: svc.Terms) -> MembershipSettings:
         return cls(price=Money.from_fen(terms.price), days=terms.days, referral_reward=Money.from_fen(terms.referral_reward),
                    gift_pack_commission=terms.gift_pack_commission, updated_at=terms.updated_at)
 

@@ -22,7 +22,7 @@ class Notification:
     created_at: datetime = strawberry.field(description="When it was sent.")
 
     @classmethod
-    def from_model(cls, n: m.Notification) -> "Notification":
+    def from_model(cls, n: m.Notification) -> Notification:
         return cls(
             id=strawberry.ID(str(n.id)), kind=n.kind, title=n.title, body=n.body, data=n.data,
             read=n.read_at is not None, created_at=n.created_at,

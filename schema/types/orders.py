@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -18,8 +18,10 @@ from schema.types.accounts import PublicUser
 from schema.types.catalog import Product, Zone
 from schema.types.merchants import Merchant, Store
 from services.orders import states as order_states
-from services.core.phones import mask_phone
 
+if TYPE_CHECKING:  # resolved lazily by Strawberry (after_sales imports this module)
+    from schema.types.after_sales import AfterSale
+from services.core.phones import mask_phone
 
 # The values are services.orders.states.STATUSES: one list for the transition table and the API.
 OrderStatus = strawberry.enum(
@@ -254,7 +256,7 @@ class Order:
     @strawberry.field(description="After-sales requests on this order's lines, oldest first.")
     async def after_sales(
         self: m.Order, info: Info
-    ) -> list[Annotated["AfterSale", strawberry.lazy("schema.types.after_sales")]]:
+    ) -> list[Annotated[AfterSale, strawberry.lazy("schema.types.after_sales")]]:
         return await info.context.loaders.orders.after_sales_by_order.load(self.id)
 
 
@@ -288,7 +290,7 @@ class GatewayCharge:
     client_params: str = strawberry.field(description="JSON object for the gateway's app / mini-program SDK.")
 
     @classmethod
-    def from_charge(cls, charge) -> "GatewayCharge":
+    def from_charge(cls, charge) -> GatewayCharge:
         return cls(trade_no=charge.trade_no, pay_url=charge.pay_url, client_params=json.dumps(charge.client_params))
 
 

@@ -20,6 +20,6 @@ class ReviewCounts:
     total: int = strawberry.field(description="All pending items across these queues.")
 
     @classmethod
-    def build(cls, queues: list[review_queues.ReviewQueue], counts: dict[str, int]) -> "ReviewCounts":
+    def build(cls, queues: list[review_queues.ReviewQueue], counts: dict[str, int]) -> ReviewCounts:
         rows = [ReviewQueueCount(queue=q.name, description=q.description, pending=counts.get(q.name, 0)) for q in queues]
         return cls(queues=rows, total=sum(r.pending for r in rows))

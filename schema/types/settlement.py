@@ -13,8 +13,8 @@ from schema.errors import UserError, api_error
 from schema.money import Money
 from schema.pagination import Connection, to_connection
 from schema.types.consignment_stats import StatsPeriod
-from services.finance import settlement
 from services.core.errors import DomainError
+from services.finance import settlement
 
 
 @strawberry.enum(description="A statement's state: ISSUED (computed for a closed period, immutable), APPROVED (its money "
@@ -197,7 +197,7 @@ class FinanceReport:
     totals: list[ReportFigure] = strawberry.field(description="The whole range.")
 
     @classmethod
-    def build(cls, kind: FinanceReportKind, period: StatsPeriod, start: date, end: date, found, totals, columns) -> "FinanceReport":
+    def build(cls, kind: FinanceReportKind, period: StatsPeriod, start: date, end: date, found, totals, columns) -> FinanceReport:
         def figures(values: dict) -> list[ReportFigure]:
             return [ReportFigure(name=c, amount=Money.from_fen(values[c])) for c in columns]
 

@@ -27,7 +27,7 @@ class Wallet:
     points: int = strawberry.field(description="Points.")
 
     @classmethod
-    def from_balances(cls, b) -> "Wallet":
+    def from_balances(cls, b) -> Wallet:
         return cls(
             available=Money.from_fen(b.available), frozen=Money.from_fen(b.frozen),
             commission_pending=Money.from_fen(b.commission_pending),
@@ -72,7 +72,7 @@ class StatementLine:
     memo: str = strawberry.field(description="A note (a rejection reason, a transfer reference …); may be empty.")
 
     @classmethod
-    def from_line(cls, line: Line) -> "StatementLine":
+    def from_line(cls, line: Line) -> StatementLine:
         return cls(
             id=strawberry.ID(str(line.id)), amount=Money.from_fen(line.amount, line.currency), account=line.purpose,
             balance_after=Money.from_fen(line.balance_after, line.currency), created_at=line.created_at,

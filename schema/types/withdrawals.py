@@ -135,7 +135,7 @@ class WithdrawalRules:
                                                "name equal to the verified name). Merchant withdrawals are not affected.")
 
     @classmethod
-    def current(cls) -> "WithdrawalRules":
+    def current(cls) -> WithdrawalRules:
         return cls(min_amount=Money.from_fen(settings.WITHDRAWAL_MIN_AMOUNT), fee_basis_points=settings.WITHDRAWAL_FEE_BP,
                    min_fee=Money.from_fen(settings.WITHDRAWAL_MIN_FEE), daily_count=settings.WITHDRAWAL_DAILY_COUNT,
                    daily_amount=Money.from_fen(settings.WITHDRAWAL_DAILY_AMOUNT),

@@ -14,12 +14,8 @@ from tortoise.expressions import F
 
 import settings
 from models.accounts import RefreshToken, Session, SmsCode, User
-from services.core import clock
-from services.accounts import referral
-from services.core import sensitive
-from services.accounts import sms
-from services.accounts import tokens
-from services.accounts import wechat
+from services.accounts import referral, sms, tokens, wechat
+from services.core import clock, sensitive
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
 from services.core.phones import normalize_phone

@@ -19,8 +19,7 @@ from datetime import date
 from tortoise.exceptions import IntegrityError
 
 from models.accounts import UserIdentity
-from services.core import clock
-from services.core import sensitive
+from services.core import clock, sensitive
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
 

@@ -10,12 +10,11 @@ from tortoise.transactions import in_transaction
 import settings
 from models.accounts import UplineChange, User
 from models.distributors import InviteSignup
-from services.core import clock
 from services.accounts import notifications
-from services.core import sensitive
+from services.core import clock, sensitive
 from services.core.errors import DomainError, ErrorCode
-from services.core.hooks import Reactions
 from services.core.events import unit_of_work
+from services.core.hooks import Reactions
 
 # No 0/O, 1/I/L: codes are read aloud and typed from posters.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"

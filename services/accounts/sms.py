@@ -12,6 +12,7 @@ from typing import Protocol
 import settings
 from services.core.plugins import PluginSlot
 
+
 class SmsSender(Protocol):
     async def send_code(self, phone: str, code: str, ttl_seconds: int) -> None: ...
 

@@ -23,14 +23,14 @@ from tortoise.exceptions import IntegrityError
 
 from models.catalog import Category, Product, Sku
 from models.merchants import Merchant
-from services.core import clock
 from services.accounts.access import Grants, require_merchant
 from services.catalog.limits import MAX_STOCK, PRODUCTS_PERMISSION
+from services.core import clock
 from services.core.errors import DomainError, ErrorCode
+from services.core.events import emit, merchant_channel, unit_of_work
 from services.core.hooks import Provider
 from services.core.sql import sql
 from services.core.validation import http_url
-from services.core.events import emit, merchant_channel, unit_of_work
 
 # The grade codes a gift pack may set (DIS-6's ladder, distribution's: wiring.py provides it).
 GRADE_CODES: Provider[Callable[[], Awaitable[list[str]]]] = Provider("grade ladder codes")

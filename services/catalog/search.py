@@ -24,9 +24,9 @@ from tortoise import connections
 
 from models.catalog import Product
 from services.catalog.products import ZONES
-from services.core.sql import sql
 from services.core.errors import DomainError, ErrorCode
 from services.core.pagination import Page, check_page_size
+from services.core.sql import sql
 
 SORTS = ("RELEVANCE", "SALES", "PRICE_ASC", "PRICE_DESC", "NEWEST")
 MAX_TERMS = 5

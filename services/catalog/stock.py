@@ -23,12 +23,12 @@ from tortoise.expressions import F, Q
 
 from models.catalog import Product, Sku, StockMovement
 from models.merchants import Merchant
-from services.core import clock
 from services.accounts.access import Grants, require_merchant
 from services.catalog.limits import MAX_STOCK, PRODUCTS_PERMISSION
-from services.core.sql import sql
+from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, merchant_channel, unit_of_work
+from services.core.sql import sql
 
 # Movement reasons
 INITIAL = "INITIAL"  # a new SKU's opening stock

@@ -16,9 +16,9 @@ from models.catalog import Product
 from models.consignment import WholesaleUnit
 from models.orders import Order, OrderLine
 from services.consignment import queue as consignment
-from services.orders import hooks as order_hooks
 from services.consignment import snapup, vouchers
 from services.core.errors import DomainError, ErrorCode
+from services.orders import hooks as order_hooks
 
 
 async def reserve_vouchers(buyer_id: int, lines: list[OrderLine], conn) -> None:

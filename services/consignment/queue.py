@@ -22,24 +22,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-import settings
 from tortoise import connections
 from tortoise.expressions import Subquery
 
+import settings
 from models.accounts import User
 from models.catalog import Product
 from models.consignment import ConsignmentPolicy, ConsignmentQueue, WholesaleUnit
 from models.orders import Order, OrderLine
-from services.core import clock
-from services.ledger import ledger
-from services.orders.hooks import PaidOrder
-from services.core.sql import sql
 from services.consignment.matching import Policy, SaleSplit, split_sale, validate_policy
 from services.consignment.stats import stats_event
+from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import admin_channel, emit, unit_of_work, user_channel
+from services.core.sql import sql
+from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Posting, Purpose
-from services.orders.hooks import LineRefund
+from services.orders.hooks import LineRefund, PaidOrder
 
 HELD, PICKUP, QUEUED, MATCHED, SETTLED, REFUNDED = "HELD", "PICKUP", "QUEUED", "MATCHED", "SETTLED", "REFUNDED"
 

@@ -18,13 +18,13 @@ from tortoise.expressions import F
 from models.accounts import Address
 from models.catalog import Sku
 from models.consignment import SnapUpEntry, SnapUpSession, Voucher
-from services.orders import checkout
+from services.consignment.vouchers import UNUSED
 from services.core import clock
-from services.ledger import ledger
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
+from services.ledger import ledger
 from services.ledger.ledger import Posting, Purpose
-from services.consignment.vouchers import UNUSED
+from services.orders import checkout
 
 COIN = "COIN"
 

@@ -23,7 +23,6 @@ per event.
 
 from __future__ import annotations
 
-
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -31,8 +30,8 @@ from typing import Any
 from tortoise import connections
 
 from services.core import clock
+from services.core.business_days import bucket_start, buckets, business_day, check_range, day_sql, day_start, today
 from services.core.sql import sql
-from services.core.business_days import business_day, today, day_start, day_sql, bucket_start, buckets, check_range
 
 STATS_EVENT = "consignment_stats"
 SALES_ZONES = ("RETAIL", "WHOLESALE")

@@ -15,9 +15,9 @@ from models.catalog import Product
 from models.consignment import Voucher
 from models.orders import Order, OrderLine
 from services.core import clock
-from services.orders.hooks import PaidOrder
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, user_channel
+from services.orders.hooks import PaidOrder
 
 UNUSED, RESERVED, USED, EXPIRED, REVOKED = "UNUSED", "RESERVED", "USED", "EXPIRED", "REVOKED"
 GRANTING_ZONES = {"RETAIL": "WHOLESALE", "MEMBER": "DISCOUNT"}  # zone -> kind of voucher it grants

@@ -7,7 +7,7 @@ Ranges are capped per period so a report is always bounded.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import settings
 from services.core import clock
@@ -31,7 +31,7 @@ def today() -> date:
 
 def day_start(day: date) -> datetime:
     """The first instant of a business day, in UTC."""
-    return datetime.combine(day, time(0), BUSINESS_TZ).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), BUSINESS_TZ).astimezone(UTC)
 
 
 def day_sql(dialect: str, column: str) -> str:

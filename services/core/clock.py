@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _base = timedelta(0)  # the start instant minus the wall clock (zero without a start)
 _offset = timedelta(0)  # what advance() added since the last reset
@@ -19,7 +19,7 @@ _start: datetime | None = None
 
 
 def _wall() -> datetime:
-    return datetime.fromtimestamp(time.time(), timezone.utc)
+    return datetime.fromtimestamp(time.time(), UTC)
 
 
 def now() -> datetime:
@@ -29,7 +29,7 @@ def now() -> datetime:
 def parse_instant(text: str) -> datetime:
     """An ISO 8601 instant; one without a zone is UTC."""
     instant = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
 def start_at(instant: datetime | None) -> None:

@@ -10,9 +10,8 @@ from models.catalog import Category, Product
 from models.merchants import Merchant
 from services.accounts import access
 from services.catalog import products as catalog
-from services.merchants import merchants
-from services.merchants import stores
 from services.catalog.products import ProductData, SkuData, SpecDimensionData
+from services.merchants import merchants, stores
 from services.merchants.stores import OpeningHours, StoreData
 
 YUAN = 100

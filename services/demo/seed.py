@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from models.accounts import Address, User
-from services.accounts import access
-from services.accounts import auth
-from services.ledger import ledger
-from services.accounts import referral
-from services.risk import control as risk
+from services.accounts import access, auth, referral
 from services.core import sensitive
 from services.demo.catalog import seed_catalog
+from services.ledger import ledger
+from services.risk import control as risk
 
 DEMO_ADMIN_PHONE = "+8613800000000"
 DEMO_DISTRIBUTOR_PHONE = "+8613800000001"

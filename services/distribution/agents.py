@@ -30,13 +30,13 @@ from models.accounts import User
 from models.agents import AgentAssignment, PartnerSettings, PartnerSettingsChange
 from models.merchants import Store
 from models.orders import Order
-from services.core import clock
 from services.accounts.access import Grants
-from services.core.sql import sql
-from services.distribution.commissions import KIND_AGENT, Claim
+from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
 from services.core.regions import REGION_CODE
+from services.core.sql import sql
+from services.distribution.commissions import KIND_AGENT, Claim
 
 PROVINCE, CITY, COUNTY = 1, 2, 3
 LEVELS = (PROVINCE, CITY, COUNTY)

@@ -48,13 +48,13 @@ from models.accounts import User
 from models.distributors import InviteClick
 from models.orders import Order
 from services.core import clock
-from services.distribution import distributors
-from services.core.sql import sql
 from services.core.business_days import bucket_start, buckets, check_range, day_sql, day_start
 from services.core.errors import DomainError, ErrorCode
 from services.core.masking import mask_name
 from services.core.pagination import paginate
 from services.core.sensitive import blind_index
+from services.core.sql import sql
+from services.distribution import distributors
 
 LEVELS = (1, 2, 3)
 

@@ -69,19 +69,19 @@ from models.grades import UserGrade
 from models.ledger import LedgerAccount
 from models.merchants import Merchant
 from models.orders import Order
+from services.accounts.access import Grants
 from services.core import clock
+from services.core.errors import DomainError, ErrorCode
+from services.core.events import emit, unit_of_work, user_channel
+from services.core.sql import sql
 from services.distribution import distributors
 from services.distribution import grades as grade_ladder
+from services.distribution.commission_math import Config, Rule, build_config, resolve_rules, reversal_share, split_line
 from services.ledger import ledger
+from services.ledger.ledger import MERCHANT, Posting, Purpose
 from services.membership import membership
 from services.orders import hooks as order_hooks
 from services.orders.hooks import PaidOrder
-from services.accounts.access import Grants
-from services.core.sql import sql
-from services.distribution.commission_math import Config, Rule, build_config, resolve_rules, reversal_share, split_line
-from services.core.errors import DomainError, ErrorCode
-from services.core.events import emit, unit_of_work, user_channel
-from services.ledger.ledger import MERCHANT, Posting, Purpose
 
 PENDING, AVAILABLE, REVERSED, REJECTED = "PENDING", "AVAILABLE", "REVERSED", "REJECTED"
 HELD = "HELD"  # risk control holds a PENDING commission for review (see "risk holds" below)

@@ -34,14 +34,13 @@ from models.access import Role, UserRole
 from models.accounts import User
 from models.distributors import DistributorApplication, DistributorSettings, DistributorSettingsChange
 from models.orders import Order
-from services.accounts import access
-from services.core import clock
-from services.accounts import review_queues
+from services.accounts import access, review_queues
 from services.accounts.access import Grants
-from services.core.sql import sql
+from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
 from services.core.money import fen_to_decimal_string
+from services.core.sql import sql
 
 AUTO, THRESHOLD, APPROVAL = "AUTO", "THRESHOLD", "APPROVAL"
 MODES = (AUTO, THRESHOLD, APPROVAL)

@@ -27,13 +27,15 @@ from models.accounts import User
 from models.agents import StoreFranchise, StoreFranchiseChange, StoreMember
 from models.merchants import Store
 from models.orders import Order, OrderLine
-from services.distribution import commissions
 from services.accounts.access import Grants
-from services.distribution import agents  # the partner settings (imported lazily by use: the modules import each other)
-from services.distribution.commissions import KIND_STORE_PICKUP, KIND_STORE_SHARE, Claim
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
 from services.core.money import allocate
+from services.distribution import (
+    agents,  # the partner settings (imported lazily by use: the modules import each other)
+    commissions,
+)
+from services.distribution.commissions import KIND_STORE_PICKUP, KIND_STORE_SHARE, Claim
 
 
 async def _store(store_id: int) -> Store:

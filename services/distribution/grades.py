@@ -28,10 +28,10 @@ from models.catalog import Product
 from models.distribution import DistributionConfig
 from models.grades import Grade, GradeChange, GradeRule, UserGrade
 from models.orders import Order, OrderLine
-from services.orders.hooks import PaidOrder
 from services.accounts.access import Grants
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, unit_of_work, user_channel
+from services.orders.hooks import PaidOrder
 
 RULE, GIFT_PACK, ADMIN = "RULE", "GIFT_PACK", "ADMIN"
 TEAM_DEPTH = 3  # the team counted for team rules: three levels down (RISK-1's depth)

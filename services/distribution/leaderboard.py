@@ -25,11 +25,11 @@ from tortoise import connections
 
 import settings
 from models.accounts import User
-from services.distribution import distributors
-from services.core.sql import sql
 from services.core.business_days import DAY, MAX_RANGE_DAYS, MONTH, WEEK, bucket_start, buckets, day_start, today
 from services.core.errors import DomainError, ErrorCode
 from services.core.masking import mask_name
+from services.core.sql import sql
+from services.distribution import distributors
 
 COMMISSION, NEW_MEMBERS = "COMMISSION", "NEW_MEMBERS"
 

@@ -12,15 +12,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from tortoise import connections
 
 import settings
-from services.finance import reports
-from services.core.sql import sql
 from services.core.business_days import day_start
 from services.core.money import fen_to_decimal_string
+from services.core.sql import sql
+from services.finance import reports
 
 JOURNAL_HEADER = ("entry_id", "created_at", "transaction_id", "kind", "reference_type", "reference_id", "account_id",
                   "owner_type", "owner_id", "purpose", "currency", "amount", "balance_after")
@@ -32,8 +32,8 @@ _JOURNAL_SQL = (
     "WHERE e.id > ? AND e.created_at >= ? AND e.created_at < ? ORDER BY e.id LIMIT ?"
 )
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # bounds when the range is open
-_FAR = datetime(9999, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # bounds when the range is open
+_FAR = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def _moment(value) -> str:

@@ -30,8 +30,8 @@ from datetime import date, timedelta
 
 from tortoise import connections
 
-from services.core.sql import sql
 from services.core.business_days import buckets, check_range, day_sql, day_start
+from services.core.sql import sql
 
 REVENUE, COMMISSIONS, ACTIVITY = "REVENUE", "COMMISSIONS", "ACTIVITY"
 

@@ -69,17 +69,17 @@ from models.ledger import LedgerAccount
 from models.merchants import Merchant
 from models.orders import Order, OrderLine, Refund
 from models.settlement import SettlementCharge, SettlementLine, SettlementStatement
-from services.core import clock
-from services.ledger import ledger
-from services.merchants import merchants
 from services.accounts.access import Grants
-from services.core.sql import sql
+from services.core import clock
 from services.core.business_days import business_day, day_start
-from services.distribution.commission_math import reversal_share
-from services.core.pagination import Page, check_page_size, decode_cursor
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
+from services.core.pagination import Page, check_page_size, decode_cursor
+from services.core.sql import sql
+from services.distribution.commission_math import reversal_share
+from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, PLATFORM, Posting, Purpose
+from services.merchants import merchants
 
 ISSUED, APPROVED = "ISSUED", "APPROVED"
 TRANSITIONS = {"approve": ((ISSUED,), APPROVED)}

@@ -55,20 +55,18 @@ import settings
 from models.ledger import LedgerAccount
 from models.merchants import Merchant
 from models.withdrawals import PayoutNotification, Withdrawal, WithdrawalStatusChange
-from services.core import clock
-from services.accounts import identity
-from services.ledger import ledger
-from services.finance import payouts
-from services.accounts import review_queues
-from services.risk import hooks as risk_hooks
-from services.core import sensitive
+from services.accounts import identity, review_queues
 from services.accounts.access import Grants, require_merchant
-from services.core.sql import sql
+from services.core import clock, sensitive
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, merchant_channel, unit_of_work, user_channel
-from services.ledger.ledger import MERCHANT, USER, Posting, Purpose
 from services.core.masking import mask_name
+from services.core.sql import sql
+from services.finance import payouts
 from services.finance.payouts import Destination, PayoutRequest
+from services.ledger import ledger
+from services.ledger.ledger import MERCHANT, USER, Posting, Purpose
+from services.risk import hooks as risk_hooks
 
 log = logging.getLogger(__name__)
 

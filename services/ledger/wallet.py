@@ -19,8 +19,8 @@ from tortoise.expressions import Q
 
 from models.ledger import JournalEntry, LedgerAccount
 from services.core import pagination
-from services.core.sql import sql
 from services.core.errors import DomainError, ErrorCode
+from services.core.sql import sql
 from services.ledger.ledger import USER, Purpose
 
 # Business reasons (journal transaction kinds) a user's statement may show; anything else

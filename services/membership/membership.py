@@ -21,10 +21,9 @@ to the direct upline of a member's first sign-up (services.distribution.commissi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from tortoise.exceptions import IntegrityError
 
@@ -32,8 +31,8 @@ import settings
 from models.catalog import Product, Sku
 from models.membership import Membership, MembershipConfig, MembershipConfigChange, MembershipPeriod
 from models.orders import OrderLine
-from services.core import clock
 from services.accounts.access import Grants
+from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, unit_of_work, user_channel
 

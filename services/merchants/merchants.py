@@ -16,16 +16,13 @@ from tortoise.exceptions import IntegrityError
 from models.accounts import User
 from models.catalog import Category
 from models.merchants import Merchant, MerchantCategoryRate, MerchantReview, MerchantStaff
-from services.core import clock
-from services.accounts import notifications
-from services.accounts import referral
-from services.accounts import review_queues
-from services.core import sensitive
+from services.accounts import notifications, referral, review_queues
 from services.accounts.access import MERCHANT_PERMISSIONS, OWNER_PERMISSIONS, Grants, require_merchant
+from services.core import clock, sensitive
 from services.core.errors import DomainError, ErrorCode
-from services.core.validation import http_url
 from services.core.events import unit_of_work
 from services.core.phones import normalize_phone
+from services.core.validation import http_url
 
 PENDING, ACTIVE, REJECTED, SUSPENDED = "PENDING", "ACTIVE", "REJECTED", "SUSPENDED"
 STATUSES = (PENDING, ACTIVE, REJECTED, SUSPENDED)

@@ -15,16 +15,15 @@ from tortoise.expressions import Q
 
 from models.accounts import User
 from models.merchants import Store, StoreStaff
-from services.core import geo
 from services.accounts import referral
-from services.core import sensitive
 from services.accounts.access import Grants, require_merchant
+from services.core import geo, sensitive
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
-from services.merchants.merchants import ACTIVE, find_user, get_merchant
 from services.core.pagination import check_page_size
 from services.core.phones import normalize_phone
 from services.core.regions import validate_region_codes
+from services.merchants.merchants import ACTIVE, find_user, get_merchant
 
 MAX_RADIUS_M = 50_000
 MAX_OPENING_HOURS = 28  # up to four intervals a day

@@ -37,18 +37,16 @@ from tortoise.expressions import F
 import settings
 from models.merchants import Merchant
 from models.orders import AfterSale, Order, OrderLine, Refund
-from services.core import clock
-from services.orders import messages
-from services.orders import hooks as order_hooks
-from services.orders import states as order_states
-from services.orders import payments
-from services.orders import pricing
-from services.catalog import stock
-from services.orders import after_sale_states as states
 from services.accounts.access import Grants, require_order_staff
-from services.core.sql import sql
+from services.catalog import stock
+from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, merchant_channel, unit_of_work, user_channel
+from services.core.sql import sql
+from services.orders import after_sale_states as states
+from services.orders import hooks as order_hooks
+from services.orders import messages, payments, pricing
+from services.orders import states as order_states
 
 REQUESTABLE = frozenset({
     order_states.PAID, order_states.READY_FOR_PICKUP, order_states.SHIPPED, order_states.DELIVERED,

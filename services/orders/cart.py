@@ -26,13 +26,13 @@ import settings
 from models.catalog import Sku
 from models.merchants import Merchant
 from models.orders import CartItem, CartShare
-from services.core import clock
-from services.membership import membership
-from services.orders import pricing
 from services.catalog.limits import MAX_STOCK
-from services.orders.checkout import bought_quantities, sellable_problem
+from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
+from services.membership import membership
+from services.orders import pricing
+from services.orders.checkout import bought_quantities, sellable_problem
 
 _RETRIES = 3  # attempts before giving up on a cart changing under us
 SHARE_CODE_BYTES = 12  # 96 random bits: 16 URL-safe characters, the column's width

@@ -26,15 +26,15 @@ from models.accounts import Address, User
 from models.catalog import Sku
 from models.merchants import Store
 from models.orders import CartItem, Order, OrderLine, Payment
-from services.core import clock
-from services.membership import membership
-from services.orders import hooks as order_hooks
-from services.orders import pricing
 from services.accounts import referral
 from services.catalog import stock
 from services.catalog.limits import MAX_STOCK
+from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
+from services.membership import membership
+from services.orders import hooks as order_hooks
+from services.orders import pricing
 from services.orders.states import CANCELLED, EXPRESS, PICKUP
 
 MAX_LINES = 50

@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 import settings
 from models.merchants import Merchant, Store
 from models.orders import Order, Shipment, TrackingEvent
-from services.core import clock
-from services.orders import messages
-from services.orders import hooks as order_hooks
-from services.orders import states as order_states
 from services.accounts.access import Grants, require_order_staff, require_store
+from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
+from services.orders import hooks as order_hooks
+from services.orders import messages
+from services.orders import states as order_states
 from services.orders.states import DELIVERED, PICKED_UP, READY_FOR_PICKUP, SHIPPED
 
 TRACKING_STATUSES = ("IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED", "EXCEPTION")

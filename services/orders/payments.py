@@ -36,18 +36,18 @@ from tortoise.expressions import F
 from models.catalog import Product, Sku
 from models.ledger import LedgerAccount
 from models.orders import GatewayNotification, Order, OrderLine, Payment, Refund
-from services.core import clock
-from services.ledger import ledger
-from services.orders import messages
-from services.orders import hooks as order_hooks
-from services.orders import states as order_states
 from services.catalog import stock
-from services.core.sql import sql
-from services.orders.checkout import new_number
+from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, merchant_channel, unit_of_work
-from services.orders.gateways import Charge, gateway
+from services.core.sql import sql
+from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, PLATFORM, Posting, Purpose
+from services.orders import hooks as order_hooks
+from services.orders import messages
+from services.orders import states as order_states
+from services.orders.checkout import new_number
+from services.orders.gateways import Charge, gateway
 
 log = logging.getLogger(__name__)
 

@@ -42,18 +42,18 @@ from models.accounts import Address, Session, User
 from models.distribution import Commission
 from models.orders import Order
 from models.risk import OrderOrigin, RiskAudit, RiskCase, RiskHit, RiskHold, RiskRule, RiskSignal
-from services.core import clock
-from services.distribution import commissions
-from services.orders import hooks as order_hooks
-from services.orders.hooks import PaidOrder
 from services.accounts import review_queues
-from services.risk import hooks as risk_hooks
-from services.risk import rules as rules_
 from services.accounts.access import Grants
-from services.core.sql import sql
+from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import admin_channel, emit, unit_of_work
 from services.core.sensitive import mask_middle
+from services.core.sql import sql
+from services.distribution import commissions
+from services.orders import hooks as order_hooks
+from services.orders.hooks import PaidOrder
+from services.risk import hooks as risk_hooks
+from services.risk import rules as rules_
 
 log = logging.getLogger(__name__)
 

@@ -8,12 +8,12 @@ from datetime import timedelta
 import settings
 from models.catalog import Sku, StockMovement
 from models.orders import AfterSale, Order, OrderLine, Refund, SandboxTrade
+from services.accounts.access import Grants
 from services.core import clock
 from services.ledger import ledger
+from services.ledger.ledger import MERCHANT, Purpose
 from services.orders import fulfilment as orders
 from services.orders import payments
-from services.accounts.access import Grants
-from services.ledger.ledger import MERCHANT, Purpose
 from tests.catalog_factories import make_staff
 from tests.helpers import make_user, token_for
 from tests.order_factories import make_buyer, make_shop, place

@@ -11,9 +11,9 @@ import uuid
 from models.agents import AgentAssignment, PartnerSettingsChange
 from models.distribution import Commission
 from models.merchants import Store
+from services.core.events import user_channel
 from services.distribution import commissions
 from services.ledger import ledger
-from services.core.events import user_channel
 from tests.api.test_distribution import (
     admin_token,
     configure,

@@ -12,8 +12,8 @@ import pytest
 import settings
 from models.catalog import Product, Sku
 from models.orders import CartItem, CartShare
-from services.orders import cart as cart_service
 from services.core import clock
+from services.orders import cart as cart_service
 from tests.helpers import make_user, token_for
 from tests.order_factories import make_buyer, make_shop, place
 from tests.querycount import count_queries

@@ -37,13 +37,13 @@ from models.catalog import Sku
 from models.consignment import Voucher, WholesaleUnit
 from models.ledger import JournalEntry, JournalTransaction
 from models.orders import Order, Payment
-from services.core import clock
-from services.consignment import queue as consignment
-from services.ledger import ledger
-from services.orders import payments
 from services.accounts import referral
+from services.consignment import queue as consignment
 from services.consignment.matching import BP
+from services.core import clock
+from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Purpose
+from services.orders import payments
 from tests.conftest import requires_postgres, requires_redis
 from tests.helpers import token_for
 from tests.order_factories import make_buyer, make_consignment_pair, place

@@ -12,8 +12,8 @@ import pytest
 import settings
 from jobs import consignment as consignment_jobs
 from models.consignment import WholesaleUnit
-from services.core import clock
 from services.consignment import stats
+from services.core import clock
 from services.core.events import admin_channel
 from tests.api.test_consignment import buy, finish
 from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener

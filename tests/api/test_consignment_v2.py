@@ -9,12 +9,12 @@ from models.consignment import SnapUpEntry, SnapUpSession, Voucher
 from models.orders import Order
 from services.core import clock
 from services.ledger import ledger
-from services.orders import payments
 from services.ledger.ledger import Purpose
+from services.orders import payments
+from tests.api.test_consignment import buy
 from tests.catalog_factories import make_merchant, make_product, sku
 from tests.helpers import make_user, token_for
 from tests.order_factories import make_buyer, make_consignment_pair
-from tests.api.test_consignment import buy
 
 SESSION = """mutation($input: SnapUpSessionInput!) { createSnapUpSession(input: $input) { session { id remaining } errors { code field } } }"""
 JOIN = 'mutation($s: ID!) { joinSnapUp(sessionId: $s) { entry { result coins orderId } errors { code } } }'

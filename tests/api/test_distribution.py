@@ -16,10 +16,9 @@ from models.accounts import Address
 from models.distribution import Commission, DistributionConfigChange
 from models.ledger import JournalTransaction
 from services.core import clock
-from services.distribution import commissions
-from services.distribution import grades
-from services.ledger import ledger
 from services.core.events import unit_of_work, user_channel
+from services.distribution import commissions, grades
+from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Purpose
 from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
 from tests.catalog_factories import make_staff

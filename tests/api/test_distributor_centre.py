@@ -10,10 +10,10 @@ from datetime import timedelta
 
 from jobs import distribution as distribution_jobs
 from models.distributors import InviteClick, InviteSignup
-from services.core import clock
-from services.ledger import ledger
 from services.accounts import referral
+from services.core import clock
 from services.core.business_days import today
+from services.ledger import ledger
 from tests.api import ops_distributor_centre as ops
 from tests.api.test_distribution import buy, configure, finish, member
 from tests.api.test_distributor_onboarding import admin_token, apply, set_mode

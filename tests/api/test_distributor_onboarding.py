@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 
-
 from models.access import UserRole
 from models.distribution import Commission
 from models.distributors import DistributorApplication, DistributorSettingsChange

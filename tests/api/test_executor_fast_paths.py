@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 from enum import Enum
-from typing import Optional
 
 import pytest
 import strawberry
@@ -43,7 +42,7 @@ class Item:
     ratio: float
     flag: bool
     color: Color
-    maybe: Optional[str]
+    maybe: str | None
     bad_int: int              # value set to something invalid sometimes
     required_but_none: str    # value None -> error
     big: int
@@ -53,11 +52,11 @@ class Item:
         return Money(amount=f"{self.count}.00", currency="CNY")
 
     @strawberry.field
-    def nullable_price(self) -> Optional[Money]:
+    def nullable_price(self) -> Money | None:
         return None if self.count % 2 else Money(amount="1.00", currency="X")
 
     @strawberry.field
-    def failing(self) -> Optional[Money]:
+    def failing(self) -> Money | None:
         raise Boom("failing resolver")
 
     @strawberry.field
@@ -69,7 +68,7 @@ class Item:
         return None
 
     @strawberry.field
-    def returns_exception(self) -> Optional[Money]:
+    def returns_exception(self) -> Money | None:
         return Boom("returned exception")
 
     @strawberry.field
@@ -92,7 +91,7 @@ class Item:
         return fut
 
     @strawberry.field
-    def future_fail(self) -> Optional[Money]:
+    def future_fail(self) -> Money | None:
         fut = asyncio.get_event_loop().create_future()
         fut.set_exception(Boom("future failed"))
         return fut
@@ -110,7 +109,7 @@ class Item:
         return [Money(amount=str(i), currency="C") for i in range(2)]
 
     @strawberry.field
-    def nested(self) -> "Item":
+    def nested(self) -> Item:
         return self
 
 @strawberry.interface
@@ -125,7 +124,7 @@ class Thing(Node):
 class Holder:
     inner: Money
     thing: Thing
-    maybe_inner: Optional[Money] = None
+    maybe_inner: Money | None = None
 
 def make_items():
     out = []

@@ -10,9 +10,9 @@ import asyncio
 
 from jobs import grades as grade_jobs
 from models.grades import Grade, GradeChange, GradeRule, UserGrade
+from services.core.events import unit_of_work
 from services.distribution import grades
 from services.ledger import ledger
-from services.core.events import unit_of_work
 from tests.api.test_distribution import admin_token, buy, configure, finish, member, mine
 from tests.helpers import make_user, token_for
 from tests.order_factories import make_shop
@@ -175,7 +175,8 @@ async def test_grades_never_go_down_automatically_and_gift_packs_never_lower(api
     assert (await api(SET, {"u": str(a.id), "g": "V3", "r": "老会员迁移"}, token=admin))["setUserGrade"]["errors"] == []
     await make_user("阿B", upline=a)  # V1's rule holds: V3 stays
     merchant, _, _ = await make_shop()
-    from tests.catalog_factories import make_product, sku as sku_data
+    from tests.catalog_factories import make_product
+    from tests.catalog_factories import sku as sku_data
 
     pack = await make_product(merchant, title="V1 礼包", zone="GIFT_PACK", gift_grade="V1", skus=[sku_data(price=39_900)])
     await buy(api, a, a_address, (await pack.skus.all())[0].id)

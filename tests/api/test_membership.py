@@ -17,7 +17,15 @@ from services.catalog import products as catalog
 from services.core import clock
 from services.ledger import ledger
 from tests.api.test_distribution import (
-    PLACE, admin_token, buy, configure, member, merchant_pending, mine, promotion_budget, refund,
+    PLACE,
+    admin_token,
+    buy,
+    configure,
+    member,
+    merchant_pending,
+    mine,
+    promotion_budget,
+    refund,
 )
 from tests.catalog_factories import make_merchant, make_product, make_staff, sku
 from tests.helpers import make_user, token_for

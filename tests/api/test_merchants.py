@@ -3,14 +3,14 @@ settings, commission rates, staff, and who may see and change what."""
 
 import pytest
 
+import settings
 from models.accounts import User
 from models.catalog import Category
 from models.merchants import Merchant, MerchantCategoryRate, MerchantReview, MerchantStaff, Store
 from models.notifications import Notification
-from services.merchants import merchants as merchant_service
 from services.accounts.access import MERCHANT_PERMISSIONS
 from services.core.errors import DomainError, ErrorCode
-import settings
+from services.merchants import merchants as merchant_service
 from tests.conftest import requires_postgres
 from tests.helpers import make_user, next_phone, token_for
 

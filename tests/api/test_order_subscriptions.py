@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from services.orders import after_sales
-from services.core import events
-from services.orders import payments
 from services.catalog import stock
+from services.core import events
+from services.orders import after_sales, payments
 from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
 from tests.catalog_factories import make_staff
 from tests.helpers import make_user, token_for

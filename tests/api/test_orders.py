@@ -16,9 +16,9 @@ from models.orders import GatewayNotification, Order, OutboundMessage, Payment, 
 from services.catalog import products as catalog
 from services.core import clock
 from services.ledger import ledger
+from services.ledger.ledger import MERCHANT, Purpose
 from services.orders import messages
 from services.orders.gateways import gateway
-from services.ledger.ledger import MERCHANT, Purpose
 from services.orders.sandbox_gateway import sign
 from tests.catalog_factories import make_staff
 from tests.helpers import make_user, token_for

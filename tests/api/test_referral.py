@@ -2,8 +2,6 @@
 
 import asyncio
 
-import pytest
-
 import settings
 from models.accounts import UplineChange, User
 from models.notifications import Notification

@@ -13,19 +13,18 @@ from datetime import timedelta
 import settings
 from models.orders import Order, OrderLine, Refund
 from models.settlement import SettlementStatement
-from services.orders import after_sales
+from services.accounts.access import Grants, load_grants
 from services.catalog import products as catalog
 from services.core import clock
-from services.ledger import ledger
-from services.orders import payments
-from services.finance import settlement
-from services.accounts.access import Grants, load_grants
 from services.core.errors import DomainError
 from services.core.events import unit_of_work
+from services.finance import settlement
+from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, PLATFORM, Purpose
+from services.orders import after_sales, payments
 from tests.api import ops_withdrawals as wops
 from tests.api.test_distribution import APPROVE as APPROVE_AFTER_SALE
-from tests.api.test_distribution import PLACE, PAY, REQUEST, member
+from tests.api.test_distribution import PAY, PLACE, REQUEST, member
 from tests.api.test_withdrawals import bank
 from tests.catalog_factories import make_merchant, make_product, make_staff, sku
 from tests.conftest import requires_postgres

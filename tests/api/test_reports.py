@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from models.ledger import JournalEntry
 from services.core import clock
-from services.ledger import ledger
-from services.finance import settlement
 from services.core.business_days import business_day
+from services.finance import settlement
+from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Posting, Purpose
 from tests.api.ops_settlement import APPROVE, REPORT, STATEMENTS
 from tests.api.test_settlement import close_period, scenario

@@ -14,18 +14,17 @@ from jobs import distribution as distribution_jobs
 from models.accounts import Address
 from models.distribution import Commission
 from models.risk import OrderOrigin, RiskAudit, RiskCase, RiskHold, RiskRule
+from services.accounts.access import Grants
 from services.core import clock
+from services.core.errors import DomainError, ErrorCode
 from services.ledger import ledger
 from services.orders import payments
 from services.risk import control as risk
 from services.risk import hooks as risk_hooks
-from services.accounts.access import Grants
-from services.core.errors import DomainError, ErrorCode
 from tests.api import ops_risk as ops
 from tests.api.test_distribution import PAY, PLACE, admin_token, configure, finish, merchant_pending, mine, refund
 from tests.helpers import make_user, next_phone, token_for
 from tests.order_factories import fund_wallet, make_shop
-
 
 # --------------------------------------------------------------------------- helpers
 

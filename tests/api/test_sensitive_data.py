@@ -5,14 +5,12 @@ from datetime import timedelta
 from tortoise import Tortoise
 
 import settings
-
 from models.accounts import Address, User, UserIdentity
 from models.merchants import Store
-from services.core import clock
 from services.accounts import identity
-from services.core import sensitive
-from services.finance import withdrawals
 from services.accounts.identity import id_check_character
+from services.core import clock, sensitive
+from services.finance import withdrawals
 from services.finance.payouts import Destination
 from tests.helpers import make_user, outbox, token_for
 from tests.order_factories import fund_wallet, make_buyer, make_shop, place

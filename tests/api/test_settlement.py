@@ -13,19 +13,19 @@ import settings
 from jobs import settlement as settlement_jobs
 from models.orders import OrderLine
 from models.settlement import SettlementStatement
+from services.accounts.access import load_grants
 from services.catalog import products as catalog
 from services.core import clock
-from services.ledger import ledger
-from services.merchants import merchants
 from services.finance import settlement
-from services.accounts.access import load_grants
+from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Purpose
+from services.merchants import merchants
 from tests.api.ops_settlement import APPROVE, STATEMENT, STATEMENTS
 from tests.api.test_distribution import APPROVE as APPROVE_AFTER_SALE
-from tests.api.test_distribution import PLACE, PAY, REQUEST, configure, member
+from tests.api.test_distribution import PAY, PLACE, REQUEST, configure, member
 from tests.catalog_factories import make_merchant, make_product, make_staff, sku
-from tests.helpers import make_user, token_for
 from tests.conftest import requires_postgres
+from tests.helpers import make_user, token_for
 
 
 async def balance(owner_type, owner_id, purpose) -> int:

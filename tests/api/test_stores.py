@@ -8,8 +8,8 @@ import pytest
 import settings
 from models.merchants import Merchant, Store, StoreStaff
 from services.accounts import referral
-from services.merchants import stores as store_service
 from services.core.geo import haversine_m
+from services.merchants import stores as store_service
 from tests.api.test_merchants import make_merchant, make_staff
 from tests.helpers import make_user, token_for
 from tests.unit.test_geo import destination

@@ -9,8 +9,8 @@ import pytest
 from httpx_ws import aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 
-from services.core import events
 from services.accounts import notifications
+from services.core import events
 from services.core.errors import DomainError, ErrorCode
 from subscriptions.hub import BoundedBroadcast, SlowConsumer, get_broadcast
 from tests.helpers import make_user, token_for

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
@@ -18,15 +18,13 @@ from jobs import consignment as consignment_jobs
 from jobs import distribution as distribution_jobs
 from models.ledger import JournalTransaction
 from models.withdrawals import Withdrawal, WithdrawalStatusChange
-from services.core import clock
-from services.ledger import ledger
-from services.finance import payouts
-from services.risk import hooks as risk_hooks
-from services.core import sensitive
-from services.finance import withdrawals
+from services.core import clock, sensitive
 from services.core.errors import DomainError
 from services.core.events import admin_channel, merchant_channel, user_channel
+from services.finance import payouts, withdrawals
+from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Posting, Purpose
+from services.risk import hooks as risk_hooks
 from subscriptions.hub import listen
 from tests.api import ops_withdrawals as ops
 from tests.api.test_distribution import buy, configure, finish, member, refund

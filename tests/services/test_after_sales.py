@@ -11,16 +11,15 @@ import pytest
 import settings
 from models.catalog import Sku, StockMovement
 from models.orders import AfterSale, Order, OrderLine, OutboundMessage, Refund, SandboxTrade
-from services.orders import after_sales
-from services.core import clock
-from services.ledger import ledger
-from services.orders import hooks as order_hooks
-from services.orders import fulfilment as orders
-from services.orders import payments
 from services.accounts.access import Grants
+from services.core import clock
 from services.core.errors import DomainError, ErrorCode
-from services.orders.gateways import gateway
+from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Purpose
+from services.orders import after_sales, payments
+from services.orders import fulfilment as orders
+from services.orders import hooks as order_hooks
+from services.orders.gateways import gateway
 from tests.conftest import requires_postgres
 from tests.order_factories import make_buyer, make_shop, place
 
@@ -251,8 +250,8 @@ async def test_second_approval_refunds_nothing():
 
 
 async def test_review_needs_the_merchants_order_staff_or_support():
-    from tests.catalog_factories import make_staff, owner_grants
     from services.accounts.access import load_grants
+    from tests.catalog_factories import make_staff, owner_grants
 
     buyer, merchant, order, (line,), rows = await paid_order(quantity=2)
     other_merchant, _, _ = await make_shop()

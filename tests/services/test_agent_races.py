@@ -7,10 +7,9 @@ from __future__ import annotations
 import asyncio
 
 from models.agents import AgentAssignment, StoreMember
-from services.distribution import agents
-from services.distribution import franchise
 from services.accounts.access import Grants
 from services.core.errors import DomainError, ErrorCode
+from services.distribution import agents, franchise
 from tests.conftest import requires_postgres
 from tests.helpers import make_user
 from tests.order_factories import make_shop, make_store
@@ -58,11 +57,10 @@ async def test_a_pickup_racing_a_refund_books_a_reward_that_reverses_exactly():
     so the reward is booked on what is left of the line and later refunds reverse it exactly."""
     from models.distribution import Commission
     from models.orders import OrderLine
-    from services.orders import after_sales
     from services.ledger import ledger
-    from services.orders import fulfilment as orders
-    from services.orders import payments
     from services.ledger.ledger import MERCHANT, Purpose
+    from services.orders import after_sales, payments
+    from services.orders import fulfilment as orders
     from tests.catalog_factories import owner_grants
     from tests.order_factories import make_buyer, place
 

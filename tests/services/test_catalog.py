@@ -4,17 +4,16 @@ Every refused input asserts its exact code and that nothing was written."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from models.catalog import Category, Product, Sku, StockMovement
+from services.accounts.access import Grants, load_grants
 from services.catalog import products as catalog
-from services.accounts.access import Grants
 from services.catalog.products import ProductData, SpecDimensionData
 from services.core.errors import DomainError, ErrorCode
 from tests.catalog_factories import make_merchant, make_product, make_staff, owner_grants, sku
-from services.accounts.access import load_grants
 
 
 async def _code(awaitable) -> str:
@@ -162,7 +161,7 @@ async def test_sku_code_is_unique_across_the_platform():
 
 BAD_ZONES = [
     (dict(zone="RETAIL", vouchers_per_unit=-1), None, "vouchersPerUnit"),
-    (dict(zone="RETAIL", zone_starts_at=datetime(2030, 1, 2, tzinfo=timezone.utc), zone_ends_at=datetime(2030, 1, 1, tzinfo=timezone.utc)), None, "zoneEndsAt"),
+    (dict(zone="RETAIL", zone_starts_at=datetime(2030, 1, 2, tzinfo=UTC), zone_ends_at=datetime(2030, 1, 1, tzinfo=UTC)), None, "zoneEndsAt"),
     (dict(zone="RETAIL", voucher_product_id=999_999), None, "voucherProductId"),
     (dict(zone="NORMAL", vouchers_per_unit=2), None, "vouchersPerUnit"),
     (dict(zone="WHOLESALE"), [sku("W1", price=2200)], "skus[0].wholesalePriceFen"),
@@ -187,7 +186,7 @@ async def test_zone_settings_are_validated(fields, skus, field):
 async def test_valid_zones():
     merchant = await make_merchant()
     wholesale = await make_product(merchant, zone="WHOLESALE", skus=[sku(price=2200, wholesale_price=440)])
-    start = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2030, 1, 1, tzinfo=UTC)
     retail = await make_product(
         merchant, zone="RETAIL", vouchers_per_unit=2, voucher_product_id=wholesale.id,
         zone_starts_at=start, zone_ends_at=start + timedelta(days=7),

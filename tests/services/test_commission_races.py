@@ -9,14 +9,13 @@ import asyncio
 from models.accounts import User
 from models.distribution import Commission
 from models.orders import OrderLine
-from services.orders import after_sales
-from services.distribution import commissions
-from services.ledger import ledger
-from services.orders import fulfilment as orders
-from services.orders import payments
 from services.accounts.access import Grants
 from services.core.errors import DomainError
+from services.distribution import commissions
+from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Purpose
+from services.orders import after_sales, payments
+from services.orders import fulfilment as orders
 from tests.catalog_factories import owner_grants
 from tests.conftest import requires_postgres
 from tests.helpers import make_user

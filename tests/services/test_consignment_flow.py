@@ -6,13 +6,13 @@ from datetime import timedelta
 
 import settings
 from models.consignment import Voucher, WholesaleUnit
-from services.core import clock
+from services.accounts.access import Grants
 from services.consignment import queue as consignment
+from services.core import clock
 from services.ledger import ledger
+from services.ledger.ledger import MERCHANT, Purpose
 from services.orders import fulfilment as orders
 from services.orders import payments
-from services.accounts.access import Grants
-from services.ledger.ledger import MERCHANT, Purpose
 from tests.order_factories import make_buyer, make_consignment_pair, place
 
 SUPPORT = Grants(platform={"order.manage"})
@@ -37,7 +37,7 @@ async def balance(user, purpose):
 async def test_worked_example_holds_to_the_fen():
     merchant, retail, wholesale = await make_consignment_pair()
     b, b_address = await make_buyer("B", wallet=3080)
-    first = await buy_and_pay(b, b_address, [(retail.id, 1)])
+    await buy_and_pay(b, b_address, [(retail.id, 1)])
     assert await Voucher.filter(owner_id=b.id, status="UNUSED").count() == 2
     second = await buy_and_pay(b, b_address, [(wholesale.id, 2)])
     assert second.payment.amount == 880
@@ -71,8 +71,8 @@ async def test_worked_example_holds_to_the_fen():
 
 async def test_refund_of_a_matched_sale_puts_the_unit_back_at_the_head():
     from models.orders import OrderLine
-    from services.orders import hooks as order_hooks
     from services.core.events import unit_of_work
+    from services.orders import hooks as order_hooks
 
     _, retail, wholesale = await make_consignment_pair(retail_price=1000, wholesale_price=300, vouchers=3)
     seller, address = await make_buyer("seller", wallet=10_000)
@@ -108,8 +108,8 @@ async def test_referrer_priority_takes_the_uplines_unit_first(monkeypatch):
     for seller, address in ((early, a1), (referrer, a2)):  # early consigns first
         await buy_and_pay(seller, address, [(wholesale.id, 1)], consign_wholesale=True)
     invited = await make_user("invited", upline=referrer)
-    from tests.order_factories import fund_wallet
     from models.accounts import Address
+    from tests.order_factories import fund_wallet
 
     await fund_wallet(invited, 1000)
     address = await Address.create(user_id=invited.id, recipient="x", phone="+8613900000001", detail="d", is_default=True)
@@ -119,8 +119,8 @@ async def test_referrer_priority_takes_the_uplines_unit_first(monkeypatch):
 
 
 async def test_wholesale_needs_vouchers_and_cancel_gives_them_back():
-    from services.orders import checkout
     from services.core.errors import DomainError, ErrorCode
+    from services.orders import checkout
 
     _, retail, wholesale = await make_consignment_pair(vouchers=1)
     buyer, address = await make_buyer(wallet=10_000)

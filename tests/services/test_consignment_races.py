@@ -28,16 +28,14 @@ from models.catalog import Sku
 from models.consignment import SnapUpEntry, SnapUpSession, Voucher, WholesaleUnit
 from models.ledger import JournalEntry, JournalTransaction
 from models.orders import AfterSale, Order, OrderLine
-from services.orders import after_sales
-from services.core import clock
-from services.consignment import queue as consignment
-from services.core import events
-from services.ledger import ledger
-from services.orders import payments
-from services.consignment import snapup
 from services.accounts.access import Grants
+from services.consignment import queue as consignment
+from services.consignment import snapup
 from services.consignment.matching import BP, position_after
+from services.core import clock, events
+from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Purpose
+from services.orders import after_sales, payments
 from tests.conftest import requires_postgres
 from tests.helpers import make_user
 from tests.order_factories import make_buyer, make_consignment_pair, place

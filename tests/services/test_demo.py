@@ -2,8 +2,8 @@
 
 from models.catalog import Product, Sku
 from models.merchants import Merchant, Store
-from services.demo import seed as demo
 from services.core.sensitive import blind_index
+from services.demo import seed as demo
 
 
 async def test_demo_data_loads_twice_and_holds_the_worked_example():
@@ -23,9 +23,8 @@ async def test_demo_data_loads_twice_and_holds_the_worked_example():
 
 async def test_demo_customer_can_check_out_and_pay_from_the_wallet():
     from models.accounts import Address, User
-    from services.orders import checkout
     from services.ledger import ledger
-    from services.orders import payments
+    from services.orders import checkout, payments
 
     await demo.seed()
     await demo.seed()

@@ -10,10 +10,10 @@ from datetime import timedelta
 from models.grades import Grade, GradeChange, GradeRule
 from models.membership import Membership, MembershipPeriod
 from services.core import clock
+from services.core.events import unit_of_work
 from services.distribution import grades
 from services.ledger import ledger
 from services.orders import payments
-from services.core.events import unit_of_work
 from tests.catalog_factories import make_merchant, make_product, sku
 from tests.conftest import requires_postgres
 from tests.helpers import make_user

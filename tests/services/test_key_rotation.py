@@ -5,8 +5,7 @@ from cryptography.fernet import Fernet
 
 import settings
 from models.accounts import User, UserIdentity
-from services.accounts import identity
-from services.accounts import key_rotation
+from services.accounts import identity, key_rotation
 from services.core import sensitive
 from tests.helpers import make_user
 from tests.order_factories import make_buyer, make_shop, place

@@ -5,8 +5,8 @@ import asyncio
 import pytest
 
 from models.ledger import JournalEntry, JournalTransaction, LedgerAccount
-from services.ledger import ledger
 from services.core.errors import DomainError, ErrorCode
+from services.ledger import ledger
 from services.ledger.ledger import Posting, Purpose
 from tests.conftest import requires_postgres
 from tests.helpers import make_user

@@ -37,20 +37,18 @@ from models.ledger import JournalEntry, LedgerAccount
 from models.orders import Order, OrderLine, Payment, Refund
 from models.settlement import SettlementStatement
 from models.withdrawals import Withdrawal
-from services.orders import after_sales
-from services.core import clock
-from services.distribution import commissions
-from services.consignment import queue as consignment
-from services.ledger import ledger
-from services.orders import fulfilment as orders
-from services.orders import payments
 from services.accounts import referral
-from services.finance import settlement
-from services.finance import withdrawals
 from services.accounts.access import Grants
+from services.consignment import queue as consignment
+from services.core import clock
 from services.core.errors import DomainError, ErrorCode
-from services.ledger.ledger import MERCHANT, PLATFORM, Purpose
+from services.distribution import commissions
+from services.finance import settlement, withdrawals
 from services.finance.payouts import Destination
+from services.ledger import ledger
+from services.ledger.ledger import MERCHANT, PLATFORM, Purpose
+from services.orders import after_sales, payments
+from services.orders import fulfilment as orders
 from tests.catalog_factories import make_merchant, make_product, sku
 from tests.helpers import make_user, verify_identity
 from tests.order_factories import fund_wallet, make_buyer, make_consignment_pair, place

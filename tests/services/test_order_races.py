@@ -31,11 +31,11 @@ from models.catalog import Product, Sku, StockMovement
 from models.ledger import JournalTransaction
 from models.merchants import Merchant
 from models.orders import GatewayNotification, Order, OrderLine, OrderStatusChange, Payment, Refund
-from services.ledger import ledger
-from services.orders import payments
 from services.core.errors import DomainError, ErrorCode
-from services.orders.gateways import gateway
+from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, PLATFORM, Purpose
+from services.orders import payments
+from services.orders.gateways import gateway
 from tests.conftest import requires_postgres
 from tests.helpers import token_for
 from tests.order_factories import make_buyer, make_shop, place
@@ -287,7 +287,7 @@ async def test_wallet_payment_racing_gateway_callbacks_pays_once_and_refunds_the
             assert await wallet(buyer) == 5_000
             assert await Refund.filter(payment_id=payment.id).count() == 0
     assert await GatewayNotification.all().count() == rounds
-    print("wallet vs callback winners:", Counter((await Payment.filter(status="PAID").values_list("method", flat=True))))
+    print("wallet vs callback winners:", Counter(await Payment.filter(status="PAID").values_list("method", flat=True)))
     assert await ledger.check_invariants() == []
 
 
@@ -373,7 +373,7 @@ async def test_gateway_callback_racing_cancel_pays_or_refunds_late():
         for c in (payments.handle_notification(notice.headers, notice.body),
                   payments.cancel_by_buyer(buyer.id, placed.orders[0].id, ""))
     ))
-    for n, (buyer, merchant, s1, placed, _) in enumerate(setups):
+    for n, (_, merchant, s1, placed, _) in enumerate(setups):
         outcome, cancelled = flat[2 * n], flat[2 * n + 1]
         payment = await Payment.get(id=placed.payment.id)
         if payment.status == "PAID":

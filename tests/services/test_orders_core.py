@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from models.catalog import Sku
 from models.orders import Order, Payment
+from services.core.errors import DomainError, ErrorCode
 from services.ledger import ledger
+from services.ledger.ledger import MERCHANT, Purpose
 from services.orders import fulfilment as orders
 from services.orders import payments
-from services.core.errors import DomainError, ErrorCode
-from services.ledger.ledger import MERCHANT, Purpose
 from tests.order_factories import make_buyer, make_shop, place
 
 

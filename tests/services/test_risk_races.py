@@ -10,13 +10,13 @@ import asyncio
 from models.accounts import User
 from models.distribution import Commission
 from models.risk import RiskAudit, RiskCase, RiskHold
-from services.distribution import commissions
-from services.ledger import ledger
-from services.orders import payments
-from services.risk import control as risk
 from services.accounts.access import Grants
 from services.core.errors import DomainError
+from services.distribution import commissions
+from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Purpose
+from services.orders import payments
+from services.risk import control as risk
 from tests.conftest import requires_postgres
 from tests.helpers import make_user
 from tests.order_factories import make_buyer, make_shop, place

@@ -9,10 +9,10 @@ import asyncio
 import pytest
 
 from models.catalog import Product, Sku, StockMovement
-from services.catalog import products as catalog
-from services.core import events
-from services.catalog import stock
 from services.accounts.access import load_grants
+from services.catalog import products as catalog
+from services.catalog import stock
+from services.core import events
 from services.core.errors import DomainError
 from tests.catalog_factories import make_merchant, make_product, make_staff, owner_grants, sku
 from tests.conftest import requires_postgres

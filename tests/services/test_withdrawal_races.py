@@ -11,13 +11,12 @@ import uuid
 import settings
 from models.ledger import JournalTransaction
 from models.withdrawals import PayoutNotification, Withdrawal
-from services.ledger import ledger
-from services.finance import payouts
-from services.finance import withdrawals
 from services.accounts.access import Grants
 from services.core.errors import DomainError
-from services.ledger.ledger import USER, Purpose
+from services.finance import payouts, withdrawals
 from services.finance.payouts import Destination
+from services.ledger import ledger
+from services.ledger.ledger import USER, Purpose
 from tests.conftest import requires_postgres
 from tests.helpers import make_user, verify_identity
 from tests.order_factories import fund_wallet

@@ -4,8 +4,8 @@ import pytest
 
 from services.catalog import search
 from services.catalog.products import spec_key
-from services.core.sql import sql
 from services.core.errors import DomainError
+from services.core.sql import sql
 
 
 def test_spec_key_is_canonical():

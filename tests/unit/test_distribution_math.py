@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from services.core.errors import DomainError
 from services.distribution.commission_math import (
     BP,
     FIXED,
@@ -19,7 +20,6 @@ from services.distribution.commission_math import (
     reversal_share,
     split_line,
 )
-from services.core.errors import DomainError
 
 GRADES = ("V1", "V2", "V3")
 

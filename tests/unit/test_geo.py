@@ -114,7 +114,7 @@ def test_within_radius_filters_sorts_and_keeps_distances():
               (("far", 10, 4_000), ("near", 200, 100), ("edge", 90, 4_999.99), ("out", 0, 5_001), ("mid", 300, 2_500))}
     found = within_radius(points.items(), *centre, 5_000, key=lambda kv: kv[1])
     assert [name for (name, _), _ in found] == ["near", "mid", "far", "edge"]
-    for (name, (lat, lng)), distance in found:
+    for (_, (lat, lng)), distance in found:
         assert distance == pytest.approx(haversine_m(*centre, lat, lng))
     assert within_radius([], *centre, 5_000) == []
     # equal distances keep the input order

@@ -2,8 +2,8 @@
 
 import pytest
 
-from services.core.errors import DomainError, ErrorCode
 from services.accounts.identity import id_check_character, normalize_id_number
+from services.core.errors import DomainError, ErrorCode
 
 
 def test_published_examples_have_the_right_check_character():

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
-from services.finance import reports
-from services.finance import settlement
+from services.finance import reports, settlement
 from services.finance.reports import Sum
 
 
@@ -17,7 +16,7 @@ def test_weekly_periods_run_monday_to_sunday():
 
 def test_a_period_closes_at_its_business_end_plus_grace():
     # Monday 00:05 in UTC+8 is Sunday 16:05 UTC: within the grace, last week is still open
-    just_after = datetime(2026, 11, 29, 16, 5, tzinfo=timezone.utc)
+    just_after = datetime(2026, 11, 29, 16, 5, tzinfo=UTC)
     assert settlement.closed_before(just_after) == date(2026, 11, 23)
     later = just_after + timedelta(minutes=settlement.settings.SETTLEMENT_GRACE_MINUTES)
     assert settlement.closed_before(later) == date(2026, 11, 30)

@@ -3,12 +3,12 @@ destinations, the business day."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from services.finance import withdrawals as w
 from services.core.errors import DomainError
+from services.finance import withdrawals as w
 from services.finance.payouts import Destination
 
 
@@ -53,5 +53,5 @@ def test_destinations_are_normalised_or_refused():
 
 
 def test_business_day_is_east_of_utc():
-    assert str(w.business_day(datetime(2026, 11, 29, 15, 59, tzinfo=timezone.utc))) == "2026-11-29"
-    assert str(w.business_day(datetime(2026, 11, 29, 16, 0, tzinfo=timezone.utc))) == "2026-11-30"  # midnight in Beijing
+    assert str(w.business_day(datetime(2026, 11, 29, 15, 59, tzinfo=UTC))) == "2026-11-29"
+    assert str(w.business_day(datetime(2026, 11, 29, 16, 0, tzinfo=UTC))) == "2026-11-30"  # midnight in Beijing
