@@ -99,7 +99,9 @@ def _tune_gc() -> None:
     gc.set_threshold(7000, 20, 100)
 
 
-def create_app(*, debug: bool = settings.DEBUG, manage_database: bool = True, fast_subscriptions: bool = True) -> Starlette:
+def create_app(
+    *, debug: bool = settings.DEBUG, manage_database: bool = True, fast_subscriptions: bool = True
+) -> Starlette:
     """`manage_database=False` when the caller (tests, benchmarks) already set up Tortoise;
     `fast_subscriptions=False` (tests) serves every subscription through GraphQL execution."""
 

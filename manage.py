@@ -86,13 +86,18 @@ async def rotate_keys(batch_size: int) -> int:
     for report in reports:
         print(report)
     failed = sum(r.failed for r in reports)
-    print(f"rotated {sum(r.rotated for r in reports)} of {sum(r.scanned for r in reports)} values; {failed} undecryptable")
+    print(
+        f"rotated {sum(r.rotated for r in reports)} of {sum(r.scanned for r in reports)} values; {failed} undecryptable"
+    )
     return 1 if failed else 0
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="manage")
-    parser.add_argument("command", choices=["migrate", "makemigrations", "check-migrations", "seed-demo", "export-schema", "rotate-keys"])
+    parser.add_argument(
+        "command",
+        choices=["migrate", "makemigrations", "check-migrations", "seed-demo", "export-schema", "rotate-keys"],
+    )
     parser.add_argument("--batch-size", type=int, default=500, help="rotate-keys: rows per batch")
     args = parser.parse_args(argv)
     if args.command == "migrate":

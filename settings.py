@@ -99,19 +99,33 @@ COMMISSION_FREEZE_DAYS: int = config("COMMISSION_FREEZE_DAYS", cast=int, default
 # Becoming a distributor (DIS-3): defaults until an admin edits them (`updateDistributorSettings`).
 # Mode AUTO (everyone earns), THRESHOLD (apply; accepted on paid spending / paid orders) or APPROVAL (admin review).
 DISTRIBUTOR_MODE: str = config("DISTRIBUTOR_MODE", default="AUTO")
-DISTRIBUTOR_MIN_SPENT: int = config("DISTRIBUTOR_MIN_SPENT", cast=int, default=0)  # THRESHOLD: fen of paid spending, 0 = none
-DISTRIBUTOR_MIN_PAID_ORDERS: int = config("DISTRIBUTOR_MIN_PAID_ORDERS", cast=int, default=0)  # THRESHOLD: paid orders, 0 = none
-DISTRIBUTOR_THRESHOLD_MATCH: str = config("DISTRIBUTOR_THRESHOLD_MATCH", default="ALL")  # both thresholds set: ALL or ANY
+DISTRIBUTOR_MIN_SPENT: int = config(
+    "DISTRIBUTOR_MIN_SPENT", cast=int, default=0
+)  # THRESHOLD: fen of paid spending, 0 = none
+DISTRIBUTOR_MIN_PAID_ORDERS: int = config(
+    "DISTRIBUTOR_MIN_PAID_ORDERS", cast=int, default=0
+)  # THRESHOLD: paid orders, 0 = none
+DISTRIBUTOR_THRESHOLD_MATCH: str = config(
+    "DISTRIBUTOR_THRESHOLD_MATCH", default="ALL"
+)  # both thresholds set: ALL or ANY
 # Distributor centre (DIS-5): where a tracking link (/r/{code}) sends the visitor; {code} is the invite code.
-STOREFRONT_SIGNUP_URL: str = config("STOREFRONT_SIGNUP_URL", default=PUBLIC_BASE_URL.rstrip("/") + "/signup?inviteCode={code}")
+STOREFRONT_SIGNUP_URL: str = config(
+    "STOREFRONT_SIGNUP_URL", default=PUBLIC_BASE_URL.rstrip("/") + "/signup?inviteCode={code}"
+)
 LEADERBOARD_MAX: int = config("LEADERBOARD_MAX", cast=int, default=100)  # longest leaderboard a query may ask for
 # Withdrawals (FIN-3): amounts in fen; the fee is basis points of the amount, never below the minimum fee.
 WITHDRAWAL_MIN_AMOUNT: int = config("WITHDRAWAL_MIN_AMOUNT", cast=int, default=1000)  # smallest request (10 yuan)
 WITHDRAWAL_FEE_BP: int = config("WITHDRAWAL_FEE_BP", cast=int, default=700)  # 7 % service fee (flexible-employment tax)
 WITHDRAWAL_MIN_FEE: int = config("WITHDRAWAL_MIN_FEE", cast=int, default=100)  # fee floor (1 yuan)
-WITHDRAWAL_DAILY_COUNT: int = config("WITHDRAWAL_DAILY_COUNT", cast=int, default=3)  # requests per owner per business day
-WITHDRAWAL_DAILY_AMOUNT: int = config("WITHDRAWAL_DAILY_AMOUNT", cast=int, default=5_000_000)  # fen per owner per business day
-WITHDRAWAL_REQUIRE_IDENTITY: bool = config("WITHDRAWAL_REQUIRE_IDENTITY", cast=bool, default=True)  # users verify their real name first; the payee name must match it
+WITHDRAWAL_DAILY_COUNT: int = config(
+    "WITHDRAWAL_DAILY_COUNT", cast=int, default=3
+)  # requests per owner per business day
+WITHDRAWAL_DAILY_AMOUNT: int = config(
+    "WITHDRAWAL_DAILY_AMOUNT", cast=int, default=5_000_000
+)  # fen per owner per business day
+WITHDRAWAL_REQUIRE_IDENTITY: bool = config(
+    "WITHDRAWAL_REQUIRE_IDENTITY", cast=bool, default=True
+)  # users verify their real name first; the payee name must match it
 # Payout channel an approval uses unless the admin names one: "manual" (bank transfer recorded by
 # hand), "sandbox" (signed async callbacks at /payouts/notify/sandbox) or "package.module:Class".
 PAYOUT_CHANNEL: str = config("PAYOUT_CHANNEL", default="manual")
@@ -120,14 +134,24 @@ SANDBOX_PAYOUT_SECRET: str = config("SANDBOX_PAYOUT_SECRET", default="sandbox-pa
 # (`updateMembershipSettings`), used until the first edit.
 MEMBERSHIP_PRICE: int = config("MEMBERSHIP_PRICE", cast=int, default=9900)  # fen per period
 MEMBERSHIP_DAYS: int = config("MEMBERSHIP_DAYS", cast=int, default=365)  # days per period
-MEMBER_REFERRAL_REWARD: int = config("MEMBER_REFERRAL_REWARD", cast=int, default=0)  # fen to the direct upline per sign-up; 0 = off
-GIFT_PACK_COMMISSION: bool = config("GIFT_PACK_COMMISSION", cast=bool, default=False)  # gift packs in the commission base
+MEMBER_REFERRAL_REWARD: int = config(
+    "MEMBER_REFERRAL_REWARD", cast=int, default=0
+)  # fen to the direct upline per sign-up; 0 = off
+GIFT_PACK_COMMISSION: bool = config(
+    "GIFT_PACK_COMMISSION", cast=bool, default=False
+)  # gift packs in the commission base
 # Grades (DIS-6): users re-evaluated per run of the grade job.
 GRADE_JOB_BATCH: int = config("GRADE_JOB_BATCH", cast=int, default=500)
 # Merchant settlement and finance reports (FIN-4, FIN-5)
-SETTLEMENT_PERIOD_DAYS: int = config("SETTLEMENT_PERIOD_DAYS", cast=int, default=7)  # merchant statement period, business days from Monday 2024-01-01
-SETTLEMENT_GRACE_MINUTES: int = config("SETTLEMENT_GRACE_MINUTES", cast=int, default=10)  # wait after a period ends before stating it
-CSV_EXPORT_CHUNK_ROWS: int = config("CSV_EXPORT_CHUNK_ROWS", cast=int, default=2000)  # rows read per keyset page by the CSV exports
+SETTLEMENT_PERIOD_DAYS: int = config(
+    "SETTLEMENT_PERIOD_DAYS", cast=int, default=7
+)  # merchant statement period, business days from Monday 2024-01-01
+SETTLEMENT_GRACE_MINUTES: int = config(
+    "SETTLEMENT_GRACE_MINUTES", cast=int, default=10
+)  # wait after a period ends before stating it
+CSV_EXPORT_CHUNK_ROWS: int = config(
+    "CSV_EXPORT_CHUNK_ROWS", cast=int, default=2000
+)  # rows read per keyset page by the CSV exports
 # Regional agents and franchise stores (MEM-2, MEM-3): defaults of the settings an admin edits
 # (`updatePartnerSettings`), used until the first edit. Rates in basis points of the goods amount.
 AGENT_RATE_PROVINCE_BP: int = config("AGENT_RATE_PROVINCE_BP", cast=int, default=100)  # province agent: 1 %

@@ -145,16 +145,33 @@ def pin_prefixes(enabled: bool) -> tuple[list[str], list[str]]:
 
 
 def start_server(
-    env: dict[str, str], port: int, log: Path, prefix: list[str], app: str = "bench.bench_app:app", workers: int = 1,
+    env: dict[str, str],
+    port: int,
+    log: Path,
+    prefix: list[str],
+    app: str = "bench.bench_app:app",
+    workers: int = 1,
     extra: tuple[str, ...] = (),
 ) -> subprocess.Popen:
     """uvicorn; with workers > 1 the pid is uvicorn's supervisor, the workers its children
     (cpu_seconds counts them too)."""
     cmd = [  # taskset execs the command: the pid stays the server's
         *prefix,
-        sys.executable, "-m", "uvicorn", app,
-        "--app-dir", str(ROOT), "--host", "127.0.0.1", "--port", str(port),
-        "--log-level", "warning", "--no-access-log", "--lifespan", "on",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--app-dir",
+        str(ROOT),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--lifespan",
+        "on",
         *(["--workers", str(workers)] if workers > 1 else []),
         *extra,
     ]
@@ -259,8 +276,18 @@ def run_wrk(
         lines += ['wrk.headers["Content-Type"] = "application/json"', f"wrk.body = {_lua_string(case.body)}"]
     script.write_text("\n".join(lines) + "\n")
     cmd = [
-        *prefix, "wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
-        "--latency", "-s", str(script), base + case.path,
+        *prefix,
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{max(1, round(seconds))}s",
+        "--latency",
+        "-s",
+        str(script),
+        base + case.path,
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = proc.stdout.read().decode(errors="replace")
@@ -284,8 +311,11 @@ def run_wrk(
     if lat:
         latency = float(lat.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[lat.group(2)]
     return Result(
-        requests=int(total.group(1)), seconds=float(total.group(2)) * unit, errors=errors,
-        latency_ms=latency, client_cpu=usage.ru_utime + usage.ru_stime,
+        requests=int(total.group(1)),
+        seconds=float(total.group(2)) * unit,
+        errors=errors,
+        latency_ms=latency,
+        client_cpu=usage.ru_utime + usage.ru_stime,
     )
 
 
@@ -295,14 +325,19 @@ def run_httpx(base: str, case: Case, token: str, seconds: float, connections: in
     spec["body"] = case.body
     proc = subprocess.run(
         [*prefix, sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     if proc.returncode != 0:
         raise SystemExit(f"httpx worker failed:\n{proc.stderr}")
     data = json.loads(proc.stdout.strip().splitlines()[-1])
     return Result(
-        requests=data["requests"], seconds=data["seconds"], errors=data["errors"],
-        latency_ms=data["latency_ms"], client_cpu=data["cpu"],
+        requests=data["requests"],
+        seconds=data["seconds"],
+        errors=data["errors"],
+        latency_ms=data["latency_ms"],
+        client_cpu=data["cpu"],
     )
 
 
@@ -345,7 +380,10 @@ def worker_main(spec_json: str) -> None:
             elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu0
         n = counts["requests"]
         return {
-            "requests": n, "errors": counts["errors"], "seconds": elapsed, "cpu": cpu,
+            "requests": n,
+            "errors": counts["errors"],
+            "seconds": elapsed,
+            "cpu": cpu,
             "latency_ms": 1e3 * counts["latency"] / n if n else None,
         }
 
@@ -378,9 +416,12 @@ def total(results: list[Result]) -> Result:
     srv = [r.server_cpu for r in results]
     cli = [r.client_cpu for r in results]
     return Result(
-        requests=n, seconds=sum(r.seconds for r in results), errors=sum(r.errors for r in results),
+        requests=n,
+        seconds=sum(r.seconds for r in results),
+        errors=sum(r.errors for r in results),
         latency_ms=sum(lat) / n if lat and n else None,
-        server_cpu=None if None in srv else sum(srv), client_cpu=None if None in cli else sum(cli),
+        server_cpu=None if None in srv else sum(srv),
+        client_cpu=None if None in cli else sum(cli),
     )
 
 
@@ -391,10 +432,16 @@ def add_common_arguments(parser: argparse.ArgumentParser, default_cases: str) ->
     parser.add_argument("--rounds", type=int, default=3, help="rounds over all cases, interleaved (default 3)")
     parser.add_argument("--connections", type=int, default=20, help="concurrent clients (default 20)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
-    parser.add_argument("--client", choices=["auto", "wrk", "httpx"], default="auto", help="load generator (auto: wrk if installed)")
+    parser.add_argument(
+        "--client", choices=["auto", "wrk", "httpx"], default="auto", help="load generator (auto: wrk if installed)"
+    )
     parser.add_argument("--cases", default=default_cases, help=f"which cases to run (default {default_cases})")
-    parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
-                        help="pin the server to the last CPU and the client to the others with taskset (default on)")
+    parser.add_argument(
+        "--pin",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="pin the server to the last CPU and the client to the others with taskset (default on)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
 
 
@@ -414,14 +461,20 @@ def print_header(args, server: subprocess.Popen, server_prefix: list[str]) -> No
     pinned = f", pinned to CPU {server_prefix[-1]}" if server_prefix else ""
     workers = getattr(args, "workers", 1)
     processes = "1 process" if workers == 1 else f"{workers} worker processes"
-    print(f"server     uvicorn, {processes} (pid {server.pid}{pinned}), python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} CPUs")
-    print(f"client     {args.client}, {args.connections} connections; per case {args.warmup:g} s warm-up, then "
-          f"{args.rounds} x {args.duration:g} s, cases interleaved")
+    print(
+        f"server     uvicorn, {processes} (pid {server.pid}{pinned}), python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs"
+    )
+    print(
+        f"client     {args.client}, {args.connections} connections; per case {args.warmup:g} s warm-up, then "
+        f"{args.rounds} x {args.duration:g} s, cases interleaved"
+    )
     print(flush=True)
 
 
-def run_rounds(args, base: str, token: str, server: subprocess.Popen, tmp: Path, cases: list[Case]) -> dict[str, list[Result]]:
+def run_rounds(
+    args, base: str, token: str, server: subprocess.Popen, tmp: Path, cases: list[Case]
+) -> dict[str, list[Result]]:
     """Warm-up once per case, then `rounds` rounds with the cases interleaved."""
     runs: dict[str, list[Result]] = {c.key: [] for c in cases}
     if args.warmup > 0:
@@ -440,7 +493,9 @@ def run_rounds(args, base: str, token: str, server: subprocess.Popen, tmp: Path,
 def print_results(cases: list[Case], runs: dict[str, list[Result]]) -> dict[str, Result]:
     totals = {key: total(results) for key, results in runs.items()}
     print()
-    print(f"{'case (all rounds)':<38} {'req/s':>9} {'spread':>7} {'lat ms':>7} {'srv CPU':>8} {'srv ms/req':>10} {'cli CPU':>8}")
+    print(
+        f"{'case (all rounds)':<38} {'req/s':>9} {'spread':>7} {'lat ms':>7} {'srv CPU':>8} {'srv ms/req':>10} {'cli CPU':>8}"
+    )
     for case in cases:
         r = totals[case.key]
         rates = [x.rps for x in runs[case.key]]
@@ -448,8 +503,10 @@ def print_results(cases: list[Case], runs: dict[str, list[Result]]) -> dict[str,
         srv_util = r.server_cpu / r.seconds * 100 if r.server_cpu is not None else None
         srv_ms = r.server_cpu / r.requests * 1e3 if r.server_cpu is not None and r.requests else None
         cli_util = r.client_cpu / r.seconds * 100 if r.client_cpu is not None else None
-        print(f"({case.key}) {case.label:<34} {r.rps:9.1f} {spread:6.0f}% {fmt(r.latency_ms, '7.1f')} "
-              f"{fmt(srv_util, '7.0f')}% {fmt(srv_ms, '10.3f')} {fmt(cli_util, '7.0f')}%")
+        print(
+            f"({case.key}) {case.label:<34} {r.rps:9.1f} {spread:6.0f}% {fmt(r.latency_ms, '7.1f')} "
+            f"{fmt(srv_util, '7.0f')}% {fmt(srv_ms, '10.3f')} {fmt(cli_util, '7.0f')}%"
+        )
     print()
     return totals
 
@@ -513,6 +570,7 @@ def main() -> None:
     print_ratio(totals, runs, "c", "d", "GraphQL me / bare me")
     print_warnings(args, runs, totals)
     shutil.rmtree(tmp, ignore_errors=True)
+
 
 if __name__ == "__main__":
     main()

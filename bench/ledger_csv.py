@@ -81,11 +81,16 @@ def bulk_insert(path: str, lines: int) -> float:
                 entries.append((entry_id, tx_id, account, signed, balances[account], at))
         db.executemany(
             "INSERT INTO ledger_transaction (id, kind, idempotency_key, request_hash, reference_type, reference_id, memo, created_at) "
-            "VALUES (?, ?, NULL, '', ?, ?, '', ?)", txs)
+            "VALUES (?, ?, NULL, '', ?, ?, '', ?)",
+            txs,
+        )
         db.executemany(
             "INSERT INTO ledger_entry (id, transaction_id, account_id, amount, balance_after, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            entries)
-    db.executemany("UPDATE ledger_account SET balance = ? WHERE id = ?", [(balances[i], i) for i in range(1, ACCOUNTS + 1)])
+            entries,
+        )
+    db.executemany(
+        "UPDATE ledger_account SET balance = ? WHERE id = ?", [(balances[i], i) for i in range(1, ACCOUNTS + 1)]
+    )
     db.commit()
     db.close()
     return time.perf_counter() - t0
@@ -95,10 +100,18 @@ async def stream(app, token: str, rss_samples: list[int] | None) -> tuple[int, i
     """GET /exports/journal.csv through the ASGI app; returns (lines, bytes). The body is
     counted and dropped chunk by chunk."""
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": "/exports/journal.csv", "raw_path": b"/exports/journal.csv", "root_path": "", "query_string": b"",
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/exports/journal.csv",
+        "raw_path": b"/exports/journal.csv",
+        "root_path": "",
+        "query_string": b"",
         "headers": [(b"host", b"bench"), (b"authorization", f"Bearer {token}".encode())],
-        "client": ("127.0.0.1", 5000), "server": ("bench", 80),
+        "client": ("127.0.0.1", 5000),
+        "server": ("bench", 80),
     }
     sent = False
     done = asyncio.Event()
@@ -131,6 +144,7 @@ async def stream(app, token: str, rss_samples: list[int] | None) -> tuple[int, i
 
 async def baseline() -> int:
     from services.finance.csv_export import journal_pages, journal_row
+
     lines = 0
     with open("/dev/null", "w", newline="") as sink:
         writer = csv.writer(sink)
@@ -187,8 +201,17 @@ async def run_size(size: int, workdir: Path) -> dict:
     finally:
         await Tortoise.close_connections()
     assert lines == size == base_lines, (lines, size, base_lines)
-    return dict(size=size, insert_s=insert_s, bytes=size_bytes, app_s=app_s, app_lps=lines / app_s, base_s=base_s,
-                base_lps=base_lines / base_s, peak=peak, rss_delta=rss_delta * 1024)
+    return dict(
+        size=size,
+        insert_s=insert_s,
+        bytes=size_bytes,
+        app_s=app_s,
+        app_lps=lines / app_s,
+        base_s=base_s,
+        base_lps=base_lines / base_s,
+        peak=peak,
+        rss_delta=rss_delta * 1024,
+    )
 
 
 def mib(n: float) -> str:
@@ -201,6 +224,7 @@ async def main() -> None:
     parser.add_argument("--chunk", type=int, default=None, help="rows per keyset page (CSV_EXPORT_CHUNK_ROWS)")
     args = parser.parse_args()
     import settings
+
     if args.chunk:
         settings.CSV_EXPORT_CHUNK_ROWS = args.chunk
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -210,15 +234,21 @@ async def main() -> None:
         for size in sizes:
             r = await run_size(size, Path(tmp))
             results.append(r)
-            print(f"{r['size']:>9,} lines  insert {r['insert_s']:6.1f} s  csv {mib(r['bytes'])}  "
-                  f"app {r['app_s']:6.2f} s {r['app_lps']:>9,.0f} lines/s  baseline {r['base_s']:6.2f} s {r['base_lps']:>9,.0f} lines/s  "
-                  f"app/baseline {r['app_lps'] / r['base_lps']:.2f}  tracemalloc peak {mib(r['peak'])}  RSS delta {mib(r['rss_delta'])}")
+            print(
+                f"{r['size']:>9,} lines  insert {r['insert_s']:6.1f} s  csv {mib(r['bytes'])}  "
+                f"app {r['app_s']:6.2f} s {r['app_lps']:>9,.0f} lines/s  baseline {r['base_s']:6.2f} s {r['base_lps']:>9,.0f} lines/s  "
+                f"app/baseline {r['app_lps'] / r['base_lps']:.2f}  tracemalloc peak {mib(r['peak'])}  RSS delta {mib(r['rss_delta'])}"
+            )
     if len(results) >= 2:
         small, big = results[0], results[-1]
-        print(f"peak memory {big['size']:,} / {small['size']:,}: tracemalloc {big['peak'] / max(small['peak'], 1):.2f}  "
-              f"RSS delta {big['rss_delta'] / max(small['rss_delta'], 1):.2f}   (flat ≈ 1)")
-        print(f"throughput {big['size']:,} / {small['size']:,}: app {big['app_lps'] / small['app_lps']:.2f}  "
-              f"baseline {big['base_lps'] / small['base_lps']:.2f}")
+        print(
+            f"peak memory {big['size']:,} / {small['size']:,}: tracemalloc {big['peak'] / max(small['peak'], 1):.2f}  "
+            f"RSS delta {big['rss_delta'] / max(small['rss_delta'], 1):.2f}   (flat ≈ 1)"
+        )
+        print(
+            f"throughput {big['size']:,} / {small['size']:,}: app {big['app_lps'] / small['app_lps']:.2f}  "
+            f"baseline {big['base_lps'] / small['base_lps']:.2f}"
+        )
 
 
 if __name__ == "__main__":

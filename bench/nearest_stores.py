@@ -76,10 +76,25 @@ def make_stores(rng: random.Random, active_id: int, suspended_id: int) -> list[t
         else:  # Fiji, both sides of the antimeridian
             lat, lng = rng.uniform(-18.5, -16.0), rng.choice([rng.uniform(179.0, 180.0), rng.uniform(-180.0, -179.0)])
         merchant_id = suspended_id if i % 50 == 0 else active_id
-        rows.append((
-            merchant_id, f"store {i}", "", "110000", "110100", "110101", "", f"street {i}", lat, lng,
-            "[]", "[]", f"B{i:011d}", i % 97 != 0, now,
-        ))
+        rows.append(
+            (
+                merchant_id,
+                f"store {i}",
+                "",
+                "110000",
+                "110100",
+                "110101",
+                "",
+                f"street {i}",
+                lat,
+                lng,
+                "[]",
+                "[]",
+                f"B{i:011d}",
+                i % 97 != 0,
+                now,
+            )
+        )
     return rows, cities
 
 
@@ -99,7 +114,9 @@ def query_points(rng: random.Random, cities: list[tuple[float, float]]) -> list[
 async def main() -> int:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
-        print("bench/nearest_stores.py measures PostgreSQL index use: set DATABASE_URL to a throw-away PostgreSQL database.")
+        print(
+            "bench/nearest_stores.py measures PostgreSQL index use: set DATABASE_URL to a throw-away PostgreSQL database."
+        )
         return 2
     os.environ.setdefault("SECRET_KEY", "bench-secret-key-with-enough-length-for-hs256")
     os.environ["DEBUG"] = "false"
@@ -135,9 +152,25 @@ async def main() -> int:
     try:
         started = time.perf_counter()
         await conn.copy_records_to_table(
-            "store", records=rows,
-            columns=["merchant_id", "name", "phone", "province_code", "city_code", "county_code", "region_name",
-                     "address", "latitude", "longitude", "opening_hours", "service_items", "invite_code", "is_active", "created_at"],
+            "store",
+            records=rows,
+            columns=[
+                "merchant_id",
+                "name",
+                "phone",
+                "province_code",
+                "city_code",
+                "county_code",
+                "region_name",
+                "address",
+                "latitude",
+                "longitude",
+                "opening_hours",
+                "service_items",
+                "invite_code",
+                "is_active",
+                "created_at",
+            ],
         )
         await conn.execute("ANALYZE store; ANALYZE merchant")
         print(f"inserted {STORES} stores with COPY in {time.perf_counter() - started:.2f} s")
@@ -180,20 +213,26 @@ async def main() -> int:
         python_times = []
         for (lat, lng), expected in list(zip(points, service_answers))[:FULL_SCAN_PYTHON_POINTS]:
             t0 = time.perf_counter()
-            everything = await Store.filter(is_active=True, merchant__status="ACTIVE").values_list("id", "latitude", "longitude")
+            everything = await Store.filter(is_active=True, merchant__status="ACTIVE").values_list(
+                "id", "latitude", "longitude"
+            )
             near = geo.within_radius(everything, lat, lng, RADIUS_M, key=lambda r: (r[1], r[2]))[:FIRST]
             python_times.append(time.perf_counter() - t0)
             mismatches += [r[0] for r, _ in near] != expected
 
-        print(f"{len(points)} points, radius {RADIUS_M} m, first {FIRST}: {found_total} stores found in all "
-              f"({found_total / len(points):.1f} per point); answers differing from the service: {mismatches}")
+        print(
+            f"{len(points)} points, radius {RADIUS_M} m, first {FIRST}: {found_total} stores found in all "
+            f"({found_total / len(points):.1f} per point); answers differing from the service: {mismatches}"
+        )
         print(summary("a  service nearest_stores (bbox prefilter + exact)", service_times))
         print(summary("b  GraphQL nearestStores (in-process ASGI)", graphql_times))
         print(summary("c  full scan in SQL (haversine over every row)", sql_times))
         print(summary("d  full scan in Python (load every row, filter)", python_times))
         base = statistics.median(service_times)
-        print(f"median ratios against a: c/a = {statistics.median(sql_times) / base:.1f}x, "
-              f"d/a = {statistics.median(python_times) / base:.1f}x, b/a = {statistics.median(graphql_times) / base:.2f}x")
+        print(
+            f"median ratios against a: c/a = {statistics.median(sql_times) / base:.1f}x, "
+            f"d/a = {statistics.median(python_times) / base:.1f}x, b/a = {statistics.median(graphql_times) / base:.2f}x"
+        )
 
         lat, lng = points[1]
         sql = stores.prefilter(lat, lng, RADIUS_M).sql(params_inline=True)

@@ -96,8 +96,11 @@ class PgTarget:
     def from_url(cls, url: str, dbname: str | None = None) -> PgTarget:
         parts = urlsplit(url)
         return cls(
-            host=parts.hostname or "127.0.0.1", port=str(parts.port or 5432), user=unquote(parts.username or "postgres"),
-            password=unquote(parts.password or ""), dbname=dbname or parts.path.lstrip("/"),
+            host=parts.hostname or "127.0.0.1",
+            port=str(parts.port or 5432),
+            user=unquote(parts.username or "postgres"),
+            password=unquote(parts.password or ""),
+            dbname=dbname or parts.path.lstrip("/"),
         )
 
     def env(self) -> dict[str, str]:
@@ -114,8 +117,13 @@ async def ensure_database(orders_db: PgTarget, name: str) -> None:
     """CREATE DATABASE `name` unless it exists (connecting to the orders database)."""
     import asyncpg
 
-    conn = await asyncpg.connect(host=orders_db.host, port=int(orders_db.port), user=orders_db.user,
-                                 password=orders_db.password or None, database=orders_db.dbname)
+    conn = await asyncpg.connect(
+        host=orders_db.host,
+        port=int(orders_db.port),
+        user=orders_db.user,
+        password=orders_db.password or None,
+        database=orders_db.dbname,
+    )
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             await conn.execute(f'CREATE DATABASE "{name}"')
@@ -124,8 +132,12 @@ async def ensure_database(orders_db: PgTarget, name: str) -> None:
 
 
 def pgbench_init(target: PgTarget, scale: int) -> None:
-    proc = subprocess.run([pgbench_path(), "-i", "-q", "-s", str(scale), *target.args(), target.dbname],
-                          capture_output=True, text=True, env=target.env())
+    proc = subprocess.run(
+        [pgbench_path(), "-i", "-q", "-s", str(scale), *target.args(), target.dbname],
+        capture_output=True,
+        text=True,
+        env=target.env(),
+    )
     if proc.returncode != 0:
         raise SystemExit(f"pgbench -i failed:\n{proc.stdout}{proc.stderr}")
 
@@ -135,8 +147,18 @@ def pgbench_path() -> str:
 
 
 def run_pgbench(target: PgTarget, clients: int, jobs: int, seconds: float, prefix: list[str]) -> Result:
-    cmd = [*prefix, pgbench_path(), "-c", str(clients), "-j", str(jobs), "-T", str(max(1, round(seconds))),
-           *target.args(), target.dbname]
+    cmd = [
+        *prefix,
+        pgbench_path(),
+        "-c",
+        str(clients),
+        "-j",
+        str(jobs),
+        "-T",
+        str(max(1, round(seconds))),
+        *target.args(),
+        target.dbname,
+    ]
     for attempt in range(5):  # a shared server may be out of connections for a moment
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=target.env())
         out = proc.stdout.read().decode(errors="replace")
@@ -155,8 +177,11 @@ def run_pgbench(target: PgTarget, clients: int, jobs: int, seconds: float, prefi
     latency = re.search(r"latency average = ([\d.]+) ms", out)
     n = int(done.group(1))
     return Result(
-        requests=n, seconds=n / float(tps.group(1)), errors=int(failed.group(1)) if failed else 0,
-        latency_ms=float(latency.group(1)) if latency else None, client_cpu=usage.ru_utime + usage.ru_stime,
+        requests=n,
+        seconds=n / float(tps.group(1)),
+        errors=int(failed.group(1)) if failed else 0,
+        latency_ms=float(latency.group(1)) if latency else None,
+        client_cpu=usage.ru_utime + usage.ru_stime,
     )
 
 
@@ -212,7 +237,9 @@ async def seed(buyers: int, sellers: int, queued: int, products: int = 1) -> See
         people = []
         for i, units in enumerate(n for n in per_seller if n):  # retail first: the queue is empty yet
             retail_units = math.ceil(units / VOUCHERS_PER_UNIT)
-            seller, address = await make_buyer(f"寄售{i:03d}", wallet=retail_units * RETAIL_PRICE + units * WHOLESALE_PRICE)
+            seller, address = await make_buyer(
+                f"寄售{i:03d}", wallet=retail_units * RETAIL_PRICE + units * WHOLESALE_PRICE
+            )
             placed = await place(seller, address, [(retail_sku.id, retail_units)])
             await payments.pay_with_wallet(seller.id, placed.payment.id)
             people.append((seller, address, units))
@@ -223,13 +250,20 @@ async def seed(buyers: int, sellers: int, queued: int, products: int = 1) -> See
         in_queue = await WholesaleUnit.filter(product_id=wholesale_sku.product_id, status="QUEUED").count()
         queue = await ConsignmentQueue.get_or_none(product_id=wholesale_sku.product_id)
         assert in_queue == queued == (queue.next_key - 1 if queue else 0), (in_queue, queued)
-        print(f"seeded     {buyers} buyers; {in_queue} wholesale units queued by {len(people)} sellers "
-              f"({time.perf_counter() - started:.1f} s)")
+        print(
+            f"seeded     {buyers} buyers; {in_queue} wholesale units queued by {len(people)} sellers "
+            f"({time.perf_counter() - started:.1f} s)"
+        )
         return Seed(
-            buyers=rows, plain_merchant_ids=[m.id for m, _, _ in shops], plain_sku_ids=[s[0].id for _, _, s in shops],
-            retail_merchant_id=retail_merchant.id, retail_sku_id=retail_sku.id,
+            buyers=rows,
+            plain_merchant_ids=[m.id for m, _, _ in shops],
+            plain_sku_ids=[s[0].id for _, _, s in shops],
+            retail_merchant_id=retail_merchant.id,
+            retail_sku_id=retail_sku.id,
             wholesale_product_id=wholesale_sku.product_id,
-            plain_stock=MAX_STOCK, retail_stock=retail_stock, queued=queued,
+            plain_stock=MAX_STOCK,
+            retail_stock=retail_stock,
+            queued=queued,
         )
     finally:
         await Tortoise.close_connections()
@@ -240,13 +274,19 @@ async def seed(buyers: int, sellers: int, queued: int, products: int = 1) -> See
 
 def run_clients(base: str, data: Seed, sku_ids: list[int], seconds: float, prefix: list[str]) -> Result:
     spec = {
-        "base": base, "seconds": seconds, "tag": uuid.uuid4().hex[:12],
-        "buyers": [{"token": b["token"], "address_id": b["address_id"], "sku_id": sku_ids[i % len(sku_ids)]}
-                   for i, b in enumerate(data.buyers)],
+        "base": base,
+        "seconds": seconds,
+        "tag": uuid.uuid4().hex[:12],
+        "buyers": [
+            {"token": b["token"], "address_id": b["address_id"], "sku_id": sku_ids[i % len(sku_ids)]}
+            for i, b in enumerate(data.buyers)
+        ],
     }
     proc = subprocess.run(
         [*prefix, sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     if proc.returncode != 0:
         raise SystemExit(f"load generator failed:\n{proc.stderr}")
@@ -254,8 +294,12 @@ def run_clients(base: str, data: Seed, sku_ids: list[int], seconds: float, prefi
     if out["samples"]:
         print(f"    errors: {out['samples']}", flush=True)
     return Result(
-        requests=out["paid"], seconds=out["seconds"], errors=out["errors"], latency_ms=out["latency_ms"],
-        client_cpu=out["cpu"], extra={"placed": out["placed"]},
+        requests=out["paid"],
+        seconds=out["seconds"],
+        errors=out["errors"],
+        latency_ms=out["latency_ms"],
+        client_cpu=out["cpu"],
+        extra={"placed": out["placed"]},
     )
 
 
@@ -286,7 +330,9 @@ def worker_main(spec_json: str) -> None:
 
             async def gql(token: str, query: str, variables: dict) -> dict:
                 response = await client.post(
-                    "/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"}
+                    "/graphql",
+                    json={"query": query, "variables": variables},
+                    headers={"Authorization": f"Bearer {token}"},
                 )
                 body = response.json()
                 if response.status_code != 200 or body.get("errors"):
@@ -299,7 +345,8 @@ def worker_main(spec_json: str) -> None:
                     seq += 1
                     t0 = time.perf_counter()
                     order = {
-                        "idempotencyKey": f"{spec['tag']}-{index}-{seq}", "addressId": str(buyer["address_id"]),
+                        "idempotencyKey": f"{spec['tag']}-{index}-{seq}",
+                        "addressId": str(buyer["address_id"]),
                         "items": [{"skuId": str(buyer["sku_id"]), "quantity": 1}],
                     }
                     try:
@@ -322,8 +369,13 @@ def worker_main(spec_json: str) -> None:
             await asyncio.gather(*(one_client(i, b) for i, b in enumerate(spec["buyers"])))
             elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu0
         return {
-            "placed": counts["placed"], "paid": counts["paid"], "errors": counts["errors"], "samples": samples,
-            "seconds": elapsed, "cpu": cpu, "latency_ms": 1e3 * counts["latency"] / counts["paid"] if counts["paid"] else None,
+            "placed": counts["placed"],
+            "paid": counts["paid"],
+            "errors": counts["errors"],
+            "samples": samples,
+            "seconds": elapsed,
+            "cpu": cpu,
+            "latency_ms": 1e3 * counts["latency"] / counts["paid"] if counts["paid"] else None,
         }
 
     print(json.dumps(run_loop(main())))
@@ -357,18 +409,28 @@ async def verify(data: Seed, counted: dict[str, int], placed: dict[str, int]) ->
             paid = await orders.filter(status="PAID").count()
             unpaid = await orders.filter(status="PENDING_PAYMENT").count()
             taken = sum(stock - s for s in await Sku.filter(id__in=sku_ids).values_list("stock", flat=True))
-            print(f"  ({key}) orders paid {paid} (clients counted {counted[key]}), unpaid {unpaid}, "
-                  f"stock taken {taken} (placed {placed[key]})")
+            print(
+                f"  ({key}) orders paid {paid} (clients counted {counted[key]}), unpaid {unpaid}, "
+                f"stock taken {taken} (placed {placed[key]})"
+            )
             if paid != counted[key]:
                 problems.append(f"({key}) {paid} orders paid, the clients counted {counted[key]}")
             if taken != paid + unpaid or paid + unpaid != placed[key]:
-                problems.append(f"({key}) stock taken {taken}, orders paid + unpaid {paid + unpaid}, placed {placed[key]}")
+                problems.append(
+                    f"({key}) stock taken {taken}, orders paid + unpaid {paid + unpaid}, placed {placed[key]}"
+                )
 
         units = WholesaleUnit.filter(product_id=data.wholesale_product_id)
-        matched = await units.filter(status="MATCHED").order_by("queue_key").values_list("queue_key", "matched_at", "matched_order_id")
+        matched = (
+            await units.filter(status="MATCHED")
+            .order_by("queue_key")
+            .values_list("queue_key", "matched_at", "matched_order_id")
+        )
         still_queued = await units.filter(status="QUEUED").count()
-        print(f"  (c) units matched {len(matched)} (paid retail units {counted['c']}), still queued {still_queued} "
-              f"of {data.queued}")
+        print(
+            f"  (c) units matched {len(matched)} (paid retail units {counted['c']}), still queued {still_queued} "
+            f"of {data.queued}"
+        )
         if len(matched) != counted["c"]:
             problems.append(f"(c) {len(matched)} units matched, {counted['c']} retail units paid")
         if [k for k, _, _ in matched] != list(range(1, len(matched) + 1)) or len(matched) + still_queued != data.queued:
@@ -393,8 +455,12 @@ async def verify(data: Seed, counted: dict[str, int], placed: dict[str, int]) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mode", choices=list(MODES), default="all",
-                        help="plain: (a) pgbench and (b) place-and-pay; consign: (b) and (c) consignment; all (default)")
+    parser.add_argument(
+        "--mode",
+        choices=list(MODES),
+        default="all",
+        help="plain: (a) pgbench and (b) place-and-pay; consign: (b) and (c) consignment; all (default)",
+    )
     parser.add_argument("--cases", help="the cases to run, e.g. b (overrides --mode; for profiling)")
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients, for pgbench too (default 32)")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per case and round (default 10)")
@@ -403,18 +469,32 @@ def main() -> None:
     parser.add_argument("--pgbench-db", default="bench_pgbench", help="database for pgbench -i (default bench_pgbench)")
     parser.add_argument("--pgbench-scale", type=int, default=1, help="pgbench -i scale factor (default 1)")
     parser.add_argument("--pgbench-jobs", type=int, default=0, help="pgbench -j (default: the client CPUs)")
-    parser.add_argument("--queued", type=int, default=0,
-                        help="wholesale units queued for (c) (default: enough for 300 paid orders/s)")
+    parser.add_argument(
+        "--queued", type=int, default=0, help="wholesale units queued for (c) (default: enough for 300 paid orders/s)"
+    )
     parser.add_argument("--sellers", type=int, default=40, help="sellers whose units are queued (default 40)")
-    parser.add_argument("--products", type=int, default=1,
-                        help="plain products, one merchant each, the clients spread over them (default 1: one hot product)")
-    parser.add_argument("--pool", type=int, default=0,
-                        help="the server's connection pool size (Tortoise maxsize; default: Tortoise's, 5)")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="uvicorn worker processes, as deployed (Procfile: --workers); default 1")
-    parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
-                        help="pin the server to the last CPU (with --workers > 1: to all CPUs), the clients and "
-                             "pgbench to the others (default on)")
+    parser.add_argument(
+        "--products",
+        type=int,
+        default=1,
+        help="plain products, one merchant each, the clients spread over them (default 1: one hot product)",
+    )
+    parser.add_argument(
+        "--pool",
+        type=int,
+        default=0,
+        help="the server's connection pool size (Tortoise maxsize; default: Tortoise's, 5)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes, as deployed (Procfile: --workers); default 1"
+    )
+    parser.add_argument(
+        "--pin",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="pin the server to the last CPU (with --workers > 1: to all CPUs), the clients and "
+        "pgbench to the others (default on)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -447,7 +527,10 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     log = tmp / "server.log"
     if args.pool:
-        env = {**env, "DATABASE_URL": env["DATABASE_URL"] + ("&" if "?" in env["DATABASE_URL"] else "?") + f"maxsize={args.pool}"}
+        env = {
+            **env,
+            "DATABASE_URL": env["DATABASE_URL"] + ("&" if "?" in env["DATABASE_URL"] else "?") + f"maxsize={args.pool}",
+        }
     server = start_server(env, port, log, server_prefix, workers=args.workers)
     args.client, args.connections = "httpx", args.clients  # for print_header
     cases = [CASES[k] for k in keys]
@@ -472,9 +555,13 @@ def main() -> None:
         wait_ready(server, base, log)
         print_header(args, server, server_prefix)
         if "a" in keys:
-            print(f"pgbench    TPC-B, scale {args.pgbench_scale}, -c {args.clients} -j {jobs}, database {bench_db.dbname}")
-        print("unit       (a) transactions/s; (b), (c) paid orders/s (placeOrder + payWithWallet: 2 requests each)\n",
-              flush=True)
+            print(
+                f"pgbench    TPC-B, scale {args.pgbench_scale}, -c {args.clients} -j {jobs}, database {bench_db.dbname}"
+            )
+        print(
+            "unit       (a) transactions/s; (b), (c) paid orders/s (placeOrder + payWithWallet: 2 requests each)\n",
+            flush=True,
+        )
         if args.warmup > 0:
             for key in keys:
                 measure(key, args.warmup)

@@ -45,6 +45,7 @@ Experiments: `--patch-graphql-memo` (graphql-core's per-event memo, see
 patch_per_event_memo), `--code-overlay DIR` (A/B against a copy of some packages),
 `--tracemalloc N`, `--no-compression`. Not a test: it never fails on timing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -78,7 +79,9 @@ from bench.graphql_vs_bare import (
     wait_ready,
 )
 
-POSITIONS = "subscription($p: ID!) { myQueuePositions(productId: $p) { positions { position unit { id } } soldUnitIds } }"
+POSITIONS = (
+    "subscription($p: ID!) { myQueuePositions(productId: $p) { positions { position unit { id } } soldUnitIds } }"
+)
 PLACE = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { payment { id } errors { code message } } }"
 PAY = "mutation($p: ID!) { payWithWallet(paymentId: $p) { payment { status } errors { code message } } }"
 RETAIL_PRICE, WHOLESALE_PRICE = 1000, 300
@@ -160,10 +163,14 @@ def build_server_app():
         snapshot = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
         group = request.query_params.get("by", "lineno")
         top = snapshot.statistics(group)[: int(request.query_params.get("top", "30"))]
-        return JSONResponse({
-            "tracing": True, "gc": gc_counts, "traced": tracemalloc.get_traced_memory()[0],
-            "top": [{"where": str(s.traceback), "size": s.size, "count": s.count} for s in top],
-        })
+        return JSONResponse(
+            {
+                "tracing": True,
+                "gc": gc_counts,
+                "traced": tracemalloc.get_traced_memory()[0],
+                "top": [{"where": str(s.traceback), "size": s.size, "count": s.count} for s in top],
+            }
+        )
 
     async def generators_route(request):
         """Where the subscriptions' async generators are suspended: `file:line` -> count."""
@@ -172,7 +179,9 @@ def build_server_app():
 
         where = collections.Counter(
             f"{g.ag_code.co_name} {g.ag_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{g.ag_frame.f_lineno}"
-            for g in gc.get_objects() if isinstance(g, types.AsyncGeneratorType) and g.ag_frame is not None
+            for g in gc.get_objects()
+            if isinstance(g, types.AsyncGeneratorType)
+            and g.ag_frame is not None
             and g.ag_code.co_name in ("_positions", "my_queue_positions")
         )
         return JSONResponse(dict(where.most_common()))
@@ -216,12 +225,13 @@ async def reserve_left(seeded: Seeded) -> int:
     import wiring
     from models.consignment import WholesaleUnit
 
-
     wiring.install()
 
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     try:
-        return await WholesaleUnit.filter(product_id=seeded.product_id, status="QUEUED", queue_key__lte=seeded.reserve).count()
+        return await WholesaleUnit.filter(
+            product_id=seeded.product_id, status="QUEUED", queue_key__lte=seeded.reserve
+        ).count()
     finally:
         await Tortoise.close_connections()
 
@@ -244,7 +254,10 @@ async def seed(subscribers: int, reserve: int, concurrency: int) -> Seeded:
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     try:
         _, retail, wholesale = await make_consignment_pair(
-            retail_price=RETAIL_PRICE, wholesale_price=WHOLESALE_PRICE, vouchers=1, stock=10 * (subscribers + reserve) + 100_000,
+            retail_price=RETAIL_PRICE,
+            wholesale_price=WHOLESALE_PRICE,
+            vouchers=1,
+            stock=10 * (subscribers + reserve) + 100_000,
         )
         gate = asyncio.Semaphore(concurrency)
 
@@ -274,15 +287,20 @@ async def seed(subscribers: int, reserve: int, concurrency: int) -> Seeded:
                 return (await auth.start_session(user, "SMS", auth.ClientInfo(), False)).access_token
 
         tokens = await asyncio.gather(*(token(user) for user, _ in sellers))
-        units = dict(await WholesaleUnit.filter(owner_id__in=[u.id for u, _ in sellers], status="QUEUED")
-                     .values_list("owner_id", "id"))
+        units = dict(
+            await WholesaleUnit.filter(owner_id__in=[u.id for u, _ in sellers], status="QUEUED").values_list(
+                "owner_id", "id"
+            )
+        )
         keys = dict(await WholesaleUnit.filter(id__in=list(units.values())).values_list("id", "queue_key"))
         ordered = sorted(((tok, units[user.id]) for tok, (user, _) in zip(tokens, sellers)), key=lambda p: keys[p[1]])
         buyer, buyer_address = await make_buyer("零售买家", wallet=1_000_000_000)
         buyer_token = (await auth.start_session(buyer, "SMS", auth.ClientInfo(), False)).access_token
         queued = await WholesaleUnit.filter(product_id=wholesale.product_id, status="QUEUED").count()
         if queued != subscribers + reserve or len(ordered) != subscribers:
-            raise SystemExit(f"seeding: {queued} queued units, {len(ordered)} sellers; expected {subscribers + reserve}")
+            raise SystemExit(
+                f"seeding: {queued} queued units, {len(ordered)} sellers; expected {subscribers + reserve}"
+            )
         if settings.IS_POSTGRES:
             from tortoise import connections
 
@@ -299,14 +317,24 @@ async def _subscribe(url: str, token: str, product_id: int, compression: str | N
     """One graphql-transport-ws connection subscribed to myQueuePositions: (ws, first update)."""
     from websockets.asyncio.client import connect
 
-    ws = await connect(url, subprotocols=["graphql-transport-ws"], compression=compression,
-                       ping_interval=None, open_timeout=120, close_timeout=2, max_queue=None)
+    ws = await connect(
+        url,
+        subprotocols=["graphql-transport-ws"],
+        compression=compression,
+        ping_interval=None,
+        open_timeout=120,
+        close_timeout=2,
+        max_queue=None,
+    )
     await ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
     ack = json.loads(await ws.recv())
     if ack.get("type") != "connection_ack":
         raise RuntimeError(f"no connection_ack: {ack}")
-    await ws.send(json.dumps({"id": "1", "type": "subscribe",
-                              "payload": {"query": POSITIONS, "variables": {"p": str(product_id)}}}))
+    await ws.send(
+        json.dumps(
+            {"id": "1", "type": "subscribe", "payload": {"query": POSITIONS, "variables": {"p": str(product_id)}}}
+        )
+    )
     while True:
         message = json.loads(await ws.recv())
         if message.get("type") == "ping":
@@ -385,9 +413,17 @@ def client_main(spec_path: str) -> None:
                     failures.append(f"{exc.__class__.__name__}: {exc}"[:200])
                     return
             mine = [p for p in first["positions"] if p["unit"]["id"] == str(unit_id)]
-            conn = {"unit": unit_id, "p0": mine[0]["position"] if mine else None, "t": [], "p": [], "sold": 0, "covered": 0,
-                    "subscribed_at": time.time(),
-                    "errors": [] if mine else ["first update lacks the unit"], "ws": ws}
+            conn = {
+                "unit": unit_id,
+                "p0": mine[0]["position"] if mine else None,
+                "t": [],
+                "p": [],
+                "sold": 0,
+                "covered": 0,
+                "subscribed_at": time.time(),
+                "errors": [] if mine else ["first update lacks the unit"],
+                "ws": ws,
+            }
             conn["task"] = asyncio.create_task(read(ws, conn))
             conns.append(conn)
 
@@ -413,7 +449,9 @@ def client_main(spec_path: str) -> None:
         cpu = time.process_time() - cpu0
         prober.cancel()
         out = {
-            "cpu": cpu, "failures": failures, "lags": lags,
+            "cpu": cpu,
+            "failures": failures,
+            "lags": lags,
             "conns": [{k: v for k, v in c.items() if k not in ("ws", "task")} for c in conns],
         }
         Path(spec["out"]).write_text(json.dumps(out))
@@ -434,16 +472,28 @@ class Clients:
         n = args.client_procs
         for i in range(n):
             out, spec_path = tmp / f"client{i}.json", tmp / f"client{i}.spec.json"
-            spec_path.write_text(json.dumps({
-                "url": url, "product_id": seeded.product_id, "sellers": seeded.sellers[i::n], "out": str(out),
-                "connect_concurrency": max(1, args.connect_concurrency // n),
-                "compression": "deflate" if args.compression else None,
-            }))
+            spec_path.write_text(
+                json.dumps(
+                    {
+                        "url": url,
+                        "product_id": seeded.product_id,
+                        "sellers": seeded.sellers[i::n],
+                        "out": str(out),
+                        "connect_concurrency": max(1, args.connect_concurrency // n),
+                        "compression": "deflate" if args.compression else None,
+                    }
+                )
+            )
             self.outs.append(out)
-            self.procs.append(subprocess.Popen(
-                [*prefix, sys.executable, str(Path(__file__).resolve()), "--client-worker", str(spec_path)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
-            ))
+            self.procs.append(
+                subprocess.Popen(
+                    [*prefix, sys.executable, str(Path(__file__).resolve()), "--client-worker", str(spec_path)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                    cwd=ROOT,
+                )
+            )
 
     def _ask(self, proc: subprocess.Popen, line: str | None, expect: str) -> list[str]:
         if line is not None:
@@ -484,7 +534,9 @@ class Clients:
 # --------------------------------------------------------------------------- the seller
 
 
-async def sell_with_services(seeded: Seeded, broadcast_url: str, rate: float, duration: float) -> tuple[dict[int, float], list[str]]:
+async def sell_with_services(
+    seeded: Seeded, broadcast_url: str, rate: float, duration: float
+) -> tuple[dict[int, float], list[str]]:
     """Retail sales in this process, like another server process: its events go to Redis."""
     from tortoise import Tortoise
 
@@ -493,7 +545,6 @@ async def sell_with_services(seeded: Seeded, broadcast_url: str, rate: float, du
     from services.core import events
     from services.orders import checkout, payments
     from subscriptions.hub import create_broadcast
-
 
     wiring.install()
 
@@ -507,10 +558,14 @@ async def sell_with_services(seeded: Seeded, broadcast_url: str, rate: float, du
 
     async def sale(i: int) -> None:
         try:
-            placed = await checkout.place_order(seeded.buyer_id, checkout.CheckoutRequest(
-                idempotency_key=f"bench-sale-{RUN}-{i}", items=(checkout.LineRequest(seeded.retail_sku_id, 1),),
-                address_id=seeded.buyer_address_id,
-            ))
+            placed = await checkout.place_order(
+                seeded.buyer_id,
+                checkout.CheckoutRequest(
+                    idempotency_key=f"bench-sale-{RUN}-{i}",
+                    items=(checkout.LineRequest(seeded.retail_sku_id, 1),),
+                    address_id=seeded.buyer_address_id,
+                ),
+            )
             await payments.pay_with_wallet(seeded.buyer_id, placed.payment.id)
         except Exception as exc:
             errors.append(f"{exc.__class__.__name__}: {exc}"[:200])
@@ -543,9 +598,17 @@ async def sell_with_graphql(seeded: Seeded, base: str, rate: float, duration: fl
 
         async def sale(i: int) -> None:
             try:
-                placed = await call(PLACE, {"i": {
-                    "idempotencyKey": f"bench-sale-{RUN}-{i}", "items": [{"skuId": str(seeded.retail_sku_id), "quantity": 1}],
-                    "addressId": str(seeded.buyer_address_id)}}, "placeOrder")
+                placed = await call(
+                    PLACE,
+                    {
+                        "i": {
+                            "idempotencyKey": f"bench-sale-{RUN}-{i}",
+                            "items": [{"skuId": str(seeded.retail_sku_id), "quantity": 1}],
+                            "addressId": str(seeded.buyer_address_id),
+                        }
+                    },
+                    "placeOrder",
+                )
                 await call(PAY, {"p": placed["payment"]["id"]}, "payWithWallet")
             except Exception as exc:
                 errors.append(f"{exc.__class__.__name__}: {exc}"[:200])
@@ -620,10 +683,19 @@ def analyse(results: list[dict], stamps: dict[int, float], reserve: int) -> dict
                 covered = k
     latencies.sort()
     return {
-        "commits": commits, "by_sale": by_sale, "subscribers": subscribers, "sales": len(commits),
-        "received": len(latencies), "expected": subscribers * len(commits), "messages": messages, "batched": batched,
-        "latencies": latencies, "anomalies": anomalies, "errors": errors,
-        "client_cpu": sum(r["cpu"] for r in results), "connect_failures": sum(len(r["failures"]) for r in results),
+        "commits": commits,
+        "by_sale": by_sale,
+        "subscribers": subscribers,
+        "sales": len(commits),
+        "received": len(latencies),
+        "expected": subscribers * len(commits),
+        "messages": messages,
+        "batched": batched,
+        "latencies": latencies,
+        "anomalies": anomalies,
+        "errors": errors,
+        "client_cpu": sum(r["cpu"] for r in results),
+        "connect_failures": sum(len(r["failures"]) for r in results),
         "client_lags": sorted(x for r in results for x in r["lags"]),
     }
 
@@ -648,8 +720,10 @@ def print_memory_top(label: str, snapshot: dict | None, baseline: dict | None, c
     before = {row["where"]: row["size"] for row in baseline["top"]}
     growth = sorted(((row["size"] - before.get(row["where"], 0), row) for row in snapshot["top"]), key=lambda g: -g[0])
     total = snapshot["traced"] - baseline["traced"]
-    print(f"\ntracemalloc, {label}: traced memory +{total / 2**20:.1f} MiB since before connecting "
-          f"({total / 1024 / max(connections, 1):.1f} KiB per connection); lines that grew most:")
+    print(
+        f"\ntracemalloc, {label}: traced memory +{total / 2**20:.1f} MiB since before connecting "
+        f"({total / 1024 / max(connections, 1):.1f} KiB per connection); lines that grew most:"
+    )
     for grew, row in growth[:20]:
         print(f"  {grew / 1024 / max(connections, 1):8.2f} KiB/conn  {row['count']:8d} blocks  {row['where']}")
 
@@ -664,8 +738,21 @@ def start_private_redis(tmp: Path) -> tuple[subprocess.Popen, str]:
     and this bench's events theirs."""
     port = free_port()
     proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     from redis import Redis
 
@@ -732,8 +819,10 @@ def print_timeline(report: dict, results: list[dict], sampler: CpuSampler, step:
     start = commits[0]
     received = [t for r in results for c in r["conns"] for t in c["t"]]
     end = max(received + commits)
-    print(f"\n{'window s':>10} {'sales':>6} {'p50 ms':>8} {'p99 ms':>8} {'msgs/s':>10} {'srv CPU':>8} "
-          f"{'machine':>8} {'runnable':>9}")
+    print(
+        f"\n{'window s':>10} {'sales':>6} {'p50 ms':>8} {'p99 ms':>8} {'msgs/s':>10} {'srv CPU':>8} "
+        f"{'machine':>8} {'runnable':>9}"
+    )
     t = start
     while t < end:
         ks = [k for k, c in enumerate(commits) if t <= c < t + step]
@@ -742,43 +831,102 @@ def print_timeline(report: dict, results: list[dict], sampler: CpuSampler, step:
         p50 = f"{percentile(lat, 50) * 1e3:8.0f}" if lat else f"{'-':>8}"
         p99 = f"{percentile(lat, 99) * 1e3:8.0f}" if lat else f"{'-':>8}"
         server, machine, runnable = sampler.window(t, t + step)
-        print(f"{t - start:4.0f}-{t - start + step:<5.0f} {len(ks):6d} {p50} {p99} {delivered / step:10.0f} "
-              f"{server * 100:7.0f}% {machine * 100:7.0f}% {runnable:9.1f}")
+        print(
+            f"{t - start:4.0f}-{t - start + step:<5.0f} {len(ks):6d} {p50} {p99} {delivered / step:10.0f} "
+            f"{server * 100:7.0f}% {machine * 100:7.0f}% {runnable:9.1f}"
+        )
         t += step
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--subscribers", type=int, default=2000, help="WebSocket subscribers, one seller each (default 2000)")
+    parser.add_argument(
+        "--subscribers", type=int, default=2000, help="WebSocket subscribers, one seller each (default 2000)"
+    )
     parser.add_argument("--rate", type=float, default=10.0, help="retail sales per second (default 10)")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of selling (default 30)")
     parser.add_argument("--reserve", type=int, help="queued units ahead of the subscribers (default: the sales + 10%%)")
-    parser.add_argument("--settle", type=float, default=5.0, help="seconds idle after subscribing before the second RSS reading (default 5)")
-    parser.add_argument("--drain", type=float, default=60.0, help="at most this many seconds after the last sale for updates to arrive (default 60)")
-    parser.add_argument("--broadcast", default="redis",
-                        help="redis (default: a private redis-server on a free port), a redis:// URL, or memory:// (one process)")
-    parser.add_argument("--seller", choices=["auto", "service", "graphql"], default="auto",
-                        help="sales through the services in this process (Redis only) or the server's GraphQL (auto: service with Redis)")
-    parser.add_argument("--client-procs", type=int, default=1, help="client processes sharing the connections (default 1)")
-    parser.add_argument("--connect-concurrency", type=int, default=50, help="connections being opened at once (default 50)")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=5.0,
+        help="seconds idle after subscribing before the second RSS reading (default 5)",
+    )
+    parser.add_argument(
+        "--drain",
+        type=float,
+        default=60.0,
+        help="at most this many seconds after the last sale for updates to arrive (default 60)",
+    )
+    parser.add_argument(
+        "--broadcast",
+        default="redis",
+        help="redis (default: a private redis-server on a free port), a redis:// URL, or memory:// (one process)",
+    )
+    parser.add_argument(
+        "--seller",
+        choices=["auto", "service", "graphql"],
+        default="auto",
+        help="sales through the services in this process (Redis only) or the server's GraphQL (auto: service with Redis)",
+    )
+    parser.add_argument(
+        "--client-procs", type=int, default=1, help="client processes sharing the connections (default 1)"
+    )
+    parser.add_argument(
+        "--connect-concurrency", type=int, default=50, help="connections being opened at once (default 50)"
+    )
     parser.add_argument("--seed-concurrency", type=int, default=16, help="sellers seeded at once (default 16)")
-    parser.add_argument("--state", type=Path, help="PostgreSQL only: keep the seeded database and its tokens in this file; "
-                        "a later run with the same file sells from the remaining reserve instead of seeding again")
-    parser.add_argument("--compression", action=argparse.BooleanOptionalAction, default=True,
-                        help="clients offer permessage-deflate, as browsers do (default on)")
-    parser.add_argument("--server-deflate", action=argparse.BooleanOptionalAction, default=False,
-                        help="the server accepts permessage-deflate (default off, as the Procfile serves)")
-    parser.add_argument("--server-ws", default="auto", choices=["auto", "websockets", "websockets-sansio", "wsproto"],
-                        help="uvicorn's WebSocket implementation (--ws; default auto)")
-    parser.add_argument("--timeline", type=float, default=5.0, help="seconds per line of the timeline (0: none; default 5)")
-    parser.add_argument("--tracemalloc", type=int, default=0, metavar="FRAMES",
-                        help="run the server under tracemalloc with this many frames and print the top allocations (slow)")
-    parser.add_argument("--patch-graphql-memo", action="store_true",
-                        help="experiment: give graphql-core's per-event executors their own memo (see patch_per_event_memo)")
-    parser.add_argument("--code-overlay", type=Path, metavar="DIR",
-                        help="A/B runs: packages in DIR (e.g. a copy of subscriptions/ as it was) shadow the project's in the server")
-    parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
-                        help="pin the server to the last CPU, clients and seller to the others (default on)")
+    parser.add_argument(
+        "--state",
+        type=Path,
+        help="PostgreSQL only: keep the seeded database and its tokens in this file; "
+        "a later run with the same file sells from the remaining reserve instead of seeding again",
+    )
+    parser.add_argument(
+        "--compression",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="clients offer permessage-deflate, as browsers do (default on)",
+    )
+    parser.add_argument(
+        "--server-deflate",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="the server accepts permessage-deflate (default off, as the Procfile serves)",
+    )
+    parser.add_argument(
+        "--server-ws",
+        default="auto",
+        choices=["auto", "websockets", "websockets-sansio", "wsproto"],
+        help="uvicorn's WebSocket implementation (--ws; default auto)",
+    )
+    parser.add_argument(
+        "--timeline", type=float, default=5.0, help="seconds per line of the timeline (0: none; default 5)"
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        type=int,
+        default=0,
+        metavar="FRAMES",
+        help="run the server under tracemalloc with this many frames and print the top allocations (slow)",
+    )
+    parser.add_argument(
+        "--patch-graphql-memo",
+        action="store_true",
+        help="experiment: give graphql-core's per-event executors their own memo (see patch_per_event_memo)",
+    )
+    parser.add_argument(
+        "--code-overlay",
+        type=Path,
+        metavar="DIR",
+        help="A/B runs: packages in DIR (e.g. a copy of subscriptions/ as it was) shadow the project's in the server",
+    )
+    parser.add_argument(
+        "--pin",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="pin the server to the last CPU, clients and seller to the others (default on)",
+    )
     parser.add_argument("--client-worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client_worker:
@@ -788,7 +936,9 @@ def main() -> None:
     if args.seller == "auto":
         args.seller = "service" if redis else "graphql"
     if args.seller == "service" and not redis:
-        raise SystemExit("--seller service needs a Redis broadcast: the in-memory one does not leave the server process")
+        raise SystemExit(
+            "--seller service needs a Redis broadcast: the in-memory one does not leave the server process"
+        )
     reserve = args.reserve or int(args.rate * args.duration * 1.1) + 10
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -839,16 +989,20 @@ def run(args, tmp: Path, redis: bool, reserve: int, server_prefix: list[str], cl
         sellers = [tuple(x) for x in saved["seeded"]["sellers"]][: args.subscribers]  # the first in the queue
         seeded = Seeded(**{**saved["seeded"], "sellers": sellers})
         left = asyncio.run(reserve_left(seeded))
-        print(f"reused     {args.state}: {args.subscribers} of its {len(saved['seeded']['sellers'])} sellers, "
-              f"behind {left} reserve units still queued")
+        print(
+            f"reused     {args.state}: {args.subscribers} of its {len(saved['seeded']['sellers'])} sellers, "
+            f"behind {left} reserve units still queued"
+        )
         if left < args.rate * args.duration + 1:
             raise SystemExit("not enough reserve left for this run: delete the state file to seed again")
     else:
         asyncio.run(prepare_database(0))
         started = time.perf_counter()
         seeded = asyncio.run(seed(args.subscribers, reserve, args.seed_concurrency))
-        print(f"seeded     {args.subscribers} sellers with 1 queued unit each behind {reserve} reserve units "
-              f"in {time.perf_counter() - started:.0f} s (services)")
+        print(
+            f"seeded     {args.subscribers} sellers with 1 queued unit each behind {reserve} reserve units "
+            f"in {time.perf_counter() - started:.0f} s (services)"
+        )
         if args.state:
             args.state.write_text(json.dumps({"database": settings.DATABASE_URL, "seeded": seeded.__dict__}))
 
@@ -865,13 +1019,18 @@ def run(args, tmp: Path, redis: bool, reserve: int, server_prefix: list[str], cl
         asyncio.run(warm_up(url, seeded.sellers[0][0], seeded.product_id, compression))
         time.sleep(1.0)
         pinned = f", pinned to CPU {server_prefix[-1]}" if server_prefix else ""
-        print(f"server     uvicorn, 1 process (pid {server.pid}{pinned}), python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
-              + (f", tracemalloc {args.tracemalloc} frames" if args.tracemalloc else "")
-              + (", graphql-core per-event memo PATCHED (experiment)" if args.patch_graphql_memo else "")
-              + (f", code overlay {args.code_overlay}" if args.code_overlay else ""))
-        print(f"clients    {args.client_procs} process(es), websockets {_websockets_version()}, "
-              f"permessage-deflate {'offered' if args.compression else 'off'} by clients, {'accepted' if args.server_deflate else 'declined'} by the server (uvicorn --ws {args.server_ws}); seller: {args.seller}, "
-              f"{args.rate:g}/s for {args.duration:g} s", flush=True)
+        print(
+            f"server     uvicorn, 1 process (pid {server.pid}{pinned}), python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
+            + (f", tracemalloc {args.tracemalloc} frames" if args.tracemalloc else "")
+            + (", graphql-core per-event memo PATCHED (experiment)" if args.patch_graphql_memo else "")
+            + (f", code overlay {args.code_overlay}" if args.code_overlay else "")
+        )
+        print(
+            f"clients    {args.client_procs} process(es), websockets {_websockets_version()}, "
+            f"permessage-deflate {'offered' if args.compression else 'off'} by clients, {'accepted' if args.server_deflate else 'declined'} by the server (uvicorn --ws {args.server_ws}); seller: {args.seller}, "
+            f"{args.rate:g}/s for {args.duration:g} s",
+            flush=True,
+        )
         mem_base = fetch_memory_top(base) if args.tracemalloc else None
         rss0 = rss_kib(server.pid)
 
@@ -885,9 +1044,11 @@ def run(args, tmp: Path, redis: bool, reserve: int, server_prefix: list[str], cl
         mem_subscribed = fetch_memory_top(base) if args.tracemalloc else None
         print(f"\nsubscribed {ok} connections ({failed} failed) in {connect_seconds:.1f} s")
         per = lambda rss: (rss - rss0) / max(ok, 1)  # noqa: E731
-        print(f"server RSS {rss0 / 1024:.1f} MiB before; {rss1 / 1024:.1f} MiB when all subscribed "
-              f"({per(rss1):.1f} KiB/connection); {rss2 / 1024:.1f} MiB after {args.settle:g} s idle ({per(rss2):.1f} KiB/connection)",
-              flush=True)
+        print(
+            f"server RSS {rss0 / 1024:.1f} MiB before; {rss1 / 1024:.1f} MiB when all subscribed "
+            f"({per(rss1):.1f} KiB/connection); {rss2 / 1024:.1f} MiB after {args.settle:g} s idle ({per(rss2):.1f} KiB/connection)",
+            flush=True,
+        )
 
         if client_prefix:  # the seller runs here: keep it off the server's CPU
             os.sched_setaffinity(0, {int(c) for c in client_prefix[-1].split(",")})
@@ -931,35 +1092,49 @@ def run(args, tmp: Path, redis: bool, reserve: int, server_prefix: list[str], cl
     report = analyse(results, stamps, seeded.reserve)
     lat = report["latencies"]
     ms = lambda q: percentile(lat, q) * 1e3  # noqa: E731
-    print(f"\nsales      {report['sales']} committed in {wall_sales - wall0:.1f} s ({report['sales'] / (wall_sales - wall0):.1f}/s)"
-          + (f"; {len(sale_errors)} failed, e.g. {sale_errors[0]}" if sale_errors else ""))
-    print(f"delivered  {report['received']} of {report['expected']} (subscriber, sale) notifications "
-          f"({100 * report['received'] / max(report['expected'], 1):.1f} %) in {report['messages']} messages, "
-          f"{report['batched']} of them covering several sales; {drain_seconds:.1f} s to drain after the last sale")
+    print(
+        f"\nsales      {report['sales']} committed in {wall_sales - wall0:.1f} s ({report['sales'] / (wall_sales - wall0):.1f}/s)"
+        + (f"; {len(sale_errors)} failed, e.g. {sale_errors[0]}" if sale_errors else "")
+    )
+    print(
+        f"delivered  {report['received']} of {report['expected']} (subscriber, sale) notifications "
+        f"({100 * report['received'] / max(report['expected'], 1):.1f} %) in {report['messages']} messages, "
+        f"{report['batched']} of them covering several sales; {drain_seconds:.1f} s to drain after the last sale"
+    )
     if any(report["anomalies"].values()) or report["errors"]:
         print(f"           anomalies {report['anomalies']}; stream errors {report['errors']}")
     if lat:
-        print(f"latency    p50 {ms(50):.0f} ms   p95 {ms(95):.0f} ms   p99 {ms(99):.0f} ms   max {lat[-1] * 1e3:.0f} ms   "
-              f"mean {statistics.fmean(lat) * 1e3:.0f} ms   (commit -> client; target p99 <= 250 ms: "
-              f"{'met' if ms(99) <= 250 else 'NOT met'})")
+        print(
+            f"latency    p50 {ms(50):.0f} ms   p95 {ms(95):.0f} ms   p99 {ms(99):.0f} ms   max {lat[-1] * 1e3:.0f} ms   "
+            f"mean {statistics.fmean(lat) * 1e3:.0f} ms   (commit -> client; target p99 <= 250 ms: "
+            f"{'met' if ms(99) <= 250 else 'NOT met'})"
+        )
     if cpu0 is not None and cpu1 is not None:
         during = (cpu_sales - cpu0) / (wall_sales - wall0) * 100
         total_cpu = cpu1 - cpu0
         _, machine, runnable = sampler.window(epoch0, epoch1)
-        print(f"server CPU {during:.0f} % while selling; {total_cpu:.1f} s in all over {wall1 - wall0:.1f} s "
-              f"({total_cpu / max(report['messages'], 1) * 1e6:.0f} us per message sent); machine {machine * 100:.0f} % "
-              f"busy ({os.cpu_count()} CPUs), {runnable:.1f} runnable processes on average")
+        print(
+            f"server CPU {during:.0f} % while selling; {total_cpu:.1f} s in all over {wall1 - wall0:.1f} s "
+            f"({total_cpu / max(report['messages'], 1) * 1e6:.0f} us per message sent); machine {machine * 100:.0f} % "
+            f"busy ({os.cpu_count()} CPUs), {runnable:.1f} runnable processes on average"
+        )
     full = sorted(p[2] for p in gc_pauses if p[1] == 2)
     young = sum(p[2] for p in gc_pauses if p[1] < 2)
-    print(f"server GC  {len(full)} full collections while selling and draining, {sum(full):.1f} s in all, longest "
-          f"{max(full or [0]) * 1e3:.0f} ms; younger generations {young:.1f} s")
+    print(
+        f"server GC  {len(full)} full collections while selling and draining, {sum(full):.1f} s in all, longest "
+        f"{max(full or [0]) * 1e3:.0f} ms; younger generations {young:.1f} s"
+    )
     lags = report["client_lags"]
-    print(f"client CPU {report['client_cpu']:.1f} s over the whole run ({args.client_procs} process(es)); its event loop ran late by "
-          f"p50 {percentile(lags, 50) * 1e3:.0f} / p99 {percentile(lags, 99) * 1e3:.0f} / max {max(lags or [0]) * 1e3:.0f} ms "
-          "(receive stamps are late by as much)")
-    print(f"memory     {per(rss1):.1f} KiB/connection subscribed, {per(rss2):.1f} after {args.settle:g} s idle, "
-          f"{per(rss3):.1f} after the run (RSS {rss3 / 1024:.1f} MiB); target <= 50 KiB: "
-          f"{'met' if max(per(rss1), per(rss2)) <= 50 else 'NOT met'}")
+    print(
+        f"client CPU {report['client_cpu']:.1f} s over the whole run ({args.client_procs} process(es)); its event loop ran late by "
+        f"p50 {percentile(lags, 50) * 1e3:.0f} / p99 {percentile(lags, 99) * 1e3:.0f} / max {max(lags or [0]) * 1e3:.0f} ms "
+        "(receive stamps are late by as much)"
+    )
+    print(
+        f"memory     {per(rss1):.1f} KiB/connection subscribed, {per(rss2):.1f} after {args.settle:g} s idle, "
+        f"{per(rss3):.1f} after the run (RSS {rss3 / 1024:.1f} MiB); target <= 50 KiB: "
+        f"{'met' if max(per(rss1), per(rss2)) <= 50 else 'NOT met'}"
+    )
     if args.timeline:
         print_timeline(report, results, sampler, args.timeline)
     print_memory_top("all subscribed", mem_subscribed, mem_base, ok)

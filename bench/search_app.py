@@ -47,14 +47,16 @@ async def bare_search(request: Request) -> JSONResponse:
     nodes = []
     for p in page.items:
         m = merchants[p.merchant_id]
-        nodes.append({
-            "id": str(p.id),
-            "title": p.title,
-            "minPrice": _money(p.min_price),
-            "totalStock": p.total_stock,
-            "skus": skus[p.id],
-            "merchant": {"id": str(m.id), "name": m.name, "logoUrl": m.logo_url},
-        })
+        nodes.append(
+            {
+                "id": str(p.id),
+                "title": p.title,
+                "minPrice": _money(p.min_price),
+                "totalStock": p.total_stock,
+                "skus": skus[p.id],
+                "merchant": {"id": str(m.id), "name": m.name, "logoUrl": m.logo_url},
+            }
+        )
     return JSONResponse({"data": {"searchProducts": {"nodes": nodes}}})
 
 

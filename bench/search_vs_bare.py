@@ -60,12 +60,23 @@ ITEMS = ["连衣裙", "T恤", "衬衫", "运动鞋", "普洱茶", "手机壳", "
 
 def cases(root_category_id: int, first: int) -> list[Case]:
     keyword_query = f'{{ searchProducts(keyword: "{KEYWORD}", first: {first}) {{ {NODES} }} }}'
-    category_query = f'{{ searchProducts(categoryId: "{root_category_id}", sort: SALES, first: {first}) {{ {NODES} }} }}'
+    category_query = (
+        f'{{ searchProducts(categoryId: "{root_category_id}", sort: SALES, first: {first}) {{ {NODES} }} }}'
+    )
     return [
-        Case("a", f"bare  /bare/search keyword ({first})", "GET", f"/bare/search?keyword={quote(KEYWORD)}&first={first}"),
+        Case(
+            "a", f"bare  /bare/search keyword ({first})", "GET", f"/bare/search?keyword={quote(KEYWORD)}&first={first}"
+        ),
         Case("b", f"gql   searchProducts keyword ({first})", "POST", "/graphql", json.dumps({"query": keyword_query})),
-        Case("c", f"bare  /bare/search category ({first})", "GET", f"/bare/search?categoryId={root_category_id}&sort=SALES&first={first}"),
-        Case("d", f"gql   searchProducts category ({first})", "POST", "/graphql", json.dumps({"query": category_query})),
+        Case(
+            "c",
+            f"bare  /bare/search category ({first})",
+            "GET",
+            f"/bare/search?categoryId={root_category_id}&sort=SALES&first={first}",
+        ),
+        Case(
+            "d", f"gql   searchProducts category ({first})", "POST", "/graphql", json.dumps({"query": category_query})
+        ),
     ]
 
 
@@ -80,17 +91,23 @@ async def seed_catalog(products: int, merchants: int = 20) -> int:
     from services.accounts import referral
     from services.catalog import products as catalog
 
-
     wiring.install()
 
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     try:
         rng = random.Random(42)
         owner = await referral.create_user(phone="+8613700000000", nickname="bench-merchant")
-        await Merchant.bulk_create([
-            Merchant(name=f"商户{i:02d}", owner_id=owner.id, status="ACTIVE", logo_url=f"https://cdn.example.com/m/{i}.png")
-            for i in range(merchants)
-        ])
+        await Merchant.bulk_create(
+            [
+                Merchant(
+                    name=f"商户{i:02d}",
+                    owner_id=owner.id,
+                    status="ACTIVE",
+                    logo_url=f"https://cdn.example.com/m/{i}.png",
+                )
+                for i in range(merchants)
+            ]
+        )
         merchant_ids = list(await Merchant.all().order_by("id").values_list("id", flat=True))
         roots = [await catalog.create_category(f"一级{i}") for i in range(5)]
         leaves = [await catalog.create_category(f"二级{r.id}-{j}", r.id) for r in roots for j in range(4)]
@@ -101,16 +118,34 @@ async def seed_catalog(products: int, merchants: int = 20) -> int:
             prices = sorted(rng.randint(990, 99_900) for _ in range(n))
             stocks = [rng.randint(1, 200) for _ in range(n)]
             skus_per.append((prices, stocks))
-            rows.append(Product(
-                merchant_id=rng.choice(merchant_ids), category_id=rng.choice(leaves).id, title=title,
-                subtitle="包邮", search_text=f"{title} 包邮".lower(), status="LISTED", delist_reason="",
-                min_price=prices[0], max_price=prices[-1], total_stock=sum(stocks), sales_count=rng.randint(0, 5000),
-            ))
+            rows.append(
+                Product(
+                    merchant_id=rng.choice(merchant_ids),
+                    category_id=rng.choice(leaves).id,
+                    title=title,
+                    subtitle="包邮",
+                    search_text=f"{title} 包邮".lower(),
+                    status="LISTED",
+                    delist_reason="",
+                    min_price=prices[0],
+                    max_price=prices[-1],
+                    total_stock=sum(stocks),
+                    sales_count=rng.randint(0, 5000),
+                )
+            )
         await Product.bulk_create(rows, batch_size=1000)
         ids = list(await Product.all().order_by("id").values_list("id", flat=True))
         sku_rows = [
-            Sku(product_id=pid, code=f"S{pid}-{j}", spec_values={"规格": str(j)}, spec_key=f"规格={j}", price=price, stock=stock)
-            for pid, (prices, stocks) in zip(ids, skus_per) for j, (price, stock) in enumerate(zip(prices, stocks))
+            Sku(
+                product_id=pid,
+                code=f"S{pid}-{j}",
+                spec_values={"规格": str(j)},
+                spec_key=f"规格={j}",
+                price=price,
+                stock=stock,
+            )
+            for pid, (prices, stocks) in zip(ids, skus_per)
+            for j, (price, stock) in enumerate(zip(prices, stocks))
         ]
         await Sku.bulk_create(sku_rows, batch_size=1000)
         if settings.IS_POSTGRES:
@@ -120,7 +155,9 @@ async def seed_catalog(products: int, merchants: int = 20) -> int:
             await conn.execute_query("SELECT gin_clean_pending_list('product_search_trgm')")
             await conn.execute_script("ANALYZE")
         count = await Product.all().count()
-        print(f"seeded     {count} products, {len(sku_rows)} SKUs, {merchants} merchants, {await Category.all().count()} categories")
+        print(
+            f"seeded     {count} products, {len(sku_rows)} SKUs, {merchants} merchants, {await Category.all().count()} categories"
+        )
         return roots[0].id
     finally:
         await Tortoise.close_connections()

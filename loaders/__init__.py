@@ -80,7 +80,9 @@ class Loaders:
         # active SKUs of each product, in creation order
         self.skus_by_product = DataLoader(load_fn=grouped(Sku, "product_id", is_active=True))
         self.child_categories = DataLoader(load_fn=grouped(Category, "parent_id", ("sort_order", "id"), is_active=True))
-        self.category_rates_by_merchant = DataLoader(load_fn=grouped(MerchantCategoryRate, "merchant_id", ("category_id",)))
+        self.category_rates_by_merchant = DataLoader(
+            load_fn=grouped(MerchantCategoryRate, "merchant_id", ("category_id",))
+        )
         self.staff_by_merchant = DataLoader(load_fn=grouped(MerchantStaff, "merchant_id"))
         self.reviews_by_merchant = DataLoader(load_fn=grouped(MerchantReview, "merchant_id"))
         self.stores_by_merchant = DataLoader(load_fn=grouped(Store, "merchant_id"))

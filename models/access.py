@@ -20,9 +20,7 @@ class Role(Model):
     description = fields.CharField(max_length=256, default="")
     # MERCHANT / STORE roles are granted for one merchant or store; PLATFORM roles globally.
     scope = fields.CharField(max_length=16, default="PLATFORM")
-    permissions = fields.ManyToManyField(
-        "models.Permission", related_name="roles", through="access_role_permission"
-    )
+    permissions = fields.ManyToManyField("models.Permission", related_name="roles", through="access_role_permission")
 
     class Meta:
         table = "access_role"

@@ -21,9 +21,7 @@ class User(SealedModel, Model):
     nickname = fields.CharField(max_length=64, default="")
     avatar_url = fields.CharField(max_length=512, default="")
     invite_code = fields.CharField(max_length=12, unique=True)
-    upline = fields.ForeignKeyField(
-        "models.User", related_name="downlines", null=True, on_delete=fields.RESTRICT
-    )
+    upline = fields.ForeignKeyField("models.User", related_name="downlines", null=True, on_delete=fields.RESTRICT)
     upline_bound_at = fields.DatetimeField(null=True)
     is_active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -53,9 +51,7 @@ class RefreshToken(Model):
     """Opaque, single-use refresh token (stored as a SHA-256 digest)."""
 
     id = fields.BigIntField(primary_key=True)
-    session = fields.ForeignKeyField(
-        "models.Session", related_name="refresh_tokens", on_delete=fields.CASCADE
-    )
+    session = fields.ForeignKeyField("models.Session", related_name="refresh_tokens", on_delete=fields.CASCADE)
     token_hash = fields.CharField(max_length=64, unique=True)
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)

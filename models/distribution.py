@@ -83,5 +83,8 @@ class Commission(Model):
     class Meta:
         table = "commission"
         unique_together = (("line", "beneficiary", "level", "kind"),)
-        indexes = (("beneficiary_id", "status"), ("status", "order_id"),
-                   ("created_at", "beneficiary_id"))  # leaderboard by period (services.distribution.leaderboard)
+        indexes = (
+            ("beneficiary_id", "status"),
+            ("status", "order_id"),
+            ("created_at", "beneficiary_id"),
+        )  # leaderboard by period (services.distribution.leaderboard)

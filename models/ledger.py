@@ -41,12 +41,8 @@ class JournalTransaction(Model):
 
 class JournalEntry(Model):
     id = fields.BigIntField(primary_key=True)
-    transaction = fields.ForeignKeyField(
-        "models.JournalTransaction", related_name="entries", on_delete=fields.RESTRICT
-    )
-    account = fields.ForeignKeyField(
-        "models.LedgerAccount", related_name="entries", on_delete=fields.RESTRICT
-    )
+    transaction = fields.ForeignKeyField("models.JournalTransaction", related_name="entries", on_delete=fields.RESTRICT)
+    account = fields.ForeignKeyField("models.LedgerAccount", related_name="entries", on_delete=fields.RESTRICT)
     amount = fields.BigIntField()  # signed; a transaction's amounts sum to zero per currency
     balance_after = fields.BigIntField()
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -197,7 +197,9 @@ class Refund(Model):
     refund_no = fields.CharField(max_length=32, unique=True)
     payment = fields.ForeignKeyField("models.Payment", related_name="refunds", on_delete=fields.RESTRICT)
     order = fields.ForeignKeyField("models.Order", related_name="refunds", null=True, on_delete=fields.RESTRICT)
-    after_sale = fields.ForeignKeyField("models.AfterSale", related_name="refunds", null=True, on_delete=fields.RESTRICT)
+    after_sale = fields.ForeignKeyField(
+        "models.AfterSale", related_name="refunds", null=True, on_delete=fields.RESTRICT
+    )
     amount = fields.BigIntField()
     method = fields.CharField(max_length=16)
     trade_no = fields.CharField(max_length=64, default="")  # the gateway charge refunded

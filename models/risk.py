@@ -88,7 +88,9 @@ class RiskAudit(Model):
 
     id = fields.BigIntField(primary_key=True)
     actor_id = fields.BigIntField(null=True)
-    action = fields.CharField(max_length=32)  # RULE_CREATED / RULE_UPDATED / RULE_DELETED / CASE_RELEASED / CASE_REJECTED
+    action = fields.CharField(
+        max_length=32
+    )  # RULE_CREATED / RULE_UPDATED / RULE_DELETED / CASE_RELEASED / CASE_REJECTED
     rule_id = fields.BigIntField(null=True, db_index=True)
     case_id = fields.BigIntField(null=True, db_index=True)
     reason = fields.CharField(max_length=256, default="")

@@ -38,9 +38,15 @@ def _signed_in(info: Info, result: auth.SignedIn) -> dict:
 
 def _address_data(data: AddressInput) -> profile.AddressData:
     return profile.AddressData(
-        recipient=data.recipient, phone=data.phone, province_code=data.province_code,
-        city_code=data.city_code, county_code=data.county_code, region_name=data.region_name,
-        detail=data.detail, postal_code=data.postal_code, is_default=data.is_default,
+        recipient=data.recipient,
+        phone=data.phone,
+        province_code=data.province_code,
+        city_code=data.city_code,
+        county_code=data.county_code,
+        region_name=data.region_name,
+        detail=data.detail,
+        postal_code=data.postal_code,
+        is_default=data.is_default,
     )
 
 
@@ -61,7 +67,11 @@ class AccountMutations:
     async def request_sms_code(self, info: Info, phone: str) -> RequestSmsCodePayload:
         async def run() -> dict:
             sent = await auth.request_sms_code(phone, info.context.client)
-            return {"phone": sent.phone, "expires_in_seconds": sent.expires_in_seconds, "retry_after_seconds": sent.retry_after_seconds}
+            return {
+                "phone": sent.phone,
+                "expires_in_seconds": sent.expires_in_seconds,
+                "retry_after_seconds": sent.retry_after_seconds,
+            }
 
         return await mutate(RequestSmsCodePayload, run)
 
@@ -99,7 +109,9 @@ class AccountMutations:
 
         return await mutate(AuthPayload, run)
 
-    @strawberry.mutation(description="Sign out this session: its access and refresh tokens stop working.", extensions=login_required())
+    @strawberry.mutation(
+        description="Sign out this session: its access and refresh tokens stop working.", extensions=login_required()
+    )
     async def sign_out(self, info: Info) -> OkPayload:
         await auth.revoke_session(info.context.session_id)
         return OkPayload(ok=True)
@@ -110,7 +122,9 @@ class AccountMutations:
         return OkPayload(ok=True)
 
     @strawberry.mutation(description="Change nickname and/or avatar.", extensions=login_required())
-    async def update_profile(self, info: Info, nickname: str | None = None, avatar_url: str | None = None) -> UserPayload:
+    async def update_profile(
+        self, info: Info, nickname: str | None = None, avatar_url: str | None = None
+    ) -> UserPayload:
         async def run() -> dict:
             return {"user": await profile.update_profile(viewer(info), nickname, avatar_url)}
 
@@ -126,7 +140,9 @@ class AccountMutations:
 
         return await mutate(UserPayload, run)
 
-    @strawberry.mutation(description="Add a shipping address. The first one becomes the default.", extensions=login_required())
+    @strawberry.mutation(
+        description="Add a shipping address. The first one becomes the default.", extensions=login_required()
+    )
     async def create_address(self, info: Info, input: AddressInput) -> AddressPayload:
         async def run() -> dict:
             return {"address": Address.from_model(await profile.create_address(viewer(info), _address_data(input)))}

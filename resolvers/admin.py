@@ -23,7 +23,10 @@ from services.ledger import ledger
 
 @strawberry.type
 class AdminQueries:
-    @strawberry.field(description="All users, newest first; `search` matches a phone number, invite code or nickname.", extensions=requires("user.read"))
+    @strawberry.field(
+        description="All users, newest first; `search` matches a phone number, invite code or nickname.",
+        extensions=requires("user.read"),
+    )
     async def users(self, search: str | None = None, first: int = 20, after: str | None = None) -> Connection[User]:
         qs = UserModel.all()
         if search:
@@ -31,7 +34,11 @@ class AdminQueries:
             try:
                 qs = qs.filter(phone_hash=blind_index(normalize_phone(term)))
             except DomainError:  # not a phone number: try the other keys
-                qs = qs.filter(invite_code=term.upper()) if len(term) == 8 and term.isalnum() else qs.filter(nickname__icontains=term)
+                qs = (
+                    qs.filter(invite_code=term.upper())
+                    if len(term) == 8 and term.isalnum()
+                    else qs.filter(nickname__icontains=term)
+                )
         page = await query(paginate(qs, first, after))
         return to_connection(page)
 
@@ -47,9 +54,16 @@ class AdminQueries:
     async def roles(self) -> list[Role]:
         return [Role.from_model(r) for r in await RoleModel.all().order_by("id").prefetch_related("permissions")]
 
-    @strawberry.field(description="Ledger accounts, newest first, optionally of one owner type or owner.", extensions=requires("ledger.read"))
+    @strawberry.field(
+        description="Ledger accounts, newest first, optionally of one owner type or owner.",
+        extensions=requires("ledger.read"),
+    )
     async def ledger_accounts(
-        self, owner_type: str | None = None, owner_id: strawberry.ID | None = None, first: int = 20, after: str | None = None
+        self,
+        owner_type: str | None = None,
+        owner_id: strawberry.ID | None = None,
+        first: int = 20,
+        after: str | None = None,
     ) -> Connection[LedgerAccount]:
         qs = LedgerAccountModel.all()
         if owner_type:
@@ -59,15 +73,23 @@ class AdminQueries:
         page = await query(paginate(qs, first, after))
         return to_connection(page, LedgerAccount.from_model)
 
-    @strawberry.field(description="Ledger invariants recomputed from the journal; empty while the books are sound.", extensions=requires("ledger.read"))
+    @strawberry.field(
+        description="Ledger invariants recomputed from the journal; empty while the books are sound.",
+        extensions=requires("ledger.read"),
+    )
     async def ledger_invariant_violations(self) -> list[LedgerInvariantViolation]:
         return [LedgerInvariantViolation.from_service(v) for v in await ledger.check_invariants()]
 
 
 @strawberry.type
 class AdminMutations:
-    @strawberry.mutation(description="Grant a role (scopeId: the merchant or store for scoped roles, else omit).", extensions=requires("user.manage"))
-    async def grant_role(self, info: Info, user_id: strawberry.ID, role: str, scope_id: strawberry.ID | None = None) -> RoleGrantPayload:
+    @strawberry.mutation(
+        description="Grant a role (scopeId: the merchant or store for scoped roles, else omit).",
+        extensions=requires("user.manage"),
+    )
+    async def grant_role(
+        self, info: Info, user_id: strawberry.ID, role: str, scope_id: strawberry.ID | None = None
+    ) -> RoleGrantPayload:
         async def run() -> dict:
             scope = parse_id(scope_id, "scopeId") if scope_id is not None else 0
             await access.grant_role(parse_id(user_id, "userId"), role, scope, actor_id=viewer(info).id)
@@ -76,20 +98,27 @@ class AdminMutations:
         return await mutate(RoleGrantPayload, run)
 
     @strawberry.mutation(description="Revoke a role.", extensions=requires("user.manage"))
-    async def revoke_role(self, user_id: strawberry.ID, role: str, scope_id: strawberry.ID | None = None) -> RoleGrantPayload:
+    async def revoke_role(
+        self, user_id: strawberry.ID, role: str, scope_id: strawberry.ID | None = None
+    ) -> RoleGrantPayload:
         async def run() -> dict:
             scope = parse_id(scope_id, "scopeId") if scope_id is not None else 0
             return {"ok": await access.revoke_role(parse_id(user_id, "userId"), role, scope) > 0}
 
         return await mutate(RoleGrantPayload, run)
 
-    @strawberry.mutation(description="Move a user under another upline (audited; cycles refused).", extensions=requires("referral.rebind"))
+    @strawberry.mutation(
+        description="Move a user under another upline (audited; cycles refused).",
+        extensions=requires("referral.rebind"),
+    )
     async def rebind_upline(self, info: Info, user_id: strawberry.ID, invite_code: str, reason: str) -> UserPayload:
         async def run() -> dict:
             target = await UserModel.get_or_none(id=parse_id(user_id, "userId"))
             if target is None:
                 raise DomainError(ErrorCode.NOT_FOUND, "No such user.", "userId")
-            user = await referral.bind_upline(target, invite_code, source="ADMIN", actor_id=viewer(info).id, reason=reason)
+            user = await referral.bind_upline(
+                target, invite_code, source="ADMIN", actor_id=viewer(info).id, reason=reason
+            )
             return {"user": user}
 
         return await mutate(UserPayload, run)

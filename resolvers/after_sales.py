@@ -21,9 +21,12 @@ AFTER = "Cursor from the previous page."
 
 @strawberry.type
 class AfterSaleQueries:
-    @strawberry.field(description="The signed-in buyer's after-sales requests, newest first.", extensions=login_required())
+    @strawberry.field(
+        description="The signed-in buyer's after-sales requests, newest first.", extensions=login_required()
+    )
     async def my_after_sales(
-        self, info: Info,
+        self,
+        info: Info,
         status: Annotated[AfterSaleStatus | None, strawberry.argument(description=STATUS)] = None,
         first: Annotated[int, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
@@ -39,7 +42,8 @@ class AfterSaleQueries:
         extensions=login_required(),
     )
     async def merchant_after_sales(
-        self, info: Info,
+        self,
+        info: Info,
         merchant_id: Annotated[strawberry.ID, strawberry.argument(description="The merchant.")],
         status: Annotated[AfterSaleStatus | None, strawberry.argument(description=STATUS)] = None,
         first: Annotated[int, strawberry.argument(description=FIRST)] = 20,
@@ -57,7 +61,9 @@ class AfterSaleQueries:
         description="One after-sales request: for its buyer, its merchant's order staff, or platform support.",
         extensions=login_required(),
     )
-    async def after_sale(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=AFTER_SALE_ID)]) -> AfterSale:
+    async def after_sale(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=AFTER_SALE_ID)]
+    ) -> AfterSale:
         async def run():
             return await after_sales.visible_after_sale(viewer(info).id, await info.context.grants(), parse_id(id))
 
@@ -73,10 +79,13 @@ class AfterSaleMutations:
         extensions=login_required(),
     )
     async def request_after_sale(
-        self, info: Info,
+        self,
+        info: Info,
         line_id: Annotated[strawberry.ID, strawberry.argument(description="The order line.")],
         kind: Annotated[AfterSaleKind, strawberry.argument(description="Refund only, or return and refund.")],
-        quantity: Annotated[int, strawberry.argument(description="Units, from 1 to those of the line not yet under a request.")],
+        quantity: Annotated[
+            int, strawberry.argument(description="Units, from 1 to those of the line not yet under a request.")
+        ],
         reason: Annotated[str, strawberry.argument(description="Why, 1-256 characters.")],
     ) -> AfterSalePayload:
         async def run() -> dict:
@@ -87,8 +96,13 @@ class AfterSaleMutations:
 
         return await mutate(AfterSalePayload, run)
 
-    @strawberry.mutation(description="The buyer withdraws a request (requested, or approved and not yet shipped back).", extensions=login_required())
-    async def cancel_after_sale(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=AFTER_SALE_ID)]) -> AfterSalePayload:
+    @strawberry.mutation(
+        description="The buyer withdraws a request (requested, or approved and not yet shipped back).",
+        extensions=login_required(),
+    )
+    async def cancel_after_sale(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=AFTER_SALE_ID)]
+    ) -> AfterSalePayload:
         async def run() -> dict:
             return {"after_sale": await after_sales.cancel(viewer(info).id, parse_id(id))}
 
@@ -99,32 +113,52 @@ class AfterSaleMutations:
         "a return-and-refund waits for the goods to come back.",
         extensions=login_required(),
     )
-    async def approve_after_sale(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=AFTER_SALE_ID)]) -> AfterSalePayload:
+    async def approve_after_sale(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=AFTER_SALE_ID)]
+    ) -> AfterSalePayload:
         async def run() -> dict:
             return {"after_sale": await after_sales.approve(await info.context.grants(), viewer(info).id, parse_id(id))}
 
         return await mutate(AfterSalePayload, run)
 
-    @strawberry.mutation(description="Reject a request with a reason the buyer sees (merchant.orders, or platform support).", extensions=login_required())
+    @strawberry.mutation(
+        description="Reject a request with a reason the buyer sees (merchant.orders, or platform support).",
+        extensions=login_required(),
+    )
     async def reject_after_sale(
-        self, info: Info,
+        self,
+        info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description=AFTER_SALE_ID)],
         reason: Annotated[str, strawberry.argument(description="Why, 1-256 characters.")],
     ) -> AfterSalePayload:
         async def run() -> dict:
-            return {"after_sale": await after_sales.reject(await info.context.grants(), viewer(info).id, parse_id(id), reason)}
+            return {
+                "after_sale": await after_sales.reject(
+                    await info.context.grants(), viewer(info).id, parse_id(id), reason
+                )
+            }
 
         return await mutate(AfterSalePayload, run)
 
-    @strawberry.mutation(description="The buyer has sent an approved return back: carrier and tracking number.", extensions=login_required())
+    @strawberry.mutation(
+        description="The buyer has sent an approved return back: carrier and tracking number.",
+        extensions=login_required(),
+    )
     async def submit_return_shipment(
-        self, info: Info,
+        self,
+        info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description=AFTER_SALE_ID)],
         carrier: Annotated[str, strawberry.argument(description="Carrier name, 1-32 characters, e.g. 顺丰.")],
-        tracking_no: Annotated[str, strawberry.argument(description="Tracking number: 4-64 letters, digits or dashes.")],
+        tracking_no: Annotated[
+            str, strawberry.argument(description="Tracking number: 4-64 letters, digits or dashes.")
+        ],
     ) -> AfterSalePayload:
         async def run() -> dict:
-            return {"after_sale": await after_sales.submit_return_shipment(viewer(info).id, parse_id(id), carrier, tracking_no)}
+            return {
+                "after_sale": await after_sales.submit_return_shipment(
+                    viewer(info).id, parse_id(id), carrier, tracking_no
+                )
+            }
 
         return await mutate(AfterSalePayload, run)
 
@@ -133,8 +167,14 @@ class AfterSaleMutations:
         "and the buyer is refunded by the payment's own method.",
         extensions=login_required(),
     )
-    async def receive_return(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=AFTER_SALE_ID)]) -> AfterSalePayload:
+    async def receive_return(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=AFTER_SALE_ID)]
+    ) -> AfterSalePayload:
         async def run() -> dict:
-            return {"after_sale": await after_sales.receive_return(await info.context.grants(), viewer(info).id, parse_id(id))}
+            return {
+                "after_sale": await after_sales.receive_return(
+                    await info.context.grants(), viewer(info).id, parse_id(id)
+                )
+            }
 
         return await mutate(AfterSalePayload, run)

@@ -24,11 +24,16 @@ from services.distribution import agents
 
 @strawberry.type
 class AgentQueries:
-    @strawberry.field(description="Agent rates, store share and pickup reward in force (agent.manage).", extensions=requires("agent.manage"))
+    @strawberry.field(
+        description="Agent rates, store share and pickup reward in force (agent.manage).",
+        extensions=requires("agent.manage"),
+    )
     async def partner_settings(self) -> PartnerSettings:
         return PartnerSettings.from_view(await agents.current_terms_view())
 
-    @strawberry.field(description="Regional agent assignments, newest first (agent.manage).", extensions=requires("agent.manage"))
+    @strawberry.field(
+        description="Regional agent assignments, newest first (agent.manage).", extensions=requires("agent.manage")
+    )
     async def regional_agents(
         self,
         active_only: Annotated[bool, strawberry.argument(description="Only running assignments.")] = True,
@@ -46,21 +51,30 @@ class AgentQueries:
 
 @strawberry.type
 class AgentMutations:
-    @strawberry.mutation(description="Appoint a user agent of a province, city or county (agent.manage). One running agent per "
-                         "region: REGION_UNKNOWN for a code that is not a region of that level, AGENT_REGION_TAKEN when it has one.",
-                         extensions=requires("agent.manage"))
+    @strawberry.mutation(
+        description="Appoint a user agent of a province, city or county (agent.manage). One running agent per "
+        "region: REGION_UNKNOWN for a code that is not a region of that level, AGENT_REGION_TAKEN when it has one.",
+        extensions=requires("agent.manage"),
+    )
     async def assign_regional_agent(
         self, info: Info, input: Annotated[AssignAgentInput, strawberry.argument(description="Who and where.")]
     ) -> AgentAssignmentPayload:
         async def run() -> dict:
-            row = await agents.assign(await info.context.grants(), viewer(info).id, parse_id(input.user_id, "userId"),
-                                      input.level.value, input.region_code)
+            row = await agents.assign(
+                await info.context.grants(),
+                viewer(info).id,
+                parse_id(input.user_id, "userId"),
+                input.level.value,
+                input.region_code,
+            )
             return {"assignment": row}
 
         return await mutate(AgentAssignmentPayload, run)
 
-    @strawberry.mutation(description="End a running agent assignment (agent.manage); commissions already booked stay.",
-                         extensions=requires("agent.manage"))
+    @strawberry.mutation(
+        description="End a running agent assignment (agent.manage); commissions already booked stay.",
+        extensions=requires("agent.manage"),
+    )
     async def end_regional_agent(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The assignment.")]
     ) -> AgentAssignmentPayload:
@@ -69,14 +83,21 @@ class AgentMutations:
 
         return await mutate(AgentAssignmentPayload, run)
 
-    @strawberry.mutation(description="Replace the agent rates, store share and pickup reward (agent.manage; audited).",
-                         extensions=requires("agent.manage"))
+    @strawberry.mutation(
+        description="Replace the agent rates, store share and pickup reward (agent.manage; audited).",
+        extensions=requires("agent.manage"),
+    )
     async def update_partner_settings(
         self, info: Info, input: Annotated[PartnerSettingsInput, strawberry.argument(description="The new settings.")]
     ) -> PartnerSettingsPayload:
         async def run() -> dict:
-            terms = agents.Terms(input.province_rate_bp, input.city_rate_bp, input.county_rate_bp, input.store_share_bp,
-                                 input.pickup_reward_fen)
+            terms = agents.Terms(
+                input.province_rate_bp,
+                input.city_rate_bp,
+                input.county_rate_bp,
+                input.store_share_bp,
+                input.pickup_reward_fen,
+            )
             view = await agents.update_terms(await info.context.grants(), viewer(info).id, terms)
             return {"settings": PartnerSettings.from_view(view)}
 

@@ -35,7 +35,10 @@ def _ids(ids: list[strawberry.ID]) -> list[int]:
 
 @strawberry.type
 class CartQueries:
-    @strawberry.field(description="The signed-in user's cart: items per merchant, problems, totals with shipping.", extensions=login_required())
+    @strawberry.field(
+        description="The signed-in user's cart: items per merchant, problems, totals with shipping.",
+        extensions=login_required(),
+    )
     async def cart(self, info: Info) -> Cart:
         return await _cart(info)
 
@@ -43,7 +46,9 @@ class CartQueries:
         description="Preview a cart someone shared: its items and which are still available to import. NOT_FOUND or SHARE_EXPIRED.",
         extensions=login_required(),
     )
-    async def shared_cart(self, info: Info, code: Annotated[str, strawberry.argument(description=SHARE_CODE)]) -> SharedCart:
+    async def shared_cart(
+        self, info: Info, code: Annotated[str, strawberry.argument(description=SHARE_CODE)]
+    ) -> SharedCart:
         found = await query(cart.shared_cart(viewer(info).id, code))
         prime_loaders(info, (line.sku for line in found.lines))
         return found
@@ -57,7 +62,8 @@ class CartMutations:
         extensions=login_required(),
     )
     async def add_to_cart(
-        self, info: Info,
+        self,
+        info: Info,
         sku_id: Annotated[strawberry.ID, strawberry.argument(description="The SKU.")],
         quantity: Annotated[int, strawberry.argument(description="Units to add, at least 1.")] = 1,
     ) -> CartPayload:
@@ -73,10 +79,15 @@ class CartMutations:
         extensions=login_required(),
     )
     async def update_cart_item(
-        self, info: Info,
+        self,
+        info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description=ITEM_ID)],
-        quantity: Annotated[int | None, strawberry.argument(description="New quantity, at least 1; omit to keep it.")] = None,
-        sku_id: Annotated[strawberry.ID | None, strawberry.argument(description="Another SKU of the same product; omit to keep it.")] = None,
+        quantity: Annotated[
+            int | None, strawberry.argument(description="New quantity, at least 1; omit to keep it.")
+        ] = None,
+        sku_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Another SKU of the same product; omit to keep it.")
+        ] = None,
     ) -> CartPayload:
         async def run() -> dict:
             new_sku = None if sku_id is None else parse_id(sku_id, "skuId")
@@ -85,9 +96,14 @@ class CartMutations:
 
         return await mutate(CartPayload, run)
 
-    @strawberry.mutation(description="Remove items from the cart (all of them must be yours: NOT_FOUND otherwise, nothing removed).", extensions=login_required())
+    @strawberry.mutation(
+        description="Remove items from the cart (all of them must be yours: NOT_FOUND otherwise, nothing removed).",
+        extensions=login_required(),
+    )
     async def remove_cart_items(
-        self, info: Info, ids: Annotated[list[strawberry.ID], strawberry.argument(description="The cart items.")],
+        self,
+        info: Info,
+        ids: Annotated[list[strawberry.ID], strawberry.argument(description="The cart items.")],
     ) -> CartPayload:
         async def run() -> dict:
             await cart.remove_items(viewer(info).id, _ids(ids))
@@ -95,11 +111,17 @@ class CartMutations:
 
         return await mutate(CartPayload, run)
 
-    @strawberry.mutation(description="Tick or untick items for checkout; without `ids`, every item (select all / none).", extensions=login_required())
+    @strawberry.mutation(
+        description="Tick or untick items for checkout; without `ids`, every item (select all / none).",
+        extensions=login_required(),
+    )
     async def select_cart_items(
-        self, info: Info,
+        self,
+        info: Info,
         selected: Annotated[bool, strawberry.argument(description="True to select, false to deselect.")],
-        ids: Annotated[list[strawberry.ID] | None, strawberry.argument(description="The cart items; omit for the whole cart.")] = None,
+        ids: Annotated[
+            list[strawberry.ID] | None, strawberry.argument(description="The cart items; omit for the whole cart.")
+        ] = None,
     ) -> CartPayload:
         async def run() -> dict:
             await cart.select_items(viewer(info).id, None if ids is None else _ids(ids), selected)
@@ -107,7 +129,10 @@ class CartMutations:
 
         return await mutate(CartPayload, run)
 
-    @strawberry.mutation(description="Share the selected items as a link that expires (CART_EMPTY when nothing is selected).", extensions=login_required())
+    @strawberry.mutation(
+        description="Share the selected items as a link that expires (CART_EMPTY when nothing is selected).",
+        extensions=login_required(),
+    )
     async def share_cart(self, info: Info) -> ShareCartPayload:
         async def run() -> dict:
             return {"share": await cart.share(viewer(info).id)}
@@ -120,7 +145,9 @@ class CartMutations:
         extensions=login_required(),
     )
     async def import_shared_cart(
-        self, info: Info, code: Annotated[str, strawberry.argument(description=SHARE_CODE)],
+        self,
+        info: Info,
+        code: Annotated[str, strawberry.argument(description=SHARE_CODE)],
     ) -> ImportSharedCartPayload:
         async def run() -> dict:
             result = await cart.import_shared(viewer(info).id, code)

@@ -43,7 +43,9 @@ def _product_data(data: ProductInput) -> catalog.ProductData:
         attributes=[(a.name, a.value) for a in data.attributes],
         spec_dimensions=[catalog.SpecDimensionData(d.name, list(d.values)) for d in data.spec_dimensions],
         vouchers_per_unit=data.vouchers_per_unit,
-        voucher_product_id=parse_id(data.voucher_product_id, "voucherProductId") if data.voucher_product_id is not None else None,
+        voucher_product_id=parse_id(data.voucher_product_id, "voucherProductId")
+        if data.voucher_product_id is not None
+        else None,
         zone_starts_at=data.zone_starts_at,
         zone_ends_at=data.zone_ends_at,
         gift_grade=data.gift_grade or "",
@@ -79,35 +81,62 @@ def _opt_id(value: strawberry.ID | None, field: str) -> int | None:
 
 @strawberry.type
 class CatalogQueries:
-    @strawberry.field(description="The category tree: roots, or the children of `parentId`, each with its `children` (one query).")
+    @strawberry.field(
+        description="The category tree: roots, or the children of `parentId`, each with its `children` (one query)."
+    )
     async def categories(
         self,
-        parent_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this category's subcategories.")] = None,
+        parent_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this category's subcategories.")
+        ] = None,
     ) -> list[Category]:
         return await query(catalog.category_tree(_opt_id(parent_id, "parentId")))
 
-    @strawberry.field(description="One product: listed products of active merchants for everyone; any product for its merchant's staff.")
-    async def product(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Product id.")]) -> Product | None:
+    @strawberry.field(
+        description="One product: listed products of active merchants for everyone; any product for its merchant's staff."
+    )
+    async def product(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Product id.")]
+    ) -> Product | None:
         return await query(catalog.product_for_viewer(await info.context.grants(), parse_id(id)))
 
-    @strawberry.field(description="Storefront search: listed products of active merchants, filtered and sorted (CAT-4).")
+    @strawberry.field(
+        description="Storefront search: listed products of active merchants, filtered and sorted (CAT-4)."
+    )
     async def search_products(
         self,
         info: Info,
-        keyword: Annotated[str | None, strawberry.argument(description="Words to find in title, subtitle and attributes (all must match).")] = None,
-        category_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this category and its subcategories.")] = None,
+        keyword: Annotated[
+            str | None,
+            strawberry.argument(description="Words to find in title, subtitle and attributes (all must match)."),
+        ] = None,
+        category_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this category and its subcategories.")
+        ] = None,
         zone: Annotated[Zone | None, strawberry.argument(description="Only this zone.")] = None,
-        merchant_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this merchant's products.")] = None,
-        min_price_fen: Annotated[int | None, strawberry.argument(description="Lowest SKU price at least this (fen).")] = None,
-        max_price_fen: Annotated[int | None, strawberry.argument(description="Lowest SKU price at most this (fen).")] = None,
+        merchant_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this merchant's products.")
+        ] = None,
+        min_price_fen: Annotated[
+            int | None, strawberry.argument(description="Lowest SKU price at least this (fen).")
+        ] = None,
+        max_price_fen: Annotated[
+            int | None, strawberry.argument(description="Lowest SKU price at most this (fen).")
+        ] = None,
         sort: Annotated[ProductSort, strawberry.argument(description="Order of the results.")] = ProductSort.RELEVANCE,
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
-        after: Annotated[str | None, strawberry.argument(description="Cursor of the last item of the previous page (same sort).")] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor of the last item of the previous page (same sort).")
+        ] = None,
     ) -> Connection[Product]:
         async def run():
             filters = search.SearchFilters(
-                keyword=keyword, category_id=_opt_id(category_id, "categoryId"), zone=zone.value if zone else None,
-                merchant_id=_opt_id(merchant_id, "merchantId"), min_price=min_price_fen, max_price=max_price_fen,
+                keyword=keyword,
+                category_id=_opt_id(category_id, "categoryId"),
+                zone=zone.value if zone else None,
+                merchant_id=_opt_id(merchant_id, "merchantId"),
+                min_price=min_price_fen,
+                max_price=max_price_fen,
             )
             page = await search.search_products(filters, sort.value, first, after)
             await prefetch_products(info, page.items)
@@ -115,24 +144,34 @@ class CatalogQueries:
 
         return await query(run())
 
-    @strawberry.field(description="A merchant's products in any status, newest first (its staff with merchant.products).", extensions=login_required())
+    @strawberry.field(
+        description="A merchant's products in any status, newest first (its staff with merchant.products).",
+        extensions=login_required(),
+    )
     async def merchant_products(
         self,
         info: Info,
         merchant_id: Annotated[strawberry.ID, strawberry.argument(description="The merchant.")],
-        status: Annotated[ProductStatus | None, strawberry.argument(description="Only products in this status.")] = None,
+        status: Annotated[
+            ProductStatus | None, strawberry.argument(description="Only products in this status.")
+        ] = None,
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[Product]:
         async def run():
-            qs = await catalog.merchant_products(await info.context.grants(), parse_id(merchant_id, "merchantId"), status.value if status else None)
+            qs = await catalog.merchant_products(
+                await info.context.grants(), parse_id(merchant_id, "merchantId"), status.value if status else None
+            )
             page = await paginate(qs, first, after)
             await prefetch_products(info, page.items)
             return to_connection(page)
 
         return await query(run())
 
-    @strawberry.field(description="The merchant's active SKUs at or below their low-stock threshold (its staff with merchant.products).", extensions=login_required())
+    @strawberry.field(
+        description="The merchant's active SKUs at or below their low-stock threshold (its staff with merchant.products).",
+        extensions=login_required(),
+    )
     async def low_stock_skus(
         self,
         info: Info,
@@ -146,7 +185,10 @@ class CatalogQueries:
 
         return await query(run())
 
-    @strawberry.field(description="A SKU's stock movements, newest first (its merchant's staff with merchant.products).", extensions=login_required())
+    @strawberry.field(
+        description="A SKU's stock movements, newest first (its merchant's staff with merchant.products).",
+        extensions=login_required(),
+    )
     async def stock_movements(
         self,
         info: Info,
@@ -163,11 +205,15 @@ class CatalogQueries:
 
 @strawberry.type
 class CatalogMutations:
-    @strawberry.mutation(description="Add a category (under `parentId`, or as a root).", extensions=requires("catalog.manage"))
+    @strawberry.mutation(
+        description="Add a category (under `parentId`, or as a root).", extensions=requires("catalog.manage")
+    )
     async def create_category(
         self,
         name: Annotated[str, strawberry.argument(description="Display name (1-64 characters).")],
-        parent_id: Annotated[strawberry.ID | None, strawberry.argument(description="Parent category; omit for a root.")] = None,
+        parent_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Parent category; omit for a root.")
+        ] = None,
         sort_order: Annotated[int, strawberry.argument(description="Position among its siblings.")] = 0,
         icon_url: Annotated[str, strawberry.argument(description="Icon image URL.")] = "",
     ) -> CategoryPayload:
@@ -188,18 +234,25 @@ class CatalogMutations:
 
         return await mutate(CategoryPayload, run)
 
-    @strawberry.mutation(description="Move a category and its subtree under another parent (null: make it a root). CATEGORY_CYCLE under itself or a descendant.", extensions=requires("catalog.manage"))
+    @strawberry.mutation(
+        description="Move a category and its subtree under another parent (null: make it a root). CATEGORY_CYCLE under itself or a descendant.",
+        extensions=requires("catalog.manage"),
+    )
     async def move_category(
         self,
         id: Annotated[strawberry.ID, strawberry.argument(description="The category.")],
-        parent_id: Annotated[strawberry.ID | None, strawberry.argument(description="New parent; null for a root.")] = None,
+        parent_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="New parent; null for a root.")
+        ] = None,
     ) -> CategoryPayload:
         async def run() -> dict:
             return {"category": await catalog.move_category(parse_id(id), _opt_id(parent_id, "parentId"))}
 
         return await mutate(CategoryPayload, run)
 
-    @strawberry.mutation(description="Set a category's position among its siblings.", extensions=requires("catalog.manage"))
+    @strawberry.mutation(
+        description="Set a category's position among its siblings.", extensions=requires("catalog.manage")
+    )
     async def reorder_category(
         self,
         id: Annotated[strawberry.ID, strawberry.argument(description="The category.")],
@@ -210,15 +263,23 @@ class CatalogMutations:
 
         return await mutate(CategoryPayload, run)
 
-    @strawberry.mutation(description="Delete an empty category (CATEGORY_NOT_EMPTY with subcategories or products).", extensions=requires("catalog.manage"))
-    async def delete_category(self, id: Annotated[strawberry.ID, strawberry.argument(description="The category.")]) -> OkPayload:
+    @strawberry.mutation(
+        description="Delete an empty category (CATEGORY_NOT_EMPTY with subcategories or products).",
+        extensions=requires("catalog.manage"),
+    )
+    async def delete_category(
+        self, id: Annotated[strawberry.ID, strawberry.argument(description="The category.")]
+    ) -> OkPayload:
         async def run() -> dict:
             await catalog.delete_category(parse_id(id))
             return {"ok": True}
 
         return await mutate(OkPayload, run)
 
-    @strawberry.mutation(description="Create a product (DRAFT) of a merchant with its SKUs (merchant.products).", extensions=login_required())
+    @strawberry.mutation(
+        description="Create a product (DRAFT) of a merchant with its SKUs (merchant.products).",
+        extensions=login_required(),
+    )
     async def create_product(
         self,
         info: Info,
@@ -228,30 +289,45 @@ class CatalogMutations:
     ) -> ProductPayload:
         async def run() -> dict:
             product = await catalog.create_product(
-                await info.context.grants(), viewer(info).id, parse_id(merchant_id, "merchantId"), _product_data(input), _sku_data(skus or [])
+                await info.context.grants(),
+                viewer(info).id,
+                parse_id(merchant_id, "merchantId"),
+                _product_data(input),
+                _sku_data(skus or []),
             )
             return {"product": product}
 
         return await mutate(ProductPayload, run)
 
-    @strawberry.mutation(description="Replace a product's details, and its SKU list when `skus` is given (merchant.products).", extensions=login_required())
+    @strawberry.mutation(
+        description="Replace a product's details, and its SKU list when `skus` is given (merchant.products).",
+        extensions=login_required(),
+    )
     async def update_product(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The product.")],
         input: Annotated[ProductInput, strawberry.argument(description="Its new details.")],
-        skus: Annotated[list[SkuInput] | None, strawberry.argument(description="Its new SKU list; omit to keep the SKUs.")] = None,
+        skus: Annotated[
+            list[SkuInput] | None, strawberry.argument(description="Its new SKU list; omit to keep the SKUs.")
+        ] = None,
     ) -> ProductPayload:
         async def run() -> dict:
             product = await catalog.update_product(
-                await info.context.grants(), viewer(info).id, parse_id(id), _product_data(input),
+                await info.context.grants(),
+                viewer(info).id,
+                parse_id(id),
+                _product_data(input),
                 None if skus is None else _sku_data(skus),
             )
             return {"product": product}
 
         return await mutate(ProductPayload, run)
 
-    @strawberry.mutation(description="Replace a product's SKU list: known codes are updated, new ones added, missing ones retired (merchant.products).", extensions=login_required())
+    @strawberry.mutation(
+        description="Replace a product's SKU list: known codes are updated, new ones added, missing ones retired (merchant.products).",
+        extensions=login_required(),
+    )
     async def set_skus(
         self,
         info: Info,
@@ -259,35 +335,51 @@ class CatalogMutations:
         skus: Annotated[list[SkuInput], strawberry.argument(description="The complete SKU list.")],
     ) -> ProductPayload:
         async def run() -> dict:
-            product = await catalog.set_skus(await info.context.grants(), viewer(info).id, parse_id(product_id, "productId"), _sku_data(skus))
+            product = await catalog.set_skus(
+                await info.context.grants(), viewer(info).id, parse_id(product_id, "productId"), _sku_data(skus)
+            )
             return {"product": product}
 
         return await mutate(ProductPayload, run)
 
-    @strawberry.mutation(description="Put a product on sale (PRODUCT_NOT_LISTABLE without an active merchant and a SKU in stock).", extensions=login_required())
-    async def list_product(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The product.")]) -> ProductPayload:
+    @strawberry.mutation(
+        description="Put a product on sale (PRODUCT_NOT_LISTABLE without an active merchant and a SKU in stock).",
+        extensions=login_required(),
+    )
+    async def list_product(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The product.")]
+    ) -> ProductPayload:
         async def run() -> dict:
             return {"product": await catalog.list_product(await info.context.grants(), parse_id(id))}
 
         return await mutate(ProductPayload, run)
 
     @strawberry.mutation(description="Take a product off sale by hand.", extensions=login_required())
-    async def delist_product(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The product.")]) -> ProductPayload:
+    async def delist_product(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The product.")]
+    ) -> ProductPayload:
         async def run() -> dict:
             return {"product": await catalog.delist_product(await info.context.grants(), parse_id(id))}
 
         return await mutate(ProductPayload, run)
 
-    @strawberry.mutation(description="Change a SKU's stock by hand (recorded as a stock movement; merchant.products).", extensions=login_required())
+    @strawberry.mutation(
+        description="Change a SKU's stock by hand (recorded as a stock movement; merchant.products).",
+        extensions=login_required(),
+    )
     async def adjust_stock(
         self,
         info: Info,
         sku_id: Annotated[strawberry.ID, strawberry.argument(description="The SKU.")],
         delta: Annotated[int, strawberry.argument(description="Units to add (negative: to take); never below zero.")],
-        reason: Annotated[StockAdjustmentReason, strawberry.argument(description="Why.")] = StockAdjustmentReason.ADJUST,
+        reason: Annotated[
+            StockAdjustmentReason, strawberry.argument(description="Why.")
+        ] = StockAdjustmentReason.ADJUST,
     ) -> SkuPayload:
         async def run() -> dict:
-            sku = await stock.staff_adjust_stock(await info.context.grants(), viewer(info).id, parse_id(sku_id, "skuId"), delta, reason.value)
+            sku = await stock.staff_adjust_stock(
+                await info.context.grants(), viewer(info).id, parse_id(sku_id, "skuId"), delta, reason.value
+            )
             return {"sku": sku}
 
         return await mutate(SkuPayload, run)

@@ -40,8 +40,10 @@ def _ids(values: list[strawberry.ID], field: str) -> list[int]:
 
 def policy_view(row) -> ConsignmentPolicy:
     return ConsignmentPolicy(
-        product_id=strawberry.ID(str(row.product_id)), fee_bp=row.fee_bp,
-        reward_kind=RewardKind(row.reward_kind), reward_value=row.reward_value,
+        product_id=strawberry.ID(str(row.product_id)),
+        fee_bp=row.fee_bp,
+        reward_kind=RewardKind(row.reward_kind),
+        reward_value=row.reward_value,
     )
 
 
@@ -49,7 +51,8 @@ def policy_view(row) -> ConsignmentPolicy:
 class ConsignmentQueries:
     @strawberry.field(description="The signed-in user's wholesale vouchers, newest first.", extensions=login_required())
     async def my_vouchers(
-        self, info: Info,
+        self,
+        info: Info,
         status: Annotated[VoucherStatus | None, strawberry.argument(description="Only vouchers in this state.")] = None,
         first: Annotated[int, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
@@ -62,18 +65,26 @@ class ConsignmentQueries:
         extensions=login_required(),
     )
     async def my_wholesale_units(
-        self, info: Info,
-        statuses: Annotated[list[UnitStatus] | None, strawberry.argument(description="Only units in these states.")] = None,
+        self,
+        info: Info,
+        statuses: Annotated[
+            list[UnitStatus] | None, strawberry.argument(description="Only units in these states.")
+        ] = None,
         first: Annotated[int, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[WholesaleUnit]:
         qs = consignment.my_units(viewer(info).id, [s.value for s in statuses] if statuses else None)
         return to_connection(await query(paginate(qs, first, after)))
 
-    @strawberry.field(description="My consignments in progress with their live queue positions (CON-6).", extensions=login_required())
+    @strawberry.field(
+        description="My consignments in progress with their live queue positions (CON-6).", extensions=login_required()
+    )
     async def my_queue_positions(
-        self, info: Info,
-        product_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this wholesale product's queue.")] = None,
+        self,
+        info: Info,
+        product_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this wholesale product's queue.")
+        ] = None,
     ) -> list[QueuePosition]:
         pid = parse_id(product_id, "productId") if product_id is not None else None
         found = await query(consignment.positions(viewer(info).id, pid))
@@ -81,56 +92,97 @@ class ConsignmentQueries:
 
     @strawberry.field(description="Snap-up sessions not yet over, soonest first (anyone may look).")
     async def snap_up_sessions(
-        self, product_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this wholesale product.")] = None,
+        self,
+        product_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this wholesale product.")
+        ] = None,
     ) -> list[SnapUpSession]:
         pid = parse_id(product_id, "productId") if product_id is not None else None
         return await snapup.open_sessions(pid).order_by("starts_at", "id").limit(50)
 
-    @strawberry.field(description="A wholesale product's consignment fee and reward in force.", extensions=requires("consignment.manage"))
-    async def consignment_policy(self, product_id: Annotated[strawberry.ID, strawberry.argument(description="The wholesale product.")]) -> ConsignmentPolicy:
+    @strawberry.field(
+        description="A wholesale product's consignment fee and reward in force.",
+        extensions=requires("consignment.manage"),
+    )
+    async def consignment_policy(
+        self, product_id: Annotated[strawberry.ID, strawberry.argument(description="The wholesale product.")]
+    ) -> ConsignmentPolicy:
         pid = parse_id(product_id, "productId")
         policy = await consignment.policy_for(pid)
-        return ConsignmentPolicy(product_id=strawberry.ID(str(pid)), fee_bp=policy.fee_bp,
-                                 reward_kind=RewardKind(policy.reward_kind), reward_value=policy.reward_value)
+        return ConsignmentPolicy(
+            product_id=strawberry.ID(str(pid)),
+            fee_bp=policy.fee_bp,
+            reward_kind=RewardKind(policy.reward_kind),
+            reward_value=policy.reward_value,
+        )
 
 
 @strawberry.type
 class ConsignmentMutations:
-    @strawberry.mutation(description="Consign wholesale units (挂售): they join the end of their product's queue.", extensions=login_required())
-    async def consign_units(self, info: Info, unit_ids: Annotated[list[strawberry.ID], strawberry.argument(description=UNIT_IDS)]) -> UnitsPayload:
+    @strawberry.mutation(
+        description="Consign wholesale units (挂售): they join the end of their product's queue.",
+        extensions=login_required(),
+    )
+    async def consign_units(
+        self, info: Info, unit_ids: Annotated[list[strawberry.ID], strawberry.argument(description=UNIT_IDS)]
+    ) -> UnitsPayload:
         async def run() -> dict:
             return {"units": await consignment.consign(viewer(info).id, _ids(unit_ids, "unitIds"))}
 
         return await mutate(UnitsPayload, run)
 
-    @strawberry.mutation(description="Consign some undecided units of one of my wholesale order lines.", extensions=login_required())
+    @strawberry.mutation(
+        description="Consign some undecided units of one of my wholesale order lines.", extensions=login_required()
+    )
     async def consign_from_order_line(
-        self, info: Info, line_id: Annotated[strawberry.ID, strawberry.argument(description="A wholesale order line of mine.")],
+        self,
+        info: Info,
+        line_id: Annotated[strawberry.ID, strawberry.argument(description="A wholesale order line of mine.")],
         quantity: Annotated[int, strawberry.argument(description="How many units.")],
     ) -> UnitsPayload:
         async def run() -> dict:
-            return {"units": await consignment.consign_from_line(viewer(info).id, parse_id(line_id, "lineId"), quantity)}
+            return {
+                "units": await consignment.consign_from_line(viewer(info).id, parse_id(line_id, "lineId"), quantity)
+            }
 
         return await mutate(UnitsPayload, run)
 
-    @strawberry.mutation(description="Keep undecided units for self-pickup: they are delivered with their order.", extensions=login_required())
-    async def keep_units_for_pickup(self, info: Info, unit_ids: Annotated[list[strawberry.ID], strawberry.argument(description=UNIT_IDS)]) -> UnitsPayload:
+    @strawberry.mutation(
+        description="Keep undecided units for self-pickup: they are delivered with their order.",
+        extensions=login_required(),
+    )
+    async def keep_units_for_pickup(
+        self, info: Info, unit_ids: Annotated[list[strawberry.ID], strawberry.argument(description=UNIT_IDS)]
+    ) -> UnitsPayload:
         async def run() -> dict:
             return {"units": await consignment.choose_pickup(viewer(info).id, _ids(unit_ids, "unitIds"))}
 
         return await mutate(UnitsPayload, run)
 
-    @strawberry.mutation(description="Take an unsold unit out of the queue; it becomes a self-pickup unit (CON-5).", extensions=login_required())
-    async def cancel_consignment(self, info: Info, unit_id: Annotated[strawberry.ID, strawberry.argument(description="The queued unit.")]) -> UnitsPayload:
+    @strawberry.mutation(
+        description="Take an unsold unit out of the queue; it becomes a self-pickup unit (CON-5).",
+        extensions=login_required(),
+    )
+    async def cancel_consignment(
+        self, info: Info, unit_id: Annotated[strawberry.ID, strawberry.argument(description="The queued unit.")]
+    ) -> UnitsPayload:
         async def run() -> dict:
             return {"units": [await consignment.cancel_consignment(viewer(info).id, parse_id(unit_id, "unitId"))]}
 
         return await mutate(UnitsPayload, run)
 
-    @strawberry.mutation(description="Take part in an open snap-up session with a voucher: win a unit (an order to pay) or receive coins.", extensions=login_required())
+    @strawberry.mutation(
+        description="Take part in an open snap-up session with a voucher: win a unit (an order to pay) or receive coins.",
+        extensions=login_required(),
+    )
     async def join_snap_up(
-        self, info: Info, session_id: Annotated[strawberry.ID, strawberry.argument(description="The session.")],
-        address_id: Annotated[strawberry.ID | None, strawberry.argument(description="Delivery address for a won unit; default: my default address.")] = None,
+        self,
+        info: Info,
+        session_id: Annotated[strawberry.ID, strawberry.argument(description="The session.")],
+        address_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Delivery address for a won unit; default: my default address."),
+        ] = None,
     ) -> SnapUpEntryPayload:
         async def run() -> dict:
             aid = parse_id(address_id, "addressId") if address_id is not None else None
@@ -138,25 +190,43 @@ class ConsignmentMutations:
 
         return await mutate(SnapUpEntryPayload, run)
 
-    @strawberry.mutation(description="Set a wholesale product's consignment fee and reward (consignment.manage).", extensions=requires("consignment.manage"))
+    @strawberry.mutation(
+        description="Set a wholesale product's consignment fee and reward (consignment.manage).",
+        extensions=requires("consignment.manage"),
+    )
     async def set_consignment_policy(
-        self, info: Info, product_id: Annotated[strawberry.ID, strawberry.argument(description="The wholesale product.")],
+        self,
+        info: Info,
+        product_id: Annotated[strawberry.ID, strawberry.argument(description="The wholesale product.")],
         fee_bp: Annotated[int, strawberry.argument(description="Fee, basis points of the sale price (0-10000).")],
         reward_kind: Annotated[RewardKind, strawberry.argument(description="Fixed or percentage reward.")],
-        reward_value: Annotated[int, strawberry.argument(description="Fen per unit (FIXED) or basis points (PERCENT).")],
+        reward_value: Annotated[
+            int, strawberry.argument(description="Fen per unit (FIXED) or basis points (PERCENT).")
+        ],
     ) -> ConsignmentPolicyPayload:
         async def run() -> dict:
-            row = await consignment.set_policy(viewer(info).id, parse_id(product_id, "productId"),
-                                               Policy(fee_bp, reward_kind.value, reward_value))
+            row = await consignment.set_policy(
+                viewer(info).id, parse_id(product_id, "productId"), Policy(fee_bp, reward_kind.value, reward_value)
+            )
             return {"policy": policy_view(row)}
 
         return await mutate(ConsignmentPolicyPayload, run)
 
-    @strawberry.mutation(description="Schedule a wholesale snap-up session (consignment.manage).", extensions=requires("consignment.manage"))
-    async def create_snap_up_session(self, info: Info, input: Annotated[SnapUpSessionInput, strawberry.argument(description="The session.")]) -> SnapUpSessionPayload:
+    @strawberry.mutation(
+        description="Schedule a wholesale snap-up session (consignment.manage).",
+        extensions=requires("consignment.manage"),
+    )
+    async def create_snap_up_session(
+        self, info: Info, input: Annotated[SnapUpSessionInput, strawberry.argument(description="The session.")]
+    ) -> SnapUpSessionPayload:
         async def run() -> dict:
-            data = snapup.SessionData(sku_id=parse_id(input.sku_id, "skuId"), starts_at=input.starts_at, ends_at=input.ends_at,
-                                      units=input.units, consolation_coins=input.consolation_coins)
+            data = snapup.SessionData(
+                sku_id=parse_id(input.sku_id, "skuId"),
+                starts_at=input.starts_at,
+                ends_at=input.ends_at,
+                units=input.units,
+                consolation_coins=input.consolation_coins,
+            )
             return {"session": await snapup.create_session(viewer(info).id, data)}
 
         return await mutate(SnapUpSessionPayload, run)

@@ -28,4 +28,6 @@ class ConsignmentStatsQueries:
         to: Annotated[date, strawberry.argument(description="Last day, inclusive (today at the latest).")],
     ) -> ConsignmentStats:
         found = await query(consignment_stats.report(period.value, from_, to))
-        return ConsignmentStats(period=period, start=from_, end=to, buckets=[ConsignmentStatsBucket.from_bucket(b) for b in found])
+        return ConsignmentStats(
+            period=period, start=from_, end=to, buckets=[ConsignmentStatsBucket.from_bucket(b) for b in found]
+        )

@@ -29,7 +29,9 @@ class ContentQueries:
     async def recommended_merchants(self, placement: str = "HOME") -> list[Merchant]:
         return await content.recommended_merchants(placement)
 
-    @strawberry.field(description="All banners, including scheduled and switched-off ones.", extensions=requires("catalog.manage"))
+    @strawberry.field(
+        description="All banners, including scheduled and switched-off ones.", extensions=requires("catalog.manage")
+    )
     async def admin_banners(self, placement: str | None = None) -> list[Banner]:
         return await content.all_banners(placement)
 
@@ -62,7 +64,9 @@ class ContentMutations:
         description="Set the recommended products or merchants of a placement, in display order (replaces the list).",
         extensions=requires("catalog.manage"),
     )
-    async def set_recommendations(self, placement: str, kind: str, target_ids: list[strawberry.ID]) -> RecommendationsPayload:
+    async def set_recommendations(
+        self, placement: str, kind: str, target_ids: list[strawberry.ID]
+    ) -> RecommendationsPayload:
         async def run() -> dict:
             rows = await content.set_recommendations(placement, kind, [parse_id(t, "targetIds") for t in target_ids])
             return {"target_ids": [strawberry.ID(str(r.target_id)) for r in rows]}

@@ -48,23 +48,37 @@ async def _with_names(rows) -> list[DistributorApplication]:
 
 @strawberry.type
 class DistributorCentreQueries:
-    @strawberry.field(description="How users become distributors (distribution.manage).", extensions=requires("distribution.manage"))
+    @strawberry.field(
+        description="How users become distributors (distribution.manage).", extensions=requires("distribution.manage")
+    )
     async def distributor_settings(self) -> DistributorSettings:
         return DistributorSettings.from_rules(await distributors.current_rules())
 
-    @strawberry.field(description="Whether I am a distributor, my latest application, and what I still lack (THRESHOLD).",
-                      extensions=login_required())
+    @strawberry.field(
+        description="Whether I am a distributor, my latest application, and what I still lack (THRESHOLD).",
+        extensions=login_required(),
+    )
     async def my_distributor_status(self, info: Info) -> DistributorStatus:
         s = await distributors.my_status(viewer(info).id)
         application = DistributorApplication.from_row(s.application, viewer(info).nickname) if s.application else None
-        return DistributorStatus(mode=DistributorMode(s.mode), is_distributor=s.is_distributor, application=application,
-                                 spent=Money.from_fen(s.spending.spent), paid_orders=s.spending.paid_orders, missing=s.missing)
+        return DistributorStatus(
+            mode=DistributorMode(s.mode),
+            is_distributor=s.is_distributor,
+            application=application,
+            spent=Money.from_fen(s.spending.spent),
+            paid_orders=s.spending.paid_orders,
+            missing=s.missing,
+        )
 
-    @strawberry.field(description="The distributor review queue, newest first (distribution.manage).",
-                      extensions=requires("distribution.manage"))
+    @strawberry.field(
+        description="The distributor review queue, newest first (distribution.manage).",
+        extensions=requires("distribution.manage"),
+    )
     async def distributor_applications(
         self,
-        status: Annotated[DistributorApplicationStatus | None, strawberry.argument(description="Only applications in this state.")] = None,
+        status: Annotated[
+            DistributorApplicationStatus | None, strawberry.argument(description="Only applications in this state.")
+        ] = None,
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[DistributorApplication]:
@@ -72,21 +86,28 @@ class DistributorCentreQueries:
         converted = {int(a.id): a for a in await _with_names(page.items)}
         return to_connection(page, lambda row: converted[row.id])
 
-    @strawberry.field(description="Number of distributor applications waiting for review (distribution.manage).",
-                      extensions=requires("distribution.manage"))
+    @strawberry.field(
+        description="Number of distributor applications waiting for review (distribution.manage).",
+        extensions=requires("distribution.manage"),
+    )
     async def pending_distributor_applications(self) -> int:
         return await distributors.pending_review_count()
 
-    @strawberry.field(description="My team's size per level (distributors; NOT_A_DISTRIBUTOR otherwise).", extensions=login_required())
+    @strawberry.field(
+        description="My team's size per level (distributors; NOT_A_DISTRIBUTOR otherwise).", extensions=login_required()
+    )
     async def my_team_counts(self, info: Info) -> TeamCounts:
         await query(centre.require_distributor(viewer(info).id))
         counts = await centre.team_counts(viewer(info).id)
         return TeamCounts(level1=counts[1], level2=counts[2], level3=counts[3], total=sum(counts.values()))
 
-    @strawberry.field(description="My team members at one level, newest first: masked name, when they joined, their paid orders.",
-                      extensions=login_required())
+    @strawberry.field(
+        description="My team members at one level, newest first: masked name, when they joined, their paid orders.",
+        extensions=login_required(),
+    )
     async def my_team(
-        self, info: Info,
+        self,
+        info: Info,
         level: Annotated[int, strawberry.argument(description="1, 2 or 3.")] = 1,
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
@@ -95,31 +116,46 @@ class DistributorCentreQueries:
         page = await query(centre.team_page(viewer(info).id, level, first, after))
         return to_connection(page, TeamMember.from_member)
 
-    @strawberry.field(description="My team's orders and my commissions by day, week or month (INVALID_DATE_RANGE for a bad range).",
-                      extensions=login_required())
-    async def my_distributor_performance(self, info: Info, period: PERIOD, from_: FROM, to: TO) -> DistributorPerformance:
+    @strawberry.field(
+        description="My team's orders and my commissions by day, week or month (INVALID_DATE_RANGE for a bad range).",
+        extensions=login_required(),
+    )
+    async def my_distributor_performance(
+        self, info: Info, period: PERIOD, from_: FROM, to: TO
+    ) -> DistributorPerformance:
         await query(centre.require_distributor(viewer(info).id))
         rows = await query(centre.performance(viewer(info).id, period.value, from_, to))
-        return DistributorPerformance(period=period, buckets=[PerformanceBucket.from_row(r) for r in rows],
-                                      total=PerformanceBucket.from_row(centre.total(rows, centre.Performance)))
+        return DistributorPerformance(
+            period=period,
+            buckets=[PerformanceBucket.from_row(r) for r in rows],
+            total=PerformanceBucket.from_row(centre.total(rows, centre.Performance)),
+        )
 
-    @strawberry.field(description="My tracking link's clicks, sign-ups, buyers and conversion rates by day, week or month.",
-                      extensions=login_required())
+    @strawberry.field(
+        description="My tracking link's clicks, sign-ups, buyers and conversion rates by day, week or month.",
+        extensions=login_required(),
+    )
     async def my_promotion_stats(self, info: Info, period: PERIOD, from_: FROM, to: TO) -> PromotionStats:
         await query(centre.require_distributor(viewer(info).id))
         rows = await query(centre.promotion(viewer(info).id, period.value, from_, to))
-        return PromotionStats(period=period, buckets=[PromotionBucket.from_row(r) for r in rows],
-                              total=PromotionBucket.from_row(centre.total(rows, centre.Promotion)))
+        return PromotionStats(
+            period=period,
+            buckets=[PromotionBucket.from_row(r) for r in rows],
+            total=PromotionBucket.from_row(centre.total(rows, centre.Promotion)),
+        )
 
     @strawberry.field(description="My invite link (a tracking link) and its QR code.", extensions=login_required())
     async def my_invite_link(self, info: Info) -> InviteLink:
         await query(centre.require_distributor(viewer(info).id))
         return InviteLink.from_invite(centre.invite_for(viewer(info)))
 
-    @strawberry.field(description="Top distributors of the day, week or month containing `on` (default today), names masked.",
-                      extensions=login_required())
+    @strawberry.field(
+        description="Top distributors of the day, week or month containing `on` (default today), names masked.",
+        extensions=login_required(),
+    )
     async def distributor_leaderboard(
-        self, info: Info,
+        self,
+        info: Info,
         by: Annotated[LeaderboardBy, strawberry.argument(description="COMMISSION or NEW_MEMBERS.")],
         period: PERIOD,
         on: Annotated[date | None, strawberry.argument(description="A day of the period; default today.")] = None,
@@ -127,17 +163,32 @@ class DistributorCentreQueries:
     ) -> Leaderboard:
         first, last, entries = await query(leaderboard.leaderboard(by.value, period.value, on, limit))
         me = viewer(info).id
-        return Leaderboard(by=by, period=period, start=first, end=last, entries=[
-            LeaderboardEntry(rank=e.rank, masked_name=e.masked_name, value=e.value, is_me=e.user_id == me,
-                             amount=Money.from_fen(e.value) if by == LeaderboardBy.COMMISSION else None)
-            for e in entries])
+        return Leaderboard(
+            by=by,
+            period=period,
+            start=first,
+            end=last,
+            entries=[
+                LeaderboardEntry(
+                    rank=e.rank,
+                    masked_name=e.masked_name,
+                    value=e.value,
+                    is_me=e.user_id == me,
+                    amount=Money.from_fen(e.value) if by == LeaderboardBy.COMMISSION else None,
+                )
+                for e in entries
+            ],
+        )
 
 
 @strawberry.type
 class DistributorCentreMutations:
-    @strawberry.mutation(description="Apply to become a distributor. THRESHOLD: accepted at once or refused with "
-                         "DISTRIBUTOR_THRESHOLD_NOT_MET; APPROVAL: waits for review. ALREADY_DISTRIBUTOR (also in AUTO mode), "
-                         "DISTRIBUTOR_APPLICATION_PENDING.", extensions=login_required())
+    @strawberry.mutation(
+        description="Apply to become a distributor. THRESHOLD: accepted at once or refused with "
+        "DISTRIBUTOR_THRESHOLD_NOT_MET; APPROVAL: waits for review. ALREADY_DISTRIBUTOR (also in AUTO mode), "
+        "DISTRIBUTOR_APPLICATION_PENDING.",
+        extensions=login_required(),
+    )
     async def apply_for_distributor(self, info: Info) -> DistributorApplicationPayload:
         async def run() -> dict:
             row = await distributors.apply(viewer(info).id)
@@ -145,30 +196,44 @@ class DistributorCentreMutations:
 
         return await mutate(DistributorApplicationPayload, run)
 
-    @strawberry.mutation(description="Approve (grants the distributor role) or reject (reason required) a pending application "
-                         "(distribution.manage; recorded on the application).", extensions=requires("distribution.manage"))
+    @strawberry.mutation(
+        description="Approve (grants the distributor role) or reject (reason required) a pending application "
+        "(distribution.manage; recorded on the application).",
+        extensions=requires("distribution.manage"),
+    )
     async def review_distributor_application(
-        self, info: Info,
+        self,
+        info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The application.")],
         approve: Annotated[bool, strawberry.argument(description="True to approve, false to reject.")],
         reason: Annotated[str, strawberry.argument(description="Why (1-256 characters; required to reject).")] = "",
     ) -> DistributorApplicationPayload:
         async def run() -> dict:
-            row = await distributors.review(await info.context.grants(), viewer(info).id, parse_id(id, "id"),
-                                            approve=approve, reason=reason)
+            row = await distributors.review(
+                await info.context.grants(), viewer(info).id, parse_id(id, "id"), approve=approve, reason=reason
+            )
             return {"application": (await _with_names([row]))[0]}
 
         return await mutate(DistributorApplicationPayload, run)
 
-    @strawberry.mutation(description="Set how users become distributors (distribution.manage; audited).",
-                         extensions=requires("distribution.manage"))
+    @strawberry.mutation(
+        description="Set how users become distributors (distribution.manage; audited).",
+        extensions=requires("distribution.manage"),
+    )
     async def update_distributor_settings(
-        self, info: Info, input: Annotated[DistributorSettingsInput, strawberry.argument(description="The new settings.")]
+        self,
+        info: Info,
+        input: Annotated[DistributorSettingsInput, strawberry.argument(description="The new settings.")],
     ) -> DistributorSettingsPayload:
         async def run() -> dict:
             rules = await distributors.update_settings(
-                await info.context.grants(), viewer(info).id, mode=input.mode.value, min_spent=input.min_spent_fen,
-                min_paid_orders=input.min_paid_orders, match=input.match.value)
+                await info.context.grants(),
+                viewer(info).id,
+                mode=input.mode.value,
+                min_spent=input.min_spent_fen,
+                min_paid_orders=input.min_paid_orders,
+                match=input.match.value,
+            )
             return {"settings": DistributorSettings.from_rules(rules)}
 
         return await mutate(DistributorSettingsPayload, run)

@@ -20,7 +20,9 @@ def _client_ip(request: Request) -> str:
 async def track(request: Request) -> Response:
     """GET /r/{code}: record the click (hashed IP + user agent) and 302 to the storefront's
     sign-up with the code; an unknown code is 404 and records nothing."""
-    target = await centre.record_click(request.path_params["code"], _client_ip(request), request.headers.get("user-agent", ""))
+    target = await centre.record_click(
+        request.path_params["code"], _client_ip(request), request.headers.get("user-agent", "")
+    )
     if target is None:
         return PlainTextResponse("No such invite code.", status_code=404)
     return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})

@@ -35,7 +35,9 @@ async def _authorize(request: Request) -> Response | None:
     await context.authenticate(request.headers.get("authorization"))
     if context.viewer is None:
         reason = context.auth_error
-        return _refuse(reason.code if reason else ErrorCode.UNAUTHENTICATED, reason.message if reason else "Sign in first.", 401)
+        return _refuse(
+            reason.code if reason else ErrorCode.UNAUTHENTICATED, reason.message if reason else "Sign in first.", 401
+        )
     if not (await context.grants()).has(PERMISSION):
         return _refuse(ErrorCode.FORBIDDEN, f"This needs the {PERMISSION} permission.", 403)
     return None
@@ -54,8 +56,11 @@ def _date(request: Request, name: str, required: bool) -> date | None:
 
 
 def _csv(body, filename: str) -> StreamingResponse:
-    return StreamingResponse(body, media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return StreamingResponse(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 async def journal(request: Request) -> Response:
@@ -80,7 +85,9 @@ async def report(request: Request) -> Response:
         return _refuse(ErrorCode.NOT_FOUND, "No such report.", 404, "name")
     try:
         period = (request.query_params.get("period") or "DAY").upper()
-        body = await csv_export.report_csv(REPORT_NAMES[name], period, _date(request, "from", True), _date(request, "to", True))
+        body = await csv_export.report_csv(
+            REPORT_NAMES[name], period, _date(request, "from", True), _date(request, "to", True)
+        )
     except DomainError as exc:
         return _refuse(exc.code, exc.message, 400, exc.field)
     return _csv(body, f"{name}.csv")

@@ -19,29 +19,39 @@ class FranchiseQueries:
     async def my_store_membership(self, info: Info) -> StoreMembership | None:
         return await franchise.my_membership(viewer(info).id)
 
-    @strawberry.field(description="The stores I am franchisee of: invite codes and member counts.", extensions=login_required())
+    @strawberry.field(
+        description="The stores I am franchisee of: invite codes and member counts.", extensions=login_required()
+    )
     async def my_franchise_stores(self, info: Info) -> list[StoreFranchise]:
         return await franchise.my_stores(viewer(info).id)
 
 
 @strawberry.type
 class FranchiseMutations:
-    @strawberry.mutation(description="Name (or replace) a store's franchisee: franchise.manage, or the owner of the store's "
-                         "merchant. Audited.", extensions=login_required())
+    @strawberry.mutation(
+        description="Name (or replace) a store's franchisee: franchise.manage, or the owner of the store's "
+        "merchant. Audited.",
+        extensions=login_required(),
+    )
     async def set_store_franchisee(
-        self, info: Info,
+        self,
+        info: Info,
         store_id: Annotated[strawberry.ID, strawberry.argument(description="The store.")],
         user_id: Annotated[strawberry.ID, strawberry.argument(description="The user who earns for the store.")],
     ) -> StoreFranchisePayload:
         async def run() -> dict:
-            row = await franchise.set_franchisee(await info.context.grants(), viewer(info).id, parse_id(store_id, "storeId"),
-                                                 parse_id(user_id, "userId"))
+            row = await franchise.set_franchisee(
+                await info.context.grants(), viewer(info).id, parse_id(store_id, "storeId"), parse_id(user_id, "userId")
+            )
             return {"franchise": row}
 
         return await mutate(StoreFranchisePayload, run)
 
-    @strawberry.mutation(description="Bind me to a franchise store by its invite code (one store per user, for good): "
-                         "STORE_CODE_INVALID for an unknown code, STORE_ALREADY_BOUND the second time.", extensions=login_required())
+    @strawberry.mutation(
+        description="Bind me to a franchise store by its invite code (one store per user, for good): "
+        "STORE_CODE_INVALID for an unknown code, STORE_ALREADY_BOUND the second time.",
+        extensions=login_required(),
+    )
     async def bind_store(
         self, info: Info, code: Annotated[str, strawberry.argument(description="The store's invite code.")]
     ) -> StoreMembershipPayload:

@@ -32,8 +32,9 @@ async def _grade(grade) -> Grade:
 
 @strawberry.type
 class GradeQueries:
-    @strawberry.field(description="My member grade, my figures and what is missing for the next grade.",
-                      extensions=login_required())
+    @strawberry.field(
+        description="My member grade, my figures and what is missing for the next grade.", extensions=login_required()
+    )
     async def my_grade(self, info: Info) -> MemberGrade:
         user_id = viewer(info).id
         mine = await grades.my_grade(user_id)
@@ -42,28 +43,41 @@ class GradeQueries:
             grade=mine.grade.code if mine.grade else (await grades.grade_of(user_id) or None),
             current=Grade.of(mine.grade, rules[mine.grade.id]) if mine.grade else None,
             next=Grade.of(mine.next_grade, rules[mine.next_grade.id]) if mine.next_grade else None,
-            progress=[GradeRuleProgress(rule_id=strawberry.ID(str(p.rule_id)), met=p.met,
-                                        requirements=[GradeRequirement.of(r) for r in p.requirements]) for p in mine.progress],
-            own_sales=Money.from_fen(mine.metrics.own_sales), team_sales=Money.from_fen(mine.metrics.team_sales),
-            direct_members=mine.metrics.direct_members, team_members=mine.metrics.team_members,
+            progress=[
+                GradeRuleProgress(
+                    rule_id=strawberry.ID(str(p.rule_id)),
+                    met=p.met,
+                    requirements=[GradeRequirement.of(r) for r in p.requirements],
+                )
+                for p in mine.progress
+            ],
+            own_sales=Money.from_fen(mine.metrics.own_sales),
+            team_sales=Money.from_fen(mine.metrics.team_sales),
+            direct_members=mine.metrics.direct_members,
+            team_members=mine.metrics.team_members,
             history=await grades.history(user_id).order_by("-id").limit(50),
         )
 
     @strawberry.field(description="My grade changes, newest first.", extensions=login_required())
     async def grade_history(
-        self, info: Info,
+        self,
+        info: Info,
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[GradeChange]:
         return to_connection(await query(paginate(grades.history(viewer(info).id), first, after)))
 
-    @strawberry.field(description="The grade ladder, lowest rank first, with the upgrade rules.", extensions=login_required())
+    @strawberry.field(
+        description="The grade ladder, lowest rank first, with the upgrade rules.", extensions=login_required()
+    )
     async def grades(self) -> list[Grade]:
         ladder = await grades.ladder()
         rules = await grades.rules_of([g.id for g in ladder])
         return [Grade.of(g, rules[g.id]) for g in ladder]
 
-    @strawberry.field(description="A user's grade changes, newest first (grades.manage).", extensions=requires("grades.manage"))
+    @strawberry.field(
+        description="A user's grade changes, newest first (grades.manage).", extensions=requires("grades.manage")
+    )
     async def user_grade_history(
         self,
         user_id: Annotated[strawberry.ID, strawberry.argument(description="The user.")],
@@ -78,8 +92,10 @@ class GradeQueries:
 
 @strawberry.type
 class GradeMutations:
-    @strawberry.mutation(description="Add a grade to the ladder with its upgrade rules (grades.manage).",
-                         extensions=requires("grades.manage"))
+    @strawberry.mutation(
+        description="Add a grade to the ladder with its upgrade rules (grades.manage).",
+        extensions=requires("grades.manage"),
+    )
     async def create_grade(
         self, info: Info, input: Annotated[GradeInput, strawberry.argument(description="The grade.")]
     ) -> GradePayload:
@@ -88,10 +104,14 @@ class GradeMutations:
 
         return await mutate(GradePayload, run)
 
-    @strawberry.mutation(description="Edit a grade and replace its upgrade rules; the code of a grade in use is kept "
-                         "(grades.manage).", extensions=requires("grades.manage"))
+    @strawberry.mutation(
+        description="Edit a grade and replace its upgrade rules; the code of a grade in use is kept (grades.manage).",
+        extensions=requires("grades.manage"),
+    )
     async def update_grade(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The grade.")],
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The grade.")],
         input: Annotated[GradeInput, strawberry.argument(description="The grade as it should be.")],
     ) -> GradePayload:
         async def run() -> dict:
@@ -100,8 +120,10 @@ class GradeMutations:
 
         return await mutate(GradePayload, run)
 
-    @strawberry.mutation(description="Remove a grade nobody holds and nothing names (grades.manage).",
-                         extensions=requires("grades.manage"))
+    @strawberry.mutation(
+        description="Remove a grade nobody holds and nothing names (grades.manage).",
+        extensions=requires("grades.manage"),
+    )
     async def delete_grade(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The grade.")]
     ) -> DeleteGradePayload:
@@ -111,16 +133,21 @@ class GradeMutations:
 
         return await mutate(DeleteGradePayload, run)
 
-    @strawberry.mutation(description="Set a user's grade (up or down) with a reason; recorded as an ADMIN change "
-                         "(grades.manage).", extensions=requires("grades.manage"))
+    @strawberry.mutation(
+        description="Set a user's grade (up or down) with a reason; recorded as an ADMIN change (grades.manage).",
+        extensions=requires("grades.manage"),
+    )
     async def set_user_grade(
-        self, info: Info, user_id: Annotated[strawberry.ID, strawberry.argument(description="The user.")],
+        self,
+        info: Info,
+        user_id: Annotated[strawberry.ID, strawberry.argument(description="The user.")],
         grade: Annotated[str, strawberry.argument(description="Grade code, e.g. V2.")],
         reason: Annotated[str, strawberry.argument(description="Why (1-256 characters), kept in the history.")],
     ) -> SetUserGradePayload:
         async def run() -> dict:
-            code = await grades.admin_set_grade(await info.context.grants(), viewer(info).id, parse_id(user_id, "userId"),
-                                                grade, reason)
+            code = await grades.admin_set_grade(
+                await info.context.grants(), viewer(info).id, parse_id(user_id, "userId"), grade, reason
+            )
             return {"grade": code}
 
         return await mutate(SetUserGradePayload, run)

@@ -14,7 +14,9 @@ from services.accounts import identity
 
 @strawberry.type
 class IdentityQueries:
-    @strawberry.field(description="The signed-in user's real-name verification, null until submitted.", extensions=login_required())
+    @strawberry.field(
+        description="The signed-in user's real-name verification, null until submitted.", extensions=login_required()
+    )
     async def my_identity(self, info: Info) -> Identity | None:
         return await identity.get_identity(viewer(info).id)
 

@@ -1,6 +1,5 @@
 """Merchants: application, review, settings, commission rates and staff (MER-1, MER-3)."""
 
-
 from typing import Annotated
 
 import strawberry
@@ -34,7 +33,9 @@ def _id_or_none(value: strawberry.ID) -> int | None:
 @strawberry.type
 class MerchantQueries:
     @strawberry.field(description="An active merchant's public page; null when there is no such active merchant.")
-    async def merchant(self, id: Annotated[strawberry.ID, strawberry.argument(description="Merchant id.")]) -> Merchant | None:
+    async def merchant(
+        self, id: Annotated[strawberry.ID, strawberry.argument(description="Merchant id.")]
+    ) -> Merchant | None:
         merchant_id = _id_or_none(id)
         return await merchants.public_merchant(merchant_id) if merchant_id else None
 
@@ -43,25 +44,39 @@ class MerchantQueries:
         "merchant.settings, and administrators. FORBIDDEN for anyone else.",
         extensions=login_required(),
     )
-    async def managed_merchant(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Merchant id.")]) -> ManagedMerchant | None:
+    async def managed_merchant(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Merchant id.")]
+    ) -> ManagedMerchant | None:
         merchant_id = _id_or_none(id)
         if merchant_id is None:
             return None
         return await query(merchants.managed_merchant(await info.context.grants(), merchant_id))
 
-    @strawberry.field(description="Merchants the signed-in user owns or works for, with the permissions held there.", extensions=login_required())
+    @strawberry.field(
+        description="Merchants the signed-in user owns or works for, with the permissions held there.",
+        extensions=login_required(),
+    )
     async def my_merchants(self, info: Info) -> list[MerchantMembership]:
         return [
-            MerchantMembership(merchant=row.merchant, status=row.merchant.status, role=row.role, permissions=row.permissions)
+            MerchantMembership(
+                merchant=row.merchant, status=row.merchant.status, role=row.role, permissions=row.permissions
+            )
             for row in await merchants.memberships(viewer(info).id)
         ]
 
-    @strawberry.field(description="Merchant applications and merchants for review, newest first.", extensions=requires("merchant.manage"))
+    @strawberry.field(
+        description="Merchant applications and merchants for review, newest first.",
+        extensions=requires("merchant.manage"),
+    )
     async def merchant_applications(
         self,
-        status: Annotated[MerchantStatus | None, strawberry.argument(description="Only merchants in this status (e.g. PENDING).")] = None,
+        status: Annotated[
+            MerchantStatus | None, strawberry.argument(description="Only merchants in this status (e.g. PENDING).")
+        ] = None,
         first: Annotated[int, strawberry.argument(description="Page size (at most the page-size cap).")] = 20,
-        after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page's endCursor.")] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor from the previous page's endCursor.")
+        ] = None,
     ) -> Connection[ManagedMerchant]:
         page = await query(paginate(merchants.applications(status.value if status else None), first, after))
         return to_connection(page)
@@ -69,17 +84,25 @@ class MerchantQueries:
 
 def _application(data: MerchantApplicationInput) -> merchants.Application:
     return merchants.Application(
-        name=data.name, legal_name=data.legal_name, business_license_no=data.business_license_no,
-        contact_name=data.contact_name, contact_phone=data.contact_phone, description=data.description,
+        name=data.name,
+        legal_name=data.legal_name,
+        business_license_no=data.business_license_no,
+        contact_name=data.contact_name,
+        contact_phone=data.contact_phone,
+        description=data.description,
         logo_url=data.logo_url,
     )
 
 
 def _settings(data: MerchantSettingsInput) -> merchants.SettingsChange:
     return merchants.SettingsChange(
-        description=data.description, logo_url=data.logo_url, contact_name=data.contact_name,
-        contact_phone=data.contact_phone, shipping_fee=data.shipping_fee_fen,
-        free_shipping_threshold=data.free_shipping_threshold_fen, low_stock_threshold=data.low_stock_threshold,
+        description=data.description,
+        logo_url=data.logo_url,
+        contact_name=data.contact_name,
+        contact_phone=data.contact_phone,
+        shipping_fee=data.shipping_fee_fen,
+        free_shipping_threshold=data.free_shipping_threshold_fen,
+        low_stock_threshold=data.low_stock_threshold,
         auto_delist_at_zero=data.auto_delist_at_zero,
     )
 
@@ -103,37 +126,57 @@ class MerchantMutations:
         extensions=login_required(),
     )
     async def apply_for_merchant(
-        self, info: Info, input: Annotated[MerchantApplicationInput, strawberry.argument(description="Business details.")]
+        self,
+        info: Info,
+        input: Annotated[MerchantApplicationInput, strawberry.argument(description="Business details.")],
     ) -> MerchantPayload:
         async def run() -> dict:
             return {"merchant": await merchants.apply(viewer(info), _application(input))}
 
         return await mutate(MerchantPayload, run)
 
-    @strawberry.mutation(description="Approve a pending application: PENDING -> ACTIVE.", extensions=requires("merchant.manage"))
+    @strawberry.mutation(
+        description="Approve a pending application: PENDING -> ACTIVE.", extensions=requires("merchant.manage")
+    )
     async def approve_merchant(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
         reason: Annotated[str, strawberry.argument(description="Optional note, kept in the review history.")] = "",
     ) -> MerchantPayload:
         return await _review(info, id, "APPROVE", reason)
 
-    @strawberry.mutation(description="Reject a pending application with a reason: PENDING -> REJECTED.", extensions=requires("merchant.manage"))
+    @strawberry.mutation(
+        description="Reject a pending application with a reason: PENDING -> REJECTED.",
+        extensions=requires("merchant.manage"),
+    )
     async def reject_merchant(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
         reason: Annotated[str, strawberry.argument(description="Why, shown to the applicant (required).")],
     ) -> MerchantPayload:
         return await _review(info, id, "REJECT", reason)
 
-    @strawberry.mutation(description="Suspend an active merchant with a reason: ACTIVE -> SUSPENDED.", extensions=requires("merchant.manage"))
+    @strawberry.mutation(
+        description="Suspend an active merchant with a reason: ACTIVE -> SUSPENDED.",
+        extensions=requires("merchant.manage"),
+    )
     async def suspend_merchant(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
         reason: Annotated[str, strawberry.argument(description="Why, shown to the merchant (required).")],
     ) -> MerchantPayload:
         return await _review(info, id, "SUSPEND", reason)
 
-    @strawberry.mutation(description="Reinstate a suspended merchant: SUSPENDED -> ACTIVE.", extensions=requires("merchant.manage"))
+    @strawberry.mutation(
+        description="Reinstate a suspended merchant: SUSPENDED -> ACTIVE.", extensions=requires("merchant.manage")
+    )
     async def reinstate_merchant(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
         reason: Annotated[str, strawberry.argument(description="Optional note, kept in the review history.")] = "",
     ) -> MerchantPayload:
         return await _review(info, id, "REINSTATE", reason)
@@ -143,18 +186,28 @@ class MerchantMutations:
         extensions=login_required(),
     )
     async def update_merchant_settings(
-        self, info: Info, merchant_id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
+        self,
+        info: Info,
+        merchant_id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
         input: Annotated[MerchantSettingsInput, strawberry.argument(description="The settings to change.")],
     ) -> MerchantPayload:
         async def run() -> dict:
             grants = await info.context.grants()
-            return {"merchant": await merchants.update_settings(grants, parse_id(merchant_id, "merchantId"), _settings(input))}
+            return {
+                "merchant": await merchants.update_settings(
+                    grants, parse_id(merchant_id, "merchantId"), _settings(input)
+                )
+            }
 
         return await mutate(MerchantPayload, run)
 
-    @strawberry.mutation(description="Set a merchant's platform commission rate (basis points, 0-10000).", extensions=requires("merchant.manage"))
+    @strawberry.mutation(
+        description="Set a merchant's platform commission rate (basis points, 0-10000).",
+        extensions=requires("merchant.manage"),
+    )
     async def set_merchant_commission_rate(
-        self, merchant_id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
+        self,
+        merchant_id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
         rate_bp: Annotated[int, strawberry.argument(description="Basis points of the goods amount: 500 = 5 %.")],
     ) -> MerchantPayload:
         async def run() -> dict:
@@ -167,9 +220,12 @@ class MerchantMutations:
         extensions=requires("merchant.manage"),
     )
     async def set_merchant_category_rate(
-        self, merchant_id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
+        self,
+        merchant_id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
         category_id: Annotated[strawberry.ID, strawberry.argument(description="The category.")],
-        rate_bp: Annotated[int | None, strawberry.argument(description="Basis points (0-10000); null removes the override.")] = None,
+        rate_bp: Annotated[
+            int | None, strawberry.argument(description="Basis points (0-10000); null removes the override.")
+        ] = None,
     ) -> MerchantPayload:
         async def run() -> dict:
             merchant = await merchants.set_category_rate(
@@ -184,29 +240,46 @@ class MerchantMutations:
         extensions=login_required(),
     )
     async def add_merchant_staff(
-        self, info: Info, merchant_id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
+        self,
+        info: Info,
+        merchant_id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
         permissions: Annotated[list[str], strawberry.argument(description=PERMISSIONS_HELP)],
-        user_id: Annotated[strawberry.ID | None, strawberry.argument(description="The user to add (or give `phone`).")] = None,
-        phone: Annotated[str | None, strawberry.argument(description="Phone number of the user to add (or give `userId`).")] = None,
+        user_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="The user to add (or give `phone`).")
+        ] = None,
+        phone: Annotated[
+            str | None, strawberry.argument(description="Phone number of the user to add (or give `userId`).")
+        ] = None,
     ) -> MerchantStaffPayload:
         async def run() -> dict:
             staff = await merchants.add_staff(
-                await info.context.grants(), viewer(info).id, parse_id(merchant_id, "merchantId"),
-                user_id=parse_id(user_id, "userId") if user_id is not None else None, phone=phone, permissions=permissions,
+                await info.context.grants(),
+                viewer(info).id,
+                parse_id(merchant_id, "merchantId"),
+                user_id=parse_id(user_id, "userId") if user_id is not None else None,
+                phone=phone,
+                permissions=permissions,
             )
             return {"staff": staff}
 
         return await mutate(MerchantStaffPayload, run)
 
-    @strawberry.mutation(description="Replace a staff member's merchant permissions. Needs merchant.staff.", extensions=login_required())
+    @strawberry.mutation(
+        description="Replace a staff member's merchant permissions. Needs merchant.staff.", extensions=login_required()
+    )
     async def update_merchant_staff(
-        self, info: Info, merchant_id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
+        self,
+        info: Info,
+        merchant_id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
         user_id: Annotated[strawberry.ID, strawberry.argument(description="The staff member.")],
         permissions: Annotated[list[str], strawberry.argument(description=PERMISSIONS_HELP)],
     ) -> MerchantStaffPayload:
         async def run() -> dict:
             staff = await merchants.set_staff_permissions(
-                await info.context.grants(), parse_id(merchant_id, "merchantId"), parse_id(user_id, "userId"), permissions
+                await info.context.grants(),
+                parse_id(merchant_id, "merchantId"),
+                parse_id(user_id, "userId"),
+                permissions,
             )
             return {"staff": staff}
 
@@ -214,11 +287,15 @@ class MerchantMutations:
 
     @strawberry.mutation(description="Remove a staff member. Needs merchant.staff.", extensions=login_required())
     async def remove_merchant_staff(
-        self, info: Info, merchant_id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
+        self,
+        info: Info,
+        merchant_id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
         user_id: Annotated[strawberry.ID, strawberry.argument(description="The staff member.")],
     ) -> OkPayload:
         async def run() -> dict:
-            await merchants.remove_staff(await info.context.grants(), parse_id(merchant_id, "merchantId"), parse_id(user_id, "userId"))
+            await merchants.remove_staff(
+                await info.context.grants(), parse_id(merchant_id, "merchantId"), parse_id(user_id, "userId")
+            )
             return {"ok": True}
 
         return await mutate(OkPayload, run)

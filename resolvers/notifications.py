@@ -31,7 +31,10 @@ class NotificationMutations:
 
         return await mutate(MarkReadPayload, run)
 
-    @strawberry.mutation(description="Send a message to a user's inbox (delivered live if they are connected).", extensions=requires("notification.send"))
+    @strawberry.mutation(
+        description="Send a message to a user's inbox (delivered live if they are connected).",
+        extensions=requires("notification.send"),
+    )
     async def send_notification(self, user_id: strawberry.ID, title: str, body: str = "") -> NotificationPayload:
         async def run() -> dict:
             note = await notifications.send_admin_message(parse_id(user_id, "userId"), title, body)

@@ -41,7 +41,9 @@ def _checkout_request(data: PlaceOrderInput) -> checkout.CheckoutRequest:
         idempotency_key=data.idempotency_key,
         items=items,
         address_id=parse_id(data.address_id, "addressId") if data.address_id is not None else None,
-        pickup_stores={parse_id(p.merchant_id, "pickupStores"): parse_id(p.store_id, "pickupStores") for p in data.pickup_stores},
+        pickup_stores={
+            parse_id(p.merchant_id, "pickupStores"): parse_id(p.store_id, "pickupStores") for p in data.pickup_stores
+        },
         note=data.note,
         invite_code=data.invite_code.strip(),
         consign_wholesale=data.consign_wholesale_units,
@@ -52,7 +54,8 @@ def _checkout_request(data: PlaceOrderInput) -> checkout.CheckoutRequest:
 class OrderQueries:
     @strawberry.field(description="The signed-in buyer's orders, newest first.", extensions=login_required())
     async def my_orders(
-        self, info: Info,
+        self,
+        info: Info,
         status: Annotated[OrderStatus | None, strawberry.argument(description="Only orders in this status.")] = None,
         first: Annotated[int, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
@@ -70,22 +73,30 @@ class OrderQueries:
 
         return await query(run())
 
-    @strawberry.field(description="A merchant's paid orders, newest first (its staff with merchant.orders).", extensions=login_required())
+    @strawberry.field(
+        description="A merchant's paid orders, newest first (its staff with merchant.orders).",
+        extensions=login_required(),
+    )
     async def merchant_orders(
-        self, info: Info,
+        self,
+        info: Info,
         merchant_id: Annotated[strawberry.ID, strawberry.argument(description="The merchant.")],
         status: Annotated[OrderStatus | None, strawberry.argument(description="Only orders in this status.")] = None,
         first: Annotated[int, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Order]:
         async def run():
-            qs = await orders.merchant_orders(await info.context.grants(), parse_id(merchant_id, "merchantId"), status.value if status else None)
+            qs = await orders.merchant_orders(
+                await info.context.grants(), parse_id(merchant_id, "merchantId"), status.value if status else None
+            )
             return to_connection(await paginate(qs, first, after))
 
         return await query(run())
 
     @strawberry.field(description="One of the signed-in buyer's payments.", extensions=login_required())
-    async def payment(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The payment.")]) -> Payment:
+    async def payment(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The payment.")]
+    ) -> Payment:
         return await query(payments.own_payment(viewer(info).id, parse_id(id)))
 
 
@@ -96,17 +107,23 @@ class OrderMutations:
         "Retrying with the same idempotency key returns the same orders.",
         extensions=login_required(),
     )
-    async def place_order(self, info: Info, input: Annotated[PlaceOrderInput, strawberry.argument(description="The checkout.")]) -> PlaceOrderPayload:
+    async def place_order(
+        self, info: Info, input: Annotated[PlaceOrderInput, strawberry.argument(description="The checkout.")]
+    ) -> PlaceOrderPayload:
         async def run() -> dict:
             placed = await checkout.place_order(viewer(info).id, _checkout_request(input))
             # RISK-2: where the orders came from (device id header, IP), after the checkout committed
-            await risk.record_origin(viewer(info).id, [o.id for o in placed.orders], info.context.device_id, info.context.client.ip)
+            await risk.record_origin(
+                viewer(info).id, [o.id for o in placed.orders], info.context.device_id, info.context.client.ip
+            )
             return {"payment": placed.payment, "orders": placed.orders}
 
         return await mutate(PlaceOrderPayload, run)
 
     @strawberry.mutation(description="Pay a checkout from the wallet balance (零钱).", extensions=login_required())
-    async def pay_with_wallet(self, info: Info, payment_id: Annotated[strawberry.ID, strawberry.argument(description="The payment.")]) -> PaymentPayload:
+    async def pay_with_wallet(
+        self, info: Info, payment_id: Annotated[strawberry.ID, strawberry.argument(description="The payment.")]
+    ) -> PaymentPayload:
         async def run() -> dict:
             return {"payment": await payments.pay_with_wallet(viewer(info).id, parse_id(payment_id, "paymentId"))}
 
@@ -116,7 +133,9 @@ class OrderMutations:
         description="Pay a checkout through the payment gateway: returns the charge the client pays; the order is paid when the gateway's callback arrives.",
         extensions=login_required(),
     )
-    async def start_gateway_payment(self, info: Info, payment_id: Annotated[strawberry.ID, strawberry.argument(description="The payment.")]) -> StartPaymentPayload:
+    async def start_gateway_payment(
+        self, info: Info, payment_id: Annotated[strawberry.ID, strawberry.argument(description="The payment.")]
+    ) -> StartPaymentPayload:
         async def run() -> dict:
             payment, charge = await payments.start_gateway_payment(viewer(info).id, parse_id(payment_id, "paymentId"))
             return {"payment": payment, "charge": GatewayCharge.from_charge(charge)}
@@ -128,7 +147,9 @@ class OrderMutations:
         "PAYMENT_METHOD_UNAVAILABLE with a real gateway.",
         extensions=login_required(),
     )
-    async def sandbox_pay(self, info: Info, trade_no: Annotated[str, strawberry.argument(description="The charge's trade number.")]) -> PaymentPayload:
+    async def sandbox_pay(
+        self, info: Info, trade_no: Annotated[str, strawberry.argument(description="The charge's trade number.")]
+    ) -> PaymentPayload:
         async def run() -> dict:
             return {"payment": await payments.sandbox_pay(viewer(info).id, trade_no)}
 
@@ -139,7 +160,9 @@ class OrderMutations:
         extensions=login_required(),
     )
     async def cancel_order(
-        self, info: Info, order_id: Annotated[strawberry.ID, strawberry.argument(description=ORDER_ID)],
+        self,
+        info: Info,
+        order_id: Annotated[strawberry.ID, strawberry.argument(description=ORDER_ID)],
         reason: Annotated[str, strawberry.argument(description="Why, optional.")] = "",
     ) -> CancelOrderPayload:
         async def run() -> dict:
@@ -147,15 +170,24 @@ class OrderMutations:
 
         return await mutate(CancelOrderPayload, run)
 
-    @strawberry.mutation(description="Ship a paid express order with carrier and tracking number (merchant.orders).", extensions=login_required())
+    @strawberry.mutation(
+        description="Ship a paid express order with carrier and tracking number (merchant.orders).",
+        extensions=login_required(),
+    )
     async def ship_order(
-        self, info: Info, order_id: Annotated[strawberry.ID, strawberry.argument(description=ORDER_ID)],
+        self,
+        info: Info,
+        order_id: Annotated[strawberry.ID, strawberry.argument(description=ORDER_ID)],
         carrier: Annotated[str, strawberry.argument(description="Carrier name, e.g. 顺丰.")],
-        tracking_no: Annotated[str, strawberry.argument(description="Tracking number: 4-64 letters, digits or dashes.")],
+        tracking_no: Annotated[
+            str, strawberry.argument(description="Tracking number: 4-64 letters, digits or dashes.")
+        ],
     ) -> OrderPayload:
         async def run() -> dict:
             grants = await info.context.grants()
-            return {"order": await orders.ship(grants, viewer(info).id, parse_id(order_id, "orderId"), carrier, tracking_no)}
+            return {
+                "order": await orders.ship(grants, viewer(info).id, parse_id(order_id, "orderId"), carrier, tracking_no)
+            }
 
         return await mutate(OrderPayload, run)
 
@@ -164,7 +196,9 @@ class OrderMutations:
         extensions=login_required(),
     )
     async def add_tracking_event(
-        self, info: Info, order_id: Annotated[strawberry.ID, strawberry.argument(description=ORDER_ID)],
+        self,
+        info: Info,
+        order_id: Annotated[strawberry.ID, strawberry.argument(description=ORDER_ID)],
         status: Annotated[TrackingStatus, strawberry.argument(description="Kind of event.")],
         description: Annotated[str, strawberry.argument(description="What happened, 1-256 characters.")],
         location: Annotated[str, strawberry.argument(description="Where, optional.")] = "",
@@ -172,31 +206,57 @@ class OrderMutations:
     ) -> OrderPayload:
         async def run() -> dict:
             order = await orders.add_tracking_event(
-                await info.context.grants(), viewer(info).id, parse_id(order_id, "orderId"), status.value, description, location, occurred_at
+                await info.context.grants(),
+                viewer(info).id,
+                parse_id(order_id, "orderId"),
+                status.value,
+                description,
+                location,
+                occurred_at,
             )
             return {"order": order}
 
         return await mutate(OrderPayload, run)
 
-    @strawberry.mutation(description="Tell the buyer a pickup order is ready at the store (store staff or merchant.orders).", extensions=login_required())
-    async def mark_ready_for_pickup(self, info: Info, order_id: Annotated[strawberry.ID, strawberry.argument(description=ORDER_ID)]) -> OrderPayload:
+    @strawberry.mutation(
+        description="Tell the buyer a pickup order is ready at the store (store staff or merchant.orders).",
+        extensions=login_required(),
+    )
+    async def mark_ready_for_pickup(
+        self, info: Info, order_id: Annotated[strawberry.ID, strawberry.argument(description=ORDER_ID)]
+    ) -> OrderPayload:
         async def run() -> dict:
-            return {"order": await orders.mark_ready_for_pickup(await info.context.grants(), viewer(info).id, parse_id(order_id, "orderId"))}
+            return {
+                "order": await orders.mark_ready_for_pickup(
+                    await info.context.grants(), viewer(info).id, parse_id(order_id, "orderId")
+                )
+            }
 
         return await mutate(OrderPayload, run)
 
-    @strawberry.mutation(description="Hand a pickup order over against the buyer's pickup code (staff of that store, or merchant.orders).", extensions=login_required())
+    @strawberry.mutation(
+        description="Hand a pickup order over against the buyer's pickup code (staff of that store, or merchant.orders).",
+        extensions=login_required(),
+    )
     async def verify_pickup(
-        self, info: Info, store_id: Annotated[strawberry.ID, strawberry.argument(description="The store.")],
+        self,
+        info: Info,
+        store_id: Annotated[strawberry.ID, strawberry.argument(description="The store.")],
         code: Annotated[str, strawberry.argument(description="The buyer's pickup code.")],
     ) -> OrderPayload:
         async def run() -> dict:
-            return {"order": await orders.verify_pickup(await info.context.grants(), viewer(info).id, parse_id(store_id, "storeId"), code)}
+            return {
+                "order": await orders.verify_pickup(
+                    await info.context.grants(), viewer(info).id, parse_id(store_id, "storeId"), code
+                )
+            }
 
         return await mutate(OrderPayload, run)
 
     @strawberry.mutation(description="The buyer confirms receipt: the order completes.", extensions=login_required())
-    async def confirm_receipt(self, info: Info, order_id: Annotated[strawberry.ID, strawberry.argument(description=ORDER_ID)]) -> OrderPayload:
+    async def confirm_receipt(
+        self, info: Info, order_id: Annotated[strawberry.ID, strawberry.argument(description=ORDER_ID)]
+    ) -> OrderPayload:
         async def run() -> dict:
             return {"order": await orders.confirm_receipt(viewer(info).id, parse_id(order_id, "orderId"))}
 

@@ -55,8 +55,13 @@ async def sandbox_page(request: Request) -> Response:
         trade = await SandboxTrade.get(id=trade.id)
     form = '<form method="post"><button>Pay</button></form>' if trade.status == "NOTPAY" else ""
     return HTMLResponse(
-        _PAGE.format(trade=html.escape(trade.trade_no), amount=fen_to_decimal_string(trade.amount),
-                     currency=html.escape(trade.currency), status=html.escape(trade.status), form=form)
+        _PAGE.format(
+            trade=html.escape(trade.trade_no),
+            amount=fen_to_decimal_string(trade.amount),
+            currency=html.escape(trade.currency),
+            status=html.escape(trade.status),
+            form=form,
+        )
     )
 
 

@@ -52,11 +52,17 @@ class RiskQueries:
     async def risk_rules(self) -> list[RiskRule]:
         return await risk.list_rules()
 
-    @strawberry.field(description="The review queue: risk cases newest first, by status (risk.manage).", extensions=requires(MANAGE))
+    @strawberry.field(
+        description="The review queue: risk cases newest first, by status (risk.manage).", extensions=requires(MANAGE)
+    )
     async def risk_cases(
         self,
-        status: Annotated[RiskCaseStatus | None, strawberry.argument(description="Only cases in this state (OPEN: the queue).")] = None,
-        subject_user_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only cases about this user.")] = None,
+        status: Annotated[
+            RiskCaseStatus | None, strawberry.argument(description="Only cases in this state (OPEN: the queue).")
+        ] = None,
+        subject_user_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only cases about this user.")
+        ] = None,
         first: Annotated[int, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[RiskCase]:
@@ -68,7 +74,9 @@ class RiskQueries:
 
         return await query(run())
 
-    @strawberry.field(description="One risk case with its evidence and held items (risk.manage).", extensions=requires(MANAGE))
+    @strawberry.field(
+        description="One risk case with its evidence and held items (risk.manage).", extensions=requires(MANAGE)
+    )
     async def risk_case(self, id: Annotated[strawberry.ID, strawberry.argument(description="The case.")]) -> RiskCase:
         async def run():
             return (await _with_items([await risk.get_case(parse_id(id))]))[0]
@@ -79,18 +87,26 @@ class RiskQueries:
     async def pending_risk_review_count(self) -> int:
         return await risk.pending_review_count()
 
-    @strawberry.field(description="The risk audit trail, newest first: rule changes and case decisions (risk.manage).",
-                      extensions=requires(MANAGE))
+    @strawberry.field(
+        description="The risk audit trail, newest first: rule changes and case decisions (risk.manage).",
+        extensions=requires(MANAGE),
+    )
     async def risk_audit(
         self,
-        case_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only entries about this case.")] = None,
-        rule_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only entries about this rule.")] = None,
+        case_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only entries about this case.")
+        ] = None,
+        rule_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only entries about this rule.")
+        ] = None,
         first: Annotated[int, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[RiskAuditEntry]:
         async def run():
-            qs = risk.audit(parse_id(case_id, "caseId") if case_id is not None else None,
-                            parse_id(rule_id, "ruleId") if rule_id is not None else None)
+            qs = risk.audit(
+                parse_id(case_id, "caseId") if case_id is not None else None,
+                parse_id(rule_id, "ruleId") if rule_id is not None else None,
+            )
             return to_connection(await paginate(qs, first, after))
 
         return await query(run())
@@ -98,32 +114,51 @@ class RiskQueries:
 
 @strawberry.type
 class RiskMutations:
-    @strawberry.mutation(description="Create a risk rule (risk.manage; audited). UNKNOWN_RISK_RULE_KIND, INVALID_RISK_PARAMS.",
-                         extensions=requires(MANAGE))
+    @strawberry.mutation(
+        description="Create a risk rule (risk.manage; audited). UNKNOWN_RISK_RULE_KIND, INVALID_RISK_PARAMS.",
+        extensions=requires(MANAGE),
+    )
     async def create_risk_rule(
         self, info: Info, input: Annotated[CreateRiskRuleInput, strawberry.argument(description="The rule.")]
     ) -> RiskRulePayload:
         async def run() -> dict:
-            rule = await risk.create_rule(await info.context.grants(), viewer(info).id, input.kind.value, input.params,
-                                          enabled=input.enabled, description=input.description)
+            rule = await risk.create_rule(
+                await info.context.grants(),
+                viewer(info).id,
+                input.kind.value,
+                input.params,
+                enabled=input.enabled,
+                description=input.description,
+            )
             return {"rule": rule}
 
         return await mutate(RiskRulePayload, run)
 
-    @strawberry.mutation(description="Change a risk rule's parameters, switch it on or off, or describe it (risk.manage; audited).",
-                         extensions=requires(MANAGE))
+    @strawberry.mutation(
+        description="Change a risk rule's parameters, switch it on or off, or describe it (risk.manage; audited).",
+        extensions=requires(MANAGE),
+    )
     async def update_risk_rule(
         self, info: Info, input: Annotated[UpdateRiskRuleInput, strawberry.argument(description="The changes.")]
     ) -> RiskRulePayload:
         async def run() -> dict:
-            rule = await risk.update_rule(await info.context.grants(), viewer(info).id, parse_id(input.id), params=input.params,
-                                          enabled=input.enabled, description=input.description)
+            rule = await risk.update_rule(
+                await info.context.grants(),
+                viewer(info).id,
+                parse_id(input.id),
+                params=input.params,
+                enabled=input.enabled,
+                description=input.description,
+            )
             return {"rule": rule}
 
         return await mutate(RiskRulePayload, run)
 
-    @strawberry.mutation(description="Delete a risk rule that never opened a case (RISK_RULE_IN_USE otherwise: disable it) "
-                         "(risk.manage; audited).", extensions=requires(MANAGE))
+    @strawberry.mutation(
+        description="Delete a risk rule that never opened a case (RISK_RULE_IN_USE otherwise: disable it) "
+        "(risk.manage; audited).",
+        extensions=requires(MANAGE),
+    )
     async def delete_risk_rule(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The rule.")]
     ) -> DeleteRiskRulePayload:
@@ -134,26 +169,38 @@ class RiskMutations:
 
         return await mutate(DeleteRiskRulePayload, run)
 
-    @strawberry.mutation(description="Create the default rule of each kind that has none yet (risk.manage; idempotent).",
-                         extensions=requires(MANAGE))
+    @strawberry.mutation(
+        description="Create the default rule of each kind that has none yet (risk.manage; idempotent).",
+        extensions=requires(MANAGE),
+    )
     async def install_default_risk_rules(self, info: Info) -> RiskRulesPayload:
         async def run() -> dict:
             return {"rules": await risk.install_default_rules(await info.context.grants(), viewer(info).id)}
 
         return await mutate(RiskRulesPayload, run)
 
-    @strawberry.mutation(description="Release an open risk case: what it holds goes back on its normal path (commissions are "
-                         "released when due). RISK_CASE_DECIDED if already decided (risk.manage; audited).", extensions=requires(MANAGE))
+    @strawberry.mutation(
+        description="Release an open risk case: what it holds goes back on its normal path (commissions are "
+        "released when due). RISK_CASE_DECIDED if already decided (risk.manage; audited).",
+        extensions=requires(MANAGE),
+    )
     async def release_risk_case(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The case.")],
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The case.")],
         reason: Annotated[str, strawberry.argument(description="Why (1-256 characters).")],
     ) -> RiskCasePayload:
         return await _decide(info, id, True, reason)
 
-    @strawberry.mutation(description="Reject an open risk case: what it holds is refused (commissions rejected, money back to "
-                         "who paid it). RISK_CASE_DECIDED if already decided (risk.manage; audited).", extensions=requires(MANAGE))
+    @strawberry.mutation(
+        description="Reject an open risk case: what it holds is refused (commissions rejected, money back to "
+        "who paid it). RISK_CASE_DECIDED if already decided (risk.manage; audited).",
+        extensions=requires(MANAGE),
+    )
     async def reject_risk_case(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The case.")],
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The case.")],
         reason: Annotated[str, strawberry.argument(description="Why (1-256 characters), shown to the beneficiaries.")],
     ) -> RiskCasePayload:
         return await _decide(info, id, False, reason)

@@ -28,19 +28,26 @@ def _statement(row, names: dict[int, str]) -> SettlementStatement:
 
 async def _names(rows) -> dict[int, str]:
     from models.merchants import Merchant
+
     ids = {r.merchant_id for r in rows}
     return dict(await Merchant.filter(id__in=ids).values_list("id", "name")) if ids else {}
 
 
 @strawberry.type
 class SettlementQueries:
-    @strawberry.field(description="Settlement statements, newest first: one merchant's (its staff with merchant.finance, or "
-                      "settlement.manage; another merchant's are FORBIDDEN); without merchantId, every merchant's for "
-                      "settlement.manage, else those of the merchants where I hold merchant.finance.", extensions=login_required())
+    @strawberry.field(
+        description="Settlement statements, newest first: one merchant's (its staff with merchant.finance, or "
+        "settlement.manage; another merchant's are FORBIDDEN); without merchantId, every merchant's for "
+        "settlement.manage, else those of the merchants where I hold merchant.finance.",
+        extensions=login_required(),
+    )
     async def settlement_statements(
-        self, info: Info,
+        self,
+        info: Info,
         merchant_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this merchant's.")] = None,
-        status: Annotated[StatementStatus | None, strawberry.argument(description="Only statements in this state.")] = None,
+        status: Annotated[
+            StatementStatus | None, strawberry.argument(description="Only statements in this state.")
+        ] = None,
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[SettlementStatement]:
@@ -53,8 +60,11 @@ class SettlementQueries:
         names = await _names(page.items)
         return to_connection(page, lambda r: _statement(r, names))
 
-    @strawberry.field(description="One statement with its lines (its merchant's finance staff, or settlement.manage); "
-                      "another merchant's is NOT_FOUND.", extensions=login_required())
+    @strawberry.field(
+        description="One statement with its lines (its merchant's finance staff, or settlement.manage); "
+        "another merchant's is NOT_FOUND.",
+        extensions=login_required(),
+    )
     async def settlement_statement(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The statement.")]
     ) -> SettlementStatement:
@@ -64,14 +74,16 @@ class SettlementQueries:
         row = await query(run())
         return _statement(row, await _names([row]))
 
-    @strawberry.field(description="A finance report by day, week or month (report.read): REVENUE — consignment_fees, "
-                      "merchant_commissions (approved statements), withdrawal_fees, other, total; COMMISSIONS — booked, "
-                      "funded_by_merchants, funded_by_platform, reversed, rejected, released; ACTIVITY — consignment_sales, "
-                      "consignment_fees, consignment_rewards, consignment_settled, commissions_booked, commissions_reversed "
-                      "(with rejected), commissions_released, merchant_settlements. From the journal, business days (UTC+8). "
-                      "A range reversed, ending after today or too long is INVALID_DATE_RANGE. CSV: "
-                      "GET /exports/reports/{revenue|commissions|activity}.csv?period=&from=&to=.",
-                      extensions=requires("report.read"))
+    @strawberry.field(
+        description="A finance report by day, week or month (report.read): REVENUE — consignment_fees, "
+        "merchant_commissions (approved statements), withdrawal_fees, other, total; COMMISSIONS — booked, "
+        "funded_by_merchants, funded_by_platform, reversed, rejected, released; ACTIVITY — consignment_sales, "
+        "consignment_fees, consignment_rewards, consignment_settled, commissions_booked, commissions_reversed "
+        "(with rejected), commissions_released, merchant_settlements. From the journal, business days (UTC+8). "
+        "A range reversed, ending after today or too long is INVALID_DATE_RANGE. CSV: "
+        "GET /exports/reports/{revenue|commissions|activity}.csv?period=&from=&to=.",
+        extensions=requires("report.read"),
+    )
     async def finance_report(
         self,
         kind: Annotated[FinanceReportKind, strawberry.argument(description="Which report.")],
@@ -85,9 +97,12 @@ class SettlementQueries:
 
 @strawberry.type
 class SettlementMutations:
-    @strawberry.mutation(description="Approve an issued statement (settlement.manage): books one journal transaction moving "
-                         "the platform commission to the platform and the net payable to the merchant's settled balance. "
-                         "Approving again changes nothing.", extensions=requires("settlement.manage"))
+    @strawberry.mutation(
+        description="Approve an issued statement (settlement.manage): books one journal transaction moving "
+        "the platform commission to the platform and the net payable to the merchant's settled balance. "
+        "Approving again changes nothing.",
+        extensions=requires("settlement.manage"),
+    )
     async def approve_settlement_statement(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The statement.")]
     ) -> StatementPayload:

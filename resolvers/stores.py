@@ -1,6 +1,5 @@
 """Offline stores: management by the merchant, store staff, and the public nearest-stores search (MER-2)."""
 
-
 from typing import Annotated
 
 import strawberry
@@ -14,10 +13,19 @@ from services.merchants import stores
 
 def _store_data(data: StoreInput) -> stores.StoreData:
     return stores.StoreData(
-        name=data.name, province_code=data.province_code, city_code=data.city_code, county_code=data.county_code,
-        address=data.address, latitude=data.latitude, longitude=data.longitude, phone=data.phone,
-        region_name=data.region_name, service_items=list(data.service_items),
-        opening_hours=[stores.OpeningHours(weekday=h.weekday, opens=h.opens, closes=h.closes) for h in data.opening_hours],
+        name=data.name,
+        province_code=data.province_code,
+        city_code=data.city_code,
+        county_code=data.county_code,
+        address=data.address,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        phone=data.phone,
+        region_name=data.region_name,
+        service_items=list(data.service_items),
+        opening_hours=[
+            stores.OpeningHours(weekday=h.weekday, opens=h.opens, closes=h.closes) for h in data.opening_hours
+        ],
     )
 
 
@@ -29,9 +37,15 @@ class StoreQueries:
     async def nearest_stores(
         self,
         latitude: Annotated[Degrees, strawberry.argument(description="Latitude of the search point, WGS-84 degrees.")],
-        longitude: Annotated[Degrees, strawberry.argument(description="Longitude of the search point, WGS-84 degrees.")],
-        radius_meters: Annotated[int, strawberry.argument(description=f"Search radius, 1 to {stores.MAX_RADIUS_M} metres.")] = 5000,
-        first: Annotated[int, strawberry.argument(description="At most this many stores (at most the page-size cap).")] = 20,
+        longitude: Annotated[
+            Degrees, strawberry.argument(description="Longitude of the search point, WGS-84 degrees.")
+        ],
+        radius_meters: Annotated[
+            int, strawberry.argument(description=f"Search radius, 1 to {stores.MAX_RADIUS_M} metres.")
+        ] = 5000,
+        first: Annotated[
+            int, strawberry.argument(description="At most this many stores (at most the page-size cap).")
+        ] = 20,
     ) -> list[NearbyStore]:
         found = await query(stores.nearest_stores(latitude, longitude, radius_meters, first))
         return [NearbyStore(store=store, distance_meters=round(distance)) for store, distance in found]
@@ -42,9 +56,14 @@ STORE_ID = "The store."
 
 @strawberry.type
 class StoreMutations:
-    @strawberry.mutation(description="Open an offline store for an active merchant. Needs merchant.settings.", extensions=login_required())
+    @strawberry.mutation(
+        description="Open an offline store for an active merchant. Needs merchant.settings.",
+        extensions=login_required(),
+    )
     async def create_store(
-        self, info: Info, merchant_id: Annotated[strawberry.ID, strawberry.argument(description="The merchant.")],
+        self,
+        info: Info,
+        merchant_id: Annotated[strawberry.ID, strawberry.argument(description="The merchant.")],
         input: Annotated[StoreInput, strawberry.argument(description="The store's details.")],
     ) -> StorePayload:
         async def run() -> dict:
@@ -55,7 +74,9 @@ class StoreMutations:
 
     @strawberry.mutation(description="Replace a store's details. Needs merchant.settings.", extensions=login_required())
     async def update_store(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=STORE_ID)],
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description=STORE_ID)],
         input: Annotated[StoreInput, strawberry.argument(description="The store's details.")],
     ) -> StorePayload:
         async def run() -> dict:
@@ -63,30 +84,50 @@ class StoreMutations:
 
         return await mutate(StorePayload, run)
 
-    @strawberry.mutation(description="Close a store: hidden from customers and searches. Needs merchant.settings.", extensions=login_required())
-    async def deactivate_store(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=STORE_ID)]) -> StorePayload:
+    @strawberry.mutation(
+        description="Close a store: hidden from customers and searches. Needs merchant.settings.",
+        extensions=login_required(),
+    )
+    async def deactivate_store(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=STORE_ID)]
+    ) -> StorePayload:
         async def run() -> dict:
             return {"store": await stores.set_store_active(await info.context.grants(), parse_id(id), False)}
 
         return await mutate(StorePayload, run)
 
-    @strawberry.mutation(description="Reopen a closed store of an active merchant. Needs merchant.settings.", extensions=login_required())
-    async def activate_store(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=STORE_ID)]) -> StorePayload:
+    @strawberry.mutation(
+        description="Reopen a closed store of an active merchant. Needs merchant.settings.", extensions=login_required()
+    )
+    async def activate_store(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=STORE_ID)]
+    ) -> StorePayload:
         async def run() -> dict:
             return {"store": await stores.set_store_active(await info.context.grants(), parse_id(id), True)}
 
         return await mutate(StorePayload, run)
 
-    @strawberry.mutation(description="Add a store staff member (pickup verification), by user id or phone. Needs merchant.staff.", extensions=login_required())
+    @strawberry.mutation(
+        description="Add a store staff member (pickup verification), by user id or phone. Needs merchant.staff.",
+        extensions=login_required(),
+    )
     async def add_store_staff(
-        self, info: Info, store_id: Annotated[strawberry.ID, strawberry.argument(description=STORE_ID)],
-        user_id: Annotated[strawberry.ID | None, strawberry.argument(description="The user to add (or give `phone`).")] = None,
-        phone: Annotated[str | None, strawberry.argument(description="Phone number of the user to add (or give `userId`).")] = None,
+        self,
+        info: Info,
+        store_id: Annotated[strawberry.ID, strawberry.argument(description=STORE_ID)],
+        user_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="The user to add (or give `phone`).")
+        ] = None,
+        phone: Annotated[
+            str | None, strawberry.argument(description="Phone number of the user to add (or give `userId`).")
+        ] = None,
     ) -> StoreStaffPayload:
         async def run() -> dict:
             staff = await stores.add_store_staff(
-                await info.context.grants(), parse_id(store_id, "storeId"),
-                user_id=parse_id(user_id, "userId") if user_id is not None else None, phone=phone,
+                await info.context.grants(),
+                parse_id(store_id, "storeId"),
+                user_id=parse_id(user_id, "userId") if user_id is not None else None,
+                phone=phone,
             )
             return {"staff": staff}
 
@@ -94,11 +135,15 @@ class StoreMutations:
 
     @strawberry.mutation(description="Remove a store staff member. Needs merchant.staff.", extensions=login_required())
     async def remove_store_staff(
-        self, info: Info, store_id: Annotated[strawberry.ID, strawberry.argument(description=STORE_ID)],
+        self,
+        info: Info,
+        store_id: Annotated[strawberry.ID, strawberry.argument(description=STORE_ID)],
         user_id: Annotated[strawberry.ID, strawberry.argument(description="The staff member.")],
     ) -> OkPayload:
         async def run() -> dict:
-            await stores.remove_store_staff(await info.context.grants(), parse_id(store_id, "storeId"), parse_id(user_id, "userId"))
+            await stores.remove_store_staff(
+                await info.context.grants(), parse_id(store_id, "storeId"), parse_id(user_id, "userId")
+            )
             return {"ok": True}
 
         return await mutate(OkPayload, run)

@@ -31,15 +31,25 @@ class WalletQueries:
         extensions=login_required(),
     )
     async def my_statement(
-        self, info: Info,
+        self,
+        info: Info,
         kind: Annotated[list[StatementKind] | None, strawberry.argument(description="Only these reasons.")] = None,
-        from_: Annotated[datetime | None, strawberry.argument(name="from", description="From this time (inclusive).")] = None,
+        from_: Annotated[
+            datetime | None, strawberry.argument(name="from", description="From this time (inclusive).")
+        ] = None,
         to: Annotated[datetime | None, strawberry.argument(description="Until this time (exclusive).")] = None,
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[StatementLine]:
-        page = await query(wallet.statement(
-            USER, viewer(info).id, kinds=[k.value for k in kind] if kind is not None else None,
-            since=from_, until=to, first=first, after=after,
-        ))
+        page = await query(
+            wallet.statement(
+                USER,
+                viewer(info).id,
+                kinds=[k.value for k in kind] if kind is not None else None,
+                since=from_,
+                until=to,
+                first=first,
+                after=after,
+            )
+        )
         return to_connection(page, StatementLine.from_line)

@@ -38,23 +38,30 @@ def _destination(input: WithdrawalInput) -> Destination:
 
 @strawberry.type
 class WithdrawalQueries:
-    @strawberry.field(description="The withdrawal rules in force: minimum, fee, daily limits.", extensions=login_required())
+    @strawberry.field(
+        description="The withdrawal rules in force: minimum, fee, daily limits.", extensions=login_required()
+    )
     def withdrawal_rules(self) -> WithdrawalRules:
         return WithdrawalRules.current()
 
-    @strawberry.field(description="The fee and net payout of a withdrawal of this amount (fen).", extensions=login_required())
+    @strawberry.field(
+        description="The fee and net payout of a withdrawal of this amount (fen).", extensions=login_required()
+    )
     async def withdrawal_quote(
         self, amount_fen: Annotated[int, strawberry.argument(description="Amount in fen.")]
     ) -> WithdrawalQuote:
         async def run():
             fee = withdrawals.check_amount(amount_fen)
-            return WithdrawalQuote(amount=Money.from_fen(amount_fen), fee=Money.from_fen(fee), net=Money.from_fen(amount_fen - fee))
+            return WithdrawalQuote(
+                amount=Money.from_fen(amount_fen), fee=Money.from_fen(fee), net=Money.from_fen(amount_fen - fee)
+            )
 
         return await query(run())
 
     @strawberry.field(description="My withdrawals, newest first.", extensions=login_required())
-    async def my_withdrawals(self, info: Info, status: StatusArg = None, first: FirstArg = 20, after: AfterArg = None
-                             ) -> Connection[Withdrawal]:
+    async def my_withdrawals(
+        self, info: Info, status: StatusArg = None, first: FirstArg = 20, after: AfterArg = None
+    ) -> Connection[Withdrawal]:
         qs = withdrawals.owned(USER, viewer(info).id, status.value if status else None)
         return to_connection(await query(paginate(qs, first, after)))
 
@@ -65,18 +72,29 @@ class WithdrawalQueries:
 
         return await query(run())
 
-    @strawberry.field(description="A merchant's withdrawals, newest first (merchant.finance).", extensions=login_required())
-    async def merchant_withdrawals(self, info: Info, merchant_id: MerchantArg, status: StatusArg = None, first: FirstArg = 20,
-                                   after: AfterArg = None) -> Connection[Withdrawal]:
+    @strawberry.field(
+        description="A merchant's withdrawals, newest first (merchant.finance).", extensions=login_required()
+    )
+    async def merchant_withdrawals(
+        self,
+        info: Info,
+        merchant_id: MerchantArg,
+        status: StatusArg = None,
+        first: FirstArg = 20,
+        after: AfterArg = None,
+    ) -> Connection[Withdrawal]:
         async def run():
-            qs = await withdrawals.for_merchant(await info.context.grants(), parse_id(merchant_id, "merchantId"),
-                                          status.value if status else None)
+            qs = await withdrawals.for_merchant(
+                await info.context.grants(), parse_id(merchant_id, "merchantId"), status.value if status else None
+            )
             return await paginate(qs, first, after)
 
         return to_connection(await query(run()))
 
-    @strawberry.field(description="A merchant's withdrawable settled funds and what withdrawals hold (merchant.finance).",
-                      extensions=login_required())
+    @strawberry.field(
+        description="A merchant's withdrawable settled funds and what withdrawals hold (merchant.finance).",
+        extensions=login_required(),
+    )
     async def merchant_funds(self, info: Info, merchant_id: MerchantArg) -> MerchantFunds:
         async def run():
             return await withdrawals.merchant_funds(await info.context.grants(), parse_id(merchant_id, "merchantId"))
@@ -84,10 +102,13 @@ class WithdrawalQueries:
         settled, frozen = await query(run())
         return MerchantFunds(settled=Money.from_fen(settled), frozen=Money.from_fen(frozen))
 
-    @strawberry.field(description="Every withdrawal, newest first, by state: the review queue is PENDING_REVIEW "
-                      "(withdrawal.manage).", extensions=requires("withdrawal.manage"))
-    async def withdrawals(self, info: Info, status: StatusArg = None, first: FirstArg = 20, after: AfterArg = None
-                          ) -> Connection[Withdrawal]:
+    @strawberry.field(
+        description="Every withdrawal, newest first, by state: the review queue is PENDING_REVIEW (withdrawal.manage).",
+        extensions=requires("withdrawal.manage"),
+    )
+    async def withdrawals(
+        self, info: Info, status: StatusArg = None, first: FirstArg = 20, after: AfterArg = None
+    ) -> Connection[Withdrawal]:
         async def run():
             qs = withdrawals.all_withdrawals(await info.context.grants(), status.value if status else None)
             return await paginate(qs, first, after)
@@ -97,85 +118,145 @@ class WithdrawalQueries:
 
 @strawberry.type
 class WithdrawalMutations:
-    @strawberry.mutation(description="Withdraw from my wallet: the amount is frozen at once (never more than available) and "
-                         "waits for review; the fee is deducted from it. When withdrawalRules.identityRequired: refused with "
-                         "IDENTITY_REQUIRED before submitIdentity, and with DESTINATION_NAME_MISMATCH unless the "
-                         "destination's holder name is the verified real name.", extensions=login_required())
-    async def request_withdrawal(self, info: Info, input: Annotated[WithdrawalInput, strawberry.argument(description="The request.")]
-                                 ) -> WithdrawalPayload:
+    @strawberry.mutation(
+        description="Withdraw from my wallet: the amount is frozen at once (never more than available) and "
+        "waits for review; the fee is deducted from it. When withdrawalRules.identityRequired: refused with "
+        "IDENTITY_REQUIRED before submitIdentity, and with DESTINATION_NAME_MISMATCH unless the "
+        "destination's holder name is the verified real name.",
+        extensions=login_required(),
+    )
+    async def request_withdrawal(
+        self, info: Info, input: Annotated[WithdrawalInput, strawberry.argument(description="The request.")]
+    ) -> WithdrawalPayload:
         async def run() -> dict:
-            w = await withdrawals.request_for_user(viewer(info).id, input.amount_fen, _destination(input), input.idempotency_key)
+            w = await withdrawals.request_for_user(
+                viewer(info).id, input.amount_fen, _destination(input), input.idempotency_key
+            )
             return {"withdrawal": w}
 
         return await mutate(WithdrawalPayload, run)
 
-    @strawberry.mutation(description="Withdraw a merchant's settled funds (merchant.finance).", extensions=login_required())
+    @strawberry.mutation(
+        description="Withdraw a merchant's settled funds (merchant.finance).", extensions=login_required()
+    )
     async def request_merchant_withdrawal(
-        self, info: Info, merchant_id: MerchantArg,
+        self,
+        info: Info,
+        merchant_id: MerchantArg,
         input: Annotated[WithdrawalInput, strawberry.argument(description="The request.")],
     ) -> WithdrawalPayload:
         async def run() -> dict:
-            w = await withdrawals.request_for_merchant(await info.context.grants(), viewer(info).id,
-                                                       parse_id(merchant_id, "merchantId"), input.amount_fen,
-                                                       _destination(input), input.idempotency_key)
+            w = await withdrawals.request_for_merchant(
+                await info.context.grants(),
+                viewer(info).id,
+                parse_id(merchant_id, "merchantId"),
+                input.amount_fen,
+                _destination(input),
+                input.idempotency_key,
+            )
             return {"withdrawal": w}
 
         return await mutate(WithdrawalPayload, run)
 
-    @strawberry.mutation(description="Approve a withdrawal awaiting review: it is handed to a payout channel "
-                         "(withdrawal.manage).", extensions=requires("withdrawal.manage"))
+    @strawberry.mutation(
+        description="Approve a withdrawal awaiting review: it is handed to a payout channel (withdrawal.manage).",
+        extensions=requires("withdrawal.manage"),
+    )
     async def approve_withdrawal(
-        self, info: Info, id: IdArg,
-        channel: Annotated[str | None, strawberry.argument(description="Payout channel (MANUAL, SANDBOX …); the configured "
-                                                                       "default when omitted.")] = None,
+        self,
+        info: Info,
+        id: IdArg,
+        channel: Annotated[
+            str | None,
+            strawberry.argument(description="Payout channel (MANUAL, SANDBOX …); the configured default when omitted."),
+        ] = None,
     ) -> WithdrawalPayload:
         async def run() -> dict:
-            return {"withdrawal": await withdrawals.approve(await info.context.grants(), viewer(info).id, parse_id(id), channel)}
+            return {
+                "withdrawal": await withdrawals.approve(
+                    await info.context.grants(), viewer(info).id, parse_id(id), channel
+                )
+            }
 
         return await mutate(WithdrawalPayload, run)
 
-    @strawberry.mutation(description="Reject a withdrawal awaiting review; the money goes back to the available balance "
-                         "(withdrawal.manage).", extensions=requires("withdrawal.manage"))
+    @strawberry.mutation(
+        description="Reject a withdrawal awaiting review; the money goes back to the available balance "
+        "(withdrawal.manage).",
+        extensions=requires("withdrawal.manage"),
+    )
     async def reject_withdrawal(
-        self, info: Info, id: IdArg,
+        self,
+        info: Info,
+        id: IdArg,
         reason: Annotated[str, strawberry.argument(description="Why (1-256 characters), shown to the owner.")],
     ) -> WithdrawalPayload:
         async def run() -> dict:
-            return {"withdrawal": await withdrawals.reject(await info.context.grants(), viewer(info).id, parse_id(id), reason)}
+            return {
+                "withdrawal": await withdrawals.reject(
+                    await info.context.grants(), viewer(info).id, parse_id(id), reason
+                )
+            }
 
         return await mutate(WithdrawalPayload, run)
 
-    @strawberry.mutation(description="Record the bank transfer of an approved manual-channel withdrawal: it is PAID "
-                         "(withdrawal.manage).", extensions=requires("withdrawal.manage"))
+    @strawberry.mutation(
+        description="Record the bank transfer of an approved manual-channel withdrawal: it is PAID "
+        "(withdrawal.manage).",
+        extensions=requires("withdrawal.manage"),
+    )
     async def mark_withdrawal_paid(
-        self, info: Info, id: IdArg,
+        self,
+        info: Info,
+        id: IdArg,
         transfer_reference: Annotated[str, strawberry.argument(description="The bank's transfer reference.")],
     ) -> WithdrawalPayload:
         async def run() -> dict:
-            return {"withdrawal": await withdrawals.mark_paid(await info.context.grants(), viewer(info).id, parse_id(id),
-                                                              transfer_reference)}
+            return {
+                "withdrawal": await withdrawals.mark_paid(
+                    await info.context.grants(), viewer(info).id, parse_id(id), transfer_reference
+                )
+            }
 
         return await mutate(WithdrawalPayload, run)
 
-    @strawberry.mutation(description="Record that the transfer of an approved manual-channel withdrawal failed; the money "
-                         "goes back (withdrawal.manage).", extensions=requires("withdrawal.manage"))
+    @strawberry.mutation(
+        description="Record that the transfer of an approved manual-channel withdrawal failed; the money "
+        "goes back (withdrawal.manage).",
+        extensions=requires("withdrawal.manage"),
+    )
     async def mark_withdrawal_failed(
-        self, info: Info, id: IdArg,
+        self,
+        info: Info,
+        id: IdArg,
         reason: Annotated[str, strawberry.argument(description="Why (1-256 characters).")],
     ) -> WithdrawalPayload:
         async def run() -> dict:
-            return {"withdrawal": await withdrawals.mark_failed(await info.context.grants(), viewer(info).id, parse_id(id), reason)}
+            return {
+                "withdrawal": await withdrawals.mark_failed(
+                    await info.context.grants(), viewer(info).id, parse_id(id), reason
+                )
+            }
 
         return await mutate(WithdrawalPayload, run)
 
-    @strawberry.mutation(description="Development: the sandbox payout channel finishes an approved SANDBOX payout (success or "
-                         "failure) and sends its signed callback (withdrawal.manage).", extensions=requires("withdrawal.manage"))
+    @strawberry.mutation(
+        description="Development: the sandbox payout channel finishes an approved SANDBOX payout (success or "
+        "failure) and sends its signed callback (withdrawal.manage).",
+        extensions=requires("withdrawal.manage"),
+    )
     async def sandbox_payout_result(
-        self, info: Info, id: IdArg,
+        self,
+        info: Info,
+        id: IdArg,
         succeeded: Annotated[bool, strawberry.argument(description="True: the transfer arrived; false: it failed.")],
         reason: Annotated[str, strawberry.argument(description="Failure reason (failure only).")] = "",
     ) -> WithdrawalPayload:
         async def run() -> dict:
-            return {"withdrawal": await withdrawals.sandbox_result(await info.context.grants(), parse_id(id), succeeded, reason)}
+            return {
+                "withdrawal": await withdrawals.sandbox_result(
+                    await info.context.grants(), parse_id(id), succeeded, reason
+                )
+            }
 
         return await mutate(WithdrawalPayload, run)

@@ -21,9 +21,7 @@ ErrorCode = strawberry.enum(
 class UserError:
     code: ErrorCode = strawberry.field(description="Stable error code.")
     message: str = strawberry.field(description="Human-readable explanation (may change; do not parse).")
-    field: str | None = strawberry.field(
-        default=None, description="The input field at fault (camelCase), when one is."
-    )
+    field: str | None = strawberry.field(default=None, description="The input field at fault (camelCase), when one is.")
 
 
 def user_errors(exc: DomainError) -> list[UserError]:

@@ -106,12 +106,22 @@ class Schema(strawberry.Schema):
         operation_extensions: dict[str, Any] | None = None,
         allowed_operation_types: Iterable[OperationType] | None = None,
     ):
-        if self._fast_starts and query and (allowed_operation_types is None or OperationType.SUBSCRIPTION in allowed_operation_types):
+        if (
+            self._fast_starts
+            and query
+            and (allowed_operation_types is None or OperationType.SUBSCRIPTION in allowed_operation_types)
+        ):
             source = self._start_fast(query, operation_name, variable_values, context_value)
             if source is not None:
                 return source
         return await super().stream(
-            query, variable_values, context_value, root_value, operation_name, operation_extensions, allowed_operation_types
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            operation_extensions,
+            allowed_operation_types,
         )
 
     def _start_fast(self, query: str, operation_name: str | None, variables: dict | None, context: Any):

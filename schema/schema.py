@@ -75,9 +75,73 @@ from subscriptions.orders import OrderSubscriptions
 from subscriptions.reviews import ReviewSubscriptions
 from subscriptions.withdrawals import WithdrawalSubscriptions
 
-Query = merge_types("Query", (AccountQueries, NotificationQueries, AdminQueries, ContentQueries, MerchantQueries, StoreQueries, CatalogQueries, OrderQueries, CartQueries, AfterSaleQueries, ConsignmentQueries, WalletQueries, GradeQueries, ConsignmentStatsQueries, DistributionQueries, ReviewQueries, DistributorCentreQueries, WithdrawalQueries, RiskQueries, MembershipQueries, SettlementQueries, AgentQueries, FranchiseQueries, IdentityQueries))
-Mutation = merge_types("Mutation", (AccountMutations, NotificationMutations, AdminMutations, ContentMutations, MerchantMutations, StoreMutations, CatalogMutations, OrderMutations, CartMutations, AfterSaleMutations, ConsignmentMutations, DistributionMutations, DistributorCentreMutations, WithdrawalMutations, RiskMutations, GradeMutations, MembershipMutations, SettlementMutations, AgentMutations, FranchiseMutations, IdentityMutations))
-Subscription = merge_types("Subscription", (NotificationSubscriptions, OrderSubscriptions, ConsignmentSubscriptions, ConsignmentStatsSubscriptions, DistributionSubscriptions, ReviewSubscriptions, WithdrawalSubscriptions))
+Query = merge_types(
+    "Query",
+    (
+        AccountQueries,
+        NotificationQueries,
+        AdminQueries,
+        ContentQueries,
+        MerchantQueries,
+        StoreQueries,
+        CatalogQueries,
+        OrderQueries,
+        CartQueries,
+        AfterSaleQueries,
+        ConsignmentQueries,
+        WalletQueries,
+        GradeQueries,
+        ConsignmentStatsQueries,
+        DistributionQueries,
+        ReviewQueries,
+        DistributorCentreQueries,
+        WithdrawalQueries,
+        RiskQueries,
+        MembershipQueries,
+        SettlementQueries,
+        AgentQueries,
+        FranchiseQueries,
+        IdentityQueries,
+    ),
+)
+Mutation = merge_types(
+    "Mutation",
+    (
+        AccountMutations,
+        NotificationMutations,
+        AdminMutations,
+        ContentMutations,
+        MerchantMutations,
+        StoreMutations,
+        CatalogMutations,
+        OrderMutations,
+        CartMutations,
+        AfterSaleMutations,
+        ConsignmentMutations,
+        DistributionMutations,
+        DistributorCentreMutations,
+        WithdrawalMutations,
+        RiskMutations,
+        GradeMutations,
+        MembershipMutations,
+        SettlementMutations,
+        AgentMutations,
+        FranchiseMutations,
+        IdentityMutations,
+    ),
+)
+Subscription = merge_types(
+    "Subscription",
+    (
+        NotificationSubscriptions,
+        OrderSubscriptions,
+        ConsignmentSubscriptions,
+        ConsignmentStatsSubscriptions,
+        DistributionSubscriptions,
+        ReviewSubscriptions,
+        WithdrawalSubscriptions,
+    ),
+)
 
 
 def should_mask(error: GraphQLError) -> bool:
@@ -249,7 +313,11 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 plan = plans.get(field_details_list[0].node.name.value)
                 if plan is None:
                     result = self.execute_field(
-                        parent_type, source_value, field_details_list, Path(path, response_name, parent_type.name), position_context
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        Path(path, response_name, parent_type.name),
+                        position_context,
                     )
                 elif plan[0] is _LEAF:
                     _, getter, unchanged, coerce, nullable = plan
@@ -269,11 +337,20 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     except Exception:
                         pass
                     result = self.execute_field(
-                        parent_type, source_value, field_details_list, Path(path, response_name, parent_type.name), position_context
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        Path(path, response_name, parent_type.name),
+                        position_context,
                     )
                 else:
                     result = self._execute_object_field(
-                        plan, parent_type, source_value, field_details_list, Path(path, response_name, parent_type.name), position_context
+                        plan,
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        Path(path, response_name, parent_type.name),
+                        position_context,
                     )
                 if result is not Undefined:
                     results[response_name] = result
@@ -303,7 +380,9 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """graphql-core's `execute_field` for an object plan (3)."""
         _, resolve, needs_info, object_type, field_def = plan
         return_type = field_def.type
-        info = self.build_resolve_info(field_def, to_nodes(field_details_list), parent_type, path) if needs_info else None
+        info = (
+            self.build_resolve_info(field_def, to_nodes(field_details_list), parent_type, path) if needs_info else None
+        )
         try:
             result = resolve(source, info)
             if (
@@ -317,14 +396,18 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if info is None:
                     info = self.build_resolve_info(field_def, to_nodes(field_details_list), parent_type, path)
                 if self.is_awaitable(result):
-                    return self.complete_awaitable_value(return_type, field_details_list, info, path, result, position_context)
+                    return self.complete_awaitable_value(
+                        return_type, field_details_list, info, path, result, position_context
+                    )
                 completed = self.complete_value(return_type, field_details_list, info, path, result, position_context)
             else:
                 grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
                 if new_defer_usages:
                     if info is None:
                         info = self.build_resolve_info(field_def, to_nodes(field_details_list), parent_type, path)
-                    completed = self.complete_value(return_type, field_details_list, info, path, result, position_context)
+                    completed = self.complete_value(
+                        return_type, field_details_list, info, path, result, position_context
+                    )
                 else:
                     completed = self.execute_fields(object_type, result, path, grouped_field_set, None)
             if self.is_awaitable(completed):

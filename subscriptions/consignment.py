@@ -44,13 +44,18 @@ class ConsignmentSubscriptions:
         extensions=login_required(),
     )
     async def my_queue_positions(
-        self, info: Info, product_id: Annotated[strawberry.ID, strawberry.argument(description="The wholesale product.")]
+        self,
+        info: Info,
+        product_id: Annotated[strawberry.ID, strawberry.argument(description="The wholesale product.")],
     ) -> AsyncGenerator[QueuePositionsUpdate, None]:
         pid = parse_id(product_id, "productId")
         async for update in _watch(pid, viewer(info).id, SessionGuard(info.context.session_id)):
             yield update
 
-    @strawberry.subscription(description="Each of my consigned units the moment it is sold, with the sale details.", extensions=login_required())
+    @strawberry.subscription(
+        description="Each of my consigned units the moment it is sold, with the sale details.",
+        extensions=login_required(),
+    )
     async def my_consignment_sales(self, info: Info) -> AsyncGenerator[WholesaleUnit, None]:
         user_id = viewer(info).id
         guard = SessionGuard(info.context.session_id)
@@ -102,7 +107,11 @@ async def _positions(pid: int, user_id: int, guard: SessionGuard) -> AsyncGenera
                 # Someone else's unit joined behind everyone: nobody's position changes.
                 # By owner and product too: a stray event (another deployment on the same Redis)
                 # must not put someone else's unit into my positions.
-                unit = await UnitRow.get_or_none(id=int(event["unitId"]), owner_id=user_id, product_id=pid) if event.get("ownerId") == me else None
+                unit = (
+                    await UnitRow.get_or_none(id=int(event["unitId"]), owner_id=user_id, product_id=pid)
+                    if event.get("ownerId") == me
+                    else None
+                )
                 if unit is not None and unit.id not in mine:
                     mine[unit.id] = (unit, int(event["length"]))
                     changed = True
@@ -119,7 +128,9 @@ async def _positions(pid: int, user_id: int, guard: SessionGuard) -> AsyncGenera
                         changed = True
                 if event.get("type") == "returned" and event.get("ownerId") == me:
                     unit = await UnitRow.get_or_none(id=int(event["unitId"]), owner_id=user_id, product_id=pid)
-                    if unit is not None:  # back at the head, behind units that came back before it and were consigned earlier
+                    if (
+                        unit is not None
+                    ):  # back at the head, behind units that came back before it and were consigned earlier
                         mine[unit.id] = (unit, int(event.get("position", 1)))
                         changed = True
             # More events already queued (this subscriber fell behind): apply them first and

@@ -48,7 +48,11 @@ class DistributionSubscriptions:
                 row = await CommissionRow.get_or_none(id=int(event["commissionId"]), beneficiary_id=user_id)
                 if row is None:
                     continue
-                amount = Money.from_fen(int(event["amount"])) if kind is CommissionEventKind.REVERSED and "amount" in event else None
+                amount = (
+                    Money.from_fen(int(event["amount"]))
+                    if kind is CommissionEventKind.REVERSED and "amount" in event
+                    else None
+                )
                 yield CommissionEvent(kind=kind, commission=row, amount=amount)
         except SlowConsumer:
             raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None

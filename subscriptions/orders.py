@@ -46,7 +46,9 @@ class MerchantEventKind(Enum):
 class MerchantEvent:
     kind: MerchantEventKind = strawberry.field(description="What happened.")
     order: Order | None = strawberry.field(default=None, description="The order (order and after-sales events).")
-    after_sale: AfterSale | None = strawberry.field(default=None, description="The after-sales request (AFTER_SALE_REQUESTED).")
+    after_sale: AfterSale | None = strawberry.field(
+        default=None, description="The after-sales request (AFTER_SALE_REQUESTED)."
+    )
     sku: Sku | None = strawberry.field(default=None, description="The SKU running low (LOW_STOCK).")
     product: Product | None = strawberry.field(default=None, description="The product (stock and listing events).")
 
@@ -87,7 +89,9 @@ async def _merchant_event(kind: MerchantEventKind, event: dict) -> MerchantEvent
 
 @strawberry.type
 class OrderSubscriptions:
-    @strawberry.subscription(description="Status changes of the signed-in buyer's orders, as they happen.", extensions=login_required())
+    @strawberry.subscription(
+        description="Status changes of the signed-in buyer's orders, as they happen.", extensions=login_required()
+    )
     async def my_order_updates(self, info: Info) -> AsyncGenerator[OrderUpdate, None]:
         user_id, session_id = viewer(info).id, info.context.session_id
         try:
@@ -98,7 +102,9 @@ class OrderSubscriptions:
                     continue
                 order = await OrderRow.get_or_none(id=int(event["orderId"]), buyer_id=user_id)
                 if order is not None:
-                    yield OrderUpdate(order=order, from_status=OrderStatus(event["from"]), status=OrderStatus(event["status"]))
+                    yield OrderUpdate(
+                        order=order, from_status=OrderStatus(event["from"]), status=OrderStatus(event["status"])
+                    )
         except SlowConsumer:
             raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None
 
@@ -114,7 +120,9 @@ class OrderSubscriptions:
         user_id, session_id = viewer(info).id, info.context.session_id
         grants = await access.load_grants(user_id)
         if not any(_may_see(grants, mid, perm) for perm in ("merchant.orders", "merchant.products")):
-            raise api_error(DomainError(ErrorCode.FORBIDDEN, "This needs merchant.orders or merchant.products for this merchant."))
+            raise api_error(
+                DomainError(ErrorCode.FORBIDDEN, "This needs merchant.orders or merchant.products for this merchant.")
+            )
         try:
             async for event in listen(merchant_channel(mid)):
                 if not await auth.session_is_live(session_id):

@@ -46,7 +46,13 @@ class RedisPubSubBackend(BroadcastBackend):
     prefix never reaches the app."""
 
     def __init__(
-        self, url: str, *, prefix: str = "", min_backoff: float = 0.05, max_backoff: float = 2.0, queue_size: int = 10_000
+        self,
+        url: str,
+        *,
+        prefix: str = "",
+        min_backoff: float = 0.05,
+        max_backoff: float = 2.0,
+        queue_size: int = 10_000,
     ) -> None:
         self._url = url
         self._prefix = prefix
@@ -126,7 +132,7 @@ class RedisPubSubBackend(BroadcastBackend):
                     channel = message["channel"].decode()
                     if not channel.startswith(self._prefix):
                         continue
-                    channel = channel[len(self._prefix):]
+                    channel = channel[len(self._prefix) :]
                     if channel == KEEPALIVE_CHANNEL:
                         continue
                     event = Event(channel=channel, message=message["data"].decode())

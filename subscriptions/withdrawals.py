@@ -29,20 +29,27 @@ async def _events(channel: str, owner_type: str, owner_id: int, check) -> AsyncG
             if event.get("type") != "withdrawal_status":
                 continue
             await check()
-            row = await WithdrawalRow.get_or_none(id=int(event["withdrawalId"]), owner_type=owner_type, owner_id=owner_id)
+            row = await WithdrawalRow.get_or_none(
+                id=int(event["withdrawalId"]), owner_type=owner_type, owner_id=owner_id
+            )
             if row is None:
                 continue
             before = event.get("from") or None
-            yield WithdrawalEvent(withdrawal=row, from_status=WithdrawalStatus(before) if before else None,
-                                  status=WithdrawalStatus(event["status"]))
+            yield WithdrawalEvent(
+                withdrawal=row,
+                from_status=WithdrawalStatus(before) if before else None,
+                status=WithdrawalStatus(event["status"]),
+            )
     except SlowConsumer:
         raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None
 
 
 @strawberry.type
 class WithdrawalSubscriptions:
-    @strawberry.subscription(description="My withdrawals as they change state (requested, held, approved, paid, rejected, "
-                             "failed).", extensions=login_required())
+    @strawberry.subscription(
+        description="My withdrawals as they change state (requested, held, approved, paid, rejected, failed).",
+        extensions=login_required(),
+    )
     async def my_withdrawal_events(self, info: Info) -> AsyncGenerator[WithdrawalEvent, None]:
         user_id, session_id = viewer(info).id, info.context.session_id
 
@@ -53,8 +60,9 @@ class WithdrawalSubscriptions:
         async for item in _events(user_channel(user_id), USER, user_id, check):
             yield item
 
-    @strawberry.subscription(description="A merchant's withdrawals as they change state (merchant.finance).",
-                             extensions=login_required())
+    @strawberry.subscription(
+        description="A merchant's withdrawals as they change state (merchant.finance).", extensions=login_required()
+    )
     async def merchant_withdrawal_events(
         self, info: Info, merchant_id: Annotated[strawberry.ID, strawberry.argument(description="The merchant.")]
     ) -> AsyncGenerator[WithdrawalEvent, None]:

@@ -29,7 +29,13 @@ async def owner_grants(merchant: Merchant) -> Grants:
 
 
 def sku(code: str | None = None, price: int = 1000, stock: int = 10, **fields) -> catalog.SkuData:
-    return catalog.SkuData(code=code or f"SKU-{next(_SEQ)}", spec_values=fields.pop("spec_values", {}), price=price, initial_stock=stock, **fields)
+    return catalog.SkuData(
+        code=code or f"SKU-{next(_SEQ)}",
+        spec_values=fields.pop("spec_values", {}),
+        price=price,
+        initial_stock=stock,
+        **fields,
+    )
 
 
 async def make_product(
@@ -51,7 +57,11 @@ async def make_product(
         for s in skus:
             s.spec_values = {"规格": s.code}
     product = await catalog.create_product(
-        grants, merchant.owner_id, merchant.id, catalog.ProductData(category_id=category_id, title=title, **fields), skus
+        grants,
+        merchant.owner_id,
+        merchant.id,
+        catalog.ProductData(category_id=category_id, title=title, **fields),
+        skus,
     )
     if listed:
         product = await catalog.list_product(grants, product.id)

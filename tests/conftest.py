@@ -79,12 +79,25 @@ async def clean(database):
 # buckets, leaderboards, expiries, daily limits): CI runs them again at other start instants
 # (`pytest -m clock` with TEST_CLOCK_START set; see .ci/run).
 DATE_SENSITIVE = {
-    "tests/services/test_month_simulation.py", "tests/services/test_jobs.py", "tests/services/test_after_sales.py",
-    "tests/api/test_settlement.py", "tests/api/test_refund_after_settlement.py", "tests/api/test_reports.py",
-    "tests/api/test_consignment_stats.py", "tests/api/test_distributor_centre.py", "tests/api/test_membership.py",
-    "tests/api/test_withdrawals.py", "tests/api/test_auth.py", "tests/api/test_grades.py", "tests/api/test_orders.py",
-    "tests/api/test_after_sales.py", "tests/api/test_content.py", "tests/api/test_risk.py", "tests/api/test_distribution.py",
-    "tests/unit/test_settlement_periods.py", "tests/unit/test_withdrawal_rules.py",
+    "tests/services/test_month_simulation.py",
+    "tests/services/test_jobs.py",
+    "tests/services/test_after_sales.py",
+    "tests/api/test_settlement.py",
+    "tests/api/test_refund_after_settlement.py",
+    "tests/api/test_reports.py",
+    "tests/api/test_consignment_stats.py",
+    "tests/api/test_distributor_centre.py",
+    "tests/api/test_membership.py",
+    "tests/api/test_withdrawals.py",
+    "tests/api/test_auth.py",
+    "tests/api/test_grades.py",
+    "tests/api/test_orders.py",
+    "tests/api/test_after_sales.py",
+    "tests/api/test_content.py",
+    "tests/api/test_risk.py",
+    "tests/api/test_distribution.py",
+    "tests/unit/test_settlement_periods.py",
+    "tests/unit/test_withdrawal_rules.py",
 }
 
 
@@ -96,6 +109,4 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 
 requires_postgres = pytest.mark.skipif(not settings.IS_POSTGRES, reason="needs PostgreSQL (DATABASE_URL)")
-requires_redis = pytest.mark.skipif(
-    not settings.BROADCAST_URL.startswith("redis"), reason="needs Redis (REDIS_URL)"
-)
+requires_redis = pytest.mark.skipif(not settings.BROADCAST_URL.startswith("redis"), reason="needs Redis (REDIS_URL)")

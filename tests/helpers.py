@@ -29,7 +29,9 @@ class Api:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
 
-    async def raw(self, query: str, variables: dict | None = None, token: str | None = None, headers: dict | None = None) -> dict:
+    async def raw(
+        self, query: str, variables: dict | None = None, token: str | None = None, headers: dict | None = None
+    ) -> dict:
         hdrs = dict(headers or {})
         if token:
             hdrs["Authorization"] = f"Bearer {token}"
@@ -60,7 +62,9 @@ async def api(app):
         yield Api(client)
 
 
-async def make_user(nickname: str = "tester", *, phone: str | None = None, roles: tuple[str, ...] = (), upline: User | None = None) -> User:
+async def make_user(
+    nickname: str = "tester", *, phone: str | None = None, roles: tuple[str, ...] = (), upline: User | None = None
+) -> User:
     user = await referral.create_user(phone=phone or next_phone(), nickname=nickname)
     for role in roles:
         await access.grant_role(user.id, role)

@@ -120,7 +120,9 @@ async def wait_healthy(server: Server, timeout: float = 20.0) -> bool:
     pytest.fail(f"{server.name} not healthy after {timeout}s ({last}):\n{server.log()}")
 
 
-async def start_healthy_server(name: str, log_dir: Path, started: list[Server], extra_env: dict[str, str] | None = None) -> Server:
+async def start_healthy_server(
+    name: str, log_dir: Path, started: list[Server], extra_env: dict[str, str] | None = None
+) -> Server:
     for attempt in range(3):  # another process may take the free port before uvicorn binds it
         server = start_server(f"{name}-{attempt}" if attempt else name, log_dir, extra_env)
         started.append(server)
@@ -149,19 +151,31 @@ class Servers:
     def logs(self) -> str:
         return "\n".join(f"----- {s.name} (port {s.port}) -----\n{s.log()}" for s in (self.one, self.two))
 
-    async def graphql(self, server: Server, query: str, variables: dict | None = None, token: str | None = None,
-                      timeout: float | None = None) -> dict:
+    async def graphql(
+        self,
+        server: Server,
+        query: str,
+        variables: dict | None = None,
+        token: str | None = None,
+        timeout: float | None = None,
+    ) -> dict:
         """The response body of one GraphQL request over HTTP to `server` (errors included)."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         extra = {} if timeout is None else {"timeout": timeout}
-        response = await self.http.post(server.graphql_url, json={"query": query, "variables": variables or {}},
-                                        headers=headers, **extra)
+        response = await self.http.post(
+            server.graphql_url, json={"query": query, "variables": variables or {}}, headers=headers, **extra
+        )
         return response.json()
 
 
 @contextlib.asynccontextmanager
-async def running_servers(label: str = "server", *, extra_env: dict[str, str] | None = None, cls: type[Servers] = Servers,
-                          http_limits: httpx.Limits | None = None) -> AsyncIterator[Servers]:
+async def running_servers(
+    label: str = "server",
+    *,
+    extra_env: dict[str, str] | None = None,
+    cls: type[Servers] = Servers,
+    http_limits: httpx.Limits | None = None,
+) -> AsyncIterator[Servers]:
     """Two uvicorn servers of the app, started in parallel, stopped on exit."""
     log_dir = Path(tempfile.mkdtemp(prefix="socialmall-servers-"))
     started: list[Server] = []

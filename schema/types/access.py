@@ -19,7 +19,10 @@ class Role:
     @classmethod
     def from_model(cls, r: m.Role) -> Role:
         return cls(
-            code=r.code, name=r.name, description=r.description, scope=r.scope,
+            code=r.code,
+            name=r.name,
+            description=r.description,
+            scope=r.scope,
             permissions=sorted(p.code for p in r.permissions),
         )
 

@@ -20,7 +20,9 @@ from services.core.sensitive import mask_id_number
 class Address:
     id: strawberry.ID = strawberry.field(description="Address id.")
     recipient: str = strawberry.field(description="Who receives the parcel.")
-    phone: str = strawberry.field(description="Recipient's phone: E.164 to the owner, masked (138****8000) to support staff.")
+    phone: str = strawberry.field(
+        description="Recipient's phone: E.164 to the owner, masked (138****8000) to support staff."
+    )
     province_code: str = strawberry.field(description="Six-digit province code (GB/T 2260).")
     city_code: str = strawberry.field(description="Six-digit city code.")
     county_code: str = strawberry.field(description="Six-digit county/district code.")
@@ -33,9 +35,16 @@ class Address:
     def from_model(cls, a: m.Address, *, owner: bool = True) -> Address:
         """`owner=False` (support staff reading someone's addresses) masks the phone."""
         return cls(
-            id=strawberry.ID(str(a.id)), recipient=a.recipient, phone=a.phone if owner else mask_phone(a.phone),
-            province_code=a.province_code, city_code=a.city_code, county_code=a.county_code,
-            region_name=a.region_name, detail=a.detail, postal_code=a.postal_code, is_default=a.is_default,
+            id=strawberry.ID(str(a.id)),
+            recipient=a.recipient,
+            phone=a.phone if owner else mask_phone(a.phone),
+            province_code=a.province_code,
+            city_code=a.city_code,
+            county_code=a.county_code,
+            region_name=a.region_name,
+            detail=a.detail,
+            postal_code=a.postal_code,
+            is_default=a.is_default,
         )
 
 
@@ -116,7 +125,9 @@ class User:
     async def permissions(self: m.User, info: Info) -> list[str]:
         return sorted((await _grants_of(info, self.id)).platform)
 
-    @strawberry.field(description="Real-name verification, null until submitted. Visible to the owner and to support staff (user.read), masked.")
+    @strawberry.field(
+        description="Real-name verification, null until submitted. Visible to the owner and to support staff (user.read), masked."
+    )
     async def identity(self: m.User, info: Info) -> Identity | None:
         if not _can_see_private(info, self.id) and not (await info.context.grants()).has("user.read"):
             raise ApiError(ErrorCode.FORBIDDEN, "Only the owner sees this identity.")
@@ -139,9 +150,13 @@ async def _grants_of(info: Info, user_id: int) -> access.Grants:
 
 @strawberry.type(description="Result of a successful sign-in or token refresh.")
 class AuthTokens:
-    access_token: str = strawberry.field(description="Send as `Authorization: Bearer <token>` (HTTP) or `authorization` connection param (WebSocket).")
+    access_token: str = strawberry.field(
+        description="Send as `Authorization: Bearer <token>` (HTTP) or `authorization` connection param (WebSocket)."
+    )
     access_token_expires_at: datetime = strawberry.field(description="Refresh before this time.")
-    refresh_token: str = strawberry.field(description="Single use: each refresh returns a new one. Reusing an old one signs the session out.")
+    refresh_token: str = strawberry.field(
+        description="Single use: each refresh returns a new one. Reusing an old one signs the session out."
+    )
     refresh_token_expires_at: datetime = strawberry.field(description="After this the user signs in again.")
 
 
@@ -169,7 +184,9 @@ class UserPayload:
 
 @strawberry.type(description="Outcome of an address mutation.")
 class AddressPayload:
-    address: Address | None = strawberry.field(default=None, description="The address after the change (null after delete).")
+    address: Address | None = strawberry.field(
+        default=None, description="The address after the change (null after delete)."
+    )
     errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; empty on success.")
 
 

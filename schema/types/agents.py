@@ -22,8 +22,10 @@ class AgentLevel(Enum):
     COUNTY = 3
 
 
-@strawberry.type(description="A user appointed agent of a region (MEM-2): earns the level's rate of the goods amount of "
-    "orders delivered to or picked up in the region. Ended assignments are kept (audit).")
+@strawberry.type(
+    description="A user appointed agent of a region (MEM-2): earns the level's rate of the goods amount of "
+    "orders delivered to or picked up in the region. Ended assignments are kept (audit)."
+)
 class AgentAssignment:
     id: strawberry.ID = strawberry.field(description="Assignment id.")
     region_code: str = strawberry.field(description="Six-digit region code (GB/T 2260).")
@@ -44,22 +46,34 @@ class AgentAssignment:
         return PublicUser.from_model(user) if user else None
 
 
-@strawberry.type(description="Agent rates and franchise terms in force (MEM-2, MEM-3). Every commission of a line together "
+@strawberry.type(
+    description="Agent rates and franchise terms in force (MEM-2, MEM-3). Every commission of a line together "
     "never exceeds its goods amount: distribution first, then the agents (province, city, county), the store share, the pickup "
-    "reward — the later ones are cut first.")
+    "reward — the later ones are cut first."
+)
 class PartnerSettings:
-    province_rate_bp: int = strawberry.field(description="Province agents' rate, basis points of the goods amount (100 = 1 %).")
+    province_rate_bp: int = strawberry.field(
+        description="Province agents' rate, basis points of the goods amount (100 = 1 %)."
+    )
     city_rate_bp: int = strawberry.field(description="City agents' rate, basis points.")
     county_rate_bp: int = strawberry.field(description="County agents' rate, basis points.")
-    store_share_bp: int = strawberry.field(description="A franchise store's share of its members' orders, basis points (300-2000).")
+    store_share_bp: int = strawberry.field(
+        description="A franchise store's share of its members' orders, basis points (300-2000)."
+    )
     pickup_reward: Money = strawberry.field(description="What a franchise store earns per pickup it hands over.")
     updated_at: datetime | None = strawberry.field(description="Last saved; null while the defaults are in force.")
 
     @classmethod
     def from_view(cls, view) -> PartnerSettings:
         t = view.terms
-        return cls(province_rate_bp=t.province_rate_bp, city_rate_bp=t.city_rate_bp, county_rate_bp=t.county_rate_bp,
-                   store_share_bp=t.store_share_bp, pickup_reward=Money.from_fen(t.pickup_reward), updated_at=view.updated_at)
+        return cls(
+            province_rate_bp=t.province_rate_bp,
+            city_rate_bp=t.city_rate_bp,
+            county_rate_bp=t.county_rate_bp,
+            store_share_bp=t.store_share_bp,
+            pickup_reward=Money.from_fen(t.pickup_reward),
+            updated_at=view.updated_at,
+        )
 
 
 @strawberry.input(description="Appoint a regional agent.")

@@ -55,7 +55,9 @@ def _problem(code) -> CartItemProblem | None:
 class CartItem:
     id: strawberry.ID = strawberry.field(description="Cart item id.")
     quantity: int = strawberry.field(description="Units wanted.")
-    selected: bool = strawberry.field(description="Ticked for checkout (only selected items without a problem count in the totals).")
+    selected: bool = strawberry.field(
+        description="Ticked for checkout (only selected items without a problem count in the totals)."
+    )
 
     @strawberry.field(description="The SKU.")
     def sku(self: svc.CartLine) -> Sku:
@@ -78,7 +80,9 @@ class CartItem:
         return _problem(self.problem)
 
 
-@strawberry.type(description="A merchant's items in the cart with that merchant's totals (each merchant becomes one order).")
+@strawberry.type(
+    description="A merchant's items in the cart with that merchant's totals (each merchant becomes one order)."
+)
 class CartMerchantGroup:
     @strawberry.field(description="The merchant.")
     async def merchant(self: svc.MerchantGroup, info: Info) -> Merchant:
@@ -92,7 +96,9 @@ class CartMerchantGroup:
     def goods_amount(self: svc.MerchantGroup) -> Money:
         return Money.from_fen(self.goods_amount)
 
-    @strawberry.field(description="Shipping by the merchant's template: a flat fee, free at or above its threshold, none when nothing is selected.")
+    @strawberry.field(
+        description="Shipping by the merchant's template: a flat fee, free at or above its threshold, none when nothing is selected."
+    )
     def shipping_fee(self: svc.MerchantGroup) -> Money:
         return Money.from_fen(self.shipping_fee)
 
@@ -100,12 +106,16 @@ class CartMerchantGroup:
     def total(self: svc.MerchantGroup) -> Money:
         return Money.from_fen(self.total)
 
-    @strawberry.field(description="Goods amount at or above which shipping is free; null when this merchant never waives it.")
+    @strawberry.field(
+        description="Goods amount at or above which shipping is free; null when this merchant never waives it."
+    )
     def free_shipping_threshold(self: svc.MerchantGroup) -> Money | None:
         threshold = self.merchant.free_shipping_threshold
         return Money.from_fen(threshold) if threshold > 0 else None
 
-    @strawberry.field(description="How much more to select for free shipping (0: already free); null when shipping is never charged or never waived.")
+    @strawberry.field(
+        description="How much more to select for free shipping (0: already free); null when shipping is never charged or never waived."
+    )
     def amount_to_free_shipping(self: svc.MerchantGroup) -> Money | None:
         gap = self.amount_to_free_shipping
         return None if gap is None else Money.from_fen(gap)
@@ -169,7 +179,9 @@ class SharedCartItem:
     async def product(self: svc.SharedLine, info: Info) -> Product:
         return await info.context.loaders.product.load(self.sku.product_id)
 
-    @strawberry.field(description="Whether importing would add it: on sale, in stock, and within the viewer's purchase limit.")
+    @strawberry.field(
+        description="Whether importing would add it: on sale, in stock, and within the viewer's purchase limit."
+    )
     def available(self: svc.SharedLine) -> bool:
         return self.available
 
@@ -215,6 +227,10 @@ class ShareCartPayload:
 @strawberry.type(description="Outcome of importing a shared cart.")
 class ImportSharedCartPayload:
     cart: Cart | None = strawberry.field(default=None, description="The importer's cart after the import.")
-    imported: int = strawberry.field(default=0, description="Shared items added (quantities capped by stock and purchase limits).")
-    skipped: int = strawberry.field(default=0, description="Shared items not added: unavailable, nothing more allowed, or the cart full.")
+    imported: int = strawberry.field(
+        default=0, description="Shared items added (quantities capped by stock and purchase limits)."
+    )
+    skipped: int = strawberry.field(
+        default=0, description="Shared items not added: unavailable, nothing more allowed, or the cart full."
+    )
     errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; empty on success.")

@@ -24,12 +24,17 @@ from schema.types.merchants import Merchant
 class Zone(Enum):
     RETAIL = strawberry.enum_value("RETAIL", description="Activity zone: grants wholesale vouchers per unit bought.")
     MEMBER = strawberry.enum_value("MEMBER", description="Member-price zone (2.0 model: grants discount vouchers).")
-    WHOLESALE = strawberry.enum_value("WHOLESALE", description="Bought with a voucher at the wholesale price; may be consigned.")
+    WHOLESALE = strawberry.enum_value(
+        "WHOLESALE", description="Bought with a voucher at the wholesale price; may be consigned."
+    )
     GIFT_PACK = strawberry.enum_value("GIFT_PACK", description="Buying it upgrades the member grade.")
     POINTS = strawberry.enum_value("POINTS", description="Priced in points, or points plus cash.")
     NORMAL = strawberry.enum_value("NORMAL", description="Ordinary goods of a merchant.")
-    MEMBERSHIP = strawberry.enum_value("MEMBERSHIP", description="The paid partner membership (MEM-1): sold by the platform "
-        "at the membership settings' price; paying starts or extends the buyer's membership.")
+    MEMBERSHIP = strawberry.enum_value(
+        "MEMBERSHIP",
+        description="The paid partner membership (MEM-1): sold by the platform "
+        "at the membership settings' price; paying starts or extends the buyer's membership.",
+    )
 
 
 @strawberry.enum(description="Where a product is in its life.")
@@ -42,12 +47,16 @@ class ProductStatus(Enum):
 @strawberry.enum(description="Why a product is off sale.")
 class DelistReason(Enum):
     MANUAL = strawberry.enum_value("MANUAL", description="Taken off by the merchant's staff.")
-    OUT_OF_STOCK = strawberry.enum_value("OUT_OF_STOCK", description="Sold out; listed again automatically when restocked.")
+    OUT_OF_STOCK = strawberry.enum_value(
+        "OUT_OF_STOCK", description="Sold out; listed again automatically when restocked."
+    )
 
 
 @strawberry.enum(description="Orders of the storefront search.")
 class ProductSort(Enum):
-    RELEVANCE = strawberry.enum_value("RELEVANCE", description="Best keyword match first (best sellers when there is no keyword).")
+    RELEVANCE = strawberry.enum_value(
+        "RELEVANCE", description="Best keyword match first (best sellers when there is no keyword)."
+    )
     SALES = strawberry.enum_value("SALES", description="Best sellers first.")
     PRICE_ASC = strawberry.enum_value("PRICE_ASC", description="Lowest price first.")
     PRICE_DESC = strawberry.enum_value("PRICE_DESC", description="Highest price first.")
@@ -72,7 +81,7 @@ class Category:
     def parent_id(self: m.Category) -> strawberry.ID | None:
         return None if self.parent_id is None else strawberry.ID(str(self.parent_id))
 
-    @strawberry.field(description="Ids from the root down to this category, e.g. [\"1\", \"4\", \"9\"].")
+    @strawberry.field(description='Ids from the root down to this category, e.g. ["1", "4", "9"].')
     def path_ids(self: m.Category) -> list[strawberry.ID]:
         return [strawberry.ID(p) for p in self.path.strip("/").split("/") if p]
 
@@ -114,7 +123,9 @@ class Sku:
     code: str = strawberry.field(description="Merchant's SKU code, unique across the platform.")
     points_price: int = strawberry.field(description="Price in points (POINTS zone); 0 otherwise.")
     stock: int = strawberry.field(description="Units in stock.")
-    low_stock_threshold: int | None = strawberry.field(description="Low-stock alert level; null: the merchant's setting.")
+    low_stock_threshold: int | None = strawberry.field(
+        description="Low-stock alert level; null: the merchant's setting."
+    )
     image_url: str = strawberry.field(description="Image of this variant, may be empty.")
     is_active: bool = strawberry.field(description="False once removed from the product (kept for history).")
     sales_count: int = strawberry.field(description="Units sold.")
@@ -123,7 +134,9 @@ class Sku:
     def product_id(self: m.Sku) -> strawberry.ID:
         return strawberry.ID(str(self.product_id))
 
-    @strawberry.field(description="Value per spec dimension, sorted by dimension name (the product's `specDimensions` give the display order).")
+    @strawberry.field(
+        description="Value per spec dimension, sorted by dimension name (the product's `specDimensions` give the display order)."
+    )
     def spec_values(self: m.Sku) -> list[SpecValue]:
         return [SpecValue(name=k, value=v) for k, v in sorted(self.spec_values.items())]
 
@@ -185,7 +198,9 @@ class Product:
     def voucher_product_id(self: m.Product) -> strawberry.ID | None:
         return None if self.voucher_product_id is None else strawberry.ID(str(self.voucher_product_id))
 
-    @strawberry.field(description="GIFT_PACK: the grade buying it grants (a code of the grade ladder, e.g. V1, V2, V3).")
+    @strawberry.field(
+        description="GIFT_PACK: the grade buying it grants (a code of the grade ladder, e.g. V1, V2, V3)."
+    )
     def gift_grade(self: m.Product) -> str | None:
         return self.gift_grade or None
 
@@ -272,7 +287,9 @@ class StockMovement:
     id: strawberry.ID = strawberry.field(description="Movement id.")
     delta: int = strawberry.field(description="Units added (negative: taken).")
     stock_after: int = strawberry.field(description="The SKU's stock right after.")
-    reason: str = strawberry.field(description="INITIAL, RESTOCK, ADJUST, DAMAGE, ORDER_RESERVE, ORDER_RELEASE or RETURN.")
+    reason: str = strawberry.field(
+        description="INITIAL, RESTOCK, ADJUST, DAMAGE, ORDER_RESERVE, ORDER_RELEASE or RETURN."
+    )
     reference_type: str = strawberry.field(description="What caused it (STAFF, PRODUCT, ORDER ...), may be empty.")
     reference_id: str = strawberry.field(description="Id of what caused it, may be empty.")
     created_at: datetime = strawberry.field(description="When.")
@@ -312,13 +329,28 @@ class DistributionRateInput:
 @strawberry.input(description="A SKU of a product. SKUs are matched by code: a known code updates that SKU.")
 class SkuInput:
     code: str = strawberry.field(description="SKU code, unique across the platform (letters, digits, . _ -).")
-    price_fen: int = strawberry.field(description="Price in fen, above 0 and at most 10^9 (POINTS zone: the cash part, may be 0).")
-    spec_values: list[SpecValueInput] = strawberry.field(default_factory=list, description="One value for every spec dimension of the product, nothing else.")
-    member_price_fen: int | None = strawberry.field(default=None, description="Member price in fen: above 0, not above the price.")
-    wholesale_price_fen: int | None = strawberry.field(default=None, description="Wholesale price in fen: above 0, not above the price. Required in the WHOLESALE zone.")
-    points_price: int = strawberry.field(default=0, description="Price in points: required (above 0) in the POINTS zone.")
-    initial_stock: int = strawberry.field(default=0, description="Opening stock of a new SKU (0 to 10^7); ignored for a known code: use adjustStock.")
-    low_stock_threshold: int | None = strawberry.field(default=None, description="Low-stock alert level; null: the merchant's setting.")
+    price_fen: int = strawberry.field(
+        description="Price in fen, above 0 and at most 10^9 (POINTS zone: the cash part, may be 0)."
+    )
+    spec_values: list[SpecValueInput] = strawberry.field(
+        default_factory=list, description="One value for every spec dimension of the product, nothing else."
+    )
+    member_price_fen: int | None = strawberry.field(
+        default=None, description="Member price in fen: above 0, not above the price."
+    )
+    wholesale_price_fen: int | None = strawberry.field(
+        default=None,
+        description="Wholesale price in fen: above 0, not above the price. Required in the WHOLESALE zone.",
+    )
+    points_price: int = strawberry.field(
+        default=0, description="Price in points: required (above 0) in the POINTS zone."
+    )
+    initial_stock: int = strawberry.field(
+        default=0, description="Opening stock of a new SKU (0 to 10^7); ignored for a known code: use adjustStock."
+    )
+    low_stock_threshold: int | None = strawberry.field(
+        default=None, description="Low-stock alert level; null: the merchant's setting."
+    )
     image_url: str = strawberry.field(default="", description="Image of this variant (http or https URL).")
     is_active: bool = strawberry.field(default=True, description="False keeps the SKU but takes it off sale.")
 
@@ -330,18 +362,37 @@ class ProductInput:
     zone: Zone = strawberry.field(default=Zone.NORMAL, description="The zone it is sold in.")
     subtitle: str = strawberry.field(default="", description="Subtitle (up to 256 characters).")
     description: str = strawberry.field(default="", description="Long description.")
-    images: list[str] = strawberry.field(default_factory=list, description="Image URLs, the main image first (at most 20).")
-    attributes: list[ProductAttributeInput] = strawberry.field(default_factory=list, description="Descriptive attributes.")
-    spec_dimensions: list[SpecDimensionInput] = strawberry.field(default_factory=list, description="Spec dimensions (at most 5).")
-    vouchers_per_unit: int = strawberry.field(default=0, description="RETAIL/MEMBER: wholesale vouchers granted per unit (0 or more).")
-    voucher_product_id: strawberry.ID | None = strawberry.field(default=None, description="RETAIL/MEMBER: the WHOLESALE product the vouchers are for; null: any.")
-    zone_starts_at: datetime | None = strawberry.field(default=None, description="RETAIL: activity start (before the end).")
+    images: list[str] = strawberry.field(
+        default_factory=list, description="Image URLs, the main image first (at most 20)."
+    )
+    attributes: list[ProductAttributeInput] = strawberry.field(
+        default_factory=list, description="Descriptive attributes."
+    )
+    spec_dimensions: list[SpecDimensionInput] = strawberry.field(
+        default_factory=list, description="Spec dimensions (at most 5)."
+    )
+    vouchers_per_unit: int = strawberry.field(
+        default=0, description="RETAIL/MEMBER: wholesale vouchers granted per unit (0 or more)."
+    )
+    voucher_product_id: strawberry.ID | None = strawberry.field(
+        default=None, description="RETAIL/MEMBER: the WHOLESALE product the vouchers are for; null: any."
+    )
+    zone_starts_at: datetime | None = strawberry.field(
+        default=None, description="RETAIL: activity start (before the end)."
+    )
     zone_ends_at: datetime | None = strawberry.field(default=None, description="RETAIL: activity end.")
-    gift_grade: str | None = strawberry.field(default=None, description="GIFT_PACK (required): the grade it grants, a code of the grade ladder (grades), e.g. V1, V2, V3.")
+    gift_grade: str | None = strawberry.field(
+        default=None,
+        description="GIFT_PACK (required): the grade it grants, a code of the grade ladder (grades), e.g. V1, V2, V3.",
+    )
     coins_granted: int = strawberry.field(default=0, description="Shopping coins granted per unit (0 or more).")
     points_granted: int = strawberry.field(default=0, description="Points granted per unit (0 or more).")
-    distribution_enabled: bool = strawberry.field(default=True, description="Whether sales pay distribution commissions.")
-    distribution_rates: list[DistributionRateInput] = strawberry.field(default_factory=list, description="Per-level rate overrides (levels 1-3).")
+    distribution_enabled: bool = strawberry.field(
+        default=True, description="Whether sales pay distribution commissions."
+    )
+    distribution_rates: list[DistributionRateInput] = strawberry.field(
+        default_factory=list, description="Per-level rate overrides (levels 1-3)."
+    )
     purchase_limit: int = strawberry.field(default=0, description="Most units per buyer; 0: no limit.")
 
 

@@ -16,8 +16,10 @@ from schema.types.catalog import Product
 from services.core.masking import mask_name
 
 
-@strawberry.enum(description="A voucher's state: UNUSED, RESERVED (held by an unpaid wholesale order), USED, EXPIRED, "
-    "REVOKED (the retail purchase that granted it was refunded).")
+@strawberry.enum(
+    description="A voucher's state: UNUSED, RESERVED (held by an unpaid wholesale order), USED, EXPIRED, "
+    "REVOKED (the retail purchase that granted it was refunded)."
+)
 class VoucherStatus(Enum):
     UNUSED = "UNUSED"
     RESERVED = "RESERVED"
@@ -26,15 +28,19 @@ class VoucherStatus(Enum):
     REVOKED = "REVOKED"
 
 
-@strawberry.enum(description="WHOLESALE (granted by the retail zone, model 1.0) or DISCOUNT (granted by the member zone, model 2.0).")
+@strawberry.enum(
+    description="WHOLESALE (granted by the retail zone, model 1.0) or DISCOUNT (granted by the member zone, model 2.0)."
+)
 class VoucherKind(Enum):
     WHOLESALE = "WHOLESALE"
     DISCOUNT = "DISCOUNT"
 
 
-@strawberry.enum(description="What became of a wholesale unit: HELD (undecided), PICKUP (kept, delivered with its order), "
+@strawberry.enum(
+    description="What became of a wholesale unit: HELD (undecided), PICKUP (kept, delivered with its order), "
     "QUEUED (consigned, waiting in the queue), MATCHED (sold; proceeds frozen until the sale is final), "
-    "SETTLED (proceeds available in the wallet), REFUNDED (the wholesale purchase was refunded).")
+    "SETTLED (proceeds available in the wallet), REFUNDED (the wholesale purchase was refunded)."
+)
 class UnitStatus(Enum):
     HELD = "HELD"
     PICKUP = "PICKUP"
@@ -44,21 +50,27 @@ class UnitStatus(Enum):
     REFUNDED = "REFUNDED"
 
 
-@strawberry.enum(description="How the consignment reward is set: FIXED fen per unit, or PERCENT of the sale price (basis points).")
+@strawberry.enum(
+    description="How the consignment reward is set: FIXED fen per unit, or PERCENT of the sale price (basis points)."
+)
 class RewardKind(Enum):
     FIXED = "FIXED"
     PERCENT = "PERCENT"
 
 
-@strawberry.enum(description="Outcome of taking part in a snap-up session. FORFEIT: won, but the order was "
-                 "cancelled (unpaid in time): the unit went back to the session.")
+@strawberry.enum(
+    description="Outcome of taking part in a snap-up session. FORFEIT: won, but the order was "
+    "cancelled (unpaid in time): the unit went back to the session."
+)
 class SnapUpResult(Enum):
     WON = "WON"
     LOST = "LOST"
     FORFEIT = "FORFEIT"
 
 
-@strawberry.type(description="A wholesale voucher (批发券): the right to buy one wholesale unit at the wholesale price.")
+@strawberry.type(
+    description="A wholesale voucher (批发券): the right to buy one wholesale unit at the wholesale price."
+)
 class Voucher:
     id: strawberry.ID = strawberry.field(description="Voucher id.")
     kind: VoucherKind = strawberry.field(description="Which model granted it.")
@@ -99,10 +111,14 @@ class WholesaleUnit:
             return None
         buyer = await info.context.loaders.user.load(self.buyer_id)
         return ConsignmentSale(
-            buyer_nickname=mask_name(buyer.nickname if buyer else ""), quantity=1,
-            sale_price=Money.from_fen(self.sale_price), fee=Money.from_fen(self.fee),
-            proceeds=Money.from_fen(self.sale_price - self.fee), reward=Money.from_fen(self.reward),
-            sold_at=self.matched_at, paid_out=self.status == "SETTLED",
+            buyer_nickname=mask_name(buyer.nickname if buyer else ""),
+            quantity=1,
+            sale_price=Money.from_fen(self.sale_price),
+            fee=Money.from_fen(self.fee),
+            proceeds=Money.from_fen(self.sale_price - self.fee),
+            reward=Money.from_fen(self.reward),
+            sold_at=self.matched_at,
+            paid_out=self.status == "SETTLED",
         )
 
 
@@ -115,7 +131,9 @@ class ConsignmentSale:
     proceeds: Money = strawberry.field(description="Sale price minus fee, the seller's.")
     reward: Money = strawberry.field(description="Consignment reward (挂售奖励) on top.")
     sold_at: datetime = strawberry.field(description="When it sold.")
-    paid_out: bool = strawberry.field(description="False: frozen until the retail order is final; true: available in the wallet.")
+    paid_out: bool = strawberry.field(
+        description="False: frozen until the retail order is final; true: available in the wallet."
+    )
 
 
 @strawberry.type(description="One of my queued units and its place in its product's queue.")
@@ -197,4 +215,6 @@ class SnapUpSessionPayload:
 @strawberry.type(description="Outcome of taking part in a snap-up session.")
 class SnapUpEntryPayload:
     entry: SnapUpEntry | None = strawberry.field(default=None, description="My result.")
-    errors: list[UserError] = strawberry.field(default_factory=list, description="Why I could not take part; nothing changed.")
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why I could not take part; nothing changed."
+    )

@@ -11,7 +11,9 @@ from schema.money import Money
 from services.consignment import stats
 
 
-@strawberry.enum(description="How a statistics range is cut: business days, ISO weeks (Monday first) or calendar months (UTC+8).")
+@strawberry.enum(
+    description="How a statistics range is cut: business days, ISO weeks (Monday first) or calendar months (UTC+8)."
+)
 class StatsPeriod(Enum):
     DAY = "DAY"
     WEEK = "WEEK"
@@ -24,26 +26,40 @@ class StatsPeriod(Enum):
     "(a sale reversed by a refund no longer counts); rewards are split by whether they are still frozen or already paid."
 )
 class ConsignmentFigures:
-    sales: Money = strawberry.field(description="Goods amount paid in the retail and wholesale zones (shipping excluded).")
+    sales: Money = strawberry.field(
+        description="Goods amount paid in the retail and wholesale zones (shipping excluded)."
+    )
     retail_sales: Money = strawberry.field(description="Goods amount paid in the retail zone.")
     wholesale_sales: Money = strawberry.field(description="Goods amount paid in the wholesale zone.")
     refunded: Money = strawberry.field(description="Of those goods, the amount refunded since.")
     retail_orders: int = strawberry.field(description="Paid orders with retail-zone goods.")
     wholesale_orders: int = strawberry.field(description="Paid orders with wholesale-zone goods.")
     units_consigned: int = strawberry.field(description="Wholesale units that joined the consignment queue.")
-    units_sold: int = strawberry.field(description="Consigned units sold to a retail buyer (sales reversed by a refund excluded).")
-    rewards_total: Money = strawberry.field(description="Consignment rewards (挂售奖励) on those sales: pending plus paid.")
-    rewards_pending: Money = strawberry.field(description="Of those rewards, still frozen until the retail order is final.")
+    units_sold: int = strawberry.field(
+        description="Consigned units sold to a retail buyer (sales reversed by a refund excluded)."
+    )
+    rewards_total: Money = strawberry.field(
+        description="Consignment rewards (挂售奖励) on those sales: pending plus paid."
+    )
+    rewards_pending: Money = strawberry.field(
+        description="Of those rewards, still frozen until the retail order is final."
+    )
     rewards_paid: Money = strawberry.field(description="Of those rewards, already made available to the sellers.")
 
 
 def _figures(f: stats.Figures) -> dict:
     return dict(
-        sales=Money.from_fen(f.sales), retail_sales=Money.from_fen(f.retail_sales),
-        wholesale_sales=Money.from_fen(f.wholesale_sales), refunded=Money.from_fen(f.refunded),
-        retail_orders=f.retail_orders, wholesale_orders=f.wholesale_orders, units_consigned=f.units_consigned,
-        units_sold=f.units_sold, rewards_total=Money.from_fen(f.rewards_pending + f.rewards_paid),
-        rewards_pending=Money.from_fen(f.rewards_pending), rewards_paid=Money.from_fen(f.rewards_paid),
+        sales=Money.from_fen(f.sales),
+        retail_sales=Money.from_fen(f.retail_sales),
+        wholesale_sales=Money.from_fen(f.wholesale_sales),
+        refunded=Money.from_fen(f.refunded),
+        retail_orders=f.retail_orders,
+        wholesale_orders=f.wholesale_orders,
+        units_consigned=f.units_consigned,
+        units_sold=f.units_sold,
+        rewards_total=Money.from_fen(f.rewards_pending + f.rewards_paid),
+        rewards_pending=Money.from_fen(f.rewards_pending),
+        rewards_paid=Money.from_fen(f.rewards_paid),
     )
 
 
@@ -71,7 +87,9 @@ class ConsignmentStats:
     period: StatsPeriod = strawberry.field(description="How the range is cut.")
     start: date = strawberry.field(description="First day of the range.")
     end: date = strawberry.field(description="Last day of the range.")
-    buckets: list[ConsignmentStatsBucket] = strawberry.field(description="One row per period, oldest first, zeros included.")
+    buckets: list[ConsignmentStatsBucket] = strawberry.field(
+        description="One row per period, oldest first, zeros included."
+    )
 
     @strawberry.field(description="All-time figures and the units in the queue now (computed only when asked for).")
     async def totals(self) -> ConsignmentStatsTotals:
@@ -91,7 +109,11 @@ class LiveConsignmentStats:
     @classmethod
     def from_counters(cls, c: stats.LiveCounters) -> LiveConsignmentStats:
         return cls(
-            day=c.day, units_in_queue=c.units_in_queue, units_sold_today=c.units_sold_today,
-            sales_today=Money.from_fen(c.sales_today), retail_orders_today=c.retail_orders_today,
-            wholesale_orders_today=c.wholesale_orders_today, rewards_pending=Money.from_fen(c.rewards_pending),
+            day=c.day,
+            units_in_queue=c.units_in_queue,
+            units_sold_today=c.units_sold_today,
+            sales_today=Money.from_fen(c.sales_today),
+            retail_orders_today=c.retail_orders_today,
+            wholesale_orders_today=c.wholesale_orders_today,
+            rewards_pending=Money.from_fen(c.rewards_pending),
         )

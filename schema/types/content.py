@@ -38,11 +38,15 @@ class BannerInput:
 
 @strawberry.type(description="Outcome of a banner mutation.")
 class BannerPayload:
-    banner: Banner | None = strawberry.field(default=None, description="The banner after the change (null after delete).")
+    banner: Banner | None = strawberry.field(
+        default=None, description="The banner after the change (null after delete)."
+    )
     errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; empty on success.")
 
 
 @strawberry.type(description="Outcome of setRecommendations.")
 class RecommendationsPayload:
-    target_ids: list[strawberry.ID] = strawberry.field(default_factory=list, description="The ids now recommended, in order.")
+    target_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="The ids now recommended, in order."
+    )
     errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; empty on success.")

@@ -16,9 +16,11 @@ from services.core.masking import mask_name
 from services.distribution.commission_math import Config
 
 
-@strawberry.enum(description="A commission's state: PENDING (frozen until the order completes and the freeze period "
+@strawberry.enum(
+    description="A commission's state: PENDING (frozen until the order completes and the freeze period "
     "passes), HELD (held for risk review: not released until reviewed), AVAILABLE (in the wallet), REVERSED (every unit "
-    "refunded), REJECTED (refused by risk review).")
+    "refunded), REJECTED (refused by risk review)."
+)
 class CommissionStatus(Enum):
     PENDING = "PENDING"
     HELD = "HELD"
@@ -27,9 +29,11 @@ class CommissionStatus(Enum):
     REJECTED = "REJECTED"
 
 
-@strawberry.enum(description="What a commission is for: DISTRIBUTION (the buyer's referral chain, levels 1-3), AGENT "
+@strawberry.enum(
+    description="What a commission is for: DISTRIBUTION (the buyer's referral chain, levels 1-3), AGENT "
     "(regional agent, MEM-2: level 1 province, 2 city, 3 county), STORE_SHARE (my franchise store's share of its member's "
-    "order, MEM-3), STORE_PICKUP (my franchise store handed the order over).")
+    "order, MEM-3), STORE_PICKUP (my franchise store handed the order over)."
+)
 class CommissionKind(Enum):
     DISTRIBUTION = "DISTRIBUTION"
     AGENT = "AGENT"
@@ -37,15 +41,19 @@ class CommissionKind(Enum):
     STORE_PICKUP = "STORE_PICKUP"
 
 
-@strawberry.enum(description="How a level's commission is computed: FIXED fen per unit bought, or PERCENT of the "
-    "commission base in basis points (1000 = 10 %).")
+@strawberry.enum(
+    description="How a level's commission is computed: FIXED fen per unit bought, or PERCENT of the "
+    "commission base in basis points (1000 = 10 %)."
+)
 class CommissionRuleKind(Enum):
     FIXED = "FIXED"
     PERCENT = "PERCENT"
 
 
-@strawberry.enum(description="What happened to one of my commissions: CREATED (booked, pending), AVAILABLE (released "
-    "to my wallet), REVERSED (a refund took back some or all of it), REJECTED (refused by risk review).")
+@strawberry.enum(
+    description="What happened to one of my commissions: CREATED (booked, pending), AVAILABLE (released "
+    "to my wallet), REVERSED (a refund took back some or all of it), REJECTED (refused by risk review)."
+)
 class CommissionEventKind(Enum):
     CREATED = "CREATED"
     AVAILABLE = "AVAILABLE"
@@ -55,12 +63,16 @@ class CommissionEventKind(Enum):
 
 @strawberry.type(description="The rule paying one distribution level.")
 class LevelRule:
-    level: int = strawberry.field(description="Level, 1 (the buyer's referrer, or the buyer with self-purchase on) to 3.")
+    level: int = strawberry.field(
+        description="Level, 1 (the buyer's referrer, or the buyer with self-purchase on) to 3."
+    )
     kind: CommissionRuleKind = strawberry.field(description="Fixed per unit or percentage of the base.")
     value: int = strawberry.field(description="Fen per unit (FIXED) or basis points of the base (PERCENT).")
 
 
-@strawberry.type(description="A grade-specific rule: a beneficiary of this grade earns it at this level instead of the level's rule (DIS-6).")
+@strawberry.type(
+    description="A grade-specific rule: a beneficiary of this grade earns it at this level instead of the level's rule (DIS-6)."
+)
 class GradeLevelRule:
     grade: str = strawberry.field(description="Member grade, e.g. V2.")
     level: int = strawberry.field(description="Level, 1 to 3.")
@@ -68,14 +80,20 @@ class GradeLevelRule:
     value: int = strawberry.field(description="Fen per unit (FIXED) or basis points of the base (PERCENT).")
 
 
-@strawberry.type(description="The platform's distribution settings (DIS-1). A product's own rates (CAT-3) come first, then "
-    "the beneficiary's grade rule, then the level's rule; the levels together never exceed the base, the deepest level is cut first.")
+@strawberry.type(
+    description="The platform's distribution settings (DIS-1). A product's own rates (CAT-3) come first, then "
+    "the beneficiary's grade rule, then the level's rule; the levels together never exceed the base, the deepest level is cut first."
+)
 class DistributionSettings:
     levels: int = strawberry.field(description="Levels paid, 1 to 3 (never more: compliance).")
     rules: list[LevelRule] = strawberry.field(description="One rule per level, level 1 first.")
     grade_rules: list[GradeLevelRule] = strawberry.field(description="Grade-specific rules.")
-    self_purchase: bool = strawberry.field(description="On: a buyer earns level 1 on their own purchases (their referrer level 2 …).")
-    freeze_days: int = strawberry.field(description="Days after an order completes before its commissions become available.")
+    self_purchase: bool = strawberry.field(
+        description="On: a buyer earns level 1 on their own purchases (their referrer level 2 …)."
+    )
+    freeze_days: int = strawberry.field(
+        description="Days after an order completes before its commissions become available."
+    )
     updated_at: datetime | None = strawberry.field(description="Last saved; null while the defaults are in force.")
 
     @classmethod
@@ -83,22 +101,35 @@ class DistributionSettings:
         config: Config = view.config
         return cls(
             levels=config.levels,
-            rules=[LevelRule(level=i + 1, kind=CommissionRuleKind(r.kind), value=r.value) for i, r in enumerate(config.rules)],
-            grade_rules=[GradeLevelRule(grade=g, level=lv, kind=CommissionRuleKind(r.kind), value=r.value)
-                         for g, by in sorted(config.grade_rules.items()) for lv, r in sorted(by.items())],
-            self_purchase=config.self_purchase, freeze_days=config.freeze_days, updated_at=view.updated_at,
+            rules=[
+                LevelRule(level=i + 1, kind=CommissionRuleKind(r.kind), value=r.value)
+                for i, r in enumerate(config.rules)
+            ],
+            grade_rules=[
+                GradeLevelRule(grade=g, level=lv, kind=CommissionRuleKind(r.kind), value=r.value)
+                for g, by in sorted(config.grade_rules.items())
+                for lv, r in sorted(by.items())
+            ],
+            self_purchase=config.self_purchase,
+            freeze_days=config.freeze_days,
+            updated_at=view.updated_at,
         )
 
 
-@strawberry.type(description="What I earn at one level on one order line (DIS-4), as distributor, regional agent or franchise store.")
+@strawberry.type(
+    description="What I earn at one level on one order line (DIS-4), as distributor, regional agent or franchise store."
+)
 class Commission:
     id: strawberry.ID = strawberry.field(description="Commission id.")
-    level: int = strawberry.field(description="My level for this purchase: 1 (direct) to 3; AGENT: 1 province, 2 city, "
-                                  "3 county; store kinds: 1.")
+    level: int = strawberry.field(
+        description="My level for this purchase: 1 (direct) to 3; AGENT: 1 province, 2 city, 3 county; store kinds: 1."
+    )
     status: CommissionStatus = strawberry.field(description="Pending, available, reversed or rejected.")
     created_at: datetime = strawberry.field(description="When it was booked (the order's payment).")
 
-    @strawberry.field(description="What it is for: distribution, regional agent, franchise store share or pickup reward.")
+    @strawberry.field(
+        description="What it is for: distribution, regional agent, franchise store share or pickup reward."
+    )
     def kind(self: m.Commission) -> CommissionKind:
         return CommissionKind(self.kind)
 
@@ -106,7 +137,9 @@ class Commission:
     def region_code(self: m.Commission) -> str | None:
         return self.region_code or None
 
-    @strawberry.field(description="The commission base: the line's paid goods amount (after discounts, shipping excluded).")
+    @strawberry.field(
+        description="The commission base: the line's paid goods amount (after discounts, shipping excluded)."
+    )
     def base(self: m.Commission) -> Money:
         return Money.from_fen(self.base)
 
@@ -118,7 +151,9 @@ class Commission:
     def reversed(self: m.Commission) -> Money:
         return Money.from_fen(self.reversed_amount)
 
-    @strawberry.field(description="Part of a reversal after release that my wallet could not cover: owed, repaid from my next commissions.")
+    @strawberry.field(
+        description="Part of a reversal after release that my wallet could not cover: owed, repaid from my next commissions."
+    )
     def debt_recorded(self: m.Commission) -> Money:
         return Money.from_fen(self.debt_amount)
 
@@ -130,8 +165,10 @@ class Commission:
     def available_at(self: m.Commission) -> datetime | None:
         return self.available_at
 
-    @strawberry.field(description="PENDING: when the freeze ends, once the order has completed (null before). "
-                      "It becomes available at the next release run after that.")
+    @strawberry.field(
+        description="PENDING: when the freeze ends, once the order has completed (null before). "
+        "It becomes available at the next release run after that."
+    )
     async def releases_at(self: m.Commission, info: Info) -> datetime | None:
         if self.status != "PENDING":
             return None
@@ -184,7 +221,9 @@ class DistributionSettingsInput:
     levels: int = strawberry.field(description="Levels paid, 1 to 3.")
     rules: list[LevelRuleInput] = strawberry.field(description="Exactly one rule for each level 1..levels.")
     self_purchase: bool = strawberry.field(description="Whether buyers earn level 1 on their own purchases.")
-    freeze_days: int = strawberry.field(description="Days after completion before commissions become available (0-365).")
+    freeze_days: int = strawberry.field(
+        description="Days after completion before commissions become available (0-365)."
+    )
     grade_rules: list[GradeLevelRuleInput] = strawberry.field(default_factory=list, description="Grade-specific rules.")
 
 

@@ -17,9 +17,11 @@ from services.core.masking import mask_name
 from services.distribution import centre, distributors
 
 
-@strawberry.enum(description="How users become distributors: AUTO (everyone; every upline earns), THRESHOLD (apply; "
+@strawberry.enum(
+    description="How users become distributors: AUTO (everyone; every upline earns), THRESHOLD (apply; "
     "accepted at once on enough paid spending and/or paid orders), APPROVAL (apply; an administrator reviews). "
-    "Outside AUTO an upline who is not a distributor earns nothing: their level is skipped and the platform keeps it.")
+    "Outside AUTO an upline who is not a distributor earns nothing: their level is skipped and the platform keeps it."
+)
 class DistributorMode(Enum):
     AUTO = "AUTO"
     THRESHOLD = "THRESHOLD"
@@ -39,8 +41,10 @@ class DistributorApplicationStatus(Enum):
     REJECTED = "REJECTED"
 
 
-@strawberry.enum(description="What a leaderboard ranks: COMMISSION (commission booked in the period) or NEW_MEMBERS "
-    "(users who signed up through the distributor's invite code in the period).")
+@strawberry.enum(
+    description="What a leaderboard ranks: COMMISSION (commission booked in the period) or NEW_MEMBERS "
+    "(users who signed up through the distributor's invite code in the period)."
+)
 class LeaderboardBy(Enum):
     COMMISSION = "COMMISSION"
     NEW_MEMBERS = "NEW_MEMBERS"
@@ -49,23 +53,34 @@ class LeaderboardBy(Enum):
 @strawberry.type(description="How users become distributors (DIS-3).")
 class DistributorSettings:
     mode: DistributorMode = strawberry.field(description="AUTO, THRESHOLD or APPROVAL.")
-    min_spent: Money = strawberry.field(description="THRESHOLD: paid spending needed (pay amount net of refunds); 0 = no condition.")
+    min_spent: Money = strawberry.field(
+        description="THRESHOLD: paid spending needed (pay amount net of refunds); 0 = no condition."
+    )
     min_paid_orders: int = strawberry.field(description="THRESHOLD: paid orders needed; 0 = no condition.")
     match: ThresholdMatch = strawberry.field(description="With both thresholds set: ALL or ANY.")
     updated_at: datetime | None = strawberry.field(description="Last saved; null while the defaults are in force.")
 
     @classmethod
     def from_rules(cls, r: distributors.Rules) -> DistributorSettings:
-        return cls(mode=DistributorMode(r.mode), min_spent=Money.from_fen(r.min_spent), min_paid_orders=r.min_paid_orders,
-                   match=ThresholdMatch(r.match), updated_at=r.updated_at)
+        return cls(
+            mode=DistributorMode(r.mode),
+            min_spent=Money.from_fen(r.min_spent),
+            min_paid_orders=r.min_paid_orders,
+            match=ThresholdMatch(r.match),
+            updated_at=r.updated_at,
+        )
 
 
 @strawberry.input(description="New distributor settings (replaces them as a whole).")
 class DistributorSettingsInput:
     mode: DistributorMode = strawberry.field(description="AUTO, THRESHOLD or APPROVAL.")
-    min_spent_fen: int = strawberry.field(default=0, description="THRESHOLD: paid spending needed, in fen; 0 = no condition.")
+    min_spent_fen: int = strawberry.field(
+        default=0, description="THRESHOLD: paid spending needed, in fen; 0 = no condition."
+    )
     min_paid_orders: int = strawberry.field(default=0, description="THRESHOLD: paid orders needed; 0 = no condition.")
-    match: ThresholdMatch = strawberry.field(default=ThresholdMatch.ALL, description="With both thresholds set: ALL or ANY.")
+    match: ThresholdMatch = strawberry.field(
+        default=ThresholdMatch.ALL, description="With both thresholds set: ALL or ANY."
+    )
 
 
 @strawberry.type(description="An application to become a distributor, and its outcome.")
@@ -83,10 +98,18 @@ class DistributorApplication:
 
     @classmethod
     def from_row(cls, row: m.DistributorApplication, nickname: str = "") -> DistributorApplication:
-        return cls(id=strawberry.ID(str(row.id)), status=DistributorApplicationStatus(row.status), mode=DistributorMode(row.mode),
-                   applicant_id=strawberry.ID(str(row.user_id)), applicant_nickname=mask_name(nickname),
-                   spent=Money.from_fen(row.spent), paid_orders=row.paid_orders, reason=row.reason,
-                   reviewed_at=row.reviewed_at, created_at=row.created_at)
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            status=DistributorApplicationStatus(row.status),
+            mode=DistributorMode(row.mode),
+            applicant_id=strawberry.ID(str(row.user_id)),
+            applicant_nickname=mask_name(nickname),
+            spent=Money.from_fen(row.spent),
+            paid_orders=row.paid_orders,
+            reason=row.reason,
+            reviewed_at=row.reviewed_at,
+            created_at=row.created_at,
+        )
 
 
 @strawberry.type(description="Whether I am a distributor, and where my application stands.")
@@ -101,7 +124,9 @@ class DistributorStatus:
 
 @strawberry.type(description="Result of applying or of a review.")
 class DistributorApplicationPayload:
-    application: DistributorApplication | None = strawberry.field(default=None, description="The application as it is now.")
+    application: DistributorApplication | None = strawberry.field(
+        default=None, description="The application as it is now."
+    )
     errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; nothing changed.")
 
 
@@ -129,8 +154,13 @@ class TeamMember:
 
     @classmethod
     def from_member(cls, m_: centre.Member) -> TeamMember:
-        return cls(level=m_.level, masked_name=m_.masked_name, joined_at=m_.joined_at, paid_orders=m_.paid_orders,
-                   paid_amount=Money.from_fen(m_.paid_amount))
+        return cls(
+            level=m_.level,
+            masked_name=m_.masked_name,
+            joined_at=m_.joined_at,
+            paid_orders=m_.paid_orders,
+            paid_amount=Money.from_fen(m_.paid_amount),
+        )
 
 
 @strawberry.type(description="My team's performance and my commissions over one day, week or month of the range.")
@@ -140,18 +170,28 @@ class PerformanceBucket:
     team_orders: int = strawberry.field(description="Orders paid by my team (levels 1-3) in these days.")
     team_goods: Money = strawberry.field(description="Their goods amount (shipping excluded, before refunds).")
     commission_booked: Money = strawberry.field(description="My commissions booked in these days (amount when booked).")
-    commission_released: Money = strawberry.field(description="My commissions released to my wallet in these days (net of reversals).")
+    commission_released: Money = strawberry.field(
+        description="My commissions released to my wallet in these days (net of reversals)."
+    )
 
     @classmethod
     def from_row(cls, p: centre.Performance) -> PerformanceBucket:
-        return cls(start=p.first, end=p.last, team_orders=p.team_orders, team_goods=Money.from_fen(p.team_goods),
-                   commission_booked=Money.from_fen(p.commission_booked), commission_released=Money.from_fen(p.commission_released))
+        return cls(
+            start=p.first,
+            end=p.last,
+            team_orders=p.team_orders,
+            team_goods=Money.from_fen(p.team_goods),
+            commission_booked=Money.from_fen(p.commission_booked),
+            commission_released=Money.from_fen(p.commission_released),
+        )
 
 
 @strawberry.type(description="My performance by period, and its total over the range.")
 class DistributorPerformance:
     period: StatsPeriod = strawberry.field(description="How the range is cut.")
-    buckets: list[PerformanceBucket] = strawberry.field(description="One per day, week or month, in order (zeros included).")
+    buckets: list[PerformanceBucket] = strawberry.field(
+        description="One per day, week or month, in order (zeros included)."
+    )
     total: PerformanceBucket = strawberry.field(description="The whole range.")
 
 
@@ -160,31 +200,54 @@ class PromotionBucket:
     start: date = strawberry.field(description="First day counted (business days).")
     end: date = strawberry.field(description="Last day counted.")
     clicks: int = strawberry.field(description="Visits of my tracking link.")
-    sign_ups: int = strawberry.field(description="Users bound to me through my invite code (sign-up, link or first order).")
+    sign_ups: int = strawberry.field(
+        description="Users bound to me through my invite code (sign-up, link or first order)."
+    )
     buyers: int = strawberry.field(description="Of those sign-ups, the ones who have paid an order by now.")
     orders: int = strawberry.field(description="Orders paid in these days by users who signed up through my code.")
     order_goods: Money = strawberry.field(description="Their goods amount.")
-    sign_up_rate_bp: int | None = strawberry.field(description="Sign-ups / clicks in basis points (10000 = 100 %, rounded down); null without clicks.")
-    buyer_rate_bp: int | None = strawberry.field(description="Buyers / sign-ups in basis points (rounded down); null without sign-ups.")
+    sign_up_rate_bp: int | None = strawberry.field(
+        description="Sign-ups / clicks in basis points (10000 = 100 %, rounded down); null without clicks."
+    )
+    buyer_rate_bp: int | None = strawberry.field(
+        description="Buyers / sign-ups in basis points (rounded down); null without sign-ups."
+    )
 
     @classmethod
     def from_row(cls, p: centre.Promotion) -> PromotionBucket:
-        return cls(start=p.first, end=p.last, clicks=p.clicks, sign_ups=p.sign_ups, buyers=p.buyers, orders=p.orders,
-                   order_goods=Money.from_fen(p.order_goods), sign_up_rate_bp=p.sign_up_rate_bp, buyer_rate_bp=p.buyer_rate_bp)
+        return cls(
+            start=p.first,
+            end=p.last,
+            clicks=p.clicks,
+            sign_ups=p.sign_ups,
+            buyers=p.buyers,
+            orders=p.orders,
+            order_goods=Money.from_fen(p.order_goods),
+            sign_up_rate_bp=p.sign_up_rate_bp,
+            buyer_rate_bp=p.buyer_rate_bp,
+        )
 
 
-@strawberry.type(description="My promotion statistics by period (link clicks, sign-ups, buyers, conversion), and the total.")
+@strawberry.type(
+    description="My promotion statistics by period (link clicks, sign-ups, buyers, conversion), and the total."
+)
 class PromotionStats:
     period: StatsPeriod = strawberry.field(description="How the range is cut.")
-    buckets: list[PromotionBucket] = strawberry.field(description="One per day, week or month, in order (zeros included).")
+    buckets: list[PromotionBucket] = strawberry.field(
+        description="One per day, week or month, in order (zeros included)."
+    )
     total: PromotionBucket = strawberry.field(description="The whole range.")
 
 
 @strawberry.type(description="My invite link and its QR code.")
 class InviteLink:
     code: str = strawberry.field(description="My invite code.")
-    url: str = strawberry.field(description="The tracking link to share: counts the visit, then opens sign-up with my code.")
-    signup_url: str = strawberry.field(description="Where the tracking link leads (the storefront's sign-up with my code).")
+    url: str = strawberry.field(
+        description="The tracking link to share: counts the visit, then opens sign-up with my code."
+    )
+    signup_url: str = strawberry.field(
+        description="Where the tracking link leads (the storefront's sign-up with my code)."
+    )
     qr_png_url: str = strawberry.field(description="The link's QR code as a PNG image.")
     qr_svg_url: str = strawberry.field(description="The link's QR code as an SVG image.")
 
@@ -202,7 +265,9 @@ class LeaderboardEntry:
     rank: int = strawberry.field(description="1 is the top; ties go to the older account.")
     masked_name: str = strawberry.field(description="The distributor's nickname, masked.")
     value: int = strawberry.field(description="Fen of commission booked (COMMISSION) or new members (NEW_MEMBERS).")
-    amount: Money | None = strawberry.field(description="COMMISSION: the commission booked as money; null for NEW_MEMBERS.")
+    amount: Money | None = strawberry.field(
+        description="COMMISSION: the commission booked as money; null for NEW_MEMBERS."
+    )
     is_me: bool = strawberry.field(description="True on my own entry.")
 
 

@@ -14,7 +14,9 @@ from schema.types.accounts import PublicUser
 from schema.types.merchants import Store
 
 
-@strawberry.type(description="A franchise store seen by its franchisee or the merchant: who earns for it, its invite code.")
+@strawberry.type(
+    description="A franchise store seen by its franchisee or the merchant: who earns for it, its invite code."
+)
 class StoreFranchise:
     updated_at: datetime = strawberry.field(description="When the franchisee was last named.")
 

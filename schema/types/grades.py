@@ -14,9 +14,11 @@ from schema.money import Money
 from services.distribution import grades as svc
 
 
-@strawberry.enum(description="One threshold of an upgrade rule: OWN_SALES (my completed purchases, fen, net of refunds), "
+@strawberry.enum(
+    description="One threshold of an upgrade rule: OWN_SALES (my completed purchases, fen, net of refunds), "
     "TEAM_SALES (the same for my team, three levels down), DIRECT_MEMBERS (users bound directly under me), "
-    "TEAM_MEMBERS (users within three levels under me).")
+    "TEAM_MEMBERS (users within three levels under me)."
+)
 class GradeRequirementKind(Enum):
     OWN_SALES = "OWN_SALES"
     TEAM_SALES = "TEAM_SALES"
@@ -28,35 +30,53 @@ def _money(value: int | None) -> Money | None:
     return None if value is None else Money.from_fen(value)
 
 
-@strawberry.type(description="One way to reach a grade automatically: every threshold set must hold; a grade with "
-    "several rules is reached when any one holds. Unset thresholds are null.")
+@strawberry.type(
+    description="One way to reach a grade automatically: every threshold set must hold; a grade with "
+    "several rules is reached when any one holds. Unset thresholds are null."
+)
 class GradeRule:
     id: strawberry.ID = strawberry.field(description="Rule id (named by the grade changes it caused).")
     own_sales_min: Money | None = strawberry.field(description="My own completed purchases at least this much.")
     team_sales_min: Money | None = strawberry.field(description="My team's completed purchases at least this much.")
     direct_members_min: int | None = strawberry.field(description="At least this many users directly under me.")
-    team_members_min: int | None = strawberry.field(description="At least this many users within three levels under me.")
+    team_members_min: int | None = strawberry.field(
+        description="At least this many users within three levels under me."
+    )
 
     @classmethod
     def of(cls, rule: m.GradeRule) -> GradeRule:
-        return cls(id=strawberry.ID(str(rule.id)), own_sales_min=_money(rule.own_sales_min),
-                   team_sales_min=_money(rule.team_sales_min), direct_members_min=rule.direct_members_min,
-                   team_members_min=rule.team_members_min)
+        return cls(
+            id=strawberry.ID(str(rule.id)),
+            own_sales_min=_money(rule.own_sales_min),
+            team_sales_min=_money(rule.team_sales_min),
+            direct_members_min=rule.direct_members_min,
+            team_members_min=rule.team_members_min,
+        )
 
 
 @strawberry.type(description="A grade of the ladder (data, edited by an administrator).")
 class Grade:
     id: strawberry.ID = strawberry.field(description="Grade id.")
-    code: str = strawberry.field(description="Stable code, e.g. V1, V2, V3, AGENT (named by gift packs and commission rules).")
+    code: str = strawberry.field(
+        description="Stable code, e.g. V1, V2, V3, AGENT (named by gift packs and commission rules)."
+    )
     name: str = strawberry.field(description="Display name.")
     rank: int = strawberry.field(description="Position in the ladder: higher is a higher grade.")
     description: str = strawberry.field(description="What the grade means.")
-    rules: list[GradeRule] = strawberry.field(description="Upgrade rules (empty: reached only by a gift pack or an admin).")
+    rules: list[GradeRule] = strawberry.field(
+        description="Upgrade rules (empty: reached only by a gift pack or an admin)."
+    )
 
     @classmethod
     def of(cls, grade: m.Grade, rules: list[m.GradeRule]) -> Grade:
-        return cls(id=strawberry.ID(str(grade.id)), code=grade.code, name=grade.name, rank=grade.rank,
-                   description=grade.description, rules=[GradeRule.of(r) for r in rules])
+        return cls(
+            id=strawberry.ID(str(grade.id)),
+            code=grade.code,
+            name=grade.name,
+            rank=grade.rank,
+            description=grade.description,
+            rules=[GradeRule.of(r) for r in rules],
+        )
 
 
 @strawberry.type(description="One change of a member's grade (audit trail).")
@@ -89,11 +109,24 @@ class GradeRequirement:
     @classmethod
     def of(cls, r: svc.Requirement) -> GradeRequirement:
         if r.kind.endswith("_SALES"):
-            return cls(kind=GradeRequirementKind(r.kind), required_amount=Money.from_fen(r.required),
-                       current_amount=Money.from_fen(r.current), missing_amount=Money.from_fen(r.missing),
-                       required_count=None, current_count=None, missing_count=None)
-        return cls(kind=GradeRequirementKind(r.kind), required_amount=None, current_amount=None, missing_amount=None,
-                   required_count=r.required, current_count=r.current, missing_count=r.missing)
+            return cls(
+                kind=GradeRequirementKind(r.kind),
+                required_amount=Money.from_fen(r.required),
+                current_amount=Money.from_fen(r.current),
+                missing_amount=Money.from_fen(r.missing),
+                required_count=None,
+                current_count=None,
+                missing_count=None,
+            )
+        return cls(
+            kind=GradeRequirementKind(r.kind),
+            required_amount=None,
+            current_amount=None,
+            missing_amount=None,
+            required_count=r.required,
+            current_count=r.current,
+            missing_count=r.missing,
+        )
 
 
 @strawberry.type(description="My progress on one rule of the next grade.")
@@ -108,13 +141,17 @@ class MemberGrade:
     grade: str | None = strawberry.field(description="Current grade code (e.g. V1, V2, V3); null: none yet.")
     current: Grade | None = strawberry.field(description="Current grade; null: none yet.")
     next: Grade | None = strawberry.field(description="The next grade up; null: I hold the highest.")
-    progress: list[GradeRuleProgress] = strawberry.field(description="Towards the next grade, one entry per rule (any one is "
-        "enough); empty when the next grade has no rules (gift pack or admin only).")
+    progress: list[GradeRuleProgress] = strawberry.field(
+        description="Towards the next grade, one entry per rule (any one is "
+        "enough); empty when the next grade has no rules (gift pack or admin only)."
+    )
     own_sales: Money = strawberry.field(description="My completed purchases, net of refunds.")
     team_sales: Money = strawberry.field(description="My team's completed purchases (three levels), net of refunds.")
     direct_members: int = strawberry.field(description="Users bound directly under me.")
     team_members: int = strawberry.field(description="Users within three levels under me.")
-    history: list[GradeChange] = strawberry.field(description="Latest changes, newest first (all of them: gradeHistory).")
+    history: list[GradeChange] = strawberry.field(
+        description="Latest changes, newest first (all of them: gradeHistory)."
+    )
 
 
 @strawberry.input(description="An upgrade rule: set one threshold or more (all set ones must hold).")

@@ -21,8 +21,12 @@ class LedgerAccount:
     @classmethod
     def from_model(cls, a: m.LedgerAccount) -> LedgerAccount:
         return cls(
-            id=strawberry.ID(str(a.id)), owner_type=a.owner_type, owner_id=strawberry.ID(str(a.owner_id)),
-            purpose=a.purpose, balance=Money.from_fen(a.balance, a.currency), allow_negative=a.allow_negative,
+            id=strawberry.ID(str(a.id)),
+            owner_type=a.owner_type,
+            owner_id=strawberry.ID(str(a.owner_id)),
+            purpose=a.purpose,
+            balance=Money.from_fen(a.balance, a.currency),
+            allow_negative=a.allow_negative,
         )
 
 

@@ -12,7 +12,9 @@ from schema.money import Money
 from services.membership import membership as svc
 
 
-@strawberry.enum(description="A membership's state: ACTIVE (valid until its end), EXPIRED (ended), CANCELLED (refunded).")
+@strawberry.enum(
+    description="A membership's state: ACTIVE (valid until its end), EXPIRED (ended), CANCELLED (refunded)."
+)
 class MembershipStatus(Enum):
     ACTIVE = "ACTIVE"
     EXPIRED = "EXPIRED"
@@ -26,15 +28,20 @@ class MyMembership:
     valid_until: datetime | None = strawberry.field(description="When it ends (also when expired or cancelled).")
     renew_price: Money = strawberry.field(description="Price of one period (joining or renewing).")
     period_days: int = strawberry.field(description="Days one period adds (to the current end while still valid).")
-    sku_id: strawberry.ID | None = strawberry.field(description="The membership SKU to buy (placeOrder); null: not on sale.")
+    sku_id: strawberry.ID | None = strawberry.field(
+        description="The membership SKU to buy (placeOrder); null: not on sale."
+    )
 
     @classmethod
     def of(cls, view: svc.MyMembership) -> MyMembership:
         row = view.membership
         return cls(
-            is_member=view.is_member, status=MembershipStatus(row.status) if row else None,
-            valid_until=row.expires_at if row else None, renew_price=Money.from_fen(view.terms.price),
-            period_days=view.terms.days, sku_id=strawberry.ID(str(view.sku_id)) if view.sku_id else None,
+            is_member=view.is_member,
+            status=MembershipStatus(row.status) if row else None,
+            valid_until=row.expires_at if row else None,
+            renew_price=Money.from_fen(view.terms.price),
+            period_days=view.terms.days,
+            sku_id=strawberry.ID(str(view.sku_id)) if view.sku_id else None,
         )
 
 
@@ -42,24 +49,37 @@ class MyMembership:
 class MembershipSettings:
     price: Money = strawberry.field(description="Price of one membership period.")
     days: int = strawberry.field(description="Days of one period.")
-    referral_reward: Money = strawberry.field(description="Paid to the direct upline of a member's first sign-up, as a "
-        "commission (0: off, the default: no commission on recruitment fees).")
-    gift_pack_commission: bool = strawberry.field(description="On: gift-pack lines enter the distribution commission base "
-        "(off by default: recruitment-only fees earn nothing).")
+    referral_reward: Money = strawberry.field(
+        description="Paid to the direct upline of a member's first sign-up, as a "
+        "commission (0: off, the default: no commission on recruitment fees)."
+    )
+    gift_pack_commission: bool = strawberry.field(
+        description="On: gift-pack lines enter the distribution commission base "
+        "(off by default: recruitment-only fees earn nothing)."
+    )
     updated_at: datetime | None = strawberry.field(description="Last saved; null while the defaults are in force.")
 
     @classmethod
     def of(cls, terms: svc.Terms) -> MembershipSettings:
-        return cls(price=Money.from_fen(terms.price), days=terms.days, referral_reward=Money.from_fen(terms.referral_reward),
-                   gift_pack_commission=terms.gift_pack_commission, updated_at=terms.updated_at)
+        return cls(
+            price=Money.from_fen(terms.price),
+            days=terms.days,
+            referral_reward=Money.from_fen(terms.referral_reward),
+            gift_pack_commission=terms.gift_pack_commission,
+            updated_at=terms.updated_at,
+        )
 
 
 @strawberry.input(description="New membership settings (replace the old ones as a whole; audited).")
 class MembershipSettingsInput:
     price_fen: int = strawberry.field(description="Price of one period, fen (1 or more); membership SKUs are repriced.")
     days: int = strawberry.field(description="Days of one period, 1-3660.")
-    referral_reward_fen: int = strawberry.field(default=0, description="Sign-up reward to the direct upline, fen; 0 = off.")
-    gift_pack_commission: bool = strawberry.field(default=False, description="Gift-pack lines earn distribution commissions.")
+    referral_reward_fen: int = strawberry.field(
+        default=0, description="Sign-up reward to the direct upline, fen; 0 = off."
+    )
+    gift_pack_commission: bool = strawberry.field(
+        default=False, description="Gift-pack lines earn distribution commissions."
+    )
 
 
 @strawberry.type(description="Outcome of saving the membership settings.")

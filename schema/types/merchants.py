@@ -41,8 +41,10 @@ DEGREES_SCALAR = strawberry.scalar(
 SCALAR_MAP = {Degrees: DEGREES_SCALAR}
 
 
-@strawberry.enum(description="Where a merchant is in its life: PENDING (applied, waiting for review), ACTIVE (trading), "
-    "REJECTED (application refused; the applicant may apply again), SUSPENDED (by the platform; may be reinstated).")
+@strawberry.enum(
+    description="Where a merchant is in its life: PENDING (applied, waiting for review), ACTIVE (trading), "
+    "REJECTED (application refused; the applicant may apply again), SUSPENDED (by the platform; may be reinstated)."
+)
 class MerchantStatus(str, Enum):
     PENDING = "PENDING"
     ACTIVE = "ACTIVE"
@@ -50,13 +52,17 @@ class MerchantStatus(str, Enum):
     SUSPENDED = "SUSPENDED"
 
 
-@strawberry.enum(description="Who runs a merchant: SELF_OPERATED (the platform itself, 自营) or THIRD_PARTY (an independent merchant).")
+@strawberry.enum(
+    description="Who runs a merchant: SELF_OPERATED (the platform itself, 自营) or THIRD_PARTY (an independent merchant)."
+)
 class MerchantKind(str, Enum):
     SELF_OPERATED = "SELF_OPERATED"
     THIRD_PARTY = "THIRD_PARTY"
 
 
-@strawberry.enum(description="How a user belongs to a merchant: OWNER (the applicant, every permission) or STAFF (permissions granted by the owner).")
+@strawberry.enum(
+    description="How a user belongs to a merchant: OWNER (the applicant, every permission) or STAFF (permissions granted by the owner)."
+)
 class MerchantRole(str, Enum):
     OWNER = "OWNER"
     STAFF = "STAFF"
@@ -133,7 +139,9 @@ class ManagedMerchant:
     reject_reason: str = strawberry.field(description="Why the application was last rejected; empty otherwise.")
     reviewed_at: datetime | None = strawberry.field(description="When the last review decision was taken.")
     low_stock_threshold: int = strawberry.field(description="A SKU at or below this stock raises a low-stock alert.")
-    auto_delist_at_zero: bool = strawberry.field(description="Delist a product when its stock reaches zero (relist on restock).")
+    auto_delist_at_zero: bool = strawberry.field(
+        description="Delist a product when its stock reaches zero (relist on restock)."
+    )
     created_at: datetime = strawberry.field(description="When the merchant applied.")
 
     @strawberry.field(description="Shipping template: the flat fee per order.")
@@ -216,7 +224,9 @@ class StoreStaffMember:
 class Store:
     id: strawberry.ID = strawberry.field(description="Store id.")
     name: str = strawberry.field(description="Store name.")
-    phone: str = strawberry.field(description="Store phone, E.164; may be empty. A published business line, so shown in full; encrypted at rest.")
+    phone: str = strawberry.field(
+        description="Store phone, E.164; may be empty. A published business line, so shown in full; encrypted at rest."
+    )
     province_code: str = strawberry.field(description="Six-digit province code.")
     city_code: str = strawberry.field(description="Six-digit city code.")
     county_code: str = strawberry.field(description="Six-digit county/district code.")
@@ -235,7 +245,9 @@ class Store:
     async def merchant(self: m.Store, info: Info) -> Merchant | None:
         return await info.context.loaders.merchant.load(self.merchant_id)
 
-    @strawberry.field(description="Franchise invite code of the store (MEM-3). Needs merchant.settings for its merchant.")
+    @strawberry.field(
+        description="Franchise invite code of the store (MEM-3). Needs merchant.settings for its merchant."
+    )
     async def invite_code(self: m.Store, info: Info) -> str | None:
         await _require(info, self.merchant_id, "merchant.settings")
         return self.invite_code
@@ -249,7 +261,9 @@ class Store:
 @strawberry.type(description="A store found by `nearestStores`, with its distance from the search point.")
 class NearbyStore:
     store: Store = strawberry.field(description="The store.")
-    distance_meters: int = strawberry.field(description="Great-circle distance from the search point, metres (rounded).")
+    distance_meters: int = strawberry.field(
+        description="Great-circle distance from the search point, metres (rounded)."
+    )
 
 
 # --------------------------------------------------------------------------- inputs and payloads
@@ -268,11 +282,15 @@ class MerchantApplicationInput:
 
 @strawberry.input(description="Merchant settings to change; omitted fields stay as they are.")
 class MerchantSettingsInput:
-    description: str | None = strawberry.field(default=None, description="About the merchant (at most 1024 characters).")
+    description: str | None = strawberry.field(
+        default=None, description="About the merchant (at most 1024 characters)."
+    )
     logo_url: str | None = strawberry.field(default=None, description="Logo image URL, http(s); empty removes it.")
     contact_name: str | None = strawberry.field(default=None, description="Contact person.")
     contact_phone: str | None = strawberry.field(default=None, description="Contact phone number.")
-    shipping_fee_fen: int | None = strawberry.field(default=None, description="Flat shipping fee per order, integer fen (0..1000000).")
+    shipping_fee_fen: int | None = strawberry.field(
+        default=None, description="Flat shipping fee per order, integer fen (0..1000000)."
+    )
     free_shipping_threshold_fen: int | None = strawberry.field(
         default=None, description="Free shipping at or above this goods amount, integer fen; 0 = never free."
     )
@@ -299,7 +317,9 @@ class StoreInput:
     phone: str = strawberry.field(default="", description="Store phone (mobile or landline); may be empty.")
     region_name: str = strawberry.field(default="", description="Province, city and county as text.")
     opening_hours: list[OpeningHoursInput] = strawberry.field(default_factory=list, description="Opening intervals.")
-    service_items: list[str] = strawberry.field(default_factory=list, description="Services offered (each 1-32 characters, at most 20).")
+    service_items: list[str] = strawberry.field(
+        default_factory=list, description="Services offered (each 1-32 characters, at most 20)."
+    )
 
 
 @strawberry.type(description="Outcome of a merchant mutation.")

@@ -17,15 +17,20 @@ class Notification:
     kind: str = strawberry.field(description="NEW_TEAM_MEMBER, ADMIN_MESSAGE, ... (more kinds arrive with features).")
     title: str = strawberry.field(description="Short title.")
     body: str = strawberry.field(description="Text of the message.")
-    data: JSON = strawberry.field(description="Ids the client can follow, e.g. {\"userId\": \"12\"}.")
+    data: JSON = strawberry.field(description='Ids the client can follow, e.g. {"userId": "12"}.')
     read: bool = strawberry.field(description="Whether the user has marked it read.")
     created_at: datetime = strawberry.field(description="When it was sent.")
 
     @classmethod
     def from_model(cls, n: m.Notification) -> Notification:
         return cls(
-            id=strawberry.ID(str(n.id)), kind=n.kind, title=n.title, body=n.body, data=n.data,
-            read=n.read_at is not None, created_at=n.created_at,
+            id=strawberry.ID(str(n.id)),
+            kind=n.kind,
+            title=n.title,
+            body=n.body,
+            data=n.data,
+            read=n.read_at is not None,
+            created_at=n.created_at,
         )
 
 

@@ -38,7 +38,9 @@ class DeliveryType(Enum):
     PICKUP = "PICKUP"
 
 
-@strawberry.enum(description="A payment's state: UNPAID (waiting, until `expiresAt`), PAID, CLOSED (cancelled or timed out).")
+@strawberry.enum(
+    description="A payment's state: UNPAID (waiting, until `expiresAt`), PAID, CLOSED (cancelled or timed out)."
+)
 class PaymentStatus(Enum):
     UNPAID = "UNPAID"
     PAID = "PAID"
@@ -188,7 +190,9 @@ class Order:
     picked_up_at: datetime | None = strawberry.field(description="When it was picked up.")
     completed_at: datetime | None = strawberry.field(description="When it completed.")
     closed_at: datetime | None = strawberry.field(description="When it was cancelled or closed.")
-    auto_complete_at: datetime | None = strawberry.field(description="When it completes by itself unless the buyer confirms first.")
+    auto_complete_at: datetime | None = strawberry.field(
+        description="When it completes by itself unless the buyer confirms first."
+    )
 
     @strawberry.field(description="Goods amount.")
     def goods_amount(self: m.Order) -> Money:
@@ -311,13 +315,27 @@ class PickupChoiceInput:
 
 @strawberry.input(description="A checkout (ORD-2).")
 class PlaceOrderInput:
-    idempotency_key: str = strawberry.field(description="Client-made unique key (1-64 chars): a retry with the same key and input returns the same orders.")
-    items: list[OrderItemInput] | None = strawberry.field(default=None, description="What to buy (buy-now); omit to buy the cart's selected items.")
-    address_id: strawberry.ID | None = strawberry.field(default=None, description="Delivery address, needed unless every merchant is picked up.")
-    pickup_stores: list[PickupChoiceInput] = strawberry.field(default_factory=list, description="Merchants whose goods are picked up at a store.")
+    idempotency_key: str = strawberry.field(
+        description="Client-made unique key (1-64 chars): a retry with the same key and input returns the same orders."
+    )
+    items: list[OrderItemInput] | None = strawberry.field(
+        default=None, description="What to buy (buy-now); omit to buy the cart's selected items."
+    )
+    address_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Delivery address, needed unless every merchant is picked up."
+    )
+    pickup_stores: list[PickupChoiceInput] = strawberry.field(
+        default_factory=list, description="Merchants whose goods are picked up at a store."
+    )
     note: str = strawberry.field(default="", description="Note to the merchants, at most 256 characters.")
-    consign_wholesale_units: bool = strawberry.field(default=False, description="Consign the wholesale units bought as soon as they are paid (挂售); otherwise decide later in my wholesale units.")
-    invite_code: str = strawberry.field(default="", description="Invite code of the link the buyer came through (binds the referrer on the first order when the binding mode is FIRST_ORDER).")
+    consign_wholesale_units: bool = strawberry.field(
+        default=False,
+        description="Consign the wholesale units bought as soon as they are paid (挂售); otherwise decide later in my wholesale units.",
+    )
+    invite_code: str = strawberry.field(
+        default="",
+        description="Invite code of the link the buyer came through (binds the referrer on the first order when the binding mode is FIRST_ORDER).",
+    )
 
 
 @strawberry.type(description="Outcome of placing an order.")

@@ -9,7 +9,9 @@ from services.accounts import review_queues
 
 @strawberry.type(description="One review queue and the number of items waiting in it.")
 class ReviewQueueCount:
-    queue: str = strawberry.field(description="Stable queue id: MERCHANT_APPLICATIONS, WITHDRAWALS, RISK_CASES, DISTRIBUTOR_APPLICATIONS ….")
+    queue: str = strawberry.field(
+        description="Stable queue id: MERCHANT_APPLICATIONS, WITHDRAWALS, RISK_CASES, DISTRIBUTOR_APPLICATIONS …."
+    )
     description: str = strawberry.field(description="What waits in this queue.")
     pending: int = strawberry.field(description="Items awaiting a decision now.")
 
@@ -21,5 +23,7 @@ class ReviewCounts:
 
     @classmethod
     def build(cls, queues: list[review_queues.ReviewQueue], counts: dict[str, int]) -> ReviewCounts:
-        rows = [ReviewQueueCount(queue=q.name, description=q.description, pending=counts.get(q.name, 0)) for q in queues]
+        rows = [
+            ReviewQueueCount(queue=q.name, description=q.description, pending=counts.get(q.name, 0)) for q in queues
+        ]
         return cls(queues=rows, total=sum(r.pending for r in rows))

@@ -12,11 +12,13 @@ from models import risk as m
 from schema.errors import UserError
 
 
-@strawberry.enum(description="What a risk rule looks for. SELF_PURCHASE: a commission beneficiary who looks like the buyer "
+@strawberry.enum(
+    description="What a risk rule looks for. SELF_PURCHASE: a commission beneficiary who looks like the buyer "
     "(params signals: SAME_USER, DEVICE, PHONE, WECHAT, IP; lookback_days). DEVICE_CLUSTER: at least min_accounts accounts "
     "under one upline ordering from one device id or IP (match) within window_minutes. ORDER_VELOCITY: more than max_orders "
     "paid orders within window_minutes by one buyer or one upline's team (per: BUYER, UPLINE). REFUND_AFTER_COMMISSION: more "
-    "than max_refunds refunds of commissioned orders by one buyer within window_days.")
+    "than max_refunds refunds of commissioned orders by one buyer within window_days."
+)
 class RiskRuleKind(Enum):
     SELF_PURCHASE = "SELF_PURCHASE"
     DEVICE_CLUSTER = "DEVICE_CLUSTER"
@@ -24,8 +26,10 @@ class RiskRuleKind(Enum):
     REFUND_AFTER_COMMISSION = "REFUND_AFTER_COMMISSION"
 
 
-@strawberry.enum(description="A review case's state: OPEN (waiting; its items are held), RELEASED (items back on their normal "
-    "path), REJECTED (items refused, money back to its source).")
+@strawberry.enum(
+    description="A review case's state: OPEN (waiting; its items are held), RELEASED (items back on their normal "
+    "path), REJECTED (items refused, money back to its source)."
+)
 class RiskCaseStatus(Enum):
     OPEN = "OPEN"
     RELEASED = "RELEASED"
@@ -52,8 +56,10 @@ class RiskHeldItem:
     def item_id(self: m.RiskHold) -> strawberry.ID:
         return strawberry.ID(str(self.subject_id))
 
-    @strawberry.field(description="HELD while the case is open; RELEASED or REJECTED by its decision; KEPT when released but "
-                      "still held by another open case.")
+    @strawberry.field(
+        description="HELD while the case is open; RELEASED or REJECTED by its decision; KEPT when released but "
+        "still held by another open case."
+    )
     def outcome(self: m.RiskHold) -> str:
         return self.outcome
 
@@ -110,7 +116,9 @@ class RiskCase:
 @strawberry.type(description="Who changed a risk rule or decided a case, when, and why.")
 class RiskAuditEntry:
     id: strawberry.ID = strawberry.field(description="Entry id.")
-    action: str = strawberry.field(description="RULE_CREATED, RULE_UPDATED, RULE_DELETED, CASE_RELEASED, CASE_REJECTED.")
+    action: str = strawberry.field(
+        description="RULE_CREATED, RULE_UPDATED, RULE_DELETED, CASE_RELEASED, CASE_REJECTED."
+    )
     reason: str = strawberry.field(description="The reviewer's reason (decisions).")
     before: JSON | None = strawberry.field(description="The rule or case before.")
     after: JSON | None = strawberry.field(description="The rule or case after (decisions: each held item's outcome).")
@@ -132,7 +140,9 @@ class RiskAuditEntry:
 @strawberry.input(description="A new risk rule.")
 class CreateRiskRuleInput:
     kind: RiskRuleKind = strawberry.field(description="What it looks for.")
-    params: JSON | None = strawberry.field(default=None, description="Parameters; missing ones take the kind's defaults.")
+    params: JSON | None = strawberry.field(
+        default=None, description="Parameters; missing ones take the kind's defaults."
+    )
     enabled: bool = strawberry.field(default=True, description="Evaluate it from now on.")
     description: str = strawberry.field(default="", description="What it is for (the kind's default text when empty).")
 
@@ -140,7 +150,9 @@ class CreateRiskRuleInput:
 @strawberry.input(description="Changes to a risk rule; what is left out stays.")
 class UpdateRiskRuleInput:
     id: strawberry.ID = strawberry.field(description="The rule.")
-    params: JSON | None = strawberry.field(default=None, description="New parameters (replace the old; missing ones take defaults).")
+    params: JSON | None = strawberry.field(
+        default=None, description="New parameters (replace the old; missing ones take defaults)."
+    )
     enabled: bool | None = strawberry.field(default=None, description="On or off.")
     description: str | None = strawberry.field(default=None, description="New description.")
 

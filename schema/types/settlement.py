@@ -17,8 +17,10 @@ from services.core.errors import DomainError
 from services.finance import settlement
 
 
-@strawberry.enum(description="A statement's state: ISSUED (computed for a closed period, immutable), APPROVED (its money "
-                 "was booked: platform commission to the platform, the net to the merchant's settled balance).")
+@strawberry.enum(
+    description="A statement's state: ISSUED (computed for a closed period, immutable), APPROVED (its money "
+    "was booked: platform commission to the platform, the net to the merchant's settled balance)."
+)
 class StatementStatus(Enum):
     ISSUED = "ISSUED"
     APPROVED = "APPROVED"
@@ -61,8 +63,10 @@ class SettlementLine:
         return Money.from_fen(self.row.net_payable)
 
 
-@strawberry.type(description="A merchant's settlement statement for one period, computed from the ledger. Immutable once "
-                 "issued: anything booked later for that period (a late refund) is in the next statement.")
+@strawberry.type(
+    description="A merchant's settlement statement for one period, computed from the ledger. Immutable once "
+    "issued: anything booked later for that period (a late refund) is in the next statement."
+)
 class SettlementStatement:
     row: strawberry.Private[m.SettlementStatement]
     merchant_name: str = strawberry.field(description="The merchant's name.")
@@ -99,7 +103,9 @@ class SettlementStatement:
     def refunds(self) -> Money:
         return Money.from_fen(self.row.refunds)
 
-    @strawberry.field(description="Platform commission charged on the goods paid (rate per category, rounded down per line).")
+    @strawberry.field(
+        description="Platform commission charged on the goods paid (rate per category, rounded down per line)."
+    )
     def commission_charged(self) -> Money:
         return Money.from_fen(self.row.commission_charged)
 
@@ -127,7 +133,9 @@ class SettlementStatement:
     def other(self) -> Money:
         return Money.from_fen(self.row.other)
 
-    @strawberry.field(description="Net payable: paid − refunds − platform commission − distribution (net) − consignment − other.")
+    @strawberry.field(
+        description="Net payable: paid − refunds − platform commission − distribution (net) − consignment − other."
+    )
     def net_payable(self) -> Money:
         return Money.from_fen(self.row.net_payable)
 
@@ -165,8 +173,10 @@ class StatementPayload:
 # --------------------------------------------------------------------------- reports
 
 
-@strawberry.enum(description="A finance report: REVENUE (platform revenue), COMMISSIONS (the commission ledger), ACTIVITY "
-                 "(consignment and distribution totals).")
+@strawberry.enum(
+    description="A finance report: REVENUE (platform revenue), COMMISSIONS (the commission ledger), ACTIVITY "
+    "(consignment and distribution totals)."
+)
 class FinanceReportKind(Enum):
     REVENUE = "REVENUE"
     COMMISSIONS = "COMMISSIONS"
@@ -197,10 +207,18 @@ class FinanceReport:
     totals: list[ReportFigure] = strawberry.field(description="The whole range.")
 
     @classmethod
-    def build(cls, kind: FinanceReportKind, period: StatsPeriod, start: date, end: date, found, totals, columns) -> FinanceReport:
+    def build(
+        cls, kind: FinanceReportKind, period: StatsPeriod, start: date, end: date, found, totals, columns
+    ) -> FinanceReport:
         def figures(values: dict) -> list[ReportFigure]:
             return [ReportFigure(name=c, amount=Money.from_fen(values[c])) for c in columns]
 
-        return cls(kind=kind, period=period, start=start, end=end, columns=list(columns),
-                   buckets=[FinanceReportBucket(start=b.first, end=b.last, figures=figures(b.figures)) for b in found],
-                   totals=figures(totals))
+        return cls(
+            kind=kind,
+            period=period,
+            start=start,
+            end=end,
+            columns=list(columns),
+            buckets=[FinanceReportBucket(start=b.first, end=b.last, figures=figures(b.figures)) for b in found],
+            totals=figures(totals),
+        )

@@ -14,9 +14,11 @@ from schema.money import Money
 from services.finance import withdrawals as service
 
 
-@strawberry.enum(description="A withdrawal's state. RISK_REVIEW: held by risk control; PENDING_REVIEW: waiting for an admin; "
-                 "APPROVED: handed to the payout channel; PAID: the money left (final); REJECTED: refused, the money came back "
-                 "(final); FAILED: the payout failed, the money came back (final).")
+@strawberry.enum(
+    description="A withdrawal's state. RISK_REVIEW: held by risk control; PENDING_REVIEW: waiting for an admin; "
+    "APPROVED: handed to the payout channel; PAID: the money left (final); REJECTED: refused, the money came back "
+    "(final); FAILED: the payout failed, the money came back (final)."
+)
 class WithdrawalStatus(Enum):
     RISK_REVIEW = "RISK_REVIEW"
     PENDING_REVIEW = "PENDING_REVIEW"
@@ -38,21 +40,28 @@ class WithdrawalOwner(Enum):
     MERCHANT = "MERCHANT"
 
 
-@strawberry.input(description="Where to pay a withdrawal. BANK: bank name, holder name, account number. WECHAT: openid and "
-                  "real name. Stored encrypted; shown masked.")
+@strawberry.input(
+    description="Where to pay a withdrawal. BANK: bank name, holder name, account number. WECHAT: openid and "
+    "real name. Stored encrypted; shown masked."
+)
 class DestinationInput:
     kind: DestinationKind = strawberry.field(description="BANK or WECHAT.")
     holder_name: str = strawberry.field(description="Account holder (BANK) or real name (WECHAT), 1-64 characters.")
-    account_no: str = strawberry.field(description="Bank account number, 8-30 digits (BANK), or the WeChat openid (WECHAT).")
+    account_no: str = strawberry.field(
+        description="Bank account number, 8-30 digits (BANK), or the WeChat openid (WECHAT)."
+    )
     bank_name: str = strawberry.field(default="", description="The bank's name (BANK).")
 
 
 @strawberry.input(description="A withdrawal request.")
 class WithdrawalInput:
-    amount_fen: int = strawberry.field(description="Amount in fen, taken from the available balance; the fee is deducted from it.")
+    amount_fen: int = strawberry.field(
+        description="Amount in fen, taken from the available balance; the fee is deducted from it."
+    )
     destination: DestinationInput = strawberry.field(description="Where to pay it.")
-    idempotency_key: str = strawberry.field(description="Unique per request (1-128 characters); a retry with the same key "
-                                            "returns the first withdrawal.")
+    idempotency_key: str = strawberry.field(
+        description="Unique per request (1-128 characters); a retry with the same key returns the first withdrawal."
+    )
 
 
 @strawberry.type(description="Where a withdrawal is paid, masked.")
@@ -93,8 +102,12 @@ class Withdrawal:
     @strawberry.field(description="Where it is paid, masked.")
     def destination(self: m.Withdrawal) -> Destination:
         d = service.masked_destination(self)
-        return Destination(kind=DestinationKind(d["kind"]), bank_name=d["bank_name"], holder_name=d["holder_name"],
-                           account=d["account"])
+        return Destination(
+            kind=DestinationKind(d["kind"]),
+            bank_name=d["bank_name"],
+            holder_name=d["holder_name"],
+            account=d["account"],
+        )
 
     @strawberry.field(description="The transfer reference (manual) or the channel's transfer id, once known.")
     def transfer_reference(self: m.Withdrawal) -> str | None:
@@ -128,18 +141,28 @@ class WithdrawalRules:
     min_amount: Money = strawberry.field(description="Smallest withdrawal.")
     fee_basis_points: int = strawberry.field(description="Service fee in basis points of the amount (700 = 7 %).")
     min_fee: Money = strawberry.field(description="The fee is never below this.")
-    daily_count: int = strawberry.field(description="Requests per day (business day), rejected and failed ones not counted.")
-    daily_amount: Money = strawberry.field(description="Total per day (business day), rejected and failed ones not counted.")
-    identity_required: bool = strawberry.field(description="Whether a user must verify their real name (submitIdentity) before "
-                                               "withdrawing, and be the destination's holder (bank account holder or WeChat real "
-                                               "name equal to the verified name). Merchant withdrawals are not affected.")
+    daily_count: int = strawberry.field(
+        description="Requests per day (business day), rejected and failed ones not counted."
+    )
+    daily_amount: Money = strawberry.field(
+        description="Total per day (business day), rejected and failed ones not counted."
+    )
+    identity_required: bool = strawberry.field(
+        description="Whether a user must verify their real name (submitIdentity) before "
+        "withdrawing, and be the destination's holder (bank account holder or WeChat real "
+        "name equal to the verified name). Merchant withdrawals are not affected."
+    )
 
     @classmethod
     def current(cls) -> WithdrawalRules:
-        return cls(min_amount=Money.from_fen(settings.WITHDRAWAL_MIN_AMOUNT), fee_basis_points=settings.WITHDRAWAL_FEE_BP,
-                   min_fee=Money.from_fen(settings.WITHDRAWAL_MIN_FEE), daily_count=settings.WITHDRAWAL_DAILY_COUNT,
-                   daily_amount=Money.from_fen(settings.WITHDRAWAL_DAILY_AMOUNT),
-                   identity_required=settings.WITHDRAWAL_REQUIRE_IDENTITY)
+        return cls(
+            min_amount=Money.from_fen(settings.WITHDRAWAL_MIN_AMOUNT),
+            fee_basis_points=settings.WITHDRAWAL_FEE_BP,
+            min_fee=Money.from_fen(settings.WITHDRAWAL_MIN_FEE),
+            daily_count=settings.WITHDRAWAL_DAILY_COUNT,
+            daily_amount=Money.from_fen(settings.WITHDRAWAL_DAILY_AMOUNT),
+            identity_required=settings.WITHDRAWAL_REQUIRE_IDENTITY,
+        )
 
 
 @strawberry.type(description="What a withdrawal of some amount would cost.")

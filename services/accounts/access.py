@@ -54,10 +54,24 @@ PERMISSIONS: dict[str, str] = {
 }
 
 PLATFORM_ADMIN_PERMISSIONS = [
-    "user.read", "user.manage", "referral.rebind", "ledger.read", "notification.send",
-    "merchant.manage", "catalog.manage", "order.manage", "consignment.manage",
-    "distribution.manage", "withdrawal.manage", "risk.manage", "grades.manage", "membership.manage",
-    "settlement.manage", "report.read", "agent.manage", "franchise.manage",
+    "user.read",
+    "user.manage",
+    "referral.rebind",
+    "ledger.read",
+    "notification.send",
+    "merchant.manage",
+    "catalog.manage",
+    "order.manage",
+    "consignment.manage",
+    "distribution.manage",
+    "withdrawal.manage",
+    "risk.manage",
+    "grades.manage",
+    "membership.manage",
+    "settlement.manage",
+    "report.read",
+    "agent.manage",
+    "franchise.manage",
 ]
 MERCHANT_PERMISSIONS = ["merchant.products", "merchant.orders", "merchant.finance", "merchant.settings"]
 OWNER_PERMISSIONS = [*MERCHANT_PERMISSIONS, "merchant.staff"]
@@ -76,13 +90,26 @@ ROLES: dict[str, RoleSpec] = {
     "distributor": RoleSpec("Distributor", "PLATFORM", ["distribution.center"], "Earns commissions on referrals."),
     # Merchant and store roles are not granted here: they follow from owning a merchant
     # (Merchant.owner) and from MerchantStaff / StoreStaff rows, managed by the owner.
-    "merchant_owner": RoleSpec("Merchant owner", "MERCHANT", OWNER_PERMISSIONS, "Owner of a merchant; manages its staff."),
-    "merchant_staff": RoleSpec("Merchant staff", "MERCHANT", [], "Staff of a merchant; permissions granted one by one by the owner."),
+    "merchant_owner": RoleSpec(
+        "Merchant owner", "MERCHANT", OWNER_PERMISSIONS, "Owner of a merchant; manages its staff."
+    ),
+    "merchant_staff": RoleSpec(
+        "Merchant staff", "MERCHANT", [], "Staff of a merchant; permissions granted one by one by the owner."
+    ),
     "store_staff": RoleSpec("Store staff", "STORE", ["store.pickup"], "Works at an offline store: verifies pickups."),
     "admin": RoleSpec("Platform administrator", "PLATFORM", PLATFORM_ADMIN_PERMISSIONS, "All platform permissions."),
-    "support": RoleSpec("Customer support", "PLATFORM", ["user.read", "notification.send", "order.manage"], "Reads accounts and orders, messages users, handles after-sales."),
-    "finance": RoleSpec("Finance", "PLATFORM", ["ledger.read", "user.read", "withdrawal.manage", "settlement.manage", "report.read"],
-                        "Reconciles money, reviews withdrawals, approves merchant statements, reads finance reports."),
+    "support": RoleSpec(
+        "Customer support",
+        "PLATFORM",
+        ["user.read", "notification.send", "order.manage"],
+        "Reads accounts and orders, messages users, handles after-sales.",
+    ),
+    "finance": RoleSpec(
+        "Finance",
+        "PLATFORM",
+        ["ledger.read", "user.read", "withdrawal.manage", "settlement.manage", "report.read"],
+        "Reconciles money, reviews withdrawals, approves merchant statements, reads finance reports.",
+    ),
 }
 
 
@@ -148,7 +175,9 @@ def require_store(grants: Grants, store_id: int, merchant_id: int) -> None:
 async def load_grants(user_id: int) -> Grants:
 
     grants = Grants()
-    rows = await UserRole.filter(user_id=user_id, scope_id=0).select_related("role").prefetch_related("role__permissions")
+    rows = (
+        await UserRole.filter(user_id=user_id, scope_id=0).select_related("role").prefetch_related("role__permissions")
+    )
     for grant in rows:
         grants.roles.add(grant.role.code)
         grants.platform |= {p.code for p in grant.role.permissions}

@@ -65,9 +65,16 @@ async def request_sms_code(raw_phone: str, client: ClientInfo) -> CodeSent:
     if last is not None and (now - last.created_at).total_seconds() < cooldown:
         wait = cooldown - int((now - last.created_at).total_seconds())
         raise _rate_limited(f"Please wait {wait} s before asking for another code.", wait)
-    if await SmsCode.filter(phone_hash=phone_hash, created_at__gte=now - timedelta(days=1)).count() >= settings.SMS_PHONE_DAILY_LIMIT:
+    if (
+        await SmsCode.filter(phone_hash=phone_hash, created_at__gte=now - timedelta(days=1)).count()
+        >= settings.SMS_PHONE_DAILY_LIMIT
+    ):
         raise _rate_limited("Too many codes for this phone today.", 3600)
-    if client.ip and await SmsCode.filter(ip=client.ip, created_at__gte=now - timedelta(hours=1)).count() >= settings.SMS_IP_HOURLY_LIMIT:
+    if (
+        client.ip
+        and await SmsCode.filter(ip=client.ip, created_at__gte=now - timedelta(hours=1)).count()
+        >= settings.SMS_IP_HOURLY_LIMIT
+    ):
         raise _rate_limited("Too many codes requested from this network.", 3600)
     code = f"{secrets.randbelow(10**6):06d}"
     await SmsCode.create(
@@ -116,7 +123,9 @@ async def _issue_tokens(user: User, session_id: uuid.UUID, is_new: bool) -> Sign
     return SignedIn(user, session_id, access, access_exp, refresh, refresh_exp, is_new)
 
 
-async def _sign_up_or_in(lookup: dict, create: dict, method: str, invite_code: str | None, client: ClientInfo) -> SignedIn:
+async def _sign_up_or_in(
+    lookup: dict, create: dict, method: str, invite_code: str | None, client: ClientInfo
+) -> SignedIn:
     user = await User.get_or_none(**lookup)
     inviter = None
     if user is None and invite_code and settings.REFERRAL_BINDING_MODE == "SIGNUP":
@@ -167,9 +176,11 @@ async def sign_in_with_wechat(code: str, invite_code: str | None, client: Client
 
 
 async def refresh(refresh_token: str) -> SignedIn:
-    row = await RefreshToken.filter(token_hash=tokens.hash_refresh_token(refresh_token)).select_related(
-        "session", "session__user"
-    ).first()
+    row = (
+        await RefreshToken.filter(token_hash=tokens.hash_refresh_token(refresh_token))
+        .select_related("session", "session__user")
+        .first()
+    )
     if row is None:
         raise DomainError(ErrorCode.TOKEN_INVALID, "Unknown refresh token.", "refreshToken")
     session = row.session
@@ -183,7 +194,9 @@ async def refresh(refresh_token: str) -> SignedIn:
             return await _issue_tokens(session.user, session.id, False)
     # A used refresh token came back: it was stolen or replayed. End the whole session.
     await revoke_session(session.id)
-    raise DomainError(ErrorCode.TOKEN_REVOKED, "This refresh token was already used; the session is closed.", "refreshToken")
+    raise DomainError(
+        ErrorCode.TOKEN_REVOKED, "This refresh token was already used; the session is closed.", "refreshToken"
+    )
 
 
 async def revoke_session(session_id: uuid.UUID) -> None:
@@ -212,5 +225,9 @@ async def session_is_live(session_id: uuid.UUID) -> bool:
 
 async def live_sessions(session_ids: list[uuid.UUID | None]) -> list[bool]:
     """session_is_live for many sessions in one query (in the order given)."""
-    live = set(await Session.filter(id__in=[s for s in session_ids if s], revoked_at=None, user__is_active=True).values_list("id", flat=True))
+    live = set(
+        await Session.filter(id__in=[s for s in session_ids if s], revoked_at=None, user__is_active=True).values_list(
+            "id", flat=True
+        )
+    )
     return [session_id in live for session_id in session_ids]

@@ -37,7 +37,9 @@ def normalize_id_number(raw: str, field: str = "idNumber") -> str:
     """'11010119900307123x ' -> '11010119900307123X', or INVALID_ID_NUMBER."""
     number = (raw or "").strip().upper()
     if not _FORM.match(number):
-        raise DomainError(ErrorCode.INVALID_ID_NUMBER, "A resident ID number has 17 digits and a check digit or X.", field)
+        raise DomainError(
+            ErrorCode.INVALID_ID_NUMBER, "A resident ID number has 17 digits and a check digit or X.", field
+        )
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
@@ -70,7 +72,9 @@ async def submit_identity(user_id: int, real_name: str, id_number: str) -> UserI
         # A concurrent submission won the unique index (user or ID number): say which.
         if await UserIdentity.exists(user_id=user_id):
             raise DomainError(ErrorCode.IDENTITY_ALREADY_SUBMITTED, "Your real name is already verified.") from None
-        raise DomainError(ErrorCode.ID_NUMBER_TAKEN, "This ID number is verified on another account.", "idNumber") from None
+        raise DomainError(
+            ErrorCode.ID_NUMBER_TAKEN, "This ID number is verified on another account.", "idNumber"
+        ) from None
 
 
 async def get_identity(user_id: int) -> UserIdentity | None:

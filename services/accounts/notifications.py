@@ -11,7 +11,9 @@ from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, unit_of_work, user_channel
 
 
-async def notify(user_id: int, *, kind: str, title: str, body: str = "", data: dict[str, Any] | None = None) -> Notification:
+async def notify(
+    user_id: int, *, kind: str, title: str, body: str = "", data: dict[str, Any] | None = None
+) -> Notification:
     async with unit_of_work():
         note = await Notification.create(
             user_id=user_id, kind=kind, title=title[:128], body=body[:1024], data=data or {}
@@ -37,9 +39,7 @@ async def get_own(user_id: int, notification_id: int) -> Notification | None:
 
 async def mark_read(user_id: int, notification_ids: list[int]) -> int:
     """Marks the caller's own notifications read; ids of others are silently not theirs."""
-    return await Notification.filter(user_id=user_id, id__in=notification_ids, read_at=None).update(
-        read_at=clock.now()
-    )
+    return await Notification.filter(user_id=user_id, id__in=notification_ids, read_at=None).update(read_at=clock.now())
 
 
 def inbox(user_id: int, unread_only: bool = False):

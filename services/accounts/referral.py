@@ -113,7 +113,9 @@ async def bind_upline(
             reason=reason[:256],
         )
         if source != "ADMIN":  # DIS-5 promotion statistics: who signed up through whose code
-            await InviteSignup.filter(user_id=user.id).delete()  # bound again after an admin unbinding: the latest counts
+            await InviteSignup.filter(
+                user_id=user.id
+            ).delete()  # bound again after an admin unbinding: the latest counts
             await InviteSignup.create(user_id=user.id, upline_id=upline.id, source=source, created_at=clock.now())
         await BOUND.run(user.id, conn)
         await notifications.notify(
@@ -136,7 +138,11 @@ async def unbind_upline(user_id: int, *, actor_id: int, reason: str) -> User:
             raise DomainError(ErrorCode.NOT_FOUND, "No such user.", "userId")
         await User.filter(id=user_id).update(upline_id=None, upline_bound_at=None)
         await UplineChange.create(
-            user_id=user_id, old_upline_id=current.upline_id, new_upline_id=None,
-            actor_id=actor_id, source="ADMIN", reason=reason[:256],
+            user_id=user_id,
+            old_upline_id=current.upline_id,
+            new_upline_id=None,
+            actor_id=actor_id,
+            source="ADMIN",
+            reason=reason[:256],
         )
     return await User.get(id=user_id)

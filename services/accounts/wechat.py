@@ -36,7 +36,7 @@ class FakeWeChatAdapter:
         prefix = "wx:"
         if not code.startswith(prefix) or not (3 <= len(code) - len(prefix) <= 64):
             raise _invalid()
-        openid = code[len(prefix):]
+        openid = code[len(prefix) :]
         return WeChatIdentity(openid=openid, unionid=f"union-{openid}")
 
 

@@ -55,9 +55,15 @@ def _clean_banner(data: BannerData) -> dict:
     if data.starts_at and data.ends_at and data.starts_at >= data.ends_at:
         raise DomainError(ErrorCode.INVALID_SCHEDULE, "The banner must start before it ends.", "endsAt")
     return {
-        "placement": data.placement, "title": title, "image_url": data.image_url,
-        "target_type": data.target_type, "target_value": data.target_value, "sort_order": data.sort_order,
-        "starts_at": data.starts_at, "ends_at": data.ends_at, "is_active": data.is_active,
+        "placement": data.placement,
+        "title": title,
+        "image_url": data.image_url,
+        "target_type": data.target_type,
+        "target_value": data.target_value,
+        "sort_order": data.sort_order,
+        "starts_at": data.starts_at,
+        "ends_at": data.ends_at,
+        "is_active": data.is_active,
     }
 
 
@@ -102,19 +108,30 @@ async def set_recommendations(placement: str, kind: str, target_ids: list[int]) 
     async with unit_of_work():
         await Recommendation.filter(placement=placement, kind=kind).delete()
         await Recommendation.bulk_create(
-            [Recommendation(placement=placement, kind=kind, target_id=t, sort_order=i) for i, t in enumerate(target_ids)]
+            [
+                Recommendation(placement=placement, kind=kind, target_id=t, sort_order=i)
+                for i, t in enumerate(target_ids)
+            ]
         )
     return await Recommendation.filter(placement=placement, kind=kind).order_by("sort_order")
 
 
 async def recommended_products(placement: str) -> list[Product]:
     """Recommended products that are on sale now (listed, merchant active), in admin order."""
-    ids = await Recommendation.filter(placement=placement, kind="PRODUCT").order_by("sort_order").values_list("target_id", flat=True)
+    ids = (
+        await Recommendation.filter(placement=placement, kind="PRODUCT")
+        .order_by("sort_order")
+        .values_list("target_id", flat=True)
+    )
     rows = {p.id: p for p in await Product.filter(id__in=ids, status="LISTED", merchant__status="ACTIVE")}
     return [rows[i] for i in ids if i in rows]
 
 
 async def recommended_merchants(placement: str) -> list[Merchant]:
-    ids = await Recommendation.filter(placement=placement, kind="MERCHANT").order_by("sort_order").values_list("target_id", flat=True)
+    ids = (
+        await Recommendation.filter(placement=placement, kind="MERCHANT")
+        .order_by("sort_order")
+        .values_list("target_id", flat=True)
+    )
     rows = {m.id: m for m in await Merchant.filter(id__in=ids, status="ACTIVE")}
     return [rows[i] for i in ids if i in rows]

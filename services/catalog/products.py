@@ -79,14 +79,18 @@ async def _category(category_id: int, field: str = "id") -> Category:
     return category
 
 
-async def create_category(name: str, parent_id: int | None = None, *, sort_order: int = 0, icon_url: str = "") -> Category:
+async def create_category(
+    name: str, parent_id: int | None = None, *, sort_order: int = 0, icon_url: str = ""
+) -> Category:
     name = _text(name, "name", max_length=64, required=True)
     icon_url = http_url(icon_url, "iconUrl")
     _int(sort_order, "sortOrder", low=-(10**6), high=10**6)
     async with unit_of_work():
         parent = await _category(parent_id, "parentId") if parent_id is not None else None
         if parent is not None and parent.path.count("/") - 1 >= MAX_CATEGORY_DEPTH:
-            raise DomainError(ErrorCode.INVALID_INPUT, f"Categories nest at most {MAX_CATEGORY_DEPTH} deep.", "parentId")
+            raise DomainError(
+                ErrorCode.INVALID_INPUT, f"Categories nest at most {MAX_CATEGORY_DEPTH} deep.", "parentId"
+            )
         category = await Category.create(parent_id=parent_id, name=name, sort_order=sort_order, icon_url=icon_url)
         category.path = f"{parent.path if parent else '/'}{category.id}/"
         await category.save(update_fields=["path"])
@@ -119,13 +123,17 @@ async def move_category(category_id: int, parent_id: int | None) -> Category:
         else:
             parent = await _category(parent_id, "parentId")
             if parent.path.startswith(old_path):  # itself or one of its descendants
-                raise DomainError(ErrorCode.CATEGORY_CYCLE, "A category cannot move under itself or its descendants.", "parentId")
+                raise DomainError(
+                    ErrorCode.CATEGORY_CYCLE, "A category cannot move under itself or its descendants.", "parentId"
+                )
             new_path = f"{parent.path}{category.id}/"
             depth = new_path.count("/") - 1
             deepest = await Category.filter(path__startswith=old_path).values_list("path", flat=True)
             below = max(p.count("/") for p in deepest) - old_path.count("/")
             if depth + below > MAX_CATEGORY_DEPTH:
-                raise DomainError(ErrorCode.INVALID_INPUT, f"Categories nest at most {MAX_CATEGORY_DEPTH} deep.", "parentId")
+                raise DomainError(
+                    ErrorCode.INVALID_INPUT, f"Categories nest at most {MAX_CATEGORY_DEPTH} deep.", "parentId"
+                )
         if new_path != old_path:
             await Category.filter(id=category.id).using_db(conn).update(parent_id=parent_id)
             # One statement for the whole subtree: the prefix is swapped, the rest kept.
@@ -145,7 +153,9 @@ async def delete_category(category_id: int) -> None:
     async with unit_of_work():
         category = await _category(category_id)
         if await Category.exists(parent_id=category.id) or await Product.exists(category_id=category.id):
-            raise DomainError(ErrorCode.CATEGORY_NOT_EMPTY, "Move or delete its subcategories and products first.", "id")
+            raise DomainError(
+                ErrorCode.CATEGORY_NOT_EMPTY, "Move or delete its subcategories and products first.", "id"
+            )
         await category.delete()
 
 
@@ -225,11 +235,18 @@ def _clean_dimensions(dims: list[SpecDimensionData]) -> list[dict]:
     for i, dim in enumerate(dims):
         name = _text(dim.name, f"specDimensions[{i}].name", max_length=32, required=True)
         if name in names or any(c in name for c in "=;"):
-            raise DomainError(ErrorCode.SPEC_MISMATCH, "Dimension names are unique and contain no '=' or ';'.", f"specDimensions[{i}].name")
+            raise DomainError(
+                ErrorCode.SPEC_MISMATCH,
+                "Dimension names are unique and contain no '=' or ';'.",
+                f"specDimensions[{i}].name",
+            )
         names.add(name)
         values = [_text(v, f"specDimensions[{i}].values", max_length=32, required=True) for v in dim.values]
-        if not values or len(values) > MAX_DIMENSION_VALUES or len(set(values)) != len(values) or any(
-            c in v for v in values for c in "=;"
+        if (
+            not values
+            or len(values) > MAX_DIMENSION_VALUES
+            or len(set(values)) != len(values)
+            or any(c in v for v in values for c in "=;")
         ):
             raise DomainError(
                 ErrorCode.SPEC_MISMATCH,
@@ -318,12 +335,16 @@ async def _check_zone(values: dict, skus: list[SkuData] | None, product_id: int 
             missing = await Sku.filter(product_id=product_id, is_active=True, wholesale_price__isnull=True).exists()
             missing = [0] if missing else []
         if missing:
-            raise bad("Every SKU of a WHOLESALE product needs a wholesale price.", f"skus[{missing[0]}].wholesalePriceFen")
+            raise bad(
+                "Every SKU of a WHOLESALE product needs a wholesale price.", f"skus[{missing[0]}].wholesalePriceFen"
+            )
     if zone == "POINTS":
         if skus is not None:
             missing = [i for i, s in enumerate(skus) if s.is_active and s.points_price <= 0]
         else:
-            missing = [0] if await Sku.filter(product_id=product_id, is_active=True, points_price__lte=0).exists() else []
+            missing = (
+                [0] if await Sku.filter(product_id=product_id, is_active=True, points_price__lte=0).exists() else []
+            )
         if missing:
             raise bad("Every SKU of a POINTS product needs a points price above 0.", f"skus[{missing[0]}].pointsPrice")
 
@@ -339,15 +360,23 @@ def _clean_skus(skus: list[SkuData], dimensions: list[dict], zone: str) -> list[
         at = f"skus[{i}]"
         code = (s.code or "").strip()
         if not SKU_CODE.match(code):
-            raise DomainError(ErrorCode.INVALID_INPUT, "SKU codes: 1-64 letters, digits, '.', '_' or '-'.", f"{at}.code")
+            raise DomainError(
+                ErrorCode.INVALID_INPUT, "SKU codes: 1-64 letters, digits, '.', '_' or '-'.", f"{at}.code"
+            )
         if code in codes:
             raise DomainError(ErrorCode.DUPLICATE_SKU_CODE, f"SKU code {code} appears twice.", f"{at}.code")
         codes.add(code)
         pairs = list(s.spec_values.items()) if isinstance(s.spec_values, dict) else list(s.spec_values)
         values = dict(pairs)
-        if len(values) != len(pairs) or set(values) != set(allowed) or any(values[k] not in allowed[k] for k in allowed):
+        if (
+            len(values) != len(pairs)
+            or set(values) != set(allowed)
+            or any(values[k] not in allowed[k] for k in allowed)
+        ):
             raise DomainError(
-                ErrorCode.SPEC_MISMATCH, "Give every spec dimension exactly one of its values, and nothing else.", f"{at}.specValues"
+                ErrorCode.SPEC_MISMATCH,
+                "Give every spec dimension exactly one of its values, and nothing else.",
+                f"{at}.specValues",
             )
         key = spec_key(values)
         if key in keys:
@@ -361,7 +390,9 @@ def _clean_skus(skus: list[SkuData], dimensions: list[dict], zone: str) -> list[
             low, high = -(-price * MEMBER_PRICE_FOLD[0] // 10_000), price * MEMBER_PRICE_FOLD[1] // 10_000
             if zone == "MEMBERSHIP":
                 raise DomainError(ErrorCode.INVALID_PRICE, "A membership has no member price.", f"{at}.memberPriceFen")
-            _int(s.member_price, f"{at}.memberPriceFen", low=max(low, 1), high=max(high, 1), code=ErrorCode.INVALID_PRICE)
+            _int(
+                s.member_price, f"{at}.memberPriceFen", low=max(low, 1), high=max(high, 1), code=ErrorCode.INVALID_PRICE
+            )
         _int(s.points_price, f"{at}.pointsPrice", low=0, high=MAX_PRICE, code=ErrorCode.INVALID_PRICE)
         _int(s.initial_stock, f"{at}.initialStock", low=0, high=MAX_STOCK, code=ErrorCode.INVALID_STOCK)
         if s.low_stock_threshold is not None:
@@ -413,7 +444,9 @@ async def product_for_staff(grants: Grants, product_id: int, field: str = "id", 
     return product
 
 
-async def _prepare(data: ProductData, skus: list[SkuData] | None, product: Product | None) -> tuple[dict, list[dict] | None]:
+async def _prepare(
+    data: ProductData, skus: list[SkuData] | None, product: Product | None
+) -> tuple[dict, list[dict] | None]:
     values = _clean_product(data)
     if not await Category.exists(id=values["category_id"], is_active=True):
         raise DomainError(ErrorCode.NOT_FOUND, "No such category.", "categoryId")
@@ -426,11 +459,17 @@ async def _prepare(data: ProductData, skus: list[SkuData] | None, product: Produ
         allowed = {d["name"]: set(d["values"]) for d in values["spec_dimensions"]}
         for sku in current:
             if set(sku.spec_values) != set(allowed) or any(sku.spec_values[k] not in allowed[k] for k in allowed):
-                raise DomainError(ErrorCode.SPEC_MISMATCH, f"SKU {sku.code} does not match the new spec dimensions: send its SKUs too.", "specDimensions")
+                raise DomainError(
+                    ErrorCode.SPEC_MISMATCH,
+                    f"SKU {sku.code} does not match the new spec dimensions: send its SKUs too.",
+                    "specDimensions",
+                )
     if cleaned is None and product is not None and values["zone"] != "POINTS":
         # Kept SKUs without a cash part are only valid in the POINTS zone.
         if await Sku.filter(product_id=product.id, is_active=True, price__lte=0).exists():
-            raise DomainError(ErrorCode.INVALID_PRICE, "Only POINTS products may have SKUs without a cash price.", "zone")
+            raise DomainError(
+                ErrorCode.INVALID_PRICE, "Only POINTS products may have SKUs without a cash price.", "zone"
+            )
     await _check_zone(values, skus, product.id if product else None)
     return values, cleaned
 
@@ -445,16 +484,25 @@ async def _write_skus(conn, product: Product, cleaned: list[dict], actor_id: int
     wanted = {c["code"]: c for c in cleaned}
     if wanted:
         taken = set(
-            await Sku.filter(code__in=list(wanted)).exclude(product_id=product.id).using_db(conn).values_list("code", flat=True)
+            await Sku.filter(code__in=list(wanted))
+            .exclude(product_id=product.id)
+            .using_db(conn)
+            .values_list("code", flat=True)
         )
         if taken:
             index = next(i for i, c in enumerate(cleaned) if c["code"] in taken)
-            raise DomainError(ErrorCode.DUPLICATE_SKU_CODE, f"SKU code {cleaned[index]['code']} is already used.", f"skus[{index}].code")
+            raise DomainError(
+                ErrorCode.DUPLICATE_SKU_CODE,
+                f"SKU code {cleaned[index]['code']} is already used.",
+                f"skus[{index}].code",
+            )
     # Free the combinations first: the unique (product, spec_key) index is checked per row.
     for code, sku in existing.items():
         if code not in wanted or sku.spec_key != wanted[code]["spec_key"]:
-            await Sku.filter(id=sku.id).using_db(conn).update(
-                spec_key=f"#{sku.id}", **({} if code in wanted else {"is_active": False})
+            await (
+                Sku.filter(id=sku.id)
+                .using_db(conn)
+                .update(spec_key=f"#{sku.id}", **({} if code in wanted else {"is_active": False}))
             )
     for c in cleaned:
         fields = {k: v for k, v in c.items() if k != "initial_stock"}
@@ -468,8 +516,13 @@ async def _write_skus(conn, product: Product, cleaned: list[dict], actor_id: int
             raise DomainError(ErrorCode.DUPLICATE_SKU_CODE, f"SKU code {c['code']} is already used.", "skus") from None
         if c["initial_stock"]:
             await stock.adjust_stock(
-                sku.id, c["initial_stock"], stock.INITIAL, reference_type="PRODUCT",
-                reference_id=str(product.id), actor_id=actor_id, refresh_listing=False,
+                sku.id,
+                c["initial_stock"],
+                stock.INITIAL,
+                reference_type="PRODUCT",
+                reference_id=str(product.id),
+                actor_id=actor_id,
+                refresh_listing=False,
             )
 
 
@@ -495,7 +548,9 @@ async def create_product(
     await _merchant_for_write(grants, merchant_id)
     values, cleaned = await _prepare(data, skus, None)
     async with unit_of_work() as conn:
-        product = await Product.create(merchant_id=merchant_id, search_text=search_text(values), using_db=conn, **values)
+        product = await Product.create(
+            merchant_id=merchant_id, search_text=search_text(values), using_db=conn, **values
+        )
         await _write_skus(conn, product, cleaned or [], actor_id)
         await refresh_summary(conn, product.id)
     return await Product.get(id=product.id)
@@ -508,7 +563,11 @@ async def update_product(
     async with unit_of_work() as conn:
         product = await product_for_staff(grants, product_id, lock=True)
         values, cleaned = await _prepare(data, skus, product)
-        await Product.filter(id=product.id).using_db(conn).update(search_text=search_text(values), updated_at=clock.now(), **values)
+        await (
+            Product.filter(id=product.id)
+            .using_db(conn)
+            .update(search_text=search_text(values), updated_at=clock.now(), **values)
+        )
         if cleaned is not None:
             await _write_skus(conn, product, cleaned, actor_id)
         await refresh_summary(conn, product.id)
@@ -521,7 +580,10 @@ async def set_skus(grants: Grants, actor_id: int | None, product_id: int, skus: 
     async with unit_of_work() as conn:
         product = await product_for_staff(grants, product_id, lock=True)
         cleaned = _clean_skus(skus, product.spec_dimensions, product.zone)
-        values = {k: getattr(product, k) for k in ("zone", "vouchers_per_unit", "voucher_product_id", "zone_starts_at", "zone_ends_at", "gift_grade")}
+        values = {
+            k: getattr(product, k)
+            for k in ("zone", "vouchers_per_unit", "voucher_product_id", "zone_starts_at", "zone_ends_at", "gift_grade")
+        }
         await _check_zone(values, skus, product.id)
         await _write_skus(conn, product, cleaned, actor_id)
         await refresh_summary(conn, product.id)
@@ -540,8 +602,15 @@ async def _delist_if_unlistable(conn, product_id: int) -> None:
     """After an edit left a listed product without sellable SKUs."""
     product = await Product.get(id=product_id).using_db(conn)
     if product.status == "LISTED" and not await _listable(product_id):
-        await Product.filter(id=product_id, status="LISTED").using_db(conn).update(status="DELISTED", delist_reason="OUT_OF_STOCK")
-        emit(merchant_channel(product.merchant_id), {"type": "product_delisted", "productId": str(product_id), "reason": "OUT_OF_STOCK"})
+        await (
+            Product.filter(id=product_id, status="LISTED")
+            .using_db(conn)
+            .update(status="DELISTED", delist_reason="OUT_OF_STOCK")
+        )
+        emit(
+            merchant_channel(product.merchant_id),
+            {"type": "product_delisted", "productId": str(product_id), "reason": "OUT_OF_STOCK"},
+        )
 
 
 async def list_product(grants: Grants, product_id: int) -> Product:
@@ -552,9 +621,15 @@ async def list_product(grants: Grants, product_id: int) -> Product:
         if merchant.status != "ACTIVE":
             raise DomainError(ErrorCode.PRODUCT_NOT_LISTABLE, "The merchant is not active.", "id")
         if not await _listable(product.id):
-            raise DomainError(ErrorCode.PRODUCT_NOT_LISTABLE, "A product needs an active SKU in stock to be listed.", "id")
+            raise DomainError(
+                ErrorCode.PRODUCT_NOT_LISTABLE, "A product needs an active SKU in stock to be listed.", "id"
+            )
         if product.status != "LISTED":
-            await Product.filter(id=product.id).using_db(conn).update(status="LISTED", delist_reason="", listed_at=clock.now())
+            await (
+                Product.filter(id=product.id)
+                .using_db(conn)
+                .update(status="LISTED", delist_reason="", listed_at=clock.now())
+            )
     return await Product.get(id=product_id)
 
 

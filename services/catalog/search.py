@@ -94,7 +94,9 @@ def keyword_terms(keyword: str | None) -> list[str]:
     return terms
 
 
-def build_query(dialect: str, filters: SearchFilters, sort: str, after: list[int] | None, limit: int) -> tuple[str, list]:
+def build_query(
+    dialect: str, filters: SearchFilters, sort: str, after: list[int] | None, limit: int
+) -> tuple[str, list]:
     """The page's SQL with `?` placeholders, and its parameters."""
     terms = keyword_terms(filters.keyword)
     like = "ILIKE" if dialect == "postgres" else "LIKE"
@@ -149,7 +151,9 @@ def build_query(dialect: str, filters: SearchFilters, sort: str, after: list[int
     return text, [*params, *outer_params, limit]
 
 
-async def search_products(filters: SearchFilters, sort: str = "RELEVANCE", first: int = 20, after: str | None = None) -> KeysetPage:
+async def search_products(
+    filters: SearchFilters, sort: str = "RELEVANCE", first: int = 20, after: str | None = None
+) -> KeysetPage:
     check_page_size(first)
     if sort not in SORTS:
         raise DomainError(ErrorCode.INVALID_INPUT, "Unknown sort.", "sort")
@@ -163,7 +167,7 @@ async def search_products(filters: SearchFilters, sort: str = "RELEVANCE", first
     text, params = build_query(conn.capabilities.dialect, filters, sort, keys, first + 1)
     rows = await conn.execute_query_dict(sql(conn, text), params)
     items = [Product._init_from_db(**row) for row in rows[:first]]
-    cursors = [
-        encode_keyset_cursor(sort, [int(row[col]) for col, _ in _KEYS[sort]]) for row in rows[:first]
-    ]
-    return KeysetPage(items=items, has_next_page=len(rows) > first, has_previous_page=after is not None, item_cursors=cursors)
+    cursors = [encode_keyset_cursor(sort, [int(row[col]) for col, _ in _KEYS[sort]]) for row in rows[:first]]
+    return KeysetPage(
+        items=items, has_next_page=len(rows) > first, has_previous_page=after is not None, item_cursors=cursors
+    )

@@ -109,7 +109,10 @@ async def adjust_stock(
         if active:
             product = (
                 await conn.execute_query_dict(
-                    sql(conn, "UPDATE product SET total_stock = total_stock + ? WHERE id = ? RETURNING total_stock, status, delist_reason"),
+                    sql(
+                        conn,
+                        "UPDATE product SET total_stock = total_stock + ? WHERE id = ? RETURNING total_stock, status, delist_reason",
+                    ),
                     [delta, product_id],
                 )
             )[0]
@@ -121,15 +124,23 @@ async def adjust_stock(
             )[0]
         total_after = int(product["total_stock"])
         movement = await StockMovement.create(
-            sku_id=sku_id, delta=delta, stock_after=stock_after, reason=reason,
-            reference_type=reference_type[:32], reference_id=str(reference_id)[:64], actor_id=actor_id, using_db=conn,
+            sku_id=sku_id,
+            delta=delta,
+            stock_after=stock_after,
+            reason=reason,
+            reference_type=reference_type[:32],
+            reference_id=str(reference_id)[:64],
+            actor_id=actor_id,
+            using_db=conn,
         )
         channel = merchant_channel(merchant_id)
         threshold = sku["low_stock_threshold"]
         if threshold is None:
             threshold = info["merchant_threshold"]
         if active and delta < 0 and stock_after <= threshold < stock_after - delta:
-            emit(channel, {"type": "low_stock", "skuId": str(sku_id), "productId": str(product_id), "stock": stock_after})
+            emit(
+                channel, {"type": "low_stock", "skuId": str(sku_id), "productId": str(product_id), "stock": stock_after}
+            )
         if active and refresh_listing:
             await _follow_stock(conn, channel, product_id, product, total_after, info)
     return StockChange(sku_id, product_id, delta, stock_after, total_after, movement.id)
@@ -138,8 +149,10 @@ async def adjust_stock(
 async def _follow_stock(conn, channel: str, product_id: int, product: dict, total_after: int, info: dict) -> None:
     """Automatic delisting at zero stock and relisting on restock (CAT-4)."""
     if total_after == 0 and product["status"] == "LISTED" and info["auto_delist_at_zero"]:
-        await Product.filter(id=product_id, status="LISTED").using_db(conn).update(
-            status="DELISTED", delist_reason="OUT_OF_STOCK"
+        await (
+            Product.filter(id=product_id, status="LISTED")
+            .using_db(conn)
+            .update(status="DELISTED", delist_reason="OUT_OF_STOCK")
         )
         emit(channel, {"type": "product_delisted", "productId": str(product_id), "reason": "OUT_OF_STOCK"})
     elif (
@@ -148,8 +161,10 @@ async def _follow_stock(conn, channel: str, product_id: int, product: dict, tota
         and product["delist_reason"] == "OUT_OF_STOCK"
         and info["merchant_status"] == "ACTIVE"
     ):
-        await Product.filter(id=product_id, status="DELISTED", delist_reason="OUT_OF_STOCK").using_db(conn).update(
-            status="LISTED", delist_reason="", listed_at=clock.now()
+        await (
+            Product.filter(id=product_id, status="DELISTED", delist_reason="OUT_OF_STOCK")
+            .using_db(conn)
+            .update(status="LISTED", delist_reason="", listed_at=clock.now())
         )
         emit(channel, {"type": "product_relisted", "productId": str(product_id)})
 

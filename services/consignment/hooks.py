@@ -34,11 +34,18 @@ async def on_cancelled(order: Order, conn) -> None:
 async def on_line_refunded(refund: order_hooks.LineRefund, conn) -> None:
     line = refund.line
     if line.zone == "WHOLESALE":
-        ids = await WholesaleUnit.filter(order_line_id=line.id, status__in=[consignment.HELD, consignment.PICKUP]).using_db(conn).order_by("-id").limit(refund.quantity).values_list("id", flat=True)
+        ids = (
+            await WholesaleUnit.filter(order_line_id=line.id, status__in=[consignment.HELD, consignment.PICKUP])
+            .using_db(conn)
+            .order_by("-id")
+            .limit(refund.quantity)
+            .values_list("id", flat=True)
+        )
         if len(ids) < refund.quantity:
             raise DomainError(
                 ErrorCode.AFTER_SALE_NOT_ALLOWED,
-                "Consigned or sold wholesale units cannot be refunded; cancel the consignment first.", "quantity",
+                "Consigned or sold wholesale units cannot be refunded; cancel the consignment first.",
+                "quantity",
             )
         await WholesaleUnit.filter(id__in=ids).using_db(conn).update(status=consignment.REFUNDED)
         await vouchers.restore_for_line(line.id, refund.quantity, conn)

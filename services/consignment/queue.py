@@ -71,7 +71,10 @@ async def _lock_queue_row(conn, product_id: int) -> None:
     if postgres and await conn.execute_query_dict(sql(conn, lock), [product_id]):
         return
     await conn.execute_query(
-        sql(conn, "INSERT INTO consignment_queue (product_id, next_key, head_key) VALUES (?, 1, 1) ON CONFLICT (product_id) DO NOTHING"),
+        sql(
+            conn,
+            "INSERT INTO consignment_queue (product_id, next_key, head_key) VALUES (?, 1, 1) ON CONFLICT (product_id) DO NOTHING",
+        ),
         [product_id],
     )
     if postgres:
@@ -94,12 +97,21 @@ async def create_units(paid: PaidOrder, conn) -> None:
         emit(admin_channel(), stats_event(wholesale_orders=1, sales=sum(ln.amount for ln in lines)))
     for line in lines:
         await WholesaleUnit.bulk_create(
-            [WholesaleUnit(owner_id=order.buyer_id, product_id=line.product_id, order_line_id=line.id, cost=line.unit_price)
-             for _ in range(line.quantity)],
+            [
+                WholesaleUnit(
+                    owner_id=order.buyer_id, product_id=line.product_id, order_line_id=line.id, cost=line.unit_price
+                )
+                for _ in range(line.quantity)
+            ],
             using_db=conn,
         )
         if line.consign_on_payment:
-            ids = await WholesaleUnit.filter(order_line_id=line.id, status=HELD).using_db(conn).order_by("id").values_list("id", flat=True)
+            ids = (
+                await WholesaleUnit.filter(order_line_id=line.id, status=HELD)
+                .using_db(conn)
+                .order_by("id")
+                .values_list("id", flat=True)
+            )
             await _consign(conn, order.buyer_id, line.product_id, list(ids))
 
 
@@ -115,19 +127,31 @@ async def _consign(conn, owner_id: int, product_id: int, unit_ids: list[int]) ->
     now = clock.now()
     key = queue.next_key
     for unit_id in unit_ids:
-        moved = await WholesaleUnit.filter(id=unit_id, status=HELD).using_db(conn).update(
-            status=QUEUED, queue_key=key, consigned_at=now
+        moved = (
+            await WholesaleUnit.filter(id=unit_id, status=HELD)
+            .using_db(conn)
+            .update(status=QUEUED, queue_key=key, consigned_at=now)
         )
         if moved != 1:
-            raise DomainError(ErrorCode.NOT_CONSIGNABLE, "Only units not yet consigned or picked up can be consigned.", "unitIds")
+            raise DomainError(
+                ErrorCode.NOT_CONSIGNABLE, "Only units not yet consigned or picked up can be consigned.", "unitIds"
+            )
         key += 1
     await ConsignmentQueue.filter(id=queue.id).using_db(conn).update(next_key=key)
     emit(admin_channel(), stats_event(queued=len(unit_ids)))
     length = await _queue_length(conn, product_id)
     for offset, unit_id in enumerate(unit_ids):
         k = queue.next_key + offset
-        emit(queue_channel(product_id), {"type": "queued", "key": k, "unitId": str(unit_id), "ownerId": str(owner_id),
-                                         "length": length - len(unit_ids) + offset + 1})
+        emit(
+            queue_channel(product_id),
+            {
+                "type": "queued",
+                "key": k,
+                "unitId": str(unit_id),
+                "ownerId": str(owner_id),
+                "length": length - len(unit_ids) + offset + 1,
+            },
+        )
 
 
 async def consign(owner_id: int, unit_ids: list[int]) -> list[WholesaleUnit]:
@@ -150,8 +174,15 @@ async def consign_from_line(owner_id: int, line_id: int, quantity: int) -> list[
     if line is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such order line.", "lineId")
     if line.zone != "WHOLESALE":
-        raise DomainError(ErrorCode.NOT_CONSIGNABLE, "Only units bought in the wholesale zone can be consigned.", "lineId")
-    held = await WholesaleUnit.filter(order_line_id=line.id, status=HELD).order_by("id").limit(max(quantity, 0)).values_list("id", flat=True)
+        raise DomainError(
+            ErrorCode.NOT_CONSIGNABLE, "Only units bought in the wholesale zone can be consigned.", "lineId"
+        )
+    held = (
+        await WholesaleUnit.filter(order_line_id=line.id, status=HELD)
+        .order_by("id")
+        .limit(max(quantity, 0))
+        .values_list("id", flat=True)
+    )
     if quantity <= 0 or len(held) < quantity:
         raise DomainError(ErrorCode.NOT_CONSIGNABLE, f"{len(held)} unit(s) of this line can be consigned.", "quantity")
     return await consign(owner_id, list(held))
@@ -176,7 +207,9 @@ async def cancel_consignment(owner_id: int, unit_id: int) -> WholesaleUnit:
         await _lock_queue(conn, unit.product_id)
         moved = await WholesaleUnit.filter(id=unit.id, status=QUEUED).using_db(conn).update(status=PICKUP)
         if moved != 1:
-            raise DomainError(ErrorCode.INVALID_TRANSITION, "Only a queued, unsold consignment can be cancelled.", "unitId")
+            raise DomainError(
+                ErrorCode.INVALID_TRANSITION, "Only a queued, unsold consignment can be cancelled.", "unitId"
+            )
         emit(queue_channel(unit.product_id), {"type": "left", "key": unit.queue_key, "unitId": str(unit.id)})
         emit(admin_channel(), stats_event(queued=-1))
     return await WholesaleUnit.get(id=unit.id)
@@ -200,7 +233,9 @@ async def _pick(conn, product_id: int, count: int, upline_id: int | None) -> lis
     if upline_id is not None and settings.CONSIGNMENT_REFERRER_PRIORITY:
         picked = list(
             await WholesaleUnit.filter(product_id=product_id, status=QUEUED, owner_id=upline_id)
-            .using_db(conn).order_by("queue_key").limit(count)
+            .using_db(conn)
+            .order_by("queue_key")
+            .limit(count)
         )
     if len(picked) < count:
         query = WholesaleUnit.filter(product_id=product_id, status=QUEUED)
@@ -221,7 +256,8 @@ async def match_retail_order(paid: PaidOrder, conn) -> list[Match]:
     emit(admin_channel(), stats_event(retail_orders=1, sales=sum(ln.amount for ln in lines)))
     targets = dict(
         await Product.filter(id__in=[ln.product_id for ln in lines], voucher_product_id__isnull=False)
-        .using_db(conn).values_list("id", "voucher_product_id")
+        .using_db(conn)
+        .values_list("id", "voucher_product_id")
     )
     if not targets:
         return []
@@ -245,15 +281,30 @@ async def match_retail_order(paid: PaidOrder, conn) -> list[Match]:
         now = clock.now()
         for unit in units:
             split = split_sale(line.unit_price, policies[wholesale_id])
-            taken = await WholesaleUnit.filter(id=unit.id, status=QUEUED).using_db(conn).update(
-                status=MATCHED, matched_line_id=line.id, matched_order_id=order.id, buyer_id=order.buyer_id,
-                sale_price=line.unit_price, fee=split.fee, reward=split.reward, matched_at=now,
+            taken = (
+                await WholesaleUnit.filter(id=unit.id, status=QUEUED)
+                .using_db(conn)
+                .update(
+                    status=MATCHED,
+                    matched_line_id=line.id,
+                    matched_order_id=order.id,
+                    buyer_id=order.buyer_id,
+                    sale_price=line.unit_price,
+                    fee=split.fee,
+                    reward=split.reward,
+                    matched_at=now,
+                )
             )
             if taken != 1:  # cannot happen under the queue lock; refuse rather than double-sell
                 raise DomainError(ErrorCode.INVALID_TRANSITION, "Queue changed during the sale.")
-            await _book_match(unit, line, split, MatchAccounts(*(accounts[k] for k in money), sellers[_seller_key(unit.owner_id)]))
+            await _book_match(
+                unit, line, split, MatchAccounts(*(accounts[k] for k in money), sellers[_seller_key(unit.owner_id)])
+            )
             matches.append(Match(unit.id, unit.owner_id, unit.queue_key, split))
-            emit(queue_channel(wholesale_id), {"type": "sold", "key": unit.queue_key, "unitId": str(unit.id), "ownerId": str(unit.owner_id)})
+            emit(
+                queue_channel(wholesale_id),
+                {"type": "sold", "key": unit.queue_key, "unitId": str(unit.id), "ownerId": str(unit.owner_id)},
+            )
             emit(user_channel(unit.owner_id), {"type": "consignment_sold", "unitId": str(unit.id)})
             emit(admin_channel(), stats_event(queued=-1, sold=1, rewards_pending=split.reward))
     return matches
@@ -294,8 +345,11 @@ async def _book_match(unit: WholesaleUnit, line: OrderLine, split: SaleSplit, ac
         postings += [Posting(accounts.budget, -split.reward), Posting(accounts.seller, split.reward)]
     if any(p.amount for p in postings):
         await ledger.post(
-            "CONSIGNMENT_SALE", [p for p in postings if p.amount], idempotency_key=f"consign-match:{unit.id}:{line.id}",
-            reference_type="WHOLESALE_UNIT", reference_id=str(unit.id),
+            "CONSIGNMENT_SALE",
+            [p for p in postings if p.amount],
+            idempotency_key=f"consign-match:{unit.id}:{line.id}",
+            reference_type="WHOLESALE_UNIT",
+            reference_id=str(unit.id),
         )
 
 
@@ -315,7 +369,9 @@ async def unmatch_refunded(refund: LineRefund, conn) -> int:
     recent first, and put those units back at the head of their queue (`returned_key`)."""
     units = list(
         await WholesaleUnit.filter(matched_line_id=refund.line.id, status=MATCHED)
-        .using_db(conn).order_by("-matched_at", "-id").limit(refund.quantity)
+        .using_db(conn)
+        .order_by("-matched_at", "-id")
+        .limit(refund.quantity)
     )
     if not units:
         return 0
@@ -324,31 +380,63 @@ async def unmatch_refunded(refund: LineRefund, conn) -> int:
         # The merchant's pending account before the queue: the order a retail payment takes
         # them in (its ORDER_PAYMENT credits the account, then it matches under the queue
         # lock). The other way round, a refund and a payment of this merchant deadlock.
-        await conn.execute_query(sql(conn, "SELECT id FROM ledger_account WHERE id = ? FOR NO KEY UPDATE"), [merchant_pending])
+        await conn.execute_query(
+            sql(conn, "SELECT id FROM ledger_account WHERE id = ? FOR NO KEY UPDATE"), [merchant_pending]
+        )
     for unit in units:
         queue = await _lock_queue(conn, unit.product_id)
         head = returned_key(unit.queue_key)
-        moved = await WholesaleUnit.filter(id=unit.id, status=MATCHED).using_db(conn).update(
-            status=QUEUED, queue_key=head, matched_line_id=None, matched_order_id=None, buyer_id=None,
-            sale_price=None, fee=None, reward=None, matched_at=None,
+        moved = (
+            await WholesaleUnit.filter(id=unit.id, status=MATCHED)
+            .using_db(conn)
+            .update(
+                status=QUEUED,
+                queue_key=head,
+                matched_line_id=None,
+                matched_order_id=None,
+                buyer_id=None,
+                sale_price=None,
+                fee=None,
+                reward=None,
+                matched_at=None,
+            )
         )
         if moved != 1:
             continue
         if head < queue.head_key:
             await ConsignmentQueue.filter(id=queue.id).using_db(conn).update(head_key=head)
-        position = await WholesaleUnit.filter(product_id=unit.product_id, status=QUEUED, queue_key__lt=head).using_db(conn).count() + 1
+        position = (
+            await WholesaleUnit.filter(product_id=unit.product_id, status=QUEUED, queue_key__lt=head)
+            .using_db(conn)
+            .count()
+            + 1
+        )
         seller = await _seller_pending(unit.owner_id)
         postings = [Posting(seller, -(unit.sale_price - unit.fee)), Posting(merchant_pending, unit.sale_price)]
         if unit.fee:
             postings.append(Posting((await ledger.platform_account(Purpose.FEE_REVENUE)).id, -unit.fee))
         if unit.reward:
-            postings += [Posting(seller, -unit.reward), Posting((await ledger.platform_account(Purpose.PROMOTION_EXPENSE)).id, unit.reward)]
+            postings += [
+                Posting(seller, -unit.reward),
+                Posting((await ledger.platform_account(Purpose.PROMOTION_EXPENSE)).id, unit.reward),
+            ]
         await ledger.post(
-            "CONSIGNMENT_SALE_REVERSED", [p for p in postings if p.amount],
-            idempotency_key=f"consign-unmatch:{unit.id}:{refund.line.id}", reference_type="WHOLESALE_UNIT", reference_id=str(unit.id),
+            "CONSIGNMENT_SALE_REVERSED",
+            [p for p in postings if p.amount],
+            idempotency_key=f"consign-unmatch:{unit.id}:{refund.line.id}",
+            reference_type="WHOLESALE_UNIT",
+            reference_id=str(unit.id),
         )
-        emit(queue_channel(unit.product_id), {"type": "returned", "key": head, "unitId": str(unit.id), "ownerId": str(unit.owner_id),
-                                              "position": position})
+        emit(
+            queue_channel(unit.product_id),
+            {
+                "type": "returned",
+                "key": head,
+                "unitId": str(unit.id),
+                "ownerId": str(unit.owner_id),
+                "position": position,
+            },
+        )
         emit(user_channel(unit.owner_id), {"type": "consignment_returned", "unitId": str(unit.id)})
         emit(admin_channel(), stats_event(queued=1, sold=-1, rewards_pending=-(unit.reward or 0), at=unit.matched_at))
     return len(units)
@@ -367,17 +455,24 @@ async def settle_due(limit: int = 500) -> int:
     done = 0
     for unit in units:
         async with unit_of_work() as conn:
-            moved = await WholesaleUnit.filter(id=unit.id, status=MATCHED).using_db(conn).update(status=SETTLED, settled_at=clock.now())
+            moved = (
+                await WholesaleUnit.filter(id=unit.id, status=MATCHED)
+                .using_db(conn)
+                .update(status=SETTLED, settled_at=clock.now())
+            )
             if moved != 1:
                 continue
             amount = unit.sale_price - unit.fee + unit.reward
             if amount:
                 await ledger.post(
                     "CONSIGNMENT_SETTLED",
-                    [Posting(await _seller_pending(unit.owner_id), -amount),
-                     Posting((await ledger.user_account(unit.owner_id, Purpose.WALLET)).id, amount)],
+                    [
+                        Posting(await _seller_pending(unit.owner_id), -amount),
+                        Posting((await ledger.user_account(unit.owner_id, Purpose.WALLET)).id, amount),
+                    ],
                     idempotency_key=f"consign-settle:{unit.id}:{unit.matched_line_id}",
-                    reference_type="WHOLESALE_UNIT", reference_id=str(unit.id),
+                    reference_type="WHOLESALE_UNIT",
+                    reference_id=str(unit.id),
                 )
             emit(user_channel(unit.owner_id), {"type": "consignment_settled", "unitId": str(unit.id)})
             emit(admin_channel(), stats_event(rewards_pending=-(unit.reward or 0)))
@@ -404,10 +499,16 @@ async def positions(owner_id: int, product_id: int | None = None) -> list[tuple[
     conn = connections.get("default")
     result = []
     for pid in sorted({u.product_id for u in mine}):
-        rows = await conn.execute_query_dict(sql(conn, (
-            "SELECT id, pos FROM (SELECT id, owner_id, ROW_NUMBER() OVER (ORDER BY queue_key) AS pos "
-            "FROM wholesale_unit WHERE product_id = ? AND status = ?) q WHERE owner_id = ?"
-        )), [pid, QUEUED, owner_id])
+        rows = await conn.execute_query_dict(
+            sql(
+                conn,
+                (
+                    "SELECT id, pos FROM (SELECT id, owner_id, ROW_NUMBER() OVER (ORDER BY queue_key) AS pos "
+                    "FROM wholesale_unit WHERE product_id = ? AND status = ?) q WHERE owner_id = ?"
+                ),
+            ),
+            [pid, QUEUED, owner_id],
+        )
         index = {int(r["id"]): int(r["pos"]) for r in rows}
         result += [(u, index[u.id]) for u in mine if u.product_id == pid and u.id in index]
     return result
@@ -419,11 +520,15 @@ async def set_policy(actor_id: int, product_id: int, policy: Policy) -> Consignm
     if product is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such product.", "productId")
     if product.zone != "WHOLESALE":
-        raise DomainError(ErrorCode.INVALID_INPUT, "Consignment policies belong to wholesale-zone products.", "productId")
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "Consignment policies belong to wholesale-zone products.", "productId"
+        )
     problem = validate_policy(policy)
     if problem:
         raise DomainError(ErrorCode.INVALID_RATE, problem, "feeBp")
-    values = dict(fee_bp=policy.fee_bp, reward_kind=policy.reward_kind, reward_value=policy.reward_value, updated_by_id=actor_id)
+    values = dict(
+        fee_bp=policy.fee_bp, reward_kind=policy.reward_kind, reward_value=policy.reward_value, updated_by_id=actor_id
+    )
     row, created = await ConsignmentPolicy.get_or_create(product_id=product_id, defaults=values)
     if not created:
         await ConsignmentPolicy.filter(id=row.id).update(**values)

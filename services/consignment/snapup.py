@@ -51,17 +51,26 @@ async def create_session(actor_id: int, data: SessionData) -> SnapUpSession:
     if not 0 <= data.consolation_coins <= ledger.MAX_AMOUNT:
         raise DomainError(ErrorCode.INVALID_AMOUNT, "Coins are 0 or more.", "consolationCoins")
     return await SnapUpSession.create(
-        product_id=sku.product_id, sku_id=sku.id, starts_at=data.starts_at, ends_at=data.ends_at,
-        units=data.units, remaining=data.units, consolation_coins=data.consolation_coins, created_by_id=actor_id,
+        product_id=sku.product_id,
+        sku_id=sku.id,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        units=data.units,
+        remaining=data.units,
+        consolation_coins=data.consolation_coins,
+        created_by_id=actor_id,
     )
 
 
 async def _usable_voucher(user_id: int, product_id: int) -> bool:
-    return await Voucher.filter(
-        owner_id=user_id, status=UNUSED, expires_at__gt=clock.now(), scope_product_id__in=[product_id]
-    ).exists() or await Voucher.filter(
-        owner_id=user_id, status=UNUSED, expires_at__gt=clock.now(), scope_product_id=None
-    ).exists()
+    return (
+        await Voucher.filter(
+            owner_id=user_id, status=UNUSED, expires_at__gt=clock.now(), scope_product_id__in=[product_id]
+        ).exists()
+        or await Voucher.filter(
+            owner_id=user_id, status=UNUSED, expires_at__gt=clock.now(), scope_product_id=None
+        ).exists()
+    )
 
 
 async def join(user_id: int, session_id: int, address_id: int | None = None) -> SnapUpEntry:
@@ -76,31 +85,43 @@ async def join(user_id: int, session_id: int, address_id: int | None = None) -> 
     if not await _usable_voucher(user_id, session.product_id):
         raise DomainError(ErrorCode.VOUCHER_REQUIRED, "A usable wholesale voucher is needed to take part.", "sessionId")
     if address_id is None:
-        defaults = await Address.filter(user_id=user_id).order_by("-is_default", "-id").limit(1).values_list("id", flat=True)
+        defaults = (
+            await Address.filter(user_id=user_id).order_by("-is_default", "-id").limit(1).values_list("id", flat=True)
+        )
         address_id = defaults[0] if defaults else None
     try:
         async with unit_of_work() as conn:
             entry = await SnapUpEntry.create(session_id=session.id, user_id=user_id, result="LOST", using_db=conn)
-            won = await SnapUpSession.filter(id=session.id, remaining__gt=0, ends_at__gt=now).using_db(conn).update(
-                remaining=F("remaining") - 1
+            won = (
+                await SnapUpSession.filter(id=session.id, remaining__gt=0, ends_at__gt=now)
+                .using_db(conn)
+                .update(remaining=F("remaining") - 1)
             )
             if won:
-                placed = await checkout.place_order(user_id, checkout.CheckoutRequest(
-                    idempotency_key=f"snapup-{session.id}-{user_id}",
-                    items=(checkout.LineRequest(session.sku_id, 1),), address_id=address_id,
-                ))
+                placed = await checkout.place_order(
+                    user_id,
+                    checkout.CheckoutRequest(
+                        idempotency_key=f"snapup-{session.id}-{user_id}",
+                        items=(checkout.LineRequest(session.sku_id, 1),),
+                        address_id=address_id,
+                    ),
+                )
                 await SnapUpEntry.filter(id=entry.id).using_db(conn).update(result="WON", order_id=placed.orders[0].id)
             elif session.consolation_coins:
                 budget = await ledger.platform_account(Purpose.PROMOTION_EXPENSE, COIN)
                 coins = await ledger.user_account(user_id, Purpose.COINS, COIN)
                 await ledger.post(
-                    "SNAPUP_CONSOLATION", [Posting(budget.id, -session.consolation_coins), Posting(coins.id, session.consolation_coins)],
-                    idempotency_key=f"snapup-coins:{session.id}:{user_id}", reference_type="SNAPUP_SESSION",
+                    "SNAPUP_CONSOLATION",
+                    [Posting(budget.id, -session.consolation_coins), Posting(coins.id, session.consolation_coins)],
+                    idempotency_key=f"snapup-coins:{session.id}:{user_id}",
+                    reference_type="SNAPUP_SESSION",
                     reference_id=str(session.id),
                 )
                 await SnapUpEntry.filter(id=entry.id).using_db(conn).update(coins=session.consolation_coins)
     except IntegrityError:
-        raise DomainError(ErrorCode.SNAPUP_ALREADY_JOINED, "You already took part in this session.", "sessionId") from None
+        raise DomainError(
+            ErrorCode.SNAPUP_ALREADY_JOINED, "You already took part in this session.", "sessionId"
+        ) from None
     return await SnapUpEntry.get(id=entry.id)
 
 
@@ -111,8 +132,10 @@ async def give_back(order, conn) -> None:
     forfeited = await SnapUpEntry.filter(order_id=order.id, result="WON").using_db(conn).update(result="FORFEIT")
     if forfeited:
         entry = await SnapUpEntry.get(order_id=order.id).using_db(conn)
-        await SnapUpSession.filter(id=entry.session_id, ends_at__gt=clock.now()).using_db(conn).update(
-            remaining=F("remaining") + 1
+        await (
+            SnapUpSession.filter(id=entry.session_id, ends_at__gt=clock.now())
+            .using_db(conn)
+            .update(remaining=F("remaining") + 1)
         )
 
 

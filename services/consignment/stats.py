@@ -193,21 +193,37 @@ async def live_snapshot() -> LiveCounters:
         "FROM wholesale_unit WHERE status IN ('QUEUED', 'MATCHED')"
     )
     return LiveCounters(
-        day=day, units_in_queue=_int(rows[0]["queued"]), units_sold_today=figures.units_sold, sales_today=figures.sales,
-        retail_orders_today=figures.retail_orders, wholesale_orders_today=figures.wholesale_orders,
+        day=day,
+        units_in_queue=_int(rows[0]["queued"]),
+        units_sold_today=figures.units_sold,
+        sales_today=figures.sales,
+        retail_orders_today=figures.retail_orders,
+        wholesale_orders_today=figures.wholesale_orders,
         rewards_pending=_int(rows[0]["pending"]),
     )
 
 
 def stats_event(
-    *, queued: int = 0, sold: int = 0, sales: int = 0, retail_orders: int = 0, wholesale_orders: int = 0,
-    rewards_pending: int = 0, at: datetime | None = None,
+    *,
+    queued: int = 0,
+    sold: int = 0,
+    sales: int = 0,
+    retail_orders: int = 0,
+    wholesale_orders: int = 0,
+    rewards_pending: int = 0,
+    at: datetime | None = None,
 ) -> dict[str, Any]:
     """A change of the live counters, for the admin channel. `at`: when the sale or
     payment it concerns happened (default now); it decides which day's figures move."""
     event: dict[str, Any] = {"type": STATS_EVENT, "day": business_day(at or clock.now()).isoformat()}
-    changes = {"queued": queued, "sold": sold, "sales": sales, "retailOrders": retail_orders,
-               "wholesaleOrders": wholesale_orders, "rewardsPending": rewards_pending}
+    changes = {
+        "queued": queued,
+        "sold": sold,
+        "sales": sales,
+        "retailOrders": retail_orders,
+        "wholesaleOrders": wholesale_orders,
+        "rewardsPending": rewards_pending,
+    }
     event.update({key: value for key, value in changes.items() if value})
     return event
 
@@ -225,6 +241,7 @@ def apply_event(counters: LiveCounters, event: dict[str, Any]) -> LiveCounters |
         units_sold_today=counters.units_sold_today + (int(event.get("sold", 0)) if same_day else 0),
         sales_today=counters.sales_today + (int(event.get("sales", 0)) if same_day else 0),
         retail_orders_today=counters.retail_orders_today + (int(event.get("retailOrders", 0)) if same_day else 0),
-        wholesale_orders_today=counters.wholesale_orders_today + (int(event.get("wholesaleOrders", 0)) if same_day else 0),
+        wholesale_orders_today=counters.wholesale_orders_today
+        + (int(event.get("wholesaleOrders", 0)) if same_day else 0),
     )
     return None if changed == counters else changed

@@ -29,14 +29,15 @@ async def issue_for_order(paid: PaidOrder, conn) -> int:
     lines = paid.lines_in(GRANTING_ZONES)
     if not lines:
         return 0
-    products = {
-        p.id: p for p in await Product.filter(id__in=[ln.product_id for ln in lines]).using_db(conn)
-    }
+    products = {p.id: p for p in await Product.filter(id__in=[ln.product_id for ln in lines]).using_db(conn)}
     expires = clock.now() + timedelta(days=settings.VOUCHER_TTL_DAYS)
     rows = [
         Voucher(
-            owner_id=order.buyer_id, kind=GRANTING_ZONES[line.zone], scope_product_id=products[line.product_id].voucher_product_id,
-            source_line_id=line.id, expires_at=expires,
+            owner_id=order.buyer_id,
+            kind=GRANTING_ZONES[line.zone],
+            scope_product_id=products[line.product_id].voucher_product_id,
+            source_line_id=line.id,
+            expires_at=expires,
         )
         for line in lines
         for _ in range(products[line.product_id].vouchers_per_unit * line.quantity)
@@ -53,21 +54,33 @@ async def reserve(buyer_id: int, line: OrderLine, conn) -> None:
     now = clock.now()
     candidates = await (
         Voucher.filter(owner_id=buyer_id, status=UNUSED, expires_at__gt=now)
-        .filter(scope_product_id__in=[line.product_id]).using_db(conn)
-        .order_by("expires_at", "id").limit(line.quantity).select_for_update().values_list("id", flat=True)
+        .filter(scope_product_id__in=[line.product_id])
+        .using_db(conn)
+        .order_by("expires_at", "id")
+        .limit(line.quantity)
+        .select_for_update()
+        .values_list("id", flat=True)
     )
     if len(candidates) < line.quantity:
         candidates += await (
-            Voucher.filter(owner_id=buyer_id, status=UNUSED, expires_at__gt=now, scope_product_id=None).using_db(conn)
-            .order_by("expires_at", "id").limit(line.quantity - len(candidates)).select_for_update()
+            Voucher.filter(owner_id=buyer_id, status=UNUSED, expires_at__gt=now, scope_product_id=None)
+            .using_db(conn)
+            .order_by("expires_at", "id")
+            .limit(line.quantity - len(candidates))
+            .select_for_update()
             .values_list("id", flat=True)
         )
     if len(candidates) < line.quantity:
         raise DomainError(
             ErrorCode.VOUCHER_REQUIRED,
-            f"{line.title}: one wholesale voucher per unit is needed; you have {len(candidates)} usable.", "items",
+            f"{line.title}: one wholesale voucher per unit is needed; you have {len(candidates)} usable.",
+            "items",
         )
-    taken = await Voucher.filter(id__in=candidates, status=UNUSED).using_db(conn).update(status=RESERVED, used_line_id=line.id)
+    taken = (
+        await Voucher.filter(id__in=candidates, status=UNUSED)
+        .using_db(conn)
+        .update(status=RESERVED, used_line_id=line.id)
+    )
     if taken != line.quantity:  # a concurrent checkout of the same buyer took some first
         raise DomainError(ErrorCode.VOUCHER_REQUIRED, "Your vouchers are being used by another checkout.", "items")
 
@@ -78,9 +91,17 @@ async def use_for_order(paid: PaidOrder, conn) -> None:
     line_ids = [ln.id for ln in paid.lines_in(("WHOLESALE",))]
     if not line_ids:
         return
-    if await Voucher.filter(used_line_id__in=line_ids, status=RESERVED, expires_at__lte=clock.now()).using_db(conn).exists():
+    if (
+        await Voucher.filter(used_line_id__in=line_ids, status=RESERVED, expires_at__lte=clock.now())
+        .using_db(conn)
+        .exists()
+    ):
         raise DomainError(ErrorCode.VOUCHER_EXPIRED, "A voucher of this wholesale order has expired.", "paymentId")
-    await Voucher.filter(used_line_id__in=line_ids, status=RESERVED).using_db(conn).update(status=USED, used_at=clock.now())
+    await (
+        Voucher.filter(used_line_id__in=line_ids, status=RESERVED)
+        .using_db(conn)
+        .update(status=USED, used_at=clock.now())
+    )
 
 
 async def release_for_order(order: Order, conn) -> None:
@@ -89,16 +110,30 @@ async def release_for_order(order: Order, conn) -> None:
     if not line_ids:
         return
     now = clock.now()
-    await Voucher.filter(used_line_id__in=line_ids, status=RESERVED, expires_at__gt=now).using_db(conn).update(status=UNUSED, used_line_id=None)
+    await (
+        Voucher.filter(used_line_id__in=line_ids, status=RESERVED, expires_at__gt=now)
+        .using_db(conn)
+        .update(status=UNUSED, used_line_id=None)
+    )
     await Voucher.filter(used_line_id__in=line_ids, status=RESERVED).using_db(conn).update(status=EXPIRED)
 
 
 async def restore_for_line(line_id: int, quantity: int, conn) -> int:
     """`quantity` wholesale units of a line were refunded before consignment: give back
     as many of its vouchers (those already past expiry become EXPIRED)."""
-    ids = await Voucher.filter(used_line_id=line_id, status=USED).using_db(conn).order_by("-id").limit(quantity).values_list("id", flat=True)
+    ids = (
+        await Voucher.filter(used_line_id=line_id, status=USED)
+        .using_db(conn)
+        .order_by("-id")
+        .limit(quantity)
+        .values_list("id", flat=True)
+    )
     now = clock.now()
-    back = await Voucher.filter(id__in=ids, status=USED, expires_at__gt=now).using_db(conn).update(status=UNUSED, used_line_id=None, used_at=None)
+    back = (
+        await Voucher.filter(id__in=ids, status=USED, expires_at__gt=now)
+        .using_db(conn)
+        .update(status=UNUSED, used_line_id=None, used_at=None)
+    )
     await Voucher.filter(id__in=ids, status=USED).using_db(conn).update(status=EXPIRED)
     return back
 
@@ -106,7 +141,13 @@ async def restore_for_line(line_id: int, quantity: int, conn) -> int:
 async def revoke_granted(line_id: int, count: int, conn) -> int:
     """A granting line was refunded: withdraw up to `count` of the vouchers it granted that
     are still unused (used ones stay used: their wholesale unit was bought in good faith)."""
-    ids = await Voucher.filter(source_line_id=line_id, status=UNUSED).using_db(conn).order_by("-id").limit(count).values_list("id", flat=True)
+    ids = (
+        await Voucher.filter(source_line_id=line_id, status=UNUSED)
+        .using_db(conn)
+        .order_by("-id")
+        .limit(count)
+        .values_list("id", flat=True)
+    )
     return await Voucher.filter(id__in=ids, status=UNUSED).using_db(conn).update(status=REVOKED)
 
 

@@ -20,6 +20,7 @@ DAY, WEEK, MONTH = "DAY", "WEEK", "MONTH"
 # Longest range per period, in days: one year of days, two of weeks, five of months.
 MAX_RANGE_DAYS = {DAY: 366, WEEK: 731, MONTH: 1827}
 
+
 def business_day(moment: datetime) -> date:
     """The business day a moment falls on."""
     return moment.astimezone(BUSINESS_TZ).date()
@@ -79,5 +80,7 @@ def check_range(period: str, first: date, last: date) -> None:
         raise DomainError(ErrorCode.INVALID_DATE_RANGE, "The range cannot end after today.", "to")
     if (last - first).days + 1 > MAX_RANGE_DAYS[period]:
         raise DomainError(
-            ErrorCode.INVALID_DATE_RANGE, f"A {period.lower()} report covers at most {MAX_RANGE_DAYS[period]} days.", "from",
+            ErrorCode.INVALID_DATE_RANGE,
+            f"A {period.lower()} report covers at most {MAX_RANGE_DAYS[period]} days.",
+            "from",
         )

@@ -21,9 +21,7 @@ log = logging.getLogger(__name__)
 Publisher = Callable[[str, str], Awaitable[None]]
 
 _publisher: Publisher | None = None
-_pending: contextvars.ContextVar[list[tuple[str, str]] | None] = contextvars.ContextVar(
-    "pending_events", default=None
-)
+_pending: contextvars.ContextVar[list[tuple[str, str]] | None] = contextvars.ContextVar("pending_events", default=None)
 
 
 def set_publisher(publisher: Publisher | None) -> None:

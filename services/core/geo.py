@@ -74,9 +74,7 @@ def bounding_box(latitude: float, longitude: float, radius_m: float) -> Bounding
     min_lat, max_lat = lat - angular, lat + angular
     if angular >= math.pi or max_lat >= math.pi / 2 or min_lat <= -math.pi / 2:
         # The circle reaches a pole: every longitude is inside it there.
-        return BoundingBox(
-            max(math.degrees(min_lat), -90.0), min(math.degrees(max_lat), 90.0), ((-180.0, 180.0),)
-        )
+        return BoundingBox(max(math.degrees(min_lat), -90.0), min(math.degrees(max_lat), 90.0), ((-180.0, 180.0),))
     ratio = math.sin(angular) / math.cos(lat)
     if ratio >= 1.0:  # only possible next to a pole; be safe anyway
         return BoundingBox(math.degrees(min_lat), math.degrees(max_lat), ((-180.0, 180.0),))

@@ -25,8 +25,12 @@ async def _merchant(admin: User, owner: User, name: str, description: str) -> Me
     applied = await merchants.apply(
         owner,
         merchants.Application(
-            name=name, legal_name=f"{name}有限公司", business_license_no="91330100MA2DEMO00X",
-            contact_name=owner.nickname, contact_phone="13800000009", description=description,
+            name=name,
+            legal_name=f"{name}有限公司",
+            business_license_no="91330100MA2DEMO00X",
+            contact_name=owner.nickname,
+            contact_phone="13800000009",
+            description=description,
         ),
     )
     return await merchants.review(admin.id, applied.id, "APPROVE", "demo data")
@@ -57,45 +61,120 @@ async def seed_catalog(admin: User, owner_a: User, owner_b: User) -> list[str]:
         (fashion, "杭派女装 湖滨店", ("330000", "330100", "330102"), "上城区 湖滨路 20 号", 30.2588, 120.1637),
     ):
         if not await merchant.stores.filter(name=name).exists():
-            await stores.create_store(admin_grants, merchant.id, StoreData(
-                name=name, province_code=codes[0], city_code=codes[1], county_code=codes[2], address=address,
-                latitude=lat, longitude=lng, phone="0571-88880000", opening_hours=HOURS,
-                service_items=["pickup", "tasting" if merchant is tea else "alterations"],
-            ))
+            await stores.create_store(
+                admin_grants,
+                merchant.id,
+                StoreData(
+                    name=name,
+                    province_code=codes[0],
+                    city_code=codes[1],
+                    county_code=codes[2],
+                    address=address,
+                    latitude=lat,
+                    longitude=lng,
+                    phone="0571-88880000",
+                    opening_hours=HOURS,
+                    service_items=["pickup", "tasting" if merchant is tea else "alterations"],
+                ),
+            )
 
     food = await _category("食品饮料")
     tea_category = await _category("茶叶", food)
     clothing = await _category("服饰")
     gifts = await _category("礼包")
 
-    wholesale = await _product(admin_grants, admin, self_operated, ProductData(
-        category_id=tea_category.id, title="古树普洱茶饼 357g (批发专区)", zone="WHOLESALE",
-        subtitle="One voucher per unit; consign or take delivery.",
-    ), [SkuData(code="DEMO-PUER-W", spec_values={}, price=2200 * YUAN, wholesale_price=440 * YUAN, initial_stock=500)])
-    retail = await _product(admin_grants, admin, self_operated, ProductData(
-        category_id=tea_category.id, title="古树普洱茶饼 357g", zone="RETAIL", vouchers_per_unit=2,
-        voucher_product_id=wholesale.id, subtitle="Worked example: 2200 yuan, 2 wholesale vouchers per unit.",
-        attributes=[("产地", "云南 临沧")],
-    ), [SkuData(code="DEMO-PUER-R", spec_values={}, price=2200 * YUAN, initial_stock=200)])
-    await _product(admin_grants, admin, self_operated, ProductData(
-        category_id=gifts.id, title="合伙人礼包 V1", zone="GIFT_PACK", gift_grade="V1",
-    ), [SkuData(code="DEMO-GIFT-V1", spec_values={}, price=399 * YUAN, initial_stock=1000)])
-    await _product(admin_grants, admin, self_operated, ProductData(
-        category_id=food.id, title="会员专享 坚果礼盒", zone="MEMBER", vouchers_per_unit=1,
-    ), [SkuData(code="DEMO-NUTS", spec_values={}, price=168 * YUAN, member_price=128 * YUAN, initial_stock=300)])
-    await _product(admin_grants, admin, self_operated, ProductData(
-        category_id=food.id, title="积分兑换 保温杯", zone="POINTS",
-    ), [SkuData(code="DEMO-CUP", spec_values={}, price=0, points_price=2000, initial_stock=50)])
-    await _product(admin_grants, admin, tea, ProductData(
-        category_id=tea_category.id, title="滇红金芽 250g", zone="NORMAL", coins_granted=5 * YUAN,
-    ), [SkuData(code="DEMO-DIANHONG", spec_values={}, price=98 * YUAN, member_price=88 * YUAN, initial_stock=120)])
-    await _product(admin_grants, admin, fashion, ProductData(
-        category_id=clothing.id, title="真丝连衣裙", zone="NORMAL",
-        spec_dimensions=[SpecDimensionData("颜色", ["藕粉", "墨绿"]), SpecDimensionData("尺码", ["S", "M", "L"])],
-    ), [
-        SkuData(code=f"DEMO-DRESS-{c}-{s}", spec_values={"颜色": colour, "尺码": s}, price=699 * YUAN, initial_stock=8)
-        for c, colour in (("P", "藕粉"), ("G", "墨绿")) for s in ("S", "M", "L")
-    ])
+    wholesale = await _product(
+        admin_grants,
+        admin,
+        self_operated,
+        ProductData(
+            category_id=tea_category.id,
+            title="古树普洱茶饼 357g (批发专区)",
+            zone="WHOLESALE",
+            subtitle="One voucher per unit; consign or take delivery.",
+        ),
+        [SkuData(code="DEMO-PUER-W", spec_values={}, price=2200 * YUAN, wholesale_price=440 * YUAN, initial_stock=500)],
+    )
+    retail = await _product(
+        admin_grants,
+        admin,
+        self_operated,
+        ProductData(
+            category_id=tea_category.id,
+            title="古树普洱茶饼 357g",
+            zone="RETAIL",
+            vouchers_per_unit=2,
+            voucher_product_id=wholesale.id,
+            subtitle="Worked example: 2200 yuan, 2 wholesale vouchers per unit.",
+            attributes=[("产地", "云南 临沧")],
+        ),
+        [SkuData(code="DEMO-PUER-R", spec_values={}, price=2200 * YUAN, initial_stock=200)],
+    )
+    await _product(
+        admin_grants,
+        admin,
+        self_operated,
+        ProductData(
+            category_id=gifts.id,
+            title="合伙人礼包 V1",
+            zone="GIFT_PACK",
+            gift_grade="V1",
+        ),
+        [SkuData(code="DEMO-GIFT-V1", spec_values={}, price=399 * YUAN, initial_stock=1000)],
+    )
+    await _product(
+        admin_grants,
+        admin,
+        self_operated,
+        ProductData(
+            category_id=food.id,
+            title="会员专享 坚果礼盒",
+            zone="MEMBER",
+            vouchers_per_unit=1,
+        ),
+        [SkuData(code="DEMO-NUTS", spec_values={}, price=168 * YUAN, member_price=128 * YUAN, initial_stock=300)],
+    )
+    await _product(
+        admin_grants,
+        admin,
+        self_operated,
+        ProductData(
+            category_id=food.id,
+            title="积分兑换 保温杯",
+            zone="POINTS",
+        ),
+        [SkuData(code="DEMO-CUP", spec_values={}, price=0, points_price=2000, initial_stock=50)],
+    )
+    await _product(
+        admin_grants,
+        admin,
+        tea,
+        ProductData(
+            category_id=tea_category.id,
+            title="滇红金芽 250g",
+            zone="NORMAL",
+            coins_granted=5 * YUAN,
+        ),
+        [SkuData(code="DEMO-DIANHONG", spec_values={}, price=98 * YUAN, member_price=88 * YUAN, initial_stock=120)],
+    )
+    await _product(
+        admin_grants,
+        admin,
+        fashion,
+        ProductData(
+            category_id=clothing.id,
+            title="真丝连衣裙",
+            zone="NORMAL",
+            spec_dimensions=[SpecDimensionData("颜色", ["藕粉", "墨绿"]), SpecDimensionData("尺码", ["S", "M", "L"])],
+        ),
+        [
+            SkuData(
+                code=f"DEMO-DRESS-{c}-{s}", spec_values={"颜色": colour, "尺码": s}, price=699 * YUAN, initial_stock=8
+            )
+            for c, colour in (("P", "藕粉"), ("G", "墨绿"))
+            for s in ("S", "M", "L")
+        ],
+    )
     return [
         f"Catalog: merchants {self_operated.name}, {tea.name}, {fashion.name}; stores in 昆明 and 杭州;",
         f"  worked example: retail product {retail.id} (2200, 2 vouchers/unit) and wholesale product {wholesale.id} (440).",

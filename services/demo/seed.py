@@ -36,10 +36,15 @@ async def seed() -> list[str]:
     await _ready_to_shop(customer)
     await risk.install_default_rules(None, admin.id)  # RISK-2: one rule of each kind (idempotent)
     lines = ["Demo users (sign in with requestSmsCode + signInWithSms; the code prints in this console):"]
-    for label, user in (("admin", admin), ("distributor", distributor), ("customer", customer), ("merchant", tea_owner)):
+    for label, user in (
+        ("admin", admin),
+        ("distributor", distributor),
+        ("customer", customer),
+        ("merchant", tea_owner),
+    ):
         signed = await auth.start_session(user, "SMS", auth.ClientInfo(user_agent="demo-seed"), False)
         lines.append(f"  {label:12} {user.phone}  invite code {user.invite_code}")
-        lines.append(f"  {'':12} ready-made header: {{\"Authorization\": \"Bearer {signed.access_token}\"}}")
+        lines.append(f'  {"":12} ready-made header: {{"Authorization": "Bearer {signed.access_token}"}}')
     return lines + catalog_lines
 
 
@@ -50,13 +55,21 @@ async def _ready_to_shop(customer: User) -> None:
     """A delivery address and some wallet money, so checkout works straight away."""
     if not await Address.exists(user_id=customer.id):
         await Address.create(
-            user_id=customer.id, recipient="阿强", phone=DEMO_CUSTOMER_PHONE, province_code="330000",
-            city_code="330100", county_code="330106", region_name="浙江省 杭州市 西湖区", detail="文三路 90 号",
+            user_id=customer.id,
+            recipient="阿强",
+            phone=DEMO_CUSTOMER_PHONE,
+            province_code="330000",
+            city_code="330100",
+            county_code="330106",
+            region_name="浙江省 杭州市 西湖区",
+            detail="文三路 90 号",
             is_default=True,
         )
     budget = await ledger.platform_account(ledger.Purpose.PROMOTION_EXPENSE)
     wallet = await ledger.user_account(customer.id, ledger.Purpose.WALLET)
     await ledger.post(  # the idempotency key makes re-seeding a no-op
-        "DEMO_CREDIT", [ledger.Posting(budget.id, -DEMO_WALLET_FEN), ledger.Posting(wallet.id, DEMO_WALLET_FEN)],
-        idempotency_key=f"demo-wallet:{customer.id}", memo="demo wallet money",
+        "DEMO_CREDIT",
+        [ledger.Posting(budget.id, -DEMO_WALLET_FEN), ledger.Posting(wallet.id, DEMO_WALLET_FEN)],
+        idempotency_key=f"demo-wallet:{customer.id}",
+        memo="demo wallet money",
     )

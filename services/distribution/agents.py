@@ -68,8 +68,13 @@ class TermsView:
 
 
 def default_terms() -> Terms:
-    return Terms(settings.AGENT_RATE_PROVINCE_BP, settings.AGENT_RATE_CITY_BP, settings.AGENT_RATE_COUNTY_BP,
-                 settings.STORE_SHARE_BP, settings.STORE_PICKUP_REWARD)
+    return Terms(
+        settings.AGENT_RATE_PROVINCE_BP,
+        settings.AGENT_RATE_CITY_BP,
+        settings.AGENT_RATE_COUNTY_BP,
+        settings.STORE_SHARE_BP,
+        settings.STORE_PICKUP_REWARD,
+    )
 
 
 async def current_terms_view(conn=None) -> TermsView:
@@ -77,8 +82,10 @@ async def current_terms_view(conn=None) -> TermsView:
     row = await (query.using_db(conn) if conn else query).first()
     if row is None:
         return TermsView(default_terms())
-    return TermsView(Terms(row.province_rate_bp, row.city_rate_bp, row.county_rate_bp, row.store_share_bp, row.pickup_reward),
-                     row.updated_at)
+    return TermsView(
+        Terms(row.province_rate_bp, row.city_rate_bp, row.county_rate_bp, row.store_share_bp, row.pickup_reward),
+        row.updated_at,
+    )
 
 
 async def current_terms(conn=None) -> Terms:
@@ -90,15 +97,24 @@ def _int(value) -> bool:
 
 
 def validate_terms(terms: Terms) -> None:
-    for field_name, value in (("provinceRateBp", terms.province_rate_bp), ("cityRateBp", terms.city_rate_bp),
-                              ("countyRateBp", terms.county_rate_bp)):
+    for field_name, value in (
+        ("provinceRateBp", terms.province_rate_bp),
+        ("cityRateBp", terms.city_rate_bp),
+        ("countyRateBp", terms.county_rate_bp),
+    ):
         if not _int(value) or not 0 <= value <= MAX_AGENT_RATE_BP:
-            raise DomainError(ErrorCode.INVALID_RATE, f"An agent rate is 0 to {MAX_AGENT_RATE_BP} basis points.", field_name)
+            raise DomainError(
+                ErrorCode.INVALID_RATE, f"An agent rate is 0 to {MAX_AGENT_RATE_BP} basis points.", field_name
+            )
     low, high = STORE_SHARE_RANGE_BP
     if not _int(terms.store_share_bp) or not low <= terms.store_share_bp <= high:
-        raise DomainError(ErrorCode.INVALID_RATE, f"The store share is {low} to {high} basis points (3-20 %).", "storeShareBp")
+        raise DomainError(
+            ErrorCode.INVALID_RATE, f"The store share is {low} to {high} basis points (3-20 %).", "storeShareBp"
+        )
     if not _int(terms.pickup_reward) or not 0 <= terms.pickup_reward <= MAX_PICKUP_REWARD:
-        raise DomainError(ErrorCode.INVALID_AMOUNT, f"The pickup reward is 0 to {MAX_PICKUP_REWARD} fen.", "pickupReward")
+        raise DomainError(
+            ErrorCode.INVALID_AMOUNT, f"The pickup reward is 0 to {MAX_PICKUP_REWARD} fen.", "pickupReward"
+        )
 
 
 def _require(grants: Grants, permission: str = "agent.manage") -> None:
@@ -120,9 +136,15 @@ async def update_terms(grants: Grants, actor_id: int, terms: Terms) -> TermsView
             except IntegrityError:
                 pass
         if conn.capabilities.dialect == "postgres":
-            await conn.execute_query(sql(conn, "SELECT id FROM partner_settings WHERE id = ? FOR UPDATE"), [SETTINGS_ID])
+            await conn.execute_query(
+                sql(conn, "SELECT id FROM partner_settings WHERE id = ? FOR UPDATE"), [SETTINGS_ID]
+            )
         before = asdict(await current_terms(conn))
-        await PartnerSettings.filter(id=SETTINGS_ID).using_db(conn).update(updated_by_id=actor_id, updated_at=clock.now(), **values)
+        await (
+            PartnerSettings.filter(id=SETTINGS_ID)
+            .using_db(conn)
+            .update(updated_by_id=actor_id, updated_at=clock.now(), **values)
+        )
         await PartnerSettingsChange.create(actor_id=actor_id, before=before, after=values, using_db=conn)
     return await current_terms_view()
 
@@ -168,14 +190,22 @@ async def assign(grants: Grants, actor_id: int, user_id: int, level: int, region
     if not user.is_active:
         raise DomainError(ErrorCode.ACCOUNT_DISABLED, "A disabled account cannot be appointed.", "userId")
     if await AgentAssignment.exists(active_region=region_code):
-        raise DomainError(ErrorCode.AGENT_REGION_TAKEN, "This region already has an agent; end that assignment first.", "regionCode")
+        raise DomainError(
+            ErrorCode.AGENT_REGION_TAKEN, "This region already has an agent; end that assignment first.", "regionCode"
+        )
     try:
         async with unit_of_work():
             return await AgentAssignment.create(
-                user_id=user_id, level=level, region_code=region_code, active_region=region_code, assigned_by_id=actor_id
+                user_id=user_id,
+                level=level,
+                region_code=region_code,
+                active_region=region_code,
+                assigned_by_id=actor_id,
             )
     except IntegrityError:  # a concurrent appointment took the region first
-        raise DomainError(ErrorCode.AGENT_REGION_TAKEN, "This region already has an agent; end that assignment first.", "regionCode") from None
+        raise DomainError(
+            ErrorCode.AGENT_REGION_TAKEN, "This region already has an agent; end that assignment first.", "regionCode"
+        ) from None
 
 
 async def end(grants: Grants, actor_id: int, assignment_id: int) -> AgentAssignment:
@@ -186,8 +216,10 @@ async def end(grants: Grants, actor_id: int, assignment_id: int) -> AgentAssignm
     if row is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such agent assignment.", "id")
     async with unit_of_work() as conn:
-        moved = await AgentAssignment.filter(id=assignment_id, ended_at__isnull=True).using_db(conn).update(
-            ended_at=clock.now(), ended_by_id=actor_id, active_region=None
+        moved = (
+            await AgentAssignment.filter(id=assignment_id, ended_at__isnull=True)
+            .using_db(conn)
+            .update(ended_at=clock.now(), ended_by_id=actor_id, active_region=None)
         )
     if moved != 1:
         raise DomainError(ErrorCode.INVALID_TRANSITION, "This assignment has already ended.", "id")
@@ -211,7 +243,11 @@ def assignments(*, active_only: bool = True, region_code: str | None = None, use
 async def order_regions(order: Order, conn) -> list[tuple[int, str]]:
     """Where the order goes: the store's county for a pickup, the address's for express."""
     if order.store_id is not None:
-        rows = await Store.filter(id=order.store_id).using_db(conn).values_list("province_code", "city_code", "county_code")
+        rows = (
+            await Store.filter(id=order.store_id)
+            .using_db(conn)
+            .values_list("province_code", "city_code", "county_code")
+        )
         return regions_of(*rows[0]) if rows else []
     address = order.address or {}
     return regions_of(address.get("province_code", ""), address.get("city_code", ""), address.get("county_code", ""))
@@ -223,8 +259,10 @@ async def agent_claims(order: Order, lines: list, conn) -> list[Claim]:
     regions = await order_regions(order, conn)
     if not regions:
         return []
-    rows = await AgentAssignment.filter(active_region__in=[code for _, code in regions], user__is_active=True).using_db(conn).values(
-        "user_id", "level", "region_code"
+    rows = (
+        await AgentAssignment.filter(active_region__in=[code for _, code in regions], user__is_active=True)
+        .using_db(conn)
+        .values("user_id", "level", "region_code")
     )
     if not rows:
         return []

@@ -95,15 +95,26 @@ async def team_page(user_id: int, level: int, first: int, after: str | None):
     ids = [u.id for u in page.items]
     totals: dict[int, dict] = {}
     if ids:
-        rows = await (Order.filter(buyer_id__in=ids, paid_at__isnull=False).group_by("buyer_id")
-                      .annotate(n=Count("id"), paid=Sum("pay_amount"), refunded=Sum("refunded_amount"))
-                      .values("buyer_id", "n", "paid", "refunded"))
+        rows = await (
+            Order.filter(buyer_id__in=ids, paid_at__isnull=False)
+            .group_by("buyer_id")
+            .annotate(n=Count("id"), paid=Sum("pay_amount"), refunded=Sum("refunded_amount"))
+            .values("buyer_id", "n", "paid", "refunded")
+        )
         totals = {r["buyer_id"]: r for r in rows}
     items = []
     for user in page.items:
         row = totals.get(user.id, {})
-        items.append(Member(user.id, level, mask_name(user.nickname), user.upline_bound_at or user.created_at,
-                            int(row.get("n") or 0), int(row.get("paid") or 0) - int(row.get("refunded") or 0)))
+        items.append(
+            Member(
+                user.id,
+                level,
+                mask_name(user.nickname),
+                user.upline_bound_at or user.created_at,
+                int(row.get("n") or 0),
+                int(row.get("paid") or 0) - int(row.get("refunded") or 0),
+            )
+        )
     page.items = items
     return page
 
@@ -142,7 +153,9 @@ async def _grouped(queries: list[tuple[str, list]], first: date, last: date) -> 
     return found
 
 
-def _roll_up(period: str, first: date, last: date, days: dict[date, dict[str, int]]) -> list[tuple[date, date, dict[str, int]]]:
+def _roll_up(
+    period: str, first: date, last: date, days: dict[date, dict[str, int]]
+) -> list[tuple[date, date, dict[str, int]]]:
     spans = buckets(period, first, last)
     index = {bucket_start(start, period): i for i, (start, _) in enumerate(spans)}
     sums: list[dict[str, int]] = [{} for _ in spans]
@@ -166,12 +179,21 @@ class Performance:
 async def performance(user_id: int, period: str, first: date, last: date) -> list[Performance]:
     check_range(period, first, last)
     queries = [
-        ("SELECT {o.paid_at} AS day, COUNT(*) AS team_orders, SUM(o.goods_amount) AS team_goods FROM orders o "
-         f"WHERE o.buyer_id IN ({TEAM_SQL}) AND o.paid_at >= ? AND o.paid_at < ? GROUP BY {{o.paid_at}}", [user_id] * 3),
-        ("SELECT {created_at} AS day, SUM(amount) AS commission_booked FROM commission "
-         "WHERE beneficiary_id = ? AND created_at >= ? AND created_at < ? GROUP BY {created_at}", [user_id]),
-        ("SELECT {available_at} AS day, SUM(amount - reversed_amount) AS commission_released FROM commission "
-         "WHERE beneficiary_id = ? AND available_at >= ? AND available_at < ? GROUP BY {available_at}", [user_id]),
+        (
+            "SELECT {o.paid_at} AS day, COUNT(*) AS team_orders, SUM(o.goods_amount) AS team_goods FROM orders o "
+            f"WHERE o.buyer_id IN ({TEAM_SQL}) AND o.paid_at >= ? AND o.paid_at < ? GROUP BY {{o.paid_at}}",
+            [user_id] * 3,
+        ),
+        (
+            "SELECT {created_at} AS day, SUM(amount) AS commission_booked FROM commission "
+            "WHERE beneficiary_id = ? AND created_at >= ? AND created_at < ? GROUP BY {created_at}",
+            [user_id],
+        ),
+        (
+            "SELECT {available_at} AS day, SUM(amount - reversed_amount) AS commission_released FROM commission "
+            "WHERE beneficiary_id = ? AND available_at >= ? AND available_at < ? GROUP BY {available_at}",
+            [user_id],
+        ),
     ]
     days = await _grouped(queries, first, last)
     return [Performance(start, end, **values) for start, end, values in _roll_up(period, first, last, days)]
@@ -201,15 +223,24 @@ class Promotion:
 async def promotion(user_id: int, period: str, first: date, last: date) -> list[Promotion]:
     check_range(period, first, last)
     queries = [
-        ("SELECT {created_at} AS day, COUNT(*) AS clicks FROM distributor_invite_click "
-         "WHERE distributor_id = ? AND created_at >= ? AND created_at < ? GROUP BY {created_at}", [user_id]),
-        ("SELECT {s.created_at} AS day, COUNT(*) AS sign_ups, "
-         "SUM(CASE WHEN EXISTS (SELECT 1 FROM orders o WHERE o.buyer_id = s.user_id AND o.paid_at IS NOT NULL) THEN 1 ELSE 0 END) AS buyers "
-         "FROM distributor_invite_signup s WHERE s.upline_id = ? AND s.created_at >= ? AND s.created_at < ? "
-         "GROUP BY {s.created_at}", [user_id]),
-        ("SELECT {o.paid_at} AS day, COUNT(*) AS orders, SUM(o.goods_amount) AS order_goods FROM orders o "
-         "JOIN distributor_invite_signup s ON s.user_id = o.buyer_id "
-         "WHERE s.upline_id = ? AND o.paid_at >= ? AND o.paid_at < ? GROUP BY {o.paid_at}", [user_id]),
+        (
+            "SELECT {created_at} AS day, COUNT(*) AS clicks FROM distributor_invite_click "
+            "WHERE distributor_id = ? AND created_at >= ? AND created_at < ? GROUP BY {created_at}",
+            [user_id],
+        ),
+        (
+            "SELECT {s.created_at} AS day, COUNT(*) AS sign_ups, "
+            "SUM(CASE WHEN EXISTS (SELECT 1 FROM orders o WHERE o.buyer_id = s.user_id AND o.paid_at IS NOT NULL) THEN 1 ELSE 0 END) AS buyers "
+            "FROM distributor_invite_signup s WHERE s.upline_id = ? AND s.created_at >= ? AND s.created_at < ? "
+            "GROUP BY {s.created_at}",
+            [user_id],
+        ),
+        (
+            "SELECT {o.paid_at} AS day, COUNT(*) AS orders, SUM(o.goods_amount) AS order_goods FROM orders o "
+            "JOIN distributor_invite_signup s ON s.user_id = o.buyer_id "
+            "WHERE s.upline_id = ? AND o.paid_at >= ? AND o.paid_at < ? GROUP BY {o.paid_at}",
+            [user_id],
+        ),
     ]
     days = await _grouped(queries, first, last)
     return [Promotion(start, end, **values) for start, end, values in _roll_up(period, first, last, days)]
@@ -249,7 +280,9 @@ def signup_url(code: str) -> str:
 
 def invite_for(user: User) -> Invite:
     code = user.invite_code
-    return Invite(code, invite_url(code), f"{_base()}/qr/invite/{code}.png", f"{_base()}/qr/invite/{code}.svg", signup_url(code))
+    return Invite(
+        code, invite_url(code), f"{_base()}/qr/invite/{code}.png", f"{_base()}/qr/invite/{code}.svg", signup_url(code)
+    )
 
 
 def _qr(code: str):
@@ -289,6 +322,10 @@ async def record_click(code: str, ip: str, user_agent: str) -> str | None:
     owner = await owner_of(code)
     if owner is None:
         return None
-    await InviteClick.create(distributor_id=owner.id, code=owner.invite_code,
-                             visitor_hash=blind_index(f"{ip}|{user_agent[:256]}"), created_at=clock.now())
+    await InviteClick.create(
+        distributor_id=owner.id,
+        code=owner.invite_code,
+        visitor_hash=blind_index(f"{ip}|{user_agent[:256]}"),
+        created_at=clock.now(),
+    )
     return signup_url(owner.invite_code)

@@ -71,7 +71,9 @@ def _rule(kind, value, field_name: str) -> Rule:
     if not _is_int(value) or value < 0:
         raise _bad(ErrorCode.INVALID_RATE, "Commission rates and amounts are 0 or more.", field_name)
     if kind == PERCENT and value > BP:
-        raise _bad(ErrorCode.COMMISSION_RATES_EXCEED_BASE, "A percentage is at most 100 % (10000 basis points).", field_name)
+        raise _bad(
+            ErrorCode.COMMISSION_RATES_EXCEED_BASE, "A percentage is at most 100 % (10000 basis points).", field_name
+        )
     if kind == FIXED and value > MAX_FIXED:
         raise _bad(ErrorCode.INVALID_RATE, "That fixed amount is out of range.", field_name)
     return Rule(kind, value)
@@ -107,7 +109,11 @@ def build_config(
     if not _is_int(levels) or levels < 1:
         raise _bad(ErrorCode.INVALID_INPUT, "At least one level.", "levels")
     if levels > MAX_LEVELS:
-        raise _bad(ErrorCode.DISTRIBUTION_LEVELS_EXCEEDED, f"Distribution has at most {MAX_LEVELS} levels (compliance).", "levels")
+        raise _bad(
+            ErrorCode.DISTRIBUTION_LEVELS_EXCEEDED,
+            f"Distribution has at most {MAX_LEVELS} levels (compliance).",
+            "levels",
+        )
     by_level: dict[int, Rule] = {}
     for level, kind, value in rules:
         level = _level(level, levels, "rules")
@@ -132,14 +138,21 @@ def build_config(
         candidates = [by_level[level], *(g[level] for g in by_grade.values() if level in g)]
         worst += max((r.value for r in candidates if r.kind == PERCENT), default=0)
     if worst > BP:
-        raise _bad(ErrorCode.COMMISSION_RATES_EXCEED_BASE, "The levels' percentages add up to more than 100 % of the base.", "rules")
+        raise _bad(
+            ErrorCode.COMMISSION_RATES_EXCEED_BASE,
+            "The levels' percentages add up to more than 100 % of the base.",
+            "rules",
+        )
     if not isinstance(self_purchase, bool):
         raise _bad(ErrorCode.INVALID_INPUT, "Self-purchase commission is on or off.", "selfPurchase")
     if not _is_int(freeze_days) or not 0 <= freeze_days <= MAX_FREEZE_DAYS:
         raise _bad(ErrorCode.INVALID_INPUT, f"The freeze period is 0 to {MAX_FREEZE_DAYS} days.", "freezeDays")
     return Config(
-        levels=levels, rules=tuple(by_level[lv] for lv in range(1, levels + 1)), self_purchase=self_purchase,
-        freeze_days=freeze_days, grade_rules=by_grade,
+        levels=levels,
+        rules=tuple(by_level[lv] for lv in range(1, levels + 1)),
+        self_purchase=self_purchase,
+        freeze_days=freeze_days,
+        grade_rules=by_grade,
     )
 
 

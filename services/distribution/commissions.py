@@ -100,8 +100,12 @@ def default_config() -> Config:
         kind, _, value = text.strip().partition(":")
         rules.append((level, kind.strip().upper(), int(value)))
     levels = settings.DISTRIBUTION_LEVELS
-    return build_config(levels, rules[:levels], self_purchase=settings.DISTRIBUTION_SELF_PURCHASE,
-                        freeze_days=settings.COMMISSION_FREEZE_DAYS)
+    return build_config(
+        levels,
+        rules[:levels],
+        self_purchase=settings.DISTRIBUTION_SELF_PURCHASE,
+        freeze_days=settings.COMMISSION_FREEZE_DAYS,
+    )
 
 
 def _from_row(row: DistributionConfig) -> Config:
@@ -110,7 +114,9 @@ def _from_row(row: DistributionConfig) -> Config:
         rules=tuple(Rule(r["kind"], int(r["value"])) for r in row.rules),
         self_purchase=row.self_purchase,
         freeze_days=row.freeze_days,
-        grade_rules={g: {int(lv): Rule(r["kind"], int(r["value"])) for lv, r in by.items()} for g, by in row.grade_rules.items()},
+        grade_rules={
+            g: {int(lv): Rule(r["kind"], int(r["value"])) for lv, r in by.items()} for g, by in row.grade_rules.items()
+        },
     )
 
 
@@ -118,8 +124,10 @@ def _to_values(config: Config) -> dict:
     return {
         "levels": config.levels,
         "rules": [{"kind": r.kind, "value": r.value} for r in config.rules],
-        "grade_rules": {g: {str(lv): {"kind": r.kind, "value": r.value} for lv, r in sorted(by.items())}
-                        for g, by in sorted(config.grade_rules.items())},
+        "grade_rules": {
+            g: {str(lv): {"kind": r.kind, "value": r.value} for lv, r in sorted(by.items())}
+            for g, by in sorted(config.grade_rules.items())
+        },
         "self_purchase": config.self_purchase,
         "freeze_days": config.freeze_days,
     }
@@ -152,15 +160,27 @@ def _require_manager(grants: Grants) -> None:
 
 
 async def update_settings(
-    grants: Grants, actor_id: int, *, levels: int, rules: list[tuple[int, str, int]], self_purchase: bool,
-    freeze_days: int, grade_rules: list[tuple[str, int, str, int]] = (),
+    grants: Grants,
+    actor_id: int,
+    *,
+    levels: int,
+    rules: list[tuple[int, str, int]],
+    self_purchase: bool,
+    freeze_days: int,
+    grade_rules: list[tuple[str, int, str, int]] = (),
 ) -> SettingsView:
     """An admin replaces the distribution settings (validated as a whole: a refusal changes
     nothing); the change is recorded in DistributionConfigChange. Commissions already booked
     keep the terms they were booked with; the freeze period in force applies at release."""
     _require_manager(grants)
-    config = build_config(levels, rules, self_purchase=self_purchase, freeze_days=freeze_days,
-                          grade_rules=grade_rules, grades=await grade_ladder.codes())
+    config = build_config(
+        levels,
+        rules,
+        self_purchase=self_purchase,
+        freeze_days=freeze_days,
+        grade_rules=grade_rules,
+        grades=await grade_ladder.codes(),
+    )
     values = _to_values(config)
     async with unit_of_work() as conn:
         if not await DistributionConfig.filter(id=CONFIG_ID).using_db(conn).exists():
@@ -170,10 +190,14 @@ async def update_settings(
             except IntegrityError:
                 pass
         if conn.capabilities.dialect == "postgres":
-            await conn.execute_query(sql(conn, "SELECT id FROM distribution_config WHERE id = ? FOR UPDATE"), [CONFIG_ID])
+            await conn.execute_query(
+                sql(conn, "SELECT id FROM distribution_config WHERE id = ? FOR UPDATE"), [CONFIG_ID]
+            )
         before = _to_values(await current_config(conn))
-        await DistributionConfig.filter(id=CONFIG_ID).using_db(conn).update(
-            updated_by_id=actor_id, updated_at=clock.now(), **values
+        await (
+            DistributionConfig.filter(id=CONFIG_ID)
+            .using_db(conn)
+            .update(updated_by_id=actor_id, updated_at=clock.now(), **values)
         )
         await DistributionConfigChange.create(actor_id=actor_id, before=before, after=values, using_db=conn)
     return await current_settings()
@@ -200,7 +224,10 @@ async def _lock_wallet_and_debt(conn, user_id: int, *also: int) -> tuple[int, in
     if conn.capabilities.dialect == "postgres":
         ids = sorted({wallet, debt, *also})
         await conn.execute_query(
-            sql(conn, f"SELECT id FROM ledger_account WHERE id IN ({', '.join('?' * len(ids))}) ORDER BY id FOR UPDATE"), ids
+            sql(
+                conn, f"SELECT id FROM ledger_account WHERE id IN ({', '.join('?' * len(ids))}) ORDER BY id FOR UPDATE"
+            ),
+            ids,
         )
     balances = dict(await LedgerAccount.filter(id__in=[wallet, debt]).using_db(conn).values_list("id", "balance"))
     return wallet, int(balances[wallet]), debt, int(balances[debt])
@@ -230,7 +257,9 @@ async def _chain(buyer_id: int, config: Config, conn) -> list[tuple[int | None, 
         upline = rows[0][0]
     grades = {}
     if ids:  # nobody to pay: skip the query (`user_id IN ()` matches nothing anyway)
-        grades = dict(await UserGrade.filter(user_id__in=[i for i, _ in ids]).using_db(conn).values_list("user_id", "grade"))
+        grades = dict(
+            await UserGrade.filter(user_id__in=[i for i, _ in ids]).using_db(conn).values_list("user_id", "grade")
+        )
         # DIS-3: unless the mode is AUTO, a level whose user is not a distributor is skipped
         # like a disabled account (the platform keeps it); the chain is not compressed.
         earning = await distributors.earning_ids([i for i, _ in ids], conn)
@@ -254,11 +283,21 @@ async def _member_referral_reward(order: Order, line, reward: int, conn) -> tupl
     if amount <= 0:
         return None
     commission = await Commission.create(
-        order_id=order.id, line_id=line.id, buyer_id=order.buyer_id, beneficiary_id=upline, level=1, base=base,
-        amount=amount, funded_by=FUNDED_BY_PLATFORM, merchant_id=order.merchant_id, using_db=conn,
+        order_id=order.id,
+        line_id=line.id,
+        buyer_id=order.buyer_id,
+        beneficiary_id=upline,
+        level=1,
+        base=base,
+        amount=amount,
+        funded_by=FUNDED_BY_PLATFORM,
+        merchant_id=order.merchant_id,
+        using_db=conn,
     )
-    return commission, [Posting(await _source_account(FUNDED_BY_PLATFORM, order.merchant_id), -amount),
-                        Posting(await _pending_account(upline), amount)]
+    return commission, [
+        Posting(await _source_account(FUNDED_BY_PLATFORM, order.merchant_id), -amount),
+        Posting(await _pending_account(upline), amount),
+    ]
 
 
 async def on_paid(paid: PaidOrder, conn) -> list[Commission]:
@@ -271,14 +310,20 @@ async def on_paid(paid: PaidOrder, conn) -> list[Commission]:
         return []
     lines = paid.lines_in()
     products = {
-        p["id"]: p for p in await Product.filter(id__in={ln.product_id for ln in lines}).using_db(conn)
+        p["id"]: p
+        for p in await Product.filter(id__in={ln.product_id for ln in lines})
+        .using_db(conn)
         .values("id", "distribution_enabled", "distribution_rates")
     }
     kinds = await Merchant.filter(id=order.merchant_id).using_db(conn).values_list("kind", flat=True)
     self_operated = bool(kinds) and kinds[0] == "SELF_OPERATED"
     matched: set[int] = set()
     if not self_operated:
-        matched = set(await WholesaleUnit.filter(matched_order_id=order.id).using_db(conn).values_list("matched_line_id", flat=True))
+        matched = set(
+            await WholesaleUnit.filter(matched_order_id=order.id)
+            .using_db(conn)
+            .values_list("matched_line_id", flat=True)
+        )
     grades = [grade for _, grade in chain]
     postings: list[Posting] = []
     created: list[Commission] = []
@@ -298,7 +343,9 @@ async def on_paid(paid: PaidOrder, conn) -> list[Commission]:
         if line.zone in excluded:
             continue
         product = products.get(line.product_id) or {"distribution_enabled": False, "distribution_rates": {}}
-        rules = resolve_rules(config, grades, enabled=product["distribution_enabled"], product_rates=product["distribution_rates"])
+        rules = resolve_rules(
+            config, grades, enabled=product["distribution_enabled"], product_rates=product["distribution_rates"]
+        )
         base = line.amount - line.refunded_amount
         amounts = split_line(base, line.quantity - line.refunded_quantity, rules)
         funded_by = FUNDED_BY_PLATFORM if self_operated or line.id in matched else FUNDED_BY_MERCHANT
@@ -306,19 +353,34 @@ async def on_paid(paid: PaidOrder, conn) -> list[Commission]:
             if beneficiary is None or amount <= 0:
                 continue
             commission = await Commission.create(
-                order_id=order.id, line_id=line.id, buyer_id=order.buyer_id, beneficiary_id=beneficiary, level=level,
-                base=base, amount=amount, funded_by=funded_by, merchant_id=order.merchant_id, using_db=conn,
+                order_id=order.id,
+                line_id=line.id,
+                buyer_id=order.buyer_id,
+                beneficiary_id=beneficiary,
+                level=level,
+                base=base,
+                amount=amount,
+                funded_by=funded_by,
+                merchant_id=order.merchant_id,
+                using_db=conn,
             )
             created.append(commission)
-            postings += [Posting(await _source_account(funded_by, order.merchant_id), -amount),
-                         Posting(await _pending_account(beneficiary), amount)]
+            postings += [
+                Posting(await _source_account(funded_by, order.merchant_id), -amount),
+                Posting(await _pending_account(beneficiary), amount),
+            ]
     if postings:
         await ledger.post(
-            "COMMISSION_BOOKED", postings, idempotency_key=f"commission:paid:{order.id}",
-            reference_type="ORDER", reference_id=str(order.id),
+            "COMMISSION_BOOKED",
+            postings,
+            idempotency_key=f"commission:paid:{order.id}",
+            reference_type="ORDER",
+            reference_id=str(order.id),
         )
     for commission in created:
-        emit(user_channel(commission.beneficiary_id), {"type": "commission_created", "commissionId": str(commission.id)})
+        emit(
+            user_channel(commission.beneficiary_id), {"type": "commission_created", "commissionId": str(commission.id)}
+        )
     return created
 
 
@@ -332,7 +394,9 @@ async def on_line_refunded(refund: order_hooks.LineRefund, conn) -> int:
     line = refund.line
     before = line.refunded_quantity - refund.quantity  # the refund already counted its units on the line
     if conn.capabilities.dialect == "postgres":
-        await conn.execute_query(sql(conn, "SELECT id FROM commission WHERE line_id = ? ORDER BY id FOR UPDATE"), [line.id])
+        await conn.execute_query(
+            sql(conn, "SELECT id FROM commission WHERE line_id = ? ORDER BY id FOR UPDATE"), [line.id]
+        )
     rows = await Commission.filter(line_id=line.id, status__in=[PENDING, HELD, AVAILABLE]).using_db(conn).order_by("id")
     postings: list[Posting] = []
     reversed_ids: list[tuple[int, int, int]] = []
@@ -340,7 +404,10 @@ async def on_line_refunded(refund: order_hooks.LineRefund, conn) -> int:
     now = clock.now()
     for c in rows:
         booked = c.booked_refunded_quantity  # 0 for every commission booked at payment
-        share = min(reversal_share(c.amount, line.quantity - booked, before - booked, refund.quantity), c.amount - c.reversed_amount)
+        share = min(
+            reversal_share(c.amount, line.quantity - booked, before - booked, refund.quantity),
+            c.amount - c.reversed_amount,
+        )
         if share <= 0:
             continue
         debt = 0
@@ -358,20 +425,35 @@ async def on_line_refunded(refund: order_hooks.LineRefund, conn) -> int:
                 postings.append(Posting(debt_account, -debt))
             postings.append(Posting(source, share))
         status = REVERSED if c.reversed_amount + share >= c.amount else c.status
-        moved = await Commission.filter(id=c.id, status=c.status, reversed_amount=c.reversed_amount).using_db(conn).update(
-            reversed_amount=F("reversed_amount") + share, debt_amount=F("debt_amount") + debt, status=status, updated_at=now,
+        moved = (
+            await Commission.filter(id=c.id, status=c.status, reversed_amount=c.reversed_amount)
+            .using_db(conn)
+            .update(
+                reversed_amount=F("reversed_amount") + share,
+                debt_amount=F("debt_amount") + debt,
+                status=status,
+                updated_at=now,
+            )
         )
         if moved != 1:  # cannot happen under the row locks; refuse rather than reverse twice
-            raise DomainError(ErrorCode.INVALID_TRANSITION, "A commission of this line changed meanwhile; try again.", "status")
+            raise DomainError(
+                ErrorCode.INVALID_TRANSITION, "A commission of this line changed meanwhile; try again.", "status"
+            )
         reversed_ids.append((c.id, c.beneficiary_id, share))
         total += share
     if postings:
         await ledger.post(
-            "COMMISSION_REVERSED", postings, idempotency_key=f"commission:reverse:{line.id}:{line.refunded_quantity}",
-            reference_type="ORDER_LINE", reference_id=str(line.id),
+            "COMMISSION_REVERSED",
+            postings,
+            idempotency_key=f"commission:reverse:{line.id}:{line.refunded_quantity}",
+            reference_type="ORDER_LINE",
+            reference_id=str(line.id),
         )
     for commission_id, beneficiary, share in reversed_ids:
-        emit(user_channel(beneficiary), {"type": "commission_reversed", "commissionId": str(commission_id), "amount": share})
+        emit(
+            user_channel(beneficiary),
+            {"type": "commission_reversed", "commissionId": str(commission_id), "amount": share},
+        )
     return total
 
 
@@ -387,13 +469,20 @@ async def release_due(limit: int = 500) -> int:
     config = await current_config()
     cutoff = clock.now() - timedelta(days=config.freeze_days)
     completed = Subquery(Order.filter(status="COMPLETED", completed_at__lte=cutoff).values("id"))
-    ids = await Commission.filter(status=PENDING, order_id__in=completed).order_by("id").limit(limit).values_list("id", flat=True)
+    ids = (
+        await Commission.filter(status=PENDING, order_id__in=completed)
+        .order_by("id")
+        .limit(limit)
+        .values_list("id", flat=True)
+    )
     done = 0
     for commission_id in ids:
         async with unit_of_work() as conn:
             now = clock.now()
-            moved = await Commission.filter(id=commission_id, status=PENDING).using_db(conn).update(
-                status=AVAILABLE, available_at=now, updated_at=now
+            moved = (
+                await Commission.filter(id=commission_id, status=PENDING)
+                .using_db(conn)
+                .update(status=AVAILABLE, available_at=now, updated_at=now)
             )
             if moved != 1:
                 continue  # another worker released it, or it was reversed / rejected meanwhile
@@ -409,8 +498,11 @@ async def release_due(limit: int = 500) -> int:
                 if left - repay:
                     postings.append(Posting(wallet, left - repay))
                 await ledger.post(
-                    "COMMISSION_RELEASED", postings, idempotency_key=f"commission:release:{c.id}",
-                    reference_type="COMMISSION", reference_id=str(c.id),
+                    "COMMISSION_RELEASED",
+                    postings,
+                    idempotency_key=f"commission:release:{c.id}",
+                    reference_type="COMMISSION",
+                    reference_id=str(c.id),
                 )
             emit(user_channel(c.beneficiary_id), {"type": "commission_available", "commissionId": str(c.id)})
         done += 1
@@ -433,7 +525,11 @@ async def reject(grants: Grants, actor_id: int, commission_id: int, reason: str)
     async with unit_of_work() as conn:
         c = await _lock_commission(conn, commission_id)
         if c.status not in (PENDING, HELD):
-            raise DomainError(ErrorCode.INVALID_TRANSITION, f"Only a pending commission can be rejected; this one is {c.status.lower()}.", "id")
+            raise DomainError(
+                ErrorCode.INVALID_TRANSITION,
+                f"Only a pending commission can be rejected; this one is {c.status.lower()}.",
+                "id",
+            )
         await _reject_locked(conn, c, actor_id, reason)
     return await Commission.get(id=commission_id)
 
@@ -446,8 +542,10 @@ async def _lock_commission(conn, commission_id: int) -> Commission:
 
 async def _reject_locked(conn, c: Commission, actor_id: int | None, reason: str) -> None:
     """`c` (locked, PENDING or HELD) becomes REJECTED; what is left goes back to its source."""
-    moved = await Commission.filter(id=c.id, status=c.status, reversed_amount=c.reversed_amount).using_db(conn).update(
-        status=REJECTED, reject_reason=reason[:256], rejected_by_id=actor_id, updated_at=clock.now()
+    moved = (
+        await Commission.filter(id=c.id, status=c.status, reversed_amount=c.reversed_amount)
+        .using_db(conn)
+        .update(status=REJECTED, reject_reason=reason[:256], rejected_by_id=actor_id, updated_at=clock.now())
     )
     if moved != 1:
         raise DomainError(ErrorCode.INVALID_TRANSITION, "This commission changed meanwhile; try again.", "id")
@@ -455,9 +553,15 @@ async def _reject_locked(conn, c: Commission, actor_id: int | None, reason: str)
     if left > 0:
         await ledger.post(
             "COMMISSION_REJECTED",
-            [Posting(await _pending_account(c.beneficiary_id), -left), Posting(await _source_account(c.funded_by, c.merchant_id), left)],
-            idempotency_key=f"commission:reject:{c.id}", reference_type="COMMISSION", reference_id=str(c.id),
-            memo=reason, actor_id=actor_id,
+            [
+                Posting(await _pending_account(c.beneficiary_id), -left),
+                Posting(await _source_account(c.funded_by, c.merchant_id), left),
+            ],
+            idempotency_key=f"commission:reject:{c.id}",
+            reference_type="COMMISSION",
+            reference_id=str(c.id),
+            memo=reason,
+            actor_id=actor_id,
         )
     emit(user_channel(c.beneficiary_id), {"type": "commission_rejected", "commissionId": str(c.id)})
 
@@ -472,7 +576,8 @@ async def _reject_locked(conn, c: Commission, actor_id: int | None, reason: str)
 async def _lock_ids(conn, ids: list[int]) -> None:
     if ids and conn.capabilities.dialect == "postgres":
         await conn.execute_query(
-            sql(conn, f"SELECT id FROM commission WHERE id IN ({', '.join('?' * len(ids))}) ORDER BY id FOR UPDATE"), ids
+            sql(conn, f"SELECT id FROM commission WHERE id IN ({', '.join('?' * len(ids))}) ORDER BY id FOR UPDATE"),
+            ids,
         )
 
 
@@ -482,16 +587,27 @@ async def hold(conn, commission_ids: list[int]) -> list[int]:
     reversed or rejected already and are left alone)."""
     ids = sorted(set(commission_ids))
     await _lock_ids(conn, ids)
-    held = sorted(await Commission.filter(id__in=ids, status__in=[PENDING, HELD]).using_db(conn).values_list("id", flat=True))
+    held = sorted(
+        await Commission.filter(id__in=ids, status__in=[PENDING, HELD]).using_db(conn).values_list("id", flat=True)
+    )
     if held:
-        await Commission.filter(id__in=held, status__in=[PENDING, HELD]).using_db(conn).update(status=HELD, updated_at=clock.now())
+        await (
+            Commission.filter(id__in=held, status__in=[PENDING, HELD])
+            .using_db(conn)
+            .update(status=HELD, updated_at=clock.now())
+        )
     return held
 
 
 async def unhold(conn, commission_id: int) -> bool:
     """Put a HELD commission back to PENDING (released when due). False if it is not held."""
     await _lock_ids(conn, [commission_id])
-    return await Commission.filter(id=commission_id, status=HELD).using_db(conn).update(status=PENDING, updated_at=clock.now()) == 1
+    return (
+        await Commission.filter(id=commission_id, status=HELD)
+        .using_db(conn)
+        .update(status=PENDING, updated_at=clock.now())
+        == 1
+    )
 
 
 async def reject_held(conn, commission_id: int, actor_id: int | None, reason: str) -> bool:
@@ -522,15 +638,22 @@ class Summary:
 
 async def summary(user_id: int) -> Summary:
     rows = await (
-        Commission.filter(beneficiary_id=user_id).group_by("status")
-        .annotate(amount_sum=Sum("amount"), reversed_sum=Sum("reversed_amount")).values("status", "amount_sum", "reversed_sum")
+        Commission.filter(beneficiary_id=user_id)
+        .group_by("status")
+        .annotate(amount_sum=Sum("amount"), reversed_sum=Sum("reversed_amount"))
+        .values("status", "amount_sum", "reversed_sum")
     )
     net = {r["status"]: int(r["amount_sum"] or 0) - int(r["reversed_sum"] or 0) for r in rows}
     reversed_total = sum(int(r["reversed_sum"] or 0) for r in rows)
-    debt = await LedgerAccount.filter(owner_type=ledger.USER, owner_id=user_id, purpose=Purpose.COMMISSION_DEBT).values_list("balance", flat=True)
+    debt = await LedgerAccount.filter(
+        owner_type=ledger.USER, owner_id=user_id, purpose=Purpose.COMMISSION_DEBT
+    ).values_list("balance", flat=True)
     return Summary(
-        pending=net.get(PENDING, 0) + net.get(HELD, 0), available=net.get(AVAILABLE, 0), reversed=reversed_total,
-        rejected=net.get(REJECTED, 0), debt=max(-int(debt[0]), 0) if debt else 0,
+        pending=net.get(PENDING, 0) + net.get(HELD, 0),
+        available=net.get(AVAILABLE, 0),
+        reversed=reversed_total,
+        rejected=net.get(REJECTED, 0),
+        debt=max(-int(debt[0]), 0) if debt else 0,
     )
 
 
@@ -557,7 +680,12 @@ async def release_times(order_ids: list[int]) -> list:
 # left of the line: when the rates ask for more, the store share and the deepest agent
 # level are cut first, and the distribution levels never.
 
-KIND_DISTRIBUTION, KIND_AGENT, KIND_STORE_SHARE, KIND_STORE_PICKUP = "DISTRIBUTION", "AGENT", "STORE_SHARE", "STORE_PICKUP"
+KIND_DISTRIBUTION, KIND_AGENT, KIND_STORE_SHARE, KIND_STORE_PICKUP = (
+    "DISTRIBUTION",
+    "AGENT",
+    "STORE_SHARE",
+    "STORE_PICKUP",
+)
 KINDS = (KIND_DISTRIBUTION, KIND_AGENT, KIND_STORE_SHARE, KIND_STORE_PICKUP)
 PRIORITY = {KIND_AGENT: 1, KIND_STORE_SHARE: 2, KIND_STORE_PICKUP: 3}
 
@@ -598,11 +726,15 @@ async def _line_funding(order: Order, conn) -> Callable[[int], str]:
     kinds = await Merchant.filter(id=order.merchant_id).using_db(conn).values_list("kind", flat=True)
     if kinds and kinds[0] == "SELF_OPERATED":
         return lambda line_id: FUNDED_BY_PLATFORM
-    matched = set(await WholesaleUnit.filter(matched_order_id=order.id).using_db(conn).values_list("matched_line_id", flat=True))
+    matched = set(
+        await WholesaleUnit.filter(matched_order_id=order.id).using_db(conn).values_list("matched_line_id", flat=True)
+    )
     return lambda line_id: FUNDED_BY_PLATFORM if line_id in matched else FUNDED_BY_MERCHANT
 
 
-async def book_claims(order: Order, lines: list, claims: list[Claim], conn, *, idempotency_key: str) -> list[Commission]:
+async def book_claims(
+    order: Order, lines: list, claims: list[Claim], conn, *, idempotency_key: str
+) -> list[Commission]:
     """Cap and book `claims` on `lines` of `order` in one journal transaction (source ->
     COMMISSION_PENDING), inside the caller's unit of work. The headroom of a line is its
     paid goods amount (net of refunds) less its live commissions (net of reversals)."""
@@ -612,21 +744,34 @@ async def book_claims(order: Order, lines: list, claims: list[Claim], conn, *, i
     by_id = {ln.id: ln for ln in lines}
     if conn.capabilities.dialect == "postgres":  # refunds lock the same rows first: one order of locking
         await conn.execute_query(
-            sql(conn, f"SELECT id FROM commission WHERE line_id IN ({', '.join('?' * len(by_id))}) ORDER BY id FOR UPDATE"), list(by_id)
+            sql(
+                conn,
+                f"SELECT id FROM commission WHERE line_id IN ({', '.join('?' * len(by_id))}) ORDER BY id FOR UPDATE",
+            ),
+            list(by_id),
         )
     live = await (
-        Commission.filter(line_id__in=list(by_id), status__in=[PENDING, AVAILABLE]).using_db(conn)
-        .group_by("line_id").annotate(a=Sum("amount"), r=Sum("reversed_amount")).values("line_id", "a", "r")
+        Commission.filter(line_id__in=list(by_id), status__in=[PENDING, AVAILABLE])
+        .using_db(conn)
+        .group_by("line_id")
+        .annotate(a=Sum("amount"), r=Sum("reversed_amount"))
+        .values("line_id", "a", "r")
     )
     taken = {row["line_id"]: int(row["a"] or 0) - int(row["r"] or 0) for row in live}
     headroom = {ln.id: ln.amount - ln.refunded_amount - taken.get(ln.id, 0) for ln in lines}
     funding = await _line_funding(order, conn)
-    booked = [(claim, line_id, amount) for claim, amounts in cap_claims(headroom, claims)
-              for line_id, amount in amounts.items() if amount > 0 and line_id in by_id]
+    booked = [
+        (claim, line_id, amount)
+        for claim, amounts in cap_claims(headroom, claims)
+        for line_id, amount in amounts.items()
+        if amount > 0 and line_id in by_id
+    ]
     if not booked:
         return []
-    sources = {FUNDED_BY_MERCHANT: (MERCHANT, order.merchant_id, Purpose.MERCHANT_PENDING, "CNY"),
-               FUNDED_BY_PLATFORM: (ledger.PLATFORM, 0, Purpose.PROMOTION_EXPENSE, "CNY")}
+    sources = {
+        FUNDED_BY_MERCHANT: (MERCHANT, order.merchant_id, Purpose.MERCHANT_PENDING, "CNY"),
+        FUNDED_BY_PLATFORM: (ledger.PLATFORM, 0, Purpose.PROMOTION_EXPENSE, "CNY"),
+    }
     keys = [sources[funding(line_id)] for _, line_id, _ in booked]
     keys += [(ledger.USER, claim.beneficiary_id, Purpose.COMMISSION_PENDING, "CNY") for claim, _, _ in booked]
     accounts = await ledger.account_ids(keys)  # one query once the accounts exist
@@ -635,19 +780,40 @@ async def book_claims(order: Order, lines: list, claims: list[Claim], conn, *, i
     for claim, line_id, amount in booked:
         line = by_id[line_id]
         funded_by = funding(line_id)
-        created.append(await Commission.create(
-            order_id=order.id, line_id=line_id, buyer_id=order.buyer_id, beneficiary_id=claim.beneficiary_id,
-            kind=claim.kind, level=claim.level, base=line.amount - line.refunded_amount, amount=amount,
-            funded_by=funded_by, merchant_id=order.merchant_id, booked_refunded_quantity=line.refunded_quantity,
-            region_code=claim.region_code, store_id=claim.store_id, using_db=conn,
-        ))
-        postings += [Posting(accounts[sources[funded_by]], -amount),
-                     Posting(accounts[(ledger.USER, claim.beneficiary_id, Purpose.COMMISSION_PENDING, "CNY")], amount)]
+        created.append(
+            await Commission.create(
+                order_id=order.id,
+                line_id=line_id,
+                buyer_id=order.buyer_id,
+                beneficiary_id=claim.beneficiary_id,
+                kind=claim.kind,
+                level=claim.level,
+                base=line.amount - line.refunded_amount,
+                amount=amount,
+                funded_by=funded_by,
+                merchant_id=order.merchant_id,
+                booked_refunded_quantity=line.refunded_quantity,
+                region_code=claim.region_code,
+                store_id=claim.store_id,
+                using_db=conn,
+            )
+        )
+        postings += [
+            Posting(accounts[sources[funded_by]], -amount),
+            Posting(accounts[(ledger.USER, claim.beneficiary_id, Purpose.COMMISSION_PENDING, "CNY")], amount),
+        ]
     if postings:
-        await ledger.post("COMMISSION_BOOKED", postings, idempotency_key=idempotency_key,
-                          reference_type="ORDER", reference_id=str(order.id))
+        await ledger.post(
+            "COMMISSION_BOOKED",
+            postings,
+            idempotency_key=idempotency_key,
+            reference_type="ORDER",
+            reference_id=str(order.id),
+        )
     for commission in created:
-        emit(user_channel(commission.beneficiary_id), {"type": "commission_created", "commissionId": str(commission.id)})
+        emit(
+            user_channel(commission.beneficiary_id), {"type": "commission_created", "commissionId": str(commission.id)}
+        )
     return created
 
 

@@ -66,12 +66,21 @@ class Rules:
     updated_by_id: int | None = None
 
     def values(self) -> dict:
-        return {"mode": self.mode, "min_spent": self.min_spent, "min_paid_orders": self.min_paid_orders, "match": self.match}
+        return {
+            "mode": self.mode,
+            "min_spent": self.min_spent,
+            "min_paid_orders": self.min_paid_orders,
+            "match": self.match,
+        }
 
 
 def default_rules() -> Rules:
-    return Rules(settings.DISTRIBUTOR_MODE.strip().upper(), settings.DISTRIBUTOR_MIN_SPENT,
-                 settings.DISTRIBUTOR_MIN_PAID_ORDERS, settings.DISTRIBUTOR_THRESHOLD_MATCH.strip().upper())
+    return Rules(
+        settings.DISTRIBUTOR_MODE.strip().upper(),
+        settings.DISTRIBUTOR_MIN_SPENT,
+        settings.DISTRIBUTOR_MIN_PAID_ORDERS,
+        settings.DISTRIBUTOR_THRESHOLD_MATCH.strip().upper(),
+    )
 
 
 async def current_rules(conn=None) -> Rules:
@@ -101,7 +110,9 @@ def validate_rules(mode: str, min_spent: int, min_paid_orders: int, match: str) 
     return Rules(mode, min_spent, min_paid_orders, match)
 
 
-async def update_settings(grants: Grants, actor_id: int, *, mode: str, min_spent: int, min_paid_orders: int, match: str) -> Rules:
+async def update_settings(
+    grants: Grants, actor_id: int, *, mode: str, min_spent: int, min_paid_orders: int, match: str
+) -> Rules:
     """An admin sets how users become distributors (distribution.manage; audited). Switching
     away from AUTO does not grant anyone the role: users who earned under AUTO without it
     stop earning until they apply or an admin grants it."""
@@ -109,15 +120,23 @@ async def update_settings(grants: Grants, actor_id: int, *, mode: str, min_spent
     rules = validate_rules(mode, min_spent, min_paid_orders, match)
     async with unit_of_work() as conn:
         before = (await current_rules(conn)).values()
-        updated = await DistributorSettings.filter(id=SETTINGS_ID).using_db(conn).update(
-            updated_by_id=actor_id, updated_at=clock.now(), **rules.values())
+        updated = (
+            await DistributorSettings.filter(id=SETTINGS_ID)
+            .using_db(conn)
+            .update(updated_by_id=actor_id, updated_at=clock.now(), **rules.values())
+        )
         if not updated:
             try:
                 async with unit_of_work() as inner:  # savepoint: a concurrent first save may win
-                    await DistributorSettings.create(id=SETTINGS_ID, updated_by_id=actor_id, using_db=inner, **rules.values())
+                    await DistributorSettings.create(
+                        id=SETTINGS_ID, updated_by_id=actor_id, using_db=inner, **rules.values()
+                    )
             except IntegrityError:
-                await DistributorSettings.filter(id=SETTINGS_ID).using_db(conn).update(
-                    updated_by_id=actor_id, updated_at=clock.now(), **rules.values())
+                await (
+                    DistributorSettings.filter(id=SETTINGS_ID)
+                    .using_db(conn)
+                    .update(updated_by_id=actor_id, updated_at=clock.now(), **rules.values())
+                )
         await DistributorSettingsChange.create(actor_id=actor_id, before=before, after=rules.values(), using_db=conn)
     return await current_rules()
 
@@ -160,8 +179,11 @@ class Spending:
 
 
 async def spending(user_id: int, conn=None) -> Spending:
-    query = (Order.filter(buyer_id=user_id, paid_at__isnull=False)
-             .annotate(n=Count("id"), paid=Sum("pay_amount"), refunded=Sum("refunded_amount")).values("n", "paid", "refunded"))
+    query = (
+        Order.filter(buyer_id=user_id, paid_at__isnull=False)
+        .annotate(n=Count("id"), paid=Sum("pay_amount"), refunded=Sum("refunded_amount"))
+        .values("n", "paid", "refunded")
+    )
     rows = await (query.using_db(conn) if conn else query)
     row = rows[0] if rows else {}
     return Spending(int(row.get("paid") or 0) - int(row.get("refunded") or 0), int(row.get("n") or 0))
@@ -209,7 +231,9 @@ async def pending_review_count() -> int:
 
 
 # Its admin review queue; wiring.py registers it.
-REVIEW = review_queues.ReviewQueue(QUEUE, "distribution.manage", "Distributor applications awaiting approval.", pending_review_count)
+REVIEW = review_queues.ReviewQueue(
+    QUEUE, "distribution.manage", "Distributor applications awaiting approval.", pending_review_count
+)
 
 
 async def apply(user_id: int) -> DistributorApplication:
@@ -230,18 +254,34 @@ async def apply(user_id: int) -> DistributorApplication:
             if await has_role(user_id, conn):
                 raise DomainError(ErrorCode.ALREADY_DISTRIBUTOR, "You are already a distributor.")
             application = await DistributorApplication.create(
-                user_id=user_id, mode=THRESHOLD, status=APPROVED, spent=have.spent, paid_orders=have.paid_orders,
-                reviewed_at=clock.now(), created_at=clock.now(), using_db=conn)
+                user_id=user_id,
+                mode=THRESHOLD,
+                status=APPROVED,
+                spent=have.spent,
+                paid_orders=have.paid_orders,
+                reviewed_at=clock.now(),
+                created_at=clock.now(),
+                using_db=conn,
+            )
             await _grant(user_id, None, conn)
         return application
     try:
         async with unit_of_work() as conn:
             application = await DistributorApplication.create(
-                user_id=user_id, pending_user_id=user_id, mode=APPROVAL, status=PENDING, spent=have.spent,
-                paid_orders=have.paid_orders, created_at=clock.now(), using_db=conn)
+                user_id=user_id,
+                pending_user_id=user_id,
+                mode=APPROVAL,
+                status=PENDING,
+                spent=have.spent,
+                paid_orders=have.paid_orders,
+                created_at=clock.now(),
+                using_db=conn,
+            )
             _queue_changed()
     except IntegrityError:  # a concurrent application won (one pending per user)
-        raise DomainError(ErrorCode.DISTRIBUTOR_APPLICATION_PENDING, "Your application is waiting for review.") from None
+        raise DomainError(
+            ErrorCode.DISTRIBUTOR_APPLICATION_PENDING, "Your application is waiting for review."
+        ) from None
     return application
 
 
@@ -258,12 +298,16 @@ async def _grant(user_id: int, actor_id: int | None, conn) -> None:
     if not await UserRole.filter(user_id=user_id, role_id=role_id, scope_id=0).using_db(conn).exists():
         try:
             async with unit_of_work() as inner:  # savepoint: an admin may grant the role at the same moment
-                await UserRole.create(user_id=user_id, role_id=role_id, scope_id=0, granted_by_id=actor_id, using_db=inner)
+                await UserRole.create(
+                    user_id=user_id, role_id=role_id, scope_id=0, granted_by_id=actor_id, using_db=inner
+                )
         except IntegrityError:
             pass  # granted meanwhile: the outcome is the same
 
 
-async def review(grants: Grants, actor_id: int, application_id: int, *, approve: bool, reason: str = "") -> DistributorApplication:
+async def review(
+    grants: Grants, actor_id: int, application_id: int, *, approve: bool, reason: str = ""
+) -> DistributorApplication:
     """An admin decides a pending application (distribution.manage). Approving grants the
     distributor role; rejecting needs a reason (1-256 characters). The row records who,
     when and why; only a PENDING application can be decided (INVALID_TRANSITION)."""
@@ -278,10 +322,17 @@ async def review(grants: Grants, actor_id: int, application_id: int, *, approve:
         raise DomainError(ErrorCode.NOT_FOUND, "No such application.", "id")
     target = TRANSITIONS.get((application.status, "approve" if approve else "reject"))
     if target is None:
-        raise DomainError(ErrorCode.INVALID_TRANSITION, f"This application is already {application.status.lower()}.", "id")
+        raise DomainError(
+            ErrorCode.INVALID_TRANSITION, f"This application is already {application.status.lower()}.", "id"
+        )
     async with unit_of_work() as conn:
-        moved = await DistributorApplication.filter(id=application_id, status=PENDING).using_db(conn).update(
-            status=target, pending_user_id=None, reason=reason, reviewed_by_id=actor_id, reviewed_at=clock.now())
+        moved = (
+            await DistributorApplication.filter(id=application_id, status=PENDING)
+            .using_db(conn)
+            .update(
+                status=target, pending_user_id=None, reason=reason, reviewed_by_id=actor_id, reviewed_at=clock.now()
+            )
+        )
         if moved != 1:
             raise DomainError(ErrorCode.INVALID_TRANSITION, "This application was decided meanwhile.", "id")
         if target == APPROVED:

@@ -61,14 +61,22 @@ async def set_franchisee(grants: Grants, actor_id: int, store_id: int, user_id: 
         if current is None:
             try:
                 async with unit_of_work() as inner:  # a savepoint: a concurrent first naming may win
-                    await StoreFranchise.create(store_id=store_id, franchisee_id=user_id, assigned_by_id=actor_id, using_db=inner)
+                    await StoreFranchise.create(
+                        store_id=store_id, franchisee_id=user_id, assigned_by_id=actor_id, using_db=inner
+                    )
                 before = None
             except IntegrityError:
                 current = await StoreFranchise.filter(store_id=store_id).using_db(conn).select_for_update().first()
         if current is not None:
             before = current.franchisee_id
-            await StoreFranchise.filter(id=current.id).using_db(conn).update(franchisee_id=user_id, assigned_by_id=actor_id)
-        await StoreFranchiseChange.create(store_id=store_id, before_user_id=before, after_user_id=user_id, actor_id=actor_id, using_db=conn)
+            await (
+                StoreFranchise.filter(id=current.id)
+                .using_db(conn)
+                .update(franchisee_id=user_id, assigned_by_id=actor_id)
+            )
+        await StoreFranchiseChange.create(
+            store_id=store_id, before_user_id=before, after_user_id=user_id, actor_id=actor_id, using_db=conn
+        )
     return await StoreFranchise.get(store_id=store_id)
 
 
@@ -98,14 +106,21 @@ async def my_stores(user_id: int) -> list[StoreFranchise]:
 async def member_counts(store_ids: list[int]) -> dict[int, int]:
     from tortoise.functions import Count
 
-    rows = await StoreMember.filter(store_id__in=store_ids).group_by("store_id").annotate(n=Count("id")).values("store_id", "n")
+    rows = (
+        await StoreMember.filter(store_id__in=store_ids)
+        .group_by("store_id")
+        .annotate(n=Count("id"))
+        .values("store_id", "n")
+    )
     return {r["store_id"]: int(r["n"]) for r in rows}
 
 
 async def _franchisee(store_id: int, conn) -> int | None:
     """The store's active franchisee, if the store is active and has one."""
-    rows = await StoreFranchise.filter(store_id=store_id, store__is_active=True, franchisee__is_active=True).using_db(conn).values_list(
-        "franchisee_id", flat=True
+    rows = (
+        await StoreFranchise.filter(store_id=store_id, store__is_active=True, franchisee__is_active=True)
+        .using_db(conn)
+        .values_list("franchisee_id", flat=True)
     )
     return rows[0] if rows else None
 

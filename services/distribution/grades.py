@@ -99,7 +99,9 @@ class GradeData:
 def _clean(data: GradeData) -> dict:
     code = (data.code or "").strip().upper()
     if not CODE.match(code):
-        raise DomainError(ErrorCode.INVALID_INPUT, "A grade code is 1-16 capital letters, digits or '_', a letter first.", "code")
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "A grade code is 1-16 capital letters, digits or '_', a letter first.", "code"
+        )
     name = (data.name or "").strip()
     if not 1 <= len(name) <= 32:
         raise DomainError(ErrorCode.INVALID_INPUT, "A name of 1 to 32 characters is required.", "name")
@@ -113,14 +115,20 @@ def _clean(data: GradeData) -> dict:
     rules = []
     for i, rule in enumerate(data.rules):
         values = {
-            "own_sales_min": rule.own_sales_min, "team_sales_min": rule.team_sales_min,
-            "direct_members_min": rule.direct_members_min, "team_members_min": rule.team_members_min,
+            "own_sales_min": rule.own_sales_min,
+            "team_sales_min": rule.team_sales_min,
+            "direct_members_min": rule.direct_members_min,
+            "team_members_min": rule.team_members_min,
         }
         if all(v is None for v in values.values()):
             raise DomainError(ErrorCode.INVALID_GRADE_RULE, "A rule sets at least one threshold.", f"rules[{i}]")
         for value in values.values():
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_THRESHOLD):
-                raise DomainError(ErrorCode.INVALID_GRADE_RULE, "Thresholds are whole numbers of at least 1.", f"rules[{i}]")
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_THRESHOLD
+            ):
+                raise DomainError(
+                    ErrorCode.INVALID_GRADE_RULE, "Thresholds are whole numbers of at least 1.", f"rules[{i}]"
+                )
         rules.append(values)
     return {"code": code, "name": name, "rank": data.rank, "description": description, "rules": rules}
 
@@ -194,7 +202,11 @@ async def delete_grade(grants: Grants, grade_id: int) -> None:
         if grade is None:
             raise DomainError(ErrorCode.UNKNOWN_GRADE, "No such grade.", "id")
         if await _in_use(grade.code, conn):
-            raise DomainError(ErrorCode.GRADE_IN_USE, f"{grade.code} is held by users or named by gift packs or commission rules.", "id")
+            raise DomainError(
+                ErrorCode.GRADE_IN_USE,
+                f"{grade.code} is held by users or named by gift packs or commission rules.",
+                "id",
+            )
         if await Grade.all().using_db(conn).count() <= 1:
             raise DomainError(ErrorCode.GRADE_IN_USE, "The ladder keeps at least one grade.", "id")
         await Grade.filter(id=grade.id).using_db(conn).delete()
@@ -216,8 +228,16 @@ async def grade_of(user_id: int, conn=None) -> str:
 
 
 async def set_grade(
-    user_id: int, grade: str, *, source: str, reference_id: str = "", actor_id: int | None = None,
-    rule_id: int | None = None, reason: str = "", conn, expected: str | None = None,
+    user_id: int,
+    grade: str,
+    *,
+    source: str,
+    reference_id: str = "",
+    actor_id: int | None = None,
+    rule_id: int | None = None,
+    reason: str = "",
+    conn,
+    expected: str | None = None,
 ) -> bool:
     """Set the grade and record the change, inside the caller's transaction. `expected`:
     the grade read before deciding (default: read now); if another transaction changed it
@@ -236,8 +256,17 @@ async def set_grade(
             moved = 0
     if not moved:
         return False
-    await GradeChange.create(user_id=user_id, from_grade=current, to_grade=grade, source=source, reference_id=reference_id,
-                             actor_id=actor_id, rule_id=rule_id, reason=reason[:256], using_db=conn)
+    await GradeChange.create(
+        user_id=user_id,
+        from_grade=current,
+        to_grade=grade,
+        source=source,
+        reference_id=reference_id,
+        actor_id=actor_id,
+        rule_id=rule_id,
+        reason=reason[:256],
+        using_db=conn,
+    )
     emit(user_channel(user_id), {"type": "grade_changed", "grade": grade})
     return True
 
@@ -274,12 +303,16 @@ async def apply_gift_packs(paid: PaidOrder, conn) -> None:
     if not lines:
         return
     rank = await ranks(conn)
-    grades = dict(await Product.filter(id__in=[ln.product_id for ln in lines]).using_db(conn).values_list("id", "gift_grade"))
+    grades = dict(
+        await Product.filter(id__in=[ln.product_id for ln in lines]).using_db(conn).values_list("id", "gift_grade")
+    )
     best = max(lines, key=lambda ln: rank.get(grades.get(ln.product_id, ""), -1))
     target = grades.get(best.product_id, "")
     current = await grade_of(order.buyer_id, conn)
     if rank.get(target, -1) > rank.get(current, -1):
-        await set_grade(order.buyer_id, target, source=GIFT_PACK, reference_id=str(best.id), conn=conn, expected=current)
+        await set_grade(
+            order.buyer_id, target, source=GIFT_PACK, reference_id=str(best.id), conn=conn, expected=current
+        )
 
 
 # --------------------------------------------------------------------------- rules (DIS-6)
@@ -300,7 +333,9 @@ async def team_levels(user_id: int, conn=None) -> list[list[int]]:
     for _ in range(TEAM_DEPTH):
         if not frontier:
             break
-        ids = [i for i in await _q(User.filter(upline_id__in=frontier), conn).values_list("id", flat=True) if i not in seen]
+        ids = [
+            i for i in await _q(User.filter(upline_id__in=frontier), conn).values_list("id", flat=True) if i not in seen
+        ]
         seen.update(ids)
         levels.append(ids)
         frontier = ids
@@ -310,14 +345,17 @@ async def team_levels(user_id: int, conn=None) -> list[list[int]]:
 async def _sales(buyer_ids: list[int], conn) -> int:
     if not buyer_ids:
         return 0
-    rows = await _q(OrderLine.filter(order__buyer_id__in=buyer_ids, order__status="COMPLETED"), conn).annotate(
-        a=Sum("amount"), r=Sum("refunded_amount")
-    ).values_list("a", "r")
+    rows = (
+        await _q(OrderLine.filter(order__buyer_id__in=buyer_ids, order__status="COMPLETED"), conn)
+        .annotate(a=Sum("amount"), r=Sum("refunded_amount"))
+        .values_list("a", "r")
+    )
     return sum(int(a or 0) - int(r or 0) for a, r in rows)
 
 
 async def metrics(user_id: int, conn=None, needed: frozenset[str] | None = None) -> Metrics:
     """The user's figures; `needed` (metric names): only those are counted, the others are 0."""
+
     def wanted(name: str) -> bool:
         return needed is None or name in needed
 
@@ -327,7 +365,8 @@ async def metrics(user_id: int, conn=None, needed: frozenset[str] | None = None)
     return Metrics(
         own_sales=await _sales([user_id], conn) if wanted("own_sales") else 0,
         team_sales=await _sales(team, conn) if wanted("team_sales") else 0,
-        direct_members=len(levels[0]) if levels else 0, team_members=len(team),
+        direct_members=len(levels[0]) if levels else 0,
+        team_members=len(team),
     )
 
 
@@ -351,15 +390,20 @@ class Requirement:
 
 
 def requirements(rule: GradeRule, m: Metrics) -> list[Requirement]:
-    return [Requirement(kind, getattr(rule, field), getattr(m, attr))
-            for kind, field, attr in REQUIREMENTS if getattr(rule, field) is not None]
+    return [
+        Requirement(kind, getattr(rule, field), getattr(m, attr))
+        for kind, field, attr in REQUIREMENTS
+        if getattr(rule, field) is not None
+    ]
 
 
 def holds(rule: GradeRule, m: Metrics) -> bool:
     return all(r.missing == 0 for r in requirements(rule, m))
 
 
-async def evaluate(user_id: int, conn, rules_by_grade: tuple[list[Grade], dict[int, list[GradeRule]]] | None = None) -> str | None:
+async def evaluate(
+    user_id: int, conn, rules_by_grade: tuple[list[Grade], dict[int, list[GradeRule]]] | None = None
+) -> str | None:
     """Raise the user to the highest grade above theirs whose rule holds (inside `conn`).
     Returns the new grade, or None when nothing changed. `rules_by_grade`: the ladder and
     its rules, when the caller (the job) has read them once for many users."""
@@ -369,10 +413,16 @@ async def evaluate(user_id: int, conn, rules_by_grade: tuple[list[Grade], dict[i
     above = [g for g in grades if g.rank > rank.get(current, 0)]
     if not above:
         return None
-    rules = {g.id: all_rules.get(g.id, []) for g in above} if all_rules is not None else await rules_of([g.id for g in above], conn)
+    rules = (
+        {g.id: all_rules.get(g.id, []) for g in above}
+        if all_rules is not None
+        else await rules_of([g.id for g in above], conn)
+    )
     if not any(rules.values()):
         return None
-    needed = frozenset(attr for rs in rules.values() for r in rs for _, field, attr in REQUIREMENTS if getattr(r, field) is not None)
+    needed = frozenset(
+        attr for rs in rules.values() for r in rs for _, field, attr in REQUIREMENTS if getattr(r, field) is not None
+    )
     m = await metrics(user_id, conn, needed)
     for grade in sorted(above, key=lambda g: -g.rank):
         fired = next((r for r in rules[grade.id] if holds(r, m)), None)

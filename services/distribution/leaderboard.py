@@ -54,31 +54,48 @@ def period_span(period: str, on: date | None = None) -> tuple[date, date]:
 
 
 _SQL = {
-    COMMISSION: ("SELECT beneficiary_id AS user_id, SUM(amount) AS value FROM commission "
-                 "WHERE created_at >= ? AND created_at < ?{only} GROUP BY beneficiary_id "
-                 "ORDER BY value DESC, beneficiary_id LIMIT ?", "beneficiary_id"),
-    NEW_MEMBERS: ("SELECT upline_id AS user_id, COUNT(*) AS value FROM distributor_invite_signup "
-                  "WHERE created_at >= ? AND created_at < ?{only} GROUP BY upline_id "
-                  "ORDER BY value DESC, upline_id LIMIT ?", "upline_id"),
+    COMMISSION: (
+        "SELECT beneficiary_id AS user_id, SUM(amount) AS value FROM commission "
+        "WHERE created_at >= ? AND created_at < ?{only} GROUP BY beneficiary_id "
+        "ORDER BY value DESC, beneficiary_id LIMIT ?",
+        "beneficiary_id",
+    ),
+    NEW_MEMBERS: (
+        "SELECT upline_id AS user_id, COUNT(*) AS value FROM distributor_invite_signup "
+        "WHERE created_at >= ? AND created_at < ?{only} GROUP BY upline_id "
+        "ORDER BY value DESC, upline_id LIMIT ?",
+        "upline_id",
+    ),
 }
-_ONLY = (" AND {column} IN (SELECT ur.user_id FROM access_user_role ur JOIN access_role r ON r.id = ur.role_id "
-         "WHERE r.code = 'distributor' AND ur.scope_id = 0)")
+_ONLY = (
+    " AND {column} IN (SELECT ur.user_id FROM access_user_role ur JOIN access_role r ON r.id = ur.role_id "
+    "WHERE r.code = 'distributor' AND ur.scope_id = 0)"
+)
 
 
 async def leaderboard(by: str, period: str, on: date | None = None, limit: int = 10) -> tuple[date, date, list[Entry]]:
     if by not in _SQL:
         raise DomainError(ErrorCode.INVALID_INPUT, "Rank by COMMISSION or NEW_MEMBERS.", "by")
     if not 1 <= limit <= settings.LEADERBOARD_MAX:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"The limit must be between 1 and {settings.LEADERBOARD_MAX}.", "limit")
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, f"The limit must be between 1 and {settings.LEADERBOARD_MAX}.", "limit"
+        )
     first, last = period_span(period, on)
     text, column = _SQL[by]
     only = "" if (await distributors.current_rules()).mode == distributors.AUTO else _ONLY.format(column=column)
     conn = connections.get("default")
-    rows = await conn.execute_query_dict(sql(conn, text.format(only=only)),
-                                         [day_start(first), day_start(last + timedelta(days=1)), limit])
+    rows = await conn.execute_query_dict(
+        sql(conn, text.format(only=only)), [day_start(first), day_start(last + timedelta(days=1)), limit]
+    )
     names = dict(await User.filter(id__in=[r["user_id"] for r in rows]).values_list("id", "nickname")) if rows else {}
-    return first, last, [Entry(i, int(r["user_id"]), mask_name(names.get(r["user_id"], "")), int(r["value"] or 0))
-                         for i, r in enumerate(rows, start=1)]
+    return (
+        first,
+        last,
+        [
+            Entry(i, int(r["user_id"]), mask_name(names.get(r["user_id"], "")), int(r["value"] or 0))
+            for i, r in enumerate(rows, start=1)
+        ],
+    )
 
 
 __all__ = ["COMMISSION", "NEW_MEMBERS", "DAY", "WEEK", "MONTH", "Entry", "leaderboard", "period_span"]

@@ -22,8 +22,21 @@ from services.core.money import fen_to_decimal_string
 from services.core.sql import sql
 from services.finance import reports
 
-JOURNAL_HEADER = ("entry_id", "created_at", "transaction_id", "kind", "reference_type", "reference_id", "account_id",
-                  "owner_type", "owner_id", "purpose", "currency", "amount", "balance_after")
+JOURNAL_HEADER = (
+    "entry_id",
+    "created_at",
+    "transaction_id",
+    "kind",
+    "reference_type",
+    "reference_id",
+    "account_id",
+    "owner_type",
+    "owner_id",
+    "purpose",
+    "currency",
+    "amount",
+    "balance_after",
+)
 
 _JOURNAL_SQL = (
     "SELECT e.id, e.created_at, t.id, t.kind, t.reference_type, t.reference_id, a.id, a.owner_type, a.owner_id, "
@@ -63,8 +76,21 @@ async def journal_pages(first: date | None, last: date | None, chunk: int | None
 
 
 def journal_row(r) -> tuple:
-    return (r[0], _moment(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-            fen_to_decimal_string(r[11]), fen_to_decimal_string(r[12]))
+    return (
+        r[0],
+        _moment(r[1]),
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        r[8],
+        r[9],
+        r[10],
+        fen_to_decimal_string(r[11]),
+        fen_to_decimal_string(r[12]),
+    )
 
 
 async def journal_csv(first: date | None, last: date | None, chunk: int | None = None) -> AsyncIterator[str]:
@@ -93,6 +119,8 @@ async def _report_rows(kind: str, found, totals) -> AsyncIterator[str]:
     writer = csv.writer(buffer)
     writer.writerow(("first_day", "last_day", *columns))
     for b in found:
-        writer.writerow((b.first.isoformat(), b.last.isoformat(), *(fen_to_decimal_string(b.figures[c]) for c in columns)))
+        writer.writerow(
+            (b.first.isoformat(), b.last.isoformat(), *(fen_to_decimal_string(b.figures[c]) for c in columns))
+        )
     writer.writerow(("total", "", *(fen_to_decimal_string(totals[c]) for c in columns)))
     yield buffer.getvalue()

@@ -108,14 +108,30 @@ def _signature(secret: str, timestamp: str, nonce: str, body: bytes) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def sign_callback(payout_no: str, reference: str, amount: int, succeeded: bool, *, reason: str = "",
-                  notify_id: str | None = None, secret: str | None = None, timestamp: int | None = None) -> SignedCallback:
+def sign_callback(
+    payout_no: str,
+    reference: str,
+    amount: int,
+    succeeded: bool,
+    *,
+    reason: str = "",
+    notify_id: str | None = None,
+    secret: str | None = None,
+    timestamp: int | None = None,
+) -> SignedCallback:
     """The callback the sandbox channel sends (tests forge variations of it)."""
     status = "SUCCESS" if succeeded else "FAIL"
-    body = json.dumps({
-        "id": notify_id or f"{reference}:{status}", "payout_no": payout_no, "trade_no": reference,
-        "amount": amount, "status": status, "reason": reason,
-    }, separators=(",", ":")).encode()
+    body = json.dumps(
+        {
+            "id": notify_id or f"{reference}:{status}",
+            "payout_no": payout_no,
+            "trade_no": reference,
+            "amount": amount,
+            "status": status,
+            "reason": reason,
+        },
+        separators=(",", ":"),
+    ).encode()
     ts = str(int(clock.now().timestamp()) if timestamp is None else timestamp)
     nonce = secrets.token_hex(8)
     sig = _signature(secret or settings.SANDBOX_PAYOUT_SECRET, ts, nonce, body)
@@ -133,8 +149,9 @@ class SandboxChannel:
         row = await SandboxPayout.get_or_none(payout_no=request.payout_no)
         if row is None:
             try:
-                row = await SandboxPayout.create(payout_no=request.payout_no, trade_no="SBP" + secrets.token_hex(10),
-                                                 amount=request.amount)
+                row = await SandboxPayout.create(
+                    payout_no=request.payout_no, trade_no="SBP" + secrets.token_hex(10), amount=request.amount
+                )
             except IntegrityError:  # a concurrent retry created it
                 row = await SandboxPayout.get(payout_no=request.payout_no)
         return Submission(reference=row.trade_no)
@@ -151,8 +168,12 @@ class SandboxChannel:
         try:
             data = json.loads(body)
             return PayoutNotice(
-                notify_id=str(data["id"]), payout_no=str(data["payout_no"]), reference=str(data["trade_no"]),
-                amount=int(data["amount"]), succeeded=data["status"] == "SUCCESS", reason=str(data.get("reason", ""))[:256],
+                notify_id=str(data["id"]),
+                payout_no=str(data["payout_no"]),
+                reference=str(data["trade_no"]),
+                amount=int(data["amount"]),
+                succeeded=data["status"] == "SUCCESS",
+                reason=str(data.get("reason", ""))[:256],
             )
         except (ValueError, KeyError, TypeError):
             raise _invalid("Malformed callback.") from None
@@ -164,8 +185,13 @@ class SandboxChannel:
             raise DomainError(ErrorCode.NOT_FOUND, "No such sandbox payout.", "payoutNo")
         await SandboxPayout.filter(id=row.id, status="PROCESSING").update(status="SUCCESS" if succeeded else "FAIL")
         row = await SandboxPayout.get(id=row.id)
-        return sign_callback(row.payout_no, row.trade_no, row.amount, row.status == "SUCCESS",
-                             reason=reason if row.status == "FAIL" else "")
+        return sign_callback(
+            row.payout_no,
+            row.trade_no,
+            row.amount,
+            row.status == "SUCCESS",
+            reason=reason if row.status == "FAIL" else "",
+        )
 
 
 # --------------------------------------------------------------------------- registry

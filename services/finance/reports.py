@@ -38,12 +38,28 @@ REVENUE, COMMISSIONS, ACTIVITY = "REVENUE", "COMMISSIONS", "ACTIVITY"
 COLUMNS: dict[str, tuple[str, ...]] = {
     REVENUE: ("consignment_fees", "merchant_commissions", "withdrawal_fees", "other", "total"),
     COMMISSIONS: ("booked", "funded_by_merchants", "funded_by_platform", "reversed", "rejected", "released"),
-    ACTIVITY: ("consignment_sales", "consignment_fees", "consignment_rewards", "consignment_settled",
-               "commissions_booked", "commissions_reversed", "commissions_released", "merchant_settlements"),
+    ACTIVITY: (
+        "consignment_sales",
+        "consignment_fees",
+        "consignment_rewards",
+        "consignment_settled",
+        "commissions_booked",
+        "commissions_reversed",
+        "commissions_released",
+        "merchant_settlements",
+    ),
 }
 
-KINDS = ("CONSIGNMENT_SALE", "CONSIGNMENT_SALE_REVERSED", "CONSIGNMENT_SETTLED", "SETTLEMENT_APPROVED",
-         "COMMISSION_BOOKED", "COMMISSION_REVERSED", "COMMISSION_RELEASED", "COMMISSION_REJECTED")
+KINDS = (
+    "CONSIGNMENT_SALE",
+    "CONSIGNMENT_SALE_REVERSED",
+    "CONSIGNMENT_SETTLED",
+    "SETTLEMENT_APPROVED",
+    "COMMISSION_BOOKED",
+    "COMMISSION_REVERSED",
+    "COMMISSION_RELEASED",
+    "COMMISSION_REJECTED",
+)
 
 
 @dataclass(frozen=True)
@@ -74,8 +90,10 @@ def revenue(sums: list[Sum]) -> dict[str, int]:
 
 
 def _is_source(s: Sum) -> tuple[bool, bool]:
-    return (s.owner_type == "MERCHANT" and s.purpose == "MERCHANT_PENDING",
-            s.owner_type == "PLATFORM" and s.purpose == "PROMOTION_EXPENSE")
+    return (
+        s.owner_type == "MERCHANT" and s.purpose == "MERCHANT_PENDING",
+        s.owner_type == "PLATFORM" and s.purpose == "PROMOTION_EXPENSE",
+    )
 
 
 def commission_ledger(sums: list[Sum]) -> dict[str, int]:

@@ -94,7 +94,9 @@ CONSIGN, CONSIGN_REVERSED = "CONSIGNMENT_SALE", "CONSIGNMENT_SALE_REVERSED"
 def next_status(status: str, action: str) -> str:
     sources, target = TRANSITIONS[action]
     if status not in sources:
-        raise DomainError(ErrorCode.STATEMENT_NOT_APPROVABLE, f"A {status.lower()} statement cannot be {action}d.", "id")
+        raise DomainError(
+            ErrorCode.STATEMENT_NOT_APPROVABLE, f"A {status.lower()} statement cannot be {action}d.", "id"
+        )
     return target
 
 
@@ -128,7 +130,14 @@ class LineFigures:
 
     @property
     def net_payable(self) -> int:
-        return self.paid_goods - self.refunds - self.platform_commission - self.distribution - self.consignment - self.other
+        return (
+            self.paid_goods
+            - self.refunds
+            - self.platform_commission
+            - self.distribution
+            - self.consignment
+            - self.other
+        )
 
 
 @dataclass
@@ -152,8 +161,14 @@ class Computed:
 
     @property
     def net_payable(self) -> int:
-        return (self.paid_goods - self.refunds - self.platform_commission
-                - (self.distribution_booked - self.distribution_reversed) - self.consignment - self.other)
+        return (
+            self.paid_goods
+            - self.refunds
+            - self.platform_commission
+            - (self.distribution_booked - self.distribution_reversed)
+            - self.consignment
+            - self.other
+        )
 
     def line(self, order_id: int | None) -> LineFigures:
         if order_id not in self.lines:
@@ -199,17 +214,35 @@ async def _compute(merchant_id: int, account_id: int, after_id: int, end: date, 
         by_kind[r["kind"]].append(r)
     # order ids for every reference, a few queries for the whole statement
     payment_ids = {_ref(r["ref"]) for r in by_kind[PAID]}
-    paid_orders = await Order.filter(payment_id__in=payment_ids, merchant_id=merchant_id).using_db(conn).values(
-        "id", "payment_id", "pay_amount") if payment_ids else []
+    paid_orders = (
+        await Order.filter(payment_id__in=payment_ids, merchant_id=merchant_id)
+        .using_db(conn)
+        .values("id", "payment_id", "pay_amount")
+        if payment_ids
+        else []
+    )
     refund_ids = {_ref(r["ref"]) for r in by_kind[REFUND]}
-    refunds = {r["id"]: r for r in await Refund.filter(id__in=refund_ids).using_db(conn).values(
-        "id", "order_id", "after_sale__line_id", "after_sale__quantity")} if refund_ids else {}
+    refunds = (
+        {
+            r["id"]: r
+            for r in await Refund.filter(id__in=refund_ids)
+            .using_db(conn)
+            .values("id", "order_id", "after_sale__line_id", "after_sale__quantity")
+        }
+        if refund_ids
+        else {}
+    )
     reversed_lines = {_ref(r["ref"]) for r in by_kind[DIST_REVERSED]}
     consign_lines = {_consign_line(r["ikey"]) for r in by_kind[CONSIGN] + by_kind[CONSIGN_REVERSED]}
-    line_orders = dict(await OrderLine.filter(id__in=reversed_lines | consign_lines).using_db(conn).values_list("id", "order_id")) \
-        if reversed_lines | consign_lines else {}
+    line_orders = (
+        dict(await OrderLine.filter(id__in=reversed_lines | consign_lines).using_db(conn).values_list("id", "order_id"))
+        if reversed_lines | consign_lines
+        else {}
+    )
     rejected = {_ref(r["ref"]) for r in by_kind[DIST_REJECTED]}
-    commission_orders = dict(await Commission.filter(id__in=rejected).using_db(conn).values_list("id", "order_id")) if rejected else {}
+    commission_orders = (
+        dict(await Commission.filter(id__in=rejected).using_db(conn).values_list("id", "order_id")) if rejected else {}
+    )
 
     # paid goods and the platform commission charged on their lines
     paid_amount_by_payment: dict[int, int] = defaultdict(int)
@@ -224,8 +257,16 @@ async def _compute(merchant_id: int, account_id: int, after_id: int, end: date, 
     if out.paid_goods != attributed:  # cannot happen; keep the figures whole all the same
         out.line(None).paid_goods += out.paid_goods - attributed
     if order_ids:
-        lines = await OrderLine.filter(order_id__in=order_ids).using_db(conn).values("id", "order_id", "amount", "product__category_id")
-        known = set(await SettlementCharge.filter(line_id__in=[ln["id"] for ln in lines]).using_db(conn).values_list("line_id", flat=True))
+        lines = (
+            await OrderLine.filter(order_id__in=order_ids)
+            .using_db(conn)
+            .values("id", "order_id", "amount", "product__category_id")
+        )
+        known = set(
+            await SettlementCharge.filter(line_id__in=[ln["id"] for ln in lines])
+            .using_db(conn)
+            .values_list("line_id", flat=True)
+        )
         rates: dict[int | None, int] = {}
         for ln in lines:
             if ln["id"] in known:
@@ -234,8 +275,15 @@ async def _compute(merchant_id: int, account_id: int, after_id: int, end: date, 
             if category not in rates:
                 rates[category] = await merchants.commission_rate_bp(merchant_id, category)
             commission = ln["amount"] * rates[category] // 10000
-            out.charges.append(SettlementCharge(line_id=ln["id"], merchant_id=merchant_id, rate_bp=rates[category],
-                                                goods=ln["amount"], commission=commission))
+            out.charges.append(
+                SettlementCharge(
+                    line_id=ln["id"],
+                    merchant_id=merchant_id,
+                    rate_bp=rates[category],
+                    goods=ln["amount"],
+                    commission=commission,
+                )
+            )
             out.commission_charged += commission
             out.line(ln["order_id"]).platform_commission += commission
 
@@ -248,8 +296,12 @@ async def _compute(merchant_id: int, account_id: int, after_id: int, end: date, 
         charges = {c.line_id: c for c in await SettlementCharge.filter(line_id__in=refunded_lines).using_db(conn)}
         charges.update({c.line_id: c for c in out.charges if c.line_id in refunded_lines})
         quantities = dict(await OrderLine.filter(id__in=refunded_lines).using_db(conn).values_list("id", "quantity"))
-        history = await Refund.filter(after_sale__line_id__in=refunded_lines).using_db(conn).order_by("id").values(
-            "id", "after_sale__line_id", "after_sale__quantity")
+        history = (
+            await Refund.filter(after_sale__line_id__in=refunded_lines)
+            .using_db(conn)
+            .order_by("id")
+            .values("id", "after_sale__line_id", "after_sale__quantity")
+        )
         done: dict[int, int] = defaultdict(int)
         for h in history:
             before[h["id"]] = done[h["after_sale__line_id"]]
@@ -263,7 +315,9 @@ async def _compute(merchant_id: int, account_id: int, after_id: int, end: date, 
         line_id = refund["after_sale__line_id"] if refund else None
         charge = charges.get(line_id) if line_id else None
         if charge is not None and charge.commission:
-            back = reversal_share(charge.commission, quantities[line_id], before[refund["id"]], refund["after_sale__quantity"])
+            back = reversal_share(
+                charge.commission, quantities[line_id], before[refund["id"]], refund["after_sale__quantity"]
+            )
             out.commission_returned += back
             out.line(order_id).platform_commission -= back
 
@@ -339,7 +393,9 @@ async def issue_due(now: datetime | None = None, limit: int = 200) -> int:
     return issued
 
 
-async def _issue(merchant_id: int, account_id: int, after_id: int, start: date, end: date) -> SettlementStatement | None:
+async def _issue(
+    merchant_id: int, account_id: int, after_id: int, start: date, end: date
+) -> SettlementStatement | None:
     """One statement, or None when there is nothing to state or another worker issued it."""
     try:
         async with unit_of_work() as conn:
@@ -347,21 +403,48 @@ async def _issue(merchant_id: int, account_id: int, after_id: int, start: date, 
             if not c.entries:
                 return None
             statement = await SettlementStatement.create(
-                merchant_id=merchant_id, period_start=start, period_end=end, status=ISSUED,
-                after_entry_id=after_id, last_entry_id=c.last_entry_id, entry_count=c.entries,
-                paid_goods=c.paid_goods, refunds=c.refunds, commission_charged=c.commission_charged,
-                commission_returned=c.commission_returned, platform_commission=c.platform_commission,
-                distribution_booked=c.distribution_booked, distribution_reversed=c.distribution_reversed,
-                consignment=c.consignment, other=c.other, net_payable=c.net_payable, using_db=conn,
+                merchant_id=merchant_id,
+                period_start=start,
+                period_end=end,
+                status=ISSUED,
+                after_entry_id=after_id,
+                last_entry_id=c.last_entry_id,
+                entry_count=c.entries,
+                paid_goods=c.paid_goods,
+                refunds=c.refunds,
+                commission_charged=c.commission_charged,
+                commission_returned=c.commission_returned,
+                platform_commission=c.platform_commission,
+                distribution_booked=c.distribution_booked,
+                distribution_reversed=c.distribution_reversed,
+                consignment=c.consignment,
+                other=c.other,
+                net_payable=c.net_payable,
+                using_db=conn,
             )
-            numbers = dict(await Order.filter(id__in=[k for k in c.lines if k]).using_db(conn).values_list("id", "order_no")) \
-                if any(c.lines) else {}
-            await SettlementLine.bulk_create([
-                SettlementLine(statement_id=statement.id, order_id=f.order_id, order_no=numbers.get(f.order_id, ""),
-                               paid_goods=f.paid_goods, refunds=f.refunds, platform_commission=f.platform_commission,
-                               distribution=f.distribution, consignment=f.consignment, other=f.other, net_payable=f.net_payable)
-                for f in sorted(c.lines.values(), key=lambda f: (f.order_id is None, f.order_id or 0))
-            ], using_db=conn)
+            numbers = (
+                dict(await Order.filter(id__in=[k for k in c.lines if k]).using_db(conn).values_list("id", "order_no"))
+                if any(c.lines)
+                else {}
+            )
+            await SettlementLine.bulk_create(
+                [
+                    SettlementLine(
+                        statement_id=statement.id,
+                        order_id=f.order_id,
+                        order_no=numbers.get(f.order_id, ""),
+                        paid_goods=f.paid_goods,
+                        refunds=f.refunds,
+                        platform_commission=f.platform_commission,
+                        distribution=f.distribution,
+                        consignment=f.consignment,
+                        other=f.other,
+                        net_payable=f.net_payable,
+                    )
+                    for f in sorted(c.lines.values(), key=lambda f: (f.order_id is None, f.order_id or 0))
+                ],
+                using_db=conn,
+            )
             for charge in c.charges:
                 charge.statement_id = statement.id
             if c.charges:
@@ -386,32 +469,57 @@ async def approve(grants: Grants, actor_id: int, statement_id: int) -> Settlemen
     if statement.status == APPROVED:
         return statement
     target = next_status(statement.status, "approve")
-    keys = [(MERCHANT, statement.merchant_id, Purpose.MERCHANT_PENDING, "CNY"), (PLATFORM, 0, Purpose.COMMISSION_REVENUE, "CNY"),
-            (MERCHANT, statement.merchant_id, Purpose.MERCHANT_SETTLED, "CNY")]
+    keys = [
+        (MERCHANT, statement.merchant_id, Purpose.MERCHANT_PENDING, "CNY"),
+        (PLATFORM, 0, Purpose.COMMISSION_REVENUE, "CNY"),
+        (MERCHANT, statement.merchant_id, Purpose.MERCHANT_SETTLED, "CNY"),
+    ]
     accounts = await ledger.account_ids(keys)
     pending, revenue, settled = (accounts[k] for k in keys)
     now = clock.now()
     async with unit_of_work() as conn:
-        candidates = await SettlementStatement.filter(
-            merchant_id=statement.merchant_id, status=ISSUED, period_start__lte=statement.period_start
-        ).using_db(conn).order_by("id")
+        candidates = (
+            await SettlementStatement.filter(
+                merchant_id=statement.merchant_id, status=ISSUED, period_start__lte=statement.period_start
+            )
+            .using_db(conn)
+            .order_by("id")
+        )
         moved: list[SettlementStatement] = []
         for row in candidates:  # ascending ids: concurrent approvals lock in the same order
-            if await SettlementStatement.filter(id=row.id, status=ISSUED).using_db(conn).update(
-                status=target, approved_by_id=actor_id, approved_at=now
-            ) == 1:
+            if (
+                await SettlementStatement.filter(id=row.id, status=ISSUED)
+                .using_db(conn)
+                .update(status=target, approved_by_id=actor_id, approved_at=now)
+                == 1
+            ):
                 moved.append(row)
         if statement.id not in {row.id for row in moved}:  # another approval won meanwhile: it booked the money
             return await SettlementStatement.get(id=statement.id).using_db(conn)
         commission = sum(row.platform_commission for row in moved)
-        net = await _to_settled(conn, moved, pending, revenue, settled, commission, sum(row.net_payable for row in moved))
-        postings = [p for p in (Posting(pending, -(commission + net)), Posting(revenue, commission), Posting(settled, net)) if p.amount]
+        net = await _to_settled(
+            conn, moved, pending, revenue, settled, commission, sum(row.net_payable for row in moved)
+        )
+        postings = [
+            p
+            for p in (Posting(pending, -(commission + net)), Posting(revenue, commission), Posting(settled, net))
+            if p.amount
+        ]
         if len(postings) >= 2:
             result = await ledger.post(
-                APPROVAL_KIND, postings, idempotency_key=f"settlement:{statement.id}", reference_type="SETTLEMENT_STATEMENT",
-                reference_id=str(statement.id), actor_id=actor_id, memo=f"statements {','.join(str(r.id) for r in moved)}",
+                APPROVAL_KIND,
+                postings,
+                idempotency_key=f"settlement:{statement.id}",
+                reference_type="SETTLEMENT_STATEMENT",
+                reference_id=str(statement.id),
+                actor_id=actor_id,
+                memo=f"statements {','.join(str(r.id) for r in moved)}",
             )
-            await SettlementStatement.filter(id__in=[r.id for r in moved]).using_db(conn).update(transaction_id=result.transaction.id)
+            await (
+                SettlementStatement.filter(id__in=[r.id for r in moved])
+                .using_db(conn)
+                .update(transaction_id=result.transaction.id)
+            )
     return await SettlementStatement.get(id=statement.id)
 
 
@@ -421,8 +529,9 @@ _LATER_SQL = (
 )
 
 
-async def _to_settled(conn, moved: list[SettlementStatement], pending: int, revenue: int, settled: int,
-                      commission: int, net: int) -> int:
+async def _to_settled(
+    conn, moved: list[SettlementStatement], pending: int, revenue: int, settled: int, commission: int, net: int
+) -> int:
     """What the approval pays to MERCHANT_SETTLED (negative: takes from it), netting the
     merchant's debt (see the module's docstring). The three accounts are locked first, in
     ascending ids (as ledger.post takes them), so refunds cannot move them meanwhile."""
@@ -432,7 +541,9 @@ async def _to_settled(conn, moved: list[SettlementStatement], pending: int, reve
             sorted([pending, revenue, settled]),
         )
     balances = dict(await LedgerAccount.filter(id__in=[pending, settled]).using_db(conn).values_list("id", "balance"))
-    found = await conn.execute_query_dict(sql(conn, _LATER_SQL), [pending, max(r.last_entry_id for r in moved), APPROVAL_KIND])
+    found = await conn.execute_query_dict(
+        sql(conn, _LATER_SQL), [pending, max(r.last_entry_id for r in moved), APPROVAL_KIND]
+    )
     later = int(found[0]["total"] or 0)
     carried = min(0, int(balances[pending]) - later - (commission + net))  # debt left by earlier approvals
     pay = max(net + carried, -max(int(balances[settled]), 0))
@@ -476,7 +587,9 @@ def statements(grants: Grants, merchant_id: int | None, status: str | None):
             qs = SettlementStatement.filter(merchant_id__in=grants.merchant_ids("merchant.finance"))
     else:
         if not can_read(grants, merchant_id):
-            raise DomainError(ErrorCode.FORBIDDEN, "This needs the merchant.finance permission for this merchant.", "merchantId")
+            raise DomainError(
+                ErrorCode.FORBIDDEN, "This needs the merchant.finance permission for this merchant.", "merchantId"
+            )
         qs = SettlementStatement.filter(merchant_id=merchant_id)
     return qs.filter(status=status) if status else qs
 

@@ -109,8 +109,9 @@ def compute_fee(amount: int, fee_bp: int | None = None, min_fee: int | None = No
 def target(action: str, status: str) -> str:
     source, to = TRANSITIONS[action]
     if status != source:
-        raise DomainError(ErrorCode.INVALID_TRANSITION,
-                          f"A withdrawal that is {status} cannot {action.replace('_', ' ')}.", "id")
+        raise DomainError(
+            ErrorCode.INVALID_TRANSITION, f"A withdrawal that is {status} cannot {action.replace('_', ' ')}.", "id"
+        )
     return to
 
 
@@ -124,9 +125,11 @@ def check_amount(amount: int) -> int:
         raise DomainError(ErrorCode.INVALID_AMOUNT, "The amount must be a positive number of fen.", "amountFen")
     fee = compute_fee(amount)
     if amount < settings.WITHDRAWAL_MIN_AMOUNT or fee >= amount:
-        raise DomainError(ErrorCode.WITHDRAWAL_BELOW_MINIMUM,
-                          f"The smallest withdrawal is {max(settings.WITHDRAWAL_MIN_AMOUNT, settings.WITHDRAWAL_MIN_FEE + 1)} fen.",
-                          "amountFen")
+        raise DomainError(
+            ErrorCode.WITHDRAWAL_BELOW_MINIMUM,
+            f"The smallest withdrawal is {max(settings.WITHDRAWAL_MIN_AMOUNT, settings.WITHDRAWAL_MIN_FEE + 1)} fen.",
+            "amountFen",
+        )
     return fee
 
 
@@ -134,31 +137,40 @@ def normalise_destination(d: Destination) -> Destination:
     kind = (d.kind or "").strip().upper()
     holder = (d.holder_name or "").strip()
     if not 1 <= len(holder) <= 64:
-        raise DomainError(ErrorCode.INVALID_DESTINATION, "The holder's (real) name is required (1-64 characters).",
-                          "destination.holderName")
+        raise DomainError(
+            ErrorCode.INVALID_DESTINATION,
+            "The holder's (real) name is required (1-64 characters).",
+            "destination.holderName",
+        )
     if kind == BANK:
         bank = (d.bank_name or "").strip()
         if not 1 <= len(bank) <= 64:
-            raise DomainError(ErrorCode.INVALID_DESTINATION, "The bank's name is required (1-64 characters).",
-                              "destination.bankName")
+            raise DomainError(
+                ErrorCode.INVALID_DESTINATION, "The bank's name is required (1-64 characters).", "destination.bankName"
+            )
         number = re.sub(r"[\s-]", "", d.account_no or "")
         if not _DIGITS.match(number):
-            raise DomainError(ErrorCode.INVALID_DESTINATION, "A bank account number is 8 to 30 digits.",
-                              "destination.accountNo")
+            raise DomainError(
+                ErrorCode.INVALID_DESTINATION, "A bank account number is 8 to 30 digits.", "destination.accountNo"
+            )
         return Destination(BANK, bank, holder, number)
     if kind == WECHAT:
         openid = (d.account_no or "").strip()
         if not _OPENID.match(openid):
-            raise DomainError(ErrorCode.INVALID_DESTINATION, "A WeChat openid is 6 to 64 letters, digits, _ or -.",
-                              "destination.accountNo")
+            raise DomainError(
+                ErrorCode.INVALID_DESTINATION,
+                "A WeChat openid is 6 to 64 letters, digits, _ or -.",
+                "destination.accountNo",
+            )
         return Destination(WECHAT, "", holder, openid)
     raise DomainError(ErrorCode.INVALID_DESTINATION, "The destination is BANK or WECHAT.", "destination.kind")
 
 
 def destination_of(w: Withdrawal) -> Destination:
     """Decrypted (for the payout channel only; responses show masks)."""
-    return Destination(w.destination_kind, w.bank_name, sensitive.decrypt(w.holder_name_cipher),
-                       sensitive.decrypt(w.account_no_cipher))
+    return Destination(
+        w.destination_kind, w.bank_name, sensitive.decrypt(w.holder_name_cipher), sensitive.decrypt(w.account_no_cipher)
+    )
 
 
 def masked_destination(w: Withdrawal) -> dict:
@@ -180,7 +192,8 @@ def _source_purpose(owner_type: str) -> str:
 
 async def _accounts(owner_type: str, owner_id: int, currency: str) -> dict[str, int]:
     purposes = [_source_purpose(owner_type), Purpose.FROZEN] + (
-        [Purpose.COMMISSION_DEBT] if owner_type == USER else [Purpose.MERCHANT_PENDING])
+        [Purpose.COMMISSION_DEBT] if owner_type == USER else [Purpose.MERCHANT_PENDING]
+    )
     keys = [(owner_type, owner_id, p, currency) for p in purposes]
     ids = await ledger.account_ids(keys)
     return {p: ids[k] for p, k in zip(purposes, keys)}
@@ -191,29 +204,40 @@ async def _lock(conn, account_ids: list[int]) -> None:
     if conn.capabilities.dialect == "postgres":
         ids = sorted(set(account_ids))
         await conn.execute_query(
-            sql(conn, f"SELECT id FROM ledger_account WHERE id IN ({', '.join('?' * len(ids))}) ORDER BY id FOR UPDATE"), ids
+            sql(
+                conn, f"SELECT id FROM ledger_account WHERE id IN ({', '.join('?' * len(ids))}) ORDER BY id FOR UPDATE"
+            ),
+            ids,
         )
 
 
-async def _apply(w: Withdrawal, action: str, conn, *, actor_id: int | None = None, reason: str = "", **changes) -> Withdrawal:
+async def _apply(
+    w: Withdrawal, action: str, conn, *, actor_id: int | None = None, reason: str = "", **changes
+) -> Withdrawal:
     """Apply `action` by a conditional UPDATE inside the caller's unit of work, or raise
     INVALID_TRANSITION (nothing changed)."""
     source, to = TRANSITIONS[action]
     now = clock.now()
-    updated = await Withdrawal.filter(id=w.id, status=source).using_db(conn).update(status=to, updated_at=now, **changes)
+    updated = (
+        await Withdrawal.filter(id=w.id, status=source).using_db(conn).update(status=to, updated_at=now, **changes)
+    )
     if updated != 1:
         fresh = await Withdrawal.get(id=w.id).using_db(conn)
         target(action, fresh.status)  # raises with the current state
         raise DomainError(ErrorCode.INVALID_TRANSITION, "This withdrawal changed meanwhile; try again.", "id")
-    await WithdrawalStatusChange.create(withdrawal_id=w.id, from_status=source, to_status=to, actor_id=actor_id,
-                                        reason=reason[:256], using_db=conn)
+    await WithdrawalStatusChange.create(
+        withdrawal_id=w.id, from_status=source, to_status=to, actor_id=actor_id, reason=reason[:256], using_db=conn
+    )
     w = await Withdrawal.get(id=w.id).using_db(conn)
     _announce(w, source)
     return w
 
 
 def _announce(w: Withdrawal, from_status: str) -> None:
-    emit(_owner_channel(w), {"type": "withdrawal_status", "withdrawalId": str(w.id), "from": from_status, "status": w.status})
+    emit(
+        _owner_channel(w),
+        {"type": "withdrawal_status", "withdrawalId": str(w.id), "from": from_status, "status": w.status},
+    )
     if (from_status == PENDING_REVIEW) != (w.status == PENDING_REVIEW):
         review_queues.changed(REVIEW_QUEUE)
 
@@ -221,9 +245,13 @@ def _announce(w: Withdrawal, from_status: str) -> None:
 async def _return_funds(w: Withdrawal, kind: str, actor_id: int | None, memo: str = "") -> None:
     ids = await _accounts(w.owner_type, w.owner_id, w.currency)
     await ledger.post(
-        kind, [Posting(ids[Purpose.FROZEN], -w.amount), Posting(ids[_source_purpose(w.owner_type)], w.amount)],
-        idempotency_key=f"withdrawal:{w.id}:returned", reference_type="WITHDRAWAL", reference_id=str(w.id),
-        memo=memo, actor_id=actor_id,
+        kind,
+        [Posting(ids[Purpose.FROZEN], -w.amount), Posting(ids[_source_purpose(w.owner_type)], w.amount)],
+        idempotency_key=f"withdrawal:{w.id}:returned",
+        reference_type="WITHDRAWAL",
+        reference_id=str(w.id),
+        memo=memo,
+        actor_id=actor_id,
     )
 
 
@@ -234,8 +262,15 @@ async def _pay_out(w: Withdrawal, actor_id: int | None, memo: str) -> None:
     postings = [Posting(ids[Purpose.FROZEN], -w.amount), Posting(clearing.id, w.net)]
     if w.fee:
         postings.append(Posting(fee_revenue.id, w.fee))
-    await ledger.post("WITHDRAWAL_PAID", postings, idempotency_key=f"withdrawal:{w.id}:paid",
-                      reference_type="WITHDRAWAL", reference_id=str(w.id), memo=memo, actor_id=actor_id)
+    await ledger.post(
+        "WITHDRAWAL_PAID",
+        postings,
+        idempotency_key=f"withdrawal:{w.id}:paid",
+        reference_type="WITHDRAWAL",
+        reference_id=str(w.id),
+        memo=memo,
+        actor_id=actor_id,
+    )
 
 
 async def _require_finance(grants: Grants, merchant_id: int) -> None:
@@ -267,16 +302,25 @@ def _reason(reason: str, field: str = "reason") -> str:
 
 
 async def request(
-    actor_id: int, owner_type: str, owner_id: int, amount: int, destination: Destination, idempotency_key: str,
+    actor_id: int,
+    owner_type: str,
+    owner_id: int,
+    amount: int,
+    destination: Destination,
+    idempotency_key: str,
 ) -> Withdrawal:
     """Freeze `amount` of the owner's balance for a withdrawal (see the module's docstring).
     Callers check who may act for the owner (request_for_user / request_for_merchant)."""
     key = (idempotency_key or "").strip()
     if not 1 <= len(key) <= 128:
-        raise DomainError(ErrorCode.INVALID_INPUT, "An idempotency key of 1 to 128 characters is required.", "idempotencyKey")
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "An idempotency key of 1 to 128 characters is required.", "idempotencyKey"
+        )
     fee = check_amount(amount)
     dest = normalise_destination(destination)
-    request_hash = hashlib.sha256(json.dumps([owner_type, owner_id, amount, asdict(dest)], sort_keys=True).encode()).hexdigest()
+    request_hash = hashlib.sha256(
+        json.dumps([owner_type, owner_id, amount, asdict(dest)], sort_keys=True).encode()
+    ).hexdigest()
     existing = await Withdrawal.get_or_none(owner_type=owner_type, owner_id=owner_id, idempotency_key=key)
     if existing is not None:
         return _replayed(existing, request_hash)
@@ -287,30 +331,58 @@ async def request(
     try:
         async with unit_of_work() as conn:
             w = await Withdrawal.create(
-                owner_type=owner_type, owner_id=owner_id, requested_by_id=actor_id, amount=amount, fee=fee,
-                net=amount - fee, currency=currency, status=PENDING_REVIEW, idempotency_key=key, request_hash=request_hash,
-                business_day=business_day(), destination_kind=dest.kind, bank_name=dest.bank_name,
-                holder_name_cipher=sensitive.encrypt(dest.holder_name), account_no_cipher=sensitive.encrypt(dest.account_no),
-                account_no_hash=sensitive.blind_index(dest.account_no), using_db=conn,
+                owner_type=owner_type,
+                owner_id=owner_id,
+                requested_by_id=actor_id,
+                amount=amount,
+                fee=fee,
+                net=amount - fee,
+                currency=currency,
+                status=PENDING_REVIEW,
+                idempotency_key=key,
+                request_hash=request_hash,
+                business_day=business_day(),
+                destination_kind=dest.kind,
+                bank_name=dest.bank_name,
+                holder_name_cipher=sensitive.encrypt(dest.holder_name),
+                account_no_cipher=sensitive.encrypt(dest.account_no),
+                account_no_hash=sensitive.blind_index(dest.account_no),
+                using_db=conn,
             )
             await _lock(conn, list(ids.values()))
             if owner_type == USER:
-                debt = await LedgerAccount.filter(id=ids[Purpose.COMMISSION_DEBT]).using_db(conn).values_list("balance", flat=True)
+                debt = (
+                    await LedgerAccount.filter(id=ids[Purpose.COMMISSION_DEBT])
+                    .using_db(conn)
+                    .values_list("balance", flat=True)
+                )
                 if debt and debt[0] < 0:
-                    raise DomainError(ErrorCode.COMMISSION_DEBT_OUTSTANDING,
-                                      f"You owe {-debt[0]} fen of commission taken back by refunds; it is repaid from your next "
-                                      "commissions before you can withdraw.", "amountFen")
+                    raise DomainError(
+                        ErrorCode.COMMISSION_DEBT_OUTSTANDING,
+                        f"You owe {-debt[0]} fen of commission taken back by refunds; it is repaid from your next "
+                        "commissions before you can withdraw.",
+                        "amountFen",
+                    )
             else:
-                owed = await LedgerAccount.filter(id=ids[Purpose.MERCHANT_PENDING]).using_db(conn).values_list("balance", flat=True)
+                owed = (
+                    await LedgerAccount.filter(id=ids[Purpose.MERCHANT_PENDING])
+                    .using_db(conn)
+                    .values_list("balance", flat=True)
+                )
                 if owed and owed[0] < 0:  # a refund neither pending nor settled covered (services.orders.payments)
-                    raise DomainError(ErrorCode.MERCHANT_DEBT_OUTSTANDING,
-                                      f"The merchant owes {-owed[0]} fen of refunds; it is netted by the next settlement "
-                                      "statement before the merchant can withdraw.", "amountFen")
+                    raise DomainError(
+                        ErrorCode.MERCHANT_DEBT_OUTSTANDING,
+                        f"The merchant owes {-owed[0]} fen of refunds; it is netted by the next settlement "
+                        "statement before the merchant can withdraw.",
+                        "amountFen",
+                    )
             await _check_daily_limits(conn, w)
             await ledger.post(
                 "WITHDRAWAL_REQUESTED",
                 [Posting(ids[_source_purpose(owner_type)], -amount), Posting(ids[Purpose.FROZEN], amount)],
-                idempotency_key=f"withdrawal:{w.id}:frozen", reference_type="WITHDRAWAL", reference_id=str(w.id),
+                idempotency_key=f"withdrawal:{w.id}:frozen",
+                reference_type="WITHDRAWAL",
+                reference_id=str(w.id),
                 actor_id=actor_id,
             )
             hold = await risk_hooks.screen_withdrawal(actor_id, w.id, amount, conn)
@@ -318,8 +390,14 @@ async def request(
             if hold:
                 status = RISK_REVIEW
                 await Withdrawal.filter(id=w.id).using_db(conn).update(status=RISK_REVIEW, risk_reason=str(hold)[:256])
-            await WithdrawalStatusChange.create(withdrawal_id=w.id, from_status="", to_status=status, actor_id=actor_id,
-                                                reason=str(hold or "")[:256], using_db=conn)
+            await WithdrawalStatusChange.create(
+                withdrawal_id=w.id,
+                from_status="",
+                to_status=status,
+                actor_id=actor_id,
+                reason=str(hold or "")[:256],
+                using_db=conn,
+            )
             w = await Withdrawal.get(id=w.id).using_db(conn)
             _announce(w, "")
     except IntegrityError:
@@ -345,38 +423,52 @@ async def check_payee_identity(user_id: int, dest: Destination) -> None:
     if not _same_name(dest.holder_name, verified.real_name):
         field = "destination.holderName"
         what = "account holder" if dest.kind == BANK else "real name on this WeChat account"
-        raise DomainError(ErrorCode.DESTINATION_NAME_MISMATCH,
-                          f"The {what} must be your verified real name; withdrawals are paid only to your own account.", field)
+        raise DomainError(
+            ErrorCode.DESTINATION_NAME_MISMATCH,
+            f"The {what} must be your verified real name; withdrawals are paid only to your own account.",
+            field,
+        )
 
 
 def _replayed(existing: Withdrawal, request_hash: str) -> Withdrawal:
     if existing.request_hash != request_hash:
-        raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED,
-                          "This idempotency key was already used for a different withdrawal.", "idempotencyKey")
+        raise DomainError(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            "This idempotency key was already used for a different withdrawal.",
+            "idempotencyKey",
+        )
     return existing
 
 
 async def _check_daily_limits(conn, w: Withdrawal) -> None:
     rows = await (
         Withdrawal.filter(owner_type=w.owner_type, owner_id=w.owner_id, business_day=w.business_day)
-        .exclude(id=w.id).exclude(status__in=NOT_COUNTED).using_db(conn)
+        .exclude(id=w.id)
+        .exclude(status__in=NOT_COUNTED)
+        .using_db(conn)
         .values_list("amount", flat=True)
     )
     if len(rows) + 1 > settings.WITHDRAWAL_DAILY_COUNT:
-        raise DomainError(ErrorCode.WITHDRAWAL_DAILY_COUNT_EXCEEDED,
-                          f"At most {settings.WITHDRAWAL_DAILY_COUNT} withdrawals a day.", "amountFen")
+        raise DomainError(
+            ErrorCode.WITHDRAWAL_DAILY_COUNT_EXCEEDED,
+            f"At most {settings.WITHDRAWAL_DAILY_COUNT} withdrawals a day.",
+            "amountFen",
+        )
     if sum(rows) + w.amount > settings.WITHDRAWAL_DAILY_AMOUNT:
-        raise DomainError(ErrorCode.WITHDRAWAL_DAILY_AMOUNT_EXCEEDED,
-                          f"At most {settings.WITHDRAWAL_DAILY_AMOUNT} fen a day; {settings.WITHDRAWAL_DAILY_AMOUNT - sum(rows)} left today.",
-                          "amountFen")
+        raise DomainError(
+            ErrorCode.WITHDRAWAL_DAILY_AMOUNT_EXCEEDED,
+            f"At most {settings.WITHDRAWAL_DAILY_AMOUNT} fen a day; {settings.WITHDRAWAL_DAILY_AMOUNT - sum(rows)} left today.",
+            "amountFen",
+        )
 
 
 async def request_for_user(user_id: int, amount: int, destination: Destination, idempotency_key: str) -> Withdrawal:
     return await request(user_id, USER, user_id, amount, destination, idempotency_key)
 
 
-async def request_for_merchant(grants: Grants, actor_id: int, merchant_id: int, amount: int, destination: Destination,
-                               idempotency_key: str) -> Withdrawal:
+async def request_for_merchant(
+    grants: Grants, actor_id: int, merchant_id: int, amount: int, destination: Destination, idempotency_key: str
+) -> Withdrawal:
     await _require_finance(grants, merchant_id)
     return await request(actor_id, MERCHANT, merchant_id, amount, destination, idempotency_key)
 
@@ -391,8 +483,16 @@ async def approve(grants: Grants, actor_id: int, withdrawal_id: int, channel: st
     chosen = payouts.channel(channel)
     w = await _get(withdrawal_id)
     async with unit_of_work() as conn:
-        w = await _apply(w, "approve", conn, actor_id=actor_id, channel=chosen.code, payout_no=f"WD{w.id:012d}",
-                         reviewed_by_id=actor_id, reviewed_at=clock.now())
+        w = await _apply(
+            w,
+            "approve",
+            conn,
+            actor_id=actor_id,
+            channel=chosen.code,
+            payout_no=f"WD{w.id:012d}",
+            reviewed_by_id=actor_id,
+            reviewed_at=clock.now(),
+        )
     await submit(w)
     return await Withdrawal.get(id=w.id)
 
@@ -401,7 +501,8 @@ async def submit(w: Withdrawal) -> bool:
     """Hand an APPROVED withdrawal to its channel (idempotent per payout number)."""
     try:
         result = await payouts.channel(w.channel).submit(
-            PayoutRequest(payout_no=w.payout_no, amount=w.net, currency=w.currency, destination=destination_of(w)))
+            PayoutRequest(payout_no=w.payout_no, amount=w.net, currency=w.currency, destination=destination_of(w))
+        )
     except Exception:  # the channel is down: the worker tries again
         log.exception("payout hand-over of withdrawal %s failed", w.id)
         return False
@@ -424,8 +525,16 @@ async def reject(grants: Grants, actor_id: int, withdrawal_id: int, reason: str)
     reason = _reason(reason)
     w = await _get(withdrawal_id)
     async with unit_of_work() as conn:
-        w = await _apply(w, "reject", conn, actor_id=actor_id, reason=reason, reject_reason=reason,
-                         reviewed_by_id=actor_id, reviewed_at=clock.now())
+        w = await _apply(
+            w,
+            "reject",
+            conn,
+            actor_id=actor_id,
+            reason=reason,
+            reject_reason=reason,
+            reviewed_by_id=actor_id,
+            reviewed_at=clock.now(),
+        )
         await _return_funds(w, "WITHDRAWAL_REJECTED", actor_id, reason)
     return w
 
@@ -435,10 +544,14 @@ async def mark_paid(grants: Grants, actor_id: int, withdrawal_id: int, transfer_
     _require_manager(grants)
     reference = (transfer_reference or "").strip()
     if not 1 <= len(reference) <= 128:
-        raise DomainError(ErrorCode.INVALID_INPUT, "The transfer reference is 1 to 128 characters.", "transferReference")
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "The transfer reference is 1 to 128 characters.", "transferReference"
+        )
     w = await _manual(withdrawal_id)
     async with unit_of_work() as conn:
-        w = await _apply(w, "pay", conn, actor_id=actor_id, reason=reference, channel_reference=reference, paid_at=clock.now())
+        w = await _apply(
+            w, "pay", conn, actor_id=actor_id, reason=reference, channel_reference=reference, paid_at=clock.now()
+        )
         await _pay_out(w, actor_id, reference)
     return w
 
@@ -457,8 +570,9 @@ async def mark_failed(grants: Grants, actor_id: int, withdrawal_id: int, reason:
 async def _manual(withdrawal_id: int) -> Withdrawal:
     w = await _get(withdrawal_id)
     if w.channel and not payouts.channel(w.channel).manual:
-        raise DomainError(ErrorCode.INVALID_TRANSITION,
-                          f"This withdrawal is paid through {w.channel}; its callback settles it.", "id")
+        raise DomainError(
+            ErrorCode.INVALID_TRANSITION, f"This withdrawal is paid through {w.channel}; its callback settles it.", "id"
+        )
     return w
 
 
@@ -481,23 +595,40 @@ async def handle_callback(channel_code: str, headers: dict[str, str], body: byte
     if w is None:
         raise DomainError(ErrorCode.CALLBACK_INVALID, "Unknown payout.")
     if notice.amount != w.net:
-        raise DomainError(ErrorCode.CALLBACK_AMOUNT_MISMATCH, f"The callback says {notice.amount} fen; the payout is {w.net}.")
+        raise DomainError(
+            ErrorCode.CALLBACK_AMOUNT_MISMATCH, f"The callback says {notice.amount} fen; the payout is {w.net}."
+        )
     try:
         async with unit_of_work() as conn:
             # first: a concurrent repeat blocks on this unique row, then replays
-            row = await PayoutNotification.create(channel=chosen.code, notify_id=notice.notify_id, payout_no=notice.payout_no,
-                                                  succeeded=notice.succeeded, amount=notice.amount, outcome="IGNORED",
-                                                  using_db=conn)
+            row = await PayoutNotification.create(
+                channel=chosen.code,
+                notify_id=notice.notify_id,
+                payout_no=notice.payout_no,
+                succeeded=notice.succeeded,
+                amount=notice.amount,
+                outcome="IGNORED",
+                using_db=conn,
+            )
             action = "pay" if notice.succeeded else "fail"
             source, to = TRANSITIONS[action]
             now = clock.now()
             changes = {"paid_at": now} if notice.succeeded else {"failure_reason": notice.reason or "payout failed"}
             if notice.reference:
                 changes["channel_reference"] = notice.reference[:128]
-            moved = await Withdrawal.filter(id=w.id, status=source).using_db(conn).update(status=to, updated_at=now, **changes)
+            moved = (
+                await Withdrawal.filter(id=w.id, status=source)
+                .using_db(conn)
+                .update(status=to, updated_at=now, **changes)
+            )
             if moved == 1:
-                await WithdrawalStatusChange.create(withdrawal_id=w.id, from_status=source, to_status=to,
-                                                    reason=f"{chosen.code} {notice.notify_id}"[:256], using_db=conn)
+                await WithdrawalStatusChange.create(
+                    withdrawal_id=w.id,
+                    from_status=source,
+                    to_status=to,
+                    reason=f"{chosen.code} {notice.notify_id}"[:256],
+                    using_db=conn,
+                )
                 w = await Withdrawal.get(id=w.id).using_db(conn)
                 if notice.succeeded:
                     await _pay_out(w, None, notice.reference)
@@ -508,7 +639,9 @@ async def handle_callback(channel_code: str, headers: dict[str, str], body: byte
                 await row.save(using_db=conn, update_fields=["outcome"])
             else:
                 current = await Withdrawal.filter(id=w.id).using_db(conn).values_list("status", flat=True)
-                log.warning("payout callback %s for withdrawal %s ignored: it is %s", notice.notify_id, w.id, current[0])
+                log.warning(
+                    "payout callback %s for withdrawal %s ignored: it is %s", notice.notify_id, w.id, current[0]
+                )
     except IntegrityError:
         recorded = await PayoutNotification.get(channel=chosen.code, notify_id=notice.notify_id)
     else:
@@ -522,7 +655,9 @@ async def sandbox_result(grants: Grants, withdrawal_id: int, succeeded: bool, re
     _require_manager(grants)
     w = await _get(withdrawal_id)
     if w.channel != payouts.SandboxChannel.code or not w.payout_no:
-        raise DomainError(ErrorCode.PAYOUT_CHANNEL_UNAVAILABLE, "Only an approved SANDBOX payout has a sandbox result.", "id")
+        raise DomainError(
+            ErrorCode.PAYOUT_CHANNEL_UNAVAILABLE, "Only an approved SANDBOX payout has a sandbox result.", "id"
+        )
     sandbox = payouts.channel("sandbox")
     if w.submitted_at is None:
         await submit(w)
@@ -544,11 +679,17 @@ async def reject_held(withdrawal_id: int, actor_id: int | None, reason: str, con
     w = await _get(withdrawal_id)
     reason = (reason or "rejected by risk review").strip()[:256]
     async with unit_of_work() as c:
-        w = await _apply(w, "risk_reject", c, actor_id=actor_id, reason=reason, reject_reason=reason,
-                         reviewed_by_id=actor_id, reviewed_at=clock.now())
+        w = await _apply(
+            w,
+            "risk_reject",
+            c,
+            actor_id=actor_id,
+            reason=reason,
+            reject_reason=reason,
+            reviewed_by_id=actor_id,
+            reviewed_at=clock.now(),
+        )
         await _return_funds(w, "WITHDRAWAL_REJECTED", actor_id, reason)
-
-
 
 
 # --------------------------------------------------------------------------- reading
@@ -583,13 +724,17 @@ async def pending_review_count() -> int:
 
 
 # Its admin review queue; wiring.py registers it.
-REVIEW = review_queues.ReviewQueue(REVIEW_QUEUE, "withdrawal.manage", "Withdrawals awaiting approval.", pending_review_count)
+REVIEW = review_queues.ReviewQueue(
+    REVIEW_QUEUE, "withdrawal.manage", "Withdrawals awaiting approval.", pending_review_count
+)
 
 
 async def merchant_funds(grants: Grants, merchant_id: int) -> tuple[int, int]:
     """(settled and withdrawable, frozen in withdrawals) of a merchant."""
     await _require_finance(grants, merchant_id)
-    rows = dict(await LedgerAccount.filter(owner_type=MERCHANT, owner_id=merchant_id,
-                                           purpose__in=[Purpose.MERCHANT_SETTLED, Purpose.FROZEN])
-                .values_list("purpose", "balance"))
+    rows = dict(
+        await LedgerAccount.filter(
+            owner_type=MERCHANT, owner_id=merchant_id, purpose__in=[Purpose.MERCHANT_SETTLED, Purpose.FROZEN]
+        ).values_list("purpose", "balance")
+    )
     return rows.get(Purpose.MERCHANT_SETTLED, 0), rows.get(Purpose.FROZEN, 0)

@@ -82,9 +82,7 @@ class PostResult:
     replayed: bool  # True when an earlier transaction with the same key was returned
 
 
-async def get_account(
-    owner_type: str, owner_id: int, purpose: str, currency: str = "CNY"
-) -> LedgerAccount:
+async def get_account(owner_type: str, owner_id: int, purpose: str, currency: str = "CNY") -> LedgerAccount:
     """The account, created on first use (safe under concurrency)."""
     if owner_type not in OWNER_TYPES:
         raise DomainError(ErrorCode.INVALID_INPUT, f"unknown owner type {owner_type}", "ownerType")
@@ -95,7 +93,8 @@ async def get_account(
     try:
         async with in_transaction():
             return await LedgerAccount.create(
-                **key, allow_negative=(owner_type == PLATFORM and purpose in NEGATIVE_ALLOWED)
+                **key,
+                allow_negative=(owner_type == PLATFORM and purpose in NEGATIVE_ALLOWED)
                 or (owner_type == USER and purpose in USER_NEGATIVE_ALLOWED)
                 or (owner_type == MERCHANT and purpose in MERCHANT_NEGATIVE_ALLOWED),
             )

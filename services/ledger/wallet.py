@@ -26,11 +26,21 @@ from services.ledger.ledger import USER, Purpose
 # Business reasons (journal transaction kinds) a user's statement may show; anything else
 # (a kind added later, test credits) reads as OTHER, with its code kept in `kind_code`.
 KINDS = (
-    "ORDER_PAYMENT", "ORDER_REFUND",
-    "COMMISSION_BOOKED", "COMMISSION_RELEASED", "COMMISSION_REVERSED", "COMMISSION_REJECTED",
-    "CONSIGNMENT_SALE", "CONSIGNMENT_SALE_REVERSED", "CONSIGNMENT_SETTLED",
-    "SNAPUP_CONSOLATION", "DEMO_CREDIT",
-    "WITHDRAWAL_REQUESTED", "WITHDRAWAL_REJECTED", "WITHDRAWAL_FAILED", "WITHDRAWAL_PAID",
+    "ORDER_PAYMENT",
+    "ORDER_REFUND",
+    "COMMISSION_BOOKED",
+    "COMMISSION_RELEASED",
+    "COMMISSION_REVERSED",
+    "COMMISSION_REJECTED",
+    "CONSIGNMENT_SALE",
+    "CONSIGNMENT_SALE_REVERSED",
+    "CONSIGNMENT_SETTLED",
+    "SNAPUP_CONSOLATION",
+    "DEMO_CREDIT",
+    "WITHDRAWAL_REQUESTED",
+    "WITHDRAWAL_REJECTED",
+    "WITHDRAWAL_FAILED",
+    "WITHDRAWAL_PAID",
 )
 OTHER = "OTHER"
 
@@ -52,10 +62,12 @@ async def balances(user_id: int) -> Balances:
     by_purpose = {purpose: balance for _, purpose, balance in rows}
     wallet_ids = [aid for aid, purpose, _ in rows if purpose == Purpose.WALLET]
     return Balances(
-        available=by_purpose.get(Purpose.WALLET, 0), frozen=by_purpose.get(Purpose.FROZEN, 0),
+        available=by_purpose.get(Purpose.WALLET, 0),
+        frozen=by_purpose.get(Purpose.FROZEN, 0),
         commission_pending=by_purpose.get(Purpose.COMMISSION_PENDING, 0),
         consignment_pending=by_purpose.get(Purpose.CONSIGNMENT_PENDING, 0),
-        coins=by_purpose.get(Purpose.COINS, 0), points=by_purpose.get(Purpose.POINTS, 0),
+        coins=by_purpose.get(Purpose.COINS, 0),
+        points=by_purpose.get(Purpose.POINTS, 0),
         commission_available=await _commission_into(wallet_ids[0]) if wallet_ids else 0,
         commission_debt=max(-by_purpose.get(Purpose.COMMISSION_DEBT, 0), 0),
     )
@@ -63,10 +75,16 @@ async def balances(user_id: int) -> Balances:
 
 async def _commission_into(wallet_id: int) -> int:
     conn = JournalEntry._meta.db
-    rows = await conn.execute_query_dict(sql(conn, """
+    rows = await conn.execute_query_dict(
+        sql(
+            conn,
+            """
         SELECT COALESCE(SUM(e.amount), 0) AS total FROM ledger_entry e
         JOIN ledger_transaction t ON t.id = e.transaction_id
-        WHERE e.account_id = ? AND t.kind IN ('COMMISSION_RELEASED', 'COMMISSION_REVERSED')"""), [wallet_id])
+        WHERE e.account_id = ? AND t.kind IN ('COMMISSION_RELEASED', 'COMMISSION_REVERSED')""",
+        ),
+        [wallet_id],
+    )
     return int(rows[0]["total"] or 0)
 
 
@@ -88,16 +106,29 @@ class StatementLine:
 def _line(entry: JournalEntry) -> StatementLine:
     tx, account = entry.transaction, entry.account
     return StatementLine(
-        id=entry.id, amount=entry.amount, currency=account.currency, purpose=account.purpose,
-        balance_after=entry.balance_after, created_at=entry.created_at,
-        kind=tx.kind if tx.kind in KINDS else OTHER, kind_code=tx.kind,
-        reference_type=tx.reference_type, reference_id=tx.reference_id, memo=tx.memo,
+        id=entry.id,
+        amount=entry.amount,
+        currency=account.currency,
+        purpose=account.purpose,
+        balance_after=entry.balance_after,
+        created_at=entry.created_at,
+        kind=tx.kind if tx.kind in KINDS else OTHER,
+        kind_code=tx.kind,
+        reference_type=tx.reference_type,
+        reference_id=tx.reference_id,
+        memo=tx.memo,
     )
 
 
 async def statement(
-    owner_type: str, owner_id: int, *, kinds: list[str] | None = None, since: datetime | None = None,
-    until: datetime | None = None, first: int = 20, after: str | None = None,
+    owner_type: str,
+    owner_id: int,
+    *,
+    kinds: list[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    first: int = 20,
+    after: str | None = None,
 ) -> pagination.Page[StatementLine]:
     """Every journal entry on any of the owner's accounts, newest first (keyset on the entry
     id), optionally only some kinds (OTHER: kinds outside KINDS) and a period [since, until)."""
@@ -106,7 +137,6 @@ async def statement(
     account_ids = await LedgerAccount.filter(owner_type=owner_type, owner_id=owner_id).values_list("id", flat=True)
     qs = JournalEntry.filter(account_id__in=list(account_ids) or [0])
     if kinds is not None:
-
         wanted = [k for k in kinds if k in KINDS]
         condition = Q(transaction__kind__in=wanted or [""])
         if OTHER in kinds:
@@ -117,5 +147,6 @@ async def statement(
     if until:
         qs = qs.filter(created_at__lt=until)
     page = await pagination.paginate(qs.select_related("transaction", "account"), first, after)
-    return pagination.Page(items=[_line(e) for e in page.items], has_next_page=page.has_next_page,
-                           has_previous_page=page.has_previous_page)
+    return pagination.Page(
+        items=[_line(e) for e in page.items], has_next_page=page.has_next_page, has_previous_page=page.has_previous_page
+    )

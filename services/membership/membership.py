@@ -64,13 +64,21 @@ class Terms:
     updated_by_id: int | None = None
 
     def values(self) -> dict:
-        return {"price": self.price, "days": self.days, "referral_reward": self.referral_reward,
-                "gift_pack_commission": self.gift_pack_commission}
+        return {
+            "price": self.price,
+            "days": self.days,
+            "referral_reward": self.referral_reward,
+            "gift_pack_commission": self.gift_pack_commission,
+        }
 
 
 def default_terms() -> Terms:
-    return Terms(settings.MEMBERSHIP_PRICE, settings.MEMBERSHIP_DAYS, settings.MEMBER_REFERRAL_REWARD,
-                 settings.GIFT_PACK_COMMISSION)
+    return Terms(
+        settings.MEMBERSHIP_PRICE,
+        settings.MEMBERSHIP_DAYS,
+        settings.MEMBER_REFERRAL_REWARD,
+        settings.GIFT_PACK_COMMISSION,
+    )
 
 
 async def current_terms(conn=None) -> Terms:
@@ -86,19 +94,23 @@ def _int(value, field: str, low: int, high: int) -> int:
     return value
 
 
-async def update_terms(grants: Grants, actor_id: int, *, price: int, days: int, referral_reward: int,
-                       gift_pack_commission: bool) -> Terms:
+async def update_terms(
+    grants: Grants, actor_id: int, *, price: int, days: int, referral_reward: int, gift_pack_commission: bool
+) -> Terms:
     """An admin replaces the membership settings (validated as a whole; audited in
     MembershipConfigChange). Membership products are repriced in the same transaction."""
     if not grants.has("membership.manage"):
         raise DomainError(ErrorCode.FORBIDDEN, "This needs the membership.manage permission.")
     values = {
-        "price": _int(price, "priceFen", 1, MAX_PRICE), "days": _int(days, "days", 1, MAX_DAYS),
+        "price": _int(price, "priceFen", 1, MAX_PRICE),
+        "days": _int(days, "days", 1, MAX_DAYS),
         "referral_reward": _int(referral_reward, "referralRewardFen", 0, MAX_REWARD),
         "gift_pack_commission": bool(gift_pack_commission),
     }
     if values["referral_reward"] > values["price"]:
-        raise DomainError(ErrorCode.INVALID_INPUT, "The referral reward cannot exceed the membership price.", "referralRewardFen")
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "The referral reward cannot exceed the membership price.", "referralRewardFen"
+        )
     async with unit_of_work() as conn:
         if not await MembershipConfig.filter(id=CONFIG_ID).using_db(conn).exists():
             try:
@@ -109,12 +121,20 @@ async def update_terms(grants: Grants, actor_id: int, *, price: int, days: int, 
         if conn.capabilities.dialect == "postgres":
             await MembershipConfig.filter(id=CONFIG_ID).using_db(conn).select_for_update().values_list("id", flat=True)
         before = (await current_terms(conn)).values()
-        await MembershipConfig.filter(id=CONFIG_ID).using_db(conn).update(updated_by_id=actor_id, updated_at=clock.now(), **values)
+        await (
+            MembershipConfig.filter(id=CONFIG_ID)
+            .using_db(conn)
+            .update(updated_by_id=actor_id, updated_at=clock.now(), **values)
+        )
         await MembershipConfigChange.create(actor_id=actor_id, before=before, after=values, using_db=conn)
         product_ids = await Product.filter(zone=ZONE).using_db(conn).values_list("id", flat=True)
         if product_ids:
             await Sku.filter(product_id__in=product_ids).using_db(conn).update(price=values["price"], member_price=None)
-            await Product.filter(id__in=product_ids).using_db(conn).update(min_price=values["price"], max_price=values["price"])
+            await (
+                Product.filter(id__in=product_ids)
+                .using_db(conn)
+                .update(min_price=values["price"], max_price=values["price"])
+            )
     return await current_terms()
 
 
@@ -124,7 +144,8 @@ async def update_terms(grants: Grants, actor_id: int, *, price: int, days: int, 
 async def valid_until(user_id: int, conn=None) -> datetime | None:
     """When the user's membership ends, if it is valid now; else None."""
     rows = await _q(Membership.filter(user_id=user_id, status=ACTIVE, expires_at__gt=clock.now()), conn).values_list(
-        "expires_at", flat=True)
+        "expires_at", flat=True
+    )
     return rows[0] if rows else None
 
 
@@ -141,8 +162,12 @@ class MyMembership:
 
 
 async def membership_sku_id() -> int | None:
-    rows = await Sku.filter(product__zone=ZONE, product__status="LISTED", is_active=True).order_by("id").limit(1).values_list(
-        "id", flat=True)
+    rows = (
+        await Sku.filter(product__zone=ZONE, product__status="LISTED", is_active=True)
+        .order_by("id")
+        .limit(1)
+        .values_list("id", flat=True)
+    )
     return rows[0] if rows else None
 
 
@@ -164,8 +189,9 @@ async def check_lines(buyer_id: int, lines: list[OrderLine], conn) -> None:
         if kinds.get(line.product_id) != "SELF_OPERATED":
             raise DomainError(ErrorCode.ZONE_REQUIREMENT_NOT_MET, "Memberships are sold by the platform only.", "items")
         if line.unit_price != terms.price:
-            raise DomainError(ErrorCode.MEMBERSHIP_PRICE_MISMATCH,
-                              "The membership price has changed; refresh and try again.", "items")
+            raise DomainError(
+                ErrorCode.MEMBERSHIP_PRICE_MISMATCH, "The membership price has changed; refresh and try again.", "items"
+            )
 
 
 # --------------------------------------------------------------------------- paid / refunded
@@ -194,18 +220,23 @@ async def on_paid(paid: PaidOrder, conn) -> None:
         if row is None:
             try:
                 async with unit_of_work() as inner:
-                    row = await Membership.create(user_id=order.buyer_id, status=ACTIVE, started_at=now, expires_at=now,
-                                                  using_db=inner)
+                    row = await Membership.create(
+                        user_id=order.buyer_id, status=ACTIVE, started_at=now, expires_at=now, using_db=inner
+                    )
             except IntegrityError:  # a concurrent payment of the same buyer created it
                 pass
             row = await _lock(order.buyer_id, conn)
         valid = row.status == ACTIVE and row.expires_at > now
         starts = row.expires_at if valid else now
         ends = starts + timedelta(days=days)
-        await Membership.filter(id=row.id).using_db(conn).update(
-            status=ACTIVE, expires_at=ends, started_at=row.started_at if valid else now)
-        await MembershipPeriod.create(user_id=order.buyer_id, line_id=line.id, days=days, starts_at=starts, ends_at=ends,
-                                      using_db=conn)
+        await (
+            Membership.filter(id=row.id)
+            .using_db(conn)
+            .update(status=ACTIVE, expires_at=ends, started_at=row.started_at if valid else now)
+        )
+        await MembershipPeriod.create(
+            user_id=order.buyer_id, line_id=line.id, days=days, starts_at=starts, ends_at=ends, using_db=conn
+        )
         emit(user_channel(order.buyer_id), {"type": "membership_changed", "expiresAt": ends.isoformat()})
 
 
@@ -246,7 +277,12 @@ async def expire_due(limit: int = 1000) -> int:
     """Worker job: ACTIVE memberships past their expiry become EXPIRED (one conditional
     UPDATE per batch: safe on two workers)."""
     now = clock.now()
-    ids = await Membership.filter(status=ACTIVE, expires_at__lte=now).order_by("id").limit(limit).values_list("id", flat=True)
+    ids = (
+        await Membership.filter(status=ACTIVE, expires_at__lte=now)
+        .order_by("id")
+        .limit(limit)
+        .values_list("id", flat=True)
+    )
     if not ids:
         return 0
     return await Membership.filter(id__in=list(ids), status=ACTIVE, expires_at__lte=now).update(status=EXPIRED)

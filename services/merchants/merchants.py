@@ -124,7 +124,9 @@ async def pending_review_count() -> int:
 
 
 # Its admin review queue; wiring.py registers it.
-REVIEW = review_queues.ReviewQueue(REVIEW_QUEUE, "merchant.manage", "Merchant applications awaiting review.", pending_review_count)
+REVIEW = review_queues.ReviewQueue(
+    REVIEW_QUEUE, "merchant.manage", "Merchant applications awaiting review.", pending_review_count
+)
 
 
 async def apply(user: User, data: Application) -> Merchant:
@@ -183,14 +185,20 @@ async def review(actor_id: int, merchant_id: int, action: str, reason: str = "")
         if not await Merchant.filter(id=merchant_id, status=merchant.status).update(**changes):
             raise DomainError(ErrorCode.INVALID_TRANSITION, "The merchant changed meanwhile; reload.", "id")
         await MerchantReview.create(
-            merchant_id=merchant_id, action=action, from_status=merchant.status, to_status=to_status,
-            actor_id=actor_id, reason=reason,
+            merchant_id=merchant_id,
+            action=action,
+            from_status=merchant.status,
+            to_status=to_status,
+            actor_id=actor_id,
+            reason=reason,
         )
         if merchant.status == PENDING:
             review_queues.changed(REVIEW_QUEUE)
         title, body = _NOTICES[action]
         await notifications.notify(
-            merchant.owner_id, kind=f"MERCHANT_{action}", title=title,
+            merchant.owner_id,
+            kind=f"MERCHANT_{action}",
+            title=title,
             body=body.format(name=merchant.name, reason=reason),
             data={"merchantId": str(merchant_id), "status": to_status},
         )
@@ -205,14 +213,20 @@ async def ensure_self_operated_merchant() -> Merchant:
         return existing
     try:
         async with unit_of_work():
-            owner = await User.filter(
-                nickname=SYSTEM_USER_NICKNAME, phone_hash=None, wechat_openid=None
-            ).order_by("id").first()
+            owner = (
+                await User.filter(nickname=SYSTEM_USER_NICKNAME, phone_hash=None, wechat_openid=None)
+                .order_by("id")
+                .first()
+            )
             if owner is None:
                 owner = await referral.create_user(nickname=SYSTEM_USER_NICKNAME)
             return await Merchant.create(
-                name=SELF_OPERATED_NAME, kind=SELF_OPERATED, status=ACTIVE, owner_id=owner.id,
-                legal_name=SELF_OPERATED_NAME, description="Goods sold by the platform itself.",
+                name=SELF_OPERATED_NAME,
+                kind=SELF_OPERATED,
+                status=ACTIVE,
+                owner_id=owner.id,
+                legal_name=SELF_OPERATED_NAME,
+                description="Goods sold by the platform itself.",
                 reviewed_at=clock.now(),
             )
     except IntegrityError:  # another host ran this at the same moment
@@ -259,7 +273,11 @@ async def memberships(user_id: int) -> list[Membership]:
     owned = {m.merchant.id for m in found}
     for job in await MerchantStaff.filter(user_id=user_id).select_related("merchant").order_by("merchant_id"):
         if job.merchant_id not in owned:
-            found.append(Membership(job.merchant, "STAFF", clean_permissions([p for p in job.permissions if p in MERCHANT_PERMISSIONS])))
+            found.append(
+                Membership(
+                    job.merchant, "STAFF", clean_permissions([p for p in job.permissions if p in MERCHANT_PERMISSIONS])
+                )
+            )
     return found
 
 
@@ -325,7 +343,9 @@ async def update_settings(grants: Grants, merchant_id: int, data: SettingsChange
     async with unit_of_work():
         merchant = await get_merchant(merchant_id)
         if merchant.status == REJECTED:
-            raise DomainError(ErrorCode.MERCHANT_NOT_ACTIVE, "This application was rejected; apply again.", "merchantId")
+            raise DomainError(
+                ErrorCode.MERCHANT_NOT_ACTIVE, "This application was rejected; apply again.", "merchantId"
+            )
         if changes:
             await Merchant.filter(id=merchant_id).update(**changes)
     return await Merchant.get(id=merchant_id)
@@ -357,7 +377,9 @@ async def set_category_rate(merchant_id: int, category_id: int, rate_bp: int | N
         elif not await MerchantCategoryRate.filter(merchant_id=merchant_id, category_id=category_id).update(
             commission_rate_bp=rate_bp
         ):
-            await MerchantCategoryRate.create(merchant_id=merchant_id, category_id=category_id, commission_rate_bp=rate_bp)
+            await MerchantCategoryRate.create(
+                merchant_id=merchant_id, category_id=category_id, commission_rate_bp=rate_bp
+            )
     return await Merchant.get(id=merchant_id)
 
 
@@ -409,7 +431,12 @@ async def find_user(user_id: int | None, phone: str | None) -> User:
 
 
 async def add_staff(
-    grants: Grants, actor_id: int, merchant_id: int, *, user_id: int | None = None, phone: str | None = None,
+    grants: Grants,
+    actor_id: int,
+    merchant_id: int,
+    *,
+    user_id: int | None = None,
+    phone: str | None = None,
     permissions: list[str],
 ) -> MerchantStaff:
     """The owner (merchant.staff) adds a staff member with some merchant permissions."""
@@ -423,7 +450,9 @@ async def add_staff(
         if user.id == merchant.owner_id:
             raise DomainError(ErrorCode.INVALID_INPUT, "The owner holds every permission already.", "userId")
         if await MerchantStaff.exists(merchant_id=merchant_id, user_id=user.id):
-            raise DomainError(ErrorCode.INVALID_INPUT, "Already on the staff: change their permissions instead.", "userId")
+            raise DomainError(
+                ErrorCode.INVALID_INPUT, "Already on the staff: change their permissions instead.", "userId"
+            )
         try:
             async with unit_of_work():
                 staff = await MerchantStaff.create(
@@ -432,8 +461,11 @@ async def add_staff(
         except IntegrityError:
             raise DomainError(ErrorCode.INVALID_INPUT, "Already on the staff.", "userId") from None
         await notifications.notify(
-            user.id, kind="MERCHANT_STAFF_ADDED", title="You joined a merchant's staff",
-            body=f"You now work for {merchant.name}.", data={"merchantId": str(merchant_id)},
+            user.id,
+            kind="MERCHANT_STAFF_ADDED",
+            title="You joined a merchant's staff",
+            body=f"You now work for {merchant.name}.",
+            data={"merchantId": str(merchant_id)},
         )
     return staff
 
@@ -445,7 +477,9 @@ async def _staff_row(merchant_id: int, user_id: int) -> MerchantStaff:
     return row
 
 
-async def set_staff_permissions(grants: Grants, merchant_id: int, user_id: int, permissions: list[str]) -> MerchantStaff:
+async def set_staff_permissions(
+    grants: Grants, merchant_id: int, user_id: int, permissions: list[str]
+) -> MerchantStaff:
     require_merchant(grants, merchant_id, "merchant.staff")
     permissions = clean_permissions(permissions)
     async with unit_of_work():

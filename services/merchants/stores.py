@@ -81,9 +81,15 @@ def clean_opening_hours(hours: list[OpeningHours]) -> list[dict]:
             raise DomainError(ErrorCode.INVALID_INPUT, "A weekday is 1 (Monday) to 7 (Sunday).", "openingHours")
         start, end = _minutes(h.opens, False), _minutes(h.closes, True)
         if start is None or end is None:
-            raise DomainError(ErrorCode.INVALID_INPUT, 'Times are "HH:MM" (00:00 to 23:59; closing may be 24:00).', "openingHours")
+            raise DomainError(
+                ErrorCode.INVALID_INPUT, 'Times are "HH:MM" (00:00 to 23:59; closing may be 24:00).', "openingHours"
+            )
         if end <= start:
-            raise DomainError(ErrorCode.INVALID_INPUT, "A store closes after it opens (split overnight hours in two days).", "openingHours")
+            raise DomainError(
+                ErrorCode.INVALID_INPUT,
+                "A store closes after it opens (split overnight hours in two days).",
+                "openingHours",
+            )
         spans.append((h.weekday, start, end, h.opens, h.closes))
     spans.sort()
     for before, after in zip(spans, spans[1:]):
@@ -98,7 +104,9 @@ def clean_service_items(items: list[str]) -> list[str]:
         item = (item or "").strip()
         if not 1 <= len(item) <= MAX_SERVICE_ITEM_LENGTH:
             raise DomainError(
-                ErrorCode.INVALID_INPUT, f"A service item has 1 to {MAX_SERVICE_ITEM_LENGTH} characters.", "serviceItems"
+                ErrorCode.INVALID_INPUT,
+                f"A service item has 1 to {MAX_SERVICE_ITEM_LENGTH} characters.",
+                "serviceItems",
             )
         if item not in cleaned:
             cleaned.append(item)
@@ -195,7 +203,9 @@ async def stores_of(merchant_id: int) -> list[Store]:
 # --------------------------------------------------------------------------- store staff
 
 
-async def add_store_staff(grants: Grants, store_id: int, *, user_id: int | None = None, phone: str | None = None) -> StoreStaff:
+async def add_store_staff(
+    grants: Grants, store_id: int, *, user_id: int | None = None, phone: str | None = None
+) -> StoreStaff:
     """The merchant's owner (merchant.staff) adds someone who verifies pickups at a store."""
     store = await _store(store_id)
     require_merchant(grants, store.merchant_id, "merchant.staff")
@@ -229,7 +239,9 @@ def prefilter(latitude: float, longitude: float, radius_m: float):
     a range on the indexed (latitude, longitude) columns, never a scan of every store."""
     box = geo.bounding_box(latitude, longitude, radius_m)
     query = Store.filter(
-        is_active=True, latitude__gte=box.min_lat, latitude__lte=box.max_lat,
+        is_active=True,
+        latitude__gte=box.min_lat,
+        latitude__lte=box.max_lat,
         merchant__status=ACTIVE,
     )
     if not box.full_longitude:
@@ -238,7 +250,9 @@ def prefilter(latitude: float, longitude: float, radius_m: float):
     return query
 
 
-async def nearest_stores(latitude: float, longitude: float, radius_m: int, first: int = 20) -> list[tuple[Store, float]]:
+async def nearest_stores(
+    latitude: float, longitude: float, radius_m: int, first: int = 20
+) -> list[tuple[Store, float]]:
     """Stores within `radius_m` metres, nearest first, each with its distance in metres."""
     check_coordinates(latitude, longitude)
     if isinstance(radius_m, bool) or not isinstance(radius_m, int) or not 1 <= radius_m <= MAX_RADIUS_M:
@@ -249,4 +263,3 @@ async def nearest_stores(latitude: float, longitude: float, radius_m: int, first
     candidates = await prefilter(latitude, longitude, radius_m)
     found = geo.within_radius(candidates, latitude, longitude, radius_m, key=lambda s: (s.latitude, s.longitude))
     return found[:first]
-

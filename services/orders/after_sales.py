@@ -48,10 +48,16 @@ from services.orders import hooks as order_hooks
 from services.orders import messages, payments, pricing
 from services.orders import states as order_states
 
-REQUESTABLE = frozenset({
-    order_states.PAID, order_states.READY_FOR_PICKUP, order_states.SHIPPED, order_states.DELIVERED,
-    order_states.PICKED_UP, order_states.COMPLETED,
-})
+REQUESTABLE = frozenset(
+    {
+        order_states.PAID,
+        order_states.READY_FOR_PICKUP,
+        order_states.SHIPPED,
+        order_states.DELIVERED,
+        order_states.PICKED_UP,
+        order_states.COMPLETED,
+    }
+)
 NOT_SHIPPED = frozenset({order_states.PAID, order_states.READY_FOR_PICKUP})
 _TRACKING_NO = re.compile(r"^[A-Za-z0-9-]{4,64}$")
 
@@ -71,14 +77,17 @@ def check_requestable(order: Order, kind: str) -> None:
     """Refuse (AFTER_SALE_NOT_ALLOWED) unless the order accepts this kind of request now."""
     if order.status not in REQUESTABLE:
         raise DomainError(
-            ErrorCode.AFTER_SALE_NOT_ALLOWED, f"An order that is {order.status.lower().replace('_', ' ')} takes no after-sales request.", "lineId"
+            ErrorCode.AFTER_SALE_NOT_ALLOWED,
+            f"An order that is {order.status.lower().replace('_', ' ')} takes no after-sales request.",
+            "lineId",
         )
     if order.status == order_states.COMPLETED:
         window = timedelta(days=settings.AFTER_SALES_WINDOW_DAYS)
         if order.completed_at is None or clock.now() > order.completed_at + window:
             raise DomainError(
                 ErrorCode.AFTER_SALE_NOT_ALLOWED,
-                f"After-sales requests are accepted for {settings.AFTER_SALES_WINDOW_DAYS} days after completion.", "lineId",
+                f"After-sales requests are accepted for {settings.AFTER_SALES_WINDOW_DAYS} days after completion.",
+                "lineId",
             )
     if kind == states.RETURN_REFUND and order.status not in order_states.GOODS_WITH_BUYER:
         raise DomainError(
@@ -106,30 +115,44 @@ async def request_after_sale(buyer_id: int, line_id: int, kind: str, quantity: i
         raise DomainError(ErrorCode.AFTER_SALE_QUANTITY_EXCEEDED, _left(line), "quantity")
     async with unit_of_work() as conn:
         # The reservation: one conditional UPDATE, so concurrent requests cannot overshoot.
-        taken = await OrderLine.filter(id=line.id, requested_quantity__lte=line.quantity - quantity).using_db(conn).update(
-            requested_quantity=F("requested_quantity") + quantity
+        taken = (
+            await OrderLine.filter(id=line.id, requested_quantity__lte=line.quantity - quantity)
+            .using_db(conn)
+            .update(requested_quantity=F("requested_quantity") + quantity)
         )
         if taken != 1:
             fresh = await OrderLine.get(id=line.id).using_db(conn)
             raise DomainError(ErrorCode.AFTER_SALE_QUANTITY_EXCEEDED, _left(fresh), "quantity")
         after_sale = await AfterSale.create(
-            order_id=order.id, line_id=line.id, buyer_id=buyer_id, merchant_id=order.merchant_id, kind=kind,
-            quantity=quantity, reason=reason, using_db=conn,
+            order_id=order.id,
+            line_id=line.id,
+            buyer_id=buyer_id,
+            merchant_id=order.merchant_id,
+            kind=kind,
+            quantity=quantity,
+            reason=reason,
+            using_db=conn,
         )
-        emit(merchant_channel(order.merchant_id),
-             {"type": "after_sale_requested", "afterSaleId": str(after_sale.id), "orderId": str(order.id)})
+        emit(
+            merchant_channel(order.merchant_id),
+            {"type": "after_sale_requested", "afterSaleId": str(after_sale.id), "orderId": str(order.id)},
+        )
         emit(user_channel(buyer_id), states.status_event(after_sale))
         await messages.queue_for_merchant(
-            order.merchant_id, "AFTER_SALE_REQUESTED",
-            {"orderNo": order.order_no, "afterSaleId": after_sale.id, "kind": kind, "quantity": quantity}, conn,
+            order.merchant_id,
+            "AFTER_SALE_REQUESTED",
+            {"orderNo": order.order_no, "afterSaleId": after_sale.id, "kind": kind, "quantity": quantity},
+            conn,
         )
     return after_sale
 
 
 def _left(line: OrderLine) -> str:
     left = line.quantity - line.requested_quantity
-    return f"Only {left} unit{'s' if left != 1 else ''} of this line can still be asked for." if left else (
-        "Every unit of this line is already under an after-sales request."
+    return (
+        f"Only {left} unit{'s' if left != 1 else ''} of this line can still be asked for."
+        if left
+        else ("Every unit of this line is already under an after-sales request.")
     )
 
 
@@ -155,13 +178,19 @@ async def submit_return_shipment(buyer_id: int, after_sale_id: int, carrier: str
     carrier = _text(carrier, "carrier", "A carrier name", 32)
     tracking_no = (tracking_no or "").strip()
     if not _TRACKING_NO.match(tracking_no):
-        raise DomainError(ErrorCode.INVALID_INPUT, "A tracking number is 4 to 64 letters, digits or dashes.", "trackingNo")
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "A tracking number is 4 to 64 letters, digits or dashes.", "trackingNo"
+        )
     async with unit_of_work() as conn:
-        await states.transition(after_sale, "ship_return", conn=conn, return_carrier=carrier, return_tracking_no=tracking_no)
+        await states.transition(
+            after_sale, "ship_return", conn=conn, return_carrier=carrier, return_tracking_no=tracking_no
+        )
         order_no = await _order_no(after_sale, conn)
         await messages.queue_for_merchant(
-            after_sale.merchant_id, "AFTER_SALE_RETURN_SHIPPED",
-            {"orderNo": order_no, "afterSaleId": after_sale.id, "carrier": carrier, "trackingNo": tracking_no}, conn,
+            after_sale.merchant_id,
+            "AFTER_SALE_RETURN_SHIPPED",
+            {"orderNo": order_no, "afterSaleId": after_sale.id, "carrier": carrier, "trackingNo": tracking_no},
+            conn,
         )
     return after_sale
 
@@ -189,8 +218,12 @@ async def approve(grants: Grants, actor_id: int, after_sale_id: int) -> AfterSal
             refund = await _refund(after_sale, conn, actor_id=actor_id, returned=False)
         else:
             await states.transition(after_sale, "approve_return", conn=conn, reviewer_id=actor_id, reviewed_at=now)
-            await messages.queue(after_sale.buyer_id, "AFTER_SALE_APPROVED",
-                                 {"orderNo": await _order_no(after_sale, conn), "afterSaleId": after_sale.id}, conn)
+            await messages.queue(
+                after_sale.buyer_id,
+                "AFTER_SALE_APPROVED",
+                {"orderNo": await _order_no(after_sale, conn), "afterSaleId": after_sale.id},
+                conn,
+            )
     await _send(refund)
     return after_sale
 
@@ -200,10 +233,16 @@ async def reject(grants: Grants, actor_id: int, after_sale_id: int, reason: str)
     after_sale = await _staff_after_sale(grants, after_sale_id)
     reason = _text(reason, "reason", "A reason")
     async with unit_of_work() as conn:
-        await states.transition(after_sale, "reject", conn=conn, reject_reason=reason, reviewer_id=actor_id, reviewed_at=clock.now())
+        await states.transition(
+            after_sale, "reject", conn=conn, reject_reason=reason, reviewer_id=actor_id, reviewed_at=clock.now()
+        )
         await _release_units(after_sale, conn)
-        await messages.queue(after_sale.buyer_id, "AFTER_SALE_REJECTED",
-                             {"orderNo": await _order_no(after_sale, conn), "afterSaleId": after_sale.id, "reason": reason}, conn)
+        await messages.queue(
+            after_sale.buyer_id,
+            "AFTER_SALE_REJECTED",
+            {"orderNo": await _order_no(after_sale, conn), "afterSaleId": after_sale.id, "reason": reason},
+            conn,
+        )
     return after_sale
 
 
@@ -224,7 +263,9 @@ async def _refund(after_sale: AfterSale, conn, *, actor_id: int, returned: bool)
     """Refund the request's units inside the caller's unit of work (see the module notes).
     Returns the Refund booked, or None when the units' share is zero."""
     if conn.capabilities.dialect == "postgres":  # SQLite serialises writers anyway
-        await conn.execute_query(sql(conn, "SELECT id FROM orders WHERE id = ? FOR NO KEY UPDATE"), [after_sale.order_id])
+        await conn.execute_query(
+            sql(conn, "SELECT id FROM orders WHERE id = ? FOR NO KEY UPDATE"), [after_sale.order_id]
+        )
         await conn.execute_query(sql(conn, "SELECT id FROM order_line WHERE id = ? FOR UPDATE"), [after_sale.line_id])
     order = await Order.get(id=after_sale.order_id).using_db(conn)
     line = await OrderLine.get(id=after_sale.line_id).using_db(conn)
@@ -232,8 +273,10 @@ async def _refund(after_sale: AfterSale, conn, *, actor_id: int, returned: bool)
     if line.refunded_quantity + quantity > line.quantity:  # cannot happen: units were reserved
         raise DomainError(ErrorCode.AFTER_SALE_QUANTITY_EXCEEDED, "These units are already refunded.", "quantity")
     goods = pricing.refund_share(line.amount, line.quantity, line.refunded_quantity, quantity)
-    moved = await OrderLine.filter(id=line.id, refunded_quantity=line.refunded_quantity).using_db(conn).update(
-        refunded_quantity=F("refunded_quantity") + quantity, refunded_amount=F("refunded_amount") + goods
+    moved = (
+        await OrderLine.filter(id=line.id, refunded_quantity=line.refunded_quantity)
+        .using_db(conn)
+        .update(refunded_quantity=F("refunded_quantity") + quantity, refunded_amount=F("refunded_amount") + goods)
     )
     if moved != 1:
         raise DomainError(ErrorCode.INVALID_TRANSITION, "This line changed meanwhile; try again.", "status")
@@ -245,7 +288,9 @@ async def _refund(after_sale: AfterSale, conn, *, actor_id: int, returned: bool)
     amount = goods + shipping
     # Reactions first (a consignment match hands its money back to the merchant's pending
     # account; a hook may refuse), then the buyer's money leaves that account.
-    await order_hooks.LINE_REFUNDED.run(order_hooks.LineRefund(order=order, line=line, quantity=quantity, amount=goods), conn)
+    await order_hooks.LINE_REFUNDED.run(
+        order_hooks.LineRefund(order=order, line=line, quantity=quantity, amount=goods), conn
+    )
     refund = None
     if amount > 0:
         refund = await payments.book_refund(order, amount, conn, after_sale_id=after_sale.id)
@@ -253,15 +298,31 @@ async def _refund(after_sale: AfterSale, conn, *, actor_id: int, returned: bool)
     await AfterSale.filter(id=after_sale.id).using_db(conn).update(amount=amount, refunded_at=now)
     after_sale.amount, after_sale.refunded_at = amount, now
     if returned:
-        await stock.adjust_stock(line.sku_id, quantity, stock.RETURN, reference_type="AFTER_SALE",
-                                 reference_id=str(after_sale.id), actor_id=actor_id)
+        await stock.adjust_stock(
+            line.sku_id,
+            quantity,
+            stock.RETURN,
+            reference_type="AFTER_SALE",
+            reference_id=str(after_sale.id),
+            actor_id=actor_id,
+        )
     elif order.status in NOT_SHIPPED:  # the goods never left: they are on sale again
-        await stock.adjust_stock(line.sku_id, quantity, stock.ORDER_RELEASE, reference_type="AFTER_SALE",
-                                 reference_id=str(after_sale.id), actor_id=actor_id)
+        await stock.adjust_stock(
+            line.sku_id,
+            quantity,
+            stock.ORDER_RELEASE,
+            reference_type="AFTER_SALE",
+            reference_id=str(after_sale.id),
+            actor_id=actor_id,
+        )
     if everything and order.status in order_states.TRANSITIONS["close"][0]:
         await order_states.transition(order, "close", conn=conn, actor_id=actor_id, reason="Every unit refunded")
-    await messages.queue(after_sale.buyer_id, "AFTER_SALE_REFUNDED",
-                         {"orderNo": order.order_no, "afterSaleId": after_sale.id, "amount": amount}, conn)
+    await messages.queue(
+        after_sale.buyer_id,
+        "AFTER_SALE_REFUNDED",
+        {"orderNo": order.order_no, "afterSaleId": after_sale.id, "amount": amount},
+        conn,
+    )
     return refund
 
 
@@ -272,11 +333,15 @@ async def _send(refund: Refund | None) -> None:
 
 
 async def _release_units(after_sale: AfterSale, conn) -> None:
-    released = await OrderLine.filter(id=after_sale.line_id, requested_quantity__gte=after_sale.quantity).using_db(conn).update(
-        requested_quantity=F("requested_quantity") - after_sale.quantity
+    released = (
+        await OrderLine.filter(id=after_sale.line_id, requested_quantity__gte=after_sale.quantity)
+        .using_db(conn)
+        .update(requested_quantity=F("requested_quantity") - after_sale.quantity)
     )
     if released != 1:  # cannot happen while every request reserved its units
-        raise DomainError(ErrorCode.INVALID_TRANSITION, "The line's reserved units do not match this request.", "status")
+        raise DomainError(
+            ErrorCode.INVALID_TRANSITION, "The line's reserved units do not match this request.", "status"
+        )
 
 
 async def _order_no(after_sale: AfterSale, conn) -> str:

@@ -131,7 +131,10 @@ def group_lines(lines: list[CartLine]) -> list[MerchantGroup]:
     for line in lines:
         merchant = line.sku.product.merchant
         groups.setdefault(merchant.id, MerchantGroup(merchant, [])).lines.append(line)
-    templates = {mid: pricing.ShippingTemplate(g.merchant.shipping_fee, g.merchant.free_shipping_threshold) for mid, g in groups.items()}
+    templates = {
+        mid: pricing.ShippingTemplate(g.merchant.shipping_fee, g.merchant.free_shipping_threshold)
+        for mid, g in groups.items()
+    }
     counted = [(line.sku.product.merchant_id, line.amount) for line in lines if line.counted]
     for total in pricing.merchant_totals(counted, templates):
         groups[total.merchant_id].goods_amount = total.goods_amount
@@ -232,9 +235,13 @@ async def _put(user_id: int, sku: Sku, quantity: int, bought: dict[int, int], *,
         if await CartItem.filter(user_id=user_id).count() >= settings.CART_MAX_ITEMS:
             if capped:
                 return 0
-            raise DomainError(ErrorCode.CART_FULL, f"A cart holds at most {settings.CART_MAX_ITEMS} different items.", "skuId")
+            raise DomainError(
+                ErrorCode.CART_FULL, f"A cart holds at most {settings.CART_MAX_ITEMS} different items.", "skuId"
+            )
         try:
-            async with unit_of_work():  # a savepoint when nested: a failed INSERT must not poison the caller's transaction
+            async with (
+                unit_of_work()
+            ):  # a savepoint when nested: a failed INSERT must not poison the caller's transaction
                 await CartItem.create(user_id=user_id, sku_id=sku.id, quantity=add, selected=True)
             return add
         except IntegrityError:
@@ -274,11 +281,21 @@ async def change_item(user_id: int, item_id: int, quantity: int | None = None, s
                 other = await CartItem.filter(user_id=user_id, sku_id=sku.id).using_db(conn).select_for_update().first()
                 if other is None:
                     _check_quantity(sku, quantity, bought)
-                    await CartItem.filter(id=item.id).using_db(conn).update(sku_id=sku.id, quantity=quantity, updated_at=clock.now())
+                    await (
+                        CartItem.filter(id=item.id)
+                        .using_db(conn)
+                        .update(sku_id=sku.id, quantity=quantity, updated_at=clock.now())
+                    )
                     return
                 _check_quantity(sku, other.quantity + quantity, bought)
-                await CartItem.filter(id=other.id).using_db(conn).update(
-                    quantity=other.quantity + quantity, selected=other.selected or item.selected, updated_at=clock.now()
+                await (
+                    CartItem.filter(id=other.id)
+                    .using_db(conn)
+                    .update(
+                        quantity=other.quantity + quantity,
+                        selected=other.selected or item.selected,
+                        updated_at=clock.now(),
+                    )
                 )
                 await CartItem.filter(id=item.id).using_db(conn).delete()
                 return

@@ -59,8 +59,13 @@ class CheckoutRequest:
 
     def fingerprint(self, items: list[LineRequest]) -> str:
         body = json.dumps(
-            [sorted((i.sku_id, i.quantity) for i in items), self.address_id, sorted(self.pickup_stores.items()), self.note,
-             self.consign_wholesale],
+            [
+                sorted((i.sku_id, i.quantity) for i in items),
+                self.address_id,
+                sorted(self.pickup_stores.items()),
+                self.note,
+                self.consign_wholesale,
+            ],
             separators=(",", ":"),
         )
         return hashlib.sha256(body.encode()).hexdigest()
@@ -104,7 +109,9 @@ async def _replay(buyer_id: int, key: str, fingerprint: str) -> Placed:
     payment = await Payment.get(buyer_id=buyer_id, idempotency_key=key)
     if payment.request_hash != fingerprint:
         raise DomainError(
-            ErrorCode.IDEMPOTENCY_KEY_REUSED, "This idempotency key was used for a different checkout.", "idempotencyKey"
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            "This idempotency key was used for a different checkout.",
+            "idempotencyKey",
         )
     orders = await Order.filter(payment_id=payment.id).order_by("id")
     return Placed(payment, orders, replayed=True)
@@ -112,9 +119,13 @@ async def _replay(buyer_id: int, key: str, fingerprint: str) -> Placed:
 
 def _address_snapshot(address: Address) -> dict:
     return {
-        "recipient": address.recipient, "province_code": address.province_code,
-        "city_code": address.city_code, "county_code": address.county_code, "region_name": address.region_name,
-        "detail": address.detail, "postal_code": address.postal_code,
+        "recipient": address.recipient,
+        "province_code": address.province_code,
+        "city_code": address.city_code,
+        "county_code": address.county_code,
+        "region_name": address.region_name,
+        "detail": address.detail,
+        "postal_code": address.postal_code,
     }
 
 
@@ -123,12 +134,16 @@ def sellable_problem(sku: Sku, now) -> tuple[ErrorCode, str] | None:
     product = sku.product
     if not sku.is_active or product.status != "LISTED" or product.merchant.status != "ACTIVE":
         return ErrorCode.PRODUCT_UNAVAILABLE, f"{product.title} is not on sale."
-    if (product.zone_starts_at and now < product.zone_starts_at) or (product.zone_ends_at and now >= product.zone_ends_at):
+    if (product.zone_starts_at and now < product.zone_starts_at) or (
+        product.zone_ends_at and now >= product.zone_ends_at
+    ):
         return ErrorCode.ZONE_NOT_OPEN, f"{product.title} is not on sale at this time."
     return None
 
 
-async def bought_quantities(buyer_id: int, product_ids: list[int], conn=None, *, besides_payment: int | None = None) -> dict[int, int]:
+async def bought_quantities(
+    buyer_id: int, product_ids: list[int], conn=None, *, besides_payment: int | None = None
+) -> dict[int, int]:
     """Units of each product the buyer has ordered and not had cancelled or refunded
     (besides those of the payment being placed)."""
     query = OrderLine.filter(order__buyer_id=buyer_id, product_id__in=product_ids).exclude(order__status=CANCELLED)
@@ -136,16 +151,22 @@ async def bought_quantities(buyer_id: int, product_ids: list[int], conn=None, *,
         query = query.exclude(order__payment_id=besides_payment)
     if conn is not None:
         query = query.using_db(conn)
-    rows = await query.group_by("product_id").annotate(
-        q=Sum("quantity"), r=Sum("refunded_quantity")
-    ).values_list("product_id", "q", "r")
+    rows = (
+        await query.group_by("product_id")
+        .annotate(q=Sum("quantity"), r=Sum("refunded_quantity"))
+        .values_list("product_id", "q", "r")
+    )
     return {pid: int(q or 0) - int(r or 0) for pid, q, r in rows}
 
 
 async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
     key = (request.idempotency_key or "").strip()
     if not key or len(key) > MAX_KEY_LENGTH:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"An idempotency key of 1 to {MAX_KEY_LENGTH} characters is required.", "idempotencyKey")
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            f"An idempotency key of 1 to {MAX_KEY_LENGTH} characters is required.",
+            "idempotencyKey",
+        )
     if len(request.note) > 256:
         raise DomainError(ErrorCode.INVALID_INPUT, "The note is at most 256 characters.", "note")
     items = await _requested_items(buyer_id, request)
@@ -180,11 +201,17 @@ async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
     is_member = any(s.member_price is not None for s in skus.values()) and await membership.is_member(buyer_id)
     lines = [
         order_hooks.CheckoutLine(
-            sku_id=item.sku_id, product_id=skus[item.sku_id].product_id, merchant_id=skus[item.sku_id].product.merchant_id,
-            zone=skus[item.sku_id].product.zone, quantity=item.quantity,
+            sku_id=item.sku_id,
+            product_id=skus[item.sku_id].product_id,
+            merchant_id=skus[item.sku_id].product.merchant_id,
+            zone=skus[item.sku_id].product.zone,
+            quantity=item.quantity,
             unit_price=pricing.unit_price(
-                skus[item.sku_id].product.zone, skus[item.sku_id].price, skus[item.sku_id].wholesale_price,
-                skus[item.sku_id].member_price, is_member,
+                skus[item.sku_id].product.zone,
+                skus[item.sku_id].price,
+                skus[item.sku_id].wholesale_price,
+                skus[item.sku_id].member_price,
+                is_member,
             ),
         )
         for item in items
@@ -199,16 +226,30 @@ async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
     try:
         async with unit_of_work() as conn:
             payment = await Payment.create(
-                payment_no=new_number("P"), buyer_id=buyer_id, amount=sum(t.total for t in totals),
-                currency=settings.CURRENCY, expires_at=now + timedelta(minutes=settings.ORDER_PAY_TIMEOUT_MINUTES),
-                idempotency_key=key, request_hash=fingerprint, using_db=conn,
+                payment_no=new_number("P"),
+                buyer_id=buyer_id,
+                amount=sum(t.total for t in totals),
+                currency=settings.CURRENCY,
+                expires_at=now + timedelta(minutes=settings.ORDER_PAY_TIMEOUT_MINUTES),
+                idempotency_key=key,
+                request_hash=fingerprint,
+                using_db=conn,
             )
             orders = []
             for total in totals:
                 orders.append(
-                    await _create_order(conn, payment, buyer_id, total, stores.get(total.merchant_id), address,
-                                        [ln for ln in lines if ln.merchant_id == total.merchant_id], skus, request.note,
-                                        request.consign_wholesale)
+                    await _create_order(
+                        conn,
+                        payment,
+                        buyer_id,
+                        total,
+                        stores.get(total.merchant_id),
+                        address,
+                        [ln for ln in lines if ln.merchant_id == total.merchant_id],
+                        skus,
+                        request.note,
+                        request.consign_wholesale,
+                    )
                 )
             # Stock after the order rows: reserving locks the product row, which every order
             # of that product waits for, so it is held from here to the commit only. The
@@ -232,8 +273,12 @@ async def _reserve_stock(buyer_id: int, payment_id: int, lines, skus: dict[int, 
     for line in sorted(lines, key=lambda ln: (ln.product_id, ln.sku_id)):  # one lock order for all checkouts
         try:
             await stock.adjust_stock(
-                line.sku_id, -line.quantity, stock.ORDER_RESERVE,
-                reference_type="PAYMENT", reference_id=str(payment_id), actor_id=buyer_id,
+                line.sku_id,
+                -line.quantity,
+                stock.ORDER_RESERVE,
+                reference_type="PAYMENT",
+                reference_id=str(payment_id),
+                actor_id=buyer_id,
             )
         except DomainError as exc:
             if exc.code == ErrorCode.INSUFFICIENT_STOCK:
@@ -246,10 +291,14 @@ async def _pickup_stores(requested: dict[int, int], merchant_ids: list[int]) -> 
     stores: dict[int, Store] = {}
     for merchant_id, store_id in requested.items():
         if merchant_id not in merchant_ids:
-            raise DomainError(ErrorCode.INVALID_STORE, "Pickup chosen for a merchant with nothing in this checkout.", "pickupStores")
+            raise DomainError(
+                ErrorCode.INVALID_STORE, "Pickup chosen for a merchant with nothing in this checkout.", "pickupStores"
+            )
         store = await Store.get_or_none(id=store_id)
         if store is None or store.merchant_id != merchant_id or not store.is_active:
-            raise DomainError(ErrorCode.INVALID_STORE, "Choose an open store of that merchant for pickup.", "pickupStores")
+            raise DomainError(
+                ErrorCode.INVALID_STORE, "Choose an open store of that merchant for pickup.", "pickupStores"
+            )
         stores[merchant_id] = store
     return stores
 
@@ -282,23 +331,36 @@ async def _pickup_code(conn, store_id: int) -> str:
 
 async def _create_order(conn, payment, buyer_id, total, store, address, lines, skus, note, consign) -> Order:
     order = await Order.create(
-        order_no=new_number(), payment_id=payment.id, buyer_id=buyer_id, merchant_id=total.merchant_id,
-        delivery_type=PICKUP if store else EXPRESS, store_id=store.id if store else None,
+        order_no=new_number(),
+        payment_id=payment.id,
+        buyer_id=buyer_id,
+        merchant_id=total.merchant_id,
+        delivery_type=PICKUP if store else EXPRESS,
+        store_id=store.id if store else None,
         pickup_code=await _pickup_code(conn, store.id) if store else None,
         address=None if store else _address_snapshot(address),
         address_phone=None if store else address.phone,
-        goods_amount=total.goods_amount, shipping_fee=total.shipping_fee, pay_amount=total.total,
-        currency=payment.currency, note=note, using_db=conn,
+        goods_amount=total.goods_amount,
+        shipping_fee=total.shipping_fee,
+        pay_amount=total.total,
+        currency=payment.currency,
+        note=note,
+        using_db=conn,
     )
     await OrderLine.bulk_create(
         [
             OrderLine(
-                order_id=order.id, product_id=line.product_id, sku_id=line.sku_id,
+                order_id=order.id,
+                product_id=line.product_id,
+                sku_id=line.sku_id,
                 title=skus[line.sku_id].product.title,
                 spec_text=" ".join(f"{k}:{v}" for k, v in skus[line.sku_id].spec_values.items())[:256],
                 image_url=skus[line.sku_id].image_url or skus[line.sku_id].product.main_image_url,
-                zone=line.zone, unit_price=line.unit_price, quantity=line.quantity,
-                amount=line.unit_price * line.quantity, consign_on_payment=consign and line.zone == "WHOLESALE",
+                zone=line.zone,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                amount=line.unit_price * line.quantity,
+                consign_on_payment=consign and line.zone == "WHOLESALE",
             )
             for line in lines
         ],

@@ -76,20 +76,34 @@ async def ship(grants: Grants, actor_id: int, order_id: int, carrier: str, track
     if not 1 <= len(carrier) <= 32:
         raise DomainError(ErrorCode.INVALID_INPUT, "A carrier name of 1 to 32 characters is required.", "carrier")
     if not _TRACKING_NO.match(tracking_no):
-        raise DomainError(ErrorCode.INVALID_INPUT, "A tracking number is 4 to 64 letters, digits or dashes.", "trackingNo")
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "A tracking number is 4 to 64 letters, digits or dashes.", "trackingNo"
+        )
     async with unit_of_work() as conn:
         await order_states.transition(
-            order, "ship", conn=conn, actor_id=actor_id,
+            order,
+            "ship",
+            conn=conn,
+            actor_id=actor_id,
             auto_complete_at=clock.now() + timedelta(days=settings.ORDER_SHIPPED_AUTO_COMPLETE_DAYS),
         )
         await Shipment.create(order_id=order.id, carrier=carrier, tracking_no=tracking_no, using_db=conn)
-        await messages.queue(order.buyer_id, "ORDER_SHIPPED", {"orderNo": order.order_no, "carrier": carrier,
-                                                               "trackingNo": tracking_no}, conn)
+        await messages.queue(
+            order.buyer_id,
+            "ORDER_SHIPPED",
+            {"orderNo": order.order_no, "carrier": carrier, "trackingNo": tracking_no},
+            conn,
+        )
     return order
 
 
 async def add_tracking_event(
-    grants: Grants, actor_id: int, order_id: int, status: str, description: str, location: str = "",
+    grants: Grants,
+    actor_id: int,
+    order_id: int,
+    status: str,
+    description: str,
+    location: str = "",
     occurred_at: datetime | None = None,
 ) -> Order:
     """Record a carrier's tracking event (entered by staff here; a carrier webhook in
@@ -109,12 +123,19 @@ async def add_tracking_event(
     async with unit_of_work() as conn:
         if status == "DELIVERED" and order.status == SHIPPED:
             await order_states.transition(
-                order, "deliver", conn=conn, actor_id=actor_id,
+                order,
+                "deliver",
+                conn=conn,
+                actor_id=actor_id,
                 auto_complete_at=now + timedelta(days=settings.ORDER_AUTO_COMPLETE_DAYS),
             )
         await TrackingEvent.create(
-            shipment_id=shipment.id, status=status, description=description, location=location.strip(),
-            occurred_at=occurred_at or now, using_db=conn,
+            shipment_id=shipment.id,
+            status=status,
+            description=description,
+            location=location.strip(),
+            occurred_at=occurred_at or now,
+            using_db=conn,
         )
     return order
 
@@ -131,7 +152,9 @@ async def mark_ready_for_pickup(grants: Grants, actor_id: int, order_id: int) ->
     require_store(grants, order.store_id, order.merchant_id)
     async with unit_of_work() as conn:
         await order_states.transition(order, "ready_for_pickup", conn=conn, actor_id=actor_id)
-        await messages.queue(order.buyer_id, "PICKUP_READY", {"orderNo": order.order_no, "storeId": order.store_id}, conn)
+        await messages.queue(
+            order.buyer_id, "PICKUP_READY", {"orderNo": order.order_no, "storeId": order.store_id}, conn
+        )
     return order
 
 
@@ -148,7 +171,10 @@ async def verify_pickup(grants: Grants, actor_id: int, store_id: int, code: str)
         if order.status == order_states.PAID:  # goods were at hand: no separate "ready" step
             await order_states.transition(order, "ready_for_pickup", conn=conn, actor_id=actor_id)
         await order_states.transition(
-            order, "pick_up", conn=conn, actor_id=actor_id,
+            order,
+            "pick_up",
+            conn=conn,
+            actor_id=actor_id,
             auto_complete_at=clock.now() + timedelta(days=settings.ORDER_AUTO_COMPLETE_DAYS),
         )
         await order_hooks.PICKED_UP.run(order, conn)  # e.g. the franchise store's pickup reward
@@ -160,7 +186,9 @@ async def verify_pickup(grants: Grants, actor_id: int, store_id: int, code: str)
 
 async def complete(order: Order, *, actor_id: int | None, reason: str) -> Order:
     async with unit_of_work() as conn:
-        await order_states.transition(order, "complete", conn=conn, actor_id=actor_id, reason=reason, auto_complete_at=None)
+        await order_states.transition(
+            order, "complete", conn=conn, actor_id=actor_id, reason=reason, auto_complete_at=None
+        )
         await order_hooks.COMPLETED.run(order, conn)
     return order
 
@@ -175,9 +203,11 @@ async def confirm_receipt(buyer_id: int, order_id: int) -> Order:
 async def auto_complete_due(limit: int = 500) -> int:
     """Worker job: complete orders whose auto-complete time has passed. Safe on several
     workers: a completion is a conditional UPDATE, a lost race is skipped."""
-    due = await Order.filter(
-        status__in=[SHIPPED, DELIVERED, PICKED_UP], auto_complete_at__lte=clock.now()
-    ).order_by("id").limit(limit)
+    due = (
+        await Order.filter(status__in=[SHIPPED, DELIVERED, PICKED_UP], auto_complete_at__lte=clock.now())
+        .order_by("id")
+        .limit(limit)
+    )
     done = 0
     for order in due:
         try:

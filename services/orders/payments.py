@@ -66,32 +66,43 @@ def _require_payable(payment: Payment) -> None:
     if payment.status != UNPAID:
         raise DomainError(ErrorCode.PAYMENT_NOT_PAYABLE, f"This payment is {payment.status.lower()}.", "paymentId")
     if payment.expires_at <= clock.now():
-        raise DomainError(ErrorCode.PAYMENT_EXPIRED, "The time to pay has run out; the order is being cancelled.", "paymentId")
+        raise DomainError(
+            ErrorCode.PAYMENT_EXPIRED, "The time to pay has run out; the order is being cancelled.", "paymentId"
+        )
 
 
 async def _settle(payment: Payment, method: str, trade_no: str, source_account_id: int, conn) -> list[Order]:
     """Mark the payment and its orders paid, move the money, run the paid hooks."""
     now = clock.now()
-    taken = await Payment.filter(id=payment.id, status=UNPAID).using_db(conn).update(
-        status=PAID, method=method, gateway_trade_no=trade_no, paid_at=now
+    taken = (
+        await Payment.filter(id=payment.id, status=UNPAID)
+        .using_db(conn)
+        .update(status=PAID, method=method, gateway_trade_no=trade_no, paid_at=now)
     )
     if taken != 1:
         raise DomainError(ErrorCode.PAYMENT_NOT_PAYABLE, "This payment is no longer payable.", "paymentId")
     payment.status, payment.method, payment.gateway_trade_no, payment.paid_at = PAID, method, trade_no, now
     orders = await Order.filter(payment_id=payment.id).using_db(conn).order_by("id")
     clearing_key = (PLATFORM, 0, Purpose.ORDER_CLEARING, "CNY")
-    pending_keys = {o.merchant_id: (MERCHANT, o.merchant_id, Purpose.MERCHANT_PENDING, "CNY") for o in orders if o.pay_amount}
+    pending_keys = {
+        o.merchant_id: (MERCHANT, o.merchant_id, Purpose.MERCHANT_PENDING, "CNY") for o in orders if o.pay_amount
+    }
     accounts = await ledger.account_ids([clearing_key, *pending_keys.values()])  # one query
     clearing = accounts[clearing_key]
     postings = [Posting(source_account_id, -payment.amount), Posting(clearing, payment.amount)]
     for order in orders:
         if order.pay_amount:
-            postings += [Posting(clearing, -order.pay_amount), Posting(accounts[pending_keys[order.merchant_id]], order.pay_amount)]
+            postings += [
+                Posting(clearing, -order.pay_amount),
+                Posting(accounts[pending_keys[order.merchant_id]], order.pay_amount),
+            ]
     lines = await OrderLine.filter(order__payment_id=payment.id).using_db(conn).order_by("product_id", "sku_id")
     for order in orders:
         await order_states.transition(order, "pay", conn=conn)
         emit(merchant_channel(order.merchant_id), {"type": "new_order", "orderId": str(order.id)})
-        await messages.queue(order.buyer_id, "ORDER_PAID", {"orderNo": order.order_no, "amount": order.pay_amount}, conn)
+        await messages.queue(
+            order.buyer_id, "ORDER_PAID", {"orderNo": order.order_no, "amount": order.pay_amount}, conn
+        )
         await messages.queue_for_merchant(order.merchant_id, "NEW_ORDER", {"orderNo": order.order_no}, conn)
     # Rows every payment to this merchant or of this product waits for come last, so they
     # are held for as little of the transaction as possible: the merchant's pending account
@@ -99,8 +110,11 @@ async def _settle(payment: Payment, method: str, trade_no: str, source_account_i
     # product and SKU rows (sales counts; ascending: checkout's lock order).
     if payment.amount:
         await ledger.post(
-            "ORDER_PAYMENT", postings, idempotency_key=f"payment:{payment.id}:paid",
-            reference_type="PAYMENT", reference_id=str(payment.id),
+            "ORDER_PAYMENT",
+            postings,
+            idempotency_key=f"payment:{payment.id}:paid",
+            reference_type="PAYMENT",
+            reference_id=str(payment.id),
         )
     for order in orders:
         # The hooks take the order's lines from here rather than each reading them again.
@@ -128,8 +142,12 @@ async def start_gateway_payment(buyer_id: int, payment_id: int) -> tuple[Payment
     _require_payable(payment)
     gw = gateway.get()
     previous = payment.gateway_trade_no
-    charge = await gw.create_charge(payment.payment_no, payment.amount, payment.currency, f"Payment {payment.payment_no}")
-    updated = await Payment.filter(id=payment.id, status=UNPAID).update(method=gw.method, gateway_trade_no=charge.trade_no)
+    charge = await gw.create_charge(
+        payment.payment_no, payment.amount, payment.currency, f"Payment {payment.payment_no}"
+    )
+    updated = await Payment.filter(id=payment.id, status=UNPAID).update(
+        method=gw.method, gateway_trade_no=charge.trade_no
+    )
     if updated != 1:
         await gw.close(charge.trade_no)
         raise DomainError(ErrorCode.PAYMENT_NOT_PAYABLE, "This payment is no longer payable.", "paymentId")
@@ -165,15 +183,26 @@ async def handle_notification(headers: dict[str, str], body: bytes) -> str:
     if payment is None:
         raise DomainError(ErrorCode.CALLBACK_INVALID, "Unknown payment.")
     if notice.amount != payment.amount or notice.currency != payment.currency:
-        log.warning("gateway notice %s: amount %s %s, expected %s %s", notice.notify_id, notice.amount,
-                    notice.currency, payment.amount, payment.currency)
+        log.warning(
+            "gateway notice %s: amount %s %s, expected %s %s",
+            notice.notify_id,
+            notice.amount,
+            notice.currency,
+            payment.amount,
+            payment.currency,
+        )
         raise DomainError(ErrorCode.CALLBACK_AMOUNT_MISMATCH, "The notified amount does not match the payment.")
     refund_id = None
     try:
         async with unit_of_work() as conn:
             record = await GatewayNotification.create(
-                gateway=gw.method, notify_id=notice.notify_id, trade_no=notice.trade_no,
-                payment_no=notice.payment_no, amount=notice.amount, outcome="PENDING", using_db=conn,
+                gateway=gw.method,
+                notify_id=notice.notify_id,
+                trade_no=notice.trade_no,
+                payment_no=notice.payment_no,
+                amount=notice.amount,
+                outcome="PENDING",
+                using_db=conn,
             )
             gateway_account = (await ledger.platform_account(Purpose.GATEWAY_CLEARING, payment.currency)).id
             # Locked: a wallet payment or a cancel of this checkout committing meanwhile must
@@ -208,17 +237,27 @@ async def handle_notification(headers: dict[str, str], body: bytes) -> str:
 async def _refund_stray_payment(payment: Payment, notice, gateway_account: int, conn, reason: str) -> int:
     clearing = (await ledger.platform_account(Purpose.ORDER_CLEARING, payment.currency)).id
     await ledger.post(
-        "STRAY_PAYMENT_IN", [Posting(gateway_account, -notice.amount), Posting(clearing, notice.amount)],
-        idempotency_key=f"stray:{notice.notify_id}", reference_type="PAYMENT", reference_id=str(payment.id),
+        "STRAY_PAYMENT_IN",
+        [Posting(gateway_account, -notice.amount), Posting(clearing, notice.amount)],
+        idempotency_key=f"stray:{notice.notify_id}",
+        reference_type="PAYMENT",
+        reference_id=str(payment.id),
     )
     refund = await Refund.create(
-        refund_no=new_number("R"), payment_id=payment.id, amount=notice.amount, method=gateway.get().method,
-        trade_no=notice.trade_no, reason=reason,
+        refund_no=new_number("R"),
+        payment_id=payment.id,
+        amount=notice.amount,
+        method=gateway.get().method,
+        trade_no=notice.trade_no,
+        reason=reason,
         using_db=conn,
     )
     await ledger.post(
-        "STRAY_PAYMENT_REFUND", [Posting(clearing, -notice.amount), Posting(gateway_account, notice.amount)],
-        idempotency_key=f"refund:{refund.id}", reference_type="REFUND", reference_id=str(refund.id),
+        "STRAY_PAYMENT_REFUND",
+        [Posting(clearing, -notice.amount), Posting(gateway_account, notice.amount)],
+        idempotency_key=f"refund:{refund.id}",
+        reference_type="REFUND",
+        reference_id=str(refund.id),
     )
     return refund.id
 
@@ -230,7 +269,9 @@ async def sandbox_pay(buyer_id: int, trade_no: str) -> Payment:
 
     gw = gateway.get()
     if not isinstance(gw, SandboxGateway):
-        raise DomainError(ErrorCode.PAYMENT_METHOD_UNAVAILABLE, "Only the sandbox gateway can be paid this way.", "tradeNo")
+        raise DomainError(
+            ErrorCode.PAYMENT_METHOD_UNAVAILABLE, "Only the sandbox gateway can be paid this way.", "tradeNo"
+        )
     payment = await Payment.get_or_none(gateway_trade_no=trade_no, buyer_id=buyer_id)
     if payment is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such charge.", "tradeNo")
@@ -251,7 +292,10 @@ async def book_refund(order: Order, amount: int, conn, *, after_sale_id: int | N
     if amount <= 0:
         raise DomainError(ErrorCode.INVALID_AMOUNT, "A refund must be positive.", "amount")
     capped = await conn.execute_query_dict(
-        sql(conn, "UPDATE orders SET refunded_amount = refunded_amount + ? WHERE id = ? AND refunded_amount + ? <= pay_amount RETURNING refunded_amount"),
+        sql(
+            conn,
+            "UPDATE orders SET refunded_amount = refunded_amount + ? WHERE id = ? AND refunded_amount + ? <= pay_amount RETURNING refunded_amount",
+        ),
         [amount, order.id, amount],
     )
     if not capped:
@@ -261,9 +305,17 @@ async def book_refund(order: Order, amount: int, conn, *, after_sale_id: int | N
     await Payment.filter(id=payment.id).using_db(conn).update(refunded_amount=F("refunded_amount") + amount)
     wallet = payment.method == WALLET
     refund = await Refund.create(
-        refund_no=new_number("R"), payment_id=payment.id, order_id=order.id, after_sale_id=after_sale_id,
-        amount=amount, method=payment.method, trade_no=payment.gateway_trade_no, reason="AFTER_SALE",
-        status="SUCCEEDED" if wallet else "PENDING", finished_at=clock.now() if wallet else None, using_db=conn,
+        refund_no=new_number("R"),
+        payment_id=payment.id,
+        order_id=order.id,
+        after_sale_id=after_sale_id,
+        amount=amount,
+        method=payment.method,
+        trade_no=payment.gateway_trade_no,
+        reason="AFTER_SALE",
+        status="SUCCEEDED" if wallet else "PENDING",
+        finished_at=clock.now() if wallet else None,
+        using_db=conn,
     )
     clearing = (await ledger.platform_account(Purpose.ORDER_CLEARING, payment.currency)).id
     if wallet:
@@ -273,9 +325,10 @@ async def book_refund(order: Order, amount: int, conn, *, after_sale_id: int | N
     pending = await _cover_from_settled(order.merchant_id, amount, refund.id, payment.currency, conn)
     await ledger.post(
         "ORDER_REFUND",
-        [Posting(pending, -amount), Posting(clearing, amount),
-         Posting(clearing, -amount), Posting(target, amount)],
-        idempotency_key=f"refund:{refund.id}", reference_type="REFUND", reference_id=str(refund.id),
+        [Posting(pending, -amount), Posting(clearing, amount), Posting(clearing, -amount), Posting(target, amount)],
+        idempotency_key=f"refund:{refund.id}",
+        reference_type="REFUND",
+        reference_id=str(refund.id),
     )
     return refund
 
@@ -285,20 +338,27 @@ async def _cover_from_settled(merchant_id: int, amount: int, refund_id: int, cur
     pending and settled accounts (ascending ids, as ledger.post does), and move back from
     MERCHANT_SETTLED what pending cannot cover, as far as settled holds it. Returns the
     pending account's id. What neither covers stays as pending's negative balance (debt)."""
-    keys = [(MERCHANT, merchant_id, Purpose.MERCHANT_PENDING, currency), (MERCHANT, merchant_id, Purpose.MERCHANT_SETTLED, currency)]
+    keys = [
+        (MERCHANT, merchant_id, Purpose.MERCHANT_PENDING, currency),
+        (MERCHANT, merchant_id, Purpose.MERCHANT_SETTLED, currency),
+    ]
     ids = await ledger.account_ids(keys)
     pending, settled = ids[keys[0]], ids[keys[1]]
     if conn.capabilities.dialect == "postgres":
         await conn.execute_query(
-            sql(conn, "SELECT id FROM ledger_account WHERE id IN (?, ?) ORDER BY id FOR NO KEY UPDATE"), sorted([pending, settled])
+            sql(conn, "SELECT id FROM ledger_account WHERE id IN (?, ?) ORDER BY id FOR NO KEY UPDATE"),
+            sorted([pending, settled]),
         )
     balances = dict(await LedgerAccount.filter(id__in=[pending, settled]).using_db(conn).values_list("id", "balance"))
     short = amount - max(int(balances[pending]), 0)
     cover = min(max(short, 0), max(int(balances[settled]), 0))
     if cover:
         await ledger.post(
-            "MERCHANT_REFUND_COVER", [Posting(settled, -cover), Posting(pending, cover)],
-            idempotency_key=f"refund:{refund_id}:cover", reference_type="REFUND", reference_id=str(refund_id),
+            "MERCHANT_REFUND_COVER",
+            [Posting(settled, -cover), Posting(pending, cover)],
+            idempotency_key=f"refund:{refund_id}:cover",
+            reference_type="REFUND",
+            reference_id=str(refund_id),
             memo="settled money taken back to cover a refund",
         )
     return pending
@@ -339,18 +399,28 @@ async def cancel_payment(payment: Payment, *, actor_id: int | None, reason: str)
     """Cancel an unpaid checkout: all its orders, stock released. Loses cleanly to a
     payment that lands first (INVALID_TRANSITION)."""
     async with unit_of_work() as conn:
-        taken = await Payment.filter(id=payment.id, status=UNPAID).using_db(conn).update(status=CLOSED, closed_at=clock.now())
+        taken = (
+            await Payment.filter(id=payment.id, status=UNPAID)
+            .using_db(conn)
+            .update(status=CLOSED, closed_at=clock.now())
+        )
         if taken != 1:
             raise DomainError(ErrorCode.INVALID_TRANSITION, "Only unpaid orders can be cancelled.", "status")
         payment.status = CLOSED
         orders = await Order.filter(payment_id=payment.id).using_db(conn).order_by("id")
         for order in orders:
-            await order_states.transition(order, "cancel", conn=conn, actor_id=actor_id, reason=reason, cancel_reason=reason[:256])
+            await order_states.transition(
+                order, "cancel", conn=conn, actor_id=actor_id, reason=reason, cancel_reason=reason[:256]
+            )
             await order_hooks.CANCELLED.run(order, conn)
         lines = await OrderLine.filter(order__payment_id=payment.id).using_db(conn).order_by("product_id", "sku_id")
         for line in lines:
             await stock.adjust_stock(
-                line.sku_id, line.quantity, stock.ORDER_RELEASE, reference_type="PAYMENT", reference_id=str(payment.id),
+                line.sku_id,
+                line.quantity,
+                stock.ORDER_RELEASE,
+                reference_type="PAYMENT",
+                reference_id=str(payment.id),
                 actor_id=actor_id,
             )
     await _close_open_charge(payment)

@@ -39,9 +39,7 @@ def merchant_totals(
     goods: dict[int, int] = {}
     for merchant_id, amount in amounts:
         goods[merchant_id] = goods.get(merchant_id, 0) + amount
-    return [
-        MerchantTotal(mid, g, shipping_fee(g, templates[mid], mid in pickup_merchants)) for mid, g in goods.items()
-    ]
+    return [MerchantTotal(mid, g, shipping_fee(g, templates[mid], mid in pickup_merchants)) for mid, g in goods.items()]
 
 
 def unit_price(zone: str, price: int, wholesale_price: int | None, member_price: int | None, is_member: bool) -> int:

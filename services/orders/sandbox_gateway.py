@@ -44,9 +44,7 @@ def sign(body: bytes, *, secret: str | None = None, timestamp: int | None = None
     ts = str(int(clock.now().timestamp()) if timestamp is None else timestamp)
     nonce = secrets.token_hex(8)
     sig = _signature(secret or settings.SANDBOX_GATEWAY_SECRET, ts, nonce, body)
-    return SignedNotification(
-        {"X-Sandbox-Timestamp": ts, "X-Sandbox-Nonce": nonce, "X-Sandbox-Signature": sig}, body
-    )
+    return SignedNotification({"X-Sandbox-Timestamp": ts, "X-Sandbox-Nonce": nonce, "X-Sandbox-Signature": sig}, body)
 
 
 def _invalid(message: str) -> DomainError:

@@ -45,8 +45,14 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str, str | None]] = {
 
 # Timestamp column set by each target state.
 STAMPS = {
-    PAID: "paid_at", SHIPPED: "shipped_at", DELIVERED: "delivered_at", READY_FOR_PICKUP: "ready_at",
-    PICKED_UP: "picked_up_at", COMPLETED: "completed_at", CANCELLED: "closed_at", CLOSED: "closed_at",
+    PAID: "paid_at",
+    SHIPPED: "shipped_at",
+    DELIVERED: "delivered_at",
+    READY_FOR_PICKUP: "ready_at",
+    PICKED_UP: "picked_up_at",
+    COMPLETED: "completed_at",
+    CANCELLED: "closed_at",
+    CLOSED: "closed_at",
 }
 
 # States in which the goods have left the merchant (after-sales may ask for a return).
@@ -80,7 +86,9 @@ async def transition(
     if updated != 1:  # someone else moved it first
         fresh = await Order.get(id=order.id).using_db(conn)
         raise DomainError(
-            ErrorCode.INVALID_TRANSITION, f"An order that is {fresh.status} cannot {action.replace('_', ' ')}.", "status"
+            ErrorCode.INVALID_TRANSITION,
+            f"An order that is {fresh.status} cannot {action.replace('_', ' ')}.",
+            "status",
         )
     from_status = order.status
     await OrderStatusChange.create(

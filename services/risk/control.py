@@ -80,7 +80,10 @@ def _reason(reason: str) -> str:
 
 
 def _queue_changed(case_id: int, status: str) -> None:
-    emit(admin_channel(), {"type": review_queues.EVENT_TYPE, "queue": REVIEW_QUEUE, "caseId": str(case_id), "status": status})
+    emit(
+        admin_channel(),
+        {"type": review_queues.EVENT_TYPE, "queue": REVIEW_QUEUE, "caseId": str(case_id), "status": status},
+    )
 
 
 async def pending_review_count() -> int:
@@ -89,7 +92,9 @@ async def pending_review_count() -> int:
 
 
 # Its admin review queue; wiring.py registers it.
-REVIEW = review_queues.ReviewQueue(REVIEW_QUEUE, "risk.manage", "Risk cases holding commissions or withdrawals, awaiting review.", pending_review_count)
+REVIEW = review_queues.ReviewQueue(
+    REVIEW_QUEUE, "risk.manage", "Risk cases holding commissions or withdrawals, awaiting review.", pending_review_count
+)
 
 
 # --------------------------------------------------------------------------- origins
@@ -128,19 +133,31 @@ async def list_rules() -> list[RiskRule]:
     return list(await RiskRule.all().order_by("id"))
 
 
-async def create_rule(grants: Grants, actor_id: int | None, kind: str, params: dict | None, *, enabled: bool = True,
-                      description: str = "") -> RiskRule:
+async def create_rule(
+    grants: Grants, actor_id: int | None, kind: str, params: dict | None, *, enabled: bool = True, description: str = ""
+) -> RiskRule:
     _require(grants)
     params = rules_.validate(kind, params)
     text = _description(description) or rules_.DESCRIPTIONS[kind]
     async with unit_of_work() as conn:
-        rule = await RiskRule.create(kind=kind, params=params, enabled=enabled, description=text, updated_by_id=actor_id, using_db=conn)
-        await RiskAudit.create(actor_id=actor_id, action="RULE_CREATED", rule_id=rule.id, after=_rule_values(rule), using_db=conn)
+        rule = await RiskRule.create(
+            kind=kind, params=params, enabled=enabled, description=text, updated_by_id=actor_id, using_db=conn
+        )
+        await RiskAudit.create(
+            actor_id=actor_id, action="RULE_CREATED", rule_id=rule.id, after=_rule_values(rule), using_db=conn
+        )
     return rule
 
 
-async def update_rule(grants: Grants, actor_id: int | None, rule_id: int, *, params: dict | None = None,
-                      enabled: bool | None = None, description: str | None = None) -> RiskRule:
+async def update_rule(
+    grants: Grants,
+    actor_id: int | None,
+    rule_id: int,
+    *,
+    params: dict | None = None,
+    enabled: bool | None = None,
+    description: str | None = None,
+) -> RiskRule:
     """Change what is given (parameters are validated whole: given ones replace the old)."""
     _require(grants)
     rule = await RiskRule.get_or_none(id=rule_id)
@@ -156,10 +173,20 @@ async def update_rule(grants: Grants, actor_id: int | None, rule_id: int, *, par
     async with unit_of_work() as conn:
         before = _rule_values(rule)
         if values:
-            await RiskRule.filter(id=rule_id).using_db(conn).update(updated_by_id=actor_id, updated_at=clock.now(), **values)
+            await (
+                RiskRule.filter(id=rule_id)
+                .using_db(conn)
+                .update(updated_by_id=actor_id, updated_at=clock.now(), **values)
+            )
         rule = await RiskRule.get(id=rule_id).using_db(conn)
-        await RiskAudit.create(actor_id=actor_id, action="RULE_UPDATED", rule_id=rule_id, before=before, after=_rule_values(rule),
-                               using_db=conn)
+        await RiskAudit.create(
+            actor_id=actor_id,
+            action="RULE_UPDATED",
+            rule_id=rule_id,
+            before=before,
+            after=_rule_values(rule),
+            using_db=conn,
+        )
     return rule
 
 
@@ -177,7 +204,9 @@ async def delete_rule(grants: Grants, actor_id: int | None, rule_id: int) -> Non
                 await RiskRule.filter(id=rule_id).using_db(inner).delete()
         except IntegrityError:  # a case opened meanwhile
             raise DomainError(ErrorCode.RISK_RULE_IN_USE, "This rule has cases; disable it instead.", "id") from None
-        await RiskAudit.create(actor_id=actor_id, action="RULE_DELETED", rule_id=rule_id, before=_rule_values(rule), using_db=conn)
+        await RiskAudit.create(
+            actor_id=actor_id, action="RULE_DELETED", rule_id=rule_id, before=_rule_values(rule), using_db=conn
+        )
 
 
 async def install_default_rules(grants: Grants | None, actor_id: int | None) -> list[RiskRule]:
@@ -217,11 +246,16 @@ async def _enabled_rules(conn, kinds: tuple[str, ...]) -> list[RiskRule]:
 
 
 async def _commission_ids(conn, **filters) -> list[int]:
-    return sorted(await Commission.filter(status__in=[commissions.PENDING, commissions.HELD], **filters)
-                  .using_db(conn).values_list("id", flat=True))
+    return sorted(
+        await Commission.filter(status__in=[commissions.PENDING, commissions.HELD], **filters)
+        .using_db(conn)
+        .values_list("id", flat=True)
+    )
 
 
-async def _self_purchase(rule: RiskRule, order: Order, origin: OrderOrigin | None, booked: list[dict], conn) -> list[Hit]:
+async def _self_purchase(
+    rule: RiskRule, order: Order, origin: OrderOrigin | None, booked: list[dict], conn
+) -> list[Hit]:
     by_beneficiary: dict[int, list[int]] = {}
     for c in booked:
         by_beneficiary.setdefault(c["beneficiary_id"], []).append(c["id"])
@@ -245,13 +279,22 @@ async def _self_purchase(rule: RiskRule, order: Order, origin: OrderOrigin | Non
                 found["SAME_USER"] = True
         elif ben is not None:
             device = origin.device_id if origin else ""
-            if "DEVICE" in signals and device and await OrderOrigin.filter(
-                    buyer_id=beneficiary, device_id=device, created_at__gte=since).using_db(conn).exists():
+            if (
+                "DEVICE" in signals
+                and device
+                and await OrderOrigin.filter(buyer_id=beneficiary, device_id=device, created_at__gte=since)
+                .using_db(conn)
+                .exists()
+            ):
                 found["DEVICE"] = mask_middle(device, 4, 4)
             ip = origin.ip if origin else ""
-            if "IP" in signals and ip and (
-                await OrderOrigin.filter(buyer_id=beneficiary, ip=ip, created_at__gte=since).using_db(conn).exists()
-                or await Session.filter(user_id=beneficiary, ip=ip, created_at__gte=since).using_db(conn).exists()
+            if (
+                "IP" in signals
+                and ip
+                and (
+                    await OrderOrigin.filter(buyer_id=beneficiary, ip=ip, created_at__gte=since).using_db(conn).exists()
+                    or await Session.filter(user_id=beneficiary, ip=ip, created_at__gte=since).using_db(conn).exists()
+                )
             ):
                 found["IP"] = ip
             if "PHONE" in signals:
@@ -261,12 +304,25 @@ async def _self_purchase(rule: RiskRule, order: Order, origin: OrderOrigin | Non
             if "WECHAT" in signals and buyer.wechat_unionid and buyer.wechat_unionid == ben.wechat_unionid:
                 found["WECHAT"] = True
         if found:
-            hits.append(Hit(rule, beneficiary, {"orderId": str(order.id), "buyerId": str(buyer.id),
-                                                "beneficiaryId": str(beneficiary), "signals": found}, ids))
+            hits.append(
+                Hit(
+                    rule,
+                    beneficiary,
+                    {
+                        "orderId": str(order.id),
+                        "buyerId": str(buyer.id),
+                        "beneficiaryId": str(beneficiary),
+                        "signals": found,
+                    },
+                    ids,
+                )
+            )
     return hits
 
 
-async def _device_cluster(rule: RiskRule, order: Order, origin: OrderOrigin | None, booked: list[dict], conn) -> list[Hit]:
+async def _device_cluster(
+    rule: RiskRule, order: Order, origin: OrderOrigin | None, booked: list[dict], conn
+) -> list[Hit]:
     if origin is None:
         return []
     uplines = await User.filter(id=order.buyer_id).using_db(conn).values_list("upline_id", flat=True)
@@ -279,15 +335,30 @@ async def _device_cluster(rule: RiskRule, order: Order, origin: OrderOrigin | No
         column, value = ("device_id", origin.device_id) if match == "DEVICE" else ("ip", origin.ip)
         if not value:
             continue
-        rows = await OrderOrigin.filter(**{column: value}, created_at__gte=since, buyer_id__in=team).using_db(conn) \
+        rows = (
+            await OrderOrigin.filter(**{column: value}, created_at__gte=since, buyer_id__in=team)
+            .using_db(conn)
             .values_list("buyer_id", "order_id")
+        )
         accounts = sorted({b for b, _ in rows})
         if len(accounts) >= rule.params["min_accounts"]:
             order_ids = sorted({o for _, o in rows})
             shown = mask_middle(value, 4, 4) if match == "DEVICE" else value
-            return [Hit(rule, upline, {"orderId": str(order.id), "uplineId": str(upline), "match": match, "value": shown,
-                                       "accounts": [str(a) for a in accounts], "orderIds": [str(o) for o in order_ids]},
-                        await _commission_ids(conn, order_id__in=order_ids))]
+            return [
+                Hit(
+                    rule,
+                    upline,
+                    {
+                        "orderId": str(order.id),
+                        "uplineId": str(upline),
+                        "match": match,
+                        "value": shown,
+                        "accounts": [str(a) for a in accounts],
+                        "orderIds": [str(o) for o in order_ids],
+                    },
+                    await _commission_ids(conn, order_id__in=order_ids),
+                )
+            ]
     return []
 
 
@@ -299,9 +370,19 @@ async def _velocity(rule: RiskRule, order: Order, origin: OrderOrigin | None, bo
         paid = Order.filter(buyer_id=order.buyer_id, paid_at__gte=since).using_db(conn)
         if (count := await paid.count()) > limit:
             ids = await paid.values_list("id", flat=True)
-            hits.append(Hit(rule, order.buyer_id, {"orderId": str(order.id), "per": "BUYER", "paidOrders": count,
-                                                   "windowMinutes": rule.params["window_minutes"]},
-                            await _commission_ids(conn, order_id__in=list(ids))))
+            hits.append(
+                Hit(
+                    rule,
+                    order.buyer_id,
+                    {
+                        "orderId": str(order.id),
+                        "per": "BUYER",
+                        "paidOrders": count,
+                        "windowMinutes": rule.params["window_minutes"],
+                    },
+                    await _commission_ids(conn, order_id__in=list(ids)),
+                )
+            )
     if "UPLINE" in rule.params["per"]:
         uplines = await User.filter(id=order.buyer_id).using_db(conn).values_list("upline_id", flat=True)
         upline = uplines[0] if uplines else None
@@ -310,14 +391,28 @@ async def _velocity(rule: RiskRule, order: Order, origin: OrderOrigin | None, bo
             paid = Order.filter(buyer_id__in=team, paid_at__gte=since).using_db(conn)
             if (count := await paid.count()) > limit:
                 ids = await paid.values_list("id", flat=True)
-                hits.append(Hit(rule, upline, {"orderId": str(order.id), "per": "UPLINE", "uplineId": str(upline),
-                                               "paidOrders": count, "windowMinutes": rule.params["window_minutes"]},
-                                await _commission_ids(conn, order_id__in=list(ids), beneficiary_id=upline)))
+                hits.append(
+                    Hit(
+                        rule,
+                        upline,
+                        {
+                            "orderId": str(order.id),
+                            "per": "UPLINE",
+                            "uplineId": str(upline),
+                            "paidOrders": count,
+                            "windowMinutes": rule.params["window_minutes"],
+                        },
+                        await _commission_ids(conn, order_id__in=list(ids), beneficiary_id=upline),
+                    )
+                )
     return hits
 
 
-PAID_EVALUATORS = {rules_.SELF_PURCHASE: _self_purchase, rules_.DEVICE_CLUSTER: _device_cluster,
-                   rules_.ORDER_VELOCITY: _velocity}
+PAID_EVALUATORS = {
+    rules_.SELF_PURCHASE: _self_purchase,
+    rules_.DEVICE_CLUSTER: _device_cluster,
+    rules_.ORDER_VELOCITY: _velocity,
+}
 
 
 async def _lock_open_case(conn, open_key: str) -> RiskCase | None:
@@ -328,8 +423,11 @@ async def _lock_open_case(conn, open_key: str) -> RiskCase | None:
 
 
 async def _add_holds(conn, case_id: int, kind: str, ids: list[int]) -> None:
-    have = set(await RiskHold.filter(case_id=case_id, subject_kind=kind, subject_id__in=ids).using_db(conn)
-               .values_list("subject_id", flat=True))
+    have = set(
+        await RiskHold.filter(case_id=case_id, subject_kind=kind, subject_id__in=ids)
+        .using_db(conn)
+        .values_list("subject_id", flat=True)
+    )
     new = [RiskHold(case_id=case_id, subject_kind=kind, subject_id=i) for i in ids if i not in have]
     if new:
         await RiskHold.bulk_create(new, using_db=conn)
@@ -345,8 +443,14 @@ async def _record(hit: Hit, order_id: int | None, conn) -> RiskCase | None:
     if case is None:
         try:
             async with unit_of_work() as inner:  # a savepoint: a concurrent hit may open it first
-                case = await RiskCase.create(rule_id=hit.rule.id, kind=hit.rule.kind, subject_user_id=hit.subject_user_id,
-                                             open_key=key, evidence=hit.evidence, using_db=inner)
+                case = await RiskCase.create(
+                    rule_id=hit.rule.id,
+                    kind=hit.rule.kind,
+                    subject_user_id=hit.subject_user_id,
+                    open_key=key,
+                    evidence=hit.evidence,
+                    using_db=inner,
+                )
             opened = True
         except IntegrityError:
             case = await _lock_open_case(conn, key)
@@ -371,7 +475,11 @@ async def _record_all(hits: list[Hit], order_id: int | None, conn) -> None:
     if conn.capabilities.dialect == "postgres":
         keys = sorted({f"{h.rule.id}:{h.subject_user_id}" for h in hits})
         await conn.execute_query(
-            sql(conn, f"SELECT id FROM risk_case WHERE open_key IN ({', '.join('?' * len(keys))}) ORDER BY id FOR UPDATE"), keys
+            sql(
+                conn,
+                f"SELECT id FROM risk_case WHERE open_key IN ({', '.join('?' * len(keys))}) ORDER BY id FOR UPDATE",
+            ),
+            keys,
         )
     for hit in hits:
         await _record(hit, order_id, conn)
@@ -395,8 +503,11 @@ async def on_paid(paid: PaidOrder, conn) -> None:
 
     async def evaluate(inner) -> None:
         origin = await OrderOrigin.filter(order_id=order.id).using_db(inner).first()
-        booked = list(await Commission.filter(order_id=order.id, status=commissions.PENDING).using_db(inner)
-                      .values("id", "beneficiary_id"))
+        booked = list(
+            await Commission.filter(order_id=order.id, status=commissions.PENDING)
+            .using_db(inner)
+            .values("id", "beneficiary_id")
+        )
         hits = []
         for rule in rules:
             hits += await PAID_EVALUATORS[rule.kind](rule, order, origin, booked, inner)
@@ -412,8 +523,9 @@ async def on_line_refunded(refund: order_hooks.LineRefund, conn) -> None:
         return
     buyer_id = refund.order.buyer_id
     now = clock.now()
-    await RiskSignal.create(kind=rules_.REFUND_AFTER_COMMISSION, user_id=buyer_id, order_id=refund.order.id, created_at=now,
-                            using_db=conn)
+    await RiskSignal.create(
+        kind=rules_.REFUND_AFTER_COMMISSION, user_id=buyer_id, order_id=refund.order.id, created_at=now, using_db=conn
+    )
     rules = await _enabled_rules(conn, REFUND_KINDS)
     if not rules:
         return
@@ -422,12 +534,24 @@ async def on_line_refunded(refund: order_hooks.LineRefund, conn) -> None:
         hits = []
         for rule in rules:
             since = now - timedelta(days=rule.params["window_days"])
-            orders = await RiskSignal.filter(kind=rule.kind, user_id=buyer_id, created_at__gte=since).using_db(inner) \
+            orders = (
+                await RiskSignal.filter(kind=rule.kind, user_id=buyer_id, created_at__gte=since)
+                .using_db(inner)
                 .values_list("order_id", flat=True)
+            )
             if len(orders) > rule.params["max_refunds"]:
-                hit = Hit(rule, buyer_id, {"orderId": str(refund.order.id), "buyerId": str(buyer_id), "refunds": len(orders),
-                                           "refundedOrderIds": sorted({str(o) for o in orders}), "windowDays": rule.params["window_days"]},
-                          await _commission_ids(inner, buyer_id=buyer_id))
+                hit = Hit(
+                    rule,
+                    buyer_id,
+                    {
+                        "orderId": str(refund.order.id),
+                        "buyerId": str(buyer_id),
+                        "refunds": len(orders),
+                        "refundedOrderIds": sorted({str(o) for o in orders}),
+                        "windowDays": rule.params["window_days"],
+                    },
+                    await _commission_ids(inner, buyer_id=buyer_id),
+                )
                 hits.append(hit)
         await _record_all(hits, refund.order.id, inner)
 
@@ -459,7 +583,8 @@ async def _lock_holds_of(conn, kind: str, subject_id: int) -> None:
     a hit committing meanwhile."""
     if conn.capabilities.dialect == "postgres":
         await conn.execute_query(
-            sql(conn, "SELECT id FROM risk_hold WHERE subject_kind = ? AND subject_id = ? ORDER BY id FOR UPDATE"), [kind, subject_id]
+            sql(conn, "SELECT id FROM risk_hold WHERE subject_kind = ? AND subject_id = ? ORDER BY id FOR UPDATE"),
+            [kind, subject_id],
         )
         if kind == COMMISSION:
             await conn.execute_query(sql(conn, "SELECT id FROM commission WHERE id = ? FOR UPDATE"), [subject_id])
@@ -480,31 +605,63 @@ async def decide(grants: Grants, actor_id: int, case_id: int, release: bool, rea
     if case.status != OPEN:
         raise decided(case.status)
     async with unit_of_work() as conn:
-        moved = await RiskCase.filter(id=case_id, status=OPEN).using_db(conn).update(
-            status=status, open_key=None, decided_by_id=actor_id, decided_at=clock.now(), decision_reason=reason, updated_at=clock.now()
+        moved = (
+            await RiskCase.filter(id=case_id, status=OPEN)
+            .using_db(conn)
+            .update(
+                status=status,
+                open_key=None,
+                decided_by_id=actor_id,
+                decided_at=clock.now(),
+                decision_reason=reason,
+                updated_at=clock.now(),
+            )
         )
         if moved != 1:
             current = await RiskCase.filter(id=case_id).using_db(conn).values_list("status", flat=True)
             raise decided(current[0] if current else "decided")
-        holds = await RiskHold.filter(case_id=case_id, outcome=HELD).using_db(conn).order_by("subject_kind", "subject_id", "id")
+        holds = (
+            await RiskHold.filter(case_id=case_id, outcome=HELD)
+            .using_db(conn)
+            .order_by("subject_kind", "subject_id", "id")
+        )
         outcomes = []
         for h in holds:
             callbacks = risk_hooks.RELEASE if release else risk_hooks.REJECT
             callback = callbacks.get(h.subject_kind)
             if callback is None:
-                raise DomainError(ErrorCode.INVALID_TRANSITION, f"Nothing handles held {h.subject_kind} items yet.", "id")
+                raise DomainError(
+                    ErrorCode.INVALID_TRANSITION, f"Nothing handles held {h.subject_kind} items yet.", "id"
+                )
             await _lock_holds_of(conn, h.subject_kind, h.subject_id)
             outcome = RELEASED if release else REJECTED
-            if release and await RiskHold.filter(
-                    subject_kind=h.subject_kind, subject_id=h.subject_id, outcome=HELD, case__status=OPEN,
-            ).exclude(case_id=case_id).using_db(conn).exists():
+            if (
+                release
+                and await RiskHold.filter(
+                    subject_kind=h.subject_kind,
+                    subject_id=h.subject_id,
+                    outcome=HELD,
+                    case__status=OPEN,
+                )
+                .exclude(case_id=case_id)
+                .using_db(conn)
+                .exists()
+            ):
                 outcome = KEPT  # another open case still holds it
             else:
                 await callback(h.subject_id, actor_id, reason, conn)
             await RiskHold.filter(id=h.id).using_db(conn).update(outcome=outcome)
             outcomes.append({"kind": h.subject_kind, "id": str(h.subject_id), "outcome": outcome})
-        await RiskAudit.create(actor_id=actor_id, action=f"CASE_{status}", case_id=case_id, rule_id=case.rule_id, reason=reason,
-                               before={"status": OPEN}, after={"status": status, "holds": outcomes}, using_db=conn)
+        await RiskAudit.create(
+            actor_id=actor_id,
+            action=f"CASE_{status}",
+            case_id=case_id,
+            rule_id=case.rule_id,
+            reason=reason,
+            before={"status": OPEN},
+            after={"status": status, "holds": outcomes},
+            using_db=conn,
+        )
         _queue_changed(case_id, status)
     return await RiskCase.get(id=case_id)
 
@@ -532,8 +689,14 @@ async def reject_held_commission(subject_id: int, actor_id: int | None, reason: 
 async def screen_withdrawal(user_id: int, withdrawal_id: int, amount: int, conn=None) -> str | None:
     """WITHDRAWAL_SCREENS entry: a user under an open case waits for review; the withdrawal
     joins the case's holds (released or rejected with it)."""
+
     async def run(c) -> str | None:
-        keys = await RiskCase.filter(subject_user_id=user_id, status=OPEN).using_db(c).order_by("id").values_list("open_key", flat=True)
+        keys = (
+            await RiskCase.filter(subject_user_id=user_id, status=OPEN)
+            .using_db(c)
+            .order_by("id")
+            .values_list("open_key", flat=True)
+        )
         held = []
         for key in keys:
             case = await _lock_open_case(c, key)

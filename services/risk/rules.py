@@ -43,8 +43,12 @@ def _int(low: int, high: int) -> Callable[[Any], bool]:
 
 
 def _subset(allowed: tuple[str, ...]) -> Callable[[Any], bool]:
-    return lambda v: isinstance(v, list) and len(v) >= 1 and all(isinstance(x, str) and x in allowed for x in v) \
+    return lambda v: (
+        isinstance(v, list)
+        and len(v) >= 1
+        and all(isinstance(x, str) and x in allowed for x in v)
         and len(set(v)) == len(v)
+    )
 
 
 # kind -> {name: (default, check, what the check wants)}
@@ -80,7 +84,9 @@ DESCRIPTIONS = {
 def validate(kind: str, params: dict | None) -> dict:
     """The parameters completed with the kind's defaults; refuses what does not fit."""
     if kind not in SCHEMAS:
-        raise DomainError(ErrorCode.UNKNOWN_RISK_RULE_KIND, f"Unknown rule kind {kind!r}; one of {', '.join(KINDS)}.", "kind")
+        raise DomainError(
+            ErrorCode.UNKNOWN_RISK_RULE_KIND, f"Unknown rule kind {kind!r}; one of {', '.join(KINDS)}.", "kind"
+        )
     if params is None:
         params = {}
     if not isinstance(params, dict):
@@ -88,8 +94,11 @@ def validate(kind: str, params: dict | None) -> dict:
     schema = SCHEMAS[kind]
     unknown = sorted(set(params) - set(schema))
     if unknown:
-        raise DomainError(ErrorCode.INVALID_RISK_PARAMS,
-                          f"Unknown parameter(s) {', '.join(unknown)} for {kind}; known: {', '.join(schema)}.", "params")
+        raise DomainError(
+            ErrorCode.INVALID_RISK_PARAMS,
+            f"Unknown parameter(s) {', '.join(unknown)} for {kind}; known: {', '.join(schema)}.",
+            "params",
+        )
     out = {}
     for name, (default, check, wants) in schema.items():
         value = params.get(name, default)

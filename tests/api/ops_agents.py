@@ -9,8 +9,14 @@ OPERATIONS = {
     ("Query", "partnerSettings"): "{ partnerSettings { provinceRateBp } }",
     ("Query", "regionalAgents"): "{ regionalAgents { nodes { id } } }",
     ("Query", "myAgentRegions"): "{ myAgentRegions { id } }",
-    ("Mutation", "assignRegionalAgent"): 'mutation { assignRegionalAgent(input: {userId: "999999", level: COUNTY, regionCode: "x"}) '
-                                         "{ errors { code } } }",
+    (
+        "Mutation",
+        "assignRegionalAgent",
+    ): 'mutation { assignRegionalAgent(input: {userId: "999999", level: COUNTY, regionCode: "x"}) '
+    "{ errors { code } } }",
     ("Mutation", "endRegionalAgent"): 'mutation { endRegionalAgent(id: "999999") { errors { code } } }',
-    ("Mutation", "updatePartnerSettings"): f"mutation {{ updatePartnerSettings(input: {_TERMS}) {{ errors {{ code }} }} }}",
+    (
+        "Mutation",
+        "updatePartnerSettings",
+    ): f"mutation {{ updatePartnerSettings(input: {_TERMS}) {{ errors {{ code }} }} }}",
 }

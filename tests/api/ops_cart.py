@@ -10,7 +10,10 @@ OPERATIONS = {
     ("Mutation", "addToCart"): 'mutation { addToCart(skuId: "999999") { errors { code } } }',
     ("Mutation", "updateCartItem"): 'mutation { updateCartItem(id: "999999", quantity: 2) { errors { code } } }',
     ("Mutation", "removeCartItems"): 'mutation { removeCartItems(ids: ["999999"]) { errors { code } } }',
-    ("Mutation", "selectCartItems"): 'mutation { selectCartItems(ids: ["999999"], selected: true) { errors { code } } }',
+    (
+        "Mutation",
+        "selectCartItems",
+    ): 'mutation { selectCartItems(ids: ["999999"], selected: true) { errors { code } } }',
     ("Mutation", "shareCart"): "mutation { shareCart { share { code } errors { code } } }",
     ("Mutation", "importSharedCart"): 'mutation { importSharedCart(code: "nosuchcode") { imported errors { code } } }',
 }

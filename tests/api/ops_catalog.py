@@ -20,8 +20,14 @@ OPERATIONS = {
     ("Mutation", "moveCategory"): 'mutation { moveCategory(id: "999999") { errors { code } } }',
     ("Mutation", "reorderCategory"): 'mutation { reorderCategory(id: "999999", sortOrder: 1) { errors { code } } }',
     ("Mutation", "deleteCategory"): 'mutation { deleteCategory(id: "999999") { errors { code } } }',
-    ("Mutation", "createProduct"): f'mutation {{ createProduct(merchantId: "999999", input: {_PRODUCT}, skus: {_SKU}) {{ errors {{ code }} }} }}',
-    ("Mutation", "updateProduct"): f'mutation {{ updateProduct(id: "999999", input: {_PRODUCT}) {{ errors {{ code }} }} }}',
+    (
+        "Mutation",
+        "createProduct",
+    ): f'mutation {{ createProduct(merchantId: "999999", input: {_PRODUCT}, skus: {_SKU}) {{ errors {{ code }} }} }}',
+    (
+        "Mutation",
+        "updateProduct",
+    ): f'mutation {{ updateProduct(id: "999999", input: {_PRODUCT}) {{ errors {{ code }} }} }}',
     ("Mutation", "setSkus"): f'mutation {{ setSkus(productId: "999999", skus: {_SKU}) {{ errors {{ code }} }} }}',
     ("Mutation", "listProduct"): 'mutation { listProduct(id: "999999") { errors { code } } }',
     ("Mutation", "delistProduct"): 'mutation { delistProduct(id: "999999") { errors { code } } }',

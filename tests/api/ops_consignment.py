@@ -16,12 +16,21 @@ OPERATIONS = {
     ("Query", "myQueuePositions"): "{ myQueuePositions { position } }",
     ("Query", "consignmentPolicy"): '{ consignmentPolicy(productId: "999999") { feeBp } }',
     ("Mutation", "consignUnits"): 'mutation { consignUnits(unitIds: ["999999"]) { errors { code } } }',
-    ("Mutation", "consignFromOrderLine"): 'mutation { consignFromOrderLine(lineId: "999999", quantity: 1) { errors { code } } }',
+    (
+        "Mutation",
+        "consignFromOrderLine",
+    ): 'mutation { consignFromOrderLine(lineId: "999999", quantity: 1) { errors { code } } }',
     ("Mutation", "keepUnitsForPickup"): 'mutation { keepUnitsForPickup(unitIds: ["999999"]) { errors { code } } }',
     ("Mutation", "cancelConsignment"): 'mutation { cancelConsignment(unitId: "999999") { errors { code } } }',
     ("Mutation", "joinSnapUp"): 'mutation { joinSnapUp(sessionId: "999999") { errors { code } } }',
-    ("Mutation", "setConsignmentPolicy"): 'mutation { setConsignmentPolicy(productId: "999999", feeBp: 1000, rewardKind: FIXED, rewardValue: 0) { errors { code } } }',
-    ("Mutation", "createSnapUpSession"): f'mutation {{ createSnapUpSession(input: {_SESSION}) {{ errors {{ code }} }} }}',
+    (
+        "Mutation",
+        "setConsignmentPolicy",
+    ): 'mutation { setConsignmentPolicy(productId: "999999", feeBp: 1000, rewardKind: FIXED, rewardValue: 0) { errors { code } } }',
+    (
+        "Mutation",
+        "createSnapUpSession",
+    ): f"mutation {{ createSnapUpSession(input: {_SESSION}) {{ errors {{ code }} }} }}",
     ("Subscription", "myQueuePositions"): None,
     ("Subscription", "myConsignmentSales"): None,
 }

@@ -9,5 +9,8 @@ OPERATIONS = {
     ("Mutation", "createBanner"): f"mutation {{ createBanner(input: {_BANNER}) {{ errors {{ code }} }} }}",
     ("Mutation", "updateBanner"): f'mutation {{ updateBanner(id: "1", input: {_BANNER}) {{ errors {{ code }} }} }}',
     ("Mutation", "deleteBanner"): 'mutation { deleteBanner(id: "1") { errors { code } } }',
-    ("Mutation", "setRecommendations"): 'mutation { setRecommendations(placement: "HOME", kind: "PRODUCT", targetIds: []) { errors { code } } }',
+    (
+        "Mutation",
+        "setRecommendations",
+    ): 'mutation { setRecommendations(placement: "HOME", kind: "PRODUCT", targetIds: []) { errors { code } } }',
 }

@@ -11,14 +11,23 @@ OPERATIONS = {
     ("Query", "pendingDistributorApplications"): "{ pendingDistributorApplications }",
     ("Query", "myTeamCounts"): "{ myTeamCounts { total } }",
     ("Query", "myTeam"): "{ myTeam(level: 1) { nodes { maskedName } } }",
-    ("Query", "myDistributorPerformance"): '{ myDistributorPerformance(period: DAY, from: "2020-01-01", to: "2020-01-01") { period } }',
+    (
+        "Query",
+        "myDistributorPerformance",
+    ): '{ myDistributorPerformance(period: DAY, from: "2020-01-01", to: "2020-01-01") { period } }',
     ("Query", "myPromotionStats"): '{ myPromotionStats(period: DAY, from: "2020-01-01", to: "2020-01-01") { period } }',
     ("Query", "myInviteLink"): "{ myInviteLink { code } }",
     ("Query", "distributorLeaderboard"): "{ distributorLeaderboard(by: COMMISSION, period: DAY) { start } }",
     # THRESHOLD without a threshold is refused: the matrix changes nothing
-    ("Mutation", "updateDistributorSettings"): "mutation { updateDistributorSettings(input: {mode: THRESHOLD}) { errors { code } } }",
+    (
+        "Mutation",
+        "updateDistributorSettings",
+    ): "mutation { updateDistributorSettings(input: {mode: THRESHOLD}) { errors { code } } }",
     ("Mutation", "applyForDistributor"): "mutation { applyForDistributor { errors { code } } }",
-    ("Mutation", "reviewDistributorApplication"): 'mutation { reviewDistributorApplication(id: "999999", approve: true) { errors { code } } }',
+    (
+        "Mutation",
+        "reviewDistributorApplication",
+    ): 'mutation { reviewDistributorApplication(id: "999999", approve: true) { errors { code } } }',
 }
 
 SETTINGS = """mutation($i: DistributorSettingsInput!) { updateDistributorSettings(input: $i) {

@@ -7,6 +7,9 @@ PUBLIC: set[str] = set()
 OPERATIONS = {
     ("Query", "myStoreMembership"): "{ myStoreMembership { boundAt } }",
     ("Query", "myFranchiseStores"): "{ myFranchiseStores { inviteCode } }",
-    ("Mutation", "setStoreFranchisee"): 'mutation { setStoreFranchisee(storeId: "999999", userId: "999999") { errors { code } } }',
+    (
+        "Mutation",
+        "setStoreFranchisee",
+    ): 'mutation { setStoreFranchisee(storeId: "999999", userId: "999999") { errors { code } } }',
     ("Mutation", "bindStore"): 'mutation { bindStore(code: "NOPE") { errors { code } } }',
 }

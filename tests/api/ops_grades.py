@@ -12,5 +12,8 @@ OPERATIONS = {
     ("Mutation", "createGrade"): f"mutation {{ createGrade(input: {_GRADE}) {{ errors {{ code }} }} }}",
     ("Mutation", "updateGrade"): f'mutation {{ updateGrade(id: "999999", input: {_GRADE}) {{ errors {{ code }} }} }}',
     ("Mutation", "deleteGrade"): 'mutation { deleteGrade(id: "999999") { errors { code } } }',
-    ("Mutation", "setUserGrade"): 'mutation { setUserGrade(userId: "999999", grade: "V1", reason: "") { errors { code } } }',
+    (
+        "Mutation",
+        "setUserGrade",
+    ): 'mutation { setUserGrade(userId: "999999", grade: "V1", reason: "") { errors { code } } }',
 }

@@ -5,5 +5,8 @@ PUBLIC: set[str] = set()
 OPERATIONS = {
     ("Query", "myIdentity"): "{ myIdentity { realName idNumber } }",
     # an invalid number: refused as data, changes nothing
-    ("Mutation", "submitIdentity"): 'mutation { submitIdentity(realName: "张三", idNumber: "123") { errors { code } } }',
+    (
+        "Mutation",
+        "submitIdentity",
+    ): 'mutation { submitIdentity(realName: "张三", idNumber: "123") { errors { code } } }',
 }

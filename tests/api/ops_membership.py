@@ -6,5 +6,8 @@ PUBLIC: set[str] = set()
 OPERATIONS = {
     ("Query", "myMembership"): "{ myMembership { isMember } }",
     ("Query", "membershipSettings"): "{ membershipSettings { days } }",
-    ("Mutation", "updateMembershipSettings"): "mutation { updateMembershipSettings(input: {priceFen: 0, days: 0}) { errors { code } } }",
+    (
+        "Mutation",
+        "updateMembershipSettings",
+    ): "mutation { updateMembershipSettings(input: {priceFen: 0, days: 0}) { errors { code } } }",
 }

@@ -9,8 +9,14 @@ OPERATIONS = {
     ("Query", "riskCase"): '{ riskCase(id: "999999") { id } }',
     ("Query", "pendingRiskReviewCount"): "{ pendingRiskReviewCount }",
     ("Query", "riskAudit"): "{ riskAudit { nodes { id } } }",
-    ("Mutation", "createRiskRule"): 'mutation { createRiskRule(input: {kind: ORDER_VELOCITY, params: {bogus: 1}}) { errors { code } } }',
-    ("Mutation", "updateRiskRule"): 'mutation { updateRiskRule(input: {id: "999999", enabled: false}) { errors { code } } }',
+    (
+        "Mutation",
+        "createRiskRule",
+    ): "mutation { createRiskRule(input: {kind: ORDER_VELOCITY, params: {bogus: 1}}) { errors { code } } }",
+    (
+        "Mutation",
+        "updateRiskRule",
+    ): 'mutation { updateRiskRule(input: {id: "999999", enabled: false}) { errors { code } } }',
     ("Mutation", "deleteRiskRule"): 'mutation { deleteRiskRule(id: "999999") { errors { code } } }',
     ("Mutation", "installDefaultRiskRules"): "mutation { installDefaultRiskRules { rules { id } errors { code } } }",
     ("Mutation", "releaseRiskCase"): 'mutation { releaseRiskCase(id: "999999", reason: "x") { errors { code } } }',
@@ -30,6 +36,8 @@ CASES = f"""query($s: RiskCaseStatus, $first: Int!, $after: String) {{ riskCases
   nodes {{ {CASE_FIELDS} }} pageInfo {{ hasNextPage endCursor }} }} }}"""
 CASE = f"query($id: ID!) {{ riskCase(id: $id) {{ {CASE_FIELDS} }} }}"
 COUNT = "{ pendingRiskReviewCount }"
-AUDIT = "query($c: ID) { riskAudit(caseId: $c) { nodes { action actorId ruleId caseId reason before after createdAt } } }"
+AUDIT = (
+    "query($c: ID) { riskAudit(caseId: $c) { nodes { action actorId ruleId caseId reason before after createdAt } } }"
+)
 RELEASE = f"""mutation($id: ID!, $r: String!) {{ releaseRiskCase(id: $id, reason: $r) {{ case {{ {CASE_FIELDS} }} errors {{ code field }} }} }}"""
 REJECT = f"""mutation($id: ID!, $r: String!) {{ rejectRiskCase(id: $id, reason: $r) {{ case {{ {CASE_FIELDS} }} errors {{ code field }} }} }}"""

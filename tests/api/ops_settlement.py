@@ -8,21 +8,33 @@ PUBLIC: set[str] = set()
 OPERATIONS = {
     ("Query", "settlementStatements"): "{ settlementStatements { nodes { id } } }",
     ("Query", "settlementStatement"): '{ settlementStatement(id: "999999") { id } }',
-    ("Query", "financeReport"): '{ financeReport(kind: REVENUE, period: DAY, from: "2026-01-01", to: "2026-01-02") { columns } }',
-    ("Mutation", "approveSettlementStatement"): 'mutation { approveSettlementStatement(id: "999999") { errors { code } } }',
+    (
+        "Query",
+        "financeReport",
+    ): '{ financeReport(kind: REVENUE, period: DAY, from: "2026-01-01", to: "2026-01-02") { columns } }',
+    (
+        "Mutation",
+        "approveSettlementStatement",
+    ): 'mutation { approveSettlementStatement(id: "999999") { errors { code } } }',
 }
 
 STATEMENT_FIELDS = """id merchantId merchantName periodStart periodEnd status entryCount paidGoods { amount } refunds { amount }
   commissionCharged { amount } commissionReturned { amount } platformCommission { amount } distributionBooked { amount }
   distributionReversed { amount } consignment { amount } other { amount } netPayable { amount } approvedAt transactionId"""
 
-STATEMENTS = """query($m: ID, $s: StatementStatus, $first: Int) { settlementStatements(merchantId: $m, status: $s, first: $first) {
-  nodes { %s } pageInfo { hasNextPage endCursor } } }""" % STATEMENT_FIELDS
+STATEMENTS = (
+    """query($m: ID, $s: StatementStatus, $first: Int) { settlementStatements(merchantId: $m, status: $s, first: $first) {
+  nodes { %s } pageInfo { hasNextPage endCursor } } }"""
+    % STATEMENT_FIELDS
+)
 
-STATEMENT = """query($id: ID!, $first: Int, $after: String) { settlementStatement(id: $id) { %s
+STATEMENT = (
+    """query($id: ID!, $first: Int, $after: String) { settlementStatement(id: $id) { %s
   lines(first: $first, after: $after) { nodes { orderId orderNo paidGoods { amount } refunds { amount }
     platformCommission { amount } distribution { amount } consignment { amount } netPayable { amount } }
-    pageInfo { hasNextPage endCursor } } } }""" % STATEMENT_FIELDS
+    pageInfo { hasNextPage endCursor } } } }"""
+    % STATEMENT_FIELDS
+)
 
 APPROVE = """mutation($id: ID!) { approveSettlementStatement(id: $id) { statement { id status transactionId netPayable { amount } }
   errors { code field } } }"""

@@ -26,18 +26,24 @@ MARK_PAID = f"""mutation($id: ID!, $ref: String!) {{ markWithdrawalPaid(id: $id,
   withdrawal {{ {WITHDRAWAL_FIELDS} }} errors {{ code field }} }} }}"""
 MARK_FAILED = f"""mutation($id: ID!, $reason: String!) {{ markWithdrawalFailed(id: $id, reason: $reason) {{
   withdrawal {{ {WITHDRAWAL_FIELDS} }} errors {{ code field }} }} }}"""
-MINE = f"""query($status: WithdrawalStatus) {{ myWithdrawals(status: $status) {{ nodes {{ {WITHDRAWAL_FIELDS} }} }} }}"""
+MINE = (
+    f"""query($status: WithdrawalStatus) {{ myWithdrawals(status: $status) {{ nodes {{ {WITHDRAWAL_FIELDS} }} }} }}"""
+)
 MY_ONE = f"""query($id: ID!) {{ myWithdrawal(id: $id) {{ {WITHDRAWAL_FIELDS} }} }}"""
 MERCHANT_LIST = f"""query($m: ID!, $status: WithdrawalStatus) {{ merchantWithdrawals(merchantId: $m, status: $status) {{
   nodes {{ {WITHDRAWAL_FIELDS} }} }} }}"""
 MERCHANT_FUNDS = """query($m: ID!) { merchantFunds(merchantId: $m) { settled { amount } frozen { amount } } }"""
-ADMIN_LIST = f"""query($status: WithdrawalStatus) {{ withdrawals(status: $status) {{ nodes {{ {WITHDRAWAL_FIELDS} }} }} }}"""
+ADMIN_LIST = (
+    f"""query($status: WithdrawalStatus) {{ withdrawals(status: $status) {{ nodes {{ {WITHDRAWAL_FIELDS} }} }} }}"""
+)
 SANDBOX_RESULT = f"""mutation($id: ID!, $ok: Boolean!, $reason: String) {{ sandboxPayoutResult(id: $id, succeeded: $ok, reason: $reason) {{
   withdrawal {{ {WITHDRAWAL_FIELDS} }} errors {{ code field }} }} }}"""
 RULES = "{ withdrawalRules { minAmount { amount } feeBasisPoints minFee { amount } dailyCount dailyAmount { amount } identityRequired } }"
 QUOTE = "query($a: Int!) { withdrawalQuote(amountFen: $a) { amount { amount } fee { amount } net { amount } } }"
 MY_EVENTS = f"subscription {{ myWithdrawalEvents {{ fromStatus status withdrawal {{ {WITHDRAWAL_FIELDS} }} }} }}"
-MERCHANT_EVENTS = "subscription($m: ID!) { merchantWithdrawalEvents(merchantId: $m) { fromStatus status withdrawal { id status } } }"
+MERCHANT_EVENTS = (
+    "subscription($m: ID!) { merchantWithdrawalEvents(merchantId: $m) { fromStatus status withdrawal { id status } } }"
+)
 
 _INPUT = '{amountFen: 0, idempotencyKey: "k", destination: {kind: BANK, holderName: "张三", accountNo: "x"}}'  # refused: changes nothing
 
@@ -51,13 +57,24 @@ OPERATIONS = {
     ("Query", "merchantFunds"): '{ merchantFunds(merchantId: "999999") { settled { amount } } }',
     ("Query", "withdrawals"): "{ withdrawals { nodes { id } } }",
     ("Mutation", "requestWithdrawal"): f"mutation {{ requestWithdrawal(input: {_INPUT}) {{ errors {{ code }} }} }}",
-    ("Mutation", "requestMerchantWithdrawal"):
-        f'mutation {{ requestMerchantWithdrawal(merchantId: "999999", input: {_INPUT}) {{ errors {{ code }} }} }}',
+    (
+        "Mutation",
+        "requestMerchantWithdrawal",
+    ): f'mutation {{ requestMerchantWithdrawal(merchantId: "999999", input: {_INPUT}) {{ errors {{ code }} }} }}',
     ("Mutation", "approveWithdrawal"): 'mutation { approveWithdrawal(id: "999999") { errors { code } } }',
     ("Mutation", "rejectWithdrawal"): 'mutation { rejectWithdrawal(id: "999999", reason: "x") { errors { code } } }',
-    ("Mutation", "markWithdrawalPaid"): 'mutation { markWithdrawalPaid(id: "999999", transferReference: "x") { errors { code } } }',
-    ("Mutation", "markWithdrawalFailed"): 'mutation { markWithdrawalFailed(id: "999999", reason: "x") { errors { code } } }',
-    ("Mutation", "sandboxPayoutResult"): 'mutation { sandboxPayoutResult(id: "999999", succeeded: true) { errors { code } } }',
+    (
+        "Mutation",
+        "markWithdrawalPaid",
+    ): 'mutation { markWithdrawalPaid(id: "999999", transferReference: "x") { errors { code } } }',
+    (
+        "Mutation",
+        "markWithdrawalFailed",
+    ): 'mutation { markWithdrawalFailed(id: "999999", reason: "x") { errors { code } } }',
+    (
+        "Mutation",
+        "sandboxPayoutResult",
+    ): 'mutation { sandboxPayoutResult(id: "999999", succeeded: true) { errors { code } } }',
     ("Subscription", "myWithdrawalEvents"): None,
     ("Subscription", "merchantWithdrawalEvents"): None,
 }

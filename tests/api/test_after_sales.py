@@ -62,10 +62,20 @@ async def request(api, token, line, kind="REFUND_ONLY", quantity=1, reason="不�
 async def state(buyer, merchant, order, rows) -> tuple:
     """What a refused after-sales call must leave as it was."""
     o = await Order.get(id=order.id)
-    lines = [(l.requested_quantity, l.refunded_quantity, l.refunded_amount) for l in await OrderLine.filter(order_id=order.id).order_by("id")]
-    return (await wallet(buyer), await pending(merchant), o.status, o.refunded_amount, lines,
-            [(await Sku.get(id=s.id)).stock for s in rows],
-            [(a.status, a.amount) for a in await AfterSale.all().order_by("id")], await Refund.all().count())
+    lines = [
+        (l.requested_quantity, l.refunded_quantity, l.refunded_amount)
+        for l in await OrderLine.filter(order_id=order.id).order_by("id")
+    ]
+    return (
+        await wallet(buyer),
+        await pending(merchant),
+        o.status,
+        o.refunded_amount,
+        lines,
+        [(await Sku.get(id=s.id)).stock for s in rows],
+        [(a.status, a.amount) for a in await AfterSale.all().order_by("id")],
+        await Refund.all().count(),
+    )
 
 
 async def test_partial_refund_only_through_graphql(api):
@@ -77,11 +87,18 @@ async def test_partial_refund_only_through_graphql(api):
     assert asked["errors"] == []
     created = asked["afterSale"]
     assert {k: created[k] for k in ("kind", "status", "quantity", "reason")} == {
-        "kind": "REFUND_ONLY", "status": "REQUESTED", "quantity": 1, "reason": "不想要了"}
+        "kind": "REFUND_ONLY",
+        "status": "REQUESTED",
+        "quantity": 1,
+        "reason": "不想要了",
+    }
     assert created["amount"] == {"amount": "0.00", "currency": "CNY"}
 
-    listed = await api('query($m: ID!) { merchantAfterSales(merchantId: $m, status: REQUESTED) { nodes { id order { id } line { title } } } }',
-                       {"m": str(merchant.id)}, token=staff_token)
+    listed = await api(
+        "query($m: ID!) { merchantAfterSales(merchantId: $m, status: REQUESTED) { nodes { id order { id } line { title } } } }",
+        {"m": str(merchant.id)},
+        token=staff_token,
+    )
     assert [n["id"] for n in listed["merchantAfterSales"]["nodes"]] == [created["id"]]
     assert listed["merchantAfterSales"]["nodes"][0]["order"]["id"] == str(order.id)
 
@@ -95,8 +112,13 @@ async def test_partial_refund_only_through_graphql(api):
     assert seen["order"]["refundedAmount"]["amount"] == "10.00"
     assert seen["order"]["afterSales"] == [{"id": created["id"], "status": "REFUNDED"}]
     assert seen["order"]["refunds"] == [{"amount": {"amount": "10.00"}, "method": "WALLET", "status": "SUCCEEDED"}]
-    assert seen["line"] == {"id": str(line.id), "quantity": 3, "requestedQuantity": 1, "refundedQuantity": 1,
-                            "refundedAmount": {"amount": "10.00"}}
+    assert seen["line"] == {
+        "id": str(line.id),
+        "quantity": 3,
+        "requestedQuantity": 1,
+        "refundedQuantity": 1,
+        "refundedAmount": {"amount": "10.00"},
+    }
     assert await wallet(buyer) == 100_000 - 3500 + 1000
     assert await pending(merchant) == 2500
     assert (await Sku.get(id=sku.id)).stock == 8  # not shipped yet: the unit is on sale again
@@ -119,8 +141,13 @@ async def test_return_and_refund_through_graphql_restores_stock(api):
 
     bad = (await api(SUBMIT, {"id": created["id"], "c": "顺丰", "t": "no"}, token=token))["submitReturnShipment"]
     assert bad["errors"] == [{"code": "INVALID_INPUT", "field": "trackingNo"}]
-    shipped = (await api(SUBMIT, {"id": created["id"], "c": "顺丰", "t": "SF7654321"}, token=token))["submitReturnShipment"]
-    assert shipped == {"afterSale": {"status": "RETURN_SHIPPED", "returnCarrier": "顺丰", "returnTrackingNo": "SF7654321"}, "errors": []}
+    shipped = (await api(SUBMIT, {"id": created["id"], "c": "顺丰", "t": "SF7654321"}, token=token))[
+        "submitReturnShipment"
+    ]
+    assert shipped == {
+        "afterSale": {"status": "RETURN_SHIPPED", "returnCarrier": "顺丰", "returnTrackingNo": "SF7654321"},
+        "errors": [],
+    }
     assert (await Sku.get(id=sku.id)).stock == 7
 
     received = (await api(RECEIVE, {"id": created["id"]}, token=owner_token))["receiveReturn"]
@@ -157,10 +184,17 @@ async def test_gateway_refund_through_graphql(api):
     merchant, _, (sku,) = await make_shop(price=1500, shipping_fee=0)
     token = await token_for(buyer)
     placed = await place(buyer, address, [(sku.id, 2)])
-    started = await api("mutation($id: ID!) { startGatewayPayment(paymentId: $id) { charge { tradeNo } errors { code } } }",
-                        {"id": str(placed.payment.id)}, token=token)
+    started = await api(
+        "mutation($id: ID!) { startGatewayPayment(paymentId: $id) { charge { tradeNo } errors { code } } }",
+        {"id": str(placed.payment.id)},
+        token=token,
+    )
     trade_no = started["startGatewayPayment"]["charge"]["tradeNo"]
-    paid = await api("mutation($t: String!) { sandboxPay(tradeNo: $t) { payment { status } errors { code } } }", {"t": trade_no}, token=token)
+    paid = await api(
+        "mutation($t: String!) { sandboxPay(tradeNo: $t) { payment { status } errors { code } } }",
+        {"t": trade_no},
+        token=token,
+    )
     assert paid["sandboxPay"]["payment"]["status"] == "PAID"
     line = await OrderLine.get(order_id=placed.orders[0].id)
 
@@ -182,7 +216,9 @@ async def test_reject_releases_the_units(api):
     token = await token_for(buyer)
     staff_token = await token_for(await make_staff(merchant, ["merchant.orders"]))
     created = (await request(api, token, line, quantity=3))["afterSale"]
-    assert (await request(api, token, line, quantity=1))["errors"] == [{"code": "AFTER_SALE_QUANTITY_EXCEEDED", "field": "quantity"}]
+    assert (await request(api, token, line, quantity=1))["errors"] == [
+        {"code": "AFTER_SALE_QUANTITY_EXCEEDED", "field": "quantity"}
+    ]
 
     before = await state(buyer, merchant, order, rows)
     empty = (await api(REJECT, {"id": created["id"], "r": " "}, token=staff_token))["rejectAfterSale"]
@@ -193,7 +229,8 @@ async def test_reject_releases_the_units(api):
     assert rejected == {"afterSale": {"status": "REJECTED", "rejectReason": "已超出退货条件"}, "errors": []}
     assert (await OrderLine.get(id=line.id)).requested_quantity == 0
     assert (await api(APPROVE, {"id": created["id"]}, token=staff_token))["approveAfterSale"]["errors"] == [
-        {"code": "INVALID_TRANSITION", "field": "status"}]
+        {"code": "INVALID_TRANSITION", "field": "status"}
+    ]
     assert (await request(api, token, line, quantity=3))["errors"] == []
     assert await wallet(buyer) == 100_000 - 3500
 
@@ -203,10 +240,17 @@ async def test_buyer_cancels_a_request(api):
     token = await token_for(buyer)
     created = (await request(api, token, line, quantity=2))["afterSale"]
     stranger = await token_for(await make_user())
-    assert (await api(CANCEL, {"id": created["id"]}, token=stranger))["cancelAfterSale"]["errors"] == [{"code": "NOT_FOUND"}]
-    assert (await api(CANCEL, {"id": created["id"]}, token=token))["cancelAfterSale"] == {"afterSale": {"status": "CANCELLED"}, "errors": []}
+    assert (await api(CANCEL, {"id": created["id"]}, token=stranger))["cancelAfterSale"]["errors"] == [
+        {"code": "NOT_FOUND"}
+    ]
+    assert (await api(CANCEL, {"id": created["id"]}, token=token))["cancelAfterSale"] == {
+        "afterSale": {"status": "CANCELLED"},
+        "errors": [],
+    }
     assert (await OrderLine.get(id=line.id)).requested_quantity == 0
-    assert (await api(CANCEL, {"id": created["id"]}, token=token))["cancelAfterSale"]["errors"] == [{"code": "INVALID_TRANSITION"}]
+    assert (await api(CANCEL, {"id": created["id"]}, token=token))["cancelAfterSale"]["errors"] == [
+        {"code": "INVALID_TRANSITION"}
+    ]
 
 
 async def test_bad_requests_are_refused_with_exact_codes_and_change_nothing(api):
@@ -215,11 +259,17 @@ async def test_bad_requests_are_refused_with_exact_codes_and_change_nothing(api)
     stranger_token = await token_for(await make_user())
     before = await state(buyer, merchant, order, rows)
 
-    assert (await request(api, token, line, quantity=0))["errors"] == [{"code": "INVALID_QUANTITY", "field": "quantity"}]
-    assert (await request(api, token, line, quantity=3))["errors"] == [{"code": "AFTER_SALE_QUANTITY_EXCEEDED", "field": "quantity"}]
+    assert (await request(api, token, line, quantity=0))["errors"] == [
+        {"code": "INVALID_QUANTITY", "field": "quantity"}
+    ]
+    assert (await request(api, token, line, quantity=3))["errors"] == [
+        {"code": "AFTER_SALE_QUANTITY_EXCEEDED", "field": "quantity"}
+    ]
     assert (await request(api, stranger_token, line))["errors"] == [{"code": "NOT_FOUND", "field": "lineId"}]
     assert (await request(api, token, line, reason=""))["errors"] == [{"code": "INVALID_INPUT", "field": "reason"}]
-    assert (await request(api, token, line, reason="长" * 257))["errors"] == [{"code": "INVALID_INPUT", "field": "reason"}]
+    assert (await request(api, token, line, reason="长" * 257))["errors"] == [
+        {"code": "INVALID_INPUT", "field": "reason"}
+    ]
     wrong_state = await request(api, token, line, kind="RETURN_REFUND")  # the goods have not left the merchant
     assert wrong_state == {"afterSale": None, "errors": [{"code": "AFTER_SALE_NOT_ALLOWED", "field": "kind"}]}
     garbage = await api(REQUEST, {"line": "abc", "kind": "REFUND_ONLY", "q": 1, "reason": "r"}, token=token)
@@ -253,7 +303,7 @@ async def test_after_sales_are_private_to_buyer_merchant_staff_and_support(api):
         seen = await api(query, {"id": created["id"]}, token=await token_for(insider))
         assert seen["afterSale"] == {"id": created["id"], "status": "REQUESTED"}
 
-    list_query = 'query($m: ID!) { merchantAfterSales(merchantId: $m) { nodes { id } } }'
+    list_query = "query($m: ID!) { merchantAfterSales(merchantId: $m) { nodes { id } } }"
     assert await api.error_code(list_query, {"m": str(merchant.id)}, token=token) == "FORBIDDEN"
     assert await api.error_code(list_query, {"m": "999999"}, token=token) == "NOT_FOUND"
 
@@ -262,8 +312,11 @@ async def test_after_sales_are_private_to_buyer_merchant_staff_and_support(api):
     for reviewer in (buyer, await other_merchant.owner):
         reviewer_token = await token_for(reviewer)
         assert (await api(APPROVE, {"id": created["id"]}, token=reviewer_token))["approveAfterSale"]["errors"] == [
-            {"code": "FORBIDDEN", "field": None}]
-        assert (await api(RECEIVE, {"id": created["id"]}, token=reviewer_token))["receiveReturn"]["errors"] == [{"code": "FORBIDDEN"}]
+            {"code": "FORBIDDEN", "field": None}
+        ]
+        assert (await api(RECEIVE, {"id": created["id"]}, token=reviewer_token))["receiveReturn"]["errors"] == [
+            {"code": "FORBIDDEN"}
+        ]
     assert await state(buyer, merchant, order, rows) == before
 
 

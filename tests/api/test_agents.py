@@ -34,12 +34,14 @@ AGENTS = "query($r: String, $a: Boolean!) { regionalAgents(regionCode: $r, activ
 MY_REGIONS = "{ myAgentRegions { regionCode level } }"
 TERMS = """mutation($i: PartnerSettingsInput!) { updatePartnerSettings(input: $i) {
   settings { provinceRateBp cityRateBp countyRateBp storeShareBp pickupReward { amount } updatedAt } errors { code field } } }"""
-READ_TERMS = "{ partnerSettings { provinceRateBp cityRateBp countyRateBp storeShareBp pickupReward { amount } updatedAt } }"
+READ_TERMS = (
+    "{ partnerSettings { provinceRateBp cityRateBp countyRateBp storeShareBp pickupReward { amount } updatedAt } }"
+)
 COMMISSIONS = """{ myCommissions { nodes { kind level regionCode status base { amount } amount { amount } reversed { amount } } } }"""
 PLACE = """mutation($input: PlaceOrderInput!) { placeOrder(input: $input) {
   payment { id } orders { id pickupCode lines { id } } errors { code field } } }"""
 PAY = "mutation($id: ID!) { payWithWallet(paymentId: $id) { payment { status } errors { code } } }"
-REJECT = "mutation($id: ID!) { rejectCommission(id: $id, reason: \"风控\") { commission { status } errors { code } } }"
+REJECT = 'mutation($id: ID!) { rejectCommission(id: $id, reason: "风控") { commission { status } errors { code } } }'
 
 # The buyers' address (tests.api.test_distribution.member): 浙江省 330000 / 杭州市 330100 / 西湖区 330106.
 PROVINCE, CITY, COUNTY = "330000", "330100", "330106"
@@ -80,8 +82,17 @@ async def buy(api, user, address, sku_id, quantity=1, pickup=None) -> dict:
 
 
 async def store_in(merchant, province, city, county) -> Store:
-    return await Store.create(merchant_id=merchant.id, name="广州门店", province_code=province, city_code=city, county_code=county,
-                              address="天河路 1 号", latitude=23.13, longitude=113.32, invite_code=f"S{uuid.uuid4().hex[:8].upper()}")
+    return await Store.create(
+        merchant_id=merchant.id,
+        name="广州门店",
+        province_code=province,
+        city_code=city,
+        county_code=county,
+        address="天河路 1 号",
+        latitude=23.13,
+        longitude=113.32,
+        invite_code=f"S{uuid.uuid4().hex[:8].upper()}",
+    )
 
 
 # --------------------------------------------------------------------------- appointments
@@ -106,22 +117,34 @@ async def test_appointment_rules_have_stable_codes_and_change_nothing(api):
         result = await appoint(api, user, level, code, admin)
         assert (result["errors"][0]["code"], result["errors"][0]["field"]) == expected, (level, code)
         assert result["assignment"] is None
-    missing = (await api(ASSIGN, {"i": {"userId": "999999", "level": "CITY", "regionCode": CITY}}, token=admin))["assignRegionalAgent"]
+    missing = (await api(ASSIGN, {"i": {"userId": "999999", "level": "CITY", "regionCode": CITY}}, token=admin))[
+        "assignRegionalAgent"
+    ]
     assert missing["errors"] == [{"code": "NOT_FOUND", "field": "userId"}]
     customer = await token_for(await make_user("路人"))
-    assert await api.error_code(ASSIGN, {"i": {"userId": str(other.id), "level": "CITY", "regionCode": CITY}}, token=customer) == "FORBIDDEN"
+    assert (
+        await api.error_code(
+            ASSIGN, {"i": {"userId": str(other.id), "level": "CITY", "regionCode": CITY}}, token=customer
+        )
+        == "FORBIDDEN"
+    )
     assert await AgentAssignment.all().count() == rows
 
     # the same user may hold several regions (levels)
     assert (await appoint(api, agent, "CITY", CITY, admin))["errors"] == []
-    assert sorted(r["regionCode"] for r in (await api(MY_REGIONS, token=await token_for(agent)))["myAgentRegions"]) == [CITY, COUNTY]
+    assert sorted(r["regionCode"] for r in (await api(MY_REGIONS, token=await token_for(agent)))["myAgentRegions"]) == [
+        CITY,
+        COUNTY,
+    ]
 
     # end it: the region is free again, the ended row stays (audit)
     ended = (await api(END, {"id": first["assignment"]["id"]}, token=admin))["endRegionalAgent"]
     assert ended["errors"] == [] and ended["assignment"]["active"] is False and ended["assignment"]["endedAt"]
     again = (await api(END, {"id": first["assignment"]["id"]}, token=admin))["endRegionalAgent"]
     assert again["errors"] == [{"code": "INVALID_TRANSITION", "field": "id"}]
-    assert (await api(END, {"id": "999999"}, token=admin))["endRegionalAgent"]["errors"] == [{"code": "NOT_FOUND", "field": "id"}]
+    assert (await api(END, {"id": "999999"}, token=admin))["endRegionalAgent"]["errors"] == [
+        {"code": "NOT_FOUND", "field": "id"}
+    ]
     assert (await appoint(api, other, "COUNTY", COUNTY, admin))["errors"] == []
     history = (await api(AGENTS, {"r": COUNTY, "a": False}, token=admin))["regionalAgents"]["nodes"]
     assert [n["active"] for n in history] == [True, False]  # newest first
@@ -144,10 +167,21 @@ async def test_an_express_order_pays_the_county_city_and_province_agents_at_thei
 
     # base 20000 (shipping excluded): 1 % / 2 % / 3 %
     for user, level, amount in ((province, 1, "2.00"), (city, 2, "4.00"), (county, 3, "6.00")):
-        assert await earned(api, user) == [{"kind": "AGENT", "level": level, "regionCode": user.nickname[2:], "status": "PENDING",
-                                            "base": {"amount": "200.00"}, "amount": {"amount": amount}, "reversed": {"amount": "0.00"}}]
+        assert await earned(api, user) == [
+            {
+                "kind": "AGENT",
+                "level": level,
+                "regionCode": user.nickname[2:],
+                "status": "PENDING",
+                "base": {"amount": "200.00"},
+                "amount": {"amount": amount},
+                "reversed": {"amount": "0.00"},
+            }
+        ]
     assert await earned(api, elsewhere) == [] and await earned(api, buyer) == []
-    assert await merchant_pending(merchant) == pending + 20_000 + 800 - 1_200  # a third-party merchant pays its agents' share
+    assert (
+        await merchant_pending(merchant) == pending + 20_000 + 800 - 1_200
+    )  # a third-party merchant pays its agents' share
     assert await ledger.check_invariants() == []
 
 
@@ -161,7 +195,9 @@ async def test_a_pickup_order_pays_by_the_stores_region_not_the_buyers(api):
 
     await buy(api, buyer, address, sku.id, 1, pickup=store)
 
-    assert [(c["kind"], c["level"], c["amount"]["amount"]) for c in await earned(api, guangzhou)] == [("AGENT", 3, "3.00")]
+    assert [(c["kind"], c["level"], c["amount"]["amount"]) for c in await earned(api, guangzhou)] == [
+        ("AGENT", 3, "3.00")
+    ]
     assert await earned(api, county) == []
     assert await ledger.check_invariants() == []
 
@@ -232,8 +268,14 @@ async def test_an_ended_or_disabled_agent_earns_nothing_on_later_orders(api):
 async def test_partner_settings_are_validated_as_a_whole_audited_and_apply_to_later_orders(api):
     admin = await admin_token()
     defaults = (await api(READ_TERMS, token=admin))["partnerSettings"]
-    assert defaults == {"provinceRateBp": 100, "cityRateBp": 200, "countyRateBp": 300, "storeShareBp": 500,
-                        "pickupReward": {"amount": "2.00"}, "updatedAt": None}
+    assert defaults == {
+        "provinceRateBp": 100,
+        "cityRateBp": 200,
+        "countyRateBp": 300,
+        "storeShareBp": 500,
+        "pickupReward": {"amount": "2.00"},
+        "updatedAt": None,
+    }
     good = {"provinceRateBp": 50, "cityRateBp": 150, "countyRateBp": 250, "storeShareBp": 300, "pickupRewardFen": 500}
     bad = [
         ({"provinceRateBp": -1}, "INVALID_RATE", "provinceRateBp"),
@@ -278,5 +320,13 @@ async def test_the_agent_hears_of_its_commission_live_with_its_kind(app, api):
         await wait_for_listener(user_channel(county.id))
         await buy(api, buyer, address, sku.id, 1)
         event = (await ws_client.recv())["payload"]["data"]["myCommissionEvents"]
-        assert event == {"kind": "CREATED", "commission": {"kind": "AGENT", "level": 3, "regionCode": COUNTY,
-                                                             "amount": {"amount": "3.00"}, "buyerNickname": "阿*"}}
+        assert event == {
+            "kind": "CREATED",
+            "commission": {
+                "kind": "AGENT",
+                "level": 3,
+                "regionCode": COUNTY,
+                "amount": {"amount": "3.00"},
+                "buyerNickname": "阿*",
+            },
+        }

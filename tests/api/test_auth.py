@@ -18,7 +18,9 @@ SIGN_IN = """mutation($p: String!, $c: String!, $i: String) {
     errors { code field }
   }
 }"""
-REFRESH = "mutation($t: String!) { refreshToken(refreshToken: $t) { tokens { accessToken refreshToken } errors { code } } }"
+REFRESH = (
+    "mutation($t: String!) { refreshToken(refreshToken: $t) { tokens { accessToken refreshToken } errors { code } } }"
+)
 ME = "{ me { id phone nickname } }"
 
 
@@ -59,7 +61,9 @@ async def test_anonymous_me_is_null(api):
 async def test_wrong_code(api):
     phone = next_phone()
     await api(REQUEST, {"p": phone})
-    result = (await api(SIGN_IN, {"p": phone, "c": "000000" if outbox().last_code(phone) != "000000" else "111111"}))["signInWithSms"]
+    result = (await api(SIGN_IN, {"p": phone, "c": "000000" if outbox().last_code(phone) != "000000" else "111111"}))[
+        "signInWithSms"
+    ]
     assert result["errors"] == [{"code": "CODE_INVALID", "field": "code"}]
     assert result["tokens"] is None
     assert not await User.exists(phone_hash=blind_index(phone))

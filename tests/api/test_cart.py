@@ -39,7 +39,12 @@ def _items(cart: dict) -> list[dict]:
 
 
 async def _rows(user) -> list[tuple]:
-    return [tuple(r) for r in await CartItem.filter(user_id=user.id).order_by("id").values_list("id", "sku_id", "quantity", "selected")]
+    return [
+        tuple(r)
+        for r in await CartItem.filter(user_id=user.id)
+        .order_by("id")
+        .values_list("id", "sku_id", "quantity", "selected")
+    ]
 
 
 async def _add(api, token, sku_id, quantity=1) -> dict:
@@ -54,31 +59,56 @@ async def test_add_change_remove_with_shipping_flat_then_free(api):
     user = await make_user()
     token = await token_for(user)
     empty = (await api(CART_QUERY, token=token))["cart"]
-    assert empty == {"groups": [], "goodsAmount": {"amount": "0.00", "currency": "CNY"}, "shippingFee": {"amount": "0.00"},
-                     "total": {"amount": "0.00"}, "selectedQuantity": 0, "itemCount": 0, "allSelected": False}
+    assert empty == {
+        "groups": [],
+        "goodsAmount": {"amount": "0.00", "currency": "CNY"},
+        "shippingFee": {"amount": "0.00"},
+        "total": {"amount": "0.00"},
+        "selectedQuantity": 0,
+        "itemCount": 0,
+        "allSelected": False,
+    }
 
     added = await _add(api, token, sku.id, 2)
     assert added["errors"] == []
     group = added["cart"]["groups"][0]
     assert group["merchant"] == {"id": str(merchant.id), "name": merchant.name}
-    assert (group["goodsAmount"], group["shippingFee"], group["total"]) == ({"amount": "20.00"}, {"amount": "8.00"}, {"amount": "28.00"})
+    assert (group["goodsAmount"], group["shippingFee"], group["total"]) == (
+        {"amount": "20.00"},
+        {"amount": "8.00"},
+        {"amount": "28.00"},
+    )
     assert (group["freeShippingThreshold"], group["amountToFreeShipping"]) == ({"amount": "50.00"}, {"amount": "30.00"})
     (item,) = group["items"]
     assert item["quantity"] == 2 and item["selected"] and item["problem"] is None
     assert (item["unitPrice"], item["amount"]) == ({"amount": "10.00"}, {"amount": "20.00"})
-    assert item["sku"] == {"id": str(sku.id), "stock": 10} and item["product"] == {"id": str(product.id), "title": product.title}
+    assert item["sku"] == {"id": str(sku.id), "stock": 10} and item["product"] == {
+        "id": str(product.id),
+        "title": product.title,
+    }
 
     # the same SKU again adds to its item; at the threshold shipping is free
     more = (await _add(api, token, sku.id, 3))["cart"]
     assert [i["quantity"] for i in _items(more)] == [5] and await CartItem.filter(user_id=user.id).count() == 1
-    assert (more["shippingFee"], more["total"], more["selectedQuantity"]) == ({"amount": "0.00"}, {"amount": "50.00"}, 5)
+    assert (more["shippingFee"], more["total"], more["selectedQuantity"]) == (
+        {"amount": "0.00"},
+        {"amount": "50.00"},
+        5,
+    )
     assert more["groups"][0]["amountToFreeShipping"] == {"amount": "0.00"}
 
     changed = (await api(UPDATE, {"id": item["id"], "q": 1}, token=token))["updateCartItem"]
-    assert changed["errors"] == [] and (changed["cart"]["goodsAmount"]["amount"], changed["cart"]["total"]["amount"]) == ("10.00", "18.00")
+    assert changed["errors"] == [] and (
+        changed["cart"]["goodsAmount"]["amount"],
+        changed["cart"]["total"]["amount"],
+    ) == ("10.00", "18.00")
 
     removed = (await api(REMOVE, {"ids": [item["id"]]}, token=token))["removeCartItems"]
-    assert removed["errors"] == [] and removed["cart"]["itemCount"] == 0 and await CartItem.filter(user_id=user.id).count() == 0
+    assert (
+        removed["errors"] == []
+        and removed["cart"]["itemCount"] == 0
+        and await CartItem.filter(user_id=user.id).count() == 0
+    )
 
 
 async def test_per_merchant_groups_and_selection(api):
@@ -90,15 +120,25 @@ async def test_per_merchant_groups_and_selection(api):
     cart = (await _add(api, token, c.id, 1))["cart"]
     # newest item first: the free-shipping merchant's group leads
     assert [g["merchant"]["id"] for g in cart["groups"]] == [str(free.id), str(flat.id)]
-    totals = {g["merchant"]["id"]: (g["goodsAmount"]["amount"], g["shippingFee"]["amount"], g["total"]["amount"]) for g in cart["groups"]}
+    totals = {
+        g["merchant"]["id"]: (g["goodsAmount"]["amount"], g["shippingFee"]["amount"], g["total"]["amount"])
+        for g in cart["groups"]
+    }
     assert totals == {str(free.id): ("40.00", "0.00", "40.00"), str(flat.id): ("15.00", "6.00", "21.00")}
-    assert (cart["goodsAmount"]["amount"], cart["shippingFee"]["amount"], cart["total"]["amount"]) == ("55.00", "6.00", "61.00")
+    assert (cart["goodsAmount"]["amount"], cart["shippingFee"]["amount"], cart["total"]["amount"]) == (
+        "55.00",
+        "6.00",
+        "61.00",
+    )
     assert cart["groups"][1]["amountToFreeShipping"] is None and cart["allSelected"]
 
     ids = {i["sku"]["id"]: i["id"] for i in _items(cart)}
     # deselecting one item of the free-shipping merchant drops it under the threshold
     cart = (await api(SELECT, {"ids": [ids[str(c.id)]], "sel": False}, token=token))["selectCartItems"]["cart"]
-    assert [(g["goodsAmount"]["amount"], g["shippingFee"]["amount"]) for g in cart["groups"]] == [("20.00", "10.00"), ("15.00", "6.00")]
+    assert [(g["goodsAmount"]["amount"], g["shippingFee"]["amount"]) for g in cart["groups"]] == [
+        ("20.00", "10.00"),
+        ("15.00", "6.00"),
+    ]
     assert (cart["total"]["amount"], cart["selectedQuantity"], cart["allSelected"]) == ("51.00", 2, False)
 
     # deselect all: nothing to pay, no shipping; select all again
@@ -117,12 +157,16 @@ async def test_switch_sku_and_merge(api):
     item_id = _items((await _add(api, token, s1.id, 2))["cart"])[0]["id"]
 
     switched = (await api(UPDATE, {"id": item_id, "s": str(s2.id)}, token=token))["updateCartItem"]
-    assert switched["errors"] == [] and [(i["id"], i["sku"]["id"], i["quantity"]) for i in _items(switched["cart"])] == [(item_id, str(s2.id), 2)]
+    assert switched["errors"] == [] and [
+        (i["id"], i["sku"]["id"], i["quantity"]) for i in _items(switched["cart"])
+    ] == [(item_id, str(s2.id), 2)]
 
     # an item of s1 again, switched to s2 with a new quantity: merged into the s2 item
     other_id = _items((await _add(api, token, s1.id, 1))["cart"])[0]["id"]
     merged = (await api(UPDATE, {"id": other_id, "s": str(s2.id), "q": 3}, token=token))["updateCartItem"]
-    assert merged["errors"] == [] and [(i["id"], i["sku"]["id"], i["quantity"]) for i in _items(merged["cart"])] == [(item_id, str(s2.id), 5)]
+    assert merged["errors"] == [] and [(i["id"], i["sku"]["id"], i["quantity"]) for i in _items(merged["cart"])] == [
+        (item_id, str(s2.id), 5)
+    ]
 
     # another product's SKU, or a merge beyond stock: refused, nothing changed
     await _add(api, token, s1.id, 6)
@@ -156,8 +200,11 @@ async def test_problems_grey_out_items_and_leave_the_totals(api):
     cart = (await api(CART_QUERY, token=token))["cart"]
     problems = {i["sku"]["id"]: i["problem"] for i in _items(cart)}
     assert problems == {
-        str(ok.id): None, str(delisted.id): "PRODUCT_UNAVAILABLE", str(short.id): "INSUFFICIENT_STOCK",
-        str(limited.id): "PURCHASE_LIMIT_EXCEEDED", str(closed.id): "ZONE_NOT_OPEN",
+        str(ok.id): None,
+        str(delisted.id): "PRODUCT_UNAVAILABLE",
+        str(short.id): "INSUFFICIENT_STOCK",
+        str(limited.id): "PURCHASE_LIMIT_EXCEEDED",
+        str(closed.id): "ZONE_NOT_OPEN",
     }
     assert (cart["goodsAmount"]["amount"], cart["total"]["amount"], cart["selectedQuantity"]) == ("10.00", "10.00", 1)
     assert all(i["selected"] for i in _items(cart))  # still ticked: the client greys them out
@@ -210,7 +257,9 @@ async def test_bad_writes_are_refused_and_change_nothing(api, monkeypatch):
         ((third.id, 1), "CART_FULL", "skuId"),
     ]
     for (sku_id, quantity), code, field in adds:
-        assert await _add(api, token, sku_id, quantity) == {"cart": None, "errors": [{"code": code, "field": field}]}, code
+        assert await _add(api, token, sku_id, quantity) == {"cart": None, "errors": [{"code": code, "field": field}]}, (
+            code
+        )
     updates = [
         ({"id": item_id, "q": 0}, "INVALID_QUANTITY", "quantity"),
         ({"id": item_id, "q": 11}, "INSUFFICIENT_STOCK", "quantity"),
@@ -308,7 +357,9 @@ async def test_share_preview_and_import(api):
     assert len(code) == 16 and shared["share"]["url"] == f"{settings.PUBLIC_BASE_URL}/cart/share/{code}"
     assert shared["share"]["itemCount"] == 3
     row = await CartShare.get(code=code)
-    assert row.user_id == sharer.id and row.expires_at - clock.now() > timedelta(days=settings.CART_SHARE_TTL_DAYS) - timedelta(minutes=1)
+    assert row.user_id == sharer.id and row.expires_at - clock.now() > timedelta(
+        days=settings.CART_SHARE_TTL_DAYS
+    ) - timedelta(minutes=1)
 
     await Product.filter(id=gone_product.id).update(status="DELISTED", delist_reason="MANUAL")
     await Sku.filter(id=scarce.id).update(stock=3)
@@ -316,8 +367,13 @@ async def test_share_preview_and_import(api):
     assert preview["code"] == code and preview["unavailableCount"] == 1
     by_sku = {i["sku"]["id"]: i for i in preview["items"]}
     assert set(by_sku) == {str(a.id), str(gone.id), str(scarce.id)}
-    assert by_sku[str(a.id)] == {"quantity": 2, "available": True, "problem": None, "sku": {"id": str(a.id)},
-                                 "product": {"id": str(product.id), "title": product.title, "merchant": {"id": str(merchant.id)}}}
+    assert by_sku[str(a.id)] == {
+        "quantity": 2,
+        "available": True,
+        "problem": None,
+        "sku": {"id": str(a.id)},
+        "product": {"id": str(product.id), "title": product.title, "merchant": {"id": str(merchant.id)}},
+    }
     assert (by_sku[str(gone.id)]["available"], by_sku[str(gone.id)]["problem"]) == (False, "PRODUCT_UNAVAILABLE")
     assert by_sku[str(scarce.id)]["available"] is True
 
@@ -335,7 +391,10 @@ async def test_share_errors_unknown_and_expired_codes(api):
     _, _, (sku,) = await make_shop()
     sharer, importer = await make_user("sharer"), await make_user("importer")
     sharer_token, importer_token = await token_for(sharer), await token_for(importer)
-    assert (await api(SHARE, token=sharer_token))["shareCart"] == {"share": None, "errors": [{"code": "CART_EMPTY", "field": None}]}
+    assert (await api(SHARE, token=sharer_token))["shareCart"] == {
+        "share": None,
+        "errors": [{"code": "CART_EMPTY", "field": None}],
+    }
     await _add(api, sharer_token, sku.id, 1)
     code = (await api(SHARE, token=sharer_token))["shareCart"]["share"]["code"]
 
@@ -347,7 +406,12 @@ async def test_share_errors_unknown_and_expired_codes(api):
     importer_token = await token_for(importer)  # the old access token has expired too
     assert await api.error_code(SHARED, {"c": code}, token=importer_token) == "SHARE_EXPIRED"
     expired = (await api(IMPORT, {"c": code}, token=importer_token))["importSharedCart"]
-    assert expired == {"imported": 0, "skipped": 0, "cart": None, "errors": [{"code": "SHARE_EXPIRED", "field": "code"}]}
+    assert expired == {
+        "imported": 0,
+        "skipped": 0,
+        "cart": None,
+        "errors": [{"code": "SHARE_EXPIRED", "field": "code"}],
+    }
     assert await CartItem.filter(user_id=importer.id).count() == 0
 
 
@@ -367,6 +431,9 @@ async def test_cart_costs_constant_queries(api, merchants, per_merchant):
       product { title merchant { name } skus { id } } } } } }"""
     with count_queries() as counter:
         data = await api(query, token=token)
-    assert len(data["cart"]["groups"]) == merchants and sum(len(g["items"]) for g in data["cart"]["groups"]) == merchants * per_merchant
+    assert (
+        len(data["cart"]["groups"]) == merchants
+        and sum(len(g["items"]) for g in data["cart"]["groups"]) == merchants * per_merchant
+    )
     # session check, the joined items, units bought (limits), the products' SKU lists
     assert counter.count == 4, counter.statements

@@ -91,13 +91,28 @@ async def test_create_product_through_graphql(api):
     variables = {
         "m": str(merchant.id),
         "i": _input(
-            cat.id, zone="WHOLESALE", attributes=[{"name": "产地", "value": "新疆"}],
+            cat.id,
+            zone="WHOLESALE",
+            attributes=[{"name": "产地", "value": "新疆"}],
             specDimensions=[{"name": "颜色", "values": ["白", "黑"]}],
             distributionRates=[{"level": 1, "rateBp": 1000}],
         ),
         "s": [
-            {"code": "TS-W", "priceFen": 2200, "wholesalePriceFen": 440, "initialStock": 5, "specValues": [{"name": "颜色", "value": "白"}]},
-            {"code": "TS-B", "priceFen": 2500, "wholesalePriceFen": 500, "memberPriceFen": 2000, "initialStock": 0, "specValues": [{"name": "颜色", "value": "黑"}]},
+            {
+                "code": "TS-W",
+                "priceFen": 2200,
+                "wholesalePriceFen": 440,
+                "initialStock": 5,
+                "specValues": [{"name": "颜色", "value": "白"}],
+            },
+            {
+                "code": "TS-B",
+                "priceFen": 2500,
+                "wholesalePriceFen": 500,
+                "memberPriceFen": 2000,
+                "initialStock": 0,
+                "specValues": [{"name": "颜色", "value": "黑"}],
+            },
         ],
     }
     result = (await api(CREATE_PRODUCT, variables, token=token))["createProduct"]
@@ -105,7 +120,11 @@ async def test_create_product_through_graphql(api):
     product = result["product"]
     assert (product["zone"], product["status"], product["totalStock"]) == ("WHOLESALE", "DRAFT", 5)
     assert product["minPrice"] == {"amount": "22.00", "currency": "CNY"} and product["maxPrice"]["amount"] == "25.00"
-    assert product["merchant"] == {"id": str(merchant.id), "name": merchant.name, "logoUrl": "https://img.example.com/logo.png"}
+    assert product["merchant"] == {
+        "id": str(merchant.id),
+        "name": merchant.name,
+        "logoUrl": "https://img.example.com/logo.png",
+    }
     assert product["category"] == {"id": str(cat.id), "name": "T恤"}
     assert product["distributionRates"] == [{"level": 1, "rateBp": 1000}]
     assert [s["wholesalePrice"]["amount"] for s in product["skus"]] == ["4.40", "5.00"]
@@ -119,12 +138,32 @@ async def test_bad_product_input_is_errors_as_data_and_writes_nothing(api):
     cat = await catalog.create_category("c")
     cases = [
         ({"i": _input(cat.id), "s": [{"code": "A", "priceFen": 0}]}, "INVALID_PRICE", "skus[0].priceFen"),
-        ({"i": _input(cat.id), "s": [{"code": "A", "priceFen": 100, "initialStock": -1}]}, "INVALID_STOCK", "skus[0].initialStock"),
-        ({"i": _input(cat.id), "s": [{"code": "A", "priceFen": 100}, {"code": "A", "priceFen": 100}]}, "DUPLICATE_SKU_CODE", "skus[1].code"),
-        ({"i": _input(cat.id), "s": [{"code": "A", "priceFen": 100, "specValues": [{"name": "x", "value": "y"}]}]}, "SPEC_MISMATCH", "skus[0].specValues"),
+        (
+            {"i": _input(cat.id), "s": [{"code": "A", "priceFen": 100, "initialStock": -1}]},
+            "INVALID_STOCK",
+            "skus[0].initialStock",
+        ),
+        (
+            {"i": _input(cat.id), "s": [{"code": "A", "priceFen": 100}, {"code": "A", "priceFen": 100}]},
+            "DUPLICATE_SKU_CODE",
+            "skus[1].code",
+        ),
+        (
+            {"i": _input(cat.id), "s": [{"code": "A", "priceFen": 100, "specValues": [{"name": "x", "value": "y"}]}]},
+            "SPEC_MISMATCH",
+            "skus[0].specValues",
+        ),
         ({"i": _input(cat.id, zone="GIFT_PACK"), "s": []}, "INVALID_ZONE_SETTINGS", "giftGrade"),
-        ({"i": _input(cat.id, zone="POINTS"), "s": [{"code": "P", "priceFen": 0}]}, "INVALID_ZONE_SETTINGS", "skus[0].pointsPrice"),
-        ({"i": _input(cat.id, distributionRates=[{"level": 4, "rateBp": 1}]), "s": []}, "INVALID_RATE", "distributionRates"),
+        (
+            {"i": _input(cat.id, zone="POINTS"), "s": [{"code": "P", "priceFen": 0}]},
+            "INVALID_ZONE_SETTINGS",
+            "skus[0].pointsPrice",
+        ),
+        (
+            {"i": _input(cat.id, distributionRates=[{"level": 4, "rateBp": 1}]), "s": []},
+            "INVALID_RATE",
+            "distributionRates",
+        ),
         ({"i": _input("abc"), "s": []}, "NOT_FOUND", "categoryId"),
     ]
     for variables, code, field in cases:
@@ -140,25 +179,39 @@ async def test_update_list_adjust_and_stock_queries(api):
     refused = (await api(LIST, {"id": str(product.id)}, token=token))["listProduct"]
     assert refused["errors"] == [{"code": "PRODUCT_NOT_LISTABLE", "field": "id"}]
     s1 = await Sku.get(code="S1")
-    assert (await api(ADJUST, {"id": str(s1.id), "d": 5, "r": "RESTOCK"}, token=token))["adjustStock"] == {"sku": {"id": str(s1.id), "stock": 5}, "errors": []}
+    assert (await api(ADJUST, {"id": str(s1.id), "d": 5, "r": "RESTOCK"}, token=token))["adjustStock"] == {
+        "sku": {"id": str(s1.id), "stock": 5},
+        "errors": [],
+    }
     assert (await api(LIST, {"id": str(product.id)}, token=token))["listProduct"]["product"]["status"] == "LISTED"
     short = (await api(ADJUST, {"id": str(s1.id), "d": -6, "r": "DAMAGE"}, token=token))["adjustStock"]
     assert short == {"sku": None, "errors": [{"code": "INSUFFICIENT_STOCK", "field": "delta"}]}
     await api(ADJUST, {"id": str(s1.id), "d": -3, "r": "DAMAGE"}, token=token)
-    low = await api(f'{{ lowStockSkus(merchantId: "{merchant.id}") {{ nodes {{ code stock product {{ id }} }} }} }}', token=token)
+    low = await api(
+        f'{{ lowStockSkus(merchantId: "{merchant.id}") {{ nodes {{ code stock product {{ id }} }} }} }}', token=token
+    )
     assert low["lowStockSkus"]["nodes"] == [{"code": "S1", "stock": 2, "product": {"id": str(product.id)}}]
     moves = await api(f'{{ stockMovements(skuId: "{s1.id}") {{ nodes {{ delta stockAfter reason }} }} }}', token=token)
     assert moves["stockMovements"]["nodes"] == [
-        {"delta": -3, "stockAfter": 2, "reason": "DAMAGE"}, {"delta": 5, "stockAfter": 5, "reason": "RESTOCK"},
+        {"delta": -3, "stockAfter": 2, "reason": "DAMAGE"},
+        {"delta": 5, "stockAfter": 5, "reason": "RESTOCK"},
     ]
     cat = await catalog.create_category("new")
-    updated = (await api(UPDATE_PRODUCT, {"id": str(product.id), "i": _input(cat.id, title="新")}, token=token))["updateProduct"]
+    updated = (await api(UPDATE_PRODUCT, {"id": str(product.id), "i": _input(cat.id, title="新")}, token=token))[
+        "updateProduct"
+    ]
     assert updated == {"product": {"id": str(product.id), "title": "新"}, "errors": []}
-    replaced = (await api(SET_SKUS, {"id": str(product.id), "s": [{"code": "S2", "priceFen": 100, "initialStock": 4}]}, token=token))["setSkus"]
+    replaced = (
+        await api(
+            SET_SKUS, {"id": str(product.id), "s": [{"code": "S2", "priceFen": 100, "initialStock": 4}]}, token=token
+        )
+    )["setSkus"]
     assert replaced == {"product": {"id": str(product.id), "totalStock": 4}, "errors": []}
     delisted = (await api(DELIST, {"id": str(product.id)}, token=token))["delistProduct"]["product"]
     assert (delisted["status"], delisted["delistReason"]) == ("DELISTED", "MANUAL")
-    listing = await api(f'{{ merchantProducts(merchantId: "{merchant.id}", status: DELISTED) {{ nodes {{ id }} }} }}', token=token)
+    listing = await api(
+        f'{{ merchantProducts(merchantId: "{merchant.id}", status: DELISTED) {{ nodes {{ id }} }} }}', token=token
+    )
     assert listing["merchantProducts"]["nodes"] == [{"id": str(product.id)}]
 
 
@@ -178,14 +231,20 @@ async def test_public_product_hides_drafts_but_staff_see_them(api):
 # --------------------------------------------------------------------------- scoped permission matrix
 
 
-@pytest.mark.parametrize("operation", ["create", "update", "setSkus", "list", "delist", "adjust", "lowStock", "movements", "merchantProducts"])
+@pytest.mark.parametrize(
+    "operation",
+    ["create", "update", "setSkus", "list", "delist", "adjust", "lowStock", "movements", "merchantProducts"],
+)
 async def test_product_mutations_scoped_matrix(api, operation):
     merchant, other = await make_merchant(), await make_merchant()
     product = await make_product(merchant, skus=[sku("M1", stock=5)], listed=False)
     s1 = await Sku.get(code="M1")
     cat = await catalog.create_category("c")
     calls = {
-        "create": (CREATE_PRODUCT, {"m": str(merchant.id), "i": _input(cat.id), "s": [{"code": "NEW1", "priceFen": 100, "initialStock": 1}]}),
+        "create": (
+            CREATE_PRODUCT,
+            {"m": str(merchant.id), "i": _input(cat.id), "s": [{"code": "NEW1", "priceFen": 100, "initialStock": 1}]},
+        ),
         "update": (UPDATE_PRODUCT, {"id": str(product.id), "i": _input(cat.id, title="changed")}),
         "setSkus": (SET_SKUS, {"id": str(product.id), "s": [{"code": "M1", "priceFen": 300}]}),
         "list": (LIST, {"id": str(product.id)}),
@@ -213,12 +272,20 @@ async def test_product_mutations_scoped_matrix(api, operation):
     support = await make_user("support", roles=("support",))
     before = (await Product.get(id=product.id), await Sku.all().count(), await StockMovement.all().count())
     for who, token in (
-        ("anonymous", None), ("customer", await token_for(customer)), ("other merchant's staff", await token_for(other_staff)),
-        ("own staff without merchant.products", await token_for(own_without)), ("support", await token_for(support)),
+        ("anonymous", None),
+        ("customer", await token_for(customer)),
+        ("other merchant's staff", await token_for(other_staff)),
+        ("own staff without merchant.products", await token_for(own_without)),
+        ("support", await token_for(support)),
     ):
         assert await outcome(token) == ("UNAUTHENTICATED" if token is None else "FORBIDDEN"), who
     after = (await Product.get(id=product.id), await Sku.all().count(), await StockMovement.all().count())
-    assert (before[0].title, before[0].status, before[1], before[2]) == (after[0].title, after[0].status, after[1], after[2])
+    assert (before[0].title, before[0].status, before[1], before[2]) == (
+        after[0].title,
+        after[0].status,
+        after[1],
+        after[2],
+    )
     assert await outcome(await token_for(own_with)) == "OK"
     if operation in ("list", "delist", "adjust"):
         await Product.filter(id=product.id).update(status="DRAFT", delist_reason="")
@@ -232,18 +299,40 @@ async def test_product_mutations_scoped_matrix(api, operation):
 
 async def seed_listed_products(count: int, merchants: int = 3) -> list[Merchant]:
     owner = await make_user("owner")
-    rows = [await Merchant.create(name=f"批量店{i}-{count}", owner_id=owner.id, status="ACTIVE") for i in range(merchants)]
+    rows = [
+        await Merchant.create(name=f"批量店{i}-{count}", owner_id=owner.id, status="ACTIVE") for i in range(merchants)
+    ]
     cats = [await catalog.create_category(f"类{i}") for i in range(3)]
-    await Product.bulk_create([
-        Product(merchant_id=rows[i % merchants].id, category_id=cats[i % 3].id, title=f"商品{i}", status="LISTED",
-                min_price=100 + i, max_price=200 + i, total_stock=5, search_text=f"商品{i}")
-        for i in range(count)
-    ])
+    await Product.bulk_create(
+        [
+            Product(
+                merchant_id=rows[i % merchants].id,
+                category_id=cats[i % 3].id,
+                title=f"商品{i}",
+                status="LISTED",
+                min_price=100 + i,
+                max_price=200 + i,
+                total_stock=5,
+                search_text=f"商品{i}",
+            )
+            for i in range(count)
+        ]
+    )
     products = await Product.filter(merchant_id__in=[m.id for m in rows]).order_by("id")
-    await Sku.bulk_create([
-        Sku(product_id=p.id, code=f"B{p.id}-{j}", spec_values={"规格": str(j)}, spec_key=f"规格={j}", price=100 + j, stock=5)
-        for p in products for j in range(2)
-    ])
+    await Sku.bulk_create(
+        [
+            Sku(
+                product_id=p.id,
+                code=f"B{p.id}-{j}",
+                spec_values={"规格": str(j)},
+                spec_key=f"规格={j}",
+                price=100 + j,
+                stock=5,
+            )
+            for p in products
+            for j in range(2)
+        ]
+    )
     return rows
 
 

@@ -28,7 +28,11 @@ POSITIONS = "{ myQueuePositions { position unit { id status } } }"
 
 
 async def buy(api, token, address, sku_id, quantity, **extra) -> dict:
-    data = {"idempotencyKey": uuid.uuid4().hex, "items": [{"skuId": str(sku_id), "quantity": quantity}], "addressId": str(address.id)}
+    data = {
+        "idempotencyKey": uuid.uuid4().hex,
+        "items": [{"skuId": str(sku_id), "quantity": quantity}],
+        "addressId": str(address.id),
+    }
     data.update(extra)
     placed = (await api(PLACE, {"input": data}, token=token))["placeOrder"]
     assert placed["errors"] == [], placed
@@ -40,10 +44,17 @@ async def buy(api, token, address, sku_id, quantity, **extra) -> dict:
 async def finish(api, merchant, placed, buyer_token):
     staff = await token_for(await make_staff(merchant, ["merchant.orders"]))
     for order in placed["orders"]:
-        shipped = await api('mutation($id: ID!) { shipOrder(orderId: $id, carrier: "SF", trackingNo: "SF0000001") { errors { code } } }',
-                            {"id": order["id"]}, token=staff)
+        shipped = await api(
+            'mutation($id: ID!) { shipOrder(orderId: $id, carrier: "SF", trackingNo: "SF0000001") { errors { code } } }',
+            {"id": order["id"]},
+            token=staff,
+        )
         assert shipped["shipOrder"]["errors"] == []
-        done = await api('mutation($id: ID!) { confirmReceipt(orderId: $id) { errors { code } } }', {"id": order["id"]}, token=buyer_token)
+        done = await api(
+            "mutation($id: ID!) { confirmReceipt(orderId: $id) { errors { code } } }",
+            {"id": order["id"]},
+            token=buyer_token,
+        )
         assert done["confirmReceipt"]["errors"] == []
 
 
@@ -52,14 +63,17 @@ async def scenario(api, *, retail_price, wholesale_price, vouchers, fee_bp, kept
     got, consigns `consigned`; as many later buyers buy one retail unit each."""
     merchant, retail, wholesale = await make_consignment_pair(retail_price, wholesale_price, vouchers)
     admin = await token_for(await make_user(roles=("admin",)))
-    policy = await api('mutation($p: ID!, $f: Int!) { setConsignmentPolicy(productId: $p, feeBp: $f, rewardKind: FIXED, rewardValue: 0) { policy { feeBp } errors { code } } }',
-                       {"p": str(wholesale.product_id), "f": fee_bp}, token=admin)
+    policy = await api(
+        "mutation($p: ID!, $f: Int!) { setConsignmentPolicy(productId: $p, feeBp: $f, rewardKind: FIXED, rewardValue: 0) { policy { feeBp } errors { code } } }",
+        {"p": str(wholesale.product_id), "f": fee_bp},
+        token=admin,
+    )
     assert policy["setConsignmentPolicy"] == {"policy": {"feeBp": fee_bp}, "errors": []}
     spent = retail_price + (kept + consigned) * wholesale_price
     b, b_address = await make_buyer("小B", wallet=spent)
     b_token = await token_for(b)
     await buy(api, b_token, b_address, retail.id, 1)
-    mine = await api('{ myVouchers(status: UNUSED) { nodes { id kind product { id } } } }', token=b_token)
+    mine = await api("{ myVouchers(status: UNUSED) { nodes { id kind product { id } } } }", token=b_token)
     assert len(mine["myVouchers"]["nodes"]) == vouchers
     assert mine["myVouchers"]["nodes"][0]["product"] == {"id": str(wholesale.product_id)}
     bought = await buy(api, b_token, b_address, wholesale.id, kept + consigned)
@@ -67,8 +81,11 @@ async def scenario(api, *, retail_price, wholesale_price, vouchers, fee_bp, kept
     units = (await api(UNITS, token=b_token))["myWholesaleUnits"]["nodes"]
     assert [u["status"] for u in units] == ["HELD"] * (kept + consigned)
     line_id = bought["orders"][0]["lines"][0]["id"]
-    consign = await api('mutation($l: ID!, $q: Int!) { consignFromOrderLine(lineId: $l, quantity: $q) { units { status } errors { code } } }',
-                        {"l": line_id, "q": consigned}, token=b_token)
+    consign = await api(
+        "mutation($l: ID!, $q: Int!) { consignFromOrderLine(lineId: $l, quantity: $q) { units { status } errors { code } } }",
+        {"l": line_id, "q": consigned},
+        token=b_token,
+    )
     assert consign["consignFromOrderLine"]["units"] == [{"status": "QUEUED"}] * consigned
     positions = (await api(POSITIONS, token=b_token))["myQueuePositions"]
     assert [p["position"] for p in positions] == list(range(1, consigned + 1))
@@ -143,13 +160,23 @@ async def test_wholesale_without_enough_vouchers_changes_nothing(api):
     assert placed["errors"][0]["code"] == "VOUCHER_REQUIRED" and placed["payment"] is None
     assert await Voucher.filter(owner_id=user.id, status="UNUSED").count() == 2
     stranger, s_address = await make_buyer(wallet=10_000)
-    data = {"idempotencyKey": "k", "items": [{"skuId": str(wholesale.id), "quantity": 1}], "addressId": str(s_address.id)}
-    assert (await api(PLACE, {"input": data}, token=await token_for(stranger)))["placeOrder"]["errors"][0]["code"] == "VOUCHER_REQUIRED"
+    data = {
+        "idempotencyKey": "k",
+        "items": [{"skuId": str(wholesale.id), "quantity": 1}],
+        "addressId": str(s_address.id),
+    }
+    assert (await api(PLACE, {"input": data}, token=await token_for(stranger)))["placeOrder"]["errors"][0][
+        "code"
+    ] == "VOUCHER_REQUIRED"
 
 
 async def test_expired_vouchers_cannot_be_used_or_paid_with(api):
     _, retail, wholesale, user, address, token = await _holder(api, vouchers=2, bought=0)
-    data = {"idempotencyKey": "k1", "items": [{"skuId": str(wholesale.id), "quantity": 1}], "addressId": str(address.id)}
+    data = {
+        "idempotencyKey": "k1",
+        "items": [{"skuId": str(wholesale.id), "quantity": 1}],
+        "addressId": str(address.id),
+    }
     placed = (await api(PLACE, {"input": data}, token=token))["placeOrder"]
     await Voucher.filter(owner_id=user.id).update(expires_at=clock.now() + timedelta(minutes=5))
     clock.advance(timedelta(minutes=6))
@@ -165,16 +192,24 @@ async def test_expired_vouchers_cannot_be_used_or_paid_with(api):
 async def test_consigning_twice_someone_elses_or_a_retail_unit_is_refused(api):
     _, retail, wholesale, user, address, token = await _holder(api)
     unit = await WholesaleUnit.get(owner_id=user.id)
-    consign = 'mutation($u: [ID!]!) { consignUnits(unitIds: $u) { units { status } errors { code } } }'
+    consign = "mutation($u: [ID!]!) { consignUnits(unitIds: $u) { units { status } errors { code } } }"
     assert (await api(consign, {"u": [str(unit.id)]}, token=token))["consignUnits"]["errors"] == []
-    assert (await api(consign, {"u": [str(unit.id)]}, token=token))["consignUnits"]["errors"] == [{"code": "NOT_CONSIGNABLE"}]
+    assert (await api(consign, {"u": [str(unit.id)]}, token=token))["consignUnits"]["errors"] == [
+        {"code": "NOT_CONSIGNABLE"}
+    ]
     other = await token_for(await make_user())
     assert (await api(consign, {"u": [str(unit.id)]}, token=other))["consignUnits"]["errors"] == [{"code": "NOT_FOUND"}]
-    cancel = 'mutation($u: ID!) { cancelConsignment(unitId: $u) { units { status } errors { code } } }'
-    assert (await api(cancel, {"u": str(unit.id)}, token=other))["cancelConsignment"]["errors"] == [{"code": "NOT_FOUND"}]
-    retail_line = (await api('{ myOrders { nodes { lines { id zone } } } }', token=token))["myOrders"]["nodes"]
+    cancel = "mutation($u: ID!) { cancelConsignment(unitId: $u) { units { status } errors { code } } }"
+    assert (await api(cancel, {"u": str(unit.id)}, token=other))["cancelConsignment"]["errors"] == [
+        {"code": "NOT_FOUND"}
+    ]
+    retail_line = (await api("{ myOrders { nodes { lines { id zone } } } }", token=token))["myOrders"]["nodes"]
     retail_line_id = next(ln["id"] for o in retail_line for ln in o["lines"] if ln["zone"] == "RETAIL")
-    by_line = await api('mutation($l: ID!) { consignFromOrderLine(lineId: $l, quantity: 1) { errors { code } } }', {"l": retail_line_id}, token=token)
+    by_line = await api(
+        "mutation($l: ID!) { consignFromOrderLine(lineId: $l, quantity: 1) { errors { code } } }",
+        {"l": retail_line_id},
+        token=token,
+    )
     assert by_line["consignFromOrderLine"]["errors"] == [{"code": "NOT_CONSIGNABLE"}]
     assert (await WholesaleUnit.get(id=unit.id)).status == "QUEUED"
 
@@ -182,12 +217,21 @@ async def test_consigning_twice_someone_elses_or_a_retail_unit_is_refused(api):
 async def test_cancel_an_unsold_consignment_but_not_a_sold_one(api):
     _, retail, wholesale, user, address, token = await _holder(api, vouchers=2, bought=2)
     first, second = await WholesaleUnit.filter(owner_id=user.id).order_by("id")
-    await api('mutation($u: [ID!]!) { consignUnits(unitIds: $u) { errors { code } } }', {"u": [str(first.id), str(second.id)]}, token=token)
+    await api(
+        "mutation($u: [ID!]!) { consignUnits(unitIds: $u) { errors { code } } }",
+        {"u": [str(first.id), str(second.id)]},
+        token=token,
+    )
     buyer, b_address = await make_buyer(wallet=10_000)
     await buy(api, await token_for(buyer), b_address, retail.id, 1)  # sells `first`
-    cancel = 'mutation($u: ID!) { cancelConsignment(unitId: $u) { units { status } errors { code } } }'
-    assert (await api(cancel, {"u": str(first.id)}, token=token))["cancelConsignment"]["errors"] == [{"code": "INVALID_TRANSITION"}]
-    assert (await api(cancel, {"u": str(second.id)}, token=token))["cancelConsignment"] == {"units": [{"status": "PICKUP"}], "errors": []}
+    cancel = "mutation($u: ID!) { cancelConsignment(unitId: $u) { units { status } errors { code } } }"
+    assert (await api(cancel, {"u": str(first.id)}, token=token))["cancelConsignment"]["errors"] == [
+        {"code": "INVALID_TRANSITION"}
+    ]
+    assert (await api(cancel, {"u": str(second.id)}, token=token))["cancelConsignment"] == {
+        "units": [{"status": "PICKUP"}],
+        "errors": [],
+    }
     assert (await WholesaleUnit.get(id=first.id)).status == "MATCHED"
     assert await ledger.check_invariants() == []
 
@@ -196,6 +240,9 @@ async def test_cancel_an_unsold_consignment_but_not_a_sold_one(api):
 async def test_policy_bounds(api, fee_bp):
     _, _, wholesale = await make_consignment_pair()
     admin = await token_for(await make_user(roles=("admin",)))
-    data = await api('mutation($p: ID!, $f: Int!) { setConsignmentPolicy(productId: $p, feeBp: $f, rewardKind: PERCENT, rewardValue: 100) { errors { code } } }',
-                     {"p": str(wholesale.product_id), "f": fee_bp}, token=admin)
+    data = await api(
+        "mutation($p: ID!, $f: Int!) { setConsignmentPolicy(productId: $p, feeBp: $f, rewardKind: PERCENT, rewardValue: 100) { errors { code } } }",
+        {"p": str(wholesale.product_id), "f": fee_bp},
+        token=admin,
+    )
     assert data["setConsignmentPolicy"]["errors"] == [{"code": "INVALID_RATE"}]

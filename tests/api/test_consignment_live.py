@@ -13,7 +13,9 @@ from tests.helpers import token_for
 from tests.order_factories import make_buyer, make_consignment_pair, place
 from tests.querycount import count_queries
 
-POSITIONS = 'subscription($p: ID!) { myQueuePositions(productId: $p) { positions { position unit { id } } soldUnitIds } }'
+POSITIONS = (
+    "subscription($p: ID!) { myQueuePositions(productId: $p) { positions { position unit { id } } soldUnitIds } }"
+)
 SALES = "subscription { myConsignmentSales { id status sale { proceeds { amount } buyerNickname } } }"
 
 
@@ -46,7 +48,15 @@ async def test_position_goes_3_2_1_sold_without_queries(app):
     async with client, connect as ws:
         c = WsClient(ws, "graphql-transport-ws")
         await c.init(await token_for(me))
-        await ws.send_text(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": POSITIONS, "variables": {"p": str(wholesale.product_id)}}}))
+        await ws.send_text(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": POSITIONS, "variables": {"p": str(wholesale.product_id)}},
+                }
+            )
+        )
         first = (await c.recv())["payload"]["data"]["myQueuePositions"]
         assert first == {"positions": [{"position": 3, "unit": {"id": str(mine.id)}}], "soldUnitIds": []}
         await wait_for_listener(consignment.queue_channel(wholesale.product_id))

@@ -55,7 +55,9 @@ pytestmark = [requires_postgres, requires_redis, pytest.mark.usefixtures("wide_p
 PLACE = """mutation($input: PlaceOrderInput!) { placeOrder(input: $input) {
   payment { id } orders { id } errors { code field } } }"""
 PAY = "mutation($id: ID!) { payWithWallet(paymentId: $id) { payment { status } errors { code } } }"
-POSITIONS = "subscription($p: ID!) { myQueuePositions(productId: $p) { positions { position unit { id } } soldUnitIds } }"
+POSITIONS = (
+    "subscription($p: ID!) { myQueuePositions(productId: $p) { positions { position unit { id } } soldUnitIds } }"
+)
 
 RETAIL_PRICE, WHOLESALE_PRICE = 1000, 300
 FEE = RETAIL_PRICE * settings.CONSIGNMENT_FEE_BP // BP
@@ -66,13 +68,17 @@ LIMITS = httpx.Limits(max_connections=2 * BUYERS, max_keepalive_connections=0)
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def fifo_servers(database):
-    async with running_servers("fifo", extra_env={"CONSIGNMENT_REFERRER_PRIORITY": "false"}, http_limits=LIMITS) as servers:
+    async with running_servers(
+        "fifo", extra_env={"CONSIGNMENT_REFERRER_PRIORITY": "false"}, http_limits=LIMITS
+    ) as servers:
         yield servers
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def priority_servers(database):
-    async with running_servers("priority", extra_env={"CONSIGNMENT_REFERRER_PRIORITY": "true"}, http_limits=LIMITS) as servers:
+    async with running_servers(
+        "priority", extra_env={"CONSIGNMENT_REFERRER_PRIORITY": "true"}, http_limits=LIMITS
+    ) as servers:
         yield servers
 
 
@@ -94,15 +100,18 @@ async def _queue(wholesale, sellers: int) -> list[WholesaleUnit]:
     follow the order the payments committed. Returns the queue, head first."""
     people = await asyncio.gather(*(make_buyer(f"卖家{i}", wallet=WHOLESALE_PRICE) for i in range(sellers)))
     expires = clock.now() + timedelta(days=settings.VOUCHER_TTL_DAYS)
-    await Voucher.bulk_create([Voucher(owner_id=seller.id, scope_product_id=wholesale.product_id, expires_at=expires)
-                               for seller, _ in people])
+    await Voucher.bulk_create(
+        [Voucher(owner_id=seller.id, scope_product_id=wholesale.product_id, expires_at=expires) for seller, _ in people]
+    )
 
     async def consign(seller, address):
         placed = await place(seller, address, [(wholesale.id, 1)], consign_wholesale=True)
         await payments.pay_with_wallet(seller.id, placed.payment.id)
 
     await asyncio.gather(*(consign(*person) for person in people))
-    queued = await WholesaleUnit.filter(product_id=wholesale.product_id, status=consignment.QUEUED).order_by("queue_key")
+    queued = await WholesaleUnit.filter(product_id=wholesale.product_id, status=consignment.QUEUED).order_by(
+        "queue_key"
+    )
     assert [u.queue_key for u in queued] == list(range(1, sellers + 1))
     assert len({u.owner_id for u in queued}) == sellers
     assert [u.consigned_at for u in queued] == sorted(u.consigned_at for u in queued)  # keys follow consignment time
@@ -120,12 +129,18 @@ async def _buyer(n: int, upline=None) -> tuple[int, int, str]:
 async def _buy(servers: Servers, place_on, pay_on, buyer, sku_id: int) -> int:
     """Place one retail unit on one server, pay it on the other; the order's id."""
     _, address_id, token = buyer
-    data = {"idempotencyKey": uuid.uuid4().hex, "items": [{"skuId": str(sku_id), "quantity": 1}], "addressId": str(address_id)}
+    data = {
+        "idempotencyKey": uuid.uuid4().hex,
+        "items": [{"skuId": str(sku_id), "quantity": 1}],
+        "addressId": str(address_id),
+    }
     body = await servers.graphql(place_on, PLACE, {"input": data}, token, timeout=RACE_TIMEOUT)
     assert not body.get("errors") and body["data"]["placeOrder"]["errors"] == [], body
     placed = body["data"]["placeOrder"]
     body = await servers.graphql(pay_on, PAY, {"id": placed["payment"]["id"]}, token, timeout=RACE_TIMEOUT)
-    assert not body.get("errors") and body["data"]["payWithWallet"] == {"payment": {"status": "PAID"}, "errors": []}, body
+    assert not body.get("errors") and body["data"]["payWithWallet"] == {"payment": {"status": "PAID"}, "errors": []}, (
+        body
+    )
     [order] = placed["orders"]
     return int(order["id"])
 
@@ -145,12 +160,15 @@ async def _commit_order(merchant_id: int, order_ids: list[int]) -> list[int]:
     orders = {o.payment_id: o for o in await Order.filter(id__in=order_ids)}
     assert len(orders) == len(order_ids)  # one order per payment
     txs = dict(
-        await JournalTransaction.filter(kind="ORDER_PAYMENT", reference_type="PAYMENT",
-                                        reference_id__in=[str(p) for p in orders]).values_list("id", "reference_id")
+        await JournalTransaction.filter(
+            kind="ORDER_PAYMENT", reference_type="PAYMENT", reference_id__in=[str(p) for p in orders]
+        ).values_list("id", "reference_id")
     )
     pending = await ledger.get_account(MERCHANT, merchant_id, Purpose.MERCHANT_PENDING)
-    entries = await JournalEntry.filter(transaction_id__in=list(txs), account_id=pending.id).order_by("id").values_list(
-        "transaction_id", flat=True
+    entries = (
+        await JournalEntry.filter(transaction_id__in=list(txs), account_id=pending.id)
+        .order_by("id")
+        .values_list("transaction_id", flat=True)
     )
     assert len(entries) == len(order_ids)
     return [orders[int(txs[tx])].buyer_id for tx in entries]
@@ -172,8 +190,14 @@ def _replay(commit_order: list[int], queued: list[WholesaleUnit], upline_of: dic
     return expected
 
 
-async def _assert_sold_once_each(queued: list[WholesaleUnit], retail_sku_id: int, stock_before: int, pending_before: int,
-                                 merchant_id: int, buyers: list[int]) -> dict[int, int]:
+async def _assert_sold_once_each(
+    queued: list[WholesaleUnit],
+    retail_sku_id: int,
+    stock_before: int,
+    pending_before: int,
+    merchant_id: int,
+    buyers: list[int],
+) -> dict[int, int]:
     """Every queued unit sold exactly once to one of the buyers; money and stock follow.
     Returns buyer id -> unit id."""
     units = await WholesaleUnit.filter(id__in=[u.id for u in queued]).order_by("queue_key")
@@ -241,7 +265,9 @@ async def test_referrer_priority_across_servers_takes_the_uplines_unit_first(pri
         invited = [(upline, n) for n, upline in enumerate(uplines * 2)] + [(outsider, 20 + n) for n in range(3)]
         bound = await asyncio.gather(*(_buyer(n, upline) for upline, n in invited))
         others = await asyncio.gather(*(_buyer(n) for n in range(len(bound), BUYERS)))
-        buyers = bound + others  # the invited ones are sent first, so some pay before their upline's unit reaches the head
+        buyers = (
+            bound + others
+        )  # the invited ones are sent first, so some pay before their upline's unit reaches the head
         stock_before = (await Sku.get(id=retail.id)).stock
         pending_before = (await ledger.get_account(MERCHANT, merchant.id, Purpose.MERCHANT_PENDING)).balance
 

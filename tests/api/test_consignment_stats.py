@@ -21,8 +21,10 @@ from tests.helpers import make_user, token_for
 from tests.order_factories import make_buyer, make_consignment_pair
 from tests.querycount import count_queries
 
-FIGURES = ("sales { amount } retailSales { amount } wholesaleSales { amount } refunded { amount } retailOrders "
-           "wholesaleOrders unitsConsigned unitsSold rewardsTotal { amount } rewardsPending { amount } rewardsPaid { amount }")
+FIGURES = (
+    "sales { amount } retailSales { amount } wholesaleSales { amount } refunded { amount } retailOrders "
+    "wholesaleOrders unitsConsigned unitsSold rewardsTotal { amount } rewardsPending { amount } rewardsPaid { amount }"
+)
 STATS = f"""query($p: StatsPeriod!, $f: Date!, $t: Date!) {{ consignmentStats(period: $p, from: $f, to: $t) {{
   period start end buckets {{ start end {FIGURES} }} }} }}"""
 TOTALS = f"""query($f: Date!, $t: Date!) {{ consignmentStats(period: DAY, from: $f, to: $t) {{
@@ -41,11 +43,21 @@ def yuan(fen: int) -> dict:
     return {"amount": f"{fen / 100:.2f}"}
 
 
-def figures(sales_retail=0, sales_wholesale=0, retail_orders=0, wholesale_orders=0, consigned=0, sold=0, pending=0, paid=0) -> dict:
+def figures(
+    sales_retail=0, sales_wholesale=0, retail_orders=0, wholesale_orders=0, consigned=0, sold=0, pending=0, paid=0
+) -> dict:
     return {
-        "sales": yuan(sales_retail + sales_wholesale), "retailSales": yuan(sales_retail), "wholesaleSales": yuan(sales_wholesale),
-        "refunded": yuan(0), "retailOrders": retail_orders, "wholesaleOrders": wholesale_orders, "unitsConsigned": consigned,
-        "unitsSold": sold, "rewardsTotal": yuan(pending + paid), "rewardsPending": yuan(pending), "rewardsPaid": yuan(paid),
+        "sales": yuan(sales_retail + sales_wholesale),
+        "retailSales": yuan(sales_retail),
+        "wholesaleSales": yuan(sales_wholesale),
+        "refunded": yuan(0),
+        "retailOrders": retail_orders,
+        "wholesaleOrders": wholesale_orders,
+        "unitsConsigned": consigned,
+        "unitsSold": sold,
+        "rewardsTotal": yuan(pending + paid),
+        "rewardsPending": yuan(pending),
+        "rewardsPaid": yuan(paid),
     }
 
 
@@ -64,8 +76,11 @@ async def admin_token() -> str:
 
 
 async def set_reward(api, wholesale_product_id: int) -> None:
-    data = await api('mutation($p: ID!, $r: Int!) { setConsignmentPolicy(productId: $p, feeBp: 2000, rewardKind: FIXED, rewardValue: $r) { errors { code } } }',
-                     {"p": str(wholesale_product_id), "r": REWARD}, token=await admin_token())
+    data = await api(
+        "mutation($p: ID!, $r: Int!) { setConsignmentPolicy(productId: $p, feeBp: 2000, rewardKind: FIXED, rewardValue: $r) { errors { code } } }",
+        {"p": str(wholesale_product_id), "r": REWARD},
+        token=await admin_token(),
+    )
     assert data["setConsignmentPolicy"]["errors"] == []
 
 
@@ -89,7 +104,11 @@ async def test_buckets_by_day_week_and_month_with_known_numbers(api):
     bought = await buy(api, seller_token, address, wholesale.id, 4)  # wholesale order: 4 × 3.00
     held = await WholesaleUnit.filter(owner_id=seller.id).order_by("id").values_list("id", flat=True)
     line_id = bought["orders"][0]["lines"][0]["id"]
-    consigned = await api('mutation($l: ID!) { consignFromOrderLine(lineId: $l, quantity: 3) { errors { code } } }', {"l": line_id}, token=seller_token)
+    consigned = await api(
+        "mutation($l: ID!) { consignFromOrderLine(lineId: $l, quantity: 3) { errors { code } } }",
+        {"l": line_id},
+        token=seller_token,
+    )
     assert consigned["consignFromOrderLine"]["errors"] == []
     placed, x_token = await retail_buyer(api, "甲", retail)  # retail order 2: sells unit 1
     await finish(api, merchant, placed, x_token)  # completed on D1
@@ -100,10 +119,16 @@ async def test_buckets_by_day_week_and_month_with_known_numbers(api):
     at_noon(d9)  # D1's sale is past its after-sales window: its reward is paid, D2's still pending
     assert await consignment_jobs.settle_consignments() == "settled 1 consigned units"
     seller_token = await token_for(seller)
-    again = await api('mutation($u: [ID!]!) { consignUnits(unitIds: $u) { errors { code } } }', {"u": [str(held[3])]}, token=seller_token)
+    again = await api(
+        "mutation($u: [ID!]!) { consignUnits(unitIds: $u) { errors { code } } }",
+        {"u": [str(held[3])]},
+        token=seller_token,
+    )
     assert again["consignUnits"]["errors"] == []
 
-    day1 = figures(sales_retail=2000, sales_wholesale=1200, retail_orders=2, wholesale_orders=1, consigned=3, sold=1, paid=REWARD)
+    day1 = figures(
+        sales_retail=2000, sales_wholesale=1200, retail_orders=2, wholesale_orders=1, consigned=3, sold=1, paid=REWARD
+    )
     day2 = figures(sales_retail=1000, retail_orders=1, sold=1, pending=REWARD)
     day9 = figures(consigned=1)
     zero = figures()
@@ -126,7 +151,9 @@ async def test_buckets_by_day_week_and_month_with_known_numbers(api):
     expected: dict[tuple[int, int], list] = {}
     for day, found in ((d0, zero), (d1, day1), (d2, day2), (d9, day9)):
         expected.setdefault((day.year, day.month), []).append(found)
-    assert [{k: v for k, v in b.items() if k not in ("start", "end")} for b in data["buckets"]] == [add(*f) for f in expected.values()]
+    assert [{k: v for k, v in b.items() if k not in ("start", "end")} for b in data["buckets"]] == [
+        add(*f) for f in expected.values()
+    ]
     assert data["buckets"][0]["start"] == d0.isoformat() and data["buckets"][-1]["end"] == d9.isoformat()
 
     totals = (await api(TOTALS, {"f": d9.isoformat(), "t": d9.isoformat()}, token=admin))["consignmentStats"]["totals"]
@@ -155,7 +182,11 @@ async def test_a_report_costs_a_constant_number_of_queries(api):
 )
 async def test_bad_ranges_are_refused_with_a_stable_code(api, period, first, last):
     today = stats.today()
-    variables = {"p": period, "f": (today - timedelta(days=first)).isoformat(), "t": (today - timedelta(days=last)).isoformat()}
+    variables = {
+        "p": period,
+        "f": (today - timedelta(days=first)).isoformat(),
+        "t": (today - timedelta(days=last)).isoformat(),
+    }
     assert await api.error_code(STATS, variables, token=await admin_token()) == "INVALID_DATE_RANGE"
 
 
@@ -172,7 +203,9 @@ async def test_only_consignment_managers_may_read_statistics(api):
     variables = {"p": "DAY", "f": "2020-01-01", "t": "2020-01-01"}
     assert await api.error_code(STATS, variables) == "UNAUTHENTICATED"
     for roles in ((), ("support",), ("finance",)):
-        assert await api.error_code(STATS, variables, token=await token_for(await make_user(roles=roles))) == "FORBIDDEN"
+        assert (
+            await api.error_code(STATS, variables, token=await token_for(await make_user(roles=roles))) == "FORBIDDEN"
+        )
     assert (await api(STATS, variables, token=await admin_token()))["consignmentStats"]["buckets"][0]["unitsSold"] == 0
 
 
@@ -207,37 +240,67 @@ async def test_live_counters_follow_a_sale_and_its_refund_without_queries(app, a
         await c.init(await admin_token())
         await ws.send_text(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": LIVE}}))
         first = await _next_live(c)
-        assert first == {"day": stats.today().isoformat(), "unitsInQueue": 2, "unitsSoldToday": 0, "salesToday": yuan(1600),
-                         "retailOrdersToday": 1, "wholesaleOrdersToday": 1, "rewardsPending": yuan(0)}
+        assert first == {
+            "day": stats.today().isoformat(),
+            "unitsInQueue": 2,
+            "unitsSoldToday": 0,
+            "salesToday": yuan(1600),
+            "retailOrdersToday": 1,
+            "wholesaleOrdersToday": 1,
+            "rewardsPending": yuan(0),
+        }
         await wait_for_listener(admin_channel())
 
         placed, buyer_token = await retail_buyer(api, "买家", retail)
         with count_queries() as counter:
             live = await _until(c, {"unitsSoldToday": 1})
         assert counter.count == 0  # deltas applied in memory
-        assert live == {"day": first["day"], "unitsInQueue": 1, "unitsSoldToday": 1, "salesToday": yuan(2600),
-                        "retailOrdersToday": 2, "wholesaleOrdersToday": 1, "rewardsPending": yuan(REWARD)}
+        assert live == {
+            "day": first["day"],
+            "unitsInQueue": 1,
+            "unitsSoldToday": 1,
+            "salesToday": yuan(2600),
+            "retailOrdersToday": 2,
+            "wholesaleOrdersToday": 1,
+            "rewardsPending": yuan(REWARD),
+        }
 
         # A refund before the sale is final returns the unit to the queue: sold and reward undone, sales stay gross.
         line_id = placed["orders"][0]["lines"][0]["id"]
-        requested = await api('mutation($l: ID!) { requestAfterSale(lineId: $l, kind: REFUND_ONLY, quantity: 1, reason: "不要了") { afterSale { id } errors { code } } }',
-                              {"l": line_id}, token=buyer_token)
+        requested = await api(
+            'mutation($l: ID!) { requestAfterSale(lineId: $l, kind: REFUND_ONLY, quantity: 1, reason: "不要了") { afterSale { id } errors { code } } }',
+            {"l": line_id},
+            token=buyer_token,
+        )
         support = await token_for(await make_user(roles=("support",)))
-        approved = await api('mutation($id: ID!) { approveAfterSale(id: $id) { afterSale { status } errors { code } } }',
-                             {"id": requested["requestAfterSale"]["afterSale"]["id"]}, token=support)
+        approved = await api(
+            "mutation($id: ID!) { approveAfterSale(id: $id) { afterSale { status } errors { code } } }",
+            {"id": requested["requestAfterSale"]["afterSale"]["id"]},
+            token=support,
+        )
         assert approved["approveAfterSale"]["errors"] == []
         live = await _until(c, {"unitsSoldToday": 0})
         assert live == {**live, "unitsInQueue": 2, "salesToday": yuan(2600), "rewardsPending": yuan(0)}
 
     # The live counters agree with the report for today.
     today = stats.today().isoformat()
-    bucket = (await api(STATS, {"p": "DAY", "f": today, "t": today}, token=await admin_token()))["consignmentStats"]["buckets"][0]
-    assert (bucket["unitsSold"], bucket["sales"], bucket["retailOrders"], bucket["refunded"]) == (0, yuan(2600), 2, yuan(1000))
+    bucket = (await api(STATS, {"p": "DAY", "f": today, "t": today}, token=await admin_token()))["consignmentStats"][
+        "buckets"
+    ][0]
+    assert (bucket["unitsSold"], bucket["sales"], bucket["retailOrders"], bucket["refunded"]) == (
+        0,
+        yuan(2600),
+        2,
+        yuan(1000),
+    )
 
 
 async def test_live_counters_are_refused_to_non_admins(app):
-    for token, code in ((None, "UNAUTHENTICATED"), (await token_for(await make_user()), "FORBIDDEN"),
-                        (await token_for(await make_user(roles=("support",))), "FORBIDDEN")):
+    for token, code in (
+        (None, "UNAUTHENTICATED"),
+        (await token_for(await make_user()), "FORBIDDEN"),
+        (await token_for(await make_user(roles=("support",))), "FORBIDDEN"),
+    ):
         client, connect = await open_ws(app, "graphql-transport-ws")
         async with client, connect as ws:
             c = WsClient(ws, "graphql-transport-ws")
@@ -249,12 +312,24 @@ async def test_live_counters_are_refused_to_non_admins(app):
 
 
 def test_events_of_another_day_move_only_the_all_time_counters():
-    counters = stats.LiveCounters(day=date(2030, 1, 2), units_in_queue=3, units_sold_today=2, sales_today=5000,
-                                  retail_orders_today=2, wholesale_orders_today=0, rewards_pending=100)
+    counters = stats.LiveCounters(
+        day=date(2030, 1, 2),
+        units_in_queue=3,
+        units_sold_today=2,
+        sales_today=5000,
+        retail_orders_today=2,
+        wholesale_orders_today=0,
+        rewards_pending=100,
+    )
     yesterday = {"type": stats.STATS_EVENT, "day": "2030-01-01", "queued": 1, "sold": -1, "rewardsPending": -50}
     assert stats.apply_event(counters, yesterday) == stats.LiveCounters(
-        day=date(2030, 1, 2), units_in_queue=4, units_sold_today=2, sales_today=5000,
-        retail_orders_today=2, wholesale_orders_today=0, rewards_pending=50,
+        day=date(2030, 1, 2),
+        units_in_queue=4,
+        units_sold_today=2,
+        sales_today=5000,
+        retail_orders_today=2,
+        wholesale_orders_today=0,
+        rewards_pending=50,
     )
     assert stats.apply_event(counters, {"type": stats.STATS_EVENT, "day": "2030-01-02"}) is None
     assert stats.apply_event(counters, {"type": "something_else", "queued": 1}) is None
@@ -262,12 +337,16 @@ def test_events_of_another_day_move_only_the_all_time_counters():
 
 def test_buckets_are_clipped_to_the_range_and_cover_it():
     assert stats.buckets("MONTH", date(2030, 1, 30), date(2030, 3, 2)) == [
-        (date(2030, 1, 30), date(2030, 1, 31)), (date(2030, 2, 1), date(2030, 2, 28)), (date(2030, 3, 1), date(2030, 3, 2)),
+        (date(2030, 1, 30), date(2030, 1, 31)),
+        (date(2030, 2, 1), date(2030, 2, 28)),
+        (date(2030, 3, 1), date(2030, 3, 2)),
     ]
     assert stats.buckets("WEEK", date(2030, 1, 2), date(2030, 1, 8)) == [  # 2030-01-07 is a Monday
-        (date(2030, 1, 2), date(2030, 1, 6)), (date(2030, 1, 7), date(2030, 1, 8)),
+        (date(2030, 1, 2), date(2030, 1, 6)),
+        (date(2030, 1, 7), date(2030, 1, 8)),
     ]
     assert stats.buckets("MONTH", date(2030, 12, 31), date(2031, 1, 1)) == [
-        (date(2030, 12, 31), date(2030, 12, 31)), (date(2031, 1, 1), date(2031, 1, 1)),
+        (date(2030, 12, 31), date(2030, 12, 31)),
+        (date(2031, 1, 1), date(2031, 1, 1)),
     ]
     assert settings.AFTER_SALES_WINDOW_DAYS < 8  # the known-numbers test settles D1's sale on D9

@@ -13,8 +13,14 @@ LIVE = '{ banners(placement: "HOME_TOP") { title targetType targetValue } }'
 
 
 def banner(**change):
-    return {"placement": "HOME_TOP", "title": "Double 11", "imageUrl": "https://img.example.com/a.png",
-            "targetType": "URL", "targetValue": "https://m.example.com/sale", **change}
+    return {
+        "placement": "HOME_TOP",
+        "title": "Double 11",
+        "imageUrl": "https://img.example.com/a.png",
+        "targetType": "URL",
+        "targetValue": "https://m.example.com/sale",
+        **change,
+    }
 
 
 async def admin_token():
@@ -27,7 +33,17 @@ async def test_live_banners_follow_schedule_and_order(api):
     await api(CREATE, {"b": banner(title="later", sortOrder=1)}, token=token)
     await api(CREATE, {"b": banner(title="first", sortOrder=0)}, token=token)
     await api(CREATE, {"b": banner(title="future", startsAt=(now + timedelta(days=1)).isoformat())}, token=token)
-    await api(CREATE, {"b": banner(title="over", endsAt=(now - timedelta(seconds=1)).isoformat(), startsAt=(now - timedelta(days=1)).isoformat())}, token=token)
+    await api(
+        CREATE,
+        {
+            "b": banner(
+                title="over",
+                endsAt=(now - timedelta(seconds=1)).isoformat(),
+                startsAt=(now - timedelta(days=1)).isoformat(),
+            )
+        },
+        token=token,
+    )
     await api(CREATE, {"b": banner(title="off", isActive=False)}, token=token)
     await api(CREATE, {"b": banner(title="elsewhere", placement="HOME_MIDDLE")}, token=token)
     assert [b["title"] for b in (await api(LIVE))["banners"]] == ["first", "later"]
@@ -56,11 +72,19 @@ async def test_bad_banners_are_refused_and_nothing_is_written(api):
 async def test_update_and_delete_banner(api):
     token = await admin_token()
     created = (await api(CREATE, {"b": banner()}, token=token))["createBanner"]["banner"]
-    updated = await api('mutation($id: ID!, $b: BannerInput!) { updateBanner(id: $id, input: $b) { banner { title } errors { code } } }', {"id": created["id"], "b": banner(title="Renamed")}, token=token)
+    updated = await api(
+        "mutation($id: ID!, $b: BannerInput!) { updateBanner(id: $id, input: $b) { banner { title } errors { code } } }",
+        {"id": created["id"], "b": banner(title="Renamed")},
+        token=token,
+    )
     assert updated["updateBanner"] == {"banner": {"title": "Renamed"}, "errors": []}
-    gone = await api('mutation($id: ID!) { deleteBanner(id: $id) { errors { code } } }', {"id": created["id"]}, token=token)
+    gone = await api(
+        "mutation($id: ID!) { deleteBanner(id: $id) { errors { code } } }", {"id": created["id"]}, token=token
+    )
     assert gone["deleteBanner"]["errors"] == []
-    again = await api('mutation($id: ID!) { deleteBanner(id: $id) { errors { code } } }', {"id": created["id"]}, token=token)
+    again = await api(
+        "mutation($id: ID!) { deleteBanner(id: $id) { errors { code } } }", {"id": created["id"]}, token=token
+    )
     assert again["deleteBanner"]["errors"] == [{"code": "NOT_FOUND"}]
 
 
@@ -128,4 +152,7 @@ async def test_recommended_products_and_merchants_through_the_api(api):
     await api(SET, {"p": "HOME", "k": "PRODUCT", "ids": [str(second.id), str(first.id)]}, token=token)
     await api(SET, {"p": "HOME", "k": "MERCHANT", "ids": [str(merchant.id)]}, token=token)
     data = await api("{ recommendedProducts { title } recommendedMerchants { name } }")
-    assert data == {"recommendedProducts": [{"title": "second"}, {"title": "first"}], "recommendedMerchants": [{"name": "Open"}]}
+    assert data == {
+        "recommendedProducts": [{"title": "second"}, {"title": "first"}],
+        "recommendedMerchants": [{"name": "Open"}],
+    }

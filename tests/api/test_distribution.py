@@ -50,9 +50,13 @@ async def admin_token() -> str:
 
 
 async def configure(api, rules, *, self_purchase=False, freeze_days=7, grade_rules=(), token=None) -> dict:
-    data = {"levels": len(rules), "rules": [{"level": i + 1, "kind": k, "value": v} for i, (k, v) in enumerate(rules)],
-            "selfPurchase": self_purchase, "freezeDays": freeze_days,
-            "gradeRules": [{"grade": g, "level": lv, "kind": k, "value": v} for g, lv, k, v in grade_rules]}
+    data = {
+        "levels": len(rules),
+        "rules": [{"level": i + 1, "kind": k, "value": v} for i, (k, v) in enumerate(rules)],
+        "selfPurchase": self_purchase,
+        "freezeDays": freeze_days,
+        "gradeRules": [{"grade": g, "level": lv, "kind": k, "value": v} for g, lv, k, v in grade_rules],
+    }
     result = (await api(SETTINGS, {"i": data}, token=token or await admin_token()))["updateDistributionSettings"]
     assert result["errors"] == [], result
     return result["settings"]
@@ -62,8 +66,15 @@ async def member(nickname: str, upline=None, wallet: int = 0):
     """A user bound under `upline`, with a default address and wallet money."""
     user = await make_user(nickname, upline=upline)
     address = await Address.create(
-        user_id=user.id, recipient="张三", phone="+8613900000000", province_code="330000", city_code="330100",
-        county_code="330106", region_name="浙江省杭州市西湖区", detail="文三路 1 号", is_default=True,
+        user_id=user.id,
+        recipient="张三",
+        phone="+8613900000000",
+        province_code="330000",
+        city_code="330100",
+        county_code="330106",
+        region_name="浙江省杭州市西湖区",
+        detail="文三路 1 号",
+        is_default=True,
     )
     if wallet:
         await fund_wallet(user, wallet)
@@ -72,7 +83,11 @@ async def member(nickname: str, upline=None, wallet: int = 0):
 
 async def buy(api, user, address, sku_id, quantity=1) -> dict:
     token = await token_for(user)
-    data = {"idempotencyKey": uuid.uuid4().hex, "items": [{"skuId": str(sku_id), "quantity": quantity}], "addressId": str(address.id)}
+    data = {
+        "idempotencyKey": uuid.uuid4().hex,
+        "items": [{"skuId": str(sku_id), "quantity": quantity}],
+        "addressId": str(address.id),
+    }
     placed = (await api(PLACE, {"input": data}, token=token))["placeOrder"]
     assert placed["errors"] == [], placed
     paid = (await api(PAY, {"id": placed["payment"]["id"]}, token=token))["payWithWallet"]
@@ -83,11 +98,17 @@ async def buy(api, user, address, sku_id, quantity=1) -> dict:
 async def finish(api, merchant, placed, buyer) -> None:
     staff = await token_for(await make_staff(merchant, ["merchant.orders"]))
     for order in placed["orders"]:
-        shipped = await api('mutation($id: ID!) { shipOrder(orderId: $id, carrier: "SF", trackingNo: "SF0000001") { errors { code } } }',
-                            {"id": order["id"]}, token=staff)
+        shipped = await api(
+            'mutation($id: ID!) { shipOrder(orderId: $id, carrier: "SF", trackingNo: "SF0000001") { errors { code } } }',
+            {"id": order["id"]},
+            token=staff,
+        )
         assert shipped["shipOrder"]["errors"] == []
-        done = await api('mutation($id: ID!) { confirmReceipt(orderId: $id) { errors { code } } }', {"id": order["id"]},
-                         token=await token_for(buyer))
+        done = await api(
+            "mutation($id: ID!) { confirmReceipt(orderId: $id) { errors { code } } }",
+            {"id": order["id"]},
+            token=await token_for(buyer),
+        )
         assert done["confirmReceipt"]["errors"] == []
 
 
@@ -134,8 +155,11 @@ async def test_the_seeds_worked_example_consignment_gain_plus_promotion_commissi
     b, b_address = await member("小B", wallet=308_000)
     await buy(api, b, b_address, retail.id, 1)
     bought = await buy(api, b, b_address, wholesale.id, 2)
-    consign = await api('mutation($l: ID!) { consignFromOrderLine(lineId: $l, quantity: 2) { errors { code } } }',
-                        {"l": bought["orders"][0]["lines"][0]["id"]}, token=await token_for(b))
+    consign = await api(
+        "mutation($l: ID!) { consignFromOrderLine(lineId: $l, quantity: 2) { errors { code } } }",
+        {"l": bought["orders"][0]["lines"][0]["id"]},
+        token=await token_for(b),
+    )
     assert consign["consignFromOrderLine"]["errors"] == []
     assert await Commission.all().count() == 0  # B has no upline: B's own purchases pay nobody
 
@@ -147,8 +171,9 @@ async def test_the_seeds_worked_example_consignment_gain_plus_promotion_commissi
 
     assert await wallet(api, b) == {"available": "0.00", "commissionPending": "200.00", "consignmentPending": "3520.00"}
     nodes = await mine(api, b)
-    assert [(n["level"], n["status"], n["amount"]["amount"], n["base"]["amount"], n["buyerNickname"]) for n in nodes] == [
-        (1, "PENDING", "100.00", "2200.00", "小*"), (1, "PENDING", "100.00", "2200.00", "小*")]
+    assert [
+        (n["level"], n["status"], n["amount"]["amount"], n["base"]["amount"], n["buyerNickname"]) for n in nodes
+    ] == [(1, "PENDING", "100.00", "2200.00", "小*"), (1, "PENDING", "100.00", "2200.00", "小*")]
     assert {n["orderNo"] for n in nodes} == {p["orders"][0]["orderNo"] for p, _ in later}
     assert all(n["releasesAt"] is None and n["availableAt"] is None for n in nodes)
     # self-operated goods whose money went to the consignment seller: the platform's promotion budget pays
@@ -164,7 +189,13 @@ async def test_the_seeds_worked_example_consignment_gain_plus_promotion_commissi
     assert await distribution_jobs.release_commissions() == "released 2 commissions"
     assert await wallet(api, b) == {"available": "3720.00", "commissionPending": "0.00", "consignmentPending": "0.00"}
     assert 372_000 - 308_000 == 44_000 + 20_000  # net gain 440 over the 3080 spent, plus 200 commission
-    assert await summary(api, b) == {"pending": "0.00", "available": "200.00", "reversed": "0.00", "rejected": "0.00", "debt": "0.00"}
+    assert await summary(api, b) == {
+        "pending": "0.00",
+        "available": "200.00",
+        "reversed": "0.00",
+        "rejected": "0.00",
+        "debt": "0.00",
+    }
     assert [n["status"] for n in await mine(api, b)] == ["AVAILABLE", "AVAILABLE"]
     assert await distribution_jobs.release_commissions() == "released 0 commissions"  # idempotent
     assert await ledger.check_invariants() == []
@@ -183,8 +214,17 @@ async def test_chain_pays_each_level_once_and_nobody_else(api):
     e, _ = await member("阿E", upline=d)  # D's own team does not earn on D's purchases
     await buy(api, d, d_address, sku.id, 1)
 
-    earned = {u.nickname: [(n["level"], n["amount"]["amount"], n["base"]["amount"]) for n in await mine(api, u)] for u in (a, b, c, d, e)}
-    assert earned == {"阿A": [(3, "2.00", "100.00")], "阿B": [(2, "5.00", "100.00")], "阿C": [(1, "10.00", "100.00")], "阿D": [], "阿E": []}
+    earned = {
+        u.nickname: [(n["level"], n["amount"]["amount"], n["base"]["amount"]) for n in await mine(api, u)]
+        for u in (a, b, c, d, e)
+    }
+    assert earned == {
+        "阿A": [(3, "2.00", "100.00")],
+        "阿B": [(2, "5.00", "100.00")],
+        "阿C": [(1, "10.00", "100.00")],
+        "阿D": [],
+        "阿E": [],
+    }
     assert await Commission.all().count() == 3
     # a third-party merchant pays from its pending money; shipping is no part of the base
     assert await merchant_pending(merchant) == 10_800 - 1_700
@@ -257,7 +297,13 @@ async def test_partial_refunds_reverse_pro_rata_and_every_unit_returns_exactly_t
     [done] = await mine(api, c)
     assert (done["status"], done["reversed"]["amount"]) == ("REVERSED", "10.01")
     assert (await wallet(api, c))["commissionPending"] == "0.00"
-    assert await summary(api, c) == {"pending": "0.00", "available": "0.00", "reversed": "10.01", "rejected": "0.00", "debt": "0.00"}
+    assert await summary(api, c) == {
+        "pending": "0.00",
+        "available": "0.00",
+        "reversed": "10.01",
+        "rejected": "0.00",
+        "debt": "0.00",
+    }
     assert await merchant_pending(merchant) == 0
     assert await ledger.check_invariants() == []
 
@@ -279,7 +325,13 @@ async def test_refund_after_release_takes_the_wallet_then_records_debt_repaid_by
     [gone] = await mine(api, c)
     assert (gone["status"], gone["reversed"]["amount"], gone["debtRecorded"]["amount"]) == ("REVERSED", "10.00", "6.00")
     assert (await wallet(api, c))["available"] == "0.00"
-    assert await summary(api, c) == {"pending": "0.00", "available": "0.00", "reversed": "10.00", "rejected": "0.00", "debt": "6.00"}
+    assert await summary(api, c) == {
+        "pending": "0.00",
+        "available": "0.00",
+        "reversed": "10.00",
+        "rejected": "0.00",
+        "debt": "6.00",
+    }
     assert (await ledger.user_account(c.id, Purpose.COMMISSION_DEBT)).balance == -600
     assert await merchant_pending(merchant) == 0  # the merchant got its full 10.00 back before refunding the buyer
     assert await ledger.check_invariants() == []
@@ -308,19 +360,33 @@ async def test_admin_rejects_a_pending_commission_and_the_money_goes_back(api):
     assert await api.error_code(REJECT, {"id": one["id"], "r": "刷单"}, token=customer) == "FORBIDDEN"
     support = await token_for(await make_user(roles=("support",)))
     assert await api.error_code(REJECT, {"id": one["id"], "r": "刷单"}, token=support) == "FORBIDDEN"
-    assert (await api(REJECT, {"id": one["id"], "r": "  "}, token=admin))["rejectCommission"]["errors"] == [{"code": "INVALID_INPUT", "field": "reason"}]
-    assert (await api(REJECT, {"id": "999999", "r": "x"}, token=admin))["rejectCommission"]["errors"] == [{"code": "NOT_FOUND", "field": "id"}]
+    assert (await api(REJECT, {"id": one["id"], "r": "  "}, token=admin))["rejectCommission"]["errors"] == [
+        {"code": "INVALID_INPUT", "field": "reason"}
+    ]
+    assert (await api(REJECT, {"id": "999999", "r": "x"}, token=admin))["rejectCommission"]["errors"] == [
+        {"code": "NOT_FOUND", "field": "id"}
+    ]
 
     rejected = (await api(REJECT, {"id": one["id"], "r": "刷单"}, token=admin))["rejectCommission"]
     assert rejected == {"commission": {"status": "REJECTED", "rejectReason": "刷单"}, "errors": []}
-    assert (await api(REJECT, {"id": one["id"], "r": "again"}, token=admin))["rejectCommission"]["errors"][0]["code"] == "INVALID_TRANSITION"
+    assert (await api(REJECT, {"id": one["id"], "r": "again"}, token=admin))["rejectCommission"]["errors"][0][
+        "code"
+    ] == "INVALID_TRANSITION"
     assert await merchant_pending(merchant) == 20_000 - 1000  # one commission went back to the merchant
-    assert await summary(api, c) == {"pending": "10.00", "available": "0.00", "reversed": "0.00", "rejected": "10.00", "debt": "0.00"}
+    assert await summary(api, c) == {
+        "pending": "10.00",
+        "available": "0.00",
+        "reversed": "0.00",
+        "rejected": "10.00",
+        "debt": "0.00",
+    }
 
     await finish(api, merchant, first, d)
     await finish(api, merchant, second, d)
     assert await distribution_jobs.release_commissions() == "released 1 commissions"  # the rejected one stays rejected
-    assert (await api(REJECT, {"id": other["id"], "r": "late"}, token=admin))["rejectCommission"]["errors"][0]["code"] == "INVALID_TRANSITION"
+    assert (await api(REJECT, {"id": other["id"], "r": "late"}, token=admin))["rejectCommission"]["errors"][0][
+        "code"
+    ] == "INVALID_TRANSITION"
     assert (await wallet(api, c))["available"] == "10.00"
     assert await ledger.check_invariants() == []
 
@@ -328,7 +394,10 @@ async def test_admin_rejects_a_pending_commission_and_the_money_goes_back(api):
 async def test_bad_settings_have_stable_codes_and_change_nothing(api):
     admin = await admin_token()
     saved = await configure(api, [("PERCENT", 1000), ("FIXED", 50)], token=admin)
-    assert saved["rules"] == [{"level": 1, "kind": "PERCENT", "value": 1000}, {"level": 2, "kind": "FIXED", "value": 50}]
+    assert saved["rules"] == [
+        {"level": 1, "kind": "PERCENT", "value": 1000},
+        {"level": 2, "kind": "FIXED", "value": 50},
+    ]
     changes = await DistributionConfigChange.all().count()
     before = (await api(READ_SETTINGS, token=admin))["distributionSettings"]
 
@@ -343,8 +412,15 @@ async def test_bad_settings_have_stable_codes_and_change_nothing(api):
         ({"levels": 1, "rules": rules(("PERCENT", -100))}, "INVALID_RATE", "rules"),
         ({"levels": 2, "rules": rules(("PERCENT", 100))}, "INVALID_INPUT", "rules"),
         ({"levels": 1, "rules": rules(("PERCENT", 100)), "freezeDays": -1}, "INVALID_INPUT", "freezeDays"),
-        ({"levels": 1, "rules": rules(("PERCENT", 100)), "gradeRules": [{"grade": "V9", "level": 1, "kind": "FIXED", "value": 1}]},
-         "INVALID_INPUT", "gradeRules"),
+        (
+            {
+                "levels": 1,
+                "rules": rules(("PERCENT", 100)),
+                "gradeRules": [{"grade": "V9", "level": 1, "kind": "FIXED", "value": 1}],
+            },
+            "INVALID_INPUT",
+            "gradeRules",
+        ),
     ]
     for data, code, field in cases:
         data = {"selfPurchase": True, "freezeDays": 3, **data}
@@ -417,5 +493,8 @@ async def test_beneficiary_hears_of_a_new_commission_live(app, api):
         await wait_for_listener(user_channel(b.id))
         await buy(api, c, c_address, sku.id, 1)
         event = (await ws_client.recv())["payload"]["data"]["myCommissionEvents"]
-        assert event == {"kind": "CREATED", "amount": None,
-                         "commission": {"level": 1, "status": "PENDING", "amount": {"amount": "10.00"}, "buyerNickname": "阿*"}}
+        assert event == {
+            "kind": "CREATED",
+            "amount": None,
+            "commission": {"level": 1, "status": "PENDING", "amount": {"amount": "10.00"}, "buyerNickname": "阿*"},
+        }

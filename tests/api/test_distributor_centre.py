@@ -47,8 +47,18 @@ async def test_team_per_level_with_masked_members_and_their_orders(api):
     await buy(api, d, d_address, sku.id, 2)
     token = await token_for(a)
 
-    assert (await api(ops.TEAM_COUNTS, token=token))["myTeamCounts"] == {"level1": 2, "level2": 1, "level3": 1, "total": 4}
-    assert (await api(ops.TEAM_COUNTS, token=await token_for(b)))["myTeamCounts"] == {"level1": 1, "level2": 1, "level3": 0, "total": 2}
+    assert (await api(ops.TEAM_COUNTS, token=token))["myTeamCounts"] == {
+        "level1": 2,
+        "level2": 1,
+        "level3": 1,
+        "total": 4,
+    }
+    assert (await api(ops.TEAM_COUNTS, token=await token_for(b)))["myTeamCounts"] == {
+        "level1": 1,
+        "level2": 1,
+        "level3": 0,
+        "total": 2,
+    }
     assert (await api(ops.TEAM_COUNTS, token=await token_for(d)))["myTeamCounts"]["total"] == 0
 
     level1 = (await api(ops.TEAM, {"level": 1}, token=token))["myTeam"]["nodes"]
@@ -60,7 +70,9 @@ async def test_team_per_level_with_masked_members_and_their_orders(api):
 
     page = (await api(ops.TEAM, {"level": 1, "first": 1}, token=token))["myTeam"]
     assert len(page["nodes"]) == 1 and page["pageInfo"]["hasNextPage"]
-    rest = (await api(ops.TEAM, {"level": 1, "first": 1, "after": page["pageInfo"]["endCursor"]}, token=token))["myTeam"]
+    rest = (await api(ops.TEAM, {"level": 1, "first": 1, "after": page["pageInfo"]["endCursor"]}, token=token))[
+        "myTeam"
+    ]
     assert len(rest["nodes"]) == 1 and not rest["pageInfo"]["hasNextPage"]
 
     assert await api.error_code(ops.TEAM, {"level": 4}, token=token) == "INVALID_INPUT"
@@ -93,8 +105,12 @@ async def test_the_centre_is_for_distributors_only_outside_auto(api):
     await set_mode(api, "APPROVAL")
     user = await make_user("路人")
     token = await token_for(user)
-    for document, variables in ((ops.TEAM_COUNTS, None), (ops.TEAM, {"level": 1}), (ops.INVITE, None),
-                                (ops.PERFORMANCE, {"p": "DAY", "f": str(today()), "t": str(today())})):
+    for document, variables in (
+        (ops.TEAM_COUNTS, None),
+        (ops.TEAM, {"level": 1}),
+        (ops.INVITE, None),
+        (ops.PERFORMANCE, {"p": "DAY", "f": str(today()), "t": str(today())}),
+    ):
         assert await api.error_code(document, variables, token=token) == "NOT_A_DISTRIBUTOR"
     assert (await api.raw(ops.TEAM_COUNTS))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
@@ -111,10 +127,13 @@ async def test_performance_counts_team_orders_and_commissions_booked_then_releas
     start = today()
     token = await token_for(a)
 
-    report = (await api(ops.PERFORMANCE, {"p": "DAY", "f": str(start), "t": str(start)}, token=token))["myDistributorPerformance"]
+    report = (await api(ops.PERFORMANCE, {"p": "DAY", "f": str(start), "t": str(start)}, token=token))[
+        "myDistributorPerformance"
+    ]
     assert [amounts(x) for x in report["buckets"]] == [
-        {"teamOrders": 2, "teamGoods": "300.00", "commissionBooked": "6.00", "commissionReleased": "0.00"}]
-    c_report = (await api(ops.PERFORMANCE, {"p": "DAY", "f": str(start), "t": str(start)}, token=await token_for(c)))
+        {"teamOrders": 2, "teamGoods": "300.00", "commissionBooked": "6.00", "commissionReleased": "0.00"}
+    ]
+    c_report = await api(ops.PERFORMANCE, {"p": "DAY", "f": str(start), "t": str(start)}, token=await token_for(c))
     assert amounts(c_report["myDistributorPerformance"]["total"])["commissionBooked"] == "30.00"
 
     await finish(api, merchant, placed, d)
@@ -122,11 +141,25 @@ async def test_performance_counts_team_orders_and_commissions_booked_then_releas
     assert await distribution_jobs.release_commissions() == "released 3 commissions"
     later = today()
     token = await token_for(a)  # the clock moved past the old token's life
-    report = (await api(ops.PERFORMANCE, {"p": "DAY", "f": str(start), "t": str(later)}, token=token))["myDistributorPerformance"]
+    report = (await api(ops.PERFORMANCE, {"p": "DAY", "f": str(start), "t": str(later)}, token=token))[
+        "myDistributorPerformance"
+    ]
     assert len(report["buckets"]) == (later - start).days + 1
-    assert amounts(report["buckets"][-1]) == {"teamOrders": 0, "teamGoods": "0.00", "commissionBooked": "0.00", "commissionReleased": "2.00"}
-    assert amounts(report["total"]) == {"teamOrders": 2, "teamGoods": "300.00", "commissionBooked": "6.00", "commissionReleased": "2.00"}
-    week = (await api(ops.PERFORMANCE, {"p": "MONTH", "f": str(start), "t": str(later)}, token=token))["myDistributorPerformance"]
+    assert amounts(report["buckets"][-1]) == {
+        "teamOrders": 0,
+        "teamGoods": "0.00",
+        "commissionBooked": "0.00",
+        "commissionReleased": "2.00",
+    }
+    assert amounts(report["total"]) == {
+        "teamOrders": 2,
+        "teamGoods": "300.00",
+        "commissionBooked": "6.00",
+        "commissionReleased": "2.00",
+    }
+    week = (await api(ops.PERFORMANCE, {"p": "MONTH", "f": str(start), "t": str(later)}, token=token))[
+        "myDistributorPerformance"
+    ]
     assert amounts(week["total"]) == amounts(report["total"])
     assert await ledger.check_invariants() == []
 
@@ -184,12 +217,21 @@ async def test_conversion_clicks_sign_ups_buyers(api):
 
     day = str(today())
     stats = (await api(ops.PROMOTION, {"p": "WEEK", "f": day, "t": day}, token=await token_for(a)))["myPromotionStats"]
-    assert amounts(stats["total"]) == {"clicks": 4, "signUps": 2, "buyers": 1, "orders": 2, "orderGoods": "300.00",
-                                      "signUpRateBp": 5000, "buyerRateBp": 5000}
+    assert amounts(stats["total"]) == {
+        "clicks": 4,
+        "signUps": 2,
+        "buyers": 1,
+        "orders": 2,
+        "orderGoods": "300.00",
+        "signUpRateBp": 5000,
+        "buyerRateBp": 5000,
+    }
     assert len(stats["buckets"]) == 1
     assert sorted(await InviteSignup.filter(upline_id=a.id).values_list("source", flat=True)) == ["SIGNUP", "SIGNUP"]
 
-    nothing = (await api(ops.PROMOTION, {"p": "DAY", "f": day, "t": day}, token=await token_for(x)))["myPromotionStats"]["total"]
+    nothing = (await api(ops.PROMOTION, {"p": "DAY", "f": day, "t": day}, token=await token_for(x)))[
+        "myPromotionStats"
+    ]["total"]
     assert (nothing["clicks"], nothing["signUpRateBp"], nothing["buyerRateBp"]) == (0, None, None)
 
 
@@ -211,14 +253,24 @@ async def test_leaderboards_rank_by_commission_and_new_members(api):
 
     board = (await api(ops.LEADERBOARD, {"by": "COMMISSION", "p": "MONTH"}, token=token))["distributorLeaderboard"]
     assert [(e["rank"], e["maskedName"], e["value"], e["amount"]["amount"], e["isMe"]) for e in board["entries"]] == [
-        (1, "潘**", 3000, "30.00", False), (2, "秦*", 1000, "10.00", True)]
+        (1, "潘**", 3000, "30.00", False),
+        (2, "秦*", 1000, "10.00", True),
+    ]
     assert board["start"] == str(today().replace(day=1))
     members = (await api(ops.LEADERBOARD, {"by": "NEW_MEMBERS", "p": "DAY"}, token=token))["distributorLeaderboard"]
-    assert [(e["maskedName"], e["value"], e["amount"]) for e in members["entries"]] == [("秦*", 3, None), ("潘**", 1, None)]
-    top = (await api(ops.LEADERBOARD, {"by": "NEW_MEMBERS", "p": "WEEK", "limit": 1}, token=token))["distributorLeaderboard"]
+    assert [(e["maskedName"], e["value"], e["amount"]) for e in members["entries"]] == [
+        ("秦*", 3, None),
+        ("潘**", 1, None),
+    ]
+    top = (await api(ops.LEADERBOARD, {"by": "NEW_MEMBERS", "p": "WEEK", "limit": 1}, token=token))[
+        "distributorLeaderboard"
+    ]
     assert [e["maskedName"] for e in top["entries"]] == ["秦*"]
     for limit in (0, 101):
-        assert await api.error_code(ops.LEADERBOARD, {"by": "COMMISSION", "p": "DAY", "limit": limit}, token=token) == "INVALID_INPUT"
+        assert (
+            await api.error_code(ops.LEADERBOARD, {"by": "COMMISSION", "p": "DAY", "limit": limit}, token=token)
+            == "INVALID_INPUT"
+        )
 
     # outside AUTO only distributors are ranked
     admin = await admin_token()

@@ -25,8 +25,13 @@ async def admin_token() -> str:
 
 
 async def set_mode(api, mode: str, *, spent: int = 0, orders: int = 0, match: str = "ALL", token=None) -> dict:
-    result = (await api(ops.SETTINGS, {"i": {"mode": mode, "minSpentFen": spent, "minPaidOrders": orders, "match": match}},
-                        token=token or await admin_token()))["updateDistributorSettings"]
+    result = (
+        await api(
+            ops.SETTINGS,
+            {"i": {"mode": mode, "minSpentFen": spent, "minPaidOrders": orders, "match": match}},
+            token=token or await admin_token(),
+        )
+    )["updateDistributorSettings"]
     assert result["errors"] == [], result
     return result["settings"]
 
@@ -49,7 +54,12 @@ async def is_role_holder(user) -> bool:
 async def test_auto_is_the_default_everyone_is_a_distributor_and_applying_changes_nothing(api):
     user = await make_user("阿强")
     assert (await api(ops.READ_SETTINGS, token=await admin_token()))["distributorSettings"] == {
-        "mode": "AUTO", "minSpent": {"amount": "0.00"}, "minPaidOrders": 0, "match": "ALL", "updatedAt": None}
+        "mode": "AUTO",
+        "minSpent": {"amount": "0.00"},
+        "minPaidOrders": 0,
+        "match": "ALL",
+        "updatedAt": None,
+    }
     got = await status(api, user)
     assert (got["mode"], got["isDistributor"], got["application"], got["missing"]) == ("AUTO", True, None, [])
 
@@ -65,15 +75,27 @@ async def test_settings_need_the_permission_and_bad_settings_change_nothing(api)
     token = await admin_token()
     bad = (await api(ops.SETTINGS, {"i": {"mode": "THRESHOLD"}}, token=token))["updateDistributorSettings"]
     assert [(e["code"], e["field"]) for e in bad["errors"]] == [("INVALID_INPUT", "minSpent")]
-    negative = (await api(ops.SETTINGS, {"i": {"mode": "THRESHOLD", "minSpentFen": -1}}, token=token))["updateDistributorSettings"]
+    negative = (await api(ops.SETTINGS, {"i": {"mode": "THRESHOLD", "minSpentFen": -1}}, token=token))[
+        "updateDistributorSettings"
+    ]
     assert [e["code"] for e in negative["errors"]] == ["INVALID_AMOUNT"]
     assert (await api(ops.READ_SETTINGS, token=token))["distributorSettings"]["mode"] == "AUTO"
     assert await DistributorSettingsChange.all().count() == 0
 
     saved = await set_mode(api, "THRESHOLD", spent=50_000, orders=2, match="ANY", token=token)
-    assert (saved["mode"], saved["minSpent"], saved["minPaidOrders"], saved["match"]) == ("THRESHOLD", {"amount": "500.00"}, 2, "ANY")
+    assert (saved["mode"], saved["minSpent"], saved["minPaidOrders"], saved["match"]) == (
+        "THRESHOLD",
+        {"amount": "500.00"},
+        2,
+        "ANY",
+    )
     change = await DistributorSettingsChange.get()
-    assert change.before["mode"] == "AUTO" and change.after == {"mode": "THRESHOLD", "min_spent": 50_000, "min_paid_orders": 2, "match": "ANY"}
+    assert change.before["mode"] == "AUTO" and change.after == {
+        "mode": "THRESHOLD",
+        "min_spent": 50_000,
+        "min_paid_orders": 2,
+        "match": "ANY",
+    }
 
 
 # --------------------------------------------------------------------------- THRESHOLD
@@ -100,8 +122,11 @@ async def test_threshold_refuses_saying_what_is_missing_then_accepts_once_met(ap
     await buy(api, user, address, sku.id, 1)
     accepted = await apply(api, user)
     assert accepted["errors"] == []
-    assert (accepted["application"]["status"], accepted["application"]["mode"], accepted["application"]["paidOrders"]) == (
-        "APPROVED", "THRESHOLD", 2)
+    assert (
+        accepted["application"]["status"],
+        accepted["application"]["mode"],
+        accepted["application"]["paidOrders"],
+    ) == ("APPROVED", "THRESHOLD", 2)
     assert await is_role_holder(user)
     got = await status(api, user)
     assert (got["isDistributor"], got["application"]["status"], got["missing"]) == (True, "APPROVED", [])
@@ -143,7 +168,7 @@ async def test_approval_queue_review_and_events(api, published):
     assert (await status(api, first))["application"]["status"] == "PENDING"
 
     await apply(api, second)
-    queue = (await api(ops.QUEUE, {"s": "PENDING"}, token=admin))
+    queue = await api(ops.QUEUE, {"s": "PENDING"}, token=admin)
     assert queue["pendingDistributorApplications"] == 2
     assert [n["applicantId"] for n in queue["distributorApplications"]["nodes"]] == [str(second.id), str(first.id)]
     page = (await api(ops.QUEUE, {"s": "PENDING", "first": 1}, token=admin))["distributorApplications"]
@@ -158,14 +183,21 @@ async def test_approval_queue_review_and_events(api, published):
 
     # rejecting needs a reason; nothing changes without it
     published.clear()
-    no_reason = (await api(ops.REVIEW, {"id": app_id, "ok": False, "r": "  "}, token=admin))["reviewDistributorApplication"]
+    no_reason = (await api(ops.REVIEW, {"id": app_id, "ok": False, "r": "  "}, token=admin))[
+        "reviewDistributorApplication"
+    ]
     assert [(e["code"], e["field"]) for e in no_reason["errors"]] == [("INVALID_INPUT", "reason")]
     unknown = (await api(ops.REVIEW, {"id": "999999", "ok": True}, token=admin))["reviewDistributorApplication"]
     assert [e["code"] for e in unknown["errors"]] == ["NOT_FOUND"]
     assert published == [] and await distributors.pending_review_count() == 2
 
-    rejected = (await api(ops.REVIEW, {"id": app_id, "ok": False, "r": "资料不全"}, token=admin))["reviewDistributorApplication"]
-    assert rejected["errors"] == [] and (rejected["application"]["status"], rejected["application"]["reason"]) == ("REJECTED", "资料不全")
+    rejected = (await api(ops.REVIEW, {"id": app_id, "ok": False, "r": "资料不全"}, token=admin))[
+        "reviewDistributorApplication"
+    ]
+    assert rejected["errors"] == [] and (rejected["application"]["status"], rejected["application"]["reason"]) == (
+        "REJECTED",
+        "资料不全",
+    )
     assert rejected["application"]["reviewedAt"] is not None
     assert published == [("admin", {"type": "REVIEW_QUEUE_CHANGED", "queue": "DISTRIBUTOR_APPLICATIONS"})]
     row = await DistributorApplication.get(id=int(app_id))
@@ -181,7 +213,9 @@ async def test_approval_queue_review_and_events(api, published):
     # after a rejection one may apply again; approval grants the role
     reapplied = await apply(api, first)
     assert reapplied["application"]["status"] == "PENDING"
-    approved = (await api(ops.REVIEW, {"id": reapplied["application"]["id"], "ok": True}, token=admin))["reviewDistributorApplication"]
+    approved = (await api(ops.REVIEW, {"id": reapplied["application"]["id"], "ok": True}, token=admin))[
+        "reviewDistributorApplication"
+    ]
     assert approved["application"]["status"] == "APPROVED" and await is_role_holder(first)
     assert (await status(api, first))["isDistributor"] is True
     assert [e["code"] for e in (await apply(api, first))["errors"]] == ["ALREADY_DISTRIBUTOR"]
@@ -207,7 +241,9 @@ async def test_non_distributor_levels_are_skipped_not_compressed(api):
     await set_mode(api, "APPROVAL", token=admin)
     for user in (a, c):
         app = (await apply(api, user))["application"]
-        assert (await api(ops.REVIEW, {"id": app["id"], "ok": True}, token=admin))["reviewDistributorApplication"]["errors"] == []
+        assert (await api(ops.REVIEW, {"id": app["id"], "ok": True}, token=admin))["reviewDistributorApplication"][
+            "errors"
+        ] == []
 
     await buy(api, d, d_address, sku.id, 1)
     booked = sorted((c_.beneficiary_id, c_.level, c_.amount) for c_ in await Commission.all())
@@ -242,8 +278,10 @@ async def test_concurrent_reviews_decide_once(api):
     app_id = (await apply(api, user))["application"]["id"]
     admin = await admin_token()
     results = await asyncio.gather(
-        api(ops.REVIEW, {"id": app_id, "ok": True}, token=admin), api(ops.REVIEW, {"id": app_id, "ok": False, "r": "no"}, token=admin),
-        api(ops.REVIEW, {"id": app_id, "ok": True}, token=admin))
+        api(ops.REVIEW, {"id": app_id, "ok": True}, token=admin),
+        api(ops.REVIEW, {"id": app_id, "ok": False, "r": "no"}, token=admin),
+        api(ops.REVIEW, {"id": app_id, "ok": True}, token=admin),
+    )
     ok = [r for r in results if not r["reviewDistributorApplication"]["errors"]]
     assert len(ok) == 1
     row = await DistributorApplication.get(id=int(app_id))

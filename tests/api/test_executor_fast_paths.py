@@ -26,13 +26,16 @@ class Color(Enum):
     RED = "RED"
     BLUE = "BLUE"
 
+
 @strawberry.type
 class Money:
     amount: str
     currency: str
 
+
 class Boom(Exception):
     pass
+
 
 @strawberry.type
 class Item:
@@ -43,8 +46,8 @@ class Item:
     flag: bool
     color: Color
     maybe: str | None
-    bad_int: int              # value set to something invalid sometimes
-    required_but_none: str    # value None -> error
+    bad_int: int  # value set to something invalid sometimes
+    required_but_none: str  # value None -> error
     big: int
 
     @strawberry.field
@@ -112,13 +115,16 @@ class Item:
     def nested(self) -> Item:
         return self
 
+
 @strawberry.interface
 class Node:
     id: strawberry.ID
 
+
 @strawberry.type
 class Thing(Node):
     label: str
+
 
 @strawberry.type
 class Holder:
@@ -126,11 +132,22 @@ class Holder:
     thing: Thing
     maybe_inner: Money | None = None
 
+
 def make_items():
     out = []
     for i in range(4):
-        it = Item(id=strawberry.ID(str(i)) if i % 2 else i, name=f"n{i}", count=i, ratio=i / 3, flag=bool(i % 2), color=Color.RED,
-                  maybe=None if i % 2 else "m", bad_int=i, required_but_none="x", big=i)
+        it = Item(
+            id=strawberry.ID(str(i)) if i % 2 else i,
+            name=f"n{i}",
+            count=i,
+            ratio=i / 3,
+            flag=bool(i % 2),
+            color=Color.RED,
+            maybe=None if i % 2 else "m",
+            bad_int=i,
+            required_but_none="x",
+            big=i,
+        )
         out.append(it)
     out[1].bad_int = "nope"
     out[2].required_but_none = None
@@ -140,9 +157,11 @@ def make_items():
     out[0].flag = 0  # int for Boolean
     return out
 
+
 class Ctx:
     viewer = None
     auth_error = None
+
 
 @strawberry.type
 class Query:
@@ -162,12 +181,18 @@ class Query:
     def node(self) -> Node:
         return Thing(id=strawberry.ID("n1"), label="node")
 
+
 def build(fast):
-    s = strawberry.Schema(query=Query, types=[Thing], execution_context_class=ExecutionContext if fast else StrawberryGraphQLCoreExecutionContext,
-                          extensions=[lambda: MaskErrors(should_mask_error=should_mask)])
+    s = strawberry.Schema(
+        query=Query,
+        types=[Thing],
+        execution_context_class=ExecutionContext if fast else StrawberryGraphQLCoreExecutionContext,
+        extensions=[lambda: MaskErrors(should_mask_error=should_mask)],
+    )
     if fast:
         install_fast_paths(s)
     return s
+
 
 QUERIES = [
     "{ items { id name count ratio flag color maybe } }",
@@ -203,4 +228,6 @@ def _outcome(result) -> str:
 
 @pytest.mark.parametrize("query", QUERIES)
 async def test_fast_paths_answer_like_plain_graphql_core(query):
-    assert _outcome(await FAST.execute(query, context_value=Ctx())) == _outcome(await PLAIN.execute(query, context_value=Ctx()))
+    assert _outcome(await FAST.execute(query, context_value=Ctx())) == _outcome(
+        await PLAIN.execute(query, context_value=Ctx())
+    )

@@ -37,7 +37,9 @@ fragment Places on QueuePositionsUpdate {
   }
 }"""
 # `product` is resolved through a DataLoader: not plain data, so GraphQL executes it.
-WITH_PRODUCT = "subscription($p: ID!) { myQueuePositions(productId: $p) { positions { position unit { id product { id } } } } }"
+WITH_PRODUCT = (
+    "subscription($p: ID!) { myQueuePositions(productId: $p) { positions { position unit { id product { id } } } } }"
+)
 
 
 @pytest.fixture
@@ -120,8 +122,14 @@ async def test_same_messages_as_graphql_execution_and_no_execution_per_event(app
     assert data[0]["__typename"] == "QueuePositionsUpdate"
     unit = data[0]["positions"][0]["unit"]
     assert unit == {
-        "id": str(mine.id), "status": "QUEUED", "consignedAt": unit["consignedAt"], "matchedAt": None, "settledAt": None,
-        "createdAt": unit["createdAt"], "cost": {"amount": "3.00", "currency": "CNY"}, "line": str(mine.order_line_id),
+        "id": str(mine.id),
+        "status": "QUEUED",
+        "consignedAt": unit["consignedAt"],
+        "matchedAt": None,
+        "settledAt": None,
+        "createdAt": unit["createdAt"],
+        "cost": {"amount": "3.00", "currency": "CNY"},
+        "line": str(mine.order_line_id),
         "__typename": "WholesaleUnit",
     }
     assert [[p["position"] for p in d["positions"]] for d in data] == [[3], [2], [1], []]
@@ -137,7 +145,15 @@ async def test_a_selection_that_is_not_plain_data_is_executed(app, executions):
         await stack.enter_async_context(client)
         c = WsClient(await stack.enter_async_context(connect), "graphql-transport-ws")
         await c.init(await token_for(me))
-        await c.ws.send_text(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": WITH_PRODUCT, "variables": {"p": str(wholesale.product_id)}}}))
+        await c.ws.send_text(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": WITH_PRODUCT, "variables": {"p": str(wholesale.product_id)}},
+                }
+            )
+        )
         first = (await c.recv())["payload"]["data"]["myQueuePositions"]
         await _listeners(consignment.queue_channel(wholesale.product_id), 1)
         await _retail_sale(retail)
@@ -158,7 +174,9 @@ async def test_refusals_are_the_normal_paths(app, case):
         "unknown field": "subscription($p: ID!) { myQueuePositions(productId: $p) { nope } }",
     }.get(case, RICH)
     variables = {
-        "malformed id": {"p": "abc"}, "missing variable": {}, "wrong variable type": {"p": {"x": 1}},
+        "malformed id": {"p": "abc"},
+        "missing variable": {},
+        "wrong variable type": {"p": {"x": 1}},
     }.get(case, {"p": str(wholesale.product_id)})
     async with AsyncExitStack() as stack:
         clients = await _pair(stack, app, token, query, variables)
@@ -171,7 +189,7 @@ def test_documents_the_projection_does_not_serve():
     plan = schema_module.schema._fast_plan
     assert plan(RICH, None) is not None and plan(RICH, "Watch") is not None
     for query, name in [
-        ("subscription { myQueuePositions(productId: \"1\") { positions { ", None),  # syntax: closes the connection
+        ('subscription { myQueuePositions(productId: "1") { positions { ', None),  # syntax: closes the connection
         (RICH, "Other"),  # no such operation
         (WITH_PRODUCT, None),
         ("subscription($p: ID!) { myQueuePositions(productId: $p) @include(if: true) { soldUnitIds } }", None),
@@ -220,6 +238,14 @@ async def test_someone_elses_subscription_is_not_fast_tracked_into_my_data(app):
             await stack.enter_async_context(client)
             c = WsClient(await stack.enter_async_context(connect), "graphql-transport-ws")
             await c.init(await token_for(user))
-            await c.ws.send_text(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": RICH, "variables": {"p": str(wholesale.product_id)}}}))
+            await c.ws.send_text(
+                json.dumps(
+                    {
+                        "id": "1",
+                        "type": "subscribe",
+                        "payload": {"query": RICH, "variables": {"p": str(wholesale.product_id)}},
+                    }
+                )
+            )
             sink.append((await c.recv())["payload"]["data"]["watch"])
     assert len(mine[0]["positions"]) == 1 and theirs[0]["positions"] == []

@@ -25,7 +25,7 @@ VERIFY = "mutation($s: ID!, $c: String!) { verifyPickup(storeId: $s, code: $c) {
 REQUEST = """mutation($line: ID!, $q: Int!) { requestAfterSale(lineId: $line, kind: REFUND_ONLY, quantity: $q, reason: "不想要了") {
   afterSale { id } errors { code } } }"""
 APPROVE = "mutation($id: ID!) { approveAfterSale(id: $id) { afterSale { status } errors { code } } }"
-CONFIRM = 'mutation($id: ID!) { confirmReceipt(orderId: $id) { errors { code } } }'
+CONFIRM = "mutation($id: ID!) { confirmReceipt(orderId: $id) { errors { code } } }"
 
 
 async def franchise_store(api, *, province="330000", city="330100", county="330106"):
@@ -53,7 +53,9 @@ async def refund(api, merchant, placed, buyer, quantity):
 
 async def verify(api, merchant, store, placed) -> dict:
     staff = await token_for(await make_staff(merchant, ["merchant.orders"]))
-    return (await api(VERIFY, {"s": str(store.id), "c": placed["orders"][0]["pickupCode"]}, token=staff))["verifyPickup"]
+    return (await api(VERIFY, {"s": str(store.id), "c": placed["orders"][0]["pickupCode"]}, token=staff))[
+        "verifyPickup"
+    ]
 
 
 # --------------------------------------------------------------------------- franchisee and binding
@@ -64,9 +66,14 @@ async def test_naming_a_franchisee_needs_the_owner_or_an_admin_and_is_audited(ap
     other_shop, _, _ = await make_shop()
     someone = await make_user("别人")
     variables = {"s": str(store.id), "u": str(someone.id)}
-    for token in (await token_for(someone), await token_for(await other_shop.owner),
-                  await token_for(await make_staff(merchant, ["merchant.orders"]))):
-        assert (await api(FRANCHISEE, variables, token=token))["setStoreFranchisee"]["errors"] == [{"code": "FORBIDDEN", "field": None}]
+    for token in (
+        await token_for(someone),
+        await token_for(await other_shop.owner),
+        await token_for(await make_staff(merchant, ["merchant.orders"])),
+    ):
+        assert (await api(FRANCHISEE, variables, token=token))["setStoreFranchisee"]["errors"] == [
+            {"code": "FORBIDDEN", "field": None}
+        ]
     admin = await admin_token()
     missing = await api(FRANCHISEE, {"s": str(store.id), "u": "999999"}, token=admin)
     assert missing["setStoreFranchisee"]["errors"] == [{"code": "NOT_FOUND", "field": "userId"}]
@@ -81,7 +88,8 @@ async def test_naming_a_franchisee_needs_the_owner_or_an_admin_and_is_audited(ap
     changes = await StoreFranchiseChange.all().order_by("id").values_list("before_user_id", "after_user_id")
     assert changes == [(None, franchisee.id), (franchisee.id, someone.id)]
     assert (await api(MY_STORES, token=await token_for(someone)))["myFranchiseStores"] == [
-        {"storeId": str(store.id), "inviteCode": store.invite_code, "memberCount": 0}]
+        {"storeId": str(store.id), "inviteCode": store.invite_code, "memberCount": 0}
+    ]
     assert (await api(MY_STORES, token=await token_for(franchisee)))["myFranchiseStores"] == []
 
 
@@ -94,13 +102,19 @@ async def test_binding_by_code_once_with_stable_codes(api):
     user = await make_user("会员")
 
     for code in ("", "NOPE0000", closed.invite_code):
-        assert await bind(api, user, code) == {"membership": None, "errors": [{"code": "STORE_CODE_INVALID", "field": "code"}]}
+        assert await bind(api, user, code) == {
+            "membership": None,
+            "errors": [{"code": "STORE_CODE_INVALID", "field": "code"}],
+        }
     assert await StoreMember.all().count() == 0
 
     bound = await bind(api, user, f" {store.invite_code.lower()} ")  # codes are read case-insensitively, trimmed
     assert bound["errors"] == [] and bound["membership"]["store"] == {"id": str(store.id)}
     for code in (store.invite_code, other.invite_code):
-        assert await bind(api, user, code) == {"membership": None, "errors": [{"code": "STORE_ALREADY_BOUND", "field": "code"}]}
+        assert await bind(api, user, code) == {
+            "membership": None,
+            "errors": [{"code": "STORE_ALREADY_BOUND", "field": "code"}],
+        }
     assert await StoreMember.filter(user_id=user.id).values_list("store_id", flat=True) == [store.id]
     assert (await api(MY_STORE, token=await token_for(user)))["myStoreMembership"] == {"store": {"id": str(store.id)}}
     assert (await api(MY_STORE, token=await token_for(franchisee)))["myStoreMembership"] is None
@@ -121,7 +135,9 @@ async def test_the_store_earns_its_share_of_members_orders_reversed_and_released
     placed = await buy(api, buyer, address, sku.id, 2)  # express: the share does not depend on pickup
     await buy(api, stranger, stranger_address, sku.id, 1)  # not a member: nothing
 
-    assert [(c["kind"], c["level"], c["amount"]["amount"]) for c in await earned(api, franchisee)] == [("STORE_SHARE", 1, "10.00")]
+    assert [(c["kind"], c["level"], c["amount"]["amount"]) for c in await earned(api, franchisee)] == [
+        ("STORE_SHARE", 1, "10.00")
+    ]
     assert await merchant_pending(merchant) == pending + 30_000 - 1_000
 
     await refund(api, merchant, placed, buyer, 1)
@@ -129,7 +145,9 @@ async def test_the_store_earns_its_share_of_members_orders_reversed_and_released
     staff = await token_for(await make_staff(merchant, ["merchant.orders"]))
     ship = 'mutation($id: ID!) { shipOrder(orderId: $id, carrier: "SF", trackingNo: "SF0000001") { errors { code } } }'
     assert (await api(ship, {"id": placed["orders"][0]["id"]}, token=staff))["shipOrder"]["errors"] == []
-    assert (await api(CONFIRM, {"id": placed["orders"][0]["id"]}, token=await token_for(buyer)))["confirmReceipt"]["errors"] == []
+    assert (await api(CONFIRM, {"id": placed["orders"][0]["id"]}, token=await token_for(buyer)))["confirmReceipt"][
+        "errors"
+    ] == []
     assert await commissions.release_due() == 1
     assert (await wallet(api, franchisee))["available"] == "5.00"
     assert await ledger.check_invariants() == []
@@ -150,8 +168,13 @@ async def test_the_pickup_reward_is_booked_when_the_pickup_is_verified_at_that_s
     assert (await verify(api, merchant, store, placed))["errors"] == []
 
     # the same franchisee earns both kinds on the same line
-    assert [(c["kind"], c["amount"]["amount"]) for c in await earned(api, franchisee)] == [("STORE_PICKUP", "2.00"), ("STORE_SHARE", "5.00")]
-    assert (await api(CONFIRM, {"id": placed["orders"][0]["id"]}, token=await token_for(buyer)))["confirmReceipt"]["errors"] == []
+    assert [(c["kind"], c["amount"]["amount"]) for c in await earned(api, franchisee)] == [
+        ("STORE_PICKUP", "2.00"),
+        ("STORE_SHARE", "5.00"),
+    ]
+    assert (await api(CONFIRM, {"id": placed["orders"][0]["id"]}, token=await token_for(buyer)))["confirmReceipt"][
+        "errors"
+    ] == []
     assert await commissions.release_due() == 2
     assert (await wallet(api, franchisee))["available"] == "7.00"
     assert await ledger.check_invariants() == []
@@ -194,7 +217,13 @@ async def test_every_commission_of_a_line_together_never_exceeds_its_base(api):
 
     rows = await Commission.filter(order_id=int(placed["orders"][0]["id"]))
     amounts = {(c.kind, c.level): c.amount for c in rows}
-    assert amounts == {("DISTRIBUTION", 1): 9_000, ("AGENT", 1): 100, ("AGENT", 2): 200, ("AGENT", 3): 300, ("STORE_SHARE", 1): 400}
+    assert amounts == {
+        ("DISTRIBUTION", 1): 9_000,
+        ("AGENT", 1): 100,
+        ("AGENT", 2): 200,
+        ("AGENT", 3): 300,
+        ("STORE_SHARE", 1): 400,
+    }
     assert sum(amounts.values()) == 10_000
     assert await ledger.check_invariants() == []
 

@@ -34,8 +34,13 @@ async def set_rules(api, code: str, *rules: dict) -> list[int]:
     admin = await admin_token()
     ladder = {g["code"]: g for g in (await api(GRADES, token=admin))["grades"]}
     g = ladder[code]
-    result = (await api(UPDATE, {"id": g["id"], "i": {"code": code, "name": g["name"], "rank": g["rank"],
-                                                            "rules": list(rules)}}, token=admin))["updateGrade"]
+    result = (
+        await api(
+            UPDATE,
+            {"id": g["id"], "i": {"code": code, "name": g["name"], "rank": g["rank"], "rules": list(rules)}},
+            token=admin,
+        )
+    )["updateGrade"]
     assert result["errors"] == [], result
     return [int(r["id"]) for r in result["grade"]["rules"]]
 
@@ -56,10 +61,26 @@ async def test_ladder_is_seeded_and_admins_edit_it_with_stable_codes(api):
     ladder = (await api(GRADES, token=admin))["grades"]
     assert [(g["code"], g["rank"]) for g in ladder] == [("V1", 1), ("V2", 2), ("V3", 3)]
 
-    created = (await api(CREATE, {"i": {"code": "agent", "name": "代理", "rank": 10, "description": "区域代理",
-                                         "rules": [{"directMembers": 20}, {"ownSalesFen": 1_000_000}]}}, token=admin))["createGrade"]
+    created = (
+        await api(
+            CREATE,
+            {
+                "i": {
+                    "code": "agent",
+                    "name": "代理",
+                    "rank": 10,
+                    "description": "区域代理",
+                    "rules": [{"directMembers": 20}, {"ownSalesFen": 1_000_000}],
+                }
+            },
+            token=admin,
+        )
+    )["createGrade"]
     assert created["errors"] == []
-    assert created["grade"]["code"] == "AGENT" and [r["directMembersMin"] for r in created["grade"]["rules"]] == [20, None]
+    assert created["grade"]["code"] == "AGENT" and [r["directMembersMin"] for r in created["grade"]["rules"]] == [
+        20,
+        None,
+    ]
 
     before = (await api(GRADES, token=admin))["grades"]
     rules = await GradeRule.all().count()
@@ -76,15 +97,25 @@ async def test_ladder_is_seeded_and_admins_edit_it_with_stable_codes(api):
     for data, code, field in cases:
         result = (await api(CREATE, {"i": data}, token=admin))["createGrade"]
         assert result == {"grade": None, "errors": [{"code": code, "field": field}]}, data
-    assert (await api(UPDATE, {"id": created["grade"]["id"], "i": {"code": "V1", "name": "x", "rank": 10}}, token=admin))[
-        "updateGrade"]["errors"] == [{"code": "DUPLICATE_GRADE_CODE", "field": "code"}]
+    assert (
+        await api(UPDATE, {"id": created["grade"]["id"], "i": {"code": "V1", "name": "x", "rank": 10}}, token=admin)
+    )["updateGrade"]["errors"] == [{"code": "DUPLICATE_GRADE_CODE", "field": "code"}]
     assert (await api(UPDATE, {"id": "999999", "i": {"code": "V7", "name": "x", "rank": 77}}, token=admin))[
-        "updateGrade"]["errors"] == [{"code": "UNKNOWN_GRADE", "field": "id"}]
+        "updateGrade"
+    ]["errors"] == [{"code": "UNKNOWN_GRADE", "field": "id"}]
     assert (await api(GRADES, token=admin))["grades"] == before and await GradeRule.all().count() == rules
 
     # rename and re-rank; the rules are replaced
-    renamed = (await api(UPDATE, {"id": created["grade"]["id"], "i": {"code": "AGENT", "name": "区域代理", "rank": 9,
-                                                                       "rules": [{"teamMembers": 100}]}}, token=admin))["updateGrade"]
+    renamed = (
+        await api(
+            UPDATE,
+            {
+                "id": created["grade"]["id"],
+                "i": {"code": "AGENT", "name": "区域代理", "rank": 9, "rules": [{"teamMembers": 100}]},
+            },
+            token=admin,
+        )
+    )["updateGrade"]
     assert renamed["errors"] == [] and renamed["grade"]["name"] == "区域代理" and len(renamed["grade"]["rules"]) == 1
     assert await GradeRule.all().count() == rules - 1
 
@@ -92,9 +123,11 @@ async def test_ladder_is_seeded_and_admins_edit_it_with_stable_codes(api):
     user = await make_user("持有者")
     assert (await api(SET, {"u": str(user.id), "g": "AGENT", "r": "试点"}, token=admin))["setUserGrade"]["errors"] == []
     assert (await api(DELETE, {"id": created["grade"]["id"]}, token=admin))["deleteGrade"]["errors"] == [
-        {"code": "GRADE_IN_USE", "field": "id"}]
-    assert (await api(UPDATE, {"id": created["grade"]["id"], "i": {"code": "AGENT2", "name": "x", "rank": 9}}, token=admin))[
-        "updateGrade"]["errors"] == [{"code": "GRADE_IN_USE", "field": "code"}]
+        {"code": "GRADE_IN_USE", "field": "id"}
+    ]
+    assert (
+        await api(UPDATE, {"id": created["grade"]["id"], "i": {"code": "AGENT2", "name": "x", "rank": 9}}, token=admin)
+    )["updateGrade"]["errors"] == [{"code": "GRADE_IN_USE", "field": "code"}]
     v3 = next(g for g in ladder if g["code"] == "V3")
     assert (await api(DELETE, {"id": v3["id"]}, token=admin))["deleteGrade"] == {"deletedId": v3["id"], "errors": []}
     assert [g["code"] for g in (await api(GRADES, token=admin))["grades"]] == ["V1", "V2", "AGENT"]
@@ -118,9 +151,15 @@ async def test_own_sales_upgrade_on_completion_with_progress_and_the_rule_that_f
     assert mine_now["grade"] is None and mine_now["next"] == {"code": "V1"} and mine_now["ownSales"]["amount"] == "0.00"
     [progress] = mine_now["progress"]
     assert progress["met"] is False and progress["ruleId"] == str(rule_id)
-    assert progress["requirements"][0] == {"kind": "OWN_SALES", "requiredAmount": {"amount": "100.00"},
-        "currentAmount": {"amount": "0.00"}, "missingAmount": {"amount": "100.00"},
-        "requiredCount": None, "currentCount": None, "missingCount": None}
+    assert progress["requirements"][0] == {
+        "kind": "OWN_SALES",
+        "requiredAmount": {"amount": "100.00"},
+        "currentAmount": {"amount": "0.00"},
+        "missingAmount": {"amount": "100.00"},
+        "requiredCount": None,
+        "currentCount": None,
+        "missingCount": None,
+    }
     assert progress["requirements"][1]["missingCount"] == 0
 
     await finish(api, merchant, placed, a)  # 60.00 completed: still 40.00 missing
@@ -133,7 +172,9 @@ async def test_own_sales_upgrade_on_completion_with_progress_and_the_rule_that_f
     assert mine_now["grade"] == "V1" and mine_now["current"] == {"code": "V1"} and mine_now["next"] == {"code": "V2"}
     assert mine_now["progress"] == []  # V2 has no rule: gift pack or admin only
     history = (await api(HISTORY, token=await token_for(a)))["gradeHistory"]["nodes"]
-    assert history == [{"fromGrade": "", "toGrade": "V1", "source": "RULE", "ruleId": str(rule_id), "reason": "", "referenceId": ""}]
+    assert history == [
+        {"fromGrade": "", "toGrade": "V1", "source": "RULE", "ruleId": str(rule_id), "reason": "", "referenceId": ""}
+    ]
 
 
 async def test_team_sales_upgrade_reaches_every_upline_within_three_levels(api):
@@ -178,7 +219,9 @@ async def test_grades_never_go_down_automatically_and_gift_packs_never_lower(api
     from tests.catalog_factories import make_product
     from tests.catalog_factories import sku as sku_data
 
-    pack = await make_product(merchant, title="V1 礼包", zone="GIFT_PACK", gift_grade="V1", skus=[sku_data(price=39_900)])
+    pack = await make_product(
+        merchant, title="V1 礼包", zone="GIFT_PACK", gift_grade="V1", skus=[sku_data(price=39_900)]
+    )
     await buy(api, a, a_address, (await pack.skus.all())[0].id)
     assert await grade_of(a) == "V3"
     assert await GradeChange.filter(user_id=a.id).count() == 1
@@ -199,15 +242,35 @@ async def test_admin_sets_a_grade_with_a_reason_audited_and_bad_input_changes_no
         ({"u": "999999", "g": "V2", "r": "升级"}, "NOT_FOUND", "userId"),
     ]
     for variables, code, field in cases:
-        assert (await api(SET, variables, token=admin))["setUserGrade"] == {"grade": None, "errors": [{"code": code, "field": field}]}
+        assert (await api(SET, variables, token=admin))["setUserGrade"] == {
+            "grade": None,
+            "errors": [{"code": code, "field": field}],
+        }
     assert await UserGrade.filter(user_id=user.id).count() == 0 and await GradeChange.all().count() == 0
 
-    assert (await api(SET, {"u": str(user.id), "g": "v2", "r": "线下活动奖励"}, token=admin))["setUserGrade"] == {"grade": "V2", "errors": []}
-    assert (await api(SET, {"u": str(user.id), "g": "V1", "r": "违规降级"}, token=admin))["setUserGrade"]["grade"] == "V1"
-    rows = await GradeChange.filter(user_id=user.id).order_by("id").values_list("from_grade", "to_grade", "source", "actor_id", "reason")
-    assert rows == [("", "V2", "ADMIN", admin_user.id, "线下活动奖励"), ("V2", "V1", "ADMIN", admin_user.id, "违规降级")]
-    history = (await api("query($u: ID!) { userGradeHistory(userId: $u) { nodes { toGrade reason } } }", {"u": str(user.id)},
-                         token=admin))["userGradeHistory"]["nodes"]
+    assert (await api(SET, {"u": str(user.id), "g": "v2", "r": "线下活动奖励"}, token=admin))["setUserGrade"] == {
+        "grade": "V2",
+        "errors": [],
+    }
+    assert (await api(SET, {"u": str(user.id), "g": "V1", "r": "违规降级"}, token=admin))["setUserGrade"][
+        "grade"
+    ] == "V1"
+    rows = (
+        await GradeChange.filter(user_id=user.id)
+        .order_by("id")
+        .values_list("from_grade", "to_grade", "source", "actor_id", "reason")
+    )
+    assert rows == [
+        ("", "V2", "ADMIN", admin_user.id, "线下活动奖励"),
+        ("V2", "V1", "ADMIN", admin_user.id, "违规降级"),
+    ]
+    history = (
+        await api(
+            "query($u: ID!) { userGradeHistory(userId: $u) { nodes { toGrade reason } } }",
+            {"u": str(user.id)},
+            token=admin,
+        )
+    )["userGradeHistory"]["nodes"]
     assert history == [{"toGrade": "V1", "reason": "违规降级"}, {"toGrade": "V2", "reason": "线下活动奖励"}]
     customer = await token_for(user)
     assert await api.error_code(SET, {"u": str(user.id), "g": "V3", "r": "x"}, token=customer) == "FORBIDDEN"
@@ -219,8 +282,11 @@ async def test_admin_sets_a_grade_with_a_reason_audited_and_bad_input_changes_no
 
 async def test_an_upgraded_users_downline_purchase_pays_the_grade_rate(api):
     admin = await admin_token()
-    created = (await api(CREATE, {"i": {"code": "GOLD", "name": "金牌", "rank": 20, "rules": [{"directMembers": 1}]}},
-                         token=admin))["createGrade"]
+    created = (
+        await api(
+            CREATE, {"i": {"code": "GOLD", "name": "金牌", "rank": 20, "rules": [{"directMembers": 1}]}}, token=admin
+        )
+    )["createGrade"]
     assert created["errors"] == []
     # the distribution settings accept the data grade, refuse an unknown one
     await configure(api, [("PERCENT", 1000)], grade_rules=[("GOLD", 1, "PERCENT", 2500)], token=admin)

@@ -44,7 +44,9 @@ CREATE_PRODUCT = """mutation($m: ID!, $i: ProductInput!, $s: [SkuInput!]) { crea
 async def membership_shop(price: int = 9_900):
     """The platform's membership product (self-operated, MEMBERSHIP zone)."""
     platform = await make_merchant(kind="SELF_OPERATED")
-    product = await make_product(platform, title="合伙人会员", zone="MEMBERSHIP", skus=[sku(price=price, stock=100_000)])
+    product = await make_product(
+        platform, title="合伙人会员", zone="MEMBERSHIP", skus=[sku(price=price, stock=100_000)]
+    )
     return platform, (await product.skus.all())[0]
 
 
@@ -74,8 +76,14 @@ async def test_member_price_for_a_member_only_and_not_after_expiry(api):
     buyer, address = await member("买家", wallet=1_000_000)
     other, other_address = await member("路人", wallet=1_000_000)
 
-    assert await mine_membership(api, buyer) == {"isMember": False, "status": None, "validUntil": None,
-        "renewPrice": {"amount": "99.00"}, "periodDays": 365, "skuId": str(membership_sku.id)}
+    assert await mine_membership(api, buyer) == {
+        "isMember": False,
+        "status": None,
+        "validUntil": None,
+        "renewPrice": {"amount": "99.00"},
+        "periodDays": 365,
+        "skuId": str(membership_sku.id),
+    }
     assert await paid_amount(api, buyer, address, goods.id) == 10_000  # not a member yet
 
     assert await paid_amount(api, buyer, address, membership_sku.id) == 9_900
@@ -127,8 +135,13 @@ async def test_refund_of_the_membership_takes_its_days_back(api):
     assert row.expires_at == end_after_first and row.status == "ACTIVE"
     await refund(api, platform, first, buyer, 1)  # the first refunded before use: cancelled
     assert await mine_membership(api, buyer) | {"validUntil": None} == {
-        "isMember": False, "status": "CANCELLED", "validUntil": None, "renewPrice": {"amount": "99.00"}, "periodDays": 365,
-        "skuId": str(membership_sku.id)}
+        "isMember": False,
+        "status": "CANCELLED",
+        "validUntil": None,
+        "renewPrice": {"amount": "99.00"},
+        "periodDays": 365,
+        "skuId": str(membership_sku.id),
+    }
     assert await ledger.check_invariants() == []
 
 
@@ -139,8 +152,13 @@ async def test_settings_reprice_the_membership_are_audited_and_bad_input_changes
     _, membership_sku = await membership_shop()
     admin = await admin_token()
     defaults = (await api(READ, token=admin))["membershipSettings"]
-    assert defaults == {"price": {"amount": "99.00"}, "days": 365, "referralReward": {"amount": "0.00"},
-                        "giftPackCommission": False, "updatedAt": None}
+    assert defaults == {
+        "price": {"amount": "99.00"},
+        "days": 365,
+        "referralReward": {"amount": "0.00"},
+        "giftPackCommission": False,
+        "updatedAt": None,
+    }
     saved = await settle(api, priceFen=19_900, days=30)
     assert saved["price"] == {"amount": "199.00"} and saved["days"] == 30 and saved["updatedAt"]
     assert (await Sku.get(id=membership_sku.id)).price == 19_900
@@ -169,8 +187,19 @@ async def test_settings_reprice_the_membership_are_audited_and_bad_input_changes
     buyer, address = await member("买家", wallet=1_000_000)
     token = await token_for(buyer)
     for sku_id, code in (((await fake.skus.all())[0].id, "ZONE_REQUIREMENT_NOT_MET"),):
-        placed = (await api(PLACE, {"input": {"idempotencyKey": f"k{sku_id}", "items": [{"skuId": str(sku_id), "quantity": 1}],
-                                               "addressId": str(address.id)}}, token=token))["placeOrder"]
+        placed = (
+            await api(
+                PLACE,
+                {
+                    "input": {
+                        "idempotencyKey": f"k{sku_id}",
+                        "items": [{"skuId": str(sku_id), "quantity": 1}],
+                        "addressId": str(address.id),
+                    }
+                },
+                token=token,
+            )
+        )["placeOrder"]
         assert placed["errors"] == [{"code": code, "field": "items"}]
     assert await Membership.filter(user_id=buyer.id).count() == 0
 
@@ -181,14 +210,26 @@ async def test_member_price_out_of_the_5_to_9_5_fold_range_is_refused_and_nothin
     cat = await catalog.create_category("会员价")
     products = await Product.all().count()
     for member_price in (10_001, 10_000, 9_501, 4_999, 0):
-        variables = {"m": str(merchant.id), "i": {"categoryId": str(cat.id), "title": "会员价商品"},
-                     "s": [{"code": f"MP-{member_price}", "priceFen": 10_000, "memberPriceFen": member_price, "initialStock": 1}]}
+        variables = {
+            "m": str(merchant.id),
+            "i": {"categoryId": str(cat.id), "title": "会员价商品"},
+            "s": [
+                {"code": f"MP-{member_price}", "priceFen": 10_000, "memberPriceFen": member_price, "initialStock": 1}
+            ],
+        }
         result = (await api(CREATE_PRODUCT, variables, token=token))["createProduct"]
-        assert result == {"product": None, "errors": [{"code": "INVALID_PRICE", "field": "skus[0].memberPriceFen"}]}, member_price
+        assert result == {"product": None, "errors": [{"code": "INVALID_PRICE", "field": "skus[0].memberPriceFen"}]}, (
+            member_price
+        )
     assert await Product.all().count() == products
     for member_price in (5_000, 9_500):
-        variables = {"m": str(merchant.id), "i": {"categoryId": str(cat.id), "title": "会员价商品"},
-                     "s": [{"code": f"OK-{member_price}", "priceFen": 10_000, "memberPriceFen": member_price, "initialStock": 1}]}
+        variables = {
+            "m": str(merchant.id),
+            "i": {"categoryId": str(cat.id), "title": "会员价商品"},
+            "s": [
+                {"code": f"OK-{member_price}", "priceFen": 10_000, "memberPriceFen": member_price, "initialStock": 1}
+            ],
+        }
         assert (await api(CREATE_PRODUCT, variables, token=token))["createProduct"]["errors"] == []
 
 

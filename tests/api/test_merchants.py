@@ -15,25 +15,45 @@ from tests.conftest import requires_postgres
 from tests.helpers import make_user, next_phone, token_for
 
 APPLICATION = {
-    "name": "山野茶铺", "legalName": "杭州山野茶业有限公司", "businessLicenseNo": "91330100MA2XXXXX1",
-    "contactName": "李四", "contactPhone": "13800138000", "description": "高山茶", "logoUrl": "https://img.example.com/l.png",
+    "name": "山野茶铺",
+    "legalName": "杭州山野茶业有限公司",
+    "businessLicenseNo": "91330100MA2XXXXX1",
+    "contactName": "李四",
+    "contactPhone": "13800138000",
+    "description": "高山茶",
+    "logoUrl": "https://img.example.com/l.png",
 }
 APPLY = "mutation($a: MerchantApplicationInput!) { applyForMerchant(input: $a) { merchant { id name status kind contactPhone } errors { code field } } }"
 REVIEW = {
-    "APPROVE": 'mutation($id: ID!) { approveMerchant(id: $id) { merchant { status } errors { code field } } }',
+    "APPROVE": "mutation($id: ID!) { approveMerchant(id: $id) { merchant { status } errors { code field } } }",
     "REJECT": 'mutation($id: ID!) { rejectMerchant(id: $id, reason: "licence unreadable") { merchant { status rejectReason } errors { code field } } }',
     "SUSPEND": 'mutation($id: ID!) { suspendMerchant(id: $id, reason: "complaints") { merchant { status } errors { code field } } }',
-    "REINSTATE": 'mutation($id: ID!) { reinstateMerchant(id: $id) { merchant { status } errors { code field } } }',
+    "REINSTATE": "mutation($id: ID!) { reinstateMerchant(id: $id) { merchant { status } errors { code field } } }",
 }
-FIELD = {"APPROVE": "approveMerchant", "REJECT": "rejectMerchant", "SUSPEND": "suspendMerchant", "REINSTATE": "reinstateMerchant"}
+FIELD = {
+    "APPROVE": "approveMerchant",
+    "REJECT": "rejectMerchant",
+    "SUSPEND": "suspendMerchant",
+    "REINSTATE": "reinstateMerchant",
+}
 SETTINGS = "mutation($m: ID!, $s: MerchantSettingsInput!) { updateMerchantSettings(merchantId: $m, input: $s) { merchant { shippingFee { amount currency } freeShippingThreshold { amount } lowStockThreshold autoDelistAtZero description logoUrl contactPhone } errors { code field } } }"
 ADD_STAFF = "mutation($m: ID!, $u: ID, $p: String, $perms: [String!]!) { addMerchantStaff(merchantId: $m, userId: $u, phone: $p, permissions: $perms) { staff { id permissions user { id } } errors { code field } } }"
 UPDATE_STAFF = "mutation($m: ID!, $u: ID!, $perms: [String!]!) { updateMerchantStaff(merchantId: $m, userId: $u, permissions: $perms) { staff { permissions } errors { code field } } }"
-REMOVE_STAFF = "mutation($m: ID!, $u: ID!) { removeMerchantStaff(merchantId: $m, userId: $u) { ok errors { code field } } }"
+REMOVE_STAFF = (
+    "mutation($m: ID!, $u: ID!) { removeMerchantStaff(merchantId: $m, userId: $u) { ok errors { code field } } }"
+)
 RATE = "mutation($m: ID!, $r: Int!) { setMerchantCommissionRate(merchantId: $m, rateBp: $r) { merchant { commissionRateBp } errors { code field } } }"
 CATEGORY_RATE = "mutation($m: ID!, $c: ID!, $r: Int) { setMerchantCategoryRate(merchantId: $m, categoryId: $c, rateBp: $r) { merchant { categoryRates { categoryId commissionRateBp } } errors { code field } } }"
 MANAGED = "query($id: ID!) { managedMerchant(id: $id) { id name status contactPhone myPermissions } }"
-STORE_INPUT = {"name": "西湖店", "provinceCode": "330000", "cityCode": "330100", "countyCode": "330106", "address": "文三路 90 号", "latitude": 30.27, "longitude": 120.13}
+STORE_INPUT = {
+    "name": "西湖店",
+    "provinceCode": "330000",
+    "cityCode": "330100",
+    "countyCode": "330106",
+    "address": "文三路 90 号",
+    "latitude": 30.27,
+    "longitude": 120.13,
+}
 CREATE_STORE = "mutation($m: ID!, $s: StoreInput!) { createStore(merchantId: $m, input: $s) { store { id } errors { code field } } }"
 
 
@@ -57,13 +77,26 @@ async def test_apply_creates_a_pending_merchant_owned_by_the_applicant(api):
     token = await token_for(user)
     result = (await api(APPLY, {"a": APPLICATION}, token=token))["applyForMerchant"]
     assert result["errors"] == []
-    assert result["merchant"] | {"id": None} == {"id": None, "name": "山野茶铺", "status": "PENDING", "kind": "THIRD_PARTY", "contactPhone": "+8613800138000"}
+    assert result["merchant"] | {"id": None} == {
+        "id": None,
+        "name": "山野茶铺",
+        "status": "PENDING",
+        "kind": "THIRD_PARTY",
+        "contactPhone": "+8613800138000",
+    }
     merchant = await Merchant.get(id=int(result["merchant"]["id"]))
     assert merchant.owner_id == user.id and merchant.business_license_no == APPLICATION["businessLicenseNo"]
     mine = (await api("{ myMerchants { role status permissions merchant { id name } } }", token=token))["myMerchants"]
-    assert mine == [{"role": "OWNER", "status": "PENDING", "permissions": sorted([*MERCHANT_PERMISSIONS, "merchant.staff"]), "merchant": {"id": str(merchant.id), "name": "山野茶铺"}}]
+    assert mine == [
+        {
+            "role": "OWNER",
+            "status": "PENDING",
+            "permissions": sorted([*MERCHANT_PERMISSIONS, "merchant.staff"]),
+            "merchant": {"id": str(merchant.id), "name": "山野茶铺"},
+        }
+    ]
     # not public while pending
-    assert (await api('query($id: ID!) { merchant(id: $id) { id } }', {"id": str(merchant.id)}))["merchant"] is None
+    assert (await api("query($id: ID!) { merchant(id: $id) { id } }", {"id": str(merchant.id)}))["merchant"] is None
 
 
 async def test_bad_applications_are_refused_and_nothing_is_written(api):
@@ -104,7 +137,9 @@ async def test_merchant_names_are_unique(api):
 
 async def test_review_lifecycle_is_audited_and_notified(api):
     owner = await make_user()
-    merchant_id = (await api(APPLY, {"a": APPLICATION}, token=await token_for(owner)))["applyForMerchant"]["merchant"]["id"]
+    merchant_id = (await api(APPLY, {"a": APPLICATION}, token=await token_for(owner)))["applyForMerchant"]["merchant"][
+        "id"
+    ]
     admin_user = await make_user("admin", roles=("admin",))
     admin = await token_for(admin_user)
     for action, status in (("APPROVE", "ACTIVE"), ("SUSPEND", "SUSPENDED"), ("REINSTATE", "ACTIVE")):
@@ -119,9 +154,21 @@ async def test_review_lifecycle_is_audited_and_notified(api):
     assert reviews[1].reason == "complaints"
     notes = await Notification.filter(user_id=owner.id).order_by("id").values_list("kind", flat=True)
     assert notes == ["MERCHANT_APPROVE", "MERCHANT_SUSPEND", "MERCHANT_REINSTATE"]
-    public = await api('query($id: ID!) { merchant(id: $id) { id name kind logoUrl description } }', {"id": merchant_id})
-    assert public["merchant"] == {"id": merchant_id, "name": "山野茶铺", "kind": "THIRD_PARTY", "logoUrl": APPLICATION["logoUrl"], "description": "高山茶"}
-    history = await api("query($id: ID!) { managedMerchant(id: $id) { reviews { action fromStatus toStatus reason } } }", {"id": merchant_id}, token=admin)
+    public = await api(
+        "query($id: ID!) { merchant(id: $id) { id name kind logoUrl description } }", {"id": merchant_id}
+    )
+    assert public["merchant"] == {
+        "id": merchant_id,
+        "name": "山野茶铺",
+        "kind": "THIRD_PARTY",
+        "logoUrl": APPLICATION["logoUrl"],
+        "description": "高山茶",
+    }
+    history = await api(
+        "query($id: ID!) { managedMerchant(id: $id) { reviews { action fromStatus toStatus reason } } }",
+        {"id": merchant_id},
+        token=admin,
+    )
     assert [r["action"] for r in history["managedMerchant"]["reviews"]] == ["APPROVE", "SUSPEND", "REINSTATE"]
 
 
@@ -131,7 +178,7 @@ async def test_public_merchant_view_has_no_private_fields(api):
     fields = {f.name for f in schema.get_type_by_name("Merchant").fields}
     assert fields == {"id", "name", "kind", "description", "logo_url"}
     suspended = await make_merchant(status="SUSPENDED")
-    assert (await api('query($id: ID!) { merchant(id: $id) { id } }', {"id": str(suspended.id)}))["merchant"] is None
+    assert (await api("query($id: ID!) { merchant(id: $id) { id } }", {"id": str(suspended.id)}))["merchant"] is None
     assert (await api('{ merchant(id: "nope") { id } }'))["merchant"] is None
 
 
@@ -149,8 +196,10 @@ async def test_invalid_transitions_change_nothing(api, status):
 
 def test_transition_table_is_exactly_the_specified_one():
     assert merchant_service.TRANSITIONS == {
-        ("PENDING", "APPROVE"): "ACTIVE", ("PENDING", "REJECT"): "REJECTED",
-        ("ACTIVE", "SUSPEND"): "SUSPENDED", ("SUSPENDED", "REINSTATE"): "ACTIVE",
+        ("PENDING", "APPROVE"): "ACTIVE",
+        ("PENDING", "REJECT"): "REJECTED",
+        ("ACTIVE", "SUSPEND"): "SUSPENDED",
+        ("SUSPENDED", "REINSTATE"): "ACTIVE",
     }
     with pytest.raises(DomainError) as caught:
         merchant_service.next_status("REJECTED", "APPROVE")
@@ -160,7 +209,11 @@ def test_transition_table_is_exactly_the_specified_one():
 async def test_reject_needs_a_reason_and_unknown_merchants_are_not_found(api):
     merchant = await make_merchant(status="PENDING")
     admin = await admin_token()
-    result = (await api('mutation($id: ID!) { rejectMerchant(id: $id, reason: " ") { errors { code field } } }', {"id": str(merchant.id)}, token=admin))
+    result = await api(
+        'mutation($id: ID!) { rejectMerchant(id: $id, reason: " ") { errors { code field } } }',
+        {"id": str(merchant.id)},
+        token=admin,
+    )
     assert result["rejectMerchant"]["errors"] == [{"code": "INVALID_INPUT", "field": "reason"}]
     result = await api(REVIEW["APPROVE"], {"id": "999999"}, token=admin)
     assert result["approveMerchant"]["errors"] == [{"code": "NOT_FOUND", "field": "id"}]
@@ -186,7 +239,9 @@ async def test_after_a_rejection_anyone_may_take_the_name_and_the_rejected_merch
     first_id = (await api(APPLY, {"a": APPLICATION}, token=owner_token))["applyForMerchant"]["merchant"]["id"]
     admin = await admin_token()
     await api(REVIEW["REJECT"], {"id": first_id}, token=admin)
-    second = (await api(APPLY, {"a": {**APPLICATION, "name": " 山野茶铺 "}}, token=await token_for(await make_user())))["applyForMerchant"]
+    second = (await api(APPLY, {"a": {**APPLICATION, "name": " 山野茶铺 "}}, token=await token_for(await make_user())))[
+        "applyForMerchant"
+    ]
     assert second["errors"] == [] and second["merchant"]["name"] == "山野茶铺"
     # the rejected merchant still shows its real name, to its owner and to administrators
     managed = await api("query($id: ID!) { managedMerchant(id: $id) { name status } }", {"id": first_id}, token=admin)
@@ -194,7 +249,9 @@ async def test_after_a_rejection_anyone_may_take_the_name_and_the_rejected_merch
     mine = (await api("{ myMerchants { status merchant { id name } } }", token=owner_token))["myMerchants"]
     assert mine == [{"status": "REJECTED", "merchant": {"id": first_id, "name": "山野茶铺"}}]
     # the new application holds the name now: a third one is refused, nothing written
-    third = (await api(APPLY, {"a": {**APPLICATION, "name": "山野茶铺"}}, token=await token_for(await make_user())))["applyForMerchant"]
+    third = (await api(APPLY, {"a": {**APPLICATION, "name": "山野茶铺"}}, token=await token_for(await make_user())))[
+        "applyForMerchant"
+    ]
     assert third == {"merchant": None, "errors": [{"code": "MERCHANT_NAME_TAKEN", "field": "name"}]}
     assert await Merchant.filter(name="山野茶铺").count() == 2
 
@@ -217,9 +274,13 @@ async def test_the_partial_name_index_exists():
 
     conn = Tortoise.get_connection("default")
     if settings.IS_POSTGRES:
-        _, rows = await conn.execute_query("SELECT indexdef AS sql FROM pg_indexes WHERE indexname = $1", [merchant_service.NAME_INDEX])
+        _, rows = await conn.execute_query(
+            "SELECT indexdef AS sql FROM pg_indexes WHERE indexname = $1", [merchant_service.NAME_INDEX]
+        )
     else:
-        _, rows = await conn.execute_query("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", [merchant_service.NAME_INDEX])
+        _, rows = await conn.execute_query(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", [merchant_service.NAME_INDEX]
+        )
     assert len(rows) == 1
     sql = rows[0]["sql"].upper()
     assert "UNIQUE" in sql and "LOWER" in sql and "REJECTED" in sql
@@ -248,7 +309,10 @@ async def test_concurrent_applications_for_one_name_make_one_merchant(api):
 
     tokens = [await token_for(await make_user()) for _ in range(8)]
     results = await asyncio.gather(
-        *(api(APPLY, {"a": {**APPLICATION, "name": name}}, token=t) for t, name in zip(tokens, ["竹林小馆", "竹林小馆 ", "竹林小馆"] * 3))
+        *(
+            api(APPLY, {"a": {**APPLICATION, "name": name}}, token=t)
+            for t, name in zip(tokens, ["竹林小馆", "竹林小馆 ", "竹林小馆"] * 3)
+        )
     )
     outcomes = [r["applyForMerchant"]["errors"] for r in results]
     assert outcomes.count([]) == 1
@@ -283,12 +347,26 @@ async def test_merchant_settings(api):
     owner = await make_user()
     merchant = await make_merchant(owner)
     token = await token_for(owner)
-    change = {"shippingFeeFen": 800, "freeShippingThresholdFen": 9900, "lowStockThreshold": 3, "autoDelistAtZero": False,
-              "description": "新简介", "logoUrl": "", "contactPhone": "+86 138 0013 8001"}
+    change = {
+        "shippingFeeFen": 800,
+        "freeShippingThresholdFen": 9900,
+        "lowStockThreshold": 3,
+        "autoDelistAtZero": False,
+        "description": "新简介",
+        "logoUrl": "",
+        "contactPhone": "+86 138 0013 8001",
+    }
     result = (await api(SETTINGS, {"m": str(merchant.id), "s": change}, token=token))["updateMerchantSettings"]
     assert result["errors"] == []
-    assert result["merchant"] == {"shippingFee": {"amount": "8.00", "currency": "CNY"}, "freeShippingThreshold": {"amount": "99.00"},
-                                  "lowStockThreshold": 3, "autoDelistAtZero": False, "description": "新简介", "logoUrl": "", "contactPhone": "+8613800138001"}
+    assert result["merchant"] == {
+        "shippingFee": {"amount": "8.00", "currency": "CNY"},
+        "freeShippingThreshold": {"amount": "99.00"},
+        "lowStockThreshold": 3,
+        "autoDelistAtZero": False,
+        "description": "新简介",
+        "logoUrl": "",
+        "contactPhone": "+8613800138001",
+    }
     row = await Merchant.get(id=merchant.id)
     assert (row.shipping_fee, row.free_shipping_threshold) == (800, 9900)
     # omitted fields stay
@@ -313,8 +391,19 @@ async def test_bad_settings_change_nothing(api):
         result = (await api(SETTINGS, {"m": str(merchant.id), "s": change}, token=token))["updateMerchantSettings"]
         assert result == {"merchant": None, "errors": [{"code": code, "field": field}]}, change
     after = await Merchant.get(id=merchant.id)
-    assert (after.shipping_fee, after.free_shipping_threshold, after.low_stock_threshold, after.logo_url, after.contact_name) == (
-        before.shipping_fee, before.free_shipping_threshold, before.low_stock_threshold, before.logo_url, before.contact_name)
+    assert (
+        after.shipping_fee,
+        after.free_shipping_threshold,
+        after.low_stock_threshold,
+        after.logo_url,
+        after.contact_name,
+    ) == (
+        before.shipping_fee,
+        before.free_shipping_threshold,
+        before.low_stock_threshold,
+        before.logo_url,
+        before.contact_name,
+    )
 
 
 async def test_commission_rates_and_category_overrides(api):
@@ -326,9 +415,15 @@ async def test_commission_rates_and_category_overrides(api):
     await Category.filter(id=tea.id).update(path=f"/{food.id}/{tea.id}/")
     other = await Category.create(name="服装", path="/")
     m = str(merchant.id)
-    assert (await api(RATE, {"m": m, "r": 500}, token=admin))["setMerchantCommissionRate"] == {"merchant": {"commissionRateBp": 500}, "errors": []}
+    assert (await api(RATE, {"m": m, "r": 500}, token=admin))["setMerchantCommissionRate"] == {
+        "merchant": {"commissionRateBp": 500},
+        "errors": [],
+    }
     result = (await api(CATEGORY_RATE, {"m": m, "c": str(food.id), "r": 1200}, token=admin))["setMerchantCategoryRate"]
-    assert result == {"merchant": {"categoryRates": [{"categoryId": str(food.id), "commissionRateBp": 1200}]}, "errors": []}
+    assert result == {
+        "merchant": {"categoryRates": [{"categoryId": str(food.id), "commissionRateBp": 1200}]},
+        "errors": [],
+    }
     assert await merchant_service.commission_rate_bp(merchant.id, food.id) == 1200
     assert await merchant_service.commission_rate_bp(merchant.id, tea.id) == 1200  # inherited from the parent
     assert await merchant_service.commission_rate_bp(merchant.id, other.id) == 500
@@ -351,13 +446,19 @@ async def test_bad_rates_change_nothing(api):
     admin = await admin_token()
     m = str(merchant.id)
     for rate in (-1, 10_001):
-        assert (await api(RATE, {"m": m, "r": rate}, token=admin))["setMerchantCommissionRate"]["errors"] == [{"code": "INVALID_RATE", "field": "rateBp"}]
-        assert (await api(CATEGORY_RATE, {"m": m, "c": str(category.id), "r": rate}, token=admin))["setMerchantCategoryRate"]["errors"] == [{"code": "INVALID_RATE", "field": "rateBp"}]
+        assert (await api(RATE, {"m": m, "r": rate}, token=admin))["setMerchantCommissionRate"]["errors"] == [
+            {"code": "INVALID_RATE", "field": "rateBp"}
+        ]
+        assert (await api(CATEGORY_RATE, {"m": m, "c": str(category.id), "r": rate}, token=admin))[
+            "setMerchantCategoryRate"
+        ]["errors"] == [{"code": "INVALID_RATE", "field": "rateBp"}]
     missing = (await api(CATEGORY_RATE, {"m": m, "c": "999999", "r": 100}, token=admin))["setMerchantCategoryRate"]
     assert missing["errors"] == [{"code": "NOT_FOUND", "field": "categoryId"}]
     no_merchant = (await api(RATE, {"m": "999999", "r": 100}, token=admin))["setMerchantCommissionRate"]
     assert no_merchant["errors"] == [{"code": "NOT_FOUND", "field": "merchantId"}]
-    assert (await Merchant.get(id=merchant.id)).commission_rate_bp == 0 and await MerchantCategoryRate.all().count() == 0
+    assert (
+        await Merchant.get(id=merchant.id)
+    ).commission_rate_bp == 0 and await MerchantCategoryRate.all().count() == 0
     # the merchant itself cannot set its rate
     owner_token = await token_for(await User.get(id=merchant.owner_id))
     assert await api.error_code(RATE, {"m": m, "r": 0}, token=owner_token) == "FORBIDDEN"
@@ -369,7 +470,13 @@ async def test_staff_management(api):
     token = await token_for(owner)
     m = str(merchant.id)
     clerk = await make_user("clerk")
-    added = (await api(ADD_STAFF, {"m": m, "p": clerk.phone, "perms": ["merchant.orders", "merchant.products", "merchant.orders"]}, token=token))["addMerchantStaff"]
+    added = (
+        await api(
+            ADD_STAFF,
+            {"m": m, "p": clerk.phone, "perms": ["merchant.orders", "merchant.products", "merchant.orders"]},
+            token=token,
+        )
+    )["addMerchantStaff"]
     assert added["errors"] == [] and added["staff"]["permissions"] == ["merchant.orders", "merchant.products"]
     assert added["staff"]["user"] == {"id": str(clerk.id)}
     assert await Notification.filter(user_id=clerk.id, kind="MERCHANT_STAFF_ADDED").count() == 1
@@ -380,16 +487,24 @@ async def test_staff_management(api):
     refused = (await api(SETTINGS, {"m": m, "s": {"shippingFeeFen": 1}}, token=clerk_token))["updateMerchantSettings"]
     assert refused["errors"] == [{"code": "FORBIDDEN", "field": None}]
     # ... until the owner grants it
-    changed = (await api(UPDATE_STAFF, {"m": m, "u": str(clerk.id), "perms": ["merchant.settings"]}, token=token))["updateMerchantStaff"]
+    changed = (await api(UPDATE_STAFF, {"m": m, "u": str(clerk.id), "perms": ["merchant.settings"]}, token=token))[
+        "updateMerchantStaff"
+    ]
     assert changed == {"staff": {"permissions": ["merchant.settings"]}, "errors": []}
-    allowed = (await api(SETTINGS, {"m": m, "s": {"shippingFeeFen": 1}}, token=await token_for(clerk)))["updateMerchantSettings"]
+    allowed = (await api(SETTINGS, {"m": m, "s": {"shippingFeeFen": 1}}, token=await token_for(clerk)))[
+        "updateMerchantSettings"
+    ]
     assert allowed["errors"] == []
-    staff = (await api("query($id: ID!) { managedMerchant(id: $id) { staff { user { id } permissions } } }", {"id": m}, token=token))
+    staff = await api(
+        "query($id: ID!) { managedMerchant(id: $id) { staff { user { id } permissions } } }", {"id": m}, token=token
+    )
     assert staff["managedMerchant"]["staff"] == [{"user": {"id": str(clerk.id)}, "permissions": ["merchant.settings"]}]
     removed = (await api(REMOVE_STAFF, {"m": m, "u": str(clerk.id)}, token=token))["removeMerchantStaff"]
     assert removed == {"ok": True, "errors": []}
     assert await MerchantStaff.all().count() == 0
-    again = (await api(SETTINGS, {"m": m, "s": {"shippingFeeFen": 2}}, token=await token_for(clerk)))["updateMerchantSettings"]
+    again = (await api(SETTINGS, {"m": m, "s": {"shippingFeeFen": 2}}, token=await token_for(clerk)))[
+        "updateMerchantSettings"
+    ]
     assert again["errors"] == [{"code": "FORBIDDEN", "field": None}]
     assert (await Merchant.get(id=merchant.id)).shipping_fee == 1
 
@@ -413,12 +528,16 @@ async def test_bad_staff_changes_write_nothing(api):
         assert result == {"staff": None, "errors": [{"code": code, "field": field}]}, variables
     assert await MerchantStaff.all().count() == 0
     staff = await make_staff(merchant, ["merchant.orders"])
-    bad = (await api(UPDATE_STAFF, {"m": m, "u": str(staff.id), "perms": ["merchant.finance", "root"]}, token=token))["updateMerchantStaff"]
+    bad = (await api(UPDATE_STAFF, {"m": m, "u": str(staff.id), "perms": ["merchant.finance", "root"]}, token=token))[
+        "updateMerchantStaff"
+    ]
     assert bad["errors"] == [{"code": "INVALID_PERMISSION", "field": "permissions"}]
     assert (await MerchantStaff.get(user_id=staff.id)).permissions == ["merchant.orders"]
     dup = (await api(ADD_STAFF, {"m": m, "u": str(staff.id), "perms": []}, token=token))["addMerchantStaff"]
     assert dup["errors"] == [{"code": "INVALID_INPUT", "field": "userId"}]
-    assert (await api(REMOVE_STAFF, {"m": m, "u": str(user.id)}, token=token))["removeMerchantStaff"]["errors"] == [{"code": "NOT_FOUND", "field": "userId"}]
+    assert (await api(REMOVE_STAFF, {"m": m, "u": str(user.id)}, token=token))["removeMerchantStaff"]["errors"] == [
+        {"code": "NOT_FOUND", "field": "userId"}
+    ]
     assert await MerchantStaff.all().count() == 1
 
 
@@ -517,14 +636,22 @@ async def test_scoped_permission_matrix(api, operation, actor):
 async def test_private_view_fields_need_their_own_permission(api):
     merchant = await make_merchant()
     token = await token_for(await make_staff(merchant, ["merchant.settings"]))
-    body = await api.raw("query($id: ID!) { managedMerchant(id: $id) { name myPermissions staff { id } commissionRateBp } }", {"id": str(merchant.id)}, token=token)
+    body = await api.raw(
+        "query($id: ID!) { managedMerchant(id: $id) { name myPermissions staff { id } commissionRateBp } }",
+        {"id": str(merchant.id)},
+        token=token,
+    )
     data = body["data"]["managedMerchant"]
     assert data["name"] == merchant.name and data["myPermissions"] == ["merchant.settings"]
     assert data["staff"] is None and data["commissionRateBp"] is None
     assert sorted(e["path"][-1] for e in body["errors"]) == ["commissionRateBp", "staff"]
     assert {e["extensions"]["code"] for e in body["errors"]} == {"FORBIDDEN"}
     finance = await token_for(await make_staff(merchant, ["merchant.settings", "merchant.finance"]))
-    data = await api("query($id: ID!) { managedMerchant(id: $id) { commissionRateBp categoryRates { categoryId } } }", {"id": str(merchant.id)}, token=finance)
+    data = await api(
+        "query($id: ID!) { managedMerchant(id: $id) { commissionRateBp categoryRates { categoryId } } }",
+        {"id": str(merchant.id)},
+        token=finance,
+    )
     assert data["managedMerchant"] == {"commissionRateBp": 0, "categoryRates": []}
 
 
@@ -533,7 +660,9 @@ async def test_rejected_and_suspended_merchants(api):
     rejected = await make_merchant(owner, status="REJECTED")
     suspended = await make_merchant(owner, status="SUSPENDED")
     token = await token_for(owner)
-    result = (await api(SETTINGS, {"m": str(rejected.id), "s": {"description": "x"}}, token=token))["updateMerchantSettings"]
+    result = (await api(SETTINGS, {"m": str(rejected.id), "s": {"description": "x"}}, token=token))[
+        "updateMerchantSettings"
+    ]
     assert result["errors"] == [{"code": "MERCHANT_NOT_ACTIVE", "field": "merchantId"}]
     result = (await api(CREATE_STORE, {"m": str(suspended.id), "s": STORE_INPUT}, token=token))["createStore"]
     assert result["errors"] == [{"code": "MERCHANT_NOT_ACTIVE", "field": "merchantId"}]
@@ -546,10 +675,14 @@ async def test_merchant_applications_for_admins(api):
     admin = await admin_token()
     query = "query($s: MerchantStatus, $a: String) { merchantApplications(status: $s, first: 2, after: $a) { nodes { id status contactPhone } pageInfo { hasNextPage endCursor } } }"
     page = (await api(query, {"s": "PENDING"}, token=admin))["merchantApplications"]
-    assert [n["id"] for n in page["nodes"]] == [str(pending[2].id), str(pending[1].id)] and page["pageInfo"]["hasNextPage"]
+    assert [n["id"] for n in page["nodes"]] == [str(pending[2].id), str(pending[1].id)] and page["pageInfo"][
+        "hasNextPage"
+    ]
     rest = (await api(query, {"s": "PENDING", "a": page["pageInfo"]["endCursor"]}, token=admin))["merchantApplications"]
     assert [n["id"] for n in rest["nodes"]] == [str(pending[0].id)] and not rest["pageInfo"]["hasNextPage"]
-    everything = (await api("{ merchantApplications(first: 10) { nodes { id } } }", token=admin))["merchantApplications"]
+    everything = (await api("{ merchantApplications(first: 10) { nodes { id } } }", token=admin))[
+        "merchantApplications"
+    ]
     assert len(everything["nodes"]) == 4
     customer = await token_for(await make_user())
     assert await api.error_code("{ merchantApplications { nodes { id } } }", token=customer) == "FORBIDDEN"

@@ -16,7 +16,9 @@ async def test_inbox_pages_newest_first_and_marks_read(api):
     page2 = (await api(INBOX, {"after": page1["pageInfo"]["endCursor"]}, token=token))["myNotifications"]
     assert [n["title"] for n in page2["nodes"]] == ["n0"] and not page2["pageInfo"]["hasNextPage"]
     ids = [n["id"] for n in page1["nodes"]] + [str(theirs.id)]
-    marked = await api("mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) { marked } }", {"ids": ids}, token=token)
+    marked = await api(
+        "mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) { marked } }", {"ids": ids}, token=token
+    )
     assert marked["markNotificationsRead"]["marked"] == 2
     assert (await Notification.get(id=theirs.id)).read_at is None
     unread = (await api(INBOX, {"u": True}, token=token))["myNotifications"]["nodes"]
@@ -26,8 +28,12 @@ async def test_inbox_pages_newest_first_and_marks_read(api):
 async def test_send_notification_validates(api):
     admin = await make_user(roles=("admin",))
     token = await token_for(admin)
-    data = await api('mutation { sendNotification(userId: "999999", title: "hi") { errors { code field } } }', token=token)
+    data = await api(
+        'mutation { sendNotification(userId: "999999", title: "hi") { errors { code field } } }', token=token
+    )
     assert data["sendNotification"]["errors"] == [{"code": "NOT_FOUND", "field": "userId"}]
-    data = await api(f'mutation {{ sendNotification(userId: "{admin.id}", title: "  ") {{ errors {{ code field }} }} }}', token=token)
+    data = await api(
+        f'mutation {{ sendNotification(userId: "{admin.id}", title: "  ") {{ errors {{ code field }} }} }}', token=token
+    )
     assert data["sendNotification"]["errors"] == [{"code": "INVALID_INPUT", "field": "title"}]
     assert await Notification.all().count() == 0

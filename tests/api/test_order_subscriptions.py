@@ -13,11 +13,13 @@ from tests.helpers import make_user, token_for
 from tests.order_factories import make_buyer, make_shop, place
 
 MY_UPDATES = "subscription { myOrderUpdates { fromStatus status order { id status payAmount { amount } } } }"
-MERCHANT = 'subscription($m: ID!) { merchantEvents(merchantId: $m) { kind order { id status } afterSale { id status quantity } sku { id stock } product { id } } }'
+MERCHANT = "subscription($m: ID!) { merchantEvents(merchantId: $m) { kind order { id status } afterSale { id status quantity } sku { id stock } product { id } } }"
 
 
 async def subscribe(ws, query, variables=None):
-    await ws.send_text(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables or {}}}))
+    await ws.send_text(
+        json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables or {}}})
+    )
 
 
 async def test_buyer_sees_own_order_status_changes(app):
@@ -36,8 +38,11 @@ async def test_buyer_sees_own_order_status_changes(app):
         await payments.pay_with_wallet(buyer.id, mine.payment.id)
         message = await c.recv()
         update = message["payload"]["data"]["myOrderUpdates"]
-        assert update == {"fromStatus": "PENDING_PAYMENT", "status": "PAID",
-                          "order": {"id": str(mine.orders[0].id), "status": "PAID", "payAmount": {"amount": "12.00"}}}
+        assert update == {
+            "fromStatus": "PENDING_PAYMENT",
+            "status": "PAID",
+            "order": {"id": str(mine.orders[0].id), "status": "PAID", "payAmount": {"amount": "12.00"}},
+        }
 
 
 async def test_merchant_feed_new_orders_and_low_stock_by_permission(app):
@@ -75,7 +80,13 @@ async def test_merchant_feed_new_orders_and_low_stock_by_permission(app):
         await stock.adjust_stock(sku.id, 10, stock.RESTOCK)
         await stock.adjust_stock(sku.id, -12, stock.ADJUST)  # 14 -> 2: crosses the threshold
         event = (await c.recv())["payload"]["data"]["merchantEvents"]
-        assert event == {"kind": "LOW_STOCK", "order": None, "afterSale": None, "sku": {"id": str(sku.id), "stock": 2}, "product": {"id": str(sku.product_id)}}
+        assert event == {
+            "kind": "LOW_STOCK",
+            "order": None,
+            "afterSale": None,
+            "sku": {"id": str(sku.id), "stock": 2},
+            "product": {"id": str(sku.product_id)},
+        }
 
 
 async def test_merchant_feed_is_refused_to_outsiders(app):

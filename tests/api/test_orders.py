@@ -35,12 +35,15 @@ SANDBOX_PAY = "mutation($t: String!) { sandboxPay(tradeNo: $t) { payment { statu
 ORDER = """query($id: ID!) { order(id: $id) { id status pickupCode payAmount { amount } refundedAmount { amount }
   lines { title quantity unitPrice { amount } } shipment { carrier trackingNo events { status description } }
   history { fromStatus toStatus } merchant { id } address { recipient } store { id } } }"""
-SHIP = "mutation($id: ID!) { shipOrder(orderId: $id, carrier: \"顺丰\", trackingNo: \"SF1234567\") { order { status } errors { code } } }"
+SHIP = 'mutation($id: ID!) { shipOrder(orderId: $id, carrier: "顺丰", trackingNo: "SF1234567") { order { status } errors { code } } }'
 CONFIRM = "mutation($id: ID!) { confirmReceipt(orderId: $id) { order { status } errors { code } } }"
 
 
 def order_input(lines, address=None, **extra):
-    data = {"idempotencyKey": extra.pop("key", uuid.uuid4().hex), "items": [{"skuId": str(s), "quantity": q} for s, q in lines]}
+    data = {
+        "idempotencyKey": extra.pop("key", uuid.uuid4().hex),
+        "items": [{"skuId": str(s), "quantity": q} for s, q in lines],
+    }
     if address is not None:
         data["addressId"] = str(address.id)
     data.update(extra)
@@ -76,7 +79,11 @@ async def test_express_order_paid_from_wallet_shipped_delivered_completed(api):
     token = await token_for(buyer)
     placed = await place(api, token, [(sku.id, 2)], address)
     order = placed["orders"][0]
-    assert (order["goodsAmount"]["amount"], order["shippingFee"]["amount"], order["payAmount"]["amount"]) == ("44.00", "8.00", "52.00")
+    assert (order["goodsAmount"]["amount"], order["shippingFee"]["amount"], order["payAmount"]["amount"]) == (
+        "44.00",
+        "8.00",
+        "52.00",
+    )
     assert order["status"] == "PENDING_PAYMENT" and order["pickupCode"] is None
     assert (await Sku.get(id=sku.id)).stock == 3  # reserved at placement
 
@@ -88,21 +95,29 @@ async def test_express_order_paid_from_wallet_shipped_delivered_completed(api):
 
     staff = await make_staff(merchant, ["merchant.orders"])
     staff_token = await token_for(staff)
-    listed = await api('query($m: ID!) { merchantOrders(merchantId: $m) { nodes { id status buyer { nickname } } } }',
-                       {"m": str(merchant.id)}, token=staff_token)
+    listed = await api(
+        "query($m: ID!) { merchantOrders(merchantId: $m) { nodes { id status buyer { nickname } } } }",
+        {"m": str(merchant.id)},
+        token=staff_token,
+    )
     assert [n["id"] for n in listed["merchantOrders"]["nodes"]] == [order["id"]]
     shipped = await api(SHIP, {"id": order["id"]}, token=staff_token)
     assert shipped["shipOrder"] == {"order": {"status": "SHIPPED"}, "errors": []}
     tracked = await api(
         'mutation($id: ID!) { addTrackingEvent(orderId: $id, status: DELIVERED, description: "已签收") { order { status autoCompleteAt } errors { code } } }',
-        {"id": order["id"]}, token=staff_token,
+        {"id": order["id"]},
+        token=staff_token,
     )
     assert tracked["addTrackingEvent"]["order"]["status"] == "DELIVERED"
     done = await api(CONFIRM, {"id": order["id"]}, token=token)
     assert done["confirmReceipt"]["order"]["status"] == "COMPLETED"
 
     seen = (await api(ORDER, {"id": order["id"]}, token=token))["order"]
-    assert seen["shipment"] == {"carrier": "顺丰", "trackingNo": "SF1234567", "events": [{"status": "DELIVERED", "description": "已签收"}]}
+    assert seen["shipment"] == {
+        "carrier": "顺丰",
+        "trackingNo": "SF1234567",
+        "events": [{"status": "DELIVERED", "description": "已签收"}],
+    }
     assert [h["toStatus"] for h in seen["history"]] == ["PAID", "SHIPPED", "DELIVERED", "COMPLETED"]
     assert seen["address"] == {"recipient": "张三"}
     assert await ledger.check_invariants() == []
@@ -123,9 +138,14 @@ async def test_orders_are_private_to_buyer_merchant_staff_and_support(api):
     assert await api.error_code(ORDER, {"id": order_id}, token=stranger) == "NOT_FOUND"
     products_only = await token_for(await make_staff(merchant, ["merchant.products"]))
     assert await api.error_code(ORDER, {"id": order_id}, token=products_only) == "NOT_FOUND"
-    assert await api.error_code(
-        'query($m: ID!) { merchantOrders(merchantId: $m) { nodes { id } } }', {"m": str(merchant.id)}, token=products_only
-    ) == "FORBIDDEN"
+    assert (
+        await api.error_code(
+            "query($m: ID!) { merchantOrders(merchantId: $m) { nodes { id } } }",
+            {"m": str(merchant.id)},
+            token=products_only,
+        )
+        == "FORBIDDEN"
+    )
     support = await token_for(await make_user(roles=("support",)))
     assert (await api(ORDER, {"id": order_id}, token=support))["order"]["id"] == order_id
     # another merchant's order staff can neither see nor ship it
@@ -175,7 +195,9 @@ async def test_pickup_order_paid_through_the_sandbox_gateway_and_verified_at_the
     clerk = await make_user("clerk")
     await StoreStaff.create(store_id=store.id, user_id=clerk.id)
     token = await token_for(buyer)
-    placed = await place(api, token, [(sku.id, 1)], pickupStores=[{"merchantId": str(merchant.id), "storeId": str(store.id)}])
+    placed = await place(
+        api, token, [(sku.id, 1)], pickupStores=[{"merchantId": str(merchant.id), "storeId": str(store.id)}]
+    )
     order = placed["orders"][0]
     assert order["deliveryType"] == "PICKUP" and order["shippingFee"]["amount"] == "0.00"
     code = order["pickupCode"]
@@ -189,13 +211,20 @@ async def test_pickup_order_paid_through_the_sandbox_gateway_and_verified_at_the
     assert await merchant_pending(merchant) == 1500
 
     clerk_token = await token_for(clerk)
-    verify = 'mutation($s: ID!, $c: String!) { verifyPickup(storeId: $s, code: $c) { order { status pickupCode } errors { code } } }'
-    wrong = await api(verify, {"s": str(store.id), "c": "00000000" if code != "00000000" else "11111111"}, token=clerk_token)
+    verify = "mutation($s: ID!, $c: String!) { verifyPickup(storeId: $s, code: $c) { order { status pickupCode } errors { code } } }"
+    wrong = await api(
+        verify, {"s": str(store.id), "c": "00000000" if code != "00000000" else "11111111"}, token=clerk_token
+    )
     assert wrong["verifyPickup"]["errors"] == [{"code": "PICKUP_CODE_INVALID"}]
     outsider = await token_for(await make_user())
-    assert (await api(verify, {"s": str(store.id), "c": code}, token=outsider))["verifyPickup"]["errors"] == [{"code": "FORBIDDEN"}]
+    assert (await api(verify, {"s": str(store.id), "c": code}, token=outsider))["verifyPickup"]["errors"] == [
+        {"code": "FORBIDDEN"}
+    ]
     ok = await api(verify, {"s": str(store.id), "c": code}, token=clerk_token)
-    assert ok["verifyPickup"] == {"order": {"status": "PICKED_UP", "pickupCode": None}, "errors": []}  # only the buyer sees the code
+    assert ok["verifyPickup"] == {
+        "order": {"status": "PICKED_UP", "pickupCode": None},
+        "errors": [],
+    }  # only the buyer sees the code
     assert (await api(CONFIRM, {"id": order["id"]}, token=token))["confirmReceipt"]["order"]["status"] == "COMPLETED"
     assert await ledger.check_invariants() == []
 
@@ -206,7 +235,9 @@ async def test_pickup_at_another_merchants_store_is_refused(api):
     other, _, _ = await make_shop()
     store = await make_store(other)
     token = await token_for(buyer)
-    code = await place_error(api, token, [(sku.id, 1)], pickupStores=[{"merchantId": str(merchant.id), "storeId": str(store.id)}])
+    code = await place_error(
+        api, token, [(sku.id, 1)], pickupStores=[{"merchantId": str(merchant.id), "storeId": str(store.id)}]
+    )
     assert code == "INVALID_STORE"
     assert (await Sku.get(id=sku.id)).stock == 10 and await Payment.all().count() == 0
 
@@ -234,7 +265,10 @@ async def test_callbacks_are_verified_and_idempotent(api):
         return response.status_code, response.json()
 
     forged = dict(genuine.headers, **{"X-Sandbox-Signature": "0" * 64})
-    assert await post(forged, genuine.body) == (400, {"code": "FAIL", "error": "CALLBACK_INVALID", "message": "Bad signature."})
+    assert await post(forged, genuine.body) == (
+        400,
+        {"code": "FAIL", "error": "CALLBACK_INVALID", "message": "Bad signature."},
+    )
     wrong_amount = gateway.get().notification_for(trade, amount=1)
     assert (await post(wrong_amount.headers, wrong_amount.body))[1]["error"] == "CALLBACK_AMOUNT_MISMATCH"
     stale = sign(genuine.body, timestamp=int(clock.now().timestamp()) - 3600)
@@ -254,8 +288,11 @@ async def test_callbacks_are_verified_and_idempotent(api):
 
 async def test_money_arriving_after_cancel_is_refunded_automatically(api):
     buyer, merchant, token, placed, charge = await _gateway_checkout(api)
-    cancelled = await api('mutation($id: ID!) { cancelOrder(orderId: $id, reason: "changed my mind") { orders { status } errors { code } } }',
-                          {"id": placed["orders"][0]["id"]}, token=token)
+    cancelled = await api(
+        'mutation($id: ID!) { cancelOrder(orderId: $id, reason: "changed my mind") { orders { status } errors { code } } }',
+        {"id": placed["orders"][0]["id"]},
+        token=token,
+    )
     assert cancelled["cancelOrder"] == {"orders": [{"status": "CANCELLED"}], "errors": []}
     # the buyer had the gateway page open and pays anyway: the gateway took the money
     await SandboxTrade.filter(trade_no=charge["tradeNo"]).update(status="SUCCESS")
@@ -301,13 +338,21 @@ async def test_cancel_releases_stock_and_a_cancelled_order_cannot_be_paid(api):
     placed = await place(api, token, [(sku.id, 2)], address)
     assert (await Sku.get(id=sku.id)).stock == 0
     assert (await Product.get(id=sku.product_id)).status == "DELISTED"  # sold out: delisted automatically
-    await api('mutation($id: ID!) { cancelOrder(orderId: $id) { errors { code } } }', {"id": placed["orders"][0]["id"]}, token=token)
+    await api(
+        "mutation($id: ID!) { cancelOrder(orderId: $id) { errors { code } } }",
+        {"id": placed["orders"][0]["id"]},
+        token=token,
+    )
     assert (await Sku.get(id=sku.id)).stock == 2
     assert (await Product.get(id=sku.product_id)).status == "LISTED"  # restocked: relisted
     again = await api(PAY_WALLET, {"id": placed["payment"]["id"]}, token=token)
     assert again["payWithWallet"]["errors"] == [{"code": "PAYMENT_NOT_PAYABLE"}]
     assert await wallet_balance(buyer) == 10_000
-    twice = await api('mutation($id: ID!) { cancelOrder(orderId: $id) { errors { code } } }', {"id": placed["orders"][0]["id"]}, token=token)
+    twice = await api(
+        "mutation($id: ID!) { cancelOrder(orderId: $id) { errors { code } } }",
+        {"id": placed["orders"][0]["id"]},
+        token=token,
+    )
     assert twice["cancelOrder"]["errors"] == [{"code": "INVALID_TRANSITION"}]
 
 
@@ -384,7 +429,11 @@ async def test_purchase_limit_counts_earlier_orders_but_not_cancelled_ones(api):
     token = await token_for(buyer)
     first = await place(api, token, [(sku.id, 2)], address)
     assert await place_error(api, token, [(sku.id, 1)], address) == "PURCHASE_LIMIT_EXCEEDED"
-    await api('mutation($id: ID!) { cancelOrder(orderId: $id) { errors { code } } }', {"id": first["orders"][0]["id"]}, token=token)
+    await api(
+        "mutation($id: ID!) { cancelOrder(orderId: $id) { errors { code } } }",
+        {"id": first["orders"][0]["id"]},
+        token=token,
+    )
     await place(api, token, [(sku.id, 2)], address)
 
 
@@ -407,12 +456,20 @@ async def test_transitions_not_in_the_table_are_refused(api):
     staff = await token_for(await make_staff(merchant, ["merchant.orders"]))
     express = await place(api, token, [(sku.id, 1)], address)
     order_id = express["orders"][0]["id"]
-    assert (await api(SHIP, {"id": order_id}, token=staff))["shipOrder"]["errors"] == [{"code": "INVALID_TRANSITION"}]  # unpaid
+    assert (await api(SHIP, {"id": order_id}, token=staff))["shipOrder"]["errors"] == [
+        {"code": "INVALID_TRANSITION"}
+    ]  # unpaid
     await api(PAY_WALLET, {"id": express["payment"]["id"]}, token=token)
-    assert (await api(CONFIRM, {"id": order_id}, token=token))["confirmReceipt"]["errors"] == [{"code": "INVALID_TRANSITION"}]
-    pickup = await place(api, token, [(sku.id, 1)], pickupStores=[{"merchantId": str(merchant.id), "storeId": str(store.id)}])
+    assert (await api(CONFIRM, {"id": order_id}, token=token))["confirmReceipt"]["errors"] == [
+        {"code": "INVALID_TRANSITION"}
+    ]
+    pickup = await place(
+        api, token, [(sku.id, 1)], pickupStores=[{"merchantId": str(merchant.id), "storeId": str(store.id)}]
+    )
     await api(PAY_WALLET, {"id": pickup["payment"]["id"]}, token=token)
-    assert (await api(SHIP, {"id": pickup["orders"][0]["id"]}, token=staff))["shipOrder"]["errors"] == [{"code": "INVALID_TRANSITION"}]
+    assert (await api(SHIP, {"id": pickup["orders"][0]["id"]}, token=staff))["shipOrder"]["errors"] == [
+        {"code": "INVALID_TRANSITION"}
+    ]
     assert (await Order.get(id=int(pickup["orders"][0]["id"]))).status == "PAID"
 
 

@@ -83,7 +83,10 @@ async def test_fine_grained_admin_roles(api, field, permission):
 
 async def test_other_users_addresses_need_user_read(api):
     owner = await make_user()
-    await api('mutation { createAddress(input: {recipient: "a", phone: "13800138000", provinceCode: "110000", cityCode: "110100", countyCode: "110101", detail: "d"}) { errors { code } } }', token=await token_for(owner))
+    await api(
+        'mutation { createAddress(input: {recipient: "a", phone: "13800138000", provinceCode: "110000", cityCode: "110100", countyCode: "110101", detail: "d"}) { errors { code } } }',
+        token=await token_for(owner),
+    )
     query = f'{{ user(id: "{owner.id}") {{ phone addresses {{ detail }} }} }}'
     finance = await token_for(await make_user(roles=("finance",)))
     data = await api(query, token=finance)

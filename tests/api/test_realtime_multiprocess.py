@@ -91,7 +91,9 @@ async def _users(*names: str) -> tuple[str, list[tuple[int, str]]]:
     return await token_for(admin), users
 
 
-async def _measure(servers: Servers, client: WsClient, admin_token: str, user_id: int, label: str, rounds: int = 3) -> list[float]:
+async def _measure(
+    servers: Servers, client: WsClient, admin_token: str, user_id: int, label: str, rounds: int = 3
+) -> list[float]:
     """Mutations over HTTP on server 2, each event awaited on `client`: all under a second."""
     latencies = []
     for _ in range(rounds):
@@ -106,7 +108,9 @@ async def _measure(servers: Servers, client: WsClient, admin_token: str, user_id
     return latencies
 
 
-async def _until_delivered(servers: Servers, client: WsClient, admin_token: str, user_id: int, label: str, since: float, timeout: float = 10.0) -> None:
+async def _until_delivered(
+    servers: Servers, client: WsClient, admin_token: str, user_id: int, label: str, since: float, timeout: float = 10.0
+) -> None:
     """Send a notification every ~0.5 s until the subscription hears one (reconnection)."""
     deadline = since + timeout
     while time.perf_counter() < deadline:
@@ -193,8 +197,10 @@ async def redis_stopped(redis):
     if keyspace:
         pytest.skip(f"the local Redis holds data ({keyspace}); not restarting it")
     await asyncio.to_thread(
-        subprocess.run, ["redis-cli", "-h", "127.0.0.1", "-p", "6379", "shutdown", "nosave"],
-        capture_output=True, timeout=10,
+        subprocess.run,
+        ["redis-cli", "-h", "127.0.0.1", "-p", "6379", "shutdown", "nosave"],
+        capture_output=True,
+        timeout=10,
     )
     try:
         with pytest.raises(ConnectionRefusedError):  # really down, not just refusing SHUTDOWN
@@ -203,8 +209,22 @@ async def redis_stopped(redis):
     finally:
         await asyncio.to_thread(
             subprocess.run,
-            ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379", "--save", "", "--appendonly", "no"],
-            check=True, capture_output=True, timeout=10,
+            [
+                "redis-server",
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                "6379",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=10,
         )
         await _redis_answers(redis)
 

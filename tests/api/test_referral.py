@@ -104,7 +104,12 @@ async def test_admin_rebinding_is_audited_and_still_refuses_cycles(api):
     moved = (await api(REBIND, {"u": str(c.id), "c": b.invite_code, "r": "wrong link"}, token=token))["rebindUpline"]
     assert moved["errors"] == [] and moved["user"]["upline"]["id"] == str(b.id)
     audit = await UplineChange.filter(user_id=c.id, source="ADMIN").first()
-    assert (audit.old_upline_id, audit.new_upline_id, audit.actor_id, audit.reason) == (a.id, b.id, admin.id, "wrong link")
+    assert (audit.old_upline_id, audit.new_upline_id, audit.actor_id, audit.reason) == (
+        a.id,
+        b.id,
+        admin.id,
+        "wrong link",
+    )
     cycle = (await api(REBIND, {"u": str(b.id), "c": c.invite_code, "r": "x"}, token=token))["rebindUpline"]
     assert cycle["errors"] == [{"code": "BINDING_CYCLE"}]
     assert (await User.get(id=b.id)).upline_id is None

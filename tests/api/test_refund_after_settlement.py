@@ -39,8 +39,10 @@ async def balance(owner_type, owner_id, purpose) -> int:
 
 
 async def merchant_books(merchant_id: int) -> tuple[int, int]:
-    return (await balance(MERCHANT, merchant_id, Purpose.MERCHANT_PENDING),
-            await balance(MERCHANT, merchant_id, Purpose.MERCHANT_SETTLED))
+    return (
+        await balance(MERCHANT, merchant_id, Purpose.MERCHANT_PENDING),
+        await balance(MERCHANT, merchant_id, Purpose.MERCHANT_SETTLED),
+    )
 
 
 async def no_violations() -> None:
@@ -51,7 +53,11 @@ async def buy_two(api, sku_id: int, nickname: str) -> tuple[object, int]:
     """A buyer pays one order of 2 × 100.00 from the wallet; returns (buyer, order id)."""
     buyer, address = await member(nickname, wallet=100000)
     token = await token_for(buyer)
-    data = {"idempotencyKey": uuid.uuid4().hex, "addressId": str(address.id), "items": [{"skuId": str(sku_id), "quantity": 2}]}
+    data = {
+        "idempotencyKey": uuid.uuid4().hex,
+        "addressId": str(address.id),
+        "items": [{"skuId": str(sku_id), "quantity": 2}],
+    }
     placed = (await api(PLACE, {"input": data}, token=token))["placeOrder"]
     assert placed["errors"] == [], placed
     assert (await api(PAY, {"id": placed["payment"]["id"]}, token=token))["payWithWallet"]["errors"] == []
@@ -60,9 +66,13 @@ async def buy_two(api, sku_id: int, nickname: str) -> tuple[object, int]:
 
 async def refund(api, buyer, staff, order_id: int, quantity: int) -> None:
     line = await OrderLine.get(order_id=order_id)
-    asked = (await api(REQUEST, {"line": str(line.id), "q": quantity}, token=await token_for(buyer)))["requestAfterSale"]
+    asked = (await api(REQUEST, {"line": str(line.id), "q": quantity}, token=await token_for(buyer)))[
+        "requestAfterSale"
+    ]
     assert asked["errors"] == [], asked
-    done = (await api(APPROVE_AFTER_SALE, {"id": asked["afterSale"]["id"]}, token=await token_for(staff)))["approveAfterSale"]
+    done = (await api(APPROVE_AFTER_SALE, {"id": asked["afterSale"]["id"]}, token=await token_for(staff)))[
+        "approveAfterSale"
+    ]
     assert done["errors"] == [], done
 
 
@@ -107,7 +117,12 @@ async def test_refund_covered_by_pending(api):
     await no_violations()
     # and the next statement carries the refund and gives back its commission
     statement = await settle(admin.id)
-    assert (statement.paid_goods, statement.refunds, statement.commission_charged, statement.commission_returned) == (20000, 10000, 1000, 500)
+    assert (statement.paid_goods, statement.refunds, statement.commission_charged, statement.commission_returned) == (
+        20000,
+        10000,
+        1000,
+        500,
+    )
     assert (statement.other, statement.net_payable) == (0, 9500)
     assert await merchant_books(merchant.id) == (0, 28500)
     await no_violations()
@@ -125,7 +140,12 @@ async def test_refund_covered_by_settled_money(api):
     # and the next statement counts the refund, shows the cover as already paid (other),
     # and gives the 5.00 commission of the refunded unit back to the merchant
     statement = await settle(admin.id)
-    assert (statement.refunds, statement.commission_returned, statement.other, statement.net_payable) == (10000, 500, -10000, 500)
+    assert (statement.refunds, statement.commission_returned, statement.other, statement.net_payable) == (
+        10000,
+        500,
+        -10000,
+        500,
+    )
     assert await merchant_books(merchant.id) == (0, 9500)  # 190.00 − 100.00 + 5.00
     assert await balance(PLATFORM, 0, Purpose.COMMISSION_REVENUE) - revenue_before == -500
     await no_violations()
@@ -137,7 +157,9 @@ async def test_refund_beyond_both_leaves_a_debt_netted_by_the_next_statement(api
     finance_user = await make_staff(merchant, ["merchant.finance"])
     finance = await token_for(finance_user)
     mid = str(merchant.id)
-    asked = (await api(wops.REQUEST_MERCHANT, {"m": mid, "input": bank(15000)}, token=finance))["requestMerchantWithdrawal"]
+    asked = (await api(wops.REQUEST_MERCHANT, {"m": mid, "input": bank(15000)}, token=finance))[
+        "requestMerchantWithdrawal"
+    ]
     assert asked["errors"] == [], asked
     assert await merchant_books(merchant.id) == (0, 4000)
     wallet_before = await balance("USER", buyer.id, Purpose.WALLET)
@@ -157,15 +179,27 @@ async def test_refund_beyond_both_leaves_a_debt_netted_by_the_next_statement(api
         assert exc.code.value == "REFUND_EXCEEDS_PAID"
     assert await merchant_books(merchant.id) == (-16000, 0)
     # and while it owes, the merchant cannot withdraw, even settled money (50.00) it gets meanwhile
-    await ledger.post("TEST_TOP_UP", [ledger.Posting((await ledger.platform_account(Purpose.PROMOTION_EXPENSE)).id, -5000),
-                                      ledger.Posting((await ledger.get_account(MERCHANT, merchant.id, Purpose.MERCHANT_SETTLED)).id, 5000)])
-    refused = (await api(wops.REQUEST_MERCHANT, {"m": mid, "input": bank(1000)}, token=finance))["requestMerchantWithdrawal"]
+    await ledger.post(
+        "TEST_TOP_UP",
+        [
+            ledger.Posting((await ledger.platform_account(Purpose.PROMOTION_EXPENSE)).id, -5000),
+            ledger.Posting((await ledger.get_account(MERCHANT, merchant.id, Purpose.MERCHANT_SETTLED)).id, 5000),
+        ],
+    )
+    refused = (await api(wops.REQUEST_MERCHANT, {"m": mid, "input": bank(1000)}, token=finance))[
+        "requestMerchantWithdrawal"
+    ]
     assert refused["errors"] == [{"code": "MERCHANT_DEBT_OUTSTANDING", "field": "amountFen"}]
     assert await merchant_books(merchant.id) == (-16000, 5000)
     # when the statement carrying the refund is approved: commission 10.00 given back, the
     # 50.00 settled money taken, the rest (200 − 40 − 10 − 50 = 100.00) stays as debt
     statement = await settle(admin.id)
-    assert (statement.refunds, statement.commission_returned, statement.other, statement.net_payable) == (20000, 1000, -4000, -15000)
+    assert (statement.refunds, statement.commission_returned, statement.other, statement.net_payable) == (
+        20000,
+        1000,
+        -4000,
+        -15000,
+    )
     assert await merchant_books(merchant.id) == (-10000, 0)
     await no_violations()
     # when a new order (200.00) is paid and its statement approved, the debt is netted first
@@ -176,7 +210,9 @@ async def test_refund_beyond_both_leaves_a_debt_netted_by_the_next_statement(api
     await no_violations()
     # then the merchant can withdraw again
     finance = await token_for(finance_user)  # fresh: the clock moved
-    asked = (await api(wops.REQUEST_MERCHANT, {"m": mid, "input": bank(1000)}, token=finance))["requestMerchantWithdrawal"]
+    asked = (await api(wops.REQUEST_MERCHANT, {"m": mid, "input": bank(1000)}, token=finance))[
+        "requestMerchantWithdrawal"
+    ]
     assert asked["errors"] == [], asked
     await no_violations()
 
@@ -197,8 +233,10 @@ async def test_concurrent_refunds_share_the_settled_money_exactly():
     pending = await ledger.get_account(MERCHANT, merchant.id, Purpose.MERCHANT_PENDING)
     settled = await ledger.get_account(MERCHANT, merchant.id, Purpose.MERCHANT_SETTLED)
     budget = await ledger.platform_account(Purpose.PROMOTION_EXPENSE)
-    await ledger.post("TEST_SETTLEMENT", [ledger.Posting(pending.id, -40_000), ledger.Posting(settled.id, 15_000),
-                                          ledger.Posting(budget.id, 25_000)])
+    await ledger.post(
+        "TEST_SETTLEMENT",
+        [ledger.Posting(pending.id, -40_000), ledger.Posting(settled.id, 15_000), ledger.Posting(budget.id, 25_000)],
+    )
     # when the four refunds are approved at once
     await asyncio.gather(*(after_sales.approve(MANAGER, 0, r.id) for r in requests))
     # then all are booked: settled gave its 150.00 exactly, the other 250.00 is debt

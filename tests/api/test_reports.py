@@ -60,21 +60,38 @@ async def test_report_totals(api):
     admin, first, day = await money_moved(api)
     variables = {"p": "DAY", "from": first, "to": day}
     revenue = (await api(REPORT, {**variables, "k": "REVENUE"}, token=admin))["financeReport"]
-    assert figures(revenue["totals"]) == {"consignment_fees": "4.40", "merchant_commissions": "20.00", "withdrawal_fees": "3.00",
-                                          "other": "0.00", "total": "27.40"}
+    assert figures(revenue["totals"]) == {
+        "consignment_fees": "4.40",
+        "merchant_commissions": "20.00",
+        "withdrawal_fees": "3.00",
+        "other": "0.00",
+        "total": "27.40",
+    }
     # one bucket per day of the range; the revenue is all booked on the statement's day
     assert [b["start"] for b in revenue["buckets"]][-1] == day and len(revenue["buckets"]) > 1
     booked = [b for b in revenue["buckets"] if figures(b["figures"])["total"] != "0.00"]
     assert [b["start"] for b in booked] == [day]
     assert figures(booked[0]["figures"]) == figures(revenue["totals"])
     commissions = (await api(REPORT, {**variables, "k": "COMMISSIONS"}, token=admin))["financeReport"]
-    assert figures(commissions["totals"]) == {"booked": "40.00", "funded_by_merchants": "40.00", "funded_by_platform": "0.00",
-                                              "reversed": "10.00", "rejected": "0.00", "released": "0.00"}
+    assert figures(commissions["totals"]) == {
+        "booked": "40.00",
+        "funded_by_merchants": "40.00",
+        "funded_by_platform": "0.00",
+        "reversed": "10.00",
+        "rejected": "0.00",
+        "released": "0.00",
+    }
     activity = (await api(REPORT, {**variables, "k": "ACTIVITY"}, token=admin))["financeReport"]
     assert figures(activity["totals"]) == {
-        "consignment_sales": "22.00", "consignment_fees": "4.40", "consignment_rewards": "0.00", "consignment_settled": "0.00",
-        "commissions_booked": "40.00", "commissions_reversed": "10.00", "commissions_released": "0.00",
-        "merchant_settlements": "250.00"}
+        "consignment_sales": "22.00",
+        "consignment_fees": "4.40",
+        "consignment_rewards": "0.00",
+        "consignment_settled": "0.00",
+        "commissions_booked": "40.00",
+        "commissions_reversed": "10.00",
+        "commissions_released": "0.00",
+        "merchant_settlements": "250.00",
+    }
     # a month cut gives the same totals
     monthly = (await api(REPORT, {**variables, "k": "REVENUE", "p": "MONTH"}, token=admin))["financeReport"]
     assert figures(monthly["totals"]) == figures(revenue["totals"])
@@ -88,8 +105,11 @@ async def test_future_period_and_non_admins_refused(api):
     assert await api.error_code(REPORT, future, token=admin) == "INVALID_DATE_RANGE"
     someone = await token_for(await make_user("someone"))
     assert await api.error_code(REPORT, {**future, "to": today.isoformat()}, token=someone) == "FORBIDDEN"
-    response = await api.client.get("/exports/reports/revenue.csv", params={"period": "DAY", "from": future["from"], "to": future["to"]},
-                                    headers={"Authorization": f"Bearer {admin}"})
+    response = await api.client.get(
+        "/exports/reports/revenue.csv",
+        params={"period": "DAY", "from": future["from"], "to": future["to"]},
+        headers={"Authorization": f"Bearer {admin}"},
+    )
     assert response.status_code == 400 and response.json()["error"] == "INVALID_DATE_RANGE"
 
 
@@ -100,12 +120,27 @@ def parse(text: str) -> list[list[str]]:
 async def test_journal_csv_streams_every_entry_once(api, monkeypatch):
     admin, first, day = await money_moved(api)
     monkeypatch.setattr("settings.CSV_EXPORT_CHUNK_ROWS", 3)  # many keyset pages
-    response = await api.client.get("/exports/journal.csv", params={"from": first, "to": day}, headers={"Authorization": f"Bearer {admin}"})
+    response = await api.client.get(
+        "/exports/journal.csv", params={"from": first, "to": day}, headers={"Authorization": f"Bearer {admin}"}
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     rows = parse(response.text)
-    assert rows[0] == ["entry_id", "created_at", "transaction_id", "kind", "reference_type", "reference_id", "account_id",
-                       "owner_type", "owner_id", "purpose", "currency", "amount", "balance_after"]
+    assert rows[0] == [
+        "entry_id",
+        "created_at",
+        "transaction_id",
+        "kind",
+        "reference_type",
+        "reference_id",
+        "account_id",
+        "owner_type",
+        "owner_id",
+        "purpose",
+        "currency",
+        "amount",
+        "balance_after",
+    ]
     body = rows[1:]
     entries = await JournalEntry.all().order_by("id").values_list("id", "amount", "balance_after", "transaction__kind")
     assert [int(r[0]) for r in body] == [e[0] for e in entries]
@@ -115,15 +150,21 @@ async def test_journal_csv_streams_every_entry_once(api, monkeypatch):
     approval = [r for r in body if r[3] == settlement.APPROVAL_KIND]
     assert sorted(r[9] for r in approval) == ["COMMISSION_REVENUE", "MERCHANT_PENDING", "MERCHANT_SETTLED"]
     # a range with nothing in it: the header alone
-    empty = await api.client.get("/exports/journal.csv", params={"from": "2024-01-01", "to": "2024-01-02"},
-                                 headers={"Authorization": f"Bearer {admin}"})
+    empty = await api.client.get(
+        "/exports/journal.csv",
+        params={"from": "2024-01-01", "to": "2024-01-02"},
+        headers={"Authorization": f"Bearer {admin}"},
+    )
     assert parse(empty.text)[1:] == []
 
 
 async def test_report_csv(api):
     admin, _, day = await money_moved(api)  # the revenue is all booked on the last day
-    response = await api.client.get("/exports/reports/revenue.csv", params={"period": "DAY", "from": day, "to": day},
-                                    headers={"Authorization": f"Bearer {admin}"})
+    response = await api.client.get(
+        "/exports/reports/revenue.csv",
+        params={"period": "DAY", "from": day, "to": day},
+        headers={"Authorization": f"Bearer {admin}"},
+    )
     assert response.status_code == 200
     assert parse(response.text) == [
         ["first_day", "last_day", "consignment_fees", "merchant_commissions", "withdrawal_fees", "other", "total"],

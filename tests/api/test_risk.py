@@ -32,8 +32,15 @@ from tests.order_factories import fund_wallet, make_shop
 async def person(nickname: str, upline=None, wallet: int = 100_000, phone: str | None = None):
     user = await make_user(nickname, upline=upline)
     address = await Address.create(
-        user_id=user.id, recipient=nickname, phone=phone or next_phone(), province_code="330000", city_code="330100",
-        county_code="330106", region_name="浙江省杭州市西湖区", detail="文三路 1 号", is_default=True,
+        user_id=user.id,
+        recipient=nickname,
+        phone=phone or next_phone(),
+        province_code="330000",
+        city_code="330100",
+        county_code="330106",
+        region_name="浙江省杭州市西湖区",
+        detail="文三路 1 号",
+        is_default=True,
     )
     if wallet:
         await fund_wallet(user, wallet)
@@ -42,7 +49,11 @@ async def person(nickname: str, upline=None, wallet: int = 100_000, phone: str |
 
 async def buy(api, user, address, sku_id, *, device: str = "", quantity: int = 1) -> dict:
     token = await token_for(user)
-    data = {"idempotencyKey": uuid.uuid4().hex, "items": [{"skuId": str(sku_id), "quantity": quantity}], "addressId": str(address.id)}
+    data = {
+        "idempotencyKey": uuid.uuid4().hex,
+        "items": [{"skuId": str(sku_id), "quantity": quantity}],
+        "addressId": str(address.id),
+    }
     headers = {"X-Device-Id": device} if device else {}
     placed = (await api.raw(PLACE, {"input": data}, token=token, headers=headers))["data"]["placeOrder"]
     assert placed["errors"] == [], placed
@@ -81,7 +92,9 @@ async def test_self_purchase_on_a_shared_device_holds_the_uplines_commission(api
     assert rule["params"] == {"signals": ["DEVICE", "PHONE", "WECHAT"], "lookback_days": 90}
     merchant, sku = await shop_with_commission()
     upline, upline_address = await person("上级")
-    await buy(api, upline, upline_address, sku.id, device="phone-of-upline")  # the upline's own order: its device is known
+    await buy(
+        api, upline, upline_address, sku.id, device="phone-of-upline"
+    )  # the upline's own order: its device is known
     other, other_address = await person("别人", upline=upline)
     same, same_address = await person("小号", upline=upline)
 
@@ -93,12 +106,20 @@ async def test_self_purchase_on_a_shared_device_holds_the_uplines_commission(api
     placed = await buy(api, same, same_address, sku.id, device="phone-of-upline")
     assert await statuses(upline) == ["PENDING", "HELD"]
     [case] = await open_cases(api, admin)
-    assert (case["kind"], case["status"], case["subjectUserId"], case["ruleId"]) == ("SELF_PURCHASE", "OPEN", str(upline.id), rule["id"])
+    assert (case["kind"], case["status"], case["subjectUserId"], case["ruleId"]) == (
+        "SELF_PURCHASE",
+        "OPEN",
+        str(upline.id),
+        rule["id"],
+    )
     assert case["evidence"]["signals"] == {"DEVICE": "phon*******line"}
     assert case["evidence"]["orderId"] == placed["orders"][0]["id"]
     held = await Commission.get(beneficiary_id=upline.id, status="HELD")
     assert case["heldItems"] == [{"kind": "COMMISSION", "itemId": str(held.id), "outcome": "HELD"}]
-    assert ("admin", {"type": "REVIEW_QUEUE_CHANGED", "queue": "RISK_CASES", "caseId": case["id"], "status": "OPEN"}) in published
+    assert (
+        "admin",
+        {"type": "REVIEW_QUEUE_CHANGED", "queue": "RISK_CASES", "caseId": case["id"], "status": "OPEN"},
+    ) in published
     assert (await api(ops.COUNT, token=admin))["pendingRiskReviewCount"] == 1
     assert await risk.pending_review_count() == 1
     # the beneficiary sees the commission as held, still counted as frozen money
@@ -114,10 +135,17 @@ async def test_self_purchase_by_phone_and_not_by_ip_unless_asked(api):
     upline, _ = await person("上级")
     buyer, _ = await person("买家", upline=upline)
     await buy(api, buyer, (await Address.filter(user_id=buyer.id).first()), sku.id)
-    assert await statuses(upline) == ["PENDING"]  # different phones (and every test request shares one IP: not a signal here)
+    assert await statuses(upline) == [
+        "PENDING"
+    ]  # different phones (and every test request shares one IP: not a signal here)
 
-    ship_to_upline = await Address.create(user_id=buyer.id, recipient="收件人", phone=upline.phone.replace("+86", ""),
-                                          detail="文三路 2 号", region_name="杭州")
+    ship_to_upline = await Address.create(
+        user_id=buyer.id,
+        recipient="收件人",
+        phone=upline.phone.replace("+86", ""),
+        detail="文三路 2 号",
+        region_name="杭州",
+    )
     await buy(api, buyer, ship_to_upline, sku.id)
     assert await statuses(upline) == ["PENDING", "HELD"]
     [case] = await open_cases(api, admin)
@@ -145,7 +173,9 @@ async def test_accounts_on_one_device_under_one_upline_hit_at_the_threshold(api)
     assert await statuses(upline) == ["HELD", "HELD", "HELD"]  # every order of the cluster is held
     [case] = await open_cases(api, admin)
     assert case["subjectUserId"] == str(upline.id)
-    assert case["evidence"]["match"] == "DEVICE" and sorted(case["evidence"]["accounts"]) == sorted(str(u.id) for u, _ in accounts)
+    assert case["evidence"]["match"] == "DEVICE" and sorted(case["evidence"]["accounts"]) == sorted(
+        str(u.id) for u, _ in accounts
+    )
     assert len(case["heldItems"]) == 3
 
     clock.advance(timedelta(minutes=61))  # outside the window: a new order alone is no cluster
@@ -253,7 +283,10 @@ async def test_held_commissions_wait_until_released_then_are_released_normally(a
     assert (result["case"]["status"], result["case"]["decisionReason"]) == ("RELEASED", "熟客，正常复购")
     assert {i["outcome"] for i in result["case"]["heldItems"]} == {"RELEASED"}
     assert await statuses(upline) == ["PENDING", "PENDING"]
-    assert ("admin", {"type": "REVIEW_QUEUE_CHANGED", "queue": "RISK_CASES", "caseId": case["id"], "status": "RELEASED"}) in published
+    assert (
+        "admin",
+        {"type": "REVIEW_QUEUE_CHANGED", "queue": "RISK_CASES", "caseId": case["id"], "status": "RELEASED"},
+    ) in published
     assert await risk.pending_review_count() == 0
     assert await distribution_jobs.release_commissions() == "released 2 commissions"
     assert await statuses(upline) == ["AVAILABLE", "AVAILABLE"]
@@ -261,7 +294,12 @@ async def test_held_commissions_wait_until_released_then_are_released_normally(a
 
     [entry] = (await api(ops.AUDIT, {"c": case["id"]}, token=admin))["riskAudit"]["nodes"]
     admin_id = str((await RiskCase.get(id=int(case["id"]))).decided_by_id)
-    assert (entry["action"], entry["actorId"], entry["reason"], entry["caseId"]) == ("CASE_RELEASED", admin_id, "熟客，正常复购", case["id"])
+    assert (entry["action"], entry["actorId"], entry["reason"], entry["caseId"]) == (
+        "CASE_RELEASED",
+        admin_id,
+        "熟客，正常复购",
+        case["id"],
+    )
     assert entry["after"]["status"] == "RELEASED" and len(entry["after"]["holds"]) == 2
 
     # deciding again is refused and changes nothing
@@ -293,7 +331,9 @@ async def test_rejecting_a_case_gives_the_commissions_back_to_who_paid_them(api)
 async def test_a_commission_held_by_two_cases_waits_for_both(api):
     admin = await admin_token()
     await configure(api, [("FIXED", 1000)], token=admin)
-    await add_rule(api, admin, "ORDER_VELOCITY", {"max_orders": 0 + 1, "window_minutes": 30, "per": ["BUYER", "UPLINE"]})
+    await add_rule(
+        api, admin, "ORDER_VELOCITY", {"max_orders": 0 + 1, "window_minutes": 30, "per": ["BUYER", "UPLINE"]}
+    )
     merchant, sku = await shop_with_commission()
     upline, _ = await person("上级")
     buyer, address = await person("买家", upline=upline)
@@ -317,7 +357,9 @@ async def test_bad_decisions_change_nothing(api):
     missing = (await api(ops.REJECT, {"id": "999999", "r": "x"}, token=admin))["rejectRiskCase"]
     assert [e["code"] for e in missing["errors"]] == ["NOT_FOUND"]
     nobody = await token_for(await make_user("路人"))
-    assert (await api.raw(ops.RELEASE, {"id": case["id"], "r": "x"}, token=nobody))["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert (await api.raw(ops.RELEASE, {"id": case["id"], "r": "x"}, token=nobody))["errors"][0]["extensions"][
+        "code"
+    ] == "FORBIDDEN"
     assert await statuses(upline) == ["HELD", "HELD"] and await risk.pending_review_count() == 1
     assert await RiskAudit.filter(case_id=int(case["id"])).count() == 0
 
@@ -337,7 +379,9 @@ async def test_withdrawal_screen_holds_a_user_under_an_open_case(api, monkeypatc
     assert await risk_hooks.screen_withdrawal(upline.id, 77, 500) is None  # not the subject
     reason = await risk_hooks.screen_withdrawal(buyer.id, 77, 500)
     assert reason and f"#{case['id']}" in reason
-    assert await RiskHold.filter(case_id=int(case["id"]), subject_kind="WITHDRAWAL").values_list("subject_id", flat=True) == [77]
+    assert await RiskHold.filter(case_id=int(case["id"]), subject_kind="WITHDRAWAL").values_list(
+        "subject_id", flat=True
+    ) == [77]
 
     result = (await api(ops.RELEASE, {"id": case["id"], "r": "ok"}, token=admin))["releaseRiskCase"]
     assert result["errors"] == [] and released == [77]
@@ -350,7 +394,12 @@ async def test_withdrawal_screen_holds_a_user_under_an_open_case(api, monkeypatc
 async def test_rule_administration_is_validated_and_audited(api):
     admin = await admin_token()
     installed = (await api(ops.INSTALL_DEFAULTS, token=admin))["installDefaultRiskRules"]["rules"]
-    assert [r["kind"] for r in installed] == ["SELF_PURCHASE", "DEVICE_CLUSTER", "ORDER_VELOCITY", "REFUND_AFTER_COMMISSION"]
+    assert [r["kind"] for r in installed] == [
+        "SELF_PURCHASE",
+        "DEVICE_CLUSTER",
+        "ORDER_VELOCITY",
+        "REFUND_AFTER_COMMISSION",
+    ]
     again = (await api(ops.INSTALL_DEFAULTS, token=admin))["installDefaultRiskRules"]["rules"]
     assert [r["id"] for r in again] == [r["id"] for r in installed]  # idempotent
 
@@ -366,8 +415,11 @@ async def test_rule_administration_is_validated_and_audited(api):
         assert [(e["code"], e["field"]) for e in result["errors"]] == [("INVALID_RISK_PARAMS", "params")], changes
     assert (await RiskRule.get(id=int(velocity["id"]))).params == velocity["params"]
 
-    changed = (await api(ops.UPDATE_RULE, {"i": {"id": velocity["id"], "params": {"max_orders": 20}, "enabled": False}},
-                         token=admin))["updateRiskRule"]
+    changed = (
+        await api(
+            ops.UPDATE_RULE, {"i": {"id": velocity["id"], "params": {"max_orders": 20}, "enabled": False}}, token=admin
+        )
+    )["updateRiskRule"]
     assert changed["errors"] == []
     assert changed["rule"]["params"] == {"max_orders": 20, "window_minutes": 60, "per": ["BUYER", "UPLINE"]}
     assert changed["rule"]["enabled"] is False
@@ -421,8 +473,14 @@ async def test_evaluating_every_default_rule_costs_a_constant_number_of_queries_
     from tests.order_factories import place
     from tests.querycount import count_queries
 
-    await commissions_service.update_settings(Grants(platform={"distribution.manage"}), 0, levels=1, rules=[(1, "FIXED", 1000)],
-                                              self_purchase=False, freeze_days=7)
+    await commissions_service.update_settings(
+        Grants(platform={"distribution.manage"}),
+        0,
+        levels=1,
+        rules=[(1, "FIXED", 1000)],
+        self_purchase=False,
+        freeze_days=7,
+    )
     merchant, sku = await shop_with_commission()
     upline, _ = await person("上级")
     buyer, address = await person("买家", upline=upline)
@@ -437,7 +495,9 @@ async def test_evaluating_every_default_rule_costs_a_constant_number_of_queries_
     await paying()  # the first payment also creates ledger accounts
     without = await paying()
     await risk.install_default_rules(None, None)
-    await RiskRule.filter(kind="ORDER_VELOCITY").update(params={"max_orders": 1000, "window_minutes": 60, "per": ["BUYER", "UPLINE"]})
+    await RiskRule.filter(kind="ORDER_VELOCITY").update(
+        params={"max_orders": 1000, "window_minutes": 60, "per": ["BUYER", "UPLINE"]}
+    )
     first = await paying()
     for _ in range(5):
         await paying()

@@ -20,7 +20,10 @@ def test_every_type_field_and_argument_has_a_description():
     for name, gql_type in schema._schema.type_map.items():
         if name.startswith("__") or name in ("String", "Int", "Float", "Boolean", "ID"):
             continue
-        if isinstance(gql_type, (GraphQLObjectType, GraphQLInputObjectType, GraphQLEnumType)) and not gql_type.description:
+        if (
+            isinstance(gql_type, (GraphQLObjectType, GraphQLInputObjectType, GraphQLEnumType))
+            and not gql_type.description
+        ):
             if name not in ("Query", "Mutation", "Subscription"):
                 missing.append(name)
         if isinstance(gql_type, (GraphQLObjectType, GraphQLInputObjectType)):
@@ -92,9 +95,15 @@ async def test_page_size_cap(api):
     from schema.schema import settings
 
     token = await token_for(await make_user())
-    code = await api.error_code("query($n: Int!) { myNotifications(first: $n) { nodes { id } } }", {"n": settings.MAX_PAGE_SIZE + 1}, token=token)
+    code = await api.error_code(
+        "query($n: Int!) { myNotifications(first: $n) { nodes { id } } }",
+        {"n": settings.MAX_PAGE_SIZE + 1},
+        token=token,
+    )
     assert code == "PAGE_SIZE_EXCEEDED"
-    assert await api.error_code('{ myNotifications(after: "garbage") { nodes { id } } }', token=token) == "INVALID_CURSOR"
+    assert (
+        await api.error_code('{ myNotifications(after: "garbage") { nodes { id } } }', token=token) == "INVALID_CURSOR"
+    )
 
 
 async def test_graphiql_in_debug_passes_its_headers_to_subscriptions():
@@ -123,8 +132,16 @@ def test_no_two_python_types_share_a_graphql_name():
     for module_info in pkgutil.iter_modules(types_package.__path__):
         module = importlib.import_module(f"schema.types.{module_info.name}")
         for obj in vars(module).values():
-            definition = getattr(obj, "__strawberry_definition__", None) or getattr(obj, "__strawberry_enum_definition__", None)
-            if definition is None or getattr(obj, "__module__", None) != module.__name__ or getattr(definition, "is_graphql_generic", False):
+            definition = getattr(obj, "__strawberry_definition__", None) or getattr(
+                obj, "__strawberry_enum_definition__", None
+            )
+            if (
+                definition is None
+                or getattr(obj, "__module__", None) != module.__name__
+                or getattr(definition, "is_graphql_generic", False)
+            ):
                 continue
             where = f"{module.__name__}.{obj.__name__}"
-            assert owners.setdefault(definition.name, where) == where, f"{definition.name}: {owners[definition.name]} and {where}"
+            assert owners.setdefault(definition.name, where) == where, (
+                f"{definition.name}: {owners[definition.name]} and {where}"
+            )

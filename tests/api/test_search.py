@@ -31,7 +31,14 @@ async def test_filters(api):
     shop, other = await make_merchant(), await make_merchant()
     await make_product(shop, dresses.id, title="红色连衣裙", skus=[sku(price=15900)])
     await make_product(shop, clothes.id, title="蓝色衬衫", subtitle="纯棉", skus=[sku(price=8900)])
-    await make_product(other, food.id, title="云南普洱茶", attributes=[("产地", "云南")], zone="POINTS", skus=[sku(price=0, points_price=100)])
+    await make_product(
+        other,
+        food.id,
+        title="云南普洱茶",
+        attributes=[("产地", "云南")],
+        zone="POINTS",
+        skus=[sku(price=0, points_price=100)],
+    )
     await make_product(shop, food.id, title="红茶草稿", listed=False)
     suspended = await make_merchant(status="ACTIVE")
     await make_product(suspended, food.id, title="红茶停业")
@@ -110,10 +117,19 @@ async def test_keyword_query_uses_the_trigram_index():
     shop = await make_merchant()
     cat = await catalog.create_category("c")
     await make_product(shop, cat.id, title="红色连衣裙")
-    await Product.bulk_create([
-        Product(merchant_id=shop.id, category_id=cat.id, title=f"商品{i}", search_text=f"商品{i} 产地 云南", status="LISTED")
-        for i in range(2000)  # enough rows that a status-index scan costs more than the trigram one
-    ], batch_size=1000)
+    await Product.bulk_create(
+        [
+            Product(
+                merchant_id=shop.id,
+                category_id=cat.id,
+                title=f"商品{i}",
+                search_text=f"商品{i} 产地 云南",
+                status="LISTED",
+            )
+            for i in range(2000)  # enough rows that a status-index scan costs more than the trigram one
+        ],
+        batch_size=1000,
+    )
     async with in_transaction() as conn:
         # What autovacuum does in production: merge GIN's pending list, refresh statistics.
         await conn.execute_query("SELECT gin_clean_pending_list('product_search_trgm')")

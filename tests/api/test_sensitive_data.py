@@ -17,10 +17,14 @@ from tests.order_factories import fund_wallet, make_buyer, make_shop, place
 
 REQUEST = "mutation($p: String!) { requestSmsCode(phone: $p) { phone errors { code field } } }"
 SIGN_IN = "mutation($p: String!, $c: String!) { signInWithSms(phone: $p, code: $c) { isNewUser user { id phone } tokens { accessToken } errors { code field } } }"
-BIND = "mutation($p: String!, $c: String!) { bindPhone(phone: $p, code: $c) { user { id phone } errors { code field } } }"
+BIND = (
+    "mutation($p: String!, $c: String!) { bindPhone(phone: $p, code: $c) { user { id phone } errors { code field } } }"
+)
 SUBMIT = "mutation($n: String!, $i: String!) { submitIdentity(realName: $n, idNumber: $i) { identity { realName idNumber } errors { code field } } }"
 MY_IDENTITY = "{ myIdentity { realName idNumber createdAt } }"
-CREATE_ADDRESS = "mutation($a: AddressInput!) { createAddress(input: $a) { address { id phone } errors { code field } } }"
+CREATE_ADDRESS = (
+    "mutation($a: AddressInput!) { createAddress(input: $a) { address { id phone } errors { code field } } }"
+)
 APPLY = "mutation($a: MerchantApplicationInput!) { applyForMerchant(input: $a) { merchant { id contactPhone } errors { code field } } }"
 ADMIN_USER = "query($id: ID!) { user(id: $id) { phone identity { realName idNumber } addresses { phone } } }"
 ME = "{ me { phone identity { realName idNumber } addresses { phone } } }"
@@ -58,20 +62,52 @@ async def test_no_plain_phone_or_id_number_is_stored_anywhere(api):
     # an express order and a verified identity
     signed = await _sign_in(api, "13712345678")
     token = signed["tokens"]["accessToken"]
-    address = (await api(CREATE_ADDRESS, {"a": {
-        "recipient": "王小明", "phone": "13698765432", "provinceCode": "330000", "cityCode": "330100",
-        "countyCode": "330106", "regionName": "浙江省 杭州市 西湖区", "detail": "文三路 1 号",
-    }}, token=token))["createAddress"]
+    address = (
+        await api(
+            CREATE_ADDRESS,
+            {
+                "a": {
+                    "recipient": "王小明",
+                    "phone": "13698765432",
+                    "provinceCode": "330000",
+                    "cityCode": "330100",
+                    "countyCode": "330106",
+                    "regionName": "浙江省 杭州市 西湖区",
+                    "detail": "文三路 1 号",
+                }
+            },
+            token=token,
+        )
+    )["createAddress"]
     assert address["errors"] == [] and address["address"]["phone"] == "+8613698765432"
-    applied = (await api(APPLY, {"a": {
-        "name": "密文茶铺", "legalName": "杭州密文茶业有限公司", "businessLicenseNo": "91330100MA2XXXXX9",
-        "contactName": "李四", "contactPhone": "13587654321",
-    }}, token=token))["applyForMerchant"]
+    applied = (
+        await api(
+            APPLY,
+            {
+                "a": {
+                    "name": "密文茶铺",
+                    "legalName": "杭州密文茶业有限公司",
+                    "businessLicenseNo": "91330100MA2XXXXX9",
+                    "contactName": "李四",
+                    "contactPhone": "13587654321",
+                }
+            },
+            token=token,
+        )
+    )["applyForMerchant"]
     assert applied["errors"] == [] and applied["merchant"]["contactPhone"] == "+8613587654321"
     merchant, _, skus = await make_shop()
     await Store.create(
-        merchant_id=merchant.id, name="门店", phone="+8613412345678", province_code="330000", city_code="330100",
-        county_code="330106", address="文三路 2 号", latitude=30.27, longitude=120.13, invite_code="STSECRET1",
+        merchant_id=merchant.id,
+        name="门店",
+        phone="+8613412345678",
+        province_code="330000",
+        city_code="330100",
+        county_code="330106",
+        address="文三路 2 号",
+        latitude=30.27,
+        longitude=120.13,
+        invite_code="STSECRET1",
     )
     user = await User.get(id=int(signed["user"]["id"]))
     await place(user, await Address.get(id=int(address["address"]["id"])), [(skus[0].id, 1)])
@@ -79,7 +115,9 @@ async def test_no_plain_phone_or_id_number_is_stored_anywhere(api):
     assert submitted["errors"] == []
     # and a withdrawal to a bank account in that name
     await fund_wallet(user, 10_000)
-    await withdrawals.request_for_user(user.id, 5_000, Destination("BANK", "招商银行", "欧阳娜娜", "6222020200007654321"), "w-1")
+    await withdrawals.request_for_user(
+        user.id, 5_000, Destination("BANK", "招商银行", "欧阳娜娜", "6222020200007654321"), "w-1"
+    )
 
     # then no table holds a phone number, the ID number, the real name or the bank account in the clear
     secrets = ["13712345678", "13698765432", "13587654321", "13412345678", ID_A, "欧阳娜娜", "6222020200007654321"]
@@ -176,8 +214,17 @@ async def test_identity_bad_input_changes_nothing(api):
 async def test_phones_are_masked_to_everyone_but_the_owner(api):
     owner = await make_user("owner", phone="+8613800138000")
     token = await token_for(owner)
-    await Address.create(user_id=owner.id, recipient="张三", phone="+8613900139000", province_code="330000",
-                         city_code="330100", county_code="330106", region_name="x", detail="d", is_default=True)
+    await Address.create(
+        user_id=owner.id,
+        recipient="张三",
+        phone="+8613900139000",
+        province_code="330000",
+        city_code="330100",
+        county_code="330106",
+        region_name="x",
+        detail="d",
+        is_default=True,
+    )
     me = (await api(ME, token=token))["me"]
     assert me["phone"] == "+8613800138000" and me["addresses"] == [{"phone": "+8613900139000"}]
     admin = await token_for(await make_user(roles=("support",)))

@@ -52,8 +52,11 @@ async def scenario(api):
     referrer, _ = await member("referrer")
     buyer, address = await member("buyer", upline=referrer, wallet=100000)
     token = await token_for(buyer)
-    data = {"idempotencyKey": uuid.uuid4().hex, "addressId": str(address.id),
-            "items": [{"skuId": str(sku_a.id), "quantity": 2}, {"skuId": str(sku_b.id), "quantity": 1}]}
+    data = {
+        "idempotencyKey": uuid.uuid4().hex,
+        "addressId": str(address.id),
+        "items": [{"skuId": str(sku_a.id), "quantity": 2}, {"skuId": str(sku_b.id), "quantity": 1}],
+    }
     placed = (await api(PLACE, {"input": data}, token=token))["placeOrder"]
     assert placed["errors"] == [], placed
     assert (await api(PAY, {"id": placed["payment"]["id"]}, token=token))["payWithWallet"]["errors"] == []
@@ -64,7 +67,9 @@ async def scenario(api):
     async def refund_one_a():  # fresh tokens: the tests move the clock
         asked = (await api(REQUEST, {"line": str(line_a.id), "q": 1}, token=await token_for(buyer)))["requestAfterSale"]
         assert asked["errors"] == [], asked
-        done = (await api(APPROVE_AFTER_SALE, {"id": asked["afterSale"]["id"]}, token=await token_for(staff_user)))["approveAfterSale"]
+        done = (await api(APPROVE_AFTER_SALE, {"id": asked["afterSale"]["id"]}, token=await token_for(staff_user)))[
+            "approveAfterSale"
+        ]
         assert done["errors"] == [], done
 
     await refund_one_a()
@@ -110,8 +115,15 @@ async def test_statement_numbers_from_the_ledger_with_lines(api):
     lines = one["lines"]["nodes"]
     assert [ln["orderId"] for ln in lines] == [str(order_id)]
     assert amounts(lines[0]) | {"orderNo": None} == {
-        "orderId": str(order_id), "orderNo": None, "paidGoods": "400.00", "refunds": "100.00", "platformCommission": "20.00",
-        "distribution": "30.00", "consignment": "0.00", "netPayable": "250.00"}
+        "orderId": str(order_id),
+        "orderNo": None,
+        "paidGoods": "400.00",
+        "refunds": "100.00",
+        "platformCommission": "20.00",
+        "distribution": "30.00",
+        "consignment": "0.00",
+        "netPayable": "250.00",
+    }
     await no_violations()
 
 
@@ -156,8 +168,17 @@ async def test_late_refund_lands_in_next_statement_and_approval_moves_the_money(
     assert [n["id"] for n in nodes][1] == first["id"]
     late = amounts(nodes[0])
     assert late["periodStart"] > first["periodEnd"]
-    assert (late["paidGoods"], late["refunds"], late["commissionCharged"], late["commissionReturned"]) == ("0.00", "100.00", "0.00", "10.00")
-    assert (late["platformCommission"], late["distributionReversed"], late["netPayable"]) == ("-10.00", "10.00", "-80.00")
+    assert (late["paidGoods"], late["refunds"], late["commissionCharged"], late["commissionReturned"]) == (
+        "0.00",
+        "100.00",
+        "0.00",
+        "10.00",
+    )
+    assert (late["platformCommission"], late["distributionReversed"], late["netPayable"]) == (
+        "-10.00",
+        "10.00",
+        "-80.00",
+    )
     # when the later statement is approved, the earlier one is approved with it: one transaction
     revenue_before = await balance("PLATFORM", 0, Purpose.COMMISSION_REVENUE)
     done = (await api(APPROVE, {"id": late["id"]}, token=admin))["approveSettlementStatement"]
@@ -205,7 +226,9 @@ async def test_other_merchants_and_non_admins_are_refused(api):
     assert (await api(STATEMENTS, {"m": str(other.id)}, token=other_finance))["settlementStatements"]["nodes"] == []
     # without a merchant: their own merchants' statements only (admins: every merchant's)
     assert (await api(STATEMENTS, {}, token=other_finance))["settlementStatements"]["nodes"] == []
-    assert [n["id"] for n in (await api(STATEMENTS, {}, token=admin))["settlementStatements"]["nodes"]] == [statement["id"]]
+    assert [n["id"] for n in (await api(STATEMENTS, {}, token=admin))["settlementStatements"]["nodes"]] == [
+        statement["id"]
+    ]
     # staff without merchant.finance
     orders_staff = await token_for(await make_staff(merchant, ["merchant.orders"]))
     assert await api.error_code(STATEMENTS, {"m": str(merchant.id)}, token=orders_staff) == "FORBIDDEN"
@@ -226,23 +249,31 @@ async def test_lines_page(api):
     buyer, address = await member("buyer", wallet=100000)
     token = await token_for(buyer)
     for _ in range(3):
-        data = {"idempotencyKey": uuid.uuid4().hex, "addressId": str(address.id), "items": [{"skuId": str(sku_row.id), "quantity": 1}]}
+        data = {
+            "idempotencyKey": uuid.uuid4().hex,
+            "addressId": str(address.id),
+            "items": [{"skuId": str(sku_row.id), "quantity": 1}],
+        }
         placed = (await api(PLACE, {"input": data}, token=token))["placeOrder"]
         assert (await api(PAY, {"id": placed["payment"]["id"]}, token=token))["payWithWallet"]["errors"] == []
     await close_period()
     await settlement.issue_due()
     finance = await token_for(await make_staff(merchant, ["merchant.finance"]))
-    statement_id = (await api(STATEMENTS, {"m": str(merchant.id)}, token=finance))["settlementStatements"]["nodes"][0]["id"]
+    statement_id = (await api(STATEMENTS, {"m": str(merchant.id)}, token=finance))["settlementStatements"]["nodes"][0][
+        "id"
+    ]
     # when paging two by two
     page1 = (await api(STATEMENT, {"id": statement_id, "first": 2}, token=finance))["settlementStatement"]["lines"]
-    page2 = (await api(STATEMENT, {"id": statement_id, "first": 2, "after": page1["pageInfo"]["endCursor"]}, token=finance))[
-        "settlementStatement"]["lines"]
+    page2 = (
+        await api(STATEMENT, {"id": statement_id, "first": 2, "after": page1["pageInfo"]["endCursor"]}, token=finance)
+    )["settlementStatement"]["lines"]
     # then three orders, each 10.00 paid, 1.00 commission, 9.00 net
     assert page1["pageInfo"]["hasNextPage"] and not page2["pageInfo"]["hasNextPage"]
     lines = page1["nodes"] + page2["nodes"]
     assert len({ln["orderId"] for ln in lines}) == 3
-    assert {(ln["paidGoods"]["amount"], ln["platformCommission"]["amount"], ln["netPayable"]["amount"]) for ln in lines} == {
-        ("10.00", "1.00", "9.00")}
+    assert {
+        (ln["paidGoods"]["amount"], ln["platformCommission"]["amount"], ln["netPayable"]["amount"]) for ln in lines
+    } == {("10.00", "1.00", "9.00")}
 
 
 @requires_postgres
@@ -253,10 +284,13 @@ async def test_two_concurrent_approvals_book_once(api):
     statement = await SettlementStatement.get(merchant_id=merchant.id)
     admin = await make_user("finance", roles=("finance",))
     grants = await load_grants(admin.id)
-    results = await asyncio.gather(*(settlement.approve(grants, admin.id, statement.id) for _ in range(4)), return_exceptions=True)
+    results = await asyncio.gather(
+        *(settlement.approve(grants, admin.id, statement.id) for _ in range(4)), return_exceptions=True
+    )
     assert all(not isinstance(r, Exception) for r in results), results
     assert await balance(MERCHANT, merchant.id, Purpose.MERCHANT_SETTLED) == 25000
     from models.ledger import JournalTransaction
+
     assert await JournalTransaction.filter(kind=settlement.APPROVAL_KIND).count() == 1
     await no_violations()
 
@@ -265,7 +299,10 @@ async def test_consignment_sales_are_stated_against_the_retail_orders(api):
     # given the consignment example: the self-operated merchant sells 1 retail unit, 2 wholesale
     # units and 2 more retail units matched to the consigned ones (22.00 × 2 handed to the seller)
     from tests.api.test_consignment import scenario as consignment_scenario
-    await consignment_scenario(api, retail_price=220000, wholesale_price=44000, vouchers=2, fee_bp=2000, kept=0, consigned=2)
+
+    await consignment_scenario(
+        api, retail_price=220000, wholesale_price=44000, vouchers=2, fee_bp=2000, kept=0, consigned=2
+    )
     # when its statements are issued
     await close_period()
     assert await settlement.issue_due() >= 1
@@ -276,6 +313,7 @@ async def test_consignment_sales_are_stated_against_the_retail_orders(api):
     assert sum(r.net_payable for r in rows) == 308000
     assert sum(r.platform_commission for r in rows) == 0
     from models.settlement import SettlementLine
+
     lines = await SettlementLine.filter(consignment__gt=0).order_by("order_id")
     assert [ln.consignment for ln in lines] == [220000, 220000] and all(ln.order_id for ln in lines)
     assert sum(r.net_payable for r in rows) == await balance(MERCHANT, rows[0].merchant_id, Purpose.MERCHANT_PENDING)

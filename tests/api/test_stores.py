@@ -15,17 +15,27 @@ from tests.helpers import make_user, token_for
 from tests.unit.test_geo import destination
 
 STORE = {
-    "name": "西湖店", "phone": "0571-8888 6666", "provinceCode": "330000", "cityCode": "330100", "countyCode": "330106",
-    "regionName": "浙江省 杭州市 西湖区", "address": "文三路 90 号", "latitude": 30.27, "longitude": 120.13,
-    "openingHours": [{"weekday": 2, "opens": "09:00", "closes": "21:00"}, {"weekday": 1, "opens": "13:00", "closes": "24:00"},
-                     {"weekday": 1, "opens": "08:00", "closes": "12:00"}],
+    "name": "西湖店",
+    "phone": "0571-8888 6666",
+    "provinceCode": "330000",
+    "cityCode": "330100",
+    "countyCode": "330106",
+    "regionName": "浙江省 杭州市 西湖区",
+    "address": "文三路 90 号",
+    "latitude": 30.27,
+    "longitude": 120.13,
+    "openingHours": [
+        {"weekday": 2, "opens": "09:00", "closes": "21:00"},
+        {"weekday": 1, "opens": "13:00", "closes": "24:00"},
+        {"weekday": 1, "opens": "08:00", "closes": "12:00"},
+    ],
     "serviceItems": ["自提", " 维修 ", "自提"],
 }
 FIELDS = "id name phone provinceCode cityCode countyCode regionName address latitude longitude openingHours { weekday opens closes } serviceItems isActive inviteCode merchant { id }"
 CREATE = f"mutation($m: ID!, $s: StoreInput!) {{ createStore(merchantId: $m, input: $s) {{ store {{ {FIELDS} }} errors {{ code field }} }} }}"
 UPDATE = "mutation($id: ID!, $s: StoreInput!) { updateStore(id: $id, input: $s) { store { name latitude } errors { code field } } }"
-DEACTIVATE = 'mutation($id: ID!) { deactivateStore(id: $id) { store { isActive } errors { code field } } }'
-ACTIVATE = 'mutation($id: ID!) { activateStore(id: $id) { store { isActive } errors { code field } } }'
+DEACTIVATE = "mutation($id: ID!) { deactivateStore(id: $id) { store { isActive } errors { code field } } }"
+ACTIVATE = "mutation($id: ID!) { activateStore(id: $id) { store { isActive } errors { code field } } }"
 ADD_STAFF = "mutation($s: ID!, $u: ID, $p: String) { addStoreStaff(storeId: $s, userId: $u, phone: $p) { staff { user { id } } errors { code field } } }"
 REMOVE_STAFF = "mutation($s: ID!, $u: ID!) { removeStoreStaff(storeId: $s, userId: $u) { ok errors { code field } } }"
 NEAREST = "query($lat: Degrees!, $lng: Degrees!, $r: Int!, $n: Int!) { nearestStores(latitude: $lat, longitude: $lng, radiusMeters: $r, first: $n) { distanceMeters store { id name latitude longitude } } }"
@@ -39,8 +49,16 @@ async def owner_and_merchant():
 
 async def put_store(merchant: Merchant, lat: float, lng: float, name: str = "s", *, active: bool = True) -> Store:
     return await Store.create(
-        merchant_id=merchant.id, name=name, province_code="330000", city_code="330100", county_code="330106",
-        address="a", latitude=lat, longitude=lng, invite_code=referral.new_invite_code(), is_active=active,
+        merchant_id=merchant.id,
+        name=name,
+        province_code="330000",
+        city_code="330100",
+        county_code="330106",
+        address="a",
+        latitude=lat,
+        longitude=lng,
+        invite_code=referral.new_invite_code(),
+        is_active=active,
     )
 
 
@@ -58,14 +76,23 @@ async def test_create_store(api):
     store = result["store"]
     assert store["phone"] == "+8657188886666" and store["latitude"] == 30.27 and store["longitude"] == 120.13
     assert store["openingHours"] == [
-        {"weekday": 1, "opens": "08:00", "closes": "12:00"}, {"weekday": 1, "opens": "13:00", "closes": "24:00"},
+        {"weekday": 1, "opens": "08:00", "closes": "12:00"},
+        {"weekday": 1, "opens": "13:00", "closes": "24:00"},
         {"weekday": 2, "opens": "09:00", "closes": "21:00"},
     ]
-    assert store["serviceItems"] == ["自提", "维修"] and store["isActive"] and store["merchant"] == {"id": str(merchant.id)}
+    assert (
+        store["serviceItems"] == ["自提", "维修"]
+        and store["isActive"]
+        and store["merchant"] == {"id": str(merchant.id)}
+    )
     assert len(store["inviteCode"]) == 8 and set(store["inviteCode"]) <= set(referral.ALPHABET)
-    second = (await api(CREATE, {"m": str(merchant.id), "s": {**STORE, "name": "二店"}}, token=token))["createStore"]["store"]
+    second = (await api(CREATE, {"m": str(merchant.id), "s": {**STORE, "name": "二店"}}, token=token))["createStore"][
+        "store"
+    ]
     assert second["inviteCode"] != store["inviteCode"]
-    listed = await api("query($id: ID!) { managedMerchant(id: $id) { stores { name } } }", {"id": str(merchant.id)}, token=token)
+    listed = await api(
+        "query($id: ID!) { managedMerchant(id: $id) { stores { name } } }", {"id": str(merchant.id)}, token=token
+    )
     assert [s["name"] for s in listed["managedMerchant"]["stores"]] == ["西湖店", "二店"]
 
 
@@ -88,7 +115,16 @@ async def test_bad_stores_are_refused_and_nothing_is_written(api):
         ({"openingHours": [{"weekday": 1, "opens": "09:00", "closes": "24:01"}]}, "INVALID_INPUT", "openingHours"),
         ({"openingHours": [{"weekday": 1, "opens": "24:00", "closes": "24:00"}]}, "INVALID_INPUT", "openingHours"),
         ({"openingHours": [{"weekday": 1, "opens": "18:00", "closes": "09:00"}]}, "INVALID_INPUT", "openingHours"),
-        ({"openingHours": [{"weekday": 1, "opens": "09:00", "closes": "13:00"}, {"weekday": 1, "opens": "12:00", "closes": "18:00"}]}, "INVALID_INPUT", "openingHours"),
+        (
+            {
+                "openingHours": [
+                    {"weekday": 1, "opens": "09:00", "closes": "13:00"},
+                    {"weekday": 1, "opens": "12:00", "closes": "18:00"},
+                ]
+            },
+            "INVALID_INPUT",
+            "openingHours",
+        ),
         ({"serviceItems": ["x" * 33]}, "INVALID_INPUT", "serviceItems"),
         ({"serviceItems": [" "]}, "INVALID_INPUT", "serviceItems"),
         ({"serviceItems": [f"s{i}" for i in range(21)]}, "INVALID_INPUT", "serviceItems"),
@@ -101,6 +137,7 @@ async def test_bad_stores_are_refused_and_nothing_is_written(api):
 
 async def test_non_finite_coordinates_are_refused(api):
     token, merchant = await owner_and_merchant()
+
     # JSON has no NaN/Infinity, but Python's parser accepts them: the service still refuses.
     async def post(query, variables, token=None):
         headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
@@ -120,14 +157,22 @@ async def test_non_finite_coordinates_are_refused(api):
 async def test_update_and_deactivate_store(api):
     token, merchant = await owner_and_merchant()
     store_id = (await api(CREATE, {"m": str(merchant.id), "s": STORE}, token=token))["createStore"]["store"]["id"]
-    updated = (await api(UPDATE, {"id": store_id, "s": {**STORE, "name": "湖滨店", "latitude": 30.26}}, token=token))["updateStore"]
+    updated = (await api(UPDATE, {"id": store_id, "s": {**STORE, "name": "湖滨店", "latitude": 30.26}}, token=token))[
+        "updateStore"
+    ]
     assert updated == {"store": {"name": "湖滨店", "latitude": 30.26}, "errors": []}
     bad = (await api(UPDATE, {"id": store_id, "s": {**STORE, "latitude": 100}}, token=token))["updateStore"]
     assert bad["errors"] == [{"code": "INVALID_COORDINATES", "field": "latitude"}]
     assert (await Store.get(id=int(store_id))).latitude == 30.26
-    assert (await api(DEACTIVATE, {"id": store_id}, token=token))["deactivateStore"] == {"store": {"isActive": False}, "errors": []}
+    assert (await api(DEACTIVATE, {"id": store_id}, token=token))["deactivateStore"] == {
+        "store": {"isActive": False},
+        "errors": [],
+    }
     assert await nearest(api, 30.26, 120.13) == []
-    assert (await api(ACTIVATE, {"id": store_id}, token=token))["activateStore"] == {"store": {"isActive": True}, "errors": []}
+    assert (await api(ACTIVATE, {"id": store_id}, token=token))["activateStore"] == {
+        "store": {"isActive": True},
+        "errors": [],
+    }
     assert len(await nearest(api, 30.26, 120.13)) == 1
     missing = (await api(UPDATE, {"id": "999999", "s": STORE}, token=token))["updateStore"]
     assert missing["errors"] == [{"code": "NOT_FOUND", "field": "id"}]
@@ -137,7 +182,9 @@ async def test_someone_elses_store_is_forbidden_and_unchanged(api):
     _, merchant = await owner_and_merchant()
     store = await put_store(merchant, 30.0, 120.0, "mine")
     other_token, _ = await owner_and_merchant()
-    staff_without = await token_for(await make_staff(merchant, ["merchant.orders", "merchant.products", "merchant.finance"]))
+    staff_without = await token_for(
+        await make_staff(merchant, ["merchant.orders", "merchant.products", "merchant.finance"])
+    )
     for token in (other_token, staff_without):
         for query, variables, field in (
             (UPDATE, {"id": str(store.id), "s": STORE}, "updateStore"),
@@ -159,11 +206,17 @@ async def test_store_staff(api):
     assert "store_staff" in (await api("{ me { roles } }", token=await token_for(clerk)))["me"]["roles"]
     dup = (await api(ADD_STAFF, {"s": str(store.id), "u": str(clerk.id)}, token=token))["addStoreStaff"]
     assert dup["errors"] == [{"code": "INVALID_INPUT", "field": "userId"}]
-    listed = await api("query($id: ID!) { managedMerchant(id: $id) { stores { staff { user { id } } } } }", {"id": str(merchant.id)}, token=token)
+    listed = await api(
+        "query($id: ID!) { managedMerchant(id: $id) { stores { staff { user { id } } } } }",
+        {"id": str(merchant.id)},
+        token=token,
+    )
     assert listed["managedMerchant"]["stores"] == [{"staff": [{"user": {"id": str(clerk.id)}}]}]
     # a settings-only staff member manages stores but not their staff
     settings_staff = await token_for(await make_staff(merchant, ["merchant.settings"]))
-    refused = (await api(REMOVE_STAFF, {"s": str(store.id), "u": str(clerk.id)}, token=settings_staff))["removeStoreStaff"]
+    refused = (await api(REMOVE_STAFF, {"s": str(store.id), "u": str(clerk.id)}, token=settings_staff))[
+        "removeStoreStaff"
+    ]
     assert refused["errors"] == [{"code": "FORBIDDEN", "field": None}] and await StoreStaff.all().count() == 1
     removed = (await api(REMOVE_STAFF, {"s": str(store.id), "u": str(clerk.id)}, token=token))["removeStoreStaff"]
     assert removed == {"ok": True, "errors": []} and await StoreStaff.all().count() == 0
@@ -185,7 +238,13 @@ async def test_nearest_stores_sorted_by_distance_with_correct_distances(api):
     _, merchant = await owner_and_merchant()
     centre = (30.2741, 120.1551)
     made = {}
-    for name, bearing, dist in (("d2500", 10, 2500), ("d100", 200, 100), ("d4000", 300, 4000), ("d900", 90, 900), ("d6000", 45, 6000)):
+    for name, bearing, dist in (
+        ("d2500", 10, 2500),
+        ("d100", 200, 100),
+        ("d4000", 300, 4000),
+        ("d900", 90, 900),
+        ("d6000", 45, 6000),
+    ):
         made[name] = await put_store(merchant, *destination(*centre, bearing, dist), name)
     found = await nearest(api, *centre, radius=5000)
     assert [f["store"]["name"] for f in found] == ["d100", "d900", "d2500", "d4000"]
@@ -252,14 +311,21 @@ async def test_only_active_stores_of_active_merchants(api):
     assert [f["store"]["name"] for f in await nearest(api, *centre)] == ["open"]
     # suspending the merchant hides its stores at once
     admin = await token_for(await make_user("admin", roles=("admin",)))
-    await api('mutation($id: ID!) { suspendMerchant(id: $id, reason: "r") { errors { code } } }', {"id": str(active.id)}, token=admin)
+    await api(
+        'mutation($id: ID!) { suspendMerchant(id: $id, reason: "r") { errors { code } } }',
+        {"id": str(active.id)},
+        token=admin,
+    )
     assert await nearest(api, *centre) == []
 
 
 async def test_nearest_stores_argument_limits(api):
     for variables, code in (
-        ({"r": 50_001}, "INVALID_INPUT"), ({"r": 0}, "INVALID_INPUT"), ({"r": -5}, "INVALID_INPUT"),
-        ({"n": settings.MAX_PAGE_SIZE + 1}, "PAGE_SIZE_EXCEEDED"), ({"lat": 90.1}, "INVALID_COORDINATES"),
+        ({"r": 50_001}, "INVALID_INPUT"),
+        ({"r": 0}, "INVALID_INPUT"),
+        ({"r": -5}, "INVALID_INPUT"),
+        ({"n": settings.MAX_PAGE_SIZE + 1}, "PAGE_SIZE_EXCEEDED"),
+        ({"lat": 90.1}, "INVALID_COORDINATES"),
         ({"lng": -180.5}, "INVALID_COORDINATES"),
     ):
         args = {"lat": 30.0, "lng": 120.0, "r": 1000, "n": 10, **variables}

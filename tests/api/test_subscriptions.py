@@ -108,7 +108,11 @@ async def test_admin_message_arrives_live_through_the_api(app, api):
         await c.init(await token_for(alice))
         await c.subscribe()
         await wait_for_listener(events.user_channel(alice.id))
-        sent = await api('mutation($u: ID!) { sendNotification(userId: $u, title: "Hello") { notification { id } errors { code } } }', {"u": str(alice.id)}, token=await token_for(admin))
+        sent = await api(
+            'mutation($u: ID!) { sendNotification(userId: $u, title: "Hello") { notification { id } errors { code } } }',
+            {"u": str(alice.id)},
+            token=await token_for(admin),
+        )
         message = await c.recv()
         assert message["payload"]["data"]["myNotifications"]["id"] == sent["sendNotification"]["notification"]["id"]
 

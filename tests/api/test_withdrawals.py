@@ -37,8 +37,17 @@ ACCOUNT = "6222 0212 3456 7890 1234"
 
 
 def bank(amount: int, key: str | None = None, **destination) -> dict:
-    return {"amountFen": amount, "idempotencyKey": key or uuid.uuid4().hex,
-            "destination": {"kind": "BANK", "bankName": "工商银行", "holderName": "张三", "accountNo": ACCOUNT, **destination}}
+    return {
+        "amountFen": amount,
+        "idempotencyKey": key or uuid.uuid4().hex,
+        "destination": {
+            "kind": "BANK",
+            "bankName": "工商银行",
+            "holderName": "张三",
+            "accountNo": ACCOUNT,
+            **destination,
+        },
+    }
 
 
 async def finance_token() -> str:
@@ -47,13 +56,17 @@ async def finance_token() -> str:
 
 async def balances(owner_type: str, owner_id: int) -> tuple[int, int]:
     source = Purpose.WALLET if owner_type == ledger.USER else Purpose.MERCHANT_SETTLED
-    return ((await ledger.get_account(owner_type, owner_id, source)).balance,
-            (await ledger.get_account(owner_type, owner_id, Purpose.FROZEN)).balance)
+    return (
+        (await ledger.get_account(owner_type, owner_id, source)).balance,
+        (await ledger.get_account(owner_type, owner_id, Purpose.FROZEN)).balance,
+    )
 
 
 async def platform() -> tuple[int, int]:
-    return ((await ledger.platform_account(Purpose.FEE_REVENUE)).balance,
-            (await ledger.platform_account(Purpose.PAYOUT_CLEARING)).balance)
+    return (
+        (await ledger.platform_account(Purpose.FEE_REVENUE)).balance,
+        (await ledger.platform_account(Purpose.PAYOUT_CLEARING)).balance,
+    )
 
 
 async def ask(api, token, amount, key=None, **destination) -> dict:
@@ -90,7 +103,12 @@ async def test_request_freezes_then_a_manual_payout_sends_the_net_and_keeps_the_
     assert asked["errors"] == []
     w = asked["withdrawal"]
     assert (w["status"], w["owner"], w["amount"]["amount"], w["fee"]["amount"], w["net"]["amount"]) == (
-        "PENDING_REVIEW", "USER", "50.00", "3.50", "46.50")
+        "PENDING_REVIEW",
+        "USER",
+        "50.00",
+        "3.50",
+        "46.50",
+    )
     assert w["destination"] == {"kind": "BANK", "bankName": "工商银行", "holderName": "张*", "account": "**** 1234"}
     assert await balances(ledger.USER, user.id) == (5_000, 5_000)
     wallet = (await api(ops.WALLET, token=token))["myWallet"]
@@ -113,7 +131,10 @@ async def test_request_freezes_then_a_manual_payout_sends_the_net_and_keeps_the_
     queue = (await api(ops.ADMIN_LIST, {"status": "PENDING_REVIEW"}, token=admin))["withdrawals"]["nodes"]
     assert [n["id"] for n in queue] == [w["id"]]
     approved = await act(api, ops.APPROVE, admin, id=w["id"], channel="MANUAL")
-    assert approved["errors"] == [] and (approved["withdrawal"]["status"], approved["withdrawal"]["channel"]) == ("APPROVED", "MANUAL")
+    assert approved["errors"] == [] and (approved["withdrawal"]["status"], approved["withdrawal"]["channel"]) == (
+        "APPROVED",
+        "MANUAL",
+    )
     assert (await act(api, ops.APPROVE, admin, id=w["id"]))["errors"] == [{"code": "INVALID_TRANSITION", "field": "id"}]
 
     paid = await act(api, ops.MARK_PAID, admin, id=w["id"], ref="ICBC20261129001")
@@ -123,10 +144,18 @@ async def test_request_freezes_then_a_manual_payout_sends_the_net_and_keeps_the_
     assert await balances(ledger.USER, user.id) == (5_000, 0)
     assert await platform() == (350, 4_650)  # fee kept, net left through the payout clearing account
     # paid once: a second record changes nothing
-    assert (await act(api, ops.MARK_PAID, admin, id=w["id"], ref="again"))["errors"] == [{"code": "INVALID_TRANSITION", "field": "id"}]
-    assert (await act(api, ops.REJECT, admin, id=w["id"], reason="late"))["errors"] == [{"code": "INVALID_TRANSITION", "field": "id"}]
+    assert (await act(api, ops.MARK_PAID, admin, id=w["id"], ref="again"))["errors"] == [
+        {"code": "INVALID_TRANSITION", "field": "id"}
+    ]
+    assert (await act(api, ops.REJECT, admin, id=w["id"], reason="late"))["errors"] == [
+        {"code": "INVALID_TRANSITION", "field": "id"}
+    ]
     assert await platform() == (350, 4_650) and await JournalTransaction.filter(kind="WITHDRAWAL_PAID").count() == 1
-    history = await WithdrawalStatusChange.filter(withdrawal_id=int(w["id"])).order_by("id").values_list("from_status", "to_status")
+    history = (
+        await WithdrawalStatusChange.filter(withdrawal_id=int(w["id"]))
+        .order_by("id")
+        .values_list("from_status", "to_status")
+    )
     assert history == [("", "PENDING_REVIEW"), ("PENDING_REVIEW", "APPROVED"), ("APPROVED", "PAID")]
     mine = (await api(ops.MINE, token=token))["myWithdrawals"]["nodes"]
     assert [(n["id"], n["status"]) for n in mine] == [(w["id"], "PAID")]
@@ -136,10 +165,20 @@ async def test_request_freezes_then_a_manual_payout_sends_the_net_and_keeps_the_
 async def test_rules_and_quote(api):
     _, token = await customer(0)
     rules = (await api(ops.RULES, token=token))["withdrawalRules"]
-    assert rules == {"minAmount": {"amount": "10.00"}, "feeBasisPoints": 700, "minFee": {"amount": "1.00"}, "dailyCount": 3,
-                     "dailyAmount": {"amount": "50000.00"}, "identityRequired": True}
+    assert rules == {
+        "minAmount": {"amount": "10.00"},
+        "feeBasisPoints": 700,
+        "minFee": {"amount": "1.00"},
+        "dailyCount": 3,
+        "dailyAmount": {"amount": "50000.00"},
+        "identityRequired": True,
+    }
     quote = (await api(ops.QUOTE, {"a": 1_000}, token=token))["withdrawalQuote"]
-    assert quote == {"amount": {"amount": "10.00"}, "fee": {"amount": "1.00"}, "net": {"amount": "9.00"}}  # the minimum fee
+    assert quote == {
+        "amount": {"amount": "10.00"},
+        "fee": {"amount": "1.00"},
+        "net": {"amount": "9.00"},
+    }  # the minimum fee
     assert await api.error_code(ops.QUOTE, {"a": 999}, token=token) == "WITHDRAWAL_BELOW_MINIMUM"
 
 
@@ -147,9 +186,14 @@ async def test_rejection_returns_the_money_and_nothing_can_follow_it(api):
     user, token = await customer(10_000)
     w = (await ask(api, token, 8_000))["withdrawal"]
     admin = await finance_token()
-    assert (await act(api, ops.REJECT, admin, id=w["id"], reason=" "))["errors"] == [{"code": "INVALID_INPUT", "field": "reason"}]
+    assert (await act(api, ops.REJECT, admin, id=w["id"], reason=" "))["errors"] == [
+        {"code": "INVALID_INPUT", "field": "reason"}
+    ]
     rejected = await act(api, ops.REJECT, admin, id=w["id"], reason="账户名不符")
-    assert rejected["errors"] == [] and (rejected["withdrawal"]["status"], rejected["withdrawal"]["rejectReason"]) == ("REJECTED", "账户名不符")
+    assert rejected["errors"] == [] and (rejected["withdrawal"]["status"], rejected["withdrawal"]["rejectReason"]) == (
+        "REJECTED",
+        "账户名不符",
+    )
     assert await balances(ledger.USER, user.id) == (10_000, 0)
     for document, variables in ((ops.APPROVE, {}), (ops.REJECT, {"reason": "again"}), (ops.MARK_PAID, {"ref": "x"})):
         result = await act(api, document, admin, id=w["id"], **variables)
@@ -183,8 +227,11 @@ async def test_bad_requests_have_stable_codes_and_change_nothing(api, monkeypatc
         (bank(5_000, accountNo="12ab"), "INVALID_DESTINATION", "destination.accountNo"),
         (bank(5_000, bankName=""), "INVALID_DESTINATION", "destination.bankName"),
         (bank(5_000, holderName=" "), "INVALID_DESTINATION", "destination.holderName"),
-        ({**bank(5_000), "destination": {"kind": "WECHAT", "holderName": "张三", "accountNo": "o!"}}, "INVALID_DESTINATION",
-         "destination.accountNo"),
+        (
+            {**bank(5_000), "destination": {"kind": "WECHAT", "holderName": "张三", "accountNo": "o!"}},
+            "INVALID_DESTINATION",
+            "destination.accountNo",
+        ),
         (bank(5_000, key=" "), "INVALID_INPUT", "idempotencyKey"),
     ]
     for data, code, field in cases:
@@ -199,7 +246,9 @@ async def test_bad_requests_have_stable_codes_and_change_nothing(api, monkeypatc
     over = await ask(api, token, 5_001)
     assert over["errors"] == [{"code": "WITHDRAWAL_DAILY_AMOUNT_EXCEEDED", "field": "amountFen"}]
     assert (await ask(api, token, 5_000))["errors"] == []
-    assert (await ask(api, token, 1_000))["errors"] == [{"code": "WITHDRAWAL_DAILY_COUNT_EXCEEDED", "field": "amountFen"}]
+    assert (await ask(api, token, 1_000))["errors"] == [
+        {"code": "WITHDRAWAL_DAILY_COUNT_EXCEEDED", "field": "amountFen"}
+    ]
     assert await balances(ledger.USER, user.id) == (11_000, 9_000) and await Withdrawal.all().count() == 2
     clock.advance(timedelta(days=1))  # the next business day
     assert (await ask(api, await token_for(user), 1_000))["errors"] == []
@@ -210,7 +259,9 @@ async def test_a_user_who_owes_commission_cannot_withdraw(api):
     user, token = await customer(10_000)
     debt = await ledger.user_account(user.id, Purpose.COMMISSION_DEBT)
     budget = await ledger.platform_account(Purpose.PROMOTION_EXPENSE)
-    await ledger.post("COMMISSION_REVERSED", [Posting(debt.id, -300), Posting(budget.id, 300)])  # as a refund after release would
+    await ledger.post(
+        "COMMISSION_REVERSED", [Posting(debt.id, -300), Posting(budget.id, 300)]
+    )  # as a refund after release would
     result = await ask(api, token, 5_000)
     assert result["errors"] == [{"code": "COMMISSION_DEBT_OUTSTANDING", "field": "amountFen"}]
     assert await balances(ledger.USER, user.id) == (10_000, 0) and await Withdrawal.all().count() == 0
@@ -246,7 +297,10 @@ async def nothing_moved(user_id: int, wallet: int) -> None:
 async def test_a_user_without_a_verified_identity_cannot_withdraw_until_they_submit_one(api):
     user, token = await customer(10_000, verified=False)
     journal = await JournalTransaction.all().count()
-    for data in (bank(5_000), {**bank(5_000), "destination": {"kind": "WECHAT", "holderName": "张三", "accountNo": "o_wx123456"}}):
+    for data in (
+        bank(5_000),
+        {**bank(5_000), "destination": {"kind": "WECHAT", "holderName": "张三", "accountNo": "o_wx123456"}},
+    ):
         refused = (await api(ops.REQUEST, {"input": data}, token=token))["requestWithdrawal"]
         assert refused == {"withdrawal": None, "errors": [{"code": "IDENTITY_REQUIRED", "field": None}]}
     await nothing_moved(user.id, 10_000)
@@ -264,16 +318,25 @@ async def test_the_destination_must_be_held_by_the_verified_person(api):
     user, token = await customer(20_000)  # verified as 张三
     journal = await JournalTransaction.all().count()
     wechat = {"kind": "WECHAT", "accountNo": "o_wx123456"}
-    for data in (bank(5_000, holderName="李四"), bank(5_000, holderName="张 三"), bank(5_000, holderName="张三丰"),
-                 {**bank(5_000), "destination": {**wechat, "holderName": "李四"}}):
+    for data in (
+        bank(5_000, holderName="李四"),
+        bank(5_000, holderName="张 三"),
+        bank(5_000, holderName="张三丰"),
+        {**bank(5_000), "destination": {**wechat, "holderName": "李四"}},
+    ):
         refused = (await api(ops.REQUEST, {"input": data}, token=token))["requestWithdrawal"]
-        assert refused == {"withdrawal": None, "errors": [{"code": "DESTINATION_NAME_MISMATCH", "field": "destination.holderName"}]}, data
+        assert refused == {
+            "withdrawal": None,
+            "errors": [{"code": "DESTINATION_NAME_MISMATCH", "field": "destination.holderName"}],
+        }, data
     await nothing_moved(user.id, 20_000)
     assert await JournalTransaction.all().count() == journal
 
     # compared after trimming; a WeChat payout under the verified name is fine too
     assert (await ask(api, token, 5_000, holderName="  张三 "))["errors"] == []
-    to_wechat = (await api(ops.REQUEST, {"input": {**bank(5_000), "destination": {**wechat, "holderName": "张三"}}}, token=token))
+    to_wechat = await api(
+        ops.REQUEST, {"input": {**bank(5_000), "destination": {**wechat, "holderName": "张三"}}}, token=token
+    )
     assert to_wechat["requestWithdrawal"]["errors"] == []
     assert await balances(ledger.USER, user.id) == (10_000, 10_000)
     assert await ledger.check_invariants() == []
@@ -295,7 +358,9 @@ async def test_merchant_withdrawals_need_no_personal_identity(api):
     await ledger.post("TEST_SETTLEMENT", [Posting(budget.id, -20_000), Posting(settled.id, 20_000)])
     finance = await token_for(await make_staff(merchant, ["merchant.finance"]))  # no identity submitted
     company = bank(10_000, holderName="杭州某某贸易有限公司")
-    asked = (await api(ops.REQUEST_MERCHANT, {"m": str(merchant.id), "input": company}, token=finance))["requestMerchantWithdrawal"]
+    asked = (await api(ops.REQUEST_MERCHANT, {"m": str(merchant.id), "input": company}, token=finance))[
+        "requestMerchantWithdrawal"
+    ]
     assert asked["errors"] == [] and asked["withdrawal"]["owner"] == "MERCHANT"
     assert await balances(MERCHANT, merchant.id) == (10_000, 10_000)
     assert await ledger.check_invariants() == []
@@ -321,12 +386,18 @@ async def test_sandbox_callbacks_are_verified_and_pay_exactly_once(api):
     stale = payouts.sign_callback(w.payout_no, reference, w.net, True, timestamp=int(clock.now().timestamp()) - 3600)
     wrong_amount = payouts.sign_callback(w.payout_no, reference, w.net + 1, True)
     unknown = payouts.sign_callback("WD999", reference, w.net, True)
-    for signed, code in ((forged, "CALLBACK_INVALID"), (stale, "CALLBACK_INVALID"), (wrong_amount, "CALLBACK_AMOUNT_MISMATCH"),
-                         (unknown, "CALLBACK_INVALID")):
+    for signed, code in (
+        (forged, "CALLBACK_INVALID"),
+        (stale, "CALLBACK_INVALID"),
+        (wrong_amount, "CALLBACK_AMOUNT_MISMATCH"),
+        (unknown, "CALLBACK_INVALID"),
+    ):
         status, body = await callback(api, signed)
         assert (status, body["error"]) == (400, code)
     tampered = payouts.sign_callback(w.payout_no, reference, w.net, True)
-    status, body = await callback(api, payouts.SignedCallback(tampered.headers, tampered.body.replace(b"SUCCESS", b"FAIL")))
+    status, body = await callback(
+        api, payouts.SignedCallback(tampered.headers, tampered.body.replace(b"SUCCESS", b"FAIL"))
+    )
     assert (status, body["error"]) == (400, "CALLBACK_INVALID")
     assert (await Withdrawal.get(id=w.id)).status == "APPROVED" and await balances(ledger.USER, user.id) == (0, 10_000)
 
@@ -368,7 +439,9 @@ async def test_sandbox_result_mutation_plays_the_bank_in_development(api):
     admin = await finance_token()
     done = await act(api, ops.SANDBOX_RESULT, admin, id=str(w.id), ok=True)
     assert done["errors"] == [] and done["withdrawal"]["status"] == "PAID"
-    again = await act(api, ops.SANDBOX_RESULT, admin, id=str(w.id), ok=False)  # the bank already answered: nothing changes
+    again = await act(
+        api, ops.SANDBOX_RESULT, admin, id=str(w.id), ok=False
+    )  # the bank already answered: nothing changes
     assert again["errors"] == [] and again["withdrawal"]["status"] == "PAID"
     assert await balances(ledger.USER, user.id) == (0, 0) and await platform() == (350, 4_650)
     _, token = await customer(5_000)
@@ -426,7 +499,9 @@ async def test_risk_screening_holds_a_withdrawal_out_of_the_review_queue(api, mo
     queue = (await api(ops.ADMIN_LIST, {"status": "PENDING_REVIEW"}, token=admin))["withdrawals"]["nodes"]
     assert [n["id"] for n in queue] == [normal["id"]]
     assert await withdrawals.pending_review_count() == 1
-    assert (await act(api, ops.APPROVE, admin, id=held["id"]))["errors"] == [{"code": "INVALID_TRANSITION", "field": "id"}]
+    assert (await act(api, ops.APPROVE, admin, id=held["id"]))["errors"] == [
+        {"code": "INVALID_TRANSITION", "field": "id"}
+    ]
 
     await risk_hooks.RELEASE["WITHDRAWAL"](int(held["id"]), 1, "checked by phone", None)
     await risk_hooks.REJECT["WITHDRAWAL"](int(other["id"]), 1, "stolen account", None)
@@ -456,16 +531,22 @@ async def test_merchant_finance_staff_withdraw_settled_funds(api):
     mid = str(merchant.id)
 
     for token in (orders_only, stranger):
-        refused = (await api(ops.REQUEST_MERCHANT, {"m": mid, "input": bank(10_000)}, token=token))["requestMerchantWithdrawal"]
+        refused = (await api(ops.REQUEST_MERCHANT, {"m": mid, "input": bank(10_000)}, token=token))[
+            "requestMerchantWithdrawal"
+        ]
         assert refused["errors"] == [{"code": "FORBIDDEN", "field": None}]
         assert await api.error_code(ops.MERCHANT_LIST, {"m": mid}, token=token) == "FORBIDDEN"
-    asked = (await api(ops.REQUEST_MERCHANT, {"m": mid, "input": bank(60_000)}, token=finance))["requestMerchantWithdrawal"]
+    asked = (await api(ops.REQUEST_MERCHANT, {"m": mid, "input": bank(60_000)}, token=finance))[
+        "requestMerchantWithdrawal"
+    ]
     assert asked["errors"] == []
     w = asked["withdrawal"]
     assert (w["owner"], w["merchantId"], w["fee"]["amount"], w["net"]["amount"]) == ("MERCHANT", mid, "42.00", "558.00")
     funds = (await api(ops.MERCHANT_FUNDS, {"m": mid}, token=finance))["merchantFunds"]
     assert funds == {"settled": {"amount": "400.00"}, "frozen": {"amount": "600.00"}}
-    over = (await api(ops.REQUEST_MERCHANT, {"m": mid, "input": bank(40_001)}, token=finance))["requestMerchantWithdrawal"]
+    over = (await api(ops.REQUEST_MERCHANT, {"m": mid, "input": bank(40_001)}, token=finance))[
+        "requestMerchantWithdrawal"
+    ]
     assert over["errors"] == [{"code": "INSUFFICIENT_FUNDS", "field": "amount"}]
 
     admin = await finance_token()
@@ -495,8 +576,11 @@ async def test_statement_shows_every_movement_with_its_business_reason(api):
     token = await token_for(u)
     await buy(api, u, u_address, retail.id, 1)
     bought = await buy(api, u, u_address, wholesale.id, 1)
-    consign = await api('mutation($l: ID!) { consignFromOrderLine(lineId: $l, quantity: 1) { errors { code } } }',
-                        {"l": bought["orders"][0]["lines"][0]["id"]}, token=token)
+    consign = await api(
+        "mutation($l: ID!) { consignFromOrderLine(lineId: $l, quantity: 1) { errors { code } } }",
+        {"l": bought["orders"][0]["lines"][0]["id"]},
+        token=token,
+    )
     assert consign["consignFromOrderLine"]["errors"] == []
     other = await buy(api, u, u_address, goods.id, 2)
     await refund(api, shop, other, u, 1)
@@ -509,8 +593,11 @@ async def test_statement_shows_every_movement_with_its_business_reason(api):
     token = await token_for(u)  # the clock moved past the first token's expiry
     wallet = (await api(ops.WALLET, token=token))["myWallet"]
     # 100000 - 22000 - 4400 - 6000 + 3000 (refund) + 17600 (22000 less the 20 % fee) + 1000
-    assert (wallet["available"]["amount"], wallet["commissionAvailable"]["amount"], wallet["commissionPending"]["amount"]) == (
-        "892.00", "10.00", "0.00")
+    assert (
+        wallet["available"]["amount"],
+        wallet["commissionAvailable"]["amount"],
+        wallet["commissionPending"]["amount"],
+    ) == ("892.00", "10.00", "0.00")
     w = (await ask(api, token, 50_000))["withdrawal"]
     admin = await finance_token()
     await act(api, ops.APPROVE, admin, id=w["id"], channel="MANUAL")
@@ -537,7 +624,11 @@ async def test_statement_shows_every_movement_with_its_business_reason(api):
     ]
     first = lines[0]
     assert (first["referenceType"], first["referenceId"], first["memo"], first["balanceAfter"]["amount"]) == (
-        "WITHDRAWAL", w["id"], "T-1", "0.00")
+        "WITHDRAWAL",
+        w["id"],
+        "T-1",
+        "0.00",
+    )
     wallet_lines = [n for n in reversed(lines) if n["account"] == "WALLET"]
     running = 0
     for n in wallet_lines:  # each balance after is the running sum
@@ -545,17 +636,27 @@ async def test_statement_shows_every_movement_with_its_business_reason(api):
         assert round(float(n["balanceAfter"]["amount"]) * 100) == running
     assert lines[-1]["kindCode"] == "TEST_CREDIT"
 
-    only = (await api(ops.STATEMENT, {"kind": ["WITHDRAWAL_REQUESTED", "WITHDRAWAL_PAID"]}, token=token))["myStatement"]["nodes"]
+    only = (await api(ops.STATEMENT, {"kind": ["WITHDRAWAL_REQUESTED", "WITHDRAWAL_PAID"]}, token=token))[
+        "myStatement"
+    ]["nodes"]
     assert [n["kind"] for n in only] == ["WITHDRAWAL_PAID", "WITHDRAWAL_REQUESTED", "WITHDRAWAL_REQUESTED"]
-    assert [n["kind"] for n in (await api(ops.STATEMENT, {"kind": ["OTHER"]}, token=token))["myStatement"]["nodes"]] == ["OTHER"]
+    assert [
+        n["kind"] for n in (await api(ops.STATEMENT, {"kind": ["OTHER"]}, token=token))["myStatement"]["nodes"]
+    ] == ["OTHER"]
     # pages continue where the previous ended, without overlap
     page1 = (await api(ops.STATEMENT, {"first": 5}, token=token))["myStatement"]
-    page2 = (await api(ops.STATEMENT, {"first": 5, "after": page1["pageInfo"]["endCursor"]}, token=token))["myStatement"]
+    page2 = (await api(ops.STATEMENT, {"first": 5, "after": page1["pageInfo"]["endCursor"]}, token=token))[
+        "myStatement"
+    ]
     assert [n["id"] for n in page1["nodes"] + page2["nodes"]] == [n["id"] for n in lines[:10]]
     assert page1["pageInfo"]["hasNextPage"]
     # a period
     now = clock.now()
-    window = {"from": (began - timedelta(hours=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat(), "first": 100}
+    window = {
+        "from": (began - timedelta(hours=1)).isoformat(),
+        "to": (now + timedelta(hours=1)).isoformat(),
+        "first": 100,
+    }
     assert len((await api(ops.STATEMENT, window, token=token))["myStatement"]["nodes"]) == len(lines)
     future = {"from": (now + timedelta(hours=1)).isoformat()}
     assert (await api(ops.STATEMENT, future, token=token))["myStatement"]["nodes"] == []
@@ -589,7 +690,11 @@ async def test_the_owner_hears_status_changes_and_admins_hear_the_queue(app, api
             await wait_for_listener(admin_channel())
             w = (await ask(api, token, 5_000))["withdrawal"]
             event = (await ws_client.recv())["payload"]["data"]["myWithdrawalEvents"]
-            assert (event["fromStatus"], event["status"], event["withdrawal"]["id"]) == (None, "PENDING_REVIEW", w["id"])
+            assert (event["fromStatus"], event["status"], event["withdrawal"]["id"]) == (
+                None,
+                "PENDING_REVIEW",
+                w["id"],
+            )
             assert event["withdrawal"]["destination"]["account"] == "**** 1234"
             assert await withdrawals.pending_review_count() == 1
             await act(api, ops.APPROVE, await finance_token(), id=w["id"])
@@ -619,21 +724,39 @@ async def test_merchant_staff_hear_the_merchants_withdrawals(app, api):
     async with client, connect as ws:
         ws_client = WsClient(ws, "graphql-transport-ws")
         await ws_client.init(finance)
-        await ws.send_text(json.dumps({"id": "1", "type": "subscribe",
-                                       "payload": {"query": ops.MERCHANT_EVENTS, "variables": {"m": str(merchant.id)}}}))
+        await ws.send_text(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": ops.MERCHANT_EVENTS, "variables": {"m": str(merchant.id)}},
+                }
+            )
+        )
         await wait_for_listener(merchant_channel(merchant.id))
-        asked = (await api(ops.REQUEST_MERCHANT, {"m": str(merchant.id), "input": bank(10_000)}, token=finance))
+        asked = await api(ops.REQUEST_MERCHANT, {"m": str(merchant.id), "input": bank(10_000)}, token=finance)
         w = asked["requestMerchantWithdrawal"]["withdrawal"]
         event = (await ws_client.recv())["payload"]["data"]["merchantWithdrawalEvents"]
-        assert event == {"fromStatus": None, "status": "PENDING_REVIEW", "withdrawal": {"id": w["id"], "status": "PENDING_REVIEW"}}
+        assert event == {
+            "fromStatus": None,
+            "status": "PENDING_REVIEW",
+            "withdrawal": {"id": w["id"], "status": "PENDING_REVIEW"},
+        }
     # someone without merchant.finance is refused at the start
     orders_only = await token_for(await make_staff(merchant, ["merchant.orders"]))
     client, connect = await open_ws(app, "graphql-transport-ws")
     async with client, connect as ws:
         ws_client = WsClient(ws, "graphql-transport-ws")
         await ws_client.init(orders_only)
-        await ws.send_text(json.dumps({"id": "1", "type": "subscribe",
-                                       "payload": {"query": ops.MERCHANT_EVENTS, "variables": {"m": str(merchant.id)}}}))
+        await ws.send_text(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": ops.MERCHANT_EVENTS, "variables": {"m": str(merchant.id)}},
+                }
+            )
+        )
         message = await ws_client.recv()
         assert message["type"] == "error" or message["payload"].get("errors")
         payload = message["payload"]

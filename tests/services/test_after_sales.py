@@ -34,7 +34,9 @@ async def pending(merchant) -> int:
     return (await ledger.get_account(MERCHANT, merchant.id, Purpose.MERCHANT_PENDING)).balance
 
 
-async def paid_order(*, quantity=3, price=1000, shipping_fee=500, skus=1, stock=10, wallet_money=100_000, method="WALLET"):
+async def paid_order(
+    *, quantity=3, price=1000, shipping_fee=500, skus=1, stock=10, wallet_money=100_000, method="WALLET"
+):
     """A buyer's paid order of `quantity` units of each of `skus` SKUs of one shop."""
     buyer, address = await make_buyer(wallet=wallet_money)
     merchant, _, rows = await make_shop(price=price, stock=stock, shipping_fee=shipping_fee, skus=skus)
@@ -57,11 +59,23 @@ async def ship(order: Order) -> Order:
 async def snapshot(buyer, merchant, order, rows) -> tuple:
     """Everything an after-sales operation may change."""
     o = await Order.get(id=order.id)
-    lines = [(l.requested_quantity, l.refunded_quantity, l.refunded_amount) for l in await OrderLine.filter(order_id=order.id).order_by("id")]
+    lines = [
+        (l.requested_quantity, l.refunded_quantity, l.refunded_amount)
+        for l in await OrderLine.filter(order_id=order.id).order_by("id")
+    ]
     stocks = [(await Sku.get(id=s.id)).stock for s in rows]
     requests = [(a.status, a.amount) for a in await AfterSale.filter(order_id=order.id).order_by("id")]
-    return (await wallet(buyer), await pending(merchant), o.status, o.refunded_amount, lines, stocks, requests,
-            await Refund.filter(order_id=order.id).count(), await StockMovement.all().count())
+    return (
+        await wallet(buyer),
+        await pending(merchant),
+        o.status,
+        o.refunded_amount,
+        lines,
+        stocks,
+        requests,
+        await Refund.filter(order_id=order.id).count(),
+        await StockMovement.all().count(),
+    )
 
 
 async def code_of(awaitable) -> ErrorCode:
@@ -78,10 +92,21 @@ async def test_partial_refund_only_before_shipping_gives_wallet_money_and_stock_
     assert (await wallet(buyer), await pending(merchant), (await Sku.get(id=sku.id)).stock) == (100_000 - 3500, 3500, 7)
 
     request = await after_sales.request_after_sale(buyer.id, line.id, "REFUND_ONLY", 1, "  不想要了 ")
-    assert (request.status, request.reason, request.quantity, request.merchant_id) == ("REQUESTED", "不想要了", 1, merchant.id)
+    assert (request.status, request.reason, request.quantity, request.merchant_id) == (
+        "REQUESTED",
+        "不想要了",
+        1,
+        merchant.id,
+    )
     assert (await OrderLine.get(id=line.id)).requested_quantity == 1
-    assert ("merchant:%d" % merchant.id, {"type": "after_sale_requested", "afterSaleId": str(request.id), "orderId": str(order.id)}) in published
-    assert (f"user:{buyer.id}", {"type": "after_sale_status", "afterSaleId": str(request.id), "status": "REQUESTED"}) in published
+    assert (
+        "merchant:%d" % merchant.id,
+        {"type": "after_sale_requested", "afterSaleId": str(request.id), "orderId": str(order.id)},
+    ) in published
+    assert (
+        f"user:{buyer.id}",
+        {"type": "after_sale_status", "afterSaleId": str(request.id), "status": "REQUESTED"},
+    ) in published
 
     done = await after_sales.approve(SUPPORT, 7, request.id)
     assert (done.status, done.amount, done.reviewer_id) == ("REFUNDED", 1000, 7)
@@ -98,7 +123,10 @@ async def test_partial_refund_only_before_shipping_gives_wallet_money_and_stock_
     assert (await Sku.get(id=sku.id)).stock == 8
     movement = await StockMovement.get(reference_type="AFTER_SALE", reference_id=str(request.id))
     assert (movement.delta, movement.reason) == (1, "ORDER_RELEASE")
-    assert (f"user:{buyer.id}", {"type": "after_sale_status", "afterSaleId": str(request.id), "status": "REFUNDED"}) in published
+    assert (
+        f"user:{buyer.id}",
+        {"type": "after_sale_status", "afterSaleId": str(request.id), "status": "REFUNDED"},
+    ) in published
     templates = [m.template for m in await OutboundMessage.filter(user_id=buyer.id).order_by("id")]
     assert templates == ["ORDER_PAID", "AFTER_SALE_REFUNDED"]
     assert await ledger.check_invariants() == []
@@ -170,9 +198,15 @@ async def test_return_and_refund_restores_stock_and_refunds_without_shipping():
     assert await wallet(buyer) == 100_000 - 2500
     # receipt before the goods are shipped back: refused
     assert await code_of(after_sales.receive_return(SUPPORT, 1, request.id)) == ErrorCode.INVALID_TRANSITION
-    assert await code_of(after_sales.submit_return_shipment(buyer.id, request.id, "顺丰", "x")) == ErrorCode.INVALID_INPUT
+    assert (
+        await code_of(after_sales.submit_return_shipment(buyer.id, request.id, "顺丰", "x")) == ErrorCode.INVALID_INPUT
+    )
     shipped = await after_sales.submit_return_shipment(buyer.id, request.id, " 顺丰 ", "SF7654321")
-    assert (shipped.status, shipped.return_carrier, shipped.return_tracking_no) == ("RETURN_SHIPPED", "顺丰", "SF7654321")
+    assert (shipped.status, shipped.return_carrier, shipped.return_tracking_no) == (
+        "RETURN_SHIPPED",
+        "顺丰",
+        "SF7654321",
+    )
     # once on its way back it cannot be withdrawn
     assert await code_of(after_sales.cancel(buyer.id, request.id)) == ErrorCode.INVALID_TRANSITION
     assert (await Sku.get(id=sku.id)).stock == 8
@@ -235,7 +269,10 @@ async def test_buyer_cancels_and_the_units_come_back():
     assert (await after_sales.cancel(buyer.id, request.id)).status == "CANCELLED"
     assert (await OrderLine.get(id=line.id)).requested_quantity == 0
     assert await code_of(after_sales.cancel(buyer.id, request.id)) == ErrorCode.INVALID_TRANSITION
-    assert await code_of(after_sales.submit_return_shipment(buyer.id, request.id, "顺丰", "SF0001")) == ErrorCode.INVALID_TRANSITION
+    assert (
+        await code_of(after_sales.submit_return_shipment(buyer.id, request.id, "顺丰", "SF0001"))
+        == ErrorCode.INVALID_TRANSITION
+    )
 
 
 async def test_second_approval_refunds_nothing():
@@ -302,9 +339,15 @@ async def test_unpaid_order_takes_no_request():
     _, _, (sku,) = await make_shop()
     placed = await place(buyer, address, [(sku.id, 1)])
     line = await OrderLine.get(order_id=placed.orders[0].id)
-    assert await code_of(after_sales.request_after_sale(buyer.id, line.id, "REFUND_ONLY", 1, "r")) == ErrorCode.AFTER_SALE_NOT_ALLOWED
+    assert (
+        await code_of(after_sales.request_after_sale(buyer.id, line.id, "REFUND_ONLY", 1, "r"))
+        == ErrorCode.AFTER_SALE_NOT_ALLOWED
+    )
     await payments.cancel_by_buyer(buyer.id, placed.orders[0].id, "")
-    assert await code_of(after_sales.request_after_sale(buyer.id, line.id, "REFUND_ONLY", 1, "r")) == ErrorCode.AFTER_SALE_NOT_ALLOWED
+    assert (
+        await code_of(after_sales.request_after_sale(buyer.id, line.id, "REFUND_ONLY", 1, "r"))
+        == ErrorCode.AFTER_SALE_NOT_ALLOWED
+    )
     assert await AfterSale.all().count() == 0
 
 
@@ -357,9 +400,9 @@ async def _outcome(awaitable) -> str:
 @requires_postgres
 async def test_concurrent_requests_for_the_same_units_one_wins():
     buyer, merchant, order, (line,), rows = await paid_order(quantity=2)
-    results = await asyncio.gather(*(
-        _outcome(after_sales.request_after_sale(buyer.id, line.id, "REFUND_ONLY", 2, "r")) for _ in range(6)
-    ))
+    results = await asyncio.gather(
+        *(_outcome(after_sales.request_after_sale(buyer.id, line.id, "REFUND_ONLY", 2, "r")) for _ in range(6))
+    )
     assert sorted(results) == ["AFTER_SALE_QUANTITY_EXCEEDED"] * 5 + ["OK"]
     assert await AfterSale.filter(line_id=line.id).count() == 1
     assert (await OrderLine.get(id=line.id)).requested_quantity == 2
@@ -404,7 +447,11 @@ async def test_cancel_racing_approval_has_one_winner():
     final = await AfterSale.get(id=request.id)
     line = await OrderLine.get(id=line.id)
     if final.status == "REFUNDED":
-        assert (line.requested_quantity, line.refunded_quantity, await Refund.filter(after_sale_id=request.id).count()) == (2, 2, 1)
+        assert (
+            line.requested_quantity,
+            line.refunded_quantity,
+            await Refund.filter(after_sale_id=request.id).count(),
+        ) == (2, 2, 1)
     else:
         assert final.status == "CANCELLED"
         assert (line.requested_quantity, line.refunded_quantity, await Refund.all().count()) == (0, 0, 0)

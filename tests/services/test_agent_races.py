@@ -75,7 +75,10 @@ async def test_a_pickup_racing_a_refund_books_a_reward_that_reverses_exactly():
         order = placed.orders[0]
         line = await OrderLine.get(order_id=order.id)
         request = await after_sales.request_after_sale(buyer.id, line.id, "REFUND_ONLY", 1, "不想要了")
-        calls = [after_sales.approve(grants, 0, request.id), orders.verify_pickup(grants, 0, store.id, order.pickup_code)]
+        calls = [
+            after_sales.approve(grants, 0, request.id),
+            orders.verify_pickup(grants, 0, store.id, order.pickup_code),
+        ]
         await asyncio.gather(*(calls if i % 2 else calls[::-1]))  # each starts first in half the rounds
         reward = await Commission.get(order_id=order.id, kind="STORE_PICKUP")
         assert (reward.amount, reward.booked_refunded_quantity) in ((200, 0), (200, 1))  # 2.00 spread over the one line

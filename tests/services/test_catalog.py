@@ -23,7 +23,10 @@ async def _code(awaitable) -> str:
 
 
 async def _snapshot() -> tuple:
-    products = [(p.id, p.title, p.zone, p.min_price, p.max_price, p.total_stock, p.status, p.search_text) for p in await Product.all().order_by("id")]
+    products = [
+        (p.id, p.title, p.zone, p.min_price, p.max_price, p.total_stock, p.status, p.search_text)
+        for p in await Product.all().order_by("id")
+    ]
     skus = [(s.id, s.code, s.spec_key, s.price, s.stock, s.is_active) for s in await Sku.all().order_by("id")]
     return products, skus, await StockMovement.all().count()
 
@@ -36,7 +39,11 @@ async def test_category_paths_and_tree_in_order():
     women = await catalog.create_category("女装", root.id, sort_order=2)
     men = await catalog.create_category("男装", root.id, sort_order=1)
     dress = await catalog.create_category("连衣裙", women.id)
-    assert (root.path, women.path, dress.path) == (f"/{root.id}/", f"/{root.id}/{women.id}/", f"/{root.id}/{women.id}/{dress.id}/")
+    assert (root.path, women.path, dress.path) == (
+        f"/{root.id}/",
+        f"/{root.id}/{women.id}/",
+        f"/{root.id}/{women.id}/{dress.id}/",
+    )
     tree = await catalog.category_tree()
     assert [c.id for c in tree] == [root.id]
     assert [c.id for c in tree[0].child_list] == [men.id, women.id]
@@ -102,8 +109,16 @@ async def test_create_product_with_specs_denormalises():
     grants = await owner_grants(merchant)
     cat = await catalog.create_category("T恤")
     product = await catalog.create_product(
-        grants, merchant.owner_id, merchant.id,
-        _data(cat.id, subtitle="纯棉", attributes=[("产地", "云南")], spec_dimensions=SPEC, images=["https://img.example.com/1.png"]),
+        grants,
+        merchant.owner_id,
+        merchant.id,
+        _data(
+            cat.id,
+            subtitle="纯棉",
+            attributes=[("产地", "云南")],
+            spec_dimensions=SPEC,
+            images=["https://img.example.com/1.png"],
+        ),
         [
             sku("TS-RM", 5900, 3, spec_values={"尺码": "M", "颜色": "红"}),
             sku("TS-BL", 6900, 4, spec_values={"颜色": "蓝", "尺码": "L"}, member_price=5000),
@@ -116,20 +131,43 @@ async def test_create_product_with_specs_denormalises():
     assert [s.spec_key for s in skus] == ["尺码=M;颜色=红", "尺码=L;颜色=蓝"]
     assert skus[0].spec_values == {"颜色": "红", "尺码": "M"}
     movements = await StockMovement.all().order_by("id")
-    assert [(m.sku_id, m.delta, m.stock_after, m.reason) for m in movements] == [(skus[0].id, 3, 3, "INITIAL"), (skus[1].id, 4, 4, "INITIAL")]
+    assert [(m.sku_id, m.delta, m.stock_after, m.reason) for m in movements] == [
+        (skus[0].id, 3, 3, "INITIAL"),
+        (skus[1].id, 4, 4, "INITIAL"),
+    ]
 
 
 BAD_SKUS = [
     ([sku("A", spec_values={"颜色": "红"})], "SPEC_MISMATCH", "skus[0].specValues"),  # a dimension missing
-    ([sku("A", spec_values={"颜色": "红", "尺码": "M", "款式": "x"})], "SPEC_MISMATCH", "skus[0].specValues"),  # extra key
+    (
+        [sku("A", spec_values={"颜色": "红", "尺码": "M", "款式": "x"})],
+        "SPEC_MISMATCH",
+        "skus[0].specValues",
+    ),  # extra key
     ([sku("A", spec_values={"颜色": "绿", "尺码": "M"})], "SPEC_MISMATCH", "skus[0].specValues"),  # unknown value
     ([sku("A", spec_values=[("颜色", "红"), ("颜色", "蓝"), ("尺码", "M")])], "SPEC_MISMATCH", "skus[0].specValues"),
-    ([sku("A", spec_values={"颜色": "红", "尺码": "M"}), sku("B", spec_values={"尺码": "M", "颜色": "红"})], "SPEC_MISMATCH", "skus[1].specValues"),
-    ([sku("A", spec_values={"颜色": "红", "尺码": "M"}), sku("A", spec_values={"颜色": "蓝", "尺码": "M"})], "DUPLICATE_SKU_CODE", "skus[1].code"),
+    (
+        [sku("A", spec_values={"颜色": "红", "尺码": "M"}), sku("B", spec_values={"尺码": "M", "颜色": "红"})],
+        "SPEC_MISMATCH",
+        "skus[1].specValues",
+    ),
+    (
+        [sku("A", spec_values={"颜色": "红", "尺码": "M"}), sku("A", spec_values={"颜色": "蓝", "尺码": "M"})],
+        "DUPLICATE_SKU_CODE",
+        "skus[1].code",
+    ),
     ([sku("A", price=0, spec_values={"颜色": "红", "尺码": "M"})], "INVALID_PRICE", "skus[0].priceFen"),
     ([sku("A", price=10**9 + 1, spec_values={"颜色": "红", "尺码": "M"})], "INVALID_PRICE", "skus[0].priceFen"),
-    ([sku("A", price=100, member_price=101, spec_values={"颜色": "红", "尺码": "M"})], "INVALID_PRICE", "skus[0].memberPriceFen"),
-    ([sku("A", price=100, wholesale_price=0, spec_values={"颜色": "红", "尺码": "M"})], "INVALID_PRICE", "skus[0].wholesalePriceFen"),
+    (
+        [sku("A", price=100, member_price=101, spec_values={"颜色": "红", "尺码": "M"})],
+        "INVALID_PRICE",
+        "skus[0].memberPriceFen",
+    ),
+    (
+        [sku("A", price=100, wholesale_price=0, spec_values={"颜色": "红", "尺码": "M"})],
+        "INVALID_PRICE",
+        "skus[0].wholesalePriceFen",
+    ),
     ([sku("A", stock=-1, spec_values={"颜色": "红", "尺码": "M"})], "INVALID_STOCK", "skus[0].initialStock"),
     ([sku("A", stock=10**7 + 1, spec_values={"颜色": "红", "尺码": "M"})], "INVALID_STOCK", "skus[0].initialStock"),
     ([sku("bad code", spec_values={"颜色": "红", "尺码": "M"})], "INVALID_INPUT", "skus[0].code"),
@@ -161,7 +199,15 @@ async def test_sku_code_is_unique_across_the_platform():
 
 BAD_ZONES = [
     (dict(zone="RETAIL", vouchers_per_unit=-1), None, "vouchersPerUnit"),
-    (dict(zone="RETAIL", zone_starts_at=datetime(2030, 1, 2, tzinfo=UTC), zone_ends_at=datetime(2030, 1, 1, tzinfo=UTC)), None, "zoneEndsAt"),
+    (
+        dict(
+            zone="RETAIL",
+            zone_starts_at=datetime(2030, 1, 2, tzinfo=UTC),
+            zone_ends_at=datetime(2030, 1, 1, tzinfo=UTC),
+        ),
+        None,
+        "zoneEndsAt",
+    ),
     (dict(zone="RETAIL", voucher_product_id=999_999), None, "voucherProductId"),
     (dict(zone="NORMAL", vouchers_per_unit=2), None, "vouchersPerUnit"),
     (dict(zone="WHOLESALE"), [sku("W1", price=2200)], "skus[0].wholesalePriceFen"),
@@ -178,7 +224,9 @@ async def test_zone_settings_are_validated(fields, skus, field):
     cat = await catalog.create_category("c")
     before = await _snapshot()
     with pytest.raises(DomainError) as caught:
-        await catalog.create_product(await owner_grants(merchant), None, merchant.id, _data(cat.id, **fields), skus or [sku()])
+        await catalog.create_product(
+            await owner_grants(merchant), None, merchant.id, _data(cat.id, **fields), skus or [sku()]
+        )
     assert (caught.value.code, caught.value.field) == (ErrorCode.INVALID_ZONE_SETTINGS, field)
     assert await _snapshot() == before
 
@@ -188,8 +236,12 @@ async def test_valid_zones():
     wholesale = await make_product(merchant, zone="WHOLESALE", skus=[sku(price=2200, wholesale_price=440)])
     start = datetime(2030, 1, 1, tzinfo=UTC)
     retail = await make_product(
-        merchant, zone="RETAIL", vouchers_per_unit=2, voucher_product_id=wholesale.id,
-        zone_starts_at=start, zone_ends_at=start + timedelta(days=7),
+        merchant,
+        zone="RETAIL",
+        vouchers_per_unit=2,
+        voucher_product_id=wholesale.id,
+        zone_starts_at=start,
+        zone_ends_at=start + timedelta(days=7),
     )
     assert (retail.vouchers_per_unit, retail.voucher_product_id) == (2, wholesale.id)
     gift = await make_product(merchant, zone="GIFT_PACK", gift_grade="v2")
@@ -199,7 +251,13 @@ async def test_valid_zones():
     # Vouchers must name a WHOLESALE product.
     cat = await catalog.create_category("c")
     with pytest.raises(DomainError) as caught:
-        await catalog.create_product(await owner_grants(merchant), None, merchant.id, _data(cat.id, zone="RETAIL", voucher_product_id=retail.id), [sku()])
+        await catalog.create_product(
+            await owner_grants(merchant),
+            None,
+            merchant.id,
+            _data(cat.id, zone="RETAIL", voucher_product_id=retail.id),
+            [sku()],
+        )
     assert caught.value.code == ErrorCode.INVALID_ZONE_SETTINGS
 
 
@@ -231,8 +289,20 @@ async def test_product_settings_are_validated(fields, code, field):
 
 async def test_settings_are_stored():
     merchant = await make_merchant()
-    product = await make_product(merchant, coins_granted=10, points_granted=20, distribution_enabled=False, distribution_rates={1: 1000, 3: 0}, purchase_limit=2)
-    assert (product.coins_granted, product.points_granted, product.distribution_enabled, product.purchase_limit) == (10, 20, False, 2)
+    product = await make_product(
+        merchant,
+        coins_granted=10,
+        points_granted=20,
+        distribution_enabled=False,
+        distribution_rates={1: 1000, 3: 0},
+        purchase_limit=2,
+    )
+    assert (product.coins_granted, product.points_granted, product.distribution_enabled, product.purchase_limit) == (
+        10,
+        20,
+        False,
+        2,
+    )
     assert product.distribution_rates == {"1": 1000, "3": 0}
 
 
@@ -241,18 +311,32 @@ async def test_set_skus_updates_by_code_retires_missing_and_keeps_stock():
     grants = await owner_grants(merchant)
     cat = await catalog.create_category("c")
     product = await catalog.create_product(
-        grants, None, merchant.id, _data(cat.id, spec_dimensions=[SpecDimensionData("颜色", ["红", "蓝"])]),
+        grants,
+        None,
+        merchant.id,
+        _data(cat.id, spec_dimensions=[SpecDimensionData("颜色", ["红", "蓝"])]),
         [sku("R", 1000, 5, spec_values={"颜色": "红"}), sku("B", 2000, 6, spec_values={"颜色": "蓝"})],
     )
     # Swap the colours of R and B (unique index on the combination), drop nothing.
-    product = await catalog.set_skus(grants, None, product.id, [
-        sku("R", 1500, 99, spec_values={"颜色": "蓝"}), sku("B", 2500, 99, spec_values={"颜色": "红"}),
-    ])
+    product = await catalog.set_skus(
+        grants,
+        None,
+        product.id,
+        [
+            sku("R", 1500, 99, spec_values={"颜色": "蓝"}),
+            sku("B", 2500, 99, spec_values={"颜色": "红"}),
+        ],
+    )
     rows = {s.code: s for s in await Sku.filter(product_id=product.id)}
     assert (rows["R"].spec_values, rows["R"].price, rows["R"].stock) == ({"颜色": "蓝"}, 1500, 5)  # stock kept
     assert (product.min_price, product.max_price, product.total_stock) == (1500, 2500, 11)
     # Retire B: the total drops, the SKU is kept inactive; a new one takes its combination.
-    product = await catalog.set_skus(grants, None, product.id, [sku("R", 1500, 0, spec_values={"颜色": "蓝"}), sku("N", 900, 2, spec_values={"颜色": "红"})])
+    product = await catalog.set_skus(
+        grants,
+        None,
+        product.id,
+        [sku("R", 1500, 0, spec_values={"颜色": "蓝"}), sku("N", 900, 2, spec_values={"颜色": "红"})],
+    )
     rows = {s.code: s for s in await Sku.filter(product_id=product.id)}
     assert rows["B"].is_active is False and rows["N"].stock == 2
     assert (product.min_price, product.max_price, product.total_stock) == (900, 1500, 7)
@@ -265,7 +349,9 @@ async def test_update_product_replaces_details_and_checks_kept_skus():
     cat = await catalog.create_category("new")
     before = await _snapshot()
     with pytest.raises(DomainError) as caught:  # the kept SKU lacks the new dimension
-        await catalog.update_product(grants, None, product.id, _data(cat.id, spec_dimensions=[SpecDimensionData("颜色", ["红"])]))
+        await catalog.update_product(
+            grants, None, product.id, _data(cat.id, spec_dimensions=[SpecDimensionData("颜色", ["红"])])
+        )
     assert caught.value.code == ErrorCode.SPEC_MISMATCH
     with pytest.raises(DomainError) as caught:  # WHOLESALE needs wholesale prices on the kept SKUs
         await catalog.update_product(grants, None, product.id, _data(cat.id, zone="WHOLESALE"))
@@ -283,7 +369,9 @@ async def test_staff_of_another_merchant_is_forbidden():
     cat = await catalog.create_category("c")
     before = await _snapshot()
     assert await _code(catalog.create_product(grants, staff.id, theirs.id, _data(cat.id), [sku()])) == "FORBIDDEN"
-    assert await _code(catalog.update_product(grants, staff.id, product.id, _data(cat.id, title="hijack"))) == "FORBIDDEN"
+    assert (
+        await _code(catalog.update_product(grants, staff.id, product.id, _data(cat.id, title="hijack"))) == "FORBIDDEN"
+    )
     assert await _code(catalog.set_skus(grants, staff.id, product.id, [])) == "FORBIDDEN"
     assert await _code(catalog.list_product(grants, product.id)) == "FORBIDDEN"
     assert await _code(catalog.delist_product(grants, product.id)) == "FORBIDDEN"

@@ -40,7 +40,9 @@ async def _completed_order(merchant, sku, upline, quantity=2):
 
 
 async def test_refund_racing_the_release_moves_each_fen_once():
-    await commissions.update_settings(MANAGER, 0, levels=1, rules=[(1, "FIXED", 1000)], self_purchase=False, freeze_days=0)
+    await commissions.update_settings(
+        MANAGER, 0, levels=1, rules=[(1, "FIXED", 1000)], self_purchase=False, freeze_days=0
+    )
     merchant, _, [sku] = await make_shop(price=10_000, stock=100)
     upline = await make_user("上级")
     for _ in range(ROUNDS):
@@ -56,7 +58,9 @@ async def test_refund_racing_the_release_moves_each_fen_once():
 
 
 async def test_rejection_racing_the_release_has_one_winner():
-    await commissions.update_settings(MANAGER, 0, levels=1, rules=[(1, "FIXED", 1000)], self_purchase=False, freeze_days=0)
+    await commissions.update_settings(
+        MANAGER, 0, levels=1, rules=[(1, "FIXED", 1000)], self_purchase=False, freeze_days=0
+    )
     merchant, _, [sku] = await make_shop(price=10_000, stock=100)
     upline = await make_user("上级")
     await fund_wallet(upline, 1)  # the wallet account exists before the race
@@ -70,12 +74,18 @@ async def test_rejection_racing_the_release_has_one_winner():
         if status == "REJECTED":
             assert results[0] == 0
         else:
-            assert status == "AVAILABLE" and isinstance(results[1], DomainError) and results[1].code.value == "INVALID_TRANSITION"
+            assert (
+                status == "AVAILABLE"
+                and isinstance(results[1], DomainError)
+                and results[1].code.value == "INVALID_TRANSITION"
+            )
     released = await Commission.filter(beneficiary_id=upline.id, status="AVAILABLE").count()
     assert (await ledger.user_account(upline.id, Purpose.WALLET)).balance == 1 + released * 1000
     assert (await ledger.user_account(upline.id, Purpose.COMMISSION_PENDING)).balance == 0
     rejected = ROUNDS - released
     booked = ROUNDS * 1000
     paid_in = ROUNDS * 10_000
-    assert (await ledger.get_account(MERCHANT, merchant.id, Purpose.MERCHANT_PENDING)).balance == paid_in - booked + rejected * 1000
+    assert (
+        await ledger.get_account(MERCHANT, merchant.id, Purpose.MERCHANT_PENDING)
+    ).balance == paid_in - booked + rejected * 1000
     assert await ledger.check_invariants() == []

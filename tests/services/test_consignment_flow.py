@@ -112,7 +112,9 @@ async def test_referrer_priority_takes_the_uplines_unit_first(monkeypatch):
     from tests.order_factories import fund_wallet
 
     await fund_wallet(invited, 1000)
-    address = await Address.create(user_id=invited.id, recipient="x", phone="+8613900000001", detail="d", is_default=True)
+    address = await Address.create(
+        user_id=invited.id, recipient="x", phone="+8613900000001", detail="d", is_default=True
+    )
     await buy_and_pay(invited, address, [(retail.id, 1)])
     assert (await WholesaleUnit.get(owner_id=referrer.id)).status == "MATCHED"
     assert (await WholesaleUnit.get(owner_id=early.id)).status == "QUEUED"

@@ -53,7 +53,9 @@ async def _holders(count: int, product_id: int, wallet: int = 0) -> list:
     each (as a retail purchase grants it)."""
     people = await asyncio.gather(*(make_buyer(f"持券{i}", wallet=wallet) for i in range(count)))
     expires = clock.now() + timedelta(days=settings.VOUCHER_TTL_DAYS)
-    await Voucher.bulk_create([Voucher(owner_id=user.id, scope_product_id=product_id, expires_at=expires) for user, _ in people])
+    await Voucher.bulk_create(
+        [Voucher(owner_id=user.id, scope_product_id=product_id, expires_at=expires) for user, _ in people]
+    )
     return people
 
 
@@ -80,15 +82,23 @@ async def test_hundred_voucher_holders_race_for_ten_snap_up_units():
     _, _, wholesale = await make_consignment_pair(RETAIL_PRICE, WHOLESALE_PRICE, vouchers=1, stock=100)
     admin = await make_user("admin", roles=("admin",))
     now = clock.now()
-    session = await snapup.create_session(admin.id, snapup.SessionData(
-        sku_id=wholesale.id, starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(hours=1), units=10,
-        consolation_coins=coins,
-    ))
+    session = await snapup.create_session(
+        admin.id,
+        snapup.SessionData(
+            sku_id=wholesale.id,
+            starts_at=now - timedelta(minutes=1),
+            ends_at=now + timedelta(hours=1),
+            units=10,
+            consolation_coins=coins,
+        ),
+    )
     holders = [user for user, _ in await _holders(100, wholesale.product_id)]
 
     entries = await race(*(snapup.join(user.id, session.id) for user in holders))
 
-    assert all(isinstance(e, SnapUpEntry) for e in entries), Counter(e for e in entries if not isinstance(e, SnapUpEntry))
+    assert all(isinstance(e, SnapUpEntry) for e in entries), Counter(
+        e for e in entries if not isinstance(e, SnapUpEntry)
+    )
     assert Counter(e.result for e in entries) == Counter({"WON": 10, "LOST": 90})
     assert [e.user_id for e in entries] == [u.id for u in holders]
     assert await SnapUpEntry.filter(session_id=session.id).count() == 100  # one entry each: nobody both won and lost
@@ -147,11 +157,18 @@ async def _assert_subscribers_see_the_same_order(published, product_id: int, ret
     the two "returned" events in commit order (the order of their reversal transactions,
     written under the queue lock) ends with the positions the database has."""
     channel = consignment.queue_channel(product_id)
-    events_by_unit = {int(e["unitId"]): e for e in (json.loads(m) for c, m in published if c == channel) if e["type"] == "returned"}
+    events_by_unit = {
+        int(e["unitId"]): e for e in (json.loads(m) for c, m in published if c == channel) if e["type"] == "returned"
+    }
     assert set(events_by_unit) == {u.id for u in returned}
-    commit_order = await JournalTransaction.filter(
-        kind="CONSIGNMENT_SALE_REVERSED", reference_id__in=[str(u.id) for u in returned]
-    ).order_by("-id").limit(len(returned)).values_list("reference_id", flat=True)
+    commit_order = (
+        await JournalTransaction.filter(
+            kind="CONSIGNMENT_SALE_REVERSED", reference_id__in=[str(u.id) for u in returned]
+        )
+        .order_by("-id")
+        .limit(len(returned))
+        .values_list("reference_id", flat=True)
+    )
     tracked = {u.id: (u.queue_key, n) for n, u in enumerate(waiting, start=1)}  # unit id -> (key, position)
     for unit_id in reversed(commit_order):
         event = events_by_unit[int(unit_id)]
@@ -187,7 +204,9 @@ async def test_two_refunds_at_once_put_both_units_back_at_the_head_in_their_orde
         published.clear()
         await _refund([sales[i] for i in launch], at_once=at_once)
 
-        queue = await WholesaleUnit.filter(product_id=wholesale.product_id, status=consignment.QUEUED).order_by("queue_key")
+        queue = await WholesaleUnit.filter(product_id=wholesale.product_id, status=consignment.QUEUED).order_by(
+            "queue_key"
+        )
         assert [u.id for u in queue] == [a.id, b.id, c.id, d.id], f"round {round_no}: {[u.id for u in queue]}"
         for unit in queue:
             assert (unit.matched_order_id, unit.buyer_id, unit.sale_price, unit.fee, unit.matched_at) == (None,) * 5
@@ -222,16 +241,31 @@ async def test_refunds_racing_retail_payments_neither_deadlock_nor_skip_a_unit()
         later.append((buyer, await place(buyer, address, [(retail.id, 1)])))
     last_tx = (await JournalTransaction.all().order_by("-id").first()).id
 
-    results = await race(*(
-        racer for request, (buyer, placed) in zip(requests, later, strict=True)
-        for racer in (after_sales.approve(SUPPORT, 0, request.id), payments.pay_with_wallet(buyer.id, placed.payment.id))
-    ))
+    results = await race(
+        *(
+            racer
+            for request, (buyer, placed) in zip(requests, later, strict=True)
+            for racer in (
+                after_sales.approve(SUPPORT, 0, request.id),
+                payments.pay_with_wallet(buyer.id, placed.payment.id),
+            )
+        )
+    )
 
     assert [type(r).__name__ for r in results] == ["AfterSale", "Payment"] * 10, results
     # Commit order: both kinds lock the merchant's pending account first, until commit.
     pending = await ledger.get_account(MERCHANT, merchant.id, Purpose.MERCHANT_PENDING)
-    txs = {t.id: t for t in await JournalTransaction.filter(id__gt=last_tx, kind__in=["ORDER_PAYMENT", "CONSIGNMENT_SALE_REVERSED"])}
-    entries = await JournalEntry.filter(transaction_id__in=list(txs), account_id=pending.id).order_by("id").values_list("transaction_id", flat=True)
+    txs = {
+        t.id: t
+        for t in await JournalTransaction.filter(
+            id__gt=last_tx, kind__in=["ORDER_PAYMENT", "CONSIGNMENT_SALE_REVERSED"]
+        )
+    }
+    entries = (
+        await JournalEntry.filter(transaction_id__in=list(txs), account_id=pending.id)
+        .order_by("id")
+        .values_list("transaction_id", flat=True)
+    )
     assert len(entries) == 20
     order_of_payment = {o.payment_id: o.id for o in await Order.filter(payment_id__in=[p.payment.id for _, p in later])}
     original = {u.id: u.queue_key for u in units}

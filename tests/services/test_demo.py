@@ -33,7 +33,11 @@ async def test_demo_customer_can_check_out_and_pay_from_the_wallet():
     assert wallet.balance == demo.DEMO_WALLET_FEN  # credited once however often it is seeded
     normal = await Sku.filter(product__zone="NORMAL", product__status="LISTED").first()
     address = await Address.get(user_id=customer.id)
-    placed = await checkout.place_order(customer.id, checkout.CheckoutRequest(
-        idempotency_key="demo", items=(checkout.LineRequest(normal.id, 1),), address_id=address.id))
+    placed = await checkout.place_order(
+        customer.id,
+        checkout.CheckoutRequest(
+            idempotency_key="demo", items=(checkout.LineRequest(normal.id, 1),), address_id=address.id
+        ),
+    )
     await payments.pay_with_wallet(customer.id, placed.payment.id)
     assert await ledger.check_invariants() == []

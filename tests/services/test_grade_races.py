@@ -57,8 +57,9 @@ async def test_two_membership_payments_of_one_buyer_at_once_both_extend():
         buyer, address = await make_buyer("买家", wallet=100_000)
         first = await place(buyer, address, [(membership_sku.id, 1)])
         second = await place(buyer, address, [(membership_sku.id, 1)])
-        await asyncio.gather(payments.pay_with_wallet(buyer.id, first.payment.id),
-                             payments.pay_with_wallet(buyer.id, second.payment.id))
+        await asyncio.gather(
+            payments.pay_with_wallet(buyer.id, first.payment.id), payments.pay_with_wallet(buyer.id, second.payment.id)
+        )
         row = await Membership.get(user_id=buyer.id)
         assert abs((row.expires_at - clock.now()) - timedelta(days=730)) < timedelta(minutes=1)
         assert await MembershipPeriod.filter(user_id=buyer.id).count() == 2

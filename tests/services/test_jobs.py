@@ -56,7 +56,9 @@ async def test_a_failing_job_is_recorded_and_released(monkeypatch):
 
 async def test_purge_keeps_recent_codes():
     now = clock.now()
-    await SmsCode.create(phone_hash=blind_index("+8613800000000"), code_hash="x", expires_at=now, created_at=now - timedelta(days=3))
+    await SmsCode.create(
+        phone_hash=blind_index("+8613800000000"), code_hash="x", expires_at=now, created_at=now - timedelta(days=3)
+    )
     await SmsCode.create(phone_hash=blind_index("+8613800000000"), code_hash="y", expires_at=now, created_at=now)
     assert (await purge_stale_auth_rows()).startswith("purged 1 sms codes")
     assert await SmsCode.all().count() == 1

@@ -36,9 +36,15 @@ async def _every_token() -> list[tuple[str, str, str]]:
 
 def test_every_cipher_column_is_discovered():
     names = {(m.__name__, c) for m, c in key_rotation.cipher_columns()}
-    assert {("User", "phone_cipher"), ("Address", "phone_cipher"), ("Merchant", "contact_phone_cipher"),
-            ("Store", "phone_cipher"), ("Order", "address_phone_cipher"), ("UserIdentity", "real_name_cipher"),
-            ("UserIdentity", "id_number_cipher")} <= names
+    assert {
+        ("User", "phone_cipher"),
+        ("Address", "phone_cipher"),
+        ("Merchant", "contact_phone_cipher"),
+        ("Store", "phone_cipher"),
+        ("Order", "address_phone_cipher"),
+        ("UserIdentity", "real_name_cipher"),
+        ("UserIdentity", "id_number_cipher"),
+    } <= names
     assert all(c.endswith("_cipher") for _, c in names)
 
 

@@ -63,7 +63,9 @@ VOUCHER_TTL_DAYS = 8  # shorter than the month, so the expiry job has vouchers t
 # MONTH_SIM_LATE_REFUNDS=0 leaves them out.
 LATE_REFUNDS = os.environ.get("MONTH_SIM_LATE_REFUNDS", "1") == "1"
 
-STAFF = Grants(platform={"order.manage", "withdrawal.manage", "settlement.manage", "merchant.manage", "distribution.manage"})
+STAFF = Grants(
+    platform={"order.manage", "withdrawal.manage", "settlement.manage", "merchant.manage", "distribution.manage"}
+)
 BANK = Destination("BANK", "招商银行", "张三", "6225880212345678")
 
 
@@ -121,7 +123,9 @@ async def _buy_wholesale(sim: Sim, buyer, address, wholesale_sku) -> None:
     placed = await place(buyer, address, [(wholesale_sku.id, quantity)], consign_wholesale=at_once)
     await _pay(sim, buyer, placed)
     if not at_once:
-        units = await WholesaleUnit.filter(owner_id=buyer.id, order_line__order_id=placed.orders[0].id).values_list("id", flat=True)
+        units = await WholesaleUnit.filter(owner_id=buyer.id, order_line__order_id=placed.orders[0].id).values_list(
+            "id", flat=True
+        )
         await consignment.consign(buyer.id, list(units))
     sim.counts["wholesale checkouts"] += 1
     sim.counts["units consigned"] += quantity
@@ -164,9 +168,11 @@ async def _refund_some(sim: Sim) -> None:
     """Partial refunds (one unit of a line) of a few orders, before or after their
     commissions were released; never of an order already covered by an approved statement."""
     mark = await _settled_watermark()
-    candidates = await OrderLine.filter(
-        order__status__in=list(after_sales.REQUESTABLE), requested_quantity__lt=1_000_000
-    ).select_related("order").order_by("id")
+    candidates = (
+        await OrderLine.filter(order__status__in=list(after_sales.REQUESTABLE), requested_quantity__lt=1_000_000)
+        .select_related("order")
+        .order_by("id")
+    )
     # consigned wholesale units are not refundable (cancel the consignment first): retail lines only
     candidates = [ln for ln in candidates if ln.requested_quantity < ln.quantity and ln.zone != "WHOLESALE"]
     sim.rng.shuffle(candidates)
@@ -226,7 +232,9 @@ async def _merchant_withdraw(sim: Sim, merchant) -> None:
     settled = (await ledger.get_account(MERCHANT, merchant.id, Purpose.MERCHANT_SETTLED)).balance
     if settled >= 2 * settings.WITHDRAWAL_MIN_AMOUNT:
         amount = min(settled // 2, settings.WITHDRAWAL_DAILY_AMOUNT)
-        w = await withdrawals.request_for_merchant(STAFF, merchant.owner_id, merchant.id, amount, BANK, uuid.uuid4().hex)
+        w = await withdrawals.request_for_merchant(
+            STAFF, merchant.owner_id, merchant.id, amount, BANK, uuid.uuid4().hex
+        )
         sim.open_withdrawals.append(w.id)
         sim.counts["merchant withdrawals requested"] += 1
 
@@ -253,9 +261,16 @@ async def _approve_statements(sim: Sim) -> None:
 
 async def _run_jobs(sim: Sim) -> None:
     """The worker's jobs, called directly so a failure fails the test (the runner logs it)."""
-    for job in (order_jobs.cancel_unpaid, order_jobs.complete_delivered, order_jobs.retry_refunds,
-                distribution_jobs.release_commissions, consignment_jobs.settle_consignments,
-                consignment_jobs.expire_vouchers, settlement_jobs.issue_statements, withdrawal_jobs.submit_payouts):
+    for job in (
+        order_jobs.cancel_unpaid,
+        order_jobs.complete_delivered,
+        order_jobs.retry_refunds,
+        distribution_jobs.release_commissions,
+        consignment_jobs.settle_consignments,
+        consignment_jobs.expire_vouchers,
+        settlement_jobs.issue_statements,
+        withdrawal_jobs.submit_payouts,
+    ):
         summary = await job()
         number = next((int(w) for w in summary.split() if w.isdigit()), 0)
         sim.counts[f"job {job.__name__}"] += number
@@ -272,7 +287,10 @@ async def _totals_table(sim: Sim) -> str:
         "SELECT purpose, owner_type, currency, COUNT(*) AS n, SUM(balance) AS total FROM ledger_account "
         "GROUP BY purpose, owner_type, currency ORDER BY owner_type, purpose, currency"
     )
-    out = [f"month simulation, seed {SEED}, {DAYS} days", f"{'purpose':<22}{'owner':<10}{'cur':<5}{'accounts':>9}{'sum (fen)':>14}"]
+    out = [
+        f"month simulation, seed {SEED}, {DAYS} days",
+        f"{'purpose':<22}{'owner':<10}{'cur':<5}{'accounts':>9}{'sum (fen)':>14}",
+    ]
     for r in rows:
         out.append(f"{r['purpose']:<22}{r['owner_type']:<10}{r['currency']:<5}{int(r['n']):>9}{int(r['total']):>14}")
     out.append("")
@@ -301,8 +319,14 @@ async def test_a_month_of_trading_keeps_the_books_whole(monkeypatch):
 
     # given: distribution rates on three levels, freeze 3 days (shorter than the 7-day after-sales window)
     admin = await make_user("admin", roles=("admin",))
-    await commissions.update_settings(STAFF, admin.id, levels=3, self_purchase=False, freeze_days=3,
-                                      rules=[(1, "PERCENT", 1000), (2, "PERCENT", 500), (3, "PERCENT", 200)])
+    await commissions.update_settings(
+        STAFF,
+        admin.id,
+        levels=3,
+        self_purchase=False,
+        freeze_days=3,
+        rules=[(1, "PERCENT", 1000), (2, "PERCENT", 500), (3, "PERCENT", 200)],
+    )
     # a referral chain: each user invited by the previous one
     users, addresses = [], {}
     upline = None
@@ -323,7 +347,9 @@ async def test_a_month_of_trading_keeps_the_books_whole(monkeypatch):
         product = await make_product(third, title=f"商品{price}", skus=[sku(price=price, stock=10_000)])
         third_skus += list(await product.skus.all())
     # the self-operated merchant: retail granting 2 vouchers a unit, and its wholesale twin
-    self_op, retail, wholesale = await make_consignment_pair(retail_price=2_200, wholesale_price=440, vouchers=2, stock=10_000)
+    self_op, retail, wholesale = await make_consignment_pair(
+        retail_price=2_200, wholesale_price=440, vouchers=2, stock=10_000
+    )
     retail_skus = third_skus + [retail]
 
     # when: a month goes by
@@ -360,8 +386,12 @@ async def test_a_month_of_trading_keeps_the_books_whole(monkeypatch):
     assert await ledger.check_invariants() == []
     conn = connections.get("default")
     # every account equals the sum of its journal lines (one GROUP BY, independent of check_invariants)
-    sums = {int(r["account_id"]): int(r["total"]) for r in await conn.execute_query_dict(
-        "SELECT account_id, SUM(amount) AS total FROM ledger_entry GROUP BY account_id")}
+    sums = {
+        int(r["account_id"]): int(r["total"])
+        for r in await conn.execute_query_dict(
+            "SELECT account_id, SUM(amount) AS total FROM ledger_entry GROUP BY account_id"
+        )
+    }
     accounts = await LedgerAccount.all().values("id", "owner_type", "purpose", "balance", "allow_negative", "currency")
     assert accounts
     for a in accounts:
@@ -369,7 +399,8 @@ async def test_a_month_of_trading_keeps_the_books_whole(monkeypatch):
     # every journal transaction sums to zero per currency
     unbalanced = await conn.execute_query_dict(
         "SELECT e.transaction_id, a.currency, SUM(e.amount) AS s FROM ledger_entry e JOIN ledger_account a "
-        "ON a.id = e.account_id GROUP BY e.transaction_id, a.currency")
+        "ON a.id = e.account_id GROUP BY e.transaction_id, a.currency"
+    )
     assert unbalanced and all(int(r["s"]) == 0 for r in unbalanced)
     # the books balance: all balances together are zero per currency
     per_currency: dict[str, int] = defaultdict(int)
@@ -390,44 +421,86 @@ async def test_a_month_of_trading_keeps_the_books_whole(monkeypatch):
     assert await _balance(Purpose.FEE_REVENUE) == sum(fee for _, fee, _ in paid) + consignment_fees
     approved = await SettlementStatement.filter(status="APPROVED").values_list("platform_commission", flat=True)
     assert await _balance(Purpose.COMMISSION_REVENUE) == sum(approved)
-    gateway_payments = sum(await Payment.filter(status="PAID").exclude(method=payments.WALLET).values_list("amount", flat=True))
+    gateway_payments = sum(
+        await Payment.filter(status="PAID").exclude(method=payments.WALLET).values_list("amount", flat=True)
+    )
     gateway_refunds = sum(await Refund.exclude(method=payments.WALLET).values_list("amount", flat=True))
     assert gateway_payments == sim.gateway_paid
     assert gateway_refunds == sim.refunded_gateway
     assert await _balance(Purpose.GATEWAY_CLEARING) == -(sim.gateway_paid - sim.refunded_gateway)
-    platform_commissions = sum(a - r for a, r in await Commission.filter(funded_by="PLATFORM").values_list("amount", "reversed_amount"))
+    platform_commissions = sum(
+        a - r for a, r in await Commission.filter(funded_by="PLATFORM").values_list("amount", "reversed_amount")
+    )
     rewards = sum(await WholesaleUnit.filter(status__in=["MATCHED", "SETTLED"]).values_list("reward", flat=True))
     assert await _balance(Purpose.PROMOTION_EXPENSE) == -(sim.funded + platform_commissions + rewards)
     # commissions not yet released sit in COMMISSION_PENDING; sold consigned units not yet
     # settled in CONSIGNMENT_PENDING; approved statements less withdrawals in MERCHANT_SETTLED
-    unreleased = sum(a - r for a, r in await Commission.filter(status__in=["PENDING", "HELD"]).values_list("amount", "reversed_amount"))
+    unreleased = sum(
+        a - r
+        for a, r in await Commission.filter(status__in=["PENDING", "HELD"]).values_list("amount", "reversed_amount")
+    )
     assert sum(a["balance"] for a in accounts if a["purpose"] == Purpose.COMMISSION_PENDING) == unreleased
-    unsettled = sum(p - f + r for p, f, r in await WholesaleUnit.filter(status="MATCHED").values_list("sale_price", "fee", "reward"))
+    unsettled = sum(
+        p - f + r for p, f, r in await WholesaleUnit.filter(status="MATCHED").values_list("sale_price", "fee", "reward")
+    )
     assert sum(a["balance"] for a in accounts if a["purpose"] == Purpose.CONSIGNMENT_PENDING) == unsettled
     stated = sum(await SettlementStatement.filter(status="APPROVED").values_list("net_payable", flat=True))
-    withdrawn = sum(await Withdrawal.filter(owner_type=MERCHANT).exclude(status__in=["REJECTED", "FAILED"]).values_list("amount", flat=True))
+    withdrawn = sum(
+        await Withdrawal.filter(owner_type=MERCHANT)
+        .exclude(status__in=["REJECTED", "FAILED"])
+        .values_list("amount", flat=True)
+    )
     settled_now = sum(a["balance"] for a in accounts if a["purpose"] == Purpose.MERCHANT_SETTLED)
     pending_now = sum(a["balance"] for a in accounts if a["purpose"] == Purpose.MERCHANT_PENDING)
-    covers = sum(await JournalEntry.filter(account__purpose=Purpose.MERCHANT_SETTLED, transaction__kind="MERCHANT_REFUND_COVER").values_list("amount", flat=True))
+    covers = sum(
+        await JournalEntry.filter(
+            account__purpose=Purpose.MERCHANT_SETTLED, transaction__kind="MERCHANT_REFUND_COVER"
+        ).values_list("amount", flat=True)
+    )
     # settled = approved nets − withdrawals, less what refunds took back from it (covers: negative),
     # plus any debt an approval could not take (pending left below zero)
-    assert settled_now == stated - withdrawn + covers - min(pending_now, 0), (settled_now, stated, withdrawn, covers, pending_now)
+    assert settled_now == stated - withdrawn + covers - min(pending_now, 0), (
+        settled_now,
+        stated,
+        withdrawn,
+        covers,
+        pending_now,
+    )
     # what the users hold + what the merchants hold + the platform's revenue = money brought in
     users_and_merchants = sum(a["balance"] for a in accounts if a["owner_type"] in (ledger.USER, MERCHANT))
-    platform_kept = sum(a["balance"] for a in accounts if a["owner_type"] == PLATFORM and a["purpose"] in (
-        Purpose.FEE_REVENUE, Purpose.COMMISSION_REVENUE, Purpose.ORDER_CLEARING))
+    platform_kept = sum(
+        a["balance"]
+        for a in accounts
+        if a["owner_type"] == PLATFORM
+        and a["purpose"] in (Purpose.FEE_REVENUE, Purpose.COMMISSION_REVENUE, Purpose.ORDER_CLEARING)
+    )
     assert await _balance(Purpose.ORDER_CLEARING) == 0  # nothing stays in transit
     assert users_and_merchants + platform_kept == (
-        sim.funded + platform_commissions + rewards  # from the promotion budget
-        + sim.gateway_paid - sim.refunded_gateway  # in through gateways
+        sim.funded
+        + platform_commissions
+        + rewards  # from the promotion budget
+        + sim.gateway_paid
+        - sim.refunded_gateway  # in through gateways
         - sum(net for _, _, net in paid)  # out through payouts
     )
 
     # the month really exercised every feature
-    for key in ("paid by wallet", "paid by gateway", "wholesale checkouts", "refunds before commission release",
-                "refunds after commission release", "withdrawals paid", "withdrawals rejected", "statements approved",
-                "merchant withdrawals requested", "job release_commissions", "job settle_consignments",
-                "job complete_delivered", "job issue_statements", "job expire_vouchers"):
+    for key in (
+        "paid by wallet",
+        "paid by gateway",
+        "wholesale checkouts",
+        "refunds before commission release",
+        "refunds after commission release",
+        "withdrawals paid",
+        "withdrawals rejected",
+        "statements approved",
+        "merchant withdrawals requested",
+        "job release_commissions",
+        "job settle_consignments",
+        "job complete_delivered",
+        "job issue_statements",
+        "job expire_vouchers",
+    ):
         assert sim.counts[key] > 0, (key, sim.counts)
     print()
     print(await _totals_table(sim))

@@ -134,11 +134,15 @@ async def assert_stock_journal_consistent(sku_id: int) -> None:
         running += m.delta
         assert m.stock_after == running, f"movement {m.id}: stock after {m.stock_after}, expected {running}"
     product = await Product.get(id=sku.product_id)
-    assert product.total_stock == sum(await Sku.filter(product_id=product.id, is_active=True).values_list("stock", flat=True))
+    assert product.total_stock == sum(
+        await Sku.filter(product_id=product.id, is_active=True).values_list("stock", flat=True)
+    )
 
 
 async def order_payment_transactions(payment_id: int) -> int:
-    return await JournalTransaction.filter(kind="ORDER_PAYMENT", reference_type="PAYMENT", reference_id=str(payment_id)).count()
+    return await JournalTransaction.filter(
+        kind="ORDER_PAYMENT", reference_type="PAYMENT", reference_id=str(payment_id)
+    ).count()
 
 
 # --------------------------------------------------------------------------- 1. oversell
@@ -268,7 +272,7 @@ async def test_wallet_payment_racing_gateway_callbacks_pays_once_and_refunds_the
         results[index] = shuffled[position]
 
     for n, (buyer, merchant, placed, _) in enumerate(setups):
-        wallet_result, *callback_results = results[4 * n: 4 * n + 4]
+        wallet_result, *callback_results = results[4 * n : 4 * n + 4]
         payment = await Payment.get(id=placed.payment.id)
         assert payment.status == "PAID"
         assert await order_payment_transactions(payment.id) == 1
@@ -325,7 +329,7 @@ async def test_paying_and_cancelling_the_same_checkout_one_wins():
     paid_units = paid_amount = 0
     wins = Counter()
     for n, (buyer, placed, quantity) in enumerate(checkouts):
-        pair = flat[2 * n: 2 * n + 2]
+        pair = flat[2 * n : 2 * n + 2]
         pay_result, cancel_result = pair if pay_first[n] else pair[::-1]
         payment = await Payment.get(id=placed.payment.id)
         orders = await Order.filter(payment_id=payment.id)
@@ -367,12 +371,16 @@ async def test_gateway_callback_racing_cancel_pays_or_refunds_late():
     is paid, or it is cancelled and the money that came in is refunded (REFUNDED_LATE)."""
     rounds = 20
     setups = [await _gateway_checkout() for _ in range(rounds)]
-    flat = await race(*(
-        c
-        for buyer, _, _, placed, notice in setups
-        for c in (payments.handle_notification(notice.headers, notice.body),
-                  payments.cancel_by_buyer(buyer.id, placed.orders[0].id, ""))
-    ))
+    flat = await race(
+        *(
+            c
+            for buyer, _, _, placed, notice in setups
+            for c in (
+                payments.handle_notification(notice.headers, notice.body),
+                payments.cancel_by_buyer(buyer.id, placed.orders[0].id, ""),
+            )
+        )
+    )
     for n, (_, merchant, s1, placed, _) in enumerate(setups):
         outcome, cancelled = flat[2 * n], flat[2 * n + 1]
         payment = await Payment.get(id=placed.payment.id)
@@ -438,14 +446,21 @@ async def test_same_idempotency_key_ten_times_at_once_through_graphql(api):
     buyer, address = await make_buyer(wallet=100_000)
     _, _, (s1,) = await make_shop(price=1000, stock=10)
     token = await token_for(buyer)
-    variables = {"input": {"idempotencyKey": uuid.uuid4().hex, "items": [{"skuId": str(s1.id), "quantity": 3}],
-                           "addressId": str(address.id)}}
+    variables = {
+        "input": {
+            "idempotencyKey": uuid.uuid4().hex,
+            "items": [{"skuId": str(s1.id), "quantity": 3}],
+            "addressId": str(address.id),
+        }
+    }
 
     bodies = await race(*(api.raw(PLACE, variables, token) for _ in range(10)))
 
     assert all(not b.get("errors") and b["data"]["placeOrder"]["errors"] == [] for b in bodies), bodies
-    answers = {(b["data"]["placeOrder"]["payment"]["id"], tuple(o["id"] for o in b["data"]["placeOrder"]["orders"]))
-               for b in bodies}
+    answers = {
+        (b["data"]["placeOrder"]["payment"]["id"], tuple(o["id"] for o in b["data"]["placeOrder"]["orders"]))
+        for b in bodies
+    }
     assert len(answers) == 1
     assert await Payment.filter(buyer_id=buyer.id).count() == 1
     assert await Order.filter(buyer_id=buyer.id).count() == 1

@@ -28,8 +28,12 @@ ROUNDS = 8
 
 
 async def _setup(max_orders: int = 1):
-    await commissions.update_settings(ADMIN, 0, levels=1, rules=[(1, "FIXED", 1000)], self_purchase=False, freeze_days=0)
-    await risk.create_rule(ADMIN, None, "ORDER_VELOCITY", {"max_orders": max_orders, "window_minutes": 60, "per": ["BUYER"]})
+    await commissions.update_settings(
+        ADMIN, 0, levels=1, rules=[(1, "FIXED", 1000)], self_purchase=False, freeze_days=0
+    )
+    await risk.create_rule(
+        ADMIN, None, "ORDER_VELOCITY", {"max_orders": max_orders, "window_minutes": 60, "per": ["BUYER"]}
+    )
     merchant, _, [sku] = await make_shop(price=10_000, stock=1000)
     return merchant, sku
 
@@ -47,7 +51,9 @@ async def _buy(buyer, address, sku):
 
 async def _assert_no_orphan_holds() -> None:
     held = set(await Commission.filter(status="HELD").values_list("id", flat=True))
-    open_holds = set(await RiskHold.filter(subject_kind="COMMISSION", case__status="OPEN").values_list("subject_id", flat=True))
+    open_holds = set(
+        await RiskHold.filter(subject_kind="COMMISSION", case__status="OPEN").values_list("subject_id", flat=True)
+    )
     assert held <= open_holds, held - open_holds
 
 
@@ -60,10 +66,14 @@ async def test_release_racing_reject_has_exactly_one_winner():
         await _buy(buyer, address, sku)
         case = await RiskCase.get(subject_user_id=buyer.id, status="OPEN")
         results = await asyncio.gather(
-            risk.decide(ADMIN, 1, case.id, True, "ok"), risk.decide(ADMIN, 2, case.id, False, "fraud"), return_exceptions=True
+            risk.decide(ADMIN, 1, case.id, True, "ok"),
+            risk.decide(ADMIN, 2, case.id, False, "fraud"),
+            return_exceptions=True,
         )
         errors = [r for r in results if isinstance(r, Exception)]
-        assert len(errors) == 1 and isinstance(errors[0], DomainError) and errors[0].code.value == "RISK_CASE_DECIDED", results
+        assert (
+            len(errors) == 1 and isinstance(errors[0], DomainError) and errors[0].code.value == "RISK_CASE_DECIDED"
+        ), results
         case = await RiskCase.get(id=case.id)
         expected = "PENDING" if case.status == "RELEASED" else "REJECTED"
         assert set(await Commission.filter(buyer_id=buyer.id).values_list("status", flat=True)) == {expected}
@@ -71,8 +81,9 @@ async def test_release_racing_reject_has_exactly_one_winner():
     rejected = await Commission.filter(status="REJECTED").count()
     booked = 2 * ROUNDS * 1000
     assert (await ledger.user_account(upline.id, Purpose.COMMISSION_PENDING)).balance == booked - rejected * 1000
-    assert (await ledger.get_account(MERCHANT, merchant.id, Purpose.MERCHANT_PENDING)).balance == \
-        2 * ROUNDS * 10_000 - booked + rejected * 1000
+    assert (
+        await ledger.get_account(MERCHANT, merchant.id, Purpose.MERCHANT_PENDING)
+    ).balance == 2 * ROUNDS * 10_000 - booked + rejected * 1000
     await _assert_no_orphan_holds()
     assert await ledger.check_invariants() == []
 

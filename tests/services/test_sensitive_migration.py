@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet
 
 import settings
 
-SCRIPT = r'''
+SCRIPT = r"""
 import asyncio, json, os, sqlite3, sys
 import settings
 from tortoise import Tortoise
@@ -65,13 +65,15 @@ except BaseException:
     os._exit(1)
 sys.stdout.flush()
 os._exit(0)  # do not wait for the database threads
-'''
+"""
 
 
 def _run(args: list[str], db: Path, keys: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": f"sqlite://{db}", "DATA_KEYS": keys}
     env.pop("REDIS_URL", None)
-    return subprocess.run([sys.executable, *args], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [sys.executable, *args], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=180
+    )
 
 
 def test_migration_encrypts_existing_phones_and_rotate_keys_moves_them(tmp_path, monkeypatch):

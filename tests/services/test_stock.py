@@ -31,7 +31,13 @@ async def test_adjust_records_movement_and_total():
     change = await stock.adjust_stock(a.id, -3, stock.ORDER_RESERVE, reference_type="ORDER", reference_id="42")
     assert (change.stock_after, change.total_stock_after) == (7, 12)
     movement = await StockMovement.get(id=change.movement_id)
-    assert (movement.delta, movement.stock_after, movement.reason, movement.reference_type, movement.reference_id) == (-3, 7, "ORDER_RESERVE", "ORDER", "42")
+    assert (movement.delta, movement.stock_after, movement.reason, movement.reference_type, movement.reference_id) == (
+        -3,
+        7,
+        "ORDER_RESERVE",
+        "ORDER",
+        "42",
+    )
     assert (await Product.get(id=product.id)).total_stock == 12
 
 
@@ -62,7 +68,9 @@ async def test_low_stock_alert_once_when_crossing_after_commit(published):
     await stock.adjust_stock(a.id, -1, stock.ADJUST)  # 5: crosses the merchant's threshold
     await stock.adjust_stock(a.id, -1, stock.ADJUST)  # 4: already below, no second alert
     await stock.adjust_stock(b.id, -5, stock.ADJUST)  # 3: above its own threshold of 2
-    assert published == [(f"merchant:{merchant.id}", {"type": "low_stock", "skuId": str(a.id), "productId": str(product.id), "stock": 5})]
+    assert published == [
+        (f"merchant:{merchant.id}", {"type": "low_stock", "skuId": str(a.id), "productId": str(product.id), "stock": 5})
+    ]
     published.clear()
     # Rolled back: no event.
     with pytest.raises(RuntimeError):
@@ -126,7 +134,10 @@ async def test_staff_adjust_and_queries_are_scoped():
             await call
         assert caught.value.code.value == "FORBIDDEN"
     movements = await (await stock.movements(mine, a.id)).order_by("id")
-    assert [(m.reason, m.delta, m.actor_id) for m in movements] == [("INITIAL", 10, merchant.owner_id), ("DAMAGE", -8, staff.id)]
+    assert [(m.reason, m.delta, m.actor_id) for m in movements] == [
+        ("INITIAL", 10, merchant.owner_id),
+        ("DAMAGE", -8, staff.id),
+    ]
 
 
 @requires_postgres
@@ -149,4 +160,6 @@ async def test_concurrent_reservations_never_oversell():
     p = await Product.get(id=product.id)
     assert (p.total_stock, p.status) == (0, "DELISTED")
     assert await StockMovement.filter(sku_id=hot.id, reason="ORDER_RESERVE").count() == 10
-    assert [m.stock_after for m in await StockMovement.filter(sku_id=hot.id, reason="ORDER_RESERVE").order_by("stock_after")] == list(range(10))
+    assert [
+        m.stock_after for m in await StockMovement.filter(sku_id=hot.id, reason="ORDER_RESERVE").order_by("stock_after")
+    ] == list(range(10))

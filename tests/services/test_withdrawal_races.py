@@ -28,8 +28,10 @@ BANK = Destination("BANK", "工商银行", "张三", "6222021234567890")
 
 
 async def _balances(user_id: int) -> tuple[int, int]:
-    return ((await ledger.user_account(user_id, Purpose.WALLET)).balance,
-            (await ledger.user_account(user_id, Purpose.FROZEN)).balance)
+    return (
+        (await ledger.user_account(user_id, Purpose.WALLET)).balance,
+        (await ledger.user_account(user_id, Purpose.FROZEN)).balance,
+    )
 
 
 def _codes(results) -> list[str]:
@@ -43,7 +45,8 @@ async def test_fifty_requests_against_a_balance_covering_ten_accept_exactly_ten(
     await verify_identity(user, "张三")
     await fund_wallet(user, 10 * 2_000)
     results = await asyncio.gather(
-        *(withdrawals.request_for_user(user.id, 2_000, BANK, uuid.uuid4().hex) for _ in range(50)), return_exceptions=True
+        *(withdrawals.request_for_user(user.id, 2_000, BANK, uuid.uuid4().hex) for _ in range(50)),
+        return_exceptions=True,
     )
     accepted = [r for r in results if isinstance(r, Withdrawal)]
     assert len(accepted) == 10, [r for r in results if not isinstance(r, (Withdrawal, DomainError))]
@@ -59,7 +62,8 @@ async def test_daily_count_holds_under_concurrency(monkeypatch):
     await verify_identity(user, "张三")
     await fund_wallet(user, 100_000)
     results = await asyncio.gather(
-        *(withdrawals.request_for_user(user.id, 2_000, BANK, uuid.uuid4().hex) for _ in range(20)), return_exceptions=True
+        *(withdrawals.request_for_user(user.id, 2_000, BANK, uuid.uuid4().hex) for _ in range(20)),
+        return_exceptions=True,
     )
     assert len([r for r in results if isinstance(r, Withdrawal)]) == 3
     assert _codes(results) == ["WITHDRAWAL_DAILY_COUNT_EXCEEDED"] * 17
@@ -72,8 +76,9 @@ async def test_one_key_sent_twenty_times_at_once_makes_one_withdrawal():
     await verify_identity(user, "张三")
     await fund_wallet(user, 10_000)
     key = uuid.uuid4().hex
-    results = await asyncio.gather(*(withdrawals.request_for_user(user.id, 3_000, BANK, key) for _ in range(20)),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *(withdrawals.request_for_user(user.id, 3_000, BANK, key) for _ in range(20)), return_exceptions=True
+    )
     assert all(isinstance(r, Withdrawal) for r in results), results
     assert len({r.id for r in results}) == 1
     assert await _balances(user.id) == (7_000, 3_000)
@@ -88,10 +93,13 @@ async def test_twenty_repeated_payout_callbacks_pay_once():
     w = await withdrawals.approve(ADMIN, 0, w.id, "SANDBOX")
     success = await payouts.channel("sandbox").simulate_result(w.payout_no, True)
     # the same notification repeated, and the same result under other notify ids
-    others = [payouts.sign_callback(w.payout_no, w.channel_reference, w.net, True, notify_id=f"n{i}") for i in range(10)]
+    others = [
+        payouts.sign_callback(w.payout_no, w.channel_reference, w.net, True, notify_id=f"n{i}") for i in range(10)
+    ]
     calls = [success] * 10 + others
-    results = await asyncio.gather(*(withdrawals.handle_callback("sandbox", c.headers, c.body) for c in calls),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *(withdrawals.handle_callback("sandbox", c.headers, c.body) for c in calls), return_exceptions=True
+    )
     assert all(r in ("PAID", "IGNORED") for r in results), results
     # every repeat of the first notification answers its one outcome; whichever notify id
     # won the race is the one PAID (the first is not always first to commit)
@@ -115,10 +123,17 @@ async def test_approve_racing_reject_has_exactly_one_winner(monkeypatch):
     approved = 0
     for _ in range(rounds):
         w = await withdrawals.request_for_user(user.id, 2_000, BANK, uuid.uuid4().hex)
-        results = await asyncio.gather(withdrawals.approve(ADMIN, 0, w.id, "MANUAL"),
-                                       withdrawals.reject(ADMIN, 0, w.id, "no"), return_exceptions=True)
+        results = await asyncio.gather(
+            withdrawals.approve(ADMIN, 0, w.id, "MANUAL"),
+            withdrawals.reject(ADMIN, 0, w.id, "no"),
+            return_exceptions=True,
+        )
         failures = [r for r in results if isinstance(r, Exception)]
-        assert len(failures) == 1 and isinstance(failures[0], DomainError) and failures[0].code.value == "INVALID_TRANSITION"
+        assert (
+            len(failures) == 1
+            and isinstance(failures[0], DomainError)
+            and failures[0].code.value == "INVALID_TRANSITION"
+        )
         status = (await Withdrawal.get(id=w.id)).status
         assert status in ("APPROVED", "REJECTED")
         approved += status == "APPROVED"
@@ -133,8 +148,11 @@ async def test_mark_paid_racing_a_failure_record_moves_the_money_once():
     await fund_wallet(user, 5_000)
     w = await withdrawals.request_for_user(user.id, 5_000, BANK, uuid.uuid4().hex)
     await withdrawals.approve(ADMIN, 0, w.id, "MANUAL")
-    results = await asyncio.gather(*(withdrawals.mark_paid(ADMIN, 0, w.id, f"T{i}") for i in range(5)),
-                                   withdrawals.mark_failed(ADMIN, 0, w.id, "bounced"), return_exceptions=True)
+    results = await asyncio.gather(
+        *(withdrawals.mark_paid(ADMIN, 0, w.id, f"T{i}") for i in range(5)),
+        withdrawals.mark_failed(ADMIN, 0, w.id, "bounced"),
+        return_exceptions=True,
+    )
     assert len([r for r in results if isinstance(r, Withdrawal)]) == 1
     status = (await Withdrawal.get(id=w.id)).status
     assert await _balances(user.id) == ((5_000, 0) if status == "FAILED" else (0, 0))

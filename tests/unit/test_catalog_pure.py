@@ -16,7 +16,11 @@ def test_spec_key_is_canonical():
 def test_keyset_cursor_round_trip_and_refusals():
     cursor = search.encode_keyset_cursor("PRICE_ASC", [1999, 42])
     assert search.decode_keyset_cursor(cursor, "PRICE_ASC") == [1999, 42]
-    for bad, sort in ((cursor, "SALES"), ("garbage", "SALES"), (search.encode_keyset_cursor("NEWEST", [1, 2]), "NEWEST")):
+    for bad, sort in (
+        (cursor, "SALES"),
+        ("garbage", "SALES"),
+        (search.encode_keyset_cursor("NEWEST", [1, 2]), "NEWEST"),
+    ):
         with pytest.raises(DomainError) as caught:
             search.decode_keyset_cursor(bad, sort)
         assert caught.value.code.value == "INVALID_CURSOR"

@@ -21,7 +21,16 @@ def test_split_always_adds_up():
         assert split.proceeds + split.fee == price and 0 <= split.fee <= price and split.reward >= 0
 
 
-@pytest.mark.parametrize("policy", [Policy(-1, FIXED, 0), Policy(10_001, FIXED, 0), Policy(0, "X", 0), Policy(0, PERCENT, 10_001), Policy(0, FIXED, -1)])
+@pytest.mark.parametrize(
+    "policy",
+    [
+        Policy(-1, FIXED, 0),
+        Policy(10_001, FIXED, 0),
+        Policy(0, "X", 0),
+        Policy(0, PERCENT, 10_001),
+        Policy(0, FIXED, -1),
+    ],
+)
 def test_bad_policies(policy):
     assert validate_policy(policy) is not None
 

@@ -25,8 +25,14 @@ GRADES = ("V1", "V2", "V3")
 
 
 def config(*rules: tuple[str, int], self_purchase=False, freeze_days=7, grade_rules=()) -> Config:
-    return build_config(len(rules), [(i + 1, k, v) for i, (k, v) in enumerate(rules)], self_purchase=self_purchase,
-                        freeze_days=freeze_days, grade_rules=grade_rules, grades=GRADES)
+    return build_config(
+        len(rules),
+        [(i + 1, k, v) for i, (k, v) in enumerate(rules)],
+        self_purchase=self_purchase,
+        freeze_days=freeze_days,
+        grade_rules=grade_rules,
+        grades=GRADES,
+    )
 
 
 def test_the_seeds_promotion_commission():
@@ -48,34 +54,56 @@ def test_deepest_level_is_cut_first_when_the_rules_ask_for_more_than_the_base():
 
 
 def test_rule_precedence_product_then_grade_then_level():
-    cfg = config((PERCENT, 1000), (PERCENT, 500), (PERCENT, 100),
-                 grade_rules=[("V2", 1, FIXED, 50), ("V2", 2, PERCENT, 800)])
+    cfg = config(
+        (PERCENT, 1000), (PERCENT, 500), (PERCENT, 100), grade_rules=[("V2", 1, FIXED, 50), ("V2", 2, PERCENT, 800)]
+    )
     assert resolve_rules(cfg, ["V2", "V2", ""]) == [Rule(FIXED, 50), Rule(PERCENT, 800), Rule(PERCENT, 100)]
-    assert resolve_rules(cfg, ["V2", "V1", "V2"], product_rates={"1": 300}) == [Rule(PERCENT, 300), Rule(PERCENT, 500), Rule(PERCENT, 100)]
+    assert resolve_rules(cfg, ["V2", "V1", "V2"], product_rates={"1": 300}) == [
+        Rule(PERCENT, 300),
+        Rule(PERCENT, 500),
+        Rule(PERCENT, 100),
+    ]
     assert resolve_rules(cfg, ["", ""]) == [Rule(PERCENT, 1000), Rule(PERCENT, 500)]  # a chain of two: two levels
     assert resolve_rules(cfg, ["", "", ""], enabled=False) == []
     one_level = config((PERCENT, 1000))
     assert resolve_rules(one_level, ["", "", ""], product_rates={"2": 500}) == [Rule(PERCENT, 1000)]
 
 
-@pytest.mark.parametrize("levels,rules,grade_rules,freeze,code,field", [
-    (4, [(1, FIXED, 1), (2, FIXED, 1), (3, FIXED, 1), (4, FIXED, 1)], [], 7, "DISTRIBUTION_LEVELS_EXCEEDED", "levels"),
-    (3, [(1, FIXED, 1), (2, FIXED, 1), (4, FIXED, 1)], [], 7, "DISTRIBUTION_LEVELS_EXCEEDED", "rules"),
-    (0, [], [], 7, "INVALID_INPUT", "levels"),
-    (2, [(1, PERCENT, 6000), (2, PERCENT, 4001)], [], 7, "COMMISSION_RATES_EXCEED_BASE", "rules"),
-    (1, [(1, PERCENT, 10_001)], [], 7, "COMMISSION_RATES_EXCEED_BASE", "rules"),
-    (2, [(1, PERCENT, 5000), (2, PERCENT, 5000)], [("V1", 1, PERCENT, 5001)], 7, "COMMISSION_RATES_EXCEED_BASE", "rules"),
-    (1, [(1, FIXED, -1)], [], 7, "INVALID_RATE", "rules"),
-    (1, [(1, PERCENT, -5)], [], 7, "INVALID_RATE", "rules"),
-    (1, [(1, PERCENT, 100)], [("V1", 1, FIXED, -1)], 7, "INVALID_RATE", "gradeRules"),
-    (2, [(1, FIXED, 1)], [], 7, "INVALID_INPUT", "rules"),
-    (1, [(1, FIXED, 1), (1, FIXED, 2)], [], 7, "INVALID_INPUT", "rules"),
-    (1, [(1, FIXED, 1), (2, FIXED, 2)], [], 7, "INVALID_INPUT", "rules"),
-    (1, [(1, "BONUS", 1)], [], 7, "INVALID_INPUT", "rules"),
-    (1, [(1, FIXED, 1)], [("V9", 1, FIXED, 1)], 7, "INVALID_INPUT", "gradeRules"),
-    (1, [(1, FIXED, 1)], [], -1, "INVALID_INPUT", "freezeDays"),
-    (1, [(1, FIXED, 1)], [], 366, "INVALID_INPUT", "freezeDays"),
-])
+@pytest.mark.parametrize(
+    "levels,rules,grade_rules,freeze,code,field",
+    [
+        (
+            4,
+            [(1, FIXED, 1), (2, FIXED, 1), (3, FIXED, 1), (4, FIXED, 1)],
+            [],
+            7,
+            "DISTRIBUTION_LEVELS_EXCEEDED",
+            "levels",
+        ),
+        (3, [(1, FIXED, 1), (2, FIXED, 1), (4, FIXED, 1)], [], 7, "DISTRIBUTION_LEVELS_EXCEEDED", "rules"),
+        (0, [], [], 7, "INVALID_INPUT", "levels"),
+        (2, [(1, PERCENT, 6000), (2, PERCENT, 4001)], [], 7, "COMMISSION_RATES_EXCEED_BASE", "rules"),
+        (1, [(1, PERCENT, 10_001)], [], 7, "COMMISSION_RATES_EXCEED_BASE", "rules"),
+        (
+            2,
+            [(1, PERCENT, 5000), (2, PERCENT, 5000)],
+            [("V1", 1, PERCENT, 5001)],
+            7,
+            "COMMISSION_RATES_EXCEED_BASE",
+            "rules",
+        ),
+        (1, [(1, FIXED, -1)], [], 7, "INVALID_RATE", "rules"),
+        (1, [(1, PERCENT, -5)], [], 7, "INVALID_RATE", "rules"),
+        (1, [(1, PERCENT, 100)], [("V1", 1, FIXED, -1)], 7, "INVALID_RATE", "gradeRules"),
+        (2, [(1, FIXED, 1)], [], 7, "INVALID_INPUT", "rules"),
+        (1, [(1, FIXED, 1), (1, FIXED, 2)], [], 7, "INVALID_INPUT", "rules"),
+        (1, [(1, FIXED, 1), (2, FIXED, 2)], [], 7, "INVALID_INPUT", "rules"),
+        (1, [(1, "BONUS", 1)], [], 7, "INVALID_INPUT", "rules"),
+        (1, [(1, FIXED, 1)], [("V9", 1, FIXED, 1)], 7, "INVALID_INPUT", "gradeRules"),
+        (1, [(1, FIXED, 1)], [], -1, "INVALID_INPUT", "freezeDays"),
+        (1, [(1, FIXED, 1)], [], 366, "INVALID_INPUT", "freezeDays"),
+    ],
+)
 def test_bad_settings_have_stable_codes(levels, rules, grade_rules, freeze, code, field):
     with pytest.raises(DomainError) as caught:
         build_config(levels, rules, self_purchase=False, freeze_days=freeze, grade_rules=grade_rules, grades=GRADES)
@@ -113,7 +141,7 @@ def test_property_splits_and_reversals_are_exact():
             assert sum(amounts) == base
             for i, (a, raw) in enumerate(zip(amounts, raws)):
                 if a < raw:
-                    assert all(x == 0 for x in amounts[i + 1:])
+                    assert all(x == 0 for x in amounts[i + 1 :])
         for amount in amounts:
             refunded, reversed_total = 0, 0
             while refunded < quantity:
@@ -140,6 +168,8 @@ def test_property_valid_settings_always_build_and_never_split_above_the_base():
                 rules.append((level, PERCENT, value))
             else:
                 rules.append((level, FIXED, rng.randint(0, 10**5)))
-        cfg = build_config(levels, rules, self_purchase=rng.random() < 0.5, freeze_days=rng.randint(0, 30), grades=GRADES)
+        cfg = build_config(
+            levels, rules, self_purchase=rng.random() < 0.5, freeze_days=rng.randint(0, 30), grades=GRADES
+        )
         base, quantity = rng.randint(0, 10**7), rng.randint(1, 20)
         assert sum(split_line(base, quantity, resolve_rules(cfg, [""] * 3))) <= base

@@ -13,7 +13,9 @@ def destination(lat: float, lng: float, bearing_deg: float, distance_m: float) -
     d = distance_m / EARTH_RADIUS_M
     phi1, lmb1, theta = math.radians(lat), math.radians(lng), math.radians(bearing_deg)
     phi2 = math.asin(math.sin(phi1) * math.cos(d) + math.cos(phi1) * math.sin(d) * math.cos(theta))
-    lmb2 = lmb1 + math.atan2(math.sin(theta) * math.sin(d) * math.cos(phi1), math.cos(d) - math.sin(phi1) * math.sin(phi2))
+    lmb2 = lmb1 + math.atan2(
+        math.sin(theta) * math.sin(d) * math.cos(phi1), math.cos(d) - math.sin(phi1) * math.sin(phi2)
+    )
     lng2 = (math.degrees(lmb2) + 540.0) % 360.0 - 180.0
     return math.degrees(phi2), lng2
 
@@ -40,8 +42,20 @@ def test_destination_helper_agrees_with_haversine():
 def test_valid_coordinates():
     assert valid_coordinates(0, 0) and valid_coordinates(90, 180) and valid_coordinates(-90, -180)
     assert valid_coordinates(30.27, 120.15)
-    for lat, lng in ((90.0001, 0), (-90.0001, 0), (0, 180.0001), (0, -180.0001), (math.nan, 0), (0, math.nan),
-                     (math.inf, 0), (0, -math.inf), (True, 0), (0, False), (None, 0), ("30", "120")):
+    for lat, lng in (
+        (90.0001, 0),
+        (-90.0001, 0),
+        (0, 180.0001),
+        (0, -180.0001),
+        (math.nan, 0),
+        (0, math.nan),
+        (math.inf, 0),
+        (0, -math.inf),
+        (True, 0),
+        (0, False),
+        (None, 0),
+        ("30", "120"),
+    ):
         assert not valid_coordinates(lat, lng), (lat, lng)
 
 
@@ -84,7 +98,9 @@ def test_box_reaching_a_pole_covers_every_longitude():
 def test_tiny_radius_box():
     box = bounding_box(30.0, 120.0, 1)
     assert box.contains(30.0, 120.0)
-    assert box.max_lat - box.min_lat == pytest.approx(2 * math.degrees(1 / EARTH_RADIUS_M), rel=1e-4)  # margin: micrometres
+    assert box.max_lat - box.min_lat == pytest.approx(
+        2 * math.degrees(1 / EARTH_RADIUS_M), rel=1e-4
+    )  # margin: micrometres
     assert not box.contains(*destination(30, 120, 0, 1.01))
     zero = bounding_box(30.0, 120.0, 0)
     assert zero.contains(30.0, 120.0)
@@ -110,8 +126,16 @@ def test_box_rejects_negative_radius():
 
 def test_within_radius_filters_sorts_and_keeps_distances():
     centre = (30.0, 120.0)
-    points = {name: destination(*centre, bearing, dist) for name, bearing, dist in
-              (("far", 10, 4_000), ("near", 200, 100), ("edge", 90, 4_999.99), ("out", 0, 5_001), ("mid", 300, 2_500))}
+    points = {
+        name: destination(*centre, bearing, dist)
+        for name, bearing, dist in (
+            ("far", 10, 4_000),
+            ("near", 200, 100),
+            ("edge", 90, 4_999.99),
+            ("out", 0, 5_001),
+            ("mid", 300, 2_500),
+        )
+    }
     found = within_radius(points.items(), *centre, 5_000, key=lambda kv: kv[1])
     assert [name for (name, _), _ in found] == ["near", "mid", "far", "edge"]
     for (_, (lat, lng)), distance in found:

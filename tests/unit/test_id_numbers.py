@@ -15,17 +15,20 @@ def test_normalises_case_and_spaces():
     assert normalize_id_number(" 11010519491231002x ") == "11010519491231002X"
 
 
-@pytest.mark.parametrize("raw", [
-    "",
-    "11010519491231002",  # 17 characters
-    "110105194912310021X",  # 19
-    "1101051949123100XX",  # X not last
-    "11010519491231002Y",
-    "110105194913310026",  # month 13
-    "110105189912310026",  # before 1900
-    "110105209912310026",  # born in the future
-    "110105194912310021",  # wrong check digit (X expected)
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "11010519491231002",  # 17 characters
+        "110105194912310021X",  # 19
+        "1101051949123100XX",  # X not last
+        "11010519491231002Y",
+        "110105194913310026",  # month 13
+        "110105189912310026",  # before 1900
+        "110105209912310026",  # born in the future
+        "110105194912310021",  # wrong check digit (X expected)
+    ],
+)
 def test_rejects(raw):
     with pytest.raises(DomainError) as caught:
         normalize_id_number(raw)

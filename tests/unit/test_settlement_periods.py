@@ -36,6 +36,18 @@ def test_revenue_and_commission_classification():
         Sum("COMMISSION_RELEASED", "USER", "COMMISSION_PENDING", -250),
         Sum("COMMISSION_RELEASED", "USER", "WALLET", 250),
     ]
-    assert reports.revenue(sums) == {"consignment_fees": 0, "merchant_commissions": 2000, "withdrawal_fees": 300, "other": 0, "total": 2300}
-    assert reports.commission_ledger(sums) == {"booked": 500, "funded_by_merchants": 300, "funded_by_platform": 200,
-                                               "reversed": 100, "rejected": 0, "released": 250}
+    assert reports.revenue(sums) == {
+        "consignment_fees": 0,
+        "merchant_commissions": 2000,
+        "withdrawal_fees": 300,
+        "other": 0,
+        "total": 2300,
+    }
+    assert reports.commission_ledger(sums) == {
+        "booked": 500,
+        "funded_by_merchants": 300,
+        "funded_by_platform": 200,
+        "reversed": 100,
+        "rejected": 0,
+        "released": 250,
+    }

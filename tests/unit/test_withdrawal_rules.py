@@ -19,8 +19,10 @@ def test_fee_is_basis_points_rounded_down_never_below_the_minimum():
     assert w.compute_fee(10_000, 0, 0) == 0
 
 
-@pytest.mark.parametrize("amount,code", [(999, "WITHDRAWAL_BELOW_MINIMUM"), (0, "INVALID_AMOUNT"), (-5, "INVALID_AMOUNT"),
-                                         (True, "INVALID_AMOUNT")])
+@pytest.mark.parametrize(
+    "amount,code",
+    [(999, "WITHDRAWAL_BELOW_MINIMUM"), (0, "INVALID_AMOUNT"), (-5, "INVALID_AMOUNT"), (True, "INVALID_AMOUNT")],
+)
 def test_amounts_refused(amount, code):
     with pytest.raises(DomainError) as caught:
         w.check_amount(amount)
@@ -42,11 +44,13 @@ def test_destinations_are_normalised_or_refused():
     assert bank == Destination("BANK", "工商银行", "张三", "6222021234567890")
     wechat = w.normalise_destination(Destination("WECHAT", "ignored", "张三", "oAbc_123-xyz"))
     assert wechat == Destination("WECHAT", "", "张三", "oAbc_123-xyz")
-    for bad, field in [(Destination("POST", "", "张三", "1"), "destination.kind"),
-                       (Destination("BANK", "", "张三", "62220212345678"), "destination.bankName"),
-                       (Destination("BANK", "b", "", "62220212345678"), "destination.holderName"),
-                       (Destination("BANK", "b", "张三", "1234567"), "destination.accountNo"),
-                       (Destination("WECHAT", "", "张三", "o b"), "destination.accountNo")]:
+    for bad, field in [
+        (Destination("POST", "", "张三", "1"), "destination.kind"),
+        (Destination("BANK", "", "张三", "62220212345678"), "destination.bankName"),
+        (Destination("BANK", "b", "", "62220212345678"), "destination.holderName"),
+        (Destination("BANK", "b", "张三", "1234567"), "destination.accountNo"),
+        (Destination("WECHAT", "", "张三", "o b"), "destination.accountNo"),
+    ]:
         with pytest.raises(DomainError) as caught:
             w.normalise_destination(bad)
         assert (caught.value.code.value, caught.value.field) == ("INVALID_DESTINATION", field)
