@@ -8,11 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from asgi_lifespan import LifespanManager
 
 import safety
 import settings
-from app import create_app
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,24 +84,21 @@ def test_debug_allows_everything(safe):
     assert safety.check() == []
 
 
-async def test_allow_dev_adapters_starts_with_a_warning_in_the_log_and_healthz(safe, caplog):
+async def test_allow_dev_adapters_starts_with_a_warning_in_the_log_and_healthz(safe, caplog, api):
+    """(The app's lifespan calls `safety.enforce("web")`; the session's app is not restarted here,
+    since its lifespan owns the test session's broadcast.)"""
     safe.setattr(settings, "PAYMENT_GATEWAY", "sandbox")
     safe.setattr(settings, "ALLOW_DEV_ADAPTERS", True)
-    safe.setattr(settings, "BROADCAST_URL", "memory://")  # the test's own process: no Redis needed
-    safe.setattr(settings, "WEB_CONCURRENCY", 1)
-    app = create_app(debug=False, manage_database=False)
     with caplog.at_level("WARNING", logger="safety"):
-        async with LifespanManager(app):
-            import httpx
-
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-                body = (await client.get("/healthz")).json()
+        safety.enforce("web")  # no exception
     assert any(
         "ALLOW_DEV_ADAPTERS=true" in r.getMessage() and "PAYMENT_GATEWAY" in r.getMessage() for r in caplog.records
     )
+    body = (await api.client.get("/healthz")).json()
     assert body["warnings"][0].startswith("ALLOW_DEV_ADAPTERS=true")
-    assert any(w.startswith("PAYMENT_GATEWAY") for w in body["warnings"])
+    assert [w for w in body["warnings"] if w.startswith("PAYMENT_GATEWAY")]
+    safe.setattr(settings, "ALLOW_DEV_ADAPTERS", False)
+    assert "warnings" not in (await api.client.get("/healthz")).json()
 
 
 def _production_env() -> dict[str, str]:
