@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import login_required, mutate, parse_id, viewer
+from resolvers.common import login_required, parse_id, payload_errors, viewer
 from schema.errors import api_error
 from schema.types.accounts import (
     Address,
@@ -21,19 +21,19 @@ from schema.types.accounts import (
 from services.accounts import auth, profile, referral
 
 
-def _signed_in(info: Info, result: auth.SignedIn) -> dict:
+def _signed_in(info: Info, result: auth.SignedIn) -> AuthPayload:
     # The rest of this response is read as the user who just signed in.
     info.context.sign_in_as(result.user, result.session_id)
-    return {
-        "user": result.user,
-        "is_new_user": result.is_new_user,
-        "tokens": AuthTokens(
+    return AuthPayload(
+        user=result.user,
+        is_new_user=result.is_new_user,
+        tokens=AuthTokens(
             access_token=result.access_token,
             access_token_expires_at=result.access_token_expires_at,
             refresh_token=result.refresh_token,
             refresh_token_expires_at=result.refresh_token_expires_at,
         ),
-    }
+    )
 
 
 def _address_data(data: AddressInput) -> profile.AddressData:
@@ -64,50 +64,38 @@ class AccountQueries:
 @strawberry.type
 class AccountMutations:
     @strawberry.mutation(description="Send a one-time sign-in code by SMS. Rate-limited per phone and per network.")
+    @payload_errors
     async def request_sms_code(self, info: Info, phone: str) -> RequestSmsCodePayload:
-        async def run() -> dict:
-            sent = await auth.request_sms_code(phone, info.context.client)
-            return {
-                "phone": sent.phone,
-                "expires_in_seconds": sent.expires_in_seconds,
-                "retry_after_seconds": sent.retry_after_seconds,
-            }
-
-        return await mutate(RequestSmsCodePayload, run)
+        sent = await auth.request_sms_code(phone, info.context.client)
+        return RequestSmsCodePayload(
+            phone=sent.phone, expires_in_seconds=sent.expires_in_seconds, retry_after_seconds=sent.retry_after_seconds
+        )
 
     @strawberry.mutation(
         description="Sign in (or sign up) with a phone number and its SMS code. `inviteCode` binds a new user under its owner."
     )
+    @payload_errors
     async def sign_in_with_sms(self, info: Info, phone: str, code: str, invite_code: str | None = None) -> AuthPayload:
-        async def run() -> dict:
-            return _signed_in(info, await auth.sign_in_with_sms(phone, code, invite_code, info.context.client))
-
-        return await mutate(AuthPayload, run)
+        return _signed_in(info, await auth.sign_in_with_sms(phone, code, invite_code, info.context.client))
 
     @strawberry.mutation(
         description="Bind (or change) the signed-in user's phone number, proven by an SMS code sent to it. "
         "PHONE_TAKEN when another account has it.",
         extensions=login_required(),
     )
+    @payload_errors
     async def bind_phone(self, info: Info, phone: str, code: str) -> UserPayload:
-        async def run() -> dict:
-            return {"user": await auth.bind_phone(viewer(info), phone, code)}
-
-        return await mutate(UserPayload, run)
+        return UserPayload(user=await auth.bind_phone(viewer(info), phone, code))
 
     @strawberry.mutation(description="Sign in (or sign up) with a WeChat mini-program `wx.login` code.")
+    @payload_errors
     async def sign_in_with_wechat(self, info: Info, code: str, invite_code: str | None = None) -> AuthPayload:
-        async def run() -> dict:
-            return _signed_in(info, await auth.sign_in_with_wechat(code, invite_code, info.context.client))
-
-        return await mutate(AuthPayload, run)
+        return _signed_in(info, await auth.sign_in_with_wechat(code, invite_code, info.context.client))
 
     @strawberry.mutation(description="Exchange a refresh token for new tokens. The old refresh token stops working.")
+    @payload_errors
     async def refresh_token(self, info: Info, refresh_token: str) -> AuthPayload:
-        async def run() -> dict:
-            return _signed_in(info, await auth.refresh(refresh_token))
-
-        return await mutate(AuthPayload, run)
+        return _signed_in(info, await auth.refresh(refresh_token))
 
     @strawberry.mutation(
         description="Sign out this session: its access and refresh tokens stop working.", extensions=login_required()
@@ -122,52 +110,42 @@ class AccountMutations:
         return OkPayload(ok=True)
 
     @strawberry.mutation(description="Change nickname and/or avatar.", extensions=login_required())
+    @payload_errors
     async def update_profile(
         self, info: Info, nickname: str | None = None, avatar_url: str | None = None
     ) -> UserPayload:
-        async def run() -> dict:
-            return {"user": await profile.update_profile(viewer(info), nickname, avatar_url)}
-
-        return await mutate(UserPayload, run)
+        return UserPayload(user=await profile.update_profile(viewer(info), nickname, avatar_url))
 
     @strawberry.mutation(
         description="Bind the signed-in user under the owner of `inviteCode` (once; no self-binding, no cycles).",
         extensions=login_required(),
     )
+    @payload_errors
     async def bind_upline(self, info: Info, invite_code: str) -> UserPayload:
-        async def run() -> dict:
-            return {"user": await referral.bind_upline(viewer(info), invite_code, source="LINK")}
-
-        return await mutate(UserPayload, run)
+        return UserPayload(user=await referral.bind_upline(viewer(info), invite_code, source="LINK"))
 
     @strawberry.mutation(
         description="Add a shipping address. The first one becomes the default.", extensions=login_required()
     )
+    @payload_errors
     async def create_address(self, info: Info, input: AddressInput) -> AddressPayload:
-        async def run() -> dict:
-            return {"address": Address.from_model(await profile.create_address(viewer(info), _address_data(input)))}
-
-        return await mutate(AddressPayload, run)
+        return AddressPayload(
+            address=Address.from_model(await profile.create_address(viewer(info), _address_data(input)))
+        )
 
     @strawberry.mutation(description="Change one of your addresses.", extensions=login_required())
+    @payload_errors
     async def update_address(self, info: Info, id: strawberry.ID, input: AddressInput) -> AddressPayload:
-        async def run() -> dict:
-            address = await profile.update_address(viewer(info), parse_id(id), _address_data(input))
-            return {"address": Address.from_model(address)}
-
-        return await mutate(AddressPayload, run)
+        address = await profile.update_address(viewer(info), parse_id(id), _address_data(input))
+        return AddressPayload(address=Address.from_model(address))
 
     @strawberry.mutation(description="Make one of your addresses the default.", extensions=login_required())
+    @payload_errors
     async def set_default_address(self, info: Info, id: strawberry.ID) -> AddressPayload:
-        async def run() -> dict:
-            return {"address": Address.from_model(await profile.set_default_address(viewer(info), parse_id(id)))}
-
-        return await mutate(AddressPayload, run)
+        return AddressPayload(address=Address.from_model(await profile.set_default_address(viewer(info), parse_id(id))))
 
     @strawberry.mutation(description="Delete one of your addresses.", extensions=login_required())
+    @payload_errors
     async def delete_address(self, info: Info, id: strawberry.ID) -> AddressPayload:
-        async def run() -> dict:
-            await profile.delete_address(viewer(info), parse_id(id))
-            return {}
-
-        return await mutate(AddressPayload, run)
+        await profile.delete_address(viewer(info), parse_id(id))
+        return AddressPayload()

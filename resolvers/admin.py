@@ -8,7 +8,7 @@ from strawberry.types import Info
 from models.access import Role as RoleModel
 from models.accounts import User as UserModel
 from models.ledger import LedgerAccount as LedgerAccountModel
-from resolvers.common import mutate, parse_id, query, requires, viewer
+from resolvers.common import api_errors, parse_id, payload_errors, requires, viewer
 from schema.pagination import Connection, to_connection
 from schema.types.access import Role, RoleGrantPayload
 from schema.types.accounts import User, UserPayload
@@ -27,6 +27,7 @@ class AdminQueries:
         description="All users, newest first; `search` matches a phone number, invite code or nickname.",
         extensions=requires("user.read"),
     )
+    @api_errors
     async def users(self, search: str | None = None, first: int = 20, after: str | None = None) -> Connection[User]:
         qs = UserModel.all()
         if search:
@@ -39,7 +40,7 @@ class AdminQueries:
                     if len(term) == 8 and term.isalnum()
                     else qs.filter(nickname__icontains=term)
                 )
-        page = await query(paginate(qs, first, after))
+        page = await paginate(qs, first, after)
         return to_connection(page)
 
     @strawberry.field(description="One user by id.", extensions=requires("user.read"))
@@ -58,6 +59,7 @@ class AdminQueries:
         description="Ledger accounts, newest first, optionally of one owner type or owner.",
         extensions=requires("ledger.read"),
     )
+    @api_errors
     async def ledger_accounts(
         self,
         owner_type: str | None = None,
@@ -70,7 +72,7 @@ class AdminQueries:
             qs = qs.filter(owner_type=owner_type)
         if owner_id is not None:
             qs = qs.filter(owner_id=int(owner_id) if str(owner_id).isdigit() else -1)
-        page = await query(paginate(qs, first, after))
+        page = await paginate(qs, first, after)
         return to_connection(page, LedgerAccount.from_model)
 
     @strawberry.field(
@@ -87,46 +89,36 @@ class AdminMutations:
         description="Grant a role (scopeId: the merchant or store for scoped roles, else omit).",
         extensions=requires("user.manage"),
     )
+    @payload_errors
     async def grant_role(
         self, info: Info, user_id: strawberry.ID, role: str, scope_id: strawberry.ID | None = None
     ) -> RoleGrantPayload:
-        async def run() -> dict:
-            scope = parse_id(scope_id, "scopeId") if scope_id is not None else 0
-            await access.grant_role(parse_id(user_id, "userId"), role, scope, actor_id=viewer(info).id)
-            return {"ok": True}
-
-        return await mutate(RoleGrantPayload, run)
+        scope = parse_id(scope_id, "scopeId") if scope_id is not None else 0
+        await access.grant_role(parse_id(user_id, "userId"), role, scope, actor_id=viewer(info).id)
+        return RoleGrantPayload(ok=True)
 
     @strawberry.mutation(description="Revoke a role.", extensions=requires("user.manage"))
+    @payload_errors
     async def revoke_role(
         self, user_id: strawberry.ID, role: str, scope_id: strawberry.ID | None = None
     ) -> RoleGrantPayload:
-        async def run() -> dict:
-            scope = parse_id(scope_id, "scopeId") if scope_id is not None else 0
-            return {"ok": await access.revoke_role(parse_id(user_id, "userId"), role, scope) > 0}
-
-        return await mutate(RoleGrantPayload, run)
+        scope = parse_id(scope_id, "scopeId") if scope_id is not None else 0
+        return RoleGrantPayload(ok=await access.revoke_role(parse_id(user_id, "userId"), role, scope) > 0)
 
     @strawberry.mutation(
         description="Move a user under another upline (audited; cycles refused).",
         extensions=requires("referral.rebind"),
     )
+    @payload_errors
     async def rebind_upline(self, info: Info, user_id: strawberry.ID, invite_code: str, reason: str) -> UserPayload:
-        async def run() -> dict:
-            target = await UserModel.get_or_none(id=parse_id(user_id, "userId"))
-            if target is None:
-                raise DomainError(ErrorCode.NOT_FOUND, "No such user.", "userId")
-            user = await referral.bind_upline(
-                target, invite_code, source="ADMIN", actor_id=viewer(info).id, reason=reason
-            )
-            return {"user": user}
-
-        return await mutate(UserPayload, run)
+        target = await UserModel.get_or_none(id=parse_id(user_id, "userId"))
+        if target is None:
+            raise DomainError(ErrorCode.NOT_FOUND, "No such user.", "userId")
+        user = await referral.bind_upline(target, invite_code, source="ADMIN", actor_id=viewer(info).id, reason=reason)
+        return UserPayload(user=user)
 
     @strawberry.mutation(description="Remove a user's upline (audited).", extensions=requires("referral.rebind"))
+    @payload_errors
     async def unbind_upline(self, info: Info, user_id: strawberry.ID, reason: str) -> UserPayload:
-        async def run() -> dict:
-            user = await referral.unbind_upline(parse_id(user_id, "userId"), actor_id=viewer(info).id, reason=reason)
-            return {"user": user}
-
-        return await mutate(UserPayload, run)
+        user = await referral.unbind_upline(parse_id(user_id, "userId"), actor_id=viewer(info).id, reason=reason)
+        return UserPayload(user=user)

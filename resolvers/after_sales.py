@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import login_required, mutate, parse_id, query, viewer
+from resolvers.common import api_errors, login_required, parse_id, payload_errors, viewer
 from schema.pagination import Connection, to_connection
 from schema.types.after_sales import AfterSale, AfterSaleKind, AfterSalePayload, AfterSaleStatus
 from services.core.pagination import paginate
@@ -24,6 +24,7 @@ class AfterSaleQueries:
     @strawberry.field(
         description="The signed-in buyer's after-sales requests, newest first.", extensions=login_required()
     )
+    @api_errors
     async def my_after_sales(
         self,
         info: Info,
@@ -31,16 +32,14 @@ class AfterSaleQueries:
         first: Annotated[int, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[AfterSale]:
-        async def run():
-            qs = after_sales.my_after_sales(viewer(info).id, status.value if status else None)
-            return to_connection(await paginate(qs, first, after))
-
-        return await query(run())
+        qs = after_sales.my_after_sales(viewer(info).id, status.value if status else None)
+        return to_connection(await paginate(qs, first, after))
 
     @strawberry.field(
         description="A merchant's after-sales requests, newest first (its staff with merchant.orders, or platform support).",
         extensions=login_required(),
     )
+    @api_errors
     async def merchant_after_sales(
         self,
         info: Info,
@@ -49,25 +48,20 @@ class AfterSaleQueries:
         first: Annotated[int, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[AfterSale]:
-        async def run():
-            qs = await after_sales.merchant_after_sales(
-                await info.context.grants(), parse_id(merchant_id, "merchantId"), status.value if status else None
-            )
-            return to_connection(await paginate(qs, first, after))
-
-        return await query(run())
+        qs = await after_sales.merchant_after_sales(
+            await info.context.grants(), parse_id(merchant_id, "merchantId"), status.value if status else None
+        )
+        return to_connection(await paginate(qs, first, after))
 
     @strawberry.field(
         description="One after-sales request: for its buyer, its merchant's order staff, or platform support.",
         extensions=login_required(),
     )
+    @api_errors
     async def after_sale(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=AFTER_SALE_ID)]
     ) -> AfterSale:
-        async def run():
-            return await after_sales.visible_after_sale(viewer(info).id, await info.context.grants(), parse_id(id))
-
-        return await query(run())
+        return await after_sales.visible_after_sale(viewer(info).id, await info.context.grants(), parse_id(id))
 
 
 @strawberry.type
@@ -78,6 +72,7 @@ class AfterSaleMutations:
         "for a while after completion.",
         extensions=login_required(),
     )
+    @payload_errors
     async def request_after_sale(
         self,
         info: Info,
@@ -88,62 +83,54 @@ class AfterSaleMutations:
         ],
         reason: Annotated[str, strawberry.argument(description="Why, 1-256 characters.")],
     ) -> AfterSalePayload:
-        async def run() -> dict:
-            after_sale = await after_sales.request_after_sale(
-                viewer(info).id, parse_id(line_id, "lineId"), kind.value, quantity, reason
-            )
-            return {"after_sale": after_sale}
-
-        return await mutate(AfterSalePayload, run)
+        after_sale = await after_sales.request_after_sale(
+            viewer(info).id, parse_id(line_id, "lineId"), kind.value, quantity, reason
+        )
+        return AfterSalePayload(after_sale=after_sale)
 
     @strawberry.mutation(
         description="The buyer withdraws a request (requested, or approved and not yet shipped back).",
         extensions=login_required(),
     )
+    @payload_errors
     async def cancel_after_sale(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=AFTER_SALE_ID)]
     ) -> AfterSalePayload:
-        async def run() -> dict:
-            return {"after_sale": await after_sales.cancel(viewer(info).id, parse_id(id))}
-
-        return await mutate(AfterSalePayload, run)
+        return AfterSalePayload(after_sale=await after_sales.cancel(viewer(info).id, parse_id(id)))
 
     @strawberry.mutation(
         description="Approve a request (merchant.orders, or platform support): a refund-only is refunded at once; "
         "a return-and-refund waits for the goods to come back.",
         extensions=login_required(),
     )
+    @payload_errors
     async def approve_after_sale(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=AFTER_SALE_ID)]
     ) -> AfterSalePayload:
-        async def run() -> dict:
-            return {"after_sale": await after_sales.approve(await info.context.grants(), viewer(info).id, parse_id(id))}
-
-        return await mutate(AfterSalePayload, run)
+        return AfterSalePayload(
+            after_sale=await after_sales.approve(await info.context.grants(), viewer(info).id, parse_id(id))
+        )
 
     @strawberry.mutation(
         description="Reject a request with a reason the buyer sees (merchant.orders, or platform support).",
         extensions=login_required(),
     )
+    @payload_errors
     async def reject_after_sale(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description=AFTER_SALE_ID)],
         reason: Annotated[str, strawberry.argument(description="Why, 1-256 characters.")],
     ) -> AfterSalePayload:
-        async def run() -> dict:
-            return {
-                "after_sale": await after_sales.reject(
-                    await info.context.grants(), viewer(info).id, parse_id(id), reason
-                )
-            }
-
-        return await mutate(AfterSalePayload, run)
+        return AfterSalePayload(
+            after_sale=await after_sales.reject(await info.context.grants(), viewer(info).id, parse_id(id), reason)
+        )
 
     @strawberry.mutation(
         description="The buyer has sent an approved return back: carrier and tracking number.",
         extensions=login_required(),
     )
+    @payload_errors
     async def submit_return_shipment(
         self,
         info: Info,
@@ -153,28 +140,19 @@ class AfterSaleMutations:
             str, strawberry.argument(description="Tracking number: 4-64 letters, digits or dashes.")
         ],
     ) -> AfterSalePayload:
-        async def run() -> dict:
-            return {
-                "after_sale": await after_sales.submit_return_shipment(
-                    viewer(info).id, parse_id(id), carrier, tracking_no
-                )
-            }
-
-        return await mutate(AfterSalePayload, run)
+        return AfterSalePayload(
+            after_sale=await after_sales.submit_return_shipment(viewer(info).id, parse_id(id), carrier, tracking_no)
+        )
 
     @strawberry.mutation(
         description="The merchant received the returned goods (merchant.orders, or platform support): stock comes back "
         "and the buyer is refunded by the payment's own method.",
         extensions=login_required(),
     )
+    @payload_errors
     async def receive_return(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=AFTER_SALE_ID)]
     ) -> AfterSalePayload:
-        async def run() -> dict:
-            return {
-                "after_sale": await after_sales.receive_return(
-                    await info.context.grants(), viewer(info).id, parse_id(id)
-                )
-            }
-
-        return await mutate(AfterSalePayload, run)
+        return AfterSalePayload(
+            after_sale=await after_sales.receive_return(await info.context.grants(), viewer(info).id, parse_id(id))
+        )

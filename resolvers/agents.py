@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import login_required, mutate, parse_id, query, requires, viewer
+from resolvers.common import api_errors, login_required, parse_id, payload_errors, requires, viewer
 from schema.pagination import Connection, to_connection
 from schema.types.agents import (
     AgentAssignment,
@@ -34,6 +34,7 @@ class AgentQueries:
     @strawberry.field(
         description="Regional agent assignments, newest first (agent.manage).", extensions=requires("agent.manage")
     )
+    @api_errors
     async def regional_agents(
         self,
         active_only: Annotated[bool, strawberry.argument(description="Only running assignments.")] = True,
@@ -42,7 +43,7 @@ class AgentQueries:
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[AgentAssignment]:
         qs = agents.assignments(active_only=active_only, region_code=region_code)
-        return to_connection(await query(paginate(qs, first, after)))
+        return to_connection(await paginate(qs, first, after))
 
     @strawberry.field(description="The regions I am agent of (running assignments).", extensions=login_required())
     async def my_agent_regions(self, info: Info) -> list[AgentAssignment]:
@@ -56,49 +57,45 @@ class AgentMutations:
         "region: REGION_UNKNOWN for a code that is not a region of that level, AGENT_REGION_TAKEN when it has one.",
         extensions=requires("agent.manage"),
     )
+    @payload_errors
     async def assign_regional_agent(
         self, info: Info, input: Annotated[AssignAgentInput, strawberry.argument(description="Who and where.")]
     ) -> AgentAssignmentPayload:
-        async def run() -> dict:
-            row = await agents.assign(
-                await info.context.grants(),
-                viewer(info).id,
-                parse_id(input.user_id, "userId"),
-                input.level.value,
-                input.region_code,
-            )
-            return {"assignment": row}
-
-        return await mutate(AgentAssignmentPayload, run)
+        row = await agents.assign(
+            await info.context.grants(),
+            viewer(info).id,
+            parse_id(input.user_id, "userId"),
+            input.level.value,
+            input.region_code,
+        )
+        return AgentAssignmentPayload(assignment=row)
 
     @strawberry.mutation(
         description="End a running agent assignment (agent.manage); commissions already booked stay.",
         extensions=requires("agent.manage"),
     )
+    @payload_errors
     async def end_regional_agent(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The assignment.")]
     ) -> AgentAssignmentPayload:
-        async def run() -> dict:
-            return {"assignment": await agents.end(await info.context.grants(), viewer(info).id, parse_id(id, "id"))}
-
-        return await mutate(AgentAssignmentPayload, run)
+        return AgentAssignmentPayload(
+            assignment=await agents.end(await info.context.grants(), viewer(info).id, parse_id(id, "id"))
+        )
 
     @strawberry.mutation(
         description="Replace the agent rates, store share and pickup reward (agent.manage; audited).",
         extensions=requires("agent.manage"),
     )
+    @payload_errors
     async def update_partner_settings(
         self, info: Info, input: Annotated[PartnerSettingsInput, strawberry.argument(description="The new settings.")]
     ) -> PartnerSettingsPayload:
-        async def run() -> dict:
-            terms = agents.Terms(
-                input.province_rate_bp,
-                input.city_rate_bp,
-                input.county_rate_bp,
-                input.store_share_bp,
-                input.pickup_reward_fen,
-            )
-            view = await agents.update_terms(await info.context.grants(), viewer(info).id, terms)
-            return {"settings": PartnerSettings.from_view(view)}
-
-        return await mutate(PartnerSettingsPayload, run)
+        terms = agents.Terms(
+            input.province_rate_bp,
+            input.city_rate_bp,
+            input.county_rate_bp,
+            input.store_share_bp,
+            input.pickup_reward_fen,
+        )
+        view = await agents.update_terms(await info.context.grants(), viewer(info).id, terms)
+        return PartnerSettingsPayload(settings=PartnerSettings.from_view(view))

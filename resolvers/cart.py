@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import login_required, mutate, parse_id, query, viewer
+from resolvers.common import api_errors, login_required, parse_id, payload_errors, viewer
 from schema.types.cart import (
     Cart,
     CartPayload,
@@ -46,10 +46,11 @@ class CartQueries:
         description="Preview a cart someone shared: its items and which are still available to import. NOT_FOUND or SHARE_EXPIRED.",
         extensions=login_required(),
     )
+    @api_errors
     async def shared_cart(
         self, info: Info, code: Annotated[str, strawberry.argument(description=SHARE_CODE)]
     ) -> SharedCart:
-        found = await query(cart.shared_cart(viewer(info).id, code))
+        found = await cart.shared_cart(viewer(info).id, code)
         prime_loaders(info, (line.sku for line in found.lines))
         return found
 
@@ -61,23 +62,22 @@ class CartMutations:
         "INSUFFICIENT_STOCK, PURCHASE_LIMIT_EXCEEDED, PRODUCT_UNAVAILABLE, ZONE_NOT_OPEN, CART_FULL, INVALID_QUANTITY.",
         extensions=login_required(),
     )
+    @payload_errors
     async def add_to_cart(
         self,
         info: Info,
         sku_id: Annotated[strawberry.ID, strawberry.argument(description="The SKU.")],
         quantity: Annotated[int, strawberry.argument(description="Units to add, at least 1.")] = 1,
     ) -> CartPayload:
-        async def run() -> dict:
-            await cart.add_item(viewer(info).id, parse_id(sku_id, "skuId"), quantity)
-            return {"cart": await _cart(info)}
-
-        return await mutate(CartPayload, run)
+        await cart.add_item(viewer(info).id, parse_id(sku_id, "skuId"), quantity)
+        return CartPayload(cart=await _cart(info))
 
     @strawberry.mutation(
         description="Set an item's quantity and/or switch it to another SKU of the same product "
         "(switching to a SKU already in the cart merges the two items).",
         extensions=login_required(),
     )
+    @payload_errors
     async def update_cart_item(
         self,
         info: Info,
@@ -89,32 +89,28 @@ class CartMutations:
             strawberry.ID | None, strawberry.argument(description="Another SKU of the same product; omit to keep it.")
         ] = None,
     ) -> CartPayload:
-        async def run() -> dict:
-            new_sku = None if sku_id is None else parse_id(sku_id, "skuId")
-            await cart.change_item(viewer(info).id, parse_id(id), quantity, new_sku)
-            return {"cart": await _cart(info)}
-
-        return await mutate(CartPayload, run)
+        new_sku = None if sku_id is None else parse_id(sku_id, "skuId")
+        await cart.change_item(viewer(info).id, parse_id(id), quantity, new_sku)
+        return CartPayload(cart=await _cart(info))
 
     @strawberry.mutation(
         description="Remove items from the cart (all of them must be yours: NOT_FOUND otherwise, nothing removed).",
         extensions=login_required(),
     )
+    @payload_errors
     async def remove_cart_items(
         self,
         info: Info,
         ids: Annotated[list[strawberry.ID], strawberry.argument(description="The cart items.")],
     ) -> CartPayload:
-        async def run() -> dict:
-            await cart.remove_items(viewer(info).id, _ids(ids))
-            return {"cart": await _cart(info)}
-
-        return await mutate(CartPayload, run)
+        await cart.remove_items(viewer(info).id, _ids(ids))
+        return CartPayload(cart=await _cart(info))
 
     @strawberry.mutation(
         description="Tick or untick items for checkout; without `ids`, every item (select all / none).",
         extensions=login_required(),
     )
+    @payload_errors
     async def select_cart_items(
         self,
         info: Info,
@@ -123,34 +119,27 @@ class CartMutations:
             list[strawberry.ID] | None, strawberry.argument(description="The cart items; omit for the whole cart.")
         ] = None,
     ) -> CartPayload:
-        async def run() -> dict:
-            await cart.select_items(viewer(info).id, None if ids is None else _ids(ids), selected)
-            return {"cart": await _cart(info)}
-
-        return await mutate(CartPayload, run)
+        await cart.select_items(viewer(info).id, None if ids is None else _ids(ids), selected)
+        return CartPayload(cart=await _cart(info))
 
     @strawberry.mutation(
         description="Share the selected items as a link that expires (CART_EMPTY when nothing is selected).",
         extensions=login_required(),
     )
+    @payload_errors
     async def share_cart(self, info: Info) -> ShareCartPayload:
-        async def run() -> dict:
-            return {"share": await cart.share(viewer(info).id)}
-
-        return await mutate(ShareCartPayload, run)
+        return ShareCartPayload(share=await cart.share(viewer(info).id))
 
     @strawberry.mutation(
         description="Add a shared cart's available items to your cart, quantities capped by stock and purchase limits; "
         "reports how many were skipped. NOT_FOUND or SHARE_EXPIRED.",
         extensions=login_required(),
     )
+    @payload_errors
     async def import_shared_cart(
         self,
         info: Info,
         code: Annotated[str, strawberry.argument(description=SHARE_CODE)],
     ) -> ImportSharedCartPayload:
-        async def run() -> dict:
-            result = await cart.import_shared(viewer(info).id, code)
-            return {"cart": await _cart(info), "imported": result.imported, "skipped": result.skipped}
-
-        return await mutate(ImportSharedCartPayload, run)
+        result = await cart.import_shared(viewer(info).id, code)
+        return ImportSharedCartPayload(cart=await _cart(info), imported=result.imported, skipped=result.skipped)

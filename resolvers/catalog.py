@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import login_required, mutate, parse_id, query, requires, viewer
+from resolvers.common import api_errors, login_required, parse_id, payload_errors, requires, viewer
 from schema.pagination import Connection, to_connection
 from schema.types.accounts import OkPayload
 from schema.types.catalog import (
@@ -84,25 +84,28 @@ class CatalogQueries:
     @strawberry.field(
         description="The category tree: roots, or the children of `parentId`, each with its `children` (one query)."
     )
+    @api_errors
     async def categories(
         self,
         parent_id: Annotated[
             strawberry.ID | None, strawberry.argument(description="Only this category's subcategories.")
         ] = None,
     ) -> list[Category]:
-        return await query(catalog.category_tree(_opt_id(parent_id, "parentId")))
+        return await catalog.category_tree(_opt_id(parent_id, "parentId"))
 
     @strawberry.field(
         description="One product: listed products of active merchants for everyone; any product for its merchant's staff."
     )
+    @api_errors
     async def product(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Product id.")]
     ) -> Product | None:
-        return await query(catalog.product_for_viewer(await info.context.grants(), parse_id(id)))
+        return await catalog.product_for_viewer(await info.context.grants(), parse_id(id))
 
     @strawberry.field(
         description="Storefront search: listed products of active merchants, filtered and sorted (CAT-4)."
     )
+    @api_errors
     async def search_products(
         self,
         info: Info,
@@ -129,25 +132,23 @@ class CatalogQueries:
             str | None, strawberry.argument(description="Cursor of the last item of the previous page (same sort).")
         ] = None,
     ) -> Connection[Product]:
-        async def run():
-            filters = search.SearchFilters(
-                keyword=keyword,
-                category_id=_opt_id(category_id, "categoryId"),
-                zone=zone.value if zone else None,
-                merchant_id=_opt_id(merchant_id, "merchantId"),
-                min_price=min_price_fen,
-                max_price=max_price_fen,
-            )
-            page = await search.search_products(filters, sort.value, first, after)
-            await prefetch_products(info, page.items)
-            return to_connection(page)
-
-        return await query(run())
+        filters = search.SearchFilters(
+            keyword=keyword,
+            category_id=_opt_id(category_id, "categoryId"),
+            zone=zone.value if zone else None,
+            merchant_id=_opt_id(merchant_id, "merchantId"),
+            min_price=min_price_fen,
+            max_price=max_price_fen,
+        )
+        page = await search.search_products(filters, sort.value, first, after)
+        await prefetch_products(info, page.items)
+        return to_connection(page)
 
     @strawberry.field(
         description="A merchant's products in any status, newest first (its staff with merchant.products).",
         extensions=login_required(),
     )
+    @api_errors
     async def merchant_products(
         self,
         info: Info,
@@ -158,20 +159,18 @@ class CatalogQueries:
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[Product]:
-        async def run():
-            qs = await catalog.merchant_products(
-                await info.context.grants(), parse_id(merchant_id, "merchantId"), status.value if status else None
-            )
-            page = await paginate(qs, first, after)
-            await prefetch_products(info, page.items)
-            return to_connection(page)
-
-        return await query(run())
+        qs = await catalog.merchant_products(
+            await info.context.grants(), parse_id(merchant_id, "merchantId"), status.value if status else None
+        )
+        page = await paginate(qs, first, after)
+        await prefetch_products(info, page.items)
+        return to_connection(page)
 
     @strawberry.field(
         description="The merchant's active SKUs at or below their low-stock threshold (its staff with merchant.products).",
         extensions=login_required(),
     )
+    @api_errors
     async def low_stock_skus(
         self,
         info: Info,
@@ -179,16 +178,14 @@ class CatalogQueries:
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[Sku]:
-        async def run():
-            qs = await stock.low_stock_skus(await info.context.grants(), parse_id(merchant_id, "merchantId"))
-            return to_connection(await paginate(qs, first, after))
-
-        return await query(run())
+        qs = await stock.low_stock_skus(await info.context.grants(), parse_id(merchant_id, "merchantId"))
+        return to_connection(await paginate(qs, first, after))
 
     @strawberry.field(
         description="A SKU's stock movements, newest first (its merchant's staff with merchant.products).",
         extensions=login_required(),
     )
+    @api_errors
     async def stock_movements(
         self,
         info: Info,
@@ -196,11 +193,8 @@ class CatalogQueries:
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[StockMovement]:
-        async def run():
-            qs = await stock.movements(await info.context.grants(), parse_id(sku_id, "skuId"))
-            return to_connection(await paginate(qs, first, after))
-
-        return await query(run())
+        qs = await stock.movements(await info.context.grants(), parse_id(sku_id, "skuId"))
+        return to_connection(await paginate(qs, first, after))
 
 
 @strawberry.type
@@ -208,6 +202,7 @@ class CatalogMutations:
     @strawberry.mutation(
         description="Add a category (under `parentId`, or as a root).", extensions=requires("catalog.manage")
     )
+    @payload_errors
     async def create_category(
         self,
         name: Annotated[str, strawberry.argument(description="Display name (1-64 characters).")],
@@ -217,27 +212,25 @@ class CatalogMutations:
         sort_order: Annotated[int, strawberry.argument(description="Position among its siblings.")] = 0,
         icon_url: Annotated[str, strawberry.argument(description="Icon image URL.")] = "",
     ) -> CategoryPayload:
-        async def run() -> dict:
-            parent = _opt_id(parent_id, "parentId")
-            return {"category": await catalog.create_category(name, parent, sort_order=sort_order, icon_url=icon_url)}
-
-        return await mutate(CategoryPayload, run)
+        parent = _opt_id(parent_id, "parentId")
+        return CategoryPayload(
+            category=await catalog.create_category(name, parent, sort_order=sort_order, icon_url=icon_url)
+        )
 
     @strawberry.mutation(description="Rename a category.", extensions=requires("catalog.manage"))
+    @payload_errors
     async def rename_category(
         self,
         id: Annotated[strawberry.ID, strawberry.argument(description="The category.")],
         name: Annotated[str, strawberry.argument(description="New name (1-64 characters).")],
     ) -> CategoryPayload:
-        async def run() -> dict:
-            return {"category": await catalog.rename_category(parse_id(id), name)}
-
-        return await mutate(CategoryPayload, run)
+        return CategoryPayload(category=await catalog.rename_category(parse_id(id), name))
 
     @strawberry.mutation(
         description="Move a category and its subtree under another parent (null: make it a root). CATEGORY_CYCLE under itself or a descendant.",
         extensions=requires("catalog.manage"),
     )
+    @payload_errors
     async def move_category(
         self,
         id: Annotated[strawberry.ID, strawberry.argument(description="The category.")],
@@ -245,41 +238,35 @@ class CatalogMutations:
             strawberry.ID | None, strawberry.argument(description="New parent; null for a root.")
         ] = None,
     ) -> CategoryPayload:
-        async def run() -> dict:
-            return {"category": await catalog.move_category(parse_id(id), _opt_id(parent_id, "parentId"))}
-
-        return await mutate(CategoryPayload, run)
+        return CategoryPayload(category=await catalog.move_category(parse_id(id), _opt_id(parent_id, "parentId")))
 
     @strawberry.mutation(
         description="Set a category's position among its siblings.", extensions=requires("catalog.manage")
     )
+    @payload_errors
     async def reorder_category(
         self,
         id: Annotated[strawberry.ID, strawberry.argument(description="The category.")],
         sort_order: Annotated[int, strawberry.argument(description="Position (ascending).")],
     ) -> CategoryPayload:
-        async def run() -> dict:
-            return {"category": await catalog.reorder_category(parse_id(id), sort_order)}
-
-        return await mutate(CategoryPayload, run)
+        return CategoryPayload(category=await catalog.reorder_category(parse_id(id), sort_order))
 
     @strawberry.mutation(
         description="Delete an empty category (CATEGORY_NOT_EMPTY with subcategories or products).",
         extensions=requires("catalog.manage"),
     )
+    @payload_errors
     async def delete_category(
         self, id: Annotated[strawberry.ID, strawberry.argument(description="The category.")]
     ) -> OkPayload:
-        async def run() -> dict:
-            await catalog.delete_category(parse_id(id))
-            return {"ok": True}
-
-        return await mutate(OkPayload, run)
+        await catalog.delete_category(parse_id(id))
+        return OkPayload(ok=True)
 
     @strawberry.mutation(
         description="Create a product (DRAFT) of a merchant with its SKUs (merchant.products).",
         extensions=login_required(),
     )
+    @payload_errors
     async def create_product(
         self,
         info: Info,
@@ -287,22 +274,20 @@ class CatalogMutations:
         input: Annotated[ProductInput, strawberry.argument(description="Its details.")],
         skus: Annotated[list[SkuInput] | None, strawberry.argument(description="Its SKUs.")] = None,
     ) -> ProductPayload:
-        async def run() -> dict:
-            product = await catalog.create_product(
-                await info.context.grants(),
-                viewer(info).id,
-                parse_id(merchant_id, "merchantId"),
-                _product_data(input),
-                _sku_data(skus or []),
-            )
-            return {"product": product}
-
-        return await mutate(ProductPayload, run)
+        product = await catalog.create_product(
+            await info.context.grants(),
+            viewer(info).id,
+            parse_id(merchant_id, "merchantId"),
+            _product_data(input),
+            _sku_data(skus or []),
+        )
+        return ProductPayload(product=product)
 
     @strawberry.mutation(
         description="Replace a product's details, and its SKU list when `skus` is given (merchant.products).",
         extensions=login_required(),
     )
+    @payload_errors
     async def update_product(
         self,
         info: Info,
@@ -312,61 +297,53 @@ class CatalogMutations:
             list[SkuInput] | None, strawberry.argument(description="Its new SKU list; omit to keep the SKUs.")
         ] = None,
     ) -> ProductPayload:
-        async def run() -> dict:
-            product = await catalog.update_product(
-                await info.context.grants(),
-                viewer(info).id,
-                parse_id(id),
-                _product_data(input),
-                None if skus is None else _sku_data(skus),
-            )
-            return {"product": product}
-
-        return await mutate(ProductPayload, run)
+        product = await catalog.update_product(
+            await info.context.grants(),
+            viewer(info).id,
+            parse_id(id),
+            _product_data(input),
+            None if skus is None else _sku_data(skus),
+        )
+        return ProductPayload(product=product)
 
     @strawberry.mutation(
         description="Replace a product's SKU list: known codes are updated, new ones added, missing ones retired (merchant.products).",
         extensions=login_required(),
     )
+    @payload_errors
     async def set_skus(
         self,
         info: Info,
         product_id: Annotated[strawberry.ID, strawberry.argument(description="The product.")],
         skus: Annotated[list[SkuInput], strawberry.argument(description="The complete SKU list.")],
     ) -> ProductPayload:
-        async def run() -> dict:
-            product = await catalog.set_skus(
-                await info.context.grants(), viewer(info).id, parse_id(product_id, "productId"), _sku_data(skus)
-            )
-            return {"product": product}
-
-        return await mutate(ProductPayload, run)
+        product = await catalog.set_skus(
+            await info.context.grants(), viewer(info).id, parse_id(product_id, "productId"), _sku_data(skus)
+        )
+        return ProductPayload(product=product)
 
     @strawberry.mutation(
         description="Put a product on sale (PRODUCT_NOT_LISTABLE without an active merchant and a SKU in stock).",
         extensions=login_required(),
     )
+    @payload_errors
     async def list_product(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The product.")]
     ) -> ProductPayload:
-        async def run() -> dict:
-            return {"product": await catalog.list_product(await info.context.grants(), parse_id(id))}
-
-        return await mutate(ProductPayload, run)
+        return ProductPayload(product=await catalog.list_product(await info.context.grants(), parse_id(id)))
 
     @strawberry.mutation(description="Take a product off sale by hand.", extensions=login_required())
+    @payload_errors
     async def delist_product(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The product.")]
     ) -> ProductPayload:
-        async def run() -> dict:
-            return {"product": await catalog.delist_product(await info.context.grants(), parse_id(id))}
-
-        return await mutate(ProductPayload, run)
+        return ProductPayload(product=await catalog.delist_product(await info.context.grants(), parse_id(id)))
 
     @strawberry.mutation(
         description="Change a SKU's stock by hand (recorded as a stock movement; merchant.products).",
         extensions=login_required(),
     )
+    @payload_errors
     async def adjust_stock(
         self,
         info: Info,
@@ -376,10 +353,7 @@ class CatalogMutations:
             StockAdjustmentReason, strawberry.argument(description="Why.")
         ] = StockAdjustmentReason.ADJUST,
     ) -> SkuPayload:
-        async def run() -> dict:
-            sku = await stock.staff_adjust_stock(
-                await info.context.grants(), viewer(info).id, parse_id(sku_id, "skuId"), delta, reason.value
-            )
-            return {"sku": sku}
-
-        return await mutate(SkuPayload, run)
+        sku = await stock.staff_adjust_stock(
+            await info.context.grants(), viewer(info).id, parse_id(sku_id, "skuId"), delta, reason.value
+        )
+        return SkuPayload(sku=sku)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import typing
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from strawberry.permission import PermissionExtension
 from strawberry.types import Info
@@ -13,7 +16,8 @@ from schema.errors import api_error, user_errors
 from schema.permissions import HasPermission, IsAuthenticated
 from services.core.errors import DomainError, ErrorCode
 
-P = TypeVar("P")
+Params = ParamSpec("Params")
+R = TypeVar("R")
 
 
 def login_required() -> list:
@@ -39,17 +43,37 @@ def parse_id(value: Any, field: str = "id") -> int:
     return parsed
 
 
-async def mutate(payload: type[P], action: Callable[[], Awaitable[dict]]) -> P:
-    """Run a mutation's action; a DomainError becomes the payload's `errors`."""
-    try:
-        return payload(**await action())
-    except DomainError as exc:
-        return payload(errors=user_errors(exc))
+def payload_errors(resolver: Callable[Params, Awaitable[R]]) -> Callable[Params, Awaitable[R]]:
+    """A mutation's resolver returns its payload and raises DomainError freely: the error
+    becomes a payload of the return annotation's type carrying only `errors`.
+
+    Goes under @strawberry.mutation, so permission extensions run first; functools.wraps
+    keeps the signature and annotations Strawberry builds the field from. Other exceptions
+    pass through (MaskErrors hides them from clients)."""
+    payload = typing.get_type_hints(resolver).get("return")
+    if not (dataclasses.is_dataclass(payload) and "errors" in {f.name for f in dataclasses.fields(payload)}):
+        raise TypeError(f"{resolver.__qualname__} must be annotated to return a payload type with `errors`")
+
+    @functools.wraps(resolver)
+    async def resolve(*args: Params.args, **kwargs: Params.kwargs) -> R:
+        try:
+            return await resolver(*args, **kwargs)
+        except DomainError as exc:
+            return payload(errors=user_errors(exc))
+
+    return resolve
 
 
-async def query(action: Awaitable[Any]) -> Any:
-    """Run a query's action; a DomainError becomes a GraphQL error with its code."""
-    try:
-        return await action
-    except DomainError as exc:
-        raise api_error(exc) from exc
+def api_errors(resolver: Callable[Params, Awaitable[R]]) -> Callable[Params, Awaitable[R]]:
+    """A query's resolver raises DomainError freely: it becomes a GraphQL error with its code.
+
+    Goes under @strawberry.field; see payload_errors."""
+
+    @functools.wraps(resolver)
+    async def resolve(*args: Params.args, **kwargs: Params.kwargs) -> R:
+        try:
+            return await resolver(*args, **kwargs)
+        except DomainError as exc:
+            raise api_error(exc) from exc
+
+    return resolve

@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import login_required, mutate, parse_id, query, requires, viewer
+from resolvers.common import api_errors, login_required, parse_id, payload_errors, requires, viewer
 from schema.pagination import Connection, to_connection
 from schema.types.consignment import (
     ConsignmentPolicy,
@@ -50,6 +50,7 @@ def policy_view(row) -> ConsignmentPolicy:
 @strawberry.type
 class ConsignmentQueries:
     @strawberry.field(description="The signed-in user's wholesale vouchers, newest first.", extensions=login_required())
+    @api_errors
     async def my_vouchers(
         self,
         info: Info,
@@ -58,12 +59,13 @@ class ConsignmentQueries:
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Voucher]:
         qs = vouchers.my_vouchers(viewer(info).id, status.value if status else None)
-        return to_connection(await query(paginate(qs, first, after)))
+        return to_connection(await paginate(qs, first, after))
 
     @strawberry.field(
         description="The signed-in user's wholesale units, newest first: undecided, kept, in the queue, sold (with sale details).",
         extensions=login_required(),
     )
+    @api_errors
     async def my_wholesale_units(
         self,
         info: Info,
@@ -74,11 +76,12 @@ class ConsignmentQueries:
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[WholesaleUnit]:
         qs = consignment.my_units(viewer(info).id, [s.value for s in statuses] if statuses else None)
-        return to_connection(await query(paginate(qs, first, after)))
+        return to_connection(await paginate(qs, first, after))
 
     @strawberry.field(
         description="My consignments in progress with their live queue positions (CON-6).", extensions=login_required()
     )
+    @api_errors
     async def my_queue_positions(
         self,
         info: Info,
@@ -87,7 +90,7 @@ class ConsignmentQueries:
         ] = None,
     ) -> list[QueuePosition]:
         pid = parse_id(product_id, "productId") if product_id is not None else None
-        found = await query(consignment.positions(viewer(info).id, pid))
+        found = await consignment.positions(viewer(info).id, pid)
         return [QueuePosition(unit=unit, position=position) for unit, position in found]
 
     @strawberry.field(description="Snap-up sessions not yet over, soonest first (anyone may look).")
@@ -123,58 +126,51 @@ class ConsignmentMutations:
         description="Consign wholesale units (挂售): they join the end of their product's queue.",
         extensions=login_required(),
     )
+    @payload_errors
     async def consign_units(
         self, info: Info, unit_ids: Annotated[list[strawberry.ID], strawberry.argument(description=UNIT_IDS)]
     ) -> UnitsPayload:
-        async def run() -> dict:
-            return {"units": await consignment.consign(viewer(info).id, _ids(unit_ids, "unitIds"))}
-
-        return await mutate(UnitsPayload, run)
+        return UnitsPayload(units=await consignment.consign(viewer(info).id, _ids(unit_ids, "unitIds")))
 
     @strawberry.mutation(
         description="Consign some undecided units of one of my wholesale order lines.", extensions=login_required()
     )
+    @payload_errors
     async def consign_from_order_line(
         self,
         info: Info,
         line_id: Annotated[strawberry.ID, strawberry.argument(description="A wholesale order line of mine.")],
         quantity: Annotated[int, strawberry.argument(description="How many units.")],
     ) -> UnitsPayload:
-        async def run() -> dict:
-            return {
-                "units": await consignment.consign_from_line(viewer(info).id, parse_id(line_id, "lineId"), quantity)
-            }
-
-        return await mutate(UnitsPayload, run)
+        return UnitsPayload(
+            units=await consignment.consign_from_line(viewer(info).id, parse_id(line_id, "lineId"), quantity)
+        )
 
     @strawberry.mutation(
         description="Keep undecided units for self-pickup: they are delivered with their order.",
         extensions=login_required(),
     )
+    @payload_errors
     async def keep_units_for_pickup(
         self, info: Info, unit_ids: Annotated[list[strawberry.ID], strawberry.argument(description=UNIT_IDS)]
     ) -> UnitsPayload:
-        async def run() -> dict:
-            return {"units": await consignment.choose_pickup(viewer(info).id, _ids(unit_ids, "unitIds"))}
-
-        return await mutate(UnitsPayload, run)
+        return UnitsPayload(units=await consignment.choose_pickup(viewer(info).id, _ids(unit_ids, "unitIds")))
 
     @strawberry.mutation(
         description="Take an unsold unit out of the queue; it becomes a self-pickup unit (CON-5).",
         extensions=login_required(),
     )
+    @payload_errors
     async def cancel_consignment(
         self, info: Info, unit_id: Annotated[strawberry.ID, strawberry.argument(description="The queued unit.")]
     ) -> UnitsPayload:
-        async def run() -> dict:
-            return {"units": [await consignment.cancel_consignment(viewer(info).id, parse_id(unit_id, "unitId"))]}
-
-        return await mutate(UnitsPayload, run)
+        return UnitsPayload(units=[await consignment.cancel_consignment(viewer(info).id, parse_id(unit_id, "unitId"))])
 
     @strawberry.mutation(
         description="Take part in an open snap-up session with a voucher: win a unit (an order to pay) or receive coins.",
         extensions=login_required(),
     )
+    @payload_errors
     async def join_snap_up(
         self,
         info: Info,
@@ -184,16 +180,14 @@ class ConsignmentMutations:
             strawberry.argument(description="Delivery address for a won unit; default: my default address."),
         ] = None,
     ) -> SnapUpEntryPayload:
-        async def run() -> dict:
-            aid = parse_id(address_id, "addressId") if address_id is not None else None
-            return {"entry": await snapup.join(viewer(info).id, parse_id(session_id, "sessionId"), aid)}
-
-        return await mutate(SnapUpEntryPayload, run)
+        aid = parse_id(address_id, "addressId") if address_id is not None else None
+        return SnapUpEntryPayload(entry=await snapup.join(viewer(info).id, parse_id(session_id, "sessionId"), aid))
 
     @strawberry.mutation(
         description="Set a wholesale product's consignment fee and reward (consignment.manage).",
         extensions=requires("consignment.manage"),
     )
+    @payload_errors
     async def set_consignment_policy(
         self,
         info: Info,
@@ -204,29 +198,24 @@ class ConsignmentMutations:
             int, strawberry.argument(description="Fen per unit (FIXED) or basis points (PERCENT).")
         ],
     ) -> ConsignmentPolicyPayload:
-        async def run() -> dict:
-            row = await consignment.set_policy(
-                viewer(info).id, parse_id(product_id, "productId"), Policy(fee_bp, reward_kind.value, reward_value)
-            )
-            return {"policy": policy_view(row)}
-
-        return await mutate(ConsignmentPolicyPayload, run)
+        row = await consignment.set_policy(
+            viewer(info).id, parse_id(product_id, "productId"), Policy(fee_bp, reward_kind.value, reward_value)
+        )
+        return ConsignmentPolicyPayload(policy=policy_view(row))
 
     @strawberry.mutation(
         description="Schedule a wholesale snap-up session (consignment.manage).",
         extensions=requires("consignment.manage"),
     )
+    @payload_errors
     async def create_snap_up_session(
         self, info: Info, input: Annotated[SnapUpSessionInput, strawberry.argument(description="The session.")]
     ) -> SnapUpSessionPayload:
-        async def run() -> dict:
-            data = snapup.SessionData(
-                sku_id=parse_id(input.sku_id, "skuId"),
-                starts_at=input.starts_at,
-                ends_at=input.ends_at,
-                units=input.units,
-                consolation_coins=input.consolation_coins,
-            )
-            return {"session": await snapup.create_session(viewer(info).id, data)}
-
-        return await mutate(SnapUpSessionPayload, run)
+        data = snapup.SessionData(
+            sku_id=parse_id(input.sku_id, "skuId"),
+            starts_at=input.starts_at,
+            ends_at=input.ends_at,
+            units=input.units,
+            consolation_coins=input.consolation_coins,
+        )
+        return SnapUpSessionPayload(session=await snapup.create_session(viewer(info).id, data))

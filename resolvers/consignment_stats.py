@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers.common import query, requires
+from resolvers.common import api_errors, requires
 from schema.types.consignment_stats import ConsignmentStats, ConsignmentStatsBucket, StatsPeriod
 from services.consignment import stats as consignment_stats
 
@@ -21,13 +21,14 @@ class ConsignmentStatsQueries:
         "1827 (MONTH) is refused with INVALID_DATE_RANGE.",
         extensions=requires("consignment.manage"),
     )
+    @api_errors
     async def consignment_stats(
         self,
         period: Annotated[StatsPeriod, strawberry.argument(description="How to cut the range.")],
         from_: Annotated[date, strawberry.argument(name="from", description="First day, inclusive.")],
         to: Annotated[date, strawberry.argument(description="Last day, inclusive (today at the latest).")],
     ) -> ConsignmentStats:
-        found = await query(consignment_stats.report(period.value, from_, to))
+        found = await consignment_stats.report(period.value, from_, to)
         return ConsignmentStats(
             period=period, start=from_, end=to, buckets=[ConsignmentStatsBucket.from_bucket(b) for b in found]
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.common import mutate, parse_id, requires
+from resolvers.common import parse_id, payload_errors, requires
 from schema.types.catalog import Product
 from schema.types.content import Banner, BannerInput, BannerPayload, RecommendationsPayload
 from schema.types.merchants import Merchant
@@ -39,36 +39,28 @@ class ContentQueries:
 @strawberry.type
 class ContentMutations:
     @strawberry.mutation(description="Add a banner.", extensions=requires("catalog.manage"))
+    @payload_errors
     async def create_banner(self, input: BannerInput) -> BannerPayload:
-        async def run() -> dict:
-            return {"banner": await content.create_banner(_data(input))}
-
-        return await mutate(BannerPayload, run)
+        return BannerPayload(banner=await content.create_banner(_data(input)))
 
     @strawberry.mutation(description="Change a banner.", extensions=requires("catalog.manage"))
+    @payload_errors
     async def update_banner(self, id: strawberry.ID, input: BannerInput) -> BannerPayload:
-        async def run() -> dict:
-            return {"banner": await content.update_banner(parse_id(id), _data(input))}
-
-        return await mutate(BannerPayload, run)
+        return BannerPayload(banner=await content.update_banner(parse_id(id), _data(input)))
 
     @strawberry.mutation(description="Delete a banner.", extensions=requires("catalog.manage"))
+    @payload_errors
     async def delete_banner(self, id: strawberry.ID) -> BannerPayload:
-        async def run() -> dict:
-            await content.delete_banner(parse_id(id))
-            return {}
-
-        return await mutate(BannerPayload, run)
+        await content.delete_banner(parse_id(id))
+        return BannerPayload()
 
     @strawberry.mutation(
         description="Set the recommended products or merchants of a placement, in display order (replaces the list).",
         extensions=requires("catalog.manage"),
     )
+    @payload_errors
     async def set_recommendations(
         self, placement: str, kind: str, target_ids: list[strawberry.ID]
     ) -> RecommendationsPayload:
-        async def run() -> dict:
-            rows = await content.set_recommendations(placement, kind, [parse_id(t, "targetIds") for t in target_ids])
-            return {"target_ids": [strawberry.ID(str(r.target_id)) for r in rows]}
-
-        return await mutate(RecommendationsPayload, run)
+        rows = await content.set_recommendations(placement, kind, [parse_id(t, "targetIds") for t in target_ids])
+        return RecommendationsPayload(target_ids=[strawberry.ID(str(r.target_id)) for r in rows])

@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import login_required, mutate, parse_id, query, requires, viewer
+from resolvers.common import api_errors, login_required, parse_id, payload_errors, requires, viewer
 from schema.money import Money
 from schema.pagination import Connection, to_connection
 from schema.types.distribution import (
@@ -36,6 +36,7 @@ class DistributionQueries:
         description="My commissions, newest first: order, masked buyer, level, base, amount, reversals, status.",
         extensions=login_required(),
     )
+    @api_errors
     async def my_commissions(
         self,
         info: Info,
@@ -46,7 +47,7 @@ class DistributionQueries:
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[Commission]:
         qs = commissions.my_commissions(viewer(info).id, status.value if status else None)
-        return to_connection(await query(paginate(qs, first, after)))
+        return to_connection(await paginate(qs, first, after))
 
     @strawberry.field(
         description="My commission totals: pending, available, reversed, rejected, and any debt.",
@@ -70,41 +71,37 @@ class DistributionMutations:
         "self-purchase, freeze period (distribution.manage; audited).",
         extensions=requires("distribution.manage"),
     )
+    @payload_errors
     async def update_distribution_settings(
         self,
         info: Info,
         input: Annotated[DistributionSettingsInput, strawberry.argument(description="The new settings.")],
     ) -> DistributionSettingsPayload:
-        async def run() -> dict:
-            view = await commissions.update_settings(
-                await info.context.grants(),
-                viewer(info).id,
-                levels=input.levels,
-                rules=[(r.level, r.kind.value, r.value) for r in input.rules],
-                grade_rules=[(r.grade.strip().upper(), r.level, r.kind.value, r.value) for r in input.grade_rules],
-                self_purchase=input.self_purchase,
-                freeze_days=input.freeze_days,
-            )
-            return {"settings": DistributionSettings.from_view(view)}
-
-        return await mutate(DistributionSettingsPayload, run)
+        view = await commissions.update_settings(
+            await info.context.grants(),
+            viewer(info).id,
+            levels=input.levels,
+            rules=[(r.level, r.kind.value, r.value) for r in input.rules],
+            grade_rules=[(r.grade.strip().upper(), r.level, r.kind.value, r.value) for r in input.grade_rules],
+            self_purchase=input.self_purchase,
+            freeze_days=input.freeze_days,
+        )
+        return DistributionSettingsPayload(settings=DistributionSettings.from_view(view))
 
     @strawberry.mutation(
         description="Risk review: reject a pending commission with a reason; its money goes back to who paid it "
         "(distribution.manage).",
         extensions=requires("distribution.manage"),
     )
+    @payload_errors
     async def reject_commission(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The commission.")],
         reason: Annotated[str, strawberry.argument(description="Why (1-256 characters), shown to the beneficiary.")],
     ) -> CommissionPayload:
-        async def run() -> dict:
-            return {
-                "commission": await commissions.reject(
-                    await info.context.grants(), viewer(info).id, parse_id(id, "id"), reason
-                )
-            }
-
-        return await mutate(CommissionPayload, run)
+        return CommissionPayload(
+            commission=await commissions.reject(
+                await info.context.grants(), viewer(info).id, parse_id(id, "id"), reason
+            )
+        )

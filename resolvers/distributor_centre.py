@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import login_required, mutate, parse_id, query, requires, viewer
+from resolvers.common import api_errors, login_required, parse_id, payload_errors, requires, viewer
 from schema.money import Money
 from schema.pagination import Connection, to_connection
 from schema.types.consignment_stats import StatsPeriod
@@ -74,6 +74,7 @@ class DistributorCentreQueries:
         description="The distributor review queue, newest first (distribution.manage).",
         extensions=requires("distribution.manage"),
     )
+    @api_errors
     async def distributor_applications(
         self,
         status: Annotated[
@@ -82,7 +83,7 @@ class DistributorCentreQueries:
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[DistributorApplication]:
-        page = await query(paginate(distributors.applications(status.value if status else None), first, after))
+        page = await paginate(distributors.applications(status.value if status else None), first, after)
         converted = {int(a.id): a for a in await _with_names(page.items)}
         return to_connection(page, lambda row: converted[row.id])
 
@@ -96,8 +97,9 @@ class DistributorCentreQueries:
     @strawberry.field(
         description="My team's size per level (distributors; NOT_A_DISTRIBUTOR otherwise).", extensions=login_required()
     )
+    @api_errors
     async def my_team_counts(self, info: Info) -> TeamCounts:
-        await query(centre.require_distributor(viewer(info).id))
+        await centre.require_distributor(viewer(info).id)
         counts = await centre.team_counts(viewer(info).id)
         return TeamCounts(level1=counts[1], level2=counts[2], level3=counts[3], total=sum(counts.values()))
 
@@ -105,6 +107,7 @@ class DistributorCentreQueries:
         description="My team members at one level, newest first: masked name, when they joined, their paid orders.",
         extensions=login_required(),
     )
+    @api_errors
     async def my_team(
         self,
         info: Info,
@@ -112,19 +115,20 @@ class DistributorCentreQueries:
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[TeamMember]:
-        await query(centre.require_distributor(viewer(info).id))
-        page = await query(centre.team_page(viewer(info).id, level, first, after))
+        await centre.require_distributor(viewer(info).id)
+        page = await centre.team_page(viewer(info).id, level, first, after)
         return to_connection(page, TeamMember.from_member)
 
     @strawberry.field(
         description="My team's orders and my commissions by day, week or month (INVALID_DATE_RANGE for a bad range).",
         extensions=login_required(),
     )
+    @api_errors
     async def my_distributor_performance(
         self, info: Info, period: PERIOD, from_: FROM, to: TO
     ) -> DistributorPerformance:
-        await query(centre.require_distributor(viewer(info).id))
-        rows = await query(centre.performance(viewer(info).id, period.value, from_, to))
+        await centre.require_distributor(viewer(info).id)
+        rows = await centre.performance(viewer(info).id, period.value, from_, to)
         return DistributorPerformance(
             period=period,
             buckets=[PerformanceBucket.from_row(r) for r in rows],
@@ -135,9 +139,10 @@ class DistributorCentreQueries:
         description="My tracking link's clicks, sign-ups, buyers and conversion rates by day, week or month.",
         extensions=login_required(),
     )
+    @api_errors
     async def my_promotion_stats(self, info: Info, period: PERIOD, from_: FROM, to: TO) -> PromotionStats:
-        await query(centre.require_distributor(viewer(info).id))
-        rows = await query(centre.promotion(viewer(info).id, period.value, from_, to))
+        await centre.require_distributor(viewer(info).id)
+        rows = await centre.promotion(viewer(info).id, period.value, from_, to)
         return PromotionStats(
             period=period,
             buckets=[PromotionBucket.from_row(r) for r in rows],
@@ -145,14 +150,16 @@ class DistributorCentreQueries:
         )
 
     @strawberry.field(description="My invite link (a tracking link) and its QR code.", extensions=login_required())
+    @api_errors
     async def my_invite_link(self, info: Info) -> InviteLink:
-        await query(centre.require_distributor(viewer(info).id))
+        await centre.require_distributor(viewer(info).id)
         return InviteLink.from_invite(centre.invite_for(viewer(info)))
 
     @strawberry.field(
         description="Top distributors of the day, week or month containing `on` (default today), names masked.",
         extensions=login_required(),
     )
+    @api_errors
     async def distributor_leaderboard(
         self,
         info: Info,
@@ -161,7 +168,7 @@ class DistributorCentreQueries:
         on: Annotated[date | None, strawberry.argument(description="A day of the period; default today.")] = None,
         limit: Annotated[int, strawberry.argument(description="How many places (1 to the cap, default 10).")] = 10,
     ) -> Leaderboard:
-        first, last, entries = await query(leaderboard.leaderboard(by.value, period.value, on, limit))
+        first, last, entries = await leaderboard.leaderboard(by.value, period.value, on, limit)
         me = viewer(info).id
         return Leaderboard(
             by=by,
@@ -189,18 +196,17 @@ class DistributorCentreMutations:
         "DISTRIBUTOR_APPLICATION_PENDING.",
         extensions=login_required(),
     )
+    @payload_errors
     async def apply_for_distributor(self, info: Info) -> DistributorApplicationPayload:
-        async def run() -> dict:
-            row = await distributors.apply(viewer(info).id)
-            return {"application": DistributorApplication.from_row(row, viewer(info).nickname)}
-
-        return await mutate(DistributorApplicationPayload, run)
+        row = await distributors.apply(viewer(info).id)
+        return DistributorApplicationPayload(application=DistributorApplication.from_row(row, viewer(info).nickname))
 
     @strawberry.mutation(
         description="Approve (grants the distributor role) or reject (reason required) a pending application "
         "(distribution.manage; recorded on the application).",
         extensions=requires("distribution.manage"),
     )
+    @payload_errors
     async def review_distributor_application(
         self,
         info: Info,
@@ -208,32 +214,27 @@ class DistributorCentreMutations:
         approve: Annotated[bool, strawberry.argument(description="True to approve, false to reject.")],
         reason: Annotated[str, strawberry.argument(description="Why (1-256 characters; required to reject).")] = "",
     ) -> DistributorApplicationPayload:
-        async def run() -> dict:
-            row = await distributors.review(
-                await info.context.grants(), viewer(info).id, parse_id(id, "id"), approve=approve, reason=reason
-            )
-            return {"application": (await _with_names([row]))[0]}
-
-        return await mutate(DistributorApplicationPayload, run)
+        row = await distributors.review(
+            await info.context.grants(), viewer(info).id, parse_id(id, "id"), approve=approve, reason=reason
+        )
+        return DistributorApplicationPayload(application=(await _with_names([row]))[0])
 
     @strawberry.mutation(
         description="Set how users become distributors (distribution.manage; audited).",
         extensions=requires("distribution.manage"),
     )
+    @payload_errors
     async def update_distributor_settings(
         self,
         info: Info,
         input: Annotated[DistributorSettingsInput, strawberry.argument(description="The new settings.")],
     ) -> DistributorSettingsPayload:
-        async def run() -> dict:
-            rules = await distributors.update_settings(
-                await info.context.grants(),
-                viewer(info).id,
-                mode=input.mode.value,
-                min_spent=input.min_spent_fen,
-                min_paid_orders=input.min_paid_orders,
-                match=input.match.value,
-            )
-            return {"settings": DistributorSettings.from_rules(rules)}
-
-        return await mutate(DistributorSettingsPayload, run)
+        rules = await distributors.update_settings(
+            await info.context.grants(),
+            viewer(info).id,
+            mode=input.mode.value,
+            min_spent=input.min_spent_fen,
+            min_paid_orders=input.min_paid_orders,
+            match=input.match.value,
+        )
+        return DistributorSettingsPayload(settings=DistributorSettings.from_rules(rules))

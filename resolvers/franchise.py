@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import login_required, mutate, parse_id, viewer
+from resolvers.common import login_required, parse_id, payload_errors, viewer
 from schema.types.franchise import StoreFranchise, StoreFranchisePayload, StoreMembership, StoreMembershipPayload
 from services.distribution import franchise
 
@@ -33,29 +33,25 @@ class FranchiseMutations:
         "merchant. Audited.",
         extensions=login_required(),
     )
+    @payload_errors
     async def set_store_franchisee(
         self,
         info: Info,
         store_id: Annotated[strawberry.ID, strawberry.argument(description="The store.")],
         user_id: Annotated[strawberry.ID, strawberry.argument(description="The user who earns for the store.")],
     ) -> StoreFranchisePayload:
-        async def run() -> dict:
-            row = await franchise.set_franchisee(
-                await info.context.grants(), viewer(info).id, parse_id(store_id, "storeId"), parse_id(user_id, "userId")
-            )
-            return {"franchise": row}
-
-        return await mutate(StoreFranchisePayload, run)
+        row = await franchise.set_franchisee(
+            await info.context.grants(), viewer(info).id, parse_id(store_id, "storeId"), parse_id(user_id, "userId")
+        )
+        return StoreFranchisePayload(franchise=row)
 
     @strawberry.mutation(
         description="Bind me to a franchise store by its invite code (one store per user, for good): "
         "STORE_CODE_INVALID for an unknown code, STORE_ALREADY_BOUND the second time.",
         extensions=login_required(),
     )
+    @payload_errors
     async def bind_store(
         self, info: Info, code: Annotated[str, strawberry.argument(description="The store's invite code.")]
     ) -> StoreMembershipPayload:
-        async def run() -> dict:
-            return {"membership": await franchise.bind(viewer(info).id, code)}
-
-        return await mutate(StoreMembershipPayload, run)
+        return StoreMembershipPayload(membership=await franchise.bind(viewer(info).id, code))

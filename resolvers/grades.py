@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import login_required, mutate, parse_id, query, requires, viewer
+from resolvers.common import api_errors, login_required, parse_id, payload_errors, requires, viewer
 from schema.money import Money
 from schema.pagination import Connection, to_connection
 from schema.types.grades import (
@@ -59,13 +59,14 @@ class GradeQueries:
         )
 
     @strawberry.field(description="My grade changes, newest first.", extensions=login_required())
+    @api_errors
     async def grade_history(
         self,
         info: Info,
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[GradeChange]:
-        return to_connection(await query(paginate(grades.history(viewer(info).id), first, after)))
+        return to_connection(await paginate(grades.history(viewer(info).id), first, after))
 
     @strawberry.field(
         description="The grade ladder, lowest rank first, with the upgrade rules.", extensions=login_required()
@@ -78,16 +79,14 @@ class GradeQueries:
     @strawberry.field(
         description="A user's grade changes, newest first (grades.manage).", extensions=requires("grades.manage")
     )
+    @api_errors
     async def user_grade_history(
         self,
         user_id: Annotated[strawberry.ID, strawberry.argument(description="The user.")],
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[GradeChange]:
-        async def run():
-            return await paginate(grades.history(parse_id(user_id, "userId")), first, after)
-
-        return to_connection(await query(run()))
+        return to_connection(await paginate(grades.history(parse_id(user_id, "userId")), first, after))
 
 
 @strawberry.type
@@ -96,47 +95,42 @@ class GradeMutations:
         description="Add a grade to the ladder with its upgrade rules (grades.manage).",
         extensions=requires("grades.manage"),
     )
+    @payload_errors
     async def create_grade(
         self, info: Info, input: Annotated[GradeInput, strawberry.argument(description="The grade.")]
     ) -> GradePayload:
-        async def run() -> dict:
-            return {"grade": await _grade(await grades.create_grade(await info.context.grants(), input.data()))}
-
-        return await mutate(GradePayload, run)
+        return GradePayload(grade=await _grade(await grades.create_grade(await info.context.grants(), input.data())))
 
     @strawberry.mutation(
         description="Edit a grade and replace its upgrade rules; the code of a grade in use is kept (grades.manage).",
         extensions=requires("grades.manage"),
     )
+    @payload_errors
     async def update_grade(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The grade.")],
         input: Annotated[GradeInput, strawberry.argument(description="The grade as it should be.")],
     ) -> GradePayload:
-        async def run() -> dict:
-            grade = await grades.update_grade(await info.context.grants(), parse_id(id, "id"), input.data())
-            return {"grade": await _grade(grade)}
-
-        return await mutate(GradePayload, run)
+        grade = await grades.update_grade(await info.context.grants(), parse_id(id, "id"), input.data())
+        return GradePayload(grade=await _grade(grade))
 
     @strawberry.mutation(
         description="Remove a grade nobody holds and nothing names (grades.manage).",
         extensions=requires("grades.manage"),
     )
+    @payload_errors
     async def delete_grade(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The grade.")]
     ) -> DeleteGradePayload:
-        async def run() -> dict:
-            await grades.delete_grade(await info.context.grants(), parse_id(id, "id"))
-            return {"deleted_id": id}
-
-        return await mutate(DeleteGradePayload, run)
+        await grades.delete_grade(await info.context.grants(), parse_id(id, "id"))
+        return DeleteGradePayload(deleted_id=id)
 
     @strawberry.mutation(
         description="Set a user's grade (up or down) with a reason; recorded as an ADMIN change (grades.manage).",
         extensions=requires("grades.manage"),
     )
+    @payload_errors
     async def set_user_grade(
         self,
         info: Info,
@@ -144,10 +138,7 @@ class GradeMutations:
         grade: Annotated[str, strawberry.argument(description="Grade code, e.g. V2.")],
         reason: Annotated[str, strawberry.argument(description="Why (1-256 characters), kept in the history.")],
     ) -> SetUserGradePayload:
-        async def run() -> dict:
-            code = await grades.admin_set_grade(
-                await info.context.grants(), viewer(info).id, parse_id(user_id, "userId"), grade, reason
-            )
-            return {"grade": code}
-
-        return await mutate(SetUserGradePayload, run)
+        code = await grades.admin_set_grade(
+            await info.context.grants(), viewer(info).id, parse_id(user_id, "userId"), grade, reason
+        )
+        return SetUserGradePayload(grade=code)

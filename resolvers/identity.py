@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import login_required, mutate, viewer
+from resolvers.common import login_required, payload_errors, viewer
 from schema.types.accounts import Identity, IdentityPayload
 from services.accounts import identity
 
@@ -29,13 +29,11 @@ class IdentityMutations:
         "ID_NUMBER_TAKEN, IDENTITY_ALREADY_SUBMITTED.",
         extensions=login_required(),
     )
+    @payload_errors
     async def submit_identity(
         self,
         info: Info,
         real_name: Annotated[str, strawberry.argument(description="Legal name as on the ID card.")],
         id_number: Annotated[str, strawberry.argument(description="Resident ID number; a final x is accepted for X.")],
     ) -> IdentityPayload:
-        async def run() -> dict:
-            return {"identity": await identity.submit_identity(viewer(info).id, real_name, id_number)}
-
-        return await mutate(IdentityPayload, run)
+        return IdentityPayload(identity=await identity.submit_identity(viewer(info).id, real_name, id_number))

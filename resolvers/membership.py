@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import login_required, mutate, requires, viewer
+from resolvers.common import login_required, payload_errors, requires, viewer
 from schema.types.membership import MembershipSettings, MembershipSettingsInput, MembershipSettingsPayload, MyMembership
 from services.membership import membership
 
@@ -34,20 +34,18 @@ class MembershipMutations:
         "(membership.manage; audited; membership SKUs are repriced).",
         extensions=requires("membership.manage"),
     )
+    @payload_errors
     async def update_membership_settings(
         self,
         info: Info,
         input: Annotated[MembershipSettingsInput, strawberry.argument(description="The new settings.")],
     ) -> MembershipSettingsPayload:
-        async def run() -> dict:
-            terms = await membership.update_terms(
-                await info.context.grants(),
-                viewer(info).id,
-                price=input.price_fen,
-                days=input.days,
-                referral_reward=input.referral_reward_fen,
-                gift_pack_commission=input.gift_pack_commission,
-            )
-            return {"settings": MembershipSettings.of(terms)}
-
-        return await mutate(MembershipSettingsPayload, run)
+        terms = await membership.update_terms(
+            await info.context.grants(),
+            viewer(info).id,
+            price=input.price_fen,
+            days=input.days,
+            referral_reward=input.referral_reward_fen,
+            gift_pack_commission=input.gift_pack_commission,
+        )
+        return MembershipSettingsPayload(settings=MembershipSettings.of(terms))

@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import login_required, mutate, parse_id, query, requires, viewer
+from resolvers.common import api_errors, login_required, parse_id, payload_errors, requires, viewer
 from schema.pagination import Connection, to_connection
 from schema.types.accounts import OkPayload
 from schema.types.merchants import (
@@ -44,13 +44,14 @@ class MerchantQueries:
         "merchant.settings, and administrators. FORBIDDEN for anyone else.",
         extensions=login_required(),
     )
+    @api_errors
     async def managed_merchant(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Merchant id.")]
     ) -> ManagedMerchant | None:
         merchant_id = _id_or_none(id)
         if merchant_id is None:
             return None
-        return await query(merchants.managed_merchant(await info.context.grants(), merchant_id))
+        return await merchants.managed_merchant(await info.context.grants(), merchant_id)
 
     @strawberry.field(
         description="Merchants the signed-in user owns or works for, with the permissions held there.",
@@ -68,6 +69,7 @@ class MerchantQueries:
         description="Merchant applications and merchants for review, newest first.",
         extensions=requires("merchant.manage"),
     )
+    @api_errors
     async def merchant_applications(
         self,
         status: Annotated[
@@ -78,7 +80,7 @@ class MerchantQueries:
             str | None, strawberry.argument(description="Cursor from the previous page's endCursor.")
         ] = None,
     ) -> Connection[ManagedMerchant]:
-        page = await query(paginate(merchants.applications(status.value if status else None), first, after))
+        page = await paginate(merchants.applications(status.value if status else None), first, after)
         return to_connection(page)
 
 
@@ -108,10 +110,7 @@ def _settings(data: MerchantSettingsInput) -> merchants.SettingsChange:
 
 
 async def _review(info: Info, id: strawberry.ID, action: str, reason: str) -> MerchantPayload:
-    async def run() -> dict:
-        return {"merchant": await merchants.review(viewer(info).id, parse_id(id), action, reason)}
-
-    return await mutate(MerchantPayload, run)
+    return MerchantPayload(merchant=await merchants.review(viewer(info).id, parse_id(id), action, reason))
 
 
 MERCHANT_ID = "The merchant."
@@ -125,19 +124,18 @@ class MerchantMutations:
         "One open application per user (ALREADY_APPLIED); names are unique (MERCHANT_NAME_TAKEN).",
         extensions=login_required(),
     )
+    @payload_errors
     async def apply_for_merchant(
         self,
         info: Info,
         input: Annotated[MerchantApplicationInput, strawberry.argument(description="Business details.")],
     ) -> MerchantPayload:
-        async def run() -> dict:
-            return {"merchant": await merchants.apply(viewer(info), _application(input))}
-
-        return await mutate(MerchantPayload, run)
+        return MerchantPayload(merchant=await merchants.apply(viewer(info), _application(input)))
 
     @strawberry.mutation(
         description="Approve a pending application: PENDING -> ACTIVE.", extensions=requires("merchant.manage")
     )
+    @payload_errors
     async def approve_merchant(
         self,
         info: Info,
@@ -150,6 +148,7 @@ class MerchantMutations:
         description="Reject a pending application with a reason: PENDING -> REJECTED.",
         extensions=requires("merchant.manage"),
     )
+    @payload_errors
     async def reject_merchant(
         self,
         info: Info,
@@ -162,6 +161,7 @@ class MerchantMutations:
         description="Suspend an active merchant with a reason: ACTIVE -> SUSPENDED.",
         extensions=requires("merchant.manage"),
     )
+    @payload_errors
     async def suspend_merchant(
         self,
         info: Info,
@@ -173,6 +173,7 @@ class MerchantMutations:
     @strawberry.mutation(
         description="Reinstate a suspended merchant: SUSPENDED -> ACTIVE.", extensions=requires("merchant.manage")
     )
+    @payload_errors
     async def reinstate_merchant(
         self,
         info: Info,
@@ -185,40 +186,37 @@ class MerchantMutations:
         description="Change a merchant's settings: description, logo, contact, shipping template, stock alerts. Needs merchant.settings.",
         extensions=login_required(),
     )
+    @payload_errors
     async def update_merchant_settings(
         self,
         info: Info,
         merchant_id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
         input: Annotated[MerchantSettingsInput, strawberry.argument(description="The settings to change.")],
     ) -> MerchantPayload:
-        async def run() -> dict:
-            grants = await info.context.grants()
-            return {
-                "merchant": await merchants.update_settings(
-                    grants, parse_id(merchant_id, "merchantId"), _settings(input)
-                )
-            }
-
-        return await mutate(MerchantPayload, run)
+        grants = await info.context.grants()
+        return MerchantPayload(
+            merchant=await merchants.update_settings(grants, parse_id(merchant_id, "merchantId"), _settings(input))
+        )
 
     @strawberry.mutation(
         description="Set a merchant's platform commission rate (basis points, 0-10000).",
         extensions=requires("merchant.manage"),
     )
+    @payload_errors
     async def set_merchant_commission_rate(
         self,
         merchant_id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
         rate_bp: Annotated[int, strawberry.argument(description="Basis points of the goods amount: 500 = 5 %.")],
     ) -> MerchantPayload:
-        async def run() -> dict:
-            return {"merchant": await merchants.set_commission_rate(parse_id(merchant_id, "merchantId"), rate_bp)}
-
-        return await mutate(MerchantPayload, run)
+        return MerchantPayload(
+            merchant=await merchants.set_commission_rate(parse_id(merchant_id, "merchantId"), rate_bp)
+        )
 
     @strawberry.mutation(
         description="Override a merchant's commission rate for one category and its subcategories; a null rate removes the override.",
         extensions=requires("merchant.manage"),
     )
+    @payload_errors
     async def set_merchant_category_rate(
         self,
         merchant_id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
@@ -227,18 +225,16 @@ class MerchantMutations:
             int | None, strawberry.argument(description="Basis points (0-10000); null removes the override.")
         ] = None,
     ) -> MerchantPayload:
-        async def run() -> dict:
-            merchant = await merchants.set_category_rate(
-                parse_id(merchant_id, "merchantId"), parse_id(category_id, "categoryId"), rate_bp
-            )
-            return {"merchant": merchant}
-
-        return await mutate(MerchantPayload, run)
+        merchant = await merchants.set_category_rate(
+            parse_id(merchant_id, "merchantId"), parse_id(category_id, "categoryId"), rate_bp
+        )
+        return MerchantPayload(merchant=merchant)
 
     @strawberry.mutation(
         description="Add a staff member (by user id or phone) with some merchant permissions. Needs merchant.staff (the owner).",
         extensions=login_required(),
     )
+    @payload_errors
     async def add_merchant_staff(
         self,
         info: Info,
@@ -251,22 +247,20 @@ class MerchantMutations:
             str | None, strawberry.argument(description="Phone number of the user to add (or give `userId`).")
         ] = None,
     ) -> MerchantStaffPayload:
-        async def run() -> dict:
-            staff = await merchants.add_staff(
-                await info.context.grants(),
-                viewer(info).id,
-                parse_id(merchant_id, "merchantId"),
-                user_id=parse_id(user_id, "userId") if user_id is not None else None,
-                phone=phone,
-                permissions=permissions,
-            )
-            return {"staff": staff}
-
-        return await mutate(MerchantStaffPayload, run)
+        staff = await merchants.add_staff(
+            await info.context.grants(),
+            viewer(info).id,
+            parse_id(merchant_id, "merchantId"),
+            user_id=parse_id(user_id, "userId") if user_id is not None else None,
+            phone=phone,
+            permissions=permissions,
+        )
+        return MerchantStaffPayload(staff=staff)
 
     @strawberry.mutation(
         description="Replace a staff member's merchant permissions. Needs merchant.staff.", extensions=login_required()
     )
+    @payload_errors
     async def update_merchant_staff(
         self,
         info: Info,
@@ -274,28 +268,23 @@ class MerchantMutations:
         user_id: Annotated[strawberry.ID, strawberry.argument(description="The staff member.")],
         permissions: Annotated[list[str], strawberry.argument(description=PERMISSIONS_HELP)],
     ) -> MerchantStaffPayload:
-        async def run() -> dict:
-            staff = await merchants.set_staff_permissions(
-                await info.context.grants(),
-                parse_id(merchant_id, "merchantId"),
-                parse_id(user_id, "userId"),
-                permissions,
-            )
-            return {"staff": staff}
-
-        return await mutate(MerchantStaffPayload, run)
+        staff = await merchants.set_staff_permissions(
+            await info.context.grants(),
+            parse_id(merchant_id, "merchantId"),
+            parse_id(user_id, "userId"),
+            permissions,
+        )
+        return MerchantStaffPayload(staff=staff)
 
     @strawberry.mutation(description="Remove a staff member. Needs merchant.staff.", extensions=login_required())
+    @payload_errors
     async def remove_merchant_staff(
         self,
         info: Info,
         merchant_id: Annotated[strawberry.ID, strawberry.argument(description=MERCHANT_ID)],
         user_id: Annotated[strawberry.ID, strawberry.argument(description="The staff member.")],
     ) -> OkPayload:
-        async def run() -> dict:
-            await merchants.remove_staff(
-                await info.context.grants(), parse_id(merchant_id, "merchantId"), parse_id(user_id, "userId")
-            )
-            return {"ok": True}
-
-        return await mutate(OkPayload, run)
+        await merchants.remove_staff(
+            await info.context.grants(), parse_id(merchant_id, "merchantId"), parse_id(user_id, "userId")
+        )
+        return OkPayload(ok=True)

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import login_required, mutate, parse_id, query, viewer
+from resolvers.common import api_errors, login_required, parse_id, payload_errors, viewer
 from schema.pagination import Connection, to_connection
 from schema.types.orders import (
     CancelOrderPayload,
@@ -53,6 +53,7 @@ def _checkout_request(data: PlaceOrderInput) -> checkout.CheckoutRequest:
 @strawberry.type
 class OrderQueries:
     @strawberry.field(description="The signed-in buyer's orders, newest first.", extensions=login_required())
+    @api_errors
     async def my_orders(
         self,
         info: Info,
@@ -61,22 +62,21 @@ class OrderQueries:
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Order]:
         qs = orders.my_orders(viewer(info).id, status.value if status else None)
-        return to_connection(await query(paginate(qs, first, after)))
+        return to_connection(await paginate(qs, first, after))
 
     @strawberry.field(
         description="One order: for its buyer, its merchant's order staff, its pickup store's staff, or platform support.",
         extensions=login_required(),
     )
+    @api_errors
     async def order(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=ORDER_ID)]) -> Order:
-        async def run():
-            return await orders.visible_order(viewer(info).id, await info.context.grants(), parse_id(id))
-
-        return await query(run())
+        return await orders.visible_order(viewer(info).id, await info.context.grants(), parse_id(id))
 
     @strawberry.field(
         description="A merchant's paid orders, newest first (its staff with merchant.orders).",
         extensions=login_required(),
     )
+    @api_errors
     async def merchant_orders(
         self,
         info: Info,
@@ -85,19 +85,17 @@ class OrderQueries:
         first: Annotated[int, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Order]:
-        async def run():
-            qs = await orders.merchant_orders(
-                await info.context.grants(), parse_id(merchant_id, "merchantId"), status.value if status else None
-            )
-            return to_connection(await paginate(qs, first, after))
-
-        return await query(run())
+        qs = await orders.merchant_orders(
+            await info.context.grants(), parse_id(merchant_id, "merchantId"), status.value if status else None
+        )
+        return to_connection(await paginate(qs, first, after))
 
     @strawberry.field(description="One of the signed-in buyer's payments.", extensions=login_required())
+    @api_errors
     async def payment(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The payment.")]
     ) -> Payment:
-        return await query(payments.own_payment(viewer(info).id, parse_id(id)))
+        return await payments.own_payment(viewer(info).id, parse_id(id))
 
 
 @strawberry.type
@@ -107,73 +105,68 @@ class OrderMutations:
         "Retrying with the same idempotency key returns the same orders.",
         extensions=login_required(),
     )
+    @payload_errors
     async def place_order(
         self, info: Info, input: Annotated[PlaceOrderInput, strawberry.argument(description="The checkout.")]
     ) -> PlaceOrderPayload:
-        async def run() -> dict:
-            placed = await checkout.place_order(viewer(info).id, _checkout_request(input))
-            # RISK-2: where the orders came from (device id header, IP), after the checkout committed
-            await risk.record_origin(
-                viewer(info).id, [o.id for o in placed.orders], info.context.device_id, info.context.client.ip
-            )
-            return {"payment": placed.payment, "orders": placed.orders}
-
-        return await mutate(PlaceOrderPayload, run)
+        placed = await checkout.place_order(viewer(info).id, _checkout_request(input))
+        # RISK-2: where the orders came from (device id header, IP), after the checkout committed
+        await risk.record_origin(
+            viewer(info).id, [o.id for o in placed.orders], info.context.device_id, info.context.client.ip
+        )
+        return PlaceOrderPayload(payment=placed.payment, orders=placed.orders)
 
     @strawberry.mutation(description="Pay a checkout from the wallet balance (零钱).", extensions=login_required())
+    @payload_errors
     async def pay_with_wallet(
         self, info: Info, payment_id: Annotated[strawberry.ID, strawberry.argument(description="The payment.")]
     ) -> PaymentPayload:
-        async def run() -> dict:
-            return {"payment": await payments.pay_with_wallet(viewer(info).id, parse_id(payment_id, "paymentId"))}
-
-        return await mutate(PaymentPayload, run)
+        return PaymentPayload(
+            payment=await payments.pay_with_wallet(viewer(info).id, parse_id(payment_id, "paymentId"))
+        )
 
     @strawberry.mutation(
         description="Pay a checkout through the payment gateway: returns the charge the client pays; the order is paid when the gateway's callback arrives.",
         extensions=login_required(),
     )
+    @payload_errors
     async def start_gateway_payment(
         self, info: Info, payment_id: Annotated[strawberry.ID, strawberry.argument(description="The payment.")]
     ) -> StartPaymentPayload:
-        async def run() -> dict:
-            payment, charge = await payments.start_gateway_payment(viewer(info).id, parse_id(payment_id, "paymentId"))
-            return {"payment": payment, "charge": GatewayCharge.from_charge(charge)}
-
-        return await mutate(StartPaymentPayload, run)
+        payment, charge = await payments.start_gateway_payment(viewer(info).id, parse_id(payment_id, "paymentId"))
+        return StartPaymentPayload(payment=payment, charge=GatewayCharge.from_charge(charge))
 
     @strawberry.mutation(
         description="Sandbox gateway only: pay a charge as the buyer would at the gateway; the gateway's signed callback follows. "
         "PAYMENT_METHOD_UNAVAILABLE with a real gateway.",
         extensions=login_required(),
     )
+    @payload_errors
     async def sandbox_pay(
         self, info: Info, trade_no: Annotated[str, strawberry.argument(description="The charge's trade number.")]
     ) -> PaymentPayload:
-        async def run() -> dict:
-            return {"payment": await payments.sandbox_pay(viewer(info).id, trade_no)}
-
-        return await mutate(PaymentPayload, run)
+        return PaymentPayload(payment=await payments.sandbox_pay(viewer(info).id, trade_no))
 
     @strawberry.mutation(
         description="Cancel an unpaid order; the other orders of the same checkout are cancelled with it and the stock is released.",
         extensions=login_required(),
     )
+    @payload_errors
     async def cancel_order(
         self,
         info: Info,
         order_id: Annotated[strawberry.ID, strawberry.argument(description=ORDER_ID)],
         reason: Annotated[str, strawberry.argument(description="Why, optional.")] = "",
     ) -> CancelOrderPayload:
-        async def run() -> dict:
-            return {"orders": await payments.cancel_by_buyer(viewer(info).id, parse_id(order_id, "orderId"), reason)}
-
-        return await mutate(CancelOrderPayload, run)
+        return CancelOrderPayload(
+            orders=await payments.cancel_by_buyer(viewer(info).id, parse_id(order_id, "orderId"), reason)
+        )
 
     @strawberry.mutation(
         description="Ship a paid express order with carrier and tracking number (merchant.orders).",
         extensions=login_required(),
     )
+    @payload_errors
     async def ship_order(
         self,
         info: Info,
@@ -183,18 +176,16 @@ class OrderMutations:
             str, strawberry.argument(description="Tracking number: 4-64 letters, digits or dashes.")
         ],
     ) -> OrderPayload:
-        async def run() -> dict:
-            grants = await info.context.grants()
-            return {
-                "order": await orders.ship(grants, viewer(info).id, parse_id(order_id, "orderId"), carrier, tracking_no)
-            }
-
-        return await mutate(OrderPayload, run)
+        grants = await info.context.grants()
+        return OrderPayload(
+            order=await orders.ship(grants, viewer(info).id, parse_id(order_id, "orderId"), carrier, tracking_no)
+        )
 
     @strawberry.mutation(
         description="Record a carrier tracking event (merchant.orders; carriers' webhooks in production). DELIVERED moves the order to DELIVERED.",
         extensions=login_required(),
     )
+    @payload_errors
     async def add_tracking_event(
         self,
         info: Info,
@@ -204,60 +195,51 @@ class OrderMutations:
         location: Annotated[str, strawberry.argument(description="Where, optional.")] = "",
         occurred_at: Annotated[datetime | None, strawberry.argument(description="When; default now.")] = None,
     ) -> OrderPayload:
-        async def run() -> dict:
-            order = await orders.add_tracking_event(
-                await info.context.grants(),
-                viewer(info).id,
-                parse_id(order_id, "orderId"),
-                status.value,
-                description,
-                location,
-                occurred_at,
-            )
-            return {"order": order}
-
-        return await mutate(OrderPayload, run)
+        order = await orders.add_tracking_event(
+            await info.context.grants(),
+            viewer(info).id,
+            parse_id(order_id, "orderId"),
+            status.value,
+            description,
+            location,
+            occurred_at,
+        )
+        return OrderPayload(order=order)
 
     @strawberry.mutation(
         description="Tell the buyer a pickup order is ready at the store (store staff or merchant.orders).",
         extensions=login_required(),
     )
+    @payload_errors
     async def mark_ready_for_pickup(
         self, info: Info, order_id: Annotated[strawberry.ID, strawberry.argument(description=ORDER_ID)]
     ) -> OrderPayload:
-        async def run() -> dict:
-            return {
-                "order": await orders.mark_ready_for_pickup(
-                    await info.context.grants(), viewer(info).id, parse_id(order_id, "orderId")
-                )
-            }
-
-        return await mutate(OrderPayload, run)
+        return OrderPayload(
+            order=await orders.mark_ready_for_pickup(
+                await info.context.grants(), viewer(info).id, parse_id(order_id, "orderId")
+            )
+        )
 
     @strawberry.mutation(
         description="Hand a pickup order over against the buyer's pickup code (staff of that store, or merchant.orders).",
         extensions=login_required(),
     )
+    @payload_errors
     async def verify_pickup(
         self,
         info: Info,
         store_id: Annotated[strawberry.ID, strawberry.argument(description="The store.")],
         code: Annotated[str, strawberry.argument(description="The buyer's pickup code.")],
     ) -> OrderPayload:
-        async def run() -> dict:
-            return {
-                "order": await orders.verify_pickup(
-                    await info.context.grants(), viewer(info).id, parse_id(store_id, "storeId"), code
-                )
-            }
-
-        return await mutate(OrderPayload, run)
+        return OrderPayload(
+            order=await orders.verify_pickup(
+                await info.context.grants(), viewer(info).id, parse_id(store_id, "storeId"), code
+            )
+        )
 
     @strawberry.mutation(description="The buyer confirms receipt: the order completes.", extensions=login_required())
+    @payload_errors
     async def confirm_receipt(
         self, info: Info, order_id: Annotated[strawberry.ID, strawberry.argument(description=ORDER_ID)]
     ) -> OrderPayload:
-        async def run() -> dict:
-            return {"order": await orders.confirm_receipt(viewer(info).id, parse_id(order_id, "orderId"))}
-
-        return await mutate(OrderPayload, run)
+        return OrderPayload(order=await orders.confirm_receipt(viewer(info).id, parse_id(order_id, "orderId")))

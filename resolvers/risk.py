@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from models.risk import RiskHit as HitRow
 from models.risk import RiskHold as HoldRow
-from resolvers.common import mutate, parse_id, query, requires, viewer
+from resolvers.common import api_errors, parse_id, payload_errors, requires, viewer
 from schema.pagination import Connection, to_connection
 from schema.types.risk import (
     CreateRiskRuleInput,
@@ -55,6 +55,7 @@ class RiskQueries:
     @strawberry.field(
         description="The review queue: risk cases newest first, by status (risk.manage).", extensions=requires(MANAGE)
     )
+    @api_errors
     async def risk_cases(
         self,
         status: Annotated[
@@ -66,22 +67,17 @@ class RiskQueries:
         first: Annotated[int, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[RiskCase]:
-        async def run():
-            subject = parse_id(subject_user_id, "subjectUserId") if subject_user_id is not None else None
-            page = await paginate(risk.cases(status.value if status else None, subject), first, after)
-            await _with_items(page.items)
-            return to_connection(page)
-
-        return await query(run())
+        subject = parse_id(subject_user_id, "subjectUserId") if subject_user_id is not None else None
+        page = await paginate(risk.cases(status.value if status else None, subject), first, after)
+        await _with_items(page.items)
+        return to_connection(page)
 
     @strawberry.field(
         description="One risk case with its evidence and held items (risk.manage).", extensions=requires(MANAGE)
     )
+    @api_errors
     async def risk_case(self, id: Annotated[strawberry.ID, strawberry.argument(description="The case.")]) -> RiskCase:
-        async def run():
-            return (await _with_items([await risk.get_case(parse_id(id))]))[0]
-
-        return await query(run())
+        return (await _with_items([await risk.get_case(parse_id(id))]))[0]
 
     @strawberry.field(description="Open risk cases waiting for review (risk.manage).", extensions=requires(MANAGE))
     async def pending_risk_review_count(self) -> int:
@@ -91,6 +87,7 @@ class RiskQueries:
         description="The risk audit trail, newest first: rule changes and case decisions (risk.manage).",
         extensions=requires(MANAGE),
     )
+    @api_errors
     async def risk_audit(
         self,
         case_id: Annotated[
@@ -102,14 +99,11 @@ class RiskQueries:
         first: Annotated[int, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[RiskAuditEntry]:
-        async def run():
-            qs = risk.audit(
-                parse_id(case_id, "caseId") if case_id is not None else None,
-                parse_id(rule_id, "ruleId") if rule_id is not None else None,
-            )
-            return to_connection(await paginate(qs, first, after))
-
-        return await query(run())
+        qs = risk.audit(
+            parse_id(case_id, "caseId") if case_id is not None else None,
+            parse_id(rule_id, "ruleId") if rule_id is not None else None,
+        )
+        return to_connection(await paginate(qs, first, after))
 
 
 @strawberry.type
@@ -118,72 +112,65 @@ class RiskMutations:
         description="Create a risk rule (risk.manage; audited). UNKNOWN_RISK_RULE_KIND, INVALID_RISK_PARAMS.",
         extensions=requires(MANAGE),
     )
+    @payload_errors
     async def create_risk_rule(
         self, info: Info, input: Annotated[CreateRiskRuleInput, strawberry.argument(description="The rule.")]
     ) -> RiskRulePayload:
-        async def run() -> dict:
-            rule = await risk.create_rule(
-                await info.context.grants(),
-                viewer(info).id,
-                input.kind.value,
-                input.params,
-                enabled=input.enabled,
-                description=input.description,
-            )
-            return {"rule": rule}
-
-        return await mutate(RiskRulePayload, run)
+        rule = await risk.create_rule(
+            await info.context.grants(),
+            viewer(info).id,
+            input.kind.value,
+            input.params,
+            enabled=input.enabled,
+            description=input.description,
+        )
+        return RiskRulePayload(rule=rule)
 
     @strawberry.mutation(
         description="Change a risk rule's parameters, switch it on or off, or describe it (risk.manage; audited).",
         extensions=requires(MANAGE),
     )
+    @payload_errors
     async def update_risk_rule(
         self, info: Info, input: Annotated[UpdateRiskRuleInput, strawberry.argument(description="The changes.")]
     ) -> RiskRulePayload:
-        async def run() -> dict:
-            rule = await risk.update_rule(
-                await info.context.grants(),
-                viewer(info).id,
-                parse_id(input.id),
-                params=input.params,
-                enabled=input.enabled,
-                description=input.description,
-            )
-            return {"rule": rule}
-
-        return await mutate(RiskRulePayload, run)
+        rule = await risk.update_rule(
+            await info.context.grants(),
+            viewer(info).id,
+            parse_id(input.id),
+            params=input.params,
+            enabled=input.enabled,
+            description=input.description,
+        )
+        return RiskRulePayload(rule=rule)
 
     @strawberry.mutation(
         description="Delete a risk rule that never opened a case (RISK_RULE_IN_USE otherwise: disable it) "
         "(risk.manage; audited).",
         extensions=requires(MANAGE),
     )
+    @payload_errors
     async def delete_risk_rule(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The rule.")]
     ) -> DeleteRiskRulePayload:
-        async def run() -> dict:
-            rule_id = parse_id(id)
-            await risk.delete_rule(await info.context.grants(), viewer(info).id, rule_id)
-            return {"deleted_id": strawberry.ID(str(rule_id))}
-
-        return await mutate(DeleteRiskRulePayload, run)
+        rule_id = parse_id(id)
+        await risk.delete_rule(await info.context.grants(), viewer(info).id, rule_id)
+        return DeleteRiskRulePayload(deleted_id=strawberry.ID(str(rule_id)))
 
     @strawberry.mutation(
         description="Create the default rule of each kind that has none yet (risk.manage; idempotent).",
         extensions=requires(MANAGE),
     )
+    @payload_errors
     async def install_default_risk_rules(self, info: Info) -> RiskRulesPayload:
-        async def run() -> dict:
-            return {"rules": await risk.install_default_rules(await info.context.grants(), viewer(info).id)}
-
-        return await mutate(RiskRulesPayload, run)
+        return RiskRulesPayload(rules=await risk.install_default_rules(await info.context.grants(), viewer(info).id))
 
     @strawberry.mutation(
         description="Release an open risk case: what it holds goes back on its normal path (commissions are "
         "released when due). RISK_CASE_DECIDED if already decided (risk.manage; audited).",
         extensions=requires(MANAGE),
     )
+    @payload_errors
     async def release_risk_case(
         self,
         info: Info,
@@ -197,6 +184,7 @@ class RiskMutations:
         "who paid it). RISK_CASE_DECIDED if already decided (risk.manage; audited).",
         extensions=requires(MANAGE),
     )
+    @payload_errors
     async def reject_risk_case(
         self,
         info: Info,
@@ -207,8 +195,5 @@ class RiskMutations:
 
 
 async def _decide(info: Info, id, release: bool, reason: str) -> RiskCasePayload:
-    async def run() -> dict:
-        case = await risk.decide(await info.context.grants(), viewer(info).id, parse_id(id), release, reason)
-        return {"case": (await _with_items([case]))[0]}
-
-    return await mutate(RiskCasePayload, run)
+    case = await risk.decide(await info.context.grants(), viewer(info).id, parse_id(id), release, reason)
+    return RiskCasePayload(case=(await _with_items([case]))[0])

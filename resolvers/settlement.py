@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import login_required, mutate, parse_id, query, requires, viewer
+from resolvers.common import api_errors, login_required, parse_id, payload_errors, requires, viewer
 from schema.pagination import Connection, to_connection
 from schema.types.consignment_stats import StatsPeriod
 from schema.types.settlement import (
@@ -41,6 +41,7 @@ class SettlementQueries:
         "settlement.manage, else those of the merchants where I hold merchant.finance.",
         extensions=login_required(),
     )
+    @api_errors
     async def settlement_statements(
         self,
         info: Info,
@@ -51,12 +52,9 @@ class SettlementQueries:
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[SettlementStatement]:
-        async def run():
-            mid = parse_id(merchant_id, "merchantId") if merchant_id is not None else None
-            qs = settlement.statements(await info.context.grants(), mid, status.value if status else None)
-            return await paginate(qs, first, after)
-
-        page = await query(run())
+        mid = parse_id(merchant_id, "merchantId") if merchant_id is not None else None
+        qs = settlement.statements(await info.context.grants(), mid, status.value if status else None)
+        page = await paginate(qs, first, after)
         names = await _names(page.items)
         return to_connection(page, lambda r: _statement(r, names))
 
@@ -65,13 +63,11 @@ class SettlementQueries:
         "another merchant's is NOT_FOUND.",
         extensions=login_required(),
     )
+    @api_errors
     async def settlement_statement(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The statement.")]
     ) -> SettlementStatement:
-        async def run():
-            return await settlement.statement_for(await info.context.grants(), parse_id(id, "id"))
-
-        row = await query(run())
+        row = await settlement.statement_for(await info.context.grants(), parse_id(id, "id"))
         return _statement(row, await _names([row]))
 
     @strawberry.field(
@@ -84,6 +80,7 @@ class SettlementQueries:
         "GET /exports/reports/{revenue|commissions|activity}.csv?period=&from=&to=.",
         extensions=requires("report.read"),
     )
+    @api_errors
     async def finance_report(
         self,
         kind: Annotated[FinanceReportKind, strawberry.argument(description="Which report.")],
@@ -91,7 +88,7 @@ class SettlementQueries:
         from_: Annotated[date, strawberry.argument(name="from", description="First day, inclusive.")],
         to: Annotated[date, strawberry.argument(description="Last day, inclusive (today at the latest).")],
     ) -> FinanceReport:
-        found, totals = await query(reports.report(kind.value, period.value, from_, to))
+        found, totals = await reports.report(kind.value, period.value, from_, to)
         return FinanceReport.build(kind, period, from_, to, found, totals, reports.COLUMNS[kind.value])
 
 
@@ -103,11 +100,9 @@ class SettlementMutations:
         "Approving again changes nothing.",
         extensions=requires("settlement.manage"),
     )
+    @payload_errors
     async def approve_settlement_statement(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The statement.")]
     ) -> StatementPayload:
-        async def run() -> dict:
-            row = await settlement.approve(await info.context.grants(), viewer(info).id, parse_id(id, "id"))
-            return {"statement": _statement(row, await _names([row]))}
-
-        return await mutate(StatementPayload, run)
+        row = await settlement.approve(await info.context.grants(), viewer(info).id, parse_id(id, "id"))
+        return StatementPayload(statement=_statement(row, await _names([row])))

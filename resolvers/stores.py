@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import login_required, mutate, parse_id, query
+from resolvers.common import api_errors, login_required, parse_id, payload_errors
 from schema.types.accounts import OkPayload
 from schema.types.merchants import Degrees, NearbyStore, StoreInput, StorePayload, StoreStaffPayload
 from services.merchants import stores
@@ -34,6 +34,7 @@ class StoreQueries:
     @strawberry.field(
         description="Active stores of active merchants within `radiusMeters` of a point, nearest first, with their distance."
     )
+    @api_errors
     async def nearest_stores(
         self,
         latitude: Annotated[Degrees, strawberry.argument(description="Latitude of the search point, WGS-84 degrees.")],
@@ -47,7 +48,7 @@ class StoreQueries:
             int, strawberry.argument(description="At most this many stores (at most the page-size cap).")
         ] = 20,
     ) -> list[NearbyStore]:
-        found = await query(stores.nearest_stores(latitude, longitude, radius_meters, first))
+        found = await stores.nearest_stores(latitude, longitude, radius_meters, first)
         return [NearbyStore(store=store, distance_meters=round(distance)) for store, distance in found]
 
 
@@ -60,57 +61,54 @@ class StoreMutations:
         description="Open an offline store for an active merchant. Needs merchant.settings.",
         extensions=login_required(),
     )
+    @payload_errors
     async def create_store(
         self,
         info: Info,
         merchant_id: Annotated[strawberry.ID, strawberry.argument(description="The merchant.")],
         input: Annotated[StoreInput, strawberry.argument(description="The store's details.")],
     ) -> StorePayload:
-        async def run() -> dict:
-            grants = await info.context.grants()
-            return {"store": await stores.create_store(grants, parse_id(merchant_id, "merchantId"), _store_data(input))}
-
-        return await mutate(StorePayload, run)
+        grants = await info.context.grants()
+        return StorePayload(
+            store=await stores.create_store(grants, parse_id(merchant_id, "merchantId"), _store_data(input))
+        )
 
     @strawberry.mutation(description="Replace a store's details. Needs merchant.settings.", extensions=login_required())
+    @payload_errors
     async def update_store(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description=STORE_ID)],
         input: Annotated[StoreInput, strawberry.argument(description="The store's details.")],
     ) -> StorePayload:
-        async def run() -> dict:
-            return {"store": await stores.update_store(await info.context.grants(), parse_id(id), _store_data(input))}
-
-        return await mutate(StorePayload, run)
+        return StorePayload(
+            store=await stores.update_store(await info.context.grants(), parse_id(id), _store_data(input))
+        )
 
     @strawberry.mutation(
         description="Close a store: hidden from customers and searches. Needs merchant.settings.",
         extensions=login_required(),
     )
+    @payload_errors
     async def deactivate_store(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=STORE_ID)]
     ) -> StorePayload:
-        async def run() -> dict:
-            return {"store": await stores.set_store_active(await info.context.grants(), parse_id(id), False)}
-
-        return await mutate(StorePayload, run)
+        return StorePayload(store=await stores.set_store_active(await info.context.grants(), parse_id(id), False))
 
     @strawberry.mutation(
         description="Reopen a closed store of an active merchant. Needs merchant.settings.", extensions=login_required()
     )
+    @payload_errors
     async def activate_store(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=STORE_ID)]
     ) -> StorePayload:
-        async def run() -> dict:
-            return {"store": await stores.set_store_active(await info.context.grants(), parse_id(id), True)}
-
-        return await mutate(StorePayload, run)
+        return StorePayload(store=await stores.set_store_active(await info.context.grants(), parse_id(id), True))
 
     @strawberry.mutation(
         description="Add a store staff member (pickup verification), by user id or phone. Needs merchant.staff.",
         extensions=login_required(),
     )
+    @payload_errors
     async def add_store_staff(
         self,
         info: Info,
@@ -122,28 +120,23 @@ class StoreMutations:
             str | None, strawberry.argument(description="Phone number of the user to add (or give `userId`).")
         ] = None,
     ) -> StoreStaffPayload:
-        async def run() -> dict:
-            staff = await stores.add_store_staff(
-                await info.context.grants(),
-                parse_id(store_id, "storeId"),
-                user_id=parse_id(user_id, "userId") if user_id is not None else None,
-                phone=phone,
-            )
-            return {"staff": staff}
-
-        return await mutate(StoreStaffPayload, run)
+        staff = await stores.add_store_staff(
+            await info.context.grants(),
+            parse_id(store_id, "storeId"),
+            user_id=parse_id(user_id, "userId") if user_id is not None else None,
+            phone=phone,
+        )
+        return StoreStaffPayload(staff=staff)
 
     @strawberry.mutation(description="Remove a store staff member. Needs merchant.staff.", extensions=login_required())
+    @payload_errors
     async def remove_store_staff(
         self,
         info: Info,
         store_id: Annotated[strawberry.ID, strawberry.argument(description=STORE_ID)],
         user_id: Annotated[strawberry.ID, strawberry.argument(description="The staff member.")],
     ) -> OkPayload:
-        async def run() -> dict:
-            await stores.remove_store_staff(
-                await info.context.grants(), parse_id(store_id, "storeId"), parse_id(user_id, "userId")
-            )
-            return {"ok": True}
-
-        return await mutate(OkPayload, run)
+        await stores.remove_store_staff(
+            await info.context.grants(), parse_id(store_id, "storeId"), parse_id(user_id, "userId")
+        )
+        return OkPayload(ok=True)

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import login_required, query, viewer
+from resolvers.common import api_errors, login_required, viewer
 from schema.pagination import Connection, to_connection
 from schema.types.wallet import StatementKind, StatementLine, Wallet
 from services.ledger import wallet
@@ -30,6 +30,7 @@ class WalletQueries:
         "points), newest first, with its business reason and the balance after it.",
         extensions=login_required(),
     )
+    @api_errors
     async def my_statement(
         self,
         info: Info,
@@ -41,15 +42,13 @@ class WalletQueries:
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[StatementLine]:
-        page = await query(
-            wallet.statement(
-                USER,
-                viewer(info).id,
-                kinds=[k.value for k in kind] if kind is not None else None,
-                since=from_,
-                until=to,
-                first=first,
-                after=after,
-            )
+        page = await wallet.statement(
+            USER,
+            viewer(info).id,
+            kinds=[k.value for k in kind] if kind is not None else None,
+            since=from_,
+            until=to,
+            first=first,
+            after=after,
         )
         return to_connection(page, StatementLine.from_line)

@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import login_required, mutate, parse_id, query, requires, viewer
+from resolvers.common import api_errors, login_required, parse_id, payload_errors, requires, viewer
 from schema.money import Money
 from schema.pagination import Connection, to_connection
 from schema.types.withdrawals import (
@@ -47,34 +47,32 @@ class WithdrawalQueries:
     @strawberry.field(
         description="The fee and net payout of a withdrawal of this amount (fen).", extensions=login_required()
     )
+    @api_errors
     async def withdrawal_quote(
         self, amount_fen: Annotated[int, strawberry.argument(description="Amount in fen.")]
     ) -> WithdrawalQuote:
-        async def run():
-            fee = withdrawals.check_amount(amount_fen)
-            return WithdrawalQuote(
-                amount=Money.from_fen(amount_fen), fee=Money.from_fen(fee), net=Money.from_fen(amount_fen - fee)
-            )
-
-        return await query(run())
+        fee = withdrawals.check_amount(amount_fen)
+        return WithdrawalQuote(
+            amount=Money.from_fen(amount_fen), fee=Money.from_fen(fee), net=Money.from_fen(amount_fen - fee)
+        )
 
     @strawberry.field(description="My withdrawals, newest first.", extensions=login_required())
+    @api_errors
     async def my_withdrawals(
         self, info: Info, status: StatusArg = None, first: FirstArg = 20, after: AfterArg = None
     ) -> Connection[Withdrawal]:
         qs = withdrawals.owned(USER, viewer(info).id, status.value if status else None)
-        return to_connection(await query(paginate(qs, first, after)))
+        return to_connection(await paginate(qs, first, after))
 
     @strawberry.field(description="One of my withdrawals.", extensions=login_required())
+    @api_errors
     async def my_withdrawal(self, info: Info, id: IdArg) -> Withdrawal:
-        async def run():
-            return await withdrawals.mine(viewer(info).id, parse_id(id))
-
-        return await query(run())
+        return await withdrawals.mine(viewer(info).id, parse_id(id))
 
     @strawberry.field(
         description="A merchant's withdrawals, newest first (merchant.finance).", extensions=login_required()
     )
+    @api_errors
     async def merchant_withdrawals(
         self,
         info: Info,
@@ -83,37 +81,32 @@ class WithdrawalQueries:
         first: FirstArg = 20,
         after: AfterArg = None,
     ) -> Connection[Withdrawal]:
-        async def run():
-            qs = await withdrawals.for_merchant(
-                await info.context.grants(), parse_id(merchant_id, "merchantId"), status.value if status else None
-            )
-            return await paginate(qs, first, after)
-
-        return to_connection(await query(run()))
+        qs = await withdrawals.for_merchant(
+            await info.context.grants(), parse_id(merchant_id, "merchantId"), status.value if status else None
+        )
+        return to_connection(await paginate(qs, first, after))
 
     @strawberry.field(
         description="A merchant's withdrawable settled funds and what withdrawals hold (merchant.finance).",
         extensions=login_required(),
     )
+    @api_errors
     async def merchant_funds(self, info: Info, merchant_id: MerchantArg) -> MerchantFunds:
-        async def run():
-            return await withdrawals.merchant_funds(await info.context.grants(), parse_id(merchant_id, "merchantId"))
-
-        settled, frozen = await query(run())
+        settled, frozen = await withdrawals.merchant_funds(
+            await info.context.grants(), parse_id(merchant_id, "merchantId")
+        )
         return MerchantFunds(settled=Money.from_fen(settled), frozen=Money.from_fen(frozen))
 
     @strawberry.field(
         description="Every withdrawal, newest first, by state: the review queue is PENDING_REVIEW (withdrawal.manage).",
         extensions=requires("withdrawal.manage"),
     )
+    @api_errors
     async def withdrawals(
         self, info: Info, status: StatusArg = None, first: FirstArg = 20, after: AfterArg = None
     ) -> Connection[Withdrawal]:
-        async def run():
-            qs = withdrawals.all_withdrawals(await info.context.grants(), status.value if status else None)
-            return await paginate(qs, first, after)
-
-        return to_connection(await query(run()))
+        qs = withdrawals.all_withdrawals(await info.context.grants(), status.value if status else None)
+        return to_connection(await paginate(qs, first, after))
 
 
 @strawberry.type
@@ -125,43 +118,40 @@ class WithdrawalMutations:
         "destination's holder name is the verified real name.",
         extensions=login_required(),
     )
+    @payload_errors
     async def request_withdrawal(
         self, info: Info, input: Annotated[WithdrawalInput, strawberry.argument(description="The request.")]
     ) -> WithdrawalPayload:
-        async def run() -> dict:
-            w = await withdrawals.request_for_user(
-                viewer(info).id, input.amount_fen, _destination(input), input.idempotency_key
-            )
-            return {"withdrawal": w}
-
-        return await mutate(WithdrawalPayload, run)
+        w = await withdrawals.request_for_user(
+            viewer(info).id, input.amount_fen, _destination(input), input.idempotency_key
+        )
+        return WithdrawalPayload(withdrawal=w)
 
     @strawberry.mutation(
         description="Withdraw a merchant's settled funds (merchant.finance).", extensions=login_required()
     )
+    @payload_errors
     async def request_merchant_withdrawal(
         self,
         info: Info,
         merchant_id: MerchantArg,
         input: Annotated[WithdrawalInput, strawberry.argument(description="The request.")],
     ) -> WithdrawalPayload:
-        async def run() -> dict:
-            w = await withdrawals.request_for_merchant(
-                await info.context.grants(),
-                viewer(info).id,
-                parse_id(merchant_id, "merchantId"),
-                input.amount_fen,
-                _destination(input),
-                input.idempotency_key,
-            )
-            return {"withdrawal": w}
-
-        return await mutate(WithdrawalPayload, run)
+        w = await withdrawals.request_for_merchant(
+            await info.context.grants(),
+            viewer(info).id,
+            parse_id(merchant_id, "merchantId"),
+            input.amount_fen,
+            _destination(input),
+            input.idempotency_key,
+        )
+        return WithdrawalPayload(withdrawal=w)
 
     @strawberry.mutation(
         description="Approve a withdrawal awaiting review: it is handed to a payout channel (withdrawal.manage).",
         extensions=requires("withdrawal.manage"),
     )
+    @payload_errors
     async def approve_withdrawal(
         self,
         info: Info,
@@ -171,80 +161,66 @@ class WithdrawalMutations:
             strawberry.argument(description="Payout channel (MANUAL, SANDBOX …); the configured default when omitted."),
         ] = None,
     ) -> WithdrawalPayload:
-        async def run() -> dict:
-            return {
-                "withdrawal": await withdrawals.approve(
-                    await info.context.grants(), viewer(info).id, parse_id(id), channel
-                )
-            }
-
-        return await mutate(WithdrawalPayload, run)
+        return WithdrawalPayload(
+            withdrawal=await withdrawals.approve(await info.context.grants(), viewer(info).id, parse_id(id), channel)
+        )
 
     @strawberry.mutation(
         description="Reject a withdrawal awaiting review; the money goes back to the available balance "
         "(withdrawal.manage).",
         extensions=requires("withdrawal.manage"),
     )
+    @payload_errors
     async def reject_withdrawal(
         self,
         info: Info,
         id: IdArg,
         reason: Annotated[str, strawberry.argument(description="Why (1-256 characters), shown to the owner.")],
     ) -> WithdrawalPayload:
-        async def run() -> dict:
-            return {
-                "withdrawal": await withdrawals.reject(
-                    await info.context.grants(), viewer(info).id, parse_id(id), reason
-                )
-            }
-
-        return await mutate(WithdrawalPayload, run)
+        return WithdrawalPayload(
+            withdrawal=await withdrawals.reject(await info.context.grants(), viewer(info).id, parse_id(id), reason)
+        )
 
     @strawberry.mutation(
         description="Record the bank transfer of an approved manual-channel withdrawal: it is PAID "
         "(withdrawal.manage).",
         extensions=requires("withdrawal.manage"),
     )
+    @payload_errors
     async def mark_withdrawal_paid(
         self,
         info: Info,
         id: IdArg,
         transfer_reference: Annotated[str, strawberry.argument(description="The bank's transfer reference.")],
     ) -> WithdrawalPayload:
-        async def run() -> dict:
-            return {
-                "withdrawal": await withdrawals.mark_paid(
-                    await info.context.grants(), viewer(info).id, parse_id(id), transfer_reference
-                )
-            }
-
-        return await mutate(WithdrawalPayload, run)
+        return WithdrawalPayload(
+            withdrawal=await withdrawals.mark_paid(
+                await info.context.grants(), viewer(info).id, parse_id(id), transfer_reference
+            )
+        )
 
     @strawberry.mutation(
         description="Record that the transfer of an approved manual-channel withdrawal failed; the money "
         "goes back (withdrawal.manage).",
         extensions=requires("withdrawal.manage"),
     )
+    @payload_errors
     async def mark_withdrawal_failed(
         self,
         info: Info,
         id: IdArg,
         reason: Annotated[str, strawberry.argument(description="Why (1-256 characters).")],
     ) -> WithdrawalPayload:
-        async def run() -> dict:
-            return {
-                "withdrawal": await withdrawals.mark_failed(
-                    await info.context.grants(), viewer(info).id, parse_id(id), reason
-                )
-            }
-
-        return await mutate(WithdrawalPayload, run)
+        return WithdrawalPayload(
+            withdrawal=await withdrawals.mark_failed(await info.context.grants(), viewer(info).id, parse_id(id), reason)
+        )
 
     @strawberry.mutation(
         description="Development: the sandbox payout channel finishes an approved SANDBOX payout (success or "
         "failure) and sends its signed callback (withdrawal.manage).",
         extensions=requires("withdrawal.manage"),
     )
+    @payload_errors
     async def sandbox_payout_result(
         self,
         info: Info,
@@ -252,11 +228,6 @@ class WithdrawalMutations:
         succeeded: Annotated[bool, strawberry.argument(description="True: the transfer arrived; false: it failed.")],
         reason: Annotated[str, strawberry.argument(description="Failure reason (failure only).")] = "",
     ) -> WithdrawalPayload:
-        async def run() -> dict:
-            return {
-                "withdrawal": await withdrawals.sandbox_result(
-                    await info.context.grants(), parse_id(id), succeeded, reason
-                )
-            }
-
-        return await mutate(WithdrawalPayload, run)
+        return WithdrawalPayload(
+            withdrawal=await withdrawals.sandbox_result(await info.context.grants(), parse_id(id), succeeded, reason)
+        )

@@ -5,5 +5,6 @@ clock (`clock`), business days and report periods (`business_days`), money forma
 (`money`), SQL dialect helpers (`sql`), named ordered reactions and providers (`hooks`),
 pluggable adapters (`plugins`), cursor pagination (`pagination`), small validators
 (`validation`), encryption of sealed fields and masks (`sensitive`, `masking`, RISK-3),
-distances (`geo`), phone numbers (`phones`) and region codes (`regions`).
+HMAC signatures of callbacks (`signing`), distances (`geo`), phone numbers (`phones`) and
+region codes (`regions`).
 """

@@ -13,8 +13,6 @@ channel has a `code` (stored on the withdrawal; the callback route is
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 from dataclasses import dataclass
@@ -24,7 +22,7 @@ from tortoise.exceptions import IntegrityError
 
 import settings
 from models.withdrawals import SandboxPayout
-from services.core import clock
+from services.core import clock, signing
 from services.core.errors import DomainError, ErrorCode
 from services.core.plugins import load_plugin
 
@@ -103,11 +101,6 @@ class SignedCallback:
     body: bytes
 
 
-def _signature(secret: str, timestamp: str, nonce: str, body: bytes) -> str:
-    message = timestamp.encode() + b"\n" + nonce.encode() + b"\n" + body
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
 def sign_callback(
     payout_no: str,
     reference: str,
@@ -134,7 +127,7 @@ def sign_callback(
     ).encode()
     ts = str(int(clock.now().timestamp()) if timestamp is None else timestamp)
     nonce = secrets.token_hex(8)
-    sig = _signature(secret or settings.SANDBOX_PAYOUT_SECRET, ts, nonce, body)
+    sig = signing.sign(secret or settings.SANDBOX_PAYOUT_SECRET, ts, nonce, body)
     return SignedCallback({"X-Payout-Timestamp": ts, "X-Payout-Nonce": nonce, "X-Payout-Signature": sig}, body)
 
 
@@ -161,7 +154,7 @@ class SandboxChannel:
         ts, nonce, sig = (lower.get(f"x-payout-{k}", "") for k in ("timestamp", "nonce", "signature"))
         if not (ts.isdigit() and nonce and sig):
             raise _invalid("Missing signature headers.")
-        if not hmac.compare_digest(_signature(settings.SANDBOX_PAYOUT_SECRET, ts, nonce, body), sig):
+        if not signing.verify(settings.SANDBOX_PAYOUT_SECRET, ts, nonce, body, sig):
             raise _invalid("Bad signature.")
         if abs(clock.now().timestamp() - int(ts)) > MAX_AGE_SECONDS:
             raise _invalid("Stale callback (replayed?).")

@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ from tortoise.expressions import F
 
 import settings
 from models.orders import SandboxRefund, SandboxTrade
-from services.core import clock
+from services.core import clock, signing
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
 from services.orders.gateways import Charge, PaymentNotice, RefundResult
@@ -35,15 +33,10 @@ class SignedNotification:
     body: bytes
 
 
-def _signature(secret: str, timestamp: str, nonce: str, body: bytes) -> str:
-    message = timestamp.encode() + b"\n" + nonce.encode() + b"\n" + body
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
 def sign(body: bytes, *, secret: str | None = None, timestamp: int | None = None) -> SignedNotification:
     ts = str(int(clock.now().timestamp()) if timestamp is None else timestamp)
     nonce = secrets.token_hex(8)
-    sig = _signature(secret or settings.SANDBOX_GATEWAY_SECRET, ts, nonce, body)
+    sig = signing.sign(secret or settings.SANDBOX_GATEWAY_SECRET, ts, nonce, body)
     return SignedNotification({"X-Sandbox-Timestamp": ts, "X-Sandbox-Nonce": nonce, "X-Sandbox-Signature": sig}, body)
 
 
@@ -69,8 +62,7 @@ class SandboxGateway:
         ts, nonce, sig = (lower.get(f"x-sandbox-{k}", "") for k in ("timestamp", "nonce", "signature"))
         if not (ts.isdigit() and nonce and sig):
             raise _invalid("Missing signature headers.")
-        expected = _signature(settings.SANDBOX_GATEWAY_SECRET, ts, nonce, body)
-        if not hmac.compare_digest(expected, sig):
+        if not signing.verify(settings.SANDBOX_GATEWAY_SECRET, ts, nonce, body, sig):
             raise _invalid("Bad signature.")
         if abs(clock.now().timestamp() - int(ts)) > MAX_AGE_SECONDS:
             raise _invalid("Stale notification (replayed?).")
