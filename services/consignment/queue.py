@@ -39,6 +39,7 @@ from services.core.events import admin_channel, emit, unit_of_work, user_channel
 from services.core.sql import sql
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Posting, Purpose
+from services.orders import states as order_states
 from services.orders.hooks import LineRefund, PaidOrder
 
 
@@ -422,7 +423,7 @@ async def settle_due(limit: int = 500) -> int:
     after-sales window has passed become available in the seller's wallet. Each unit moves
     by a conditional UPDATE in the same transaction as its journal entry: safe on two workers."""
     cutoff = clock.now() - timedelta(days=settings.AFTER_SALES_WINDOW_DAYS)
-    completed = Subquery(Order.filter(status="COMPLETED", completed_at__lte=cutoff).values("id"))
+    completed = Subquery(Order.filter(status=order_states.COMPLETED, completed_at__lte=cutoff).values("id"))
     units = await WholesaleUnit.filter(status=MATCHED, matched_order_id__in=completed).order_by("id").limit(limit)
     done = 0
     for unit in units:

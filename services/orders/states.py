@@ -29,6 +29,7 @@ STATUSES = (PENDING_PAYMENT, PAID, SHIPPED, DELIVERED, READY_FOR_PICKUP, PICKED_
 
 EXPRESS = "EXPRESS"
 PICKUP = "PICKUP"
+DELIVERY_TYPES = (EXPRESS, PICKUP)  # the guard of the table below
 
 # The table: each action's source states, target state, the delivery type it needs and the
 # timestamp column it sets.
