@@ -85,7 +85,7 @@ class StateMachine:
 
     def refusal(self, action: str, status: str, guard: Any = None, *, field: str | None = None) -> DomainError:
         thing = self.name(guard)
-        article = "An" if thing[:1].lower() in "aeiou" else "A"
+        article = "An" if thing[:1].lower() in ("a", "e", "i", "o", "u") else "A"
         return DomainError(
             self.transitions[action].code,
             f"{article} {thing} that is {status} cannot {action.lower().replace('_', ' ')}.",
@@ -110,7 +110,10 @@ class StateMachine:
         in a source state of `action`: how many moved. For set-based moves (a worker settling
         many rows) and callers that answer a lost race themselves; one row's transition is
         `apply`."""
-        return await query.filter(status__in=sorted(self.sources(action))).update(**self.values(action, **changes))
+        return await self._move(query, action, self.values(action, **changes))
+
+    async def _move(self, query, action: str, values: dict[str, Any]) -> int:
+        return await query.filter(status__in=sorted(self.sources(action))).update(**values)
 
     async def apply(self, row, action: str, *, conn=None, field: str | None = None, **changes: Any) -> str:
         """Move `row` (a Tortoise model instance) by `action` inside the caller's unit of work
@@ -123,8 +126,7 @@ class StateMachine:
         self.target(action, from_status, guard, field=field)
         values = self.values(action, **changes)
         query = type(row).filter(id=row.id).using_db(conn)
-        moved = await query.filter(status__in=sorted(self.sources(action))).update(**values)
-        if moved != 1:  # someone else moved it first
+        if await self._move(query, action, values) != 1:  # someone else moved it first
             columns = ("status", self.guard) if self.guard else ("status",)
             found = await query.values_list(*columns)
             if found:
