@@ -1,7 +1,7 @@
 """Withdrawals (FIN-3): a user's wallet (WALLET) or a merchant's settled funds
 (MERCHANT_SETTLED) paid out to a bank account or WeChat, after review.
 
-States and transitions live in services/finance/withdrawals.py (TRANSITIONS). Destination details
+States and transitions live in services/finance/withdrawals.py (WITHDRAWAL_STATES). Destination details
 are encrypted at rest (services/core/sensitive.py): columns `<x>_cipher` hold Fernet tokens
 (re-encrypted by the key-rotation command), `<x>_hash` the blind index for lookups (the
 same account number used by several owners, for risk control).

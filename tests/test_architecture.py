@@ -37,3 +37,72 @@ def test_the_lock_files_pin_every_dependency_exactly():
     for name in ("requirements.txt", "requirements-test.txt"):
         pins = [ln for ln in (ROOT / name).read_text().splitlines() if ln and not ln.startswith((" ", "#"))]
         assert pins and all("==" in ln for ln in pins), name
+def _status_sets() -> dict[str, set[str]]:
+    """Every known status set (and the orders' delivery types, a guard of their table), by the
+    module that owns (defines) it."""
+    from services.catalog import product_states
+    from services.consignment import unit_states, vouchers
+    from services.distribution import commissions, distributors
+    from services.finance import payouts, settlement, withdrawals
+    from services.membership import membership
+    from services.merchants import merchants
+    from services.orders import after_sale_states, fulfilment, messages, payments, sandbox_gateway, states
+    from services.risk import control
+
+    owners = {
+        states: (*states.STATUSES, *states.DELIVERY_TYPES),
+        payments: (*payments.STATUSES, *payments.REFUND_STATUSES),
+        after_sale_states: after_sale_states.STATUSES,
+        fulfilment: fulfilment.TRACKING_STATUSES,
+        messages: messages.STATUSES,
+        sandbox_gateway: sandbox_gateway.STATUSES,
+        product_states: product_states.STATUSES,
+        merchants: merchants.STATUSES,
+        membership: membership.STATUSES,
+        unit_states: unit_states.STATUSES,
+        vouchers: vouchers.STATUSES,
+        commissions: commissions.STATUSES,
+        distributors: distributors.STATUSES,
+        withdrawals: withdrawals.STATUSES,
+        payouts: payouts.STATUSES,
+        settlement: settlement.STATUSES,
+        control: (*control.CASE_STATUSES, control.HELD, control.KEPT),
+    }
+    return {Path(m.__file__).relative_to(ROOT).as_posix(): set(values) for m, values in owners.items()}
+
+
+# (module, status) pairs that may stay literal, and why.
+STATUS_LITERALS_ALLOWED: dict[tuple[str, str], str] = {}
+
+
+def bare_status_literals() -> list[str]:
+    """String literals in services/ naming a status of a set another module owns: the whole
+    string ("PAID") or a quoted SQL literal inside it ("... status = 'PAID'"). Docstrings are
+    prose and not checked. A module that owns a status of the same name may use it freely."""
+    import ast
+
+    owned = _status_sets()
+    known = set().union(*owned.values())
+    found = []
+    for path in sorted((ROOT / "services").rglob("*.py")):
+        name = path.relative_to(ROOT).as_posix()
+        tree = ast.parse(path.read_text())
+        docstrings = {
+            id(node.value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        }
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Constant) or not isinstance(node.value, str) or id(node) in docstrings:
+                continue
+            for status in known - owned.get(name, set()):
+                if (node.value == status or f"'{status}'" in node.value) and (
+                    name,
+                    status,
+                ) not in STATUS_LITERALS_ALLOWED:
+                    found.append(f"{name}:{node.lineno}: {status}")
+    return found
+
+
+def test_statuses_are_named_by_their_owning_module_not_spelled_out_elsewhere():
+    assert bare_status_literals() == [], "use the owning module's constant (see _status_sets)"

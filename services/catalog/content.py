@@ -10,10 +10,12 @@ from datetime import datetime
 from models.catalog import Product
 from models.content import Banner, Recommendation
 from models.merchants import Merchant
+from services.catalog.product_states import LISTED
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
 from services.core.validation import http_url
+from services.merchants import merchants
 
 PLACEMENT = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
 TARGET_TYPES = ("PRODUCT", "MERCHANT", "CATEGORY", "URL")
@@ -123,7 +125,7 @@ async def recommended_products(placement: str) -> list[Product]:
         .order_by("sort_order")
         .values_list("target_id", flat=True)
     )
-    rows = {p.id: p for p in await Product.filter(id__in=ids, status="LISTED", merchant__status="ACTIVE")}
+    rows = {p.id: p for p in await Product.filter(id__in=ids, status=LISTED, merchant__status=merchants.ACTIVE)}
     return [rows[i] for i in ids if i in rows]
 
 
@@ -133,5 +135,5 @@ async def recommended_merchants(placement: str) -> list[Merchant]:
         .order_by("sort_order")
         .values_list("target_id", flat=True)
     )
-    rows = {m.id: m for m in await Merchant.filter(id__in=ids, status="ACTIVE")}
+    rows = {m.id: m for m in await Merchant.filter(id__in=ids, status=merchants.ACTIVE)}
     return [rows[i] for i in ids if i in rows]

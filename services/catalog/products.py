@@ -25,12 +25,14 @@ from models.catalog import Category, Product, Sku
 from models.merchants import Merchant
 from services.accounts.access import Grants, require_merchant
 from services.catalog.limits import MAX_STOCK, PRODUCTS_PERMISSION
+from services.catalog.product_states import DELISTED, LISTED
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, merchant_channel, unit_of_work
 from services.core.hooks import Provider
 from services.core.sql import sql
 from services.core.validation import http_url
+from services.merchants import merchants
 
 # The grade codes a gift pack may set (DIS-6's ladder, distribution's: wiring.py provides it).
 GRADE_CODES: Provider[Callable[[], Awaitable[list[str]]]] = Provider("grade ladder codes")
@@ -601,11 +603,11 @@ async def _listable(product_id: int) -> bool:
 async def _delist_if_unlistable(conn, product_id: int) -> None:
     """After an edit left a listed product without sellable SKUs."""
     product = await Product.get(id=product_id).using_db(conn)
-    if product.status == "LISTED" and not await _listable(product_id):
+    if product.status == LISTED and not await _listable(product_id):
         await (
-            Product.filter(id=product_id, status="LISTED")
+            Product.filter(id=product_id, status=LISTED)
             .using_db(conn)
-            .update(status="DELISTED", delist_reason="OUT_OF_STOCK")
+            .update(status=DELISTED, delist_reason="OUT_OF_STOCK")
         )
         emit(
             merchant_channel(product.merchant_id),
@@ -618,17 +620,17 @@ async def list_product(grants: Grants, product_id: int) -> Product:
     async with unit_of_work() as conn:
         product = await product_for_staff(grants, product_id, lock=True)
         merchant = await Merchant.get(id=product.merchant_id).using_db(conn)
-        if merchant.status != "ACTIVE":
+        if merchant.status != merchants.ACTIVE:
             raise DomainError(ErrorCode.PRODUCT_NOT_LISTABLE, "The merchant is not active.", "id")
         if not await _listable(product.id):
             raise DomainError(
                 ErrorCode.PRODUCT_NOT_LISTABLE, "A product needs an active SKU in stock to be listed.", "id"
             )
-        if product.status != "LISTED":
+        if product.status != LISTED:
             await (
                 Product.filter(id=product.id)
                 .using_db(conn)
-                .update(status="LISTED", delist_reason="", listed_at=clock.now())
+                .update(status=LISTED, delist_reason="", listed_at=clock.now())
             )
     return await Product.get(id=product_id)
 
@@ -636,7 +638,7 @@ async def list_product(grants: Grants, product_id: int) -> Product:
 async def delist_product(grants: Grants, product_id: int) -> Product:
     """Take a product off sale by hand (stays off until listed again, even when restocked)."""
     product = await product_for_staff(grants, product_id)
-    await Product.filter(id=product.id).update(status="DELISTED", delist_reason="MANUAL")
+    await Product.filter(id=product.id).update(status=DELISTED, delist_reason="MANUAL")
     return await Product.get(id=product_id)
 
 
@@ -650,7 +652,7 @@ async def product_for_viewer(grants: Grants, product_id: int) -> Product | None:
         return None
     if grants.has(PRODUCTS_PERMISSION, ("MERCHANT", product.merchant_id)) or grants.has("merchant.manage"):
         return product
-    if product.status != "LISTED" or not await Merchant.exists(id=product.merchant_id, status="ACTIVE"):
+    if product.status != LISTED or not await Merchant.exists(id=product.merchant_id, status=merchants.ACTIVE):
         return None
     return product
 

@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from tortoise import connections
 
 from models.catalog import Product
+from services.catalog.product_states import LISTED
 from services.catalog.products import ZONES
 from services.core.errors import DomainError, ErrorCode
 from services.core.pagination import Page, check_page_size
 from services.core.sql import sql
+from services.merchants import merchants
 
 SORTS = ("RELEVANCE", "SALES", "PRICE_ASC", "PRICE_DESC", "NEWEST")
 MAX_TERMS = 5
@@ -100,7 +102,7 @@ def build_query(
     """The page's SQL with `?` placeholders, and its parameters."""
     terms = keyword_terms(filters.keyword)
     like = "ILIKE" if dialect == "postgres" else "LIKE"
-    where = ["p.status = 'LISTED'", "m.status = 'ACTIVE'"]
+    where = [f"p.status = '{LISTED}'", f"m.status = '{merchants.ACTIVE}'"]
     params: list = []
     if terms:
         phrase = _like(" ".join(terms))

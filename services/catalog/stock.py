@@ -25,10 +25,12 @@ from models.catalog import Product, Sku, StockMovement
 from models.merchants import Merchant
 from services.accounts.access import Grants, require_merchant
 from services.catalog.limits import MAX_STOCK, PRODUCTS_PERMISSION
+from services.catalog.product_states import DELISTED, LISTED
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, merchant_channel, unit_of_work
 from services.core.sql import sql
+from services.merchants import merchants
 
 # Movement reasons
 INITIAL = "INITIAL"  # a new SKU's opening stock
@@ -148,23 +150,23 @@ async def adjust_stock(
 
 async def _follow_stock(conn, channel: str, product_id: int, product: dict, total_after: int, info: dict) -> None:
     """Automatic delisting at zero stock and relisting on restock (CAT-4)."""
-    if total_after == 0 and product["status"] == "LISTED" and info["auto_delist_at_zero"]:
+    if total_after == 0 and product["status"] == LISTED and info["auto_delist_at_zero"]:
         await (
-            Product.filter(id=product_id, status="LISTED")
+            Product.filter(id=product_id, status=LISTED)
             .using_db(conn)
-            .update(status="DELISTED", delist_reason="OUT_OF_STOCK")
+            .update(status=DELISTED, delist_reason="OUT_OF_STOCK")
         )
         emit(channel, {"type": "product_delisted", "productId": str(product_id), "reason": "OUT_OF_STOCK"})
     elif (
         total_after > 0
-        and product["status"] == "DELISTED"
+        and product["status"] == DELISTED
         and product["delist_reason"] == "OUT_OF_STOCK"
-        and info["merchant_status"] == "ACTIVE"
+        and info["merchant_status"] == merchants.ACTIVE
     ):
         await (
-            Product.filter(id=product_id, status="DELISTED", delist_reason="OUT_OF_STOCK")
+            Product.filter(id=product_id, status=DELISTED, delist_reason="OUT_OF_STOCK")
             .using_db(conn)
-            .update(status="LISTED", delist_reason="", listed_at=clock.now())
+            .update(status=LISTED, delist_reason="", listed_at=clock.now())
         )
         emit(channel, {"type": "product_relisted", "productId": str(product_id)})
 

@@ -17,6 +17,7 @@ from models.consignment import WholesaleUnit
 from models.orders import Order, OrderLine
 from services.consignment import queue as consignment
 from services.consignment import snapup, vouchers
+from services.consignment.unit_states import UNIT_STATES
 from services.core.errors import DomainError, ErrorCode
 from services.orders import hooks as order_hooks
 
@@ -31,23 +32,29 @@ async def on_cancelled(order: Order, conn) -> None:
     await snapup.give_back(order, conn)
 
 
+def _not_refundable() -> DomainError:
+    return DomainError(
+        ErrorCode.AFTER_SALE_NOT_ALLOWED,
+        "Consigned or sold wholesale units cannot be refunded; cancel the consignment first.",
+        "quantity",
+    )
+
+
 async def on_line_refunded(refund: order_hooks.LineRefund, conn) -> None:
     line = refund.line
     if line.zone == "WHOLESALE":
         ids = (
-            await WholesaleUnit.filter(order_line_id=line.id, status__in=[consignment.HELD, consignment.PICKUP])
+            await WholesaleUnit.filter(order_line_id=line.id, status__in=sorted(UNIT_STATES.sources("refund")))
             .using_db(conn)
             .order_by("-id")
             .limit(refund.quantity)
             .values_list("id", flat=True)
         )
         if len(ids) < refund.quantity:
-            raise DomainError(
-                ErrorCode.AFTER_SALE_NOT_ALLOWED,
-                "Consigned or sold wholesale units cannot be refunded; cancel the consignment first.",
-                "quantity",
-            )
-        await WholesaleUnit.filter(id__in=ids).using_db(conn).update(status=consignment.REFUNDED)
+            raise _not_refundable()
+        # conditional: a unit consigned since it was read is not refunded out of the queue
+        if await UNIT_STATES.update(WholesaleUnit.filter(id__in=ids).using_db(conn), "refund") != len(ids):
+            raise _not_refundable()
         await vouchers.restore_for_line(line.id, refund.quantity, conn)
         return
     if line.zone in vouchers.GRANTING_ZONES:

@@ -32,15 +32,15 @@ from models.consignment import ConsignmentPolicy, ConsignmentQueue, WholesaleUni
 from models.orders import Order, OrderLine
 from services.consignment.matching import Policy, SaleSplit, split_sale, validate_policy
 from services.consignment.stats import stats_event
+from services.consignment.unit_states import HELD, MATCHED, QUEUED, UNIT_STATES
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import admin_channel, emit, unit_of_work, user_channel
 from services.core.sql import sql
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Posting, Purpose
+from services.orders import states as order_states
 from services.orders.hooks import LineRefund, PaidOrder
-
-HELD, PICKUP, QUEUED, MATCHED, SETTLED, REFUNDED = "HELD", "PICKUP", "QUEUED", "MATCHED", "SETTLED", "REFUNDED"
 
 
 def queue_channel(product_id: int) -> str:
@@ -106,13 +106,8 @@ async def create_units(paid: PaidOrder, conn) -> None:
             using_db=conn,
         )
         if line.consign_on_payment:
-            ids = (
-                await WholesaleUnit.filter(order_line_id=line.id, status=HELD)
-                .using_db(conn)
-                .order_by("id")
-                .values_list("id", flat=True)
-            )
-            await _consign(conn, order.buyer_id, line.product_id, list(ids))
+            units = await WholesaleUnit.filter(order_line_id=line.id, status=HELD).using_db(conn).order_by("id")
+            await _consign(conn, order.buyer_id, line.product_id, list(units))
 
 
 async def _own_units(owner_id: int, unit_ids: list[int], conn) -> list[WholesaleUnit]:
@@ -122,34 +117,25 @@ async def _own_units(owner_id: int, unit_ids: list[int], conn) -> list[Wholesale
     return units
 
 
-async def _consign(conn, owner_id: int, product_id: int, unit_ids: list[int]) -> None:
+async def _consign(conn, owner_id: int, product_id: int, units: list[WholesaleUnit]) -> None:
     queue = await _lock_queue(conn, product_id)
-    now = clock.now()
     key = queue.next_key
-    for unit_id in unit_ids:
-        moved = (
-            await WholesaleUnit.filter(id=unit_id, status=HELD)
-            .using_db(conn)
-            .update(status=QUEUED, queue_key=key, consigned_at=now)
-        )
-        if moved != 1:
-            raise DomainError(
-                ErrorCode.NOT_CONSIGNABLE, "Only units not yet consigned or picked up can be consigned.", "unitIds"
-            )
+    for unit in units:
+        await UNIT_STATES.apply(unit, "consign", conn=conn, field="unitIds", queue_key=key)
         key += 1
     await ConsignmentQueue.filter(id=queue.id).using_db(conn).update(next_key=key)
-    emit(admin_channel(), stats_event(queued=len(unit_ids)))
+    emit(admin_channel(), stats_event(queued=len(units)))
     length = await _queue_length(conn, product_id)
-    for offset, unit_id in enumerate(unit_ids):
+    for offset, unit in enumerate(units):
         k = queue.next_key + offset
         emit(
             queue_channel(product_id),
             {
                 "type": "queued",
                 "key": k,
-                "unitId": str(unit_id),
+                "unitId": str(unit.id),
                 "ownerId": str(owner_id),
-                "length": length - len(unit_ids) + offset + 1,
+                "length": length - len(units) + offset + 1,
             },
         )
 
@@ -160,9 +146,9 @@ async def consign(owner_id: int, unit_ids: list[int]) -> list[WholesaleUnit]:
         raise DomainError(ErrorCode.INVALID_INPUT, "Give 1 to 100 unit ids.", "unitIds")
     async with unit_of_work() as conn:
         units = await _own_units(owner_id, unit_ids, conn)
-        by_product: dict[int, list[int]] = {}
+        by_product: dict[int, list[WholesaleUnit]] = {}
         for unit in units:
-            by_product.setdefault(unit.product_id, []).append(unit.id)
+            by_product.setdefault(unit.product_id, []).append(unit)
         for product_id in sorted(by_product):
             await _consign(conn, owner_id, product_id, by_product[product_id])
     return await WholesaleUnit.filter(id__in=unit_ids).order_by("id")
@@ -191,10 +177,8 @@ async def consign_from_line(owner_id: int, line_id: int, quantity: int) -> list[
 async def choose_pickup(owner_id: int, unit_ids: list[int]) -> list[WholesaleUnit]:
     """Keep held units for self-pickup: they are fulfilled with their order."""
     async with unit_of_work() as conn:
-        await _own_units(owner_id, unit_ids, conn)
-        moved = await WholesaleUnit.filter(id__in=unit_ids, status=HELD).using_db(conn).update(status=PICKUP)
-        if moved != len(set(unit_ids)):
-            raise DomainError(ErrorCode.INVALID_TRANSITION, "Only undecided units can be kept for pickup.", "unitIds")
+        for unit in await _own_units(owner_id, unit_ids, conn):
+            await UNIT_STATES.apply(unit, "keep_for_pickup", conn=conn, field="unitIds")
     return await WholesaleUnit.filter(id__in=unit_ids).order_by("id")
 
 
@@ -205,11 +189,7 @@ async def cancel_consignment(owner_id: int, unit_id: int) -> WholesaleUnit:
         raise DomainError(ErrorCode.NOT_FOUND, "No such wholesale unit.", "unitId")
     async with unit_of_work() as conn:
         await _lock_queue(conn, unit.product_id)
-        moved = await WholesaleUnit.filter(id=unit.id, status=QUEUED).using_db(conn).update(status=PICKUP)
-        if moved != 1:
-            raise DomainError(
-                ErrorCode.INVALID_TRANSITION, "Only a queued, unsold consignment can be cancelled.", "unitId"
-            )
+        await UNIT_STATES.apply(unit, "cancel_consignment", conn=conn, field="unitId")
         emit(queue_channel(unit.product_id), {"type": "left", "key": unit.queue_key, "unitId": str(unit.id)})
         emit(admin_channel(), stats_event(queued=-1))
     return await WholesaleUnit.get(id=unit.id)
@@ -278,25 +258,20 @@ async def match_retail_order(paid: PaidOrder, conn) -> list[Match]:
         if not units:
             continue
         sellers = await ledger.account_ids([_seller_key(u.owner_id) for u in units])  # one query
-        now = clock.now()
         for unit in units:
             split = split_sale(line.unit_price, policies[wholesale_id])
-            taken = (
-                await WholesaleUnit.filter(id=unit.id, status=QUEUED)
-                .using_db(conn)
-                .update(
-                    status=MATCHED,
-                    matched_line_id=line.id,
-                    matched_order_id=order.id,
-                    buyer_id=order.buyer_id,
-                    sale_price=line.unit_price,
-                    fee=split.fee,
-                    reward=split.reward,
-                    matched_at=now,
-                )
+            # under the queue lock a lost race cannot happen; apply refuses rather than double-sell
+            await UNIT_STATES.apply(
+                unit,
+                "match",
+                conn=conn,
+                matched_line_id=line.id,
+                matched_order_id=order.id,
+                buyer_id=order.buyer_id,
+                sale_price=line.unit_price,
+                fee=split.fee,
+                reward=split.reward,
             )
-            if taken != 1:  # cannot happen under the queue lock; refuse rather than double-sell
-                raise DomainError(ErrorCode.INVALID_TRANSITION, "Queue changed during the sale.")
             await _book_match(
                 unit, line, split, MatchAccounts(*(accounts[k] for k in money), sellers[_seller_key(unit.owner_id)])
             )
@@ -386,20 +361,18 @@ async def unmatch_refunded(refund: LineRefund, conn) -> int:
     for unit in units:
         queue = await _lock_queue(conn, unit.product_id)
         head = returned_key(unit.queue_key)
-        moved = (
-            await WholesaleUnit.filter(id=unit.id, status=MATCHED)
-            .using_db(conn)
-            .update(
-                status=QUEUED,
-                queue_key=head,
-                matched_line_id=None,
-                matched_order_id=None,
-                buyer_id=None,
-                sale_price=None,
-                fee=None,
-                reward=None,
-                matched_at=None,
-            )
+        # `update`, not `apply`: the sale's figures on `unit` are needed below to reverse its money
+        moved = await UNIT_STATES.update(
+            WholesaleUnit.filter(id=unit.id).using_db(conn),
+            "unmatch",
+            queue_key=head,
+            matched_line_id=None,
+            matched_order_id=None,
+            buyer_id=None,
+            sale_price=None,
+            fee=None,
+            reward=None,
+            matched_at=None,
         )
         if moved != 1:
             continue
@@ -450,16 +423,12 @@ async def settle_due(limit: int = 500) -> int:
     after-sales window has passed become available in the seller's wallet. Each unit moves
     by a conditional UPDATE in the same transaction as its journal entry: safe on two workers."""
     cutoff = clock.now() - timedelta(days=settings.AFTER_SALES_WINDOW_DAYS)
-    completed = Subquery(Order.filter(status="COMPLETED", completed_at__lte=cutoff).values("id"))
+    completed = Subquery(Order.filter(status=order_states.COMPLETED, completed_at__lte=cutoff).values("id"))
     units = await WholesaleUnit.filter(status=MATCHED, matched_order_id__in=completed).order_by("id").limit(limit)
     done = 0
     for unit in units:
         async with unit_of_work() as conn:
-            moved = (
-                await WholesaleUnit.filter(id=unit.id, status=MATCHED)
-                .using_db(conn)
-                .update(status=SETTLED, settled_at=clock.now())
-            )
+            moved = await UNIT_STATES.update(WholesaleUnit.filter(id=unit.id).using_db(conn), "settle")
             if moved != 1:
                 continue
             amount = unit.sale_price - unit.fee + unit.reward

@@ -29,6 +29,7 @@ from typing import Any
 
 from tortoise import connections
 
+from services.consignment.unit_states import MATCHED, QUEUED, SETTLED
 from services.core import clock
 from services.core.business_days import bucket_start, buckets, business_day, check_range, day_sql, day_start, today
 from services.core.sql import sql
@@ -106,9 +107,9 @@ def _sold_sql(dialect: str, grouped: bool) -> str:
     where = "matched_at >= ? AND matched_at < ? AND " if grouped else ""
     return (
         f"SELECT {day + ' AS day, ' if grouped else ''}COUNT(*) AS units_sold, "
-        "SUM(CASE WHEN status = 'MATCHED' THEN reward ELSE 0 END) AS rewards_pending, "
-        "SUM(CASE WHEN status = 'SETTLED' THEN reward ELSE 0 END) AS rewards_paid "
-        f"FROM wholesale_unit WHERE {where}status IN ('MATCHED', 'SETTLED')"
+        f"SUM(CASE WHEN status = '{MATCHED}' THEN reward ELSE 0 END) AS rewards_pending, "
+        f"SUM(CASE WHEN status = '{SETTLED}' THEN reward ELSE 0 END) AS rewards_paid "
+        f"FROM wholesale_unit WHERE {where}status IN ('{MATCHED}', '{SETTLED}')"
         f"{' GROUP BY ' + day if grouped else ''}"
     )
 
@@ -159,7 +160,8 @@ async def totals() -> Totals:
         for row in await conn.execute_query_dict(text):
             values.update({key: _int(value) for key, value in row.items()})
     rows = await conn.execute_query_dict(
-        "SELECT COUNT(consigned_at) AS units_consigned, COUNT(CASE WHEN status = 'QUEUED' THEN 1 END) AS queued FROM wholesale_unit"
+        "SELECT COUNT(consigned_at) AS units_consigned, "
+        f"COUNT(CASE WHEN status = '{QUEUED}' THEN 1 END) AS queued FROM wholesale_unit"
     )
     queued = _int(rows[0].pop("queued"))
     values["units_consigned"] = _int(rows[0]["units_consigned"])
@@ -188,9 +190,9 @@ async def live_snapshot() -> LiveCounters:
     figures = (await _days(day, day)).get(day, Figures())
     conn = connections.get("default")
     rows = await conn.execute_query_dict(
-        "SELECT COUNT(CASE WHEN status = 'QUEUED' THEN 1 END) AS queued, "
-        "SUM(CASE WHEN status = 'MATCHED' THEN reward ELSE 0 END) AS pending "
-        "FROM wholesale_unit WHERE status IN ('QUEUED', 'MATCHED')"
+        f"SELECT COUNT(CASE WHEN status = '{QUEUED}' THEN 1 END) AS queued, "
+        f"SUM(CASE WHEN status = '{MATCHED}' THEN reward ELSE 0 END) AS pending "
+        f"FROM wholesale_unit WHERE status IN ('{QUEUED}', '{MATCHED}')"
     )
     return LiveCounters(
         day=day,

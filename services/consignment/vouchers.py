@@ -20,6 +20,7 @@ from services.core.events import emit, user_channel
 from services.orders.hooks import PaidOrder
 
 UNUSED, RESERVED, USED, EXPIRED, REVOKED = "UNUSED", "RESERVED", "USED", "EXPIRED", "REVOKED"
+STATUSES = (UNUSED, RESERVED, USED, EXPIRED, REVOKED)
 GRANTING_ZONES = {"RETAIL": "WHOLESALE", "MEMBER": "DISCOUNT"}  # zone -> kind of voucher it grants
 
 

@@ -38,7 +38,7 @@ class ErrorCode(str, Enum):
     UNBALANCED_TRANSACTION = "UNBALANCED_TRANSACTION"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     INVALID_AMOUNT = "INVALID_AMOUNT"
-    # state machines (merchants now; orders, after-sales ... later)
+    # state machines (services.core.states)
     INVALID_TRANSITION = "INVALID_TRANSITION"
     # merchants and stores (MER)
     MERCHANT_NAME_TAKEN = "MERCHANT_NAME_TAKEN"

@@ -81,6 +81,7 @@ from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Posting, Purpose
 from services.membership import membership
 from services.orders import hooks as order_hooks
+from services.orders import states as order_states
 from services.orders.hooks import PaidOrder
 
 PENDING, AVAILABLE, REVERSED, REJECTED = "PENDING", "AVAILABLE", "REVERSED", "REJECTED"
@@ -468,7 +469,7 @@ async def release_due(limit: int = 500) -> int:
     unit of work as its journal entry, so two workers at once release each one once."""
     config = await current_config()
     cutoff = clock.now() - timedelta(days=config.freeze_days)
-    completed = Subquery(Order.filter(status="COMPLETED", completed_at__lte=cutoff).values("id"))
+    completed = Subquery(Order.filter(status=order_states.COMPLETED, completed_at__lte=cutoff).values("id"))
     ids = (
         await Commission.filter(status=PENDING, order_id__in=completed)
         .order_by("id")
@@ -662,7 +663,9 @@ async def release_times(order_ids: list[int]) -> list:
     the freeze period in force), or None while the order has not completed. The release
     job makes them available on its first run after that."""
     days = (await current_config()).freeze_days
-    done = dict(await Order.filter(id__in=set(order_ids), status="COMPLETED").values_list("id", "completed_at"))
+    done = dict(
+        await Order.filter(id__in=set(order_ids), status=order_states.COMPLETED).values_list("id", "completed_at")
+    )
     return [done[i] + timedelta(days=days) if done.get(i) else None for i in order_ids]
 
 

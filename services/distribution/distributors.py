@@ -41,13 +41,22 @@ from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
 from services.core.money import fen_to_decimal_string
 from services.core.sql import sql
+from services.core.states import StateMachine, Transition
 
 AUTO, THRESHOLD, APPROVAL = "AUTO", "THRESHOLD", "APPROVAL"
 MODES = (AUTO, THRESHOLD, APPROVAL)
 ALL, ANY = "ALL", "ANY"
 PENDING, APPROVED, REJECTED = "PENDING", "APPROVED", "REJECTED"
-# The application state machine: (from, action) -> to.
-TRANSITIONS = {(PENDING, "approve"): APPROVED, (PENDING, "reject"): REJECTED}
+STATUSES = (PENDING, APPROVED, REJECTED)
+# The application state machine: each decision's source state and target state.
+APPLICATION_STATES = StateMachine(
+    "distributor application",
+    {
+        "approve": Transition(PENDING, APPROVED, stamp="reviewed_at"),
+        "reject": Transition(PENDING, REJECTED, stamp="reviewed_at"),
+    },
+    field="id",
+)
 ROLE = "distributor"
 SETTINGS_ID = 1
 QUEUE = "DISTRIBUTOR_APPLICATIONS"
@@ -320,22 +329,16 @@ async def review(
     application = await DistributorApplication.get_or_none(id=application_id)
     if application is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such application.", "id")
-    target = TRANSITIONS.get((application.status, "approve" if approve else "reject"))
-    if target is None:
-        raise DomainError(
-            ErrorCode.INVALID_TRANSITION, f"This application is already {application.status.lower()}.", "id"
-        )
     async with unit_of_work() as conn:
-        moved = (
-            await DistributorApplication.filter(id=application_id, status=PENDING)
-            .using_db(conn)
-            .update(
-                status=target, pending_user_id=None, reason=reason, reviewed_by_id=actor_id, reviewed_at=clock.now()
-            )
+        await APPLICATION_STATES.apply(
+            application,
+            "approve" if approve else "reject",
+            conn=conn,
+            pending_user_id=None,
+            reason=reason,
+            reviewed_by_id=actor_id,
         )
-        if moved != 1:
-            raise DomainError(ErrorCode.INVALID_TRANSITION, "This application was decided meanwhile.", "id")
-        if target == APPROVED:
+        if application.status == APPROVED:
             await _grant(application.user_id, actor_id, conn)
         _queue_changed()
     return await DistributorApplication.get(id=application_id)

@@ -31,6 +31,7 @@ from models.orders import Order, OrderLine
 from services.accounts.access import Grants
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, unit_of_work, user_channel
+from services.orders import states as order_states
 from services.orders.hooks import PaidOrder
 
 RULE, GIFT_PACK, ADMIN = "RULE", "GIFT_PACK", "ADMIN"
@@ -346,7 +347,7 @@ async def _sales(buyer_ids: list[int], conn) -> int:
     if not buyer_ids:
         return 0
     rows = (
-        await _q(OrderLine.filter(order__buyer_id__in=buyer_ids, order__status="COMPLETED"), conn)
+        await _q(OrderLine.filter(order__buyer_id__in=buyer_ids, order__status=order_states.COMPLETED), conn)
         .annotate(a=Sum("amount"), r=Sum("refunded_amount"))
         .values_list("a", "r")
     )
@@ -468,7 +469,7 @@ def _candidates():
     """Users a rule could raise: someone's upline (team rules) or a buyer of a completed
     order (own-sales rules). Everybody else has nothing to count."""
     uplines = Subquery(User.filter(upline_id__isnull=False).values("upline_id"))
-    buyers = Subquery(Order.filter(status="COMPLETED").values("buyer_id"))
+    buyers = Subquery(Order.filter(status=order_states.COMPLETED).values("buyer_id"))
     return User.filter(Q(id__in=uplines) | Q(id__in=buyers), is_active=True)
 
 

@@ -27,6 +27,9 @@ from services.core.errors import DomainError, ErrorCode
 from services.core.plugins import load_plugin
 
 MAX_AGE_SECONDS = 300  # a callback older than this is treated as a replay
+# A sandbox payout's states; its callback reports SUCCESS or FAIL.
+PROCESSING, SUCCESS, FAIL = "PROCESSING", "SUCCESS", "FAIL"
+STATUSES = (PROCESSING, SUCCESS, FAIL)
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ def sign_callback(
     timestamp: int | None = None,
 ) -> SignedCallback:
     """The callback the sandbox channel sends (tests forge variations of it)."""
-    status = "SUCCESS" if succeeded else "FAIL"
+    status = SUCCESS if succeeded else FAIL
     body = json.dumps(
         {
             "id": notify_id or f"{reference}:{status}",
@@ -165,7 +168,7 @@ class SandboxChannel:
                 payout_no=str(data["payout_no"]),
                 reference=str(data["trade_no"]),
                 amount=int(data["amount"]),
-                succeeded=data["status"] == "SUCCESS",
+                succeeded=data["status"] == SUCCESS,
                 reason=str(data.get("reason", ""))[:256],
             )
         except (ValueError, KeyError, TypeError):
@@ -176,14 +179,14 @@ class SandboxChannel:
         row = await SandboxPayout.get_or_none(payout_no=payout_no)
         if row is None:
             raise DomainError(ErrorCode.NOT_FOUND, "No such sandbox payout.", "payoutNo")
-        await SandboxPayout.filter(id=row.id, status="PROCESSING").update(status="SUCCESS" if succeeded else "FAIL")
+        await SandboxPayout.filter(id=row.id, status=PROCESSING).update(status=SUCCESS if succeeded else FAIL)
         row = await SandboxPayout.get(id=row.id)
         return sign_callback(
             row.payout_no,
             row.trade_no,
             row.amount,
-            row.status == "SUCCESS",
-            reason=reason if row.status == "FAIL" else "",
+            row.status == SUCCESS,
+            reason=reason if row.status == FAIL else "",
         )
 
 

@@ -76,28 +76,25 @@ from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
 from services.core.pagination import Page, check_page_size, decode_cursor
 from services.core.sql import sql
+from services.core.states import StateMachine, Transition
 from services.distribution.commission_math import reversal_share
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, PLATFORM, Posting, Purpose
 from services.merchants import merchants
 
 ISSUED, APPROVED = "ISSUED", "APPROVED"
-TRANSITIONS = {"approve": ((ISSUED,), APPROVED)}
+STATUSES = (ISSUED, APPROVED)
+STATEMENT_STATES = StateMachine(
+    "statement",
+    {"approve": Transition(ISSUED, APPROVED, stamp="approved_at", code=ErrorCode.STATEMENT_NOT_APPROVABLE)},
+    field="id",
+)
 APPROVAL_KIND = "SETTLEMENT_APPROVED"
 EPOCH = date(2024, 1, 1)  # a Monday: 7-day periods run Monday to Sunday
 
 PAID, REFUND = "ORDER_PAYMENT", "ORDER_REFUND"
 DIST_BOOKED, DIST_REVERSED, DIST_REJECTED = "COMMISSION_BOOKED", "COMMISSION_REVERSED", "COMMISSION_REJECTED"
 CONSIGN, CONSIGN_REVERSED = "CONSIGNMENT_SALE", "CONSIGNMENT_SALE_REVERSED"
-
-
-def next_status(status: str, action: str) -> str:
-    sources, target = TRANSITIONS[action]
-    if status not in sources:
-        raise DomainError(
-            ErrorCode.STATEMENT_NOT_APPROVABLE, f"A {status.lower()} statement cannot be {action}d.", "id"
-        )
-    return target
 
 
 # --------------------------------------------------------------------------- periods
@@ -468,7 +465,7 @@ async def approve(grants: Grants, actor_id: int, statement_id: int) -> Settlemen
         raise DomainError(ErrorCode.NOT_FOUND, "No such statement.", "id")
     if statement.status == APPROVED:
         return statement
-    target = next_status(statement.status, "approve")
+    STATEMENT_STATES.target("approve", statement.status)
     keys = [
         (MERCHANT, statement.merchant_id, Purpose.MERCHANT_PENDING, "CNY"),
         (PLATFORM, 0, Purpose.COMMISSION_REVENUE, "CNY"),
@@ -476,7 +473,6 @@ async def approve(grants: Grants, actor_id: int, statement_id: int) -> Settlemen
     ]
     accounts = await ledger.account_ids(keys)
     pending, revenue, settled = (accounts[k] for k in keys)
-    now = clock.now()
     async with unit_of_work() as conn:
         candidates = (
             await SettlementStatement.filter(
@@ -487,12 +483,8 @@ async def approve(grants: Grants, actor_id: int, statement_id: int) -> Settlemen
         )
         moved: list[SettlementStatement] = []
         for row in candidates:  # ascending ids: concurrent approvals lock in the same order
-            if (
-                await SettlementStatement.filter(id=row.id, status=ISSUED)
-                .using_db(conn)
-                .update(status=target, approved_by_id=actor_id, approved_at=now)
-                == 1
-            ):
+            query = SettlementStatement.filter(id=row.id).using_db(conn)
+            if await STATEMENT_STATES.update(query, "approve", approved_by_id=actor_id) == 1:
                 moved.append(row)
         if statement.id not in {row.id for row in moved}:  # another approval won meanwhile: it booked the money
             return await SettlementStatement.get(id=statement.id).using_db(conn)

@@ -2,8 +2,9 @@
 (MERCHANT_SETTLED), frozen on request, reviewed, paid out through a payout channel
 (services/finance/payouts.py).
 
-States (one transition table, `TRANSITIONS`; each transition is one conditional UPDATE
-`WHERE status = <from>`, so two admins, or an admin and a callback, never both win):
+States (one transition table, `WITHDRAWAL_STATES`; each transition is one conditional UPDATE
+`WHERE status = <from>` (services.core.states), so two admins, or an admin and a callback,
+never both win):
 
     request ──> PENDING_REVIEW ──approve──> APPROVED ──pay──> PAID
          └───> RISK_REVIEW ──risk release──┘   │  └──fail──> FAILED     (funds back)
@@ -62,6 +63,7 @@ from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, merchant_channel, unit_of_work, user_channel
 from services.core.masking import mask_name
 from services.core.sql import sql
+from services.core.states import StateMachine, Transition
 from services.finance import payouts
 from services.finance.payouts import Destination, PayoutRequest
 from services.ledger import ledger
@@ -80,15 +82,20 @@ STATUSES = (RISK_REVIEW, PENDING_REVIEW, APPROVED, PAID, REJECTED, FAILED)
 FINAL = frozenset({PAID, REJECTED, FAILED})
 NOT_COUNTED = (REJECTED, FAILED)  # requests that do not use up the daily limits
 
-# action -> (the state it starts from, the state it leads to)
-TRANSITIONS: dict[str, tuple[str, str]] = {
-    "risk_release": (RISK_REVIEW, PENDING_REVIEW),
-    "risk_reject": (RISK_REVIEW, REJECTED),
-    "approve": (PENDING_REVIEW, APPROVED),
-    "reject": (PENDING_REVIEW, REJECTED),
-    "pay": (APPROVED, PAID),
-    "fail": (APPROVED, FAILED),
-}
+# The table: each action's source state, target state and the timestamp column it sets.
+WITHDRAWAL_STATES = StateMachine(
+    "withdrawal",
+    {
+        "risk_release": Transition(RISK_REVIEW, PENDING_REVIEW),
+        "risk_reject": Transition(RISK_REVIEW, REJECTED, stamp="reviewed_at"),
+        "approve": Transition(PENDING_REVIEW, APPROVED, stamp="reviewed_at"),
+        "reject": Transition(PENDING_REVIEW, REJECTED, stamp="reviewed_at"),
+        "pay": Transition(APPROVED, PAID, stamp="paid_at"),
+        "fail": Transition(APPROVED, FAILED),
+    },
+    touch="updated_at",
+    field="id",
+)
 
 BANK, WECHAT = "BANK", "WECHAT"
 REVIEW_QUEUE = "WITHDRAWALS"
@@ -104,15 +111,6 @@ def compute_fee(amount: int, fee_bp: int | None = None, min_fee: int | None = No
     bp = settings.WITHDRAWAL_FEE_BP if fee_bp is None else fee_bp
     floor = settings.WITHDRAWAL_MIN_FEE if min_fee is None else min_fee
     return max(amount * bp // 10_000, floor)
-
-
-def target(action: str, status: str) -> str:
-    source, to = TRANSITIONS[action]
-    if status != source:
-        raise DomainError(
-            ErrorCode.INVALID_TRANSITION, f"A withdrawal that is {status} cannot {action.replace('_', ' ')}.", "id"
-        )
-    return to
 
 
 def business_day(now=None) -> date:
@@ -214,22 +212,19 @@ async def _lock(conn, account_ids: list[int]) -> None:
 async def _apply(
     w: Withdrawal, action: str, conn, *, actor_id: int | None = None, reason: str = "", **changes
 ) -> Withdrawal:
-    """Apply `action` by a conditional UPDATE inside the caller's unit of work, or raise
-    INVALID_TRANSITION (nothing changed)."""
-    source, to = TRANSITIONS[action]
-    now = clock.now()
-    updated = (
-        await Withdrawal.filter(id=w.id, status=source).using_db(conn).update(status=to, updated_at=now, **changes)
-    )
-    if updated != 1:
-        fresh = await Withdrawal.get(id=w.id).using_db(conn)
-        target(action, fresh.status)  # raises with the current state
-        raise DomainError(ErrorCode.INVALID_TRANSITION, "This withdrawal changed meanwhile; try again.", "id")
+    """Apply `action` by a conditional UPDATE inside the caller's unit of work, record it and
+    announce it, or raise INVALID_TRANSITION (nothing changed)."""
+    from_status = await WITHDRAWAL_STATES.apply(w, action, conn=conn, **changes)
     await WithdrawalStatusChange.create(
-        withdrawal_id=w.id, from_status=source, to_status=to, actor_id=actor_id, reason=reason[:256], using_db=conn
+        withdrawal_id=w.id,
+        from_status=from_status,
+        to_status=w.status,
+        actor_id=actor_id,
+        reason=reason[:256],
+        using_db=conn,
     )
     w = await Withdrawal.get(id=w.id).using_db(conn)
-    _announce(w, source)
+    _announce(w, from_status)
     return w
 
 
@@ -491,7 +486,6 @@ async def approve(grants: Grants, actor_id: int, withdrawal_id: int, channel: st
             channel=chosen.code,
             payout_no=f"WD{w.id:012d}",
             reviewed_by_id=actor_id,
-            reviewed_at=clock.now(),
         )
     await submit(w)
     return await Withdrawal.get(id=w.id)
@@ -533,7 +527,6 @@ async def reject(grants: Grants, actor_id: int, withdrawal_id: int, reason: str)
             reason=reason,
             reject_reason=reason,
             reviewed_by_id=actor_id,
-            reviewed_at=clock.now(),
         )
         await _return_funds(w, "WITHDRAWAL_REJECTED", actor_id, reason)
     return w
@@ -549,9 +542,7 @@ async def mark_paid(grants: Grants, actor_id: int, withdrawal_id: int, transfer_
         )
     w = await _manual(withdrawal_id)
     async with unit_of_work() as conn:
-        w = await _apply(
-            w, "pay", conn, actor_id=actor_id, reason=reference, channel_reference=reference, paid_at=clock.now()
-        )
+        w = await _apply(w, "pay", conn, actor_id=actor_id, reason=reference, channel_reference=reference)
         await _pay_out(w, actor_id, reference)
     return w
 
@@ -610,38 +601,29 @@ async def handle_callback(channel_code: str, headers: dict[str, str], body: byte
                 outcome="IGNORED",
                 using_db=conn,
             )
-            action = "pay" if notice.succeeded else "fail"
-            source, to = TRANSITIONS[action]
-            now = clock.now()
-            changes = {"paid_at": now} if notice.succeeded else {"failure_reason": notice.reason or "payout failed"}
+            changes = {} if notice.succeeded else {"failure_reason": notice.reason or "payout failed"}
             if notice.reference:
                 changes["channel_reference"] = notice.reference[:128]
-            moved = (
-                await Withdrawal.filter(id=w.id, status=source)
-                .using_db(conn)
-                .update(status=to, updated_at=now, **changes)
-            )
-            if moved == 1:
-                await WithdrawalStatusChange.create(
-                    withdrawal_id=w.id,
-                    from_status=source,
-                    to_status=to,
-                    reason=f"{chosen.code} {notice.notify_id}"[:256],
-                    using_db=conn,
+            try:
+                w = await _apply(
+                    w,
+                    "pay" if notice.succeeded else "fail",
+                    conn,
+                    reason=f"{chosen.code} {notice.notify_id}",
+                    **changes,
                 )
-                w = await Withdrawal.get(id=w.id).using_db(conn)
-                if notice.succeeded:
-                    await _pay_out(w, None, notice.reference)
-                else:
-                    await _return_funds(w, "WITHDRAWAL_FAILED", None, notice.reason)
-                _announce(w, source)
-                row.outcome = to
-                await row.save(using_db=conn, update_fields=["outcome"])
-            else:
+            except DomainError:  # no longer APPROVED (already final): the result changes nothing
                 current = await Withdrawal.filter(id=w.id).using_db(conn).values_list("status", flat=True)
                 log.warning(
                     "payout callback %s for withdrawal %s ignored: it is %s", notice.notify_id, w.id, current[0]
                 )
+            else:
+                if notice.succeeded:
+                    await _pay_out(w, None, notice.reference)
+                else:
+                    await _return_funds(w, "WITHDRAWAL_FAILED", None, notice.reason)
+                row.outcome = w.status
+                await row.save(using_db=conn, update_fields=["outcome"])
     except IntegrityError:
         recorded = await PayoutNotification.get(channel=chosen.code, notify_id=notice.notify_id)
     else:
@@ -687,7 +669,6 @@ async def reject_held(withdrawal_id: int, actor_id: int | None, reason: str, con
             reason=reason,
             reject_reason=reason,
             reviewed_by_id=actor_id,
-            reviewed_at=clock.now(),
         )
         await _return_funds(w, "WITHDRAWAL_REJECTED", actor_id, reason)
 

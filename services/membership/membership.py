@@ -32,6 +32,7 @@ from models.catalog import Product, Sku
 from models.membership import Membership, MembershipConfig, MembershipConfigChange, MembershipPeriod
 from models.orders import OrderLine
 from services.accounts.access import Grants
+from services.catalog.product_states import LISTED
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, unit_of_work, user_channel
@@ -41,6 +42,7 @@ if TYPE_CHECKING:  # the order events this module reacts to (membership sits bel
 
 ZONE = "MEMBERSHIP"
 ACTIVE, EXPIRED, CANCELLED = "ACTIVE", "EXPIRED", "CANCELLED"
+STATUSES = (ACTIVE, EXPIRED, CANCELLED)
 CONFIG_ID = 1
 MAX_PRICE = 10**8
 MAX_DAYS = 3660
@@ -163,7 +165,7 @@ class MyMembership:
 
 async def membership_sku_id() -> int | None:
     rows = (
-        await Sku.filter(product__zone=ZONE, product__status="LISTED", is_active=True)
+        await Sku.filter(product__zone=ZONE, product__status=LISTED, is_active=True)
         .order_by("id")
         .limit(1)
         .values_list("id", flat=True)

@@ -22,6 +22,7 @@ from services.core import clock, sensitive
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
 from services.core.phones import normalize_phone
+from services.core.states import StateMachine, Transition
 from services.core.validation import http_url
 
 PENDING, ACTIVE, REJECTED, SUSPENDED = "PENDING", "ACTIVE", "REJECTED", "SUSPENDED"
@@ -30,27 +31,21 @@ SELF_OPERATED, THIRD_PARTY = "SELF_OPERATED", "THIRD_PARTY"
 SELF_OPERATED_NAME = "平台自营"
 SYSTEM_USER_NICKNAME = "平台自营"
 
-# The review state machine: (status, action) -> new status. Anything else is refused.
-TRANSITIONS: dict[tuple[str, str], str] = {
-    (PENDING, "APPROVE"): ACTIVE,
-    (PENDING, "REJECT"): REJECTED,
-    (ACTIVE, "SUSPEND"): SUSPENDED,
-    (SUSPENDED, "REINSTATE"): ACTIVE,
-}
+# The review state machine: each decision's source state and target state.
+MERCHANT_STATES = StateMachine(
+    "merchant",
+    {
+        "APPROVE": Transition(PENDING, ACTIVE, stamp="reviewed_at"),
+        "REJECT": Transition(PENDING, REJECTED, stamp="reviewed_at"),
+        "SUSPEND": Transition(ACTIVE, SUSPENDED, stamp="reviewed_at"),
+        "REINSTATE": Transition(SUSPENDED, ACTIVE, stamp="reviewed_at"),
+    },
+    field="id",
+)
 REASON_REQUIRED = {"REJECT", "SUSPEND"}
 MAX_RATE_BP = 10_000
 MAX_SHIPPING_FEN = 10_000_00  # 10,000 yuan: anything above is a typo
 MAX_STOCK_THRESHOLD = 1_000_000
-
-
-def next_status(status: str, action: str) -> str:
-    """Apply one transition of the review state machine, or raise INVALID_TRANSITION."""
-    try:
-        return TRANSITIONS[(status, action)]
-    except KeyError:
-        raise DomainError(
-            ErrorCode.INVALID_TRANSITION, f"A {status.lower()} merchant cannot be {action.lower()}d.", "id"
-        ) from None
 
 
 # --------------------------------------------------------------------------- validation
@@ -175,24 +170,21 @@ async def review(actor_id: int, merchant_id: int, action: str, reason: str = "")
         merchant = await Merchant.filter(id=merchant_id).select_for_update().first()
         if merchant is None:
             raise DomainError(ErrorCode.NOT_FOUND, "No such merchant.", "id")
-        to_status = next_status(merchant.status, action)
-        changes: dict = {"status": to_status, "reviewed_at": clock.now()}
+        changes: dict = {}
         if action == "REJECT":
             changes["reject_reason"] = reason
         elif action == "APPROVE":
             changes["reject_reason"] = ""
-        # Conditional on the status read: a concurrent decision makes this one a no-op.
-        if not await Merchant.filter(id=merchant_id, status=merchant.status).update(**changes):
-            raise DomainError(ErrorCode.INVALID_TRANSITION, "The merchant changed meanwhile; reload.", "id")
+        from_status = await MERCHANT_STATES.apply(merchant, action, **changes)
         await MerchantReview.create(
             merchant_id=merchant_id,
             action=action,
-            from_status=merchant.status,
-            to_status=to_status,
+            from_status=from_status,
+            to_status=merchant.status,
             actor_id=actor_id,
             reason=reason,
         )
-        if merchant.status == PENDING:
+        if from_status == PENDING:
             review_queues.changed(REVIEW_QUEUE)
         title, body = _NOTICES[action]
         await notifications.notify(
@@ -200,7 +192,7 @@ async def review(actor_id: int, merchant_id: int, action: str, reason: str = "")
             kind=f"MERCHANT_{action}",
             title=title,
             body=body.format(name=merchant.name, reason=reason),
-            data={"merchantId": str(merchant_id), "status": to_status},
+            data={"merchantId": str(merchant_id), "status": merchant.status},
         )
     return await Merchant.get(id=merchant_id)
 

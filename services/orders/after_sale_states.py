@@ -9,7 +9,7 @@
 
 REJECTED and CANCELLED release the units the request reserved on its order line.
 
-A transition is one conditional UPDATE (`WHERE status IN (<from states>)`), so a double
+A transition is one conditional UPDATE (`WHERE status IN (<from states>)`, services.core.states), so a double
 approval, or an approval racing the buyer's cancel, has exactly one winner; the loser
 gets INVALID_TRANSITION and changes nothing.
 """
@@ -17,9 +17,8 @@ gets INVALID_TRANSITION and changes nothing.
 from __future__ import annotations
 
 from models.orders import AfterSale
-from services.core import clock
-from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, user_channel
+from services.core.states import StateMachine, Transition
 
 REFUND_ONLY = "REFUND_ONLY"
 RETURN_REFUND = "RETURN_REFUND"
@@ -34,31 +33,29 @@ CANCELLED = "CANCELLED"
 STATUSES = (REQUESTED, APPROVED, RETURN_SHIPPED, REFUNDED, REJECTED, CANCELLED)
 OPEN = frozenset({REQUESTED, APPROVED, RETURN_SHIPPED})
 
-# action -> (states it may start from, state it leads to, kind it needs or None)
-TRANSITIONS: dict[str, tuple[frozenset[str], str, str | None]] = {
-    "refund": (frozenset({REQUESTED}), REFUNDED, REFUND_ONLY),  # a refund-only request approved
-    "approve_return": (frozenset({REQUESTED}), APPROVED, RETURN_REFUND),
-    "ship_return": (frozenset({APPROVED}), RETURN_SHIPPED, RETURN_REFUND),
-    "receive_return": (frozenset({RETURN_SHIPPED}), REFUNDED, RETURN_REFUND),
-    "reject": (frozenset({REQUESTED}), REJECTED, None),
-    "cancel": (frozenset({REQUESTED, APPROVED}), CANCELLED, None),
-}
+
+def _request(kind: str | None) -> str:
+    return f"{kind.lower().replace('_', '-')} request" if kind else "after-sales request"
+
+
+# The table: each action's source states, target state, the kind of request it needs and the
+# timestamp column it sets (a reviewer's decision).
+AFTER_SALE_STATES = StateMachine(
+    _request,
+    {
+        "refund": Transition(REQUESTED, REFUNDED, requires=REFUND_ONLY, stamp="reviewed_at"),  # refund-only approved
+        "approve_return": Transition(REQUESTED, APPROVED, requires=RETURN_REFUND, stamp="reviewed_at"),
+        "ship_return": Transition(APPROVED, RETURN_SHIPPED, requires=RETURN_REFUND),
+        "receive_return": Transition(RETURN_SHIPPED, REFUNDED, requires=RETURN_REFUND),
+        "reject": Transition(REQUESTED, REJECTED, stamp="reviewed_at"),
+        "cancel": Transition({REQUESTED, APPROVED}, CANCELLED),
+    },
+    guard="kind",
+    touch="updated_at",
+)
 
 # Statuses after which the request no longer holds its units on the line.
 RELEASING = frozenset({REJECTED, CANCELLED})
-
-
-def target(action: str, status: str, kind: str) -> str:
-    """Pure check of the table: the state `action` leads to from `status`, or raise."""
-    sources, to, needs = TRANSITIONS[action]
-    if status not in sources or (needs is not None and needs != kind):
-        raise DomainError(
-            ErrorCode.INVALID_TRANSITION,
-            f"A {kind.lower().replace('_', '-')} request that is {status.lower().replace('_', ' ')} "
-            f"cannot {action.replace('_', ' ')}.",
-            "status",
-        )
-    return to
 
 
 async def transition(after_sale: AfterSale, action: str, *, conn, **changes) -> AfterSale:
@@ -67,16 +64,7 @@ async def transition(after_sale: AfterSale, action: str, *, conn, **changes) -> 
     Extra column values (`changes`) are written by the same UPDATE; the row object is
     refreshed with them. Emits `after_sale_status` to the buyer (after the commit).
     """
-    to = target(action, after_sale.status, after_sale.kind)
-    sources, _, _ = TRANSITIONS[action]
-    values = {"status": to, "updated_at": clock.now(), **changes}
-    updated = await AfterSale.filter(id=after_sale.id, status__in=list(sources)).using_db(conn).update(**values)
-    if updated != 1:  # someone else moved it first
-        fresh = await AfterSale.get(id=after_sale.id).using_db(conn)
-        target(action, fresh.status, fresh.kind)  # raises with the state it is in now
-        raise DomainError(ErrorCode.INVALID_TRANSITION, "This request changed meanwhile; try again.", "status")
-    for key, value in values.items():
-        setattr(after_sale, key, value)
+    await AFTER_SALE_STATES.apply(after_sale, action, conn=conn, **changes)
     emit(user_channel(after_sale.buyer_id), status_event(after_sale))
     return after_sale
 

@@ -210,14 +210,13 @@ async def approve(grants: Grants, actor_id: int, after_sale_id: int) -> AfterSal
     """Approve a request: a refund-only is refunded at once; a return-and-refund waits
     for the goods (the buyer ships them back, the merchant confirms receipt)."""
     after_sale = await _staff_after_sale(grants, after_sale_id)
-    now = clock.now()
     refund = None
     async with unit_of_work() as conn:
         if after_sale.kind == states.REFUND_ONLY:
-            await states.transition(after_sale, "refund", conn=conn, reviewer_id=actor_id, reviewed_at=now)
+            await states.transition(after_sale, "refund", conn=conn, reviewer_id=actor_id)
             refund = await _refund(after_sale, conn, actor_id=actor_id, returned=False)
         else:
-            await states.transition(after_sale, "approve_return", conn=conn, reviewer_id=actor_id, reviewed_at=now)
+            await states.transition(after_sale, "approve_return", conn=conn, reviewer_id=actor_id)
             await messages.queue(
                 after_sale.buyer_id,
                 "AFTER_SALE_APPROVED",
@@ -233,9 +232,7 @@ async def reject(grants: Grants, actor_id: int, after_sale_id: int, reason: str)
     after_sale = await _staff_after_sale(grants, after_sale_id)
     reason = _text(reason, "reason", "A reason")
     async with unit_of_work() as conn:
-        await states.transition(
-            after_sale, "reject", conn=conn, reject_reason=reason, reviewer_id=actor_id, reviewed_at=clock.now()
-        )
+        await states.transition(after_sale, "reject", conn=conn, reject_reason=reason, reviewer_id=actor_id)
         await _release_units(after_sale, conn)
         await messages.queue(
             after_sale.buyer_id,
@@ -315,7 +312,7 @@ async def _refund(after_sale: AfterSale, conn, *, actor_id: int, returned: bool)
             reference_id=str(after_sale.id),
             actor_id=actor_id,
         )
-    if everything and order.status in order_states.TRANSITIONS["close"][0]:
+    if everything and order_states.ORDER_STATES.allows("close", order.status):
         await order_states.transition(order, "close", conn=conn, actor_id=actor_id, reason="Every unit refunded")
     await messages.queue(
         after_sale.buyer_id,

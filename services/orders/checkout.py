@@ -29,10 +29,12 @@ from models.orders import CartItem, Order, OrderLine, Payment
 from services.accounts import referral
 from services.catalog import stock
 from services.catalog.limits import MAX_STOCK
+from services.catalog.product_states import LISTED
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
 from services.membership import membership
+from services.merchants import merchants
 from services.orders import hooks as order_hooks
 from services.orders import pricing
 from services.orders.states import CANCELLED, EXPRESS, PICKUP
@@ -132,7 +134,7 @@ def _address_snapshot(address: Address) -> dict:
 def sellable_problem(sku: Sku, now) -> tuple[ErrorCode, str] | None:
     """Why a SKU cannot be bought right now, or None (shared with the cart's checks)."""
     product = sku.product
-    if not sku.is_active or product.status != "LISTED" or product.merchant.status != "ACTIVE":
+    if not sku.is_active or product.status != LISTED or product.merchant.status != merchants.ACTIVE:
         return ErrorCode.PRODUCT_UNAVAILABLE, f"{product.title} is not on sale."
     if (product.zone_starts_at and now < product.zone_starts_at) or (
         product.zone_ends_at and now >= product.zone_ends_at

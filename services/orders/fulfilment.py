@@ -18,7 +18,9 @@ from services.orders import messages
 from services.orders import states as order_states
 from services.orders.states import DELIVERED, PICKED_UP, READY_FOR_PICKUP, SHIPPED
 
-TRACKING_STATUSES = ("IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED", "EXCEPTION")
+IN_TRANSIT, OUT_FOR_DELIVERY, EXCEPTION = "IN_TRANSIT", "OUT_FOR_DELIVERY", "EXCEPTION"
+# A carrier's event statuses; its DELIVERED is the order state's name (it moves the order there).
+TRACKING_STATUSES = (IN_TRANSIT, OUT_FOR_DELIVERY, DELIVERED, EXCEPTION)
 _TRACKING_NO = re.compile(r"^[A-Za-z0-9-]{4,64}$")
 
 
@@ -121,7 +123,7 @@ async def add_tracking_event(
     if shipment is None or order.status not in (SHIPPED, DELIVERED):
         raise DomainError(ErrorCode.INVALID_TRANSITION, "Only a shipped order has tracking.", "status")
     async with unit_of_work() as conn:
-        if status == "DELIVERED" and order.status == SHIPPED:
+        if status == DELIVERED and order.status == SHIPPED:
             await order_states.transition(
                 order,
                 "deliver",

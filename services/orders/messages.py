@@ -24,6 +24,9 @@ from services.core.plugins import PluginSlot
 log = logging.getLogger("messages")
 
 MAX_ATTEMPTS = 5
+# An outbox row: queued, claimed by a worker, then sent (or given up after MAX_ATTEMPTS).
+PENDING, SENDING, SENT, FAILED = "PENDING", "SENDING", "SENT", "FAILED"
+STATUSES = (PENDING, SENDING, SENT, FAILED)
 
 
 @dataclass(frozen=True)
@@ -71,11 +74,11 @@ async def queue_for_merchant(merchant_id: int, template: str, params: dict[str, 
 async def deliver_pending(limit: int = 500) -> int:
     """Worker job: send queued messages. Each row is claimed by a conditional UPDATE, so
     two workers never send one message twice."""
-    rows = await OutboundMessage.filter(status="PENDING").order_by("id").limit(limit)
+    rows = await OutboundMessage.filter(status=PENDING).order_by("id").limit(limit)
     sent = 0
     for row in rows:
-        claimed = await OutboundMessage.filter(id=row.id, status="PENDING").update(
-            status="SENDING", attempts=F("attempts") + 1
+        claimed = await OutboundMessage.filter(id=row.id, status=PENDING).update(
+            status=SENDING, attempts=F("attempts") + 1
         )
         if not claimed:
             continue
@@ -84,8 +87,8 @@ async def deliver_pending(limit: int = 500) -> int:
         except Exception:
             log.exception("sending message %s failed", row.id)
             retry = row.attempts + 1 < MAX_ATTEMPTS
-            await OutboundMessage.filter(id=row.id).update(status="PENDING" if retry else "FAILED")
+            await OutboundMessage.filter(id=row.id).update(status=PENDING if retry else FAILED)
             continue
-        await OutboundMessage.filter(id=row.id).update(status="SENT", sent_at=clock.now())
+        await OutboundMessage.filter(id=row.id).update(status=SENT, sent_at=clock.now())
         sent += 1
     return sent

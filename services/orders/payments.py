@@ -52,6 +52,10 @@ from services.orders.gateways import Charge, gateway
 log = logging.getLogger(__name__)
 
 UNPAID, PAID, CLOSED = "UNPAID", "PAID", "CLOSED"
+STATUSES = (UNPAID, PAID, CLOSED)
+# A refund: booked, then confirmed by the gateway (a wallet refund is confirmed at once).
+REFUND_PENDING, REFUND_SUCCEEDED = "PENDING", "SUCCEEDED"
+REFUND_STATUSES = (REFUND_PENDING, REFUND_SUCCEEDED)
 WALLET = "WALLET"
 
 
@@ -313,7 +317,7 @@ async def book_refund(order: Order, amount: int, conn, *, after_sale_id: int | N
         method=payment.method,
         trade_no=payment.gateway_trade_no,
         reason="AFTER_SALE",
-        status="SUCCEEDED" if wallet else "PENDING",
+        status=REFUND_SUCCEEDED if wallet else REFUND_PENDING,
         finished_at=clock.now() if wallet else None,
         using_db=conn,
     )
@@ -368,7 +372,7 @@ async def execute_refund(refund_id: int) -> Refund:
     """Send a booked gateway refund; safe to call again (the refund number is idempotent
     at the gateway, and the status moves by a conditional UPDATE)."""
     refund = await Refund.get(id=refund_id)
-    if refund.status != "PENDING":
+    if refund.status != REFUND_PENDING:
         return refund
     await Refund.filter(id=refund.id).update(attempts=F("attempts") + 1)
     try:
@@ -377,17 +381,17 @@ async def execute_refund(refund_id: int) -> Refund:
         log.exception("refund %s failed at the gateway; the worker retries", refund.refund_no)
         return refund
     if result.succeeded:
-        await Refund.filter(id=refund.id, status="PENDING").update(
-            status="SUCCEEDED", gateway_refund_no=result.gateway_refund_no, finished_at=clock.now()
+        await Refund.filter(id=refund.id, status=REFUND_PENDING).update(
+            status=REFUND_SUCCEEDED, gateway_refund_no=result.gateway_refund_no, finished_at=clock.now()
         )
     return await Refund.get(id=refund.id)
 
 
 async def retry_pending_refunds(limit: int = 100) -> int:
-    ids = await Refund.filter(status="PENDING").order_by("id").limit(limit).values_list("id", flat=True)
+    ids = await Refund.filter(status=REFUND_PENDING).order_by("id").limit(limit).values_list("id", flat=True)
     done = 0
     for refund_id in ids:
-        if (await execute_refund(refund_id)).status == "SUCCEEDED":
+        if (await execute_refund(refund_id)).status == REFUND_SUCCEEDED:
             done += 1
     return done
 

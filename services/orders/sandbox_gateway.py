@@ -25,6 +25,9 @@ from services.core.events import unit_of_work
 from services.orders.gateways import Charge, PaymentNotice, RefundResult
 
 MAX_AGE_SECONDS = 300  # a notification older than this is treated as a replay
+# A sandbox trade's states, named as WeChat Pay's trade_state.
+NOTPAY, SUCCESS, CLOSED = "NOTPAY", "SUCCESS", "CLOSED"
+STATUSES = (NOTPAY, SUCCESS, CLOSED)
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ class SandboxGateway:
         try:
             async with unit_of_work():
                 taken = await SandboxTrade.filter(
-                    trade_no=trade_no, status="SUCCESS", refunded__lte=F("amount") - amount
+                    trade_no=trade_no, status=SUCCESS, refunded__lte=F("amount") - amount
                 ).update(refunded=F("refunded") + amount)
                 if taken != 1:
                     raise DomainError(ErrorCode.REFUND_EXCEEDS_PAID, "The sandbox trade cannot refund that much.")
@@ -95,7 +98,7 @@ class SandboxGateway:
         return RefundResult(True, "SBR" + refund_no)
 
     async def close(self, trade_no: str) -> None:
-        await SandboxTrade.filter(trade_no=trade_no, status="NOTPAY").update(status="CLOSED")
+        await SandboxTrade.filter(trade_no=trade_no, status=NOTPAY).update(status=CLOSED)
 
     # ---------------------------------------------------------------- the client's side
 
@@ -104,9 +107,9 @@ class SandboxGateway:
         trade = await SandboxTrade.get_or_none(trade_no=trade_no)
         if trade is None:
             raise DomainError(ErrorCode.NOT_FOUND, "No such sandbox trade.", "tradeNo")
-        await SandboxTrade.filter(id=trade.id, status="NOTPAY").update(status="SUCCESS")
+        await SandboxTrade.filter(id=trade.id, status=NOTPAY).update(status=SUCCESS)
         trade = await SandboxTrade.get(id=trade.id)
-        if trade.status != "SUCCESS":
+        if trade.status != SUCCESS:
             raise DomainError(ErrorCode.PAYMENT_NOT_PAYABLE, "This sandbox trade is closed.", "tradeNo")
         return self.notification_for(trade)
 

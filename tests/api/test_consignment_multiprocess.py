@@ -39,6 +39,7 @@ from models.ledger import JournalEntry, JournalTransaction
 from models.orders import Order, Payment
 from services.accounts import referral
 from services.consignment import queue as consignment
+from services.consignment import unit_states
 from services.consignment.matching import BP
 from services.core import clock
 from services.ledger import ledger
@@ -109,7 +110,7 @@ async def _queue(wholesale, sellers: int) -> list[WholesaleUnit]:
         await payments.pay_with_wallet(seller.id, placed.payment.id)
 
     await asyncio.gather(*(consign(*person) for person in people))
-    queued = await WholesaleUnit.filter(product_id=wholesale.product_id, status=consignment.QUEUED).order_by(
+    queued = await WholesaleUnit.filter(product_id=wholesale.product_id, status=unit_states.QUEUED).order_by(
         "queue_key"
     )
     assert [u.queue_key for u in queued] == list(range(1, sellers + 1))
@@ -201,8 +202,8 @@ async def _assert_sold_once_each(
     """Every queued unit sold exactly once to one of the buyers; money and stock follow.
     Returns buyer id -> unit id."""
     units = await WholesaleUnit.filter(id__in=[u.id for u in queued]).order_by("queue_key")
-    assert {u.status for u in units} == {consignment.MATCHED}
-    assert await WholesaleUnit.filter(status=consignment.QUEUED).count() == 0
+    assert {u.status for u in units} == {unit_states.MATCHED}
+    assert await WholesaleUnit.filter(status=unit_states.QUEUED).count() == 0
     assert len({u.matched_order_id for u in units}) == len({u.matched_line_id for u in units}) == len(units)
     assert {u.buyer_id for u in units} <= set(buyers)
     sold = {u.buyer_id: u.id for u in units}

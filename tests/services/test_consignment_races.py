@@ -30,7 +30,7 @@ from models.ledger import JournalEntry, JournalTransaction
 from models.orders import AfterSale, Order, OrderLine
 from services.accounts.access import Grants
 from services.consignment import queue as consignment
-from services.consignment import snapup
+from services.consignment import snapup, unit_states
 from services.consignment.matching import BP, position_after
 from services.core import clock, events
 from services.ledger import ledger
@@ -69,7 +69,7 @@ async def _consigned(wholesale, count: int) -> list[WholesaleUnit]:
         await payments.pay_with_wallet(seller.id, placed.payment.id)
 
     await asyncio.gather(*(consign(*person) for person in people))
-    units = await WholesaleUnit.filter(product_id=wholesale.product_id, status=consignment.QUEUED).order_by("queue_key")
+    units = await WholesaleUnit.filter(product_id=wholesale.product_id, status=unit_states.QUEUED).order_by("queue_key")
     assert [u.queue_key for u in units] == list(range(1, count + 1))
     return units
 
@@ -195,7 +195,7 @@ async def test_two_refunds_at_once_put_both_units_back_at_the_head_in_their_orde
     for round_no, (launch, at_once) in enumerate((((0, 1), True), ((1, 0), True), ((0, 1), False)), start=1):
         # Two buyers take A and B (first in, first out) ...
         sales = [await _buy_retail(retail.id, f"买家{round_no}-{n}") for n in range(2)]
-        matched = {u.id: u.matched_order_id for u in await WholesaleUnit.filter(status=consignment.MATCHED)}
+        matched = {u.id: u.matched_order_id for u in await WholesaleUnit.filter(status=unit_states.MATCHED)}
         assert matched == {a.id: sales[0][1].id, b.id: sales[1][1].id}
         for unit in (a, b):
             assert (await ledger.user_account(unit.owner_id, Purpose.CONSIGNMENT_PENDING)).balance == RETAIL_PRICE - FEE
@@ -204,7 +204,7 @@ async def test_two_refunds_at_once_put_both_units_back_at_the_head_in_their_orde
         published.clear()
         await _refund([sales[i] for i in launch], at_once=at_once)
 
-        queue = await WholesaleUnit.filter(product_id=wholesale.product_id, status=consignment.QUEUED).order_by(
+        queue = await WholesaleUnit.filter(product_id=wholesale.product_id, status=unit_states.QUEUED).order_by(
             "queue_key"
         )
         assert [u.id for u in queue] == [a.id, b.id, c.id, d.id], f"round {round_no}: {[u.id for u in queue]}"
@@ -279,9 +279,9 @@ async def test_refunds_racing_retail_payments_neither_deadlock_nor_skip_a_unit()
             head = min(model, key=model.__getitem__)
             expected[order_of_payment[int(tx.reference_id)]] = head
             del model[head]
-    matched = await WholesaleUnit.filter(status=consignment.MATCHED)
+    matched = await WholesaleUnit.filter(status=unit_states.MATCHED)
     assert {u.matched_order_id: u.id for u in matched} == expected
-    queued = await WholesaleUnit.filter(status=consignment.QUEUED).order_by("queue_key")
+    queued = await WholesaleUnit.filter(status=unit_states.QUEUED).order_by("queue_key")
     assert [u.id for u in queued] == sorted(model, key=model.__getitem__)
     for buyer, order in sales:
         assert (await Order.get(id=order.id)).status == "CLOSED"

@@ -30,13 +30,15 @@ def test_amounts_refused(amount, code):
 
 
 def test_every_action_has_one_source_and_finals_lead_nowhere():
-    for action, (source, to) in w.TRANSITIONS.items():
-        assert w.target(action, source) == to
+    table = w.WITHDRAWAL_STATES.transitions
+    for action, t in table.items():
+        (source,) = t.sources
+        assert w.WITHDRAWAL_STATES.target(action, source) == t.target
         for other in set(w.STATUSES) - {source}:
             with pytest.raises(DomainError):
-                w.target(action, other)
-    assert not any(source in w.FINAL for source, _ in w.TRANSITIONS.values())
-    assert {to for _, to in w.TRANSITIONS.values()} | {w.PENDING_REVIEW, w.RISK_REVIEW} == set(w.STATUSES)
+                w.WITHDRAWAL_STATES.target(action, other)
+    assert not any(t.sources & w.FINAL for t in table.values())
+    assert {t.target for t in table.values()} | {w.PENDING_REVIEW, w.RISK_REVIEW} == set(w.STATUSES)
 
 
 def test_destinations_are_normalised_or_refused():
