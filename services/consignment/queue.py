@@ -30,6 +30,15 @@ from models.accounts import User
 from models.catalog import Product
 from models.consignment import ConsignmentPolicy, ConsignmentQueue, WholesaleUnit
 from models.orders import Order, OrderLine
+from services.consignment.events import (
+    ConsignmentReturned,
+    ConsignmentSettled,
+    ConsignmentSold,
+    UnitLeft,
+    UnitQueued,
+    UnitReturned,
+    UnitSold,
+)
 from services.consignment.matching import Policy, SaleSplit, split_sale, validate_policy
 from services.consignment.stats import stats_event
 from services.core import clock
@@ -142,16 +151,7 @@ async def _consign(conn, owner_id: int, product_id: int, unit_ids: list[int]) ->
     length = await _queue_length(conn, product_id)
     for offset, unit_id in enumerate(unit_ids):
         k = queue.next_key + offset
-        emit(
-            queue_channel(product_id),
-            {
-                "type": "queued",
-                "key": k,
-                "unitId": str(unit_id),
-                "ownerId": str(owner_id),
-                "length": length - len(unit_ids) + offset + 1,
-            },
-        )
+        emit(queue_channel(product_id), UnitQueued(k, unit_id, owner_id, length - len(unit_ids) + offset + 1))
 
 
 async def consign(owner_id: int, unit_ids: list[int]) -> list[WholesaleUnit]:
@@ -210,7 +210,7 @@ async def cancel_consignment(owner_id: int, unit_id: int) -> WholesaleUnit:
             raise DomainError(
                 ErrorCode.INVALID_TRANSITION, "Only a queued, unsold consignment can be cancelled.", "unitId"
             )
-        emit(queue_channel(unit.product_id), {"type": "left", "key": unit.queue_key, "unitId": str(unit.id)})
+        emit(queue_channel(unit.product_id), UnitLeft(unit.queue_key, unit.id))
         emit(admin_channel(), stats_event(queued=-1))
     return await WholesaleUnit.get(id=unit.id)
 
@@ -301,11 +301,8 @@ async def match_retail_order(paid: PaidOrder, conn) -> list[Match]:
                 unit, line, split, MatchAccounts(*(accounts[k] for k in money), sellers[_seller_key(unit.owner_id)])
             )
             matches.append(Match(unit.id, unit.owner_id, unit.queue_key, split))
-            emit(
-                queue_channel(wholesale_id),
-                {"type": "sold", "key": unit.queue_key, "unitId": str(unit.id), "ownerId": str(unit.owner_id)},
-            )
-            emit(user_channel(unit.owner_id), {"type": "consignment_sold", "unitId": str(unit.id)})
+            emit(queue_channel(wholesale_id), UnitSold(unit.queue_key, unit.id, unit.owner_id))
+            emit(user_channel(unit.owner_id), ConsignmentSold(unit.id))
             emit(admin_channel(), stats_event(queued=-1, sold=1, rewards_pending=split.reward))
     return matches
 
@@ -427,17 +424,8 @@ async def unmatch_refunded(refund: LineRefund, conn) -> int:
             reference_type="WHOLESALE_UNIT",
             reference_id=str(unit.id),
         )
-        emit(
-            queue_channel(unit.product_id),
-            {
-                "type": "returned",
-                "key": head,
-                "unitId": str(unit.id),
-                "ownerId": str(unit.owner_id),
-                "position": position,
-            },
-        )
-        emit(user_channel(unit.owner_id), {"type": "consignment_returned", "unitId": str(unit.id)})
+        emit(queue_channel(unit.product_id), UnitReturned(head, unit.id, unit.owner_id, position))
+        emit(user_channel(unit.owner_id), ConsignmentReturned(unit.id))
         emit(admin_channel(), stats_event(queued=1, sold=-1, rewards_pending=-(unit.reward or 0), at=unit.matched_at))
     return len(units)
 
@@ -474,7 +462,7 @@ async def settle_due(limit: int = 500) -> int:
                     reference_type="WHOLESALE_UNIT",
                     reference_id=str(unit.id),
                 )
-            emit(user_channel(unit.owner_id), {"type": "consignment_settled", "unitId": str(unit.id)})
+            emit(user_channel(unit.owner_id), ConsignmentSettled(unit.id))
             emit(admin_channel(), stats_event(rewards_pending=-(unit.reward or 0)))
         done += 1
     return done

@@ -16,6 +16,7 @@ from models.orders import Order, OrderStatusChange
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, merchant_channel, user_channel
+from services.orders.events import OrderStatusChanged
 
 PENDING_PAYMENT = "PENDING_PAYMENT"
 PAID = "PAID"
@@ -96,7 +97,7 @@ async def transition(
     )
     for key, value in values.items():
         setattr(order, key, value)
-    event = {"type": "order_status", "orderId": str(order.id), "from": from_status, "status": to}
+    event = OrderStatusChanged(order.id, from_status, to)
     emit(user_channel(order.buyer_id), event)
     emit(merchant_channel(order.merchant_id), event)
     return order
