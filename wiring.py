@@ -1,6 +1,6 @@
 """The one place that connects the features: every same-transaction reaction in its order,
-the zone rules, claim providers, review queues, risk decisions, built-in adapters and
-scheduled jobs.
+the zone rules, claim providers, review queues, risk decisions, built-in adapters,
+scheduled jobs and the live events subscriptions decode.
 
 The app, the worker, the management commands, the benchmarks and the tests call
 `install()` once at start-up; nothing registers itself when imported. To add a reaction,
@@ -22,15 +22,22 @@ from jobs import withdrawals as withdrawal_jobs
 from jobs.runner import REGISTRY as JOBS
 from jobs.runner import Job
 from models import sealed
+from services.accounts import events as account_events
 from services.accounts import referral, review_queues
+from services.catalog import events as catalog_events
 from services.catalog import products
+from services.consignment import events as consignment_events
 from services.consignment import hooks as consignment
 from services.consignment import queue, vouchers
-from services.core import clock, sensitive
+from services.core import clock, events, sensitive
 from services.distribution import agents, commissions, distributors, franchise, grades
+from services.distribution import events as distribution_events
+from services.finance import events as finance_events
 from services.finance import withdrawals
+from services.membership import events as membership_events
 from services.membership import membership
 from services.merchants import merchants
+from services.orders import events as order_events
 from services.orders import gateways, hooks
 from services.orders.sandbox_gateway import SandboxGateway
 from services.risk import control as risk
@@ -128,6 +135,36 @@ JOB_LIST = [
     Job("issue_settlement_statements", every=timedelta(minutes=30), run=settlement_jobs.issue_statements),
 ]
 
+# Live events by domain: a subscription decodes a message into its class by the wire type
+# (a type not listed here is ignored, like one from a newer process).
+LIVE_EVENTS = [
+    account_events.NotificationSent,
+    account_events.ReviewQueueChanged,
+    catalog_events.LowStock,
+    catalog_events.ProductDelisted,
+    catalog_events.ProductRelisted,
+    membership_events.MembershipChanged,
+    order_events.OrderStatusChanged,
+    order_events.NewOrder,
+    order_events.AfterSaleRequested,
+    order_events.AfterSaleStatusChanged,
+    consignment_events.UnitQueued,
+    consignment_events.UnitSold,
+    consignment_events.UnitLeft,
+    consignment_events.UnitReturned,
+    consignment_events.ConsignmentSold,
+    consignment_events.ConsignmentReturned,
+    consignment_events.ConsignmentSettled,
+    consignment_events.VouchersGranted,
+    consignment_events.StatsChanged,
+    distribution_events.CommissionCreated,
+    distribution_events.CommissionAvailable,
+    distribution_events.CommissionReversed,
+    distribution_events.CommissionRejected,
+    distribution_events.GradeChanged,
+    finance_events.WithdrawalStatusChanged,
+]
+
 _REACTIONS = [
     (hooks.PAID, PAID),
     (hooks.CANCELLED, CANCELLED),
@@ -167,6 +204,7 @@ def install() -> None:
     JOBS.clear()
     for job in JOB_LIST:
         JOBS[job.name] = job
+    events.register_events(LIVE_EVENTS)
 
 
 def describe() -> dict[str, list[str]]:

@@ -20,6 +20,7 @@ from resolvers.common import login_required, parse_id, viewer
 from schema.errors import ApiError
 from schema.types.consignment import QueuePosition, QueuePositionsUpdate, WholesaleUnit
 from services.consignment import queue as consignment
+from services.consignment.events import ConsignmentSold, UnitLeft, UnitQueued, UnitReturned, UnitSold
 from services.consignment.matching import position_after
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import user_channel
@@ -62,9 +63,9 @@ class ConsignmentSubscriptions:
         try:
             async for event in listen(user_channel(user_id)):
                 await guard.check()
-                if event.get("type") != "consignment_sold":
+                if not isinstance(event, ConsignmentSold):
                     continue
-                unit = await UnitRow.get_or_none(id=int(event["unitId"]), owner_id=user_id)
+                unit = await UnitRow.get_or_none(id=event.unit_id, owner_id=user_id)
                 if unit is not None:
                     yield unit
         except SlowConsumer:
@@ -93,7 +94,6 @@ async def _watch(pid: int, user_id: int, guard: SessionGuard) -> AsyncGenerator[
 
 
 async def _positions(pid: int, user_id: int, guard: SessionGuard) -> AsyncGenerator[QueuePositionsUpdate, None]:
-    me = str(user_id)
     # Subscribe first, then read the positions: an event in between is applied, not lost.
     async with get_broadcast().subscribe(consignment.queue_channel(pid)) as subscriber:
         mine = {unit.id: (unit, position) for unit, position in await consignment.positions(user_id, pid)}
@@ -103,35 +103,35 @@ async def _positions(pid: int, user_id: int, guard: SessionGuard) -> AsyncGenera
         async for raw in subscriber:
             event = event_data(raw)
             await guard.check()
-            if event.get("type") == "queued":
+            if isinstance(event, UnitQueued):
                 # Someone else's unit joined behind everyone: nobody's position changes.
                 # By owner and product too: a stray event (another deployment on the same Redis)
                 # must not put someone else's unit into my positions.
                 unit = (
-                    await UnitRow.get_or_none(id=int(event["unitId"]), owner_id=user_id, product_id=pid)
-                    if event.get("ownerId") == me
+                    await UnitRow.get_or_none(id=event.unit_id, owner_id=user_id, product_id=pid)
+                    if event.owner_id == user_id
                     else None
                 )
                 if unit is not None and unit.id not in mine:
-                    mine[unit.id] = (unit, int(event["length"]))
+                    mine[unit.id] = (unit, event.length)
                     changed = True
-            else:
+            elif isinstance(event, UnitSold | UnitLeft | UnitReturned):
                 for unit_id, (unit, position) in list(mine.items()):
                     moved = position_after(position, unit.queue_key, event)
                     if moved is None:
                         del mine[unit_id]
-                        if event.get("type") == "sold":
+                        if isinstance(event, UnitSold):
                             sold.append(unit_id)
                         changed = True
                     elif moved != position:
                         mine[unit_id] = (unit, moved)
                         changed = True
-                if event.get("type") == "returned" and event.get("ownerId") == me:
-                    unit = await UnitRow.get_or_none(id=int(event["unitId"]), owner_id=user_id, product_id=pid)
+                if isinstance(event, UnitReturned) and event.owner_id == user_id:
+                    unit = await UnitRow.get_or_none(id=event.unit_id, owner_id=user_id, product_id=pid)
                     if (
                         unit is not None
                     ):  # back at the head, behind units that came back before it and were consigned earlier
-                        mine[unit.id] = (unit, int(event.get("position", 1)))
+                        mine[unit.id] = (unit, event.position)
                         changed = True
             # More events already queued (this subscriber fell behind): apply them first and
             # send one update for all, rather than one GraphQL execution and message per event.

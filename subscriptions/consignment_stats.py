@@ -1,6 +1,6 @@
 """Admin live consignment statistics (CON-9, RT-2).
 
-Choice: a snapshot, then deltas. The services emit a small `consignment_stats` event on
+Choice: a snapshot, then deltas. The services emit a small `StatsChanged` event on
 the admin channel, inside the transaction that changes a counter (unit consigned, sold,
 returned to the queue after a refund, taken out of the queue, settled; retail or
 wholesale order paid), so it is published only if that commits. A subscription reads the

@@ -19,13 +19,19 @@ from schema.types.distribution import CommissionEvent, CommissionEventKind
 from services.accounts import auth
 from services.core.errors import ErrorCode
 from services.core.events import user_channel
+from services.distribution.events import (
+    CommissionAvailable,
+    CommissionCreated,
+    CommissionRejected,
+    CommissionReversed,
+)
 from subscriptions.hub import SlowConsumer, listen
 
 _KINDS = {
-    "commission_created": CommissionEventKind.CREATED,
-    "commission_available": CommissionEventKind.AVAILABLE,
-    "commission_reversed": CommissionEventKind.REVERSED,
-    "commission_rejected": CommissionEventKind.REJECTED,
+    CommissionCreated: CommissionEventKind.CREATED,
+    CommissionAvailable: CommissionEventKind.AVAILABLE,
+    CommissionReversed: CommissionEventKind.REVERSED,
+    CommissionRejected: CommissionEventKind.REJECTED,
 }
 
 
@@ -40,19 +46,15 @@ class DistributionSubscriptions:
         user_id, session_id = viewer(info).id, info.context.session_id
         try:
             async for event in listen(user_channel(user_id)):
-                kind = _KINDS.get(event.get("type", ""))
+                kind = _KINDS.get(type(event))
                 if kind is None:
                     continue
                 if not await auth.session_is_live(session_id):
                     raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
-                row = await CommissionRow.get_or_none(id=int(event["commissionId"]), beneficiary_id=user_id)
+                row = await CommissionRow.get_or_none(id=event.commission_id, beneficiary_id=user_id)
                 if row is None:
                     continue
-                amount = (
-                    Money.from_fen(int(event["amount"]))
-                    if kind is CommissionEventKind.REVERSED and "amount" in event
-                    else None
-                )
+                amount = Money.from_fen(event.amount) if isinstance(event, CommissionReversed) else None
                 yield CommissionEvent(kind=kind, commission=row, amount=amount)
         except SlowConsumer:
             raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None

@@ -9,7 +9,6 @@ SLOW_CONSUMER; the client reconnects and refetches).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,28 +18,33 @@ from urllib.parse import urlparse
 from broadcaster import Broadcast, Event
 
 import settings
+from services.core.events import LiveEvent, decode
 
 log = logging.getLogger(__name__)
 
 
+_UNDECODED = object()
+
+
 class SharedEvent(Event):
-    """An event as every subscriber of its channel receives it: its JSON is parsed once,
+    """An event as every subscriber of its channel receives it: its JSON is decoded once,
     not once per subscriber (thousands may watch one queue)."""
 
-    __slots__ = ("_data",)
+    __slots__ = ("_decoded",)
 
     def __init__(self, channel: str, message: str) -> None:
         super().__init__(channel, message)
-        self._data: dict | None = None
+        self._decoded: Any = _UNDECODED
 
 
-def event_data(event: Event) -> dict:
-    """The event's JSON message, parsed (once, for a SharedEvent). Treat it as read-only."""
+def event_data(event: Event) -> LiveEvent | None:
+    """The typed live event the message carries (decoded once, for a SharedEvent; frozen,
+    so sharing it is safe). None for a type this process does not know: ignore it."""
     if not isinstance(event, SharedEvent):
-        return json.loads(event.message)
-    if event._data is None:
-        event._data = json.loads(event.message)
-    return event._data
+        return decode(event.message)
+    if event._decoded is _UNDECODED:
+        event._decoded = decode(event.message)
+    return event._decoded
 
 
 class SlowConsumer(Exception):
@@ -142,8 +146,11 @@ async def publish(channel: str, message: str) -> None:
     await get_broadcast().publish(channel, message)
 
 
-async def listen(channel: str) -> AsyncIterator[dict]:
-    """Yield the JSON events published on `channel` (ids only; load fresh data from them)."""
+async def listen(channel: str) -> AsyncIterator[LiveEvent]:
+    """Yield the live events published on `channel` (ids only; load fresh data from them),
+    skipping those of types this process does not know."""
     async with get_broadcast().subscribe(channel) as subscriber:
-        async for event in subscriber:
-            yield event_data(event)
+        async for raw in subscriber:
+            event = event_data(raw)
+            if event is not None:
+                yield event

@@ -11,6 +11,7 @@ from resolvers.common import login_required, viewer
 from schema.errors import ApiError
 from schema.types.notifications import Notification
 from services.accounts import auth, notifications
+from services.accounts.events import NotificationSent
 from services.core.errors import ErrorCode
 from services.core.events import user_channel
 from subscriptions.hub import SlowConsumer, listen
@@ -29,9 +30,9 @@ class NotificationSubscriptions:
                 # Checked again for every event: signing out ends the stream.
                 if not await auth.session_is_live(session_id):
                     raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
-                if event.get("type") != "notification":
+                if not isinstance(event, NotificationSent):
                     continue
-                note = await notifications.get_own(user_id, int(event["id"]))
+                note = await notifications.get_own(user_id, event.id)
                 if note is not None:
                     yield Notification.from_model(note)
         except SlowConsumer:

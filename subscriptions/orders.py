@@ -20,8 +20,10 @@ from schema.types.after_sales import AfterSale
 from schema.types.catalog import Product, Sku
 from schema.types.orders import Order, OrderStatus
 from services.accounts import access, auth
+from services.catalog.events import LowStock, ProductDelisted, ProductRelisted
 from services.core.errors import DomainError, ErrorCode
-from services.core.events import merchant_channel, user_channel
+from services.core.events import LiveEvent, merchant_channel, user_channel
+from services.orders.events import AfterSaleRequested, NewOrder, OrderStatusChanged
 from subscriptions.hub import SlowConsumer, listen
 
 
@@ -53,14 +55,14 @@ class MerchantEvent:
     product: Product | None = strawberry.field(default=None, description="The product (stock and listing events).")
 
 
-# event type on the merchant channel -> (kind, permission needed to see it)
-_MERCHANT_EVENTS = {
-    "new_order": (MerchantEventKind.NEW_ORDER, "merchant.orders"),
-    "order_status": (MerchantEventKind.ORDER_STATUS, "merchant.orders"),
-    "after_sale_requested": (MerchantEventKind.AFTER_SALE_REQUESTED, "merchant.orders"),
-    "low_stock": (MerchantEventKind.LOW_STOCK, "merchant.products"),
-    "product_delisted": (MerchantEventKind.PRODUCT_DELISTED, "merchant.products"),
-    "product_relisted": (MerchantEventKind.PRODUCT_RELISTED, "merchant.products"),
+# event on the merchant channel -> (kind, permission needed to see it)
+_MERCHANT_EVENTS: dict[type[LiveEvent], tuple[MerchantEventKind, str]] = {
+    NewOrder: (MerchantEventKind.NEW_ORDER, "merchant.orders"),
+    OrderStatusChanged: (MerchantEventKind.ORDER_STATUS, "merchant.orders"),
+    AfterSaleRequested: (MerchantEventKind.AFTER_SALE_REQUESTED, "merchant.orders"),
+    LowStock: (MerchantEventKind.LOW_STOCK, "merchant.products"),
+    ProductDelisted: (MerchantEventKind.PRODUCT_DELISTED, "merchant.products"),
+    ProductRelisted: (MerchantEventKind.PRODUCT_RELISTED, "merchant.products"),
 }
 
 
@@ -75,16 +77,27 @@ def _may_see(grants: access.Grants, merchant_id: int, permission: str) -> bool:
         return False
 
 
-async def _merchant_event(kind: MerchantEventKind, event: dict) -> MerchantEvent | None:
-    if "orderId" in event:
-        order = await OrderRow.get_or_none(id=int(event["orderId"]))
-        if order is None:
-            return None
-        after_sale = await AfterSaleRow.get_or_none(id=int(event["afterSaleId"])) if "afterSaleId" in event else None
-        return MerchantEvent(kind=kind, order=order, after_sale=after_sale)
-    sku = await SkuRow.get_or_none(id=int(event["skuId"])) if "skuId" in event else None
-    product = await ProductRow.get_or_none(id=int(event["productId"])) if "productId" in event else None
-    return MerchantEvent(kind=kind, sku=sku, product=product)
+async def _merchant_event(kind: MerchantEventKind, event: LiveEvent) -> MerchantEvent | None:
+    match event:
+        case (
+            NewOrder(order_id=order_id) | OrderStatusChanged(order_id=order_id) | AfterSaleRequested(order_id=order_id)
+        ):
+            order = await OrderRow.get_or_none(id=order_id)
+            if order is None:
+                return None
+            after_sale = (
+                await AfterSaleRow.get_or_none(id=event.after_sale_id)
+                if isinstance(event, AfterSaleRequested)
+                else None
+            )
+            return MerchantEvent(kind=kind, order=order, after_sale=after_sale)
+        case LowStock(sku_id=sku_id, product_id=product_id):
+            return MerchantEvent(
+                kind=kind, sku=await SkuRow.get_or_none(id=sku_id), product=await ProductRow.get_or_none(id=product_id)
+            )
+        case ProductDelisted(product_id=product_id) | ProductRelisted(product_id=product_id):
+            return MerchantEvent(kind=kind, product=await ProductRow.get_or_none(id=product_id))
+    return None
 
 
 @strawberry.type
@@ -98,12 +111,12 @@ class OrderSubscriptions:
             async for event in listen(user_channel(user_id)):
                 if not await auth.session_is_live(session_id):
                     raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
-                if event.get("type") != "order_status":
+                if not isinstance(event, OrderStatusChanged):
                     continue
-                order = await OrderRow.get_or_none(id=int(event["orderId"]), buyer_id=user_id)
+                order = await OrderRow.get_or_none(id=event.order_id, buyer_id=user_id)
                 if order is not None:
                     yield OrderUpdate(
-                        order=order, from_status=OrderStatus(event["from"]), status=OrderStatus(event["status"])
+                        order=order, from_status=OrderStatus(event.from_status), status=OrderStatus(event.status)
                     )
         except SlowConsumer:
             raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None
@@ -127,7 +140,7 @@ class OrderSubscriptions:
             async for event in listen(merchant_channel(mid)):
                 if not await auth.session_is_live(session_id):
                     raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
-                known = _MERCHANT_EVENTS.get(event.get("type", ""))
+                known = _MERCHANT_EVENTS.get(type(event))
                 if known is None:
                     continue
                 grants = await access.load_grants(user_id)  # staff rights may have been withdrawn

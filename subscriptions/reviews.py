@@ -19,6 +19,7 @@ from resolvers.common import login_required, viewer
 from schema.errors import ApiError
 from schema.types.reviews import ReviewCounts
 from services.accounts import access, review_queues
+from services.accounts.events import ReviewQueueChanged
 from services.core.errors import ErrorCode
 from services.core.events import admin_channel
 from subscriptions.hub import SlowConsumer, event_data, get_broadcast
@@ -61,7 +62,6 @@ class ReviewSubscriptions:
 
 def _queues_named(raw: Event, names: set[str]) -> set[str]:
     event = event_data(raw)
-    if event.get("type") != review_queues.EVENT_TYPE:
+    if not isinstance(event, ReviewQueueChanged):
         return set()
-    queue = event.get("queue")
-    return names if queue is None else ({queue} & names)
+    return names if event.queue is None else ({event.queue} & names)

@@ -19,6 +19,7 @@ from schema.types.withdrawals import WithdrawalEvent, WithdrawalStatus
 from services.accounts import access, auth
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import merchant_channel, user_channel
+from services.finance.events import WithdrawalStatusChanged
 from services.ledger.ledger import MERCHANT, USER
 from subscriptions.hub import SlowConsumer, listen
 
@@ -26,19 +27,16 @@ from subscriptions.hub import SlowConsumer, listen
 async def _events(channel: str, owner_type: str, owner_id: int, check) -> AsyncGenerator[WithdrawalEvent, None]:
     try:
         async for event in listen(channel):
-            if event.get("type") != "withdrawal_status":
+            if not isinstance(event, WithdrawalStatusChanged):
                 continue
             await check()
-            row = await WithdrawalRow.get_or_none(
-                id=int(event["withdrawalId"]), owner_type=owner_type, owner_id=owner_id
-            )
+            row = await WithdrawalRow.get_or_none(id=event.withdrawal_id, owner_type=owner_type, owner_id=owner_id)
             if row is None:
                 continue
-            before = event.get("from") or None
             yield WithdrawalEvent(
                 withdrawal=row,
-                from_status=WithdrawalStatus(before) if before else None,
-                status=WithdrawalStatus(event["status"]),
+                from_status=WithdrawalStatus(event.from_status) if event.from_status else None,
+                status=WithdrawalStatus(event.status),
             )
     except SlowConsumer:
         raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None

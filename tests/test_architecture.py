@@ -1,5 +1,6 @@
 """Mechanical checks of the project's own rules."""
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,8 @@ def test_the_lock_files_pin_every_dependency_exactly():
     for name in ("requirements.txt", "requirements-test.txt"):
         pins = [ln for ln in (ROOT / name).read_text().splitlines() if ln and not ln.startswith((" ", "#"))]
         assert pins and all("==" in ln for ln in pins), name
+
+
 def _status_sets() -> dict[str, set[str]]:
     """Every known status set (and the orders' delivery types, a guard of their table), by the
     module that owns (defines) it."""
@@ -106,3 +109,49 @@ def bare_status_literals() -> list[str]:
 
 def test_statuses_are_named_by_their_owning_module_not_spelled_out_elsewhere():
     assert bare_status_literals() == [], "use the owning module's constant (see _status_sets)"
+
+
+def _bare_event_types(source: str, wire_types: set[str]) -> list[str]:
+    """Where a module builds or matches a live event by its wire type instead of its class:
+    a dict literal with a "type" key, or a wire type compared, matched or used as a key."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Dict) and any(isinstance(k, ast.Constant) and k.value == "type" for k in node.keys):
+            found.append((node.lineno, 'a dict with a "type" key'))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict":
+            if any(k.arg == "type" for k in node.keywords):
+                found.append((node.lineno, "dict(type=...)"))
+        compared: list[ast.expr] = []
+        if isinstance(node, ast.Compare):
+            for side in (node.left, *node.comparators):
+                compared += side.elts if isinstance(side, ast.Tuple | ast.List | ast.Set) else [side]
+        elif isinstance(node, ast.MatchValue):
+            compared.append(node.value)
+        elif isinstance(node, ast.Dict):
+            compared += [k for k in node.keys if k is not None]
+        found += [
+            (c.lineno, f"the wire type {c.value!r}")
+            for c in compared
+            if isinstance(c, ast.Constant) and c.value in wire_types
+        ]
+    return [f"{line}: {what}" for line, what in sorted(found)]
+
+
+def test_live_events_are_built_and_matched_by_class_not_by_type_string():
+    """Services emit typed events (services/<domain>/events.py) and subscriptions match them
+    by class: the wire `type` strings live in the event definitions only."""
+    import wiring
+
+    wire_types = {cls.type for cls in wiring.LIVE_EVENTS}
+    assert _bare_event_types('emit(c, {"type": "x", "id": 1})\nif e.get("type") == "sold": pass', wire_types) == [
+        '1: a dict with a "type" key',
+        "2: the wire type 'sold'",
+    ]
+    found = [
+        f"{path.relative_to(ROOT)}:{where}"
+        for package in ("services", "subscriptions")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if path.name != "events.py"
+        for where in _bare_event_types(path.read_text(), wire_types)
+    ]
+    assert found == []

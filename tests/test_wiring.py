@@ -79,10 +79,11 @@ def test_no_module_registers_anything_when_imported():
         from services.accounts import referral, review_queues
         from services.distribution import commissions
         from jobs.runner import REGISTRY
+        from services.core.events import registered_events
         events = [*hooks.ALL_REACTIONS, referral.BOUND]
         assert all(not e.steps for e in events), [e.names() for e in events]
         assert not hooks.ZONE_RULES.entries and not review_queues.QUEUES
-        assert not commissions.PAID_CLAIMS and not REGISTRY
+        assert not commissions.PAID_CLAIMS and not REGISTRY and not registered_events()
         print("clean")
         """
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 from models.accounts import User
 from models.notifications import Notification
+from services.accounts.events import NotificationSent
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, unit_of_work, user_channel
@@ -18,7 +19,7 @@ async def notify(
         note = await Notification.create(
             user_id=user_id, kind=kind, title=title[:128], body=body[:1024], data=data or {}
         )
-        emit(user_channel(user_id), {"type": "notification", "id": note.id})
+        emit(user_channel(user_id), NotificationSent(note.id))
     return note
 
 

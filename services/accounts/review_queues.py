@@ -12,9 +12,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from services.accounts.access import Grants
+from services.accounts.events import ReviewQueueChanged
 from services.core.events import admin_channel, emit
-
-EVENT_TYPE = "REVIEW_QUEUE_CHANGED"
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ def register(queue: ReviewQueue) -> None:
 
 def changed(name: str) -> None:
     """Announce, after the surrounding unit of work commits, that a queue's size changed."""
-    emit(admin_channel(), {"type": EVENT_TYPE, "queue": name})
+    emit(admin_channel(), ReviewQueueChanged(name))
 
 
 def visible(grants: Grants) -> list[ReviewQueue]:

@@ -24,6 +24,7 @@ from tortoise.exceptions import IntegrityError
 from models.catalog import Category, Product, Sku
 from models.merchants import Merchant
 from services.accounts.access import Grants, require_merchant
+from services.catalog.events import ProductDelisted
 from services.catalog.limits import MAX_STOCK, PRODUCTS_PERMISSION
 from services.catalog.product_states import DELISTED, LISTED
 from services.core import clock
@@ -609,10 +610,7 @@ async def _delist_if_unlistable(conn, product_id: int) -> None:
             .using_db(conn)
             .update(status=DELISTED, delist_reason="OUT_OF_STOCK")
         )
-        emit(
-            merchant_channel(product.merchant_id),
-            {"type": "product_delisted", "productId": str(product_id), "reason": "OUT_OF_STOCK"},
-        )
+        emit(merchant_channel(product.merchant_id), ProductDelisted(product_id, "OUT_OF_STOCK"))
 
 
 async def list_product(grants: Grants, product_id: int) -> Product:

@@ -24,6 +24,7 @@ from tortoise.expressions import F, Q
 from models.catalog import Product, Sku, StockMovement
 from models.merchants import Merchant
 from services.accounts.access import Grants, require_merchant
+from services.catalog.events import LowStock, ProductDelisted, ProductRelisted
 from services.catalog.limits import MAX_STOCK, PRODUCTS_PERMISSION
 from services.catalog.product_states import DELISTED, LISTED
 from services.core import clock
@@ -140,9 +141,7 @@ async def adjust_stock(
         if threshold is None:
             threshold = info["merchant_threshold"]
         if active and delta < 0 and stock_after <= threshold < stock_after - delta:
-            emit(
-                channel, {"type": "low_stock", "skuId": str(sku_id), "productId": str(product_id), "stock": stock_after}
-            )
+            emit(channel, LowStock(sku_id, product_id, stock_after))
         if active and refresh_listing:
             await _follow_stock(conn, channel, product_id, product, total_after, info)
     return StockChange(sku_id, product_id, delta, stock_after, total_after, movement.id)
@@ -156,7 +155,7 @@ async def _follow_stock(conn, channel: str, product_id: int, product: dict, tota
             .using_db(conn)
             .update(status=DELISTED, delist_reason="OUT_OF_STOCK")
         )
-        emit(channel, {"type": "product_delisted", "productId": str(product_id), "reason": "OUT_OF_STOCK"})
+        emit(channel, ProductDelisted(product_id, "OUT_OF_STOCK"))
     elif (
         total_after > 0
         and product["status"] == DELISTED
@@ -168,7 +167,7 @@ async def _follow_stock(conn, channel: str, product_id: int, product: dict, tota
             .using_db(conn)
             .update(status=LISTED, delist_reason="", listed_at=clock.now())
         )
-        emit(channel, {"type": "product_relisted", "productId": str(product_id)})
+        emit(channel, ProductRelisted(product_id))
 
 
 # --------------------------------------------------------------------------- staff

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.consignment.events import UnitLeft, UnitQueued, UnitReturned, UnitSold
+
 FIXED = "FIXED"
 PERCENT = "PERCENT"
 BP = 10_000  # basis points in a whole
@@ -43,16 +45,18 @@ def split_sale(price: int, policy: Policy) -> SaleSplit:
     return SaleSplit(proceeds=price - fee, fee=fee, reward=reward)
 
 
-def position_after(position: int, my_key: int, event: dict) -> int | None:
+QueueEvent = UnitQueued | UnitSold | UnitLeft | UnitReturned
+
+
+def position_after(position: int, my_key: int, event: QueueEvent) -> int | None:
     """A queued unit's 1-based position after a queue event, without asking the database:
     a unit ahead of it sold or left -> one less; a unit returned to the head -> one more.
     None: this unit itself was sold or left the queue."""
-    key = int(event["key"])
-    kind = event["type"]
-    if kind in ("sold", "left"):
-        if key == my_key:
-            return None
-        return position - 1 if key < my_key else position
-    if kind == "returned":
-        return position + 1 if key < my_key else position
-    return position  # "queued" joins the tail: behind everyone
+    match event:
+        case UnitSold(key=key) | UnitLeft(key=key):
+            if key == my_key:
+                return None
+            return position - 1 if key < my_key else position
+        case UnitReturned(key=key):
+            return position + 1 if key < my_key else position
+    return position  # a unit queued joins the tail: behind everyone

@@ -30,6 +30,15 @@ from models.accounts import User
 from models.catalog import Product
 from models.consignment import ConsignmentPolicy, ConsignmentQueue, WholesaleUnit
 from models.orders import Order, OrderLine
+from services.consignment.events import (
+    ConsignmentReturned,
+    ConsignmentSettled,
+    ConsignmentSold,
+    UnitLeft,
+    UnitQueued,
+    UnitReturned,
+    UnitSold,
+)
 from services.consignment.matching import Policy, SaleSplit, split_sale, validate_policy
 from services.consignment.stats import stats_event
 from services.consignment.unit_states import HELD, MATCHED, QUEUED, UNIT_STATES
@@ -128,16 +137,7 @@ async def _consign(conn, owner_id: int, product_id: int, units: list[WholesaleUn
     length = await _queue_length(conn, product_id)
     for offset, unit in enumerate(units):
         k = queue.next_key + offset
-        emit(
-            queue_channel(product_id),
-            {
-                "type": "queued",
-                "key": k,
-                "unitId": str(unit.id),
-                "ownerId": str(owner_id),
-                "length": length - len(units) + offset + 1,
-            },
-        )
+        emit(queue_channel(product_id), UnitQueued(k, unit.id, owner_id, length - len(units) + offset + 1))
 
 
 async def consign(owner_id: int, unit_ids: list[int]) -> list[WholesaleUnit]:
@@ -190,7 +190,7 @@ async def cancel_consignment(owner_id: int, unit_id: int) -> WholesaleUnit:
     async with unit_of_work() as conn:
         await _lock_queue(conn, unit.product_id)
         await UNIT_STATES.apply(unit, "cancel_consignment", conn=conn, field="unitId")
-        emit(queue_channel(unit.product_id), {"type": "left", "key": unit.queue_key, "unitId": str(unit.id)})
+        emit(queue_channel(unit.product_id), UnitLeft(unit.queue_key, unit.id))
         emit(admin_channel(), stats_event(queued=-1))
     return await WholesaleUnit.get(id=unit.id)
 
@@ -276,11 +276,8 @@ async def match_retail_order(paid: PaidOrder, conn) -> list[Match]:
                 unit, line, split, MatchAccounts(*(accounts[k] for k in money), sellers[_seller_key(unit.owner_id)])
             )
             matches.append(Match(unit.id, unit.owner_id, unit.queue_key, split))
-            emit(
-                queue_channel(wholesale_id),
-                {"type": "sold", "key": unit.queue_key, "unitId": str(unit.id), "ownerId": str(unit.owner_id)},
-            )
-            emit(user_channel(unit.owner_id), {"type": "consignment_sold", "unitId": str(unit.id)})
+            emit(queue_channel(wholesale_id), UnitSold(unit.queue_key, unit.id, unit.owner_id))
+            emit(user_channel(unit.owner_id), ConsignmentSold(unit.id))
             emit(admin_channel(), stats_event(queued=-1, sold=1, rewards_pending=split.reward))
     return matches
 
@@ -400,17 +397,8 @@ async def unmatch_refunded(refund: LineRefund, conn) -> int:
             reference_type="WHOLESALE_UNIT",
             reference_id=str(unit.id),
         )
-        emit(
-            queue_channel(unit.product_id),
-            {
-                "type": "returned",
-                "key": head,
-                "unitId": str(unit.id),
-                "ownerId": str(unit.owner_id),
-                "position": position,
-            },
-        )
-        emit(user_channel(unit.owner_id), {"type": "consignment_returned", "unitId": str(unit.id)})
+        emit(queue_channel(unit.product_id), UnitReturned(head, unit.id, unit.owner_id, position))
+        emit(user_channel(unit.owner_id), ConsignmentReturned(unit.id))
         emit(admin_channel(), stats_event(queued=1, sold=-1, rewards_pending=-(unit.reward or 0), at=unit.matched_at))
     return len(units)
 
@@ -443,7 +431,7 @@ async def settle_due(limit: int = 500) -> int:
                     reference_type="WHOLESALE_UNIT",
                     reference_id=str(unit.id),
                 )
-            emit(user_channel(unit.owner_id), {"type": "consignment_settled", "unitId": str(unit.id)})
+            emit(user_channel(unit.owner_id), ConsignmentSettled(unit.id))
             emit(admin_channel(), stats_event(rewards_pending=-(unit.reward or 0)))
         done += 1
     return done

@@ -14,11 +14,11 @@ business day (one set-based query per source, `GROUP BY day`, the day expression
 per dialect by `day_sql`); days are then rolled up into weeks or months here. The day
 rows are bounded by the requested range, whose length is capped per period.
 
-Live counters: services emit a small `stats_event` on the admin channel inside the unit
-of work that changes a counter (a unit consigned, sold, returned to the queue, taken out
-of it, settled; a retail or wholesale order paid). The subscription reads
-`live_snapshot()` once and then applies the events with `apply_event` (pure): no query
-per event.
+Live counters: services emit a small `StatsChanged` (made by `stats_event`) on the admin
+channel inside the unit of work that changes a counter (a unit consigned, sold, returned
+to the queue, taken out of it, settled; a retail or wholesale order paid). The
+subscription reads `live_snapshot()` once and then applies the events with `apply_event`
+(pure): no query per event.
 """
 
 from __future__ import annotations
@@ -29,12 +29,13 @@ from typing import Any
 
 from tortoise import connections
 
+from services.consignment.events import StatsChanged
 from services.consignment.unit_states import MATCHED, QUEUED, SETTLED
 from services.core import clock
 from services.core.business_days import bucket_start, buckets, business_day, check_range, day_sql, day_start, today
+from services.core.events import LiveEvent
 from services.core.sql import sql
 
-STATS_EVENT = "consignment_stats"
 SALES_ZONES = ("RETAIL", "WHOLESALE")
 
 
@@ -214,36 +215,33 @@ def stats_event(
     wholesale_orders: int = 0,
     rewards_pending: int = 0,
     at: datetime | None = None,
-) -> dict[str, Any]:
+) -> StatsChanged:
     """A change of the live counters, for the admin channel. `at`: when the sale or
     payment it concerns happened (default now); it decides which day's figures move."""
-    event: dict[str, Any] = {"type": STATS_EVENT, "day": business_day(at or clock.now()).isoformat()}
-    changes = {
-        "queued": queued,
-        "sold": sold,
-        "sales": sales,
-        "retailOrders": retail_orders,
-        "wholesaleOrders": wholesale_orders,
-        "rewardsPending": rewards_pending,
-    }
-    event.update({key: value for key, value in changes.items() if value})
-    return event
+    return StatsChanged(
+        day=business_day(at or clock.now()),
+        queued=queued,
+        sold=sold,
+        sales=sales,
+        retail_orders=retail_orders,
+        wholesale_orders=wholesale_orders,
+        rewards_pending=rewards_pending,
+    )
 
 
-def apply_event(counters: LiveCounters, event: dict[str, Any]) -> LiveCounters | None:
-    """The counters after a stats event, or None when nothing the admin sees changed.
-    Today-figures move only for an event of the counters' own day."""
-    if event.get("type") != STATS_EVENT:
+def apply_event(counters: LiveCounters, event: LiveEvent | None) -> LiveCounters | None:
+    """The counters after a stats event, or None when nothing the admin sees changed (or
+    it is another event). Today-figures move only for an event of the counters' own day."""
+    if not isinstance(event, StatsChanged):
         return None
-    same_day = event.get("day") == counters.day.isoformat()
+    same_day = event.day == counters.day
     changed = replace(
         counters,
-        units_in_queue=counters.units_in_queue + int(event.get("queued", 0)),
-        rewards_pending=counters.rewards_pending + int(event.get("rewardsPending", 0)),
-        units_sold_today=counters.units_sold_today + (int(event.get("sold", 0)) if same_day else 0),
-        sales_today=counters.sales_today + (int(event.get("sales", 0)) if same_day else 0),
-        retail_orders_today=counters.retail_orders_today + (int(event.get("retailOrders", 0)) if same_day else 0),
-        wholesale_orders_today=counters.wholesale_orders_today
-        + (int(event.get("wholesaleOrders", 0)) if same_day else 0),
+        units_in_queue=counters.units_in_queue + event.queued,
+        rewards_pending=counters.rewards_pending + event.rewards_pending,
+        units_sold_today=counters.units_sold_today + (event.sold if same_day else 0),
+        sales_today=counters.sales_today + (event.sales if same_day else 0),
+        retail_orders_today=counters.retail_orders_today + (event.retail_orders if same_day else 0),
+        wholesale_orders_today=counters.wholesale_orders_today + (event.wholesale_orders if same_day else 0),
     )
     return None if changed == counters else changed

@@ -14,6 +14,7 @@ import settings
 from models.catalog import Product
 from models.consignment import Voucher
 from models.orders import Order, OrderLine
+from services.consignment.events import VouchersGranted
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, user_channel
@@ -45,7 +46,7 @@ async def issue_for_order(paid: PaidOrder, conn) -> int:
     ]
     if rows:
         await Voucher.bulk_create(rows, using_db=conn)
-        emit(user_channel(order.buyer_id), {"type": "vouchers_granted", "count": len(rows), "orderId": str(order.id)})
+        emit(user_channel(order.buyer_id), VouchersGranted(len(rows), order.id))
     return len(rows)
 
 

@@ -1,22 +1,156 @@
-"""Events collected inside a unit of work and published only after it commits.
+"""Live events: collected inside a unit of work and published only after it commits.
 
-Services call `emit(channel, payload)` inside `unit_of_work()`. If the transaction rolls
-back, the events are dropped: subscribers never hear about what did not happen. The
-publisher itself (broadcaster) is plugged in by the app at start-up with `set_publisher`.
+Services call `emit(channel, event)` inside `unit_of_work()` with a `LiveEvent`, a small
+frozen dataclass that each domain declares in its own `events` module. If the transaction
+rolls back, the events are dropped: subscribers never hear about what did not happen. The
+publisher itself (broadcaster) is plugged in by the app at start-up with `set_publisher`;
+`wiring.py` registers the event classes that `decode` turns channel messages back into.
 """
 
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+import types
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import Any, ClassVar, NewType, Self, Union, get_args, get_origin, get_type_hints
 
 from tortoise.transactions import in_transaction
 
 log = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------- the events
+
+Id = NewType("Id", int)  # a row id: a decimal string on the wire, as clients have always received it
+
+_WIRE_KEY = "wire_key"
+
+
+def wire_key(key: str) -> Any:
+    """A field whose wire key is not its name in camelCase (e.g. `from_status` is "from")."""
+    return dataclasses.field(metadata={_WIRE_KEY: key})
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+# field type -> (to the wire, from the wire)
+_CODECS: dict[Any, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    Id: (str, int),
+    int: (_same, int),
+    str: (_same, _same),
+    date: (date.isoformat, date.fromisoformat),
+    datetime: (datetime.isoformat, datetime.fromisoformat),
+}
+
+
+@dataclass(frozen=True)
+class _WireField:
+    name: str
+    key: str
+    encode: Callable[[Any], Any]
+    decode: Callable[[Any], Any]
+    default: Any  # dataclasses.MISSING: always on the wire
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    """A live event. Its class names its wire `type`; its fields are what the message carries.
+
+    The wire form (the JSON on the channel, read by other processes and by the clients'
+    expectations) is `{"type": <type>, <key>: <value>, ...}` in field order. A field's key is
+    its name in camelCase unless `wire_key` says otherwise; `Id` fields are decimal strings,
+    dates and datetimes ISO 8601; a field with a default is left out while it holds its
+    default, and takes it when the key is absent."""
+
+    type: ClassVar[str]
+
+    def to_wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {"type": self.type}
+        for f in _wire_fields(type(self)):
+            value = getattr(self, f.name)
+            if f.default is dataclasses.MISSING or value != f.default:
+                wire[f.key] = f.encode(value)
+        return wire
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_wire(), separators=(",", ":"))
+
+    @classmethod
+    def from_wire(cls, wire: dict[str, Any]) -> Self:
+        values = {}
+        for f in _wire_fields(cls):
+            if f.key in wire:
+                values[f.name] = f.decode(wire[f.key])
+            elif f.default is dataclasses.MISSING:
+                raise KeyError(f"{cls.type} event without {f.key!r}")
+        return cls(**values)
+
+
+@cache
+def _wire_fields(cls: type[LiveEvent]) -> tuple[_WireField, ...]:
+    hints = get_type_hints(cls)
+    found = []
+    for f in dataclasses.fields(cls):
+        kind, optional = hints[f.name], False
+        if get_origin(kind) in (Union, types.UnionType) and type(None) in get_args(kind):
+            (kind,), optional = [a for a in get_args(kind) if a is not type(None)], True
+        encode, decode = _CODECS[kind]
+        if optional:
+            encode, decode = _or_none(encode), _or_none(decode)
+        default = f.default if f.default_factory is dataclasses.MISSING else dataclasses.MISSING
+        found.append(_WireField(f.name, f.metadata.get(_WIRE_KEY, _camel(f.name)), encode, decode, default))
+    return tuple(found)
+
+
+def _or_none(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else convert(value)
+
+
+_REGISTERED: dict[str, type[LiveEvent]] = {}
+
+
+def register_events(classes: Iterable[type[LiveEvent]]) -> None:
+    """The event classes `decode` knows, by wire type (from scratch: wiring.install())."""
+    by_type: dict[str, type[LiveEvent]] = {}
+    for cls in classes:
+        if cls.type in by_type:
+            raise ValueError(f"two live events have the type {cls.type!r}")
+        _wire_fields(cls)  # a field of a type with no wire form fails here, at start-up
+        by_type[cls.type] = cls
+    _REGISTERED.clear()
+    _REGISTERED.update(by_type)
+
+
+def registered_events() -> list[type[LiveEvent]]:
+    return list(_REGISTERED.values())
+
+
+def decode(message: str) -> LiveEvent | None:
+    """The event a channel message carries. None for a type not registered (ignored: e.g.
+    from a newer process) and for a malformed message (logged), which nobody can act on."""
+    try:
+        wire = json.loads(message)
+        cls = _REGISTERED.get(wire.get("type")) if isinstance(wire, dict) else None
+        return None if cls is None else cls.from_wire(wire)
+    except (ValueError, TypeError, KeyError):
+        log.warning("ignoring a malformed live event: %.200s", message)
+        return None
+
+
+# --------------------------------------------------------------------------- channels and publishing
 
 Publisher = Callable[[str, str], Awaitable[None]]
 
@@ -42,13 +176,12 @@ def admin_channel() -> str:
     return "admin"
 
 
-def emit(channel: str, payload: dict[str, Any]) -> None:
+def emit(channel: str, event: LiveEvent) -> None:
     """Queue an event for after the surrounding unit of work commits."""
     pending = _pending.get()
-    message = json.dumps(payload, separators=(",", ":"))
     if pending is None:
         raise RuntimeError("emit() outside unit_of_work(): events must follow a commit")
-    pending.append((channel, message))
+    pending.append((channel, event.to_json()))
 
 
 async def publish_now(channel: str, message: str) -> None:

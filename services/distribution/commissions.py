@@ -77,6 +77,7 @@ from services.core.sql import sql
 from services.distribution import distributors
 from services.distribution import grades as grade_ladder
 from services.distribution.commission_math import Config, Rule, build_config, resolve_rules, reversal_share, split_line
+from services.distribution.events import CommissionAvailable, CommissionCreated, CommissionRejected, CommissionReversed
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Posting, Purpose
 from services.membership import membership
@@ -379,9 +380,7 @@ async def on_paid(paid: PaidOrder, conn) -> list[Commission]:
             reference_id=str(order.id),
         )
     for commission in created:
-        emit(
-            user_channel(commission.beneficiary_id), {"type": "commission_created", "commissionId": str(commission.id)}
-        )
+        emit(user_channel(commission.beneficiary_id), CommissionCreated(commission.id))
     return created
 
 
@@ -451,10 +450,7 @@ async def on_line_refunded(refund: order_hooks.LineRefund, conn) -> int:
             reference_id=str(line.id),
         )
     for commission_id, beneficiary, share in reversed_ids:
-        emit(
-            user_channel(beneficiary),
-            {"type": "commission_reversed", "commissionId": str(commission_id), "amount": share},
-        )
+        emit(user_channel(beneficiary), CommissionReversed(commission_id, share))
     return total
 
 
@@ -505,7 +501,7 @@ async def release_due(limit: int = 500) -> int:
                     reference_type="COMMISSION",
                     reference_id=str(c.id),
                 )
-            emit(user_channel(c.beneficiary_id), {"type": "commission_available", "commissionId": str(c.id)})
+            emit(user_channel(c.beneficiary_id), CommissionAvailable(c.id))
         done += 1
     return done
 
@@ -564,7 +560,7 @@ async def _reject_locked(conn, c: Commission, actor_id: int | None, reason: str)
             memo=reason,
             actor_id=actor_id,
         )
-    emit(user_channel(c.beneficiary_id), {"type": "commission_rejected", "commissionId": str(c.id)})
+    emit(user_channel(c.beneficiary_id), CommissionRejected(c.id))
 
 
 # --------------------------------------------------------------------------- risk holds (services.risk.control)
@@ -814,9 +810,7 @@ async def book_claims(
             reference_id=str(order.id),
         )
     for commission in created:
-        emit(
-            user_channel(commission.beneficiary_id), {"type": "commission_created", "commissionId": str(commission.id)}
-        )
+        emit(user_channel(commission.beneficiary_id), CommissionCreated(commission.id))
     return created
 
 

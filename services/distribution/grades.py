@@ -31,6 +31,7 @@ from models.orders import Order, OrderLine
 from services.accounts.access import Grants
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, unit_of_work, user_channel
+from services.distribution.events import GradeChanged
 from services.orders import states as order_states
 from services.orders.hooks import PaidOrder
 
@@ -268,7 +269,7 @@ async def set_grade(
         reason=reason[:256],
         using_db=conn,
     )
-    emit(user_channel(user_id), {"type": "grade_changed", "grade": grade})
+    emit(user_channel(user_id), GradeChanged(grade))
     return True
 
 

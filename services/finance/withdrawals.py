@@ -65,6 +65,7 @@ from services.core.masking import mask_name
 from services.core.sql import sql
 from services.core.states import StateMachine, Transition
 from services.finance import payouts
+from services.finance.events import WithdrawalStatusChanged
 from services.finance.payouts import Destination, PayoutRequest
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, USER, Posting, Purpose
@@ -229,10 +230,7 @@ async def _apply(
 
 
 def _announce(w: Withdrawal, from_status: str) -> None:
-    emit(
-        _owner_channel(w),
-        {"type": "withdrawal_status", "withdrawalId": str(w.id), "from": from_status, "status": w.status},
-    )
+    emit(_owner_channel(w), WithdrawalStatusChanged(w.id, from_status, w.status))
     if (from_status == PENDING_REVIEW) != (w.status == PENDING_REVIEW):
         review_queues.changed(REVIEW_QUEUE)
 

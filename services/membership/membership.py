@@ -36,6 +36,7 @@ from services.catalog.product_states import LISTED
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, unit_of_work, user_channel
+from services.membership.events import MembershipChanged
 
 if TYPE_CHECKING:  # the order events this module reacts to (membership sits below orders)
     from services.orders.hooks import LineRefund, PaidOrder
@@ -239,7 +240,7 @@ async def on_paid(paid: PaidOrder, conn) -> None:
         await MembershipPeriod.create(
             user_id=order.buyer_id, line_id=line.id, days=days, starts_at=starts, ends_at=ends, using_db=conn
         )
-        emit(user_channel(order.buyer_id), {"type": "membership_changed", "expiresAt": ends.isoformat()})
+        emit(user_channel(order.buyer_id), MembershipChanged(ends))
 
 
 async def on_line_refunded(refund: LineRefund, conn) -> None:
@@ -264,7 +265,7 @@ async def on_line_refunded(refund: LineRefund, conn) -> None:
     status = row.status if ends > now else CANCELLED
     await Membership.filter(id=row.id).using_db(conn).update(expires_at=ends, status=status)
     await MembershipPeriod.filter(id=period.id).using_db(conn).update(refunded_days=period.refunded_days + take)
-    emit(user_channel(period.user_id), {"type": "membership_changed", "expiresAt": ends.isoformat()})
+    emit(user_channel(period.user_id), MembershipChanged(ends))
 
 
 async def is_first_sign_up(user_id: int, line_id: int, conn) -> bool:

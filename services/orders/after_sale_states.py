@@ -19,6 +19,7 @@ from __future__ import annotations
 from models.orders import AfterSale
 from services.core.events import emit, user_channel
 from services.core.states import StateMachine, Transition
+from services.orders.events import AfterSaleStatusChanged
 
 REFUND_ONLY = "REFUND_ONLY"
 RETURN_REFUND = "RETURN_REFUND"
@@ -69,5 +70,5 @@ async def transition(after_sale: AfterSale, action: str, *, conn, **changes) -> 
     return after_sale
 
 
-def status_event(after_sale: AfterSale) -> dict:
-    return {"type": "after_sale_status", "afterSaleId": str(after_sale.id), "status": after_sale.status}
+def status_event(after_sale: AfterSale) -> AfterSaleStatusChanged:
+    return AfterSaleStatusChanged(after_sale.id, after_sale.status)

@@ -47,6 +47,7 @@ from services.orders import after_sale_states as states
 from services.orders import hooks as order_hooks
 from services.orders import messages, payments, pricing
 from services.orders import states as order_states
+from services.orders.events import AfterSaleRequested
 
 REQUESTABLE = frozenset(
     {
@@ -133,10 +134,7 @@ async def request_after_sale(buyer_id: int, line_id: int, kind: str, quantity: i
             reason=reason,
             using_db=conn,
         )
-        emit(
-            merchant_channel(order.merchant_id),
-            {"type": "after_sale_requested", "afterSaleId": str(after_sale.id), "orderId": str(order.id)},
-        )
+        emit(merchant_channel(order.merchant_id), AfterSaleRequested(after_sale.id, order.id))
         emit(user_channel(buyer_id), states.status_event(after_sale))
         await messages.queue_for_merchant(
             order.merchant_id,

@@ -47,6 +47,7 @@ from services.orders import hooks as order_hooks
 from services.orders import messages
 from services.orders import states as order_states
 from services.orders.checkout import new_number
+from services.orders.events import NewOrder
 from services.orders.gateways import Charge, gateway
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ async def _settle(payment: Payment, method: str, trade_no: str, source_account_i
     lines = await OrderLine.filter(order__payment_id=payment.id).using_db(conn).order_by("product_id", "sku_id")
     for order in orders:
         await order_states.transition(order, "pay", conn=conn)
-        emit(merchant_channel(order.merchant_id), {"type": "new_order", "orderId": str(order.id)})
+        emit(merchant_channel(order.merchant_id), NewOrder(order.id))
         await messages.queue(
             order.buyer_id, "ORDER_PAID", {"orderNo": order.order_no, "amount": order.pay_amount}, conn
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 from models.orders import Order, OrderStatusChange
 from services.core.events import emit, merchant_channel, user_channel
 from services.core.states import StateMachine, Transition
+from services.orders.events import OrderStatusChanged
 
 PENDING_PAYMENT = "PENDING_PAYMENT"
 PAID = "PAID"
@@ -68,7 +69,7 @@ async def transition(
     await OrderStatusChange.create(
         order_id=order.id, from_status=from_status, to_status=to, actor_id=actor_id, reason=reason[:256], using_db=conn
     )
-    event = {"type": "order_status", "orderId": str(order.id), "from": from_status, "status": to}
+    event = OrderStatusChanged(order.id, from_status, to)
     emit(user_channel(order.buyer_id), event)
     emit(merchant_channel(order.merchant_id), event)
     return order

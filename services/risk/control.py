@@ -44,6 +44,7 @@ from models.orders import Order
 from models.risk import OrderOrigin, RiskAudit, RiskCase, RiskHit, RiskHold, RiskRule, RiskSignal
 from services.accounts import review_queues
 from services.accounts.access import Grants
+from services.accounts.events import ReviewQueueChanged
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import admin_channel, emit, unit_of_work
@@ -80,10 +81,7 @@ def _reason(reason: str) -> str:
 
 
 def _queue_changed(case_id: int, status: str) -> None:
-    emit(
-        admin_channel(),
-        {"type": review_queues.EVENT_TYPE, "queue": REVIEW_QUEUE, "caseId": str(case_id), "status": status},
-    )
+    emit(admin_channel(), ReviewQueueChanged(REVIEW_QUEUE, case_id, status))
 
 
 async def pending_review_count() -> int:

@@ -13,6 +13,7 @@ import settings
 from jobs import consignment as consignment_jobs
 from models.consignment import WholesaleUnit
 from services.consignment import stats
+from services.consignment.events import StatsChanged, UnitQueued
 from services.core import clock
 from services.core.events import admin_channel
 from tests.api.test_consignment import buy, finish
@@ -321,7 +322,7 @@ def test_events_of_another_day_move_only_the_all_time_counters():
         wholesale_orders_today=0,
         rewards_pending=100,
     )
-    yesterday = {"type": stats.STATS_EVENT, "day": "2030-01-01", "queued": 1, "sold": -1, "rewardsPending": -50}
+    yesterday = StatsChanged(day=date(2030, 1, 1), queued=1, sold=-1, rewards_pending=-50)
     assert stats.apply_event(counters, yesterday) == stats.LiveCounters(
         day=date(2030, 1, 2),
         units_in_queue=4,
@@ -331,8 +332,9 @@ def test_events_of_another_day_move_only_the_all_time_counters():
         wholesale_orders_today=0,
         rewards_pending=50,
     )
-    assert stats.apply_event(counters, {"type": stats.STATS_EVENT, "day": "2030-01-02"}) is None
-    assert stats.apply_event(counters, {"type": "something_else", "queued": 1}) is None
+    assert stats.apply_event(counters, StatsChanged(day=date(2030, 1, 2))) is None
+    assert stats.apply_event(counters, UnitQueued(key=1, unit_id=1, owner_id=1, length=1)) is None
+    assert stats.apply_event(counters, None) is None  # a message of a type nobody registered
 
 
 def test_buckets_are_clipped_to_the_range_and_cover_it():

@@ -18,9 +18,10 @@ from jobs import consignment as consignment_jobs
 from jobs import distribution as distribution_jobs
 from models.ledger import JournalTransaction
 from models.withdrawals import Withdrawal, WithdrawalStatusChange
+from services.accounts.events import ReviewQueueChanged
 from services.core import clock, sensitive
 from services.core.errors import DomainError
-from services.core.events import admin_channel, merchant_channel, user_channel
+from services.core.events import LiveEvent, admin_channel, merchant_channel, user_channel
 from services.finance import payouts, withdrawals
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Posting, Purpose
@@ -673,7 +674,7 @@ async def test_statement_shows_every_movement_with_its_business_reason(api):
 
 async def test_the_owner_hears_status_changes_and_admins_hear_the_queue(app, api):
     user, token = await customer(10_000)
-    heard: list[dict] = []
+    heard: list[LiveEvent] = []
 
     async def admins():
         async for event in listen(admin_channel()):
@@ -710,7 +711,7 @@ async def test_the_owner_hears_status_changes_and_admins_hear_the_queue(app, api
                 await ws_client.recv(timeout=0.3)
     finally:
         task.cancel()
-    queue_events = [e for e in heard if e.get("type") == "REVIEW_QUEUE_CHANGED"]
+    queue_events = [e for e in heard if isinstance(e, ReviewQueueChanged)]
     assert len(queue_events) == 2  # into the queue (request), out of it (approval); paying does not change it
 
 

@@ -17,7 +17,6 @@ Every scenario ends with the ledger's own invariant check.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter
 from datetime import timedelta
 
@@ -31,6 +30,7 @@ from models.orders import AfterSale, Order, OrderLine
 from services.accounts.access import Grants
 from services.consignment import queue as consignment
 from services.consignment import snapup, unit_states
+from services.consignment.events import UnitReturned
 from services.consignment.matching import BP, position_after
 from services.core import clock, events
 from services.ledger import ledger
@@ -158,7 +158,7 @@ async def _assert_subscribers_see_the_same_order(published, product_id: int, ret
     written under the queue lock) ends with the positions the database has."""
     channel = consignment.queue_channel(product_id)
     events_by_unit = {
-        int(e["unitId"]): e for e in (json.loads(m) for c, m in published if c == channel) if e["type"] == "returned"
+        e.unit_id: e for e in (events.decode(m) for c, m in published if c == channel) if isinstance(e, UnitReturned)
     }
     assert set(events_by_unit) == {u.id for u in returned}
     commit_order = (
@@ -173,7 +173,7 @@ async def _assert_subscribers_see_the_same_order(published, product_id: int, ret
     for unit_id in reversed(commit_order):
         event = events_by_unit[int(unit_id)]
         tracked = {uid: (key, position_after(pos, key, event)) for uid, (key, pos) in tracked.items()}
-        tracked[int(unit_id)] = (int(event["key"]), event["position"])
+        tracked[int(unit_id)] = (event.key, event.position)
     assert {uid: pos for uid, (_, pos) in tracked.items()} == {
         u.id: n for n, u in enumerate((*returned, *waiting), start=1)
     }

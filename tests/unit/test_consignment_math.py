@@ -4,6 +4,7 @@ import random
 
 import pytest
 
+from services.consignment.events import UnitLeft, UnitQueued, UnitReturned, UnitSold
 from services.consignment.matching import FIXED, PERCENT, Policy, position_after, split_sale, validate_policy
 
 
@@ -47,15 +48,15 @@ def test_positions_follow_events_without_a_query():
             else:
                 mine[key] = moved
 
-    apply({"type": "sold", "key": 1})
+    apply(UnitSold(key=1, unit_id=101, owner_id=7))
     assert mine == {5: 2, 9: 5}
-    apply({"type": "queued", "key": 20})
+    apply(UnitQueued(key=20, unit_id=120, owner_id=7, length=8))
     assert mine == {5: 2, 9: 5}
-    apply({"type": "left", "key": 7})
+    apply(UnitLeft(key=7, unit_id=107))
     assert mine == {5: 2, 9: 4}
-    apply({"type": "returned", "key": 0})
+    apply(UnitReturned(key=0, unit_id=100, owner_id=7, position=1))
     assert mine == {5: 3, 9: 5}
-    apply({"type": "sold", "key": 12})  # referrer priority took a unit behind mine
+    apply(UnitSold(key=12, unit_id=112, owner_id=7))  # referrer priority took a unit behind mine
     assert mine == {5: 3, 9: 5}
-    apply({"type": "sold", "key": 5})
+    apply(UnitSold(key=5, unit_id=105, owner_id=7))
     assert mine == {9: 4}
