@@ -11,8 +11,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+# Exact versions from the lock files (requirements*.txt, made from pyproject.toml by `make lock`);
+# the project itself is installed without resolving anything again.
+$(VENV)/.installed: pyproject.toml requirements-test.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
@@ -38,7 +41,13 @@ format: install
 bench: install
 	$(BIN)/python bench/graphql_vs_bare.py
 
+# Re-resolve the lock files after changing pyproject.toml's dependencies (uses uv, from PyPI).
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 -q -o requirements.txt --custom-compile-command "make lock"
+	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 -q -o requirements-test.txt --custom-compile-command "make lock"
+
 migrations: install
 	$(BIN)/python -m manage makemigrations
 
-.PHONY: install serve test lint format bench migrations
+.PHONY: install serve test lint format lock bench migrations

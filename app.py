@@ -16,6 +16,7 @@ from strawberry.asgi import GraphQL
 from tortoise import Tortoise
 from tortoise.connection import get_connection
 
+import safety
 import settings
 import wiring
 from resolvers import distributor_routes, export_routes, payment_routes, payout_routes
@@ -85,7 +86,11 @@ async def healthz(request: Request) -> JSONResponse:
         except Exception as exc:
             checks["redis"], healthy = f"error: {exc.__class__.__name__}", False
     checks["status"] = "ok" if healthy else "unavailable"
-    return JSONResponse(checks, status_code=200 if healthy else 503)
+    body: dict[str, object] = dict(checks)
+    unsafe = safety.warnings()
+    if unsafe:  # ALLOW_DEV_ADAPTERS: say so to whoever polls
+        body["warnings"] = ["ALLOW_DEV_ADAPTERS=true: development settings in use", *unsafe]
+    return JSONResponse(body, status_code=200 if healthy else 503)
 
 
 def _tune_gc() -> None:
@@ -107,6 +112,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        safety.enforce("web")
         async with AsyncExitStack() as stack:
             if manage_database:
                 wiring.install()

@@ -92,12 +92,75 @@ async def rotate_keys(batch_size: int) -> int:
     return 1 if failed else 0
 
 
+async def create_admin(phone: str, nickname: str) -> int:
+    """Grant the platform admin role to the user with this phone (created if new); idempotent."""
+    from services.accounts import operators
+    from services.core.errors import DomainError
+
+    wiring.install()
+    await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
+    try:
+        done = await operators.create_admin(phone, nickname)
+    except DomainError as exc:
+        print(f"{exc.code.value}: {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        await Tortoise.close_connections()
+    what = "created" if done.created else "already existed"
+    print(f"admin user {done.user_id} ({done.phone}) {what}; role admin granted; sign in by SMS code")
+    return 0
+
+
+async def run_job(name: str) -> int:
+    """Run one scheduled job now, whether due or not (it still takes the job's lease)."""
+    from jobs.runner import REGISTRY, run_now
+
+    wiring.install()
+    if name not in REGISTRY:
+        print(f"unknown job {name!r}; jobs: {', '.join(sorted(REGISTRY))}", file=sys.stderr)
+        return 2
+    await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
+    try:
+        summary = await run_now(REGISTRY[name])
+    finally:
+        await Tortoise.close_connections()
+    print(f"{name}: {summary}")
+    return 0 if summary is not None else 1
+
+
+def generate_keys() -> None:
+    """Fresh values for DATA_KEYS, DATA_HASH_KEY and SECRET_KEY, for a new installation's .env."""
+    import secrets
+
+    from cryptography.fernet import Fernet
+
+    print(f"SECRET_KEY={secrets.token_urlsafe(48)}")
+    print(f"DATA_KEYS={Fernet.generate_key().decode()}")
+    print(f"DATA_HASH_KEY={secrets.token_urlsafe(48)}")
+
+
+COMMANDS = [
+    "migrate",
+    "makemigrations",
+    "check-migrations",
+    "seed-demo",
+    "export-schema",
+    "rotate-keys",
+    "create-admin",
+    "run-job",
+    "generate-keys",
+]
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="manage")
     parser.add_argument(
         "command",
-        choices=["migrate", "makemigrations", "check-migrations", "seed-demo", "export-schema", "rotate-keys"],
+        choices=COMMANDS,
     )
+    parser.add_argument("name", nargs="?", help="run-job: the job's name")
+    parser.add_argument("--phone", help="create-admin: the admin's phone number")
+    parser.add_argument("--nickname", default="", help="create-admin: a display name for a new user")
     parser.add_argument("--batch-size", type=int, default=500, help="rotate-keys: rows per batch")
     args = parser.parse_args(argv)
     if args.command == "migrate":
@@ -122,6 +185,16 @@ def main(argv: list[str]) -> int:
         print("wrote schema.graphql")
     elif args.command == "rotate-keys":
         return asyncio.run(rotate_keys(args.batch_size))
+    elif args.command == "create-admin":
+        if not args.phone:
+            parser.error("create-admin needs --phone")
+        return asyncio.run(create_admin(args.phone, args.nickname))
+    elif args.command == "run-job":
+        if not args.name:
+            parser.error("run-job needs the job's name")
+        return asyncio.run(run_job(args.name))
+    elif args.command == "generate-keys":
+        generate_keys()
     return 0
 
 

@@ -23,6 +23,11 @@ BROADCAST_URL: str = config("BROADCAST_URL", default=REDIS_URL or "memory://")
 # the database number in the URL: deployments (or test runs) sharing one must differ here.
 BROADCAST_CHANNEL_PREFIX: str = config("BROADCAST_CHANNEL_PREFIX", default="")
 SECRET_KEY: str = config("SECRET_KEY", default="dev-insecure-secret-key-change-me-in-production")
+# With DEBUG off the web and worker processes refuse to start with development adapters or
+# default secrets (safety.py); true lets a staging box start anyway, loudly (never production).
+ALLOW_DEV_ADAPTERS: bool = config("ALLOW_DEV_ADAPTERS", cast=bool, default=False)
+# Web processes the Procfile starts (uvicorn --workers): more than one needs Redis and PostgreSQL.
+WEB_CONCURRENCY: int = config("WEB_CONCURRENCY", cast=int, default=2)
 
 CURRENCY: str = config("CURRENCY", default="CNY")
 

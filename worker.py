@@ -11,6 +11,7 @@ import signal
 
 from tortoise import Tortoise
 
+import safety
 import settings
 import wiring
 from jobs.runner import run_due_jobs, worker_id
@@ -21,6 +22,7 @@ log = logging.getLogger("worker")
 
 
 async def main(once: bool = False) -> None:
+    safety.enforce("worker")
     wiring.install()
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     broadcast = create_broadcast(settings.BROADCAST_URL, settings.SUBSCRIBER_QUEUE_SIZE)

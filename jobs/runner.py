@@ -52,11 +52,11 @@ async def _ensure_row(name: str) -> None:
             pass  # another worker created it first
 
 
-async def claim(job: Job, owner: str) -> bool:
-    """Take the job's lease if it is due and nobody holds it."""
+async def claim(job: Job, owner: str, *, due_or_not: bool = False) -> bool:
+    """Take the job's lease if it is due (or `due_or_not`) and nobody holds it."""
     await _ensure_row(job.name)
     now = clock.now()
-    due = Q(last_started_at=None) | Q(last_started_at__lte=now - job.every)
+    due = Q() if due_or_not else Q(last_started_at=None) | Q(last_started_at__lte=now - job.every)
     free = Q(locked_until=None) | Q(locked_until__lt=now)
     claimed = await JobRun.filter(Q(name=job.name), due, free).update(
         locked_until=now + job.lease, locked_by=owner, last_started_at=now, runs=F("runs") + 1
@@ -69,15 +69,27 @@ async def run_due_jobs(owner: str | None = None) -> dict[str, str]:
     owner = owner or worker_id()
     results: dict[str, str] = {}
     for job in list(REGISTRY.values()):
-        if not await claim(job, owner):
-            continue
-        try:
-            summary = await job.run()
-        except Exception as exc:
-            log.exception("job %s failed", job.name)
-            summary = f"failed: {exc.__class__.__name__}"
-        await JobRun.filter(name=job.name, locked_by=owner).update(
-            locked_until=None, last_finished_at=clock.now(), last_result=summary[:256]
-        )
-        results[job.name] = summary
+        if await claim(job, owner):
+            results[job.name] = await _run_claimed(job, owner)
     return results
+
+
+async def run_now(job: Job, owner: str | None = None) -> str | None:
+    """Run one job now, due or not (an operator's `manage run-job`); None while another
+    worker holds its lease."""
+    owner = owner or worker_id()
+    if not await claim(job, owner, due_or_not=True):
+        return None
+    return await _run_claimed(job, owner)
+
+
+async def _run_claimed(job: Job, owner: str) -> str:
+    try:
+        summary = await job.run()
+    except Exception as exc:
+        log.exception("job %s failed", job.name)
+        summary = f"failed: {exc.__class__.__name__}"
+    await JobRun.filter(name=job.name, locked_by=owner).update(
+        locked_until=None, last_finished_at=clock.now(), last_result=summary[:256]
+    )
+    return summary
