@@ -63,6 +63,10 @@ MAX_PAGE_SIZE: int = config("MAX_PAGE_SIZE", cast=int, default=100)
 MAX_QUERY_DEPTH: int = config("MAX_QUERY_DEPTH", cast=int, default=12)
 MAX_ALIASES: int = config("MAX_ALIASES", cast=int, default=30)
 MAX_TOKENS: int = config("MAX_TOKENS", cast=int, default=4000)
+# Speed-ups written against graphql-core's and Strawberry's internals (schema/fast_paths). They
+# turn themselves off, with a warning, on library versions they were not written for; false
+# turns them off everywhere (same results, slower).
+FAST_PATHS: bool = config("FAST_PATHS", cast=bool, default=True)
 
 # Realtime
 SUBSCRIBER_QUEUE_SIZE: int = config("SUBSCRIBER_QUEUE_SIZE", cast=int, default=100)

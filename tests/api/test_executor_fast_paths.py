@@ -1,24 +1,31 @@
-"""The executor's fast paths (schema/schema.py `install_fast_paths`) give exactly what plain
+"""The executor's fast paths (schema/fast_paths/executor.py) give exactly what plain
 Strawberry/graphql-core gives: data, error messages, paths and locations, on a synthetic
 schema covering resolver errors, nulls in non-null fields, returned exceptions, async and
 future values, permission extensions, conversion errors, interfaces, fragments, directives.
-They override graphql-core internals: this test is what an upgrade of either must pass."""
+They override graphql-core internals: this test is what an upgrade of either must pass, and
+it fails when the fast paths are not in use (counting graphql-core's per-field work)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from collections import Counter
+from collections.abc import AsyncGenerator
 from enum import Enum
 
 import pytest
 import strawberry
+from graphql.execution import Executor
 from strawberry.extensions import MaskErrors
 from strawberry.permission import PermissionExtension
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 
+import settings
+from schema import fast_paths
 from schema.permissions import IsAuthenticated
-from schema.schema import ExecutionContext, install_fast_paths, should_mask
+from schema.schema import build_schema, should_mask
+from schema.schema import schema as served_schema
 
 
 @strawberry.enum
@@ -182,16 +189,22 @@ class Query:
         return Thing(id=strawberry.ID("n1"), label="node")
 
 
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def items(self) -> AsyncGenerator[Item, None]:
+        for item in make_items():
+            yield item
+
+
 def build(fast):
-    s = strawberry.Schema(
+    return fast_paths.schema(
+        enabled=fast,
         query=Query,
+        subscription=Subscription,
         types=[Thing],
-        execution_context_class=ExecutionContext if fast else StrawberryGraphQLCoreExecutionContext,
         extensions=[lambda: MaskErrors(should_mask_error=should_mask)],
     )
-    if fast:
-        install_fast_paths(s)
-    return s
 
 
 QUERIES = [
@@ -231,3 +244,85 @@ async def test_fast_paths_answer_like_plain_graphql_core(query):
     assert _outcome(await FAST.execute(query, context_value=Ctx())) == _outcome(
         await PLAIN.execute(query, context_value=Ctx())
     )
+
+
+# 22 fields: the 4 items, each with id, price { amount currency } and nullablePrice (one
+# non-null, with its amount).
+KNOWN = "{ items { id price { amount currency } nullablePrice { amount } } }"
+PLAIN_CALLS = {"execute_field": 22, "complete_object_value": 9}
+
+
+@pytest.fixture
+def graphql_core_calls(monkeypatch):
+    """Calls of graphql-core's per-field execution and object completion: the work the fast
+    paths do without (whatever the executor class)."""
+    calls = Counter()
+    for name in ("execute_field", "complete_object_value"):
+        original = getattr(Executor, name)
+
+        def counting(self, *args, _name=name, _original=original, **kwargs):
+            calls[_name] += 1
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(Executor, name, counting)
+    return calls
+
+
+async def test_the_fast_paths_are_in_use(graphql_core_calls):
+    """Leaf and object plans, lean resolvers and object completion: of the 22 fields,
+    graphql-core executes only the root list, and completes none of the 9 objects."""
+    if not settings.FAST_PATHS:
+        pytest.skip("FAST_PATHS=false: this run is of the normal paths")
+    assert fast_paths.active(served_schema) and fast_paths.active(FAST) and not fast_paths.active(PLAIN)
+    fast = await FAST.execute(KNOWN, context_value=Ctx())
+    assert dict(graphql_core_calls) == {"execute_field": 1}
+    graphql_core_calls.clear()
+    assert _outcome(await PLAIN.execute(KNOWN, context_value=Ctx())) == _outcome(fast)
+    assert dict(graphql_core_calls) == PLAIN_CALLS
+
+
+@pytest.mark.parametrize("constant", ["GRAPHQL_CORE_VERSION", "STRAWBERRY_VERSION"])
+async def test_other_library_versions_turn_the_fast_paths_off_with_one_warning(
+    monkeypatch, caplog, graphql_core_calls, constant
+):
+    monkeypatch.setattr(fast_paths, constant, "0.0.1")
+    with caplog.at_level(logging.WARNING):
+        off = build(True)
+    [warning] = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    message = warning.getMessage()
+    for version in ("graphql-core 3.3.2", "strawberry-graphql 0.341.2", "0.0.1"):
+        assert version in message
+    assert "fast subscriptions" in message and "field plans" in message
+    assert not fast_paths.active(off)
+    for query in QUERIES:
+        assert _outcome(await off.execute(query, context_value=Ctx())) == _outcome(
+            await FAST.execute(query, context_value=Ctx())
+        )
+    graphql_core_calls.clear()
+    await off.execute(KNOWN, context_value=Ctx())
+    assert dict(graphql_core_calls) == PLAIN_CALLS
+
+
+def test_fast_paths_can_be_turned_off(caplog):
+    with caplog.at_level(logging.WARNING):
+        assert not fast_paths.active(build(False))
+        assert not fast_paths.active(build_schema(fast_paths_enabled=False))
+    assert not caplog.records
+
+
+async def test_each_subscription_event_has_its_own_memo_of_subfields(monkeypatch):
+    """graphql-core's per-event copies of a subscription's executor share its memo of
+    sub-fields, which then grows for the subscription's whole life; each gets its own."""
+    executors = []
+    original = Executor.build_per_event_executor
+
+    def recording(self, payload):
+        executors.append((self, event := original(self, payload)))
+        return event
+
+    monkeypatch.setattr(Executor, "build_per_event_executor", recording)
+    stream = await FAST.subscribe("subscription { items { id price { amount } } }")
+    results = [result async for result in stream]
+    assert [result.errors for result in results] == [None] * 4 and len(executors) == 4
+    for subscription, event in executors:
+        assert event._relevant_sub_fields and not subscription._relevant_sub_fields

@@ -1,21 +1,31 @@
-"""schema/fast_subscriptions.py: myQueuePositions served by a compiled projection sends
+"""schema/fast_paths/subscriptions.py: myQueuePositions served by a compiled projection sends
 exactly what GraphQL execution sends (data and errors), without executing per event; a
 document the projection cannot serve, or a start it declines, goes the normal way.
 
-Each test runs the same subscription on two apps side by side over the same database and
-broadcast: the app as served (fast path) and one with the fast path off."""
+Most tests run the same subscription on two apps side by side over the same database and
+broadcast: the app as served (fast path) and one with the fast path off. The fast path must
+be in use as served (no execution at all), and off, with the same messages, on library
+versions it was not written for and on a schema with an extension it does not apply."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from collections import Counter
 from contextlib import AsyncExitStack
+from functools import partial
 
 import pytest
+from graphql.execution import Executor
+from strawberry.extensions import SchemaExtension
 
 import schema.schema as schema_module
+import settings
+import subscriptions.consignment as consignment_subscriptions
 from app import create_app
 from models.consignment import WholesaleUnit
+from schema import fast_paths
 from services.accounts import auth
 from services.consignment import queue as consignment
 from subscriptions import sessions
@@ -23,6 +33,9 @@ from tests.api.test_consignment_live import _retail_sale, _sellers_with_units
 from tests.api.test_subscriptions import WsClient, open_ws
 from tests.helpers import make_user, token_for
 from tests.order_factories import make_consignment_pair
+
+# The apps as served have the fast paths, unless a run turns them off (FAST_PATHS=false).
+pytestmark = pytest.mark.skipif(not settings.FAST_PATHS, reason="FAST_PATHS=false: a run of the normal paths")
 
 RICH = """
 subscription Watch($p: ID!) {
@@ -45,9 +58,9 @@ WITH_PRODUCT = (
 @pytest.fixture
 def executions(monkeypatch):
     """Counts graphql-core executions in this process: executors built for an operation and
-    the per-event copies of a subscription's."""
+    the per-event copies of a subscription's (whatever the executor class)."""
     counter = {"n": 0}
-    cls = schema_module.ExecutionContext
+    cls = Executor
     for name in ("__init__", "build_per_event_executor"):
         original = getattr(cls, name)
 
@@ -66,11 +79,16 @@ async def _seller_queue(count=2):
     return retail, wholesale, me
 
 
-async def _pair(stack: AsyncExitStack, fast_app, token, query, variables, protocol="graphql-transport-ws"):
-    """A subscription on the fast app and the same on the normal one."""
+def _normal_app():
+    return create_app(debug=False, manage_database=False, fast_subscriptions=False)
+
+
+async def _pair(stack: AsyncExitStack, fast_app, token, query, variables, protocol="graphql-transport-ws", normal=None):
+    """A subscription on the fast app and the same on the normal one (`normal`, or one with
+    fast subscriptions off)."""
     clients = []
     kind = "subscribe" if protocol == "graphql-transport-ws" else "start"
-    for app in (fast_app, create_app(debug=False, manage_database=False, fast_subscriptions=False)):
+    for app in (fast_app, normal or _normal_app()):
         client, connect = await open_ws(app, protocol)
         await stack.enter_async_context(client)
         ws = await stack.enter_async_context(connect)
@@ -83,6 +101,21 @@ async def _pair(stack: AsyncExitStack, fast_app, token, query, variables, protoc
 
 async def _both(clients):
     return [await c.recv() for c in clients]
+
+
+async def _side_by_side(fast_app, normal_app, sales=2):
+    """RICH on both apps: the first message and one per retail sale, as (fast, normal) pairs."""
+    retail, wholesale, me = await _seller_queue(sales + 1)
+    async with AsyncExitStack() as stack:
+        clients = await _pair(
+            stack, fast_app, await token_for(me), RICH, {"p": str(wholesale.product_id)}, normal=normal_app
+        )
+        messages = [await _both(clients)]
+        await _listeners(consignment.queue_channel(wholesale.product_id), 2)
+        for _ in range(sales):
+            await _retail_sale(retail)
+            messages.append(await _both(clients))
+    return messages
 
 
 async def _listeners(channel, n):
@@ -186,8 +219,10 @@ async def test_refusals_are_the_normal_paths(app, case):
 
 
 def test_documents_the_projection_does_not_serve():
-    plan = schema_module.schema._fast_plan
-    assert plan(RICH, None) is not None and plan(RICH, "Watch") is not None
+    def plan(query, name):
+        return fast_paths.serves(schema_module.schema, query, name) or None
+
+    assert plan(RICH, None) and plan(RICH, "Watch")
     for query, name in [
         ('subscription { myQueuePositions(productId: "1") { positions { ', None),  # syntax: closes the connection
         (RICH, "Other"),  # no such operation
@@ -249,3 +284,95 @@ async def test_someone_elses_subscription_is_not_fast_tracked_into_my_data(app):
             )
             sink.append((await c.recv())["payload"]["data"]["watch"])
     assert len(mine[0]["positions"]) == 1 and theirs[0]["positions"] == []
+
+
+async def test_the_fast_path_is_in_use(app, executions):
+    """As served, myQueuePositions is projected: no GraphQL execution at all, per event or at the start."""
+    assert fast_paths.active(schema_module.schema) and fast_paths.serves(schema_module.schema, RICH)
+    retail, wholesale, me = await _seller_queue(3)
+    async with AsyncExitStack() as stack:
+        client, connect = await open_ws(app, "graphql-transport-ws")
+        await stack.enter_async_context(client)
+        c = WsClient(await stack.enter_async_context(connect), "graphql-transport-ws")
+        await c.init(await token_for(me))
+        payload = {"query": RICH, "variables": {"p": str(wholesale.product_id)}}
+        await c.ws.send_text(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        positions = [(await c.recv())["payload"]["data"]["watch"]["positions"]]
+        await _listeners(consignment.queue_channel(wholesale.product_id), 1)
+        for _ in range(2):
+            await _retail_sale(retail)
+            positions.append((await c.recv())["payload"]["data"]["watch"]["positions"])
+    assert [[p["position"] for p in ps] for ps in positions] == [[3], [2], [1]]
+    assert executions["n"] == 0
+
+
+async def test_other_library_versions_serve_subscriptions_the_normal_way(app, executions, monkeypatch, caplog):
+    monkeypatch.setattr(fast_paths, "STRAWBERRY_VERSION", "0.0.1")
+    with caplog.at_level(logging.WARNING):
+        off = create_app(debug=False, manage_database=False)
+    [warning] = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert "strawberry-graphql 0.0.1" in warning.getMessage() and "fast subscriptions" in warning.getMessage()
+    messages = await _side_by_side(app, off)
+    for fast_message, off_message in messages:
+        assert fast_message == off_message
+    assert executions["n"] == 1 + len(messages)  # the app with the fast paths off executes
+
+
+async def test_an_unexpected_error_is_masked_as_on_the_normal_path(app, monkeypatch):
+    """MaskErrors, configured on the schema, is applied by the fast path: same masked message."""
+    retail, wholesale, me = await _seller_queue(2)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("internal detail")
+
+    async with AsyncExitStack() as stack:
+        clients = await _pair(stack, app, await token_for(me), RICH, {"p": str(wholesale.product_id)})
+        await _both(clients)
+        await _listeners(consignment.queue_channel(wholesale.product_id), 2)
+        monkeypatch.setattr(consignment_subscriptions, "position_after", broken)
+        await _retail_sale(retail)
+        fast, normal = await _both(clients)
+        assert fast == normal and (await _both(clients)) == [{"id": "1", "type": "complete"}] * 2
+    assert fast["payload"]["errors"][0]["message"] == "Unexpected error."
+
+
+class Seen(SchemaExtension):
+    """An extension the fast path does not know: it acts at the start (`on_execute`), adds
+    to every result (`get_results`) and changes every streamed result (`on_stream_result`)."""
+
+    def __init__(self, counter: Counter) -> None:
+        self.counter = counter
+
+    def on_execute(self):
+        self.counter["executed"] += 1
+        yield
+
+    def get_results(self):
+        return {"seen": self.counter["executed"]}
+
+    def on_stream_result(self, result):
+        self.counter["streamed"] += 1
+        result.extensions = {**(result.extensions or {}), "streamed": self.counter["streamed"]}
+        yield
+
+
+async def test_an_extension_the_fast_path_does_not_apply_makes_it_refuse(executions, monkeypatch, caplog):
+    """A schema with an extension the fast path cannot apply serves myQueuePositions the
+    normal way, with the extension: the same messages as with fast subscriptions off."""
+    standard = schema_module.extensions
+    counters = [Counter(), Counter()]
+    apps = []
+    for counter, fast in zip(counters, (True, False), strict=True):
+        monkeypatch.setattr(schema_module, "extensions", lambda *a, c=counter: [*standard(*a), partial(Seen, c)])
+        with caplog.at_level(logging.WARNING):
+            apps.append(create_app(debug=False, manage_database=False, fast_subscriptions=fast))
+    [warning] = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert "Fast subscriptions off" in warning.getMessage() and "Seen" in warning.getMessage()
+    extended = schema_module.build_schema()
+    assert fast_paths.active(extended) and not fast_paths.serves(extended, RICH)
+    messages = await _side_by_side(*apps)
+    for with_fast_paths, without in messages:
+        assert with_fast_paths == without
+    assert messages[-1][0]["payload"]["extensions"] == {"seen": 1, "streamed": len(messages)}
+    assert counters[0] == counters[1] == {"executed": 1, "streamed": len(messages)}
+    assert executions["n"] == 2 * (1 + len(messages))

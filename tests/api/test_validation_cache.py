@@ -13,7 +13,7 @@ async def test_repeated_query_is_validated_once(api, monkeypatch):
 
 
 async def test_list_rows_are_not_treated_as_pending_results():
-    from schema.schema import _is_awaitable
+    from schema.fast_paths.executor import _is_awaitable
     from tests.helpers import make_user
 
     async def coro():
