@@ -65,7 +65,7 @@ from resolvers.settlement import SettlementMutations, SettlementQueries
 from resolvers.stores import StoreMutations, StoreQueries
 from resolvers.wallet import WalletQueries
 from resolvers.withdrawals import WithdrawalMutations, WithdrawalQueries
-from schema.fast_subscriptions import Schema
+from schema.telemetry import OperationTelemetry, TelemetrySchema, is_unexpected, tracing
 from schema.types.merchants import SCALAR_MAP as MERCHANT_SCALARS
 from subscriptions.consignment import ConsignmentSubscriptions, fast_my_queue_positions
 from subscriptions.consignment_stats import ConsignmentStatsSubscriptions
@@ -146,7 +146,7 @@ Subscription = merge_types(
 
 def should_mask(error: GraphQLError) -> bool:
     """Mask unexpected exceptions only; our coded errors and validation errors pass."""
-    return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
+    return is_unexpected(error)
 
 
 def limit_rules() -> list:
@@ -162,6 +162,8 @@ def extensions(debug: bool, rules: list) -> list:
     # rules are built once per schema, because the validation cache is keyed by the rule
     # classes (per-request limiter instances would make every request a cache miss).
     exts = [
+        OperationTelemetry,  # first: it times the whole operation
+        *tracing(),
         partial(ParserCache, maxsize=256),
         partial(ValidationCache, maxsize=256),
         partial(AddValidationRules, rules),
@@ -468,7 +470,7 @@ FAST_SUBSCRIPTIONS = {"myQueuePositions": fast_my_queue_positions}
 
 def build_schema(debug: bool = settings.DEBUG, *, fast_subscriptions: bool = True) -> strawberry.Schema:
     rules = limit_rules()
-    built = Schema(
+    built = TelemetrySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
