@@ -1,4 +1,5 @@
-"""The ASGI application: GraphQL (HTTP + WebSocket) at /graphql, /healthz, lifespan."""
+"""The ASGI application: GraphQL (HTTP + WebSocket) at /graphql, /healthz, /metrics, the
+middleware (trusted proxies, request id, open WebSockets, CORS), lifespan."""
 
 from __future__ import annotations
 
@@ -8,14 +9,20 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http.websocket_origin import normalize_allowed_origins
 from tortoise import Tortoise
 from tortoise.connection import get_connection
 
+import logs
+import metrics
+import proxies
 import safety
 import settings
 import wiring
@@ -104,16 +111,44 @@ def _tune_gc() -> None:
     gc.set_threshold(7000, 20, 100)
 
 
+# Request headers a page on an allowed origin may send (beyond CORS's always-allowed ones).
+CORS_REQUEST_HEADERS = ["authorization", "content-type", "x-device-id", logs.REQUEST_ID_HEADER]
+
+
+def middleware(origins: list[str]) -> list[Middleware]:
+    """Outermost first: the client address from trusted proxies, so that everything inside
+    sees it; the request id, so that every log line and response (a refused preflight too)
+    carries it; CORS for pages on the allowed origins (none: same-origin only)."""
+    stack = [proxies.trusted_proxies(), Middleware(logs.RequestIdMiddleware), Middleware(metrics.WebSocketGauge)]
+    if origins:
+        stack.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=CORS_REQUEST_HEADERS,
+                expose_headers=[logs.REQUEST_ID_HEADER],
+                max_age=600,
+            )
+        )
+    return stack
+
+
 def create_app(
     *, debug: bool = settings.DEBUG, manage_database: bool = True, fast_subscriptions: bool = True
 ) -> Starlette:
-    """`manage_database=False` when the caller (tests, benchmarks) already set up Tortoise;
+    """`manage_database=False` when the caller (tests, benchmarks) already set up Tortoise and logging;
     `fast_subscriptions=False` (tests) serves every subscription through GraphQL execution."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_database:
+            logs.configure()
+            logs.log_start("web")
         safety.enforce("web")
+        metrics.process_started()
         async with AsyncExitStack() as stack:
+            stack.callback(metrics.process_exiting)
             if manage_database:
                 wiring.install()
                 await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
@@ -134,12 +169,17 @@ def create_app(
                 stack.push_async_callback(app.state.redis.aclose)
             yield
 
+    # As browsers write an origin (lower case, no default port), checked: a bad one stops the start.
+    origins = sorted(normalize_allowed_origins(settings.CORS_ALLOWED_ORIGINS))
     graphql = GraphQLApp(
         build_schema(debug, fast_subscriptions=fast_subscriptions),
         graphql_ide="graphiql" if debug else None,
         keep_alive=True,
         keep_alive_interval=settings.WS_KEEP_ALIVE_SECONDS,
         allow_queries_via_get=False,
+        # WebSocket handshakes from pages on other origins (browsers send Origin; a client
+        # that sends none is no page and carries no cookies: Strawberry lets it in).
+        allowed_origins=origins,
     )
     return Starlette(
         debug=debug,
@@ -147,11 +187,13 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            Route("/metrics", metrics.endpoint),
             *payment_routes.routes,
             *distributor_routes.routes,
             *payout_routes.routes,
             *export_routes.routes,
         ],
+        middleware=middleware(origins),
         lifespan=lifespan,
     )
 

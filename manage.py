@@ -10,6 +10,7 @@ from tortoise import Tortoise
 from tortoise.migrations.api.migrate import migrate as run_migrations
 from tortoise.migrations.autodetector import MigrationAutodetector
 
+import logs
 import settings
 import wiring
 
@@ -199,4 +200,5 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    logs.configure()
     sys.exit(main(sys.argv[1:]))

@@ -70,6 +70,9 @@ def check() -> list[Problem]:
     if (urlsplit(settings.PUBLIC_BASE_URL).hostname or "") in LOCAL_HOSTS:
         bad("PUBLIC_BASE_URL", f"points at this machine ({settings.PUBLIC_BASE_URL})",
             "set the public https:// address gateways and shared links reach")  # fmt: skip
+    if "*" in settings.CORS_ALLOWED_ORIGINS:
+        bad("CORS_ALLOWED_ORIGINS", "is *: pages on any site may call the API and open its WebSocket",
+            "list the origins of your own front ends (https://shop.example.com, comma-separated)")  # fmt: skip
     if settings.WEB_CONCURRENCY > 1:
         if settings.BROADCAST_URL.startswith("memory"):
             bad("BROADCAST_URL", f"is in-memory while {settings.WEB_CONCURRENCY} web processes run (WEB_CONCURRENCY): "

@@ -7,12 +7,22 @@ broadcast backend.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from starlette.config import Config
+from starlette.config import Config, undefined
+from starlette.datastructures import CommaSeparatedStrings
 
 BASE_DIR = Path(__file__).resolve().parent
-config = Config(BASE_DIR / ".env" if (BASE_DIR / ".env").exists() else None)
+_env = Config(BASE_DIR / ".env" if (BASE_DIR / ".env").exists() else None)
+READ: dict[str, Any] = {}  # every setting by name, as read: the start-up summary (logs.py, secrets masked)
+
+
+def config(key: str, cast: Callable[[Any], Any] | None = None, default: Any = undefined) -> Any:
+    READ[key] = value = _env(key, cast=cast, default=default)
+    return value
+
 
 DEBUG: bool = config("DEBUG", cast=bool, default=False)
 DATABASE_URL: str = config("DATABASE_URL", default=f"sqlite://{BASE_DIR / 'data' / 'dev.sqlite3'}")
@@ -28,6 +38,22 @@ SECRET_KEY: str = config("SECRET_KEY", default="dev-insecure-secret-key-change-m
 ALLOW_DEV_ADAPTERS: bool = config("ALLOW_DEV_ADAPTERS", cast=bool, default=False)
 # Web processes the Procfile starts (uvicorn --workers): more than one needs Redis and PostgreSQL.
 WEB_CONCURRENCY: int = config("WEB_CONCURRENCY", cast=int, default=2)
+
+# Browsers and proxies. CORS_ALLOWED_ORIGINS: comma-separated origins (https://shop.example.com)
+# whose pages may call /graphql over HTTP (CORS) and open its WebSocket; empty = same origin only;
+# "*" only with DEBUG. A client that sends no Origin header (a native app) is not a browser page
+# and is always let in. FORWARDED_ALLOW_IPS: the reverse proxies (IPs or CIDR networks,
+# comma-separated, or "*") whose X-Forwarded-For / X-Forwarded-Proto are believed (proxies.py).
+CORS_ALLOWED_ORIGINS: list[str] = list(config("CORS_ALLOWED_ORIGINS", cast=CommaSeparatedStrings, default=""))
+FORWARDED_ALLOW_IPS: str = config("FORWARDED_ALLOW_IPS", default="127.0.0.1")
+
+# Logs and metrics. LOG_FORMAT: "text" (readable) or "json" (one object per line). METRICS_TOKEN:
+# the bearer token /metrics asks for; unset, /metrics is 404 (open with DEBUG). OTEL_ENABLED:
+# OpenTelemetry spans per operation (needs the opentelemetry packages, not installed by default).
+LOG_FORMAT: str = config("LOG_FORMAT", default="text")
+LOG_LEVEL: str = config("LOG_LEVEL", default="INFO")
+METRICS_TOKEN: str = config("METRICS_TOKEN", default="")
+OTEL_ENABLED: bool = config("OTEL_ENABLED", cast=bool, default=False)
 
 CURRENCY: str = config("CURRENCY", default="CNY")
 

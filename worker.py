@@ -11,6 +11,7 @@ import signal
 
 from tortoise import Tortoise
 
+import logs
 import safety
 import settings
 import wiring
@@ -22,6 +23,7 @@ log = logging.getLogger("worker")
 
 
 async def main(once: bool = False) -> None:
+    logs.log_start("worker")
     safety.enforce("worker")
     wiring.install()
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
@@ -36,8 +38,7 @@ async def main(once: bool = False) -> None:
     log.info("worker %s started; tick %.0fs", me, settings.WORKER_TICK_SECONDS)
     try:
         while not stop.is_set():
-            for name, summary in (await run_due_jobs(me)).items():
-                log.info("%s: %s", name, summary)
+            await run_due_jobs(me)  # logs the runs that did something, and every failure
             if once:
                 break
             try:
@@ -52,5 +53,5 @@ async def main(once: bool = False) -> None:
 if __name__ == "__main__":
     import sys
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logs.configure()
     asyncio.run(main(once="--once" in sys.argv))

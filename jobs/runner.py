@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -28,7 +29,8 @@ log = logging.getLogger("worker")
 class Job:
     name: str
     every: timedelta
-    run: Callable[[], Awaitable[str]]  # returns a short summary, e.g. "cancelled 3 orders"
+    # Returns a short summary with its counts, e.g. "cancelled 3 orders"; all counts 0 = nothing to do.
+    run: Callable[[], Awaitable[str]]
     lease: timedelta = timedelta(minutes=5)
 
 
@@ -83,12 +85,28 @@ async def run_now(job: Job, owner: str | None = None) -> str | None:
     return await _run_claimed(job, owner)
 
 
+_FAILED = "failed: "
+_NONZERO = re.compile(r"\b0*[1-9]")
+
+
+def failed(summary: str) -> bool:
+    """Whether a run's summary (JobRun.last_result) says it failed."""
+    return summary.startswith(_FAILED)
+
+
+def did_work(summary: str) -> bool:
+    """A run that found something to do: its summary counts something (an idle worker is quiet)."""
+    return bool(_NONZERO.search(summary))
+
+
 async def _run_claimed(job: Job, owner: str) -> str:
     try:
         summary = await job.run()
     except Exception as exc:
         log.exception("job %s failed", job.name)
-        summary = f"failed: {exc.__class__.__name__}"
+        summary = f"{_FAILED}{exc.__class__.__name__}"
+    else:
+        log.log(logging.INFO if did_work(summary) else logging.DEBUG, "job %s: %s", job.name, summary)
     await JobRun.filter(name=job.name, locked_by=owner).update(
         locked_until=None, last_finished_at=clock.now(), last_result=summary[:256]
     )

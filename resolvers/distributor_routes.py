@@ -7,21 +7,17 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+import proxies
 from services.distribution import centre
 
 QR_CACHE = "public, max-age=86400"  # the image of a code never changes while the base URL does not
-
-
-def _client_ip(request: Request) -> str:
-    forwarded = request.headers.get("x-forwarded-for", "")
-    return forwarded.split(",")[0].strip() if forwarded else (request.client.host if request.client else "")
 
 
 async def track(request: Request) -> Response:
     """GET /r/{code}: record the click (hashed IP + user agent) and 302 to the storefront's
     sign-up with the code; an unknown code is 404 and records nothing."""
     target = await centre.record_click(
-        request.path_params["code"], _client_ip(request), request.headers.get("user-agent", "")
+        request.path_params["code"], proxies.client_ip(request), request.headers.get("user-agent", "")
     )
     if target is None:
         return PlainTextResponse("No such invite code.", status_code=404)

@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.requests import HTTPConnection
 
+import proxies
 from loaders import Loaders
 from models.accounts import User
 from services.accounts import access, auth
@@ -37,8 +38,9 @@ class Context:
     def client(self) -> auth.ClientInfo:
         if self.request is None:
             return auth.ClientInfo()
-        ip = self.request.client.host if self.request.client else ""
-        return auth.ClientInfo(ip=ip, user_agent=self.request.headers.get("user-agent", ""))
+        return auth.ClientInfo(
+            ip=proxies.client_ip(self.request), user_agent=self.request.headers.get("user-agent", "")
+        )
 
     @property
     def device_id(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 
+from schema.telemetry import note_error
 from services.core.errors import DomainError
 from services.core.errors import ErrorCode as _ErrorCode
 
@@ -25,6 +26,7 @@ class UserError:
 
 
 def user_errors(exc: DomainError) -> list[UserError]:
+    note_error(exc.code)
     return [UserError(code=exc.code, message=exc.message, field=exc.field)]
 
 

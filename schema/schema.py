@@ -46,6 +46,7 @@ from resolvers.stores import StoreMutations, StoreQueries
 from resolvers.wallet import WalletQueries
 from resolvers.withdrawals import WithdrawalMutations, WithdrawalQueries
 from schema import fast_paths
+from schema.telemetry import OperationTelemetry, TelemetrySchema, is_unexpected, tracing
 from schema.types.merchants import SCALAR_MAP as MERCHANT_SCALARS
 from subscriptions.consignment import ConsignmentSubscriptions, fast_my_queue_positions
 from subscriptions.consignment_stats import ConsignmentStatsSubscriptions
@@ -126,7 +127,7 @@ Subscription = merge_types(
 
 def should_mask(error: GraphQLError) -> bool:
     """Mask unexpected exceptions only; our coded errors and validation errors pass."""
-    return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
+    return is_unexpected(error)
 
 
 def limit_rules() -> list:
@@ -142,6 +143,8 @@ def extensions(debug: bool, rules: list) -> list:
     # rules are built once per schema, because the validation cache is keyed by the rule
     # classes (per-request limiter instances would make every request a cache miss).
     exts = [
+        OperationTelemetry,  # first: it times the whole operation
+        *tracing(),
         partial(ParserCache, maxsize=256),
         partial(ValidationCache, maxsize=256),
         partial(AddValidationRules, rules),
@@ -166,6 +169,7 @@ def build_schema(
     return fast_paths.schema(
         enabled=fast_paths_enabled,
         fast_subscriptions=FAST_SUBSCRIPTIONS if fast_subscriptions else None,
+        base=TelemetrySchema,
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 from broadcaster import Broadcast, Event
 
+import metrics
 import settings
 from services.core.events import LiveEvent, decode
 
@@ -88,14 +89,23 @@ class BoundedBroadcast(Broadcast):
                 log.exception("broadcast backend failed; continuing")
                 await asyncio.sleep(0.1)
                 continue
+            delivered = dropped = 0
             for queue in list(self._subscribers.get(event.channel, ())):
                 if queue.overflowed:
+                    dropped += 1
                     continue
                 try:
                     queue.put_nowait(event)
+                    delivered += 1
                 except asyncio.QueueFull:
                     # Not blocked in get() (its queue is full): it sees the flag next read.
                     queue.overflowed = True
+                    dropped += 1
+            metrics.event_fanned_out(event.channel, delivered, dropped)
+
+    async def publish(self, channel: str, message: Any) -> None:
+        await super().publish(channel, message)
+        metrics.event_published(channel)
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[BoundedSubscriber]:

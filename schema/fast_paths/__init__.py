@@ -58,7 +58,11 @@ def version_mismatch() -> str | None:
 
 
 def schema(
-    *, enabled: bool = True, fast_subscriptions: Mapping[str, FastStart] | None = None, **options: Any
+    *,
+    enabled: bool = True,
+    fast_subscriptions: Mapping[str, FastStart] | None = None,
+    base: type[strawberry.Schema] = strawberry.Schema,
+    **options: Any,
 ) -> strawberry.Schema:
     """strawberry.Schema(**options) with the fast paths, unless `enabled` is False or the
     installed libraries are not the versions they were written for (one warning then).
@@ -72,10 +76,12 @@ def schema(
         )
         enabled = False
     if not enabled:
-        return strawberry.Schema(**options)
+        return base(**options)
     from schema.fast_paths import executor, subscriptions
 
-    built = subscriptions.Schema(
+    # `base` (e.g. the telemetry's schema) wraps the fast one: its `stream` sees every subscription.
+    cls = subscriptions.Schema if base is strawberry.Schema else type("FastSchema", (base, subscriptions.Schema), {})
+    built = cls(
         fast_subscriptions=fast_subscriptions or {}, execution_context_class=executor.ExecutionContext, **options
     )
     executor.install(built)

@@ -24,7 +24,9 @@ The schema's extensions are applied, or the fast path refuses every document: it
 what each of Strawberry's parser and validation caches, validation-rule extensions (depth,
 aliases, introspection), `MaxTokensLimiter` and `MaskErrors` does to a subscription, and
 does the same from the extension instances themselves (their rules, token limit, masking).
-Any other extension (or a subclass of these) could act at any step (`on_operation`,
+An extension may declare `fast_subscriptions_safe = True` when nothing it does to a
+subscription needs its per-operation hooks (it says why). Any other extension (or a
+subclass of these) could act at any step (`on_operation`,
 `on_execute`, `on_stream_result`, `get_results`, `resolve`): with one on the schema, every
 subscription takes Strawberry's normal path, and a warning says so at build.
 (graphql-core 3.3's per-event hook, `Executor.build_per_event_executor`, would keep all of
@@ -112,6 +114,8 @@ def _apply_extensions(schema: strawberry.Schema) -> _Applied | str:
             max_tokens = extension.max_token_count
         elif kind is MaskErrors:
             masks.append(extension)
+        elif getattr(kind, "fast_subscriptions_safe", False):
+            continue  # the extension says what it does to a subscription is done without its hooks
         else:
             return f"{kind.__module__}.{kind.__qualname__}"
     return _Applied(tuple(rules), max_tokens, tuple(masks))
