@@ -1,8 +1,10 @@
 """The ASGI application: GraphQL (HTTP + WebSocket) at /graphql, /healthz, /metrics, the
-middleware (trusted proxies, request id, open WebSockets, CORS), lifespan."""
+middleware (trusted proxies, request id, open WebSockets, CORS), lifespan; in debug, GraphiQL
+at GET /graphql with its files served from /graphiql-assets/ (no CDN)."""
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -27,6 +29,7 @@ import safety
 import settings
 import wiring
 from resolvers import distributor_routes, export_routes, payment_routes, payout_routes
+from schema import graphiql
 from schema.context import Context
 from schema.schema import build_schema
 from services.accounts import access
@@ -53,9 +56,9 @@ _GRAPHIQL_FETCHER_WITH_PARAMS = (
 class GraphQLApp(GraphQL):
     """Strawberry's ASGI view with our context and bearer-token authentication."""
 
-    @property
+    @functools.cached_property
     def graphql_ide_html(self) -> str:
-        html = super().graphql_ide_html
+        html = graphiql.local_page(super().graphql_ide_html)  # our copies of the CDN files
         if _GRAPHIQL_FETCHER not in html:  # pinned Strawberry: a test notices if this moves
             return html
         return html.replace(_GRAPHIQL_FETCHER, _GRAPHIQL_FETCHER_WITH_PARAMS)
@@ -192,6 +195,7 @@ def create_app(
             *distributor_routes.routes,
             *payout_routes.routes,
             *export_routes.routes,
+            *([graphiql.asset_route] if debug else []),
         ],
         middleware=middleware(origins),
         lifespan=lifespan,
