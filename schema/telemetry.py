@@ -25,13 +25,13 @@ from functools import lru_cache
 from typing import Any
 
 from graphql import FieldNode, GraphQLError, GraphQLSyntaxError, OperationType, get_operation_ast, parse
+from strawberry import Schema
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 import logs
 import metrics
 import settings
-from strawberry import Schema
 from services.core.errors import ErrorCode
 
 log = logging.getLogger("graphql")
