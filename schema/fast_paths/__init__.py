@@ -24,7 +24,7 @@ import logging
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from functools import cache
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import strawberry
@@ -42,7 +42,10 @@ _active: weakref.WeakSet[strawberry.Schema] = weakref.WeakSet()
 
 @cache
 def _installed(distribution: str) -> str:
-    return version(distribution)
+    try:
+        return version(distribution)
+    except PackageNotFoundError:  # vendored or run from a source tree: not a version we know
+        return "(unknown version)"
 
 
 def version_mismatch() -> str | None:
@@ -69,9 +72,10 @@ def schema(
     `fast_subscriptions`: subscription field name -> its fast start."""
     if enabled and (mismatch := version_mismatch()):
         logger.warning(
-            "Fast paths disabled (%s): the executor's field plans, lean resolvers and object completion and the "
-            "fast subscriptions are off; every request takes graphql-core's and Strawberry's normal paths "
-            "(same results, slower). Update schema/fast_paths for these versions, then pin them.",
+            "Fast paths disabled (%s): the executor overrides (field plans, lean resolvers, object completion, "
+            "rows never awaited, a memo per subscription event) and the fast subscriptions are off; every request "
+            "takes graphql-core's and Strawberry's normal paths (same results, slower). Update schema/fast_paths "
+            "for these versions, then pin them.",
             mismatch,
         )
         enabled = False
