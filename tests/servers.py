@@ -52,9 +52,9 @@ def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
         DEBUG="false",
         SMS_SENDER="memory",
         PYTHONUNBUFFERED="1",
-        # the server's clock reads what the test's reads now (start instant and advance())
-        CLOCK_START=clock.now().isoformat(),
     )
+    # the server's clock reads exactly what the test's reads (start instant and advance())
+    env["CLOCK_START"], env["CLOCK_START_AT"] = clock.anchored_now()
     env.update(extra or {})
     return env
 

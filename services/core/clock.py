@@ -32,12 +32,21 @@ def parse_instant(text: str) -> datetime:
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
-def start_at(instant: datetime | None) -> None:
-    """From now on the clock reads `instant` and runs on from it (None: the wall clock)."""
+def start_at(instant: datetime | None, *, wall: float | None = None) -> None:
+    """The clock reads `instant` at wall time `wall` (a Unix time; default: now) and runs on
+    from it (None: the wall clock). Processes given the same pair read the same time."""
     global _start, _base, _offset
     _start = instant
-    _base = (instant - _wall()) if instant is not None else timedelta(0)
+    anchor = datetime.fromtimestamp(wall, UTC) if wall is not None else _wall()
+    _base = (instant - anchor) if instant is not None else timedelta(0)
     _offset = timedelta(0)
+
+
+def anchored_now() -> tuple[str, str]:
+    """(CLOCK_START, CLOCK_START_AT) for a child process whose clock must read this one's."""
+    wall = time.time()
+    instant = datetime.fromtimestamp(wall, UTC) + _base + _offset
+    return instant.isoformat(), repr(wall)
 
 
 def start() -> datetime | None:
@@ -68,4 +77,7 @@ def drive_orm_timestamps() -> None:
 
 
 if os.environ.get("CLOCK_START"):
-    start_at(parse_instant(os.environ["CLOCK_START"]))
+    # CLOCK_START_AT (a Unix time): when that instant was true; servers started by a test share
+    # the test's clock exactly, however long each took to start.
+    _at = os.environ.get("CLOCK_START_AT")
+    start_at(parse_instant(os.environ["CLOCK_START"]), wall=float(_at) if _at else None)
