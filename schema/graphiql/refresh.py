@@ -24,8 +24,9 @@ from strawberry.http.ides import get_graphql_ide_html
 from schema.graphiql.assets import MANIFEST, VENDOR_DIR, sha384
 from schema.graphiql.page import references
 
-# Byte-exact checkouts (no line-ending conversion, or the hashes break); no diffs of minified code.
-GITATTRIBUTES = "* -text -diff linguist-vendored\n"
+# Byte-exact checkouts (no line-ending conversion, or the hashes break); no diffs of minified
+# code, but of the manifest's hashes.
+GITATTRIBUTES = "* -text linguist-vendored\n*.js -diff\n*.css -diff\n"
 
 
 def npm_pack(package: str, version: str, into: Path) -> Path:
