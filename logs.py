@@ -82,7 +82,7 @@ class JsonFormatter(logging.Formatter):
 
 
 FORMATTERS = {"text": TextFormatter, "json": JsonFormatter}
-# uvicorn configures these with handlers of its own; they go through ours instead.
+# uvicorn configures these with handlers of its own (and no propagation); they go through ours.
 SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 
@@ -106,8 +106,11 @@ def configure(fmt: str | None = None, level: str | None = None, stream: TextIO |
     root.setLevel((level or settings.LOG_LEVEL).upper())
     for name in SERVER_LOGGERS:
         server_logger = logging.getLogger(name)
-        server_logger.handlers.clear()
-        server_logger.propagate = True
+        # uvicorn's own handlers make way for ours; a logger it left without any stays off
+        # (`--no-access-log`: uvicorn logs access only while the logger has handlers).
+        if server_logger.handlers:
+            server_logger.handlers.clear()
+            server_logger.propagate = True
     return handler
 
 

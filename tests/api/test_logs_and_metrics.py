@@ -105,6 +105,20 @@ def test_the_text_format_is_readable():
     assert line.endswith("INFO graphql: query Probe [request_id=r1 duration_ms=2.5]")
 
 
+def test_server_loggers_go_through_ours_and_a_disabled_access_log_stays_off(monkeypatch):
+    error, access, root = (logging.getLogger(name) for name in ("uvicorn.error", "uvicorn.access", ""))
+    for logger in (error, access):
+        monkeypatch.setattr(logger, "handlers", [])
+        monkeypatch.setattr(logger, "propagate", False)
+    error.handlers.append(logging.StreamHandler(io.StringIO()))  # as uvicorn configures it
+    level = root.level
+    handler = logs.configure("json", "INFO", io.StringIO())
+    root.removeHandler(handler)
+    root.setLevel(level)  # (setLevel, not an assignment: it also clears the loggers' level caches)
+    assert error.propagate and not error.handlers
+    assert not access.hasHandlers()  # --no-access-log: uvicorn logs access only to a logger with handlers
+
+
 def test_the_start_up_summary_masks_secrets(monkeypatch):
     for name, value in {
         "SECRET_KEY": "s3cret-key-value",
