@@ -305,7 +305,7 @@ async def test_channel_subscribed_while_the_reader_resubscribes_is_not_lost(redi
     try:
         await asyncio.wait_for(backend.connected.wait(), 5)
         await backend.subscribe(early)
-        await wait_numsub(redis, early, 1)
+        await wait_numsub(redis, early, 1, prefix="")
 
         original = PubSub.subscribe
         interleaved = asyncio.Event()
@@ -319,8 +319,8 @@ async def test_channel_subscribed_while_the_reader_resubscribes_is_not_lost(redi
         monkeypatch.setattr(PubSub, "subscribe", subscribe)
         await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
         await asyncio.wait_for(interleaved.wait(), 5)
-        await wait_numsub(redis, early, 1)
-        await wait_numsub(redis, late, 1, timeout=2.0)
+        await wait_numsub(redis, early, 1, prefix="")
+        await wait_numsub(redis, late, 1, timeout=2.0, prefix="")
 
         await redis.publish(late, "hello")
         event = await asyncio.wait_for(backend.next_published(), 2)
@@ -345,8 +345,8 @@ async def test_channel_prefixes_keep_deployments_sharing_a_redis_apart(redis):
         for backend in (a, b):
             await asyncio.wait_for(backend.connected.wait(), 5)
             await backend.subscribe(channel)
-        await wait_numsub(redis, f"a-{tag}:{channel}", 1)
-        await wait_numsub(redis, f"b-{tag}:{channel}", 1)
+        await wait_numsub(redis, channel, 1, prefix=f"a-{tag}:")
+        await wait_numsub(redis, channel, 1, prefix=f"b-{tag}:")
         await redis.publish(channel, "unprefixed")  # nobody's
         await a.publish(channel, "for a")
         event = await asyncio.wait_for(a.next_published(), 2)
