@@ -204,9 +204,7 @@ async def redis():
         await client.aclose()
 
 
-async def wait_numsub(
-    redis, channel: str, count: int = 1, timeout: float = 10.0, prefix: str | None = None
-) -> None:
+async def wait_numsub(redis, channel: str, count: int = 1, timeout: float = 10.0, prefix: str | None = None) -> None:
     """Until `count` connections listen on the app's `channel` in Redis, which names it with
     the servers' BROADCAST_CHANNEL_PREFIX (or `prefix`, for a backend built with its own)."""
     channel = (settings.BROADCAST_CHANNEL_PREFIX if prefix is None else prefix) + channel
