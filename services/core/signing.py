@@ -14,5 +14,8 @@ def sign(secret: str, timestamp: str, nonce: str, body: bytes) -> str:
 
 
 def verify(secret: str, timestamp: str, nonce: str, body: bytes, signature: str) -> bool:
-    """Compared in constant time, so a forger learns nothing from how long a refusal takes."""
-    return hmac.compare_digest(sign(secret, timestamp, nonce, body), signature)
+    """Compared in constant time, so a forger learns nothing from how long a refusal takes.
+    Compared as bytes: compare_digest refuses a str with non-ASCII characters (a TypeError,
+    which would turn a forged header into a server error instead of a refusal)."""
+    expected = sign(secret, timestamp, nonce, body).encode()
+    return hmac.compare_digest(expected, signature.encode("utf-8", "surrogatepass"))

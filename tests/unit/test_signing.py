@@ -19,3 +19,9 @@ def test_any_changed_part_fails():
     assert not signing.verify(SECRET, TS, "a1b2c3d5", BODY, sig)
     assert not signing.verify(SECRET, TS, NONCE, BODY + b" ", sig)
     assert not signing.verify(SECRET, TS, NONCE, BODY, sig[:-1] + ("0" if sig[-1] != "0" else "1"))
+
+
+def test_a_signature_with_non_ascii_characters_is_refused_not_an_error():
+    sig = signing.sign(SECRET, TS, NONCE, BODY)
+    for forged in ("签名" + sig[2:], sig[:-1] + "é", "\udcff" * 64, ""):
+        assert not signing.verify(SECRET, TS, NONCE, BODY, forged)
