@@ -124,6 +124,13 @@ def accepted_request_id(value: str | None) -> str:
     return uuid.uuid4().hex
 
 
+_SERVER_ERROR_START = {
+    "type": "http.response.start",
+    "status": 500,
+    "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+}
+
+
 class RequestIdMiddleware:
     """Sets the request id of an HTTP request or WebSocket connection and returns it in the
     `X-Request-Id` response header (on a WebSocket: in the handshake's response)."""
@@ -139,13 +146,25 @@ class RequestIdMiddleware:
         rid = accepted_request_id(header.decode("latin-1"))
         raw = (REQUEST_ID_HEADER.encode(), rid.encode())
 
+        started = False
+
         async def send_with_id(message: dict) -> None:
+            nonlocal started
             if message["type"] in ("http.response.start", "websocket.accept"):
+                started = True
                 message = {**message, "headers": [*message.get("headers", ()), raw]}
             await send(message)
 
         token = request_id.set(rid)
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Starlette's error middleware answers a crash outside this one, without the id:
+            # answer here, so the client can quote the id the traceback is logged under.
+            if scope["type"] == "http" and not started:
+                await send_with_id(_SERVER_ERROR_START)
+                await send_with_id({"type": "http.response.body", "body": b"Internal Server Error"})
+            raise
         # Reset only on success: the server's own log line of a failure (same task) names the request.
         request_id.reset(token)
 

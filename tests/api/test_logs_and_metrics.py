@@ -312,3 +312,20 @@ async def test_traces_when_opentelemetry_is_installed(monkeypatch):
         assert (await c.post("/graphql", json={"query": PROBE})).json() == {"data": {"banners": []}}
     names = {span.name for span in exporter.get_finished_spans()}
     assert "GraphQL Query: Probe" in names, names
+
+
+async def test_a_crash_outside_graphql_answers_500_with_the_request_id(monkeypatch, log_lines):
+    import httpx
+
+    import app as app_module
+
+    async def broken(request):
+        raise RuntimeError("boom in healthz")
+
+    monkeypatch.setattr(app_module, "healthz", broken)
+    crashing = create_app(debug=False, manage_database=False)
+    transport = httpx.ASGITransport(app=crashing, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/healthz", headers={"X-Request-Id": "req-crash"})
+    assert response.status_code == 500 and response.headers["x-request-id"] == "req-crash"
+    assert response.text == "Internal Server Error"  # nothing of the exception reaches the client
