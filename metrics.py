@@ -186,6 +186,9 @@ class _JobCollector:
 
     def collect(self) -> Iterable[Metric]:
         runs = CounterMetricFamily("socialmall_job_runs", "Runs of each scheduled job by every worker", labels=["job"])
+        failures = CounterMetricFamily(
+            "socialmall_job_failures", "Runs of each scheduled job that raised, by every worker", labels=["job"]
+        )
         last_failed = GaugeMetricFamily(
             "socialmall_job_last_run_failed", "1 when the job's last finished run failed", labels=["job"]
         )
@@ -194,10 +197,11 @@ class _JobCollector:
         )
         for row in self.rows:
             runs.add_metric([row.name], row.runs)
+            failures.add_metric([row.name], row.failures)
             last_failed.add_metric([row.name], 1.0 if failed(row.last_result) else 0.0)
             if row.last_finished_at is not None:
                 finished.add_metric([row.name], row.last_finished_at.timestamp())
-        yield from (runs, last_failed, finished)
+        yield from (runs, failures, last_failed, finished)
 
 
 async def _job_metrics() -> bytes:

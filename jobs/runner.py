@@ -108,6 +108,9 @@ async def _run_claimed(job: Job, owner: str) -> str:
     else:
         log.log(logging.INFO if did_work(summary) else logging.DEBUG, "job %s: %s", job.name, summary)
     await JobRun.filter(name=job.name, locked_by=owner).update(
-        locked_until=None, last_finished_at=clock.now(), last_result=summary[:256]
+        locked_until=None,
+        last_finished_at=clock.now(),
+        last_result=summary[:256],
+        failures=F("failures") + (1 if failed(summary) else 0),
     )
     return summary

@@ -14,6 +14,7 @@ class JobRun(Model):
     last_finished_at = fields.DatetimeField(null=True)
     last_result = fields.CharField(max_length=256, default="")
     runs = fields.IntField(default=0)
+    failures = fields.IntField(default=0)  # runs that raised: a counter for /metrics
 
     class Meta:
         table = "job_run"

@@ -187,6 +187,7 @@ async def test_metrics_count_requests_and_errors_and_ask_for_the_token(api, monk
     assert got[("socialmall_graphql_errors_total", (("code", "UNAUTHENTICATED"),))] >= 1
     assert got[("socialmall_graphql_errors_total", (("code", "INVALID_PHONE"),))] >= 1
     assert got[("socialmall_job_runs_total", (("job", "purge_stale_auth_rows"),))] == 1
+    assert got[("socialmall_job_failures_total", (("job", "purge_stale_auth_rows"),))] == 0
     assert got[("socialmall_job_last_run_failed", (("job", "purge_stale_auth_rows"),))] == 0
     assert ("socialmall_job_last_finished_timestamp_seconds", (("job", "purge_stale_auth_rows"),)) in got
 

@@ -51,7 +51,11 @@ async def test_a_failing_job_is_recorded_and_released(monkeypatch):
     job = runner.Job("broken", every=timedelta(minutes=1), run=broken)
     monkeypatch.setattr(runner, "REGISTRY", {job.name: job})
     assert await runner.run_due_jobs("w") == {"broken": "failed: ValueError"}
-    assert (await JobRun.get(name="broken")).locked_until is None
+    row = await JobRun.get(name="broken")
+    assert row.locked_until is None and (row.runs, row.failures) == (1, 1)
+    clock.advance(timedelta(minutes=2))
+    await runner.run_due_jobs("w")
+    assert (await JobRun.get(name="broken")).failures == 2  # a counter: /metrics shows every failure
 
 
 async def test_purge_keeps_recent_codes():
