@@ -29,7 +29,7 @@ class Role(Model):
 class UserRole(Model):
     id = fields.BigIntField(primary_key=True)
     user = fields.ForeignKeyField("models.User", related_name="role_grants", on_delete=fields.CASCADE)
-    role = fields.ForeignKeyField("models.Role", related_name="grants", on_delete=fields.CASCADE)
+    role = fields.ForeignKeyField("models.Role", related_name="grants", on_delete=fields.CASCADE, db_index=True)
     # 0 for platform-wide grants; the merchant or store id for scoped ones.
     scope_id = fields.BigIntField(default=0)
     granted_by_id = fields.BigIntField(null=True)

@@ -36,7 +36,7 @@ class Session(Model):
     """One signed-in device. Access tokens name their session, and revoking it ends them all."""
 
     id = fields.UUIDField(primary_key=True)
-    user = fields.ForeignKeyField("models.User", related_name="sessions", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="sessions", on_delete=fields.CASCADE, db_index=True)
     method = fields.CharField(max_length=16)  # SMS / WECHAT
     ip = fields.CharField(max_length=64, default="")
     user_agent = fields.CharField(max_length=256, default="")
@@ -51,9 +51,11 @@ class RefreshToken(Model):
     """Opaque, single-use refresh token (stored as a SHA-256 digest)."""
 
     id = fields.BigIntField(primary_key=True)
-    session = fields.ForeignKeyField("models.Session", related_name="refresh_tokens", on_delete=fields.CASCADE)
+    session = fields.ForeignKeyField(
+        "models.Session", related_name="refresh_tokens", on_delete=fields.CASCADE, db_index=True
+    )
     token_hash = fields.CharField(max_length=64, unique=True)
-    expires_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(db_index=True)  # the purge job
     used_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -80,7 +82,7 @@ class SmsCode(Model):
 
 class Address(SealedModel, Model):
     id = fields.BigIntField(primary_key=True)
-    user = fields.ForeignKeyField("models.User", related_name="addresses", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="addresses", on_delete=fields.CASCADE, db_index=True)
     recipient = fields.CharField(max_length=64)
     phone_cipher = fields.CharField(max_length=CIPHER_LENGTH, null=True)  # recipient's phone, E.164
     phone = Sealed(empty="")
@@ -102,7 +104,7 @@ class UplineChange(Model):
     """Audit trail of referral bindings: the first binding and every admin rebinding."""
 
     id = fields.BigIntField(primary_key=True)
-    user = fields.ForeignKeyField("models.User", related_name="upline_changes", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="upline_changes", on_delete=fields.CASCADE, db_index=True)
     old_upline_id = fields.BigIntField(null=True)
     new_upline_id = fields.BigIntField(null=True)
     actor_id = fields.BigIntField(null=True)  # null when the user bound themselves

@@ -39,7 +39,9 @@ class StoreFranchise(Model):
 
     id = fields.BigIntField(primary_key=True)
     store = fields.OneToOneField("models.Store", related_name="franchise", on_delete=fields.CASCADE)
-    franchisee = fields.ForeignKeyField("models.User", related_name="franchised_stores", on_delete=fields.RESTRICT)
+    franchisee = fields.ForeignKeyField(
+        "models.User", related_name="franchised_stores", on_delete=fields.RESTRICT, db_index=True
+    )
     assigned_by_id = fields.BigIntField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -66,7 +68,7 @@ class StoreMember(Model):
 
     id = fields.BigIntField(primary_key=True)
     user = fields.OneToOneField("models.User", related_name="store_membership", on_delete=fields.CASCADE)
-    store = fields.ForeignKeyField("models.Store", related_name="members", on_delete=fields.RESTRICT)
+    store = fields.ForeignKeyField("models.Store", related_name="members", on_delete=fields.RESTRICT, db_index=True)
     bound_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

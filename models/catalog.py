@@ -6,7 +6,9 @@ from tortoise.models import Model
 
 class Category(Model):
     id = fields.BigIntField(primary_key=True)
-    parent = fields.ForeignKeyField("models.Category", related_name="children", null=True, on_delete=fields.RESTRICT)
+    parent = fields.ForeignKeyField(
+        "models.Category", related_name="children", null=True, on_delete=fields.RESTRICT, db_index=True
+    )
     name = fields.CharField(max_length=64)
     # Materialised path of ids, "/1/4/9/": subtree filters are one LIKE, cycles are visible.
     path = fields.CharField(max_length=512, default="/", db_index=True)

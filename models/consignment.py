@@ -65,7 +65,9 @@ class WholesaleUnit(Model):
     id = fields.BigIntField(primary_key=True)
     owner = fields.ForeignKeyField("models.User", related_name="wholesale_units", on_delete=fields.RESTRICT)
     product = fields.ForeignKeyField("models.Product", related_name="wholesale_units", on_delete=fields.RESTRICT)
-    order_line = fields.ForeignKeyField("models.OrderLine", related_name="wholesale_units", on_delete=fields.RESTRICT)
+    order_line = fields.ForeignKeyField(
+        "models.OrderLine", related_name="wholesale_units", on_delete=fields.RESTRICT, db_index=True
+    )
     cost = fields.BigIntField()  # wholesale price paid
     # HELD (undecided) -> PICKUP | QUEUED; QUEUED -> MATCHED (sold, proceeds frozen) -> SETTLED (available);
     # MATCHED -> QUEUED (the retail sale was refunded: back to the head); QUEUED -> PICKUP (cancelled);
@@ -92,10 +94,12 @@ class SnapUpSession(Model):
     """A timed wholesale snap-up (抢购, CON-7): limited units, voucher holders compete."""
 
     id = fields.BigIntField(primary_key=True)
-    product = fields.ForeignKeyField("models.Product", related_name="snapup_sessions", on_delete=fields.RESTRICT)
-    sku = fields.ForeignKeyField("models.Sku", related_name="snapup_sessions", on_delete=fields.RESTRICT)
+    product = fields.ForeignKeyField(
+        "models.Product", related_name="snapup_sessions", on_delete=fields.RESTRICT, db_index=True
+    )
+    sku = fields.ForeignKeyField("models.Sku", related_name="snapup_sessions", on_delete=fields.RESTRICT, db_index=True)
     starts_at = fields.DatetimeField()
-    ends_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField(db_index=True)  # the job that closes ended sessions
     units = fields.IntField()
     remaining = fields.IntField()
     consolation_coins = fields.BigIntField(default=0)  # coins for a holder who misses out
@@ -109,9 +113,9 @@ class SnapUpSession(Model):
 class SnapUpEntry(Model):
     id = fields.BigIntField(primary_key=True)
     session = fields.ForeignKeyField("models.SnapUpSession", related_name="entries", on_delete=fields.CASCADE)
-    user = fields.ForeignKeyField("models.User", related_name="snapup_entries", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="snapup_entries", on_delete=fields.CASCADE, db_index=True)
     result = fields.CharField(max_length=8)  # WON / LOST / FORFEIT (won, order cancelled)
-    order_id = fields.BigIntField(null=True)  # WON: the wholesale order to pay
+    order_id = fields.BigIntField(null=True, db_index=True)  # WON: the wholesale order to pay (read on its cancel)
     coins = fields.BigIntField(default=0)  # LOST: coins granted
     created_at = fields.DatetimeField(auto_now_add=True)
 

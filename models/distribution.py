@@ -52,9 +52,11 @@ class Commission(Model):
     """What one beneficiary earns at one level on one order line (of one kind)."""
 
     id = fields.BigIntField(primary_key=True)
-    order = fields.ForeignKeyField("models.Order", related_name="commissions", on_delete=fields.RESTRICT)
+    order = fields.ForeignKeyField("models.Order", related_name="commissions", on_delete=fields.RESTRICT, db_index=True)
     line = fields.ForeignKeyField("models.OrderLine", related_name="commissions", on_delete=fields.RESTRICT)
-    buyer = fields.ForeignKeyField("models.User", related_name="commissions_generated", on_delete=fields.RESTRICT)
+    buyer = fields.ForeignKeyField(
+        "models.User", related_name="commissions_generated", on_delete=fields.RESTRICT, db_index=True
+    )
     beneficiary = fields.ForeignKeyField("models.User", related_name="commissions", on_delete=fields.RESTRICT)
     # DISTRIBUTION / AGENT / STORE_SHARE / STORE_PICKUP (see the module doc)
     # db_default: the column is added to existing rows by the migration (they are all DISTRIBUTION)

@@ -26,7 +26,7 @@ class GradeRule(Model):
     a grade with several rules is reached when any one of them holds."""
 
     id = fields.BigIntField(primary_key=True)
-    grade = fields.ForeignKeyField("models.Grade", related_name="rules", on_delete=fields.CASCADE)
+    grade = fields.ForeignKeyField("models.Grade", related_name="rules", on_delete=fields.CASCADE, db_index=True)
     own_sales_min = fields.BigIntField(null=True)  # fen: the user's own completed, paid purchases (net of refunds)
     team_sales_min = fields.BigIntField(null=True)  # fen: the same for the team (3 levels down)
     direct_members_min = fields.IntField(null=True)  # users directly bound under the user
@@ -40,7 +40,7 @@ class GradeRule(Model):
 class UserGrade(Model):
     id = fields.BigIntField(primary_key=True)
     user = fields.OneToOneField("models.User", related_name="grade", on_delete=fields.CASCADE)
-    grade = fields.CharField(max_length=16)  # a Grade.code
+    grade = fields.CharField(max_length=16, db_index=True)  # a Grade.code
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -51,7 +51,7 @@ class GradeChange(Model):
     """Every change of a user's grade: who or what changed it, from what, to what."""
 
     id = fields.BigIntField(primary_key=True)
-    user = fields.ForeignKeyField("models.User", related_name="grade_changes", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="grade_changes", on_delete=fields.CASCADE, db_index=True)
     from_grade = fields.CharField(max_length=16, default="")
     to_grade = fields.CharField(max_length=16)
     source = fields.CharField(max_length=16)  # GIFT_PACK / ADMIN / RULE

@@ -41,7 +41,9 @@ class JournalTransaction(Model):
 
 class JournalEntry(Model):
     id = fields.BigIntField(primary_key=True)
-    transaction = fields.ForeignKeyField("models.JournalTransaction", related_name="entries", on_delete=fields.RESTRICT)
+    transaction = fields.ForeignKeyField(
+        "models.JournalTransaction", related_name="entries", on_delete=fields.RESTRICT, db_index=True
+    )
     account = fields.ForeignKeyField("models.LedgerAccount", related_name="entries", on_delete=fields.RESTRICT)
     amount = fields.BigIntField()  # signed; a transaction's amounts sum to zero per currency
     balance_after = fields.BigIntField()

@@ -13,7 +13,9 @@ class Merchant(SealedModel, Model):
     kind = fields.CharField(max_length=16, default="THIRD_PARTY")  # SELF_OPERATED / THIRD_PARTY
     # PENDING (applied) -> ACTIVE | REJECTED; ACTIVE <-> SUSPENDED
     status = fields.CharField(max_length=16, default="PENDING", db_index=True)
-    owner = fields.ForeignKeyField("models.User", related_name="owned_merchants", on_delete=fields.RESTRICT)
+    owner = fields.ForeignKeyField(
+        "models.User", related_name="owned_merchants", on_delete=fields.RESTRICT, db_index=True
+    )
     legal_name = fields.CharField(max_length=128, default="")
     business_license_no = fields.CharField(max_length=64, default="")
     contact_name = fields.CharField(max_length=64, default="")
@@ -42,7 +44,9 @@ class MerchantReview(Model):
     """Audit trail of every status decision on a merchant."""
 
     id = fields.BigIntField(primary_key=True)
-    merchant = fields.ForeignKeyField("models.Merchant", related_name="reviews", on_delete=fields.CASCADE)
+    merchant = fields.ForeignKeyField(
+        "models.Merchant", related_name="reviews", on_delete=fields.CASCADE, db_index=True
+    )
     action = fields.CharField(max_length=16)  # APPROVE / REJECT / SUSPEND / REINSTATE
     from_status = fields.CharField(max_length=16)
     to_status = fields.CharField(max_length=16)
@@ -59,7 +63,7 @@ class MerchantStaff(Model):
 
     id = fields.BigIntField(primary_key=True)
     merchant = fields.ForeignKeyField("models.Merchant", related_name="staff", on_delete=fields.CASCADE)
-    user = fields.ForeignKeyField("models.User", related_name="merchant_jobs", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="merchant_jobs", on_delete=fields.CASCADE, db_index=True)
     permissions = fields.JSONField(default=list)  # subset of merchant.* permission codes
     created_by_id = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -74,7 +78,9 @@ class MerchantCategoryRate(Model):
 
     id = fields.BigIntField(primary_key=True)
     merchant = fields.ForeignKeyField("models.Merchant", related_name="category_rates", on_delete=fields.CASCADE)
-    category = fields.ForeignKeyField("models.Category", related_name="merchant_rates", on_delete=fields.CASCADE)
+    category = fields.ForeignKeyField(
+        "models.Category", related_name="merchant_rates", on_delete=fields.CASCADE, db_index=True
+    )
     commission_rate_bp = fields.IntField()
 
     class Meta:
@@ -86,7 +92,7 @@ class Store(SealedModel, Model):
     """An offline store (门店) of a merchant: pickup point and O2O service location."""
 
     id = fields.BigIntField(primary_key=True)
-    merchant = fields.ForeignKeyField("models.Merchant", related_name="stores", on_delete=fields.CASCADE)
+    merchant = fields.ForeignKeyField("models.Merchant", related_name="stores", on_delete=fields.CASCADE, db_index=True)
     name = fields.CharField(max_length=64)
     phone_cipher = fields.CharField(max_length=CIPHER_LENGTH, null=True)  # encrypted; NULL = none
     phone = Sealed(empty="")
@@ -112,7 +118,7 @@ class Store(SealedModel, Model):
 class StoreStaff(Model):
     id = fields.BigIntField(primary_key=True)
     store = fields.ForeignKeyField("models.Store", related_name="staff", on_delete=fields.CASCADE)
-    user = fields.ForeignKeyField("models.User", related_name="store_jobs", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="store_jobs", on_delete=fields.CASCADE, db_index=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

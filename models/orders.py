@@ -15,7 +15,7 @@ from models.sealed import Sealed, SealedModel
 class CartItem(Model):
     id = fields.BigIntField(primary_key=True)
     user = fields.ForeignKeyField("models.User", related_name="cart_items", on_delete=fields.CASCADE)
-    sku = fields.ForeignKeyField("models.Sku", related_name="cart_items", on_delete=fields.CASCADE)
+    sku = fields.ForeignKeyField("models.Sku", related_name="cart_items", on_delete=fields.CASCADE, db_index=True)
     quantity = fields.IntField()
     selected = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -31,7 +31,7 @@ class CartShare(Model):
 
     id = fields.BigIntField(primary_key=True)
     code = fields.CharField(max_length=16, unique=True)
-    user = fields.ForeignKeyField("models.User", related_name="cart_shares", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="cart_shares", on_delete=fields.CASCADE, db_index=True)
     items = fields.JSONField(default=list)  # [{"sku_id": 1, "quantity": 2}]
     expires_at = fields.DatetimeField()
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -68,7 +68,7 @@ class Payment(Model):
 class Order(SealedModel, Model):
     id = fields.BigIntField(primary_key=True)
     order_no = fields.CharField(max_length=32, unique=True)
-    payment = fields.ForeignKeyField("models.Payment", related_name="orders", on_delete=fields.RESTRICT)
+    payment = fields.ForeignKeyField("models.Payment", related_name="orders", on_delete=fields.RESTRICT, db_index=True)
     buyer = fields.ForeignKeyField("models.User", related_name="orders", on_delete=fields.RESTRICT)
     merchant = fields.ForeignKeyField("models.Merchant", related_name="orders", on_delete=fields.RESTRICT)
     status = fields.CharField(max_length=24, default="PENDING_PAYMENT", db_index=True)
@@ -104,9 +104,11 @@ class Order(SealedModel, Model):
 
 class OrderLine(Model):
     id = fields.BigIntField(primary_key=True)
-    order = fields.ForeignKeyField("models.Order", related_name="lines", on_delete=fields.CASCADE)
-    product = fields.ForeignKeyField("models.Product", related_name="order_lines", on_delete=fields.RESTRICT)
-    sku = fields.ForeignKeyField("models.Sku", related_name="order_lines", on_delete=fields.RESTRICT)
+    order = fields.ForeignKeyField("models.Order", related_name="lines", on_delete=fields.CASCADE, db_index=True)
+    product = fields.ForeignKeyField(
+        "models.Product", related_name="order_lines", on_delete=fields.RESTRICT, db_index=True
+    )
+    sku = fields.ForeignKeyField("models.Sku", related_name="order_lines", on_delete=fields.RESTRICT, db_index=True)
     title = fields.CharField(max_length=128)
     spec_text = fields.CharField(max_length=256, default="")
     image_url = fields.CharField(max_length=512, default="")
@@ -129,7 +131,9 @@ class OrderStatusChange(Model):
     """Audit trail of every order transition."""
 
     id = fields.BigIntField(primary_key=True)
-    order = fields.ForeignKeyField("models.Order", related_name="status_changes", on_delete=fields.CASCADE)
+    order = fields.ForeignKeyField(
+        "models.Order", related_name="status_changes", on_delete=fields.CASCADE, db_index=True
+    )
     from_status = fields.CharField(max_length=24)
     to_status = fields.CharField(max_length=24)
     actor_id = fields.BigIntField(null=True)  # null: the system (worker, gateway callback)
@@ -153,7 +157,7 @@ class Shipment(Model):
 
 class TrackingEvent(Model):
     id = fields.BigIntField(primary_key=True)
-    shipment = fields.ForeignKeyField("models.Shipment", related_name="events", on_delete=fields.CASCADE)
+    shipment = fields.ForeignKeyField("models.Shipment", related_name="events", on_delete=fields.CASCADE, db_index=True)
     status = fields.CharField(max_length=16)  # IN_TRANSIT / OUT_FOR_DELIVERY / DELIVERED / EXCEPTION
     description = fields.CharField(max_length=256)
     location = fields.CharField(max_length=128, default="")
@@ -168,10 +172,14 @@ class AfterSale(Model):
     """A buyer's refund-only or return-and-refund request for some units of one line."""
 
     id = fields.BigIntField(primary_key=True)
-    order = fields.ForeignKeyField("models.Order", related_name="after_sales", on_delete=fields.RESTRICT)
-    line = fields.ForeignKeyField("models.OrderLine", related_name="after_sales", on_delete=fields.RESTRICT)
-    buyer = fields.ForeignKeyField("models.User", related_name="after_sales", on_delete=fields.RESTRICT)
-    merchant = fields.ForeignKeyField("models.Merchant", related_name="after_sales", on_delete=fields.RESTRICT)
+    order = fields.ForeignKeyField("models.Order", related_name="after_sales", on_delete=fields.RESTRICT, db_index=True)
+    line = fields.ForeignKeyField(
+        "models.OrderLine", related_name="after_sales", on_delete=fields.RESTRICT, db_index=True
+    )
+    buyer = fields.ForeignKeyField("models.User", related_name="after_sales", on_delete=fields.RESTRICT, db_index=True)
+    merchant = fields.ForeignKeyField(
+        "models.Merchant", related_name="after_sales", on_delete=fields.RESTRICT, db_index=True
+    )
     kind = fields.CharField(max_length=16)  # REFUND_ONLY / RETURN_REFUND
     status = fields.CharField(max_length=16, default="REQUESTED", db_index=True)
     quantity = fields.IntField()
@@ -195,10 +203,12 @@ class Refund(Model):
 
     id = fields.BigIntField(primary_key=True)
     refund_no = fields.CharField(max_length=32, unique=True)
-    payment = fields.ForeignKeyField("models.Payment", related_name="refunds", on_delete=fields.RESTRICT)
-    order = fields.ForeignKeyField("models.Order", related_name="refunds", null=True, on_delete=fields.RESTRICT)
+    payment = fields.ForeignKeyField("models.Payment", related_name="refunds", on_delete=fields.RESTRICT, db_index=True)
+    order = fields.ForeignKeyField(
+        "models.Order", related_name="refunds", null=True, on_delete=fields.RESTRICT, db_index=True
+    )
     after_sale = fields.ForeignKeyField(
-        "models.AfterSale", related_name="refunds", null=True, on_delete=fields.RESTRICT
+        "models.AfterSale", related_name="refunds", null=True, on_delete=fields.RESTRICT, db_index=True
     )
     amount = fields.BigIntField()
     method = fields.CharField(max_length=16)
@@ -253,7 +263,9 @@ class OutboundMessage(Model):
     them, delivered by the worker through the configured sender."""
 
     id = fields.BigIntField(primary_key=True)
-    user = fields.ForeignKeyField("models.User", related_name="outbound_messages", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="outbound_messages", on_delete=fields.CASCADE, db_index=True
+    )
     template = fields.CharField(max_length=32)  # ORDER_PAID / ORDER_SHIPPED / NEW_ORDER / ...
     params = fields.JSONField(default=dict)
     status = fields.CharField(max_length=16, default="PENDING", db_index=True)  # PENDING / SENT / FAILED

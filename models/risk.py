@@ -33,7 +33,7 @@ class RiskCase(Model):
     index keeps one open case per rule and subject, so later hits join the open case."""
 
     id = fields.BigIntField(primary_key=True)
-    rule = fields.ForeignKeyField("models.RiskRule", related_name="cases", on_delete=fields.RESTRICT)
+    rule = fields.ForeignKeyField("models.RiskRule", related_name="cases", on_delete=fields.RESTRICT, db_index=True)
     kind = fields.CharField(max_length=32)  # the rule's kind when the case opened
     subject_user_id = fields.BigIntField(db_index=True)
     status = fields.CharField(max_length=16, default="OPEN", db_index=True)  # OPEN -> RELEASED | REJECTED
@@ -55,7 +55,7 @@ class RiskHit(Model):
     """Every time a rule hit, with its evidence (the first one is also the case's evidence)."""
 
     id = fields.BigIntField(primary_key=True)
-    case = fields.ForeignKeyField("models.RiskCase", related_name="hits", on_delete=fields.CASCADE)
+    case = fields.ForeignKeyField("models.RiskCase", related_name="hits", on_delete=fields.CASCADE, db_index=True)
     order_id = fields.BigIntField(null=True)  # the paid / refunded order that triggered it
     evidence = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -55,7 +55,9 @@ class WithdrawalStatusChange(Model):
     """Audit trail: every transition, who made it and why."""
 
     id = fields.BigIntField(primary_key=True)
-    withdrawal = fields.ForeignKeyField("models.Withdrawal", related_name="changes", on_delete=fields.RESTRICT)
+    withdrawal = fields.ForeignKeyField(
+        "models.Withdrawal", related_name="changes", on_delete=fields.RESTRICT, db_index=True
+    )
     from_status = fields.CharField(max_length=16)
     to_status = fields.CharField(max_length=16)
     actor_id = fields.BigIntField(null=True)
