@@ -66,3 +66,24 @@ def test_relative_links_in_the_documents_resolve():
             if not (doc.parent / target).exists():
                 broken.append(f"{doc.relative_to(ROOT)}: {target}")
     assert broken == []
+
+
+def _graphql_samples() -> list[tuple[str, str]]:
+    samples = []
+    for doc in [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]:
+        for block in re.findall(r"^ *```graphql\n(.*?)^ *```", doc.read_text(), flags=re.M | re.S):
+            samples.append((doc.relative_to(ROOT).as_posix(), block))
+    return samples
+
+
+def test_every_graphql_sample_in_the_documents_fits_the_schema():
+    from graphql import build_schema, parse, validate
+
+    schema = build_schema((ROOT / "schema.graphql").read_text())
+    samples = _graphql_samples()
+    assert len(samples) >= 15  # README's tour and the front-end guide
+    wrong = []
+    for doc, sample in samples:
+        errors = validate(schema, parse(sample))
+        wrong += [f"{doc}: {e.message}\n{sample}" for e in errors]
+    assert wrong == [], "\n".join(wrong)
