@@ -1,4 +1,5 @@
-"""Project commands: `python -m manage migrate | makemigrations | check-migrations | seed-demo | export-schema | rotate-keys`."""
+"""Project commands: `python -m manage migrate | makemigrations | check-migrations | seed-demo | export-schema |
+rotate-keys | create-admin | run-job | generate-keys` (docs/deployment.md says when to use each)."""
 
 from __future__ import annotations
 

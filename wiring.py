@@ -208,5 +208,5 @@ def install() -> None:
 
 
 def describe() -> dict[str, list[str]]:
-    """The installed order of every reaction (README, tests)."""
+    """The installed order of every reaction (docs/architecture.md, tests)."""
     return {reactions.event: reactions.names() for reactions, _ in _REACTIONS}

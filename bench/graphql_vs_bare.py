@@ -14,7 +14,7 @@ Cases (all authenticated with a bearer token, as the admin user):
   c  gql    POST /graphql             { me { id nickname } }
   d  bare   GET  /bare/me             the token's user, id and nickname (same DB read as c)
 
-Target (issue): b/a >= 0.5.
+Target: b/a >= 0.5.
 
 One uvicorn process (bench/bench_app.py: the real app + the bare routes) serves all cases;
 the load generator runs in its own process: `wrk` when installed, else an httpx/asyncio

@@ -16,8 +16,8 @@ fails). Cases, measured in the same run on the same PostgreSQL server, rounds in
      product whose queue holds units consigned by many sellers: each paid retail unit is
      matched to the head of the queue (CON-3) in the payment's transaction
 
-Figures: paid orders per second (b, c), transactions per second (a). Targets: (b)/(a) >= 0.1
-(issue 4), (c)/(b) >= 0.7 (issue 5, bench (a)).
+Figures: paid orders per second (b, c), transactions per second (a). Targets: (b)/(a) >= 0.1,
+(c)/(b) >= 0.7.
 
 Checked at the end: orders paid == orders counted by the clients, stock decreased by exactly
 the units placed, matched units == paid retail units and they are exactly the first N of the

@@ -1,5 +1,5 @@
 """2,000 WebSocket subscribers watching one wholesale product's queue while retail sales
-take units from its head (issue 5, bench b).
+take units from its head (CON-9, RT-3).
 
     psql -h 127.0.0.1 -U postgres -d test -c "create database bench_queue"   # its `public` schema is dropped
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_queue .venv/bin/python bench/queue_subscribers.py
@@ -7,7 +7,7 @@ take units from its head (issue 5, bench b).
     .venv/bin/python bench/queue_subscribers.py --broadcast memory://
                                     # SQLite in a temporary directory + the in-process broadcast
 
-Targets (issue): event-to-client latency p99 <= 250 ms; server memory <= 50 KiB per connection.
+Targets: event-to-client latency p99 <= 250 ms; server memory <= 50 KiB per connection.
 
 1. Seeds through the services (rows exactly as the app makes them): one self-operated
    merchant's retail product granting one voucher per unit for its wholesale twin; a

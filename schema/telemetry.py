@@ -122,7 +122,7 @@ class OperationTelemetry(SchemaExtension):
 
 def tracing() -> list:
     """OTEL_ENABLED: Strawberry's OpenTelemetry extension (a span per operation, its phases and
-    each resolver). The packages are not a dependency of this project: README, Production."""
+    each resolver). The packages are not a dependency of this project: docs/deployment.md, Tracing."""
     if not settings.OTEL_ENABLED:
         return []
     try:

@@ -1,4 +1,4 @@
-"""The business, one package per domain; see each package's docstring and the README's map.
+"""The business, one package per domain; see each package's docstring and docs/architecture.md.
 
 Layers (checked by import-linter, pyproject.toml), top first: demo; distribution,
 consignment, finance, risk; orders; catalog, merchants, membership; ledger, accounts; core.

@@ -1,4 +1,4 @@
-"""Live admin review counts (issue 7 "Live": admins' pending review counts).
+"""Live admin review counts (RT-2: admins' pending review counts).
 
 The counts are read when the subscription starts; afterwards a REVIEW_QUEUE_CHANGED event
 on the admin channel (sent after the commit that added or decided an item) makes it

@@ -1,5 +1,6 @@
 """The wiring is the one place that connects the features, in a visible order."""
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -38,8 +39,10 @@ ORDER = {
 
 
 def test_the_reactions_run_in_the_documented_order():
-    """The README's wiring table says the same; change both together."""
+    """docs/architecture.md's wiring table says the same; change both together."""
     assert wiring.describe() == ORDER
+    rows = re.findall(r"^\| ([a-z ]+) \| ([a-z_., ]+) \|$", (ROOT / "docs/architecture.md").read_text(), flags=re.M)
+    assert {event: steps.split(", ") for event, steps in rows if event != "event"} == ORDER
     assert list(review_queues.QUEUES) == [
         "DISTRIBUTOR_APPLICATIONS",
         "RISK_CASES",

@@ -20,7 +20,7 @@ Reaction = Callable[[C, Any], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Step(Generic[C]):
-    name: str  # stable, e.g. "distribution.commissions": shown in errors and the README
+    name: str  # stable, e.g. "distribution.commissions": shown in errors and docs/architecture.md
     run: Reaction[C]
 
 

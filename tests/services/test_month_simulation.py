@@ -1,4 +1,4 @@
-"""Issue 7's acceptance test: a full simulated month of trading (orders paid from the wallet
+"""The end-to-end acceptance test: a full simulated month of trading (orders paid from the wallet
 and through the sandbox gateway, wholesale units bought with vouchers and consigned,
 three-level commissions, partial refunds before and after commission release, user and
 merchant withdrawals approved / paid / rejected, settlement statements issued and approved),
