@@ -22,6 +22,7 @@ from strawberry.http.websocket_origin import normalize_allowed_origins
 from tortoise import Tortoise
 from tortoise.connection import get_connection
 
+import limits
 import logs
 import metrics
 import proxies
@@ -121,7 +122,8 @@ CORS_REQUEST_HEADERS = ["authorization", "content-type", "x-device-id", logs.REQ
 def middleware(origins: list[str]) -> list[Middleware]:
     """Outermost first: the client address from trusted proxies, so that everything inside
     sees it; the request id, so that every log line and response (a refused preflight too)
-    carries it; CORS for pages on the allowed origins (none: same-origin only)."""
+    carries it; CORS for pages on the allowed origins (none: same-origin only); the request-size
+    limit, inside both so that a refusal carries the request id and CORS headers."""
     stack = [proxies.trusted_proxies(), Middleware(logs.RequestIdMiddleware), Middleware(metrics.WebSocketGauge)]
     if origins:
         stack.append(
@@ -134,6 +136,7 @@ def middleware(origins: list[str]) -> list[Middleware]:
                 max_age=600,
             )
         )
+    stack.append(Middleware(limits.RequestSizeLimit, max_bytes=settings.MAX_REQUEST_BYTES))
     return stack
 
 

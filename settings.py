@@ -89,6 +89,9 @@ MAX_PAGE_SIZE: int = config("MAX_PAGE_SIZE", cast=int, default=100)
 MAX_QUERY_DEPTH: int = config("MAX_QUERY_DEPTH", cast=int, default=12)
 MAX_ALIASES: int = config("MAX_ALIASES", cast=int, default=30)
 MAX_TOKENS: int = config("MAX_TOKENS", cast=int, default=4000)
+# Largest HTTP request body, query string or WebSocket message, in bytes (limits.py): larger is
+# refused (413 REQUEST_TOO_LARGE; WebSocket close 1009) before anything parses it.
+MAX_REQUEST_BYTES: int = config("MAX_REQUEST_BYTES", cast=int, default=1024 * 1024)
 # Speed-ups written against graphql-core's and Strawberry's internals (schema/fast_paths). They
 # turn themselves off, with a warning, on library versions they were not written for; false
 # turns them off everywhere (same results, slower).
