@@ -177,8 +177,14 @@ def create_app(
 
     # As browsers write an origin (lower case, no default port), checked: a bad one stops the start.
     origins = sorted(normalize_allowed_origins(settings.CORS_ALLOWED_ORIGINS))
+    sandbox_payments, sandbox_payouts = settings.sandbox_payments(), settings.sandbox_payouts()
     graphql = GraphQLApp(
-        build_schema(debug, fast_subscriptions=fast_subscriptions),
+        build_schema(
+            debug,
+            fast_subscriptions=fast_subscriptions,
+            sandbox_payments=sandbox_payments,
+            sandbox_payouts=sandbox_payouts,
+        ),
         graphql_ide="graphiql" if debug else None,
         keep_alive=True,
         keep_alive_interval=settings.WS_KEEP_ALIVE_SECONDS,
@@ -195,8 +201,9 @@ def create_app(
             Route("/healthz", healthz),
             Route("/metrics", metrics.endpoint),
             *payment_routes.routes,
+            *(payment_routes.sandbox_routes if sandbox_payments else []),
             *distributor_routes.routes,
-            *payout_routes.routes,
+            *payout_routes.routes(sandbox_payouts),
             *export_routes.routes,
             *([graphiql.asset_route] if debug else []),
         ],
