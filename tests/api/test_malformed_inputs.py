@@ -44,8 +44,9 @@ BAD_INTS = [2**31, -(2**31), -1, 0]
 # Values that are malformed for a query's filter but a valid setting for many mutations (a
 # purchase limit of 0: none; no spec dimensions): mutations get the other kinds only.
 VALID_IN_MUTATIONS = (0, "empty")
-# A long free-text reason is cut to its column's 256 characters rather than refused.
-ACCEPTED = {("unbindUpline", "reason")}
+# Accepted on purpose: a long free-text reason is cut to its column's 256 characters; a
+# category's sort order may be negative (first).
+ACCEPTED = {("unbindUpline", "reason"), ("reorderCategory", "sortOrder")}
 PLAUSIBLE = {
     "ID": "1",
     "String": "x",
