@@ -99,7 +99,7 @@ def malformed(type_: Any) -> Iterator[tuple[str, Any]]:
         if kind == "empty":
             yield "[]", []
         elif kind == "huge":
-            yield "[×2000]", [plausible(nullable.of_type)] * 2000
+            yield "[×1000]", [plausible(nullable.of_type)] * 1000
         else:
             for where, value in malformed(nullable.of_type):
                 yield f"[{where}]", [value]
