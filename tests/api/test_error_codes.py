@@ -103,3 +103,26 @@ def test_the_shared_range_check_refuses_days_before_the_earliest():
         business_days.check_range("DAY", date(1, 1, 1), date(1, 1, 1))
     assert refused.value.code is ErrorCode.INVALID_DATE_RANGE and refused.value.field == "from"
     business_days.check_range("DAY", business_days.EARLIEST_DAY, business_days.EARLIEST_DAY)  # the first day is fine
+
+
+async def _subscribe(app, query: str) -> dict:
+    """The first message after subscribing over graphql-transport-ws."""
+    import json
+
+    from httpx_ws import aconnect_ws
+    from httpx_ws.transport import ASGIWebSocketTransport
+
+    transport = ASGIWebSocketTransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with aconnect_ws("http://testserver/graphql", client, subprotocols=["graphql-transport-ws"]) as ws:
+            await ws.send_text(json.dumps({"type": "connection_init", "payload": {}}))
+            assert json.loads(await ws.receive_text())["type"] == "connection_ack"
+            await ws.send_text(json.dumps({"type": "subscribe", "id": "1", "payload": {"query": query}}))
+            return json.loads(await ws.receive_text())
+
+
+async def test_subscription_errors_carry_a_code_and_no_suggestion(app):
+    message = await _subscribe(app, "subscription { myNotificationz { id } }")
+    assert message["type"] == "error"
+    assert message["payload"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "Did you mean" not in message["payload"][0]["message"]
