@@ -22,6 +22,7 @@ from strawberry.http.websocket_origin import normalize_allowed_origins
 from tortoise import Tortoise
 from tortoise.connection import get_connection
 
+import limits
 import logs
 import metrics
 import proxies
@@ -121,7 +122,8 @@ CORS_REQUEST_HEADERS = ["authorization", "content-type", "x-device-id", logs.REQ
 def middleware(origins: list[str]) -> list[Middleware]:
     """Outermost first: the client address from trusted proxies, so that everything inside
     sees it; the request id, so that every log line and response (a refused preflight too)
-    carries it; CORS for pages on the allowed origins (none: same-origin only)."""
+    carries it; CORS for pages on the allowed origins (none: same-origin only); the request-size
+    limit, inside both so that a refusal carries the request id and CORS headers."""
     stack = [proxies.trusted_proxies(), Middleware(logs.RequestIdMiddleware), Middleware(metrics.WebSocketGauge)]
     if origins:
         stack.append(
@@ -134,6 +136,7 @@ def middleware(origins: list[str]) -> list[Middleware]:
                 max_age=600,
             )
         )
+    stack.append(Middleware(limits.RequestSizeLimit, max_bytes=settings.MAX_REQUEST_BYTES))
     return stack
 
 
@@ -174,8 +177,14 @@ def create_app(
 
     # As browsers write an origin (lower case, no default port), checked: a bad one stops the start.
     origins = sorted(normalize_allowed_origins(settings.CORS_ALLOWED_ORIGINS))
+    sandbox_payments, sandbox_payouts = settings.sandbox_payments(), settings.sandbox_payouts()
     graphql = GraphQLApp(
-        build_schema(debug, fast_subscriptions=fast_subscriptions),
+        build_schema(
+            debug,
+            fast_subscriptions=fast_subscriptions,
+            sandbox_payments=sandbox_payments,
+            sandbox_payouts=sandbox_payouts,
+        ),
         graphql_ide="graphiql" if debug else None,
         keep_alive=True,
         keep_alive_interval=settings.WS_KEEP_ALIVE_SECONDS,
@@ -192,8 +201,9 @@ def create_app(
             Route("/healthz", healthz),
             Route("/metrics", metrics.endpoint),
             *payment_routes.routes,
+            *(payment_routes.sandbox_routes if sandbox_payments else []),
             *distributor_routes.routes,
-            *payout_routes.routes,
+            *payout_routes.routes(sandbox_payouts),
             *export_routes.routes,
             *([graphiql.asset_route] if debug else []),
         ],

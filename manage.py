@@ -181,8 +181,9 @@ def main(argv: list[str]) -> int:
     elif args.command == "seed-demo":
         asyncio.run(seed_demo())
     elif args.command == "export-schema":
-        from schema.schema import schema
+        from schema.schema import public_schema
 
+        schema = public_schema()
         (settings.BASE_DIR / "schema.graphql").write_text(schema.as_str() + "\n", encoding="utf-8")
         print("wrote schema.graphql")
     elif args.command == "rotate-keys":

@@ -89,6 +89,9 @@ MAX_PAGE_SIZE: int = config("MAX_PAGE_SIZE", cast=int, default=100)
 MAX_QUERY_DEPTH: int = config("MAX_QUERY_DEPTH", cast=int, default=12)
 MAX_ALIASES: int = config("MAX_ALIASES", cast=int, default=30)
 MAX_TOKENS: int = config("MAX_TOKENS", cast=int, default=4000)
+# Largest HTTP request body, query string or WebSocket message, in bytes (limits.py): larger is
+# refused (413 REQUEST_TOO_LARGE; WebSocket close 1009) before anything parses it.
+MAX_REQUEST_BYTES: int = config("MAX_REQUEST_BYTES", cast=int, default=1024 * 1024)
 # Speed-ups written against graphql-core's and Strawberry's internals (schema/fast_paths). They
 # turn themselves off, with a warning, on library versions they were not written for; false
 # turns them off everywhere (same results, slower).
@@ -165,6 +168,9 @@ WITHDRAWAL_REQUIRE_IDENTITY: bool = config(
 # hand), "sandbox" (signed async callbacks at /payouts/notify/sandbox) or "package.module:Class".
 PAYOUT_CHANNEL: str = config("PAYOUT_CHANNEL", default="manual")
 SANDBOX_PAYOUT_SECRET: str = config("SANDBOX_PAYOUT_SECRET", default="sandbox-payout-" + SECRET_KEY)
+# The sandbox payout channel's tools (the `sandboxPayoutResult` mutation, POST /payouts/notify/sandbox)
+# also without PAYOUT_CHANNEL=sandbox or the sandbox gateway (a staging box trying SANDBOX payouts).
+SANDBOX_PAYOUTS: bool = config("SANDBOX_PAYOUTS", cast=bool, default=False)
 # Membership (MEM-1) and its RISK-1 switches: defaults of the settings an admin edits
 # (`updateMembershipSettings`), used until the first edit.
 MEMBERSHIP_PRICE: int = config("MEMBERSHIP_PRICE", cast=int, default=9900)  # fen per period
@@ -197,6 +203,20 @@ STORE_PICKUP_REWARD: int = config("STORE_PICKUP_REWARD", cast=int, default=200) 
 
 # Worker
 WORKER_TICK_SECONDS: float = config("WORKER_TICK_SECONDS", cast=float, default=30.0)
+
+
+def sandbox_payments() -> bool:
+    """The sandbox gateway is configured: its pay page (/sandbox/pay/{trade_no}) and the
+    `sandboxPay` mutation exist (development, tests); with a real gateway they do not."""
+    return PAYMENT_GATEWAY == "sandbox"
+
+
+def sandbox_payouts() -> bool:
+    """The sandbox payout channel is configured: `sandboxPayoutResult` and its callback route
+    exist. Development (the sandbox gateway) has it too; production (a real gateway, the
+    manual or a real payout channel) has neither."""
+    return SANDBOX_PAYOUTS or PAYOUT_CHANNEL == "sandbox" or PAYMENT_GATEWAY == "sandbox"
+
 
 MODEL_MODULES = [
     "models.accounts",

@@ -44,6 +44,7 @@ class AdminQueries:
         return to_connection(page)
 
     @strawberry.field(description="One user by id.", extensions=requires("user.read"))
+    @api_errors
     async def user(self, id: strawberry.ID) -> User | None:
         try:
             found = await UserModel.get_or_none(id=parse_id(id))

@@ -10,6 +10,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from strawberry.permission import PermissionExtension
 from strawberry.types import Info
+from tortoise.exceptions import ValidationError
 
 from models.accounts import User
 from schema.errors import api_error, user_errors
@@ -43,6 +44,12 @@ def parse_id(value: Any, field: str = "id") -> int:
     return parsed
 
 
+def _too_big(exc: ValidationError) -> DomainError:
+    """Tortoise checks a value against its column (a string longer than the column, an integer
+    out of its range) before a query or write: a client's value that fits no row is bad input."""
+    return DomainError(ErrorCode.INVALID_INPUT, "A value is too long or out of range.")
+
+
 def payload_errors(resolver: Callable[Params, Awaitable[R]]) -> Callable[Params, Awaitable[R]]:
     """A mutation's resolver returns its payload and raises DomainError freely: the error
     becomes a payload of the return annotation's type carrying only `errors`.
@@ -60,6 +67,8 @@ def payload_errors(resolver: Callable[Params, Awaitable[R]]) -> Callable[Params,
             return await resolver(*args, **kwargs)
         except DomainError as exc:
             return payload(errors=user_errors(exc))
+        except ValidationError as exc:
+            return payload(errors=user_errors(_too_big(exc)))
 
     return resolve
 
@@ -75,5 +84,7 @@ def api_errors(resolver: Callable[Params, Awaitable[R]]) -> Callable[Params, Awa
             return await resolver(*args, **kwargs)
         except DomainError as exc:
             raise api_error(exc) from exc
+        except ValidationError as exc:
+            raise api_error(_too_big(exc)) from exc
 
     return resolve

@@ -94,6 +94,7 @@ class ConsignmentQueries:
         return [QueuePosition(unit=unit, position=position) for unit, position in found]
 
     @strawberry.field(description="Snap-up sessions not yet over, soonest first (anyone may look).")
+    @api_errors
     async def snap_up_sessions(
         self,
         product_id: Annotated[
@@ -107,6 +108,7 @@ class ConsignmentQueries:
         description="A wholesale product's consignment fee and reward in force.",
         extensions=requires("consignment.manage"),
     )
+    @api_errors
     async def consignment_policy(
         self, product_id: Annotated[strawberry.ID, strawberry.argument(description="The wholesale product.")]
     ) -> ConsignmentPolicy:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.common import parse_id, payload_errors, requires
+from resolvers.common import api_errors, parse_id, payload_errors, requires
 from schema.types.catalog import Product
 from schema.types.content import Banner, BannerInput, BannerPayload, RecommendationsPayload
 from schema.types.merchants import Merchant
@@ -18,20 +18,24 @@ def _data(data: BannerInput) -> content.BannerData:
 @strawberry.type
 class ContentQueries:
     @strawberry.field(description="Banners showing now in a placement (active and within schedule), in order.")
+    @api_errors
     async def banners(self, placement: str = "HOME_TOP") -> list[Banner]:
         return await content.live_banners(placement)
 
     @strawberry.field(description="Products the admin recommends in a placement, in order (only those on sale now).")
+    @api_errors
     async def recommended_products(self, placement: str = "HOME") -> list[Product]:
         return await content.recommended_products(placement)
 
     @strawberry.field(description="Merchants the admin recommends in a placement, in order (active ones only).")
+    @api_errors
     async def recommended_merchants(self, placement: str = "HOME") -> list[Merchant]:
         return await content.recommended_merchants(placement)
 
     @strawberry.field(
         description="All banners, including scheduled and switched-off ones.", extensions=requires("catalog.manage")
     )
+    @api_errors
     async def admin_banners(self, placement: str | None = None) -> list[Banner]:
         return await content.all_banners(placement)
 

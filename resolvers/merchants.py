@@ -33,6 +33,7 @@ def _id_or_none(value: strawberry.ID) -> int | None:
 @strawberry.type
 class MerchantQueries:
     @strawberry.field(description="An active merchant's public page; null when there is no such active merchant.")
+    @api_errors
     async def merchant(
         self, id: Annotated[strawberry.ID, strawberry.argument(description="Merchant id.")]
     ) -> Merchant | None:

@@ -137,17 +137,6 @@ class OrderMutations:
         return StartPaymentPayload(payment=payment, charge=GatewayCharge.from_charge(charge))
 
     @strawberry.mutation(
-        description="Sandbox gateway only: pay a charge as the buyer would at the gateway; the gateway's signed callback follows. "
-        "PAYMENT_METHOD_UNAVAILABLE with a real gateway.",
-        extensions=login_required(),
-    )
-    @payload_errors
-    async def sandbox_pay(
-        self, info: Info, trade_no: Annotated[str, strawberry.argument(description="The charge's trade number.")]
-    ) -> PaymentPayload:
-        return PaymentPayload(payment=await payments.sandbox_pay(viewer(info).id, trade_no))
-
-    @strawberry.mutation(
         description="Cancel an unpaid order; the other orders of the same checkout are cancelled with it and the stock is released.",
         extensions=login_required(),
     )
@@ -243,3 +232,19 @@ class OrderMutations:
         self, info: Info, order_id: Annotated[strawberry.ID, strawberry.argument(description=ORDER_ID)]
     ) -> OrderPayload:
         return OrderPayload(order=await orders.confirm_receipt(viewer(info).id, parse_id(order_id, "orderId")))
+
+
+@strawberry.type
+class SandboxPaymentMutations:
+    """In the schema only with the sandbox gateway (PAYMENT_GATEWAY=sandbox): development and tests."""
+
+    @strawberry.mutation(
+        description="Sandbox gateway only: pay a charge as the buyer would at the gateway; the gateway's signed callback follows. "
+        "PAYMENT_METHOD_UNAVAILABLE with a real gateway.",
+        extensions=login_required(),
+    )
+    @payload_errors
+    async def sandbox_pay(
+        self, info: Info, trade_no: Annotated[str, strawberry.argument(description="The charge's trade number.")]
+    ) -> PaymentPayload:
+        return PaymentPayload(payment=await payments.sandbox_pay(viewer(info).id, trade_no))

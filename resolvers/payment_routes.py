@@ -65,7 +65,6 @@ async def sandbox_page(request: Request) -> Response:
     )
 
 
-routes = [
-    Route("/payments/notify", notify, methods=["POST"]),
-    Route("/sandbox/pay/{trade_no}", sandbox_page, methods=["GET", "POST"]),
-]
+routes = [Route("/payments/notify", notify, methods=["POST"])]
+# Only with the sandbox gateway configured (settings.sandbox_payments): app.py adds them.
+sandbox_routes = [Route("/sandbox/pay/{trade_no}", sandbox_page, methods=["GET", "POST"])]

@@ -27,4 +27,13 @@ async def notify(request: Request) -> Response:
     return JSONResponse({"code": "SUCCESS", "outcome": outcome})
 
 
-routes = [Route("/payouts/notify/{channel}", notify, methods=["POST"])]
+async def notify_without_sandbox(request: Request) -> Response:
+    """The callback route where the sandbox channel is not configured: it has no callbacks."""
+    if request.path_params["channel"].lower() == "sandbox":
+        return Response(status_code=404)
+    return await notify(request)
+
+
+def routes(sandbox: bool) -> list[Route]:
+    """`sandbox`: the sandbox payout channel is configured (settings.sandbox_payouts)."""
+    return [Route("/payouts/notify/{channel}", notify if sandbox else notify_without_sandbox, methods=["POST"])]

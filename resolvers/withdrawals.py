@@ -215,6 +215,11 @@ class WithdrawalMutations:
             withdrawal=await withdrawals.mark_failed(await info.context.grants(), viewer(info).id, parse_id(id), reason)
         )
 
+
+@strawberry.type
+class SandboxPayoutMutations:
+    """In the schema only with the sandbox payout channel (settings.sandbox_payouts()): development and tests."""
+
     @strawberry.mutation(
         description="Development: the sandbox payout channel finishes an approved SANDBOX payout (success or "
         "failure) and sends its signed callback (withdrawal.manage).",

@@ -1,7 +1,9 @@
 """Errors as data: mutation payloads carry `errors: [UserError!]!` with stable enum codes.
 
 Authentication and permission failures, and bad query arguments, are GraphQL errors with
-the same code in `extensions.code`.
+the same code in `extensions.code`. The errors graphql-core itself makes (parse, validation,
+variable coercion) and unexpected ones get theirs in schema/coded_errors.py; a request over
+MAX_REQUEST_BYTES is REQUEST_TOO_LARGE (limits.py).
 """
 
 from __future__ import annotations

@@ -3,14 +3,13 @@ security and performance extensions."""
 
 from __future__ import annotations
 
-from functools import partial
+from functools import cache, partial
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -38,14 +37,15 @@ from resolvers.identity import IdentityMutations, IdentityQueries
 from resolvers.membership import MembershipMutations, MembershipQueries
 from resolvers.merchants import MerchantMutations, MerchantQueries
 from resolvers.notifications import NotificationMutations, NotificationQueries
-from resolvers.orders import OrderMutations, OrderQueries
+from resolvers.orders import OrderMutations, OrderQueries, SandboxPaymentMutations
 from resolvers.reviews import ReviewQueries
 from resolvers.risk import RiskMutations, RiskQueries
 from resolvers.settlement import SettlementMutations, SettlementQueries
 from resolvers.stores import StoreMutations, StoreQueries
 from resolvers.wallet import WalletQueries
-from resolvers.withdrawals import WithdrawalMutations, WithdrawalQueries
+from resolvers.withdrawals import SandboxPayoutMutations, WithdrawalMutations, WithdrawalQueries
 from schema import fast_paths
+from schema.coded_errors import coded_errors
 from schema.telemetry import OperationTelemetry, TelemetrySchema, is_unexpected, tracing
 from schema.types.merchants import SCALAR_MAP as MERCHANT_SCALARS
 from subscriptions.consignment import ConsignmentSubscriptions, fast_my_queue_positions
@@ -85,32 +85,39 @@ Query = merge_types(
         IdentityQueries,
     ),
 )
-Mutation = merge_types(
-    "Mutation",
-    (
-        AccountMutations,
-        NotificationMutations,
-        AdminMutations,
-        ContentMutations,
-        MerchantMutations,
-        StoreMutations,
-        CatalogMutations,
-        OrderMutations,
-        CartMutations,
-        AfterSaleMutations,
-        ConsignmentMutations,
-        DistributionMutations,
-        DistributorCentreMutations,
-        WithdrawalMutations,
-        RiskMutations,
-        GradeMutations,
-        MembershipMutations,
-        SettlementMutations,
-        AgentMutations,
-        FranchiseMutations,
-        IdentityMutations,
-    ),
+MUTATIONS = (
+    AccountMutations,
+    NotificationMutations,
+    AdminMutations,
+    ContentMutations,
+    MerchantMutations,
+    StoreMutations,
+    CatalogMutations,
+    OrderMutations,
+    CartMutations,
+    AfterSaleMutations,
+    ConsignmentMutations,
+    DistributionMutations,
+    DistributorCentreMutations,
+    WithdrawalMutations,
+    RiskMutations,
+    GradeMutations,
+    MembershipMutations,
+    SettlementMutations,
+    AgentMutations,
+    FranchiseMutations,
+    IdentityMutations,
 )
+
+
+@cache
+def mutation_type(sandbox_payments: bool, sandbox_payouts: bool) -> type:
+    """The Mutation root; the sandbox's mutations only where the sandbox is configured."""
+    parts = MUTATIONS + (SandboxPaymentMutations,) * sandbox_payments + (SandboxPayoutMutations,) * sandbox_payouts
+    return merge_types("Mutation", parts)
+
+
+Mutation = mutation_type(False, False)  # the production face (schema.graphql)
 Subscription = merge_types(
     "Subscription",
     (
@@ -149,9 +156,11 @@ def extensions(debug: bool, rules: list) -> list:
         partial(ValidationCache, maxsize=256),
         partial(AddValidationRules, rules),
         partial(MaxTokensLimiter, max_token_count=settings.MAX_TOKENS),
+        # A code on every error; outside DEBUG unexpected ones masked, suggestions cut.
+        coded_errors(debug),
     ]
     if not debug:
-        exts += [partial(MaskErrors, should_mask_error=should_mask), DisableIntrospection]
+        exts.append(DisableIntrospection)
     return exts
 
 
@@ -161,21 +170,34 @@ FAST_SUBSCRIPTIONS = {"myQueuePositions": fast_my_queue_positions}
 
 
 def build_schema(
-    debug: bool = settings.DEBUG, *, fast_subscriptions: bool = True, fast_paths_enabled: bool = settings.FAST_PATHS
+    debug: bool = settings.DEBUG,
+    *,
+    fast_subscriptions: bool = True,
+    fast_paths_enabled: bool = settings.FAST_PATHS,
+    sandbox_payments: bool | None = None,
+    sandbox_payouts: bool | None = None,
 ) -> strawberry.Schema:
     """`fast_subscriptions=False` serves every subscription through GraphQL execution;
-    `fast_paths_enabled=False` turns off every fast path (schema/fast_paths)."""
+    `fast_paths_enabled=False` turns off every fast path (schema/fast_paths); the sandbox's
+    mutations as configured (settings.sandbox_payments / sandbox_payouts) unless given."""
+    payments = settings.sandbox_payments() if sandbox_payments is None else sandbox_payments
+    payouts = settings.sandbox_payouts() if sandbox_payouts is None else sandbox_payouts
     rules = limit_rules()
     return fast_paths.schema(
         enabled=fast_paths_enabled,
         fast_subscriptions=FAST_SUBSCRIPTIONS if fast_subscriptions else None,
         base=TelemetrySchema,
         query=Query,
-        mutation=Mutation,
+        mutation=mutation_type(payments, payouts),
         subscription=Subscription,
         extensions=extensions(debug, rules),
         config=StrawberryConfig(scalar_map={**MERCHANT_SCALARS}),
     )
 
 
-schema = build_schema()
+def public_schema() -> strawberry.Schema:
+    """The production face, as schema.graphql records it: no sandbox mutations."""
+    return build_schema(sandbox_payments=False, sandbox_payouts=False)
+
+
+schema = build_schema()  # as configured

@@ -37,7 +37,8 @@ from services.core.errors import ErrorCode
 log = logging.getLogger("graphql")
 
 INTERNAL_ERROR = "INTERNAL_ERROR"  # an unexpected exception (masked for clients outside DEBUG)
-VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"  # a document that does not parse or validate
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"  # a document that does not validate
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"  # a document that does not parse
 
 # The error codes of the running operation, for its log line (None outside an operation).
 _codes: ContextVar[list[str] | None] = ContextVar("graphql_error_codes", default=None)
@@ -172,6 +173,9 @@ async def _counted(topic: str, source: AsyncIterator[Any]) -> AsyncIterator[Any]
 class TelemetrySchema(Schema):
     def process_errors(self, errors: Iterable[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         for error in errors:
+            if isinstance(error, GraphQLSyntaxError) and not (error.extensions or {}).get("code"):
+                # Raised by the parser cache, outside the operation's extensions: coded here.
+                error.extensions = {**(error.extensions or {}), "code": PARSE_FAILED}
             log_error(error)
 
     async def stream(  # type: ignore[override]

@@ -22,7 +22,7 @@ source after the start is reported as the normal path does: one `next` with the 
 
 The schema's extensions are applied, or the fast path refuses every document: it knows
 what each of Strawberry's parser and validation caches, validation-rule extensions (depth,
-aliases, introspection), `MaxTokensLimiter` and `MaskErrors` does to a subscription, and
+aliases, introspection), `MaxTokensLimiter`, `MaskErrors` and our `CodedErrors` does to a subscription, and
 does the same from the extension instances themselves (their rules, token limit, masking).
 An extension may declare `fast_subscriptions_safe = True` when nothing it does to a
 subscription needs its per-operation hooks (it says why). Any other extension (or a
@@ -80,6 +80,7 @@ from strawberry.schema.schema import validate_document
 from strawberry.types.execution import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from schema.coded_errors import CodedErrors
 from schema.fast_paths.executor import plain_reader
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ class _Applied:
 
     rules: tuple  # validation rules, Strawberry's default ones first
     max_tokens: int | None
-    masks: tuple[MaskErrors, ...]
+    masks: tuple[MaskErrors, ...]  # or CodedErrors (a MaskErrors that also codes every error)
 
 
 def _apply_extensions(schema: strawberry.Schema) -> _Applied | str:
@@ -112,7 +113,7 @@ def _apply_extensions(schema: strawberry.Schema) -> _Applied | str:
             rules += extension.validation_rules
         elif kind is MaxTokensLimiter:
             max_tokens = extension.max_token_count
-        elif kind is MaskErrors:
+        elif kind is MaskErrors or kind is CodedErrors:
             masks.append(extension)
         elif getattr(kind, "fast_subscriptions_safe", False):
             continue  # the extension says what it does to a subscription is done without its hooks
@@ -209,7 +210,9 @@ class Schema(strawberry.Schema):
             error = exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
             self.process_errors([error])
             for mask in self._fast_applied.masks:
-                if mask.should_mask_error(error):
+                if isinstance(mask, CodedErrors):
+                    error = mask.shape(error)
+                elif mask.should_mask_error(error):
                     error = mask.anonymise_error(error)
             yield ExecutionResult(data=None, errors=[error])
         finally:

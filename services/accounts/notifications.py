@@ -38,8 +38,13 @@ async def get_own(user_id: int, notification_id: int) -> Notification | None:
     return await Notification.get_or_none(id=notification_id, user_id=user_id)
 
 
+MAX_MARK_READ = 500  # ids per call: a client marks a page it showed, never the whole inbox by id
+
+
 async def mark_read(user_id: int, notification_ids: list[int]) -> int:
     """Marks the caller's own notifications read; ids of others are silently not theirs."""
+    if len(notification_ids) > MAX_MARK_READ:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"At most {MAX_MARK_READ} ids at a time.", "ids")
     return await Notification.filter(user_id=user_id, id__in=notification_ids, read_at=None).update(read_at=clock.now())
 
 

@@ -19,6 +19,9 @@ BUSINESS_TZ = timezone(UTC_OFFSET)
 DAY, WEEK, MONTH = "DAY", "WEEK", "MONTH"
 # Longest range per period, in days: one year of days, two of weeks, five of months.
 MAX_RANGE_DAYS = {DAY: 366, WEEK: 731, MONTH: 1827}
+# No business happened before this day; earlier dates (down to 0001-01-01, where a day's
+# start in UTC does not exist) are refused rather than computed.
+EARLIEST_DAY = date(2000, 1, 1)
 
 
 def business_day(moment: datetime) -> date:
@@ -70,10 +73,20 @@ def buckets(period: str, first: date, last: date) -> list[tuple[date, date]]:
     return out
 
 
+def check_day(day: date, field: str) -> None:
+    """A day a report or statement can be about: from EARLIEST_DAY to today."""
+    if day < EARLIEST_DAY:
+        raise DomainError(ErrorCode.INVALID_DATE_RANGE, f"Days before {EARLIEST_DAY.isoformat()} have no data.", field)
+    if day > today():
+        raise DomainError(ErrorCode.INVALID_DATE_RANGE, "The day cannot be after today.", field)
+
+
 def check_range(period: str, first: date, last: date) -> None:
     """A range the report can answer: ordered, not in the future, not too long."""
     if period not in MAX_RANGE_DAYS:
         raise DomainError(ErrorCode.INVALID_INPUT, "Unknown period.", "period")
+    if first < EARLIEST_DAY:
+        check_day(first, "from")
     if first > last:
         raise DomainError(ErrorCode.INVALID_DATE_RANGE, "The range ends before it starts.", "to")
     if last > today():

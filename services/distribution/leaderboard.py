@@ -25,7 +25,17 @@ from tortoise import connections
 
 import settings
 from models.accounts import User
-from services.core.business_days import DAY, MAX_RANGE_DAYS, MONTH, WEEK, bucket_start, buckets, day_start, today
+from services.core.business_days import (
+    DAY,
+    MAX_RANGE_DAYS,
+    MONTH,
+    WEEK,
+    bucket_start,
+    buckets,
+    check_day,
+    day_start,
+    today,
+)
 from services.core.errors import DomainError, ErrorCode
 from services.core.masking import mask_name
 from services.core.sql import sql
@@ -49,6 +59,7 @@ def period_span(period: str, on: date | None = None) -> tuple[date, date]:
     on = on or today()
     if on > today():
         raise DomainError(ErrorCode.INVALID_DATE_RANGE, "The period cannot start after today.", "on")
+    check_day(on, "on")
     start = bucket_start(on, period)
     return buckets(period, start, start + timedelta(days=31))[0]
 
