@@ -215,7 +215,11 @@ class DistributorCentreMutations:
         reason: Annotated[str, strawberry.argument(description="Why (1-256 characters; required to reject).")] = "",
     ) -> DistributorApplicationPayload:
         row = await distributors.review(
-            await info.context.grants(), viewer(info).id, parse_id(id, "id"), approve=approve, reason=reason
+            await info.context.grants(),
+            viewer(info).id,
+            parse_id(id, "id", of="DistributorApplication"),
+            approve=approve,
+            reason=reason,
         )
         return DistributorApplicationPayload(application=(await _with_names([row]))[0])
 

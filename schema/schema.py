@@ -37,6 +37,7 @@ from resolvers.grades import GradeMutations, GradeQueries
 from resolvers.identity import IdentityMutations, IdentityQueries
 from resolvers.membership import MembershipMutations, MembershipQueries
 from resolvers.merchants import MerchantMutations, MerchantQueries
+from resolvers.nodes import NodeQueries, check_fetchers
 from resolvers.notifications import NotificationMutations, NotificationQueries
 from resolvers.orders import OrderMutations, OrderQueries
 from resolvers.reviews import ReviewQueries
@@ -45,7 +46,7 @@ from resolvers.settlement import SettlementMutations, SettlementQueries
 from resolvers.stores import StoreMutations, StoreQueries
 from resolvers.wallet import WalletQueries
 from resolvers.withdrawals import WithdrawalMutations, WithdrawalQueries
-from schema import fast_paths
+from schema import fast_paths, node
 from schema.telemetry import OperationTelemetry, TelemetrySchema, is_unexpected, tracing
 from schema.types.merchants import SCALAR_MAP as MERCHANT_SCALARS
 from subscriptions.consignment import ConsignmentSubscriptions, fast_my_queue_positions
@@ -59,6 +60,7 @@ from subscriptions.withdrawals import WithdrawalSubscriptions
 Query = merge_types(
     "Query",
     (
+        NodeQueries,
         AccountQueries,
         NotificationQueries,
         AdminQueries,
@@ -166,7 +168,7 @@ def build_schema(
     """`fast_subscriptions=False` serves every subscription through GraphQL execution;
     `fast_paths_enabled=False` turns off every fast path (schema/fast_paths)."""
     rules = limit_rules()
-    return fast_paths.schema(
+    built = fast_paths.schema(
         enabled=fast_paths_enabled,
         fast_subscriptions=FAST_SUBSCRIPTIONS if fast_subscriptions else None,
         base=TelemetrySchema,
@@ -176,6 +178,8 @@ def build_schema(
         extensions=extensions(debug, rules),
         config=StrawberryConfig(scalar_map={**MERCHANT_SCALARS}),
     )
+    check_fetchers(node.install(built))
+    return built
 
 
 schema = build_schema()
