@@ -79,6 +79,12 @@ def _me(info: Info) -> int:
     return info.context.viewer.id
 
 
+async def _column(model, pk: int, name: str) -> Any:
+    """One column of a row (which parent to check), or None."""
+    found = await model.filter(id=pk).values_list(name, flat=True)
+    return found[0] if found else None
+
+
 def _one(rows, pk: int) -> Any:
     return next((r for r in rows if r.id == pk), None)
 
@@ -138,7 +144,7 @@ async def _managed_merchant(info: Info, pk: int) -> Any:
 
 async def _merchant_child(info: Info, pk: int, model, permission: str, loader: str) -> Any:
     # The row's merchant, then the merchant's own loader: read as ManagedMerchant.staff/.reviews do.
-    merchant_id = await model.filter(id=pk).values_list("merchant_id", flat=True).first()
+    merchant_id = await _column(model, pk, "merchant_id")
     if merchant_id is None or not await _may_manage(info, merchant_id, permission):
         return None
     return _one(await getattr(info.context.loaders, loader).load(merchant_id), pk)
@@ -175,7 +181,7 @@ async def _product(info: Info, pk: int) -> Any:
 
 
 async def _sku(info: Info, pk: int) -> Any:  # a SKU of a product the viewer may see (Product.skus)
-    product_id = await SkuModel.filter(id=pk).values_list("product_id", flat=True).first()
+    product_id = await _column(SkuModel, pk, "product_id")
     if product_id is None or await catalog.product_for_viewer(await info.context.grants(), product_id) is None:
         return None
     return _one(await info.context.loaders.skus_by_product.load(product_id), pk)
@@ -187,7 +193,7 @@ async def _category(info: Info, pk: int) -> Any:
 
 
 async def _stock_movement(info: Info, pk: int) -> Any:
-    sku_id = await StockMovementModel.filter(id=pk).values_list("sku_id", flat=True).first()
+    sku_id = await _column(StockMovementModel, pk, "sku_id")
     if sku_id is None:
         return None
     return await (await stock.movements(await info.context.grants(), sku_id)).filter(id=pk).first()
@@ -208,7 +214,7 @@ async def _order(info: Info, pk: int) -> Any:
 
 
 async def _order_line(info: Info, pk: int) -> Any:
-    order_id = await OrderLineModel.filter(id=pk).values_list("order_id", flat=True).first()
+    order_id = await _column(OrderLineModel, pk, "order_id")
     if order_id is None:
         return None
     await orders.visible_order(_me(info), await info.context.grants(), order_id)
@@ -272,7 +278,7 @@ async def _grade(info: Info, pk: int) -> Any:
 
 
 async def _grade_rule(info: Info, pk: int) -> Any:  # read with its grade (Grade.rules)
-    grade_id = await GradeRuleModel.filter(id=pk).values_list("grade_id", flat=True).first()
+    grade_id = await _column(GradeRuleModel, pk, "grade_id")
     if grade_id is None:
         return None
     found = await _grade(info, grade_id)

@@ -16,7 +16,7 @@ from services.ledger import ledger
 from tests.api import ops_distributor_centre as ops
 from tests.api.test_distribution import buy, configure, member, merchant_pending
 from tests.conftest import requires_postgres
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, token_for
 from tests.order_factories import make_shop
 
 
@@ -170,7 +170,7 @@ async def test_approval_queue_review_and_events(api, published):
     await apply(api, second)
     queue = await api(ops.QUEUE, {"s": "PENDING"}, token=admin)
     assert queue["pendingDistributorApplications"] == 2
-    assert [n["applicantId"] for n in queue["distributorApplications"]["nodes"]] == [str(second.id), str(first.id)]
+    assert [n["applicantId"] for n in queue["distributorApplications"]["nodes"]] == [gid(second), gid(first)]
     page = (await api(ops.QUEUE, {"s": "PENDING", "first": 1}, token=admin))["distributorApplications"]
     assert page["pageInfo"]["hasNextPage"] and len(page["nodes"]) == 1
 

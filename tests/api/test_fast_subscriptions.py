@@ -31,7 +31,7 @@ from services.consignment import queue as consignment
 from subscriptions import sessions
 from tests.api.test_consignment_live import _retail_sale, _sellers_with_units
 from tests.api.test_subscriptions import WsClient, open_ws
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, token_for
 from tests.order_factories import make_consignment_pair
 
 # The apps as served have the fast paths, unless a run turns them off (FAST_PATHS=false).
@@ -155,7 +155,7 @@ async def test_same_messages_as_graphql_execution_and_no_execution_per_event(app
     assert data[0]["__typename"] == "QueuePositionsUpdate"
     unit = data[0]["positions"][0]["unit"]
     assert unit == {
-        "id": str(mine.id),
+        "id": gid(mine),
         "status": "QUEUED",
         "consignedAt": unit["consignedAt"],
         "matchedAt": None,
@@ -166,7 +166,7 @@ async def test_same_messages_as_graphql_execution_and_no_execution_per_event(app
         "__typename": "WholesaleUnit",
     }
     assert [[p["position"] for p in d["positions"]] for d in data] == [[3], [2], [1], []]
-    assert data[-1]["sold"] == [str(mine.id)]
+    assert data[-1]["sold"] == [gid(mine)]
     # Only the normal app executed GraphQL: its subscription once, then once per result.
     assert executions["n"] == 1 + len(messages)
 

@@ -1,6 +1,6 @@
 from models.notifications import Notification
 from services.accounts import notifications
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, token_for
 
 INBOX = "query($after: String, $u: Boolean) { myNotifications(first: 2, after: $after, unreadOnly: $u) { nodes { id title read } pageInfo { hasNextPage endCursor } } }"
 
@@ -15,7 +15,7 @@ async def test_inbox_pages_newest_first_and_marks_read(api):
     assert [n["title"] for n in page1["nodes"]] == ["n2", "n1"] and page1["pageInfo"]["hasNextPage"]
     page2 = (await api(INBOX, {"after": page1["pageInfo"]["endCursor"]}, token=token))["myNotifications"]
     assert [n["title"] for n in page2["nodes"]] == ["n0"] and not page2["pageInfo"]["hasNextPage"]
-    ids = [n["id"] for n in page1["nodes"]] + [str(theirs.id)]
+    ids = [n["id"] for n in page1["nodes"]] + [gid(theirs)]
     marked = await api(
         "mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) { marked } }", {"ids": ids}, token=token
     )
