@@ -153,7 +153,7 @@ async def test_return_and_refund_through_graphql_restores_stock(api):
     received = (await api(RECEIVE, {"id": created["id"]}, token=owner_token))["receiveReturn"]
     assert received == {"afterSale": {"status": "REFUNDED", "amount": {"amount": "20.00"}}, "errors": []}
     assert (await Sku.get(id=sku.id)).stock == 9
-    movement = await StockMovement.get(reference_type="AFTER_SALE", reference_id=created["id"])
+    movement = await StockMovement.get(reference_type="AFTER_SALE", reference_id=str(pk_of(created["id"])))
     assert (movement.reason, movement.delta) == ("RETURN", 2)
     assert await wallet(buyer) == 100_000 - 3500 + 2000
     assert (await Order.get(id=order.id)).status == "SHIPPED"  # one unit is still the buyer's
@@ -273,7 +273,7 @@ async def test_bad_requests_are_refused_with_exact_codes_and_change_nothing(api)
     wrong_state = await request(api, token, line, kind="RETURN_REFUND")  # the goods have not left the merchant
     assert wrong_state == {"afterSale": None, "errors": [{"code": "AFTER_SALE_NOT_ALLOWED", "field": "kind"}]}
     garbage = await api(REQUEST, {"line": "abc", "kind": "REFUND_ONLY", "q": 1, "reason": "r"}, token=token)
-    assert garbage["requestAfterSale"]["errors"] == [{"code": "NOT_FOUND", "field": "lineId"}]
+    assert garbage["requestAfterSale"]["errors"] == [{"code": "INVALID_ID", "field": "lineId"}]
     assert await state(buyer, merchant, order, rows) == before
 
     # past the window after completion
@@ -305,7 +305,7 @@ async def test_after_sales_are_private_to_buyer_merchant_staff_and_support(api):
 
     list_query = "query($m: ID!) { merchantAfterSales(merchantId: $m) { nodes { id } } }"
     assert await api.error_code(list_query, {"m": gid(merchant)}, token=token) == "FORBIDDEN"
-    assert await api.error_code(list_query, {"m": "999999"}, token=token) == "NOT_FOUND"
+    assert await api.error_code(list_query, {"m": gid("Merchant", 999999)}, token=token) == "NOT_FOUND"
 
     # review needs the merchant's order staff or support: the buyer and other merchants are refused
     before = await state(buyer, merchant, order, rows)

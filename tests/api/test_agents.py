@@ -73,7 +73,7 @@ async def buy(api, user, address, sku_id, quantity=1, pickup=None) -> dict:
     if pickup is None:
         data["addressId"] = gid(address)
     else:
-        data["pickupStores"] = [{"merchantId": str(pickup.merchant_id), "storeId": gid(pickup)}]
+        data["pickupStores"] = [{"merchantId": gid("Merchant", pickup.merchant_id), "storeId": gid(pickup)}]
     placed = (await api(PLACE, {"input": data}, token=token))["placeOrder"]
     assert placed["errors"] == [], placed
     paid = (await api(PAY, {"id": placed["payment"]["id"]}, token=token))["payWithWallet"]
@@ -117,9 +117,9 @@ async def test_appointment_rules_have_stable_codes_and_change_nothing(api):
         result = await appoint(api, user, level, code, admin)
         assert (result["errors"][0]["code"], result["errors"][0]["field"]) == expected, (level, code)
         assert result["assignment"] is None
-    missing = (await api(ASSIGN, {"i": {"userId": "999999", "level": "CITY", "regionCode": CITY}}, token=admin))[
-        "assignRegionalAgent"
-    ]
+    missing = (
+        await api(ASSIGN, {"i": {"userId": gid("User", 999999), "level": "CITY", "regionCode": CITY}}, token=admin)
+    )["assignRegionalAgent"]
     assert missing["errors"] == [{"code": "NOT_FOUND", "field": "userId"}]
     customer = await token_for(await make_user("路人"))
     assert (
@@ -140,7 +140,7 @@ async def test_appointment_rules_have_stable_codes_and_change_nothing(api):
     assert ended["errors"] == [] and ended["assignment"]["active"] is False and ended["assignment"]["endedAt"]
     again = (await api(END, {"id": first["assignment"]["id"]}, token=admin))["endRegionalAgent"]
     assert again["errors"] == [{"code": "INVALID_TRANSITION", "field": "id"}]
-    assert (await api(END, {"id": "999999"}, token=admin))["endRegionalAgent"]["errors"] == [
+    assert (await api(END, {"id": gid("AgentAssignment", 999999)}, token=admin))["endRegionalAgent"]["errors"] == [
         {"code": "NOT_FOUND", "field": "id"}
     ]
     assert (await appoint(api, other, "COUNTY", COUNTY, admin))["errors"] == []

@@ -172,7 +172,7 @@ async def test_switch_sku_and_merge(api):
     await _add(api, token, s1.id, 6)
     before = await _rows(user)
     s1_item = next(r[0] for r in before if r[1] == s1.id)
-    wrong = (await api(UPDATE, {"id": str(s1_item), "s": gid(elsewhere)}, token=token))["updateCartItem"]
+    wrong = (await api(UPDATE, {"id": gid("CartItem", s1_item), "s": gid(elsewhere)}, token=token))["updateCartItem"]
     assert wrong == {"cart": None, "errors": [{"code": "INVALID_INPUT", "field": "skuId"}]}
     too_many = (await api(UPDATE, {"id": str(s1_item), "s": gid(s2)}, token=token))["updateCartItem"]
     assert too_many == {"cart": None, "errors": [{"code": "INSUFFICIENT_STOCK", "field": "quantity"}]}
@@ -253,7 +253,7 @@ async def test_bad_writes_are_refused_and_change_nothing(api, monkeypatch):
         ((off.id, 1), "PRODUCT_UNAVAILABLE", "skuId"),
         ((closed.id, 1), "ZONE_NOT_OPEN", "skuId"),
         ((999999, 1), "NOT_FOUND", "skuId"),
-        (("abc", 1), "NOT_FOUND", "skuId"),
+        (("abc", 1), "INVALID_ID", "skuId"),
         ((third.id, 1), "CART_FULL", "skuId"),
     ]
     for (sku_id, quantity), code, field in adds:
@@ -264,7 +264,7 @@ async def test_bad_writes_are_refused_and_change_nothing(api, monkeypatch):
         ({"id": item_id, "q": 0}, "INVALID_QUANTITY", "quantity"),
         ({"id": item_id, "q": 11}, "INSUFFICIENT_STOCK", "quantity"),
         ({"id": item_id, "s": gid(off)}, "PRODUCT_UNAVAILABLE", "skuId"),
-        ({"id": "999999", "q": 1}, "NOT_FOUND", "id"),
+        ({"id": gid("CartItem", 999999), "q": 1}, "NOT_FOUND", "id"),
     ]
     for variables, code, field in updates:
         result = (await api(UPDATE, variables, token=token))["updateCartItem"]

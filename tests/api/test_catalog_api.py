@@ -49,7 +49,7 @@ async def test_category_admin_flow(api):
     assert cycle == {"category": None, "errors": [{"code": "CATEGORY_CYCLE", "field": "parentId"}]}
     moved = (await api(MOVE, {"id": child["id"]}, token=token))["moveCategory"]["category"]
     assert moved["pathIds"] == [child["id"]]
-    assert (await Category.get(id=pk_of(grand["id"]))).path == f"/{child['id']}/{grand['id']}/"
+    assert (await Category.get(id=pk_of(grand["id"]))).path == f"/{pk_of(child['id'])}/{pk_of(grand['id'])}/"
     await api(f'mutation {{ renameCategory(id: "{root["id"]}", name: "服饰") {{ errors {{ code }} }} }}', token=token)
     await api(f'mutation {{ reorderCategory(id: "{root["id"]}", sortOrder: 9) {{ errors {{ code }} }} }}', token=token)
     tree = (await api(TREE))["categories"]
@@ -80,8 +80,10 @@ async def test_category_tree_is_one_query_whatever_its_size(api):
 # --------------------------------------------------------------------------- products
 
 
-def _input(category_id: int, **fields) -> dict:
-    return {"categoryId": gid("Category", category_id), "title": "纯棉T恤", **fields}
+def _input(category_id: int | str, **fields) -> dict:
+    """`category_id`: a key, or a string passed as it is (a malformed id)."""
+    category = category_id if isinstance(category_id, str) else gid("Category", category_id)
+    return {"categoryId": category, "title": "纯棉T恤", **fields}
 
 
 async def test_create_product_through_graphql(api):
@@ -164,7 +166,7 @@ async def test_bad_product_input_is_errors_as_data_and_writes_nothing(api):
             "INVALID_RATE",
             "distributionRates",
         ),
-        ({"i": _input("abc"), "s": []}, "NOT_FOUND", "categoryId"),
+        ({"i": _input("abc"), "s": []}, "INVALID_ID", "categoryId"),
     ]
     for variables, code, field in cases:
         result = (await api(CREATE_PRODUCT, {"m": gid(merchant), **variables}, token=token))["createProduct"]
@@ -188,10 +190,10 @@ async def test_update_list_adjust_and_stock_queries(api):
     assert short == {"sku": None, "errors": [{"code": "INSUFFICIENT_STOCK", "field": "delta"}]}
     await api(ADJUST, {"id": gid(s1), "d": -3, "r": "DAMAGE"}, token=token)
     low = await api(
-        f'{{ lowStockSkus(merchantId: "{merchant.id}") {{ nodes {{ code stock product {{ id }} }} }} }}', token=token
+        f'{{ lowStockSkus(merchantId: "{gid(merchant)}") {{ nodes {{ code stock product {{ id }} }} }} }}', token=token
     )
     assert low["lowStockSkus"]["nodes"] == [{"code": "S1", "stock": 2, "product": {"id": gid(product)}}]
-    moves = await api(f'{{ stockMovements(skuId: "{s1.id}") {{ nodes {{ delta stockAfter reason }} }} }}', token=token)
+    moves = await api(f'{{ stockMovements(skuId: "{gid(s1)}") {{ nodes {{ delta stockAfter reason }} }} }}', token=token)
     assert moves["stockMovements"]["nodes"] == [
         {"delta": -3, "stockAfter": 2, "reason": "DAMAGE"},
         {"delta": 5, "stockAfter": 5, "reason": "RESTOCK"},
@@ -210,7 +212,7 @@ async def test_update_list_adjust_and_stock_queries(api):
     delisted = (await api(DELIST, {"id": gid(product)}, token=token))["delistProduct"]["product"]
     assert (delisted["status"], delisted["delistReason"]) == ("DELISTED", "MANUAL")
     listing = await api(
-        f'{{ merchantProducts(merchantId: "{merchant.id}", status: DELISTED) {{ nodes {{ id }} }} }}', token=token
+        f'{{ merchantProducts(merchantId: "{gid(merchant)}", status: DELISTED) {{ nodes {{ id }} }} }}', token=token
     )
     assert listing["merchantProducts"]["nodes"] == [{"id": gid(product)}]
 
@@ -250,9 +252,9 @@ async def test_product_mutations_scoped_matrix(api, operation):
         "list": (LIST, {"id": gid(product)}),
         "delist": (DELIST, {"id": gid(product)}),
         "adjust": (ADJUST, {"id": gid(s1), "d": 1, "r": "RESTOCK"}),
-        "lowStock": (f'{{ lowStockSkus(merchantId: "{merchant.id}") {{ nodes {{ id }} }} }}', {}),
-        "movements": (f'{{ stockMovements(skuId: "{s1.id}") {{ nodes {{ id }} }} }}', {}),
-        "merchantProducts": (f'{{ merchantProducts(merchantId: "{merchant.id}") {{ nodes {{ id }} }} }}', {}),
+        "lowStock": (f'{{ lowStockSkus(merchantId: "{gid(merchant)}") {{ nodes {{ id }} }} }}', {}),
+        "movements": (f'{{ stockMovements(skuId: "{gid(s1)}") {{ nodes {{ id }} }} }}', {}),
+        "merchantProducts": (f'{{ merchantProducts(merchantId: "{gid(merchant)}") {{ nodes {{ id }} }} }}', {}),
     }
     query, variables = calls[operation]
 

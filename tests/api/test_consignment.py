@@ -65,7 +65,7 @@ async def scenario(api, *, retail_price, wholesale_price, vouchers, fee_bp, kept
     admin = await token_for(await make_user(roles=("admin",)))
     policy = await api(
         "mutation($p: ID!, $f: Int!) { setConsignmentPolicy(productId: $p, feeBp: $f, rewardKind: FIXED, rewardValue: 0) { policy { feeBp } errors { code } } }",
-        {"p": str(wholesale.product_id), "f": fee_bp},
+        {"p": gid("Product", wholesale.product_id), "f": fee_bp},
         token=admin,
     )
     assert policy["setConsignmentPolicy"] == {"policy": {"feeBp": fee_bp}, "errors": []}
@@ -75,7 +75,7 @@ async def scenario(api, *, retail_price, wholesale_price, vouchers, fee_bp, kept
     await buy(api, b_token, b_address, retail.id, 1)
     mine = await api("{ myVouchers(status: UNUSED) { nodes { id kind product { id } } } }", token=b_token)
     assert len(mine["myVouchers"]["nodes"]) == vouchers
-    assert mine["myVouchers"]["nodes"][0]["product"] == {"id": str(wholesale.product_id)}
+    assert mine["myVouchers"]["nodes"][0]["product"] == {"id": gid("Product", wholesale.product_id)}
     bought = await buy(api, b_token, b_address, wholesale.id, kept + consigned)
     assert (await api(WALLET, token=b_token))["myWallet"]["available"]["amount"] == "0.00"
     units = (await api(UNITS, token=b_token))["myWholesaleUnits"]["nodes"]
@@ -240,7 +240,7 @@ async def test_policy_bounds(api, fee_bp):
     admin = await token_for(await make_user(roles=("admin",)))
     data = await api(
         "mutation($p: ID!, $f: Int!) { setConsignmentPolicy(productId: $p, feeBp: $f, rewardKind: PERCENT, rewardValue: 100) { errors { code } } }",
-        {"p": str(wholesale.product_id), "f": fee_bp},
+        {"p": gid("Product", wholesale.product_id), "f": fee_bp},
         token=admin,
     )
     assert data["setConsignmentPolicy"]["errors"] == [{"code": "INVALID_RATE"}]

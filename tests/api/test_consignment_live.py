@@ -53,7 +53,7 @@ async def test_position_goes_3_2_1_sold_without_queries(app):
                 {
                     "id": "1",
                     "type": "subscribe",
-                    "payload": {"query": POSITIONS, "variables": {"p": str(wholesale.product_id)}},
+                    "payload": {"query": POSITIONS, "variables": {"p": gid("Product", wholesale.product_id)}},
                 }
             )
         )

@@ -294,7 +294,7 @@ async def test_position_over_websocket_on_server_1_moves_as_units_sell_through_s
         buyers = [await _buyer(n) for n in range(3)]
         channel = consignment.queue_channel(wholesale.product_id)
         async with ws_client(fifo_servers.one, "graphql-transport-ws", await token_for(me)) as client:
-            await client.subscribe(POSITIONS, variables={"p": str(wholesale.product_id)})
+            await client.subscribe(POSITIONS, variables={"p": gid("Product", wholesale.product_id)})
             _, first = await client.next_data("myQueuePositions", 5)
             assert first == {"positions": [{"position": 3, "unit": {"id": gid(mine)}}], "soldUnitIds": []}
             await wait_numsub(redis, channel)  # server 1 listens on Redis: what server 2 publishes reaches it

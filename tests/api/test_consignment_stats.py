@@ -122,7 +122,7 @@ async def test_buckets_by_day_week_and_month_with_known_numbers(api):
     seller_token = await token_for(seller)
     again = await api(
         "mutation($u: [ID!]!) { consignUnits(unitIds: $u) { errors { code } } }",
-        {"u": [str(held[3])]},
+        {"u": [gid("WholesaleUnit", held[3])]},
         token=seller_token,
     )
     assert again["consignUnits"]["errors"] == []

@@ -93,7 +93,7 @@ async def test_snap_up_session_winners_losers_and_refusals(api):
     clock.advance(timedelta(hours=2))
     closed = await api(JOIN, {"s": session_id}, token=await token_for(third))
     assert closed["joinSnapUp"]["errors"] == [{"code": "SNAPUP_CLOSED"}]
-    assert (await SnapUpSession.get(id=int(session_id))).remaining == 0
+    assert (await SnapUpSession.get(id=pk_of(session_id))).remaining == 0
     assert await ledger.check_invariants() == []
 
 
@@ -120,7 +120,7 @@ async def test_a_cancelled_win_gives_the_unit_back_to_the_open_session(api):
     won = await api(JOIN, {"s": session_id}, token=await token_for(first))
     order = await Order.get(id=pk_of(won["joinSnapUp"]["entry"]["orderId"]))
     await payments.cancel_by_buyer(first.id, order.id, "changed my mind")
-    assert (await SnapUpSession.get(id=int(session_id))).remaining == 1
+    assert (await SnapUpSession.get(id=pk_of(session_id))).remaining == 1
     assert (
         await Voucher.filter(owner_id=first.id, status="UNUSED").count() == 2
     )  # both of its vouchers (2 per retail unit) free again
@@ -129,7 +129,7 @@ async def test_a_cancelled_win_gives_the_unit_back_to_the_open_session(api):
     assert again["joinSnapUp"]["errors"] == [{"code": "SNAPUP_ALREADY_JOINED"}]  # one try per holder
     second_try = await api(JOIN, {"s": session_id}, token=await token_for(second))
     assert second_try["joinSnapUp"]["entry"]["result"] == "WON"
-    assert (await SnapUpSession.get(id=int(session_id))).remaining == 0
+    assert (await SnapUpSession.get(id=pk_of(session_id))).remaining == 0
 
 
 async def test_snap_up_session_validation(api):

@@ -115,7 +115,7 @@ async def test_bad_recommendations_change_nothing(api):
     merchant = await Merchant.create(name="Shop", owner_id=owner.id, status="ACTIVE")
     await api(SET, {"p": "HOME", "k": "MERCHANT", "ids": [gid(merchant)]}, token=token)
     cases = [
-        ({"p": "HOME", "k": "MERCHANT", "ids": ["999999"]}, "NOT_FOUND", "targetIds"),
+        ({"p": "HOME", "k": "MERCHANT", "ids": [gid("Merchant", 999999)]}, "NOT_FOUND", "targetIds"),
         ({"p": "HOME", "k": "MERCHANT", "ids": [gid(merchant), gid(merchant)]}, "INVALID_INPUT", "targetIds"),
         ({"p": "HOME", "k": "STORE", "ids": []}, "INVALID_INPUT", "kind"),
         ({"p": "home", "k": "MERCHANT", "ids": []}, "INVALID_INPUT", "placement"),

@@ -363,9 +363,9 @@ async def test_admin_rejects_a_pending_commission_and_the_money_goes_back(api):
     assert (await api(REJECT, {"id": one["id"], "r": "  "}, token=admin))["rejectCommission"]["errors"] == [
         {"code": "INVALID_INPUT", "field": "reason"}
     ]
-    assert (await api(REJECT, {"id": "999999", "r": "x"}, token=admin))["rejectCommission"]["errors"] == [
-        {"code": "NOT_FOUND", "field": "id"}
-    ]
+    assert (await api(REJECT, {"id": gid("Commission", 999999), "r": "x"}, token=admin))["rejectCommission"][
+        "errors"
+    ] == [{"code": "NOT_FOUND", "field": "id"}]
 
     rejected = (await api(REJECT, {"id": one["id"], "r": "刷单"}, token=admin))["rejectCommission"]
     assert rejected == {"commission": {"status": "REJECTED", "rejectReason": "刷单"}, "errors": []}

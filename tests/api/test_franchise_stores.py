@@ -73,9 +73,9 @@ async def test_naming_a_franchisee_needs_the_owner_or_an_admin_and_is_audited(ap
             {"code": "FORBIDDEN", "field": None}
         ]
     admin = await admin_token()
-    missing = await api(FRANCHISEE, {"s": gid(store), "u": "999999"}, token=admin)
+    missing = await api(FRANCHISEE, {"s": gid(store), "u": gid("User", 999999)}, token=admin)
     assert missing["setStoreFranchisee"]["errors"] == [{"code": "NOT_FOUND", "field": "userId"}]
-    no_store = await api(FRANCHISEE, {"s": "999999", "u": gid(someone)}, token=admin)
+    no_store = await api(FRANCHISEE, {"s": gid("Store", 999999), "u": gid(someone)}, token=admin)
     assert no_store["setStoreFranchisee"]["errors"] == [{"code": "NOT_FOUND", "field": "storeId"}]
     assert (await StoreFranchise.get(store_id=store.id)).franchisee_id == franchisee.id
     assert await StoreFranchiseChange.all().count() == 1

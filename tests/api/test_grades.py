@@ -100,7 +100,7 @@ async def test_ladder_is_seeded_and_admins_edit_it_with_stable_codes(api):
     assert (
         await api(UPDATE, {"id": created["grade"]["id"], "i": {"code": "V1", "name": "x", "rank": 10}}, token=admin)
     )["updateGrade"]["errors"] == [{"code": "DUPLICATE_GRADE_CODE", "field": "code"}]
-    assert (await api(UPDATE, {"id": "999999", "i": {"code": "V7", "name": "x", "rank": 77}}, token=admin))[
+    assert (await api(UPDATE, {"id": gid("Grade", 999999), "i": {"code": "V7", "name": "x", "rank": 77}}, token=admin))[
         "updateGrade"
     ]["errors"] == [{"code": "UNKNOWN_GRADE", "field": "id"}]
     assert (await api(GRADES, token=admin))["grades"] == before and await GradeRule.all().count() == rules
@@ -246,7 +246,7 @@ async def test_admin_sets_a_grade_with_a_reason_audited_and_bad_input_changes_no
     cases = [
         ({"u": gid(user), "g": "V9", "r": "升级"}, "UNKNOWN_GRADE", "grade"),
         ({"u": gid(user), "g": "V2", "r": "  "}, "INVALID_INPUT", "reason"),
-        ({"u": "999999", "g": "V2", "r": "升级"}, "NOT_FOUND", "userId"),
+        ({"u": gid("User", 999999), "g": "V2", "r": "升级"}, "NOT_FOUND", "userId"),
     ]
     for variables, code, field in cases:
         assert (await api(SET, variables, token=admin))["setUserGrade"] == {

@@ -145,7 +145,7 @@ async def test_review_lifecycle_is_audited_and_notified(api):
     for action, status in (("APPROVE", "ACTIVE"), ("SUSPEND", "SUSPENDED"), ("REINSTATE", "ACTIVE")):
         result = (await api(REVIEW[action], {"id": merchant_id}, token=admin))[FIELD[action]]
         assert result == {"merchant": {"status": status}, "errors": []}, action
-    reviews = await MerchantReview.filter(merchant_id=int(merchant_id)).order_by("id")
+    reviews = await MerchantReview.filter(merchant_id=pk_of(merchant_id)).order_by("id")
     assert [(r.action, r.from_status, r.to_status, r.actor_id) for r in reviews] == [
         ("APPROVE", "PENDING", "ACTIVE", admin_user.id),
         ("SUSPEND", "ACTIVE", "SUSPENDED", admin_user.id),
@@ -216,7 +216,7 @@ async def test_reject_needs_a_reason_and_unknown_merchants_are_not_found(api):
         token=admin,
     )
     assert result["rejectMerchant"]["errors"] == [{"code": "INVALID_INPUT", "field": "reason"}]
-    result = await api(REVIEW["APPROVE"], {"id": "999999"}, token=admin)
+    result = await api(REVIEW["APPROVE"], {"id": gid("Merchant", 999999)}, token=admin)
     assert result["approveMerchant"]["errors"] == [{"code": "NOT_FOUND", "field": "id"}]
     assert (await Merchant.get(id=merchant.id)).status == "PENDING" and await MerchantReview.all().count() == 0
 
@@ -229,7 +229,7 @@ async def test_a_rejected_applicant_may_apply_again_with_the_same_name(api):
     assert rejected == {"merchant": {"status": "REJECTED", "rejectReason": "licence unreadable"}, "errors": []}
     second = (await api(APPLY, {"a": APPLICATION}, token=token))["applyForMerchant"]
     assert second["errors"] == [] and second["merchant"]["status"] == "PENDING" and second["merchant"]["id"] != first_id
-    old = await Merchant.get(id=int(first_id))
+    old = await Merchant.get(id=pk_of(first_id))
     assert old.status == "REJECTED" and old.name == "山野茶铺"  # keeps its name and history, blocks nobody
     assert await MerchantReview.filter(merchant_id=old.id).count() == 1
 
@@ -453,9 +453,11 @@ async def test_bad_rates_change_nothing(api):
         assert (await api(CATEGORY_RATE, {"m": m, "c": gid(category), "r": rate}, token=admin))[
             "setMerchantCategoryRate"
         ]["errors"] == [{"code": "INVALID_RATE", "field": "rateBp"}]
-    missing = (await api(CATEGORY_RATE, {"m": m, "c": "999999", "r": 100}, token=admin))["setMerchantCategoryRate"]
+    missing = (await api(CATEGORY_RATE, {"m": m, "c": gid("Category", 999999), "r": 100}, token=admin))[
+        "setMerchantCategoryRate"
+    ]
     assert missing["errors"] == [{"code": "NOT_FOUND", "field": "categoryId"}]
-    no_merchant = (await api(RATE, {"m": "999999", "r": 100}, token=admin))["setMerchantCommissionRate"]
+    no_merchant = (await api(RATE, {"m": gid("Merchant", 999999), "r": 100}, token=admin))["setMerchantCommissionRate"]
     assert no_merchant["errors"] == [{"code": "NOT_FOUND", "field": "merchantId"}]
     assert (
         await Merchant.get(id=merchant.id)
@@ -519,7 +521,7 @@ async def test_bad_staff_changes_write_nothing(api):
     cases = [
         ({"u": gid(user), "perms": ["merchant.staff"]}, "INVALID_PERMISSION", "permissions"),
         ({"u": gid(user), "perms": ["merchant.orders", "user.manage"]}, "INVALID_PERMISSION", "permissions"),
-        ({"u": "999999", "perms": []}, "NOT_FOUND", "userId"),
+        ({"u": gid("User", 999999), "perms": []}, "NOT_FOUND", "userId"),
         ({"p": "+8613900000000", "perms": []}, "NOT_FOUND", "phone"),
         ({"perms": []}, "INVALID_INPUT", "userId"),
         ({"u": gid(owner), "perms": []}, "INVALID_INPUT", "userId"),
@@ -559,7 +561,7 @@ async def test_staff_of_one_merchant_cannot_touch_another(api):
         assert result["errors"] == [{"code": "FORBIDDEN", "field": None}], field
     assert await api.error_code(MANAGED, {"id": mb}, token=token) == "FORBIDDEN"
     # and an id that does not exist looks the same as someone else's
-    assert await api.error_code(MANAGED, {"id": "999999"}, token=token) == "FORBIDDEN"
+    assert await api.error_code(MANAGED, {"id": gid("ManagedMerchant", 999999)}, token=token) == "FORBIDDEN"
     row = await Merchant.get(id=b.id)
     assert row.description == "" and await Store.all().count() == 0
     assert (await MerchantStaff.get(user_id=b_staff.id)).permissions == ["merchant.orders"]

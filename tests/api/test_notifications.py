@@ -29,11 +29,11 @@ async def test_send_notification_validates(api):
     admin = await make_user(roles=("admin",))
     token = await token_for(admin)
     data = await api(
-        'mutation { sendNotification(userId: "999999", title: "hi") { errors { code field } } }', token=token
+        'mutation { sendNotification(userId: "VXNlcjo5OTk5OTk=", title: "hi") { errors { code field } } }', token=token
     )
     assert data["sendNotification"]["errors"] == [{"code": "NOT_FOUND", "field": "userId"}]
     data = await api(
-        f'mutation {{ sendNotification(userId: "{admin.id}", title: "  ") {{ errors {{ code field }} }} }}', token=token
+        f'mutation {{ sendNotification(userId: "{gid(admin)}", title: "  ") {{ errors {{ code field }} }} }}', token=token
     )
     assert data["sendNotification"]["errors"] == [{"code": "INVALID_INPUT", "field": "title"}]
     assert await Notification.all().count() == 0

@@ -85,7 +85,7 @@ async def test_merchant_feed_new_orders_and_low_stock_by_permission(app):
             "order": None,
             "afterSale": None,
             "sku": {"id": gid(sku), "stock": 2},
-            "product": {"id": str(sku.product_id)},
+            "product": {"id": gid("Product", sku.product_id)},
         }
 
 

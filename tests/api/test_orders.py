@@ -153,7 +153,7 @@ async def test_orders_are_private_to_buyer_merchant_staff_and_support(api):
     other = await token_for(await make_staff(other_merchant, ["merchant.orders"]))
     await api(PAY_WALLET, {"id": placed["payment"]["id"]}, token=await token_for(buyer))
     assert (await api(SHIP, {"id": order_id}, token=other))["shipOrder"]["errors"] == [{"code": "FORBIDDEN"}]
-    assert (await Order.get(id=int(order_id))).status == "PAID"
+    assert (await Order.get(id=pk_of(order_id))).status == "PAID"
 
 
 async def test_one_checkout_two_merchants_one_payment(api):

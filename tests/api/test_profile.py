@@ -103,7 +103,7 @@ async def test_someone_elses_address_is_not_found(api):
     assert address.detail == ADDRESS["detail"] and address.user_id == owner.id
 
 
-async def test_malformed_id_is_not_found(api):
+async def test_malformed_id_is_invalid_id(api):
     token = await token_for(await make_user())
     data = await api(DELETE, {"id": "abc"}, token=token)
-    assert data["deleteAddress"]["errors"] == [{"code": "NOT_FOUND"}]
+    assert data["deleteAddress"]["errors"] == [{"code": "INVALID_ID"}]

@@ -354,7 +354,7 @@ async def test_bad_decisions_change_nothing(api):
     merchant, upline, buyer, placed, case = await _held_case(api, admin)
     empty = (await api(ops.RELEASE, {"id": case["id"], "r": "  "}, token=admin))["releaseRiskCase"]
     assert [e["code"] for e in empty["errors"]] == ["INVALID_INPUT"]
-    missing = (await api(ops.REJECT, {"id": "999999", "r": "x"}, token=admin))["rejectRiskCase"]
+    missing = (await api(ops.REJECT, {"id": gid("RiskCase", 999999), "r": "x"}, token=admin))["rejectRiskCase"]
     assert [e["code"] for e in missing["errors"]] == ["NOT_FOUND"]
     nobody = await token_for(await make_user("路人"))
     assert (await api.raw(ops.RELEASE, {"id": case["id"], "r": "x"}, token=nobody))["errors"][0]["extensions"][

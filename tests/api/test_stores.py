@@ -11,7 +11,7 @@ from services.accounts import referral
 from services.core.geo import haversine_m
 from services.merchants import stores as store_service
 from tests.api.test_merchants import make_merchant, make_staff
-from tests.helpers import gid, make_user, token_for
+from tests.helpers import gid, make_user, pk_of, token_for
 from tests.unit.test_geo import destination
 
 STORE = {
@@ -161,7 +161,7 @@ async def test_update_and_deactivate_store(api):
     assert updated == {"store": {"name": "湖滨店", "latitude": 30.26}, "errors": []}
     bad = (await api(UPDATE, {"id": store_id, "s": {**STORE, "latitude": 100}}, token=token))["updateStore"]
     assert bad["errors"] == [{"code": "INVALID_COORDINATES", "field": "latitude"}]
-    assert (await Store.get(id=int(store_id))).latitude == 30.26
+    assert (await Store.get(id=pk_of(store_id))).latitude == 30.26
     assert (await api(DEACTIVATE, {"id": store_id}, token=token))["deactivateStore"] == {
         "store": {"isActive": False},
         "errors": [],
@@ -172,7 +172,7 @@ async def test_update_and_deactivate_store(api):
         "errors": [],
     }
     assert len(await nearest(api, 30.26, 120.13)) == 1
-    missing = (await api(UPDATE, {"id": "999999", "s": STORE}, token=token))["updateStore"]
+    missing = (await api(UPDATE, {"id": gid("Store", 999999), "s": STORE}, token=token))["updateStore"]
     assert missing["errors"] == [{"code": "NOT_FOUND", "field": "id"}]
 
 
