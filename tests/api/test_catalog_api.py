@@ -193,7 +193,9 @@ async def test_update_list_adjust_and_stock_queries(api):
         f'{{ lowStockSkus(merchantId: "{gid(merchant)}") {{ nodes {{ code stock product {{ id }} }} }} }}', token=token
     )
     assert low["lowStockSkus"]["nodes"] == [{"code": "S1", "stock": 2, "product": {"id": gid(product)}}]
-    moves = await api(f'{{ stockMovements(skuId: "{gid(s1)}") {{ nodes {{ delta stockAfter reason }} }} }}', token=token)
+    moves = await api(
+        f'{{ stockMovements(skuId: "{gid(s1)}") {{ nodes {{ delta stockAfter reason }} }} }}', token=token
+    )
     assert moves["stockMovements"]["nodes"] == [
         {"delta": -3, "stockAfter": 2, "reason": "DAMAGE"},
         {"delta": 5, "stockAfter": 5, "reason": "RESTOCK"},

@@ -33,7 +33,8 @@ async def test_send_notification_validates(api):
     )
     assert data["sendNotification"]["errors"] == [{"code": "NOT_FOUND", "field": "userId"}]
     data = await api(
-        f'mutation {{ sendNotification(userId: "{gid(admin)}", title: "  ") {{ errors {{ code field }} }} }}', token=token
+        f'mutation {{ sendNotification(userId: "{gid(admin)}", title: "  ") {{ errors {{ code field }} }} }}',
+        token=token,
     )
     assert data["sendNotification"]["errors"] == [{"code": "INVALID_INPUT", "field": "title"}]
     assert await Notification.all().count() == 0
