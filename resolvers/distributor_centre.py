@@ -84,7 +84,7 @@ class DistributorCentreQueries:
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[DistributorApplication]:
         page = await paginate(distributors.applications(status.value if status else None), first, after)
-        converted = {int(a.id): a for a in await _with_names(page.items)}
+        converted = {a.pk: a for a in await _with_names(page.items)}
         return to_connection(page, lambda row: converted[row.id])
 
     @strawberry.field(

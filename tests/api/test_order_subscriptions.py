@@ -41,7 +41,7 @@ async def test_buyer_sees_own_order_status_changes(app):
         assert update == {
             "fromStatus": "PENDING_PAYMENT",
             "status": "PAID",
-            "order": {"id": str(mine.orders[0].id), "status": "PAID", "payAmount": {"amount": "12.00"}},
+            "order": {"id": gid(mine.orders[0]), "status": "PAID", "payAmount": {"amount": "12.00"}},
         }
 
 
@@ -61,13 +61,13 @@ async def test_merchant_feed_new_orders_and_low_stock_by_permission(app):
         for _ in range(2):
             event = (await c.recv())["payload"]["data"]["merchantEvents"]
             kinds.append(event["kind"])
-            assert event["order"]["id"] == str(placed.orders[0].id)
+            assert event["order"]["id"] == gid(placed.orders[0])
         assert sorted(kinds) == ["NEW_ORDER", "ORDER_STATUS"]
 
         line = await placed.orders[0].lines.all().first()
         request = await after_sales.request_after_sale(buyer.id, line.id, "REFUND_ONLY", 1, "不想要了")
         event = (await c.recv())["payload"]["data"]["merchantEvents"]
-        assert event["kind"] == "AFTER_SALE_REQUESTED" and event["order"]["id"] == str(placed.orders[0].id)
+        assert event["kind"] == "AFTER_SALE_REQUESTED" and event["order"]["id"] == gid(placed.orders[0])
         assert event["afterSale"] == {"id": gid(request), "status": "REQUESTED", "quantity": 1}
 
     products_staff = await make_staff(merchant, ["merchant.products"])

@@ -50,7 +50,7 @@ from services.ledger.ledger import MERCHANT, PLATFORM, Purpose
 from services.orders import after_sales, payments
 from services.orders import fulfilment as orders
 from tests.catalog_factories import make_merchant, make_product, sku
-from tests.helpers import make_user, pk_of, verify_identity
+from tests.helpers import make_user, verify_identity
 from tests.order_factories import fund_wallet, make_buyer, make_consignment_pair, place
 
 DAYS = 30
@@ -387,7 +387,7 @@ async def test_a_month_of_trading_keeps_the_books_whole(monkeypatch):
     conn = connections.get("default")
     # every account equals the sum of its journal lines (one GROUP BY, independent of check_invariants)
     sums = {
-        pk_of(r["account_id"]): int(r["total"])
+        int(r["account_id"]): int(r["total"])
         for r in await conn.execute_query_dict(
             "SELECT account_id, SUM(amount) AS total FROM ledger_entry GROUP BY account_id"
         )

@@ -16,7 +16,6 @@ from services.core import events
 from services.core.errors import DomainError
 from tests.catalog_factories import make_merchant, make_product, make_staff, owner_grants, sku
 from tests.conftest import requires_postgres
-from tests.helpers import gid
 
 
 async def _state(sku_id: int) -> tuple:
@@ -70,7 +69,7 @@ async def test_low_stock_alert_once_when_crossing_after_commit(published):
     await stock.adjust_stock(a.id, -1, stock.ADJUST)  # 4: already below, no second alert
     await stock.adjust_stock(b.id, -5, stock.ADJUST)  # 3: above its own threshold of 2
     assert published == [
-        (f"merchant:{merchant.id}", {"type": "low_stock", "skuId": gid(a), "productId": gid(product), "stock": 5})
+        (f"merchant:{merchant.id}", {"type": "low_stock", "skuId": str(a.id), "productId": str(product.id), "stock": 5})
     ]
     published.clear()
     # Rolled back: no event.
