@@ -68,7 +68,7 @@ class AdminQueries:
         if owner_type:
             qs = qs.filter(owner_type=owner_type)
         if owner_id is not None:
-            owner, pk = parse_typed_id(owner_id, "ownerId", of=("User", "PublicUser", "Merchant", "ManagedMerchant"))
+            owner, pk = parse_typed_id(owner_id, "ownerId", of=("User", "Merchant"))
             qs = qs.filter(owner_type="USER" if owner in USER_IDS else "MERCHANT", owner_id=pk)
         page = await paginate(qs, first, after)
         return to_connection(page, LedgerAccount.from_model)

@@ -34,9 +34,10 @@ def viewer(info: Info) -> User:
     return info.context.viewer
 
 
-# Argument types that take either view of the same row.
-USER_IDS = ("User", "PublicUser")
-MERCHANT_IDS = ("Merchant", "ManagedMerchant")
+# Both views of a user (User, PublicUser) and of a merchant (Merchant, ManagedMerchant) have the
+# same global id, of the full type's name.
+USER_IDS = ("User",)
+MERCHANT_IDS = ("Merchant",)
 
 
 def parse_id(value: Any, field: str = "id", *, of: str | tuple[str, ...]) -> int:

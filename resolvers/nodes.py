@@ -53,6 +53,8 @@ from services.orders import fulfilment as orders
 from services.risk import control as risk
 
 MAX_NODES = 100
+# Views whose ids are those of another type: node(id:) answers the view the viewer may read.
+SHARED_IDS = {"PublicUser": "User", "ManagedMerchant": "Merchant"}
 
 Fetch = Callable[[Info, int], Awaitable[Any]]
 
@@ -100,15 +102,13 @@ async def _may_manage(info: Info, merchant_id: int, permission: str) -> bool:
 # --------------------------------------------------------------------------- accounts
 
 
-async def _user(info: Info, pk: int) -> Any:  # `me`, or `user(id:)` with user.read
-    if pk != _me(info) and not (await info.context.grants()).has("user.read"):
-        return None
-    return await UserModel.get_or_none(id=pk)
-
-
-async def _public_user(info: Info, pk: int) -> Any:  # what any signed-in user sees of another
+async def _user(info: Info, pk: int) -> Any:
+    """User to oneself (`me`) and with user.read (`user(id:)`); to anyone else signed in, the
+    PublicUser view (what a referrer shows), which has the same id."""
+    if pk == _me(info) or (await info.context.grants()).has("user.read"):
+        return await UserModel.get_or_none(id=pk)
     found = await info.context.loaders.user.load(pk)
-    return None if found is None else PublicUser.from_model(found)
+    return None if found is None else ("PublicUser", PublicUser.from_model(found))
 
 
 async def _address(info: Info, pk: int) -> Any:
@@ -134,12 +134,13 @@ async def _statement_line(info: Info, pk: int) -> Any:
 # --------------------------------------------------------------------------- merchants and stores
 
 
-async def _public_merchant(info: Info, pk: int) -> Any:
+async def _merchant(info: Info, pk: int) -> Any:
+    """ManagedMerchant where `managedMerchant` would answer, else the public Merchant (same id)."""
+    if info.context.viewer is not None and await _may_manage(info, pk, "merchant.settings"):
+        found = await merchants.managed_merchant(await info.context.grants(), pk)
+        if found is not None:
+            return "ManagedMerchant", found
     return await merchants.public_merchant(pk)
-
-
-async def _managed_merchant(info: Info, pk: int) -> Any:
-    return await merchants.managed_merchant(await info.context.grants(), pk)
 
 
 async def _merchant_child(info: Info, pk: int, model, permission: str, loader: str) -> Any:
@@ -330,13 +331,11 @@ async def _risk_audit_entry(info: Info, pk: int) -> Any:
 
 FETCHERS: dict[str, Fetch] = {
     "User": _signed_in(_user),
-    "PublicUser": _signed_in(_public_user),
     "Address": _signed_in(_address),
     "Notification": _signed_in(_notification),
     "LedgerAccount": _permitted("ledger.read", _ledger_account),
     "StatementLine": _signed_in(_statement_line),
-    "Merchant": _public_merchant,
-    "ManagedMerchant": _signed_in(_managed_merchant),
+    "Merchant": _merchant,
     "MerchantReview": _signed_in(_merchant_review),
     "MerchantStaffMember": _signed_in(_merchant_staff),
     "Store": _store,
@@ -374,6 +373,8 @@ async def fetch_node(info: Info, type_name: str, pk: int) -> Any:
         found = await FETCHERS[type_name](info, pk)
     except DomainError:  # NOT_FOUND, FORBIDDEN ... from the type's own service: null here
         return None
+    if isinstance(found, tuple):  # another view of the same object, under the same id
+        type_name, found = found
     return None if found is None else strawberry.cast(info.schema.get_type_by_name(type_name).origin, found)
 
 
@@ -409,6 +410,6 @@ class NodeQueries:
 
 def check_fetchers(node_types: dict[str, type]) -> None:
     """Every Node type of the schema has a fetcher (called when the schema is built)."""
-    missing = set(node_types) - set(FETCHERS)
+    missing = set(node_types) - set(FETCHERS) - set(SHARED_IDS)
     if missing or set(FETCHERS) - global_ids.node_type_names():
         raise RuntimeError(f"Node types without a fetcher in resolvers/nodes.py: {sorted(missing)}")

@@ -131,7 +131,7 @@ _NODE_TYPE_OF_MODEL = {
 
 def gid(obj_or_type: Any, pk: Any = None) -> str:
     """The global id of a model instance (its type named after its model), or of (type name, pk):
-    gid(order), gid("PublicUser", user.id)."""
+    gid(order), gid(user)."""
     from schema.node import encode
 
     if isinstance(obj_or_type, str):

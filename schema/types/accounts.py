@@ -53,7 +53,7 @@ class Address(Node):
 @strawberry.type(description="What anyone may see of another user, e.g. a referrer.")
 class PublicUser(Node):
     pk: strawberry.Private[int]
-    id: strawberry.ID = node_id("PublicUser", "pk", description="User id.")
+    id: strawberry.ID = node_id("User", "pk", description="User id (the same as the full view's).")
     nickname: str = strawberry.field(description="Display name.")
     avatar_url: str = strawberry.field(description="Avatar image URL, may be empty.")
 

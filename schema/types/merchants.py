@@ -132,7 +132,7 @@ class MerchantStaffMember(Node):
 
 @strawberry.type(description="A merchant as its owner, its staff with merchant.settings, and administrators see it.")
 class ManagedMerchant(Node):
-    id: strawberry.ID = node_id("ManagedMerchant", description="Merchant id.")
+    id: strawberry.ID = node_id("Merchant", description="Merchant id (the same as its public view's).")
     name: str = strawberry.field(description="Shop name, unique.")
     kind: MerchantKind = strawberry.field(description="Self-operated or third party.")
     status: MerchantStatus = strawberry.field(description="Review status.")

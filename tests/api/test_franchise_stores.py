@@ -81,7 +81,7 @@ async def test_naming_a_franchisee_needs_the_owner_or_an_admin_and_is_audited(ap
     assert await StoreFranchiseChange.all().count() == 1
 
     replaced = (await api(FRANCHISEE, variables, token=admin))["setStoreFranchisee"]
-    assert replaced["errors"] == [] and replaced["franchise"]["franchisee"] == {"id": gid("PublicUser", someone.id)}
+    assert replaced["errors"] == [] and replaced["franchise"]["franchisee"] == {"id": gid(someone)}
     assert replaced["franchise"]["inviteCode"] == store.invite_code
     changes = await StoreFranchiseChange.all().order_by("id").values_list("before_user_id", "after_user_id")
     assert changes == [(None, franchisee.id), (franchisee.id, someone.id)]

@@ -561,7 +561,7 @@ async def test_staff_of_one_merchant_cannot_touch_another(api):
         assert result["errors"] == [{"code": "FORBIDDEN", "field": None}], field
     assert await api.error_code(MANAGED, {"id": mb}, token=token) == "FORBIDDEN"
     # and an id that does not exist looks the same as someone else's
-    assert await api.error_code(MANAGED, {"id": gid("ManagedMerchant", 999999)}, token=token) == "FORBIDDEN"
+    assert await api.error_code(MANAGED, {"id": gid("Merchant", 999999)}, token=token) == "FORBIDDEN"
     row = await Merchant.get(id=b.id)
     assert row.description == "" and await Store.all().count() == 0
     assert (await MerchantStaff.get(user_id=b_staff.id)).permissions == ["merchant.orders"]
