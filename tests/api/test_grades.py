@@ -150,7 +150,7 @@ async def test_own_sales_upgrade_on_completion_with_progress_and_the_rule_that_f
     mine_now = await my_grade(api, a)
     assert mine_now["grade"] is None and mine_now["next"] == {"code": "V1"} and mine_now["ownSales"]["amount"] == "0.00"
     [progress] = mine_now["progress"]
-    assert progress["met"] is False and progress["ruleId"] == gid("RiskRule", rule_id)
+    assert progress["met"] is False and progress["ruleId"] == gid("GradeRule", rule_id)
     assert progress["requirements"][0] == {
         "kind": "OWN_SALES",
         "requiredAmount": {"amount": "100.00"},

@@ -42,7 +42,7 @@ CONFIRM = "mutation($id: ID!) { confirmReceipt(orderId: $id) { order { status } 
 def order_input(lines, address=None, **extra):
     data = {
         "idempotencyKey": extra.pop("key", uuid.uuid4().hex),
-        "items": [{"skuId": str(s), "quantity": q} for s, q in lines],
+        "items": [{"skuId": gid("Sku", s), "quantity": q} for s, q in lines],
     }
     if address is not None:
         data["addressId"] = gid(address)

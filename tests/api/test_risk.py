@@ -113,7 +113,7 @@ async def test_self_purchase_on_a_shared_device_holds_the_uplines_commission(api
         rule["id"],
     )
     assert case["evidence"]["signals"] == {"DEVICE": "phon*******line"}
-    assert case["evidence"]["orderId"] == placed["orders"][0]["id"]
+    assert case["evidence"]["orderId"] == str(pk_of(placed["orders"][0]["id"]))  # evidence keeps keys
     held = await Commission.get(beneficiary_id=upline.id, status="HELD")
     assert case["heldItems"] == [{"kind": "COMMISSION", "itemId": gid(held), "outcome": "HELD"}]
     assert (
@@ -285,7 +285,7 @@ async def test_held_commissions_wait_until_released_then_are_released_normally(a
     assert await statuses(upline) == ["PENDING", "PENDING"]
     assert (
         "admin",
-        {"type": "REVIEW_QUEUE_CHANGED", "queue": "RISK_CASES", "caseId": case["id"], "status": "RELEASED"},
+        {"type": "REVIEW_QUEUE_CHANGED", "queue": "RISK_CASES", "caseId": str(pk_of(case["id"])), "status": "RELEASED"},
     ) in published
     assert await risk.pending_review_count() == 0
     assert await distribution_jobs.release_commissions() == "released 2 commissions"
@@ -378,7 +378,7 @@ async def test_withdrawal_screen_holds_a_user_under_an_open_case(api, monkeypatc
     monkeypatch.setitem(risk_hooks.RELEASE, "WITHDRAWAL", release_withdrawal)
     assert await risk_hooks.screen_withdrawal(upline.id, 77, 500) is None  # not the subject
     reason = await risk_hooks.screen_withdrawal(buyer.id, 77, 500)
-    assert reason and f"#{case['id']}" in reason
+    assert reason and f"#{pk_of(case['id'])}" in reason
     assert await RiskHold.filter(case_id=pk_of(case["id"]), subject_kind="WITHDRAWAL").values_list(
         "subject_id", flat=True
     ) == [77]

@@ -13,7 +13,7 @@ from services.catalog import search
 from services.core.sql import sql
 from tests.catalog_factories import make_merchant, make_product, sku
 from tests.conftest import requires_postgres
-from tests.helpers import gid
+from tests.helpers import gid, pk_of
 
 SEARCH = """query($k: String, $c: ID, $z: Zone, $m: ID, $lo: Int, $hi: Int, $s: ProductSort!, $n: Int!, $a: String) {
   searchProducts(keyword: $k, categoryId: $c, zone: $z, merchantId: $m, minPriceFen: $lo, maxPriceFen: $hi, sort: $s, first: $n, after: $a) {
@@ -91,11 +91,11 @@ async def test_cursor_pages_are_stable_for_every_sort(api, sort):
     assert paged == everything
     rows = {gid(p): p for p in await Product.all()}
     keys = {
-        "SALES": lambda i: (-rows[i].sales_count, -int(i)),
-        "PRICE_ASC": lambda i: (rows[i].min_price, int(i)),
-        "PRICE_DESC": lambda i: (-rows[i].min_price, -int(i)),
-        "NEWEST": lambda i: -int(i),
-        "RELEVANCE": lambda i: (-(3 if rows[i].title.startswith("茶") else 1), -rows[i].sales_count, -int(i)),
+        "SALES": lambda i: (-rows[i].sales_count, -pk_of(i)),
+        "PRICE_ASC": lambda i: (rows[i].min_price, pk_of(i)),
+        "PRICE_DESC": lambda i: (-rows[i].min_price, -pk_of(i)),
+        "NEWEST": lambda i: -pk_of(i),
+        "RELEVANCE": lambda i: (-(3 if rows[i].title.startswith("茶") else 1), -rows[i].sales_count, -pk_of(i)),
     }
     assert everything == sorted(everything, key=keys[sort])
 
