@@ -624,7 +624,7 @@ async def test_statement_shows_every_movement_with_its_business_reason(api):
     first = lines[0]
     assert (first["referenceType"], first["referenceId"], first["memo"], first["balanceAfter"]["amount"]) == (
         "WITHDRAWAL",
-        w["id"],
+        str(pk_of(w["id"])),  # referenceId (a String) names the row by its key
         "T-1",
         "0.00",
     )
