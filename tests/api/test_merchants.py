@@ -680,7 +680,7 @@ async def test_merchant_applications_for_admins(api):
     page = (await api(query, {"s": "PENDING"}, token=admin))["merchantApplications"]
     assert [n["id"] for n in page["nodes"]] == [gid(pending[2]), gid(pending[1])] and page["pageInfo"]["hasNextPage"]
     rest = (await api(query, {"s": "PENDING", "a": page["pageInfo"]["endCursor"]}, token=admin))["merchantApplications"]
-    assert [n["id"] for n in rest["nodes"]] == [str(pending[0].id)] and not rest["pageInfo"]["hasNextPage"]
+    assert [n["id"] for n in rest["nodes"]] == [gid(pending[0])] and not rest["pageInfo"]["hasNextPage"]
     everything = (await api("{ merchantApplications(first: 10) { nodes { id } } }", token=admin))[
         "merchantApplications"
     ]

@@ -187,7 +187,7 @@ async def test_someone_elses_store_is_forbidden_and_unchanged(api):
         for query, variables, field in (
             (UPDATE, {"id": gid(store), "s": STORE}, "updateStore"),
             (DEACTIVATE, {"id": gid(store)}, "deactivateStore"),
-            (ADD_STAFF, {"s": gid(store), "u": str((await make_user()).id)}, "addStoreStaff"),
+            (ADD_STAFF, {"s": gid(store), "u": gid(await make_user())}, "addStoreStaff"),
         ):
             result = (await api(query, variables, token=token))[field]
             assert result["errors"] == [{"code": "FORBIDDEN", "field": None}], field
