@@ -33,6 +33,7 @@ from starlette.responses import JSONResponse
 
 from app import create_app
 from models.accounts import User as UserModel
+from schema.node import encode
 from services.accounts import (
     access,
     auth,
@@ -72,7 +73,7 @@ async def bare_users(request: Request) -> JSONResponse:
     page = await paginate(UserModel.all(), first)
     nodes = [
         {
-            "id": str(u.id),
+            "id": encode("User", u.id),
             "nickname": u.nickname,
             "avatarUrl": u.avatar_url,
             "inviteCode": u.invite_code,
@@ -87,7 +88,7 @@ async def bare_me(request: Request) -> JSONResponse:
     user, refusal = await _viewer(request)
     if refusal is not None:
         return refusal
-    return JSONResponse({"data": {"me": {"id": str(user.id), "nickname": user.nickname}}})
+    return JSONResponse({"data": {"me": {"id": encode("User", user.id), "nickname": user.nickname}}})
 
 
 def build() -> object:

@@ -112,6 +112,8 @@ def query_points(rng: random.Random, cities: list[tuple[float, float]]) -> list[
 
 
 async def main() -> int:
+    from schema.node import decode
+
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         print(
@@ -201,7 +203,7 @@ async def main() -> int:
                 response = (await client.post("/graphql", json=body)).json()
                 graphql_times.append(time.perf_counter() - t0)
                 assert "errors" not in response, response
-                assert [int(n["store"]["id"]) for n in response["data"]["nearestStores"]] == expected
+                assert [decode(n["store"]["id"])[1] for n in response["data"]["nearestStores"]] == expected
 
         sql_times, mismatches = [], 0
         for (lat, lng), expected in zip(points, service_answers):

@@ -65,6 +65,7 @@ from bench.graphql_vs_bare import (
     stop_server,
     wait_ready,
 )
+from schema.node import encode
 
 PLACE = """mutation($input: PlaceOrderInput!) { placeOrder(input: $input) {
   payment { id amount { amount } } orders { id status } errors { code message } } }"""
@@ -346,8 +347,8 @@ def worker_main(spec_json: str) -> None:
                     t0 = time.perf_counter()
                     order = {
                         "idempotencyKey": f"{spec['tag']}-{index}-{seq}",
-                        "addressId": str(buyer["address_id"]),
-                        "items": [{"skuId": str(buyer["sku_id"]), "quantity": 1}],
+                        "addressId": encode("Address", buyer["address_id"]),
+                        "items": [{"skuId": encode("Sku", buyer["sku_id"]), "quantity": 1}],
                     }
                     try:
                         placed = (await gql(buyer["token"], PLACE, {"input": order}))["placeOrder"]

@@ -78,6 +78,7 @@ from bench.graphql_vs_bare import (
     stop_server,
     wait_ready,
 )
+from schema.node import encode
 
 POSITIONS = (
     "subscription($p: ID!) { myQueuePositions(productId: $p) { positions { position unit { id } } soldUnitIds } }"
@@ -332,7 +333,11 @@ async def _subscribe(url: str, token: str, product_id: int, compression: str | N
         raise RuntimeError(f"no connection_ack: {ack}")
     await ws.send(
         json.dumps(
-            {"id": "1", "type": "subscribe", "payload": {"query": POSITIONS, "variables": {"p": str(product_id)}}}
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": POSITIONS, "variables": {"p": encode("Product", product_id)}},
+            }
         )
     )
     while True:
@@ -412,7 +417,7 @@ def client_main(spec_path: str) -> None:
                 except Exception as exc:
                     failures.append(f"{exc.__class__.__name__}: {exc}"[:200])
                     return
-            mine = [p for p in first["positions"] if p["unit"]["id"] == str(unit_id)]
+            mine = [p for p in first["positions"] if p["unit"]["id"] == encode("WholesaleUnit", unit_id)]
             conn = {
                 "unit": unit_id,
                 "p0": mine[0]["position"] if mine else None,
@@ -603,8 +608,8 @@ async def sell_with_graphql(seeded: Seeded, base: str, rate: float, duration: fl
                     {
                         "i": {
                             "idempotencyKey": f"bench-sale-{RUN}-{i}",
-                            "items": [{"skuId": str(seeded.retail_sku_id), "quantity": 1}],
-                            "addressId": str(seeded.buyer_address_id),
+                            "items": [{"skuId": encode("Sku", seeded.retail_sku_id), "quantity": 1}],
+                            "addressId": encode("Address", seeded.buyer_address_id),
                         }
                     },
                     "placeOrder",

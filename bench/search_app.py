@@ -17,6 +17,7 @@ from bench.bench_app import _viewer
 from bench.bench_app import build as build_base
 from models.catalog import Sku
 from models.merchants import Merchant
+from schema.node import decode, encode
 from services.catalog import search
 from services.core.money import fen_to_decimal_string
 
@@ -34,14 +35,14 @@ async def bare_search(request: Request) -> JSONResponse:
     params = request.query_params
     filters = search.SearchFilters(
         keyword=params.get("keyword"),
-        category_id=int(params["categoryId"]) if "categoryId" in params else None,
+        category_id=decode(params["categoryId"])[1] if "categoryId" in params else None,
     )
     page = await search.search_products(filters, params.get("sort", "RELEVANCE"), int(params.get("first", "50")))
     ids = [p.id for p in page.items]
     skus: dict[int, list] = {i: [] for i in ids}
     for sku in await Sku.filter(product_id__in=ids, is_active=True).order_by("id"):
         skus[sku.product_id].append(
-            {"id": str(sku.id), "code": sku.code, "price": _money(sku.price), "stock": sku.stock}
+            {"id": encode("Sku", sku.id), "code": sku.code, "price": _money(sku.price), "stock": sku.stock}
         )
     merchants = {m.id: m for m in await Merchant.filter(id__in={p.merchant_id for p in page.items})}
     nodes = []
@@ -49,12 +50,12 @@ async def bare_search(request: Request) -> JSONResponse:
         m = merchants[p.merchant_id]
         nodes.append(
             {
-                "id": str(p.id),
+                "id": encode("Product", p.id),
                 "title": p.title,
                 "minPrice": _money(p.min_price),
                 "totalStock": p.total_stock,
                 "skus": skus[p.id],
-                "merchant": {"id": str(m.id), "name": m.name, "logoUrl": m.logo_url},
+                "merchant": {"id": encode("Merchant", m.id), "name": m.name, "logoUrl": m.logo_url},
             }
         )
     return JSONResponse({"data": {"searchProducts": {"nodes": nodes}}})

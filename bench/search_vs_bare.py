@@ -59,10 +59,11 @@ ITEMS = ["连衣裙", "T恤", "衬衫", "运动鞋", "普洱茶", "手机壳", "
 
 
 def cases(root_category_id: int, first: int) -> list[Case]:
+    from schema.node import encode
+
+    category = encode("Category", root_category_id)
     keyword_query = f'{{ searchProducts(keyword: "{KEYWORD}", first: {first}) {{ {NODES} }} }}'
-    category_query = (
-        f'{{ searchProducts(categoryId: "{root_category_id}", sort: SALES, first: {first}) {{ {NODES} }} }}'
-    )
+    category_query = f'{{ searchProducts(categoryId: "{category}", sort: SALES, first: {first}) {{ {NODES} }} }}'
     return [
         Case(
             "a", f"bare  /bare/search keyword ({first})", "GET", f"/bare/search?keyword={quote(KEYWORD)}&first={first}"
@@ -72,7 +73,7 @@ def cases(root_category_id: int, first: int) -> list[Case]:
             "c",
             f"bare  /bare/search category ({first})",
             "GET",
-            f"/bare/search?categoryId={root_category_id}&sort=SALES&first={first}",
+            f"/bare/search?categoryId={quote(category)}&sort=SALES&first={first}",
         ),
         Case(
             "d", f"gql   searchProducts category ({first})", "POST", "/graphql", json.dumps({"query": category_query})

@@ -136,16 +136,18 @@ class AccountMutations:
     @strawberry.mutation(description="Change one of your addresses.", extensions=login_required())
     @payload_errors
     async def update_address(self, info: Info, id: strawberry.ID, input: AddressInput) -> AddressPayload:
-        address = await profile.update_address(viewer(info), parse_id(id), _address_data(input))
+        address = await profile.update_address(viewer(info), parse_id(id, of="Address"), _address_data(input))
         return AddressPayload(address=Address.from_model(address))
 
     @strawberry.mutation(description="Make one of your addresses the default.", extensions=login_required())
     @payload_errors
     async def set_default_address(self, info: Info, id: strawberry.ID) -> AddressPayload:
-        return AddressPayload(address=Address.from_model(await profile.set_default_address(viewer(info), parse_id(id))))
+        return AddressPayload(
+            address=Address.from_model(await profile.set_default_address(viewer(info), parse_id(id, of="Address")))
+        )
 
     @strawberry.mutation(description="Delete one of your addresses.", extensions=login_required())
     @payload_errors
     async def delete_address(self, info: Info, id: strawberry.ID) -> AddressPayload:
-        await profile.delete_address(viewer(info), parse_id(id))
+        await profile.delete_address(viewer(info), parse_id(id, of="Address"))
         return AddressPayload()

@@ -8,7 +8,7 @@ from strawberry.types import Info
 from models.access import Role as RoleModel
 from models.accounts import User as UserModel
 from models.ledger import LedgerAccount as LedgerAccountModel
-from resolvers.common import api_errors, parse_id, payload_errors, requires, viewer
+from resolvers.common import USER_IDS, api_errors, parse_id, parse_typed_id, payload_errors, requires, viewer
 from schema.pagination import Connection, to_connection
 from schema.types.access import Role, RoleGrantPayload
 from schema.types.accounts import User, UserPayload
@@ -46,11 +46,7 @@ class AdminQueries:
     @strawberry.field(description="One user by id.", extensions=requires("user.read"))
     @api_errors
     async def user(self, id: strawberry.ID) -> User | None:
-        try:
-            found = await UserModel.get_or_none(id=parse_id(id))
-        except DomainError:
-            return None
-        return found
+        return await UserModel.get_or_none(id=parse_id(id, of=USER_IDS))
 
     @strawberry.field(description="The role catalogue.", extensions=requires("user.read"))
     async def roles(self) -> list[Role]:
@@ -72,7 +68,8 @@ class AdminQueries:
         if owner_type:
             qs = qs.filter(owner_type=owner_type)
         if owner_id is not None:
-            qs = qs.filter(owner_id=int(owner_id) if str(owner_id).isdigit() else -1)
+            owner, pk = parse_typed_id(owner_id, "ownerId", of=("User", "Merchant"))
+            qs = qs.filter(owner_type="USER" if owner in USER_IDS else "MERCHANT", owner_id=pk)
         page = await paginate(qs, first, after)
         return to_connection(page, LedgerAccount.from_model)
 
@@ -94,8 +91,10 @@ class AdminMutations:
     async def grant_role(
         self, info: Info, user_id: strawberry.ID, role: str, scope_id: strawberry.ID | None = None
     ) -> RoleGrantPayload:
-        scope = parse_id(scope_id, "scopeId") if scope_id is not None else 0
-        await access.grant_role(parse_id(user_id, "userId"), role, scope, actor_id=viewer(info).id)
+        scope = (
+            parse_id(scope_id, "scopeId", of=("Merchant", "ManagedMerchant", "Store")) if scope_id is not None else 0
+        )
+        await access.grant_role(parse_id(user_id, "userId", of=USER_IDS), role, scope, actor_id=viewer(info).id)
         return RoleGrantPayload(ok=True)
 
     @strawberry.mutation(description="Revoke a role.", extensions=requires("user.manage"))
@@ -103,8 +102,10 @@ class AdminMutations:
     async def revoke_role(
         self, user_id: strawberry.ID, role: str, scope_id: strawberry.ID | None = None
     ) -> RoleGrantPayload:
-        scope = parse_id(scope_id, "scopeId") if scope_id is not None else 0
-        return RoleGrantPayload(ok=await access.revoke_role(parse_id(user_id, "userId"), role, scope) > 0)
+        scope = (
+            parse_id(scope_id, "scopeId", of=("Merchant", "ManagedMerchant", "Store")) if scope_id is not None else 0
+        )
+        return RoleGrantPayload(ok=await access.revoke_role(parse_id(user_id, "userId", of=USER_IDS), role, scope) > 0)
 
     @strawberry.mutation(
         description="Move a user under another upline (audited; cycles refused).",
@@ -112,7 +113,7 @@ class AdminMutations:
     )
     @payload_errors
     async def rebind_upline(self, info: Info, user_id: strawberry.ID, invite_code: str, reason: str) -> UserPayload:
-        target = await UserModel.get_or_none(id=parse_id(user_id, "userId"))
+        target = await UserModel.get_or_none(id=parse_id(user_id, "userId", of=USER_IDS))
         if target is None:
             raise DomainError(ErrorCode.NOT_FOUND, "No such user.", "userId")
         user = await referral.bind_upline(target, invite_code, source="ADMIN", actor_id=viewer(info).id, reason=reason)
@@ -121,5 +122,7 @@ class AdminMutations:
     @strawberry.mutation(description="Remove a user's upline (audited).", extensions=requires("referral.rebind"))
     @payload_errors
     async def unbind_upline(self, info: Info, user_id: strawberry.ID, reason: str) -> UserPayload:
-        user = await referral.unbind_upline(parse_id(user_id, "userId"), actor_id=viewer(info).id, reason=reason)
+        user = await referral.unbind_upline(
+            parse_id(user_id, "userId", of=USER_IDS), actor_id=viewer(info).id, reason=reason
+        )
         return UserPayload(user=user)

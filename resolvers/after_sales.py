@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import api_errors, login_required, parse_id, payload_errors, viewer
+from resolvers.common import MERCHANT_IDS, api_errors, login_required, parse_id, payload_errors, viewer
 from schema.pagination import Connection, to_connection
 from schema.types.after_sales import AfterSale, AfterSaleKind, AfterSalePayload, AfterSaleStatus
 from services.core.pagination import paginate
@@ -49,7 +49,9 @@ class AfterSaleQueries:
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[AfterSale]:
         qs = await after_sales.merchant_after_sales(
-            await info.context.grants(), parse_id(merchant_id, "merchantId"), status.value if status else None
+            await info.context.grants(),
+            parse_id(merchant_id, "merchantId", of=MERCHANT_IDS),
+            status.value if status else None,
         )
         return to_connection(await paginate(qs, first, after))
 
@@ -61,7 +63,9 @@ class AfterSaleQueries:
     async def after_sale(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=AFTER_SALE_ID)]
     ) -> AfterSale:
-        return await after_sales.visible_after_sale(viewer(info).id, await info.context.grants(), parse_id(id))
+        return await after_sales.visible_after_sale(
+            viewer(info).id, await info.context.grants(), parse_id(id, of="AfterSale")
+        )
 
 
 @strawberry.type
@@ -84,7 +88,7 @@ class AfterSaleMutations:
         reason: Annotated[str, strawberry.argument(description="Why, 1-256 characters.")],
     ) -> AfterSalePayload:
         after_sale = await after_sales.request_after_sale(
-            viewer(info).id, parse_id(line_id, "lineId"), kind.value, quantity, reason
+            viewer(info).id, parse_id(line_id, "lineId", of="OrderLine"), kind.value, quantity, reason
         )
         return AfterSalePayload(after_sale=after_sale)
 
@@ -96,7 +100,7 @@ class AfterSaleMutations:
     async def cancel_after_sale(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=AFTER_SALE_ID)]
     ) -> AfterSalePayload:
-        return AfterSalePayload(after_sale=await after_sales.cancel(viewer(info).id, parse_id(id)))
+        return AfterSalePayload(after_sale=await after_sales.cancel(viewer(info).id, parse_id(id, of="AfterSale")))
 
     @strawberry.mutation(
         description="Approve a request (merchant.orders, or platform support): a refund-only is refunded at once; "
@@ -108,7 +112,9 @@ class AfterSaleMutations:
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=AFTER_SALE_ID)]
     ) -> AfterSalePayload:
         return AfterSalePayload(
-            after_sale=await after_sales.approve(await info.context.grants(), viewer(info).id, parse_id(id))
+            after_sale=await after_sales.approve(
+                await info.context.grants(), viewer(info).id, parse_id(id, of="AfterSale")
+            )
         )
 
     @strawberry.mutation(
@@ -123,7 +129,9 @@ class AfterSaleMutations:
         reason: Annotated[str, strawberry.argument(description="Why, 1-256 characters.")],
     ) -> AfterSalePayload:
         return AfterSalePayload(
-            after_sale=await after_sales.reject(await info.context.grants(), viewer(info).id, parse_id(id), reason)
+            after_sale=await after_sales.reject(
+                await info.context.grants(), viewer(info).id, parse_id(id, of="AfterSale"), reason
+            )
         )
 
     @strawberry.mutation(
@@ -141,7 +149,9 @@ class AfterSaleMutations:
         ],
     ) -> AfterSalePayload:
         return AfterSalePayload(
-            after_sale=await after_sales.submit_return_shipment(viewer(info).id, parse_id(id), carrier, tracking_no)
+            after_sale=await after_sales.submit_return_shipment(
+                viewer(info).id, parse_id(id, of="AfterSale"), carrier, tracking_no
+            )
         )
 
     @strawberry.mutation(
@@ -154,5 +164,7 @@ class AfterSaleMutations:
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=AFTER_SALE_ID)]
     ) -> AfterSalePayload:
         return AfterSalePayload(
-            after_sale=await after_sales.receive_return(await info.context.grants(), viewer(info).id, parse_id(id))
+            after_sale=await after_sales.receive_return(
+                await info.context.grants(), viewer(info).id, parse_id(id, of="AfterSale")
+            )
         )

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import api_errors, login_required, parse_id, payload_errors, requires, viewer
+from resolvers.common import USER_IDS, api_errors, login_required, parse_id, payload_errors, requires, viewer
 from schema.pagination import Connection, to_connection
 from schema.types.agents import (
     AgentAssignment,
@@ -64,7 +64,7 @@ class AgentMutations:
         row = await agents.assign(
             await info.context.grants(),
             viewer(info).id,
-            parse_id(input.user_id, "userId"),
+            parse_id(input.user_id, "userId", of=USER_IDS),
             input.level.value,
             input.region_code,
         )
@@ -79,7 +79,9 @@ class AgentMutations:
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The assignment.")]
     ) -> AgentAssignmentPayload:
         return AgentAssignmentPayload(
-            assignment=await agents.end(await info.context.grants(), viewer(info).id, parse_id(id, "id"))
+            assignment=await agents.end(
+                await info.context.grants(), viewer(info).id, parse_id(id, "id", of="AgentAssignment")
+            )
         )
 
     @strawberry.mutation(

@@ -30,7 +30,7 @@ async def _cart(info: Info) -> cart.CartView:
 
 
 def _ids(ids: list[strawberry.ID]) -> list[int]:
-    return [parse_id(i, "ids") for i in ids]
+    return [parse_id(i, "ids", of="CartItem") for i in ids]
 
 
 @strawberry.type
@@ -69,7 +69,7 @@ class CartMutations:
         sku_id: Annotated[strawberry.ID, strawberry.argument(description="The SKU.")],
         quantity: Annotated[int, strawberry.argument(description="Units to add, at least 1.")] = 1,
     ) -> CartPayload:
-        await cart.add_item(viewer(info).id, parse_id(sku_id, "skuId"), quantity)
+        await cart.add_item(viewer(info).id, parse_id(sku_id, "skuId", of="Sku"), quantity)
         return CartPayload(cart=await _cart(info))
 
     @strawberry.mutation(
@@ -89,8 +89,8 @@ class CartMutations:
             strawberry.ID | None, strawberry.argument(description="Another SKU of the same product; omit to keep it.")
         ] = None,
     ) -> CartPayload:
-        new_sku = None if sku_id is None else parse_id(sku_id, "skuId")
-        await cart.change_item(viewer(info).id, parse_id(id), quantity, new_sku)
+        new_sku = None if sku_id is None else parse_id(sku_id, "skuId", of="Sku")
+        await cart.change_item(viewer(info).id, parse_id(id, of="CartItem"), quantity, new_sku)
         return CartPayload(cart=await _cart(info))
 
     @strawberry.mutation(

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import api_errors, login_required, parse_id, payload_errors, requires, viewer
+from resolvers.common import MERCHANT_IDS, api_errors, login_required, parse_id, payload_errors, requires, viewer
 from schema.pagination import Connection, to_connection
 from schema.types.accounts import OkPayload
 from schema.types.catalog import (
@@ -34,7 +34,7 @@ from services.core.pagination import paginate
 
 def _product_data(data: ProductInput) -> catalog.ProductData:
     return catalog.ProductData(
-        category_id=parse_id(data.category_id, "categoryId"),
+        category_id=parse_id(data.category_id, "categoryId", of="Category"),
         title=data.title,
         zone=data.zone.value,
         subtitle=data.subtitle,
@@ -43,7 +43,7 @@ def _product_data(data: ProductInput) -> catalog.ProductData:
         attributes=[(a.name, a.value) for a in data.attributes],
         spec_dimensions=[catalog.SpecDimensionData(d.name, list(d.values)) for d in data.spec_dimensions],
         vouchers_per_unit=data.vouchers_per_unit,
-        voucher_product_id=parse_id(data.voucher_product_id, "voucherProductId")
+        voucher_product_id=parse_id(data.voucher_product_id, "voucherProductId", of="Product")
         if data.voucher_product_id is not None
         else None,
         zone_starts_at=data.zone_starts_at,
@@ -75,8 +75,8 @@ def _sku_data(skus: list[SkuInput]) -> list[catalog.SkuData]:
     ]
 
 
-def _opt_id(value: strawberry.ID | None, field: str) -> int | None:
-    return None if value is None else parse_id(value, field)
+def _opt_id(value: strawberry.ID | None, field: str, of: str | tuple[str, ...] = "Category") -> int | None:
+    return None if value is None else parse_id(value, field, of=of)
 
 
 @strawberry.type
@@ -100,7 +100,7 @@ class CatalogQueries:
     async def product(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Product id.")]
     ) -> Product | None:
-        return await catalog.product_for_viewer(await info.context.grants(), parse_id(id))
+        return await catalog.product_for_viewer(await info.context.grants(), parse_id(id, of="Product"))
 
     @strawberry.field(
         description="Storefront search: listed products of active merchants, filtered and sorted (CAT-4)."
@@ -136,7 +136,7 @@ class CatalogQueries:
             keyword=keyword,
             category_id=_opt_id(category_id, "categoryId"),
             zone=zone.value if zone else None,
-            merchant_id=_opt_id(merchant_id, "merchantId"),
+            merchant_id=_opt_id(merchant_id, "merchantId", MERCHANT_IDS),
             min_price=min_price_fen,
             max_price=max_price_fen,
         )
@@ -160,7 +160,9 @@ class CatalogQueries:
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[Product]:
         qs = await catalog.merchant_products(
-            await info.context.grants(), parse_id(merchant_id, "merchantId"), status.value if status else None
+            await info.context.grants(),
+            parse_id(merchant_id, "merchantId", of=MERCHANT_IDS),
+            status.value if status else None,
         )
         page = await paginate(qs, first, after)
         await prefetch_products(info, page.items)
@@ -178,7 +180,9 @@ class CatalogQueries:
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[Sku]:
-        qs = await stock.low_stock_skus(await info.context.grants(), parse_id(merchant_id, "merchantId"))
+        qs = await stock.low_stock_skus(
+            await info.context.grants(), parse_id(merchant_id, "merchantId", of=MERCHANT_IDS)
+        )
         return to_connection(await paginate(qs, first, after))
 
     @strawberry.field(
@@ -193,7 +197,7 @@ class CatalogQueries:
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[StockMovement]:
-        qs = await stock.movements(await info.context.grants(), parse_id(sku_id, "skuId"))
+        qs = await stock.movements(await info.context.grants(), parse_id(sku_id, "skuId", of="Sku"))
         return to_connection(await paginate(qs, first, after))
 
 
@@ -224,7 +228,7 @@ class CatalogMutations:
         id: Annotated[strawberry.ID, strawberry.argument(description="The category.")],
         name: Annotated[str, strawberry.argument(description="New name (1-64 characters).")],
     ) -> CategoryPayload:
-        return CategoryPayload(category=await catalog.rename_category(parse_id(id), name))
+        return CategoryPayload(category=await catalog.rename_category(parse_id(id, of="Category"), name))
 
     @strawberry.mutation(
         description="Move a category and its subtree under another parent (null: make it a root). CATEGORY_CYCLE under itself or a descendant.",
@@ -238,7 +242,9 @@ class CatalogMutations:
             strawberry.ID | None, strawberry.argument(description="New parent; null for a root.")
         ] = None,
     ) -> CategoryPayload:
-        return CategoryPayload(category=await catalog.move_category(parse_id(id), _opt_id(parent_id, "parentId")))
+        return CategoryPayload(
+            category=await catalog.move_category(parse_id(id, of="Category"), _opt_id(parent_id, "parentId"))
+        )
 
     @strawberry.mutation(
         description="Set a category's position among its siblings.", extensions=requires("catalog.manage")
@@ -249,7 +255,7 @@ class CatalogMutations:
         id: Annotated[strawberry.ID, strawberry.argument(description="The category.")],
         sort_order: Annotated[int, strawberry.argument(description="Position (ascending).")],
     ) -> CategoryPayload:
-        return CategoryPayload(category=await catalog.reorder_category(parse_id(id), sort_order))
+        return CategoryPayload(category=await catalog.reorder_category(parse_id(id, of="Category"), sort_order))
 
     @strawberry.mutation(
         description="Delete an empty category (CATEGORY_NOT_EMPTY with subcategories or products).",
@@ -259,7 +265,7 @@ class CatalogMutations:
     async def delete_category(
         self, id: Annotated[strawberry.ID, strawberry.argument(description="The category.")]
     ) -> OkPayload:
-        await catalog.delete_category(parse_id(id))
+        await catalog.delete_category(parse_id(id, of="Category"))
         return OkPayload(ok=True)
 
     @strawberry.mutation(
@@ -277,7 +283,7 @@ class CatalogMutations:
         product = await catalog.create_product(
             await info.context.grants(),
             viewer(info).id,
-            parse_id(merchant_id, "merchantId"),
+            parse_id(merchant_id, "merchantId", of=MERCHANT_IDS),
             _product_data(input),
             _sku_data(skus or []),
         )
@@ -300,7 +306,7 @@ class CatalogMutations:
         product = await catalog.update_product(
             await info.context.grants(),
             viewer(info).id,
-            parse_id(id),
+            parse_id(id, of="Product"),
             _product_data(input),
             None if skus is None else _sku_data(skus),
         )
@@ -318,7 +324,10 @@ class CatalogMutations:
         skus: Annotated[list[SkuInput], strawberry.argument(description="The complete SKU list.")],
     ) -> ProductPayload:
         product = await catalog.set_skus(
-            await info.context.grants(), viewer(info).id, parse_id(product_id, "productId"), _sku_data(skus)
+            await info.context.grants(),
+            viewer(info).id,
+            parse_id(product_id, "productId", of="Product"),
+            _sku_data(skus),
         )
         return ProductPayload(product=product)
 
@@ -330,14 +339,18 @@ class CatalogMutations:
     async def list_product(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The product.")]
     ) -> ProductPayload:
-        return ProductPayload(product=await catalog.list_product(await info.context.grants(), parse_id(id)))
+        return ProductPayload(
+            product=await catalog.list_product(await info.context.grants(), parse_id(id, of="Product"))
+        )
 
     @strawberry.mutation(description="Take a product off sale by hand.", extensions=login_required())
     @payload_errors
     async def delist_product(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The product.")]
     ) -> ProductPayload:
-        return ProductPayload(product=await catalog.delist_product(await info.context.grants(), parse_id(id)))
+        return ProductPayload(
+            product=await catalog.delist_product(await info.context.grants(), parse_id(id, of="Product"))
+        )
 
     @strawberry.mutation(
         description="Change a SKU's stock by hand (recorded as a stock movement; merchant.products).",
@@ -354,6 +367,6 @@ class CatalogMutations:
         ] = StockAdjustmentReason.ADJUST,
     ) -> SkuPayload:
         sku = await stock.staff_adjust_stock(
-            await info.context.grants(), viewer(info).id, parse_id(sku_id, "skuId"), delta, reason.value
+            await info.context.grants(), viewer(info).id, parse_id(sku_id, "skuId", of="Sku"), delta, reason.value
         )
         return SkuPayload(sku=sku)

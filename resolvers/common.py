@@ -13,6 +13,7 @@ from strawberry.types import Info
 from tortoise.exceptions import ValidationError
 
 from models.accounts import User
+from schema import node as global_ids
 from schema.errors import api_error, user_errors
 from schema.permissions import HasPermission, IsAuthenticated
 from services.core.errors import DomainError, ErrorCode
@@ -34,14 +35,31 @@ def viewer(info: Info) -> User:
     return info.context.viewer
 
 
-def parse_id(value: Any, field: str = "id") -> int:
-    try:
-        parsed = int(str(value))
-    except ValueError:
-        raise DomainError(ErrorCode.NOT_FOUND, "No such object.", field) from None
-    if parsed <= 0 or parsed > 2**63 - 1:
-        raise DomainError(ErrorCode.NOT_FOUND, "No such object.", field)
-    return parsed
+# Both views of a user (User, PublicUser) and of a merchant (Merchant, ManagedMerchant) have the
+# same global id, of the full type's name.
+USER_IDS = ("User",)
+MERCHANT_IDS = ("Merchant",)
+
+
+def parse_id(value: Any, field: str = "id", *, of: str | tuple[str, ...]) -> int:
+    """The pk in a global id of type `of` (one type name or several); INVALID_ID on `field`
+    when `value` is not a global id of one of them."""
+    decoded = global_ids.decode(value)
+    if decoded is None or decoded[0] not in ((of,) if isinstance(of, str) else of):
+        raise DomainError(ErrorCode.INVALID_ID, f"Not an id of a {_type_names(of)}.", field)
+    return decoded[1]
+
+
+def parse_typed_id(value: Any, field: str = "id", *, of: tuple[str, ...]) -> tuple[str, int]:
+    """(type name, pk) of a global id that may be of several types."""
+    decoded = global_ids.decode(value)
+    if decoded is None or decoded[0] not in of:
+        raise DomainError(ErrorCode.INVALID_ID, f"Not an id of a {_type_names(of)}.", field)
+    return decoded
+
+
+def _type_names(of: str | tuple[str, ...]) -> str:
+    return of if isinstance(of, str) else " or ".join(of)
 
 
 def _too_big(exc: ValidationError) -> DomainError:

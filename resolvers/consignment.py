@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers.common import api_errors, login_required, parse_id, payload_errors, requires, viewer
+from schema.node import encode
 from schema.pagination import Connection, to_connection
 from schema.types.consignment import (
     ConsignmentPolicy,
@@ -35,12 +36,12 @@ UNIT_IDS = "Your wholesale units."
 
 
 def _ids(values: list[strawberry.ID], field: str) -> list[int]:
-    return [parse_id(v, field) for v in values]
+    return [parse_id(v, field, of="WholesaleUnit") for v in values]
 
 
 def policy_view(row) -> ConsignmentPolicy:
     return ConsignmentPolicy(
-        product_id=strawberry.ID(str(row.product_id)),
+        product_id=strawberry.ID(encode("Product", row.product_id)),
         fee_bp=row.fee_bp,
         reward_kind=RewardKind(row.reward_kind),
         reward_value=row.reward_value,
@@ -89,7 +90,7 @@ class ConsignmentQueries:
             strawberry.ID | None, strawberry.argument(description="Only this wholesale product's queue.")
         ] = None,
     ) -> list[QueuePosition]:
-        pid = parse_id(product_id, "productId") if product_id is not None else None
+        pid = parse_id(product_id, "productId", of="Product") if product_id is not None else None
         found = await consignment.positions(viewer(info).id, pid)
         return [QueuePosition(unit=unit, position=position) for unit, position in found]
 
@@ -101,7 +102,7 @@ class ConsignmentQueries:
             strawberry.ID | None, strawberry.argument(description="Only this wholesale product.")
         ] = None,
     ) -> list[SnapUpSession]:
-        pid = parse_id(product_id, "productId") if product_id is not None else None
+        pid = parse_id(product_id, "productId", of="Product") if product_id is not None else None
         return await snapup.open_sessions(pid).order_by("starts_at", "id").limit(50)
 
     @strawberry.field(
@@ -112,10 +113,10 @@ class ConsignmentQueries:
     async def consignment_policy(
         self, product_id: Annotated[strawberry.ID, strawberry.argument(description="The wholesale product.")]
     ) -> ConsignmentPolicy:
-        pid = parse_id(product_id, "productId")
+        pid = parse_id(product_id, "productId", of="Product")
         policy = await consignment.policy_for(pid)
         return ConsignmentPolicy(
-            product_id=strawberry.ID(str(pid)),
+            product_id=strawberry.ID(encode("Product", pid)),
             fee_bp=policy.fee_bp,
             reward_kind=RewardKind(policy.reward_kind),
             reward_value=policy.reward_value,
@@ -145,7 +146,9 @@ class ConsignmentMutations:
         quantity: Annotated[int, strawberry.argument(description="How many units.")],
     ) -> UnitsPayload:
         return UnitsPayload(
-            units=await consignment.consign_from_line(viewer(info).id, parse_id(line_id, "lineId"), quantity)
+            units=await consignment.consign_from_line(
+                viewer(info).id, parse_id(line_id, "lineId", of="OrderLine"), quantity
+            )
         )
 
     @strawberry.mutation(
@@ -166,7 +169,11 @@ class ConsignmentMutations:
     async def cancel_consignment(
         self, info: Info, unit_id: Annotated[strawberry.ID, strawberry.argument(description="The queued unit.")]
     ) -> UnitsPayload:
-        return UnitsPayload(units=[await consignment.cancel_consignment(viewer(info).id, parse_id(unit_id, "unitId"))])
+        return UnitsPayload(
+            units=[
+                await consignment.cancel_consignment(viewer(info).id, parse_id(unit_id, "unitId", of="WholesaleUnit"))
+            ]
+        )
 
     @strawberry.mutation(
         description="Take part in an open snap-up session with a voucher: win a unit (an order to pay) or receive coins.",
@@ -182,8 +189,10 @@ class ConsignmentMutations:
             strawberry.argument(description="Delivery address for a won unit; default: my default address."),
         ] = None,
     ) -> SnapUpEntryPayload:
-        aid = parse_id(address_id, "addressId") if address_id is not None else None
-        return SnapUpEntryPayload(entry=await snapup.join(viewer(info).id, parse_id(session_id, "sessionId"), aid))
+        aid = parse_id(address_id, "addressId", of="Address") if address_id is not None else None
+        return SnapUpEntryPayload(
+            entry=await snapup.join(viewer(info).id, parse_id(session_id, "sessionId", of="SnapUpSession"), aid)
+        )
 
     @strawberry.mutation(
         description="Set a wholesale product's consignment fee and reward (consignment.manage).",
@@ -201,7 +210,9 @@ class ConsignmentMutations:
         ],
     ) -> ConsignmentPolicyPayload:
         row = await consignment.set_policy(
-            viewer(info).id, parse_id(product_id, "productId"), Policy(fee_bp, reward_kind.value, reward_value)
+            viewer(info).id,
+            parse_id(product_id, "productId", of="Product"),
+            Policy(fee_bp, reward_kind.value, reward_value),
         )
         return ConsignmentPolicyPayload(policy=policy_view(row))
 
@@ -214,7 +225,7 @@ class ConsignmentMutations:
         self, info: Info, input: Annotated[SnapUpSessionInput, strawberry.argument(description="The session.")]
     ) -> SnapUpSessionPayload:
         data = snapup.SessionData(
-            sku_id=parse_id(input.sku_id, "skuId"),
+            sku_id=parse_id(input.sku_id, "skuId", of="Sku"),
             starts_at=input.starts_at,
             ends_at=input.ends_at,
             units=input.units,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.common import api_errors, parse_id, payload_errors, requires
+from resolvers.common import MERCHANT_IDS, api_errors, parse_id, payload_errors, requires
+from schema.node import encode
 from schema.types.catalog import Product
 from schema.types.content import Banner, BannerInput, BannerPayload, RecommendationsPayload
 from schema.types.merchants import Merchant
@@ -50,12 +51,12 @@ class ContentMutations:
     @strawberry.mutation(description="Change a banner.", extensions=requires("catalog.manage"))
     @payload_errors
     async def update_banner(self, id: strawberry.ID, input: BannerInput) -> BannerPayload:
-        return BannerPayload(banner=await content.update_banner(parse_id(id), _data(input)))
+        return BannerPayload(banner=await content.update_banner(parse_id(id, of="Banner"), _data(input)))
 
     @strawberry.mutation(description="Delete a banner.", extensions=requires("catalog.manage"))
     @payload_errors
     async def delete_banner(self, id: strawberry.ID) -> BannerPayload:
-        await content.delete_banner(parse_id(id))
+        await content.delete_banner(parse_id(id, of="Banner"))
         return BannerPayload()
 
     @strawberry.mutation(
@@ -66,5 +67,13 @@ class ContentMutations:
     async def set_recommendations(
         self, placement: str, kind: str, target_ids: list[strawberry.ID]
     ) -> RecommendationsPayload:
-        rows = await content.set_recommendations(placement, kind, [parse_id(t, "targetIds") for t in target_ids])
-        return RecommendationsPayload(target_ids=[strawberry.ID(str(r.target_id)) for r in rows])
+        rows = await content.set_recommendations(
+            placement,
+            kind,
+            [parse_id(t, "targetIds", of="Product" if kind == "PRODUCT" else MERCHANT_IDS) for t in target_ids],
+        )
+        return RecommendationsPayload(
+            target_ids=[
+                strawberry.ID(encode("Product" if kind == "PRODUCT" else "Merchant", r.target_id)) for r in rows
+            ]
+        )

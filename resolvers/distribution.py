@@ -102,6 +102,6 @@ class DistributionMutations:
     ) -> CommissionPayload:
         return CommissionPayload(
             commission=await commissions.reject(
-                await info.context.grants(), viewer(info).id, parse_id(id, "id"), reason
+                await info.context.grants(), viewer(info).id, parse_id(id, "id", of="Commission"), reason
             )
         )

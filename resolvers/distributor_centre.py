@@ -84,7 +84,7 @@ class DistributorCentreQueries:
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[DistributorApplication]:
         page = await paginate(distributors.applications(status.value if status else None), first, after)
-        converted = {int(a.id): a for a in await _with_names(page.items)}
+        converted = {a.pk: a for a in await _with_names(page.items)}
         return to_connection(page, lambda row: converted[row.id])
 
     @strawberry.field(
@@ -215,7 +215,11 @@ class DistributorCentreMutations:
         reason: Annotated[str, strawberry.argument(description="Why (1-256 characters; required to reject).")] = "",
     ) -> DistributorApplicationPayload:
         row = await distributors.review(
-            await info.context.grants(), viewer(info).id, parse_id(id, "id"), approve=approve, reason=reason
+            await info.context.grants(),
+            viewer(info).id,
+            parse_id(id, "id", of="DistributorApplication"),
+            approve=approve,
+            reason=reason,
         )
         return DistributorApplicationPayload(application=(await _with_names([row]))[0])
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import login_required, parse_id, payload_errors, viewer
+from resolvers.common import USER_IDS, login_required, parse_id, payload_errors, viewer
 from schema.types.franchise import StoreFranchise, StoreFranchisePayload, StoreMembership, StoreMembershipPayload
 from services.distribution import franchise
 
@@ -41,7 +41,10 @@ class FranchiseMutations:
         user_id: Annotated[strawberry.ID, strawberry.argument(description="The user who earns for the store.")],
     ) -> StoreFranchisePayload:
         row = await franchise.set_franchisee(
-            await info.context.grants(), viewer(info).id, parse_id(store_id, "storeId"), parse_id(user_id, "userId")
+            await info.context.grants(),
+            viewer(info).id,
+            parse_id(store_id, "storeId", of="Store"),
+            parse_id(user_id, "userId", of=USER_IDS),
         )
         return StoreFranchisePayload(franchise=row)
 

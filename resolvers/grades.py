@@ -8,8 +8,9 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import api_errors, login_required, parse_id, payload_errors, requires, viewer
+from resolvers.common import USER_IDS, api_errors, login_required, parse_id, payload_errors, requires, viewer
 from schema.money import Money
+from schema.node import encode
 from schema.pagination import Connection, to_connection
 from schema.types.grades import (
     DeleteGradePayload,
@@ -45,7 +46,7 @@ class GradeQueries:
             next=Grade.of(mine.next_grade, rules[mine.next_grade.id]) if mine.next_grade else None,
             progress=[
                 GradeRuleProgress(
-                    rule_id=strawberry.ID(str(p.rule_id)),
+                    rule_id=strawberry.ID(encode("GradeRule", p.rule_id)),
                     met=p.met,
                     requirements=[GradeRequirement.of(r) for r in p.requirements],
                 )
@@ -86,7 +87,7 @@ class GradeQueries:
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[GradeChange]:
-        return to_connection(await paginate(grades.history(parse_id(user_id, "userId")), first, after))
+        return to_connection(await paginate(grades.history(parse_id(user_id, "userId", of=USER_IDS)), first, after))
 
 
 @strawberry.type
@@ -112,7 +113,7 @@ class GradeMutations:
         id: Annotated[strawberry.ID, strawberry.argument(description="The grade.")],
         input: Annotated[GradeInput, strawberry.argument(description="The grade as it should be.")],
     ) -> GradePayload:
-        grade = await grades.update_grade(await info.context.grants(), parse_id(id, "id"), input.data())
+        grade = await grades.update_grade(await info.context.grants(), parse_id(id, "id", of="Grade"), input.data())
         return GradePayload(grade=await _grade(grade))
 
     @strawberry.mutation(
@@ -123,7 +124,7 @@ class GradeMutations:
     async def delete_grade(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The grade.")]
     ) -> DeleteGradePayload:
-        await grades.delete_grade(await info.context.grants(), parse_id(id, "id"))
+        await grades.delete_grade(await info.context.grants(), parse_id(id, "id", of="Grade"))
         return DeleteGradePayload(deleted_id=id)
 
     @strawberry.mutation(
@@ -139,6 +140,6 @@ class GradeMutations:
         reason: Annotated[str, strawberry.argument(description="Why (1-256 characters), kept in the history.")],
     ) -> SetUserGradePayload:
         code = await grades.admin_set_grade(
-            await info.context.grants(), viewer(info).id, parse_id(user_id, "userId"), grade, reason
+            await info.context.grants(), viewer(info).id, parse_id(user_id, "userId", of=USER_IDS), grade, reason
         )
         return SetUserGradePayload(grade=code)

@@ -5,7 +5,16 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import api_errors, login_required, parse_id, payload_errors, requires, viewer
+from resolvers.common import (
+    MERCHANT_IDS,
+    USER_IDS,
+    api_errors,
+    login_required,
+    parse_id,
+    payload_errors,
+    requires,
+    viewer,
+)
 from schema.pagination import Connection, to_connection
 from schema.types.accounts import OkPayload
 from schema.types.merchants import (
@@ -18,16 +27,8 @@ from schema.types.merchants import (
     MerchantStaffPayload,
     MerchantStatus,
 )
-from services.core.errors import DomainError
 from services.core.pagination import paginate
 from services.merchants import merchants
-
-
-def _id_or_none(value: strawberry.ID) -> int | None:
-    try:
-        return parse_id(value)
-    except DomainError:
-        return None
 
 
 @strawberry.type
@@ -37,8 +38,7 @@ class MerchantQueries:
     async def merchant(
         self, id: Annotated[strawberry.ID, strawberry.argument(description="Merchant id.")]
     ) -> Merchant | None:
-        merchant_id = _id_or_none(id)
-        return await merchants.public_merchant(merchant_id) if merchant_id else None
+        return await merchants.public_merchant(parse_id(id, of=MERCHANT_IDS))
 
     @strawberry.field(
         description="A merchant's private view (settings, staff, rates, reviews): its owner, staff with "
@@ -49,10 +49,7 @@ class MerchantQueries:
     async def managed_merchant(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Merchant id.")]
     ) -> ManagedMerchant | None:
-        merchant_id = _id_or_none(id)
-        if merchant_id is None:
-            return None
-        return await merchants.managed_merchant(await info.context.grants(), merchant_id)
+        return await merchants.managed_merchant(await info.context.grants(), parse_id(id, of=MERCHANT_IDS))
 
     @strawberry.field(
         description="Merchants the signed-in user owns or works for, with the permissions held there.",
@@ -111,7 +108,9 @@ def _settings(data: MerchantSettingsInput) -> merchants.SettingsChange:
 
 
 async def _review(info: Info, id: strawberry.ID, action: str, reason: str) -> MerchantPayload:
-    return MerchantPayload(merchant=await merchants.review(viewer(info).id, parse_id(id), action, reason))
+    return MerchantPayload(
+        merchant=await merchants.review(viewer(info).id, parse_id(id, of=MERCHANT_IDS), action, reason)
+    )
 
 
 MERCHANT_ID = "The merchant."
@@ -196,7 +195,9 @@ class MerchantMutations:
     ) -> MerchantPayload:
         grants = await info.context.grants()
         return MerchantPayload(
-            merchant=await merchants.update_settings(grants, parse_id(merchant_id, "merchantId"), _settings(input))
+            merchant=await merchants.update_settings(
+                grants, parse_id(merchant_id, "merchantId", of=MERCHANT_IDS), _settings(input)
+            )
         )
 
     @strawberry.mutation(
@@ -210,7 +211,7 @@ class MerchantMutations:
         rate_bp: Annotated[int, strawberry.argument(description="Basis points of the goods amount: 500 = 5 %.")],
     ) -> MerchantPayload:
         return MerchantPayload(
-            merchant=await merchants.set_commission_rate(parse_id(merchant_id, "merchantId"), rate_bp)
+            merchant=await merchants.set_commission_rate(parse_id(merchant_id, "merchantId", of=MERCHANT_IDS), rate_bp)
         )
 
     @strawberry.mutation(
@@ -227,7 +228,9 @@ class MerchantMutations:
         ] = None,
     ) -> MerchantPayload:
         merchant = await merchants.set_category_rate(
-            parse_id(merchant_id, "merchantId"), parse_id(category_id, "categoryId"), rate_bp
+            parse_id(merchant_id, "merchantId", of=MERCHANT_IDS),
+            parse_id(category_id, "categoryId", of="Category"),
+            rate_bp,
         )
         return MerchantPayload(merchant=merchant)
 
@@ -251,8 +254,8 @@ class MerchantMutations:
         staff = await merchants.add_staff(
             await info.context.grants(),
             viewer(info).id,
-            parse_id(merchant_id, "merchantId"),
-            user_id=parse_id(user_id, "userId") if user_id is not None else None,
+            parse_id(merchant_id, "merchantId", of=MERCHANT_IDS),
+            user_id=parse_id(user_id, "userId", of=USER_IDS) if user_id is not None else None,
             phone=phone,
             permissions=permissions,
         )
@@ -271,8 +274,8 @@ class MerchantMutations:
     ) -> MerchantStaffPayload:
         staff = await merchants.set_staff_permissions(
             await info.context.grants(),
-            parse_id(merchant_id, "merchantId"),
-            parse_id(user_id, "userId"),
+            parse_id(merchant_id, "merchantId", of=MERCHANT_IDS),
+            parse_id(user_id, "userId", of=USER_IDS),
             permissions,
         )
         return MerchantStaffPayload(staff=staff)
@@ -286,6 +289,8 @@ class MerchantMutations:
         user_id: Annotated[strawberry.ID, strawberry.argument(description="The staff member.")],
     ) -> OkPayload:
         await merchants.remove_staff(
-            await info.context.grants(), parse_id(merchant_id, "merchantId"), parse_id(user_id, "userId")
+            await info.context.grants(),
+            parse_id(merchant_id, "merchantId", of=MERCHANT_IDS),
+            parse_id(user_id, "userId", of=USER_IDS),
         )
         return OkPayload(ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import api_errors, login_required, parse_id, payload_errors, requires, viewer
+from resolvers.common import USER_IDS, api_errors, login_required, parse_id, payload_errors, requires, viewer
 from schema.pagination import Connection, to_connection
 from schema.types.notifications import MarkReadPayload, Notification, NotificationPayload
 from services.accounts import notifications
@@ -28,7 +28,9 @@ class NotificationMutations:
     @strawberry.mutation(description="Mark some of your notifications read.", extensions=login_required())
     @payload_errors
     async def mark_notifications_read(self, info: Info, ids: list[strawberry.ID]) -> MarkReadPayload:
-        return MarkReadPayload(marked=await notifications.mark_read(viewer(info).id, [parse_id(i, "ids") for i in ids]))
+        return MarkReadPayload(
+            marked=await notifications.mark_read(viewer(info).id, [parse_id(i, "ids", of="Notification") for i in ids])
+        )
 
     @strawberry.mutation(
         description="Send a message to a user's inbox (delivered live if they are connected).",
@@ -36,5 +38,5 @@ class NotificationMutations:
     )
     @payload_errors
     async def send_notification(self, user_id: strawberry.ID, title: str, body: str = "") -> NotificationPayload:
-        note = await notifications.send_admin_message(parse_id(user_id, "userId"), title, body)
+        note = await notifications.send_admin_message(parse_id(user_id, "userId", of=USER_IDS), title, body)
         return NotificationPayload(notification=Notification.from_model(note))

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import api_errors, login_required, parse_id, payload_errors, viewer
+from resolvers.common import MERCHANT_IDS, api_errors, login_required, parse_id, payload_errors, viewer
 from schema.pagination import Connection, to_connection
 from schema.types.orders import (
     CancelOrderPayload,
@@ -36,13 +36,14 @@ AFTER = "Cursor from the previous page."
 def _checkout_request(data: PlaceOrderInput) -> checkout.CheckoutRequest:
     items = None
     if data.items is not None:
-        items = tuple(checkout.LineRequest(parse_id(i.sku_id, "items"), i.quantity) for i in data.items)
+        items = tuple(checkout.LineRequest(parse_id(i.sku_id, "items", of="Sku"), i.quantity) for i in data.items)
     return checkout.CheckoutRequest(
         idempotency_key=data.idempotency_key,
         items=items,
-        address_id=parse_id(data.address_id, "addressId") if data.address_id is not None else None,
+        address_id=parse_id(data.address_id, "addressId", of="Address") if data.address_id is not None else None,
         pickup_stores={
-            parse_id(p.merchant_id, "pickupStores"): parse_id(p.store_id, "pickupStores") for p in data.pickup_stores
+            parse_id(p.merchant_id, "pickupStores", of=MERCHANT_IDS): parse_id(p.store_id, "pickupStores", of="Store")
+            for p in data.pickup_stores
         },
         note=data.note,
         invite_code=data.invite_code.strip(),
@@ -70,7 +71,7 @@ class OrderQueries:
     )
     @api_errors
     async def order(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=ORDER_ID)]) -> Order:
-        return await orders.visible_order(viewer(info).id, await info.context.grants(), parse_id(id))
+        return await orders.visible_order(viewer(info).id, await info.context.grants(), parse_id(id, of="Order"))
 
     @strawberry.field(
         description="A merchant's paid orders, newest first (its staff with merchant.orders).",
@@ -86,7 +87,9 @@ class OrderQueries:
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Order]:
         qs = await orders.merchant_orders(
-            await info.context.grants(), parse_id(merchant_id, "merchantId"), status.value if status else None
+            await info.context.grants(),
+            parse_id(merchant_id, "merchantId", of=MERCHANT_IDS),
+            status.value if status else None,
         )
         return to_connection(await paginate(qs, first, after))
 
@@ -95,7 +98,7 @@ class OrderQueries:
     async def payment(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The payment.")]
     ) -> Payment:
-        return await payments.own_payment(viewer(info).id, parse_id(id))
+        return await payments.own_payment(viewer(info).id, parse_id(id, of="Payment"))
 
 
 @strawberry.type
@@ -122,7 +125,7 @@ class OrderMutations:
         self, info: Info, payment_id: Annotated[strawberry.ID, strawberry.argument(description="The payment.")]
     ) -> PaymentPayload:
         return PaymentPayload(
-            payment=await payments.pay_with_wallet(viewer(info).id, parse_id(payment_id, "paymentId"))
+            payment=await payments.pay_with_wallet(viewer(info).id, parse_id(payment_id, "paymentId", of="Payment"))
         )
 
     @strawberry.mutation(
@@ -133,7 +136,9 @@ class OrderMutations:
     async def start_gateway_payment(
         self, info: Info, payment_id: Annotated[strawberry.ID, strawberry.argument(description="The payment.")]
     ) -> StartPaymentPayload:
-        payment, charge = await payments.start_gateway_payment(viewer(info).id, parse_id(payment_id, "paymentId"))
+        payment, charge = await payments.start_gateway_payment(
+            viewer(info).id, parse_id(payment_id, "paymentId", of="Payment")
+        )
         return StartPaymentPayload(payment=payment, charge=GatewayCharge.from_charge(charge))
 
     @strawberry.mutation(
@@ -148,7 +153,7 @@ class OrderMutations:
         reason: Annotated[str, strawberry.argument(description="Why, optional.")] = "",
     ) -> CancelOrderPayload:
         return CancelOrderPayload(
-            orders=await payments.cancel_by_buyer(viewer(info).id, parse_id(order_id, "orderId"), reason)
+            orders=await payments.cancel_by_buyer(viewer(info).id, parse_id(order_id, "orderId", of="Order"), reason)
         )
 
     @strawberry.mutation(
@@ -167,7 +172,9 @@ class OrderMutations:
     ) -> OrderPayload:
         grants = await info.context.grants()
         return OrderPayload(
-            order=await orders.ship(grants, viewer(info).id, parse_id(order_id, "orderId"), carrier, tracking_no)
+            order=await orders.ship(
+                grants, viewer(info).id, parse_id(order_id, "orderId", of="Order"), carrier, tracking_no
+            )
         )
 
     @strawberry.mutation(
@@ -187,7 +194,7 @@ class OrderMutations:
         order = await orders.add_tracking_event(
             await info.context.grants(),
             viewer(info).id,
-            parse_id(order_id, "orderId"),
+            parse_id(order_id, "orderId", of="Order"),
             status.value,
             description,
             location,
@@ -205,7 +212,7 @@ class OrderMutations:
     ) -> OrderPayload:
         return OrderPayload(
             order=await orders.mark_ready_for_pickup(
-                await info.context.grants(), viewer(info).id, parse_id(order_id, "orderId")
+                await info.context.grants(), viewer(info).id, parse_id(order_id, "orderId", of="Order")
             )
         )
 
@@ -222,7 +229,7 @@ class OrderMutations:
     ) -> OrderPayload:
         return OrderPayload(
             order=await orders.verify_pickup(
-                await info.context.grants(), viewer(info).id, parse_id(store_id, "storeId"), code
+                await info.context.grants(), viewer(info).id, parse_id(store_id, "storeId", of="Store"), code
             )
         )
 
@@ -231,7 +238,9 @@ class OrderMutations:
     async def confirm_receipt(
         self, info: Info, order_id: Annotated[strawberry.ID, strawberry.argument(description=ORDER_ID)]
     ) -> OrderPayload:
-        return OrderPayload(order=await orders.confirm_receipt(viewer(info).id, parse_id(order_id, "orderId")))
+        return OrderPayload(
+            order=await orders.confirm_receipt(viewer(info).id, parse_id(order_id, "orderId", of="Order"))
+        )
 
 
 @strawberry.type

@@ -9,7 +9,8 @@ from strawberry.types import Info
 
 from models.risk import RiskHit as HitRow
 from models.risk import RiskHold as HoldRow
-from resolvers.common import api_errors, parse_id, payload_errors, requires, viewer
+from resolvers.common import USER_IDS, api_errors, parse_id, payload_errors, requires, viewer
+from schema.node import encode
 from schema.pagination import Connection, to_connection
 from schema.types.risk import (
     CreateRiskRuleInput,
@@ -67,7 +68,7 @@ class RiskQueries:
         first: Annotated[int, strawberry.argument(description=FIRST)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[RiskCase]:
-        subject = parse_id(subject_user_id, "subjectUserId") if subject_user_id is not None else None
+        subject = parse_id(subject_user_id, "subjectUserId", of=USER_IDS) if subject_user_id is not None else None
         page = await paginate(risk.cases(status.value if status else None, subject), first, after)
         await _with_items(page.items)
         return to_connection(page)
@@ -77,7 +78,7 @@ class RiskQueries:
     )
     @api_errors
     async def risk_case(self, id: Annotated[strawberry.ID, strawberry.argument(description="The case.")]) -> RiskCase:
-        return (await _with_items([await risk.get_case(parse_id(id))]))[0]
+        return (await _with_items([await risk.get_case(parse_id(id, of="RiskCase"))]))[0]
 
     @strawberry.field(description="Open risk cases waiting for review (risk.manage).", extensions=requires(MANAGE))
     async def pending_risk_review_count(self) -> int:
@@ -100,8 +101,8 @@ class RiskQueries:
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[RiskAuditEntry]:
         qs = risk.audit(
-            parse_id(case_id, "caseId") if case_id is not None else None,
-            parse_id(rule_id, "ruleId") if rule_id is not None else None,
+            parse_id(case_id, "caseId", of="RiskCase") if case_id is not None else None,
+            parse_id(rule_id, "ruleId", of="RiskRule") if rule_id is not None else None,
         )
         return to_connection(await paginate(qs, first, after))
 
@@ -137,7 +138,7 @@ class RiskMutations:
         rule = await risk.update_rule(
             await info.context.grants(),
             viewer(info).id,
-            parse_id(input.id),
+            parse_id(input.id, of="RiskRule"),
             params=input.params,
             enabled=input.enabled,
             description=input.description,
@@ -153,9 +154,9 @@ class RiskMutations:
     async def delete_risk_rule(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The rule.")]
     ) -> DeleteRiskRulePayload:
-        rule_id = parse_id(id)
+        rule_id = parse_id(id, of="RiskRule")
         await risk.delete_rule(await info.context.grants(), viewer(info).id, rule_id)
-        return DeleteRiskRulePayload(deleted_id=strawberry.ID(str(rule_id)))
+        return DeleteRiskRulePayload(deleted_id=strawberry.ID(encode("RiskRule", rule_id)))
 
     @strawberry.mutation(
         description="Create the default rule of each kind that has none yet (risk.manage; idempotent).",
@@ -195,5 +196,5 @@ class RiskMutations:
 
 
 async def _decide(info: Info, id, release: bool, reason: str) -> RiskCasePayload:
-    case = await risk.decide(await info.context.grants(), viewer(info).id, parse_id(id), release, reason)
+    case = await risk.decide(await info.context.grants(), viewer(info).id, parse_id(id, of="RiskCase"), release, reason)
     return RiskCasePayload(case=(await _with_items([case]))[0])

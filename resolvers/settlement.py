@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import api_errors, login_required, parse_id, payload_errors, requires, viewer
+from resolvers.common import MERCHANT_IDS, api_errors, login_required, parse_id, payload_errors, requires, viewer
 from schema.pagination import Connection, to_connection
 from schema.types.consignment_stats import StatsPeriod
 from schema.types.settlement import (
@@ -52,7 +52,7 @@ class SettlementQueries:
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
     ) -> Connection[SettlementStatement]:
-        mid = parse_id(merchant_id, "merchantId") if merchant_id is not None else None
+        mid = parse_id(merchant_id, "merchantId", of=MERCHANT_IDS) if merchant_id is not None else None
         qs = settlement.statements(await info.context.grants(), mid, status.value if status else None)
         page = await paginate(qs, first, after)
         names = await _names(page.items)
@@ -67,7 +67,7 @@ class SettlementQueries:
     async def settlement_statement(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The statement.")]
     ) -> SettlementStatement:
-        row = await settlement.statement_for(await info.context.grants(), parse_id(id, "id"))
+        row = await settlement.statement_for(await info.context.grants(), parse_id(id, "id", of="SettlementStatement"))
         return _statement(row, await _names([row]))
 
     @strawberry.field(
@@ -104,5 +104,7 @@ class SettlementMutations:
     async def approve_settlement_statement(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The statement.")]
     ) -> StatementPayload:
-        row = await settlement.approve(await info.context.grants(), viewer(info).id, parse_id(id, "id"))
+        row = await settlement.approve(
+            await info.context.grants(), viewer(info).id, parse_id(id, "id", of="SettlementStatement")
+        )
         return StatementPayload(statement=_statement(row, await _names([row])))

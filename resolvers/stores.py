@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import api_errors, login_required, parse_id, payload_errors
+from resolvers.common import MERCHANT_IDS, USER_IDS, api_errors, login_required, parse_id, payload_errors
 from schema.types.accounts import OkPayload
 from schema.types.merchants import Degrees, NearbyStore, StoreInput, StorePayload, StoreStaffPayload
 from services.merchants import stores
@@ -70,7 +70,9 @@ class StoreMutations:
     ) -> StorePayload:
         grants = await info.context.grants()
         return StorePayload(
-            store=await stores.create_store(grants, parse_id(merchant_id, "merchantId"), _store_data(input))
+            store=await stores.create_store(
+                grants, parse_id(merchant_id, "merchantId", of=MERCHANT_IDS), _store_data(input)
+            )
         )
 
     @strawberry.mutation(description="Replace a store's details. Needs merchant.settings.", extensions=login_required())
@@ -82,7 +84,7 @@ class StoreMutations:
         input: Annotated[StoreInput, strawberry.argument(description="The store's details.")],
     ) -> StorePayload:
         return StorePayload(
-            store=await stores.update_store(await info.context.grants(), parse_id(id), _store_data(input))
+            store=await stores.update_store(await info.context.grants(), parse_id(id, of="Store"), _store_data(input))
         )
 
     @strawberry.mutation(
@@ -93,7 +95,9 @@ class StoreMutations:
     async def deactivate_store(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=STORE_ID)]
     ) -> StorePayload:
-        return StorePayload(store=await stores.set_store_active(await info.context.grants(), parse_id(id), False))
+        return StorePayload(
+            store=await stores.set_store_active(await info.context.grants(), parse_id(id, of="Store"), False)
+        )
 
     @strawberry.mutation(
         description="Reopen a closed store of an active merchant. Needs merchant.settings.", extensions=login_required()
@@ -102,7 +106,9 @@ class StoreMutations:
     async def activate_store(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=STORE_ID)]
     ) -> StorePayload:
-        return StorePayload(store=await stores.set_store_active(await info.context.grants(), parse_id(id), True))
+        return StorePayload(
+            store=await stores.set_store_active(await info.context.grants(), parse_id(id, of="Store"), True)
+        )
 
     @strawberry.mutation(
         description="Add a store staff member (pickup verification), by user id or phone. Needs merchant.staff.",
@@ -122,8 +128,8 @@ class StoreMutations:
     ) -> StoreStaffPayload:
         staff = await stores.add_store_staff(
             await info.context.grants(),
-            parse_id(store_id, "storeId"),
-            user_id=parse_id(user_id, "userId") if user_id is not None else None,
+            parse_id(store_id, "storeId", of="Store"),
+            user_id=parse_id(user_id, "userId", of=USER_IDS) if user_id is not None else None,
             phone=phone,
         )
         return StoreStaffPayload(staff=staff)
@@ -137,6 +143,8 @@ class StoreMutations:
         user_id: Annotated[strawberry.ID, strawberry.argument(description="The staff member.")],
     ) -> OkPayload:
         await stores.remove_store_staff(
-            await info.context.grants(), parse_id(store_id, "storeId"), parse_id(user_id, "userId")
+            await info.context.grants(),
+            parse_id(store_id, "storeId", of="Store"),
+            parse_id(user_id, "userId", of=USER_IDS),
         )
         return OkPayload(ok=True)

@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import api_errors, login_required, parse_id, payload_errors, requires, viewer
+from resolvers.common import MERCHANT_IDS, api_errors, login_required, parse_id, payload_errors, requires, viewer
 from schema.money import Money
 from schema.pagination import Connection, to_connection
 from schema.types.withdrawals import (
@@ -67,7 +67,7 @@ class WithdrawalQueries:
     @strawberry.field(description="One of my withdrawals.", extensions=login_required())
     @api_errors
     async def my_withdrawal(self, info: Info, id: IdArg) -> Withdrawal:
-        return await withdrawals.mine(viewer(info).id, parse_id(id))
+        return await withdrawals.mine(viewer(info).id, parse_id(id, of="Withdrawal"))
 
     @strawberry.field(
         description="A merchant's withdrawals, newest first (merchant.finance).", extensions=login_required()
@@ -82,7 +82,9 @@ class WithdrawalQueries:
         after: AfterArg = None,
     ) -> Connection[Withdrawal]:
         qs = await withdrawals.for_merchant(
-            await info.context.grants(), parse_id(merchant_id, "merchantId"), status.value if status else None
+            await info.context.grants(),
+            parse_id(merchant_id, "merchantId", of=MERCHANT_IDS),
+            status.value if status else None,
         )
         return to_connection(await paginate(qs, first, after))
 
@@ -93,7 +95,7 @@ class WithdrawalQueries:
     @api_errors
     async def merchant_funds(self, info: Info, merchant_id: MerchantArg) -> MerchantFunds:
         settled, frozen = await withdrawals.merchant_funds(
-            await info.context.grants(), parse_id(merchant_id, "merchantId")
+            await info.context.grants(), parse_id(merchant_id, "merchantId", of=MERCHANT_IDS)
         )
         return MerchantFunds(settled=Money.from_fen(settled), frozen=Money.from_fen(frozen))
 
@@ -140,7 +142,7 @@ class WithdrawalMutations:
         w = await withdrawals.request_for_merchant(
             await info.context.grants(),
             viewer(info).id,
-            parse_id(merchant_id, "merchantId"),
+            parse_id(merchant_id, "merchantId", of=MERCHANT_IDS),
             input.amount_fen,
             _destination(input),
             input.idempotency_key,
@@ -162,7 +164,9 @@ class WithdrawalMutations:
         ] = None,
     ) -> WithdrawalPayload:
         return WithdrawalPayload(
-            withdrawal=await withdrawals.approve(await info.context.grants(), viewer(info).id, parse_id(id), channel)
+            withdrawal=await withdrawals.approve(
+                await info.context.grants(), viewer(info).id, parse_id(id, of="Withdrawal"), channel
+            )
         )
 
     @strawberry.mutation(
@@ -178,7 +182,9 @@ class WithdrawalMutations:
         reason: Annotated[str, strawberry.argument(description="Why (1-256 characters), shown to the owner.")],
     ) -> WithdrawalPayload:
         return WithdrawalPayload(
-            withdrawal=await withdrawals.reject(await info.context.grants(), viewer(info).id, parse_id(id), reason)
+            withdrawal=await withdrawals.reject(
+                await info.context.grants(), viewer(info).id, parse_id(id, of="Withdrawal"), reason
+            )
         )
 
     @strawberry.mutation(
@@ -195,7 +201,7 @@ class WithdrawalMutations:
     ) -> WithdrawalPayload:
         return WithdrawalPayload(
             withdrawal=await withdrawals.mark_paid(
-                await info.context.grants(), viewer(info).id, parse_id(id), transfer_reference
+                await info.context.grants(), viewer(info).id, parse_id(id, of="Withdrawal"), transfer_reference
             )
         )
 
@@ -212,7 +218,9 @@ class WithdrawalMutations:
         reason: Annotated[str, strawberry.argument(description="Why (1-256 characters).")],
     ) -> WithdrawalPayload:
         return WithdrawalPayload(
-            withdrawal=await withdrawals.mark_failed(await info.context.grants(), viewer(info).id, parse_id(id), reason)
+            withdrawal=await withdrawals.mark_failed(
+                await info.context.grants(), viewer(info).id, parse_id(id, of="Withdrawal"), reason
+            )
         )
 
 
@@ -234,5 +242,7 @@ class SandboxPayoutMutations:
         reason: Annotated[str, strawberry.argument(description="Failure reason (failure only).")] = "",
     ) -> WithdrawalPayload:
         return WithdrawalPayload(
-            withdrawal=await withdrawals.sandbox_result(await info.context.grants(), parse_id(id), succeeded, reason)
+            withdrawal=await withdrawals.sandbox_result(
+                await info.context.grants(), parse_id(id, of="Withdrawal"), succeeded, reason
+            )
         )

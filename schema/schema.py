@@ -36,6 +36,7 @@ from resolvers.grades import GradeMutations, GradeQueries
 from resolvers.identity import IdentityMutations, IdentityQueries
 from resolvers.membership import MembershipMutations, MembershipQueries
 from resolvers.merchants import MerchantMutations, MerchantQueries
+from resolvers.nodes import NodeQueries, check_fetchers
 from resolvers.notifications import NotificationMutations, NotificationQueries
 from resolvers.orders import OrderMutations, OrderQueries, SandboxPaymentMutations
 from resolvers.reviews import ReviewQueries
@@ -44,7 +45,7 @@ from resolvers.settlement import SettlementMutations, SettlementQueries
 from resolvers.stores import StoreMutations, StoreQueries
 from resolvers.wallet import WalletQueries
 from resolvers.withdrawals import SandboxPayoutMutations, WithdrawalMutations, WithdrawalQueries
-from schema import fast_paths
+from schema import fast_paths, node
 from schema.coded_errors import coded_errors
 from schema.telemetry import OperationTelemetry, TelemetrySchema, is_unexpected, tracing
 from schema.types.merchants import SCALAR_MAP as MERCHANT_SCALARS
@@ -59,6 +60,7 @@ from subscriptions.withdrawals import WithdrawalSubscriptions
 Query = merge_types(
     "Query",
     (
+        NodeQueries,
         AccountQueries,
         NotificationQueries,
         AdminQueries,
@@ -183,7 +185,7 @@ def build_schema(
     payments = settings.sandbox_payments() if sandbox_payments is None else sandbox_payments
     payouts = settings.sandbox_payouts() if sandbox_payouts is None else sandbox_payouts
     rules = limit_rules()
-    return fast_paths.schema(
+    built = fast_paths.schema(
         enabled=fast_paths_enabled,
         fast_subscriptions=FAST_SUBSCRIPTIONS if fast_subscriptions else None,
         base=TelemetrySchema,
@@ -193,6 +195,8 @@ def build_schema(
         extensions=extensions(debug, rules),
         config=StrawberryConfig(scalar_map={**MERCHANT_SCALARS}),
     )
+    check_fetchers(node.install(built))
+    return built
 
 
 def public_schema() -> strawberry.Schema:

@@ -18,6 +18,7 @@ from strawberry.types import Info
 from models.consignment import WholesaleUnit as UnitRow
 from resolvers.common import login_required, parse_id, viewer
 from schema.errors import ApiError
+from schema.node import encode
 from schema.types.consignment import QueuePosition, QueuePositionsUpdate, WholesaleUnit
 from services.consignment import queue as consignment
 from services.consignment.events import ConsignmentSold, UnitLeft, UnitQueued, UnitReturned, UnitSold
@@ -31,9 +32,9 @@ from subscriptions.sessions import SessionGuard
 def _update(product_id: int, mine: dict[int, tuple[UnitRow, int]], sold: list[int]) -> QueuePositionsUpdate:
     ordered = sorted(mine.values(), key=lambda pair: pair[1])
     return QueuePositionsUpdate(
-        product_id=strawberry.ID(str(product_id)),
+        product_id=strawberry.ID(encode("Product", product_id)),
         positions=[QueuePosition(unit=unit, position=position) for unit, position in ordered],
-        sold_unit_ids=[strawberry.ID(str(i)) for i in sold],
+        sold_unit_ids=[strawberry.ID(encode("WholesaleUnit", i)) for i in sold],
     )
 
 
@@ -49,7 +50,7 @@ class ConsignmentSubscriptions:
         info: Info,
         product_id: Annotated[strawberry.ID, strawberry.argument(description="The wholesale product.")],
     ) -> AsyncGenerator[QueuePositionsUpdate, None]:
-        pid = parse_id(product_id, "productId")
+        pid = parse_id(product_id, "productId", of="Product")
         async for update in _watch(pid, viewer(info).id, SessionGuard(info.context.session_id)):
             yield update
 
@@ -79,7 +80,7 @@ def fast_my_queue_positions(context, arguments: dict) -> AsyncGenerator[QueuePos
     if context.viewer is None:
         return None
     try:
-        pid = parse_id(arguments["productId"], "productId")
+        pid = parse_id(arguments["productId"], "productId", of="Product")
     except DomainError:
         return None
     return _watch(pid, context.viewer.id, SessionGuard(context.session_id))

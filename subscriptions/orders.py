@@ -14,7 +14,7 @@ from models.catalog import Product as ProductRow
 from models.catalog import Sku as SkuRow
 from models.orders import AfterSale as AfterSaleRow
 from models.orders import Order as OrderRow
-from resolvers.common import login_required, parse_id, viewer
+from resolvers.common import MERCHANT_IDS, login_required, parse_id, viewer
 from schema.errors import ApiError, api_error
 from schema.types.after_sales import AfterSale
 from schema.types.catalog import Product, Sku
@@ -129,7 +129,7 @@ class OrderSubscriptions:
     async def merchant_events(
         self, info: Info, merchant_id: Annotated[strawberry.ID, strawberry.argument(description="The merchant.")]
     ) -> AsyncGenerator[MerchantEvent, None]:
-        mid = parse_id(merchant_id, "merchantId")
+        mid = parse_id(merchant_id, "merchantId", of=MERCHANT_IDS)
         user_id, session_id = viewer(info).id, info.context.session_id
         grants = await access.load_grants(user_id)
         if not any(_may_see(grants, mid, perm) for perm in ("merchant.orders", "merchant.products")):

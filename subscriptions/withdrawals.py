@@ -13,7 +13,7 @@ import strawberry
 from strawberry.types import Info
 
 from models.withdrawals import Withdrawal as WithdrawalRow
-from resolvers.common import login_required, parse_id, viewer
+from resolvers.common import MERCHANT_IDS, login_required, parse_id, viewer
 from schema.errors import ApiError, api_error
 from schema.types.withdrawals import WithdrawalEvent, WithdrawalStatus
 from services.accounts import access, auth
@@ -66,7 +66,7 @@ class WithdrawalSubscriptions:
     ) -> AsyncGenerator[WithdrawalEvent, None]:
         user_id, session_id = viewer(info).id, info.context.session_id
         try:
-            mid = parse_id(merchant_id, "merchantId")
+            mid = parse_id(merchant_id, "merchantId", of=MERCHANT_IDS)
             access.require_merchant(await access.load_grants(user_id), mid, "merchant.finance")
         except DomainError as exc:
             raise api_error(exc) from exc

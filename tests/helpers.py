@@ -118,3 +118,32 @@ def published():
     events.set_publisher(capture)
     yield sent
     events.set_publisher(previous)
+
+
+# Global ids (schema/node.py): the GraphQL type of a model's rows where the names differ.
+_NODE_TYPE_OF_MODEL = {
+    "MerchantStaff": "MerchantStaffMember",
+    "StoreStaff": "StoreStaffMember",
+    "RiskAudit": "RiskAuditEntry",
+    "JournalEntry": "StatementLine",
+}
+
+
+def gid(obj_or_type: Any, pk: Any = None) -> str:
+    """The global id of a model instance (its type named after its model), or of (type name, pk):
+    gid(order), gid(user)."""
+    from schema.node import encode
+
+    if isinstance(obj_or_type, str):
+        return encode(obj_or_type, int(pk))
+    name = type(obj_or_type).__name__
+    return encode(_NODE_TYPE_OF_MODEL.get(name, name), obj_or_type.pk)
+
+
+def pk_of(global_id: str) -> int:
+    """The database key in a global id (for tests that read the row behind an API result)."""
+    from schema.node import decode
+
+    decoded = decode(global_id)
+    assert decoded is not None, f"not a global id: {global_id!r}"
+    return decoded[1]

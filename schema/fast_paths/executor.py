@@ -12,7 +12,8 @@ per-field machinery of graphql-core and Strawberry, not the data, was most of it
    instead of Strawberry's generic wrapper (Info object, argument conversion, extension
    chain, result handling).
 2. Leaf plans. A scalar or enum field read straight from an attribute (Strawberry's
-   "basic" fields: no resolver, no extensions, no arguments) skips graphql-core's
+   "basic" fields: no resolver, no extensions, no arguments), or through a lean resolver
+   without `info` (global ids, schema/node.py), skips graphql-core's
    `execute_field` (path, resolve info, resolver wrapper, awaitable checks, completion):
    the executor reads the attribute and coerces it with the type's own output coercion.
    Values the shortcut does not take as they are (null for a non-null field, awaitables,
@@ -146,6 +147,9 @@ def install(schema: strawberry.Schema) -> None:
                 field.resolve, reader = lean
                 if reader is not None:
                     readers[name] = reader
+                    if is_leaf_type(named):  # e.g. global ids: read like attributes
+                        nullable = not is_non_null_type(field.type)
+                        plans[name] = (_LEAF, reader, _UNCHANGED.get(named), named.coerce_output_value, nullable)
                 if isinstance(named, GraphQLObjectType):
                     plans[name] = (_OBJECT, field.resolve, reader is None, named, field)
         type_.extensions = {**type_.extensions, _FIELD_PLANS: plans, _PLAIN_READERS: readers}

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from models import accounts as m
 from schema.errors import ApiError, UserError
+from schema.node import Node, node_id
 from services.accounts import access
 from services.core.errors import ErrorCode
 from services.core.masking import mask_name
@@ -17,8 +18,9 @@ from services.core.sensitive import mask_id_number
 
 
 @strawberry.type(description="A shipping address of the signed-in user.")
-class Address:
-    id: strawberry.ID = strawberry.field(description="Address id.")
+class Address(Node):
+    pk: strawberry.Private[int]
+    id: strawberry.ID = node_id("Address", "pk", description="Address id.")
     recipient: str = strawberry.field(description="Who receives the parcel.")
     phone: str = strawberry.field(
         description="Recipient's phone: E.164 to the owner, masked (138****8000) to support staff."
@@ -35,7 +37,7 @@ class Address:
     def from_model(cls, a: m.Address, *, owner: bool = True) -> Address:
         """`owner=False` (support staff reading someone's addresses) masks the phone."""
         return cls(
-            id=strawberry.ID(str(a.id)),
+            pk=a.id,
             recipient=a.recipient,
             phone=a.phone if owner else mask_phone(a.phone),
             province_code=a.province_code,
@@ -49,14 +51,15 @@ class Address:
 
 
 @strawberry.type(description="What anyone may see of another user, e.g. a referrer.")
-class PublicUser:
-    id: strawberry.ID = strawberry.field(description="User id.")
+class PublicUser(Node):
+    pk: strawberry.Private[int]
+    id: strawberry.ID = node_id("User", "pk", description="User id (the same as the full view's).")
     nickname: str = strawberry.field(description="Display name.")
     avatar_url: str = strawberry.field(description="Avatar image URL, may be empty.")
 
     @classmethod
     def from_model(cls, u: m.User) -> PublicUser:
-        return cls(id=strawberry.ID(str(u.id)), nickname=u.nickname, avatar_url=u.avatar_url)
+        return cls(pk=u.id, nickname=u.nickname, avatar_url=u.avatar_url)
 
 
 def _can_see_private(info: Info, user_id: int) -> bool:
@@ -86,11 +89,11 @@ class IdentityPayload:
 
 
 @strawberry.type(description="A user account: the signed-in user (`me`), or any user for administrators.")
-class User:
+class User(Node):
     """Resolved straight from `models.accounts.User` rows: plain fields are read by
     attribute (no per-field resolver call), and `self` in the resolvers below is the row."""
 
-    id: strawberry.ID = strawberry.field(description="User id.")
+    id: strawberry.ID = node_id("User", description="User id.")
     nickname: str = strawberry.field(description="Display name.")
     avatar_url: str = strawberry.field(description="Avatar image URL, may be empty.")
     invite_code: str = strawberry.field(

@@ -12,6 +12,7 @@ from strawberry.types import Info
 from models import orders as m
 from schema.errors import UserError
 from schema.money import Money
+from schema.node import Node, node_id
 from schema.types.orders import Order, OrderLine
 
 
@@ -46,8 +47,8 @@ class AfterSaleStatus(Enum):
 @strawberry.type(
     description="A buyer's refund-only or return-and-refund request for some units of one order line (ORD-7)."
 )
-class AfterSale:
-    id: strawberry.ID = strawberry.field(description="Request id.")
+class AfterSale(Node):
+    id: strawberry.ID = node_id("AfterSale", description="Request id.")
     kind: AfterSaleKind = strawberry.field(description="Refund only, or return and refund.")
     status: AfterSaleStatus = strawberry.field(description="Where the request is.")
     quantity: int = strawberry.field(description="Units of the line asked for.")

@@ -12,6 +12,7 @@ from strawberry.types import Info
 from models import agents as m
 from schema.errors import UserError
 from schema.money import Money
+from schema.node import Node, node_id
 from schema.types.accounts import PublicUser
 
 
@@ -26,8 +27,8 @@ class AgentLevel(Enum):
     description="A user appointed agent of a region (MEM-2): earns the level's rate of the goods amount of "
     "orders delivered to or picked up in the region. Ended assignments are kept (audit)."
 )
-class AgentAssignment:
-    id: strawberry.ID = strawberry.field(description="Assignment id.")
+class AgentAssignment(Node):
+    id: strawberry.ID = node_id("AgentAssignment", description="Assignment id.")
     region_code: str = strawberry.field(description="Six-digit region code (GB/T 2260).")
     assigned_at: datetime = strawberry.field(description="When the agent was appointed.")
     ended_at: datetime | None = strawberry.field(description="When the assignment ended; null while it runs.")

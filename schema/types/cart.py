@@ -19,6 +19,7 @@ from models.catalog import Sku as SkuRow
 from models.orders import CartShare as CartShareRow
 from schema.errors import UserError
 from schema.money import Money
+from schema.node import Node, node_id
 from schema.types.catalog import Product, Sku
 from schema.types.merchants import Merchant
 from services.orders import cart as svc
@@ -52,8 +53,8 @@ def _problem(code) -> CartItemProblem | None:
 
 
 @strawberry.type(description="One SKU in the cart and how many.")
-class CartItem:
-    id: strawberry.ID = strawberry.field(description="Cart item id.")
+class CartItem(Node):
+    id: strawberry.ID = node_id("CartItem", description="Cart item id.")
     quantity: int = strawberry.field(description="Units wanted.")
     selected: bool = strawberry.field(
         description="Ticked for checkout (only selected items without a problem count in the totals)."

@@ -17,6 +17,7 @@ from loaders import load_all
 from models import catalog as m
 from schema.errors import UserError
 from schema.money import Money
+from schema.node import Node, codec, encode, node_id
 from schema.types.merchants import Merchant
 
 
@@ -70,20 +71,23 @@ class StockAdjustmentReason(Enum):
     DAMAGE = strawberry.enum_value("DAMAGE", description="Written off (damaged, lost).")
 
 
+_product_id = codec("Product").encode
+
+
 @strawberry.type(description="A category of the product tree (CAT-1).")
-class Category:
-    id: strawberry.ID = strawberry.field(description="Category id.")
+class Category(Node):
+    id: strawberry.ID = node_id("Category", description="Category id.")
     name: str = strawberry.field(description="Display name.")
     sort_order: int = strawberry.field(description="Position among its siblings (ascending).")
     icon_url: str = strawberry.field(description="Icon image URL, may be empty.")
 
     @strawberry.field(description="The parent category's id; null for a root.")
     def parent_id(self: m.Category) -> strawberry.ID | None:
-        return None if self.parent_id is None else strawberry.ID(str(self.parent_id))
+        return None if self.parent_id is None else encode("Category", self.parent_id)
 
     @strawberry.field(description='Ids from the root down to this category, e.g. ["1", "4", "9"].')
     def path_ids(self: m.Category) -> list[strawberry.ID]:
-        return [strawberry.ID(p) for p in self.path.strip("/").split("/") if p]
+        return [encode("Category", int(p)) for p in self.path.strip("/").split("/") if p]
 
     @strawberry.field(description="Subcategories in display order.")
     async def children(self: m.Category, info: Info) -> list[Category]:
@@ -118,8 +122,8 @@ class DistributionRate:
 
 
 @strawberry.type(description="A sellable variant of a product: price, stock, code (CAT-1).")
-class Sku:
-    id: strawberry.ID = strawberry.field(description="SKU id.")
+class Sku(Node):
+    id: strawberry.ID = node_id("Sku", description="SKU id.")
     code: str = strawberry.field(description="Merchant's SKU code, unique across the platform.")
     points_price: int = strawberry.field(description="Price in points (POINTS zone); 0 otherwise.")
     stock: int = strawberry.field(description="Units in stock.")
@@ -132,7 +136,7 @@ class Sku:
 
     @strawberry.field(description="The product's id.")
     def product_id(self: m.Sku) -> strawberry.ID:
-        return strawberry.ID(str(self.product_id))
+        return _product_id(self.product_id)
 
     @strawberry.field(
         description="Value per spec dimension, sorted by dimension name (the product's `specDimensions` give the display order)."
@@ -158,8 +162,8 @@ class Sku:
 
 
 @strawberry.type(description="A product (SPU) with its SKUs (CAT-1..CAT-3).")
-class Product:
-    id: strawberry.ID = strawberry.field(description="Product id.")
+class Product(Node):
+    id: strawberry.ID = node_id("Product", description="Product id.")
     title: str = strawberry.field(description="Title.")
     subtitle: str = strawberry.field(description="Subtitle, may be empty.")
     description: str = strawberry.field(description="Long description (text or HTML fragment from the editor).")
@@ -196,7 +200,7 @@ class Product:
 
     @strawberry.field(description="RETAIL/MEMBER: the WHOLESALE product its vouchers are for; null: any.")
     def voucher_product_id(self: m.Product) -> strawberry.ID | None:
-        return None if self.voucher_product_id is None else strawberry.ID(str(self.voucher_product_id))
+        return None if self.voucher_product_id is None else _product_id(self.voucher_product_id)
 
     @strawberry.field(
         description="GIFT_PACK: the grade buying it grants (a code of the grade ladder, e.g. V1, V2, V3)."
@@ -283,8 +287,8 @@ async def prefetch_products(info: Info, rows: list[m.Product]) -> None:
 
 
 @strawberry.type(description="One change of a SKU's stock (append-only journal).")
-class StockMovement:
-    id: strawberry.ID = strawberry.field(description="Movement id.")
+class StockMovement(Node):
+    id: strawberry.ID = node_id("StockMovement", description="Movement id.")
     delta: int = strawberry.field(description="Units added (negative: taken).")
     stock_after: int = strawberry.field(description="The SKU's stock right after.")
     reason: str = strawberry.field(
@@ -296,7 +300,7 @@ class StockMovement:
 
     @strawberry.field(description="The user who made the change, if a person did.")
     def actor_id(self: m.StockMovement) -> strawberry.ID | None:
-        return None if self.actor_id is None else strawberry.ID(str(self.actor_id))
+        return None if self.actor_id is None else encode("User", self.actor_id)
 
 
 # --------------------------------------------------------------------------- inputs

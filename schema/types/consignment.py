@@ -12,6 +12,7 @@ from strawberry.types import Info
 from models import consignment as m
 from schema.errors import UserError
 from schema.money import Money
+from schema.node import Node, encode, node_id
 from schema.types.catalog import Product
 from services.core.masking import mask_name
 
@@ -71,8 +72,8 @@ class SnapUpResult(Enum):
 @strawberry.type(
     description="A wholesale voucher (批发券): the right to buy one wholesale unit at the wholesale price."
 )
-class Voucher:
-    id: strawberry.ID = strawberry.field(description="Voucher id.")
+class Voucher(Node):
+    id: strawberry.ID = node_id("Voucher", description="Voucher id.")
     kind: VoucherKind = strawberry.field(description="Which model granted it.")
     status: VoucherStatus = strawberry.field(description="Where it is in its life.")
     expires_at: datetime = strawberry.field(description="Unusable after this.")
@@ -85,8 +86,8 @@ class Voucher:
 
 
 @strawberry.type(description="One unit bought in the wholesale zone, and what became of it (CON-2..6).")
-class WholesaleUnit:
-    id: strawberry.ID = strawberry.field(description="Unit id.")
+class WholesaleUnit(Node):
+    id: strawberry.ID = node_id("WholesaleUnit", description="Unit id.")
     status: UnitStatus = strawberry.field(description="Held, kept, queued, sold or settled.")
     consigned_at: datetime | None = strawberry.field(description="When it joined the queue.")
     matched_at: datetime | None = strawberry.field(description="When it was sold.")
@@ -99,7 +100,7 @@ class WholesaleUnit:
 
     @strawberry.field(description="The order line it was bought on.")
     def order_line_id(self: m.WholesaleUnit) -> strawberry.ID:
-        return strawberry.ID(str(self.order_line_id))
+        return encode("OrderLine", self.order_line_id)
 
     @strawberry.field(description="The wholesale product.")
     async def product(self: m.WholesaleUnit, info: Info) -> Product | None:
@@ -158,8 +159,8 @@ class ConsignmentPolicy:
 
 
 @strawberry.type(description="A wholesale snap-up session (抢购, CON-7).")
-class SnapUpSession:
-    id: strawberry.ID = strawberry.field(description="Session id.")
+class SnapUpSession(Node):
+    id: strawberry.ID = node_id("SnapUpSession", description="Session id.")
     starts_at: datetime = strawberry.field(description="Opens.")
     ends_at: datetime = strawberry.field(description="Closes.")
     units: int = strawberry.field(description="Units on offer.")
@@ -168,7 +169,7 @@ class SnapUpSession:
 
     @strawberry.field(description="The SKU on offer.")
     def sku_id(self: m.SnapUpSession) -> strawberry.ID:
-        return strawberry.ID(str(self.sku_id))
+        return encode("Sku", self.sku_id)
 
     @strawberry.field(description="The wholesale product.")
     async def product(self: m.SnapUpSession, info: Info) -> Product | None:
@@ -182,7 +183,7 @@ class SnapUpEntry:
 
     @strawberry.field(description="WON: the wholesale order to pay.")
     def order_id(self: m.SnapUpEntry) -> strawberry.ID | None:
-        return None if self.order_id is None else strawberry.ID(str(self.order_id))
+        return None if self.order_id is None else encode("Order", self.order_id)
 
 
 @strawberry.input(description="A snap-up session to run.")

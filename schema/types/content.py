@@ -7,11 +7,12 @@ from datetime import datetime
 import strawberry
 
 from schema.errors import UserError
+from schema.node import Node, node_id
 
 
 @strawberry.type(description="A banner or ad in a placement of the storefront.")
-class Banner:
-    id: strawberry.ID = strawberry.field(description="Banner id.")
+class Banner(Node):
+    id: strawberry.ID = node_id("Banner", description="Banner id.")
     placement: str = strawberry.field(description="Where it shows, e.g. HOME_TOP.")
     title: str = strawberry.field(description="Alt text / caption.")
     image_url: str = strawberry.field(description="Image URL.")

@@ -12,6 +12,7 @@ from strawberry.types import Info
 from models import distribution as m
 from schema.errors import UserError
 from schema.money import Money
+from schema.node import Node, node_id
 from services.core.masking import mask_name
 from services.distribution.commission_math import Config
 
@@ -119,8 +120,8 @@ class DistributionSettings:
 @strawberry.type(
     description="What I earn at one level on one order line (DIS-4), as distributor, regional agent or franchise store."
 )
-class Commission:
-    id: strawberry.ID = strawberry.field(description="Commission id.")
+class Commission(Node):
+    id: strawberry.ID = node_id("Commission", description="Commission id.")
     level: int = strawberry.field(
         description="My level for this purchase: 1 (direct) to 3; AGENT: 1 province, 2 city, 3 county; store kinds: 1."
     )

@@ -12,6 +12,7 @@ import strawberry
 from models import distributors as m
 from schema.errors import UserError
 from schema.money import Money
+from schema.node import Node, encode, node_id
 from schema.types.consignment_stats import StatsPeriod
 from services.core.masking import mask_name
 from services.distribution import centre, distributors
@@ -84,8 +85,9 @@ class DistributorSettingsInput:
 
 
 @strawberry.type(description="An application to become a distributor, and its outcome.")
-class DistributorApplication:
-    id: strawberry.ID = strawberry.field(description="The application.")
+class DistributorApplication(Node):
+    pk: strawberry.Private[int]
+    id: strawberry.ID = node_id("DistributorApplication", "pk", description="The application.")
     status: DistributorApplicationStatus = strawberry.field(description="PENDING, APPROVED or REJECTED.")
     mode: DistributorMode = strawberry.field(description="The mode it was made under.")
     applicant_id: strawberry.ID = strawberry.field(description="The applicant's user id.")
@@ -99,10 +101,10 @@ class DistributorApplication:
     @classmethod
     def from_row(cls, row: m.DistributorApplication, nickname: str = "") -> DistributorApplication:
         return cls(
-            id=strawberry.ID(str(row.id)),
+            pk=row.id,
             status=DistributorApplicationStatus(row.status),
             mode=DistributorMode(row.mode),
-            applicant_id=strawberry.ID(str(row.user_id)),
+            applicant_id=strawberry.ID(encode("User", row.user_id)),
             applicant_nickname=mask_name(nickname),
             spent=Money.from_fen(row.spent),
             paid_orders=row.paid_orders,

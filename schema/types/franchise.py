@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from models import agents as m
 from schema.errors import UserError
+from schema.node import encode
 from schema.types.accounts import PublicUser
 from schema.types.merchants import Store
 
@@ -22,7 +23,7 @@ class StoreFranchise:
 
     @strawberry.field(description="The store's id.")
     def store_id(self: m.StoreFranchise) -> strawberry.ID:
-        return strawberry.ID(str(self.store_id))
+        return encode("Store", self.store_id)
 
     @strawberry.field(description="The store.")
     async def store(self: m.StoreFranchise, info: Info) -> Store | None:

@@ -11,6 +11,7 @@ import strawberry
 from models import grades as m
 from schema.errors import UserError
 from schema.money import Money
+from schema.node import Node, encode, node_id
 from services.distribution import grades as svc
 
 
@@ -34,8 +35,9 @@ def _money(value: int | None) -> Money | None:
     description="One way to reach a grade automatically: every threshold set must hold; a grade with "
     "several rules is reached when any one holds. Unset thresholds are null."
 )
-class GradeRule:
-    id: strawberry.ID = strawberry.field(description="Rule id (named by the grade changes it caused).")
+class GradeRule(Node):
+    pk: strawberry.Private[int]
+    id: strawberry.ID = node_id("GradeRule", "pk", description="Rule id (named by the grade changes it caused).")
     own_sales_min: Money | None = strawberry.field(description="My own completed purchases at least this much.")
     team_sales_min: Money | None = strawberry.field(description="My team's completed purchases at least this much.")
     direct_members_min: int | None = strawberry.field(description="At least this many users directly under me.")
@@ -46,7 +48,7 @@ class GradeRule:
     @classmethod
     def of(cls, rule: m.GradeRule) -> GradeRule:
         return cls(
-            id=strawberry.ID(str(rule.id)),
+            pk=rule.id,
             own_sales_min=_money(rule.own_sales_min),
             team_sales_min=_money(rule.team_sales_min),
             direct_members_min=rule.direct_members_min,
@@ -55,8 +57,9 @@ class GradeRule:
 
 
 @strawberry.type(description="A grade of the ladder (data, edited by an administrator).")
-class Grade:
-    id: strawberry.ID = strawberry.field(description="Grade id.")
+class Grade(Node):
+    pk: strawberry.Private[int]
+    id: strawberry.ID = node_id("Grade", "pk", description="Grade id.")
     code: str = strawberry.field(
         description="Stable code, e.g. V1, V2, V3, AGENT (named by gift packs and commission rules)."
     )
@@ -70,7 +73,7 @@ class Grade:
     @classmethod
     def of(cls, grade: m.Grade, rules: list[m.GradeRule]) -> Grade:
         return cls(
-            id=strawberry.ID(str(grade.id)),
+            pk=grade.id,
             code=grade.code,
             name=grade.name,
             rank=grade.rank,
@@ -89,7 +92,7 @@ class GradeChange:
 
     @strawberry.field(description="RULE: the rule that fired; null otherwise.")
     def rule_id(self: m.GradeChange) -> strawberry.ID | None:
-        return None if self.rule_id is None else strawberry.ID(str(self.rule_id))
+        return None if self.rule_id is None else encode("GradeRule", self.rule_id)
 
     @strawberry.field(description="When.")
     def at(self: m.GradeChange) -> datetime:

@@ -9,6 +9,7 @@ import strawberry
 
 from schema.errors import UserError
 from schema.money import Money
+from schema.node import encode
 from services.membership import membership as svc
 
 
@@ -41,7 +42,7 @@ class MyMembership:
             valid_until=row.expires_at if row else None,
             renew_price=Money.from_fen(view.terms.price),
             period_days=view.terms.days,
-            sku_id=strawberry.ID(str(view.sku_id)) if view.sku_id else None,
+            sku_id=strawberry.ID(encode("Sku", view.sku_id)) if view.sku_id else None,
         )
 
 

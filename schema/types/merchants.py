@@ -16,6 +16,7 @@ from strawberry.types import Info
 from models import merchants as m
 from schema.errors import UserError, api_error
 from schema.money import Money
+from schema.node import Node, encode, node_id
 from schema.types.accounts import PublicUser
 from services.accounts import access
 from services.core.errors import DomainError
@@ -85,8 +86,8 @@ async def _require(info: Info, merchant_id: int, permission: str, owner_id: int 
 
 
 @strawberry.type(description="What anyone may see of an active merchant.")
-class Merchant:
-    id: strawberry.ID = strawberry.field(description="Merchant id.")
+class Merchant(Node):
+    id: strawberry.ID = node_id("Merchant", description="Merchant id.")
     name: str = strawberry.field(description="Shop name, unique.")
     kind: MerchantKind = strawberry.field(description="Self-operated by the platform, or a third party.")
     description: str = strawberry.field(description="About the merchant, may be empty.")
@@ -94,25 +95,32 @@ class Merchant:
 
 
 @strawberry.type(description="One decision on a merchant (audit trail): who, when, why, from and to which status.")
-class MerchantReview:
-    id: strawberry.ID = strawberry.field(description="Review id.")
+class MerchantReview(Node):
+    id: strawberry.ID = node_id("MerchantReview", description="Review id.")
     action: str = strawberry.field(description="APPROVE, REJECT, SUSPEND or REINSTATE.")
     from_status: MerchantStatus = strawberry.field(description="Status before the decision.")
     to_status: MerchantStatus = strawberry.field(description="Status after the decision.")
-    actor_id: strawberry.ID = strawberry.field(description="The administrator who decided.")
+
+    @strawberry.field(description="The administrator who decided.")
+    def actor_id(self: m.MerchantReview) -> strawberry.ID:
+        return encode("User", self.actor_id)
+
     reason: str = strawberry.field(description="Why (required to reject or suspend).")
     created_at: datetime = strawberry.field(description="When.")
 
 
 @strawberry.type(description="A per-category override of a merchant's platform commission rate.")
 class MerchantCategoryRate:
-    category_id: strawberry.ID = strawberry.field(description="The category (its subcategories inherit the override).")
+    @strawberry.field(description="The category (its subcategories inherit the override).")
+    def category_id(self: m.MerchantCategoryRate) -> strawberry.ID:
+        return encode("Category", self.category_id)
+
     commission_rate_bp: int = strawberry.field(description="Platform commission in basis points (500 = 5 %).")
 
 
 @strawberry.type(description="A member of a merchant's staff and the merchant permissions the owner granted.")
-class MerchantStaffMember:
-    id: strawberry.ID = strawberry.field(description="Staff record id.")
+class MerchantStaffMember(Node):
+    id: strawberry.ID = node_id("MerchantStaffMember", description="Staff record id.")
     permissions: list[str] = strawberry.field(description="Granted merchant permissions, e.g. merchant.orders.")
     created_at: datetime = strawberry.field(description="When the owner added this person.")
 
@@ -123,8 +131,8 @@ class MerchantStaffMember:
 
 
 @strawberry.type(description="A merchant as its owner, its staff with merchant.settings, and administrators see it.")
-class ManagedMerchant:
-    id: strawberry.ID = strawberry.field(description="Merchant id.")
+class ManagedMerchant(Node):
+    id: strawberry.ID = node_id("Merchant", description="Merchant id (the same as its public view's).")
     name: str = strawberry.field(description="Shop name, unique.")
     kind: MerchantKind = strawberry.field(description="Self-operated or third party.")
     status: MerchantStatus = strawberry.field(description="Review status.")
@@ -210,8 +218,8 @@ class OpeningHours:
 
 
 @strawberry.type(description="Someone who verifies pickups at a store.")
-class StoreStaffMember:
-    id: strawberry.ID = strawberry.field(description="Store staff record id.")
+class StoreStaffMember(Node):
+    id: strawberry.ID = node_id("StoreStaffMember", description="Store staff record id.")
     created_at: datetime = strawberry.field(description="When they were added.")
 
     @strawberry.field(description="The staff member.")
@@ -221,8 +229,8 @@ class StoreStaffMember:
 
 
 @strawberry.type(description="An offline store (门店): pickup point and service location of a merchant.")
-class Store:
-    id: strawberry.ID = strawberry.field(description="Store id.")
+class Store(Node):
+    id: strawberry.ID = node_id("Store", description="Store id.")
     name: str = strawberry.field(description="Store name.")
     phone: str = strawberry.field(
         description="Store phone, E.164; may be empty. A published business line, so shown in full; encrypted at rest."

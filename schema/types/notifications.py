@@ -9,11 +9,13 @@ from strawberry.scalars import JSON
 
 from models import notifications as m
 from schema.errors import UserError
+from schema.node import Node, node_id
 
 
 @strawberry.type(description="A message in the user's inbox, also pushed live by the `myNotifications` subscription.")
-class Notification:
-    id: strawberry.ID = strawberry.field(description="Notification id.")
+class Notification(Node):
+    pk: strawberry.Private[int]
+    id: strawberry.ID = node_id("Notification", "pk", description="Notification id.")
     kind: str = strawberry.field(description="NEW_TEAM_MEMBER, ADMIN_MESSAGE, ... (more kinds arrive with features).")
     title: str = strawberry.field(description="Short title.")
     body: str = strawberry.field(description="Text of the message.")
@@ -24,7 +26,7 @@ class Notification:
     @classmethod
     def from_model(cls, n: m.Notification) -> Notification:
         return cls(
-            id=strawberry.ID(str(n.id)),
+            pk=n.id,
             kind=n.kind,
             title=n.title,
             body=n.body,

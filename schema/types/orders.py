@@ -21,6 +21,7 @@ from services.orders import states as order_states
 
 if TYPE_CHECKING:  # resolved lazily by Strawberry (after_sales imports this module)
     from schema.types.after_sales import AfterSale
+from schema.node import Node, codec, encode, node_id
 from services.core.phones import mask_phone
 
 # The values are services.orders.states.STATUSES: one list for the transition table and the API.
@@ -90,9 +91,12 @@ class ShippingAddress:
     postal_code: str = strawberry.field(description="Postal code, may be empty.")
 
 
+_sku_id = codec("Sku").encode
+
+
 @strawberry.type(description="One product line of an order, as bought (title, spec and price are a snapshot).")
-class OrderLine:
-    id: strawberry.ID = strawberry.field(description="Line id (after-sales requests name it).")
+class OrderLine(Node):
+    id: strawberry.ID = node_id("OrderLine", description="Line id (after-sales requests name it).")
     title: str = strawberry.field(description="Product title when bought.")
     spec_text: str = strawberry.field(description="The SKU's spec values when bought, e.g. 颜色:红 尺码:M.")
     image_url: str = strawberry.field(description="Image when bought, may be empty.")
@@ -115,7 +119,7 @@ class OrderLine:
 
     @strawberry.field(description="The SKU bought.")
     def sku_id(self: m.OrderLine) -> strawberry.ID:
-        return strawberry.ID(str(self.sku_id))
+        return _sku_id(self.sku_id)
 
     @strawberry.field(description="The product now (may have changed since).")
     async def product(self: m.OrderLine, info: Info) -> Product | None:
@@ -156,12 +160,12 @@ class OrderStatusChange:
 
     @strawberry.field(description="Who did it; null: the system (payment callback, worker).")
     def actor_id(self: m.OrderStatusChange) -> strawberry.ID | None:
-        return None if self.actor_id is None else strawberry.ID(str(self.actor_id))
+        return None if self.actor_id is None else encode("User", self.actor_id)
 
 
 @strawberry.type(description="Money given back to the buyer by the payment's own method.")
-class Refund:
-    id: strawberry.ID = strawberry.field(description="Refund id.")
+class Refund(Node):
+    id: strawberry.ID = node_id("Refund", description="Refund id.")
     refund_no: str = strawberry.field(description="Refund number (also the gateway's idempotency key).")
     method: str = strawberry.field(description="WALLET, or the gateway's name (e.g. SANDBOX).")
     status: RefundStatus = strawberry.field(description="Booked and pending at the gateway, or done.")
@@ -175,8 +179,8 @@ class Refund:
 
 
 @strawberry.type(description="An order with one merchant (one checkout makes one per merchant, under one payment).")
-class Order:
-    id: strawberry.ID = strawberry.field(description="Order id.")
+class Order(Node):
+    id: strawberry.ID = node_id("Order", description="Order id.")
     order_no: str = strawberry.field(description="Order number shown to people.")
     status: OrderStatus = strawberry.field(description="Where the order is.")
     delivery_type: DeliveryType = strawberry.field(description="Express or pickup at a store.")
@@ -265,8 +269,8 @@ class Order:
 
 
 @strawberry.type(description="One payment for one checkout, covering its orders (ORD-4).")
-class Payment:
-    id: strawberry.ID = strawberry.field(description="Payment id.")
+class Payment(Node):
+    id: strawberry.ID = node_id("Payment", description="Payment id.")
     payment_no: str = strawberry.field(description="Payment number (the gateway's out_trade_no).")
     status: PaymentStatus = strawberry.field(description="Unpaid, paid or closed.")
     method: str = strawberry.field(description="WALLET or a gateway (e.g. SANDBOX) once chosen; empty before.")

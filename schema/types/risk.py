@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 
 from models import risk as m
 from schema.errors import UserError
+from schema.node import Node, encode, node_id
 
 
 @strawberry.enum(
@@ -37,13 +38,16 @@ class RiskCaseStatus(Enum):
 
 
 @strawberry.type(description="A risk rule: its kind, parameters and whether it is evaluated.")
-class RiskRule:
-    id: strawberry.ID = strawberry.field(description="Rule id.")
+class RiskRule(Node):
+    id: strawberry.ID = node_id("RiskRule", description="Rule id.")
     kind: RiskRuleKind = strawberry.field(description="What the rule looks for.")
     params: JSON = strawberry.field(description="Parameters, completed with the kind's defaults (see RiskRuleKind).")
     enabled: bool = strawberry.field(description="Evaluated on payments / refunds when on.")
     description: str = strawberry.field(description="What the rule is for, shown to reviewers.")
     updated_at: datetime = strawberry.field(description="Last change.")
+
+
+_HELD_TYPES = {"COMMISSION": "Commission", "WITHDRAWAL": "Withdrawal"}
 
 
 @strawberry.type(description="One item a case holds, e.g. a commission or a withdrawal.")
@@ -54,7 +58,7 @@ class RiskHeldItem:
 
     @strawberry.field(description="The held item's id.")
     def item_id(self: m.RiskHold) -> strawberry.ID:
-        return strawberry.ID(str(self.subject_id))
+        return encode(_HELD_TYPES.get(self.subject_kind, self.subject_kind.title()), self.subject_id)
 
     @strawberry.field(
         description="HELD while the case is open; RELEASED or REJECTED by its decision; KEPT when released but "
@@ -68,7 +72,7 @@ class RiskHeldItem:
 class RiskHit:
     @strawberry.field(description="The paid or refunded order that triggered it.")
     def order_id(self: m.RiskHit) -> strawberry.ID | None:
-        return strawberry.ID(str(self.order_id)) if self.order_id else None
+        return encode("Order", self.order_id) if self.order_id else None
 
     @strawberry.field(description="What the rule saw (ids, counts, matched signals; phones and device ids masked).")
     def evidence(self: m.RiskHit) -> JSON:
@@ -80,8 +84,8 @@ class RiskHit:
 
 
 @strawberry.type(description="A review case: a rule hit on a user, what it holds, and the decision.")
-class RiskCase:
-    id: strawberry.ID = strawberry.field(description="Case id.")
+class RiskCase(Node):
+    id: strawberry.ID = node_id("RiskCase", description="Case id.")
     kind: RiskRuleKind = strawberry.field(description="The rule's kind when the case opened.")
     status: RiskCaseStatus = strawberry.field(description="Open, released or rejected.")
     evidence: JSON = strawberry.field(description="What the rule saw when it opened the case.")
@@ -92,15 +96,15 @@ class RiskCase:
 
     @strawberry.field(description="The rule that opened it.")
     def rule_id(self: m.RiskCase) -> strawberry.ID:
-        return strawberry.ID(str(self.rule_id))
+        return encode("RiskRule", self.rule_id)
 
     @strawberry.field(description="The user under review (their withdrawals wait while the case is open).")
     def subject_user_id(self: m.RiskCase) -> strawberry.ID:
-        return strawberry.ID(str(self.subject_user_id))
+        return encode("User", self.subject_user_id)
 
     @strawberry.field(description="Who decided it.")
     def decided_by_id(self: m.RiskCase) -> strawberry.ID | None:
-        return strawberry.ID(str(self.decided_by_id)) if self.decided_by_id else None
+        return encode("User", self.decided_by_id) if self.decided_by_id else None
 
     @strawberry.field(description="What it holds (or held), by kind and id.")
     async def held_items(self: m.RiskCase) -> list[RiskHeldItem]:
@@ -114,8 +118,8 @@ class RiskCase:
 
 
 @strawberry.type(description="Who changed a risk rule or decided a case, when, and why.")
-class RiskAuditEntry:
-    id: strawberry.ID = strawberry.field(description="Entry id.")
+class RiskAuditEntry(Node):
+    id: strawberry.ID = node_id("RiskAuditEntry", description="Entry id.")
     action: str = strawberry.field(
         description="RULE_CREATED, RULE_UPDATED, RULE_DELETED, CASE_RELEASED, CASE_REJECTED."
     )
@@ -126,15 +130,15 @@ class RiskAuditEntry:
 
     @strawberry.field(description="Who (null: the system).")
     def actor_id(self: m.RiskAudit) -> strawberry.ID | None:
-        return strawberry.ID(str(self.actor_id)) if self.actor_id else None
+        return encode("User", self.actor_id) if self.actor_id else None
 
     @strawberry.field(description="The rule concerned.")
     def rule_id(self: m.RiskAudit) -> strawberry.ID | None:
-        return strawberry.ID(str(self.rule_id)) if self.rule_id else None
+        return encode("RiskRule", self.rule_id) if self.rule_id else None
 
     @strawberry.field(description="The case concerned.")
     def case_id(self: m.RiskAudit) -> strawberry.ID | None:
-        return strawberry.ID(str(self.case_id)) if self.case_id else None
+        return encode("RiskCase", self.case_id) if self.case_id else None
 
 
 @strawberry.input(description="A new risk rule.")

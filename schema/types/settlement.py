@@ -11,6 +11,7 @@ import strawberry
 from models import settlement as m
 from schema.errors import UserError, api_error
 from schema.money import Money
+from schema.node import Node, encode, node_id
 from schema.pagination import Connection, to_connection
 from schema.types.consignment_stats import StatsPeriod
 from services.core.errors import DomainError
@@ -32,7 +33,7 @@ class SettlementLine:
 
     @strawberry.field(description="The order, if any.")
     def order_id(self) -> strawberry.ID | None:
-        return strawberry.ID(str(self.row.order_id)) if self.row.order_id else None
+        return encode("Order", self.row.order_id) if self.row.order_id else None
 
     @strawberry.field(description="The order's number, if any.")
     def order_no(self) -> str | None:
@@ -67,17 +68,15 @@ class SettlementLine:
     description="A merchant's settlement statement for one period, computed from the ledger. Immutable once "
     "issued: anything booked later for that period (a late refund) is in the next statement."
 )
-class SettlementStatement:
+class SettlementStatement(Node):
     row: strawberry.Private[m.SettlementStatement]
     merchant_name: str = strawberry.field(description="The merchant's name.")
 
-    @strawberry.field(description="The statement's id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.row.id))
+    id: strawberry.ID = node_id("SettlementStatement", "row.id", description="The statement's id.")
 
     @strawberry.field(description="The merchant.")
     def merchant_id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.row.merchant_id))
+        return encode("Merchant", self.row.merchant_id)
 
     @strawberry.field(description="First business day of the period.")
     def period_start(self) -> date:

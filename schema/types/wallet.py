@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 
 from schema.money import Money
+from schema.node import Node, node_id
 from services.ledger.wallet import StatementLine as Line
 
 
@@ -83,8 +84,9 @@ class StatementKind(Enum):
 
 
 @strawberry.type(description="One line of my statement: one journal entry on one of my accounts.")
-class StatementLine:
-    id: strawberry.ID = strawberry.field(description="The journal entry's id.")
+class StatementLine(Node):
+    pk: strawberry.Private[int]
+    id: strawberry.ID = node_id("StatementLine", "pk", description="The journal entry's id.")
     amount: Money = strawberry.field(description="Signed: positive came into the account, negative left it.")
     account: str = strawberry.field(
         description="Which of my accounts: WALLET, FROZEN, COMMISSION_PENDING, CONSIGNMENT_PENDING, "
@@ -103,7 +105,7 @@ class StatementLine:
     @classmethod
     def from_line(cls, line: Line) -> StatementLine:
         return cls(
-            id=strawberry.ID(str(line.id)),
+            pk=line.id,
             amount=Money.from_fen(line.amount, line.currency),
             account=line.purpose,
             balance_after=Money.from_fen(line.balance_after, line.currency),

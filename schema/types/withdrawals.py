@@ -11,6 +11,7 @@ import settings
 from models import withdrawals as m
 from schema.errors import UserError
 from schema.money import Money
+from schema.node import Node, encode, node_id
 from services.finance import withdrawals as service
 
 
@@ -73,8 +74,8 @@ class Destination:
 
 
 @strawberry.type(description="A withdrawal: amount, fee, what is paid out, where, and its state.")
-class Withdrawal:
-    id: strawberry.ID = strawberry.field(description="Withdrawal id.")
+class Withdrawal(Node):
+    id: strawberry.ID = node_id("Withdrawal", description="Withdrawal id.")
     status: WithdrawalStatus = strawberry.field(description="Where it is.")
     channel: str = strawberry.field(description="Payout channel once approved (MANUAL, SANDBOX …); empty before.")
     created_at: datetime = strawberry.field(description="When it was requested.")
@@ -85,7 +86,7 @@ class Withdrawal:
 
     @strawberry.field(description="The merchant whose funds these are (MERCHANT only).")
     def merchant_id(self: m.Withdrawal) -> strawberry.ID | None:
-        return strawberry.ID(str(self.owner_id)) if self.owner_type == "MERCHANT" else None
+        return encode("Merchant", self.owner_id) if self.owner_type == "MERCHANT" else None
 
     @strawberry.field(description="Taken from the balance (frozen until paid or returned).")
     def amount(self: m.Withdrawal) -> Money:

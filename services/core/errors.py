@@ -9,6 +9,7 @@ class ErrorCode(str, Enum):
     # generic
     INVALID_INPUT = "INVALID_INPUT"
     NOT_FOUND = "NOT_FOUND"
+    INVALID_ID = "INVALID_ID"  # not a global id of the type the field takes
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
     PAGE_SIZE_EXCEEDED = "PAGE_SIZE_EXCEEDED"

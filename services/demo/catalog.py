@@ -11,6 +11,7 @@ from models.merchants import Merchant
 from services.accounts import access
 from services.catalog import products as catalog
 from services.catalog.products import ProductData, SkuData, SpecDimensionData
+from services.core.global_ids import encode
 from services.merchants import merchants, stores
 from services.merchants.stores import OpeningHours, StoreData
 
@@ -177,5 +178,6 @@ async def seed_catalog(admin: User, owner_a: User, owner_b: User) -> list[str]:
     )
     return [
         f"Catalog: merchants {self_operated.name}, {tea.name}, {fashion.name}; stores in 昆明 and 杭州;",
-        f"  worked example: retail product {retail.id} (2200, 2 vouchers/unit) and wholesale product {wholesale.id} (440).",
+        f"  worked example: retail product {encode('Product', retail.id)} (2200, 2 vouchers/unit) and wholesale product "
+        f"{encode('Product', wholesale.id)} (440).",
     ]

@@ -103,6 +103,16 @@ class StatementLine:
     memo: str
 
 
+async def statement_line(owner_type: str, owner_id: int, entry_id: int) -> StatementLine | None:
+    """One line of the owner's statement, or None when the entry is not on their accounts."""
+    entry = (
+        await JournalEntry.filter(id=entry_id, account__owner_type=owner_type, account__owner_id=owner_id)
+        .select_related("transaction", "account")
+        .first()
+    )
+    return None if entry is None else _line(entry)
+
+
 def _line(entry: JournalEntry) -> StatementLine:
     tx, account = entry.transaction, entry.account
     return StatementLine(

@@ -15,7 +15,7 @@ from services.ledger.ledger import MERCHANT, Purpose
 from services.orders import fulfilment as orders
 from services.orders import payments
 from tests.catalog_factories import make_staff
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, pk_of, token_for
 from tests.order_factories import make_buyer, make_shop, place
 
 SUPPORT = Grants(platform={"order.manage"})
@@ -55,7 +55,7 @@ async def paid_order(*, quantity=3, price=1000, shipping_fee=500, skus=1, wallet
 
 
 async def request(api, token, line, kind="REFUND_ONLY", quantity=1, reason="不想要了") -> dict:
-    data = await api(REQUEST, {"line": str(line.id), "kind": kind, "q": quantity, "reason": reason}, token=token)
+    data = await api(REQUEST, {"line": gid(line), "kind": kind, "q": quantity, "reason": reason}, token=token)
     return data["requestAfterSale"]
 
 
@@ -96,11 +96,11 @@ async def test_partial_refund_only_through_graphql(api):
 
     listed = await api(
         "query($m: ID!) { merchantAfterSales(merchantId: $m, status: REQUESTED) { nodes { id order { id } line { title } } } }",
-        {"m": str(merchant.id)},
+        {"m": gid(merchant)},
         token=staff_token,
     )
     assert [n["id"] for n in listed["merchantAfterSales"]["nodes"]] == [created["id"]]
-    assert listed["merchantAfterSales"]["nodes"][0]["order"]["id"] == str(order.id)
+    assert listed["merchantAfterSales"]["nodes"][0]["order"]["id"] == gid(order)
 
     approved = (await api(APPROVE, {"id": created["id"]}, token=staff_token))["approveAfterSale"]
     assert approved["errors"] == []
@@ -113,7 +113,7 @@ async def test_partial_refund_only_through_graphql(api):
     assert seen["order"]["afterSales"] == [{"id": created["id"], "status": "REFUNDED"}]
     assert seen["order"]["refunds"] == [{"amount": {"amount": "10.00"}, "method": "WALLET", "status": "SUCCEEDED"}]
     assert seen["line"] == {
-        "id": str(line.id),
+        "id": gid(line),
         "quantity": 3,
         "requestedQuantity": 1,
         "refundedQuantity": 1,
@@ -153,7 +153,7 @@ async def test_return_and_refund_through_graphql_restores_stock(api):
     received = (await api(RECEIVE, {"id": created["id"]}, token=owner_token))["receiveReturn"]
     assert received == {"afterSale": {"status": "REFUNDED", "amount": {"amount": "20.00"}}, "errors": []}
     assert (await Sku.get(id=sku.id)).stock == 9
-    movement = await StockMovement.get(reference_type="AFTER_SALE", reference_id=created["id"])
+    movement = await StockMovement.get(reference_type="AFTER_SALE", reference_id=str(pk_of(created["id"])))
     assert (movement.reason, movement.delta) == ("RETURN", 2)
     assert await wallet(buyer) == 100_000 - 3500 + 2000
     assert (await Order.get(id=order.id)).status == "SHIPPED"  # one unit is still the buyer's
@@ -186,7 +186,7 @@ async def test_gateway_refund_through_graphql(api):
     placed = await place(buyer, address, [(sku.id, 2)])
     started = await api(
         "mutation($id: ID!) { startGatewayPayment(paymentId: $id) { charge { tradeNo } errors { code } } }",
-        {"id": str(placed.payment.id)},
+        {"id": gid(placed.payment)},
         token=token,
     )
     trade_no = started["startGatewayPayment"]["charge"]["tradeNo"]
@@ -202,7 +202,7 @@ async def test_gateway_refund_through_graphql(api):
     staff_token = await token_for(await make_staff(merchant, ["merchant.orders"]))
     approved = (await api(APPROVE, {"id": created["id"]}, token=staff_token))["approveAfterSale"]
     assert approved["afterSale"]["status"] == "REFUNDED"
-    refund = await Refund.get(after_sale_id=int(created["id"]))
+    refund = await Refund.get(after_sale_id=pk_of(created["id"]))
     assert (refund.method, refund.status, refund.amount) == ("SANDBOX", "SUCCEEDED", 1500)
     assert (await SandboxTrade.get(trade_no=trade_no)).refunded == 1500
     seen = (await api(AFTER_SALE, {"id": created["id"]}, token=token))["afterSale"]
@@ -273,7 +273,7 @@ async def test_bad_requests_are_refused_with_exact_codes_and_change_nothing(api)
     wrong_state = await request(api, token, line, kind="RETURN_REFUND")  # the goods have not left the merchant
     assert wrong_state == {"afterSale": None, "errors": [{"code": "AFTER_SALE_NOT_ALLOWED", "field": "kind"}]}
     garbage = await api(REQUEST, {"line": "abc", "kind": "REFUND_ONLY", "q": 1, "reason": "r"}, token=token)
-    assert garbage["requestAfterSale"]["errors"] == [{"code": "NOT_FOUND", "field": "lineId"}]
+    assert garbage["requestAfterSale"]["errors"] == [{"code": "INVALID_ID", "field": "lineId"}]
     assert await state(buyer, merchant, order, rows) == before
 
     # past the window after completion
@@ -304,8 +304,8 @@ async def test_after_sales_are_private_to_buyer_merchant_staff_and_support(api):
         assert seen["afterSale"] == {"id": created["id"], "status": "REQUESTED"}
 
     list_query = "query($m: ID!) { merchantAfterSales(merchantId: $m) { nodes { id } } }"
-    assert await api.error_code(list_query, {"m": str(merchant.id)}, token=token) == "FORBIDDEN"
-    assert await api.error_code(list_query, {"m": "999999"}, token=token) == "NOT_FOUND"
+    assert await api.error_code(list_query, {"m": gid(merchant)}, token=token) == "FORBIDDEN"
+    assert await api.error_code(list_query, {"m": gid("Merchant", 999999)}, token=token) == "NOT_FOUND"
 
     # review needs the merchant's order staff or support: the buyer and other merchants are refused
     before = await state(buyer, merchant, order, rows)

@@ -24,7 +24,7 @@ from tests.api.test_distribution import (
     wallet,
 )
 from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, pk_of, token_for
 from tests.order_factories import make_shop
 
 ASSIGN = """mutation($i: AssignAgentInput!) { assignRegionalAgent(input: $i) {
@@ -48,7 +48,7 @@ PROVINCE, CITY, COUNTY = "330000", "330100", "330106"
 
 
 async def appoint(api, user, level, code, token=None) -> dict:
-    data = {"userId": str(user.id), "level": level, "regionCode": code}
+    data = {"userId": gid(user), "level": level, "regionCode": code}
     return (await api(ASSIGN, {"i": data}, token=token or await admin_token()))["assignRegionalAgent"]
 
 
@@ -69,11 +69,11 @@ async def earned(api, user) -> list[dict]:
 
 async def buy(api, user, address, sku_id, quantity=1, pickup=None) -> dict:
     token = await token_for(user)
-    data = {"idempotencyKey": uuid.uuid4().hex, "items": [{"skuId": str(sku_id), "quantity": quantity}]}
+    data = {"idempotencyKey": uuid.uuid4().hex, "items": [{"skuId": gid("Sku", sku_id), "quantity": quantity}]}
     if pickup is None:
-        data["addressId"] = str(address.id)
+        data["addressId"] = gid(address)
     else:
-        data["pickupStores"] = [{"merchantId": str(pickup.merchant_id), "storeId": str(pickup.id)}]
+        data["pickupStores"] = [{"merchantId": gid("Merchant", pickup.merchant_id), "storeId": gid(pickup)}]
     placed = (await api(PLACE, {"input": data}, token=token))["placeOrder"]
     assert placed["errors"] == [], placed
     paid = (await api(PAY, {"id": placed["payment"]["id"]}, token=token))["payWithWallet"]
@@ -117,15 +117,13 @@ async def test_appointment_rules_have_stable_codes_and_change_nothing(api):
         result = await appoint(api, user, level, code, admin)
         assert (result["errors"][0]["code"], result["errors"][0]["field"]) == expected, (level, code)
         assert result["assignment"] is None
-    missing = (await api(ASSIGN, {"i": {"userId": "999999", "level": "CITY", "regionCode": CITY}}, token=admin))[
-        "assignRegionalAgent"
-    ]
+    missing = (
+        await api(ASSIGN, {"i": {"userId": gid("User", 999999), "level": "CITY", "regionCode": CITY}}, token=admin)
+    )["assignRegionalAgent"]
     assert missing["errors"] == [{"code": "NOT_FOUND", "field": "userId"}]
     customer = await token_for(await make_user("路人"))
     assert (
-        await api.error_code(
-            ASSIGN, {"i": {"userId": str(other.id), "level": "CITY", "regionCode": CITY}}, token=customer
-        )
+        await api.error_code(ASSIGN, {"i": {"userId": gid(other), "level": "CITY", "regionCode": CITY}}, token=customer)
         == "FORBIDDEN"
     )
     assert await AgentAssignment.all().count() == rows
@@ -142,13 +140,13 @@ async def test_appointment_rules_have_stable_codes_and_change_nothing(api):
     assert ended["errors"] == [] and ended["assignment"]["active"] is False and ended["assignment"]["endedAt"]
     again = (await api(END, {"id": first["assignment"]["id"]}, token=admin))["endRegionalAgent"]
     assert again["errors"] == [{"code": "INVALID_TRANSITION", "field": "id"}]
-    assert (await api(END, {"id": "999999"}, token=admin))["endRegionalAgent"]["errors"] == [
+    assert (await api(END, {"id": gid("AgentAssignment", 999999)}, token=admin))["endRegionalAgent"]["errors"] == [
         {"code": "NOT_FOUND", "field": "id"}
     ]
     assert (await appoint(api, other, "COUNTY", COUNTY, admin))["errors"] == []
     history = (await api(AGENTS, {"r": COUNTY, "a": False}, token=admin))["regionalAgents"]["nodes"]
     assert [n["active"] for n in history] == [True, False]  # newest first
-    ended_row = await AgentAssignment.get(id=int(first["assignment"]["id"]))
+    ended_row = await AgentAssignment.get(id=pk_of(first["assignment"]["id"]))
     assert ended_row.ended_by_id is not None and ended_row.active_region is None
 
 
@@ -224,9 +222,9 @@ async def test_refund_reverses_pro_rata_then_release_after_completion_then_rejec
 
     # another order: risk review rejects a pending agent commission, the money goes back
     second = await buy(api, buyer, address, sku.id, 1)
-    row = await Commission.get(order_id=int(second["orders"][0]["id"]), kind="AGENT", level=3)
+    row = await Commission.get(order_id=pk_of(second["orders"][0]["id"]), kind="AGENT", level=3)
     before = await merchant_pending(merchant)
-    rejected = (await api(REJECT, {"id": str(row.id)}, token=await admin_token()))["rejectCommission"]
+    rejected = (await api(REJECT, {"id": gid(row)}, token=await admin_token()))["rejectCommission"]
     assert rejected == {"commission": {"status": "REJECTED"}, "errors": []}
     assert await merchant_pending(merchant) == before + 30
     assert await ledger.check_invariants() == []
@@ -243,7 +241,7 @@ async def test_the_sum_of_every_commission_never_exceeds_the_base_agents_cut_dee
 
     placed = await buy(api, buyer, address, sku.id, 1)
 
-    amounts = {(c.kind, c.level): c.amount for c in await Commission.filter(order_id=int(placed["orders"][0]["id"]))}
+    amounts = {(c.kind, c.level): c.amount for c in await Commission.filter(order_id=pk_of(placed["orders"][0]["id"]))}
     assert amounts == {("DISTRIBUTION", 1): 9_500, ("AGENT", 1): 100, ("AGENT", 2): 200, ("AGENT", 3): 200}
     assert sum(amounts.values()) == 10_000
     assert await ledger.check_invariants() == []

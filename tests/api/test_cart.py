@@ -14,7 +14,7 @@ from models.catalog import Product, Sku
 from models.orders import CartItem, CartShare
 from services.core import clock
 from services.orders import cart as cart_service
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, token_for
 from tests.order_factories import make_buyer, make_shop, place
 from tests.querycount import count_queries
 
@@ -48,7 +48,7 @@ async def _rows(user) -> list[tuple]:
 
 
 async def _add(api, token, sku_id, quantity=1) -> dict:
-    return (await api(ADD, {"s": str(sku_id), "q": quantity}, token=token))["addToCart"]
+    return (await api(ADD, {"s": gid("Sku", sku_id), "q": quantity}, token=token))["addToCart"]
 
 
 # --------------------------------------------------------------------------- operations and totals
@@ -72,7 +72,7 @@ async def test_add_change_remove_with_shipping_flat_then_free(api):
     added = await _add(api, token, sku.id, 2)
     assert added["errors"] == []
     group = added["cart"]["groups"][0]
-    assert group["merchant"] == {"id": str(merchant.id), "name": merchant.name}
+    assert group["merchant"] == {"id": gid(merchant), "name": merchant.name}
     assert (group["goodsAmount"], group["shippingFee"], group["total"]) == (
         {"amount": "20.00"},
         {"amount": "8.00"},
@@ -82,8 +82,8 @@ async def test_add_change_remove_with_shipping_flat_then_free(api):
     (item,) = group["items"]
     assert item["quantity"] == 2 and item["selected"] and item["problem"] is None
     assert (item["unitPrice"], item["amount"]) == ({"amount": "10.00"}, {"amount": "20.00"})
-    assert item["sku"] == {"id": str(sku.id), "stock": 10} and item["product"] == {
-        "id": str(product.id),
+    assert item["sku"] == {"id": gid(sku), "stock": 10} and item["product"] == {
+        "id": gid(product),
         "title": product.title,
     }
 
@@ -119,12 +119,12 @@ async def test_per_merchant_groups_and_selection(api):
     await _add(api, token, b.id, 1)
     cart = (await _add(api, token, c.id, 1))["cart"]
     # newest item first: the free-shipping merchant's group leads
-    assert [g["merchant"]["id"] for g in cart["groups"]] == [str(free.id), str(flat.id)]
+    assert [g["merchant"]["id"] for g in cart["groups"]] == [gid(free), gid(flat)]
     totals = {
         g["merchant"]["id"]: (g["goodsAmount"]["amount"], g["shippingFee"]["amount"], g["total"]["amount"])
         for g in cart["groups"]
     }
-    assert totals == {str(free.id): ("40.00", "0.00", "40.00"), str(flat.id): ("15.00", "6.00", "21.00")}
+    assert totals == {gid(free): ("40.00", "0.00", "40.00"), gid(flat): ("15.00", "6.00", "21.00")}
     assert (cart["goodsAmount"]["amount"], cart["shippingFee"]["amount"], cart["total"]["amount"]) == (
         "55.00",
         "6.00",
@@ -134,7 +134,7 @@ async def test_per_merchant_groups_and_selection(api):
 
     ids = {i["sku"]["id"]: i["id"] for i in _items(cart)}
     # deselecting one item of the free-shipping merchant drops it under the threshold
-    cart = (await api(SELECT, {"ids": [ids[str(c.id)]], "sel": False}, token=token))["selectCartItems"]["cart"]
+    cart = (await api(SELECT, {"ids": [ids[gid(c)]], "sel": False}, token=token))["selectCartItems"]["cart"]
     assert [(g["goodsAmount"]["amount"], g["shippingFee"]["amount"]) for g in cart["groups"]] == [
         ("20.00", "10.00"),
         ("15.00", "6.00"),
@@ -156,25 +156,25 @@ async def test_switch_sku_and_merge(api):
     token = await token_for(user)
     item_id = _items((await _add(api, token, s1.id, 2))["cart"])[0]["id"]
 
-    switched = (await api(UPDATE, {"id": item_id, "s": str(s2.id)}, token=token))["updateCartItem"]
+    switched = (await api(UPDATE, {"id": item_id, "s": gid(s2)}, token=token))["updateCartItem"]
     assert switched["errors"] == [] and [
         (i["id"], i["sku"]["id"], i["quantity"]) for i in _items(switched["cart"])
-    ] == [(item_id, str(s2.id), 2)]
+    ] == [(item_id, gid(s2), 2)]
 
     # an item of s1 again, switched to s2 with a new quantity: merged into the s2 item
     other_id = _items((await _add(api, token, s1.id, 1))["cart"])[0]["id"]
-    merged = (await api(UPDATE, {"id": other_id, "s": str(s2.id), "q": 3}, token=token))["updateCartItem"]
+    merged = (await api(UPDATE, {"id": other_id, "s": gid(s2), "q": 3}, token=token))["updateCartItem"]
     assert merged["errors"] == [] and [(i["id"], i["sku"]["id"], i["quantity"]) for i in _items(merged["cart"])] == [
-        (item_id, str(s2.id), 5)
+        (item_id, gid(s2), 5)
     ]
 
     # another product's SKU, or a merge beyond stock: refused, nothing changed
     await _add(api, token, s1.id, 6)
     before = await _rows(user)
     s1_item = next(r[0] for r in before if r[1] == s1.id)
-    wrong = (await api(UPDATE, {"id": str(s1_item), "s": str(elsewhere.id)}, token=token))["updateCartItem"]
+    wrong = (await api(UPDATE, {"id": gid("CartItem", s1_item), "s": gid(elsewhere)}, token=token))["updateCartItem"]
     assert wrong == {"cart": None, "errors": [{"code": "INVALID_INPUT", "field": "skuId"}]}
-    too_many = (await api(UPDATE, {"id": str(s1_item), "s": str(s2.id)}, token=token))["updateCartItem"]
+    too_many = (await api(UPDATE, {"id": str(s1_item), "s": gid(s2)}, token=token))["updateCartItem"]
     assert too_many == {"cart": None, "errors": [{"code": "INSUFFICIENT_STOCK", "field": "quantity"}]}
     assert await _rows(user) == before
 
@@ -200,16 +200,16 @@ async def test_problems_grey_out_items_and_leave_the_totals(api):
     cart = (await api(CART_QUERY, token=token))["cart"]
     problems = {i["sku"]["id"]: i["problem"] for i in _items(cart)}
     assert problems == {
-        str(ok.id): None,
-        str(delisted.id): "PRODUCT_UNAVAILABLE",
-        str(short.id): "INSUFFICIENT_STOCK",
-        str(limited.id): "PURCHASE_LIMIT_EXCEEDED",
-        str(closed.id): "ZONE_NOT_OPEN",
+        gid(ok): None,
+        gid(delisted): "PRODUCT_UNAVAILABLE",
+        gid(short): "INSUFFICIENT_STOCK",
+        gid(limited): "PURCHASE_LIMIT_EXCEEDED",
+        gid(closed): "ZONE_NOT_OPEN",
     }
     assert (cart["goodsAmount"]["amount"], cart["total"]["amount"], cart["selectedQuantity"]) == ("10.00", "10.00", 1)
     assert all(i["selected"] for i in _items(cart))  # still ticked: the client greys them out
     # lowering the quantity to what is left clears the problem
-    short_id = next(i["id"] for i in _items(cart) if i["sku"]["id"] == str(short.id))
+    short_id = next(i["id"] for i in _items(cart) if i["sku"]["id"] == gid(short))
     cart = (await api(UPDATE, {"id": short_id, "q": 2}, token=token))["updateCartItem"]["cart"]
     assert next(i["problem"] for i in _items(cart) if i["id"] == short_id) is None
     assert cart["goodsAmount"]["amount"] == "70.00"
@@ -253,7 +253,7 @@ async def test_bad_writes_are_refused_and_change_nothing(api, monkeypatch):
         ((off.id, 1), "PRODUCT_UNAVAILABLE", "skuId"),
         ((closed.id, 1), "ZONE_NOT_OPEN", "skuId"),
         ((999999, 1), "NOT_FOUND", "skuId"),
-        (("abc", 1), "NOT_FOUND", "skuId"),
+        (("abc", 1), "INVALID_ID", "skuId"),
         ((third.id, 1), "CART_FULL", "skuId"),
     ]
     for (sku_id, quantity), code, field in adds:
@@ -263,8 +263,8 @@ async def test_bad_writes_are_refused_and_change_nothing(api, monkeypatch):
     updates = [
         ({"id": item_id, "q": 0}, "INVALID_QUANTITY", "quantity"),
         ({"id": item_id, "q": 11}, "INSUFFICIENT_STOCK", "quantity"),
-        ({"id": item_id, "s": str(off.id)}, "PRODUCT_UNAVAILABLE", "skuId"),
-        ({"id": "999999", "q": 1}, "NOT_FOUND", "id"),
+        ({"id": item_id, "s": gid(off)}, "PRODUCT_UNAVAILABLE", "skuId"),
+        ({"id": gid("CartItem", 999999), "q": 1}, "NOT_FOUND", "id"),
     ]
     for variables, code, field in updates:
         result = (await api(UPDATE, variables, token=token))["updateCartItem"]
@@ -349,7 +349,7 @@ async def test_share_preview_and_import(api):
     for s, q in ((a, 2), (gone, 1), (scarce, 5), (unshared, 1)):
         await _add(api, sharer_token, s.id, q)
     unshared_id = next(r[0] for r in await _rows(sharer) if r[1] == unshared.id)
-    await api(SELECT, {"ids": [str(unshared_id)], "sel": False}, token=sharer_token)
+    await api(SELECT, {"ids": [gid("CartItem", unshared_id)], "sel": False}, token=sharer_token)
 
     shared = (await api(SHARE, token=sharer_token))["shareCart"]
     assert shared["errors"] == []
@@ -366,21 +366,21 @@ async def test_share_preview_and_import(api):
     preview = (await api(SHARED, {"c": code}, token=importer_token))["sharedCart"]
     assert preview["code"] == code and preview["unavailableCount"] == 1
     by_sku = {i["sku"]["id"]: i for i in preview["items"]}
-    assert set(by_sku) == {str(a.id), str(gone.id), str(scarce.id)}
-    assert by_sku[str(a.id)] == {
+    assert set(by_sku) == {gid(a), gid(gone), gid(scarce)}
+    assert by_sku[gid(a)] == {
         "quantity": 2,
         "available": True,
         "problem": None,
-        "sku": {"id": str(a.id)},
-        "product": {"id": str(product.id), "title": product.title, "merchant": {"id": str(merchant.id)}},
+        "sku": {"id": gid(a)},
+        "product": {"id": gid(product), "title": product.title, "merchant": {"id": gid(merchant)}},
     }
-    assert (by_sku[str(gone.id)]["available"], by_sku[str(gone.id)]["problem"]) == (False, "PRODUCT_UNAVAILABLE")
-    assert by_sku[str(scarce.id)]["available"] is True
+    assert (by_sku[gid(gone)]["available"], by_sku[gid(gone)]["problem"]) == (False, "PRODUCT_UNAVAILABLE")
+    assert by_sku[gid(scarce)]["available"] is True
 
     await _add(api, importer_token, a.id, 9)  # the importer already has 9 of 10: only 1 more fits
     imported = (await api(IMPORT, {"c": code}, token=importer_token))["importSharedCart"]
     assert (imported["errors"], imported["imported"], imported["skipped"]) == ([], 2, 1)
-    assert {i["sku"]["id"]: i["quantity"] for i in _items(imported["cart"])} == {str(a.id): 10, str(scarce.id): 3}
+    assert {i["sku"]["id"]: i["quantity"] for i in _items(imported["cart"])} == {gid(a): 10, gid(scarce): 3}
     # again: nothing more fits, everything is skipped; the sharer's cart is untouched
     again = (await api(IMPORT, {"c": code}, token=importer_token))["importSharedCart"]
     assert (again["imported"], again["skipped"]) == (0, 3)

@@ -9,7 +9,7 @@ from models.catalog import Category, Product, Sku, StockMovement
 from models.merchants import Merchant
 from services.catalog import products as catalog
 from tests.catalog_factories import make_merchant, make_product, make_staff, sku
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, pk_of, token_for
 from tests.querycount import count_queries
 
 CREATE_CATEGORY = "mutation($n: String!, $p: ID) { createCategory(name: $n, parentId: $p) { category { id name parentId pathIds } errors { code field } } }"
@@ -49,7 +49,7 @@ async def test_category_admin_flow(api):
     assert cycle == {"category": None, "errors": [{"code": "CATEGORY_CYCLE", "field": "parentId"}]}
     moved = (await api(MOVE, {"id": child["id"]}, token=token))["moveCategory"]["category"]
     assert moved["pathIds"] == [child["id"]]
-    assert (await Category.get(id=int(grand["id"]))).path == f"/{child['id']}/{grand['id']}/"
+    assert (await Category.get(id=pk_of(grand["id"]))).path == f"/{pk_of(child['id'])}/{pk_of(grand['id'])}/"
     await api(f'mutation {{ renameCategory(id: "{root["id"]}", name: "服饰") {{ errors {{ code }} }} }}', token=token)
     await api(f'mutation {{ reorderCategory(id: "{root["id"]}", sortOrder: 9) {{ errors {{ code }} }} }}', token=token)
     tree = (await api(TREE))["categories"]
@@ -80,8 +80,10 @@ async def test_category_tree_is_one_query_whatever_its_size(api):
 # --------------------------------------------------------------------------- products
 
 
-def _input(category_id: int, **fields) -> dict:
-    return {"categoryId": str(category_id), "title": "纯棉T恤", **fields}
+def _input(category_id: int | str, **fields) -> dict:
+    """`category_id`: a key, or a string passed as it is (a malformed id)."""
+    category = category_id if isinstance(category_id, str) else gid("Category", category_id)
+    return {"categoryId": category, "title": "纯棉T恤", **fields}
 
 
 async def test_create_product_through_graphql(api):
@@ -89,7 +91,7 @@ async def test_create_product_through_graphql(api):
     token = await token_for(await make_staff(merchant))
     cat = await catalog.create_category("T恤")
     variables = {
-        "m": str(merchant.id),
+        "m": gid(merchant),
         "i": _input(
             cat.id,
             zone="WHOLESALE",
@@ -121,11 +123,11 @@ async def test_create_product_through_graphql(api):
     assert (product["zone"], product["status"], product["totalStock"]) == ("WHOLESALE", "DRAFT", 5)
     assert product["minPrice"] == {"amount": "22.00", "currency": "CNY"} and product["maxPrice"]["amount"] == "25.00"
     assert product["merchant"] == {
-        "id": str(merchant.id),
+        "id": gid(merchant),
         "name": merchant.name,
         "logoUrl": "https://img.example.com/logo.png",
     }
-    assert product["category"] == {"id": str(cat.id), "name": "T恤"}
+    assert product["category"] == {"id": gid(cat), "name": "T恤"}
     assert product["distributionRates"] == [{"level": 1, "rateBp": 1000}]
     assert [s["wholesalePrice"]["amount"] for s in product["skus"]] == ["4.40", "5.00"]
     assert product["skus"][1]["memberPrice"] == {"amount": "20.00"}
@@ -164,10 +166,10 @@ async def test_bad_product_input_is_errors_as_data_and_writes_nothing(api):
             "INVALID_RATE",
             "distributionRates",
         ),
-        ({"i": _input("abc"), "s": []}, "NOT_FOUND", "categoryId"),
+        ({"i": _input("abc"), "s": []}, "INVALID_ID", "categoryId"),
     ]
     for variables, code, field in cases:
-        result = (await api(CREATE_PRODUCT, {"m": str(merchant.id), **variables}, token=token))["createProduct"]
+        result = (await api(CREATE_PRODUCT, {"m": gid(merchant), **variables}, token=token))["createProduct"]
         assert result == {"product": None, "errors": [{"code": code, "field": field}]}, variables
     assert (await Product.all().count(), await Sku.all().count(), await StockMovement.all().count()) == (0, 0, 0)
 
@@ -176,43 +178,45 @@ async def test_update_list_adjust_and_stock_queries(api):
     merchant = await make_merchant(low_stock_threshold=3)
     token = await token_for(await make_staff(merchant))
     product = await make_product(merchant, skus=[sku("S1", stock=0)], listed=False)
-    refused = (await api(LIST, {"id": str(product.id)}, token=token))["listProduct"]
+    refused = (await api(LIST, {"id": gid(product)}, token=token))["listProduct"]
     assert refused["errors"] == [{"code": "PRODUCT_NOT_LISTABLE", "field": "id"}]
     s1 = await Sku.get(code="S1")
-    assert (await api(ADJUST, {"id": str(s1.id), "d": 5, "r": "RESTOCK"}, token=token))["adjustStock"] == {
-        "sku": {"id": str(s1.id), "stock": 5},
+    assert (await api(ADJUST, {"id": gid(s1), "d": 5, "r": "RESTOCK"}, token=token))["adjustStock"] == {
+        "sku": {"id": gid(s1), "stock": 5},
         "errors": [],
     }
-    assert (await api(LIST, {"id": str(product.id)}, token=token))["listProduct"]["product"]["status"] == "LISTED"
-    short = (await api(ADJUST, {"id": str(s1.id), "d": -6, "r": "DAMAGE"}, token=token))["adjustStock"]
+    assert (await api(LIST, {"id": gid(product)}, token=token))["listProduct"]["product"]["status"] == "LISTED"
+    short = (await api(ADJUST, {"id": gid(s1), "d": -6, "r": "DAMAGE"}, token=token))["adjustStock"]
     assert short == {"sku": None, "errors": [{"code": "INSUFFICIENT_STOCK", "field": "delta"}]}
-    await api(ADJUST, {"id": str(s1.id), "d": -3, "r": "DAMAGE"}, token=token)
+    await api(ADJUST, {"id": gid(s1), "d": -3, "r": "DAMAGE"}, token=token)
     low = await api(
-        f'{{ lowStockSkus(merchantId: "{merchant.id}") {{ nodes {{ code stock product {{ id }} }} }} }}', token=token
+        f'{{ lowStockSkus(merchantId: "{gid(merchant)}") {{ nodes {{ code stock product {{ id }} }} }} }}', token=token
     )
-    assert low["lowStockSkus"]["nodes"] == [{"code": "S1", "stock": 2, "product": {"id": str(product.id)}}]
-    moves = await api(f'{{ stockMovements(skuId: "{s1.id}") {{ nodes {{ delta stockAfter reason }} }} }}', token=token)
+    assert low["lowStockSkus"]["nodes"] == [{"code": "S1", "stock": 2, "product": {"id": gid(product)}}]
+    moves = await api(
+        f'{{ stockMovements(skuId: "{gid(s1)}") {{ nodes {{ delta stockAfter reason }} }} }}', token=token
+    )
     assert moves["stockMovements"]["nodes"] == [
         {"delta": -3, "stockAfter": 2, "reason": "DAMAGE"},
         {"delta": 5, "stockAfter": 5, "reason": "RESTOCK"},
     ]
     cat = await catalog.create_category("new")
-    updated = (await api(UPDATE_PRODUCT, {"id": str(product.id), "i": _input(cat.id, title="新")}, token=token))[
+    updated = (await api(UPDATE_PRODUCT, {"id": gid(product), "i": _input(cat.id, title="新")}, token=token))[
         "updateProduct"
     ]
-    assert updated == {"product": {"id": str(product.id), "title": "新"}, "errors": []}
+    assert updated == {"product": {"id": gid(product), "title": "新"}, "errors": []}
     replaced = (
         await api(
-            SET_SKUS, {"id": str(product.id), "s": [{"code": "S2", "priceFen": 100, "initialStock": 4}]}, token=token
+            SET_SKUS, {"id": gid(product), "s": [{"code": "S2", "priceFen": 100, "initialStock": 4}]}, token=token
         )
     )["setSkus"]
-    assert replaced == {"product": {"id": str(product.id), "totalStock": 4}, "errors": []}
-    delisted = (await api(DELIST, {"id": str(product.id)}, token=token))["delistProduct"]["product"]
+    assert replaced == {"product": {"id": gid(product), "totalStock": 4}, "errors": []}
+    delisted = (await api(DELIST, {"id": gid(product)}, token=token))["delistProduct"]["product"]
     assert (delisted["status"], delisted["delistReason"]) == ("DELISTED", "MANUAL")
     listing = await api(
-        f'{{ merchantProducts(merchantId: "{merchant.id}", status: DELISTED) {{ nodes {{ id }} }} }}', token=token
+        f'{{ merchantProducts(merchantId: "{gid(merchant)}", status: DELISTED) {{ nodes {{ id }} }} }}', token=token
     )
-    assert listing["merchantProducts"]["nodes"] == [{"id": str(product.id)}]
+    assert listing["merchantProducts"]["nodes"] == [{"id": gid(product)}]
 
 
 async def test_public_product_hides_drafts_but_staff_see_them(api):
@@ -220,12 +224,12 @@ async def test_public_product_hides_drafts_but_staff_see_them(api):
     draft = await make_product(merchant, listed=False)
     listed = await make_product(merchant)
     query = "query($id: ID!) { product(id: $id) { id status } }"
-    assert (await api(query, {"id": str(draft.id)}))["product"] is None
-    assert (await api(query, {"id": str(listed.id)}))["product"] == {"id": str(listed.id), "status": "LISTED"}
+    assert (await api(query, {"id": gid(draft)}))["product"] is None
+    assert (await api(query, {"id": gid(listed)}))["product"] == {"id": gid(listed), "status": "LISTED"}
     token = await token_for(await make_staff(merchant))
-    assert (await api(query, {"id": str(draft.id)}, token=token))["product"]["status"] == "DRAFT"
+    assert (await api(query, {"id": gid(draft)}, token=token))["product"]["status"] == "DRAFT"
     await Merchant.filter(id=merchant.id).update(status="SUSPENDED")
-    assert (await api(query, {"id": str(listed.id)}))["product"] is None
+    assert (await api(query, {"id": gid(listed)}))["product"] is None
 
 
 # --------------------------------------------------------------------------- scoped permission matrix
@@ -243,16 +247,16 @@ async def test_product_mutations_scoped_matrix(api, operation):
     calls = {
         "create": (
             CREATE_PRODUCT,
-            {"m": str(merchant.id), "i": _input(cat.id), "s": [{"code": "NEW1", "priceFen": 100, "initialStock": 1}]},
+            {"m": gid(merchant), "i": _input(cat.id), "s": [{"code": "NEW1", "priceFen": 100, "initialStock": 1}]},
         ),
-        "update": (UPDATE_PRODUCT, {"id": str(product.id), "i": _input(cat.id, title="changed")}),
-        "setSkus": (SET_SKUS, {"id": str(product.id), "s": [{"code": "M1", "priceFen": 300}]}),
-        "list": (LIST, {"id": str(product.id)}),
-        "delist": (DELIST, {"id": str(product.id)}),
-        "adjust": (ADJUST, {"id": str(s1.id), "d": 1, "r": "RESTOCK"}),
-        "lowStock": (f'{{ lowStockSkus(merchantId: "{merchant.id}") {{ nodes {{ id }} }} }}', {}),
-        "movements": (f'{{ stockMovements(skuId: "{s1.id}") {{ nodes {{ id }} }} }}', {}),
-        "merchantProducts": (f'{{ merchantProducts(merchantId: "{merchant.id}") {{ nodes {{ id }} }} }}', {}),
+        "update": (UPDATE_PRODUCT, {"id": gid(product), "i": _input(cat.id, title="changed")}),
+        "setSkus": (SET_SKUS, {"id": gid(product), "s": [{"code": "M1", "priceFen": 300}]}),
+        "list": (LIST, {"id": gid(product)}),
+        "delist": (DELIST, {"id": gid(product)}),
+        "adjust": (ADJUST, {"id": gid(s1), "d": 1, "r": "RESTOCK"}),
+        "lowStock": (f'{{ lowStockSkus(merchantId: "{gid(merchant)}") {{ nodes {{ id }} }} }}', {}),
+        "movements": (f'{{ stockMovements(skuId: "{gid(s1)}") {{ nodes {{ id }} }} }}', {}),
+        "merchantProducts": (f'{{ merchantProducts(merchantId: "{gid(merchant)}") {{ nodes {{ id }} }} }}', {}),
     }
     query, variables = calls[operation]
 
@@ -364,7 +368,7 @@ async def test_merchant_product_list_costs_the_same_for_10_and_100(api):
     counts = []
     for merchant, expected in ((small[0], 10), (large[0], 100)):
         token = await token_for(await make_staff(merchant))
-        queries, data = await _count(api, query, {"m": str(merchant.id)}, token=token)
+        queries, data = await _count(api, query, {"m": gid(merchant)}, token=token)
         assert len(data["merchantProducts"]["nodes"]) == expected
         counts.append(queries)
     assert counts[0] == counts[1]

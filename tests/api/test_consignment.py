@@ -15,7 +15,7 @@ from services.core import clock
 from services.ledger import ledger
 from services.ledger.ledger import Purpose
 from tests.catalog_factories import make_staff
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, token_for
 from tests.order_factories import make_buyer, make_consignment_pair
 
 PLACE = """mutation($input: PlaceOrderInput!) { placeOrder(input: $input) {
@@ -30,8 +30,8 @@ POSITIONS = "{ myQueuePositions { position unit { id status } } }"
 async def buy(api, token, address, sku_id, quantity, **extra) -> dict:
     data = {
         "idempotencyKey": uuid.uuid4().hex,
-        "items": [{"skuId": str(sku_id), "quantity": quantity}],
-        "addressId": str(address.id),
+        "items": [{"skuId": gid("Sku", sku_id), "quantity": quantity}],
+        "addressId": gid(address),
     }
     data.update(extra)
     placed = (await api(PLACE, {"input": data}, token=token))["placeOrder"]
@@ -65,7 +65,7 @@ async def scenario(api, *, retail_price, wholesale_price, vouchers, fee_bp, kept
     admin = await token_for(await make_user(roles=("admin",)))
     policy = await api(
         "mutation($p: ID!, $f: Int!) { setConsignmentPolicy(productId: $p, feeBp: $f, rewardKind: FIXED, rewardValue: 0) { policy { feeBp } errors { code } } }",
-        {"p": str(wholesale.product_id), "f": fee_bp},
+        {"p": gid("Product", wholesale.product_id), "f": fee_bp},
         token=admin,
     )
     assert policy["setConsignmentPolicy"] == {"policy": {"feeBp": fee_bp}, "errors": []}
@@ -75,7 +75,7 @@ async def scenario(api, *, retail_price, wholesale_price, vouchers, fee_bp, kept
     await buy(api, b_token, b_address, retail.id, 1)
     mine = await api("{ myVouchers(status: UNUSED) { nodes { id kind product { id } } } }", token=b_token)
     assert len(mine["myVouchers"]["nodes"]) == vouchers
-    assert mine["myVouchers"]["nodes"][0]["product"] == {"id": str(wholesale.product_id)}
+    assert mine["myVouchers"]["nodes"][0]["product"] == {"id": gid("Product", wholesale.product_id)}
     bought = await buy(api, b_token, b_address, wholesale.id, kept + consigned)
     assert (await api(WALLET, token=b_token))["myWallet"]["available"]["amount"] == "0.00"
     units = (await api(UNITS, token=b_token))["myWholesaleUnits"]["nodes"]
@@ -155,15 +155,15 @@ async def _holder(api, vouchers=2, bought=1):
 
 async def test_wholesale_without_enough_vouchers_changes_nothing(api):
     _, retail, wholesale, user, address, token = await _holder(api, vouchers=2, bought=0)
-    data = {"idempotencyKey": "k", "items": [{"skuId": str(wholesale.id), "quantity": 3}], "addressId": str(address.id)}
+    data = {"idempotencyKey": "k", "items": [{"skuId": gid(wholesale), "quantity": 3}], "addressId": gid(address)}
     placed = (await api(PLACE, {"input": data}, token=token))["placeOrder"]
     assert placed["errors"][0]["code"] == "VOUCHER_REQUIRED" and placed["payment"] is None
     assert await Voucher.filter(owner_id=user.id, status="UNUSED").count() == 2
     stranger, s_address = await make_buyer(wallet=10_000)
     data = {
         "idempotencyKey": "k",
-        "items": [{"skuId": str(wholesale.id), "quantity": 1}],
-        "addressId": str(s_address.id),
+        "items": [{"skuId": gid(wholesale), "quantity": 1}],
+        "addressId": gid(s_address),
     }
     assert (await api(PLACE, {"input": data}, token=await token_for(stranger)))["placeOrder"]["errors"][0][
         "code"
@@ -174,8 +174,8 @@ async def test_expired_vouchers_cannot_be_used_or_paid_with(api):
     _, retail, wholesale, user, address, token = await _holder(api, vouchers=2, bought=0)
     data = {
         "idempotencyKey": "k1",
-        "items": [{"skuId": str(wholesale.id), "quantity": 1}],
-        "addressId": str(address.id),
+        "items": [{"skuId": gid(wholesale), "quantity": 1}],
+        "addressId": gid(address),
     }
     placed = (await api(PLACE, {"input": data}, token=token))["placeOrder"]
     await Voucher.filter(owner_id=user.id).update(expires_at=clock.now() + timedelta(minutes=5))
@@ -193,16 +193,14 @@ async def test_consigning_twice_someone_elses_or_a_retail_unit_is_refused(api):
     _, retail, wholesale, user, address, token = await _holder(api)
     unit = await WholesaleUnit.get(owner_id=user.id)
     consign = "mutation($u: [ID!]!) { consignUnits(unitIds: $u) { units { status } errors { code } } }"
-    assert (await api(consign, {"u": [str(unit.id)]}, token=token))["consignUnits"]["errors"] == []
-    assert (await api(consign, {"u": [str(unit.id)]}, token=token))["consignUnits"]["errors"] == [
+    assert (await api(consign, {"u": [gid(unit)]}, token=token))["consignUnits"]["errors"] == []
+    assert (await api(consign, {"u": [gid(unit)]}, token=token))["consignUnits"]["errors"] == [
         {"code": "NOT_CONSIGNABLE"}
     ]
     other = await token_for(await make_user())
-    assert (await api(consign, {"u": [str(unit.id)]}, token=other))["consignUnits"]["errors"] == [{"code": "NOT_FOUND"}]
+    assert (await api(consign, {"u": [gid(unit)]}, token=other))["consignUnits"]["errors"] == [{"code": "NOT_FOUND"}]
     cancel = "mutation($u: ID!) { cancelConsignment(unitId: $u) { units { status } errors { code } } }"
-    assert (await api(cancel, {"u": str(unit.id)}, token=other))["cancelConsignment"]["errors"] == [
-        {"code": "NOT_FOUND"}
-    ]
+    assert (await api(cancel, {"u": gid(unit)}, token=other))["cancelConsignment"]["errors"] == [{"code": "NOT_FOUND"}]
     retail_line = (await api("{ myOrders { nodes { lines { id zone } } } }", token=token))["myOrders"]["nodes"]
     retail_line_id = next(ln["id"] for o in retail_line for ln in o["lines"] if ln["zone"] == "RETAIL")
     by_line = await api(
@@ -219,16 +217,16 @@ async def test_cancel_an_unsold_consignment_but_not_a_sold_one(api):
     first, second = await WholesaleUnit.filter(owner_id=user.id).order_by("id")
     await api(
         "mutation($u: [ID!]!) { consignUnits(unitIds: $u) { errors { code } } }",
-        {"u": [str(first.id), str(second.id)]},
+        {"u": [gid(first), gid(second)]},
         token=token,
     )
     buyer, b_address = await make_buyer(wallet=10_000)
     await buy(api, await token_for(buyer), b_address, retail.id, 1)  # sells `first`
     cancel = "mutation($u: ID!) { cancelConsignment(unitId: $u) { units { status } errors { code } } }"
-    assert (await api(cancel, {"u": str(first.id)}, token=token))["cancelConsignment"]["errors"] == [
+    assert (await api(cancel, {"u": gid(first)}, token=token))["cancelConsignment"]["errors"] == [
         {"code": "INVALID_TRANSITION"}
     ]
-    assert (await api(cancel, {"u": str(second.id)}, token=token))["cancelConsignment"] == {
+    assert (await api(cancel, {"u": gid(second)}, token=token))["cancelConsignment"] == {
         "units": [{"status": "PICKUP"}],
         "errors": [],
     }
@@ -242,7 +240,7 @@ async def test_policy_bounds(api, fee_bp):
     admin = await token_for(await make_user(roles=("admin",)))
     data = await api(
         "mutation($p: ID!, $f: Int!) { setConsignmentPolicy(productId: $p, feeBp: $f, rewardKind: PERCENT, rewardValue: 100) { errors { code } } }",
-        {"p": str(wholesale.product_id), "f": fee_bp},
+        {"p": gid("Product", wholesale.product_id), "f": fee_bp},
         token=admin,
     )
     assert data["setConsignmentPolicy"]["errors"] == [{"code": "INVALID_RATE"}]

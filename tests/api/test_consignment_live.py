@@ -9,7 +9,7 @@ from models.consignment import WholesaleUnit
 from services.consignment import queue as consignment
 from services.orders import payments
 from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
-from tests.helpers import token_for
+from tests.helpers import gid, token_for
 from tests.order_factories import make_buyer, make_consignment_pair, place
 from tests.querycount import count_queries
 
@@ -53,12 +53,12 @@ async def test_position_goes_3_2_1_sold_without_queries(app):
                 {
                     "id": "1",
                     "type": "subscribe",
-                    "payload": {"query": POSITIONS, "variables": {"p": str(wholesale.product_id)}},
+                    "payload": {"query": POSITIONS, "variables": {"p": gid("Product", wholesale.product_id)}},
                 }
             )
         )
         first = (await c.recv())["payload"]["data"]["myQueuePositions"]
-        assert first == {"positions": [{"position": 3, "unit": {"id": str(mine.id)}}], "soldUnitIds": []}
+        assert first == {"positions": [{"position": 3, "unit": {"id": gid(mine)}}], "soldUnitIds": []}
         await wait_for_listener(consignment.queue_channel(wholesale.product_id))
         seen = []
         for _ in range(3):
@@ -67,7 +67,7 @@ async def test_position_goes_3_2_1_sold_without_queries(app):
                 update = (await c.recv())["payload"]["data"]["myQueuePositions"]
             assert counter.count == 0  # the position is computed from the event alone
             seen.append([p["position"] for p in update["positions"]] or update["soldUnitIds"])
-        assert seen == [[2], [1], [str(mine.id)]]
+        assert seen == [[2], [1], [gid(mine)]]
     assert len(others) == 2
 
 

@@ -46,7 +46,7 @@ from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Purpose
 from services.orders import payments
 from tests.conftest import requires_postgres, requires_redis
-from tests.helpers import token_for
+from tests.helpers import gid, pk_of, token_for
 from tests.order_factories import make_buyer, make_consignment_pair, place
 from tests.servers import Servers, redis, running_servers, wait_numsub, ws_client  # noqa: F401 (redis: fixture)
 from tests.services.test_order_races import RACE_TIMEOUT, race, wide_pool  # noqa: F401 (wide_pool: fixture)
@@ -132,8 +132,8 @@ async def _buy(servers: Servers, place_on, pay_on, buyer, sku_id: int) -> int:
     _, address_id, token = buyer
     data = {
         "idempotencyKey": uuid.uuid4().hex,
-        "items": [{"skuId": str(sku_id), "quantity": 1}],
-        "addressId": str(address_id),
+        "items": [{"skuId": gid("Sku", sku_id), "quantity": 1}],
+        "addressId": gid("Address", address_id),
     }
     body = await servers.graphql(place_on, PLACE, {"input": data}, token, timeout=RACE_TIMEOUT)
     assert not body.get("errors") and body["data"]["placeOrder"]["errors"] == [], body
@@ -143,7 +143,7 @@ async def _buy(servers: Servers, place_on, pay_on, buyer, sku_id: int) -> int:
         body
     )
     [order] = placed["orders"]
-    return int(order["id"])
+    return pk_of(order["id"])
 
 
 async def _everyone_buys(servers: Servers, buyers, sku_id: int) -> list[int]:
@@ -294,9 +294,9 @@ async def test_position_over_websocket_on_server_1_moves_as_units_sell_through_s
         buyers = [await _buyer(n) for n in range(3)]
         channel = consignment.queue_channel(wholesale.product_id)
         async with ws_client(fifo_servers.one, "graphql-transport-ws", await token_for(me)) as client:
-            await client.subscribe(POSITIONS, variables={"p": str(wholesale.product_id)})
+            await client.subscribe(POSITIONS, variables={"p": gid("Product", wholesale.product_id)})
             _, first = await client.next_data("myQueuePositions", 5)
-            assert first == {"positions": [{"position": 3, "unit": {"id": str(mine.id)}}], "soldUnitIds": []}
+            assert first == {"positions": [{"position": 3, "unit": {"id": gid(mine)}}], "soldUnitIds": []}
             await wait_numsub(redis, channel)  # server 1 listens on Redis: what server 2 publishes reaches it
 
             seen, latencies = [], []
@@ -306,7 +306,7 @@ async def test_position_over_websocket_on_server_1_moves_as_units_sell_through_s
                 at, update = await client.next_data("myQueuePositions", 5)
                 latencies.append(round(at - started, 3))
                 seen.append([p["position"] for p in update["positions"]] or update["soldUnitIds"])
-            assert seen == [[2], [1], [str(mine.id)]]
+            assert seen == [[2], [1], [gid(mine)]]
             await client.expect_silence(0.2)
         print("place + pay on server 2 -> update on server 1 (s):", latencies)
         assert (await WholesaleUnit.get(id=mine.id)).buyer_id == buyers[2][0]

@@ -18,7 +18,7 @@ from services.core import clock
 from services.core.events import admin_channel
 from tests.api.test_consignment import buy, finish
 from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, token_for
 from tests.order_factories import make_buyer, make_consignment_pair
 from tests.querycount import count_queries
 
@@ -79,7 +79,7 @@ async def admin_token() -> str:
 async def set_reward(api, wholesale_product_id: int) -> None:
     data = await api(
         "mutation($p: ID!, $r: Int!) { setConsignmentPolicy(productId: $p, feeBp: 2000, rewardKind: FIXED, rewardValue: $r) { errors { code } } }",
-        {"p": str(wholesale_product_id), "r": REWARD},
+        {"p": gid("Product", wholesale_product_id), "r": REWARD},
         token=await admin_token(),
     )
     assert data["setConsignmentPolicy"]["errors"] == []
@@ -122,7 +122,7 @@ async def test_buckets_by_day_week_and_month_with_known_numbers(api):
     seller_token = await token_for(seller)
     again = await api(
         "mutation($u: [ID!]!) { consignUnits(unitIds: $u) { errors { code } } }",
-        {"u": [str(held[3])]},
+        {"u": [gid("WholesaleUnit", held[3])]},
         token=seller_token,
     )
     assert again["consignUnits"]["errors"] == []

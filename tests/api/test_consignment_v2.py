@@ -13,7 +13,7 @@ from services.ledger.ledger import Purpose
 from services.orders import payments
 from tests.api.test_consignment import buy
 from tests.catalog_factories import make_merchant, make_product, sku
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, pk_of, token_for
 from tests.order_factories import make_buyer, make_consignment_pair
 
 SESSION = """mutation($input: SnapUpSessionInput!) { createSnapUpSession(input: $input) { session { id remaining } errors { code field } } }"""
@@ -54,7 +54,7 @@ async def test_snap_up_session_winners_losers_and_refusals(api):
         SESSION,
         {
             "input": {
-                "skuId": str(wholesale.id),
+                "skuId": gid(wholesale),
                 "startsAt": now.isoformat(),
                 "endsAt": (now + timedelta(hours=1)).isoformat(),
                 "units": 1,
@@ -75,7 +75,7 @@ async def test_snap_up_session_winners_losers_and_refusals(api):
 
     won = await api(JOIN, {"s": session_id}, token=await token_for(first))
     assert won["joinSnapUp"]["entry"]["result"] == "WON" and won["joinSnapUp"]["entry"]["coins"] == 0
-    order = await Order.get(id=int(won["joinSnapUp"]["entry"]["orderId"]))
+    order = await Order.get(id=pk_of(won["joinSnapUp"]["entry"]["orderId"]))
     assert order.status == "PENDING_PAYMENT" and order.pay_amount == 440
     assert await Voucher.filter(owner_id=first.id, status="RESERVED").count() == 1
     again = await api(JOIN, {"s": session_id}, token=await token_for(first))
@@ -93,7 +93,7 @@ async def test_snap_up_session_winners_losers_and_refusals(api):
     clock.advance(timedelta(hours=2))
     closed = await api(JOIN, {"s": session_id}, token=await token_for(third))
     assert closed["joinSnapUp"]["errors"] == [{"code": "SNAPUP_CLOSED"}]
-    assert (await SnapUpSession.get(id=int(session_id))).remaining == 0
+    assert (await SnapUpSession.get(id=pk_of(session_id))).remaining == 0
     assert await ledger.check_invariants() == []
 
 
@@ -105,7 +105,7 @@ async def test_a_cancelled_win_gives_the_unit_back_to_the_open_session(api):
         SESSION,
         {
             "input": {
-                "skuId": str(wholesale.id),
+                "skuId": gid(wholesale),
                 "startsAt": now.isoformat(),
                 "endsAt": (now + timedelta(hours=1)).isoformat(),
                 "units": 1,
@@ -118,9 +118,9 @@ async def test_a_cancelled_win_gives_the_unit_back_to_the_open_session(api):
     for user, address in ((first, a1), (second, a2)):
         await buy(api, await token_for(user), address, retail.id, 1)
     won = await api(JOIN, {"s": session_id}, token=await token_for(first))
-    order = await Order.get(id=int(won["joinSnapUp"]["entry"]["orderId"]))
+    order = await Order.get(id=pk_of(won["joinSnapUp"]["entry"]["orderId"]))
     await payments.cancel_by_buyer(first.id, order.id, "changed my mind")
-    assert (await SnapUpSession.get(id=int(session_id))).remaining == 1
+    assert (await SnapUpSession.get(id=pk_of(session_id))).remaining == 1
     assert (
         await Voucher.filter(owner_id=first.id, status="UNUSED").count() == 2
     )  # both of its vouchers (2 per retail unit) free again
@@ -129,7 +129,7 @@ async def test_a_cancelled_win_gives_the_unit_back_to_the_open_session(api):
     assert again["joinSnapUp"]["errors"] == [{"code": "SNAPUP_ALREADY_JOINED"}]  # one try per holder
     second_try = await api(JOIN, {"s": session_id}, token=await token_for(second))
     assert second_try["joinSnapUp"]["entry"]["result"] == "WON"
-    assert (await SnapUpSession.get(id=int(session_id))).remaining == 0
+    assert (await SnapUpSession.get(id=pk_of(session_id))).remaining == 0
 
 
 async def test_snap_up_session_validation(api):
@@ -137,7 +137,7 @@ async def test_snap_up_session_validation(api):
     admin = await token_for(await make_user(roles=("admin",)))
     now = clock.now()
     bad_window = {
-        "skuId": str(wholesale.id),
+        "skuId": gid(wholesale),
         "startsAt": now.isoformat(),
         "endsAt": (now - timedelta(hours=1)).isoformat(),
         "units": 1,
@@ -146,7 +146,7 @@ async def test_snap_up_session_validation(api):
         "code"
     ] == "INVALID_SCHEDULE"
     retail_sku = {
-        "skuId": str(retail.id),
+        "skuId": gid(retail),
         "startsAt": now.isoformat(),
         "endsAt": (now + timedelta(hours=1)).isoformat(),
         "units": 1,
@@ -155,7 +155,7 @@ async def test_snap_up_session_validation(api):
         "code"
     ] == "INVALID_INPUT"
     too_many = {
-        "skuId": str(wholesale.id),
+        "skuId": gid(wholesale),
         "startsAt": now.isoformat(),
         "endsAt": (now + timedelta(hours=1)).isoformat(),
         "units": 101,

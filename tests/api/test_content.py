@@ -6,7 +6,7 @@ from models.catalog import Category, Product
 from models.content import Banner, Recommendation
 from models.merchants import Merchant
 from services.core import clock
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, token_for
 
 CREATE = "mutation($b: BannerInput!) { createBanner(input: $b) { banner { id title } errors { code field } } }"
 LIVE = '{ banners(placement: "HOME_TOP") { title targetType targetValue } }'
@@ -101,11 +101,11 @@ async def test_recommendations_keep_admin_order_and_replace(api):
     merchant = await Merchant.create(name="Shop", owner_id=owner.id, status="ACTIVE")
     category = await Category.create(name="Food")
     a, b, c = [await _product(merchant, category, t) for t in "abc"]
-    ids = [str(c.id), str(a.id), str(b.id)]
+    ids = [gid(c), gid(a), gid(b)]
     result = (await api(SET, {"p": "HOME", "k": "PRODUCT", "ids": ids}, token=token))["setRecommendations"]
     assert result == {"targetIds": ids, "errors": []}
-    result = (await api(SET, {"p": "HOME", "k": "PRODUCT", "ids": [str(b.id)]}, token=token))["setRecommendations"]
-    assert result["targetIds"] == [str(b.id)]
+    result = (await api(SET, {"p": "HOME", "k": "PRODUCT", "ids": [gid(b)]}, token=token))["setRecommendations"]
+    assert result["targetIds"] == [gid(b)]
     assert await Recommendation.all().count() == 1
 
 
@@ -113,10 +113,10 @@ async def test_bad_recommendations_change_nothing(api):
     token = await admin_token()
     owner = await make_user()
     merchant = await Merchant.create(name="Shop", owner_id=owner.id, status="ACTIVE")
-    await api(SET, {"p": "HOME", "k": "MERCHANT", "ids": [str(merchant.id)]}, token=token)
+    await api(SET, {"p": "HOME", "k": "MERCHANT", "ids": [gid(merchant)]}, token=token)
     cases = [
-        ({"p": "HOME", "k": "MERCHANT", "ids": ["999999"]}, "NOT_FOUND", "targetIds"),
-        ({"p": "HOME", "k": "MERCHANT", "ids": [str(merchant.id), str(merchant.id)]}, "INVALID_INPUT", "targetIds"),
+        ({"p": "HOME", "k": "MERCHANT", "ids": [gid("Merchant", 999999)]}, "NOT_FOUND", "targetIds"),
+        ({"p": "HOME", "k": "MERCHANT", "ids": [gid(merchant), gid(merchant)]}, "INVALID_INPUT", "targetIds"),
         ({"p": "HOME", "k": "STORE", "ids": []}, "INVALID_INPUT", "kind"),
         ({"p": "home", "k": "MERCHANT", "ids": []}, "INVALID_INPUT", "placement"),
     ]
@@ -149,8 +149,8 @@ async def test_recommended_products_and_merchants_through_the_api(api):
     category = await Category.create(name="Food")
     first, second = await _product(merchant, category, "first"), await _product(merchant, category, "second")
     token = await admin_token()
-    await api(SET, {"p": "HOME", "k": "PRODUCT", "ids": [str(second.id), str(first.id)]}, token=token)
-    await api(SET, {"p": "HOME", "k": "MERCHANT", "ids": [str(merchant.id)]}, token=token)
+    await api(SET, {"p": "HOME", "k": "PRODUCT", "ids": [gid(second), gid(first)]}, token=token)
+    await api(SET, {"p": "HOME", "k": "MERCHANT", "ids": [gid(merchant)]}, token=token)
     data = await api("{ recommendedProducts { title } recommendedMerchants { name } }")
     assert data == {
         "recommendedProducts": [{"title": "second"}, {"title": "first"}],

@@ -22,7 +22,7 @@ from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Purpose
 from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
 from tests.catalog_factories import make_staff
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, pk_of, token_for
 from tests.order_factories import fund_wallet, make_consignment_pair, make_shop
 
 PLACE = """mutation($input: PlaceOrderInput!) { placeOrder(input: $input) {
@@ -85,8 +85,8 @@ async def buy(api, user, address, sku_id, quantity=1) -> dict:
     token = await token_for(user)
     data = {
         "idempotencyKey": uuid.uuid4().hex,
-        "items": [{"skuId": str(sku_id), "quantity": quantity}],
-        "addressId": str(address.id),
+        "items": [{"skuId": gid("Sku", sku_id), "quantity": quantity}],
+        "addressId": gid(address),
     }
     placed = (await api(PLACE, {"input": data}, token=token))["placeOrder"]
     assert placed["errors"] == [], placed
@@ -354,7 +354,7 @@ async def test_admin_rejects_a_pending_commission_and_the_money_goes_back(api):
     d, d_address = await member("阿D", upline=c, wallet=100_000)
     first = await buy(api, d, d_address, sku.id, 1)
     second = await buy(api, d, d_address, sku.id, 1)
-    one, other = sorted(await mine(api, c), key=lambda n: int(n["id"]))
+    one, other = sorted(await mine(api, c), key=lambda n: pk_of(n["id"]))
     admin = await admin_token()
     customer = await token_for(await make_user())
     assert await api.error_code(REJECT, {"id": one["id"], "r": "刷单"}, token=customer) == "FORBIDDEN"
@@ -363,9 +363,9 @@ async def test_admin_rejects_a_pending_commission_and_the_money_goes_back(api):
     assert (await api(REJECT, {"id": one["id"], "r": "  "}, token=admin))["rejectCommission"]["errors"] == [
         {"code": "INVALID_INPUT", "field": "reason"}
     ]
-    assert (await api(REJECT, {"id": "999999", "r": "x"}, token=admin))["rejectCommission"]["errors"] == [
-        {"code": "NOT_FOUND", "field": "id"}
-    ]
+    assert (await api(REJECT, {"id": gid("Commission", 999999), "r": "x"}, token=admin))["rejectCommission"][
+        "errors"
+    ] == [{"code": "NOT_FOUND", "field": "id"}]
 
     rejected = (await api(REJECT, {"id": one["id"], "r": "刷单"}, token=admin))["rejectCommission"]
     assert rejected == {"commission": {"status": "REJECTED", "rejectReason": "刷单"}, "errors": []}

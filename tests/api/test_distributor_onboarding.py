@@ -16,7 +16,7 @@ from services.ledger import ledger
 from tests.api import ops_distributor_centre as ops
 from tests.api.test_distribution import buy, configure, member, merchant_pending
 from tests.conftest import requires_postgres
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, pk_of, token_for
 from tests.order_factories import make_shop
 
 
@@ -170,7 +170,7 @@ async def test_approval_queue_review_and_events(api, published):
     await apply(api, second)
     queue = await api(ops.QUEUE, {"s": "PENDING"}, token=admin)
     assert queue["pendingDistributorApplications"] == 2
-    assert [n["applicantId"] for n in queue["distributorApplications"]["nodes"]] == [str(second.id), str(first.id)]
+    assert [n["applicantId"] for n in queue["distributorApplications"]["nodes"]] == [gid(second), gid(first)]
     page = (await api(ops.QUEUE, {"s": "PENDING", "first": 1}, token=admin))["distributorApplications"]
     assert page["pageInfo"]["hasNextPage"] and len(page["nodes"]) == 1
 
@@ -187,7 +187,9 @@ async def test_approval_queue_review_and_events(api, published):
         "reviewDistributorApplication"
     ]
     assert [(e["code"], e["field"]) for e in no_reason["errors"]] == [("INVALID_INPUT", "reason")]
-    unknown = (await api(ops.REVIEW, {"id": "999999", "ok": True}, token=admin))["reviewDistributorApplication"]
+    unknown = (await api(ops.REVIEW, {"id": gid("DistributorApplication", 999999), "ok": True}, token=admin))[
+        "reviewDistributorApplication"
+    ]
     assert [e["code"] for e in unknown["errors"]] == ["NOT_FOUND"]
     assert published == [] and await distributors.pending_review_count() == 2
 
@@ -200,7 +202,7 @@ async def test_approval_queue_review_and_events(api, published):
     )
     assert rejected["application"]["reviewedAt"] is not None
     assert published == [("admin", {"type": "REVIEW_QUEUE_CHANGED", "queue": "DISTRIBUTOR_APPLICATIONS"})]
-    row = await DistributorApplication.get(id=int(app_id))
+    row = await DistributorApplication.get(id=pk_of(app_id))
     assert row.pending_user_id is None and row.reviewed_by_id is not None
     assert not await is_role_holder(first)
 
@@ -284,7 +286,7 @@ async def test_concurrent_reviews_decide_once(api):
     )
     ok = [r for r in results if not r["reviewDistributorApplication"]["errors"]]
     assert len(ok) == 1
-    row = await DistributorApplication.get(id=int(app_id))
+    row = await DistributorApplication.get(id=pk_of(app_id))
     assert await is_role_holder(user) == (row.status == "APPROVED")
 
 

@@ -31,7 +31,7 @@ from services.consignment import queue as consignment
 from subscriptions import sessions
 from tests.api.test_consignment_live import _retail_sale, _sellers_with_units
 from tests.api.test_subscriptions import WsClient, open_ws
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, token_for
 from tests.order_factories import make_consignment_pair
 
 # The apps as served have the fast paths, unless a run turns them off (FAST_PATHS=false).
@@ -108,7 +108,7 @@ async def _side_by_side(fast_app, normal_app, sales=2):
     retail, wholesale, me = await _seller_queue(sales + 1)
     async with AsyncExitStack() as stack:
         clients = await _pair(
-            stack, fast_app, await token_for(me), RICH, {"p": str(wholesale.product_id)}, normal=normal_app
+            stack, fast_app, await token_for(me), RICH, {"p": gid("Product", wholesale.product_id)}, normal=normal_app
         )
         messages = [await _both(clients)]
         await _listeners(consignment.queue_channel(wholesale.product_id), 2)
@@ -137,7 +137,9 @@ async def test_same_messages_as_graphql_execution_and_no_execution_per_event(app
     retail, wholesale, me = await _seller_queue(3)
     mine = await WholesaleUnit.get(owner_id=me.id)
     async with AsyncExitStack() as stack:
-        fast, normal = await _pair(stack, app, await token_for(me), RICH, {"p": str(wholesale.product_id)}, protocol)
+        fast, normal = await _pair(
+            stack, app, await token_for(me), RICH, {"p": gid("Product", wholesale.product_id)}, protocol
+        )
         first = await _both([fast, normal])
         await _listeners(consignment.queue_channel(wholesale.product_id), 2)
         messages = [first]
@@ -155,18 +157,18 @@ async def test_same_messages_as_graphql_execution_and_no_execution_per_event(app
     assert data[0]["__typename"] == "QueuePositionsUpdate"
     unit = data[0]["positions"][0]["unit"]
     assert unit == {
-        "id": str(mine.id),
+        "id": gid(mine),
         "status": "QUEUED",
         "consignedAt": unit["consignedAt"],
         "matchedAt": None,
         "settledAt": None,
         "createdAt": unit["createdAt"],
         "cost": {"amount": "3.00", "currency": "CNY"},
-        "line": str(mine.order_line_id),
+        "line": gid("OrderLine", mine.order_line_id),
         "__typename": "WholesaleUnit",
     }
     assert [[p["position"] for p in d["positions"]] for d in data] == [[3], [2], [1], []]
-    assert data[-1]["sold"] == [str(mine.id)]
+    assert data[-1]["sold"] == [gid(mine)]
     # Only the normal app executed GraphQL: its subscription once, then once per result.
     assert executions["n"] == 1 + len(messages)
 
@@ -183,7 +185,7 @@ async def test_a_selection_that_is_not_plain_data_is_executed(app, executions):
                 {
                     "id": "1",
                     "type": "subscribe",
-                    "payload": {"query": WITH_PRODUCT, "variables": {"p": str(wholesale.product_id)}},
+                    "payload": {"query": WITH_PRODUCT, "variables": {"p": gid("Product", wholesale.product_id)}},
                 }
             )
         )
@@ -191,7 +193,7 @@ async def test_a_selection_that_is_not_plain_data_is_executed(app, executions):
         await _listeners(consignment.queue_channel(wholesale.product_id), 1)
         await _retail_sale(retail)
         second = (await c.recv())["payload"]["data"]["myQueuePositions"]
-    assert first["positions"][0]["unit"]["product"] == {"id": str(wholesale.product_id)}
+    assert first["positions"][0]["unit"]["product"] == {"id": gid("Product", wholesale.product_id)}
     assert second["positions"][0]["position"] == 1
     assert executions["n"] == 1 + 2
 
@@ -210,7 +212,7 @@ async def test_refusals_are_the_normal_paths(app, case):
         "malformed id": {"p": "abc"},
         "missing variable": {},
         "wrong variable type": {"p": {"x": 1}},
-    }.get(case, {"p": str(wholesale.product_id)})
+    }.get(case, {"p": gid("Product", wholesale.product_id)})
     async with AsyncExitStack() as stack:
         clients = await _pair(stack, app, token, query, variables)
         fast, normal = await _both(clients)
@@ -243,7 +245,7 @@ async def test_an_error_after_the_start_is_reported_as_graphql_does(app, monkeyp
     token = await token_for(me)
     session_id = (await auth.authenticate(token))[1].id
     async with AsyncExitStack() as stack:
-        clients = await _pair(stack, app, token, RICH, {"p": str(wholesale.product_id)}, protocol)
+        clients = await _pair(stack, app, token, RICH, {"p": gid("Product", wholesale.product_id)}, protocol)
         await _both(clients)
         await _listeners(consignment.queue_channel(wholesale.product_id), 2)
         await auth.revoke_session(session_id)
@@ -278,7 +280,7 @@ async def test_someone_elses_subscription_is_not_fast_tracked_into_my_data(app):
                     {
                         "id": "1",
                         "type": "subscribe",
-                        "payload": {"query": RICH, "variables": {"p": str(wholesale.product_id)}},
+                        "payload": {"query": RICH, "variables": {"p": gid("Product", wholesale.product_id)}},
                     }
                 )
             )
@@ -295,7 +297,7 @@ async def test_the_fast_path_is_in_use(app, executions):
         await stack.enter_async_context(client)
         c = WsClient(await stack.enter_async_context(connect), "graphql-transport-ws")
         await c.init(await token_for(me))
-        payload = {"query": RICH, "variables": {"p": str(wholesale.product_id)}}
+        payload = {"query": RICH, "variables": {"p": gid("Product", wholesale.product_id)}}
         await c.ws.send_text(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
         positions = [(await c.recv())["payload"]["data"]["watch"]["positions"]]
         await _listeners(consignment.queue_channel(wholesale.product_id), 1)
@@ -326,7 +328,7 @@ async def test_an_unexpected_error_is_masked_as_on_the_normal_path(app, monkeypa
         raise RuntimeError("internal detail")
 
     async with AsyncExitStack() as stack:
-        clients = await _pair(stack, app, await token_for(me), RICH, {"p": str(wholesale.product_id)})
+        clients = await _pair(stack, app, await token_for(me), RICH, {"p": gid("Product", wholesale.product_id)})
         await _both(clients)
         await _listeners(consignment.queue_channel(wholesale.product_id), 2)
         monkeypatch.setattr(consignment_subscriptions, "position_after", broken)

@@ -13,7 +13,7 @@ from services.ledger import ledger
 from tests.api.test_agents import buy, earned, store_in
 from tests.api.test_distribution import admin_token, configure, member, merchant_pending, wallet
 from tests.catalog_factories import make_staff
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, pk_of, token_for
 from tests.order_factories import make_shop
 
 FRANCHISEE = """mutation($s: ID!, $u: ID!) { setStoreFranchisee(storeId: $s, userId: $u) {
@@ -34,7 +34,7 @@ async def franchise_store(api, *, province="330000", city="330100", county="3301
     store = await store_in(merchant, province, city, county)
     franchisee = await make_user("加盟商")
     owner = await token_for(await merchant.owner)
-    named = (await api(FRANCHISEE, {"s": str(store.id), "u": str(franchisee.id)}, token=owner))["setStoreFranchisee"]
+    named = (await api(FRANCHISEE, {"s": gid(store), "u": gid(franchisee)}, token=owner))["setStoreFranchisee"]
     assert named["errors"] == [], named
     return merchant, sku, store, franchisee
 
@@ -53,9 +53,7 @@ async def refund(api, merchant, placed, buyer, quantity):
 
 async def verify(api, merchant, store, placed) -> dict:
     staff = await token_for(await make_staff(merchant, ["merchant.orders"]))
-    return (await api(VERIFY, {"s": str(store.id), "c": placed["orders"][0]["pickupCode"]}, token=staff))[
-        "verifyPickup"
-    ]
+    return (await api(VERIFY, {"s": gid(store), "c": placed["orders"][0]["pickupCode"]}, token=staff))["verifyPickup"]
 
 
 # --------------------------------------------------------------------------- franchisee and binding
@@ -65,7 +63,7 @@ async def test_naming_a_franchisee_needs_the_owner_or_an_admin_and_is_audited(ap
     merchant, _, store, franchisee = await franchise_store(api)
     other_shop, _, _ = await make_shop()
     someone = await make_user("别人")
-    variables = {"s": str(store.id), "u": str(someone.id)}
+    variables = {"s": gid(store), "u": gid(someone)}
     for token in (
         await token_for(someone),
         await token_for(await other_shop.owner),
@@ -75,20 +73,20 @@ async def test_naming_a_franchisee_needs_the_owner_or_an_admin_and_is_audited(ap
             {"code": "FORBIDDEN", "field": None}
         ]
     admin = await admin_token()
-    missing = await api(FRANCHISEE, {"s": str(store.id), "u": "999999"}, token=admin)
+    missing = await api(FRANCHISEE, {"s": gid(store), "u": gid("User", 999999)}, token=admin)
     assert missing["setStoreFranchisee"]["errors"] == [{"code": "NOT_FOUND", "field": "userId"}]
-    no_store = await api(FRANCHISEE, {"s": "999999", "u": str(someone.id)}, token=admin)
+    no_store = await api(FRANCHISEE, {"s": gid("Store", 999999), "u": gid(someone)}, token=admin)
     assert no_store["setStoreFranchisee"]["errors"] == [{"code": "NOT_FOUND", "field": "storeId"}]
     assert (await StoreFranchise.get(store_id=store.id)).franchisee_id == franchisee.id
     assert await StoreFranchiseChange.all().count() == 1
 
     replaced = (await api(FRANCHISEE, variables, token=admin))["setStoreFranchisee"]
-    assert replaced["errors"] == [] and replaced["franchise"]["franchisee"] == {"id": str(someone.id)}
+    assert replaced["errors"] == [] and replaced["franchise"]["franchisee"] == {"id": gid(someone)}
     assert replaced["franchise"]["inviteCode"] == store.invite_code
     changes = await StoreFranchiseChange.all().order_by("id").values_list("before_user_id", "after_user_id")
     assert changes == [(None, franchisee.id), (franchisee.id, someone.id)]
     assert (await api(MY_STORES, token=await token_for(someone)))["myFranchiseStores"] == [
-        {"storeId": str(store.id), "inviteCode": store.invite_code, "memberCount": 0}
+        {"storeId": gid(store), "inviteCode": store.invite_code, "memberCount": 0}
     ]
     assert (await api(MY_STORES, token=await token_for(franchisee)))["myFranchiseStores"] == []
 
@@ -109,14 +107,14 @@ async def test_binding_by_code_once_with_stable_codes(api):
     assert await StoreMember.all().count() == 0
 
     bound = await bind(api, user, f" {store.invite_code.lower()} ")  # codes are read case-insensitively, trimmed
-    assert bound["errors"] == [] and bound["membership"]["store"] == {"id": str(store.id)}
+    assert bound["errors"] == [] and bound["membership"]["store"] == {"id": gid(store)}
     for code in (store.invite_code, other.invite_code):
         assert await bind(api, user, code) == {
             "membership": None,
             "errors": [{"code": "STORE_ALREADY_BOUND", "field": "code"}],
         }
     assert await StoreMember.filter(user_id=user.id).values_list("store_id", flat=True) == [store.id]
-    assert (await api(MY_STORE, token=await token_for(user)))["myStoreMembership"] == {"store": {"id": str(store.id)}}
+    assert (await api(MY_STORE, token=await token_for(user)))["myStoreMembership"] == {"store": {"id": gid(store)}}
     assert (await api(MY_STORE, token=await token_for(franchisee)))["myStoreMembership"] is None
     assert (await api(MY_STORES, token=await token_for(franchisee)))["myFranchiseStores"][0]["memberCount"] == 1
 
@@ -215,7 +213,7 @@ async def test_every_commission_of_a_line_together_never_exceeds_its_base(api):
     placed = await buy(api, buyer, address, sku.id, 1, pickup=store)
     assert (await verify(api, merchant, store, placed))["errors"] == []
 
-    rows = await Commission.filter(order_id=int(placed["orders"][0]["id"]))
+    rows = await Commission.filter(order_id=pk_of(placed["orders"][0]["id"]))
     amounts = {(c.kind, c.level): c.amount for c in rows}
     assert amounts == {
         ("DISTRIBUTION", 1): 9_000,
@@ -241,7 +239,7 @@ async def test_my_stores_member_counts_cost_one_query_whatever_the_number_of_sto
         assert len(stores) == 1 + extra
         counts.append(counter.count)
         more = await store_in(merchant, "330000", "330100", "330106")
-        named = (await api(FRANCHISEE, {"s": str(more.id), "u": str(franchisee.id)}, token=owner))["setStoreFranchisee"]
+        named = (await api(FRANCHISEE, {"s": gid(more), "u": gid(franchisee)}, token=owner))["setStoreFranchisee"]
         assert named["errors"] == []
         assert (await bind(api, await make_user(f"会员{extra}"), more.invite_code))["errors"] == []
     assert counts[0] == counts[1] == counts[2]

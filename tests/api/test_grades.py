@@ -14,7 +14,7 @@ from services.core.events import unit_of_work
 from services.distribution import grades
 from services.ledger import ledger
 from tests.api.test_distribution import admin_token, buy, configure, finish, member, mine
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, pk_of, token_for
 from tests.order_factories import make_shop
 
 GRADES = "{ grades { id code name rank description rules { id ownSalesMin { amount } teamSalesMin { amount } directMembersMin teamMembersMin } } }"
@@ -42,7 +42,7 @@ async def set_rules(api, code: str, *rules: dict) -> list[int]:
         )
     )["updateGrade"]
     assert result["errors"] == [], result
-    return [int(r["id"]) for r in result["grade"]["rules"]]
+    return [pk_of(r["id"]) for r in result["grade"]["rules"]]
 
 
 async def my_grade(api, user) -> dict:
@@ -100,7 +100,7 @@ async def test_ladder_is_seeded_and_admins_edit_it_with_stable_codes(api):
     assert (
         await api(UPDATE, {"id": created["grade"]["id"], "i": {"code": "V1", "name": "x", "rank": 10}}, token=admin)
     )["updateGrade"]["errors"] == [{"code": "DUPLICATE_GRADE_CODE", "field": "code"}]
-    assert (await api(UPDATE, {"id": "999999", "i": {"code": "V7", "name": "x", "rank": 77}}, token=admin))[
+    assert (await api(UPDATE, {"id": gid("Grade", 999999), "i": {"code": "V7", "name": "x", "rank": 77}}, token=admin))[
         "updateGrade"
     ]["errors"] == [{"code": "UNKNOWN_GRADE", "field": "id"}]
     assert (await api(GRADES, token=admin))["grades"] == before and await GradeRule.all().count() == rules
@@ -121,7 +121,7 @@ async def test_ladder_is_seeded_and_admins_edit_it_with_stable_codes(api):
 
     # a grade in use keeps its code and cannot be deleted; an unused one can
     user = await make_user("持有者")
-    assert (await api(SET, {"u": str(user.id), "g": "AGENT", "r": "试点"}, token=admin))["setUserGrade"]["errors"] == []
+    assert (await api(SET, {"u": gid(user), "g": "AGENT", "r": "试点"}, token=admin))["setUserGrade"]["errors"] == []
     assert (await api(DELETE, {"id": created["grade"]["id"]}, token=admin))["deleteGrade"]["errors"] == [
         {"code": "GRADE_IN_USE", "field": "id"}
     ]
@@ -150,7 +150,7 @@ async def test_own_sales_upgrade_on_completion_with_progress_and_the_rule_that_f
     mine_now = await my_grade(api, a)
     assert mine_now["grade"] is None and mine_now["next"] == {"code": "V1"} and mine_now["ownSales"]["amount"] == "0.00"
     [progress] = mine_now["progress"]
-    assert progress["met"] is False and progress["ruleId"] == str(rule_id)
+    assert progress["met"] is False and progress["ruleId"] == gid("GradeRule", rule_id)
     assert progress["requirements"][0] == {
         "kind": "OWN_SALES",
         "requiredAmount": {"amount": "100.00"},
@@ -173,7 +173,14 @@ async def test_own_sales_upgrade_on_completion_with_progress_and_the_rule_that_f
     assert mine_now["progress"] == []  # V2 has no rule: gift pack or admin only
     history = (await api(HISTORY, token=await token_for(a)))["gradeHistory"]["nodes"]
     assert history == [
-        {"fromGrade": "", "toGrade": "V1", "source": "RULE", "ruleId": str(rule_id), "reason": "", "referenceId": ""}
+        {
+            "fromGrade": "",
+            "toGrade": "V1",
+            "source": "RULE",
+            "ruleId": gid("GradeRule", rule_id),
+            "reason": "",
+            "referenceId": "",
+        }
     ]
 
 
@@ -213,7 +220,7 @@ async def test_grades_never_go_down_automatically_and_gift_packs_never_lower(api
     await set_rules(api, "V1", {"directMembers": 1})
     admin = await admin_token()
     a, a_address = await member("阿A", wallet=100_000)
-    assert (await api(SET, {"u": str(a.id), "g": "V3", "r": "老会员迁移"}, token=admin))["setUserGrade"]["errors"] == []
+    assert (await api(SET, {"u": gid(a), "g": "V3", "r": "老会员迁移"}, token=admin))["setUserGrade"]["errors"] == []
     await make_user("阿B", upline=a)  # V1's rule holds: V3 stays
     merchant, _, _ = await make_shop()
     from tests.catalog_factories import make_product
@@ -237,9 +244,9 @@ async def test_admin_sets_a_grade_with_a_reason_audited_and_bad_input_changes_no
     admin = await token_for(admin_user)
     user = await make_user("会员")
     cases = [
-        ({"u": str(user.id), "g": "V9", "r": "升级"}, "UNKNOWN_GRADE", "grade"),
-        ({"u": str(user.id), "g": "V2", "r": "  "}, "INVALID_INPUT", "reason"),
-        ({"u": "999999", "g": "V2", "r": "升级"}, "NOT_FOUND", "userId"),
+        ({"u": gid(user), "g": "V9", "r": "升级"}, "UNKNOWN_GRADE", "grade"),
+        ({"u": gid(user), "g": "V2", "r": "  "}, "INVALID_INPUT", "reason"),
+        ({"u": gid("User", 999999), "g": "V2", "r": "升级"}, "NOT_FOUND", "userId"),
     ]
     for variables, code, field in cases:
         assert (await api(SET, variables, token=admin))["setUserGrade"] == {
@@ -248,13 +255,11 @@ async def test_admin_sets_a_grade_with_a_reason_audited_and_bad_input_changes_no
         }
     assert await UserGrade.filter(user_id=user.id).count() == 0 and await GradeChange.all().count() == 0
 
-    assert (await api(SET, {"u": str(user.id), "g": "v2", "r": "线下活动奖励"}, token=admin))["setUserGrade"] == {
+    assert (await api(SET, {"u": gid(user), "g": "v2", "r": "线下活动奖励"}, token=admin))["setUserGrade"] == {
         "grade": "V2",
         "errors": [],
     }
-    assert (await api(SET, {"u": str(user.id), "g": "V1", "r": "违规降级"}, token=admin))["setUserGrade"][
-        "grade"
-    ] == "V1"
+    assert (await api(SET, {"u": gid(user), "g": "V1", "r": "违规降级"}, token=admin))["setUserGrade"]["grade"] == "V1"
     rows = (
         await GradeChange.filter(user_id=user.id)
         .order_by("id")
@@ -267,13 +272,13 @@ async def test_admin_sets_a_grade_with_a_reason_audited_and_bad_input_changes_no
     history = (
         await api(
             "query($u: ID!) { userGradeHistory(userId: $u) { nodes { toGrade reason } } }",
-            {"u": str(user.id)},
+            {"u": gid(user)},
             token=admin,
         )
     )["userGradeHistory"]["nodes"]
     assert history == [{"toGrade": "V1", "reason": "违规降级"}, {"toGrade": "V2", "reason": "线下活动奖励"}]
     customer = await token_for(user)
-    assert await api.error_code(SET, {"u": str(user.id), "g": "V3", "r": "x"}, token=customer) == "FORBIDDEN"
+    assert await api.error_code(SET, {"u": gid(user), "g": "V3", "r": "x"}, token=customer) == "FORBIDDEN"
     assert await grade_of(user) == "V1"
 
 

@@ -28,7 +28,7 @@ from tests.api.test_distribution import (
     refund,
 )
 from tests.catalog_factories import make_merchant, make_product, make_staff, sku
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, pk_of, token_for
 from tests.order_factories import make_shop
 
 MY = "{ myMembership { isMember status validUntil renewPrice { amount } periodDays skuId } }"
@@ -57,7 +57,7 @@ async def mine_membership(api, user) -> dict:
 async def paid_amount(api, user, address, sku_id) -> int:
     """Places and pays one unit; returns the amount paid in fen."""
     placed = await buy(api, user, address, sku_id)
-    return (await Payment.get(id=int(placed["payment"]["id"]))).amount
+    return (await Payment.get(id=pk_of(placed["payment"]["id"]))).amount
 
 
 async def settle(api, **values) -> dict:
@@ -82,7 +82,7 @@ async def test_member_price_for_a_member_only_and_not_after_expiry(api):
         "validUntil": None,
         "renewPrice": {"amount": "99.00"},
         "periodDays": 365,
-        "skuId": str(membership_sku.id),
+        "skuId": gid(membership_sku),
     }
     assert await paid_amount(api, buyer, address, goods.id) == 10_000  # not a member yet
 
@@ -95,7 +95,7 @@ async def test_member_price_for_a_member_only_and_not_after_expiry(api):
     assert await paid_amount(api, buyer, address, goods.id) == 8_000  # member price
     assert await paid_amount(api, other, other_address, goods.id) == 10_000  # a non-member pays the price
     token = await token_for(buyer)
-    assert (await api(CART_ADD, {"s": str(goods.id)}, token=token))["addToCart"]["errors"] == []
+    assert (await api(CART_ADD, {"s": gid(goods)}, token=token))["addToCart"]["errors"] == []
     assert (await api(CART, token=token))["cart"]["total"] == {"amount": "80.00"}
 
     clock.advance(timedelta(days=366))  # expired: valid on every use even before the job runs
@@ -140,7 +140,7 @@ async def test_refund_of_the_membership_takes_its_days_back(api):
         "validUntil": None,
         "renewPrice": {"amount": "99.00"},
         "periodDays": 365,
-        "skuId": str(membership_sku.id),
+        "skuId": gid(membership_sku),
     }
     assert await ledger.check_invariants() == []
 
@@ -193,8 +193,8 @@ async def test_settings_reprice_the_membership_are_audited_and_bad_input_changes
                 {
                     "input": {
                         "idempotencyKey": f"k{sku_id}",
-                        "items": [{"skuId": str(sku_id), "quantity": 1}],
-                        "addressId": str(address.id),
+                        "items": [{"skuId": gid("Sku", sku_id), "quantity": 1}],
+                        "addressId": gid(address),
                     }
                 },
                 token=token,
@@ -211,8 +211,8 @@ async def test_member_price_out_of_the_5_to_9_5_fold_range_is_refused_and_nothin
     products = await Product.all().count()
     for member_price in (10_001, 10_000, 9_501, 4_999, 0):
         variables = {
-            "m": str(merchant.id),
-            "i": {"categoryId": str(cat.id), "title": "会员价商品"},
+            "m": gid(merchant),
+            "i": {"categoryId": gid(cat), "title": "会员价商品"},
             "s": [
                 {"code": f"MP-{member_price}", "priceFen": 10_000, "memberPriceFen": member_price, "initialStock": 1}
             ],
@@ -224,8 +224,8 @@ async def test_member_price_out_of_the_5_to_9_5_fold_range_is_refused_and_nothin
     assert await Product.all().count() == products
     for member_price in (5_000, 9_500):
         variables = {
-            "m": str(merchant.id),
-            "i": {"categoryId": str(cat.id), "title": "会员价商品"},
+            "m": gid(merchant),
+            "i": {"categoryId": gid(cat), "title": "会员价商品"},
             "s": [
                 {"code": f"OK-{member_price}", "priceFen": 10_000, "memberPriceFen": member_price, "initialStock": 1}
             ],
@@ -275,7 +275,7 @@ async def test_when_enabled_the_sign_up_reward_and_gift_pack_commissions_are_pai
     assert [n["amount"]["amount"] for n in await mine(api, top)] == ["19.95"]
 
     await refund(api, platform, joined, b, 1)  # the sign-up refunded: its reward goes back
-    reward = await Commission.get(beneficiary_id=a.id, level=1, line_id=int(joined["orders"][0]["lines"][0]["id"]))
+    reward = await Commission.get(beneficiary_id=a.id, level=1, line_id=pk_of(joined["orders"][0]["lines"][0]["id"]))
     assert reward.status == "REVERSED" and reward.reversed_amount == 2_000
     assert await promotion_budget() == budget - 3_990 - 1_995
     assert await ledger.check_invariants() == []

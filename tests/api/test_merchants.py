@@ -12,7 +12,7 @@ from services.accounts.access import MERCHANT_PERMISSIONS
 from services.core.errors import DomainError, ErrorCode
 from services.merchants import merchants as merchant_service
 from tests.conftest import requires_postgres
-from tests.helpers import make_user, next_phone, token_for
+from tests.helpers import gid, make_user, next_phone, pk_of, token_for
 
 APPLICATION = {
     "name": "山野茶铺",
@@ -84,7 +84,7 @@ async def test_apply_creates_a_pending_merchant_owned_by_the_applicant(api):
         "kind": "THIRD_PARTY",
         "contactPhone": "+8613800138000",
     }
-    merchant = await Merchant.get(id=int(result["merchant"]["id"]))
+    merchant = await Merchant.get(id=pk_of(result["merchant"]["id"]))
     assert merchant.owner_id == user.id and merchant.business_license_no == APPLICATION["businessLicenseNo"]
     mine = (await api("{ myMerchants { role status permissions merchant { id name } } }", token=token))["myMerchants"]
     assert mine == [
@@ -92,11 +92,11 @@ async def test_apply_creates_a_pending_merchant_owned_by_the_applicant(api):
             "role": "OWNER",
             "status": "PENDING",
             "permissions": sorted([*MERCHANT_PERMISSIONS, "merchant.staff"]),
-            "merchant": {"id": str(merchant.id), "name": "山野茶铺"},
+            "merchant": {"id": gid(merchant), "name": "山野茶铺"},
         }
     ]
     # not public while pending
-    assert (await api("query($id: ID!) { merchant(id: $id) { id } }", {"id": str(merchant.id)}))["merchant"] is None
+    assert (await api("query($id: ID!) { merchant(id: $id) { id } }", {"id": gid(merchant)}))["merchant"] is None
 
 
 async def test_bad_applications_are_refused_and_nothing_is_written(api):
@@ -145,7 +145,7 @@ async def test_review_lifecycle_is_audited_and_notified(api):
     for action, status in (("APPROVE", "ACTIVE"), ("SUSPEND", "SUSPENDED"), ("REINSTATE", "ACTIVE")):
         result = (await api(REVIEW[action], {"id": merchant_id}, token=admin))[FIELD[action]]
         assert result == {"merchant": {"status": status}, "errors": []}, action
-    reviews = await MerchantReview.filter(merchant_id=int(merchant_id)).order_by("id")
+    reviews = await MerchantReview.filter(merchant_id=pk_of(merchant_id)).order_by("id")
     assert [(r.action, r.from_status, r.to_status, r.actor_id) for r in reviews] == [
         ("APPROVE", "PENDING", "ACTIVE", admin_user.id),
         ("SUSPEND", "ACTIVE", "SUSPENDED", admin_user.id),
@@ -178,7 +178,7 @@ async def test_public_merchant_view_has_no_private_fields(api):
     fields = {f.name for f in schema.get_type_by_name("Merchant").fields}
     assert fields == {"id", "name", "kind", "description", "logo_url"}
     suspended = await make_merchant(status="SUSPENDED")
-    assert (await api("query($id: ID!) { merchant(id: $id) { id } }", {"id": str(suspended.id)}))["merchant"] is None
+    assert (await api("query($id: ID!) { merchant(id: $id) { id } }", {"id": gid(suspended)}))["merchant"] is None
     assert (await api('{ merchant(id: "nope") { id } }'))["merchant"] is None
 
 
@@ -188,7 +188,7 @@ async def test_invalid_transitions_change_nothing(api, status):
     admin = await admin_token()
     allowed = {action for action in REVIEW if merchant_service.MERCHANT_STATES.allows(action, status)}
     for action in sorted(set(REVIEW) - allowed):
-        result = (await api(REVIEW[action], {"id": str(merchant.id)}, token=admin))[FIELD[action]]
+        result = (await api(REVIEW[action], {"id": gid(merchant)}, token=admin))[FIELD[action]]
         assert result == {"merchant": None, "errors": [{"code": "INVALID_TRANSITION", "field": "id"}]}, (status, action)
     assert (await Merchant.get(id=merchant.id)).status == status
     assert await MerchantReview.all().count() == 0 and await Notification.all().count() == 0
@@ -212,11 +212,11 @@ async def test_reject_needs_a_reason_and_unknown_merchants_are_not_found(api):
     admin = await admin_token()
     result = await api(
         'mutation($id: ID!) { rejectMerchant(id: $id, reason: " ") { errors { code field } } }',
-        {"id": str(merchant.id)},
+        {"id": gid(merchant)},
         token=admin,
     )
     assert result["rejectMerchant"]["errors"] == [{"code": "INVALID_INPUT", "field": "reason"}]
-    result = await api(REVIEW["APPROVE"], {"id": "999999"}, token=admin)
+    result = await api(REVIEW["APPROVE"], {"id": gid("Merchant", 999999)}, token=admin)
     assert result["approveMerchant"]["errors"] == [{"code": "NOT_FOUND", "field": "id"}]
     assert (await Merchant.get(id=merchant.id)).status == "PENDING" and await MerchantReview.all().count() == 0
 
@@ -229,7 +229,7 @@ async def test_a_rejected_applicant_may_apply_again_with_the_same_name(api):
     assert rejected == {"merchant": {"status": "REJECTED", "rejectReason": "licence unreadable"}, "errors": []}
     second = (await api(APPLY, {"a": APPLICATION}, token=token))["applyForMerchant"]
     assert second["errors"] == [] and second["merchant"]["status"] == "PENDING" and second["merchant"]["id"] != first_id
-    old = await Merchant.get(id=int(first_id))
+    old = await Merchant.get(id=pk_of(first_id))
     assert old.status == "REJECTED" and old.name == "山野茶铺"  # keeps its name and history, blocks nobody
     assert await MerchantReview.filter(merchant_id=old.id).count() == 1
 
@@ -329,7 +329,7 @@ async def test_a_failed_notification_rolls_the_decision_back(api, monkeypatch):
 
     monkeypatch.setattr(notifications, "notify", broken)
     merchant = await make_merchant(status="PENDING")
-    body = await api.raw(REVIEW["APPROVE"], {"id": str(merchant.id)}, token=await admin_token())
+    body = await api.raw(REVIEW["APPROVE"], {"id": gid(merchant)}, token=await admin_token())
     assert body["errors"]
     assert (await Merchant.get(id=merchant.id)).status == "PENDING" and await MerchantReview.all().count() == 0
 
@@ -357,7 +357,7 @@ async def test_merchant_settings(api):
         "logoUrl": "",
         "contactPhone": "+86 138 0013 8001",
     }
-    result = (await api(SETTINGS, {"m": str(merchant.id), "s": change}, token=token))["updateMerchantSettings"]
+    result = (await api(SETTINGS, {"m": gid(merchant), "s": change}, token=token))["updateMerchantSettings"]
     assert result["errors"] == []
     assert result["merchant"] == {
         "shippingFee": {"amount": "8.00", "currency": "CNY"},
@@ -371,7 +371,7 @@ async def test_merchant_settings(api):
     row = await Merchant.get(id=merchant.id)
     assert (row.shipping_fee, row.free_shipping_threshold) == (800, 9900)
     # omitted fields stay
-    await api(SETTINGS, {"m": str(merchant.id), "s": {"lowStockThreshold": 7}}, token=token)
+    await api(SETTINGS, {"m": gid(merchant), "s": {"lowStockThreshold": 7}}, token=token)
     assert (await Merchant.get(id=merchant.id)).shipping_fee == 800
 
 
@@ -389,7 +389,7 @@ async def test_bad_settings_change_nothing(api):
         ({"shippingFeeFen": 100, "contactName": ""}, "INVALID_INPUT", "contactName"),
     ]
     for change, code, field in cases:
-        result = (await api(SETTINGS, {"m": str(merchant.id), "s": change}, token=token))["updateMerchantSettings"]
+        result = (await api(SETTINGS, {"m": gid(merchant), "s": change}, token=token))["updateMerchantSettings"]
         assert result == {"merchant": None, "errors": [{"code": code, "field": field}]}, change
     after = await Merchant.get(id=merchant.id)
     assert (
@@ -415,26 +415,26 @@ async def test_commission_rates_and_category_overrides(api):
     await Category.filter(id=food.id).update(path=f"/{food.id}/")
     await Category.filter(id=tea.id).update(path=f"/{food.id}/{tea.id}/")
     other = await Category.create(name="服装", path="/")
-    m = str(merchant.id)
+    m = gid(merchant)
     assert (await api(RATE, {"m": m, "r": 500}, token=admin))["setMerchantCommissionRate"] == {
         "merchant": {"commissionRateBp": 500},
         "errors": [],
     }
-    result = (await api(CATEGORY_RATE, {"m": m, "c": str(food.id), "r": 1200}, token=admin))["setMerchantCategoryRate"]
+    result = (await api(CATEGORY_RATE, {"m": m, "c": gid(food), "r": 1200}, token=admin))["setMerchantCategoryRate"]
     assert result == {
-        "merchant": {"categoryRates": [{"categoryId": str(food.id), "commissionRateBp": 1200}]},
+        "merchant": {"categoryRates": [{"categoryId": gid(food), "commissionRateBp": 1200}]},
         "errors": [],
     }
     assert await merchant_service.commission_rate_bp(merchant.id, food.id) == 1200
     assert await merchant_service.commission_rate_bp(merchant.id, tea.id) == 1200  # inherited from the parent
     assert await merchant_service.commission_rate_bp(merchant.id, other.id) == 500
     assert await merchant_service.commission_rate_bp(merchant.id, None) == 500
-    await api(CATEGORY_RATE, {"m": m, "c": str(tea.id), "r": 300}, token=admin)
+    await api(CATEGORY_RATE, {"m": m, "c": gid(tea), "r": 300}, token=admin)
     assert await merchant_service.commission_rate_bp(merchant.id, tea.id) == 300  # the nearest override wins
     assert await merchant_service.commission_rate_bp(merchant.id, food.id) == 1200
-    await api(CATEGORY_RATE, {"m": m, "c": str(food.id), "r": 1500}, token=admin)  # change in place
+    await api(CATEGORY_RATE, {"m": m, "c": gid(food), "r": 1500}, token=admin)  # change in place
     assert await MerchantCategoryRate.filter(merchant_id=merchant.id).count() == 2
-    await api(CATEGORY_RATE, {"m": m, "c": str(food.id), "r": None}, token=admin)  # remove
+    await api(CATEGORY_RATE, {"m": m, "c": gid(food), "r": None}, token=admin)  # remove
     assert await merchant_service.commission_rate_bp(merchant.id, food.id) == 500
     with pytest.raises(DomainError) as caught:
         await merchant_service.commission_rate_bp(987654, None)
@@ -445,17 +445,19 @@ async def test_bad_rates_change_nothing(api):
     merchant = await make_merchant()
     category = await Category.create(name="食品")
     admin = await admin_token()
-    m = str(merchant.id)
+    m = gid(merchant)
     for rate in (-1, 10_001):
         assert (await api(RATE, {"m": m, "r": rate}, token=admin))["setMerchantCommissionRate"]["errors"] == [
             {"code": "INVALID_RATE", "field": "rateBp"}
         ]
-        assert (await api(CATEGORY_RATE, {"m": m, "c": str(category.id), "r": rate}, token=admin))[
+        assert (await api(CATEGORY_RATE, {"m": m, "c": gid(category), "r": rate}, token=admin))[
             "setMerchantCategoryRate"
         ]["errors"] == [{"code": "INVALID_RATE", "field": "rateBp"}]
-    missing = (await api(CATEGORY_RATE, {"m": m, "c": "999999", "r": 100}, token=admin))["setMerchantCategoryRate"]
+    missing = (await api(CATEGORY_RATE, {"m": m, "c": gid("Category", 999999), "r": 100}, token=admin))[
+        "setMerchantCategoryRate"
+    ]
     assert missing["errors"] == [{"code": "NOT_FOUND", "field": "categoryId"}]
-    no_merchant = (await api(RATE, {"m": "999999", "r": 100}, token=admin))["setMerchantCommissionRate"]
+    no_merchant = (await api(RATE, {"m": gid("Merchant", 999999), "r": 100}, token=admin))["setMerchantCommissionRate"]
     assert no_merchant["errors"] == [{"code": "NOT_FOUND", "field": "merchantId"}]
     assert (
         await Merchant.get(id=merchant.id)
@@ -469,7 +471,7 @@ async def test_staff_management(api):
     owner = await make_user()
     merchant = await make_merchant(owner)
     token = await token_for(owner)
-    m = str(merchant.id)
+    m = gid(merchant)
     clerk = await make_user("clerk")
     added = (
         await api(
@@ -479,7 +481,7 @@ async def test_staff_management(api):
         )
     )["addMerchantStaff"]
     assert added["errors"] == [] and added["staff"]["permissions"] == ["merchant.orders", "merchant.products"]
-    assert added["staff"]["user"] == {"id": str(clerk.id)}
+    assert added["staff"]["user"] == {"id": gid(clerk)}
     assert await Notification.filter(user_id=clerk.id, kind="MERCHANT_STAFF_ADDED").count() == 1
     clerk_token = await token_for(clerk)
     mine = (await api("{ myMerchants { role permissions merchant { id } } }", token=clerk_token))["myMerchants"]
@@ -488,7 +490,7 @@ async def test_staff_management(api):
     refused = (await api(SETTINGS, {"m": m, "s": {"shippingFeeFen": 1}}, token=clerk_token))["updateMerchantSettings"]
     assert refused["errors"] == [{"code": "FORBIDDEN", "field": None}]
     # ... until the owner grants it
-    changed = (await api(UPDATE_STAFF, {"m": m, "u": str(clerk.id), "perms": ["merchant.settings"]}, token=token))[
+    changed = (await api(UPDATE_STAFF, {"m": m, "u": gid(clerk), "perms": ["merchant.settings"]}, token=token))[
         "updateMerchantStaff"
     ]
     assert changed == {"staff": {"permissions": ["merchant.settings"]}, "errors": []}
@@ -499,8 +501,8 @@ async def test_staff_management(api):
     staff = await api(
         "query($id: ID!) { managedMerchant(id: $id) { staff { user { id } permissions } } }", {"id": m}, token=token
     )
-    assert staff["managedMerchant"]["staff"] == [{"user": {"id": str(clerk.id)}, "permissions": ["merchant.settings"]}]
-    removed = (await api(REMOVE_STAFF, {"m": m, "u": str(clerk.id)}, token=token))["removeMerchantStaff"]
+    assert staff["managedMerchant"]["staff"] == [{"user": {"id": gid(clerk)}, "permissions": ["merchant.settings"]}]
+    removed = (await api(REMOVE_STAFF, {"m": m, "u": gid(clerk)}, token=token))["removeMerchantStaff"]
     assert removed == {"ok": True, "errors": []}
     assert await MerchantStaff.all().count() == 0
     again = (await api(SETTINGS, {"m": m, "s": {"shippingFeeFen": 2}}, token=await token_for(clerk)))[
@@ -514,29 +516,29 @@ async def test_bad_staff_changes_write_nothing(api):
     owner = await make_user()
     merchant = await make_merchant(owner)
     token = await token_for(owner)
-    m = str(merchant.id)
+    m = gid(merchant)
     user = await make_user()
     cases = [
-        ({"u": str(user.id), "perms": ["merchant.staff"]}, "INVALID_PERMISSION", "permissions"),
-        ({"u": str(user.id), "perms": ["merchant.orders", "user.manage"]}, "INVALID_PERMISSION", "permissions"),
-        ({"u": "999999", "perms": []}, "NOT_FOUND", "userId"),
+        ({"u": gid(user), "perms": ["merchant.staff"]}, "INVALID_PERMISSION", "permissions"),
+        ({"u": gid(user), "perms": ["merchant.orders", "user.manage"]}, "INVALID_PERMISSION", "permissions"),
+        ({"u": gid("User", 999999), "perms": []}, "NOT_FOUND", "userId"),
         ({"p": "+8613900000000", "perms": []}, "NOT_FOUND", "phone"),
         ({"perms": []}, "INVALID_INPUT", "userId"),
-        ({"u": str(owner.id), "perms": []}, "INVALID_INPUT", "userId"),
+        ({"u": gid(owner), "perms": []}, "INVALID_INPUT", "userId"),
     ]
     for variables, code, field in cases:
         result = (await api(ADD_STAFF, {"m": m, **variables}, token=token))["addMerchantStaff"]
         assert result == {"staff": None, "errors": [{"code": code, "field": field}]}, variables
     assert await MerchantStaff.all().count() == 0
     staff = await make_staff(merchant, ["merchant.orders"])
-    bad = (await api(UPDATE_STAFF, {"m": m, "u": str(staff.id), "perms": ["merchant.finance", "root"]}, token=token))[
+    bad = (await api(UPDATE_STAFF, {"m": m, "u": gid(staff), "perms": ["merchant.finance", "root"]}, token=token))[
         "updateMerchantStaff"
     ]
     assert bad["errors"] == [{"code": "INVALID_PERMISSION", "field": "permissions"}]
     assert (await MerchantStaff.get(user_id=staff.id)).permissions == ["merchant.orders"]
-    dup = (await api(ADD_STAFF, {"m": m, "u": str(staff.id), "perms": []}, token=token))["addMerchantStaff"]
+    dup = (await api(ADD_STAFF, {"m": m, "u": gid(staff), "perms": []}, token=token))["addMerchantStaff"]
     assert dup["errors"] == [{"code": "INVALID_INPUT", "field": "userId"}]
-    assert (await api(REMOVE_STAFF, {"m": m, "u": str(user.id)}, token=token))["removeMerchantStaff"]["errors"] == [
+    assert (await api(REMOVE_STAFF, {"m": m, "u": gid(user)}, token=token))["removeMerchantStaff"]["errors"] == [
         {"code": "NOT_FOUND", "field": "userId"}
     ]
     assert await MerchantStaff.all().count() == 1
@@ -547,19 +549,19 @@ async def test_staff_of_one_merchant_cannot_touch_another(api):
     staff_a = await make_staff(a, list(MERCHANT_PERMISSIONS))
     token = await token_for(staff_a)
     b_staff = await make_staff(b, ["merchant.orders"])
-    mb = str(b.id)
+    mb = gid(b)
     for query, variables, field in (
         (SETTINGS, {"m": mb, "s": {"description": "hijack"}}, "updateMerchantSettings"),
-        (ADD_STAFF, {"m": mb, "u": str(staff_a.id), "perms": ["merchant.orders"]}, "addMerchantStaff"),
-        (UPDATE_STAFF, {"m": mb, "u": str(b_staff.id), "perms": list(MERCHANT_PERMISSIONS)}, "updateMerchantStaff"),
-        (REMOVE_STAFF, {"m": mb, "u": str(b_staff.id)}, "removeMerchantStaff"),
+        (ADD_STAFF, {"m": mb, "u": gid(staff_a), "perms": ["merchant.orders"]}, "addMerchantStaff"),
+        (UPDATE_STAFF, {"m": mb, "u": gid(b_staff), "perms": list(MERCHANT_PERMISSIONS)}, "updateMerchantStaff"),
+        (REMOVE_STAFF, {"m": mb, "u": gid(b_staff)}, "removeMerchantStaff"),
         (CREATE_STORE, {"m": mb, "s": STORE_INPUT}, "createStore"),
     ):
         result = (await api(query, variables, token=token))[field]
         assert result["errors"] == [{"code": "FORBIDDEN", "field": None}], field
     assert await api.error_code(MANAGED, {"id": mb}, token=token) == "FORBIDDEN"
     # and an id that does not exist looks the same as someone else's
-    assert await api.error_code(MANAGED, {"id": "999999"}, token=token) == "FORBIDDEN"
+    assert await api.error_code(MANAGED, {"id": gid("Merchant", 999999)}, token=token) == "FORBIDDEN"
     row = await Merchant.get(id=b.id)
     assert row.description == "" and await Store.all().count() == 0
     assert (await MerchantStaff.get(user_id=b_staff.id)).permissions == ["merchant.orders"]
@@ -602,7 +604,7 @@ async def test_scoped_permission_matrix(api, operation, actor):
     elif actor == "admin":
         token = await admin_token()
     allowed = actor in ("own_staff_with", "owner", "admin")
-    m = str(merchant.id)
+    m = gid(merchant)
     staff_before = await MerchantStaff.all().count()
     if operation == "view_private":
         body = await api.raw(MANAGED, {"id": m}, token=token)
@@ -616,7 +618,7 @@ async def test_scoped_permission_matrix(api, operation, actor):
     target = await make_user("new hire")
     query, variables, field = {
         "update_settings": (SETTINGS, {"m": m, "s": {"shippingFeeFen": 1234}}, "updateMerchantSettings"),
-        "add_staff": (ADD_STAFF, {"m": m, "u": str(target.id), "perms": ["merchant.orders"]}, "addMerchantStaff"),
+        "add_staff": (ADD_STAFF, {"m": m, "u": gid(target), "perms": ["merchant.orders"]}, "addMerchantStaff"),
         "create_store": (CREATE_STORE, {"m": m, "s": STORE_INPUT}, "createStore"),
     }[operation]
     body = await api.raw(query, variables, token=token)
@@ -639,7 +641,7 @@ async def test_private_view_fields_need_their_own_permission(api):
     token = await token_for(await make_staff(merchant, ["merchant.settings"]))
     body = await api.raw(
         "query($id: ID!) { managedMerchant(id: $id) { name myPermissions staff { id } commissionRateBp } }",
-        {"id": str(merchant.id)},
+        {"id": gid(merchant)},
         token=token,
     )
     data = body["data"]["managedMerchant"]
@@ -650,7 +652,7 @@ async def test_private_view_fields_need_their_own_permission(api):
     finance = await token_for(await make_staff(merchant, ["merchant.settings", "merchant.finance"]))
     data = await api(
         "query($id: ID!) { managedMerchant(id: $id) { commissionRateBp categoryRates { categoryId } } }",
-        {"id": str(merchant.id)},
+        {"id": gid(merchant)},
         token=finance,
     )
     assert data["managedMerchant"] == {"commissionRateBp": 0, "categoryRates": []}
@@ -661,11 +663,11 @@ async def test_rejected_and_suspended_merchants(api):
     rejected = await make_merchant(owner, status="REJECTED")
     suspended = await make_merchant(owner, status="SUSPENDED")
     token = await token_for(owner)
-    result = (await api(SETTINGS, {"m": str(rejected.id), "s": {"description": "x"}}, token=token))[
+    result = (await api(SETTINGS, {"m": gid(rejected), "s": {"description": "x"}}, token=token))[
         "updateMerchantSettings"
     ]
     assert result["errors"] == [{"code": "MERCHANT_NOT_ACTIVE", "field": "merchantId"}]
-    result = (await api(CREATE_STORE, {"m": str(suspended.id), "s": STORE_INPUT}, token=token))["createStore"]
+    result = (await api(CREATE_STORE, {"m": gid(suspended), "s": STORE_INPUT}, token=token))["createStore"]
     assert result["errors"] == [{"code": "MERCHANT_NOT_ACTIVE", "field": "merchantId"}]
     assert await Store.all().count() == 0 and (await Merchant.get(id=rejected.id)).description == ""
 
@@ -676,11 +678,9 @@ async def test_merchant_applications_for_admins(api):
     admin = await admin_token()
     query = "query($s: MerchantStatus, $a: String) { merchantApplications(status: $s, first: 2, after: $a) { nodes { id status contactPhone } pageInfo { hasNextPage endCursor } } }"
     page = (await api(query, {"s": "PENDING"}, token=admin))["merchantApplications"]
-    assert [n["id"] for n in page["nodes"]] == [str(pending[2].id), str(pending[1].id)] and page["pageInfo"][
-        "hasNextPage"
-    ]
+    assert [n["id"] for n in page["nodes"]] == [gid(pending[2]), gid(pending[1])] and page["pageInfo"]["hasNextPage"]
     rest = (await api(query, {"s": "PENDING", "a": page["pageInfo"]["endCursor"]}, token=admin))["merchantApplications"]
-    assert [n["id"] for n in rest["nodes"]] == [str(pending[0].id)] and not rest["pageInfo"]["hasNextPage"]
+    assert [n["id"] for n in rest["nodes"]] == [gid(pending[0])] and not rest["pageInfo"]["hasNextPage"]
     everything = (await api("{ merchantApplications(first: 10) { nodes { id } } }", token=admin))[
         "merchantApplications"
     ]

@@ -1,6 +1,6 @@
 from models.notifications import Notification
 from services.accounts import notifications
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, token_for
 
 INBOX = "query($after: String, $u: Boolean) { myNotifications(first: 2, after: $after, unreadOnly: $u) { nodes { id title read } pageInfo { hasNextPage endCursor } } }"
 
@@ -15,7 +15,7 @@ async def test_inbox_pages_newest_first_and_marks_read(api):
     assert [n["title"] for n in page1["nodes"]] == ["n2", "n1"] and page1["pageInfo"]["hasNextPage"]
     page2 = (await api(INBOX, {"after": page1["pageInfo"]["endCursor"]}, token=token))["myNotifications"]
     assert [n["title"] for n in page2["nodes"]] == ["n0"] and not page2["pageInfo"]["hasNextPage"]
-    ids = [n["id"] for n in page1["nodes"]] + [str(theirs.id)]
+    ids = [n["id"] for n in page1["nodes"]] + [gid(theirs)]
     marked = await api(
         "mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) { marked } }", {"ids": ids}, token=token
     )
@@ -29,11 +29,12 @@ async def test_send_notification_validates(api):
     admin = await make_user(roles=("admin",))
     token = await token_for(admin)
     data = await api(
-        'mutation { sendNotification(userId: "999999", title: "hi") { errors { code field } } }', token=token
+        'mutation { sendNotification(userId: "VXNlcjo5OTk5OTk=", title: "hi") { errors { code field } } }', token=token
     )
     assert data["sendNotification"]["errors"] == [{"code": "NOT_FOUND", "field": "userId"}]
     data = await api(
-        f'mutation {{ sendNotification(userId: "{admin.id}", title: "  ") {{ errors {{ code field }} }} }}', token=token
+        f'mutation {{ sendNotification(userId: "{gid(admin)}", title: "  ") {{ errors {{ code field }} }} }}',
+        token=token,
     )
     assert data["sendNotification"]["errors"] == [{"code": "INVALID_INPUT", "field": "title"}]
     assert await Notification.all().count() == 0

@@ -9,7 +9,7 @@ from services.core import events
 from services.orders import after_sales, payments
 from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
 from tests.catalog_factories import make_staff
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, token_for
 from tests.order_factories import make_buyer, make_shop, place
 
 MY_UPDATES = "subscription { myOrderUpdates { fromStatus status order { id status payAmount { amount } } } }"
@@ -41,7 +41,7 @@ async def test_buyer_sees_own_order_status_changes(app):
         assert update == {
             "fromStatus": "PENDING_PAYMENT",
             "status": "PAID",
-            "order": {"id": str(mine.orders[0].id), "status": "PAID", "payAmount": {"amount": "12.00"}},
+            "order": {"id": gid(mine.orders[0]), "status": "PAID", "payAmount": {"amount": "12.00"}},
         }
 
 
@@ -53,7 +53,7 @@ async def test_merchant_feed_new_orders_and_low_stock_by_permission(app):
     async with client, connect as ws:
         c = WsClient(ws, "graphql-transport-ws")
         await c.init(await token_for(orders_staff))
-        await subscribe(ws, MERCHANT, {"m": str(merchant.id)})
+        await subscribe(ws, MERCHANT, {"m": gid(merchant)})
         await wait_for_listener(events.merchant_channel(merchant.id))
         placed = await place(buyer, address, [(sku.id, 4)])  # stock 8 -> 4: low stock, not for this staff member
         await payments.pay_with_wallet(buyer.id, placed.payment.id)
@@ -61,21 +61,21 @@ async def test_merchant_feed_new_orders_and_low_stock_by_permission(app):
         for _ in range(2):
             event = (await c.recv())["payload"]["data"]["merchantEvents"]
             kinds.append(event["kind"])
-            assert event["order"]["id"] == str(placed.orders[0].id)
+            assert event["order"]["id"] == gid(placed.orders[0])
         assert sorted(kinds) == ["NEW_ORDER", "ORDER_STATUS"]
 
         line = await placed.orders[0].lines.all().first()
         request = await after_sales.request_after_sale(buyer.id, line.id, "REFUND_ONLY", 1, "不想要了")
         event = (await c.recv())["payload"]["data"]["merchantEvents"]
-        assert event["kind"] == "AFTER_SALE_REQUESTED" and event["order"]["id"] == str(placed.orders[0].id)
-        assert event["afterSale"] == {"id": str(request.id), "status": "REQUESTED", "quantity": 1}
+        assert event["kind"] == "AFTER_SALE_REQUESTED" and event["order"]["id"] == gid(placed.orders[0])
+        assert event["afterSale"] == {"id": gid(request), "status": "REQUESTED", "quantity": 1}
 
     products_staff = await make_staff(merchant, ["merchant.products"])
     client, connect = await open_ws(app, "graphql-transport-ws")
     async with client, connect as ws:
         c = WsClient(ws, "graphql-transport-ws")
         await c.init(await token_for(products_staff))
-        await subscribe(ws, MERCHANT, {"m": str(merchant.id)})
+        await subscribe(ws, MERCHANT, {"m": gid(merchant)})
         await wait_for_listener(events.merchant_channel(merchant.id))
         await stock.adjust_stock(sku.id, 10, stock.RESTOCK)
         await stock.adjust_stock(sku.id, -12, stock.ADJUST)  # 14 -> 2: crosses the threshold
@@ -84,8 +84,8 @@ async def test_merchant_feed_new_orders_and_low_stock_by_permission(app):
             "kind": "LOW_STOCK",
             "order": None,
             "afterSale": None,
-            "sku": {"id": str(sku.id), "stock": 2},
-            "product": {"id": str(sku.product_id)},
+            "sku": {"id": gid(sku), "stock": 2},
+            "product": {"id": gid("Product", sku.product_id)},
         }
 
 
@@ -95,7 +95,7 @@ async def test_merchant_feed_is_refused_to_outsiders(app):
     async with client, connect as ws:
         c = WsClient(ws, "graphql-transport-ws")
         await c.init(await token_for(await make_user()))
-        await subscribe(ws, MERCHANT, {"m": str(merchant.id)})
+        await subscribe(ws, MERCHANT, {"m": gid(merchant)})
         message = await c.recv()
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
         assert errors[0]["extensions"]["code"] == "FORBIDDEN"

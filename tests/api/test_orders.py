@@ -21,7 +21,7 @@ from services.orders import messages
 from services.orders.gateways import gateway
 from services.orders.sandbox_gateway import sign
 from tests.catalog_factories import make_staff
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, pk_of, token_for
 from tests.order_factories import make_buyer, make_shop, make_store
 from tests.querycount import count_queries
 
@@ -42,10 +42,10 @@ CONFIRM = "mutation($id: ID!) { confirmReceipt(orderId: $id) { order { status } 
 def order_input(lines, address=None, **extra):
     data = {
         "idempotencyKey": extra.pop("key", uuid.uuid4().hex),
-        "items": [{"skuId": str(s), "quantity": q} for s, q in lines],
+        "items": [{"skuId": gid("Sku", s), "quantity": q} for s, q in lines],
     }
     if address is not None:
-        data["addressId"] = str(address.id)
+        data["addressId"] = gid(address)
     data.update(extra)
     return {"input": data}
 
@@ -97,7 +97,7 @@ async def test_express_order_paid_from_wallet_shipped_delivered_completed(api):
     staff_token = await token_for(staff)
     listed = await api(
         "query($m: ID!) { merchantOrders(merchantId: $m) { nodes { id status buyer { nickname } } } }",
-        {"m": str(merchant.id)},
+        {"m": gid(merchant)},
         token=staff_token,
     )
     assert [n["id"] for n in listed["merchantOrders"]["nodes"]] == [order["id"]]
@@ -141,7 +141,7 @@ async def test_orders_are_private_to_buyer_merchant_staff_and_support(api):
     assert (
         await api.error_code(
             "query($m: ID!) { merchantOrders(merchantId: $m) { nodes { id } } }",
-            {"m": str(merchant.id)},
+            {"m": gid(merchant)},
             token=products_only,
         )
         == "FORBIDDEN"
@@ -153,7 +153,7 @@ async def test_orders_are_private_to_buyer_merchant_staff_and_support(api):
     other = await token_for(await make_staff(other_merchant, ["merchant.orders"]))
     await api(PAY_WALLET, {"id": placed["payment"]["id"]}, token=await token_for(buyer))
     assert (await api(SHIP, {"id": order_id}, token=other))["shipOrder"]["errors"] == [{"code": "FORBIDDEN"}]
-    assert (await Order.get(id=int(order_id))).status == "PAID"
+    assert (await Order.get(id=pk_of(order_id))).status == "PAID"
 
 
 async def test_one_checkout_two_merchants_one_payment(api):
@@ -195,9 +195,7 @@ async def test_pickup_order_paid_through_the_sandbox_gateway_and_verified_at_the
     clerk = await make_user("clerk")
     await StoreStaff.create(store_id=store.id, user_id=clerk.id)
     token = await token_for(buyer)
-    placed = await place(
-        api, token, [(sku.id, 1)], pickupStores=[{"merchantId": str(merchant.id), "storeId": str(store.id)}]
-    )
+    placed = await place(api, token, [(sku.id, 1)], pickupStores=[{"merchantId": gid(merchant), "storeId": gid(store)}])
     order = placed["orders"][0]
     assert order["deliveryType"] == "PICKUP" and order["shippingFee"]["amount"] == "0.00"
     code = order["pickupCode"]
@@ -213,14 +211,14 @@ async def test_pickup_order_paid_through_the_sandbox_gateway_and_verified_at_the
     clerk_token = await token_for(clerk)
     verify = "mutation($s: ID!, $c: String!) { verifyPickup(storeId: $s, code: $c) { order { status pickupCode } errors { code } } }"
     wrong = await api(
-        verify, {"s": str(store.id), "c": "00000000" if code != "00000000" else "11111111"}, token=clerk_token
+        verify, {"s": gid(store), "c": "00000000" if code != "00000000" else "11111111"}, token=clerk_token
     )
     assert wrong["verifyPickup"]["errors"] == [{"code": "PICKUP_CODE_INVALID"}]
     outsider = await token_for(await make_user())
-    assert (await api(verify, {"s": str(store.id), "c": code}, token=outsider))["verifyPickup"]["errors"] == [
+    assert (await api(verify, {"s": gid(store), "c": code}, token=outsider))["verifyPickup"]["errors"] == [
         {"code": "FORBIDDEN"}
     ]
-    ok = await api(verify, {"s": str(store.id), "c": code}, token=clerk_token)
+    ok = await api(verify, {"s": gid(store), "c": code}, token=clerk_token)
     assert ok["verifyPickup"] == {
         "order": {"status": "PICKED_UP", "pickupCode": None},
         "errors": [],
@@ -236,7 +234,7 @@ async def test_pickup_at_another_merchants_store_is_refused(api):
     store = await make_store(other)
     token = await token_for(buyer)
     code = await place_error(
-        api, token, [(sku.id, 1)], pickupStores=[{"merchantId": str(merchant.id), "storeId": str(store.id)}]
+        api, token, [(sku.id, 1)], pickupStores=[{"merchantId": gid(merchant), "storeId": gid(store)}]
     )
     assert code == "INVALID_STORE"
     assert (await Sku.get(id=sku.id)).stock == 10 and await Payment.all().count() == 0
@@ -275,7 +273,7 @@ async def test_callbacks_are_verified_and_idempotent(api):
     assert (await post(stale.headers, stale.body))[1]["error"] == "CALLBACK_INVALID"
     other_secret = sign(genuine.body, secret="not-the-gateway")
     assert (await post(other_secret.headers, other_secret.body))[1]["error"] == "CALLBACK_INVALID"
-    assert (await Payment.get(id=int(placed["payment"]["id"]))).status == "UNPAID"
+    assert (await Payment.get(id=pk_of(placed["payment"]["id"]))).status == "UNPAID"
     assert await merchant_pending(merchant) == 0 and await GatewayNotification.all().count() == 0
 
     assert await post(genuine.headers, genuine.body) == (200, {"code": "SUCCESS", "outcome": "PAID"})
@@ -299,10 +297,10 @@ async def test_money_arriving_after_cancel_is_refunded_automatically(api):
     notice = gateway.get().notification_for(await SandboxTrade.get(trade_no=charge["tradeNo"]))
     response = await api.client.post("/payments/notify", content=notice.body, headers=notice.headers)
     assert response.json() == {"code": "SUCCESS", "outcome": "REFUNDED_LATE"}
-    refund = await Refund.get(payment_id=int(placed["payment"]["id"]))
+    refund = await Refund.get(payment_id=pk_of(placed["payment"]["id"]))
     assert (refund.status, refund.amount, refund.reason) == ("SUCCEEDED", 1000, "LATE_PAYMENT")
     assert (await SandboxTrade.get(trade_no=charge["tradeNo"])).refunded == 1000
-    assert (await Order.get(id=int(placed["orders"][0]["id"]))).status == "CANCELLED"
+    assert (await Order.get(id=pk_of(placed["orders"][0]["id"]))).status == "CANCELLED"
     assert await merchant_pending(merchant) == 0
     assert await ledger.check_invariants() == []
 
@@ -324,7 +322,7 @@ async def test_sandbox_page_pays(api):
     assert page.status_code == 200 and "10.00" in page.text and "<form" in page.text
     paid = await api.client.post(f"/sandbox/pay/{charge['tradeNo']}")
     assert "SUCCESS" in paid.text and "<form" not in paid.text
-    assert (await Payment.get(id=int(placed["payment"]["id"]))).status == "PAID"
+    assert (await Payment.get(id=pk_of(placed["payment"]["id"]))).status == "PAID"
     assert await merchant_pending(merchant) == 1000
 
 
@@ -366,7 +364,7 @@ async def test_unpaid_orders_time_out(api):
     assert late["payWithWallet"]["errors"] == [{"code": "PAYMENT_EXPIRED"}]
     assert await order_jobs.cancel_unpaid() == "cancelled 1 unpaid checkouts"
     assert await order_jobs.cancel_unpaid() == "cancelled 0 unpaid checkouts"  # a second run finds nothing
-    order = await Order.get(id=int(placed["orders"][0]["id"]))
+    order = await Order.get(id=pk_of(placed["orders"][0]["id"]))
     assert (order.status, order.cancel_reason) == ("CANCELLED", "Payment timed out")
     assert (await Sku.get(id=sku.id)).stock == 5
     assert await wallet_balance(buyer) == 10_000
@@ -384,7 +382,7 @@ async def test_delivered_orders_complete_automatically(api):
     assert await order_jobs.complete_delivered() == "completed 0 orders"
     clock.advance(timedelta(days=1, seconds=1))
     assert await order_jobs.complete_delivered() == "completed 1 orders"
-    assert (await Order.get(id=int(placed["orders"][0]["id"]))).status == "COMPLETED"
+    assert (await Order.get(id=pk_of(placed["orders"][0]["id"]))).status == "COMPLETED"
 
 
 # --------------------------------------------------------------------------- bad input
@@ -408,7 +406,7 @@ async def test_bad_checkouts_change_nothing(api):
     assert await refused([(sku.id, 1)], address=stranger_address) == "NOT_FOUND"
     assert await refused([(sku.id, 1)], address=None) == "ADDRESS_REQUIRED"
     assert await refused([(999_999, 1)]) == "NOT_FOUND"
-    data = await api(PLACE, {"input": {"idempotencyKey": "k", "addressId": str(address.id)}}, token=token)
+    data = await api(PLACE, {"input": {"idempotencyKey": "k", "addressId": gid(address)}}, token=token)
     assert data["placeOrder"]["errors"][0]["code"] == "CART_EMPTY"
     # the consignment issue fills the wholesale zone rule in: one voucher per unit (CON-2)
     _, _, (wholesale,) = await make_shop(zone="WHOLESALE", sku_fields={"wholesale_price": 440})
@@ -463,14 +461,12 @@ async def test_transitions_not_in_the_table_are_refused(api):
     assert (await api(CONFIRM, {"id": order_id}, token=token))["confirmReceipt"]["errors"] == [
         {"code": "INVALID_TRANSITION"}
     ]
-    pickup = await place(
-        api, token, [(sku.id, 1)], pickupStores=[{"merchantId": str(merchant.id), "storeId": str(store.id)}]
-    )
+    pickup = await place(api, token, [(sku.id, 1)], pickupStores=[{"merchantId": gid(merchant), "storeId": gid(store)}])
     await api(PAY_WALLET, {"id": pickup["payment"]["id"]}, token=token)
     assert (await api(SHIP, {"id": pickup["orders"][0]["id"]}, token=staff))["shipOrder"]["errors"] == [
         {"code": "INVALID_TRANSITION"}
     ]
-    assert (await Order.get(id=int(pickup["orders"][0]["id"]))).status == "PAID"
+    assert (await Order.get(id=pk_of(pickup["orders"][0]["id"]))).status == "PAID"
 
 
 async def test_first_order_binds_the_referrer_in_first_order_mode(api, monkeypatch):

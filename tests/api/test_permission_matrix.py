@@ -11,7 +11,7 @@ from schema.permissions import HasPermission
 from schema.schema import schema
 from services.accounts.access import ROLES
 from tests.api.ops import collect_operations, collect_public
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, token_for
 
 # (root, field) -> operation exercising it; each domain keeps its rows in tests/api/ops_*.py
 OPERATIONS = collect_operations()
@@ -87,7 +87,7 @@ async def test_other_users_addresses_need_user_read(api):
         'mutation { createAddress(input: {recipient: "a", phone: "13800138000", provinceCode: "110000", cityCode: "110100", countyCode: "110101", detail: "d"}) { errors { code } } }',
         token=await token_for(owner),
     )
-    query = f'{{ user(id: "{owner.id}") {{ phone addresses {{ detail }} }} }}'
+    query = f'{{ user(id: "{gid(owner)}") {{ phone addresses {{ detail }} }} }}'
     finance = await token_for(await make_user(roles=("finance",)))
     data = await api(query, token=finance)
     assert data["user"]["phone"] != owner.phone and "****" in data["user"]["phone"]

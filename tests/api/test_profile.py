@@ -1,7 +1,7 @@
 """Profile and shipping addresses (ACC-2)."""
 
 from models.accounts import Address, User
-from tests.helpers import make_user, token_for
+from tests.helpers import make_user, pk_of, token_for
 
 ADDRESS = {
     "recipient": "王小明",
@@ -99,11 +99,11 @@ async def test_someone_elses_address_is_not_found(api):
         assert next(iter(data.values()))["errors"] == [
             {"code": "NOT_FOUND", **({"field": "id"} if "field" in query else {})}
         ]
-    address = await Address.get(id=int(created["id"]))
+    address = await Address.get(id=pk_of(created["id"]))
     assert address.detail == ADDRESS["detail"] and address.user_id == owner.id
 
 
-async def test_malformed_id_is_not_found(api):
+async def test_malformed_id_is_invalid_id(api):
     token = await token_for(await make_user())
     data = await api(DELETE, {"id": "abc"}, token=token)
-    assert data["deleteAddress"]["errors"] == [{"code": "NOT_FOUND"}]
+    assert data["deleteAddress"]["errors"] == [{"code": "INVALID_ID"}]

@@ -26,7 +26,7 @@ import pytest_asyncio
 
 import settings
 from tests.conftest import requires_postgres, requires_redis
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, token_for
 from tests.servers import Server, Servers, WsClient, redis, running_servers, wait_numsub, ws_client  # noqa: F401 (redis: fixture)
 
 pytestmark = [requires_postgres, requires_redis]
@@ -47,7 +47,7 @@ LATENCIES: dict[str, list[float]] = {}
 
 class NotificationServers(Servers):
     async def send(self, server: Server, token: str, user_id: int, title: str) -> dict:
-        body = await self.graphql(server, SEND, {"u": str(user_id), "t": title}, token)
+        body = await self.graphql(server, SEND, {"u": gid("User", user_id), "t": title}, token)
         assert not body.get("errors"), body
         payload = body["data"]["sendNotification"]
         assert payload["errors"] == [], payload

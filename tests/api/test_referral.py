@@ -7,7 +7,7 @@ from models.accounts import UplineChange, User
 from models.notifications import Notification
 from services.core.sensitive import blind_index
 from tests.conftest import requires_postgres
-from tests.helpers import make_user, next_phone, outbox, token_for
+from tests.helpers import gid, make_user, next_phone, outbox, pk_of, token_for
 
 BIND = "mutation($c: String!) { bindUpline(inviteCode: $c) { user { upline { id } } errors { code field } } }"
 SIGN_IN = """mutation($p: String!, $c: String!, $i: String) {
@@ -29,10 +29,10 @@ async def test_every_user_gets_a_unique_invite_code():
 async def test_sign_up_with_invite_code_binds_and_notifies_the_upline(api):
     upline = await make_user("Mei")
     result = await sms_sign_in(api, next_phone(), upline.invite_code.lower())
-    assert result["errors"] == [] and result["user"]["upline"]["id"] == str(upline.id)
+    assert result["errors"] == [] and result["user"]["upline"]["id"] == gid(upline)
     note = await Notification.get(user_id=upline.id)
     assert note.kind == "NEW_TEAM_MEMBER"
-    audit = await UplineChange.get(user_id=int(result["user"]["id"]))
+    audit = await UplineChange.get(user_id=pk_of(result["user"]["id"]))
     assert audit.source == "SIGNUP" and audit.new_upline_id == upline.id
 
 
@@ -83,7 +83,7 @@ async def test_bound_once(api):
 async def test_bind_later_through_a_link(api):
     a, b = await make_user(), await make_user()
     result = (await api(BIND, {"c": a.invite_code}, token=await token_for(b)))["bindUpline"]
-    assert result["errors"] == [] and result["user"]["upline"]["id"] == str(a.id)
+    assert result["errors"] == [] and result["user"]["upline"]["id"] == gid(a)
 
 
 async def test_admin_only_mode_refuses_self_binding(api, monkeypatch):
@@ -101,8 +101,8 @@ async def test_admin_rebinding_is_audited_and_still_refuses_cycles(api):
     a, b = await make_user(), await make_user()
     c = await make_user(upline=a)
     token = await token_for(admin)
-    moved = (await api(REBIND, {"u": str(c.id), "c": b.invite_code, "r": "wrong link"}, token=token))["rebindUpline"]
-    assert moved["errors"] == [] and moved["user"]["upline"]["id"] == str(b.id)
+    moved = (await api(REBIND, {"u": gid(c), "c": b.invite_code, "r": "wrong link"}, token=token))["rebindUpline"]
+    assert moved["errors"] == [] and moved["user"]["upline"]["id"] == gid(b)
     audit = await UplineChange.filter(user_id=c.id, source="ADMIN").first()
     assert (audit.old_upline_id, audit.new_upline_id, audit.actor_id, audit.reason) == (
         a.id,
@@ -110,7 +110,7 @@ async def test_admin_rebinding_is_audited_and_still_refuses_cycles(api):
         admin.id,
         "wrong link",
     )
-    cycle = (await api(REBIND, {"u": str(b.id), "c": c.invite_code, "r": "x"}, token=token))["rebindUpline"]
+    cycle = (await api(REBIND, {"u": gid(b), "c": c.invite_code, "r": "x"}, token=token))["rebindUpline"]
     assert cycle["errors"] == [{"code": "BINDING_CYCLE"}]
     assert (await User.get(id=b.id)).upline_id is None
 

@@ -28,7 +28,7 @@ from tests.api.test_distribution import PAY, PLACE, REQUEST, member
 from tests.api.test_withdrawals import bank
 from tests.catalog_factories import make_merchant, make_product, make_staff, sku
 from tests.conftest import requires_postgres
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, pk_of, token_for
 from tests.order_factories import make_buyer, make_shop, place
 
 MANAGER = Grants(platform={"order.manage"})
@@ -55,20 +55,18 @@ async def buy_two(api, sku_id: int, nickname: str) -> tuple[object, int]:
     token = await token_for(buyer)
     data = {
         "idempotencyKey": uuid.uuid4().hex,
-        "addressId": str(address.id),
-        "items": [{"skuId": str(sku_id), "quantity": 2}],
+        "addressId": gid(address),
+        "items": [{"skuId": gid("Sku", sku_id), "quantity": 2}],
     }
     placed = (await api(PLACE, {"input": data}, token=token))["placeOrder"]
     assert placed["errors"] == [], placed
     assert (await api(PAY, {"id": placed["payment"]["id"]}, token=token))["payWithWallet"]["errors"] == []
-    return buyer, int(placed["orders"][0]["id"])
+    return buyer, pk_of(placed["orders"][0]["id"])
 
 
 async def refund(api, buyer, staff, order_id: int, quantity: int) -> None:
     line = await OrderLine.get(order_id=order_id)
-    asked = (await api(REQUEST, {"line": str(line.id), "q": quantity}, token=await token_for(buyer)))[
-        "requestAfterSale"
-    ]
+    asked = (await api(REQUEST, {"line": gid(line), "q": quantity}, token=await token_for(buyer)))["requestAfterSale"]
     assert asked["errors"] == [], asked
     done = (await api(APPROVE_AFTER_SALE, {"id": asked["afterSale"]["id"]}, token=await token_for(staff)))[
         "approveAfterSale"
@@ -156,7 +154,7 @@ async def test_refund_beyond_both_leaves_a_debt_netted_by_the_next_statement(api
     merchant, sku_id, staff, admin, buyer, order_id = await settled_scenario(api)
     finance_user = await make_staff(merchant, ["merchant.finance"])
     finance = await token_for(finance_user)
-    mid = str(merchant.id)
+    mid = gid(merchant)
     asked = (await api(wops.REQUEST_MERCHANT, {"m": mid, "input": bank(15000)}, token=finance))[
         "requestMerchantWithdrawal"
     ]

@@ -23,7 +23,7 @@ from services.risk import control as risk
 from services.risk import hooks as risk_hooks
 from tests.api import ops_risk as ops
 from tests.api.test_distribution import PAY, PLACE, admin_token, configure, finish, merchant_pending, mine, refund
-from tests.helpers import make_user, next_phone, token_for
+from tests.helpers import gid, make_user, next_phone, pk_of, token_for
 from tests.order_factories import fund_wallet, make_shop
 
 # --------------------------------------------------------------------------- helpers
@@ -51,8 +51,8 @@ async def buy(api, user, address, sku_id, *, device: str = "", quantity: int = 1
     token = await token_for(user)
     data = {
         "idempotencyKey": uuid.uuid4().hex,
-        "items": [{"skuId": str(sku_id), "quantity": quantity}],
-        "addressId": str(address.id),
+        "items": [{"skuId": gid("Sku", sku_id), "quantity": quantity}],
+        "addressId": gid(address),
     }
     headers = {"X-Device-Id": device} if device else {}
     placed = (await api.raw(PLACE, {"input": data}, token=token, headers=headers))["data"]["placeOrder"]
@@ -109,13 +109,13 @@ async def test_self_purchase_on_a_shared_device_holds_the_uplines_commission(api
     assert (case["kind"], case["status"], case["subjectUserId"], case["ruleId"]) == (
         "SELF_PURCHASE",
         "OPEN",
-        str(upline.id),
+        gid(upline),
         rule["id"],
     )
     assert case["evidence"]["signals"] == {"DEVICE": "phon*******line"}
-    assert case["evidence"]["orderId"] == placed["orders"][0]["id"]
+    assert case["evidence"]["orderId"] == str(pk_of(placed["orders"][0]["id"]))  # evidence keeps keys
     held = await Commission.get(beneficiary_id=upline.id, status="HELD")
-    assert case["heldItems"] == [{"kind": "COMMISSION", "itemId": str(held.id), "outcome": "HELD"}]
+    assert case["heldItems"] == [{"kind": "COMMISSION", "itemId": gid(held), "outcome": "HELD"}]
     assert (
         "admin",
         {"type": "REVIEW_QUEUE_CHANGED", "queue": "RISK_CASES", "caseId": case["id"], "status": "OPEN"},
@@ -172,9 +172,9 @@ async def test_accounts_on_one_device_under_one_upline_hit_at_the_threshold(api)
     await buy(api, *accounts[2], sku.id, device="farm-1")
     assert await statuses(upline) == ["HELD", "HELD", "HELD"]  # every order of the cluster is held
     [case] = await open_cases(api, admin)
-    assert case["subjectUserId"] == str(upline.id)
+    assert case["subjectUserId"] == gid(upline)
     assert case["evidence"]["match"] == "DEVICE" and sorted(case["evidence"]["accounts"]) == sorted(
-        str(u.id) for u, _ in accounts
+        gid(u) for u, _ in accounts
     )
     assert len(case["heldItems"]) == 3
 
@@ -199,7 +199,7 @@ async def test_more_paid_orders_than_allowed_within_the_window_hold_them(api):
     await buy(api, buyer, address, sku.id)
     assert await statuses(upline) == ["HELD", "HELD", "HELD"]
     [case] = await open_cases(api, admin)
-    assert (case["subjectUserId"], case["evidence"]["paidOrders"], case["hitCount"]) == (str(buyer.id), 3, 1)
+    assert (case["subjectUserId"], case["evidence"]["paidOrders"], case["hitCount"]) == (gid(buyer), 3, 1)
     await buy(api, buyer, address, sku.id)  # a further hit joins the open case
     [case] = await open_cases(api, admin)
     assert case["hitCount"] == 2 and len(case["hits"]) == 2 and len(case["heldItems"]) == 4
@@ -223,7 +223,7 @@ async def test_velocity_per_upline_counts_the_whole_team(api):
     await buy(api, *team[2], sku.id)
     assert await statuses(upline) == ["HELD", "HELD", "HELD"]
     [case] = await open_cases(api, admin)
-    assert case["subjectUserId"] == str(upline.id) and case["evidence"]["per"] == "UPLINE"
+    assert case["subjectUserId"] == gid(upline) and case["evidence"]["per"] == "UPLINE"
 
 
 # --------------------------------------------------------------------------- REFUND_AFTER_COMMISSION
@@ -244,7 +244,7 @@ async def test_refunds_after_commission_beyond_the_threshold_hold_the_buyers_oth
     await refund(api, merchant, orders[1], buyer, 1)
     assert await statuses(upline) == ["REVERSED", "REVERSED", "HELD"]
     [case] = await open_cases(api, admin)
-    assert (case["subjectUserId"], case["evidence"]["refunds"]) == (str(buyer.id), 2)
+    assert (case["subjectUserId"], case["evidence"]["refunds"]) == (gid(buyer), 2)
 
     await refund(api, merchant, orders[2], buyer, 1)  # a refund reverses a held commission like a pending one
     assert await statuses(upline) == ["REVERSED", "REVERSED", "REVERSED"]
@@ -285,7 +285,7 @@ async def test_held_commissions_wait_until_released_then_are_released_normally(a
     assert await statuses(upline) == ["PENDING", "PENDING"]
     assert (
         "admin",
-        {"type": "REVIEW_QUEUE_CHANGED", "queue": "RISK_CASES", "caseId": case["id"], "status": "RELEASED"},
+        {"type": "REVIEW_QUEUE_CHANGED", "queue": "RISK_CASES", "caseId": str(pk_of(case["id"])), "status": "RELEASED"},
     ) in published
     assert await risk.pending_review_count() == 0
     assert await distribution_jobs.release_commissions() == "released 2 commissions"
@@ -293,7 +293,7 @@ async def test_held_commissions_wait_until_released_then_are_released_normally(a
     assert (await ledger.user_account(upline.id, ledger.Purpose.WALLET)).balance == 100_000 + 2_000
 
     [entry] = (await api(ops.AUDIT, {"c": case["id"]}, token=admin))["riskAudit"]["nodes"]
-    admin_id = str((await RiskCase.get(id=int(case["id"]))).decided_by_id)
+    admin_id = str((await RiskCase.get(id=pk_of(case["id"]))).decided_by_id)
     assert (entry["action"], entry["actorId"], entry["reason"], entry["caseId"]) == (
         "CASE_RELEASED",
         admin_id,
@@ -306,7 +306,7 @@ async def test_held_commissions_wait_until_released_then_are_released_normally(a
     again = (await api(ops.REJECT, {"id": case["id"], "r": "改主意"}, token=admin))["rejectRiskCase"]
     assert [e["code"] for e in again["errors"]] == ["RISK_CASE_DECIDED"]
     assert await statuses(upline) == ["AVAILABLE", "AVAILABLE"]
-    assert await RiskAudit.filter(case_id=int(case["id"])).count() == 1
+    assert await RiskAudit.filter(case_id=pk_of(case["id"])).count() == 1
     assert await ledger.check_invariants() == []
 
 
@@ -321,7 +321,7 @@ async def test_rejecting_a_case_gives_the_commissions_back_to_who_paid_them(api)
     assert await merchant_pending(merchant) == paid_in
     assert (await ledger.user_account(upline.id, ledger.Purpose.COMMISSION_PENDING)).balance == 0
     assert [n["rejectReason"] for n in await mine(api, upline)] == ["刷单", "刷单"]
-    assert [a.action for a in await RiskAudit.filter(case_id=int(case["id"]))] == ["CASE_REJECTED"]
+    assert [a.action for a in await RiskAudit.filter(case_id=pk_of(case["id"]))] == ["CASE_REJECTED"]
     again = (await api(ops.RELEASE, {"id": case["id"], "r": "x"}, token=admin))["releaseRiskCase"]
     assert [e["code"] for e in again["errors"]] == ["RISK_CASE_DECIDED"]
     assert await statuses(upline) == ["REJECTED", "REJECTED"] and await merchant_pending(merchant) == paid_in
@@ -340,7 +340,7 @@ async def test_a_commission_held_by_two_cases_waits_for_both(api):
     await buy(api, buyer, address, sku.id)
     await buy(api, buyer, address, sku.id)
     cases = await open_cases(api, admin)
-    assert sorted(c["subjectUserId"] for c in cases) == sorted([str(buyer.id), str(upline.id)])
+    assert sorted(c["subjectUserId"] for c in cases) == sorted([gid(buyer), gid(upline)])
     first = (await api(ops.RELEASE, {"id": cases[0]["id"], "r": "ok"}, token=admin))["releaseRiskCase"]
     assert {i["outcome"] for i in first["case"]["heldItems"]} == {"KEPT"}
     assert await statuses(upline) == ["HELD", "HELD"]
@@ -354,14 +354,14 @@ async def test_bad_decisions_change_nothing(api):
     merchant, upline, buyer, placed, case = await _held_case(api, admin)
     empty = (await api(ops.RELEASE, {"id": case["id"], "r": "  "}, token=admin))["releaseRiskCase"]
     assert [e["code"] for e in empty["errors"]] == ["INVALID_INPUT"]
-    missing = (await api(ops.REJECT, {"id": "999999", "r": "x"}, token=admin))["rejectRiskCase"]
+    missing = (await api(ops.REJECT, {"id": gid("RiskCase", 999999), "r": "x"}, token=admin))["rejectRiskCase"]
     assert [e["code"] for e in missing["errors"]] == ["NOT_FOUND"]
     nobody = await token_for(await make_user("路人"))
     assert (await api.raw(ops.RELEASE, {"id": case["id"], "r": "x"}, token=nobody))["errors"][0]["extensions"][
         "code"
     ] == "FORBIDDEN"
     assert await statuses(upline) == ["HELD", "HELD"] and await risk.pending_review_count() == 1
-    assert await RiskAudit.filter(case_id=int(case["id"])).count() == 0
+    assert await RiskAudit.filter(case_id=pk_of(case["id"])).count() == 0
 
 
 # --------------------------------------------------------------------------- withdrawals
@@ -378,8 +378,8 @@ async def test_withdrawal_screen_holds_a_user_under_an_open_case(api, monkeypatc
     monkeypatch.setitem(risk_hooks.RELEASE, "WITHDRAWAL", release_withdrawal)
     assert await risk_hooks.screen_withdrawal(upline.id, 77, 500) is None  # not the subject
     reason = await risk_hooks.screen_withdrawal(buyer.id, 77, 500)
-    assert reason and f"#{case['id']}" in reason
-    assert await RiskHold.filter(case_id=int(case["id"]), subject_kind="WITHDRAWAL").values_list(
+    assert reason and f"#{pk_of(case['id'])}" in reason
+    assert await RiskHold.filter(case_id=pk_of(case["id"]), subject_kind="WITHDRAWAL").values_list(
         "subject_id", flat=True
     ) == [77]
 
@@ -413,7 +413,7 @@ async def test_rule_administration_is_validated_and_audited(api):
     for changes in bad:
         result = (await api(ops.UPDATE_RULE, {"i": changes}, token=admin))["updateRiskRule"]
         assert [(e["code"], e["field"]) for e in result["errors"]] == [("INVALID_RISK_PARAMS", "params")], changes
-    assert (await RiskRule.get(id=int(velocity["id"]))).params == velocity["params"]
+    assert (await RiskRule.get(id=pk_of(velocity["id"]))).params == velocity["params"]
 
     changed = (
         await api(

@@ -88,7 +88,7 @@ async def test_unexpected_errors_are_masked_outside_debug(api, monkeypatch):
 
     monkeypatch.setattr(notifications, "mark_read", boom)
     token = await token_for(await make_user())
-    body = await api.raw('mutation { markNotificationsRead(ids: ["1"]) { marked } }', token=token)
+    body = await api.raw('mutation { markNotificationsRead(ids: ["Tm90aWZpY2F0aW9uOjE="]) { marked } }', token=token)
     assert body["errors"][0]["message"] == "Unexpected error."
     assert "secret" not in str(body)
 

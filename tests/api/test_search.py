@@ -13,6 +13,7 @@ from services.catalog import search
 from services.core.sql import sql
 from tests.catalog_factories import make_merchant, make_product, sku
 from tests.conftest import requires_postgres
+from tests.helpers import gid, pk_of
 
 SEARCH = """query($k: String, $c: ID, $z: Zone, $m: ID, $lo: Int, $hi: Int, $s: ProductSort!, $n: Int!, $a: String) {
   searchProducts(keyword: $k, categoryId: $c, zone: $z, merchantId: $m, minPriceFen: $lo, maxPriceFen: $hi, sort: $s, first: $n, after: $a) {
@@ -50,10 +51,10 @@ async def test_filters(api):
     assert await _titles(api, k="云南") == ["云南普洱茶"]  # title and attribute
     assert await _titles(api, k="红 连衣") == ["红色连衣裙"]  # every term must match
     assert await _titles(api, k="100%") == []  # LIKE wildcards are literal
-    assert sorted(await _titles(api, c=str(clothes.id))) == sorted(["红色连衣裙", "蓝色衬衫"])  # subtree
-    assert await _titles(api, c=str(dresses.id)) == ["红色连衣裙"]
+    assert sorted(await _titles(api, c=gid(clothes))) == sorted(["红色连衣裙", "蓝色衬衫"])  # subtree
+    assert await _titles(api, c=gid(dresses)) == ["红色连衣裙"]
     assert await _titles(api, z="POINTS") == ["云南普洱茶"]
-    assert await _titles(api, m=str(other.id)) == ["云南普洱茶"]
+    assert await _titles(api, m=gid(other)) == ["云南普洱茶"]
     assert sorted(await _titles(api, lo=8000, hi=10000)) == ["蓝色衬衫"]
     assert await _titles(api, lo=16000) == []
 
@@ -88,13 +89,13 @@ async def test_cursor_pages_are_stable_for_every_sort(api, sort):
             break
         after = page["pageInfo"]["endCursor"]
     assert paged == everything
-    rows = {str(p.id): p for p in await Product.all()}
+    rows = {gid(p): p for p in await Product.all()}
     keys = {
-        "SALES": lambda i: (-rows[i].sales_count, -int(i)),
-        "PRICE_ASC": lambda i: (rows[i].min_price, int(i)),
-        "PRICE_DESC": lambda i: (-rows[i].min_price, -int(i)),
-        "NEWEST": lambda i: -int(i),
-        "RELEVANCE": lambda i: (-(3 if rows[i].title.startswith("茶") else 1), -rows[i].sales_count, -int(i)),
+        "SALES": lambda i: (-rows[i].sales_count, -pk_of(i)),
+        "PRICE_ASC": lambda i: (rows[i].min_price, pk_of(i)),
+        "PRICE_DESC": lambda i: (-rows[i].min_price, -pk_of(i)),
+        "NEWEST": lambda i: -pk_of(i),
+        "RELEVANCE": lambda i: (-(3 if rows[i].title.startswith("茶") else 1), -rows[i].sales_count, -pk_of(i)),
     }
     assert everything == sorted(everything, key=keys[sort])
 

@@ -12,7 +12,7 @@ from services.accounts.identity import id_check_character
 from services.core import clock, sensitive
 from services.finance import withdrawals
 from services.finance.payouts import Destination
-from tests.helpers import make_user, outbox, token_for
+from tests.helpers import gid, make_user, outbox, pk_of, token_for
 from tests.order_factories import fund_wallet, make_buyer, make_shop, place
 
 REQUEST = "mutation($p: String!) { requestSmsCode(phone: $p) { phone errors { code field } } }"
@@ -109,8 +109,8 @@ async def test_no_plain_phone_or_id_number_is_stored_anywhere(api):
         longitude=120.13,
         invite_code="STSECRET1",
     )
-    user = await User.get(id=int(signed["user"]["id"]))
-    await place(user, await Address.get(id=int(address["address"]["id"])), [(skus[0].id, 1)])
+    user = await User.get(id=pk_of(signed["user"]["id"]))
+    await place(user, await Address.get(id=pk_of(address["address"]["id"])), [(skus[0].id, 1)])
     submitted = (await api(SUBMIT, {"n": "欧阳娜娜", "i": ID_A}, token=token))["submitIdentity"]
     assert submitted["errors"] == []
     # and a withdrawal to a bank account in that name
@@ -155,7 +155,7 @@ async def test_bind_phone_and_phone_taken(api):
     assert bound["errors"] == [] and bound["user"]["phone"] == "+8613700000043"
     # then the number signs in to that account
     clock.advance(timedelta(seconds=settings.SMS_PHONE_COOLDOWN_SECONDS + 1))
-    assert (await _sign_in(api, "13700000043"))["user"]["id"] == str(lonely.id)
+    assert (await _sign_in(api, "13700000043"))["user"]["id"] == gid(lonely)
     # when it binds the holder's number: PHONE_TAKEN, nothing changed
     sent = (await api(REQUEST, {"p": "13700000042"}))["requestSmsCode"]
     taken = (await api(BIND, {"p": "13700000042", "c": outbox().last_code(sent["phone"])}, token=token))["bindPhone"]
@@ -181,7 +181,7 @@ async def test_identity_submit_and_masking(api):
     assert (await identity.require_identity(owner.id)).id_number == number
     # support staff (user.read) see it masked, the phone too
     admin = await token_for(await make_user(roles=("support",)))
-    seen = (await api(ADMIN_USER, {"id": str(owner.id)}, token=admin))["user"]
+    seen = (await api(ADMIN_USER, {"id": gid(owner)}, token=admin))["user"]
     assert seen["identity"] == {"realName": "张*", "idNumber": "110105********002X"}
     assert seen["phone"] != owner.phone and "****" in seen["phone"]
 
@@ -228,7 +228,7 @@ async def test_phones_are_masked_to_everyone_but_the_owner(api):
     me = (await api(ME, token=token))["me"]
     assert me["phone"] == "+8613800138000" and me["addresses"] == [{"phone": "+8613900139000"}]
     admin = await token_for(await make_user(roles=("support",)))
-    seen = (await api(ADMIN_USER, {"id": str(owner.id)}, token=admin))["user"]
+    seen = (await api(ADMIN_USER, {"id": gid(owner)}, token=admin))["user"]
     assert seen["phone"] == "138****8000" and seen["addresses"] == [{"phone": "139****9000"}]
     assert seen["identity"] is None
 
@@ -240,11 +240,11 @@ async def test_order_address_phone_in_full_to_buyer_and_merchant_staff_only(api)
     order = (await place(buyer, address, [(skus[0].id, 1)])).orders[0]
     # then the buyer and the merchant's owner (merchant.orders: they ship it) see the phone
     for viewer in (buyer, await User.get(id=merchant.owner_id)):
-        seen = (await api(ORDER, {"id": str(order.id)}, token=await token_for(viewer)))["order"]
+        seen = (await api(ORDER, {"id": gid(order)}, token=await token_for(viewer)))["order"]
         assert seen["address"] == {"recipient": "张三", "phone": "+8613900000000"}
     # and platform support (order.manage) sees it masked
     support = await token_for(await make_user(roles=("support",)))
-    seen = (await api(ORDER, {"id": str(order.id)}, token=support))["order"]
+    seen = (await api(ORDER, {"id": gid(order)}, token=support))["order"]
     assert seen["address"] == {"recipient": "张三", "phone": "139****0000"}
     # the snapshot JSON itself holds no phone
     assert "phone" not in (await type(order).get(id=order.id)).address

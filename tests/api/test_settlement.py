@@ -25,7 +25,7 @@ from tests.api.test_distribution import APPROVE as APPROVE_AFTER_SALE
 from tests.api.test_distribution import PAY, PLACE, REQUEST, configure, member
 from tests.catalog_factories import make_merchant, make_product, make_staff, sku
 from tests.conftest import requires_postgres
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, pk_of, token_for
 
 
 async def balance(owner_type, owner_id, purpose) -> int:
@@ -54,18 +54,18 @@ async def scenario(api):
     token = await token_for(buyer)
     data = {
         "idempotencyKey": uuid.uuid4().hex,
-        "addressId": str(address.id),
-        "items": [{"skuId": str(sku_a.id), "quantity": 2}, {"skuId": str(sku_b.id), "quantity": 1}],
+        "addressId": gid(address),
+        "items": [{"skuId": gid(sku_a), "quantity": 2}, {"skuId": gid(sku_b), "quantity": 1}],
     }
     placed = (await api(PLACE, {"input": data}, token=token))["placeOrder"]
     assert placed["errors"] == [], placed
     assert (await api(PAY, {"id": placed["payment"]["id"]}, token=token))["payWithWallet"]["errors"] == []
-    order_id = int(placed["orders"][0]["id"])
+    order_id = pk_of(placed["orders"][0]["id"])
     line_a = await OrderLine.get(order_id=order_id, sku_id=sku_a.id)
     staff_user = await make_staff(merchant, ["merchant.orders"])
 
     async def refund_one_a():  # fresh tokens: the tests move the clock
-        asked = (await api(REQUEST, {"line": str(line_a.id), "q": 1}, token=await token_for(buyer)))["requestAfterSale"]
+        asked = (await api(REQUEST, {"line": gid(line_a), "q": 1}, token=await token_for(buyer)))["requestAfterSale"]
         assert asked["errors"] == [], asked
         done = (await api(APPROVE_AFTER_SALE, {"id": asked["afterSale"]["id"]}, token=await token_for(staff_user)))[
             "approveAfterSale"
@@ -96,7 +96,7 @@ async def test_statement_numbers_from_the_ledger_with_lines(api):
     assert await settlement_jobs.issue_statements() == "issued 1 statements"
     # then the merchant's finance staff sees one issued statement with these numbers
     finance = await token_for(await make_staff(merchant, ["merchant.finance"]))
-    nodes = (await api(STATEMENTS, {"m": str(merchant.id)}, token=finance))["settlementStatements"]["nodes"]
+    nodes = (await api(STATEMENTS, {"m": gid(merchant)}, token=finance))["settlementStatements"]["nodes"]
     assert len(nodes) == 1
     s = amounts(nodes[0])
     assert s["status"] == "ISSUED"
@@ -113,9 +113,9 @@ async def test_statement_numbers_from_the_ledger_with_lines(api):
     # and its one line is the order
     one = (await api(STATEMENT, {"id": s["id"]}, token=finance))["settlementStatement"]
     lines = one["lines"]["nodes"]
-    assert [ln["orderId"] for ln in lines] == [str(order_id)]
+    assert [ln["orderId"] for ln in lines] == [gid("Order", order_id)]
     assert amounts(lines[0]) | {"orderNo": None} == {
-        "orderId": str(order_id),
+        "orderId": gid("Order", order_id),
         "orderNo": None,
         "paidGoods": "400.00",
         "refunds": "100.00",
@@ -146,7 +146,7 @@ async def test_late_refund_lands_in_next_statement_and_approval_moves_the_money(
     await settlement.issue_due()
     admin_user = await make_user("finance", roles=("finance",))
     admin = await token_for(admin_user)
-    first = (await api(STATEMENTS, {"m": str(merchant.id)}, token=admin))["settlementStatements"]["nodes"][0]
+    first = (await api(STATEMENTS, {"m": gid(merchant)}, token=admin))["settlementStatements"]["nodes"][0]
     # when the other A unit is refunded after it
     await refund_one_a()
     # then the issued statement is unchanged
@@ -159,12 +159,12 @@ async def test_late_refund_lands_in_next_statement_and_approval_moves_the_money(
     refused = (await api(APPROVE, {"id": first["id"]}, token=admin))["approveSettlementStatement"]
     assert [e["code"] for e in refused["errors"]] == ["INSUFFICIENT_FUNDS"]
     assert await balance(MERCHANT, merchant.id, Purpose.MERCHANT_PENDING) == pending_before
-    assert (await SettlementStatement.get(id=int(first["id"]))).status == "ISSUED"
+    assert (await SettlementStatement.get(id=pk_of(first["id"]))).status == "ISSUED"
     # and the refund is in the next period's statement once that one closes
     await close_period()
     assert await settlement.issue_due() == 1
     admin = await token_for(admin_user)
-    nodes = (await api(STATEMENTS, {"m": str(merchant.id)}, token=admin))["settlementStatements"]["nodes"]
+    nodes = (await api(STATEMENTS, {"m": gid(merchant)}, token=admin))["settlementStatements"]["nodes"]
     assert [n["id"] for n in nodes][1] == first["id"]
     late = amounts(nodes[0])
     assert late["periodStart"] > first["periodEnd"]
@@ -222,8 +222,8 @@ async def test_other_merchants_and_non_admins_are_refused(api):
     other_finance = await token_for(await make_staff(other, ["merchant.finance"]))
     # another merchant's finance staff: the statement does not exist for them, the list is refused
     assert await api.error_code(STATEMENT, {"id": statement["id"]}, token=other_finance) == "NOT_FOUND"
-    assert await api.error_code(STATEMENTS, {"m": str(merchant.id)}, token=other_finance) == "FORBIDDEN"
-    assert (await api(STATEMENTS, {"m": str(other.id)}, token=other_finance))["settlementStatements"]["nodes"] == []
+    assert await api.error_code(STATEMENTS, {"m": gid(merchant)}, token=other_finance) == "FORBIDDEN"
+    assert (await api(STATEMENTS, {"m": gid(other)}, token=other_finance))["settlementStatements"]["nodes"] == []
     # without a merchant: their own merchants' statements only (admins: every merchant's)
     assert (await api(STATEMENTS, {}, token=other_finance))["settlementStatements"]["nodes"] == []
     assert [n["id"] for n in (await api(STATEMENTS, {}, token=admin))["settlementStatements"]["nodes"]] == [
@@ -231,13 +231,13 @@ async def test_other_merchants_and_non_admins_are_refused(api):
     ]
     # staff without merchant.finance
     orders_staff = await token_for(await make_staff(merchant, ["merchant.orders"]))
-    assert await api.error_code(STATEMENTS, {"m": str(merchant.id)}, token=orders_staff) == "FORBIDDEN"
+    assert await api.error_code(STATEMENTS, {"m": gid(merchant)}, token=orders_staff) == "FORBIDDEN"
     # merchants cannot approve
     owner = await token_for(await merchant.owner)
     assert await api.error_code(APPROVE, {"id": statement["id"]}, token=owner) == "FORBIDDEN"
-    assert (await SettlementStatement.get(id=int(statement["id"]))).status == "ISSUED"
+    assert (await SettlementStatement.get(id=pk_of(statement["id"]))).status == "ISSUED"
     # the owner reads its own
-    assert len((await api(STATEMENTS, {"m": str(merchant.id)}, token=owner))["settlementStatements"]["nodes"]) == 1
+    assert len((await api(STATEMENTS, {"m": gid(merchant)}, token=owner))["settlementStatements"]["nodes"]) == 1
 
 
 async def test_lines_page(api):
@@ -251,15 +251,15 @@ async def test_lines_page(api):
     for _ in range(3):
         data = {
             "idempotencyKey": uuid.uuid4().hex,
-            "addressId": str(address.id),
-            "items": [{"skuId": str(sku_row.id), "quantity": 1}],
+            "addressId": gid(address),
+            "items": [{"skuId": gid(sku_row), "quantity": 1}],
         }
         placed = (await api(PLACE, {"input": data}, token=token))["placeOrder"]
         assert (await api(PAY, {"id": placed["payment"]["id"]}, token=token))["payWithWallet"]["errors"] == []
     await close_period()
     await settlement.issue_due()
     finance = await token_for(await make_staff(merchant, ["merchant.finance"]))
-    statement_id = (await api(STATEMENTS, {"m": str(merchant.id)}, token=finance))["settlementStatements"]["nodes"][0][
+    statement_id = (await api(STATEMENTS, {"m": gid(merchant)}, token=finance))["settlementStatements"]["nodes"][0][
         "id"
     ]
     # when paging two by two

@@ -11,7 +11,7 @@ from services.accounts import referral
 from services.core.geo import haversine_m
 from services.merchants import stores as store_service
 from tests.api.test_merchants import make_merchant, make_staff
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, pk_of, token_for
 from tests.unit.test_geo import destination
 
 STORE = {
@@ -71,7 +71,7 @@ async def nearest(api, lat, lng, radius=5000, first=20) -> list[dict]:
 
 async def test_create_store(api):
     token, merchant = await owner_and_merchant()
-    result = (await api(CREATE, {"m": str(merchant.id), "s": STORE}, token=token))["createStore"]
+    result = (await api(CREATE, {"m": gid(merchant), "s": STORE}, token=token))["createStore"]
     assert result["errors"] == []
     store = result["store"]
     assert store["phone"] == "+8657188886666" and store["latitude"] == 30.27 and store["longitude"] == 120.13
@@ -81,17 +81,15 @@ async def test_create_store(api):
         {"weekday": 2, "opens": "09:00", "closes": "21:00"},
     ]
     assert (
-        store["serviceItems"] == ["自提", "维修"]
-        and store["isActive"]
-        and store["merchant"] == {"id": str(merchant.id)}
+        store["serviceItems"] == ["自提", "维修"] and store["isActive"] and store["merchant"] == {"id": gid(merchant)}
     )
     assert len(store["inviteCode"]) == 8 and set(store["inviteCode"]) <= set(referral.ALPHABET)
-    second = (await api(CREATE, {"m": str(merchant.id), "s": {**STORE, "name": "二店"}}, token=token))["createStore"][
+    second = (await api(CREATE, {"m": gid(merchant), "s": {**STORE, "name": "二店"}}, token=token))["createStore"][
         "store"
     ]
     assert second["inviteCode"] != store["inviteCode"]
     listed = await api(
-        "query($id: ID!) { managedMerchant(id: $id) { stores { name } } }", {"id": str(merchant.id)}, token=token
+        "query($id: ID!) { managedMerchant(id: $id) { stores { name } } }", {"id": gid(merchant)}, token=token
     )
     assert [s["name"] for s in listed["managedMerchant"]["stores"]] == ["西湖店", "二店"]
 
@@ -130,7 +128,7 @@ async def test_bad_stores_are_refused_and_nothing_is_written(api):
         ({"serviceItems": [f"s{i}" for i in range(21)]}, "INVALID_INPUT", "serviceItems"),
     ]
     for change, code, field in cases:
-        result = (await api(CREATE, {"m": str(merchant.id), "s": {**STORE, **change}}, token=token))["createStore"]
+        result = (await api(CREATE, {"m": gid(merchant), "s": {**STORE, **change}}, token=token))["createStore"]
         assert result == {"store": None, "errors": [{"code": code, "field": field}]}, change
     assert await Store.all().count() == 0
 
@@ -145,25 +143,25 @@ async def test_non_finite_coordinates_are_refused(api):
         return (await api.client.post("/graphql", content=content, headers=headers)).json()
 
     for lat, lng, field in ((math.nan, 120.0, "latitude"), (30.0, math.inf, "longitude"), (-math.inf, 0.0, "latitude")):
-        body = await post(CREATE, {"m": str(merchant.id), "s": {**STORE, "latitude": lat, "longitude": lng}}, token)
+        body = await post(CREATE, {"m": gid(merchant), "s": {**STORE, "latitude": lat, "longitude": lng}}, token)
         assert body["data"]["createStore"]["errors"] == [{"code": "INVALID_COORDINATES", "field": field}], body
     body = await post(NEAREST, {"lat": math.nan, "lng": 0.0, "r": 100, "n": 5})
     assert body["errors"][0]["extensions"]["code"] == "INVALID_COORDINATES"
-    body = await api.raw(CREATE, {"m": str(merchant.id), "s": {**STORE, "latitude": "30"}}, token=token)
+    body = await api.raw(CREATE, {"m": gid(merchant), "s": {**STORE, "latitude": "30"}}, token=token)
     assert body["errors"] and body.get("data") is None  # not a number at all: a GraphQL validation error
     assert await Store.all().count() == 0
 
 
 async def test_update_and_deactivate_store(api):
     token, merchant = await owner_and_merchant()
-    store_id = (await api(CREATE, {"m": str(merchant.id), "s": STORE}, token=token))["createStore"]["store"]["id"]
+    store_id = (await api(CREATE, {"m": gid(merchant), "s": STORE}, token=token))["createStore"]["store"]["id"]
     updated = (await api(UPDATE, {"id": store_id, "s": {**STORE, "name": "湖滨店", "latitude": 30.26}}, token=token))[
         "updateStore"
     ]
     assert updated == {"store": {"name": "湖滨店", "latitude": 30.26}, "errors": []}
     bad = (await api(UPDATE, {"id": store_id, "s": {**STORE, "latitude": 100}}, token=token))["updateStore"]
     assert bad["errors"] == [{"code": "INVALID_COORDINATES", "field": "latitude"}]
-    assert (await Store.get(id=int(store_id))).latitude == 30.26
+    assert (await Store.get(id=pk_of(store_id))).latitude == 30.26
     assert (await api(DEACTIVATE, {"id": store_id}, token=token))["deactivateStore"] == {
         "store": {"isActive": False},
         "errors": [],
@@ -174,7 +172,7 @@ async def test_update_and_deactivate_store(api):
         "errors": [],
     }
     assert len(await nearest(api, 30.26, 120.13)) == 1
-    missing = (await api(UPDATE, {"id": "999999", "s": STORE}, token=token))["updateStore"]
+    missing = (await api(UPDATE, {"id": gid("Store", 999999), "s": STORE}, token=token))["updateStore"]
     assert missing["errors"] == [{"code": "NOT_FOUND", "field": "id"}]
 
 
@@ -187,9 +185,9 @@ async def test_someone_elses_store_is_forbidden_and_unchanged(api):
     )
     for token in (other_token, staff_without):
         for query, variables, field in (
-            (UPDATE, {"id": str(store.id), "s": STORE}, "updateStore"),
-            (DEACTIVATE, {"id": str(store.id)}, "deactivateStore"),
-            (ADD_STAFF, {"s": str(store.id), "u": str((await make_user()).id)}, "addStoreStaff"),
+            (UPDATE, {"id": gid(store), "s": STORE}, "updateStore"),
+            (DEACTIVATE, {"id": gid(store)}, "deactivateStore"),
+            (ADD_STAFF, {"s": gid(store), "u": gid(await make_user())}, "addStoreStaff"),
         ):
             result = (await api(query, variables, token=token))[field]
             assert result["errors"] == [{"code": "FORBIDDEN", "field": None}], field
@@ -201,26 +199,24 @@ async def test_store_staff(api):
     token, merchant = await owner_and_merchant()
     store = await put_store(merchant, 30.0, 120.0)
     clerk = await make_user("clerk")
-    added = (await api(ADD_STAFF, {"s": str(store.id), "p": clerk.phone}, token=token))["addStoreStaff"]
-    assert added == {"staff": {"user": {"id": str(clerk.id)}}, "errors": []}
+    added = (await api(ADD_STAFF, {"s": gid(store), "p": clerk.phone}, token=token))["addStoreStaff"]
+    assert added == {"staff": {"user": {"id": gid(clerk)}}, "errors": []}
     assert "store_staff" in (await api("{ me { roles } }", token=await token_for(clerk)))["me"]["roles"]
-    dup = (await api(ADD_STAFF, {"s": str(store.id), "u": str(clerk.id)}, token=token))["addStoreStaff"]
+    dup = (await api(ADD_STAFF, {"s": gid(store), "u": gid(clerk)}, token=token))["addStoreStaff"]
     assert dup["errors"] == [{"code": "INVALID_INPUT", "field": "userId"}]
     listed = await api(
         "query($id: ID!) { managedMerchant(id: $id) { stores { staff { user { id } } } } }",
-        {"id": str(merchant.id)},
+        {"id": gid(merchant)},
         token=token,
     )
-    assert listed["managedMerchant"]["stores"] == [{"staff": [{"user": {"id": str(clerk.id)}}]}]
+    assert listed["managedMerchant"]["stores"] == [{"staff": [{"user": {"id": gid(clerk)}}]}]
     # a settings-only staff member manages stores but not their staff
     settings_staff = await token_for(await make_staff(merchant, ["merchant.settings"]))
-    refused = (await api(REMOVE_STAFF, {"s": str(store.id), "u": str(clerk.id)}, token=settings_staff))[
-        "removeStoreStaff"
-    ]
+    refused = (await api(REMOVE_STAFF, {"s": gid(store), "u": gid(clerk)}, token=settings_staff))["removeStoreStaff"]
     assert refused["errors"] == [{"code": "FORBIDDEN", "field": None}] and await StoreStaff.all().count() == 1
-    removed = (await api(REMOVE_STAFF, {"s": str(store.id), "u": str(clerk.id)}, token=token))["removeStoreStaff"]
+    removed = (await api(REMOVE_STAFF, {"s": gid(store), "u": gid(clerk)}, token=token))["removeStoreStaff"]
     assert removed == {"ok": True, "errors": []} and await StoreStaff.all().count() == 0
-    again = (await api(REMOVE_STAFF, {"s": str(store.id), "u": str(clerk.id)}, token=token))["removeStoreStaff"]
+    again = (await api(REMOVE_STAFF, {"s": gid(store), "u": gid(clerk)}, token=token))["removeStoreStaff"]
     assert again["errors"] == [{"code": "NOT_FOUND", "field": "userId"}]
 
 
@@ -261,7 +257,7 @@ async def test_radius_boundary(api):
     exact = haversine_m(*centre, store.latitude, store.longitude)
     assert math.floor(exact) == 1234
     assert await nearest(api, *centre, radius=1234) == []
-    assert [f["store"]["id"] for f in await nearest(api, *centre, radius=1235)] == [str(store.id)]
+    assert [f["store"]["id"] for f in await nearest(api, *centre, radius=1235)] == [gid(store)]
 
 
 async def test_across_the_antimeridian(api):
@@ -313,7 +309,7 @@ async def test_only_active_stores_of_active_merchants(api):
     admin = await token_for(await make_user("admin", roles=("admin",)))
     await api(
         'mutation($id: ID!) { suspendMerchant(id: $id, reason: "r") { errors { code } } }',
-        {"id": str(active.id)},
+        {"id": gid(active)},
         token=admin,
     )
     assert await nearest(api, *centre) == []

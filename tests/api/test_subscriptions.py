@@ -13,7 +13,7 @@ from services.accounts import notifications
 from services.core import events
 from services.core.errors import DomainError, ErrorCode
 from subscriptions.hub import BoundedBroadcast, SlowConsumer, get_broadcast
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, token_for
 
 SUBSCRIBE = "subscription { myNotifications { id kind title } }"
 
@@ -110,7 +110,7 @@ async def test_admin_message_arrives_live_through_the_api(app, api):
         await wait_for_listener(events.user_channel(alice.id))
         sent = await api(
             'mutation($u: ID!) { sendNotification(userId: $u, title: "Hello") { notification { id } errors { code } } }',
-            {"u": str(alice.id)},
+            {"u": gid(alice)},
             token=await token_for(admin),
         )
         message = await c.recv()

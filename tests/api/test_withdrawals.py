@@ -31,7 +31,7 @@ from tests.api import ops_withdrawals as ops
 from tests.api.test_distribution import buy, configure, finish, member, refund
 from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
 from tests.catalog_factories import make_merchant, make_staff
-from tests.helpers import make_user, resident_id, token_for, verify_identity
+from tests.helpers import gid, make_user, pk_of, resident_id, token_for, verify_identity
 from tests.order_factories import fund_wallet, make_consignment_pair, make_shop
 
 ACCOUNT = "6222 0212 3456 7890 1234"
@@ -116,7 +116,7 @@ async def test_request_freezes_then_a_manual_payout_sends_the_net_and_keeps_the_
     assert (wallet["available"]["amount"], wallet["frozen"]["amount"]) == ("50.00", "50.00")
 
     # stored encrypted, with a blind index; never the plain number
-    row = await Withdrawal.get(id=int(w["id"]))
+    row = await Withdrawal.get(id=pk_of(w["id"]))
     assert "1234" not in row.account_no_cipher and "张三" not in row.holder_name_cipher
     assert sensitive.decrypt(row.account_no_cipher) == ACCOUNT.replace(" ", "")
     assert row.account_no_hash == sensitive.blind_index(ACCOUNT.replace(" ", ""))
@@ -153,7 +153,7 @@ async def test_request_freezes_then_a_manual_payout_sends_the_net_and_keeps_the_
     ]
     assert await platform() == (350, 4_650) and await JournalTransaction.filter(kind="WITHDRAWAL_PAID").count() == 1
     history = (
-        await WithdrawalStatusChange.filter(withdrawal_id=int(w["id"]))
+        await WithdrawalStatusChange.filter(withdrawal_id=pk_of(w["id"]))
         .order_by("id")
         .values_list("from_status", "to_status")
     )
@@ -281,7 +281,7 @@ async def test_someone_elses_withdrawal_is_not_found(api):
     # a customer cannot review
     body = await api.raw(ops.APPROVE, {"id": w["id"]}, token=other)
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    assert (await Withdrawal.get(id=int(w["id"]))).status == "PENDING_REVIEW"
+    assert (await Withdrawal.get(id=pk_of(w["id"]))).status == "PENDING_REVIEW"
 
 
 # --------------------------------------------------------------------------- real name (RISK-3)
@@ -359,7 +359,7 @@ async def test_merchant_withdrawals_need_no_personal_identity(api):
     await ledger.post("TEST_SETTLEMENT", [Posting(budget.id, -20_000), Posting(settled.id, 20_000)])
     finance = await token_for(await make_staff(merchant, ["merchant.finance"]))  # no identity submitted
     company = bank(10_000, holderName="杭州某某贸易有限公司")
-    asked = (await api(ops.REQUEST_MERCHANT, {"m": str(merchant.id), "input": company}, token=finance))[
+    asked = (await api(ops.REQUEST_MERCHANT, {"m": gid(merchant), "input": company}, token=finance))[
         "requestMerchantWithdrawal"
     ]
     assert asked["errors"] == [] and asked["withdrawal"]["owner"] == "MERCHANT"
@@ -376,7 +376,7 @@ async def _approved_on_sandbox(api, amount=10_000):
     approved = await act(api, ops.APPROVE, await finance_token(), id=w["id"], channel="SANDBOX")
     assert approved["errors"] == [] and approved["withdrawal"]["status"] == "APPROVED"
     assert approved["withdrawal"]["transferReference"].startswith("SBP")
-    return user, await Withdrawal.get(id=int(w["id"]))
+    return user, await Withdrawal.get(id=pk_of(w["id"]))
 
 
 async def test_sandbox_callbacks_are_verified_and_pay_exactly_once(api):
@@ -430,7 +430,7 @@ async def test_a_failed_payout_returns_the_money_and_a_late_success_is_ignored(a
     assert (await Withdrawal.get(id=w.id)).status == "FAILED"
     assert await balances(ledger.USER, user.id) == (5_000, 0) and await platform() == (0, 0)
     # the sandbox channel's withdrawal cannot be marked paid by hand
-    marked = await act(api, ops.MARK_PAID, await finance_token(), id=str(w.id), ref="x")
+    marked = await act(api, ops.MARK_PAID, await finance_token(), id=gid(w), ref="x")
     assert marked["errors"] == [{"code": "INVALID_TRANSITION", "field": "id"}]
     assert await ledger.check_invariants() == []
 
@@ -438,11 +438,9 @@ async def test_a_failed_payout_returns_the_money_and_a_late_success_is_ignored(a
 async def test_sandbox_result_mutation_plays_the_bank_in_development(api):
     user, w = await _approved_on_sandbox(api, 5_000)
     admin = await finance_token()
-    done = await act(api, ops.SANDBOX_RESULT, admin, id=str(w.id), ok=True)
+    done = await act(api, ops.SANDBOX_RESULT, admin, id=gid(w), ok=True)
     assert done["errors"] == [] and done["withdrawal"]["status"] == "PAID"
-    again = await act(
-        api, ops.SANDBOX_RESULT, admin, id=str(w.id), ok=False
-    )  # the bank already answered: nothing changes
+    again = await act(api, ops.SANDBOX_RESULT, admin, id=gid(w), ok=False)  # the bank already answered: nothing changes
     assert again["errors"] == [] and again["withdrawal"]["status"] == "PAID"
     assert await balances(ledger.USER, user.id) == (0, 0) and await platform() == (350, 4_650)
     _, token = await customer(5_000)
@@ -458,7 +456,7 @@ async def test_an_unknown_channel_is_refused(api):
     w = (await ask(api, token, 5_000))["withdrawal"]
     result = await act(api, ops.APPROVE, await finance_token(), id=w["id"], channel="PIGEON")
     assert result["errors"] == [{"code": "PAYOUT_CHANNEL_UNAVAILABLE", "field": "channel"}]
-    assert (await Withdrawal.get(id=int(w["id"]))).status == "PENDING_REVIEW"
+    assert (await Withdrawal.get(id=pk_of(w["id"]))).status == "PENDING_REVIEW"
 
 
 async def test_a_channel_down_at_approval_is_retried_by_the_worker(api):
@@ -479,7 +477,7 @@ async def test_a_channel_down_at_approval_is_retried_by_the_worker(api):
 
     assert await withdrawal_jobs.submit_payouts() == "handed 1 payouts to their channel"
     assert await withdrawal_jobs.submit_payouts() == "handed 0 payouts to their channel"
-    assert (await Withdrawal.get(id=int(w["id"]))).channel_reference.startswith("SBP")
+    assert (await Withdrawal.get(id=pk_of(w["id"]))).channel_reference.startswith("SBP")
 
 
 # --------------------------------------------------------------------------- risk review
@@ -504,15 +502,15 @@ async def test_risk_screening_holds_a_withdrawal_out_of_the_review_queue(api, mo
         {"code": "INVALID_TRANSITION", "field": "id"}
     ]
 
-    await risk_hooks.RELEASE["WITHDRAWAL"](int(held["id"]), 1, "checked by phone", None)
-    await risk_hooks.REJECT["WITHDRAWAL"](int(other["id"]), 1, "stolen account", None)
-    assert (await Withdrawal.get(id=int(held["id"]))).status == "PENDING_REVIEW"
-    rejected = await Withdrawal.get(id=int(other["id"]))
+    await risk_hooks.RELEASE["WITHDRAWAL"](pk_of(held["id"]), 1, "checked by phone", None)
+    await risk_hooks.REJECT["WITHDRAWAL"](pk_of(other["id"]), 1, "stolen account", None)
+    assert (await Withdrawal.get(id=pk_of(held["id"]))).status == "PENDING_REVIEW"
+    rejected = await Withdrawal.get(id=pk_of(other["id"]))
     assert (rejected.status, rejected.reject_reason) == ("REJECTED", "stolen account")
     assert await balances(ledger.USER, user.id) == (13_000, 7_000)
     assert await withdrawals.pending_review_count() == 2
     with pytest.raises(DomainError) as caught:  # a decision on something no longer held is refused
-        await risk_hooks.REJECT["WITHDRAWAL"](int(held["id"]), 1, "too late", None)
+        await risk_hooks.REJECT["WITHDRAWAL"](pk_of(held["id"]), 1, "too late", None)
     assert caught.value.code.value == "INVALID_TRANSITION"
     assert await balances(ledger.USER, user.id) == (13_000, 7_000)
     assert await ledger.check_invariants() == []
@@ -529,7 +527,7 @@ async def test_merchant_finance_staff_withdraw_settled_funds(api):
     finance = await token_for(await make_staff(merchant, ["merchant.finance"]))
     orders_only = await token_for(await make_staff(merchant, ["merchant.orders"]))
     stranger = await token_for(await make_staff(await make_merchant(), ["merchant.finance"]))
-    mid = str(merchant.id)
+    mid = gid(merchant)
 
     for token in (orders_only, stranger):
         refused = (await api(ops.REQUEST_MERCHANT, {"m": mid, "input": bank(10_000)}, token=token))[
@@ -605,7 +603,7 @@ async def test_statement_shows_every_movement_with_its_business_reason(api):
     await act(api, ops.MARK_PAID, admin, id=w["id"], ref="T-1")
 
     lines = (await api(ops.STATEMENT, {"first": 100}, token=token))["myStatement"]["nodes"]
-    assert [int(n["id"]) for n in lines] == sorted((int(n["id"]) for n in lines), reverse=True)  # newest first
+    assert [pk_of(n["id"]) for n in lines] == sorted((pk_of(n["id"]) for n in lines), reverse=True)  # newest first
     kinds = [(n["kind"], n["account"], n["amount"]["amount"]) for n in reversed(lines)]
     assert kinds == [
         ("OTHER", "WALLET", "1000.00"),  # the test's credit (kindCode TEST_CREDIT)
@@ -626,7 +624,7 @@ async def test_statement_shows_every_movement_with_its_business_reason(api):
     first = lines[0]
     assert (first["referenceType"], first["referenceId"], first["memo"], first["balanceAfter"]["amount"]) == (
         "WITHDRAWAL",
-        w["id"],
+        str(pk_of(w["id"])),  # referenceId (a String) names the row by its key
         "T-1",
         "0.00",
     )
@@ -730,12 +728,12 @@ async def test_merchant_staff_hear_the_merchants_withdrawals(app, api):
                 {
                     "id": "1",
                     "type": "subscribe",
-                    "payload": {"query": ops.MERCHANT_EVENTS, "variables": {"m": str(merchant.id)}},
+                    "payload": {"query": ops.MERCHANT_EVENTS, "variables": {"m": gid(merchant)}},
                 }
             )
         )
         await wait_for_listener(merchant_channel(merchant.id))
-        asked = await api(ops.REQUEST_MERCHANT, {"m": str(merchant.id), "input": bank(10_000)}, token=finance)
+        asked = await api(ops.REQUEST_MERCHANT, {"m": gid(merchant), "input": bank(10_000)}, token=finance)
         w = asked["requestMerchantWithdrawal"]["withdrawal"]
         event = (await ws_client.recv())["payload"]["data"]["merchantWithdrawalEvents"]
         assert event == {
@@ -754,7 +752,7 @@ async def test_merchant_staff_hear_the_merchants_withdrawals(app, api):
                 {
                     "id": "1",
                     "type": "subscribe",
-                    "payload": {"query": ops.MERCHANT_EVENTS, "variables": {"m": str(merchant.id)}},
+                    "payload": {"query": ops.MERCHANT_EVENTS, "variables": {"m": gid(merchant)}},
                 }
             )
         )

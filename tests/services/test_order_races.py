@@ -37,7 +37,7 @@ from services.ledger.ledger import MERCHANT, PLATFORM, Purpose
 from services.orders import payments
 from services.orders.gateways import gateway
 from tests.conftest import requires_postgres
-from tests.helpers import token_for
+from tests.helpers import gid, token_for
 from tests.order_factories import make_buyer, make_shop, place
 
 RACE_POOL_SIZE = int(os.environ.get("RACE_POOL_SIZE", "20"))
@@ -449,8 +449,8 @@ async def test_same_idempotency_key_ten_times_at_once_through_graphql(api):
     variables = {
         "input": {
             "idempotencyKey": uuid.uuid4().hex,
-            "items": [{"skuId": str(s1.id), "quantity": 3}],
-            "addressId": str(address.id),
+            "items": [{"skuId": gid(s1), "quantity": 3}],
+            "addressId": gid(address),
         }
     }
 

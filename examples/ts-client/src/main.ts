@@ -21,6 +21,7 @@ import {
   MyOrderUpdates,
   PayWithWallet,
   PlaceOrder,
+  RefetchOrder,
   RequestSmsCode,
   ShipOrder,
   SignInWithSms,
@@ -125,6 +126,11 @@ async function main(): Promise<string> {
     ).shipOrder;
     check("shipOrder", shipped.errors);
     const toShipped = await waitFor(updates, order.id, "SHIPPED");
+    // Any object's global id refetches it through `node`.
+    const refetched = (await request(url, RefetchOrder, { id: order.id }, buyer)).node;
+    if (refetched?.__typename !== "Order" || refetched.status !== toShipped.status) {
+      fail(`node(id:) did not return the shipped order ${order.id}`);
+    }
 
     const money = `${payment.amount.amount} ${payment.amount.currency}`;
     const statuses = [order.status, toPaid.status, toShipped.status].join(" -> ");

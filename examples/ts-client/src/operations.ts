@@ -126,3 +126,15 @@ export const MyOrderUpdates = graphql(`
     }
   }
 `);
+
+export const RefetchOrder = graphql(`
+  query RefetchOrder($id: ID!) {
+    node(id: $id) {
+      __typename
+      id
+      ... on Order {
+        status
+      }
+    }
+  }
+`);
