@@ -102,8 +102,8 @@ def _settings(data: MerchantSettingsInput) -> merchants.SettingsChange:
         logo_url=data.logo_url,
         contact_name=data.contact_name,
         contact_phone=data.contact_phone,
-        shipping_fee=data.shipping_fee_fen,
-        free_shipping_threshold=data.free_shipping_threshold_fen,
+        shipping_fee=data.shipping_fee,
+        free_shipping_threshold=data.free_shipping_threshold,
         low_stock_threshold=data.low_stock_threshold,
         auto_delist_at_zero=data.auto_delist_at_zero,
     )

@@ -46,6 +46,7 @@ from resolvers.stores import StoreMutations, StoreQueries
 from resolvers.wallet import WalletQueries
 from resolvers.withdrawals import WithdrawalMutations, WithdrawalQueries
 from schema import fast_paths
+from schema.money import SCALAR_MAP as MONEY_SCALARS
 from schema.telemetry import OperationTelemetry, TelemetrySchema, is_unexpected, tracing
 from schema.types.merchants import SCALAR_MAP as MERCHANT_SCALARS
 from subscriptions.consignment import ConsignmentSubscriptions, fast_my_queue_positions
@@ -174,7 +175,7 @@ def build_schema(
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions(debug, rules),
-        config=StrawberryConfig(scalar_map={**MERCHANT_SCALARS}),
+        config=StrawberryConfig(scalar_map={**MONEY_SCALARS, **MERCHANT_SCALARS}),
     )
 
 

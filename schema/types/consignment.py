@@ -51,7 +51,7 @@ class UnitStatus(Enum):
 
 
 @strawberry.enum(
-    description="How the consignment reward is set: FIXED fen per unit, or PERCENT of the sale price (basis points)."
+    description="How the consignment reward is set: FIXED, an amount per unit (rewardAmount), or PERCENT, basis points of the sale price (rewardRateBp)."
 )
 class RewardKind(Enum):
     FIXED = "FIXED"
@@ -154,7 +154,10 @@ class ConsignmentPolicy:
     product_id: strawberry.ID = strawberry.field(description="The wholesale product.")
     fee_bp: int = strawberry.field(description="Platform fee in basis points of the sale price (2000 = 20 %).")
     reward_kind: RewardKind = strawberry.field(description="Fixed or percentage reward.")
-    reward_value: int = strawberry.field(description="Fen per unit (FIXED) or basis points (PERCENT).")
+    reward_amount: Money | None = strawberry.field(description="FIXED: the reward per unit; null for PERCENT.")
+    reward_rate_bp: int | None = strawberry.field(
+        description="PERCENT: the reward, basis points of the sale price; null for FIXED."
+    )
 
 
 @strawberry.type(description="A wholesale snap-up session (抢购, CON-7).")

@@ -11,7 +11,7 @@ import strawberry
 
 from models import distributors as m
 from schema.errors import UserError
-from schema.money import Money
+from schema.money import Amount, Money
 from schema.types.consignment_stats import StatsPeriod
 from services.core.masking import mask_name
 from services.distribution import centre, distributors
@@ -74,8 +74,8 @@ class DistributorSettings:
 @strawberry.input(description="New distributor settings (replaces them as a whole).")
 class DistributorSettingsInput:
     mode: DistributorMode = strawberry.field(description="AUTO, THRESHOLD or APPROVAL.")
-    min_spent_fen: int = strawberry.field(
-        default=0, description="THRESHOLD: paid spending needed, in fen; 0 = no condition."
+    min_spent: Amount = strawberry.field(
+        default=Amount(0), description='THRESHOLD: paid spending needed, in yuan ("0" = no condition).'
     )
     min_paid_orders: int = strawberry.field(default=0, description="THRESHOLD: paid orders needed; 0 = no condition.")
     match: ThresholdMatch = strawberry.field(
@@ -264,7 +264,7 @@ class InviteLink:
 class LeaderboardEntry:
     rank: int = strawberry.field(description="1 is the top; ties go to the older account.")
     masked_name: str = strawberry.field(description="The distributor's nickname, masked.")
-    value: int = strawberry.field(description="Fen of commission booked (COMMISSION) or new members (NEW_MEMBERS).")
+    new_members: int | None = strawberry.field(description="NEW_MEMBERS: the members gained; null for COMMISSION.")
     amount: Money | None = strawberry.field(
         description="COMMISSION: the commission booked as money; null for NEW_MEMBERS."
     )

@@ -10,7 +10,7 @@ import strawberry
 import settings
 from models import withdrawals as m
 from schema.errors import UserError
-from schema.money import Money
+from schema.money import Amount, Money
 from services.finance import withdrawals as service
 
 
@@ -55,8 +55,8 @@ class DestinationInput:
 
 @strawberry.input(description="A withdrawal request.")
 class WithdrawalInput:
-    amount_fen: int = strawberry.field(
-        description="Amount in fen, taken from the available balance; the fee is deducted from it."
+    amount: Amount = strawberry.field(
+        description="Amount in yuan, above 0, taken from the available balance; the fee is deducted from it."
     )
     destination: DestinationInput = strawberry.field(description="Where to pay it.")
     idempotency_key: str = strawberry.field(
