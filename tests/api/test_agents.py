@@ -276,14 +276,14 @@ async def test_partner_settings_are_validated_as_a_whole_audited_and_apply_to_la
         "pickupReward": {"amount": "2.00"},
         "updatedAt": None,
     }
-    good = {"provinceRateBp": 50, "cityRateBp": 150, "countyRateBp": 250, "storeShareBp": 300, "pickupRewardFen": 500}
+    good = {"provinceRateBp": 50, "cityRateBp": 150, "countyRateBp": 250, "storeShareBp": 300, "pickupReward": "5.00"}
     bad = [
         ({"provinceRateBp": -1}, "INVALID_RATE", "provinceRateBp"),
         ({"countyRateBp": 1_001}, "INVALID_RATE", "countyRateBp"),
         ({"storeShareBp": 299}, "INVALID_RATE", "storeShareBp"),  # 3-20 %
         ({"storeShareBp": 2_001}, "INVALID_RATE", "storeShareBp"),
-        ({"pickupRewardFen": -1}, "INVALID_AMOUNT", "pickupReward"),
-        ({"pickupRewardFen": 100_001}, "INVALID_AMOUNT", "pickupReward"),
+        ({"pickupReward": "-0.01"}, "INVALID_AMOUNT", "pickupReward"),
+        ({"pickupReward": "1000.01"}, "INVALID_AMOUNT", "pickupReward"),
     ]
     for change, code, field in bad:
         result = (await api(TERMS, {"i": {**good, **change}}, token=admin))["updatePartnerSettings"]

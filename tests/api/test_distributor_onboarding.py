@@ -11,6 +11,7 @@ import asyncio
 from models.access import UserRole
 from models.distribution import Commission
 from models.distributors import DistributorApplication, DistributorSettingsChange
+from services.core.money import fen_to_decimal_string as yuan
 from services.distribution import distributors
 from services.ledger import ledger
 from tests.api import ops_distributor_centre as ops
@@ -28,7 +29,7 @@ async def set_mode(api, mode: str, *, spent: int = 0, orders: int = 0, match: st
     result = (
         await api(
             ops.SETTINGS,
-            {"i": {"mode": mode, "minSpentFen": spent, "minPaidOrders": orders, "match": match}},
+            {"i": {"mode": mode, "minSpent": yuan(spent), "minPaidOrders": orders, "match": match}},
             token=token or await admin_token(),
         )
     )["updateDistributorSettings"]
@@ -75,7 +76,7 @@ async def test_settings_need_the_permission_and_bad_settings_change_nothing(api)
     token = await admin_token()
     bad = (await api(ops.SETTINGS, {"i": {"mode": "THRESHOLD"}}, token=token))["updateDistributorSettings"]
     assert [(e["code"], e["field"]) for e in bad["errors"]] == [("INVALID_INPUT", "minSpent")]
-    negative = (await api(ops.SETTINGS, {"i": {"mode": "THRESHOLD", "minSpentFen": -1}}, token=token))[
+    negative = (await api(ops.SETTINGS, {"i": {"mode": "THRESHOLD", "minSpent": "-0.01"}}, token=token))[
         "updateDistributorSettings"
     ]
     assert [e["code"] for e in negative["errors"]] == ["INVALID_AMOUNT"]

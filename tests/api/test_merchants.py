@@ -349,8 +349,8 @@ async def test_merchant_settings(api):
     merchant = await make_merchant(owner)
     token = await token_for(owner)
     change = {
-        "shippingFeeFen": 800,
-        "freeShippingThresholdFen": 9900,
+        "shippingFee": "8.00",
+        "freeShippingThreshold": "99",
         "lowStockThreshold": 3,
         "autoDelistAtZero": False,
         "description": "新简介",
@@ -381,12 +381,12 @@ async def test_bad_settings_change_nothing(api):
     token = await token_for(owner)
     before = await Merchant.get(id=merchant.id)
     cases = [
-        ({"shippingFeeFen": -1}, "INVALID_AMOUNT", "shippingFeeFen"),
-        ({"freeShippingThresholdFen": 10_000_01}, "INVALID_AMOUNT", "freeShippingThresholdFen"),
+        ({"shippingFee": "-0.01"}, "INVALID_AMOUNT", "shippingFee"),
+        ({"freeShippingThreshold": "10000.01"}, "INVALID_AMOUNT", "freeShippingThreshold"),
         ({"lowStockThreshold": -1}, "INVALID_INPUT", "lowStockThreshold"),
         ({"logoUrl": "ftp://x"}, "INVALID_INPUT", "logoUrl"),
         ({"contactPhone": "abc"}, "INVALID_PHONE", "contactPhone"),
-        ({"shippingFeeFen": 100, "contactName": ""}, "INVALID_INPUT", "contactName"),
+        ({"shippingFee": "1.00", "contactName": ""}, "INVALID_INPUT", "contactName"),
     ]
     for change, code, field in cases:
         result = (await api(SETTINGS, {"m": str(merchant.id), "s": change}, token=token))["updateMerchantSettings"]
@@ -485,14 +485,14 @@ async def test_staff_management(api):
     mine = (await api("{ myMerchants { role permissions merchant { id } } }", token=clerk_token))["myMerchants"]
     assert mine == [{"role": "STAFF", "permissions": ["merchant.orders", "merchant.products"], "merchant": {"id": m}}]
     # without merchant.settings the clerk cannot change settings ...
-    refused = (await api(SETTINGS, {"m": m, "s": {"shippingFeeFen": 1}}, token=clerk_token))["updateMerchantSettings"]
+    refused = (await api(SETTINGS, {"m": m, "s": {"shippingFee": "0.01"}}, token=clerk_token))["updateMerchantSettings"]
     assert refused["errors"] == [{"code": "FORBIDDEN", "field": None}]
     # ... until the owner grants it
     changed = (await api(UPDATE_STAFF, {"m": m, "u": str(clerk.id), "perms": ["merchant.settings"]}, token=token))[
         "updateMerchantStaff"
     ]
     assert changed == {"staff": {"permissions": ["merchant.settings"]}, "errors": []}
-    allowed = (await api(SETTINGS, {"m": m, "s": {"shippingFeeFen": 1}}, token=await token_for(clerk)))[
+    allowed = (await api(SETTINGS, {"m": m, "s": {"shippingFee": "0.01"}}, token=await token_for(clerk)))[
         "updateMerchantSettings"
     ]
     assert allowed["errors"] == []
@@ -503,7 +503,7 @@ async def test_staff_management(api):
     removed = (await api(REMOVE_STAFF, {"m": m, "u": str(clerk.id)}, token=token))["removeMerchantStaff"]
     assert removed == {"ok": True, "errors": []}
     assert await MerchantStaff.all().count() == 0
-    again = (await api(SETTINGS, {"m": m, "s": {"shippingFeeFen": 2}}, token=await token_for(clerk)))[
+    again = (await api(SETTINGS, {"m": m, "s": {"shippingFee": "0.02"}}, token=await token_for(clerk)))[
         "updateMerchantSettings"
     ]
     assert again["errors"] == [{"code": "FORBIDDEN", "field": None}]
@@ -615,7 +615,7 @@ async def test_scoped_permission_matrix(api, operation, actor):
         return
     target = await make_user("new hire")
     query, variables, field = {
-        "update_settings": (SETTINGS, {"m": m, "s": {"shippingFeeFen": 1234}}, "updateMerchantSettings"),
+        "update_settings": (SETTINGS, {"m": m, "s": {"shippingFee": "12.34"}}, "updateMerchantSettings"),
         "add_staff": (ADD_STAFF, {"m": m, "u": str(target.id), "perms": ["merchant.orders"]}, "addMerchantStaff"),
         "create_store": (CREATE_STORE, {"m": m, "s": STORE_INPUT}, "createStore"),
     }[operation]

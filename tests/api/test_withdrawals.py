@@ -22,6 +22,7 @@ from services.accounts.events import ReviewQueueChanged
 from services.core import clock, sensitive
 from services.core.errors import DomainError
 from services.core.events import LiveEvent, admin_channel, merchant_channel, user_channel
+from services.core.money import fen_to_decimal_string as yuan
 from services.finance import payouts, withdrawals
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Posting, Purpose
@@ -39,7 +40,7 @@ ACCOUNT = "6222 0212 3456 7890 1234"
 
 def bank(amount: int, key: str | None = None, **destination) -> dict:
     return {
-        "amountFen": amount,
+        "amount": yuan(amount),
         "idempotencyKey": key or uuid.uuid4().hex,
         "destination": {
             "kind": "BANK",
@@ -174,13 +175,13 @@ async def test_rules_and_quote(api):
         "dailyAmount": {"amount": "50000.00"},
         "identityRequired": True,
     }
-    quote = (await api(ops.QUOTE, {"a": 1_000}, token=token))["withdrawalQuote"]
+    quote = (await api(ops.QUOTE, {"a": "10.00"}, token=token))["withdrawalQuote"]
     assert quote == {
         "amount": {"amount": "10.00"},
         "fee": {"amount": "1.00"},
         "net": {"amount": "9.00"},
     }  # the minimum fee
-    assert await api.error_code(ops.QUOTE, {"a": 999}, token=token) == "WITHDRAWAL_BELOW_MINIMUM"
+    assert await api.error_code(ops.QUOTE, {"a": "9.99"}, token=token) == "WITHDRAWAL_BELOW_MINIMUM"
 
 
 async def test_rejection_returns_the_money_and_nothing_can_follow_it(api):
@@ -222,8 +223,8 @@ async def test_manual_transfer_failure_returns_the_money(api):
 async def test_bad_requests_have_stable_codes_and_change_nothing(api, monkeypatch):
     user, token = await customer(20_000)
     cases = [
-        (bank(999), "WITHDRAWAL_BELOW_MINIMUM", "amountFen"),
-        (bank(0), "INVALID_AMOUNT", "amountFen"),
+        (bank(999), "WITHDRAWAL_BELOW_MINIMUM", "amount"),
+        (bank(0), "INVALID_AMOUNT", "amount"),
         (bank(20_001), "INSUFFICIENT_FUNDS", "amount"),
         (bank(5_000, accountNo="12ab"), "INVALID_DESTINATION", "destination.accountNo"),
         (bank(5_000, bankName=""), "INVALID_DESTINATION", "destination.bankName"),
@@ -245,11 +246,9 @@ async def test_bad_requests_have_stable_codes_and_change_nothing(api, monkeypatc
     monkeypatch.setattr(settings, "WITHDRAWAL_DAILY_AMOUNT", 9_000)
     assert (await ask(api, token, 4_000))["errors"] == []
     over = await ask(api, token, 5_001)
-    assert over["errors"] == [{"code": "WITHDRAWAL_DAILY_AMOUNT_EXCEEDED", "field": "amountFen"}]
+    assert over["errors"] == [{"code": "WITHDRAWAL_DAILY_AMOUNT_EXCEEDED", "field": "amount"}]
     assert (await ask(api, token, 5_000))["errors"] == []
-    assert (await ask(api, token, 1_000))["errors"] == [
-        {"code": "WITHDRAWAL_DAILY_COUNT_EXCEEDED", "field": "amountFen"}
-    ]
+    assert (await ask(api, token, 1_000))["errors"] == [{"code": "WITHDRAWAL_DAILY_COUNT_EXCEEDED", "field": "amount"}]
     assert await balances(ledger.USER, user.id) == (11_000, 9_000) and await Withdrawal.all().count() == 2
     clock.advance(timedelta(days=1))  # the next business day
     assert (await ask(api, await token_for(user), 1_000))["errors"] == []
@@ -264,7 +263,7 @@ async def test_a_user_who_owes_commission_cannot_withdraw(api):
         "COMMISSION_REVERSED", [Posting(debt.id, -300), Posting(budget.id, 300)]
     )  # as a refund after release would
     result = await ask(api, token, 5_000)
-    assert result["errors"] == [{"code": "COMMISSION_DEBT_OUTSTANDING", "field": "amountFen"}]
+    assert result["errors"] == [{"code": "COMMISSION_DEBT_OUTSTANDING", "field": "amount"}]
     assert await balances(ledger.USER, user.id) == (10_000, 0) and await Withdrawal.all().count() == 0
     wallet = (await api(ops.WALLET, token=token))["myWallet"]
     assert wallet["commissionDebt"]["amount"] == "3.00"
