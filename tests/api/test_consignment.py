@@ -64,7 +64,7 @@ async def scenario(api, *, retail_price, wholesale_price, vouchers, fee_bp, kept
     merchant, retail, wholesale = await make_consignment_pair(retail_price, wholesale_price, vouchers)
     admin = await token_for(await make_user(roles=("admin",)))
     policy = await api(
-        "mutation($p: ID!, $f: Int!) { setConsignmentPolicy(productId: $p, feeBp: $f, rewardKind: FIXED, rewardAmount: "0") { policy { feeBp } errors { code } } }",
+        'mutation($p: ID!, $f: Int!) { setConsignmentPolicy(productId: $p, feeBp: $f, rewardKind: FIXED, rewardAmount: "0") { policy { feeBp } errors { code } } }',
         {"p": str(wholesale.product_id), "f": fee_bp},
         token=admin,
     )
