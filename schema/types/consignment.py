@@ -37,17 +37,17 @@ class VoucherKind(Enum):
 
 
 @strawberry.enum(
-    description="What became of a wholesale unit: HELD (undecided), PICKUP (kept, delivered with its order), "
-    "QUEUED (consigned, waiting in the queue), MATCHED (sold; proceeds frozen until the sale is final), "
+    description="What became of a wholesale unit: UNDECIDED (the owner has not chosen), PICKUP (kept, delivered with "
+    "its order), QUEUED (consigned, waiting in the queue), MATCHED (sold; proceeds frozen until the sale is final), "
     "SETTLED (proceeds available in the wallet), REFUNDED (the wholesale purchase was refunded)."
 )
 class UnitStatus(Enum):
-    HELD = "HELD"
-    PICKUP = "PICKUP"
-    QUEUED = "QUEUED"
-    MATCHED = "MATCHED"
-    SETTLED = "SETTLED"
-    REFUNDED = "REFUNDED"
+    UNDECIDED = strawberry.enum_value("HELD", description="Bought; the owner has not chosen pickup or consignment.")
+    PICKUP = strawberry.enum_value("PICKUP", description="Kept: delivered with its order.")
+    QUEUED = strawberry.enum_value("QUEUED", description="Consigned: waiting in its product's queue.")
+    MATCHED = strawberry.enum_value("MATCHED", description="Sold; the proceeds are frozen until the sale is final.")
+    SETTLED = strawberry.enum_value("SETTLED", description="The proceeds are available in the wallet.")
+    REFUNDED = strawberry.enum_value("REFUNDED", description="The wholesale purchase was refunded.")
 
 
 @strawberry.enum(

@@ -17,16 +17,18 @@ from services.distribution.commission_math import Config
 
 
 @strawberry.enum(
-    description="A commission's state: PENDING (frozen until the order completes and the freeze period "
-    "passes), HELD (held for risk review: not released until reviewed), AVAILABLE (in the wallet), REVERSED (every unit "
+    description="A commission's state: FROZEN (until the order completes and the freeze period passes), "
+    "RISK_REVIEW (held by risk control: not released until reviewed), SETTLED (in the wallet), REVERSED (every unit "
     "refunded), REJECTED (refused by risk review)."
 )
 class CommissionStatus(Enum):
-    PENDING = "PENDING"
-    HELD = "HELD"
-    AVAILABLE = "AVAILABLE"
-    REVERSED = "REVERSED"
-    REJECTED = "REJECTED"
+    FROZEN = strawberry.enum_value(
+        "PENDING", description="Booked, frozen until the order completes and the freeze period passes."
+    )
+    RISK_REVIEW = strawberry.enum_value("HELD", description="Held by risk control; not released until reviewed.")
+    SETTLED = strawberry.enum_value("AVAILABLE", description="Released to the wallet.")
+    REVERSED = strawberry.enum_value("REVERSED", description="Every unit refunded: taken back.")
+    REJECTED = strawberry.enum_value("REJECTED", description="Refused by risk review.")
 
 
 @strawberry.enum(

@@ -34,11 +34,13 @@ class ThresholdMatch(Enum):
     ANY = "ANY"
 
 
-@strawberry.enum(description="A distributor application's state: PENDING (waiting for review), APPROVED, REJECTED.")
+@strawberry.enum(
+    description="A distributor application's state: PENDING_REVIEW (waiting for review), APPROVED, REJECTED."
+)
 class DistributorApplicationStatus(Enum):
-    PENDING = "PENDING"
-    APPROVED = "APPROVED"
-    REJECTED = "REJECTED"
+    PENDING_REVIEW = strawberry.enum_value("PENDING", description="Waiting for an admin's review.")
+    APPROVED = strawberry.enum_value("APPROVED", description="Approved: the applicant is a distributor.")
+    REJECTED = strawberry.enum_value("REJECTED", description="Refused by the reviewer.")
 
 
 @strawberry.enum(

@@ -13,12 +13,12 @@ from services.membership import membership as svc
 
 
 @strawberry.enum(
-    description="A membership's state: ACTIVE (valid until its end), EXPIRED (ended), CANCELLED (refunded)."
+    description="A membership's state: ACTIVE (valid until its end), EXPIRED (ended), REFUNDED (its purchase was refunded)."
 )
 class MembershipStatus(Enum):
-    ACTIVE = "ACTIVE"
-    EXPIRED = "EXPIRED"
-    CANCELLED = "CANCELLED"
+    ACTIVE = strawberry.enum_value("ACTIVE", description="Valid until its end; member prices apply.")
+    EXPIRED = strawberry.enum_value("EXPIRED", description="Its period ended.")
+    REFUNDED = strawberry.enum_value("CANCELLED", description="Its purchase was refunded; it ended then.")
 
 
 @strawberry.type(description="My partner membership: member prices apply while it is valid.")

@@ -42,14 +42,16 @@ SCALAR_MAP = {Degrees: DEGREES_SCALAR}
 
 
 @strawberry.enum(
-    description="Where a merchant is in its life: PENDING (applied, waiting for review), ACTIVE (trading), "
+    description="Where a merchant is in its life: PENDING_REVIEW (applied, waiting for review), ACTIVE (trading), "
     "REJECTED (application refused; the applicant may apply again), SUSPENDED (by the platform; may be reinstated)."
 )
 class MerchantStatus(str, Enum):
-    PENDING = "PENDING"
-    ACTIVE = "ACTIVE"
-    REJECTED = "REJECTED"
-    SUSPENDED = "SUSPENDED"
+    PENDING_REVIEW = strawberry.enum_value("PENDING", description="Applied, waiting for an admin's review.")
+    ACTIVE = strawberry.enum_value("ACTIVE", description="Trading.")
+    REJECTED = strawberry.enum_value(
+        "REJECTED", description="Application refused by the reviewer; the applicant may apply again."
+    )
+    SUSPENDED = strawberry.enum_value("SUSPENDED", description="Suspended by the platform; may be reinstated.")
 
 
 @strawberry.enum(

@@ -16,16 +16,18 @@ from services.finance import withdrawals as service
 
 @strawberry.enum(
     description="A withdrawal's state. RISK_REVIEW: held by risk control; PENDING_REVIEW: waiting for an admin; "
-    "APPROVED: handed to the payout channel; PAID: the money left (final); REJECTED: refused, the money came back "
-    "(final); FAILED: the payout failed, the money came back (final)."
+    "PROCESSING: approved and handed to the payout channel; COMPLETED: the money left (final); REJECTED: refused, "
+    "the money came back (final); FAILED: the payout failed, the money came back (final)."
 )
 class WithdrawalStatus(Enum):
-    RISK_REVIEW = "RISK_REVIEW"
-    PENDING_REVIEW = "PENDING_REVIEW"
-    APPROVED = "APPROVED"
-    PAID = "PAID"
-    REJECTED = "REJECTED"
-    FAILED = "FAILED"
+    RISK_REVIEW = strawberry.enum_value("RISK_REVIEW", description="Held by risk control until a reviewer decides.")
+    PENDING_REVIEW = strawberry.enum_value("PENDING_REVIEW", description="Waiting for an admin's review.")
+    PROCESSING = strawberry.enum_value(
+        service.APPROVED, description="Approved and handed to the payout channel; not confirmed yet."
+    )
+    COMPLETED = strawberry.enum_value(service.PAID, description="The money left (final).")
+    REJECTED = strawberry.enum_value("REJECTED", description="Refused by the reviewer; the money came back (final).")
+    FAILED = strawberry.enum_value("FAILED", description="The payout failed; the money came back (final).")
 
 
 @strawberry.enum(description="Where a withdrawal is paid: a bank account or WeChat (change).")
