@@ -170,12 +170,12 @@ class Commission:
     def reject_reason(self: m.Commission) -> str | None:
         return self.reject_reason or None
 
-    @strawberry.field(description="When it became available in my wallet (AVAILABLE, or REVERSED after that).")
+    @strawberry.field(description="When it became available in my wallet (SETTLED, or REVERSED after that).")
     def available_at(self: m.Commission) -> datetime | None:
         return self.available_at
 
     @strawberry.field(
-        description="PENDING: when the freeze ends, once the order has completed (null before). "
+        description="FROZEN: when the freeze ends, once the order has completed (null before). "
         "It becomes available at the next release run after that."
     )
     async def releases_at(self: m.Commission, info: Info) -> datetime | None:

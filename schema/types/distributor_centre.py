@@ -88,7 +88,7 @@ class DistributorSettingsInput:
 @strawberry.type(description="An application to become a distributor, and its outcome.")
 class DistributorApplication:
     id: strawberry.ID = strawberry.field(description="The application.")
-    status: DistributorApplicationStatus = strawberry.field(description="PENDING, APPROVED or REJECTED.")
+    status: DistributorApplicationStatus = strawberry.field(description="PENDING_REVIEW, APPROVED or REJECTED.")
     mode: DistributorMode = strawberry.field(description="The mode it was made under.")
     applicant_id: strawberry.ID = strawberry.field(description="The applicant's user id.")
     applicant_nickname: str = strawberry.field(description="The applicant's nickname, masked.")

@@ -64,7 +64,9 @@ class DeliveryType(Enum):
     description="A payment's state: AWAITING_PAYMENT (until `expiresAt`), PAID, CANCELLED (cancelled or timed out)."
 )
 class PaymentStatus(Enum):
-    AWAITING_PAYMENT = strawberry.enum_value(payments.UNPAID, description="Waiting for the buyer's money, until `expiresAt`.")
+    AWAITING_PAYMENT = strawberry.enum_value(
+        payments.UNPAID, description="Waiting for the buyer's money, until `expiresAt`."
+    )
     PAID = strawberry.enum_value(payments.PAID, description="The money arrived.")
     CANCELLED = strawberry.enum_value(
         payments.CLOSED, description="Never paid: its orders were cancelled, or it timed out."

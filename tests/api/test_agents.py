@@ -172,7 +172,7 @@ async def test_an_express_order_pays_the_county_city_and_province_agents_at_thei
                 "kind": "AGENT",
                 "level": level,
                 "regionCode": user.nickname[2:],
-                "status": "PENDING",
+                "status": "FROZEN",
                 "base": {"amount": "200.00"},
                 "amount": {"amount": amount},
                 "reversed": {"amount": "0.00"},
@@ -219,7 +219,7 @@ async def test_refund_reverses_pro_rata_then_release_after_completion_then_rejec
     await finish(api, merchant, placed, buyer)
     assert await commissions.release_due() == 3
     assert (await wallet(api, county))["available"] == "0.60"
-    assert [c["status"] for c in await earned(api, city)] == ["AVAILABLE"]
+    assert [c["status"] for c in await earned(api, city)] == ["SETTLED"]
     assert await ledger.check_invariants() == []
 
     # another order: risk review rejects a pending agent commission, the money goes back

@@ -79,7 +79,7 @@ async def scenario(api, *, retail_price, wholesale_price, vouchers, fee_bp, kept
     bought = await buy(api, b_token, b_address, wholesale.id, kept + consigned)
     assert (await api(WALLET, token=b_token))["myWallet"]["available"]["amount"] == "0.00"
     units = (await api(UNITS, token=b_token))["myWholesaleUnits"]["nodes"]
-    assert [u["status"] for u in units] == ["HELD"] * (kept + consigned)
+    assert [u["status"] for u in units] == ["UNDECIDED"] * (kept + consigned)
     line_id = bought["orders"][0]["lines"][0]["id"]
     consign = await api(
         "mutation($l: ID!, $q: Int!) { consignFromOrderLine(lineId: $l, quantity: $q) { units { status } errors { code } } }",

@@ -179,7 +179,7 @@ async def test_the_seeds_worked_example_consignment_gain_plus_promotion_commissi
     nodes = await mine(api, b)
     assert [
         (n["level"], n["status"], n["amount"]["amount"], n["base"]["amount"], n["buyerNickname"]) for n in nodes
-    ] == [(1, "PENDING", "100.00", "2200.00", "小*"), (1, "PENDING", "100.00", "2200.00", "小*")]
+    ] == [(1, "FROZEN", "100.00", "2200.00", "小*"), (1, "FROZEN", "100.00", "2200.00", "小*")]
     assert {n["orderNo"] for n in nodes} == {p["orders"][0]["orderNo"] for p, _ in later}
     assert all(n["releasesAt"] is None and n["availableAt"] is None for n in nodes)
     # self-operated goods whose money went to the consignment seller: the platform's promotion budget pays
@@ -202,7 +202,7 @@ async def test_the_seeds_worked_example_consignment_gain_plus_promotion_commissi
         "rejected": "0.00",
         "debt": "0.00",
     }
-    assert [n["status"] for n in await mine(api, b)] == ["AVAILABLE", "AVAILABLE"]
+    assert [n["status"] for n in await mine(api, b)] == ["SETTLED", "SETTLED"]
     assert await distribution_jobs.release_commissions() == "released 0 commissions"  # idempotent
     assert await ledger.check_invariants() == []
 
@@ -295,7 +295,7 @@ async def test_partial_refunds_reverse_pro_rata_and_every_unit_returns_exactly_t
 
     await refund(api, merchant, placed, d, 1)  # one of three units: 1001 × 1 // 3 = 333
     [one] = await mine(api, c)
-    assert (one["status"], one["reversed"]["amount"]) == ("PENDING", "3.33")
+    assert (one["status"], one["reversed"]["amount"]) == ("FROZEN", "3.33")
     assert (await wallet(api, c))["commissionPending"] == "6.68"
     assert await merchant_pending(merchant) == 10_511 - 1001 + 333 - 3337
 
@@ -468,7 +468,7 @@ async def test_my_commissions_are_mine_only(api):
     assert len(await mine(api, b)) == 1
     assert await mine(api, stranger) == [] and await mine(api, c) == []
     assert await api.error_code(COMMISSIONS) == "UNAUTHENTICATED"
-    assert (await api(COMMISSIONS, {"s": "AVAILABLE"}, token=await token_for(b)))["myCommissions"]["nodes"] == []
+    assert (await api(COMMISSIONS, {"s": "SETTLED"}, token=await token_for(b)))["myCommissions"]["nodes"] == []
 
 
 async def test_two_release_runs_at_once_release_each_commission_once(api):
@@ -505,5 +505,5 @@ async def test_beneficiary_hears_of_a_new_commission_live(app, api):
         assert event == {
             "kind": "CREATED",
             "amount": None,
-            "commission": {"level": 1, "status": "PENDING", "amount": {"amount": "10.00"}, "buyerNickname": "阿*"},
+            "commission": {"level": 1, "status": "FROZEN", "amount": {"amount": "10.00"}, "buyerNickname": "阿*"},
         }

@@ -155,7 +155,7 @@ async def test_approval_queue_review_and_events(api, published):
     published.clear()
 
     applied = await apply(api, first)
-    assert applied["errors"] == [] and applied["application"]["status"] == "PENDING"
+    assert applied["errors"] == [] and applied["application"]["status"] == "PENDING_REVIEW"
     assert applied["application"]["applicantNickname"] == "张*"
     assert published == [("admin", {"type": "REVIEW_QUEUE_CHANGED", "queue": "DISTRIBUTOR_APPLICATIONS"})]
     assert await distributors.pending_review_count() == 1
@@ -166,13 +166,13 @@ async def test_approval_queue_review_and_events(api, published):
         assert [e["code"] for e in again["errors"]] == ["DISTRIBUTOR_APPLICATION_PENDING"]
     assert published == [] and await DistributorApplication.all().count() == 1
     assert not (await status(api, first))["isDistributor"]
-    assert (await status(api, first))["application"]["status"] == "PENDING"
+    assert (await status(api, first))["application"]["status"] == "PENDING_REVIEW"
 
     await apply(api, second)
-    queue = await api(ops.QUEUE, {"s": "PENDING"}, token=admin)
+    queue = await api(ops.QUEUE, {"s": "PENDING_REVIEW"}, token=admin)
     assert queue["pendingDistributorApplications"] == 2
     assert [n["applicantId"] for n in queue["distributorApplications"]["nodes"]] == [str(second.id), str(first.id)]
-    page = (await api(ops.QUEUE, {"s": "PENDING", "first": 1}, token=admin))["distributorApplications"]
+    page = (await api(ops.QUEUE, {"s": "PENDING_REVIEW", "first": 1}, token=admin))["distributorApplications"]
     assert page["pageInfo"]["hasNextPage"] and len(page["nodes"]) == 1
 
     # permissions: a user cannot review
@@ -213,7 +213,7 @@ async def test_approval_queue_review_and_events(api, published):
 
     # after a rejection one may apply again; approval grants the role
     reapplied = await apply(api, first)
-    assert reapplied["application"]["status"] == "PENDING"
+    assert reapplied["application"]["status"] == "PENDING_REVIEW"
     approved = (await api(ops.REVIEW, {"id": reapplied["application"]["id"], "ok": True}, token=admin))[
         "reviewDistributorApplication"
     ]

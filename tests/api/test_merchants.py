@@ -80,7 +80,7 @@ async def test_apply_creates_a_pending_merchant_owned_by_the_applicant(api):
     assert result["merchant"] | {"id": None} == {
         "id": None,
         "name": "山野茶铺",
-        "status": "PENDING",
+        "status": "PENDING_REVIEW",
         "kind": "THIRD_PARTY",
         "contactPhone": "+8613800138000",
     }
@@ -90,7 +90,7 @@ async def test_apply_creates_a_pending_merchant_owned_by_the_applicant(api):
     assert mine == [
         {
             "role": "OWNER",
-            "status": "PENDING",
+            "status": "PENDING_REVIEW",
             "permissions": sorted([*MERCHANT_PERMISSIONS, "merchant.staff"]),
             "merchant": {"id": str(merchant.id), "name": "山野茶铺"},
         }
@@ -228,7 +228,11 @@ async def test_a_rejected_applicant_may_apply_again_with_the_same_name(api):
     rejected = (await api(REVIEW["REJECT"], {"id": first_id}, token=await admin_token()))["rejectMerchant"]
     assert rejected == {"merchant": {"status": "REJECTED", "rejectReason": "licence unreadable"}, "errors": []}
     second = (await api(APPLY, {"a": APPLICATION}, token=token))["applyForMerchant"]
-    assert second["errors"] == [] and second["merchant"]["status"] == "PENDING" and second["merchant"]["id"] != first_id
+    assert (
+        second["errors"] == []
+        and second["merchant"]["status"] == "PENDING_REVIEW"
+        and second["merchant"]["id"] != first_id
+    )
     old = await Merchant.get(id=int(first_id))
     assert old.status == "REJECTED" and old.name == "山野茶铺"  # keeps its name and history, blocks nobody
     assert await MerchantReview.filter(merchant_id=old.id).count() == 1
@@ -675,11 +679,13 @@ async def test_merchant_applications_for_admins(api):
     await make_merchant(status="ACTIVE")
     admin = await admin_token()
     query = "query($s: MerchantStatus, $a: String) { merchantApplications(status: $s, first: 2, after: $a) { nodes { id status contactPhone } pageInfo { hasNextPage endCursor } } }"
-    page = (await api(query, {"s": "PENDING"}, token=admin))["merchantApplications"]
+    page = (await api(query, {"s": "PENDING_REVIEW"}, token=admin))["merchantApplications"]
     assert [n["id"] for n in page["nodes"]] == [str(pending[2].id), str(pending[1].id)] and page["pageInfo"][
         "hasNextPage"
     ]
-    rest = (await api(query, {"s": "PENDING", "a": page["pageInfo"]["endCursor"]}, token=admin))["merchantApplications"]
+    rest = (await api(query, {"s": "PENDING_REVIEW", "a": page["pageInfo"]["endCursor"]}, token=admin))[
+        "merchantApplications"
+    ]
     assert [n["id"] for n in rest["nodes"]] == [str(pending[0].id)] and not rest["pageInfo"]["hasNextPage"]
     everything = (await api("{ merchantApplications(first: 10) { nodes { id } } }", token=admin))[
         "merchantApplications"

@@ -134,14 +134,14 @@ async def test_request_freezes_then_a_manual_payout_sends_the_net_and_keeps_the_
     assert [n["id"] for n in queue] == [w["id"]]
     approved = await act(api, ops.APPROVE, admin, id=w["id"], channel="MANUAL")
     assert approved["errors"] == [] and (approved["withdrawal"]["status"], approved["withdrawal"]["channel"]) == (
-        "APPROVED",
+        "PROCESSING",
         "MANUAL",
     )
     assert (await act(api, ops.APPROVE, admin, id=w["id"]))["errors"] == [{"code": "INVALID_TRANSITION", "field": "id"}]
 
     paid = await act(api, ops.MARK_PAID, admin, id=w["id"], ref="ICBC20261129001")
     assert paid["errors"] == []
-    assert (paid["withdrawal"]["status"], paid["withdrawal"]["transferReference"]) == ("PAID", "ICBC20261129001")
+    assert (paid["withdrawal"]["status"], paid["withdrawal"]["transferReference"]) == ("COMPLETED", "ICBC20261129001")
     assert paid["withdrawal"]["paidAt"] is not None
     assert await balances(ledger.USER, user.id) == (5_000, 0)
     assert await platform() == (350, 4_650)  # fee kept, net left through the payout clearing account
@@ -160,7 +160,7 @@ async def test_request_freezes_then_a_manual_payout_sends_the_net_and_keeps_the_
     )
     assert history == [("", "PENDING_REVIEW"), ("PENDING_REVIEW", "APPROVED"), ("APPROVED", "PAID")]
     mine = (await api(ops.MINE, token=token))["myWithdrawals"]["nodes"]
-    assert [(n["id"], n["status"]) for n in mine] == [(w["id"], "PAID")]
+    assert [(n["id"], n["status"]) for n in mine] == [(w["id"], "COMPLETED")]
     assert await ledger.check_invariants() == []
 
 
@@ -373,7 +373,7 @@ async def _approved_on_sandbox(api, amount=10_000):
     user, token = await customer(amount)
     w = (await ask(api, token, amount))["withdrawal"]
     approved = await act(api, ops.APPROVE, await finance_token(), id=w["id"], channel="SANDBOX")
-    assert approved["errors"] == [] and approved["withdrawal"]["status"] == "APPROVED"
+    assert approved["errors"] == [] and approved["withdrawal"]["status"] == "PROCESSING"
     assert approved["withdrawal"]["transferReference"].startswith("SBP")
     return user, await Withdrawal.get(id=int(w["id"]))
 
@@ -438,11 +438,11 @@ async def test_sandbox_result_mutation_plays_the_bank_in_development(api):
     user, w = await _approved_on_sandbox(api, 5_000)
     admin = await finance_token()
     done = await act(api, ops.SANDBOX_RESULT, admin, id=str(w.id), ok=True)
-    assert done["errors"] == [] and done["withdrawal"]["status"] == "PAID"
+    assert done["errors"] == [] and done["withdrawal"]["status"] == "COMPLETED"
     again = await act(
         api, ops.SANDBOX_RESULT, admin, id=str(w.id), ok=False
     )  # the bank already answered: nothing changes
-    assert again["errors"] == [] and again["withdrawal"]["status"] == "PAID"
+    assert again["errors"] == [] and again["withdrawal"]["status"] == "COMPLETED"
     assert await balances(ledger.USER, user.id) == (0, 0) and await platform() == (350, 4_650)
     _, token = await customer(5_000)
     manual = (await ask(api, token, 5_000))["withdrawal"]
@@ -471,7 +471,7 @@ async def test_a_channel_down_at_approval_is_retried_by_the_worker(api):
     payouts.register(Down(), "sandbox")
     try:
         approved = await act(api, ops.APPROVE, await finance_token(), id=w["id"], channel="SANDBOX")
-        assert approved["withdrawal"]["status"] == "APPROVED" and approved["withdrawal"]["transferReference"] is None
+        assert approved["withdrawal"]["status"] == "PROCESSING" and approved["withdrawal"]["transferReference"] is None
     finally:
         payouts.register(None)
     from jobs import withdrawals as withdrawal_jobs
@@ -552,10 +552,10 @@ async def test_merchant_finance_staff_withdraw_settled_funds(api):
     admin = await finance_token()
     await act(api, ops.APPROVE, admin, id=w["id"])  # the default channel: MANUAL
     paid = await act(api, ops.MARK_PAID, admin, id=w["id"], ref="B2B-0001")
-    assert paid["withdrawal"]["status"] == "PAID"
+    assert paid["withdrawal"]["status"] == "COMPLETED"
     assert await balances(MERCHANT, merchant.id) == (40_000, 0) and await platform() == (4_200, 55_800)
     listed = (await api(ops.MERCHANT_LIST, {"m": mid}, token=finance))["merchantWithdrawals"]["nodes"]
-    assert [(n["id"], n["status"]) for n in listed] == [(w["id"], "PAID")]
+    assert [(n["id"], n["status"]) for n in listed] == [(w["id"], "COMPLETED")]
     # a user's own list never shows the merchant's withdrawals
     assert (await api(ops.MINE, token=finance))["myWithdrawals"]["nodes"] == []
     assert await ledger.check_invariants() == []
@@ -699,11 +699,11 @@ async def test_the_owner_hears_status_changes_and_admins_hear_the_queue(app, api
             assert await withdrawals.pending_review_count() == 1
             await act(api, ops.APPROVE, await finance_token(), id=w["id"])
             event = (await ws_client.recv())["payload"]["data"]["myWithdrawalEvents"]
-            assert (event["fromStatus"], event["status"]) == ("PENDING_REVIEW", "APPROVED")
+            assert (event["fromStatus"], event["status"]) == ("PENDING_REVIEW", "PROCESSING")
             assert await withdrawals.pending_review_count() == 0
             await act(api, ops.MARK_PAID, await finance_token(), id=w["id"], ref="R1")
             event = (await ws_client.recv())["payload"]["data"]["myWithdrawalEvents"]
-            assert (event["fromStatus"], event["status"]) == ("APPROVED", "PAID")
+            assert (event["fromStatus"], event["status"]) == ("PROCESSING", "COMPLETED")
             # a refused request announces nothing
             assert (await ask(api, token, 999_999))["errors"][0]["code"] == "INSUFFICIENT_FUNDS"
             with pytest.raises(asyncio.TimeoutError):
