@@ -45,7 +45,7 @@ SCALAR_MAP = {Degrees: DEGREES_SCALAR}
     description="Where a merchant is in its life: PENDING_REVIEW (applied, waiting for review), ACTIVE (trading), "
     "REJECTED (application refused; the applicant may apply again), SUSPENDED (by the platform; may be reinstated)."
 )
-class MerchantStatus(str, Enum):
+class MerchantStatus(Enum):
     PENDING_REVIEW = strawberry.enum_value("PENDING", description="Applied, waiting for an admin's review.")
     ACTIVE = strawberry.enum_value("ACTIVE", description="Trading.")
     REJECTED = strawberry.enum_value(
