@@ -97,7 +97,7 @@ class AgentMutations:
             input.city_rate_bp,
             input.county_rate_bp,
             input.store_share_bp,
-            input.pickup_reward_fen,
+            input.pickup_reward,
         )
         view = await agents.update_terms(await info.context.grants(), viewer(info).id, terms)
         return PartnerSettingsPayload(settings=PartnerSettings.from_view(view))

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers.common import MERCHANT_IDS, api_errors, login_required, parse_id, payload_errors, requires, viewer
+from schema.money import Amount
 from schema.pagination import Connection, to_connection
 from schema.types.accounts import OkPayload
 from schema.types.catalog import (
@@ -62,9 +63,9 @@ def _sku_data(skus: list[SkuInput]) -> list[catalog.SkuData]:
         catalog.SkuData(
             code=s.code,
             spec_values=[(v.name, v.value) for v in s.spec_values],
-            price=s.price_fen,
-            member_price=s.member_price_fen,
-            wholesale_price=s.wholesale_price_fen,
+            price=s.price,
+            member_price=s.member_price,
+            wholesale_price=s.wholesale_price,
             points_price=s.points_price,
             initial_stock=s.initial_stock,
             low_stock_threshold=s.low_stock_threshold,
@@ -120,11 +121,11 @@ class CatalogQueries:
         merchant_id: Annotated[
             strawberry.ID | None, strawberry.argument(description="Only this merchant's products.")
         ] = None,
-        min_price_fen: Annotated[
-            int | None, strawberry.argument(description="Lowest SKU price at least this (fen).")
+        min_price: Annotated[
+            Amount | None, strawberry.argument(description="Lowest SKU price at least this, in yuan.")
         ] = None,
-        max_price_fen: Annotated[
-            int | None, strawberry.argument(description="Lowest SKU price at most this (fen).")
+        max_price: Annotated[
+            Amount | None, strawberry.argument(description="Lowest SKU price at most this, in yuan.")
         ] = None,
         sort: Annotated[ProductSort, strawberry.argument(description="Order of the results.")] = ProductSort.RELEVANCE,
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
@@ -137,8 +138,8 @@ class CatalogQueries:
             category_id=_opt_id(category_id, "categoryId"),
             zone=zone.value if zone else None,
             merchant_id=_opt_id(merchant_id, "merchantId", MERCHANT_IDS),
-            min_price=min_price_fen,
-            max_price=max_price_fen,
+            min_price=min_price,
+            max_price=max_price,
         )
         page = await search.search_products(filters, sort.value, first, after)
         await prefetch_products(info, page.items)

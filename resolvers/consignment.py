@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers.common import api_errors, login_required, parse_id, payload_errors, requires, viewer
+from schema.money import Amount, fixed_and_rate, fixed_or_rate
 from schema.node import encode
 from schema.pagination import Connection, to_connection
 from schema.types.consignment import (
@@ -44,8 +45,13 @@ def policy_view(row) -> ConsignmentPolicy:
         product_id=strawberry.ID(encode("Product", row.product_id)),
         fee_bp=row.fee_bp,
         reward_kind=RewardKind(row.reward_kind),
-        reward_value=row.reward_value,
+        **_reward(row.reward_kind, row.reward_value),
     )
+
+
+def _reward(kind: str, value: int) -> dict:
+    amount, rate_bp = fixed_and_rate(kind == RewardKind.FIXED.value, value)
+    return {"reward_amount": amount, "reward_rate_bp": rate_bp}
 
 
 @strawberry.type
@@ -119,7 +125,7 @@ class ConsignmentQueries:
             product_id=strawberry.ID(encode("Product", pid)),
             fee_bp=policy.fee_bp,
             reward_kind=RewardKind(policy.reward_kind),
-            reward_value=policy.reward_value,
+            **_reward(policy.reward_kind, policy.reward_value),
         )
 
 
@@ -205,14 +211,19 @@ class ConsignmentMutations:
         product_id: Annotated[strawberry.ID, strawberry.argument(description="The wholesale product.")],
         fee_bp: Annotated[int, strawberry.argument(description="Fee, basis points of the sale price (0-10000).")],
         reward_kind: Annotated[RewardKind, strawberry.argument(description="Fixed or percentage reward.")],
-        reward_value: Annotated[
-            int, strawberry.argument(description="Fen per unit (FIXED) or basis points (PERCENT).")
-        ],
+        reward_amount: Annotated[
+            Amount | None, strawberry.argument(description="FIXED: the reward per unit, in yuan; null for PERCENT.")
+        ] = None,
+        reward_rate_bp: Annotated[
+            int | None,
+            strawberry.argument(description="PERCENT: the reward, basis points of the sale price; null for FIXED."),
+        ] = None,
     ) -> ConsignmentPolicyPayload:
+        value = fixed_or_rate(reward_kind == RewardKind.FIXED, reward_amount, reward_rate_bp, "reward")
         row = await consignment.set_policy(
             viewer(info).id,
             parse_id(product_id, "productId", of="Product"),
-            Policy(fee_bp, reward_kind.value, reward_value),
+            Policy(fee_bp, reward_kind.value, value),
         )
         return ConsignmentPolicyPayload(policy=policy_view(row))
 

@@ -81,8 +81,8 @@ class DistributionMutations:
             await info.context.grants(),
             viewer(info).id,
             levels=input.levels,
-            rules=[(r.level, r.kind.value, r.value) for r in input.rules],
-            grade_rules=[(r.grade.strip().upper(), r.level, r.kind.value, r.value) for r in input.grade_rules],
+            rules=[(r.level, r.kind.value, r.value()) for r in input.rules],
+            grade_rules=[(r.grade.strip().upper(), r.level, r.kind.value, r.value()) for r in input.grade_rules],
             self_purchase=input.self_purchase,
             freeze_days=input.freeze_days,
         )

@@ -179,7 +179,7 @@ class DistributorCentreQueries:
                 LeaderboardEntry(
                     rank=e.rank,
                     masked_name=e.masked_name,
-                    value=e.value,
+                    new_members=e.value if by == LeaderboardBy.NEW_MEMBERS else None,
                     is_me=e.user_id == me,
                     amount=Money.from_fen(e.value) if by == LeaderboardBy.COMMISSION else None,
                 )
@@ -237,7 +237,7 @@ class DistributorCentreMutations:
             await info.context.grants(),
             viewer(info).id,
             mode=input.mode.value,
-            min_spent=input.min_spent_fen,
+            min_spent=input.min_spent,
             min_paid_orders=input.min_paid_orders,
             match=input.match.value,
         )

@@ -43,9 +43,9 @@ class MembershipMutations:
         terms = await membership.update_terms(
             await info.context.grants(),
             viewer(info).id,
-            price=input.price_fen,
+            price=input.price,
             days=input.days,
-            referral_reward=input.referral_reward_fen,
+            referral_reward=input.referral_reward,
             gift_pack_commission=input.gift_pack_commission,
         )
         return MembershipSettingsPayload(settings=MembershipSettings.of(terms))

@@ -71,7 +71,8 @@ class MerchantQueries:
     async def merchant_applications(
         self,
         status: Annotated[
-            MerchantStatus | None, strawberry.argument(description="Only merchants in this status (e.g. PENDING).")
+            MerchantStatus | None,
+            strawberry.argument(description="Only merchants in this status (e.g. PENDING_REVIEW)."),
         ] = None,
         first: Annotated[int, strawberry.argument(description="Page size (at most the page-size cap).")] = 20,
         after: Annotated[
@@ -100,8 +101,8 @@ def _settings(data: MerchantSettingsInput) -> merchants.SettingsChange:
         logo_url=data.logo_url,
         contact_name=data.contact_name,
         contact_phone=data.contact_phone,
-        shipping_fee=data.shipping_fee_fen,
-        free_shipping_threshold=data.free_shipping_threshold_fen,
+        shipping_fee=data.shipping_fee,
+        free_shipping_threshold=data.free_shipping_threshold,
         low_stock_threshold=data.low_stock_threshold,
         auto_delist_at_zero=data.auto_delist_at_zero,
     )
@@ -120,7 +121,7 @@ PERMISSIONS_HELP = "Merchant permissions: merchant.products, merchant.orders, me
 @strawberry.type
 class MerchantMutations:
     @strawberry.mutation(
-        description="Apply to open a merchant: a PENDING merchant owned by the signed-in user, reviewed by the platform. "
+        description="Apply to open a merchant: a PENDING_REVIEW merchant owned by the signed-in user, reviewed by the platform. "
         "One open application per user (ALREADY_APPLIED); names are unique (MERCHANT_NAME_TAKEN).",
         extensions=login_required(),
     )
@@ -133,7 +134,7 @@ class MerchantMutations:
         return MerchantPayload(merchant=await merchants.apply(viewer(info), _application(input)))
 
     @strawberry.mutation(
-        description="Approve a pending application: PENDING -> ACTIVE.", extensions=requires("merchant.manage")
+        description="Approve a pending application: PENDING_REVIEW -> ACTIVE.", extensions=requires("merchant.manage")
     )
     @payload_errors
     async def approve_merchant(
@@ -145,7 +146,7 @@ class MerchantMutations:
         return await _review(info, id, "APPROVE", reason)
 
     @strawberry.mutation(
-        description="Reject a pending application with a reason: PENDING -> REJECTED.",
+        description="Reject a pending application with a reason: PENDING_REVIEW -> REJECTED.",
         extensions=requires("merchant.manage"),
     )
     @payload_errors

@@ -60,7 +60,8 @@ class RiskQueries:
     async def risk_cases(
         self,
         status: Annotated[
-            RiskCaseStatus | None, strawberry.argument(description="Only cases in this state (OPEN: the queue).")
+            RiskCaseStatus | None,
+            strawberry.argument(description="Only cases in this state (PENDING_REVIEW: the queue)."),
         ] = None,
         subject_user_id: Annotated[
             strawberry.ID | None, strawberry.argument(description="Only cases about this user.")

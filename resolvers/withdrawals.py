@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers.common import MERCHANT_IDS, api_errors, login_required, parse_id, payload_errors, requires, viewer
-from schema.money import Money
+from schema.money import Amount, Money
 from schema.pagination import Connection, to_connection
 from schema.types.withdrawals import (
     MerchantFunds,
@@ -44,17 +44,13 @@ class WithdrawalQueries:
     def withdrawal_rules(self) -> WithdrawalRules:
         return WithdrawalRules.current()
 
-    @strawberry.field(
-        description="The fee and net payout of a withdrawal of this amount (fen).", extensions=login_required()
-    )
+    @strawberry.field(description="The fee and net payout of a withdrawal of this amount.", extensions=login_required())
     @api_errors
     async def withdrawal_quote(
-        self, amount_fen: Annotated[int, strawberry.argument(description="Amount in fen.")]
+        self, amount: Annotated[Amount, strawberry.argument(description="Amount in yuan, above 0.")]
     ) -> WithdrawalQuote:
-        fee = withdrawals.check_amount(amount_fen)
-        return WithdrawalQuote(
-            amount=Money.from_fen(amount_fen), fee=Money.from_fen(fee), net=Money.from_fen(amount_fen - fee)
-        )
+        fee = withdrawals.check_amount(amount)
+        return WithdrawalQuote(amount=Money.from_fen(amount), fee=Money.from_fen(fee), net=Money.from_fen(amount - fee))
 
     @strawberry.field(description="My withdrawals, newest first.", extensions=login_required())
     @api_errors
@@ -125,7 +121,7 @@ class WithdrawalMutations:
         self, info: Info, input: Annotated[WithdrawalInput, strawberry.argument(description="The request.")]
     ) -> WithdrawalPayload:
         w = await withdrawals.request_for_user(
-            viewer(info).id, input.amount_fen, _destination(input), input.idempotency_key
+            viewer(info).id, input.amount, _destination(input), input.idempotency_key
         )
         return WithdrawalPayload(withdrawal=w)
 
@@ -143,7 +139,7 @@ class WithdrawalMutations:
             await info.context.grants(),
             viewer(info).id,
             parse_id(merchant_id, "merchantId", of=MERCHANT_IDS),
-            input.amount_fen,
+            input.amount,
             _destination(input),
             input.idempotency_key,
         )

@@ -47,6 +47,7 @@ from resolvers.wallet import WalletQueries
 from resolvers.withdrawals import SandboxPayoutMutations, WithdrawalMutations, WithdrawalQueries
 from schema import fast_paths, node
 from schema.coded_errors import coded_errors
+from schema.money import SCALAR_MAP as MONEY_SCALARS
 from schema.telemetry import OperationTelemetry, TelemetrySchema, is_unexpected, tracing
 from schema.types.merchants import SCALAR_MAP as MERCHANT_SCALARS
 from subscriptions.consignment import ConsignmentSubscriptions, fast_my_queue_positions
@@ -193,7 +194,7 @@ def build_schema(
         mutation=mutation_type(payments, payouts),
         subscription=Subscription,
         extensions=extensions(debug, rules),
-        config=StrawberryConfig(scalar_map={**MERCHANT_SCALARS}),
+        config=StrawberryConfig(scalar_map={**MONEY_SCALARS, **MERCHANT_SCALARS}),
     )
     check_fetchers(node.install(built))
     return built

@@ -15,7 +15,7 @@ const config: CodegenConfig = {
         onlyOperationTypes: true, // no type per schema object, only what the operations use
         enumsAsTypes: true,
         strictScalars: true,
-        scalars: { DateTime: "string", Date: "string", Degrees: "number", JSON: "unknown" },
+        scalars: { DateTime: "string", Date: "string", Degrees: "number", JSON: "unknown", Amount: "string" },
       },
     },
   },

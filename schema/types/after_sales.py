@@ -27,12 +27,12 @@ class AfterSaleKind(Enum):
 
 
 @strawberry.enum(
-    description="Where a request is. REFUND_ONLY: REQUESTED → REFUNDED when approved. RETURN_REFUND: REQUESTED → "
-    "APPROVED → RETURN_SHIPPED → REFUNDED when the merchant receives the goods. REQUESTED → REJECTED by the reviewer; "
-    "REQUESTED or APPROVED → CANCELLED by the buyer."
+    description="Where a request is. REFUND_ONLY: PENDING_REVIEW → REFUNDED when approved. RETURN_REFUND: "
+    "PENDING_REVIEW → APPROVED → RETURN_SHIPPED → REFUNDED when the merchant receives the goods. PENDING_REVIEW → "
+    "REJECTED by the reviewer; PENDING_REVIEW or APPROVED → CANCELLED by the buyer."
 )
 class AfterSaleStatus(Enum):
-    REQUESTED = strawberry.enum_value("REQUESTED", description="Waiting for the merchant's review.")
+    PENDING_REVIEW = strawberry.enum_value("REQUESTED", description="Waiting for the merchant's review.")
     APPROVED = strawberry.enum_value(
         "APPROVED", description="Return approved: waiting for the buyer to send the goods back."
     )

@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from models import agents as m
 from schema.errors import UserError
-from schema.money import Money
+from schema.money import Amount, Money
 from schema.node import Node, node_id
 from schema.types.accounts import PublicUser
 
@@ -90,7 +90,7 @@ class PartnerSettingsInput:
     city_rate_bp: int = strawberry.field(description="City agents' rate, 0-1000 basis points.")
     county_rate_bp: int = strawberry.field(description="County agents' rate, 0-1000 basis points.")
     store_share_bp: int = strawberry.field(description="Franchise store share, 300-2000 basis points (3-20 %).")
-    pickup_reward_fen: int = strawberry.field(description="Reward per pickup, fen (0-100000).")
+    pickup_reward: Amount = strawberry.field(description="Reward per pickup, in yuan (0 to 1000).")
 
 
 @strawberry.type(description="Outcome of an agent appointment or its end.")

@@ -16,7 +16,7 @@ from strawberry.types import Info
 from loaders import load_all
 from models import catalog as m
 from schema.errors import UserError
-from schema.money import Money
+from schema.money import Amount, Money
 from schema.node import Node, codec, encode, node_id
 from schema.types.merchants import Merchant
 
@@ -333,18 +333,18 @@ class DistributionRateInput:
 @strawberry.input(description="A SKU of a product. SKUs are matched by code: a known code updates that SKU.")
 class SkuInput:
     code: str = strawberry.field(description="SKU code, unique across the platform (letters, digits, . _ -).")
-    price_fen: int = strawberry.field(
-        description="Price in fen, above 0 and at most 10^9 (POINTS zone: the cash part, may be 0)."
+    price: Amount = strawberry.field(
+        description="Price in yuan, above 0 and at most 10000000 (POINTS zone: the cash part, may be 0)."
     )
     spec_values: list[SpecValueInput] = strawberry.field(
         default_factory=list, description="One value for every spec dimension of the product, nothing else."
     )
-    member_price_fen: int | None = strawberry.field(
-        default=None, description="Member price in fen: above 0, not above the price."
+    member_price: Amount | None = strawberry.field(
+        default=None, description="Member price in yuan: above 0, not above the price."
     )
-    wholesale_price_fen: int | None = strawberry.field(
+    wholesale_price: Amount | None = strawberry.field(
         default=None,
-        description="Wholesale price in fen: above 0, not above the price. Required in the WHOLESALE zone.",
+        description="Wholesale price in yuan: above 0, not above the price. Required in the WHOLESALE zone.",
     )
     points_price: int = strawberry.field(
         default=0, description="Price in points: required (above 0) in the POINTS zone."

@@ -38,21 +38,21 @@ class VoucherKind(Enum):
 
 
 @strawberry.enum(
-    description="What became of a wholesale unit: HELD (undecided), PICKUP (kept, delivered with its order), "
-    "QUEUED (consigned, waiting in the queue), MATCHED (sold; proceeds frozen until the sale is final), "
+    description="What became of a wholesale unit: UNDECIDED (the owner has not chosen), PICKUP (kept, delivered with "
+    "its order), QUEUED (consigned, waiting in the queue), MATCHED (sold; proceeds frozen until the sale is final), "
     "SETTLED (proceeds available in the wallet), REFUNDED (the wholesale purchase was refunded)."
 )
 class UnitStatus(Enum):
-    HELD = "HELD"
-    PICKUP = "PICKUP"
-    QUEUED = "QUEUED"
-    MATCHED = "MATCHED"
-    SETTLED = "SETTLED"
-    REFUNDED = "REFUNDED"
+    UNDECIDED = strawberry.enum_value("HELD", description="Bought; the owner has not chosen pickup or consignment.")
+    PICKUP = strawberry.enum_value("PICKUP", description="Kept: delivered with its order.")
+    QUEUED = strawberry.enum_value("QUEUED", description="Consigned: waiting in its product's queue.")
+    MATCHED = strawberry.enum_value("MATCHED", description="Sold; the proceeds are frozen until the sale is final.")
+    SETTLED = strawberry.enum_value("SETTLED", description="The proceeds are available in the wallet.")
+    REFUNDED = strawberry.enum_value("REFUNDED", description="The wholesale purchase was refunded.")
 
 
 @strawberry.enum(
-    description="How the consignment reward is set: FIXED fen per unit, or PERCENT of the sale price (basis points)."
+    description="How the consignment reward is set: FIXED, an amount per unit (rewardAmount), or PERCENT, basis points of the sale price (rewardRateBp)."
 )
 class RewardKind(Enum):
     FIXED = "FIXED"
@@ -155,7 +155,10 @@ class ConsignmentPolicy:
     product_id: strawberry.ID = strawberry.field(description="The wholesale product.")
     fee_bp: int = strawberry.field(description="Platform fee in basis points of the sale price (2000 = 20 %).")
     reward_kind: RewardKind = strawberry.field(description="Fixed or percentage reward.")
-    reward_value: int = strawberry.field(description="Fen per unit (FIXED) or basis points (PERCENT).")
+    reward_amount: Money | None = strawberry.field(description="FIXED: the reward per unit; null for PERCENT.")
+    reward_rate_bp: int | None = strawberry.field(
+        description="PERCENT: the reward, basis points of the sale price; null for FIXED."
+    )
 
 
 @strawberry.type(description="A wholesale snap-up session (抢购, CON-7).")

@@ -11,23 +11,25 @@ from strawberry.types import Info
 
 from models import distribution as m
 from schema.errors import UserError
-from schema.money import Money
+from schema.money import Amount, Money, fixed_and_rate, fixed_or_rate
 from schema.node import Node, node_id
 from services.core.masking import mask_name
 from services.distribution.commission_math import Config
 
 
 @strawberry.enum(
-    description="A commission's state: PENDING (frozen until the order completes and the freeze period "
-    "passes), HELD (held for risk review: not released until reviewed), AVAILABLE (in the wallet), REVERSED (every unit "
+    description="A commission's state: FROZEN (until the order completes and the freeze period passes), "
+    "RISK_REVIEW (held by risk control: not released until reviewed), SETTLED (in the wallet), REVERSED (every unit "
     "refunded), REJECTED (refused by risk review)."
 )
 class CommissionStatus(Enum):
-    PENDING = "PENDING"
-    HELD = "HELD"
-    AVAILABLE = "AVAILABLE"
-    REVERSED = "REVERSED"
-    REJECTED = "REJECTED"
+    FROZEN = strawberry.enum_value(
+        "PENDING", description="Booked, frozen until the order completes and the freeze period passes."
+    )
+    RISK_REVIEW = strawberry.enum_value("HELD", description="Held by risk control; not released until reviewed.")
+    SETTLED = strawberry.enum_value("AVAILABLE", description="Released to the wallet.")
+    REVERSED = strawberry.enum_value("REVERSED", description="Every unit refunded: taken back.")
+    REJECTED = strawberry.enum_value("REJECTED", description="Refused by risk review.")
 
 
 @strawberry.enum(
@@ -43,8 +45,8 @@ class CommissionKind(Enum):
 
 
 @strawberry.enum(
-    description="How a level's commission is computed: FIXED fen per unit bought, or PERCENT of the "
-    "commission base in basis points (1000 = 10 %)."
+    description="How a level's commission is computed: FIXED: an amount per unit bought (amount), or PERCENT: "
+    "basis points of the commission base (rateBp; 1000 = 10 %)."
 )
 class CommissionRuleKind(Enum):
     FIXED = "FIXED"
@@ -62,13 +64,19 @@ class CommissionEventKind(Enum):
     REJECTED = "REJECTED"
 
 
+def _split(kind: str, value: int) -> dict:
+    amount, rate_bp = fixed_and_rate(kind == CommissionRuleKind.FIXED.value, value)
+    return {"amount": amount, "rate_bp": rate_bp}
+
+
 @strawberry.type(description="The rule paying one distribution level.")
 class LevelRule:
     level: int = strawberry.field(
         description="Level, 1 (the buyer's referrer, or the buyer with self-purchase on) to 3."
     )
     kind: CommissionRuleKind = strawberry.field(description="Fixed per unit or percentage of the base.")
-    value: int = strawberry.field(description="Fen per unit (FIXED) or basis points of the base (PERCENT).")
+    amount: Money | None = strawberry.field(description="FIXED: the commission per unit; null for PERCENT.")
+    rate_bp: int | None = strawberry.field(description="PERCENT: basis points of the base; null for FIXED.")
 
 
 @strawberry.type(
@@ -78,7 +86,8 @@ class GradeLevelRule:
     grade: str = strawberry.field(description="Member grade, e.g. V2.")
     level: int = strawberry.field(description="Level, 1 to 3.")
     kind: CommissionRuleKind = strawberry.field(description="Fixed per unit or percentage of the base.")
-    value: int = strawberry.field(description="Fen per unit (FIXED) or basis points of the base (PERCENT).")
+    amount: Money | None = strawberry.field(description="FIXED: the commission per unit; null for PERCENT.")
+    rate_bp: int | None = strawberry.field(description="PERCENT: basis points of the base; null for FIXED.")
 
 
 @strawberry.type(
@@ -103,11 +112,11 @@ class DistributionSettings:
         return cls(
             levels=config.levels,
             rules=[
-                LevelRule(level=i + 1, kind=CommissionRuleKind(r.kind), value=r.value)
+                LevelRule(level=i + 1, kind=CommissionRuleKind(r.kind), **_split(r.kind, r.value))
                 for i, r in enumerate(config.rules)
             ],
             grade_rules=[
-                GradeLevelRule(grade=g, level=lv, kind=CommissionRuleKind(r.kind), value=r.value)
+                GradeLevelRule(grade=g, level=lv, kind=CommissionRuleKind(r.kind), **_split(r.kind, r.value))
                 for g, by in sorted(config.grade_rules.items())
                 for lv, r in sorted(by.items())
             ],
@@ -162,12 +171,12 @@ class Commission(Node):
     def reject_reason(self: m.Commission) -> str | None:
         return self.reject_reason or None
 
-    @strawberry.field(description="When it became available in my wallet (AVAILABLE, or REVERSED after that).")
+    @strawberry.field(description="When it became available in my wallet (SETTLED, or REVERSED after that).")
     def available_at(self: m.Commission) -> datetime | None:
         return self.available_at
 
     @strawberry.field(
-        description="PENDING: when the freeze ends, once the order has completed (null before). "
+        description="FROZEN: when the freeze ends, once the order has completed (null before). "
         "It becomes available at the next release run after that."
     )
     async def releases_at(self: m.Commission, info: Info) -> datetime | None:
@@ -206,7 +215,15 @@ class CommissionEvent:
 class LevelRuleInput:
     level: int = strawberry.field(description="Level, 1 to 3.")
     kind: CommissionRuleKind = strawberry.field(description="Fixed per unit or percentage of the base.")
-    value: int = strawberry.field(description="Fen per unit (FIXED) or basis points (PERCENT, 0-10000), 0 or more.")
+    amount: Amount | None = strawberry.field(
+        default=None, description="FIXED: the commission per unit, in yuan, 0 or more; null for PERCENT."
+    )
+    rate_bp: int | None = strawberry.field(
+        default=None, description="PERCENT: basis points of the base (0-10000); null for FIXED."
+    )
+
+    def value(self) -> int:
+        return fixed_or_rate(self.kind == CommissionRuleKind.FIXED, self.amount, self.rate_bp)
 
 
 @strawberry.input(description="A grade-specific rule for one level.")
@@ -214,7 +231,15 @@ class GradeLevelRuleInput:
     grade: str = strawberry.field(description="Member grade: V1, V2, V3 or AGENT.")
     level: int = strawberry.field(description="Level, 1 to 3.")
     kind: CommissionRuleKind = strawberry.field(description="Fixed per unit or percentage of the base.")
-    value: int = strawberry.field(description="Fen per unit (FIXED) or basis points (PERCENT, 0-10000), 0 or more.")
+    amount: Amount | None = strawberry.field(
+        default=None, description="FIXED: the commission per unit, in yuan, 0 or more; null for PERCENT."
+    )
+    rate_bp: int | None = strawberry.field(
+        default=None, description="PERCENT: basis points of the base (0-10000); null for FIXED."
+    )
+
+    def value(self) -> int:
+        return fixed_or_rate(self.kind == CommissionRuleKind.FIXED, self.amount, self.rate_bp)
 
 
 @strawberry.input(description="The whole distribution settings (replaced as a whole; a refusal changes nothing).")

@@ -11,7 +11,7 @@ import strawberry
 
 from models import distributors as m
 from schema.errors import UserError
-from schema.money import Money
+from schema.money import Amount, Money
 from schema.node import Node, encode, node_id
 from schema.types.consignment_stats import StatsPeriod
 from services.core.masking import mask_name
@@ -35,11 +35,13 @@ class ThresholdMatch(Enum):
     ANY = "ANY"
 
 
-@strawberry.enum(description="A distributor application's state: PENDING (waiting for review), APPROVED, REJECTED.")
+@strawberry.enum(
+    description="A distributor application's state: PENDING_REVIEW (waiting for review), APPROVED, REJECTED."
+)
 class DistributorApplicationStatus(Enum):
-    PENDING = "PENDING"
-    APPROVED = "APPROVED"
-    REJECTED = "REJECTED"
+    PENDING_REVIEW = strawberry.enum_value("PENDING", description="Waiting for an admin's review.")
+    APPROVED = strawberry.enum_value("APPROVED", description="Approved: the applicant is a distributor.")
+    REJECTED = strawberry.enum_value("REJECTED", description="Refused by the reviewer.")
 
 
 @strawberry.enum(
@@ -75,8 +77,8 @@ class DistributorSettings:
 @strawberry.input(description="New distributor settings (replaces them as a whole).")
 class DistributorSettingsInput:
     mode: DistributorMode = strawberry.field(description="AUTO, THRESHOLD or APPROVAL.")
-    min_spent_fen: int = strawberry.field(
-        default=0, description="THRESHOLD: paid spending needed, in fen; 0 = no condition."
+    min_spent: Amount = strawberry.field(
+        default=Amount(0), description='THRESHOLD: paid spending needed, in yuan ("0" = no condition).'
     )
     min_paid_orders: int = strawberry.field(default=0, description="THRESHOLD: paid orders needed; 0 = no condition.")
     match: ThresholdMatch = strawberry.field(
@@ -88,7 +90,7 @@ class DistributorSettingsInput:
 class DistributorApplication(Node):
     pk: strawberry.Private[int]
     id: strawberry.ID = node_id("DistributorApplication", "pk", description="The application.")
-    status: DistributorApplicationStatus = strawberry.field(description="PENDING, APPROVED or REJECTED.")
+    status: DistributorApplicationStatus = strawberry.field(description="PENDING_REVIEW, APPROVED or REJECTED.")
     mode: DistributorMode = strawberry.field(description="The mode it was made under.")
     applicant_id: strawberry.ID = strawberry.field(description="The applicant's user id.")
     applicant_nickname: str = strawberry.field(description="The applicant's nickname, masked.")
@@ -266,7 +268,7 @@ class InviteLink:
 class LeaderboardEntry:
     rank: int = strawberry.field(description="1 is the top; ties go to the older account.")
     masked_name: str = strawberry.field(description="The distributor's nickname, masked.")
-    value: int = strawberry.field(description="Fen of commission booked (COMMISSION) or new members (NEW_MEMBERS).")
+    new_members: int | None = strawberry.field(description="NEW_MEMBERS: the members gained; null for COMMISSION.")
     amount: Money | None = strawberry.field(
         description="COMMISSION: the commission booked as money; null for NEW_MEMBERS."
     )

@@ -10,13 +10,13 @@ import strawberry
 
 from models import grades as m
 from schema.errors import UserError
-from schema.money import Money
+from schema.money import Amount, Money
 from schema.node import Node, encode, node_id
 from services.distribution import grades as svc
 
 
 @strawberry.enum(
-    description="One threshold of an upgrade rule: OWN_SALES (my completed purchases, fen, net of refunds), "
+    description="One threshold of an upgrade rule: OWN_SALES (my completed purchases, as money, net of refunds), "
     "TEAM_SALES (the same for my team, three levels down), DIRECT_MEMBERS (users bound directly under me), "
     "TEAM_MEMBERS (users within three levels under me)."
 )
@@ -159,13 +159,13 @@ class MemberGrade:
 
 @strawberry.input(description="An upgrade rule: set one threshold or more (all set ones must hold).")
 class GradeRuleInput:
-    own_sales_fen: int | None = strawberry.field(default=None, description="Own completed purchases, fen.")
-    team_sales_fen: int | None = strawberry.field(default=None, description="Team completed purchases, fen.")
+    own_sales: Amount | None = strawberry.field(default=None, description="Own completed purchases, in yuan.")
+    team_sales: Amount | None = strawberry.field(default=None, description="Team completed purchases, in yuan.")
     direct_members: int | None = strawberry.field(default=None, description="Users directly under the member.")
     team_members: int | None = strawberry.field(default=None, description="Users within three levels under the member.")
 
     def data(self) -> svc.RuleData:
-        return svc.RuleData(self.own_sales_fen, self.team_sales_fen, self.direct_members, self.team_members)
+        return svc.RuleData(self.own_sales, self.team_sales, self.direct_members, self.team_members)
 
 
 @strawberry.input(description="A grade of the ladder and its upgrade rules (the rules replace the grade's rules).")

@@ -8,18 +8,18 @@ from enum import Enum
 import strawberry
 
 from schema.errors import UserError
-from schema.money import Money
+from schema.money import Amount, Money
 from schema.node import encode
 from services.membership import membership as svc
 
 
 @strawberry.enum(
-    description="A membership's state: ACTIVE (valid until its end), EXPIRED (ended), CANCELLED (refunded)."
+    description="A membership's state: ACTIVE (valid until its end), EXPIRED (ended), REFUNDED (its purchase was refunded)."
 )
 class MembershipStatus(Enum):
-    ACTIVE = "ACTIVE"
-    EXPIRED = "EXPIRED"
-    CANCELLED = "CANCELLED"
+    ACTIVE = strawberry.enum_value("ACTIVE", description="Valid until its end; member prices apply.")
+    EXPIRED = strawberry.enum_value("EXPIRED", description="Its period ended.")
+    REFUNDED = strawberry.enum_value("CANCELLED", description="Its purchase was refunded; it ended then.")
 
 
 @strawberry.type(description="My partner membership: member prices apply while it is valid.")
@@ -73,10 +73,12 @@ class MembershipSettings:
 
 @strawberry.input(description="New membership settings (replace the old ones as a whole; audited).")
 class MembershipSettingsInput:
-    price_fen: int = strawberry.field(description="Price of one period, fen (1 or more); membership SKUs are repriced.")
+    price: Amount = strawberry.field(
+        description="Price of one period, in yuan (0.01 or more); membership SKUs are repriced."
+    )
     days: int = strawberry.field(description="Days of one period, 1-3660.")
-    referral_reward_fen: int = strawberry.field(
-        default=0, description="Sign-up reward to the direct upline, fen; 0 = off."
+    referral_reward: Amount = strawberry.field(
+        default=Amount(0), description='Sign-up reward to the direct upline, in yuan; "0" = off.'
     )
     gift_pack_commission: bool = strawberry.field(
         default=False, description="Gift-pack lines earn distribution commissions."

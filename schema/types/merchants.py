@@ -15,7 +15,7 @@ from strawberry.types import Info
 
 from models import merchants as m
 from schema.errors import UserError, api_error
-from schema.money import Money
+from schema.money import Amount, Money
 from schema.node import Node, encode, node_id
 from schema.types.accounts import PublicUser
 from services.accounts import access
@@ -43,14 +43,16 @@ SCALAR_MAP = {Degrees: DEGREES_SCALAR}
 
 
 @strawberry.enum(
-    description="Where a merchant is in its life: PENDING (applied, waiting for review), ACTIVE (trading), "
+    description="Where a merchant is in its life: PENDING_REVIEW (applied, waiting for review), ACTIVE (trading), "
     "REJECTED (application refused; the applicant may apply again), SUSPENDED (by the platform; may be reinstated)."
 )
-class MerchantStatus(str, Enum):
-    PENDING = "PENDING"
-    ACTIVE = "ACTIVE"
-    REJECTED = "REJECTED"
-    SUSPENDED = "SUSPENDED"
+class MerchantStatus(Enum):
+    PENDING_REVIEW = strawberry.enum_value("PENDING", description="Applied, waiting for an admin's review.")
+    ACTIVE = strawberry.enum_value("ACTIVE", description="Trading.")
+    REJECTED = strawberry.enum_value(
+        "REJECTED", description="Application refused by the reviewer; the applicant may apply again."
+    )
+    SUSPENDED = strawberry.enum_value("SUSPENDED", description="Suspended by the platform; may be reinstated.")
 
 
 @strawberry.enum(
@@ -296,11 +298,11 @@ class MerchantSettingsInput:
     logo_url: str | None = strawberry.field(default=None, description="Logo image URL, http(s); empty removes it.")
     contact_name: str | None = strawberry.field(default=None, description="Contact person.")
     contact_phone: str | None = strawberry.field(default=None, description="Contact phone number.")
-    shipping_fee_fen: int | None = strawberry.field(
-        default=None, description="Flat shipping fee per order, integer fen (0..1000000)."
+    shipping_fee: Amount | None = strawberry.field(
+        default=None, description="Flat shipping fee per order, in yuan (0 to 10000)."
     )
-    free_shipping_threshold_fen: int | None = strawberry.field(
-        default=None, description="Free shipping at or above this goods amount, integer fen; 0 = never free."
+    free_shipping_threshold: Amount | None = strawberry.field(
+        default=None, description='Free shipping at or above this goods amount, in yuan; "0" = never free.'
     )
     low_stock_threshold: int | None = strawberry.field(default=None, description="Low-stock alert level per SKU.")
     auto_delist_at_zero: bool | None = strawberry.field(default=None, description="Delist products at zero stock.")

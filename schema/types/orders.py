@@ -17,6 +17,7 @@ from schema.money import Money
 from schema.types.accounts import PublicUser
 from schema.types.catalog import Product, Zone
 from schema.types.merchants import Merchant, Store
+from services.orders import payments
 from services.orders import states as order_states
 
 if TYPE_CHECKING:  # resolved lazily by Strawberry (after_sales imports this module)
@@ -24,13 +25,34 @@ if TYPE_CHECKING:  # resolved lazily by Strawberry (after_sales imports this mod
 from schema.node import Node, codec, encode, node_id
 from services.core.phones import mask_phone
 
-# The values are services.orders.states.STATUSES: one list for the transition table and the API.
-OrderStatus = strawberry.enum(
-    Enum("OrderStatus", {status: status for status in order_states.STATUSES}),
-    description="Where an order is (ORD-5). Express: PENDING_PAYMENT → PAID → SHIPPED → DELIVERED → COMPLETED. "
+
+# Every status enum speaks one vocabulary: AWAITING_PAYMENT (waiting for the buyer's money),
+# PENDING_REVIEW (waiting for a person to decide), RISK_REVIEW (held by risk control),
+# PROCESSING (handed to a gateway or channel, not confirmed yet), COMPLETED (the successful
+# end), CANCELLED (ended before any money moved), REFUNDED (the money went back), REJECTED
+# (refused by a reviewer), FAILED. The names are the API's; the values are the stored ones,
+# owned by the services.
+@strawberry.enum(
+    description="Where an order is (ORD-5). Express: AWAITING_PAYMENT → PAID → SHIPPED → DELIVERED → COMPLETED. "
     "Pickup: PAID → READY_FOR_PICKUP → PICKED_UP → COMPLETED. CANCELLED: never paid (by the buyer, or payment timed out). "
-    "CLOSED: every unit refunded before completion.",
+    "REFUNDED: every unit refunded before completion."
 )
+class OrderStatus(Enum):
+    AWAITING_PAYMENT = strawberry.enum_value(
+        order_states.PENDING_PAYMENT, description="Placed, waiting for the buyer's money (until the payment expires)."
+    )
+    PAID = strawberry.enum_value(order_states.PAID, description="Paid, waiting to be shipped or made ready for pickup.")
+    SHIPPED = strawberry.enum_value(order_states.SHIPPED, description="Handed to the carrier.")
+    DELIVERED = strawberry.enum_value(order_states.DELIVERED, description="Delivered, waiting for the buyer's receipt.")
+    READY_FOR_PICKUP = strawberry.enum_value(
+        order_states.READY_FOR_PICKUP, description="Waiting at the store for the buyer."
+    )
+    PICKED_UP = strawberry.enum_value(order_states.PICKED_UP, description="Collected at the store.")
+    COMPLETED = strawberry.enum_value(order_states.COMPLETED, description="Received; the sale is final.")
+    CANCELLED = strawberry.enum_value(
+        order_states.CANCELLED, description="Never paid: cancelled by the buyer, or the payment timed out."
+    )
+    REFUNDED = strawberry.enum_value(order_states.CLOSED, description="Every unit refunded before completion.")
 
 
 @strawberry.enum(description="How the goods reach the buyer.")
@@ -40,12 +62,16 @@ class DeliveryType(Enum):
 
 
 @strawberry.enum(
-    description="A payment's state: UNPAID (waiting, until `expiresAt`), PAID, CLOSED (cancelled or timed out)."
+    description="A payment's state: AWAITING_PAYMENT (until `expiresAt`), PAID, CANCELLED (cancelled or timed out)."
 )
 class PaymentStatus(Enum):
-    UNPAID = "UNPAID"
-    PAID = "PAID"
-    CLOSED = "CLOSED"
+    AWAITING_PAYMENT = strawberry.enum_value(
+        payments.UNPAID, description="Waiting for the buyer's money, until `expiresAt`."
+    )
+    PAID = strawberry.enum_value(payments.PAID, description="The money arrived.")
+    CANCELLED = strawberry.enum_value(
+        payments.CLOSED, description="Never paid: its orders were cancelled, or it timed out."
+    )
 
 
 @strawberry.enum(description="A carrier's tracking event kind.")
@@ -56,10 +82,12 @@ class TrackingStatus(Enum):
     EXCEPTION = "EXCEPTION"
 
 
-@strawberry.enum(description="A refund's state: PENDING (booked, the gateway has not confirmed yet) or SUCCEEDED.")
+@strawberry.enum(description="A refund's state: PROCESSING (booked, the gateway has not confirmed yet) or COMPLETED.")
 class RefundStatus(Enum):
-    PENDING = "PENDING"
-    SUCCEEDED = "SUCCEEDED"
+    PROCESSING = strawberry.enum_value(
+        payments.REFUND_PENDING, description="Booked; the gateway has not confirmed it yet."
+    )
+    COMPLETED = strawberry.enum_value(payments.REFUND_SUCCEEDED, description="The money is back with the buyer.")
 
 
 def _money(fen: int) -> Money:

@@ -28,13 +28,15 @@ class RiskRuleKind(Enum):
 
 
 @strawberry.enum(
-    description="A review case's state: OPEN (waiting; its items are held), RELEASED (items back on their normal "
-    "path), REJECTED (items refused, money back to its source)."
+    description="A review case's state: PENDING_REVIEW (waiting; its items are held), RELEASED (items back on their "
+    "normal path), REJECTED (items refused, money back to its source)."
 )
 class RiskCaseStatus(Enum):
-    OPEN = "OPEN"
-    RELEASED = "RELEASED"
-    REJECTED = "REJECTED"
+    PENDING_REVIEW = strawberry.enum_value("OPEN", description="Waiting for a reviewer; its items are held.")
+    RELEASED = strawberry.enum_value("RELEASED", description="Released: its items went back on their normal path.")
+    REJECTED = strawberry.enum_value(
+        "REJECTED", description="Refused by the reviewer: its items are refused, the money back to its source."
+    )
 
 
 @strawberry.type(description="A risk rule: its kind, parameters and whether it is evaluated.")

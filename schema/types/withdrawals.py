@@ -10,23 +10,25 @@ import strawberry
 import settings
 from models import withdrawals as m
 from schema.errors import UserError
-from schema.money import Money
+from schema.money import Amount, Money
 from schema.node import Node, encode, node_id
 from services.finance import withdrawals as service
 
 
 @strawberry.enum(
     description="A withdrawal's state. RISK_REVIEW: held by risk control; PENDING_REVIEW: waiting for an admin; "
-    "APPROVED: handed to the payout channel; PAID: the money left (final); REJECTED: refused, the money came back "
-    "(final); FAILED: the payout failed, the money came back (final)."
+    "PROCESSING: approved and handed to the payout channel; COMPLETED: the money left (final); REJECTED: refused, "
+    "the money came back (final); FAILED: the payout failed, the money came back (final)."
 )
 class WithdrawalStatus(Enum):
-    RISK_REVIEW = "RISK_REVIEW"
-    PENDING_REVIEW = "PENDING_REVIEW"
-    APPROVED = "APPROVED"
-    PAID = "PAID"
-    REJECTED = "REJECTED"
-    FAILED = "FAILED"
+    RISK_REVIEW = strawberry.enum_value("RISK_REVIEW", description="Held by risk control until a reviewer decides.")
+    PENDING_REVIEW = strawberry.enum_value("PENDING_REVIEW", description="Waiting for an admin's review.")
+    PROCESSING = strawberry.enum_value(
+        service.APPROVED, description="Approved and handed to the payout channel; not confirmed yet."
+    )
+    COMPLETED = strawberry.enum_value(service.PAID, description="The money left (final).")
+    REJECTED = strawberry.enum_value("REJECTED", description="Refused by the reviewer; the money came back (final).")
+    FAILED = strawberry.enum_value("FAILED", description="The payout failed; the money came back (final).")
 
 
 @strawberry.enum(description="Where a withdrawal is paid: a bank account or WeChat (change).")
@@ -56,8 +58,8 @@ class DestinationInput:
 
 @strawberry.input(description="A withdrawal request.")
 class WithdrawalInput:
-    amount_fen: int = strawberry.field(
-        description="Amount in fen, taken from the available balance; the fee is deducted from it."
+    amount: Amount = strawberry.field(
+        description="Amount in yuan, above 0, taken from the available balance; the fee is deducted from it."
     )
     destination: DestinationInput = strawberry.field(description="Where to pay it.")
     idempotency_key: str = strawberry.field(

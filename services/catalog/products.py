@@ -338,9 +338,7 @@ async def _check_zone(values: dict, skus: list[SkuData] | None, product_id: int 
             missing = await Sku.filter(product_id=product_id, is_active=True, wholesale_price__isnull=True).exists()
             missing = [0] if missing else []
         if missing:
-            raise bad(
-                "Every SKU of a WHOLESALE product needs a wholesale price.", f"skus[{missing[0]}].wholesalePriceFen"
-            )
+            raise bad("Every SKU of a WHOLESALE product needs a wholesale price.", f"skus[{missing[0]}].wholesalePrice")
     if zone == "POINTS":
         if skus is not None:
             missing = [i for i, s in enumerate(skus) if s.is_active and s.points_price <= 0]
@@ -386,16 +384,14 @@ def _clean_skus(skus: list[SkuData], dimensions: list[dict], zone: str) -> list[
             raise DomainError(ErrorCode.SPEC_MISMATCH, "Two SKUs have the same spec values.", f"{at}.specValues")
         keys.add(key)
         low_price = 0 if zone == "POINTS" else 1  # points-only goods may have no cash part
-        price = _int(s.price, f"{at}.priceFen", low=low_price, high=MAX_PRICE, code=ErrorCode.INVALID_PRICE)
+        price = _int(s.price, f"{at}.price", low=low_price, high=MAX_PRICE, code=ErrorCode.INVALID_PRICE)
         if s.wholesale_price is not None:
-            _int(s.wholesale_price, f"{at}.wholesalePriceFen", low=1, high=max(price, 1), code=ErrorCode.INVALID_PRICE)
+            _int(s.wholesale_price, f"{at}.wholesalePrice", low=1, high=max(price, 1), code=ErrorCode.INVALID_PRICE)
         if s.member_price is not None:
             low, high = -(-price * MEMBER_PRICE_FOLD[0] // 10_000), price * MEMBER_PRICE_FOLD[1] // 10_000
             if zone == "MEMBERSHIP":
-                raise DomainError(ErrorCode.INVALID_PRICE, "A membership has no member price.", f"{at}.memberPriceFen")
-            _int(
-                s.member_price, f"{at}.memberPriceFen", low=max(low, 1), high=max(high, 1), code=ErrorCode.INVALID_PRICE
-            )
+                raise DomainError(ErrorCode.INVALID_PRICE, "A membership has no member price.", f"{at}.memberPrice")
+            _int(s.member_price, f"{at}.memberPrice", low=max(low, 1), high=max(high, 1), code=ErrorCode.INVALID_PRICE)
         _int(s.points_price, f"{at}.pointsPrice", low=0, high=MAX_PRICE, code=ErrorCode.INVALID_PRICE)
         _int(s.initial_stock, f"{at}.initialStock", low=0, high=MAX_STOCK, code=ErrorCode.INVALID_STOCK)
         if s.low_stock_threshold is not None:

@@ -161,7 +161,7 @@ async def search_products(
         raise DomainError(ErrorCode.INVALID_INPUT, "Unknown sort.", "sort")
     if sort == "RELEVANCE" and not keyword_terms(filters.keyword):
         sort = "SALES"  # nothing to be relevant to: best sellers first
-    for name, value in (("minPriceFen", filters.min_price), ("maxPriceFen", filters.max_price)):
+    for name, value in (("minPrice", filters.min_price), ("maxPrice", filters.max_price)):
         if value is not None and value < 0:
             raise DomainError(ErrorCode.INVALID_PRICE, "Prices are not negative.", name)
     keys = decode_keyset_cursor(after, sort) if after else None

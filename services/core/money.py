@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+import re
 
 
 def fen_to_decimal_string(fen: int) -> str:
@@ -12,13 +12,29 @@ def fen_to_decimal_string(fen: int) -> str:
     return f"{sign}{whole}.{cents:02d}"
 
 
+# Money inputs are decimal strings in yuan, the form outputs use ("19.99"): no exponent,
+# no bare or trailing point, no padding, at most MINOR_DIGITS places, an optional minus.
+MINOR_DIGITS = 2  # CNY: one fen is 0.01 yuan
+_AMOUNT = re.compile(rf"(-?)(0|[1-9][0-9]*)(?:\.([0-9]{{1,{MINOR_DIGITS}}}))?")
+MAX_FEN = 2**63 - 1  # what a BIGINT fen column holds
+
+
 def decimal_string_to_fen(amount: str) -> int:
-    """'12.34' -> 1234. Refuses more than two decimal places rather than rounding."""
-    value = Decimal(amount)
-    fen = value * 100
-    if fen != fen.to_integral_value():
-        raise ValueError("amount has more than two decimal places")
-    return int(fen)
+    """'12.34' -> 1234, '-0.5' -> -50. Strict: refuses anything but a plain decimal string
+    with at most two places ('1.001', '1e3', '1.', '.5', ' 1', 'NaN') and amounts beyond
+    MAX_FEN, rather than rounding or guessing. Raises ValueError saying why."""
+    if not isinstance(amount, str):
+        raise ValueError('an amount is a decimal string, e.g. "19.99"')
+    match = _AMOUNT.fullmatch(amount)
+    if match is None:
+        raise ValueError(f'an amount is a decimal string with at most {MINOR_DIGITS} places, e.g. "19.99"')
+    sign, whole, places = match.groups()
+    if len(whole) > 20:  # cheap guard before int(): far beyond MAX_FEN
+        raise ValueError("amount too large")
+    fen = int(whole) * 10**MINOR_DIGITS + int((places or "").ljust(MINOR_DIGITS, "0"))
+    if fen > MAX_FEN:
+        raise ValueError("amount too large")
+    return -fen if sign else fen
 
 
 def allocate(total: int, weights: list[int]) -> list[int]:

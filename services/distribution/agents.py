@@ -34,6 +34,7 @@ from services.accounts.access import Grants
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
+from services.core.money import fen_to_decimal_string
 from services.core.regions import REGION_CODE
 from services.core.sql import sql
 from services.distribution.commissions import KIND_AGENT, Claim
@@ -113,7 +114,9 @@ def validate_terms(terms: Terms) -> None:
         )
     if not _int(terms.pickup_reward) or not 0 <= terms.pickup_reward <= MAX_PICKUP_REWARD:
         raise DomainError(
-            ErrorCode.INVALID_AMOUNT, f"The pickup reward is 0 to {MAX_PICKUP_REWARD} fen.", "pickupReward"
+            ErrorCode.INVALID_AMOUNT,
+            f"The pickup reward is 0 to {fen_to_decimal_string(MAX_PICKUP_REWARD)} yuan.",
+            "pickupReward",
         )
 
 

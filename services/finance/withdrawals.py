@@ -62,6 +62,7 @@ from services.core import clock, sensitive
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, merchant_channel, unit_of_work, user_channel
 from services.core.masking import mask_name
+from services.core.money import fen_to_decimal_string as yuan
 from services.core.sql import sql
 from services.core.states import StateMachine, Transition
 from services.finance import payouts
@@ -121,13 +122,13 @@ def business_day(now=None) -> date:
 def check_amount(amount: int) -> int:
     """The fee of a valid amount, or raise."""
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0 or amount > ledger.MAX_AMOUNT:
-        raise DomainError(ErrorCode.INVALID_AMOUNT, "The amount must be a positive number of fen.", "amountFen")
+        raise DomainError(ErrorCode.INVALID_AMOUNT, "The amount must be above zero.", "amount")
     fee = compute_fee(amount)
     if amount < settings.WITHDRAWAL_MIN_AMOUNT or fee >= amount:
         raise DomainError(
             ErrorCode.WITHDRAWAL_BELOW_MINIMUM,
-            f"The smallest withdrawal is {max(settings.WITHDRAWAL_MIN_AMOUNT, settings.WITHDRAWAL_MIN_FEE + 1)} fen.",
-            "amountFen",
+            f"The smallest withdrawal is {yuan(max(settings.WITHDRAWAL_MIN_AMOUNT, settings.WITHDRAWAL_MIN_FEE + 1))} yuan.",
+            "amount",
         )
     return fee
 
@@ -354,7 +355,7 @@ async def request(
                         ErrorCode.COMMISSION_DEBT_OUTSTANDING,
                         f"You owe {-debt[0]} fen of commission taken back by refunds; it is repaid from your next "
                         "commissions before you can withdraw.",
-                        "amountFen",
+                        "amount",
                     )
             else:
                 owed = (
@@ -367,7 +368,7 @@ async def request(
                         ErrorCode.MERCHANT_DEBT_OUTSTANDING,
                         f"The merchant owes {-owed[0]} fen of refunds; it is netted by the next settlement "
                         "statement before the merchant can withdraw.",
-                        "amountFen",
+                        "amount",
                     )
             await _check_daily_limits(conn, w)
             await ledger.post(
@@ -445,13 +446,13 @@ async def _check_daily_limits(conn, w: Withdrawal) -> None:
         raise DomainError(
             ErrorCode.WITHDRAWAL_DAILY_COUNT_EXCEEDED,
             f"At most {settings.WITHDRAWAL_DAILY_COUNT} withdrawals a day.",
-            "amountFen",
+            "amount",
         )
     if sum(rows) + w.amount > settings.WITHDRAWAL_DAILY_AMOUNT:
         raise DomainError(
             ErrorCode.WITHDRAWAL_DAILY_AMOUNT_EXCEEDED,
-            f"At most {settings.WITHDRAWAL_DAILY_AMOUNT} fen a day; {settings.WITHDRAWAL_DAILY_AMOUNT - sum(rows)} left today.",
-            "amountFen",
+            f"At most {yuan(settings.WITHDRAWAL_DAILY_AMOUNT)} yuan a day; {yuan(settings.WITHDRAWAL_DAILY_AMOUNT - sum(rows))} left today.",
+            "amount",
         )
 
 

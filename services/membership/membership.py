@@ -105,14 +105,14 @@ async def update_terms(
     if not grants.has("membership.manage"):
         raise DomainError(ErrorCode.FORBIDDEN, "This needs the membership.manage permission.")
     values = {
-        "price": _int(price, "priceFen", 1, MAX_PRICE),
+        "price": _int(price, "price", 1, MAX_PRICE),
         "days": _int(days, "days", 1, MAX_DAYS),
-        "referral_reward": _int(referral_reward, "referralRewardFen", 0, MAX_REWARD),
+        "referral_reward": _int(referral_reward, "referralReward", 0, MAX_REWARD),
         "gift_pack_commission": bool(gift_pack_commission),
     }
     if values["referral_reward"] > values["price"]:
         raise DomainError(
-            ErrorCode.INVALID_INPUT, "The referral reward cannot exceed the membership price.", "referralRewardFen"
+            ErrorCode.INVALID_INPUT, "The referral reward cannot exceed the membership price.", "referralReward"
         )
     async with unit_of_work() as conn:
         if not await MembershipConfig.filter(id=CONFIG_ID).using_db(conn).exists():

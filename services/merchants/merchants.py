@@ -21,6 +21,7 @@ from services.accounts.access import MERCHANT_PERMISSIONS, OWNER_PERMISSIONS, Gr
 from services.core import clock, sensitive
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
+from services.core.money import fen_to_decimal_string
 from services.core.phones import normalize_phone
 from services.core.states import StateMachine, Transition
 from services.core.validation import http_url
@@ -302,7 +303,9 @@ class SettingsChange:
 
 def _fen(value: int, field: str) -> int:
     if not 0 <= value <= MAX_SHIPPING_FEN:
-        raise DomainError(ErrorCode.INVALID_AMOUNT, f"Amounts are 0 to {MAX_SHIPPING_FEN} fen.", field)
+        raise DomainError(
+            ErrorCode.INVALID_AMOUNT, f"Amounts are 0 to {fen_to_decimal_string(MAX_SHIPPING_FEN)} yuan.", field
+        )
     return value
 
 
@@ -317,9 +320,9 @@ def _clean_settings(data: SettingsChange) -> dict:
     if data.contact_phone is not None:
         changes.update(sensitive.seal("contact_phone", normalize_phone(data.contact_phone, "contactPhone")))
     if data.shipping_fee is not None:
-        changes["shipping_fee"] = _fen(data.shipping_fee, "shippingFeeFen")
+        changes["shipping_fee"] = _fen(data.shipping_fee, "shippingFee")
     if data.free_shipping_threshold is not None:
-        changes["free_shipping_threshold"] = _fen(data.free_shipping_threshold, "freeShippingThresholdFen")
+        changes["free_shipping_threshold"] = _fen(data.free_shipping_threshold, "freeShippingThreshold")
     if data.low_stock_threshold is not None:
         if not 0 <= data.low_stock_threshold <= MAX_STOCK_THRESHOLD:
             raise DomainError(ErrorCode.INVALID_INPUT, "The low-stock threshold is 0 to 1000000.", "lowStockThreshold")

@@ -3,7 +3,7 @@ ending and the settings need agent.manage; my agent regions are the signed-in us
 
 PUBLIC: set[str] = set()
 
-_TERMS = "{provinceRateBp: -1, cityRateBp: 0, countyRateBp: 0, storeShareBp: 500, pickupRewardFen: 0}"  # refused: changes nothing
+_TERMS = '{provinceRateBp: -1, cityRateBp: 0, countyRateBp: 0, storeShareBp: 500, pickupReward: "0"}'  # refused: changes nothing
 
 OPERATIONS = {
     ("Query", "partnerSettings"): "{ partnerSettings { provinceRateBp } }",

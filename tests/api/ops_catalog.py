@@ -7,7 +7,7 @@ nothing, so a signed-in customer gets NOT_FOUND, never FORBIDDEN.
 """
 
 _PRODUCT = '{categoryId: "1", title: "t"}'
-_SKU = '[{code: "X1", priceFen: 100}]'
+_SKU = '[{code: "X1", price: "1.00"}]'
 
 PUBLIC = {"categories", "product", "searchProducts"}
 

@@ -26,7 +26,7 @@ OPERATIONS = {
     (
         "Mutation",
         "setConsignmentPolicy",
-    ): 'mutation { setConsignmentPolicy(productId: "999999", feeBp: 1000, rewardKind: FIXED, rewardValue: 0) { errors { code } } }',
+    ): 'mutation { setConsignmentPolicy(productId: "999999", feeBp: 1000, rewardKind: FIXED, rewardAmount: "0") { errors { code } } }',
     (
         "Mutation",
         "createSnapUpSession",

@@ -6,7 +6,10 @@ PUBLIC: set[str] = set()
 _SETTINGS = "{levels: 4, rules: [], selfPurchase: false, freezeDays: 7}"  # refused (levels): changes nothing
 
 OPERATIONS = {
-    ("Query", "distributionSettings"): "{ distributionSettings { levels rules { level kind value } } }",
+    (
+        "Query",
+        "distributionSettings",
+    ): "{ distributionSettings { levels rules { level kind amount { amount } rateBp } } }",
     ("Query", "myCommissions"): "{ myCommissions { nodes { id } } }",
     ("Query", "myCommissionSummary"): "{ myCommissionSummary { pending { amount } } }",
     (

@@ -54,4 +54,4 @@ PROMOTION = """query($p: StatsPeriod!, $f: Date!, $t: Date!) { myPromotionStats(
   total { clicks signUps buyers orders orderGoods { amount } signUpRateBp buyerRateBp } } }"""
 INVITE = "{ myInviteLink { code url signupUrl qrPngUrl qrSvgUrl qrSvgDataUri } }"
 LEADERBOARD = """query($by: LeaderboardBy!, $p: StatsPeriod!, $limit: Int) { distributorLeaderboard(by: $by, period: $p, limit: $limit) {
-  by period start end entries { rank maskedName value amount { amount } isMe } } }"""
+  by period start end entries { rank maskedName newMembers amount { amount } isMe } } }"""

@@ -9,5 +9,5 @@ OPERATIONS = {
     (
         "Mutation",
         "updateMembershipSettings",
-    ): "mutation { updateMembershipSettings(input: {priceFen: 0, days: 0}) { errors { code } } }",
+    ): 'mutation { updateMembershipSettings(input: {price: "0", days: 0}) { errors { code } } }',
 }

@@ -39,18 +39,18 @@ ADMIN_LIST = (
 SANDBOX_RESULT = f"""mutation($id: ID!, $ok: Boolean!, $reason: String) {{ sandboxPayoutResult(id: $id, succeeded: $ok, reason: $reason) {{
   withdrawal {{ {WITHDRAWAL_FIELDS} }} errors {{ code field }} }} }}"""
 RULES = "{ withdrawalRules { minAmount { amount } feeBasisPoints minFee { amount } dailyCount dailyAmount { amount } identityRequired } }"
-QUOTE = "query($a: Int!) { withdrawalQuote(amountFen: $a) { amount { amount } fee { amount } net { amount } } }"
+QUOTE = "query($a: Amount!) { withdrawalQuote(amount: $a) { amount { amount } fee { amount } net { amount } } }"
 MY_EVENTS = f"subscription {{ myWithdrawalEvents {{ fromStatus status withdrawal {{ {WITHDRAWAL_FIELDS} }} }} }}"
 MERCHANT_EVENTS = (
     "subscription($m: ID!) { merchantWithdrawalEvents(merchantId: $m) { fromStatus status withdrawal { id status } } }"
 )
 
-_INPUT = '{amountFen: 0, idempotencyKey: "k", destination: {kind: BANK, holderName: "张三", accountNo: "x"}}'  # refused: changes nothing
+_INPUT = '{amount: "0", idempotencyKey: "k", destination: {kind: BANK, holderName: "张三", accountNo: "x"}}'  # refused: changes nothing
 
 OPERATIONS = {
     ("Query", "myStatement"): "{ myStatement { nodes { id } } }",
     ("Query", "withdrawalRules"): "{ withdrawalRules { feeBasisPoints } }",
-    ("Query", "withdrawalQuote"): "{ withdrawalQuote(amountFen: 10000) { fee { amount } } }",
+    ("Query", "withdrawalQuote"): '{ withdrawalQuote(amount: "100.00") { fee { amount } } }',
     ("Query", "myWithdrawals"): "{ myWithdrawals { nodes { id } } }",
     ("Query", "myWithdrawal"): '{ myWithdrawal(id: "999999") { id } }',
     ("Query", "merchantWithdrawals"): '{ merchantWithdrawals(merchantId: "999999") { nodes { id } } }',

@@ -88,14 +88,14 @@ async def test_partial_refund_only_through_graphql(api):
     created = asked["afterSale"]
     assert {k: created[k] for k in ("kind", "status", "quantity", "reason")} == {
         "kind": "REFUND_ONLY",
-        "status": "REQUESTED",
+        "status": "PENDING_REVIEW",
         "quantity": 1,
         "reason": "不想要了",
     }
     assert created["amount"] == {"amount": "0.00", "currency": "CNY"}
 
     listed = await api(
-        "query($m: ID!) { merchantAfterSales(merchantId: $m, status: REQUESTED) { nodes { id order { id } line { title } } } }",
+        "query($m: ID!) { merchantAfterSales(merchantId: $m, status: PENDING_REVIEW) { nodes { id order { id } line { title } } } }",
         {"m": gid(merchant)},
         token=staff_token,
     )
@@ -111,7 +111,7 @@ async def test_partial_refund_only_through_graphql(api):
     assert seen["order"]["status"] == "PAID"
     assert seen["order"]["refundedAmount"]["amount"] == "10.00"
     assert seen["order"]["afterSales"] == [{"id": created["id"], "status": "REFUNDED"}]
-    assert seen["order"]["refunds"] == [{"amount": {"amount": "10.00"}, "method": "WALLET", "status": "SUCCEEDED"}]
+    assert seen["order"]["refunds"] == [{"amount": {"amount": "10.00"}, "method": "WALLET", "status": "COMPLETED"}]
     assert seen["line"] == {
         "id": gid(line),
         "quantity": 3,
@@ -168,7 +168,7 @@ async def test_full_refund_before_shipping_closes_the_order_and_returns_shipping
     approved = (await api(APPROVE, {"id": created["id"]}, token=support_token))["approveAfterSale"]
     assert approved["afterSale"]["amount"]["amount"] == "25.00"
     seen = (await api(AFTER_SALE, {"id": created["id"]}, token=token))["afterSale"]
-    assert seen["order"]["status"] == "CLOSED"
+    assert seen["order"]["status"] == "REFUNDED"
     assert seen["order"]["refundedAmount"] == seen["order"]["payAmount"] == {"amount": "25.00"}
     assert await wallet(buyer) == 100_000
     assert await pending(merchant) == 0
@@ -206,7 +206,7 @@ async def test_gateway_refund_through_graphql(api):
     assert (refund.method, refund.status, refund.amount) == ("SANDBOX", "SUCCEEDED", 1500)
     assert (await SandboxTrade.get(trade_no=trade_no)).refunded == 1500
     seen = (await api(AFTER_SALE, {"id": created["id"]}, token=token))["afterSale"]
-    assert seen["order"]["refunds"] == [{"amount": {"amount": "15.00"}, "method": "SANDBOX", "status": "SUCCEEDED"}]
+    assert seen["order"]["refunds"] == [{"amount": {"amount": "15.00"}, "method": "SANDBOX", "status": "COMPLETED"}]
     assert await wallet(buyer) == 0
     assert await ledger.check_invariants() == []
 
@@ -301,7 +301,7 @@ async def test_after_sales_are_private_to_buyer_merchant_staff_and_support(api):
         assert await api.error_code(query, {"id": created["id"]}, token=await token_for(outsider)) == "NOT_FOUND"
     for insider in (await make_staff(merchant, ["merchant.orders"]), await make_user(roles=("support",)), buyer):
         seen = await api(query, {"id": created["id"]}, token=await token_for(insider))
-        assert seen["afterSale"] == {"id": created["id"], "status": "REQUESTED"}
+        assert seen["afterSale"] == {"id": created["id"], "status": "PENDING_REVIEW"}
 
     list_query = "query($m: ID!) { merchantAfterSales(merchantId: $m) { nodes { id } } }"
     assert await api.error_code(list_query, {"m": gid(merchant)}, token=token) == "FORBIDDEN"

@@ -170,7 +170,7 @@ async def test_an_express_order_pays_the_county_city_and_province_agents_at_thei
                 "kind": "AGENT",
                 "level": level,
                 "regionCode": user.nickname[2:],
-                "status": "PENDING",
+                "status": "FROZEN",
                 "base": {"amount": "200.00"},
                 "amount": {"amount": amount},
                 "reversed": {"amount": "0.00"},
@@ -217,7 +217,7 @@ async def test_refund_reverses_pro_rata_then_release_after_completion_then_rejec
     await finish(api, merchant, placed, buyer)
     assert await commissions.release_due() == 3
     assert (await wallet(api, county))["available"] == "0.60"
-    assert [c["status"] for c in await earned(api, city)] == ["AVAILABLE"]
+    assert [c["status"] for c in await earned(api, city)] == ["SETTLED"]
     assert await ledger.check_invariants() == []
 
     # another order: risk review rejects a pending agent commission, the money goes back
@@ -274,14 +274,14 @@ async def test_partner_settings_are_validated_as_a_whole_audited_and_apply_to_la
         "pickupReward": {"amount": "2.00"},
         "updatedAt": None,
     }
-    good = {"provinceRateBp": 50, "cityRateBp": 150, "countyRateBp": 250, "storeShareBp": 300, "pickupRewardFen": 500}
+    good = {"provinceRateBp": 50, "cityRateBp": 150, "countyRateBp": 250, "storeShareBp": 300, "pickupReward": "5.00"}
     bad = [
         ({"provinceRateBp": -1}, "INVALID_RATE", "provinceRateBp"),
         ({"countyRateBp": 1_001}, "INVALID_RATE", "countyRateBp"),
         ({"storeShareBp": 299}, "INVALID_RATE", "storeShareBp"),  # 3-20 %
         ({"storeShareBp": 2_001}, "INVALID_RATE", "storeShareBp"),
-        ({"pickupRewardFen": -1}, "INVALID_AMOUNT", "pickupReward"),
-        ({"pickupRewardFen": 100_001}, "INVALID_AMOUNT", "pickupReward"),
+        ({"pickupReward": "-0.01"}, "INVALID_AMOUNT", "pickupReward"),
+        ({"pickupReward": "1000.01"}, "INVALID_AMOUNT", "pickupReward"),
     ]
     for change, code, field in bad:
         result = (await api(TERMS, {"i": {**good, **change}}, token=admin))["updatePartnerSettings"]

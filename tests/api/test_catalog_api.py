@@ -102,16 +102,16 @@ async def test_create_product_through_graphql(api):
         "s": [
             {
                 "code": "TS-W",
-                "priceFen": 2200,
-                "wholesalePriceFen": 440,
+                "price": "22.00",
+                "wholesalePrice": "4.40",
                 "initialStock": 5,
                 "specValues": [{"name": "颜色", "value": "白"}],
             },
             {
                 "code": "TS-B",
-                "priceFen": 2500,
-                "wholesalePriceFen": 500,
-                "memberPriceFen": 2000,
+                "price": "25.00",
+                "wholesalePrice": "5.00",
+                "memberPrice": "20.00",
                 "initialStock": 0,
                 "specValues": [{"name": "颜色", "value": "黑"}],
             },
@@ -139,25 +139,25 @@ async def test_bad_product_input_is_errors_as_data_and_writes_nothing(api):
     token = await token_for(await make_staff(merchant))
     cat = await catalog.create_category("c")
     cases = [
-        ({"i": _input(cat.id), "s": [{"code": "A", "priceFen": 0}]}, "INVALID_PRICE", "skus[0].priceFen"),
+        ({"i": _input(cat.id), "s": [{"code": "A", "price": "0.00"}]}, "INVALID_PRICE", "skus[0].price"),
         (
-            {"i": _input(cat.id), "s": [{"code": "A", "priceFen": 100, "initialStock": -1}]},
+            {"i": _input(cat.id), "s": [{"code": "A", "price": "1.00", "initialStock": -1}]},
             "INVALID_STOCK",
             "skus[0].initialStock",
         ),
         (
-            {"i": _input(cat.id), "s": [{"code": "A", "priceFen": 100}, {"code": "A", "priceFen": 100}]},
+            {"i": _input(cat.id), "s": [{"code": "A", "price": "1.00"}, {"code": "A", "price": "1.00"}]},
             "DUPLICATE_SKU_CODE",
             "skus[1].code",
         ),
         (
-            {"i": _input(cat.id), "s": [{"code": "A", "priceFen": 100, "specValues": [{"name": "x", "value": "y"}]}]},
+            {"i": _input(cat.id), "s": [{"code": "A", "price": "1.00", "specValues": [{"name": "x", "value": "y"}]}]},
             "SPEC_MISMATCH",
             "skus[0].specValues",
         ),
         ({"i": _input(cat.id, zone="GIFT_PACK"), "s": []}, "INVALID_ZONE_SETTINGS", "giftGrade"),
         (
-            {"i": _input(cat.id, zone="POINTS"), "s": [{"code": "P", "priceFen": 0}]},
+            {"i": _input(cat.id, zone="POINTS"), "s": [{"code": "P", "price": "0.00"}]},
             "INVALID_ZONE_SETTINGS",
             "skus[0].pointsPrice",
         ),
@@ -207,7 +207,7 @@ async def test_update_list_adjust_and_stock_queries(api):
     assert updated == {"product": {"id": gid(product), "title": "新"}, "errors": []}
     replaced = (
         await api(
-            SET_SKUS, {"id": gid(product), "s": [{"code": "S2", "priceFen": 100, "initialStock": 4}]}, token=token
+            SET_SKUS, {"id": gid(product), "s": [{"code": "S2", "price": "1.00", "initialStock": 4}]}, token=token
         )
     )["setSkus"]
     assert replaced == {"product": {"id": gid(product), "totalStock": 4}, "errors": []}
@@ -247,10 +247,10 @@ async def test_product_mutations_scoped_matrix(api, operation):
     calls = {
         "create": (
             CREATE_PRODUCT,
-            {"m": gid(merchant), "i": _input(cat.id), "s": [{"code": "NEW1", "priceFen": 100, "initialStock": 1}]},
+            {"m": gid(merchant), "i": _input(cat.id), "s": [{"code": "NEW1", "price": "1.00", "initialStock": 1}]},
         ),
         "update": (UPDATE_PRODUCT, {"id": gid(product), "i": _input(cat.id, title="changed")}),
-        "setSkus": (SET_SKUS, {"id": gid(product), "s": [{"code": "M1", "priceFen": 300}]}),
+        "setSkus": (SET_SKUS, {"id": gid(product), "s": [{"code": "M1", "price": "3.00"}]}),
         "list": (LIST, {"id": gid(product)}),
         "delist": (DELIST, {"id": gid(product)}),
         "adjust": (ADJUST, {"id": gid(s1), "d": 1, "r": "RESTOCK"}),

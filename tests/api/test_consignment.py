@@ -64,7 +64,7 @@ async def scenario(api, *, retail_price, wholesale_price, vouchers, fee_bp, kept
     merchant, retail, wholesale = await make_consignment_pair(retail_price, wholesale_price, vouchers)
     admin = await token_for(await make_user(roles=("admin",)))
     policy = await api(
-        "mutation($p: ID!, $f: Int!) { setConsignmentPolicy(productId: $p, feeBp: $f, rewardKind: FIXED, rewardValue: 0) { policy { feeBp } errors { code } } }",
+        'mutation($p: ID!, $f: Int!) { setConsignmentPolicy(productId: $p, feeBp: $f, rewardKind: FIXED, rewardAmount: "0") { policy { feeBp } errors { code } } }',
         {"p": gid("Product", wholesale.product_id), "f": fee_bp},
         token=admin,
     )
@@ -79,7 +79,7 @@ async def scenario(api, *, retail_price, wholesale_price, vouchers, fee_bp, kept
     bought = await buy(api, b_token, b_address, wholesale.id, kept + consigned)
     assert (await api(WALLET, token=b_token))["myWallet"]["available"]["amount"] == "0.00"
     units = (await api(UNITS, token=b_token))["myWholesaleUnits"]["nodes"]
-    assert [u["status"] for u in units] == ["HELD"] * (kept + consigned)
+    assert [u["status"] for u in units] == ["UNDECIDED"] * (kept + consigned)
     line_id = bought["orders"][0]["lines"][0]["id"]
     consign = await api(
         "mutation($l: ID!, $q: Int!) { consignFromOrderLine(lineId: $l, quantity: $q) { units { status } errors { code } } }",
@@ -239,7 +239,7 @@ async def test_policy_bounds(api, fee_bp):
     _, _, wholesale = await make_consignment_pair()
     admin = await token_for(await make_user(roles=("admin",)))
     data = await api(
-        "mutation($p: ID!, $f: Int!) { setConsignmentPolicy(productId: $p, feeBp: $f, rewardKind: PERCENT, rewardValue: 100) { errors { code } } }",
+        "mutation($p: ID!, $f: Int!) { setConsignmentPolicy(productId: $p, feeBp: $f, rewardKind: PERCENT, rewardRateBp: 100) { errors { code } } }",
         {"p": gid("Product", wholesale.product_id), "f": fee_bp},
         token=admin,
     )

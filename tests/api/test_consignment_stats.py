@@ -78,8 +78,8 @@ async def admin_token() -> str:
 
 async def set_reward(api, wholesale_product_id: int) -> None:
     data = await api(
-        "mutation($p: ID!, $r: Int!) { setConsignmentPolicy(productId: $p, feeBp: 2000, rewardKind: FIXED, rewardValue: $r) { errors { code } } }",
-        {"p": gid("Product", wholesale_product_id), "r": REWARD},
+        "mutation($p: ID!, $r: Amount!) { setConsignmentPolicy(productId: $p, feeBp: 2000, rewardKind: FIXED, rewardAmount: $r) { errors { code } } }",
+        {"p": gid("Product", wholesale_product_id), "r": yuan(REWARD)["amount"]},
         token=await admin_token(),
     )
     assert data["setConsignmentPolicy"]["errors"] == []

@@ -17,6 +17,7 @@ from models.distribution import Commission, DistributionConfigChange
 from models.ledger import JournalTransaction
 from services.core import clock
 from services.core.events import unit_of_work, user_channel
+from services.core.money import fen_to_decimal_string as yuan
 from services.distribution import commissions, grades
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Purpose
@@ -29,9 +30,9 @@ PLACE = """mutation($input: PlaceOrderInput!) { placeOrder(input: $input) {
   payment { id } orders { id orderNo lines { id } } errors { code field } } }"""
 PAY = "mutation($id: ID!) { payWithWallet(paymentId: $id) { payment { status } errors { code } } }"
 SETTINGS = """mutation($i: DistributionSettingsInput!) { updateDistributionSettings(input: $i) {
-  settings { levels rules { level kind value } gradeRules { grade level kind value } selfPurchase freezeDays updatedAt }
+  settings { levels rules { level kind amount { amount } rateBp } gradeRules { grade level kind amount { amount } rateBp } selfPurchase freezeDays updatedAt }
   errors { code field } } }"""
-READ_SETTINGS = "{ distributionSettings { levels rules { level kind value } gradeRules { grade level } selfPurchase freezeDays updatedAt } }"
+READ_SETTINGS = "{ distributionSettings { levels rules { level kind amount { amount } rateBp } gradeRules { grade level } selfPurchase freezeDays updatedAt } }"
 COMMISSIONS = """query($s: CommissionStatus) { myCommissions(status: $s) { nodes { id level status orderNo buyerNickname
   base { amount } amount { amount } reversed { amount } debtRecorded { amount } availableAt releasesAt rejectReason } } }"""
 SUMMARY = "{ myCommissionSummary { pending { amount } available { amount } reversed { amount } rejected { amount } debt { amount } } }"
@@ -49,13 +50,18 @@ async def admin_token() -> str:
     return await token_for(await make_user("admin", roles=("admin",)))
 
 
+def rule(kind: str, value: int) -> dict:
+    """A rule's input fields: FIXED takes an amount (given here in fen), PERCENT basis points."""
+    return {"kind": kind, **({"amount": yuan(value)} if kind == "FIXED" else {"rateBp": value})}
+
+
 async def configure(api, rules, *, self_purchase=False, freeze_days=7, grade_rules=(), token=None) -> dict:
     data = {
         "levels": len(rules),
-        "rules": [{"level": i + 1, "kind": k, "value": v} for i, (k, v) in enumerate(rules)],
+        "rules": [{"level": i + 1, **rule(k, v)} for i, (k, v) in enumerate(rules)],
         "selfPurchase": self_purchase,
         "freezeDays": freeze_days,
-        "gradeRules": [{"grade": g, "level": lv, "kind": k, "value": v} for g, lv, k, v in grade_rules],
+        "gradeRules": [{"grade": g, "level": lv, **rule(k, v)} for g, lv, k, v in grade_rules],
     }
     result = (await api(SETTINGS, {"i": data}, token=token or await admin_token()))["updateDistributionSettings"]
     assert result["errors"] == [], result
@@ -173,7 +179,7 @@ async def test_the_seeds_worked_example_consignment_gain_plus_promotion_commissi
     nodes = await mine(api, b)
     assert [
         (n["level"], n["status"], n["amount"]["amount"], n["base"]["amount"], n["buyerNickname"]) for n in nodes
-    ] == [(1, "PENDING", "100.00", "2200.00", "小*"), (1, "PENDING", "100.00", "2200.00", "小*")]
+    ] == [(1, "FROZEN", "100.00", "2200.00", "小*"), (1, "FROZEN", "100.00", "2200.00", "小*")]
     assert {n["orderNo"] for n in nodes} == {p["orders"][0]["orderNo"] for p, _ in later}
     assert all(n["releasesAt"] is None and n["availableAt"] is None for n in nodes)
     # self-operated goods whose money went to the consignment seller: the platform's promotion budget pays
@@ -196,7 +202,7 @@ async def test_the_seeds_worked_example_consignment_gain_plus_promotion_commissi
         "rejected": "0.00",
         "debt": "0.00",
     }
-    assert [n["status"] for n in await mine(api, b)] == ["AVAILABLE", "AVAILABLE"]
+    assert [n["status"] for n in await mine(api, b)] == ["SETTLED", "SETTLED"]
     assert await distribution_jobs.release_commissions() == "released 0 commissions"  # idempotent
     assert await ledger.check_invariants() == []
 
@@ -289,7 +295,7 @@ async def test_partial_refunds_reverse_pro_rata_and_every_unit_returns_exactly_t
 
     await refund(api, merchant, placed, d, 1)  # one of three units: 1001 × 1 // 3 = 333
     [one] = await mine(api, c)
-    assert (one["status"], one["reversed"]["amount"]) == ("PENDING", "3.33")
+    assert (one["status"], one["reversed"]["amount"]) == ("FROZEN", "3.33")
     assert (await wallet(api, c))["commissionPending"] == "6.68"
     assert await merchant_pending(merchant) == 10_511 - 1001 + 333 - 3337
 
@@ -395,14 +401,14 @@ async def test_bad_settings_have_stable_codes_and_change_nothing(api):
     admin = await admin_token()
     saved = await configure(api, [("PERCENT", 1000), ("FIXED", 50)], token=admin)
     assert saved["rules"] == [
-        {"level": 1, "kind": "PERCENT", "value": 1000},
-        {"level": 2, "kind": "FIXED", "value": 50},
+        {"level": 1, "kind": "PERCENT", "amount": None, "rateBp": 1000},
+        {"level": 2, "kind": "FIXED", "amount": {"amount": "0.50"}, "rateBp": None},
     ]
     changes = await DistributionConfigChange.all().count()
     before = (await api(READ_SETTINGS, token=admin))["distributionSettings"]
 
     def rules(*pairs):
-        return [{"level": i + 1, "kind": k, "value": v} for i, (k, v) in enumerate(pairs)]
+        return [{"level": i + 1, **rule(k, v)} for i, (k, v) in enumerate(pairs)]
 
     cases = [
         ({"levels": 4, "rules": rules(*[("FIXED", 1)] * 4)}, "DISTRIBUTION_LEVELS_EXCEEDED", "levels"),
@@ -416,7 +422,7 @@ async def test_bad_settings_have_stable_codes_and_change_nothing(api):
             {
                 "levels": 1,
                 "rules": rules(("PERCENT", 100)),
-                "gradeRules": [{"grade": "V9", "level": 1, "kind": "FIXED", "value": 1}],
+                "gradeRules": [{"grade": "V9", "level": 1, **rule("FIXED", 1)}],
             },
             "INVALID_INPUT",
             "gradeRules",
@@ -438,12 +444,15 @@ async def test_settings_defaults_audit_and_permissions(api):
     customer = await token_for(await make_user())
     assert await api.error_code(READ_SETTINGS, token=customer) == "FORBIDDEN"
     assert await api.error_code(READ_SETTINGS) == "UNAUTHENTICATED"
-    data = {"levels": 1, "rules": [{"level": 1, "kind": "FIXED", "value": 1}], "selfPurchase": False, "freezeDays": 1}
+    data = {"levels": 1, "rules": [{"level": 1, **rule("FIXED", 1)}], "selfPurchase": False, "freezeDays": 1}
     assert await api.error_code(SETTINGS, {"i": data}, token=customer) == "FORBIDDEN"
     finance = await token_for(await make_user(roles=("finance",)))
     assert await api.error_code(SETTINGS, {"i": data}, token=finance) == "FORBIDDEN"
     saved = await configure(api, [("FIXED", 1)], freeze_days=1, grade_rules=[("V3", 1, "PERCENT", 500)], token=admin)
-    assert saved["gradeRules"] == [{"grade": "V3", "level": 1, "kind": "PERCENT", "value": 500}] and saved["updatedAt"]
+    assert (
+        saved["gradeRules"] == [{"grade": "V3", "level": 1, "kind": "PERCENT", "amount": None, "rateBp": 500}]
+        and saved["updatedAt"]
+    )
     change = await DistributionConfigChange.get()
     assert change.actor_id == admin_user.id and change.before["levels"] == 3 and change.after["levels"] == 1
     assert (await commissions.current_config()).freeze_days == 1
@@ -459,7 +468,7 @@ async def test_my_commissions_are_mine_only(api):
     assert len(await mine(api, b)) == 1
     assert await mine(api, stranger) == [] and await mine(api, c) == []
     assert await api.error_code(COMMISSIONS) == "UNAUTHENTICATED"
-    assert (await api(COMMISSIONS, {"s": "AVAILABLE"}, token=await token_for(b)))["myCommissions"]["nodes"] == []
+    assert (await api(COMMISSIONS, {"s": "SETTLED"}, token=await token_for(b)))["myCommissions"]["nodes"] == []
 
 
 async def test_two_release_runs_at_once_release_each_commission_once(api):
@@ -496,5 +505,5 @@ async def test_beneficiary_hears_of_a_new_commission_live(app, api):
         assert event == {
             "kind": "CREATED",
             "amount": None,
-            "commission": {"level": 1, "status": "PENDING", "amount": {"amount": "10.00"}, "buyerNickname": "阿*"},
+            "commission": {"level": 1, "status": "FROZEN", "amount": {"amount": "10.00"}, "buyerNickname": "阿*"},
         }

@@ -252,13 +252,15 @@ async def test_leaderboards_rank_by_commission_and_new_members(api):
     token = await token_for(q)
 
     board = (await api(ops.LEADERBOARD, {"by": "COMMISSION", "p": "MONTH"}, token=token))["distributorLeaderboard"]
-    assert [(e["rank"], e["maskedName"], e["value"], e["amount"]["amount"], e["isMe"]) for e in board["entries"]] == [
-        (1, "潘**", 3000, "30.00", False),
-        (2, "秦*", 1000, "10.00", True),
+    assert [
+        (e["rank"], e["maskedName"], e["newMembers"], e["amount"]["amount"], e["isMe"]) for e in board["entries"]
+    ] == [
+        (1, "潘**", None, "30.00", False),
+        (2, "秦*", None, "10.00", True),
     ]
     assert board["start"] == str(today().replace(day=1))
     members = (await api(ops.LEADERBOARD, {"by": "NEW_MEMBERS", "p": "DAY"}, token=token))["distributorLeaderboard"]
-    assert [(e["maskedName"], e["value"], e["amount"]) for e in members["entries"]] == [
+    assert [(e["maskedName"], e["newMembers"], e["amount"]) for e in members["entries"]] == [
         ("秦*", 3, None),
         ("潘**", 1, None),
     ]

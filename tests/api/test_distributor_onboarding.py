@@ -11,6 +11,7 @@ import asyncio
 from models.access import UserRole
 from models.distribution import Commission
 from models.distributors import DistributorApplication, DistributorSettingsChange
+from services.core.money import fen_to_decimal_string as yuan
 from services.distribution import distributors
 from services.ledger import ledger
 from tests.api import ops_distributor_centre as ops
@@ -28,7 +29,7 @@ async def set_mode(api, mode: str, *, spent: int = 0, orders: int = 0, match: st
     result = (
         await api(
             ops.SETTINGS,
-            {"i": {"mode": mode, "minSpentFen": spent, "minPaidOrders": orders, "match": match}},
+            {"i": {"mode": mode, "minSpent": yuan(spent), "minPaidOrders": orders, "match": match}},
             token=token or await admin_token(),
         )
     )["updateDistributorSettings"]
@@ -75,7 +76,7 @@ async def test_settings_need_the_permission_and_bad_settings_change_nothing(api)
     token = await admin_token()
     bad = (await api(ops.SETTINGS, {"i": {"mode": "THRESHOLD"}}, token=token))["updateDistributorSettings"]
     assert [(e["code"], e["field"]) for e in bad["errors"]] == [("INVALID_INPUT", "minSpent")]
-    negative = (await api(ops.SETTINGS, {"i": {"mode": "THRESHOLD", "minSpentFen": -1}}, token=token))[
+    negative = (await api(ops.SETTINGS, {"i": {"mode": "THRESHOLD", "minSpent": "-0.01"}}, token=token))[
         "updateDistributorSettings"
     ]
     assert [e["code"] for e in negative["errors"]] == ["INVALID_AMOUNT"]
@@ -154,7 +155,7 @@ async def test_approval_queue_review_and_events(api, published):
     published.clear()
 
     applied = await apply(api, first)
-    assert applied["errors"] == [] and applied["application"]["status"] == "PENDING"
+    assert applied["errors"] == [] and applied["application"]["status"] == "PENDING_REVIEW"
     assert applied["application"]["applicantNickname"] == "张*"
     assert published == [("admin", {"type": "REVIEW_QUEUE_CHANGED", "queue": "DISTRIBUTOR_APPLICATIONS"})]
     assert await distributors.pending_review_count() == 1
@@ -165,13 +166,13 @@ async def test_approval_queue_review_and_events(api, published):
         assert [e["code"] for e in again["errors"]] == ["DISTRIBUTOR_APPLICATION_PENDING"]
     assert published == [] and await DistributorApplication.all().count() == 1
     assert not (await status(api, first))["isDistributor"]
-    assert (await status(api, first))["application"]["status"] == "PENDING"
+    assert (await status(api, first))["application"]["status"] == "PENDING_REVIEW"
 
     await apply(api, second)
-    queue = await api(ops.QUEUE, {"s": "PENDING"}, token=admin)
+    queue = await api(ops.QUEUE, {"s": "PENDING_REVIEW"}, token=admin)
     assert queue["pendingDistributorApplications"] == 2
     assert [n["applicantId"] for n in queue["distributorApplications"]["nodes"]] == [gid(second), gid(first)]
-    page = (await api(ops.QUEUE, {"s": "PENDING", "first": 1}, token=admin))["distributorApplications"]
+    page = (await api(ops.QUEUE, {"s": "PENDING_REVIEW", "first": 1}, token=admin))["distributorApplications"]
     assert page["pageInfo"]["hasNextPage"] and len(page["nodes"]) == 1
 
     # permissions: a user cannot review
@@ -214,7 +215,7 @@ async def test_approval_queue_review_and_events(api, published):
 
     # after a rejection one may apply again; approval grants the role
     reapplied = await apply(api, first)
-    assert reapplied["application"]["status"] == "PENDING"
+    assert reapplied["application"]["status"] == "PENDING_REVIEW"
     approved = (await api(ops.REVIEW, {"id": reapplied["application"]["id"], "ok": True}, token=admin))[
         "reviewDistributorApplication"
     ]

@@ -70,7 +70,7 @@ async def test_ladder_is_seeded_and_admins_edit_it_with_stable_codes(api):
                     "name": "代理",
                     "rank": 10,
                     "description": "区域代理",
-                    "rules": [{"directMembers": 20}, {"ownSalesFen": 1_000_000}],
+                    "rules": [{"directMembers": 20}, {"ownSales": "10000.00"}],
                 }
             },
             token=admin,
@@ -141,7 +141,7 @@ async def test_ladder_is_seeded_and_admins_edit_it_with_stable_codes(api):
 
 
 async def test_own_sales_upgrade_on_completion_with_progress_and_the_rule_that_fired(api):
-    [rule_id] = await set_rules(api, "V1", {"ownSalesFen": 10_000, "directMembers": 1})
+    [rule_id] = await set_rules(api, "V1", {"ownSales": "100.00", "directMembers": 1})
     merchant, _, [sku] = await make_shop(price=6_000, stock=10)
     a, a_address = await member("阿A", wallet=100_000)
     await make_user("下线", upline=a)  # one direct member: the member threshold holds
@@ -185,7 +185,7 @@ async def test_own_sales_upgrade_on_completion_with_progress_and_the_rule_that_f
 
 
 async def test_team_sales_upgrade_reaches_every_upline_within_three_levels(api):
-    [rule_id] = await set_rules(api, "V2", {"teamSalesFen": 5_000})
+    [rule_id] = await set_rules(api, "V2", {"teamSales": "50.00"})
     merchant, _, [sku] = await make_shop(price=5_000, stock=10)
     a, _ = await member("阿A")
     b, _ = await member("阿B", upline=a)

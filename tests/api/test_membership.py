@@ -15,6 +15,7 @@ from models.membership import Membership, MembershipConfigChange
 from models.orders import Payment
 from services.catalog import products as catalog
 from services.core import clock
+from services.core.money import fen_to_decimal_string as yuan
 from services.ledger import ledger
 from tests.api.test_distribution import (
     PLACE,
@@ -61,7 +62,7 @@ async def paid_amount(api, user, address, sku_id) -> int:
 
 
 async def settle(api, **values) -> dict:
-    data = {"priceFen": 9_900, "days": 365, "referralRewardFen": 0, "giftPackCommission": False, **values}
+    data = {"price": "99.00", "days": 365, "referralReward": "0", "giftPackCommission": False, **values}
     result = (await api(SETTINGS, {"i": data}, token=await admin_token()))["updateMembershipSettings"]
     assert result["errors"] == [], result
     return result["settings"]
@@ -136,7 +137,7 @@ async def test_refund_of_the_membership_takes_its_days_back(api):
     await refund(api, platform, first, buyer, 1)  # the first refunded before use: cancelled
     assert await mine_membership(api, buyer) | {"validUntil": None} == {
         "isMember": False,
-        "status": "CANCELLED",
+        "status": "REFUNDED",
         "validUntil": None,
         "renewPrice": {"amount": "99.00"},
         "periodDays": 365,
@@ -159,7 +160,7 @@ async def test_settings_reprice_the_membership_are_audited_and_bad_input_changes
         "giftPackCommission": False,
         "updatedAt": None,
     }
-    saved = await settle(api, priceFen=19_900, days=30)
+    saved = await settle(api, price="199.00", days=30)
     assert saved["price"] == {"amount": "199.00"} and saved["days"] == 30 and saved["updatedAt"]
     assert (await Sku.get(id=membership_sku.id)).price == 19_900
     change = await MembershipConfigChange.get()
@@ -167,19 +168,19 @@ async def test_settings_reprice_the_membership_are_audited_and_bad_input_changes
 
     before = (await api(READ, token=admin))["membershipSettings"]
     cases = [
-        ({"priceFen": 0}, "INVALID_INPUT", "priceFen"),
+        ({"price": "0"}, "INVALID_INPUT", "price"),
         ({"days": 0}, "INVALID_INPUT", "days"),
-        ({"referralRewardFen": -1}, "INVALID_INPUT", "referralRewardFen"),
-        ({"priceFen": 100, "referralRewardFen": 101}, "INVALID_INPUT", "referralRewardFen"),
+        ({"referralReward": "-0.01"}, "INVALID_INPUT", "referralReward"),
+        ({"price": "1.00", "referralReward": "1.01"}, "INVALID_INPUT", "referralReward"),
     ]
     for values, code, field in cases:
-        data = {"priceFen": 19_900, "days": 30, **values}
+        data = {"price": "199.00", "days": 30, **values}
         result = (await api(SETTINGS, {"i": data}, token=admin))["updateMembershipSettings"]
         assert result == {"settings": None, "errors": [{"code": code, "field": field}]}, values
     assert (await api(READ, token=admin))["membershipSettings"] == before
     assert await MembershipConfigChange.all().count() == 1 and (await Sku.get(id=membership_sku.id)).price == 19_900
     customer = await token_for(await make_user())
-    assert await api.error_code(SETTINGS, {"i": {"priceFen": 1, "days": 1}}, token=customer) == "FORBIDDEN"
+    assert await api.error_code(SETTINGS, {"i": {"price": "0.01", "days": 1}}, token=customer) == "FORBIDDEN"
 
     # a membership sold by anyone but the platform, or at another price, is refused at checkout
     third_party, _, _ = await make_shop()
@@ -214,11 +215,11 @@ async def test_member_price_out_of_the_5_to_9_5_fold_range_is_refused_and_nothin
             "m": gid(merchant),
             "i": {"categoryId": gid(cat), "title": "会员价商品"},
             "s": [
-                {"code": f"MP-{member_price}", "priceFen": 10_000, "memberPriceFen": member_price, "initialStock": 1}
+                {"code": f"MP-{member_price}", "price": "100.00", "memberPrice": yuan(member_price), "initialStock": 1}
             ],
         }
         result = (await api(CREATE_PRODUCT, variables, token=token))["createProduct"]
-        assert result == {"product": None, "errors": [{"code": "INVALID_PRICE", "field": "skus[0].memberPriceFen"}]}, (
+        assert result == {"product": None, "errors": [{"code": "INVALID_PRICE", "field": "skus[0].memberPrice"}]}, (
             member_price
         )
     assert await Product.all().count() == products
@@ -227,7 +228,7 @@ async def test_member_price_out_of_the_5_to_9_5_fold_range_is_refused_and_nothin
             "m": gid(merchant),
             "i": {"categoryId": gid(cat), "title": "会员价商品"},
             "s": [
-                {"code": f"OK-{member_price}", "priceFen": 10_000, "memberPriceFen": member_price, "initialStock": 1}
+                {"code": f"OK-{member_price}", "price": "100.00", "memberPrice": yuan(member_price), "initialStock": 1}
             ],
         }
         assert (await api(CREATE_PRODUCT, variables, token=token))["createProduct"]["errors"] == []
@@ -254,7 +255,7 @@ async def test_recruitment_fees_earn_no_commission_by_default(api):
 
 async def test_when_enabled_the_sign_up_reward_and_gift_pack_commissions_are_paid_and_reversed_by_a_refund(api):
     await configure(api, [("PERCENT", 1000), ("PERCENT", 500)])
-    await settle(api, referralRewardFen=2_000, giftPackCommission=True)
+    await settle(api, referralReward="20.00", giftPackCommission=True)
     platform, membership_sku = await membership_shop()
     pack = await make_product(platform, title="V2 礼包", zone="GIFT_PACK", gift_grade="V2", skus=[sku(price=39_900)])
     top, _ = await member("阿T")
@@ -263,7 +264,7 @@ async def test_when_enabled_the_sign_up_reward_and_gift_pack_commissions_are_pai
     budget = await promotion_budget()
 
     joined = await buy(api, b, b_address, membership_sku.id)
-    assert [(n["level"], n["amount"]["amount"], n["status"]) for n in await mine(api, a)] == [(1, "20.00", "PENDING")]
+    assert [(n["level"], n["amount"]["amount"], n["status"]) for n in await mine(api, a)] == [(1, "20.00", "FROZEN")]
     assert await mine(api, top) == []  # the reward goes to the direct upline only, no level 2 on a membership
     assert await promotion_budget() == budget - 2_000
 

@@ -80,7 +80,7 @@ async def test_apply_creates_a_pending_merchant_owned_by_the_applicant(api):
     assert result["merchant"] | {"id": None} == {
         "id": None,
         "name": "山野茶铺",
-        "status": "PENDING",
+        "status": "PENDING_REVIEW",
         "kind": "THIRD_PARTY",
         "contactPhone": "+8613800138000",
     }
@@ -90,7 +90,7 @@ async def test_apply_creates_a_pending_merchant_owned_by_the_applicant(api):
     assert mine == [
         {
             "role": "OWNER",
-            "status": "PENDING",
+            "status": "PENDING_REVIEW",
             "permissions": sorted([*MERCHANT_PERMISSIONS, "merchant.staff"]),
             "merchant": {"id": gid(merchant), "name": "山野茶铺"},
         }
@@ -228,7 +228,11 @@ async def test_a_rejected_applicant_may_apply_again_with_the_same_name(api):
     rejected = (await api(REVIEW["REJECT"], {"id": first_id}, token=await admin_token()))["rejectMerchant"]
     assert rejected == {"merchant": {"status": "REJECTED", "rejectReason": "licence unreadable"}, "errors": []}
     second = (await api(APPLY, {"a": APPLICATION}, token=token))["applyForMerchant"]
-    assert second["errors"] == [] and second["merchant"]["status"] == "PENDING" and second["merchant"]["id"] != first_id
+    assert (
+        second["errors"] == []
+        and second["merchant"]["status"] == "PENDING_REVIEW"
+        and second["merchant"]["id"] != first_id
+    )
     old = await Merchant.get(id=pk_of(first_id))
     assert old.status == "REJECTED" and old.name == "山野茶铺"  # keeps its name and history, blocks nobody
     assert await MerchantReview.filter(merchant_id=old.id).count() == 1
@@ -349,8 +353,8 @@ async def test_merchant_settings(api):
     merchant = await make_merchant(owner)
     token = await token_for(owner)
     change = {
-        "shippingFeeFen": 800,
-        "freeShippingThresholdFen": 9900,
+        "shippingFee": "8.00",
+        "freeShippingThreshold": "99",
         "lowStockThreshold": 3,
         "autoDelistAtZero": False,
         "description": "新简介",
@@ -381,12 +385,12 @@ async def test_bad_settings_change_nothing(api):
     token = await token_for(owner)
     before = await Merchant.get(id=merchant.id)
     cases = [
-        ({"shippingFeeFen": -1}, "INVALID_AMOUNT", "shippingFeeFen"),
-        ({"freeShippingThresholdFen": 10_000_01}, "INVALID_AMOUNT", "freeShippingThresholdFen"),
+        ({"shippingFee": "-0.01"}, "INVALID_AMOUNT", "shippingFee"),
+        ({"freeShippingThreshold": "10000.01"}, "INVALID_AMOUNT", "freeShippingThreshold"),
         ({"lowStockThreshold": -1}, "INVALID_INPUT", "lowStockThreshold"),
         ({"logoUrl": "ftp://x"}, "INVALID_INPUT", "logoUrl"),
         ({"contactPhone": "abc"}, "INVALID_PHONE", "contactPhone"),
-        ({"shippingFeeFen": 100, "contactName": ""}, "INVALID_INPUT", "contactName"),
+        ({"shippingFee": "1.00", "contactName": ""}, "INVALID_INPUT", "contactName"),
     ]
     for change, code, field in cases:
         result = (await api(SETTINGS, {"m": gid(merchant), "s": change}, token=token))["updateMerchantSettings"]
@@ -487,14 +491,14 @@ async def test_staff_management(api):
     mine = (await api("{ myMerchants { role permissions merchant { id } } }", token=clerk_token))["myMerchants"]
     assert mine == [{"role": "STAFF", "permissions": ["merchant.orders", "merchant.products"], "merchant": {"id": m}}]
     # without merchant.settings the clerk cannot change settings ...
-    refused = (await api(SETTINGS, {"m": m, "s": {"shippingFeeFen": 1}}, token=clerk_token))["updateMerchantSettings"]
+    refused = (await api(SETTINGS, {"m": m, "s": {"shippingFee": "0.01"}}, token=clerk_token))["updateMerchantSettings"]
     assert refused["errors"] == [{"code": "FORBIDDEN", "field": None}]
     # ... until the owner grants it
     changed = (await api(UPDATE_STAFF, {"m": m, "u": gid(clerk), "perms": ["merchant.settings"]}, token=token))[
         "updateMerchantStaff"
     ]
     assert changed == {"staff": {"permissions": ["merchant.settings"]}, "errors": []}
-    allowed = (await api(SETTINGS, {"m": m, "s": {"shippingFeeFen": 1}}, token=await token_for(clerk)))[
+    allowed = (await api(SETTINGS, {"m": m, "s": {"shippingFee": "0.01"}}, token=await token_for(clerk)))[
         "updateMerchantSettings"
     ]
     assert allowed["errors"] == []
@@ -505,7 +509,7 @@ async def test_staff_management(api):
     removed = (await api(REMOVE_STAFF, {"m": m, "u": gid(clerk)}, token=token))["removeMerchantStaff"]
     assert removed == {"ok": True, "errors": []}
     assert await MerchantStaff.all().count() == 0
-    again = (await api(SETTINGS, {"m": m, "s": {"shippingFeeFen": 2}}, token=await token_for(clerk)))[
+    again = (await api(SETTINGS, {"m": m, "s": {"shippingFee": "0.02"}}, token=await token_for(clerk)))[
         "updateMerchantSettings"
     ]
     assert again["errors"] == [{"code": "FORBIDDEN", "field": None}]
@@ -617,7 +621,7 @@ async def test_scoped_permission_matrix(api, operation, actor):
         return
     target = await make_user("new hire")
     query, variables, field = {
-        "update_settings": (SETTINGS, {"m": m, "s": {"shippingFeeFen": 1234}}, "updateMerchantSettings"),
+        "update_settings": (SETTINGS, {"m": m, "s": {"shippingFee": "12.34"}}, "updateMerchantSettings"),
         "add_staff": (ADD_STAFF, {"m": m, "u": gid(target), "perms": ["merchant.orders"]}, "addMerchantStaff"),
         "create_store": (CREATE_STORE, {"m": m, "s": STORE_INPUT}, "createStore"),
     }[operation]
@@ -677,9 +681,11 @@ async def test_merchant_applications_for_admins(api):
     await make_merchant(status="ACTIVE")
     admin = await admin_token()
     query = "query($s: MerchantStatus, $a: String) { merchantApplications(status: $s, first: 2, after: $a) { nodes { id status contactPhone } pageInfo { hasNextPage endCursor } } }"
-    page = (await api(query, {"s": "PENDING"}, token=admin))["merchantApplications"]
+    page = (await api(query, {"s": "PENDING_REVIEW"}, token=admin))["merchantApplications"]
     assert [n["id"] for n in page["nodes"]] == [gid(pending[2]), gid(pending[1])] and page["pageInfo"]["hasNextPage"]
-    rest = (await api(query, {"s": "PENDING", "a": page["pageInfo"]["endCursor"]}, token=admin))["merchantApplications"]
+    rest = (await api(query, {"s": "PENDING_REVIEW", "a": page["pageInfo"]["endCursor"]}, token=admin))[
+        "merchantApplications"
+    ]
     assert [n["id"] for n in rest["nodes"]] == [gid(pending[0])] and not rest["pageInfo"]["hasNextPage"]
     everything = (await api("{ merchantApplications(first: 10) { nodes { id } } }", token=admin))[
         "merchantApplications"

@@ -39,7 +39,7 @@ async def test_buyer_sees_own_order_status_changes(app):
         message = await c.recv()
         update = message["payload"]["data"]["myOrderUpdates"]
         assert update == {
-            "fromStatus": "PENDING_PAYMENT",
+            "fromStatus": "AWAITING_PAYMENT",
             "status": "PAID",
             "order": {"id": gid(mine.orders[0]), "status": "PAID", "payAmount": {"amount": "12.00"}},
         }
@@ -68,7 +68,7 @@ async def test_merchant_feed_new_orders_and_low_stock_by_permission(app):
         request = await after_sales.request_after_sale(buyer.id, line.id, "REFUND_ONLY", 1, "不想要了")
         event = (await c.recv())["payload"]["data"]["merchantEvents"]
         assert event["kind"] == "AFTER_SALE_REQUESTED" and event["order"]["id"] == gid(placed.orders[0])
-        assert event["afterSale"] == {"id": gid(request), "status": "REQUESTED", "quantity": 1}
+        assert event["afterSale"] == {"id": gid(request), "status": "PENDING_REVIEW", "quantity": 1}
 
     products_staff = await make_staff(merchant, ["merchant.products"])
     client, connect = await open_ws(app, "graphql-transport-ws")

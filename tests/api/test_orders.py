@@ -84,7 +84,7 @@ async def test_express_order_paid_from_wallet_shipped_delivered_completed(api):
         "8.00",
         "52.00",
     )
-    assert order["status"] == "PENDING_PAYMENT" and order["pickupCode"] is None
+    assert order["status"] == "AWAITING_PAYMENT" and order["pickupCode"] is None
     assert (await Sku.get(id=sku.id)).stock == 3  # reserved at placement
 
     paid = await api(PAY_WALLET, {"id": placed["payment"]["id"]}, token=token)

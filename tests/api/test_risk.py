@@ -69,7 +69,7 @@ async def add_rule(api, token, kind: str, params: dict | None = None) -> dict:
 
 
 async def open_cases(api, token) -> list[dict]:
-    return (await api(ops.CASES, {"s": "OPEN", "first": 50}, token=token))["riskCases"]["nodes"]
+    return (await api(ops.CASES, {"s": "PENDING_REVIEW", "first": 50}, token=token))["riskCases"]["nodes"]
 
 
 async def statuses(user) -> list[str]:
@@ -108,7 +108,7 @@ async def test_self_purchase_on_a_shared_device_holds_the_uplines_commission(api
     [case] = await open_cases(api, admin)
     assert (case["kind"], case["status"], case["subjectUserId"], case["ruleId"]) == (
         "SELF_PURCHASE",
-        "OPEN",
+        "PENDING_REVIEW",
         gid(upline),
         rule["id"],
     )
@@ -123,7 +123,7 @@ async def test_self_purchase_on_a_shared_device_holds_the_uplines_commission(api
     assert (await api(ops.COUNT, token=admin))["pendingRiskReviewCount"] == 1
     assert await risk.pending_review_count() == 1
     # the beneficiary sees the commission as held, still counted as frozen money
-    assert [n["status"] for n in await mine(api, upline)] == ["HELD", "PENDING"]
+    assert [n["status"] for n in await mine(api, upline)] == ["RISK_REVIEW", "FROZEN"]
     assert await ledger.check_invariants() == []
 
 

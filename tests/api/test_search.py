@@ -15,8 +15,8 @@ from tests.catalog_factories import make_merchant, make_product, sku
 from tests.conftest import requires_postgres
 from tests.helpers import gid, pk_of
 
-SEARCH = """query($k: String, $c: ID, $z: Zone, $m: ID, $lo: Int, $hi: Int, $s: ProductSort!, $n: Int!, $a: String) {
-  searchProducts(keyword: $k, categoryId: $c, zone: $z, merchantId: $m, minPriceFen: $lo, maxPriceFen: $hi, sort: $s, first: $n, after: $a) {
+SEARCH = """query($k: String, $c: ID, $z: Zone, $m: ID, $lo: Amount, $hi: Amount, $s: ProductSort!, $n: Int!, $a: String) {
+  searchProducts(keyword: $k, categoryId: $c, zone: $z, merchantId: $m, minPrice: $lo, maxPrice: $hi, sort: $s, first: $n, after: $a) {
     nodes { id title } edges { cursor } pageInfo { hasNextPage endCursor } } }"""
 
 
@@ -55,8 +55,8 @@ async def test_filters(api):
     assert await _titles(api, c=gid(dresses)) == ["红色连衣裙"]
     assert await _titles(api, z="POINTS") == ["云南普洱茶"]
     assert await _titles(api, m=gid(other)) == ["云南普洱茶"]
-    assert sorted(await _titles(api, lo=8000, hi=10000)) == ["蓝色衬衫"]
-    assert await _titles(api, lo=16000) == []
+    assert sorted(await _titles(api, lo="80.00", hi="100")) == ["蓝色衬衫"]
+    assert await _titles(api, lo="160.00") == []
 
 
 async def test_relevance_puts_title_matches_first(api):

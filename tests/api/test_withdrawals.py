@@ -22,6 +22,7 @@ from services.accounts.events import ReviewQueueChanged
 from services.core import clock, sensitive
 from services.core.errors import DomainError
 from services.core.events import LiveEvent, admin_channel, merchant_channel, user_channel
+from services.core.money import fen_to_decimal_string as yuan
 from services.finance import payouts, withdrawals
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Posting, Purpose
@@ -39,7 +40,7 @@ ACCOUNT = "6222 0212 3456 7890 1234"
 
 def bank(amount: int, key: str | None = None, **destination) -> dict:
     return {
-        "amountFen": amount,
+        "amount": yuan(amount),
         "idempotencyKey": key or uuid.uuid4().hex,
         "destination": {
             "kind": "BANK",
@@ -133,14 +134,14 @@ async def test_request_freezes_then_a_manual_payout_sends_the_net_and_keeps_the_
     assert [n["id"] for n in queue] == [w["id"]]
     approved = await act(api, ops.APPROVE, admin, id=w["id"], channel="MANUAL")
     assert approved["errors"] == [] and (approved["withdrawal"]["status"], approved["withdrawal"]["channel"]) == (
-        "APPROVED",
+        "PROCESSING",
         "MANUAL",
     )
     assert (await act(api, ops.APPROVE, admin, id=w["id"]))["errors"] == [{"code": "INVALID_TRANSITION", "field": "id"}]
 
     paid = await act(api, ops.MARK_PAID, admin, id=w["id"], ref="ICBC20261129001")
     assert paid["errors"] == []
-    assert (paid["withdrawal"]["status"], paid["withdrawal"]["transferReference"]) == ("PAID", "ICBC20261129001")
+    assert (paid["withdrawal"]["status"], paid["withdrawal"]["transferReference"]) == ("COMPLETED", "ICBC20261129001")
     assert paid["withdrawal"]["paidAt"] is not None
     assert await balances(ledger.USER, user.id) == (5_000, 0)
     assert await platform() == (350, 4_650)  # fee kept, net left through the payout clearing account
@@ -159,7 +160,7 @@ async def test_request_freezes_then_a_manual_payout_sends_the_net_and_keeps_the_
     )
     assert history == [("", "PENDING_REVIEW"), ("PENDING_REVIEW", "APPROVED"), ("APPROVED", "PAID")]
     mine = (await api(ops.MINE, token=token))["myWithdrawals"]["nodes"]
-    assert [(n["id"], n["status"]) for n in mine] == [(w["id"], "PAID")]
+    assert [(n["id"], n["status"]) for n in mine] == [(w["id"], "COMPLETED")]
     assert await ledger.check_invariants() == []
 
 
@@ -174,13 +175,13 @@ async def test_rules_and_quote(api):
         "dailyAmount": {"amount": "50000.00"},
         "identityRequired": True,
     }
-    quote = (await api(ops.QUOTE, {"a": 1_000}, token=token))["withdrawalQuote"]
+    quote = (await api(ops.QUOTE, {"a": "10.00"}, token=token))["withdrawalQuote"]
     assert quote == {
         "amount": {"amount": "10.00"},
         "fee": {"amount": "1.00"},
         "net": {"amount": "9.00"},
     }  # the minimum fee
-    assert await api.error_code(ops.QUOTE, {"a": 999}, token=token) == "WITHDRAWAL_BELOW_MINIMUM"
+    assert await api.error_code(ops.QUOTE, {"a": "9.99"}, token=token) == "WITHDRAWAL_BELOW_MINIMUM"
 
 
 async def test_rejection_returns_the_money_and_nothing_can_follow_it(api):
@@ -222,8 +223,8 @@ async def test_manual_transfer_failure_returns_the_money(api):
 async def test_bad_requests_have_stable_codes_and_change_nothing(api, monkeypatch):
     user, token = await customer(20_000)
     cases = [
-        (bank(999), "WITHDRAWAL_BELOW_MINIMUM", "amountFen"),
-        (bank(0), "INVALID_AMOUNT", "amountFen"),
+        (bank(999), "WITHDRAWAL_BELOW_MINIMUM", "amount"),
+        (bank(0), "INVALID_AMOUNT", "amount"),
         (bank(20_001), "INSUFFICIENT_FUNDS", "amount"),
         (bank(5_000, accountNo="12ab"), "INVALID_DESTINATION", "destination.accountNo"),
         (bank(5_000, bankName=""), "INVALID_DESTINATION", "destination.bankName"),
@@ -245,11 +246,9 @@ async def test_bad_requests_have_stable_codes_and_change_nothing(api, monkeypatc
     monkeypatch.setattr(settings, "WITHDRAWAL_DAILY_AMOUNT", 9_000)
     assert (await ask(api, token, 4_000))["errors"] == []
     over = await ask(api, token, 5_001)
-    assert over["errors"] == [{"code": "WITHDRAWAL_DAILY_AMOUNT_EXCEEDED", "field": "amountFen"}]
+    assert over["errors"] == [{"code": "WITHDRAWAL_DAILY_AMOUNT_EXCEEDED", "field": "amount"}]
     assert (await ask(api, token, 5_000))["errors"] == []
-    assert (await ask(api, token, 1_000))["errors"] == [
-        {"code": "WITHDRAWAL_DAILY_COUNT_EXCEEDED", "field": "amountFen"}
-    ]
+    assert (await ask(api, token, 1_000))["errors"] == [{"code": "WITHDRAWAL_DAILY_COUNT_EXCEEDED", "field": "amount"}]
     assert await balances(ledger.USER, user.id) == (11_000, 9_000) and await Withdrawal.all().count() == 2
     clock.advance(timedelta(days=1))  # the next business day
     assert (await ask(api, await token_for(user), 1_000))["errors"] == []
@@ -264,7 +263,7 @@ async def test_a_user_who_owes_commission_cannot_withdraw(api):
         "COMMISSION_REVERSED", [Posting(debt.id, -300), Posting(budget.id, 300)]
     )  # as a refund after release would
     result = await ask(api, token, 5_000)
-    assert result["errors"] == [{"code": "COMMISSION_DEBT_OUTSTANDING", "field": "amountFen"}]
+    assert result["errors"] == [{"code": "COMMISSION_DEBT_OUTSTANDING", "field": "amount"}]
     assert await balances(ledger.USER, user.id) == (10_000, 0) and await Withdrawal.all().count() == 0
     wallet = (await api(ops.WALLET, token=token))["myWallet"]
     assert wallet["commissionDebt"]["amount"] == "3.00"
@@ -374,7 +373,7 @@ async def _approved_on_sandbox(api, amount=10_000):
     user, token = await customer(amount)
     w = (await ask(api, token, amount))["withdrawal"]
     approved = await act(api, ops.APPROVE, await finance_token(), id=w["id"], channel="SANDBOX")
-    assert approved["errors"] == [] and approved["withdrawal"]["status"] == "APPROVED"
+    assert approved["errors"] == [] and approved["withdrawal"]["status"] == "PROCESSING"
     assert approved["withdrawal"]["transferReference"].startswith("SBP")
     return user, await Withdrawal.get(id=pk_of(w["id"]))
 
@@ -439,9 +438,9 @@ async def test_sandbox_result_mutation_plays_the_bank_in_development(api):
     user, w = await _approved_on_sandbox(api, 5_000)
     admin = await finance_token()
     done = await act(api, ops.SANDBOX_RESULT, admin, id=gid(w), ok=True)
-    assert done["errors"] == [] and done["withdrawal"]["status"] == "PAID"
+    assert done["errors"] == [] and done["withdrawal"]["status"] == "COMPLETED"
     again = await act(api, ops.SANDBOX_RESULT, admin, id=gid(w), ok=False)  # the bank already answered: nothing changes
-    assert again["errors"] == [] and again["withdrawal"]["status"] == "PAID"
+    assert again["errors"] == [] and again["withdrawal"]["status"] == "COMPLETED"
     assert await balances(ledger.USER, user.id) == (0, 0) and await platform() == (350, 4_650)
     _, token = await customer(5_000)
     manual = (await ask(api, token, 5_000))["withdrawal"]
@@ -470,7 +469,7 @@ async def test_a_channel_down_at_approval_is_retried_by_the_worker(api):
     payouts.register(Down(), "sandbox")
     try:
         approved = await act(api, ops.APPROVE, await finance_token(), id=w["id"], channel="SANDBOX")
-        assert approved["withdrawal"]["status"] == "APPROVED" and approved["withdrawal"]["transferReference"] is None
+        assert approved["withdrawal"]["status"] == "PROCESSING" and approved["withdrawal"]["transferReference"] is None
     finally:
         payouts.register(None)
     from jobs import withdrawals as withdrawal_jobs
@@ -551,10 +550,10 @@ async def test_merchant_finance_staff_withdraw_settled_funds(api):
     admin = await finance_token()
     await act(api, ops.APPROVE, admin, id=w["id"])  # the default channel: MANUAL
     paid = await act(api, ops.MARK_PAID, admin, id=w["id"], ref="B2B-0001")
-    assert paid["withdrawal"]["status"] == "PAID"
+    assert paid["withdrawal"]["status"] == "COMPLETED"
     assert await balances(MERCHANT, merchant.id) == (40_000, 0) and await platform() == (4_200, 55_800)
     listed = (await api(ops.MERCHANT_LIST, {"m": mid}, token=finance))["merchantWithdrawals"]["nodes"]
-    assert [(n["id"], n["status"]) for n in listed] == [(w["id"], "PAID")]
+    assert [(n["id"], n["status"]) for n in listed] == [(w["id"], "COMPLETED")]
     # a user's own list never shows the merchant's withdrawals
     assert (await api(ops.MINE, token=finance))["myWithdrawals"]["nodes"] == []
     assert await ledger.check_invariants() == []
@@ -698,11 +697,11 @@ async def test_the_owner_hears_status_changes_and_admins_hear_the_queue(app, api
             assert await withdrawals.pending_review_count() == 1
             await act(api, ops.APPROVE, await finance_token(), id=w["id"])
             event = (await ws_client.recv())["payload"]["data"]["myWithdrawalEvents"]
-            assert (event["fromStatus"], event["status"]) == ("PENDING_REVIEW", "APPROVED")
+            assert (event["fromStatus"], event["status"]) == ("PENDING_REVIEW", "PROCESSING")
             assert await withdrawals.pending_review_count() == 0
             await act(api, ops.MARK_PAID, await finance_token(), id=w["id"], ref="R1")
             event = (await ws_client.recv())["payload"]["data"]["myWithdrawalEvents"]
-            assert (event["fromStatus"], event["status"]) == ("APPROVED", "PAID")
+            assert (event["fromStatus"], event["status"]) == ("PROCESSING", "COMPLETED")
             # a refused request announces nothing
             assert (await ask(api, token, 999_999))["errors"][0]["code"] == "INSUFFICIENT_FUNDS"
             with pytest.raises(asyncio.TimeoutError):
