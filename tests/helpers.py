@@ -118,3 +118,8 @@ def published():
     events.set_publisher(capture)
     yield sent
     events.set_publisher(previous)
+
+
+def at(field: str | None) -> list[str] | None:
+    """UserError.field as the API returns it, from "skus.0.code" (None: no field)."""
+    return field.split(".") if field else None

@@ -9,7 +9,7 @@ from models.catalog import Category, Product, Sku, StockMovement
 from models.merchants import Merchant
 from services.catalog import products as catalog
 from tests.catalog_factories import make_merchant, make_product, make_staff, sku
-from tests.helpers import make_user, token_for
+from tests.helpers import at, make_user, token_for
 from tests.querycount import count_queries
 
 CREATE_CATEGORY = "mutation($n: String!, $p: ID) { createCategory(name: $n, parentId: $p) { category { id name parentId pathIds } errors { code field } } }"
@@ -46,7 +46,7 @@ async def test_category_admin_flow(api):
     grand = (await api(CREATE_CATEGORY, {"n": "连衣裙", "p": child["id"]}, token=token))["createCategory"]["category"]
     assert grand["pathIds"] == [root["id"], child["id"], grand["id"]] and grand["parentId"] == child["id"]
     cycle = (await api(MOVE, {"id": root["id"], "p": grand["id"]}, token=token))["moveCategory"]
-    assert cycle == {"category": None, "errors": [{"code": "CATEGORY_CYCLE", "field": "parentId"}]}
+    assert cycle == {"category": None, "errors": [{"code": "CATEGORY_CYCLE", "field": ["parentId"]}]}
     moved = (await api(MOVE, {"id": child["id"]}, token=token))["moveCategory"]["category"]
     assert moved["pathIds"] == [child["id"]]
     assert (await Category.get(id=int(grand["id"]))).path == f"/{child['id']}/{grand['id']}/"
@@ -137,27 +137,27 @@ async def test_bad_product_input_is_errors_as_data_and_writes_nothing(api):
     token = await token_for(await make_staff(merchant))
     cat = await catalog.create_category("c")
     cases = [
-        ({"i": _input(cat.id), "s": [{"code": "A", "priceFen": 0}]}, "INVALID_PRICE", "skus[0].priceFen"),
+        ({"i": _input(cat.id), "s": [{"code": "A", "priceFen": 0}]}, "INVALID_PRICE", "skus.0.priceFen"),
         (
             {"i": _input(cat.id), "s": [{"code": "A", "priceFen": 100, "initialStock": -1}]},
             "INVALID_STOCK",
-            "skus[0].initialStock",
+            "skus.0.initialStock",
         ),
         (
             {"i": _input(cat.id), "s": [{"code": "A", "priceFen": 100}, {"code": "A", "priceFen": 100}]},
             "DUPLICATE_SKU_CODE",
-            "skus[1].code",
+            "skus.1.code",
         ),
         (
             {"i": _input(cat.id), "s": [{"code": "A", "priceFen": 100, "specValues": [{"name": "x", "value": "y"}]}]},
             "SPEC_MISMATCH",
-            "skus[0].specValues",
+            "skus.0.specValues",
         ),
         ({"i": _input(cat.id, zone="GIFT_PACK"), "s": []}, "INVALID_ZONE_SETTINGS", "giftGrade"),
         (
             {"i": _input(cat.id, zone="POINTS"), "s": [{"code": "P", "priceFen": 0}]},
             "INVALID_ZONE_SETTINGS",
-            "skus[0].pointsPrice",
+            "skus.0.pointsPrice",
         ),
         (
             {"i": _input(cat.id, distributionRates=[{"level": 4, "rateBp": 1}]), "s": []},
@@ -168,7 +168,7 @@ async def test_bad_product_input_is_errors_as_data_and_writes_nothing(api):
     ]
     for variables, code, field in cases:
         result = (await api(CREATE_PRODUCT, {"m": str(merchant.id), **variables}, token=token))["createProduct"]
-        assert result == {"product": None, "errors": [{"code": code, "field": field}]}, variables
+        assert result == {"product": None, "errors": [{"code": code, "field": at(field)}]}, variables
     assert (await Product.all().count(), await Sku.all().count(), await StockMovement.all().count()) == (0, 0, 0)
 
 
@@ -177,7 +177,7 @@ async def test_update_list_adjust_and_stock_queries(api):
     token = await token_for(await make_staff(merchant))
     product = await make_product(merchant, skus=[sku("S1", stock=0)], listed=False)
     refused = (await api(LIST, {"id": str(product.id)}, token=token))["listProduct"]
-    assert refused["errors"] == [{"code": "PRODUCT_NOT_LISTABLE", "field": "id"}]
+    assert refused["errors"] == [{"code": "PRODUCT_NOT_LISTABLE", "field": ["id"]}]
     s1 = await Sku.get(code="S1")
     assert (await api(ADJUST, {"id": str(s1.id), "d": 5, "r": "RESTOCK"}, token=token))["adjustStock"] == {
         "sku": {"id": str(s1.id), "stock": 5},
@@ -185,7 +185,7 @@ async def test_update_list_adjust_and_stock_queries(api):
     }
     assert (await api(LIST, {"id": str(product.id)}, token=token))["listProduct"]["product"]["status"] == "LISTED"
     short = (await api(ADJUST, {"id": str(s1.id), "d": -6, "r": "DAMAGE"}, token=token))["adjustStock"]
-    assert short == {"sku": None, "errors": [{"code": "INSUFFICIENT_STOCK", "field": "delta"}]}
+    assert short == {"sku": None, "errors": [{"code": "INSUFFICIENT_STOCK", "field": ["delta"]}]}
     await api(ADJUST, {"id": str(s1.id), "d": -3, "r": "DAMAGE"}, token=token)
     low = await api(
         f'{{ lowStockSkus(merchantId: "{merchant.id}") {{ nodes {{ code stock product {{ id }} }} }} }}', token=token

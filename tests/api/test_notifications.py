@@ -31,9 +31,9 @@ async def test_send_notification_validates(api):
     data = await api(
         'mutation { sendNotification(userId: "999999", title: "hi") { errors { code field } } }', token=token
     )
-    assert data["sendNotification"]["errors"] == [{"code": "NOT_FOUND", "field": "userId"}]
+    assert data["sendNotification"]["errors"] == [{"code": "NOT_FOUND", "field": ["userId"]}]
     data = await api(
         f'mutation {{ sendNotification(userId: "{admin.id}", title: "  ") {{ errors {{ code field }} }} }}', token=token
     )
-    assert data["sendNotification"]["errors"] == [{"code": "INVALID_INPUT", "field": "title"}]
+    assert data["sendNotification"]["errors"] == [{"code": "INVALID_INPUT", "field": ["title"]}]
     assert await Notification.all().count() == 0

@@ -76,7 +76,7 @@ async def test_a_domain_error_becomes_the_payload_errors():
     )
     assert result.errors is None
     assert result.data == {
-        "rename": {"name": None, "errors": [{"code": "NOT_FOUND", "field": "name", "message": "No such thing."}]}
+        "rename": {"name": None, "errors": [{"code": "NOT_FOUND", "field": ["name"], "message": "No such thing."}]}
     }
 
 
