@@ -27,6 +27,7 @@ from resolvers.after_sales import AfterSaleMutations, AfterSaleQueries
 from resolvers.agents import AgentMutations, AgentQueries
 from resolvers.cart import CartMutations, CartQueries
 from resolvers.catalog import CatalogMutations, CatalogQueries
+from resolvers.common import describe_errors
 from resolvers.consignment import ConsignmentMutations, ConsignmentQueries
 from resolvers.consignment_stats import ConsignmentStatsQueries
 from resolvers.content import ContentMutations, ContentQueries
@@ -111,6 +112,7 @@ Mutation = merge_types(
         IdentityMutations,
     ),
 )
+describe_errors(Mutation)
 Subscription = merge_types(
     "Subscription",
     (
