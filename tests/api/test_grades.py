@@ -91,8 +91,8 @@ async def test_ladder_is_seeded_and_admins_edit_it_with_stable_codes(api):
         ({"code": "9V", "name": "坏", "rank": 50}, "INVALID_INPUT", "code"),
         ({"code": "V9", "name": "", "rank": 50}, "INVALID_INPUT", "name"),
         ({"code": "V9", "name": "坏", "rank": 0}, "INVALID_INPUT", "rank"),
-        ({"code": "V9", "name": "坏", "rank": 50, "rules": [{}]}, "INVALID_GRADE_RULE", "rules[0]"),
-        ({"code": "V9", "name": "坏", "rank": 50, "rules": [{"teamMembers": 0}]}, "INVALID_GRADE_RULE", "rules[0]"),
+        ({"code": "V9", "name": "坏", "rank": 50, "rules": [{}]}, "INVALID_GRADE_RULE", "rules.0"),
+        ({"code": "V9", "name": "坏", "rank": 50, "rules": [{"teamMembers": 0}]}, "INVALID_GRADE_RULE", "rules.0"),
     ]
     for data, code, field in cases:
         result = (await api(CREATE, {"i": data}, token=admin))["createGrade"]
