@@ -34,6 +34,16 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# The schema change policy: graphql-inspector (npm, pinned in tools/schema-check) fails on a
+# breaking change of schema.graphql against schema/released.graphql, the last released schema.
+SCHEMA_CHECK = tools/schema-check
+$(SCHEMA_CHECK)/node_modules/.installed: $(SCHEMA_CHECK)/package-lock.json
+	cd $(SCHEMA_CHECK) && npm ci --no-audit --no-fund --silent
+	touch $@
+
+schema-check: $(SCHEMA_CHECK)/node_modules/.installed
+	cd $(SCHEMA_CHECK) && npx --no-install graphql-inspector diff ../../schema/released.graphql ../../schema.graphql
+
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -50,4 +60,4 @@ lock: | $(BIN)/python
 migrations: install
 	$(BIN)/python -m manage makemigrations
 
-.PHONY: install serve test lint format lock bench migrations
+.PHONY: install serve test lint schema-check format lock bench migrations

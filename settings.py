@@ -32,6 +32,9 @@ BROADCAST_URL: str = config("BROADCAST_URL", default=REDIS_URL or "memory://")
 # Prefix of every pub/sub channel on Redis. Channels are global to a Redis server, whatever
 # the database number in the URL: deployments (or test runs) sharing one must differ here.
 BROADCAST_CHANNEL_PREFIX: str = config("BROADCAST_CHANNEL_PREFIX", default="")
+# A mutation returning an error code that resolvers/error_codes.py does not declare for it
+# raises instead (the test suite sets it, so the declarations cannot drift).
+STRICT_ERROR_CODES: bool = config("STRICT_ERROR_CODES", cast=bool, default=False)
 SECRET_KEY: str = config("SECRET_KEY", default="dev-insecure-secret-key-change-me-in-production")
 # With DEBUG off the web and worker processes refuse to start with development adapters or
 # default secrets (safety.py); true lets a staging box start anyway, loudly (never production).

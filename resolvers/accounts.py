@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -65,7 +67,13 @@ class AccountQueries:
 class AccountMutations:
     @strawberry.mutation(description="Send a one-time sign-in code by SMS. Rate-limited per phone and per network.")
     @payload_errors
-    async def request_sms_code(self, info: Info, phone: str) -> RequestSmsCodePayload:
+    async def request_sms_code(
+        self,
+        info: Info,
+        phone: Annotated[
+            str, strawberry.argument(description="Mainland China mobile number (11 digits) to text the code to.")
+        ],
+    ) -> RequestSmsCodePayload:
         sent = await auth.request_sms_code(phone, info.context.client)
         return RequestSmsCodePayload(
             phone=sent.phone, expires_in_seconds=sent.expires_in_seconds, retry_after_seconds=sent.retry_after_seconds
@@ -75,7 +83,18 @@ class AccountMutations:
         description="Sign in (or sign up) with a phone number and its SMS code. `inviteCode` binds a new user under its owner."
     )
     @payload_errors
-    async def sign_in_with_sms(self, info: Info, phone: str, code: str, invite_code: str | None = None) -> AuthPayload:
+    async def sign_in_with_sms(
+        self,
+        info: Info,
+        phone: Annotated[str, strawberry.argument(description="The mobile number the code was sent to.")],
+        code: Annotated[str, strawberry.argument(description="The SMS code received.")],
+        invite_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Invite code of the upline to bind a new user under (ignored for existing users)."
+            ),
+        ] = None,
+    ) -> AuthPayload:
         return _signed_in(info, await auth.sign_in_with_sms(phone, code, invite_code, info.context.client))
 
     @strawberry.mutation(
@@ -84,17 +103,41 @@ class AccountMutations:
         extensions=login_required(),
     )
     @payload_errors
-    async def bind_phone(self, info: Info, phone: str, code: str) -> UserPayload:
+    async def bind_phone(
+        self,
+        info: Info,
+        phone: Annotated[str, strawberry.argument(description="The mobile number to bind.")],
+        code: Annotated[str, strawberry.argument(description="The SMS code sent to that number.")],
+    ) -> UserPayload:
         return UserPayload(user=await auth.bind_phone(viewer(info), phone, code))
 
     @strawberry.mutation(description="Sign in (or sign up) with a WeChat mini-program `wx.login` code.")
     @payload_errors
-    async def sign_in_with_wechat(self, info: Info, code: str, invite_code: str | None = None) -> AuthPayload:
+    async def sign_in_with_wechat(
+        self,
+        info: Info,
+        code: Annotated[str, strawberry.argument(description="The mini-program's wx.login code.")],
+        invite_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Invite code of the upline to bind a new user under (ignored for existing users)."
+            ),
+        ] = None,
+    ) -> AuthPayload:
         return _signed_in(info, await auth.sign_in_with_wechat(code, invite_code, info.context.client))
 
     @strawberry.mutation(description="Exchange a refresh token for new tokens. The old refresh token stops working.")
     @payload_errors
-    async def refresh_token(self, info: Info, refresh_token: str) -> AuthPayload:
+    async def refresh_token(
+        self,
+        info: Info,
+        refresh_token: Annotated[
+            str,
+            strawberry.argument(
+                description="The refresh token from the last sign-in or refresh (rotated: usable once)."
+            ),
+        ],
+    ) -> AuthPayload:
         return _signed_in(info, await auth.refresh(refresh_token))
 
     @strawberry.mutation(
@@ -112,7 +155,12 @@ class AccountMutations:
     @strawberry.mutation(description="Change nickname and/or avatar.", extensions=login_required())
     @payload_errors
     async def update_profile(
-        self, info: Info, nickname: str | None = None, avatar_url: str | None = None
+        self,
+        info: Info,
+        nickname: Annotated[str | None, strawberry.argument(description="New nickname; omitted keeps it.")] = None,
+        avatar_url: Annotated[
+            str | None, strawberry.argument(description="New avatar URL (http/https); omitted keeps it.")
+        ] = None,
     ) -> UserPayload:
         return UserPayload(user=await profile.update_profile(viewer(info), nickname, avatar_url))
 
@@ -121,33 +169,48 @@ class AccountMutations:
         extensions=login_required(),
     )
     @payload_errors
-    async def bind_upline(self, info: Info, invite_code: str) -> UserPayload:
+    async def bind_upline(
+        self, info: Info, invite_code: Annotated[str, strawberry.argument(description="The upline's invite code.")]
+    ) -> UserPayload:
         return UserPayload(user=await referral.bind_upline(viewer(info), invite_code, source="LINK"))
 
     @strawberry.mutation(
         description="Add a shipping address. The first one becomes the default.", extensions=login_required()
     )
     @payload_errors
-    async def create_address(self, info: Info, input: AddressInput) -> AddressPayload:
+    async def create_address(
+        self, info: Info, input: Annotated[AddressInput, strawberry.argument(description="The address.")]
+    ) -> AddressPayload:
         return AddressPayload(
             address=Address.from_model(await profile.create_address(viewer(info), _address_data(input)))
         )
 
     @strawberry.mutation(description="Change one of your addresses.", extensions=login_required())
     @payload_errors
-    async def update_address(self, info: Info, id: strawberry.ID, input: AddressInput) -> AddressPayload:
+    async def update_address(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The address to change.")],
+        input: Annotated[AddressInput, strawberry.argument(description="Its new content (replaces every field).")],
+    ) -> AddressPayload:
         address = await profile.update_address(viewer(info), parse_id(id, of="Address"), _address_data(input))
         return AddressPayload(address=Address.from_model(address))
 
     @strawberry.mutation(description="Make one of your addresses the default.", extensions=login_required())
     @payload_errors
-    async def set_default_address(self, info: Info, id: strawberry.ID) -> AddressPayload:
+    async def set_default_address(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The address to make the default.")],
+    ) -> AddressPayload:
         return AddressPayload(
             address=Address.from_model(await profile.set_default_address(viewer(info), parse_id(id, of="Address")))
         )
 
     @strawberry.mutation(description="Delete one of your addresses.", extensions=login_required())
     @payload_errors
-    async def delete_address(self, info: Info, id: strawberry.ID) -> AddressPayload:
+    async def delete_address(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The address to delete.")]
+    ) -> AddressPayload:
         await profile.delete_address(viewer(info), parse_id(id, of="Address"))
         return AddressPayload()

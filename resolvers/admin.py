@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -28,7 +30,14 @@ class AdminQueries:
         extensions=requires("user.read"),
     )
     @api_errors
-    async def users(self, search: str | None = None, first: int = 20, after: str | None = None) -> Connection[User]:
+    async def users(
+        self,
+        search: Annotated[str | None, strawberry.argument(description="Part of a nickname, or a phone number.")] = None,
+        first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor from the previous page (`pageInfo.endCursor`).")
+        ] = None,
+    ) -> Connection[User]:
         qs = UserModel.all()
         if search:
             term = search.strip()
@@ -45,7 +54,7 @@ class AdminQueries:
 
     @strawberry.field(description="One user by id.", extensions=requires("user.read"))
     @api_errors
-    async def user(self, id: strawberry.ID) -> User | None:
+    async def user(self, id: Annotated[strawberry.ID, strawberry.argument(description="The user.")]) -> User | None:
         return await UserModel.get_or_none(id=parse_id(id, of=USER_IDS))
 
     @strawberry.field(description="The role catalogue.", extensions=requires("user.read"))
@@ -59,10 +68,16 @@ class AdminQueries:
     @api_errors
     async def ledger_accounts(
         self,
-        owner_type: str | None = None,
-        owner_id: strawberry.ID | None = None,
-        first: int = 20,
-        after: str | None = None,
+        owner_type: Annotated[
+            str | None, strawberry.argument(description="Only accounts of this owner type (USER, MERCHANT, PLATFORM).")
+        ] = None,
+        owner_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only accounts of this owner.")
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor from the previous page (`pageInfo.endCursor`).")
+        ] = None,
     ) -> Connection[LedgerAccount]:
         qs = LedgerAccountModel.all()
         if owner_type:
@@ -89,7 +104,14 @@ class AdminMutations:
     )
     @payload_errors
     async def grant_role(
-        self, info: Info, user_id: strawberry.ID, role: str, scope_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        user_id: Annotated[strawberry.ID, strawberry.argument(description="The user to grant the role to.")],
+        role: Annotated[str, strawberry.argument(description="The role's code.")],
+        scope_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The merchant the role is scoped to, for a merchant role."),
+        ] = None,
     ) -> RoleGrantPayload:
         scope = (
             parse_id(scope_id, "scopeId", of=("Merchant", "ManagedMerchant", "Store")) if scope_id is not None else 0
@@ -100,7 +122,13 @@ class AdminMutations:
     @strawberry.mutation(description="Revoke a role.", extensions=requires("user.manage"))
     @payload_errors
     async def revoke_role(
-        self, user_id: strawberry.ID, role: str, scope_id: strawberry.ID | None = None
+        self,
+        user_id: Annotated[strawberry.ID, strawberry.argument(description="The user to revoke the role from.")],
+        role: Annotated[str, strawberry.argument(description="The role's code.")],
+        scope_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The merchant the role was scoped to, for a merchant role."),
+        ] = None,
     ) -> RoleGrantPayload:
         scope = (
             parse_id(scope_id, "scopeId", of=("Merchant", "ManagedMerchant", "Store")) if scope_id is not None else 0
@@ -112,7 +140,13 @@ class AdminMutations:
         extensions=requires("referral.rebind"),
     )
     @payload_errors
-    async def rebind_upline(self, info: Info, user_id: strawberry.ID, invite_code: str, reason: str) -> UserPayload:
+    async def rebind_upline(
+        self,
+        info: Info,
+        user_id: Annotated[strawberry.ID, strawberry.argument(description="The user to move.")],
+        invite_code: Annotated[str, strawberry.argument(description="The new upline's invite code.")],
+        reason: Annotated[str, strawberry.argument(description="Why (kept in the audit log).")],
+    ) -> UserPayload:
         target = await UserModel.get_or_none(id=parse_id(user_id, "userId", of=USER_IDS))
         if target is None:
             raise DomainError(ErrorCode.NOT_FOUND, "No such user.", "userId")
@@ -121,7 +155,12 @@ class AdminMutations:
 
     @strawberry.mutation(description="Remove a user's upline (audited).", extensions=requires("referral.rebind"))
     @payload_errors
-    async def unbind_upline(self, info: Info, user_id: strawberry.ID, reason: str) -> UserPayload:
+    async def unbind_upline(
+        self,
+        info: Info,
+        user_id: Annotated[strawberry.ID, strawberry.argument(description="The user to detach from their upline.")],
+        reason: Annotated[str, strawberry.argument(description="Why (kept in the audit log).")],
+    ) -> UserPayload:
         user = await referral.unbind_upline(
             parse_id(user_id, "userId", of=USER_IDS), actor_id=viewer(info).id, reason=reason
         )

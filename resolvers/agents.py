@@ -54,7 +54,7 @@ class AgentQueries:
 class AgentMutations:
     @strawberry.mutation(
         description="Appoint a user agent of a province, city or county (agent.manage). One running agent per "
-        "region: REGION_UNKNOWN for a code that is not a region of that level, AGENT_REGION_TAKEN when it has one.",
+        "region: NOT_FOUND for a code that is not a region of that level, AGENT_REGION_TAKEN when it has one.",
         extensions=requires("agent.manage"),
     )
     @payload_errors

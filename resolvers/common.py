@@ -12,7 +12,9 @@ from strawberry.permission import PermissionExtension
 from strawberry.types import Info
 from tortoise.exceptions import ValidationError
 
+import settings
 from models.accounts import User
+from resolvers.error_codes import MUTATION_ERRORS
 from schema import node as global_ids
 from schema.errors import api_error, user_errors
 from schema.permissions import HasPermission, IsAuthenticated
@@ -68,9 +70,14 @@ def _too_big(exc: ValidationError) -> DomainError:
     return DomainError(ErrorCode.INVALID_INPUT, "A value is too long or out of range.")
 
 
+class UndeclaredErrorCode(RuntimeError):
+    """A mutation returned a code its MUTATION_ERRORS entry does not list (STRICT_ERROR_CODES)."""
+
+
 def payload_errors(resolver: Callable[Params, Awaitable[R]]) -> Callable[Params, Awaitable[R]]:
     """A mutation's resolver returns its payload and raises DomainError freely: the error
-    becomes a payload of the return annotation's type carrying only `errors`.
+    becomes a payload of the return annotation's type carrying only `errors`. The codes it may
+    return are declared in resolvers.error_codes (see describe_errors).
 
     Goes under @strawberry.mutation, so permission extensions run first; functools.wraps
     keeps the signature and annotations Strawberry builds the field from. Other exceptions
@@ -79,16 +86,50 @@ def payload_errors(resolver: Callable[Params, Awaitable[R]]) -> Callable[Params,
     if not (dataclasses.is_dataclass(payload) and "errors" in {f.name for f in dataclasses.fields(payload)}):
         raise TypeError(f"{resolver.__qualname__} must be annotated to return a payload type with `errors`")
 
+    declared = MUTATION_ERRORS.get(resolver.__name__)
+
     @functools.wraps(resolver)
     async def resolve(*args: Params.args, **kwargs: Params.kwargs) -> R:
         try:
             return await resolver(*args, **kwargs)
         except DomainError as exc:
+            if settings.STRICT_ERROR_CODES and declared is not None and exc.code not in declared:
+                raise UndeclaredErrorCode(
+                    f"{resolver.__name__} returned {exc.code.value}: add it to resolvers/error_codes.py"
+                ) from exc
             return payload(errors=user_errors(exc))
         except ValidationError as exc:
             return payload(errors=user_errors(_too_big(exc)))
 
+    resolve.error_codes = declared  # type: ignore[attr-defined]
     return resolve
+
+
+def permission_codes(extensions: list) -> list[ErrorCode]:
+    """The codes a field's permission extensions refuse with (as GraphQL errors)."""
+    codes: list[ErrorCode] = []
+    for extension in extensions:
+        for permission in getattr(extension, "permissions", ()):
+            wanted = [ErrorCode.UNAUTHENTICATED]
+            if isinstance(permission, HasPermission):
+                wanted.append(ErrorCode.FORBIDDEN)
+            codes += [code for code in wanted if code not in codes]
+    return codes
+
+
+def describe_errors(mutation_type: type) -> None:
+    """Appends "Errors: ..." to each mutation's description: its permission codes, then the
+    payload codes declared in resolvers.error_codes. Idempotent: the Mutation roots built with
+    and without the sandbox's mutations share their fields."""
+    for field in mutation_type.__strawberry_definition__.fields:
+        if " Errors: " in f" {field.description or ''}":
+            continue
+        resolver = field.base_resolver.wrapped_func if field.base_resolver else None
+        codes = permission_codes(field.extensions)
+        codes += [code for code in getattr(resolver, "error_codes", None) or () if code not in codes]
+        if codes:
+            listed = ", ".join(code.value for code in codes)
+            field.description = f"{(field.description or '').rstrip()} Errors: {listed}.".lstrip()
 
 
 def api_errors(resolver: Callable[Params, Awaitable[R]]) -> Callable[Params, Awaitable[R]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers.common import MERCHANT_IDS, api_errors, parse_id, payload_errors, requires
@@ -20,24 +22,36 @@ def _data(data: BannerInput) -> content.BannerData:
 class ContentQueries:
     @strawberry.field(description="Banners showing now in a placement (active and within schedule), in order.")
     @api_errors
-    async def banners(self, placement: str = "HOME_TOP") -> list[Banner]:
+    async def banners(
+        self,
+        placement: Annotated[str, strawberry.argument(description="Placement code, such as HOME_TOP.")] = "HOME_TOP",
+    ) -> list[Banner]:
         return await content.live_banners(placement)
 
     @strawberry.field(description="Products the admin recommends in a placement, in order (only those on sale now).")
     @api_errors
-    async def recommended_products(self, placement: str = "HOME") -> list[Product]:
+    async def recommended_products(
+        self, placement: Annotated[str, strawberry.argument(description="Placement code, such as HOME.")] = "HOME"
+    ) -> list[Product]:
         return await content.recommended_products(placement)
 
     @strawberry.field(description="Merchants the admin recommends in a placement, in order (active ones only).")
     @api_errors
-    async def recommended_merchants(self, placement: str = "HOME") -> list[Merchant]:
+    async def recommended_merchants(
+        self, placement: Annotated[str, strawberry.argument(description="Placement code, such as HOME.")] = "HOME"
+    ) -> list[Merchant]:
         return await content.recommended_merchants(placement)
 
     @strawberry.field(
         description="All banners, including scheduled and switched-off ones.", extensions=requires("catalog.manage")
     )
     @api_errors
-    async def admin_banners(self, placement: str | None = None) -> list[Banner]:
+    async def admin_banners(
+        self,
+        placement: Annotated[
+            str | None, strawberry.argument(description="Only this placement; omitted lists every banner.")
+        ] = None,
+    ) -> list[Banner]:
         return await content.all_banners(placement)
 
 
@@ -45,17 +59,25 @@ class ContentQueries:
 class ContentMutations:
     @strawberry.mutation(description="Add a banner.", extensions=requires("catalog.manage"))
     @payload_errors
-    async def create_banner(self, input: BannerInput) -> BannerPayload:
+    async def create_banner(
+        self, input: Annotated[BannerInput, strawberry.argument(description="The banner.")]
+    ) -> BannerPayload:
         return BannerPayload(banner=await content.create_banner(_data(input)))
 
     @strawberry.mutation(description="Change a banner.", extensions=requires("catalog.manage"))
     @payload_errors
-    async def update_banner(self, id: strawberry.ID, input: BannerInput) -> BannerPayload:
+    async def update_banner(
+        self,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The banner to change.")],
+        input: Annotated[BannerInput, strawberry.argument(description="Its new content (replaces every field).")],
+    ) -> BannerPayload:
         return BannerPayload(banner=await content.update_banner(parse_id(id, of="Banner"), _data(input)))
 
     @strawberry.mutation(description="Delete a banner.", extensions=requires("catalog.manage"))
     @payload_errors
-    async def delete_banner(self, id: strawberry.ID) -> BannerPayload:
+    async def delete_banner(
+        self, id: Annotated[strawberry.ID, strawberry.argument(description="The banner to delete.")]
+    ) -> BannerPayload:
         await content.delete_banner(parse_id(id, of="Banner"))
         return BannerPayload()
 
@@ -65,7 +87,13 @@ class ContentMutations:
     )
     @payload_errors
     async def set_recommendations(
-        self, placement: str, kind: str, target_ids: list[strawberry.ID]
+        self,
+        placement: Annotated[str, strawberry.argument(description="Placement code, such as HOME.")],
+        kind: Annotated[str, strawberry.argument(description="PRODUCT or MERCHANT.")],
+        target_ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(description="The products or merchants, in display order (replaces the list)."),
+        ],
     ) -> RecommendationsPayload:
         rows = await content.set_recommendations(
             placement,

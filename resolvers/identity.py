@@ -25,8 +25,7 @@ class IdentityQueries:
 class IdentityMutations:
     @strawberry.mutation(
         description="Verify the signed-in user's real name with a mainland resident ID number (18 characters, check digit "
-        "verified). Once per account; one account per ID number. Errors: INVALID_ID_NUMBER, INVALID_INPUT, "
-        "ID_NUMBER_TAKEN, IDENTITY_ALREADY_SUBMITTED.",
+        "verified). Once per account; one account per ID number.",
         extensions=login_required(),
     )
     @payload_errors

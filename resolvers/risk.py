@@ -169,7 +169,7 @@ class RiskMutations:
 
     @strawberry.mutation(
         description="Release an open risk case: what it holds goes back on its normal path (commissions are "
-        "released when due). RISK_CASE_DECIDED if already decided (risk.manage; audited).",
+        "released when due). INVALID_TRANSITION if already decided (risk.manage; audited).",
         extensions=requires(MANAGE),
     )
     @payload_errors
@@ -183,7 +183,7 @@ class RiskMutations:
 
     @strawberry.mutation(
         description="Reject an open risk case: what it holds is refused (commissions rejected, money back to "
-        "who paid it). RISK_CASE_DECIDED if already decided (risk.manage; audited).",
+        "who paid it). INVALID_TRANSITION if already decided (risk.manage; audited).",
         extensions=requires(MANAGE),
     )
     @payload_errors

@@ -8,15 +8,19 @@ MAX_REQUEST_BYTES is REQUEST_TOO_LARGE (limits.py).
 
 from __future__ import annotations
 
+import re
+
 import strawberry
 from graphql import GraphQLError
 
+from schema.enums import described_enum
+from schema.error_codes import DESCRIPTIONS
 from schema.telemetry import note_error
 from services.core.errors import DomainError
 from services.core.errors import ErrorCode as _ErrorCode
 
-ErrorCode = strawberry.enum(
-    _ErrorCode, description="Stable machine-readable error codes. Clients branch on these, never on messages."
+ErrorCode = described_enum(
+    _ErrorCode, "Stable machine-readable error codes. Clients branch on these, never on messages.", DESCRIPTIONS
 )
 
 
@@ -24,12 +28,35 @@ ErrorCode = strawberry.enum(
 class UserError:
     code: ErrorCode = strawberry.field(description="Stable error code.")
     message: str = strawberry.field(description="Human-readable explanation (may change; do not parse).")
-    field: str | None = strawberry.field(default=None, description="The input field at fault (camelCase), when one is.")
+    field: list[str] | None = strawberry.field(
+        default=None,
+        description="Path to the input value at fault: argument or input field names (camelCase) and list indexes "
+        'as strings, e.g. ["skus", "0", "code"]; null when no single input is at fault.',
+    )
+
+
+_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def field_path(field: str | None) -> list[str] | None:
+    """A service's dotted field ("skus[0].code", "skus.0.code", "from") as path segments
+    (["skus", "0", "code"]); snake_case names become camelCase. None or "" is no field."""
+    if not field:
+        return None
+    path = []
+    for name, index in _SEGMENT.findall(field):
+        path.append(index if index else _camel(name))
+    return path or None
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest if part)
 
 
 def user_errors(exc: DomainError) -> list[UserError]:
     note_error(exc.code)
-    return [UserError(code=exc.code, message=exc.message, field=exc.field)]
+    return [UserError(code=exc.code, message=exc.message, field=field_path(exc.field))]
 
 
 class ApiError(GraphQLError):

@@ -26,6 +26,7 @@ from resolvers.after_sales import AfterSaleMutations, AfterSaleQueries
 from resolvers.agents import AgentMutations, AgentQueries
 from resolvers.cart import CartMutations, CartQueries
 from resolvers.catalog import CatalogMutations, CatalogQueries
+from resolvers.common import describe_errors
 from resolvers.consignment import ConsignmentMutations, ConsignmentQueries
 from resolvers.consignment_stats import ConsignmentStatsQueries
 from resolvers.content import ContentMutations, ContentQueries
@@ -117,7 +118,9 @@ MUTATIONS = (
 def mutation_type(sandbox_payments: bool, sandbox_payouts: bool) -> type:
     """The Mutation root; the sandbox's mutations only where the sandbox is configured."""
     parts = MUTATIONS + (SandboxPaymentMutations,) * sandbox_payments + (SandboxPayoutMutations,) * sandbox_payouts
-    return merge_types("Mutation", parts)
+    merged = merge_types("Mutation", parts)
+    describe_errors(merged)
+    return merged
 
 
 Mutation = mutation_type(False, False)  # the production face (schema.graphql)

@@ -36,12 +36,12 @@ class OrderUpdate:
 
 @strawberry.enum(description="What happened in a merchant's shop.")
 class MerchantEventKind(Enum):
-    NEW_ORDER = "NEW_ORDER"
-    ORDER_STATUS = "ORDER_STATUS"
-    AFTER_SALE_REQUESTED = "AFTER_SALE_REQUESTED"
-    LOW_STOCK = "LOW_STOCK"
-    PRODUCT_DELISTED = "PRODUCT_DELISTED"
-    PRODUCT_RELISTED = "PRODUCT_RELISTED"
+    NEW_ORDER = strawberry.enum_value("NEW_ORDER", description="An order was paid.")
+    ORDER_STATUS = strawberry.enum_value("ORDER_STATUS", description="An order changed status.")
+    AFTER_SALE_REQUESTED = strawberry.enum_value("AFTER_SALE_REQUESTED", description="A buyer asked for an after-sale.")
+    LOW_STOCK = strawberry.enum_value("LOW_STOCK", description="A SKU fell to its low-stock threshold.")
+    PRODUCT_DELISTED = strawberry.enum_value("PRODUCT_DELISTED", description="A product went off sale.")
+    PRODUCT_RELISTED = strawberry.enum_value("PRODUCT_RELISTED", description="A product is on sale again.")
 
 
 @strawberry.type(description="One event of a merchant's live feed; the fields that apply to its kind are set.")

@@ -21,6 +21,7 @@ os.environ["WECHAT_ADAPTER"] = "fake"
 os.environ["MESSAGE_SENDER"] = "memory"
 os.environ["PAYMENT_GATEWAY"] = "sandbox"
 os.environ["DEBUG"] = "false"
+os.environ["STRICT_ERROR_CODES"] = "true"  # every mutation returns only the codes it declares
 os.environ["ALLOW_DEV_ADAPTERS"] = "true"  # production's start-up refusal, minus the dev adapters tests use
 os.environ.setdefault("SECRET_KEY", "test-secret-key-with-enough-length-for-hs256")
 if os.environ.get("REDIS_URL"):

@@ -147,3 +147,8 @@ def pk_of(global_id: str) -> int:
     decoded = decode(global_id)
     assert decoded is not None, f"not a global id: {global_id!r}"
     return decoded[1]
+
+
+def at(field: str | None) -> list[str] | None:
+    """UserError.field as the API returns it, from "skus.0.code" (None: no field)."""
+    return field.split(".") if field else None

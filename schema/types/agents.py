@@ -18,9 +18,9 @@ from schema.types.accounts import PublicUser
 
 @strawberry.enum(description="An agent's region level: PROVINCE (code ends in 0000), CITY (ends in 00) or COUNTY.")
 class AgentLevel(Enum):
-    PROVINCE = 1
-    CITY = 2
-    COUNTY = 3
+    PROVINCE = strawberry.enum_value(1, description="A province (region code ends in 0000).")
+    CITY = strawberry.enum_value(2, description="A city (region code ends in 00).")
+    COUNTY = strawberry.enum_value(3, description="A county or district.")
 
 
 @strawberry.type(

@@ -33,8 +33,8 @@ class VoucherStatus(Enum):
     description="WHOLESALE (granted by the retail zone, model 1.0) or DISCOUNT (granted by the member zone, model 2.0)."
 )
 class VoucherKind(Enum):
-    WHOLESALE = "WHOLESALE"
-    DISCOUNT = "DISCOUNT"
+    WHOLESALE = strawberry.enum_value("WHOLESALE", description="Granted by the retail zone (model 1.0).")
+    DISCOUNT = strawberry.enum_value("DISCOUNT", description="Granted by the member zone (model 2.0).")
 
 
 @strawberry.enum(
@@ -55,8 +55,8 @@ class UnitStatus(Enum):
     description="How the consignment reward is set: FIXED, an amount per unit (rewardAmount), or PERCENT, basis points of the sale price (rewardRateBp)."
 )
 class RewardKind(Enum):
-    FIXED = "FIXED"
-    PERCENT = "PERCENT"
+    FIXED = strawberry.enum_value("FIXED", description="A fixed amount per unit.")
+    PERCENT = strawberry.enum_value("PERCENT", description="A share of the sale price in basis points.")
 
 
 @strawberry.enum(
@@ -64,9 +64,11 @@ class RewardKind(Enum):
     "cancelled (unpaid in time): the unit went back to the session."
 )
 class SnapUpResult(Enum):
-    WON = "WON"
-    LOST = "LOST"
-    FORFEIT = "FORFEIT"
+    WON = strawberry.enum_value("WON", description="Won a unit; an order was made to pay.")
+    LOST = strawberry.enum_value("LOST", description="Won nothing (consolation coins, when set).")
+    FORFEIT = strawberry.enum_value(
+        "FORFEIT", description="Won, but the order was cancelled unpaid: the unit went back to the session."
+    )
 
 
 @strawberry.type(

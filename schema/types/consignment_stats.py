@@ -15,9 +15,9 @@ from services.consignment import stats
     description="How a statistics range is cut: business days, ISO weeks (Monday first) or calendar months (UTC+8)."
 )
 class StatsPeriod(Enum):
-    DAY = "DAY"
-    WEEK = "WEEK"
-    MONTH = "MONTH"
+    DAY = strawberry.enum_value("DAY", description="Business days (UTC+8).")
+    WEEK = strawberry.enum_value("WEEK", description="ISO weeks, Monday first.")
+    MONTH = strawberry.enum_value("MONTH", description="Calendar months.")
 
 
 @strawberry.interface(

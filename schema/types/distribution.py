@@ -38,10 +38,10 @@ class CommissionStatus(Enum):
     "order, MEM-3), STORE_PICKUP (my franchise store handed the order over)."
 )
 class CommissionKind(Enum):
-    DISTRIBUTION = "DISTRIBUTION"
-    AGENT = "AGENT"
-    STORE_SHARE = "STORE_SHARE"
-    STORE_PICKUP = "STORE_PICKUP"
+    DISTRIBUTION = strawberry.enum_value("DISTRIBUTION", description="For the buyer's referral chain (levels 1-3).")
+    AGENT = strawberry.enum_value("AGENT", description="For a regional agent (level 1 province, 2 city, 3 county).")
+    STORE_SHARE = strawberry.enum_value("STORE_SHARE", description="My franchise store's share of its member's order.")
+    STORE_PICKUP = strawberry.enum_value("STORE_PICKUP", description="My franchise store handed the order over.")
 
 
 @strawberry.enum(
@@ -49,8 +49,10 @@ class CommissionKind(Enum):
     "basis points of the commission base (rateBp; 1000 = 10 %)."
 )
 class CommissionRuleKind(Enum):
-    FIXED = "FIXED"
-    PERCENT = "PERCENT"
+    FIXED = strawberry.enum_value("FIXED", description="A fixed amount per unit bought.")
+    PERCENT = strawberry.enum_value(
+        "PERCENT", description="A share of the commission base in basis points (1000 = 10 %)."
+    )
 
 
 @strawberry.enum(
@@ -58,10 +60,10 @@ class CommissionRuleKind(Enum):
     "to my wallet), REVERSED (a refund took back some or all of it), REJECTED (refused by risk review)."
 )
 class CommissionEventKind(Enum):
-    CREATED = "CREATED"
-    AVAILABLE = "AVAILABLE"
-    REVERSED = "REVERSED"
-    REJECTED = "REJECTED"
+    CREATED = strawberry.enum_value("CREATED", description="Booked, pending until released.")
+    AVAILABLE = strawberry.enum_value("AVAILABLE", description="Released to my wallet.")
+    REVERSED = strawberry.enum_value("REVERSED", description="A refund took back some or all of it.")
+    REJECTED = strawberry.enum_value("REJECTED", description="Refused by risk review.")
 
 
 def _split(kind: str, value: int) -> dict:

@@ -24,15 +24,17 @@ from services.distribution import centre, distributors
     "Outside AUTO an upline who is not a distributor earns nothing: their level is skipped and the platform keeps it."
 )
 class DistributorMode(Enum):
-    AUTO = "AUTO"
-    THRESHOLD = "THRESHOLD"
-    APPROVAL = "APPROVAL"
+    AUTO = strawberry.enum_value("AUTO", description="Everyone is a distributor; every upline earns.")
+    THRESHOLD = strawberry.enum_value(
+        "THRESHOLD", description="Users apply and are accepted at once on enough paid spending and/or paid orders."
+    )
+    APPROVAL = strawberry.enum_value("APPROVAL", description="Users apply and an administrator reviews.")
 
 
 @strawberry.enum(description="With both thresholds set: ALL (both must be met) or ANY (one is enough).")
 class ThresholdMatch(Enum):
-    ALL = "ALL"
-    ANY = "ANY"
+    ALL = strawberry.enum_value("ALL", description="Both thresholds must be met.")
+    ANY = strawberry.enum_value("ANY", description="One threshold is enough.")
 
 
 @strawberry.enum(
@@ -49,8 +51,10 @@ class DistributorApplicationStatus(Enum):
     "(users who signed up through the distributor's invite code in the period)."
 )
 class LeaderboardBy(Enum):
-    COMMISSION = "COMMISSION"
-    NEW_MEMBERS = "NEW_MEMBERS"
+    COMMISSION = strawberry.enum_value("COMMISSION", description="Commission booked in the period.")
+    NEW_MEMBERS = strawberry.enum_value(
+        "NEW_MEMBERS", description="Users who signed up through the distributor's invite code in the period."
+    )
 
 
 @strawberry.type(description="How users become distributors (DIS-3).")

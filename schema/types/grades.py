@@ -21,10 +21,12 @@ from services.distribution import grades as svc
     "TEAM_MEMBERS (users within three levels under me)."
 )
 class GradeRequirementKind(Enum):
-    OWN_SALES = "OWN_SALES"
-    TEAM_SALES = "TEAM_SALES"
-    DIRECT_MEMBERS = "DIRECT_MEMBERS"
-    TEAM_MEMBERS = "TEAM_MEMBERS"
+    OWN_SALES = strawberry.enum_value("OWN_SALES", description="My completed purchases, net of refunds.")
+    TEAM_SALES = strawberry.enum_value(
+        "TEAM_SALES", description="My team's completed purchases (three levels down), net of refunds."
+    )
+    DIRECT_MEMBERS = strawberry.enum_value("DIRECT_MEMBERS", description="Users bound directly under me.")
+    TEAM_MEMBERS = strawberry.enum_value("TEAM_MEMBERS", description="Users within three levels under me.")
 
 
 def _money(value: int | None) -> Money | None:

@@ -14,6 +14,7 @@ import strawberry
 from strawberry.types import Info
 
 from models import merchants as m
+from schema.enums import describe_values
 from schema.errors import UserError, api_error
 from schema.money import Amount, Money
 from schema.node import Node, encode, node_id
@@ -63,12 +64,23 @@ class MerchantKind(str, Enum):
     THIRD_PARTY = "THIRD_PARTY"
 
 
+describe_values(
+    MerchantKind, {"SELF_OPERATED": "The platform itself (自营).", "THIRD_PARTY": "An independent merchant."}
+)
+
+
 @strawberry.enum(
     description="How a user belongs to a merchant: OWNER (the applicant, every permission) or STAFF (permissions granted by the owner)."
 )
 class MerchantRole(str, Enum):
     OWNER = "OWNER"
     STAFF = "STAFF"
+
+
+describe_values(
+    MerchantRole,
+    {"OWNER": "The applicant, with every permission.", "STAFF": "Staff with the permissions the owner granted."},
+)
 
 
 # --------------------------------------------------------------------------- access

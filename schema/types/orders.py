@@ -57,8 +57,8 @@ class OrderStatus(Enum):
 
 @strawberry.enum(description="How the goods reach the buyer.")
 class DeliveryType(Enum):
-    EXPRESS = "EXPRESS"
-    PICKUP = "PICKUP"
+    EXPRESS = strawberry.enum_value("EXPRESS", description="Shipped by a carrier to the order's address.")
+    PICKUP = strawberry.enum_value("PICKUP", description="Picked up by the buyer at a store of the merchant.")
 
 
 @strawberry.enum(

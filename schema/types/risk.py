@@ -21,10 +21,18 @@ from schema.node import Node, encode, node_id
     "than max_refunds refunds of commissioned orders by one buyer within window_days."
 )
 class RiskRuleKind(Enum):
-    SELF_PURCHASE = "SELF_PURCHASE"
-    DEVICE_CLUSTER = "DEVICE_CLUSTER"
-    ORDER_VELOCITY = "ORDER_VELOCITY"
-    REFUND_AFTER_COMMISSION = "REFUND_AFTER_COMMISSION"
+    SELF_PURCHASE = strawberry.enum_value(
+        "SELF_PURCHASE", description="A commission beneficiary who looks like the buyer."
+    )
+    DEVICE_CLUSTER = strawberry.enum_value(
+        "DEVICE_CLUSTER", description="Several accounts under one upline ordering from one device or IP."
+    )
+    ORDER_VELOCITY = strawberry.enum_value(
+        "ORDER_VELOCITY", description="Too many paid orders in a window by one buyer or one upline's team."
+    )
+    REFUND_AFTER_COMMISSION = strawberry.enum_value(
+        "REFUND_AFTER_COMMISSION", description="Too many refunds of commissioned orders by one buyer."
+    )
 
 
 @strawberry.enum(

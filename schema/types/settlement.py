@@ -177,9 +177,9 @@ class StatementPayload:
     "(consignment and distribution totals)."
 )
 class FinanceReportKind(Enum):
-    REVENUE = "REVENUE"
-    COMMISSIONS = "COMMISSIONS"
-    ACTIVITY = "ACTIVITY"
+    REVENUE = strawberry.enum_value("REVENUE", description="Platform revenue.")
+    COMMISSIONS = strawberry.enum_value("COMMISSIONS", description="The commission ledger.")
+    ACTIVITY = strawberry.enum_value("ACTIVITY", description="Consignment and distribution totals.")
 
 
 @strawberry.type(description="One named figure of a report.")

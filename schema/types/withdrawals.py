@@ -33,14 +33,14 @@ class WithdrawalStatus(Enum):
 
 @strawberry.enum(description="Where a withdrawal is paid: a bank account or WeChat (change).")
 class DestinationKind(Enum):
-    BANK = "BANK"
-    WECHAT = "WECHAT"
+    BANK = strawberry.enum_value("BANK", description="A bank account.")
+    WECHAT = strawberry.enum_value("WECHAT", description="WeChat change (零钱).")
 
 
 @strawberry.enum(description="Whose money: a user's wallet or a merchant's settled funds.")
 class WithdrawalOwner(Enum):
-    USER = "USER"
-    MERCHANT = "MERCHANT"
+    USER = strawberry.enum_value("USER", description="A user's wallet.")
+    MERCHANT = strawberry.enum_value("MERCHANT", description="A merchant's settled funds.")
 
 
 @strawberry.input(

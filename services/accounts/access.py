@@ -196,7 +196,7 @@ async def load_grants(user_id: int) -> Grants:
 async def _role(code: str) -> Role:
     role = await Role.get_or_none(code=code)
     if role is None:
-        raise DomainError(ErrorCode.ROLE_NOT_FOUND, f"No role {code!r}.", "role")
+        raise DomainError(ErrorCode.NOT_FOUND, f"No role {code!r}.", "role")
     return role
 
 

@@ -55,7 +55,7 @@ def _clean_banner(data: BannerData) -> dict:
     elif not data.target_value.isdigit():
         raise DomainError(ErrorCode.INVALID_INPUT, "The target is an id.", "targetValue")
     if data.starts_at and data.ends_at and data.starts_at >= data.ends_at:
-        raise DomainError(ErrorCode.INVALID_SCHEDULE, "The banner must start before it ends.", "endsAt")
+        raise DomainError(ErrorCode.INVALID_DATE_RANGE, "The banner must start before it ends.", "endsAt")
     return {
         "placement": data.placement,
         "title": title,

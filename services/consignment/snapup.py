@@ -45,7 +45,7 @@ async def create_session(actor_id: int, data: SessionData) -> SnapUpSession:
     if sku.product.zone != "WHOLESALE":
         raise DomainError(ErrorCode.INVALID_INPUT, "Snap-up sessions sell wholesale-zone products.", "skuId")
     if data.ends_at <= data.starts_at or data.ends_at <= clock.now():
-        raise DomainError(ErrorCode.INVALID_SCHEDULE, "A session ends after it starts, in the future.", "endsAt")
+        raise DomainError(ErrorCode.INVALID_DATE_RANGE, "A session ends after it starts, in the future.", "endsAt")
     if not 1 <= data.units <= sku.stock:
         raise DomainError(ErrorCode.INVALID_STOCK, f"Between 1 and the SKU's stock ({sku.stock}) units.", "units")
     if not 0 <= data.consolation_coins <= ledger.MAX_AMOUNT:

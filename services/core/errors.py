@@ -6,6 +6,9 @@ from enum import Enum
 
 
 class ErrorCode(str, Enum):
+    """One code per meaning: the input field at fault tells which object or value it is about
+    (NOT_FOUND covers every missing object, INVALID_TRANSITION every refused state change)."""
+
     # generic
     INVALID_INPUT = "INVALID_INPUT"
     NOT_FOUND = "NOT_FOUND"
@@ -32,8 +35,6 @@ class ErrorCode(str, Enum):
     BINDING_CYCLE = "BINDING_CYCLE"
     ALREADY_BOUND = "ALREADY_BOUND"
     BINDING_NOT_ALLOWED = "BINDING_NOT_ALLOWED"
-    # access
-    ROLE_NOT_FOUND = "ROLE_NOT_FOUND"
     # ledger
     INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
     UNBALANCED_TRANSACTION = "UNBALANCED_TRANSACTION"
@@ -58,8 +59,6 @@ class ErrorCode(str, Enum):
     INVALID_ZONE_SETTINGS = "INVALID_ZONE_SETTINGS"
     PRODUCT_NOT_LISTABLE = "PRODUCT_NOT_LISTABLE"
     INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
-    # home content (CAT-5)
-    INVALID_SCHEDULE = "INVALID_SCHEDULE"
     # cart, checkout, orders (ORD-1..3)
     CART_EMPTY = "CART_EMPTY"
     CART_FULL = "CART_FULL"
@@ -102,25 +101,20 @@ class ErrorCode(str, Enum):
     WITHDRAWAL_BELOW_MINIMUM = "WITHDRAWAL_BELOW_MINIMUM"
     WITHDRAWAL_DAILY_COUNT_EXCEEDED = "WITHDRAWAL_DAILY_COUNT_EXCEEDED"
     WITHDRAWAL_DAILY_AMOUNT_EXCEEDED = "WITHDRAWAL_DAILY_AMOUNT_EXCEEDED"
-    COMMISSION_DEBT_OUTSTANDING = "COMMISSION_DEBT_OUTSTANDING"
+    DEBT_OUTSTANDING = "DEBT_OUTSTANDING"  # clawed-back commission, or a merchant's pending below zero
     INVALID_DESTINATION = "INVALID_DESTINATION"
     PAYOUT_CHANNEL_UNAVAILABLE = "PAYOUT_CHANNEL_UNAVAILABLE"
     # risk control (RISK-2)
-    RISK_CASE_DECIDED = "RISK_CASE_DECIDED"  # the case was already released or rejected
     UNKNOWN_RISK_RULE_KIND = "UNKNOWN_RISK_RULE_KIND"
     INVALID_RISK_PARAMS = "INVALID_RISK_PARAMS"  # a rule's parameters do not fit its kind
     RISK_RULE_IN_USE = "RISK_RULE_IN_USE"  # a rule that opened cases is disabled, not deleted
     # grades and membership (DIS-6, MEM-1, MEM-4)
-    UNKNOWN_GRADE = "UNKNOWN_GRADE"
     DUPLICATE_GRADE_CODE = "DUPLICATE_GRADE_CODE"
     DUPLICATE_GRADE_RANK = "DUPLICATE_GRADE_RANK"
     GRADE_IN_USE = "GRADE_IN_USE"
     INVALID_GRADE_RULE = "INVALID_GRADE_RULE"
     MEMBERSHIP_PRICE_MISMATCH = "MEMBERSHIP_PRICE_MISMATCH"
-    # merchant settlement and finance reports (FIN-4, FIN-5)
-    STATEMENT_NOT_APPROVABLE = "STATEMENT_NOT_APPROVABLE"
     # regional agents and franchise stores (MEM-2, MEM-3)
-    REGION_UNKNOWN = "REGION_UNKNOWN"  # not a region code of that level
     AGENT_REGION_TAKEN = "AGENT_REGION_TAKEN"  # the region already has a running agent
     STORE_CODE_INVALID = "STORE_CODE_INVALID"  # no active store has this invite code
     STORE_ALREADY_BOUND = "STORE_ALREADY_BOUND"  # the user is bound to a store already
@@ -132,8 +126,6 @@ class ErrorCode(str, Enum):
     PHONE_TAKEN = "PHONE_TAKEN"
     # withdrawals paid to the verified payee only (FIN-3 with RISK-3)
     DESTINATION_NAME_MISMATCH = "DESTINATION_NAME_MISMATCH"  # the holder name is not the user's verified real name
-    # refunds after settlement: a merchant in debt to the platform (FIN-4)
-    MERCHANT_DEBT_OUTSTANDING = "MERCHANT_DEBT_OUTSTANDING"  # pending below zero: no withdrawal until netted
 
 
 class DomainError(Exception):

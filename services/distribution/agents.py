@@ -10,7 +10,7 @@ rejectable by risk review), funded like distribution commissions. The cap and th
 which claims are served are the engine's (services.distribution.commissions, "other kinds").
 
 Region codes: six digits; a province ends in 0000, a city in 00 (but not 0000), a county
-in neither. A code of the wrong shape for the level asked is REGION_UNKNOWN (there is no
+in neither. A code of the wrong shape for the level asked is NOT_FOUND (there is no
 region table; the shape names the level). At most one running agent per region: the
 unique `active_region` column (NULL once ended) decides a race, the loser gets
 AGENT_REGION_TAKEN. Assignments are never deleted: ended ones keep who ended them.
@@ -186,7 +186,7 @@ async def assign(grants: Grants, actor_id: int, user_id: int, level: int, region
     if level not in LEVELS:
         raise DomainError(ErrorCode.INVALID_INPUT, "The level is PROVINCE, CITY or COUNTY.", "level")
     if region_level(region_code) != level:
-        raise DomainError(ErrorCode.REGION_UNKNOWN, "No region of that level has this code.", "regionCode")
+        raise DomainError(ErrorCode.NOT_FOUND, "No region of that level has this code.", "regionCode")
     user = await User.get_or_none(id=user_id)
     if user is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such user.", "userId")

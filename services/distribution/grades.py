@@ -185,7 +185,7 @@ async def update_grade(grants: Grants, grade_id: int, data: GradeData) -> Grade:
         async with unit_of_work() as conn:
             grade = await Grade.filter(id=grade_id).using_db(conn).first()
             if grade is None:
-                raise DomainError(ErrorCode.UNKNOWN_GRADE, "No such grade.", "id")
+                raise DomainError(ErrorCode.NOT_FOUND, "No such grade.", "id")
             await _check_unique(values, grade.id, conn)
             if values["code"] != grade.code and await _in_use(grade.code, conn):
                 raise DomainError(ErrorCode.GRADE_IN_USE, f"{grade.code} is in use: its code cannot change.", "code")
@@ -202,7 +202,7 @@ async def delete_grade(grants: Grants, grade_id: int) -> None:
     async with unit_of_work() as conn:
         grade = await Grade.filter(id=grade_id).using_db(conn).first()
         if grade is None:
-            raise DomainError(ErrorCode.UNKNOWN_GRADE, "No such grade.", "id")
+            raise DomainError(ErrorCode.NOT_FOUND, "No such grade.", "id")
         if await _in_use(grade.code, conn):
             raise DomainError(
                 ErrorCode.GRADE_IN_USE,
@@ -281,7 +281,7 @@ async def admin_set_grade(grants: Grants, actor_id: int, user_id: int, code: str
         raise DomainError(ErrorCode.INVALID_INPUT, "A reason of 1 to 256 characters is required.", "reason")
     code = (code or "").strip().upper()
     if code not in await codes():
-        raise DomainError(ErrorCode.UNKNOWN_GRADE, f"No grade {code!r}.", "grade")
+        raise DomainError(ErrorCode.NOT_FOUND, f"No grade {code!r}.", "grade")
     if not await User.exists(id=user_id):
         raise DomainError(ErrorCode.NOT_FOUND, "No such user.", "userId")
     async with unit_of_work() as conn:

@@ -86,7 +86,7 @@ ISSUED, APPROVED = "ISSUED", "APPROVED"
 STATUSES = (ISSUED, APPROVED)
 STATEMENT_STATES = StateMachine(
     "statement",
-    {"approve": Transition(ISSUED, APPROVED, stamp="approved_at", code=ErrorCode.STATEMENT_NOT_APPROVABLE)},
+    {"approve": Transition(ISSUED, APPROVED, stamp="approved_at", code=ErrorCode.INVALID_TRANSITION)},
     field="id",
 )
 APPROVAL_KIND = "SETTLEMENT_APPROVED"

@@ -23,7 +23,7 @@ A request takes an idempotency key (unique per owner: same key + same input retu
 first withdrawal; other input IDEMPOTENCY_KEY_REUSED). Under the owner's ledger rows,
 locked in id order, it checks commission debt (a user who owes commission cannot
 withdraw; a merchant whose MERCHANT_PENDING is below zero, i.e. owes refunds neither its
-pending nor its settled money covered, cannot either: MERCHANT_DEBT_OUTSTANDING), the daily count and amount limits (per owner and business day; REJECTED and
+pending nor its settled money covered, cannot either: DEBT_OUTSTANDING), the daily count and amount limits (per owner and business day; REJECTED and
 FAILED requests do not count), freezes the money and asks risk control
 (`risk_hooks.screen_withdrawal`); a hold reason sends it to RISK_REVIEW.
 
@@ -352,7 +352,7 @@ async def request(
                 )
                 if debt and debt[0] < 0:
                     raise DomainError(
-                        ErrorCode.COMMISSION_DEBT_OUTSTANDING,
+                        ErrorCode.DEBT_OUTSTANDING,
                         f"You owe {-debt[0]} fen of commission taken back by refunds; it is repaid from your next "
                         "commissions before you can withdraw.",
                         "amount",
@@ -365,7 +365,7 @@ async def request(
                 )
                 if owed and owed[0] < 0:  # a refund neither pending nor settled covered (services.orders.payments)
                     raise DomainError(
-                        ErrorCode.MERCHANT_DEBT_OUTSTANDING,
+                        ErrorCode.DEBT_OUTSTANDING,
                         f"The merchant owes {-owed[0]} fen of refunds; it is netted by the next settlement "
                         "statement before the merchant can withdraw.",
                         "amount",

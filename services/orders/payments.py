@@ -12,7 +12,7 @@ for a refund of R when the merchant's MERCHANT_PENDING holds P and MERCHANT_SETT
     settled money not yet withdrawn; the statement shows it under `other`, already paid);
   - anything left takes MERCHANT_PENDING below zero: the merchant's debt to the platform,
     netted by the next statement's approval (services.finance.settlement); while it is below zero
-    the merchant cannot withdraw (services.finance.withdrawals, MERCHANT_DEBT_OUTSTANDING).
+    the merchant cannot withdraw (services.finance.withdrawals, DEBT_OUTSTANDING).
 The whole refund is always booked on MERCHANT_PENDING (ORDER_REFUND), so the statement
 that carries it counts it and gives back the platform commission of the refunded units
 by settlement's rule.

@@ -16,7 +16,7 @@ opens a review case that HOLDS the commissions at stake; admins release or rejec
   (services.distribution.commissions.hold: PENDING -> HELD, one RiskHold row each). A hit with nothing to
   hold opens no case.
 - Decision (`decide`): one conditional UPDATE OPEN -> RELEASED | REJECTED (so a release racing
-  a reject has exactly one winner; the loser gets RISK_CASE_DECIDED), then each held item is
+  a reject has exactly one winner; the loser gets INVALID_TRANSITION), then each held item is
   handed to `risk_hooks.RELEASE[kind]` / `REJECT[kind]` in the same transaction. An item also
   held by another open case stays held on release (outcome KEPT) until that case is decided
   too; a reject is final. Every decision is audited.
@@ -591,14 +591,14 @@ async def _lock_holds_of(conn, kind: str, subject_id: int) -> None:
 async def decide(grants: Grants, actor_id: int, case_id: int, release: bool, reason: str) -> RiskCase:
     """An admin releases (held items go back on their normal path) or rejects (held items
     are refused, money back to its source) an open case; audited. A decided case answers
-    RISK_CASE_DECIDED and nothing changes."""
+    INVALID_TRANSITION and nothing changes."""
     _require(grants)
     reason = _reason(reason)
     case = await get_case(case_id)
     status = RELEASED if release else REJECTED
 
     def decided(current: str) -> DomainError:
-        return DomainError(ErrorCode.RISK_CASE_DECIDED, f"This case was already {current.lower()}.", "id")
+        return DomainError(ErrorCode.INVALID_TRANSITION, f"This case was already {current.lower()}.", "id")
 
     if case.status != OPEN:
         raise decided(case.status)

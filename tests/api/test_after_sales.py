@@ -140,7 +140,7 @@ async def test_return_and_refund_through_graphql_restores_stock(api):
     assert early["errors"] == [{"code": "INVALID_TRANSITION"}]
 
     bad = (await api(SUBMIT, {"id": created["id"], "c": "顺丰", "t": "no"}, token=token))["submitReturnShipment"]
-    assert bad["errors"] == [{"code": "INVALID_INPUT", "field": "trackingNo"}]
+    assert bad["errors"] == [{"code": "INVALID_INPUT", "field": ["trackingNo"]}]
     shipped = (await api(SUBMIT, {"id": created["id"], "c": "顺丰", "t": "SF7654321"}, token=token))[
         "submitReturnShipment"
     ]
@@ -175,7 +175,7 @@ async def test_full_refund_before_shipping_closes_the_order_and_returns_shipping
     assert (await Sku.get(id=sku.id)).stock == 10
     # nothing is left to ask for
     again = await request(api, token, line)
-    assert again["errors"] == [{"code": "AFTER_SALE_NOT_ALLOWED", "field": "lineId"}]
+    assert again["errors"] == [{"code": "AFTER_SALE_NOT_ALLOWED", "field": ["lineId"]}]
     assert await ledger.check_invariants() == []
 
 
@@ -217,19 +217,19 @@ async def test_reject_releases_the_units(api):
     staff_token = await token_for(await make_staff(merchant, ["merchant.orders"]))
     created = (await request(api, token, line, quantity=3))["afterSale"]
     assert (await request(api, token, line, quantity=1))["errors"] == [
-        {"code": "AFTER_SALE_QUANTITY_EXCEEDED", "field": "quantity"}
+        {"code": "AFTER_SALE_QUANTITY_EXCEEDED", "field": ["quantity"]}
     ]
 
     before = await state(buyer, merchant, order, rows)
     empty = (await api(REJECT, {"id": created["id"], "r": " "}, token=staff_token))["rejectAfterSale"]
-    assert empty == {"afterSale": None, "errors": [{"code": "INVALID_INPUT", "field": "reason"}]}
+    assert empty == {"afterSale": None, "errors": [{"code": "INVALID_INPUT", "field": ["reason"]}]}
     assert await state(buyer, merchant, order, rows) == before
 
     rejected = (await api(REJECT, {"id": created["id"], "r": "已超出退货条件"}, token=staff_token))["rejectAfterSale"]
     assert rejected == {"afterSale": {"status": "REJECTED", "rejectReason": "已超出退货条件"}, "errors": []}
     assert (await OrderLine.get(id=line.id)).requested_quantity == 0
     assert (await api(APPROVE, {"id": created["id"]}, token=staff_token))["approveAfterSale"]["errors"] == [
-        {"code": "INVALID_TRANSITION", "field": "status"}
+        {"code": "INVALID_TRANSITION", "field": ["status"]}
     ]
     assert (await request(api, token, line, quantity=3))["errors"] == []
     assert await wallet(buyer) == 100_000 - 3500
@@ -260,20 +260,20 @@ async def test_bad_requests_are_refused_with_exact_codes_and_change_nothing(api)
     before = await state(buyer, merchant, order, rows)
 
     assert (await request(api, token, line, quantity=0))["errors"] == [
-        {"code": "INVALID_QUANTITY", "field": "quantity"}
+        {"code": "INVALID_QUANTITY", "field": ["quantity"]}
     ]
     assert (await request(api, token, line, quantity=3))["errors"] == [
-        {"code": "AFTER_SALE_QUANTITY_EXCEEDED", "field": "quantity"}
+        {"code": "AFTER_SALE_QUANTITY_EXCEEDED", "field": ["quantity"]}
     ]
-    assert (await request(api, stranger_token, line))["errors"] == [{"code": "NOT_FOUND", "field": "lineId"}]
-    assert (await request(api, token, line, reason=""))["errors"] == [{"code": "INVALID_INPUT", "field": "reason"}]
+    assert (await request(api, stranger_token, line))["errors"] == [{"code": "NOT_FOUND", "field": ["lineId"]}]
+    assert (await request(api, token, line, reason=""))["errors"] == [{"code": "INVALID_INPUT", "field": ["reason"]}]
     assert (await request(api, token, line, reason="长" * 257))["errors"] == [
-        {"code": "INVALID_INPUT", "field": "reason"}
+        {"code": "INVALID_INPUT", "field": ["reason"]}
     ]
     wrong_state = await request(api, token, line, kind="RETURN_REFUND")  # the goods have not left the merchant
-    assert wrong_state == {"afterSale": None, "errors": [{"code": "AFTER_SALE_NOT_ALLOWED", "field": "kind"}]}
+    assert wrong_state == {"afterSale": None, "errors": [{"code": "AFTER_SALE_NOT_ALLOWED", "field": ["kind"]}]}
     garbage = await api(REQUEST, {"line": "abc", "kind": "REFUND_ONLY", "q": 1, "reason": "r"}, token=token)
-    assert garbage["requestAfterSale"]["errors"] == [{"code": "INVALID_ID", "field": "lineId"}]
+    assert garbage["requestAfterSale"]["errors"] == [{"code": "INVALID_ID", "field": ["lineId"]}]
     assert await state(buyer, merchant, order, rows) == before
 
     # past the window after completion
@@ -284,7 +284,7 @@ async def test_bad_requests_are_refused_with_exact_codes_and_change_nothing(api)
     before = await state(buyer, merchant, order, rows)
     for kind in ("REFUND_ONLY", "RETURN_REFUND"):
         late = await request(api, token, line, kind=kind)
-        assert late == {"afterSale": None, "errors": [{"code": "AFTER_SALE_NOT_ALLOWED", "field": "lineId"}]}
+        assert late == {"afterSale": None, "errors": [{"code": "AFTER_SALE_NOT_ALLOWED", "field": ["lineId"]}]}
     assert await state(buyer, merchant, order, rows) == before
     assert await AfterSale.all().count() == 0
 

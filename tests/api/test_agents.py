@@ -24,7 +24,7 @@ from tests.api.test_distribution import (
     wallet,
 )
 from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
-from tests.helpers import gid, make_user, pk_of, token_for
+from tests.helpers import at, gid, make_user, pk_of, token_for
 from tests.order_factories import make_shop
 
 ASSIGN = """mutation($i: AssignAgentInput!) { assignRegionalAgent(input: $i) {
@@ -106,12 +106,12 @@ async def test_appointment_rules_have_stable_codes_and_change_nothing(api):
     rows = await AgentAssignment.all().count()
 
     cases = [
-        (other, "COUNTY", COUNTY, ("AGENT_REGION_TAKEN", "regionCode")),  # one running agent per region
-        (other, "COUNTY", CITY, ("REGION_UNKNOWN", "regionCode")),  # a city's code is no county
-        (other, "CITY", PROVINCE, ("REGION_UNKNOWN", "regionCode")),
-        (other, "PROVINCE", "000000", ("REGION_UNKNOWN", "regionCode")),
-        (other, "COUNTY", "33010６", ("REGION_UNKNOWN", "regionCode")),  # a full-width digit
-        (other, "COUNTY", "3301067", ("REGION_UNKNOWN", "regionCode")),
+        (other, "COUNTY", COUNTY, ("AGENT_REGION_TAKEN", ["regionCode"])),  # one running agent per region
+        (other, "COUNTY", CITY, ("NOT_FOUND", ["regionCode"])),  # a city's code is no county
+        (other, "CITY", PROVINCE, ("NOT_FOUND", ["regionCode"])),
+        (other, "PROVINCE", "000000", ("NOT_FOUND", ["regionCode"])),
+        (other, "COUNTY", "33010６", ("NOT_FOUND", ["regionCode"])),  # a full-width digit
+        (other, "COUNTY", "3301067", ("NOT_FOUND", ["regionCode"])),
     ]
     for user, level, code, expected in cases:
         result = await appoint(api, user, level, code, admin)
@@ -120,7 +120,7 @@ async def test_appointment_rules_have_stable_codes_and_change_nothing(api):
     missing = (
         await api(ASSIGN, {"i": {"userId": gid("User", 999999), "level": "CITY", "regionCode": CITY}}, token=admin)
     )["assignRegionalAgent"]
-    assert missing["errors"] == [{"code": "NOT_FOUND", "field": "userId"}]
+    assert missing["errors"] == [{"code": "NOT_FOUND", "field": ["userId"]}]
     customer = await token_for(await make_user("路人"))
     assert (
         await api.error_code(ASSIGN, {"i": {"userId": gid(other), "level": "CITY", "regionCode": CITY}}, token=customer)
@@ -139,9 +139,9 @@ async def test_appointment_rules_have_stable_codes_and_change_nothing(api):
     ended = (await api(END, {"id": first["assignment"]["id"]}, token=admin))["endRegionalAgent"]
     assert ended["errors"] == [] and ended["assignment"]["active"] is False and ended["assignment"]["endedAt"]
     again = (await api(END, {"id": first["assignment"]["id"]}, token=admin))["endRegionalAgent"]
-    assert again["errors"] == [{"code": "INVALID_TRANSITION", "field": "id"}]
+    assert again["errors"] == [{"code": "INVALID_TRANSITION", "field": ["id"]}]
     assert (await api(END, {"id": gid("AgentAssignment", 999999)}, token=admin))["endRegionalAgent"]["errors"] == [
-        {"code": "NOT_FOUND", "field": "id"}
+        {"code": "NOT_FOUND", "field": ["id"]}
     ]
     assert (await appoint(api, other, "COUNTY", COUNTY, admin))["errors"] == []
     history = (await api(AGENTS, {"r": COUNTY, "a": False}, token=admin))["regionalAgents"]["nodes"]
@@ -285,7 +285,7 @@ async def test_partner_settings_are_validated_as_a_whole_audited_and_apply_to_la
     ]
     for change, code, field in bad:
         result = (await api(TERMS, {"i": {**good, **change}}, token=admin))["updatePartnerSettings"]
-        assert result == {"settings": None, "errors": [{"code": code, "field": field}]}, change
+        assert result == {"settings": None, "errors": [{"code": code, "field": at(field)}]}, change
     assert (await api(READ_TERMS, token=admin))["partnerSettings"] == defaults
     assert await PartnerSettingsChange.all().count() == 0
     assert await api.error_code(TERMS, {"i": good}, token=await token_for(await make_user("路人"))) == "FORBIDDEN"

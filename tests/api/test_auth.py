@@ -64,7 +64,7 @@ async def test_wrong_code(api):
     result = (await api(SIGN_IN, {"p": phone, "c": "000000" if outbox().last_code(phone) != "000000" else "111111"}))[
         "signInWithSms"
     ]
-    assert result["errors"] == [{"code": "CODE_INVALID", "field": "code"}]
+    assert result["errors"] == [{"code": "CODE_INVALID", "field": ["code"]}]
     assert result["tokens"] is None
     assert not await User.exists(phone_hash=blind_index(phone))
 
@@ -101,7 +101,7 @@ async def test_code_is_single_use(api):
 
 async def test_invalid_phone(api):
     result = (await api(REQUEST, {"p": "12345"}))["requestSmsCode"]
-    assert result["errors"] == [{"code": "INVALID_PHONE", "field": "phone"}]
+    assert result["errors"] == [{"code": "INVALID_PHONE", "field": ["phone"]}]
     assert await SmsCode.all().count() == 0
 
 

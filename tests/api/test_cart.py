@@ -14,7 +14,7 @@ from models.catalog import Product, Sku
 from models.orders import CartItem, CartShare
 from services.core import clock
 from services.orders import cart as cart_service
-from tests.helpers import gid, make_user, token_for
+from tests.helpers import at, gid, make_user, token_for
 from tests.order_factories import make_buyer, make_shop, place
 from tests.querycount import count_queries
 
@@ -173,9 +173,9 @@ async def test_switch_sku_and_merge(api):
     before = await _rows(user)
     s1_item = next(r[0] for r in before if r[1] == s1.id)
     wrong = (await api(UPDATE, {"id": gid("CartItem", s1_item), "s": gid(elsewhere)}, token=token))["updateCartItem"]
-    assert wrong == {"cart": None, "errors": [{"code": "INVALID_INPUT", "field": "skuId"}]}
+    assert wrong == {"cart": None, "errors": [{"code": "INVALID_INPUT", "field": ["skuId"]}]}
     too_many = (await api(UPDATE, {"id": str(s1_item), "s": gid(s2)}, token=token))["updateCartItem"]
-    assert too_many == {"cart": None, "errors": [{"code": "INSUFFICIENT_STOCK", "field": "quantity"}]}
+    assert too_many == {"cart": None, "errors": [{"code": "INSUFFICIENT_STOCK", "field": ["quantity"]}]}
     assert await _rows(user) == before
 
 
@@ -257,9 +257,10 @@ async def test_bad_writes_are_refused_and_change_nothing(api, monkeypatch):
         ((third.id, 1), "CART_FULL", "skuId"),
     ]
     for (sku_id, quantity), code, field in adds:
-        assert await _add(api, token, sku_id, quantity) == {"cart": None, "errors": [{"code": code, "field": field}]}, (
-            code
-        )
+        assert await _add(api, token, sku_id, quantity) == {
+            "cart": None,
+            "errors": [{"code": code, "field": at(field)}],
+        }, code
     updates = [
         ({"id": item_id, "q": 0}, "INVALID_QUANTITY", "quantity"),
         ({"id": item_id, "q": 11}, "INSUFFICIENT_STOCK", "quantity"),
@@ -268,7 +269,7 @@ async def test_bad_writes_are_refused_and_change_nothing(api, monkeypatch):
     ]
     for variables, code, field in updates:
         result = (await api(UPDATE, variables, token=token))["updateCartItem"]
-        assert result == {"cart": None, "errors": [{"code": code, "field": field}]}, code
+        assert result == {"cart": None, "errors": [{"code": code, "field": at(field)}]}, code
     assert await _rows(user) == before
 
 
@@ -280,10 +281,10 @@ async def test_other_users_items_are_not_found(api):
     mine = _items((await _add(api, intruder_token, sku.id, 1))["cart"])[0]["id"]
     before = (await _rows(owner), await _rows(intruder))
     update = (await api(UPDATE, {"id": theirs, "q": 5}, token=intruder_token))["updateCartItem"]
-    assert update == {"cart": None, "errors": [{"code": "NOT_FOUND", "field": "id"}]}
+    assert update == {"cart": None, "errors": [{"code": "NOT_FOUND", "field": ["id"]}]}
     remove = (await api(REMOVE, {"ids": [mine, theirs]}, token=intruder_token))["removeCartItems"]
     select = (await api(SELECT, {"ids": [theirs], "sel": False}, token=intruder_token))["selectCartItems"]
-    assert remove == select == {"cart": None, "errors": [{"code": "NOT_FOUND", "field": "ids"}]}
+    assert remove == select == {"cart": None, "errors": [{"code": "NOT_FOUND", "field": ["ids"]}]}
     assert (await _rows(owner), await _rows(intruder)) == before
     assert [i["id"] for i in _items((await api(CART_QUERY, token=intruder_token))["cart"])] == [mine]
 
@@ -400,7 +401,7 @@ async def test_share_errors_unknown_and_expired_codes(api):
 
     assert await api.error_code(SHARED, {"c": "nosuchcode"}, token=importer_token) == "NOT_FOUND"
     unknown = (await api(IMPORT, {"c": "nosuchcode"}, token=importer_token))["importSharedCart"]
-    assert unknown["errors"] == [{"code": "NOT_FOUND", "field": "code"}]
+    assert unknown["errors"] == [{"code": "NOT_FOUND", "field": ["code"]}]
 
     clock.advance(timedelta(days=settings.CART_SHARE_TTL_DAYS, seconds=1))
     importer_token = await token_for(importer)  # the old access token has expired too
@@ -410,7 +411,7 @@ async def test_share_errors_unknown_and_expired_codes(api):
         "imported": 0,
         "skipped": 0,
         "cart": None,
-        "errors": [{"code": "SHARE_EXPIRED", "field": "code"}],
+        "errors": [{"code": "SHARE_EXPIRED", "field": ["code"]}],
     }
     assert await CartItem.filter(user_id=importer.id).count() == 0
 

@@ -9,7 +9,7 @@ from models.catalog import Category, Product, Sku, StockMovement
 from models.merchants import Merchant
 from services.catalog import products as catalog
 from tests.catalog_factories import make_merchant, make_product, make_staff, sku
-from tests.helpers import gid, make_user, pk_of, token_for
+from tests.helpers import at, gid, make_user, pk_of, token_for
 from tests.querycount import count_queries
 
 CREATE_CATEGORY = "mutation($n: String!, $p: ID) { createCategory(name: $n, parentId: $p) { category { id name parentId pathIds } errors { code field } } }"
@@ -46,7 +46,7 @@ async def test_category_admin_flow(api):
     grand = (await api(CREATE_CATEGORY, {"n": "连衣裙", "p": child["id"]}, token=token))["createCategory"]["category"]
     assert grand["pathIds"] == [root["id"], child["id"], grand["id"]] and grand["parentId"] == child["id"]
     cycle = (await api(MOVE, {"id": root["id"], "p": grand["id"]}, token=token))["moveCategory"]
-    assert cycle == {"category": None, "errors": [{"code": "CATEGORY_CYCLE", "field": "parentId"}]}
+    assert cycle == {"category": None, "errors": [{"code": "CATEGORY_CYCLE", "field": ["parentId"]}]}
     moved = (await api(MOVE, {"id": child["id"]}, token=token))["moveCategory"]["category"]
     assert moved["pathIds"] == [child["id"]]
     assert (await Category.get(id=pk_of(grand["id"]))).path == f"/{pk_of(child['id'])}/{pk_of(grand['id'])}/"
@@ -139,27 +139,27 @@ async def test_bad_product_input_is_errors_as_data_and_writes_nothing(api):
     token = await token_for(await make_staff(merchant))
     cat = await catalog.create_category("c")
     cases = [
-        ({"i": _input(cat.id), "s": [{"code": "A", "price": "0.00"}]}, "INVALID_PRICE", "skus[0].price"),
+        ({"i": _input(cat.id), "s": [{"code": "A", "price": "0.00"}]}, "INVALID_PRICE", "skus.0.price"),
         (
             {"i": _input(cat.id), "s": [{"code": "A", "price": "1.00", "initialStock": -1}]},
             "INVALID_STOCK",
-            "skus[0].initialStock",
+            "skus.0.initialStock",
         ),
         (
             {"i": _input(cat.id), "s": [{"code": "A", "price": "1.00"}, {"code": "A", "price": "1.00"}]},
             "DUPLICATE_SKU_CODE",
-            "skus[1].code",
+            "skus.1.code",
         ),
         (
             {"i": _input(cat.id), "s": [{"code": "A", "price": "1.00", "specValues": [{"name": "x", "value": "y"}]}]},
             "SPEC_MISMATCH",
-            "skus[0].specValues",
+            "skus.0.specValues",
         ),
         ({"i": _input(cat.id, zone="GIFT_PACK"), "s": []}, "INVALID_ZONE_SETTINGS", "giftGrade"),
         (
             {"i": _input(cat.id, zone="POINTS"), "s": [{"code": "P", "price": "0.00"}]},
             "INVALID_ZONE_SETTINGS",
-            "skus[0].pointsPrice",
+            "skus.0.pointsPrice",
         ),
         (
             {"i": _input(cat.id, distributionRates=[{"level": 4, "rateBp": 1}]), "s": []},
@@ -170,7 +170,7 @@ async def test_bad_product_input_is_errors_as_data_and_writes_nothing(api):
     ]
     for variables, code, field in cases:
         result = (await api(CREATE_PRODUCT, {"m": gid(merchant), **variables}, token=token))["createProduct"]
-        assert result == {"product": None, "errors": [{"code": code, "field": field}]}, variables
+        assert result == {"product": None, "errors": [{"code": code, "field": at(field)}]}, variables
     assert (await Product.all().count(), await Sku.all().count(), await StockMovement.all().count()) == (0, 0, 0)
 
 
@@ -179,7 +179,7 @@ async def test_update_list_adjust_and_stock_queries(api):
     token = await token_for(await make_staff(merchant))
     product = await make_product(merchant, skus=[sku("S1", stock=0)], listed=False)
     refused = (await api(LIST, {"id": gid(product)}, token=token))["listProduct"]
-    assert refused["errors"] == [{"code": "PRODUCT_NOT_LISTABLE", "field": "id"}]
+    assert refused["errors"] == [{"code": "PRODUCT_NOT_LISTABLE", "field": ["id"]}]
     s1 = await Sku.get(code="S1")
     assert (await api(ADJUST, {"id": gid(s1), "d": 5, "r": "RESTOCK"}, token=token))["adjustStock"] == {
         "sku": {"id": gid(s1), "stock": 5},
@@ -187,7 +187,7 @@ async def test_update_list_adjust_and_stock_queries(api):
     }
     assert (await api(LIST, {"id": gid(product)}, token=token))["listProduct"]["product"]["status"] == "LISTED"
     short = (await api(ADJUST, {"id": gid(s1), "d": -6, "r": "DAMAGE"}, token=token))["adjustStock"]
-    assert short == {"sku": None, "errors": [{"code": "INSUFFICIENT_STOCK", "field": "delta"}]}
+    assert short == {"sku": None, "errors": [{"code": "INSUFFICIENT_STOCK", "field": ["delta"]}]}
     await api(ADJUST, {"id": gid(s1), "d": -3, "r": "DAMAGE"}, token=token)
     low = await api(
         f'{{ lowStockSkus(merchantId: "{gid(merchant)}") {{ nodes {{ code stock product {{ id }} }} }} }}', token=token

@@ -144,7 +144,7 @@ async def test_snap_up_session_validation(api):
     }
     assert (await api(SESSION, {"input": bad_window}, token=admin))["createSnapUpSession"]["errors"][0][
         "code"
-    ] == "INVALID_SCHEDULE"
+    ] == "INVALID_DATE_RANGE"
     retail_sku = {
         "skuId": gid(retail),
         "startsAt": now.isoformat(),

@@ -6,7 +6,7 @@ from models.catalog import Category, Product
 from models.content import Banner, Recommendation
 from models.merchants import Merchant
 from services.core import clock
-from tests.helpers import gid, make_user, token_for
+from tests.helpers import at, gid, make_user, token_for
 
 CREATE = "mutation($b: BannerInput!) { createBanner(input: $b) { banner { id title } errors { code field } } }"
 LIVE = '{ banners(placement: "HOME_TOP") { title targetType targetValue } }'
@@ -61,11 +61,15 @@ async def test_bad_banners_are_refused_and_nothing_is_written(api):
         (banner(imageUrl="ftp://x/y.png"), "INVALID_INPUT", "imageUrl"),
         (banner(targetType="POPUP"), "INVALID_INPUT", "targetType"),
         (banner(targetType="PRODUCT", targetValue="abc"), "INVALID_INPUT", "targetValue"),
-        (banner(startsAt=now.isoformat(), endsAt=(now - timedelta(hours=1)).isoformat()), "INVALID_SCHEDULE", "endsAt"),
+        (
+            banner(startsAt=now.isoformat(), endsAt=(now - timedelta(hours=1)).isoformat()),
+            "INVALID_DATE_RANGE",
+            "endsAt",
+        ),
     ]
     for data, code, field in cases:
         result = (await api(CREATE, {"b": data}, token=token))["createBanner"]
-        assert result["errors"] == [{"code": code, "field": field}], data
+        assert result["errors"] == [{"code": code, "field": at(field)}], data
     assert await Banner.all().count() == 0
 
 
@@ -122,7 +126,7 @@ async def test_bad_recommendations_change_nothing(api):
     ]
     for variables, code, field in cases:
         result = (await api(SET, variables, token=token))["setRecommendations"]
-        assert result["errors"] == [{"code": code, "field": field}]
+        assert result["errors"] == [{"code": code, "field": at(field)}]
     rows = await Recommendation.all().values_list("target_id", flat=True)
     assert rows == [merchant.id]
 

@@ -23,7 +23,7 @@ from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Purpose
 from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
 from tests.catalog_factories import make_staff
-from tests.helpers import gid, make_user, pk_of, token_for
+from tests.helpers import at, gid, make_user, pk_of, token_for
 from tests.order_factories import fund_wallet, make_consignment_pair, make_shop
 
 PLACE = """mutation($input: PlaceOrderInput!) { placeOrder(input: $input) {
@@ -367,11 +367,11 @@ async def test_admin_rejects_a_pending_commission_and_the_money_goes_back(api):
     support = await token_for(await make_user(roles=("support",)))
     assert await api.error_code(REJECT, {"id": one["id"], "r": "刷单"}, token=support) == "FORBIDDEN"
     assert (await api(REJECT, {"id": one["id"], "r": "  "}, token=admin))["rejectCommission"]["errors"] == [
-        {"code": "INVALID_INPUT", "field": "reason"}
+        {"code": "INVALID_INPUT", "field": ["reason"]}
     ]
     assert (await api(REJECT, {"id": gid("Commission", 999999), "r": "x"}, token=admin))["rejectCommission"][
         "errors"
-    ] == [{"code": "NOT_FOUND", "field": "id"}]
+    ] == [{"code": "NOT_FOUND", "field": ["id"]}]
 
     rejected = (await api(REJECT, {"id": one["id"], "r": "刷单"}, token=admin))["rejectCommission"]
     assert rejected == {"commission": {"status": "REJECTED", "rejectReason": "刷单"}, "errors": []}
@@ -431,7 +431,7 @@ async def test_bad_settings_have_stable_codes_and_change_nothing(api):
     for data, code, field in cases:
         data = {"selfPurchase": True, "freezeDays": 3, **data}
         result = (await api(SETTINGS, {"i": data}, token=admin))["updateDistributionSettings"]
-        assert result == {"settings": None, "errors": [{"code": code, "field": field}]}, data
+        assert result == {"settings": None, "errors": [{"code": code, "field": at(field)}]}, data
     assert (await api(READ_SETTINGS, token=admin))["distributionSettings"] == before
     assert await DistributionConfigChange.all().count() == changes
 

@@ -75,7 +75,7 @@ async def test_settings_need_the_permission_and_bad_settings_change_nothing(api)
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     token = await admin_token()
     bad = (await api(ops.SETTINGS, {"i": {"mode": "THRESHOLD"}}, token=token))["updateDistributorSettings"]
-    assert [(e["code"], e["field"]) for e in bad["errors"]] == [("INVALID_INPUT", "minSpent")]
+    assert [(e["code"], e["field"]) for e in bad["errors"]] == [("INVALID_INPUT", ["minSpent"])]
     negative = (await api(ops.SETTINGS, {"i": {"mode": "THRESHOLD", "minSpent": "-0.01"}}, token=token))[
         "updateDistributorSettings"
     ]
@@ -187,7 +187,7 @@ async def test_approval_queue_review_and_events(api, published):
     no_reason = (await api(ops.REVIEW, {"id": app_id, "ok": False, "r": "  "}, token=admin))[
         "reviewDistributorApplication"
     ]
-    assert [(e["code"], e["field"]) for e in no_reason["errors"]] == [("INVALID_INPUT", "reason")]
+    assert [(e["code"], e["field"]) for e in no_reason["errors"]] == [("INVALID_INPUT", ["reason"])]
     unknown = (await api(ops.REVIEW, {"id": gid("DistributorApplication", 999999), "ok": True}, token=admin))[
         "reviewDistributorApplication"
     ]

@@ -74,9 +74,9 @@ async def test_naming_a_franchisee_needs_the_owner_or_an_admin_and_is_audited(ap
         ]
     admin = await admin_token()
     missing = await api(FRANCHISEE, {"s": gid(store), "u": gid("User", 999999)}, token=admin)
-    assert missing["setStoreFranchisee"]["errors"] == [{"code": "NOT_FOUND", "field": "userId"}]
+    assert missing["setStoreFranchisee"]["errors"] == [{"code": "NOT_FOUND", "field": ["userId"]}]
     no_store = await api(FRANCHISEE, {"s": gid("Store", 999999), "u": gid(someone)}, token=admin)
-    assert no_store["setStoreFranchisee"]["errors"] == [{"code": "NOT_FOUND", "field": "storeId"}]
+    assert no_store["setStoreFranchisee"]["errors"] == [{"code": "NOT_FOUND", "field": ["storeId"]}]
     assert (await StoreFranchise.get(store_id=store.id)).franchisee_id == franchisee.id
     assert await StoreFranchiseChange.all().count() == 1
 
@@ -102,7 +102,7 @@ async def test_binding_by_code_once_with_stable_codes(api):
     for code in ("", "NOPE0000", closed.invite_code):
         assert await bind(api, user, code) == {
             "membership": None,
-            "errors": [{"code": "STORE_CODE_INVALID", "field": "code"}],
+            "errors": [{"code": "STORE_CODE_INVALID", "field": ["code"]}],
         }
     assert await StoreMember.all().count() == 0
 
@@ -111,7 +111,7 @@ async def test_binding_by_code_once_with_stable_codes(api):
     for code in (store.invite_code, other.invite_code):
         assert await bind(api, user, code) == {
             "membership": None,
-            "errors": [{"code": "STORE_ALREADY_BOUND", "field": "code"}],
+            "errors": [{"code": "STORE_ALREADY_BOUND", "field": ["code"]}],
         }
     assert await StoreMember.filter(user_id=user.id).values_list("store_id", flat=True) == [store.id]
     assert (await api(MY_STORE, token=await token_for(user)))["myStoreMembership"] == {"store": {"id": gid(store)}}

@@ -14,7 +14,7 @@ from services.core.events import unit_of_work
 from services.distribution import grades
 from services.ledger import ledger
 from tests.api.test_distribution import admin_token, buy, configure, finish, member, mine
-from tests.helpers import gid, make_user, pk_of, token_for
+from tests.helpers import at, gid, make_user, pk_of, token_for
 from tests.order_factories import make_shop
 
 GRADES = "{ grades { id code name rank description rules { id ownSalesMin { amount } teamSalesMin { amount } directMembersMin teamMembersMin } } }"
@@ -91,18 +91,18 @@ async def test_ladder_is_seeded_and_admins_edit_it_with_stable_codes(api):
         ({"code": "9V", "name": "坏", "rank": 50}, "INVALID_INPUT", "code"),
         ({"code": "V9", "name": "", "rank": 50}, "INVALID_INPUT", "name"),
         ({"code": "V9", "name": "坏", "rank": 0}, "INVALID_INPUT", "rank"),
-        ({"code": "V9", "name": "坏", "rank": 50, "rules": [{}]}, "INVALID_GRADE_RULE", "rules[0]"),
-        ({"code": "V9", "name": "坏", "rank": 50, "rules": [{"teamMembers": 0}]}, "INVALID_GRADE_RULE", "rules[0]"),
+        ({"code": "V9", "name": "坏", "rank": 50, "rules": [{}]}, "INVALID_GRADE_RULE", "rules.0"),
+        ({"code": "V9", "name": "坏", "rank": 50, "rules": [{"teamMembers": 0}]}, "INVALID_GRADE_RULE", "rules.0"),
     ]
     for data, code, field in cases:
         result = (await api(CREATE, {"i": data}, token=admin))["createGrade"]
-        assert result == {"grade": None, "errors": [{"code": code, "field": field}]}, data
+        assert result == {"grade": None, "errors": [{"code": code, "field": at(field)}]}, data
     assert (
         await api(UPDATE, {"id": created["grade"]["id"], "i": {"code": "V1", "name": "x", "rank": 10}}, token=admin)
-    )["updateGrade"]["errors"] == [{"code": "DUPLICATE_GRADE_CODE", "field": "code"}]
+    )["updateGrade"]["errors"] == [{"code": "DUPLICATE_GRADE_CODE", "field": ["code"]}]
     assert (await api(UPDATE, {"id": gid("Grade", 999999), "i": {"code": "V7", "name": "x", "rank": 77}}, token=admin))[
         "updateGrade"
-    ]["errors"] == [{"code": "UNKNOWN_GRADE", "field": "id"}]
+    ]["errors"] == [{"code": "NOT_FOUND", "field": ["id"]}]
     assert (await api(GRADES, token=admin))["grades"] == before and await GradeRule.all().count() == rules
 
     # rename and re-rank; the rules are replaced
@@ -123,11 +123,11 @@ async def test_ladder_is_seeded_and_admins_edit_it_with_stable_codes(api):
     user = await make_user("持有者")
     assert (await api(SET, {"u": gid(user), "g": "AGENT", "r": "试点"}, token=admin))["setUserGrade"]["errors"] == []
     assert (await api(DELETE, {"id": created["grade"]["id"]}, token=admin))["deleteGrade"]["errors"] == [
-        {"code": "GRADE_IN_USE", "field": "id"}
+        {"code": "GRADE_IN_USE", "field": ["id"]}
     ]
     assert (
         await api(UPDATE, {"id": created["grade"]["id"], "i": {"code": "AGENT2", "name": "x", "rank": 9}}, token=admin)
-    )["updateGrade"]["errors"] == [{"code": "GRADE_IN_USE", "field": "code"}]
+    )["updateGrade"]["errors"] == [{"code": "GRADE_IN_USE", "field": ["code"]}]
     v3 = next(g for g in ladder if g["code"] == "V3")
     assert (await api(DELETE, {"id": v3["id"]}, token=admin))["deleteGrade"] == {"deletedId": v3["id"], "errors": []}
     assert [g["code"] for g in (await api(GRADES, token=admin))["grades"]] == ["V1", "V2", "AGENT"]
@@ -244,14 +244,14 @@ async def test_admin_sets_a_grade_with_a_reason_audited_and_bad_input_changes_no
     admin = await token_for(admin_user)
     user = await make_user("会员")
     cases = [
-        ({"u": gid(user), "g": "V9", "r": "升级"}, "UNKNOWN_GRADE", "grade"),
+        ({"u": gid(user), "g": "V9", "r": "升级"}, "NOT_FOUND", "grade"),
         ({"u": gid(user), "g": "V2", "r": "  "}, "INVALID_INPUT", "reason"),
         ({"u": gid("User", 999999), "g": "V2", "r": "升级"}, "NOT_FOUND", "userId"),
     ]
     for variables, code, field in cases:
         assert (await api(SET, variables, token=admin))["setUserGrade"] == {
             "grade": None,
-            "errors": [{"code": code, "field": field}],
+            "errors": [{"code": code, "field": at(field)}],
         }
     assert await UserGrade.filter(user_id=user.id).count() == 0 and await GradeChange.all().count() == 0
 

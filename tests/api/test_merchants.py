@@ -12,7 +12,7 @@ from services.accounts.access import MERCHANT_PERMISSIONS
 from services.core.errors import DomainError, ErrorCode
 from services.merchants import merchants as merchant_service
 from tests.conftest import requires_postgres
-from tests.helpers import gid, make_user, next_phone, pk_of, token_for
+from tests.helpers import at, gid, make_user, next_phone, pk_of, token_for
 
 APPLICATION = {
     "name": "山野茶铺",
@@ -111,7 +111,7 @@ async def test_bad_applications_are_refused_and_nothing_is_written(api):
     ]
     for change, code, field in cases:
         result = (await api(APPLY, {"a": {**APPLICATION, **change}}, token=token))["applyForMerchant"]
-        assert result == {"merchant": None, "errors": [{"code": code, "field": field}]}, change
+        assert result == {"merchant": None, "errors": [{"code": code, "field": at(field)}]}, change
     assert await Merchant.all().count() == 0
 
 
@@ -128,10 +128,10 @@ async def test_merchant_names_are_unique(api):
     token = await token_for(await make_user())
     for name in ("山野茶铺", " 山野茶铺 "):
         result = (await api(APPLY, {"a": {**APPLICATION, "name": name}}, token=token))["applyForMerchant"]
-        assert result["errors"] == [{"code": "MERCHANT_NAME_TAKEN", "field": "name"}]
+        assert result["errors"] == [{"code": "MERCHANT_NAME_TAKEN", "field": ["name"]}]
     await make_merchant(name="Tea House")
     result = (await api(APPLY, {"a": {**APPLICATION, "name": "tea house"}}, token=token))["applyForMerchant"]
-    assert result["errors"] == [{"code": "MERCHANT_NAME_TAKEN", "field": "name"}]
+    assert result["errors"] == [{"code": "MERCHANT_NAME_TAKEN", "field": ["name"]}]
     assert await Merchant.all().count() == 2
 
 
@@ -189,7 +189,10 @@ async def test_invalid_transitions_change_nothing(api, status):
     allowed = {action for action in REVIEW if merchant_service.MERCHANT_STATES.allows(action, status)}
     for action in sorted(set(REVIEW) - allowed):
         result = (await api(REVIEW[action], {"id": gid(merchant)}, token=admin))[FIELD[action]]
-        assert result == {"merchant": None, "errors": [{"code": "INVALID_TRANSITION", "field": "id"}]}, (status, action)
+        assert result == {"merchant": None, "errors": [{"code": "INVALID_TRANSITION", "field": ["id"]}]}, (
+            status,
+            action,
+        )
     assert (await Merchant.get(id=merchant.id)).status == status
     assert await MerchantReview.all().count() == 0 and await Notification.all().count() == 0
 
@@ -215,9 +218,9 @@ async def test_reject_needs_a_reason_and_unknown_merchants_are_not_found(api):
         {"id": gid(merchant)},
         token=admin,
     )
-    assert result["rejectMerchant"]["errors"] == [{"code": "INVALID_INPUT", "field": "reason"}]
+    assert result["rejectMerchant"]["errors"] == [{"code": "INVALID_INPUT", "field": ["reason"]}]
     result = await api(REVIEW["APPROVE"], {"id": gid("Merchant", 999999)}, token=admin)
-    assert result["approveMerchant"]["errors"] == [{"code": "NOT_FOUND", "field": "id"}]
+    assert result["approveMerchant"]["errors"] == [{"code": "NOT_FOUND", "field": ["id"]}]
     assert (await Merchant.get(id=merchant.id)).status == "PENDING" and await MerchantReview.all().count() == 0
 
 
@@ -257,7 +260,7 @@ async def test_after_a_rejection_anyone_may_take_the_name_and_the_rejected_merch
     third = (await api(APPLY, {"a": {**APPLICATION, "name": "山野茶铺"}}, token=await token_for(await make_user())))[
         "applyForMerchant"
     ]
-    assert third == {"merchant": None, "errors": [{"code": "MERCHANT_NAME_TAKEN", "field": "name"}]}
+    assert third == {"merchant": None, "errors": [{"code": "MERCHANT_NAME_TAKEN", "field": ["name"]}]}
     assert await Merchant.filter(name="山野茶铺").count() == 2
 
 
@@ -269,7 +272,7 @@ async def test_a_name_is_held_by_every_merchant_not_rejected(api, status):
     if status == "REJECTED":
         assert result["errors"] == [] and result["merchant"]["name"] == "TEA house"
     else:
-        assert result == {"merchant": None, "errors": [{"code": "MERCHANT_NAME_TAKEN", "field": "name"}]}
+        assert result == {"merchant": None, "errors": [{"code": "MERCHANT_NAME_TAKEN", "field": ["name"]}]}
         assert await Merchant.all().count() == 1
 
 
@@ -321,7 +324,7 @@ async def test_concurrent_applications_for_one_name_make_one_merchant(api):
     )
     outcomes = [r["applyForMerchant"]["errors"] for r in results]
     assert outcomes.count([]) == 1
-    assert all(e == [{"code": "MERCHANT_NAME_TAKEN", "field": "name"}] for e in outcomes if e)
+    assert all(e == [{"code": "MERCHANT_NAME_TAKEN", "field": ["name"]}] for e in outcomes if e)
     assert await Merchant.filter(name="竹林小馆").count() == 1
 
 
@@ -394,7 +397,7 @@ async def test_bad_settings_change_nothing(api):
     ]
     for change, code, field in cases:
         result = (await api(SETTINGS, {"m": gid(merchant), "s": change}, token=token))["updateMerchantSettings"]
-        assert result == {"merchant": None, "errors": [{"code": code, "field": field}]}, change
+        assert result == {"merchant": None, "errors": [{"code": code, "field": at(field)}]}, change
     after = await Merchant.get(id=merchant.id)
     assert (
         after.shipping_fee,
@@ -452,17 +455,17 @@ async def test_bad_rates_change_nothing(api):
     m = gid(merchant)
     for rate in (-1, 10_001):
         assert (await api(RATE, {"m": m, "r": rate}, token=admin))["setMerchantCommissionRate"]["errors"] == [
-            {"code": "INVALID_RATE", "field": "rateBp"}
+            {"code": "INVALID_RATE", "field": ["rateBp"]}
         ]
         assert (await api(CATEGORY_RATE, {"m": m, "c": gid(category), "r": rate}, token=admin))[
             "setMerchantCategoryRate"
-        ]["errors"] == [{"code": "INVALID_RATE", "field": "rateBp"}]
+        ]["errors"] == [{"code": "INVALID_RATE", "field": ["rateBp"]}]
     missing = (await api(CATEGORY_RATE, {"m": m, "c": gid("Category", 999999), "r": 100}, token=admin))[
         "setMerchantCategoryRate"
     ]
-    assert missing["errors"] == [{"code": "NOT_FOUND", "field": "categoryId"}]
+    assert missing["errors"] == [{"code": "NOT_FOUND", "field": ["categoryId"]}]
     no_merchant = (await api(RATE, {"m": gid("Merchant", 999999), "r": 100}, token=admin))["setMerchantCommissionRate"]
-    assert no_merchant["errors"] == [{"code": "NOT_FOUND", "field": "merchantId"}]
+    assert no_merchant["errors"] == [{"code": "NOT_FOUND", "field": ["merchantId"]}]
     assert (
         await Merchant.get(id=merchant.id)
     ).commission_rate_bp == 0 and await MerchantCategoryRate.all().count() == 0
@@ -532,18 +535,18 @@ async def test_bad_staff_changes_write_nothing(api):
     ]
     for variables, code, field in cases:
         result = (await api(ADD_STAFF, {"m": m, **variables}, token=token))["addMerchantStaff"]
-        assert result == {"staff": None, "errors": [{"code": code, "field": field}]}, variables
+        assert result == {"staff": None, "errors": [{"code": code, "field": at(field)}]}, variables
     assert await MerchantStaff.all().count() == 0
     staff = await make_staff(merchant, ["merchant.orders"])
     bad = (await api(UPDATE_STAFF, {"m": m, "u": gid(staff), "perms": ["merchant.finance", "root"]}, token=token))[
         "updateMerchantStaff"
     ]
-    assert bad["errors"] == [{"code": "INVALID_PERMISSION", "field": "permissions"}]
+    assert bad["errors"] == [{"code": "INVALID_PERMISSION", "field": ["permissions"]}]
     assert (await MerchantStaff.get(user_id=staff.id)).permissions == ["merchant.orders"]
     dup = (await api(ADD_STAFF, {"m": m, "u": gid(staff), "perms": []}, token=token))["addMerchantStaff"]
-    assert dup["errors"] == [{"code": "INVALID_INPUT", "field": "userId"}]
+    assert dup["errors"] == [{"code": "INVALID_INPUT", "field": ["userId"]}]
     assert (await api(REMOVE_STAFF, {"m": m, "u": gid(user)}, token=token))["removeMerchantStaff"]["errors"] == [
-        {"code": "NOT_FOUND", "field": "userId"}
+        {"code": "NOT_FOUND", "field": ["userId"]}
     ]
     assert await MerchantStaff.all().count() == 1
 
@@ -670,9 +673,9 @@ async def test_rejected_and_suspended_merchants(api):
     result = (await api(SETTINGS, {"m": gid(rejected), "s": {"description": "x"}}, token=token))[
         "updateMerchantSettings"
     ]
-    assert result["errors"] == [{"code": "MERCHANT_NOT_ACTIVE", "field": "merchantId"}]
+    assert result["errors"] == [{"code": "MERCHANT_NOT_ACTIVE", "field": ["merchantId"]}]
     result = (await api(CREATE_STORE, {"m": gid(suspended), "s": STORE_INPUT}, token=token))["createStore"]
-    assert result["errors"] == [{"code": "MERCHANT_NOT_ACTIVE", "field": "merchantId"}]
+    assert result["errors"] == [{"code": "MERCHANT_NOT_ACTIVE", "field": ["merchantId"]}]
     assert await Store.all().count() == 0 and (await Merchant.get(id=rejected.id)).description == ""
 
 

@@ -120,7 +120,7 @@ async def test_a_negative_amount_where_none_makes_sense_is_refused_and_changes_n
     result = (await api(SETTINGS, {"m": str(merchant.id), "s": {"shippingFee": "-0.01"}}, token=token))[
         "updateMerchantSettings"
     ]
-    assert result == {"merchant": None, "errors": [{"code": "INVALID_AMOUNT", "field": "shippingFee"}]}
+    assert result == {"merchant": None, "errors": [{"code": "INVALID_AMOUNT", "field": ["shippingFee"]}]}
     assert (await Merchant.get(id=merchant.id)).shipping_fee == 500
 
 

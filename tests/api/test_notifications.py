@@ -31,10 +31,10 @@ async def test_send_notification_validates(api):
     data = await api(
         'mutation { sendNotification(userId: "VXNlcjo5OTk5OTk=", title: "hi") { errors { code field } } }', token=token
     )
-    assert data["sendNotification"]["errors"] == [{"code": "NOT_FOUND", "field": "userId"}]
+    assert data["sendNotification"]["errors"] == [{"code": "NOT_FOUND", "field": ["userId"]}]
     data = await api(
         f'mutation {{ sendNotification(userId: "{gid(admin)}", title: "  ") {{ errors {{ code field }} }} }}',
         token=token,
     )
-    assert data["sendNotification"]["errors"] == [{"code": "INVALID_INPUT", "field": "title"}]
+    assert data["sendNotification"]["errors"] == [{"code": "INVALID_INPUT", "field": ["title"]}]
     assert await Notification.all().count() == 0

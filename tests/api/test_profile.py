@@ -1,7 +1,7 @@
 """Profile and shipping addresses (ACC-2)."""
 
 from models.accounts import Address, User
-from tests.helpers import make_user, pk_of, token_for
+from tests.helpers import at, make_user, pk_of, token_for
 
 ADDRESS = {
     "recipient": "王小明",
@@ -45,7 +45,7 @@ async def test_update_profile_bad_input_changes_nothing(api):
         data = await api(
             f"mutation {{ updateProfile({args}) {{ user {{ id }} errors {{ code field }} }} }}", token=token
         )
-        assert data["updateProfile"]["errors"] == [{"code": "INVALID_INPUT", "field": field}]
+        assert data["updateProfile"]["errors"] == [{"code": "INVALID_INPUT", "field": at(field)}]
     assert (await User.get(id=user.id)).nickname == "before"
 
 
@@ -82,7 +82,7 @@ async def test_bad_addresses_are_refused_and_nothing_is_written(api):
     ]
     for change, code, field in cases:
         result = (await api(CREATE, {"a": {**ADDRESS, **change}}, token=token))["createAddress"]
-        assert result["errors"] == [{"code": code, "field": field}], change
+        assert result["errors"] == [{"code": code, "field": at(field)}], change
     assert await Address.all().count() == 0
 
 
@@ -97,7 +97,7 @@ async def test_someone_elses_address_is_not_found(api):
     ):
         data = await api(query, variables, token=token)
         assert next(iter(data.values()))["errors"] == [
-            {"code": "NOT_FOUND", **({"field": "id"} if "field" in query else {})}
+            {"code": "NOT_FOUND", **({"field": ["id"]} if "field" in query else {})}
         ]
     address = await Address.get(id=pk_of(created["id"]))
     assert address.detail == ADDRESS["detail"] and address.user_id == owner.id

@@ -58,7 +58,7 @@ async def test_existing_user_signing_in_through_a_link_is_not_rebound(api):
 async def test_self_binding_is_refused(api):
     user = await make_user()
     result = (await api(BIND, {"c": user.invite_code}, token=await token_for(user)))["bindUpline"]
-    assert result["errors"] == [{"code": "SELF_BINDING", "field": "inviteCode"}]
+    assert result["errors"] == [{"code": "SELF_BINDING", "field": ["inviteCode"]}]
     assert (await User.get(id=user.id)).upline_id is None
 
 
@@ -67,7 +67,7 @@ async def test_cycle_is_refused(api):
     b = await make_user("b", upline=a)
     c = await make_user("c", upline=b)
     result = (await api(BIND, {"c": c.invite_code}, token=await token_for(a)))["bindUpline"]
-    assert result["errors"] == [{"code": "BINDING_CYCLE", "field": "inviteCode"}]
+    assert result["errors"] == [{"code": "BINDING_CYCLE", "field": ["inviteCode"]}]
     assert (await User.get(id=a.id)).upline_id is None
     assert await UplineChange.filter(user_id=a.id).count() == 0
 
@@ -76,7 +76,7 @@ async def test_bound_once(api):
     a, b = await make_user(), await make_user()
     c = await make_user(upline=a)
     result = (await api(BIND, {"c": b.invite_code}, token=await token_for(c)))["bindUpline"]
-    assert result["errors"] == [{"code": "ALREADY_BOUND", "field": "inviteCode"}]
+    assert result["errors"] == [{"code": "ALREADY_BOUND", "field": ["inviteCode"]}]
     assert (await User.get(id=c.id)).upline_id == a.id
 
 

@@ -187,7 +187,7 @@ async def test_refund_beyond_both_leaves_a_debt_netted_by_the_next_statement(api
     refused = (await api(wops.REQUEST_MERCHANT, {"m": mid, "input": bank(1000)}, token=finance))[
         "requestMerchantWithdrawal"
     ]
-    assert refused["errors"] == [{"code": "MERCHANT_DEBT_OUTSTANDING", "field": "amount"}]
+    assert refused["errors"] == [{"code": "DEBT_OUTSTANDING", "field": ["amount"]}]
     assert await merchant_books(merchant.id) == (-16000, 5000)
     # when the statement carrying the refund is approved: commission 10.00 given back, the
     # 50.00 settled money taken, the rest (200 − 40 − 10 − 50 = 100.00) stays as debt

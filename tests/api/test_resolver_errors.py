@@ -76,7 +76,7 @@ async def test_a_domain_error_becomes_the_payload_errors():
     )
     assert result.errors is None
     assert result.data == {
-        "rename": {"name": None, "errors": [{"code": "NOT_FOUND", "field": "name", "message": "No such thing."}]}
+        "rename": {"name": None, "errors": [{"code": "NOT_FOUND", "field": ["name"], "message": "No such thing."}]}
     }
 
 
@@ -125,3 +125,40 @@ def test_payload_errors_needs_a_payload_return_type():
 async def test_a_malformed_id_in_a_query_is_not_found(api):
     token = await token_for(await make_user())
     assert await api.error_code('{ payment(id: "not-a-number") { id } }', token=token) == "NOT_FOUND"
+
+
+async def test_every_mutation_declares_its_error_codes_and_lists_them():
+    from resolvers.error_codes import MUTATION_ERRORS
+    from schema.schema import Mutation as AppMutation
+    from schema.schema import schema as app_schema
+
+    fields = AppMutation.__strawberry_definition__.fields
+    names = {field.base_resolver.wrapped_func.__name__ for field in fields}
+    assert names == set(MUTATION_ERRORS), "declare each mutation's codes in resolvers/error_codes.py"
+    graphql_fields = app_schema._schema.mutation_type.fields
+    for field in fields:
+        codes = MUTATION_ERRORS[field.base_resolver.wrapped_func.__name__]
+        description = graphql_fields[app_schema.config.name_converter.get_graphql_name(field)].description
+        for code in codes:
+            assert code.value in description.split("Errors: ")[-1], (field.name, code)
+        if field.extensions:
+            assert "Errors: UNAUTHENTICATED" in description, field.name
+
+
+async def test_an_undeclared_code_raises_under_strict_error_codes(monkeypatch):
+    from resolvers import common
+    from resolvers.error_codes import MUTATION_ERRORS
+
+    monkeypatch.setattr(common.settings, "STRICT_ERROR_CODES", True)
+    assert ErrorCode.CART_FULL not in MUTATION_ERRORS["request_sms_code"]
+
+    async def request_sms_code(code: ErrorCode) -> ThingPayload:
+        raise DomainError(code, "Refused.")
+
+    resolve = payload_errors(request_sms_code)
+    declared = MUTATION_ERRORS["request_sms_code"][0]
+    assert (await resolve(declared)).errors[0].code == declared
+    with pytest.raises(common.UndeclaredErrorCode, match="CART_FULL"):
+        await resolve(ErrorCode.CART_FULL)
+    monkeypatch.setattr(common.settings, "STRICT_ERROR_CODES", False)
+    assert (await resolve(ErrorCode.CART_FULL)).errors[0].code == ErrorCode.CART_FULL

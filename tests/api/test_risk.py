@@ -304,7 +304,7 @@ async def test_held_commissions_wait_until_released_then_are_released_normally(a
 
     # deciding again is refused and changes nothing
     again = (await api(ops.REJECT, {"id": case["id"], "r": "改主意"}, token=admin))["rejectRiskCase"]
-    assert [e["code"] for e in again["errors"]] == ["RISK_CASE_DECIDED"]
+    assert [e["code"] for e in again["errors"]] == ["INVALID_TRANSITION"]
     assert await statuses(upline) == ["AVAILABLE", "AVAILABLE"]
     assert await RiskAudit.filter(case_id=pk_of(case["id"])).count() == 1
     assert await ledger.check_invariants() == []
@@ -323,7 +323,7 @@ async def test_rejecting_a_case_gives_the_commissions_back_to_who_paid_them(api)
     assert [n["rejectReason"] for n in await mine(api, upline)] == ["刷单", "刷单"]
     assert [a.action for a in await RiskAudit.filter(case_id=pk_of(case["id"]))] == ["CASE_REJECTED"]
     again = (await api(ops.RELEASE, {"id": case["id"], "r": "x"}, token=admin))["releaseRiskCase"]
-    assert [e["code"] for e in again["errors"]] == ["RISK_CASE_DECIDED"]
+    assert [e["code"] for e in again["errors"]] == ["INVALID_TRANSITION"]
     assert await statuses(upline) == ["REJECTED", "REJECTED"] and await merchant_pending(merchant) == paid_in
     assert await ledger.check_invariants() == []
 
@@ -412,7 +412,7 @@ async def test_rule_administration_is_validated_and_audited(api):
     ]
     for changes in bad:
         result = (await api(ops.UPDATE_RULE, {"i": changes}, token=admin))["updateRiskRule"]
-        assert [(e["code"], e["field"]) for e in result["errors"]] == [("INVALID_RISK_PARAMS", "params")], changes
+        assert [(e["code"], e["field"]) for e in result["errors"]] == [("INVALID_RISK_PARAMS", ["params"])], changes
     assert (await RiskRule.get(id=pk_of(velocity["id"]))).params == velocity["params"]
 
     changed = (

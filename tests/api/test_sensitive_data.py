@@ -12,7 +12,7 @@ from services.accounts.identity import id_check_character
 from services.core import clock, sensitive
 from services.finance import withdrawals
 from services.finance.payouts import Destination
-from tests.helpers import gid, make_user, outbox, pk_of, token_for
+from tests.helpers import at, gid, make_user, outbox, pk_of, token_for
 from tests.order_factories import fund_wallet, make_buyer, make_shop, place
 
 REQUEST = "mutation($p: String!) { requestSmsCode(phone: $p) { phone errors { code field } } }"
@@ -136,7 +136,7 @@ async def test_sign_in_finds_the_user_by_blind_index(api):
     first = await _sign_in(api, "13712340000")
     # the per-phone cooldown recognises the number however it is spelt
     limited = (await api(REQUEST, {"p": "+86 137 1234 0000"}))["requestSmsCode"]
-    assert limited["errors"] == [{"code": "RATE_LIMITED", "field": "phone"}]
+    assert limited["errors"] == [{"code": "RATE_LIMITED", "field": ["phone"]}]
     clock.advance(timedelta(seconds=settings.SMS_PHONE_COOLDOWN_SECONDS + 1))
     again = await _sign_in(api, "+86 137 1234 0000")
     assert first["isNewUser"] and not again["isNewUser"]
@@ -159,7 +159,7 @@ async def test_bind_phone_and_phone_taken(api):
     # when it binds the holder's number: PHONE_TAKEN, nothing changed
     sent = (await api(REQUEST, {"p": "13700000042"}))["requestSmsCode"]
     taken = (await api(BIND, {"p": "13700000042", "c": outbox().last_code(sent["phone"])}, token=token))["bindPhone"]
-    assert taken["errors"] == [{"code": "PHONE_TAKEN", "field": "phone"}]
+    assert taken["errors"] == [{"code": "PHONE_TAKEN", "field": ["phone"]}]
     assert (await User.get(id=lonely.id)).phone == "+8613700000043"
     assert (await User.get(id=holder.id)).phone == "+8613700000042"
     # a wrong code binds nothing
@@ -198,7 +198,7 @@ async def test_identity_bad_input_changes_nothing(api):
     ]
     for variables, code, field in cases:
         result = (await api(SUBMIT, variables, token=token))["submitIdentity"]
-        assert result == {"identity": None, "errors": [{"code": code, "field": field}]}, variables
+        assert result == {"identity": None, "errors": [{"code": code, "field": at(field)}]}, variables
     assert await UserIdentity.all().count() == 0
     # once only, and one account per ID number
     assert (await api(SUBMIT, {"n": "张三", "i": ID_A}, token=token))["submitIdentity"]["errors"] == []
@@ -206,7 +206,7 @@ async def test_identity_bad_input_changes_nothing(api):
     assert again["errors"] == [{"code": "IDENTITY_ALREADY_SUBMITTED", "field": None}]
     other = await token_for(await make_user("other"))
     taken = (await api(SUBMIT, {"n": "张三", "i": ID_A.lower()}, token=other))["submitIdentity"]
-    assert taken["errors"] == [{"code": "ID_NUMBER_TAKEN", "field": "idNumber"}]
+    assert taken["errors"] == [{"code": "ID_NUMBER_TAKEN", "field": ["idNumber"]}]
     rows = await UserIdentity.all()
     assert len(rows) == 1 and rows[0].user_id == owner.id and rows[0].real_name == "张三" and rows[0].id_number == ID_A
 

@@ -11,7 +11,7 @@ from services.accounts import referral
 from services.core.geo import haversine_m
 from services.merchants import stores as store_service
 from tests.api.test_merchants import make_merchant, make_staff
-from tests.helpers import gid, make_user, pk_of, token_for
+from tests.helpers import at, gid, make_user, pk_of, token_for
 from tests.unit.test_geo import destination
 
 STORE = {
@@ -129,7 +129,7 @@ async def test_bad_stores_are_refused_and_nothing_is_written(api):
     ]
     for change, code, field in cases:
         result = (await api(CREATE, {"m": gid(merchant), "s": {**STORE, **change}}, token=token))["createStore"]
-        assert result == {"store": None, "errors": [{"code": code, "field": field}]}, change
+        assert result == {"store": None, "errors": [{"code": code, "field": at(field)}]}, change
     assert await Store.all().count() == 0
 
 
@@ -144,7 +144,7 @@ async def test_non_finite_coordinates_are_refused(api):
 
     for lat, lng, field in ((math.nan, 120.0, "latitude"), (30.0, math.inf, "longitude"), (-math.inf, 0.0, "latitude")):
         body = await post(CREATE, {"m": gid(merchant), "s": {**STORE, "latitude": lat, "longitude": lng}}, token)
-        assert body["data"]["createStore"]["errors"] == [{"code": "INVALID_COORDINATES", "field": field}], body
+        assert body["data"]["createStore"]["errors"] == [{"code": "INVALID_COORDINATES", "field": at(field)}], body
     body = await post(NEAREST, {"lat": math.nan, "lng": 0.0, "r": 100, "n": 5})
     assert body["errors"][0]["extensions"]["code"] == "INVALID_COORDINATES"
     body = await api.raw(CREATE, {"m": gid(merchant), "s": {**STORE, "latitude": "30"}}, token=token)
@@ -160,7 +160,7 @@ async def test_update_and_deactivate_store(api):
     ]
     assert updated == {"store": {"name": "湖滨店", "latitude": 30.26}, "errors": []}
     bad = (await api(UPDATE, {"id": store_id, "s": {**STORE, "latitude": 100}}, token=token))["updateStore"]
-    assert bad["errors"] == [{"code": "INVALID_COORDINATES", "field": "latitude"}]
+    assert bad["errors"] == [{"code": "INVALID_COORDINATES", "field": ["latitude"]}]
     assert (await Store.get(id=pk_of(store_id))).latitude == 30.26
     assert (await api(DEACTIVATE, {"id": store_id}, token=token))["deactivateStore"] == {
         "store": {"isActive": False},
@@ -173,7 +173,7 @@ async def test_update_and_deactivate_store(api):
     }
     assert len(await nearest(api, 30.26, 120.13)) == 1
     missing = (await api(UPDATE, {"id": gid("Store", 999999), "s": STORE}, token=token))["updateStore"]
-    assert missing["errors"] == [{"code": "NOT_FOUND", "field": "id"}]
+    assert missing["errors"] == [{"code": "NOT_FOUND", "field": ["id"]}]
 
 
 async def test_someone_elses_store_is_forbidden_and_unchanged(api):
@@ -203,7 +203,7 @@ async def test_store_staff(api):
     assert added == {"staff": {"user": {"id": gid(clerk)}}, "errors": []}
     assert "store_staff" in (await api("{ me { roles } }", token=await token_for(clerk)))["me"]["roles"]
     dup = (await api(ADD_STAFF, {"s": gid(store), "u": gid(clerk)}, token=token))["addStoreStaff"]
-    assert dup["errors"] == [{"code": "INVALID_INPUT", "field": "userId"}]
+    assert dup["errors"] == [{"code": "INVALID_INPUT", "field": ["userId"]}]
     listed = await api(
         "query($id: ID!) { managedMerchant(id: $id) { stores { staff { user { id } } } } }",
         {"id": gid(merchant)},
@@ -217,7 +217,7 @@ async def test_store_staff(api):
     removed = (await api(REMOVE_STAFF, {"s": gid(store), "u": gid(clerk)}, token=token))["removeStoreStaff"]
     assert removed == {"ok": True, "errors": []} and await StoreStaff.all().count() == 0
     again = (await api(REMOVE_STAFF, {"s": gid(store), "u": gid(clerk)}, token=token))["removeStoreStaff"]
-    assert again["errors"] == [{"code": "NOT_FOUND", "field": "userId"}]
+    assert again["errors"] == [{"code": "NOT_FOUND", "field": ["userId"]}]
 
 
 async def test_private_store_fields_are_hidden_from_the_public(api):

@@ -32,7 +32,7 @@ from tests.api import ops_withdrawals as ops
 from tests.api.test_distribution import buy, configure, finish, member, refund
 from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
 from tests.catalog_factories import make_merchant, make_staff
-from tests.helpers import gid, make_user, pk_of, resident_id, token_for, verify_identity
+from tests.helpers import at, gid, make_user, pk_of, resident_id, token_for, verify_identity
 from tests.order_factories import fund_wallet, make_consignment_pair, make_shop
 
 ACCOUNT = "6222 0212 3456 7890 1234"
@@ -126,7 +126,7 @@ async def test_request_freezes_then_a_manual_payout_sends_the_net_and_keeps_the_
     again = await ask(api, token, 5_000, key)
     assert again["errors"] == [] and again["withdrawal"]["id"] == w["id"]
     other = await ask(api, token, 4_000, key)
-    assert other["errors"] == [{"code": "IDEMPOTENCY_KEY_REUSED", "field": "idempotencyKey"}]
+    assert other["errors"] == [{"code": "IDEMPOTENCY_KEY_REUSED", "field": ["idempotencyKey"]}]
     assert await balances(ledger.USER, user.id) == (5_000, 5_000) and await Withdrawal.all().count() == 1
 
     admin = await finance_token()
@@ -137,7 +137,9 @@ async def test_request_freezes_then_a_manual_payout_sends_the_net_and_keeps_the_
         "PROCESSING",
         "MANUAL",
     )
-    assert (await act(api, ops.APPROVE, admin, id=w["id"]))["errors"] == [{"code": "INVALID_TRANSITION", "field": "id"}]
+    assert (await act(api, ops.APPROVE, admin, id=w["id"]))["errors"] == [
+        {"code": "INVALID_TRANSITION", "field": ["id"]}
+    ]
 
     paid = await act(api, ops.MARK_PAID, admin, id=w["id"], ref="ICBC20261129001")
     assert paid["errors"] == []
@@ -147,10 +149,10 @@ async def test_request_freezes_then_a_manual_payout_sends_the_net_and_keeps_the_
     assert await platform() == (350, 4_650)  # fee kept, net left through the payout clearing account
     # paid once: a second record changes nothing
     assert (await act(api, ops.MARK_PAID, admin, id=w["id"], ref="again"))["errors"] == [
-        {"code": "INVALID_TRANSITION", "field": "id"}
+        {"code": "INVALID_TRANSITION", "field": ["id"]}
     ]
     assert (await act(api, ops.REJECT, admin, id=w["id"], reason="late"))["errors"] == [
-        {"code": "INVALID_TRANSITION", "field": "id"}
+        {"code": "INVALID_TRANSITION", "field": ["id"]}
     ]
     assert await platform() == (350, 4_650) and await JournalTransaction.filter(kind="WITHDRAWAL_PAID").count() == 1
     history = (
@@ -189,7 +191,7 @@ async def test_rejection_returns_the_money_and_nothing_can_follow_it(api):
     w = (await ask(api, token, 8_000))["withdrawal"]
     admin = await finance_token()
     assert (await act(api, ops.REJECT, admin, id=w["id"], reason=" "))["errors"] == [
-        {"code": "INVALID_INPUT", "field": "reason"}
+        {"code": "INVALID_INPUT", "field": ["reason"]}
     ]
     rejected = await act(api, ops.REJECT, admin, id=w["id"], reason="账户名不符")
     assert rejected["errors"] == [] and (rejected["withdrawal"]["status"], rejected["withdrawal"]["rejectReason"]) == (
@@ -199,7 +201,7 @@ async def test_rejection_returns_the_money_and_nothing_can_follow_it(api):
     assert await balances(ledger.USER, user.id) == (10_000, 0)
     for document, variables in ((ops.APPROVE, {}), (ops.REJECT, {"reason": "again"}), (ops.MARK_PAID, {"ref": "x"})):
         result = await act(api, document, admin, id=w["id"], **variables)
-        assert result["errors"] == [{"code": "INVALID_TRANSITION", "field": "id"}]
+        assert result["errors"] == [{"code": "INVALID_TRANSITION", "field": ["id"]}]
     assert await balances(ledger.USER, user.id) == (10_000, 0) and await platform() == (0, 0)
     # a rejected request does not use up the day's limits
     assert (await ask(api, token, 10_000))["errors"] == []
@@ -238,7 +240,7 @@ async def test_bad_requests_have_stable_codes_and_change_nothing(api, monkeypatc
     ]
     for data, code, field in cases:
         result = (await api(ops.REQUEST, {"input": data}, token=token))["requestWithdrawal"]
-        assert result == {"withdrawal": None, "errors": [{"code": code, "field": field}]}, (data, result)
+        assert result == {"withdrawal": None, "errors": [{"code": code, "field": at(field)}]}, (data, result)
     assert await balances(ledger.USER, user.id) == (20_000, 0) and await Withdrawal.all().count() == 0
 
     # daily limits, per business day
@@ -246,9 +248,11 @@ async def test_bad_requests_have_stable_codes_and_change_nothing(api, monkeypatc
     monkeypatch.setattr(settings, "WITHDRAWAL_DAILY_AMOUNT", 9_000)
     assert (await ask(api, token, 4_000))["errors"] == []
     over = await ask(api, token, 5_001)
-    assert over["errors"] == [{"code": "WITHDRAWAL_DAILY_AMOUNT_EXCEEDED", "field": "amount"}]
+    assert over["errors"] == [{"code": "WITHDRAWAL_DAILY_AMOUNT_EXCEEDED", "field": ["amount"]}]
     assert (await ask(api, token, 5_000))["errors"] == []
-    assert (await ask(api, token, 1_000))["errors"] == [{"code": "WITHDRAWAL_DAILY_COUNT_EXCEEDED", "field": "amount"}]
+    assert (await ask(api, token, 1_000))["errors"] == [
+        {"code": "WITHDRAWAL_DAILY_COUNT_EXCEEDED", "field": ["amount"]}
+    ]
     assert await balances(ledger.USER, user.id) == (11_000, 9_000) and await Withdrawal.all().count() == 2
     clock.advance(timedelta(days=1))  # the next business day
     assert (await ask(api, await token_for(user), 1_000))["errors"] == []
@@ -263,7 +267,7 @@ async def test_a_user_who_owes_commission_cannot_withdraw(api):
         "COMMISSION_REVERSED", [Posting(debt.id, -300), Posting(budget.id, 300)]
     )  # as a refund after release would
     result = await ask(api, token, 5_000)
-    assert result["errors"] == [{"code": "COMMISSION_DEBT_OUTSTANDING", "field": "amount"}]
+    assert result["errors"] == [{"code": "DEBT_OUTSTANDING", "field": ["amount"]}]
     assert await balances(ledger.USER, user.id) == (10_000, 0) and await Withdrawal.all().count() == 0
     wallet = (await api(ops.WALLET, token=token))["myWallet"]
     assert wallet["commissionDebt"]["amount"] == "3.00"
@@ -327,7 +331,7 @@ async def test_the_destination_must_be_held_by_the_verified_person(api):
         refused = (await api(ops.REQUEST, {"input": data}, token=token))["requestWithdrawal"]
         assert refused == {
             "withdrawal": None,
-            "errors": [{"code": "DESTINATION_NAME_MISMATCH", "field": "destination.holderName"}],
+            "errors": [{"code": "DESTINATION_NAME_MISMATCH", "field": ["destination", "holderName"]}],
         }, data
     await nothing_moved(user.id, 20_000)
     assert await JournalTransaction.all().count() == journal
@@ -430,7 +434,7 @@ async def test_a_failed_payout_returns_the_money_and_a_late_success_is_ignored(a
     assert await balances(ledger.USER, user.id) == (5_000, 0) and await platform() == (0, 0)
     # the sandbox channel's withdrawal cannot be marked paid by hand
     marked = await act(api, ops.MARK_PAID, await finance_token(), id=gid(w), ref="x")
-    assert marked["errors"] == [{"code": "INVALID_TRANSITION", "field": "id"}]
+    assert marked["errors"] == [{"code": "INVALID_TRANSITION", "field": ["id"]}]
     assert await ledger.check_invariants() == []
 
 
@@ -446,7 +450,7 @@ async def test_sandbox_result_mutation_plays_the_bank_in_development(api):
     manual = (await ask(api, token, 5_000))["withdrawal"]
     await act(api, ops.APPROVE, admin, id=manual["id"], channel="MANUAL")
     refused = await act(api, ops.SANDBOX_RESULT, admin, id=manual["id"], ok=True)
-    assert refused["errors"] == [{"code": "PAYOUT_CHANNEL_UNAVAILABLE", "field": "id"}]
+    assert refused["errors"] == [{"code": "PAYOUT_CHANNEL_UNAVAILABLE", "field": ["id"]}]
     assert await ledger.check_invariants() == []
 
 
@@ -454,7 +458,7 @@ async def test_an_unknown_channel_is_refused(api):
     user, token = await customer(5_000)
     w = (await ask(api, token, 5_000))["withdrawal"]
     result = await act(api, ops.APPROVE, await finance_token(), id=w["id"], channel="PIGEON")
-    assert result["errors"] == [{"code": "PAYOUT_CHANNEL_UNAVAILABLE", "field": "channel"}]
+    assert result["errors"] == [{"code": "PAYOUT_CHANNEL_UNAVAILABLE", "field": ["channel"]}]
     assert (await Withdrawal.get(id=pk_of(w["id"]))).status == "PENDING_REVIEW"
 
 
@@ -498,7 +502,7 @@ async def test_risk_screening_holds_a_withdrawal_out_of_the_review_queue(api, mo
     assert [n["id"] for n in queue] == [normal["id"]]
     assert await withdrawals.pending_review_count() == 1
     assert (await act(api, ops.APPROVE, admin, id=held["id"]))["errors"] == [
-        {"code": "INVALID_TRANSITION", "field": "id"}
+        {"code": "INVALID_TRANSITION", "field": ["id"]}
     ]
 
     await risk_hooks.RELEASE["WITHDRAWAL"](pk_of(held["id"]), 1, "checked by phone", None)
@@ -545,7 +549,7 @@ async def test_merchant_finance_staff_withdraw_settled_funds(api):
     over = (await api(ops.REQUEST_MERCHANT, {"m": mid, "input": bank(40_001)}, token=finance))[
         "requestMerchantWithdrawal"
     ]
-    assert over["errors"] == [{"code": "INSUFFICIENT_FUNDS", "field": "amount"}]
+    assert over["errors"] == [{"code": "INSUFFICIENT_FUNDS", "field": ["amount"]}]
 
     admin = await finance_token()
     await act(api, ops.APPROVE, admin, id=w["id"])  # the default channel: MANUAL

@@ -221,7 +221,7 @@ async def _withdraw(sim: Sim, users) -> None:
         try:
             w = await withdrawals.request_for_user(user.id, amount, BANK, uuid.uuid4().hex)
         except DomainError as exc:
-            assert exc.code == ErrorCode.COMMISSION_DEBT_OUTSTANDING, exc.code
+            assert exc.code == ErrorCode.DEBT_OUTSTANDING, exc.code
             sim.skipped[f"withdrawal refused: {exc.code.value}"] += 1
             continue
         sim.open_withdrawals.append(w.id)

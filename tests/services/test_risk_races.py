@@ -72,7 +72,7 @@ async def test_release_racing_reject_has_exactly_one_winner():
         )
         errors = [r for r in results if isinstance(r, Exception)]
         assert (
-            len(errors) == 1 and isinstance(errors[0], DomainError) and errors[0].code.value == "RISK_CASE_DECIDED"
+            len(errors) == 1 and isinstance(errors[0], DomainError) and errors[0].code.value == "INVALID_TRANSITION"
         ), results
         case = await RiskCase.get(id=case.id)
         expected = "PENDING" if case.status == "RELEASED" else "REJECTED"
