@@ -8,6 +8,7 @@ import typing
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
+import strawberry
 from strawberry.permission import PermissionExtension
 from strawberry.types import Info
 from tortoise.exceptions import ValidationError
@@ -17,6 +18,7 @@ from models.accounts import User
 from resolvers.error_codes import MUTATION_ERRORS
 from schema import node as global_ids
 from schema.errors import api_error, user_errors
+from schema.money import Amount
 from schema.permissions import HasPermission, IsAuthenticated
 from services.core.errors import DomainError, ErrorCode
 
@@ -87,6 +89,8 @@ def payload_errors(resolver: Callable[Params, Awaitable[R]]) -> Callable[Params,
         raise TypeError(f"{resolver.__qualname__} must be annotated to return a payload type with `errors`")
 
     declared = MUTATION_ERRORS.get(resolver.__name__)
+    if declared is not None:
+        declared = (*declared, *(code for code in input_codes(resolver) if code not in declared))
 
     @functools.wraps(resolver)
     async def resolve(*args: Params.args, **kwargs: Params.kwargs) -> R:
@@ -103,6 +107,37 @@ def payload_errors(resolver: Callable[Params, Awaitable[R]]) -> Callable[Params,
 
     resolve.error_codes = declared  # type: ignore[attr-defined]
     return resolve
+
+
+def input_codes(resolver: Callable) -> list[ErrorCode]:
+    """The codes any mutation's arguments can bring, whatever its business: INVALID_INPUT (a
+    value too long or out of range for its column), INVALID_ID where it takes an ID (here or
+    in an input object), INVALID_AMOUNT where it takes an Amount."""
+    codes = [ErrorCode.INVALID_INPUT]
+    found: set[Any] = set()
+    seen: set[Any] = set()
+
+    def walk(hint: Any) -> None:
+        if hint in seen:
+            return
+        seen.add(hint)
+        if hint is strawberry.ID or hint is Amount:
+            found.add(hint)
+        for inner in typing.get_args(hint):
+            walk(inner)
+        if dataclasses.is_dataclass(hint):
+            for inner in typing.get_type_hints(hint, include_extras=True).values():
+                walk(inner)
+
+    hints = typing.get_type_hints(resolver, include_extras=True)
+    for name, hint in hints.items():
+        if name not in ("return", "self", "info"):
+            walk(hint)
+    if strawberry.ID in found:
+        codes.append(ErrorCode.INVALID_ID)
+    if Amount in found:
+        codes.append(ErrorCode.INVALID_AMOUNT)
+    return codes
 
 
 def permission_codes(extensions: list) -> list[ErrorCode]:

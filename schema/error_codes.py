@@ -7,6 +7,7 @@ from services.core.errors import ErrorCode as C
 DESCRIPTIONS: dict[C, str] = {
     C.INVALID_INPUT: "A value is malformed or out of range (see `field`).",
     C.NOT_FOUND: "No such object (or not one the viewer may see); `field` names the reference.",
+    C.INVALID_ID: "Not a global id of the expected type (malformed, or an id of another type); `field` names it.",
     C.UNAUTHENTICATED: "Sign-in is required, or the access token is missing or invalid.",
     C.FORBIDDEN: "The viewer lacks the permission this needs.",
     C.PAGE_SIZE_EXCEEDED: "`first` is above the page size limit.",

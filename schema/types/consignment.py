@@ -22,11 +22,15 @@ from services.core.masking import mask_name
     "REVOKED (the retail purchase that granted it was refunded)."
 )
 class VoucherStatus(Enum):
-    UNUSED = "UNUSED"
-    RESERVED = "RESERVED"
-    USED = "USED"
-    EXPIRED = "EXPIRED"
-    REVOKED = "REVOKED"
+    UNUSED = strawberry.enum_value("UNUSED", description="Can be used for a wholesale purchase until it expires.")
+    RESERVED = strawberry.enum_value(
+        "RESERVED", description="Held by an unpaid wholesale order; back to UNUSED if that order is cancelled."
+    )
+    USED = strawberry.enum_value("USED", description="Spent on a paid wholesale purchase.")
+    EXPIRED = strawberry.enum_value("EXPIRED", description="Not used in time.")
+    REVOKED = strawberry.enum_value(
+        "REVOKED", description="Taken back: the retail purchase that granted it was refunded."
+    )
 
 
 @strawberry.enum(

@@ -76,10 +76,14 @@ class PaymentStatus(Enum):
 
 @strawberry.enum(description="A carrier's tracking event kind.")
 class TrackingStatus(Enum):
-    IN_TRANSIT = "IN_TRANSIT"
-    OUT_FOR_DELIVERY = "OUT_FOR_DELIVERY"
-    DELIVERED = "DELIVERED"
-    EXCEPTION = "EXCEPTION"
+    IN_TRANSIT = strawberry.enum_value("IN_TRANSIT", description="The carrier has the parcel on its way.")
+    OUT_FOR_DELIVERY = strawberry.enum_value(
+        "OUT_FOR_DELIVERY", description="The parcel is with the courier for delivery today."
+    )
+    DELIVERED = strawberry.enum_value("DELIVERED", description="The carrier reports the parcel delivered.")
+    EXCEPTION = strawberry.enum_value(
+        "EXCEPTION", description="A delivery problem (failed attempt, damage, returned); see the event's description."
+    )
 
 
 @strawberry.enum(description="A refund's state: PROCESSING (booked, the gateway has not confirmed yet) or COMPLETED.")

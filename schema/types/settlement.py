@@ -23,8 +23,13 @@ from services.finance import settlement
     "was booked: platform commission to the platform, the net to the merchant's settled balance)."
 )
 class StatementStatus(Enum):
-    ISSUED = "ISSUED"
-    APPROVED = "APPROVED"
+    ISSUED = strawberry.enum_value(
+        "ISSUED", description="Computed for a closed period; immutable, waiting for approval."
+    )
+    APPROVED = strawberry.enum_value(
+        "APPROVED",
+        description="Booked: the platform's commission to the platform, the net to the merchant's settled balance.",
+    )
 
 
 @strawberry.type(description="A statement's figures for one order (or, without an order, movements tied to none).")

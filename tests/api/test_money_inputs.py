@@ -11,7 +11,7 @@ from graphql import GraphQLInputObjectType, GraphQLNonNull, GraphQLScalarType, b
 
 from models.merchants import Merchant
 from tests.catalog_factories import make_merchant
-from tests.helpers import make_user, token_for
+from tests.helpers import gid, make_user, token_for
 
 SCHEMA = build_schema((Path(__file__).parents[2] / "schema.graphql").read_text())
 
@@ -77,13 +77,13 @@ async def _owner_and_merchant():
 
 async def test_a_decimal_string_is_taken_as_yuan_and_held_as_fen(api):
     token, merchant = await _owner_and_merchant()
-    result = (await api(SETTINGS, {"m": str(merchant.id), "s": {"shippingFee": "19.99"}}, token=token))[
+    result = (await api(SETTINGS, {"m": gid(merchant), "s": {"shippingFee": "19.99"}}, token=token))[
         "updateMerchantSettings"
     ]
     assert result == {"merchant": {"shippingFee": {"amount": "19.99", "currency": "CNY"}}, "errors": []}
     assert (await Merchant.get(id=merchant.id)).shipping_fee == 1999
     literal = SETTINGS.replace("$s: MerchantSettingsInput!", "").replace("input: $s", 'input: {shippingFee: "7.5"}')
-    assert (await api(literal, {"m": str(merchant.id)}, token=token))["updateMerchantSettings"]["errors"] == []
+    assert (await api(literal, {"m": gid(merchant)}, token=token))["updateMerchantSettings"]["errors"] == []
     assert (await Merchant.get(id=merchant.id)).shipping_fee == 750
 
 
@@ -92,12 +92,12 @@ async def test_a_decimal_string_is_taken_as_yuan_and_held_as_fen(api):
 )
 async def test_malformed_amounts_are_refused_with_a_code_and_change_nothing(api, value):
     token, merchant = await _owner_and_merchant()
-    body = await api.raw(SETTINGS, {"m": str(merchant.id), "s": {"shippingFee": value}}, token=token)
+    body = await api.raw(SETTINGS, {"m": gid(merchant), "s": {"shippingFee": value}}, token=token)
     assert body.get("data") is None and [e["extensions"]["code"] for e in body["errors"]] == ["INVALID_AMOUNT"]
     literal = SETTINGS.replace("$s: MerchantSettingsInput!", "").replace(
         "input: $s", f"input: {{shippingFee: {value!r}}}".replace("'", '"')
     )
-    body = await api.raw(literal, {"m": str(merchant.id)}, token=token)
+    body = await api.raw(literal, {"m": gid(merchant)}, token=token)
     assert [e["extensions"]["code"] for e in body["errors"]] == ["INVALID_AMOUNT"], body
     assert (await Merchant.get(id=merchant.id)).shipping_fee == 500
 
@@ -105,19 +105,19 @@ async def test_malformed_amounts_are_refused_with_a_code_and_change_nothing(api,
 @pytest.mark.parametrize("value", [19.99, 1999, 0, True])
 async def test_json_numbers_are_refused(api, value):
     token, merchant = await _owner_and_merchant()
-    body = await api.raw(SETTINGS, {"m": str(merchant.id), "s": {"shippingFee": value}}, token=token)
+    body = await api.raw(SETTINGS, {"m": gid(merchant), "s": {"shippingFee": value}}, token=token)
     assert [e["extensions"]["code"] for e in body["errors"]] == ["INVALID_AMOUNT"]
     literal = SETTINGS.replace("$s: MerchantSettingsInput!", "").replace(
         "input: $s", f"input: {{shippingFee: {str(value).lower()}}}"
     )
-    body = await api.raw(literal, {"m": str(merchant.id)}, token=token)
+    body = await api.raw(literal, {"m": gid(merchant)}, token=token)
     assert [e["extensions"]["code"] for e in body["errors"]] == ["INVALID_AMOUNT"], body
     assert (await Merchant.get(id=merchant.id)).shipping_fee == 500
 
 
 async def test_a_negative_amount_where_none_makes_sense_is_refused_and_changes_nothing(api):
     token, merchant = await _owner_and_merchant()
-    result = (await api(SETTINGS, {"m": str(merchant.id), "s": {"shippingFee": "-0.01"}}, token=token))[
+    result = (await api(SETTINGS, {"m": gid(merchant), "s": {"shippingFee": "-0.01"}}, token=token))[
         "updateMerchantSettings"
     ]
     assert result == {"merchant": None, "errors": [{"code": "INVALID_AMOUNT", "field": ["shippingFee"]}]}

@@ -17,11 +17,6 @@ def test_committed_schema_graphql_is_current():
     )
 
 
-def _undescribed_enum_values_allowed(enum_name: str) -> bool:
-    # Status enums are exempt while they are being renamed; describe them with the rename.
-    return enum_name.endswith("Status")
-
-
 def test_every_type_field_argument_input_field_and_enum_value_has_a_description():
     missing = []
     for name, gql_type in schema._schema.type_map.items():
@@ -40,7 +35,7 @@ def test_every_type_field_argument_input_field_and_enum_value_has_a_description(
                 for arg_name, arg in getattr(field, "args", {}).items():
                     if not arg.description:
                         missing.append(f"{name}.{field_name}({arg_name})")
-        if isinstance(gql_type, GraphQLEnumType) and not _undescribed_enum_values_allowed(name):
+        if isinstance(gql_type, GraphQLEnumType):
             missing += [
                 f"{name}.{value}" for value, definition in gql_type.values.items() if not definition.description
             ]
