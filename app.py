@@ -34,7 +34,7 @@ from schema.context import Context
 from schema.schema import build_schema
 from services.accounts import access
 from services.core import events
-from subscriptions.hub import create_broadcast, set_broadcast
+from subscriptions.hub import create_broadcast, create_outbox, set_broadcast
 from subscriptions.redis_backend import redis_client
 
 log = logging.getLogger("app")
@@ -162,7 +162,10 @@ def create_app(
             await broadcast.connect()
             stack.push_async_callback(broadcast.disconnect)
             set_broadcast(broadcast)
-            events.set_publisher(broadcast.publish)
+            outbox = create_outbox(broadcast)  # requests never wait for Redis
+            outbox.start()
+            stack.push_async_callback(outbox.stop)
+            events.set_publisher(outbox.put)
             stack.callback(events.set_publisher, None)
             stack.callback(set_broadcast, None)
             app.state.broadcast = broadcast
