@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
@@ -16,8 +16,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http.websocket_origin import normalize_allowed_origins
 from tortoise import Tortoise
 from tortoise.connection import get_connection
@@ -53,8 +53,28 @@ _GRAPHIQL_FETCHER_WITH_PARAMS = (
 )
 
 
+class ClosedSafeWebSocketAdapter(ASGIWebSocketAdapter):
+    """Sending on a socket that is already closed does nothing. Once the client has gone (or
+    missed uvicorn's pings: --ws-ping-timeout), an operation task still running may send one
+    more event or its "complete"; uvicorn refuses it with RuntimeError("Unexpected ASGI
+    message 'websocket.send', after sending 'websocket.close'"), which Strawberry does not
+    expect and logs as a crash of the task. The operations end anyway: the handler cancels
+    them when it sees the disconnect."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        if WebSocketState.DISCONNECTED in (self.ws.client_state, self.ws.application_state):
+            return
+        try:
+            await super().send_json(message)
+        except RuntimeError as exc:
+            if "close" not in str(exc):  # uvicorn's and Starlette's refusals after a close
+                raise
+
+
 class GraphQLApp(GraphQL):
     """Strawberry's ASGI view with our context and bearer-token authentication."""
+
+    websocket_adapter_class = ClosedSafeWebSocketAdapter
 
     @functools.cached_property
     def graphql_ide_html(self) -> str:

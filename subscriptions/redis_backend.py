@@ -109,7 +109,7 @@ class RedisPubSubBackend(BroadcastBackend):
         self._channels: set[str] = set()
         # per channel: the last sequence passed on (None: none yet), and the counter read
         # just after subscribing (what a reconnect replays from when nothing came since)
-        self._last: dict[str, int | None] = {}
+        self._last: dict[str, int | None] = {RESYNC_CHANNEL: None}
         self._floor: dict[str, int] = {}
         self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=queue_size)
         self._publisher: aioredis.Redis | None = None
@@ -174,22 +174,32 @@ class RedisPubSubBackend(BroadcastBackend):
         )
 
     async def announce_lost(self) -> None:
-        """Tell every reader that this process dropped events it could not publish."""
-        assert self._publisher is not None, "connect() first"
-        await self._publisher.publish(self._named(RESYNC_CHANNEL), "lost")
+        """Tell every reader that this process dropped events it could not publish. Sequenced
+        and logged like an event: a reader not yet back from the outage replays it."""
+        await self.publish(RESYNC_CHANNEL, "lost")
 
     async def next_published(self) -> Event:
         return await self._queue.get()
 
     def _put(self, event: Event) -> None:
+        if event.channel == RESYNC_CHANNEL:
+            self._resync_all()
+            return
         try:
             self._queue.put_nowait(event)
         except asyncio.QueueFull:
             log.error("broadcast queue full; dropping an event on %s", event.channel)
 
     def _resync(self, channel: str) -> None:
+        if channel == RESYNC_CHANNEL:
+            self._resync_all()
+            return
         self.resyncs += 1
         self._put(ResyncEvent(channel))
+
+    def _resync_all(self) -> None:
+        for channel in list(self._channels):
+            self._resync(channel)
 
     async def _replay(self, client: aioredis.Redis, channel: str, after: int, upto: int | None = None) -> None:
         """Pass on the channel's logged events after `after` (up to `upto`), or a resync
@@ -243,7 +253,9 @@ class RedisPubSubBackend(BroadcastBackend):
                     await pubsub.subscribe(*map(named, missed))
                 if gone := channels - self._channels:
                     await pubsub.unsubscribe(*map(named, gone))
-                await self._catch_up(client, set(self._channels))
+                if self._last[RESYNC_CHANNEL] is None:  # first connection: from now on
+                    self._last[RESYNC_CHANNEL] = int(await client.get(self._seq_key(RESYNC_CHANNEL)) or 0)
+                await self._catch_up(client, {*self._channels, RESYNC_CHANNEL})
                 if down_since is not None:
                     log.warning(
                         "redis pub/sub back after %.2fs; replayed %d events, %d resyncs",
@@ -261,10 +273,6 @@ class RedisPubSubBackend(BroadcastBackend):
                         continue
                     channel = channel[len(self._prefix) :]
                     if channel == KEEPALIVE_CHANNEL:
-                        continue
-                    if channel == RESYNC_CHANNEL:
-                        for each in list(self._channels):
-                            self._resync(each)
                         continue
                     await self._received(client, channel, message["data"].decode())
             except asyncio.CancelledError:

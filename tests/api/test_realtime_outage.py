@@ -13,7 +13,6 @@ Runs only with DATABASE_URL=postgres://... and REDIS_URL=redis://... set (and re
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import statistics
 import time
@@ -31,28 +30,32 @@ TITLES = itertools.count(1)
 FIGURES: dict[str, object] = {}  # printed at the end (visible with -s)
 
 
-@contextlib.asynccontextmanager
-async def outage_setup(extra_env: dict[str, str] | None = None):
+OUTBOX_SIZE = 40  # a 3 s outage at 10 events/s fits; the long test sends far more
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def setup(database):
+    """(servers, the private redis-server, a client of it), shared by the module's tests."""
     from redis import asyncio as aioredis
 
     async with private_redis() as redis_server:
-        env = {"BROADCAST_URL": redis_server.url, **(extra_env or {})}
+        env = {"BROADCAST_URL": redis_server.url, "EVENT_OUTBOX_SIZE": str(OUTBOX_SIZE)}
         async with running_servers("outage", cls=NotificationServers, extra_env=env) as servers:
             client = aioredis.Redis.from_url(redis_server.url)
             try:
                 yield servers, redis_server, client
-            except BaseException:
-                print(servers.logs())
-                raise
             finally:
                 await client.aclose()
+                if FIGURES:
+                    print("\nredis outage figures:", FIGURES)
 
 
 @pytest_asyncio.fixture(loop_scope="session", autouse=True)
-async def print_figures():
+async def print_server_logs_on_failure(request, setup):
+    failed_before = request.session.testsfailed
     yield
-    if FIGURES:
-        print("\nredis outage figures:", FIGURES)
+    if request.session.testsfailed > failed_before:
+        print(setup[0].logs())
 
 
 async def _send(servers: Servers, token: str, user_id: int, label: str) -> tuple[str, float]:
@@ -84,105 +87,106 @@ def _resyncs(messages: list[tuple[float, dict]]) -> list[float]:
     ]
 
 
-async def _subscribed(servers, redis_client, protocol="graphql-transport-ws"):
-    admin_token, [(user_id, token)] = await _users("outage-user")
+async def _subscribed():
+    admin_token, [(user_id, token)] = await _users(f"outage-user-{next(TITLES)}")
     return admin_token, user_id, token
 
 
-async def test_mutations_keep_their_latency_while_redis_is_down(database):
-    async with outage_setup() as (servers, redis_server, rc):
-        admin_token, user_id, token = await _subscribed(servers, rc)
-        async with ws_client(servers.one, "graphql-transport-ws", token) as client:
-            await client.subscribe(SUBSCRIBE)
-            await wait_numsub(rc, f"user:{user_id}")
-            for _ in range(2):  # warm-up: connections, caches
-                await _send(servers, admin_token, user_id, "warm")
-            before = [(await _send(servers, admin_token, user_id, "before"))[1] for _ in range(8)]
+async def test_mutations_keep_their_latency_while_redis_is_down(setup):
+    servers, redis_server, rc = setup
+    admin_token, user_id, token = await _subscribed()
+    async with ws_client(servers.one, "graphql-transport-ws", token) as client:
+        await client.subscribe(SUBSCRIBE)
+        await wait_numsub(rc, f"user:{user_id}")
+        for _ in range(2):  # warm-up: connections, caches
+            await _send(servers, admin_token, user_id, "warm")
+        before = [(await _send(servers, admin_token, user_id, "before"))[1] for _ in range(8)]
+        await redis_server.stop()
+        during_titles = []
+        during = []
+        for _ in range(8):
+            title, took = await _send(servers, admin_token, user_id, "during")
+            during_titles.append(title)
+            during.append(took)
+        await redis_server.start()
+        restarted = time.perf_counter()
+        got = await _collect(client, restarted + 3.0)
+    ratio = statistics.median(during) / statistics.median(before)
+    FIGURES["mutation median before/during (ms)"] = (
+        round(statistics.median(before) * 1000, 1),
+        round(statistics.median(during) * 1000, 1),
+    )
+    FIGURES["latency ratio during/before"] = round(ratio, 2)
+    assert ratio < 3, (before, during)
+    assert set(during_titles) <= set(_titles(got)), _titles(got)
+    log = servers.two.log()  # this is the module's first outage
+    assert log.count("publishing live events is failing") == 1, log
+    assert log.count("publishing live events recovered") == 1, log
+    assert "Traceback" not in log, log
+
+
+async def test_a_short_outage_at_ten_events_a_second_loses_nothing(setup):
+    servers, redis_server, rc = setup
+    admin_token, user_id, token = await _subscribed()
+    async with ws_client(servers.one, "graphql-transport-ws", token) as client:
+        await client.subscribe(SUBSCRIBE)
+        await wait_numsub(rc, f"user:{user_id}")
+        sent: list[str] = []
+        marks: dict[str, float] = {}
+
+        async def sender(seconds: float) -> None:
+            end = time.perf_counter() + seconds
+            while time.perf_counter() < end:
+                tick = time.perf_counter()
+                sent.append((await _send(servers, admin_token, user_id, "steady"))[0])
+                await asyncio.sleep(max(0.1 - (time.perf_counter() - tick), 0))
+
+        async def outage() -> None:
+            await asyncio.sleep(1.5)
             await redis_server.stop()
-            during_titles = []
-            during = []
-            for _ in range(8):
-                title, took = await _send(servers, admin_token, user_id, "during")
-                during_titles.append(title)
-                during.append(took)
+            marks["down"] = time.perf_counter()
+            await asyncio.sleep(3.0)
             await redis_server.start()
-            restarted = time.perf_counter()
-            got = await _collect(client, restarted + 3.0)
-        ratio = statistics.median(during) / statistics.median(before)
-        FIGURES["mutation median before/during (ms)"] = (
-            round(statistics.median(before) * 1000, 1),
-            round(statistics.median(during) * 1000, 1),
-        )
-        FIGURES["latency ratio during/before"] = round(ratio, 2)
-        assert ratio < 3, (before, during)
-        assert set(during_titles) <= set(_titles(got)), _titles(got)
-        log = servers.two.log()
-        assert log.count("publishing live events is failing") == 1, log
-        assert log.count("publishing live events recovered") == 1, log
-        assert "Traceback" not in log, log
+            marks["up"] = time.perf_counter()
 
-
-async def test_a_short_outage_at_ten_events_a_second_loses_nothing(database):
-    async with outage_setup() as (servers, redis_server, rc):
-        admin_token, user_id, token = await _subscribed(servers, rc)
-        async with ws_client(servers.one, "graphql-transport-ws", token) as client:
-            await client.subscribe(SUBSCRIBE)
-            await wait_numsub(rc, f"user:{user_id}")
-            sent: list[str] = []
-            marks: dict[str, float] = {}
-
-            async def sender(seconds: float) -> None:
-                end = time.perf_counter() + seconds
-                while time.perf_counter() < end:
-                    tick = time.perf_counter()
-                    sent.append((await _send(servers, admin_token, user_id, "steady"))[0])
-                    await asyncio.sleep(max(0.1 - (time.perf_counter() - tick), 0))
-
-            async def outage() -> None:
-                await asyncio.sleep(1.5)
-                await redis_server.stop()
-                marks["down"] = time.perf_counter()
-                await asyncio.sleep(3.0)
-                await redis_server.start()
-                marks["up"] = time.perf_counter()
-
-            await asyncio.gather(sender(6.5), outage())
-            got = await _collect(client, time.perf_counter() + 3.0)
-        titles = _titles(got)
-        missing = [t for t in sent if t not in titles]
-        FIGURES["3 s outage: sent, received, lost, resyncs"] = (
-            len(sent),
-            len(titles),
-            len(missing),
-            len(_resyncs(got)),
-        )
-        assert not missing, missing
-        assert not _resyncs(got)
-        assert len(titles) == len(set(titles)), "duplicates"
+        await asyncio.gather(sender(6.5), outage())
+        got = await _collect(client, time.perf_counter() + 3.0)
+    titles = _titles(got)
+    missing = [t for t in sent if t not in titles]
+    FIGURES["3 s outage: sent, received, lost, resyncs"] = (
+        len(sent),
+        len(titles),
+        len(missing),
+        len(_resyncs(got)),
+    )
+    assert not missing, missing
+    assert not _resyncs(got)
+    assert len(titles) == len(set(titles)), "duplicates"
 
 
 @pytest.mark.parametrize("outage_seconds", [12.0])
-async def test_a_long_outage_ends_in_a_resync_within_a_second(database, outage_seconds):
-    async with outage_setup({"EVENT_OUTBOX_SIZE": "20"}) as (servers, redis_server, rc):
-        admin_token, user_id, token = await _subscribed(servers, rc)
-        async with ws_client(servers.one, "graphql-transport-ws", token) as client:
-            await client.subscribe(SUBSCRIBE)
-            await wait_numsub(rc, f"user:{user_id}")
-            await redis_server.stop()
-            end = time.perf_counter() + outage_seconds
-            count = 0
-            while time.perf_counter() < end:  # 10 a second: far more than the 20 the publisher may hold
-                await _send(servers, admin_token, user_id, "long")
-                count += 1
-                await asyncio.sleep(0.1)
-            await redis_server.start()
-            restarted = time.perf_counter()
-            got = await _collect(client, restarted + 3.0)
-        resyncs = _resyncs(got)
-        FIGURES[f"{outage_seconds:.0f} s outage: sent, received, resync after (s)"] = (
-            count,
-            len(_titles(got)),
-            round(resyncs[0] - restarted, 3) if resyncs else None,
-        )
-        assert resyncs, got
-        assert resyncs[0] - restarted < 1.0
+async def test_a_long_outage_ends_in_a_resync_within_a_second(setup, outage_seconds):
+    servers, redis_server, rc = setup
+    admin_token, user_id, token = await _subscribed()
+    async with ws_client(servers.one, "graphql-transport-ws", token) as client:
+        await client.subscribe(SUBSCRIBE)
+        await wait_numsub(rc, f"user:{user_id}")
+        await redis_server.stop()
+        end = time.perf_counter() + outage_seconds
+        count = 0
+        while time.perf_counter() < end:  # about 10 a second, far more than the publisher may hold
+            await asyncio.gather(*(_send(servers, admin_token, user_id, "long") for _ in range(5)))
+            count += 5
+            await asyncio.sleep(0.4)
+        await redis_server.start()
+        restarted = time.perf_counter()
+        got = await _collect(client, restarted + 3.0)
+    resyncs = _resyncs(got)
+    FIGURES[f"{outage_seconds:.0f} s outage: sent, received, resync after (s)"] = (
+        count,
+        len(_titles(got)),
+        round(resyncs[0] - restarted, 3) if resyncs else None,
+    )
+    assert count > OUTBOX_SIZE
+    assert resyncs, got
+    assert resyncs[0] - restarted < 1.0
