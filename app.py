@@ -19,6 +19,12 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http.websocket_origin import normalize_allowed_origins
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
 from tortoise import Tortoise
 from tortoise.connection import get_connection
 
@@ -50,6 +56,14 @@ _GRAPHIQL_FETCHER_WITH_PARAMS = (
     "          try { return JSON.parse(localStorage.getItem('graphiql:headers') || '{}'); }\n"
     "          catch (e) { return {}; }\n"
     "        },\n      });"
+)
+
+
+SUBSCRIPTION_PROTOCOLS = (
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+    GRAPHQL_SSE_PROTOCOL,
 )
 
 
@@ -203,6 +217,11 @@ def create_app(
         keep_alive=True,
         keep_alive_interval=settings.WS_KEEP_ALIVE_SECONDS,
         allow_queries_via_get=False,
+        # Subscriptions over WebSocket (both protocols) and over HTTP: multipart/mixed (Apollo's
+        # HttpLink) and text/event-stream (graphql-sse). HTTP streams run through the same
+        # schema.stream as sockets: same bearer token (Authorization header), same expiry
+        # (TOKEN_EXPIRED), same bounded subscriber buffers (SLOW_CONSUMER), same query limits.
+        subscription_protocols=SUBSCRIPTION_PROTOCOLS,
         # WebSocket handshakes from pages on other origins (browsers send Origin; a client
         # that sends none is no page and carries no cookies: Strawberry lets it in).
         allowed_origins=origins,

@@ -36,12 +36,12 @@ OUTBOX_SIZE = 40  # a 3 s outage at 10 events/s fits; the long test sends far mo
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def setup(database):
     """(servers, the private redis-server, a client of it), shared by the module's tests."""
-    from redis import asyncio as aioredis
+    from subscriptions.redis_backend import redis_client
 
     async with private_redis() as redis_server:
         env = {"BROADCAST_URL": redis_server.url, "EVENT_OUTBOX_SIZE": str(OUTBOX_SIZE)}
         async with running_servers("outage", cls=NotificationServers, extra_env=env) as servers:
-            client = aioredis.Redis.from_url(redis_server.url)
+            client = redis_client(redis_server.url)  # retries on a fresh connection after a restart
             try:
                 yield servers, redis_server, client
             finally:
