@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
@@ -16,9 +16,15 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http.websocket_origin import normalize_allowed_origins
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
 from tortoise import Tortoise
 from tortoise.connection import get_connection
 
@@ -35,7 +41,7 @@ from schema.context import Context
 from schema.schema import build_schema
 from services.accounts import access
 from services.core import events
-from subscriptions.hub import create_broadcast, set_broadcast
+from subscriptions.hub import create_broadcast, create_outbox, set_broadcast
 from subscriptions.redis_backend import redis_client
 
 log = logging.getLogger("app")
@@ -54,8 +60,36 @@ _GRAPHIQL_FETCHER_WITH_PARAMS = (
 )
 
 
+SUBSCRIPTION_PROTOCOLS = (
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+    GRAPHQL_SSE_PROTOCOL,
+)
+
+
+class ClosedSafeWebSocketAdapter(ASGIWebSocketAdapter):
+    """Sending on a socket that is already closed does nothing. Once the client has gone (or
+    missed uvicorn's pings: --ws-ping-timeout), an operation task still running may send one
+    more event or its "complete"; uvicorn refuses it with RuntimeError("Unexpected ASGI
+    message 'websocket.send', after sending 'websocket.close'"), which Strawberry does not
+    expect and logs as a crash of the task. The operations end anyway: the handler cancels
+    them when it sees the disconnect."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        if WebSocketState.DISCONNECTED in (self.ws.client_state, self.ws.application_state):
+            return
+        try:
+            await super().send_json(message)
+        except RuntimeError as exc:
+            if "close" not in str(exc):  # uvicorn's and Starlette's refusals after a close
+                raise
+
+
 class GraphQLApp(GraphQL):
     """Strawberry's ASGI view with our context and bearer-token authentication."""
+
+    websocket_adapter_class = ClosedSafeWebSocketAdapter
 
     @functools.cached_property
     def graphql_ide_html(self) -> str:
@@ -165,7 +199,10 @@ def create_app(
             await broadcast.connect()
             stack.push_async_callback(broadcast.disconnect)
             set_broadcast(broadcast)
-            events.set_publisher(broadcast.publish)
+            outbox = create_outbox(broadcast)  # requests never wait for Redis
+            outbox.start()
+            stack.push_async_callback(outbox.stop)
+            events.set_publisher(outbox.put)
             stack.callback(events.set_publisher, None)
             stack.callback(set_broadcast, None)
             app.state.broadcast = broadcast
@@ -189,6 +226,11 @@ def create_app(
         keep_alive=True,
         keep_alive_interval=settings.WS_KEEP_ALIVE_SECONDS,
         allow_queries_via_get=False,
+        # Subscriptions over WebSocket (both protocols) and over HTTP: multipart/mixed (Apollo's
+        # HttpLink) and text/event-stream (graphql-sse). HTTP streams run through the same
+        # schema.stream as sockets: same bearer token (Authorization header), same expiry
+        # (TOKEN_EXPIRED), same bounded subscriber buffers (SLOW_CONSUMER), same query limits.
+        subscription_protocols=SUBSCRIPTION_PROTOCOLS,
         # WebSocket handshakes from pages on other origins (browsers send Origin; a client
         # that sends none is no page and carries no cookies: Strawberry lets it in).
         allowed_origins=origins,

@@ -77,6 +77,12 @@ EVENTS_DROPPED = Counter(
     "Live events a subscriber did not get because its buffer was full (it is then disconnected), by channel kind",
     ["channel"],
 )
+EVENTS_PUBLISH_DROPPED = Counter(
+    "socialmall_events_publish_dropped",
+    "Live events never published: the process's outgoing buffer was full while the broadcaster was away "
+    "(the oldest go first; subscribers are then told to resync), by channel kind",
+    ["channel"],
+)
 
 # Operation names come from clients: past this many distinct ones, new names count as "other"
 # (a label value is a time series kept forever).
@@ -100,6 +106,10 @@ def channel_kind(channel: str) -> str:
 
 def event_published(channel: str) -> None:
     EVENTS_PUBLISHED.labels(channel_kind(channel)).inc()
+
+
+def event_publish_dropped(channel: str) -> None:
+    EVENTS_PUBLISH_DROPPED.labels(channel_kind(channel)).inc()
 
 
 def event_fanned_out(channel: str, delivered: int, dropped: int) -> None:

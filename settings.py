@@ -102,6 +102,9 @@ FAST_PATHS: bool = config("FAST_PATHS", cast=bool, default=True)
 
 # Realtime
 SUBSCRIBER_QUEUE_SIZE: int = config("SUBSCRIBER_QUEUE_SIZE", cast=int, default=100)
+# Live events a process holds while the broadcaster (Redis) is away; past it the oldest go
+# (counted) and subscribers get a resync once it is back.
+EVENT_OUTBOX_SIZE: int = config("EVENT_OUTBOX_SIZE", cast=int, default=10_000)
 WS_KEEP_ALIVE_SECONDS: float = config("WS_KEEP_ALIVE_SECONDS", cast=float, default=15.0)
 
 # Orders (ORD-1..8)

@@ -17,7 +17,7 @@ import settings
 import wiring
 from jobs.runner import run_due_jobs, worker_id
 from services.core import events
-from subscriptions.hub import create_broadcast
+from subscriptions.hub import create_broadcast, create_outbox
 
 log = logging.getLogger("worker")
 
@@ -29,7 +29,9 @@ async def main(once: bool = False) -> None:
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     broadcast = create_broadcast(settings.BROADCAST_URL, settings.SUBSCRIBER_QUEUE_SIZE)
     await broadcast.connect()
-    events.set_publisher(broadcast.publish)  # jobs' events reach web processes through Redis
+    outbox = create_outbox(broadcast)
+    outbox.start()
+    events.set_publisher(outbox.put)  # jobs' events reach web processes through Redis
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -46,6 +48,8 @@ async def main(once: bool = False) -> None:
             except TimeoutError:
                 pass
     finally:
+        events.set_publisher(None)
+        await outbox.stop()
         await broadcast.disconnect()
         await Tortoise.close_connections()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import HTTPConnection
@@ -23,6 +24,7 @@ class Context:
     viewer: User | None = None
     session_id: uuid.UUID | None = None
     auth_error: DomainError | None = None  # why a presented token was refused
+    token_expires_at: datetime | None = None  # of the access token signed in with (a WebSocket's ends then)
     _grants: access.Grants | None = None
     _loaders: Loaders | None = None
 
@@ -52,6 +54,7 @@ class Context:
     async def authenticate(self, authorization: str | None) -> None:
         """Accepts 'Bearer <token>'; an absent header means anonymous."""
         self.viewer, self.session_id, self.auth_error, self._grants = None, None, None, None
+        self.token_expires_at = None
         if not authorization:
             return
         scheme, _, token = authorization.partition(" ")
@@ -60,6 +63,7 @@ class Context:
         try:
             self.viewer, session = await auth.authenticate(token.strip())
             self.session_id = session.id
+            self.token_expires_at = getattr(session, "token_expires_at", None)
         except DomainError as exc:
             self.auth_error = exc
 

@@ -8,6 +8,7 @@ DESCRIPTIONS: dict[C, str] = {
     C.INVALID_INPUT: "A value is malformed or out of range (see `field`).",
     C.NOT_FOUND: "No such object (or not one the viewer may see); `field` names the reference.",
     C.INVALID_ID: "Not a global id of the expected type (malformed, or an id of another type); `field` names it.",
+    C.RESYNC: "On a live stream (which stays open): events may have been missed; refetch what the stream shows.",
     C.UNAUTHENTICATED: "Sign-in is required, or the access token is missing or invalid.",
     C.FORBIDDEN: "The viewer lacks the permission this needs.",
     C.PAGE_SIZE_EXCEEDED: "`first` is above the page size limit.",

@@ -197,6 +197,9 @@ class TelemetrySchema(Schema):
             operation_extensions,
             allowed_operation_types,
         )
+        from subscriptions.sessions import until_token_expires  # (imports schema.errors, which imports this)
+
+        source = until_token_expires(context_value, source)
         topic = _subscription_field(query, operation_name) if query else None
         # Only fields of the schema: a label value per made-up name would be a series forever.
         if topic is None or topic not in self._schema.subscription_type.fields:

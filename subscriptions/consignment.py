@@ -25,7 +25,7 @@ from services.consignment.events import ConsignmentSold, UnitLeft, UnitQueued, U
 from services.consignment.matching import position_after
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import user_channel
-from subscriptions.hub import SlowConsumer, event_data, get_broadcast, listen
+from subscriptions.hub import RESYNC, SlowConsumer, event_data, get_broadcast, listen, resync_message
 from subscriptions.sessions import SessionGuard
 
 
@@ -63,6 +63,9 @@ class ConsignmentSubscriptions:
         guard = SessionGuard(info.context.session_id)
         try:
             async for event in listen(user_channel(user_id)):
+                if event is RESYNC:  # events may have been missed: the client refetches
+                    yield resync_message()
+                    continue
                 await guard.check()
                 if not isinstance(event, ConsignmentSold):
                     continue
@@ -104,7 +107,10 @@ async def _positions(pid: int, user_id: int, guard: SessionGuard) -> AsyncGenera
         async for raw in subscriber:
             event = event_data(raw)
             await guard.check()
-            if isinstance(event, UnitQueued):
+            if event is RESYNC:  # events may have been missed: positions from the database again
+                mine = {unit.id: (unit, position) for unit, position in await consignment.positions(user_id, pid)}
+                changed = True
+            elif isinstance(event, UnitQueued):
                 # Someone else's unit joined behind everyone: nobody's position changes.
                 # By owner and product too: a stray event (another deployment on the same Redis)
                 # must not put someone else's unit into my positions.

@@ -35,7 +35,7 @@ from services.consignment import stats
 from services.core import clock
 from services.core.errors import ErrorCode
 from services.core.events import admin_channel
-from subscriptions.hub import SlowConsumer, event_data, get_broadcast
+from subscriptions.hub import RESYNC, SlowConsumer, event_data, get_broadcast
 from subscriptions.sessions import AdminGuard
 
 PERMISSION = "consignment.manage"
@@ -62,7 +62,8 @@ async def live_counters(guard: AdminGuard) -> AsyncGenerator[stats.LiveCounters,
             except TimeoutError:
                 raw = None
             await guard.check()
-            if raw is None or stats.today() != counters.day:
+            # RESYNC: events may have been missed, so the counters are read again
+            if raw is None or stats.today() != counters.day or event_data(raw) is RESYNC:
                 fresh = await stats.live_snapshot()
                 resync_at = time.monotonic() + RESYNC_SECONDS
                 if fresh != counters:

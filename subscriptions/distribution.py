@@ -25,7 +25,7 @@ from services.distribution.events import (
     CommissionRejected,
     CommissionReversed,
 )
-from subscriptions.hub import SlowConsumer, listen
+from subscriptions.hub import RESYNC, SlowConsumer, listen, resync_message
 
 _KINDS = {
     CommissionCreated: CommissionEventKind.CREATED,
@@ -46,6 +46,9 @@ class DistributionSubscriptions:
         user_id, session_id = viewer(info).id, info.context.session_id
         try:
             async for event in listen(user_channel(user_id)):
+                if event is RESYNC:  # events may have been missed: the client refetches
+                    yield resync_message()
+                    continue
                 kind = _KINDS.get(type(event))
                 if kind is None:
                     continue

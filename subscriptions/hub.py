@@ -19,7 +19,10 @@ from broadcaster import Broadcast, Event
 
 import metrics
 import settings
+from schema.errors import ApiError
+from services.core.errors import ErrorCode
 from services.core.events import LiveEvent, decode
+from subscriptions.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +41,32 @@ class SharedEvent(Event):
         self._decoded: Any = _UNDECODED
 
 
-def event_data(event: Event) -> LiveEvent | None:
+class Resync:
+    """Not an event: events of this channel may have been lost (Redis was away too long, or
+    a publisher had to drop some). Stateful subscriptions re-read their state; event streams
+    send the client one RESYNC error message (`resync_message`) so it refetches."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "RESYNC"
+
+
+RESYNC = Resync()
+
+
+def resync_message() -> ApiError:
+    """Yielded by an event stream (not raised): the client gets one message whose errors carry
+    code RESYNC, and the stream goes on."""
+    return ApiError(ErrorCode.RESYNC, "Live events may have been missed; refetch what this stream shows.")
+
+
+def event_data(event: Event) -> LiveEvent | Resync | None:
     """The typed live event the message carries (decoded once, for a SharedEvent; frozen,
-    so sharing it is safe). None for a type this process does not know: ignore it."""
+    so sharing it is safe). None for a type this process does not know: ignore it.
+    RESYNC when the backend says events on the channel may have been lost."""
+    if getattr(event, "resync", False):
+        return RESYNC
     if not isinstance(event, SharedEvent):
         return decode(event.message)
     if event._decoded is _UNDECODED:
@@ -82,7 +108,8 @@ class BoundedBroadcast(Broadcast):
         while True:
             try:
                 published = await self._backend.next_published()
-                event = SharedEvent(published.channel, published.message)
+                resync = getattr(published, "resync", False)
+                event = published if resync else SharedEvent(published.channel, published.message)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a backend hiccup must not end delivery for the process
@@ -138,6 +165,12 @@ def create_broadcast(url: str, queue_size: int, channel_prefix: str | None = Non
     return BoundedBroadcast(url, queue_size=queue_size)
 
 
+def create_outbox(broadcast: BoundedBroadcast, maxsize: int | None = None) -> Outbox:
+    """The process's publisher of live events (services.core.events.set_publisher(outbox.put))."""
+    on_lost = getattr(broadcast._backend, "announce_lost", None)  # subscribers resync after a drop
+    return Outbox(broadcast.publish, settings.EVENT_OUTBOX_SIZE if maxsize is None else maxsize, on_lost=on_lost)
+
+
 _broadcast: BoundedBroadcast | None = None
 
 
@@ -156,9 +189,9 @@ async def publish(channel: str, message: str) -> None:
     await get_broadcast().publish(channel, message)
 
 
-async def listen(channel: str) -> AsyncIterator[LiveEvent]:
+async def listen(channel: str) -> AsyncIterator[LiveEvent | Resync]:
     """Yield the live events published on `channel` (ids only; load fresh data from them),
-    skipping those of types this process does not know."""
+    skipping those of types this process does not know; RESYNC when some may have been lost."""
     async with get_broadcast().subscribe(channel) as subscriber:
         async for raw in subscriber:
             event = event_data(raw)

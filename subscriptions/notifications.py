@@ -14,7 +14,7 @@ from services.accounts import auth, notifications
 from services.accounts.events import NotificationSent
 from services.core.errors import ErrorCode
 from services.core.events import user_channel
-from subscriptions.hub import SlowConsumer, listen
+from subscriptions.hub import RESYNC, SlowConsumer, listen, resync_message
 
 
 @strawberry.type
@@ -27,6 +27,9 @@ class NotificationSubscriptions:
         user_id, session_id = viewer(info).id, info.context.session_id
         try:
             async for event in listen(user_channel(user_id)):
+                if event is RESYNC:  # events may have been missed: the client refetches
+                    yield resync_message()
+                    continue
                 # Checked again for every event: signing out ends the stream.
                 if not await auth.session_is_live(session_id):
                     raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")

@@ -24,7 +24,7 @@ from services.catalog.events import LowStock, ProductDelisted, ProductRelisted
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import LiveEvent, merchant_channel, user_channel
 from services.orders.events import AfterSaleRequested, NewOrder, OrderStatusChanged
-from subscriptions.hub import SlowConsumer, listen
+from subscriptions.hub import RESYNC, SlowConsumer, listen, resync_message
 
 
 @strawberry.type(description="An order of the signed-in buyer changed status.")
@@ -109,6 +109,9 @@ class OrderSubscriptions:
         user_id, session_id = viewer(info).id, info.context.session_id
         try:
             async for event in listen(user_channel(user_id)):
+                if event is RESYNC:  # events may have been missed: the client refetches
+                    yield resync_message()
+                    continue
                 if not await auth.session_is_live(session_id):
                     raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
                 if not isinstance(event, OrderStatusChanged):
@@ -138,6 +141,9 @@ class OrderSubscriptions:
             )
         try:
             async for event in listen(merchant_channel(mid)):
+                if event is RESYNC:  # events may have been missed: the client refetches
+                    yield resync_message()
+                    continue
                 if not await auth.session_is_live(session_id):
                     raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
                 known = _MERCHANT_EVENTS.get(type(event))

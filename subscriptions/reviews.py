@@ -22,7 +22,7 @@ from services.accounts import access, review_queues
 from services.accounts.events import ReviewQueueChanged
 from services.core.errors import ErrorCode
 from services.core.events import admin_channel
-from subscriptions.hub import SlowConsumer, event_data, get_broadcast
+from subscriptions.hub import RESYNC, SlowConsumer, event_data, get_broadcast
 from subscriptions.sessions import AdminGuard
 
 
@@ -62,6 +62,8 @@ class ReviewSubscriptions:
 
 def _queues_named(raw: Event, names: set[str]) -> set[str]:
     event = event_data(raw)
+    if event is RESYNC:  # changes may have been missed: count every queue again
+        return names
     if not isinstance(event, ReviewQueueChanged):
         return set()
     return names if event.queue is None else ({event.queue} & names)

@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from strawberry.dataloader import DataLoader
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from schema.errors import ApiError
 from services.accounts import access, auth
+from services.core import clock
 from services.core.errors import ErrorCode
 
 SESSION_CHECK_SECONDS = 30.0  # a signed-out session is noticed within this, without a query per event
@@ -70,3 +75,56 @@ class AdminGuard:
         grants = await access.load_grants(self.user_id)
         if not any(grants.has(p) for p in self.permissions):
             raise ApiError(ErrorCode.FORBIDDEN, f"This needs the {' or '.join(self.permissions)} permission.")
+
+
+def _token_expired() -> ApiError:
+    return ApiError(ErrorCode.TOKEN_EXPIRED, "The access token has expired: refresh it and subscribe again.")
+
+
+def _seconds_left(context: Any) -> float | None:
+    expires = getattr(context, "token_expires_at", None)
+    return None if expires is None else (expires - clock.now()).total_seconds()
+
+
+def until_token_expires(context: Any, source: Any) -> Any:
+    """An operation on a WebSocket lives no longer than the access token the socket signed in
+    with: refused at the start with TOKEN_EXPIRED once it has expired, and ended with a
+    TOKEN_EXPIRED error when it expires (a timer; nothing is checked per event)."""
+    left = _seconds_left(context)
+    if left is None:
+        return source
+    return _until_expiry(context, source, left)
+
+
+async def _until_expiry(context: Any, source: Any, left: float) -> AsyncIterator[Any]:
+    async with aclosing(source):
+        if left <= 0:
+            yield PreExecutionError(data=None, errors=[_token_expired()])
+            return
+        task = asyncio.current_task()
+        state = {"waiting": False, "expired": False}
+
+        def expire() -> None:
+            state["expired"] = True
+            if state["waiting"]:  # only while suspended in the source: never mid-send
+                task.cancel()
+
+        timer = asyncio.get_running_loop().call_later(left, expire)
+        try:
+            while not state["expired"]:
+                state["waiting"] = True
+                try:
+                    result = await anext(source)
+                except StopAsyncIteration:
+                    return
+                except asyncio.CancelledError:
+                    if not state["expired"]:
+                        raise
+                    task.uncancel()
+                    break
+                finally:
+                    state["waiting"] = False
+                yield result
+            yield ExecutionResult(data=None, errors=[_token_expired()])
+        finally:
+            timer.cancel()

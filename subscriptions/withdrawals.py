@@ -21,12 +21,15 @@ from services.core.errors import DomainError, ErrorCode
 from services.core.events import merchant_channel, user_channel
 from services.finance.events import WithdrawalStatusChanged
 from services.ledger.ledger import MERCHANT, USER
-from subscriptions.hub import SlowConsumer, listen
+from subscriptions.hub import RESYNC, SlowConsumer, listen, resync_message
 
 
 async def _events(channel: str, owner_type: str, owner_id: int, check) -> AsyncGenerator[WithdrawalEvent, None]:
     try:
         async for event in listen(channel):
+            if event is RESYNC:  # events may have been missed: the client refetches
+                yield resync_message()
+                continue
             if not isinstance(event, WithdrawalStatusChanged):
                 continue
             await check()

@@ -101,7 +101,7 @@ def start_server(name: str, log_dir: Path, extra_env: dict[str, str] | None = No
     return Server(name, port, log_path, process, log_file)
 
 
-async def wait_healthy(server: Server, timeout: float = 20.0) -> bool:
+async def wait_healthy(server: Server, timeout: float = 60.0) -> bool:
     """True once /healthz answers 200; False if the process exited (e.g. port taken)."""
     deadline = time.monotonic() + timeout
     last = "no answer"
@@ -294,3 +294,60 @@ async def ws_client(server: Server, protocol: str, token: str | None):
             yield client
         finally:
             await client.close()
+
+
+# --- a private Redis, for tests that stop and restart it ----------------------------------
+
+
+class PrivateRedis:
+    """A `redis-server` of this test's own on a free port, stopped by its pid (never by name).
+    It saves its data when stopped with SIGTERM (`stop()`) and loads it again on `start()`,
+    as a production Redis with persistence does across a restart."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="socialmall-redis-"))
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    async def start(self, timeout: float = 10.0) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir)]
+            + ["--save", "3600 1", "--appendonly", "no", "--daemonize", "no"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    pytest.fail(f"private redis-server on {self.port} did not start")
+                await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        """SIGTERM to its pid (it saves, then exits), and wait for the exit."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            await asyncio.to_thread(self.process.wait, 10)
+        self.process = None
+
+
+@contextlib.asynccontextmanager
+async def private_redis() -> AsyncIterator[PrivateRedis]:
+    import shutil
+
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server not on PATH")
+    server = PrivateRedis()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()

@@ -208,6 +208,8 @@ async def revoke_all_sessions(user_id: int) -> int:
 
 
 async def authenticate(access_token: str) -> tuple[User, Session]:
+    """The user and session the token names. The session's `token_expires_at` (not stored)
+    says until when the token is valid: a WebSocket signed in with it ends then."""
     claims = tokens.decode_access_token(access_token)
     session = await Session.filter(id=claims.session_id).select_related("user").first()
     if session is None or session.user_id != claims.user_id:
@@ -216,6 +218,7 @@ async def authenticate(access_token: str) -> tuple[User, Session]:
         raise DomainError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
     if not session.user.is_active:
         raise DomainError(ErrorCode.ACCOUNT_DISABLED, "This account is disabled.")
+    session.token_expires_at = claims.expires_at
     return session.user, session
 
 

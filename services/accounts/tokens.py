@@ -21,6 +21,7 @@ ALGORITHM = "HS256"
 class AccessClaims:
     user_id: int
     session_id: uuid.UUID
+    expires_at: datetime | None = None
 
 
 def issue_access_token(user_id: int, session_id: uuid.UUID) -> tuple[str, datetime]:
@@ -49,7 +50,8 @@ def decode_access_token(token: str) -> AccessClaims:
             raise DomainError(ErrorCode.TOKEN_EXPIRED, "The access token has expired.")
         if claims.get("typ") != "access":
             raise jwt.InvalidTokenError("not an access token")
-        return AccessClaims(int(claims["sub"]), uuid.UUID(claims["sid"]))
+        expires_at = datetime.fromtimestamp(claims["exp"], tz=clock.now().tzinfo)
+        return AccessClaims(int(claims["sub"]), uuid.UUID(claims["sid"]), expires_at)
     except (jwt.InvalidTokenError, ValueError, KeyError) as exc:
         raise DomainError(ErrorCode.TOKEN_INVALID, "The access token is invalid.") from exc
 

@@ -17,6 +17,7 @@ class ErrorCode(str, Enum):
     FORBIDDEN = "FORBIDDEN"
     PAGE_SIZE_EXCEEDED = "PAGE_SIZE_EXCEEDED"
     SLOW_CONSUMER = "SLOW_CONSUMER"
+    RESYNC = "RESYNC"  # a live stream's message (not its end): events may have been missed, refetch
     INVALID_CURSOR = "INVALID_CURSOR"
     # accounts
     INVALID_PHONE = "INVALID_PHONE"
