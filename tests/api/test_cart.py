@@ -48,7 +48,8 @@ async def _rows(user) -> list[tuple]:
 
 
 async def _add(api, token, sku_id, quantity=1) -> dict:
-    return (await api(ADD, {"s": gid("Sku", sku_id), "q": quantity}, token=token))["addToCart"]
+    sku = sku_id if isinstance(sku_id, str) else gid("Sku", sku_id)  # a string: sent as it is
+    return (await api(ADD, {"s": sku, "q": quantity}, token=token))["addToCart"]
 
 
 # --------------------------------------------------------------------------- operations and totals
@@ -174,7 +175,7 @@ async def test_switch_sku_and_merge(api):
     s1_item = next(r[0] for r in before if r[1] == s1.id)
     wrong = (await api(UPDATE, {"id": gid("CartItem", s1_item), "s": gid(elsewhere)}, token=token))["updateCartItem"]
     assert wrong == {"cart": None, "errors": [{"code": "INVALID_INPUT", "field": ["skuId"]}]}
-    too_many = (await api(UPDATE, {"id": str(s1_item), "s": gid(s2)}, token=token))["updateCartItem"]
+    too_many = (await api(UPDATE, {"id": gid("CartItem", s1_item), "s": gid(s2)}, token=token))["updateCartItem"]
     assert too_many == {"cart": None, "errors": [{"code": "INSUFFICIENT_STOCK", "field": ["quantity"]}]}
     assert await _rows(user) == before
 

@@ -60,8 +60,8 @@ async def test_suggestions_only_in_debug(debug):
             "INVALID_INPUT",
         ),  # fmt: skip
         ("query($n: Int!) { searchProducts(first: $n) { edges { cursor } } }", None, "INVALID_INPUT"),  # missing
-        ('{ product(id: "abc") { id } }', None, "NOT_FOUND"),
-        ('{ snapUpSessions(productId: "UHJvZHVjdDox") { id } }', None, "NOT_FOUND"),
+        ('{ product(id: "abc") { id } }', None, "INVALID_ID"),
+        ('{ snapUpSessions(productId: "T3JkZXI6MQ==") { id } }', None, "INVALID_ID"),  # an Order's id
         ("query($p: String!) { banners(placement: $p) { id } }", {"p": "x" * 100_000}, "INVALID_INPUT"),
     ],
 )

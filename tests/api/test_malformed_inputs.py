@@ -39,8 +39,9 @@ from services.demo import seed as demo
 from tests.helpers import token_for
 
 LONG = "x" * 100_000
-BAD_IDS = ["abc", "0", "-1", "9" * 30, "", "UHJvZHVjdDox"]  # the last: base64 of "Product:1"
+BAD_IDS = ["abc", "0", "-1", "9" * 30, "", "Tm9wZTox"]  # the last: base64 of "Nope:1", a type that is none
 BAD_DATES = ["0001-01-01", "9999-12-31", "2026-13-45"]
+BAD_AMOUNTS = ["1.001", "1e3", "99999999999999999999", "NaN"]
 BAD_INTS = [2**31, -(2**31), -1, 0]
 # Values that are malformed for a query's filter but a valid setting for many mutations (a
 # purchase limit of 0: none; no spec dimensions): mutations get the other kinds only.
@@ -55,11 +56,12 @@ PLAUSIBLE = {
     "Float": 1.0,
     "Boolean": False,
     "Date": "2024-01-01",
+    "Amount": "1.00",
     "DateTime": "2024-01-01T00:00:00+00:00",
     "Degrees": 30.0,
     "JSON": {},
 }
-BAD_SCALARS = {"ID": BAD_IDS, "Date": BAD_DATES, "DateTime": ["0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00"],
+BAD_SCALARS = {"ID": BAD_IDS, "Amount": BAD_AMOUNTS, "Date": BAD_DATES, "DateTime": ["0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00"],
                "Int": BAD_INTS, "String": [LONG], "Float": [1e308, -1e308], "Degrees": [1e308, -1000.0]}  # fmt: skip
 
 

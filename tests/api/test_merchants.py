@@ -179,7 +179,7 @@ async def test_public_merchant_view_has_no_private_fields(api):
     assert fields == {"id", "name", "kind", "description", "logo_url"}
     suspended = await make_merchant(status="SUSPENDED")
     assert (await api("query($id: ID!) { merchant(id: $id) { id } }", {"id": gid(suspended)}))["merchant"] is None
-    assert (await api('{ merchant(id: "nope") { id } }'))["merchant"] is None
+    assert await api.error_code('{ merchant(id: "nope") { id } }') == "INVALID_ID"
 
 
 @pytest.mark.parametrize("status", ["PENDING", "ACTIVE", "REJECTED", "SUSPENDED"])

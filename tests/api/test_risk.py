@@ -118,7 +118,7 @@ async def test_self_purchase_on_a_shared_device_holds_the_uplines_commission(api
     assert case["heldItems"] == [{"kind": "COMMISSION", "itemId": gid(held), "outcome": "HELD"}]
     assert (
         "admin",
-        {"type": "REVIEW_QUEUE_CHANGED", "queue": "RISK_CASES", "caseId": case["id"], "status": "OPEN"},
+        {"type": "REVIEW_QUEUE_CHANGED", "queue": "RISK_CASES", "caseId": str(pk_of(case["id"])), "status": "OPEN"},
     ) in published
     assert (await api(ops.COUNT, token=admin))["pendingRiskReviewCount"] == 1
     assert await risk.pending_review_count() == 1
@@ -174,7 +174,7 @@ async def test_accounts_on_one_device_under_one_upline_hit_at_the_threshold(api)
     [case] = await open_cases(api, admin)
     assert case["subjectUserId"] == gid(upline)
     assert case["evidence"]["match"] == "DEVICE" and sorted(case["evidence"]["accounts"]) == sorted(
-        gid(u) for u, _ in accounts
+        str(u.id) for u, _ in accounts  # evidence keeps keys
     )
     assert len(case["heldItems"]) == 3
 
@@ -293,7 +293,7 @@ async def test_held_commissions_wait_until_released_then_are_released_normally(a
     assert (await ledger.user_account(upline.id, ledger.Purpose.WALLET)).balance == 100_000 + 2_000
 
     [entry] = (await api(ops.AUDIT, {"c": case["id"]}, token=admin))["riskAudit"]["nodes"]
-    admin_id = str((await RiskCase.get(id=pk_of(case["id"]))).decided_by_id)
+    admin_id = gid("User", (await RiskCase.get(id=pk_of(case["id"]))).decided_by_id)
     assert (entry["action"], entry["actorId"], entry["reason"], entry["caseId"]) == (
         "CASE_RELEASED",
         admin_id,
