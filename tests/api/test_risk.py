@@ -174,7 +174,8 @@ async def test_accounts_on_one_device_under_one_upline_hit_at_the_threshold(api)
     [case] = await open_cases(api, admin)
     assert case["subjectUserId"] == gid(upline)
     assert case["evidence"]["match"] == "DEVICE" and sorted(case["evidence"]["accounts"]) == sorted(
-        str(u.id) for u, _ in accounts  # evidence keeps keys
+        str(u.id)
+        for u, _ in accounts  # evidence keeps keys
     )
     assert len(case["heldItems"]) == 3
 
