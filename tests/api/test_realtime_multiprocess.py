@@ -294,8 +294,6 @@ async def test_users_hear_only_their_own_notifications(servers, redis):
 async def test_channel_subscribed_while_the_reader_resubscribes_is_not_lost(redis, monkeypatch):
     """In-process, deterministic: a listener that arrives while the backend's reader is
     re-subscribing after a dropped connection must end up subscribed on Redis."""
-    from redis.asyncio.client import PubSub
-
     from subscriptions.redis_backend import RedisPubSubBackend
 
     tag = uuid.uuid4().hex
@@ -303,33 +301,40 @@ async def test_channel_subscribed_while_the_reader_resubscribes_is_not_lost(redi
     backend = RedisPubSubBackend(settings.REDIS_URL)
     await backend.connect()
     try:
-        await asyncio.wait_for(backend.connected.wait(), 5)
-        await backend.subscribe(early)
-        await wait_numsub(redis, early, 1, prefix="")
-
-        original = PubSub.subscribe
-        interleaved = asyncio.Event()
-
-        async def subscribe(self, *args, **kwargs):
-            if early in args and not interleaved.is_set():  # the reader's resubscription
-                interleaved.set()
-                await backend.subscribe(late)  # a listener arrives just then
-            return await original(self, *args, **kwargs)
-
-        monkeypatch.setattr(PubSub, "subscribe", subscribe)
-        await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
-        await asyncio.wait_for(interleaved.wait(), 5)
-        await wait_numsub(redis, early, 1, prefix="")
-        await wait_numsub(redis, late, 1, timeout=2.0, prefix="")
-
-        await redis.publish(late, "hello")
-        event = await asyncio.wait_for(backend.next_published(), 2)
-        # Subscribed while the reader was away, it may have missed events: it is told so first.
-        assert getattr(event, "resync", False) and event.channel == late, event
-        event = await asyncio.wait_for(backend.next_published(), 2)
-        assert (event.channel, event.message) == (late, "hello")
+        async with asyncio.timeout(60):  # a deadlocked reader fails the test instead of hanging the run
+            await _interleaved_subscription(backend, redis, monkeypatch, early, late)
     finally:
-        await backend.disconnect()
+        await asyncio.wait_for(backend.disconnect(), 10)
+
+
+async def _interleaved_subscription(backend, redis, monkeypatch, early: str, late: str) -> None:
+    from redis.asyncio.client import PubSub
+
+    await asyncio.wait_for(backend.connected.wait(), 5)
+    await backend.subscribe(early)
+    await wait_numsub(redis, early, 1, prefix="")
+
+    original = PubSub.subscribe
+    interleaved = asyncio.Event()
+
+    async def subscribe(self, *args, **kwargs):
+        if early in args and not interleaved.is_set():  # the reader's resubscription
+            interleaved.set()
+            await backend.subscribe(late)  # a listener arrives just then
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(PubSub, "subscribe", subscribe)
+    await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+    await asyncio.wait_for(interleaved.wait(), 5)
+    await wait_numsub(redis, early, 1, prefix="")
+    await wait_numsub(redis, late, 1, timeout=2.0, prefix="")
+
+    await redis.publish(late, "hello")
+    event = await asyncio.wait_for(backend.next_published(), 2)
+    # Subscribed while the reader was away, it may have missed events: it is told so first.
+    assert getattr(event, "resync", False) and event.channel == late, event
+    event = await asyncio.wait_for(backend.next_published(), 2)
+    assert (event.channel, event.message) == (late, "hello")
 
 
 async def test_channel_prefixes_keep_deployments_sharing_a_redis_apart(redis):
