@@ -86,6 +86,7 @@ def configure_environment(tmp: Path) -> dict[str, str]:
     os.environ["DEBUG"] = "false"
     os.environ["SMS_SENDER"] = "memory"
     os.environ["WECHAT_ADAPTER"] = "fake"
+    os.environ["ALLOW_DEV_ADAPTERS"] = "true"  # the development adapters on purpose: safety.py would refuse them
     os.environ["ACCESS_TOKEN_TTL_SECONDS"] = "86400"  # never expires during a run
     # One process: the in-memory broadcast; no Redis round trips in /healthz or lifespan.
     os.environ["REDIS_URL"] = ""
