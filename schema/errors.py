@@ -45,7 +45,9 @@ def field_path(field: str | None) -> list[str] | None:
         return None
     path = []
     for name, index in _SEGMENT.findall(field):
-        path.append(index if index else _camel(name))
+        segment = index or _camel(name)
+        if segment:  # a name of underscores only ("_") has no camelCase form: no segment
+            path.append(segment)
     return path or None
 
 

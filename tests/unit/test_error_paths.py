@@ -23,6 +23,7 @@ def test_examples():
     assert field_path("min_spent") == ["minSpent"]
     assert field_path(None) is None
     assert field_path("") is None
+    assert field_path("_") is None  # found by hypothesis: no empty segments
 
 
 @given(paths)
