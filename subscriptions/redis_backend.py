@@ -111,6 +111,9 @@ class RedisPubSubBackend(BroadcastBackend):
         # just after subscribing (what a reconnect replays from when nothing came since)
         self._last: dict[str, int | None] = {RESYNC_CHANNEL: None}
         self._floor: dict[str, int] = {}
+        # channels whose subscribe() is between its SUBSCRIBE and reading the floor: a
+        # catch-up meanwhile leaves them be (they miss nothing) instead of resyncing them
+        self._subscribing: set[str] = set()
         self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=queue_size)
         self._publisher: aioredis.Redis | None = None
         self._script: Any = None
@@ -149,12 +152,15 @@ class RedisPubSubBackend(BroadcastBackend):
         self._channels.add(channel)
         self._last.setdefault(channel, None)
         if self.connected.is_set():
+            self._subscribing.add(channel)
             try:
                 await self._pubsub.subscribe(self._named(channel))
                 # After SUBSCRIBE: whatever is published from here on arrives live.
                 self._floor[channel] = int(await self._publisher.get(self._seq_key(channel)) or 0)
             except _CONNECTION_ERRORS:
                 pass  # the reader reconnects, subscribes to every channel again and resyncs this one
+            finally:
+                self._subscribing.discard(channel)
 
     async def unsubscribe(self, channel: str) -> None:
         self._channels.discard(channel)
@@ -227,6 +233,8 @@ class RedisPubSubBackend(BroadcastBackend):
                 continue  # unsubscribed meanwhile
             last = self._last[channel]
             base = last if last is not None else self._floor.get(channel)
+            if base is None and channel in self._subscribing:
+                continue  # its subscribe() sets the floor once SUBSCRIBE is done
             if base is None or now < base:  # subscribed while Redis was away, or Redis lost its data
                 self._resync(channel)
             elif now > base:

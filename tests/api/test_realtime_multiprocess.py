@@ -307,6 +307,34 @@ async def test_channel_subscribed_while_the_reader_resubscribes_is_not_lost(redi
         await asyncio.wait_for(backend.disconnect(), 10)
 
 
+async def test_a_catch_up_during_a_subscribe_does_not_resync_that_channel(redis):
+    """The reader's catch-up may run while subscribe() is between its SUBSCRIBE and reading
+    the channel's floor (seen on CI as a stray RESYNC): that channel missed nothing."""
+    from subscriptions.redis_backend import RedisPubSubBackend
+
+    channel = f"test:catch-up:{uuid.uuid4().hex}"
+    backend = RedisPubSubBackend(settings.REDIS_URL)
+    await backend.connect()
+    try:
+        await asyncio.wait_for(backend.connected.wait(), 5)
+        publisher = backend._publisher
+        original_get = publisher.get
+
+        async def get(key):
+            publisher.get = original_get
+            await backend._catch_up(publisher, {channel})  # the reader, just then
+            return await original_get(key)
+
+        publisher.get = get
+        await backend.subscribe(channel)
+        await wait_numsub(redis, channel, 1, prefix="")
+        await backend.publish(channel, "hello")
+        event = await asyncio.wait_for(backend.next_published(), 2)
+        assert (event.channel, event.message, getattr(event, "resync", False)) == (channel, "hello", False)
+    finally:
+        await asyncio.wait_for(backend.disconnect(), 10)
+
+
 async def _interleaved_subscription(backend, redis, monkeypatch, early: str, late: str) -> None:
     from redis.asyncio.client import PubSub
 
