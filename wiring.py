@@ -140,6 +140,7 @@ JOB_LIST = [
 LIVE_EVENTS = [
     account_events.NotificationSent,
     account_events.ReviewQueueChanged,
+    account_events.SessionsRevoked,
     catalog_events.LowStock,
     catalog_events.ProductDelisted,
     catalog_events.ProductRelisted,

@@ -27,6 +27,7 @@ from services.core.errors import DomainError, ErrorCode
 from services.core.events import user_channel
 from subscriptions.hub import RESYNC, SlowConsumer, event_data, get_broadcast, listen, resync_message
 from subscriptions.sessions import SessionGuard
+from subscriptions.shared_loads import shared_load
 
 
 def _update(product_id: int, mine: dict[int, tuple[UnitRow, int]], sold: list[int]) -> QueuePositionsUpdate:
@@ -69,8 +70,8 @@ class ConsignmentSubscriptions:
                 await guard.check()
                 if not isinstance(event, ConsignmentSold):
                     continue
-                unit = await UnitRow.get_or_none(id=event.unit_id, owner_id=user_id)
-                if unit is not None:
+                unit = await shared_load(event, "unit", lambda e=event: UnitRow.get_or_none(id=e.unit_id))
+                if unit is not None and unit.owner_id == user_id:
                     yield unit
         except SlowConsumer:
             raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None

@@ -2,7 +2,8 @@
 moment one of their commissions is booked, becomes available, is reversed or rejected.
 
 Events on `user:{id}` carry the commission id only; the commission is loaded fresh, by
-beneficiary (someone else's id yields nothing), and the session is re-checked per event."""
+beneficiary (someone else's id yields nothing), once per event for all the process's
+subscribers (shared_loads); a sign-out ends the stream (OwnSession), with no query per event."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from resolvers.common import login_required, viewer
 from schema.errors import ApiError
 from schema.money import Money
 from schema.types.distribution import CommissionEvent, CommissionEventKind
-from services.accounts import auth
 from services.core.errors import ErrorCode
 from services.core.events import user_channel
 from services.distribution.events import (
@@ -26,6 +26,8 @@ from services.distribution.events import (
     CommissionReversed,
 )
 from subscriptions.hub import RESYNC, SlowConsumer, listen, resync_message
+from subscriptions.sessions import OwnSession
+from subscriptions.shared_loads import shared_load
 
 _KINDS = {
     CommissionCreated: CommissionEventKind.CREATED,
@@ -43,19 +45,21 @@ class DistributionSubscriptions:
         extensions=login_required(),
     )
     async def my_commission_events(self, info: Info) -> AsyncGenerator[CommissionEvent, None]:
-        user_id, session_id = viewer(info).id, info.context.session_id
+        user_id, session = viewer(info).id, OwnSession(info.context.session_id)
         try:
             async for event in listen(user_channel(user_id)):
                 if event is RESYNC:  # events may have been missed: the client refetches
                     yield resync_message()
                     continue
+                if not await session.passes(event):
+                    continue
                 kind = _KINDS.get(type(event))
                 if kind is None:
                     continue
-                if not await auth.session_is_live(session_id):
-                    raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
-                row = await CommissionRow.get_or_none(id=event.commission_id, beneficiary_id=user_id)
-                if row is None:
+                row = await shared_load(
+                    event, "commission", lambda e=event: CommissionRow.get_or_none(id=e.commission_id)
+                )
+                if row is None or row.beneficiary_id != user_id:
                     continue
                 amount = Money.from_fen(event.amount) if isinstance(event, CommissionReversed) else None
                 yield CommissionEvent(kind=kind, commission=row, amount=amount)

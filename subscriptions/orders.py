@@ -19,12 +19,14 @@ from schema.errors import ApiError, api_error
 from schema.types.after_sales import AfterSale
 from schema.types.catalog import Product, Sku
 from schema.types.orders import Order, OrderStatus
-from services.accounts import access, auth
+from services.accounts import access
 from services.catalog.events import LowStock, ProductDelisted, ProductRelisted
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import LiveEvent, merchant_channel, user_channel
 from services.orders.events import AfterSaleRequested, NewOrder, OrderStatusChanged
 from subscriptions.hub import RESYNC, SlowConsumer, listen, resync_message
+from subscriptions.sessions import OwnSession, StaffGrants
+from subscriptions.shared_loads import shared_load
 
 
 @strawberry.type(description="An order of the signed-in buyer changed status.")
@@ -106,18 +108,16 @@ class OrderSubscriptions:
         description="Status changes of the signed-in buyer's orders, as they happen.", extensions=login_required()
     )
     async def my_order_updates(self, info: Info) -> AsyncGenerator[OrderUpdate, None]:
-        user_id, session_id = viewer(info).id, info.context.session_id
+        user_id, session = viewer(info).id, OwnSession(info.context.session_id)
         try:
             async for event in listen(user_channel(user_id)):
                 if event is RESYNC:  # events may have been missed: the client refetches
                     yield resync_message()
                     continue
-                if not await auth.session_is_live(session_id):
-                    raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
-                if not isinstance(event, OrderStatusChanged):
+                if not await session.passes(event) or not isinstance(event, OrderStatusChanged):
                     continue
-                order = await OrderRow.get_or_none(id=event.order_id, buyer_id=user_id)
-                if order is not None:
+                order = await shared_load(event, "order", lambda e=event: OrderRow.get_or_none(id=e.order_id))
+                if order is not None and order.buyer_id == user_id:
                     yield OrderUpdate(
                         order=order, from_status=OrderStatus(event.from_status), status=OrderStatus(event.status)
                     )
@@ -133,26 +133,24 @@ class OrderSubscriptions:
         self, info: Info, merchant_id: Annotated[strawberry.ID, strawberry.argument(description="The merchant.")]
     ) -> AsyncGenerator[MerchantEvent, None]:
         mid = parse_id(merchant_id, "merchantId", of=MERCHANT_IDS)
-        user_id, session_id = viewer(info).id, info.context.session_id
+        user_id = viewer(info).id
         grants = await access.load_grants(user_id)
         if not any(_may_see(grants, mid, perm) for perm in ("merchant.orders", "merchant.products")):
             raise api_error(
                 DomainError(ErrorCode.FORBIDDEN, "This needs merchant.orders or merchant.products for this merchant.")
             )
+        staff = StaffGrants(user_id, info.context.session_id, grants)
         try:
             async for event in listen(merchant_channel(mid)):
                 if event is RESYNC:  # events may have been missed: the client refetches
                     yield resync_message()
                     continue
-                if not await auth.session_is_live(session_id):
-                    raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
                 known = _MERCHANT_EVENTS.get(type(event))
                 if known is None:
                     continue
-                grants = await access.load_grants(user_id)  # staff rights may have been withdrawn
-                if not _may_see(grants, mid, known[1]):
+                if not _may_see(await staff.current(), mid, known[1]):  # rights may have been withdrawn
                     continue
-                found = await _merchant_event(known[0], event)
+                found = await shared_load(event, "merchant-event", lambda e=event, k=known[0]: _merchant_event(k, e))
                 if found is not None:
                     yield found
         except SlowConsumer:

@@ -24,6 +24,7 @@ from services.core.errors import ErrorCode
 from services.core.events import admin_channel
 from subscriptions.hub import RESYNC, SlowConsumer, event_data, get_broadcast
 from subscriptions.sessions import AdminGuard
+from subscriptions.shared_loads import shared_load
 
 
 @strawberry.type
@@ -48,11 +49,17 @@ class ReviewSubscriptions:
                 async for raw in subscriber:
                     due = _queues_named(raw, names)
                     while subscriber.backlog():  # coalesce what arrived together
-                        due |= _queues_named(await anext(subscriber), names)
+                        raw = await anext(subscriber)
+                        due |= _queues_named(raw, names)
                     if not due:
                         continue
                     await guard.check()
-                    fresh = {**counts, **await review_queues.counts([q for q in queues if q.name in due])}
+                    # One count per event and queue set for all the process's admins watching
+                    recount = [q for q in queues if q.name in due]
+                    fresh = {
+                        **counts,
+                        **await shared_load(raw, frozenset(due), lambda r=recount: review_queues.counts(r)),
+                    }
                     if fresh != counts:
                         counts = fresh
                         yield ReviewCounts.build(queues, counts)

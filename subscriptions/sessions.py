@@ -15,6 +15,7 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from schema.errors import ApiError
 from services.accounts import access, auth
+from services.accounts.events import SessionsRevoked
 from services.core import clock
 from services.core.errors import ErrorCode
 
@@ -55,6 +56,44 @@ class SessionGuard:
         if self.pending is None and time.monotonic() - self.checked >= SESSION_CHECK_SECONDS:
             self.checked = time.monotonic()
             self.pending = _session_is_live(self.session_id)
+
+
+class OwnSession:
+    """For streams on the viewer's own channel (`user:{id}`): a sign-out of this session, or of
+    all the user's sessions, arrives there as a SessionsRevoked event and ends the stream at
+    once with TOKEN_REVOKED; a revocation that came no other way is caught by the SessionGuard
+    every SESSION_CHECK_SECONDS. No query per event."""
+
+    def __init__(self, session_id: uuid.UUID | None) -> None:
+        self.session_id = None if session_id is None else str(session_id)
+        self.guard = SessionGuard(session_id)
+
+    async def passes(self, event: Any) -> bool:
+        """False for the revocation notice of another session (not for the stream to show)."""
+        if isinstance(event, SessionsRevoked):
+            if not event.session_id or event.session_id == self.session_id:
+                raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
+            return False
+        await self.guard.check()
+        return True
+
+
+class StaffGrants:
+    """A staff member's grants for a merchant's live feed, re-read at most every
+    PERMISSION_CHECK_SECONDS (with the session): withdrawn rights end their events within that,
+    with one query per subscriber per interval instead of one per event."""
+
+    def __init__(self, user_id: int, session_id: uuid.UUID | None, grants: access.Grants) -> None:
+        self.user_id, self.grants = user_id, grants
+        self.guard = SessionGuard(session_id)
+        self.loaded = time.monotonic()
+
+    async def current(self) -> access.Grants:
+        await self.guard.check()
+        if time.monotonic() - self.loaded >= PERMISSION_CHECK_SECONDS:
+            self.loaded = time.monotonic()
+            self.grants = await access.load_grants(self.user_id)
+        return self.grants
 
 
 class AdminGuard:

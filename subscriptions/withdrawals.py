@@ -2,7 +2,8 @@
 (user:{id}), a merchant's finance staff those of the merchant's (merchant:{id}).
 
 Events carry the withdrawal id only; the row is loaded fresh by owner (someone else's id
-yields nothing), and the session (and, for merchants, the permission) is re-checked per event."""
+yields nothing), once per event for all the process's subscribers (shared_loads); a sign-out
+ends the stream (OwnSession); a merchant's permission is re-read every 30 s (StaffGrants)."""
 
 from __future__ import annotations
 
@@ -16,25 +17,27 @@ from models.withdrawals import Withdrawal as WithdrawalRow
 from resolvers.common import MERCHANT_IDS, login_required, parse_id, viewer
 from schema.errors import ApiError, api_error
 from schema.types.withdrawals import WithdrawalEvent, WithdrawalStatus
-from services.accounts import access, auth
+from services.accounts import access
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import merchant_channel, user_channel
 from services.finance.events import WithdrawalStatusChanged
 from services.ledger.ledger import MERCHANT, USER
 from subscriptions.hub import RESYNC, SlowConsumer, listen, resync_message
+from subscriptions.sessions import OwnSession, StaffGrants
+from subscriptions.shared_loads import shared_load
 
 
 async def _events(channel: str, owner_type: str, owner_id: int, check) -> AsyncGenerator[WithdrawalEvent, None]:
+    """`check(event)`: False to skip the event; raises to end the stream."""
     try:
         async for event in listen(channel):
             if event is RESYNC:  # events may have been missed: the client refetches
                 yield resync_message()
                 continue
-            if not isinstance(event, WithdrawalStatusChanged):
+            if not await check(event) or not isinstance(event, WithdrawalStatusChanged):
                 continue
-            await check()
-            row = await WithdrawalRow.get_or_none(id=event.withdrawal_id, owner_type=owner_type, owner_id=owner_id)
-            if row is None:
+            row = await shared_load(event, "withdrawal", lambda e=event: WithdrawalRow.get_or_none(id=e.withdrawal_id))
+            if row is None or (row.owner_type, row.owner_id) != (owner_type, owner_id):
                 continue
             yield WithdrawalEvent(
                 withdrawal=row,
@@ -52,13 +55,8 @@ class WithdrawalSubscriptions:
         extensions=login_required(),
     )
     async def my_withdrawal_events(self, info: Info) -> AsyncGenerator[WithdrawalEvent, None]:
-        user_id, session_id = viewer(info).id, info.context.session_id
-
-        async def check() -> None:
-            if not await auth.session_is_live(session_id):
-                raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
-
-        async for item in _events(user_channel(user_id), USER, user_id, check):
+        user_id, session = viewer(info).id, OwnSession(info.context.session_id)
+        async for item in _events(user_channel(user_id), USER, user_id, session.passes):
             yield item
 
     @strawberry.subscription(
@@ -67,20 +65,21 @@ class WithdrawalSubscriptions:
     async def merchant_withdrawal_events(
         self, info: Info, merchant_id: Annotated[strawberry.ID, strawberry.argument(description="The merchant.")]
     ) -> AsyncGenerator[WithdrawalEvent, None]:
-        user_id, session_id = viewer(info).id, info.context.session_id
+        user_id = viewer(info).id
         try:
             mid = parse_id(merchant_id, "merchantId", of=MERCHANT_IDS)
-            access.require_merchant(await access.load_grants(user_id), mid, "merchant.finance")
+            grants = await access.load_grants(user_id)
+            access.require_merchant(grants, mid, "merchant.finance")
         except DomainError as exc:
             raise api_error(exc) from exc
+        staff = StaffGrants(user_id, info.context.session_id, grants)
 
-        async def check() -> None:
-            if not await auth.session_is_live(session_id):
-                raise ApiError(ErrorCode.TOKEN_REVOKED, "This session was signed out.")
+        async def check(event) -> bool:
             try:
-                access.require_merchant(await access.load_grants(user_id), mid, "merchant.finance")
+                access.require_merchant(await staff.current(), mid, "merchant.finance")
             except DomainError as exc:
                 raise api_error(exc) from exc
+            return True
 
         async for item in _events(merchant_channel(mid), MERCHANT, mid, check):
             yield item

@@ -15,9 +15,10 @@ from tortoise.expressions import F
 import settings
 from models.accounts import RefreshToken, Session, SmsCode, User
 from services.accounts import referral, sms, tokens, wechat
+from services.accounts.events import SessionsRevoked
 from services.core import clock, sensitive
 from services.core.errors import DomainError, ErrorCode
-from services.core.events import unit_of_work
+from services.core.events import emit, unit_of_work, user_channel
 from services.core.phones import normalize_phone
 
 
@@ -200,11 +201,18 @@ async def refresh(refresh_token: str) -> SignedIn:
 
 
 async def revoke_session(session_id: uuid.UUID) -> None:
-    await Session.filter(id=session_id, revoked_at=None).update(revoked_at=clock.now())
+    async with unit_of_work():
+        owners = await Session.filter(id=session_id, revoked_at=None).values_list("user_id", flat=True)
+        if owners and await Session.filter(id=session_id, revoked_at=None).update(revoked_at=clock.now()):
+            emit(user_channel(owners[0]), SessionsRevoked(session_id=str(session_id)))
 
 
 async def revoke_all_sessions(user_id: int) -> int:
-    return await Session.filter(user_id=user_id, revoked_at=None).update(revoked_at=clock.now())
+    async with unit_of_work():
+        revoked = await Session.filter(user_id=user_id, revoked_at=None).update(revoked_at=clock.now())
+        if revoked:
+            emit(user_channel(user_id), SessionsRevoked())
+    return revoked
 
 
 async def authenticate(access_token: str) -> tuple[User, Session]:

@@ -25,3 +25,13 @@ class ReviewQueueChanged(LiveEvent):
     queue: str | None = None
     case_id: Id | None = None
     status: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionsRevoked(LiveEvent):
+    """Sessions of the channel's user were signed out: one (`session_id`) or all of them
+    (`session_id` empty). Their open subscriptions end at once with TOKEN_REVOKED, with no
+    session query per event."""
+
+    type = "sessionsRevoked"
+    session_id: str = ""
