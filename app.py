@@ -4,10 +4,11 @@ at GET /graphql with its files served from /graphiql-assets/ (no CDN)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
@@ -34,6 +35,7 @@ import metrics
 import proxies
 import safety
 import settings
+import slow_clients
 import wiring
 from resolvers import distributor_routes, export_routes, payment_routes, payout_routes
 from schema import graphiql
@@ -74,7 +76,25 @@ class ClosedSafeWebSocketAdapter(ASGIWebSocketAdapter):
     more event or its "complete"; uvicorn refuses it with RuntimeError("Unexpected ASGI
     message 'websocket.send', after sending 'websocket.close'"), which Strawberry does not
     expect and logs as a crash of the task. The operations end anyway: the handler cancels
-    them when it sees the disconnect."""
+    them when it sees the disconnect.
+
+    The same adapter watches graphql-transport-ws sockets for clients that stopped reading
+    (slow_clients.StallWatch: closed with 1013 when a ping goes unanswered)."""
+
+    stall_watch: slow_clients.StallWatch | None = None
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
+        try:
+            async for message in super().iter_json(ignore_parsing_errors=ignore_parsing_errors):
+                kind = message.get("type") if isinstance(message, dict) else None
+                if kind == "pong" and self.stall_watch is not None:
+                    self.stall_watch.ponged()
+                elif kind == "subscribe" and self.stall_watch is None:  # graphql-transport-ws: it answers pings
+                    self.stall_watch = slow_clients.StallWatch(self._ping, self._close_slow)
+                yield message
+        finally:
+            if self.stall_watch is not None:
+                await self.stall_watch.stop()
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         if WebSocketState.DISCONNECTED in (self.ws.client_state, self.ws.application_state):
@@ -84,6 +104,17 @@ class ClosedSafeWebSocketAdapter(ASGIWebSocketAdapter):
         except RuntimeError as exc:
             if "close" not in str(exc):  # uvicorn's and Starlette's refusals after a close
                 raise
+        if self.stall_watch is not None and message.get("type") == "next":
+            self.stall_watch.sent()
+
+    async def _ping(self) -> None:
+        await self.send_json({"type": "ping"})
+
+    async def _close_slow(self, code: int, reason: str) -> None:
+        if WebSocketState.DISCONNECTED in (self.ws.client_state, self.ws.application_state):
+            return
+        with contextlib.suppress(RuntimeError):  # closed meanwhile
+            await self.ws.close(code=code, reason=reason)
 
 
 class GraphQLApp(GraphQL):
