@@ -19,7 +19,7 @@ from tests.helpers import gid, make_user, token_for
 from tests.servers import Server, start_healthy_server, stop_server, ws_client
 
 SUBSCRIBE = "subscription { myNotifications { id title } }"
-SEND = "mutation($u: ID!, $t: String!) { sendNotification(userId: $u, title: $t, body: \"\") { errors { code } } }"
+SEND = 'mutation($u: ID!, $t: String!) { sendNotification(userId: $u, title: $t, body: "") { errors { code } } }'
 CLOSED_AS_SLOW = "closing a WebSocket whose client stopped reading"
 
 
