@@ -101,7 +101,7 @@ MAX_REQUEST_BYTES: int = config("MAX_REQUEST_BYTES", cast=int, default=1024 * 10
 FAST_PATHS: bool = config("FAST_PATHS", cast=bool, default=True)
 
 # Realtime
-SUBSCRIBER_QUEUE_SIZE: int = config("SUBSCRIBER_QUEUE_SIZE", cast=int, default=100)
+SUBSCRIBER_QUEUE_SIZE: int = config("SUBSCRIBER_QUEUE_SIZE", cast=int, default=1000)
 # Live events a process holds while the broadcaster (Redis) is away; past it the oldest go
 # (counted) and subscribers get a resync once it is back.
 EVENT_OUTBOX_SIZE: int = config("EVENT_OUTBOX_SIZE", cast=int, default=10_000)

@@ -20,10 +20,11 @@ the tail of the message, so it is cut there.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
+from strawberry.types.execution import PreExecutionError
 
 from schema.telemetry import INTERNAL_ERROR, PARSE_FAILED, VALIDATION_FAILED, is_unexpected
 from services.core.errors import ErrorCode
@@ -45,24 +46,20 @@ class CodedErrors(MaskErrors):
         super().__init__(should_mask_error=is_unexpected, error_message=UNEXPECTED)
         self.mask = mask
         self.hide_suggestions = hide_suggestions
-        self._parse_errors: set[int] = set()
-        self._validation_errors: set[int] = set()
-
-    def on_parse(self) -> Iterator[None]:
-        yield
-        self._parse_errors = {id(e) for e in self.execution_context.pre_execution_errors or ()}
-
-    def on_validate(self) -> Iterator[None]:
-        yield
-        self._validation_errors = {id(e) for e in self.execution_context.pre_execution_errors or ()}
 
     def _code(self, error: GraphQLError) -> str:
+        # Told apart by what Strawberry left in the execution context, not by parse/validate
+        # hooks of our own: each hook costs every request a context manager.
         if is_unexpected(error):
             return INTERNAL_ERROR
-        if isinstance(error, GraphQLSyntaxError) or id(error) in self._parse_errors:
+        if isinstance(error, GraphQLSyntaxError):
             return PARSE_FAILED
-        if id(error) in self._validation_errors:
-            return VALIDATION_FAILED
+        context = getattr(self, "execution_context", None)  # unset when a fast subscription asks
+        if context is not None:
+            if context.graphql_document is None:  # did not parse (or had too many tokens)
+                return PARSE_FAILED
+            if isinstance(context.result, PreExecutionError):  # parsed, refused before execution
+                return VALIDATION_FAILED
         # Left: what execution reports without an exception of ours, i.e. variable coercion.
         return INVALID_INPUT if error.path is None else INTERNAL_ERROR
 
