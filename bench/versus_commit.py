@@ -3,12 +3,13 @@
     .venv/bin/python bench/versus_commit.py 81c42ca          # the commit to compare with
     .venv/bin/python bench/versus_commit.py 81c42ca --batches 30 --rounds 3
 
-Not a test: it never fails on timing. For each case it runs the app in-process (httpx's ASGI
-transport: no sockets, no client in another process) on a fresh SQLite database with the
-same data, first in a worktree of the other commit, then in this checkout, alternating for
-`--rounds`; each process times `--batches` batches of requests with `time.thread_time()`.
-Neighbours on a shared machine only ever add time, so the figure compared is the fastest
-batch (min), with the quartile and median beside it. Prints, per case, ms of CPU per request
+Not a test: it never fails on timing. For each case two processes run the app in-process (httpx's ASGI
+transport: no sockets, no client in another process) on fresh SQLite databases with the same
+data, one on a worktree of the other commit, one on this checkout; the controller has them
+run `--batches` batches of requests in turn (timed with `time.thread_time()`), so each pair
+of batches ran under the same conditions, and starts fresh processes for each of `--rounds`.
+Printed: the min, quartile and median batch of each side, and the median of the paired
+ratios, the figure to read. Prints, per case, ms of CPU per request
 for both and the ratio this/base (< 1.05: within 5 %). On a noisy machine (a VM whose
 neighbours take CPU) those spread by 10-20 % between processes; the count of Python function
 calls per request (cProfile, one batch) does not, and is printed too.
@@ -21,6 +22,7 @@ must have it (81c42ca and later do).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -39,7 +41,7 @@ CASES = {
 WORKER = r"""
 import asyncio, json, os, sys, tempfile, time
 from pathlib import Path
-root = Path(sys.argv[1]); query = sys.argv[2]; per_batch = int(sys.argv[3]); batches = int(sys.argv[4])
+root = Path(sys.argv[1]); query = sys.argv[2]; per_batch = int(sys.argv[3])
 sys.path.insert(0, str(root)); os.chdir(root)
 from bench.graphql_vs_bare import configure_environment, prepare_database
 configure_environment(Path(tempfile.mkdtemp()))
@@ -57,36 +59,63 @@ async def main():
             for _ in range(30):  # warm-up: caches, connections, the interpreter's specialisation
                 response = await client.post("/graphql", content=body, headers=headers)
             assert response.status_code == 200 and "errors" not in response.json(), response.text[:300]
-            times = []
-            for _ in range(batches):
-                started = time.thread_time()
-                for _ in range(per_batch):
-                    await client.post("/graphql", content=body, headers=headers)
-                times.append((time.thread_time() - started) / per_batch * 1000)
             import cProfile, pstats
             profile = cProfile.Profile()
             profile.enable()
             for _ in range(per_batch):
                 await client.post("/graphql", content=body, headers=headers)
             profile.disable()
-            calls = pstats.Stats(profile).total_calls / per_batch
-    print(json.dumps({"times": times, "calls": calls}))
+            print(json.dumps({"calls": pstats.Stats(profile).total_calls / per_batch}), flush=True)
+            # Then one batch per line on stdin, so the controller can interleave two workers.
+            loop = asyncio.get_running_loop()
+            while (await loop.run_in_executor(None, sys.stdin.readline)).strip() == "batch":
+                started = time.thread_time()
+                for _ in range(per_batch):
+                    await client.post("/graphql", content=body, headers=headers)
+                print(json.dumps({"ms": (time.thread_time() - started) / per_batch * 1000}), flush=True)
+
 
 asyncio.run(main())
 """
 
 
-def run(tree: Path, query: str, per_batch: int, batches: int) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", WORKER, str(tree), query, str(per_batch), str(batches)],
-        capture_output=True,
-        text=True,
-        cwd=tree,
-        env={**os.environ, "PYTHONPATH": str(tree)},
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"worker in {tree} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+class Worker:
+    """The app in a process of its own, on `tree`'s code; one batch per `batch()`."""
+
+    def __init__(self, tree: Path, query: str, per_batch: int) -> None:
+        self.tree = tree
+        self.log = tempfile.TemporaryFile(mode="w+")  # the app's log: a pipe nobody reads would fill and block it
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(tree), query, str(per_batch)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            cwd=tree,
+            env={**os.environ, "PYTHONPATH": str(tree)},
+        )
+        self.calls = self._read()["calls"]
+
+    def _read(self) -> dict:
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                self.log.seek(0)
+                raise SystemExit(f"worker in {self.tree} failed:\n{self.log.read()[-3000:]}")
+            if line.startswith("{"):
+                return json.loads(line)
+
+    def batch(self) -> float:
+        self.proc.stdin.write("batch\n")
+        self.proc.stdin.flush()
+        return self._read()["ms"]
+
+    def stop(self) -> None:
+        with contextlib.suppress(BrokenPipeError):
+            self.proc.stdin.write("stop\n")
+            self.proc.stdin.close()
+        self.proc.wait(30)
+        self.log.close()
 
 
 def summary(times: list[float]) -> tuple[float, float, float]:
@@ -113,16 +142,30 @@ def main() -> None:
             for key in args.cases.split(","):
                 query, per_batch = CASES[key]
                 times: dict[str, list[float]] = {"base": [], "this": []}
+                ratios: list[float] = []
                 calls: dict[str, float] = {}
-                for _ in range(args.rounds):
-                    for name, tree in (("base", base), ("this", ROOT)):
-                        result = run(tree, query, per_batch, args.batches)
-                        times[name] += result["times"]
-                        calls[name] = result["calls"]
+                for _ in range(args.rounds):  # fresh processes each round
+                    workers = {"base": Worker(base, query, per_batch), "this": Worker(ROOT, query, per_batch)}
+                    try:
+                        calls = {name: worker.calls for name, worker in workers.items()}
+                        for i in range(args.batches):  # paired batches, the order alternating
+                            order = ("base", "this") if i % 2 == 0 else ("this", "base")
+                            pair = {name: workers[name].batch() for name in order}
+                            for name, ms in pair.items():
+                                times[name].append(ms)
+                            ratios.append(pair["this"] / pair["base"])
+                    finally:
+                        for worker in workers.values():
+                            worker.stop()
                 b, t = summary(times["base"]), summary(times["this"])
                 print(
                     f"{key:<6} base {b[0]:6.2f} / {b[1]:6.2f} / {b[2]:6.2f}   this {t[0]:6.2f} / {t[1]:6.2f} / {t[2]:6.2f}"
                     f"   this/base: min {t[0] / b[0]:.3f}  p25 {t[1] / b[1]:.3f}  median {t[2] / b[2]:.3f}"
+                )
+                quartiles = statistics.quantiles(ratios, n=4)
+                print(
+                    f"{'':<6} paired batches (this/base, {len(ratios)} pairs run back to back): median"
+                    f" {statistics.median(ratios):.3f}, quartiles {quartiles[0]:.3f}..{quartiles[2]:.3f}"
                 )
                 print(
                     f"{'':<6} Python function calls per request: base {calls['base']:.0f}, this {calls['this']:.0f}"
