@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 log = logging.getLogger(__name__)
 
 STALL_PING_SECONDS = 2.0
-STALL_TIMEOUT_SECONDS = 7.0  # with the ping interval: closed within 10 s of the client stalling
+STALL_TIMEOUT_SECONDS = 6.0  # with the ping interval and its 2 s ticks: closed 6-10 s after the client stalled
 SLOW_CLIENT_CLOSE = 1013  # RFC 6455 "Try Again Later"; graphql-ws retries on it
 SLOW_CLIENT_REASON = "slow consumer"
 
