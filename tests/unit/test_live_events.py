@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import wiring
-from services.accounts.events import NotificationSent, ReviewQueueChanged
+from services.accounts.events import NotificationSent, ReviewQueueChanged, SessionsRevoked
 from services.catalog.events import LowStock, ProductDelisted, ProductRelisted
 from services.consignment.events import (
     ConsignmentReturned,
@@ -40,6 +40,11 @@ ROOT = Path(__file__).resolve().parents[2]
 # Each event, and the dict the service published for it before (the same literal).
 CASES = [
     (NotificationSent(7), {"type": "notification", "id": 7}),
+    (
+        SessionsRevoked("5f0c1e2a-0000-4000-8000-000000000001"),
+        {"type": "sessionsRevoked", "sessionId": "5f0c1e2a-0000-4000-8000-000000000001"},
+    ),
+    (SessionsRevoked(), {"type": "sessionsRevoked"}),  # every session of the channel's user
     (ReviewQueueChanged("WITHDRAWALS"), {"type": "REVIEW_QUEUE_CHANGED", "queue": "WITHDRAWALS"}),
     (
         ReviewQueueChanged("RISK_CASES", 3, "OPEN"),
