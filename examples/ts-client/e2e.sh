@@ -20,21 +20,8 @@ cd "$here"
 npm ci --no-audit --no-fund --loglevel=error
 npm run --silent build >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 
-cd "$root"
-port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-export DEBUG=true DATABASE_URL="sqlite://$work/db.sqlite3" SMS_SENDER=console PYTHONUNBUFFERED=1
-unset REDIS_URL BROADCAST_URL
-"$PYTHON" -m manage migrate >"$work/setup.log" 2>&1 && "$PYTHON" -m manage seed-demo >>"$work/setup.log" 2>&1 \
-  || { cat "$work/setup.log"; exit 1; }
-"$PYTHON" -m uvicorn app:app --host 127.0.0.1 --port "$port" >"$work/server.log" 2>&1 &
-server_pid=$!
-for attempt in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-  if [ "$attempt" = 100 ] || ! kill -0 "$server_pid" 2>/dev/null; then
-    echo "the server did not start:"; cat "$work/server.log"; exit 1
-  fi
-  sleep 0.2
-done
+. "$root/examples/dev-server.sh"
+start_dev_server
 
 cd "$here"
 GRAPHQL_URL="http://127.0.0.1:$port/graphql" SMS_CODE_LOG="$work/server.log" npm start --silent \

@@ -3,10 +3,11 @@
 // subscription protocol), and the server streams each event as one part of the response. The
 // token is the Authorization header, as for any HTTP request. The check also asserts that the
 // answer really was a multipart stream (and not, say, one JSON error).
-import { ApolloClient, HttpLink, InMemoryCache, gql } from "@apollo/client";
+import { ApolloClient, HttpLink, InMemoryCache } from "@apollo/client";
 import { SetContextLink } from "@apollo/client/link/context";
 
-import { MY_NOTIFICATIONS, asError, expectLive, url } from "../api.js";
+import { openNotifications } from "../apollo.js";
+import { expectLive, url } from "../api.js";
 
 export const name = "apollo HttpLink (multipart)";
 
@@ -29,14 +30,7 @@ export async function run({ admin, customer }) {
       name,
       admin,
       recipientId: customer.user.id,
-      open: async (sink) => {
-        const subscription = apollo.subscribe({ query: gql(MY_NOTIFICATIONS) }).subscribe({
-          next: ({ data, error }) => (error ? sink.error(asError(error)) : sink.next(data.myNotifications)),
-          error: (error) => sink.error(asError(error)),
-          complete: () => sink.error(new Error("the subscription completed")),
-        });
-        return async () => subscription.unsubscribe();
-      },
+      open: openNotifications(apollo),
     });
     const [accept, contentType] = streams[0] ?? [];
     if (streams.length !== 1 || !/^multipart\/mixed/i.test(contentType ?? "")) {

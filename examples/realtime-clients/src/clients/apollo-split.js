@@ -12,7 +12,8 @@ import { OperationTypeNode } from "graphql";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 
-import { MY_NOTIFICATIONS, asError, expectLive, url, wsUrl } from "../api.js";
+import { openNotifications } from "../apollo.js";
+import { asError, expectLive, url, wsUrl } from "../api.js";
 
 export const name = "apollo split link";
 
@@ -78,14 +79,7 @@ export async function run({ admin, customer }) {
       name,
       admin,
       recipientId: customer.user.id,
-      open: async (sink) => {
-        const subscription = apollo.subscribe({ query: gql(MY_NOTIFICATIONS) }).subscribe({
-          next: ({ data, error }) => (error ? sink.error(asError(error)) : sink.next(data.myNotifications)),
-          error: (error) => sink.error(asError(error)),
-          complete: () => sink.error(new Error("the subscription completed")),
-        });
-        return async () => subscription.unsubscribe();
-      },
+      open: openNotifications(apollo),
     });
 
     const after = await apollo.query({ query: INBOX, fetchPolicy: "network-only" });
