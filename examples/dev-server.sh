@@ -1,8 +1,17 @@
 # Sourced by the examples' e2e.sh: one fresh development server for a client to run against.
-# Needs: $root (the project), $work (a scratch directory), $PYTHON. Sets $port and $server_pid
-# (the caller's EXIT trap stops it). Debug mode, a new SQLite database with the demo data,
+# Needs $root (the project) and $PYTHON. Sourcing it makes a scratch directory ($work) and an
+# EXIT trap that stops the server and removes the directory; start_dev_server sets $port and
+# $server_pid; run_client runs a command against the server and shows the server's log if it fails. Debug mode, a new SQLite database with the demo data,
 # memory broadcast, and the console SMS sender, whose codes the clients read from
 # $work/server.log (SMS_CODE_LOG).
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
 start_dev_server() {
   local dev=(env -u REDIS_URL -u BROADCAST_URL DEBUG=true "DATABASE_URL=sqlite://$work/db.sqlite3"
     SMS_SENDER=console PYTHONUNBUFFERED=1 "$PYTHON")
@@ -18,4 +27,9 @@ start_dev_server() {
     fi
     sleep 0.2
   done
+}
+
+run_client() {
+  GRAPHQL_URL="http://127.0.0.1:$port/graphql" SMS_CODE_LOG="$work/server.log" "$@" \
+    || { echo "--- server log"; tail -n 40 "$work/server.log"; exit 1; }
 }

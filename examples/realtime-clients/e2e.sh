@@ -10,20 +10,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 PYTHON=${PYTHON:-$root/.venv/bin/python}
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. "$root/examples/dev-server.sh"
 
 cd "$here"
 npm ci --no-audit --no-fund --loglevel=error
 
-. "$root/examples/dev-server.sh"
 start_dev_server
-
-cd "$here"
-GRAPHQL_URL="http://127.0.0.1:$port/graphql" SMS_CODE_LOG="$work/server.log" timeout 180 npm start --silent \
-  || { echo "--- server log"; tail -n 40 "$work/server.log"; exit 1; }
+run_client timeout 180 npm start --silent
