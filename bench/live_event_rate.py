@@ -50,13 +50,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-async def make_notifications(count: int) -> tuple[int, list[int]]:
-    """The admin's id and `count` new notification ids for the admin (no events: rows only)."""
+async def make_notifications(count: int, id_only: bool) -> tuple[int, list[str]]:
+    """The admin's id and the live events (JSON) of `count` new notifications for the admin,
+    as `notify` publishes them (or with the id alone, as an older release did); rows only."""
     from tortoise import Tortoise
 
     import settings
     from models.accounts import User
     from models.notifications import Notification
+    from services.accounts import notifications
+    from services.accounts.events import NotificationSent
 
     await Tortoise.init(config=settings.TORTOISE_ORM)
     try:
@@ -67,17 +70,17 @@ async def make_notifications(count: int) -> tuple[int, list[int]]:
                 for i in range(count)
             ]
         )
-        ids = await Notification.filter(user_id=admin.id).order_by("id").values_list("id", flat=True)
-        return admin.id, list(ids)[-count:]
+        rows = await Notification.filter(user_id=admin.id).order_by("-id").limit(count)
+        events = [NotificationSent(row.id) if id_only else notifications.sent_event(row) for row in reversed(rows)]
+        return admin.id, [event.to_json() for event in events]
     finally:
         await Tortoise.close_connections()
 
 
-async def run(args: argparse.Namespace, base: str, token: str, user_id: int, ids: list[int], prefix: str) -> None:
+async def run(args: argparse.Namespace, base: str, token: str, user_id: int, events: list[str], prefix: str) -> None:
     from redis.asyncio import Redis
     from websockets.asyncio.client import connect
 
-    from services.accounts.events import NotificationSent
     from services.core.events import user_channel
     from subscriptions.redis_backend import RedisPubSubBackend
 
@@ -118,7 +121,7 @@ async def run(args: argparse.Namespace, base: str, token: str, user_id: int, ids
 
         readers = [asyncio.create_task(read_app()), asyncio.create_task(read_redis())]
         # The subscription is live once a probe arrives (its event is not counted).
-        probe = NotificationSent(id=ids[0]).to_json()
+        probe = events[0]
         for _ in range(100):
             await backend.publish(channel, probe)
             await asyncio.sleep(0.1)
@@ -129,7 +132,7 @@ async def run(args: argparse.Namespace, base: str, token: str, user_id: int, ids
         redis_at.clear()
         await asyncio.sleep(0.2)
 
-        total = min(int(args.rate * args.seconds), len(ids) - 1)
+        total = min(int(args.rate * args.seconds), len(events) - 1)
         cpu_before = cpu_seconds(args.server_pid)
         started = time.perf_counter()
         publish_times: list[float] = []
@@ -140,7 +143,7 @@ async def run(args: argparse.Namespace, base: str, token: str, user_id: int, ids
                 await asyncio.sleep(delay)
             publish_times.append(time.perf_counter())
             sent_at[f"n{i}"] = publish_times[-1]
-            await backend.publish(channel, NotificationSent(id=ids[i]).to_json())
+            await backend.publish(channel, events[i])
         elapsed = time.perf_counter() - started
         deadline = time.perf_counter() + 5
         while time.perf_counter() < deadline and sum(1 for t in sent_at if t in app_at) < total:
@@ -179,6 +182,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=float, default=500.0, help="events per second")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--id-only", action="store_true", help="events with the notification id alone (an older release's)"
+    )
     args = parser.parse_args()
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
     with tempfile.TemporaryDirectory() as tmp_dir:
@@ -190,7 +196,7 @@ def main() -> None:
         )
         env = dict(os.environ)
         token = asyncio.run(prepare_database(0))
-        user_id, ids = asyncio.run(make_notifications(int(args.rate * args.seconds) + 1))
+        user_id, events = asyncio.run(make_notifications(int(args.rate * args.seconds) + 1, args.id_only))
         port = free_port()
         log = tmp / "server.log"
         proc = start_server(env, port, log, [])
@@ -198,11 +204,11 @@ def main() -> None:
         try:
             wait_ready(proc, base, log)
             args.server_pid = proc.pid
-            asyncio.run(run(args, base, token, user_id, ids, prefix))
+            asyncio.run(run(args, base, token, user_id, events, prefix))
         finally:
             stop_server(proc)
         errors = [
-            line for line in log.read_text(errors="replace").splitlines() if "Traceback" in line or "ERROR" in line
+            line for line in log.read_text(errors="replace").splitlines() if "Traceback" in line or " ERROR " in line
         ]
         if errors:
             print("server log errors:", *errors[:10], sep="\n  ")

@@ -54,7 +54,7 @@ from schema.types.merchants import SCALAR_MAP as MERCHANT_SCALARS
 from subscriptions.consignment import ConsignmentSubscriptions, fast_my_queue_positions
 from subscriptions.consignment_stats import ConsignmentStatsSubscriptions
 from subscriptions.distribution import DistributionSubscriptions
-from subscriptions.notifications import NotificationSubscriptions
+from subscriptions.notifications import NotificationSubscriptions, fast_my_notifications
 from subscriptions.orders import OrderSubscriptions
 from subscriptions.reviews import ReviewSubscriptions
 from subscriptions.withdrawals import WithdrawalSubscriptions
@@ -172,7 +172,7 @@ def extensions(debug: bool, rules: list) -> list:
 
 # Subscription fields served by compiled projections (schema/fast_paths/subscriptions.py):
 # the ones with many subscribers per event.
-FAST_SUBSCRIPTIONS = {"myQueuePositions": fast_my_queue_positions}
+FAST_SUBSCRIPTIONS = {"myQueuePositions": fast_my_queue_positions, "myNotifications": fast_my_notifications}
 
 
 def build_schema(

@@ -18,7 +18,8 @@ before: a document that does not parse or validate (with the same limit rules), 
 fields or directives, duplicate response keys, and a start the field's fast entry declines
 (it returns None: e.g. nobody signed in, a malformed id). An error raised by the event
 source after the start is reported as the normal path does: one `next` with the error
-(masked as the schema's MaskErrors would), then `complete`.
+(masked as the schema's MaskErrors would), then `complete`; an error it yields (RESYNC)
+is one `next` with that error located at the field, and the stream goes on.
 
 The schema's extensions are applied, or the fast path refuses every document: it knows
 what each of Strawberry's parser and validation caches, validation-rule extensions (depth,
@@ -59,6 +60,7 @@ from graphql import (
     get_operation_ast,
     is_leaf_type,
     is_non_null_type,
+    located_error,
     parse,
     specified_rules,
 )
@@ -205,20 +207,28 @@ class Schema(strawberry.Schema):
         key, project = plan.response_key, plan.project
         try:
             async for value in source:
-                yield ExecutionResult(data={key: project(value)}, errors=None)
+                if isinstance(value, Exception):  # yielded, not raised (RESYNC): the field's error, go on
+                    error = located_error(value, [plan.node], [key])
+                    yield ExecutionResult(data=None, errors=[self._shaped(error)])
+                else:
+                    yield ExecutionResult(data={key: project(value)}, errors=None)
         except Exception as exc:
             error = exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
-            self.process_errors([error])
-            for mask in self._fast_applied.masks:
-                if isinstance(mask, CodedErrors):
-                    error = mask.shape(error)
-                elif mask.should_mask_error(error):
-                    error = mask.anonymise_error(error)
-            yield ExecutionResult(data=None, errors=[error])
+            yield ExecutionResult(data=None, errors=[self._shaped(error)])
         finally:
             aclose = getattr(source, "aclose", None)
             if aclose is not None:
                 await aclose()
+
+    def _shaped(self, error: GraphQLError) -> GraphQLError:
+        """The error as the schema's extensions report it (logged, coded, masked)."""
+        self.process_errors([error])
+        for mask in self._fast_applied.masks:
+            if isinstance(mask, CodedErrors):
+                error = mask.shape(error)
+            elif mask.should_mask_error(error):
+                error = mask.anonymise_error(error)
+        return error
 
     def _compile(self, query: str, operation_name: str | None) -> _Plan | None:
         applied = self._fast_applied

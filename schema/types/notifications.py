@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 from models import notifications as m
 from schema.errors import UserError
 from schema.node import Node, node_id
+from services.accounts.events import NotificationSent
 
 
 @strawberry.type(description="A message in the user's inbox, also pushed live by the `myNotifications` subscription.")
@@ -34,6 +35,11 @@ class Notification(Node):
             read=n.read_at is not None,
             created_at=n.created_at,
         )
+
+    @classmethod
+    def from_event(cls, e: NotificationSent) -> Notification:
+        """From the live event that carries it (just sent: never read yet)."""
+        return cls(pk=e.id, kind=e.kind, title=e.title, body=e.body, data=e.data, read=False, created_at=e.created_at)
 
 
 @strawberry.type(description="Outcome of sendNotification.")

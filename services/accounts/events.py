@@ -4,16 +4,30 @@ queues (`admin`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from services.core.events import Id, LiveEvent
 
 
 @dataclass(frozen=True)
 class NotificationSent(LiveEvent):
-    """A notification (its id) was sent to the channel's user."""
+    """A notification was sent to the channel's user. It carries the whole notification, so
+    subscribers build what they send from the event with no database read (a notification is
+    never changed after it is sent, except marked read, which a new one never is). An event
+    with the id alone (from a process of an older release) is read from the database."""
 
     type = "notification"
     id: int
+    user_id: int | None = None
+    kind: str | None = None
+    title: str | None = None
+    body: str | None = None
+    data: dict | None = None
+    created_at: datetime | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.title is not None and self.created_at is not None
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,21 @@ async def notify(
         note = await Notification.create(
             user_id=user_id, kind=kind, title=title[:128], body=body[:1024], data=data or {}
         )
-        emit(user_channel(user_id), NotificationSent(note.id))
+        emit(user_channel(user_id), sent_event(note))
     return note
+
+
+def sent_event(note: Notification) -> NotificationSent:
+    """The live event of a notification just stored: the whole notification."""
+    return NotificationSent(
+        note.id,
+        user_id=note.user_id,
+        kind=note.kind,
+        title=note.title,
+        body=note.body,
+        data=note.data,
+        created_at=note.created_at,
+    )
 
 
 async def send_admin_message(user_id: int, title: str, body: str) -> Notification:

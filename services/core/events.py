@@ -46,6 +46,7 @@ _CODECS: dict[Any, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     Id: (str, int),
     int: (_same, int),
     str: (_same, _same),
+    dict: (_same, _same),  # a JSON object, as the row's JSONField holds it
     date: (date.isoformat, date.fromisoformat),
     datetime: (datetime.isoformat, datetime.fromisoformat),
 }

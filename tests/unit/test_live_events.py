@@ -39,7 +39,28 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Each event, and the dict the service published for it before (the same literal).
 CASES = [
-    (NotificationSent(7), {"type": "notification", "id": 7}),
+    (NotificationSent(7), {"type": "notification", "id": 7}),  # an older release's: the id alone
+    (
+        NotificationSent(
+            7,
+            user_id=3,
+            kind="ADMIN_MESSAGE",
+            title="Hi",
+            body="",
+            data={"userId": "12"},
+            created_at=datetime(2026, 6, 10, 2, 0, 0, 123456, tzinfo=UTC),
+        ),
+        {
+            "type": "notification",
+            "id": 7,
+            "userId": 3,
+            "kind": "ADMIN_MESSAGE",
+            "title": "Hi",
+            "body": "",
+            "data": {"userId": "12"},
+            "createdAt": "2026-06-10T02:00:00.123456+00:00",
+        },
+    ),
     (
         SessionsRevoked("5f0c1e2a-0000-4000-8000-000000000001"),
         {"type": "sessionsRevoked", "sessionId": "5f0c1e2a-0000-4000-8000-000000000001"},
