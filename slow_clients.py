@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from weakref import WeakKeyDictionary
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,11 @@ SLOW_CLIENT_REASON = "slow consumer"
 
 class StallWatch:
     """One per graphql-transport-ws socket; `sent()` after each message to the client,
-    `ponged()` when the client's pong arrives, `stop()` when the socket ends."""
+    `ponged()` when the client's pong arrives, `stop()` when the socket ends.
+
+    The watches of a process share one ticker task (per event loop and interval) instead of
+    a sleeping task each: thousands of subscribed sockets cost a set entry apiece, and one
+    wake-up per interval for all of them (bench/queue_subscribers.py)."""
 
     def __init__(
         self,
@@ -45,42 +50,76 @@ class StallWatch:
         self.ping_every, self.timeout = ping_every, timeout
         self._sent = False  # something went out since the last ping
         self._asked_at: float | None = None  # when the unanswered ping went out
-        self._task: asyncio.Task[None] | None = None
+        self._ticker: _Ticker | None = None
         self.closed_as_slow = False
 
     def sent(self) -> None:
         self._sent = True
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._watch(), name="ws-stall-watch")
+        if self._ticker is None and not self.closed_as_slow:
+            self._ticker = _Ticker.of(self.ping_every)
+            self._ticker.watches.add(self)
 
     def ponged(self) -> None:
         self._asked_at = None
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        if self._ticker is not None:
+            self._ticker.watches.discard(self)
+            self._ticker = None
 
-    async def _watch(self) -> None:
+    def _tick(self, loop: asyncio.AbstractEventLoop, now: float) -> None:
+        if self._asked_at is not None:
+            if now - self._asked_at >= self.timeout:
+                self.closed_as_slow = True
+                self._ticker.watches.discard(self)
+                self._ticker = None
+                log.info("closing a WebSocket whose client stopped reading (no pong in %.0f s)", self.timeout)
+                # Not awaited here: with the client's buffers full, the close frame may wait.
+                loop.create_task(self._close(SLOW_CLIENT_CLOSE, SLOW_CLIENT_REASON))
+            return
+        if self._sent:
+            self._sent = False
+            self._asked_at = now
+            # A send to a stalled client may wait for buffer space: never hold up the others.
+            loop.create_task(_quiet(self._send_ping()))
+
+
+class _Ticker:
+    """Ticks every `interval` for its watches while it has any; ends when the last one stops."""
+
+    _running: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[float, _Ticker]] = WeakKeyDictionary()
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, interval: float) -> None:
+        self.loop, self.interval = loop, interval
+        self.watches: set[StallWatch] = set()
+        self.task = loop.create_task(self._run(), name="ws-stall-watch")
+
+    @classmethod
+    def of(cls, interval: float) -> _Ticker:
         loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(self.ping_every)
-            if self._asked_at is not None:
-                if loop.time() - self._asked_at >= self.timeout:
-                    self.closed_as_slow = True
-                    log.info("closing a WebSocket whose client stopped reading (no pong in %.0f s)", self.timeout)
-                    # Not awaited here: with the client's buffers full, the close frame may wait.
-                    loop.create_task(self._close(SLOW_CLIENT_CLOSE, SLOW_CLIENT_REASON))
-                    return
-                continue
-            if self._sent:
-                self._sent = False
-                self._asked_at = loop.time()
-                # A send to a stalled client may wait for buffer space: never hold up the watch.
-                loop.create_task(self._quiet(self._send_ping()))
+        tickers = cls._running.setdefault(loop, {})
+        ticker = tickers.get(interval)
+        if ticker is None or ticker.task.done():
+            ticker = tickers[interval] = cls(loop, interval)
+        return ticker
 
-    @staticmethod
-    async def _quiet(sending: Awaitable[None]) -> None:
-        with contextlib.suppress(Exception):
-            await sending
+    async def _run(self) -> None:
+        try:
+            while True:
+                await asyncio.sleep(self.interval)
+                if not self.watches:
+                    return
+                now = self.loop.time()
+                for watch in list(self.watches):
+                    try:
+                        watch._tick(self.loop, now)
+                    except Exception:  # one socket's trouble must not stop the watch of the others
+                        log.exception("stall watch failed for a socket")
+        finally:
+            if self._running.get(self.loop, {}).get(self.interval) is self:
+                del self._running[self.loop][self.interval]
+
+
+async def _quiet(sending: Awaitable[None]) -> None:
+    with contextlib.suppress(Exception):
+        await sending

@@ -1,5 +1,5 @@
-"""2,000 WebSocket subscribers watching one wholesale product's queue while retail sales
-take units from its head (CON-9, RT-3).
+"""Thousands of WebSocket subscribers watching one wholesale product's queue while retail
+sales take units from its head (CON-9, RT-3).
 
     psql -h 127.0.0.1 -U postgres -d test -c "create database bench_queue"   # its `public` schema is dropped
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_queue .venv/bin/python bench/queue_subscribers.py
@@ -7,7 +7,10 @@ take units from its head (CON-9, RT-3).
     .venv/bin/python bench/queue_subscribers.py --broadcast memory://
                                     # SQLite in a temporary directory + the in-process broadcast
 
-Targets: event-to-client latency p99 <= 250 ms; server memory <= 50 KiB per connection.
+    ... --subscribers 5000 --servers 2  # two web processes sharing the subscribers through Redis
+
+Targets: event-to-client latency p99 <= 250 ms; server memory <= 30 KiB per connection
+(5,000 subscribers over two web processes at 10 sales/s).
 
 1. Seeds through the services (rows exactly as the app makes them): one self-operated
    merchant's retail product granting one voucher per unit for its wholesale twin; a
@@ -20,9 +23,11 @@ Targets: event-to-client latency p99 <= 250 ms; server memory <= 50 KiB per conn
    other processes' `queue:<id>` events (tests, other benches) would reach these
    subscribers and move their positions, and this bench's events would reach theirs.
    `--broadcast redis://...` uses a given Redis, `--broadcast memory://` the in-process one.
-3. Starts one uvicorn process (the harness of bench/graphql_vs_bare.py) serving
+3. Starts `--servers` uvicorn processes (default 1; the harness of bench/graphql_vs_bare.py) serving
    `bench.queue_subscribers:app`: the real app plus read-outs under /bench/ (commit stamps,
-   GC pauses, where the subscription generators wait, tracemalloc). Pinned to the last CPU.
+   GC pauses, where the subscription generators wait, tracemalloc). One server is pinned to
+   the last CPU; several are pinned only when the machine has a CPU left for the clients.
+   Connections go to the servers in turn; CPU and memory are the servers' together.
 4. Reads the server's VmRSS, then client processes (pinned to the other CPUs; websockets,
    permessage-deflate offered as browsers do) open one graphql-transport-ws connection per
    seller, authenticated in connection_init, and subscribe to myQueuePositions; VmRSS again
@@ -410,10 +415,10 @@ def client_main(spec_path: str) -> None:
             except Exception as exc:  # connection closed by the server, etc.
                 conn["errors"].append(f"closed: {exc.__class__.__name__}")
 
-        async def open_one(token: str, unit_id: int) -> None:
+        async def open_one(url: str, token: str, unit_id: int) -> None:
             async with gate:
                 try:
-                    ws, first = await _subscribe(spec["url"], token, spec["product_id"], spec["compression"])
+                    ws, first = await _subscribe(url, token, spec["product_id"], spec["compression"])
                 except Exception as exc:
                     failures.append(f"{exc.__class__.__name__}: {exc}"[:200])
                     return
@@ -433,7 +438,10 @@ def client_main(spec_path: str) -> None:
             conns.append(conn)
 
         cpu0 = time.process_time()
-        await asyncio.gather(*(open_one(token, unit_id) for token, unit_id in spec["sellers"]))
+        urls = spec["urls"]  # connection i to server i mod n, as a load balancer spreads them
+        await asyncio.gather(
+            *(open_one(urls[i % len(urls)], token, unit_id) for i, (token, unit_id) in enumerate(spec["sellers"]))
+        )
         print(f"READY {len(conns)} {len(failures)}", flush=True)
         loop = asyncio.get_running_loop()
         lags: list[float] = []  # how late this client's loop runs: its receive stamps are that late too
@@ -471,7 +479,7 @@ def client_main(spec_path: str) -> None:
 class Clients:
     """The client processes: each gets a slice of the sellers."""
 
-    def __init__(self, args, tmp: Path, url: str, seeded: Seeded, prefix: list[str]) -> None:
+    def __init__(self, args, tmp: Path, urls: list[str], seeded: Seeded, prefix: list[str]) -> None:
         self.procs: list[subprocess.Popen] = []
         self.outs: list[Path] = []
         n = args.client_procs
@@ -480,7 +488,7 @@ class Clients:
             spec_path.write_text(
                 json.dumps(
                     {
-                        "url": url,
+                        "urls": urls[i:] + urls[:i],  # over all client processes too
                         "product_id": seeded.product_id,
                         "sellers": seeded.sellers[i::n],
                         "out": str(out),
@@ -645,6 +653,16 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
+def servers_cpu(pids: list[int]) -> float | None:
+    """CPU seconds of the server processes together."""
+    seconds = [cpu_seconds(pid) for pid in pids]
+    return None if None in seconds else sum(seconds)
+
+
+def servers_rss(pids: list[int]) -> int:
+    return sum(rss_kib(pid) for pid in pids)
+
+
 def percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
         return float("nan")
@@ -789,16 +807,16 @@ def machine_cpu() -> tuple[float, float, int]:
 class CpuSampler:
     """Every 0.25 s (wall time.time()): the server's CPU seconds and the machine's load, in a thread."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pids: list[int]) -> None:
         import threading
 
-        self.pid, self.samples, self._stop = pid, [], threading.Event()
+        self.pids, self.samples, self._stop = pids, [], threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.samples.append((time.time(), cpu_seconds(self.pid) or 0.0, *machine_cpu()))
+            self.samples.append((time.time(), servers_cpu(self.pids) or 0.0, *machine_cpu()))
             self._stop.wait(0.25)
 
     def stop(self) -> None:
@@ -932,6 +950,13 @@ def main() -> None:
         default=True,
         help="pin the server to the last CPU, clients and seller to the others (default on)",
     )
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="web processes sharing the subscribers through the Redis broadcast (default 1); each pinned to a "
+        "CPU of its own when there are more CPUs than servers, otherwise not pinned",
+    )
     parser.add_argument("--client-worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client_worker:
@@ -951,6 +976,10 @@ def main() -> None:
     if hard < args.subscribers + 200:
         print(f"warning: RLIMIT_NOFILE hard limit {hard} < subscribers", file=sys.stderr)
     server_prefix, client_prefix = pin_prefixes(args.pin)
+    if args.servers > 1 and not redis:
+        raise SystemExit("--servers > 1 needs a Redis broadcast")
+    if args.servers > 1 and server_prefix and args.servers >= len(os.sched_getaffinity(0)):
+        server_prefix, client_prefix = [], []  # not enough CPUs to keep servers and clients apart
 
     tmp = Path(tempfile.mkdtemp(prefix="socialmall-bench-queue-"))
     redis_proc = None
@@ -1011,21 +1040,29 @@ def run(args, tmp: Path, redis: bool, reserve: int, server_prefix: list[str], cl
         if args.state:
             args.state.write_text(json.dumps({"database": settings.DATABASE_URL, "seeded": seeded.__dict__}))
 
-    port = free_port()
-    base, url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/graphql"
-    log = tmp / "server.log"
+    ports = [free_port() for _ in range(args.servers)]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    urls = [f"ws://127.0.0.1:{port}/graphql" for port in ports]
+    base = bases[0]  # the read-outs under /bench/ (stamps, memory) come from the first server
+    logs = [tmp / f"server{i}.log" for i in range(args.servers)]
     # As the Procfile serves: permessage-deflate only with --server-deflate.
     extra = ("--ws-per-message-deflate", "true" if args.server_deflate else "false", "--ws", args.server_ws)
-    server = start_server(env, port, log, server_prefix, app=SERVER_APP, extra=extra)
+    servers = [
+        start_server(env, port, log, server_prefix, app=SERVER_APP, extra=extra) for port, log in zip(ports, logs)
+    ]
+    pids = [server.pid for server in servers]
     clients = sampler = None
     try:
-        wait_ready(server, base, log)
+        for server, server_base, log in zip(servers, bases, logs):
+            wait_ready(server, server_base, log)
         compression = "deflate" if args.compression else None
-        asyncio.run(warm_up(url, seeded.sellers[0][0], seeded.product_id, compression))
+        for url in urls:
+            asyncio.run(warm_up(url, seeded.sellers[0][0], seeded.product_id, compression))
         time.sleep(1.0)
-        pinned = f", pinned to CPU {server_prefix[-1]}" if server_prefix else ""
+        pinned = f", pinned to CPU {server_prefix[-1]}" if server_prefix else ", not pinned"
         print(
-            f"server     uvicorn, 1 process (pid {server.pid}{pinned}), python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
+            f"server     uvicorn, {args.servers} process(es) (pids {' '.join(map(str, pids))}{pinned}), "
+            f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
             + (f", tracemalloc {args.tracemalloc} frames" if args.tracemalloc else "")
             + (", graphql-core per-event memo PATCHED (experiment)" if args.patch_graphql_memo else "")
             + (f", code overlay {args.code_overlay}" if args.code_overlay else "")
@@ -1037,15 +1074,15 @@ def run(args, tmp: Path, redis: bool, reserve: int, server_prefix: list[str], cl
             flush=True,
         )
         mem_base = fetch_memory_top(base) if args.tracemalloc else None
-        rss0 = rss_kib(server.pid)
+        rss0 = servers_rss(pids)
 
         t_connect = time.perf_counter()
-        clients = Clients(args, tmp, url, seeded, client_prefix)
+        clients = Clients(args, tmp, urls, seeded, client_prefix)
         ok, failed = clients.wait_ready()
         connect_seconds = time.perf_counter() - t_connect
-        rss1 = rss_kib(server.pid)
+        rss1 = servers_rss(pids)
         time.sleep(args.settle)
-        rss2 = rss_kib(server.pid)
+        rss2 = servers_rss(pids)
         mem_subscribed = fetch_memory_top(base) if args.tracemalloc else None
         print(f"\nsubscribed {ok} connections ({failed} failed) in {connect_seconds:.1f} s")
         per = lambda rss: (rss - rss0) / max(ok, 1)  # noqa: E731
@@ -1057,13 +1094,13 @@ def run(args, tmp: Path, redis: bool, reserve: int, server_prefix: list[str], cl
 
         if client_prefix:  # the seller runs here: keep it off the server's CPU
             os.sched_setaffinity(0, {int(c) for c in client_prefix[-1].split(",")})
-        sampler = CpuSampler(server.pid)
-        cpu0, wall0, epoch0 = cpu_seconds(server.pid), time.perf_counter(), time.time()
+        sampler = CpuSampler(pids)
+        cpu0, wall0, epoch0 = servers_cpu(pids), time.perf_counter(), time.time()
         if args.seller == "service":
             stamps, sale_errors = asyncio.run(sell_with_services(seeded, args.broadcast, args.rate, args.duration))
         else:
             stamps, sale_errors = {}, asyncio.run(sell_with_graphql(seeded, base, args.rate, args.duration))
-        cpu_sales, wall_sales = cpu_seconds(server.pid), time.perf_counter()
+        cpu_sales, wall_sales = servers_cpu(pids), time.perf_counter()
 
         def server_stamps() -> dict[int, float]:
             return {int(k): t for k, t in (_get_json(f"{base}/bench/stamps") or {}).items()}
@@ -1081,10 +1118,10 @@ def run(args, tmp: Path, redis: bool, reserve: int, server_prefix: list[str], cl
         drain_seconds = time.perf_counter() - wall_sales
         if args.seller == "graphql":
             stamps = server_stamps()
-        cpu1, wall1, epoch1 = cpu_seconds(server.pid), time.perf_counter(), time.time()
+        cpu1, wall1, epoch1 = servers_cpu(pids), time.perf_counter(), time.time()
         sampler.stop()
-        rss3 = rss_kib(server.pid)
-        gc_pauses = _get_json(f"{base}/bench/gc", {"since": epoch0}) or []
+        rss3 = servers_rss(pids)
+        gc_pauses = [p for b in bases for p in _get_json(f"{b}/bench/gc", {"since": epoch0}) or []]
         mem_after = fetch_memory_top(base) if args.tracemalloc else None
         results = clients.stop()
     finally:
@@ -1092,7 +1129,8 @@ def run(args, tmp: Path, redis: bool, reserve: int, server_prefix: list[str], cl
             sampler.stop()
         if clients is not None:
             clients.kill()
-        stop_server(server)
+        for server in servers:
+            stop_server(server)
 
     report = analyse(results, stamps, seeded.reserve)
     lat = report["latencies"]
@@ -1119,7 +1157,7 @@ def run(args, tmp: Path, redis: bool, reserve: int, server_prefix: list[str], cl
         total_cpu = cpu1 - cpu0
         _, machine, runnable = sampler.window(epoch0, epoch1)
         print(
-            f"server CPU {during:.0f} % while selling; {total_cpu:.1f} s in all over {wall1 - wall0:.1f} s "
+            f"server CPU {during:.0f} % of one CPU while selling ({args.servers} process(es) together); {total_cpu:.1f} s in all over {wall1 - wall0:.1f} s "
             f"({total_cpu / max(report['messages'], 1) * 1e6:.0f} us per message sent); machine {machine * 100:.0f} % "
             f"busy ({os.cpu_count()} CPUs), {runnable:.1f} runnable processes on average"
         )
@@ -1137,8 +1175,8 @@ def run(args, tmp: Path, redis: bool, reserve: int, server_prefix: list[str], cl
     )
     print(
         f"memory     {per(rss1):.1f} KiB/connection subscribed, {per(rss2):.1f} after {args.settle:g} s idle, "
-        f"{per(rss3):.1f} after the run (RSS {rss3 / 1024:.1f} MiB); target <= 50 KiB: "
-        f"{'met' if max(per(rss1), per(rss2)) <= 50 else 'NOT met'}"
+        f"{per(rss3):.1f} after the run (RSS {rss3 / 1024:.1f} MiB); target <= 30 KiB: "
+        f"{'met' if max(per(rss1), per(rss2)) <= 30 else 'NOT met'}"
     )
     if args.timeline:
         print_timeline(report, results, sampler, args.timeline)

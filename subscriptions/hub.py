@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -78,8 +79,38 @@ class SlowConsumer(Exception):
     """The subscriber fell too far behind and was dropped."""
 
 
-class _BoundedQueue(asyncio.Queue):
-    overflowed = False
+class _BoundedQueue:
+    """A subscriber's buffer: one deque and, while its reader waits, one future. (An
+    asyncio.Queue carries four deques and an Event, ~2.5 KiB, for each of the thousands of
+    subscribers a process holds: bench/queue_subscribers.py.) Overflowing sets `overflowed`."""
+
+    __slots__ = ("_items", "_maxsize", "_waiter", "overflowed")
+
+    def __init__(self, maxsize: int) -> None:
+        self._items: deque[Event] = deque()
+        self._maxsize = maxsize
+        self._waiter: asyncio.Future[None] | None = None
+        self.overflowed = False
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    def put_nowait(self, item: Event) -> None:
+        if len(self._items) >= self._maxsize:
+            raise asyncio.QueueFull
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def get(self) -> Event:
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.popleft()
 
 
 class BoundedSubscriber:
