@@ -192,7 +192,49 @@ def build_server_app():
         )
         return JSONResponse(dict(where.most_common()))
 
+    async def objects_route(request):
+        """Live objects by type, tasks by coroutine, and async generators by function (gc-tracked
+        objects only: ints, strings and bytes are not counted)."""
+        import asyncio
+        import collections
+        import sys as _sys
+        import types
+
+        kinds: collections.Counter[str] = collections.Counter()
+        sizes: collections.Counter[str] = collections.Counter()
+        for obj in gc.get_objects():
+            name = type(obj).__qualname__
+            if isinstance(obj, types.AsyncGeneratorType):
+                name = f"async_generator {obj.ag_code.co_qualname}"
+            elif isinstance(obj, types.CoroutineType):
+                name = f"coroutine {obj.cr_code.co_qualname}"
+            kinds[name] += 1
+            sizes[name] += _sys.getsizeof(obj)
+        tasks = collections.Counter(getattr(t.get_coro(), "__qualname__", "?") for t in asyncio.all_tasks())
+        return JSONResponse({"count": dict(kinds), "bytes": dict(sizes), "tasks": dict(tasks)})
+
+    profiler: list = []
+
+    async def profile_route(request):
+        """POST start / POST stop?top=N: cProfile of the server while selling (--profile)."""
+        import cProfile
+        import io
+        import pstats
+
+        if request.query_params.get("action") == "start":
+            profiler[:] = [cProfile.Profile()]
+            profiler[0].enable()
+            return JSONResponse({"started": True})
+        profiler[0].disable()
+        out = io.StringIO()
+        pstats.Stats(profiler[0], stream=out).sort_stats("tottime").print_stats(
+            int(request.query_params.get("top", 30))
+        )
+        return JSONResponse({"stats": out.getvalue()})
+
     application = build()
+    application.router.add_route("/bench/profile", profile_route, methods=["GET"])
+    application.router.add_route("/bench/objects", objects_route, methods=["GET"])
     application.router.add_route("/bench/stamps", stamps_route, methods=["GET"])
     application.router.add_route("/bench/generators", generators_route, methods=["GET"])
     application.router.add_route("/bench/gc", gc_route, methods=["GET"])
@@ -957,6 +999,10 @@ def main() -> None:
         help="web processes sharing the subscribers through the Redis broadcast (default 1); each pinned to a "
         "CPU of its own when there are more CPUs than servers, otherwise not pinned",
     )
+    parser.add_argument("--objects", action="store_true", help="print the live objects and tasks each connection holds")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="print the N functions of most own time (cProfile; slow)"
+    )
     parser.add_argument("--client-worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client_worker:
@@ -1074,6 +1120,7 @@ def run(args, tmp: Path, redis: bool, reserve: int, server_prefix: list[str], cl
             flush=True,
         )
         mem_base = fetch_memory_top(base) if args.tracemalloc else None
+        objects_base = _get_json(f"{base}/bench/objects") if args.objects else None
         rss0 = servers_rss(pids)
 
         t_connect = time.perf_counter()
@@ -1084,6 +1131,8 @@ def run(args, tmp: Path, redis: bool, reserve: int, server_prefix: list[str], cl
         time.sleep(args.settle)
         rss2 = servers_rss(pids)
         mem_subscribed = fetch_memory_top(base) if args.tracemalloc else None
+        if args.objects:
+            print_objects(objects_base, _get_json(f"{base}/bench/objects"), ok / args.servers)
         print(f"\nsubscribed {ok} connections ({failed} failed) in {connect_seconds:.1f} s")
         per = lambda rss: (rss - rss0) / max(ok, 1)  # noqa: E731
         print(
@@ -1094,6 +1143,8 @@ def run(args, tmp: Path, redis: bool, reserve: int, server_prefix: list[str], cl
 
         if client_prefix:  # the seller runs here: keep it off the server's CPU
             os.sched_setaffinity(0, {int(c) for c in client_prefix[-1].split(",")})
+        if args.profile:
+            _get_json(f"{base}/bench/profile", {"action": "start"})
         sampler = CpuSampler(pids)
         cpu0, wall0, epoch0 = servers_cpu(pids), time.perf_counter(), time.time()
         if args.seller == "service":
@@ -1101,6 +1152,10 @@ def run(args, tmp: Path, redis: bool, reserve: int, server_prefix: list[str], cl
         else:
             stamps, sale_errors = {}, asyncio.run(sell_with_graphql(seeded, base, args.rate, args.duration))
         cpu_sales, wall_sales = servers_cpu(pids), time.perf_counter()
+        if args.profile:
+            time.sleep(1.0)  # the last sale's updates go out
+            print("\nprofile of the first server while selling (cProfile, by own time):")
+            print(_get_json(f"{base}/bench/profile", {"action": "stop", "top": args.profile})["stats"])
 
         def server_stamps() -> dict[int, float]:
             return {int(k): t for k, t in (_get_json(f"{base}/bench/stamps") or {}).items()}
@@ -1184,6 +1239,19 @@ def run(args, tmp: Path, redis: bool, reserve: int, server_prefix: list[str], cl
     print_memory_top("after the run", mem_after, mem_base, ok)
     if os.environ.get("BENCH_KEEP"):
         Path(tmp / "stamps.json").write_text(json.dumps(stamps))
+
+
+def print_objects(before: dict, after: dict, connections: float) -> None:
+    """--objects: what each connection of the first server holds, by type (shallow sizes)."""
+    print("\nobjects per connection (first server; gc-tracked, shallow sizes):")
+    grown = sorted(((after["bytes"].get(k, 0) - before["bytes"].get(k, 0), k) for k in after["bytes"]), reverse=True)
+    for size, kind in grown[:25]:
+        count = after["count"].get(kind, 0) - before["count"].get(kind, 0)
+        print(f"  {size / connections / 1024:6.2f} KiB  {count / connections:5.1f} x  {kind}")
+    total = sum(size for size, _ in grown)
+    print(f"  {total / connections / 1024:6.2f} KiB in all; tasks per connection:")
+    for name, n in sorted(after["tasks"].items(), key=lambda kv: -kv[1])[:10]:
+        print(f"  {(n - before['tasks'].get(name, 0)) / connections:5.2f}  {name}")
 
 
 def _websockets_version() -> str:
