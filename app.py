@@ -223,7 +223,7 @@ def middleware(origins: list[str]) -> list[Middleware]:
                 allow_origins=origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=CORS_REQUEST_HEADERS,
-                expose_headers=[logs.REQUEST_ID_HEADER],
+                expose_headers=[logs.REQUEST_ID_HEADER, response_cache.HEADER],
                 max_age=600,
             )
         )
