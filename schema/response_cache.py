@@ -323,10 +323,11 @@ class ResponseCache:
         self.store = store
         self.ttl = max(1, int(ttl))
         self._schema = hashlib.blake2b(schema_sdl.encode(), digest_size=16).digest()
-        self._documents: OrderedDict[tuple[str, str | None], bytes | None] = OrderedDict()
+        # by a digest of the query string, not the string: a client's long queries hold no memory
+        self._documents: OrderedDict[bytes, bytes | None] = OrderedDict()
 
     def _digest(self, query: str, operation_name: str | None) -> bytes | None:
-        memo = (query, operation_name)
+        memo = hashlib.blake2b(f"{operation_name!r}\0{query}".encode(), digest_size=16).digest()
         try:
             digest = self._documents[memo]
         except KeyError:
