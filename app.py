@@ -125,10 +125,10 @@ class GraphQLApp(GraphQL):
     response cache in front of it."""
 
     websocket_adapter_class = ClosedSafeWebSocketAdapter
-    response_cache: response_cache.ResponseCache | None = None
+    cache: response_cache.ResponseCache | None = None
 
     async def run(self, request, context=UNSET, root_value=UNSET):
-        cache = self.response_cache
+        cache = self.cache
         probe = await cache.probe(request) if cache is not None and isinstance(request, Request) else None
         if probe is None:
             return await super().run(request, context, root_value)
@@ -272,8 +272,8 @@ def create_app(
             if settings.REDIS_URL:
                 app.state.redis = redis_client(settings.REDIS_URL)
                 stack.push_async_callback(app.state.redis.aclose)
-            if graphql.response_cache is not None:
-                stack.push_async_callback(graphql.response_cache.close)
+            if graphql.cache is not None:
+                stack.push_async_callback(graphql.cache.close)
             yield
 
     # As browsers write an origin (lower case, no default port), checked: a bad one stops the start.
@@ -300,7 +300,7 @@ def create_app(
     )
     if cache_responses:
         store = response_cache.shared_store() or response_cache.MemoryStore()
-        graphql.response_cache = response_cache.ResponseCache(store, settings.RESPONSE_CACHE_TTL, str(schema))
+        graphql.cache = response_cache.ResponseCache(store, settings.RESPONSE_CACHE_TTL, str(schema))
     return Starlette(
         debug=debug,
         routes=[

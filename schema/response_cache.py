@@ -5,9 +5,10 @@ What may be cached: a POST of one JSON query (no batch, no streaming, no `extens
 operation is a query selecting only PUBLIC_ROOT_FIELDS (with `__typename`, fragments and
 `@include` / `@skip`); an answer without errors; and, for a request with an Authorization
 header, only an answer that never read who is asking (schema.context.Context.personal: the
-viewer, grants, session, token, client address). A request without an Authorization header
-is anonymous, like every other one, so its answers are shared even where a resolver looked
-(`product` for an anonymous visitor); a signed-in one never reuses an answer that looked.
+viewer, grants, session, token, client address). Requests without an Authorization header
+are all the same anonymous viewer, so their answers are shared even where a resolver looked
+(`product` asks for the grants, empty for them); a signed-in viewer's answer that looked is
+never stored.
 
 The key: a digest of the schema's SDL (a new deployment never reads the old one's answers),
 the printed document and operation name, the variables as canonical JSON, and the kind of
