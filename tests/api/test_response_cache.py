@@ -326,6 +326,17 @@ async def test_mutations_and_batches_are_not_cached(cached):
     assert batch.headers.get(response_cache.HEADER) is None
 
 
+async def test_the_setting_turns_it_off(api, app):
+    """The suite runs with RESPONSE_CACHE=false (tests/conftest.py): the default app has no cache."""
+    import settings
+
+    assert settings.RESPONSE_CACHE is False and app.routes[0].endpoint.cache is None
+    await _shop()
+    for _ in range(2):
+        response = await api.client.post("/graphql", json={"query": SEARCH, "variables": _search()})
+        assert response.headers.get(response_cache.HEADER) is None and response.json()["data"]["searchProducts"]
+
+
 async def test_off_caches_nothing(uncached):
     await _shop()
     for _ in range(2):

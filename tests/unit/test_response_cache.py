@@ -186,6 +186,7 @@ async def test_on_redis_an_entry_of_another_generation_is_not_served():
         generation, found = await store.get("k")
         await store.put("k", generation, b'{"data":{}}', ttl=5)
         assert await store.get("k") == (generation, b'{"data":{}}')
+        assert 0 < await store.client.pttl(store.entry_prefix + "k") <= 5000  # kept for the TTL only
         await store.bump()
         assert await store.get("k") == (generation + 1, None)
     finally:
