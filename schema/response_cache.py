@@ -238,7 +238,9 @@ class RedisStore:
 
     @property
     def client(self) -> aioredis.Redis:
-        if self._client is None:  # made on first use, inside the serving event loop
+        # Made on first use, inside the serving event loop; short timeouts and no retries (not
+        # subscriptions.redis_backend.redis_client's): a request never waits long for the cache.
+        if self._client is None:
             self._client = aioredis.Redis.from_url(
                 self.url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
             )
