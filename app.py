@@ -1,6 +1,8 @@
 """The ASGI application: GraphQL (HTTP + WebSocket) at /graphql, /healthz, /metrics, the
 middleware (trusted proxies, request id, open WebSockets, CORS), lifespan; in debug, GraphiQL
-at GET /graphql with its files served from /graphiql-assets/ (no CDN)."""
+at GET /graphql with its files served from /graphiql-assets/ (no CDN). Public queries asked
+again are answered from the response cache (schema/response_cache.py) before Strawberry
+parses them."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
@@ -26,6 +28,7 @@ from strawberry.subscriptions import (
     GRAPHQL_WS_PROTOCOL,
     MULTIPART_SUBSCRIPTION_PROTOCOL,
 )
+from strawberry.types.unset import UNSET
 from tortoise import Tortoise
 from tortoise.connection import get_connection
 
@@ -38,7 +41,7 @@ import settings
 import slow_clients
 import wiring
 from resolvers import distributor_routes, export_routes, payment_routes, payout_routes
-from schema import graphiql
+from schema import graphiql, response_cache
 from schema.context import Context
 from schema.schema import build_schema
 from services.accounts import access
@@ -118,9 +121,31 @@ class ClosedSafeWebSocketAdapter(ASGIWebSocketAdapter):
 
 
 class GraphQLApp(GraphQL):
-    """Strawberry's ASGI view with our context and bearer-token authentication."""
+    """Strawberry's ASGI view with our context and bearer-token authentication, and the
+    response cache in front of it."""
 
     websocket_adapter_class = ClosedSafeWebSocketAdapter
+    cache: response_cache.ResponseCache | None = None
+
+    async def run(self, request, context=UNSET, root_value=UNSET):
+        cache = self.cache
+        probe = await cache.probe(request) if cache is not None and isinstance(request, Request) else None
+        if probe is None:
+            return await super().run(request, context, root_value)
+        if probe.body is not None:  # no authentication, parsing, validation or execution
+            return Response(probe.body, media_type="application/json", headers={response_cache.HEADER: "hit"})
+        response = await super().run(request, context, root_value)
+        state = request.state
+        used: Context | None = getattr(state, "graphql_context", None)
+        if response.status_code == 200 and used is not None and hasattr(state, "graphql_errors"):
+            outcome = await cache.answered(probe, response.body, errors=state.graphql_errors, personal=used.personal)
+            response.headers[response_cache.HEADER] = outcome
+        return response
+
+    async def process_result(self, request, result):
+        if isinstance(request, Request):
+            request.state.graphql_errors = bool(result.errors)
+        return await super().process_result(request, result)
 
     @functools.cached_property
     def graphql_ide_html(self) -> str:
@@ -133,6 +158,7 @@ class GraphQLApp(GraphQL):
         context = Context(request=request, response=response)
         if isinstance(request, Request):
             await context.authenticate(request.headers.get("authorization"))
+            request.state.graphql_context = context  # the response cache asks whether it was read
         return context
 
     async def on_ws_connect(self, context: Context):
@@ -197,7 +223,7 @@ def middleware(origins: list[str]) -> list[Middleware]:
                 allow_origins=origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=CORS_REQUEST_HEADERS,
-                expose_headers=[logs.REQUEST_ID_HEADER],
+                expose_headers=[logs.REQUEST_ID_HEADER, response_cache.HEADER],
                 max_age=600,
             )
         )
@@ -206,10 +232,15 @@ def middleware(origins: list[str]) -> list[Middleware]:
 
 
 def create_app(
-    *, debug: bool = settings.DEBUG, manage_database: bool = True, fast_subscriptions: bool = True
+    *,
+    debug: bool = settings.DEBUG,
+    manage_database: bool = True,
+    fast_subscriptions: bool = True,
+    cache_responses: bool = settings.RESPONSE_CACHE,
 ) -> Starlette:
     """`manage_database=False` when the caller (tests, benchmarks) already set up Tortoise and logging;
-    `fast_subscriptions=False` (tests) serves every subscription through GraphQL execution."""
+    `fast_subscriptions=False` (tests) serves every subscription through GraphQL execution;
+    `cache_responses` (settings.RESPONSE_CACHE) answers public queries from the response cache."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -241,18 +272,19 @@ def create_app(
             if settings.REDIS_URL:
                 app.state.redis = redis_client(settings.REDIS_URL)
                 stack.push_async_callback(app.state.redis.aclose)
+            if graphql.cache is not None:
+                stack.push_async_callback(graphql.cache.close)
             yield
 
     # As browsers write an origin (lower case, no default port), checked: a bad one stops the start.
     origins = sorted(normalize_allowed_origins(settings.CORS_ALLOWED_ORIGINS))
     sandbox_payments, sandbox_payouts = settings.sandbox_payments(), settings.sandbox_payouts()
+    schema = build_schema(
+        debug, fast_subscriptions=fast_subscriptions, sandbox_payments=sandbox_payments, sandbox_payouts=sandbox_payouts
+    )
+    response_cache.install()  # this process's catalog changes invalidate every process's cache, cached here or not
     graphql = GraphQLApp(
-        build_schema(
-            debug,
-            fast_subscriptions=fast_subscriptions,
-            sandbox_payments=sandbox_payments,
-            sandbox_payouts=sandbox_payouts,
-        ),
+        schema,
         graphql_ide="graphiql" if debug else None,
         keep_alive=True,
         keep_alive_interval=settings.WS_KEEP_ALIVE_SECONDS,
@@ -266,6 +298,9 @@ def create_app(
         # that sends none is no page and carries no cookies: Strawberry lets it in).
         allowed_origins=origins,
     )
+    if cache_responses:
+        store = response_cache.shared_store() or response_cache.MemoryStore()
+        graphql.cache = response_cache.ResponseCache(store, settings.RESPONSE_CACHE_TTL, str(schema))
     return Starlette(
         debug=debug,
         routes=[

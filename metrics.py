@@ -83,6 +83,12 @@ EVENTS_PUBLISH_DROPPED = Counter(
     "(the oldest go first; subscribers are then told to resync), by channel kind",
     ["channel"],
 )
+RESPONSE_CACHE = Counter(
+    "socialmall_response_cache",
+    "Public queries and the response cache (schema/response_cache.py): hit (answered from it), miss (answered "
+    "and stored), pass (cacheable query, answer not stored: errors, or it read the signed-in viewer)",
+    ["result"],
+)
 
 # Operation names come from clients: past this many distinct ones, new names count as "other"
 # (a label value is a time series kept forever).

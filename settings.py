@@ -99,6 +99,13 @@ MAX_REQUEST_BYTES: int = config("MAX_REQUEST_BYTES", cast=int, default=1024 * 10
 # turn themselves off, with a warning, on library versions they were not written for; false
 # turns them off everywhere (same results, slower).
 FAST_PATHS: bool = config("FAST_PATHS", cast=bool, default=True)
+# Response cache for public storefront queries (schema/response_cache.py): on Redis when
+# REDIS_URL is set (shared by every process), else in the process. Answers are forgotten at once
+# when the catalog changes (prices, stock reaching or leaving zero, listing, content, merchants,
+# stores); what changes without such an event (other stock counts, sales counts, schedules) shows
+# within RESPONSE_CACHE_TTL seconds.
+RESPONSE_CACHE: bool = config("RESPONSE_CACHE", cast=bool, default=True)
+RESPONSE_CACHE_TTL: int = config("RESPONSE_CACHE_TTL", cast=int, default=30)
 
 # Realtime
 SUBSCRIBER_QUEUE_SIZE: int = config("SUBSCRIBER_QUEUE_SIZE", cast=int, default=1000)

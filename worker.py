@@ -16,6 +16,7 @@ import safety
 import settings
 import wiring
 from jobs.runner import run_due_jobs, worker_id
+from schema import response_cache
 from services.core import events
 from subscriptions.hub import create_broadcast, create_outbox
 
@@ -32,6 +33,7 @@ async def main(once: bool = False) -> None:
     outbox = create_outbox(broadcast)
     outbox.start()
     events.set_publisher(outbox.put)  # jobs' events reach web processes through Redis
+    response_cache.install()  # and the jobs' catalog changes (stock released at zero) their caches
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -49,6 +51,10 @@ async def main(once: bool = False) -> None:
                 pass
     finally:
         events.set_publisher(None)
+        events.set_change_listener(None)
+        store = response_cache.shared_store()
+        if store is not None:
+            await store.close()
         await outbox.stop()
         await broadcast.disconnect()
         await Tortoise.close_connections()

@@ -68,6 +68,8 @@ def _describe(context: ExecutionContext) -> tuple[str, str]:
 
 
 def _viewer_id(context: Any) -> int | None:
+    if hasattr(context, "viewer_id"):  # ours: read without making the answer personal (response cache)
+        return context.viewer_id
     viewer = getattr(context, "viewer", None)
     return viewer.id if viewer is not None else None
 

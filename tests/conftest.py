@@ -24,6 +24,9 @@ os.environ["DEBUG"] = "false"
 os.environ["STRICT_ERROR_CODES"] = "true"  # every mutation returns only the codes it declares
 os.environ["ALLOW_DEV_ADAPTERS"] = "true"  # production's start-up refusal, minus the dev adapters tests use
 os.environ.setdefault("SECRET_KEY", "test-secret-key-with-enough-length-for-hs256")
+# Tests change rows directly (factories, truncation between tests): answers cached by an earlier
+# request would be stale. tests/api/test_response_cache.py turns the cache on for its own apps.
+os.environ["RESPONSE_CACHE"] = "false"
 if os.environ.get("REDIS_URL"):
     os.environ.setdefault("BROADCAST_URL", os.environ["REDIS_URL"])
 

@@ -13,7 +13,7 @@ from models.merchants import Merchant
 from services.catalog.product_states import LISTED
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
-from services.core.events import unit_of_work
+from services.core.events import public_data_changed, unit_of_work
 from services.core.validation import http_url
 from services.merchants import merchants
 
@@ -70,19 +70,27 @@ def _clean_banner(data: BannerData) -> dict:
 
 
 async def create_banner(data: BannerData) -> Banner:
-    return await Banner.create(**_clean_banner(data))
+    fields = _clean_banner(data)
+    async with unit_of_work():
+        banner = await Banner.create(**fields)
+        public_data_changed()
+    return banner
 
 
 async def update_banner(banner_id: int, data: BannerData) -> Banner:
     fields = _clean_banner(data)
-    if not await Banner.filter(id=banner_id).update(**fields):
-        raise DomainError(ErrorCode.NOT_FOUND, "No such banner.", "id")
+    async with unit_of_work():
+        if not await Banner.filter(id=banner_id).update(**fields):
+            raise DomainError(ErrorCode.NOT_FOUND, "No such banner.", "id")
+        public_data_changed()
     return await Banner.get(id=banner_id)
 
 
 async def delete_banner(banner_id: int) -> None:
-    if not await Banner.filter(id=banner_id).delete():
-        raise DomainError(ErrorCode.NOT_FOUND, "No such banner.", "id")
+    async with unit_of_work():
+        if not await Banner.filter(id=banner_id).delete():
+            raise DomainError(ErrorCode.NOT_FOUND, "No such banner.", "id")
+        public_data_changed()
 
 
 async def live_banners(placement: str) -> list[Banner]:
@@ -115,6 +123,7 @@ async def set_recommendations(placement: str, kind: str, target_ids: list[int]) 
                 for i, t in enumerate(target_ids)
             ]
         )
+        public_data_changed()
     return await Recommendation.filter(placement=placement, kind=kind).order_by("sort_order")
 
 

@@ -29,7 +29,7 @@ from services.catalog.limits import MAX_STOCK, PRODUCTS_PERMISSION
 from services.catalog.product_states import DELISTED, LISTED
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
-from services.core.events import emit, merchant_channel, unit_of_work
+from services.core.events import emit, merchant_channel, public_data_changed, unit_of_work
 from services.core.hooks import Provider
 from services.core.sql import sql
 from services.core.validation import http_url
@@ -97,22 +97,27 @@ async def create_category(
         category = await Category.create(parent_id=parent_id, name=name, sort_order=sort_order, icon_url=icon_url)
         category.path = f"{parent.path if parent else '/'}{category.id}/"
         await category.save(update_fields=["path"])
+        public_data_changed()
     return category
 
 
 async def rename_category(category_id: int, name: str) -> Category:
     name = _text(name, "name", max_length=64, required=True)
-    category = await _category(category_id)
-    category.name = name
-    await category.save(update_fields=["name"])
+    async with unit_of_work():
+        category = await _category(category_id)
+        category.name = name
+        await category.save(update_fields=["name"])
+        public_data_changed()
     return category
 
 
 async def reorder_category(category_id: int, sort_order: int) -> Category:
     _int(sort_order, "sortOrder", low=-(10**6), high=10**6)
-    category = await _category(category_id)
-    category.sort_order = sort_order
-    await category.save(update_fields=["sort_order"])
+    async with unit_of_work():
+        category = await _category(category_id)
+        category.sort_order = sort_order
+        await category.save(update_fields=["sort_order"])
+        public_data_changed()
     return category
 
 
@@ -144,6 +149,7 @@ async def move_category(category_id: int, parent_id: int | None) -> Category:
                 sql(conn, "UPDATE category SET path = ? || substr(path, ?) WHERE path LIKE ?"),
                 [new_path, len(old_path) + 1, _like_prefix(old_path)],
             )
+            public_data_changed()
     return await Category.get(id=category_id)
 
 
@@ -160,6 +166,7 @@ async def delete_category(category_id: int) -> None:
                 ErrorCode.CATEGORY_NOT_EMPTY, "Move or delete its subcategories and products first.", "id"
             )
         await category.delete()
+        public_data_changed()
 
 
 async def category_tree(parent_id: int | None = None) -> list[Category]:
@@ -571,6 +578,7 @@ async def update_product(
             await _write_skus(conn, product, cleaned, actor_id)
         await refresh_summary(conn, product.id)
         await _delist_if_unlistable(conn, product.id)
+        public_data_changed()  # title, prices, SKUs: what a listed product shows
     return await Product.get(id=product_id)
 
 
@@ -587,6 +595,7 @@ async def set_skus(grants: Grants, actor_id: int | None, product_id: int, skus: 
         await _write_skus(conn, product, cleaned, actor_id)
         await refresh_summary(conn, product.id)
         await _delist_if_unlistable(conn, product.id)
+        public_data_changed()
     return await Product.get(id=product_id)
 
 
@@ -626,13 +635,16 @@ async def list_product(grants: Grants, product_id: int) -> Product:
                 .using_db(conn)
                 .update(status=LISTED, delist_reason="", listed_at=clock.now())
             )
+            public_data_changed()
     return await Product.get(id=product_id)
 
 
 async def delist_product(grants: Grants, product_id: int) -> Product:
     """Take a product off sale by hand (stays off until listed again, even when restocked)."""
     product = await product_for_staff(grants, product_id)
-    await Product.filter(id=product.id).update(status=DELISTED, delist_reason="MANUAL")
+    async with unit_of_work():
+        await Product.filter(id=product.id).update(status=DELISTED, delist_reason="MANUAL")
+        public_data_changed()
     return await Product.get(id=product_id)
 
 

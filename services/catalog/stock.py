@@ -12,7 +12,8 @@ After the commit (events via unit_of_work):
 - `merchant:{id}` gets {"type": "low_stock", "skuId": ...} when a SKU crosses its
   low-stock threshold (the SKU's own, else the merchant's) going down;
 - a listed product whose total stock reaches 0 is delisted (OUT_OF_STOCK) when the
-  merchant has auto_delist_at_zero, and relisted when restocked, unless delisted by hand.
+  merchant has auto_delist_at_zero, and relisted when restocked, unless delisted by hand;
+- a SKU's stock reaching 0, or leaving it, is a public data change (the response cache).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from services.catalog.limits import MAX_STOCK, PRODUCTS_PERMISSION
 from services.catalog.product_states import DELISTED, LISTED
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
-from services.core.events import emit, merchant_channel, unit_of_work
+from services.core.events import emit, merchant_channel, public_data_changed, unit_of_work
 from services.core.sql import sql
 from services.merchants import merchants
 
@@ -142,6 +143,10 @@ async def adjust_stock(
             threshold = info["merchant_threshold"]
         if active and delta < 0 and stock_after <= threshold < stock_after - delta:
             emit(channel, LowStock(sku_id, product_id, stock_after))
+        if active and (stock_after == 0) != (stock_after - delta == 0):
+            # Sold out or back in stock: the storefront shows it (and the product may be
+            # delisted or relisted below). Other stock counts may show late, by the cache's TTL.
+            public_data_changed()
         if active and refresh_listing:
             await _follow_stock(conn, channel, product_id, product, total_after, info)
     return StockChange(sku_id, product_id, delta, stock_after, total_after, movement.id)

@@ -5,6 +5,11 @@ frozen dataclass that each domain declares in its own `events` module. If the tr
 rolls back, the events are dropped: subscribers never hear about what did not happen. The
 publisher itself (broadcaster) is plugged in by the app at start-up with `set_publisher`;
 `wiring.py` registers the event classes that `decode` turns channel messages back into.
+
+A service that changes what the storefront shows anyone (prices, listings, content) also
+calls `public_data_changed()` in the unit: once it commits, the listener the app plugs in
+with `set_change_listener` (the response cache: schema/response_cache.py) runs first, before
+the unit's live events go out, so a client refetching on an event never gets the old answer.
 """
 
 from __future__ import annotations
@@ -154,14 +159,31 @@ def decode(message: str) -> LiveEvent | None:
 # --------------------------------------------------------------------------- channels and publishing
 
 Publisher = Callable[[str, str], Awaitable[None]]
+ChangeListener = Callable[[], Awaitable[None]]
+
+
+@dataclasses.dataclass
+class _Pending:
+    """What a unit of work announces once it commits."""
+
+    events: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    public_changed: bool = False
+
 
 _publisher: Publisher | None = None
-_pending: contextvars.ContextVar[list[tuple[str, str]] | None] = contextvars.ContextVar("pending_events", default=None)
+_change_listener: ChangeListener | None = None
+_pending: contextvars.ContextVar[_Pending | None] = contextvars.ContextVar("pending_events", default=None)
 
 
 def set_publisher(publisher: Publisher | None) -> None:
     global _publisher
     _publisher = publisher
+
+
+def set_change_listener(listener: ChangeListener | None) -> None:
+    """What runs after a unit of work that changed public data commits (the response cache)."""
+    global _change_listener
+    _change_listener = listener
 
 
 def user_channel(user_id: int) -> str:
@@ -182,7 +204,26 @@ def emit(channel: str, event: LiveEvent) -> None:
     pending = _pending.get()
     if pending is None:
         raise RuntimeError("emit() outside unit_of_work(): events must follow a commit")
-    pending.append((channel, event.to_json()))
+    pending.events.append((channel, event.to_json()))
+
+
+def public_data_changed() -> None:
+    """Data anyone may read (the storefront: products, prices, stock at zero, listings,
+    categories, content, merchants' public pages, stores) changes in the surrounding unit of
+    work: answers cached before it are stale once it commits."""
+    pending = _pending.get()
+    if pending is None:
+        raise RuntimeError("public_data_changed() outside unit_of_work(): it is announced after the commit")
+    pending.public_changed = True
+
+
+async def _announce_change() -> None:
+    if _change_listener is None:
+        return
+    try:
+        await _change_listener()
+    except Exception:  # the change is committed: a failed announcement must not fail the request
+        log.exception("announcing a public data change failed")
 
 
 async def publish_now(channel: str, message: str) -> None:
@@ -202,7 +243,7 @@ async def unit_of_work() -> AsyncIterator[Any]:
     and go out when the outermost unit commits.
     """
     outer = _pending.get()
-    pending: list[tuple[str, str]] = []
+    pending = _Pending()
     token = _pending.set(pending)
     try:
         async with in_transaction() as conn:
@@ -210,7 +251,10 @@ async def unit_of_work() -> AsyncIterator[Any]:
     finally:
         _pending.reset(token)
     if outer is not None:
-        outer.extend(pending)
+        outer.events.extend(pending.events)
+        outer.public_changed |= pending.public_changed
         return
-    for channel, message in pending:
+    if pending.public_changed:  # first: caches forget before anyone hears of the change
+        await _announce_change()
+    for channel, message in pending.events:
         await publish_now(channel, message)

@@ -35,7 +35,7 @@ from services.accounts.access import Grants
 from services.catalog.product_states import LISTED
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
-from services.core.events import emit, unit_of_work, user_channel
+from services.core.events import emit, public_data_changed, unit_of_work, user_channel
 from services.membership.events import MembershipChanged
 
 if TYPE_CHECKING:  # the order events this module reacts to (membership sits below orders)
@@ -138,6 +138,7 @@ async def update_terms(
                 .using_db(conn)
                 .update(min_price=values["price"], max_price=values["price"])
             )
+            public_data_changed()  # the membership product's price on the storefront
     return await current_terms()
 
 

@@ -20,7 +20,7 @@ from services.accounts import notifications, referral, review_queues
 from services.accounts.access import MERCHANT_PERMISSIONS, OWNER_PERMISSIONS, Grants, require_merchant
 from services.core import clock, sensitive
 from services.core.errors import DomainError, ErrorCode
-from services.core.events import unit_of_work
+from services.core.events import public_data_changed, unit_of_work
 from services.core.money import fen_to_decimal_string
 from services.core.phones import normalize_phone
 from services.core.states import StateMachine, Transition
@@ -187,6 +187,7 @@ async def review(actor_id: int, merchant_id: int, action: str, reason: str = "")
         )
         if from_status == PENDING:
             review_queues.changed(REVIEW_QUEUE)
+        public_data_changed()  # an active merchant's page, products and stores appear or go
         title, body = _NOTICES[action]
         await notifications.notify(
             merchant.owner_id,
@@ -343,6 +344,7 @@ async def update_settings(grants: Grants, merchant_id: int, data: SettingsChange
             )
         if changes:
             await Merchant.filter(id=merchant_id).update(**changes)
+            public_data_changed()  # description and logo are on its public page
     return await Merchant.get(id=merchant_id)
 
 

@@ -19,7 +19,7 @@ from services.accounts import referral
 from services.accounts.access import Grants, require_merchant
 from services.core import geo, sensitive
 from services.core.errors import DomainError, ErrorCode
-from services.core.events import unit_of_work
+from services.core.events import public_data_changed, unit_of_work
 from services.core.pagination import check_page_size
 from services.core.phones import normalize_phone
 from services.core.regions import validate_region_codes
@@ -169,7 +169,9 @@ async def create_store(grants: Grants, merchant_id: int, data: StoreData) -> Sto
     for _ in range(5):
         try:
             async with unit_of_work():
-                return await Store.create(merchant_id=merchant_id, invite_code=await _new_invite_code(), **fields)
+                store = await Store.create(merchant_id=merchant_id, invite_code=await _new_invite_code(), **fields)
+                public_data_changed()  # nearestStores
+            return store
         except IntegrityError:  # the rare race on a fresh invite code: draw again
             continue
     raise RuntimeError("could not allocate an invite code")
@@ -181,6 +183,7 @@ async def update_store(grants: Grants, store_id: int, data: StoreData) -> Store:
     fields = _clean(data)
     async with unit_of_work():
         await Store.filter(id=store_id).update(**fields)
+        public_data_changed()
     return await Store.get(id=store_id)
 
 
@@ -193,6 +196,7 @@ async def set_store_active(grants: Grants, store_id: int, active: bool) -> Store
             raise DomainError(ErrorCode.MERCHANT_NOT_ACTIVE, "Only an active merchant opens stores.", "id")
     async with unit_of_work():
         await Store.filter(id=store_id).update(is_active=active)
+        public_data_changed()
     return await Store.get(id=store_id)
 
 
