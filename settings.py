@@ -243,6 +243,7 @@ MODEL_MODULES = [
     "models.membership",
     "models.settlement",
     "models.agents",
+    "models.marketing",
 ]
 
 

@@ -107,4 +107,8 @@ DESCRIPTIONS: dict[C, str] = {
     C.THRESHOLD_NOT_MET: "The goods the coupon covers do not reach its threshold.",
     C.EXCLUSIVE_DISCOUNTS: "Coupons that do not stack were chosen together (one platform coupon, one per merchant).",
     C.COINS_OVER_CAP: "More shopping coins than the product, the order or the coins rule allows.",
+    C.COUPONS_EXHAUSTED: "Every coupon of this kind has been claimed or issued.",
+    C.COUPON_LIMIT_REACHED: "You hold as many of these coupons as one person may claim.",
+    C.COUPON_UNAVAILABLE: "The coupon cannot be claimed or used now (paused, ended, its validity not begun or over).",
+    C.COUPON_EXPIRED: "The coupon has expired.",
 }
