@@ -55,6 +55,12 @@ class Scope:
 
 ALL = Scope()
 
+
+def category_ancestry(path: str) -> tuple[int, ...]:
+    """A line's category and its ancestors from `Category.path` ("/1/4/9/" -> (1, 4, 9))."""
+    return tuple(int(part) for part in path.strip("/").split("/") if part)
+
+
 # Promotion kinds (MKT-2)
 FULL_REDUCTION = "FULL_REDUCTION"  # 满减: tiers (goods amount at least, fen off)
 QUANTITY_DISCOUNT = "QUANTITY_DISCOUNT"  # 满件折: tiers (units at least, bp off)

@@ -344,6 +344,10 @@ def test_refund_steps_by_amount_and_units():
         assert e.value.code.value == code
 
 
+def test_category_ancestry_from_the_materialised_path():
+    assert offers.category_ancestry("/1/4/9/") == (1, 4, 9) and offers.category_ancestry("/") == ()
+
+
 def test_never_policy_keeps_coupons():
     quote = worked_example()
     shares = allocate_refunds(quote, [RefundRequest("fruit", quantity=3)], policy=NEVER)
@@ -626,7 +630,7 @@ def test_random_carts_shrinkable(data):
     check_checkout(random_checkout(d), d)
 
 
-@settings(max_examples=1_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=2_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 2**64))
 def test_the_best_choice_beats_every_single_coupon_and_every_pair(seed):
     cart = random_checkout(seeded_draws(seed))
