@@ -250,6 +250,7 @@ MODEL_MODULES = [
     "models.membership",
     "models.settlement",
     "models.agents",
+    "models.marketing",
 ]
 
 

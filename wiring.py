@@ -16,6 +16,7 @@ from jobs import consignment as consignment_jobs
 from jobs import distribution as distribution_jobs
 from jobs import grades as grade_jobs
 from jobs import housekeeping as housekeeping_jobs
+from jobs import marketing as marketing_jobs
 from jobs import orders as order_jobs
 from jobs import settlement as settlement_jobs
 from jobs import withdrawals as withdrawal_jobs
@@ -133,6 +134,7 @@ JOB_LIST = [
     Job("evaluate_grades", every=timedelta(hours=1), run=grade_jobs.evaluate_grades, lease=timedelta(minutes=30)),
     Job("expire_memberships", every=timedelta(minutes=10), run=grade_jobs.expire_memberships),
     Job("issue_settlement_statements", every=timedelta(minutes=30), run=settlement_jobs.issue_statements),
+    Job("expire_coupons", every=timedelta(hours=1), run=marketing_jobs.expire_coupons),
 ]
 
 # Live events by domain: a subscription decodes a message into its class by the wire type

@@ -9,6 +9,7 @@ from __future__ import annotations
 from services.core.errors import ErrorCode as C
 
 MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
+    "activate_coupon_template": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
     "activate_store": (C.FORBIDDEN, C.MERCHANT_NOT_ACTIVE, C.NOT_FOUND),
     "add_merchant_staff": (
         C.FORBIDDEN,
@@ -70,12 +71,22 @@ MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
     "cancel_after_sale": (C.INVALID_TRANSITION, C.NOT_FOUND),
     "cancel_consignment": (C.INVALID_TRANSITION, C.NOT_CONSIGNABLE, C.NOT_FOUND),
     "cancel_order": (C.INSUFFICIENT_STOCK, C.INVALID_INPUT, C.INVALID_STOCK, C.INVALID_TRANSITION, C.NOT_FOUND),
+    "claim_coupon": (C.COUPON_LIMIT_REACHED, C.COUPON_UNAVAILABLE, C.COUPONS_EXHAUSTED, C.NOT_FOUND),
     "confirm_receipt": (C.INVALID_TRANSITION, C.NOT_FOUND),
     "consign_from_order_line": (C.INVALID_INPUT, C.INVALID_TRANSITION, C.NOT_CONSIGNABLE, C.NOT_FOUND),
     "consign_units": (C.INVALID_INPUT, C.INVALID_TRANSITION, C.NOT_CONSIGNABLE, C.NOT_FOUND),
     "create_address": (C.INVALID_INPUT, C.INVALID_PHONE),
     "create_banner": (C.INVALID_DATE_RANGE, C.INVALID_INPUT),
     "create_category": (C.INVALID_INPUT, C.NOT_FOUND),
+    "create_coupon_template": (
+        C.FORBIDDEN,
+        C.INVALID_AMOUNT,
+        C.INVALID_DATE_RANGE,
+        C.INVALID_INPUT,
+        C.INVALID_RATE,
+        C.MERCHANT_NOT_ACTIVE,
+        C.NOT_FOUND,
+    ),
     "create_grade": (
         C.DUPLICATE_GRADE_CODE,
         C.DUPLICATE_GRADE_RANK,
@@ -112,6 +123,7 @@ MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
     "delete_grade": (C.FORBIDDEN, C.GRADE_IN_USE, C.NOT_FOUND),
     "delete_risk_rule": (C.FORBIDDEN, C.NOT_FOUND, C.RISK_RULE_IN_USE),
     "delist_product": (C.FORBIDDEN, C.NOT_FOUND),
+    "end_coupon_template": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
     "end_regional_agent": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
     "grant_role": (C.INVALID_INPUT, C.NOT_FOUND),
     "import_shared_cart": (
@@ -125,6 +137,7 @@ MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
         C.ZONE_NOT_OPEN,
     ),
     "install_default_risk_rules": (C.FORBIDDEN, C.INVALID_INPUT, C.INVALID_RISK_PARAMS, C.UNKNOWN_RISK_RULE_KIND),
+    "issue_coupons": (C.COUPON_UNAVAILABLE, C.COUPONS_EXHAUSTED, C.FORBIDDEN, C.INVALID_INPUT, C.NOT_FOUND),
     "join_snap_up": (
         C.ADDRESS_REQUIRED,
         C.AFTER_SALE_NOT_ALLOWED,
@@ -186,6 +199,7 @@ MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
         C.UNBALANCED_TRANSACTION,
     ),
     "move_category": (C.CATEGORY_CYCLE, C.INVALID_INPUT, C.NOT_FOUND),
+    "pause_coupon_template": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
     "pay_with_wallet": (
         C.AFTER_SALE_NOT_ALLOWED,
         C.COMMISSION_RATES_EXCEED_BASE,

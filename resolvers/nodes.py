@@ -29,12 +29,14 @@ from models.withdrawals import Withdrawal as WithdrawalModel
 from resolvers.common import api_errors, parse_typed_id
 from resolvers.distributor_centre import _with_names
 from resolvers.grades import _grade as _grade_view
+from resolvers.marketing import templates_for_viewer, templates_with_counts
 from resolvers.risk import _with_items
 from resolvers.settlement import _names, _statement
 from schema import node as global_ids
 from schema.node import Node
 from schema.types.accounts import Address, PublicUser
 from schema.types.ledger import LedgerAccount
+from schema.types.marketing import UserCoupon
 from schema.types.notifications import Notification
 from schema.types.wallet import StatementLine
 from services.accounts import access, notifications, profile
@@ -47,6 +49,7 @@ from services.distribution import agents, commissions, distributors, grades
 from services.finance import settlement, withdrawals
 from services.ledger import wallet
 from services.ledger.ledger import USER
+from services.marketing import coupon_templates, coupons
 from services.merchants import merchants
 from services.orders import after_sales, cart, payments
 from services.orders import fulfilment as orders
@@ -317,6 +320,22 @@ async def _settlement_statement(info: Info, pk: int) -> Any:
     return _statement(row, await _names([row]))
 
 
+async def _coupon_template(info: Info, pk: int) -> Any:
+    # availableCoupons (anyone), or couponTemplates (the template's managers)
+    found = await coupon_templates.claimable_now().filter(id=pk).first()
+    if found is not None:
+        return (await templates_for_viewer(info, [found]))[0]
+    if info.context.viewer is None:
+        return None
+    row = await coupon_templates.template_for_staff(await info.context.grants(), pk)
+    return (await templates_with_counts([row]))[0]
+
+
+async def _user_coupon(info: Info, pk: int) -> Any:  # myCoupons
+    row = await coupons.mine(_me(info)).filter(id=pk).first()
+    return None if row is None else UserCoupon(row=row)
+
+
 async def _risk_case(info: Info, pk: int) -> Any:
     return (await _with_items([await risk.get_case(pk)]))[0]
 
@@ -361,6 +380,8 @@ FETCHERS: dict[str, Fetch] = {
     "AgentAssignment": _signed_in(_agent_assignment),
     "Withdrawal": _signed_in(_withdrawal),
     "SettlementStatement": _signed_in(_settlement_statement),
+    "CouponTemplate": _coupon_template,
+    "UserCoupon": _signed_in(_user_coupon),
     "RiskCase": _permitted("risk.manage", _risk_case),
     "RiskRule": _permitted("risk.manage", _risk_rule),
     "RiskAuditEntry": _permitted("risk.manage", _risk_audit_entry),

@@ -103,4 +103,12 @@ DESCRIPTIONS: dict[C, str] = {
     C.IDENTITY_REQUIRED: "This needs real-name verification first.",
     C.PHONE_TAKEN: "Another account has this phone number.",
     C.DESTINATION_NAME_MISMATCH: "The holder name is not the user's verified real name.",
+    C.COUPON_NOT_APPLICABLE: "The coupon covers nothing in this cart (scope, exclusions, nothing left to discount).",
+    C.THRESHOLD_NOT_MET: "The goods the coupon covers do not reach its threshold.",
+    C.EXCLUSIVE_DISCOUNTS: "Coupons that do not stack were chosen together (one platform coupon, one per merchant).",
+    C.COINS_OVER_CAP: "More shopping coins than the product, the order or the coins rule allows.",
+    C.COUPONS_EXHAUSTED: "Every coupon of this kind has been claimed or issued.",
+    C.COUPON_LIMIT_REACHED: "You hold as many of these coupons as one person may claim.",
+    C.COUPON_UNAVAILABLE: "The coupon cannot be claimed or used now (paused, ended, its validity not begun or over).",
+    C.COUPON_EXPIRED: "The coupon has expired.",
 }

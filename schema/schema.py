@@ -35,6 +35,7 @@ from resolvers.distributor_centre import DistributorCentreMutations, Distributor
 from resolvers.franchise import FranchiseMutations, FranchiseQueries
 from resolvers.grades import GradeMutations, GradeQueries
 from resolvers.identity import IdentityMutations, IdentityQueries
+from resolvers.marketing import MarketingMutations, MarketingQueries
 from resolvers.membership import MembershipMutations, MembershipQueries
 from resolvers.merchants import MerchantMutations, MerchantQueries
 from resolvers.nodes import NodeQueries, check_fetchers
@@ -87,6 +88,7 @@ Query = merge_types(
         AgentQueries,
         FranchiseQueries,
         IdentityQueries,
+        MarketingQueries,
     ),
 )
 MUTATIONS = (
@@ -111,6 +113,7 @@ MUTATIONS = (
     AgentMutations,
     FranchiseMutations,
     IdentityMutations,
+    MarketingMutations,
 )
 
 

@@ -47,6 +47,7 @@ def _status_sets() -> dict[str, set[str]]:
     from services.consignment import unit_states, vouchers
     from services.distribution import commissions, distributors
     from services.finance import payouts, settlement, withdrawals
+    from services.marketing import coupon_templates, coupons
     from services.membership import membership
     from services.merchants import merchants
     from services.orders import after_sale_states, fulfilment, messages, payments, sandbox_gateway, states
@@ -70,6 +71,8 @@ def _status_sets() -> dict[str, set[str]]:
         payouts: payouts.STATUSES,
         settlement: settlement.STATUSES,
         control: (*control.CASE_STATUSES, control.HELD, control.KEPT),
+        coupon_templates: coupon_templates.STATUSES,
+        coupons: coupons.STATUSES,
     }
     return {Path(m.__file__).relative_to(ROOT).as_posix(): set(values) for m, values in owners.items()}
 

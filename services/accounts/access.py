@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, str] = {
     "merchant.finance": "See the merchant's statements and withdraw settled funds.",
     "merchant.settings": "Change the merchant's settings, shipping template and stores.",
     "merchant.staff": "Manage the merchant's staff and their permissions (the owner).",
+    "merchant.marketing": "Run the merchant's own coupons and promotions, funded by the merchant.",
     # offline store (granted per store)
     "store.pickup": "Verify pickup codes at the store.",
     # distribution
@@ -51,6 +52,8 @@ PERMISSIONS: dict[str, str] = {
     # regional agents and franchise stores
     "agent.manage": "Appoint and end regional agents; set agent rates, the store share and the pickup reward.",
     "franchise.manage": "Name the franchisee of any store.",
+    # marketing (MKT-1, MKT-2)
+    "marketing.manage": "Run the platform's coupons and promotions (funded by the platform); issue coupons to users.",
 }
 
 PLATFORM_ADMIN_PERMISSIONS = [
@@ -72,8 +75,15 @@ PLATFORM_ADMIN_PERMISSIONS = [
     "report.read",
     "agent.manage",
     "franchise.manage",
+    "marketing.manage",
 ]
-MERCHANT_PERMISSIONS = ["merchant.products", "merchant.orders", "merchant.finance", "merchant.settings"]
+MERCHANT_PERMISSIONS = [
+    "merchant.products",
+    "merchant.orders",
+    "merchant.finance",
+    "merchant.settings",
+    "merchant.marketing",
+]
 OWNER_PERMISSIONS = [*MERCHANT_PERMISSIONS, "merchant.staff"]
 
 

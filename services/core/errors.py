@@ -125,6 +125,15 @@ class ErrorCode(str, Enum):
     IDENTITY_ALREADY_SUBMITTED = "IDENTITY_ALREADY_SUBMITTED"
     IDENTITY_REQUIRED = "IDENTITY_REQUIRED"
     PHONE_TAKEN = "PHONE_TAKEN"
+    # marketing: promotions, coupons, coins (MKT-1, MKT-2, MKT-4)
+    COUPON_NOT_APPLICABLE = "COUPON_NOT_APPLICABLE"  # the coupon covers nothing in this cart
+    THRESHOLD_NOT_MET = "THRESHOLD_NOT_MET"  # the covered goods do not reach the coupon's threshold
+    EXCLUSIVE_DISCOUNTS = "EXCLUSIVE_DISCOUNTS"  # coupons that do not stack, chosen together
+    COINS_OVER_CAP = "COINS_OVER_CAP"  # more coins than the product, order or rule allows
+    COUPONS_EXHAUSTED = "COUPONS_EXHAUSTED"  # every coupon of the template is taken
+    COUPON_LIMIT_REACHED = "COUPON_LIMIT_REACHED"  # the user holds the template's per-user limit
+    COUPON_UNAVAILABLE = "COUPON_UNAVAILABLE"  # the template is not active, or its window is over
+    COUPON_EXPIRED = "COUPON_EXPIRED"  # the user's coupon expired
     # withdrawals paid to the verified payee only (FIN-3 with RISK-3)
     DESTINATION_NAME_MISMATCH = "DESTINATION_NAME_MISMATCH"  # the holder name is not the user's verified real name
 

@@ -58,3 +58,12 @@ def allocate(total: int, weights: list[int]) -> list[int]:
     for i in order[:short]:
         parts[i] += 1
     return parts
+
+
+def cumulative_share(total: int, count: int, done: int, more: int) -> int:
+    """What `more` of `count` equal parts of `total` come to, after `done` of them were
+    taken: taking every part, in any number of steps, takes exactly `total` (cumulative
+    floor allocation: total * (done + more) // count - total * done // count)."""
+    if more < 0 or done < 0 or done + more > count:
+        raise ValueError("parts out of range")
+    return total * (done + more) // count - total * done // count

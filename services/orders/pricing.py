@@ -1,14 +1,16 @@
-"""Pure price arithmetic for carts and checkout (ORD-1, ORD-2): no database here."""
+"""Pure price arithmetic for carts and checkout (ORD-1, ORD-2): no database here.
+
+Shipping fees are `services.marketing.shipping`'s (the pricing pipeline needs them below
+orders); they are named here too for the cart and checkout."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.core.money import cumulative_share
+from services.marketing.shipping import ShippingTemplate, shipping_fee
 
-@dataclass(frozen=True)
-class ShippingTemplate:
-    fee: int  # flat fee per order, fen
-    free_threshold: int  # goods amount at or above which shipping is free; 0 = never free
+__all__ = ["MerchantTotal", "ShippingTemplate", "merchant_totals", "refund_share", "shipping_fee", "unit_price"]
 
 
 @dataclass(frozen=True)
@@ -20,14 +22,6 @@ class MerchantTotal:
     @property
     def total(self) -> int:
         return self.goods_amount + self.shipping_fee
-
-
-def shipping_fee(goods_amount: int, template: ShippingTemplate, pickup: bool) -> int:
-    if pickup or goods_amount <= 0:
-        return 0
-    if template.free_threshold > 0 and goods_amount >= template.free_threshold:
-        return 0
-    return template.fee
 
 
 def merchant_totals(
@@ -57,6 +51,4 @@ def refund_share(line_amount: int, line_quantity: int, already_refunded_quantity
     number of steps, returns exactly `line_amount` (cumulative floor allocation)."""
     if quantity <= 0 or already_refunded_quantity + quantity > line_quantity:
         raise ValueError("quantity out of range")
-    before = line_amount * already_refunded_quantity // line_quantity
-    after = line_amount * (already_refunded_quantity + quantity) // line_quantity
-    return after - before
+    return cumulative_share(line_amount, line_quantity, already_refunded_quantity, quantity)

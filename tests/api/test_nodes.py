@@ -17,6 +17,7 @@ from models.distribution import Commission
 from models.distributors import DistributorApplication
 from models.grades import Grade, GradeRule
 from models.ledger import JournalEntry, LedgerAccount
+from models.marketing import CouponTemplate, UserCoupon
 from models.merchants import MerchantReview, MerchantStaff, StoreStaff
 from models.notifications import Notification
 from models.orders import CartItem, Refund
@@ -133,6 +134,16 @@ async def _world() -> dict[str, Case]:
     case = await RiskCase.create(rule_id=risk_rule.id, kind="SELF_PURCHASE", subject_user_id=alice.id)
     audit = await RiskAudit.create(actor_id=admin.id, action="RULE_CREATED", rule_id=risk_rule.id)
     notification = await Notification.create(user_id=alice.id, kind="ADMIN", title="hi")
+    coupon_fields = dict(name="c", kind="FIXED", amount=100, total_quantity=5, valid_days=3)
+    draft_template = await CouponTemplate.create(**coupon_fields)  # DRAFT: its managers only
+    live_template = await CouponTemplate.create(**coupon_fields, status="ACTIVE")
+    coupon = await UserCoupon.create(
+        template_id=live_template.id,
+        user_id=alice.id,
+        source="CLAIM",
+        valid_from=now,
+        expires_at=now + timedelta(days=3),
+    )
     addr = await AddressModel.get(id=address.id)
     return {
         # one id per user and per merchant: the view depends on who asks
@@ -172,7 +183,10 @@ async def _world() -> dict[str, Case]:
         "RiskCase": Case(gid(case), admin, alice),
         "RiskRule": Case(gid(risk_rule), admin, alice),
         "RiskAuditEntry": Case(gid(audit), admin, alice),
+        "CouponTemplate": Case(gid(draft_template), admin, alice),
+        "UserCoupon": Case(gid(coupon), alice, bob),
         "_live_banner": Case(gid(banner), None, None),
+        "_live_template": Case(gid(live_template), None, None),
     }
 
 
@@ -194,6 +208,8 @@ async def test_node_permission_matrix(api):
                 assert await _node(api, case.id, None) is None, type_name
     user, merchant = cases["User"], cases["Merchant"]
     assert await _node(api, user.id, None) is None  # signed out: not even the public view
+    live = world["_live_template"].id  # a claimable coupon template: anyone
+    assert await _node(api, live, None) == {"__typename": "CouponTemplate", "id": live}
     assert await _node(api, merchant.id, cases["PublicUser"].allowed) == {"__typename": "Merchant", "id": merchant.id}
 
 

@@ -13,6 +13,7 @@ from services.core.errors import DomainError, ErrorCode
 from services.core.states import StateMachine, Transition
 from services.distribution import distributors
 from services.finance import settlement, withdrawals
+from services.marketing import coupon_templates, coupons
 from services.merchants import merchants
 from services.orders import after_sale_states, states
 
@@ -25,6 +26,8 @@ MACHINES = {
     "withdrawals": (withdrawals.WITHDRAWAL_STATES, withdrawals.STATUSES),
     "settlement statements": (settlement.STATEMENT_STATES, settlement.STATUSES),
     "wholesale units": (unit_states.UNIT_STATES, unit_states.STATUSES),
+    "coupon templates": (coupon_templates.TEMPLATE_STATES, coupon_templates.STATUSES),
+    "user coupons": (coupons.USER_COUPON_STATES, coupons.STATUSES),
 }
 
 LIGHT = StateMachine(
