@@ -5,11 +5,12 @@
 // --products products is generated. Then: a zero-rate tax zone, a free shipping method, the
 // settling dummy payment method, customers with passwords, and a full search reindex.
 // Prints / writes JSON: customers, shipping method id, variant ids by SKU.
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { Client } = require('pg');
-const { bootstrap, JobQueueService } = require('@vendure/core');
+const { bootstrap, DefaultSearchPlugin, JobQueueService } = require('@vendure/core');
 const { populate } = require('@vendure/core/cli');
 const { config } = require('./vendure-config');
 
@@ -73,6 +74,14 @@ const initialData = {
     collections: [],
 };
 
+function seedConfig(args) {
+    return {
+        ...config,
+        apiOptions: { ...config.apiOptions, port: args.port },
+        importExportOptions: { importAssetsDir: os.tmpdir() },
+    };
+}
+
 async function main() {
     const args = parseArgs(process.argv);
     const started = Date.now();
@@ -81,15 +90,25 @@ async function main() {
         csvPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vendure-seed-')), 'catalog.csv');
         fs.writeFileSync(csvPath, syntheticCatalog(args.products));
     }
+    if (args['import-only']) {
+        // A process of its own: the import runs without the search plugin, as with it every
+        // imported product and variant queues its own index update, far slower than the one
+        // full reindex done afterwards.
+        const app = await populate(
+            () => bootstrap({ ...seedConfig(args), plugins: config.plugins.filter(p => p !== DefaultSearchPlugin) }),
+            initialData,
+            csvPath,
+        );
+        await app.close();
+        process.exit(0);
+    }
     await dropSchema();
-    const seedConfig = {
-        ...config,
-        apiOptions: { ...config.apiOptions, port: args.port },
-        importExportOptions: { importAssetsDir: os.tmpdir() },
-    };
-    const app = await populate(() => bootstrap(seedConfig), initialData, csvPath);
+    execFileSync(process.execPath, [__filename, '--import-only', '1', '--catalog', csvPath, '--port', String(args.port)], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const phase = what => console.error(`seed: ${what} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     phase('catalog imported');
+    const app = await bootstrap(seedConfig(args));
     await app.get(JobQueueService).start();
     const base = `http://127.0.0.1:${args.port}`;
     const admin = config.authOptions.superadminCredentials;
