@@ -72,6 +72,7 @@ from bench.graphql_vs_bare import (
 PEER_DIR = ROOT / "bench" / "peers" / "vendure"
 PLAIN_PRICE = 1000  # fen: the hot product on both sides (10.00, no tax, free delivery)
 WALLET = 10**11
+VENDURE_ADMIN_PASSWORD = "bench-peer-admin"  # loopback only
 
 OUR_LIST = (
     "{ searchProducts(first: %d) { nodes { id title minPrice { amount currency } maxPrice { amount currency } "
@@ -247,7 +248,9 @@ def vendure_env(db_url: str, db_name: str, port: int) -> dict[str, str]:
         "VENDURE_DB_USER": parts.username or "postgres",
         "VENDURE_DB_PASSWORD": parts.password or "",
         "VENDURE_DB_NAME": db_name,
-        "NODE_ENV": "production",
+        "NODE_ENV": "production",  # Vendure then refuses its default superadmin password
+        "VENDURE_SUPERADMIN": "superadmin",
+        "VENDURE_SUPERADMIN_PASSWORD": VENDURE_ADMIN_PASSWORD,
     }
 
 
@@ -314,12 +317,12 @@ def vendure_login(base: str, customers: list[dict]) -> list[str]:
 def vendure_admin_token(base: str) -> str:
     import httpx
 
+    login = """mutation($p: String!) { login(username: "superadmin", password: $p) {
+      __typename ... on ErrorResult { message } } }"""
     with httpx.Client(base_url=base, timeout=30.0) as client:
-        data, token = vendure_gql(
-            client,
-            "/admin-api",
-            'mutation { login(username: "superadmin", password: "superadmin") { __typename } }',
-        )
+        data, token = vendure_gql(client, "/admin-api", login, {"p": VENDURE_ADMIN_PASSWORD})
+    if data["login"]["__typename"] != "CurrentUser" or not token:
+        raise SystemExit(f"Vendure admin login failed: {data}")
     return token
 
 
@@ -531,6 +534,13 @@ def main() -> None:
         "--limited", type=int, default=3, help="limited-stock products for the oversell check (default 3)"
     )
     parser.add_argument("--limited-stock", type=int, default=20, help="units of each limited product (default 20)")
+    parser.add_argument(
+        "--response-cache",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="our storefront response cache (RESPONSE_CACHE, on when deployed); off by default, as "
+        "Vendure has none here: (a) then executes the search like (b)",
+    )
     parser.add_argument(
         "--vendure-db", default="vendure_peer", help="Vendure's database, `public` DROPPED (default vendure_peer)"
     )
