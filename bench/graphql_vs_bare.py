@@ -180,20 +180,23 @@ def start_server(
         return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
-def wait_ready(proc: subprocess.Popen, base: str, log: Path, timeout: float = 60.0) -> None:
+def wait_ready(
+    proc: subprocess.Popen, base: str, log: Path, timeout: float = 60.0, *, path: str = "/healthz", name: str = "server"
+) -> None:
+    """Until `base + path` answers 200 (a peer's health route with `path`); the log's tail if it never does."""
     import httpx
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+            raise SystemExit(f"{name} exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
         try:
-            if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
+            if httpx.get(f"{base}{path}", timeout=2.0).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise SystemExit(f"server not ready after {timeout} s:\n{log.read_text(errors='replace')}")
+    raise SystemExit(f"{name} not ready after {timeout:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 def stop_server(proc: subprocess.Popen) -> None:

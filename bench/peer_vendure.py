@@ -274,22 +274,6 @@ def start_vendure(env: dict[str, str], log: Path, prefix: list[str]) -> subproce
         )
 
 
-def wait_vendure(proc: subprocess.Popen, base: str, log: Path, timeout: float = 90.0) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"Vendure exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            if httpx.get(f"{base}/health", timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"Vendure did not answer /health within {timeout:.0f} s")
-
-
 def vendure_gql(client, path: str, query: str, variables: dict | None = None, token: str | None = None):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     response = client.post(path, json={"query": query, "variables": variables or {}}, headers=headers)
@@ -595,7 +579,7 @@ def main() -> None:
     drains: list[float] = []
     try:
         wait_ready(server, base, log)
-        wait_vendure(vendure, v_base, v_log)
+        wait_ready(vendure, v_base, v_log, 90.0, path="/health", name="Vendure")
         v_tokens = vendure_login(v_base, seeded["customers"])
         admin_token = vendure_admin_token(v_base)
         our_tokens = [b["token"] for b in ours["buyers"]]
