@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 
 def sql(conn, text: str) -> str:
     """`?` placeholders for SQLite; `$1, $2 ...` for PostgreSQL (asyncpg)."""
@@ -9,3 +12,71 @@ def sql(conn, text: str) -> str:
         return text
     parts = text.split("?")
     return "".join(p + (f"${i}" if i < len(parts) else "") for i, p in enumerate(parts, 1))
+
+
+def is_postgres(conn) -> bool:
+    return conn.capabilities.dialect == "postgres"
+
+
+def models_from_rows(model: type, rows: Iterable[dict]) -> list:
+    """Model instances from rows a hand-written statement returned (`RETURNING *`, `SELECT t.*`),
+    converted as Tortoise converts its own reads; extra columns are ignored."""
+    return [model._init_from_db(**row) for row in rows]
+
+
+async def add_per_row(
+    conn,
+    table: str,
+    column: str,
+    amounts: Mapping[int, int],
+    *,
+    condition: str = "",
+    returning: str = "id",
+    lock: bool = False,
+) -> list[dict]:
+    """`UPDATE table SET column = column + <the row's amount> WHERE id = <one of amounts>`, one
+    statement for any number of rows; `RETURNING returning`. `condition` (SQL, `{amount}` stands
+    for the row's amount) must also hold for a row to change: a row that fails it is not
+    changed and not returned.
+
+    `lock`: the rows are locked in ascending id order, as single-row UPDATEs in id order would
+    lock them (a multi-row UPDATE locks in whatever order its plan visits the rows, and two of
+    them could deadlock). On PostgreSQL a materialised `SELECT … ORDER BY id FOR NO KEY UPDATE`
+    (the lock an UPDATE of non-key columns takes) feeds the UPDATE: every row is locked by it,
+    in its order, before the UPDATE can reach it. SQLite serialises writers; one row needs no
+    order."""
+    ids = sorted(amounts)
+    if not ids:
+        return []
+    where = f" AND ({condition})" if condition else ""
+    if is_postgres(conn):
+        if len(ids) == 1:
+            text = (
+                f"UPDATE {table} SET {column} = {column} + $1 WHERE id = $2"
+                f"{where.format(amount='$1')} RETURNING {returning}"
+            )
+            return await conn.execute_query_dict(text, [amounts[ids[0]], ids[0]])
+        delta = "d.delta"
+        if lock:
+            text = (
+                f"WITH locked AS MATERIALIZED (SELECT id AS locked_id FROM {table} WHERE id = ANY($1::bigint[]) "
+                "ORDER BY id FOR NO KEY UPDATE) "
+                f"UPDATE {table} AS t SET {column} = t.{column} + {delta} "
+                "FROM locked JOIN unnest($1::bigint[], $2::bigint[]) AS d(row_id, delta) ON d.row_id = locked.locked_id "
+                f"WHERE t.id = locked.locked_id{where.format(amount=delta)} RETURNING {returning}"
+            )
+        else:
+            text = (
+                f"UPDATE {table} AS t SET {column} = t.{column} + {delta} "
+                "FROM unnest($1::bigint[], $2::bigint[]) AS d(row_id, delta) "
+                f"WHERE t.id = d.row_id{where.format(amount=delta)} RETURNING {returning}"
+            )
+        return await conn.execute_query_dict(text, [ids, [amounts[i] for i in ids]])
+    case = "CASE id " + " ".join("WHEN ? THEN ?" for _ in ids) + " END"
+    pairs: list[Any] = [v for i in ids for v in (i, amounts[i])]
+    marks = ", ".join("?" for _ in ids)
+    text = (
+        f"UPDATE {table} SET {column} = {column} + {case} WHERE id IN ({marks})"
+        f"{where.format(amount=case)} RETURNING {returning}"
+    )
+    return await conn.execute_query_dict(text, pairs + ids + pairs * condition.count("{amount}"))

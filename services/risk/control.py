@@ -100,17 +100,16 @@ REVIEW = review_queues.ReviewQueue(
 
 async def record_origin(buyer_id: int, order_ids: list[int], device_id: str, ip: str) -> None:
     """Where these orders were placed from; the first record of an order stays (a replayed
-    checkout records nothing new)."""
+    checkout, or a concurrent replay that recorded it first, adds nothing: the unique order
+    id ignores the conflict). One statement."""
+    if not order_ids:
+        return
     device_id, ip = (device_id or "").strip()[:128], (ip or "").strip()[:64]
-    have = set(await OrderOrigin.filter(order_id__in=order_ids).values_list("order_id", flat=True))
     now = clock.now()
-    for order_id in order_ids:
-        if order_id in have:
-            continue
-        try:
-            await OrderOrigin.create(order_id=order_id, buyer_id=buyer_id, device_id=device_id, ip=ip, created_at=now)
-        except IntegrityError:  # a concurrent replay recorded it first
-            pass
+    await OrderOrigin.bulk_create(
+        [OrderOrigin(order_id=i, buyer_id=buyer_id, device_id=device_id, ip=ip, created_at=now) for i in order_ids],
+        ignore_conflicts=True,
+    )
 
 
 # --------------------------------------------------------------------------- rules (admin)
