@@ -234,11 +234,11 @@ async def match_retail_order(paid: PaidOrder, conn) -> list[Match]:
     if not lines:
         return []
     emit(admin_channel(), stats_event(retail_orders=1, sales=sum(ln.amount for ln in lines)))
-    targets = dict(
-        await Product.filter(id__in=[ln.product_id for ln in lines], voucher_product_id__isnull=False)
-        .using_db(conn)
-        .values_list("id", "voucher_product_id")
-    )
+    targets = {  # read by the payment with the lines
+        ln.product_id: paid.products[ln.product_id].voucher_product_id
+        for ln in lines
+        if paid.products[ln.product_id].voucher_product_id is not None
+    }
     if not targets:
         return []
     buyer = await User.get(id=order.buyer_id).using_db(conn)

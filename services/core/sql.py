@@ -80,3 +80,32 @@ async def add_per_row(
         f"{where.format(amount=case)} RETURNING {returning}"
     )
     return await conn.execute_query_dict(text, pairs + ids + pairs * condition.count("{amount}"))
+
+
+async def insert_all(conn, objects: list) -> None:
+    """Insert model instances of one model in ONE statement and set their ids, which Tortoise's
+    `bulk_create` leaves unset: `INSERT … VALUES (…), (…) RETURNING id`. Ids are ascending in
+    VALUES order on both databases (a sequence / rowid per row, in order), so the returned ids,
+    sorted, are the objects' in order whatever order RETURNING lists them in."""
+    if not objects:
+        return
+    meta = type(objects[0])._meta
+    fields = [name for name in meta.fields_db_projection if not meta.fields_map[name].generated]
+    values: list[Any] = []
+    for obj in objects:
+        for name in fields:
+            value = getattr(obj, name)
+            if type(value).__name__ == "DatabaseDefault":
+                raise TypeError(f"{meta.db_table}.{name}: give a value (no database defaults here)")
+            values.append(meta.fields_map[name].to_db_value(value, obj))
+    columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in fields)
+    row = "(" + ", ".join("?" for _ in fields) + ")"
+    text = (
+        f'INSERT INTO "{meta.db_table}" ({columns}) VALUES '
+        + ", ".join(row for _ in objects)
+        + f' RETURNING "{meta.db_pk_column}"'
+    )
+    rows = await conn.execute_query_dict(sql(conn, text), values)
+    for obj, pk in zip(objects, sorted(r[meta.db_pk_column] for r in rows), strict=True):
+        obj.pk = pk
+        obj._saved_in_db = True

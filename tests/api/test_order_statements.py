@@ -27,7 +27,7 @@ PAY = "mutation($id: ID!) { payWithWallet(paymentId: $id) { payment { id status 
 # Statements per request, through Tortoise's log (BEGIN / COMMIT / SAVEPOINT are not logged),
 # the same on SQLite and PostgreSQL. Before the lean order (d17b461): 17 and 59.
 PLACE_BUDGET = 10
-PAY_BUDGET = 59
+PAY_BUDGET = 20
 
 
 def listing(statements: list[str]) -> str:
