@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 
@@ -33,11 +33,14 @@ async def add_per_row(
     condition: str = "",
     returning: str = "id",
     lock: bool = False,
+    also_read: Sequence[int] = (),
 ) -> list[dict]:
     """`UPDATE table SET column = column + <the row's amount> WHERE id = <one of amounts>`, one
-    statement for any number of rows; `RETURNING returning`. `condition` (SQL, `{amount}` stands
-    for the row's amount) must also hold for a row to change: a row that fails it is not
-    changed and not returned.
+    statement for any number of rows; `RETURNING returning` (plain columns). `condition` (SQL,
+    `{amount}` stands for the row's amount) must also hold for a row to change: a row that fails
+    it is not changed and not returned. `also_read`: ids of other rows whose `returning` columns
+    are returned too, unchanged and unlocked (in the same statement on PostgreSQL, a second one
+    on SQLite).
 
     `lock`: the rows are locked in ascending id order, as single-row UPDATEs in id order would
     lock them (a multi-row UPDATE locks in whatever order its plan visits the rows, and two of
@@ -46,32 +49,53 @@ async def add_per_row(
     in its order, before the UPDATE can reach it. SQLite serialises writers; one row needs no
     order."""
     ids = sorted(amounts)
-    if not ids:
-        return []
+    others = [i for i in also_read if i not in amounts]
     where = f" AND ({condition})" if condition else ""
+    if not ids:
+        if not others:
+            return []
+        marks = ", ".join("?" for _ in others)
+        return await conn.execute_query_dict(
+            sql(conn, f"SELECT {returning} FROM {table} WHERE id IN ({marks})"), others
+        )
     if is_postgres(conn):
         if len(ids) == 1:
-            text = (
+            ctes = ""
+            update = (
                 f"UPDATE {table} SET {column} = {column} + $1 WHERE id = $2"
                 f"{where.format(amount='$1')} RETURNING {returning}"
             )
-            return await conn.execute_query_dict(text, [amounts[ids[0]], ids[0]])
-        delta = "d.delta"
-        if lock:
-            text = (
-                f"WITH locked AS MATERIALIZED (SELECT id AS locked_id FROM {table} WHERE id = ANY($1::bigint[]) "
-                "ORDER BY id FOR NO KEY UPDATE) "
-                f"UPDATE {table} AS t SET {column} = t.{column} + {delta} "
-                "FROM locked JOIN unnest($1::bigint[], $2::bigint[]) AS d(row_id, delta) ON d.row_id = locked.locked_id "
-                f"WHERE t.id = locked.locked_id{where.format(amount=delta)} RETURNING {returning}"
-            )
+            params: list[Any] = [amounts[ids[0]], ids[0]]
         else:
-            text = (
-                f"UPDATE {table} AS t SET {column} = t.{column} + {delta} "
-                "FROM unnest($1::bigint[], $2::bigint[]) AS d(row_id, delta) "
-                f"WHERE t.id = d.row_id{where.format(amount=delta)} RETURNING {returning}"
-            )
-        return await conn.execute_query_dict(text, [ids, [amounts[i] for i in ids]])
+            delta = "d.delta"
+            params = [ids, [amounts[i] for i in ids]]
+            if lock:
+                ctes = (
+                    f"locked AS MATERIALIZED (SELECT id AS locked_id FROM {table} WHERE id = ANY($1::bigint[]) "
+                    "ORDER BY id FOR NO KEY UPDATE), "
+                )
+                update = (
+                    f"UPDATE {table} AS t SET {column} = t.{column} + {delta} FROM locked "
+                    "JOIN unnest($1::bigint[], $2::bigint[]) AS d(row_id, delta) ON d.row_id = locked.locked_id "
+                    f"WHERE t.id = locked.locked_id{where.format(amount=delta)} RETURNING {returning}"
+                )
+            else:
+                ctes = ""
+                update = (
+                    f"UPDATE {table} AS t SET {column} = t.{column} + {delta} "
+                    "FROM unnest($1::bigint[], $2::bigint[]) AS d(row_id, delta) "
+                    f"WHERE t.id = d.row_id{where.format(amount=delta)} RETURNING {returning}"
+                )
+        if not others:
+            text = f"WITH {ctes.removesuffix(', ')} {update}" if ctes else update
+            return await conn.execute_query_dict(text, params)
+        # The rows read are not changed by the UPDATE: the statement's snapshot shows them as
+        # they are.
+        text = (
+            f"WITH {ctes}moved AS ({update}) SELECT * FROM moved "
+            f"UNION ALL SELECT {returning} FROM {table} WHERE id = ANY(${len(params) + 1}::bigint[])"
+        )
+        return await conn.execute_query_dict(text, [*params, others])
     case = "CASE id " + " ".join("WHEN ? THEN ?" for _ in ids) + " END"
     pairs: list[Any] = [v for i in ids for v in (i, amounts[i])]
     marks = ", ".join("?" for _ in ids)
@@ -79,7 +103,11 @@ async def add_per_row(
         f"UPDATE {table} SET {column} = {column} + {case} WHERE id IN ({marks})"
         f"{where.format(amount=case)} RETURNING {returning}"
     )
-    return await conn.execute_query_dict(text, pairs + ids + pairs * condition.count("{amount}"))
+    rows = await conn.execute_query_dict(text, pairs + ids + pairs * condition.count("{amount}"))
+    if others:
+        marks = ", ".join("?" for _ in others)
+        rows += await conn.execute_query_dict(f"SELECT {returning} FROM {table} WHERE id IN ({marks})", others)
+    return rows
 
 
 async def insert_all(conn, objects: list) -> None:

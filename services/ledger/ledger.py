@@ -196,21 +196,19 @@ async def _move(postings: list[Posting], net: dict[int, int], conn) -> dict[int,
     """Move the balances of the accounts whose net is not zero, by ONE conditional UPDATE (a
     non-negative account never goes below zero; rows locked in ascending id order first), and
     read those whose net is zero (their entries need the balance they pass through, which does
-    not change: unlocked). Checks what the old separate read did: every account known, the
-    entries balanced per currency. Returns each account's balance after the transaction."""
-    moving = {aid: amount for aid, amount in net.items() if amount}
+    not change: unlocked), in the same statement on PostgreSQL. Checks what a separate read
+    would: every account known, the entries balanced per currency. Returns each account's
+    balance after the transaction."""
     rows = await add_per_row(
         conn,
         "ledger_account",
         "balance",
-        moving,
+        {aid: amount for aid, amount in net.items() if amount},
         condition="allow_negative OR balance + {amount} >= 0",
         returning="id, balance, currency",
         lock=True,
+        also_read=[aid for aid, amount in net.items() if not amount],
     )
-    still = [aid for aid, amount in net.items() if not amount]
-    if still:
-        rows += await LedgerAccount.filter(id__in=still).using_db(conn).values("id", "balance", "currency")
     if len(rows) != len(net):
         raise await _refusal(postings, net, conn)
     _check_balanced(postings, {row["id"]: row["currency"] for row in rows})
