@@ -861,7 +861,7 @@ async def book_claims(
         line = by_id[line_id]
         funded_by = funding(line_id)
         created.append(
-            await Commission.create(
+            Commission(
                 order_id=order.id,
                 line_id=line_id,
                 buyer_id=order.buyer_id,
@@ -875,13 +875,13 @@ async def book_claims(
                 booked_refunded_quantity=line.refunded_quantity,
                 region_code=claim.region_code,
                 store_id=claim.store_id,
-                using_db=conn,
             )
         )
         postings += [
             Posting(accounts[sources[funded_by]], -amount),
             Posting(accounts[(ledger.USER, claim.beneficiary_id, Purpose.COMMISSION_PENDING, "CNY")], amount),
         ]
+    await insert_all(conn, created)  # one statement, ids set
     if postings:
         await ledger.post(
             "COMMISSION_BOOKED",
