@@ -17,14 +17,16 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Sum
 
 import settings
 from models.accounts import Address, User
-from models.catalog import Sku
-from models.merchants import Store
+from models.catalog import Product, Sku
+from models.merchants import Merchant, Store
 from models.orders import CartItem, Order, OrderLine, Payment
 from services.accounts import referral
 from services.catalog import stock
@@ -33,6 +35,7 @@ from services.catalog.product_states import LISTED
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
+from services.core.sql import columns, instance, sql
 from services.membership import membership
 from services.merchants import merchants
 from services.orders import hooks as order_hooks
@@ -186,12 +189,28 @@ async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
     return placed
 
 
+@cache
+def _skus_sql() -> str:
+    return (
+        f"SELECT {columns(Sku, 's')}, {columns(Product, 'p', 'p__')}, {columns(Merchant, 'm', 'm__')} "
+        "FROM sku s JOIN product p ON p.id = s.product_id JOIN merchant m ON m.id = p.merchant_id WHERE s.id IN ({})"
+    )
+
+
+async def _skus(ids: list[int]) -> list[Sku]:
+    """The SKUs with their product and merchant, as `select_related("product", "product__merchant")`
+    reads them, in one statement whose SQL is built once."""
+    conn = connections.get("default")
+    rows = await conn.execute_query_dict(sql(conn, _skus_sql().format(", ".join("?" for _ in ids))), ids)
+    return [
+        instance(Sku, row, product=instance(Product, row, "p__", merchant=instance(Merchant, row, "m__")))
+        for row in rows
+    ]
+
+
 async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint: str, items) -> Placed:
     now = clock.now()
-    skus = {
-        s.id: s
-        for s in await Sku.filter(id__in=[i.sku_id for i in items]).select_related("product", "product__merchant")
-    }
+    skus = {s.id: s for s in await _skus([i.sku_id for i in items])}
     for item in items:
         sku = skus.get(item.sku_id)
         if sku is None:
