@@ -8,7 +8,9 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
@@ -20,6 +22,7 @@ from services.core import clock, sensitive
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, unit_of_work, user_channel
 from services.core.phones import normalize_phone
+from services.core.sql import columns, instance, sql
 
 
 @dataclass(frozen=True)
@@ -215,11 +218,29 @@ async def revoke_all_sessions(user_id: int) -> int:
     return revoked
 
 
+@cache
+def _session_sql() -> str:
+    return (
+        f"SELECT {columns(Session, 's')}, {columns(User, 'u', 'u__')} "
+        "FROM account_session s JOIN account_user u ON u.id = s.user_id WHERE s.id = ?"
+    )
+
+
+async def _session_with_user(session_id: uuid.UUID) -> Session | None:
+    """The session with its user (`select_related("user")`), by a statement built once: every
+    request runs it."""
+    conn = connections.get("default")
+    rows = await conn.execute_query_dict(
+        sql(conn, _session_sql()), [Session._meta.fields_map["id"].to_db_value(session_id, None)]
+    )
+    return instance(Session, rows[0], user=instance(User, rows[0], "u__")) if rows else None
+
+
 async def authenticate(access_token: str) -> tuple[User, Session]:
     """The user and session the token names. The session's `token_expires_at` (not stored)
     says until when the token is valid: a WebSocket signed in with it ends then."""
     claims = tokens.decode_access_token(access_token)
-    session = await Session.filter(id=claims.session_id).select_related("user").first()
+    session = await _session_with_user(claims.session_id)
     if session is None or session.user_id != claims.user_id:
         raise DomainError(ErrorCode.TOKEN_INVALID, "The access token is invalid.")
     if session.revoked_at is not None:

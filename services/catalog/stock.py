@@ -31,7 +31,7 @@ from services.catalog.product_states import DELISTED, LISTED
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, merchant_channel, public_data_changed, unit_of_work
-from services.core.sql import sql
+from services.core.sql import add_per_row, sql
 from services.merchants import merchants
 
 # Movement reasons
@@ -150,6 +150,89 @@ async def adjust_stock(
         if active and refresh_listing:
             await _follow_stock(conn, channel, product_id, product, total_after, info)
     return StockChange(sku_id, product_id, delta, stock_after, total_after, movement.id)
+
+
+async def reserve(
+    conn,
+    wanted: list[tuple[Sku, int]],
+    *,
+    reference_type: str,
+    reference_id: str,
+    actor_id: int | None,
+    field: str = "items",
+) -> None:
+    """Take `quantity` of each (SKU, quantity) for an order, inside the caller's unit of work, in
+    three statements for any number of lines: the products' totals (which locks the product rows
+    first, in ascending id order, as `adjust_stock` does one by one), the SKUs' stock (each
+    conditional: never below zero, and only while the SKU is active, so the products' totals
+    stay the sum of their active SKUs), the movements. The SKUs come with their product and
+    merchant (`select_related("product", "product__merchant")`); distinct SKUs. A line that
+    cannot be served refuses the whole reservation (INSUFFICIENT_STOCK, or PRODUCT_UNAVAILABLE
+    for a SKU retired meanwhile), naming the first such line in (product, SKU) order; the caller's
+    unit then rolls back."""
+    if not wanted:
+        return
+    for _, quantity in wanted:
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 < quantity <= MAX_STOCK:
+            raise DomainError(
+                ErrorCode.INVALID_STOCK, f"The change must be a non-zero integer up to {MAX_STOCK}.", "delta"
+            )
+    wanted = sorted(wanted, key=lambda w: (w[0].product_id, w[0].id))
+    totals: dict[int, int] = {}
+    for sku, quantity in wanted:
+        totals[sku.product_id] = totals.get(sku.product_id, 0) - quantity
+    products = {
+        row["id"]: row
+        for row in await add_per_row(
+            conn, "product", "total_stock", totals, returning="id, total_stock, status, delist_reason", lock=True
+        )
+    }
+    taken = {
+        row["id"]: row
+        for row in await add_per_row(
+            conn,
+            "sku",
+            "stock",
+            {sku.id: -quantity for sku, quantity in wanted},
+            condition="is_active AND stock + {amount} >= 0",
+            returning="id, stock, low_stock_threshold",
+        )
+    }
+    if len(taken) < len(wanted):  # refused: say why for the first line that could not be served
+        sku = next(s for s, _ in wanted if s.id not in taken)
+        rows = await Sku.filter(id=sku.id).using_db(conn).values_list("is_active", flat=True)
+        if rows and not rows[0]:
+            raise DomainError(ErrorCode.PRODUCT_UNAVAILABLE, f"{sku.product.title} is not on sale.", field)
+        raise DomainError(ErrorCode.INSUFFICIENT_STOCK, f"Not enough {sku.product.title} in stock.", field)
+    await StockMovement.bulk_create(
+        [
+            StockMovement(
+                sku_id=sku.id,
+                delta=-quantity,
+                stock_after=int(taken[sku.id]["stock"]),
+                reason=ORDER_RESERVE,
+                reference_type=reference_type[:32],
+                reference_id=str(reference_id)[:64],
+                actor_id=actor_id,
+            )
+            for sku, quantity in wanted
+        ],
+        using_db=conn,
+    )
+    for sku, quantity in wanted:
+        merchant = sku.product.merchant
+        stock_after = int(taken[sku.id]["stock"])
+        threshold = taken[sku.id]["low_stock_threshold"]
+        if threshold is None:
+            threshold = merchant.low_stock_threshold
+        if stock_after <= threshold < stock_after + quantity:
+            emit(merchant_channel(merchant.id), LowStock(sku.id, sku.product_id, stock_after))
+        if stock_after == 0:  # sold out: the storefront shows it (the response cache starts anew)
+            public_data_changed()
+    for product_id, product in products.items():
+        merchant = next(s.product.merchant for s, _ in wanted if s.product_id == product_id)
+        info = {"auto_delist_at_zero": merchant.auto_delist_at_zero, "merchant_status": merchant.status}
+        await _follow_stock(conn, merchant_channel(merchant.id), product_id, product, int(product["total_stock"]), info)
 
 
 async def _follow_stock(conn, channel: str, product_id: int, product: dict, total_after: int, info: dict) -> None:

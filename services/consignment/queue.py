@@ -234,14 +234,15 @@ async def match_retail_order(paid: PaidOrder, conn) -> list[Match]:
     if not lines:
         return []
     emit(admin_channel(), stats_event(retail_orders=1, sales=sum(ln.amount for ln in lines)))
-    targets = dict(
-        await Product.filter(id__in=[ln.product_id for ln in lines], voucher_product_id__isnull=False)
-        .using_db(conn)
-        .values_list("id", "voucher_product_id")
-    )
+    targets = {  # read by the payment with the lines
+        ln.product_id: paid.products[ln.product_id].voucher_product_id
+        for ln in lines
+        if paid.products[ln.product_id].voucher_product_id is not None
+    }
     if not targets:
         return []
-    buyer = await User.get(id=order.buyer_id).using_db(conn)
+    uplines = await User.filter(id=order.buyer_id).using_db(conn).values_list("upline_id", flat=True)
+    upline_id = uplines[0] if uplines else None
     # Everything a sale reads that does not depend on the units picked is read before the
     # queue row is locked: every retail payment of the product waits for that row, so from
     # the lock to the commit there are only the pick, the units and the money.
@@ -254,7 +255,7 @@ async def match_retail_order(paid: PaidOrder, conn) -> list[Match]:
         if wholesale_id is None:
             continue
         await _lock_queue_row(conn, wholesale_id)
-        units = await _pick(conn, wholesale_id, line.quantity, buyer.upline_id)
+        units = await _pick(conn, wholesale_id, line.quantity, upline_id)
         if not units:
             continue
         sellers = await ledger.account_ids([_seller_key(u.owner_id) for u in units])  # one query
@@ -273,7 +274,11 @@ async def match_retail_order(paid: PaidOrder, conn) -> list[Match]:
                 reward=split.reward,
             )
             await _book_match(
-                unit, line, split, MatchAccounts(*(accounts[k] for k in money), sellers[_seller_key(unit.owner_id)])
+                unit,
+                line,
+                split,
+                MatchAccounts(*(accounts[k] for k in money), sellers[_seller_key(unit.owner_id)]),
+                conn,
             )
             matches.append(Match(unit.id, unit.owner_id, unit.queue_key, split))
             emit(queue_channel(wholesale_id), UnitSold(unit.queue_key, unit.id, unit.owner_id))
@@ -309,7 +314,9 @@ async def _seller_pending(owner_id: int) -> int:
     return (await ledger.user_account(owner_id, Purpose.CONSIGNMENT_PENDING)).id
 
 
-async def _book_match(unit: WholesaleUnit, line: OrderLine, split: SaleSplit, accounts: MatchAccounts) -> None:
+async def _book_match(unit: WholesaleUnit, line: OrderLine, split: SaleSplit, accounts: MatchAccounts, conn) -> None:
+    """The sale's money, on the payment's unit itself (no savepoint): the key names the unit and
+    the line, which meet once, under the queue lock, by the unit's conditional QUEUED -> MATCHED."""
     postings = [Posting(accounts.merchant_pending, -line.unit_price), Posting(accounts.seller, split.proceeds)]
     if split.fee:
         postings.append(Posting(accounts.fee_revenue, split.fee))
@@ -322,6 +329,7 @@ async def _book_match(unit: WholesaleUnit, line: OrderLine, split: SaleSplit, ac
             idempotency_key=f"consign-match:{unit.id}:{line.id}",
             reference_type="WHOLESALE_UNIT",
             reference_id=str(unit.id),
+            conn=conn,
         )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import settings
-from models.catalog import Product
 from models.consignment import Voucher
 from models.orders import Order, OrderLine
 from services.consignment.events import VouchersGranted
@@ -31,7 +30,7 @@ async def issue_for_order(paid: PaidOrder, conn) -> int:
     lines = paid.lines_in(GRANTING_ZONES)
     if not lines:
         return 0
-    products = {p.id: p for p in await Product.filter(id__in=[ln.product_id for ln in lines]).using_db(conn)}
+    products = paid.products  # read by the payment with the lines
     expires = clock.now() + timedelta(days=settings.VOUCHER_TTL_DAYS)
     rows = [
         Voucher(

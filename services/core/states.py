@@ -23,6 +23,7 @@ from typing import Any
 
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
+from services.core.sql import sql
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,32 @@ class StateMachine:
 
     async def _move(self, query, action: str, values: dict[str, Any]) -> int:
         return await query.filter(status__in=sorted(self.sources(action))).update(**values)
+
+    async def apply_returning(
+        self, model: type, action: str, *, conn, where: Mapping[str, Any], extra: str = ""
+    ) -> list[dict]:
+        """Set-based `apply` that returns the rows moved: ONE `UPDATE … WHERE <where> AND status
+        = <the source> RETURNING *` (and the `extra` SQL columns, e.g. scalar subqueries of the
+        rows' relations), so moving a group of rows also reads them. For actions with one source
+        state (the rows' previous state is then known). Rows in another state are neither moved
+        nor returned: the caller checks it got the rows it expected."""
+        transition = self.transitions[action]
+        if len(transition.sources) != 1:
+            raise ValueError(f"{action}: apply_returning needs one source state")
+        values = self.values(action)
+        conditions = dict(where)
+        conditions["status"] = next(iter(transition.sources))
+        if transition.requires is not None:
+            conditions[self.guard] = transition.requires
+        text = (
+            f"UPDATE {model._meta.db_table} SET "
+            + ", ".join(f"{column} = ?" for column in values)
+            + " WHERE "
+            + " AND ".join(f"{column} = ?" for column in conditions)
+            + " RETURNING *"
+            + (f", {extra}" if extra else "")
+        )
+        return await conn.execute_query_dict(sql(conn, text), [*values.values(), *conditions.values()])
 
     async def apply(self, row, action: str, *, conn=None, field: str | None = None, **changes: Any) -> str:
         """Move `row` (a Tortoise model instance) by `action` inside the caller's unit of work

@@ -262,10 +262,15 @@ async def agent_claims(order: Order, lines: list, conn) -> list[Claim]:
     regions = await order_regions(order, conn)
     if not regions:
         return []
-    rows = (
-        await AgentAssignment.filter(active_region__in=[code for _, code in regions], user__is_active=True)
-        .using_db(conn)
-        .values("user_id", "level", "region_code")
+    codes = [code for _, code in regions]
+    # Every payment asks: one plain statement (Tortoise would build its join anew each time).
+    rows = await conn.execute_query_dict(
+        sql(
+            conn,
+            "SELECT a.user_id, a.level, a.region_code FROM agent_assignment a JOIN account_user u ON u.id = a.user_id "
+            f"WHERE a.active_region IN ({', '.join('?' for _ in codes)}) AND u.is_active",
+        ),
+        codes,
     )
     if not rows:
         return []

@@ -62,10 +62,8 @@ from tortoise.functions import Sum
 
 import settings
 from models.accounts import User
-from models.catalog import Product
 from models.consignment import WholesaleUnit
 from models.distribution import Commission, DistributionConfig, DistributionConfigChange
-from models.grades import UserGrade
 from models.ledger import LedgerAccount
 from models.merchants import Merchant
 from models.orders import Order
@@ -73,10 +71,18 @@ from services.accounts.access import Grants
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, unit_of_work, user_channel
-from services.core.sql import sql
+from services.core.sql import insert_all, sql
 from services.distribution import distributors
 from services.distribution import grades as grade_ladder
-from services.distribution.commission_math import Config, Rule, build_config, resolve_rules, reversal_share, split_line
+from services.distribution.commission_math import (
+    MAX_LEVELS,
+    Config,
+    Rule,
+    build_config,
+    resolve_rules,
+    reversal_share,
+    split_line,
+)
 from services.distribution.events import CommissionAvailable, CommissionCreated, CommissionRejected, CommissionReversed
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Posting, Purpose
@@ -111,13 +117,17 @@ def default_config() -> Config:
 
 
 def _from_row(row: DistributionConfig) -> Config:
+    return _config(row.levels, row.rules, row.grade_rules, row.self_purchase, row.freeze_days)
+
+
+def _config(levels: int, rules: list, grade_rules: dict, self_purchase: bool, freeze_days: int) -> Config:
     return Config(
-        levels=row.levels,
-        rules=tuple(Rule(r["kind"], int(r["value"])) for r in row.rules),
-        self_purchase=row.self_purchase,
-        freeze_days=row.freeze_days,
+        levels=levels,
+        rules=tuple(Rule(r["kind"], int(r["value"])) for r in rules),
+        self_purchase=bool(self_purchase),
+        freeze_days=freeze_days,
         grade_rules={
-            g: {int(lv): Rule(r["kind"], int(r["value"])) for lv, r in by.items()} for g, by in row.grade_rules.items()
+            g: {int(lv): Rule(r["kind"], int(r["value"])) for lv, r in by.items()} for g, by in grade_rules.items()
         },
     )
 
@@ -238,36 +248,76 @@ async def _lock_wallet_and_debt(conn, user_id: int, *also: int) -> tuple[int, in
 # --------------------------------------------------------------------------- booking (order paid)
 
 
-async def _chain(buyer_id: int, config: Config, conn) -> list[tuple[int | None, str]]:
-    """The beneficiaries of a purchase, level 1 first: (user id, or None for a disabled
-    account whose level is skipped; grade)."""
-    ids: list[tuple[int, bool]] = []
-    if config.self_purchase:
-        rows = await User.filter(id=buyer_id).using_db(conn).values_list("upline_id", "is_active")
-        upline = rows[0][0] if rows else None
-        ids.append((buyer_id, bool(rows and rows[0][1])))
+# Everything the booking reads before it computes, in one statement: the buyer and the upline
+# chain (a recursive walk of account_user, deep enough for every level), each one's grade,
+# distributor role and COMMISSION_PENDING account, the distribution settings and the distributor
+# mode (both NULL while the defaults are in force).
+_BOOKING = """WITH RECURSIVE chain(id, upline_id, is_active, depth) AS (
+    SELECT id, upline_id, is_active, 0 FROM account_user WHERE id = ?
+    UNION ALL
+    SELECT u.id, u.upline_id, u.is_active, c.depth + 1 FROM account_user u JOIN chain c ON u.id = c.upline_id
+    WHERE c.depth < ?
+)
+SELECT c.id, c.upline_id, c.is_active, c.depth, g.grade,
+    {distributor} AS distributor,
+    {pending} AS pending_account,
+    d.id AS config_id, d.levels, d.rules, d.grade_rules, d.self_purchase, d.freeze_days,
+    s.mode AS distributor_mode
+FROM chain c
+LEFT JOIN user_grade g ON g.user_id = c.id
+LEFT JOIN distribution_config d ON d.id = ?
+LEFT JOIN distributor_settings s ON s.id = ?
+ORDER BY c.depth""".format(
+    distributor=distributors.has_role_sql("c.id"),
+    pending=ledger.account_id_sql(ledger.USER, Purpose.COMMISSION_PENDING, "c.id", "'CNY'"),
+)
+_CONFIG_FIELDS = DistributionConfig._meta.fields_map
+
+
+@dataclass(frozen=True)
+class _Booking:
+    config: Config
+    # The beneficiaries, level 1 first: (user id, or None for a level that is skipped: a disabled
+    # account, or outside the AUTO mode a user who is not a distributor; grade).
+    chain: list[tuple[int | None, str]]
+    pending_accounts: dict[int, int]  # user id -> COMMISSION_PENDING account, those that exist
+
+
+async def _booking(buyer_id: int, conn) -> _Booking:
+    rows = await conn.execute_query_dict(
+        sql(conn, _BOOKING), [buyer_id, MAX_LEVELS, CONFIG_ID, distributors.SETTINGS_ID]
+    )
+    first = rows[0] if rows else {}
+    if first.get("config_id") is None:
+        config = default_config()
     else:
-        rows = await User.filter(id=buyer_id).using_db(conn).values_list("upline_id", flat=True)
-        upline = rows[0] if rows else None
-    seen = {buyer_id}
-    while upline is not None and upline not in seen and len(ids) < config.levels:
-        seen.add(upline)  # bindings refuse cycles; this guard only keeps the walk finite
-        rows = await User.filter(id=upline).using_db(conn).values_list("upline_id", "is_active")
-        if not rows:
-            break
-        ids.append((upline, bool(rows[0][1])))
-        upline = rows[0][0]
-    grades = {}
-    if ids:  # nobody to pay: skip the query (`user_id IN ()` matches nothing anyway)
-        grades = dict(
-            await UserGrade.filter(user_id__in=[i for i, _ in ids]).using_db(conn).values_list("user_id", "grade")
+        config = _config(
+            first["levels"],
+            _CONFIG_FIELDS["rules"].to_python_value(first["rules"]),
+            _CONFIG_FIELDS["grade_rules"].to_python_value(first["grade_rules"]),
+            first["self_purchase"],
+            first["freeze_days"],
         )
+    mode = first.get("distributor_mode") or distributors.default_rules().mode
+    by_id = {row["id"]: row for row in rows}
+    ids: list[int] = []
+    if config.self_purchase:
+        ids.append(buyer_id)
+    upline = first.get("upline_id")
+    seen = {buyer_id}
+    while upline is not None and upline not in seen and upline in by_id and len(ids) < config.levels:
+        seen.add(upline)  # bindings refuse cycles; this guard only keeps the walk finite
+        ids.append(upline)
+        upline = by_id[upline]["upline_id"]
+    chain = []
+    for uid in ids:
+        row = by_id.get(uid)
         # DIS-3: unless the mode is AUTO, a level whose user is not a distributor is skipped
         # like a disabled account (the platform keeps it); the chain is not compressed.
-        earning = await distributors.earning_ids([i for i, _ in ids], conn)
-        if earning is not None:
-            ids = [(uid, active and uid in earning) for uid, active in ids]
-    return [(uid if active else None, grades.get(uid, "")) for uid, active in ids]
+        earns = bool(row and row["is_active"]) and (mode == distributors.AUTO or bool(row["distributor"]))
+        chain.append((uid if earns else None, (row["grade"] if row else None) or ""))
+    pending = {row["id"]: row["pending_account"] for row in rows if row["pending_account"] is not None}
+    return _Booking(config, chain, pending)
 
 
 async def _member_referral_reward(order: Order, line, reward: int, conn) -> tuple[Commission, list[Posting]] | None:
@@ -304,23 +354,19 @@ async def _member_referral_reward(order: Order, line, reward: int, conn) -> tupl
 
 async def on_paid(paid: PaidOrder, conn) -> list[Commission]:
     """PAID step: book every level's commission on each line of the paid order, in one
-    journal transaction (source -> COMMISSION_PENDING), inside the payment's unit of work."""
+    journal transaction (source -> COMMISSION_PENDING), inside the payment's unit of work.
+    Statements: the booking read, the commission rows (one INSERT), the journal (three)."""
     order = paid.order
-    config = await current_config(conn)
-    chain = await _chain(order.buyer_id, config, conn)
+    booking = await _booking(order.buyer_id, conn)
+    config, chain = booking.config, booking.chain
     if not any(uid for uid, _ in chain):
         return []
     lines = paid.lines_in()
-    products = {
-        p["id"]: p
-        for p in await Product.filter(id__in={ln.product_id for ln in lines})
-        .using_db(conn)
-        .values("id", "distribution_enabled", "distribution_rates")
-    }
-    kinds = await Merchant.filter(id=order.merchant_id).using_db(conn).values_list("kind", flat=True)
-    self_operated = bool(kinds) and kinds[0] == "SELF_OPERATED"
+    self_operated = paid.merchant_kind == "SELF_OPERATED"
     matched: set[int] = set()
-    if not self_operated:
+    # Only retail lines are ever matched to consigned units (services.consignment.queue): asked
+    # only when there are some (the queue step runs after this one at payment, by the wiring).
+    if not self_operated and any(ln.zone == "RETAIL" for ln in lines):
         matched = set(
             await WholesaleUnit.filter(matched_order_id=order.id)
             .using_db(conn)
@@ -341,12 +387,16 @@ async def on_paid(paid: PaidOrder, conn) -> list[Commission]:
                     commission, reward_postings = reward
                     created.append(commission)
                     postings += reward_postings
+    booked: list[Commission] = []
     for line in lines:
         if line.zone in excluded:
             continue
-        product = products.get(line.product_id) or {"distribution_enabled": False, "distribution_rates": {}}
+        product = paid.products.get(line.product_id)
         rules = resolve_rules(
-            config, grades, enabled=product["distribution_enabled"], product_rates=product["distribution_rates"]
+            config,
+            grades,
+            enabled=product.distribution_enabled if product else False,
+            product_rates=product.distribution_rates if product else {},
         )
         base = line.amount - line.refunded_amount
         amounts = split_line(base, line.quantity - line.refunded_quantity, rules)
@@ -354,34 +404,65 @@ async def on_paid(paid: PaidOrder, conn) -> list[Commission]:
         for level, ((beneficiary, _), amount) in enumerate(zip(chain, amounts), start=1):
             if beneficiary is None or amount <= 0:
                 continue
-            commission = await Commission.create(
-                order_id=order.id,
-                line_id=line.id,
-                buyer_id=order.buyer_id,
-                beneficiary_id=beneficiary,
-                level=level,
-                base=base,
-                amount=amount,
-                funded_by=funded_by,
-                merchant_id=order.merchant_id,
-                using_db=conn,
+            booked.append(
+                Commission(
+                    order_id=order.id,
+                    line_id=line.id,
+                    buyer_id=order.buyer_id,
+                    beneficiary_id=beneficiary,
+                    level=level,
+                    base=base,
+                    amount=amount,
+                    funded_by=funded_by,
+                    merchant_id=order.merchant_id,
+                )
             )
-            created.append(commission)
-            postings += [
-                Posting(await _source_account(funded_by, order.merchant_id), -amount),
-                Posting(await _pending_account(beneficiary), amount),
-            ]
+    await insert_all(conn, booked)
+    accounts = await _booking_accounts(paid, booking, booked)
+    for commission in booked:
+        postings += [
+            Posting(accounts[_source_key(commission.funded_by, order.merchant_id)], -commission.amount),
+            Posting(accounts[_pending_key(commission.beneficiary_id)], commission.amount),
+        ]
+    created += booked
     if postings:
+        # On the payment's unit itself: the key is this order's, paid just now (once).
         await ledger.post(
             "COMMISSION_BOOKED",
             postings,
             idempotency_key=f"commission:paid:{order.id}",
             reference_type="ORDER",
             reference_id=str(order.id),
+            conn=conn,
         )
     for commission in created:
         emit(user_channel(commission.beneficiary_id), CommissionCreated(commission.id))
     return created
+
+
+def _source_key(funded_by: str, merchant_id: int) -> ledger.AccountKey:
+    if funded_by == FUNDED_BY_PLATFORM:
+        return (ledger.PLATFORM, 0, Purpose.PROMOTION_EXPENSE, "CNY")
+    return (MERCHANT, merchant_id, Purpose.MERCHANT_PENDING, "CNY")
+
+
+def _pending_key(user_id: int) -> ledger.AccountKey:
+    return (ledger.USER, user_id, Purpose.COMMISSION_PENDING, "CNY")
+
+
+async def _booking_accounts(paid: PaidOrder, booking: _Booking, booked: list[Commission]) -> dict:
+    """The accounts of the booked commissions: the payment's (the merchant's pending account) and
+    the booking read's (the beneficiaries'); any other, or one not created yet, looked up (and
+    created) through the ledger in one query."""
+    known = dict(paid.accounts)
+    known.update({_pending_key(uid): account for uid, account in booking.pending_accounts.items()})
+    wanted = {_source_key(c.funded_by, c.merchant_id) for c in booked} | {
+        _pending_key(c.beneficiary_id) for c in booked
+    }
+    missing = [key for key in wanted if key not in known]
+    if missing:
+        known.update(await ledger.account_ids(missing))
+    return known
 
 
 # --------------------------------------------------------------------------- reversal (line refunded)
@@ -780,7 +861,7 @@ async def book_claims(
         line = by_id[line_id]
         funded_by = funding(line_id)
         created.append(
-            await Commission.create(
+            Commission(
                 order_id=order.id,
                 line_id=line_id,
                 buyer_id=order.buyer_id,
@@ -794,13 +875,13 @@ async def book_claims(
                 booked_refunded_quantity=line.refunded_quantity,
                 region_code=claim.region_code,
                 store_id=claim.store_id,
-                using_db=conn,
             )
         )
         postings += [
             Posting(accounts[sources[funded_by]], -amount),
             Posting(accounts[(ledger.USER, claim.beneficiary_id, Purpose.COMMISSION_PENDING, "CNY")], amount),
         ]
+    await insert_all(conn, created)  # one statement, ids set
     if postings:
         await ledger.post(
             "COMMISSION_BOOKED",

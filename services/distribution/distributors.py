@@ -12,7 +12,7 @@ Modes (an admin edits them, `update_settings`; until then settings.DISTRIBUTOR_*
 Becoming a distributor grants the `distributor` role (services.accounts.access; an admin can also
 grant or revoke it directly).
 
-Who earns when the mode is not AUTO (`earning_ids`, used by services.distribution.commissions._chain):
+Who earns when the mode is not AUTO (`has_role_sql`, read by services.distribution.commissions._booking):
 an upline without the distributor role earns nothing and their level is skipped — that
 share is never booked (it stays with whoever would have funded it). The chain stays the
 upline chain (no compression: a level is never paid to someone who is not at that level).
@@ -167,14 +167,14 @@ async def has_role(user_id: int, conn=None) -> bool:
     return await (query.using_db(conn) if conn else query).exists()
 
 
-async def earning_ids(user_ids: list[int], conn=None) -> set[int] | None:
-    """Which of `user_ids` may earn commissions: None means all of them (AUTO mode)."""
-    if (await current_rules(conn)).mode == AUTO:
-        return None
-    if not user_ids:
-        return set()
-    query = UserRole.filter(user_id__in=user_ids, role__code=ROLE, scope_id=0)
-    return set(await (query.using_db(conn) if conn else query).values_list("user_id", flat=True))
+def has_role_sql(user_id: str) -> str:
+    """SQL: whether the user whose id is the SQL expression `user_id` holds the distributor role
+    (platform-wide grant), for a statement that reads several users at once (the commission
+    booking reads the upline chain so). Outside the AUTO mode only such users earn."""
+    return (
+        "EXISTS (SELECT 1 FROM access_user_role r JOIN access_role ro ON ro.id = r.role_id "
+        f"WHERE r.user_id = {user_id} AND ro.code = '{ROLE}' AND r.scope_id = 0)"
+    )
 
 
 async def is_distributor(user_id: int) -> bool:

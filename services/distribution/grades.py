@@ -305,9 +305,7 @@ async def apply_gift_packs(paid: PaidOrder, conn) -> None:
     if not lines:
         return
     rank = await ranks(conn)
-    grades = dict(
-        await Product.filter(id__in=[ln.product_id for ln in lines]).using_db(conn).values_list("id", "gift_grade")
-    )
+    grades = {ln.product_id: paid.products[ln.product_id].gift_grade for ln in lines}  # read by the payment
     best = max(lines, key=lambda ln: rank.get(grades.get(ln.product_id, ""), -1))
     target = grades.get(best.product_id, "")
     current = await grade_of(order.buyer_id, conn)

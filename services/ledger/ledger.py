@@ -25,6 +25,7 @@ from tortoise.transactions import in_transaction
 from models.ledger import JournalEntry, JournalTransaction, LedgerAccount
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
+from services.core.sql import add_per_row
 
 USER = "USER"
 MERCHANT = "MERCHANT"
@@ -120,6 +121,19 @@ async def account_ids(keys: list[AccountKey]) -> dict[AccountKey, int]:
     return found
 
 
+def account_id_sql(owner_type: str, purpose: str, owner_id: str, currency: str) -> str:
+    """A scalar subquery for a statement of the caller's: the id of the account whose owner id
+    and currency are the SQL expressions `owner_id` and `currency` (e.g. the caller's columns),
+    NULL while it does not exist (create it with `account_ids`). For statements that read a row
+    and the accounts it will post to in one go."""
+    if owner_type not in OWNER_TYPES or not purpose.replace("_", "").isalnum():
+        raise ValueError(f"not an account: {owner_type} {purpose}")
+    return (
+        f"(SELECT la.id FROM ledger_account la WHERE la.owner_type = '{owner_type}' AND la.owner_id = {owner_id} "
+        f"AND la.purpose = '{purpose}' AND la.currency = {currency})"
+    )
+
+
 async def user_account(user_id: int, purpose: str, currency: str = "CNY") -> LedgerAccount:
     return await get_account(USER, user_id, purpose, currency)
 
@@ -157,39 +171,80 @@ def _check_amounts(postings: list[Posting]) -> None:
             raise DomainError(ErrorCode.INVALID_AMOUNT, "Amount out of range.")
 
 
-async def _validate(postings: list[Posting], net: dict[int, int], conn) -> dict[int, int]:
-    """Check the postings (amounts, known accounts, zero sum per currency); returns the
-    balances of the accounts whose net is zero (read, not changed: their entries need
-    the balance they pass through). One query for both."""
-    _check_amounts(postings)
-    rows = await LedgerAccount.filter(id__in=list(net)).using_db(conn).values_list("id", "currency", "balance")
-    if len(rows) != len(net):
-        raise DomainError(ErrorCode.NOT_FOUND, "Unknown ledger account.")
-    currencies = {aid: currency for aid, currency, _ in rows}
+def _check_balanced(postings: list[Posting], currencies: dict[int, str]) -> None:
     sums: dict[str, int] = defaultdict(int)
     for p in postings:
         sums[currencies[p.account_id]] += p.amount
     if any(sums.values()):
         raise DomainError(ErrorCode.UNBALANCED_TRANSACTION, "Entries must sum to zero per currency.")
-    return {aid: int(balance) for aid, _, balance in rows if net[aid] == 0}
 
 
-async def _apply(conn, account_id: int, amount: int) -> int:
-    """Conditionally move one account's balance; returns the new balance."""
-    if conn.capabilities.dialect == "postgres":
-        sql = (
-            "UPDATE ledger_account SET balance = balance + $1 "
-            "WHERE id = $2 AND (allow_negative OR balance + $1 >= 0) RETURNING balance"
+async def _refusal(postings: list[Posting], net: dict[int, int], conn) -> DomainError:
+    """Why the balances could not move (read only then): an unknown account, entries that do
+    not balance, else a balance that would go below zero, in that order."""
+    currencies = dict(await LedgerAccount.filter(id__in=list(net)).using_db(conn).values_list("id", "currency"))
+    if len(currencies) != len(net):
+        return DomainError(ErrorCode.NOT_FOUND, "Unknown ledger account.")
+    try:
+        _check_balanced(postings, currencies)
+    except DomainError as exc:
+        return exc
+    return DomainError(ErrorCode.INSUFFICIENT_FUNDS, "Insufficient balance.", "amount")
+
+
+async def _move(postings: list[Posting], net: dict[int, int], conn) -> dict[int, int]:
+    """Move the balances of the accounts whose net is not zero, by ONE conditional UPDATE (a
+    non-negative account never goes below zero; rows locked in ascending id order first), and
+    read those whose net is zero (their entries need the balance they pass through, which does
+    not change: unlocked), in the same statement on PostgreSQL. Checks what a separate read
+    would: every account known, the entries balanced per currency. Returns each account's
+    balance after the transaction."""
+    rows = await add_per_row(
+        conn,
+        "ledger_account",
+        "balance",
+        {aid: amount for aid, amount in net.items() if amount},
+        condition="allow_negative OR balance + {amount} >= 0",
+        returning="id, balance, currency",
+        lock=True,
+        also_read=[aid for aid, amount in net.items() if not amount],
+    )
+    if len(rows) != len(net):
+        raise await _refusal(postings, net, conn)
+    _check_balanced(postings, {row["id"]: row["currency"] for row in rows})
+    return {row["id"]: int(row["balance"]) for row in rows}
+
+
+async def _write(
+    conn, kind, postings, net, request_hash, idempotency_key, reference_type, reference_id, memo, actor_id
+) -> JournalTransaction:
+    # The transaction row goes first: its unique idempotency key settles replays (an earlier
+    # transaction with this key, committed or in this very transaction, makes the INSERT fail,
+    # before any validation, as a pre-check would), and a concurrent replay blocks here,
+    # before touching any balance, and fails once this one commits.
+    tx = await JournalTransaction.create(
+        kind=kind,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        reference_type=reference_type,
+        reference_id=reference_id,
+        memo=memo[:256],
+        actor_id=actor_id,
+        using_db=conn,
+    )
+    _check_amounts(postings)
+    final = await _move(postings, net, conn)
+    running = {aid: final[aid] - net[aid] for aid in net}  # each account's balance before
+    entries = []
+    for p in postings:
+        running[p.account_id] += p.amount
+        entries.append(
+            JournalEntry(
+                transaction_id=tx.id, account_id=p.account_id, amount=p.amount, balance_after=running[p.account_id]
+            )
         )
-    else:
-        sql = (
-            "UPDATE ledger_account SET balance = balance + ?1 "
-            "WHERE id = ?2 AND (allow_negative OR balance + ?1 >= 0) RETURNING balance"
-        )
-    rows = await conn.execute_query_dict(sql, [amount, account_id])
-    if not rows:
-        raise DomainError(ErrorCode.INSUFFICIENT_FUNDS, "Insufficient balance.", "amount")
-    return int(rows[0]["balance"])
+    await JournalEntry.bulk_create(entries, using_db=conn)
+    return tx
 
 
 async def post(
@@ -201,52 +256,29 @@ async def post(
     reference_id: str = "",
     memo: str = "",
     actor_id: int | None = None,
+    conn=None,
 ) -> PostResult:
     """Write one balanced journal transaction and move the balances it names.
 
     Runs in its own unit of work, or as a savepoint of the caller's, so a feature can move
-    money and change its own rows atomically.
+    money and change its own rows atomically, and a replay (a transaction with this key
+    exists) returns the first one.
+
+    `conn`: write on the caller's unit of work itself, without a savepoint (two round trips
+    fewer on PostgreSQL), for a key no other transaction can hold because the caller's own
+    conditional UPDATE made the moment unique (a payment UNPAID -> PAID): a refusal or a
+    conflict on the key then fails the caller's whole unit, which must not go on.
     """
     request_hash = _request_hash(kind, postings, (reference_type, reference_id))
     net: dict[int, int] = defaultdict(int)
     for p in postings:
         net[p.account_id] += p.amount
+    args = (kind, postings, net, request_hash, idempotency_key, reference_type, reference_id, memo, actor_id)
+    if conn is not None:
+        return PostResult(await _write(conn, *args), replayed=False)
     try:
-        async with unit_of_work() as conn:
-            # The transaction row goes first: its unique idempotency key settles replays (an
-            # earlier transaction with this key, committed or in this very transaction, makes
-            # the INSERT fail: replayed below, before any validation, as a pre-check would),
-            # and a concurrent replay blocks here, before touching any balance, and fails
-            # once this one commits. The savepoint (a nested unit of work) undoes the row.
-            tx = await JournalTransaction.create(
-                kind=kind,
-                idempotency_key=idempotency_key,
-                request_hash=request_hash,
-                reference_type=reference_type,
-                reference_id=reference_id,
-                memo=memo[:256],
-                actor_id=actor_id,
-                using_db=conn,
-            )
-            unchanged = await _validate(postings, net, conn)
-            final: dict[int, int] = {}
-            for account_id in sorted(net):
-                if net[account_id] != 0:
-                    final[account_id] = await _apply(conn, account_id, net[account_id])
-            running = {aid: final.get(aid, 0) - net[aid] for aid in net}
-            running.update(unchanged)  # accounts whose net is zero: their unchanged balance
-            entries = []
-            for p in postings:
-                running[p.account_id] += p.amount
-                entries.append(
-                    JournalEntry(
-                        transaction_id=tx.id,
-                        account_id=p.account_id,
-                        amount=p.amount,
-                        balance_after=running[p.account_id],
-                    )
-                )
-            await JournalEntry.bulk_create(entries, using_db=conn)
+        async with unit_of_work() as own:  # nested: a savepoint, which undoes the row on a replay
+            tx = await _write(own, *args)
     except IntegrityError:
         if idempotency_key is None:
             raise

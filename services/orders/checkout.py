@@ -1,10 +1,10 @@
 """Checkout (ORD-2, ORD-3): one call makes one Payment and one Order per merchant.
 
 Everything happens in one unit of work, in this order:
-1. the Payment row is inserted first: a concurrent request with the same idempotency key
-   blocks on its unique index and then replays this one;
-2. stock is reserved line by line (services.catalog.stock, conditional UPDATEs, products locked
-   in id order so concurrent checkouts cannot deadlock);
+1. the Payment row is inserted first: a key used before fails on its unique index (a
+   concurrent request with the same key blocks there) and the first checkout is replayed;
+2. stock is reserved for all lines at once (services.catalog.stock.reserve: conditional
+   UPDATEs, products locked in id order so concurrent checkouts cannot deadlock);
 3. purchase limits are counted after the product locks, so two racing checkouts of one
    buyer cannot both slip under the limit.
 Any failure rolls everything back: no payment, no order, no stock taken.
@@ -17,14 +17,16 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Sum
 
 import settings
 from models.accounts import Address, User
-from models.catalog import Sku
-from models.merchants import Store
+from models.catalog import Product, Sku
+from models.merchants import Merchant, Store
 from models.orders import CartItem, Order, OrderLine, Payment
 from services.accounts import referral
 from services.catalog import stock
@@ -33,6 +35,7 @@ from services.catalog.product_states import LISTED
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
+from services.core.sql import columns, instance, sql
 from services.membership import membership
 from services.merchants import merchants
 from services.orders import hooks as order_hooks
@@ -173,14 +176,41 @@ async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
         raise DomainError(ErrorCode.INVALID_INPUT, "The note is at most 256 characters.", "note")
     items = await _requested_items(buyer_id, request)
     fingerprint = request.fingerprint(items)
-    if await Payment.exists(buyer_id=buyer_id, idempotency_key=key):
-        return await _replay(buyer_id, key, fingerprint)
+    try:
+        placed = await _place(buyer_id, request, key, fingerprint, items)
+    except (DomainError, IntegrityError):
+        # No pre-check: a key used before fails the payment's INSERT on its unique index (a
+        # concurrent request with it waits there, then fails), or an earlier check refuses
+        # what was bought then: either way the first checkout is answered.
+        if await Payment.exists(buyer_id=buyer_id, idempotency_key=key):
+            return await _replay(buyer_id, key, fingerprint)
+        raise
+    await _bind_on_first_order(buyer_id, placed.payment.id, request.invite_code)
+    return placed
 
+
+@cache
+def _skus_sql() -> str:
+    return (
+        f"SELECT {columns(Sku, 's')}, {columns(Product, 'p', 'p__')}, {columns(Merchant, 'm', 'm__')} "
+        "FROM sku s JOIN product p ON p.id = s.product_id JOIN merchant m ON m.id = p.merchant_id WHERE s.id IN ({})"
+    )
+
+
+async def _skus(ids: list[int]) -> list[Sku]:
+    """The SKUs with their product and merchant, as `select_related("product", "product__merchant")`
+    reads them, in one statement whose SQL is built once."""
+    conn = connections.get("default")
+    rows = await conn.execute_query_dict(sql(conn, _skus_sql().format(", ".join("?" for _ in ids))), ids)
+    return [
+        instance(Sku, row, product=instance(Product, row, "p__", merchant=instance(Merchant, row, "m__")))
+        for row in rows
+    ]
+
+
+async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint: str, items) -> Placed:
     now = clock.now()
-    skus = {
-        s.id: s
-        for s in await Sku.filter(id__in=[i.sku_id for i in items]).select_related("product", "product__merchant")
-    }
+    skus = {s.id: s for s in await _skus([i.sku_id for i in items])}
     for item in items:
         sku = skus.get(item.sku_id)
         if sku is None:
@@ -225,68 +255,50 @@ async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
     totals = pricing.merchant_totals(
         [(line.merchant_id, line.unit_price * line.quantity) for line in lines], templates, frozenset(stores)
     )
-    try:
-        async with unit_of_work() as conn:
-            payment = await Payment.create(
-                payment_no=new_number("P"),
-                buyer_id=buyer_id,
-                amount=sum(t.total for t in totals),
-                currency=settings.CURRENCY,
-                expires_at=now + timedelta(minutes=settings.ORDER_PAY_TIMEOUT_MINUTES),
-                idempotency_key=key,
-                request_hash=fingerprint,
-                using_db=conn,
-            )
-            orders = []
-            for total in totals:
-                orders.append(
-                    await _create_order(
-                        conn,
-                        payment,
-                        buyer_id,
-                        total,
-                        stores.get(total.merchant_id),
-                        address,
-                        [ln for ln in lines if ln.merchant_id == total.merchant_id],
-                        skus,
-                        request.note,
-                        request.consign_wholesale,
-                    )
+    async with unit_of_work() as conn:
+        payment = await Payment.create(
+            payment_no=new_number("P"),
+            buyer_id=buyer_id,
+            amount=sum(t.total for t in totals),
+            currency=settings.CURRENCY,
+            expires_at=now + timedelta(minutes=settings.ORDER_PAY_TIMEOUT_MINUTES),
+            idempotency_key=key,
+            request_hash=fingerprint,
+            using_db=conn,
+        )
+        orders = []
+        for total in totals:
+            orders.append(
+                await _create_order(
+                    conn,
+                    payment,
+                    buyer_id,
+                    total,
+                    stores.get(total.merchant_id),
+                    address,
+                    [ln for ln in lines if ln.merchant_id == total.merchant_id],
+                    skus,
+                    request.note,
+                    request.consign_wholesale,
                 )
-            # Stock after the order rows: reserving locks the product row, which every order
-            # of that product waits for, so it is held from here to the commit only. The
-            # purchase limit is checked under that lock (one buyer's concurrent checkouts).
-            await _reserve_stock(buyer_id, payment.id, lines, skus)
-            await _check_limits(buyer_id, payment.id, lines, skus, conn)
-            if any(order_hooks.ZONE_RULES.get(line.zone) for line in lines):  # the rules need the rows (ids)
-                created = await OrderLine.filter(order_id__in=[o.id for o in orders]).using_db(conn).order_by("id")
-                await order_hooks.run_zone_rules(buyer_id, list(created), conn)
-            if request.items is None:
-                await CartItem.filter(user_id=buyer_id, sku_id__in=[i.sku_id for i in items]).using_db(conn).delete()
-    except IntegrityError:
-        if await Payment.exists(buyer_id=buyer_id, idempotency_key=key):
-            return await _replay(buyer_id, key, fingerprint)
-        raise
-    await _bind_on_first_order(buyer_id, payment.id, request.invite_code)
-    return Placed(payment, orders)
-
-
-async def _reserve_stock(buyer_id: int, payment_id: int, lines, skus: dict[int, Sku]) -> None:
-    for line in sorted(lines, key=lambda ln: (ln.product_id, ln.sku_id)):  # one lock order for all checkouts
-        try:
-            await stock.adjust_stock(
-                line.sku_id,
-                -line.quantity,
-                stock.ORDER_RESERVE,
-                reference_type="PAYMENT",
-                reference_id=str(payment_id),
-                actor_id=buyer_id,
             )
-        except DomainError as exc:
-            if exc.code == ErrorCode.INSUFFICIENT_STOCK:
-                title = skus[line.sku_id].product.title
-                raise DomainError(ErrorCode.INSUFFICIENT_STOCK, f"Not enough {title} in stock.", "items") from None
-            raise
+        # Stock after the order rows: reserving locks the product rows, which every order of
+        # those products waits for, so they are held from here to the commit only. The
+        # purchase limit is checked under those locks (one buyer's concurrent checkouts).
+        await stock.reserve(
+            conn,
+            [(skus[line.sku_id], line.quantity) for line in lines],
+            reference_type="PAYMENT",
+            reference_id=str(payment.id),
+            actor_id=buyer_id,
+        )
+        await _check_limits(buyer_id, payment.id, lines, skus, conn)
+        if any(order_hooks.ZONE_RULES.get(line.zone) for line in lines):  # the rules need the rows (ids)
+            created = await OrderLine.filter(order_id__in=[o.id for o in orders]).using_db(conn).order_by("id")
+            await order_hooks.run_zone_rules(buyer_id, list(created), conn)
+        if request.items is None:
+            await CartItem.filter(user_id=buyer_id, sku_id__in=[i.sku_id for i in items]).using_db(conn).delete()
+    return Placed(payment, orders)
 
 
 async def _pickup_stores(requested: dict[int, int], merchant_ids: list[int]) -> dict[int, Store]:

@@ -12,8 +12,8 @@ disagree.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from models.orders import Order, OrderLine
@@ -34,12 +34,30 @@ class CheckoutLine:
 
 
 @dataclass(frozen=True)
+class PaidProduct:
+    """What the paid steps read of a line's product, read by the payment with the lines."""
+
+    id: int
+    distribution_enabled: bool
+    distribution_rates: dict
+    vouchers_per_unit: int
+    voucher_product_id: int | None
+    gift_grade: str
+
+
+@dataclass(frozen=True)
 class PaidOrder:
-    """An order that has just been paid, with its lines as the payment read them (by id):
-    every step reads them from here instead of querying again."""
+    """An order that has just been paid, with what the payment read in doing so: every step
+    reads from here instead of querying again. `lines`: the order's lines (by id);
+    `products`: their products; `merchant_kind`: the merchant's kind (SELF_OPERATED ...);
+    `accounts`: ledger account ids the payment posted to, by key (services.ledger's AccountKey),
+    for the steps that move money on from them."""
 
     order: Order
     lines: tuple[OrderLine, ...]
+    products: Mapping[int, PaidProduct]
+    merchant_kind: str
+    accounts: Mapping[tuple, int] = field(default_factory=dict)
 
     def lines_in(self, zones: Iterable[str] | None = None) -> list[OrderLine]:
         wanted = None if zones is None else set(zones)
@@ -87,11 +105,3 @@ async def run_zone_rules(buyer_id: int, lines: list[OrderLine], conn: Any) -> No
         rule = ZONE_RULES.get(zone)
         if rule is not None:
             await rule(buyer_id, zone_lines, conn)
-
-
-async def order_paid(order: Order, conn: Any, lines: list[OrderLine] | None = None) -> None:
-    """Run the PAID steps. `lines`: the order's lines, when the caller has just read them in
-    this transaction (the payment does); otherwise they are read here, once."""
-    if lines is None:
-        lines = list(await OrderLine.filter(order_id=order.id).using_db(conn))
-    await PAID.run(PaidOrder(order, tuple(sorted(lines, key=lambda ln: ln.id))), conn)

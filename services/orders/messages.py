@@ -64,6 +64,20 @@ async def queue(user_id: int, template: str, params: dict[str, Any], conn) -> No
     await OutboundMessage.create(user_id=user_id, template=template, params=params, using_db=conn)
 
 
+async def queue_all(messages: list[Message], conn) -> None:
+    """Several messages in one statement (e.g. a payment's, to the buyer and each merchant owner)."""
+    if messages:
+        await OutboundMessage.bulk_create(
+            [OutboundMessage(user_id=m.user_id, template=m.template, params=m.params) for m in messages], using_db=conn
+        )
+
+
+def merchant_owner_sql(merchant_id: str) -> str:
+    """A scalar subquery for a statement of the caller's: the owner of the merchant whose id is
+    the SQL expression `merchant_id` (messages to a merchant go to its owner)."""
+    return f"(SELECT m.owner_id FROM merchant m WHERE m.id = {merchant_id})"
+
+
 async def queue_for_merchant(merchant_id: int, template: str, params: dict[str, Any], conn) -> None:
     """Messages to a merchant go to its owner's phone / WeChat."""
     owner_ids = await Merchant.filter(id=merchant_id).using_db(conn).values_list("owner_id", flat=True)

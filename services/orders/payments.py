@@ -18,7 +18,7 @@ that carries it counts it and gives back the platform commission of the refunded
 by settlement's rule.
 
 A payment is marked paid by one conditional UPDATE (UNPAID -> PAID) in the same unit of
-work as the journal, the order transitions and the `order_paid` hooks; cancel is the
+work as the journal, the order transitions and the `PAID` hooks; cancel is the
 same UPDATE (UNPAID -> CLOSED), so paying and cancelling can never both win.
 
 Gateway notifications are verified (signature, freshness, amount, currency) and stored
@@ -33,14 +33,14 @@ import logging
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
-from models.catalog import Product, Sku
+from models.catalog import Product
 from models.ledger import LedgerAccount
 from models.orders import GatewayNotification, Order, OrderLine, Payment, Refund
 from services.catalog import stock
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, merchant_channel, unit_of_work
-from services.core.sql import sql
+from services.core.sql import add_per_row, models_from_rows, sql
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, PLATFORM, Posting, Purpose
 from services.orders import hooks as order_hooks
@@ -76,67 +76,167 @@ def _require_payable(payment: Payment) -> None:
         )
 
 
-async def _settle(payment: Payment, method: str, trade_no: str, source_account_id: int, conn) -> list[Order]:
-    """Mark the payment and its orders paid, move the money, run the paid hooks."""
+async def _take(conn, payment_id: int, method: str, trade_no: str, *, buyer_id: int | None = None) -> dict | None:
+    """UNPAID -> PAID by ONE conditional UPDATE, which also returns the row and the ids of the
+    ledger accounts its money passes through (NULL for one not created yet). With `buyer_id`
+    (the wallet path): only the buyer's own payment, and only before it expires, the checks it
+    would otherwise read the row for. None: not taken (the caller says why)."""
     now = clock.now()
-    taken = (
-        await Payment.filter(id=payment.id, status=UNPAID)
-        .using_db(conn)
-        .update(status=PAID, method=method, gateway_trade_no=trade_no, paid_at=now)
-    )
-    if taken != 1:
-        raise DomainError(ErrorCode.PAYMENT_NOT_PAYABLE, "This payment is no longer payable.", "paymentId")
-    payment.status, payment.method, payment.gateway_trade_no, payment.paid_at = PAID, method, trade_no, now
-    orders = await Order.filter(payment_id=payment.id).using_db(conn).order_by("id")
-    clearing_key = (PLATFORM, 0, Purpose.ORDER_CLEARING, "CNY")
-    pending_keys = {
-        o.merchant_id: (MERCHANT, o.merchant_id, Purpose.MERCHANT_PENDING, "CNY") for o in orders if o.pay_amount
+    text = "UPDATE payment SET status = ?, method = ?, gateway_trade_no = ?, paid_at = ? WHERE id = ? AND status = ?"
+    params: list = [PAID, method, trade_no, now, payment_id, UNPAID]
+    if buyer_id is not None:
+        text += " AND buyer_id = ? AND expires_at > ?"
+        params += [buyer_id, now]
+    accounts = [
+        f"{ledger.account_id_sql(PLATFORM, Purpose.ORDER_CLEARING, '0', 'payment.currency')} AS clearing_account",
+        f"{ledger.account_id_sql(ledger.USER, Purpose.WALLET, 'payment.buyer_id', 'payment.currency')} AS wallet_account",
+    ]
+    rows = await conn.execute_query_dict(sql(conn, f"{text} RETURNING *, {', '.join(accounts)}"), params)
+    return rows[0] if rows else None
+
+
+# What the paid orders' statement reads of each order's merchant besides the order.
+_ORDER_EXTRA = ", ".join(
+    [
+        f"{messages.merchant_owner_sql('orders.merchant_id')} AS merchant_owner_id",
+        "(SELECT m.kind FROM merchant m WHERE m.id = orders.merchant_id) AS merchant_kind",
+        ledger.account_id_sql(MERCHANT, Purpose.MERCHANT_PENDING, "orders.merchant_id", "orders.currency")
+        + " AS pending_account",
+    ]
+)
+# The payment's lines with what the paid steps read of their products (hooks.PaidProduct).
+_LINES = (
+    "SELECT l.*, p.distribution_enabled AS p_distribution_enabled, p.distribution_rates AS p_distribution_rates, "
+    "p.vouchers_per_unit AS p_vouchers_per_unit, p.voucher_product_id AS p_voucher_product_id, "
+    "p.gift_grade AS p_gift_grade FROM order_line l JOIN product p ON p.id = l.product_id "
+    "WHERE l.order_id IN ({}) ORDER BY l.product_id, l.sku_id"
+)
+_RATES = Product._meta.fields_map["distribution_rates"]
+_ENABLED = Product._meta.fields_map["distribution_enabled"]
+
+
+async def _paid_lines(conn, order_ids: list[int]) -> tuple[list[OrderLine], dict[int, order_hooks.PaidProduct]]:
+    rows = await conn.execute_query_dict(sql(conn, _LINES.format(", ".join("?" for _ in order_ids))), order_ids)
+    products = {
+        row["product_id"]: order_hooks.PaidProduct(
+            id=row["product_id"],
+            distribution_enabled=_ENABLED.to_python_value(row["p_distribution_enabled"]),
+            distribution_rates=_RATES.to_python_value(row["p_distribution_rates"]) or {},
+            vouchers_per_unit=int(row["p_vouchers_per_unit"]),
+            voucher_product_id=row["p_voucher_product_id"],
+            gift_grade=row["p_gift_grade"],
+        )
+        for row in rows
     }
-    accounts = await ledger.account_ids([clearing_key, *pending_keys.values()])  # one query
+    return models_from_rows(OrderLine, rows), products
+
+
+async def _settle(payment: Payment, method: str, trade_no: str, source_account_id: int, conn) -> list[Order]:
+    """Mark the payment (read and locked by the caller) and its orders paid, move the money,
+    run the paid hooks."""
+    taken = await _take(conn, payment.id, method, trade_no)
+    if taken is None:
+        raise DomainError(ErrorCode.PAYMENT_NOT_PAYABLE, "This payment is no longer payable.", "paymentId")
+    payment.status, payment.method, payment.gateway_trade_no = PAID, method, trade_no
+    payment.paid_at = Payment._init_from_db(**taken).paid_at
+    return await _settle_taken(payment, source_account_id, taken["clearing_account"], conn)
+
+
+async def _settle_taken(payment: Payment, source_account_id: int, clearing: int | None, conn) -> list[Order]:
+    """The rest of a payment just taken (UNPAID -> PAID): its orders, the money, the hooks.
+
+    Statements, for any number of orders and lines: the orders' transition (one UPDATE that
+    returns them with their merchants' owner, kind and pending account), their lines and
+    products, the status history, the messages, the journal transaction (three), then the hooks
+    and the sales counts (two)."""
+    rows = await order_states.ORDER_STATES.apply_returning(
+        Order, "pay", conn=conn, where={"payment_id": payment.id}, extra=_ORDER_EXTRA
+    )
+    rows.sort(key=lambda row: row["id"])
+    orders = models_from_rows(Order, rows)
+    # Every order of an unpaid payment awaits payment (a cancel closes the payment first).
+    if not orders or sum(o.pay_amount for o in orders) != payment.amount:
+        raise DomainError(ErrorCode.PAYMENT_NOT_PAYABLE, "This payment's orders are not awaiting payment.", "paymentId")
+    lines, products = await _paid_lines(conn, [o.id for o in orders])
+    await order_states.record_transitions(orders, order_states.PENDING_PAYMENT, conn)
+    queued = []
+    for order, row in zip(orders, rows, strict=True):
+        emit(merchant_channel(order.merchant_id), NewOrder(order.id))
+        queued.append(
+            messages.Message(order.buyer_id, "ORDER_PAID", {"orderNo": order.order_no, "amount": order.pay_amount})
+        )
+        if row["merchant_owner_id"] is not None:
+            queued.append(messages.Message(row["merchant_owner_id"], "NEW_ORDER", {"orderNo": order.order_no}))
+    await messages.queue_all(queued, conn)
+    clearing_key = (PLATFORM, 0, Purpose.ORDER_CLEARING, payment.currency)
+    known: dict[ledger.AccountKey, int | None] = {clearing_key: clearing}
+    for order, row in zip(orders, rows, strict=True):
+        if order.pay_amount:
+            known[(MERCHANT, order.merchant_id, Purpose.MERCHANT_PENDING, payment.currency)] = row["pending_account"]
+    missing = [key for key, account in known.items() if account is None]
+    if missing:  # a first payment to a merchant (or of the platform): created through the ledger
+        known.update(await ledger.account_ids(missing))
+    accounts: dict[ledger.AccountKey, int] = {key: account for key, account in known.items() if account is not None}
     clearing = accounts[clearing_key]
     postings = [Posting(source_account_id, -payment.amount), Posting(clearing, payment.amount)]
     for order in orders:
         if order.pay_amount:
             postings += [
                 Posting(clearing, -order.pay_amount),
-                Posting(accounts[pending_keys[order.merchant_id]], order.pay_amount),
+                Posting(
+                    accounts[(MERCHANT, order.merchant_id, Purpose.MERCHANT_PENDING, payment.currency)],
+                    order.pay_amount,
+                ),
             ]
-    lines = await OrderLine.filter(order__payment_id=payment.id).using_db(conn).order_by("product_id", "sku_id")
-    for order in orders:
-        await order_states.transition(order, "pay", conn=conn)
-        emit(merchant_channel(order.merchant_id), NewOrder(order.id))
-        await messages.queue(
-            order.buyer_id, "ORDER_PAID", {"orderNo": order.order_no, "amount": order.pay_amount}, conn
-        )
-        await messages.queue_for_merchant(order.merchant_id, "NEW_ORDER", {"orderNo": order.order_no}, conn)
     # Rows every payment to this merchant or of this product waits for come last, so they
     # are held for as little of the transaction as possible: the merchant's pending account
     # (the payment's posting, before the hooks that move money on from it), then the
     # product and SKU rows (sales counts; ascending: checkout's lock order).
     if payment.amount:
+        # On this unit itself: the key is this payment's, taken just now (UNPAID -> PAID).
         await ledger.post(
             "ORDER_PAYMENT",
             postings,
             idempotency_key=f"payment:{payment.id}:paid",
             reference_type="PAYMENT",
             reference_id=str(payment.id),
+            conn=conn,
         )
-    for order in orders:
-        # The hooks take the order's lines from here rather than each reading them again.
-        await order_hooks.order_paid(order, conn, [ln for ln in lines if ln.order_id == order.id])
+    for order, row in zip(orders, rows, strict=True):
+        paid = order_hooks.PaidOrder(
+            order,
+            tuple(sorted((ln for ln in lines if ln.order_id == order.id), key=lambda ln: ln.id)),
+            products,
+            row["merchant_kind"] or "",
+            accounts,
+        )
+        await order_hooks.PAID.run(paid, conn)
+    sold: dict[int, int] = {}
     for line in lines:
-        await Product.filter(id=line.product_id).using_db(conn).update(sales_count=F("sales_count") + line.quantity)
-        await Sku.filter(id=line.sku_id).using_db(conn).update(sales_count=F("sales_count") + line.quantity)
+        sold[line.sku_id] = sold.get(line.sku_id, 0) + line.quantity
+    by_product: dict[int, int] = {}
+    for line in lines:
+        by_product[line.product_id] = by_product.get(line.product_id, 0) + line.quantity
+    # Products locked in id order (as checkout locks them), then their SKUs, whose every
+    # other writer holds the product first.
+    await add_per_row(conn, "product", "sales_count", by_product, lock=True)
+    await add_per_row(conn, "sku", "sales_count", sold)
     return orders
 
 
 async def pay_with_wallet(buyer_id: int, payment_id: int) -> Payment:
     """Pay from the buyer's 零钱 balance; INSUFFICIENT_FUNDS changes nothing."""
-    payment = await own_payment(buyer_id, payment_id)
-    _require_payable(payment)
-    wallet = await ledger.user_account(buyer_id, Purpose.WALLET, payment.currency)
     async with unit_of_work() as conn:
-        await _settle(payment, WALLET, "", wallet.id, conn)
+        taken = await _take(conn, payment_id, WALLET, "", buyer_id=buyer_id)
+        if taken is None:  # say why, as a read before would have
+            payment = await own_payment(buyer_id, payment_id)
+            _require_payable(payment)
+            raise DomainError(ErrorCode.PAYMENT_NOT_PAYABLE, "This payment is no longer payable.", "paymentId")
+        payment = Payment._init_from_db(**taken)
+        wallet = taken["wallet_account"]
+        if wallet is None and payment.amount:  # never funded: created, then refused for want of money
+            wallet = (await ledger.user_account(buyer_id, Purpose.WALLET, payment.currency)).id
+        await _settle_taken(payment, wallet, taken["clearing_account"], conn)
     await _close_open_charge(payment)
     return payment
 

@@ -73,3 +73,19 @@ async def transition(
     emit(user_channel(order.buyer_id), event)
     emit(merchant_channel(order.merchant_id), event)
     return order
+
+
+async def record_transitions(orders: list[Order], from_status: str, conn, *, actor_id: int | None = None) -> None:
+    """What `transition` does after its UPDATE, for orders moved together by
+    `ORDER_STATES.apply_returning` (from `from_status`): one audit INSERT, the events."""
+    await OrderStatusChange.bulk_create(
+        [
+            OrderStatusChange(order_id=o.id, from_status=from_status, to_status=o.status, actor_id=actor_id)
+            for o in orders
+        ],
+        using_db=conn,
+    )
+    for order in orders:
+        event = OrderStatusChanged(order.id, from_status, order.status)
+        emit(user_channel(order.buyer_id), event)
+        emit(merchant_channel(order.merchant_id), event)

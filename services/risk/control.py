@@ -35,6 +35,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Subquery
 
@@ -100,17 +101,22 @@ REVIEW = review_queues.ReviewQueue(
 
 async def record_origin(buyer_id: int, order_ids: list[int], device_id: str, ip: str) -> None:
     """Where these orders were placed from; the first record of an order stays (a replayed
-    checkout records nothing new)."""
+    checkout, or a concurrent replay that recorded it first, adds nothing: the order id is
+    unique and the conflict ignored). One statement, in no transaction of its own."""
+    if not order_ids:
+        return
     device_id, ip = (device_id or "").strip()[:128], (ip or "").strip()[:64]
-    have = set(await OrderOrigin.filter(order_id__in=order_ids).values_list("order_id", flat=True))
-    now = clock.now()
-    for order_id in order_ids:
-        if order_id in have:
-            continue
-        try:
-            await OrderOrigin.create(order_id=order_id, buyer_id=buyer_id, device_id=device_id, ip=ip, created_at=now)
-        except IntegrityError:  # a concurrent replay recorded it first
-            pass
+    conn = connections.get("default")
+    rows = ", ".join("(?, ?, ?, ?, ?)" for _ in order_ids)
+    values = [v for order_id in order_ids for v in (order_id, buyer_id, device_id, ip, clock.now())]
+    await conn.execute_query(
+        sql(
+            conn,
+            f"INSERT INTO risk_order_origin (order_id, buyer_id, device_id, ip, created_at) VALUES {rows} "
+            "ON CONFLICT (order_id) DO NOTHING",
+        ),
+        values,
+    )
 
 
 # --------------------------------------------------------------------------- rules (admin)

@@ -444,6 +444,12 @@ async def test_place_order_is_idempotent(api):
     assert again["payment"]["id"] == first["payment"]["id"]
     assert (await Sku.get(id=sku.id)).stock == 3
     assert await place_error(api, token, [(sku.id, 1)], address, key="same-key") == "IDEMPOTENCY_KEY_REUSED"
+    # A replay answers the first checkout even when the same request would now be refused.
+    await Product.filter(id=sku.product_id).update(status="DELISTED")
+    replayed = await place(api, token, [(sku.id, 2)], address, key="same-key")
+    assert replayed["payment"]["id"] == first["payment"]["id"]
+    assert await place_error(api, token, [(sku.id, 1)], address, key="same-key") == "IDEMPOTENCY_KEY_REUSED"
+    assert await place_error(api, token, [(sku.id, 1)], address) == "PRODUCT_UNAVAILABLE"
 
 
 async def test_transitions_not_in_the_table_are_refused(api):

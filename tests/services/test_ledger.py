@@ -76,6 +76,51 @@ async def test_currencies_balance_separately():
     assert exc.value.code is ErrorCode.UNBALANCED_TRANSACTION
 
 
+async def test_one_post_moves_many_accounts_through_a_pass_through_one():
+    from services.core.events import unit_of_work
+
+    _, wallet, gateway = await funded_wallet(1_000)
+    through = await ledger.platform_account(Purpose.ORDER_CLEARING)
+    shops = [await ledger.get_account(ledger.MERCHANT, i, Purpose.MERCHANT_PENDING) for i in (1, 2, 3)]
+    postings = [Posting(wallet.id, -600), Posting(through.id, 600)]
+    for shop, amount in zip(shops, (100, 200, 300), strict=True):
+        postings += [Posting(through.id, -amount), Posting(shop.id, amount)]
+    async with unit_of_work() as conn:  # on the caller's unit, no savepoint of its own
+        await ledger.post("ORDER_PAYMENT", postings, idempotency_key="pay-9", conn=conn)
+    assert await balances(wallet, through, *shops) == [400, 0, 100, 200, 300]
+    entries = await JournalEntry.filter(transaction__kind="ORDER_PAYMENT").order_by("id")
+    assert [(e.account_id, e.balance_after) for e in entries] == [
+        (wallet.id, 400),
+        (through.id, 600),
+        (through.id, 500),
+        (shops[0].id, 100),
+        (through.id, 300),
+        (shops[1].id, 200),
+        (through.id, 0),
+        (shops[2].id, 300),
+    ]
+    await assert_books_sound()
+
+    # Refusals, as the separate checks gave them: an unknown account before entries that do not
+    # balance before a balance that would go below zero; nothing changed.
+    coins = await ledger.user_account(1, Purpose.COINS, "COIN")
+    refused = [
+        ([Posting(wallet.id, -900), Posting(shops[0].id, 900), Posting(999_999, 5), Posting(999_999, -5)], "NOT_FOUND"),
+        ([Posting(wallet.id, -900), Posting(coins.id, 900)], "UNBALANCED_TRANSACTION"),
+        (
+            [Posting(wallet.id, -401), Posting(through.id, 401), Posting(through.id, -401), Posting(shops[0].id, 401)],
+            "INSUFFICIENT_FUNDS",
+        ),
+    ]
+    for postings, code in refused:
+        with pytest.raises(DomainError) as exc:
+            await ledger.post("TEST", postings)
+        assert exc.value.code.value == code
+    assert await balances(wallet, through, *shops, coins) == [400, 0, 100, 200, 300, 0]
+    assert await JournalTransaction.filter(kind="TEST").count() == 0
+    assert (await ledger.transfer("TOP_UP", gateway, wallet, 1)).replayed is False
+
+
 async def test_idempotency_key_replay_returns_the_first_transaction():
     _, wallet, clearing = await funded_wallet(0)
     first = await ledger.transfer("TOP_UP", clearing, wallet, 300, idempotency_key="pay-1")

@@ -163,3 +163,70 @@ async def test_concurrent_reservations_never_oversell():
     assert [
         m.stock_after for m in await StockMovement.filter(sku_id=hot.id, reason="ORDER_RESERVE").order_by("stock_after")
     ] == list(range(10))
+
+
+async def _for_checkout(*codes: str) -> list[Sku]:
+    return [await Sku.get(code=c).select_related("product", "product__merchant") for c in codes]
+
+
+async def test_reserve_takes_every_line_at_once_or_none(published):
+    merchant = await make_merchant(low_stock_threshold=3)
+    first = await make_product(merchant, skus=[sku("A", stock=5), sku("B", stock=4)])
+    second = await make_product(merchant, skus=[sku("C", stock=1)])
+    a, b, c = await _for_checkout("A", "B", "C")
+    async with events.unit_of_work() as conn:
+        await stock.reserve(conn, [(c, 1), (a, 2), (b, 1)], reference_type="PAYMENT", reference_id="7", actor_id=None)
+    assert await _state(a.id) == (3, 6, "LISTED", "", 2)  # the initial movement and this one
+    assert (await Sku.get(id=b.id)).stock == 3
+    p = await Product.get(id=second.id)
+    assert (p.total_stock, p.status, p.delist_reason) == (0, "DELISTED", "OUT_OF_STOCK")
+    moved = (
+        await StockMovement.filter(reason="ORDER_RESERVE")
+        .order_by("sku_id")
+        .values_list("sku_id", "delta", "stock_after")
+    )
+    assert moved == [(a.id, -2, 3), (b.id, -1, 3), (c.id, -1, 0)]
+    assert {m["type"] for _, m in published} == {"low_stock", "product_delisted"}
+    assert sorted(m["skuId"] for _, m in published if m["type"] == "low_stock") == sorted([str(a.id), str(b.id)])
+
+    # One line short: nothing taken, the first short line (product, SKU order) named.
+    before = [await _state(s.id) for s in (a, b)]
+    with pytest.raises(DomainError) as caught:
+        async with events.unit_of_work() as conn:
+            await stock.reserve(conn, [(b, 9), (a, 1)], reference_type="PAYMENT", reference_id="8", actor_id=None)
+    assert (caught.value.code.value, caught.value.message) == (
+        "INSUFFICIENT_STOCK",
+        f"Not enough {first.title} in stock.",
+    )
+    assert [await _state(s.id) for s in (a, b)] == before
+
+    # A SKU retired after the checkout read it is not sold (the product's total stays the sum
+    # of its active SKUs).
+    await Sku.filter(id=b.id).update(is_active=False)
+    with pytest.raises(DomainError) as caught:
+        async with events.unit_of_work() as conn:
+            await stock.reserve(conn, [(a, 1), (b, 1)], reference_type="PAYMENT", reference_id="9", actor_id=None)
+    assert caught.value.code.value == "PRODUCT_UNAVAILABLE"
+    assert [await _state(s.id) for s in (a, b)] == before
+
+
+@requires_postgres
+async def test_concurrent_checkout_reservations_of_two_products_in_any_order_never_deadlock_or_oversell():
+    merchant = await make_merchant()
+    await make_product(merchant, skus=[sku("X", stock=30)])
+    await make_product(merchant, skus=[sku("Y", stock=30)])
+    x, y = await _for_checkout("X", "Y")
+
+    async def checkout(lines) -> bool:
+        try:
+            async with events.unit_of_work() as conn:
+                await stock.reserve(conn, lines, reference_type="PAYMENT", reference_id="1", actor_id=None)
+            return True
+        except DomainError as exc:
+            assert exc.code.value == "INSUFFICIENT_STOCK"
+            return False
+
+    results = await asyncio.gather(*(checkout([(x, 2), (y, 1)] if i % 2 else [(y, 1), (x, 2)]) for i in range(20)))
+    assert results.count(True) == 15  # X runs out after 15 checkouts of 2
+    assert ((await Sku.get(id=x.id)).stock, (await Sku.get(id=y.id)).stock) == (0, 15)
+    assert (await Product.get(id=x.product_id)).total_stock == 0
