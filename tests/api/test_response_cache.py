@@ -23,6 +23,7 @@ from services.core.errors import DomainError
 from services.merchants import merchants, stores
 from tests.catalog_factories import make_merchant, make_product, make_staff, owner_grants, sku
 from tests.helpers import gid, make_user, token_for
+from tests.order_factories import make_buyer, place
 from tests.querycount import count_queries
 
 SEARCH = """query($k: String, $n: Int!) { searchProducts(keyword: $k, first: $n) {
@@ -207,6 +208,16 @@ async def test_a_stock_out_is_in_the_next_answer_other_stock_counts_within_the_t
     ]
     await stock.adjust_stock(sold_sku.id, 3, stock.RESTOCK)  # back: relisted
     assert len((await cached.data(SEARCH, _search()))[1]["searchProducts"]["nodes"]) == 2
+
+
+async def test_a_checkout_that_takes_the_last_units_is_in_the_next_answer(cached):
+    _merchant, (kept, sold_out) = await _shop(2)
+    sold_sku = await sold_out.skus.all().first()
+    buyer, address = await make_buyer("cache-buyer")
+    await cached.data(SEARCH, _search())
+    await place(buyer, address, [(sold_sku.id, 5)])  # the order reserves all 5: sold out
+    header, data = await cached.data(SEARCH, _search())
+    assert header == "miss" and [n["id"] for n in data["searchProducts"]["nodes"]] == [gid(kept)]
 
 
 async def test_content_categories_and_merchant_changes_are_in_the_next_answer(cached):
