@@ -3,7 +3,8 @@
 `adjust_stock()` moves a SKU's stock by one conditional UPDATE (`... WHERE stock + delta
 >= 0 RETURNING stock`): never below zero, never read-modify-write, so concurrent
 reservations cannot oversell. Each change is a StockMovement row with the stock after
-it, and the product's denormalised total follows in the same transaction.
+it, and the product's denormalised total follows in the same transaction. `reserve()` does
+the same for all the lines of a checkout at once (three statements for any number of lines).
 
 Stock changes of one product are serialised on the product row (locked first, then the
 SKU), the same order as SKU-list edits in services.catalog.products: no deadlocks, exact totals.

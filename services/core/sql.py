@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from tortoise.fields.base import DatabaseDefault
+
 
 def sql(conn, text: str) -> str:
     """`?` placeholders for SQLite; `$1, $2 ...` for PostgreSQL (asyncpg)."""
@@ -123,7 +125,7 @@ async def insert_all(conn, objects: list) -> None:
     for obj in objects:
         for name in fields:
             value = getattr(obj, name)
-            if type(value).__name__ == "DatabaseDefault":
+            if isinstance(value, DatabaseDefault):
                 raise TypeError(f"{meta.db_table}.{name}: give a value (no database defaults here)")
             values.append(meta.fields_map[name].to_db_value(value, obj))
     columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in fields)
