@@ -323,19 +323,25 @@ def run_wrk(
     )
 
 
-def run_httpx(base: str, case: Case, token: str, seconds: float, connections: int, prefix: list[str]) -> Result:
-    spec = {"base": base, "request": case.request_kwargs(token), "seconds": seconds, "connections": connections}
-    spec["request"].pop("content", None)
-    spec["body"] = case.body
+def run_json_worker(script: str, spec: dict, prefix: list[str], what: str = "load generator") -> dict:
+    """Run `script --worker <spec as JSON>` (a bench's load generator in a process of its own,
+    under `prefix`: taskset) and return the JSON object it prints last."""
     proc = subprocess.run(
-        [*prefix, sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
+        [*prefix, sys.executable, str(Path(script).resolve()), "--worker", json.dumps(spec)],
         capture_output=True,
         text=True,
         cwd=ROOT,
     )
     if proc.returncode != 0:
-        raise SystemExit(f"httpx worker failed:\n{proc.stderr}")
-    data = json.loads(proc.stdout.strip().splitlines()[-1])
+        raise SystemExit(f"{what} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_httpx(base: str, case: Case, token: str, seconds: float, connections: int, prefix: list[str]) -> Result:
+    spec = {"base": base, "request": case.request_kwargs(token), "seconds": seconds, "connections": connections}
+    spec["request"].pop("content", None)
+    spec["body"] = case.body
+    data = run_json_worker(__file__, spec, prefix, "httpx worker")
     return Result(
         requests=data["requests"],
         seconds=data["seconds"],

@@ -63,6 +63,7 @@ from bench.graphql_vs_bare import (
     free_port,
     pin_prefixes,
     prepare_database,
+    run_json_worker,
     start_server,
     stop_server,
     total,
@@ -329,15 +330,7 @@ def vendure_wait_jobs(base: str, admin_token: str, timeout: float = 300.0) -> fl
 
 
 def run_worker(spec: dict, prefix: list[str]) -> dict:
-    proc = subprocess.run(
-        [*prefix, sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"load generator failed:\n{proc.stderr[-3000:]}")
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out = run_json_worker(__file__, spec, prefix)
     if out["samples"]:
         print(f"    {spec['flow']} errors: {out['samples']}", flush=True)
     return out

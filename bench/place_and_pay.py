@@ -61,6 +61,7 @@ from bench.graphql_vs_bare import (
     print_header,
     print_ratio,
     print_results,
+    run_json_worker,
     start_server,
     stop_server,
     wait_ready,
@@ -283,15 +284,7 @@ def run_clients(base: str, data: Seed, sku_ids: list[int], seconds: float, prefi
             for i, b in enumerate(data.buyers)
         ],
     }
-    proc = subprocess.run(
-        [*prefix, sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"load generator failed:\n{proc.stderr}")
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out = run_json_worker(__file__, spec, prefix)
     if out["samples"]:
         print(f"    errors: {out['samples']}", flush=True)
     return Result(
