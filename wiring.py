@@ -108,6 +108,7 @@ RISK_DECISIONS = {
     risk.COMMISSION: (risk.release_held_commission, risk.reject_held_commission),
     "WITHDRAWAL": (withdrawals.release_held, withdrawals.reject_held),
 }
+RISK_REJECT_ACCOUNTS = {risk.COMMISSION: commissions.reject_accounts, "WITHDRAWAL": withdrawals.reject_accounts}
 WITHDRAWAL_SCREENS = [risk.screen_withdrawal]
 
 # What a lower layer needs from a higher one.
@@ -201,6 +202,8 @@ def install() -> None:
     for kind, (release, reject) in RISK_DECISIONS.items():
         risk_hooks.RELEASE[kind] = release
         risk_hooks.REJECT[kind] = reject
+    risk_hooks.REJECT_ACCOUNTS.clear()
+    risk_hooks.REJECT_ACCOUNTS.update(RISK_REJECT_ACCOUNTS)
     risk_hooks.WITHDRAWAL_SCREENS[:] = WITHDRAWAL_SCREENS
     for slot, name, cls in ADAPTERS:
         slot.offer(name, cls)

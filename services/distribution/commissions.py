@@ -233,14 +233,7 @@ async def _lock_wallet_and_debt(conn, user_id: int, *also: int) -> tuple[int, in
     ascending id order on PostgreSQL before the balances are read; SQLite serialises writers."""
     wallet = (await ledger.user_account(user_id, Purpose.WALLET)).id
     debt = (await ledger.user_account(user_id, Purpose.COMMISSION_DEBT)).id
-    if conn.capabilities.dialect == "postgres":
-        ids = sorted({wallet, debt, *also})
-        await conn.execute_query(
-            sql(
-                conn, f"SELECT id FROM ledger_account WHERE id IN ({', '.join('?' * len(ids))}) ORDER BY id FOR UPDATE"
-            ),
-            ids,
-        )
+    await ledger.lock_accounts(conn, [wallet, debt, *also])
     balances = dict(await LedgerAccount.filter(id__in=[wallet, debt]).using_db(conn).values_list("id", "balance"))
     return wallet, int(balances[wallet]), debt, int(balances[debt])
 
@@ -686,6 +679,20 @@ async def unhold(conn, commission_id: int) -> bool:
         .update(status=PENDING, updated_at=clock.now())
         == 1
     )
+
+
+async def reject_accounts(commission_ids: list[int]) -> list[int]:
+    """The ledger accounts rejecting these commissions moves money between (each one's
+    COMMISSION_PENDING and its source), for a caller that locks them first."""
+    rows = await Commission.filter(id__in=commission_ids).values_list("beneficiary_id", "funded_by", "merchant_id")
+    keys: set[ledger.AccountKey] = set()
+    for beneficiary, funded_by, merchant_id in rows:
+        keys.add((ledger.USER, beneficiary, Purpose.COMMISSION_PENDING, "CNY"))
+        if funded_by == FUNDED_BY_PLATFORM:
+            keys.add((ledger.PLATFORM, 0, Purpose.PROMOTION_EXPENSE, "CNY"))
+        else:
+            keys.add((MERCHANT, merchant_id, Purpose.MERCHANT_PENDING, "CNY"))
+    return list((await ledger.account_ids(list(keys))).values())
 
 
 async def reject_held(conn, commission_id: int, actor_id: int | None, reason: str) -> bool:

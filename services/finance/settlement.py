@@ -527,11 +527,7 @@ async def _to_settled(
     """What the approval pays to MERCHANT_SETTLED (negative: takes from it), netting the
     merchant's debt (see the module's docstring). The three accounts are locked first, in
     ascending ids (as ledger.post takes them), so refunds cannot move them meanwhile."""
-    if conn.capabilities.dialect == "postgres":
-        await conn.execute_query(
-            sql(conn, "SELECT id FROM ledger_account WHERE id IN (?, ?, ?) ORDER BY id FOR NO KEY UPDATE"),
-            sorted([pending, revenue, settled]),
-        )
+    await ledger.lock_accounts(conn, [pending, revenue, settled])
     balances = dict(await LedgerAccount.filter(id__in=[pending, settled]).using_db(conn).values_list("id", "balance"))
     found = await conn.execute_query_dict(
         sql(conn, _LATER_SQL), [pending, max(r.last_entry_id for r in moved), APPROVAL_KIND]

@@ -63,7 +63,6 @@ from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, merchant_channel, unit_of_work, user_channel
 from services.core.masking import mask_name
 from services.core.money import fen_to_decimal_string as yuan
-from services.core.sql import sql
 from services.core.states import StateMachine, Transition
 from services.finance import payouts
 from services.finance.events import WithdrawalStatusChanged
@@ -199,18 +198,6 @@ async def _accounts(owner_type: str, owner_id: int, currency: str) -> dict[str, 
     return {p: ids[k] for p, k in zip(purposes, keys)}
 
 
-async def _lock(conn, account_ids: list[int]) -> None:
-    """Lock the owner's rows in ascending id order (PostgreSQL; SQLite serialises writers)."""
-    if conn.capabilities.dialect == "postgres":
-        ids = sorted(set(account_ids))
-        await conn.execute_query(
-            sql(
-                conn, f"SELECT id FROM ledger_account WHERE id IN ({', '.join('?' * len(ids))}) ORDER BY id FOR UPDATE"
-            ),
-            ids,
-        )
-
-
 async def _apply(
     w: Withdrawal, action: str, conn, *, actor_id: int | None = None, reason: str = "", **changes
 ) -> Withdrawal:
@@ -343,7 +330,7 @@ async def request(
                 account_no_hash=sensitive.blind_index(dest.account_no),
                 using_db=conn,
             )
-            await _lock(conn, list(ids.values()))
+            await ledger.lock_accounts(conn, list(ids.values()))
             if owner_type == USER:
                 debt = (
                     await LedgerAccount.filter(id=ids[Purpose.COMMISSION_DEBT])
@@ -654,6 +641,17 @@ async def release_held(withdrawal_id: int, actor_id: int | None, reason: str, co
     w = await _get(withdrawal_id)
     async with unit_of_work() as c:
         await _apply(w, "risk_release", c, actor_id=actor_id, reason=reason or "released by risk review")
+
+
+async def reject_accounts(withdrawal_ids: list[int]) -> list[int]:
+    """The ledger accounts rejecting these withdrawals moves money between (their owners'),
+    for a caller that locks them first."""
+    found: list[int] = []
+    for owner_type, owner_id, currency in set(
+        await Withdrawal.filter(id__in=withdrawal_ids).values_list("owner_type", "owner_id", "currency")
+    ):
+        found += (await _accounts(owner_type, owner_id, currency)).values()
+    return found
 
 
 async def reject_held(withdrawal_id: int, actor_id: int | None, reason: str, conn=None) -> None:

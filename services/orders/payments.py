@@ -449,11 +449,7 @@ async def _cover_from_settled(merchant_id: int, amount: int, refund_id: int, cur
     ]
     ids = await ledger.account_ids(keys)
     pending, settled = ids[keys[0]], ids[keys[1]]
-    if conn.capabilities.dialect == "postgres":
-        await conn.execute_query(
-            sql(conn, "SELECT id FROM ledger_account WHERE id IN (?, ?) ORDER BY id FOR NO KEY UPDATE"),
-            sorted([pending, settled]),
-        )
+    await ledger.lock_accounts(conn, [pending, settled])
     balances = dict(await LedgerAccount.filter(id__in=[pending, settled]).using_db(conn).values_list("id", "balance"))
     short = amount - max(int(balances[pending]), 0)
     cover = min(max(short, 0), max(int(balances[settled]), 0))

@@ -52,6 +52,7 @@ from services.core.events import admin_channel, emit, unit_of_work
 from services.core.sensitive import mask_middle
 from services.core.sql import sql
 from services.distribution import commissions
+from services.ledger import ledger
 from services.orders import hooks as order_hooks
 from services.orders.hooks import PaidOrder
 from services.risk import hooks as risk_hooks
@@ -608,7 +609,14 @@ async def decide(grants: Grants, actor_id: int, case_id: int, release: bool, rea
 
     if case.status != OPEN:
         raise decided(case.status)
+    accounts: list[int] = []
+    if not release:  # the money a rejection moves: its accounts are locked before the case
+        held = await RiskHold.filter(case_id=case_id, outcome=HELD).values_list("subject_kind", "subject_id")
+        for kind, find in risk_hooks.REJECT_ACCOUNTS.items():
+            if ids := [subject for k, subject in held if k == kind]:
+                accounts += await find(ids)
     async with unit_of_work() as conn:
+        await ledger.lock_accounts(conn, accounts)
         moved = (
             await RiskCase.filter(id=case_id, status=OPEN)
             .using_db(conn)

@@ -16,10 +16,15 @@ from typing import Any
 WithdrawalScreen = Callable[[int, int, int, Any], Awaitable[str | None]]
 # (subject_id, actor_id, reason, conn) -> None; raise DomainError to refuse
 SubjectDecision = Callable[[int, int | None, str, Any], Awaitable[None]]
+# (subject ids) -> the ledger accounts refusing them moves money between
+SubjectAccounts = Callable[[list[int]], Awaitable[list[int]]]
 
 WITHDRAWAL_SCREENS: list[WithdrawalScreen] = []
 RELEASE: dict[str, SubjectDecision] = {}  # subject kind -> put the held item back on its normal path
 REJECT: dict[str, SubjectDecision] = {}  # subject kind -> refuse the held item (funds go back where they belong)
+# subject kind -> the accounts a REJECT moves: a decision locks them before the case, as a
+# payment that joins the case has locked its accounts before it (one lock order, no deadlock)
+REJECT_ACCOUNTS: dict[str, SubjectAccounts] = {}
 
 
 async def screen_withdrawal(user_id: int, withdrawal_id: int, amount: int, conn: Any = None) -> str | None:
