@@ -120,6 +120,9 @@ ORDER_PAY_TIMEOUT_MINUTES: int = config("ORDER_PAY_TIMEOUT_MINUTES", cast=int, d
 ORDER_AUTO_COMPLETE_DAYS: int = config("ORDER_AUTO_COMPLETE_DAYS", cast=int, default=7)
 ORDER_SHIPPED_AUTO_COMPLETE_DAYS: int = config("ORDER_SHIPPED_AUTO_COMPLETE_DAYS", cast=int, default=15)
 AFTER_SALES_WINDOW_DAYS: int = config("AFTER_SALES_WINDOW_DAYS", cast=int, default=7)
+# MKT-1: when a refund gives the order's coupons back: WHOLE_ORDER_BEFORE_COMPLETION (every unit
+# refunded before the order completed), WHOLE_ORDER (every unit, whenever) or NEVER.
+COUPON_RETURN_POLICY: str = config("COUPON_RETURN_POLICY", default="WHOLE_ORDER_BEFORE_COMPLETION")
 CART_MAX_ITEMS: int = config("CART_MAX_ITEMS", cast=int, default=100)
 CART_SHARE_TTL_DAYS: int = config("CART_SHARE_TTL_DAYS", cast=int, default=7)
 # Payment gateway: "sandbox" (dev, tests) or "package.module:Class" (WeChat Pay, Alipay ...).

@@ -80,7 +80,15 @@ class Order(SealedModel, Model):
     pickup_code = fields.CharField(max_length=12, null=True)
     goods_amount = fields.BigIntField()
     shipping_fee = fields.BigIntField(default=0)
-    pay_amount = fields.BigIntField()  # goods + shipping (− discounts, when marketing exists)
+    # What the pricing pipeline took off (services.marketing.pipeline): the goods' discounts
+    # (promotions, coupons), the shipping's, the coins used, and the part of those the
+    # platform funds (credited to the merchant at payment from PROMOTION_EXPENSE).
+    discount_amount = fields.BigIntField(default=0)
+    shipping_discount = fields.BigIntField(default=0)
+    coins = fields.BigIntField(default=0)
+    platform_funded = fields.BigIntField(default=0)
+    # goods + shipping - discount_amount - shipping_discount - coins: what the buyer pays
+    pay_amount = fields.BigIntField()
     refunded_amount = fields.BigIntField(default=0)
     currency = fields.CharField(max_length=8, default="CNY")
     note = fields.CharField(max_length=256, default="")
@@ -115,7 +123,13 @@ class OrderLine(Model):
     zone = fields.CharField(max_length=16)
     unit_price = fields.BigIntField()
     quantity = fields.IntField()
-    amount = fields.BigIntField()  # unit_price * quantity (− allocated discounts, later)
+    # What the buyer paid for the line's goods: unit_price * quantity - discount_amount - coins.
+    # The commission base, refunds and the platform's commission read this.
+    amount = fields.BigIntField()
+    discount_amount = fields.BigIntField(default=0)  # the order-level discounts allocated here
+    coins = fields.BigIntField(default=0)  # coins (in fen) allocated here
+    # each discount part: {"source": PROMOTION/COUPON/COINS, "id", "funder": merchant id or null, "amount"}
+    discounts = fields.JSONField(default=list)
     # After-sales bookkeeping: units under an open or finished request, units refunded.
     requested_quantity = fields.IntField(default=0)
     refunded_quantity = fields.IntField(default=0)

@@ -80,6 +80,7 @@ from services.core.states import StateMachine, Transition
 from services.distribution.commission_math import reversal_share
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, PLATFORM, Posting, Purpose
+from services.marketing import pipeline
 from services.merchants import merchants
 
 ISSUED, APPROVED = "ISSUED", "APPROVED"
@@ -214,7 +215,7 @@ async def _compute(merchant_id: int, account_id: int, after_id: int, end: date, 
     paid_orders = (
         await Order.filter(payment_id__in=payment_ids, merchant_id=merchant_id)
         .using_db(conn)
-        .values("id", "payment_id", "pay_amount")
+        .values("id", "payment_id", "pay_amount", "platform_funded")
         if payment_ids
         else []
     )
@@ -245,11 +246,12 @@ async def _compute(merchant_id: int, account_id: int, after_id: int, end: date, 
     paid_amount_by_payment: dict[int, int] = defaultdict(int)
     for r in by_kind[PAID]:
         paid_amount_by_payment[_ref(r["ref"])] += int(r["amount"])
-    order_ids = [o["id"] for o in paid_orders if o["pay_amount"]]
-    for o in paid_orders:
-        if o["pay_amount"]:
-            out.line(o["id"]).paid_goods += o["pay_amount"]
-    attributed = sum(o["pay_amount"] for o in paid_orders)
+    # What the payment credited: the buyer's money and the discounts the platform funds (MKT-1/2).
+    credited = {o["id"]: o["pay_amount"] + o["platform_funded"] for o in paid_orders}
+    order_ids = [order_id for order_id, amount in credited.items() if amount]
+    for order_id in order_ids:
+        out.line(order_id).paid_goods += credited[order_id]
+    attributed = sum(credited.values())
     out.paid_goods = sum(paid_amount_by_payment.values())
     if out.paid_goods != attributed:  # cannot happen; keep the figures whole all the same
         out.line(None).paid_goods += out.paid_goods - attributed
@@ -257,7 +259,7 @@ async def _compute(merchant_id: int, account_id: int, after_id: int, end: date, 
         lines = (
             await OrderLine.filter(order_id__in=order_ids)
             .using_db(conn)
-            .values("id", "order_id", "amount", "product__category_id")
+            .values("id", "order_id", "amount", "discounts", "product__category_id")
         )
         known = set(
             await SettlementCharge.filter(line_id__in=[ln["id"] for ln in lines])
@@ -271,13 +273,14 @@ async def _compute(merchant_id: int, account_id: int, after_id: int, end: date, 
             category = ln["product__category_id"]
             if category not in rates:
                 rates[category] = await merchants.commission_rate_bp(merchant_id, category)
-            commission = ln["amount"] * rates[category] // 10000
+            goods = ln["amount"] + pipeline.funded_by_platform(ln["discounts"])
+            commission = goods * rates[category] // 10000
             out.charges.append(
                 SettlementCharge(
                     line_id=ln["id"],
                     merchant_id=merchant_id,
                     rate_bp=rates[category],
-                    goods=ln["amount"],
+                    goods=goods,
                     commission=commission,
                 )
             )

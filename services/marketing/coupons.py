@@ -24,6 +24,7 @@ from tortoise.functions import Count
 
 from models.accounts import User
 from models.marketing import CouponClaim, CouponTemplate, UserCoupon
+from models.orders import OrderLine
 from services.accounts.access import Grants
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
@@ -233,6 +234,30 @@ async def return_for_payment(payment_id: int, conn) -> int:
     """An unpaid checkout was cancelled or timed out: every coupon it used comes back."""
     ids = await UserCoupon.filter(payment_id=payment_id, status=USED).using_db(conn).values_list("id", flat=True)
     return await return_coupons(ids, conn) if ids else 0
+
+
+async def return_for_order(order, conn) -> int:
+    """Every unit of `order` was refunded (and the policy gives coupons back then): its
+    merchant coupons return, and the checkout's platform coupons once every order of the
+    checkout is refunded in full."""
+    ids = list(await UserCoupon.filter(order_id=order.id, status=USED).using_db(conn).values_list("id", flat=True))
+    left = (
+        await OrderLine.filter(order__payment_id=order.payment_id, refunded_quantity__lt=F("quantity"))
+        .using_db(conn)
+        .exists()
+    )
+    if not left:
+        ids += (
+            await UserCoupon.filter(payment_id=order.payment_id, order_id=None, status=USED)
+            .using_db(conn)
+            .values_list("id", flat=True)
+        )
+    return await return_coupons(ids, conn) if ids else 0
+
+
+async def on_order_cancelled(order, conn) -> None:
+    """CANCELLED step: an unpaid checkout (all its orders) was cancelled or timed out."""
+    await return_for_payment(order.payment_id, conn)
 
 
 # -- the worker --------------------------------------------------------------------------

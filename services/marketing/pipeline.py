@@ -31,6 +31,7 @@ own first. A caller naming the coupons gets them or a coded refusal.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -618,3 +619,11 @@ def price_cart(
         coins=sum(p.coins for p in priced),
         coins_cap=coins_cap,
     )
+
+
+def funded_by_platform(discounts) -> int:
+    """The platform-funded part of a line's stored discount parts (`OrderLine.discounts`: JSON
+    objects with "funder" and "amount"): the merchant earns it as if the buyer had paid it."""
+    if isinstance(discounts, str):  # a JSON column read by .values() on some backends
+        discounts = json.loads(discounts)
+    return sum(int(p["amount"]) for p in discounts or () if p.get("funder") is None)

@@ -42,7 +42,11 @@ from services.catalog import stock
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, merchant_channel, unit_of_work, user_channel
+from services.core.money import cumulative_share
 from services.core.sql import sql
+from services.ledger import ledger
+from services.ledger.ledger import Posting, Purpose
+from services.marketing import coupons, pipeline, refunds
 from services.orders import after_sale_states as states
 from services.orders import hooks as order_hooks
 from services.orders import messages, payments, pricing
@@ -279,7 +283,8 @@ async def _refund(after_sale: AfterSale, conn, *, actor_id: int, returned: bool)
     line.refunded_amount += goods
     lines = await OrderLine.filter(order_id=order.id).using_db(conn).values_list("quantity", "refunded_quantity")
     everything = all(refunded >= bought for bought, refunded in lines)
-    shipping = order.shipping_fee if everything and order.status in NOT_SHIPPED else 0
+    # the shipping the buyer paid (after its discounts), back when nothing was shipped
+    shipping = order.shipping_fee - order.shipping_discount if everything and order.status in NOT_SHIPPED else 0
     amount = goods + shipping
     # Reactions first (a consignment match hands its money back to the merchant's pending
     # account; a hook may refuse), then the buyer's money leaves that account.
@@ -289,6 +294,9 @@ async def _refund(after_sale: AfterSale, conn, *, actor_id: int, returned: bool)
     refund = None
     if amount > 0:
         refund = await payments.book_refund(order, amount, conn, after_sale_id=after_sale.id)
+    await _return_platform_funding(order, line, quantity, everything and order.status in NOT_SHIPPED, after_sale, conn)
+    if everything and refunds.returns_coupon(settings.COUPON_RETURN_POLICY, order.status == order_states.COMPLETED):
+        await coupons.return_for_order(order, conn)
     now = clock.now()
     await AfterSale.filter(id=after_sale.id).using_db(conn).update(amount=amount, refunded_at=now)
     after_sale.amount, after_sale.refunded_at = amount, now
@@ -319,6 +327,38 @@ async def _refund(after_sale: AfterSale, conn, *, actor_id: int, returned: bool)
         conn,
     )
     return refund
+
+
+async def _return_platform_funding(order, line, quantity: int, shipping: bool, after_sale, conn) -> None:
+    """The refunded units' share of what the platform funded of the line (its coupons and
+    promotions, MKT-1/2), and of the shipping's when that is refunded, go back from the
+    merchant's pending account to PROMOTION_EXPENSE: the merchant keeps no subsidy of goods
+    it took back. By cumulative share, so every fen returns exactly once over all steps."""
+    funded = cumulative_share(
+        pipeline.funded_by_platform(line.discounts), line.quantity, line.refunded_quantity - quantity, quantity
+    )
+    if shipping:
+        lines = await OrderLine.filter(order_id=order.id).using_db(conn).values_list("discounts", flat=True)
+        funded += order.platform_funded - sum(pipeline.funded_by_platform(d) for d in lines)
+    if funded <= 0:
+        return
+    await ledger.post(
+        "PLATFORM_DISCOUNT_RETURNED",
+        [
+            Posting(
+                (
+                    await ledger.get_account(
+                        ledger.MERCHANT, order.merchant_id, Purpose.MERCHANT_PENDING, order.currency
+                    )
+                ).id,
+                -funded,
+            ),
+            Posting((await ledger.platform_account(Purpose.PROMOTION_EXPENSE, order.currency)).id, funded),
+        ],
+        idempotency_key=f"after_sale:{after_sale.id}:platform_funding",
+        reference_type="ORDER",
+        reference_id=str(order.id),
+    )
 
 
 async def _send(refund: Refund | None) -> None:

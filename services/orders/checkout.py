@@ -36,6 +36,7 @@ from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
 from services.core.sql import columns, instance, sql
+from services.marketing import coupons, offers, pipeline
 from services.membership import membership
 from services.merchants import merchants
 from services.orders import hooks as order_hooks
@@ -61,6 +62,9 @@ class CheckoutRequest:
     note: str = ""
     invite_code: str = ""  # the link the buyer came through (FIRST_ORDER binding)
     consign_wholesale: bool = False  # consign wholesale units as soon as they are paid (CON-2)
+    # The buyer's coupons to use (user coupon ids); None: the best choice among those usable
+    # (services.marketing.pipeline), (): none.
+    coupon_ids: tuple[int, ...] | None = None
 
     def fingerprint(self, items: list[LineRequest]) -> str:
         body = json.dumps(
@@ -70,6 +74,7 @@ class CheckoutRequest:
                 sorted(self.pickup_stores.items()),
                 self.note,
                 self.consign_wholesale,
+                None if self.coupon_ids is None else sorted(self.coupon_ids),
             ],
             separators=(",", ":"),
         )
@@ -192,23 +197,58 @@ async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
 @cache
 def _skus_sql() -> str:
     return (
-        f"SELECT {columns(Sku, 's')}, {columns(Product, 'p', 'p__')}, {columns(Merchant, 'm', 'm__')} "
-        "FROM sku s JOIN product p ON p.id = s.product_id JOIN merchant m ON m.id = p.merchant_id WHERE s.id IN ({})"
+        f"SELECT {columns(Sku, 's')}, {columns(Product, 'p', 'p__')}, {columns(Merchant, 'm', 'm__')}, "
+        "c.path AS category_path FROM sku s JOIN product p ON p.id = s.product_id "
+        "JOIN merchant m ON m.id = p.merchant_id LEFT JOIN category c ON c.id = p.category_id WHERE s.id IN ({})"
     )
 
 
 async def _skus(ids: list[int]) -> list[Sku]:
     """The SKUs with their product and merchant, as `select_related("product", "product__merchant")`
-    reads them, in one statement whose SQL is built once."""
+    reads them, and the product's category path (`product.category_path`, for coupon scopes),
+    in one statement whose SQL is built once."""
     conn = connections.get("default")
     rows = await conn.execute_query_dict(sql(conn, _skus_sql().format(", ".join("?" for _ in ids))), ids)
-    return [
-        instance(Sku, row, product=instance(Product, row, "p__", merchant=instance(Merchant, row, "m__")))
-        for row in rows
-    ]
+    skus = []
+    for row in rows:
+        product = instance(Product, row, "p__", merchant=instance(Merchant, row, "m__"))
+        product.category_path = row["category_path"] or "/"
+        skus.append(instance(Sku, row, product=product))
+    return skus
 
 
-async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint: str, items) -> Placed:
+@dataclass(frozen=True)
+class Priced:
+    """A checkout priced (services.marketing.pipeline) before anything is written: what
+    `checkoutPreview` shows and `placeOrder` charges, from the same call."""
+
+    skus: dict[int, Sku]
+    stores: dict[int, Store]
+    lines: list[order_hooks.CheckoutLine]  # at their price (member, wholesale), before discounts
+    quote: pipeline.Quote
+    usable: list[offers.Coupon]  # the buyer's coupons usable now (shown by the preview)
+
+
+def _pipeline_line(sku: Sku, quantity: int) -> pipeline.Line:
+    product = sku.product
+    wholesale = product.zone == "WHOLESALE" and sku.wholesale_price is not None
+    return pipeline.Line(
+        key=str(sku.id),
+        merchant_id=product.merchant_id,
+        product_id=product.id,
+        sku_id=sku.id,
+        quantity=quantity,
+        list_price=sku.price,
+        member_price=None if wholesale else sku.member_price,  # the wholesale zone sells at its own price
+        activity_price=sku.wholesale_price if wholesale else None,
+        zone=product.zone,
+        category_path=offers.category_ancestry(getattr(product, "category_path", "/")),
+    )
+
+
+async def price_checkout(buyer_id: int, request: CheckoutRequest, items: list[LineRequest]) -> Priced:
+    """Load and check what the checkout buys, and price it: the SKUs on sale, the pickup
+    stores, the member price, the buyer's usable coupons (those chosen, else the best)."""
     now = clock.now()
     skus = {s.id: s for s in await _skus([i.sku_id for i in items])}
     for item in items:
@@ -218,48 +258,61 @@ async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint:
         problem = sellable_problem(sku, now)
         if problem:
             raise DomainError(problem[0], problem[1], "items")
-
     merchant_ids = list(dict.fromkeys(skus[i.sku_id].product.merchant_id for i in items))
     stores = await _pickup_stores(request.pickup_stores, merchant_ids)
+    # MEM-1: a valid membership buys at member prices (asked only when one of the SKUs has one)
+    is_member = any(s.member_price is not None for s in skus.values()) and await membership.is_member(buyer_id)
+    usable = [] if request.coupon_ids == () else await coupons.usable_offers(buyer_id)
+    templates = {
+        mid: pricing.ShippingTemplate(m.shipping_fee, m.free_shipping_threshold)
+        for mid, m in {s.product.merchant_id: s.product.merchant for s in skus.values()}.items()
+    }
+    quote = pipeline.price_cart(
+        [_pipeline_line(skus[i.sku_id], i.quantity) for i in items],
+        is_member=is_member,
+        coupons=usable,
+        chosen=request.coupon_ids,
+        shipping=templates,
+        pickup_merchants=frozenset(stores),
+    )
+    lines = []
+    for item in items:
+        sku, priced = skus[item.sku_id], quote.line(str(item.sku_id))
+        lines.append(
+            order_hooks.CheckoutLine(
+                sku_id=sku.id,
+                product_id=sku.product_id,
+                merchant_id=sku.product.merchant_id,
+                zone=sku.product.zone,
+                quantity=item.quantity,
+                unit_price=priced.goods_amount // item.quantity,
+            )
+        )
+    return Priced(skus, stores, lines, quote, usable)
+
+
+async def preview(buyer_id: int, request: CheckoutRequest) -> Priced:
+    """What `place_order` would charge for this request, writing nothing (no address needed)."""
+    return await price_checkout(buyer_id, request, await _requested_items(buyer_id, request))
+
+
+async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint: str, items) -> Placed:
+    now = clock.now()
+    priced = await price_checkout(buyer_id, request, items)
+    skus, stores, lines, quote = priced.skus, priced.stores, priced.lines, priced.quote
     address = None
-    if any(mid not in stores for mid in merchant_ids):
+    if any(o.merchant_id not in stores for o in quote.orders):
         if request.address_id is None:
             raise DomainError(ErrorCode.ADDRESS_REQUIRED, "Choose a delivery address (or pickup stores).", "addressId")
         address = await Address.get_or_none(id=request.address_id, user_id=buyer_id)
         if address is None:
             raise DomainError(ErrorCode.NOT_FOUND, "No such address.", "addressId")
 
-    # MEM-1: a valid membership buys at member prices (asked only when one of the SKUs has one)
-    is_member = any(s.member_price is not None for s in skus.values()) and await membership.is_member(buyer_id)
-    lines = [
-        order_hooks.CheckoutLine(
-            sku_id=item.sku_id,
-            product_id=skus[item.sku_id].product_id,
-            merchant_id=skus[item.sku_id].product.merchant_id,
-            zone=skus[item.sku_id].product.zone,
-            quantity=item.quantity,
-            unit_price=pricing.unit_price(
-                skus[item.sku_id].product.zone,
-                skus[item.sku_id].price,
-                skus[item.sku_id].wholesale_price,
-                skus[item.sku_id].member_price,
-                is_member,
-            ),
-        )
-        for item in items
-    ]
-    templates = {
-        mid: pricing.ShippingTemplate(m.shipping_fee, m.free_shipping_threshold)
-        for mid, m in {s.product.merchant_id: s.product.merchant for s in skus.values()}.items()
-    }
-    totals = pricing.merchant_totals(
-        [(line.merchant_id, line.unit_price * line.quantity) for line in lines], templates, frozenset(stores)
-    )
     async with unit_of_work() as conn:
         payment = await Payment.create(
             payment_no=new_number("P"),
             buyer_id=buyer_id,
-            amount=sum(t.total for t in totals),
+            amount=quote.paid,
             currency=settings.CURRENCY,
             expires_at=now + timedelta(minutes=settings.ORDER_PAY_TIMEOUT_MINUTES),
             idempotency_key=key,
@@ -267,20 +320,32 @@ async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint:
             using_db=conn,
         )
         orders = []
-        for total in totals:
+        for priced_order in quote.orders:
             orders.append(
                 await _create_order(
                     conn,
                     payment,
                     buyer_id,
-                    total,
-                    stores.get(total.merchant_id),
+                    priced_order,
+                    quote,
+                    stores.get(priced_order.merchant_id),
                     address,
-                    [ln for ln in lines if ln.merchant_id == total.merchant_id],
+                    [ln for ln in lines if ln.merchant_id == priced_order.merchant_id],
                     skus,
                     request.note,
                     request.consign_wholesale,
                 )
+            )
+        if quote.coupons:
+            order_of = {o.merchant_id: o.id for o in orders}
+            await coupons.use_coupons(
+                buyer_id,
+                payment.id,
+                [
+                    coupons.CouponUse(c.id, c.goods_amount + c.shipping_amount, order_of.get(c.funder))
+                    for c in quote.coupons
+                ],
+                conn,
             )
         # Stock after the order rows: reserving locks the product rows, which every order of
         # those products waits for, so they are held from here to the commit only. The
@@ -343,20 +408,35 @@ async def _pickup_code(conn, store_id: int) -> str:
             return code
 
 
-async def _create_order(conn, payment, buyer_id, total, store, address, lines, skus, note, consign) -> Order:
+def _part_json(part: pipeline.Part) -> dict:
+    return {"source": part.source, "id": part.source_id, "funder": part.funder, "amount": part.amount}
+
+
+def _platform_funded(parts) -> int:
+    return sum(p.amount for p in parts if p.funder is offers.PLATFORM)
+
+
+async def _create_order(conn, payment, buyer_id, priced, quote, store, address, lines, skus, note, consign) -> Order:
+    priced_lines = [quote.line(str(line.sku_id)) for line in lines]
+    coins = sum(pl.coins for pl in priced_lines)
     order = await Order.create(
         order_no=new_number(),
         payment_id=payment.id,
         buyer_id=buyer_id,
-        merchant_id=total.merchant_id,
+        merchant_id=priced.merchant_id,
         delivery_type=PICKUP if store else EXPRESS,
         store_id=store.id if store else None,
         pickup_code=await _pickup_code(conn, store.id) if store else None,
         address=None if store else _address_snapshot(address),
         address_phone=None if store else address.phone,
-        goods_amount=total.goods_amount,
-        shipping_fee=total.shipping_fee,
-        pay_amount=total.total,
+        goods_amount=priced.goods_amount,
+        shipping_fee=priced.shipping_fee,
+        discount_amount=priced.goods_amount - priced.goods_paid - coins,
+        shipping_discount=priced.shipping_fee - priced.shipping_paid,
+        coins=coins,
+        platform_funded=sum(_platform_funded(pl.discounts) for pl in priced_lines)
+        + _platform_funded(priced.shipping_discounts),
+        pay_amount=priced.paid,
         currency=payment.currency,
         note=note,
         using_db=conn,
@@ -373,10 +453,13 @@ async def _create_order(conn, payment, buyer_id, total, store, address, lines, s
                 zone=line.zone,
                 unit_price=line.unit_price,
                 quantity=line.quantity,
-                amount=line.unit_price * line.quantity,
+                amount=pl.paid,
+                discount_amount=pl.discount() - pl.discount(pipeline.COINS),
+                coins=pl.coins,
+                discounts=[_part_json(p) for p in pl.discounts],
                 consign_on_payment=consign and line.zone == "WHOLESALE",
             )
-            for line in lines
+            for line, pl in zip(lines, priced_lines, strict=True)
         ],
         using_db=conn,
     )

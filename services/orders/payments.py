@@ -170,29 +170,34 @@ async def _settle_taken(payment: Payment, source_account_id: int, clearing: int 
     await messages.queue_all(queued, conn)
     clearing_key = (PLATFORM, 0, Purpose.ORDER_CLEARING, payment.currency)
     known: dict[ledger.AccountKey, int | None] = {clearing_key: clearing}
+    expense_key = (PLATFORM, 0, Purpose.PROMOTION_EXPENSE, payment.currency)
     for order, row in zip(orders, rows, strict=True):
-        if order.pay_amount:
+        if order.pay_amount or order.platform_funded:
             known[(MERCHANT, order.merchant_id, Purpose.MERCHANT_PENDING, payment.currency)] = row["pending_account"]
+        if order.platform_funded:
+            known[expense_key] = None
     missing = [key for key, account in known.items() if account is None]
     if missing:  # a first payment to a merchant (or of the platform): created through the ledger
         known.update(await ledger.account_ids(missing))
     accounts: dict[ledger.AccountKey, int] = {key: account for key, account in known.items() if account is not None}
     clearing = accounts[clearing_key]
-    postings = [Posting(source_account_id, -payment.amount), Posting(clearing, payment.amount)]
+    postings = (
+        [Posting(source_account_id, -payment.amount), Posting(clearing, payment.amount)] if payment.amount else []
+    )
     for order in orders:
+        pending = accounts.get((MERCHANT, order.merchant_id, Purpose.MERCHANT_PENDING, payment.currency))
         if order.pay_amount:
+            postings += [Posting(clearing, -order.pay_amount), Posting(pending, order.pay_amount)]
+        if order.platform_funded:  # MKT-1/2: the platform pays the merchant the discounts it funds
             postings += [
-                Posting(clearing, -order.pay_amount),
-                Posting(
-                    accounts[(MERCHANT, order.merchant_id, Purpose.MERCHANT_PENDING, payment.currency)],
-                    order.pay_amount,
-                ),
+                Posting(accounts[expense_key], -order.platform_funded),
+                Posting(pending, order.platform_funded),
             ]
     # Rows every payment to this merchant or of this product waits for come last, so they
     # are held for as little of the transaction as possible: the merchant's pending account
     # (the payment's posting, before the hooks that move money on from it), then the
     # product and SKU rows (sales counts; ascending: checkout's lock order).
-    if payment.amount:
+    if postings:
         # On this unit itself: the key is this payment's, taken just now (UNPAID -> PAID).
         await ledger.post(
             "ORDER_PAYMENT",

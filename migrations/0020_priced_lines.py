@@ -1,0 +1,48 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+import functools
+from json import dumps, loads
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0019_coupons')]
+
+    initial = False
+
+    operations = [
+        ops.AddField(
+            model_name='Order',
+            name='coins',
+            field=fields.BigIntField(default=0),
+        ),
+        ops.AddField(
+            model_name='Order',
+            name='discount_amount',
+            field=fields.BigIntField(default=0),
+        ),
+        ops.AddField(
+            model_name='Order',
+            name='platform_funded',
+            field=fields.BigIntField(default=0),
+        ),
+        ops.AddField(
+            model_name='Order',
+            name='shipping_discount',
+            field=fields.BigIntField(default=0),
+        ),
+        ops.AddField(
+            model_name='OrderLine',
+            name='coins',
+            field=fields.BigIntField(default=0),
+        ),
+        ops.AddField(
+            model_name='OrderLine',
+            name='discount_amount',
+            field=fields.BigIntField(default=0),
+        ),
+        ops.AddField(
+            model_name='OrderLine',
+            name='discounts',
+            field=fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+        ),
+    ]
