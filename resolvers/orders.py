@@ -9,7 +9,10 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers.common import MERCHANT_IDS, api_errors, login_required, parse_id, payload_errors, viewer
+from schema.money import Money
 from schema.pagination import Connection, to_connection
+from schema.types.checkout import AppliedCoupon, CheckoutPreview, CheckoutPreviewInput, PreviewOrder
+from schema.types.marketing import UserCoupon
 from schema.types.orders import (
     CancelOrderPayload,
     GatewayCharge,
@@ -48,11 +51,66 @@ def _checkout_request(data: PlaceOrderInput) -> checkout.CheckoutRequest:
         note=data.note,
         invite_code=data.invite_code.strip(),
         consign_wholesale=data.consign_wholesale_units,
+        coupon_ids=_coupon_ids(data.coupon_ids),
+    )
+
+
+def _coupon_ids(ids: list[strawberry.ID] | None) -> tuple[int, ...] | None:
+    return None if ids is None else tuple(parse_id(i, "couponIds", of="UserCoupon") for i in ids)
+
+
+def _preview_request(data: CheckoutPreviewInput) -> checkout.CheckoutRequest:
+    items = None
+    if data.items is not None:
+        items = tuple(checkout.LineRequest(parse_id(i.sku_id, "items", of="Sku"), i.quantity) for i in data.items)
+    return checkout.CheckoutRequest(
+        idempotency_key="",
+        items=items,
+        pickup_stores={
+            parse_id(p.merchant_id, "pickupStores", of=MERCHANT_IDS): parse_id(p.store_id, "pickupStores", of="Store")
+            for p in data.pickup_stores
+        },
+        coupon_ids=_coupon_ids(data.coupon_ids),
+    )
+
+
+def _preview(found: checkout.Preview) -> CheckoutPreview:
+    quote = found.priced.quote
+    orders_ = [PreviewOrder(row=o, line_rows=[quote.line(k) for k in o.line_keys]) for o in quote.orders]
+    return CheckoutPreview(
+        orders=orders_,
+        applied_coupons=[
+            AppliedCoupon(
+                coupon=UserCoupon(row=found.coupons[c.id]),
+                discount=Money.from_fen(c.goods_amount + c.shipping_amount),
+            )
+            for c in quote.coupons
+        ],
+        usable_coupons=[UserCoupon(row=found.coupons[c.id]) for c in found.priced.usable if c.id in found.coupons],
+        goods_amount=Money.from_fen(sum(o.goods_amount for o in quote.orders)),
+        discount_amount=Money.from_fen(
+            sum(o.goods_amount - o.goods_paid + o.shipping_fee - o.shipping_paid for o in quote.orders) - quote.coins
+        ),
+        coins=Money.from_fen(quote.coins),
+        shipping_fee=Money.from_fen(sum(o.shipping_fee for o in quote.orders)),
+        pay_amount=Money.from_fen(quote.paid),
     )
 
 
 @strawberry.type
 class OrderQueries:
+    @strawberry.field(
+        description="What placing these items would charge, priced exactly as `placeOrder` prices them: discounts per line, the coupons applied (chosen, or the best) and those usable. Writes nothing.",
+        extensions=login_required(),
+    )
+    @api_errors
+    async def checkout_preview(
+        self,
+        info: Info,
+        input: Annotated[CheckoutPreviewInput, strawberry.argument(description="The checkout's choices.")],
+    ) -> CheckoutPreview:
+        return _preview(await checkout.preview(viewer(info).id, _preview_request(input)))
+
     @strawberry.field(description="The signed-in buyer's orders, newest first.", extensions=login_required())
     @api_errors
     async def my_orders(

@@ -126,6 +126,43 @@ class ShippingAddress:
 _sku_id = codec("Sku").encode
 
 
+@strawberry.enum(description="Where a discount comes from.")
+class DiscountSource(Enum):
+    PROMOTION = strawberry.enum_value("PROMOTION", description="A promotion (满减, 满件折, 限时折扣, 满赠).")
+    COUPON = strawberry.enum_value("COUPON", description="A coupon the buyer used.")
+    COINS = strawberry.enum_value("COINS", description="Shopping coins the buyer spent.")
+
+
+@strawberry.enum(description="Who pays for a discount.")
+class DiscountFunder(Enum):
+    PLATFORM = strawberry.enum_value("PLATFORM", description="The platform: it pays the merchant this part at payment.")
+    MERCHANT = strawberry.enum_value("MERCHANT", description="The merchant: its income is that much lower.")
+
+
+@strawberry.type(description="One discount's share of a line (or of an order's shipping).")
+class LineDiscount:
+    source: DiscountSource = strawberry.field(description="Where it comes from.")
+    source_id: strawberry.ID | None = strawberry.field(
+        description="The coupon used (a UserCoupon id) or the promotion; null for coins."
+    )
+    funded_by: DiscountFunder = strawberry.field(description="Who pays for it.")
+    amount: Money = strawberry.field(description="Its share here.")
+
+    @classmethod
+    def from_json(cls, d: dict) -> LineDiscount:
+        return cls.of(d["source"], d.get("id"), d.get("funder"), int(d["amount"]))
+
+    @classmethod
+    def of(cls, source: str, source_id: int | None, funder: int | None, amount: int) -> LineDiscount:
+        kind = "UserCoupon" if source == "COUPON" else "Promotion"
+        return cls(
+            source=DiscountSource(source),
+            source_id=encode(kind, source_id) if source_id is not None else None,
+            funded_by=DiscountFunder.PLATFORM if funder is None else DiscountFunder.MERCHANT,
+            amount=_money(amount),
+        )
+
+
 @strawberry.type(description="One product line of an order, as bought (title, spec and price are a snapshot).")
 class OrderLine(Node):
     id: strawberry.ID = node_id("OrderLine", description="Line id (after-sales requests name it).")
@@ -141,9 +178,23 @@ class OrderLine(Node):
     def unit_price(self: m.OrderLine) -> Money:
         return _money(self.unit_price)
 
-    @strawberry.field(description="Goods amount of the line.")
+    @strawberry.field(
+        description="What the buyer paid for the line's goods: `unitPrice` × `quantity` less `discountAmount` and `coins`. Refunds, commissions and the platform's commission are based on it."
+    )
     def amount(self: m.OrderLine) -> Money:
         return _money(self.amount)
+
+    @strawberry.field(description="The promotions and coupons allocated to this line (coins apart).")
+    def discount_amount(self: m.OrderLine) -> Money:
+        return _money(self.discount_amount)
+
+    @strawberry.field(description="Shopping coins allocated to this line, in money.")
+    def coins(self: m.OrderLine) -> Money:
+        return _money(self.coins)
+
+    @strawberry.field(description="Every discount on this line: its source, its funder and its share.")
+    def discounts(self: m.OrderLine) -> list[LineDiscount]:
+        return [LineDiscount.from_json(d) for d in self.discounts or ()]
 
     @strawberry.field(description="Refunded so far for this line.")
     def refunded_amount(self: m.OrderLine) -> Money:
@@ -238,7 +289,27 @@ class Order(Node):
     def shipping_fee(self: m.Order) -> Money:
         return _money(self.shipping_fee)
 
-    @strawberry.field(description="What the buyer pays for this order.")
+    @strawberry.field(description="Promotions and coupons taken off the goods.")
+    def discount_amount(self: m.Order) -> Money:
+        return _money(self.discount_amount)
+
+    @strawberry.field(description="Taken off the shipping fee (free-shipping coupons).")
+    def shipping_discount(self: m.Order) -> Money:
+        return _money(self.shipping_discount)
+
+    @strawberry.field(description="Shopping coins spent on this order, in money.")
+    def coins(self: m.Order) -> Money:
+        return _money(self.coins)
+
+    @strawberry.field(
+        description="The part of the discounts the platform funds (paid to the merchant with the order's money)."
+    )
+    def platform_funded(self: m.Order) -> Money:
+        return _money(self.platform_funded)
+
+    @strawberry.field(
+        description="What the buyer pays for this order: goods + shipping − discountAmount − shippingDiscount − coins."
+    )
     def pay_amount(self: m.Order) -> Money:
         return _money(self.pay_amount)
 
@@ -371,6 +442,10 @@ class PlaceOrderInput:
     invite_code: str = strawberry.field(
         default="",
         description="Invite code of the link the buyer came through (binds the referrer on the first order when the binding mode is FIRST_ORDER).",
+    )
+    coupon_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="The buyer's coupons to use (UserCoupon ids); null: the best choice among those usable (as `checkoutPreview` shows); an empty list: none.",
     )
 
 

@@ -275,6 +275,13 @@ async def expire_due() -> tuple[int, int]:
 # -- reads -------------------------------------------------------------------------------
 
 
+async def rows_of(user_id: int, ids: Sequence[int]) -> dict[int, UserCoupon]:
+    """The user's coupons with these ids (and their templates), by id."""
+    if not ids:
+        return {}
+    return {row.id: row for row in await mine(user_id).filter(id__in=list(ids))}
+
+
 def mine(user_id: int, status: str | None = None):
     query = UserCoupon.filter(user_id=user_id).select_related("template")
     return query.filter(status=status) if status else query

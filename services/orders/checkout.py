@@ -291,9 +291,16 @@ async def price_checkout(buyer_id: int, request: CheckoutRequest, items: list[Li
     return Priced(skus, stores, lines, quote, usable)
 
 
-async def preview(buyer_id: int, request: CheckoutRequest) -> Priced:
+@dataclass(frozen=True)
+class Preview:
+    priced: Priced
+    coupons: dict  # user coupon id -> UserCoupon (with its template): the usable ones
+
+
+async def preview(buyer_id: int, request: CheckoutRequest) -> Preview:
     """What `place_order` would charge for this request, writing nothing (no address needed)."""
-    return await price_checkout(buyer_id, request, await _requested_items(buyer_id, request))
+    priced = await price_checkout(buyer_id, request, await _requested_items(buyer_id, request))
+    return Preview(priced, await coupons.rows_of(buyer_id, [c.id for c in priced.usable]))
 
 
 async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint: str, items) -> Placed:

@@ -10,6 +10,7 @@ _ITEMS = '[{skuId: "999999", quantity: 1}]'
 
 OPERATIONS = {
     ("Query", "myOrders"): "{ myOrders { nodes { id } } }",
+    ("Query", "checkoutPreview"): f"{{ checkoutPreview(input: {{items: {_ITEMS}}}) {{ payAmount {{ amount }} }} }}",
     ("Query", "order"): '{ order(id: "999999") { id } }',
     ("Query", "merchantOrders"): '{ merchantOrders(merchantId: "999999") { nodes { id } } }',
     ("Query", "payment"): '{ payment(id: "999999") { id } }',

@@ -1,0 +1,130 @@
+"""The checkout preview (MKT-1, ORD-2): what `placeOrder` would charge, priced by the same
+pipeline call (services.orders.checkout.price_checkout), per merchant order and per line."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.money import Money
+from schema.node import codec
+from schema.types.marketing import UserCoupon
+from schema.types.orders import LineDiscount, OrderItemInput, PickupChoiceInput
+from services.marketing import pipeline
+
+_sku_id = codec("Sku").encode
+_merchant_id = codec("Merchant").encode
+
+
+def _money(fen: int) -> Money:
+    return Money.from_fen(fen)
+
+
+def _discounts(parts) -> list[LineDiscount]:
+    return [LineDiscount.of(p.source, p.source_id, p.funder, p.amount) for p in parts]
+
+
+@strawberry.input(description="What to preview: the same choices as `placeOrder` (no address or key needed).")
+class CheckoutPreviewInput:
+    items: list[OrderItemInput] | None = strawberry.field(
+        default=None, description="What to buy (buy-now); omit for the cart's selected items."
+    )
+    pickup_stores: list[PickupChoiceInput] = strawberry.field(
+        default_factory=list, description="Merchants whose goods are picked up at a store (no shipping)."
+    )
+    coupon_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="The coupons to use (UserCoupon ids); null: the best choice among those usable; an empty list: none.",
+    )
+
+
+@strawberry.type(description="One line of the preview.")
+class PreviewLine:
+    row: strawberry.Private[pipeline.PricedLine]
+
+    @strawberry.field(description="The SKU.")
+    def sku_id(self) -> strawberry.ID:
+        return _sku_id(self.row.sku_id)
+
+    @strawberry.field(description="Units.")
+    def quantity(self) -> int:
+        return self.row.quantity
+
+    @strawberry.field(description="At list price.")
+    def list_amount(self) -> Money:
+        return _money(self.row.list_amount)
+
+    @strawberry.field(description="At its price (member price, wholesale price), before discounts.")
+    def goods_amount(self) -> Money:
+        return _money(self.row.goods_amount)
+
+    @strawberry.field(description="Promotions and coupons allocated to this line.")
+    def discount_amount(self) -> Money:
+        return _money(self.row.discount() - self.row.discount(pipeline.COINS))
+
+    @strawberry.field(description="Shopping coins allocated to this line.")
+    def coins(self) -> Money:
+        return _money(self.row.coins)
+
+    @strawberry.field(description="What the buyer pays for it.")
+    def paid_amount(self) -> Money:
+        return _money(self.row.paid)
+
+    @strawberry.field(description="Each discount's share, with its source and funder.")
+    def discounts(self) -> list[LineDiscount]:
+        return _discounts(self.row.discounts)
+
+
+@strawberry.type(description="One merchant's order of the preview.")
+class PreviewOrder:
+    row: strawberry.Private[pipeline.PricedOrder]
+    line_rows: strawberry.Private[list[pipeline.PricedLine]]
+
+    @strawberry.field(description="The merchant.")
+    def merchant_id(self) -> strawberry.ID:
+        return _merchant_id(self.row.merchant_id)
+
+    @strawberry.field(description="The lines.")
+    def lines(self) -> list[PreviewLine]:
+        return [PreviewLine(row=line) for line in self.line_rows]
+
+    @strawberry.field(description="Goods at their price, before discounts.")
+    def goods_amount(self) -> Money:
+        return _money(self.row.goods_amount)
+
+    @strawberry.field(description="Promotions and coupons taken off the goods.")
+    def discount_amount(self) -> Money:
+        return _money(self.row.goods_amount - self.row.goods_paid - sum(ln.coins for ln in self.line_rows))
+
+    @strawberry.field(description="Shopping coins spent on it.")
+    def coins(self) -> Money:
+        return _money(sum(ln.coins for ln in self.line_rows))
+
+    @strawberry.field(description="Shipping fee before discounts.")
+    def shipping_fee(self) -> Money:
+        return _money(self.row.shipping_fee)
+
+    @strawberry.field(description="Taken off the shipping.")
+    def shipping_discount(self) -> Money:
+        return _money(self.row.shipping_fee - self.row.shipping_paid)
+
+    @strawberry.field(description="What the buyer pays for this order.")
+    def pay_amount(self) -> Money:
+        return _money(self.row.paid)
+
+
+@strawberry.type(description="A coupon the preview applies, and what it takes off.")
+class AppliedCoupon:
+    coupon: UserCoupon = strawberry.field(description="The coupon.")
+    discount: Money = strawberry.field(description="Goods and shipping it takes off.")
+
+
+@strawberry.type(description="What `placeOrder` with the same choices would charge: the same pricing call.")
+class CheckoutPreview:
+    orders: list[PreviewOrder] = strawberry.field(description="One per merchant.")
+    applied_coupons: list[AppliedCoupon] = strawberry.field(description="The coupons used (chosen, or the best).")
+    usable_coupons: list[UserCoupon] = strawberry.field(description="Every coupon of the buyer usable now.")
+    goods_amount: Money = strawberry.field(description="Goods at their price, before discounts.")
+    discount_amount: Money = strawberry.field(description="Promotions and coupons taken off goods and shipping.")
+    coins: Money = strawberry.field(description="Shopping coins spent.")
+    shipping_fee: Money = strawberry.field(description="Shipping before discounts.")
+    pay_amount: Money = strawberry.field(description="What the buyer pays: the payment's amount.")

@@ -1,0 +1,195 @@
+"""Checkout through the pricing pipeline, end to end over GraphQL (MKT-1, ORD-2, DIS-2,
+ORD-7, FIN-1): a cart over two merchants with a platform threshold coupon and a merchant
+coupon. The preview equals the charge; each line keeps its discount parts; commissions are
+based on what was paid; the platform pays the merchants the discounts it funds; a partial
+refund returns the units' paid share and the platform's share of their subsidy, and (by the
+default policy) no coupon; a cancelled checkout gives its coupons back."""
+
+from __future__ import annotations
+
+import uuid
+
+from models.distribution import Commission
+from models.ledger import JournalEntry
+from models.marketing import UserCoupon
+from models.orders import Order, OrderLine
+from services.accounts import access
+from services.distribution import commissions
+from services.ledger import ledger
+from services.ledger.ledger import MERCHANT, Purpose
+from tests.api.ops_marketing import CLAIM, CREATE
+from tests.api.test_after_sales import APPROVE, REQUEST
+from tests.api.test_distribution import member
+from tests.helpers import gid, make_user, pk_of, token_for
+from tests.order_factories import make_shop
+
+PREVIEW = """query($input: CheckoutPreviewInput!) { checkoutPreview(input: $input) {
+  payAmount { amount } goodsAmount { amount } discountAmount { amount } shippingFee { amount }
+  appliedCoupons { coupon { id } discount { amount } } usableCoupons { id }
+  orders { merchantId payAmount { amount } goodsAmount { amount } discountAmount { amount } shippingFee { amount }
+    lines { skuId paidAmount { amount } discounts { source sourceId fundedBy amount { amount } } } } } }"""
+PLACE = """mutation($input: PlaceOrderInput!) { placeOrder(input: $input) {
+  payment { id amount { amount } }
+  orders { id payAmount { amount } discountAmount { amount } platformFunded { amount }
+    lines { id amount { amount } discountAmount { amount } discounts { source sourceId fundedBy amount { amount } } } }
+  errors { code field } } }"""
+PAY = "mutation($id: ID!) { payWithWallet(paymentId: $id) { payment { status } errors { code } } }"
+CANCEL = "mutation($id: ID!) { cancelOrder(orderId: $id) { errors { code } } }"
+
+
+async def _pending_credit(merchant_id: int, kind: str) -> int:
+    account = await ledger.get_account(MERCHANT, merchant_id, Purpose.MERCHANT_PENDING)
+    entries = await JournalEntry.filter(account_id=account.id, transaction__kind=kind).values_list("amount", flat=True)
+    return sum(entries)
+
+
+async def _shop(api):
+    admin = await make_user("admin", roles=("admin",))
+    await commissions.update_settings(
+        await access.load_grants(admin.id),
+        admin.id,
+        levels=3,
+        rules=[(1, "PERCENT", 1000), (2, "PERCENT", 500), (3, "PERCENT", 200)],
+        self_purchase=False,
+        freeze_days=7,
+    )
+    top, _ = await member("一级")
+    middle, _ = await member("二级", upline=top)
+    near, _ = await member("三级", upline=middle)
+    buyer, address = await member("买家", upline=near, wallet=100_000)
+    a, _, (a_sku,) = await make_shop(price=6_000, stock=10, shipping_fee=1_000, free_threshold=20_000)
+    b, _, (b_sku,) = await make_shop(price=5_000, stock=10)
+    admin_token, owner_token = await token_for(admin), await token_for(await a.owner)
+    made = await api(
+        CREATE,
+        {
+            "input": {"name": "满150减20", "kind": "THRESHOLD", "amount": "20.00", "threshold": "150.00"}
+            | {"totalQuantity": 10, "validDays": 7}
+        },
+        admin_token,
+    )
+    platform = made["createCouponTemplate"]["template"]["id"]
+    made = await api(
+        CREATE,
+        {
+            "input": {"name": "店铺满100减15", "kind": "THRESHOLD", "amount": "15.00", "threshold": "100.00"}
+            | {"totalQuantity": 10, "validDays": 7, "merchantId": gid(a)}
+        },
+        owner_token,
+    )
+    own = made["createCouponTemplate"]["template"]["id"]
+    token = await token_for(buyer)
+    coupons = [(await api(CLAIM, {"t": t}, token))["claimCoupon"]["coupon"]["id"] for t in (platform, own)]
+    items = [{"skuId": gid("Sku", a_sku.id), "quantity": 2}, {"skuId": gid("Sku", b_sku.id), "quantity": 1}]
+    return buyer, address, token, a, b, items, coupons
+
+
+async def test_two_merchants_two_coupons_preview_charge_commissions_and_a_partial_refund(api):
+    buyer, address, token, a, b, items, (platform_coupon, merchant_coupon) = await _shop(api)
+
+    # A: 2 × 60.00 = 120.00 (shipping 10.00), B: 50.00. The merchant coupon takes 15.00 off A's
+    # goods (105.00 left); the platform's 满150减20 counts 155.00 and takes 20.00, split by what
+    # each line still costs: A 20 × 105/155 = 13.548… -> 13.55, B 6.45 (largest remainder).
+    preview = (await api(PREVIEW, {"input": {"items": items}}, token))["checkoutPreview"]
+    assert preview["payAmount"] == {"amount": "145.00"}  # 91.45 + 10.00 + 43.55
+    assert (preview["goodsAmount"], preview["discountAmount"], preview["shippingFee"]) == (
+        {"amount": "170.00"},
+        {"amount": "35.00"},
+        {"amount": "10.00"},
+    )
+    assert sorted(c["coupon"]["id"] for c in preview["appliedCoupons"]) == sorted([platform_coupon, merchant_coupon])
+    a_order, b_order = preview["orders"]
+    assert (a_order["merchantId"], a_order["payAmount"], a_order["discountAmount"]) == (
+        gid(a),
+        {"amount": "101.45"},
+        {"amount": "28.55"},
+    )
+    assert b_order["payAmount"] == {"amount": "43.55"}
+    assert sorted((d["fundedBy"], d["amount"]["amount"]) for d in a_order["lines"][0]["discounts"]) == [
+        ("MERCHANT", "15.00"),
+        ("PLATFORM", "13.55"),
+    ]
+
+    placed = (
+        await api(
+            PLACE, {"input": {"idempotencyKey": uuid.uuid4().hex, "addressId": gid(address), "items": items}}, token
+        )
+    )["placeOrder"]
+    assert placed["errors"] == [], placed
+    assert placed["payment"]["amount"] == preview["payAmount"]  # the preview is the charge
+    assert [o["payAmount"] for o in placed["orders"]] == [a_order["payAmount"], b_order["payAmount"]]
+    assert [o["platformFunded"] for o in placed["orders"]] == [{"amount": "13.55"}, {"amount": "6.45"}]
+    assert await UserCoupon.filter(status="USED", user_id=buyer.id).count() == 2
+
+    before = await ledger.platform_account(Purpose.PROMOTION_EXPENSE)
+    paid = (await api(PAY, {"id": placed["payment"]["id"]}, token))["payWithWallet"]
+    assert paid["errors"] == []
+    # The merchant is paid what the buyer paid plus what the platform funds: A 120 + 10 - 15.
+    assert await _pending_credit(a.id, "ORDER_PAYMENT") == 11_500
+    assert await _pending_credit(b.id, "ORDER_PAYMENT") == 5_000
+    after = await ledger.platform_account(Purpose.PROMOTION_EXPENSE)
+    assert before.balance - after.balance == 2_000
+
+    # DIS-2: commissions on what was paid for the line (91.45), not its price (120.00)
+    a_line = await OrderLine.get(order_id=pk_of(placed["orders"][0]["id"]))
+    assert a_line.amount == 9_145
+    bases = await Commission.filter(line_id=a_line.id).order_by("level").values_list("base", "amount")
+    assert bases == [(9_145, 914), (9_145, 457), (9_145, 182)]
+
+    # A partial refund: one of A's two units -> half the line's paid 91.45 (floor: 45.72), and
+    # half the platform's 13.55 (6.77) back from A to the platform; no coupon comes back.
+    owner = await token_for(await a.owner)
+    asked = await api(REQUEST, {"line": gid(a_line), "kind": "REFUND_ONLY", "q": 1, "reason": "不要了"}, token)
+    approved = (await api(APPROVE, {"id": asked["requestAfterSale"]["afterSale"]["id"]}, owner))["approveAfterSale"]
+    assert approved["errors"] == [] and approved["afterSale"]["amount"] == {"amount": "45.72"}
+    assert await _pending_credit(a.id, "PLATFORM_DISCOUNT_RETURNED") == -677
+    assert await UserCoupon.filter(status="USED", user_id=buyer.id).count() == 2
+    reversed_ = await Commission.filter(line_id=a_line.id).order_by("level").values_list("reversed_amount", flat=True)
+    assert list(reversed_) == [457, 228, 91]  # each level's share of the refunded half
+    assert await ledger.check_invariants() == []
+
+
+async def test_a_chosen_coupon_a_refused_one_and_a_cancel_that_gives_them_back(api):
+    buyer, address, token, a, b, items, (platform_coupon, merchant_coupon) = await _shop(api)
+    only = {"items": items, "couponIds": [merchant_coupon]}
+    preview = (await api(PREVIEW, {"input": only}, token))["checkoutPreview"]
+    assert [c["coupon"]["id"] for c in preview["appliedCoupons"]] == [merchant_coupon]
+    assert preview["payAmount"] == {"amount": "165.00"}
+    none = (await api(PREVIEW, {"input": {"items": items, "couponIds": []}}, token))["checkoutPreview"]
+    assert none["payAmount"] == {"amount": "180.00"} and none["appliedCoupons"] == []
+
+    # B's goods alone (50.00) do not reach the platform coupon's 150.00: refused, nothing placed
+    b_only = [items[1]]
+    key = uuid.uuid4().hex
+    refused = (
+        await api(
+            PLACE,
+            {
+                "input": {
+                    "idempotencyKey": key,
+                    "addressId": gid(address),
+                    "items": b_only,
+                    "couponIds": [platform_coupon],
+                }
+            },
+            token,
+        )
+    )["placeOrder"]
+    assert refused["errors"] == [{"code": "THRESHOLD_NOT_MET", "field": ["couponIds"]}]
+    assert await Order.all().count() == 0 and await UserCoupon.filter(status="USED").count() == 0
+    other = await token_for(await make_user("别人"))
+    theirs = await api.raw(PREVIEW, {"input": {"items": items, "couponIds": [platform_coupon]}}, other)
+    assert theirs["errors"][0]["extensions"]["code"] == "NOT_FOUND"  # not their coupon
+
+    placed = (
+        await api(
+            PLACE, {"input": {"idempotencyKey": uuid.uuid4().hex, "addressId": gid(address), "items": items}}, token
+        )
+    )["placeOrder"]
+    assert placed["errors"] == []
+    assert await UserCoupon.filter(status="USED", user_id=buyer.id).count() == 2
+    cancelled = (await api(CANCEL, {"id": placed["orders"][0]["id"]}, token))["cancelOrder"]
+    assert cancelled["errors"] == []
+    assert await UserCoupon.filter(user_id=buyer.id).values_list("status", flat=True) == ["RETURNED", "RETURNED"]
+    again = (await api(PREVIEW, {"input": {"items": items}}, token))["checkoutPreview"]
+    assert again["payAmount"] == {"amount": "145.00"}  # usable again
