@@ -120,6 +120,14 @@ ORDER_PAY_TIMEOUT_MINUTES: int = config("ORDER_PAY_TIMEOUT_MINUTES", cast=int, d
 ORDER_AUTO_COMPLETE_DAYS: int = config("ORDER_AUTO_COMPLETE_DAYS", cast=int, default=7)
 ORDER_SHIPPED_AUTO_COMPLETE_DAYS: int = config("ORDER_SHIPPED_AUTO_COMPLETE_DAYS", cast=int, default=15)
 AFTER_SALES_WINDOW_DAYS: int = config("AFTER_SALES_WINDOW_DAYS", cast=int, default=7)
+# MKT-4 / ORD-2: shopping coins at checkout. COINS_PER_UNIT coins pay COINS_FEN_PER_UNIT fen;
+# coins pay at most COINS_LINE_CAP_BP of a line (after coupons) and COINS_ORDER_CAP_BP of a
+# merchant order's goods, and at most COINS_ORDER_CAP_FEN fen of it (0: no such cap).
+COINS_PER_UNIT: int = config("COINS_PER_UNIT", cast=int, default=1)
+COINS_FEN_PER_UNIT: int = config("COINS_FEN_PER_UNIT", cast=int, default=1)
+COINS_LINE_CAP_BP: int = config("COINS_LINE_CAP_BP", cast=int, default=10_000)
+COINS_ORDER_CAP_BP: int = config("COINS_ORDER_CAP_BP", cast=int, default=5_000)
+COINS_ORDER_CAP_FEN: int = config("COINS_ORDER_CAP_FEN", cast=int, default=0)
 # MKT-1: when a refund gives the order's coupons back: WHOLE_ORDER_BEFORE_COMPLETION (every unit
 # refunded before the order completed), WHOLE_ORDER (every unit, whenever) or NEVER.
 COUPON_RETURN_POLICY: str = config("COUPON_RETURN_POLICY", default="WHOLE_ORDER_BEFORE_COMPLETION")

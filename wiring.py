@@ -35,7 +35,7 @@ from services.distribution import agents, commissions, distributors, franchise, 
 from services.distribution import events as distribution_events
 from services.finance import events as finance_events
 from services.finance import withdrawals
-from services.marketing import coupons
+from services.marketing import coins, coupons
 from services.membership import events as membership_events
 from services.membership import membership
 from services.merchants import merchants
@@ -64,6 +64,7 @@ PAID = [
 CANCELLED = [
     ("consignment.release_vouchers", consignment.on_cancelled),  # reserved vouchers and snap-up quota back
     ("marketing.return_coupons", coupons.on_order_cancelled),  # MKT-1: the checkout's coupons usable again
+    ("marketing.return_coins", coins.on_order_cancelled),  # MKT-4: the order's coins back
 ]
 
 # An order was completed (receipt confirmed or auto-complete).

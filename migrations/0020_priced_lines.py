@@ -1,3 +1,5 @@
+"""Priced orders (MKT-1/2/4): each order's and line's discounts, coins and the platform-funded part."""
+
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
@@ -13,6 +15,11 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Order',
             name='coins',
+            field=fields.BigIntField(default=0),
+        ),
+        ops.AddField(
+            model_name='Order',
+            name='coins_amount',
             field=fields.BigIntField(default=0),
         ),
         ops.AddField(
@@ -33,6 +40,11 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='OrderLine',
             name='coins',
+            field=fields.BigIntField(default=0),
+        ),
+        ops.AddField(
+            model_name='OrderLine',
+            name='coins_amount',
             field=fields.BigIntField(default=0),
         ),
         ops.AddField(

@@ -85,9 +85,10 @@ class Order(SealedModel, Model):
     # platform funds (credited to the merchant at payment from PROMOTION_EXPENSE).
     discount_amount = fields.BigIntField(default=0)
     shipping_discount = fields.BigIntField(default=0)
-    coins = fields.BigIntField(default=0)
+    coins = fields.BigIntField(default=0)  # shopping coins spent (a count, ledger currency COIN)
+    coins_amount = fields.BigIntField(default=0)  # what they paid, fen
     platform_funded = fields.BigIntField(default=0)
-    # goods + shipping - discount_amount - shipping_discount - coins: what the buyer pays
+    # goods + shipping - discount_amount - shipping_discount - coins_amount: what the buyer pays
     pay_amount = fields.BigIntField()
     refunded_amount = fields.BigIntField(default=0)
     currency = fields.CharField(max_length=8, default="CNY")
@@ -123,11 +124,12 @@ class OrderLine(Model):
     zone = fields.CharField(max_length=16)
     unit_price = fields.BigIntField()
     quantity = fields.IntField()
-    # What the buyer paid for the line's goods: unit_price * quantity - discount_amount - coins.
+    # What the buyer paid for the line's goods: unit_price * quantity - discount_amount - coins_amount.
     # The commission base, refunds and the platform's commission read this.
     amount = fields.BigIntField()
     discount_amount = fields.BigIntField(default=0)  # the order-level discounts allocated here
-    coins = fields.BigIntField(default=0)  # coins (in fen) allocated here
+    coins = fields.BigIntField(default=0)  # shopping coins allocated here (a count)
+    coins_amount = fields.BigIntField(default=0)  # what they paid of the line, fen
     # each discount part: {"source": PROMOTION/COUPON/COINS, "id", "funder": merchant id or null, "amount"}
     discounts = fields.JSONField(default=list)
     # After-sales bookkeeping: units under an open or finished request, units refunded.

@@ -227,6 +227,7 @@ MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
         C.BINDING_CYCLE,
         C.BINDING_NOT_ALLOWED,
         C.CART_EMPTY,
+        C.COINS_OVER_CAP,
         C.COMMISSION_RATES_EXCEED_BASE,
         C.COUPON_EXPIRED,
         C.COUPON_NOT_APPLICABLE,

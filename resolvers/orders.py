@@ -27,6 +27,7 @@ from schema.types.orders import (
     TrackingStatus,
 )
 from services.core.pagination import paginate
+from services.marketing.pipeline import COINS
 from services.orders import checkout, payments
 from services.orders import fulfilment as orders
 from services.risk import control as risk
@@ -52,6 +53,7 @@ def _checkout_request(data: PlaceOrderInput) -> checkout.CheckoutRequest:
         invite_code=data.invite_code.strip(),
         consign_wholesale=data.consign_wholesale_units,
         coupon_ids=_coupon_ids(data.coupon_ids),
+        coins=data.coins,
     )
 
 
@@ -71,11 +73,13 @@ def _preview_request(data: CheckoutPreviewInput) -> checkout.CheckoutRequest:
             for p in data.pickup_stores
         },
         coupon_ids=_coupon_ids(data.coupon_ids),
+        coins=data.coins,
     )
 
 
 def _preview(found: checkout.Preview) -> CheckoutPreview:
     quote = found.priced.quote
+    coins_amount = sum(line.discount(COINS) for line in quote.lines)
     orders_ = [PreviewOrder(row=o, line_rows=[quote.line(k) for k in o.line_keys]) for o in quote.orders]
     return CheckoutPreview(
         orders=orders_,
@@ -89,9 +93,12 @@ def _preview(found: checkout.Preview) -> CheckoutPreview:
         usable_coupons=[UserCoupon(row=found.coupons[c.id]) for c in found.priced.usable if c.id in found.coupons],
         goods_amount=Money.from_fen(sum(o.goods_amount for o in quote.orders)),
         discount_amount=Money.from_fen(
-            sum(o.goods_amount - o.goods_paid + o.shipping_fee - o.shipping_paid for o in quote.orders) - quote.coins
+            sum(o.goods_amount - o.goods_paid + o.shipping_fee - o.shipping_paid for o in quote.orders) - coins_amount
         ),
-        coins=Money.from_fen(quote.coins),
+        coins=quote.coins,
+        coins_amount=Money.from_fen(coins_amount),
+        coins_cap=quote.coins_cap,
+        coin_balance=found.priced.coin_balance,
         shipping_fee=Money.from_fen(sum(o.shipping_fee for o in quote.orders)),
         pay_amount=Money.from_fen(quote.paid),
     )

@@ -25,7 +25,7 @@ ORDER = {
         "risk.screen_payment",
         "consignment.match_queue",
     ],
-    "unpaid order cancelled": ["consignment.release_vouchers", "marketing.return_coupons"],
+    "unpaid order cancelled": ["consignment.release_vouchers", "marketing.return_coupons", "marketing.return_coins"],
     "order completed": ["distribution.grades"],
     "order picked up": ["distribution.franchise_pickup"],
     "order line refunded": [

@@ -35,6 +35,7 @@ class CheckoutPreviewInput:
         default=None,
         description="The coupons to use (UserCoupon ids); null: the best choice among those usable; an empty list: none.",
     )
+    coins: int = strawberry.field(default=0, description="Shopping coins to spend (at most `coinsCap`).")
 
 
 @strawberry.type(description="One line of the preview.")
@@ -62,8 +63,12 @@ class PreviewLine:
         return _money(self.row.discount() - self.row.discount(pipeline.COINS))
 
     @strawberry.field(description="Shopping coins allocated to this line.")
-    def coins(self) -> Money:
-        return _money(self.row.coins)
+    def coins(self) -> int:
+        return self.row.coins
+
+    @strawberry.field(description="What those coins pay of the line.")
+    def coins_amount(self) -> Money:
+        return _money(self.row.discount(pipeline.COINS))
 
     @strawberry.field(description="What the buyer pays for it.")
     def paid_amount(self) -> Money:
@@ -93,11 +98,12 @@ class PreviewOrder:
 
     @strawberry.field(description="Promotions and coupons taken off the goods.")
     def discount_amount(self) -> Money:
-        return _money(self.row.goods_amount - self.row.goods_paid - sum(ln.coins for ln in self.line_rows))
+        coins = sum(ln.discount(pipeline.COINS) for ln in self.line_rows)
+        return _money(self.row.goods_amount - self.row.goods_paid - coins)
 
     @strawberry.field(description="Shopping coins spent on it.")
-    def coins(self) -> Money:
-        return _money(sum(ln.coins for ln in self.line_rows))
+    def coins(self) -> int:
+        return sum(ln.coins for ln in self.line_rows)
 
     @strawberry.field(description="Shipping fee before discounts.")
     def shipping_fee(self) -> Money:
@@ -125,6 +131,9 @@ class CheckoutPreview:
     usable_coupons: list[UserCoupon] = strawberry.field(description="Every coupon of the buyer usable now.")
     goods_amount: Money = strawberry.field(description="Goods at their price, before discounts.")
     discount_amount: Money = strawberry.field(description="Promotions and coupons taken off goods and shipping.")
-    coins: Money = strawberry.field(description="Shopping coins spent.")
+    coins: int = strawberry.field(description="Shopping coins spent.")
+    coins_amount: Money = strawberry.field(description="What they pay.")
+    coins_cap: int = strawberry.field(description="The most coins this checkout can take (within the buyer's balance).")
+    coin_balance: int = strawberry.field(description="The buyer's coins.")
     shipping_fee: Money = strawberry.field(description="Shipping before discounts.")
     pay_amount: Money = strawberry.field(description="What the buyer pays: the payment's amount.")

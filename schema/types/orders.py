@@ -179,7 +179,7 @@ class OrderLine(Node):
         return _money(self.unit_price)
 
     @strawberry.field(
-        description="What the buyer paid for the line's goods: `unitPrice` × `quantity` less `discountAmount` and `coins`. Refunds, commissions and the platform's commission are based on it."
+        description="What the buyer paid for the line's goods: `unitPrice` × `quantity` less `discountAmount` and `coinsAmount`. Refunds, commissions and the platform's commission are based on it."
     )
     def amount(self: m.OrderLine) -> Money:
         return _money(self.amount)
@@ -188,9 +188,13 @@ class OrderLine(Node):
     def discount_amount(self: m.OrderLine) -> Money:
         return _money(self.discount_amount)
 
-    @strawberry.field(description="Shopping coins allocated to this line, in money.")
-    def coins(self: m.OrderLine) -> Money:
-        return _money(self.coins)
+    @strawberry.field(description="Shopping coins allocated to this line.")
+    def coins(self: m.OrderLine) -> int:
+        return self.coins
+
+    @strawberry.field(description="What those coins paid of the line.")
+    def coins_amount(self: m.OrderLine) -> Money:
+        return _money(self.coins_amount)
 
     @strawberry.field(description="Every discount on this line: its source, its funder and its share.")
     def discounts(self: m.OrderLine) -> list[LineDiscount]:
@@ -297,9 +301,13 @@ class Order(Node):
     def shipping_discount(self: m.Order) -> Money:
         return _money(self.shipping_discount)
 
-    @strawberry.field(description="Shopping coins spent on this order, in money.")
-    def coins(self: m.Order) -> Money:
-        return _money(self.coins)
+    @strawberry.field(description="Shopping coins spent on this order.")
+    def coins(self: m.Order) -> int:
+        return self.coins
+
+    @strawberry.field(description="What those coins paid.")
+    def coins_amount(self: m.Order) -> Money:
+        return _money(self.coins_amount)
 
     @strawberry.field(
         description="The part of the discounts the platform funds (paid to the merchant with the order's money)."
@@ -308,7 +316,7 @@ class Order(Node):
         return _money(self.platform_funded)
 
     @strawberry.field(
-        description="What the buyer pays for this order: goods + shipping − discountAmount − shippingDiscount − coins."
+        description="What the buyer pays for this order: goods + shipping − discountAmount − shippingDiscount − coinsAmount."
     )
     def pay_amount(self: m.Order) -> Money:
         return _money(self.pay_amount)
@@ -446,6 +454,10 @@ class PlaceOrderInput:
     coupon_ids: list[strawberry.ID] | None = strawberry.field(
         default=None,
         description="The buyer's coupons to use (UserCoupon ids); null: the best choice among those usable (as `checkoutPreview` shows); an empty list: none.",
+    )
+    coins: int = strawberry.field(
+        default=0,
+        description="Shopping coins to spend: paid last, within the caps `checkoutPreview` shows as `coinsCap`.",
     )
 
 

@@ -46,7 +46,7 @@ from services.core.money import cumulative_share
 from services.core.sql import sql
 from services.ledger import ledger
 from services.ledger.ledger import Posting, Purpose
-from services.marketing import coupons, pipeline, refunds
+from services.marketing import coins, coupons, pipeline, refunds
 from services.orders import after_sale_states as states
 from services.orders import hooks as order_hooks
 from services.orders import messages, payments, pricing
@@ -295,6 +295,9 @@ async def _refund(after_sale: AfterSale, conn, *, actor_id: int, returned: bool)
     if amount > 0:
         refund = await payments.book_refund(order, amount, conn, after_sale_id=after_sale.id)
     await _return_platform_funding(order, line, quantity, everything and order.status in NOT_SHIPPED, after_sale, conn)
+    if line.coins:  # MKT-4: the refunded units' coins, by cumulative share
+        back = cumulative_share(line.coins, line.quantity, line.refunded_quantity - quantity, quantity)
+        await coins.refund(order, back, after_sale.id, conn)
     if everything and refunds.returns_coupon(settings.COUPON_RETURN_POLICY, order.status == order_states.COMPLETED):
         await coupons.return_for_order(order, conn)
     now = clock.now()

@@ -36,7 +36,7 @@ from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
 from services.core.sql import columns, instance, sql
-from services.marketing import coupons, offers, pipeline
+from services.marketing import coins, coupons, offers, pipeline
 from services.membership import membership
 from services.merchants import merchants
 from services.orders import hooks as order_hooks
@@ -65,6 +65,7 @@ class CheckoutRequest:
     # The buyer's coupons to use (user coupon ids); None: the best choice among those usable
     # (services.marketing.pipeline), (): none.
     coupon_ids: tuple[int, ...] | None = None
+    coins: int = 0  # shopping coins to spend (MKT-4), within the caps
 
     def fingerprint(self, items: list[LineRequest]) -> str:
         body = json.dumps(
@@ -75,6 +76,7 @@ class CheckoutRequest:
                 self.note,
                 self.consign_wholesale,
                 None if self.coupon_ids is None else sorted(self.coupon_ids),
+                self.coins,
             ],
             separators=(",", ":"),
         )
@@ -227,6 +229,7 @@ class Priced:
     lines: list[order_hooks.CheckoutLine]  # at their price (member, wholesale), before discounts
     quote: pipeline.Quote
     usable: list[offers.Coupon]  # the buyer's coupons usable now (shown by the preview)
+    coin_balance: int  # the buyer's coins (read when spending, or for a preview)
 
 
 def _pipeline_line(sku: Sku, quantity: int) -> pipeline.Line:
@@ -246,9 +249,12 @@ def _pipeline_line(sku: Sku, quantity: int) -> pipeline.Line:
     )
 
 
-async def price_checkout(buyer_id: int, request: CheckoutRequest, items: list[LineRequest]) -> Priced:
+async def price_checkout(
+    buyer_id: int, request: CheckoutRequest, items: list[LineRequest], *, read_coins: bool = False
+) -> Priced:
     """Load and check what the checkout buys, and price it: the SKUs on sale, the pickup
-    stores, the member price, the buyer's usable coupons (those chosen, else the best)."""
+    stores, the member price, the buyer's usable coupons (those chosen, else the best), the
+    coins to spend (the balance read when some are, or `read_coins`)."""
     now = clock.now()
     skus = {s.id: s for s in await _skus([i.sku_id for i in items])}
     for item in items:
@@ -263,6 +269,7 @@ async def price_checkout(buyer_id: int, request: CheckoutRequest, items: list[Li
     # MEM-1: a valid membership buys at member prices (asked only when one of the SKUs has one)
     is_member = any(s.member_price is not None for s in skus.values()) and await membership.is_member(buyer_id)
     usable = [] if request.coupon_ids == () else await coupons.usable_offers(buyer_id)
+    coin_balance = await coins.balance(buyer_id) if request.coins or read_coins else 0
     templates = {
         mid: pricing.ShippingTemplate(m.shipping_fee, m.free_shipping_threshold)
         for mid, m in {s.product.merchant_id: s.product.merchant for s in skus.values()}.items()
@@ -272,6 +279,9 @@ async def price_checkout(buyer_id: int, request: CheckoutRequest, items: list[Li
         is_member=is_member,
         coupons=usable,
         chosen=request.coupon_ids,
+        coins=request.coins,
+        coin_balance=coin_balance,
+        coin_rule=coins.rule(),
         shipping=templates,
         pickup_merchants=frozenset(stores),
     )
@@ -288,7 +298,7 @@ async def price_checkout(buyer_id: int, request: CheckoutRequest, items: list[Li
                 unit_price=priced.goods_amount // item.quantity,
             )
         )
-    return Priced(skus, stores, lines, quote, usable)
+    return Priced(skus, stores, lines, quote, usable, coin_balance)
 
 
 @dataclass(frozen=True)
@@ -299,7 +309,7 @@ class Preview:
 
 async def preview(buyer_id: int, request: CheckoutRequest) -> Preview:
     """What `place_order` would charge for this request, writing nothing (no address needed)."""
-    priced = await price_checkout(buyer_id, request, await _requested_items(buyer_id, request))
+    priced = await price_checkout(buyer_id, request, await _requested_items(buyer_id, request), read_coins=True)
     return Preview(priced, await coupons.rows_of(buyer_id, [c.id for c in priced.usable]))
 
 
@@ -343,6 +353,7 @@ async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint:
                     request.consign_wholesale,
                 )
             )
+        await coins.spend(buyer_id, quote.coins, payment.id, conn)
         if quote.coupons:
             order_of = {o.merchant_id: o.id for o in orders}
             await coupons.use_coupons(
@@ -425,7 +436,7 @@ def _platform_funded(parts) -> int:
 
 async def _create_order(conn, payment, buyer_id, priced, quote, store, address, lines, skus, note, consign) -> Order:
     priced_lines = [quote.line(str(line.sku_id)) for line in lines]
-    coins = sum(pl.coins for pl in priced_lines)
+    coins_amount = sum(pl.discount(pipeline.COINS) for pl in priced_lines)
     order = await Order.create(
         order_no=new_number(),
         payment_id=payment.id,
@@ -438,9 +449,10 @@ async def _create_order(conn, payment, buyer_id, priced, quote, store, address, 
         address_phone=None if store else address.phone,
         goods_amount=priced.goods_amount,
         shipping_fee=priced.shipping_fee,
-        discount_amount=priced.goods_amount - priced.goods_paid - coins,
+        discount_amount=priced.goods_amount - priced.goods_paid - coins_amount,
         shipping_discount=priced.shipping_fee - priced.shipping_paid,
-        coins=coins,
+        coins=sum(pl.coins for pl in priced_lines),
+        coins_amount=coins_amount,
         platform_funded=sum(_platform_funded(pl.discounts) for pl in priced_lines)
         + _platform_funded(priced.shipping_discounts),
         pay_amount=priced.paid,
@@ -463,6 +475,7 @@ async def _create_order(conn, payment, buyer_id, priced, quote, store, address, 
                 amount=pl.paid,
                 discount_amount=pl.discount() - pl.discount(pipeline.COINS),
                 coins=pl.coins,
+                coins_amount=pl.discount(pipeline.COINS),
                 discounts=[_part_json(p) for p in pl.discounts],
                 consign_on_payment=consign and line.zone == "WHOLESALE",
             )
