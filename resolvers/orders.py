@@ -9,10 +9,8 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers.common import MERCHANT_IDS, api_errors, login_required, parse_id, payload_errors, viewer
-from schema.money import Money
 from schema.pagination import Connection, to_connection
-from schema.types.checkout import AppliedCoupon, CheckoutPreview, CheckoutPreviewInput, PreviewOrder
-from schema.types.marketing import UserCoupon
+from schema.types.checkout import CheckoutPreview, CheckoutPreviewInput
 from schema.types.orders import (
     CancelOrderPayload,
     GatewayCharge,
@@ -27,7 +25,6 @@ from schema.types.orders import (
     TrackingStatus,
 )
 from services.core.pagination import paginate
-from services.marketing.pipeline import COINS
 from services.orders import checkout, payments
 from services.orders import fulfilment as orders
 from services.risk import control as risk
@@ -77,33 +74,6 @@ def _preview_request(data: CheckoutPreviewInput) -> checkout.CheckoutRequest:
     )
 
 
-def _preview(found: checkout.Preview) -> CheckoutPreview:
-    quote = found.priced.quote
-    coins_amount = sum(line.discount(COINS) for line in quote.lines)
-    orders_ = [PreviewOrder(row=o, line_rows=[quote.line(k) for k in o.line_keys]) for o in quote.orders]
-    return CheckoutPreview(
-        orders=orders_,
-        applied_coupons=[
-            AppliedCoupon(
-                coupon=UserCoupon(row=found.coupons[c.id]),
-                discount=Money.from_fen(c.goods_amount + c.shipping_amount),
-            )
-            for c in quote.coupons
-        ],
-        usable_coupons=[UserCoupon(row=found.coupons[c.id]) for c in found.priced.usable if c.id in found.coupons],
-        goods_amount=Money.from_fen(sum(o.goods_amount for o in quote.orders)),
-        discount_amount=Money.from_fen(
-            sum(o.goods_amount - o.goods_paid + o.shipping_fee - o.shipping_paid for o in quote.orders) - coins_amount
-        ),
-        coins=quote.coins,
-        coins_amount=Money.from_fen(coins_amount),
-        coins_cap=quote.coins_cap,
-        coin_balance=found.priced.coin_balance,
-        shipping_fee=Money.from_fen(sum(o.shipping_fee for o in quote.orders)),
-        pay_amount=Money.from_fen(quote.paid),
-    )
-
-
 @strawberry.type
 class OrderQueries:
     @strawberry.field(
@@ -116,7 +86,7 @@ class OrderQueries:
         info: Info,
         input: Annotated[CheckoutPreviewInput, strawberry.argument(description="The checkout's choices.")],
     ) -> CheckoutPreview:
-        return _preview(await checkout.preview(viewer(info).id, _preview_request(input)))
+        return CheckoutPreview.of(await checkout.preview(viewer(info).id, _preview_request(input)))
 
     @strawberry.field(description="The signed-in buyer's orders, newest first.", extensions=login_required())
     @api_errors

@@ -21,8 +21,11 @@ from schema.errors import UserError
 from schema.money import Money
 from schema.node import Node, node_id
 from schema.types.catalog import Product, Sku
+from schema.types.checkout import CheckoutPreview
 from schema.types.merchants import Merchant
+from services.core.errors import DomainError
 from services.orders import cart as svc
+from services.orders import checkout as checkout_svc
 
 
 def prime_loaders(info: Info, skus: Iterable[SkuRow]) -> None:
@@ -139,6 +142,19 @@ class Cart:
     @strawberry.field(description="What checking out the selection would cost: goods plus shipping.")
     def total(self: svc.CartView) -> Money:
         return Money.from_fen(self.total)
+
+    @strawberry.field(
+        description="The selection (items without a problem) priced as checkout prices it: the best coupons applied, the coins cap, what placing it would charge (before choosing pickup stores). Null when nothing can be bought."
+    )
+    async def checkout(self: svc.CartView, info: Info) -> CheckoutPreview | None:
+        items = tuple(checkout_svc.LineRequest(line.sku.id, line.quantity) for line in self.lines if line.counted)
+        if not items:
+            return None
+        try:
+            request = checkout_svc.CheckoutRequest(idempotency_key="", items=items)
+            return CheckoutPreview.of(await checkout_svc.preview(info.context.viewer.id, request))
+        except DomainError:
+            return None  # a coupon or coin rule the selection cannot meet: the totals above still hold
 
     @strawberry.field(description="Units in the totals (selected items without a problem).")
     def selected_quantity(self: svc.CartView) -> int:

@@ -10,6 +10,7 @@ from schema.node import codec
 from schema.types.marketing import UserCoupon
 from schema.types.orders import LineDiscount, OrderItemInput, PickupChoiceInput
 from services.marketing import pipeline
+from services.orders import checkout
 
 _sku_id = codec("Sku").encode
 _merchant_id = codec("Merchant").encode
@@ -135,5 +136,32 @@ class CheckoutPreview:
     coins_amount: Money = strawberry.field(description="What they pay.")
     coins_cap: int = strawberry.field(description="The most coins this checkout can take (within the buyer's balance).")
     coin_balance: int = strawberry.field(description="The buyer's coins.")
+
+    @classmethod
+    def of(cls, found: checkout.Preview) -> CheckoutPreview:
+        quote = found.priced.quote
+        coins_amount = sum(line.discount(pipeline.COINS) for line in quote.lines)
+        return cls(
+            orders=[PreviewOrder(row=o, line_rows=[quote.line(k) for k in o.line_keys]) for o in quote.orders],
+            applied_coupons=[
+                AppliedCoupon(
+                    coupon=UserCoupon(row=found.coupons[c.id]), discount=_money(c.goods_amount + c.shipping_amount)
+                )
+                for c in quote.coupons
+            ],
+            usable_coupons=[UserCoupon(row=found.coupons[c.id]) for c in found.priced.usable if c.id in found.coupons],
+            goods_amount=_money(sum(o.goods_amount for o in quote.orders)),
+            discount_amount=_money(
+                sum(o.goods_amount - o.goods_paid + o.shipping_fee - o.shipping_paid for o in quote.orders)
+                - coins_amount
+            ),
+            coins=quote.coins,
+            coins_amount=_money(coins_amount),
+            coins_cap=quote.coins_cap,
+            coin_balance=found.priced.coin_balance,
+            shipping_fee=_money(sum(o.shipping_fee for o in quote.orders)),
+            pay_amount=_money(quote.paid),
+        )
+
     shipping_fee: Money = strawberry.field(description="Shipping before discounts.")
     pay_amount: Money = strawberry.field(description="What the buyer pays: the payment's amount.")

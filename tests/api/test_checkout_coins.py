@@ -18,7 +18,7 @@ from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Posting, Purpose
 from services.marketing import coins
 from tests.api.test_after_sales import APPROVE, REQUEST
-from tests.helpers import gid, pk_of, token_for
+from tests.helpers import gid, token_for
 from tests.order_factories import make_buyer, make_shop, place
 
 PREVIEW = """query($input: CheckoutPreviewInput!) { checkoutPreview(input: $input) {

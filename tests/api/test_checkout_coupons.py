@@ -12,7 +12,7 @@ import uuid
 from models.distribution import Commission
 from models.ledger import JournalEntry
 from models.marketing import UserCoupon
-from models.orders import Order, OrderLine
+from models.orders import CartItem, Order, OrderLine
 from services.accounts import access
 from services.distribution import commissions
 from services.ledger import ledger
@@ -33,6 +33,7 @@ PLACE = """mutation($input: PlaceOrderInput!) { placeOrder(input: $input) {
   orders { id payAmount { amount } discountAmount { amount } platformFunded { amount }
     lines { id amount { amount } discountAmount { amount } discounts { source sourceId fundedBy amount { amount } } } }
   errors { code field } } }"""
+CART = "{ cart { checkout { payAmount { amount } appliedCoupons { coupon { id } } } } }"
 PAY = "mutation($id: ID!) { payWithWallet(paymentId: $id) { payment { status } errors { code } } }"
 CANCEL = "mutation($id: ID!) { cancelOrder(orderId: $id) { errors { code } } }"
 
@@ -109,6 +110,12 @@ async def test_two_merchants_two_coupons_preview_charge_commissions_and_a_partia
         ("MERCHANT", "15.00"),
         ("PLATFORM", "13.55"),
     ]
+
+    # the cart shows the same pricing for its selection
+    for item in items:
+        await CartItem.create(user_id=buyer.id, sku_id=pk_of(item["skuId"]), quantity=item["quantity"], selected=True)
+    cart = (await api(CART, {}, token))["cart"]["checkout"]
+    assert cart["payAmount"] == preview["payAmount"] and len(cart["appliedCoupons"]) == 2
 
     placed = (
         await api(
