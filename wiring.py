@@ -35,7 +35,7 @@ from services.distribution import agents, commissions, distributors, franchise, 
 from services.distribution import events as distribution_events
 from services.finance import events as finance_events
 from services.finance import withdrawals
-from services.marketing import coins, coupons
+from services.marketing import coins, coupons, rewards
 from services.membership import events as membership_events
 from services.membership import membership
 from services.merchants import merchants
@@ -70,6 +70,7 @@ CANCELLED = [
 # An order was completed (receipt confirmed or auto-complete).
 COMPLETED = [
     ("distribution.grades", grades.on_completed),  # DIS-6: own / team sales grew
+    ("marketing.grant_rewards", rewards.on_completed),  # CAT-3: the products' coins and points
 ]
 
 # Store staff verified a pickup code and handed the goods over.
@@ -83,6 +84,7 @@ LINE_REFUNDED = [
     ("consignment.reverse", consignment.on_line_refunded),  # matches back to the queue, vouchers withdrawn
     ("distribution.commissions", commissions.on_line_refunded),  # after consignment: sees the unmatched units
     ("risk.screen_refund", risk.on_line_refunded),
+    ("marketing.take_back_rewards", rewards.on_line_refunded),  # CAT-3: after completion, the units' grant
 ]
 
 # A user was bound under an upline.

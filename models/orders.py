@@ -83,11 +83,11 @@ class Order(SealedModel, Model):
     # What the pricing pipeline took off (services.marketing.pipeline): the goods' discounts
     # (promotions, coupons), the shipping's, the coins used, and the part of those the
     # platform funds (credited to the merchant at payment from PROMOTION_EXPENSE).
-    discount_amount = fields.BigIntField(default=0)
-    shipping_discount = fields.BigIntField(default=0)
-    coins = fields.BigIntField(default=0)  # shopping coins spent (a count, ledger currency COIN)
-    coins_amount = fields.BigIntField(default=0)  # what they paid, fen
-    platform_funded = fields.BigIntField(default=0)
+    discount_amount = fields.BigIntField(default=0, db_default=0)
+    shipping_discount = fields.BigIntField(default=0, db_default=0)
+    coins = fields.BigIntField(default=0, db_default=0)  # shopping coins spent (a count, ledger currency COIN)
+    coins_amount = fields.BigIntField(default=0, db_default=0)  # what they paid, fen
+    platform_funded = fields.BigIntField(default=0, db_default=0)
     # goods + shipping - discount_amount - shipping_discount - coins_amount: what the buyer pays
     pay_amount = fields.BigIntField()
     refunded_amount = fields.BigIntField(default=0)
@@ -127,11 +127,11 @@ class OrderLine(Model):
     # What the buyer paid for the line's goods: unit_price * quantity - discount_amount - coins_amount.
     # The commission base, refunds and the platform's commission read this.
     amount = fields.BigIntField()
-    discount_amount = fields.BigIntField(default=0)  # the order-level discounts allocated here
-    coins = fields.BigIntField(default=0)  # shopping coins allocated here (a count)
-    coins_amount = fields.BigIntField(default=0)  # what they paid of the line, fen
+    discount_amount = fields.BigIntField(default=0, db_default=0)  # the order-level discounts allocated here
+    coins = fields.BigIntField(default=0, db_default=0)  # shopping coins allocated here (a count)
+    coins_amount = fields.BigIntField(default=0, db_default=0)  # what they paid of the line, fen
     # each discount part: {"source": PROMOTION/COUPON/COINS, "id", "funder": merchant id or null, "amount"}
-    discounts = fields.JSONField(default=list)
+    discounts = fields.JSONField(null=True)  # null on lines priced before there were discounts
     # After-sales bookkeeping: units under an open or finished request, units refunded.
     requested_quantity = fields.IntField(default=0)
     refunded_quantity = fields.IntField(default=0)

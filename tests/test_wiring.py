@@ -26,13 +26,14 @@ ORDER = {
         "consignment.match_queue",
     ],
     "unpaid order cancelled": ["consignment.release_vouchers", "marketing.return_coupons", "marketing.return_coins"],
-    "order completed": ["distribution.grades"],
+    "order completed": ["distribution.grades", "marketing.grant_rewards"],
     "order picked up": ["distribution.franchise_pickup"],
     "order line refunded": [
         "membership.shorten",
         "consignment.reverse",
         "distribution.commissions",
         "risk.screen_refund",
+        "marketing.take_back_rewards",
     ],
     "referral bound": ["distribution.grades"],
 }

@@ -71,6 +71,19 @@ class StatementKind(Enum):
     SNAPUP_CONSOLATION = strawberry.enum_value(
         "SNAPUP_CONSOLATION", description="Shopping coins for a snap-up I did not win."
     )
+    COINS_SPENT = strawberry.enum_value("COINS_SPENT", description="Shopping coins I spent at checkout.")
+    COINS_RETURNED = strawberry.enum_value(
+        "COINS_RETURNED", description="Coins back from a checkout cancelled or not paid in time."
+    )
+    COINS_REFUNDED = strawberry.enum_value("COINS_REFUNDED", description="Coins back with refunded units.")
+    COINS_EARNED = strawberry.enum_value("COINS_EARNED", description="Coins a completed order's products earned me.")
+    COINS_TAKEN_BACK = strawberry.enum_value(
+        "COINS_TAKEN_BACK", description="Earned coins taken back with units refunded after completion."
+    )
+    POINTS_EARNED = strawberry.enum_value("POINTS_EARNED", description="Points a completed order's products earned me.")
+    POINTS_TAKEN_BACK = strawberry.enum_value(
+        "POINTS_TAKEN_BACK", description="Earned points taken back with units refunded after completion."
+    )
     DEMO_CREDIT = strawberry.enum_value("DEMO_CREDIT", description="Demo money (development data).")
     WITHDRAWAL_REQUESTED = strawberry.enum_value("WITHDRAWAL_REQUESTED", description="A withdrawal froze this amount.")
     WITHDRAWAL_REJECTED = strawberry.enum_value(
