@@ -37,8 +37,10 @@ async def balance(user_id: int) -> int:
 
 async def _move(kind: str, user_id: int, coins: int, key: str, reference: tuple[str, str], conn) -> None:
     """`coins` > 0 from the platform's budget to the user, < 0 back; one journal transaction."""
-    user = (await ledger.user_account(user_id, Purpose.COINS, COIN)).id
-    budget = (await ledger.platform_account(Purpose.PROMOTION_EXPENSE, COIN)).id
+    user_key = (ledger.USER, user_id, Purpose.COINS, COIN)
+    budget_key = (ledger.PLATFORM, 0, Purpose.PROMOTION_EXPENSE, COIN)
+    ids = await ledger.account_ids([user_key, budget_key])  # one read for both
+    user, budget = ids[user_key], ids[budget_key]
     await ledger.post(
         kind,
         [Posting(user, coins), Posting(budget, -coins)],

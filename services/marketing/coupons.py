@@ -14,6 +14,7 @@ cancel's): each is a conditional UPDATE on the coupon's status (`USER_COUPON_STA
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -173,16 +174,30 @@ async def issue(grants: Grants, actor_id: int | None, template_id: int, user_ids
 # -- at checkout, cancel and refund (inside the caller's transaction) -------------------
 
 
+_TERMS = ("kind", "merchant_id", "amount", "rate_bp", "cap", "threshold", "scope", "stacks")
+
+
 async def usable_offers(user_id: int, conn=None) -> list[offers.Coupon]:
-    """The user's coupons usable now, as the pricing pipeline takes them."""
+    """The user's coupons usable now, as the pricing pipeline takes them: one query of plain
+    values (a buyer may hold dozens), each template's terms built once."""
     now = clock.now()
     rows = (
         await UserCoupon.filter(user_id=user_id, status__in=HELD, valid_from__lte=now, expires_at__gt=now)
         .using_db(conn)
-        .select_related("template")
         .order_by("id")
+        .values("id", "template_id", *(f"template__{t}" for t in _TERMS))
     )
-    return [offer_of(row.template, row.id) for row in rows]
+    templates: dict[int, CouponTemplate] = {}
+    found = []
+    for row in rows:
+        template = templates.get(row["template_id"])
+        if template is None:
+            fields = {t: row[f"template__{t}"] for t in _TERMS}
+            if isinstance(fields["scope"], str):  # a JSON column read by .values() on some backends
+                fields["scope"] = json.loads(fields["scope"])
+            template = templates[row["template_id"]] = CouponTemplate(id=row["template_id"], **fields)
+        found.append(offer_of(template, row["id"]))
+    return found
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from services.core.errors import DomainError, ErrorCode
 from services.core.money import allocate
@@ -436,7 +436,15 @@ def _best(coupons: Sequence[Coupon], work: list[_Work], fees: Mapping[int, int],
     # (one of them or none); a stacking coupon is a slot of its own (in or out: on top of
     # others it can still push a later coupon below its threshold).
     slots: dict[tuple, list[Coupon | None]] = {}
+    seen: set[Coupon] = set()
     for c in usable:
+        if not c.stacks:
+            # Coupons of the same terms (several of one template) are interchangeable in a
+            # slot that takes one: the first (the lowest id) stands for them all.
+            terms = replace(c, id=0)
+            if terms in seen:
+                continue
+            seen.add(terms)
         slots.setdefault((_slot(c), c.id if c.stacks else None), [None]).append(c)
 
     def run(choice: Sequence[Coupon | None]):
