@@ -13,13 +13,11 @@ from models.distribution import Commission
 from models.ledger import JournalEntry
 from models.marketing import UserCoupon
 from models.orders import CartItem, Order, OrderLine
-from services.accounts import access
-from services.distribution import commissions
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Purpose
 from tests.api.ops_marketing import CLAIM, CREATE
 from tests.api.test_after_sales import APPROVE, REQUEST
-from tests.api.test_distribution import member
+from tests.api.test_distribution import buyer_under_three_levels
 from tests.helpers import gid, make_user, pk_of, token_for
 from tests.order_factories import make_shop
 
@@ -45,19 +43,7 @@ async def _pending_credit(merchant_id: int, kind: str) -> int:
 
 
 async def _shop(api):
-    admin = await make_user("admin", roles=("admin",))
-    await commissions.update_settings(
-        await access.load_grants(admin.id),
-        admin.id,
-        levels=3,
-        rules=[(1, "PERCENT", 1000), (2, "PERCENT", 500), (3, "PERCENT", 200)],
-        self_purchase=False,
-        freeze_days=7,
-    )
-    top, _ = await member("一级")
-    middle, _ = await member("二级", upline=top)
-    near, _ = await member("三级", upline=middle)
-    buyer, address = await member("买家", upline=near, wallet=100_000)
+    admin, buyer, address = await buyer_under_three_levels()
     a, _, (a_sku,) = await make_shop(price=6_000, stock=10, shipping_fee=1_000, free_threshold=20_000)
     b, _, (b_sku,) = await make_shop(price=5_000, stock=10)
     admin_token, owner_token = await token_for(admin), await token_for(await a.owner)

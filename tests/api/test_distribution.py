@@ -15,6 +15,7 @@ from jobs import distribution as distribution_jobs
 from models.accounts import Address
 from models.distribution import Commission, DistributionConfigChange
 from models.ledger import JournalTransaction
+from services.accounts import access
 from services.core import clock
 from services.core.events import unit_of_work, user_channel
 from services.core.money import fen_to_decimal_string as yuan
@@ -85,6 +86,25 @@ async def member(nickname: str, upline=None, wallet: int = 0):
     if wallet:
         await fund_wallet(user, wallet)
     return user, address
+
+
+async def buyer_under_three_levels(wallet: int = 100_000):
+    """Three levels at 10 %, 5 % and 2 % (set by an admin, returned), and a buyer with an
+    address and wallet money under a chain of three distributors."""
+    admin = await make_user("admin", roles=("admin",))
+    await commissions.update_settings(
+        await access.load_grants(admin.id),
+        admin.id,
+        levels=3,
+        rules=[(1, "PERCENT", 1000), (2, "PERCENT", 500), (3, "PERCENT", 200)],
+        self_purchase=False,
+        freeze_days=7,
+    )
+    top, _ = await member("一级")
+    middle, _ = await member("二级", upline=top)
+    near, _ = await member("三级", upline=middle)
+    buyer, address = await member("买家", upline=near, wallet=wallet)
+    return admin, buyer, address
 
 
 async def buy(api, user, address, sku_id, quantity=1) -> dict:

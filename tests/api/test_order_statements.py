@@ -12,12 +12,10 @@ import uuid
 import settings
 from models.distribution import Commission
 from models.orders import OutboundMessage
-from services.accounts import access
-from services.distribution import commissions
 from services.ledger import ledger
-from tests.api.test_distribution import member
+from tests.api.test_distribution import buyer_under_three_levels
 from tests.catalog_factories import make_product, sku
-from tests.helpers import gid, make_user, token_for
+from tests.helpers import gid, token_for
 from tests.order_factories import make_shop
 from tests.querycount import count_queries
 
@@ -38,19 +36,7 @@ def listing(statements: list[str]) -> str:
 
 
 async def test_place_and_pay_of_a_typical_order_costs_few_statements(api):
-    admin = await make_user("admin", roles=("admin",))
-    await commissions.update_settings(
-        await access.load_grants(admin.id),
-        admin.id,
-        levels=3,
-        rules=[(1, "PERCENT", 1000), (2, "PERCENT", 500), (3, "PERCENT", 200)],
-        self_purchase=False,
-        freeze_days=7,
-    )
-    top, _ = await member("一级")
-    middle, _ = await member("二级", upline=top)
-    near, _ = await member("三级", upline=middle)
-    buyer, address = await member("买家", upline=near, wallet=100_000)
+    admin, buyer, address = await buyer_under_three_levels()
     merchant, _, (first,) = await make_shop(price=2_000, stock=10)
     second_product = await make_product(merchant, title="第二件", skus=[sku(price=3_000, stock=10)])
     (second,) = await second_product.skus.all()
