@@ -339,7 +339,8 @@ def run_worker(spec: dict, prefix: list[str]) -> dict:
 def worker_main(spec_json: str) -> None:
     """One async client per token. Flows: `list` (one GraphQL query, repeated), `ours` and
     `vendure` (a checkout of one unit, repeated). Timed: until `seconds` are up (an
-    iteration under way is finished). `until_refused`: each client stops at its first refusal."""
+    iteration under way is finished). `until_refused`: each client stops at its first refusal.
+    `list` with `page` null (bench/growth.py): any query, with `variables`, checked for errors only."""
     import httpx
 
     spec = json.loads(spec_json)
@@ -377,7 +378,9 @@ def worker_main(spec_json: str) -> None:
                 return value
 
             async def list_once(token: str, index: int, seq: int) -> None:
-                data = await gql(token, spec["query"])
+                data = await gql(token, spec["query"], spec.get("variables"))
+                if spec.get("page") is None:  # another query (bench/growth.py): any answer without errors
+                    return
                 page = (
                     data.get("searchProducts", {}).get("nodes") if "searchProducts" in data else data["search"]["items"]
                 )
