@@ -19,8 +19,8 @@ address) and the hot product of bench/place_and_pay.py, then the history by set-
 
 - users with nickname, invite code, upline (user j's upline is user (j-1) // 5: every user above
   the last three levels has 5 / 25 / 125 invitees at levels 1-3) and an invite sign-up row;
-- orders: buyer j mod users (every user ~10 orders), one product (and for every other order a
-  second SKU of the same merchant), created over the last 365 days, 90 % COMPLETED, 5 % PAID,
+- orders: every user the same number (10), at pseudo-random times; one product, all products
+  alike (and for every other order the next product of the same merchant), created over the last 365 days, 90 % COMPLETED, 5 % PAID,
   5 % CLOSED (unpaid); a payment per order (20 % by wallet, the rest a gateway's);
 - commissions: levels 1 and 2 of the buyer's upline on every tenth order, 10 % and 5 % of the
   goods, PENDING;
@@ -49,7 +49,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-VERSION = 1
+VERSION = 2
 SIZES = {"10k": 10_000, "100k": 100_000, "full": 1_000_000}  # orders
 FANOUT = 5  # invitees per user
 VIEWERS = 6  # users 1..6 of the history: a full three-level team at every size (>= 1,000 users)
@@ -129,16 +129,19 @@ async def seed_actors(buyers: int) -> dict:
 # --------------------------------------------------------------------------- bulk history (SQL)
 
 BULK = [
-    # -- the catalog's SKUs, numbered in merchant order: order k buys g_sku k*7919 mod S
+    # -- the catalog's products, numbered in merchant order (pidx), and their SKUs (sn of nskus):
+    # order k buys product k*7919 mod P (every product alike, whatever its SKU count)
     (
         "skus",
         """CREATE TABLE g_sku AS
-           SELECT (row_number() OVER (ORDER BY p.merchant_id, s.id) - 1)::int AS idx, s.id AS sku_id,
-                  p.id AS product_id, p.merchant_id, s.price, p.title, s.spec_key, p.main_image_url
+           SELECT (dense_rank() OVER (ORDER BY p.merchant_id, p.id) - 1)::int AS pidx,
+                  (row_number() OVER (PARTITION BY p.id ORDER BY s.id) - 1)::int AS sn,
+                  (count(*) OVER (PARTITION BY p.id))::int AS nskus, s.id AS sku_id,
+                  p.id AS product_id, p.merchant_id, p.zone, s.price, p.title, s.spec_key, p.main_image_url
            FROM sku s JOIN product p ON p.id = s.product_id
            WHERE p.status = 'LISTED' AND p.title NOT LIKE '商品%'""",
     ),
-    ("skus", "CREATE UNIQUE INDEX ON g_sku (idx)"),
+    ("skus", "CREATE UNIQUE INDEX ON g_sku (pidx, sn)"),
     # -- users 0..U-1 of the history: ids $U0 + j + 1
     (
         "users",
@@ -160,17 +163,18 @@ BULK = [
     (
         "orders",
         """CREATE TABLE g_order AS
-           SELECT k, {u0} + (k % {users}) + 1 AS buyer_id, a.sku_id AS sku1, a.product_id AS product1, a.price AS price1,
-                  a.title AS title1, a.spec_key AS spec1, a.merchant_id,
-                  b.sku_id AS sku2, b.product_id AS product2, b.price AS price2, b.title AS title2, b.spec_key AS spec2,
+           SELECT k, {u0} + ((k % {users}) * 7919 + k / {users}) % {users} + 1 AS buyer_id,
+                  a.sku_id AS sku1, a.product_id AS product1, a.price AS price1, a.title AS title1, a.spec_key AS spec1,
+                  a.zone AS zone1, a.merchant_id, b.sku_id AS sku2, b.product_id AS product2, b.price AS price2,
+                  b.title AS title2, b.spec_key AS spec2, b.zone AS zone2,
                   1 + (k % 3) AS qty1,
                   a.price * (1 + (k % 3)) + coalesce(b.price, 0) AS goods,
                   now() - interval '365 days' + k * (interval '365 days' / {orders}) AS at,
                   CASE k % 20 WHEN 19 THEN 'CLOSED' WHEN 18 THEN 'PAID' ELSE 'COMPLETED' END AS status,
                   k % 10 IN (1, 2) AS by_wallet
            FROM generate_series(0, {orders} - 1) AS k
-           JOIN g_sku a ON a.idx = (k::bigint * 7919) % {skus}
-           LEFT JOIN g_sku b ON k % 2 = 0 AND b.idx = a.idx + 1 AND b.merchant_id = a.merchant_id""",
+           JOIN g_sku a ON a.pidx = (k::bigint * 7919) % {products_listed} AND a.sn = k % a.nskus
+           LEFT JOIN g_sku b ON k % 2 = 0 AND b.pidx = a.pidx + 1 AND b.sn = 0 AND b.merchant_id = a.merchant_id""",
     ),
     ("orders", "CREATE UNIQUE INDEX ON g_order (k)"),
     (
@@ -206,11 +210,11 @@ BULK = [
         "lines",
         """INSERT INTO order_line (id, title, spec_text, image_url, zone, unit_price, quantity, amount, requested_quantity,
                                   refunded_quantity, refunded_amount, order_id, product_id, sku_id, consign_on_payment)
-           SELECT {l0} + 2 * k + 1, title1, spec1, '', 'RETAIL', price1, qty1, price1 * qty1, qty1, 0, 0,
+           SELECT {l0} + 2 * k + 1, title1, spec1, '', zone1, price1, qty1, price1 * qty1, qty1, 0, 0,
                   {o0} + k + 1, product1, sku1, false
            FROM g_order
            UNION ALL
-           SELECT {l0} + 2 * k + 2, title2, spec2, '', 'RETAIL', price2, 1, price2, 1, 0, 0,
+           SELECT {l0} + 2 * k + 2, title2, spec2, '', zone2, price2, 1, price2, 1, 0, 0,
                   {o0} + k + 1, product2, sku2, false
            FROM g_order WHERE sku2 IS NOT NULL""",
     ),
@@ -359,11 +363,8 @@ async def seed_history(orders: int) -> dict[str, float]:
             ("e0", "ledger_entry"),
         ):
             base[key] = await conn.fetchval(f"SELECT coalesce(max(id), 0) FROM {table}")
-        skus = await conn.fetchval(
-            "SELECT count(*) FROM sku s JOIN product p ON p.id = s.product_id "
-            "WHERE p.status = 'LISTED' AND p.title NOT LIKE '商品%'"
-        )
-        values = {**base, **s, "skus": skus, "fanout": FANOUT}
+        listed = await conn.fetchval("SELECT count(*) FROM product WHERE status = 'LISTED' AND title NOT LIKE '商品%'")
+        values = {**base, **s, "products_listed": listed, "fanout": FANOUT}
         async with conn.transaction():
             for step, sql in BULK:
                 started = time.perf_counter()
