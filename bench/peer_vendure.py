@@ -171,9 +171,15 @@ async def seed_ours(products: int, buyers: int, limited: int, limited_stock: int
             helpers.PHONE_SEQ = iter(range(1, 10_000_000))  # the bench admin has +8613900000000
             _, _, hot = await make_shop(price=PLAIN_PRICE, stock=MAX_STOCK)
             hot_sku = hot[0].id
-        else:  # the grown shop keeps this run's limited shops: their owners need phones of their own
+        else:  # the grown shop keeps each run's limited shops: phones, merchant names and SKU codes of their own
+            import itertools
+
+            from tests import catalog_factories, order_factories
+
             start = 10_000_000 + (int(time.time()) % 100_000) * 100
             helpers.PHONE_SEQ = iter(range(start, start + 100))
+            catalog_factories._SEQ = itertools.count(start)
+            order_factories._SEQ = itertools.count(start)
             hot_sku = grown["hot_sku"]
         limited_skus = [(await make_shop(price=PLAIN_PRICE, stock=limited_stock))[2][0].id for _ in range(limited)]
         rows = []
