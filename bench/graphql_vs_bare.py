@@ -323,14 +323,17 @@ def run_wrk(
     )
 
 
-def run_json_worker(script: str, spec: dict, prefix: list[str], what: str = "load generator") -> dict:
+def run_json_worker(
+    script: str, spec: dict, prefix: list[str], what: str = "load generator", env: dict[str, str] | None = None
+) -> dict:
     """Run `script --worker <spec as JSON>` (a bench's load generator in a process of its own,
-    under `prefix`: taskset) and return the JSON object it prints last."""
+    under `prefix`: taskset; in `env`, default this process's) and return the JSON object it prints last."""
     proc = subprocess.run(
         [*prefix, sys.executable, str(Path(script).resolve()), "--worker", json.dumps(spec)],
         capture_output=True,
         text=True,
         cwd=ROOT,
+        env=env,
     )
     if proc.returncode != 0:
         raise SystemExit(f"{what} failed:\n{proc.stderr[-3000:]}")

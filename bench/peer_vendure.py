@@ -128,41 +128,70 @@ CASES = {
 # --------------------------------------------------------------------------- seeding: ours
 
 
-async def seed_ours(products: int, buyers: int, limited: int, limited_stock: int) -> dict:
+async def seed_ours(products: int, buyers: int, limited: int, limited_stock: int, grown: dict | None = None) -> dict:
     """The listing catalog (search_vs_bare's), a hot product, `limited` products with
-    `limited_stock` units, and buyers with an address, wallet money and a token."""
+    `limited_stock` units, and buyers with an address, wallet money and a token. With `grown`
+    (bench/grow_shop.py's description of the shop already in the database): its hot product and
+    buyers, and the first `products` of its catalog exported for Vendure."""
     from tortoise import Tortoise
 
     import settings
     import wiring
     from bench.search_vs_bare import seed_catalog
+    from models.accounts import User
     from models.catalog import Product, Sku
     from models.merchants import Merchant
     from services.catalog.limits import MAX_STOCK
     from tests import helpers
     from tests.order_factories import make_buyer, make_shop
 
-    await seed_catalog(products)
+    if grown is None:
+        await seed_catalog(products)
     wiring.install()
     await Tortoise.init(config=settings.TORTOISE_ORM, _enable_global_fallback=True)
     try:
-        # The catalog export for Vendure: every listed product with its SKUs and merchant.
-        merchants = dict(await Merchant.all().values_list("id", "name"))
-        catalog = []
+        # The catalog export for Vendure: listed products with their SKUs and merchant.
+        listed = await (
+            Product.filter(status="LISTED")
+            .order_by("id")
+            .limit(products)
+            .values("id", "title", "subtitle", "merchant_id")
+        )
+        merchants = dict(await Merchant.filter(id__in={p["merchant_id"] for p in listed}).values_list("id", "name"))
         skus: dict[int, list] = {}
-        for sku in await Sku.all().order_by("id").values("product_id", "code", "price", "stock"):
+        for sku in (
+            await Sku.filter(product_id__in=[p["id"] for p in listed])
+            .order_by("id")
+            .values("product_id", "code", "price", "stock")
+        ):
             skus.setdefault(sku["product_id"], []).append(sku)
-        for p in await Product.filter(status="LISTED").order_by("id").values("id", "title", "subtitle", "merchant_id"):
-            catalog.append({**p, "merchant": merchants[p["merchant_id"]], "skus": skus[p["id"]]})
+        catalog = [{**p, "merchant": merchants[p["merchant_id"]], "skus": skus[p["id"]]} for p in listed]
 
-        helpers.PHONE_SEQ = iter(range(1, 10_000_000))  # the bench admin has +8613900000000
-        _, _, hot = await make_shop(price=PLAIN_PRICE, stock=MAX_STOCK)
+        if grown is None:
+            helpers.PHONE_SEQ = iter(range(1, 10_000_000))  # the bench admin has +8613900000000
+            _, _, hot = await make_shop(price=PLAIN_PRICE, stock=MAX_STOCK)
+            hot_sku = hot[0].id
+        else:  # the grown shop keeps each run's limited shops: phones, merchant names and SKU codes of their own
+            import itertools
+
+            from tests import catalog_factories, order_factories
+
+            start = 10_000_000 + (int(time.time()) % 100_000) * 100
+            helpers.PHONE_SEQ = iter(range(start, start + 100))
+            catalog_factories._SEQ = itertools.count(start)
+            order_factories._SEQ = itertools.count(start)
+            hot_sku = grown["hot_sku"]
         limited_skus = [(await make_shop(price=PLAIN_PRICE, stock=limited_stock))[2][0].id for _ in range(limited)]
         rows = []
-        for i in range(buyers):
-            user, address = await make_buyer(f"买家{i:03d}", wallet=WALLET)
-            rows.append({"user_id": user.id, "address_id": address.id, "token": await helpers.token_for(user)})
-        return {"catalog": catalog, "hot_sku": hot[0].id, "limited_skus": limited_skus, "buyers": rows}
+        if grown is None:
+            for i in range(buyers):
+                user, address = await make_buyer(f"买家{i:03d}", wallet=WALLET)
+                rows.append({"user_id": user.id, "address_id": address.id, "token": await helpers.token_for(user)})
+        else:
+            users = {u.id: u for u in await User.filter(id__in=[b["user_id"] for b in grown["buyers"][:buyers]])}
+            for b in grown["buyers"][:buyers]:
+                rows.append({**b, "token": await helpers.token_for(users[b["user_id"]])})
+        return {"catalog": catalog, "hot_sku": hot_sku, "limited_skus": limited_skus, "buyers": rows}
     finally:
         await Tortoise.close_connections()
 
@@ -339,7 +368,8 @@ def run_worker(spec: dict, prefix: list[str]) -> dict:
 def worker_main(spec_json: str) -> None:
     """One async client per token. Flows: `list` (one GraphQL query, repeated), `ours` and
     `vendure` (a checkout of one unit, repeated). Timed: until `seconds` are up (an
-    iteration under way is finished). `until_refused`: each client stops at its first refusal."""
+    iteration under way is finished). `until_refused`: each client stops at its first refusal.
+    `list` with `page` null (bench/growth.py): any query, with `variables`, checked for errors only."""
     import httpx
 
     spec = json.loads(spec_json)
@@ -377,7 +407,9 @@ def worker_main(spec_json: str) -> None:
                 return value
 
             async def list_once(token: str, index: int, seq: int) -> None:
-                data = await gql(token, spec["query"])
+                data = await gql(token, spec["query"], spec.get("variables"))
+                if spec.get("page") is None:  # another query (bench/growth.py): any answer without errors
+                    return
                 page = (
                     data.get("searchProducts", {}).get("nodes") if "searchProducts" in data else data["search"]["items"]
                 )
@@ -527,11 +559,19 @@ def main() -> None:
         default=True,
         help="pin both servers to the last CPU, the load generator to the others (default on)",
     )
+    parser.add_argument(
+        "--grown",
+        metavar="SIZE",
+        help="ours on a grown shop (bench/grow_shop.py --size SIZE, made or reused in DATABASE_URL): its "
+        "hot product and buyers; Vendure gets the first --products of its catalog (default cases cd)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker_main(args.worker)
         return
+    if args.grown and args.cases == "abcd":
+        args.cases = "cd"  # the listings would compare catalogs of different sizes
     if not os.environ.get("DATABASE_URL", "").startswith(POSTGRES_SCHEMES):
         raise SystemExit("PostgreSQL only: set DATABASE_URL=postgres://user@host:5432/<throw-away database>")
     if urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/") == args.vendure_db:
@@ -544,11 +584,18 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="socialmall-bench-peer-"))
     os.environ["RESPONSE_CACHE"] = "true" if args.response_cache else "false"
     env = configure_environment(tmp)
-    asyncio.run(prepare_database(0))
     started = time.perf_counter()
-    ours = asyncio.run(seed_ours(args.products, args.clients, args.limited, args.limited_stock))
+    grown = None
+    if args.grown:
+        from bench.grow_shop import grow
+
+        grown = grow(args.grown, args.clients)
+    else:
+        asyncio.run(prepare_database(0))
+    ours = asyncio.run(seed_ours(args.products, args.clients, args.limited, args.limited_stock, grown))
     print(
-        f"ours       seeded {len(ours['catalog'])} products + hot + {args.limited} limited ({time.perf_counter() - started:.0f} s)"
+        f"ours       {'grown shop ' + args.grown if grown else 'seeded'}: {len(ours['catalog'])} products exported "
+        f"+ hot + {args.limited} limited ({time.perf_counter() - started:.0f} s)"
     )
 
     from services.catalog.limits import MAX_STOCK

@@ -16,8 +16,9 @@ fails). Cases, measured in the same run on the same PostgreSQL server, rounds in
      product whose queue holds units consigned by many sellers: each paid retail unit is
      matched to the head of the queue (CON-3) in the payment's transaction
 
-Figures: paid orders per second (b, c), transactions per second (a). Targets: (b)/(a) >= 0.1,
-(c)/(b) >= 0.7.
+Figures: paid orders per second (b, c), transactions per second (a). Target: (c)/(b) >= 0.7.
+(b)/(a) is a floor reference, no longer a target: place-and-pay's target is the ratio against a
+peer commerce server, Vendure, in bench/peer_vendure.py (>= 6x, on a grown shop with --grown).
 
 Checked at the end: orders paid == orders counted by the clients, stock decreased by exactly
 the units placed, matched units == paid retail units and they are exactly the first N of the
@@ -570,7 +571,7 @@ def main() -> None:
         stop_server(server)
 
     totals = print_results(cases, runs)
-    print_ratio(totals, runs, "b", "a", "place+pay / pgbench", 0.1)
+    print_ratio(totals, runs, "b", "a", "place+pay / pgbench (floor)")  # a reference: the target is peer_vendure's
     print_ratio(totals, runs, "c", "b", "consignment / plain", 0.7)
     errors = {k: sum(r.errors for r in runs[k]) for k in keys}
     if any(errors.values()):

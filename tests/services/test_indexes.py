@@ -233,3 +233,16 @@ async def test_a_dropped_index_fails_the_checks():
     assert dropped["declared"] == [("orders", ("payment_id",))]
     assert any(line.startswith("orders ('payment_id',)") for line in dropped["queries"])
     assert await foreign_keys_without_index(connections.get("default")) == []
+
+
+@requires_postgres
+async def test_the_sales_zone_lines_have_their_partial_index():
+    """migrations/0021: the admin statistics read the lines of the consignment sales zones
+    through it (a sequential scan of every order line without it); no model declares it."""
+    from services.consignment.stats import SALES_ZONES
+
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'order_line' AND indexname = 'order_line_sales_zone_idx'"
+    )
+    assert len(rows) == 1
+    assert all(f"'{zone}'" in rows[0]["indexdef"] for zone in SALES_ZONES)
