@@ -237,7 +237,7 @@ async def test_a_dropped_index_fails_the_checks():
 
 @requires_postgres
 async def test_the_sales_zone_lines_have_their_partial_index():
-    """migrations/0021: the admin statistics read the lines of the consignment sales zones
+    """migrations/0022: the admin statistics read the lines of the consignment sales zones
     through it (a sequential scan of every order line without it); no model declares it."""
     from services.consignment.stats import SALES_ZONES
 

@@ -21,7 +21,7 @@ BACKWARD = [f"DROP INDEX IF EXISTS {INDEX}"]
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0020_order_buyer_paid_index")]
+    dependencies = [("models", "0021_order_buyer_paid_index")]
 
     initial = False
 

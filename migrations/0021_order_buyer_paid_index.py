@@ -13,7 +13,7 @@ from tortoise.indexes import Index
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0019_coupons')]
+    dependencies = [('models', '0020_priced_lines')]
 
     initial = False
 
