@@ -88,3 +88,32 @@ class UserCoupon(Model):
     class Meta:
         table = "user_coupon"
         indexes = (("user_id", "status"), ("template_id", "status"))
+
+
+class Promotion(Model):
+    """A promotion (MKT-2, MKT-6) of the platform or of a merchant (who funds it), priced by
+    services.marketing.pipeline at every checkout while ACTIVE and within its schedule."""
+
+    id = fields.BigIntField(primary_key=True)
+    merchant = fields.ForeignKeyField(
+        "models.Merchant", related_name="promotions", null=True, on_delete=fields.RESTRICT, db_index=True
+    )
+    name = fields.CharField(max_length=64)
+    kind = fields.CharField(max_length=24)  # FULL_REDUCTION / QUANTITY_DISCOUNT / LIMITED_PRICE
+    # [{"threshold": fen or units, "value": fen or bp off}], rising
+    tiers = fields.JSONField(default=list)
+    # LIMITED_PRICE: {"skus": {"<sku id>": fen}, "products": {"<product id>": fen}}
+    prices = fields.JSONField(default=dict)
+    scope = fields.JSONField(default=dict)  # as CouponTemplate.scope
+    priority = fields.IntField(default=0)  # higher runs first
+    exclusive = fields.BooleanField(default=False)  # takes only untouched lines, keeps others off them
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField(db_index=True)
+    # DRAFT -> ACTIVE <-> PAUSED; any -> ENDED
+    status = fields.CharField(max_length=16, default="DRAFT", db_index=True)
+    created_by_id = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "promotion"

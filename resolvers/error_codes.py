@@ -9,6 +9,18 @@ from __future__ import annotations
 from services.core.errors import ErrorCode as C
 
 MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
+    "activate_promotion": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
+    "create_promotion": (
+        C.FORBIDDEN,
+        C.INVALID_AMOUNT,
+        C.INVALID_DATE_RANGE,
+        C.INVALID_INPUT,
+        C.INVALID_RATE,
+        C.MERCHANT_NOT_ACTIVE,
+        C.NOT_FOUND,
+    ),
+    "end_promotion": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
+    "pause_promotion": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
     "activate_coupon_template": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
     "activate_store": (C.FORBIDDEN, C.MERCHANT_NOT_ACTIVE, C.NOT_FOUND),
     "add_merchant_staff": (

@@ -29,7 +29,7 @@ def _ids(values, field: str, of: str | tuple[str, ...]) -> tuple[int, ...]:
     return tuple(parse_id(v, field, of=of) for v in values)
 
 
-def _scope(scope: CouponScopeInput | None) -> coupon_templates.ScopeData:
+def scope_data(scope: CouponScopeInput | None) -> coupon_templates.ScopeData:
     if scope is None:
         return coupon_templates.ScopeData()
     return coupon_templates.ScopeData(
@@ -54,7 +54,7 @@ def _data(data: CouponTemplateInput) -> coupon_templates.TemplateData:
         rate_bp=data.rate_bp or 0,
         cap=data.cap or 0,
         threshold=data.threshold or 0,
-        scope=_scope(data.scope),
+        scope=scope_data(data.scope),
         valid_from=data.valid_from,
         valid_until=data.valid_until,
         valid_days=data.valid_days or 0,

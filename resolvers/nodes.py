@@ -38,6 +38,7 @@ from schema.types.accounts import Address, PublicUser
 from schema.types.ledger import LedgerAccount
 from schema.types.marketing import UserCoupon
 from schema.types.notifications import Notification
+from schema.types.promotions import Promotion
 from schema.types.wallet import StatementLine
 from services.accounts import access, notifications, profile
 from services.catalog import content, stock
@@ -49,7 +50,7 @@ from services.distribution import agents, commissions, distributors, grades
 from services.finance import settlement, withdrawals
 from services.ledger import wallet
 from services.ledger.ledger import USER
-from services.marketing import coupon_templates, coupons
+from services.marketing import coupon_templates, coupons, promotions
 from services.merchants import merchants
 from services.orders import after_sales, cart, payments
 from services.orders import fulfilment as orders
@@ -320,6 +321,11 @@ async def _settlement_statement(info: Info, pk: int) -> Any:
     return _statement(row, await _names([row]))
 
 
+async def _promotion(info: Info, pk: int) -> Any:
+    # its managers (the platform's marketing.manage, the merchant's marketing staff)
+    return Promotion(row=await promotions.for_staff(await info.context.grants(), pk))
+
+
 async def _coupon_template(info: Info, pk: int) -> Any:
     # availableCoupons (anyone), or couponTemplates (the template's managers)
     found = await coupon_templates.claimable_now().filter(id=pk).first()
@@ -381,6 +387,7 @@ FETCHERS: dict[str, Fetch] = {
     "Withdrawal": _signed_in(_withdrawal),
     "SettlementStatement": _signed_in(_settlement_statement),
     "CouponTemplate": _coupon_template,
+    "Promotion": _signed_in(_promotion),
     "UserCoupon": _signed_in(_user_coupon),
     "RiskCase": _permitted("risk.manage", _risk_case),
     "RiskRule": _permitted("risk.manage", _risk_rule),

@@ -41,6 +41,7 @@ from resolvers.merchants import MerchantMutations, MerchantQueries
 from resolvers.nodes import NodeQueries, check_fetchers
 from resolvers.notifications import NotificationMutations, NotificationQueries
 from resolvers.orders import OrderMutations, OrderQueries, SandboxPaymentMutations
+from resolvers.promotions import PromotionMutations, PromotionQueries
 from resolvers.reviews import ReviewQueries
 from resolvers.risk import RiskMutations, RiskQueries
 from resolvers.settlement import SettlementMutations, SettlementQueries
@@ -89,6 +90,7 @@ Query = merge_types(
         FranchiseQueries,
         IdentityQueries,
         MarketingQueries,
+        PromotionQueries,
     ),
 )
 MUTATIONS = (
@@ -114,6 +116,7 @@ MUTATIONS = (
     FranchiseMutations,
     IdentityMutations,
     MarketingMutations,
+    PromotionMutations,
 )
 
 

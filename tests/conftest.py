@@ -43,6 +43,7 @@ from services.accounts import (
     sms,
 )
 from services.core import clock, events
+from services.marketing import promotions
 from services.orders import messages
 from subscriptions.hub import create_broadcast, set_broadcast
 
@@ -74,6 +75,7 @@ async def clean(database):
     await truncate_all_models()
     await access.sync_catalog()
     clock.reset()
+    promotions.forget()
     sms.set_sender(sms.MemorySmsSender())
     messages.sender.set(None)  # a fresh MemorySender per test
     yield

@@ -142,6 +142,27 @@ def authorize(grants: Grants, merchant_id: int | None) -> None:
         require_merchant(grants, merchant_id, MERCHANT_PERMISSION)
 
 
+async def check_issuer(grants: Grants, merchant_id: int | None, name: str, description: str = "") -> str:
+    """The caller may run this issuer's offers (FORBIDDEN), the merchant is there and active
+    (NOT_FOUND, MERCHANT_NOT_ACTIVE), the name fits (INVALID_INPUT). Returns the name, trimmed."""
+    authorize(grants, merchant_id)
+    if merchant_id is not None:
+        merchant = await Merchant.get_or_none(id=merchant_id)
+        if merchant is None:
+            raise DomainError(ErrorCode.NOT_FOUND, "No such merchant.", "merchantId")
+        if merchant.status != MERCHANT_ACTIVE:
+            raise DomainError(ErrorCode.MERCHANT_NOT_ACTIVE, "The merchant is not active.", "merchantId")
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 64 or len(description) > 256:
+        raise DomainError(ErrorCode.INVALID_INPUT, "A name of 1 to 64 characters, a description up to 256.", "name")
+    return name
+
+
+async def check_scope(scope: ScopeData, merchant_id: int | None) -> dict:
+    """A scope's ids exist and, for a merchant's offer, are its own; returns the stored form."""
+    return await _check_scope(scope, merchant_id)
+
+
 async def _check_scope(scope: ScopeData, merchant_id: int | None) -> dict:
     lists = [getattr(scope, key) or () for key in _SCOPE_KEYS]
     if any(len(ids) > MAX_SCOPE_IDS for ids in lists):
@@ -159,10 +180,10 @@ async def _check_scope(scope: ScopeData, merchant_id: int | None) -> dict:
         if len(owners) != len(products):
             raise DomainError(ErrorCode.NOT_FOUND, "No such product.", "scope.productIds")
         if merchant_id is not None and set(owners.values()) - {merchant_id}:
-            raise DomainError(ErrorCode.FORBIDDEN, "A merchant's coupon covers only its own goods.", "scope.productIds")
+            raise DomainError(ErrorCode.FORBIDDEN, "A merchant's offer covers only its own goods.", "scope.productIds")
     merchants = set(scope.merchant_ids)
     if merchant_id is not None and merchants - {merchant_id}:
-        raise DomainError(ErrorCode.FORBIDDEN, "A merchant's coupon covers only its own goods.", "scope.merchantIds")
+        raise DomainError(ErrorCode.FORBIDDEN, "A merchant's offer covers only its own goods.", "scope.merchantIds")
     if merchants and await Merchant.filter(id__in=merchants).count() != len(merchants):
         raise DomainError(ErrorCode.NOT_FOUND, "No such merchant.", "scope.merchantIds")
     return stored
@@ -190,16 +211,7 @@ def _check_validity(data: TemplateData) -> dict:
 async def create_template(grants: Grants, actor_id: int | None, data: TemplateData) -> CouponTemplate:
     """Raises FORBIDDEN, NOT_FOUND, MERCHANT_NOT_ACTIVE, INVALID_INPUT, INVALID_AMOUNT,
     INVALID_RATE, INVALID_DATE_RANGE; nothing is written then."""
-    authorize(grants, data.merchant_id)
-    if data.merchant_id is not None:
-        merchant = await Merchant.get_or_none(id=data.merchant_id)
-        if merchant is None:
-            raise DomainError(ErrorCode.NOT_FOUND, "No such merchant.", "merchantId")
-        if merchant.status != MERCHANT_ACTIVE:
-            raise DomainError(ErrorCode.MERCHANT_NOT_ACTIVE, "The merchant is not active.", "merchantId")
-    name = (data.name or "").strip()
-    if not 1 <= len(name) <= 64 or len(data.description) > 256:
-        raise DomainError(ErrorCode.INVALID_INPUT, "A name of 1 to 64 characters, a description up to 256.", "name")
+    name = await check_issuer(grants, data.merchant_id, data.name, data.description)
     if not _is_int(data.total_quantity) or not 1 <= data.total_quantity <= MAX_QUANTITY:
         raise DomainError(ErrorCode.INVALID_INPUT, f"totalQuantity is 1 to {MAX_QUANTITY}.", "totalQuantity")
     if not _is_int(data.per_user_limit) or not 1 <= data.per_user_limit <= MAX_PER_USER:

@@ -36,7 +36,7 @@ from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
 from services.core.sql import columns, instance, sql
-from services.marketing import coins, coupons, offers, pipeline
+from services.marketing import coins, coupons, offers, pipeline, promotions
 from services.membership import membership
 from services.merchants import merchants
 from services.orders import hooks as order_hooks
@@ -277,6 +277,7 @@ async def price_checkout(
     quote = pipeline.price_cart(
         [_pipeline_line(skus[i.sku_id], i.quantity) for i in items],
         is_member=is_member,
+        promotions=await promotions.active_offers(),
         coupons=usable,
         chosen=request.coupon_ids,
         coins=request.coins,

@@ -6,6 +6,14 @@ storefront's availableCoupons is public."""
 PUBLIC = {"availableCoupons"}
 
 OPERATIONS = {
+    ("Query", "promotions"): "{ promotions { nodes { id } } }",
+    (
+        "Mutation",
+        "createPromotion",
+    ): 'mutation { createPromotion(input: {name: "x", kind: FULL_REDUCTION, startsAt: "2026-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z", tiers: [{threshold: "1.00", amount: "0.10"}]}) { errors { code } } }',
+    ("Mutation", "activatePromotion"): 'mutation { activatePromotion(id: "999999") { errors { code } } }',
+    ("Mutation", "pausePromotion"): 'mutation { pausePromotion(id: "999999") { errors { code } } }',
+    ("Mutation", "endPromotion"): 'mutation { endPromotion(id: "999999") { errors { code } } }',
     ("Query", "couponTemplates"): "{ couponTemplates { nodes { id } } }",
     ("Query", "myCoupons"): "{ myCoupons { nodes { id } } }",
     (

@@ -17,7 +17,7 @@ from models.distribution import Commission
 from models.distributors import DistributorApplication
 from models.grades import Grade, GradeRule
 from models.ledger import JournalEntry, LedgerAccount
-from models.marketing import CouponTemplate, UserCoupon
+from models.marketing import CouponTemplate, Promotion, UserCoupon
 from models.merchants import MerchantReview, MerchantStaff, StoreStaff
 from models.notifications import Notification
 from models.orders import CartItem, Refund
@@ -137,6 +137,9 @@ async def _world() -> dict[str, Case]:
     coupon_fields = dict(name="c", kind="FIXED", amount=100, total_quantity=5, valid_days=3)
     draft_template = await CouponTemplate.create(**coupon_fields)  # DRAFT: its managers only
     live_template = await CouponTemplate.create(**coupon_fields, status="ACTIVE")
+    promotion = await Promotion.create(
+        name="p", kind="FULL_REDUCTION", starts_at=now, ends_at=now + timedelta(days=3), status="ACTIVE"
+    )
     coupon = await UserCoupon.create(
         template_id=live_template.id,
         user_id=alice.id,
@@ -185,6 +188,7 @@ async def _world() -> dict[str, Case]:
         "RiskAuditEntry": Case(gid(audit), admin, alice),
         "CouponTemplate": Case(gid(draft_template), admin, alice),
         "UserCoupon": Case(gid(coupon), alice, bob),
+        "Promotion": Case(gid(promotion), admin, alice),
         "_live_banner": Case(gid(banner), None, None),
         "_live_template": Case(gid(live_template), None, None),
     }

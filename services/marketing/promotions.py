@@ -1,0 +1,185 @@
+"""Promotions (MKT-2, MKT-6): 满减 tiers, 满件折 tiers and limited-time prices, by the platform
+(admins with `marketing.manage`, platform-funded) or by a merchant for its own goods (its
+`merchant.marketing` staff, merchant-funded). The pricing pipeline applies every ACTIVE
+promotion within its schedule to every checkout, preview and cart (`active_offers`).
+
+States as coupon templates: DRAFT -> ACTIVE <-> PAUSED, any -> ENDED (one conditional UPDATE
+each). Gift promotions (满赠) are priced by the pipeline but not offered here yet: the
+checkout does not add gift lines.
+
+`active_offers` is read at every checkout: the ACTIVE promotions are cached in the process
+for `PROMOTION_CACHE_SECONDS` and dropped at once when this process changes one; another
+process sees a change within that time.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from models.catalog import Product, Sku
+from models.marketing import Promotion
+from services.accounts.access import Grants
+from services.core import clock
+from services.core.errors import DomainError, ErrorCode
+from services.core.events import unit_of_work
+from services.core.states import StateMachine, Transition
+from services.marketing import offers
+from services.marketing.coupon_templates import (
+    MERCHANT_PERMISSION,
+    PLATFORM_PERMISSION,
+    ScopeData,
+    authorize,
+    check_issuer,
+    check_scope,
+    scope_of,
+)
+
+DRAFT, ACTIVE, PAUSED, ENDED = "DRAFT", "ACTIVE", "PAUSED", "ENDED"
+STATUSES = (DRAFT, ACTIVE, PAUSED, ENDED)
+KINDS = (offers.FULL_REDUCTION, offers.QUANTITY_DISCOUNT, offers.LIMITED_PRICE)
+PROMOTION_STATES = StateMachine(
+    "promotion",
+    {
+        "ACTIVATE": Transition({DRAFT, PAUSED}, ACTIVE),
+        "PAUSE": Transition(ACTIVE, PAUSED),
+        "END": Transition({DRAFT, ACTIVE, PAUSED}, ENDED),
+    },
+    touch="updated_at",
+    field="id",
+)
+CACHE_SECONDS = 5.0
+MAX_PRICES = 200
+
+
+@dataclass(frozen=True)
+class PromotionData:
+    name: str
+    kind: str
+    starts_at: datetime
+    ends_at: datetime
+    merchant_id: int | None = None  # None: the platform's
+    tiers: tuple[tuple[int, int], ...] = ()  # (threshold, value): fen / fen off, or units / bp off
+    sku_prices: dict[int, int] = field(default_factory=dict)  # LIMITED_PRICE: SKU id -> unit price
+    product_prices: dict[int, int] = field(default_factory=dict)  # ... product id -> unit price
+    scope: ScopeData = field(default_factory=ScopeData)
+    priority: int = 0
+    exclusive: bool = False
+    activate: bool = True  # ACTIVE at once, else DRAFT
+
+
+def offer_of(row: Promotion) -> offers.Promotion:
+    """The pricing pipeline's Promotion of a stored one."""
+    prices = row.prices or {}
+    return offers.Promotion(
+        id=row.id,
+        kind=row.kind,
+        funder=row.merchant_id,
+        scope=scope_of(row.scope or {}),
+        tiers=tuple(offers.Tier(int(t["threshold"]), int(t["value"])) for t in row.tiers or ()),
+        sku_prices={int(k): int(v) for k, v in prices.get("skus", {}).items()},
+        product_prices={int(k): int(v) for k, v in prices.get("products", {}).items()},
+        priority=row.priority,
+        exclusive=row.exclusive,
+    )
+
+
+async def _check_prices(data: PromotionData) -> None:
+    """Limited-time prices name existing SKUs and products, a merchant's its own."""
+    if len(data.sku_prices) + len(data.product_prices) > MAX_PRICES:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"At most {MAX_PRICES} prices.", "prices")
+    owners: dict[int, int] = {}
+    if data.sku_prices:
+        owners |= dict(await Sku.filter(id__in=list(data.sku_prices)).values_list("id", "product__merchant_id"))
+        if len(owners) != len(data.sku_prices):
+            raise DomainError(ErrorCode.NOT_FOUND, "No such SKU.", "prices")
+    if data.product_prices:
+        found = dict(await Product.filter(id__in=list(data.product_prices)).values_list("id", "merchant_id"))
+        if len(found) != len(data.product_prices):
+            raise DomainError(ErrorCode.NOT_FOUND, "No such product.", "prices")
+        owners |= {-k: v for k, v in found.items()}
+    if data.merchant_id is not None and set(owners.values()) - {data.merchant_id}:
+        raise DomainError(ErrorCode.FORBIDDEN, "A merchant's promotion prices only its own goods.", "prices")
+
+
+async def create(grants: Grants, actor_id: int | None, data: PromotionData) -> Promotion:
+    """Raises FORBIDDEN, NOT_FOUND, MERCHANT_NOT_ACTIVE, INVALID_INPUT, INVALID_AMOUNT,
+    INVALID_RATE, INVALID_DATE_RANGE; nothing is written then."""
+    name = await check_issuer(grants, data.merchant_id, data.name)
+    if data.kind not in KINDS:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"A promotion is one of {', '.join(KINDS)}.", "kind")
+    if data.ends_at <= data.starts_at or data.ends_at <= clock.now():
+        raise DomainError(ErrorCode.INVALID_DATE_RANGE, "A promotion ends after it starts, in the future.", "endsAt")
+    scope = await check_scope(data.scope, data.merchant_id)
+    await _check_prices(data)
+    row = Promotion(
+        merchant_id=data.merchant_id,
+        name=name,
+        kind=data.kind,
+        tiers=[{"threshold": t, "value": v} for t, v in data.tiers],
+        prices={
+            "skus": {str(k): v for k, v in sorted(data.sku_prices.items())},
+            "products": {str(k): v for k, v in sorted(data.product_prices.items())},
+        },
+        scope=scope,
+        priority=data.priority,
+        exclusive=data.exclusive,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        status=ACTIVE if data.activate else DRAFT,
+        created_by_id=actor_id,
+    )
+    offers.check_promotion(offer_of(row))  # tiers rising, amounts and rates, the merchant's own scope
+    await row.save()
+    forget()
+    return row
+
+
+async def for_staff(grants: Grants, promotion_id: int) -> Promotion:
+    row = await Promotion.get_or_none(id=promotion_id)
+    if row is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such promotion.", "id")
+    authorize(grants, row.merchant_id)
+    return row
+
+
+async def change_status(grants: Grants, promotion_id: int, action: str) -> Promotion:
+    """ACTIVATE, PAUSE or END (INVALID_TRANSITION from a state that does not allow it)."""
+    async with unit_of_work() as conn:
+        row = await for_staff(grants, promotion_id)
+        await PROMOTION_STATES.apply(row, action, conn=conn)
+    forget()
+    return row
+
+
+def promotions_for_staff(grants: Grants, merchant_id: int | None, status: str | None = None):
+    """As coupon templates: one merchant's (its marketing staff), else the platform's for
+    marketing.manage, else those of the merchants where the user holds merchant.marketing."""
+    if merchant_id is not None:
+        authorize(grants, merchant_id)
+        query = Promotion.filter(merchant_id=merchant_id)
+    elif grants.has(PLATFORM_PERMISSION):
+        query = Promotion.filter(merchant_id=None)
+    else:
+        query = Promotion.filter(merchant_id__in=grants.merchant_ids(MERCHANT_PERMISSION))
+    return query.filter(status=status) if status else query
+
+
+_cache: tuple[float, list[Promotion]] | None = None
+
+
+def forget() -> None:
+    """Drop the cached promotions (a change in this process; tests between databases)."""
+    global _cache
+    _cache = None
+
+
+async def active_offers() -> list[offers.Promotion]:
+    """The promotions every checkout prices now: ACTIVE and within their schedule."""
+    global _cache
+    if _cache is None or _cache[0] <= time.monotonic():
+        rows = await Promotion.filter(status=ACTIVE, ends_at__gt=clock.now()).order_by("id")
+        _cache = (time.monotonic() + CACHE_SECONDS, rows)
+    now = clock.now()
+    return [offer_of(row) for row in _cache[1] if row.starts_at <= now < row.ends_at]
