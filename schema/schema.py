@@ -44,6 +44,7 @@ from resolvers.orders import OrderMutations, OrderQueries, SandboxPaymentMutatio
 from resolvers.reviews import ReviewQueries
 from resolvers.risk import RiskMutations, RiskQueries
 from resolvers.settlement import SettlementMutations, SettlementQueries
+from resolvers.store_payments import StorePaymentMutations, StorePaymentQueries
 from resolvers.stores import StoreMutations, StoreQueries
 from resolvers.wallet import WalletQueries
 from resolvers.withdrawals import SandboxPayoutMutations, WithdrawalMutations, WithdrawalQueries
@@ -58,6 +59,7 @@ from subscriptions.distribution import DistributionSubscriptions
 from subscriptions.notifications import NotificationSubscriptions, fast_my_notifications
 from subscriptions.orders import OrderSubscriptions
 from subscriptions.reviews import ReviewSubscriptions
+from subscriptions.stores import StoreSubscriptions
 from subscriptions.withdrawals import WithdrawalSubscriptions
 
 Query = merge_types(
@@ -87,6 +89,7 @@ Query = merge_types(
         SettlementQueries,
         AgentQueries,
         FranchiseQueries,
+        StorePaymentQueries,
         IdentityQueries,
         MarketingQueries,
     ),
@@ -112,6 +115,7 @@ MUTATIONS = (
     SettlementMutations,
     AgentMutations,
     FranchiseMutations,
+    StorePaymentMutations,
     IdentityMutations,
     MarketingMutations,
 )
@@ -137,6 +141,7 @@ Subscription = merge_types(
         DistributionSubscriptions,
         ReviewSubscriptions,
         WithdrawalSubscriptions,
+        StoreSubscriptions,
     ),
 )
 

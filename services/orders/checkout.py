@@ -31,7 +31,7 @@ from models.orders import CartItem, Order, OrderLine, Payment
 from services.accounts import referral
 from services.catalog import stock
 from services.catalog.limits import MAX_STOCK
-from services.catalog.product_states import LISTED
+from services.catalog.product_states import LISTED, PHYSICAL
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
@@ -40,7 +40,7 @@ from services.membership import membership
 from services.merchants import merchants
 from services.orders import hooks as order_hooks
 from services.orders import pricing
-from services.orders.states import CANCELLED, EXPRESS, PICKUP
+from services.orders.states import CANCELLED, EXPRESS, PICKUP, VIRTUAL
 
 MAX_LINES = 50
 MAX_KEY_LENGTH = 64
@@ -134,6 +134,11 @@ def _address_snapshot(address: Address) -> dict:
     }
 
 
+def all_virtual(skus) -> bool:
+    """STO-6: every SKU's product needs no delivery (VIRTUAL or REDEEMABLE): no address, no store."""
+    return all(s.product.delivery_kind != PHYSICAL for s in skus)
+
+
 def sellable_problem(sku: Sku, now) -> tuple[ErrorCode, str] | None:
     """Why a SKU cannot be bought right now, or None (shared with the cart's checks)."""
     product = sku.product
@@ -222,7 +227,8 @@ async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint:
     merchant_ids = list(dict.fromkeys(skus[i.sku_id].product.merchant_id for i in items))
     stores = await _pickup_stores(request.pickup_stores, merchant_ids)
     address = None
-    if any(mid not in stores for mid in merchant_ids):
+    virtual = all_virtual(skus.values()) and not stores  # STO-6: nothing to deliver
+    if not virtual and any(mid not in stores for mid in merchant_ids):
         if request.address_id is None:
             raise DomainError(ErrorCode.ADDRESS_REQUIRED, "Choose a delivery address (or pickup stores).", "addressId")
         address = await Address.get_or_none(id=request.address_id, user_id=buyer_id)
@@ -280,6 +286,7 @@ async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint:
                     skus,
                     request.note,
                     request.consign_wholesale,
+                    virtual,
                 )
             )
         # Stock after the order rows: reserving locks the product rows, which every order of
@@ -343,17 +350,19 @@ async def _pickup_code(conn, store_id: int) -> str:
             return code
 
 
-async def _create_order(conn, payment, buyer_id, total, store, address, lines, skus, note, consign) -> Order:
+async def _create_order(
+    conn, payment, buyer_id, total, store, address, lines, skus, note, consign, virtual=False
+) -> Order:
     order = await Order.create(
         order_no=new_number(),
         payment_id=payment.id,
         buyer_id=buyer_id,
         merchant_id=total.merchant_id,
-        delivery_type=PICKUP if store else EXPRESS,
+        delivery_type=VIRTUAL if virtual else PICKUP if store else EXPRESS,
         store_id=store.id if store else None,
         pickup_code=await _pickup_code(conn, store.id) if store else None,
-        address=None if store else _address_snapshot(address),
-        address_phone=None if store else address.phone,
+        address=None if store or virtual else _address_snapshot(address),
+        address_phone=None if store or virtual else address.phone,
         goods_amount=total.goods_amount,
         shipping_fee=total.shipping_fee,
         pay_amount=total.total,
