@@ -14,6 +14,7 @@ from schema.pagination import Connection, to_connection
 from schema.types.merchants import Store, StoreStaffPayload
 from schema.types.store_payments import (
     StorePaymentCode,
+    StorePaymentMethod,
     StorePaymentPayload,
     StorePaymentReceipt,
     StoreRefundPayload,
@@ -82,7 +83,7 @@ class StorePaymentQueries:
 @strawberry.type
 class StorePaymentMutations:
     @strawberry.mutation(
-        description="Pay an amount from my wallet at a store, by its scanned payment code. The merchant is "
+        description="Pay an amount at a store by its scanned payment code, from my wallet (or through the gateway). The merchant is "
         "credited less the platform commission at settlement; the payment counts like a paid order "
         "(commissions, agents, store share). The same idempotencyKey answers the same receipt.",
         extensions=login_required(),
@@ -104,6 +105,13 @@ class StorePaymentMutations:
                 description="The store the customer confirmed (storeByPaymentCode): refused if the code is another's."
             ),
         ] = None,
+        method: Annotated[
+            StorePaymentMethod,
+            strawberry.argument(
+                description="WALLET pays at once; GATEWAY leaves the payment awaiting the gateway: open the charge "
+                "with startGatewayPayment on the receipt's order payment."
+            ),
+        ] = StorePaymentMethod.WALLET,
     ) -> StorePaymentPayload:
         order = await payments.pay(
             viewer(info).id,
@@ -111,6 +119,7 @@ class StorePaymentMutations:
             amount,
             idempotency_key,
             store_id=parse_id(store_id, "storeId", of="Store") if store_id is not None else None,
+            method=method.value,
         )
         return StorePaymentPayload(receipt=order)
 

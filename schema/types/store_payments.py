@@ -18,6 +18,15 @@ from schema.types.merchants import Store
 from schema.types.orders import Order, OrderStatus, Refund
 
 
+@strawberry.enum(description="How a customer pays at a store.")
+class StorePaymentMethod(Enum):
+    WALLET = strawberry.enum_value("WALLET", description="From the wallet (零钱), at once.")
+    GATEWAY = strawberry.enum_value(
+        "GATEWAY",
+        description="Through the payment gateway: startGatewayPayment on the order's payment, then its callback.",
+    )
+
+
 @strawberry.type(description="A store's payment code: print its QR code at the counter (store staff).")
 class StorePaymentCode:
     code: str = strawberry.field(description="The signed code (what `storeByPaymentCode` and `payAtStore` take).")

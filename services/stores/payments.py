@@ -12,7 +12,8 @@ A payment is recorded as an ordinary order so that everything a paid order does 
 unchanged: an Order of delivery type IN_STORE at the store, under a Payment, with ONE line
 of the merchant's hidden STORE_PAYMENT product (virtual, created on first use) priced 1 fen
 per unit, the quantity being the amount in fen. Paying goes through services.orders.payments
-(the wallet, in the same unit of work as the order rows: a refusal leaves nothing behind),
+(the wallet, in the same unit of work as the order rows: a refusal leaves nothing behind; or
+the gateway, through the checkout's own startGatewayPayment and callback),
 so the PAID reactions run as for any order (three-level commissions, regional agents of the
 store's region, the buyer's franchise store share, risk screening), the order completes at
 payment (services.orders.fulfilment.complete_on_payment, the COMPLETED reactions), and the
@@ -191,15 +192,23 @@ async def payment_sku(merchant_id: int) -> Sku:
         return await Sku.get(code=code)
 
 
-def _fingerprint(store_id: int, amount: int) -> str:
-    return hashlib.sha256(json.dumps(["STORE_PAYMENT", store_id, amount]).encode()).hexdigest()
+WALLET, GATEWAY = "WALLET", "GATEWAY"
+METHODS = (WALLET, GATEWAY)
 
 
-async def pay(buyer_id: int, code: str, amount: int, idempotency_key: str, *, store_id: int | None = None) -> Order:
-    """The signed-in customer pays `amount` fen from the wallet at the code's store
-    (`store_id`: the store the customer confirmed). The same key and input answer the same
-    order again; the same key with another input is IDEMPOTENCY_KEY_REUSED. Any refusal
-    (INSUFFICIENT_FUNDS included) changes nothing."""
+def _fingerprint(store_id: int, amount: int, method: str) -> str:
+    return hashlib.sha256(json.dumps(["STORE_PAYMENT", store_id, amount, method]).encode()).hexdigest()
+
+
+async def pay(
+    buyer_id: int, code: str, amount: int, idempotency_key: str, *, store_id: int | None = None, method: str = WALLET
+) -> Order:
+    """The signed-in customer pays `amount` fen at the code's store (`store_id`: the store the
+    customer confirmed): from the wallet at once (WALLET), or (GATEWAY) the payment is left
+    awaiting the gateway: the client opens the charge with `startGatewayPayment` on the order's
+    payment, as for a checkout, and the gateway's callback pays it. The same key and input
+    answer the same order again; the same key with another input is IDEMPOTENCY_KEY_REUSED.
+    Any refusal (INSUFFICIENT_FUNDS included) changes nothing."""
     key = (idempotency_key or "").strip()
     if not key or len(key) > MAX_KEY_LENGTH:
         raise DomainError(
@@ -211,9 +220,11 @@ async def pay(buyer_id: int, code: str, amount: int, idempotency_key: str, *, st
     if store_id is not None and store_id != store.id:
         raise _invalid()
     _check_amount(amount)
-    fingerprint = _fingerprint(store.id, amount)
+    if method not in METHODS:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Pay from the wallet or through the gateway.", "method")
+    fingerprint = _fingerprint(store.id, amount, method)
     try:
-        return await _pay(buyer_id, store, amount, key, fingerprint)
+        return await _pay(buyer_id, store, amount, key, fingerprint, method)
     except (DomainError, IntegrityError):
         payment = await Payment.get_or_none(buyer_id=buyer_id, idempotency_key=key)
         if payment is None:
@@ -225,7 +236,7 @@ async def pay(buyer_id: int, code: str, amount: int, idempotency_key: str, *, st
         return await Order.get(payment_id=payment.id)
 
 
-async def _pay(buyer_id: int, store: Store, amount: int, key: str, fingerprint: str) -> Order:
+async def _pay(buyer_id: int, store: Store, amount: int, key: str, fingerprint: str, method: str) -> Order:
     sku = await payment_sku(store.merchant_id)
     now = clock.now()
     async with unit_of_work() as conn:
@@ -263,8 +274,9 @@ async def _pay(buyer_id: int, store: Store, amount: int, key: str, fingerprint: 
             amount=amount,
             using_db=conn,
         )
-        # A nested unit (a savepoint) on this transaction: a refusal rolls the rows above back too.
-        await order_payments.pay_with_wallet(buyer_id, payment.id)
+        if method == WALLET:
+            # A nested unit (a savepoint) on this transaction: a refusal rolls the rows above back too.
+            await order_payments.pay_with_wallet(buyer_id, payment.id)
     return await Order.get(id=order.id)
 
 

@@ -436,3 +436,33 @@ async def test_two_concurrent_refunds_never_exceed_what_was_paid(api):
     assert sum(1 for r in results if not isinstance(r, Exception)) == 3
     assert (await Order.get(id=order.id)).refunded_amount == 8000
     assert await ledger.check_invariants() == []
+
+
+async def test_paying_at_a_store_through_the_gateway_counts_the_same_and_refunds_by_the_gateway(api):
+    from services.orders import payments as order_payments
+
+    s = await counter(api)
+    token = await token_for(s["buyer"])
+    pay = """mutation($c: String!, $k: String!) { payAtStore(code: $c, amount: "88.00", idempotencyKey: $k, method: GATEWAY) {
+      receipt { id status paidAt order { payment { id } } } errors { code } } }"""
+    code = store_payments.payment_code(s["store"].id)
+    placed = (await api(pay, {"c": code, "k": "gw-1"}, token=token))["payAtStore"]
+    assert placed["errors"] == [] and placed["receipt"]["status"] == "AWAITING_PAYMENT"
+    assert placed["receipt"]["paidAt"] is None
+    assert await Commission.all().count() == 0
+    start = "mutation($p: ID!) { startGatewayPayment(paymentId: $p) { charge { tradeNo } errors { code } } }"
+    started = (await api(start, {"p": placed["receipt"]["order"]["payment"]["id"]}, token=token))["startGatewayPayment"]
+    assert started["errors"] == []
+    await order_payments.sandbox_pay(s["buyer"].id, started["charge"]["tradeNo"])
+    order = await Order.get(id=pk_of(placed["receipt"]["id"]))
+    assert order.status == "COMPLETED" and order.paid_at is not None
+    assert await balance(USER, s["buyer"].id, Purpose.WALLET) == 100_000  # the wallet was not used
+    rows = list(await Commission.filter(order_id=order.id))
+    assert sorted((c.kind, c.amount) for c in rows) == [("AGENT", 264), ("DISTRIBUTION", 880), ("STORE_SHARE", 440)]
+    done = (await api(REFUND, {"id": gid(order), "a": "30.00"}, token=await token_for(s["cashier"])))[
+        "refundStorePayment"
+    ]
+    assert done["errors"] == [] and done["refund"]["status"] == "COMPLETED"
+    assert (await Refund.get(order_id=order.id)).method != "WALLET"
+    assert sorted(c.reversed_amount for c in await Commission.filter(order_id=order.id)) == [90, 150, 300]
+    assert await ledger.check_invariants() == []
