@@ -100,6 +100,9 @@ ZONE_RULES = [
     *((zone, hooks.not_yet_available) for zone in hooks.ZONES_NOT_YET_AVAILABLE),
 ]
 
+# Zones whose lines hold no stock: a cancel releases none.
+UNSTOCKED_ZONES = [store_payments.ZONE]  # STO-1: a store payment's line is fen, not goods
+
 # Who else asks a share of a paid order's lines, after the three distribution levels.
 CLAIM_PROVIDERS = [
     agents.agent_claims,  # MEM-2: regional agents of the delivery region
@@ -201,6 +204,8 @@ def install() -> None:
     hooks.ZONE_RULES.reset()
     for zone, rule in ZONE_RULES:
         hooks.ZONE_RULES.add(zone, rule)
+    hooks.UNSTOCKED_ZONES.clear()
+    hooks.UNSTOCKED_ZONES.update(UNSTOCKED_ZONES)
     commissions.PAID_CLAIMS[:] = CLAIM_PROVIDERS
     review_queues.QUEUES.clear()
     for queue_ in REVIEW_QUEUES:

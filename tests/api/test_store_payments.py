@@ -466,3 +466,21 @@ async def test_paying_at_a_store_through_the_gateway_counts_the_same_and_refunds
     assert (await Refund.get(order_id=order.id)).method != "WALLET"
     assert sorted(c.reversed_amount for c in await Commission.filter(order_id=order.id)) == [90, 150, 300]
     assert await ledger.check_invariants() == []
+
+
+async def test_an_unpaid_gateway_payment_at_a_store_times_out_without_touching_stock(api):
+    from models.catalog import Sku, StockMovement
+    from services.orders import payments as order_payments
+
+    s = await counter(api)
+    code = store_payments.payment_code(s["store"].id)
+    order = await store_payments.pay(s["buyer"].id, code, 8800, "gw-late", method=store_payments.GATEWAY)
+    assert order.status == "PENDING_PAYMENT"
+    clock.advance(timedelta(minutes=settings.ORDER_PAY_TIMEOUT_MINUTES + 1))
+    assert await order_payments.cancel_expired() == 1
+    assert (await Order.get(id=order.id)).status == "CANCELLED"
+    line = await OrderLine.get(order_id=order.id)
+    assert (await Sku.get(id=line.sku_id)).stock == 0
+    assert await StockMovement.filter(sku_id=line.sku_id).count() == 0
+    assert await Commission.all().count() == 0
+    assert await ledger.check_invariants() == []
