@@ -259,7 +259,9 @@ async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint:
         for mid, m in {s.product.merchant_id: s.product.merchant for s in skus.values()}.items()
     }
     totals = pricing.merchant_totals(
-        [(line.merchant_id, line.unit_price * line.quantity) for line in lines], templates, frozenset(stores)
+        [(line.merchant_id, line.unit_price * line.quantity) for line in lines],
+        templates,
+        frozenset(merchant_ids if virtual else stores),  # nothing shipped: no shipping fee
     )
     async with unit_of_work() as conn:
         payment = await Payment.create(

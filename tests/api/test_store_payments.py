@@ -344,7 +344,7 @@ async def test_the_feed_refuses_users_without_store_permission(app, api):
 
 async def test_a_virtual_order_needs_no_address_and_completes_at_payment(api):
     await configure(api, [("PERCENT", 1000)], freeze_days=0)
-    merchant = await make_merchant()
+    merchant = await make_merchant(shipping_fee=800)  # nothing shipped: no shipping fee on a virtual order
     voucher = await make_product(merchant, title="洗车券", delivery_kind="VIRTUAL", skus=[sku(price=5000, stock=10)])
     service = await make_product(
         merchant, title="维修服务", delivery_kind="REDEEMABLE", skus=[sku(price=3000, stock=10)]
@@ -375,6 +375,7 @@ async def test_a_virtual_order_needs_no_address_and_completes_at_payment(api):
         "address": None,
         "store": None,
     }
+    assert (await Order.get(id=pk_of(placed["orders"][0]["id"]))).pay_amount == 5000
     assert (await api(pay, {"id": placed["payment"]["id"]}, token=token))["payWithWallet"]["errors"] == []
     done = (await api(status, {"id": placed["orders"][0]["id"]}, token=token))["order"]
     assert done["status"] == "COMPLETED" and done["completedAt"]
