@@ -131,6 +131,10 @@ COINS_ORDER_CAP_FEN: int = config("COINS_ORDER_CAP_FEN", cast=int, default=0)
 # MKT-1: when a refund gives the order's coupons back: WHOLE_ORDER_BEFORE_COMPLETION (every unit
 # refunded before the order completed), WHOLE_ORDER (every unit, whenever) or NEVER.
 COUPON_RETURN_POLICY: str = config("COUPON_RETURN_POLICY", default="WHOLE_ORDER_BEFORE_COMPLETION")
+# In-store payment (STO-1): the largest amount one payment at a store may be (fen), and how many
+# days after the payment store staff may still refund it.
+STORE_PAYMENT_MAX_AMOUNT: int = config("STORE_PAYMENT_MAX_AMOUNT", cast=int, default=5_000_000)
+STORE_REFUND_DAYS: int = config("STORE_REFUND_DAYS", cast=int, default=30)
 CART_MAX_ITEMS: int = config("CART_MAX_ITEMS", cast=int, default=100)
 CART_SHARE_TTL_DAYS: int = config("CART_SHARE_TTL_DAYS", cast=int, default=7)
 # Payment gateway: "sandbox" (dev, tests) or "package.module:Class" (WeChat Pay, Alipay ...).
@@ -173,6 +177,10 @@ DISTRIBUTOR_THRESHOLD_MATCH: str = config(
 # Distributor centre (DIS-5): where a tracking link (/r/{code}) sends the visitor; {code} is the invite code.
 STOREFRONT_SIGNUP_URL: str = config(
     "STOREFRONT_SIGNUP_URL", default=PUBLIC_BASE_URL.rstrip("/") + "/signup?inviteCode={code}"
+)
+# STO-1: the storefront page a store's payment QR code opens ({code}: the store's signed payment code).
+STOREFRONT_STORE_PAY_URL: str = config(
+    "STOREFRONT_STORE_PAY_URL", default=PUBLIC_BASE_URL.rstrip("/") + "/pay?storeCode={code}"
 )
 LEADERBOARD_MAX: int = config("LEADERBOARD_MAX", cast=int, default=100)  # longest leaderboard a query may ask for
 # Withdrawals (FIN-3): amounts in fen; the fee is basis points of the amount, never below the minimum fee.

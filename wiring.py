@@ -40,10 +40,12 @@ from services.membership import events as membership_events
 from services.membership import membership
 from services.merchants import merchants
 from services.orders import events as order_events
-from services.orders import gateways, hooks
+from services.orders import fulfilment, gateways, hooks
 from services.orders.sandbox_gateway import SandboxGateway
 from services.risk import control as risk
 from services.risk import hooks as risk_hooks
+from services.stores import events as store_events
+from services.stores import payments as store_payments
 
 # An order was paid (inside the payment's transaction, after the money moved).
 PAID = [
@@ -55,6 +57,9 @@ PAID = [
     ("distribution.commissions", commissions.on_paid),  # DIS-2: three levels booked on the paid lines
     ("distribution.claims", commissions.on_paid_claims),  # MEM-2/3: agents' and stores' claims, after the levels
     ("risk.screen_payment", risk.on_paid),  # RISK-2: sees the commissions just booked, may hold them
+    ("stores.announce_payment", store_payments.announce_paid),  # STO-1: the store's live feed
+    # STO-6/STO-1: nothing to deliver -> COMPLETED (and its reactions), after the money steps
+    ("orders.complete_virtual", fulfilment.complete_on_payment),
     # Last: locks the product's consignment queue row, which every retail payment of that
     # product waits for, so it is held from here to the commit only.
     ("consignment.match_queue", queue.match_retail_order),  # CON-3
@@ -96,8 +101,12 @@ REFERRAL_BOUND = [
 ZONE_RULES = [
     ("WHOLESALE", consignment.reserve_vouchers),  # CON-1: one voucher per unit
     ("MEMBERSHIP", membership.check_lines),  # MEM-1: only the platform's membership SKU at its price
+    ("STORE_PAYMENT", store_payments.refuse_at_checkout),  # STO-1: paid only by a store's payment code
     *((zone, hooks.not_yet_available) for zone in hooks.ZONES_NOT_YET_AVAILABLE),
 ]
+
+# Zones whose lines hold no stock: a cancel releases none.
+UNSTOCKED_ZONES = [store_payments.ZONE]  # STO-1: a store payment's line is fen, not goods
 
 # Who else asks a share of a paid order's lines, after the three distribution levels.
 CLAIM_PROVIDERS = [
@@ -172,6 +181,8 @@ LIVE_EVENTS = [
     distribution_events.CommissionRejected,
     distribution_events.GradeChanged,
     finance_events.WithdrawalStatusChanged,
+    store_events.StorePaymentReceived,
+    store_events.StorePaymentRefunded,
 ]
 
 _REACTIONS = [
@@ -198,6 +209,8 @@ def install() -> None:
     hooks.ZONE_RULES.reset()
     for zone, rule in ZONE_RULES:
         hooks.ZONE_RULES.add(zone, rule)
+    hooks.UNSTOCKED_ZONES.clear()
+    hooks.UNSTOCKED_ZONES.update(UNSTOCKED_ZONES)
     commissions.PAID_CLAIMS[:] = CLAIM_PROVIDERS
     review_queues.QUEUES.clear()
     for queue_ in REVIEW_QUEUES:

@@ -44,6 +44,9 @@ class Product(Model):
     distribution_enabled = fields.BooleanField(default=True)
     distribution_rates = fields.JSONField(default=dict)  # per-level overrides, e.g. {"1": 1000}
     purchase_limit = fields.IntField(default=0)  # per buyer; 0 = no limit
+    # STO-6: PHYSICAL goods are shipped or picked up; VIRTUAL ones need no delivery and complete
+    # at payment; REDEEMABLE ones need no delivery either and complete when redeemed at a store.
+    delivery_kind = fields.CharField(max_length=16, default="PHYSICAL")
     # DRAFT -> LISTED <-> DELISTED; delist_reason MANUAL or OUT_OF_STOCK (auto relist on restock)
     status = fields.CharField(max_length=16, default="DRAFT", db_index=True)
     delist_reason = fields.CharField(max_length=16, default="")

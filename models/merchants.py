@@ -119,6 +119,9 @@ class StoreStaff(Model):
     id = fields.BigIntField(primary_key=True)
     store = fields.ForeignKeyField("models.Store", related_name="staff", on_delete=fields.CASCADE)
     user = fields.ForeignKeyField("models.User", related_name="store_jobs", on_delete=fields.CASCADE, db_index=True)
+    # Extra store.* permissions the merchant's owner granted (e.g. store.refund); every store
+    # staff member holds store.pickup and store.cashier (services.accounts.access.STORE_STAFF_PERMISSIONS).
+    permissions = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -55,6 +55,7 @@ def _product_data(data: ProductInput) -> catalog.ProductData:
         distribution_enabled=data.distribution_enabled,
         distribution_rates=[(r.level, r.rate_bp) for r in data.distribution_rates],
         purchase_limit=data.purchase_limit,
+        delivery_kind=data.delivery_kind.value if data.delivery_kind is not None else None,
     )
 
 

@@ -1,5 +1,6 @@
 """HTTP routes of the distributor centre (DIS-5), outside GraphQL: the tracking link that
-counts a visit and sends it on to sign-up, and the invite link's QR code images."""
+counts a visit and sends it on to sign-up, and the invite link's QR code images; and a
+store's payment QR code images (STO-1)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 import proxies
+from services.core.errors import DomainError
 from services.distribution import centre
+from services.stores import payments as store_payments
 
 QR_CACHE = "public, max-age=86400"  # the image of a code never changes while the base URL does not
 
@@ -35,7 +38,23 @@ async def qr(request: Request) -> Response:
     return Response(centre.qr_svg(owner.invite_code), media_type="image/svg+xml", headers={"Cache-Control": QR_CACHE})
 
 
+async def store_qr(request: Request) -> Response:
+    """GET /qr/store/{code}.png or .svg: the QR code of a store's payment link (STO-1); a code
+    that does not verify is 404."""
+    ext, code = request.path_params["ext"], request.path_params["code"]
+    try:
+        store_payments.verified_store_id(code)
+    except DomainError:
+        ext = ""
+    if ext == "png":
+        return Response(store_payments.qr_png(code), media_type="image/png", headers={"Cache-Control": QR_CACHE})
+    if ext == "svg":
+        return Response(store_payments.qr_svg(code), media_type="image/svg+xml", headers={"Cache-Control": QR_CACHE})
+    return PlainTextResponse("No such payment code.", status_code=404)
+
+
 routes = [
     Route("/r/{code}", track, methods=["GET"]),
     Route("/qr/invite/{code}.{ext:str}", qr, methods=["GET"]),
+    Route("/qr/store/{code}.{ext:str}", store_qr, methods=["GET"]),
 ]

@@ -5,6 +5,10 @@ from __future__ import annotations
 from services.core.errors import ErrorCode as C
 
 DESCRIPTIONS: dict[C, str] = {
+    C.STORE_PAYMENT_CODE_INVALID: "Not a genuine payment code of an existing store, or the code of another store than the one confirmed.",
+    C.STORE_CLOSED: "The store, or its merchant, is closed and takes no payments now.",
+    C.STORE_PAYMENT_LIMIT_EXCEEDED: "The amount is above the largest payment a store may take (STORE_PAYMENT_MAX_AMOUNT).",
+    C.REFUND_WINDOW_CLOSED: "The payment is older than the store refund window (STORE_REFUND_DAYS).",
     C.INVALID_INPUT: "A value is malformed or out of range (see `field`).",
     C.NOT_FOUND: "No such object (or not one the viewer may see); `field` names the reference.",
     C.INVALID_ID: "Not a global id of the expected type (malformed, or an id of another type); `field` names it.",

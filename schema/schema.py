@@ -45,6 +45,7 @@ from resolvers.promotions import PromotionMutations, PromotionQueries
 from resolvers.reviews import ReviewQueries
 from resolvers.risk import RiskMutations, RiskQueries
 from resolvers.settlement import SettlementMutations, SettlementQueries
+from resolvers.store_payments import StorePaymentMutations, StorePaymentQueries
 from resolvers.stores import StoreMutations, StoreQueries
 from resolvers.wallet import WalletQueries
 from resolvers.withdrawals import SandboxPayoutMutations, WithdrawalMutations, WithdrawalQueries
@@ -59,6 +60,7 @@ from subscriptions.distribution import DistributionSubscriptions
 from subscriptions.notifications import NotificationSubscriptions, fast_my_notifications
 from subscriptions.orders import OrderSubscriptions
 from subscriptions.reviews import ReviewSubscriptions
+from subscriptions.stores import StoreSubscriptions
 from subscriptions.withdrawals import WithdrawalSubscriptions
 
 Query = merge_types(
@@ -88,6 +90,7 @@ Query = merge_types(
         SettlementQueries,
         AgentQueries,
         FranchiseQueries,
+        StorePaymentQueries,
         IdentityQueries,
         MarketingQueries,
         PromotionQueries,
@@ -114,6 +117,7 @@ MUTATIONS = (
     SettlementMutations,
     AgentMutations,
     FranchiseMutations,
+    StorePaymentMutations,
     IdentityMutations,
     MarketingMutations,
     PromotionMutations,
@@ -140,6 +144,7 @@ Subscription = merge_types(
         DistributionSubscriptions,
         ReviewSubscriptions,
         WithdrawalSubscriptions,
+        StoreSubscriptions,
     ),
 )
 

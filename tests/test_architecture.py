@@ -60,7 +60,7 @@ def _status_sets() -> dict[str, set[str]]:
         fulfilment: fulfilment.TRACKING_STATUSES,
         messages: messages.STATUSES,
         sandbox_gateway: sandbox_gateway.STATUSES,
-        product_states: product_states.STATUSES,
+        product_states: (*product_states.STATUSES, *product_states.DELIVERY_KINDS),
         merchants: merchants.STATUSES,
         membership: membership.STATUSES,
         unit_states: unit_states.STATUSES,

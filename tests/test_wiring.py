@@ -23,6 +23,8 @@ ORDER = {
         "distribution.commissions",
         "distribution.claims",
         "risk.screen_payment",
+        "stores.announce_payment",
+        "orders.complete_virtual",
         "consignment.match_queue",
     ],
     "unpaid order cancelled": ["consignment.release_vouchers", "marketing.return_coupons", "marketing.return_coins"],
@@ -50,7 +52,7 @@ def test_the_reactions_run_in_the_documented_order():
         "WITHDRAWALS",
         "MERCHANT_APPLICATIONS",
     ]
-    assert sorted(hooks.ZONE_RULES.entries) == ["MEMBERSHIP", "POINTS", "WHOLESALE"]
+    assert sorted(hooks.ZONE_RULES.entries) == ["MEMBERSHIP", "POINTS", "STORE_PAYMENT", "WHOLESALE"]
 
 
 def test_install_twice_registers_everything_once():

@@ -21,6 +21,21 @@ from schema.node import Node, codec, encode, node_id
 from schema.types.merchants import Merchant
 
 
+@strawberry.enum(description="How a product reaches the buyer (STO-6).")
+class DeliveryKind(Enum):
+    PHYSICAL = strawberry.enum_value("PHYSICAL", description="Goods shipped by express or picked up at a store.")
+    VIRTUAL = strawberry.enum_value(
+        "VIRTUAL",
+        description="Nothing to deliver (memberships, vouchers, cards): no address or store at checkout; "
+        "the order completes when it is paid.",
+    )
+    REDEEMABLE = strawberry.enum_value(
+        "REDEEMABLE",
+        description="Nothing to deliver, used at a store (services, punch cards): no address or store at "
+        "checkout; the order completes when it is redeemed.",
+    )
+
+
 @strawberry.enum(description="The zone a product is sold in (CAT-2).")
 class Zone(Enum):
     RETAIL = strawberry.enum_value("RETAIL", description="Activity zone: grants wholesale vouchers per unit bought.")
@@ -35,6 +50,11 @@ class Zone(Enum):
         "MEMBERSHIP",
         description="The paid partner membership (MEM-1): sold by the platform "
         "at the membership settings' price; paying starts or extends the buyer's membership.",
+    )
+    STORE_PAYMENT = strawberry.enum_value(
+        "STORE_PAYMENT",
+        description="A merchant's hidden product recording payments taken at its stores (STO-1): never listed, "
+        "never bought through checkout; one unit per fen paid.",
     )
 
 
@@ -177,6 +197,9 @@ class Product(Node):
     points_granted: int = strawberry.field(description="Points granted per unit bought.")
     distribution_enabled: bool = strawberry.field(description="Whether sales of it pay distribution commissions.")
     purchase_limit: int = strawberry.field(description="Most units one buyer may buy; 0: no limit.")
+    delivery_kind: DeliveryKind = strawberry.field(
+        description="Physical goods, or virtual ones needing no delivery (completed at payment or at redemption)."
+    )
     total_stock: int = strawberry.field(description="Units in stock over its active SKUs.")
     sales_count: int = strawberry.field(description="Units sold.")
     listed_at: datetime | None = strawberry.field(description="When it was last put on sale.")
@@ -398,6 +421,11 @@ class ProductInput:
         default_factory=list, description="Per-level rate overrides (levels 1-3)."
     )
     purchase_limit: int = strawberry.field(default=0, description="Most units per buyer; 0: no limit.")
+    delivery_kind: DeliveryKind | None = strawberry.field(
+        default=None,
+        description="How it reaches the buyer (STO-6); null: PHYSICAL, or VIRTUAL for a MEMBERSHIP product "
+        "(which is always VIRTUAL).",
+    )
 
 
 # --------------------------------------------------------------------------- payloads

@@ -236,6 +236,13 @@ class StoreStaffMember(Node):
     id: strawberry.ID = node_id("StoreStaffMember", description="Store staff record id.")
     created_at: datetime = strawberry.field(description="When they were added.")
 
+    @strawberry.field(
+        description="The store permissions they hold at the store: store.pickup and store.cashier always, "
+        "and what the owner granted (store.refund)."
+    )
+    def permissions(self: m.StoreStaff) -> list[str]:
+        return sorted({"store.pickup", "store.cashier", *(self.permissions or [])})
+
     @strawberry.field(description="The staff member.")
     async def user(self: m.StoreStaff, info: Info) -> PublicUser | None:
         user = await info.context.loaders.user.load(self.user_id)

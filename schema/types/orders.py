@@ -59,6 +59,12 @@ class OrderStatus(Enum):
 class DeliveryType(Enum):
     EXPRESS = strawberry.enum_value("EXPRESS", description="Shipped by a carrier to the order's address.")
     PICKUP = strawberry.enum_value("PICKUP", description="Picked up by the buyer at a store of the merchant.")
+    VIRTUAL = strawberry.enum_value(
+        order_states.VIRTUAL, description="Nothing to deliver: every line is a virtual good (STO-6)."
+    )
+    IN_STORE = strawberry.enum_value(
+        order_states.IN_STORE, description="A payment taken at a store's counter by its payment QR code (STO-1)."
+    )
 
 
 @strawberry.enum(
@@ -270,7 +276,9 @@ class Order(Node):
     id: strawberry.ID = node_id("Order", description="Order id.")
     order_no: str = strawberry.field(description="Order number shown to people.")
     status: OrderStatus = strawberry.field(description="Where the order is.")
-    delivery_type: DeliveryType = strawberry.field(description="Express or pickup at a store.")
+    delivery_type: DeliveryType = strawberry.field(
+        description="Express, pickup at a store, virtual (nothing to deliver) or a payment at a store."
+    )
     note: str = strawberry.field(description="The buyer's note to the merchant.")
     cancel_reason: str = strawberry.field(description="Why it was cancelled, if it was.")
     created_at: datetime = strawberry.field(description="When it was placed.")

@@ -36,6 +36,8 @@ PERMISSIONS: dict[str, str] = {
     "merchant.marketing": "Run the merchant's own coupons and promotions, funded by the merchant.",
     # offline store (granted per store)
     "store.pickup": "Verify pickup codes at the store.",
+    "store.cashier": "Take payments at the store: its payment QR code, receipts and the live feed of payments.",
+    "store.refund": "Refund payments taken at the store (within the refund window, never above what was paid).",
     # distribution
     "distribution.center": "Use the distributor centre.",
     "distribution.manage": "Set distribution levels, rates and the freeze period; reject commissions (risk review).",
@@ -85,6 +87,9 @@ MERCHANT_PERMISSIONS = [
     "merchant.marketing",
 ]
 OWNER_PERMISSIONS = [*MERCHANT_PERMISSIONS, "merchant.staff"]
+# Every store staff member holds these at their store; the owner may grant the others one by one.
+STORE_STAFF_PERMISSIONS = ["store.pickup", "store.cashier"]
+STORE_PERMISSIONS = [*STORE_STAFF_PERMISSIONS, "store.refund"]
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,12 @@ ROLES: dict[str, RoleSpec] = {
     "merchant_staff": RoleSpec(
         "Merchant staff", "MERCHANT", [], "Staff of a merchant; permissions granted one by one by the owner."
     ),
-    "store_staff": RoleSpec("Store staff", "STORE", ["store.pickup"], "Works at an offline store: verifies pickups."),
+    "store_staff": RoleSpec(
+        "Store staff",
+        "STORE",
+        STORE_STAFF_PERMISSIONS,
+        "Works at an offline store: verifies pickups, takes payments; store.refund granted by the owner.",
+    ),
     "admin": RoleSpec("Platform administrator", "PLATFORM", PLATFORM_ADMIN_PERMISSIONS, "All platform permissions."),
     "support": RoleSpec(
         "Customer support",
@@ -177,9 +187,17 @@ def require_order_staff(grants: Grants, merchant_id: int) -> None:
 
 def require_store(grants: Grants, store_id: int, merchant_id: int) -> None:
     """Store staff of this store, the merchant's owner/order staff, or a platform admin."""
-    if grants.has("store.pickup", ("STORE", store_id)):
+    require_store_permission(grants, store_id, merchant_id, "store.pickup")
+
+
+def require_store_permission(grants: Grants, store_id: int, merchant_id: int, permission: str) -> None:
+    """`permission` (store.*) at this store, or the merchant's owner/order staff, or a platform admin."""
+    if grants.has(permission, ("STORE", store_id)):
         return
-    require_merchant(grants, merchant_id, "merchant.orders")
+    try:
+        require_merchant(grants, merchant_id, "merchant.orders")
+    except DomainError:
+        raise DomainError(ErrorCode.FORBIDDEN, f"This needs the {permission} permission at this store.") from None
 
 
 async def load_grants(user_id: int) -> Grants:
@@ -197,9 +215,12 @@ async def load_grants(user_id: int) -> Grants:
     for merchant_id, perms in await MerchantStaff.filter(user_id=user_id).values_list("merchant_id", "permissions"):
         grants.roles.add("merchant_staff")
         grants.scoped.setdefault(("MERCHANT", merchant_id), set()).update(p for p in perms if p in MERCHANT_PERMISSIONS)
-    for store_id in await StoreStaff.filter(user_id=user_id).values_list("store_id", flat=True):
+    for store_id, extra in await StoreStaff.filter(user_id=user_id).values_list("store_id", "permissions"):
         grants.roles.add("store_staff")
-        grants.scoped[("STORE", store_id)] = {"store.pickup"}
+        grants.scoped[("STORE", store_id)] = {
+            *STORE_STAFF_PERMISSIONS,
+            *(p for p in extra or [] if p in STORE_PERMISSIONS),
+        }
     return grants
 
 

@@ -6,3 +6,9 @@ relisting on restock in `stock`; both read these names, so they live apart from 
 
 DRAFT, LISTED, DELISTED = "DRAFT", "LISTED", "DELISTED"
 STATUSES = (DRAFT, LISTED, DELISTED)
+
+# How a product reaches the buyer (STO-6): PHYSICAL goods are shipped or picked up; VIRTUAL and
+# REDEEMABLE ones need no delivery (no address or store at checkout): a VIRTUAL order completes
+# at payment, a REDEEMABLE one when it is redeemed at a store.
+PHYSICAL, VIRTUAL, REDEEMABLE = "PHYSICAL", "VIRTUAL", "REDEEMABLE"
+DELIVERY_KINDS = (PHYSICAL, VIRTUAL, REDEEMABLE)

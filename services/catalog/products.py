@@ -26,7 +26,7 @@ from models.merchants import Merchant
 from services.accounts.access import Grants, require_merchant
 from services.catalog.events import ProductDelisted
 from services.catalog.limits import MAX_STOCK, PRODUCTS_PERMISSION
-from services.catalog.product_states import DELISTED, LISTED
+from services.catalog.product_states import DELISTED, DELIVERY_KINDS, LISTED, PHYSICAL, VIRTUAL
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, merchant_channel, public_data_changed, unit_of_work
@@ -231,6 +231,7 @@ class ProductData:
     distribution_enabled: bool = True
     distribution_rates: dict[int, int] | list[tuple[int, int]] = field(default_factory=dict)  # level -> basis points
     purchase_limit: int = 0
+    delivery_kind: str | None = None  # STO-6; None: PHYSICAL (VIRTUAL for a MEMBERSHIP product)
 
 
 def spec_key(spec_values: dict[str, str]) -> str:
@@ -288,6 +289,13 @@ def _clean_product(data: ProductData) -> dict:
         if level not in DISTRIBUTION_LEVELS or str(level) in rates:
             raise DomainError(ErrorCode.INVALID_RATE, "Distribution has levels 1 to 3 only.", "distributionRates")
         rates[str(level)] = _int(rate, "distributionRates", low=0, high=10_000, code=ErrorCode.INVALID_RATE)
+    delivery_kind = data.delivery_kind or (VIRTUAL if data.zone == "MEMBERSHIP" else PHYSICAL)
+    if delivery_kind not in DELIVERY_KINDS or (data.zone == "MEMBERSHIP" and delivery_kind != VIRTUAL):
+        raise DomainError(
+            ErrorCode.INVALID_ZONE_SETTINGS,
+            "The delivery kind is PHYSICAL, VIRTUAL or REDEEMABLE; a membership is VIRTUAL.",
+            "deliveryKind",
+        )
     return {
         "category_id": data.category_id,
         "title": _text(data.title, "title", max_length=128, required=True),
@@ -308,6 +316,7 @@ def _clean_product(data: ProductData) -> dict:
         "distribution_enabled": bool(data.distribution_enabled),
         "distribution_rates": rates,
         "purchase_limit": _int(data.purchase_limit, "purchaseLimit", low=0, high=MAX_STOCK),
+        "delivery_kind": delivery_kind,
     }
 
 

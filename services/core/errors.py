@@ -119,6 +119,11 @@ class ErrorCode(str, Enum):
     AGENT_REGION_TAKEN = "AGENT_REGION_TAKEN"  # the region already has a running agent
     STORE_CODE_INVALID = "STORE_CODE_INVALID"  # no active store has this invite code
     STORE_ALREADY_BOUND = "STORE_ALREADY_BOUND"  # the user is bound to a store already
+    # offline store operations (STO-1)
+    STORE_PAYMENT_CODE_INVALID = "STORE_PAYMENT_CODE_INVALID"  # forged, unknown, or another store's payment code
+    STORE_CLOSED = "STORE_CLOSED"  # the store (or its merchant) does not take payments now
+    STORE_PAYMENT_LIMIT_EXCEEDED = "STORE_PAYMENT_LIMIT_EXCEEDED"  # above STORE_PAYMENT_MAX_AMOUNT
+    REFUND_WINDOW_CLOSED = "REFUND_WINDOW_CLOSED"  # past STORE_REFUND_DAYS after the payment
     # sensitive data and real-name verification (RISK-3)
     INVALID_ID_NUMBER = "INVALID_ID_NUMBER"
     ID_NUMBER_TAKEN = "ID_NUMBER_TAKEN"

@@ -195,6 +195,11 @@ def merchant_channel(merchant_id: int) -> str:
     return f"merchant:{merchant_id}"
 
 
+def store_channel(store_id: int) -> str:
+    """Live events of a store's counter (payments taken and refunded there, STO-1)."""
+    return f"store:{store_id}"
+
+
 def admin_channel() -> str:
     return "admin"
 

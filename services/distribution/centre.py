@@ -33,7 +33,6 @@ for its members' orders by `orders.buyer_id`). Performance is three grouped quer
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -47,7 +46,7 @@ import settings
 from models.accounts import User
 from models.distributors import InviteClick
 from models.orders import Order
-from services.core import clock
+from services.core import clock, qr
 from services.core.business_days import bucket_start, buckets, check_range, day_sql, day_start
 from services.core.errors import DomainError, ErrorCode
 from services.core.masking import mask_name
@@ -290,15 +289,11 @@ def _qr(code: str):
 
 
 def qr_png(code: str, scale: int = 8) -> bytes:
-    out = io.BytesIO()
-    _qr(code).save(out, kind="png", scale=scale, border=2)
-    return out.getvalue()
+    return qr.png(invite_url(code), scale)
 
 
 def qr_svg(code: str, scale: int = 8) -> str:
-    out = io.BytesIO()
-    _qr(code).save(out, kind="svg", scale=scale, border=2, xmldecl=False)
-    return out.getvalue().decode()
+    return qr.svg(invite_url(code), scale)
 
 
 def qr_svg_data_uri(code: str) -> str:

@@ -26,8 +26,12 @@ from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
 from services.core.states import StateMachine, Transition
 from services.marketing import offers
-from services.marketing.coupon_templates import (
+from services.marketing.coupon_templates import (  # promotions live in the templates' states
+    ACTIVE,
+    DRAFT,
+    ENDED,
     MERCHANT_PERMISSION,
+    PAUSED,
     PLATFORM_PERMISSION,
     ScopeData,
     authorize,
@@ -36,8 +40,6 @@ from services.marketing.coupon_templates import (
     scope_of,
 )
 
-DRAFT, ACTIVE, PAUSED, ENDED = "DRAFT", "ACTIVE", "PAUSED", "ENDED"
-STATUSES = (DRAFT, ACTIVE, PAUSED, ENDED)
 KINDS = (offers.FULL_REDUCTION, offers.QUANTITY_DISCOUNT, offers.LIMITED_PRICE)
 PROMOTION_STATES = StateMachine(
     "promotion",

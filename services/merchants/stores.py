@@ -16,7 +16,7 @@ from tortoise.expressions import Q
 from models.accounts import User
 from models.merchants import Store, StoreStaff
 from services.accounts import referral
-from services.accounts.access import Grants, require_merchant
+from services.accounts.access import STORE_PERMISSIONS, STORE_STAFF_PERMISSIONS, Grants, require_merchant
 from services.core import geo, sensitive
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import public_data_changed, unit_of_work
@@ -229,6 +229,23 @@ async def remove_store_staff(grants: Grants, store_id: int, user_id: int) -> Non
     async with unit_of_work():
         if not await StoreStaff.filter(store_id=store_id, user_id=user_id).delete():
             raise DomainError(ErrorCode.NOT_FOUND, "This user is not on this store's staff.", "userId")
+
+
+async def set_store_staff_permissions(
+    grants: Grants, store_id: int, user_id: int, permissions: list[str]
+) -> StoreStaff:
+    """The merchant's owner (merchant.staff) grants a store staff member extra store
+    permissions (e.g. store.refund) beyond those every store staff member holds."""
+    store = await _store(store_id)
+    require_merchant(grants, store.merchant_id, "merchant.staff")
+    extra = sorted(set(permissions) - set(STORE_STAFF_PERMISSIONS))
+    unknown = [p for p in extra if p not in STORE_PERMISSIONS]
+    if unknown:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"Not a store permission: {', '.join(unknown)}.", "permissions")
+    async with unit_of_work():
+        if not await StoreStaff.filter(store_id=store_id, user_id=user_id).update(permissions=extra):
+            raise DomainError(ErrorCode.NOT_FOUND, "This user is not on this store's staff.", "userId")
+    return await StoreStaff.get(store_id=store_id, user_id=user_id)
 
 
 async def staff_of_store(store_id: int) -> list[StoreStaff]:

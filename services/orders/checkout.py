@@ -31,7 +31,7 @@ from models.orders import CartItem, Order, OrderLine, Payment
 from services.accounts import referral
 from services.catalog import stock
 from services.catalog.limits import MAX_STOCK
-from services.catalog.product_states import LISTED
+from services.catalog.product_states import LISTED, PHYSICAL
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
@@ -41,7 +41,7 @@ from services.membership import membership
 from services.merchants import merchants
 from services.orders import hooks as order_hooks
 from services.orders import pricing
-from services.orders.states import CANCELLED, EXPRESS, PICKUP
+from services.orders.states import CANCELLED, EXPRESS, PICKUP, VIRTUAL
 
 MAX_LINES = 50
 MAX_KEY_LENGTH = 64
@@ -141,6 +141,11 @@ def _address_snapshot(address: Address) -> dict:
     }
 
 
+def all_virtual(skus) -> bool:
+    """STO-6: every SKU's product needs no delivery (VIRTUAL or REDEEMABLE): no address, no store."""
+    return all(s.product.delivery_kind != PHYSICAL for s in skus)
+
+
 def sellable_problem(sku: Sku, now) -> tuple[ErrorCode, str] | None:
     """Why a SKU cannot be bought right now, or None (shared with the cart's checks)."""
     product = sku.product
@@ -230,6 +235,7 @@ class Priced:
     quote: pipeline.Quote
     usable: list[offers.Coupon]  # the buyer's coupons usable now (shown by the preview)
     coin_balance: int  # the buyer's coins (read when spending, or for a preview)
+    virtual: bool  # STO-6: nothing to deliver (no address, store or shipping)
 
 
 def _pipeline_line(sku: Sku, quantity: int) -> pipeline.Line:
@@ -268,6 +274,7 @@ async def price_checkout(
     stores = await _pickup_stores(request.pickup_stores, merchant_ids)
     # MEM-1: a valid membership buys at member prices (asked only when one of the SKUs has one)
     is_member = any(s.member_price is not None for s in skus.values()) and await membership.is_member(buyer_id)
+    virtual = all_virtual(skus.values()) and not stores  # STO-6: nothing to deliver
     usable = [] if request.coupon_ids == () else await coupons.usable_offers(buyer_id)
     coin_balance = await coins.balance(buyer_id) if request.coins or read_coins else 0
     templates = {
@@ -284,7 +291,7 @@ async def price_checkout(
         coin_balance=coin_balance,
         coin_rule=coins.rule(),
         shipping=templates,
-        pickup_merchants=frozenset(stores),
+        pickup_merchants=frozenset(merchant_ids if virtual else stores),  # nothing shipped: no shipping fee
     )
     lines = []
     for item in items:
@@ -299,7 +306,7 @@ async def price_checkout(
                 unit_price=priced.goods_amount // item.quantity,
             )
         )
-    return Priced(skus, stores, lines, quote, usable, coin_balance)
+    return Priced(skus, stores, lines, quote, usable, coin_balance, virtual)
 
 
 @dataclass(frozen=True)
@@ -319,7 +326,8 @@ async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint:
     priced = await price_checkout(buyer_id, request, items)
     skus, stores, lines, quote = priced.skus, priced.stores, priced.lines, priced.quote
     address = None
-    if any(o.merchant_id not in stores for o in quote.orders):
+    virtual = priced.virtual
+    if not virtual and any(o.merchant_id not in stores for o in quote.orders):
         if request.address_id is None:
             raise DomainError(ErrorCode.ADDRESS_REQUIRED, "Choose a delivery address (or pickup stores).", "addressId")
         address = await Address.get_or_none(id=request.address_id, user_id=buyer_id)
@@ -352,6 +360,7 @@ async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint:
                     skus,
                     request.note,
                     request.consign_wholesale,
+                    virtual,
                 )
             )
         await coins.spend(buyer_id, quote.coins, payment.id, conn)
@@ -435,7 +444,9 @@ def _platform_funded(parts) -> int:
     return sum(p.amount for p in parts if p.funder is offers.PLATFORM)
 
 
-async def _create_order(conn, payment, buyer_id, priced, quote, store, address, lines, skus, note, consign) -> Order:
+async def _create_order(
+    conn, payment, buyer_id, priced, quote, store, address, lines, skus, note, consign, virtual=False
+) -> Order:
     priced_lines = [quote.line(str(line.sku_id)) for line in lines]
     coins_amount = sum(pl.discount(pipeline.COINS) for pl in priced_lines)
     order = await Order.create(
@@ -443,11 +454,11 @@ async def _create_order(conn, payment, buyer_id, priced, quote, store, address, 
         payment_id=payment.id,
         buyer_id=buyer_id,
         merchant_id=priced.merchant_id,
-        delivery_type=PICKUP if store else EXPRESS,
+        delivery_type=VIRTUAL if virtual else PICKUP if store else EXPRESS,
         store_id=store.id if store else None,
         pickup_code=await _pickup_code(conn, store.id) if store else None,
-        address=None if store else _address_snapshot(address),
-        address_phone=None if store else address.phone,
+        address=None if store or virtual else _address_snapshot(address),
+        address_phone=None if store or virtual else address.phone,
         goods_amount=priced.goods_amount,
         shipping_fee=priced.shipping_fee,
         discount_amount=priced.goods_amount - priced.goods_paid - coins_amount,

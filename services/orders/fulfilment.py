@@ -7,16 +7,18 @@ import re
 from datetime import datetime, timedelta
 
 import settings
+from models.catalog import Product
 from models.merchants import Merchant, Store
 from models.orders import Order, Shipment, TrackingEvent
 from services.accounts.access import Grants, require_order_staff, require_store
+from services.catalog import product_states
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
 from services.orders import hooks as order_hooks
 from services.orders import messages
 from services.orders import states as order_states
-from services.orders.states import DELIVERED, PICKED_UP, READY_FOR_PICKUP, SHIPPED
+from services.orders.states import DELIVERED, IN_STORE, PICKED_UP, READY_FOR_PICKUP, SHIPPED, VIRTUAL
 
 IN_TRANSIT, OUT_FOR_DELIVERY, EXCEPTION = "IN_TRANSIT", "OUT_FOR_DELIVERY", "EXCEPTION"
 # A carrier's event statuses; its DELIVERED is the order state's name (it moves the order there).
@@ -193,6 +195,29 @@ async def complete(order: Order, *, actor_id: int | None, reason: str) -> Order:
         )
         await order_hooks.COMPLETED.run(order, conn)
     return order
+
+
+async def complete_on_payment(paid: order_hooks.PaidOrder, conn) -> None:
+    """PAID step (STO-6, STO-1): an order with nothing to deliver completes as it is paid, in the
+    payment's unit of work, through the state machine and the COMPLETED reactions: a payment at
+    a store always, a virtual order when all its products are VIRTUAL (REDEEMABLE ones complete
+    when redeemed). Other orders are left alone without a query."""
+    order = paid.order
+    if order.delivery_type == IN_STORE:
+        action = "complete_in_store"
+    elif order.delivery_type == VIRTUAL:
+        kinds = (
+            await Product.filter(id__in=[ln.product_id for ln in paid.lines])
+            .using_db(conn)
+            .values_list("delivery_kind", flat=True)
+        )
+        if any(kind != product_states.VIRTUAL for kind in kinds):
+            return  # completes at redemption
+        action = "complete_virtual"
+    else:
+        return
+    await order_states.transition(order, action, conn=conn, reason="Completed at payment", auto_complete_at=None)
+    await order_hooks.COMPLETED.run(order, conn)
 
 
 async def confirm_receipt(buyer_id: int, order_id: int) -> Order:

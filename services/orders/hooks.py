@@ -84,6 +84,8 @@ LINE_REFUNDED: Reactions[LineRefund] = Reactions("order line refunded")
 # rule in `ZONES_NOT_YET_AVAILABLE` is refused rather than sold at the wrong terms.
 ZONE_RULES: Registry[ZoneRule] = Registry("zone rule")
 ZONES_NOT_YET_AVAILABLE = ("POINTS",)
+# Zones whose lines hold no stock (a payment taken at a store, STO-1): cancelling releases none.
+UNSTOCKED_ZONES: set[str] = set()
 
 ALL_REACTIONS = (PAID, CANCELLED, COMPLETED, PICKED_UP, LINE_REFUNDED)
 

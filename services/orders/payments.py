@@ -520,7 +520,7 @@ async def cancel_payment(payment: Payment, *, actor_id: int | None, reason: str)
             )
             await order_hooks.CANCELLED.run(order, conn)
         lines = await OrderLine.filter(order__payment_id=payment.id).using_db(conn).order_by("product_id", "sku_id")
-        for line in lines:
+        for line in (ln for ln in lines if ln.zone not in order_hooks.UNSTOCKED_ZONES):
             await stock.adjust_stock(
                 line.sku_id,
                 line.quantity,

@@ -4,6 +4,7 @@
                        PAID -> READY_FOR_PICKUP -> PICKED_UP -> COMPLETED  (pickup)
     PENDING_PAYMENT -> CANCELLED                  (buyer, admin, payment time-out)
     PAID .. PICKED_UP -> CLOSED                   (every unit refunded before completion)
+                       PAID -> COMPLETED          (virtual goods, STO-6; a payment at a store, STO-1)
 
 A transition is one conditional UPDATE (`WHERE status IN (<from states>)`, services.core.states),
 so two workers or a buyer racing a worker cannot both apply it; the loser gets
@@ -30,7 +31,9 @@ STATUSES = (PENDING_PAYMENT, PAID, SHIPPED, DELIVERED, READY_FOR_PICKUP, PICKED_
 
 EXPRESS = "EXPRESS"
 PICKUP = "PICKUP"
-DELIVERY_TYPES = (EXPRESS, PICKUP)  # the guard of the table below
+VIRTUAL = "VIRTUAL"  # nothing to deliver (STO-6): every line is a virtual good
+IN_STORE = "IN_STORE"  # a payment taken at a store's counter (STO-1, services.stores.payments)
+DELIVERY_TYPES = (EXPRESS, PICKUP, VIRTUAL, IN_STORE)  # the guard of the table below
 
 # The table: each action's source states, target state, the delivery type it needs and the
 # timestamp column it sets.
@@ -44,6 +47,9 @@ ORDER_STATES = StateMachine(
         "ready_for_pickup": Transition(PAID, READY_FOR_PICKUP, requires=PICKUP, stamp="ready_at"),
         "pick_up": Transition(READY_FOR_PICKUP, PICKED_UP, requires=PICKUP, stamp="picked_up_at"),
         "complete": Transition({SHIPPED, DELIVERED, PICKED_UP}, COMPLETED, stamp="completed_at"),
+        # virtual goods: at payment (VIRTUAL products) or when redeemed (REDEEMABLE ones)
+        "complete_virtual": Transition(PAID, COMPLETED, requires=VIRTUAL, stamp="completed_at"),
+        "complete_in_store": Transition(PAID, COMPLETED, requires=IN_STORE, stamp="completed_at"),
         "close": Transition({PAID, SHIPPED, DELIVERED, READY_FOR_PICKUP, PICKED_UP}, CLOSED, stamp="closed_at"),
     },
     guard="delivery_type",

@@ -1,0 +1,26 @@
+"""Live events of a store's counter, on the store's channel (`store:{id}`): the cashier's screen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.core.events import Id, LiveEvent
+
+
+@dataclass(frozen=True)
+class StorePaymentReceived(LiveEvent):
+    """A customer paid at the store (the order of the payment, its amount in fen)."""
+
+    type = "store_payment"
+    order_id: Id
+    amount: int
+
+
+@dataclass(frozen=True)
+class StorePaymentRefunded(LiveEvent):
+    """Store staff refunded `amount` fen of a payment taken at the store."""
+
+    type = "store_payment_refunded"
+    order_id: Id
+    refund_id: Id
+    amount: int
