@@ -36,6 +36,7 @@ from services.distribution import events as distribution_events
 from services.finance import events as finance_events
 from services.finance import withdrawals
 from services.marketing import coins, coupons, rewards
+from services.marketing import events as marketing_events
 from services.membership import events as membership_events
 from services.membership import membership
 from services.merchants import merchants
@@ -176,6 +177,10 @@ LIVE_EVENTS = [
     consignment_events.VouchersGranted,
     consignment_events.StatsChanged,
     distribution_events.CommissionCreated,
+    marketing_events.CouponGranted,
+    marketing_events.CouponUsed,
+    marketing_events.CouponReturned,
+    marketing_events.CouponExpired,
     distribution_events.CommissionAvailable,
     distribution_events.CommissionReversed,
     distribution_events.CommissionRejected,

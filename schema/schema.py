@@ -57,6 +57,7 @@ from schema.types.merchants import SCALAR_MAP as MERCHANT_SCALARS
 from subscriptions.consignment import ConsignmentSubscriptions, fast_my_queue_positions
 from subscriptions.consignment_stats import ConsignmentStatsSubscriptions
 from subscriptions.distribution import DistributionSubscriptions
+from subscriptions.marketing import MarketingSubscriptions
 from subscriptions.notifications import NotificationSubscriptions, fast_my_notifications
 from subscriptions.orders import OrderSubscriptions
 from subscriptions.reviews import ReviewSubscriptions
@@ -142,6 +143,7 @@ Subscription = merge_types(
         ConsignmentSubscriptions,
         ConsignmentStatsSubscriptions,
         DistributionSubscriptions,
+        MarketingSubscriptions,
         ReviewSubscriptions,
         WithdrawalSubscriptions,
         StoreSubscriptions,

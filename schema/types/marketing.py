@@ -324,3 +324,17 @@ class ClaimCouponPayload:
 class IssueCouponsPayload:
     coupons: list[UserCoupon] = strawberry.field(default_factory=list, description="One coupon per user, in order.")
     errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; empty on success.")
+
+
+@strawberry.enum(description="What happened to one of my coupons.")
+class CouponEventKind(Enum):
+    GRANTED = strawberry.enum_value("GRANTED", description="I claimed it or was issued it.")
+    USED = strawberry.enum_value("USED", description="A checkout of mine used it.")
+    RETURNED = strawberry.enum_value("RETURNED", description="It came back (a cancelled checkout, a refund).")
+    EXPIRED = strawberry.enum_value("EXPIRED", description="It expired unused.")
+
+
+@strawberry.type(description="A live change to one of my coupons.")
+class CouponEvent:
+    kind: CouponEventKind = strawberry.field(description="What happened.")
+    coupon: UserCoupon = strawberry.field(description="The coupon as it is now.")

@@ -29,10 +29,11 @@ from models.orders import OrderLine
 from services.accounts.access import Grants
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
-from services.core.events import unit_of_work
+from services.core.events import emit, unit_of_work, user_channel
 from services.core.states import StateMachine, Transition
 from services.marketing import offers
 from services.marketing.coupon_templates import ACTIVE, TEMPLATE_STATES, offer_of, template_for_staff
+from services.marketing.events import CouponExpired, CouponGranted, CouponReturned, CouponUsed
 
 CLAIMED, USED, RETURNED, EXPIRED = "CLAIMED", "USED", "RETURNED", "EXPIRED"
 STATUSES = (CLAIMED, USED, RETURNED, EXPIRED)
@@ -133,6 +134,7 @@ async def claim(user_id: int, template_id: int) -> UserCoupon:
             using_db=conn,
         )
         await _template_taken(template, 1, conn)
+        emit(user_channel(user_id), CouponGranted(coupon.id))
     coupon.template = template
     return coupon
 
@@ -166,6 +168,8 @@ async def issue(grants: Grants, actor_id: int | None, template_id: int, user_ids
             )
             for user_id in users
         ]
+        for coupon in coupons:
+            emit(user_channel(coupon.user_id), CouponGranted(coupon.id))
     for coupon in coupons:
         coupon.template = template
     return coupons
@@ -219,6 +223,7 @@ async def use_coupons(user_id: int, payment_id: int, uses: Sequence[CouponUse], 
         )
         if moved != 1:
             raise await _unusable(user_id, use.coupon_id, conn)
+        emit(user_channel(user_id), CouponUsed(use.coupon_id))
 
 
 async def _unusable(user_id: int, coupon_id: int, conn) -> DomainError:
@@ -236,13 +241,17 @@ async def _unusable(user_id: int, coupon_id: int, conn) -> DomainError:
 async def return_coupons(coupon_ids: Sequence[int], conn) -> int:
     """Give used coupons back (cancel, time-out, or a refund the refund allocator says
     returns them): usable again until they expire (the worker expires those past it)."""
-    return await USER_COUPON_STATES.update(
-        UserCoupon.filter(id__in=list(coupon_ids)).using_db(conn),
+    holders = await UserCoupon.filter(id__in=list(coupon_ids), status=USED).using_db(conn).values_list("id", "user_id")
+    moved = await USER_COUPON_STATES.update(
+        UserCoupon.filter(id__in=[i for i, _ in holders]).using_db(conn),
         "RETURN",
         payment_id=None,
         order_id=None,
         discount=0,
     )
+    for coupon_id, user_id in holders:
+        emit(user_channel(user_id), CouponReturned(coupon_id))
+    return moved
 
 
 async def return_for_payment(payment_id: int, conn) -> int:
@@ -282,7 +291,17 @@ async def expire_due() -> tuple[int, int]:
     """Held coupons past their expiry become EXPIRED; ACTIVE or PAUSED templates past their
     window END. Set-based, idempotent: safe on several workers."""
     now = clock.now()
-    coupons = await USER_COUPON_STATES.update(UserCoupon.filter(expires_at__lte=now), "EXPIRE")
+    async with unit_of_work() as conn:
+        due = await UserCoupon.filter(expires_at__lte=now, status__in=HELD).using_db(conn).values_list("id", "user_id")
+        coupons = (
+            await USER_COUPON_STATES.update(
+                UserCoupon.filter(id__in=[i for i, _ in due], expires_at__lte=now).using_db(conn), "EXPIRE"
+            )
+            if due
+            else 0
+        )
+        for coupon_id, user_id in due:
+            emit(user_channel(user_id), CouponExpired(coupon_id))
     templates = await TEMPLATE_STATES.update(CouponTemplate.filter(valid_until__lte=now), "END")
     return coupons, templates
 

@@ -6,6 +6,7 @@ storefront's availableCoupons is public."""
 PUBLIC = {"availableCoupons"}
 
 OPERATIONS = {
+    ("Subscription", "myCouponEvents"): None,
     ("Query", "promotions"): "{ promotions { nodes { id } } }",
     (
         "Mutation",

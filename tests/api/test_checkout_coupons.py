@@ -7,17 +7,20 @@ default policy) no coupon; a cancelled checkout gives its coupons back."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from models.distribution import Commission
 from models.ledger import JournalEntry
 from models.marketing import UserCoupon
 from models.orders import CartItem, Order, OrderLine
+from services.core.events import user_channel
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Purpose
 from tests.api.ops_marketing import CLAIM, CREATE
 from tests.api.test_after_sales import APPROVE, REQUEST
 from tests.api.test_distribution import buyer_under_three_levels
+from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
 from tests.helpers import gid, make_user, pk_of, token_for
 from tests.order_factories import make_shop
 
@@ -186,3 +189,23 @@ async def test_a_chosen_coupon_a_refused_one_and_a_cancel_that_gives_them_back(a
     assert await UserCoupon.filter(user_id=buyer.id).values_list("status", flat=True) == ["RETURNED", "RETURNED"]
     again = (await api(PREVIEW, {"input": {"items": items}}, token))["checkoutPreview"]
     assert again["payAmount"] == {"amount": "145.00"}  # usable again
+
+
+async def test_the_holder_hears_of_its_coupons_live(app, api):
+    buyer, address, token, a, b, items, (platform_coupon, merchant_coupon) = await _shop(api)
+    query = "subscription { myCouponEvents { kind coupon { id status } } }"
+    client, connect = await open_ws(app, "graphql-transport-ws")
+    async with client, connect as ws:
+        ws_client = WsClient(ws, "graphql-transport-ws")
+        await ws_client.init(token)
+        await ws.send_text(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        await wait_for_listener(user_channel(buyer.id))
+        body = {"idempotencyKey": uuid.uuid4().hex, "addressId": gid(address), "items": items}
+        placed = (await api(PLACE, {"input": body}, token))["placeOrder"]
+        used = [(await ws_client.recv())["payload"]["data"]["myCouponEvents"] for _ in range(2)]
+        assert sorted((e["kind"], e["coupon"]["id"]) for e in used) == sorted(
+            [("USED", platform_coupon), ("USED", merchant_coupon)]
+        )
+        assert (await api(CANCEL, {"id": placed["orders"][0]["id"]}, token))["cancelOrder"]["errors"] == []
+        back = [(await ws_client.recv())["payload"]["data"]["myCouponEvents"] for _ in range(2)]
+        assert {(e["kind"], e["coupon"]["status"]) for e in back} == {("RETURNED", "RETURNED")}

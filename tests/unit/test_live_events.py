@@ -32,8 +32,10 @@ from services.distribution.events import (
     GradeChanged,
 )
 from services.finance.events import WithdrawalStatusChanged
+from services.marketing.events import CouponExpired, CouponGranted, CouponReturned, CouponUsed
 from services.membership.events import MembershipChanged
 from services.orders.events import AfterSaleRequested, AfterSaleStatusChanged, NewOrder, OrderStatusChanged
+from services.stores.events import StorePaymentReceived, StorePaymentRefunded
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,6 +111,15 @@ CASES = [
     ),
     (StatsChanged(date(2030, 1, 2)), {"type": "consignment_stats", "day": "2030-01-02"}),
     (CommissionCreated(5), {"type": "commission_created", "commissionId": "5"}),
+    (CouponGranted(6), {"type": "coupon_granted", "couponId": "6"}),
+    (StorePaymentReceived(7, 8_800), {"type": "store_payment", "orderId": "7", "amount": 8800}),
+    (
+        StorePaymentRefunded(7, 9, 3_000),
+        {"type": "store_payment_refunded", "orderId": "7", "refundId": "9", "amount": 3000},
+    ),
+    (CouponUsed(6), {"type": "coupon_used", "couponId": "6"}),
+    (CouponReturned(6), {"type": "coupon_returned", "couponId": "6"}),
+    (CouponExpired(6), {"type": "coupon_expired", "couponId": "6"}),
     (CommissionAvailable(5), {"type": "commission_available", "commissionId": "5"}),
     (CommissionReversed(5, 250), {"type": "commission_reversed", "commissionId": "5", "amount": 250}),
     (CommissionRejected(5), {"type": "commission_rejected", "commissionId": "5"}),

@@ -1,0 +1,39 @@
+"""Live events of coupons (MKT-1), on the holder's channel (`user:{id}`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.core.events import Id, LiveEvent
+
+
+@dataclass(frozen=True)
+class CouponGranted(LiveEvent):
+    """The user claimed a coupon or was issued one."""
+
+    type = "coupon_granted"
+    coupon_id: Id
+
+
+@dataclass(frozen=True)
+class CouponUsed(LiveEvent):
+    """A checkout of the user used the coupon."""
+
+    type = "coupon_used"
+    coupon_id: Id
+
+
+@dataclass(frozen=True)
+class CouponReturned(LiveEvent):
+    """The coupon came back (a cancelled checkout, a refund): usable again until it expires."""
+
+    type = "coupon_returned"
+    coupon_id: Id
+
+
+@dataclass(frozen=True)
+class CouponExpired(LiveEvent):
+    """The coupon expired unused."""
+
+    type = "coupon_expired"
+    coupon_id: Id
