@@ -261,18 +261,23 @@ async def change_status(grants: Grants, template_id: int, action: str) -> Coupon
     return template
 
 
-def templates_for_staff(grants: Grants, merchant_id: int | None, status: str | None = None):
-    """One merchant's templates (its marketing staff: FORBIDDEN otherwise); without a merchant,
-    the platform's for marketing.manage, else those of the merchants where the user holds
-    merchant.marketing (none for a customer)."""
+def managed(model, grants: Grants, merchant_id: int | None, status: str | None = None):
+    """Offers (`model`: coupon templates, promotions) for their managers: one merchant's (its
+    marketing staff: FORBIDDEN otherwise); without a merchant, the platform's for
+    marketing.manage, else those of the merchants where the user holds merchant.marketing
+    (none for a customer)."""
     if merchant_id is not None:
         authorize(grants, merchant_id)
-        query = CouponTemplate.filter(merchant_id=merchant_id)
+        query = model.filter(merchant_id=merchant_id)
     elif grants.has(PLATFORM_PERMISSION):
-        query = CouponTemplate.filter(merchant_id=None)
+        query = model.filter(merchant_id=None)
     else:
-        query = CouponTemplate.filter(merchant_id__in=grants.merchant_ids(MERCHANT_PERMISSION))
+        query = model.filter(merchant_id__in=grants.merchant_ids(MERCHANT_PERMISSION))
     return query.filter(status=status) if status else query
+
+
+def templates_for_staff(grants: Grants, merchant_id: int | None, status: str | None = None):
+    return managed(CouponTemplate, grants, merchant_id, status)
 
 
 def claimable_now(merchant_id: int | None = None, *, platform_only: bool = False):

@@ -30,13 +30,12 @@ from services.marketing.coupon_templates import (  # promotions live in the temp
     ACTIVE,
     DRAFT,
     ENDED,
-    MERCHANT_PERMISSION,
     PAUSED,
-    PLATFORM_PERMISSION,
     ScopeData,
     authorize,
     check_issuer,
     check_scope,
+    managed,
     scope_of,
 )
 
@@ -156,16 +155,7 @@ async def change_status(grants: Grants, promotion_id: int, action: str) -> Promo
 
 
 def promotions_for_staff(grants: Grants, merchant_id: int | None, status: str | None = None):
-    """As coupon templates: one merchant's (its marketing staff), else the platform's for
-    marketing.manage, else those of the merchants where the user holds merchant.marketing."""
-    if merchant_id is not None:
-        authorize(grants, merchant_id)
-        query = Promotion.filter(merchant_id=merchant_id)
-    elif grants.has(PLATFORM_PERMISSION):
-        query = Promotion.filter(merchant_id=None)
-    else:
-        query = Promotion.filter(merchant_id__in=grants.merchant_ids(MERCHANT_PERMISSION))
-    return query.filter(status=status) if status else query
+    return managed(Promotion, grants, merchant_id, status)
 
 
 _cache: tuple[float, list[Promotion]] | None = None
