@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from services.core.errors import ErrorCode as C
 
+# a new coupon template or promotion (services.marketing: the issuer, the offer's terms, its dates)
+_NEW_OFFER = (
+    C.FORBIDDEN,
+    C.INVALID_AMOUNT,
+    C.INVALID_DATE_RANGE,
+    C.INVALID_INPUT,
+    C.INVALID_RATE,
+    C.MERCHANT_NOT_ACTIVE,
+    C.NOT_FOUND,
+)
+
 MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
     "activate_promotion": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
-    "create_promotion": (
-        C.FORBIDDEN,
-        C.INVALID_AMOUNT,
-        C.INVALID_DATE_RANGE,
-        C.INVALID_INPUT,
-        C.INVALID_RATE,
-        C.MERCHANT_NOT_ACTIVE,
-        C.NOT_FOUND,
-    ),
+    "create_promotion": _NEW_OFFER,
     "end_promotion": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
     "pause_promotion": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
     "activate_coupon_template": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
@@ -90,15 +93,7 @@ MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
     "create_address": (C.INVALID_INPUT, C.INVALID_PHONE),
     "create_banner": (C.INVALID_DATE_RANGE, C.INVALID_INPUT),
     "create_category": (C.INVALID_INPUT, C.NOT_FOUND),
-    "create_coupon_template": (
-        C.FORBIDDEN,
-        C.INVALID_AMOUNT,
-        C.INVALID_DATE_RANGE,
-        C.INVALID_INPUT,
-        C.INVALID_RATE,
-        C.MERCHANT_NOT_ACTIVE,
-        C.NOT_FOUND,
-    ),
+    "create_coupon_template": _NEW_OFFER,
     "create_grade": (
         C.DUPLICATE_GRADE_CODE,
         C.DUPLICATE_GRADE_RANK,

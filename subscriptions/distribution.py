@@ -13,21 +13,16 @@ import strawberry
 from strawberry.types import Info
 
 from models.distribution import Commission as CommissionRow
-from resolvers.common import login_required, viewer
-from schema.errors import ApiError
+from resolvers.common import login_required
 from schema.money import Money
 from schema.types.distribution import CommissionEvent, CommissionEventKind
-from services.core.errors import ErrorCode
-from services.core.events import user_channel
 from services.distribution.events import (
     CommissionAvailable,
     CommissionCreated,
     CommissionRejected,
     CommissionReversed,
 )
-from subscriptions.hub import RESYNC, SlowConsumer, listen, resync_message
-from subscriptions.sessions import OwnSession
-from subscriptions.shared_loads import shared_load
+from subscriptions.own_rows import own_rows
 
 _KINDS = {
     CommissionCreated: CommissionEventKind.CREATED,
@@ -45,23 +40,13 @@ class DistributionSubscriptions:
         extensions=login_required(),
     )
     async def my_commission_events(self, info: Info) -> AsyncGenerator[CommissionEvent, None]:
-        user_id, session = viewer(info).id, OwnSession(info.context.session_id)
-        try:
-            async for event in listen(user_channel(user_id)):
-                if event is RESYNC:  # events may have been missed: the client refetches
-                    yield resync_message()
-                    continue
-                if not await session.passes(event):
-                    continue
-                kind = _KINDS.get(type(event))
-                if kind is None:
-                    continue
-                row = await shared_load(
-                    event, "commission", lambda e=event: CommissionRow.get_or_none(id=e.commission_id)
-                )
-                if row is None or row.beneficiary_id != user_id:
-                    continue
+        def load(event):
+            return CommissionRow.get_or_none(id=event.commission_id)
+
+        async for item in own_rows(info, _KINDS, "commission", load, lambda row: row.beneficiary_id):
+            if isinstance(item, tuple):
+                kind, event, row = item
                 amount = Money.from_fen(event.amount) if isinstance(event, CommissionReversed) else None
                 yield CommissionEvent(kind=kind, commission=row, amount=amount)
-        except SlowConsumer:
-            raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None
+            else:
+                yield item

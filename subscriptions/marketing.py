@@ -1,7 +1,7 @@
 """Live coupons (MKT-1): the signed-in user hears the moment a coupon is granted to them,
 used by their checkout, returned or expired. Events on `user:{id}` carry the coupon id; the
 coupon is loaded fresh, by holder (someone else's id yields nothing), once per event for all
-the process's subscribers (shared_loads); a sign-out ends the stream (OwnSession)."""
+the process's subscribers; a sign-out ends the stream (subscriptions.own_rows)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,10 @@ import strawberry
 from strawberry.types import Info
 
 from models.marketing import UserCoupon as UserCouponRow
-from resolvers.common import login_required, viewer
-from schema.errors import ApiError
+from resolvers.common import login_required
 from schema.types.marketing import CouponEvent, CouponEventKind, UserCoupon
-from services.core.errors import ErrorCode
-from services.core.events import user_channel
 from services.marketing.events import CouponExpired, CouponGranted, CouponReturned, CouponUsed
-from subscriptions.hub import RESYNC, SlowConsumer, listen, resync_message
-from subscriptions.sessions import OwnSession
-from subscriptions.shared_loads import shared_load
+from subscriptions.own_rows import own_rows
 
 _KINDS = {
     CouponGranted: CouponEventKind.GRANTED,
@@ -37,24 +32,12 @@ class MarketingSubscriptions:
         extensions=login_required(),
     )
     async def my_coupon_events(self, info: Info) -> AsyncGenerator[CouponEvent, None]:
-        user_id, session = viewer(info).id, OwnSession(info.context.session_id)
-        try:
-            async for event in listen(user_channel(user_id)):
-                if event is RESYNC:  # events may have been missed: the client refetches
-                    yield resync_message()
-                    continue
-                if not await session.passes(event):
-                    continue
-                kind = _KINDS.get(type(event))
-                if kind is None:
-                    continue
-                row = await shared_load(
-                    event,
-                    "coupon",
-                    lambda e=event: UserCouponRow.filter(id=e.coupon_id).select_related("template").first(),
-                )
-                if row is None or row.user_id != user_id:
-                    continue
+        def load(event):
+            return UserCouponRow.filter(id=event.coupon_id).select_related("template").first()
+
+        async for item in own_rows(info, _KINDS, "coupon", load, lambda row: row.user_id):
+            if isinstance(item, tuple):
+                kind, _, row = item
                 yield CouponEvent(kind=kind, coupon=UserCoupon(row=row))
-        except SlowConsumer:
-            raise ApiError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and refetch.") from None
+            else:
+                yield item
