@@ -3,6 +3,7 @@ storefront's claimable coupons, claiming, issuing, the buyer's coupons."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import strawberry
@@ -10,9 +11,12 @@ from strawberry.types import Info
 
 from resolvers.common import MERCHANT_IDS, USER_IDS, api_errors, login_required, parse_id, payload_errors, viewer
 from schema.pagination import Connection, to_connection
+from schema.types.consignment_stats import StatsPeriod
 from schema.types.marketing import (
     ClaimCouponPayload,
     CouponScopeInput,
+    CouponStats,
+    CouponStatsBucket,
     CouponTemplate,
     CouponTemplateInput,
     CouponTemplatePayload,
@@ -23,6 +27,7 @@ from schema.types.marketing import (
 )
 from services.core.pagination import paginate
 from services.marketing import coupon_templates, coupons
+from services.marketing import stats as marketing_stats
 
 
 def _ids(values, field: str, of: str | tuple[str, ...]) -> tuple[int, ...]:
@@ -128,6 +133,27 @@ class MarketingQueries:
         mid = parse_id(merchant_id, "merchantId", of=MERCHANT_IDS) if merchant_id is not None else None
         page = await paginate(coupon_templates.claimable_now(mid), first, after)
         return _connection(page, await templates_for_viewer(info, page.items))
+
+    @strawberry.field(
+        description="A coupon template's statistics by business day, week or month (its managers): claimed, used, "
+        "orders, GMV and discount cost.",
+        extensions=login_required(),
+    )
+    @api_errors
+    async def coupon_template_stats(
+        self,
+        info: Info,
+        template_id: Annotated[strawberry.ID, strawberry.argument(description="The coupon template.")],
+        period: Annotated[StatsPeriod, strawberry.argument(description="How to cut the range.")],
+        from_: Annotated[date, strawberry.argument(name="from", description="First day, inclusive.")],
+        to: Annotated[date, strawberry.argument(description="Last day, inclusive (today at the latest).")],
+    ) -> CouponStats:
+        tid = parse_id(template_id, "templateId", of="CouponTemplate")
+        found, totals = await marketing_stats.coupon_stats(await info.context.grants(), tid, period.value, from_, to)
+        return CouponStats(
+            buckets=[CouponStatsBucket.of(b.first, b.last, b.figures) for b in found],
+            totals=CouponStatsBucket.of(from_, to, totals),
+        )
 
     @strawberry.field(description="My coupons, newest first.", extensions=login_required())
     @api_errors

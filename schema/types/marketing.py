@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 
 import strawberry
@@ -338,3 +338,32 @@ class CouponEventKind(Enum):
 class CouponEvent:
     kind: CouponEventKind = strawberry.field(description="What happened.")
     coupon: UserCoupon = strawberry.field(description="The coupon as it is now.")
+
+
+@strawberry.type(description="A coupon template's figures over one day, week or month (or the whole range).")
+class CouponStatsBucket:
+    start: date = strawberry.field(description="First day.")
+    end: date = strawberry.field(description="Last day.")
+    claimed: int = strawberry.field(description="Coupons claimed or issued.")
+    used: int = strawberry.field(description="Coupons used by checkouts (those given back do not count).")
+    orders: int = strawberry.field(description="Orders they were used on.")
+    gmv: Money = strawberry.field(description="What the buyers paid for those orders.")
+    discount: Money = strawberry.field(description="What the coupons took off: their cost to the funder.")
+
+    @classmethod
+    def of(cls, start: date, end: date, figures: dict) -> CouponStatsBucket:
+        return cls(
+            start=start,
+            end=end,
+            claimed=figures["claimed"],
+            used=figures["used"],
+            orders=figures["orders"],
+            gmv=Money.from_fen(figures["gmv"]),
+            discount=Money.from_fen(figures["discount"]),
+        )
+
+
+@strawberry.type(description="A coupon template's statistics.")
+class CouponStats:
+    buckets: list[CouponStatsBucket] = strawberry.field(description="One per day, week or month.")
+    totals: CouponStatsBucket = strawberry.field(description="The whole range.")

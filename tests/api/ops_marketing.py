@@ -6,6 +6,10 @@ storefront's availableCoupons is public."""
 PUBLIC = {"availableCoupons"}
 
 OPERATIONS = {
+    (
+        "Query",
+        "couponTemplateStats",
+    ): '{ couponTemplateStats(templateId: "999999", period: DAY, from: "2026-01-01", to: "2026-01-02") { totals { used } } }',
     ("Subscription", "myCouponEvents"): None,
     ("Query", "promotions"): "{ promotions { nodes { id } } }",
     (

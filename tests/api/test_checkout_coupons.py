@@ -14,6 +14,8 @@ from models.distribution import Commission
 from models.ledger import JournalEntry
 from models.marketing import UserCoupon
 from models.orders import CartItem, Order, OrderLine
+from services.core import clock
+from services.core.business_days import business_day
 from services.core.events import user_channel
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Purpose
@@ -209,3 +211,30 @@ async def test_the_holder_hears_of_its_coupons_live(app, api):
         assert (await api(CANCEL, {"id": placed["orders"][0]["id"]}, token))["cancelOrder"]["errors"] == []
         back = [(await ws_client.recv())["payload"]["data"]["myCouponEvents"] for _ in range(2)]
         assert {(e["kind"], e["coupon"]["status"]) for e in back} == {("RETURNED", "RETURNED")}
+
+
+STATS = """query($t: ID!, $from: Date!, $to: Date!) { couponTemplateStats(templateId: $t, period: DAY, from: $from, to: $to) {
+  buckets { start claimed used orders gmv { amount } discount { amount } }
+  totals { claimed used orders gmv { amount } discount { amount } } } }"""
+
+
+async def test_coupon_statistics_count_claims_uses_orders_gmv_and_cost_and_are_the_managers(api):
+    buyer, address, token, a, b, items, _ = await _shop(api)
+    admin = await token_for(await make_user("运营", roles=("admin",)))
+    templates = (await api("{ couponTemplates { nodes { id name } } }", {}, admin))["couponTemplates"]["nodes"]
+    (platform,) = [t["id"] for t in templates]
+    body = {"idempotencyKey": uuid.uuid4().hex, "addressId": gid(address), "items": items}
+    assert (await api(PLACE, {"input": body}, token))["placeOrder"]["errors"] == []
+    today = business_day(clock.now()).isoformat()
+    stats = (await api(STATS, {"t": platform, "from": today, "to": today}, admin))["couponTemplateStats"]
+    # the platform's 满150减20 was used on the checkout's two orders (101.45 + 43.55)
+    assert stats["totals"] == {
+        "claimed": 1,
+        "used": 1,
+        "orders": 2,
+        "gmv": {"amount": "145.00"},
+        "discount": {"amount": "20.00"},
+    }
+    assert [bucket["start"] for bucket in stats["buckets"]] == [today]
+    refused = await api.raw(STATS, {"t": platform, "from": today, "to": today}, token)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
