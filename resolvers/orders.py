@@ -34,44 +34,37 @@ FIRST = "Page size."
 AFTER = "Cursor from the previous page."
 
 
-def _checkout_request(data: PlaceOrderInput) -> checkout.CheckoutRequest:
+def _choices(data: PlaceOrderInput | CheckoutPreviewInput) -> dict:
+    """What placeOrder and checkoutPreview both choose: items, pickup stores, coupons, coins."""
     items = None
     if data.items is not None:
         items = tuple(checkout.LineRequest(parse_id(i.sku_id, "items", of="Sku"), i.quantity) for i in data.items)
-    return checkout.CheckoutRequest(
-        idempotency_key=data.idempotency_key,
-        items=items,
-        address_id=parse_id(data.address_id, "addressId", of="Address") if data.address_id is not None else None,
-        pickup_stores={
+    return {
+        "items": items,
+        "pickup_stores": {
             parse_id(p.merchant_id, "pickupStores", of=MERCHANT_IDS): parse_id(p.store_id, "pickupStores", of="Store")
             for p in data.pickup_stores
         },
+        "coupon_ids": None
+        if data.coupon_ids is None
+        else tuple(parse_id(i, "couponIds", of="UserCoupon") for i in data.coupon_ids),
+        "coins": data.coins,
+    }
+
+
+def _checkout_request(data: PlaceOrderInput) -> checkout.CheckoutRequest:
+    return checkout.CheckoutRequest(
+        idempotency_key=data.idempotency_key,
+        address_id=parse_id(data.address_id, "addressId", of="Address") if data.address_id is not None else None,
         note=data.note,
         invite_code=data.invite_code.strip(),
         consign_wholesale=data.consign_wholesale_units,
-        coupon_ids=_coupon_ids(data.coupon_ids),
-        coins=data.coins,
+        **_choices(data),
     )
-
-
-def _coupon_ids(ids: list[strawberry.ID] | None) -> tuple[int, ...] | None:
-    return None if ids is None else tuple(parse_id(i, "couponIds", of="UserCoupon") for i in ids)
 
 
 def _preview_request(data: CheckoutPreviewInput) -> checkout.CheckoutRequest:
-    items = None
-    if data.items is not None:
-        items = tuple(checkout.LineRequest(parse_id(i.sku_id, "items", of="Sku"), i.quantity) for i in data.items)
-    return checkout.CheckoutRequest(
-        idempotency_key="",
-        items=items,
-        pickup_stores={
-            parse_id(p.merchant_id, "pickupStores", of=MERCHANT_IDS): parse_id(p.store_id, "pickupStores", of="Store")
-            for p in data.pickup_stores
-        },
-        coupon_ids=_coupon_ids(data.coupon_ids),
-        coins=data.coins,
-    )
+    return checkout.CheckoutRequest(idempotency_key="", **_choices(data))
 
 
 @strawberry.type

@@ -35,15 +35,27 @@ async def balance(user_id: int) -> int:
     return (await ledger.user_account(user_id, Purpose.COINS, COIN)).balance
 
 
-async def _move(kind: str, user_id: int, coins: int, key: str, reference: tuple[str, str], conn) -> None:
-    """`coins` > 0 from the platform's budget to the user, < 0 back; one journal transaction."""
-    user_key = (ledger.USER, user_id, Purpose.COINS, COIN)
-    budget_key = (ledger.PLATFORM, 0, Purpose.PROMOTION_EXPENSE, COIN)
+async def from_budget(
+    kind: str,
+    user_id: int,
+    amount: int,
+    key: str,
+    reference: tuple[str, str],
+    conn=None,
+    *,
+    purpose: str = Purpose.COINS,
+    currency: str = COIN,
+) -> None:
+    """`amount` > 0 from the platform's PROMOTION_EXPENSE to the user's account of `purpose`
+    in `currency` (coins by default, points too), < 0 back; one journal transaction (on the
+    caller's unit itself when `conn` is given: see ledger.post)."""
+    user_key = (ledger.USER, user_id, purpose, currency)
+    budget_key = (ledger.PLATFORM, 0, Purpose.PROMOTION_EXPENSE, currency)
     ids = await ledger.account_ids([user_key, budget_key])  # one read for both
     user, budget = ids[user_key], ids[budget_key]
     await ledger.post(
         kind,
-        [Posting(user, coins), Posting(budget, -coins)],
+        [Posting(user, amount), Posting(budget, -amount)],
         idempotency_key=key,
         reference_type=reference[0],
         reference_id=reference[1],
@@ -55,18 +67,20 @@ async def spend(user_id: int, coins: int, payment_id: int, conn) -> None:
     """The checkout's coins leave the buyer (INSUFFICIENT_FUNDS when they are not there any
     more: the caller's unit rolls back)."""
     if coins > 0:
-        await _move("COINS_SPENT", user_id, -coins, f"coins:spent:{payment_id}", ("PAYMENT", str(payment_id)), conn)
+        await from_budget(
+            "COINS_SPENT", user_id, -coins, f"coins:spent:{payment_id}", ("PAYMENT", str(payment_id)), conn
+        )
 
 
 async def on_order_cancelled(order, conn) -> None:
     """CANCELLED step: an unpaid order's coins come back."""
     if order.coins:
         key = f"coins:returned:{order.id}"
-        await _move("COINS_RETURNED", order.buyer_id, order.coins, key, ("ORDER", str(order.id)), conn)
+        await from_budget("COINS_RETURNED", order.buyer_id, order.coins, key, ("ORDER", str(order.id)), conn)
 
 
 async def refund(order, coins: int, after_sale_id: int, conn) -> None:
     """The refunded units' coins come back."""
     if coins > 0:
         key = f"coins:refunded:{after_sale_id}"
-        await _move("COINS_REFUNDED", order.buyer_id, coins, key, ("ORDER", str(order.id)), conn)
+        await from_budget("COINS_REFUNDED", order.buyer_id, coins, key, ("ORDER", str(order.id)), conn)

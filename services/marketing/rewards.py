@@ -14,8 +14,8 @@ from models.ledger import LedgerAccount
 from models.orders import OrderLine
 from services.core.sql import sql
 from services.ledger import ledger
-from services.ledger.ledger import Posting, Purpose
-from services.marketing.coins import COIN
+from services.ledger.ledger import Purpose
+from services.marketing.coins import COIN, from_budget
 
 POINT = "POINT"
 _CURRENCIES = ((Purpose.COINS, COIN, "coins_granted"), (Purpose.POINTS, POINT, "points_granted"))
@@ -26,18 +26,6 @@ _LINES = (
 )
 
 
-async def _post(kind: str, user_id: int, purpose: str, currency: str, amount: int, key: str, order_id: int) -> None:
-    user = (await ledger.user_account(user_id, purpose, currency)).id
-    budget = (await ledger.platform_account(Purpose.PROMOTION_EXPENSE, currency)).id
-    await ledger.post(
-        kind,
-        [Posting(user, amount), Posting(budget, -amount)],
-        idempotency_key=key,
-        reference_type="ORDER",
-        reference_id=str(order_id),
-    )
-
-
 async def on_completed(order, conn) -> None:
     """COMPLETED step: the units kept earn their products' coins and points."""
     rows = await conn.execute_query_dict(sql(conn, _LINES), [order.id])
@@ -45,7 +33,8 @@ async def on_completed(order, conn) -> None:
         total = sum(int(r[column]) * (r["quantity"] - r["refunded_quantity"]) for r in rows)
         if total > 0:
             kind = "COINS_EARNED" if purpose == Purpose.COINS else "POINTS_EARNED"
-            await _post(kind, order.buyer_id, purpose, currency, total, f"{kind.lower()}:{order.id}", order.id)
+            key, reference = f"{kind.lower()}:{order.id}", ("ORDER", str(order.id))
+            await from_budget(kind, order.buyer_id, total, key, reference, purpose=purpose, currency=currency)
 
 
 async def on_line_refunded(refund, conn) -> None:
@@ -69,4 +58,5 @@ async def on_line_refunded(refund, conn) -> None:
         if taken:
             kind = "COINS_TAKEN_BACK" if purpose == Purpose.COINS else "POINTS_TAKEN_BACK"
             key = f"{kind.lower()}:{line.id}:{line.refunded_quantity}"
-            await _post(kind, order.buyer_id, purpose, currency, -taken, key, order.id)
+            reference = ("ORDER", str(order.id))
+            await from_budget(kind, order.buyer_id, -taken, key, reference, purpose=purpose, currency=currency)
