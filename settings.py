@@ -221,7 +221,7 @@ SETTLEMENT_PERIOD_DAYS: int = config(
 )  # merchant statement period, business days from Monday 2024-01-01
 SETTLEMENT_GRACE_MINUTES: int = config(
     "SETTLEMENT_GRACE_MINUTES", cast=int, default=10
-)  # wait after a period ends before stating it
+)  # wait after a period ends before stating it (and after a day or hour, before reports fold it)
 CSV_EXPORT_CHUNK_ROWS: int = config(
     "CSV_EXPORT_CHUNK_ROWS", cast=int, default=2000
 )  # rows read per keyset page by the CSV exports
@@ -270,6 +270,7 @@ MODEL_MODULES = [
     "models.settlement",
     "models.agents",
     "models.marketing",
+    "models.reports",
 ]
 
 

@@ -6,8 +6,8 @@ of the transaction, per transaction kind and per account (owner type, purpose), 
 the entries of the kinds these reports know; each report is then a pure function of those
 sums (`revenue`, `commission_ledger`, `activity`), rolled up into the buckets of
 services.consignment.stats (same periods, same range rules: INVALID_DATE_RANGE for a range
-in the future, reversed or too long). The query filters on `ledger_transaction.created_at`
-(indexed); the day is computed by the database (`day_sql`).
+in the future, reversed or too long). The sums of finished days and hours are folded once
+and kept (services.finance.journal_sums), so a report costs the same on a grown shop.
 
 - Platform revenue: entries on the platform's FEE_REVENUE and COMMISSION_REVENUE accounts:
   consignment fees (CONSIGNMENT_SALE, less CONSIGNMENT_SALE_REVERSED), merchant commissions
@@ -24,14 +24,11 @@ in the future, reversed or too long). The query filters on `ledger_transaction.c
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-from tortoise import connections
-
-from services.core.business_days import buckets, check_range, day_sql, day_start
-from services.core.sql import sql
+from services.core.business_days import buckets, check_range
+from services.finance import journal_sums
 
 REVENUE, COMMISSIONS, ACTIVITY = "REVENUE", "COMMISSIONS", "ACTIVITY"
 
@@ -49,17 +46,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "merchant_settlements",
     ),
 }
-
-KINDS = (
-    "CONSIGNMENT_SALE",
-    "CONSIGNMENT_SALE_REVERSED",
-    "CONSIGNMENT_SETTLED",
-    "SETTLEMENT_APPROVED",
-    "COMMISSION_BOOKED",
-    "COMMISSION_REVERSED",
-    "COMMISSION_RELEASED",
-    "COMMISSION_REJECTED",
-)
 
 
 @dataclass(frozen=True)
@@ -147,31 +133,8 @@ class Bucket:
     figures: dict[str, int]
 
 
-def _sums_sql(dialect: str) -> str:
-    day = day_sql(dialect, "t.created_at")
-    kinds = ", ".join(f"'{k}'" for k in KINDS)
-    return (
-        f"SELECT {day} AS day, t.kind AS kind, a.owner_type AS owner_type, a.purpose AS purpose, SUM(e.amount) AS amount "
-        "FROM ledger_transaction t JOIN ledger_entry e ON e.transaction_id = t.id JOIN ledger_account a ON a.id = e.account_id "
-        f"WHERE t.created_at >= ? AND t.created_at < ? AND (t.kind IN ({kinds}) OR t.kind LIKE 'WITHDRAWAL%' "
-        "OR (a.owner_type = 'PLATFORM' AND a.purpose IN ('FEE_REVENUE', 'COMMISSION_REVENUE'))) "
-        f"GROUP BY {day}, t.kind, a.owner_type, a.purpose"
-    )
-
-
-def _day(value) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
 async def daily_sums(first: date, last: date) -> dict[date, list[Sum]]:
-    conn = connections.get("default")
-    rows = await conn.execute_query_dict(
-        sql(conn, _sums_sql(conn.capabilities.dialect)), [day_start(first), day_start(last + timedelta(days=1))]
-    )
-    out: dict[date, list[Sum]] = defaultdict(list)
-    for r in rows:
-        out[_day(r["day"])].append(Sum(r["kind"], r["owner_type"], r["purpose"], int(r["amount"] or 0)))
-    return out
+    return {day: [Sum(*s) for s in items] for day, items in (await journal_sums.daily_sums(first, last)).items()}
 
 
 async def report(kind: str, period: str, first: date, last: date) -> tuple[list[Bucket], dict[str, int]]:
