@@ -128,6 +128,10 @@ COINS_FEN_PER_UNIT: int = config("COINS_FEN_PER_UNIT", cast=int, default=1)
 COINS_LINE_CAP_BP: int = config("COINS_LINE_CAP_BP", cast=int, default=10_000)
 COINS_ORDER_CAP_BP: int = config("COINS_ORDER_CAP_BP", cast=int, default=5_000)
 COINS_ORDER_CAP_FEN: int = config("COINS_ORDER_CAP_FEN", cast=int, default=0)
+# MKT-4: coins and points not spent N months after they were credited expire, oldest first
+# (the daily `expire_coins_and_points` job; 0: they never expire).
+COINS_EXPIRE_MONTHS: int = config("COINS_EXPIRE_MONTHS", cast=int, default=0)
+POINTS_EXPIRE_MONTHS: int = config("POINTS_EXPIRE_MONTHS", cast=int, default=0)
 # MKT-1: when a refund gives the order's coupons back: WHOLE_ORDER_BEFORE_COMPLETION (every unit
 # refunded before the order completed), WHOLE_ORDER (every unit, whenever) or NEVER.
 COUPON_RETURN_POLICY: str = config("COUPON_RETURN_POLICY", default="WHOLE_ORDER_BEFORE_COMPLETION")

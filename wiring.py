@@ -151,6 +151,7 @@ JOB_LIST = [
     Job("expire_memberships", every=timedelta(minutes=10), run=grade_jobs.expire_memberships),
     Job("issue_settlement_statements", every=timedelta(minutes=30), run=settlement_jobs.issue_statements),
     Job("expire_coupons", every=timedelta(hours=1), run=marketing_jobs.expire_coupons),
+    Job("expire_coins_and_points", every=timedelta(hours=6), run=marketing_jobs.expire_coins_and_points),
 ]
 
 # Live events by domain: a subscription decodes a message into its class by the wire type

@@ -80,9 +80,15 @@ class StatementKind(Enum):
     COINS_TAKEN_BACK = strawberry.enum_value(
         "COINS_TAKEN_BACK", description="Earned coins taken back with units refunded after completion."
     )
+    COINS_EXPIRED = strawberry.enum_value(
+        "COINS_EXPIRED", description="Coins not spent within COINS_EXPIRE_MONTHS of being credited (oldest first)."
+    )
     POINTS_EARNED = strawberry.enum_value("POINTS_EARNED", description="Points a completed order's products earned me.")
     POINTS_TAKEN_BACK = strawberry.enum_value(
         "POINTS_TAKEN_BACK", description="Earned points taken back with units refunded after completion."
+    )
+    POINTS_EXPIRED = strawberry.enum_value(
+        "POINTS_EXPIRED", description="Points not spent within POINTS_EXPIRE_MONTHS of being credited (oldest first)."
     )
     DEMO_CREDIT = strawberry.enum_value("DEMO_CREDIT", description="Demo money (development data).")
     WITHDRAWAL_REQUESTED = strawberry.enum_value("WITHDRAWAL_REQUESTED", description="A withdrawal froze this amount.")
