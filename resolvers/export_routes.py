@@ -23,7 +23,12 @@ from services.core.errors import DomainError, ErrorCode
 from services.finance import csv_export, reports
 
 PERMISSION = "report.read"
-REPORT_NAMES = {"revenue": reports.REVENUE, "commissions": reports.COMMISSIONS, "activity": reports.ACTIVITY}
+REPORT_NAMES = {
+    "revenue": reports.REVENUE,
+    "commissions": reports.COMMISSIONS,
+    "activity": reports.ACTIVITY,
+    "discounts": reports.DISCOUNTS,
+}
 
 
 def _refuse(code: ErrorCode, message: str, status: int, field: str | None = None) -> JSONResponse:

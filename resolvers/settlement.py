@@ -75,9 +75,12 @@ class SettlementQueries:
         "merchant_commissions (approved statements), withdrawal_fees, other, total; COMMISSIONS — booked, "
         "funded_by_merchants, funded_by_platform, reversed, rejected, released; ACTIVITY — consignment_sales, "
         "consignment_fees, consignment_rewards, consignment_settled, commissions_booked, commissions_reversed "
-        "(with rejected), commissions_released, merchant_settlements. From the journal, business days (UTC+8). "
+        "(with rejected), commissions_released, merchant_settlements (these three from the journal); DISCOUNTS — "
+        "coupons_by_platform, coupons_by_merchants, promotions_by_platform, promotions_by_merchants, "
+        "shipping_by_platform, shipping_by_merchants, coins, by_platform, by_merchants, total (the discounts of "
+        "the orders paid each day, gross at payment). Business days (UTC+8). "
         "A range reversed, ending after today or too long is INVALID_DATE_RANGE. CSV: "
-        "GET /exports/reports/{revenue|commissions|activity}.csv?period=&from=&to=.",
+        "GET /exports/reports/{revenue|commissions|activity|discounts}.csv?period=&from=&to=.",
         extensions=requires("report.read"),
     )
     @api_errors

@@ -185,6 +185,11 @@ class FinanceReportKind(Enum):
     REVENUE = strawberry.enum_value("REVENUE", description="Platform revenue.")
     COMMISSIONS = strawberry.enum_value("COMMISSIONS", description="The commission ledger.")
     ACTIVITY = strawberry.enum_value("ACTIVITY", description="Consignment and distribution totals.")
+    DISCOUNTS = strawberry.enum_value(
+        "DISCOUNTS",
+        description="What the discounts of the orders paid each day cost, by source (coupons, promotions, "
+        "free shipping, coins) and by funder (platform, merchants); gross at payment.",
+    )
 
 
 @strawberry.type(description="One named figure of a report.")

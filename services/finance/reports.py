@@ -17,6 +17,7 @@ and kept (services.finance.journal_sums), so a report costs the same on a grown 
   by merchants (their MERCHANT_PENDING) and by the platform (PROMOTION_EXPENSE); reversed
   and rejected (what went back to the source); released (left COMMISSION_PENDING for the
   wallet).
+- Discounts (services.finance.discount_report): the paid orders' discounts by source and funder.
 - Activity: consignment sales handed to sellers (retail price, net of reversals), fees,
   rewards (from PROMOTION_EXPENSE, net), proceeds settled to sellers' wallets; commissions
   booked, reversed + rejected, released; merchant settlements approved (to MERCHANT_SETTLED).
@@ -28,13 +29,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.core.business_days import buckets, check_range
-from services.finance import journal_sums
+from services.finance import discount_report, journal_sums
 
-REVENUE, COMMISSIONS, ACTIVITY = "REVENUE", "COMMISSIONS", "ACTIVITY"
+REVENUE, COMMISSIONS, ACTIVITY, DISCOUNTS = "REVENUE", "COMMISSIONS", "ACTIVITY", "DISCOUNTS"
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     REVENUE: ("consignment_fees", "merchant_commissions", "withdrawal_fees", "other", "total"),
     COMMISSIONS: ("booked", "funded_by_merchants", "funded_by_platform", "reversed", "rejected", "released"),
+    DISCOUNTS: discount_report.FIGURES,
     ACTIVITY: (
         "consignment_sales",
         "consignment_fees",
@@ -140,11 +142,11 @@ async def daily_sums(first: date, last: date) -> dict[date, list[Sum]]:
 async def report(kind: str, period: str, first: date, last: date) -> tuple[list[Bucket], dict[str, int]]:
     """The report's buckets over [first, last] and its totals."""
     check_range(period, first, last)
-    compute = REPORTS[kind]
-    days = await daily_sums(first, last)
+    if kind == DISCOUNTS:  # from the paid orders' stored discounts, not the journal
+        days, compute = await discount_report.daily(first, last), discount_report.figures
+    else:
+        days, compute = await daily_sums(first, last), REPORTS[kind]
     out = []
     for start, end in buckets(period, first, last):
-        sums = [s for d, items in days.items() if start <= d <= end for s in items]
-        out.append(Bucket(start, end, compute(sums)))
-    totals = compute([s for items in days.values() for s in items])
-    return out, totals
+        out.append(Bucket(start, end, compute([s for d, items in days.items() if start <= d <= end for s in items])))
+    return out, compute([s for items in days.values() for s in items])

@@ -20,6 +20,7 @@ from services.core.events import user_channel
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Purpose
 from tests.api.ops_marketing import CLAIM, CREATE
+from tests.api.ops_settlement import REPORT
 from tests.api.test_after_sales import APPROVE, REQUEST
 from tests.api.test_distribution import buyer_under_three_levels
 from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
@@ -238,3 +239,30 @@ async def test_coupon_statistics_count_claims_uses_orders_gmv_and_cost_and_are_t
     assert [bucket["start"] for bucket in stats["buckets"]] == [today]
     refused = await api.raw(STATS, {"t": platform, "from": today, "to": today}, token)
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_the_finance_report_shows_who_funded_the_discounts(api):
+    buyer, address, token, *_, items, _ = await _shop(api)
+    key = uuid.uuid4().hex
+    placed = (await api(PLACE, {"input": {"idempotencyKey": key, "addressId": gid(address), "items": items}}, token))[
+        "placeOrder"
+    ]
+    finance = await token_for(await make_user("finance", roles=("finance",)))
+    day = business_day(clock.now()).isoformat()
+    variables = {"k": "DISCOUNTS", "p": "DAY", "from": day, "to": day}
+    unpaid = (await api(REPORT, variables, finance))["financeReport"]["totals"]
+    assert {f["name"]: f["amount"]["amount"] for f in unpaid}["total"] == "0.00"  # counted when paid
+    assert (await api(PAY, {"id": placed["payment"]["id"]}, token))["payWithWallet"]["errors"] == []
+    totals = (await api(REPORT, variables, finance))["financeReport"]["totals"]
+    assert {f["name"]: f["amount"]["amount"] for f in totals} == {
+        "coupons_by_platform": "20.00",  # 满150减20 over both merchants
+        "coupons_by_merchants": "15.00",  # A's own 满100减15
+        "promotions_by_platform": "0.00",
+        "promotions_by_merchants": "0.00",
+        "shipping_by_platform": "0.00",
+        "shipping_by_merchants": "0.00",
+        "coins": "0.00",
+        "by_platform": "20.00",
+        "by_merchants": "15.00",
+        "total": "35.00",
+    }
