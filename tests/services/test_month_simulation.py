@@ -1,7 +1,9 @@
 """The end-to-end acceptance test: a full simulated month of trading (orders paid from the wallet
 and through the sandbox gateway, wholesale units bought with vouchers and consigned,
 three-level commissions, partial refunds before and after commission release, user and
-merchant withdrawals approved / paid / rejected, settlement statements issued and approved),
+merchant withdrawals approved / paid / rejected, settlement statements issued and approved,
+coupons of the platform and of a merchant claimed, used and expired, a platform promotion,
+shopping coins spent at checkout, coins and points earned per product),
 driven at the service level with a seeded random.Random while services.core.clock moves one day
 at a time and the worker jobs run each day. At the end every account equals the sum of its
 journal lines, every transaction balances, the books sum to zero per currency, and a few
@@ -21,6 +23,7 @@ import random
 import time
 import uuid
 from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import timedelta
 
 from tortoise import connections
@@ -28,12 +31,14 @@ from tortoise import connections
 import settings
 from jobs import consignment as consignment_jobs
 from jobs import distribution as distribution_jobs
+from jobs import marketing as marketing_jobs
 from jobs import orders as order_jobs
 from jobs import settlement as settlement_jobs
 from jobs import withdrawals as withdrawal_jobs
 from models.consignment import Voucher, WholesaleUnit
 from models.distribution import Commission
 from models.ledger import JournalEntry, LedgerAccount
+from models.marketing import CouponTemplate, UserCoupon
 from models.orders import Order, OrderLine, Payment, Refund
 from models.settlement import SettlementStatement
 from models.withdrawals import Withdrawal
@@ -47,9 +52,13 @@ from services.finance import settlement, withdrawals
 from services.finance.payouts import Destination
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, PLATFORM, Purpose
+from services.marketing import coins, coupon_templates, coupons, promotions
+from services.marketing.coupon_templates import TemplateData
+from services.marketing.promotions import PromotionData
+from services.marketing.rewards import POINT
 from services.orders import after_sales, payments
 from services.orders import fulfilment as orders
-from tests.catalog_factories import make_merchant, make_product, sku
+from tests.catalog_factories import make_merchant, make_product, owner_grants, sku
 from tests.helpers import make_user, verify_identity
 from tests.order_factories import fund_wallet, make_buyer, make_consignment_pair, place
 
@@ -57,6 +66,7 @@ DAYS = 30
 SEED = int(os.environ.get("MONTH_SIM_SEED", "20261129"))  # other seeds: MONTH_SIM_SEED=<n>
 USERS = 7
 START_WALLET = 150_000  # fen each user starts with (from the promotion budget)
+START_COINS = 3_000  # shopping coins each user starts with (1 coin pays 1 fen)
 VOUCHER_TTL_DAYS = 8  # shorter than the month, so the expiry job has vouchers to expire
 # Refunds of orders whose merchant statement was already approved happen too (the merchant's
 # pending, then settled money cover them, else a debt the next statement nets);
@@ -84,6 +94,7 @@ class Sim:
         self.open_withdrawals: list[int] = []
         self.deferred: set[int] = set()  # statements whose approval was refused (INSUFFICIENT_FUNDS)
         self.day = 0
+        self.templates: list[int] = []  # coupon templates users claim from
 
 
 async def _wallet(user_id: int) -> int:
@@ -106,12 +117,32 @@ async def _pay(sim: Sim, buyer, placed) -> None:
         sim.counts["paid by gateway"] += 1
 
 
+async def _claim(sim: Sim, buyer) -> None:
+    if sim.rng.random() < 0.5:
+        await coupons.claim(buyer.id, sim.rng.choice(sim.templates))
+        sim.counts["coupons claimed"] += 1
+
+
 async def _buy_retail(sim: Sim, buyer, address, skus) -> None:
     chosen = sim.rng.sample(skus, k=sim.rng.choice((1, 1, 2)))
     lines = [(s.id, sim.rng.randint(1, 3)) for s in chosen]
-    placed = await place(buyer, address, lines)
+    await _claim(sim, buyer)
+    # the best coupons (null) most of the time, none sometimes; coins now and then, as many
+    # as the buyer has up to a dice roll (the caps may refuse: then without coins)
+    coupon_ids = None if sim.rng.random() < 0.8 else ()
+    held = await coins.balance(buyer.id)
+    spend = min(held, sim.rng.choice((0, 0, 300, 1_500)))
+    try:
+        placed = await place(buyer, address, lines, coupon_ids=coupon_ids, coins=spend)
+    except DomainError as exc:
+        assert exc.code == ErrorCode.COINS_OVER_CAP, exc.code
+        sim.skipped["coins over the cap: placed without"] += 1
+        placed, spend = await place(buyer, address, lines, coupon_ids=coupon_ids), 0
     await _pay(sim, buyer, placed)
     sim.counts["retail checkouts"] += 1
+    sim.counts["coins spent"] += spend
+    discounted = sum(o.discount_amount for o in placed.orders)
+    sim.counts["checkouts with a discount"] += 1 if discounted else 0
 
 
 async def _buy_wholesale(sim: Sim, buyer, address, wholesale_sku) -> None:
@@ -270,6 +301,7 @@ async def _run_jobs(sim: Sim) -> None:
         consignment_jobs.expire_vouchers,
         settlement_jobs.issue_statements,
         withdrawal_jobs.submit_payouts,
+        marketing_jobs.expire_coupons,
     ):
         summary = await job()
         number = next((int(w) for w in summary.split() if w.isdigit()), 0)
@@ -351,6 +383,28 @@ async def test_a_month_of_trading_keeps_the_books_whole(monkeypatch):
         retail_price=2_200, wholesale_price=440, vouchers=2, stock=10_000
     )
     retail_skus = third_skus + [retail]
+    # marketing: the platform's 满100减10 and the third merchant's 满50减5 (coupons valid 5 days
+    # after claiming, so some expire), a platform 满200减20 promotion for the month, coins to
+    # spend, and a product granting coins and points when its orders complete
+    marketing = Grants(platform={"marketing.manage"})
+    for merchant_id, grants, name, amount, at_least in (
+        (None, marketing, "满100减10", 1_000, 10_000),
+        (third.id, await owner_grants(third), "满50减5", 500, 5_000),
+    ):
+        data = TemplateData(name=name, kind="THRESHOLD", amount=amount, threshold=at_least, total_quantity=100_000)
+        data = replace(data, merchant_id=merchant_id, valid_days=5, per_user_limit=100)
+        sim.templates.append((await coupon_templates.create_template(grants, admin.id, data)).id)
+    until = clock.now() + timedelta(days=DAYS + 14)
+    tiers = ((20_000, 2_000),)
+    await promotions.create(
+        marketing, admin.id, PromotionData("满200减20", "FULL_REDUCTION", clock.now(), until, tiers=tiers)
+    )
+    rewarding = await make_product(
+        third, title="积分商品", coins_granted=50, points_granted=20, skus=[sku(price=8_800, stock=10_000)]
+    )
+    retail_skus += list(await rewarding.skus.all())
+    for user in users:
+        await coins.from_budget("COINS_EARNED", user.id, START_COINS, f"sim-coins:{user.id}", ("SIM", str(user.id)))
 
     # when: a month goes by
     for day in range(DAYS):
@@ -432,7 +486,20 @@ async def test_a_month_of_trading_keeps_the_books_whole(monkeypatch):
         a - r for a, r in await Commission.filter(funded_by="PLATFORM").values_list("amount", "reversed_amount")
     )
     rewards = sum(await WholesaleUnit.filter(status__in=["MATCHED", "SETTLED"]).values_list("reward", flat=True))
-    assert await _balance(Purpose.PROMOTION_EXPENSE) == -(sim.funded + platform_commissions + rewards)
+    # the discounts the platform funds (its coupons, its promotion, the coins' value), less
+    # what refunded units gave back
+    funded_discounts = sum(await Order.filter(paid_at__isnull=False).values_list("platform_funded", flat=True))
+    discounts_back = sum(
+        await JournalEntry.filter(
+            account__purpose=Purpose.PROMOTION_EXPENSE,
+            account__currency="CNY",
+            transaction__kind="PLATFORM_DISCOUNT_RETURNED",
+        ).values_list("amount", flat=True)
+    )
+    platform_discounts = funded_discounts - discounts_back
+    assert await _balance(Purpose.PROMOTION_EXPENSE) == -(
+        sim.funded + platform_commissions + rewards + platform_discounts
+    )
     # commissions not yet released sit in COMMISSION_PENDING; sold consigned units not yet
     # settled in CONSIGNMENT_PENDING; approved statements less withdrawals in MERCHANT_SETTLED
     unreleased = sum(
@@ -467,7 +534,9 @@ async def test_a_month_of_trading_keeps_the_books_whole(monkeypatch):
         pending_now,
     )
     # what the users hold + what the merchants hold + the platform's revenue = money brought in
-    users_and_merchants = sum(a["balance"] for a in accounts if a["owner_type"] in (ledger.USER, MERCHANT))
+    users_and_merchants = sum(
+        a["balance"] for a in accounts if a["owner_type"] in (ledger.USER, MERCHANT) and a["currency"] == "CNY"
+    )
     platform_kept = sum(
         a["balance"]
         for a in accounts
@@ -478,10 +547,30 @@ async def test_a_month_of_trading_keeps_the_books_whole(monkeypatch):
     assert users_and_merchants + platform_kept == (
         sim.funded
         + platform_commissions
-        + rewards  # from the promotion budget
+        + rewards
+        + platform_discounts  # from the promotion budget
         + sim.gateway_paid
         - sim.refunded_gateway  # in through gateways
         - sum(net for _, _, net in paid)  # out through payouts
+    )
+
+    # coupons: every template counts what was claimed; a used coupon names what it paid for
+    for template in await CouponTemplate.all():
+        assert template.claimed_count == await UserCoupon.filter(template_id=template.id).count()
+    for c in await UserCoupon.filter(status="USED"):
+        assert c.payment_id is not None and c.discount > 0, c
+    sim.counts["coupons used"] = await UserCoupon.filter(status="USED").count()
+    sim.counts["coupons expired"] = await UserCoupon.filter(status="EXPIRED").count()
+    # coins: what users hold = what they were given and earned, less spent, plus returned;
+    # points: earned by the rewarding product's completed orders
+    coin_accounts = [a for a in accounts if a["currency"] == coins.COIN and a["owner_type"] == ledger.USER]
+    coin_moves = await conn.execute_query_dict(
+        "SELECT SUM(e.amount) AS s FROM ledger_entry e JOIN ledger_account a ON a.id = e.account_id "
+        "WHERE a.currency = 'COIN' AND a.owner_type = 'USER'"
+    )
+    assert sum(a["balance"] for a in coin_accounts) == int(coin_moves[0]["s"])
+    sim.counts["points earned"] = sum(
+        a["balance"] for a in accounts if a["currency"] == POINT and a["owner_type"] == ledger.USER
     )
 
     # the month really exercised every feature
@@ -500,6 +589,12 @@ async def test_a_month_of_trading_keeps_the_books_whole(monkeypatch):
         "job complete_delivered",
         "job issue_statements",
         "job expire_vouchers",
+        "coupons claimed",
+        "coupons used",
+        "coupons expired",
+        "checkouts with a discount",
+        "coins spent",
+        "points earned",
     ):
         assert sim.counts[key] > 0, (key, sim.counts)
     print()
