@@ -41,6 +41,7 @@ from resolvers.merchants import MerchantMutations, MerchantQueries
 from resolvers.nodes import NodeQueries, check_fetchers
 from resolvers.notifications import NotificationMutations, NotificationQueries
 from resolvers.orders import OrderMutations, OrderQueries, SandboxPaymentMutations
+from resolvers.points import PointsQueries
 from resolvers.promotions import PromotionMutations, PromotionQueries
 from resolvers.reviews import ReviewQueries
 from resolvers.risk import RiskMutations, RiskQueries
@@ -95,6 +96,7 @@ Query = merge_types(
         IdentityQueries,
         MarketingQueries,
         PromotionQueries,
+        PointsQueries,
     ),
 )
 MUTATIONS = (
