@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import importlib.util
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,7 +24,8 @@ from services.core.errors import DomainError, ErrorCode
 from services.ledger import ledger
 from services.ledger.ledger import Posting, Purpose
 from services.marketing import coins, lottery, points_mall
-from tests.helpers import make_user, token_for
+from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
+from tests.helpers import gid, make_user, token_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CREATE = """mutation($input: LotteryActivityInput!) { createLotteryActivity(input: $input) {
@@ -221,3 +223,34 @@ async def test_500_concurrent_draws_award_exactly_the_stock():
     await LotteryActivity.filter(id=made.id).update(ends_at=clock.now())
     assert await lottery.audit(made.id) == []
     assert await ledger.check_invariants() == []
+
+
+async def test_wins_are_announced_live_with_the_winner_masked(app, api):
+    admin = await make_user("admin", roles=("admin",))
+    now = clock.now()
+    made = await lottery.create_activity(
+        await access.load_grants(admin.id),
+        admin.id,
+        lottery.ActivityData(
+            "live",
+            0,
+            now - timedelta(minutes=1),
+            now + timedelta(hours=1),
+            3,
+            [lottery.PrizeData("币", "COINS", 1_000_000, 5, stock=1)],
+        ),
+    )
+    alice = await make_user("阿强")
+    watcher = await token_for(await make_user("watcher"))
+    query = "subscription($id: ID!) { lotteryWins(activityId: $id) { winner prize { name kind } } }"
+    client, connect = await open_ws(app, "graphql-transport-ws")
+    async with client, connect as ws:
+        ws_client = WsClient(ws, "graphql-transport-ws")
+        await ws_client.init(watcher)
+        payload = {"query": query, "variables": {"id": gid(made)}}
+        await ws.send_text(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        await wait_for_listener(lottery.channel(made.id))
+        await lottery.draw(alice.id, made.id)  # wins the only one
+        await lottery.draw(alice.id, made.id)  # falls back: not announced
+        won = (await ws_client.recv())["payload"]["data"]["lotteryWins"]
+        assert won == {"winner": "阿*", "prize": {"name": "币", "kind": "COINS"}}

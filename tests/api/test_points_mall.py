@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import uuid
 
+import settings
+from models.distribution import Commission
 from models.orders import Order, Payment, SandboxTrade
 from services.core import clock
 from services.ledger import ledger
@@ -15,7 +17,8 @@ from services.ledger.ledger import MERCHANT, Posting, Purpose
 from services.marketing import points_mall
 from services.orders.gateways import gateway
 from tests.api.test_after_sales import APPROVE, REQUEST
-from tests.helpers import gid, make_user, token_for
+from tests.api.test_distribution import buyer_under_three_levels
+from tests.helpers import gid, make_user, pk_of, token_for
 from tests.order_factories import fund_wallet, make_buyer, make_shop
 
 PREVIEW = """query($input: CheckoutPreviewInput!) { checkoutPreview(input: $input) {
@@ -165,4 +168,26 @@ async def test_short_points_or_cash_at_payment_change_nothing(api):
     assert refused == [{"code": "INSUFFICIENT_POINTS", "field": ["paymentId"]}]
     assert (await points_mall.balance(buyer.id), await _wallet(buyer)) == (400, 6_000)
     assert (await Payment.get(payment_no=trade.payment_no)).status == "UNPAID"
+    assert await ledger.check_invariants() == []
+
+
+async def test_points_orders_earn_commissions_only_when_the_setting_says_so(api, monkeypatch):
+    _, buyer, address = await buyer_under_three_levels()
+    await grant_points(buyer, 10_000)
+    _, _, (row,) = await make_shop(price=10_000, stock=5, zone="POINTS", sku_fields={"points_price": 100})
+    token = await token_for(buyer)
+
+    async def buy() -> str:
+        items = [{"skuId": gid("Sku", row.id), "quantity": 1}]
+        body = {"idempotencyKey": uuid.uuid4().hex, "addressId": gid(address), "items": items}
+        placed = (await api(PLACE, {"input": body}, token))["placeOrder"]
+        assert (await api(PAY, {"id": placed["payment"]["id"]}, token))["payWithWallet"]["errors"] == []
+        return placed["orders"][0]["id"]
+
+    first = await buy()
+    assert await Commission.filter(order_id=pk_of(first)).count() == 0
+    monkeypatch.setattr(settings, "POINTS_ORDERS_EARN_COMMISSIONS", True)
+    second = await buy()
+    amounts = await Commission.filter(order_id=pk_of(second)).order_by("level").values_list("amount", flat=True)
+    assert amounts == [1_000, 500, 200]  # 10 %, 5 %, 2 % of the 100.00 cash part
     assert await ledger.check_invariants() == []
