@@ -132,6 +132,11 @@ COINS_ORDER_CAP_FEN: int = config("COINS_ORDER_CAP_FEN", cast=int, default=0)
 # (the daily `expire_coins_and_points` job; 0: they never expire).
 COINS_EXPIRE_MONTHS: int = config("COINS_EXPIRE_MONTHS", cast=int, default=0)
 POINTS_EXPIRE_MONTHS: int = config("POINTS_EXPIRE_MONTHS", cast=int, default=0)
+# MKT-4 points mall (积分快递费现金比例): a points order's shipping paid in points costs this many
+# points per yuan of shipping (0: shipping is paid in cash only); whether points orders book
+# commissions (off: the points mall earns none).
+POINTS_SHIPPING_POINTS_PER_YUAN: int = config("POINTS_SHIPPING_POINTS_PER_YUAN", cast=int, default=100)
+POINTS_ORDERS_EARN_COMMISSIONS: bool = config("POINTS_ORDERS_EARN_COMMISSIONS", cast=bool, default=False)
 # MKT-1: when a refund gives the order's coupons back: WHOLE_ORDER_BEFORE_COMPLETION (every unit
 # refunded before the order completed), WHOLE_ORDER (every unit, whenever) or NEVER.
 COUPON_RETURN_POLICY: str = config("COUPON_RETURN_POLICY", default="WHOLE_ORDER_BEFORE_COMPLETION")

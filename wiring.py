@@ -35,7 +35,7 @@ from services.distribution import agents, commissions, distributors, franchise, 
 from services.distribution import events as distribution_events
 from services.finance import events as finance_events
 from services.finance import withdrawals
-from services.marketing import coins, coupons, rewards
+from services.marketing import coins, coupons, points_mall, rewards
 from services.marketing import events as marketing_events
 from services.membership import events as membership_events
 from services.membership import membership
@@ -50,6 +50,8 @@ from services.stores import payments as store_payments
 
 # An order was paid (inside the payment's transaction, after the money moved).
 PAID = [
+    # MKT-4: a points order's points leave the buyer with the cash (short: the payment is refused)
+    ("marketing.take_points", points_mall.on_paid),
     ("membership.extend", membership.on_paid),  # MEM-1: a membership line starts / extends the membership
     ("consignment.use_vouchers", vouchers.use_for_order),  # CON-1: reserved vouchers become used
     ("consignment.create_units", queue.create_units),  # CON-2: one wholesale unit per item, consigned if asked
@@ -103,6 +105,7 @@ ZONE_RULES = [
     ("WHOLESALE", consignment.reserve_vouchers),  # CON-1: one voucher per unit
     ("MEMBERSHIP", membership.check_lines),  # MEM-1: only the platform's membership SKU at its price
     ("STORE_PAYMENT", store_payments.refuse_at_checkout),  # STO-1: paid only by a store's payment code
+    ("POINTS", points_mall.check_lines),  # MKT-4: every points line was priced in points
     *((zone, hooks.not_yet_available) for zone in hooks.ZONES_NOT_YET_AVAILABLE),
 ]
 
@@ -182,6 +185,7 @@ LIVE_EVENTS = [
     marketing_events.CouponUsed,
     marketing_events.CouponReturned,
     marketing_events.CouponExpired,
+    marketing_events.LotteryWon,
     distribution_events.CommissionAvailable,
     distribution_events.CommissionReversed,
     distribution_events.CommissionRejected,

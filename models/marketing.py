@@ -117,3 +117,85 @@ class Promotion(Model):
 
     class Meta:
         table = "promotion"
+
+
+class LotteryActivity(Model):
+    """A points lottery (MKT-4, 积分抽奖): a cost in points per draw, a schedule, a per-user daily
+    limit, and a committed seed: `seed_hash` (sha256 of the seed) is published from creation,
+    the seed itself only once the activity has closed (services.marketing.lottery)."""
+
+    id = fields.BigIntField(primary_key=True)
+    name = fields.CharField(max_length=64)
+    cost_points = fields.BigIntField()
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField()
+    daily_limit = fields.IntField()  # draws per user per business day
+    seed = fields.CharField(max_length=64)  # hex; never shown before ends_at
+    seed_hash = fields.CharField(max_length=64)
+    draw_count = fields.BigIntField(default=0)
+    created_by = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "lottery_activity"
+
+
+class LotteryPrize(Model):
+    """One prize of an activity, fixed once created: POINTS / COINS (an amount), COUPON (a
+    template), NOTHING; a probability in parts per million; a stock (`awarded` counts up to it
+    by a conditional UPDATE)."""
+
+    id = fields.BigIntField(primary_key=True)
+    activity = fields.ForeignKeyField("models.LotteryActivity", related_name="prizes", on_delete=fields.CASCADE)
+    position = fields.IntField()  # order in the cumulative probability table
+    name = fields.CharField(max_length=64)
+    kind = fields.CharField(max_length=16)
+    amount = fields.BigIntField(default=0)
+    coupon_template_id = fields.BigIntField(null=True)
+    probability_ppm = fields.IntField()
+    stock = fields.IntField(default=0)
+    awarded = fields.IntField(default=0)
+
+    class Meta:
+        table = "lottery_prize"
+        unique_together = (("activity", "position"),)
+
+
+class LotteryEntrant(Model):
+    """A user's draws in an activity: the total (their last draw's sequence number) and today's
+    count, both raised by one conditional UPDATE that refuses past the daily limit."""
+
+    id = fields.BigIntField(primary_key=True)
+    activity = fields.ForeignKeyField("models.LotteryActivity", related_name="entrants", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="lottery_entries", on_delete=fields.CASCADE, db_index=True
+    )
+    draws = fields.IntField(default=0)
+    day = fields.DateField(null=True)
+    day_draws = fields.IntField(default=0)
+
+    class Meta:
+        table = "lottery_entrant"
+        unique_together = (("activity", "user"),)
+
+
+class LotteryDraw(Model):
+    """One draw: (activity, user, sequence) decides `drawn_position` by the published function,
+    `prize` is what was awarded (null: nothing), `fell_back` when the drawn prize was out of stock."""
+
+    id = fields.BigIntField(primary_key=True)
+    activity = fields.ForeignKeyField("models.LotteryActivity", related_name="draws", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="lottery_draws", on_delete=fields.CASCADE)
+    sequence = fields.IntField()
+    roll = fields.IntField()  # 0 .. 999,999
+    drawn_position = fields.IntField(null=True)  # the prize the roll fell on (null: beyond every prize)
+    prize = fields.ForeignKeyField("models.LotteryPrize", related_name="draws", null=True, on_delete=fields.RESTRICT)
+    fell_back = fields.BooleanField(default=False)
+    cost_points = fields.BigIntField()
+    user_coupon_id = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "lottery_draw"
+        unique_together = (("activity", "user", "sequence"),)
+        indexes = (("activity_id", "id"), ("user_id", "id"))

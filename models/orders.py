@@ -88,6 +88,10 @@ class Order(SealedModel, Model):
     coins = fields.BigIntField(default=0, db_default=0)  # shopping coins spent (a count, ledger currency COIN)
     coins_amount = fields.BigIntField(default=0, db_default=0)  # what they paid, fen
     platform_funded = fields.BigIntField(default=0, db_default=0)
+    # MKT-4 points mall: the points the order costs (its lines' and, when the buyer chose so, its
+    # shipping's), taken from the buyer's POINTS account when the payment is taken
+    points = fields.BigIntField(default=0, db_default=0)
+    shipping_points = fields.BigIntField(default=0, db_default=0)  # part of `points`: the shipping
     # goods + shipping - discount_amount - shipping_discount - coins_amount: what the buyer pays
     pay_amount = fields.BigIntField()
     refunded_amount = fields.BigIntField(default=0)
@@ -134,6 +138,7 @@ class OrderLine(Model):
     coins_amount = fields.BigIntField(default=0, db_default=0)  # what they paid of the line, fen
     # each discount part: {"source": PROMOTION/COUPON/COINS, "id", "funder": merchant id or null, "amount"}
     discounts = fields.JSONField(null=True)  # null on lines priced before there were discounts
+    points = fields.BigIntField(default=0, db_default=0)  # POINTS zone: points_price * quantity
     # After-sales bookkeeping: units under an open or finished request, units refunded.
     requested_quantity = fields.IntField(default=0)
     refunded_quantity = fields.IntField(default=0)

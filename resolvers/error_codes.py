@@ -20,6 +20,27 @@ _NEW_OFFER = (
 )
 
 MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
+    "create_lottery_activity": (
+        C.FORBIDDEN,
+        C.INVALID_AMOUNT,
+        C.INVALID_DATE_RANGE,
+        C.INVALID_INPUT,
+        C.INVALID_RATE,
+        C.INVALID_STOCK,
+        C.NOT_FOUND,
+        C.PROBABILITIES_EXCEED_ONE,
+    ),
+    "end_lottery_activity": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
+    "draw_lottery": (
+        C.COUPONS_EXHAUSTED,
+        C.COUPON_UNAVAILABLE,
+        C.INSUFFICIENT_FUNDS,
+        C.INSUFFICIENT_POINTS,
+        C.INVALID_TRANSITION,
+        C.LOTTERY_DAILY_LIMIT,
+        C.LOTTERY_NOT_OPEN,
+        C.NOT_FOUND,
+    ),
     "activate_promotion": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
     "create_promotion": _NEW_OFFER,
     "end_promotion": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
@@ -213,6 +234,7 @@ MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
         C.DISTRIBUTION_LEVELS_EXCEEDED,
         C.IDEMPOTENCY_KEY_REUSED,
         C.INSUFFICIENT_FUNDS,
+        C.INSUFFICIENT_POINTS,
         C.INVALID_AMOUNT,
         C.INVALID_INPUT,
         C.INVALID_RATE,
@@ -258,6 +280,7 @@ MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
         C.EXCLUSIVE_DISCOUNTS,
         C.IDEMPOTENCY_KEY_REUSED,
         C.INSUFFICIENT_FUNDS,
+        C.INSUFFICIENT_POINTS,
         C.INSUFFICIENT_STOCK,
         C.INVALID_AMOUNT,
         C.INVALID_INPUT,

@@ -30,6 +30,7 @@ from resolvers.common import api_errors, parse_typed_id
 from resolvers.distributor_centre import _with_names
 from resolvers.grades import _grade as _grade_view
 from resolvers.marketing import templates_for_viewer, templates_with_counts
+from resolvers.points import activity_node
 from resolvers.risk import _with_items
 from resolvers.settlement import _names, _statement
 from schema import node as global_ids
@@ -38,6 +39,7 @@ from schema.types.accounts import Address, PublicUser
 from schema.types.ledger import LedgerAccount
 from schema.types.marketing import UserCoupon
 from schema.types.notifications import Notification
+from schema.types.points import LotteryDraw
 from schema.types.promotions import Promotion
 from schema.types.wallet import StatementLine
 from services.accounts import access, notifications, profile
@@ -50,7 +52,7 @@ from services.distribution import agents, commissions, distributors, grades
 from services.finance import settlement, withdrawals
 from services.ledger import wallet
 from services.ledger.ledger import USER
-from services.marketing import coupon_templates, coupons, promotions
+from services.marketing import coupon_templates, coupons, lottery, promotions
 from services.merchants import merchants
 from services.orders import after_sales, cart, payments
 from services.orders import fulfilment as orders
@@ -326,6 +328,17 @@ async def _promotion(info: Info, pk: int) -> Any:
     return Promotion(row=await promotions.for_staff(await info.context.grants(), pk))
 
 
+async def _lottery_activity(info: Info, pk: int) -> Any:
+    # lotteryActivity (anyone)
+    return await activity_node(pk)
+
+
+async def _lottery_draw(info: Info, pk: int) -> Any:
+    # myLotteryDraws (the drawer)
+    row = await lottery.my_draws(_me(info)).filter(id=pk).first()
+    return None if row is None else LotteryDraw(row=row)
+
+
 async def _coupon_template(info: Info, pk: int) -> Any:
     # availableCoupons (anyone), or couponTemplates (the template's managers)
     found = await coupon_templates.claimable_now().filter(id=pk).first()
@@ -389,6 +402,8 @@ FETCHERS: dict[str, Fetch] = {
     "CouponTemplate": _coupon_template,
     "Promotion": _signed_in(_promotion),
     "UserCoupon": _signed_in(_user_coupon),
+    "LotteryActivity": _lottery_activity,
+    "LotteryDraw": _signed_in(_lottery_draw),
     "RiskCase": _permitted("risk.manage", _risk_case),
     "RiskRule": _permitted("risk.manage", _risk_rule),
     "RiskAuditEntry": _permitted("risk.manage", _risk_audit_entry),

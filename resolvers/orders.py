@@ -49,6 +49,7 @@ def _choices(data: PlaceOrderInput | CheckoutPreviewInput) -> dict:
         if data.coupon_ids is None
         else tuple(parse_id(i, "couponIds", of="UserCoupon") for i in data.coupon_ids),
         "coins": data.coins,
+        "shipping_in_points": data.shipping_in_points,
     }
 
 

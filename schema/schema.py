@@ -41,6 +41,7 @@ from resolvers.merchants import MerchantMutations, MerchantQueries
 from resolvers.nodes import NodeQueries, check_fetchers
 from resolvers.notifications import NotificationMutations, NotificationQueries
 from resolvers.orders import OrderMutations, OrderQueries, SandboxPaymentMutations
+from resolvers.points import LotteryMutations, LotteryQueries, PointsQueries
 from resolvers.promotions import PromotionMutations, PromotionQueries
 from resolvers.reviews import ReviewQueries
 from resolvers.risk import RiskMutations, RiskQueries
@@ -57,6 +58,7 @@ from schema.types.merchants import SCALAR_MAP as MERCHANT_SCALARS
 from subscriptions.consignment import ConsignmentSubscriptions, fast_my_queue_positions
 from subscriptions.consignment_stats import ConsignmentStatsSubscriptions
 from subscriptions.distribution import DistributionSubscriptions
+from subscriptions.lottery import LotterySubscriptions
 from subscriptions.marketing import MarketingSubscriptions
 from subscriptions.notifications import NotificationSubscriptions, fast_my_notifications
 from subscriptions.orders import OrderSubscriptions
@@ -95,6 +97,8 @@ Query = merge_types(
         IdentityQueries,
         MarketingQueries,
         PromotionQueries,
+        PointsQueries,
+        LotteryQueries,
     ),
 )
 MUTATIONS = (
@@ -122,6 +126,7 @@ MUTATIONS = (
     IdentityMutations,
     MarketingMutations,
     PromotionMutations,
+    LotteryMutations,
 )
 
 
@@ -144,6 +149,7 @@ Subscription = merge_types(
         ConsignmentStatsSubscriptions,
         DistributionSubscriptions,
         MarketingSubscriptions,
+        LotterySubscriptions,
         ReviewSubscriptions,
         WithdrawalSubscriptions,
         StoreSubscriptions,

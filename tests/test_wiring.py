@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 ORDER = {
     "order paid": [
+        "marketing.take_points",
         "membership.extend",
         "consignment.use_vouchers",
         "consignment.create_units",

@@ -37,6 +37,9 @@ class CheckoutPreviewInput:
         description="The coupons to use (UserCoupon ids); null: the best choice among those usable; an empty list: none.",
     )
     coins: int = strawberry.field(default=0, description="Shopping coins to spend (at most `coinsCap`).")
+    shipping_in_points: bool = strawberry.field(
+        default=False, description="Points mall: pay the shipping in points at the set ratio instead of cash."
+    )
 
 
 @strawberry.type(description="One line of the preview.")
@@ -136,6 +139,9 @@ class CheckoutPreview:
     coins_amount: Money = strawberry.field(description="What they pay.")
     coins_cap: int = strawberry.field(description="The most coins this checkout can take (within the buyer's balance).")
     coin_balance: int = strawberry.field(description="The buyer's coins.")
+    points: int = strawberry.field(description="Points the checkout costs (points mall), taken at payment.")
+    shipping_points: int = strawberry.field(description="The part of `points` paying the shipping.")
+    point_balance: int = strawberry.field(description="The buyer's points (points mall checkouts; else 0).")
 
     @classmethod
     def of(cls, found: checkout.Preview) -> CheckoutPreview:
@@ -159,6 +165,9 @@ class CheckoutPreview:
             coins_amount=_money(coins_amount),
             coins_cap=quote.coins_cap,
             coin_balance=found.priced.coin_balance,
+            points=found.priced.points.total if found.priced.points else 0,
+            shipping_points=sum(found.priced.points.shipping.values()) if found.priced.points else 0,
+            point_balance=found.priced.point_balance,
             shipping_fee=_money(sum(o.shipping_fee for o in quote.orders)),
             pay_amount=_money(quote.paid),
         )

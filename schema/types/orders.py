@@ -202,6 +202,10 @@ class OrderLine(Node):
     def coins_amount(self: m.OrderLine) -> Money:
         return _money(self.coins_amount)
 
+    @strawberry.field(description="Points the line cost (points mall: points price × quantity); 0 otherwise.")
+    def points(self: m.OrderLine) -> int:
+        return self.points
+
     @strawberry.field(description="Every discount on this line: its source, its funder and its share.")
     def discounts(self: m.OrderLine) -> list[LineDiscount]:
         return [LineDiscount.from_json(d) for d in self.discounts or ()]
@@ -316,6 +320,18 @@ class Order(Node):
     @strawberry.field(description="What those coins paid.")
     def coins_amount(self: m.Order) -> Money:
         return _money(self.coins_amount)
+
+    @strawberry.field(
+        description="Points the order costs (points mall: its lines' and, when paid in points, its shipping's), taken at payment."
+    )
+    def points(self: m.Order) -> int:
+        return self.points
+
+    @strawberry.field(
+        description="The part of `points` that paid the shipping (then `shippingDiscount` is the shipping)."
+    )
+    def shipping_points(self: m.Order) -> int:
+        return self.shipping_points
 
     @strawberry.field(
         description="The part of the discounts the platform funds (paid to the merchant with the order's money)."
@@ -466,6 +482,10 @@ class PlaceOrderInput:
     coins: int = strawberry.field(
         default=0,
         description="Shopping coins to spend: paid last, within the caps `checkoutPreview` shows as `coinsCap`.",
+    )
+    shipping_in_points: bool = strawberry.field(
+        default=False,
+        description="Points mall: pay the shipping in points at the set ratio instead of cash.",
     )
 
 

@@ -90,6 +90,12 @@ class StatementKind(Enum):
     POINTS_EXPIRED = strawberry.enum_value(
         "POINTS_EXPIRED", description="Points not spent within POINTS_EXPIRE_MONTHS of being credited (oldest first)."
     )
+    POINTS_SPENT = strawberry.enum_value("POINTS_SPENT", description="Points a points-mall order of mine took.")
+    POINTS_REFUNDED = strawberry.enum_value(
+        "POINTS_REFUNDED", description="Points back with refunded points-mall units."
+    )
+    LOTTERY_DRAW = strawberry.enum_value("LOTTERY_DRAW", description="Points a lottery draw of mine cost.")
+    LOTTERY_PRIZE = strawberry.enum_value("LOTTERY_PRIZE", description="Points or coins a lottery draw of mine won.")
     DEMO_CREDIT = strawberry.enum_value("DEMO_CREDIT", description="Demo money (development data).")
     WITHDRAWAL_REQUESTED = strawberry.enum_value("WITHDRAWAL_REQUESTED", description="A withdrawal froze this amount.")
     WITHDRAWAL_REJECTED = strawberry.enum_value(

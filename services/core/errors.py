@@ -139,6 +139,11 @@ class ErrorCode(str, Enum):
     COUPON_LIMIT_REACHED = "COUPON_LIMIT_REACHED"  # the user holds the template's per-user limit
     COUPON_UNAVAILABLE = "COUPON_UNAVAILABLE"  # the template is not active, or its window is over
     COUPON_EXPIRED = "COUPON_EXPIRED"  # the user's coupon expired
+    # points mall and lottery (MKT-4)
+    INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"  # the buyer holds fewer points than the order or draw costs
+    LOTTERY_NOT_OPEN = "LOTTERY_NOT_OPEN"  # before the lottery opens, after it closed, or it was ended
+    LOTTERY_DAILY_LIMIT = "LOTTERY_DAILY_LIMIT"  # the user drew the activity's daily limit today
+    PROBABILITIES_EXCEED_ONE = "PROBABILITIES_EXCEED_ONE"  # a lottery's prize probabilities sum above 1
     # withdrawals paid to the verified payee only (FIN-3 with RISK-3)
     DESTINATION_NAME_MISMATCH = "DESTINATION_NAME_MISMATCH"  # the holder name is not the user's verified real name
 

@@ -369,6 +369,8 @@ async def on_paid(paid: PaidOrder, conn) -> list[Commission]:
     postings: list[Posting] = []
     created: list[Commission] = []
     excluded = {membership.ZONE}  # RISK-1: no commission on recruitment-only fees ...
+    if not settings.POINTS_ORDERS_EARN_COMMISSIONS:
+        excluded.add("POINTS")  # MKT-4: the points mall earns none unless a setting says so
     if any(ln.zone in (membership.ZONE, "GIFT_PACK") for ln in lines):
         terms = await membership.current_terms(conn)
         if not terms.gift_pack_commission:  # ... unless explicitly enabled
@@ -907,7 +909,7 @@ async def on_paid_claims(paid: PaidOrder, conn) -> list[Commission]:
     order = paid.order
     if not PAID_CLAIMS:
         return []
-    lines = paid.lines_in()
+    lines = [ln for ln in paid.lines_in() if ln.zone != "POINTS" or settings.POINTS_ORDERS_EARN_COMMISSIONS]
     claims: list[Claim] = []
     for provider in PAID_CLAIMS:
         claims += await provider(order, lines, conn)

@@ -175,6 +175,30 @@ async def issue(grants: Grants, actor_id: int | None, template_id: int, user_ids
     return coupons
 
 
+async def grant_in(template_id: int, user_id: int, conn) -> UserCoupon:
+    """One coupon of an ACTIVE template for a prize (MKT-4's lottery), inside the caller's
+    transaction: counted against the total, not the per-user claim limit. Raises
+    COUPON_UNAVAILABLE, COUPONS_EXHAUSTED (the caller's unit then rolls back)."""
+    template = await CouponTemplate.get(id=template_id).using_db(conn)
+    now = clock.now()
+    refusal = _unavailable(template, now)
+    if refusal:
+        raise refusal
+    valid_from, expires_at = _validity(template, now)
+    coupon = await UserCoupon.create(
+        template_id=template.id,
+        user_id=user_id,
+        source=ISSUE,
+        valid_from=valid_from,
+        expires_at=expires_at,
+        using_db=conn,
+    )
+    await _template_taken(template, 1, conn)
+    emit(user_channel(user_id), CouponGranted(coupon.id))
+    coupon.template = template
+    return coupon
+
+
 # -- at checkout, cancel and refund (inside the caller's transaction) -------------------
 
 

@@ -37,3 +37,11 @@ class CouponExpired(LiveEvent):
 
     type = "coupon_expired"
     coupon_id: Id
+
+
+@dataclass(frozen=True)
+class LotteryWon(LiveEvent):
+    """A draw won a prize (on the activity's channel `lottery:{id}`: its live feed of wins)."""
+
+    type = "lottery_won"
+    draw_id: Id

@@ -46,7 +46,7 @@ from services.core.money import cumulative_share
 from services.core.sql import sql
 from services.ledger import ledger
 from services.ledger.ledger import Posting, Purpose
-from services.marketing import coins, coupons, pipeline, refunds
+from services.marketing import coins, coupons, pipeline, points_mall, refunds
 from services.orders import after_sale_states as states
 from services.orders import hooks as order_hooks
 from services.orders import messages, payments, pricing
@@ -298,6 +298,11 @@ async def _refund(after_sale: AfterSale, conn, *, actor_id: int, returned: bool)
     if line.coins:  # MKT-4: the refunded units' coins, by cumulative share
         back = cumulative_share(line.coins, line.quantity, line.refunded_quantity - quantity, quantity)
         await coins.refund(order, back, after_sale.id, conn)
+    # MKT-4: the units' points by cumulative share, and the shipping's with the cash shipping's
+    points = points_mall.refunded_points(line.points, line.quantity, line.refunded_quantity - quantity, quantity)
+    if everything and order.status in NOT_SHIPPED:
+        points += order.shipping_points
+    await points_mall.refund(order, points, after_sale.id, conn)
     if everything and refunds.returns_coupon(settings.COUPON_RETURN_POLICY, order.status == order_states.COMPLETED):
         await coupons.return_for_order(order, conn)
     now = clock.now()

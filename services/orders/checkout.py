@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cache
 
@@ -36,7 +36,7 @@ from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
 from services.core.sql import columns, instance, sql
-from services.marketing import coins, coupons, offers, pipeline, promotions
+from services.marketing import coins, coupons, offers, pipeline, points_mall, promotions
 from services.membership import membership
 from services.merchants import merchants
 from services.orders import hooks as order_hooks
@@ -66,6 +66,7 @@ class CheckoutRequest:
     # (services.marketing.pipeline), (): none.
     coupon_ids: tuple[int, ...] | None = None
     coins: int = 0  # shopping coins to spend (MKT-4), within the caps
+    shipping_in_points: bool = False  # the points mall: pay the shipping in points (MKT-4)
 
     def fingerprint(self, items: list[LineRequest]) -> str:
         body = json.dumps(
@@ -77,6 +78,7 @@ class CheckoutRequest:
                 self.consign_wholesale,
                 None if self.coupon_ids is None else sorted(self.coupon_ids),
                 self.coins,
+                self.shipping_in_points,
             ],
             separators=(",", ":"),
         )
@@ -236,6 +238,8 @@ class Priced:
     usable: list[offers.Coupon]  # the buyer's coupons usable now (shown by the preview)
     coin_balance: int  # the buyer's coins (read when spending, or for a preview)
     virtual: bool  # STO-6: nothing to deliver (no address, store or shipping)
+    points: points_mall.PointsQuote | None = None  # a points-mall checkout's points (MKT-4)
+    point_balance: int = 0  # the buyer's points (read for a points checkout)
 
 
 def _pipeline_line(sku: Sku, quantity: int) -> pipeline.Line:
@@ -271,11 +275,12 @@ async def price_checkout(
         if problem:
             raise DomainError(problem[0], problem[1], "items")
     merchant_ids = list(dict.fromkeys(skus[i.sku_id].product.merchant_id for i in items))
+    for_points = _check_points_checkout(request, [skus[i.sku_id] for i in items])
     stores = await _pickup_stores(request.pickup_stores, merchant_ids)
     # MEM-1: a valid membership buys at member prices (asked only when one of the SKUs has one)
     is_member = any(s.member_price is not None for s in skus.values()) and await membership.is_member(buyer_id)
     virtual = all_virtual(skus.values()) and not stores  # STO-6: nothing to deliver
-    usable = [] if request.coupon_ids == () else await coupons.usable_offers(buyer_id)
+    usable = [] if request.coupon_ids == () or for_points else await coupons.usable_offers(buyer_id)
     coin_balance = await coins.balance(buyer_id) if request.coins or read_coins else 0
     templates = {
         mid: pricing.ShippingTemplate(m.shipping_fee, m.free_shipping_threshold)
@@ -284,7 +289,7 @@ async def price_checkout(
     quote = pipeline.price_cart(
         [_pipeline_line(skus[i.sku_id], i.quantity) for i in items],
         is_member=is_member,
-        promotions=await promotions.active_offers(),
+        promotions=() if for_points else await promotions.active_offers(),
         coupons=usable,
         chosen=request.coupon_ids,
         coins=request.coins,
@@ -293,6 +298,10 @@ async def price_checkout(
         shipping=templates,
         pickup_merchants=frozenset(merchant_ids if virtual else stores),  # nothing shipped: no shipping fee
     )
+    points, point_balance = None, 0
+    if for_points:
+        quote, points = _price_points(request, items, skus, quote)
+        point_balance = await points_mall.balance(buyer_id)
     lines = []
     for item in items:
         sku, priced = skus[item.sku_id], quote.line(str(item.sku_id))
@@ -306,7 +315,61 @@ async def price_checkout(
                 unit_price=priced.goods_amount // item.quantity,
             )
         )
-    return Priced(skus, stores, lines, quote, usable, coin_balance, virtual)
+    return Priced(skus, stores, lines, quote, usable, coin_balance, virtual, points, point_balance)
+
+
+def _check_points_checkout(request: CheckoutRequest, skus: list[Sku]) -> bool:
+    """Whether this is a points-mall checkout (MKT-4): then its goods are all points goods,
+    and it spends no coins and uses no coupons (INVALID_INPUT, COUPON_NOT_APPLICABLE)."""
+    zones = {s.product.zone == points_mall.ZONE for s in skus}
+    if True not in zones:
+        if request.shipping_in_points:
+            raise DomainError(
+                ErrorCode.INVALID_INPUT,
+                "Only points-mall goods may have their shipping paid in points.",
+                "shippingInPoints",
+            )
+        return False
+    if False in zones:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Points-mall goods are checked out on their own.", "items")
+    if request.coins:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Points-mall goods take no shopping coins.", "coins")
+    if request.coupon_ids:
+        raise DomainError(ErrorCode.COUPON_NOT_APPLICABLE, "Points-mall goods take no coupons.", "couponIds")
+    return True
+
+
+def _price_points(
+    request: CheckoutRequest, items: list[LineRequest], skus: dict[int, Sku], quote: pipeline.Quote
+) -> tuple[pipeline.Quote, points_mall.PointsQuote]:
+    """The points of a points checkout; with the shipping paid in points, each order's
+    shipping becomes a platform-funded part (the platform pays the merchant its shipping)."""
+    points = points_mall.price_points(
+        [
+            points_mall.PointsLine(
+                str(i.sku_id), skus[i.sku_id].product.merchant_id, i.quantity, skus[i.sku_id].points_price
+            )
+            for i in items
+        ],
+        {o.merchant_id: o.shipping_paid for o in quote.orders},
+        shipping_in_points=request.shipping_in_points,
+        points_per_yuan=settings.POINTS_SHIPPING_POINTS_PER_YUAN,
+    )
+    if points.shipping_cash:
+        orders = tuple(
+            replace(
+                o,
+                shipping_discounts=(
+                    *o.shipping_discounts,
+                    points_mall.shipping_part(points.shipping_cash[o.merchant_id]),
+                ),
+            )
+            if o.merchant_id in points.shipping_cash
+            else o
+            for o in quote.orders
+        )
+        quote = replace(quote, orders=orders)
+    return quote, points
 
 
 @dataclass(frozen=True)
@@ -325,6 +388,12 @@ async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint:
     now = clock.now()
     priced = await price_checkout(buyer_id, request, items)
     skus, stores, lines, quote = priced.skus, priced.stores, priced.lines, priced.quote
+    if priced.points is not None and priced.points.total > priced.point_balance:  # taken at payment
+        raise DomainError(
+            ErrorCode.INSUFFICIENT_POINTS,
+            f"This checkout needs {priced.points.total} points; you hold {priced.point_balance}.",
+            "items",
+        )
     address = None
     virtual = priced.virtual
     if not virtual and any(o.merchant_id not in stores for o in quote.orders):
@@ -361,6 +430,7 @@ async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint:
                     request.note,
                     request.consign_wholesale,
                     virtual,
+                    priced.points,
                 )
             )
         await coins.spend(buyer_id, quote.coins, payment.id, conn)
@@ -445,9 +515,11 @@ def _platform_funded(parts) -> int:
 
 
 async def _create_order(
-    conn, payment, buyer_id, priced, quote, store, address, lines, skus, note, consign, virtual=False
+    conn, payment, buyer_id, priced, quote, store, address, lines, skus, note, consign, virtual=False, points=None
 ) -> Order:
     priced_lines = [quote.line(str(line.sku_id)) for line in lines]
+    line_points = {line.sku_id: points.lines[str(line.sku_id)] if points else 0 for line in lines}
+    shipping_points = points.shipping.get(priced.merchant_id, 0) if points else 0
     coins_amount = sum(pl.discount(pipeline.COINS) for pl in priced_lines)
     order = await Order.create(
         order_no=new_number(),
@@ -468,6 +540,8 @@ async def _create_order(
         platform_funded=sum(_platform_funded(pl.discounts) for pl in priced_lines)
         + _platform_funded(priced.shipping_discounts),
         pay_amount=priced.paid,
+        points=sum(line_points.values()) + shipping_points,
+        shipping_points=shipping_points,
         currency=payment.currency,
         note=note,
         using_db=conn,
@@ -489,6 +563,7 @@ async def _create_order(
                 coins=pl.coins,
                 coins_amount=pl.discount(pipeline.COINS),
                 discounts=[_part_json(p) for p in pl.discounts],
+                points=line_points[line.sku_id],
                 consign_on_payment=consign and line.zone == "WHOLESALE",
             )
             for line, pl in zip(lines, priced_lines, strict=True)

@@ -83,7 +83,7 @@ LINE_REFUNDED: Reactions[LineRefund] = Reactions("order line refunded")
 # (inside the checkout's transaction: a refusal rolls everything back). A zone without a
 # rule in `ZONES_NOT_YET_AVAILABLE` is refused rather than sold at the wrong terms.
 ZONE_RULES: Registry[ZoneRule] = Registry("zone rule")
-ZONES_NOT_YET_AVAILABLE = ("POINTS",)
+ZONES_NOT_YET_AVAILABLE: tuple[str, ...] = ()
 # Zones whose lines hold no stock (a payment taken at a store, STO-1): cancelling releases none.
 UNSTOCKED_ZONES: set[str] = set()
 

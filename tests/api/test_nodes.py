@@ -17,7 +17,7 @@ from models.distribution import Commission
 from models.distributors import DistributorApplication
 from models.grades import Grade, GradeRule
 from models.ledger import JournalEntry, LedgerAccount
-from models.marketing import CouponTemplate, Promotion, UserCoupon
+from models.marketing import CouponTemplate, LotteryActivity, LotteryDraw, Promotion, UserCoupon
 from models.merchants import MerchantReview, MerchantStaff, StoreStaff
 from models.notifications import Notification
 from models.orders import CartItem, Refund
@@ -147,6 +147,12 @@ async def _world() -> dict[str, Case]:
         valid_from=now,
         expires_at=now + timedelta(days=3),
     )
+    lottery_activity = await LotteryActivity.create(
+        name="l", cost_points=1, starts_at=now, ends_at=now + timedelta(days=1), daily_limit=1, seed="00", seed_hash="x"
+    )
+    lottery_draw = await LotteryDraw.create(
+        activity_id=lottery_activity.id, user_id=alice.id, sequence=1, roll=5, cost_points=1
+    )
     addr = await AddressModel.get(id=address.id)
     return {
         # one id per user and per merchant: the view depends on who asks
@@ -189,6 +195,8 @@ async def _world() -> dict[str, Case]:
         "CouponTemplate": Case(gid(draft_template), admin, alice),
         "UserCoupon": Case(gid(coupon), alice, bob),
         "Promotion": Case(gid(promotion), admin, alice),
+        "LotteryActivity": Case(gid(lottery_activity), None, None),
+        "LotteryDraw": Case(gid(lottery_draw), alice, bob),
         "_live_banner": Case(gid(banner), None, None),
         "_live_template": Case(gid(live_template), None, None),
     }
