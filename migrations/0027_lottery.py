@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
                 ('sequence', fields.IntField()),
                 ('roll', fields.IntField()),
                 ('drawn_position', fields.IntField(null=True)),
-                ('prize', fields.ForeignKeyField('models.LotteryPrize', source_field='prize_id', null=True, db_constraint=True, to_field='id', related_name='draws', on_delete=OnDelete.RESTRICT)),
+                ('prize', fields.ForeignKeyField('models.LotteryPrize', source_field='prize_id', null=True, db_index=True, db_constraint=True, to_field='id', related_name='draws', on_delete=OnDelete.RESTRICT)),
                 ('fell_back', fields.BooleanField(default=False)),
                 ('cost_points', fields.BigIntField()),
                 ('user_coupon_id', fields.BigIntField(null=True)),

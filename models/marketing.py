@@ -189,7 +189,9 @@ class LotteryDraw(Model):
     sequence = fields.IntField()
     roll = fields.IntField()  # 0 .. 999,999
     drawn_position = fields.IntField(null=True)  # the prize the roll fell on (null: beyond every prize)
-    prize = fields.ForeignKeyField("models.LotteryPrize", related_name="draws", null=True, on_delete=fields.RESTRICT)
+    prize = fields.ForeignKeyField(
+        "models.LotteryPrize", related_name="draws", null=True, on_delete=fields.RESTRICT, db_index=True
+    )
     fell_back = fields.BooleanField(default=False)
     cost_points = fields.BigIntField()
     user_coupon_id = fields.BigIntField(null=True)
