@@ -20,6 +20,20 @@ _NEW_OFFER = (
 )
 
 MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
+    # member cards (STO-2)
+    "create_member_card_plan": (C.FORBIDDEN, C.INVALID_AMOUNT, C.INVALID_INPUT, C.MERCHANT_NOT_ACTIVE, C.NOT_FOUND),
+    "top_up_member_card": (
+        C.IDEMPOTENCY_KEY_REUSED,
+        C.INSUFFICIENT_FUNDS,
+        C.INVALID_AMOUNT,
+        C.INVALID_INPUT,
+        C.INVALID_TRANSITION,
+        C.MERCHANT_NOT_ACTIVE,
+        C.NOT_FOUND,
+        C.TOP_UP_LIMIT_EXCEEDED,
+        C.UNBALANCED_TRANSACTION,
+    ),
+    "refund_member_card": (C.CARD_NOT_REFUNDABLE, C.INVALID_TRANSITION, C.NOT_FOUND, C.UNBALANCED_TRANSACTION),
     "activate_promotion": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
     "create_promotion": _NEW_OFFER,
     "end_promotion": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
@@ -228,6 +242,7 @@ MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
         C.ZONE_REQUIREMENT_NOT_MET,
     ),
     "pay_at_store": (
+        C.CARD_NOT_ACCEPTED,
         C.COMMISSION_RATES_EXCEED_BASE,
         C.IDEMPOTENCY_KEY_REUSED,
         C.INSUFFICIENT_FUNDS,

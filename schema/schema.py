@@ -36,6 +36,7 @@ from resolvers.franchise import FranchiseMutations, FranchiseQueries
 from resolvers.grades import GradeMutations, GradeQueries
 from resolvers.identity import IdentityMutations, IdentityQueries
 from resolvers.marketing import MarketingMutations, MarketingQueries
+from resolvers.member_cards import MemberCardMutations, MemberCardQueries
 from resolvers.membership import MembershipMutations, MembershipQueries
 from resolvers.merchants import MerchantMutations, MerchantQueries
 from resolvers.nodes import NodeQueries, check_fetchers
@@ -92,6 +93,7 @@ Query = merge_types(
         AgentQueries,
         FranchiseQueries,
         StorePaymentQueries,
+        MemberCardQueries,
         IdentityQueries,
         MarketingQueries,
         PromotionQueries,
@@ -119,6 +121,7 @@ MUTATIONS = (
     AgentMutations,
     FranchiseMutations,
     StorePaymentMutations,
+    MemberCardMutations,
     IdentityMutations,
     MarketingMutations,
     PromotionMutations,

@@ -23,6 +23,7 @@ from models.notifications import Notification
 from models.orders import CartItem, Refund
 from models.risk import RiskAudit, RiskCase, RiskRule
 from models.settlement import SettlementStatement
+from models.stores import MemberCard, MemberCardPlan
 from models.withdrawals import Withdrawal
 from schema.schema import schema
 from services.core import clock
@@ -148,6 +149,10 @@ async def _world() -> dict[str, Case]:
         expires_at=now + timedelta(days=3),
     )
     addr = await AddressModel.get(id=address.id)
+    card_plan = await MemberCardPlan.create(merchant_id=merchant.id, name="储值卡")
+    member_card = await MemberCard.create(
+        plan_id=card_plan.id, merchant_id=merchant.id, holder_id=alice.id, card_no="MCN1"
+    )
     return {
         # one id per user and per merchant: the view depends on who asks
         "User": Case(gid(alice), alice, None),
@@ -189,6 +194,8 @@ async def _world() -> dict[str, Case]:
         "CouponTemplate": Case(gid(draft_template), admin, alice),
         "UserCoupon": Case(gid(coupon), alice, bob),
         "Promotion": Case(gid(promotion), admin, alice),
+        "MemberCardPlan": Case(gid(card_plan), alice, None),
+        "MemberCard": Case(gid(member_card), alice, bob),
         "_live_banner": Case(gid(banner), None, None),
         "_live_template": Case(gid(live_template), None, None),
     }
