@@ -73,3 +73,56 @@ class MemberCardEntry(Model):
     class Meta:
         table = "member_card_entry"
         unique_together = (("card", "idempotency_key"),)
+
+
+class PunchCardTerms(Model):
+    """What one unit of a REDEEMABLE product sold as a punch card (次卡) holds."""
+
+    id = fields.BigIntField(primary_key=True)
+    product = fields.OneToOneField("models.Product", related_name="punch_card_terms", on_delete=fields.CASCADE)
+    uses = fields.IntField()  # uses per unit bought
+    valid_days = fields.IntField()  # from payment
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "punch_card_terms"
+
+
+class PunchCard(Model):
+    """A customer's punch card: bought as an order line, its price held as the merchant's
+    unearned income and recognised use by use."""
+
+    id = fields.BigIntField(primary_key=True)
+    order = fields.ForeignKeyField("models.Order", related_name="punch_cards", on_delete=fields.RESTRICT, db_index=True)
+    line = fields.OneToOneField("models.OrderLine", related_name="punch_card", on_delete=fields.RESTRICT)
+    product = fields.ForeignKeyField("models.Product", related_name="punch_cards", on_delete=fields.RESTRICT)
+    merchant = fields.ForeignKeyField("models.Merchant", related_name="punch_cards", on_delete=fields.RESTRICT)
+    holder = fields.ForeignKeyField("models.User", related_name="punch_cards", on_delete=fields.RESTRICT, db_index=True)
+    title = fields.CharField(max_length=128)
+    uses_total = fields.IntField()
+    uses_used = fields.IntField(default=0)
+    price = fields.BigIntField()  # what was paid for it (the line's amount), fen
+    earned = fields.BigIntField(default=0)  # recognised so far, fen
+    status = fields.CharField(max_length=16, default="ACTIVE")  # ACTIVE / USED_UP / REFUNDED
+    expires_at = fields.DatetimeField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "punch_card"
+
+
+class PunchCardCode(Model):
+    """A one-time code the customer's phone shows for one use, and once redeemed the use's record."""
+
+    id = fields.BigIntField(primary_key=True)
+    card = fields.ForeignKeyField("models.PunchCard", related_name="codes", on_delete=fields.RESTRICT, db_index=True)
+    code = fields.CharField(max_length=16, unique=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    store = fields.ForeignKeyField("models.Store", related_name="punch_card_uses", null=True, on_delete=fields.RESTRICT)
+    redeemed_by_id = fields.BigIntField(null=True)
+    earned = fields.BigIntField(default=0)  # income recognised by this use, fen
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "punch_card_code"

@@ -56,7 +56,7 @@ from services.merchants import merchants
 from services.orders import after_sales, cart, payments
 from services.orders import fulfilment as orders
 from services.risk import control as risk
-from services.stores import member_cards
+from services.stores import member_cards, punch_cards
 
 MAX_NODES = 100
 # Views whose ids are those of another type: node(id:) answers the view the viewer may read.
@@ -363,6 +363,13 @@ async def _member_card(info: Info, pk: int) -> Any:  # myMemberCards, or the mer
         return None
 
 
+async def _punch_card(info: Info, pk: int) -> Any:  # myPunchCards, or the merchant's order staff
+    try:
+        return await punch_cards.card_for(_me(info), await info.context.grants(), pk)
+    except DomainError:
+        return None
+
+
 async def _member_card_plan(info: Info, pk: int) -> Any:  # memberCardPlans
     return await MemberCardPlanModel.get_or_none(id=pk, is_active=True)
 
@@ -407,6 +414,7 @@ FETCHERS: dict[str, Fetch] = {
     "RiskAuditEntry": _permitted("risk.manage", _risk_audit_entry),
     "MemberCard": _signed_in(_member_card),
     "MemberCardPlan": _signed_in(_member_card_plan),
+    "PunchCard": _signed_in(_punch_card),
 }
 
 

@@ -43,6 +43,7 @@ from resolvers.nodes import NodeQueries, check_fetchers
 from resolvers.notifications import NotificationMutations, NotificationQueries
 from resolvers.orders import OrderMutations, OrderQueries, SandboxPaymentMutations
 from resolvers.promotions import PromotionMutations, PromotionQueries
+from resolvers.punch_cards import PunchCardMutations, PunchCardQueries
 from resolvers.reviews import ReviewQueries
 from resolvers.risk import RiskMutations, RiskQueries
 from resolvers.settlement import SettlementMutations, SettlementQueries
@@ -94,6 +95,7 @@ Query = merge_types(
         FranchiseQueries,
         StorePaymentQueries,
         MemberCardQueries,
+        PunchCardQueries,
         IdentityQueries,
         MarketingQueries,
         PromotionQueries,
@@ -122,6 +124,7 @@ MUTATIONS = (
     FranchiseMutations,
     StorePaymentMutations,
     MemberCardMutations,
+    PunchCardMutations,
     IdentityMutations,
     MarketingMutations,
     PromotionMutations,

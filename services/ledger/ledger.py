@@ -58,6 +58,8 @@ class Purpose:
     MEMBER_CARD_BONUS = "MEMBER_CARD_BONUS"
     MEMBER_CARD_BONUS_FUNDING = "MEMBER_CARD_BONUS_FUNDING"
     MEMBER_CARD_CLEARING = "MEMBER_CARD_CLEARING"
+    # punch cards (STO-3, services.stores.punch_cards): what was paid for uses not yet redeemed
+    PUNCH_CARD_UNEARNED = "PUNCH_CARD_UNEARNED"
     # platform
     GATEWAY_CLEARING = "GATEWAY_CLEARING"  # money entering through payment gateways
     ORDER_CLEARING = "ORDER_CLEARING"  # a payment passes through here on its way to merchants
