@@ -59,6 +59,9 @@ class MemberCardStatus(Enum):
 class MemberCardEntryKind(Enum):
     TOP_UP = strawberry.enum_value("TOP_UP", description="Money paid onto the card, with its bonus.")
     SPEND = strawberry.enum_value("SPEND", description="A payment at a store from the card.")
+    PAYMENT_REFUND = strawberry.enum_value(
+        "PAYMENT_REFUND", description="A refund of a payment by the card, back onto it (refundStorePayment)."
+    )
     REFUND = strawberry.enum_value("REFUND", description="The principal refunded, the bonus forfeited.")
 
 

@@ -39,7 +39,7 @@ from tortoise.expressions import F
 
 import settings
 from models.merchants import Merchant, Store
-from models.orders import Order, Payment
+from models.orders import Order, Payment, Refund
 from models.stores import MemberCard, MemberCardEntry, MemberCardPlan
 from services.accounts.access import Grants, require_merchant
 from services.core import clock
@@ -50,12 +50,12 @@ from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Posting, Purpose
 from services.merchants import merchants
 from services.orders import payments as order_payments
-from services.orders.checkout import MAX_KEY_LENGTH
+from services.orders.checkout import MAX_KEY_LENGTH, new_number
 from services.stores import card_math
 
 ACTIVE, REFUNDED = "ACTIVE", "REFUNDED"
 STATUSES = (ACTIVE, REFUNDED)
-TOP_UP, SPEND, REFUND = "TOP_UP", "SPEND", "REFUND"
+TOP_UP, SPEND, PAYMENT_REFUND, REFUND = "TOP_UP", "SPEND", "PAYMENT_REFUND", "REFUND"
 METHOD = "MEMBER_CARD"  # Payment.method of a payment at a store from a member card
 MAX_TIERS = 10
 NAME_MAX = 64
@@ -331,6 +331,83 @@ async def pay_order(buyer_id: int, card_id: int, store: Store, payment: Payment,
         order_id=order.id,
         using_db=conn,
     )
+
+
+async def refund_payment(order: Order, amount: int, conn, *, after_sale_id: int, reason: str) -> Refund:
+    """Give `amount` of a card-paid store payment back onto the card, inside the caller's unit
+    of work (services.stores.payments.refund): principal and bonus in the proportion the payment
+    took them, as the cumulative floor over the refunds (refunding everything in any steps puts
+    back exactly what was taken): the principal part from the merchant's pending account, the
+    bonus part from its bonus contra (the gift taken back). Capped by the order like any refund."""
+    capped = await conn.execute_query_dict(
+        sql(
+            conn,
+            "UPDATE orders SET refunded_amount = refunded_amount + ? WHERE id = ? "
+            "AND refunded_amount + ? <= pay_amount RETURNING refunded_amount",
+        ),
+        [amount, order.id, amount],
+    )
+    if not capped:
+        raise DomainError(ErrorCode.REFUND_EXCEEDS_PAID, "That would refund more than was paid.", "amount")
+    after = int(capped[0]["refunded_amount"])
+    order.refunded_amount = after
+    spend = await MemberCardEntry.get(order_id=order.id, kind=SPEND).using_db(conn)
+    taken = -spend.principal
+    back_principal = after * taken // order.pay_amount - (after - amount) * taken // order.pay_amount
+    back_bonus = amount - back_principal
+    card = await _lock_card(conn, spend.card_id)
+    if card.status != ACTIVE:
+        raise DomainError(
+            ErrorCode.INVALID_TRANSITION,
+            "The card this was paid with was refunded; nothing goes back onto it.",
+            "orderId",
+        )
+    await Payment.filter(id=order.payment_id).using_db(conn).update(refunded_amount=F("refunded_amount") + amount)
+    refund = await Refund.create(
+        refund_no=new_number("R"),
+        payment_id=order.payment_id,
+        order_id=order.id,
+        after_sale_id=after_sale_id,
+        amount=amount,
+        method=METHOD,
+        reason=reason,
+        status=order_payments.REFUND_SUCCEEDED,
+        finished_at=clock.now(),
+        using_db=conn,
+    )
+    accounts = await _accounts(card.merchant_id, order.currency)
+    postings = []
+    if back_principal:
+        postings += [
+            Posting(accounts[Purpose.MERCHANT_PENDING], -back_principal),
+            Posting(accounts[Purpose.MEMBER_CARD_PRINCIPAL], back_principal),
+        ]
+    if back_bonus:
+        postings += [
+            Posting(accounts[Purpose.MEMBER_CARD_BONUS_FUNDING], -back_bonus),
+            Posting(accounts[Purpose.MEMBER_CARD_BONUS], back_bonus),
+        ]
+    await _move_card(conn, card, back_principal, back_bonus)
+    await MemberCardEntry.create(
+        card_id=card.id,
+        kind=PAYMENT_REFUND,
+        principal=back_principal,
+        bonus=back_bonus,
+        principal_after=card.principal,
+        bonus_after=card.bonus,
+        store_id=order.store_id,
+        order_id=order.id,
+        using_db=conn,
+    )
+    await ledger.post(
+        "MEMBER_CARD_PAYMENT_REFUND",
+        postings,
+        idempotency_key=f"refund:{refund.id}",
+        reference_type="REFUND",
+        reference_id=str(refund.id),
+        conn=conn,
+    )
+    return refund
 
 
 # --------------------------------------------------------------------------- refund, reading

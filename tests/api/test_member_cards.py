@@ -33,7 +33,8 @@ REFUND = "mutation($id: ID!) { refundMemberCard(id: $id) { card { %s } entry { %
     CARD_FIELDS,
     ENTRY_FIELDS,
 )
-STORE_REFUND = """mutation($id: ID!) { refundStorePayment(id: $id, amount: "1.00") { errors { code } } }"""
+STORE_REFUND = """mutation($id: ID!, $a: Amount!) { refundStorePayment(id: $id, amount: $a) {
+  refund { amount { amount } method status } errors { code field } } }"""
 RULES = [{"topUpFrom": "500.00", "bonus": "50.00"}, {"topUpFrom": "1000.00", "bonus": "120.00"}]
 
 
@@ -135,9 +136,6 @@ async def test_top_up_500_get_50_spend_520_refund_the_principal_left(api):
     assert await balance(MERCHANT, merchant.id, Purpose.MERCHANT_PENDING) == 47_272
     order = await Order.get(id=pk_of(paid["receipt"]["id"]))
     assert order.pay_amount == 52_000 and order.store_id == s["b"].id
-    # a card payment is not refunded at the counter (the card is)
-    cashier_refund = await api(STORE_REFUND, {"id": paid["receipt"]["id"]}, token=s["owner"])
-    assert cashier_refund["refundStorePayment"]["errors"] == [{"code": "INVALID_TRANSITION"}]
 
     # refund: the principal left (27.28) to the wallet, the bonus left (2.72) forfeited
     refunded = (await api(REFUND, {"id": card["id"]}, token=token))["refundMemberCard"]
@@ -212,4 +210,35 @@ async def test_bad_input_is_refused_with_stable_codes_and_changes_nothing(api, m
     off = (await api(REFUND, {"id": card["id"]}, token=token))["refundMemberCard"]
     assert off["errors"] == [{"code": "CARD_NOT_REFUNDABLE", "field": ["cardId"]}]
     assert await snapshot(merchant, buyer) == before
+    assert await ledger.check_invariants() == []
+
+
+async def test_a_card_payment_refunded_at_the_counter_goes_back_onto_the_card_exactly(api):
+    s = await shop(api)
+    merchant, buyer = s["merchant"], s["buyer"]
+    token = await token_for(buyer)
+    card = (await api(TOP_UP, {"p": s["plan"], "a": "500.00", "k": "t1"}, token=token))["topUpMemberCard"]["card"]
+    paid = (await api(PAY, {"c": code(s["a"]), "a": "520.00", "k": "p1", "card": card["id"]}, token=token))[
+        "payAtStore"
+    ]
+    receipt = paid["receipt"]["id"]
+    # 100.00 back: 10000 × 47272 / 52000 = 9090.8 → 90.90 principal, 9.10 bonus
+    done = (await api(STORE_REFUND, {"id": receipt, "a": "100.00"}, token=s["owner"]))["refundStorePayment"]
+    assert done == {
+        "refund": {"amount": {"amount": "100.00"}, "method": "MEMBER_CARD", "status": "COMPLETED"},
+        "errors": [],
+    }
+    seen = (await api(CARD, {"id": card["id"]}, token=token))["memberCard"]
+    assert (seen["principal"], seen["bonus"]) == ({"amount": "118.18"}, {"amount": "11.82"})
+    assert seen["statement"][-1]["kind"] == "PAYMENT_REFUND"
+    assert await liabilities_match_cards(merchant) == (11_818, 1_182)
+    assert await balance(MERCHANT, merchant.id, Purpose.MERCHANT_PENDING) == 47_272 - 9_090
+    # the rest: the card holds exactly what it held before the payment; the merchant keeps nothing
+    done = (await api(STORE_REFUND, {"id": receipt, "a": "420.00"}, token=s["owner"]))["refundStorePayment"]
+    assert done["errors"] == []
+    assert await liabilities_match_cards(merchant) == (50_000, 5_000)
+    assert await balance(MERCHANT, merchant.id, Purpose.MERCHANT_PENDING) == 0
+    over = (await api(STORE_REFUND, {"id": receipt, "a": "0.01"}, token=s["owner"]))["refundStorePayment"]
+    assert over["errors"] == [{"code": "REFUND_EXCEEDS_PAID", "field": ["amount"]}]
+    assert await balance(USER, buyer.id, Purpose.WALLET) == 50_000  # the wallet is not where it goes
     assert await ledger.check_invariants() == []
