@@ -144,6 +144,12 @@ COUPON_RETURN_POLICY: str = config("COUPON_RETURN_POLICY", default="WHOLE_ORDER_
 # days after the payment store staff may still refund it.
 STORE_PAYMENT_MAX_AMOUNT: int = config("STORE_PAYMENT_MAX_AMOUNT", cast=int, default=5_000_000)
 STORE_REFUND_DAYS: int = config("STORE_REFUND_DAYS", cast=int, default=30)
+# Member cards (STO-2): the largest top-up (fen); whether a card's unused principal is refunded
+MEMBER_CARD_MAX_TOP_UP: int = config("MEMBER_CARD_MAX_TOP_UP", cast=int, default=5_000_000)
+MEMBER_CARD_REFUND_PRINCIPAL: bool = config("MEMBER_CARD_REFUND_PRINCIPAL", cast=bool, default=True)
+# Punch cards (STO-3): minutes a one-time redemption code lives; whether unused uses are refunded pro rata
+PUNCH_CARD_CODE_MINUTES: int = config("PUNCH_CARD_CODE_MINUTES", cast=int, default=5)
+PUNCH_CARD_REFUND_UNUSED: bool = config("PUNCH_CARD_REFUND_UNUSED", cast=bool, default=True)
 CART_MAX_ITEMS: int = config("CART_MAX_ITEMS", cast=int, default=100)
 CART_SHARE_TTL_DAYS: int = config("CART_SHARE_TTL_DAYS", cast=int, default=7)
 # Payment gateway: "sandbox" (dev, tests) or "package.module:Class" (WeChat Pay, Alipay ...).
@@ -280,6 +286,7 @@ MODEL_MODULES = [
     "models.agents",
     "models.marketing",
     "models.reports",
+    "models.stores",
 ]
 
 

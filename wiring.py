@@ -47,6 +47,7 @@ from services.risk import control as risk
 from services.risk import hooks as risk_hooks
 from services.stores import events as store_events
 from services.stores import payments as store_payments
+from services.stores import punch_cards
 
 # An order was paid (inside the payment's transaction, after the money moved).
 PAID = [
@@ -61,6 +62,7 @@ PAID = [
     ("distribution.claims", commissions.on_paid_claims),  # MEM-2/3: agents' and stores' claims, after the levels
     ("risk.screen_payment", risk.on_paid),  # RISK-2: sees the commissions just booked, may hold them
     ("stores.announce_payment", store_payments.announce_paid),  # STO-1: the store's live feed
+    ("stores.issue_punch_cards", punch_cards.issue_on_paid),  # STO-3: the cards, their price held until use
     # STO-6/STO-1: nothing to deliver -> COMPLETED (and its reactions), after the money steps
     ("orders.complete_virtual", fulfilment.complete_on_payment),
     # Last: locks the product's consignment queue row, which every retail payment of that

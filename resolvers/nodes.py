@@ -25,6 +25,7 @@ from models.merchants import Store as StoreModel
 from models.merchants import StoreStaff as StoreStaffModel
 from models.orders import OrderLine as OrderLineModel
 from models.orders import Refund as RefundModel
+from models.stores import MemberCardPlan as MemberCardPlanModel
 from models.withdrawals import Withdrawal as WithdrawalModel
 from resolvers.common import api_errors, parse_typed_id
 from resolvers.distributor_centre import _with_names
@@ -57,6 +58,7 @@ from services.merchants import merchants
 from services.orders import after_sales, cart, payments
 from services.orders import fulfilment as orders
 from services.risk import control as risk
+from services.stores import member_cards, punch_cards
 
 MAX_NODES = 100
 # Views whose ids are those of another type: node(id:) answers the view the viewer may read.
@@ -367,6 +369,24 @@ async def _risk_audit_entry(info: Info, pk: int) -> Any:
     return await risk.audit().filter(id=pk).first()
 
 
+async def _member_card(info: Info, pk: int) -> Any:  # myMemberCards, or the merchant's order staff
+    try:
+        return await member_cards.card_for(_me(info), await info.context.grants(), pk)
+    except DomainError:
+        return None
+
+
+async def _punch_card(info: Info, pk: int) -> Any:  # myPunchCards, or the merchant's order staff
+    try:
+        return await punch_cards.card_for(_me(info), await info.context.grants(), pk)
+    except DomainError:
+        return None
+
+
+async def _member_card_plan(info: Info, pk: int) -> Any:  # memberCardPlans
+    return await MemberCardPlanModel.get_or_none(id=pk, is_active=True)
+
+
 FETCHERS: dict[str, Fetch] = {
     "User": _signed_in(_user),
     "Address": _signed_in(_address),
@@ -407,6 +427,9 @@ FETCHERS: dict[str, Fetch] = {
     "RiskCase": _permitted("risk.manage", _risk_case),
     "RiskRule": _permitted("risk.manage", _risk_rule),
     "RiskAuditEntry": _permitted("risk.manage", _risk_audit_entry),
+    "MemberCard": _signed_in(_member_card),
+    "MemberCardPlan": _signed_in(_member_card_plan),
+    "PunchCard": _signed_in(_punch_card),
 }
 
 

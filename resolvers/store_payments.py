@@ -109,9 +109,13 @@ class StorePaymentMutations:
             StorePaymentMethod,
             strawberry.argument(
                 description="WALLET pays at once; GATEWAY leaves the payment awaiting the gateway: open the charge "
-                "with startGatewayPayment on the receipt's order payment."
+                "with startGatewayPayment on the receipt's order payment; MEMBER_CARD pays from memberCardId."
             ),
         ] = StorePaymentMethod.WALLET,
+        member_card_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="My member card (method MEMBER_CARD): refused where it is not accepted."),
+        ] = None,
     ) -> StorePaymentPayload:
         order = await payments.pay(
             viewer(info).id,
@@ -120,6 +124,9 @@ class StorePaymentMutations:
             idempotency_key,
             store_id=parse_id(store_id, "storeId", of="Store") if store_id is not None else None,
             method=method.value,
+            member_card_id=parse_id(member_card_id, "memberCardId", of="MemberCard")
+            if member_card_id is not None
+            else None,
         )
         return StorePaymentPayload(receipt=order)
 

@@ -36,6 +36,7 @@ from resolvers.franchise import FranchiseMutations, FranchiseQueries
 from resolvers.grades import GradeMutations, GradeQueries
 from resolvers.identity import IdentityMutations, IdentityQueries
 from resolvers.marketing import MarketingMutations, MarketingQueries
+from resolvers.member_cards import MemberCardMutations, MemberCardQueries
 from resolvers.membership import MembershipMutations, MembershipQueries
 from resolvers.merchants import MerchantMutations, MerchantQueries
 from resolvers.nodes import NodeQueries, check_fetchers
@@ -43,6 +44,7 @@ from resolvers.notifications import NotificationMutations, NotificationQueries
 from resolvers.orders import OrderMutations, OrderQueries, SandboxPaymentMutations
 from resolvers.points import LotteryMutations, LotteryQueries, PointsQueries
 from resolvers.promotions import PromotionMutations, PromotionQueries
+from resolvers.punch_cards import PunchCardMutations, PunchCardQueries
 from resolvers.reviews import ReviewQueries
 from resolvers.risk import RiskMutations, RiskQueries
 from resolvers.settlement import SettlementMutations, SettlementQueries
@@ -94,6 +96,8 @@ Query = merge_types(
         AgentQueries,
         FranchiseQueries,
         StorePaymentQueries,
+        MemberCardQueries,
+        PunchCardQueries,
         IdentityQueries,
         MarketingQueries,
         PromotionQueries,
@@ -123,6 +127,8 @@ MUTATIONS = (
     AgentMutations,
     FranchiseMutations,
     StorePaymentMutations,
+    MemberCardMutations,
+    PunchCardMutations,
     IdentityMutations,
     MarketingMutations,
     PromotionMutations,

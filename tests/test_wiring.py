@@ -25,6 +25,7 @@ ORDER = {
         "distribution.claims",
         "risk.screen_payment",
         "stores.announce_payment",
+        "stores.issue_punch_cards",
         "orders.complete_virtual",
         "consignment.match_queue",
     ],

@@ -25,6 +25,9 @@ class StorePaymentMethod(Enum):
         "GATEWAY",
         description="Through the payment gateway: startGatewayPayment on the order's payment, then its callback.",
     )
+    MEMBER_CARD = strawberry.enum_value(
+        "MEMBER_CARD", description="From my member card of the store's merchant (memberCardId), at once."
+    )
 
 
 @strawberry.type(description="A store's payment code: print its QR code at the counter (store staff).")

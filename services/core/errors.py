@@ -124,6 +124,13 @@ class ErrorCode(str, Enum):
     STORE_CLOSED = "STORE_CLOSED"  # the store (or its merchant) does not take payments now
     STORE_PAYMENT_LIMIT_EXCEEDED = "STORE_PAYMENT_LIMIT_EXCEEDED"  # above STORE_PAYMENT_MAX_AMOUNT
     REFUND_WINDOW_CLOSED = "REFUND_WINDOW_CLOSED"  # past STORE_REFUND_DAYS after the payment
+    # store cards (STO-2, STO-3)
+    CARD_NOT_ACCEPTED = "CARD_NOT_ACCEPTED"  # the store does not accept the card (another store or merchant)
+    TOP_UP_LIMIT_EXCEEDED = "TOP_UP_LIMIT_EXCEEDED"  # above MEMBER_CARD_MAX_TOP_UP
+    CARD_NOT_REFUNDABLE = "CARD_NOT_REFUNDABLE"  # refunds of this kind of card are off (a setting)
+    REDEMPTION_CODE_INVALID = "REDEMPTION_CODE_INVALID"  # unknown, used or expired one-time code
+    CARD_EXPIRED = "CARD_EXPIRED"  # the punch card's validity is over
+    CARD_USED_UP = "CARD_USED_UP"  # no use left on the punch card
     # sensitive data and real-name verification (RISK-3)
     INVALID_ID_NUMBER = "INVALID_ID_NUMBER"
     ID_NUMBER_TAKEN = "ID_NUMBER_TAKEN"

@@ -52,6 +52,14 @@ class Purpose:
     # merchant's debt to the platform, netted by the next statement (services.orders.payments).
     MERCHANT_PENDING = "MERCHANT_PENDING"
     MERCHANT_SETTLED = "MERCHANT_SETTLED"
+    # member cards (STO-2, services.stores.member_cards): the merchant's liabilities to card holders,
+    # principal and bonus apart; the bonus's contra (minus the bonus outstanding); a payment's transit
+    MEMBER_CARD_PRINCIPAL = "MEMBER_CARD_PRINCIPAL"
+    MEMBER_CARD_BONUS = "MEMBER_CARD_BONUS"
+    MEMBER_CARD_BONUS_FUNDING = "MEMBER_CARD_BONUS_FUNDING"
+    MEMBER_CARD_CLEARING = "MEMBER_CARD_CLEARING"
+    # punch cards (STO-3, services.stores.punch_cards): what was paid for uses not yet redeemed
+    PUNCH_CARD_UNEARNED = "PUNCH_CARD_UNEARNED"
     # platform
     GATEWAY_CLEARING = "GATEWAY_CLEARING"  # money entering through payment gateways
     ORDER_CLEARING = "ORDER_CLEARING"  # a payment passes through here on its way to merchants
@@ -66,7 +74,7 @@ NEGATIVE_ALLOWED = {Purpose.GATEWAY_CLEARING, Purpose.PAYOUT_CLEARING, Purpose.P
 # User accounts that record what the user owes the platform (a negative balance).
 USER_NEGATIVE_ALLOWED = {Purpose.COMMISSION_DEBT}
 # Merchant accounts that may go negative: below zero means the merchant owes the platform.
-MERCHANT_NEGATIVE_ALLOWED = {Purpose.MERCHANT_PENDING}
+MERCHANT_NEGATIVE_ALLOWED = {Purpose.MERCHANT_PENDING, Purpose.MEMBER_CARD_BONUS_FUNDING}
 
 MAX_AMOUNT = 10**15  # fen; far above any real movement, far below BIGINT
 

@@ -246,6 +246,17 @@ async def pay_with_wallet(buyer_id: int, payment_id: int) -> Payment:
     return payment
 
 
+async def pay_from_account(buyer_id: int, payment_id: int, method: str, source_account_id: int, conn) -> Payment:
+    """Pay the buyer's unpaid payment from a ledger account the caller has just funded, on the
+    caller's unit of work (STO-2: a member card's transit account): the same steps as the wallet."""
+    taken = await _take(conn, payment_id, method, "", buyer_id=buyer_id)
+    if taken is None:
+        raise DomainError(ErrorCode.PAYMENT_NOT_PAYABLE, "This payment is no longer payable.", "paymentId")
+    payment = Payment._init_from_db(**taken)
+    await _settle_taken(payment, source_account_id, taken["clearing_account"], conn)
+    return payment
+
+
 async def start_gateway_payment(buyer_id: int, payment_id: int) -> tuple[Payment, Charge]:
     """Open a charge at the gateway; the client pays it there and the gateway calls back."""
     payment = await own_payment(buyer_id, payment_id)

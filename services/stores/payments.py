@@ -56,6 +56,7 @@ from services.orders import hooks as order_hooks
 from services.orders import payments as order_payments
 from services.orders.checkout import MAX_KEY_LENGTH, new_number
 from services.orders.states import IN_STORE, PENDING_PAYMENT
+from services.stores import member_cards
 from services.stores.events import StorePaymentReceived, StorePaymentRefunded
 
 ZONE = "STORE_PAYMENT"  # the zone of the line a payment at a store is recorded with
@@ -192,21 +193,31 @@ async def payment_sku(merchant_id: int) -> Sku:
         return await Sku.get(code=code)
 
 
-WALLET, GATEWAY = "WALLET", "GATEWAY"
-METHODS = (WALLET, GATEWAY)
+WALLET, GATEWAY, MEMBER_CARD = "WALLET", "GATEWAY", "MEMBER_CARD"
+METHODS = (WALLET, GATEWAY, MEMBER_CARD)
 
 
-def _fingerprint(store_id: int, amount: int, method: str) -> str:
-    return hashlib.sha256(json.dumps(["STORE_PAYMENT", store_id, amount, method]).encode()).hexdigest()
+def _fingerprint(store_id: int, amount: int, method: str, card_id: int | None = None) -> str:
+    parts = ["STORE_PAYMENT", store_id, amount, method] + ([card_id] if card_id is not None else [])
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
 async def pay(
-    buyer_id: int, code: str, amount: int, idempotency_key: str, *, store_id: int | None = None, method: str = WALLET
+    buyer_id: int,
+    code: str,
+    amount: int,
+    idempotency_key: str,
+    *,
+    store_id: int | None = None,
+    method: str = WALLET,
+    member_card_id: int | None = None,
 ) -> Order:
     """The signed-in customer pays `amount` fen at the code's store (`store_id`: the store the
     customer confirmed): from the wallet at once (WALLET), or (GATEWAY) the payment is left
     awaiting the gateway: the client opens the charge with `startGatewayPayment` on the order's
-    payment, as for a checkout, and the gateway's callback pays it. The same key and input
+    payment, as for a checkout, and the gateway's callback pays it; or (MEMBER_CARD) from the
+    buyer's member card `member_card_id` of the store's merchant (services.stores.member_cards:
+    CARD_NOT_ACCEPTED in a store that does not take it). The same key and input
     answer the same order again; the same key with another input is IDEMPOTENCY_KEY_REUSED.
     Any refusal (INSUFFICIENT_FUNDS included) changes nothing."""
     key = (idempotency_key or "").strip()
@@ -221,10 +232,18 @@ async def pay(
         raise _invalid()
     _check_amount(amount)
     if method not in METHODS:
-        raise DomainError(ErrorCode.INVALID_INPUT, "Pay from the wallet or through the gateway.", "method")
-    fingerprint = _fingerprint(store.id, amount, method)
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "Pay from the wallet, a member card or through the gateway.", "method"
+        )
+    if (method == MEMBER_CARD) != (member_card_id is not None):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "A member card payment names the card (and only it).", "memberCardId"
+        )
+    fingerprint = _fingerprint(store.id, amount, method, member_card_id)
     try:
-        return await _pay(buyer_id, store, amount, key, fingerprint, method)
+        if member_card_id is not None:
+            await member_cards.accepting_card(buyer_id, member_card_id, store)
+        return await _pay(buyer_id, store, amount, key, fingerprint, method, member_card_id)
     except (DomainError, IntegrityError):
         payment = await Payment.get_or_none(buyer_id=buyer_id, idempotency_key=key)
         if payment is None:
@@ -236,7 +255,9 @@ async def pay(
         return await Order.get(payment_id=payment.id)
 
 
-async def _pay(buyer_id: int, store: Store, amount: int, key: str, fingerprint: str, method: str) -> Order:
+async def _pay(
+    buyer_id: int, store: Store, amount: int, key: str, fingerprint: str, method: str, card_id: int | None = None
+) -> Order:
     sku = await payment_sku(store.merchant_id)
     now = clock.now()
     async with unit_of_work() as conn:
@@ -277,6 +298,8 @@ async def _pay(buyer_id: int, store: Store, amount: int, key: str, fingerprint: 
         if method == WALLET:
             # A nested unit (a savepoint) on this transaction: a refusal rolls the rows above back too.
             await order_payments.pay_with_wallet(buyer_id, payment.id)
+        elif method == MEMBER_CARD:
+            await member_cards.pay_order(buyer_id, card_id, store, payment, order, conn)
     return await Order.get(id=order.id)
 
 
@@ -335,6 +358,7 @@ async def refund(grants: Grants, actor_id: int, order_id: int, amount: int, reas
         raise DomainError(ErrorCode.INVALID_INPUT, "The reason is at most 256 characters.", "reason")
     if order.paid_at is None:
         raise DomainError(ErrorCode.INVALID_TRANSITION, "This payment was not made.", "orderId")
+    by_card = await Payment.filter(id=order.payment_id, method=member_cards.METHOD).exists()
     now = clock.now()
     if now > order.paid_at + timedelta(days=settings.STORE_REFUND_DAYS):
         raise DomainError(
@@ -387,10 +411,15 @@ async def refund(grants: Grants, actor_id: int, order_id: int, amount: int, reas
         await order_hooks.LINE_REFUNDED.run(
             order_hooks.LineRefund(order=order, line=line, quantity=amount, amount=amount), conn
         )
-        booked = await order_payments.book_refund(order, amount, conn, after_sale_id=after_sale.id)
-        await Refund.filter(id=booked.id).using_db(conn).update(reason=REFUND_REASON)
-        booked.reason = REFUND_REASON
+        if by_card:  # STO-2: back onto the member card, principal and bonus as they were taken
+            booked = await member_cards.refund_payment(
+                order, amount, conn, after_sale_id=after_sale.id, reason=REFUND_REASON
+            )
+        else:
+            booked = await order_payments.book_refund(order, amount, conn, after_sale_id=after_sale.id)
+            await Refund.filter(id=booked.id).using_db(conn).update(reason=REFUND_REASON)
+            booked.reason = REFUND_REASON
         emit(store_channel(order.store_id), StorePaymentRefunded(order.id, booked.id, amount))
-    if booked.method != order_payments.WALLET:
+    if booked.method not in (order_payments.WALLET, member_cards.METHOD):
         booked = await order_payments.execute_refund(booked.id)
     return booked

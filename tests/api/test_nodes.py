@@ -23,6 +23,7 @@ from models.notifications import Notification
 from models.orders import CartItem, Refund
 from models.risk import RiskAudit, RiskCase, RiskRule
 from models.settlement import SettlementStatement
+from models.stores import MemberCard, MemberCardPlan, PunchCard
 from models.withdrawals import Withdrawal
 from schema.schema import schema
 from services.core import clock
@@ -154,6 +155,21 @@ async def _world() -> dict[str, Case]:
         activity_id=lottery_activity.id, user_id=alice.id, sequence=1, roll=5, cost_points=1
     )
     addr = await AddressModel.get(id=address.id)
+    card_plan = await MemberCardPlan.create(merchant_id=merchant.id, name="储值卡")
+    punch_card = await PunchCard.create(
+        order_id=order.id,
+        line_id=line.id,
+        product_id=product.id,
+        merchant_id=merchant.id,
+        holder_id=alice.id,
+        title="洗车",
+        uses_total=10,
+        price=1000,
+        expires_at=now + timedelta(days=30),
+    )
+    member_card = await MemberCard.create(
+        plan_id=card_plan.id, merchant_id=merchant.id, holder_id=alice.id, card_no="MCN1"
+    )
     return {
         # one id per user and per merchant: the view depends on who asks
         "User": Case(gid(alice), alice, None),
@@ -197,6 +213,9 @@ async def _world() -> dict[str, Case]:
         "Promotion": Case(gid(promotion), admin, alice),
         "LotteryActivity": Case(gid(lottery_activity), None, None),
         "LotteryDraw": Case(gid(lottery_draw), alice, bob),
+        "MemberCardPlan": Case(gid(card_plan), alice, None),
+        "MemberCard": Case(gid(member_card), alice, bob),
+        "PunchCard": Case(gid(punch_card), alice, bob),
         "_live_banner": Case(gid(banner), None, None),
         "_live_template": Case(gid(live_template), None, None),
     }
