@@ -135,6 +135,12 @@ COUPON_RETURN_POLICY: str = config("COUPON_RETURN_POLICY", default="WHOLE_ORDER_
 # days after the payment store staff may still refund it.
 STORE_PAYMENT_MAX_AMOUNT: int = config("STORE_PAYMENT_MAX_AMOUNT", cast=int, default=5_000_000)
 STORE_REFUND_DAYS: int = config("STORE_REFUND_DAYS", cast=int, default=30)
+# Bookable services (STO-4) and store delivery (STO-5)
+BOOKING_FREE_CANCEL_HOURS: int = config("BOOKING_FREE_CANCEL_HOURS", cast=int, default=2)
+BOOKING_NO_SHOW_GRACE_MINUTES: int = config("BOOKING_NO_SHOW_GRACE_MINUTES", cast=int, default=30)
+BOOKING_DAYS_AHEAD: int = config("BOOKING_DAYS_AHEAD", cast=int, default=30)
+# "riders" (the store's own riders: staff move the statuses), "dev" (moves itself), or "module:Class"
+STORE_DELIVERY_PROVIDER: str = config("STORE_DELIVERY_PROVIDER", default="riders")
 CART_MAX_ITEMS: int = config("CART_MAX_ITEMS", cast=int, default=100)
 CART_SHARE_TTL_DAYS: int = config("CART_SHARE_TTL_DAYS", cast=int, default=7)
 # Payment gateway: "sandbox" (dev, tests) or "package.module:Class" (WeChat Pay, Alipay ...).
@@ -270,6 +276,7 @@ MODEL_MODULES = [
     "models.settlement",
     "models.agents",
     "models.marketing",
+    "models.bookings",
 ]
 
 

@@ -19,6 +19,7 @@ from jobs import housekeeping as housekeeping_jobs
 from jobs import marketing as marketing_jobs
 from jobs import orders as order_jobs
 from jobs import settlement as settlement_jobs
+from jobs import stores as store_jobs
 from jobs import withdrawals as withdrawal_jobs
 from jobs.runner import REGISTRY as JOBS
 from jobs.runner import Job
@@ -45,6 +46,7 @@ from services.orders import fulfilment, gateways, hooks
 from services.orders.sandbox_gateway import SandboxGateway
 from services.risk import control as risk
 from services.risk import hooks as risk_hooks
+from services.stores import bookings as store_bookings
 from services.stores import events as store_events
 from services.stores import payments as store_payments
 
@@ -59,6 +61,7 @@ PAID = [
     ("distribution.claims", commissions.on_paid_claims),  # MEM-2/3: agents' and stores' claims, after the levels
     ("risk.screen_payment", risk.on_paid),  # RISK-2: sees the commissions just booked, may hold them
     ("stores.announce_payment", store_payments.announce_paid),  # STO-1: the store's live feed
+    ("stores.confirm_bookings", store_bookings.on_paid),  # STO-4: a booking paid online is BOOKED
     # STO-6/STO-1: nothing to deliver -> COMPLETED (and its reactions), after the money steps
     ("orders.complete_virtual", fulfilment.complete_on_payment),
     # Last: locks the product's consignment queue row, which every retail payment of that
@@ -71,6 +74,7 @@ CANCELLED = [
     ("consignment.release_vouchers", consignment.on_cancelled),  # reserved vouchers and snap-up quota back
     ("marketing.return_coupons", coupons.on_order_cancelled),  # MKT-1: the checkout's coupons usable again
     ("marketing.return_coins", coins.on_order_cancelled),  # MKT-4: the order's coins back
+    ("stores.release_bookings", store_bookings.on_order_cancelled),  # STO-4: an unpaid booking's place back
 ]
 
 # An order was completed (receipt confirmed or auto-complete).
@@ -103,11 +107,15 @@ ZONE_RULES = [
     ("WHOLESALE", consignment.reserve_vouchers),  # CON-1: one voucher per unit
     ("MEMBERSHIP", membership.check_lines),  # MEM-1: only the platform's membership SKU at its price
     ("STORE_PAYMENT", store_payments.refuse_at_checkout),  # STO-1: paid only by a store's payment code
+    ("SERVICE", store_bookings.refuse_at_checkout),  # STO-4: a service is bought by booking a slot
     *((zone, hooks.not_yet_available) for zone in hooks.ZONES_NOT_YET_AVAILABLE),
 ]
 
 # Zones whose lines hold no stock: a cancel releases none.
-UNSTOCKED_ZONES = [store_payments.ZONE]  # STO-1: a store payment's line is fen, not goods
+UNSTOCKED_ZONES = [
+    store_payments.ZONE,  # STO-1: a store payment's line is fen, not goods
+    store_bookings.ZONE,  # STO-4: a service's places are its slots' capacity
+]
 
 # Who else asks a share of a paid order's lines, after the three distribution levels.
 CLAIM_PROVIDERS = [
@@ -151,6 +159,7 @@ JOB_LIST = [
     Job("expire_memberships", every=timedelta(minutes=10), run=grade_jobs.expire_memberships),
     Job("issue_settlement_statements", every=timedelta(minutes=30), run=settlement_jobs.issue_statements),
     Job("expire_coupons", every=timedelta(hours=1), run=marketing_jobs.expire_coupons),
+    Job("mark_booking_no_shows", every=timedelta(minutes=5), run=store_jobs.mark_no_shows),  # STO-4
 ]
 
 # Live events by domain: a subscription decodes a message into its class by the wire type
@@ -188,6 +197,7 @@ LIVE_EVENTS = [
     finance_events.WithdrawalStatusChanged,
     store_events.StorePaymentReceived,
     store_events.StorePaymentRefunded,
+    store_events.BookingChanged,
 ]
 
 _REACTIONS = [

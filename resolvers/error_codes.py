@@ -20,6 +20,27 @@ _NEW_OFFER = (
 )
 
 MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
+    # STO-4: bookable service items
+    "create_service_item": (C.FORBIDDEN, C.INVALID_AMOUNT, C.INVALID_INPUT, C.NOT_FOUND),
+    "update_service_item": (C.FORBIDDEN, C.INVALID_AMOUNT, C.INVALID_INPUT, C.NOT_FOUND),
+    "book_service": (
+        C.IDEMPOTENCY_KEY_REUSED,
+        C.INVALID_INPUT,
+        C.NOT_FOUND,
+        C.OUTSIDE_OPENING_HOURS,
+        C.SLOT_FULL,
+        C.STORE_CLOSED,
+    ),
+    "cancel_booking": (
+        C.CANCELLATION_WINDOW_CLOSED,
+        C.COMMISSION_RATES_EXCEED_BASE,
+        C.INSUFFICIENT_FUNDS,
+        C.INVALID_TRANSITION,
+        C.NOT_FOUND,
+        C.UNBALANCED_TRANSACTION,
+    ),
+    "check_in_booking": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
+    "mark_booking_no_show": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
     "activate_promotion": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
     "create_promotion": _NEW_OFFER,
     "end_promotion": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),

@@ -55,6 +55,7 @@ from services.merchants import merchants
 from services.orders import after_sales, cart, payments
 from services.orders import fulfilment as orders
 from services.risk import control as risk
+from services.stores import bookings as stores_bookings
 
 MAX_NODES = 100
 # Views whose ids are those of another type: node(id:) answers the view the viewer may read.
@@ -354,6 +355,14 @@ async def _risk_audit_entry(info: Info, pk: int) -> Any:
     return await risk.audit().filter(id=pk).first()
 
 
+async def _service_item(info: Info, pk: int) -> Any:  # storeServiceItems (active ones: anyone)
+    return await stores_bookings.active_item(pk)
+
+
+async def _booking(info: Info, pk: int) -> Any:  # myBooking, or storeBookings for the store's staff
+    return await stores_bookings.visible_booking(_me(info), await info.context.grants(), pk)
+
+
 FETCHERS: dict[str, Fetch] = {
     "User": _signed_in(_user),
     "Address": _signed_in(_address),
@@ -392,6 +401,8 @@ FETCHERS: dict[str, Fetch] = {
     "RiskCase": _permitted("risk.manage", _risk_case),
     "RiskRule": _permitted("risk.manage", _risk_rule),
     "RiskAuditEntry": _permitted("risk.manage", _risk_audit_entry),
+    "ServiceItem": _service_item,
+    "Booking": _signed_in(_booking),
 }
 
 

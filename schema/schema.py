@@ -24,6 +24,7 @@ from resolvers.accounts import AccountMutations, AccountQueries
 from resolvers.admin import AdminMutations, AdminQueries
 from resolvers.after_sales import AfterSaleMutations, AfterSaleQueries
 from resolvers.agents import AgentMutations, AgentQueries
+from resolvers.bookings import BookingMutations, BookingQueries
 from resolvers.cart import CartMutations, CartQueries
 from resolvers.catalog import CatalogMutations, CatalogQueries
 from resolvers.common import describe_errors
@@ -92,6 +93,7 @@ Query = merge_types(
         AgentQueries,
         FranchiseQueries,
         StorePaymentQueries,
+        BookingQueries,
         IdentityQueries,
         MarketingQueries,
         PromotionQueries,
@@ -119,6 +121,7 @@ MUTATIONS = (
     AgentMutations,
     FranchiseMutations,
     StorePaymentMutations,
+    BookingMutations,
     IdentityMutations,
     MarketingMutations,
     PromotionMutations,

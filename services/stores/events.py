@@ -24,3 +24,12 @@ class StorePaymentRefunded(LiveEvent):
     order_id: Id
     refund_id: Id
     amount: int
+
+
+@dataclass(frozen=True)
+class BookingChanged(LiveEvent):
+    """A booking at the store was made, paid, checked in, cancelled or marked a no-show (STO-4)."""
+
+    type = "store_booking"
+    booking_id: Id
+    status: str

@@ -25,8 +25,11 @@ from models.risk import RiskAudit, RiskCase, RiskRule
 from models.settlement import SettlementStatement
 from models.withdrawals import Withdrawal
 from schema.schema import schema
+from services.accounts.access import load_grants
 from services.core import clock
+from services.merchants.stores import OpeningHours
 from services.orders import payments
+from services.stores import bookings as store_bookings
 from tests.catalog_factories import make_product, sku
 from tests.helpers import gid, make_user, token_for
 from tests.order_factories import make_buyer, make_shop, make_store, place
@@ -148,6 +151,22 @@ async def _world() -> dict[str, Case]:
         expires_at=now + timedelta(days=3),
     )
     addr = await AddressModel.get(id=address.id)
+    service = await store_bookings.create_item(
+        await load_grants(owner.id),
+        store.id,
+        store_bookings.ServiceItemData(
+            "洗车", 1000, 60, 2, opening_hours=[OpeningHours(d, "00:00", "24:00") for d in range(1, 8)]
+        ),
+    )
+    booking = await store_bookings.book(
+        alice.id,
+        service.id,
+        now
+        + timedelta(days=1, hours=2)
+        - timedelta(minutes=now.minute, seconds=now.second, microseconds=now.microsecond),
+        "AT_STORE",
+        "n1",
+    )
     return {
         # one id per user and per merchant: the view depends on who asks
         "User": Case(gid(alice), alice, None),
@@ -189,6 +208,8 @@ async def _world() -> dict[str, Case]:
         "CouponTemplate": Case(gid(draft_template), admin, alice),
         "UserCoupon": Case(gid(coupon), alice, bob),
         "Promotion": Case(gid(promotion), admin, alice),
+        "ServiceItem": Case(gid(service), None, None),
+        "Booking": Case(gid(booking), alice, bob),
         "_live_banner": Case(gid(banner), None, None),
         "_live_template": Case(gid(live_template), None, None),
     }

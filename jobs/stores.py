@@ -1,0 +1,11 @@
+"""Store jobs (STO-4, STO-5): no-shows of bookings past their slot, and the development
+delivery provider moving its deliveries on. Safe on several workers: rows move by
+conditional UPDATEs."""
+
+from __future__ import annotations
+
+from services.stores import bookings
+
+
+async def mark_no_shows() -> str:
+    return f"marked {await bookings.mark_no_shows()} no-shows"
