@@ -277,6 +277,7 @@ MODEL_MODULES = [
     "models.agents",
     "models.marketing",
     "models.bookings",
+    "models.deliveries",
 ]
 
 

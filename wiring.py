@@ -47,6 +47,8 @@ from services.orders.sandbox_gateway import SandboxGateway
 from services.risk import control as risk
 from services.risk import hooks as risk_hooks
 from services.stores import bookings as store_bookings
+from services.stores import delivery as store_delivery
+from services.stores import delivery_providers
 from services.stores import events as store_events
 from services.stores import payments as store_payments
 
@@ -62,6 +64,7 @@ PAID = [
     ("risk.screen_payment", risk.on_paid),  # RISK-2: sees the commissions just booked, may hold them
     ("stores.announce_payment", store_payments.announce_paid),  # STO-1: the store's live feed
     ("stores.confirm_bookings", store_bookings.on_paid),  # STO-4: a booking paid online is BOOKED
+    ("stores.open_deliveries", store_delivery.on_paid),  # STO-5: a store-delivery order awaits dispatch
     # STO-6/STO-1: nothing to deliver -> COMPLETED (and its reactions), after the money steps
     ("orders.complete_virtual", fulfilment.complete_on_payment),
     # Last: locks the product's consignment queue row, which every retail payment of that
@@ -137,11 +140,14 @@ WITHDRAWAL_SCREENS = [risk.screen_withdrawal]
 # What a lower layer needs from a higher one.
 PROVIDERS = [
     (products.GRADE_CODES, grades.codes),  # catalog checks a gift pack's grade against the ladder (DIS-6)
+    (hooks.STORE_DELIVERY_QUOTE, store_delivery.quote),  # checkout asks a store's delivery offer (STO-5)
 ]
 
 # Built-in adapters, chosen by a setting's short name (production names "module:Class").
 ADAPTERS = [
     (gateways.gateway, "sandbox", SandboxGateway),  # PAYMENT_GATEWAY=sandbox (development, tests)
+    (delivery_providers.provider, "riders", delivery_providers.OwnRiders),  # STORE_DELIVERY_PROVIDER (default)
+    (delivery_providers.provider, "dev", delivery_providers.DevProvider),  # a provider that moves itself (dev)
 ]
 
 # Scheduled jobs run by the worker (OPS-3).
@@ -160,6 +166,7 @@ JOB_LIST = [
     Job("issue_settlement_statements", every=timedelta(minutes=30), run=settlement_jobs.issue_statements),
     Job("expire_coupons", every=timedelta(hours=1), run=marketing_jobs.expire_coupons),
     Job("mark_booking_no_shows", every=timedelta(minutes=5), run=store_jobs.mark_no_shows),  # STO-4
+    Job("advance_dev_deliveries", every=timedelta(minutes=1), run=store_jobs.advance_dev_deliveries),  # STO-5
 ]
 
 # Live events by domain: a subscription decodes a message into its class by the wire type
@@ -198,6 +205,7 @@ LIVE_EVENTS = [
     store_events.StorePaymentReceived,
     store_events.StorePaymentRefunded,
     store_events.BookingChanged,
+    store_events.DeliveryChanged,
 ]
 
 _REACTIONS = [

@@ -4,8 +4,12 @@ conditional UPDATEs."""
 
 from __future__ import annotations
 
-from services.stores import bookings
+from services.stores import bookings, delivery
 
 
 async def mark_no_shows() -> str:
     return f"marked {await bookings.mark_no_shows()} no-shows"
+
+
+async def advance_dev_deliveries() -> str:
+    return f"advanced {await delivery.advance_dev_deliveries()} deliveries"

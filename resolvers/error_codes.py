@@ -20,6 +20,11 @@ _NEW_OFFER = (
 )
 
 MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
+    # STO-5: store delivery
+    "set_store_delivery_rule": (C.FORBIDDEN, C.INVALID_AMOUNT, C.INVALID_INPUT, C.NOT_FOUND),
+    "dispatch_store_delivery": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
+    "update_store_delivery": (C.FORBIDDEN, C.INVALID_INPUT, C.INVALID_TRANSITION, C.NOT_FOUND),
+    "cancel_store_delivery": (C.FORBIDDEN, C.INVALID_INPUT, C.INVALID_TRANSITION, C.NOT_FOUND),
     # STO-4: bookable service items
     "create_service_item": (C.FORBIDDEN, C.INVALID_AMOUNT, C.INVALID_INPUT, C.NOT_FOUND),
     "update_service_item": (C.FORBIDDEN, C.INVALID_AMOUNT, C.INVALID_INPUT, C.NOT_FOUND),
@@ -111,7 +116,7 @@ MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
     "confirm_receipt": (C.INVALID_TRANSITION, C.NOT_FOUND),
     "consign_from_order_line": (C.INVALID_INPUT, C.INVALID_TRANSITION, C.NOT_CONSIGNABLE, C.NOT_FOUND),
     "consign_units": (C.INVALID_INPUT, C.INVALID_TRANSITION, C.NOT_CONSIGNABLE, C.NOT_FOUND),
-    "create_address": (C.INVALID_INPUT, C.INVALID_PHONE),
+    "create_address": (C.INVALID_COORDINATES, C.INVALID_INPUT, C.INVALID_PHONE),
     "create_banner": (C.INVALID_DATE_RANGE, C.INVALID_INPUT),
     "create_category": (C.INVALID_INPUT, C.NOT_FOUND),
     "create_coupon_template": _NEW_OFFER,
@@ -265,6 +270,9 @@ MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
     ),
     "place_order": (
         C.ADDRESS_REQUIRED,
+        C.BELOW_MINIMUM_ORDER,  # STO-5: store delivery
+        C.OUT_OF_DELIVERY_RANGE,
+        C.STORE_DELIVERY_UNAVAILABLE,
         C.AFTER_SALE_NOT_ALLOWED,
         C.ALREADY_BOUND,
         C.BINDING_CYCLE,
@@ -505,7 +513,7 @@ MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
     "submit_return_shipment": (C.INVALID_INPUT, C.INVALID_TRANSITION, C.NOT_FOUND),
     "suspend_merchant": (C.INVALID_INPUT, C.INVALID_TRANSITION, C.NOT_FOUND),
     "unbind_upline": (C.NOT_FOUND,),
-    "update_address": (C.INVALID_INPUT, C.INVALID_PHONE, C.NOT_FOUND),
+    "update_address": (C.INVALID_COORDINATES, C.INVALID_INPUT, C.INVALID_PHONE, C.NOT_FOUND),
     "update_banner": (C.INVALID_DATE_RANGE, C.INVALID_INPUT, C.NOT_FOUND),
     "update_cart_item": (
         C.INSUFFICIENT_STOCK,

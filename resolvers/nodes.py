@@ -17,6 +17,7 @@ from strawberry.types import Info
 from models.accounts import User as UserModel
 from models.catalog import Sku as SkuModel
 from models.catalog import StockMovement as StockMovementModel
+from models.deliveries import StoreDelivery as StoreDeliveryModel
 from models.grades import GradeRule as GradeRuleModel
 from models.ledger import LedgerAccount as LedgerAccountModel
 from models.merchants import MerchantReview as MerchantReviewModel
@@ -56,6 +57,7 @@ from services.orders import after_sales, cart, payments
 from services.orders import fulfilment as orders
 from services.risk import control as risk
 from services.stores import bookings as stores_bookings
+from services.stores import delivery as stores_delivery
 
 MAX_NODES = 100
 # Views whose ids are those of another type: node(id:) answers the view the viewer may read.
@@ -363,6 +365,13 @@ async def _booking(info: Info, pk: int) -> Any:  # myBooking, or storeBookings f
     return await stores_bookings.visible_booking(_me(info), await info.context.grants(), pk)
 
 
+async def _store_delivery(info: Info, pk: int) -> Any:  # orderStoreDelivery
+    order_id = await _column(StoreDeliveryModel, pk, "order_id")
+    if order_id is None:
+        return None
+    return await stores_delivery.visible_delivery(_me(info), await info.context.grants(), order_id)
+
+
 FETCHERS: dict[str, Fetch] = {
     "User": _signed_in(_user),
     "Address": _signed_in(_address),
@@ -403,6 +412,7 @@ FETCHERS: dict[str, Fetch] = {
     "RiskAuditEntry": _permitted("risk.manage", _risk_audit_entry),
     "ServiceItem": _service_item,
     "Booking": _signed_in(_booking),
+    "StoreDelivery": _signed_in(_store_delivery),
 }
 
 

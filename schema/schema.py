@@ -31,6 +31,7 @@ from resolvers.common import describe_errors
 from resolvers.consignment import ConsignmentMutations, ConsignmentQueries
 from resolvers.consignment_stats import ConsignmentStatsQueries
 from resolvers.content import ContentMutations, ContentQueries
+from resolvers.deliveries import DeliveryMutations, DeliveryQueries, StoreSummaryQueries
 from resolvers.distribution import DistributionMutations, DistributionQueries
 from resolvers.distributor_centre import DistributorCentreMutations, DistributorCentreQueries
 from resolvers.franchise import FranchiseMutations, FranchiseQueries
@@ -57,6 +58,7 @@ from schema.telemetry import OperationTelemetry, TelemetrySchema, is_unexpected,
 from schema.types.merchants import SCALAR_MAP as MERCHANT_SCALARS
 from subscriptions.consignment import ConsignmentSubscriptions, fast_my_queue_positions
 from subscriptions.consignment_stats import ConsignmentStatsSubscriptions
+from subscriptions.deliveries import DeliverySubscriptions
 from subscriptions.distribution import DistributionSubscriptions
 from subscriptions.marketing import MarketingSubscriptions
 from subscriptions.notifications import NotificationSubscriptions, fast_my_notifications
@@ -94,6 +96,8 @@ Query = merge_types(
         FranchiseQueries,
         StorePaymentQueries,
         BookingQueries,
+        DeliveryQueries,
+        StoreSummaryQueries,
         IdentityQueries,
         MarketingQueries,
         PromotionQueries,
@@ -122,6 +126,7 @@ MUTATIONS = (
     FranchiseMutations,
     StorePaymentMutations,
     BookingMutations,
+    DeliveryMutations,
     IdentityMutations,
     MarketingMutations,
     PromotionMutations,
@@ -150,6 +155,7 @@ Subscription = merge_types(
         ReviewSubscriptions,
         WithdrawalSubscriptions,
         StoreSubscriptions,
+        DeliverySubscriptions,
     ),
 )
 

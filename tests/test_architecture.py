@@ -52,6 +52,7 @@ def _status_sets() -> dict[str, set[str]]:
     from services.merchants import merchants
     from services.orders import after_sale_states, fulfilment, messages, payments, sandbox_gateway, states
     from services.risk import control
+    from services.stores import bookings, delivery
 
     owners = {
         states: (*states.STATUSES, *states.DELIVERY_TYPES),
@@ -73,6 +74,8 @@ def _status_sets() -> dict[str, set[str]]:
         control: (*control.CASE_STATUSES, control.HELD, control.KEPT),
         coupon_templates: coupon_templates.STATUSES,
         coupons: coupons.STATUSES,
+        bookings: (*bookings.STATUSES, bookings.ONLINE, bookings.AT_STORE),
+        delivery: delivery.STATUSES,
     }
     return {Path(m.__file__).relative_to(ROOT).as_posix(): set(values) for m, values in owners.items()}
 

@@ -25,6 +25,7 @@ ORDER = {
         "risk.screen_payment",
         "stores.announce_payment",
         "stores.confirm_bookings",
+        "stores.open_deliveries",
         "orders.complete_virtual",
         "consignment.match_queue",
     ],

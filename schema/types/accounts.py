@@ -32,6 +32,8 @@ class Address(Node):
     detail: str = strawberry.field(description="Street and house number.")
     postal_code: str = strawberry.field(description="Postal code, may be empty.")
     is_default: bool = strawberry.field(description="The address checkout proposes first. Exactly one is default.")
+    latitude: Degrees | None = strawberry.field(default=None, description="Latitude, WGS-84 degrees (store delivery).")
+    longitude: Degrees | None = strawberry.field(default=None, description="Longitude, WGS-84 degrees.")
 
     @classmethod
     def from_model(cls, a: m.Address, *, owner: bool = True) -> Address:
@@ -47,6 +49,8 @@ class Address(Node):
             detail=a.detail,
             postal_code=a.postal_code,
             is_default=a.is_default,
+            latitude=a.latitude,
+            longitude=a.longitude,
         )
 
 
@@ -210,3 +214,12 @@ class AddressInput:
     detail: str = strawberry.field(description="Street and house number (1-256 characters).")
     postal_code: str = strawberry.field(default="", description="Postal code.")
     is_default: bool = strawberry.field(default=False, description="Make this the default address.")
+    latitude: Degrees | None = strawberry.field(
+        default=None, description="Latitude, WGS-84 degrees; with longitude, for store delivery (STO-5). Optional."
+    )
+    longitude: Degrees | None = strawberry.field(default=None, description="Longitude, WGS-84 degrees. Optional.")
+
+
+# The coordinates' scalar (STO-5) lives with the stores' types, which import this module's
+# PublicUser: imported last so either module may be imported first (annotations resolve lazily).
+from schema.types.merchants import Degrees  # noqa: E402

@@ -33,3 +33,13 @@ class BookingChanged(LiveEvent):
     type = "store_booking"
     booking_id: Id
     status: str
+
+
+@dataclass(frozen=True)
+class DeliveryChanged(LiveEvent):
+    """A store delivery of an order changed status (STO-5), to its buyer and its store."""
+
+    type = "store_delivery"
+    order_id: Id
+    delivery_id: Id
+    status: str

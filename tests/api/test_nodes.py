@@ -13,6 +13,7 @@ from models.agents import AgentAssignment
 from models.catalog import StockMovement
 from models.consignment import SnapUpSession, Voucher, WholesaleUnit
 from models.content import Banner
+from models.deliveries import StoreDelivery
 from models.distribution import Commission
 from models.distributors import DistributorApplication
 from models.grades import Grade, GradeRule
@@ -167,6 +168,9 @@ async def _world() -> dict[str, Case]:
         "AT_STORE",
         "n1",
     )
+    store_delivery = await StoreDelivery.create(
+        order_id=order.id, store_id=store.id, buyer_id=alice.id, provider="riders", distance_m=10, fee=0
+    )
     return {
         # one id per user and per merchant: the view depends on who asks
         "User": Case(gid(alice), alice, None),
@@ -210,6 +214,7 @@ async def _world() -> dict[str, Case]:
         "Promotion": Case(gid(promotion), admin, alice),
         "ServiceItem": Case(gid(service), None, None),
         "Booking": Case(gid(booking), alice, bob),
+        "StoreDelivery": Case(gid(store_delivery), alice, bob),
         "_live_banner": Case(gid(banner), None, None),
         "_live_template": Case(gid(live_template), None, None),
     }
