@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from models import accounts as m
+from schema.degrees import Degrees
 from schema.errors import ApiError, UserError
 from schema.node import Node, node_id
 from services.accounts import access
@@ -218,8 +219,3 @@ class AddressInput:
         default=None, description="Latitude, WGS-84 degrees; with longitude, for store delivery (STO-5). Optional."
     )
     longitude: Degrees | None = strawberry.field(default=None, description="Longitude, WGS-84 degrees. Optional.")
-
-
-# The coordinates' scalar (STO-5) lives with the stores' types, which import this module's
-# PublicUser: imported last so either module may be imported first (annotations resolve lazily).
-from schema.types.merchants import Degrees  # noqa: E402
