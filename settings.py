@@ -150,6 +150,12 @@ MEMBER_CARD_REFUND_PRINCIPAL: bool = config("MEMBER_CARD_REFUND_PRINCIPAL", cast
 # Punch cards (STO-3): minutes a one-time redemption code lives; whether unused uses are refunded pro rata
 PUNCH_CARD_CODE_MINUTES: int = config("PUNCH_CARD_CODE_MINUTES", cast=int, default=5)
 PUNCH_CARD_REFUND_UNUSED: bool = config("PUNCH_CARD_REFUND_UNUSED", cast=bool, default=True)
+# Bookable services (STO-4) and store delivery (STO-5)
+BOOKING_FREE_CANCEL_HOURS: int = config("BOOKING_FREE_CANCEL_HOURS", cast=int, default=2)
+BOOKING_NO_SHOW_GRACE_MINUTES: int = config("BOOKING_NO_SHOW_GRACE_MINUTES", cast=int, default=30)
+BOOKING_DAYS_AHEAD: int = config("BOOKING_DAYS_AHEAD", cast=int, default=30)
+# "riders" (the store's own riders: staff move the statuses), "dev" (moves itself), or "module:Class"
+STORE_DELIVERY_PROVIDER: str = config("STORE_DELIVERY_PROVIDER", default="riders")
 CART_MAX_ITEMS: int = config("CART_MAX_ITEMS", cast=int, default=100)
 CART_SHARE_TTL_DAYS: int = config("CART_SHARE_TTL_DAYS", cast=int, default=7)
 # Payment gateway: "sandbox" (dev, tests) or "package.module:Class" (WeChat Pay, Alipay ...).
@@ -287,6 +293,8 @@ MODEL_MODULES = [
     "models.marketing",
     "models.reports",
     "models.stores",
+    "models.bookings",
+    "models.deliveries",
 ]
 
 

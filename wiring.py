@@ -19,6 +19,7 @@ from jobs import housekeeping as housekeeping_jobs
 from jobs import marketing as marketing_jobs
 from jobs import orders as order_jobs
 from jobs import settlement as settlement_jobs
+from jobs import stores as store_jobs
 from jobs import withdrawals as withdrawal_jobs
 from jobs.runner import REGISTRY as JOBS
 from jobs.runner import Job
@@ -45,9 +46,11 @@ from services.orders import fulfilment, gateways, hooks
 from services.orders.sandbox_gateway import SandboxGateway
 from services.risk import control as risk
 from services.risk import hooks as risk_hooks
+from services.stores import bookings as store_bookings
+from services.stores import delivery as store_delivery
+from services.stores import delivery_providers, punch_cards
 from services.stores import events as store_events
 from services.stores import payments as store_payments
-from services.stores import punch_cards
 
 # An order was paid (inside the payment's transaction, after the money moved).
 PAID = [
@@ -63,6 +66,8 @@ PAID = [
     ("risk.screen_payment", risk.on_paid),  # RISK-2: sees the commissions just booked, may hold them
     ("stores.announce_payment", store_payments.announce_paid),  # STO-1: the store's live feed
     ("stores.issue_punch_cards", punch_cards.issue_on_paid),  # STO-3: the cards, their price held until use
+    ("stores.confirm_bookings", store_bookings.on_paid),  # STO-4: a booking paid online is BOOKED
+    ("stores.open_deliveries", store_delivery.on_paid),  # STO-5: a store-delivery order awaits dispatch
     # STO-6/STO-1: nothing to deliver -> COMPLETED (and its reactions), after the money steps
     ("orders.complete_virtual", fulfilment.complete_on_payment),
     # Last: locks the product's consignment queue row, which every retail payment of that
@@ -75,6 +80,7 @@ CANCELLED = [
     ("consignment.release_vouchers", consignment.on_cancelled),  # reserved vouchers and snap-up quota back
     ("marketing.return_coupons", coupons.on_order_cancelled),  # MKT-1: the checkout's coupons usable again
     ("marketing.return_coins", coins.on_order_cancelled),  # MKT-4: the order's coins back
+    ("stores.release_bookings", store_bookings.on_order_cancelled),  # STO-4: an unpaid booking's place back
 ]
 
 # An order was completed (receipt confirmed or auto-complete).
@@ -108,11 +114,15 @@ ZONE_RULES = [
     ("MEMBERSHIP", membership.check_lines),  # MEM-1: only the platform's membership SKU at its price
     ("STORE_PAYMENT", store_payments.refuse_at_checkout),  # STO-1: paid only by a store's payment code
     ("POINTS", points_mall.check_lines),  # MKT-4: every points line was priced in points
+    ("SERVICE", store_bookings.refuse_at_checkout),  # STO-4: a service is bought by booking a slot
     *((zone, hooks.not_yet_available) for zone in hooks.ZONES_NOT_YET_AVAILABLE),
 ]
 
 # Zones whose lines hold no stock: a cancel releases none.
-UNSTOCKED_ZONES = [store_payments.ZONE]  # STO-1: a store payment's line is fen, not goods
+UNSTOCKED_ZONES = [
+    store_payments.ZONE,  # STO-1: a store payment's line is fen, not goods
+    store_bookings.ZONE,  # STO-4: a service's places are its slots' capacity
+]
 
 # Who else asks a share of a paid order's lines, after the three distribution levels.
 CLAIM_PROVIDERS = [
@@ -134,11 +144,14 @@ WITHDRAWAL_SCREENS = [risk.screen_withdrawal]
 # What a lower layer needs from a higher one.
 PROVIDERS = [
     (products.GRADE_CODES, grades.codes),  # catalog checks a gift pack's grade against the ladder (DIS-6)
+    (hooks.STORE_DELIVERY_QUOTE, store_delivery.quote),  # checkout asks a store's delivery offer (STO-5)
 ]
 
 # Built-in adapters, chosen by a setting's short name (production names "module:Class").
 ADAPTERS = [
     (gateways.gateway, "sandbox", SandboxGateway),  # PAYMENT_GATEWAY=sandbox (development, tests)
+    (delivery_providers.provider, "riders", delivery_providers.OwnRiders),  # STORE_DELIVERY_PROVIDER (default)
+    (delivery_providers.provider, "dev", delivery_providers.DevProvider),  # a provider that moves itself (dev)
 ]
 
 # Scheduled jobs run by the worker (OPS-3).
@@ -157,6 +170,8 @@ JOB_LIST = [
     Job("issue_settlement_statements", every=timedelta(minutes=30), run=settlement_jobs.issue_statements),
     Job("expire_coupons", every=timedelta(hours=1), run=marketing_jobs.expire_coupons),
     Job("expire_coins_and_points", every=timedelta(hours=6), run=marketing_jobs.expire_coins_and_points),
+    Job("mark_booking_no_shows", every=timedelta(minutes=5), run=store_jobs.mark_no_shows),  # STO-4
+    Job("advance_dev_deliveries", every=timedelta(minutes=1), run=store_jobs.advance_dev_deliveries),  # STO-5
 ]
 
 # Live events by domain: a subscription decodes a message into its class by the wire type
@@ -195,6 +210,8 @@ LIVE_EVENTS = [
     finance_events.WithdrawalStatusChanged,
     store_events.StorePaymentReceived,
     store_events.StorePaymentRefunded,
+    store_events.BookingChanged,
+    store_events.DeliveryChanged,
 ]
 
 _REACTIONS = [

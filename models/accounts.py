@@ -93,6 +93,9 @@ class Address(SealedModel, Model):
     region_name = fields.CharField(max_length=128, default="")
     detail = fields.CharField(max_length=256)
     postal_code = fields.CharField(max_length=12, default="")
+    # WGS-84 degrees, optional: store delivery (STO-5) measures the distance from the store.
+    latitude = fields.FloatField(null=True)
+    longitude = fields.FloatField(null=True)
     is_default = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 

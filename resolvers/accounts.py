@@ -49,6 +49,8 @@ def _address_data(data: AddressInput) -> profile.AddressData:
         detail=data.detail,
         postal_code=data.postal_code,
         is_default=data.is_default,
+        latitude=data.latitude,
+        longitude=data.longitude,
     )
 
 

@@ -17,6 +17,7 @@ from strawberry.types import Info
 from models.accounts import User as UserModel
 from models.catalog import Sku as SkuModel
 from models.catalog import StockMovement as StockMovementModel
+from models.deliveries import StoreDelivery as StoreDeliveryModel
 from models.grades import GradeRule as GradeRuleModel
 from models.ledger import LedgerAccount as LedgerAccountModel
 from models.merchants import MerchantReview as MerchantReviewModel
@@ -58,6 +59,8 @@ from services.merchants import merchants
 from services.orders import after_sales, cart, payments
 from services.orders import fulfilment as orders
 from services.risk import control as risk
+from services.stores import bookings as stores_bookings
+from services.stores import delivery as stores_delivery
 from services.stores import member_cards, punch_cards
 
 MAX_NODES = 100
@@ -387,6 +390,21 @@ async def _member_card_plan(info: Info, pk: int) -> Any:  # memberCardPlans
     return await MemberCardPlanModel.get_or_none(id=pk, is_active=True)
 
 
+async def _service_item(info: Info, pk: int) -> Any:  # storeServiceItems (active ones: anyone)
+    return await stores_bookings.active_item(pk)
+
+
+async def _booking(info: Info, pk: int) -> Any:  # myBooking, or storeBookings for the store's staff
+    return await stores_bookings.visible_booking(_me(info), await info.context.grants(), pk)
+
+
+async def _store_delivery(info: Info, pk: int) -> Any:  # orderStoreDelivery
+    order_id = await _column(StoreDeliveryModel, pk, "order_id")
+    if order_id is None:
+        return None
+    return await stores_delivery.visible_delivery(_me(info), await info.context.grants(), order_id)
+
+
 FETCHERS: dict[str, Fetch] = {
     "User": _signed_in(_user),
     "Address": _signed_in(_address),
@@ -430,6 +448,9 @@ FETCHERS: dict[str, Fetch] = {
     "MemberCard": _signed_in(_member_card),
     "MemberCardPlan": _signed_in(_member_card_plan),
     "PunchCard": _signed_in(_punch_card),
+    "ServiceItem": _service_item,
+    "Booking": _signed_in(_booking),
+    "StoreDelivery": _signed_in(_store_delivery),
 }
 
 

@@ -45,6 +45,12 @@ def _choices(data: PlaceOrderInput | CheckoutPreviewInput) -> dict:
             parse_id(p.merchant_id, "pickupStores", of=MERCHANT_IDS): parse_id(p.store_id, "pickupStores", of="Store")
             for p in data.pickup_stores
         },
+        "store_deliveries": {
+            parse_id(p.merchant_id, "storeDeliveries", of=MERCHANT_IDS): parse_id(
+                p.store_id, "storeDeliveries", of="Store"
+            )
+            for p in data.store_deliveries
+        },
         "coupon_ids": None
         if data.coupon_ids is None
         else tuple(parse_id(i, "couponIds", of="UserCoupon") for i in data.coupon_ids),
@@ -65,7 +71,8 @@ def _checkout_request(data: PlaceOrderInput) -> checkout.CheckoutRequest:
 
 
 def _preview_request(data: CheckoutPreviewInput) -> checkout.CheckoutRequest:
-    return checkout.CheckoutRequest(idempotency_key="", **_choices(data))
+    address_id = parse_id(data.address_id, "addressId", of="Address") if data.address_id is not None else None
+    return checkout.CheckoutRequest(idempotency_key="", address_id=address_id, **_choices(data))
 
 
 @strawberry.type

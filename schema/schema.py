@@ -24,12 +24,14 @@ from resolvers.accounts import AccountMutations, AccountQueries
 from resolvers.admin import AdminMutations, AdminQueries
 from resolvers.after_sales import AfterSaleMutations, AfterSaleQueries
 from resolvers.agents import AgentMutations, AgentQueries
+from resolvers.bookings import BookingMutations, BookingQueries
 from resolvers.cart import CartMutations, CartQueries
 from resolvers.catalog import CatalogMutations, CatalogQueries
 from resolvers.common import describe_errors
 from resolvers.consignment import ConsignmentMutations, ConsignmentQueries
 from resolvers.consignment_stats import ConsignmentStatsQueries
 from resolvers.content import ContentMutations, ContentQueries
+from resolvers.deliveries import DeliveryMutations, DeliveryQueries, StoreSummaryQueries
 from resolvers.distribution import DistributionMutations, DistributionQueries
 from resolvers.distributor_centre import DistributorCentreMutations, DistributorCentreQueries
 from resolvers.franchise import FranchiseMutations, FranchiseQueries
@@ -59,6 +61,7 @@ from schema.telemetry import OperationTelemetry, TelemetrySchema, is_unexpected,
 from schema.types.merchants import SCALAR_MAP as MERCHANT_SCALARS
 from subscriptions.consignment import ConsignmentSubscriptions, fast_my_queue_positions
 from subscriptions.consignment_stats import ConsignmentStatsSubscriptions
+from subscriptions.deliveries import DeliverySubscriptions
 from subscriptions.distribution import DistributionSubscriptions
 from subscriptions.lottery import LotterySubscriptions
 from subscriptions.marketing import MarketingSubscriptions
@@ -98,6 +101,9 @@ Query = merge_types(
         StorePaymentQueries,
         MemberCardQueries,
         PunchCardQueries,
+        BookingQueries,
+        DeliveryQueries,
+        StoreSummaryQueries,
         IdentityQueries,
         MarketingQueries,
         PromotionQueries,
@@ -129,6 +135,8 @@ MUTATIONS = (
     StorePaymentMutations,
     MemberCardMutations,
     PunchCardMutations,
+    BookingMutations,
+    DeliveryMutations,
     IdentityMutations,
     MarketingMutations,
     PromotionMutations,
@@ -159,6 +167,7 @@ Subscription = merge_types(
         ReviewSubscriptions,
         WithdrawalSubscriptions,
         StoreSubscriptions,
+        DeliverySubscriptions,
     ),
 )
 

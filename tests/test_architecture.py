@@ -52,7 +52,7 @@ def _status_sets() -> dict[str, set[str]]:
     from services.merchants import merchants
     from services.orders import after_sale_states, fulfilment, messages, payments, sandbox_gateway, states
     from services.risk import control
-    from services.stores import member_cards, punch_cards
+    from services.stores import bookings, delivery, member_cards, punch_cards
 
     owners = {
         states: (*states.STATUSES, *states.DELIVERY_TYPES),
@@ -76,6 +76,8 @@ def _status_sets() -> dict[str, set[str]]:
         coupons: coupons.STATUSES,
         member_cards: member_cards.STATUSES,
         punch_cards: punch_cards.STATUSES,
+        bookings: (*bookings.STATUSES, bookings.ONLINE, bookings.AT_STORE),
+        delivery: delivery.STATUSES,
     }
     return {Path(m.__file__).relative_to(ROOT).as_posix(): set(values) for m, values in owners.items()}
 

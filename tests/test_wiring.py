@@ -26,10 +26,17 @@ ORDER = {
         "risk.screen_payment",
         "stores.announce_payment",
         "stores.issue_punch_cards",
+        "stores.confirm_bookings",
+        "stores.open_deliveries",
         "orders.complete_virtual",
         "consignment.match_queue",
     ],
-    "unpaid order cancelled": ["consignment.release_vouchers", "marketing.return_coupons", "marketing.return_coins"],
+    "unpaid order cancelled": [
+        "consignment.release_vouchers",
+        "marketing.return_coupons",
+        "marketing.return_coins",
+        "stores.release_bookings",
+    ],
     "order completed": ["distribution.grades", "marketing.grant_rewards"],
     "order picked up": ["distribution.franchise_pickup"],
     "order line refunded": [
@@ -54,7 +61,7 @@ def test_the_reactions_run_in_the_documented_order():
         "WITHDRAWALS",
         "MERCHANT_APPLICATIONS",
     ]
-    assert sorted(hooks.ZONE_RULES.entries) == ["MEMBERSHIP", "POINTS", "STORE_PAYMENT", "WHOLESALE"]
+    assert sorted(hooks.ZONE_RULES.entries) == ["MEMBERSHIP", "POINTS", "SERVICE", "STORE_PAYMENT", "WHOLESALE"]
 
 
 def test_install_twice_registers_everything_once():

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from models import accounts as m
+from schema.degrees import Degrees
 from schema.errors import ApiError, UserError
 from schema.node import Node, node_id
 from services.accounts import access
@@ -32,6 +33,8 @@ class Address(Node):
     detail: str = strawberry.field(description="Street and house number.")
     postal_code: str = strawberry.field(description="Postal code, may be empty.")
     is_default: bool = strawberry.field(description="The address checkout proposes first. Exactly one is default.")
+    latitude: Degrees | None = strawberry.field(default=None, description="Latitude, WGS-84 degrees (store delivery).")
+    longitude: Degrees | None = strawberry.field(default=None, description="Longitude, WGS-84 degrees.")
 
     @classmethod
     def from_model(cls, a: m.Address, *, owner: bool = True) -> Address:
@@ -47,6 +50,8 @@ class Address(Node):
             detail=a.detail,
             postal_code=a.postal_code,
             is_default=a.is_default,
+            latitude=a.latitude,
+            longitude=a.longitude,
         )
 
 
@@ -210,3 +215,7 @@ class AddressInput:
     detail: str = strawberry.field(description="Street and house number (1-256 characters).")
     postal_code: str = strawberry.field(default="", description="Postal code.")
     is_default: bool = strawberry.field(default=False, description="Make this the default address.")
+    latitude: Degrees | None = strawberry.field(
+        default=None, description="Latitude, WGS-84 degrees; with longitude, for store delivery (STO-5). Optional."
+    )
+    longitude: Degrees | None = strawberry.field(default=None, description="Longitude, WGS-84 degrees. Optional.")

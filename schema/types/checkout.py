@@ -32,6 +32,14 @@ class CheckoutPreviewInput:
     pickup_stores: list[PickupChoiceInput] = strawberry.field(
         default_factory=list, description="Merchants whose goods are picked up at a store (no shipping)."
     )
+    address_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The delivery address, to price store deliveries (STO-5); optional otherwise."
+    )
+    store_deliveries: list[PickupChoiceInput] = strawberry.field(
+        default_factory=list,
+        description="Merchants whose goods a store of theirs delivers to the address (STO-5): within the store's "
+        "radius of the address's coordinates, at the store's fee, from its minimum order.",
+    )
     coupon_ids: list[strawberry.ID] | None = strawberry.field(
         default=None,
         description="The coupons to use (UserCoupon ids); null: the best choice among those usable; an empty list: none.",

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import NewType
 
 import strawberry
 from strawberry.types import Info
 
 from models import merchants as m
+from schema.degrees import DEGREES_SCALAR, SCALAR_MAP, Degrees  # noqa: F401 (re-exported)
 from schema.enums import describe_values
 from schema.errors import UserError, api_error
 from schema.money import Amount, Money
@@ -22,25 +22,7 @@ from schema.types.accounts import PublicUser
 from services.accounts import access
 from services.core.errors import DomainError
 
-
-def _parse_degrees(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError("Degrees are a JSON number.")
-    return float(value)  # range and finiteness are checked by the service (INVALID_COORDINATES)
-
-
-# Annotate fields and arguments with `Degrees`; the schema maps it to its GraphQL scalar
-# through `StrawberryConfig(scalar_map=SCALAR_MAP)` (schema/schema.py).
-Degrees = NewType("Degrees", float)
-
-DEGREES_SCALAR = strawberry.scalar(
-    name="Degrees",
-    description="WGS-84 decimal degrees as a JSON number: latitude -90..90, longitude -180..180.",
-    serialize=float,
-    parse_value=_parse_degrees,
-)
-
-SCALAR_MAP = {Degrees: DEGREES_SCALAR}
+# Degrees: the coordinates scalar, shared with the addresses (schema.degrees).
 
 
 @strawberry.enum(

@@ -65,6 +65,9 @@ class DeliveryType(Enum):
     IN_STORE = strawberry.enum_value(
         order_states.IN_STORE, description="A payment taken at a store's counter by its payment QR code (STO-1)."
     )
+    STORE_DELIVERY = strawberry.enum_value(
+        order_states.STORE_DELIVERY, description="Delivered to the address by a store of the merchant (STO-5)."
+    )
 
 
 @strawberry.enum(
@@ -465,6 +468,11 @@ class PlaceOrderInput:
     )
     pickup_stores: list[PickupChoiceInput] = strawberry.field(
         default_factory=list, description="Merchants whose goods are picked up at a store."
+    )
+    store_deliveries: list[PickupChoiceInput] = strawberry.field(
+        default_factory=list,
+        description="Merchants whose goods a store of theirs delivers to the address (STO-5): the address needs "
+        "coordinates within the store's radius; the store's fee is the shipping fee.",
     )
     note: str = strawberry.field(default="", description="Note to the merchants, at most 256 characters.")
     consign_wholesale_units: bool = strawberry.field(

@@ -39,6 +39,8 @@ PERMISSIONS: dict[str, str] = {
     "store.cashier": "Take payments at the store: its payment QR code, receipts and the live feed of payments.",
     "store.refund": "Refund payments taken at the store (within the refund window, never above what was paid).",
     "store.redeem": "Redeem uses of punch cards at the store (scanning the customer's one-time code).",
+    "store.bookings": "See the store's bookings of service items, check customers in, mark no-shows.",
+    "store.delivery": "Dispatch the store's deliveries and move their statuses (the store's own riders).",
     # distribution
     "distribution.center": "Use the distributor centre.",
     "distribution.manage": "Set distribution levels, rates and the freeze period; reject commissions (risk review).",
@@ -90,7 +92,7 @@ MERCHANT_PERMISSIONS = [
 OWNER_PERMISSIONS = [*MERCHANT_PERMISSIONS, "merchant.staff"]
 # Every store staff member holds these at their store; the owner may grant the others one by one.
 STORE_STAFF_PERMISSIONS = ["store.pickup", "store.cashier"]
-STORE_PERMISSIONS = [*STORE_STAFF_PERMISSIONS, "store.refund", "store.redeem"]
+STORE_PERMISSIONS = [*STORE_STAFF_PERMISSIONS, "store.refund", "store.redeem", "store.bookings", "store.delivery"]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from models.accounts import Address, User
-from services.core import sensitive
+from services.core import geo, sensitive
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
 from services.core.phones import normalize_phone
@@ -43,6 +43,8 @@ class AddressData:
     detail: str
     postal_code: str = ""
     is_default: bool = False
+    latitude: float | None = None  # both or neither (store delivery, STO-5)
+    longitude: float | None = None
 
 
 def _clean(data: AddressData) -> dict:
@@ -55,7 +57,15 @@ def _clean(data: AddressData) -> dict:
     validate_region_codes(data.province_code, data.city_code, data.county_code)
     if len(data.postal_code) > 12 or len(data.region_name) > 128:
         raise DomainError(ErrorCode.INVALID_INPUT, "Postal code or region name is too long.", "postalCode")
+    if (data.latitude is None) != (data.longitude is None):
+        raise DomainError(ErrorCode.INVALID_COORDINATES, "Give both latitude and longitude, or neither.", "latitude")
+    if data.latitude is not None and not geo.valid_coordinates(data.latitude, data.longitude):
+        raise DomainError(
+            ErrorCode.INVALID_COORDINATES, "Latitude is -90 to 90 and longitude -180 to 180 degrees.", "latitude"
+        )
     return {
+        "latitude": data.latitude,
+        "longitude": data.longitude,
         "recipient": recipient,
         **sensitive.seal("phone", normalize_phone(data.phone)),  # encrypted at rest
         "province_code": data.province_code,

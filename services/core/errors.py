@@ -131,6 +131,15 @@ class ErrorCode(str, Enum):
     REDEMPTION_CODE_INVALID = "REDEMPTION_CODE_INVALID"  # unknown, used or expired one-time code
     CARD_EXPIRED = "CARD_EXPIRED"  # the punch card's validity is over
     CARD_USED_UP = "CARD_USED_UP"  # no use left on the punch card
+    # bookable services and store delivery (STO-4, STO-5)
+    SLOT_FULL = "SLOT_FULL"  # every place of the time slot is booked
+    OUTSIDE_OPENING_HOURS = "OUTSIDE_OPENING_HOURS"  # no slot starts then (hours, past, too far ahead)
+    CANCELLATION_WINDOW_CLOSED = "CANCELLATION_WINDOW_CLOSED"  # later than BOOKING_FREE_CANCEL_HOURS before the slot
+    OUT_OF_DELIVERY_RANGE = "OUT_OF_DELIVERY_RANGE"  # the address is beyond the store's delivery radius
+    BELOW_MINIMUM_ORDER = "BELOW_MINIMUM_ORDER"  # the goods do not reach the store's minimum for delivery
+    STORE_DELIVERY_UNAVAILABLE = (
+        "STORE_DELIVERY_UNAVAILABLE"  # the store does not deliver (or the address has no coordinates)
+    )
     # sensitive data and real-name verification (RISK-3)
     INVALID_ID_NUMBER = "INVALID_ID_NUMBER"
     ID_NUMBER_TAKEN = "ID_NUMBER_TAKEN"

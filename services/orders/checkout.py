@@ -41,7 +41,7 @@ from services.membership import membership
 from services.merchants import merchants
 from services.orders import hooks as order_hooks
 from services.orders import pricing
-from services.orders.states import CANCELLED, EXPRESS, PICKUP, VIRTUAL
+from services.orders.states import CANCELLED, EXPRESS, PICKUP, STORE_DELIVERY, VIRTUAL
 
 MAX_LINES = 50
 MAX_KEY_LENGTH = 64
@@ -67,6 +67,7 @@ class CheckoutRequest:
     coupon_ids: tuple[int, ...] | None = None
     coins: int = 0  # shopping coins to spend (MKT-4), within the caps
     shipping_in_points: bool = False  # the points mall: pay the shipping in points (MKT-4)
+    store_deliveries: dict[int, int] = field(default_factory=dict)  # merchant id -> store delivering (STO-5)
 
     def fingerprint(self, items: list[LineRequest]) -> str:
         body = json.dumps(
@@ -79,6 +80,7 @@ class CheckoutRequest:
                 None if self.coupon_ids is None else sorted(self.coupon_ids),
                 self.coins,
                 self.shipping_in_points,
+                *([sorted(self.store_deliveries.items())] if self.store_deliveries else []),
             ],
             separators=(",", ":"),
         )
@@ -140,6 +142,7 @@ def _address_snapshot(address: Address) -> dict:
         "region_name": address.region_name,
         "detail": address.detail,
         "postal_code": address.postal_code,
+        **({"latitude": address.latitude, "longitude": address.longitude} if address.latitude is not None else {}),
     }
 
 
@@ -240,6 +243,7 @@ class Priced:
     virtual: bool  # STO-6: nothing to deliver (no address, store or shipping)
     points: points_mall.PointsQuote | None = None  # a points-mall checkout's points (MKT-4)
     point_balance: int = 0  # the buyer's points (read for a points checkout)
+    deliveries: dict[int, order_hooks.DeliveryQuote] = field(default_factory=dict)  # STO-5, by merchant
 
 
 def _pipeline_line(sku: Sku, quantity: int) -> pipeline.Line:
@@ -279,13 +283,16 @@ async def price_checkout(
     stores = await _pickup_stores(request.pickup_stores, merchant_ids)
     # MEM-1: a valid membership buys at member prices (asked only when one of the SKUs has one)
     is_member = any(s.member_price is not None for s in skus.values()) and await membership.is_member(buyer_id)
-    virtual = all_virtual(skus.values()) and not stores  # STO-6: nothing to deliver
+    deliveries = await _store_deliveries(buyer_id, request, merchant_ids, stores)
+    virtual = all_virtual(skus.values()) and not stores and not deliveries  # STO-6: nothing to deliver
     usable = [] if request.coupon_ids == () or for_points else await coupons.usable_offers(buyer_id)
     coin_balance = await coins.balance(buyer_id) if request.coins or read_coins else 0
     templates = {
         mid: pricing.ShippingTemplate(m.shipping_fee, m.free_shipping_threshold)
         for mid, m in {s.product.merchant_id: s.product.merchant for s in skus.values()}.items()
     }
+    for mid, offer in deliveries.items():  # STO-5: the store's fee rule instead of the merchant's template
+        templates[mid] = pricing.ShippingTemplate(offer.fee, offer.free_over)
     quote = pipeline.price_cart(
         [_pipeline_line(skus[i.sku_id], i.quantity) for i in items],
         is_member=is_member,
@@ -302,6 +309,14 @@ async def price_checkout(
     if for_points:
         quote, points = _price_points(request, items, skus, quote)
         point_balance = await points_mall.balance(buyer_id)
+    for order in quote.orders:
+        offer = deliveries.get(order.merchant_id)
+        if offer is not None and order.goods_amount < offer.min_order:
+            raise DomainError(
+                ErrorCode.BELOW_MINIMUM_ORDER,
+                f"{offer.store.name} delivers orders from {offer.min_order / 100:.2f}.",
+                "storeDeliveries",
+            )
     lines = []
     for item in items:
         sku, priced = skus[item.sku_id], quote.line(str(item.sku_id))
@@ -315,7 +330,7 @@ async def price_checkout(
                 unit_price=priced.goods_amount // item.quantity,
             )
         )
-    return Priced(skus, stores, lines, quote, usable, coin_balance, virtual, points, point_balance)
+    return Priced(skus, stores, lines, quote, usable, coin_balance, virtual, points, point_balance, deliveries)
 
 
 def _check_points_checkout(request: CheckoutRequest, skus: list[Sku]) -> bool:
@@ -431,6 +446,7 @@ async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint:
                     request.consign_wholesale,
                     virtual,
                     priced.points,
+                    priced.deliveries.get(priced_order.merchant_id),
                 )
             )
         await coins.spend(buyer_id, quote.coins, payment.id, conn)
@@ -462,6 +478,29 @@ async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint:
         if request.items is None:
             await CartItem.filter(user_id=buyer_id, sku_id__in=[i.sku_id for i in items]).using_db(conn).delete()
     return Placed(payment, orders)
+
+
+async def _store_deliveries(
+    buyer_id: int, request: CheckoutRequest, merchant_ids: list[int], pickups: dict[int, Store]
+) -> dict[int, order_hooks.DeliveryQuote]:
+    """STO-5: the stores delivering a merchant's goods to the checkout's address."""
+    if not request.store_deliveries:
+        return {}
+    address = None
+    if request.address_id is not None:
+        address = await Address.get_or_none(id=request.address_id, user_id=buyer_id)
+        if address is None:
+            raise DomainError(ErrorCode.NOT_FOUND, "No such address.", "addressId")
+    quotes = {}
+    for merchant_id, store_id in request.store_deliveries.items():
+        if merchant_id not in merchant_ids or merchant_id in pickups:
+            raise DomainError(
+                ErrorCode.INVALID_STORE,
+                "Store delivery chosen for a merchant with nothing in this checkout, or picked up.",
+                "storeDeliveries",
+            )
+        quotes[merchant_id] = await order_hooks.STORE_DELIVERY_QUOTE.get()(merchant_id, store_id, address)
+    return quotes
 
 
 async def _pickup_stores(requested: dict[int, int], merchant_ids: list[int]) -> dict[int, Store]:
@@ -515,7 +554,20 @@ def _platform_funded(parts) -> int:
 
 
 async def _create_order(
-    conn, payment, buyer_id, priced, quote, store, address, lines, skus, note, consign, virtual=False, points=None
+    conn,
+    payment,
+    buyer_id,
+    priced,
+    quote,
+    store,
+    address,
+    lines,
+    skus,
+    note,
+    consign,
+    virtual=False,
+    points=None,
+    delivery=None,
 ) -> Order:
     priced_lines = [quote.line(str(line.sku_id)) for line in lines]
     line_points = {line.sku_id: points.lines[str(line.sku_id)] if points else 0 for line in lines}
@@ -526,8 +578,8 @@ async def _create_order(
         payment_id=payment.id,
         buyer_id=buyer_id,
         merchant_id=priced.merchant_id,
-        delivery_type=VIRTUAL if virtual else PICKUP if store else EXPRESS,
-        store_id=store.id if store else None,
+        delivery_type=VIRTUAL if virtual else PICKUP if store else STORE_DELIVERY if delivery else EXPRESS,
+        store_id=store.id if store else delivery.store.id if delivery else None,
         pickup_code=await _pickup_code(conn, store.id) if store else None,
         address=None if store or virtual else _address_snapshot(address),
         address_phone=None if store or virtual else address.phone,

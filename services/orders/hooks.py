@@ -18,7 +18,7 @@ from typing import Any
 
 from models.orders import Order, OrderLine
 from services.core.errors import DomainError, ErrorCode
-from services.core.hooks import Reactions, Registry
+from services.core.hooks import Provider, Reactions, Registry
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,22 @@ ZONES_NOT_YET_AVAILABLE: tuple[str, ...] = ()
 UNSTOCKED_ZONES: set[str] = set()
 
 ALL_REACTIONS = (PAID, CANCELLED, COMPLETED, PICKED_UP, LINE_REFUNDED)
+
+
+@dataclass(frozen=True)
+class DeliveryQuote:
+    """A store's offer to deliver a checkout's goods of its merchant to an address (STO-5)."""
+
+    store: Any  # the Store row
+    distance_m: int
+    fee: int  # the trip's fee before the free-over rule, fen
+    free_over: int  # goods at or above this deliver free (0: never)
+    min_order: int  # goods below this are refused (BELOW_MINIMUM_ORDER)
+
+
+# (merchant id, store id, the buyer's address or None) -> the quote, or a DomainError
+# (services.stores.delivery.quote, plugged in by wiring.py).
+STORE_DELIVERY_QUOTE: Provider[Callable[[int, int, Any], Awaitable[DeliveryQuote]]] = Provider("store delivery quote")
 
 
 async def not_yet_available(buyer_id: int, lines: list[OrderLine], conn: Any) -> None:

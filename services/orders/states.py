@@ -5,6 +5,7 @@
     PENDING_PAYMENT -> CANCELLED                  (buyer, admin, payment time-out)
     PAID .. PICKED_UP -> CLOSED                   (every unit refunded before completion)
                        PAID -> COMPLETED          (virtual goods, STO-6; a payment at a store, STO-1)
+    PENDING_PAYMENT -> PAID -> SHIPPED -> DELIVERED -> COMPLETED      (store delivery, STO-5: picked up, delivered)
 
 A transition is one conditional UPDATE (`WHERE status IN (<from states>)`, services.core.states),
 so two workers or a buyer racing a worker cannot both apply it; the loser gets
@@ -33,7 +34,8 @@ EXPRESS = "EXPRESS"
 PICKUP = "PICKUP"
 VIRTUAL = "VIRTUAL"  # nothing to deliver (STO-6): every line is a virtual good
 IN_STORE = "IN_STORE"  # a payment taken at a store's counter (STO-1, services.stores.payments)
-DELIVERY_TYPES = (EXPRESS, PICKUP, VIRTUAL, IN_STORE)  # the guard of the table below
+STORE_DELIVERY = "STORE_DELIVERY"  # delivered by a store to an address nearby (STO-5, services.stores.delivery)
+DELIVERY_TYPES = (EXPRESS, PICKUP, VIRTUAL, IN_STORE, STORE_DELIVERY)  # the guard of the table below
 
 # The table: each action's source states, target state, the delivery type it needs and the
 # timestamp column it sets.
@@ -50,6 +52,9 @@ ORDER_STATES = StateMachine(
         # virtual goods: at payment (VIRTUAL products) or when redeemed (REDEEMABLE ones)
         "complete_virtual": Transition(PAID, COMPLETED, requires=VIRTUAL, stamp="completed_at"),
         "complete_in_store": Transition(PAID, COMPLETED, requires=IN_STORE, stamp="completed_at"),
+        # store delivery: the rider picked the goods up, then handed them over
+        "store_pick_up": Transition(PAID, SHIPPED, requires=STORE_DELIVERY, stamp="shipped_at"),
+        "store_deliver": Transition(SHIPPED, DELIVERED, requires=STORE_DELIVERY, stamp="delivered_at"),
         "close": Transition({PAID, SHIPPED, DELIVERED, READY_FOR_PICKUP, PICKED_UP}, CLOSED, stamp="closed_at"),
     },
     guard="delivery_type",

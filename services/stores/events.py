@@ -24,3 +24,22 @@ class StorePaymentRefunded(LiveEvent):
     order_id: Id
     refund_id: Id
     amount: int
+
+
+@dataclass(frozen=True)
+class BookingChanged(LiveEvent):
+    """A booking at the store was made, paid, checked in, cancelled or marked a no-show (STO-4)."""
+
+    type = "store_booking"
+    booking_id: Id
+    status: str
+
+
+@dataclass(frozen=True)
+class DeliveryChanged(LiveEvent):
+    """A store delivery of an order changed status (STO-5), to its buyer and its store."""
+
+    type = "store_delivery"
+    order_id: Id
+    delivery_id: Id
+    status: str

@@ -13,6 +13,7 @@ from models.agents import AgentAssignment
 from models.catalog import StockMovement
 from models.consignment import SnapUpSession, Voucher, WholesaleUnit
 from models.content import Banner
+from models.deliveries import StoreDelivery
 from models.distribution import Commission
 from models.distributors import DistributorApplication
 from models.grades import Grade, GradeRule
@@ -26,8 +27,11 @@ from models.settlement import SettlementStatement
 from models.stores import MemberCard, MemberCardPlan, PunchCard
 from models.withdrawals import Withdrawal
 from schema.schema import schema
+from services.accounts.access import load_grants
 from services.core import clock
+from services.merchants.stores import OpeningHours
 from services.orders import payments
+from services.stores import bookings as store_bookings
 from tests.catalog_factories import make_product, sku
 from tests.helpers import gid, make_user, token_for
 from tests.order_factories import make_buyer, make_shop, make_store, place
@@ -170,6 +174,25 @@ async def _world() -> dict[str, Case]:
     member_card = await MemberCard.create(
         plan_id=card_plan.id, merchant_id=merchant.id, holder_id=alice.id, card_no="MCN1"
     )
+    service = await store_bookings.create_item(
+        await load_grants(owner.id),
+        store.id,
+        store_bookings.ServiceItemData(
+            "洗车", 1000, 60, 2, opening_hours=[OpeningHours(d, "00:00", "24:00") for d in range(1, 8)]
+        ),
+    )
+    booking = await store_bookings.book(
+        alice.id,
+        service.id,
+        now
+        + timedelta(days=1, hours=2)
+        - timedelta(minutes=now.minute, seconds=now.second, microseconds=now.microsecond),
+        "AT_STORE",
+        "n1",
+    )
+    store_delivery = await StoreDelivery.create(
+        order_id=order.id, store_id=store.id, buyer_id=alice.id, provider="riders", distance_m=10, fee=0
+    )
     return {
         # one id per user and per merchant: the view depends on who asks
         "User": Case(gid(alice), alice, None),
@@ -216,6 +239,9 @@ async def _world() -> dict[str, Case]:
         "MemberCardPlan": Case(gid(card_plan), alice, None),
         "MemberCard": Case(gid(member_card), alice, bob),
         "PunchCard": Case(gid(punch_card), alice, bob),
+        "ServiceItem": Case(gid(service), None, None),
+        "Booking": Case(gid(booking), alice, bob),
+        "StoreDelivery": Case(gid(store_delivery), alice, bob),
         "_live_banner": Case(gid(banner), None, None),
         "_live_template": Case(gid(live_template), None, None),
     }

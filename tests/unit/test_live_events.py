@@ -35,7 +35,7 @@ from services.finance.events import WithdrawalStatusChanged
 from services.marketing.events import CouponExpired, CouponGranted, CouponReturned, CouponUsed, LotteryWon
 from services.membership.events import MembershipChanged
 from services.orders.events import AfterSaleRequested, AfterSaleStatusChanged, NewOrder, OrderStatusChanged
-from services.stores.events import StorePaymentReceived, StorePaymentRefunded
+from services.stores.events import BookingChanged, DeliveryChanged, StorePaymentReceived, StorePaymentRefunded
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,6 +116,11 @@ CASES = [
     (
         StorePaymentRefunded(7, 9, 3_000),
         {"type": "store_payment_refunded", "orderId": "7", "refundId": "9", "amount": 3000},
+    ),
+    (BookingChanged(4, "BOOKED"), {"type": "store_booking", "bookingId": "4", "status": "BOOKED"}),
+    (
+        DeliveryChanged(7, 3, "PICKED_UP"),
+        {"type": "store_delivery", "orderId": "7", "deliveryId": "3", "status": "PICKED_UP"},
     ),
     (CouponUsed(6), {"type": "coupon_used", "couponId": "6"}),
     (CouponReturned(6), {"type": "coupon_returned", "couponId": "6"}),
