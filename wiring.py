@@ -35,7 +35,7 @@ from services.distribution import agents, commissions, distributors, franchise, 
 from services.distribution import events as distribution_events
 from services.finance import events as finance_events
 from services.finance import withdrawals
-from services.marketing import coins, coupons, rewards
+from services.marketing import activities, coins, coupons, flash, rewards
 from services.marketing import events as marketing_events
 from services.membership import events as membership_events
 from services.membership import membership
@@ -71,6 +71,7 @@ CANCELLED = [
     ("consignment.release_vouchers", consignment.on_cancelled),  # reserved vouchers and snap-up quota back
     ("marketing.return_coupons", coupons.on_order_cancelled),  # MKT-1: the checkout's coupons usable again
     ("marketing.return_coins", coins.on_order_cancelled),  # MKT-4: the order's coins back
+    ("marketing.return_flash_units", flash.on_order_cancelled),  # MKT-3: flash units back to the session
 ]
 
 # An order was completed (receipt confirmed or auto-complete).
@@ -108,6 +109,13 @@ ZONE_RULES = [
 
 # Zones whose lines hold no stock: a cancel releases none.
 UNSTOCKED_ZONES = [store_payments.ZONE]  # STO-1: a store payment's line is fen, not goods
+
+# Activities that price a checkout line (MKT-3), by the kind a checkout's ticket names, and
+# those whose lines hold the activity's own units (a cancel gives them back to it, not the SKU).
+ACTIVITIES = [
+    (flash.KIND, flash.ACTIVITY),  # flash sales: Redis admission, flash price, flash stock
+]
+OWN_STOCK_ACTIVITIES = [flash.KIND]
 
 # Who else asks a share of a paid order's lines, after the three distribution levels.
 CLAIM_PROVIDERS = [
@@ -151,6 +159,7 @@ JOB_LIST = [
     Job("expire_memberships", every=timedelta(minutes=10), run=grade_jobs.expire_memberships),
     Job("issue_settlement_statements", every=timedelta(minutes=30), run=settlement_jobs.issue_statements),
     Job("expire_coupons", every=timedelta(hours=1), run=marketing_jobs.expire_coupons),
+    Job("reconcile_flash_sessions", every=timedelta(minutes=1), run=marketing_jobs.reconcile_flash_sessions),
 ]
 
 # Live events by domain: a subscription decodes a message into its class by the wire type
@@ -181,6 +190,7 @@ LIVE_EVENTS = [
     marketing_events.CouponUsed,
     marketing_events.CouponReturned,
     marketing_events.CouponExpired,
+    marketing_events.FlashStockChanged,
     distribution_events.CommissionAvailable,
     distribution_events.CommissionReversed,
     distribution_events.CommissionRejected,
@@ -216,6 +226,11 @@ def install() -> None:
         hooks.ZONE_RULES.add(zone, rule)
     hooks.UNSTOCKED_ZONES.clear()
     hooks.UNSTOCKED_ZONES.update(UNSTOCKED_ZONES)
+    activities.ACTIVITIES.reset()
+    for kind, activity in ACTIVITIES:
+        activities.ACTIVITIES.add(kind, activity)
+    activities.OWN_STOCK.clear()
+    activities.OWN_STOCK.update(OWN_STOCK_ACTIVITIES)
     commissions.PAID_CLAIMS[:] = CLAIM_PROVIDERS
     review_queues.QUEUES.clear()
     for queue_ in REVIEW_QUEUES:

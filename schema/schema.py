@@ -32,6 +32,7 @@ from resolvers.consignment_stats import ConsignmentStatsQueries
 from resolvers.content import ContentMutations, ContentQueries
 from resolvers.distribution import DistributionMutations, DistributionQueries
 from resolvers.distributor_centre import DistributorCentreMutations, DistributorCentreQueries
+from resolvers.flash import FlashMutations, FlashQueries
 from resolvers.franchise import FranchiseMutations, FranchiseQueries
 from resolvers.grades import GradeMutations, GradeQueries
 from resolvers.identity import IdentityMutations, IdentityQueries
@@ -57,6 +58,7 @@ from schema.types.merchants import SCALAR_MAP as MERCHANT_SCALARS
 from subscriptions.consignment import ConsignmentSubscriptions, fast_my_queue_positions
 from subscriptions.consignment_stats import ConsignmentStatsSubscriptions
 from subscriptions.distribution import DistributionSubscriptions
+from subscriptions.flash import FlashSubscriptions
 from subscriptions.marketing import MarketingSubscriptions
 from subscriptions.notifications import NotificationSubscriptions, fast_my_notifications
 from subscriptions.orders import OrderSubscriptions
@@ -95,6 +97,7 @@ Query = merge_types(
         IdentityQueries,
         MarketingQueries,
         PromotionQueries,
+        FlashQueries,
     ),
 )
 MUTATIONS = (
@@ -122,6 +125,7 @@ MUTATIONS = (
     IdentityMutations,
     MarketingMutations,
     PromotionMutations,
+    FlashMutations,
 )
 
 
@@ -147,6 +151,7 @@ Subscription = merge_types(
         ReviewSubscriptions,
         WithdrawalSubscriptions,
         StoreSubscriptions,
+        FlashSubscriptions,
     ),
 )
 

@@ -139,6 +139,11 @@ class ErrorCode(str, Enum):
     COUPON_LIMIT_REACHED = "COUPON_LIMIT_REACHED"  # the user holds the template's per-user limit
     COUPON_UNAVAILABLE = "COUPON_UNAVAILABLE"  # the template is not active, or its window is over
     COUPON_EXPIRED = "COUPON_EXPIRED"  # the user's coupon expired
+    # flash sales (MKT-3)
+    FLASH_NOT_STARTED = "FLASH_NOT_STARTED"  # the session has not opened yet
+    FLASH_ENDED = "FLASH_ENDED"  # the session is over (or was cancelled)
+    SOLD_OUT = "SOLD_OUT"  # no flash unit left
+    LIMIT_REACHED = "LIMIT_REACHED"  # the buyer holds the item's per-user limit
     # withdrawals paid to the verified payee only (FIN-3 with RISK-3)
     DESTINATION_NAME_MISMATCH = "DESTINATION_NAME_MISMATCH"  # the holder name is not the user's verified real name
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cache
 
@@ -36,7 +36,7 @@ from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
 from services.core.sql import columns, instance, sql
-from services.marketing import coins, coupons, offers, pipeline, promotions
+from services.marketing import activities, coins, coupons, offers, pipeline, promotions
 from services.membership import membership
 from services.merchants import merchants
 from services.orders import hooks as order_hooks
@@ -66,6 +66,9 @@ class CheckoutRequest:
     # (services.marketing.pipeline), (): none.
     coupon_ids: tuple[int, ...] | None = None
     coins: int = 0  # shopping coins to spend (MKT-4), within the caps
+    # An activity's line (MKT-3: a flash item won at admission): the only line bought, at the
+    # activity's price (services.marketing.activities); `items` is then ignored.
+    activity: activities.Ticket | None = None
 
     def fingerprint(self, items: list[LineRequest]) -> str:
         body = json.dumps(
@@ -77,6 +80,7 @@ class CheckoutRequest:
                 self.consign_wholesale,
                 None if self.coupon_ids is None else sorted(self.coupon_ids),
                 self.coins,
+                None if self.activity is None else [self.activity.kind, self.activity.activity_id],
             ],
             separators=(",", ":"),
         )
@@ -105,6 +109,8 @@ def _merge(items: list[LineRequest]) -> list[LineRequest]:
 
 
 async def _requested_items(buyer_id: int, request: CheckoutRequest) -> list[LineRequest]:
+    if request.activity is not None:
+        return _merge([LineRequest(request.activity.sku_id, request.activity.quantity)])
     if request.items is None:
         rows = await CartItem.filter(user_id=buyer_id, selected=True).order_by("id").values_list("sku_id", "quantity")
         items = [LineRequest(sku_id, qty) for sku_id, qty in rows]
@@ -186,7 +192,30 @@ async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
         )
     if len(request.note) > 256:
         raise DomainError(ErrorCode.INVALID_INPUT, "The note is at most 256 characters.", "note")
-    items = await _requested_items(buyer_id, request)
+    ticket = request.activity
+    if ticket is None:
+        items = await _requested_items(buyer_id, request)
+        return await _place_once(buyer_id, request, key, items)
+    # MKT-3: an activity's gate first (a flash sale's Redis script): its losers are answered
+    # before any database statement. A retry of a flash checkout that succeeded is such a
+    # loser (LIMIT_REACHED), not a replay: the order is in the buyer's orders.
+    activity = activities.activity(ticket.kind)
+    admitted = await activity.admit(buyer_id, ticket)
+    try:
+        if not ticket.sku_id:  # the activity knows its SKU
+            ticket = replace(ticket, sku_id=(await activity.grant(buyer_id, ticket)).sku_id)
+            request = replace(request, activity=ticket)
+        placed = await _place_once(buyer_id, request, key, await _requested_items(buyer_id, request))
+    except BaseException as exc:
+        if admitted:
+            await activity.undo(buyer_id, ticket, exc)
+        raise
+    if placed.replayed and admitted:  # the first checkout holds its units: this attempt's go back
+        await activity.undo(buyer_id, ticket, None)
+    return placed
+
+
+async def _place_once(buyer_id: int, request: CheckoutRequest, key: str, items: list[LineRequest]) -> Placed:
     fingerprint = request.fingerprint(items)
     try:
         placed = await _place(buyer_id, request, key, fingerprint, items)
@@ -236,6 +265,14 @@ class Priced:
     usable: list[offers.Coupon]  # the buyer's coupons usable now (shown by the preview)
     coin_balance: int  # the buyer's coins (read when spending, or for a preview)
     virtual: bool  # STO-6: nothing to deliver (no address, store or shipping)
+    grants: dict[int, activities.Grant] = field(default_factory=dict)  # SKU id -> its activity's grant
+
+
+def _line_grant(sku: Sku, quantity: int, grant: activities.Grant | None) -> pipeline.Line:
+    line = _pipeline_line(sku, quantity)
+    if grant is None:
+        return line
+    return pipeline.Line(**{**line.__dict__, "activity_price": grant.unit_price})
 
 
 def _pipeline_line(sku: Sku, quantity: int) -> pipeline.Line:
@@ -262,6 +299,10 @@ async def price_checkout(
     stores, the member price, the buyer's usable coupons (those chosen, else the best), the
     coins to spend (the balance read when some are, or `read_coins`)."""
     now = clock.now()
+    grants: dict[int, activities.Grant] = {}
+    if request.activity is not None:  # MKT-3: the activity checks its window and limit, prices the line
+        grant = await activities.activity(request.activity.kind).grant(buyer_id, request.activity)
+        grants[grant.sku_id] = grant
     skus = {s.id: s for s in await _skus([i.sku_id for i in items])}
     for item in items:
         sku = skus.get(item.sku_id)
@@ -282,7 +323,7 @@ async def price_checkout(
         for mid, m in {s.product.merchant_id: s.product.merchant for s in skus.values()}.items()
     }
     quote = pipeline.price_cart(
-        [_pipeline_line(skus[i.sku_id], i.quantity) for i in items],
+        [_line_grant(skus[i.sku_id], i.quantity, grants.get(i.sku_id)) for i in items],
         is_member=is_member,
         promotions=await promotions.active_offers(),
         coupons=usable,
@@ -306,7 +347,7 @@ async def price_checkout(
                 unit_price=priced.goods_amount // item.quantity,
             )
         )
-    return Priced(skus, stores, lines, quote, usable, coin_balance, virtual)
+    return Priced(skus, stores, lines, quote, usable, coin_balance, virtual, grants)
 
 
 @dataclass(frozen=True)
@@ -361,6 +402,7 @@ async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint:
                     request.note,
                     request.consign_wholesale,
                     virtual,
+                    priced.grants,
                 )
             )
         await coins.spend(buyer_id, quote.coins, payment.id, conn)
@@ -378,14 +420,17 @@ async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint:
         # Stock after the order rows: reserving locks the product rows, which every order of
         # those products waits for, so they are held from here to the commit only. The
         # purchase limit is checked under those locks (one buyer's concurrent checkouts).
+        own_stock = {sku_id for sku_id, g in priced.grants.items() if g.own_stock}
         await stock.reserve(
             conn,
-            [(skus[line.sku_id], line.quantity) for line in lines],
+            [(skus[line.sku_id], line.quantity) for line in lines if line.sku_id not in own_stock],
             reference_type="PAYMENT",
             reference_id=str(payment.id),
             actor_id=buyer_id,
         )
         await _check_limits(buyer_id, payment.id, lines, skus, conn)
+        for grant in priced.grants.values():  # MKT-3: the activity's units, under its own conditional UPDATE
+            await activities.activity(grant.kind).hold(conn, buyer_id, grant, payment.id)
         if any(order_hooks.ZONE_RULES.get(line.zone) for line in lines):  # the rules need the rows (ids)
             created = await OrderLine.filter(order_id__in=[o.id for o in orders]).using_db(conn).order_by("id")
             await order_hooks.run_zone_rules(buyer_id, list(created), conn)
@@ -445,8 +490,9 @@ def _platform_funded(parts) -> int:
 
 
 async def _create_order(
-    conn, payment, buyer_id, priced, quote, store, address, lines, skus, note, consign, virtual=False
+    conn, payment, buyer_id, priced, quote, store, address, lines, skus, note, consign, virtual=False, grants=None
 ) -> Order:
+    grants = grants or {}
     priced_lines = [quote.line(str(line.sku_id)) for line in lines]
     coins_amount = sum(pl.discount(pipeline.COINS) for pl in priced_lines)
     order = await Order.create(
@@ -490,6 +536,8 @@ async def _create_order(
                 coins_amount=pl.discount(pipeline.COINS),
                 discounts=[_part_json(p) for p in pl.discounts],
                 consign_on_payment=consign and line.zone == "WHOLESALE",
+                activity_kind=grants[line.sku_id].kind if line.sku_id in grants else None,
+                activity_id=grants[line.sku_id].activity_id if line.sku_id in grants else None,
             )
             for line, pl in zip(lines, priced_lines, strict=True)
         ],
