@@ -83,7 +83,11 @@ class _Gate:
     def client(self) -> aioredis.Redis:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
-            self._client = aioredis.Redis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
+            # A bounded pool that makes a burst wait for a connection (not fail: "Too many connections").
+            pool = aioredis.BlockingConnectionPool.from_url(
+                self.url, max_connections=64, timeout=2, socket_timeout=2, socket_connect_timeout=2
+            )
+            self._client = aioredis.Redis(connection_pool=pool)
             self._loop = loop
             self._scripts = {
                 name: self._client.register_script(text)
@@ -135,8 +139,12 @@ async def load(item_id: int) -> int | None:
     item = await FlashItem.get_or_none(id=item_id).select_related("session")
     if item is None:
         return None
-    held = await FlashClaim.filter(item_id=item_id, status=HELD).group_by("user_id").annotate(q=Sum("quantity"))
-    rows = await held.values_list("user_id", "q")
+    rows = (
+        await FlashClaim.filter(item_id=item_id, status=HELD)
+        .annotate(q=Sum("quantity"))
+        .group_by("user_id")
+        .values_list("user_id", "q")
+    )
     session = item.session
     ends = session.starts_at if session.status == CANCELLED else session.ends_at
     args: list = [item.stock - item.sold, rules.to_ms(session.starts_at), rules.to_ms(ends), item.per_user_limit]
@@ -336,8 +344,11 @@ async def cancel_session(grants: Grants, session_id: int) -> FlashSession:
     return row
 
 
-async def _reload_quietly(item_id: int) -> None:
+async def _reload_quietly(item_id: int, fresh: bool = False) -> None:
     try:
+        g = gate()
+        if fresh and g is not None:  # a new item: no counter of an older database's item of that id
+            await g.client.delete(*g.keys(item_id))
         await load(item_id)
     except (RedisError, OSError) as exc:
         log.warning("flash: reloading counters failed (%s)", exc)
@@ -379,7 +390,7 @@ async def add_item(grants: Grants, data: ItemData) -> FlashItem:
             per_user_limit=data.per_user_limit,
         )
         public_data_changed()
-    await _reload_quietly(item.id)
+    await _reload_quietly(item.id, fresh=True)
     return item
 
 
