@@ -9,6 +9,7 @@ from pathlib import Path
 import wiring
 from services.accounts import referral, review_queues
 from services.core.hooks import NotWired, Reactions
+from services.marketing import activities
 from services.orders import hooks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +28,12 @@ ORDER = {
         "orders.complete_virtual",
         "consignment.match_queue",
     ],
-    "unpaid order cancelled": ["consignment.release_vouchers", "marketing.return_coupons", "marketing.return_coins"],
+    "unpaid order cancelled": [
+        "consignment.release_vouchers",
+        "marketing.return_coupons",
+        "marketing.return_coins",
+        "marketing.return_flash_units",
+    ],
     "order completed": ["distribution.grades", "marketing.grant_rewards"],
     "order picked up": ["distribution.franchise_pickup"],
     "order line refunded": [
@@ -53,6 +59,7 @@ def test_the_reactions_run_in_the_documented_order():
         "MERCHANT_APPLICATIONS",
     ]
     assert sorted(hooks.ZONE_RULES.entries) == ["MEMBERSHIP", "POINTS", "STORE_PAYMENT", "WHOLESALE"]
+    assert sorted(activities.ACTIVITIES.entries) == ["FLASH"] and activities.OWN_STOCK == {"FLASH"}
 
 
 def test_install_twice_registers_everything_once():
@@ -89,6 +96,8 @@ def test_no_module_registers_anything_when_imported():
         events = [*hooks.ALL_REACTIONS, referral.BOUND]
         assert all(not e.steps for e in events), [e.names() for e in events]
         assert not hooks.ZONE_RULES.entries and not review_queues.QUEUES
+        from services.marketing import activities
+        assert not activities.ACTIVITIES.entries and not activities.OWN_STOCK
         assert not commissions.PAID_CLAIMS and not REGISTRY and not registered_events()
         print("clean")
         """

@@ -60,7 +60,7 @@ CANCELLED = "CANCELLED"
 HELD = "HELD"
 RELEASED = "RELEASED"
 KEY_TTL_SECONDS = 2 * 24 * 3600  # past any session's end: the counters go by themselves
-PAID_STATUSES = ("PAID", "SHIPPED", "DELIVERED", "COMPLETED", "PICKED_UP")
+STATUSES = (ACTIVE, CANCELLED, HELD, RELEASED)  # a session's (the first two), a claim's (the others)
 
 
 def channel(item_id: int) -> str:
@@ -540,7 +540,7 @@ async def session_stats(grants: Grants, session_id: int) -> list[ItemStats]:
     paid = {
         item_id: (int(q or 0), int(a or 0))
         for item_id, q, a in await OrderLine.filter(
-            activity_kind=KIND, activity_id__in=ids, order__status__in=PAID_STATUSES
+            activity_kind=KIND, activity_id__in=ids, order__paid_at__isnull=False
         )
         .group_by("activity_id")
         .annotate(q=Sum("quantity"), a=Sum("amount"))
