@@ -186,3 +186,39 @@ async def test_the_session_states_follow_the_clock(api):
     assert (await api(SESSIONS, {}))["flashSessions"]["sessions"][0]["state"] == "ENDED"
     assert await flash_service.reconcile_ended() == 1
     assert rules.ENDED == "ENDED"
+
+
+STOCK_FEED = "subscription($id: ID!) { flashStock(flashItemId: $id) { itemId left state } }"
+
+
+async def test_the_flash_stock_feed_is_live_and_throttled(app, api, monkeypatch):
+    """The first message is the item as it is; a burst of sales arrives as at most a few
+    messages a second, the last one exact."""
+    import asyncio
+    import json
+    import time
+
+    from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
+
+    monkeypatch.setattr(settings, "FLASH_STOCK_UPDATES_PER_SECOND", 4.0)
+    *_, item, _ = await _world(api, stock=12, limit=1)
+    buyers = [await make_buyer(f"b{i}") for i in range(10)]
+    client, connect = await open_ws(app, "graphql-transport-ws")
+    async with client, connect as ws:
+        c = WsClient(ws, "graphql-transport-ws")
+        await c.init(None)
+        payload = {"query": STOCK_FEED, "variables": {"id": item["id"]}}
+        await ws.send_text(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        first = (await c.recv())["payload"]["data"]["flashStock"]
+        assert first == {"itemId": item["id"], "left": 12, "state": "ON"}
+        await wait_for_listener(flash_service.channel(pk_of(item["id"])))
+        started = time.monotonic()
+        for user, address in buyers:
+            assert (await _buy(api, user, address, item["id"]))["errors"] == []
+        seen = []
+        while not seen or seen[-1] != 2:
+            seen.append((await c.recv(timeout=3.0))["payload"]["data"]["flashStock"]["left"])
+        elapsed = time.monotonic() - started
+        assert seen[-1] == 2 and seen == sorted(seen, reverse=True)
+        assert len(seen) <= elapsed * 4 + 2, (seen, elapsed)
+        await asyncio.sleep(0)
