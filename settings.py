@@ -113,6 +113,8 @@ SUBSCRIBER_QUEUE_SIZE: int = config("SUBSCRIBER_QUEUE_SIZE", cast=int, default=1
 # (counted) and subscribers get a resync once it is back.
 EVENT_OUTBOX_SIZE: int = config("EVENT_OUTBOX_SIZE", cast=int, default=10_000)
 WS_KEEP_ALIVE_SECONDS: float = config("WS_KEEP_ALIVE_SECONDS", cast=float, default=15.0)
+# MKT-3: the most updates per second a flash item's stock subscriber gets, however many sales.
+FLASH_STOCK_UPDATES_PER_SECOND: float = config("FLASH_STOCK_UPDATES_PER_SECOND", cast=float, default=4.0)
 
 # Orders (ORD-1..8)
 ORDER_PAY_TIMEOUT_MINUTES: int = config("ORDER_PAY_TIMEOUT_MINUTES", cast=int, default=30)

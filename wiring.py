@@ -36,7 +36,7 @@ from services.distribution import agents, commissions, distributors, franchise, 
 from services.distribution import events as distribution_events
 from services.finance import events as finance_events
 from services.finance import withdrawals
-from services.marketing import coins, coupons, points_mall, rewards
+from services.marketing import activities, coins, coupons, flash, points_mall, rewards
 from services.marketing import events as marketing_events
 from services.membership import events as membership_events
 from services.membership import membership
@@ -81,6 +81,7 @@ CANCELLED = [
     ("marketing.return_coupons", coupons.on_order_cancelled),  # MKT-1: the checkout's coupons usable again
     ("marketing.return_coins", coins.on_order_cancelled),  # MKT-4: the order's coins back
     ("stores.release_bookings", store_bookings.on_order_cancelled),  # STO-4: an unpaid booking's place back
+    ("marketing.return_flash_units", flash.on_order_cancelled),  # MKT-3: flash units back to the session
 ]
 
 # An order was completed (receipt confirmed or auto-complete).
@@ -123,6 +124,13 @@ UNSTOCKED_ZONES = [
     store_payments.ZONE,  # STO-1: a store payment's line is fen, not goods
     store_bookings.ZONE,  # STO-4: a service's places are its slots' capacity
 ]
+
+# Activities that price a checkout line (MKT-3), by the kind a checkout's ticket names, and
+# those whose lines hold the activity's own units (a cancel gives them back to it, not the SKU).
+ACTIVITIES = [
+    (flash.KIND, flash.ACTIVITY),  # flash sales: Redis admission, flash price, flash stock
+]
+OWN_STOCK_ACTIVITIES = [flash.KIND]
 
 # Who else asks a share of a paid order's lines, after the three distribution levels.
 CLAIM_PROVIDERS = [
@@ -172,6 +180,7 @@ JOB_LIST = [
     Job("expire_coins_and_points", every=timedelta(hours=6), run=marketing_jobs.expire_coins_and_points),
     Job("mark_booking_no_shows", every=timedelta(minutes=5), run=store_jobs.mark_no_shows),  # STO-4
     Job("advance_dev_deliveries", every=timedelta(minutes=1), run=store_jobs.advance_dev_deliveries),  # STO-5
+    Job("reconcile_flash_sessions", every=timedelta(minutes=1), run=marketing_jobs.reconcile_flash_sessions),
 ]
 
 # Live events by domain: a subscription decodes a message into its class by the wire type
@@ -203,6 +212,7 @@ LIVE_EVENTS = [
     marketing_events.CouponReturned,
     marketing_events.CouponExpired,
     marketing_events.LotteryWon,
+    marketing_events.FlashStockChanged,
     distribution_events.CommissionAvailable,
     distribution_events.CommissionReversed,
     distribution_events.CommissionRejected,
@@ -240,6 +250,11 @@ def install() -> None:
         hooks.ZONE_RULES.add(zone, rule)
     hooks.UNSTOCKED_ZONES.clear()
     hooks.UNSTOCKED_ZONES.update(UNSTOCKED_ZONES)
+    activities.ACTIVITIES.reset()
+    for kind, activity in ACTIVITIES:
+        activities.ACTIVITIES.add(kind, activity)
+    activities.OWN_STOCK.clear()
+    activities.OWN_STOCK.update(OWN_STOCK_ACTIVITIES)
     commissions.PAID_CLAIMS[:] = CLAIM_PROVIDERS
     review_queues.QUEUES.clear()
     for queue_ in REVIEW_QUEUES:

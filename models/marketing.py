@@ -201,3 +201,61 @@ class LotteryDraw(Model):
         table = "lottery_draw"
         unique_together = (("activity", "user", "sequence"),)
         indexes = (("activity_id", "id"), ("user_id", "id"))
+
+
+class FlashSession(Model):
+    """A flash-sale session (MKT-3, 秒杀): a time slot of the platform (e.g. 10:00 to 12:00 on a
+    business day) whose items sell at a flash price from a flash stock of their own."""
+
+    id = fields.BigIntField(primary_key=True)
+    name = fields.CharField(max_length=64)
+    starts_at = fields.DatetimeField(db_index=True)
+    ends_at = fields.DatetimeField()
+    # ACTIVE or CANCELLED (an admin withdrew it); UPCOMING / ON / SOLD_OUT / ENDED are computed
+    status = fields.CharField(max_length=16, default="ACTIVE")
+    reconciled_at = fields.DatetimeField(null=True)  # the final reconciliation after the end
+    created_by_id = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "flash_session"
+
+
+class FlashItem(Model):
+    """One SKU in a session: its flash price, flash stock and per-user limit. `sold` is what
+    orders hold (unpaid or paid), raised by one conditional UPDATE (`sold + n <= stock`) in
+    the checkout's transaction and lowered when an unpaid order is cancelled: the database is
+    the truth Redis's admission counters are reconciled from."""
+
+    id = fields.BigIntField(primary_key=True)
+    session = fields.ForeignKeyField("models.FlashSession", related_name="items", on_delete=fields.CASCADE)
+    merchant = fields.ForeignKeyField("models.Merchant", related_name="flash_items", on_delete=fields.RESTRICT)
+    product = fields.ForeignKeyField("models.Product", related_name="flash_items", on_delete=fields.RESTRICT)
+    sku = fields.ForeignKeyField("models.Sku", related_name="flash_items", on_delete=fields.RESTRICT)
+    flash_price = fields.BigIntField()  # fen per unit
+    stock = fields.IntField()  # flash units, apart from the SKU's stock
+    sold = fields.IntField(default=0)  # held by orders (unpaid or paid)
+    per_user_limit = fields.IntField(default=1)
+    attempts = fields.BigIntField(default=0)  # buy attempts counted at reconciliation (Redis) or here
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "flash_item"
+        unique_together = (("session", "sku"),)
+
+
+class FlashClaim(Model):
+    """Units of a flash item a buyer's checkout holds: HELD while the order is unpaid or paid,
+    RELEASED when it was cancelled (the units went back to the item)."""
+
+    id = fields.BigIntField(primary_key=True)
+    item = fields.ForeignKeyField("models.FlashItem", related_name="claims", on_delete=fields.CASCADE)
+    user_id = fields.BigIntField()
+    payment_id = fields.BigIntField(db_index=True)
+    quantity = fields.IntField()
+    status = fields.CharField(max_length=16, default="HELD")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "flash_claim"
+        indexes = (("item_id", "user_id"),)

@@ -145,6 +145,9 @@ class OrderLine(Model):
     refunded_amount = fields.BigIntField(default=0)
     # WHOLESALE: consign the units as soon as they are paid for (chosen at checkout)
     consign_on_payment = fields.BooleanField(default=False)
+    # MKT-3: the activity that priced the line (FLASH ...) and its id (the flash item's)
+    activity_kind = fields.CharField(max_length=16, null=True)
+    activity_id = fields.BigIntField(null=True)
 
     class Meta:
         table = "order_line"

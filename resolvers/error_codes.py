@@ -19,6 +19,9 @@ _NEW_OFFER = (
     C.NOT_FOUND,
 )
 
+# flash sales (MKT-3): refused at admission, or by the checkout it goes on to
+_FLASH = (C.FLASH_NOT_STARTED, C.FLASH_ENDED, C.LIMIT_REACHED, C.SOLD_OUT)
+
 MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
     "create_lottery_activity": (
         C.FORBIDDEN,
@@ -102,6 +105,18 @@ MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
     ),
     "check_in_booking": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
     "mark_booking_no_show": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
+    "add_flash_item": (
+        C.FORBIDDEN,
+        C.FLASH_ENDED,
+        C.INVALID_INPUT,
+        C.INVALID_PRICE,
+        C.INVALID_STOCK,
+        C.NOT_FOUND,
+        C.PRODUCT_UNAVAILABLE,
+    ),
+    "cancel_flash_session": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
+    "create_flash_session": (C.FORBIDDEN, C.INVALID_DATE_RANGE, C.INVALID_INPUT),
+    "remove_flash_item": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
     "activate_promotion": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
     "create_promotion": _NEW_OFFER,
     "end_promotion": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
@@ -628,3 +643,5 @@ MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
     "update_store": (C.FORBIDDEN, C.INVALID_COORDINATES, C.INVALID_INPUT, C.INVALID_PHONE, C.NOT_FOUND),
     "verify_pickup": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND, C.PICKUP_CODE_INVALID),
 }
+
+MUTATION_ERRORS["buy_flash"] = tuple(sorted({*MUTATION_ERRORS["place_order"], *_FLASH}, key=lambda c: c.value))

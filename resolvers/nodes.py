@@ -38,6 +38,7 @@ from resolvers.settlement import _names, _statement
 from schema import node as global_ids
 from schema.node import Node
 from schema.types.accounts import Address, PublicUser
+from schema.types.flash import FlashItem, FlashSession
 from schema.types.ledger import LedgerAccount
 from schema.types.marketing import UserCoupon
 from schema.types.notifications import Notification
@@ -54,7 +55,7 @@ from services.distribution import agents, commissions, distributors, grades
 from services.finance import settlement, withdrawals
 from services.ledger import wallet
 from services.ledger.ledger import USER
-from services.marketing import coupon_templates, coupons, lottery, promotions
+from services.marketing import coupon_templates, coupons, flash, lottery, promotions
 from services.merchants import merchants
 from services.orders import after_sales, cart, payments
 from services.orders import fulfilment as orders
@@ -344,6 +345,18 @@ async def _lottery_draw(info: Info, pk: int) -> Any:
     return None if row is None else LotteryDraw(row=row)
 
 
+async def _flash_session(info: Info, pk: int) -> Any:  # flashSessions (anyone)
+    try:
+        return FlashSession(view=await flash.session_view(pk))
+    except DomainError:
+        return None
+
+
+async def _flash_item(info: Info, pk: int) -> Any:  # flashSessions' items (anyone)
+    view = await flash.item_view(pk)
+    return None if view is None else FlashItem(view=view)
+
+
 async def _coupon_template(info: Info, pk: int) -> Any:
     # availableCoupons (anyone), or couponTemplates (the template's managers)
     found = await coupon_templates.claimable_now().filter(id=pk).first()
@@ -439,6 +452,8 @@ FETCHERS: dict[str, Fetch] = {
     "SettlementStatement": _signed_in(_settlement_statement),
     "CouponTemplate": _coupon_template,
     "Promotion": _signed_in(_promotion),
+    "FlashSession": _flash_session,
+    "FlashItem": _flash_item,
     "UserCoupon": _signed_in(_user_coupon),
     "LotteryActivity": _lottery_activity,
     "LotteryDraw": _signed_in(_lottery_draw),

@@ -131,4 +131,8 @@ DESCRIPTIONS: dict[C, str] = {
     C.COUPON_LIMIT_REACHED: "You hold as many of these coupons as one person may claim.",
     C.COUPON_UNAVAILABLE: "The coupon cannot be claimed or used now (paused, ended, its validity not begun or over).",
     C.COUPON_EXPIRED: "The coupon has expired.",
+    C.FLASH_NOT_STARTED: "The flash session has not opened yet: count down to its start.",
+    C.FLASH_ENDED: "The flash session is over (or was cancelled).",
+    C.SOLD_OUT: "No flash unit is left (one of an unpaid order may come back later).",
+    C.LIMIT_REACHED: "The buyer holds as many units of this flash item as one buyer may.",
 }

@@ -34,6 +34,7 @@ from resolvers.content import ContentMutations, ContentQueries
 from resolvers.deliveries import DeliveryMutations, DeliveryQueries, StoreSummaryQueries
 from resolvers.distribution import DistributionMutations, DistributionQueries
 from resolvers.distributor_centre import DistributorCentreMutations, DistributorCentreQueries
+from resolvers.flash import FlashMutations, FlashQueries
 from resolvers.franchise import FranchiseMutations, FranchiseQueries
 from resolvers.grades import GradeMutations, GradeQueries
 from resolvers.identity import IdentityMutations, IdentityQueries
@@ -63,6 +64,7 @@ from subscriptions.consignment import ConsignmentSubscriptions, fast_my_queue_po
 from subscriptions.consignment_stats import ConsignmentStatsSubscriptions
 from subscriptions.deliveries import DeliverySubscriptions
 from subscriptions.distribution import DistributionSubscriptions
+from subscriptions.flash import FlashSubscriptions
 from subscriptions.lottery import LotterySubscriptions
 from subscriptions.marketing import MarketingSubscriptions
 from subscriptions.notifications import NotificationSubscriptions, fast_my_notifications
@@ -109,6 +111,7 @@ Query = merge_types(
         PromotionQueries,
         PointsQueries,
         LotteryQueries,
+        FlashQueries,
     ),
 )
 MUTATIONS = (
@@ -141,6 +144,7 @@ MUTATIONS = (
     MarketingMutations,
     PromotionMutations,
     LotteryMutations,
+    FlashMutations,
 )
 
 
@@ -168,6 +172,7 @@ Subscription = merge_types(
         WithdrawalSubscriptions,
         StoreSubscriptions,
         DeliverySubscriptions,
+        FlashSubscriptions,
     ),
 )
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import wiring
 from services.accounts import referral, review_queues
 from services.core.hooks import NotWired, Reactions
+from services.marketing import activities
 from services.orders import hooks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +37,7 @@ ORDER = {
         "marketing.return_coupons",
         "marketing.return_coins",
         "stores.release_bookings",
+        "marketing.return_flash_units",
     ],
     "order completed": ["distribution.grades", "marketing.grant_rewards"],
     "order picked up": ["distribution.franchise_pickup"],
@@ -62,6 +64,7 @@ def test_the_reactions_run_in_the_documented_order():
         "MERCHANT_APPLICATIONS",
     ]
     assert sorted(hooks.ZONE_RULES.entries) == ["MEMBERSHIP", "POINTS", "SERVICE", "STORE_PAYMENT", "WHOLESALE"]
+    assert sorted(activities.ACTIVITIES.entries) == ["FLASH"] and activities.OWN_STOCK == {"FLASH"}
 
 
 def test_install_twice_registers_everything_once():
@@ -98,6 +101,8 @@ def test_no_module_registers_anything_when_imported():
         events = [*hooks.ALL_REACTIONS, referral.BOUND]
         assert all(not e.steps for e in events), [e.names() for e in events]
         assert not hooks.ZONE_RULES.entries and not review_queues.QUEUES
+        from services.marketing import activities
+        assert not activities.ACTIVITIES.entries and not activities.OWN_STOCK
         assert not commissions.PAID_CLAIMS and not REGISTRY and not registered_events()
         print("clean")
         """

@@ -160,6 +160,11 @@ class ErrorCode(str, Enum):
     LOTTERY_NOT_OPEN = "LOTTERY_NOT_OPEN"  # before the lottery opens, after it closed, or it was ended
     LOTTERY_DAILY_LIMIT = "LOTTERY_DAILY_LIMIT"  # the user drew the activity's daily limit today
     PROBABILITIES_EXCEED_ONE = "PROBABILITIES_EXCEED_ONE"  # a lottery's prize probabilities sum above 1
+    # flash sales (MKT-3)
+    FLASH_NOT_STARTED = "FLASH_NOT_STARTED"  # the session has not opened yet
+    FLASH_ENDED = "FLASH_ENDED"  # the session is over (or was cancelled)
+    SOLD_OUT = "SOLD_OUT"  # no flash unit left
+    LIMIT_REACHED = "LIMIT_REACHED"  # the buyer holds the item's per-user limit
     # withdrawals paid to the verified payee only (FIN-3 with RISK-3)
     DESTINATION_NAME_MISMATCH = "DESTINATION_NAME_MISMATCH"  # the holder name is not the user's verified real name
 

@@ -168,6 +168,7 @@ class _Pending:
 
     events: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     public_changed: bool = False
+    after: list[Callable[[], Awaitable[None]]] = dataclasses.field(default_factory=list)
 
 
 _publisher: Publisher | None = None
@@ -222,6 +223,16 @@ def public_data_changed() -> None:
     pending.public_changed = True
 
 
+def after_commit(callback: Callable[[], Awaitable[None]]) -> None:
+    """Run `callback` once the surrounding unit of work commits (never if it rolls back), after
+    its events are queued; a failure is logged, never raised (the commit stands). For state
+    kept beside the database, such as Redis's flash-sale counters (MKT-3)."""
+    pending = _pending.get()
+    if pending is None:
+        raise RuntimeError("after_commit() outside unit_of_work()")
+    pending.after.append(callback)
+
+
 async def _announce_change() -> None:
     if _change_listener is None:
         return
@@ -258,8 +269,14 @@ async def unit_of_work() -> AsyncIterator[Any]:
     if outer is not None:
         outer.events.extend(pending.events)
         outer.public_changed |= pending.public_changed
+        outer.after.extend(pending.after)
         return
     if pending.public_changed:  # first: caches forget before anyone hears of the change
         await _announce_change()
     for channel, message in pending.events:
         await publish_now(channel, message)
+    for callback in pending.after:
+        try:
+            await callback()
+        except Exception:  # committed: a failed follow-up must not fail the request
+            log.exception("an after-commit step failed")

@@ -1,4 +1,4 @@
-"""Live events of coupons (MKT-1), on the holder's channel (`user:{id}`)."""
+"""Live events of coupons (MKT-1), on the holder's channel (`user:{id}`), and of flash stock (MKT-3)."""
 
 from __future__ import annotations
 
@@ -45,3 +45,13 @@ class LotteryWon(LiveEvent):
 
     type = "lottery_won"
     draw_id: Id
+
+
+@dataclass(frozen=True)
+class FlashStockChanged(LiveEvent):
+    """A flash item's units changed (taken by a checkout, back from a cancelled order), on
+    `flash:{item id}`: what is left (MKT-3)."""
+
+    type = "flash_stock_changed"
+    item_id: Id
+    left: int

@@ -36,7 +36,7 @@ from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
 from services.core.sql import columns, instance, sql
-from services.marketing import coins, coupons, offers, pipeline, points_mall, promotions
+from services.marketing import activities, coins, coupons, offers, pipeline, points_mall, promotions
 from services.membership import membership
 from services.merchants import merchants
 from services.orders import hooks as order_hooks
@@ -68,6 +68,9 @@ class CheckoutRequest:
     coins: int = 0  # shopping coins to spend (MKT-4), within the caps
     shipping_in_points: bool = False  # the points mall: pay the shipping in points (MKT-4)
     store_deliveries: dict[int, int] = field(default_factory=dict)  # merchant id -> store delivering (STO-5)
+    # An activity's line (MKT-3: a flash item won at admission): the only line bought, at the
+    # activity's price (services.marketing.activities); `items` is then ignored.
+    activity: activities.Ticket | None = None
 
     def fingerprint(self, items: list[LineRequest]) -> str:
         body = json.dumps(
@@ -81,6 +84,7 @@ class CheckoutRequest:
                 self.coins,
                 self.shipping_in_points,
                 *([sorted(self.store_deliveries.items())] if self.store_deliveries else []),
+                None if self.activity is None else [self.activity.kind, self.activity.activity_id],
             ],
             separators=(",", ":"),
         )
@@ -109,6 +113,8 @@ def _merge(items: list[LineRequest]) -> list[LineRequest]:
 
 
 async def _requested_items(buyer_id: int, request: CheckoutRequest) -> list[LineRequest]:
+    if request.activity is not None:
+        return _merge([LineRequest(request.activity.sku_id, request.activity.quantity)])
     if request.items is None:
         rows = await CartItem.filter(user_id=buyer_id, selected=True).order_by("id").values_list("sku_id", "quantity")
         items = [LineRequest(sku_id, qty) for sku_id, qty in rows]
@@ -191,7 +197,30 @@ async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
         )
     if len(request.note) > 256:
         raise DomainError(ErrorCode.INVALID_INPUT, "The note is at most 256 characters.", "note")
-    items = await _requested_items(buyer_id, request)
+    ticket = request.activity
+    if ticket is None:
+        items = await _requested_items(buyer_id, request)
+        return await _place_once(buyer_id, request, key, items)
+    # MKT-3: an activity's gate first (a flash sale's Redis script): its losers are answered
+    # before any database statement. A retry of a flash checkout that succeeded is such a
+    # loser (LIMIT_REACHED), not a replay: the order is in the buyer's orders.
+    activity = activities.activity(ticket.kind)
+    admitted = await activity.admit(buyer_id, ticket)
+    try:
+        if not ticket.sku_id:  # the activity knows its SKU
+            ticket = replace(ticket, sku_id=(await activity.grant(buyer_id, ticket)).sku_id)
+            request = replace(request, activity=ticket)
+        placed = await _place_once(buyer_id, request, key, await _requested_items(buyer_id, request))
+    except BaseException as exc:
+        if admitted:
+            await activity.undo(buyer_id, ticket, exc)
+        raise
+    if placed.replayed and admitted:  # the first checkout holds its units: this attempt's go back
+        await activity.undo(buyer_id, ticket, None)
+    return placed
+
+
+async def _place_once(buyer_id: int, request: CheckoutRequest, key: str, items: list[LineRequest]) -> Placed:
     fingerprint = request.fingerprint(items)
     try:
         placed = await _place(buyer_id, request, key, fingerprint, items)
@@ -244,6 +273,14 @@ class Priced:
     points: points_mall.PointsQuote | None = None  # a points-mall checkout's points (MKT-4)
     point_balance: int = 0  # the buyer's points (read for a points checkout)
     deliveries: dict[int, order_hooks.DeliveryQuote] = field(default_factory=dict)  # STO-5, by merchant
+    grants: dict[int, activities.Grant] = field(default_factory=dict)  # SKU id -> its activity's grant
+
+
+def _line_grant(sku: Sku, quantity: int, grant: activities.Grant | None) -> pipeline.Line:
+    line = _pipeline_line(sku, quantity)
+    if grant is None:
+        return line
+    return pipeline.Line(**{**line.__dict__, "activity_price": grant.unit_price})
 
 
 def _pipeline_line(sku: Sku, quantity: int) -> pipeline.Line:
@@ -270,6 +307,10 @@ async def price_checkout(
     stores, the member price, the buyer's usable coupons (those chosen, else the best), the
     coins to spend (the balance read when some are, or `read_coins`)."""
     now = clock.now()
+    grants: dict[int, activities.Grant] = {}
+    if request.activity is not None:  # MKT-3: the activity checks its window and limit, prices the line
+        grant = await activities.activity(request.activity.kind).grant(buyer_id, request.activity)
+        grants[grant.sku_id] = grant
     skus = {s.id: s for s in await _skus([i.sku_id for i in items])}
     for item in items:
         sku = skus.get(item.sku_id)
@@ -294,7 +335,7 @@ async def price_checkout(
     for mid, offer in deliveries.items():  # STO-5: the store's fee rule instead of the merchant's template
         templates[mid] = pricing.ShippingTemplate(offer.fee, offer.free_over)
     quote = pipeline.price_cart(
-        [_pipeline_line(skus[i.sku_id], i.quantity) for i in items],
+        [_line_grant(skus[i.sku_id], i.quantity, grants.get(i.sku_id)) for i in items],
         is_member=is_member,
         promotions=() if for_points else await promotions.active_offers(),
         coupons=usable,
@@ -330,7 +371,7 @@ async def price_checkout(
                 unit_price=priced.goods_amount // item.quantity,
             )
         )
-    return Priced(skus, stores, lines, quote, usable, coin_balance, virtual, points, point_balance, deliveries)
+    return Priced(skus, stores, lines, quote, usable, coin_balance, virtual, points, point_balance, deliveries, grants)
 
 
 def _check_points_checkout(request: CheckoutRequest, skus: list[Sku]) -> bool:
@@ -447,6 +488,7 @@ async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint:
                     virtual,
                     priced.points,
                     priced.deliveries.get(priced_order.merchant_id),
+                    priced.grants,
                 )
             )
         await coins.spend(buyer_id, quote.coins, payment.id, conn)
@@ -464,14 +506,17 @@ async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint:
         # Stock after the order rows: reserving locks the product rows, which every order of
         # those products waits for, so they are held from here to the commit only. The
         # purchase limit is checked under those locks (one buyer's concurrent checkouts).
+        own_stock = {sku_id for sku_id, g in priced.grants.items() if g.own_stock}
         await stock.reserve(
             conn,
-            [(skus[line.sku_id], line.quantity) for line in lines],
+            [(skus[line.sku_id], line.quantity) for line in lines if line.sku_id not in own_stock],
             reference_type="PAYMENT",
             reference_id=str(payment.id),
             actor_id=buyer_id,
         )
         await _check_limits(buyer_id, payment.id, lines, skus, conn)
+        for grant in priced.grants.values():  # MKT-3: the activity's units, under its own conditional UPDATE
+            await activities.activity(grant.kind).hold(conn, buyer_id, grant, payment.id)
         if any(order_hooks.ZONE_RULES.get(line.zone) for line in lines):  # the rules need the rows (ids)
             created = await OrderLine.filter(order_id__in=[o.id for o in orders]).using_db(conn).order_by("id")
             await order_hooks.run_zone_rules(buyer_id, list(created), conn)
@@ -568,7 +613,9 @@ async def _create_order(
     virtual=False,
     points=None,
     delivery=None,
+    grants=None,
 ) -> Order:
+    grants = grants or {}
     priced_lines = [quote.line(str(line.sku_id)) for line in lines]
     line_points = {line.sku_id: points.lines[str(line.sku_id)] if points else 0 for line in lines}
     shipping_points = points.shipping.get(priced.merchant_id, 0) if points else 0
@@ -617,6 +664,8 @@ async def _create_order(
                 discounts=[_part_json(p) for p in pl.discounts],
                 points=line_points[line.sku_id],
                 consign_on_payment=consign and line.zone == "WHOLESALE",
+                activity_kind=grants[line.sku_id].kind if line.sku_id in grants else None,
+                activity_id=grants[line.sku_id].activity_id if line.sku_id in grants else None,
             )
             for line, pl in zip(lines, priced_lines, strict=True)
         ],

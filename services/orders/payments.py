@@ -43,6 +43,7 @@ from services.core.events import emit, merchant_channel, unit_of_work
 from services.core.sql import add_per_row, models_from_rows, sql
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, PLATFORM, Posting, Purpose
+from services.marketing import activities
 from services.orders import hooks as order_hooks
 from services.orders import messages
 from services.orders import states as order_states
@@ -531,7 +532,11 @@ async def cancel_payment(payment: Payment, *, actor_id: int | None, reason: str)
             )
             await order_hooks.CANCELLED.run(order, conn)
         lines = await OrderLine.filter(order__payment_id=payment.id).using_db(conn).order_by("product_id", "sku_id")
-        for line in (ln for ln in lines if ln.zone not in order_hooks.UNSTOCKED_ZONES):
+        for line in (
+            ln
+            for ln in lines
+            if ln.zone not in order_hooks.UNSTOCKED_ZONES and ln.activity_kind not in activities.OWN_STOCK
+        ):  # an activity's own units go back to it (its CANCELLED reaction), not to the SKU
             await stock.adjust_stock(
                 line.sku_id,
                 line.quantity,

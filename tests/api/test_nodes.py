@@ -18,7 +18,15 @@ from models.distribution import Commission
 from models.distributors import DistributorApplication
 from models.grades import Grade, GradeRule
 from models.ledger import JournalEntry, LedgerAccount
-from models.marketing import CouponTemplate, LotteryActivity, LotteryDraw, Promotion, UserCoupon
+from models.marketing import (
+    CouponTemplate,
+    FlashItem,
+    FlashSession,
+    LotteryActivity,
+    LotteryDraw,
+    Promotion,
+    UserCoupon,
+)
 from models.merchants import MerchantReview, MerchantStaff, StoreStaff
 from models.notifications import Notification
 from models.orders import CartItem, Refund
@@ -145,6 +153,15 @@ async def _world() -> dict[str, Case]:
     promotion = await Promotion.create(
         name="p", kind="FULL_REDUCTION", starts_at=now, ends_at=now + timedelta(days=3), status="ACTIVE"
     )
+    flash_session = await FlashSession.create(name="f", starts_at=now, ends_at=now + timedelta(hours=2))
+    flash_item = await FlashItem.create(
+        session_id=flash_session.id,
+        merchant_id=merchant.id,
+        product_id=product.id,
+        sku_id=skus[0].id,
+        flash_price=500,
+        stock=3,
+    )
     coupon = await UserCoupon.create(
         template_id=live_template.id,
         user_id=alice.id,
@@ -242,6 +259,8 @@ async def _world() -> dict[str, Case]:
         "ServiceItem": Case(gid(service), None, None),
         "Booking": Case(gid(booking), alice, bob),
         "StoreDelivery": Case(gid(store_delivery), alice, bob),
+        "FlashSession": Case(gid(flash_session), None, None),
+        "FlashItem": Case(gid(flash_item), None, None),
         "_live_banner": Case(gid(banner), None, None),
         "_live_template": Case(gid(live_template), None, None),
     }

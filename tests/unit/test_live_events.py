@@ -32,7 +32,14 @@ from services.distribution.events import (
     GradeChanged,
 )
 from services.finance.events import WithdrawalStatusChanged
-from services.marketing.events import CouponExpired, CouponGranted, CouponReturned, CouponUsed, LotteryWon
+from services.marketing.events import (
+    CouponExpired,
+    CouponGranted,
+    CouponReturned,
+    CouponUsed,
+    FlashStockChanged,
+    LotteryWon,
+)
 from services.membership.events import MembershipChanged
 from services.orders.events import AfterSaleRequested, AfterSaleStatusChanged, NewOrder, OrderStatusChanged
 from services.stores.events import BookingChanged, DeliveryChanged, StorePaymentReceived, StorePaymentRefunded
@@ -126,6 +133,7 @@ CASES = [
     (CouponReturned(6), {"type": "coupon_returned", "couponId": "6"}),
     (CouponExpired(6), {"type": "coupon_expired", "couponId": "6"}),
     (LotteryWon(8), {"type": "lottery_won", "drawId": "8"}),
+    (FlashStockChanged(4, 17), {"type": "flash_stock_changed", "itemId": "4", "left": 17}),
     (CommissionAvailable(5), {"type": "commission_available", "commissionId": "5"}),
     (CommissionReversed(5, 250), {"type": "commission_reversed", "commissionId": "5", "amount": 250}),
     (CommissionRejected(5), {"type": "commission_rejected", "commissionId": "5"}),
