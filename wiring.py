@@ -151,6 +151,7 @@ JOB_LIST = [
     Job("expire_memberships", every=timedelta(minutes=10), run=grade_jobs.expire_memberships),
     Job("issue_settlement_statements", every=timedelta(minutes=30), run=settlement_jobs.issue_statements),
     Job("expire_coupons", every=timedelta(hours=1), run=marketing_jobs.expire_coupons),
+    Job("warn_expiring_coupons", every=timedelta(minutes=10), run=marketing_jobs.warn_expiring_coupons),
 ]
 
 # Live events by domain: a subscription decodes a message into its class by the wire type
@@ -181,6 +182,7 @@ LIVE_EVENTS = [
     marketing_events.CouponUsed,
     marketing_events.CouponReturned,
     marketing_events.CouponExpired,
+    marketing_events.CouponExpiring,
     distribution_events.CommissionAvailable,
     distribution_events.CommissionReversed,
     distribution_events.CommissionRejected,

@@ -83,6 +83,8 @@ class UserCoupon(Model):
     used_at = fields.DatetimeField(null=True)
     returned_at = fields.DatetimeField(null=True)
     expired_at = fields.DatetimeField(null=True)
+    # when its holder was told it expires soon (the EXPIRING event, once per coupon)
+    expiring_sent_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -37,3 +37,11 @@ class CouponExpired(LiveEvent):
 
     type = "coupon_expired"
     coupon_id: Id
+
+
+@dataclass(frozen=True)
+class CouponExpiring(LiveEvent):
+    """The coupon is unused and expires within COUPON_EXPIRING_NOTICE_HOURS (sent once per coupon)."""
+
+    type = "coupon_expiring"
+    coupon_id: Id

@@ -32,7 +32,7 @@ from services.distribution.events import (
     GradeChanged,
 )
 from services.finance.events import WithdrawalStatusChanged
-from services.marketing.events import CouponExpired, CouponGranted, CouponReturned, CouponUsed
+from services.marketing.events import CouponExpired, CouponExpiring, CouponGranted, CouponReturned, CouponUsed
 from services.membership.events import MembershipChanged
 from services.orders.events import AfterSaleRequested, AfterSaleStatusChanged, NewOrder, OrderStatusChanged
 from services.stores.events import StorePaymentReceived, StorePaymentRefunded
@@ -120,6 +120,7 @@ CASES = [
     (CouponUsed(6), {"type": "coupon_used", "couponId": "6"}),
     (CouponReturned(6), {"type": "coupon_returned", "couponId": "6"}),
     (CouponExpired(6), {"type": "coupon_expired", "couponId": "6"}),
+    (CouponExpiring(6), {"type": "coupon_expiring", "couponId": "6"}),
     (CommissionAvailable(5), {"type": "commission_available", "commissionId": "5"}),
     (CommissionReversed(5, 250), {"type": "commission_reversed", "commissionId": "5", "amount": 250}),
     (CommissionRejected(5), {"type": "commission_rejected", "commissionId": "5"}),
