@@ -1,4 +1,4 @@
-"""A coupon's "expires soon" notice (MKT-1, issue 17 point 7): when its holder was told, so
+"""A coupon's "expires soon" notice (MKT-1): when its holder was told, so
 the EXPIRING event is sent once per coupon."""
 
 from tortoise import migrations

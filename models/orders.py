@@ -140,6 +140,9 @@ class OrderLine(Model):
     refunded_amount = fields.BigIntField(default=0)
     # WHOLESALE: consign the units as soon as they are paid for (chosen at checkout)
     consign_on_payment = fields.BooleanField(default=False)
+    # MKT-2: a free line added by a gift promotion (its discounts name the promotion; paid 0):
+    # no commission, no coins or points granted
+    is_gift = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "order_line"

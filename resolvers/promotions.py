@@ -34,7 +34,8 @@ def _data(data: PromotionInput) -> promotions.PromotionData:
         starts_at=data.starts_at,
         ends_at=data.ends_at,
         merchant_id=parse_id(data.merchant_id, "merchantId", of=MERCHANT_IDS) if data.merchant_id else None,
-        tiers=tuple(_tier(data.kind.value, t) for t in data.tiers),
+        tiers=tuple(_tier(data.kind.value, t) for t in data.tiers) if data.kind.value != "GIFT" else (),
+        gifts=tuple(_gift(t) for t in data.tiers) if data.kind.value == "GIFT" else (),
         sku_prices=sku_prices,
         product_prices=product_prices,
         scope=scope_data(data.scope),
@@ -44,11 +45,26 @@ def _data(data: PromotionInput) -> promotions.PromotionData:
     )
 
 
+def _gift(tier) -> tuple[int, int, int]:
+    if (
+        tier.threshold is None
+        or tier.gift_sku_id is None
+        or tier.gift_quantity is None
+        or tier.amount is not None
+        or tier.units is not None
+        or tier.rate_bp is not None
+    ):
+        raise DomainError(ErrorCode.INVALID_INPUT, "A gift tier has a threshold, giftSkuId and giftQuantity.", "tiers")
+    return tier.threshold, parse_id(tier.gift_sku_id, "tiers", of="Sku"), tier.gift_quantity
+
+
 def _tier(kind: str, tier) -> tuple[int, int]:
     if kind == "QUANTITY_DISCOUNT":
         if tier.units is None or tier.rate_bp is None or tier.threshold is not None or tier.amount is not None:
             raise DomainError(ErrorCode.INVALID_INPUT, "A quantity tier has units and rateBp.", "tiers")
         return tier.units, tier.rate_bp
+    if tier.gift_sku_id is not None or tier.gift_quantity is not None:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Only a gift tier names a gift.", "tiers")
     if tier.threshold is None or tier.amount is None or tier.units is not None or tier.rate_bp is not None:
         raise DomainError(ErrorCode.INVALID_INPUT, "A reduction tier has a threshold and an amount.", "tiers")
     return tier.threshold, tier.amount

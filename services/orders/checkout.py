@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cache
 
@@ -189,7 +189,15 @@ async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
     items = await _requested_items(buyer_id, request)
     fingerprint = request.fingerprint(items)
     try:
-        placed = await _place(buyer_id, request, key, fingerprint, items)
+        gone: frozenset[int] = frozenset()
+        for attempt in range(MAX_GIFT_RETRIES + 1):
+            try:
+                placed = await _place(buyer_id, request, key, fingerprint, items, gone)
+                break
+            except _GiftGone as e:  # rolled back: place again without those gifts
+                if attempt == MAX_GIFT_RETRIES:
+                    raise DomainError(ErrorCode.INSUFFICIENT_STOCK, "A gift ran out; try again.", "items") from e
+                gone |= e.promotion_ids
     except (DomainError, IntegrityError):
         # No pre-check: a key used before fails the payment's INSERT on its unique index (a
         # concurrent request with it waits there, then fails), or an earlier check refuses
@@ -236,6 +244,54 @@ class Priced:
     usable: list[offers.Coupon]  # the buyer's coupons usable now (shown by the preview)
     coin_balance: int  # the buyer's coins (read when spending, or for a preview)
     virtual: bool  # STO-6: nothing to deliver (no address, store or shipping)
+    missing_gifts: tuple[MissingGift, ...] = ()  # gifts reached but not given (MKT-2)
+
+
+# Why a gift the cart reached is not given (the checkout goes ahead without it).
+GIFT_OUT_OF_STOCK = "OUT_OF_STOCK"
+GIFT_NOT_ON_SALE = "NOT_ON_SALE"
+GIFT_MERCHANT_NOT_IN_CHECKOUT = "MERCHANT_NOT_IN_CHECKOUT"  # no gift-only orders
+MAX_GIFT_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class MissingGift:
+    promotion_id: int
+    sku_id: int
+    quantity: int
+    reason: str
+
+
+class _GiftGone(Exception):
+    """A gift's stock ran out between pricing and reserving: place again without it."""
+
+    def __init__(self, promotion_ids: frozenset[int]):
+        super().__init__("gift out of stock")
+        self.promotion_ids = promotion_ids
+
+
+def _fresh_gift(p: offers.Promotion, skus: dict[int, Sku]) -> offers.Promotion:
+    """A gift promotion with its gifts at their current list price."""
+    if p.kind != offers.GIFT:
+        return p
+    tiers = tuple(
+        replace(t, gift=replace(t.gift, unit_price=skus[t.gift.sku_id].price))
+        if t.gift and t.gift.sku_id in skus
+        else t
+        for t in p.tiers
+    )
+    return replace(p, tiers=tiers)
+
+
+def _gift_problem(gift: pipeline.PricedLine, sku: Sku | None, quote: pipeline.Quote, now) -> str | None:
+    if not any(ln.merchant_id == gift.merchant_id and not ln.gift for ln in quote.lines):
+        return GIFT_MERCHANT_NOT_IN_CHECKOUT
+    if sku is None or sellable_problem(sku, now):
+        return GIFT_NOT_ON_SALE
+    wanted = sum(ln.quantity for ln in quote.lines if ln.sku_id == gift.sku_id and (not ln.gift or ln.key <= gift.key))
+    if sku.stock < wanted:
+        return GIFT_OUT_OF_STOCK
+    return None
 
 
 def _pipeline_line(sku: Sku, quantity: int) -> pipeline.Line:
@@ -256,11 +312,19 @@ def _pipeline_line(sku: Sku, quantity: int) -> pipeline.Line:
 
 
 async def price_checkout(
-    buyer_id: int, request: CheckoutRequest, items: list[LineRequest], *, read_coins: bool = False
+    buyer_id: int,
+    request: CheckoutRequest,
+    items: list[LineRequest],
+    *,
+    read_coins: bool = False,
+    gifts_gone: frozenset[int] = frozenset(),
 ) -> Priced:
     """Load and check what the checkout buys, and price it: the SKUs on sale, the pickup
     stores, the member price, the buyer's usable coupons (those chosen, else the best), the
-    coins to spend (the balance read when some are, or `read_coins`)."""
+    coins to spend (the balance read when some are, or `read_coins`), the gifts of gift
+    promotions reached (MKT-2): a gift that cannot be given (out of stock, off sale, or its
+    merchant sells nothing in this checkout; `gifts_gone`: promotions whose gift ran out while
+    placing) is left out, its promotion not applied, and said in `missing_gifts`."""
     now = clock.now()
     skus = {s.id: s for s in await _skus([i.sku_id for i in items])}
     for item in items:
@@ -281,18 +345,38 @@ async def price_checkout(
         mid: pricing.ShippingTemplate(m.shipping_fee, m.free_shipping_threshold)
         for mid, m in {s.product.merchant_id: s.product.merchant for s in skus.values()}.items()
     }
-    quote = pipeline.price_cart(
-        [_pipeline_line(skus[i.sku_id], i.quantity) for i in items],
-        is_member=is_member,
-        promotions=await promotions.active_offers(),
-        coupons=usable,
-        chosen=request.coupon_ids,
-        coins=request.coins,
-        coin_balance=coin_balance,
-        coin_rule=coins.rule(),
-        shipping=templates,
-        pickup_merchants=frozenset(merchant_ids if virtual else stores),  # nothing shipped: no shipping fee
-    )
+    offered = await promotions.active_offers()
+    gift_ids = promotions.gift_sku_ids(offered)
+    gift_skus = {s.id: s for s in await _skus(gift_ids)} if gift_ids else {}
+    offered = [_fresh_gift(p, gift_skus) for p in offered]
+    cart = [_pipeline_line(skus[i.sku_id], i.quantity) for i in items]
+    dropped = set(gifts_gone)
+    missing: list[MissingGift] = []
+    while True:
+        quote = pipeline.price_cart(
+            cart,
+            is_member=is_member,
+            promotions=[p for p in offered if p.id not in dropped],
+            coupons=usable,
+            chosen=request.coupon_ids,
+            coins=request.coins,
+            coin_balance=coin_balance,
+            coin_rule=coins.rule(),
+            shipping=templates,
+            pickup_merchants=frozenset(merchant_ids if virtual else stores),  # nothing shipped: no shipping fee
+        )
+        gone = []
+        for applied in quote.promotions:
+            if applied.gift_key is not None:
+                gift = quote.line(applied.gift_key)
+                problem = _gift_problem(gift, gift_skus.get(gift.sku_id), quote, now)
+                if problem:
+                    gone.append(MissingGift(applied.id, gift.sku_id, gift.quantity, problem))
+        if not gone:
+            break
+        missing += gone
+        dropped |= {g.promotion_id for g in gone}  # each round drops one or more: it ends
+    missing += [_gone(p) for p in offered if p.id in gifts_gone]
     lines = []
     for item in items:
         sku, priced = skus[item.sku_id], quote.line(str(item.sku_id))
@@ -304,9 +388,30 @@ async def price_checkout(
                 zone=sku.product.zone,
                 quantity=item.quantity,
                 unit_price=priced.goods_amount // item.quantity,
+                key=priced.key,
             )
         )
-    return Priced(skus, stores, lines, quote, usable, coin_balance, virtual)
+    for gift in (ln for ln in quote.lines if ln.gift):
+        skus.setdefault(gift.sku_id, gift_skus[gift.sku_id])
+        lines.append(
+            order_hooks.CheckoutLine(
+                sku_id=gift.sku_id,
+                product_id=gift.product_id,
+                merchant_id=gift.merchant_id,
+                zone=gift.zone,
+                quantity=gift.quantity,
+                unit_price=gift.goods_amount // gift.quantity,
+                key=gift.key,
+                gift=True,
+            )
+        )
+    return Priced(skus, stores, lines, quote, usable, coin_balance, virtual, tuple(missing))
+
+
+def _gone(p: offers.Promotion) -> MissingGift:
+    """A gift promotion left out because its gift ran out while placing the order."""
+    gift = next(t.gift for t in p.tiers if t.gift)
+    return MissingGift(p.id, gift.sku_id, gift.quantity, GIFT_OUT_OF_STOCK)
 
 
 @dataclass(frozen=True)
@@ -321,9 +426,11 @@ async def preview(buyer_id: int, request: CheckoutRequest) -> Preview:
     return Preview(priced, await coupons.rows_of(buyer_id, [c.id for c in priced.usable]))
 
 
-async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint: str, items) -> Placed:
+async def _place(
+    buyer_id: int, request: CheckoutRequest, key: str, fingerprint: str, items, gifts_gone=frozenset()
+) -> Placed:
     now = clock.now()
-    priced = await price_checkout(buyer_id, request, items)
+    priced = await price_checkout(buyer_id, request, items, gifts_gone=gifts_gone)
     skus, stores, lines, quote = priced.skus, priced.stores, priced.lines, priced.quote
     address = None
     virtual = priced.virtual
@@ -378,20 +485,45 @@ async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint:
         # Stock after the order rows: reserving locks the product rows, which every order of
         # those products waits for, so they are held from here to the commit only. The
         # purchase limit is checked under those locks (one buyer's concurrent checkouts).
+        bought = [line for line in lines if not line.gift]
         await stock.reserve(
             conn,
-            [(skus[line.sku_id], line.quantity) for line in lines],
+            [(skus[line.sku_id], line.quantity) for line in bought],
             reference_type="PAYMENT",
             reference_id=str(payment.id),
             actor_id=buyer_id,
         )
-        await _check_limits(buyer_id, payment.id, lines, skus, conn)
+        await _reserve_gifts(conn, payment.id, buyer_id, quote, [ln for ln in lines if ln.gift], skus)
+        await _check_limits(buyer_id, payment.id, bought, skus, conn)
         if any(order_hooks.ZONE_RULES.get(line.zone) for line in lines):  # the rules need the rows (ids)
             created = await OrderLine.filter(order_id__in=[o.id for o in orders]).using_db(conn).order_by("id")
             await order_hooks.run_zone_rules(buyer_id, list(created), conn)
         if request.items is None:
             await CartItem.filter(user_id=buyer_id, sku_id__in=[i.sku_id for i in items]).using_db(conn).delete()
     return Placed(payment, orders)
+
+
+async def _reserve_gifts(conn, payment_id: int, buyer_id: int, quote, gifts, skus: dict[int, Sku]) -> None:
+    """The gifts' stock, one SKU at a time after the goods bought: a SKU that ran out since
+    pricing fails as _GiftGone (naming the promotions giving it), and the checkout is placed
+    again without them."""
+    wanted: dict[int, int] = {}
+    for gift in gifts:
+        wanted[gift.sku_id] = wanted.get(gift.sku_id, 0) + gift.quantity
+    for sku_id, quantity in sorted(wanted.items()):
+        try:
+            await stock.reserve(
+                conn,
+                [(skus[sku_id], quantity)],
+                reference_type="PAYMENT",
+                reference_id=str(payment_id),
+                actor_id=buyer_id,
+            )
+        except DomainError as e:
+            if e.code not in (ErrorCode.INSUFFICIENT_STOCK, ErrorCode.PRODUCT_UNAVAILABLE):
+                raise
+            keys = {g.key for g in gifts if g.sku_id == sku_id}
+            raise _GiftGone(frozenset(p.id for p in quote.promotions if p.gift_key in keys)) from e
 
 
 async def _pickup_stores(requested: dict[int, int], merchant_ids: list[int]) -> dict[int, Store]:
@@ -447,7 +579,7 @@ def _platform_funded(parts) -> int:
 async def _create_order(
     conn, payment, buyer_id, priced, quote, store, address, lines, skus, note, consign, virtual=False
 ) -> Order:
-    priced_lines = [quote.line(str(line.sku_id)) for line in lines]
+    priced_lines = [quote.line(line.key or str(line.sku_id)) for line in lines]
     coins_amount = sum(pl.discount(pipeline.COINS) for pl in priced_lines)
     order = await Order.create(
         order_no=new_number(),
@@ -490,6 +622,7 @@ async def _create_order(
                 coins_amount=pl.discount(pipeline.COINS),
                 discounts=[_part_json(p) for p in pl.discounts],
                 consign_on_payment=consign and line.zone == "WHOLESALE",
+                is_gift=line.gift,
             )
             for line, pl in zip(lines, priced_lines, strict=True)
         ],

@@ -213,7 +213,7 @@ async def test_the_holder_hears_of_its_coupons_live(app, api):
         assert (await api(CANCEL, {"id": placed["orders"][0]["id"]}, token))["cancelOrder"]["errors"] == []
         back = [(await ws_client.recv())["payload"]["data"]["myCouponEvents"] for _ in range(2)]
         assert {(e["kind"], e["coupon"]["status"]) for e in back} == {("RETURNED", "RETURNED")}
-        # issue 17 point 7: less than 24 h left -> EXPIRING, once per coupon (the job runs again: nothing)
+        # MKT-1: less than 24 h left -> EXPIRING, once per coupon (the job runs again: nothing)
         clock.advance(timedelta(days=6, hours=1))
         assert await marketing_jobs.warn_expiring_coupons() == "told 2 holders of coupons expiring soon"
         assert await marketing_jobs.warn_expiring_coupons() == "told 0 holders of coupons expiring soon"
