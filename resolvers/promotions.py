@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import strawberry
@@ -10,10 +11,19 @@ from strawberry.types import Info
 from resolvers.common import MERCHANT_IDS, api_errors, login_required, parse_id, payload_errors, viewer
 from resolvers.marketing import scope_data
 from schema.pagination import Connection, to_connection
-from schema.types.promotions import Promotion, PromotionInput, PromotionPayload, PromotionStatus
+from schema.types.consignment_stats import StatsPeriod
+from schema.types.promotions import (
+    Promotion,
+    PromotionInput,
+    PromotionOfferStats,
+    PromotionOfferStatsBucket,
+    PromotionPayload,
+    PromotionStatus,
+)
 from services.core.errors import DomainError, ErrorCode
 from services.core.pagination import paginate
 from services.marketing import promotions
+from services.marketing import stats as marketing_stats
 
 PROMOTION_ID = Annotated[strawberry.ID, strawberry.argument(description="The promotion.")]
 
@@ -93,6 +103,27 @@ class PromotionQueries:
         mid = parse_id(merchant_id, "merchantId", of=MERCHANT_IDS) if merchant_id is not None else None
         qs = promotions.promotions_for_staff(await info.context.grants(), mid, status.value if status else None)
         return to_connection(await paginate(qs, first, after), lambda row: Promotion(row=row))
+
+    @strawberry.field(
+        description="A promotion's statistics by business day, week or month (its managers: marketing.manage for "
+        "the platform's, the merchant's merchant.marketing for its own): orders, GMV, discount cost and units.",
+        extensions=login_required(),
+    )
+    @api_errors
+    async def promotion_stats(
+        self,
+        info: Info,
+        promotion_id: PROMOTION_ID,
+        period: Annotated[StatsPeriod, strawberry.argument(description="How to cut the range.")],
+        from_: Annotated[date, strawberry.argument(name="from", description="First day, inclusive.")],
+        to: Annotated[date, strawberry.argument(description="Last day, inclusive (today at the latest).")],
+    ) -> PromotionOfferStats:
+        pid = parse_id(promotion_id, "promotionId", of="Promotion")
+        found, totals = await marketing_stats.promotion_stats(await info.context.grants(), pid, period.value, from_, to)
+        return PromotionOfferStats(
+            buckets=[PromotionOfferStatsBucket.of(b.first, b.last, b.figures) for b in found],
+            totals=PromotionOfferStatsBucket.of(from_, to, totals),
+        )
 
 
 @strawberry.type

@@ -3,7 +3,7 @@ a merchant, applied by the pricing pipeline at every checkout while ACTIVE and s
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 
 import strawberry
@@ -184,3 +184,32 @@ class PromotionInput:
 class PromotionPayload:
     promotion: Promotion | None = strawberry.field(default=None, description="The promotion after the change.")
     errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; empty on success.")
+
+
+@strawberry.type(description="A promotion's figures over one day, week or month (or the whole range).")
+class PromotionOfferStatsBucket:
+    start: date = strawberry.field(description="First day.")
+    end: date = strawberry.field(description="Last day.")
+    orders: int = strawberry.field(description="Paid orders it discounted or gave a gift on.")
+    gmv: Money = strawberry.field(description="What the buyers paid for those orders.")
+    discount: Money = strawberry.field(description="What it took off (gifts' value included): its cost to the funder.")
+    units: int = strawberry.field(
+        description="Units of the lines it discounted (a gift promotion: the gift units given)."
+    )
+
+    @classmethod
+    def of(cls, start: date, end: date, figures: dict) -> PromotionOfferStatsBucket:
+        return cls(
+            start=start,
+            end=end,
+            orders=figures["orders"],
+            gmv=Money.from_fen(figures["gmv"]),
+            discount=Money.from_fen(figures["discount"]),
+            units=figures["units"],
+        )
+
+
+@strawberry.type(description="A promotion's statistics.")
+class PromotionOfferStats:
+    buckets: list[PromotionOfferStatsBucket] = strawberry.field(description="One per day, week or month.")
+    totals: PromotionOfferStatsBucket = strawberry.field(description="The whole range.")

@@ -17,6 +17,7 @@ from models.distribution import Commission
 from models.marketing import Promotion
 from models.orders import CartItem, Order, OrderLine
 from services.core import clock
+from services.core.business_days import business_day
 from services.core.events import unit_of_work
 from services.ledger import ledger
 from services.marketing import coins, rewards
@@ -208,3 +209,26 @@ async def test_gift_promotions_refuse_bad_input_and_write_nothing(api):
         "INVALID_INPUT"
     ]
     assert await Promotion.all().count() == before
+
+
+STATS = """query($p: ID!, $from: Date!, $to: Date!) { promotionStats(promotionId: $p, period: DAY, from: $from, to: $to) {
+  buckets { start orders units } totals { orders gmv { amount } discount { amount } units } } }"""
+
+
+async def test_promotion_statistics_count_orders_gmv_cost_and_units_for_its_managers(api):
+    buyer, address, token, owner, merchant, product, row, gift_product, gift, promotion, items = await _setup(api)
+    for n in range(2):
+        body = {"idempotencyKey": uuid.uuid4().hex, "addressId": gid(address), "items": items}
+        placed = (await api(PLACE, {"input": body}, token))["placeOrder"]
+        if n == 0:
+            assert (await api(PAY, {"id": placed["payment"]["id"]}, token))["payWithWallet"]["errors"] == []
+    assert (await api(CANCEL, {"id": placed["orders"][0]["id"]}, token))["cancelOrder"]["errors"] == []  # not counted
+    today = business_day(clock.now()).isoformat()
+    stats = (await api(STATS, {"p": promotion, "from": today, "to": today}, owner))["promotionStats"]
+    # one order of 2 × 60.00 with one 5.00 cup: GMV 120.00, cost 5.00, 1 unit given
+    assert stats["totals"] == {"orders": 1, "gmv": {"amount": "120.00"}, "discount": {"amount": "5.00"}, "units": 1}
+    assert stats["buckets"] == [{"start": today, "orders": 1, "units": 1}]
+    refused = await api.raw(STATS, {"p": promotion, "from": today, "to": today}, token)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    late = await api.raw(STATS, {"p": promotion, "from": today, "to": "2099-01-01"}, owner)
+    assert late["errors"][0]["extensions"]["code"] == "INVALID_DATE_RANGE"
