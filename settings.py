@@ -142,6 +142,8 @@ POINTS_ORDERS_EARN_COMMISSIONS: bool = config("POINTS_ORDERS_EARN_COMMISSIONS", 
 # MKT-1: when a refund gives the order's coupons back: WHOLE_ORDER_BEFORE_COMPLETION (every unit
 # refunded before the order completed), WHOLE_ORDER (every unit, whenever) or NEVER.
 COUPON_RETURN_POLICY: str = config("COUPON_RETURN_POLICY", default="WHOLE_ORDER_BEFORE_COMPLETION")
+# MKT-1: an unused coupon's holder is told once (the EXPIRING event) when it has less than this left.
+COUPON_EXPIRING_NOTICE_HOURS: int = config("COUPON_EXPIRING_NOTICE_HOURS", cast=int, default=24)
 # In-store payment (STO-1): the largest amount one payment at a store may be (fen), and how many
 # days after the payment store staff may still refund it.
 STORE_PAYMENT_MAX_AMOUNT: int = config("STORE_PAYMENT_MAX_AMOUNT", cast=int, default=5_000_000)

@@ -181,6 +181,7 @@ JOB_LIST = [
     Job("mark_booking_no_shows", every=timedelta(minutes=5), run=store_jobs.mark_no_shows),  # STO-4
     Job("advance_dev_deliveries", every=timedelta(minutes=1), run=store_jobs.advance_dev_deliveries),  # STO-5
     Job("reconcile_flash_sessions", every=timedelta(minutes=1), run=marketing_jobs.reconcile_flash_sessions),
+    Job("warn_expiring_coupons", every=timedelta(minutes=10), run=marketing_jobs.warn_expiring_coupons),
 ]
 
 # Live events by domain: a subscription decodes a message into its class by the wire type
@@ -213,6 +214,7 @@ LIVE_EVENTS = [
     marketing_events.CouponExpired,
     marketing_events.LotteryWon,
     marketing_events.FlashStockChanged,
+    marketing_events.CouponExpiring,
     distribution_events.CommissionAvailable,
     distribution_events.CommissionReversed,
     distribution_events.CommissionRejected,

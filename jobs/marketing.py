@@ -1,7 +1,8 @@
 """Marketing jobs: expire coupons past their validity and end templates past their window;
 expire coins and points unspent N months after they were credited; reconcile flash sessions
-that are over (MKT-3). Set-based conditional UPDATEs, idempotent journal posts (per account and
-cutoff day) or idempotent reloads: safe on several workers."""
+that are over (MKT-3); tell holders of coupons that expire soon. Set-based conditional UPDATEs,
+idempotent journal posts (per account and cutoff day) or idempotent reloads: safe on several
+workers."""
 
 from __future__ import annotations
 
@@ -20,3 +21,7 @@ async def expire_coins_and_points() -> str:
 
 async def reconcile_flash_sessions() -> str:
     return f"reconciled {await flash.reconcile_ended()} flash sessions"
+
+
+async def warn_expiring_coupons() -> str:
+    return f"told {await coupons.warn_expiring()} holders of coupons expiring soon"

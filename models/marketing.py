@@ -83,6 +83,8 @@ class UserCoupon(Model):
     used_at = fields.DatetimeField(null=True)
     returned_at = fields.DatetimeField(null=True)
     expired_at = fields.DatetimeField(null=True)
+    # when its holder was told it expires soon (the EXPIRING event, once per coupon)
+    expiring_sent_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -99,8 +101,9 @@ class Promotion(Model):
         "models.Merchant", related_name="promotions", null=True, on_delete=fields.RESTRICT, db_index=True
     )
     name = fields.CharField(max_length=64)
-    kind = fields.CharField(max_length=24)  # FULL_REDUCTION / QUANTITY_DISCOUNT / LIMITED_PRICE
-    # [{"threshold": fen or units, "value": fen or bp off}], rising
+    kind = fields.CharField(max_length=24)  # FULL_REDUCTION / QUANTITY_DISCOUNT / LIMITED_PRICE / GIFT
+    # [{"threshold": fen or units, "value": fen or bp off}], rising; GIFT tiers also name a
+    # "gift": {"sku", "product", "merchant", "quantity", "price" (when created), "zone"}
     tiers = fields.JSONField(default=list)
     # LIMITED_PRICE: {"skus": {"<sku id>": fen}, "products": {"<product id>": fen}}
     prices = fields.JSONField(default=dict)

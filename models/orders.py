@@ -148,6 +148,9 @@ class OrderLine(Model):
     # MKT-3: the activity that priced the line (FLASH ...) and its id (the flash item's)
     activity_kind = fields.CharField(max_length=16, null=True)
     activity_id = fields.BigIntField(null=True)
+    # MKT-2: a free line added by a gift promotion (its discounts name the promotion; paid 0):
+    # no commission, no coins or points granted
+    is_gift = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "order_line"

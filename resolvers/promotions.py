@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import strawberry
@@ -10,10 +11,19 @@ from strawberry.types import Info
 from resolvers.common import MERCHANT_IDS, api_errors, login_required, parse_id, payload_errors, viewer
 from resolvers.marketing import scope_data
 from schema.pagination import Connection, to_connection
-from schema.types.promotions import Promotion, PromotionInput, PromotionPayload, PromotionStatus
+from schema.types.consignment_stats import StatsPeriod
+from schema.types.promotions import (
+    Promotion,
+    PromotionInput,
+    PromotionOfferStats,
+    PromotionOfferStatsBucket,
+    PromotionPayload,
+    PromotionStatus,
+)
 from services.core.errors import DomainError, ErrorCode
 from services.core.pagination import paginate
 from services.marketing import promotions
+from services.marketing import stats as marketing_stats
 
 PROMOTION_ID = Annotated[strawberry.ID, strawberry.argument(description="The promotion.")]
 
@@ -34,7 +44,8 @@ def _data(data: PromotionInput) -> promotions.PromotionData:
         starts_at=data.starts_at,
         ends_at=data.ends_at,
         merchant_id=parse_id(data.merchant_id, "merchantId", of=MERCHANT_IDS) if data.merchant_id else None,
-        tiers=tuple(_tier(data.kind.value, t) for t in data.tiers),
+        tiers=tuple(_tier(data.kind.value, t) for t in data.tiers) if data.kind.value != "GIFT" else (),
+        gifts=tuple(_gift(t) for t in data.tiers) if data.kind.value == "GIFT" else (),
         sku_prices=sku_prices,
         product_prices=product_prices,
         scope=scope_data(data.scope),
@@ -44,11 +55,26 @@ def _data(data: PromotionInput) -> promotions.PromotionData:
     )
 
 
+def _gift(tier) -> tuple[int, int, int]:
+    if (
+        tier.threshold is None
+        or tier.gift_sku_id is None
+        or tier.gift_quantity is None
+        or tier.amount is not None
+        or tier.units is not None
+        or tier.rate_bp is not None
+    ):
+        raise DomainError(ErrorCode.INVALID_INPUT, "A gift tier has a threshold, giftSkuId and giftQuantity.", "tiers")
+    return tier.threshold, parse_id(tier.gift_sku_id, "tiers", of="Sku"), tier.gift_quantity
+
+
 def _tier(kind: str, tier) -> tuple[int, int]:
     if kind == "QUANTITY_DISCOUNT":
         if tier.units is None or tier.rate_bp is None or tier.threshold is not None or tier.amount is not None:
             raise DomainError(ErrorCode.INVALID_INPUT, "A quantity tier has units and rateBp.", "tiers")
         return tier.units, tier.rate_bp
+    if tier.gift_sku_id is not None or tier.gift_quantity is not None:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Only a gift tier names a gift.", "tiers")
     if tier.threshold is None or tier.amount is None or tier.units is not None or tier.rate_bp is not None:
         raise DomainError(ErrorCode.INVALID_INPUT, "A reduction tier has a threshold and an amount.", "tiers")
     return tier.threshold, tier.amount
@@ -77,6 +103,27 @@ class PromotionQueries:
         mid = parse_id(merchant_id, "merchantId", of=MERCHANT_IDS) if merchant_id is not None else None
         qs = promotions.promotions_for_staff(await info.context.grants(), mid, status.value if status else None)
         return to_connection(await paginate(qs, first, after), lambda row: Promotion(row=row))
+
+    @strawberry.field(
+        description="A promotion's statistics by business day, week or month (its managers: marketing.manage for "
+        "the platform's, the merchant's merchant.marketing for its own): orders, GMV, discount cost and units.",
+        extensions=login_required(),
+    )
+    @api_errors
+    async def promotion_stats(
+        self,
+        info: Info,
+        promotion_id: PROMOTION_ID,
+        period: Annotated[StatsPeriod, strawberry.argument(description="How to cut the range.")],
+        from_: Annotated[date, strawberry.argument(name="from", description="First day, inclusive.")],
+        to: Annotated[date, strawberry.argument(description="Last day, inclusive (today at the latest).")],
+    ) -> PromotionOfferStats:
+        pid = parse_id(promotion_id, "promotionId", of="Promotion")
+        found, totals = await marketing_stats.promotion_stats(await info.context.grants(), pid, period.value, from_, to)
+        return PromotionOfferStats(
+            buckets=[PromotionOfferStatsBucket.of(b.first, b.last, b.figures) for b in found],
+            totals=PromotionOfferStatsBucket.of(from_, to, totals),
+        )
 
 
 @strawberry.type

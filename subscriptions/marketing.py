@@ -1,5 +1,5 @@
 """Live coupons (MKT-1): the signed-in user hears the moment a coupon is granted to them,
-used by their checkout, returned or expired. Events on `user:{id}` carry the coupon id; the
+used by their checkout, returned, about to expire (once) or expired. Events on `user:{id}` carry the coupon id; the
 coupon is loaded fresh, by holder (someone else's id yields nothing), once per event for all
 the process's subscribers; a sign-out ends the stream (subscriptions.own_rows)."""
 
@@ -13,7 +13,7 @@ from strawberry.types import Info
 from models.marketing import UserCoupon as UserCouponRow
 from resolvers.common import login_required
 from schema.types.marketing import CouponEvent, CouponEventKind, UserCoupon
-from services.marketing.events import CouponExpired, CouponGranted, CouponReturned, CouponUsed
+from services.marketing.events import CouponExpired, CouponExpiring, CouponGranted, CouponReturned, CouponUsed
 from subscriptions.own_rows import own_rows
 
 _KINDS = {
@@ -21,6 +21,7 @@ _KINDS = {
     CouponUsed: CouponEventKind.USED,
     CouponReturned: CouponEventKind.RETURNED,
     CouponExpired: CouponEventKind.EXPIRED,
+    CouponExpiring: CouponEventKind.EXPIRING,
 }
 
 
@@ -28,7 +29,8 @@ _KINDS = {
 class MarketingSubscriptions:
     @strawberry.subscription(
         description="My coupons as they change: granted (claimed or issued), used by a checkout, returned "
-        "(a cancelled checkout, a refund), expired.",
+        "(a cancelled checkout, a refund), expiring within a day (COUPON_EXPIRING_NOTICE_HOURS, once per "
+        "coupon), expired.",
         extensions=login_required(),
     )
     async def my_coupon_events(self, info: Info) -> AsyncGenerator[CouponEvent, None]:

@@ -3,6 +3,8 @@ pipeline call (services.orders.checkout.price_checkout), per merchant order and 
 
 from __future__ import annotations
 
+from enum import Enum
+
 import strawberry
 
 from schema.money import Money
@@ -14,6 +16,7 @@ from services.orders import checkout
 
 _sku_id = codec("Sku").encode
 _merchant_id = codec("Merchant").encode
+_promotion_id = codec("Promotion").encode
 
 
 def _money(fen: int) -> Money:
@@ -61,6 +64,10 @@ class PreviewLine:
     @strawberry.field(description="Units.")
     def quantity(self) -> int:
         return self.row.quantity
+
+    @strawberry.field(description="A free line added by a gift promotion (paid 0; the promotion in its discounts).")
+    def is_gift(self) -> bool:
+        return self.row.gift
 
     @strawberry.field(description="At list price.")
     def list_amount(self) -> Money:
@@ -130,6 +137,39 @@ class PreviewOrder:
         return _money(self.row.paid)
 
 
+@strawberry.enum(description="Why a gift the checkout reached is not given (the checkout goes ahead without it).")
+class MissingGiftReason(Enum):
+    OUT_OF_STOCK = strawberry.enum_value(checkout.GIFT_OUT_OF_STOCK, description="Not enough of it in stock.")
+    NOT_ON_SALE = strawberry.enum_value(checkout.GIFT_NOT_ON_SALE, description="It is not on sale now.")
+    MERCHANT_NOT_IN_CHECKOUT = strawberry.enum_value(
+        checkout.GIFT_MERCHANT_NOT_IN_CHECKOUT,
+        description="Its merchant sells nothing in this checkout (a gift never makes an order of its own).",
+    )
+
+
+@strawberry.type(
+    description="A gift promotion the checkout reached whose gift is not given; the promotion is not applied."
+)
+class MissingGift:
+    row: strawberry.Private[checkout.MissingGift]
+
+    @strawberry.field(description="The gift promotion.")
+    def promotion_id(self) -> strawberry.ID:
+        return _promotion_id(self.row.promotion_id)
+
+    @strawberry.field(description="The gift's SKU.")
+    def sku_id(self) -> strawberry.ID:
+        return _sku_id(self.row.sku_id)
+
+    @strawberry.field(description="Units it would have given.")
+    def quantity(self) -> int:
+        return self.row.quantity
+
+    @strawberry.field(description="Why it is not given.")
+    def reason(self) -> MissingGiftReason:
+        return MissingGiftReason(self.row.reason)
+
+
 @strawberry.type(description="A coupon the preview applies, and what it takes off.")
 class AppliedCoupon:
     coupon: UserCoupon = strawberry.field(description="The coupon.")
@@ -150,6 +190,9 @@ class CheckoutPreview:
     points: int = strawberry.field(description="Points the checkout costs (points mall), taken at payment.")
     shipping_points: int = strawberry.field(description="The part of `points` paying the shipping.")
     point_balance: int = strawberry.field(description="The buyer's points (points mall checkouts; else 0).")
+    missing_gifts: list[MissingGift] = strawberry.field(
+        description="Gifts reached but not given (out of stock …): the checkout goes ahead without them."
+    )
 
     @classmethod
     def of(cls, found: checkout.Preview) -> CheckoutPreview:
@@ -176,6 +219,7 @@ class CheckoutPreview:
             points=found.priced.points.total if found.priced.points else 0,
             shipping_points=sum(found.priced.points.shipping.values()) if found.priced.points else 0,
             point_balance=found.priced.point_balance,
+            missing_gifts=[MissingGift(row=g) for g in found.priced.missing_gifts],
             shipping_fee=_money(sum(o.shipping_fee for o in quote.orders)),
             pay_amount=_money(quote.paid),
         )

@@ -332,6 +332,9 @@ class CouponEventKind(Enum):
     USED = strawberry.enum_value("USED", description="A checkout of mine used it.")
     RETURNED = strawberry.enum_value("RETURNED", description="It came back (a cancelled checkout, a refund).")
     EXPIRED = strawberry.enum_value("EXPIRED", description="It expired unused.")
+    EXPIRING = strawberry.enum_value(
+        "EXPIRING", description="It is unused and expires soon (within a day by default); told once per coupon."
+    )
 
 
 @strawberry.type(description="A live change to one of my coupons.")

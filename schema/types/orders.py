@@ -182,6 +182,9 @@ class OrderLine(Node):
     quantity: int = strawberry.field(description="Units bought.")
     requested_quantity: int = strawberry.field(description="Units under an open or finished after-sales request.")
     refunded_quantity: int = strawberry.field(description="Units refunded.")
+    is_gift: bool = strawberry.field(
+        description="A free line added by a gift promotion (MKT-2): paid 0, the promotion in its discounts."
+    )
 
     @strawberry.field(description="Price of one unit.")
     def unit_price(self: m.OrderLine) -> Money:

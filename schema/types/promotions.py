@@ -1,9 +1,9 @@
-"""Promotions (MKT-2, MKT-6): 满减 and 满件折 tiers and limited-time prices, by the platform or
+"""Promotions (MKT-2, MKT-6): 满减 and 满件折 tiers, limited-time prices and 满赠 gifts, by the platform or
 a merchant, applied by the pricing pipeline at every checkout while ACTIVE and scheduled."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 
 import strawberry
@@ -28,6 +28,10 @@ class PromotionKind(Enum):
     LIMITED_PRICE = strawberry.enum_value(
         "LIMITED_PRICE", description="限时折扣: named SKUs or products sell at a lower unit price."
     )
+    GIFT = strawberry.enum_value(
+        "GIFT",
+        description="满赠: the covered goods reach a tier's threshold (money) -> its gift is added as a free line.",
+    )
 
 
 @strawberry.enum(description="Where a promotion is in its life.")
@@ -44,12 +48,24 @@ class PromotionTier:
     amount: Money | None = strawberry.field(description="FULL_REDUCTION: this much off.")
     units: int | None = strawberry.field(description="QUANTITY_DISCOUNT: the covered units reach this.")
     rate_bp: int | None = strawberry.field(description="QUANTITY_DISCOUNT: basis points off (1000 = 10 % off).")
+    gift_sku_id: strawberry.ID | None = strawberry.field(default=None, description="GIFT: the SKU given free.")
+    gift_quantity: int | None = strawberry.field(default=None, description="GIFT: units of it given.")
 
     @classmethod
     def of(cls, kind: str, tier: dict) -> PromotionTier:
         threshold, value = int(tier["threshold"]), int(tier["value"])
         if kind == "QUANTITY_DISCOUNT":
             return cls(threshold=None, amount=None, units=threshold, rate_bp=value)
+        if kind == "GIFT":
+            gift = tier["gift"]
+            return cls(
+                threshold=Money.from_fen(threshold),
+                amount=None,
+                units=None,
+                rate_bp=None,
+                gift_sku_id=encode("Sku", int(gift["sku"])),
+                gift_quantity=int(gift["quantity"]),
+            )
         return cls(threshold=Money.from_fen(threshold), amount=Money.from_fen(value), units=None, rate_bp=None)
 
 
@@ -78,7 +94,7 @@ class Promotion(Node):
     def kind(self) -> PromotionKind:
         return PromotionKind(self.row.kind)
 
-    @strawberry.field(description="Its tiers, rising (FULL_REDUCTION, QUANTITY_DISCOUNT).")
+    @strawberry.field(description="Its tiers, rising (FULL_REDUCTION, QUANTITY_DISCOUNT, GIFT).")
     def tiers(self) -> list[PromotionTier]:
         return [PromotionTier.of(self.row.kind, t) for t in self.row.tiers or ()]
 
@@ -119,7 +135,8 @@ class Promotion(Node):
 
 
 @strawberry.input(
-    description="A promotion tier: threshold and amount (FULL_REDUCTION), or units and rateBp (QUANTITY_DISCOUNT)."
+    description="A promotion tier: threshold and amount (FULL_REDUCTION), units and rateBp (QUANTITY_DISCOUNT), "
+    "or threshold, giftSkuId and giftQuantity (GIFT)."
 )
 class PromotionTierInput:
     threshold: Amount | None = strawberry.field(default=None, description="FULL_REDUCTION: the goods reach this.")
@@ -128,6 +145,10 @@ class PromotionTierInput:
     rate_bp: int | None = strawberry.field(
         default=None, description="QUANTITY_DISCOUNT: basis points off, 1 to 10000 (1000 = 10 % off)."
     )
+    gift_sku_id: strawberry.ID | None = strawberry.field(
+        default=None, description="GIFT: the SKU given free (a NORMAL-zone product; a merchant's own)."
+    )
+    gift_quantity: int | None = strawberry.field(default=None, description="GIFT: units of it given (1 or more).")
 
 
 @strawberry.input(description="A limited-time unit price: of a SKU or of a product (one of them).")
@@ -148,7 +169,7 @@ class PromotionInput:
         description="The merchant running it (its merchant.marketing staff; funded by it); omitted: the platform's (marketing.manage).",
     )
     tiers: list[PromotionTierInput] = strawberry.field(
-        default_factory=list, description="FULL_REDUCTION, QUANTITY_DISCOUNT: 1 to 10 tiers, rising."
+        default_factory=list, description="FULL_REDUCTION, QUANTITY_DISCOUNT, GIFT: 1 to 10 tiers, rising."
     )
     prices: list[PromotionPriceInput] = strawberry.field(
         default_factory=list, description="LIMITED_PRICE: the unit prices."
@@ -163,3 +184,32 @@ class PromotionInput:
 class PromotionPayload:
     promotion: Promotion | None = strawberry.field(default=None, description="The promotion after the change.")
     errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; empty on success.")
+
+
+@strawberry.type(description="A promotion's figures over one day, week or month (or the whole range).")
+class PromotionOfferStatsBucket:
+    start: date = strawberry.field(description="First day.")
+    end: date = strawberry.field(description="Last day.")
+    orders: int = strawberry.field(description="Paid orders it discounted or gave a gift on.")
+    gmv: Money = strawberry.field(description="What the buyers paid for those orders.")
+    discount: Money = strawberry.field(description="What it took off (gifts' value included): its cost to the funder.")
+    units: int = strawberry.field(
+        description="Units of the lines it discounted (a gift promotion: the gift units given)."
+    )
+
+    @classmethod
+    def of(cls, start: date, end: date, figures: dict) -> PromotionOfferStatsBucket:
+        return cls(
+            start=start,
+            end=end,
+            orders=figures["orders"],
+            gmv=Money.from_fen(figures["gmv"]),
+            discount=Money.from_fen(figures["discount"]),
+            units=figures["units"],
+        )
+
+
+@strawberry.type(description="A promotion's statistics.")
+class PromotionOfferStats:
+    buckets: list[PromotionOfferStatsBucket] = strawberry.field(description="One per day, week or month.")
+    totals: PromotionOfferStatsBucket = strawberry.field(description="The whole range.")

@@ -384,7 +384,7 @@ async def on_paid(paid: PaidOrder, conn) -> list[Commission]:
                     postings += reward_postings
     booked: list[Commission] = []
     for line in lines:
-        if line.zone in excluded:
+        if line.zone in excluded or line.is_gift:  # MKT-2: a gift line carries no commission
             continue
         product = paid.products.get(line.product_id)
         rules = resolve_rules(

@@ -23,6 +23,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.functions import Count
 
+import settings
 from models.accounts import User
 from models.marketing import CouponClaim, CouponTemplate, UserCoupon
 from models.orders import OrderLine
@@ -30,10 +31,11 @@ from services.accounts.access import Grants
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, unit_of_work, user_channel
+from services.core.sql import sql
 from services.core.states import StateMachine, Transition
 from services.marketing import offers
 from services.marketing.coupon_templates import ACTIVE, TEMPLATE_STATES, offer_of, template_for_staff
-from services.marketing.events import CouponExpired, CouponGranted, CouponReturned, CouponUsed
+from services.marketing.events import CouponExpired, CouponExpiring, CouponGranted, CouponReturned, CouponUsed
 
 CLAIMED, USED, RETURNED, EXPIRED = "CLAIMED", "USED", "RETURNED", "EXPIRED"
 STATUSES = (CLAIMED, USED, RETURNED, EXPIRED)
@@ -328,6 +330,44 @@ async def expire_due() -> tuple[int, int]:
             emit(user_channel(user_id), CouponExpired(coupon_id))
     templates = await TEMPLATE_STATES.update(CouponTemplate.filter(valid_until__lte=now), "END")
     return coupons, templates
+
+
+EXPIRING_BATCH = 1000
+
+
+async def warn_expiring() -> int:
+    """Tell each holder of an unused coupon (CLAIMED or RETURNED) that expires within
+    `COUPON_EXPIRING_NOTICE_HOURS` (and has not yet) with a CouponExpiring event, once per
+    coupon: one conditional UPDATE stamps `expiring_sent_at` where it is still empty and
+    returns the coupons it stamped, so concurrent runs never tell twice. Returns how many."""
+    now = clock.now()
+    soon = now + timedelta(hours=settings.COUPON_EXPIRING_NOTICE_HOURS)
+    sent = 0
+    while True:
+        due = await (
+            UserCoupon.filter(status__in=HELD, expiring_sent_at__isnull=True, expires_at__gt=now, expires_at__lte=soon)
+            .order_by("id")
+            .limit(EXPIRING_BATCH)
+            .values_list("id", flat=True)
+        )
+        if not due:
+            return sent
+        async with unit_of_work() as conn:
+            marks = ", ".join("?" for _ in due)
+            held = ", ".join(f"'{status}'" for status in HELD)
+            rows = await conn.execute_query_dict(
+                sql(
+                    conn,
+                    f"UPDATE user_coupon SET expiring_sent_at = ? WHERE id IN ({marks}) "
+                    f"AND expiring_sent_at IS NULL AND status IN ({held}) RETURNING id, user_id",
+                ),
+                [now, *due],
+            )
+            for row in rows:
+                emit(user_channel(row["user_id"]), CouponExpiring(row["id"]))
+        sent += len(rows)
+        if len(due) < EXPIRING_BATCH:
+            return sent
 
 
 # -- reads -------------------------------------------------------------------------------

@@ -55,3 +55,11 @@ class FlashStockChanged(LiveEvent):
     type = "flash_stock_changed"
     item_id: Id
     left: int
+
+
+@dataclass(frozen=True)
+class CouponExpiring(LiveEvent):
+    """The coupon is unused and expires within COUPON_EXPIRING_NOTICE_HOURS (sent once per coupon)."""
+
+    type = "coupon_expiring"
+    coupon_id: Id

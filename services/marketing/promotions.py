@@ -3,9 +3,12 @@
 `merchant.marketing` staff, merchant-funded). The pricing pipeline applies every ACTIVE
 promotion within its schedule to every checkout, preview and cart (`active_offers`).
 
+Gift promotions (满赠, GIFT): tiers "goods at least X -> SKU s, quantity q free"; the checkout
+adds the gift as a free line (services.orders.checkout), its stock reserved and released
+like any line; a merchant gives only its own SKUs.
+
 States as coupon templates: DRAFT -> ACTIVE <-> PAUSED, any -> ENDED (one conditional UPDATE
-each). Gift promotions (满赠) are priced by the pipeline but not offered here yet: the
-checkout does not add gift lines.
+each).
 
 `active_offers` is read at every checkout: the ACTIVE promotions are cached in the process
 for `PROMOTION_CACHE_SECONDS` and dropped at once when this process changes one; another
@@ -39,7 +42,7 @@ from services.marketing.coupon_templates import (  # promotions live in the temp
     scope_of,
 )
 
-KINDS = (offers.FULL_REDUCTION, offers.QUANTITY_DISCOUNT, offers.LIMITED_PRICE)
+KINDS = (offers.FULL_REDUCTION, offers.QUANTITY_DISCOUNT, offers.LIMITED_PRICE, offers.GIFT)
 PROMOTION_STATES = StateMachine(
     "promotion",
     {
@@ -51,6 +54,7 @@ PROMOTION_STATES = StateMachine(
     field="id",
 )
 CACHE_SECONDS = 5.0
+GIFT_ZONE = "NORMAL"
 MAX_PRICES = 200
 
 
@@ -62,6 +66,7 @@ class PromotionData:
     ends_at: datetime
     merchant_id: int | None = None  # None: the platform's
     tiers: tuple[tuple[int, int], ...] = ()  # (threshold, value): fen / fen off, or units / bp off
+    gifts: tuple[tuple[int, int, int], ...] = ()  # GIFT tiers: (threshold fen, gift SKU id, quantity)
     sku_prices: dict[int, int] = field(default_factory=dict)  # LIMITED_PRICE: SKU id -> unit price
     product_prices: dict[int, int] = field(default_factory=dict)  # ... product id -> unit price
     scope: ScopeData = field(default_factory=ScopeData)
@@ -78,12 +83,64 @@ def offer_of(row: Promotion) -> offers.Promotion:
         kind=row.kind,
         funder=row.merchant_id,
         scope=scope_of(row.scope or {}),
-        tiers=tuple(offers.Tier(int(t["threshold"]), int(t["value"])) for t in row.tiers or ()),
+        tiers=tuple(
+            offers.Tier(int(t["threshold"]), int(t["value"]), _gift_of(t.get("gift"))) for t in row.tiers or ()
+        ),
         sku_prices={int(k): int(v) for k, v in prices.get("skus", {}).items()},
         product_prices={int(k): int(v) for k, v in prices.get("products", {}).items()},
         priority=row.priority,
         exclusive=row.exclusive,
     )
+
+
+def _gift_of(stored: dict | None) -> offers.Gift | None:
+    if not stored:
+        return None
+    return offers.Gift(
+        sku_id=int(stored["sku"]),
+        product_id=int(stored["product"]),
+        merchant_id=int(stored["merchant"]),
+        quantity=int(stored["quantity"]),
+        unit_price=int(stored["price"]),  # the price when created; the checkout prices it afresh
+        zone=stored.get("zone", "NORMAL"),
+    )
+
+
+def gift_sku_ids(promotions: list[offers.Promotion]) -> list[int]:
+    """The SKUs the GIFT promotions may give."""
+    ids = {t.gift.sku_id for p in promotions if p.kind == offers.GIFT for t in p.tiers if t.gift}
+    return sorted(ids)
+
+
+async def _gift_tiers(data: PromotionData) -> list[dict]:
+    """GIFT tiers as stored: each names an existing SKU of the NORMAL zone, a merchant's its
+    own (FORBIDDEN)."""
+    if data.kind != offers.GIFT:
+        if data.gifts:
+            raise DomainError(ErrorCode.INVALID_INPUT, "Only a gift promotion gives gifts.", "tiers")
+        return [{"threshold": t, "value": v} for t, v in data.tiers]
+    if data.tiers:
+        raise DomainError(ErrorCode.INVALID_INPUT, "A gift promotion's tiers name gifts.", "tiers")
+    skus = {s.id: s for s in await Sku.filter(id__in=[sku for _, sku, _ in data.gifts]).select_related("product")}
+    tiers = []
+    for threshold, sku_id, quantity in data.gifts:
+        sku = skus.get(sku_id)
+        if sku is None:
+            raise DomainError(ErrorCode.NOT_FOUND, "No such SKU.", "tiers")
+        if data.merchant_id is not None and sku.product.merchant_id != data.merchant_id:
+            raise DomainError(ErrorCode.FORBIDDEN, "A merchant gives only its own goods.", "tiers")
+        if sku.product.zone != GIFT_ZONE:  # no zone rules, no consignment, no vouchers for a gift
+            raise DomainError(ErrorCode.INVALID_INPUT, f"A gift is a {GIFT_ZONE}-zone product.", "tiers")
+        gift = {
+            "sku": sku.id,
+            "product": sku.product_id,
+            "merchant": sku.product.merchant_id,
+            "quantity": quantity,
+            "price": sku.price,
+            "zone": sku.product.zone,
+        }
+        tiers.append({"threshold": threshold, "value": 0, "gift": gift})
+    return tiers
 
 
 async def _check_prices(data: PromotionData) -> None:
@@ -114,11 +171,12 @@ async def create(grants: Grants, actor_id: int | None, data: PromotionData) -> P
         raise DomainError(ErrorCode.INVALID_DATE_RANGE, "A promotion ends after it starts, in the future.", "endsAt")
     scope = await check_scope(data.scope, data.merchant_id)
     await _check_prices(data)
+    tiers = await _gift_tiers(data)
     row = Promotion(
         merchant_id=data.merchant_id,
         name=name,
         kind=data.kind,
-        tiers=[{"threshold": t, "value": v} for t, v in data.tiers],
+        tiers=tiers,
         prices={
             "skus": {str(k): v for k, v in sorted(data.sku_prices.items())},
             "products": {str(k): v for k, v in sorted(data.product_prices.items())},

@@ -22,7 +22,7 @@ _CURRENCIES = ((Purpose.COINS, COIN, "coins_granted"), (Purpose.POINTS, POINT, "
 
 _LINES = (
     "SELECT l.id, l.quantity, l.refunded_quantity, p.coins_granted, p.points_granted "
-    "FROM order_line l JOIN product p ON p.id = l.product_id WHERE l.order_id = ?"
+    "FROM order_line l JOIN product p ON p.id = l.product_id WHERE l.order_id = ? AND NOT l.is_gift"
 )
 
 
@@ -40,7 +40,7 @@ async def on_completed(order, conn) -> None:
 async def on_line_refunded(refund, conn) -> None:
     """LINE_REFUNDED step: after completion, the refunded units' grant goes back (as held)."""
     order, line = refund.order, refund.line
-    if order.completed_at is None:
+    if order.completed_at is None or line.is_gift:  # a gift line earned nothing
         return
     product = (
         await OrderLine.filter(id=line.id)

@@ -109,6 +109,8 @@ async def request_after_sale(buyer_id: int, line_id: int, kind: str, quantity: i
     line = await OrderLine.get_or_none(id=line_id).select_related("order")
     if line is None or line.order.buyer_id != buyer_id:
         raise DomainError(ErrorCode.NOT_FOUND, "No such order line.", "lineId")
+    if line.is_gift:  # MKT-2: it goes back with the order's last paid unit
+        raise DomainError(ErrorCode.INVALID_INPUT, "A gift is refunded with the goods it came with.", "lineId")
     if kind not in states.KINDS:
         raise DomainError(ErrorCode.INVALID_INPUT, f"Kind is one of {', '.join(states.KINDS)}.", "kind")
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
@@ -281,8 +283,12 @@ async def _refund(after_sale: AfterSale, conn, *, actor_id: int, returned: bool)
         raise DomainError(ErrorCode.INVALID_TRANSITION, "This line changed meanwhile; try again.", "status")
     line.refunded_quantity += quantity
     line.refunded_amount += goods
-    lines = await OrderLine.filter(order_id=order.id).using_db(conn).values_list("quantity", "refunded_quantity")
-    everything = all(refunded >= bought for bought, refunded in lines)
+    lines = (
+        await OrderLine.filter(order_id=order.id, is_gift=False)
+        .using_db(conn)
+        .values_list("quantity", "refunded_quantity")
+    )
+    everything = all(refunded >= bought for bought, refunded in lines)  # gift lines follow the rest
     # the shipping the buyer paid (after its discounts), back when nothing was shipped
     shipping = order.shipping_fee - order.shipping_discount if everything and order.status in NOT_SHIPPED else 0
     amount = goods + shipping
@@ -326,6 +332,8 @@ async def _refund(after_sale: AfterSale, conn, *, actor_id: int, returned: bool)
             reference_id=str(after_sale.id),
             actor_id=actor_id,
         )
+    if everything:
+        await _refund_gifts(order, after_sale, conn, actor_id=actor_id, returned=returned)
     if everything and order_states.ORDER_STATES.allows("close", order.status):
         await order_states.transition(order, "close", conn=conn, actor_id=actor_id, reason="Every unit refunded")
     await messages.queue(
@@ -335,6 +343,36 @@ async def _refund(after_sale: AfterSale, conn, *, actor_id: int, returned: bool)
         conn,
     )
     return refund
+
+
+async def _refund_gifts(order, after_sale, conn, *, actor_id: int, returned: bool) -> None:
+    """MKT-2: the last paid unit refunded takes the order's gift lines with it (paid 0: no
+    money to the buyer). Their stock comes back as any line's (returned with the goods, or
+    never shipped), and so does the platform's funding of their value; a refund without a
+    return after shipping leaves the buyer the gift, and the merchant the subsidy for it."""
+    gifts = await OrderLine.filter(order_id=order.id, is_gift=True).using_db(conn).order_by("id")
+    for gift in gifts:
+        left = gift.quantity - gift.refunded_quantity
+        if left <= 0:
+            continue
+        moved = (
+            await OrderLine.filter(id=gift.id, refunded_quantity=gift.refunded_quantity)
+            .using_db(conn)
+            .update(refunded_quantity=gift.quantity)
+        )
+        if moved != 1:
+            raise DomainError(ErrorCode.INVALID_TRANSITION, "This order changed meanwhile; try again.", "status")
+        gift.refunded_quantity = gift.quantity
+        if returned or order.status in NOT_SHIPPED:
+            await _return_platform_funding(order, gift, left, False, after_sale, conn)
+            await stock.adjust_stock(
+                gift.sku_id,
+                left,
+                stock.RETURN if returned else stock.ORDER_RELEASE,
+                reference_type="AFTER_SALE",
+                reference_id=str(after_sale.id),
+                actor_id=actor_id,
+            )
 
 
 async def _return_platform_funding(order, line, quantity: int, shipping: bool, after_sale, conn) -> None:

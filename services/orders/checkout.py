@@ -223,7 +223,15 @@ async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
 async def _place_once(buyer_id: int, request: CheckoutRequest, key: str, items: list[LineRequest]) -> Placed:
     fingerprint = request.fingerprint(items)
     try:
-        placed = await _place(buyer_id, request, key, fingerprint, items)
+        gone: frozenset[int] = frozenset()
+        for attempt in range(MAX_GIFT_RETRIES + 1):
+            try:
+                placed = await _place(buyer_id, request, key, fingerprint, items, gone)
+                break
+            except _GiftGone as e:  # rolled back: place again without those gifts
+                if attempt == MAX_GIFT_RETRIES:
+                    raise DomainError(ErrorCode.INSUFFICIENT_STOCK, "A gift ran out; try again.", "items") from e
+                gone |= e.promotion_ids
     except (DomainError, IntegrityError):
         # No pre-check: a key used before fails the payment's INSERT on its unique index (a
         # concurrent request with it waits there, then fails), or an earlier check refuses
@@ -274,6 +282,7 @@ class Priced:
     point_balance: int = 0  # the buyer's points (read for a points checkout)
     deliveries: dict[int, order_hooks.DeliveryQuote] = field(default_factory=dict)  # STO-5, by merchant
     grants: dict[int, activities.Grant] = field(default_factory=dict)  # SKU id -> its activity's grant
+    missing_gifts: tuple[MissingGift, ...] = ()  # gifts reached but not given (MKT-2)
 
 
 def _line_grant(sku: Sku, quantity: int, grant: activities.Grant | None) -> pipeline.Line:
@@ -281,6 +290,53 @@ def _line_grant(sku: Sku, quantity: int, grant: activities.Grant | None) -> pipe
     if grant is None:
         return line
     return pipeline.Line(**{**line.__dict__, "activity_price": grant.unit_price})
+
+
+# Why a gift the cart reached is not given (the checkout goes ahead without it).
+GIFT_OUT_OF_STOCK = "OUT_OF_STOCK"
+GIFT_NOT_ON_SALE = "NOT_ON_SALE"
+GIFT_MERCHANT_NOT_IN_CHECKOUT = "MERCHANT_NOT_IN_CHECKOUT"  # no gift-only orders
+MAX_GIFT_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class MissingGift:
+    promotion_id: int
+    sku_id: int
+    quantity: int
+    reason: str
+
+
+class _GiftGone(Exception):
+    """A gift's stock ran out between pricing and reserving: place again without it."""
+
+    def __init__(self, promotion_ids: frozenset[int]):
+        super().__init__("gift out of stock")
+        self.promotion_ids = promotion_ids
+
+
+def _fresh_gift(p: offers.Promotion, skus: dict[int, Sku]) -> offers.Promotion:
+    """A gift promotion with its gifts at their current list price."""
+    if p.kind != offers.GIFT:
+        return p
+    tiers = tuple(
+        replace(t, gift=replace(t.gift, unit_price=skus[t.gift.sku_id].price))
+        if t.gift and t.gift.sku_id in skus
+        else t
+        for t in p.tiers
+    )
+    return replace(p, tiers=tiers)
+
+
+def _gift_problem(gift: pipeline.PricedLine, sku: Sku | None, quote: pipeline.Quote, now) -> str | None:
+    if not any(ln.merchant_id == gift.merchant_id and not ln.gift for ln in quote.lines):
+        return GIFT_MERCHANT_NOT_IN_CHECKOUT
+    if sku is None or sellable_problem(sku, now):
+        return GIFT_NOT_ON_SALE
+    wanted = sum(ln.quantity for ln in quote.lines if ln.sku_id == gift.sku_id and (not ln.gift or ln.key <= gift.key))
+    if sku.stock < wanted:
+        return GIFT_OUT_OF_STOCK
+    return None
 
 
 def _pipeline_line(sku: Sku, quantity: int) -> pipeline.Line:
@@ -301,11 +357,19 @@ def _pipeline_line(sku: Sku, quantity: int) -> pipeline.Line:
 
 
 async def price_checkout(
-    buyer_id: int, request: CheckoutRequest, items: list[LineRequest], *, read_coins: bool = False
+    buyer_id: int,
+    request: CheckoutRequest,
+    items: list[LineRequest],
+    *,
+    read_coins: bool = False,
+    gifts_gone: frozenset[int] = frozenset(),
 ) -> Priced:
     """Load and check what the checkout buys, and price it: the SKUs on sale, the pickup
     stores, the member price, the buyer's usable coupons (those chosen, else the best), the
-    coins to spend (the balance read when some are, or `read_coins`)."""
+    coins to spend (the balance read when some are, or `read_coins`), the gifts of gift
+    promotions reached (MKT-2): a gift that cannot be given (out of stock, off sale, or its
+    merchant sells nothing in this checkout; `gifts_gone`: promotions whose gift ran out while
+    placing) is left out, its promotion not applied, and said in `missing_gifts`."""
     now = clock.now()
     grants: dict[int, activities.Grant] = {}
     if request.activity is not None:  # MKT-3: the activity checks its window and limit, prices the line
@@ -334,18 +398,38 @@ async def price_checkout(
     }
     for mid, offer in deliveries.items():  # STO-5: the store's fee rule instead of the merchant's template
         templates[mid] = pricing.ShippingTemplate(offer.fee, offer.free_over)
-    quote = pipeline.price_cart(
-        [_line_grant(skus[i.sku_id], i.quantity, grants.get(i.sku_id)) for i in items],
-        is_member=is_member,
-        promotions=() if for_points else await promotions.active_offers(),
-        coupons=usable,
-        chosen=request.coupon_ids,
-        coins=request.coins,
-        coin_balance=coin_balance,
-        coin_rule=coins.rule(),
-        shipping=templates,
-        pickup_merchants=frozenset(merchant_ids if virtual else stores),  # nothing shipped: no shipping fee
-    )
+    offered = [] if for_points else await promotions.active_offers()
+    gift_ids = promotions.gift_sku_ids(offered)
+    gift_skus = {s.id: s for s in await _skus(gift_ids)} if gift_ids else {}
+    offered = [_fresh_gift(p, gift_skus) for p in offered]
+    cart = [_line_grant(skus[i.sku_id], i.quantity, grants.get(i.sku_id)) for i in items]
+    dropped = set(gifts_gone)
+    missing: list[MissingGift] = []
+    while True:
+        quote = pipeline.price_cart(
+            cart,
+            is_member=is_member,
+            promotions=[p for p in offered if p.id not in dropped],
+            coupons=usable,
+            chosen=request.coupon_ids,
+            coins=request.coins,
+            coin_balance=coin_balance,
+            coin_rule=coins.rule(),
+            shipping=templates,
+            pickup_merchants=frozenset(merchant_ids if virtual else stores),  # nothing shipped: no shipping fee
+        )
+        gone = []
+        for applied in quote.promotions:
+            if applied.gift_key is not None:
+                gift = quote.line(applied.gift_key)
+                problem = _gift_problem(gift, gift_skus.get(gift.sku_id), quote, now)
+                if problem:
+                    gone.append(MissingGift(applied.id, gift.sku_id, gift.quantity, problem))
+        if not gone:
+            break
+        missing += gone
+        dropped |= {g.promotion_id for g in gone}  # each round drops one or more: it ends
+    missing += [_gone(p) for p in offered if p.id in gifts_gone]
     points, point_balance = None, 0
     if for_points:
         quote, points = _price_points(request, items, skus, quote)
@@ -369,9 +453,37 @@ async def price_checkout(
                 zone=sku.product.zone,
                 quantity=item.quantity,
                 unit_price=priced.goods_amount // item.quantity,
+                key=priced.key,
             )
         )
-    return Priced(skus, stores, lines, quote, usable, coin_balance, virtual, points, point_balance, deliveries, grants)
+    for gift in (ln for ln in quote.lines if ln.gift):
+        skus.setdefault(gift.sku_id, gift_skus[gift.sku_id])
+        lines.append(
+            order_hooks.CheckoutLine(
+                sku_id=gift.sku_id,
+                product_id=gift.product_id,
+                merchant_id=gift.merchant_id,
+                zone=gift.zone,
+                quantity=gift.quantity,
+                unit_price=gift.goods_amount // gift.quantity,
+                key=gift.key,
+                gift=True,
+            )
+        )
+    return Priced(
+        skus,
+        stores,
+        lines,
+        quote,
+        usable,
+        coin_balance,
+        virtual,
+        points,
+        point_balance,
+        deliveries,
+        grants,
+        tuple(missing),
+    )
 
 
 def _check_points_checkout(request: CheckoutRequest, skus: list[Sku]) -> bool:
@@ -428,6 +540,12 @@ def _price_points(
     return quote, points
 
 
+def _gone(p: offers.Promotion) -> MissingGift:
+    """A gift promotion left out because its gift ran out while placing the order."""
+    gift = next(t.gift for t in p.tiers if t.gift)
+    return MissingGift(p.id, gift.sku_id, gift.quantity, GIFT_OUT_OF_STOCK)
+
+
 @dataclass(frozen=True)
 class Preview:
     priced: Priced
@@ -440,9 +558,11 @@ async def preview(buyer_id: int, request: CheckoutRequest) -> Preview:
     return Preview(priced, await coupons.rows_of(buyer_id, [c.id for c in priced.usable]))
 
 
-async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint: str, items) -> Placed:
+async def _place(
+    buyer_id: int, request: CheckoutRequest, key: str, fingerprint: str, items, gifts_gone=frozenset()
+) -> Placed:
     now = clock.now()
-    priced = await price_checkout(buyer_id, request, items)
+    priced = await price_checkout(buyer_id, request, items, gifts_gone=gifts_gone)
     skus, stores, lines, quote = priced.skus, priced.stores, priced.lines, priced.quote
     if priced.points is not None and priced.points.total > priced.point_balance:  # taken at payment
         raise DomainError(
@@ -507,14 +627,16 @@ async def _place(buyer_id: int, request: CheckoutRequest, key: str, fingerprint:
         # those products waits for, so they are held from here to the commit only. The
         # purchase limit is checked under those locks (one buyer's concurrent checkouts).
         own_stock = {sku_id for sku_id, g in priced.grants.items() if g.own_stock}
+        bought = [line for line in lines if not line.gift]
         await stock.reserve(
             conn,
-            [(skus[line.sku_id], line.quantity) for line in lines if line.sku_id not in own_stock],
+            [(skus[line.sku_id], line.quantity) for line in bought if line.sku_id not in own_stock],
             reference_type="PAYMENT",
             reference_id=str(payment.id),
             actor_id=buyer_id,
         )
-        await _check_limits(buyer_id, payment.id, lines, skus, conn)
+        await _reserve_gifts(conn, payment.id, buyer_id, quote, [ln for ln in lines if ln.gift], skus)
+        await _check_limits(buyer_id, payment.id, bought, skus, conn)
         for grant in priced.grants.values():  # MKT-3: the activity's units, under its own conditional UPDATE
             await activities.activity(grant.kind).hold(conn, buyer_id, grant, payment.id)
         if any(order_hooks.ZONE_RULES.get(line.zone) for line in lines):  # the rules need the rows (ids)
@@ -546,6 +668,29 @@ async def _store_deliveries(
             )
         quotes[merchant_id] = await order_hooks.STORE_DELIVERY_QUOTE.get()(merchant_id, store_id, address)
     return quotes
+
+
+async def _reserve_gifts(conn, payment_id: int, buyer_id: int, quote, gifts, skus: dict[int, Sku]) -> None:
+    """The gifts' stock, one SKU at a time after the goods bought: a SKU that ran out since
+    pricing fails as _GiftGone (naming the promotions giving it), and the checkout is placed
+    again without them."""
+    wanted: dict[int, int] = {}
+    for gift in gifts:
+        wanted[gift.sku_id] = wanted.get(gift.sku_id, 0) + gift.quantity
+    for sku_id, quantity in sorted(wanted.items()):
+        try:
+            await stock.reserve(
+                conn,
+                [(skus[sku_id], quantity)],
+                reference_type="PAYMENT",
+                reference_id=str(payment_id),
+                actor_id=buyer_id,
+            )
+        except DomainError as e:
+            if e.code not in (ErrorCode.INSUFFICIENT_STOCK, ErrorCode.PRODUCT_UNAVAILABLE):
+                raise
+            keys = {g.key for g in gifts if g.sku_id == sku_id}
+            raise _GiftGone(frozenset(p.id for p in quote.promotions if p.gift_key in keys)) from e
 
 
 async def _pickup_stores(requested: dict[int, int], merchant_ids: list[int]) -> dict[int, Store]:
@@ -616,7 +761,7 @@ async def _create_order(
     grants=None,
 ) -> Order:
     grants = grants or {}
-    priced_lines = [quote.line(str(line.sku_id)) for line in lines]
+    priced_lines = [quote.line(line.key or str(line.sku_id)) for line in lines]
     line_points = {line.sku_id: points.lines[str(line.sku_id)] if points else 0 for line in lines}
     shipping_points = points.shipping.get(priced.merchant_id, 0) if points else 0
     coins_amount = sum(pl.discount(pipeline.COINS) for pl in priced_lines)
@@ -666,6 +811,7 @@ async def _create_order(
                 consign_on_payment=consign and line.zone == "WHOLESALE",
                 activity_kind=grants[line.sku_id].kind if line.sku_id in grants else None,
                 activity_id=grants[line.sku_id].activity_id if line.sku_id in grants else None,
+                is_gift=line.gift,
             )
             for line, pl in zip(lines, priced_lines, strict=True)
         ],

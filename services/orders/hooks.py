@@ -31,6 +31,8 @@ class CheckoutLine:
     zone: str
     quantity: int
     unit_price: int
+    key: str = ""  # the pipeline's line key ("" : the SKU id)
+    gift: bool = False  # a free line added by a gift promotion (MKT-2)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,10 @@ OPERATIONS = {
     ("Subscription", "myCouponEvents"): None,
     ("Query", "promotions"): "{ promotions { nodes { id } } }",
     (
+        "Query",
+        "promotionStats",
+    ): '{ promotionStats(promotionId: "999999", period: DAY, from: "2026-01-01", to: "2026-01-02") { totals { units } } }',
+    (
         "Mutation",
         "createPromotion",
     ): 'mutation { createPromotion(input: {name: "x", kind: FULL_REDUCTION, startsAt: "2026-01-01T00:00:00Z", endsAt: "2099-01-01T00:00:00Z", tiers: [{threshold: "1.00", amount: "0.10"}]}) { errors { code } } }',

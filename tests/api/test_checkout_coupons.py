@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 
+from jobs import marketing as marketing_jobs
 from models.distribution import Commission
 from models.ledger import JournalEntry
 from models.marketing import UserCoupon
@@ -212,6 +214,14 @@ async def test_the_holder_hears_of_its_coupons_live(app, api):
         assert (await api(CANCEL, {"id": placed["orders"][0]["id"]}, token))["cancelOrder"]["errors"] == []
         back = [(await ws_client.recv())["payload"]["data"]["myCouponEvents"] for _ in range(2)]
         assert {(e["kind"], e["coupon"]["status"]) for e in back} == {("RETURNED", "RETURNED")}
+        # MKT-1: less than 24 h left -> EXPIRING, once per coupon (the job runs again: nothing)
+        clock.advance(timedelta(days=6, hours=1))
+        assert await marketing_jobs.warn_expiring_coupons() == "told 2 holders of coupons expiring soon"
+        assert await marketing_jobs.warn_expiring_coupons() == "told 0 holders of coupons expiring soon"
+        soon = [(await ws_client.recv())["payload"]["data"]["myCouponEvents"] for _ in range(2)]
+        assert sorted((e["kind"], e["coupon"]["id"]) for e in soon) == sorted(
+            [("EXPIRING", platform_coupon), ("EXPIRING", merchant_coupon)]
+        )
 
 
 STATS = """query($t: ID!, $from: Date!, $to: Date!) { couponTemplateStats(templateId: $t, period: DAY, from: $from, to: $to) {

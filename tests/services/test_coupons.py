@@ -215,6 +215,33 @@ async def test_the_expiry_job_ends_templates_past_their_window():
     assert (await CouponTemplate.get(id=t.id)).status == "ENDED"
 
 
+async def test_holders_are_told_once_when_a_coupon_expires_within_a_day(monkeypatch):
+    import settings
+
+    monkeypatch.setattr(settings, "COUPON_EXPIRING_NOTICE_HOURS", 24)
+    sent = []
+    monkeypatch.setattr(coupons, "emit", lambda channel, event: sent.append((channel, event)))
+    grants = await admin_grants()
+    t = await templates.create_template(grants, None, threshold(valid_days=2, per_user_limit=2))
+    user, other = await make_user("u"), await make_user("o")
+    a, b = await coupons.claim(user.id, t.id), await coupons.claim(other.id, t.id)
+    used = await coupons.claim(user.id, t.id)
+    async with unit_of_work() as conn:
+        await coupons.use_coupons(user.id, 5, [coupons.CouponUse(used.id, 100, None)], conn)
+    sent.clear()
+    assert await marketing_jobs.warn_expiring_coupons() == "told 0 holders of coupons expiring soon"
+    clock.advance(timedelta(days=1, minutes=1))  # less than 24 h left
+    assert await marketing_jobs.warn_expiring_coupons() == "told 2 holders of coupons expiring soon"
+    assert sorted((ch, e.type, int(e.coupon_id)) for ch, e in sent) == sorted(
+        [(f"user:{user.id}", "coupon_expiring", a.id), (f"user:{other.id}", "coupon_expiring", b.id)]
+    )  # the used coupon is not told
+    assert await coupons.warn_expiring() == 0  # exactly once per coupon
+    assert await UserCoupon.filter(expiring_sent_at__isnull=False).count() == 2
+    clock.advance(timedelta(days=1))
+    assert await coupons.warn_expiring() == 0  # expired ones are not told either
+    assert len(sent) == 2
+
+
 async def test_the_storefront_lists_claimable_templates_with_coupons_left():
     grants = await admin_grants()
     open_ = await templates.create_template(grants, None, threshold())

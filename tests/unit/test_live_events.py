@@ -34,6 +34,7 @@ from services.distribution.events import (
 from services.finance.events import WithdrawalStatusChanged
 from services.marketing.events import (
     CouponExpired,
+    CouponExpiring,
     CouponGranted,
     CouponReturned,
     CouponUsed,
@@ -134,6 +135,7 @@ CASES = [
     (CouponExpired(6), {"type": "coupon_expired", "couponId": "6"}),
     (LotteryWon(8), {"type": "lottery_won", "drawId": "8"}),
     (FlashStockChanged(4, 17), {"type": "flash_stock_changed", "itemId": "4", "left": 17}),
+    (CouponExpiring(6), {"type": "coupon_expiring", "couponId": "6"}),
     (CommissionAvailable(5), {"type": "commission_available", "commissionId": "5"}),
     (CommissionReversed(5, 250), {"type": "commission_reversed", "commissionId": "5", "amount": 250}),
     (CommissionRejected(5), {"type": "commission_rejected", "commissionId": "5"}),
