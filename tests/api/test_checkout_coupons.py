@@ -21,10 +21,13 @@ from services.core.business_days import business_day
 from services.core.events import user_channel
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Purpose
+from services.marketing import coins
 from tests.api.ops_marketing import CLAIM, CREATE
 from tests.api.ops_settlement import REPORT
 from tests.api.test_after_sales import APPROVE, REQUEST
 from tests.api.test_distribution import buyer_under_three_levels
+from tests.api.test_promotions import CREATE as PROMOTE
+from tests.api.test_promotions import window as promotion_window
 from tests.api.test_subscriptions import WsClient, open_ws, wait_for_listener
 from tests.helpers import gid, make_user, pk_of, token_for
 from tests.order_factories import make_shop
@@ -276,3 +279,71 @@ async def test_the_finance_report_shows_who_funded_the_discounts(api):
         "by_merchants": "15.00",
         "total": "35.00",
     }
+
+
+async def test_two_coupons_a_tiered_promotion_and_coins_end_to_end(api):
+    """Issue 17's acceptance case in one checkout: two merchants, the platform's 满150减20, A's
+    满100减15, a platform promotion 满100减5 / 满300减30 and 500 coins. The preview is the charge;
+    each line keeps every part with its funder; commissions are on what was paid; a partial
+    refund returns the unit's share of money and coins and no coupon; the merchant is paid what
+    the platform funds; the finance report names each source."""
+    buyer, address, token, a, b, items, coupons = await _shop(api)
+    admin = await token_for(await make_user("admin", roles=("admin",)))
+    tiers = [{"threshold": "100.00", "amount": "5.00"}, {"threshold": "300.00", "amount": "30.00"}]
+    made = await api(PROMOTE, {"input": promotion_window(name="满100减5", kind="FULL_REDUCTION", tiers=tiers)}, admin)
+    assert made["createPromotion"]["errors"] == [], made
+    await coins.from_budget("COINS_EARNED", buyer.id, 500, "e2e-coins", ("TEST", "e2e"))
+
+    body = {"items": items, "coins": 500}
+    preview = (await api(PREVIEW, {"input": body}, token))["checkoutPreview"]
+    assert sorted(c["coupon"]["id"] for c in preview["appliedCoupons"]) == sorted(coupons)
+    # 170.00 of goods, 10.00 of shipping: 5.00 promotion, 15.00 + 20.00 coupons, 5.00 of coins
+    assert preview["payAmount"] == {"amount": "135.00"}
+    placed = (
+        await api(PLACE, {"input": {"idempotencyKey": uuid.uuid4().hex, "addressId": gid(address)} | body}, token)
+    )["placeOrder"]
+    assert placed["errors"] == [] and placed["payment"]["amount"] == preview["payAmount"]
+    assert [o["payAmount"] for o in placed["orders"]] == [o["payAmount"] for o in preview["orders"]]
+    a_order = placed["orders"][0]
+    sources = sorted(
+        (d["source"], d["fundedBy"]) for o in placed["orders"] for ln in o["lines"] for d in ln["discounts"]
+    )
+    assert set(sources) == {
+        ("PROMOTION", "PLATFORM"),
+        ("COUPON", "MERCHANT"),
+        ("COUPON", "PLATFORM"),
+        ("COINS", "PLATFORM"),
+    }
+    assert (await api(PAY, {"id": placed["payment"]["id"]}, token))["payWithWallet"]["errors"] == []
+
+    # every line: the commission base is what was paid for it; A is credited its buyer's money
+    # plus what the platform funds on its order
+    for line in await OrderLine.filter(order__payment_id=pk_of(placed["payment"]["id"])):
+        bases = await Commission.filter(line_id=line.id).values_list("base", flat=True)
+        assert bases and set(bases) == {line.amount}
+    a_row = await Order.get(id=pk_of(a_order["id"]))
+    assert await _pending_credit(a.id, "ORDER_PAYMENT") == a_row.pay_amount + a_row.platform_funded
+
+    # one of A's two units back: half the line's paid amount and coins (cumulative floor), the
+    # coupons stay used (the whole order is not refunded)
+    a_line = await OrderLine.get(order_id=a_row.id)
+    coins_before = await coins.balance(buyer.id)
+    owner = await token_for(await a.owner)
+    asked = await api(REQUEST, {"line": gid(a_line), "kind": "REFUND_ONLY", "q": 1, "reason": "不要了"}, token)
+    approved = (await api(APPROVE, {"id": asked["requestAfterSale"]["afterSale"]["id"]}, owner))["approveAfterSale"]
+    assert approved["errors"] == []
+    assert approved["afterSale"]["amount"] == {"amount": f"{a_line.amount // 2 / 100:.2f}"}
+    assert await coins.balance(buyer.id) - coins_before == a_line.coins // 2
+    assert await UserCoupon.filter(status="USED", user_id=buyer.id).count() == 2
+
+    finance = await token_for(await make_user("finance", roles=("finance",)))
+    day = business_day(clock.now()).isoformat()
+    report = await api(REPORT, {"k": "DISCOUNTS", "p": "DAY", "from": day, "to": day}, finance)
+    totals = {f["name"]: f["amount"]["amount"] for f in report["financeReport"]["totals"]}
+    assert (totals["promotions_by_platform"], totals["coupons_by_platform"], totals["coupons_by_merchants"]) == (
+        "5.00",
+        "20.00",
+        "15.00",
+    )
+    assert (totals["coins"], totals["total"]) == ("5.00", "45.00")
+    assert await ledger.check_invariants() == []
