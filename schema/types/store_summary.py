@@ -1,5 +1,4 @@
-"""A store's daily summary for its owner (STO-1, STO-4, STO-5). Member cards and punch cards
-(STO-2, STO-3) join it as fields of their own when those features exist."""
+"""A store's daily summary for its owner (STO-1 to STO-5)."""
 
 from __future__ import annotations
 
@@ -17,6 +16,17 @@ class StorePaymentsDay:
     amount: Money = strawberry.field(description="What they paid.")
     refund_count: int = strawberry.field(description="Refunds made that day (of any day's payments).")
     refunded: Money = strawberry.field(description="What those refunds gave back.")
+
+
+@strawberry.type(description="Member cards and punch cards at the store on the day (STO-2, STO-3).")
+class StoreCardsDay:
+    top_up_count: int = strawberry.field(description="Top-ups of cards of the store's own plans.")
+    topped_up: Money = strawberry.field(description="What those top-ups paid in (principal).")
+    bonus_given: Money = strawberry.field(description="The bonus those top-ups gave.")
+    spend_count: int = strawberry.field(description="Payments by member card at the store.")
+    spent: Money = strawberry.field(description="What they paid (principal and bonus).")
+    redemptions: int = strawberry.field(description="Punch-card uses redeemed at the store.")
+    earned: Money = strawberry.field(description="The income those uses recognised.")
 
 
 @strawberry.type(description="Bookings of the store's service items for the day's slots (STO-4).")
@@ -43,12 +53,13 @@ class StoreDailySummary:
     store: Store = strawberry.field(description="The store.")
     date: date = strawberry.field(description="The business day.")
     payments: StorePaymentsDay = strawberry.field(description="Payments at the counter.")
+    cards: StoreCardsDay = strawberry.field(description="Member cards and punch cards.")
     bookings: StoreBookingsDay = strawberry.field(description="Bookings of service items.")
     deliveries: StoreDeliveriesDay = strawberry.field(description="Store deliveries.")
 
     @classmethod
     def of(cls, found) -> StoreDailySummary:
-        p, b, d = found.payments, found.bookings, found.deliveries
+        p, c, b, d = found.payments, found.cards, found.bookings, found.deliveries
         return cls(
             store=found.store,
             date=found.day,
@@ -57,6 +68,15 @@ class StoreDailySummary:
                 amount=Money.from_fen(p.amount),
                 refund_count=p.refund_count,
                 refunded=Money.from_fen(p.refunded),
+            ),
+            cards=StoreCardsDay(
+                top_up_count=c.top_up_count,
+                topped_up=Money.from_fen(c.topped_up),
+                bonus_given=Money.from_fen(c.bonus_given),
+                spend_count=c.spend_count,
+                spent=Money.from_fen(c.spent),
+                redemptions=c.redemptions,
+                earned=Money.from_fen(c.earned),
             ),
             bookings=StoreBookingsDay(
                 total=b.total,

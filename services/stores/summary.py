@@ -1,6 +1,7 @@
-"""A store's daily summary for its owner (STO-1, STO-4, STO-5): one business day's payments at
-the counter, bookings of its service items and deliveries. Member cards and punch cards (STO-2,
-STO-3) are added here by their own feature when they exist.
+"""A store's daily summary for its owner (STO-1 to STO-5): one business day's payments at the
+counter, member cards topped up and spent, punch-card uses redeemed, bookings of its service
+items and deliveries. Top-ups count for a store when the card's plan is that store's own (a
+plan of every store of the merchant is topped up online, at no store).
 
 Read-only, a constant number of queries whatever the day's volume."""
 
@@ -13,11 +14,12 @@ from models.bookings import Booking
 from models.deliveries import StoreDelivery
 from models.merchants import Store
 from models.orders import Order, Refund
+from models.stores import MemberCardEntry, PunchCardCode
 from services.accounts.access import Grants, require_merchant
 from services.core import business_days
 from services.core.errors import DomainError, ErrorCode
 from services.orders.states import IN_STORE, PENDING_PAYMENT
-from services.stores import bookings, delivery
+from services.stores import bookings, delivery, member_cards
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,22 @@ class DeliveriesDay:
 
 
 @dataclass(frozen=True)
+class CardsDay:
+    top_up_count: int  # top-ups of cards of this store's own plans
+    topped_up: int  # fen paid in by them (principal)
+    bonus_given: int  # fen of bonus they gave
+    spend_count: int  # card payments at this store
+    spent: int  # fen paid by card here (principal and bonus)
+    redemptions: int  # punch-card uses redeemed here
+    earned: int  # fen of income those uses recognised
+
+
+@dataclass(frozen=True)
 class StoreDay:
     store: Store
     day: date
     payments: PaymentsDay
+    cards: CardsDay
     bookings: BookingsDay
     deliveries: DeliveriesDay
 
@@ -107,4 +121,25 @@ async def daily_summary(grants: Grants, store_id: int, day: date) -> StoreDay:
         sum(done),
         sum(1 for s in opened if s not in (delivery.DELIVERED, delivery.CANCELLED)),
     )
-    return StoreDay(store, day, payments, booking_day, deliveries)
+    return StoreDay(store, day, payments, await _cards_day(store.id, start, end), booking_day, deliveries)
+
+
+async def _cards_day(store_id: int, start, end) -> CardsDay:
+    topped = await MemberCardEntry.filter(
+        card__plan__store_id=store_id, kind=member_cards.TOP_UP, created_at__gte=start, created_at__lt=end
+    ).values_list("principal", "bonus")
+    spent = await MemberCardEntry.filter(
+        store_id=store_id, kind=member_cards.SPEND, created_at__gte=start, created_at__lt=end
+    ).values_list("principal", "bonus")
+    uses = await PunchCardCode.filter(store_id=store_id, used_at__gte=start, used_at__lt=end).values_list(
+        "earned", flat=True
+    )
+    return CardsDay(
+        len(topped),
+        sum(p for p, _ in topped),
+        sum(b for _, b in topped),
+        len(spent),
+        -sum(p + b for p, b in spent),
+        len(uses),
+        sum(uses),
+    )

@@ -1,6 +1,6 @@
-"""A store's daily summary for its owner (STO-1, STO-4, STO-5): the day's payments at the
-counter and their refunds, bookings of the day's slots, deliveries; only the owner (or the
-merchant's finance staff) reads it."""
+"""A store's daily summary for its owner (STO-1 to STO-5): the day's payments at the counter
+and their refunds, member cards topped up and spent, punch-card uses, bookings of the day's
+slots, deliveries; only the owner (or the merchant's finance staff) reads it."""
 
 from __future__ import annotations
 
@@ -13,6 +13,10 @@ from services.orders import payments as order_payments
 from services.stores import bookings, delivery
 from services.stores import payments as store_payments
 from tests.api.test_bookings import tomorrow_at
+from tests.api.test_member_cards import PAY as CARD_PAY
+from tests.api.test_member_cards import TOP_UP as CARD_TOP_UP
+from tests.api.test_member_cards import shop as cards_shop
+from tests.api.test_punch_cards import REDEEM, car_wash, code_for
 from tests.api.test_store_delivery import DISPATCH, MOVE, PAY, PLACE, address, deliverer, north_of, place_input
 from tests.helpers import gid, token_for
 
@@ -83,3 +87,40 @@ async def test_the_owner_sees_the_days_payments_bookings_and_deliveries(api):
     later = (business_days.today() + timedelta(days=1)).isoformat()
     assert await api.error_code(SUMMARY, {"s": gid(store), "d": later}, token=owner) == "INVALID_DATE_RANGE"
     assert delivery.STATUSES  # the summary counts by the delivery states
+
+
+CARDS = """query($s: ID!, $d: Date!) { storeDailySummary(storeId: $s, date: $d) {
+  cards { topUpCount toppedUp { amount } bonusGiven { amount } spendCount spent { amount } redemptions earned { amount } } } }"""
+
+
+async def test_the_summary_counts_the_days_member_cards_and_punch_card_uses(api):
+    s = await cards_shop(api)
+    token = await token_for(s["buyer"])
+    top_up = (await api(CARD_TOP_UP, {"p": s["plan_a"], "a": "300.00", "k": "a1"}, token=token))["topUpMemberCard"]
+    assert top_up["errors"] == [], top_up  # store A's own plan (no bonus rules)
+    wide = (await api(CARD_TOP_UP, {"p": s["plan"], "a": "500.00", "k": "w1"}, token=token))["topUpMemberCard"]
+    assert wide["errors"] == [], wide
+    paid = await api(
+        CARD_PAY,
+        {"c": store_payments.payment_code(s["a"].id), "a": "120.00", "k": "p1", "card": wide["card"]["id"]},
+        token=token,
+    )
+    assert paid["payAtStore"]["errors"] == [], paid
+    day = business_days.today().isoformat()
+    found = (await api(CARDS, {"s": gid(s["a"]), "d": day}, token=s["owner"]))["storeDailySummary"]["cards"]
+    assert found == {
+        "topUpCount": 1,  # the every-store plan's top-up belongs to no store
+        "toppedUp": {"amount": "300.00"},
+        "bonusGiven": {"amount": "0.00"},
+        "spendCount": 1,
+        "spent": {"amount": "120.00"},
+        "redemptions": 0,
+        "earned": {"amount": "0.00"},
+    }
+
+    w = await car_wash(api)
+    for _ in range(2):
+        redeemed = await api(REDEEM, {"s": gid(w["a"]), "c": await code_for(api, w)}, token=w["washer"])
+        assert redeemed["redeemPunchCard"]["errors"] == []
+    uses = (await api(CARDS, {"s": gid(w["a"]), "d": day}, token=w["owner"]))["storeDailySummary"]["cards"]
+    assert (uses["redemptions"], uses["earned"], uses["spendCount"]) == (2, {"amount": "20.00"}, 0)
