@@ -219,7 +219,7 @@ class LotteryPrizeInput:
     probability_ppm: int = strawberry.field(
         description="Parts per million; all the prizes' together at most 1000000 (the rest: nothing)."
     )
-    amount: int = strawberry.field(default=0, description="POINTS / COINS: how many.")
+    amount: int = strawberry.field(default=0, name="units", description="POINTS / COINS: how many points or coins.")
     coupon_template_id: strawberry.ID | None = strawberry.field(
         default=None, description="COUPON: a platform coupon template."
     )

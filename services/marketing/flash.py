@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
@@ -43,7 +43,7 @@ from models.marketing import FlashClaim, FlashItem, FlashSession
 from models.orders import OrderLine
 from services.accounts.access import Grants
 from services.catalog.product_states import LISTED
-from services.core import clock
+from services.core import business_days, clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import after_commit, emit, public_data_changed, unit_of_work
 from services.core.sql import add_per_row
@@ -60,6 +60,7 @@ CANCELLED = "CANCELLED"
 HELD = "HELD"
 RELEASED = "RELEASED"
 KEY_TTL_SECONDS = 2 * 24 * 3600  # past any session's end: the counters go by themselves
+MAX_DAYS_AHEAD = 366  # flashSessions looks at most this far ahead
 STATUSES = (ACTIVE, CANCELLED, HELD, RELEASED)  # a session's (the first two), a claim's (the others)
 
 
@@ -452,7 +453,12 @@ async def sessions_of_day(day: date | None = None) -> tuple[datetime, date, list
     """(the server time, the business day (default today), its sessions with their items and
     states, by start). Two statements."""
     now = clock.now()
-    day = day or rules.business_day(now, settings.BUSINESS_UTC_OFFSET_HOURS)
+    today = rules.business_day(now, settings.BUSINESS_UTC_OFFSET_HOURS)
+    day = day or today
+    if not business_days.EARLIEST_DAY <= day <= today + timedelta(days=MAX_DAYS_AHEAD):
+        raise DomainError(
+            ErrorCode.INVALID_DATE_RANGE, f"A day from {business_days.EARLIEST_DAY} to a year ahead.", "day"
+        )
     start, end = rules.day_bounds(day, settings.BUSINESS_UTC_OFFSET_HOURS)
     sessions = await FlashSession.filter(starts_at__gte=start, starts_at__lt=end).order_by("starts_at", "id")
     items = await FlashItem.filter(session_id__in=[s.id for s in sessions]).order_by("id") if sessions else []

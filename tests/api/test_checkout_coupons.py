@@ -282,7 +282,7 @@ async def test_the_finance_report_shows_who_funded_the_discounts(api):
 
 
 async def test_two_coupons_a_tiered_promotion_and_coins_end_to_end(api):
-    """Issue 17's acceptance case in one checkout: two merchants, the platform's 满150减20, A's
+    """The acceptance case of MKT-1/2/4 in one checkout: two merchants, the platform's 满150减20, A's
     满100减15, a platform promotion 满100减5 / 满300减30 and 500 coins. The preview is the charge;
     each line keeps every part with its funder; commissions are on what was paid; a partial
     refund returns the unit's share of money and coins and no coupon; the merchant is paid what

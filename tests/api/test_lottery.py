@@ -60,7 +60,7 @@ def _input(**extra) -> dict:
         "endsAt": (now + timedelta(days=1)).isoformat(),
         "dailyLimit": 5,
         "prizes": [
-            {"name": "100 积分", "kind": "POINTS", "probabilityPpm": 1_000_000, "amount": 100, "stock": 3},
+            {"name": "100 积分", "kind": "POINTS", "probabilityPpm": 1_000_000, "units": 100, "stock": 3},
         ],
     } | extra
 
@@ -72,7 +72,7 @@ async def test_draw_points_prize_stock_limits_schedule_and_verification(api):
     await grant_points(alice, 45)
 
     bad_prizes = [
-        {"name": "a", "kind": "POINTS", "probabilityPpm": 600_000, "amount": 1, "stock": 1},
+        {"name": "a", "kind": "POINTS", "probabilityPpm": 600_000, "units": 1, "stock": 1},
         {"name": "b", "kind": "NOTHING", "probabilityPpm": 400_001},
     ]
     refused = (await api(CREATE, {"input": _input(prizes=bad_prizes)}, admin))["createLotteryActivity"]

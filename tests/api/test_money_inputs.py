@@ -21,7 +21,7 @@ SETTINGS = (
 )
 # Names of money (not counts, stock, points or coins, nor rates in basis points).
 MONEY_NAME = re.compile(r"price|amount|fee|reward|sales|spent|threshold|cost|balance", re.I)
-NOT_MONEY = re.compile(r"Bp$|^points|^coins|^lowStock|stock|Count$", re.I)
+NOT_MONEY = re.compile(r"Bp$|^points|Points$|^coins|^lowStock|stock|Count$", re.I)
 
 
 def _inputs():
