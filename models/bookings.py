@@ -10,11 +10,17 @@ class ServiceItem(Model):
     how many customers one slot takes, and its own opening hours (empty: the store's)."""
 
     id = fields.BigIntField(primary_key=True)
-    store = fields.ForeignKeyField("models.Store", related_name="service_offers", on_delete=fields.CASCADE)
-    merchant = fields.ForeignKeyField("models.Merchant", related_name="service_offers", on_delete=fields.CASCADE)
+    store = fields.ForeignKeyField(
+        "models.Store", related_name="service_offers", on_delete=fields.CASCADE, db_index=True
+    )
+    merchant = fields.ForeignKeyField(
+        "models.Merchant", related_name="service_offers", on_delete=fields.CASCADE, db_index=True
+    )
     # The hidden product (zone SERVICE, REDEEMABLE) and SKU an online-paid booking's order line is of.
-    product = fields.ForeignKeyField("models.Product", related_name="service_offers", on_delete=fields.RESTRICT)
-    sku = fields.ForeignKeyField("models.Sku", related_name="service_offers", on_delete=fields.RESTRICT)
+    product = fields.ForeignKeyField(
+        "models.Product", related_name="service_offers", on_delete=fields.RESTRICT, db_index=True
+    )
+    sku = fields.ForeignKeyField("models.Sku", related_name="service_offers", on_delete=fields.RESTRICT, db_index=True)
     name = fields.CharField(max_length=64)
     description = fields.CharField(max_length=512, default="")
     price = fields.BigIntField()  # fen
@@ -49,12 +55,18 @@ class Booking(Model):
     BOOKED -> CHECKED_IN | CANCELLED | NO_SHOW."""
 
     id = fields.BigIntField(primary_key=True)
-    slot = fields.ForeignKeyField("models.BookingSlot", related_name="bookings", on_delete=fields.RESTRICT)
-    item = fields.ForeignKeyField("models.ServiceItem", related_name="bookings", on_delete=fields.RESTRICT)
+    slot = fields.ForeignKeyField(
+        "models.BookingSlot", related_name="bookings", on_delete=fields.RESTRICT, db_index=True
+    )
+    item = fields.ForeignKeyField(
+        "models.ServiceItem", related_name="bookings", on_delete=fields.RESTRICT, db_index=True
+    )
     store = fields.ForeignKeyField("models.Store", related_name="bookings", on_delete=fields.RESTRICT)
     buyer = fields.ForeignKeyField("models.User", related_name="bookings", on_delete=fields.RESTRICT, db_index=True)
     pay_mode = fields.CharField(max_length=16)  # ONLINE | AT_STORE
-    order = fields.ForeignKeyField("models.Order", related_name="bookings", null=True, on_delete=fields.RESTRICT)
+    order = fields.ForeignKeyField(
+        "models.Order", related_name="bookings", null=True, on_delete=fields.RESTRICT, db_index=True
+    )
     price = fields.BigIntField()  # fen, as booked
     status = fields.CharField(max_length=16, db_index=True)
     starts_at = fields.DatetimeField(db_index=True)

@@ -48,4 +48,4 @@ class StoreDelivery(Model):
 
     class Meta:
         table = "store_delivery"
-        indexes = (("store_id", "created_at"),)
+        indexes = (("store_id", "created_at"), ("provider", "external_id"))

@@ -213,7 +213,7 @@ class FlashSession(Model):
     id = fields.BigIntField(primary_key=True)
     name = fields.CharField(max_length=64)
     starts_at = fields.DatetimeField(db_index=True)
-    ends_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField(db_index=True)
     # ACTIVE or CANCELLED (an admin withdrew it); UPCOMING / ON / SOLD_OUT / ENDED are computed
     status = fields.CharField(max_length=16, default="ACTIVE")
     reconciled_at = fields.DatetimeField(null=True)  # the final reconciliation after the end
@@ -232,9 +232,13 @@ class FlashItem(Model):
 
     id = fields.BigIntField(primary_key=True)
     session = fields.ForeignKeyField("models.FlashSession", related_name="items", on_delete=fields.CASCADE)
-    merchant = fields.ForeignKeyField("models.Merchant", related_name="flash_items", on_delete=fields.RESTRICT)
-    product = fields.ForeignKeyField("models.Product", related_name="flash_items", on_delete=fields.RESTRICT)
-    sku = fields.ForeignKeyField("models.Sku", related_name="flash_items", on_delete=fields.RESTRICT)
+    merchant = fields.ForeignKeyField(
+        "models.Merchant", related_name="flash_items", on_delete=fields.RESTRICT, db_index=True
+    )
+    product = fields.ForeignKeyField(
+        "models.Product", related_name="flash_items", on_delete=fields.RESTRICT, db_index=True
+    )
+    sku = fields.ForeignKeyField("models.Sku", related_name="flash_items", on_delete=fields.RESTRICT, db_index=True)
     flash_price = fields.BigIntField()  # fen per unit
     stock = fields.IntField()  # flash units, apart from the SKU's stock
     sold = fields.IntField(default=0)  # held by orders (unpaid or paid)

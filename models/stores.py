@@ -15,7 +15,7 @@ class MemberCardPlan(Model):
     )
     # null: accepted in every store of the merchant; else in this store only
     store = fields.ForeignKeyField(
-        "models.Store", related_name="member_card_plans", null=True, on_delete=fields.RESTRICT
+        "models.Store", related_name="member_card_plans", null=True, on_delete=fields.RESTRICT, db_index=True
     )
     name = fields.CharField(max_length=64)
     # [[top-up amount from, bonus], ...] in fen, ascending: the highest tier reached applies
@@ -60,10 +60,10 @@ class MemberCardEntry(Model):
     principal_after = fields.BigIntField()
     bonus_after = fields.BigIntField()
     store = fields.ForeignKeyField(
-        "models.Store", related_name="member_card_entries", null=True, on_delete=fields.RESTRICT
+        "models.Store", related_name="member_card_entries", null=True, on_delete=fields.RESTRICT, db_index=True
     )
     order = fields.ForeignKeyField(
-        "models.Order", related_name="member_card_entries", null=True, on_delete=fields.RESTRICT
+        "models.Order", related_name="member_card_entries", null=True, on_delete=fields.RESTRICT, db_index=True
     )
     transaction_id = fields.BigIntField(null=True)  # the journal transaction (top-up, refund)
     idempotency_key = fields.CharField(max_length=64, null=True)
@@ -95,8 +95,12 @@ class PunchCard(Model):
     id = fields.BigIntField(primary_key=True)
     order = fields.ForeignKeyField("models.Order", related_name="punch_cards", on_delete=fields.RESTRICT, db_index=True)
     line = fields.OneToOneField("models.OrderLine", related_name="punch_card", on_delete=fields.RESTRICT)
-    product = fields.ForeignKeyField("models.Product", related_name="punch_cards", on_delete=fields.RESTRICT)
-    merchant = fields.ForeignKeyField("models.Merchant", related_name="punch_cards", on_delete=fields.RESTRICT)
+    product = fields.ForeignKeyField(
+        "models.Product", related_name="punch_cards", on_delete=fields.RESTRICT, db_index=True
+    )
+    merchant = fields.ForeignKeyField(
+        "models.Merchant", related_name="punch_cards", on_delete=fields.RESTRICT, db_index=True
+    )
     holder = fields.ForeignKeyField("models.User", related_name="punch_cards", on_delete=fields.RESTRICT, db_index=True)
     title = fields.CharField(max_length=128)
     uses_total = fields.IntField()
@@ -119,7 +123,9 @@ class PunchCardCode(Model):
     code = fields.CharField(max_length=16, unique=True)
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)
-    store = fields.ForeignKeyField("models.Store", related_name="punch_card_uses", null=True, on_delete=fields.RESTRICT)
+    store = fields.ForeignKeyField(
+        "models.Store", related_name="punch_card_uses", null=True, on_delete=fields.RESTRICT, db_index=True
+    )
     redeemed_by_id = fields.BigIntField(null=True)
     earned = fields.BigIntField(default=0)  # income recognised by this use, fen
     created_at = fields.DatetimeField(auto_now_add=True)
