@@ -34,7 +34,7 @@ from tortoise.expressions import F
 
 import settings
 from models.bookings import Booking, BookingSlot, ServiceItem
-from models.catalog import Category, Product, Sku
+from models.catalog import Product, Sku
 from models.merchants import Merchant, Store
 from models.orders import AfterSale, Order, OrderLine, Payment
 from services.accounts.access import Grants, require_merchant, require_store_permission
@@ -51,6 +51,7 @@ from services.orders import hooks as order_hooks
 from services.orders import payments as order_payments
 from services.orders import states as order_states
 from services.orders.checkout import MAX_KEY_LENGTH, new_number
+from services.stores import payments as store_payments
 from services.stores import slots
 from services.stores.events import BookingChanged
 
@@ -124,21 +125,6 @@ def _clean(data: ServiceItemData) -> dict:
     }
 
 
-async def _category_id() -> int:
-    """The hidden (inactive) category of service products: the merchant's own commission rate."""
-    rows = (
-        await Category.filter(name=CATEGORY_NAME, parent_id=None, is_active=False)
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    if rows:
-        return rows[0]
-    async with unit_of_work():
-        category = await Category.create(name=CATEGORY_NAME, is_active=False)
-        await Category.filter(id=category.id).update(path=f"/{category.id}/")
-    return category.id
-
-
 async def _store(store_id: int) -> Store:
     store = await Store.get_or_none(id=store_id)
     if store is None:
@@ -151,7 +137,7 @@ async def create_item(grants: Grants, store_id: int, data: ServiceItemData) -> S
     store = await _store(store_id)
     require_merchant(grants, store.merchant_id, "merchant.settings")
     fields = _clean(data)
-    category_id = await _category_id()
+    category_id = await store_payments.hidden_category(CATEGORY_NAME)
     async with unit_of_work() as conn:
         product = await Product.create(
             merchant_id=store.merchant_id,

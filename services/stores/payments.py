@@ -152,18 +152,13 @@ def _check_amount(amount: int) -> None:
         )
 
 
-async def _category_id() -> int:
-    """The hidden (inactive) category of the store-payment products: the merchant's own
-    commission rate applies to it (no category override)."""
-    rows = (
-        await Category.filter(name=CATEGORY_NAME, parent_id=None, is_active=False)
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
+async def hidden_category(name: str) -> int:
+    """The inactive root category (made once) holding a store feature's hidden products."""
+    rows = await Category.filter(name=name, parent_id=None, is_active=False).order_by("id").values_list("id", flat=True)
     if rows:
         return rows[0]
     async with unit_of_work():
-        category = await Category.create(name=CATEGORY_NAME, is_active=False)
+        category = await Category.create(name=name, is_active=False)
         await Category.filter(id=category.id).update(path=f"/{category.id}/")
     return category.id
 
@@ -174,7 +169,7 @@ async def payment_sku(merchant_id: int) -> Sku:
     sku = await Sku.get_or_none(code=code)
     if sku is not None:
         return sku
-    category_id = await _category_id()
+    category_id = await hidden_category(CATEGORY_NAME)
     try:
         async with unit_of_work() as conn:
             product = await Product.create(
