@@ -43,12 +43,13 @@ from services.membership import membership
 from services.merchants import merchants
 from services.orders import events as order_events
 from services.orders import fulfilment, gateways, hooks
+from services.orders import payments as order_payments
 from services.orders.sandbox_gateway import SandboxGateway
 from services.risk import control as risk
 from services.risk import hooks as risk_hooks
 from services.stores import bookings as store_bookings
 from services.stores import delivery as store_delivery
-from services.stores import delivery_providers, punch_cards
+from services.stores import delivery_providers, member_cards, punch_cards
 from services.stores import events as store_events
 from services.stores import payments as store_payments
 
@@ -131,6 +132,11 @@ ACTIVITIES = [
     (flash.KIND, flash.ACTIVITY),  # flash sales: Redis admission, flash price, flash stock
 ]
 OWN_STOCK_ACTIVITIES = [flash.KIND]
+
+# Payment methods whose refunds another domain books, not the orders domain.
+REFUND_METHODS = [
+    (member_cards.METHOD, member_cards.refund_payment),  # STO-2: back onto the member card
+]
 
 # Who else asks a share of a paid order's lines, after the three distribution levels.
 CLAIM_PROVIDERS = [
@@ -257,6 +263,9 @@ def install() -> None:
         activities.ACTIVITIES.add(kind, activity)
     activities.OWN_STOCK.clear()
     activities.OWN_STOCK.update(OWN_STOCK_ACTIVITIES)
+    order_payments.REFUND_METHODS.reset()
+    for method, refund in REFUND_METHODS:
+        order_payments.REFUND_METHODS.add(method, refund)
     commissions.PAID_CLAIMS[:] = CLAIM_PROVIDERS
     review_queues.QUEUES.clear()
     for queue_ in REVIEW_QUEUES:

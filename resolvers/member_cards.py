@@ -1,5 +1,6 @@
 """Member cards (STO-2): a merchant's card plans, my cards, top-ups, statements and refunds.
-Paying with a card at a store is `payAtStore(method: MEMBER_CARD, memberCardId)`. Thin calls
+Paying with a card at a store is `payAtStore(method: MEMBER_CARD, memberCardId)`; online, for
+the merchant's goods, `payWithMemberCard` on a checkout's payment. Thin calls
 into services.stores.member_cards."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from strawberry.types import Info
 
 from resolvers.common import api_errors, login_required, parse_id, payload_errors, viewer
 from schema.money import Amount
+from schema.types.orders import PaymentPayload
 from schema.types.member_cards import (
     MemberCard,
     MemberCardPayload,
@@ -103,3 +105,24 @@ class MemberCardMutations:
     ) -> MemberCardPayload:
         entry = await member_cards.refund(viewer(info).id, parse_id(id, "id", of="MemberCard"))
         return MemberCardPayload(card=await entry.card, entry=entry)
+
+    @strawberry.mutation(
+        description="Pay a checkout of the card's merchant's goods from my member card, as payWithWallet pays "
+        "from the wallet: every order of the payment must be that merchant's (and, for a card of one store, "
+        "picked up at or delivered from that store), else CARD_NOT_ACCEPTED. Principal and bonus are taken "
+        "in proportion to what the card holds; refunds of the orders go back onto the card.",
+        extensions=login_required(),
+    )
+    @payload_errors
+    async def pay_with_member_card(
+        self,
+        info: Info,
+        payment_id: Annotated[strawberry.ID, strawberry.argument(description="The checkout's payment.")],
+        member_card_id: Annotated[strawberry.ID, strawberry.argument(description="My member card.")],
+    ) -> PaymentPayload:
+        payment = await member_cards.pay_payment(
+            viewer(info).id,
+            parse_id(payment_id, "paymentId", of="Payment"),
+            parse_id(member_card_id, "memberCardId", of="MemberCard"),
+        )
+        return PaymentPayload(payment=payment)

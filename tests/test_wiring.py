@@ -11,6 +11,7 @@ from services.accounts import referral, review_queues
 from services.core.hooks import NotWired, Reactions
 from services.marketing import activities
 from services.orders import hooks
+from services.orders import payments as order_payments
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,6 +66,7 @@ def test_the_reactions_run_in_the_documented_order():
     ]
     assert sorted(hooks.ZONE_RULES.entries) == ["MEMBERSHIP", "POINTS", "SERVICE", "STORE_PAYMENT", "WHOLESALE"]
     assert sorted(activities.ACTIVITIES.entries) == ["FLASH"] and activities.OWN_STOCK == {"FLASH"}
+    assert list(order_payments.REFUND_METHODS.entries) == ["MEMBER_CARD"]
 
 
 def test_install_twice_registers_everything_once():

@@ -29,6 +29,7 @@ that is already closed or paid another way is accepted and refunded automaticall
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -40,6 +41,7 @@ from services.catalog import stock
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import emit, merchant_channel, unit_of_work
+from services.core.hooks import Registry
 from services.core.sql import add_per_row, models_from_rows, sql
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, PLATFORM, Posting, Purpose
@@ -59,6 +61,10 @@ STATUSES = (UNPAID, PAID, CLOSED)
 REFUND_PENDING, REFUND_SUCCEEDED = "PENDING", "SUCCEEDED"
 REFUND_STATUSES = (REFUND_PENDING, REFUND_SUCCEEDED)
 WALLET = "WALLET"
+# Payment methods whose refunds another domain books (wiring.REFUND_METHODS): a member card's
+# go back onto the card. `(order, amount, conn, *, after_sale_id, reason) -> Refund`, capped
+# by the order like any refund.
+REFUND_METHODS: Registry[Callable[..., Awaitable[Refund]]] = Registry("refund method")
 
 
 async def own_payment(buyer_id: int, payment_id: int) -> Payment:
@@ -68,7 +74,7 @@ async def own_payment(buyer_id: int, payment_id: int) -> Payment:
     return payment
 
 
-def _require_payable(payment: Payment) -> None:
+def require_payable(payment: Payment) -> None:
     if payment.status != UNPAID:
         raise DomainError(ErrorCode.PAYMENT_NOT_PAYABLE, f"This payment is {payment.status.lower()}.", "paymentId")
     if payment.expires_at <= clock.now():
@@ -236,7 +242,7 @@ async def pay_with_wallet(buyer_id: int, payment_id: int) -> Payment:
         taken = await _take(conn, payment_id, WALLET, "", buyer_id=buyer_id)
         if taken is None:  # say why, as a read before would have
             payment = await own_payment(buyer_id, payment_id)
-            _require_payable(payment)
+            require_payable(payment)
             raise DomainError(ErrorCode.PAYMENT_NOT_PAYABLE, "This payment is no longer payable.", "paymentId")
         payment = Payment._init_from_db(**taken)
         wallet = taken["wallet_account"]
@@ -261,7 +267,7 @@ async def pay_from_account(buyer_id: int, payment_id: int, method: str, source_a
 async def start_gateway_payment(buyer_id: int, payment_id: int) -> tuple[Payment, Charge]:
     """Open a charge at the gateway; the client pays it there and the gateway calls back."""
     payment = await own_payment(buyer_id, payment_id)
-    _require_payable(payment)
+    require_payable(payment)
     gw = gateway.get()
     previous = payment.gateway_trade_no
     charge = await gw.create_charge(
@@ -413,6 +419,10 @@ async def book_refund(order: Order, amount: int, conn, *, after_sale_id: int | N
     (`execute_refund`), and retried by the worker until the gateway confirms."""
     if amount <= 0:
         raise DomainError(ErrorCode.INVALID_AMOUNT, "A refund must be positive.", "amount")
+    payment = await Payment.get(id=order.payment_id).using_db(conn)
+    own = REFUND_METHODS.get(payment.method)
+    if own is not None:  # e.g. a member card: back onto the card, by its own rules
+        return await own(order, amount, conn, after_sale_id=after_sale_id, reason="AFTER_SALE")
     capped = await conn.execute_query_dict(
         sql(
             conn,
@@ -423,7 +433,6 @@ async def book_refund(order: Order, amount: int, conn, *, after_sale_id: int | N
     if not capped:
         raise DomainError(ErrorCode.REFUND_EXCEEDS_PAID, "That would refund more than was paid.", "amount")
     order.refunded_amount = int(capped[0]["refunded_amount"])
-    payment = await Payment.get(id=order.payment_id).using_db(conn)
     await Payment.filter(id=payment.id).using_db(conn).update(refunded_amount=F("refunded_amount") + amount)
     wallet = payment.method == WALLET
     refund = await Refund.create(

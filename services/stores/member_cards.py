@@ -45,6 +45,7 @@ from services.accounts.access import Grants, require_merchant
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.core.events import unit_of_work
+from services.core.money import allocate
 from services.core.sql import sql
 from services.ledger import ledger
 from services.ledger.ledger import MERCHANT, Posting, Purpose
@@ -282,6 +283,39 @@ async def accepting_card(buyer_id: int, card_id: int, store: Store) -> MemberCar
 
 async def pay_order(buyer_id: int, card_id: int, store: Store, payment: Payment, order: Order, conn) -> None:
     """Pay a store payment's order (just written on `conn`) from the card: see the module notes."""
+    await _spend(conn, buyer_id, card_id, payment, [order])
+
+
+async def pay_payment(buyer_id: int, payment_id: int, card_id: int) -> Payment:
+    """Pay a checkout of the card's merchant's goods online from my card (STO-2), like the
+    wallet pays one: every order of the payment must be the merchant's (and, for a card of one
+    store, picked up at or delivered from that store), else CARD_NOT_ACCEPTED. Principal and
+    bonus are taken as at the counter; a refund of the orders goes back onto the card
+    (`refund_payment`, through services.orders.payments.REFUND_METHODS). Any refusal
+    (INSUFFICIENT_FUNDS, PAYMENT_NOT_PAYABLE) changes nothing."""
+    payment = await order_payments.own_payment(buyer_id, payment_id)
+    order_payments.require_payable(payment)
+    card = await MemberCard.get_or_none(id=card_id, holder_id=buyer_id)
+    if card is None:
+        raise _not_found()
+    plan = await MemberCardPlan.get(id=card.plan_id)
+    orders = await Order.filter(payment_id=payment.id).order_by("id")
+    if not orders or any(
+        order.merchant_id != card.merchant_id or (plan.store_id is not None and order.store_id != plan.store_id)
+        for order in orders
+    ):
+        raise DomainError(
+            ErrorCode.CARD_NOT_ACCEPTED, "This card pays only for its merchant's goods (of its store).", "memberCardId"
+        )
+    async with unit_of_work() as conn:
+        await _spend(conn, buyer_id, card_id, payment, orders)
+    return await Payment.get(id=payment.id)
+
+
+async def _spend(conn, buyer_id: int, card_id: int, payment: Payment, orders: list[Order]) -> None:
+    """Pay `payment` (of `orders`, all the card's merchant's) from the card on `conn`: see the
+    module notes. One SPEND entry per order (its share of principal and bonus by largest
+    remainder), which its refunds read."""
     amount = payment.amount
     card = await _lock_card(conn, card_id)
     if card is None or card.holder_id != buyer_id:
@@ -290,15 +324,17 @@ async def pay_order(buyer_id: int, card_id: int, store: Store, payment: Payment,
         raise DomainError(ErrorCode.INVALID_TRANSITION, "This card was refunded.", "memberCardId")
     if card.principal + card.bonus < amount:
         raise DomainError(ErrorCode.INSUFFICIENT_FUNDS, "The card's balance does not cover the amount.", "amount")
-    split = card_math.split_spend(card.principal, card.bonus, amount)
     accounts = await _accounts(card.merchant_id, payment.currency)
     clearing = accounts[Purpose.MEMBER_CARD_CLEARING]
+    if not amount:  # wholly discounted: nothing leaves the card
+        await order_payments.pay_from_account(buyer_id, payment.id, METHOD, clearing, conn)
+        return
+    split = card_math.split_spend(card.principal, card.bonus, amount)
     postings = [Posting(clearing, amount)]
     if split.principal:
         postings.append(Posting(accounts[Purpose.MEMBER_CARD_PRINCIPAL], -split.principal))
     if split.bonus:
         postings.append(Posting(accounts[Purpose.MEMBER_CARD_BONUS], -split.bonus))
-    await _move_card(conn, card, -split.principal, -split.bonus)
     await ledger.post(
         "MEMBER_CARD_SPEND",
         postings,
@@ -320,17 +356,20 @@ async def pay_order(buyer_id: int, card_id: int, store: Store, payment: Payment,
             reference_id=str(payment.id),
             conn=conn,
         )
-    await MemberCardEntry.create(
-        card_id=card.id,
-        kind=SPEND,
-        principal=-split.principal,
-        bonus=-split.bonus,
-        principal_after=card.principal,
-        bonus_after=card.bonus,
-        store_id=store.id,
-        order_id=order.id,
-        using_db=conn,
-    )
+    shares = allocate(split.principal, [order.pay_amount for order in orders])
+    for order, principal in zip(orders, shares, strict=True):
+        await _move_card(conn, card, -principal, -(order.pay_amount - principal))
+        await MemberCardEntry.create(
+            card_id=card.id,
+            kind=SPEND,
+            principal=-principal,
+            bonus=-(order.pay_amount - principal),
+            principal_after=card.principal,
+            bonus_after=card.bonus,
+            store_id=order.store_id,
+            order_id=order.id,
+            using_db=conn,
+        )
 
 
 async def refund_payment(order: Order, amount: int, conn, *, after_sale_id: int, reason: str) -> Refund:

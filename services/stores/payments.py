@@ -353,7 +353,6 @@ async def refund(grants: Grants, actor_id: int, order_id: int, amount: int, reas
         raise DomainError(ErrorCode.INVALID_INPUT, "The reason is at most 256 characters.", "reason")
     if order.paid_at is None:
         raise DomainError(ErrorCode.INVALID_TRANSITION, "This payment was not made.", "orderId")
-    by_card = await Payment.filter(id=order.payment_id, method=member_cards.METHOD).exists()
     now = clock.now()
     if now > order.paid_at + timedelta(days=settings.STORE_REFUND_DAYS):
         raise DomainError(
@@ -406,14 +405,10 @@ async def refund(grants: Grants, actor_id: int, order_id: int, amount: int, reas
         await order_hooks.LINE_REFUNDED.run(
             order_hooks.LineRefund(order=order, line=line, quantity=amount, amount=amount), conn
         )
-        if by_card:  # STO-2: back onto the member card, principal and bonus as they were taken
-            booked = await member_cards.refund_payment(
-                order, amount, conn, after_sale_id=after_sale.id, reason=REFUND_REASON
-            )
-        else:
-            booked = await order_payments.book_refund(order, amount, conn, after_sale_id=after_sale.id)
-            await Refund.filter(id=booked.id).using_db(conn).update(reason=REFUND_REASON)
-            booked.reason = REFUND_REASON
+        # by the payment's method (a member card's back onto the card: REFUND_METHODS)
+        booked = await order_payments.book_refund(order, amount, conn, after_sale_id=after_sale.id)
+        await Refund.filter(id=booked.id).using_db(conn).update(reason=REFUND_REASON)
+        booked.reason = REFUND_REASON
         emit(store_channel(order.store_id), StorePaymentRefunded(order.id, booked.id, amount))
     if booked.method not in (order_payments.WALLET, member_cards.METHOD):
         booked = await order_payments.execute_refund(booked.id)

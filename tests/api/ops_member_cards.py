@@ -15,5 +15,9 @@ OPERATIONS = {
         "Mutation",
         "topUpMemberCard",
     ): 'mutation { topUpMemberCard(planId: "999999", amount: "1.00", idempotencyKey: "k") { errors { code } } }',
+    (
+        "Mutation",
+        "payWithMemberCard",
+    ): 'mutation { payWithMemberCard(paymentId: "999999", memberCardId: "999999") { errors { code } } }',
     ("Mutation", "refundMemberCard"): 'mutation { refundMemberCard(id: "999999") { errors { code } } }',
 }

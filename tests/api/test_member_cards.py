@@ -242,3 +242,79 @@ async def test_a_card_payment_refunded_at_the_counter_goes_back_onto_the_card_ex
     assert over["errors"] == [{"code": "REFUND_EXCEEDS_PAID", "field": ["amount"]}]
     assert await balance(USER, buyer.id, Purpose.WALLET) == 50_000  # the wallet is not where it goes
     assert await ledger.check_invariants() == []
+
+
+PAY_ONLINE = """mutation($p: ID!, $card: ID!) { payWithMemberCard(paymentId: $p, memberCardId: $card) {
+  payment { id status } errors { code field } } }"""
+
+
+async def test_a_checkout_of_the_merchants_goods_paid_online_with_the_card_and_refunded_onto_it(api):
+    from models.orders import Payment
+    from tests.api.test_after_sales import APPROVE, request
+    from tests.catalog_factories import make_product, make_staff, sku
+    from tests.order_factories import make_buyer, make_shop, place
+
+    s = await shop(api)
+    merchant = s["merchant"]
+    buyer, address = await make_buyer("网购持卡人", wallet=100_000)
+    token = await token_for(buyer)
+    goods = await make_product(merchant, title="会员商品", skus=[sku(price=15_000, stock=10)])
+    (goods_sku,) = await goods.skus.all()
+    _, _, (foreign_sku,) = await make_shop(price=1_000)
+    card = (await api(TOP_UP, {"p": s["plan"], "a": "500.00", "k": "t1"}, token=token))["topUpMemberCard"]["card"]
+    only_a = (await api(TOP_UP, {"p": s["plan_a"], "a": "100.00", "k": "t2"}, token=token))["topUpMemberCard"]["card"]
+
+    async def unchanged(payment_id: int):
+        return (
+            await snapshot(merchant, buyer),
+            (await Payment.get(id=payment_id)).status,
+            await ledger.check_invariants(),
+        )
+
+    # refused: another merchant's goods in the payment, a card of one store for a delivered order,
+    # a balance short of the payment, someone else's payment; each changes nothing
+    mixed = await place(buyer, address, [(goods_sku.id, 1), (foreign_sku.id, 1)])
+    before = await unchanged(mixed.payment.id)
+    refused = (await api(PAY_ONLINE, {"p": gid(mixed.payment), "card": card["id"]}, token=token))["payWithMemberCard"]
+    assert refused == {"payment": None, "errors": [{"code": "CARD_NOT_ACCEPTED", "field": ["memberCardId"]}]}
+    assert await unchanged(mixed.payment.id) == before
+    placed = await place(buyer, address, [(goods_sku.id, 2)])  # 300.00, delivered (no store)
+    payment = gid(placed.payment)
+    big = await place(buyer, address, [(goods_sku.id, 4)])  # 600.00 > 550.00 on the card
+    before = await unchanged(placed.payment.id)
+    got = (await api(PAY_ONLINE, {"p": payment, "card": only_a["id"]}, token=token))["payWithMemberCard"]
+    assert got["errors"] == [{"code": "CARD_NOT_ACCEPTED", "field": ["memberCardId"]}]
+    stranger = await token_for((await make_buyer("旁人"))[0])
+    got = (await api(PAY_ONLINE, {"p": payment, "card": card["id"]}, token=stranger))["payWithMemberCard"]
+    assert got["errors"] == [{"code": "NOT_FOUND", "field": ["paymentId"]}]
+    got = (await api(PAY_ONLINE, {"p": gid(big.payment), "card": card["id"]}, token=token))["payWithMemberCard"]
+    assert got["errors"] == [{"code": "INSUFFICIENT_FUNDS", "field": ["amount"]}]
+    assert await unchanged(placed.payment.id) == before
+
+    # paid: 30000 × 50000 / 55000 = 27272.7 → 272.72 of principal, 27.28 of bonus
+    paid = (await api(PAY_ONLINE, {"p": payment, "card": card["id"]}, token=token))["payWithMemberCard"]
+    assert paid == {"payment": {"id": payment, "status": "PAID"}, "errors": []}
+    order = await Order.get(id=placed.orders[0].id)
+    assert order.status == "PAID"
+    seen = (await api(CARD, {"id": card["id"]}, token=token))["memberCard"]
+    assert (seen["principal"], seen["bonus"]) == ({"amount": "227.28"}, {"amount": "22.72"})
+    assert seen["statement"][-1]["kind"] == "SPEND" and seen["statement"][-1]["receiptId"] == gid(order)
+    assert await liabilities_match_cards(merchant) == (50_000 - 27_272 + 10_000, 5_000 - 2_728)
+    assert await balance(MERCHANT, merchant.id, Purpose.MERCHANT_PENDING) == 27_272
+    twice = (await api(PAY_ONLINE, {"p": payment, "card": card["id"]}, token=token))["payWithMemberCard"]
+    assert twice["errors"] == [{"code": "PAYMENT_NOT_PAYABLE", "field": ["paymentId"]}]
+
+    # an after-sale refund of one unit (150.00) goes back onto the card, by the payment's shares
+    staff = await token_for(await make_staff(merchant, ["merchant.orders"]))
+    (line,) = await order.lines.all()
+    asked = await request(api, token, line, quantity=1)
+    approved = (await api(APPROVE, {"id": asked["afterSale"]["id"]}, token=staff))["approveAfterSale"]
+    assert approved["errors"] == [] and approved["afterSale"]["status"] == "REFUNDED"
+    # 15000 × 27272 / 30000 = 13636 of principal, 1364 of bonus
+    seen = (await api(CARD, {"id": card["id"]}, token=token))["memberCard"]
+    assert (seen["principal"], seen["bonus"]) == ({"amount": "363.64"}, {"amount": "36.36"})
+    assert seen["statement"][-1]["kind"] == "PAYMENT_REFUND"
+    assert await liabilities_match_cards(merchant) == (36_364 + 10_000, 3_636)
+    assert await balance(MERCHANT, merchant.id, Purpose.MERCHANT_PENDING) == 27_272 - 13_636
+    assert await balance(USER, buyer.id, Purpose.WALLET) == 100_000 - 60_000  # not to the wallet
+    assert await ledger.check_invariants() == []
