@@ -12,7 +12,6 @@ from strawberry.types import Info
 
 from resolvers.common import api_errors, login_required, parse_id, payload_errors, viewer
 from schema.money import Amount
-from schema.types.orders import PaymentPayload
 from schema.types.member_cards import (
     MemberCard,
     MemberCardPayload,
@@ -20,6 +19,7 @@ from schema.types.member_cards import (
     MemberCardPlanPayload,
     TopUpRuleInput,
 )
+from schema.types.orders import PaymentPayload
 from services.stores import card_math, member_cards
 
 
