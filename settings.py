@@ -148,6 +148,8 @@ COUPON_EXPIRING_NOTICE_HOURS: int = config("COUPON_EXPIRING_NOTICE_HOURS", cast=
 # days after the payment store staff may still refund it.
 STORE_PAYMENT_MAX_AMOUNT: int = config("STORE_PAYMENT_MAX_AMOUNT", cast=int, default=5_000_000)
 STORE_REFUND_DAYS: int = config("STORE_REFUND_DAYS", cast=int, default=30)
+# How long a cashier's payment request waits for the customer to pay it.
+STORE_PAYMENT_REQUEST_MINUTES: int = config("STORE_PAYMENT_REQUEST_MINUTES", cast=int, default=10)
 # Member cards (STO-2): the largest top-up (fen); whether a card's unused principal is refunded
 MEMBER_CARD_MAX_TOP_UP: int = config("MEMBER_CARD_MAX_TOP_UP", cast=int, default=5_000_000)
 MEMBER_CARD_REFUND_PRINCIPAL: bool = config("MEMBER_CARD_REFUND_PRINCIPAL", cast=bool, default=True)
@@ -206,6 +208,10 @@ STOREFRONT_SIGNUP_URL: str = config(
 # STO-1: the storefront page a store's payment QR code opens ({code}: the store's signed payment code).
 STOREFRONT_STORE_PAY_URL: str = config(
     "STOREFRONT_STORE_PAY_URL", default=PUBLIC_BASE_URL.rstrip("/") + "/pay?storeCode={code}"
+)
+# The page a cashier's payment request's QR code opens; {code} is the request's signed code.
+STOREFRONT_STORE_REQUEST_URL: str = config(
+    "STOREFRONT_STORE_REQUEST_URL", default=PUBLIC_BASE_URL.rstrip("/") + "/pay?requestCode={code}"
 )
 LEADERBOARD_MAX: int = config("LEADERBOARD_MAX", cast=int, default=100)  # longest leaderboard a query may ask for
 # Withdrawals (FIN-3): amounts in fen; the fee is basis points of the amount, never below the minimum fee.

@@ -132,3 +132,28 @@ class PunchCardCode(Model):
 
     class Meta:
         table = "punch_card_code"
+
+
+class StorePaymentRequest(Model):
+    """An amount the cashier entered at a store for a customer to confirm and pay (STO-1)."""
+
+    id = fields.BigIntField(primary_key=True)
+    store = fields.ForeignKeyField(
+        "models.Store", related_name="payment_requests", on_delete=fields.RESTRICT, db_index=True
+    )
+    amount = fields.BigIntField()  # fen
+    note = fields.CharField(max_length=64, default="")
+    created_by = fields.ForeignKeyField(
+        "models.User", related_name="store_payment_requests", on_delete=fields.RESTRICT, db_index=True
+    )
+    status = fields.CharField(max_length=16, default="OPEN")  # OPEN / PAID / CANCELLED
+    # the customer's order paying it: set when the order is written (the wallet and a card pay it
+    # at once; a gateway payment holds the request until it is paid or its order is cancelled)
+    order = fields.ForeignKeyField(
+        "models.Order", related_name="payment_requests", null=True, on_delete=fields.RESTRICT, db_index=True
+    )
+    expires_at = fields.DatetimeField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "store_payment_request"

@@ -11,6 +11,7 @@ from starlette.routing import Route
 import proxies
 from services.core.errors import DomainError
 from services.distribution import centre
+from services.stores import payment_requests
 from services.stores import payments as store_payments
 
 QR_CACHE = "public, max-age=86400"  # the image of a code never changes while the base URL does not
@@ -39,17 +40,20 @@ async def qr(request: Request) -> Response:
 
 
 async def store_qr(request: Request) -> Response:
-    """GET /qr/store/{code}.png or .svg: the QR code of a store's payment link (STO-1); a code
-    that does not verify is 404."""
+    """GET /qr/store/{code}.png or .svg: the QR code of a store's payment link (STO-1), or of a
+    cashier's payment request (its code starts with R); a code that does not verify is 404."""
     ext, code = request.path_params["ext"], request.path_params["code"]
+    link = payment_requests if code.startswith("R") else store_payments
     try:
-        store_payments.verified_store_id(code)
+        payment_requests.verified_request_id(code) if link is payment_requests else store_payments.verified_store_id(
+            code
+        )
     except DomainError:
         ext = ""
     if ext == "png":
-        return Response(store_payments.qr_png(code), media_type="image/png", headers={"Cache-Control": QR_CACHE})
+        return Response(link.qr_png(code), media_type="image/png", headers={"Cache-Control": QR_CACHE})
     if ext == "svg":
-        return Response(store_payments.qr_svg(code), media_type="image/svg+xml", headers={"Cache-Control": QR_CACHE})
+        return Response(link.qr_svg(code), media_type="image/svg+xml", headers={"Cache-Control": QR_CACHE})
     return PlainTextResponse("No such payment code.", status_code=404)
 
 

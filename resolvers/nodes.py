@@ -62,7 +62,7 @@ from services.orders import fulfilment as orders
 from services.risk import control as risk
 from services.stores import bookings as stores_bookings
 from services.stores import delivery as stores_delivery
-from services.stores import member_cards, punch_cards
+from services.stores import member_cards, payment_requests, punch_cards
 
 MAX_NODES = 100
 # Views whose ids are those of another type: node(id:) answers the view the viewer may read.
@@ -392,6 +392,10 @@ async def _member_card(info: Info, pk: int) -> Any:  # myMemberCards, or the mer
         return None
 
 
+async def _store_payment_request(info: Info, pk: int) -> Any:  # storePaymentRequests (the store's staff)
+    return await payment_requests.staff_request(await info.context.grants(), pk)
+
+
 async def _punch_card(info: Info, pk: int) -> Any:  # myPunchCards, or the merchant's order staff
     try:
         return await punch_cards.card_for(_me(info), await info.context.grants(), pk)
@@ -466,6 +470,7 @@ FETCHERS: dict[str, Fetch] = {
     "ServiceItem": _service_item,
     "Booking": _signed_in(_booking),
     "StoreDelivery": _signed_in(_store_delivery),
+    "StorePaymentRequest": _signed_in(_store_payment_request),
 }
 
 

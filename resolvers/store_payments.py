@@ -17,14 +17,17 @@ from schema.types.store_payments import (
     StorePaymentMethod,
     StorePaymentPayload,
     StorePaymentReceipt,
+    StorePaymentRequest,
+    StorePaymentRequestPayload,
     StoreRefundPayload,
 )
 from services.core.pagination import paginate
 from services.merchants import stores
-from services.stores import payments
+from services.stores import payment_requests, payments
 
 STORE_ID = "The store."
 CODE = "The store's payment code, or the link scanned from its QR code."
+REQUEST_CODE = "The payment request's code, or the link scanned from its QR code on the cashier's screen."
 
 
 @strawberry.type
@@ -79,6 +82,33 @@ class StorePaymentQueries:
         qs = await payments.store_payments(await info.context.grants(), parse_id(store_id, "storeId", of="Store"))
         return to_connection(await paginate(qs, first, after))
 
+    @strawberry.field(
+        description="A cashier's payment request scanned by the customer, to confirm its store and amount before "
+        "paying it: STORE_PAYMENT_CODE_INVALID for a forged code.",
+        extensions=login_required(),
+    )
+    @api_errors
+    async def store_payment_request(
+        self, info: Info, code: Annotated[str, strawberry.argument(description=REQUEST_CODE)]
+    ) -> StorePaymentRequest:
+        return await payment_requests.for_code(code)
+
+    @strawberry.field(
+        description="The store's payment requests, newest first (store.cashier).", extensions=login_required()
+    )
+    @api_errors
+    async def store_payment_requests(
+        self,
+        info: Info,
+        store_id: Annotated[strawberry.ID, strawberry.argument(description=STORE_ID)],
+        first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
+        after: Annotated[str | None, strawberry.argument(description="Cursor from the previous page.")] = None,
+    ) -> Connection[StorePaymentRequest]:
+        qs = await payment_requests.store_requests(
+            await info.context.grants(), parse_id(store_id, "storeId", of="Store")
+        )
+        return to_connection(await paginate(qs, first, after))
+
 
 @strawberry.type
 class StorePaymentMutations:
@@ -123,6 +153,71 @@ class StorePaymentMutations:
             amount,
             idempotency_key,
             store_id=parse_id(store_id, "storeId", of="Store") if store_id is not None else None,
+            method=method.value,
+            member_card_id=parse_id(member_card_id, "memberCardId", of="MemberCard")
+            if member_card_id is not None
+            else None,
+        )
+        return StorePaymentPayload(receipt=order)
+
+    @strawberry.mutation(
+        description="The cashier enters what the customer owes (store.cashier): show the request's QR code; the "
+        "customer scans it, confirms and pays it (payStorePaymentRequest) within STORE_PAYMENT_REQUEST_MINUTES.",
+        extensions=login_required(),
+    )
+    @payload_errors
+    async def request_store_payment(
+        self,
+        info: Info,
+        store_id: Annotated[strawberry.ID, strawberry.argument(description=STORE_ID)],
+        amount: Annotated[
+            Amount, strawberry.argument(description="The amount, above 0 and at most STORE_PAYMENT_MAX_AMOUNT.")
+        ],
+        note: Annotated[str, strawberry.argument(description="What it is for, optional (at most 64 characters).")] = "",
+    ) -> StorePaymentRequestPayload:
+        request = await payment_requests.create(
+            await info.context.grants(), viewer(info).id, parse_id(store_id, "storeId", of="Store"), amount, note
+        )
+        return StorePaymentRequestPayload(request=request)
+
+    @strawberry.mutation(
+        description="Take back an open payment request nobody is paying (store.cashier).", extensions=login_required()
+    )
+    @payload_errors
+    async def cancel_store_payment_request(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The request.")]
+    ) -> StorePaymentRequestPayload:
+        request = await payment_requests.cancel(await info.context.grants(), parse_id(id, of="StorePaymentRequest"))
+        return StorePaymentRequestPayload(request=request)
+
+    @strawberry.mutation(
+        description="Pay a cashier's payment request I scanned: its store and amount, as payAtStore pays (wallet, "
+        "member card or gateway; the same receipts and refunds). A request is paid once: "
+        "STORE_PAYMENT_REQUEST_CLOSED when it is paid, being paid, cancelled or expired. The same idempotencyKey "
+        "answers the same receipt.",
+        extensions=login_required(),
+    )
+    @payload_errors
+    async def pay_store_payment_request(
+        self,
+        info: Info,
+        code: Annotated[str, strawberry.argument(description=REQUEST_CODE)],
+        idempotency_key: Annotated[
+            str, strawberry.argument(description="1 to 64 characters; a retry with it pays once.")
+        ],
+        method: Annotated[
+            StorePaymentMethod,
+            strawberry.argument(description="As payAtStore's method."),
+        ] = StorePaymentMethod.WALLET,
+        member_card_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="My member card (method MEMBER_CARD): refused where it is not accepted."),
+        ] = None,
+    ) -> StorePaymentPayload:
+        order = await payment_requests.pay(
+            viewer(info).id,
+            code,
+            idempotency_key,
             method=method.value,
             member_card_id=parse_id(member_card_id, "memberCardId", of="MemberCard")
             if member_card_id is not None

@@ -6,6 +6,7 @@ from services.core.errors import ErrorCode as C
 
 DESCRIPTIONS: dict[C, str] = {
     C.STORE_PAYMENT_CODE_INVALID: "Not a genuine payment code of an existing store, or the code of another store than the one confirmed.",
+    C.STORE_PAYMENT_REQUEST_CLOSED: "A cashier's payment request that is already paid, being paid by another payment, cancelled by the store, or expired: ask the cashier for a new one.",
     C.STORE_CLOSED: "The store, or its merchant, is closed and takes no payments now.",
     C.STORE_PAYMENT_LIMIT_EXCEEDED: "The amount is above the largest payment a store may take (STORE_PAYMENT_MAX_AMOUNT).",
     C.REFUND_WINDOW_CLOSED: "The payment is older than the store refund window (STORE_REFUND_DAYS).",

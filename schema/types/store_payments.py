@@ -10,12 +10,14 @@ import strawberry
 from strawberry.types import Info
 
 from models import orders as m
+from models import stores as ms
 from schema.errors import UserError
 from schema.money import Money
-from schema.node import encode
+from schema.node import Node, encode, node_id
 from schema.types.accounts import PublicUser
 from schema.types.merchants import Store
 from schema.types.orders import Order, OrderStatus, Refund
+from services.stores import payment_requests
 
 
 @strawberry.enum(description="How a customer pays at a store.")
@@ -86,6 +88,10 @@ class StorePaymentReceipt:
     def order(self: m.Order) -> Order:
         return self
 
+    @strawberry.field(description="The cashier's payment request this payment paid, if it paid one.")
+    async def payment_request(self: m.Order) -> StorePaymentRequest | None:
+        return await payment_requests.request_of_order(self.id)
+
 
 @strawberry.type(description="Outcome of paying at a store.")
 class StorePaymentPayload:
@@ -111,3 +117,84 @@ class StorePaymentEvent:
     kind: StorePaymentEventKind = strawberry.field(description="Paid or refunded.")
     amount: Money = strawberry.field(description="The amount paid, or refunded by this refund.")
     receipt: StorePaymentReceipt = strawberry.field(description="The payment as it is now.")
+
+
+@strawberry.enum(description="Where a cashier's payment request is.")
+class StorePaymentRequestStatus(Enum):
+    OPEN = strawberry.enum_value("OPEN", description="Waiting for the customer to scan and pay it.")
+    PAYING = strawberry.enum_value(
+        "PAYING", description="A customer's gateway payment holds it until the gateway pays it or it times out."
+    )
+    PAID = strawberry.enum_value("PAID", description="Paid: `receipt` is the payment.")
+    CANCELLED = strawberry.enum_value("CANCELLED", description="The store's staff took it back.")
+    EXPIRED = strawberry.enum_value(
+        "EXPIRED", description="Not paid within STORE_PAYMENT_REQUEST_MINUTES; the cashier makes a new one."
+    )
+
+
+@strawberry.type(
+    description="An amount a cashier entered at a store for a customer to confirm and pay: show its QR code on the "
+    "cashier's screen; the customer scans it (storePaymentRequest) and pays it (payStorePaymentRequest)."
+)
+class StorePaymentRequest(Node):
+    id: strawberry.ID = node_id("StorePaymentRequest")
+
+    @strawberry.field(description="The signed code (what storePaymentRequest and payStorePaymentRequest take).")
+    def code(self: ms.StorePaymentRequest) -> str:
+        return payment_requests.request_code(self.id)
+
+    @strawberry.field(description="The link the QR code encodes (STOREFRONT_STORE_REQUEST_URL; ends with the code).")
+    def url(self: ms.StorePaymentRequest) -> str:
+        return payment_requests.request_url(payment_requests.request_code(self.id))
+
+    @strawberry.field(description="The QR code as a PNG image, for the cashier's screen.")
+    def png_url(self: ms.StorePaymentRequest) -> str:
+        return payment_requests.qr_url(self.id, "png")
+
+    @strawberry.field(description="The QR code as an SVG image.")
+    def svg_url(self: ms.StorePaymentRequest) -> str:
+        return payment_requests.qr_url(self.id, "svg")
+
+    @strawberry.field(description="What the customer is asked to pay.")
+    def amount(self: ms.StorePaymentRequest) -> Money:
+        return Money.from_fen(self.amount)
+
+    @strawberry.field(description="The cashier's note (e.g. what was bought), maybe empty.")
+    def note(self: ms.StorePaymentRequest) -> str:
+        return self.note
+
+    @strawberry.field(description="Where it is now.")
+    def status(self: ms.StorePaymentRequest) -> StorePaymentRequestStatus:
+        return StorePaymentRequestStatus(payment_requests.status_of(self))
+
+    @strawberry.field(description="When it expires unless paid.")
+    def expires_at(self: ms.StorePaymentRequest) -> datetime:
+        return self.expires_at
+
+    @strawberry.field(description="When the cashier made it.")
+    def created_at(self: ms.StorePaymentRequest) -> datetime:
+        return self.created_at
+
+    @strawberry.field(description="The store asking.")
+    async def store(self: ms.StorePaymentRequest, info: Info) -> Store | None:
+        return await info.context.loaders.orders.store.load(self.store_id)
+
+    @strawberry.field(
+        description="The payment (PAID), or the gateway payment in progress (PAYING): for the store's staff and its payer."
+    )
+    async def receipt(self: ms.StorePaymentRequest, info: Info) -> StorePaymentReceipt | None:
+        if self.order_id is None:
+            return None
+        order = await m.Order.get_or_none(id=self.order_id)
+        viewer = info.context.viewer
+        if order is None or viewer is None:
+            return None
+        if order.buyer_id != viewer.id and not await payment_requests.is_staff(await info.context.grants(), self):
+            return None
+        return order
+
+
+@strawberry.type(description="Outcome of a cashier's payment request (made or cancelled).")
+class StorePaymentRequestPayload:
+    request: StorePaymentRequest | None = strawberry.field(default=None, description="The request.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed; nothing changed.")

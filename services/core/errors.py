@@ -121,6 +121,9 @@ class ErrorCode(str, Enum):
     STORE_ALREADY_BOUND = "STORE_ALREADY_BOUND"  # the user is bound to a store already
     # offline store operations (STO-1)
     STORE_PAYMENT_CODE_INVALID = "STORE_PAYMENT_CODE_INVALID"  # forged, unknown, or another store's payment code
+    STORE_PAYMENT_REQUEST_CLOSED = (
+        "STORE_PAYMENT_REQUEST_CLOSED"  # a cashier's request already paid, being paid, cancelled or expired
+    )
     STORE_CLOSED = "STORE_CLOSED"  # the store (or its merchant) does not take payments now
     STORE_PAYMENT_LIMIT_EXCEEDED = "STORE_PAYMENT_LIMIT_EXCEEDED"  # above STORE_PAYMENT_MAX_AMOUNT
     REFUND_WINDOW_CLOSED = "REFUND_WINDOW_CLOSED"  # past STORE_REFUND_DAYS after the payment

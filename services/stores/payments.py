@@ -34,8 +34,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -44,6 +46,7 @@ import settings
 from models.catalog import Category, Product, Sku
 from models.merchants import Merchant, Store
 from models.orders import AfterSale, Order, OrderLine, Payment, Refund
+from models.stores import StorePaymentRequest
 from services.accounts.access import Grants, require_store_permission
 from services.catalog import product_states
 from services.core import clock, qr, signing
@@ -141,7 +144,7 @@ async def code_for(grants: Grants, store_id: int) -> StoreCode:
 # --------------------------------------------------------------------------- paying
 
 
-def _check_amount(amount: int) -> None:
+def check_amount(amount: int) -> None:
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise DomainError(ErrorCode.INVALID_AMOUNT, "The amount must be at least 0.01.", "amount")
     if amount > settings.STORE_PAYMENT_MAX_AMOUNT:
@@ -192,8 +195,11 @@ WALLET, GATEWAY, MEMBER_CARD = "WALLET", "GATEWAY", "MEMBER_CARD"
 METHODS = (WALLET, GATEWAY, MEMBER_CARD)
 
 
-def _fingerprint(store_id: int, amount: int, method: str, card_id: int | None = None) -> str:
+def _fingerprint(
+    store_id: int, amount: int, method: str, card_id: int | None = None, request_id: int | None = None
+) -> str:
     parts = ["STORE_PAYMENT", store_id, amount, method] + ([card_id] if card_id is not None else [])
+    parts += [request_id] if request_id is not None else []
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
@@ -206,6 +212,8 @@ async def pay(
     store_id: int | None = None,
     method: str = WALLET,
     member_card_id: int | None = None,
+    request_id: int | None = None,
+    claim: Callable[[Any, Order], Awaitable[None]] | None = None,
 ) -> Order:
     """The signed-in customer pays `amount` fen at the code's store (`store_id`: the store the
     customer confirmed): from the wallet at once (WALLET), or (GATEWAY) the payment is left
@@ -214,7 +222,8 @@ async def pay(
     buyer's member card `member_card_id` of the store's merchant (services.stores.member_cards:
     CARD_NOT_ACCEPTED in a store that does not take it). The same key and input
     answer the same order again; the same key with another input is IDEMPOTENCY_KEY_REUSED.
-    Any refusal (INSUFFICIENT_FUNDS included) changes nothing."""
+    Any refusal (INSUFFICIENT_FUNDS included) changes nothing. `claim(conn, order)` (a cashier's
+    payment request, `request_id`) runs on the order's unit of work before the money moves."""
     key = (idempotency_key or "").strip()
     if not key or len(key) > MAX_KEY_LENGTH:
         raise DomainError(
@@ -225,7 +234,7 @@ async def pay(
     store = await store_for_code(code)
     if store_id is not None and store_id != store.id:
         raise _invalid()
-    _check_amount(amount)
+    check_amount(amount)
     if method not in METHODS:
         raise DomainError(
             ErrorCode.INVALID_INPUT, "Pay from the wallet, a member card or through the gateway.", "method"
@@ -234,11 +243,11 @@ async def pay(
         raise DomainError(
             ErrorCode.INVALID_INPUT, "A member card payment names the card (and only it).", "memberCardId"
         )
-    fingerprint = _fingerprint(store.id, amount, method, member_card_id)
+    fingerprint = _fingerprint(store.id, amount, method, member_card_id, request_id)
     try:
         if member_card_id is not None:
             await member_cards.accepting_card(buyer_id, member_card_id, store)
-        return await _pay(buyer_id, store, amount, key, fingerprint, method, member_card_id)
+        return await _pay(buyer_id, store, amount, key, fingerprint, method, member_card_id, claim)
     except (DomainError, IntegrityError):
         payment = await Payment.get_or_none(buyer_id=buyer_id, idempotency_key=key)
         if payment is None:
@@ -251,7 +260,14 @@ async def pay(
 
 
 async def _pay(
-    buyer_id: int, store: Store, amount: int, key: str, fingerprint: str, method: str, card_id: int | None = None
+    buyer_id: int,
+    store: Store,
+    amount: int,
+    key: str,
+    fingerprint: str,
+    method: str,
+    card_id: int | None = None,
+    claim: Callable[[Any, Order], Awaitable[None]] | None = None,
 ) -> Order:
     sku = await payment_sku(store.merchant_id)
     now = clock.now()
@@ -290,6 +306,8 @@ async def _pay(
             amount=amount,
             using_db=conn,
         )
+        if claim is not None:
+            await claim(conn, order)
         if method == WALLET:
             # A nested unit (a savepoint) on this transaction: a refusal rolls the rows above back too.
             await order_payments.pay_with_wallet(buyer_id, payment.id)
@@ -302,6 +320,9 @@ async def announce_paid(paid: order_hooks.PaidOrder, conn) -> None:
     """PAID step: a payment at a store shows on the store's live feed (any payment method)."""
     order = paid.order
     if order.delivery_type == IN_STORE and order.store_id is not None:
+        # a cashier's request a gateway payment held is paid with it (services.stores.payment_requests;
+        # the wallet and a card marked it PAID as they claimed it)
+        await StorePaymentRequest.filter(order_id=order.id, status="OPEN").using_db(conn).update(status="PAID")
         emit(store_channel(order.store_id), StorePaymentReceived(order.id, order.pay_amount))
 
 

@@ -22,5 +22,19 @@ OPERATIONS = {
         "Mutation",
         "setStoreStaffPermissions",
     ): 'mutation { setStoreStaffPermissions(storeId: "1", userId: "1", permissions: []) { errors { code } } }',
+    ("Query", "storePaymentRequest"): '{ storePaymentRequest(code: "R1.x") { id } }',
+    ("Query", "storePaymentRequests"): '{ storePaymentRequests(storeId: "999999") { nodes { id } } }',
+    (
+        "Mutation",
+        "requestStorePayment",
+    ): 'mutation { requestStorePayment(storeId: "999999", amount: "1.00") { errors { code } } }',
+    (
+        "Mutation",
+        "cancelStorePaymentRequest",
+    ): 'mutation { cancelStorePaymentRequest(id: "999999") { errors { code } } }',
+    (
+        "Mutation",
+        "payStorePaymentRequest",
+    ): 'mutation { payStorePaymentRequest(code: "R1.x", idempotencyKey: "k") { errors { code } } }',
     ("Subscription", "storePaymentEvents"): None,
 }

@@ -32,7 +32,7 @@ from models.notifications import Notification
 from models.orders import CartItem, Refund
 from models.risk import RiskAudit, RiskCase, RiskRule
 from models.settlement import SettlementStatement
-from models.stores import MemberCard, MemberCardPlan, PunchCard
+from models.stores import MemberCard, MemberCardPlan, PunchCard, StorePaymentRequest
 from models.withdrawals import Withdrawal
 from schema.schema import schema
 from services.accounts.access import load_grants
@@ -191,6 +191,9 @@ async def _world() -> dict[str, Case]:
     member_card = await MemberCard.create(
         plan_id=card_plan.id, merchant_id=merchant.id, holder_id=alice.id, card_no="MCN1"
     )
+    pay_request = await StorePaymentRequest.create(
+        store_id=store.id, amount=100, created_by_id=owner.id, expires_at=now + timedelta(minutes=10)
+    )
     service = await store_bookings.create_item(
         await load_grants(owner.id),
         store.id,
@@ -259,6 +262,7 @@ async def _world() -> dict[str, Case]:
         "ServiceItem": Case(gid(service), None, None),
         "Booking": Case(gid(booking), alice, bob),
         "StoreDelivery": Case(gid(store_delivery), alice, bob),
+        "StorePaymentRequest": Case(gid(pay_request), owner, alice),
         "FlashSession": Case(gid(flash_session), None, None),
         "FlashItem": Case(gid(flash_item), None, None),
         "_live_banner": Case(gid(banner), None, None),
