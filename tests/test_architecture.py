@@ -52,7 +52,7 @@ def _status_sets() -> dict[str, set[str]]:
     from services.merchants import merchants
     from services.orders import after_sale_states, fulfilment, messages, payments, sandbox_gateway, states
     from services.risk import control
-    from services.stores import bookings, delivery, member_cards, punch_cards
+    from services.stores import bookings, delivery, member_cards, punch_cards, request_states
 
     owners = {
         states: (*states.STATUSES, *states.DELIVERY_TYPES),
@@ -79,6 +79,7 @@ def _status_sets() -> dict[str, set[str]]:
         bookings: (*bookings.STATUSES, bookings.ONLINE, bookings.AT_STORE),
         delivery: delivery.STATUSES,
         flash: flash.STATUSES,
+        request_states: request_states.STATUSES,
     }
     return {Path(m.__file__).relative_to(ROOT).as_posix(): set(values) for m, values in owners.items()}
 

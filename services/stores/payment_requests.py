@@ -23,9 +23,15 @@ from services.accounts.access import Grants, require_store_permission
 from services.core import clock, qr, signing
 from services.core.errors import DomainError, ErrorCode
 from services.orders.states import CANCELLED
-from services.stores import payments
+from services.stores import payments, request_states
 
-OPEN, PAYING, PAID, CANCELLED_REQUEST, EXPIRED = "OPEN", "PAYING", "PAID", "CANCELLED", "EXPIRED"
+OPEN, PAYING, PAID, CANCELLED_REQUEST, EXPIRED = (
+    request_states.OPEN,
+    request_states.PAYING,
+    request_states.PAID,
+    request_states.CANCELLED,
+    request_states.EXPIRED,
+)
 NOTE_MAX = 64
 _SIGNING_CONTEXT = "store-payment-request"
 

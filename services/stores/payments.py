@@ -59,7 +59,7 @@ from services.orders import hooks as order_hooks
 from services.orders import payments as order_payments
 from services.orders.checkout import MAX_KEY_LENGTH, new_number
 from services.orders.states import IN_STORE, PENDING_PAYMENT
-from services.stores import member_cards
+from services.stores import member_cards, request_states
 from services.stores.events import StorePaymentReceived, StorePaymentRefunded
 
 ZONE = "STORE_PAYMENT"  # the zone of the line a payment at a store is recorded with
@@ -322,7 +322,11 @@ async def announce_paid(paid: order_hooks.PaidOrder, conn) -> None:
     if order.delivery_type == IN_STORE and order.store_id is not None:
         # a cashier's request a gateway payment held is paid with it (services.stores.payment_requests;
         # the wallet and a card marked it PAID as they claimed it)
-        await StorePaymentRequest.filter(order_id=order.id, status="OPEN").using_db(conn).update(status="PAID")
+        await (
+            StorePaymentRequest.filter(order_id=order.id, status=request_states.OPEN)
+            .using_db(conn)
+            .update(status=request_states.PAID)
+        )
         emit(store_channel(order.store_id), StorePaymentReceived(order.id, order.pay_amount))
 
 
