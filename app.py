@@ -42,7 +42,7 @@ import slow_clients
 import wiring
 from resolvers import distributor_routes, export_routes, payment_routes, payout_routes
 from schema import graphiql, response_cache
-from schema.context import Context
+from schema.context import Context, request_defers_session
 from schema.schema import build_schema
 from services.accounts import access
 from services.core import events
@@ -157,7 +157,9 @@ class GraphQLApp(GraphQL):
     async def get_context(self, request: Request | WebSocket, response=None) -> Context:
         context = Context(request=request, response=response)
         if isinstance(request, Request):
-            await context.authenticate(request.headers.get("authorization"))
+            await context.authenticate(
+                request.headers.get("authorization"), defer_session=await request_defers_session(request)
+            )
             request.state.graphql_context = context  # the response cache asks whether it was read
         return context
 

@@ -1,8 +1,8 @@
 """ASGI entry for bench/flash_sale.py: the real app plus a bare Starlette route that runs the
 same flash admission (one Redis script, services.marketing.flash) without GraphQL.
 
-* POST /bare/flash {"flashItemId": <pk>}: bearer token -> services.accounts.auth.authenticate
-  (the one statement every GraphQL request runs too), then the TAKE script with the same keys
+* POST /bare/flash {"flashItemId": <pk>}: bearer token verified (services.accounts.tokens: no
+  statement, as buyFlash verifies it before admission), then the TAKE script with the same keys
   and arguments as buyFlash's admission; answers {"data": {"code": ...}}. A unit it took is
   given back at once (the bench measures refusals and must not sell through this route).
 """
@@ -20,21 +20,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from app import create_app
-from bench.bench_app import _viewer
+from services.accounts import tokens
 from services.core import clock
+from services.core.errors import DomainError
 from services.marketing import flash
 from services.marketing import flash_rules as rules
 
 
 async def bare_flash(request: Request) -> JSONResponse:
-    user, refusal = await _viewer(request)
-    if refusal is not None:
-        return refusal
+    try:
+        user_id = tokens.decode_access_token(request.headers.get("authorization", "").removeprefix("Bearer ")).user_id
+    except DomainError as exc:
+        return JSONResponse({"errors": [{"message": exc.message, "extensions": {"code": exc.code.value}}]}, 401)
     item_id = int((await request.json())["flashItemId"])
     gate = flash.gate()
-    answer = await gate.run("take", item_id, [rules.to_ms(clock.now()), user.id, 1])
+    answer = await gate.run("take", item_id, [rules.to_ms(clock.now()), user_id, 1])
     if answer >= 0:
-        await gate.run("give", item_id, [user.id, 1])
+        await gate.run("give", item_id, [user_id, 1])
         return JSONResponse({"data": {"code": "ADMITTED"}})
     code = rules.REFUSALS.get(rules.SCRIPT_CODES[answer], (None, ""))[0]
     return JSONResponse({"data": {"code": code.value if code else "NOT_LOADED"}})

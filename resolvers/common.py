@@ -19,7 +19,7 @@ from resolvers.error_codes import MUTATION_ERRORS
 from schema import node as global_ids
 from schema.errors import api_error, user_errors
 from schema.money import Amount
-from schema.permissions import HasPermission, IsAuthenticated
+from schema.permissions import HasPermission, HasVerifiedToken, IsAuthenticated
 from services.core.errors import DomainError, ErrorCode
 
 Params = ParamSpec("Params")
@@ -28,6 +28,12 @@ R = TypeVar("R")
 
 def login_required() -> list:
     return [PermissionExtension(permissions=[IsAuthenticated()], use_directives=False)]
+
+
+def token_required() -> list:
+    """A valid access token whose session the resolver confirms itself (context.confirm_session)
+    once it gets past what needs no database statement: see schema.context.DEFERRED_SESSION_FIELDS."""
+    return [PermissionExtension(permissions=[HasVerifiedToken()], use_directives=False)]
 
 
 def requires(permission: str) -> list:

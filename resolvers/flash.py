@@ -8,7 +8,16 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import MERCHANT_IDS, api_errors, login_required, parse_id, payload_errors, viewer
+from resolvers.common import (
+    MERCHANT_IDS,
+    api_errors,
+    login_required,
+    parse_id,
+    payload_errors,
+    token_required,
+    viewer,
+)
+from schema.errors import ApiError
 from schema.types.flash import (
     BuyFlashInput,
     FlashItem,
@@ -21,6 +30,7 @@ from schema.types.flash import (
     FlashSessionStats,
 )
 from schema.types.orders import PlaceOrderPayload
+from services.core.errors import DomainError
 from services.marketing import activities, flash
 from services.orders import checkout
 from services.risk import control as risk
@@ -54,7 +64,7 @@ class FlashQueries:
 class FlashMutations:
     @strawberry.mutation(
         description="Buy a flash item: admitted first (SOLD_OUT / LIMIT_REACHED / FLASH_NOT_STARTED / FLASH_ENDED answered at once), then placed as placeOrder places (pay within the payment time-out, or the unit goes back to the session).",
-        extensions=login_required(),
+        extensions=token_required(),
     )
     @payload_errors
     async def buy_flash(
@@ -78,7 +88,9 @@ class FlashMutations:
                 flash.KIND, parse_id(input.flash_item_id, "flashItemId", of="FlashItem"), 0, input.quantity
             ),
         )
-        placed = await checkout.place_order(viewer(info).id, request)
+        # admitted before the session is read (a loser costs no statement): the session is
+        # confirmed once admitted, before the checkout writes (a refusal gives the unit back)
+        placed = await checkout.place_order(info.context.claimed_user_id, request, confirm_buyer=lambda: _confirm(info))
         await risk.record_origin(
             viewer(info).id, [o.id for o in placed.orders], info.context.device_id, info.context.client.ip
         )
@@ -136,3 +148,10 @@ class FlashMutations:
     ) -> FlashItemPayload:
         session = await flash.remove_item(await info.context.grants(), parse_id(id, of="FlashItem"))
         return FlashItemPayload(session=FlashSession(view=await flash.session_view(session.id)))
+
+
+async def _confirm(info: Info) -> None:
+    try:
+        await info.context.confirm_session()
+    except DomainError as exc:  # as a permission refusal: a top-level error with the reason's code
+        raise ApiError(exc.code, exc.message) from None

@@ -29,6 +29,18 @@ class IsAuthenticated(BasePermission):
         return True
 
 
+class HasVerifiedToken(BasePermission):
+    """A valid access token, its session not read yet (a field that admits before any database
+    statement: buyFlash); the resolver calls `context.confirm_session()` before it writes."""
+
+    message = "Sign in first."
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        if info.context.claimed_user_id is None:
+            raise _unauthenticated(info)
+        return True
+
+
 class HasPermission(BasePermission):
     """A platform permission such as `user.read` (see services/accounts/access.py)."""
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cache
@@ -187,7 +188,12 @@ async def bought_quantities(
     return {pid: int(q or 0) - int(r or 0) for pid, q, r in rows}
 
 
-async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
+async def place_order(
+    buyer_id: int, request: CheckoutRequest, *, confirm_buyer: Callable[[], Awaitable[None]] | None = None
+) -> Placed:
+    """Place the buyer's checkout. `confirm_buyer`: for an activity's checkout, a check of the
+    buyer run once the activity's gate admitted them, before any other statement (buyFlash
+    reads the session only then); its refusal gives the gate's take back."""
     key = (request.idempotency_key or "").strip()
     if not key or len(key) > MAX_KEY_LENGTH:
         raise DomainError(
@@ -199,6 +205,8 @@ async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
         raise DomainError(ErrorCode.INVALID_INPUT, "The note is at most 256 characters.", "note")
     ticket = request.activity
     if ticket is None:
+        if confirm_buyer is not None:
+            await confirm_buyer()
         items = await _requested_items(buyer_id, request)
         return await _place_once(buyer_id, request, key, items)
     # MKT-3: an activity's gate first (a flash sale's Redis script): its losers are answered
@@ -207,6 +215,8 @@ async def place_order(buyer_id: int, request: CheckoutRequest) -> Placed:
     activity = activities.activity(ticket.kind)
     admitted = await activity.admit(buyer_id, ticket)
     try:
+        if confirm_buyer is not None:
+            await confirm_buyer()
         if not ticket.sku_id:  # the activity knows its SKU
             ticket = replace(ticket, sku_id=(await activity.grant(buyer_id, ticket)).sku_id)
             request = replace(request, activity=ticket)

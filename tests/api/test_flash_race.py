@@ -144,3 +144,40 @@ def _fresh_gate():
     flash._gate = None
     yield
     flash._gate = None
+
+
+async def test_through_graphql_a_loser_costs_no_statement_not_even_the_session_read(api):
+    """buyFlash verifies the token and admits before it reads the session: a loser's whole
+    request is the Redis script. A winner's session is then read: a signed-out session's
+    token is refused (TOKEN_REVOKED) and the unit goes back."""
+    from models.accounts import Session
+    from tests.api.test_flash_sales import BUY
+    from tests.helpers import gid, token_for
+
+    *_, item, _ = await _world(api, stock=2, limit=1)
+    item_id = pk_of(item["id"])
+    buyers = [await make_buyer(f"g{i}") for i in range(4)]
+    tokens = [await token_for(user) for user, _ in buyers]
+
+    async def buy(i: int) -> dict:
+        body = {"flashItemId": item["id"], "idempotencyKey": uuid.uuid4().hex, "addressId": gid(buyers[i][1])}
+        return (await api(BUY, {"input": body}, tokens[i]))["buyFlash"]
+
+    # buyer 0 signs out: its token still verifies, but its session is revoked
+    await Session.filter(user_id=buyers[0][0].id).update(revoked_at=clock.now())
+    body = {"flashItemId": item["id"], "idempotencyKey": "r1", "addressId": gid(buyers[0][1])}
+    revoked = await api.raw(BUY, {"input": body}, tokens[0])
+    assert revoked["errors"][0]["extensions"]["code"] == "TOKEN_REVOKED", revoked
+    assert (await FlashItem.get(id=item_id)).sold == 0 and await FlashClaim.filter(item_id=item_id).count() == 0
+    assert (await buy(1))["errors"] == [] and (await buy(2))["errors"] == []  # both units, the revoked one's too
+    with count_queries() as losers:
+        answers = [await buy(i) for i in (1, 2, 3, 3)]
+    assert [a["errors"][0]["code"] for a in answers] == ["LIMIT_REACHED", "LIMIT_REACHED", "SOLD_OUT", "SOLD_OUT"]
+    assert losers.count == 0, losers.statements[:3]
+    # a request with another field besides buyFlash reads its session as usual
+    both = """mutation($input: BuyFlashInput!) { buyFlash(input: $input) { errors { code } }
+      again: buyFlash(input: $input) { errors { code } } }"""
+    body = {"flashItemId": item["id"], "idempotencyKey": "x", "addressId": gid(buyers[3][1])}
+    with count_queries() as two:
+        await api(both, {"input": body}, tokens[3])
+    assert two.count >= 1
