@@ -41,8 +41,8 @@ from services.marketing import events as marketing_events
 from services.membership import events as membership_events
 from services.membership import membership
 from services.merchants import merchants
-from services.orders import events as order_events
 from services.orders import after_sales, fulfilment, gateways, hooks
+from services.orders import events as order_events
 from services.orders import states as order_states
 from services.orders.sandbox_gateway import SandboxGateway
 from services.risk import control as risk

@@ -19,8 +19,8 @@ from models.catalog import Sku as SkuModel
 from models.catalog import StockMovement as StockMovementModel
 from models.deliveries import StoreDelivery as StoreDeliveryModel
 from models.grades import GradeRule as GradeRuleModel
-from models.marketing import GroupActivity as GroupActivityRow
 from models.ledger import LedgerAccount as LedgerAccountModel
+from models.marketing import GroupActivity as GroupActivityRow
 from models.merchants import MerchantReview as MerchantReviewModel
 from models.merchants import MerchantStaff as MerchantStaffModel
 from models.merchants import Store as StoreModel

@@ -540,6 +540,7 @@ async def activity_stats(grants: Grants, activity_id: int) -> ActivityStats:
     )
     rows = (
         await OrderLine.filter(activity_kind=KIND, activity_id=activity.id, order__paid_at__isnull=False)
+        .group_by("activity_id")
         .annotate(q=Sum("quantity"), a=Sum("amount"), rq=Sum("refunded_quantity"), ra=Sum("refunded_amount"))
         .values_list("q", "a", "rq", "ra")
     )
