@@ -47,7 +47,7 @@ def _status_sets() -> dict[str, set[str]]:
     from services.consignment import unit_states, vouchers
     from services.distribution import commissions, distributors
     from services.finance import payouts, settlement, withdrawals
-    from services.marketing import coupon_templates, coupons, flash
+    from services.marketing import coupon_templates, coupons, flash, group, group_rules
     from services.membership import membership
     from services.merchants import merchants
     from services.orders import after_sale_states, fulfilment, messages, payments, sandbox_gateway, states
@@ -79,6 +79,8 @@ def _status_sets() -> dict[str, set[str]]:
         bookings: (*bookings.STATUSES, bookings.ONLINE, bookings.AT_STORE),
         delivery: delivery.STATUSES,
         flash: flash.STATUSES,
+        group: (*group.MEMBER_STATUSES, group.ACTIVE, group.ENDED),
+        group_rules: group_rules.TEAM_STATUSES,
     }
     return {Path(m.__file__).relative_to(ROOT).as_posix(): set(values) for m, values in owners.items()}
 
