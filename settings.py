@@ -115,6 +115,12 @@ EVENT_OUTBOX_SIZE: int = config("EVENT_OUTBOX_SIZE", cast=int, default=10_000)
 WS_KEEP_ALIVE_SECONDS: float = config("WS_KEEP_ALIVE_SECONDS", cast=float, default=15.0)
 # MKT-3: the most updates per second a flash item's stock subscriber gets, however many sales.
 FLASH_STOCK_UPDATES_PER_SECOND: float = config("FLASH_STOCK_UPDATES_PER_SECOND", cast=float, default=4.0)
+# MKT-3 group buying: a team whose time ran out unfilled is REFUNDed (every member) or SUCCEEDs
+# with the members who paid; a buyer joining a full team is REFUSEd or opens a NEW_TEAM.
+GROUP_UNFILLED_POLICY: str = config("GROUP_UNFILLED_POLICY", default="REFUND")
+GROUP_OVERFLOW_POLICY: str = config("GROUP_OVERFLOW_POLICY", default="REFUSE")
+# Teams suggested to a new buyer: open ones with at most this many seats left.
+GROUP_SUGGEST_SEATS_LEFT: int = config("GROUP_SUGGEST_SEATS_LEFT", cast=int, default=2)
 
 # Orders (ORD-1..8)
 ORDER_PAY_TIMEOUT_MINUTES: int = config("ORDER_PAY_TIMEOUT_MINUTES", cast=int, default=30)

@@ -36,14 +36,15 @@ from services.distribution import agents, commissions, distributors, franchise, 
 from services.distribution import events as distribution_events
 from services.finance import events as finance_events
 from services.finance import withdrawals
-from services.marketing import activities, coins, coupons, flash, points_mall, rewards
+from services.marketing import activities, coins, coupons, flash, group, points_mall, rewards
 from services.marketing import events as marketing_events
 from services.membership import events as membership_events
 from services.membership import membership
 from services.merchants import merchants
+from services.orders import after_sales, fulfilment, gateways, hooks
 from services.orders import events as order_events
-from services.orders import fulfilment, gateways, hooks
 from services.orders import payments as order_payments
+from services.orders import states as order_states
 from services.orders.sandbox_gateway import SandboxGateway
 from services.risk import control as risk
 from services.risk import hooks as risk_hooks
@@ -65,6 +66,7 @@ PAID = [
     ("distribution.commissions", commissions.on_paid),  # DIS-2: three levels booked on the paid lines
     ("distribution.claims", commissions.on_paid_claims),  # MEM-2/3: agents' and stores' claims, after the levels
     ("risk.screen_payment", risk.on_paid),  # RISK-2: sees the commissions just booked, may hold them
+    ("marketing.group_seats", group.on_paid),  # MKT-3: the seat counts (a failed team's refuses the payment)
     ("stores.announce_payment", store_payments.announce_paid),  # STO-1: the store's live feed
     ("stores.issue_punch_cards", punch_cards.issue_on_paid),  # STO-3: the cards, their price held until use
     ("stores.confirm_bookings", store_bookings.on_paid),  # STO-4: a booking paid online is BOOKED
@@ -83,6 +85,7 @@ CANCELLED = [
     ("marketing.return_coins", coins.on_order_cancelled),  # MKT-4: the order's coins back
     ("stores.release_bookings", store_bookings.on_order_cancelled),  # STO-4: an unpaid booking's place back
     ("marketing.return_flash_units", flash.on_order_cancelled),  # MKT-3: flash units back to the session
+    ("marketing.release_group_seats", group.on_order_cancelled),  # MKT-3: the seat back to its team
 ]
 
 # An order was completed (receipt confirmed or auto-complete).
@@ -130,6 +133,7 @@ UNSTOCKED_ZONES = [
 # those whose lines hold the activity's own units (a cancel gives them back to it, not the SKU).
 ACTIVITIES = [
     (flash.KIND, flash.ACTIVITY),  # flash sales: Redis admission, flash price, flash stock
+    (group.KIND, group.ACTIVITY),  # group buying: group price, the SKU's stock, a team's seat
 ]
 OWN_STOCK_ACTIVITIES = [flash.KIND]
 
@@ -159,6 +163,12 @@ WITHDRAWAL_SCREENS = [risk.screen_withdrawal]
 PROVIDERS = [
     (products.GRADE_CODES, grades.codes),  # catalog checks a gift pack's grade against the ladder (DIS-6)
     (hooks.STORE_DELIVERY_QUOTE, store_delivery.quote),  # checkout asks a store's delivery offer (STO-5)
+    (group.REFUND_ORDER, after_sales.refund_in_full),  # MKT-3: a failed team's orders refunded in full
+]
+
+# Checks that may hold an order's fulfilment (shipping, pickup, store delivery).
+FULFILMENT_HOLDS = [
+    group.hold_fulfilment,  # MKT-3: a group-buy order waits for its team to be full
 ]
 
 # Built-in adapters, chosen by a setting's short name (production names "module:Class").
@@ -187,6 +197,7 @@ JOB_LIST = [
     Job("mark_booking_no_shows", every=timedelta(minutes=5), run=store_jobs.mark_no_shows),  # STO-4
     Job("advance_dev_deliveries", every=timedelta(minutes=1), run=store_jobs.advance_dev_deliveries),  # STO-5
     Job("reconcile_flash_sessions", every=timedelta(minutes=1), run=marketing_jobs.reconcile_flash_sessions),
+    Job("close_group_teams", every=timedelta(minutes=1), run=marketing_jobs.close_group_teams),  # MKT-3
     Job("warn_expiring_coupons", every=timedelta(minutes=10), run=marketing_jobs.warn_expiring_coupons),
 ]
 
@@ -220,6 +231,7 @@ LIVE_EVENTS = [
     marketing_events.CouponExpired,
     marketing_events.LotteryWon,
     marketing_events.FlashStockChanged,
+    marketing_events.GroupTeamChanged,
     marketing_events.CouponExpiring,
     distribution_events.CommissionAvailable,
     distribution_events.CommissionReversed,
@@ -266,6 +278,7 @@ def install() -> None:
     order_payments.REFUND_METHODS.reset()
     for method, refund in REFUND_METHODS:
         order_payments.REFUND_METHODS.add(method, refund)
+    order_states.FULFILMENT_HOLDS[:] = FULFILMENT_HOLDS
     commissions.PAID_CLAIMS[:] = CLAIM_PROVIDERS
     review_queues.QUEUES.clear()
     for queue_ in REVIEW_QUEUES:

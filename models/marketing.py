@@ -266,3 +266,75 @@ class FlashClaim(Model):
     class Meta:
         table = "flash_claim"
         indexes = (("item_id", "user_id"),)
+
+
+class GroupActivity(Model):
+    """A group buy (MKT-3, 拼团): one SKU at a group price for teams of `team_size` buyers who
+    pay within `time_limit_minutes` of the team's opening, from `starts_at` to `ends_at`."""
+
+    id = fields.BigIntField(primary_key=True)
+    merchant = fields.ForeignKeyField(
+        "models.Merchant", related_name="group_activities", on_delete=fields.RESTRICT, db_index=True
+    )
+    product = fields.ForeignKeyField(
+        "models.Product", related_name="group_activities", on_delete=fields.RESTRICT, db_index=True
+    )
+    sku = fields.ForeignKeyField(
+        "models.Sku", related_name="group_activities", on_delete=fields.RESTRICT, db_index=True
+    )
+    name = fields.CharField(max_length=64)
+    group_price = fields.BigIntField()  # fen per unit
+    team_size = fields.IntField()
+    time_limit_minutes = fields.IntField()
+    per_user_limit = fields.IntField(default=1)  # units one buyer may hold in the activity
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField(db_index=True)
+    status = fields.CharField(max_length=16, default="ACTIVE")  # ACTIVE or ENDED (withdrawn)
+    created_by_id = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "group_activity"
+
+
+class GroupTeam(Model):
+    """A team of a group buy: PENDING until its leader pays, OPEN for others to join until
+    `ends_at`, then FORMED (full, or by GROUP_UNFILLED_POLICY) or FAILED (refunded), or
+    CANCELLED (the leader never paid). `taken` counts the seats orders hold (unpaid or paid),
+    raised by one conditional UPDATE (`taken < size`); `paid` the seats paid."""
+
+    id = fields.BigIntField(primary_key=True)
+    activity = fields.ForeignKeyField(
+        "models.GroupActivity", related_name="teams", on_delete=fields.RESTRICT, db_index=True
+    )
+    leader_id = fields.BigIntField()
+    size = fields.IntField()
+    taken = fields.IntField(default=1)
+    paid = fields.IntField(default=0)
+    status = fields.CharField(max_length=16, default="PENDING", db_index=True)
+    ends_at = fields.DatetimeField(null=True, db_index=True)  # set when the leader pays
+    closed_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "group_team"
+
+
+class GroupMember(Model):
+    """A seat of a team held by a buyer's checkout: HELD while unpaid, PAID, RELEASED (the
+    unpaid order was cancelled) or REFUNDED (the team failed and the order was refunded)."""
+
+    id = fields.BigIntField(primary_key=True)
+    team = fields.ForeignKeyField("models.GroupTeam", related_name="members", on_delete=fields.RESTRICT, db_index=True)
+    activity_id = fields.BigIntField(db_index=True)
+    user_id = fields.BigIntField(db_index=True)
+    payment_id = fields.BigIntField(db_index=True)
+    order_id = fields.BigIntField(null=True, db_index=True)
+    quantity = fields.IntField()
+    leader = fields.BooleanField(default=False)
+    status = fields.CharField(max_length=16, default="HELD")
+    paid_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "group_member"

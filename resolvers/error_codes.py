@@ -692,4 +692,28 @@ MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
     "verify_pickup": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND, C.PICKUP_CODE_INVALID),
 }
 
+_GROUP = (C.GROUP_NOT_OPEN, C.GROUP_TEAM_CLOSED, C.GROUP_TEAM_FULL, C.LIMIT_REACHED)
+MUTATION_ERRORS["buy_group"] = tuple(sorted({*MUTATION_ERRORS["place_order"], *_GROUP}, key=lambda c: c.value))
+MUTATION_ERRORS["create_group_activity"] = (
+    C.FORBIDDEN,
+    C.INVALID_DATE_RANGE,
+    C.INVALID_INPUT,
+    C.INVALID_PRICE,
+    C.NOT_FOUND,
+    C.PRODUCT_UNAVAILABLE,
+)
+MUTATION_ERRORS["update_group_activity"] = (
+    C.FORBIDDEN,
+    C.INVALID_DATE_RANGE,
+    C.INVALID_INPUT,
+    C.INVALID_TRANSITION,
+    C.NOT_FOUND,
+)
+MUTATION_ERRORS["end_group_activity"] = (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND)
+for _name in ("pay_with_wallet", "pay_at_store", "sandbox_pay"):  # a seat of a team that failed
+    if _name in MUTATION_ERRORS:
+        MUTATION_ERRORS[_name] = tuple(sorted({*MUTATION_ERRORS[_name], C.GROUP_TEAM_FAILED}, key=lambda c: c.value))
+for _name in ("ship_order", "mark_ready_for_pickup", "update_store_delivery"):  # a team not full yet
+    if _name in MUTATION_ERRORS:
+        MUTATION_ERRORS[_name] = tuple(sorted({*MUTATION_ERRORS[_name], C.GROUP_NOT_FORMED}, key=lambda c: c.value))
 MUTATION_ERRORS["buy_flash"] = tuple(sorted({*MUTATION_ERRORS["place_order"], *_FLASH}, key=lambda c: c.value))

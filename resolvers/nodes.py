@@ -20,6 +20,7 @@ from models.catalog import StockMovement as StockMovementModel
 from models.deliveries import StoreDelivery as StoreDeliveryModel
 from models.grades import GradeRule as GradeRuleModel
 from models.ledger import LedgerAccount as LedgerAccountModel
+from models.marketing import GroupActivity as GroupActivityRow
 from models.merchants import MerchantReview as MerchantReviewModel
 from models.merchants import MerchantStaff as MerchantStaffModel
 from models.merchants import Store as StoreModel
@@ -39,6 +40,7 @@ from schema import node as global_ids
 from schema.node import Node
 from schema.types.accounts import Address, PublicUser
 from schema.types.flash import FlashItem, FlashSession
+from schema.types.group import GroupActivity, GroupTeam
 from schema.types.ledger import LedgerAccount
 from schema.types.marketing import UserCoupon
 from schema.types.notifications import Notification
@@ -55,7 +57,7 @@ from services.distribution import agents, commissions, distributors, grades
 from services.finance import settlement, withdrawals
 from services.ledger import wallet
 from services.ledger.ledger import USER
-from services.marketing import coupon_templates, coupons, flash, lottery, promotions
+from services.marketing import coupon_templates, coupons, flash, group, lottery, promotions
 from services.merchants import merchants
 from services.orders import after_sales, cart, payments
 from services.orders import fulfilment as orders
@@ -357,6 +359,16 @@ async def _flash_item(info: Info, pk: int) -> Any:  # flashSessions' items (anyo
     return None if view is None else FlashItem(view=view)
 
 
+async def _group_activity(info: Info, pk: int) -> Any:  # groupActivities (anyone)
+    row = await GroupActivityRow.get_or_none(id=pk)
+    return None if row is None else GroupActivity(row=row)
+
+
+async def _group_team(info: Info, pk: int) -> Any:  # groupTeam (anyone: members are masked)
+    view = await group.team_view(pk)
+    return None if view is None else GroupTeam(view=view)
+
+
 async def _coupon_template(info: Info, pk: int) -> Any:
     # availableCoupons (anyone), or couponTemplates (the template's managers)
     found = await coupon_templates.claimable_now().filter(id=pk).first()
@@ -458,6 +470,8 @@ FETCHERS: dict[str, Fetch] = {
     "Promotion": _signed_in(_promotion),
     "FlashSession": _flash_session,
     "FlashItem": _flash_item,
+    "GroupActivity": _group_activity,
+    "GroupTeam": _group_team,
     "UserCoupon": _signed_in(_user_coupon),
     "LotteryActivity": _lottery_activity,
     "LotteryDraw": _signed_in(_lottery_draw),

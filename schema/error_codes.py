@@ -135,5 +135,10 @@ DESCRIPTIONS: dict[C, str] = {
     C.FLASH_NOT_STARTED: "The flash session has not opened yet: count down to its start.",
     C.FLASH_ENDED: "The flash session is over (or was cancelled).",
     C.SOLD_OUT: "No flash unit is left (one of an unpaid order may come back later).",
-    C.LIMIT_REACHED: "The buyer holds as many units of this flash item as one buyer may.",
+    C.LIMIT_REACHED: "The buyer holds as many units of this flash item (or group activity) as one buyer may.",
+    C.GROUP_NOT_OPEN: "The group buy has not started, is over, or was ended.",
+    C.GROUP_TEAM_FULL: "Every seat of the team is taken: open a new team (or join another).",
+    C.GROUP_TEAM_CLOSED: "The team is not open to join (its time ran out, it failed, or its leader has not paid yet).",
+    C.GROUP_TEAM_FAILED: "The team failed (its time ran out unfilled): its members are refunded; this seat cannot be paid.",
+    C.GROUP_NOT_FORMED: "The order belongs to a group buy whose team is not full yet: it is fulfilled once the team is formed.",
 }

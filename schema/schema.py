@@ -37,6 +37,7 @@ from resolvers.distributor_centre import DistributorCentreMutations, Distributor
 from resolvers.flash import FlashMutations, FlashQueries
 from resolvers.franchise import FranchiseMutations, FranchiseQueries
 from resolvers.grades import GradeMutations, GradeQueries
+from resolvers.group import GroupMutations, GroupQueries
 from resolvers.identity import IdentityMutations, IdentityQueries
 from resolvers.marketing import MarketingMutations, MarketingQueries
 from resolvers.member_cards import MemberCardMutations, MemberCardQueries
@@ -65,6 +66,7 @@ from subscriptions.consignment_stats import ConsignmentStatsSubscriptions
 from subscriptions.deliveries import DeliverySubscriptions
 from subscriptions.distribution import DistributionSubscriptions
 from subscriptions.flash import FlashSubscriptions
+from subscriptions.group import GroupSubscriptions
 from subscriptions.lottery import LotterySubscriptions
 from subscriptions.marketing import MarketingSubscriptions
 from subscriptions.notifications import NotificationSubscriptions, fast_my_notifications
@@ -112,6 +114,7 @@ Query = merge_types(
         PointsQueries,
         LotteryQueries,
         FlashQueries,
+        GroupQueries,
     ),
 )
 MUTATIONS = (
@@ -145,6 +148,7 @@ MUTATIONS = (
     PromotionMutations,
     LotteryMutations,
     FlashMutations,
+    GroupMutations,
 )
 
 
@@ -173,6 +177,7 @@ Subscription = merge_types(
         StoreSubscriptions,
         DeliverySubscriptions,
         FlashSubscriptions,
+        GroupSubscriptions,
     ),
 )
 

@@ -26,6 +26,7 @@ ORDER = {
         "distribution.commissions",
         "distribution.claims",
         "risk.screen_payment",
+        "marketing.group_seats",
         "stores.announce_payment",
         "stores.issue_punch_cards",
         "stores.confirm_bookings",
@@ -39,6 +40,7 @@ ORDER = {
         "marketing.return_coins",
         "stores.release_bookings",
         "marketing.return_flash_units",
+        "marketing.release_group_seats",
     ],
     "order completed": ["distribution.grades", "marketing.grant_rewards"],
     "order picked up": ["distribution.franchise_pickup"],
@@ -65,8 +67,8 @@ def test_the_reactions_run_in_the_documented_order():
         "MERCHANT_APPLICATIONS",
     ]
     assert sorted(hooks.ZONE_RULES.entries) == ["MEMBERSHIP", "POINTS", "SERVICE", "STORE_PAYMENT", "WHOLESALE"]
-    assert sorted(activities.ACTIVITIES.entries) == ["FLASH"] and activities.OWN_STOCK == {"FLASH"}
     assert list(order_payments.REFUND_METHODS.entries) == ["MEMBER_CARD"]
+    assert sorted(activities.ACTIVITIES.entries) == ["FLASH", "GROUP"] and activities.OWN_STOCK == {"FLASH"}
 
 
 def test_install_twice_registers_everything_once():

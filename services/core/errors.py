@@ -168,6 +168,12 @@ class ErrorCode(str, Enum):
     FLASH_ENDED = "FLASH_ENDED"  # the session is over (or was cancelled)
     SOLD_OUT = "SOLD_OUT"  # no flash unit left
     LIMIT_REACHED = "LIMIT_REACHED"  # the buyer holds the item's per-user limit
+    # group buying (MKT-3)
+    GROUP_NOT_OPEN = "GROUP_NOT_OPEN"  # the group activity has not started, is over or was ended
+    GROUP_TEAM_FULL = "GROUP_TEAM_FULL"  # every seat of the team is held
+    GROUP_TEAM_CLOSED = "GROUP_TEAM_CLOSED"  # the team's time ran out, it failed, or it is not open yet
+    GROUP_TEAM_FAILED = "GROUP_TEAM_FAILED"  # paying for a seat of a team that failed (or was cancelled)
+    GROUP_NOT_FORMED = "GROUP_NOT_FORMED"  # a group order waits for its team to be full before fulfilment
     # withdrawals paid to the verified payee only (FIN-3 with RISK-3)
     DESTINATION_NAME_MISMATCH = "DESTINATION_NAME_MISMATCH"  # the holder name is not the user's verified real name
 

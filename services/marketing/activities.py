@@ -25,10 +25,11 @@ from services.core.hooks import Registry
 class Ticket:
     """What a buyer brings to the checkout for an activity."""
 
-    kind: str  # FLASH (GROUP, BARGAIN later)
-    activity_id: int  # the activity's own row (a flash item)
+    kind: str  # FLASH, GROUP (BARGAIN later)
+    activity_id: int  # the activity's own row (a flash item, a group activity)
     sku_id: int
     quantity: int
+    target_id: int = 0  # what the buyer joins within the activity (a group-buy team), 0: none
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Grant:
     quantity: int
     unit_price: int  # fen, the pipeline's activity price
     own_stock: bool  # the units are the activity's, not the SKU's stock
+    target_id: int = 0  # the ticket's target (a group-buy team to join), 0: none
 
 
 async def _admit_in_database(buyer_id: int, ticket: Ticket) -> bool:

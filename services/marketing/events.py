@@ -63,3 +63,15 @@ class CouponExpiring(LiveEvent):
 
     type = "coupon_expiring"
     coupon_id: Id
+
+
+@dataclass(frozen=True)
+class GroupTeamChanged(LiveEvent):
+    """A group-buy team's seats or state changed (a seat taken, paid, released; the team
+    formed, failed or cancelled), on `group_team:{team id}` (MKT-3)."""
+
+    type = "group_team_changed"
+    team_id: Id
+    taken: int
+    paid: int
+    status: str

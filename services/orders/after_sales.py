@@ -466,3 +466,46 @@ async def merchant_after_sales(grants: Grants, merchant_id: int, status: str | N
         raise DomainError(ErrorCode.NOT_FOUND, "No such merchant.", "merchantId")
     require_order_staff(grants, merchant_id)
     return _status_filter(AfterSale.filter(merchant_id=merchant_id), status)
+
+
+async def refund_in_full(order_id: int, conn, *, reason: str, actor_id: int | None = None) -> list[Refund]:
+    """Refund every unit of a paid order not already under a request, inside the caller's unit
+    of work, as refund-only requests approved at once (the after-sales path: money by the
+    payment's method, coins, points, coupons, platform funding, stock, commissions reversed,
+    the order closed). MKT-3: a group-buy team that failed. Send the refunds after the commit
+    (`send_refunds`)."""
+    order = await Order.get(id=order_id).using_db(conn)
+    booked = []
+    lines = await OrderLine.filter(order_id=order.id, is_gift=False).using_db(conn).order_by("id")
+    for line in lines:
+        quantity = line.quantity - line.requested_quantity
+        if quantity <= 0:
+            continue
+        taken = (
+            await OrderLine.filter(id=line.id, requested_quantity=line.requested_quantity)
+            .using_db(conn)
+            .update(requested_quantity=F("requested_quantity") + quantity)
+        )
+        if taken != 1:
+            raise DomainError(ErrorCode.INVALID_TRANSITION, "This order changed meanwhile; try again.", "status")
+        after_sale = await AfterSale.create(
+            order_id=order.id,
+            line_id=line.id,
+            buyer_id=order.buyer_id,
+            merchant_id=order.merchant_id,
+            kind=states.REFUND_ONLY,
+            quantity=quantity,
+            reason=reason[:256],
+            using_db=conn,
+        )
+        await states.transition(after_sale, "refund", conn=conn, reviewer_id=actor_id)
+        refund = await _refund(after_sale, conn, actor_id=actor_id or order.buyer_id, returned=False)
+        if refund is not None:
+            booked.append(refund)
+    return booked
+
+
+async def send_refunds(refunds: list[Refund]) -> None:
+    """After the commit of `refund_in_full`: gateway refunds go out (the worker retries)."""
+    for refund in refunds:
+        await _send(refund)

@@ -86,6 +86,7 @@ class CheckoutRequest:
                 self.shipping_in_points,
                 *([sorted(self.store_deliveries.items())] if self.store_deliveries else []),
                 None if self.activity is None else [self.activity.kind, self.activity.activity_id],
+                *([self.activity.target_id] if self.activity is not None and self.activity.target_id else []),
             ],
             separators=(",", ":"),
         )

@@ -14,6 +14,9 @@ INVALID_TRANSITION and changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from models.orders import Order, OrderStatusChange
 from services.core.events import emit, merchant_channel, user_channel
 from services.core.states import StateMachine, Transition
@@ -66,6 +69,13 @@ GOODS_WITH_BUYER = frozenset({SHIPPED, DELIVERED, PICKED_UP, COMPLETED})
 OPEN_AFTER_PAYMENT = frozenset({PAID, SHIPPED, DELIVERED, READY_FOR_PICKUP, PICKED_UP})
 
 
+# The actions that hand an order's goods on (shipping, pickup, store delivery), and the checks
+# that may hold them (wiring.py: a group-buy order waits for its team, MKT-3): each raises a
+# DomainError to refuse.
+FULFILMENT_ACTIONS = frozenset({"ship", "ready_for_pickup", "store_pick_up"})
+FULFILMENT_HOLDS: list[Callable[[Order, Any], Awaitable[None]]] = []
+
+
 async def transition(
     order: Order, action: str, *, conn, actor_id: int | None = None, reason: str = "", **changes
 ) -> Order:
@@ -75,6 +85,9 @@ async def transition(
     refreshed with the new state. Records the change and emits `order_status` to the buyer
     and the merchant.
     """
+    if action in FULFILMENT_ACTIONS:
+        for hold in FULFILMENT_HOLDS:
+            await hold(order, conn)
     from_status = await ORDER_STATES.apply(order, action, conn=conn, **changes)
     to = order.status
     await OrderStatusChange.create(

@@ -22,6 +22,8 @@ from models.marketing import (
     CouponTemplate,
     FlashItem,
     FlashSession,
+    GroupActivity,
+    GroupTeam,
     LotteryActivity,
     LotteryDraw,
     Promotion,
@@ -162,6 +164,18 @@ async def _world() -> dict[str, Case]:
         flash_price=500,
         stock=3,
     )
+    group_activity = await GroupActivity.create(
+        merchant_id=merchant.id,
+        product_id=product.id,
+        sku_id=skus[0].id,
+        name="g",
+        group_price=500,
+        team_size=2,
+        time_limit_minutes=60,
+        starts_at=now,
+        ends_at=now + timedelta(days=1),
+    )
+    group_team = await GroupTeam.create(activity_id=group_activity.id, leader_id=alice.id, size=2)
     coupon = await UserCoupon.create(
         template_id=live_template.id,
         user_id=alice.id,
@@ -265,6 +279,8 @@ async def _world() -> dict[str, Case]:
         "StorePaymentRequest": Case(gid(pay_request), owner, alice),
         "FlashSession": Case(gid(flash_session), None, None),
         "FlashItem": Case(gid(flash_item), None, None),
+        "GroupActivity": Case(gid(group_activity), None, None),
+        "GroupTeam": Case(gid(group_team), None, None),  # public: its members are masked
         "_live_banner": Case(gid(banner), None, None),
         "_live_template": Case(gid(live_template), None, None),
     }

@@ -39,6 +39,7 @@ from services.marketing.events import (
     CouponReturned,
     CouponUsed,
     FlashStockChanged,
+    GroupTeamChanged,
     LotteryWon,
 )
 from services.membership.events import MembershipChanged
@@ -135,6 +136,10 @@ CASES = [
     (CouponExpired(6), {"type": "coupon_expired", "couponId": "6"}),
     (LotteryWon(8), {"type": "lottery_won", "drawId": "8"}),
     (FlashStockChanged(4, 17), {"type": "flash_stock_changed", "itemId": "4", "left": 17}),
+    (
+        GroupTeamChanged(8, 3, 2, "OPEN"),
+        {"type": "group_team_changed", "teamId": "8", "taken": 3, "paid": 2, "status": "OPEN"},
+    ),
     (CouponExpiring(6), {"type": "coupon_expiring", "couponId": "6"}),
     (CommissionAvailable(5), {"type": "commission_available", "commissionId": "5"}),
     (CommissionReversed(5, 250), {"type": "commission_reversed", "commissionId": "5", "amount": 250}),
