@@ -115,6 +115,11 @@ EVENT_OUTBOX_SIZE: int = config("EVENT_OUTBOX_SIZE", cast=int, default=10_000)
 WS_KEEP_ALIVE_SECONDS: float = config("WS_KEEP_ALIVE_SECONDS", cast=float, default=15.0)
 # MKT-3: the most updates per second a flash item's stock subscriber gets, however many sales.
 FLASH_STOCK_UPDATES_PER_SECOND: float = config("FLASH_STOCK_UPDATES_PER_SECOND", cast=float, default=4.0)
+# MKT-3 bargains: a new user's help (no paid order yet) takes this many of the bargain's cuts
+# (1: new users cut like anyone); helpers matched by these signals (DEVICE, IP; comma-separated,
+# empty: none) to the starter or an earlier helper of the same bargain count as that one.
+BARGAIN_NEW_USER_CUTS: int = config("BARGAIN_NEW_USER_CUTS", cast=int, default=2)
+BARGAIN_HELPER_MATCH: str = config("BARGAIN_HELPER_MATCH", default="DEVICE")
 
 # Orders (ORD-1..8)
 ORDER_PAY_TIMEOUT_MINUTES: int = config("ORDER_PAY_TIMEOUT_MINUTES", cast=int, default=30)

@@ -36,7 +36,7 @@ from services.distribution import agents, commissions, distributors, franchise, 
 from services.distribution import events as distribution_events
 from services.finance import events as finance_events
 from services.finance import withdrawals
-from services.marketing import activities, coins, coupons, flash, points_mall, rewards
+from services.marketing import activities, bargain, coins, coupons, flash, points_mall, rewards
 from services.marketing import events as marketing_events
 from services.membership import events as membership_events
 from services.membership import membership
@@ -82,6 +82,7 @@ CANCELLED = [
     ("marketing.return_coins", coins.on_order_cancelled),  # MKT-4: the order's coins back
     ("stores.release_bookings", store_bookings.on_order_cancelled),  # STO-4: an unpaid booking's place back
     ("marketing.return_flash_units", flash.on_order_cancelled),  # MKT-3: flash units back to the session
+    ("marketing.free_bargains", bargain.on_order_cancelled),  # MKT-3: the bargain may be bought again
 ]
 
 # An order was completed (receipt confirmed or auto-complete).
@@ -129,6 +130,7 @@ UNSTOCKED_ZONES = [
 # those whose lines hold the activity's own units (a cancel gives them back to it, not the SKU).
 ACTIVITIES = [
     (flash.KIND, flash.ACTIVITY),  # flash sales: Redis admission, flash price, flash stock
+    (bargain.KIND, bargain.ACTIVITY),  # bargains: the bargain's current price, the SKU's stock
 ]
 OWN_STOCK_ACTIVITIES = [flash.KIND]
 
@@ -214,6 +216,7 @@ LIVE_EVENTS = [
     marketing_events.CouponExpired,
     marketing_events.LotteryWon,
     marketing_events.FlashStockChanged,
+    marketing_events.BargainChanged,
     marketing_events.CouponExpiring,
     distribution_events.CommissionAvailable,
     distribution_events.CommissionReversed,

@@ -644,4 +644,18 @@ MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
     "verify_pickup": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND, C.PICKUP_CODE_INVALID),
 }
 
+MUTATION_ERRORS["create_bargain_activity"] = (
+    C.FORBIDDEN,
+    C.INVALID_DATE_RANGE,
+    C.INVALID_INPUT,
+    C.INVALID_PRICE,
+    C.NOT_FOUND,
+    C.PRODUCT_UNAVAILABLE,
+)
+MUTATION_ERRORS["update_bargain_activity"] = (*MUTATION_ERRORS["create_bargain_activity"], C.INVALID_TRANSITION)
+MUTATION_ERRORS["start_bargain"] = (C.BARGAIN_CLOSED, C.NOT_FOUND)
+MUTATION_ERRORS["help_bargain"] = (C.BARGAIN_CLOSED, C.BARGAIN_HELPED_ALREADY, C.BARGAIN_OWN, C.NOT_FOUND)
+MUTATION_ERRORS["buy_bargain"] = tuple(
+    sorted({*MUTATION_ERRORS["place_order"], C.BARGAIN_BOUGHT, C.BARGAIN_CLOSED}, key=lambda c: c.value)
+)
 MUTATION_ERRORS["buy_flash"] = tuple(sorted({*MUTATION_ERRORS["place_order"], *_FLASH}, key=lambda c: c.value))

@@ -38,6 +38,7 @@ from resolvers.settlement import _names, _statement
 from schema import node as global_ids
 from schema.node import Node
 from schema.types.accounts import Address, PublicUser
+from schema.types.bargain import Bargain, BargainActivity
 from schema.types.flash import FlashItem, FlashSession
 from schema.types.ledger import LedgerAccount
 from schema.types.marketing import UserCoupon
@@ -55,7 +56,7 @@ from services.distribution import agents, commissions, distributors, grades
 from services.finance import settlement, withdrawals
 from services.ledger import wallet
 from services.ledger.ledger import USER
-from services.marketing import coupon_templates, coupons, flash, lottery, promotions
+from services.marketing import bargain, coupon_templates, coupons, flash, lottery, promotions
 from services.merchants import merchants
 from services.orders import after_sales, cart, payments
 from services.orders import fulfilment as orders
@@ -357,6 +358,16 @@ async def _flash_item(info: Info, pk: int) -> Any:  # flashSessions' items (anyo
     return None if view is None else FlashItem(view=view)
 
 
+async def _bargain_activity(info: Info, pk: int) -> Any:  # bargainActivities (anyone)
+    row = await bargain.get_activity(pk)
+    return None if row is None else BargainActivity(row=row)
+
+
+async def _bargain(info: Info, pk: int) -> Any:  # bargain(id): a share link (anyone)
+    view = await bargain.view(pk)
+    return None if view is None else Bargain(view=view)
+
+
 async def _coupon_template(info: Info, pk: int) -> Any:
     # availableCoupons (anyone), or couponTemplates (the template's managers)
     found = await coupon_templates.claimable_now().filter(id=pk).first()
@@ -454,6 +465,8 @@ FETCHERS: dict[str, Fetch] = {
     "Promotion": _signed_in(_promotion),
     "FlashSession": _flash_session,
     "FlashItem": _flash_item,
+    "BargainActivity": _bargain_activity,
+    "Bargain": _bargain,
     "UserCoupon": _signed_in(_user_coupon),
     "LotteryActivity": _lottery_activity,
     "LotteryDraw": _signed_in(_lottery_draw),

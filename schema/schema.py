@@ -24,6 +24,7 @@ from resolvers.accounts import AccountMutations, AccountQueries
 from resolvers.admin import AdminMutations, AdminQueries
 from resolvers.after_sales import AfterSaleMutations, AfterSaleQueries
 from resolvers.agents import AgentMutations, AgentQueries
+from resolvers.bargain import BargainMutations, BargainQueries
 from resolvers.bookings import BookingMutations, BookingQueries
 from resolvers.cart import CartMutations, CartQueries
 from resolvers.catalog import CatalogMutations, CatalogQueries
@@ -60,6 +61,7 @@ from schema.coded_errors import coded_errors
 from schema.money import SCALAR_MAP as MONEY_SCALARS
 from schema.telemetry import OperationTelemetry, TelemetrySchema, is_unexpected, tracing
 from schema.types.merchants import SCALAR_MAP as MERCHANT_SCALARS
+from subscriptions.bargain import BargainSubscriptions
 from subscriptions.consignment import ConsignmentSubscriptions, fast_my_queue_positions
 from subscriptions.consignment_stats import ConsignmentStatsSubscriptions
 from subscriptions.deliveries import DeliverySubscriptions
@@ -112,6 +114,7 @@ Query = merge_types(
         PointsQueries,
         LotteryQueries,
         FlashQueries,
+        BargainQueries,
     ),
 )
 MUTATIONS = (
@@ -145,6 +148,7 @@ MUTATIONS = (
     PromotionMutations,
     LotteryMutations,
     FlashMutations,
+    BargainMutations,
 )
 
 
@@ -173,6 +177,7 @@ Subscription = merge_types(
         StoreSubscriptions,
         DeliverySubscriptions,
         FlashSubscriptions,
+        BargainSubscriptions,
     ),
 )
 

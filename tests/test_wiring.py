@@ -38,6 +38,7 @@ ORDER = {
         "marketing.return_coins",
         "stores.release_bookings",
         "marketing.return_flash_units",
+        "marketing.free_bargains",
     ],
     "order completed": ["distribution.grades", "marketing.grant_rewards"],
     "order picked up": ["distribution.franchise_pickup"],
@@ -64,7 +65,7 @@ def test_the_reactions_run_in_the_documented_order():
         "MERCHANT_APPLICATIONS",
     ]
     assert sorted(hooks.ZONE_RULES.entries) == ["MEMBERSHIP", "POINTS", "SERVICE", "STORE_PAYMENT", "WHOLESALE"]
-    assert sorted(activities.ACTIVITIES.entries) == ["FLASH"] and activities.OWN_STOCK == {"FLASH"}
+    assert sorted(activities.ACTIVITIES.entries) == ["BARGAIN", "FLASH"] and activities.OWN_STOCK == {"FLASH"}
 
 
 def test_install_twice_registers_everything_once():

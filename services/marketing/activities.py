@@ -25,8 +25,8 @@ from services.core.hooks import Registry
 class Ticket:
     """What a buyer brings to the checkout for an activity."""
 
-    kind: str  # FLASH (GROUP, BARGAIN later)
-    activity_id: int  # the activity's own row (a flash item)
+    kind: str  # FLASH, BARGAIN (GROUP later)
+    activity_id: int  # the activity's own row (a flash item, a bargain)
     sku_id: int
     quantity: int
 

@@ -33,6 +33,7 @@ from services.distribution.events import (
 )
 from services.finance.events import WithdrawalStatusChanged
 from services.marketing.events import (
+    BargainChanged,
     CouponExpired,
     CouponExpiring,
     CouponGranted,
@@ -135,6 +136,10 @@ CASES = [
     (CouponExpired(6), {"type": "coupon_expired", "couponId": "6"}),
     (LotteryWon(8), {"type": "lottery_won", "drawId": "8"}),
     (FlashStockChanged(4, 17), {"type": "flash_stock_changed", "itemId": "4", "left": 17}),
+    (
+        BargainChanged(3, 4_500, 2, 3, "OPEN"),
+        {"type": "bargain_changed", "bargainId": "3", "price": 4500, "taken": 2, "left": 3, "state": "OPEN"},
+    ),
     (CouponExpiring(6), {"type": "coupon_expiring", "couponId": "6"}),
     (CommissionAvailable(5), {"type": "commission_available", "commissionId": "5"}),
     (CommissionReversed(5, 250), {"type": "commission_reversed", "commissionId": "5", "amount": 250}),
