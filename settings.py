@@ -121,6 +121,11 @@ GROUP_UNFILLED_POLICY: str = config("GROUP_UNFILLED_POLICY", default="REFUND")
 GROUP_OVERFLOW_POLICY: str = config("GROUP_OVERFLOW_POLICY", default="REFUSE")
 # Teams suggested to a new buyer: open ones with at most this many seats left.
 GROUP_SUGGEST_SEATS_LEFT: int = config("GROUP_SUGGEST_SEATS_LEFT", cast=int, default=2)
+# MKT-3 bargains: a new user's help (no paid order yet) takes this many of the bargain's cuts
+# (1: new users cut like anyone); helpers matched by these signals (DEVICE, IP; comma-separated,
+# empty: none) to the starter or an earlier helper of the same bargain count as that one.
+BARGAIN_NEW_USER_CUTS: int = config("BARGAIN_NEW_USER_CUTS", cast=int, default=2)
+BARGAIN_HELPER_MATCH: str = config("BARGAIN_HELPER_MATCH", default="DEVICE")
 
 # Orders (ORD-1..8)
 ORDER_PAY_TIMEOUT_MINUTES: int = config("ORDER_PAY_TIMEOUT_MINUTES", cast=int, default=30)

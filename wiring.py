@@ -36,7 +36,7 @@ from services.distribution import agents, commissions, distributors, franchise, 
 from services.distribution import events as distribution_events
 from services.finance import events as finance_events
 from services.finance import withdrawals
-from services.marketing import activities, coins, coupons, flash, group, points_mall, rewards
+from services.marketing import activities, bargain, coins, coupons, flash, group, points_mall, rewards
 from services.marketing import events as marketing_events
 from services.membership import events as membership_events
 from services.membership import membership
@@ -86,6 +86,7 @@ CANCELLED = [
     ("stores.release_bookings", store_bookings.on_order_cancelled),  # STO-4: an unpaid booking's place back
     ("marketing.return_flash_units", flash.on_order_cancelled),  # MKT-3: flash units back to the session
     ("marketing.release_group_seats", group.on_order_cancelled),  # MKT-3: the seat back to its team
+    ("marketing.free_bargains", bargain.on_order_cancelled),  # MKT-3: the bargain may be bought again
 ]
 
 # An order was completed (receipt confirmed or auto-complete).
@@ -134,6 +135,7 @@ UNSTOCKED_ZONES = [
 ACTIVITIES = [
     (flash.KIND, flash.ACTIVITY),  # flash sales: Redis admission, flash price, flash stock
     (group.KIND, group.ACTIVITY),  # group buying: group price, the SKU's stock, a team's seat
+    (bargain.KIND, bargain.ACTIVITY),  # bargains: the bargain's current price, the SKU's stock
 ]
 OWN_STOCK_ACTIVITIES = [flash.KIND]
 
@@ -232,6 +234,7 @@ LIVE_EVENTS = [
     marketing_events.LotteryWon,
     marketing_events.FlashStockChanged,
     marketing_events.GroupTeamChanged,
+    marketing_events.BargainChanged,
     marketing_events.CouponExpiring,
     distribution_events.CommissionAvailable,
     distribution_events.CommissionReversed,

@@ -338,3 +338,79 @@ class GroupMember(Model):
 
     class Meta:
         table = "group_member"
+
+
+class BargainActivity(Model):
+    """A bargain activity (MKT-3, 砍价): a SKU whose buyers may start bargains from a start price
+    down to a floor price, friends' helps cutting it, within a time limit per bargain."""
+
+    id = fields.BigIntField(primary_key=True)
+    merchant = fields.ForeignKeyField(
+        "models.Merchant", related_name="bargain_activities", on_delete=fields.RESTRICT, db_index=True
+    )
+    product = fields.ForeignKeyField(
+        "models.Product", related_name="bargain_activities", on_delete=fields.RESTRICT, db_index=True
+    )
+    sku = fields.ForeignKeyField(
+        "models.Sku", related_name="bargain_activities", on_delete=fields.RESTRICT, db_index=True
+    )
+    name = fields.CharField(max_length=64)
+    start_price = fields.BigIntField()  # fen
+    floor_price = fields.BigIntField()  # fen
+    helps_needed = fields.IntField()
+    time_limit_minutes = fields.IntField()  # a bargain's life from its start
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField(db_index=True)
+    status = fields.CharField(max_length=16, default="ACTIVE")  # ACTIVE or CANCELLED
+    created_by_id = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "bargain_activity"
+
+
+class Bargain(Model):
+    """One user's bargain of an activity: the cut sequence fixed at its start (from `seed`), how
+    many cuts friends' helps took, the current price, and the payment that bought it (one at a
+    time: a cancelled unpaid order frees it again)."""
+
+    id = fields.BigIntField(primary_key=True)
+    activity = fields.ForeignKeyField(
+        "models.BargainActivity", related_name="bargains", on_delete=fields.CASCADE, db_index=True
+    )
+    user_id = fields.BigIntField()
+    seed = fields.CharField(max_length=64)
+    cuts = fields.JSONField()  # fen per position, summing to start - floor
+    taken = fields.IntField(default=0)  # cuts taken by helps
+    price = fields.BigIntField()  # fen now: start - the cuts taken
+    expires_at = fields.DatetimeField()
+    device_id = fields.CharField(max_length=128, default="")  # the starter's: helpers from it are refused
+    ip = fields.CharField(max_length=64, default="")
+    payment_id = fields.BigIntField(null=True, db_index=True)  # the checkout holding it
+    bought_price = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "bargain"
+        indexes = (("activity_id", "user_id"),)
+
+
+class BargainHelp(Model):
+    """A friend's help: the cuts it took (from `position`, `count` of them) and the amount cut, with
+    the device and IP it came from (helpers from one device or IP count as one)."""
+
+    id = fields.BigIntField(primary_key=True)
+    bargain = fields.ForeignKeyField("models.Bargain", related_name="helps", on_delete=fields.CASCADE, db_index=True)
+    helper_id = fields.BigIntField()
+    position = fields.IntField()  # its first cut (0-based)
+    count = fields.IntField()
+    amount = fields.BigIntField()  # fen
+    new_user = fields.BooleanField(default=False)
+    device_id = fields.CharField(max_length=128, default="")
+    ip = fields.CharField(max_length=64, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "bargain_help"
+        unique_together = (("bargain", "helper_id"),)
+        indexes = (("bargain_id", "device_id"), ("bargain_id", "ip"))

@@ -694,7 +694,7 @@ MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
 
 _GROUP = (C.GROUP_NOT_OPEN, C.GROUP_TEAM_CLOSED, C.GROUP_TEAM_FULL, C.LIMIT_REACHED)
 MUTATION_ERRORS["buy_group"] = tuple(sorted({*MUTATION_ERRORS["place_order"], *_GROUP}, key=lambda c: c.value))
-MUTATION_ERRORS["create_group_activity"] = (
+_NEW_ACTIVITY = (
     C.FORBIDDEN,
     C.INVALID_DATE_RANGE,
     C.INVALID_INPUT,
@@ -702,6 +702,7 @@ MUTATION_ERRORS["create_group_activity"] = (
     C.NOT_FOUND,
     C.PRODUCT_UNAVAILABLE,
 )
+MUTATION_ERRORS["create_group_activity"] = _NEW_ACTIVITY
 MUTATION_ERRORS["update_group_activity"] = (
     C.FORBIDDEN,
     C.INVALID_DATE_RANGE,
@@ -710,10 +711,18 @@ MUTATION_ERRORS["update_group_activity"] = (
     C.NOT_FOUND,
 )
 MUTATION_ERRORS["end_group_activity"] = (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND)
-for _name in ("pay_with_wallet", "pay_at_store", "sandbox_pay"):  # a seat of a team that failed
+# a seat of a team that failed
+for _name in ("pay_with_wallet", "pay_with_member_card", "pay_at_store", "pay_store_payment_request", "sandbox_pay"):
     if _name in MUTATION_ERRORS:
         MUTATION_ERRORS[_name] = tuple(sorted({*MUTATION_ERRORS[_name], C.GROUP_TEAM_FAILED}, key=lambda c: c.value))
 for _name in ("ship_order", "mark_ready_for_pickup", "update_store_delivery"):  # a team not full yet
     if _name in MUTATION_ERRORS:
         MUTATION_ERRORS[_name] = tuple(sorted({*MUTATION_ERRORS[_name], C.GROUP_NOT_FORMED}, key=lambda c: c.value))
+MUTATION_ERRORS["create_bargain_activity"] = _NEW_ACTIVITY
+MUTATION_ERRORS["update_bargain_activity"] = (*MUTATION_ERRORS["create_bargain_activity"], C.INVALID_TRANSITION)
+MUTATION_ERRORS["start_bargain"] = (C.BARGAIN_CLOSED, C.NOT_FOUND)
+MUTATION_ERRORS["help_bargain"] = (C.BARGAIN_CLOSED, C.BARGAIN_HELPED_ALREADY, C.BARGAIN_OWN, C.NOT_FOUND)
+MUTATION_ERRORS["buy_bargain"] = tuple(
+    sorted({*MUTATION_ERRORS["place_order"], C.BARGAIN_BOUGHT, C.BARGAIN_CLOSED}, key=lambda c: c.value)
+)
 MUTATION_ERRORS["buy_flash"] = tuple(sorted({*MUTATION_ERRORS["place_order"], *_FLASH}, key=lambda c: c.value))

@@ -39,6 +39,7 @@ from resolvers.settlement import _names, _statement
 from schema import node as global_ids
 from schema.node import Node
 from schema.types.accounts import Address, PublicUser
+from schema.types.bargain import Bargain, BargainActivity
 from schema.types.flash import FlashItem, FlashSession
 from schema.types.group import GroupActivity, GroupTeam
 from schema.types.ledger import LedgerAccount
@@ -57,7 +58,7 @@ from services.distribution import agents, commissions, distributors, grades
 from services.finance import settlement, withdrawals
 from services.ledger import wallet
 from services.ledger.ledger import USER
-from services.marketing import coupon_templates, coupons, flash, group, lottery, promotions
+from services.marketing import bargain, coupon_templates, coupons, flash, group, lottery, promotions
 from services.merchants import merchants
 from services.orders import after_sales, cart, payments
 from services.orders import fulfilment as orders
@@ -369,6 +370,16 @@ async def _group_team(info: Info, pk: int) -> Any:  # groupTeam (anyone: members
     return None if view is None else GroupTeam(view=view)
 
 
+async def _bargain_activity(info: Info, pk: int) -> Any:  # bargainActivities (anyone)
+    row = await bargain.get_activity(pk)
+    return None if row is None else BargainActivity(row=row)
+
+
+async def _bargain(info: Info, pk: int) -> Any:  # bargain(id): a share link (anyone)
+    view = await bargain.view(pk)
+    return None if view is None else Bargain(view=view)
+
+
 async def _coupon_template(info: Info, pk: int) -> Any:
     # availableCoupons (anyone), or couponTemplates (the template's managers)
     found = await coupon_templates.claimable_now().filter(id=pk).first()
@@ -472,6 +483,8 @@ FETCHERS: dict[str, Fetch] = {
     "FlashItem": _flash_item,
     "GroupActivity": _group_activity,
     "GroupTeam": _group_team,
+    "BargainActivity": _bargain_activity,
+    "Bargain": _bargain,
     "UserCoupon": _signed_in(_user_coupon),
     "LotteryActivity": _lottery_activity,
     "LotteryDraw": _signed_in(_lottery_draw),

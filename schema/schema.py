@@ -24,6 +24,7 @@ from resolvers.accounts import AccountMutations, AccountQueries
 from resolvers.admin import AdminMutations, AdminQueries
 from resolvers.after_sales import AfterSaleMutations, AfterSaleQueries
 from resolvers.agents import AgentMutations, AgentQueries
+from resolvers.bargain import BargainMutations, BargainQueries
 from resolvers.bookings import BookingMutations, BookingQueries
 from resolvers.cart import CartMutations, CartQueries
 from resolvers.catalog import CatalogMutations, CatalogQueries
@@ -61,6 +62,7 @@ from schema.coded_errors import coded_errors
 from schema.money import SCALAR_MAP as MONEY_SCALARS
 from schema.telemetry import OperationTelemetry, TelemetrySchema, is_unexpected, tracing
 from schema.types.merchants import SCALAR_MAP as MERCHANT_SCALARS
+from subscriptions.bargain import BargainSubscriptions
 from subscriptions.consignment import ConsignmentSubscriptions, fast_my_queue_positions
 from subscriptions.consignment_stats import ConsignmentStatsSubscriptions
 from subscriptions.deliveries import DeliverySubscriptions
@@ -115,6 +117,7 @@ Query = merge_types(
         LotteryQueries,
         FlashQueries,
         GroupQueries,
+        BargainQueries,
     ),
 )
 MUTATIONS = (
@@ -149,6 +152,7 @@ MUTATIONS = (
     LotteryMutations,
     FlashMutations,
     GroupMutations,
+    BargainMutations,
 )
 
 
@@ -178,6 +182,7 @@ Subscription = merge_types(
         DeliverySubscriptions,
         FlashSubscriptions,
         GroupSubscriptions,
+        BargainSubscriptions,
     ),
 )
 

@@ -41,6 +41,7 @@ ORDER = {
         "stores.release_bookings",
         "marketing.return_flash_units",
         "marketing.release_group_seats",
+        "marketing.free_bargains",
     ],
     "order completed": ["distribution.grades", "marketing.grant_rewards"],
     "order picked up": ["distribution.franchise_pickup"],
@@ -68,7 +69,7 @@ def test_the_reactions_run_in_the_documented_order():
     ]
     assert sorted(hooks.ZONE_RULES.entries) == ["MEMBERSHIP", "POINTS", "SERVICE", "STORE_PAYMENT", "WHOLESALE"]
     assert list(order_payments.REFUND_METHODS.entries) == ["MEMBER_CARD"]
-    assert sorted(activities.ACTIVITIES.entries) == ["FLASH", "GROUP"] and activities.OWN_STOCK == {"FLASH"}
+    assert sorted(activities.ACTIVITIES.entries) == ["BARGAIN", "FLASH", "GROUP"] and activities.OWN_STOCK == {"FLASH"}
 
 
 def test_install_twice_registers_everything_once():

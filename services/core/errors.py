@@ -158,6 +158,11 @@ class ErrorCode(str, Enum):
     COUPON_LIMIT_REACHED = "COUPON_LIMIT_REACHED"  # the user holds the template's per-user limit
     COUPON_UNAVAILABLE = "COUPON_UNAVAILABLE"  # the template is not active, or its window is over
     COUPON_EXPIRED = "COUPON_EXPIRED"  # the user's coupon expired
+    # bargains (MKT-3)
+    BARGAIN_OWN = "BARGAIN_OWN"  # a user helping their own bargain
+    BARGAIN_HELPED_ALREADY = "BARGAIN_HELPED_ALREADY"  # the friend (or their device / IP) helped this bargain
+    BARGAIN_CLOSED = "BARGAIN_CLOSED"  # the bargain expired, reached its floor, was bought, or its activity ended
+    BARGAIN_BOUGHT = "BARGAIN_BOUGHT"  # the bargain is held by a checkout already
     # points mall and lottery (MKT-4)
     INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"  # the buyer holds fewer points than the order or draw costs
     LOTTERY_NOT_OPEN = "LOTTERY_NOT_OPEN"  # before the lottery opens, after it closed, or it was ended

@@ -25,8 +25,8 @@ from services.core.hooks import Registry
 class Ticket:
     """What a buyer brings to the checkout for an activity."""
 
-    kind: str  # FLASH, GROUP (BARGAIN later)
-    activity_id: int  # the activity's own row (a flash item, a group activity)
+    kind: str  # FLASH, GROUP, BARGAIN
+    activity_id: int  # the activity's own row (a flash item, a group activity, a bargain)
     sku_id: int
     quantity: int
     target_id: int = 0  # what the buyer joins within the activity (a group-buy team), 0: none

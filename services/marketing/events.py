@@ -75,3 +75,16 @@ class GroupTeamChanged(LiveEvent):
     taken: int
     paid: int
     status: str
+
+
+@dataclass(frozen=True)
+class BargainChanged(LiveEvent):
+    """A bargain's progress changed (a help cut it, a checkout bought it, a cancelled order
+    freed it), on `bargain:{bargain id}`: its price (fen), cuts taken and left, state (MKT-3)."""
+
+    type = "bargain_changed"
+    bargain_id: Id
+    price: int
+    taken: int
+    left: int
+    state: str

@@ -19,6 +19,8 @@ from models.distributors import DistributorApplication
 from models.grades import Grade, GradeRule
 from models.ledger import JournalEntry, LedgerAccount
 from models.marketing import (
+    Bargain,
+    BargainActivity,
     CouponTemplate,
     FlashItem,
     FlashSession,
@@ -175,7 +177,27 @@ async def _world() -> dict[str, Case]:
         starts_at=now,
         ends_at=now + timedelta(days=1),
     )
+    bargain_activity = await BargainActivity.create(
+        merchant_id=merchant.id,
+        product_id=product.id,
+        sku_id=skus[0].id,
+        name="b",
+        start_price=1_000,
+        floor_price=100,
+        helps_needed=3,
+        time_limit_minutes=60,
+        starts_at=now,
+        ends_at=now + timedelta(days=1),
+    )
     group_team = await GroupTeam.create(activity_id=group_activity.id, leader_id=alice.id, size=2)
+    a_bargain = await Bargain.create(
+        activity_id=bargain_activity.id,
+        user_id=alice.id,
+        seed="s",
+        cuts=[300, 300, 300],
+        price=1_000,
+        expires_at=now + timedelta(hours=1),
+    )
     coupon = await UserCoupon.create(
         template_id=live_template.id,
         user_id=alice.id,
@@ -281,6 +303,8 @@ async def _world() -> dict[str, Case]:
         "FlashItem": Case(gid(flash_item), None, None),
         "GroupActivity": Case(gid(group_activity), None, None),
         "GroupTeam": Case(gid(group_team), None, None),  # public: its members are masked
+        "BargainActivity": Case(gid(bargain_activity), None, None),
+        "Bargain": Case(gid(a_bargain), None, None),  # a share link: anyone
         "_live_banner": Case(gid(banner), None, None),
         "_live_template": Case(gid(live_template), None, None),
     }
