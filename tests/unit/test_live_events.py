@@ -140,6 +140,8 @@ CASES = [
     (
         GroupTeamChanged(8, 3, 2, "OPEN"),
         {"type": "group_team_changed", "teamId": "8", "taken": 3, "paid": 2, "status": "OPEN"},
+    ),
+    (
         BargainChanged(3, 4_500, 2, 3, "OPEN"),
         {"type": "bargain_changed", "bargainId": "3", "price": 4500, "taken": 2, "left": 3, "state": "OPEN"},
     ),
