@@ -47,7 +47,7 @@ def _status_sets() -> dict[str, set[str]]:
     from services.consignment import unit_states, vouchers
     from services.distribution import commissions, distributors
     from services.finance import payouts, settlement, withdrawals
-    from services.marketing import coupon_templates, coupons, flash, group, group_rules
+    from services.marketing import bargain, coupon_templates, coupons, flash, group, group_rules
     from services.membership import membership
     from services.merchants import merchants
     from services.orders import after_sale_states, fulfilment, messages, payments, sandbox_gateway, states
@@ -82,6 +82,7 @@ def _status_sets() -> dict[str, set[str]]:
         request_states: request_states.STATUSES,
         group: (*group.MEMBER_STATUSES, group.ACTIVE, group.ENDED),
         group_rules: group_rules.TEAM_STATUSES,
+        bargain: (*bargain.STATUSES, bargain.OPEN, bargain.FLOOR, bargain.BOUGHT, bargain.EXPIRED),
     }
     return {Path(m.__file__).relative_to(ROOT).as_posix(): set(values) for m, values in owners.items()}
 

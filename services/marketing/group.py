@@ -423,13 +423,14 @@ async def end_activity(grants: Grants, activity_id: int) -> GroupActivity:
 
 
 def managed_activities(grants: Grants, merchant_id: int | None = None):
-    """The platform's view (every activity, or a merchant's), a merchant's staff their own."""
+    """The platform's view (every activity, or a merchant's), a merchant's staff their own;
+    anyone else none (FORBIDDEN when naming a merchant)."""
     query = GroupActivity.all()
     if grants.has(PLATFORM_PERMISSION):
         return query.filter(merchant_id=merchant_id) if merchant_id else query
     mine = grants.merchant_ids("merchant.marketing")
-    if not mine:
-        raise DomainError(ErrorCode.FORBIDDEN, f"This needs the {PLATFORM_PERMISSION} permission.")
+    if not mine and merchant_id is None:
+        return query.filter(merchant_id__in=[])  # nothing to manage (as for bargains)
     if merchant_id is not None:
         if merchant_id not in mine:
             raise DomainError(ErrorCode.FORBIDDEN, "Not your merchant's activities.", "merchantId")
