@@ -39,6 +39,7 @@ from resolvers.franchise import FranchiseMutations, FranchiseQueries
 from resolvers.grades import GradeMutations, GradeQueries
 from resolvers.identity import IdentityMutations, IdentityQueries
 from resolvers.marketing import MarketingMutations, MarketingQueries
+from resolvers.materials import MaterialMutations, MaterialQueries
 from resolvers.member_cards import MemberCardMutations, MemberCardQueries
 from resolvers.membership import MembershipMutations, MembershipQueries
 from resolvers.merchants import MerchantMutations, MerchantQueries
@@ -112,6 +113,7 @@ Query = merge_types(
         PointsQueries,
         LotteryQueries,
         FlashQueries,
+        MaterialQueries,
     ),
 )
 MUTATIONS = (
@@ -145,6 +147,7 @@ MUTATIONS = (
     PromotionMutations,
     LotteryMutations,
     FlashMutations,
+    MaterialMutations,
 )
 
 
