@@ -7,9 +7,13 @@ PUBLIC: set[str] = set()
 
 OPERATIONS = {
     ("Query", "materials"): "{ materials { nodes { id } } }",
-    ("Query", "managedMaterials"): "{ managedMaterials { nodes { id } } }",
+    # a merchant id that is none: answered before the service's permission check
+    ("Query", "managedMaterials"): '{ managedMaterials(merchantId: "999999") { nodes { id } } }',
     ("Query", "myMaterialStats"): '{ myMaterialStats(from: "2020-01-01", to: "2020-01-01") { clicks } }',
-    ("Query", "materialStats"): '{ materialStats(from: "2020-01-01", to: "2020-01-01") { clicks } }',
+    (
+        "Query",
+        "materialStats",
+    ): '{ materialStats(from: "2020-01-01", to: "2020-01-01", merchantId: "999999") { clicks } }',
     (
         "Mutation",
         "createMaterial",

@@ -24,6 +24,7 @@ from models.marketing import (
     FlashSession,
     LotteryActivity,
     LotteryDraw,
+    Material,
     Promotion,
     UserCoupon,
 )
@@ -162,6 +163,7 @@ async def _world() -> dict[str, Case]:
         flash_price=500,
         stock=3,
     )
+    material = await Material.create(kind="TEXT", title="m", body="b", product_id=product.id)
     coupon = await UserCoupon.create(
         template_id=live_template.id,
         user_id=alice.id,
@@ -261,6 +263,7 @@ async def _world() -> dict[str, Case]:
         "StoreDelivery": Case(gid(store_delivery), alice, bob),
         "FlashSession": Case(gid(flash_session), None, None),
         "FlashItem": Case(gid(flash_item), None, None),
+        "Material": Case(gid(material), alice, None),  # distributors (everyone signed in, in AUTO)
         "_live_banner": Case(gid(banner), None, None),
         "_live_template": Case(gid(live_template), None, None),
     }
