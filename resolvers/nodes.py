@@ -44,6 +44,7 @@ from schema.types.flash import FlashItem, FlashSession
 from schema.types.group import GroupActivity, GroupTeam
 from schema.types.ledger import LedgerAccount
 from schema.types.marketing import UserCoupon
+from schema.types.materials import Material
 from schema.types.notifications import Notification
 from schema.types.points import LotteryDraw
 from schema.types.promotions import Promotion
@@ -58,7 +59,7 @@ from services.distribution import agents, commissions, distributors, grades
 from services.finance import settlement, withdrawals
 from services.ledger import wallet
 from services.ledger.ledger import USER
-from services.marketing import bargain, coupon_templates, coupons, flash, group, lottery, promotions
+from services.marketing import bargain, coupon_templates, coupons, flash, group, lottery, materials, promotions
 from services.merchants import merchants
 from services.orders import after_sales, cart, payments
 from services.orders import fulfilment as orders
@@ -337,6 +338,20 @@ async def _promotion(info: Info, pk: int) -> Any:
     return Promotion(row=await promotions.for_staff(await info.context.grants(), pk))
 
 
+async def _material(info: Info, pk: int) -> Any:
+    # managedMaterials (its managers, hidden too), else the library (distributors, published)
+    try:
+        return Material(row=await materials.for_staff(await info.context.grants(), pk))
+    except DomainError:
+        pass
+    if not await distributors.is_distributor(_me(info)):
+        return None
+    try:
+        return Material(row=await materials.get_published(pk))
+    except DomainError:
+        return None
+
+
 async def _lottery_activity(info: Info, pk: int) -> Any:
     # lotteryActivity (anyone)
     return await activity_node(pk)
@@ -485,6 +500,7 @@ FETCHERS: dict[str, Fetch] = {
     "GroupTeam": _group_team,
     "BargainActivity": _bargain_activity,
     "Bargain": _bargain,
+    "Material": _signed_in(_material),
     "UserCoupon": _signed_in(_user_coupon),
     "LotteryActivity": _lottery_activity,
     "LotteryDraw": _signed_in(_lottery_draw),

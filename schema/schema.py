@@ -41,6 +41,7 @@ from resolvers.grades import GradeMutations, GradeQueries
 from resolvers.group import GroupMutations, GroupQueries
 from resolvers.identity import IdentityMutations, IdentityQueries
 from resolvers.marketing import MarketingMutations, MarketingQueries
+from resolvers.materials import MaterialMutations, MaterialQueries
 from resolvers.member_cards import MemberCardMutations, MemberCardQueries
 from resolvers.membership import MembershipMutations, MembershipQueries
 from resolvers.merchants import MerchantMutations, MerchantQueries
@@ -118,6 +119,7 @@ Query = merge_types(
         FlashQueries,
         GroupQueries,
         BargainQueries,
+        MaterialQueries,
     ),
 )
 MUTATIONS = (
@@ -153,6 +155,7 @@ MUTATIONS = (
     FlashMutations,
     GroupMutations,
     BargainMutations,
+    MaterialMutations,
 )
 
 

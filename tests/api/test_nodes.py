@@ -28,6 +28,7 @@ from models.marketing import (
     GroupTeam,
     LotteryActivity,
     LotteryDraw,
+    Material,
     Promotion,
     UserCoupon,
 )
@@ -198,6 +199,7 @@ async def _world() -> dict[str, Case]:
         price=1_000,
         expires_at=now + timedelta(hours=1),
     )
+    material = await Material.create(kind="TEXT", title="m", body="b", product_id=product.id)
     coupon = await UserCoupon.create(
         template_id=live_template.id,
         user_id=alice.id,
@@ -305,6 +307,7 @@ async def _world() -> dict[str, Case]:
         "GroupTeam": Case(gid(group_team), None, None),  # public: its members are masked
         "BargainActivity": Case(gid(bargain_activity), None, None),
         "Bargain": Case(gid(a_bargain), None, None),  # a share link: anyone
+        "Material": Case(gid(material), alice, None),  # distributors (everyone signed in, in AUTO)
         "_live_banner": Case(gid(banner), None, None),
         "_live_template": Case(gid(live_template), None, None),
     }
