@@ -46,6 +46,7 @@ from resolvers.nodes import NodeQueries, check_fetchers
 from resolvers.notifications import NotificationMutations, NotificationQueries
 from resolvers.orders import OrderMutations, OrderQueries, SandboxPaymentMutations
 from resolvers.points import LotteryMutations, LotteryQueries, PointsQueries
+from resolvers.posters import PosterMutations, PosterQueries
 from resolvers.promotions import PromotionMutations, PromotionQueries
 from resolvers.punch_cards import PunchCardMutations, PunchCardQueries
 from resolvers.reviews import ReviewQueries
@@ -112,6 +113,7 @@ Query = merge_types(
         PointsQueries,
         LotteryQueries,
         FlashQueries,
+        PosterQueries,
     ),
 )
 MUTATIONS = (
@@ -145,6 +147,7 @@ MUTATIONS = (
     PromotionMutations,
     LotteryMutations,
     FlashMutations,
+    PosterMutations,
 )
 
 

@@ -165,6 +165,11 @@ class ErrorCode(str, Enum):
     FLASH_ENDED = "FLASH_ENDED"  # the session is over (or was cancelled)
     SOLD_OUT = "SOLD_OUT"  # no flash unit left
     LIMIT_REACHED = "LIMIT_REACHED"  # the buyer holds the item's per-user limit
+    # share posters (MKT-5)
+    IMAGE_TOO_LARGE = "IMAGE_TOO_LARGE"  # an image to draw is over POSTER_IMAGE_MAX_BYTES (or pixels)
+    IMAGE_INVALID = "IMAGE_INVALID"  # an image URL that answers something that is not an image
+    IMAGE_UNREACHABLE = "IMAGE_UNREACHABLE"  # an image URL that is slow, fails or is refused (a private address)
+    POSTER_FONT_MISSING = "POSTER_FONT_MISSING"  # the configured poster font is not installed
     # withdrawals paid to the verified payee only (FIN-3 with RISK-3)
     DESTINATION_NAME_MISMATCH = "DESTINATION_NAME_MISMATCH"  # the holder name is not the user's verified real name
 
