@@ -26,15 +26,16 @@ import settings
 from models.accounts import User
 from models.catalog import Product
 from models.marketing import FlashItem
+from services.catalog.product_states import LISTED
 from services.core import clock
 from services.core.errors import DomainError, ErrorCode
 from services.distribution import centre
 from services.distribution.posters import layout as lay
 from services.distribution.posters import render, templates
 from services.distribution.posters.fetch import CachingFetcher, HttpImageFetcher, ImageFetcher
+from services.marketing import flash
 
 PRODUCT, FLASH = "product", "flash"  # what a poster shows: centre.LINK_TARGETS' names
-LISTED = "LISTED"
 
 FETCHER: ImageFetcher = CachingFetcher(HttpImageFetcher())  # tests put a MemoryFetcher here
 RENDERS = {"count": 0}  # posters actually painted (the cache test reads it)
@@ -77,7 +78,7 @@ async def _subject(target: Target) -> _Subject:
         item = await FlashItem.get_or_none(id=target.id).select_related("session", "product")
         if item is None:
             raise DomainError(ErrorCode.NOT_FOUND, "No such flash item.", "flashItemId")
-        if item.session.status != "ACTIVE" or item.session.ends_at <= clock.now():
+        if item.session.status != flash.ACTIVE or item.session.ends_at <= clock.now():
             raise DomainError(ErrorCode.FLASH_ENDED, "The flash session is over.", "flashItemId")
         if item.product.status != LISTED:
             raise DomainError(ErrorCode.PRODUCT_UNAVAILABLE, "The product is not on sale.", "flashItemId")
