@@ -24,6 +24,7 @@ from models.marketing import (
     FlashSession,
     LotteryActivity,
     LotteryDraw,
+    PosterTemplate,
     Promotion,
     UserCoupon,
 )
@@ -153,6 +154,7 @@ async def _world() -> dict[str, Case]:
     promotion = await Promotion.create(
         name="p", kind="FULL_REDUCTION", starts_at=now, ends_at=now + timedelta(days=3), status="ACTIVE"
     )
+    poster_template = await PosterTemplate.create(name="海报", layout={})
     flash_session = await FlashSession.create(name="f", starts_at=now, ends_at=now + timedelta(hours=2))
     flash_item = await FlashItem.create(
         session_id=flash_session.id,
@@ -261,6 +263,7 @@ async def _world() -> dict[str, Case]:
         "StoreDelivery": Case(gid(store_delivery), alice, bob),
         "FlashSession": Case(gid(flash_session), None, None),
         "FlashItem": Case(gid(flash_item), None, None),
+        "PosterTemplate": Case(gid(poster_template), admin, alice),
         "_live_banner": Case(gid(banner), None, None),
         "_live_template": Case(gid(live_template), None, None),
     }

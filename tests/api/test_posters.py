@@ -216,3 +216,12 @@ async def test_templates_are_managed_by_the_platform_only_and_checked(api):
     assert await api.error_code(TEMPLATES, None, someone) == "FORBIDDEN"
     missing = await api(UPDATE, {"id": gid("PosterTemplate", 999), "i": _template_input("y")}, admin)
     assert missing["updatePosterTemplate"]["errors"][0]["code"] == "NOT_FOUND"
+
+
+async def test_a_tracked_link_with_a_malformed_target_still_counts_and_opens_sign_up(api):
+    me = await make_user("阿B")
+    for query in ("?product=garbage", f"?product={gid('Sku', 1)}", "?flash=" + "x" * 100):
+        visit = await api.client.get(f"/r/{me.invite_code}{query}", follow_redirects=False)
+        assert visit.status_code == 302 and visit.headers["location"].endswith(f"inviteCode={me.invite_code}")
+        assert "/signup" in visit.headers["location"]
+    assert await InviteClick.filter(distributor_id=me.id).count() == 3
