@@ -14,7 +14,7 @@ from strawberry.types import Info
 
 import settings
 from models.accounts import User
-from resolvers.common import api_errors, login_required, parse_id, payload_errors, viewer
+from resolvers.common import api_errors, login_required, parse_id, payload_errors, requires, viewer
 from schema.node import ref
 from schema.types.posters import PosterTemplate, PosterTemplateInput, PosterTemplatePayload, SharePoster
 from services.core.errors import DomainError, ErrorCode
@@ -63,7 +63,9 @@ class PosterQueries:
             template_id=_template_ref(poster.template_id or None),
         )
 
-    @strawberry.field(description="The platform's poster templates (marketing.manage).", extensions=login_required())
+    @strawberry.field(
+        description="The platform's poster templates (marketing.manage).", extensions=requires("marketing.manage")
+    )
     @api_errors
     async def poster_templates(self, info: Info) -> list[PosterTemplate]:
         return [PosterTemplate(row=r) for r in await templates.listing(await info.context.grants())]

@@ -1,6 +1,6 @@
 """GraphQL documents for share posters (MKT-5) and their permission-matrix rows: a poster needs
-sign-in (the service checks the distributor: NOT_A_DISTRIBUTOR); templates need sign-in (the
-service checks marketing.manage: FORBIDDEN)."""
+sign-in (the service checks the distributor: NOT_A_DISTRIBUTOR); the templates' list needs
+marketing.manage; their mutations sign-in (the service checks marketing.manage: FORBIDDEN)."""
 
 _BOX = "{x: 0, y: 0, width: 1, height: 1}"
 _TEXT = '{x: 0, y: 0, width: 1, size: 8, colour: "#000000"}'
