@@ -448,3 +448,24 @@ class Material(Model):
     class Meta:
         table = "material"
         indexes = (("status", "sort_order", "id"), ("activity_kind", "activity_id"))
+
+
+class PosterTemplate(Model):
+    """A share poster's layout (MKT-5): its size, colours and where each part goes, as data.
+
+    `layout` holds the boxes and styles services.marketing.posters.layout reads (validated
+    there); `version` is raised by every change, so posters rendered from the old layout are
+    never served again (the cache key includes it)."""
+
+    id = fields.BigIntField(primary_key=True)
+    name = fields.CharField(max_length=64)
+    layout = fields.JSONField(default=dict)
+    version = fields.IntField(default=1)
+    is_default = fields.BooleanField(default=False, db_index=True)  # the one used when none is asked for
+    is_active = fields.BooleanField(default=True)
+    created_by_id = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "poster_template"

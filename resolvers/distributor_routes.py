@@ -19,10 +19,14 @@ QR_CACHE = "public, max-age=86400"  # the image of a code never changes while th
 
 async def track(request: Request) -> Response:
     """GET /r/{code}: record the click (hashed IP + user agent; the material when the code
-    carries one, `CODE-M{id}`) and 302 to the storefront's sign-up with the code; an unknown
-    code is 404 and records nothing."""
+    carries one, `CODE-M{id}`) and 302 to the storefront's sign-up with the code, or to the
+    product / flash page `?product=` / `?flash=` names (a poster's link); an unknown code is
+    404 and records nothing."""
     target = await centre.record_click(
-        request.path_params["code"], proxies.client_ip(request), request.headers.get("user-agent", "")
+        request.path_params["code"],
+        proxies.client_ip(request),
+        request.headers.get("user-agent", ""),
+        dict(request.query_params),
     )
     if target is None:
         return PlainTextResponse("No such invite code.", status_code=404)

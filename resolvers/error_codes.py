@@ -23,6 +23,8 @@ _NEW_OFFER = (
 _FLASH = (C.FLASH_NOT_STARTED, C.FLASH_ENDED, C.LIMIT_REACHED, C.SOLD_OUT)
 
 MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
+    "create_poster_template": (C.FORBIDDEN, C.INVALID_INPUT),
+    "update_poster_template": (C.FORBIDDEN, C.INVALID_INPUT, C.NOT_FOUND),
     "create_lottery_activity": (
         C.FORBIDDEN,
         C.INVALID_AMOUNT,

@@ -21,6 +21,7 @@ from models.deliveries import StoreDelivery as StoreDeliveryModel
 from models.grades import GradeRule as GradeRuleModel
 from models.ledger import LedgerAccount as LedgerAccountModel
 from models.marketing import GroupActivity as GroupActivityRow
+from models.marketing import PosterTemplate as PosterTemplateRow
 from models.merchants import MerchantReview as MerchantReviewModel
 from models.merchants import MerchantStaff as MerchantStaffModel
 from models.merchants import Store as StoreModel
@@ -47,6 +48,7 @@ from schema.types.marketing import UserCoupon
 from schema.types.materials import Material
 from schema.types.notifications import Notification
 from schema.types.points import LotteryDraw
+from schema.types.posters import PosterTemplate
 from schema.types.promotions import Promotion
 from schema.types.wallet import StatementLine
 from services.accounts import access, notifications, profile
@@ -395,6 +397,11 @@ async def _bargain(info: Info, pk: int) -> Any:  # bargain(id): a share link (an
     return None if view is None else Bargain(view=view)
 
 
+async def _poster_template(info: Info, pk: int) -> Any:  # posterTemplates (marketing.manage)
+    row = await PosterTemplateRow.get_or_none(id=pk)
+    return None if row is None else PosterTemplate(row=row)
+
+
 async def _coupon_template(info: Info, pk: int) -> Any:
     # availableCoupons (anyone), or couponTemplates (the template's managers)
     found = await coupon_templates.claimable_now().filter(id=pk).first()
@@ -501,6 +508,7 @@ FETCHERS: dict[str, Fetch] = {
     "BargainActivity": _bargain_activity,
     "Bargain": _bargain,
     "Material": _signed_in(_material),
+    "PosterTemplate": _permitted("marketing.manage", _poster_template),
     "UserCoupon": _signed_in(_user_coupon),
     "LotteryActivity": _lottery_activity,
     "LotteryDraw": _signed_in(_lottery_draw),

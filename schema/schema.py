@@ -49,6 +49,7 @@ from resolvers.nodes import NodeQueries, check_fetchers
 from resolvers.notifications import NotificationMutations, NotificationQueries
 from resolvers.orders import OrderMutations, OrderQueries, SandboxPaymentMutations
 from resolvers.points import LotteryMutations, LotteryQueries, PointsQueries
+from resolvers.posters import PosterMutations, PosterQueries
 from resolvers.promotions import PromotionMutations, PromotionQueries
 from resolvers.punch_cards import PunchCardMutations, PunchCardQueries
 from resolvers.reviews import ReviewQueries
@@ -120,6 +121,7 @@ Query = merge_types(
         GroupQueries,
         BargainQueries,
         MaterialQueries,
+        PosterQueries,
     ),
 )
 MUTATIONS = (
@@ -156,6 +158,7 @@ MUTATIONS = (
     GroupMutations,
     BargainMutations,
     MaterialMutations,
+    PosterMutations,
 )
 
 

@@ -47,7 +47,7 @@ from models.accounts import User
 from models.distributors import InviteClick
 from models.orders import Order
 from services.accounts import referral
-from services.core import clock, qr
+from services.core import clock, global_ids, qr
 from services.core.business_days import bucket_start, buckets, check_range, day_sql, day_start
 from services.core.errors import DomainError, ErrorCode
 from services.core.masking import mask_name
@@ -279,6 +279,29 @@ def signup_url(code: str) -> str:
     return settings.STOREFRONT_SIGNUP_URL.replace("{code}", code)
 
 
+# What a tracked link may lead to besides sign-up (share posters, MKT-5): the query parameter,
+# the global id type it carries and the setting of the storefront page it opens.
+LINK_TARGETS = {"product": ("Product", "STOREFRONT_PRODUCT_URL"), "flash": ("FlashItem", "STOREFRONT_FLASH_URL")}
+
+
+def tracked_url(code: str, target: str | None = None, pk: int | None = None) -> str:
+    """The distributor's tracking link; with a target (`product`, `flash`) and its key, the same
+    link leading to that page: `/r/{code}?product={global id}`. Its visits count as clicks."""
+    if target is None:
+        return invite_url(code)
+    return f"{invite_url(code)}?{target}={global_ids.encode(LINK_TARGETS[target][0], pk)}"
+
+
+def _landing(code: str, params: dict[str, str]) -> str:
+    """Where a visit goes: the target page when the link names a well-formed one, else sign-up."""
+    for target, (type_name, setting) in LINK_TARGETS.items():
+        value = params.get(target)
+        decoded = global_ids.decode(value) if isinstance(value, str) and len(value) <= 64 else None
+        if decoded is not None and decoded[0] == type_name:
+            return getattr(settings, setting).replace("{code}", code).replace("{id}", value)
+    return signup_url(code)
+
+
 def invite_for(user: User, material_id: int | None = None) -> Invite:
     """My invite link, or (with a material) the same tracking link carrying the material
     (MKT-5): its code is `CODE-M{id}` everywhere (link, QR code, sign-up)."""
@@ -333,10 +356,11 @@ async def shared(code: str) -> tuple[User, str] | None:
     return owner, referral.reference(owner.invite_code, await referral.shared_material(code))
 
 
-async def record_click(code: str, ip: str, user_agent: str) -> str | None:
+async def record_click(code: str, ip: str, user_agent: str, params: dict[str, str] | None = None) -> str | None:
     """A visit of `/r/{code}` (the code may carry a material: `CODE-M{id}`): record it, with
     the material (keyed hash of IP + user agent, never the raw IP), and answer where to send
-    the visitor (the sign-up with the same code); None (nothing recorded) for an unknown code."""
+    the visitor (the sign-up with the same code, or the product / flash page a poster's link
+    names in `params`); None (nothing recorded) for an unknown code."""
     found = await shared(code)
     if found is None:
         return None
@@ -348,7 +372,7 @@ async def record_click(code: str, ip: str, user_agent: str) -> str | None:
         visitor_hash=blind_index(f"{ip}|{user_agent[:256]}"),
         created_at=clock.now(),
     )
-    return signup_url(sent)
+    return _landing(sent, params or {})
 
 
 # --------------------------------------------------------------------------- per material (MKT-5)
