@@ -40,7 +40,7 @@ import safety
 import settings
 import slow_clients
 import wiring
-from resolvers import distributor_routes, export_routes, payment_routes, payout_routes
+from resolvers import distributor_routes, export_routes, payment_routes, payout_routes, posters
 from schema import graphiql, response_cache
 from schema.context import Context, request_defers_session
 from schema.schema import build_schema
@@ -313,6 +313,7 @@ def create_app(
             *payment_routes.routes,
             *(payment_routes.sandbox_routes if sandbox_payments else []),
             *distributor_routes.routes,
+            *posters.routes,
             *payout_routes.routes(sandbox_payouts),
             *export_routes.routes,
             *([graphiql.asset_route] if debug else []),

@@ -224,6 +224,23 @@ STOREFRONT_STORE_PAY_URL: str = config(
 STOREFRONT_STORE_REQUEST_URL: str = config(
     "STOREFRONT_STORE_REQUEST_URL", default=PUBLIC_BASE_URL.rstrip("/") + "/pay?requestCode={code}"
 )
+# Share posters (MKT-5): the product page a tracked product link (/r/{code}?product={id}) sends the visitor
+# to, and the flash item's page ({code}: the distributor's invite code, {id}: the global id).
+STOREFRONT_PRODUCT_URL: str = config(
+    "STOREFRONT_PRODUCT_URL", default=PUBLIC_BASE_URL.rstrip("/") + "/product?id={id}&inviteCode={code}"
+)
+STOREFRONT_FLASH_URL: str = config(
+    "STOREFRONT_FLASH_URL", default=PUBLIC_BASE_URL.rstrip("/") + "/flash?id={id}&inviteCode={code}"
+)
+POSTER_FONT_PATH: str = config(
+    "POSTER_FONT_PATH", default="/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+)  # a TrueType/OpenType font with Chinese glyphs (Debian: fonts-wqy-microhei)
+POSTER_CACHE_DIR: str = config("POSTER_CACHE_DIR", default="var/posters")  # rendered posters, one PNG per key
+POSTER_URL_TTL_SECONDS: int = config("POSTER_URL_TTL_SECONDS", cast=int, default=7 * 86400)  # a signed poster URL
+POSTER_IMAGE_TIMEOUT_SECONDS: float = config("POSTER_IMAGE_TIMEOUT_SECONDS", cast=float, default=5.0)  # whole fetch
+POSTER_IMAGE_MAX_BYTES: int = config("POSTER_IMAGE_MAX_BYTES", cast=int, default=5 * 1024 * 1024)  # one image
+POSTER_IMAGE_MAX_PIXELS: int = config("POSTER_IMAGE_MAX_PIXELS", cast=int, default=25_000_000)  # decompression bombs
+POSTER_IMAGE_CACHE_ITEMS: int = config("POSTER_IMAGE_CACHE_ITEMS", cast=int, default=256)  # fetched images kept
 LEADERBOARD_MAX: int = config("LEADERBOARD_MAX", cast=int, default=100)  # longest leaderboard a query may ask for
 # Withdrawals (FIN-3): amounts in fen; the fee is basis points of the amount, never below the minimum fee.
 WITHDRAWAL_MIN_AMOUNT: int = config("WITHDRAWAL_MIN_AMOUNT", cast=int, default=1000)  # smallest request (10 yuan)

@@ -66,11 +66,12 @@ class InviteClick(Model):
     distributor_id = fields.BigIntField()  # the code's owner
     code = fields.CharField(max_length=12)
     visitor_hash = fields.CharField(max_length=64)
+    material_id = fields.BigIntField(null=True)  # the shared material (MKT-5) the link carried, if any
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "distributor_invite_click"
-        indexes = (("distributor_id", "created_at"),)
+        indexes = (("distributor_id", "created_at"), ("material_id", "created_at"))
 
 
 class InviteSignup(Model):
@@ -82,8 +83,9 @@ class InviteSignup(Model):
     user_id = fields.BigIntField(unique=True)  # a user binds themselves once
     upline_id = fields.BigIntField()
     source = fields.CharField(max_length=16)  # SIGNUP / LINK / FIRST_ORDER
+    material_id = fields.BigIntField(null=True)  # the shared material (MKT-5) the code came with, if any
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         table = "distributor_invite_signup"
-        indexes = (("upline_id", "created_at"),)
+        indexes = (("upline_id", "created_at"), ("material_id", "created_at"))

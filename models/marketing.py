@@ -414,3 +414,58 @@ class BargainHelp(Model):
         table = "bargain_help"
         unique_together = (("bargain", "helper_id"),)
         indexes = (("bargain_id", "device_id"), ("bargain_id", "ip"))
+
+
+class Material(Model):
+    """A promotion material (MKT-5, 素材): a poster image, copy text or a short video link for
+    distributors to share, tied to a product, a category and/or an activity. Owned by the
+    platform (merchant null) or by a merchant, for its own goods."""
+
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharField(max_length=8)  # IMAGE / TEXT / VIDEO
+    title = fields.CharField(max_length=64)
+    body = fields.TextField(default="")  # the copy text a distributor copies
+    image_urls = fields.JSONField(default=list)  # http(s) URLs, at most 9
+    video_url = fields.CharField(max_length=512, default="")
+    # The owner: a merchant, or null for the platform.
+    merchant = fields.ForeignKeyField(
+        "models.Merchant", related_name="materials", null=True, on_delete=fields.RESTRICT, db_index=True
+    )
+    product = fields.ForeignKeyField(
+        "models.Product", related_name="materials", null=True, on_delete=fields.RESTRICT, db_index=True
+    )
+    category = fields.ForeignKeyField(
+        "models.Category", related_name="materials", null=True, on_delete=fields.RESTRICT, db_index=True
+    )
+    activity_kind = fields.CharField(max_length=16, null=True)  # FLASH_SESSION / FLASH_ITEM / PROMOTION
+    activity_id = fields.BigIntField(null=True)
+    status = fields.CharField(max_length=16, default="PUBLISHED")  # PUBLISHED / HIDDEN
+    sort_order = fields.IntField(default=0)  # lower first
+    created_by_id = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "material"
+        indexes = (("status", "sort_order", "id"), ("activity_kind", "activity_id"))
+
+
+class PosterTemplate(Model):
+    """A share poster's layout (MKT-5): its size, colours and where each part goes, as data.
+
+    `layout` holds the boxes and styles services.marketing.posters.layout reads (validated
+    there); `version` is raised by every change, so posters rendered from the old layout are
+    never served again (the cache key includes it)."""
+
+    id = fields.BigIntField(primary_key=True)
+    name = fields.CharField(max_length=64)
+    layout = fields.JSONField(default=dict)
+    version = fields.IntField(default=1)
+    is_default = fields.BooleanField(default=False, db_index=True)  # the one used when none is asked for
+    is_active = fields.BooleanField(default=True)
+    created_by_id = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "poster_template"

@@ -93,7 +93,8 @@ class AccountMutations:
         invite_code: Annotated[
             str | None,
             strawberry.argument(
-                description="Invite code of the upline to bind a new user under (ignored for existing users)."
+                description="Invite code of the upline to bind a new user under (ignored for existing users); "
+                "one carrying a shared material (CODE-M12, from a material's share link) records it."
             ),
         ] = None,
     ) -> AuthPayload:
@@ -122,7 +123,8 @@ class AccountMutations:
         invite_code: Annotated[
             str | None,
             strawberry.argument(
-                description="Invite code of the upline to bind a new user under (ignored for existing users)."
+                description="Invite code of the upline to bind a new user under (ignored for existing users); "
+                "one carrying a shared material (CODE-M12, from a material's share link) records it."
             ),
         ] = None,
     ) -> AuthPayload:
@@ -172,7 +174,12 @@ class AccountMutations:
     )
     @payload_errors
     async def bind_upline(
-        self, info: Info, invite_code: Annotated[str, strawberry.argument(description="The upline's invite code.")]
+        self,
+        info: Info,
+        invite_code: Annotated[
+            str,
+            strawberry.argument(description="The upline's invite code (one carrying a shared material records it)."),
+        ],
     ) -> UserPayload:
         return UserPayload(user=await referral.bind_upline(viewer(info), invite_code, source="LINK"))
 

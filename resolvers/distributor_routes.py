@@ -18,10 +18,15 @@ QR_CACHE = "public, max-age=86400"  # the image of a code never changes while th
 
 
 async def track(request: Request) -> Response:
-    """GET /r/{code}: record the click (hashed IP + user agent) and 302 to the storefront's
-    sign-up with the code; an unknown code is 404 and records nothing."""
+    """GET /r/{code}: record the click (hashed IP + user agent; the material when the code
+    carries one, `CODE-M{id}`) and 302 to the storefront's sign-up with the code, or to the
+    product / flash page `?product=` / `?flash=` names (a poster's link); an unknown code is
+    404 and records nothing."""
     target = await centre.record_click(
-        request.path_params["code"], proxies.client_ip(request), request.headers.get("user-agent", "")
+        request.path_params["code"],
+        proxies.client_ip(request),
+        request.headers.get("user-agent", ""),
+        dict(request.query_params),
     )
     if target is None:
         return PlainTextResponse("No such invite code.", status_code=404)
@@ -29,14 +34,16 @@ async def track(request: Request) -> Response:
 
 
 async def qr(request: Request) -> Response:
-    """GET /qr/invite/{code}.png or .svg: the QR code of the code's tracking link."""
+    """GET /qr/invite/{code}.png or .svg: the QR code of the code's tracking link (a code
+    carrying a material: of the link carrying it)."""
     ext = request.path_params["ext"]
-    owner = await centre.owner_of(request.path_params["code"]) if ext in ("png", "svg") else None
-    if owner is None:
+    found = await centre.shared(request.path_params["code"]) if ext in ("png", "svg") else None
+    if found is None:
         return PlainTextResponse("No such invite code.", status_code=404)
+    code = found[1]  # a code carrying a material (MKT-5) keeps it in the link of its QR code
     if ext == "png":
-        return Response(centre.qr_png(owner.invite_code), media_type="image/png", headers={"Cache-Control": QR_CACHE})
-    return Response(centre.qr_svg(owner.invite_code), media_type="image/svg+xml", headers={"Cache-Control": QR_CACHE})
+        return Response(centre.qr_png(code), media_type="image/png", headers={"Cache-Control": QR_CACHE})
+    return Response(centre.qr_svg(code), media_type="image/svg+xml", headers={"Cache-Control": QR_CACHE})
 
 
 async def store_qr(request: Request) -> Response:

@@ -23,6 +23,8 @@ _NEW_OFFER = (
 _FLASH = (C.FLASH_NOT_STARTED, C.FLASH_ENDED, C.LIMIT_REACHED, C.SOLD_OUT)
 
 MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
+    "create_poster_template": (C.FORBIDDEN, C.INVALID_INPUT),
+    "update_poster_template": (C.FORBIDDEN, C.INVALID_INPUT, C.NOT_FOUND),
     "create_lottery_activity": (
         C.FORBIDDEN,
         C.INVALID_AMOUNT,
@@ -116,6 +118,11 @@ MUTATION_ERRORS: dict[str, tuple[C, ...]] = {
     ),
     "cancel_flash_session": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
     "create_flash_session": (C.FORBIDDEN, C.INVALID_DATE_RANGE, C.INVALID_INPUT),
+    # the material library (MKT-5)
+    "create_material": (C.FORBIDDEN, C.INVALID_INPUT, C.NOT_FOUND),
+    "update_material": (C.FORBIDDEN, C.INVALID_INPUT, C.NOT_FOUND),
+    "hide_material": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
+    "publish_material": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
     "remove_flash_item": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
     "activate_promotion": (C.FORBIDDEN, C.INVALID_TRANSITION, C.NOT_FOUND),
     "create_promotion": _NEW_OFFER,

@@ -21,6 +21,7 @@ from models.deliveries import StoreDelivery as StoreDeliveryModel
 from models.grades import GradeRule as GradeRuleModel
 from models.ledger import LedgerAccount as LedgerAccountModel
 from models.marketing import GroupActivity as GroupActivityRow
+from models.marketing import PosterTemplate as PosterTemplateRow
 from models.merchants import MerchantReview as MerchantReviewModel
 from models.merchants import MerchantStaff as MerchantStaffModel
 from models.merchants import Store as StoreModel
@@ -44,8 +45,10 @@ from schema.types.flash import FlashItem, FlashSession
 from schema.types.group import GroupActivity, GroupTeam
 from schema.types.ledger import LedgerAccount
 from schema.types.marketing import UserCoupon
+from schema.types.materials import Material
 from schema.types.notifications import Notification
 from schema.types.points import LotteryDraw
+from schema.types.posters import PosterTemplate
 from schema.types.promotions import Promotion
 from schema.types.wallet import StatementLine
 from services.accounts import access, notifications, profile
@@ -58,7 +61,7 @@ from services.distribution import agents, commissions, distributors, grades
 from services.finance import settlement, withdrawals
 from services.ledger import wallet
 from services.ledger.ledger import USER
-from services.marketing import bargain, coupon_templates, coupons, flash, group, lottery, promotions
+from services.marketing import bargain, coupon_templates, coupons, flash, group, lottery, materials, promotions
 from services.merchants import merchants
 from services.orders import after_sales, cart, payments
 from services.orders import fulfilment as orders
@@ -337,6 +340,20 @@ async def _promotion(info: Info, pk: int) -> Any:
     return Promotion(row=await promotions.for_staff(await info.context.grants(), pk))
 
 
+async def _material(info: Info, pk: int) -> Any:
+    # managedMaterials (its managers, hidden too), else the library (distributors, published)
+    try:
+        return Material(row=await materials.for_staff(await info.context.grants(), pk))
+    except DomainError:
+        pass
+    if not await distributors.is_distributor(_me(info)):
+        return None
+    try:
+        return Material(row=await materials.get_published(pk))
+    except DomainError:
+        return None
+
+
 async def _lottery_activity(info: Info, pk: int) -> Any:
     # lotteryActivity (anyone)
     return await activity_node(pk)
@@ -378,6 +395,11 @@ async def _bargain_activity(info: Info, pk: int) -> Any:  # bargainActivities (a
 async def _bargain(info: Info, pk: int) -> Any:  # bargain(id): a share link (anyone)
     view = await bargain.view(pk)
     return None if view is None else Bargain(view=view)
+
+
+async def _poster_template(info: Info, pk: int) -> Any:  # posterTemplates (marketing.manage)
+    row = await PosterTemplateRow.get_or_none(id=pk)
+    return None if row is None else PosterTemplate(row=row)
 
 
 async def _coupon_template(info: Info, pk: int) -> Any:
@@ -485,6 +507,8 @@ FETCHERS: dict[str, Fetch] = {
     "GroupTeam": _group_team,
     "BargainActivity": _bargain_activity,
     "Bargain": _bargain,
+    "Material": _signed_in(_material),
+    "PosterTemplate": _permitted("marketing.manage", _poster_template),
     "UserCoupon": _signed_in(_user_coupon),
     "LotteryActivity": _lottery_activity,
     "LotteryDraw": _signed_in(_lottery_draw),

@@ -41,6 +41,7 @@ from resolvers.grades import GradeMutations, GradeQueries
 from resolvers.group import GroupMutations, GroupQueries
 from resolvers.identity import IdentityMutations, IdentityQueries
 from resolvers.marketing import MarketingMutations, MarketingQueries
+from resolvers.materials import MaterialMutations, MaterialQueries
 from resolvers.member_cards import MemberCardMutations, MemberCardQueries
 from resolvers.membership import MembershipMutations, MembershipQueries
 from resolvers.merchants import MerchantMutations, MerchantQueries
@@ -48,6 +49,7 @@ from resolvers.nodes import NodeQueries, check_fetchers
 from resolvers.notifications import NotificationMutations, NotificationQueries
 from resolvers.orders import OrderMutations, OrderQueries, SandboxPaymentMutations
 from resolvers.points import LotteryMutations, LotteryQueries, PointsQueries
+from resolvers.posters import PosterMutations, PosterQueries
 from resolvers.promotions import PromotionMutations, PromotionQueries
 from resolvers.punch_cards import PunchCardMutations, PunchCardQueries
 from resolvers.reviews import ReviewQueries
@@ -118,6 +120,8 @@ Query = merge_types(
         FlashQueries,
         GroupQueries,
         BargainQueries,
+        MaterialQueries,
+        PosterQueries,
     ),
 )
 MUTATIONS = (
@@ -153,6 +157,8 @@ MUTATIONS = (
     FlashMutations,
     GroupMutations,
     BargainMutations,
+    MaterialMutations,
+    PosterMutations,
 )
 
 

@@ -139,7 +139,8 @@ async def _sign_up_or_in(
         if user is None:
             user = await referral.create_user(**create)
             if inviter is not None:
-                user = await referral.bind_upline(user, inviter.invite_code, source="SIGNUP")
+                # the code as shared: it may carry the material it came with (MKT-5)
+                user = await referral.bind_upline(user, invite_code, source="SIGNUP")
         return await start_session(user, method, client, is_new)
 
 

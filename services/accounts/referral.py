@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from tortoise.exceptions import IntegrityError
@@ -10,6 +11,7 @@ from tortoise.transactions import in_transaction
 import settings
 from models.accounts import UplineChange, User
 from models.distributors import InviteSignup
+from models.marketing import Material
 from services.accounts import notifications
 from services.core import clock, sensitive
 from services.core.errors import DomainError, ErrorCode
@@ -24,6 +26,32 @@ MODES = ("SIGNUP", "FIRST_ORDER", "ADMIN_ONLY")
 # Reactions to a new binding, run inside its transaction with the bound user's id. Grades
 # (DIS-6) react here (wiring.py): the uplines' team sizes grew.
 BOUND: Reactions[int] = Reactions("referral bound")
+
+
+# An invite code as shared may carry the material it was shared with (MKT-5): "ABCD2345-M12".
+REFERENCE = re.compile(r"([A-Z0-9]{4,12})-M([1-9][0-9]{0,17})")
+
+
+def split_reference(reference: str | None) -> tuple[str, int | None]:
+    """(the invite code, the material id or None) of an invite code as shared; a plain code
+    (or anything else) comes back upper-cased with no material."""
+    text = (reference or "").strip().upper()
+    found = REFERENCE.fullmatch(text)
+    return (found.group(1), int(found.group(2))) if found else (text, None)
+
+
+def reference(code: str, material_id: int | None = None) -> str:
+    """The invite code to share: with a material, the code carrying it."""
+    return f"{code}-M{material_id}" if material_id else code
+
+
+async def shared_material(reference: str | None) -> int | None:
+    """The material an invite code as shared carries, if it exists (a forged or deleted one
+    counts as a plain share of the code)."""
+    material_id = split_reference(reference)[1]
+    if material_id is None or not await Material.exists(id=material_id):
+        return None
+    return material_id
 
 
 def new_invite_code() -> str:
@@ -52,7 +80,8 @@ async def create_user(**fields) -> User:
 
 
 async def find_by_invite_code(code: str) -> User:
-    user = await User.get_or_none(invite_code=code.strip().upper(), is_active=True)
+    """The active owner of an invite code (as shared: a material it carries is ignored here)."""
+    user = await User.get_or_none(invite_code=split_reference(code)[0], is_active=True)
     if user is None:
         raise DomainError(ErrorCode.INVITE_CODE_INVALID, "This invite code does not exist.", "inviteCode")
     return user
@@ -83,10 +112,12 @@ async def bind_upline(
     """Bind `user` under the owner of `invite_code`.
 
     source SIGNUP / LINK: the user's own binding, once only. ADMIN: rebinding, audited.
+    A code carrying a material (`split_reference`) records it on the sign-up (MKT-5).
     """
     if source != "ADMIN" and settings.REFERRAL_BINDING_MODE == "ADMIN_ONLY":
         raise DomainError(ErrorCode.BINDING_NOT_ALLOWED, "Only an administrator can bind uplines.")
     upline = await find_by_invite_code(invite_code)
+    material_id = await shared_material(invite_code) if source != "ADMIN" else None
     if upline.id == user.id:
         raise DomainError(ErrorCode.SELF_BINDING, "You cannot use your own invite code.", "inviteCode")
     async with unit_of_work() as conn:
@@ -116,7 +147,9 @@ async def bind_upline(
             await InviteSignup.filter(
                 user_id=user.id
             ).delete()  # bound again after an admin unbinding: the latest counts
-            await InviteSignup.create(user_id=user.id, upline_id=upline.id, source=source, created_at=clock.now())
+            await InviteSignup.create(
+                user_id=user.id, upline_id=upline.id, source=source, material_id=material_id, created_at=clock.now()
+            )
         await BOUND.run(user.id, conn)
         await notifications.notify(
             upline.id,

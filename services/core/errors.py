@@ -179,6 +179,11 @@ class ErrorCode(str, Enum):
     GROUP_TEAM_CLOSED = "GROUP_TEAM_CLOSED"  # the team's time ran out, it failed, or it is not open yet
     GROUP_TEAM_FAILED = "GROUP_TEAM_FAILED"  # paying for a seat of a team that failed (or was cancelled)
     GROUP_NOT_FORMED = "GROUP_NOT_FORMED"  # a group order waits for its team to be full before fulfilment
+    # share posters (MKT-5)
+    IMAGE_TOO_LARGE = "IMAGE_TOO_LARGE"  # an image to draw is over POSTER_IMAGE_MAX_BYTES (or pixels)
+    IMAGE_INVALID = "IMAGE_INVALID"  # an image URL that answers something that is not an image
+    IMAGE_UNREACHABLE = "IMAGE_UNREACHABLE"  # an image URL that is slow, fails or is refused (a private address)
+    POSTER_FONT_MISSING = "POSTER_FONT_MISSING"  # the configured poster font is not installed
     # withdrawals paid to the verified payee only (FIN-3 with RISK-3)
     DESTINATION_NAME_MISMATCH = "DESTINATION_NAME_MISMATCH"  # the holder name is not the user's verified real name
 

@@ -46,7 +46,8 @@ import settings
 from models.accounts import User
 from models.distributors import InviteClick
 from models.orders import Order
-from services.core import clock, qr
+from services.accounts import referral
+from services.core import clock, global_ids, qr
 from services.core.business_days import bucket_start, buckets, check_range, day_sql, day_start
 from services.core.errors import DomainError, ErrorCode
 from services.core.masking import mask_name
@@ -54,6 +55,7 @@ from services.core.pagination import paginate
 from services.core.sensitive import blind_index
 from services.core.sql import sql
 from services.distribution import distributors
+from services.marketing import materials
 
 LEVELS = (1, 2, 3)
 
@@ -277,11 +279,44 @@ def signup_url(code: str) -> str:
     return settings.STOREFRONT_SIGNUP_URL.replace("{code}", code)
 
 
-def invite_for(user: User) -> Invite:
-    code = user.invite_code
+# What a tracked link may lead to besides sign-up (share posters, MKT-5): the query parameter,
+# the global id type it carries and the setting of the storefront page it opens.
+LINK_TARGETS = {"product": ("Product", "STOREFRONT_PRODUCT_URL"), "flash": ("FlashItem", "STOREFRONT_FLASH_URL")}
+
+
+def tracked_url(code: str, target: str | None = None, pk: int | None = None) -> str:
+    """The distributor's tracking link; with a target (`product`, `flash`) and its key, the same
+    link leading to that page: `/r/{code}?product={global id}`. Its visits count as clicks."""
+    if target is None:
+        return invite_url(code)
+    return f"{invite_url(code)}?{target}={global_ids.encode(LINK_TARGETS[target][0], pk)}"
+
+
+def _landing(code: str, params: dict[str, str]) -> str:
+    """Where a visit goes: the target page when the link names a well-formed one, else sign-up."""
+    for target, (type_name, setting) in LINK_TARGETS.items():
+        value = params.get(target)
+        decoded = global_ids.decode(value) if isinstance(value, str) and len(value) <= 64 else None
+        if decoded is not None and decoded[0] == type_name:
+            return getattr(settings, setting).replace("{code}", code).replace("{id}", value)
+    return signup_url(code)
+
+
+def invite_for(user: User, material_id: int | None = None) -> Invite:
+    """My invite link, or (with a material) the same tracking link carrying the material
+    (MKT-5): its code is `CODE-M{id}` everywhere (link, QR code, sign-up)."""
+    code = referral.reference(user.invite_code, material_id)
     return Invite(
         code, invite_url(code), f"{_base()}/qr/invite/{code}.png", f"{_base()}/qr/invite/{code}.svg", signup_url(code)
     )
+
+
+async def share_link(user: User, material_id: int) -> Invite:
+    """The signed-in distributor's tracking link for a published material (NOT_A_DISTRIBUTOR,
+    NOT_FOUND)."""
+    await require_distributor(user.id)
+    row = await materials.get_published(material_id)
+    return invite_for(user, row.id)
 
 
 def _qr(code: str):
@@ -307,20 +342,99 @@ def normal_code(code: str) -> str | None:
 
 
 async def owner_of(code: str) -> User | None:
-    code = normal_code(code)
+    """The owner of an invite code as shared (a material it carries is not looked at)."""
+    code = normal_code(referral.split_reference(code)[0])
     return await User.get_or_none(invite_code=code, is_active=True) if code else None
 
 
-async def record_click(code: str, ip: str, user_agent: str) -> str | None:
-    """A visit of `/r/{code}`: record it (keyed hash of IP + user agent, never the raw IP)
-    and answer where to send the visitor; None (nothing recorded) for an unknown code."""
+async def shared(code: str) -> tuple[User, str] | None:
+    """(the owner, the code to send on: with the material when it carries an existing one) of
+    an invite code as shared; None for an unknown code."""
     owner = await owner_of(code)
     if owner is None:
         return None
+    return owner, referral.reference(owner.invite_code, await referral.shared_material(code))
+
+
+async def record_click(code: str, ip: str, user_agent: str, params: dict[str, str] | None = None) -> str | None:
+    """A visit of `/r/{code}` (the code may carry a material: `CODE-M{id}`): record it, with
+    the material (keyed hash of IP + user agent, never the raw IP), and answer where to send
+    the visitor (the sign-up with the same code, or the product / flash page a poster's link
+    names in `params`); None (nothing recorded) for an unknown code."""
+    found = await shared(code)
+    if found is None:
+        return None
+    owner, sent = found
     await InviteClick.create(
         distributor_id=owner.id,
         code=owner.invite_code,
+        material_id=referral.split_reference(sent)[1],
         visitor_hash=blind_index(f"{ip}|{user_agent[:256]}"),
         created_at=clock.now(),
     )
-    return signup_url(owner.invite_code)
+    return _landing(sent, params or {})
+
+
+# --------------------------------------------------------------------------- per material (MKT-5)
+
+
+@dataclass(frozen=True)
+class MaterialFigures:
+    material_id: int
+    clicks: int = 0
+    sign_ups: int = 0
+    buyers: int = 0
+    orders: int = 0
+    order_goods: int = 0
+
+    @property
+    def sign_up_rate_bp(self) -> int | None:
+        return self.sign_ups * 10_000 // self.clicks if self.clicks else None
+
+    @property
+    def buyer_rate_bp(self) -> int | None:
+        return self.buyers * 10_000 // self.sign_ups if self.sign_ups else None
+
+
+async def material_figures(
+    first: date, last: date, *, distributor_id: int | None = None, merchant_ids: list[int] | None = None
+) -> list[MaterialFigures]:
+    """The promotion figures (as `promotion`) per material over [first, last]: clicks on links
+    carrying it, sign-ups through them, their buyers (a cohort), orders paid in the range by
+    those who signed up through it and their goods amount. One distributor's own
+    (`distributor_id`), or across distributors; `merchant_ids`: only those merchants'
+    materials (None: every material). Three grouped queries; materials with figures only,
+    most clicked first."""
+    check_range("MONTH", first, last)
+    where, params = "", []
+    if distributor_id is not None:
+        where += " AND {who} = ?"
+        params.append(distributor_id)
+    if merchant_ids is not None:
+        if not merchant_ids:
+            return []
+        marks = ", ".join("?" * len(merchant_ids))
+        where += f" AND {{mat}} IN (SELECT id FROM material WHERE merchant_id IN ({marks}))"
+        params += merchant_ids
+    clicks = where.replace("{who}", "c.distributor_id").replace("{mat}", "c.material_id")
+    signups = where.replace("{who}", "s.upline_id").replace("{mat}", "s.material_id")
+    queries = [
+        "SELECT c.material_id AS material_id, COUNT(*) AS clicks FROM distributor_invite_click c "
+        f"WHERE c.material_id IS NOT NULL{clicks} AND c.created_at >= ? AND c.created_at < ? GROUP BY c.material_id",
+        "SELECT s.material_id AS material_id, COUNT(*) AS sign_ups, "
+        "SUM(CASE WHEN EXISTS (SELECT 1 FROM orders o WHERE o.buyer_id = s.user_id AND o.paid_at IS NOT NULL) THEN 1 ELSE 0 END) AS buyers "
+        f"FROM distributor_invite_signup s WHERE s.material_id IS NOT NULL{signups} "
+        "AND s.created_at >= ? AND s.created_at < ? GROUP BY s.material_id",
+        "SELECT s.material_id AS material_id, COUNT(*) AS orders, SUM(o.goods_amount) AS order_goods FROM orders o "
+        "JOIN distributor_invite_signup s ON s.user_id = o.buyer_id "
+        f"WHERE s.material_id IS NOT NULL{signups} AND o.paid_at >= ? AND o.paid_at < ? GROUP BY s.material_id",
+    ]
+    conn = connections.get("default")
+    bounds = [day_start(first), day_start(last + timedelta(days=1))]
+    found: dict[int, dict[str, int]] = {}
+    for text in queries:
+        for row in await conn.execute_query_dict(sql(conn, text), [*params, *bounds]):
+            values = found.setdefault(int(row.pop("material_id")), {})
+            values.update({key: _int(value) for key, value in row.items()})
+    figures = [MaterialFigures(material_id, **values) for material_id, values in found.items()]
+    return sorted(figures, key=lambda f: (-f.clicks, -f.orders, -f.material_id))

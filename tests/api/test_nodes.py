@@ -28,6 +28,8 @@ from models.marketing import (
     GroupTeam,
     LotteryActivity,
     LotteryDraw,
+    Material,
+    PosterTemplate,
     Promotion,
     UserCoupon,
 )
@@ -157,6 +159,7 @@ async def _world() -> dict[str, Case]:
     promotion = await Promotion.create(
         name="p", kind="FULL_REDUCTION", starts_at=now, ends_at=now + timedelta(days=3), status="ACTIVE"
     )
+    poster_template = await PosterTemplate.create(name="海报", layout={})
     flash_session = await FlashSession.create(name="f", starts_at=now, ends_at=now + timedelta(hours=2))
     flash_item = await FlashItem.create(
         session_id=flash_session.id,
@@ -198,6 +201,7 @@ async def _world() -> dict[str, Case]:
         price=1_000,
         expires_at=now + timedelta(hours=1),
     )
+    material = await Material.create(kind="TEXT", title="m", body="b", product_id=product.id)
     coupon = await UserCoupon.create(
         template_id=live_template.id,
         user_id=alice.id,
@@ -305,6 +309,8 @@ async def _world() -> dict[str, Case]:
         "GroupTeam": Case(gid(group_team), None, None),  # public: its members are masked
         "BargainActivity": Case(gid(bargain_activity), None, None),
         "Bargain": Case(gid(a_bargain), None, None),  # a share link: anyone
+        "Material": Case(gid(material), alice, None),  # distributors (everyone signed in, in AUTO)
+        "PosterTemplate": Case(gid(poster_template), admin, alice),
         "_live_banner": Case(gid(banner), None, None),
         "_live_template": Case(gid(live_template), None, None),
     }
