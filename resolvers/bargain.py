@@ -7,7 +7,8 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.common import MERCHANT_IDS, api_errors, login_required, parse_id, payload_errors, viewer
+from resolvers import activity_checkout
+from resolvers.common import api_errors, login_required, parse_id, payload_errors, viewer
 from schema.money import Money
 from schema.types.bargain import (
     Bargain,
@@ -22,8 +23,6 @@ from schema.types.bargain import (
 from schema.types.orders import PlaceOrderPayload
 from services.core.errors import DomainError, ErrorCode
 from services.marketing import activities, bargain
-from services.orders import checkout
-from services.risk import control as risk
 
 ACTIVITY_ID = Annotated[strawberry.ID, strawberry.argument(description="The bargain activity.")]
 BARGAIN_ID = Annotated[strawberry.ID, strawberry.argument(description="The bargain (from its share link).")]
@@ -106,27 +105,8 @@ class BargainMutations:
     async def buy_bargain(
         self, info: Info, input: Annotated[BuyBargainInput, strawberry.argument(description="The bargain checkout.")]
     ) -> PlaceOrderPayload:
-        request = checkout.CheckoutRequest(
-            idempotency_key=input.idempotency_key,
-            address_id=parse_id(input.address_id, "addressId", of="Address") if input.address_id is not None else None,
-            pickup_stores={
-                parse_id(p.merchant_id, "pickupStores", of=MERCHANT_IDS): parse_id(
-                    p.store_id, "pickupStores", of="Store"
-                )
-                for p in input.pickup_stores
-            },
-            note=input.note,
-            coupon_ids=None
-            if input.coupon_ids is None
-            else tuple(parse_id(i, "couponIds", of="UserCoupon") for i in input.coupon_ids),
-            coins=input.coins,
-            activity=activities.Ticket(bargain.KIND, parse_id(input.bargain_id, "bargainId", of="Bargain"), 0, 1),
-        )
-        placed = await checkout.place_order(viewer(info).id, request)
-        await risk.record_origin(
-            viewer(info).id, [o.id for o in placed.orders], info.context.device_id, info.context.client.ip
-        )
-        return PlaceOrderPayload(payment=placed.payment, orders=placed.orders)
+        ticket = activities.Ticket(bargain.KIND, parse_id(input.bargain_id, "bargainId", of="Bargain"), 0, 1)
+        return await activity_checkout.buy(info, input, ticket)
 
     @strawberry.mutation(
         description="Create a bargain activity (marketing.manage, or the merchant's merchant.marketing for its own SKUs).",

@@ -8,8 +8,8 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from resolvers import activity_checkout
 from resolvers.common import (
-    MERCHANT_IDS,
     api_errors,
     login_required,
     parse_id,
@@ -17,7 +17,6 @@ from resolvers.common import (
     token_required,
     viewer,
 )
-from schema.errors import ApiError
 from schema.types.flash import (
     BuyFlashInput,
     FlashItem,
@@ -30,10 +29,7 @@ from schema.types.flash import (
     FlashSessionStats,
 )
 from schema.types.orders import PlaceOrderPayload
-from services.core.errors import DomainError
 from services.marketing import activities, flash
-from services.orders import checkout
-from services.risk import control as risk
 
 SESSION_ID = Annotated[strawberry.ID, strawberry.argument(description="The flash session.")]
 
@@ -70,31 +66,11 @@ class FlashMutations:
     async def buy_flash(
         self, info: Info, input: Annotated[BuyFlashInput, strawberry.argument(description="The flash checkout.")]
     ) -> PlaceOrderPayload:
-        request = checkout.CheckoutRequest(
-            idempotency_key=input.idempotency_key,
-            address_id=parse_id(input.address_id, "addressId", of="Address") if input.address_id is not None else None,
-            pickup_stores={
-                parse_id(p.merchant_id, "pickupStores", of=MERCHANT_IDS): parse_id(
-                    p.store_id, "pickupStores", of="Store"
-                )
-                for p in input.pickup_stores
-            },
-            note=input.note,
-            coupon_ids=None
-            if input.coupon_ids is None
-            else tuple(parse_id(i, "couponIds", of="UserCoupon") for i in input.coupon_ids),
-            coins=input.coins,
-            activity=activities.Ticket(
-                flash.KIND, parse_id(input.flash_item_id, "flashItemId", of="FlashItem"), 0, input.quantity
-            ),
+        ticket = activities.Ticket(
+            flash.KIND, parse_id(input.flash_item_id, "flashItemId", of="FlashItem"), 0, input.quantity
         )
-        # admitted before the session is read (a loser costs no statement): the session is
-        # confirmed once admitted, before the checkout writes (a refusal gives the unit back)
-        placed = await checkout.place_order(info.context.claimed_user_id, request, confirm_buyer=lambda: _confirm(info))
-        await risk.record_origin(
-            viewer(info).id, [o.id for o in placed.orders], info.context.device_id, info.context.client.ip
-        )
-        return PlaceOrderPayload(payment=placed.payment, orders=placed.orders)
+        # admitted before the session is read (a loser costs no statement)
+        return await activity_checkout.buy(info, input, ticket, session_deferred=True)
 
     @strawberry.mutation(
         description="Create a flash session in a daily time slot (marketing.manage).", extensions=login_required()
@@ -148,10 +124,3 @@ class FlashMutations:
     ) -> FlashItemPayload:
         session = await flash.remove_item(await info.context.grants(), parse_id(id, of="FlashItem"))
         return FlashItemPayload(session=FlashSession(view=await flash.session_view(session.id)))
-
-
-async def _confirm(info: Info) -> None:
-    try:
-        await info.context.confirm_session()
-    except DomainError as exc:  # as a permission refusal: a top-level error with the reason's code
-        raise ApiError(exc.code, exc.message) from None

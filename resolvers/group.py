@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from resolvers import activity_checkout
 from resolvers.common import MERCHANT_IDS, api_errors, login_required, parse_id, payload_errors, viewer
 from schema.types.group import (
     BuyGroupInput,
@@ -19,8 +20,6 @@ from schema.types.group import (
 )
 from schema.types.orders import PlaceOrderPayload
 from services.marketing import activities, group
-from services.orders import checkout
-from services.risk import control as risk
 
 ACTIVITY_ID = Annotated[strawberry.ID, strawberry.argument(description="The group activity.")]
 PRODUCT_ID = Annotated[strawberry.ID, strawberry.argument(description="The product.")]
@@ -92,33 +91,14 @@ class GroupMutations:
         self, info: Info, input: Annotated[BuyGroupInput, strawberry.argument(description="The group checkout.")]
     ) -> PlaceOrderPayload:
         team_id = parse_id(input.team_id, "teamId", of="GroupTeam") if input.team_id is not None else 0
-        request = checkout.CheckoutRequest(
-            idempotency_key=input.idempotency_key,
-            address_id=parse_id(input.address_id, "addressId", of="Address") if input.address_id is not None else None,
-            pickup_stores={
-                parse_id(p.merchant_id, "pickupStores", of=MERCHANT_IDS): parse_id(
-                    p.store_id, "pickupStores", of="Store"
-                )
-                for p in input.pickup_stores
-            },
-            note=input.note,
-            coupon_ids=None
-            if input.coupon_ids is None
-            else tuple(parse_id(i, "couponIds", of="UserCoupon") for i in input.coupon_ids),
-            coins=input.coins,
-            activity=activities.Ticket(
-                group.KIND,
-                parse_id(input.group_activity_id, "groupActivityId", of="GroupActivity"),
-                0,
-                input.quantity,
-                target_id=team_id,
-            ),
+        ticket = activities.Ticket(
+            group.KIND,
+            parse_id(input.group_activity_id, "groupActivityId", of="GroupActivity"),
+            0,
+            input.quantity,
+            target_id=team_id,
         )
-        placed = await checkout.place_order(viewer(info).id, request)
-        await risk.record_origin(
-            viewer(info).id, [o.id for o in placed.orders], info.context.device_id, info.context.client.ip
-        )
-        return PlaceOrderPayload(payment=placed.payment, orders=placed.orders)
+        return await activity_checkout.buy(info, input, ticket)
 
     @strawberry.mutation(
         description="Create a group buy of a SKU (marketing.manage, or the merchant's merchant.marketing for its own SKUs).",
