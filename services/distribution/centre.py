@@ -200,15 +200,12 @@ async def performance(user_id: int, period: str, first: date, last: date) -> lis
     return [Performance(start, end, **values) for start, end, values in _roll_up(period, first, last, days)]
 
 
-@dataclass(frozen=True)
-class Promotion:
-    first: date
-    last: date
-    clicks: int = 0
-    sign_ups: int = 0
-    buyers: int = 0
-    orders: int = 0
-    order_goods: int = 0
+class _Conversion:
+    """The rates of a promotion funnel (clicks → sign-ups → buyers), for its figures below."""
+
+    clicks: int
+    sign_ups: int
+    buyers: int
 
     @property
     def sign_up_rate_bp(self) -> int | None:
@@ -219,6 +216,17 @@ class Promotion:
     def buyer_rate_bp(self) -> int | None:
         """Buyers / sign-ups in basis points (rounded down); None without sign-ups."""
         return self.buyers * 10_000 // self.sign_ups if self.sign_ups else None
+
+
+@dataclass(frozen=True)
+class Promotion(_Conversion):
+    first: date
+    last: date
+    clicks: int = 0
+    sign_ups: int = 0
+    buyers: int = 0
+    orders: int = 0
+    order_goods: int = 0
 
 
 async def promotion(user_id: int, period: str, first: date, last: date) -> list[Promotion]:
@@ -379,21 +387,13 @@ async def record_click(code: str, ip: str, user_agent: str, params: dict[str, st
 
 
 @dataclass(frozen=True)
-class MaterialFigures:
+class MaterialFigures(_Conversion):
     material_id: int
     clicks: int = 0
     sign_ups: int = 0
     buyers: int = 0
     orders: int = 0
     order_goods: int = 0
-
-    @property
-    def sign_up_rate_bp(self) -> int | None:
-        return self.sign_ups * 10_000 // self.clicks if self.clicks else None
-
-    @property
-    def buyer_rate_bp(self) -> int | None:
-        return self.buyers * 10_000 // self.sign_ups if self.sign_ups else None
 
 
 async def material_figures(
